@@ -1,0 +1,23 @@
+# quicksr_warnings(target): warnings are errors for project code (not for third-party headers).
+function(quicksr_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Werror -Wno-error=deprecated-declarations)
+endfunction()
+
+# quicksr_library(name SOURCES...): a static module library with the public include dir.
+function(quicksr_library name)
+  add_library(${name} STATIC ${ARGN})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/include PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  quicksr_warnings(${name})
+endfunction()
+
+# quicksr_test(name SOURCES... LIBS libs...): a GoogleTest executable registered with CTest.
+function(quicksr_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE QUICKSR_SHARED_DIR="${QUICKSR_SHARED_DIR}"
+                                             QUICKSR_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  quicksr_warnings(${name})
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${T_LABELS}")
+endfunction()

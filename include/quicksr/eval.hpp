@@ -1,0 +1,52 @@
+#pragma once
+// The evaluation protocol. Default = the QuickSRNet authors' code: HR centre-cropped to a multiple
+// of the scale (of 3 for x1.5), LR = MATLAB bicubic downscale of the float HR truncated to uint8,
+// network output kept in float, PSNR/SSIM on BT.601 Y (16 + 65.481 R + 128.553 G + 24.966 B),
+// peak 255, no border crop, mean of per-image scores.
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "quicksr/model.hpp"
+#include "quicksr/tensor.hpp"
+
+namespace quicksr {
+
+struct EvalProtocol {
+  int border = 0;          // pixels cropped from each side before scoring
+  bool round_lr = false;   // round (BasicSR style) instead of truncating the LR to uint8
+  bool rgb = false;        // score on RGB instead of Y
+};
+
+// The common alternative used by BasicSR-style papers: border = scale, rounded LR, Y channel.
+EvalProtocol basicsr_protocol(Scale scale);
+
+struct ImageScore {
+  std::string name;
+  double psnr = 0;
+  double ssim = 0;
+};
+
+struct EvalResult {
+  Scale scale;
+  std::vector<ImageScore> images;  // sorted by name
+  double mean_psnr = 0;
+  double mean_ssim = 0;
+};
+
+using UpscaleFn = std::function<Tensor(const Tensor& lr_rgb)>;
+
+// HR centre-cropped so that LR and SR sizes are exact for `scale`.
+Tensor crop_to_multiple(const Tensor& hr, Scale scale);
+// LR input for `hr` (already cropped) under `protocol`: bicubic downscale, quantised to 8 bits.
+Tensor make_lr(const Tensor& hr, Scale scale, const EvalProtocol& protocol = {});
+// Scores of `sr` against `hr` (same size, RGB in [0,1]).
+double psnr(const Tensor& sr, const Tensor& hr, const EvalProtocol& protocol = {});
+double ssim(const Tensor& sr, const Tensor& hr, const EvalProtocol& protocol = {});
+
+// Every image in `hr_dir` (png/jpg/bmp); gray images are evaluated as RGB with equal channels.
+EvalResult evaluate(const UpscaleFn& upscale, const std::filesystem::path& hr_dir, Scale scale,
+                    const EvalProtocol& protocol = {});
+
+}  // namespace quicksr

@@ -1,0 +1,46 @@
+#pragma once
+// Images as quicksr sees them: float RGB in [0,1] (never centred) plus an optional alpha plane.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <vector>
+
+#include "quicksr/tensor.hpp"
+
+namespace quicksr {
+
+struct Image {
+  int width = 0;
+  int height = 0;
+  std::vector<float> rgb;    // interleaved RGB, row-major: rgb[(y * width + x) * 3 + c]
+  std::vector<float> alpha;  // empty, or width * height values
+  int bit_depth = 8;         // of the source file (8 or 16); writing keeps it by default
+  bool gray = false;         // the source had one colour channel (R = G = B); written back as gray
+
+  bool has_alpha() const { return !alpha.empty(); }
+};
+
+struct ReadOptions {
+  // Guards against decompression bombs: larger images are rejected before decoding pixels.
+  std::uint64_t max_pixels = 16384ull * 16384ull;
+};
+
+struct WriteOptions {
+  int jpeg_quality = 95;             // 1..100
+  std::optional<int> bit_depth;      // 8 or 16 (PNG only); default: the image's own
+};
+
+// PNG (8/16-bit; gray, gray+alpha, RGB, RGBA, palette) or JPEG (EXIF orientation applied).
+// Throws quicksr::Error naming the file for unreadable, malformed or oversized input.
+Image read_image(const std::filesystem::path& path, const ReadOptions& options = {});
+
+// Format from the extension (.png, .jpg, .jpeg). Written to a temporary file and renamed, so a
+// failure never leaves a partial file at `path`.
+void write_image(const Image& image, const std::filesystem::path& path,
+                 const WriteOptions& options = {});
+
+// Planar 3xHxW view of the RGB part and back (alpha and source info are not carried).
+Tensor to_tensor(const Image& image);
+Image from_tensor(const Tensor& rgb);
+
+}  // namespace quicksr

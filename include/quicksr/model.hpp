@@ -1,0 +1,131 @@
+#pragma once
+// Models as values: a QuickSRNet (the paper's architecture, with its identity initialisation) or a
+// general SR graph (for imported baselines such as XLSR, SESR, FSRCNN), plus provenance.
+#include <cstdint>
+#include <map>
+#include <random>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace quicksr {
+
+// Upscaling factor as a fraction: 2/1, 3/1, 4/1 or 3/2 for QuickSRNet; general graphs any.
+struct Scale {
+  int numerator = 2;
+  int denominator = 1;
+
+  double value() const { return static_cast<double>(numerator) / denominator; }
+  bool is_integer() const { return denominator == 1; }
+  std::string to_string() const;  // "2", "1.5"
+  // Accepts "2", "3", "4", "1.5", "x2", "1_5"; throws quicksr::Error otherwise.
+  static Scale parse(std::string_view text);
+  friend bool operator==(const Scale&, const Scale&) = default;
+};
+
+// Channel order of depth-to-space / space-to-depth.
+// CRD (PyTorch PixelShuffle): channel = c * r^2 + dy * r + dx.  DCR: (dy * r + dx) * C + c.
+enum class ChannelOrder { kCRD, kDCR };
+
+// A 2-D convolution with OIHW weights (I = in_channels / groups) and zero padding.
+struct Conv2d {
+  int in_channels = 0;
+  int out_channels = 0;
+  int kernel_h = 3;
+  int kernel_w = 3;
+  int stride = 1;
+  int pad_top = 1, pad_left = 1, pad_bottom = 1, pad_right = 1;
+  int groups = 1;
+  std::vector<float> weight;  // out * (in / groups) * kh * kw
+  std::vector<float> bias;    // out values, or empty for no bias
+
+  // A zero-initialised conv with "same" padding for odd kernels and stride 1.
+  static Conv2d zeros(int in_channels, int out_channels, int kernel, int groups = 1);
+  float& w(int o, int i, int ky, int kx) {
+    return weight[((static_cast<std::size_t>(o) * (in_channels / groups) + i) * kernel_h + ky) *
+                      kernel_w + kx];
+  }
+  float w(int o, int i, int ky, int kx) const {
+    return weight[((static_cast<std::size_t>(o) * (in_channels / groups) + i) * kernel_h + ky) *
+                      kernel_w + kx];
+  }
+};
+
+struct QuickSRNetConfig {
+  int features = 32;  // f
+  int blocks = 2;     // m: body convs between the first and the last
+  Scale scale;
+  bool anchor = false;  // input-to-output residual (Large)
+  ChannelOrder order = ChannelOrder::kCRD;
+
+  static QuickSRNetConfig small(Scale scale);   // f32-m2
+  static QuickSRNetConfig medium(Scale scale);  // f32-m5
+  static QuickSRNetConfig large(Scale scale);   // f64-m11 with anchor
+  // "small" / "medium" / "large"; throws quicksr::Error otherwise.
+  static QuickSRNetConfig preset(std::string_view name, Scale scale);
+  std::string name() const;  // "quicksrnet-small-x2" for presets, "quicksrnet-f16-m3-x2" otherwise
+  friend bool operator==(const QuickSRNetConfig&, const QuickSRNetConfig&) = default;
+};
+
+// Conv3x3(3->f)+ReLU1, m x [Conv3x3(f->f)+ReLU1], then
+//   integer s: Conv3x3(f->3s^2) [+ anchor Conv1x1(3->3s^2) of the input], clip [0,1], d2s(s);
+//   s = 1.5:   s2d(2), Conv1x1(4f->27) [+ anchor Conv3x3 stride 2 (3->27)], clip, d2s(3).
+struct QuickSRNet {
+  QuickSRNetConfig config;
+  Conv2d first;
+  std::vector<Conv2d> body;
+  Conv2d last;
+  std::vector<Conv2d> anchor;  // empty, or the one anchor conv when config.anchor
+
+  // Shapes for `config` with all weights and biases zero.
+  static QuickSRNet zeros(const QuickSRNetConfig& config);
+  // Paper initialisation: PyTorch's default uniform init from `seed`, then identity init (Eq. 1-3).
+  static QuickSRNet initialized(const QuickSRNetConfig& config, std::uint64_t seed);
+  // Validates every conv's shape against `config`; throws quicksr::Error describing the mismatch.
+  void check() const;
+  // Multiply-accumulates per input pixel (for GFLOP figures).
+  double macs_per_pixel() const;
+};
+
+// Adds the identity terms of paper Eq. 1-3 to the weights (body: centre-tap diagonal; first: copy
+// the 3 input channels; last: repeat-interleave the first 3 input channels s^2 times; anchor:
+// repeat-interleave the input). Applied once, at initialisation.
+void add_identity_init(QuickSRNet& net);
+
+// General SR graph: nodes in topological order over named tensors. The graph input is "input"
+// (3xHxW RGB in [0,1]).
+enum class OpType { kConv, kClip, kRelu, kDepthToSpace, kSpaceToDepth, kAdd, kConcat };
+
+struct GraphNode {
+  OpType op = OpType::kConv;
+  std::string name;
+  std::vector<std::string> inputs;
+  std::string output;
+  int conv = -1;           // kConv: index into Graph::convs
+  float clip_min = 0.0f;   // kClip
+  float clip_max = 1.0f;   // kClip
+  int block_size = 0;      // kDepthToSpace / kSpaceToDepth
+  ChannelOrder order = ChannelOrder::kCRD;
+};
+
+struct Graph {
+  std::string architecture;  // e.g. "xlsr", "sesr", "fsrcnn"
+  Scale scale;
+  std::string input = "input";
+  std::string output;
+  std::vector<GraphNode> nodes;
+  std::vector<Conv2d> convs;
+};
+
+struct Model {
+  std::variant<QuickSRNet, Graph> net;
+  // Where the weights came from: data, command, iterations, scores... (free-form key/value).
+  std::map<std::string, std::string> provenance;
+
+  Scale scale() const;
+  std::string name() const;
+  bool is_quicksrnet() const { return std::holds_alternative<QuickSRNet>(net); }
+};
+
+}  // namespace quicksr

@@ -1,0 +1,19 @@
+#pragma once
+// The model file format: safetensors (8-byte little-endian header length, JSON header, raw
+// little-endian tensors). "__metadata__" holds the architecture and provenance.
+#include <filesystem>
+#include <string>
+
+#include "quicksr/model.hpp"
+
+namespace quicksr {
+
+// Validates header length, JSON, offsets (inside the file, no overlaps, no gaps), dtypes and every
+// shape against the architecture; throws quicksr::Error naming the file and the problem.
+Model load_model(const std::filesystem::path& path);
+Model load_model_from_memory(const void* data, std::size_t size, const std::string& name);
+
+// Written atomically (temporary file + rename).
+void save_model(const Model& model, const std::filesystem::path& path);
+
+}  // namespace quicksr

@@ -1,0 +1,22 @@
+#pragma once
+// The reference runtime: plain, obviously-correct fp32 loops. It is the oracle every fast kernel
+// is tested against, so it favours clarity over speed.
+#include "quicksr/model.hpp"
+#include "quicksr/tensor.hpp"
+
+namespace quicksr::reference {
+
+Tensor conv2d(const Tensor& input, const Conv2d& conv);
+Tensor clip(Tensor x, float lo, float hi);
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor concat(const std::vector<const Tensor*>& parts);
+Tensor depth_to_space(const Tensor& x, int block, ChannelOrder order);
+Tensor space_to_depth(const Tensor& x, int block, ChannelOrder order);
+
+// 3xHxW RGB in [0,1] to 3x(sH)x(sW). For s = 1.5 odd sizes are edge-padded to even and the output
+// cropped to floor(1.5 * size).
+Tensor forward(const QuickSRNet& net, const Tensor& input);
+Tensor forward(const Graph& graph, const Tensor& input);
+Tensor forward(const Model& model, const Tensor& input);
+
+}  // namespace quicksr::reference

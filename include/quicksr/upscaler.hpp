@@ -1,0 +1,43 @@
+#pragma once
+// The library entry point: one load that returns a ready upscaler.
+//
+//   auto upscaler = quicksr::Upscaler::load("quicksrnet-small-x2.safetensors");
+//   quicksr::Image hr = upscaler.upscale(quicksr::read_image("in.png"));
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "quicksr/image.hpp"
+#include "quicksr/model.hpp"
+#include "quicksr/tensor.hpp"
+
+namespace quicksr {
+
+struct UpscalerOptions {
+  int threads = 0;  // 0: all cores
+};
+
+class Upscaler {
+ public:
+  static Upscaler load(const std::filesystem::path& model_file, const UpscalerOptions& options = {});
+  static Upscaler from_model(Model model, const UpscalerOptions& options = {});
+  // MATLAB-style bicubic interpolation (no network).
+  static Upscaler bicubic(Scale scale);
+  // The model built into quicksr (QuickSRNet-Small x2 once trained weights ship).
+  static Upscaler builtin(const UpscalerOptions& options = {});
+
+  Scale scale() const;
+  std::string name() const;
+  // Colour through the network, alpha by bicubic; gray, alpha and bit depth carried over.
+  Image upscale(const Image& input) const;
+  // Planar 3xHxW RGB in [0,1].
+  Tensor upscale(const Tensor& rgb) const;
+
+  struct Backend;
+
+ private:
+  explicit Upscaler(std::shared_ptr<const Backend> backend) : backend_(std::move(backend)) {}
+  std::shared_ptr<const Backend> backend_;
+};
+
+}  // namespace quicksr

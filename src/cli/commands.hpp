@@ -1,0 +1,12 @@
+#pragma once
+// Every `quicksr` sub-command: parses its own arguments and returns the process exit code.
+#include <span>
+
+namespace quicksr::cli {
+
+using CommandArgs = std::span<char* const>;
+
+int upscale_command(CommandArgs args);
+int info_command(CommandArgs args);
+
+}  // namespace quicksr::cli

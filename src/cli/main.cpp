@@ -1,0 +1,63 @@
+// quicksr: the command-line front end. Each sub-command lives in its own cmd_<name>.cpp.
+#include <cstring>
+#include <exception>
+#include <iostream>
+#include <string>
+
+#include "cli/commands.hpp"
+#include "quicksr/error.hpp"
+
+namespace {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(quicksr::cli::CommandArgs);
+};
+
+constexpr Command kCommands[] = {
+    {"upscale", "upscale an image with a QuickSRNet model (or bicubic)",
+     quicksr::cli::upscale_command},
+    {"info", "describe a model file", quicksr::cli::info_command},
+};
+
+void print_usage(std::ostream& out) {
+  out << "usage: quicksr COMMAND [options]   (quicksr COMMAND --help for details)\n\ncommands:\n";
+  for (const Command& c : kCommands) {
+    out << "  " << c.name << std::string(10 - std::strlen(c.name), ' ') << c.summary << "\n";
+  }
+  out << "\n  --version  print the version\n  --help     show this help\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    print_usage(std::cerr);
+    return 2;
+  }
+  const std::string command = argv[1];
+  if (command == "--help" || command == "-h") {
+    print_usage(std::cout);
+    return 0;
+  }
+  if (command == "--version") {
+    std::cout << "quicksr " << QUICKSR_VERSION << "\n";
+    return 0;
+  }
+  for (const Command& c : kCommands) {
+    if (command != c.name) continue;
+    try {
+      return c.run(quicksr::cli::CommandArgs(argv + 2, argc - 2));
+    } catch (const quicksr::Error& e) {
+      std::cerr << "quicksr " << command << ": error: " << e.what() << "\n";
+      return 1;
+    } catch (const std::exception& e) {
+      std::cerr << "quicksr " << command << ": internal error: " << e.what() << "\n";
+      return 3;
+    }
+  }
+  std::cerr << "quicksr: unknown command '" << command << "'\n";
+  print_usage(std::cerr);
+  return 2;
+}
