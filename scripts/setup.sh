@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs every Debian package quicksr needs. Idempotent: a no-op when all are present.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libpng-dev libjpeg62-turbo-dev libexif-dev
+  nlohmann-json3-dev
+  libonnx-dev libprotobuf-dev protobuf-compiler
+  libopencv-dnn-dev libopencv-imgproc-dev
+  libdnnl-dev
+  libtorch-dev
+  googletest libgtest-dev libbenchmark-dev
+)
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "setup: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
