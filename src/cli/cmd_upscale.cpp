@@ -1,0 +1,94 @@
+// quicksr upscale IN OUT: one image through a model (the built-in one by default) or bicubic.
+#include <chrono>
+#include <iostream>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "cli/output_path.hpp"
+#include "quicksr/error.hpp"
+#include "quicksr/image.hpp"
+#include "quicksr/upscaler.hpp"
+
+namespace quicksr::cli {
+namespace {
+
+const CommandSpec kSpec{
+    .name = "upscale",
+    .usage = "IN OUT [options]",
+    .summary = "Upscale the image IN (PNG or JPEG) and write OUT (.png, .jpg or .jpeg).\n"
+               "Without --model the built-in model is used.",
+    .options = {{"--model", "FILE", "model file (.safetensors)"},
+                {"--method", "NAME", "'model' (default) or 'bicubic' (MATLAB-style)"},
+                {"--scale", "S", "2, 3, 4 or 1.5 (default: the model's; 2 for bicubic)"},
+                {"--threads", "N", "worker threads (default: all cores)"},
+                {"--quality", "Q", "JPEG quality 1..100 (default 95)"},
+                {"--bit-depth", "B", "PNG bits per channel, 8 or 16 (default: the input's)"},
+                {"--max-pixels", "N", "refuse inputs larger than N pixels (default 268435456)"},
+                {"--overwrite", "", "replace OUT if it exists"},
+                {"--quiet", "", "print nothing on success"}},
+    .min_positional = 2,
+    .max_positional = 2,
+};
+
+Upscaler make_upscaler(const ParsedArgs& args) {
+  const std::string method = args.get_or("--method", "model");
+  const auto scale = args.get("--scale");
+  if (method == "bicubic") {
+    if (args.has("--model")) throw Error("--model and --method bicubic exclude each other");
+    return Upscaler::bicubic(scale ? Scale::parse(*scale) : Scale{2, 1});
+  }
+  if (method != "model") throw Error("--method must be 'model' or 'bicubic', not '" + method + "'");
+  const UpscalerOptions options{.threads = args.get_int("--threads", 0, 0, 1024)};
+  const auto model = args.get("--model");
+  Upscaler upscaler = model ? Upscaler::load(*model, options) : Upscaler::builtin(options);
+  if (scale && !(Scale::parse(*scale) == upscaler.scale())) {
+    throw Error("model " + upscaler.name() + " upscales by " + upscaler.scale().to_string() +
+                ", not " + *scale + " (pick a model of that scale or --method bicubic)");
+  }
+  return upscaler;
+}
+
+void check_extension(const std::filesystem::path& output) {
+  const std::string ext = output.extension().string();
+  if (ext != ".png" && ext != ".jpg" && ext != ".jpeg") {
+    throw Error(output.string() + ": unknown output format '" + ext + "' (use .png, .jpg or .jpeg)");
+  }
+}
+
+}  // namespace
+
+int upscale_command(CommandArgs raw) {
+  const ParsedArgs args = parse_args(kSpec, raw);
+  if (args.help) {
+    std::cout << help_text(kSpec);
+    return 0;
+  }
+  const std::filesystem::path input = args.positional()[0];
+  const std::filesystem::path output = args.positional()[1];
+  check_extension(output);
+  check_output_path(input, output, args.has("--overwrite"));
+  WriteOptions write_options{.jpeg_quality = args.get_int("--quality", 95, 1, 100)};
+  if (args.has("--bit-depth")) {
+    const int bits = args.get_int("--bit-depth", 8, 8, 16);
+    if (bits != 8 && bits != 16) throw Error("--bit-depth must be 8 or 16");
+    write_options.bit_depth = bits;
+  }
+  const ReadOptions read_options{
+      .max_pixels = static_cast<std::uint64_t>(args.get_double("--max-pixels", 268435456.0, 1, 1e12))};
+
+  const Upscaler upscaler = make_upscaler(args);
+  const Image image = read_image(input, read_options);
+  const auto start = std::chrono::steady_clock::now();
+  const Image result = upscaler.upscale(image);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  write_image(result, output, write_options);
+  if (!args.has("--quiet")) {
+    std::cout << input.string() << " (" << image.width << "x" << image.height << ") -> "
+              << output.string() << " (" << result.width << "x" << result.height << ") with "
+              << upscaler.name() << " in " << static_cast<int>(seconds * 1000 + 0.5) << " ms\n";
+  }
+  return 0;
+}
+
+}  // namespace quicksr::cli
