@@ -1,0 +1,172 @@
+// End-to-end checks of the quicksr command: exit codes, messages, and that files are never lost.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "quicksr/image.hpp"
+#include "quicksr/model.hpp"
+#include "quicksr/model_io.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct RunResult {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+
+RunResult run_quicksr(const std::string& arguments) {
+  const std::string command = std::string(QUICKSR_BINARY) + " " + arguments + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string output;
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof buffer, pipe)) output += buffer;
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("quicksr-cli-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  // A small image with a horizontal ramp in R and a vertical ramp in G.
+  std::string write_sample(const std::string& name, int w, int h, bool alpha = false,
+                           int bit_depth = 8) {
+    quicksr::Image image;
+    image.width = w;
+    image.height = h;
+    image.bit_depth = bit_depth;
+    for (int y = 0; y < h; ++y) {
+      for (int x = 0; x < w; ++x) {
+        image.rgb.insert(image.rgb.end(), {x / float(w), y / float(h), 0.5f});
+        if (alpha) image.alpha.push_back((x + y) % 2 ? 1.0f : 0.25f);
+      }
+    }
+    quicksr::write_image(image, path(name));
+    return path(name);
+  }
+
+  std::size_t file_count() const {
+    return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir_), {}));
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(CliTest, VersionAndHelpOfEveryCommand) {
+  EXPECT_EQ(run_quicksr("--version").exit_code, 0);
+  const RunResult help = run_quicksr("--help");
+  ASSERT_EQ(help.exit_code, 0);
+  for (const char* command : {"upscale", "info"}) {
+    EXPECT_NE(help.output.find(command), std::string::npos) << command;
+    const RunResult sub = run_quicksr(std::string(command) + " --help");
+    EXPECT_EQ(sub.exit_code, 0) << command;
+    EXPECT_NE(sub.output.find("usage: quicksr"), std::string::npos) << sub.output;
+  }
+  EXPECT_NE(run_quicksr("no-such-command").exit_code, 0);
+}
+
+TEST_F(CliTest, CorruptInputGivesClearErrorAndNoOutput) {
+  const std::string input = path("corrupt.png");
+  std::ofstream(input) << "\x89PNG\r\n\x1a\n this is not a png";
+  const RunResult upscale = run_quicksr("upscale " + input + " " + path("out.png"));
+  EXPECT_EQ(upscale.exit_code, 1);
+  EXPECT_NE(upscale.output.find("corrupt.png"), std::string::npos) << upscale.output;
+  EXPECT_FALSE(fs::exists(path("out.png")));
+  EXPECT_EQ(file_count(), 1u) << "no temporary files may be left behind";
+}
+
+TEST_F(CliTest, MissingInputNamesTheFile) {
+  const RunResult result = run_quicksr("upscale " + path("absent.png") + " " + path("out.png"));
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("absent.png"), std::string::npos) << result.output;
+  EXPECT_FALSE(fs::exists(path("out.png")));
+}
+
+TEST_F(CliTest, NeverOverwritesInputAndAsksBeforeReplacingOutput) {
+  const std::string input = write_sample("in.png", 6, 4);
+  const auto before = fs::file_size(input);
+  EXPECT_EQ(run_quicksr("upscale " + input + " " + input + " --overwrite").exit_code, 1);
+  EXPECT_EQ(fs::file_size(input), before);
+
+  const std::string output = path("out.png");
+  std::ofstream(output) << "keep me";
+  const RunResult refused = run_quicksr("upscale " + input + " " + output);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.output.find("--overwrite"), std::string::npos) << refused.output;
+  EXPECT_EQ(fs::file_size(output), 7u);
+
+  EXPECT_EQ(run_quicksr("upscale " + input + " " + output + " --overwrite --quiet").exit_code, 0);
+  EXPECT_EQ(quicksr::read_image(output).width, 12);
+}
+
+TEST_F(CliTest, BicubicScalesAndKeepsGrayAlphaAndDepth) {
+  const std::string rgba16 = write_sample("rgba16.png", 5, 3, /*alpha=*/true, /*bit_depth=*/16);
+  ASSERT_EQ(run_quicksr("upscale " + rgba16 + " " + path("x3.png") + " --method bicubic --scale 3")
+                .exit_code,
+            0);
+  const quicksr::Image x3 = quicksr::read_image(path("x3.png"));
+  EXPECT_EQ(x3.width, 15);
+  EXPECT_EQ(x3.height, 9);
+  EXPECT_TRUE(x3.has_alpha());
+  EXPECT_EQ(x3.bit_depth, 16);
+
+  quicksr::Image gray;
+  gray.width = 4;
+  gray.height = 4;
+  gray.gray = true;
+  for (int i = 0; i < 16; ++i) gray.rgb.insert(gray.rgb.end(), 3, i / 15.0f);
+  quicksr::write_image(gray, path("gray.png"));
+  ASSERT_EQ(run_quicksr("upscale " + path("gray.png") + " " + path("gray2.png") + " --method bicubic")
+                .exit_code,
+            0);
+  const quicksr::Image gray2 = quicksr::read_image(path("gray2.png"));
+  EXPECT_TRUE(gray2.gray);
+  EXPECT_EQ(gray2.width, 8);
+}
+
+TEST_F(CliTest, RejectsBadOptionsAndUnknownFormats) {
+  const std::string input = write_sample("in.png", 4, 4);
+  EXPECT_EQ(run_quicksr("upscale " + input + " " + path("out.gif")).exit_code, 1);
+  EXPECT_EQ(run_quicksr("upscale " + input + " " + path("out.png") + " --quality 0").exit_code, 1);
+  EXPECT_EQ(run_quicksr("upscale " + input + " " + path("out.png") + " --scale 7").exit_code, 1);
+  EXPECT_EQ(run_quicksr("upscale " + input + " " + path("out.png") + " --bogus").exit_code, 1);
+  EXPECT_FALSE(fs::exists(path("out.png")));
+}
+
+TEST_F(CliTest, ModelFileUpscalesAndInfoDescribesIt) {
+  const quicksr::Model model{
+      quicksr::QuickSRNet::initialized(quicksr::QuickSRNetConfig::small({3, 1}), 7), {}};
+  quicksr::save_model(model, path("small.safetensors"));
+  const RunResult info = run_quicksr("info " + path("small.safetensors"));
+  ASSERT_EQ(info.exit_code, 0) << info.output;
+  EXPECT_NE(info.output.find("f32-m2"), std::string::npos) << info.output;
+  EXPECT_NE(info.output.find("x3"), std::string::npos) << info.output;
+
+  const std::string input = write_sample("in.png", 7, 5);
+  const std::string args = input + " " + path("out.png") + " --model " + path("small.safetensors");
+  ASSERT_EQ(run_quicksr("upscale " + args).exit_code, 0);
+  EXPECT_EQ(quicksr::read_image(path("out.png")).width, 21);
+  EXPECT_EQ(run_quicksr("upscale " + args + " --overwrite --scale 2").exit_code, 1);
+
+  std::ofstream(path("broken.safetensors")) << "not a model";
+  const RunResult broken = run_quicksr("info " + path("broken.safetensors"));
+  EXPECT_EQ(broken.exit_code, 1);
+  EXPECT_NE(broken.output.find("broken.safetensors"), std::string::npos) << broken.output;
+}
+
+}  // namespace
