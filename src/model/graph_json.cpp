@@ -1,0 +1,257 @@
+#include "model/graph_json.hpp"
+
+#include <array>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "model/layout.hpp"
+#include "quicksr/error.hpp"
+
+namespace quicksr {
+
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr int kMaxKernel = 64;
+constexpr int kMaxChannels = 1 << 16;
+
+struct OpName {
+  OpType op;
+  const char* name;
+};
+constexpr std::array<OpName, 7> kOpNames = {{{OpType::kConv, "conv"},
+                                             {OpType::kClip, "clip"},
+                                             {OpType::kRelu, "relu"},
+                                             {OpType::kDepthToSpace, "depth_to_space"},
+                                             {OpType::kSpaceToDepth, "space_to_depth"},
+                                             {OpType::kAdd, "add"},
+                                             {OpType::kConcat, "concat"}}};
+
+std::string op_name(OpType op) {
+  for (const OpName& entry : kOpNames) {
+    if (entry.op == op) return entry.name;
+  }
+  throw Error("unknown graph op " + std::to_string(static_cast<int>(op)));
+}
+
+OpType op_from_name(const std::string& name) {
+  for (const OpName& entry : kOpNames) {
+    if (name == entry.name) return entry.op;
+  }
+  throw Error("unknown graph op \"" + name + "\"");
+}
+
+std::string order_name(ChannelOrder order) { return order == ChannelOrder::kCRD ? "crd" : "dcr"; }
+
+ChannelOrder order_from_name(const std::string& name) {
+  if (name == "crd") return ChannelOrder::kCRD;
+  if (name == "dcr") return ChannelOrder::kDCR;
+  throw Error("unknown channel order \"" + name + "\" (expected crd or dcr)");
+}
+
+Json node_to_json(const GraphNode& node) {
+  Json json = {{"op", op_name(node.op)},
+               {"name", node.name},
+               {"inputs", node.inputs},
+               {"output", node.output}};
+  switch (node.op) {
+    case OpType::kConv:
+      json["conv"] = node.conv;
+      break;
+    case OpType::kClip:
+      json["min"] = node.clip_min;
+      json["max"] = node.clip_max;
+      break;
+    case OpType::kDepthToSpace:
+    case OpType::kSpaceToDepth:
+      json["block_size"] = node.block_size;
+      json["order"] = order_name(node.order);
+      break;
+    case OpType::kRelu:
+    case OpType::kAdd:
+    case OpType::kConcat:
+      break;
+  }
+  return json;
+}
+
+Json conv_to_json(const Conv2d& conv) {
+  return {{"in_channels", conv.in_channels},
+          {"out_channels", conv.out_channels},
+          {"kernel", {conv.kernel_h, conv.kernel_w}},
+          {"stride", conv.stride},
+          {"pads", {conv.pad_top, conv.pad_left, conv.pad_bottom, conv.pad_right}},
+          {"groups", conv.groups},
+          {"bias", !conv.bias.empty()}};
+}
+
+// Typed access to a JSON object's member; nlohmann's own type errors become quicksr::Error.
+template <typename T>
+T member(const Json& object, const char* key) {
+  if (!object.is_object() || !object.contains(key)) {
+    throw Error(std::string("missing \"") + key + "\"");
+  }
+  try {
+    return object.at(key).get<T>();
+  } catch (const Json::exception&) {
+    throw Error(std::string("\"") + key + "\" has the wrong type");
+  }
+}
+
+GraphNode node_from_json(const Json& json) {
+  GraphNode node;
+  node.op = op_from_name(member<std::string>(json, "op"));
+  node.name = member<std::string>(json, "name");
+  node.inputs = member<std::vector<std::string>>(json, "inputs");
+  node.output = member<std::string>(json, "output");
+  switch (node.op) {
+    case OpType::kConv:
+      node.conv = member<int>(json, "conv");
+      break;
+    case OpType::kClip:
+      node.clip_min = member<float>(json, "min");
+      node.clip_max = member<float>(json, "max");
+      break;
+    case OpType::kDepthToSpace:
+    case OpType::kSpaceToDepth:
+      node.block_size = member<int>(json, "block_size");
+      node.order = order_from_name(member<std::string>(json, "order"));
+      break;
+    case OpType::kRelu:
+    case OpType::kAdd:
+    case OpType::kConcat:
+      break;
+  }
+  return node;
+}
+
+Conv2d conv_from_json(const Json& json, bool& has_bias) {
+  Conv2d conv;
+  conv.in_channels = member<int>(json, "in_channels");
+  conv.out_channels = member<int>(json, "out_channels");
+  const auto kernel = member<std::array<int, 2>>(json, "kernel");
+  conv.kernel_h = kernel[0];
+  conv.kernel_w = kernel[1];
+  conv.stride = member<int>(json, "stride");
+  const auto pads = member<std::array<int, 4>>(json, "pads");
+  conv.pad_top = pads[0];
+  conv.pad_left = pads[1];
+  conv.pad_bottom = pads[2];
+  conv.pad_right = pads[3];
+  conv.groups = member<int>(json, "groups");
+  has_bias = member<bool>(json, "bias");
+  return conv;
+}
+
+void check_conv_geometry(const Conv2d& conv, std::size_t index) {
+  const std::string where = "conv " + std::to_string(index);
+  const auto in_range = [](int value, int lo, int hi) { return value >= lo && value <= hi; };
+  if (!in_range(conv.in_channels, 1, kMaxChannels) ||
+      !in_range(conv.out_channels, 1, kMaxChannels)) {
+    throw Error(where + " has channels outside 1.." + std::to_string(kMaxChannels));
+  }
+  if (!in_range(conv.groups, 1, conv.in_channels) || conv.in_channels % conv.groups != 0 ||
+      conv.out_channels % conv.groups != 0) {
+    throw Error(where + " has " + std::to_string(conv.groups) +
+                " groups, which must divide its input and output channels");
+  }
+  if (!in_range(conv.kernel_h, 1, kMaxKernel) || !in_range(conv.kernel_w, 1, kMaxKernel)) {
+    throw Error(where + " has a kernel size outside 1.." + std::to_string(kMaxKernel));
+  }
+  if (!in_range(conv.stride, 1, kMaxKernel)) throw Error(where + " has an invalid stride");
+  for (int pad : {conv.pad_top, conv.pad_left, conv.pad_bottom, conv.pad_right}) {
+    if (!in_range(pad, 0, kMaxKernel)) throw Error(where + " has an invalid padding");
+  }
+}
+
+std::size_t expected_inputs(OpType op) {
+  switch (op) {
+    case OpType::kAdd:
+      return 2;
+    case OpType::kConcat:
+      return 0;  // one or more
+    default:
+      return 1;
+  }
+}
+
+void check_node(const GraphNode& node, const Graph& graph, const std::set<std::string>& defined) {
+  const std::string where = "graph node \"" + node.name + "\" (" + op_name(node.op) + ")";
+  const std::size_t inputs = expected_inputs(node.op);
+  if (inputs == 0 ? node.inputs.empty() : node.inputs.size() != inputs) {
+    throw Error(where + " has " + std::to_string(node.inputs.size()) + " inputs");
+  }
+  for (const std::string& input : node.inputs) {
+    if (!defined.contains(input)) throw Error(where + " reads undefined tensor \"" + input + "\"");
+  }
+  if (node.output.empty()) throw Error(where + " has no output name");
+  if (node.op == OpType::kConv &&
+      (node.conv < 0 || static_cast<std::size_t>(node.conv) >= graph.convs.size())) {
+    throw Error(where + " refers to conv " + std::to_string(node.conv) + " of " +
+                std::to_string(graph.convs.size()));
+  }
+  if ((node.op == OpType::kDepthToSpace || node.op == OpType::kSpaceToDepth) &&
+      (node.block_size < 1 || node.block_size > kMaxIntegerScale)) {
+    throw Error(where + " has block size " + std::to_string(node.block_size));
+  }
+  if (node.op == OpType::kClip && !(node.clip_min <= node.clip_max)) {
+    throw Error(where + " has min above max");
+  }
+}
+
+}  // namespace
+
+void check_graph(const Graph& graph) {
+  for (std::size_t i = 0; i < graph.convs.size(); ++i) check_conv_geometry(graph.convs[i], i);
+  std::set<std::string> defined = {graph.input};
+  for (const GraphNode& node : graph.nodes) {
+    check_node(node, graph, defined);
+    defined.insert(node.output);
+  }
+  if (!defined.contains(graph.output)) {
+    throw Error("graph output \"" + graph.output + "\" is not produced by any node");
+  }
+}
+
+std::string graph_to_json(const Graph& graph) {
+  Json nodes = Json::array();
+  for (const GraphNode& node : graph.nodes) nodes.push_back(node_to_json(node));
+  Json convs = Json::array();
+  for (const Conv2d& conv : graph.convs) convs.push_back(conv_to_json(conv));
+  const Json json = {{"name", graph.architecture},
+                     {"input", graph.input},
+                     {"output", graph.output},
+                     {"nodes", nodes},
+                     {"convs", convs}};
+  return json.dump();
+}
+
+Graph graph_from_json(const std::string& text, const std::string& file,
+                      std::vector<bool>& has_bias) {
+  const Json json = Json::parse(text, nullptr, false);
+  if (json.is_discarded()) throw Error(file + ": metadata \"graph\" is not valid JSON");
+  try {
+    Graph graph;
+    graph.architecture = member<std::string>(json, "name");
+    graph.input = member<std::string>(json, "input");
+    graph.output = member<std::string>(json, "output");
+    const Json nodes = member<Json>(json, "nodes");
+    const Json convs = member<Json>(json, "convs");
+    if (!nodes.is_array() || !convs.is_array())
+      throw Error("\"nodes\" and \"convs\" must be arrays");
+    for (const Json& node : nodes) graph.nodes.push_back(node_from_json(node));
+    has_bias.clear();
+    for (const Json& conv : convs) {
+      bool bias = false;
+      graph.convs.push_back(conv_from_json(conv, bias));
+      has_bias.push_back(bias);
+    }
+    check_graph(graph);
+    return graph;
+  } catch (const Error& error) {
+    throw Error(file + ": metadata \"graph\": " + error.what());
+  }
+}
+
+}  // namespace quicksr

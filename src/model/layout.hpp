@@ -1,0 +1,33 @@
+#pragma once
+// Shapes of convolutions and of QuickSRNet without allocating weights: the loader checks a file
+// against them before it trusts any size, and zeros()/check() build on them.
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "quicksr/model.hpp"
+
+namespace quicksr {
+
+inline constexpr int kMaxIntegerScale = 16;
+inline constexpr int kMinFeatures = 3;
+inline constexpr int kMaxFeatures = 1024;
+inline constexpr int kMaxBlocks = 64;
+
+// Geometry of a stride-1 conv with "same" padding for odd kernels; weight and bias left empty.
+Conv2d conv_geometry(int in_channels, int out_channels, int kernel, int groups = 1);
+std::size_t weight_count(const Conv2d& conv);
+// Sizes weight and bias for the geometry (bias: one per output channel), all zero.
+void allocate_zero_weights(Conv2d& conv);
+
+// Throws quicksr::Error unless features, blocks and scale are in range (scale 2, 3, 4 or 1.5).
+void check_quicksrnet_config(const QuickSRNetConfig& config);
+// The network for `config` with every conv's geometry set and no weights allocated.
+QuickSRNet quicksrnet_geometry(const QuickSRNetConfig& config);
+
+// The convs in execution order with their names: "first", "body.0", ..., "last", "anchor".
+std::vector<std::pair<std::string, const Conv2d*>> named_convs(const QuickSRNet& net);
+std::vector<std::pair<std::string, Conv2d*>> named_convs(QuickSRNet& net);
+
+}  // namespace quicksr
