@@ -1,0 +1,252 @@
+#include "quicksr/reference.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <string>
+
+#include "quicksr/error.hpp"
+
+namespace quicksr::reference {
+
+namespace {
+
+std::string shape_text(const Tensor& x) {
+  return std::to_string(x.channels) + "x" + std::to_string(x.height) + "x" +
+         std::to_string(x.width);
+}
+
+// Sub-pixel (dy, dx) of colour c in an r x r block, in the given channel order.
+int block_channel(int c, int dy, int dx, int block, int channels, ChannelOrder order) {
+  const int sub_pixel = dy * block + dx;
+  return order == ChannelOrder::kCRD ? c * block * block + sub_pixel : sub_pixel * channels + c;
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& input, const Conv2d& conv) {
+  if (input.channels != conv.in_channels) {
+    throw Error("conv expects " + std::to_string(conv.in_channels) + " input channels, got " +
+                shape_text(input));
+  }
+  if (conv.groups < 1 || conv.in_channels % conv.groups != 0 ||
+      conv.out_channels % conv.groups != 0 || conv.stride < 1) {
+    throw Error("conv has invalid groups or stride");
+  }
+  const int out_h =
+      (input.height + conv.pad_top + conv.pad_bottom - conv.kernel_h) / conv.stride + 1;
+  const int out_w =
+      (input.width + conv.pad_left + conv.pad_right - conv.kernel_w) / conv.stride + 1;
+  if (input.height + conv.pad_top + conv.pad_bottom < conv.kernel_h ||
+      input.width + conv.pad_left + conv.pad_right < conv.kernel_w) {
+    throw Error("conv kernel is larger than the padded input " + shape_text(input));
+  }
+  const int in_per_group = conv.in_channels / conv.groups;
+  const int out_per_group = conv.out_channels / conv.groups;
+  Tensor output(conv.out_channels, out_h, out_w);
+  for (int o = 0; o < conv.out_channels; ++o) {
+    const int first_in = (o / out_per_group) * in_per_group;
+    for (int y = 0; y < out_h; ++y) {
+      for (int x = 0; x < out_w; ++x) {
+        double sum = conv.bias.empty() ? 0.0 : conv.bias[static_cast<std::size_t>(o)];
+        for (int i = 0; i < in_per_group; ++i) {
+          for (int ky = 0; ky < conv.kernel_h; ++ky) {
+            const int iy = y * conv.stride - conv.pad_top + ky;
+            if (iy < 0 || iy >= input.height) continue;  // zero padding
+            for (int kx = 0; kx < conv.kernel_w; ++kx) {
+              const int ix = x * conv.stride - conv.pad_left + kx;
+              if (ix < 0 || ix >= input.width) continue;
+              sum += static_cast<double>(conv.w(o, i, ky, kx)) * input.at(first_in + i, iy, ix);
+            }
+          }
+        }
+        output.at(o, y, x) = static_cast<float>(sum);
+      }
+    }
+  }
+  return output;
+}
+
+Tensor clip(Tensor x, float lo, float hi) {
+  for (float& value : x.data) value = std::clamp(value, lo, hi);
+  return x;
+}
+
+Tensor add(const Tensor& a, const Tensor& b) {
+  if (a.channels != b.channels || a.height != b.height || a.width != b.width) {
+    throw Error("add of tensors with different shapes " + shape_text(a) + " and " + shape_text(b));
+  }
+  Tensor sum = a;
+  for (std::size_t i = 0; i < sum.data.size(); ++i) sum.data[i] += b.data[i];
+  return sum;
+}
+
+Tensor concat(const std::vector<const Tensor*>& parts) {
+  if (parts.empty()) throw Error("concat of no tensors");
+  int channels = 0;
+  for (const Tensor* part : parts) {
+    if (part->height != parts.front()->height || part->width != parts.front()->width) {
+      throw Error("concat of tensors with different sizes " + shape_text(*parts.front()) + " and " +
+                  shape_text(*part));
+    }
+    channels += part->channels;
+  }
+  Tensor result(channels, parts.front()->height, parts.front()->width);
+  auto out = result.data.begin();
+  for (const Tensor* part : parts) out = std::copy(part->data.begin(), part->data.end(), out);
+  return result;
+}
+
+Tensor depth_to_space(const Tensor& x, int block, ChannelOrder order) {
+  if (block < 1 || x.channels % (block * block) != 0) {
+    throw Error("depth_to_space(" + std::to_string(block) + ") of " + shape_text(x));
+  }
+  const int channels = x.channels / (block * block);
+  Tensor y(channels, x.height * block, x.width * block);
+  for (int c = 0; c < channels; ++c) {
+    for (int dy = 0; dy < block; ++dy) {
+      for (int dx = 0; dx < block; ++dx) {
+        const int source = block_channel(c, dy, dx, block, channels, order);
+        for (int row = 0; row < x.height; ++row) {
+          for (int col = 0; col < x.width; ++col) {
+            y.at(c, row * block + dy, col * block + dx) = x.at(source, row, col);
+          }
+        }
+      }
+    }
+  }
+  return y;
+}
+
+Tensor space_to_depth(const Tensor& x, int block, ChannelOrder order) {
+  if (block < 1 || x.height % block != 0 || x.width % block != 0) {
+    throw Error("space_to_depth(" + std::to_string(block) + ") of " + shape_text(x));
+  }
+  Tensor y(x.channels * block * block, x.height / block, x.width / block);
+  for (int c = 0; c < x.channels; ++c) {
+    for (int dy = 0; dy < block; ++dy) {
+      for (int dx = 0; dx < block; ++dx) {
+        const int target = block_channel(c, dy, dx, block, x.channels, order);
+        for (int row = 0; row < y.height; ++row) {
+          for (int col = 0; col < y.width; ++col) {
+            y.at(target, row, col) = x.at(c, row * block + dy, col * block + dx);
+          }
+        }
+      }
+    }
+  }
+  return y;
+}
+
+namespace {
+
+Tensor replicate_to_even(const Tensor& x) {
+  Tensor y(x.channels, x.height + x.height % 2, x.width + x.width % 2);
+  for (int c = 0; c < y.channels; ++c) {
+    for (int row = 0; row < y.height; ++row) {
+      for (int col = 0; col < y.width; ++col) {
+        y.at(c, row, col) = x.at(c, std::min(row, x.height - 1), std::min(col, x.width - 1));
+      }
+    }
+  }
+  return y;
+}
+
+Tensor crop(const Tensor& x, int height, int width) {
+  Tensor y(x.channels, height, width);
+  for (int c = 0; c < y.channels; ++c) {
+    for (int row = 0; row < height; ++row) {
+      for (int col = 0; col < width; ++col) y.at(c, row, col) = x.at(c, row, col);
+    }
+  }
+  return y;
+}
+
+Tensor relu1(const Tensor& x) { return clip(x, 0.0f, 1.0f); }
+
+Tensor forward_even(const QuickSRNet& net, const Tensor& input) {
+  Tensor features = relu1(conv2d(input, net.first));
+  for (const Conv2d& conv : net.body) features = relu1(conv2d(features, conv));
+  const ChannelOrder order = net.config.order;
+  const int out_block = net.config.scale.is_integer() ? net.config.scale.numerator : 3;
+  if (!net.config.scale.is_integer()) features = space_to_depth(features, 2, order);
+  Tensor residual = conv2d(features, net.last);
+  if (!net.anchor.empty()) residual = add(residual, conv2d(input, net.anchor.front()));
+  return depth_to_space(clip(std::move(residual), 0.0f, 1.0f), out_block, order);
+}
+
+}  // namespace
+
+Tensor forward(const QuickSRNet& net, const Tensor& input) {
+  net.check();
+  if (input.channels != 3 || input.height < 1 || input.width < 1) {
+    throw Error("QuickSRNet expects a 3xHxW input, got " + shape_text(input));
+  }
+  if (net.config.scale.is_integer()) return forward_even(net, input);
+  const Tensor upscaled = forward_even(net, replicate_to_even(input));
+  return crop(upscaled, input.height * 3 / 2, input.width * 3 / 2);
+}
+
+namespace {
+
+const Tensor& lookup(const std::map<std::string, Tensor>& tensors, const std::string& name) {
+  const auto found = tensors.find(name);
+  if (found == tensors.end()) throw Error("missing tensor \"" + name + "\"");
+  return found->second;
+}
+
+Tensor run_node(const Graph& graph, const GraphNode& node,
+                const std::map<std::string, Tensor>& tensors) {
+  const auto input = [&](std::size_t i) -> const Tensor& {
+    if (i >= node.inputs.size()) throw Error("too few inputs");
+    return lookup(tensors, node.inputs[i]);
+  };
+  switch (node.op) {
+    case OpType::kConv:
+      if (node.conv < 0 || static_cast<std::size_t>(node.conv) >= graph.convs.size()) {
+        throw Error("conv index " + std::to_string(node.conv) + " out of range");
+      }
+      return conv2d(input(0), graph.convs[static_cast<std::size_t>(node.conv)]);
+    case OpType::kClip:
+      return clip(input(0), node.clip_min, node.clip_max);
+    case OpType::kRelu:
+      return clip(input(0), 0.0f, std::numeric_limits<float>::infinity());
+    case OpType::kDepthToSpace:
+      return depth_to_space(input(0), node.block_size, node.order);
+    case OpType::kSpaceToDepth:
+      return space_to_depth(input(0), node.block_size, node.order);
+    case OpType::kAdd:
+      return add(input(0), input(1));
+    case OpType::kConcat: {
+      std::vector<const Tensor*> parts;
+      for (std::size_t i = 0; i < node.inputs.size(); ++i) parts.push_back(&input(i));
+      return concat(parts);
+    }
+  }
+  throw Error("unknown op");
+}
+
+}  // namespace
+
+Tensor forward(const Graph& graph, const Tensor& input) {
+  std::map<std::string, Tensor> tensors;
+  tensors[graph.input] = input;
+  for (const GraphNode& node : graph.nodes) {
+    try {
+      tensors[node.output] = run_node(graph, node, tensors);
+    } catch (const Error& error) {
+      throw Error(graph.architecture + " node \"" + node.name + "\": " + error.what());
+    }
+  }
+  const auto output = tensors.find(graph.output);
+  if (output == tensors.end()) {
+    throw Error(graph.architecture + ": graph output \"" + graph.output + "\" was never computed");
+  }
+  return output->second;
+}
+
+Tensor forward(const Model& model, const Tensor& input) {
+  return std::visit([&](const auto& net) { return forward(net, input); }, model.net);
+}
+
+}  // namespace quicksr::reference
