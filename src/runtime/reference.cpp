@@ -33,14 +33,20 @@ Tensor conv2d(const Tensor& input, const Conv2d& conv) {
       conv.out_channels % conv.groups != 0 || conv.stride < 1) {
     throw Error("conv has invalid groups or stride");
   }
-  const int out_h =
-      (input.height + conv.pad_top + conv.pad_bottom - conv.kernel_h) / conv.stride + 1;
-  const int out_w =
-      (input.width + conv.pad_left + conv.pad_right - conv.kernel_w) / conv.stride + 1;
+  const std::size_t weights = static_cast<std::size_t>(conv.out_channels) *
+                              (conv.in_channels / conv.groups) * conv.kernel_h * conv.kernel_w;
+  if (conv.weight.size() != weights ||
+      (!conv.bias.empty() && conv.bias.size() != static_cast<std::size_t>(conv.out_channels))) {
+    throw Error("conv weights do not match its geometry");
+  }
   if (input.height + conv.pad_top + conv.pad_bottom < conv.kernel_h ||
       input.width + conv.pad_left + conv.pad_right < conv.kernel_w) {
     throw Error("conv kernel is larger than the padded input " + shape_text(input));
   }
+  const int out_h =
+      (input.height + conv.pad_top + conv.pad_bottom - conv.kernel_h) / conv.stride + 1;
+  const int out_w =
+      (input.width + conv.pad_left + conv.pad_right - conv.kernel_w) / conv.stride + 1;
   const int in_per_group = conv.in_channels / conv.groups;
   const int out_per_group = conv.out_channels / conv.groups;
   Tensor output(conv.out_channels, out_h, out_w);
