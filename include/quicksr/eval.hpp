@@ -14,12 +14,14 @@
 namespace quicksr {
 
 struct EvalProtocol {
-  int border = 0;          // pixels cropped from each side before scoring
-  bool round_lr = false;   // round (BasicSR style) instead of truncating the LR to uint8
-  bool rgb = false;        // score on RGB instead of Y
+  int border = 0;            // pixels cropped from each side before scoring
+  bool round_lr = false;     // round (BasicSR style) instead of truncating the LR to uint8
+  bool rgb = false;          // score on RGB instead of Y
+  bool quantize_sr = false;  // evaluate() rounds the output to 8 bits before scoring
 };
 
-// The common alternative used by BasicSR-style papers: border = scale, rounded LR, Y channel.
+// The common alternative used by BasicSR-style papers: border = ceil(scale), rounded LR, output
+// rounded to 8 bits, Y channel.
 EvalProtocol basicsr_protocol(Scale scale);
 
 struct ImageScore {

@@ -1,0 +1,279 @@
+// The evaluation protocol of include/quicksr/eval.hpp: LR generation, PSNR/SSIM and the folder
+// loop.
+#include "quicksr/eval.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "common/progress.hpp"
+#include "quicksr/error.hpp"
+#include "quicksr/image.hpp"
+#include "quicksr/resize.hpp"
+
+namespace fs = std::filesystem;
+
+namespace quicksr {
+namespace {
+
+constexpr double kPeak = 255.0;
+// The authors' compute_psnr adds this to the MSE; it keeps the PSNR of identical images finite.
+constexpr double kMseEpsilon = 1e-8;
+// Truncating v * 255 of an exact 8-bit level must give that level back; float rounding can land
+// a hair below it, so the truncation gets this much slack (in 8-bit levels).
+constexpr double kTruncationSlack = 1e-3;
+
+// One image plane on a 0..255 scale, as scored (border already cropped).
+struct Plane {
+  int height = 0;
+  int width = 0;
+  std::vector<double> values;
+
+  double at(int y, int x) const { return values[static_cast<std::size_t>(y) * width + x]; }
+};
+
+std::string size_text(const Tensor& t) {
+  return std::to_string(t.width) + "x" + std::to_string(t.height);
+}
+
+float quantize_8bit(float v, bool round) {
+  const double level = round ? std::round(v * kPeak) : std::floor(v * kPeak + kTruncationSlack);
+  return static_cast<float>(std::clamp(level, 0.0, kPeak) / kPeak);
+}
+
+// The planes a score is computed on: BT.601 Y (16..235) or R, G, B, each times 255.
+std::vector<Plane> scored_planes(const Tensor& image, const EvalProtocol& protocol) {
+  const int b = protocol.border;
+  Plane plane{image.height - 2 * b, image.width - 2 * b, {}};
+  plane.values.reserve(static_cast<std::size_t>(plane.height) * plane.width);
+  std::vector<Plane> planes;
+  if (protocol.rgb) {
+    for (int c = 0; c < 3; ++c) {
+      planes.push_back(plane);
+      for (int y = b; y < image.height - b; ++y) {
+        for (int x = b; x < image.width - b; ++x) {
+          planes.back().values.push_back(kPeak * image.at(c, y, x));
+        }
+      }
+    }
+    return planes;
+  }
+  for (int y = b; y < image.height - b; ++y) {
+    for (int x = b; x < image.width - b; ++x) {
+      plane.values.push_back(16.0 + 65.481 * image.at(0, y, x) + 128.553 * image.at(1, y, x) +
+                             24.966 * image.at(2, y, x));
+    }
+  }
+  planes.push_back(std::move(plane));
+  return planes;
+}
+
+void check_comparable(const Tensor& sr, const Tensor& hr, const EvalProtocol& protocol,
+                      int min_size) {
+  if (sr.channels != 3 || hr.channels != 3) {
+    throw Error("scoring needs RGB images, got " + std::to_string(sr.channels) + " and " +
+                std::to_string(hr.channels) + " channels");
+  }
+  if (sr.height != hr.height || sr.width != hr.width) {
+    throw Error("scoring needs images of the same size, got " + size_text(sr) + " and " +
+                size_text(hr));
+  }
+  if (protocol.border < 0 || std::min(hr.height, hr.width) - 2 * protocol.border < min_size) {
+    throw Error("image of " + size_text(hr) + " is too small to score with a border of " +
+                std::to_string(protocol.border));
+  }
+}
+
+// 'valid' correlation with the separable window `taps` x `taps`: (h - n + 1) x (w - n + 1).
+Plane filter_valid(const Plane& in, const std::vector<double>& taps) {
+  const int n = static_cast<int>(taps.size());
+  Plane rows{in.height, in.width - n + 1, {}};
+  rows.values.resize(static_cast<std::size_t>(rows.height) * rows.width);
+  for (int y = 0; y < rows.height; ++y) {
+    for (int x = 0; x < rows.width; ++x) {
+      double sum = 0.0;
+      for (int k = 0; k < n; ++k) sum += taps[k] * in.at(y, x + k);
+      rows.values[static_cast<std::size_t>(y) * rows.width + x] = sum;
+    }
+  }
+  Plane out{in.height - n + 1, rows.width, {}};
+  out.values.resize(static_cast<std::size_t>(out.height) * out.width);
+  for (int y = 0; y < out.height; ++y) {
+    for (int x = 0; x < out.width; ++x) {
+      double sum = 0.0;
+      for (int k = 0; k < n; ++k) sum += taps[k] * rows.at(y + k, x);
+      out.values[static_cast<std::size_t>(y) * out.width + x] = sum;
+    }
+  }
+  return out;
+}
+
+constexpr int kSsimWindow = 11;
+
+std::vector<double> gaussian_window() {
+  constexpr double kSigma = 1.5;
+  std::vector<double> taps(kSsimWindow);
+  double sum = 0.0;
+  for (int i = 0; i < kSsimWindow; ++i) {
+    const double d = i - kSsimWindow / 2;
+    taps[i] = std::exp(-d * d / (2.0 * kSigma * kSigma));
+    sum += taps[i];
+  }
+  for (double& t : taps) t /= sum;
+  return taps;
+}
+
+Plane product(const Plane& a, const Plane& b) {
+  Plane out{a.height, a.width, std::vector<double>(a.values.size())};
+  for (std::size_t i = 0; i < a.values.size(); ++i) out.values[i] = a.values[i] * b.values[i];
+  return out;
+}
+
+// Wang et al.'s SSIM averaged over the region where the whole window fits (skimage/BasicSR).
+double ssim_plane(const Plane& a, const Plane& b) {
+  constexpr double kC1 = (0.01 * kPeak) * (0.01 * kPeak);
+  constexpr double kC2 = (0.03 * kPeak) * (0.03 * kPeak);
+  const std::vector<double> window = gaussian_window();
+  const Plane mu_a = filter_valid(a, window);
+  const Plane mu_b = filter_valid(b, window);
+  const Plane aa = filter_valid(product(a, a), window);
+  const Plane bb = filter_valid(product(b, b), window);
+  const Plane ab = filter_valid(product(a, b), window);
+  double sum = 0.0;
+  for (std::size_t i = 0; i < mu_a.values.size(); ++i) {
+    const double ma = mu_a.values[i];
+    const double mb = mu_b.values[i];
+    const double var_a = aa.values[i] - ma * ma;
+    const double var_b = bb.values[i] - mb * mb;
+    const double cov = ab.values[i] - ma * mb;
+    sum += ((2 * ma * mb + kC1) * (2 * cov + kC2)) /
+           ((ma * ma + mb * mb + kC1) * (var_a + var_b + kC2));
+  }
+  return sum / static_cast<double>(mu_a.values.size());
+}
+
+bool is_image_file(const fs::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
+}
+
+std::vector<fs::path> image_files(const fs::path& dir) {
+  std::error_code error;
+  if (!fs::is_directory(dir, error)) throw Error(dir.string() + ": not a folder");
+  std::vector<fs::path> files;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
+    if (entry.is_regular_file() && is_image_file(entry.path())) files.push_back(entry.path());
+  }
+  if (files.empty()) throw Error(dir.string() + ": no png/jpg/bmp images in this folder");
+  std::sort(files.begin(), files.end(),
+            [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
+  return files;
+}
+
+// The output as an 8-bit image file would hold it.
+Tensor quantize_sr(Tensor sr) {
+  for (float& v : sr.data) v = quantize_8bit(std::clamp(v, 0.0f, 1.0f), true);
+  return sr;
+}
+
+}  // namespace
+
+EvalProtocol basicsr_protocol(Scale scale) {
+  EvalProtocol protocol;
+  protocol.border = static_cast<int>(std::ceil(scale.value()));
+  protocol.round_lr = true;
+  protocol.quantize_sr = true;
+  return protocol;
+}
+
+Tensor crop_to_multiple(const Tensor& hr, Scale scale) {
+  // LR = HR * denominator / numerator is exact when HR is a multiple of the numerator.
+  const int multiple = scale.numerator;
+  const int height = hr.height - hr.height % multiple;
+  const int width = hr.width - hr.width % multiple;
+  if (height <= 0 || width <= 0) {
+    throw Error("image of " + size_text(hr) + " is smaller than the scale factor");
+  }
+  const int top = (hr.height - height) / 2;
+  const int left = (hr.width - width) / 2;
+  Tensor out(hr.channels, height, width);
+  for (int c = 0; c < hr.channels; ++c) {
+    for (int y = 0; y < height; ++y) {
+      const float* src = &hr.plane(c)[static_cast<std::size_t>(y + top) * hr.width + left];
+      std::copy(src, src + width, &out.plane(c)[static_cast<std::size_t>(y) * width]);
+    }
+  }
+  return out;
+}
+
+Tensor make_lr(const Tensor& hr, Scale scale, const EvalProtocol& protocol) {
+  if (hr.height % scale.numerator != 0 || hr.width % scale.numerator != 0) {
+    throw Error("make_lr: HR of " + size_text(hr) + " is not a multiple of " +
+                std::to_string(scale.numerator) + " (crop_to_multiple first)");
+  }
+  Tensor lr = resize_bicubic(hr, 1.0 / scale.value());
+  for (float& v : lr.data) v = quantize_8bit(v, protocol.round_lr);
+  return lr;
+}
+
+double psnr(const Tensor& sr, const Tensor& hr, const EvalProtocol& protocol) {
+  check_comparable(sr, hr, protocol, 1);
+  const std::vector<Plane> a = scored_planes(sr, protocol);
+  const std::vector<Plane> b = scored_planes(hr, protocol);
+  double squared_error = 0.0;
+  std::size_t count = 0;
+  for (std::size_t p = 0; p < a.size(); ++p) {
+    for (std::size_t i = 0; i < a[p].values.size(); ++i) {
+      const double d = a[p].values[i] - b[p].values[i];
+      squared_error += d * d;
+    }
+    count += a[p].values.size();
+  }
+  const double mse = squared_error / static_cast<double>(count);
+  return 10.0 * std::log10(kPeak * kPeak / (mse + kMseEpsilon));
+}
+
+double ssim(const Tensor& sr, const Tensor& hr, const EvalProtocol& protocol) {
+  check_comparable(sr, hr, protocol, kSsimWindow);
+  const std::vector<Plane> a = scored_planes(sr, protocol);
+  const std::vector<Plane> b = scored_planes(hr, protocol);
+  double sum = 0.0;
+  for (std::size_t p = 0; p < a.size(); ++p) sum += ssim_plane(a[p], b[p]);
+  return sum / static_cast<double>(a.size());
+}
+
+EvalResult evaluate(const UpscaleFn& upscale, const fs::path& hr_dir, Scale scale,
+                    const EvalProtocol& protocol) {
+  const std::vector<fs::path> files = image_files(hr_dir);
+  EvalResult result;
+  result.scale = scale;
+  ProgressBar progress("eval " + hr_dir.string(), static_cast<std::int64_t>(files.size()), "img");
+  for (const fs::path& file : files) {
+    const Tensor hr = crop_to_multiple(to_tensor(read_image(file)), scale);
+    Tensor sr = upscale(make_lr(hr, scale, protocol));
+    if (sr.channels != 3 || sr.height != hr.height || sr.width != hr.width) {
+      throw Error(file.string() + ": the upscaler returned " + size_text(sr) + " for an HR of " +
+                  size_text(hr));
+    }
+    if (protocol.quantize_sr) sr = quantize_sr(std::move(sr));
+    ImageScore score{file.stem().string(), psnr(sr, hr, protocol), ssim(sr, hr, protocol)};
+    result.mean_psnr += score.psnr;
+    result.mean_ssim += score.ssim;
+    result.images.push_back(std::move(score));
+    char status[64];
+    std::snprintf(status, sizeof status, "mean PSNR %.3f dB",
+                  result.mean_psnr / static_cast<double>(result.images.size()));
+    progress.update(static_cast<std::int64_t>(result.images.size()), status);
+  }
+  result.mean_psnr /= static_cast<double>(result.images.size());
+  result.mean_ssim /= static_cast<double>(result.images.size());
+  progress.finish();
+  return result;
+}
+
+}  // namespace quicksr
