@@ -3,7 +3,7 @@
 #include "quicksr/eval.hpp"
 
 #include <algorithm>
-#include <array>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <string>
