@@ -1,0 +1,37 @@
+#pragma once
+// The per-format codecs behind read_image and write_image. image.cpp owns the files (opening,
+// format detection, atomic replacement); the codecs only see an open FILE* and the name to put
+// in error messages.
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include "quicksr/image.hpp"
+
+namespace quicksr::codecs {
+
+Image read_png(std::FILE* file, const std::string& name, const ReadOptions& options);
+Image read_jpeg(std::FILE* file, const std::string& name, const ReadOptions& options);
+
+void write_png(const Image& image, std::FILE* file, const std::string& name, int bit_depth);
+void write_jpeg(const Image& image, std::FILE* file, const std::string& name, int quality);
+
+// Throws if a width x height image read from `name` would exceed the pixel limit.
+void check_pixel_limit(std::uint64_t width, std::uint64_t height, const std::string& name,
+                       const ReadOptions& options);
+
+// The value written for one pixel of a gray image (R = G = B by contract; the mean absorbs any
+// drift a processing step introduced).
+float gray_value(const Image& image, std::size_t pixel);
+
+// A [0,1] value as an integer in 0..max_value, rounded to nearest; NaN and negatives map to 0.
+std::uint16_t quantize(float value, int max_value);
+
+// The EXIF orientation tag (1..8) in an APP1 payload starting with "Exif\0\0"; 1 if absent or
+// invalid.
+int exif_orientation(const unsigned char* app1, std::size_t size);
+
+// The image as it should be displayed, for an EXIF orientation 1..8.
+Image apply_orientation(const Image& stored, int orientation);
+
+}  // namespace quicksr::codecs

@@ -1,0 +1,187 @@
+// JPEG through libjpeg(-turbo). libjpeg reports errors through error_exit, which must not
+// return: ours longjmps back into `guarded`, a frame that owns nothing with a destructor, and
+// the formatted message becomes a quicksr::Error once control is back in plain C++.
+#include <cstdio>  // jpeglib.h needs FILE and size_t declared first
+// clang-format off
+#include <jpeglib.h>
+#include <jerror.h>
+// clang-format on
+
+#include <csetjmp>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "image/codecs.hpp"
+#include "quicksr/error.hpp"
+
+namespace quicksr::codecs {
+namespace {
+
+struct JpegErrorManager {
+  jpeg_error_mgr base;  // first member: libjpeg only sees &base
+  std::jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+};
+
+void on_jpeg_error(j_common_ptr info) {
+  auto* errors = reinterpret_cast<JpegErrorManager*>(info->err);
+  (*info->err->format_message)(info, errors->message);
+  std::longjmp(errors->jump, 1);
+}
+
+// When the data ends early libjpeg merely warns and fills the rest of the image with grey; a
+// truncated file is an error for quicksr. Other warnings (e.g. stray bytes between markers) leave
+// a correct image, and trace messages are noise: both are dropped instead of printed.
+void on_jpeg_message(j_common_ptr info, int level) {
+  const int code = info->err->msg_code;
+  if (level < 0 && (code == JWRN_JPEG_EOF || code == JWRN_HIT_MARKER)) {
+    (*info->err->error_exit)(info);
+  }
+}
+
+template <typename Step>
+bool guarded(JpegErrorManager& errors, const Step& step) {
+  if (setjmp(errors.jump)) return false;
+  step();
+  return true;
+}
+
+// Owns a libjpeg decompress or compress object; run() executes libjpeg calls and throws on
+// their errors.
+template <typename Info>
+class JpegContext {
+ public:
+  // `failure` introduces the library's message, e.g. ": invalid JPEG: ".
+  JpegContext(const std::string& name, const char* failure) : name_(name), failure_(failure) {
+    info_.err = jpeg_std_error(&errors_.base);
+    errors_.base.error_exit = on_jpeg_error;
+    errors_.base.emit_message = on_jpeg_message;
+    const bool created = guarded(errors_, [&] {
+      if constexpr (std::is_same_v<Info, jpeg_decompress_struct>) {
+        jpeg_create_decompress(&info_);
+      } else {
+        jpeg_create_compress(&info_);
+      }
+    });
+    if (!created) {
+      destroy();
+      throw Error(name_ + failure_ + errors_.message);
+    }
+  }
+  JpegContext(const JpegContext&) = delete;
+  JpegContext& operator=(const JpegContext&) = delete;
+  ~JpegContext() { destroy(); }
+
+  Info& info() { return info_; }
+
+  template <typename Step>
+  void run(const Step& step) {
+    if (!guarded(errors_, step)) throw Error(name_ + failure_ + errors_.message);
+  }
+
+ private:
+  void destroy() { jpeg_destroy(reinterpret_cast<j_common_ptr>(&info_)); }
+
+  std::string name_;
+  const char* failure_;
+  JpegErrorManager errors_{};
+  Info info_{};
+};
+
+// The EXIF orientation of the first APP1 segment that carries EXIF data (1 when none does).
+int find_orientation(const jpeg_decompress_struct& info) {
+  for (jpeg_saved_marker_ptr marker = info.marker_list; marker; marker = marker->next) {
+    if (marker->marker != JPEG_APP0 + 1) continue;
+    const int orientation = exif_orientation(marker->data, marker->data_length);
+    if (orientation != 1) return orientation;
+  }
+  return 1;
+}
+
+Image to_image(const std::vector<JSAMPLE>& samples, std::size_t width, std::size_t height,
+               bool gray) {
+  Image image;
+  image.width = static_cast<int>(width);
+  image.height = static_cast<int>(height);
+  image.gray = gray;
+  image.bit_depth = 8;
+  image.rgb.resize(width * height * 3);
+  for (std::size_t i = 0; i < width * height; ++i) {
+    for (int c = 0; c < 3; ++c) {
+      image.rgb[i * 3 + c] = static_cast<float>(samples[gray ? i : i * 3 + c]) / 255.0f;
+    }
+  }
+  return image;
+}
+
+}  // namespace
+
+Image read_jpeg(std::FILE* file, const std::string& name, const ReadOptions& options) {
+  JpegContext<jpeg_decompress_struct> decoder(name, ": invalid JPEG: ");
+  jpeg_decompress_struct& info = decoder.info();
+  decoder.run([&] {
+    jpeg_stdio_src(&info, file);
+    jpeg_save_markers(&info, JPEG_APP0 + 1, 0xFFFF);
+    jpeg_read_header(&info, TRUE);
+  });
+  check_pixel_limit(info.image_width, info.image_height, name, options);
+  if (info.jpeg_color_space == JCS_CMYK || info.jpeg_color_space == JCS_YCCK) {
+    throw Error(name + ": CMYK JPEG images are not supported (convert the file to RGB)");
+  }
+  // Saved markers live in libjpeg's image pool, which jpeg_finish_decompress frees.
+  const int orientation = find_orientation(info);
+  const bool gray = info.num_components == 1;
+  info.out_color_space = gray ? JCS_GRAYSCALE : JCS_RGB;
+  decoder.run([&] { jpeg_start_decompress(&info); });
+
+  const std::size_t width = info.output_width;
+  const std::size_t height = info.output_height;
+  const std::size_t stride = width * info.output_components;
+  std::vector<JSAMPLE> samples(stride * height);
+  decoder.run([&] {
+    while (info.output_scanline < info.output_height) {
+      JSAMPROW row = samples.data() + info.output_scanline * stride;
+      jpeg_read_scanlines(&info, &row, 1);
+    }
+    jpeg_finish_decompress(&info);
+  });
+  return apply_orientation(to_image(samples, width, height, gray), orientation);
+}
+
+void write_jpeg(const Image& image, std::FILE* file, const std::string& name, int quality) {
+  const int components = image.gray ? 1 : 3;
+  const std::size_t pixel_count = static_cast<std::size_t>(image.width) * image.height;
+  const std::size_t stride = static_cast<std::size_t>(image.width) * components;
+  std::vector<JSAMPLE> samples(pixel_count * components);
+  for (std::size_t i = 0; i < pixel_count; ++i) {
+    if (image.gray) {
+      samples[i] = static_cast<JSAMPLE>(quantize(gray_value(image, i), 255));
+    } else {
+      for (int c = 0; c < 3; ++c) {
+        samples[i * 3 + c] = static_cast<JSAMPLE>(quantize(image.rgb[i * 3 + c], 255));
+      }
+    }
+  }
+
+  JpegContext<jpeg_compress_struct> encoder(name, ": cannot write JPEG: ");
+  jpeg_compress_struct& info = encoder.info();
+  encoder.run([&] {
+    jpeg_stdio_dest(&info, file);
+    info.image_width = static_cast<JDIMENSION>(image.width);
+    info.image_height = static_cast<JDIMENSION>(image.height);
+    info.input_components = components;
+    info.in_color_space = image.gray ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_set_defaults(&info);
+    jpeg_set_quality(&info, quality, TRUE);
+    info.optimize_coding = TRUE;  // smaller files at no quality cost
+    jpeg_start_compress(&info, TRUE);
+    while (info.next_scanline < info.image_height) {
+      JSAMPROW row = samples.data() + info.next_scanline * stride;
+      jpeg_write_scanlines(&info, &row, 1);
+    }
+    jpeg_finish_compress(&info);
+  });
+}
+
+}  // namespace quicksr::codecs

@@ -1,0 +1,207 @@
+// PNG through libpng. libpng reports errors by longjmp, so every libpng call runs inside
+// `guarded`, a frame that owns nothing with a destructor (jumping over one would be undefined
+// behaviour); the saved message becomes a quicksr::Error once control is back in plain C++.
+#include <png.h>
+
+#include <csetjmp>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "image/codecs.hpp"
+#include "quicksr/error.hpp"
+
+namespace quicksr::codecs {
+namespace {
+
+struct PngErrorMessage {
+  char text[256] = "";
+};
+
+void on_png_error(png_structp png, png_const_charp message) {
+  auto* error = static_cast<PngErrorMessage*>(png_get_error_ptr(png));
+  std::snprintf(error->text, sizeof error->text, "%s", message);
+  png_longjmp(png, 1);
+}
+
+// libpng warns about recoverable oddities (e.g. a bad ancillary chunk); the image is still valid.
+void ignore_png_warning(png_structp, png_const_charp) {}
+
+// Replaces libpng's default reader so that a short file reads as "truncated", not "Read Error".
+void read_from_file(png_structp png, png_bytep data, std::size_t length) {
+  auto* file = static_cast<std::FILE*>(png_get_io_ptr(png));
+  if (std::fread(data, 1, length, file) != length) {
+    png_error(png, std::ferror(file) ? "read error" : "file is truncated");
+  }
+}
+
+template <typename Step>
+bool guarded(png_structp png, const Step& step) {
+  if (setjmp(png_jmpbuf(png))) return false;
+  step();
+  return true;
+}
+
+// Owns a libpng read or write context; run() executes libpng calls and throws on their errors.
+class PngContext {
+ public:
+  PngContext(bool writing, const std::string& name) : writing_(writing), name_(name) {
+    png_ = writing ? png_create_write_struct(PNG_LIBPNG_VER_STRING, &error_, on_png_error,
+                                             ignore_png_warning)
+                   : png_create_read_struct(PNG_LIBPNG_VER_STRING, &error_, on_png_error,
+                                            ignore_png_warning);
+    if (png_) info_ = png_create_info_struct(png_);
+    if (!png_ || !info_) {
+      destroy();
+      throw Error(name + ": cannot initialise libpng (out of memory)");
+    }
+  }
+  PngContext(const PngContext&) = delete;
+  PngContext& operator=(const PngContext&) = delete;
+  ~PngContext() { destroy(); }
+
+  png_structp png() const { return png_; }
+  png_infop info() const { return info_; }
+
+  template <typename Step>
+  void run(const Step& step) {
+    if (!guarded(png_, step)) {
+      throw Error(name_ + (writing_ ? ": cannot write PNG: " : ": invalid PNG: ") + error_.text);
+    }
+  }
+
+ private:
+  void destroy() {
+    if (writing_) {
+      png_destroy_write_struct(&png_, &info_);
+    } else {
+      png_destroy_read_struct(&png_, &info_, nullptr);
+    }
+  }
+
+  bool writing_;
+  std::string name_;
+  PngErrorMessage error_;
+  png_structp png_ = nullptr;
+  png_infop info_ = nullptr;
+};
+
+std::vector<png_bytep> row_pointers(std::vector<png_byte>& pixels, std::size_t row_bytes,
+                                    std::size_t height) {
+  std::vector<png_bytep> rows(height);
+  for (std::size_t y = 0; y < height; ++y) rows[y] = pixels.data() + y * row_bytes;
+  return rows;
+}
+
+// PNG stores 16-bit samples big-endian.
+float read_sample(const png_byte* p, int bit_depth) {
+  if (bit_depth == 16) return static_cast<float>((p[0] << 8) | p[1]) / 65535.0f;
+  return static_cast<float>(p[0]) / 255.0f;
+}
+
+void write_sample(png_byte* p, float value, int bit_depth) {
+  if (bit_depth == 16) {
+    const std::uint16_t v = quantize(value, 65535);
+    p[0] = static_cast<png_byte>(v >> 8);
+    p[1] = static_cast<png_byte>(v & 0xFF);
+  } else {
+    p[0] = static_cast<png_byte>(quantize(value, 255));
+  }
+}
+
+Image to_image(const std::vector<png_byte>& pixels, std::size_t width, std::size_t height,
+               int channels, int bit_depth) {
+  const bool has_alpha = channels == 2 || channels == 4;
+  const int colour_channels = has_alpha ? channels - 1 : channels;
+  const std::size_t sample_bytes = bit_depth / 8;
+  const std::size_t pixel_count = width * height;
+  Image image;
+  image.width = static_cast<int>(width);
+  image.height = static_cast<int>(height);
+  image.gray = colour_channels == 1;
+  image.rgb.resize(pixel_count * 3);
+  if (has_alpha) image.alpha.resize(pixel_count);
+  for (std::size_t i = 0; i < pixel_count; ++i) {
+    const png_byte* p = pixels.data() + i * channels * sample_bytes;
+    for (int c = 0; c < 3; ++c) {
+      image.rgb[i * 3 + c] = read_sample(p + (image.gray ? 0 : c) * sample_bytes, bit_depth);
+    }
+    if (has_alpha) image.alpha[i] = read_sample(p + colour_channels * sample_bytes, bit_depth);
+  }
+  return image;
+}
+
+}  // namespace
+
+Image read_png(std::FILE* file, const std::string& name, const ReadOptions& options) {
+  PngContext context(false, name);
+  png_structp png = context.png();
+  png_infop info = context.info();
+  context.run([&] {
+    png_set_read_fn(png, file, read_from_file);
+    png_read_info(png, info);
+  });
+  const png_uint_32 width = png_get_image_width(png, info);
+  const png_uint_32 height = png_get_image_height(png, info);
+  check_pixel_limit(width, height, name, options);
+  const int source_bit_depth = png_get_bit_depth(png, info);
+
+  context.run([&] {
+    png_set_expand(png);  // palette -> RGB, gray below 8 bits -> 8 bits, tRNS -> alpha
+    png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+  });
+  const int channels = png_get_channels(png, info);
+  const int bit_depth = png_get_bit_depth(png, info);
+  const std::size_t row_bytes = png_get_rowbytes(png, info);
+  std::vector<png_byte> pixels(row_bytes * height);
+  std::vector<png_bytep> rows = row_pointers(pixels, row_bytes, height);
+  context.run([&] {
+    png_read_image(png, rows.data());
+    png_read_end(png, nullptr);
+  });
+
+  Image image = to_image(pixels, width, height, channels, bit_depth);
+  image.bit_depth = source_bit_depth == 16 ? 16 : 8;
+  return image;
+}
+
+void write_png(const Image& image, std::FILE* file, const std::string& name, int bit_depth) {
+  const bool alpha = image.has_alpha();
+  const int colour_channels = image.gray ? 1 : 3;
+  const int channels = colour_channels + (alpha ? 1 : 0);
+  const int color_type = image.gray ? (alpha ? PNG_COLOR_TYPE_GRAY_ALPHA : PNG_COLOR_TYPE_GRAY)
+                                    : (alpha ? PNG_COLOR_TYPE_RGBA : PNG_COLOR_TYPE_RGB);
+  const std::size_t sample_bytes = bit_depth / 8;
+  const std::size_t width = image.width;
+  const std::size_t height = image.height;
+  const std::size_t row_bytes = width * channels * sample_bytes;
+
+  std::vector<png_byte> pixels(row_bytes * height);
+  for (std::size_t i = 0; i < width * height; ++i) {
+    png_byte* p = pixels.data() + i * channels * sample_bytes;
+    if (image.gray) {
+      write_sample(p, gray_value(image, i), bit_depth);
+    } else {
+      for (int c = 0; c < 3; ++c)
+        write_sample(p + c * sample_bytes, image.rgb[i * 3 + c], bit_depth);
+    }
+    if (alpha) write_sample(p + colour_channels * sample_bytes, image.alpha[i], bit_depth);
+  }
+  std::vector<png_bytep> rows = row_pointers(pixels, row_bytes, height);
+
+  PngContext context(true, name);
+  png_structp png = context.png();
+  png_infop info = context.info();
+  context.run([&] {
+    png_init_io(png, file);
+    png_set_IHDR(png, info, static_cast<png_uint_32>(width), static_cast<png_uint_32>(height),
+                 bit_depth, color_type, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+                 PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    png_write_image(png, rows.data());
+    png_write_end(png, nullptr);
+  });
+}
+
+}  // namespace quicksr::codecs

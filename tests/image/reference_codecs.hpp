@@ -1,0 +1,60 @@
+#pragma once
+// Independent PNG/JPEG encoders and decoders for the image tests, written directly against
+// libpng's and libjpeg's own APIs (no quicksr code), plus small file helpers.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace quicksr::test {
+
+// A scratch folder removed with everything in it when the object goes away.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+  // Names of the entries in the folder, sorted.
+  std::vector<std::string> entries() const;
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Whole files as byte strings (std::string: GCC 12 misreports bounds on small byte vectors).
+std::string read_bytes(const std::filesystem::path& path);
+void write_bytes(const std::filesystem::path& path, const std::string& bytes);
+
+// A PNG as stored: samples interleaved row-major, one value per channel (0..2^bit_depth - 1).
+struct RawPng {
+  int width = 0;
+  int height = 0;
+  int color_type = 0;  // PNG_COLOR_TYPE_*
+  int bit_depth = 8;
+  bool interlaced = false;
+  std::vector<std::uint16_t> samples;       // palette images: indices
+  std::vector<std::uint8_t> palette;        // RGB triples
+  std::vector<std::uint8_t> palette_alpha;  // tRNS entries
+};
+
+void write_reference_png(const std::filesystem::path& path, const RawPng& png);
+// Decodes without any transformation (8- and 16-bit files only).
+RawPng read_reference_png(const std::filesystem::path& path);
+
+// A JPEG's samples as libjpeg takes or returns them (gray, RGB, or CMYK for writing), 8 bits.
+struct RawJpeg {
+  int width = 0;
+  int height = 0;
+  int components = 3;
+  std::vector<std::uint8_t> samples;
+};
+
+// `app1` (if not empty) is written as an APP1 marker right after the JFIF header.
+void write_reference_jpeg(const std::filesystem::path& path, const RawJpeg& jpeg, int quality,
+                          const std::vector<unsigned char>& app1 = {});
+RawJpeg read_reference_jpeg(const std::filesystem::path& path);
+
+}  // namespace quicksr::test
