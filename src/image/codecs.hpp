@@ -32,6 +32,6 @@ std::uint16_t quantize(float value, int max_value);
 int exif_orientation(const unsigned char* app1, std::size_t size);
 
 // The image as it should be displayed, for an EXIF orientation 1..8.
-Image apply_orientation(const Image& stored, int orientation);
+Image apply_orientation(Image stored, int orientation);
 
 }  // namespace quicksr::codecs

@@ -55,7 +55,7 @@ int exif_orientation(const unsigned char* app1, std::size_t size) {
   return orientation >= 1 && orientation <= 8 ? orientation : 1;
 }
 
-Image apply_orientation(const Image& stored, int orientation) {
+Image apply_orientation(Image stored, int orientation) {
   if (orientation < 2 || orientation > 8) return stored;
   const bool swap_axes = orientation >= 5;
   Image shown = stored;
