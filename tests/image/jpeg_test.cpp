@@ -59,7 +59,7 @@ float max_abs_difference(const std::vector<float>& a, const std::vector<float>& 
   return worst;
 }
 
-TEST(JpegTest, ReadsColourExactlyAsLibjpegDecodes) {
+TEST(ImageJpegTest, ReadsColourExactlyAsLibjpegDecodes) {
   TempDir dir;
   test::write_reference_jpeg(dir / "in.jpg", noise_jpeg(37, 23, 3), 85);
   const RawJpeg reference = test::read_reference_jpeg(dir / "in.jpg");
@@ -75,7 +75,7 @@ TEST(JpegTest, ReadsColourExactlyAsLibjpegDecodes) {
   }
 }
 
-TEST(JpegTest, ReadsGrayJpegAsGray) {
+TEST(ImageJpegTest, ReadsGrayJpegAsGray) {
   TempDir dir;
   test::write_reference_jpeg(dir / "gray.jpg", noise_jpeg(20, 9, 1), 90);
   const RawJpeg reference = test::read_reference_jpeg(dir / "gray.jpg");
@@ -88,7 +88,7 @@ TEST(JpegTest, ReadsGrayJpegAsGray) {
   }
 }
 
-TEST(JpegTest, ColourRoundTripStaysClose) {
+TEST(ImageJpegTest, ColourRoundTripStaysClose) {
   TempDir dir;
   const Image image = gradient_image(64, 48);
   write_image(image, dir / "out.jpg", quality(95));
@@ -101,7 +101,7 @@ TEST(JpegTest, ColourRoundTripStaysClose) {
   EXPECT_LT(max_abs_difference(back.rgb, image.rgb), 6.0f / 255.0f);
 }
 
-TEST(JpegTest, GrayImageIsWrittenAsOneComponent) {
+TEST(ImageJpegTest, GrayImageIsWrittenAsOneComponent) {
   TempDir dir;
   Image image = gradient_image(32, 16);
   image.gray = true;
@@ -115,7 +115,7 @@ TEST(JpegTest, GrayImageIsWrittenAsOneComponent) {
   EXPECT_LT(max_abs_difference(back.rgb, image.rgb), 3.0f / 255.0f);
 }
 
-TEST(JpegTest, QualityChangesFileSize) {
+TEST(ImageJpegTest, QualityChangesFileSize) {
   TempDir dir;
   const Image image = read_image([&] {
     test::write_reference_jpeg(dir / "noise.jpg", noise_jpeg(64, 64, 3), 100);
@@ -131,7 +131,7 @@ TEST(JpegTest, QualityChangesFileSize) {
   EXPECT_LT(q50, q100);
 }
 
-TEST(JpegTest, AlphaIsDroppedSilently) {
+TEST(ImageJpegTest, AlphaIsDroppedSilently) {
   TempDir dir;
   Image image = gradient_image(16, 16);
   image.alpha.assign(16 * 16, 0.5f);
@@ -141,7 +141,7 @@ TEST(JpegTest, AlphaIsDroppedSilently) {
   EXPECT_EQ(test::read_reference_jpeg(dir / "alpha.jpg").components, 3);
 }
 
-TEST(JpegTest, QualityOutsideOneToHundredIsRejected) {
+TEST(ImageJpegTest, QualityOutsideOneToHundredIsRejected) {
   TempDir dir;
   const Image image = gradient_image(8, 8);
   EXPECT_THROW(write_image(image, dir / "q0.jpg", quality(0)), Error);
@@ -149,7 +149,7 @@ TEST(JpegTest, QualityOutsideOneToHundredIsRejected) {
   EXPECT_TRUE(dir.entries().empty());
 }
 
-TEST(JpegTest, CmykIsRejectedWithClearError) {
+TEST(ImageJpegTest, CmykIsRejectedWithClearError) {
   TempDir dir;
   test::write_reference_jpeg(dir / "cmyk.jpg", noise_jpeg(16, 16, 4), 90);
   try {
@@ -213,9 +213,9 @@ struct OrientationCase {
   Colour top_left, top_right, bottom_left, bottom_right;
 };
 
-class ExifOrientationTest : public ::testing::TestWithParam<OrientationCase> {};
+class ImageExifOrientationTest : public ::testing::TestWithParam<OrientationCase> {};
 
-TEST_P(ExifOrientationTest, DisplaysQuadrantsWhereExifSays) {
+TEST_P(ImageExifOrientationTest, DisplaysQuadrantsWhereExifSays) {
   const OrientationCase& expected = GetParam();
   TempDir dir;
   // Alternate the TIFF byte order so both are exercised.
@@ -238,7 +238,7 @@ TEST_P(ExifOrientationTest, DisplaysQuadrantsWhereExifSays) {
   check("bottom right", 3 * w / 4, 3 * h / 4, expected.bottom_right);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllEight, ExifOrientationTest,
+INSTANTIATE_TEST_SUITE_P(AllEight, ImageExifOrientationTest,
                          ::testing::Values(OrientationCase{1, kRed, kGreen, kBlue, kWhite},
                                            OrientationCase{2, kGreen, kRed, kWhite, kBlue},
                                            OrientationCase{3, kWhite, kBlue, kGreen, kRed},
@@ -248,7 +248,7 @@ INSTANTIATE_TEST_SUITE_P(AllEight, ExifOrientationTest,
                                            OrientationCase{7, kWhite, kGreen, kBlue, kRed},
                                            OrientationCase{8, kGreen, kWhite, kRed, kBlue}));
 
-TEST(JpegTest, App1WithoutExifOrientationLeavesImageAsStored) {
+TEST(ImageJpegTest, App1WithoutExifOrientationLeavesImageAsStored) {
   TempDir dir;
   const std::string xmp = "http://ns.adobe.com/xap/1.0/";
   std::vector<unsigned char> app1(xmp.begin(), xmp.end());

@@ -81,7 +81,7 @@ Image noise_image(int width, int height) {
   return image;
 }
 
-TEST(MalformedTest, HandBuiltPngIsValid) {
+TEST(ImageMalformedTest, HandBuiltPngIsValid) {
   // The structure the malformed variants below start from decodes correctly.
   TempDir dir;
   test::write_bytes(dir / "one.png", png_claiming(1, 1));
@@ -90,13 +90,13 @@ TEST(MalformedTest, HandBuiltPngIsValid) {
   EXPECT_EQ(image.rgb, (std::vector<float>{0, 0, 0}));
 }
 
-TEST(MalformedTest, EmptyFile) {
+TEST(ImageMalformedTest, EmptyFile) {
   TempDir dir;
   test::write_bytes(dir / "empty.png", "");
   read_error(dir / "empty.png");
 }
 
-TEST(MalformedTest, RandomBytes) {
+TEST(ImageMalformedTest, RandomBytes) {
   TempDir dir;
   test::write_bytes(dir / "noise.png", random_bytes(4096, 1));
   read_error(dir / "noise.png");
@@ -108,7 +108,7 @@ TEST(MalformedTest, RandomBytes) {
   read_error(dir / "jpeg-noise.jpg");
 }
 
-TEST(MalformedTest, TruncatedPngAtEveryStage) {
+TEST(ImageMalformedTest, TruncatedPngAtEveryStage) {
   TempDir dir;
   write_image(noise_image(40, 30), dir / "whole.png");
   const std::string whole = test::read_bytes(dir / "whole.png");
@@ -122,7 +122,7 @@ TEST(MalformedTest, TruncatedPngAtEveryStage) {
   }
 }
 
-TEST(MalformedTest, TruncatedJpegAtEveryStage) {
+TEST(ImageMalformedTest, TruncatedJpegAtEveryStage) {
   TempDir dir;
   write_image(noise_image(40, 30), dir / "whole.jpg");
   const std::string whole = test::read_bytes(dir / "whole.jpg");
@@ -136,7 +136,7 @@ TEST(MalformedTest, TruncatedJpegAtEveryStage) {
   }
 }
 
-TEST(MalformedTest, JpegWithMarkerInsideScanData) {
+TEST(ImageMalformedTest, JpegWithMarkerInsideScanData) {
   TempDir dir;
   write_image(noise_image(64, 64), dir / "whole.jpg");
   std::string bytes = test::read_bytes(dir / "whole.jpg");
@@ -148,7 +148,7 @@ TEST(MalformedTest, JpegWithMarkerInsideScanData) {
   read_error(dir / "broken.jpg");
 }
 
-TEST(MalformedTest, PngWithCorruptCrcOrHeader) {
+TEST(ImageMalformedTest, PngWithCorruptCrcOrHeader) {
   TempDir dir;
   std::string bad_crc = png_claiming(1, 1);
   bad_crc[29] ^= 0x01;  // the IHDR CRC occupies bytes 29..32
@@ -166,7 +166,7 @@ TEST(MalformedTest, PngWithCorruptCrcOrHeader) {
   read_error(dir / "idat.png");
 }
 
-TEST(MalformedTest, HugeDeclaredDimensionsAreRejectedBeforeDecoding) {
+TEST(ImageMalformedTest, HugeDeclaredDimensionsAreRejectedBeforeDecoding) {
   TempDir dir;
   test::write_bytes(dir / "huge.png", png_claiming(100000, 100000));
   const auto start = std::chrono::steady_clock::now();
@@ -187,14 +187,14 @@ TEST(MalformedTest, HugeDeclaredDimensionsAreRejectedBeforeDecoding) {
   EXPECT_NE(read_error(dir / "huge.jpg").find("limit"), std::string::npos);
 }
 
-TEST(MalformedTest, MissingFileAndDirectory) {
+TEST(ImageMalformedTest, MissingFileAndDirectory) {
   TempDir dir;
   EXPECT_NE(read_error(dir / "absent.png").find("No such file"), std::string::npos);
   std::filesystem::create_directory(dir / "folder.png");
   read_error(dir / "folder.png");
 }
 
-TEST(MalformedTest, RecoverableWarningsAreSilent) {
+TEST(ImageMalformedTest, RecoverableWarningsAreSilent) {
   TempDir dir;
   // An ancillary chunk with a bad CRC is skipped by libpng with a warning.
   std::string text = png_chunk("tEXt", std::string("k\0v", 3));
@@ -229,7 +229,7 @@ std::string write_error(const Image& image, const std::filesystem::path& path,
   return "";
 }
 
-TEST(WriteFailureTest, UnwritableLocationsLeaveNothing) {
+TEST(ImageWriteFailureTest, UnwritableLocationsLeaveNothing) {
   TempDir dir;
   const Image image = noise_image(4, 4);
   write_error(image, dir / "missing-folder" / "out.png");
@@ -239,7 +239,7 @@ TEST(WriteFailureTest, UnwritableLocationsLeaveNothing) {
   EXPECT_EQ(dir.entries(), std::vector<std::string>{"file"});
 }
 
-TEST(WriteFailureTest, FailuresAfterOpeningLeaveNoTempFile) {
+TEST(ImageWriteFailureTest, FailuresAfterOpeningLeaveNoTempFile) {
   TempDir dir;
   // libjpeg refuses sides above 65500 once the temporary file is already open.
   write_error(noise_image(70000, 1), dir / "wide.jpg");
@@ -250,7 +250,7 @@ TEST(WriteFailureTest, FailuresAfterOpeningLeaveNoTempFile) {
   EXPECT_TRUE(dir.entries().empty());
 }
 
-TEST(WriteFailureTest, SuccessfulWritesLeaveOnlyTheirOutputs) {
+TEST(ImageWriteFailureTest, SuccessfulWritesLeaveOnlyTheirOutputs) {
   TempDir dir;
   const Image image = noise_image(8, 8);
   write_image(image, dir / "a.png");

@@ -51,9 +51,9 @@ RawPng pattern_png(int width, int height, int color_type, int bit_depth, bool in
   return raw;
 }
 
-class PngLayoutTest : public ::testing::TestWithParam<std::tuple<int, int, bool>> {};
+class ImagePngLayoutTest : public ::testing::TestWithParam<std::tuple<int, int, bool>> {};
 
-TEST_P(PngLayoutTest, ReadsFileWrittenByLibpngExactly) {
+TEST_P(ImagePngLayoutTest, ReadsFileWrittenByLibpngExactly) {
   const auto [color_type, bit_depth, interlaced] = GetParam();
   TempDir dir;
   const RawPng raw = pattern_png(13, 7, color_type, bit_depth, interlaced);
@@ -82,15 +82,15 @@ TEST_P(PngLayoutTest, ReadsFileWrittenByLibpngExactly) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    AllLayouts, PngLayoutTest,
+    AllLayouts, ImagePngLayoutTest,
     ::testing::Combine(::testing::Values(PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA,
                                          PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGBA),
                        ::testing::Values(8, 16), ::testing::Bool()));
 
 // quicksr writes non-interlaced files only.
-class PngWriteLayoutTest : public ::testing::TestWithParam<std::tuple<int, int>> {};
+class ImagePngWriteLayoutTest : public ::testing::TestWithParam<std::tuple<int, int>> {};
 
-TEST_P(PngWriteLayoutTest, WritesLayoutThatLibpngDecodesExactly) {
+TEST_P(ImagePngWriteLayoutTest, WritesLayoutThatLibpngDecodesExactly) {
   const auto [color_type, bit_depth] = GetParam();
   TempDir dir;
   const RawPng raw = pattern_png(11, 5, color_type, bit_depth, false);
@@ -108,7 +108,7 @@ TEST_P(PngWriteLayoutTest, WritesLayoutThatLibpngDecodesExactly) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    AllLayouts, PngWriteLayoutTest,
+    AllLayouts, ImagePngWriteLayoutTest,
     ::testing::Combine(::testing::Values(PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA,
                                          PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGBA),
                        ::testing::Values(8, 16)));
@@ -131,7 +131,7 @@ Image image_with(int width, int height, bool gray, bool alpha, int bit_depth) {
   return image;
 }
 
-TEST(PngTest, SixteenBitLevelsSurviveRoundTripExactly) {
+TEST(ImagePngTest, SixteenBitLevelsSurviveRoundTripExactly) {
   TempDir dir;
   // Every 16-bit level k/65535 once: 256 x 256 pixels, gray with alpha running backwards.
   Image image = image_with(256, 256, true, true, 16);
@@ -148,7 +148,7 @@ TEST(PngTest, SixteenBitLevelsSurviveRoundTripExactly) {
   EXPECT_EQ(back.alpha, image.alpha);
 }
 
-TEST(PngTest, EightBitRgbaRoundTripIsExact) {
+TEST(ImagePngTest, EightBitRgbaRoundTripIsExact) {
   TempDir dir;
   Image image = image_with(64, 64, false, true, 8);
   for (std::size_t i = 0; i < image.rgb.size(); ++i) {
@@ -164,7 +164,7 @@ TEST(PngTest, EightBitRgbaRoundTripIsExact) {
   EXPECT_FALSE(back.gray);
 }
 
-TEST(PngTest, QuantisesWithRoundingAndClamping) {
+TEST(ImagePngTest, QuantisesWithRoundingAndClamping) {
   TempDir dir;
   Image image = image_with(7, 1, false, false, 8);
   const float nan = std::numeric_limits<float>::quiet_NaN();
@@ -182,7 +182,7 @@ TEST(PngTest, QuantisesWithRoundingAndClamping) {
   }
 }
 
-TEST(PngTest, BitDepthOptionOverridesTheImage) {
+TEST(ImagePngTest, BitDepthOptionOverridesTheImage) {
   TempDir dir;
   Image image = image_with(2, 1, false, false, 8);
   image.rgb = {0.0f, 0.5f, 1.0f, 0.25f, 0.75f, 1.0f / 65535.0f};
@@ -202,7 +202,7 @@ TEST(PngTest, BitDepthOptionOverridesTheImage) {
   EXPECT_FALSE(std::filesystem::exists(dir / "bad.png"));
 }
 
-TEST(PngTest, GrayImageIsWrittenAsOneChannelMean) {
+TEST(ImagePngTest, GrayImageIsWrittenAsOneChannelMean) {
   TempDir dir;
   Image image = image_with(1, 1, true, false, 8);
   image.rgb = {0.2f, 0.4f, 0.6f};  // drifted away from R = G = B: the mean 0.4 is kept
@@ -212,7 +212,7 @@ TEST(PngTest, GrayImageIsWrittenAsOneChannelMean) {
   EXPECT_EQ(written.samples, std::vector<std::uint16_t>{102});  // 0.4 * 255 = 102
 }
 
-TEST(PngTest, PaletteWithTransparencyExpandsToRgba) {
+TEST(ImagePngTest, PaletteWithTransparencyExpandsToRgba) {
   TempDir dir;
   RawPng raw = raw_png(3, 2, PNG_COLOR_TYPE_PALETTE, 2);
   raw.palette = {255, 0, 0, 0, 128, 0, 0, 0, 255, 10, 20, 30};
@@ -233,7 +233,7 @@ TEST(PngTest, PaletteWithTransparencyExpandsToRgba) {
   EXPECT_EQ(image.alpha, (std::vector<float>{0, 100 / 255.f, 1, 1, 1, 100 / 255.f}));
 }
 
-TEST(PngTest, LowBitDepthGrayExpandsToFullRange) {
+TEST(ImagePngTest, LowBitDepthGrayExpandsToFullRange) {
   TempDir dir;
   RawPng raw = raw_png(9, 1, PNG_COLOR_TYPE_GRAY, 1);
   raw.samples = {0, 1, 1, 0, 1, 0, 0, 1, 1};
@@ -244,7 +244,7 @@ TEST(PngTest, LowBitDepthGrayExpandsToFullRange) {
   for (int x = 0; x < 9; ++x) EXPECT_EQ(image.rgb[x * 3 + 1], raw.samples[x] ? 1.0f : 0.0f);
 }
 
-TEST(PngTest, FormatComesFromSignatureNotExtension) {
+TEST(ImagePngTest, FormatComesFromSignatureNotExtension) {
   TempDir dir;
   test::write_reference_png(dir / "looks.jpg", pattern_png(4, 3, PNG_COLOR_TYPE_RGB, 8, false));
   const Image image = read_image(dir / "looks.jpg");
@@ -252,7 +252,7 @@ TEST(PngTest, FormatComesFromSignatureNotExtension) {
   EXPECT_EQ(image.height, 3);
 }
 
-TEST(PngTest, PixelLimitIsInclusive) {
+TEST(ImagePngTest, PixelLimitIsInclusive) {
   TempDir dir;
   test::write_reference_png(dir / "in.png", pattern_png(8, 4, PNG_COLOR_TYPE_RGB, 8, false));
   EXPECT_EQ(read_image(dir / "in.png", {.max_pixels = 32}).width, 8);

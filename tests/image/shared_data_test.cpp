@@ -13,7 +13,7 @@ namespace {
 
 const std::filesystem::path kData = std::filesystem::path(QUICKSR_SHARED_DIR) / "data";
 
-TEST(SharedDataTest, BenchmarkAndGameImagesMatchManifest) {
+TEST(ImageSharedDataTest, BenchmarkAndGameImagesMatchManifest) {
   std::ifstream manifest(kData / "MANIFEST.tsv");
   if (!manifest) GTEST_SKIP() << "no " << (kData / "MANIFEST.tsv") << " (shared data absent)";
   const std::map<std::string, std::filesystem::path> folders = {

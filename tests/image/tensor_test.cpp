@@ -6,7 +6,7 @@
 namespace quicksr {
 namespace {
 
-TEST(TensorTest, ToTensorMakesPlanesAndFromTensorInterleaves) {
+TEST(ImageTensorTest, ToTensorMakesPlanesAndFromTensorInterleaves) {
   Image image;
   image.width = 2;
   image.height = 2;
@@ -27,7 +27,7 @@ TEST(TensorTest, ToTensorMakesPlanesAndFromTensorInterleaves) {
   EXPECT_FALSE(back.has_alpha());
 }
 
-TEST(TensorTest, NonSquareKeepsRowsAndColumns) {
+TEST(ImageTensorTest, NonSquareKeepsRowsAndColumns) {
   Tensor tensor(3, 1, 3);
   for (int x = 0; x < 3; ++x) tensor.at(1, 0, x) = static_cast<float>(x + 1);
   const Image image = from_tensor(tensor);
@@ -36,7 +36,7 @@ TEST(TensorTest, NonSquareKeepsRowsAndColumns) {
   EXPECT_EQ(image.rgb, (std::vector<float>{0, 1, 0, 0, 2, 0, 0, 3, 0}));
 }
 
-TEST(TensorTest, FromTensorNeedsThreeChannels) {
+TEST(ImageTensorTest, FromTensorNeedsThreeChannels) {
   EXPECT_THROW(from_tensor(Tensor(1, 2, 2)), Error);
   EXPECT_THROW(from_tensor(Tensor(4, 2, 2)), Error);
 }
