@@ -42,14 +42,17 @@ bool guarded(png_structp png, const Step& step) {
   return true;
 }
 
+enum class PngDirection { kRead, kWrite };
+
 // Owns a libpng read or write context; run() executes libpng calls and throws on their errors.
 class PngContext {
  public:
-  PngContext(bool writing, const std::string& name) : writing_(writing), name_(name) {
-    png_ = writing ? png_create_write_struct(PNG_LIBPNG_VER_STRING, &error_, on_png_error,
-                                             ignore_png_warning)
-                   : png_create_read_struct(PNG_LIBPNG_VER_STRING, &error_, on_png_error,
-                                            ignore_png_warning);
+  PngContext(PngDirection direction, const std::string& name)
+      : writing_(direction == PngDirection::kWrite), name_(name) {
+    png_ = writing_ ? png_create_write_struct(PNG_LIBPNG_VER_STRING, &error_, on_png_error,
+                                              ignore_png_warning)
+                    : png_create_read_struct(PNG_LIBPNG_VER_STRING, &error_, on_png_error,
+                                             ignore_png_warning);
     if (png_) info_ = png_create_info_struct(png_);
     if (!png_ || !info_) {
       destroy();
@@ -134,7 +137,7 @@ Image to_image(const std::vector<png_byte>& pixels, std::size_t width, std::size
 }  // namespace
 
 Image read_png(std::FILE* file, const std::string& name, const ReadOptions& options) {
-  PngContext context(false, name);
+  PngContext context(PngDirection::kRead, name);
   png_structp png = context.png();
   png_infop info = context.info();
   context.run([&] {
@@ -190,7 +193,7 @@ void write_png(const Image& image, std::FILE* file, const std::string& name, int
   }
   std::vector<png_bytep> rows = row_pointers(pixels, row_bytes, height);
 
-  PngContext context(true, name);
+  PngContext context(PngDirection::kWrite, name);
   png_structp png = context.png();
   png_infop info = context.info();
   context.run([&] {
