@@ -136,6 +136,56 @@ TEST(ImageMalformedTest, TruncatedJpegAtEveryStage) {
   }
 }
 
+// Flips a few random bytes after the signature of `whole`, many times over: each variant must
+// either decode or raise quicksr::Error (any other exception escapes and fails the test; a crash
+// or memory error kills it, which the sanitizer build checks). Returns how many were rejected.
+int count_rejected_corruptions(const TempDir& dir, const std::string& whole,
+                               const std::string& extension) {
+  std::mt19937 random(42);
+  int rejected = 0;
+  for (int variant = 0; variant < 100; ++variant) {
+    std::string bytes = whole;
+    const int flips = 1 + static_cast<int>(random() % 8);
+    for (int i = 0; i < flips; ++i) {
+      bytes[8 + random() % (bytes.size() - 8)] = static_cast<char>(random());
+    }
+    const auto path = dir / ("variant-" + std::to_string(variant) + extension);
+    test::write_bytes(path, bytes);
+    try {
+      read_image(path);
+    } catch (const Error&) {
+      ++rejected;
+    }
+  }
+  return rejected;
+}
+
+TEST(ImageMalformedTest, RandomCorruptionsOnlyEverRaiseError) {
+  TempDir dir;
+  write_image(noise_image(24, 16), dir / "whole.png");
+  write_image(noise_image(24, 16), dir / "whole.jpg");
+  // PNG's CRCs catch nearly every change; JPEG entropy data often decodes to other pixels.
+  EXPECT_GT(count_rejected_corruptions(dir, test::read_bytes(dir / "whole.png"), ".png"), 90);
+  EXPECT_GT(count_rejected_corruptions(dir, test::read_bytes(dir / "whole.jpg"), ".jpg"), 30);
+}
+
+TEST(ImageMalformedTest, GarbageExifIsIgnored) {
+  TempDir dir;
+  test::RawJpeg raw;
+  raw.width = 8;
+  raw.height = 4;
+  raw.samples.assign(8 * 4 * 3, 200);
+  for (unsigned seed = 0; seed < 20; ++seed) {
+    const std::string garbage = std::string("Exif\0\0", 6) + random_bytes(64 + seed * 8, seed);
+    const auto path = dir / ("exif-" + std::to_string(seed) + ".jpg");
+    test::write_reference_jpeg(path, raw, 90,
+                               std::vector<unsigned char>(garbage.begin(), garbage.end()));
+    const Image image = read_image(path);
+    // Whatever the garbage says, the result is the image in one of its eight orientations.
+    EXPECT_TRUE((image.width == 8 && image.height == 4) || (image.width == 4 && image.height == 8));
+  }
+}
+
 TEST(ImageMalformedTest, JpegWithMarkerInsideScanData) {
   TempDir dir;
   write_image(noise_image(64, 64), dir / "whole.jpg");
