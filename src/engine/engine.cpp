@@ -1,0 +1,136 @@
+#include "quicksr/engine.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include "engine/band_runner.hpp"
+#include "engine/kernels/kernels.hpp"
+#include "engine/plan.hpp"
+#include "engine/thread_pool.hpp"
+#include "quicksr/error.hpp"
+
+namespace quicksr {
+
+namespace {
+
+// Splits [0, size) into `parts` ranges with boundaries on multiples of `align`.
+int split_point(int size, int parts, int part, int align) {
+  const int units = (size + align - 1) / align;
+  return std::min(size, static_cast<int>(static_cast<long long>(units) * part / parts) * align);
+}
+
+}  // namespace
+
+bool cpu_has_avx2_fma() {
+#if defined(__x86_64__) || defined(__i386__)
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+
+struct Engine::Impl {
+  engine::Plan plan;
+  Isa isa;
+  int max_strip_width;
+  const engine::F32Conv3x3Kernel* conv3x3;
+  mutable engine::ThreadPool pool;
+
+  Impl(engine::Plan p, Isa chosen, int threads, int strip_width)
+      : plan(std::move(p)),
+        isa(chosen),
+        max_strip_width(strip_width),
+        conv3x3(&engine::f32_conv3x3_kernel(chosen)),
+        pool(threads) {}
+
+  void run(const engine::RgbView<const float>& input, const engine::RgbView<float>& output) const;
+};
+
+// One job per (band, strip): one band per thread keeps the recomputed row halo to a minimum.
+void Engine::Impl::run(const engine::RgbView<const float>& input,
+                       const engine::RgbView<float>& output) const {
+  const int net_width = plan.net_size(input.width);
+  const int net_height = plan.net_size(input.height);
+  const int row_align = plan.half_scale ? 2 : 1;
+  const int bands = std::min(pool.size(), (net_height + row_align - 1) / row_align);
+  const int strips = (net_width + max_strip_width - 1) / max_strip_width;
+  const int strip_width = (net_width + strips - 1) / strips;
+  pool.run(bands * strips, [&](int job) {
+    const int band = job / strips;
+    const int strip = job % strips;
+    engine::Region region;
+    region.row_begin = split_point(net_height, bands, band, row_align);
+    region.row_end = split_point(net_height, bands, band + 1, row_align);
+    region.col_begin = split_point(net_width, strips, strip, engine::kColumnBlock);
+    region.col_end = split_point(net_width, strips, strip + 1, engine::kColumnBlock);
+    if (region.row_begin >= region.row_end || region.col_begin >= region.col_end) return;
+    engine::BandRunner runner(plan, conv3x3->run, strip_width + engine::kColumnBlock);
+    runner.run(input, output, region);
+  });
+}
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+Engine::Engine(Engine&&) noexcept = default;
+Engine& Engine::operator=(Engine&&) noexcept = default;
+
+Engine Engine::create(const QuickSRNet& net, const EngineOptions& options) {
+  Isa isa = cpu_has_avx2_fma() ? Isa::kAvx2Fma : Isa::kScalar;
+  if (options.force_isa) {
+    if (options.isa == Isa::kAvx2Fma && !cpu_has_avx2_fma()) {
+      throw Error("engine: AVX2+FMA kernels requested but this CPU lacks AVX2 or FMA");
+    }
+    isa = options.isa;
+  }
+  if (options.threads < 0) throw Error("engine: thread count must be >= 0");
+  if (options.max_strip_width < engine::kColumnBlock) {
+    throw Error("engine: max_strip_width must be at least " + std::to_string(engine::kColumnBlock));
+  }
+  const int threads = options.threads > 0
+                          ? options.threads
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  return Engine(
+      std::make_unique<Impl>(engine::make_plan(net), isa, threads, options.max_strip_width));
+}
+
+void Engine::run(const float* rgb_in, int width, int height, float* rgb_out) const {
+  if (width < 1 || height < 1) {
+    throw Error("engine: image size " + std::to_string(width) + "x" + std::to_string(height) +
+                " is empty");
+  }
+  const int out_width = output_width(width);
+  const engine::RgbView<const float> input{rgb_in, 3LL * width, 3, 1, width, height};
+  const engine::RgbView<float> output{rgb_out, 3LL * out_width, 3,
+                                      1,       out_width,       output_height(height)};
+  impl_->run(input, output);
+}
+
+Tensor Engine::run(const Tensor& chw) const {
+  if (chw.channels != 3 || chw.width < 1 || chw.height < 1) {
+    throw Error("engine: expected a 3xHxW RGB tensor, got " + std::to_string(chw.channels) + "x" +
+                std::to_string(chw.height) + "x" + std::to_string(chw.width));
+  }
+  Tensor out(3, output_height(chw.height), output_width(chw.width));
+  const engine::RgbView<const float> input{
+      chw.data.data(), chw.width, 1, static_cast<std::ptrdiff_t>(chw.width) * chw.height,
+      chw.width,       chw.height};
+  const engine::RgbView<float> output{
+      out.data.data(), out.width, 1, static_cast<std::ptrdiff_t>(out.width) * out.height,
+      out.width,       out.height};
+  impl_->run(input, output);
+  return out;
+}
+
+int Engine::output_width(int width) const { return impl_->plan.output_size(width); }
+int Engine::output_height(int height) const { return impl_->plan.output_size(height); }
+int Engine::threads() const { return impl_->pool.size(); }
+Isa Engine::isa() const { return impl_->isa; }
+std::string Engine::isa_name() const { return impl_->conv3x3->name; }
+
+std::size_t Engine::workspace_bytes() const {
+  return static_cast<std::size_t>(impl_->pool.size()) *
+         engine::BandRunner::workspace_bytes(impl_->plan,
+                                             impl_->max_strip_width + engine::kColumnBlock);
+}
+
+}  // namespace quicksr

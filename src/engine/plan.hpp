@@ -1,0 +1,62 @@
+#pragma once
+// A QuickSRNet rearranged for the engine: 3x3 convs with kernel-ready packed weights, then the
+// tail that turns the last feature rows into output pixels (clip, depth-to-space, anchor).
+#include <cstddef>
+#include <optional>
+#include <vector>
+
+#include "quicksr/model.hpp"
+
+namespace quicksr::engine {
+
+struct PackedConv3x3 {
+  int in_channels = 0;
+  int out_channels = 0;         // real count
+  int padded_out_channels = 0;  // rounded up to kConvGroup
+  bool clamp = false;           // ReLU1 after the bias
+  std::vector<float> weights;   // see kConvGroup in kernels.hpp
+  std::vector<float> bias;      // padded_out_channels values
+};
+
+// For x1.5 only: space-to-depth(2), Conv1x1(4f -> 27), transposed so that the 27 outputs are
+// the contiguous (vectorisable) axis.
+struct PackedTail1x1 {
+  int in_channels = 0;  // 4f
+  static constexpr int kOutputs = 27;
+  static constexpr int kPaddedOutputs = 32;
+  std::vector<float> weights;  // [in_channel][kPaddedOutputs]
+  std::vector<float> bias;     // kPaddedOutputs
+};
+
+struct Plan {
+  Scale scale;
+  int block = 2;            // depth-to-space block: the integer scale, or 3 for x1.5
+  bool half_scale = false;  // x1.5: the network runs on the input padded to even sizes
+  ChannelOrder order = ChannelOrder::kCRD;
+  int features = 0;
+  // first, body..., and for integer scales last (raw, no clamp: clip comes after the anchor).
+  std::vector<PackedConv3x3> convs;
+  PackedTail1x1 tail;            // x1.5 only
+  std::optional<Conv2d> anchor;  // the input-to-output residual conv, when the net has one
+
+  int conv_count() const { return static_cast<int>(convs.size()); }
+  // Network-input size: x1.5 edge-replicates odd sizes to even.
+  int net_size(int size) const { return half_scale ? size + (size & 1) : size; }
+  int output_size(int size) const { return half_scale ? size * 3 / 2 : size * scale.numerator; }
+  std::size_t max_channels() const;
+};
+
+// Packs an OIHW 3x3 stride-1 conv for the f32 3x3 kernels.
+PackedConv3x3 pack_conv3x3(const Conv2d& conv, bool clamp);
+
+// Throws quicksr::Error when `net` fails QuickSRNet::check().
+Plan make_plan(const QuickSRNet& net);
+
+// Channel index of (colour or feature c, sub-pixel dy, dx) in a depth-to-space / space-to-depth
+// tensor with `channels` groups and block `block`.
+inline int d2s_channel(ChannelOrder order, int channels, int block, int c, int dy, int dx) {
+  return order == ChannelOrder::kCRD ? (c * block + dy) * block + dx
+                                     : (dy * block + dx) * channels + c;
+}
+
+}  // namespace quicksr::engine

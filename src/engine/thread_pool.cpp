@@ -1,0 +1,70 @@
+#include "engine/thread_pool.hpp"
+
+namespace quicksr::engine {
+
+ThreadPool::ThreadPool(int threads) {
+  for (int i = 1; i < threads; ++i) threads_.emplace_back([this] { worker_loop(); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (std::thread& thread : threads_) thread.join();
+}
+
+void ThreadPool::run(int jobs, const std::function<void(int job)>& task) {
+  if (jobs <= 0) return;
+  std::lock_guard run_lock(run_mutex_);
+  {
+    std::lock_guard lock(mutex_);
+    task_ = &task;
+    jobs_ = jobs;
+    next_job_ = 0;
+    unfinished_jobs_ = jobs;
+    error_ = nullptr;
+    ++generation_;
+  }
+  wake_.notify_all();
+  take_jobs();
+  std::unique_lock lock(mutex_);
+  done_.wait(lock, [this] { return unfinished_jobs_ == 0; });
+  task_ = nullptr;
+  if (error_) std::rethrow_exception(error_);
+}
+
+// Jobs are handed out one at a time under the lock: a run has only a few, each long.
+void ThreadPool::take_jobs() {
+  std::unique_lock lock(mutex_);
+  while (task_ != nullptr && next_job_ < jobs_) {
+    const int job = next_job_++;
+    const std::function<void(int)>& task = *task_;
+    lock.unlock();
+    std::exception_ptr error;
+    try {
+      task(job);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    lock.lock();
+    if (error && !error_) error_ = error;
+    if (--unfinished_jobs_ == 0) done_.notify_all();
+  }
+}
+
+void ThreadPool::worker_loop() {
+  std::uint64_t seen = 0;
+  while (true) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+      if (stopping_) return;
+      seen = generation_;
+    }
+    take_jobs();
+  }
+}
+
+}  // namespace quicksr::engine

@@ -1,0 +1,101 @@
+// The engine's workspace does not grow with the image: the peak of live heap bytes during run()
+// (measured by replacing the global allocator) stays within Engine::workspace_bytes() for very
+// wide, very tall and large images alike.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+#include "quicksr/engine.hpp"
+
+namespace {
+
+std::atomic<std::size_t> live_bytes{0};
+std::atomic<std::size_t> peak_bytes{0};
+
+// Each block carries its size in a 64-byte header so that delete can account for it.
+constexpr std::size_t kHeader = 64;
+
+void* counted_allocate(std::size_t bytes, std::size_t alignment) {
+  alignment = std::max(alignment, kHeader);
+  void* base =
+      std::aligned_alloc(alignment, (bytes + alignment + alignment - 1) / alignment * alignment);
+  if (base == nullptr) throw std::bad_alloc();
+  char* user = static_cast<char*>(base) + alignment;
+  reinterpret_cast<std::size_t*>(user - kHeader)[0] = bytes;
+  reinterpret_cast<std::size_t*>(user - kHeader)[1] = alignment;
+  const std::size_t now = live_bytes += bytes;
+  std::size_t peak = peak_bytes.load();
+  while (now > peak && !peak_bytes.compare_exchange_weak(peak, now)) {
+  }
+  return user;
+}
+
+void counted_free(void* p) {
+  if (p == nullptr) return;
+  char* user = static_cast<char*>(p);
+  const std::size_t bytes = reinterpret_cast<std::size_t*>(user - kHeader)[0];
+  const std::size_t alignment = reinterpret_cast<std::size_t*>(user - kHeader)[1];
+  live_bytes -= bytes;
+  std::free(user - alignment);
+}
+
+}  // namespace
+
+void* operator new(std::size_t bytes) { return counted_allocate(bytes, alignof(std::max_align_t)); }
+void* operator new[](std::size_t bytes) {
+  return counted_allocate(bytes, alignof(std::max_align_t));
+}
+void* operator new(std::size_t bytes, std::align_val_t a) {
+  return counted_allocate(bytes, static_cast<std::size_t>(a));
+}
+void* operator new[](std::size_t bytes, std::align_val_t a) {
+  return counted_allocate(bytes, static_cast<std::size_t>(a));
+}
+void operator delete(void* p) noexcept { counted_free(p); }
+void operator delete[](void* p) noexcept { counted_free(p); }
+void operator delete(void* p, std::size_t) noexcept { counted_free(p); }
+void operator delete[](void* p, std::size_t) noexcept { counted_free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { counted_free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { counted_free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
+
+namespace quicksr {
+namespace {
+
+// Peak heap growth while running `engine` on a width x height image (buffers allocated before).
+std::size_t peak_extra_bytes(const Engine& engine, int width, int height) {
+  std::vector<float> input(3ull * width * height, 0.5f);
+  std::vector<float> output(3ull * engine.output_width(width) * engine.output_height(height));
+  const std::size_t before = live_bytes.load();
+  peak_bytes = before;
+  engine.run(input.data(), width, height, output.data());
+  return peak_bytes.load() - before;
+}
+
+TEST(EngineMemory, PeakExtraMemoryStaysWithinTheWorkspaceBoundForAnyImageSize) {
+  // Thin networks keep the run short; the bound's shape is the same for every network.
+  for (const char* scale : {"2", "1.5"}) {
+    QuickSRNetConfig config;
+    config.features = 4;
+    config.blocks = 1;
+    config.scale = Scale::parse(scale);
+    const QuickSRNet net = QuickSRNet::initialized(config, 1);
+    const Engine engine = Engine::create(net, {.threads = 2});
+    const std::size_t bound = engine.workspace_bytes();
+    // Headroom for the job bookkeeping (a few small allocations), not for image-sized buffers.
+    constexpr std::size_t kSlack = 4096;
+    for (const auto& [width, height] : {std::pair{64, 64}, {8192, 16}, {16, 8192}, {2048, 1536}}) {
+      SCOPED_TRACE(std::to_string(width) + "x" + std::to_string(height));
+      EXPECT_LE(peak_extra_bytes(engine, width, height), bound + kSlack);
+    }
+    // The bound itself is a few MiB, far below one 2048x1536 feature map.
+    EXPECT_LT(bound, 8u << 20);
+  }
+}
+
+}  // namespace
+}  // namespace quicksr

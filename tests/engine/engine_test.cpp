@@ -1,0 +1,206 @@
+// The engine against the reference runtime (quicksr::reference::forward): every QuickSRNet
+// variant, many image sizes (odd ones included), both kernel ISAs, and several thread counts.
+#include "quicksr/engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "quicksr/error.hpp"
+#include "quicksr/reference.hpp"
+#ifdef QUICKSR_HAVE_IMAGE
+#include "quicksr/image.hpp"
+#endif
+
+namespace quicksr {
+namespace {
+
+constexpr float kTolerance = 1e-5f;
+
+Tensor random_image(int width, int height, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+  Tensor image(3, height, width);
+  for (float& v : image.data) v = uniform(rng);
+  return image;
+}
+
+float max_abs_difference(const Tensor& a, const Tensor& b) {
+  EXPECT_EQ(a.channels, b.channels);
+  EXPECT_EQ(a.height, b.height);
+  EXPECT_EQ(a.width, b.width);
+  if (a.data.size() != b.data.size()) return INFINITY;
+  float worst = 0.0f;
+  for (std::size_t i = 0; i < a.data.size(); ++i) {
+    worst = std::max(worst, std::abs(a.data[i] - b.data[i]));
+  }
+  return worst;
+}
+
+std::vector<Isa> isas_to_test() {
+  std::vector<Isa> isas{Isa::kScalar};
+  if (cpu_has_avx2_fma()) isas.push_back(Isa::kAvx2Fma);
+  return isas;
+}
+
+Engine make_engine(const QuickSRNet& net, Isa isa, int threads, int strip_width = 1024) {
+  EngineOptions options;
+  options.threads = threads;
+  options.force_isa = true;
+  options.isa = isa;
+  options.max_strip_width = strip_width;
+  return Engine::create(net, options);
+}
+
+QuickSRNetConfig custom(int features, int blocks, const char* scale, bool anchor,
+                        ChannelOrder order = ChannelOrder::kCRD) {
+  QuickSRNetConfig config;
+  config.features = features;
+  config.blocks = blocks;
+  config.scale = Scale::parse(scale);
+  config.anchor = anchor;
+  config.order = order;
+  return config;
+}
+
+void expect_matches_reference(const QuickSRNetConfig& config,
+                              const std::vector<std::pair<int, int>>& sizes) {
+  const QuickSRNet net = QuickSRNet::initialized(config, 17);
+  for (const auto& [width, height] : sizes) {
+    const Tensor input = random_image(width, height, width * 1000 + height);
+    const Tensor expected = reference::forward(net, input);
+    for (Isa isa : isas_to_test()) {
+      for (int threads : {1, 3}) {
+        const Engine engine = make_engine(net, isa, threads);
+        SCOPED_TRACE(config.name() + " " + std::to_string(width) + "x" + std::to_string(height) +
+                     " " + engine.isa_name() + " threads " + std::to_string(threads));
+        EXPECT_LE(max_abs_difference(engine.run(input), expected), kTolerance);
+      }
+    }
+  }
+}
+
+const std::vector<std::pair<int, int>> kManySizes = {
+    {1, 1}, {1, 7}, {7, 1}, {2, 2}, {5, 3}, {3, 5}, {8, 8}, {9, 2}, {17, 9}, {25, 4}, {33, 65}};
+const std::vector<std::pair<int, int>> kFewSizes = {{1, 1}, {5, 3}, {17, 9}};
+
+TEST(Engine, SmallMatchesReferenceAtEveryScaleAndSize) {
+  for (const char* scale : {"2", "3", "4", "1.5"}) {
+    expect_matches_reference(QuickSRNetConfig::small(Scale::parse(scale)), kManySizes);
+  }
+}
+
+TEST(Engine, MediumAndLargeMatchReference) {
+  expect_matches_reference(QuickSRNetConfig::medium(Scale::parse("2")), kFewSizes);
+  expect_matches_reference(QuickSRNetConfig::large(Scale::parse("2")), {{7, 5}});
+  expect_matches_reference(QuickSRNetConfig::large(Scale::parse("3")), {{3, 4}});
+  expect_matches_reference(QuickSRNetConfig::large(Scale::parse("1.5")), {{7, 5}, {1, 1}});
+}
+
+TEST(Engine, AnyWidthDepthOrderAndAnchorMatchesReference) {
+  expect_matches_reference(custom(8, 1, "2", false, ChannelOrder::kDCR), kManySizes);
+  expect_matches_reference(custom(6, 0, "3", false), kFewSizes);
+  expect_matches_reference(custom(13, 3, "4", true), kFewSizes);
+  expect_matches_reference(custom(16, 2, "1.5", true, ChannelOrder::kDCR), kManySizes);
+  expect_matches_reference(custom(5, 1, "1.5", false), {{9, 7}, {2, 1}});
+}
+
+TEST(Engine, InterleavedRunMatchesPlanarRun) {
+  const QuickSRNet net = QuickSRNet::initialized(QuickSRNetConfig::small(Scale::parse("1.5")), 3);
+  const Engine engine = Engine::create(net, {.threads = 2});
+  const Tensor planar = random_image(31, 13, 5);
+  std::vector<float> interleaved(planar.data.size());
+  for (int y = 0; y < planar.height; ++y) {
+    for (int x = 0; x < planar.width; ++x) {
+      for (int c = 0; c < 3; ++c) interleaved[(y * planar.width + x) * 3 + c] = planar.at(c, y, x);
+    }
+  }
+  const Tensor expected = engine.run(planar);
+  ASSERT_EQ(expected.width, engine.output_width(31));
+  ASSERT_EQ(expected.height, engine.output_height(13));
+  ASSERT_EQ(expected.width, 46);
+  ASSERT_EQ(expected.height, 19);
+  std::vector<float> out(3 * expected.width * expected.height, -1.0f);
+  engine.run(interleaved.data(), planar.width, planar.height, out.data());
+  for (int y = 0; y < expected.height; ++y) {
+    for (int x = 0; x < expected.width; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        ASSERT_EQ(out[(y * expected.width + x) * 3 + c], expected.at(c, y, x));
+      }
+    }
+  }
+}
+
+// Bands (one per thread) and strips change only the schedule, never the arithmetic.
+TEST(Engine, OutputIsBitIdenticalWhateverTheBandsAndStrips) {
+  for (const char* scale : {"2", "1.5"}) {
+    const QuickSRNet net = QuickSRNet::initialized(QuickSRNetConfig::small(Scale::parse(scale)), 9);
+    const Tensor input = random_image(203, 37, 11);
+    const Tensor untiled = make_engine(net, Isa::kScalar, 1, 4096).run(input);
+    EXPECT_LE(max_abs_difference(untiled, reference::forward(net, input)), kTolerance);
+    for (Isa isa : isas_to_test()) {
+      const Tensor whole = make_engine(net, isa, 1, 4096).run(input);
+      for (int threads : {2, 5}) {
+        for (int strip : {8, 48, 1024}) {
+          SCOPED_TRACE(std::string("x") + scale + " threads " + std::to_string(threads) +
+                       " strip " + std::to_string(strip));
+          const Tensor tiled = make_engine(net, isa, threads, strip).run(input);
+          EXPECT_EQ(tiled.data, whole.data);
+        }
+      }
+    }
+  }
+}
+
+TEST(Engine, ConcurrentRunsAgree) {
+  const QuickSRNet net = QuickSRNet::initialized(QuickSRNetConfig::small(Scale::parse("2")), 4);
+  const Engine engine = Engine::create(net, {.threads = 2});
+  const Tensor input = random_image(40, 21, 8);
+  const Tensor expected = engine.run(input);
+  std::vector<Tensor> results(4);
+  std::vector<std::thread> callers;
+  for (Tensor& result : results) callers.emplace_back([&] { result = engine.run(input); });
+  for (std::thread& caller : callers) caller.join();
+  for (const Tensor& result : results) EXPECT_EQ(result.data, expected.data);
+}
+
+TEST(Engine, RejectsBadInput) {
+  const QuickSRNet net = QuickSRNet::initialized(QuickSRNetConfig::small(Scale::parse("2")), 4);
+  const Engine engine = Engine::create(net);
+  EXPECT_THROW(engine.run(Tensor(1, 4, 4)), Error);
+  EXPECT_THROW(engine.run(Tensor(3, 0, 4)), Error);
+  QuickSRNet broken = net;
+  broken.body.pop_back();
+  EXPECT_THROW(Engine::create(broken), Error);
+}
+
+#ifdef QUICKSR_HAVE_IMAGE
+TEST(Engine, RealImageMatchesReference) {
+  const std::filesystem::path path =
+      std::filesystem::path(QUICKSR_SHARED_DIR) / "data/benchmarks/Set5/HR/butterfly.png";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "missing " << path;
+  const Tensor full = to_tensor(read_image(path));
+  Tensor crop(3, 45, 71);
+  for (int c = 0; c < 3; ++c) {
+    for (int y = 0; y < crop.height; ++y) {
+      for (int x = 0; x < crop.width; ++x) crop.at(c, y, x) = full.at(c, y + 100, x + 90);
+    }
+  }
+  for (const char* scale : {"2", "1.5"}) {
+    const QuickSRNet net = QuickSRNet::initialized(QuickSRNetConfig::small(Scale::parse(scale)), 1);
+    for (Isa isa : isas_to_test()) {
+      EXPECT_LE(
+          max_abs_difference(make_engine(net, isa, 2).run(crop), reference::forward(net, crop)),
+          kTolerance);
+    }
+  }
+}
+#endif
+
+}  // namespace
+}  // namespace quicksr
