@@ -1,0 +1,137 @@
+// quicksr eval: PSNR/SSIM of a model (or bicubic) on a folder of HR images.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "common/atomic_file.hpp"
+#include "quicksr/error.hpp"
+#include "quicksr/eval.hpp"
+#include "quicksr/upscaler.hpp"
+
+namespace quicksr::cli {
+namespace {
+
+const CommandSpec kSpec{
+    .name = "eval",
+    .usage = "--data HR_DIR [options]",
+    .summary =
+        "Score a model on the HR images (png/jpg) of HR_DIR: each is centre-cropped to a multiple\n"
+        "of the scale, downscaled with MATLAB-style bicubic, upscaled, and compared on Y.\n"
+        "Default protocol 'quicksr' (the QuickSRNet authors'): LR truncated to 8 bits, output\n"
+        "kept in float, no border. 'basicsr': LR and output rounded, border = scale.",
+    .options = {{"--model", "FILE", "model file (.safetensors; default: the built-in model)"},
+                {"--method", "NAME",
+                 "'model' (default) or 'bicubic' (MATLAB-style, needs --scale)"},
+                {"--data", "HR_DIR", "folder of HR images (required)"},
+                {"--scale", "S", "2, 3, 4 or 1.5; must match the model (default: the model's)"},
+                {"--protocol", "NAME", "'quicksr' (default) or 'basicsr'"},
+                {"--border", "N", "pixels cropped from each side before scoring"},
+                {"--round-lr", "", "round the LR to 8 bits instead of truncating"},
+                {"--rgb", "", "score on RGB instead of Y"},
+                {"--json", "FILE", "also write the scores as JSON"},
+                {"--threads", "N", "worker threads (default: all cores)"}},
+    .min_positional = 0,
+    .max_positional = 0,
+};
+
+Upscaler make_upscaler(const ParsedArgs& args) {
+  const std::string method = args.get_or("--method", "model");
+  const auto scale = args.get("--scale");
+  if (method == "bicubic") {
+    if (args.has("--model")) throw Error("--model and --method bicubic exclude each other");
+    if (!scale) throw Error("--method bicubic needs --scale");
+    return Upscaler::bicubic(Scale::parse(*scale));
+  }
+  if (method != "model") throw Error("--method must be 'model' or 'bicubic', not '" + method + "'");
+  const UpscalerOptions options{.threads = args.get_int("--threads", 0, 0, 1024)};
+  const auto model = args.get("--model");
+  Upscaler upscaler = model ? Upscaler::load(*model, options) : Upscaler::builtin(options);
+  if (scale && !(Scale::parse(*scale) == upscaler.scale())) {
+    throw Error("model " + upscaler.name() + " upscales by " + upscaler.scale().to_string() +
+                ", not " + *scale + " (evaluate it at its own scale)");
+  }
+  return upscaler;
+}
+
+EvalProtocol make_protocol(const ParsedArgs& args, Scale scale) {
+  const std::string name = args.get_or("--protocol", "quicksr");
+  EvalProtocol protocol;
+  if (name == "basicsr") {
+    protocol = basicsr_protocol(scale);
+  } else if (name != "quicksr") {
+    throw Error("--protocol must be 'quicksr' or 'basicsr', not '" + name + "'");
+  }
+  protocol.border = args.get_int("--border", protocol.border, 0, 1 << 20);
+  protocol.round_lr = protocol.round_lr || args.has("--round-lr");
+  protocol.rgb = protocol.rgb || args.has("--rgb");
+  return protocol;
+}
+
+std::string describe(const EvalProtocol& protocol) {
+  return std::string(protocol.rgb ? "RGB" : "Y") + ", border " + std::to_string(protocol.border) +
+         ", LR " + (protocol.round_lr ? "rounded" : "truncated") + ", output " +
+         (protocol.quantize_sr ? "rounded to 8 bits" : "float");
+}
+
+void print_table(const EvalResult& result) {
+  std::printf("%-24s %10s %8s\n", "image", "PSNR (dB)", "SSIM");
+  for (const ImageScore& image : result.images) {
+    std::printf("%-24s %10.4f %8.5f\n", image.name.c_str(), image.psnr, image.ssim);
+  }
+  std::printf("%-24s %10.4f %8.5f\n", "mean", result.mean_psnr, result.mean_ssim);
+}
+
+nlohmann::json to_json(const EvalResult& result, const std::string& model,
+                       const EvalProtocol& protocol) {
+  nlohmann::json images = nlohmann::json::array();
+  for (const ImageScore& image : result.images) {
+    images.push_back({{"name", image.name}, {"psnr", image.psnr}, {"ssim", image.ssim}});
+  }
+  return {{"scale", result.scale.value()},
+          {"model", model},
+          {"protocol",
+           {{"border", protocol.border},
+            {"round_lr", protocol.round_lr},
+            {"rgb", protocol.rgb},
+            {"quantize_sr", protocol.quantize_sr}}},
+          {"mean", {{"psnr", result.mean_psnr}, {"ssim", result.mean_ssim}}},
+          {"images", images}};
+}
+
+}  // namespace
+
+int eval_command(CommandArgs raw) {
+  const ParsedArgs args = parse_args(kSpec, raw);
+  if (args.help) {
+    std::cout << help_text(kSpec);
+    return 0;
+  }
+  const auto data = args.get("--data");
+  if (!data) throw Error("--data HR_DIR is required");
+  const Upscaler upscaler = make_upscaler(args);
+  const Scale scale = upscaler.scale();
+  const EvalProtocol protocol = make_protocol(args, scale);
+
+  std::cout << "evaluating " << upscaler.name() << " x" << scale.to_string() << " on " << *data
+            << " (" << describe(protocol) << ")\n"
+            << std::flush;
+  const EvalResult result =
+      evaluate([&](const Tensor& lr) { return upscaler.upscale(lr); }, *data, scale, protocol);
+  print_table(result);
+
+  if (const auto json_path = args.get("--json")) {
+    const std::string text = to_json(result, upscaler.name(), protocol).dump(2) + "\n";
+    write_atomically(*json_path, [&](const std::filesystem::path& temp) {
+      std::ofstream out(temp, std::ios::binary);
+      out << text;
+      if (!out.flush()) throw Error(*json_path + ": cannot write");
+    });
+  }
+  return 0;
+}
+
+}  // namespace quicksr::cli
