@@ -19,6 +19,8 @@ constexpr Command kCommands[] = {
     {"upscale", "upscale an image with a QuickSRNet model (or bicubic)",
      quicksr::cli::upscale_command},
     {"info", "describe a model file", quicksr::cli::info_command},
+    {"eval", "PSNR/SSIM of a model (or bicubic) on a folder of HR images",
+     quicksr::cli::eval_command},
 };
 
 void print_usage(std::ostream& out) {
