@@ -1,6 +1,9 @@
 #include "model/graph_json.hpp"
 
 #include <array>
+#include <cmath>
+#include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -86,17 +89,59 @@ Json conv_to_json(const Conv2d& conv) {
           {"bias", !conv.bias.empty()}};
 }
 
-// Typed access to a JSON object's member; nlohmann's own type errors become quicksr::Error.
-template <typename T>
-T member(const Json& object, const char* key) {
+// Typed access to a JSON object's members; wrong types and out-of-range numbers become
+// quicksr::Error (never an nlohmann exception or an undefined narrowing conversion).
+const Json& field(const Json& object, const char* key) {
   if (!object.is_object() || !object.contains(key)) {
     throw Error(std::string("missing \"") + key + "\"");
   }
+  return object.at(key);
+}
+
+[[noreturn]] void wrong_type(const char* key) {
+  throw Error(std::string("\"") + key + "\" has the wrong type");
+}
+
+template <typename T>
+T member(const Json& object, const char* key) {
   try {
-    return object.at(key).get<T>();
+    return field(object, key).get<T>();
   } catch (const Json::exception&) {
-    throw Error(std::string("\"") + key + "\" has the wrong type");
+    wrong_type(key);
   }
+}
+
+int to_int(const Json& value, const char* key) {
+  const bool fits = value.is_number_unsigned()
+                        ? value.get<std::uint64_t>() <= std::numeric_limits<int>::max()
+                        : value.is_number_integer() &&
+                              value.get<std::int64_t>() >= std::numeric_limits<int>::min() &&
+                              value.get<std::int64_t>() <= std::numeric_limits<int>::max();
+  if (!fits) wrong_type(key);
+  return static_cast<int>(value.get<std::int64_t>());
+}
+
+template <>
+int member<int>(const Json& object, const char* key) {
+  return to_int(field(object, key), key);
+}
+
+template <>
+float member<float>(const Json& object, const char* key) {
+  const Json& value = field(object, key);
+  if (!value.is_number()) wrong_type(key);
+  const double number = value.get<double>();
+  if (!(std::abs(number) <= std::numeric_limits<float>::max())) wrong_type(key);
+  return static_cast<float>(number);
+}
+
+template <std::size_t N>
+std::array<int, N> int_array(const Json& object, const char* key) {
+  const Json& value = field(object, key);
+  if (!value.is_array() || value.size() != N) wrong_type(key);
+  std::array<int, N> values{};
+  for (std::size_t i = 0; i < N; ++i) values[i] = to_int(value[i], key);
+  return values;
 }
 
 GraphNode node_from_json(const Json& json) {
@@ -130,11 +175,11 @@ Conv2d conv_from_json(const Json& json, bool& has_bias) {
   Conv2d conv;
   conv.in_channels = member<int>(json, "in_channels");
   conv.out_channels = member<int>(json, "out_channels");
-  const auto kernel = member<std::array<int, 2>>(json, "kernel");
+  const auto kernel = int_array<2>(json, "kernel");
   conv.kernel_h = kernel[0];
   conv.kernel_w = kernel[1];
   conv.stride = member<int>(json, "stride");
-  const auto pads = member<std::array<int, 4>>(json, "pads");
+  const auto pads = int_array<4>(json, "pads");
   conv.pad_top = pads[0];
   conv.pad_left = pads[1];
   conv.pad_bottom = pads[2];

@@ -445,18 +445,22 @@ TEST(ModelFileRejects, BadMetadata) {
   expect_rejected(with("anchor", "true"), "missing tensor \"anchor.weight\"");
 }
 
+const Json kGraphConv = {{"in_channels", 3}, {"out_channels", 12},   {"kernel", {1, 1}},
+                         {"stride", 1},      {"pads", {0, 0, 0, 0}}, {"groups", 1},
+                         {"bias", false}};
+
+// A graph model file with one 1x1 conv tensor (3 -> 12, no bias). Vectors, not braced Json
+// lists: a one-element braced list would collapse into its element.
+std::string graph_file(const std::vector<Json>& nodes, const std::vector<Json>& convs) {
+  const Json graph = {
+      {"name", "g"}, {"input", "input"}, {"output", "out"}, {"nodes", nodes}, {"convs", convs}};
+  const Json metadata = {
+      {"format", "quicksr"}, {"architecture", "graph"}, {"scale", "2"}, {"graph", graph.dump()}};
+  return build_file(metadata, {{"conv.0.weight", {12, 3, 1, 1}, counting(36, 0)}});
+}
+
 TEST(ModelFileRejects, BadGraphMetadata) {
-  const Json conv = {{"in_channels", 3}, {"out_channels", 12},   {"kernel", {1, 1}},
-                     {"stride", 1},      {"pads", {0, 0, 0, 0}}, {"groups", 1},
-                     {"bias", false}};
-  // Vectors, not braced Json lists: a one-element braced list would collapse into its element.
-  const auto graph_file = [&](const std::vector<Json>& nodes, const std::vector<Json>& convs) {
-    const Json graph = {
-        {"name", "g"}, {"input", "input"}, {"output", "out"}, {"nodes", nodes}, {"convs", convs}};
-    const Json metadata = {
-        {"format", "quicksr"}, {"architecture", "graph"}, {"scale", "2"}, {"graph", graph.dump()}};
-    return build_file(metadata, {{"conv.0.weight", {12, 3, 1, 1}, counting(36, 0)}});
-  };
+  const Json conv = kGraphConv;
   const Json conv_node = {
       {"op", "conv"}, {"name", "c"}, {"inputs", {"input"}}, {"output", "x"}, {"conv", 0}};
   const Json d2s_node = {{"op", "depth_to_space"}, {"name", "d"},     {"inputs", {"x"}},
@@ -483,6 +487,15 @@ TEST(ModelFileRejects, BadGraphMetadata) {
   Json wrong_type = conv_node;
   wrong_type["conv"] = "zero";
   expect_rejected(graph_file({wrong_type, d2s_node}, {conv}), "\"conv\" has the wrong type");
+  wrong_type["conv"] = 1e300;
+  expect_rejected(graph_file({wrong_type, d2s_node}, {conv}), "\"conv\" has the wrong type");
+  Json huge_block = d2s_node;
+  huge_block["block_size"] = std::uint64_t{1} << 40;
+  expect_rejected(graph_file({conv_node, huge_block}, {conv}), "\"block_size\" has the wrong type");
+  Json short_kernel = conv;
+  short_kernel["kernel"] = {1};
+  expect_rejected(graph_file({conv_node, d2s_node}, {short_kernel}),
+                  "\"kernel\" has the wrong type");
   const Json metadata = {
       {"format", "quicksr"}, {"architecture", "graph"}, {"scale", "2"}, {"graph", "{nodes"}};
   expect_rejected(build_file(metadata, {}), "\"graph\" is not valid JSON");
@@ -524,8 +537,7 @@ TEST(ModelFile, SaveRejectsInconsistentNetworksWithoutWriting) {
 
 // Fuzz-style robustness: every prefix and many random corruptions of a valid file either load or
 // throw quicksr::Error (any other exception or a crash fails; ASan builds check memory safety).
-TEST(ModelFile, CorruptedFilesOnlyEverThrowQuicksrErrors) {
-  const std::string good = build_file(tiny_metadata(), tiny_tensors());
+void corrupt_and_load(const std::string& good) {
   const auto load_or_error = [](const std::string& bytes) {
     try {
       load_model_from_memory(bytes.data(), bytes.size(), kName);
@@ -533,7 +545,7 @@ TEST(ModelFile, CorruptedFilesOnlyEverThrowQuicksrErrors) {
     }
   };
   for (std::size_t size = 0; size < good.size(); ++size) {
-    ASSERT_NO_FATAL_FAILURE(load_or_error(good.substr(0, size)));
+    load_or_error(good.substr(0, size));
   }
   std::mt19937 engine(1);
   for (int trial = 0; trial < 3000; ++trial) {
@@ -546,6 +558,17 @@ TEST(ModelFile, CorruptedFilesOnlyEverThrowQuicksrErrors) {
       bytes[engine() % limit] = static_cast<char>(engine() % 256);
     }
     load_or_error(bytes);
+  }
+}
+
+TEST(ModelFile, CorruptedFilesOnlyEverThrowQuicksrErrors) {
+  const Json conv_node = {
+      {"op", "conv"}, {"name", "c"}, {"inputs", {"input"}}, {"output", "x"}, {"conv", 0}};
+  const Json d2s_node = {{"op", "depth_to_space"}, {"name", "d"},     {"inputs", {"x"}},
+                         {"output", "out"},        {"block_size", 2}, {"order", "crd"}};
+  for (const std::string& good : {build_file(tiny_metadata(), tiny_tensors()),
+                                  graph_file({conv_node, d2s_node}, {kGraphConv})}) {
+    corrupt_and_load(good);
   }
 }
 
