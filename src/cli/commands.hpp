@@ -9,5 +9,6 @@ using CommandArgs = std::span<char* const>;
 int upscale_command(CommandArgs args);
 int info_command(CommandArgs args);
 int eval_command(CommandArgs args);
+int bench_command(CommandArgs args);
 
 }  // namespace quicksr::cli

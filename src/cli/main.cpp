@@ -21,6 +21,8 @@ constexpr Command kCommands[] = {
     {"info", "describe a model file", quicksr::cli::info_command},
     {"eval", "PSNR/SSIM of a model (or bicubic) on a folder of HR images",
      quicksr::cli::eval_command},
+    {"bench", "time the inference engine against oneDNN and the FMA peak",
+     quicksr::cli::bench_command},
 };
 
 void print_usage(std::ostream& out) {

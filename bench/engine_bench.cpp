@@ -1,0 +1,122 @@
+// Kernel and end-to-end cases for the inference engine, with oneDNN and the FMA peak beside them.
+// Rates are reported as FLOP/s counters (2 flops per multiply-accumulate).
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <vector>
+
+#include "engine/fma_peak.hpp"
+#include "engine/kernels/kernels.hpp"
+#include "engine/onednn_network.hpp"
+#include "engine/plan.hpp"
+#include "quicksr/engine.hpp"
+
+namespace {
+
+using namespace quicksr;
+
+std::vector<float> random_values(std::size_t count) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+  std::vector<float> values(count);
+  for (float& v : values) v = uniform(rng);
+  return values;
+}
+
+const QuickSRNet& small_x2() {
+  static const QuickSRNet net = QuickSRNet::initialized(QuickSRNetConfig::small(Scale{2, 1}), 1);
+  return net;
+}
+
+void set_flop_rate(benchmark::State& state, double flops_per_iteration) {
+  state.counters["FLOP/s"] =
+      benchmark::Counter(flops_per_iteration, benchmark::Counter::kIsIterationInvariantRate,
+                         benchmark::Counter::kIs1000);
+}
+
+// One 640-pixel output row of a 3x3 conv: args = ISA, in channels, out channels.
+void BM_F32Conv3x3Row(benchmark::State& state) {
+  const Isa isa = static_cast<Isa>(state.range(0));
+  if (isa == Isa::kAvx2Fma && !cpu_has_avx2_fma()) {
+    state.SkipWithError("no AVX2+FMA");
+    return;
+  }
+  const int in_channels = static_cast<int>(state.range(1));
+  const int out_channels = static_cast<int>(state.range(2));
+  constexpr int kColumns = 640;
+  const std::size_t stride = kColumns + 32;
+  const std::vector<float> input = random_values(3 * in_channels * stride);
+  Conv2d conv = Conv2d::zeros(in_channels, out_channels, 3);
+  conv.weight = random_values(conv.weight.size());
+  const engine::PackedConv3x3 packed = engine::pack_conv3x3(conv, true);
+  std::vector<float> out(packed.padded_out_channels * stride);
+  engine::F32Conv3x3Args args{};
+  for (int k = 0; k < 3; ++k) args.rows[k] = input.data() + k * in_channels * stride;
+  args.in_stride = stride;
+  args.in_channels = in_channels;
+  args.weights = packed.weights.data();
+  args.bias = packed.bias.data();
+  args.out_channels = packed.padded_out_channels;
+  args.out = out.data();
+  args.out_stride = stride;
+  args.col_begin = 8;
+  args.col_count = kColumns;
+  args.clamp = true;
+  const engine::F32Conv3x3Kernel& kernel = engine::f32_conv3x3_kernel(isa);
+  state.SetLabel(kernel.name);
+  for (auto _ : state) {
+    kernel.run(args);
+    benchmark::DoNotOptimize(out.data());
+  }
+  set_flop_rate(state, 2.0 * kColumns * out_channels * in_channels * 9);
+}
+BENCHMARK(BM_F32Conv3x3Row)
+    ->ArgNames({"isa", "in", "out"})
+    ->Args({1, 32, 32})
+    ->Args({1, 3, 32})
+    ->Args({1, 32, 12})
+    ->Args({0, 32, 32});
+
+// QuickSRNet-Small x2 end to end, interleaved RGB in and out: args = width, height, threads.
+void BM_EngineSmallX2(benchmark::State& state) {
+  const int width = static_cast<int>(state.range(0));
+  const int height = static_cast<int>(state.range(1));
+  const Engine engine = Engine::create(small_x2(), {.threads = static_cast<int>(state.range(2))});
+  const std::vector<float> input = random_values(3ull * width * height);
+  std::vector<float> output(3ull * engine.output_width(width) * engine.output_height(height));
+  state.SetLabel(engine.isa_name());
+  for (auto _ : state) engine.run(input.data(), width, height, output.data());
+  set_flop_rate(state, 2.0 * small_x2().macs_per_pixel() * width * height);
+}
+
+// The same network on oneDNN's convolution primitives.
+void BM_OneDnnSmallX2(benchmark::State& state) {
+  const int width = static_cast<int>(state.range(0));
+  const int height = static_cast<int>(state.range(1));
+  engine::OneDnnNetwork network(small_x2(), width, height, static_cast<int>(state.range(2)));
+  const std::vector<float> input = random_values(3ull * width * height);
+  std::vector<float> output(12ull * width * height);
+  for (auto _ : state) network.run(input.data(), output.data());
+  set_flop_rate(state, 2.0 * small_x2().macs_per_pixel() * width * height);
+}
+
+#define FRAME_SIZES               \
+  ArgNames({"w", "h", "threads"}) \
+      ->Args({640, 360, 1})       \
+      ->Args({640, 360, 2})       \
+      ->Args({960, 540, 1})       \
+      ->Args({960, 540, 2})       \
+      ->Unit(benchmark::kMillisecond)
+BENCHMARK(BM_EngineSmallX2)->FRAME_SIZES;
+BENCHMARK(BM_OneDnnSmallX2)->FRAME_SIZES;
+
+void BM_FmaPeak(benchmark::State& state) {
+  double gflops = 0.0;
+  for (auto _ : state) gflops = engine::measure_fma_peak_gflops(static_cast<int>(state.range(0)));
+  state.counters["GFLOP/s"] = gflops;
+}
+BENCHMARK(BM_FmaPeak)->Arg(1)->Arg(2)->Iterations(3)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

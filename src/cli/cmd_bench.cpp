@@ -1,0 +1,197 @@
+// quicksr bench: frames per second of the engine against the FMA peak, oneDNN and the reference
+// runtime, all in one process on the same random input.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <iomanip>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <vector>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "engine/fma_peak.hpp"
+#include "engine/onednn_network.hpp"
+#include "quicksr/engine.hpp"
+#include "quicksr/error.hpp"
+#include "quicksr/model_io.hpp"
+#include "quicksr/reference.hpp"
+
+namespace quicksr::cli {
+namespace {
+
+const CommandSpec kSpec{
+    .name = "bench",
+    .usage = "[options]",
+    .summary =
+        "Time the inference engine on one frame size against this machine's FMA peak, "
+        "oneDNN's convolutions and the reference runtime (min and median over runs).",
+    .options = {{"--model", "FILE", "QuickSRNet .safetensors (default: random Small x2)"},
+                {"--size", "WxH", "input frame size (default 640x360)"},
+                {"--threads", "N", "threads for the engine and oneDNN (default: all cores)"},
+                {"--runs", "N", "timed runs after one warm-up (default 10)"},
+                {"--reference-runs", "N", "timed runs of the slow reference (default 1, 0: skip)"},
+                {"--no-onednn", "", "skip oneDNN (it holds whole feature maps in memory)"},
+                {"--json", "", "print one JSON object instead of the table"}},
+    .min_positional = 0,
+    .max_positional = 0,
+};
+
+struct Timing {
+  double min_ms = 0.0;
+  double median_ms = 0.0;
+};
+
+Timing time_runs(int runs, const std::function<void()>& run_once) {
+  std::vector<double> ms;
+  for (int i = 0; i < runs; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    run_once();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                     .count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return {ms.front(), ms[ms.size() / 2]};
+}
+
+std::pair<int, int> parse_size(const std::string& text) {
+  int width = 0;
+  int height = 0;
+  char x = 0;
+  char extra = 0;
+  if (std::sscanf(text.c_str(), "%d%c%d%c", &width, &x, &height, &extra) != 3 || x != 'x' ||
+      width < 1 || height < 1) {
+    throw Error("--size: expected WxH with positive integers, got '" + text + "'");
+  }
+  return {width, height};
+}
+
+QuickSRNet load_network(const ParsedArgs& args) {
+  if (!args.has("--model")) {
+    return QuickSRNet::initialized(QuickSRNetConfig::small(Scale{2, 1}), 1);
+  }
+  const std::string path = *args.get("--model");
+  Model model = load_model(path);
+  if (!model.is_quicksrnet()) throw Error(path + ": bench needs a QuickSRNet model");
+  return std::get<QuickSRNet>(model.net);
+}
+
+double peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;
+}
+
+}  // namespace
+
+int bench_command(CommandArgs raw) {
+  const ParsedArgs args = parse_args(kSpec, raw);
+  if (args.help) {
+    std::cout << help_text(kSpec);
+    return 0;
+  }
+  const auto [width, height] = parse_size(args.get_or("--size", "640x360"));
+  const int runs = args.get_int("--runs", 10, 1, 100000);
+  const int reference_runs = args.get_int("--reference-runs", 1, 0, 1000);
+  const bool json = args.has("--json");
+  const QuickSRNet net = load_network(args);
+  const Engine engine = Engine::create(net, {.threads = args.get_int("--threads", 0, 0, 1024)});
+  const int threads = engine.threads();
+  const double gflop = 2.0 * net.macs_per_pixel() * width * height / 1e9;
+
+  std::vector<float> input(3ull * width * height);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+  for (float& v : input) v = uniform(rng);
+  std::vector<float> output(3ull * engine.output_width(width) * engine.output_height(height));
+
+  const double peak = engine::measure_fma_peak_gflops(threads);
+  const auto run_engine = [&] { engine.run(input.data(), width, height, output.data()); };
+  run_engine();
+  const Timing engine_time = time_runs(runs, run_engine);
+  const double engine_rss = peak_rss_mib();
+
+  std::optional<Timing> onednn_time;
+  if (!args.has("--no-onednn") && net.config.scale.is_integer() && net.anchor.empty()) {
+    engine::OneDnnNetwork onednn(net, width, height, threads);
+    std::vector<float> onednn_output(output.size());
+    const auto run_onednn = [&] { onednn.run(input.data(), onednn_output.data()); };
+    run_onednn();
+    onednn_time = time_runs(runs, run_onednn);
+  }
+
+  std::optional<Timing> reference_time;
+  if (reference_runs > 0) {
+    Tensor planar(3, height, width);
+    for (int y = 0; y < height; ++y) {
+      for (int x = 0; x < width; ++x) {
+        for (int c = 0; c < 3; ++c) {
+          planar.at(c, y, x) = input[(static_cast<std::size_t>(y) * width + x) * 3 + c];
+        }
+      }
+    }
+    reference_time = time_runs(reference_runs, [&] { (void)reference::forward(net, planar); });
+  }
+
+  const double engine_gflops = gflop / (engine_time.min_ms / 1e3);
+  if (json) {
+    nlohmann::json out{{"size", std::to_string(width) + "x" + std::to_string(height)},
+                       {"threads", threads},
+                       {"model", net.config.name()},
+                       {"kernel", engine.isa_name()},
+                       {"gflop_per_frame", gflop},
+                       {"peak_gflops", peak},
+                       {"engine_ms_min", engine_time.min_ms},
+                       {"engine_ms_median", engine_time.median_ms},
+                       {"engine_gflops", engine_gflops},
+                       {"engine_pct_peak", 100.0 * engine_gflops / peak},
+                       {"engine_workspace_mib", engine.workspace_bytes() / 1048576.0},
+                       {"peak_rss_mib_after_engine", engine_rss}};
+    if (onednn_time) {
+      out["onednn_ms_min"] = onednn_time->min_ms;
+      out["onednn_ms_median"] = onednn_time->median_ms;
+      out["speedup_vs_onednn"] = onednn_time->min_ms / engine_time.min_ms;
+    }
+    if (reference_time) {
+      out["reference_ms_min"] = reference_time->min_ms;
+      out["speedup_vs_reference"] = reference_time->min_ms / engine_time.min_ms;
+    }
+    std::cout << out.dump() << "\n";
+    return 0;
+  }
+  const auto line = [&](const std::string& name, const Timing& t, int n) {
+    const double gflops = gflop / (t.min_ms / 1e3);
+    std::cout << std::left << std::setw(11) << name << std::right << std::fixed
+              << std::setprecision(2) << "min " << std::setw(9) << t.min_ms << " ms  median "
+              << std::setw(9) << t.median_ms << " ms  " << std::setw(7) << gflops << " GFLOP/s  "
+              << std::setw(5) << std::setprecision(1) << 100.0 * gflops / peak << "% of peak  ("
+              << n << " runs)\n";
+  };
+  std::cout << net.config.name() << (args.has("--model") ? "" : " (random weights)") << ", "
+            << width << "x" << height << ", " << threads << " thread(s), " << std::fixed
+            << std::setprecision(3) << gflop << " GFLOP per frame\n"
+            << "FMA peak (" << threads << " threads): " << std::setprecision(1) << peak
+            << " GFLOP/s\n";
+  line("engine", engine_time, runs);
+  if (onednn_time) line("oneDNN", *onednn_time, runs);
+  if (reference_time) line("reference", *reference_time, reference_runs);
+  std::cout << std::setprecision(2) << "engine kernel " << engine.isa_name() << ", workspace "
+            << engine.workspace_bytes() / 1048576.0 << " MiB, peak RSS after engine runs "
+            << engine_rss << " MiB\n";
+  if (onednn_time) {
+    std::cout << "engine speed-up vs oneDNN: " << onednn_time->min_ms / engine_time.min_ms
+              << "x (min), " << onednn_time->median_ms / engine_time.median_ms << "x (median)\n";
+  }
+  if (reference_time) {
+    std::cout << "engine speed-up vs reference: " << reference_time->min_ms / engine_time.min_ms
+              << "x\n";
+  }
+  return 0;
+}
+
+}  // namespace quicksr::cli
