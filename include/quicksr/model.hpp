@@ -81,6 +81,7 @@ struct QuickSRNet {
   // Shapes for `config` with all weights and biases zero.
   static QuickSRNet zeros(const QuickSRNetConfig& config);
   // Paper initialisation: PyTorch's default uniform init from `seed`, then identity init (Eq. 1-3).
+  // The anchor (Large) is not drawn: it starts as exactly the upsampling, bias zero (AIMET).
   static QuickSRNet initialized(const QuickSRNetConfig& config, std::uint64_t seed);
   // Validates every conv's shape against `config`; throws quicksr::Error describing the mismatch.
   void check() const;

@@ -117,7 +117,8 @@ QuickSRNet QuickSRNet::initialized(const QuickSRNetConfig& config, std::uint64_t
   fill_uniform(net.first, engine);
   for (Conv2d& conv : net.body) fill_uniform(conv, engine);
   fill_uniform(net.last, engine);
-  for (Conv2d& conv : net.anchor) fill_uniform(conv, engine);
+  // The anchor is not drawn: as in AIMET's AnchorOp it starts as exactly the upsampling (identity
+  // init below) with a zero bias.
   add_identity_init(net);
   return net;
 }
@@ -247,7 +248,9 @@ void add_one_and_a_half_upsampling_1x1(Conv2d& conv, ChannelOrder order) {
 }
 
 // x1.5 anchor, 3x3 stride-2 conv with padding 1 on the input: output pixel (Y, X) sees input rows
-// 2Y-1 .. 2Y+1, so input sub-pixel sy of the 2x2 block sits at kernel row 1 + sy.
+// 2Y-1 .. 2Y+1, so input sub-pixel sy of the 2x2 block sits at kernel row 1 + sy. (AIMET sets only
+// the centre tap, copying the block's top-left pixel to all 9 outputs; the nearest sub-pixel
+// makes it the same nearest-neighbour 1.5x as the tail of the networks without anchor.)
 void add_one_and_a_half_upsampling_strided(Conv2d& conv, ChannelOrder order) {
   for (int c = 0; c < 3; ++c) {
     for (int dy = 0; dy < 3; ++dy) {
