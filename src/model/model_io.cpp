@@ -2,7 +2,6 @@
 
 #include <charconv>
 #include <fstream>
-#include <iterator>
 #include <set>
 
 #include "common/atomic_file.hpp"
@@ -206,12 +205,20 @@ Model load_model_from_memory(const void* data, std::size_t size, const std::stri
 }
 
 Model load_model(const std::filesystem::path& path) {
+  const std::string name = path.string();
+  std::error_code error;
+  if (!std::filesystem::exists(path, error)) fail(name, "no such file");
+  if (!std::filesystem::is_regular_file(path, error)) fail(name, "not a regular file");
+  const std::uintmax_t size = std::filesystem::file_size(path, error);
+  if (error) fail(name, "cannot read the model file: " + error.message());
   std::ifstream stream(path, std::ios::binary);
-  if (!stream) fail(path.string(), "cannot open the model file");
-  const std::vector<unsigned char> bytes{std::istreambuf_iterator<char>(stream),
-                                         std::istreambuf_iterator<char>()};
-  if (stream.bad()) fail(path.string(), "cannot read the model file");
-  return load_model_from_memory(bytes.data(), bytes.size(), path.string());
+  if (!stream) fail(name, "cannot open the model file");
+  std::vector<unsigned char> bytes(size);
+  stream.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size));
+  if (static_cast<std::uintmax_t>(stream.gcount()) != size) {
+    fail(name, "cannot read the model file");
+  }
+  return load_model_from_memory(bytes.data(), bytes.size(), name);
 }
 
 void save_model(const Model& model, const std::filesystem::path& path) {

@@ -510,6 +510,12 @@ TEST(ModelFileRejects, FileErrorsNameThePath) {
   } catch (const Error& error) {
     EXPECT_NE(std::string(error.what()).find(missing.string()), std::string::npos) << error.what();
   }
+  try {
+    load_model(dir.path());
+    ADD_FAILURE() << "loaded a directory";
+  } catch (const Error& error) {
+    EXPECT_EQ(std::string(error.what()).rfind(dir.path().string() + ": ", 0), 0u) << error.what();
+  }
   const fs::path broken = dir / "broken.safetensors";
   write_bytes(broken, "1234567890");
   try {
