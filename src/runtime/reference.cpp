@@ -4,6 +4,7 @@
 #include <limits>
 #include <map>
 #include <string>
+#include <utility>
 
 #include "quicksr/error.hpp"
 
@@ -20,6 +21,16 @@ std::string shape_text(const Tensor& x) {
 int block_channel(int c, int dy, int dx, int block, int channels, ChannelOrder order) {
   const int sub_pixel = dy * block + dx;
   return order == ChannelOrder::kCRD ? c * block * block + sub_pixel : sub_pixel * channels + c;
+}
+
+// The outputs x in [begin, end) of `count` whose input position x * stride + offset lies in
+// [0, size).
+std::pair<int, int> inside_range(int count, int stride, int offset, int size) {
+  int begin = 0;
+  while (begin < count && begin * stride + offset < 0) ++begin;
+  int end = begin;
+  while (end < count && end * stride + offset < size) ++end;
+  return {begin, end};
 }
 
 }  // namespace
@@ -50,25 +61,32 @@ Tensor conv2d(const Tensor& input, const Conv2d& conv) {
   const int in_per_group = conv.in_channels / conv.groups;
   const int out_per_group = conv.out_channels / conv.groups;
   Tensor output(conv.out_channels, out_h, out_w);
+  // One output plane at a time, one weight at a time: out[y][x] += w * in[iy][ix] over the output
+  // pixels whose input pixel is inside the image (outside is zero padding, contributing nothing).
+  std::vector<double> sum(static_cast<std::size_t>(out_h) * out_w);
   for (int o = 0; o < conv.out_channels; ++o) {
+    std::fill(sum.begin(), sum.end(), conv.bias.empty() ? 0.0 : conv.bias[o]);
     const int first_in = (o / out_per_group) * in_per_group;
-    for (int y = 0; y < out_h; ++y) {
-      for (int x = 0; x < out_w; ++x) {
-        double sum = conv.bias.empty() ? 0.0 : conv.bias[static_cast<std::size_t>(o)];
-        for (int i = 0; i < in_per_group; ++i) {
-          for (int ky = 0; ky < conv.kernel_h; ++ky) {
-            const int iy = y * conv.stride - conv.pad_top + ky;
-            if (iy < 0 || iy >= input.height) continue;  // zero padding
-            for (int kx = 0; kx < conv.kernel_w; ++kx) {
-              const int ix = x * conv.stride - conv.pad_left + kx;
-              if (ix < 0 || ix >= input.width) continue;
-              sum += static_cast<double>(conv.w(o, i, ky, kx)) * input.at(first_in + i, iy, ix);
+    for (int i = 0; i < in_per_group; ++i) {
+      const float* plane = input.plane(first_in + i);
+      for (int ky = 0; ky < conv.kernel_h; ++ky) {
+        for (int kx = 0; kx < conv.kernel_w; ++kx) {
+          const double w = conv.w(o, i, ky, kx);
+          const auto [x_begin, x_end] =
+              inside_range(out_w, conv.stride, kx - conv.pad_left, input.width);
+          for (int y = 0; y < out_h; ++y) {
+            const int iy = y * conv.stride + ky - conv.pad_top;
+            if (iy < 0 || iy >= input.height) continue;
+            const float* row = plane + static_cast<std::size_t>(iy) * input.width;
+            double* out_row = sum.data() + static_cast<std::size_t>(y) * out_w;
+            for (int x = x_begin; x < x_end; ++x) {
+              out_row[x] += w * row[x * conv.stride + kx - conv.pad_left];
             }
           }
         }
-        output.at(o, y, x) = static_cast<float>(sum);
       }
     }
+    std::copy(sum.begin(), sum.end(), output.plane(o));
   }
   return output;
 }

@@ -109,6 +109,76 @@ TEST(ReferenceConv, MultiChannelSums) {
   expect_plane(reference::conv2d(x, conv), 0, {2, 4, 6, 8, 11, 13, 14, 17, 19});
 }
 
+// The convolution's definition, written as directly as possible: for every output and every tap,
+// read the input (zero outside) and accumulate.
+Tensor textbook_conv(const Tensor& x, const Conv2d& conv) {
+  const int out_h = (x.height + conv.pad_top + conv.pad_bottom - conv.kernel_h) / conv.stride + 1;
+  const int out_w = (x.width + conv.pad_left + conv.pad_right - conv.kernel_w) / conv.stride + 1;
+  const int in_per_group = conv.in_channels / conv.groups;
+  const int out_per_group = conv.out_channels / conv.groups;
+  Tensor y(conv.out_channels, out_h, out_w);
+  for (int o = 0; o < conv.out_channels; ++o) {
+    for (int oy = 0; oy < out_h; ++oy) {
+      for (int ox = 0; ox < out_w; ++ox) {
+        double sum = conv.bias.empty() ? 0.0 : conv.bias[o];
+        for (int i = 0; i < in_per_group; ++i) {
+          for (int ky = 0; ky < conv.kernel_h; ++ky) {
+            for (int kx = 0; kx < conv.kernel_w; ++kx) {
+              const int iy = oy * conv.stride - conv.pad_top + ky;
+              const int ix = ox * conv.stride - conv.pad_left + kx;
+              const bool inside = iy >= 0 && iy < x.height && ix >= 0 && ix < x.width;
+              const int c = (o / out_per_group) * in_per_group + i;
+              sum += conv.w(o, i, ky, kx) * (inside ? static_cast<double>(x.at(c, iy, ix)) : 0.0);
+            }
+          }
+        }
+        y.at(o, oy, ox) = static_cast<float>(sum);
+      }
+    }
+  }
+  return y;
+}
+
+TEST(ReferenceConv, MatchesTextbookDefinitionOnRandomGeometries) {
+  std::mt19937 engine(123);
+  const auto pick = [&](int lo, int hi) {
+    return std::uniform_int_distribution<int>(lo, hi)(engine);
+  };
+  for (int trial = 0; trial < 200; ++trial) {
+    const int groups = pick(1, 3);
+    Conv2d conv;
+    conv.in_channels = groups * pick(1, 3);
+    conv.out_channels = groups * pick(1, 3);
+    conv.groups = groups;
+    conv.kernel_h = pick(1, 5);
+    conv.kernel_w = pick(1, 5);
+    conv.stride = pick(1, 3);
+    conv.pad_top = pick(0, 3);
+    conv.pad_left = pick(0, 3);
+    conv.pad_bottom = pick(0, 3);
+    conv.pad_right = pick(0, 3);
+    const Tensor x = random_tensor(conv.in_channels, pick(1, 9), pick(1, 9), trial);
+    if (x.height + conv.pad_top + conv.pad_bottom < conv.kernel_h ||
+        x.width + conv.pad_left + conv.pad_right < conv.kernel_w) {
+      EXPECT_THROW(reference::conv2d(x, conv), Error);
+      continue;
+    }
+    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+    conv.weight.resize(static_cast<std::size_t>(conv.out_channels) * (conv.in_channels / groups) *
+                       conv.kernel_h * conv.kernel_w);
+    for (float& w : conv.weight) w = dist(engine);
+    if (pick(0, 1)) conv.bias.assign(conv.out_channels, dist(engine));
+    const Tensor expected = textbook_conv(x, conv);
+    const Tensor actual = reference::conv2d(x, conv);
+    ASSERT_EQ(actual.channels, expected.channels);
+    ASSERT_EQ(actual.height, expected.height) << trial;
+    ASSERT_EQ(actual.width, expected.width) << trial;
+    for (std::size_t i = 0; i < expected.data.size(); ++i) {
+      ASSERT_NEAR(actual.data[i], expected.data[i], 1e-5) << "trial " << trial << " index " << i;
+    }
+  }
+}
+
 TEST(ReferenceConv, RejectsWrongChannelCount) {
   EXPECT_THROW(reference::conv2d(Tensor(2, 3, 3), ones_3x3()), Error);
 }
