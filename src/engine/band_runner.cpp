@@ -146,21 +146,32 @@ void BandRunner::compute_conv_row(const Geometry& g, int layer, int y) {
   zero_outside_image(g, args.out, conv.padded_out_channels);
 }
 
+// Integer scales: anchor, clip and depth-to-space of one row of the last conv's output. The
+// channel of each sub-pixel is looked up once per row, not per pixel.
 void BandRunner::finish_integer_scale(const RgbView<const float>& input,
                                       const RgbView<float>& output, const Geometry& g,
                                       int y) const {
   const int s = plan_.block;
   const float* values = ring_row(g.layers - 1, y) - g.column_origin;
+  std::vector<int> channels(3 * s);
+  std::vector<const float*> sources(3 * s);
   for (int dy = 0; dy < s; ++dy) {
+    for (int dx = 0; dx < s; ++dx) {
+      for (int c = 0; c < 3; ++c) {
+        channels[dx * 3 + c] = d2s_channel(plan_.order, 3, s, c, dy, dx);
+        sources[dx * 3 + c] = values + channels[dx * 3 + c] * stride_;
+      }
+    }
+    const int out_y = y * s + dy;
     for (int x = g.region.col_begin; x < g.region.col_end; ++x) {
       for (int dx = 0; dx < s; ++dx) {
         for (int c = 0; c < 3; ++c) {
-          const int channel = d2s_channel(plan_.order, 3, s, c, dy, dx);
-          float v = values[channel * stride_ + x];
+          float v = sources[dx * 3 + c][x];
           if (plan_.anchor) {
-            v += anchor_value(*plan_.anchor, input, g.net_width, g.net_height, channel, y, x);
+            v += anchor_value(*plan_.anchor, input, g.net_width, g.net_height, channels[dx * 3 + c],
+                              y, x);
           }
-          output.at(y * s + dy, x * s + dx, c) = clip01(v);
+          output.at(out_y, x * s + dx, c) = clip01(v);
         }
       }
     }

@@ -5,11 +5,16 @@
 // run-time CPU check.
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "engine/kernels/kernels.hpp"
 
 namespace quicksr::engine {
 
 namespace {
+
+// A multiple of the 24-pixel tile; see f32_conv3x3_ukernel_4x24_avx2_fma.
+constexpr int kChunkColumns = 96;
 
 // Tiles of 1 or 2 vectors (row ends): few enough registers for the compiler to allocate well.
 template <int kVectors>
@@ -109,22 +114,28 @@ void conv_tile_24(const F32Conv3x3Args& args, const float* weights, const float*
 
 }  // namespace
 
+// Columns are processed in chunks, every output group per chunk, so that the input rows a chunk
+// reads (3 rows x channels x chunk) stay in L1/L2 while all groups reuse them; whole rows of a
+// wide image would be re-read from L3 once per group.
 void f32_conv3x3_ukernel_4x24_avx2_fma(const F32Conv3x3Args& args) {
   const int col_end = args.col_begin + args.col_count;
-  for (int group = 0; group < args.out_channels / kConvGroup; ++group) {
-    const float* weights =
-        args.weights + static_cast<std::size_t>(group) * args.in_channels * 9 * kConvGroup;
-    const float* bias = args.bias + group * kConvGroup;
-    float* const out[kConvGroup] = {args.out + (group * kConvGroup + 0) * args.out_stride,
-                                    args.out + (group * kConvGroup + 1) * args.out_stride,
-                                    args.out + (group * kConvGroup + 2) * args.out_stride,
-                                    args.out + (group * kConvGroup + 3) * args.out_stride};
-    int col = args.col_begin;
-    for (; col + 24 <= col_end; col += 24) conv_tile_24(args, weights, bias, col, out);
-    if (col + 16 <= col_end) {
-      conv_tile<2>(args, weights, bias, col, out);
-    } else if (col < col_end) {
-      conv_tile<1>(args, weights, bias, col, out);
+  for (int chunk = args.col_begin; chunk < col_end; chunk += kChunkColumns) {
+    const int chunk_end = std::min(col_end, chunk + kChunkColumns);
+    for (int group = 0; group < args.out_channels / kConvGroup; ++group) {
+      const float* weights =
+          args.weights + static_cast<std::size_t>(group) * args.in_channels * 9 * kConvGroup;
+      const float* bias = args.bias + group * kConvGroup;
+      float* const out[kConvGroup] = {args.out + (group * kConvGroup + 0) * args.out_stride,
+                                      args.out + (group * kConvGroup + 1) * args.out_stride,
+                                      args.out + (group * kConvGroup + 2) * args.out_stride,
+                                      args.out + (group * kConvGroup + 3) * args.out_stride};
+      int col = chunk;
+      for (; col + 24 <= chunk_end; col += 24) conv_tile_24(args, weights, bias, col, out);
+      if (col + 16 <= chunk_end) {
+        conv_tile<2>(args, weights, bias, col, out);
+      } else if (col < chunk_end) {
+        conv_tile<1>(args, weights, bias, col, out);
+      }
     }
   }
 }
