@@ -106,6 +106,7 @@ void BM_OneDnnSmallX2(benchmark::State& state) {
       ->Args({640, 360, 2})       \
       ->Args({960, 540, 1})       \
       ->Args({960, 540, 2})       \
+      ->UseRealTime()             \
       ->Unit(benchmark::kMillisecond)
 BENCHMARK(BM_EngineSmallX2)->FRAME_SIZES;
 BENCHMARK(BM_OneDnnSmallX2)->FRAME_SIZES;
