@@ -1,0 +1,156 @@
+// quicksr train: trains a QuickSRNet with LibTorch (when built with QUICKSR_WITH_TRAINING=ON).
+#include <iostream>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+
+#ifdef QUICKSR_WITH_TRAINING
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "quicksr/error.hpp"
+#include "train/trainer.hpp"
+#endif
+
+namespace quicksr::cli {
+namespace {
+
+const CommandSpec kSpec{
+    .name = "train",
+    .usage = "--data DIR --out RUN_DIR [options]",
+    .summary =
+        "Train a QuickSRNet on the HR images of DIR (LR made by MATLAB-style bicubic). Writes\n"
+        "RUN_DIR/config.json, log.csv, val_psnr.svg, checkpoint.pt, best/last.safetensors.\n"
+        "A RUN_DIR holding checkpoint.pt is resumed exactly (its config.json, then --config,\n"
+        "then the command line). Settings may also come from a JSON file (--config) whose keys\n"
+        "are the option names with '_' for '-'.",
+    .options =
+        {
+            {"--data", "DIR", "training HR images (repeatable or comma-separated)"},
+            {"--val", "DIR", "validation HR images (PSNR/SSIM by the evaluation protocol)"},
+            {"--out", "RUN_DIR", "run folder (resumed when it holds a checkpoint)"},
+            {"--config", "FILE", "JSON file of settings"},
+            {"--resume", "", "fail unless RUN_DIR holds a checkpoint to resume"},
+            {"--preset", "NAME", "small | medium | large (default small)"},
+            {"--scale", "S", "2 | 3 | 4 | 1.5 (default 2)"},
+            {"--iterations", "N", "optimizer steps (default 300000)"},
+            {"--batch", "N", "patches per step and process (default 16)"},
+            {"--patch", "PX", "LR patch side (default 64)"},
+            {"--lr", "LR", "initial learning rate (default 1e-3)"},
+            {"--schedule", "NAME", "cosine | step (default cosine)"},
+            {"--lr-step", "N", "step schedule: decay every N iterations (default 200000)"},
+            {"--lr-gamma", "G", "step schedule: decay factor (default 0.5)"},
+            {"--lr-min", "LR", "cosine schedule: final learning rate (default 1e-6)"},
+            {"--seed", "N", "initialisation and data seed (default 1)"},
+            {"--threads", "N", "compute threads (default: every core)"},
+            {"--log-every", "N", "iterations per log.csv row (default 100)"},
+            {"--val-every", "N", "iterations between validations (default 5000)"},
+            {"--checkpoint-every", "N", "iterations between checkpoints (default 2000)"},
+            {"--world-size", "N", "data-parallel processes (default 1)"},
+            {"--rank", "R", "this process's rank in 0..N-1"},
+            {"--rendezvous", "ADDR", "file:PATH or tcp:HOST:PORT (distributed runs)"},
+        },
+    .min_positional = 0,
+    .max_positional = 0,
+};
+
+#ifdef QUICKSR_WITH_TRAINING
+
+nlohmann::json read_json_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path.string() + ": cannot open the training config");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path.string() + ": not valid JSON (" + e.what() + ")");
+  }
+}
+
+// The command-line options as a JSON object of settings ("--lr-step 5" -> {"lr_step": 5}).
+nlohmann::json options_as_json(const ParsedArgs& args) {
+  const nlohmann::json defaults = train::to_json(train::TrainConfig{});
+  nlohmann::json settings = nlohmann::json::object();
+  for (const OptionSpec& option : kSpec.options) {
+    std::string key = option.name.substr(2);
+    std::replace(key.begin(), key.end(), '-', '_');
+    if (!defaults.contains(key) || !args.has(option.name)) continue;
+    if (key == "data") {
+      nlohmann::json folders = nlohmann::json::array();
+      for (const std::string& value : args.get_all(option.name)) {
+        std::stringstream list(value);
+        for (std::string folder; std::getline(list, folder, ',');) {
+          if (!folder.empty()) folders.push_back(folder);
+        }
+      }
+      settings[key] = folders;
+    } else if (defaults[key].is_number()) {
+      const std::string text = *args.get(option.name);
+      try {
+        settings[key] = nlohmann::json::parse(text);
+      } catch (const nlohmann::json::exception&) {
+        throw Error("option " + option.name + ": '" + text + "' is not a number");
+      }
+      if (!settings[key].is_number()) {
+        throw Error("option " + option.name + ": '" + text + "' is not a number");
+      }
+    } else {
+      settings[key] = *args.get(option.name);
+    }
+  }
+  return settings;
+}
+
+std::string command_line(CommandArgs raw) {
+  std::string command = "quicksr train";
+  for (const char* arg : raw) command += std::string(" ") + arg;
+  return command;
+}
+
+int train(const ParsedArgs& args, CommandArgs raw) {
+  const nlohmann::json file_settings =
+      args.has("--config") ? read_json_file(*args.get("--config")) : nlohmann::json::object();
+  const nlohmann::json cli_settings = options_as_json(args);
+  train::TrainConfig config;
+  train::apply_json(config, file_settings, args.get_or("--config", ""));
+  train::apply_json(config, cli_settings, "command line");
+  const std::filesystem::path run_dir = config.out;
+  const bool resumable = !config.out.empty() &&
+                         std::filesystem::exists(train::checkpoint_path(run_dir)) &&
+                         std::filesystem::exists(train::config_path(run_dir));
+  if (args.has("--resume") && !resumable) {
+    throw Error(run_dir.string() + ": --resume needs " + train::checkpoint_path(run_dir).string() +
+                " and " + train::config_path(run_dir).string());
+  }
+  if (resumable) {  // the saved run's settings, then the explicit ones again on top
+    config = train::TrainConfig{};
+    train::apply_json(config, read_json_file(train::config_path(run_dir)),
+                      train::config_path(run_dir).string());
+    train::apply_json(config, file_settings, args.get_or("--config", ""));
+    train::apply_json(config, cli_settings, "command line");
+  }
+  train::run_training(config, command_line(raw));
+  return 0;
+}
+
+#endif
+
+}  // namespace
+
+int train_command(CommandArgs raw) {
+  const ParsedArgs args = parse_args(kSpec, raw);
+  if (args.help) {
+    std::cout << help_text(kSpec);
+    return 0;
+  }
+#ifdef QUICKSR_WITH_TRAINING
+  return train(args, raw);
+#else
+  std::cerr << "quicksr train: error: this quicksr was built without training "
+               "(QUICKSR_WITH_TRAINING=OFF); rebuild with -DQUICKSR_WITH_TRAINING=ON\n";
+  return 1;
+#endif
+}
+
+}  // namespace quicksr::cli

@@ -1,0 +1,105 @@
+#include "train/torch_net.hpp"
+
+#include <string>
+
+#include "quicksr/error.hpp"
+
+namespace quicksr::train {
+namespace {
+
+namespace F = torch::nn::functional;
+
+torch::Tensor relu1(const torch::Tensor& x) { return torch::hardtanh(x, 0.0, 1.0); }
+
+torch::Tensor to_tensor(const std::vector<float>& values, torch::IntArrayRef shape) {
+  return torch::from_blob(const_cast<float*>(values.data()), shape, torch::kFloat32).clone();
+}
+
+std::vector<float> to_vector(const torch::Tensor& tensor) {
+  const torch::Tensor flat = tensor.detach().contiguous().to(torch::kFloat32);
+  return std::vector<float>(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
+}
+
+}  // namespace
+
+TorchQuickSRNetImpl::TorchQuickSRNetImpl(const QuickSRNet& net) : config_(net.config) {
+  net.check();
+  if (config_.order != ChannelOrder::kCRD) {
+    throw Error("training supports CRD depth-to-space (PyTorch PixelShuffle) only");
+  }
+  first_ = make_layer("first", net.first);
+  for (std::size_t i = 0; i < net.body.size(); ++i) {
+    body_.push_back(make_layer("body" + std::to_string(i), net.body[i]));
+  }
+  last_ = make_layer("last", net.last);
+  for (const Conv2d& conv : net.anchor) anchor_.push_back(make_layer("anchor", conv));
+  use_channels_last();
+}
+
+void TorchQuickSRNetImpl::use_channels_last() {
+  torch::NoGradGuard no_grad;
+  for (auto& parameter : parameters()) {
+    if (parameter.dim() == 4) {
+      parameter.set_data(parameter.contiguous(torch::MemoryFormat::ChannelsLast));
+    }
+  }
+}
+
+TorchQuickSRNetImpl::Layer TorchQuickSRNetImpl::make_layer(const std::string& name,
+                                                           const Conv2d& conv) {
+  Layer layer;
+  layer.shape = conv;
+  layer.symmetric_pad = conv.pad_top == conv.pad_bottom && conv.pad_left == conv.pad_right;
+  auto options =
+      torch::nn::Conv2dOptions(conv.in_channels, conv.out_channels, {conv.kernel_h, conv.kernel_w})
+          .stride(conv.stride)
+          .groups(conv.groups)
+          .bias(!conv.bias.empty());
+  if (layer.symmetric_pad) options.padding({conv.pad_top, conv.pad_left});
+  layer.conv = register_module(name, torch::nn::Conv2d(options));
+  torch::NoGradGuard no_grad;
+  const torch::Tensor weight =
+      to_tensor(conv.weight,
+                {conv.out_channels, conv.in_channels / conv.groups, conv.kernel_h, conv.kernel_w});
+  layer.conv->weight.set_data(weight);
+  if (!conv.bias.empty()) layer.conv->bias.set_data(to_tensor(conv.bias, {conv.out_channels}));
+  return layer;
+}
+
+torch::Tensor TorchQuickSRNetImpl::apply(Layer& layer, const torch::Tensor& x) {
+  if (layer.symmetric_pad) return layer.conv->forward(x);
+  const Conv2d& c = layer.shape;
+  return layer.conv->forward(
+      F::pad(x, F::PadFuncOptions({c.pad_left, c.pad_right, c.pad_top, c.pad_bottom})));
+}
+
+torch::Tensor TorchQuickSRNetImpl::forward(torch::Tensor lr) {
+  const torch::Tensor input = lr.contiguous(torch::MemoryFormat::ChannelsLast);
+  torch::Tensor x = relu1(apply(first_, input));
+  for (Layer& layer : body_) x = relu1(apply(layer, x));
+  const bool fractional = !config_.scale.is_integer();  // x1.5: s2d(2), 1x1 conv, d2s(3)
+  if (fractional) x = torch::pixel_unshuffle(x, 2);
+  x = apply(last_, x);
+  if (!anchor_.empty()) x = x + apply(anchor_.front(), input);
+  x = torch::hardtanh(x, 0.0, 1.0);
+  return torch::pixel_shuffle(x, fractional ? 3 : config_.scale.numerator);
+}
+
+Conv2d TorchQuickSRNetImpl::export_layer(const Layer& layer) {
+  Conv2d conv = layer.shape;
+  conv.weight = to_vector(layer.conv->weight);
+  if (!conv.bias.empty()) conv.bias = to_vector(layer.conv->bias);
+  return conv;
+}
+
+QuickSRNet TorchQuickSRNetImpl::to_quicksrnet() const {
+  QuickSRNet net;
+  net.config = config_;
+  net.first = export_layer(first_);
+  for (const Layer& layer : body_) net.body.push_back(export_layer(layer));
+  net.last = export_layer(last_);
+  for (const Layer& layer : anchor_) net.anchor.push_back(export_layer(layer));
+  return net;
+}
+
+}  // namespace quicksr::train

@@ -1,0 +1,149 @@
+// TrainConfig <-> JSON and its validation (LibTorch-free, shared by the CLI and the trainer).
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <numbers>
+#include <sstream>
+
+#include "quicksr/error.hpp"
+#include "quicksr/model.hpp"
+#include "train/trainer.hpp"
+
+namespace quicksr::train {
+namespace {
+
+using nlohmann::json;
+
+// One entry per TrainConfig field: its JSON key, how to read it from JSON, how to write it.
+struct Field {
+  const char* key;
+  std::function<void(TrainConfig&, const json&)> read;
+  std::function<json(const TrainConfig&)> write;
+};
+
+template <typename T>
+Field field(const char* key, T TrainConfig::*member) {
+  return Field{key, [member](TrainConfig& c, const json& j) { c.*member = j.get<T>(); },
+               [member](const TrainConfig& c) { return json(c.*member); }};
+}
+
+const std::vector<Field>& fields() {
+  static const std::vector<Field> kFields = {
+      field("data", &TrainConfig::data),
+      field("val", &TrainConfig::val),
+      field("out", &TrainConfig::out),
+      field("preset", &TrainConfig::preset),
+      field("scale", &TrainConfig::scale),
+      field("iterations", &TrainConfig::iterations),
+      field("batch", &TrainConfig::batch),
+      field("patch", &TrainConfig::patch),
+      field("lr", &TrainConfig::lr),
+      field("schedule", &TrainConfig::schedule),
+      field("lr_step", &TrainConfig::lr_step),
+      field("lr_gamma", &TrainConfig::lr_gamma),
+      field("lr_min", &TrainConfig::lr_min),
+      field("seed", &TrainConfig::seed),
+      field("threads", &TrainConfig::threads),
+      field("log_every", &TrainConfig::log_every),
+      field("val_every", &TrainConfig::val_every),
+      field("checkpoint_every", &TrainConfig::checkpoint_every),
+      field("world_size", &TrainConfig::world_size),
+      field("rank", &TrainConfig::rank),
+      field("rendezvous", &TrainConfig::rendezvous),
+  };
+  return kFields;
+}
+
+template <typename T>
+void check_range(const char* key, T value, T lo, T hi) {
+  if (!(value >= lo && value <= hi)) {
+    std::ostringstream message;
+    message << "training setting " << key << " = " << value << " is outside [" << lo << ", " << hi
+            << "]";
+    throw Error(message.str());
+  }
+}
+
+}  // namespace
+
+void apply_json(TrainConfig& config, const json& object, const std::string& source) {
+  if (!object.is_object()) throw Error(source + ": expected a JSON object of training settings");
+  for (const auto& [key, value] : object.items()) {
+    auto it = std::find_if(fields().begin(), fields().end(),
+                           [&](const Field& f) { return key == f.key; });
+    if (it == fields().end()) throw Error(source + ": unknown training setting '" + key + "'");
+    try {
+      it->read(config, value);
+    } catch (const json::exception& e) {
+      throw Error(source + ": training setting '" + key + "' has the wrong type (" + e.what() +
+                  ")");
+    }
+  }
+}
+
+json to_json(const TrainConfig& config) {
+  json object = json::object();
+  for (const Field& f : fields()) object[f.key] = f.write(config);
+  return object;
+}
+
+void validate(const TrainConfig& config) {
+  if (config.data.empty()) throw Error("no training data: give at least one --data folder");
+  if (config.out.empty()) throw Error("no run folder: give --out RUN_DIR");
+  const Scale scale = Scale::parse(config.scale);
+  if (scale != Scale{2, 1} && scale != Scale{3, 1} && scale != Scale{4, 1} &&
+      scale != Scale{3, 2}) {
+    throw Error("training setting scale = " + config.scale +
+                ": QuickSRNet trains x2, x3, x4 or x1.5");
+  }
+  QuickSRNetConfig::preset(config.preset, scale);  // throws for unknown presets or scales
+  check_range<std::int64_t>("iterations", config.iterations, 1, 100'000'000);
+  check_range("batch", config.batch, 1, 4096);
+  check_range("patch", config.patch, 4, 1024);
+  if (!scale.is_integer() && config.patch % 2 != 0) {
+    throw Error("training setting patch must be even for x1.5 (pixel-unshuffle by 2)");
+  }
+  check_range("lr", config.lr, 1e-9, 1.0);
+  if (config.schedule != "cosine" && config.schedule != "step") {
+    throw Error("training setting schedule = '" + config.schedule + "': expected cosine or step");
+  }
+  check_range<std::int64_t>("lr_step", config.lr_step, 1, 100'000'000);
+  check_range("lr_gamma", config.lr_gamma, 1e-6, 1.0);
+  check_range("lr_min", config.lr_min, 0.0, config.lr);
+  check_range("threads", config.threads, 0, 1024);
+  check_range<std::int64_t>("log_every", config.log_every, 1, 100'000'000);
+  check_range<std::int64_t>("val_every", config.val_every, 1, 100'000'000);
+  check_range<std::int64_t>("checkpoint_every", config.checkpoint_every, 1, 100'000'000);
+  for (const auto& [key, every] : {std::pair{"val_every", config.val_every},
+                                   std::pair{"checkpoint_every", config.checkpoint_every}}) {
+    if (every % config.log_every != 0) {  // so that the log rows are the same after a resume
+      throw Error(std::string("training setting ") + key + " = " + std::to_string(every) +
+                  " is not a multiple of log_every = " + std::to_string(config.log_every));
+    }
+  }
+  check_range("world_size", config.world_size, 1, 1024);
+  check_range("rank", config.rank, 0, config.world_size - 1);
+  if (config.world_size > 1 && !config.rendezvous.starts_with("file:") &&
+      !config.rendezvous.starts_with("tcp:")) {
+    throw Error("distributed training needs --rendezvous file:PATH or tcp:HOST:PORT");
+  }
+}
+
+double learning_rate(const TrainConfig& config, std::int64_t iteration) {
+  if (config.schedule == "step") {
+    return config.lr * std::pow(config.lr_gamma, static_cast<double>(iteration / config.lr_step));
+  }
+  const double progress = static_cast<double>(iteration) / static_cast<double>(config.iterations);
+  return config.lr_min +
+         0.5 * (config.lr - config.lr_min) * (1 + std::cos(std::numbers::pi * progress));
+}
+
+std::filesystem::path config_path(const std::filesystem::path& run_dir) {
+  return run_dir / "config.json";
+}
+
+std::filesystem::path checkpoint_path(const std::filesystem::path& run_dir) {
+  return run_dir / "checkpoint.pt";
+}
+
+}  // namespace quicksr::train

@@ -1,0 +1,263 @@
+// The training loop: data, optimizer, schedule, logging, validation, checkpoints and export.
+#include "train/trainer.hpp"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "common/atomic_file.hpp"
+#include "common/progress.hpp"
+#include "quicksr/error.hpp"
+#include "quicksr/eval.hpp"
+#include "quicksr/model_io.hpp"
+#include "train/checkpoint.hpp"
+#include "train/dataset.hpp"
+#include "train/distributed.hpp"
+#include "train/prefetcher.hpp"
+#include "train/run_log.hpp"
+#include "train/torch_net.hpp"
+
+namespace quicksr::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Batch {
+  torch::Tensor lr;
+  torch::Tensor hr;
+};
+
+// This process's share of the global batch of iteration `k`: samples rank*batch ... so that
+// N processes together see exactly the batch one process with N times the batch would see.
+Batch make_batch(const TrainingSet& data, const TrainConfig& config, std::int64_t k) {
+  const int p = data.lr_patch(), hr_p = data.hr_patch();
+  Batch batch{torch::empty({config.batch, 3, p, p}), torch::empty({config.batch, 3, hr_p, hr_p})};
+  for (int i = 0; i < config.batch; ++i) {
+    data.sample(config.seed, k, static_cast<std::int64_t>(config.rank) * config.batch + i,
+                batch.lr.data_ptr<float>() + static_cast<std::int64_t>(i) * 3 * p * p,
+                batch.hr.data_ptr<float>() + static_cast<std::int64_t>(i) * 3 * hr_p * hr_p);
+  }
+  batch.lr = batch.lr.contiguous(torch::MemoryFormat::ChannelsLast);
+  batch.hr = batch.hr.contiguous(torch::MemoryFormat::ChannelsLast);
+  return batch;
+}
+
+// What a checkpoint trains; a run may resume it only if this matches.
+std::string identity(const TrainConfig& config) {
+  nlohmann::json id = {{"preset", config.preset},
+                       {"scale", config.scale},
+                       {"global_batch", config.batch * config.world_size},
+                       {"patch", config.patch},
+                       {"seed", config.seed},
+                       {"data", config.data}};
+  return id.dump();
+}
+
+EvalResult validate_model(TorchQuickSRNet& net, const fs::path& folder, Scale scale) {
+  torch::NoGradGuard no_grad;
+  const UpscaleFn upscale = [&net](const Tensor& lr) {
+    const torch::Tensor input =
+        torch::from_blob(const_cast<float*>(lr.data.data()), {1, lr.channels, lr.height, lr.width});
+    const torch::Tensor output = net->forward(input).contiguous();
+    Tensor sr(static_cast<int>(output.size(1)), static_cast<int>(output.size(2)),
+              static_cast<int>(output.size(3)));
+    std::memcpy(sr.data.data(), output.data_ptr<float>(), sr.data.size() * sizeof(float));
+    return sr;
+  };
+  return evaluate(upscale, folder, scale);
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  write_atomically(path, [&](const fs::path& temp) {
+    std::ofstream out(temp, std::ios::binary);
+    out << text;
+    if (!out.flush()) throw Error(path.string() + ": cannot write");
+  });
+}
+
+std::string format(const char* pattern, double value) {
+  char text[64];
+  std::snprintf(text, sizeof text, pattern, value);
+  return text;
+}
+
+class Run {
+ public:
+  Run(const TrainConfig& config, std::string command)
+      : config_(config),
+        command_(std::move(command)),
+        dir_(config.out),
+        lead_(config.rank == 0),
+        scale_(Scale::parse(config.scale)),
+        averager_(config.world_size, config.rank, config.rendezvous),
+        data_(std::vector<fs::path>(config.data.begin(), config.data.end()), scale_, config.patch,
+              std::cerr),
+        net_(QuickSRNet::initialized(QuickSRNetConfig::preset(config.preset, scale_), config.seed)),
+        adam_(net_->parameters(), torch::optim::AdamOptions(config.lr).betas({0.9, 0.999})) {}
+
+  void train() {
+    report_data();
+    if (fs::exists(checkpoint_path(dir_))) {
+      progress_ = load_checkpoint(checkpoint_path(dir_), net_, adam_, identity(config_));
+      net_->use_channels_last();
+      std::cerr << "resuming " << dir_.string() << " at iteration " << progress_.iteration << "\n";
+    }
+    rows_ = read_log(log_path(), progress_.iteration);
+    if (lead_) write_text(config_path(dir_), to_json(config_).dump(2) + "\n");
+    loop();
+    if (lead_) export_model(dir_ / "last.safetensors");
+  }
+
+ private:
+  fs::path log_path() const { return dir_ / "log.csv"; }
+
+  void report_data() const {
+    if (!lead_) return;
+    const LoadSummary& s = data_.summary();
+    std::cerr << "training images: " << s.loaded << " used, " << s.unreadable << " unreadable, "
+              << s.too_small << " smaller than the patch\n";
+  }
+
+  void loop() {
+    Prefetcher<Batch> batches(
+        progress_.iteration, config_.iterations,
+        [this](std::int64_t k) { return make_batch(data_, config_, k); }, 4);
+    ProgressBar bar("train " + QuickSRNetConfig::preset(config_.preset, scale_).name(),
+                    config_.iterations);
+    const auto start = std::chrono::steady_clock::now();
+    const std::int64_t first = progress_.iteration;
+    while (progress_.iteration < config_.iterations) {
+      const double lr = learning_rate(config_, progress_.iteration);
+      step(batches.next(), lr);
+      after_step(lr);
+      bar.update(progress_.iteration, status());
+    }
+    bar.finish(status());
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (progress_.iteration > first) {
+      std::cerr << "mean step time: "
+                << format("%.1f", 1000 * seconds / static_cast<double>(progress_.iteration - first))
+                << " ms\n";
+    }
+  }
+
+  void step(const Batch& batch, double lr) {
+    for (auto& group : adam_.param_groups()) {
+      static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+    }
+    adam_.zero_grad();
+    torch::Tensor loss = torch::l1_loss(net_->forward(batch.lr), batch.hr);
+    loss.backward();
+    averager_.average(net_->parameters(), loss);
+    adam_.step();
+    ++progress_.iteration;
+    loss_sum_ += loss.item<double>();
+    ++loss_count_;
+  }
+
+  void after_step(double lr) {
+    const std::int64_t k = progress_.iteration;
+    const bool last = k == config_.iterations;
+    if (k % config_.log_every != 0 && !last) return;
+    LogRow row{k, loss_sum_ / static_cast<double>(loss_count_), lr, {}, {}};
+    loss_sum_ = 0;
+    loss_count_ = 0;
+    if (lead_ && !config_.val.empty() && (k % config_.val_every == 0 || last)) {
+      validate(row);
+    }
+    rows_.push_back(row);
+    if (!lead_) return;
+    write_log(rows_, log_path());
+    if (k % config_.checkpoint_every == 0 || last) {
+      save_checkpoint(checkpoint_path(dir_), net_, adam_, progress_, identity(config_));
+      export_model(dir_ / "last.safetensors");
+    }
+  }
+
+  void validate(LogRow& row) {
+    const EvalResult result = validate_model(net_, config_.val, scale_);
+    row.val_psnr = result.mean_psnr;
+    row.val_ssim = result.mean_ssim;
+    last_val_ = result;
+    write_psnr_plot(rows_with(row),
+                    QuickSRNetConfig::preset(config_.preset, scale_).name() +
+                        ": validation PSNR (" + fs::path(config_.val).filename().string() + ")",
+                    dir_ / "val_psnr.svg");
+    if (result.mean_psnr > progress_.best_psnr) {
+      progress_.best_psnr = result.mean_psnr;
+      progress_.best_iteration = row.iteration;
+      export_model(dir_ / "best.safetensors");
+    }
+  }
+
+  std::vector<LogRow> rows_with(const LogRow& row) const {
+    std::vector<LogRow> rows = rows_;
+    rows.push_back(row);
+    return rows;
+  }
+
+  std::string status() const {
+    if (rows_.empty()) return "";
+    const LogRow& row = rows_.back();
+    std::string text = "loss " + format("%.5f", row.loss) + " lr " + format("%.2e", row.lr);
+    if (progress_.best_psnr > 0) text += " best val " + format("%.3f dB", progress_.best_psnr);
+    return text;
+  }
+
+  void export_model(const fs::path& path) const {
+    Model model{net_->to_quicksrnet(), {}};
+    std::string data;
+    for (const auto& folder : config_.data) data += (data.empty() ? "" : ", ") + folder;
+    model.provenance = {
+        {"trainer", "quicksr train (LibTorch " TORCH_VERSION ")"},
+        {"data", data},
+        {"data_images", std::to_string(data_.summary().loaded)},
+        {"command", command_},
+        {"iterations", std::to_string(progress_.iteration)},
+        {"batch", std::to_string(config_.batch * config_.world_size)},
+        {"lr_patch", std::to_string(config_.patch)},
+        {"seed", std::to_string(config_.seed)},
+    };
+    if (last_val_) {
+      model.provenance["validation"] = config_.val;
+      model.provenance["validation_psnr"] = format("%.4f", last_val_->mean_psnr);
+      model.provenance["validation_ssim"] = format("%.4f", last_val_->mean_ssim);
+    }
+    save_model(model, path);
+  }
+
+  TrainConfig config_;
+  std::string command_;
+  fs::path dir_;
+  bool lead_;
+  Scale scale_;
+  GradientAverager averager_;
+  TrainingSet data_;
+  TorchQuickSRNet net_;
+  torch::optim::Adam adam_;
+  Progress progress_;
+  std::vector<LogRow> rows_;
+  std::optional<EvalResult> last_val_;
+  double loss_sum_ = 0;
+  std::int64_t loss_count_ = 0;
+};
+
+}  // namespace
+
+void run_training(const TrainConfig& config, const std::string& command) {
+  validate(config);
+  torch::set_num_threads(config.threads > 0
+                             ? config.threads
+                             : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  std::error_code ec;
+  fs::create_directories(config.out, ec);
+  if (ec) throw Error(config.out + ": cannot create the run folder: " + ec.message());
+  Run(config, command).train();
+}
+
+}  // namespace quicksr::train

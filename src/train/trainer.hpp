@@ -1,0 +1,56 @@
+#pragma once
+// `quicksr train` without LibTorch in sight: the configuration of a training run and the entry
+// point that runs it. Everything LibTorch stays inside src/train.
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace quicksr::train {
+
+// Every field is also a key of the JSON config file and a command-line option (--lr-step for
+// "lr_step"): one name per setting.
+struct TrainConfig {
+  std::vector<std::string> data;  // folders of HR training images
+  std::string val;                // folder of HR validation images ("" = no validation)
+  std::string out;                // run folder: config.json, log.csv, checkpoints, models
+  std::string preset = "small";   // small | medium | large
+  std::string scale = "2";        // 2 | 3 | 4 | 1.5
+  std::int64_t iterations = 300000;
+  int batch = 16;  // patches per step (per process when distributed)
+  int patch = 64;  // LR patch side in pixels
+  double lr = 1e-3;
+  std::string schedule = "cosine";  // cosine | step
+  std::int64_t lr_step = 200000;    // step: multiply by lr_gamma every lr_step iterations
+  double lr_gamma = 0.5;
+  double lr_min = 1e-6;  // cosine: final learning rate
+  std::uint64_t seed = 1;
+  int threads = 0;               // compute threads (0 = every core)
+  std::int64_t log_every = 100;  // iterations per CSV row
+  std::int64_t val_every = 5000;
+  std::int64_t checkpoint_every = 2000;
+  int world_size = 1;  // distributed data-parallel processes
+  int rank = 0;
+  std::string rendezvous;  // file:PATH or tcp:HOST:PORT when world_size > 1
+};
+
+// Applies the keys present in `json` (an object with TrainConfig's field names) to `config`;
+// throws quicksr::Error naming `source` and the key for unknown keys or wrong types.
+void apply_json(TrainConfig& config, const nlohmann::json& json, const std::string& source);
+nlohmann::json to_json(const TrainConfig& config);
+// Throws quicksr::Error naming the setting for missing or out-of-range values.
+void validate(const TrainConfig& config);
+
+// The learning rate of the step that follows `iteration` completed steps.
+double learning_rate(const TrainConfig& config, std::int64_t iteration);
+
+// The run folder's files.
+std::filesystem::path config_path(const std::filesystem::path& run_dir);      // config.json
+std::filesystem::path checkpoint_path(const std::filesystem::path& run_dir);  // checkpoint.pt
+
+// Trains (or resumes from checkpoint_path(config.out)) until config.iterations, writing the run
+// folder. `command` is recorded in the models' provenance.
+void run_training(const TrainConfig& config, const std::string& command);
+
+}  // namespace quicksr::train

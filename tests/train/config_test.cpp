@@ -1,0 +1,96 @@
+// Training settings: JSON round trip, errors naming the setting, learning-rate schedules against
+// hand-computed values.
+#include <gtest/gtest.h>
+
+#include "quicksr/error.hpp"
+#include "train/trainer.hpp"
+
+namespace quicksr::train {
+namespace {
+
+TrainConfig valid_config() {
+  TrainConfig config;
+  config.data = {"/data"};
+  config.out = "/run";
+  return config;
+}
+
+TEST(TrainConfig, JsonRoundTripKeepsEverySetting) {
+  TrainConfig config = valid_config();
+  config.scale = "1.5";
+  config.lr_step = 1234;
+  config.seed = 99;
+  config.rendezvous = "tcp:localhost:2000";
+  TrainConfig copy;
+  apply_json(copy, to_json(config), "test");
+  EXPECT_EQ(to_json(copy), to_json(config));
+  EXPECT_EQ(copy.lr_step, 1234);
+  EXPECT_EQ(copy.data, std::vector<std::string>{"/data"});
+}
+
+TEST(TrainConfig, JsonErrorsNameTheSourceAndKey) {
+  TrainConfig config;
+  try {
+    apply_json(config, nlohmann::json{{"learning_rate", 0.1}}, "my.json");
+    FAIL() << "unknown key accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("my.json"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("learning_rate"), std::string::npos);
+  }
+  EXPECT_THROW(apply_json(config, nlohmann::json{{"batch", "sixteen"}}, "my.json"), Error);
+  EXPECT_THROW(apply_json(config, nlohmann::json::array(), "my.json"), Error);
+}
+
+TEST(TrainConfig, ValidateRejectsOutOfRangeSettings) {
+  EXPECT_NO_THROW(validate(valid_config()));
+  auto rejects = [](auto change, const std::string& key) {
+    TrainConfig config = valid_config();
+    change(config);
+    try {
+      validate(config);
+      ADD_FAILURE() << key << " accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+    }
+  };
+  rejects([](TrainConfig& c) { c.batch = 0; }, "batch");
+  rejects([](TrainConfig& c) { c.patch = 2; }, "patch");
+  rejects([](TrainConfig& c) { c.lr = -1; }, "lr");
+  rejects([](TrainConfig& c) { c.schedule = "linear"; }, "schedule");
+  rejects([](TrainConfig& c) { c.rank = 1; }, "rank");
+  rejects([](TrainConfig& c) { c.checkpoint_every = 150; }, "checkpoint_every");
+  rejects([](TrainConfig& c) { c.data.clear(); }, "data");
+  rejects([](TrainConfig& c) { c.scale = "1.5", c.patch = 33; }, "patch");
+  rejects([](TrainConfig& c) { c.world_size = 2; }, "rendezvous");
+  TrainConfig unknown_scale = valid_config();
+  unknown_scale.scale = "5";
+  EXPECT_THROW(validate(unknown_scale), Error);
+}
+
+TEST(LearningRate, CosineGoesFromLrToLrMin) {
+  TrainConfig config = valid_config();
+  config.schedule = "cosine";
+  config.iterations = 1000;
+  config.lr = 1e-3;
+  config.lr_min = 1e-5;
+  EXPECT_DOUBLE_EQ(learning_rate(config, 0), 1e-3);
+  EXPECT_NEAR(learning_rate(config, 500), (1e-3 + 1e-5) / 2, 1e-15);
+  // cos(pi / 4) = sqrt(2) / 2
+  EXPECT_NEAR(learning_rate(config, 250), 1e-5 + 0.5 * (1e-3 - 1e-5) * (1 + std::sqrt(0.5)), 1e-15);
+  EXPECT_NEAR(learning_rate(config, 1000), 1e-5, 1e-15);
+}
+
+TEST(LearningRate, StepHalvesEveryLrStep) {
+  TrainConfig config = valid_config();
+  config.schedule = "step";
+  config.lr = 4e-4;
+  config.lr_step = 100;
+  config.lr_gamma = 0.5;
+  EXPECT_DOUBLE_EQ(learning_rate(config, 0), 4e-4);
+  EXPECT_DOUBLE_EQ(learning_rate(config, 99), 4e-4);
+  EXPECT_DOUBLE_EQ(learning_rate(config, 100), 2e-4);
+  EXPECT_DOUBLE_EQ(learning_rate(config, 250), 1e-4);
+}
+
+}  // namespace
+}  // namespace quicksr::train

@@ -1,0 +1,143 @@
+// Training pairs and patches: hand-computed transforms, alignment of LR and HR patches checked on a
+// ramp image (bicubic reproduces linear functions), skipping and counting of unusable files.
+#include "train/dataset.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <numeric>
+#include <sstream>
+
+#include "quicksr/error.hpp"
+#include "quicksr/image.hpp"
+
+namespace quicksr::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    path_ = fs::temp_directory_path() /
+            ("quicksr-dataset-test-" +
+             std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// value = (x + 2y) / (width + 2 height): linear, so a bicubic downscale keeps it linear inside.
+Image ramp(int width, int height) {
+  Image image;
+  image.width = width;
+  image.height = height;
+  image.bit_depth = 16;
+  image.rgb.resize(static_cast<std::size_t>(width) * height * 3);
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      const float v = static_cast<float>(x + 2 * y) / static_cast<float>(width + 2 * height);
+      for (int c = 0; c < 3; ++c) image.rgb[(static_cast<std::size_t>(y) * width + x) * 3 + c] = v;
+    }
+  }
+  return image;
+}
+
+TEST(CopyTransformedPatch, AppliesTheEightSymmetriesOfTheSquare) {
+  Tensor source(1, 3, 4);  // values 10*y + x
+  for (int y = 0; y < 3; ++y) {
+    for (int x = 0; x < 4; ++x) source.at(0, y, x) = static_cast<float>(10 * y + x);
+  }
+  // The 2x2 window at (x=1, y=1) is [[11, 12], [21, 22]].
+  const std::vector<std::vector<float>> expected = {
+      {11, 12, 21, 22},  // identity
+      {12, 11, 22, 21},  // flip x
+      {21, 22, 11, 12},  // flip y
+      {22, 21, 12, 11},  // both (180 degrees)
+      {11, 21, 12, 22},  // transpose
+      {12, 22, 11, 21},  // transpose, mirror source x: 90 degrees counter-clockwise
+      {21, 11, 22, 12},  // transpose, mirror source y: 90 degrees clockwise
+      {22, 12, 21, 11},  // anti-transpose
+  };
+  for (int t = 0; t < 8; ++t) {
+    std::vector<float> out(4);
+    copy_transformed_patch(source, 1, 1, 2, t, out.data());
+    EXPECT_EQ(out, expected[t]) << "transform " << t;
+  }
+}
+
+double mean(const std::vector<float>& values) {
+  return std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
+}
+
+constexpr double kTruncationBias = 0.5 / 255;
+
+void expect_aligned_patches(Scale scale, int lr_patch) {
+  TempDir dir;
+  write_image(ramp(150, 120), dir.path() / "ramp.png");
+  std::ostringstream log;
+  const TrainingSet set({dir.path()}, scale, lr_patch, log);
+  ASSERT_EQ(set.summary().loaded, 1);
+  const int hr_patch = set.hr_patch();
+  EXPECT_EQ(hr_patch * scale.denominator, lr_patch * scale.numerator);
+  std::vector<float> lr(3 * lr_patch * lr_patch), hr(3 * hr_patch * hr_patch);
+  for (int i = 0; i < 40; ++i) {
+    set.sample(9, 3, i, lr.data(), hr.data());
+    // A one-pixel HR misalignment moves the mean by >= 1/390. The LR is truncated to 8 bits
+    // (lowering it by 0.5/255 on average) and the mirrored borders bend the ramp at the edges.
+    EXPECT_NEAR(mean(lr) + kTruncationBias, mean(hr), 1.0 / 800) << "sample " << i;
+  }
+}
+
+TEST(TrainingSet, LrAndHrPatchesShowTheSameContentX2) { expect_aligned_patches(Scale{2, 1}, 8); }
+TEST(TrainingSet, LrAndHrPatchesShowTheSameContentX3) { expect_aligned_patches(Scale{3, 1}, 6); }
+TEST(TrainingSet, LrAndHrPatchesShowTheSameContentX1_5) { expect_aligned_patches(Scale{3, 2}, 8); }
+
+TEST(TrainingSet, SamplesAreAFunctionOfSeedIterationAndIndex) {
+  TempDir dir;
+  write_image(ramp(64, 64), dir.path() / "a.png");
+  write_image(ramp(80, 48), dir.path() / "b.png");
+  std::ostringstream log;
+  const TrainingSet set({dir.path()}, Scale{2, 1}, 6, log);
+  std::vector<float> lr1(108), hr1(432), lr2(108), hr2(432);
+  set.sample(1, 5, 2, lr1.data(), hr1.data());
+  set.sample(1, 5, 2, lr2.data(), hr2.data());
+  EXPECT_EQ(lr1, lr2);
+  EXPECT_EQ(hr1, hr2);
+  int different = 0;
+  for (int index = 0; index < 8; ++index) {
+    set.sample(1, 6, index, lr2.data(), hr2.data());
+    different += hr1 != hr2;
+  }
+  EXPECT_GE(different, 7);  // ramps repeat values, but not whole patches at random offsets
+}
+
+TEST(TrainingSet, SkipsAndCountsUnreadableAndTooSmallFiles) {
+  TempDir dir;
+  write_image(ramp(40, 40), dir.path() / "big.png");
+  write_image(ramp(10, 30), dir.path() / "narrow.png");
+  std::ofstream(dir.path() / "notes.txt") << "not an image";
+  std::ostringstream log;
+  const TrainingSet set({dir.path()}, Scale{2, 1}, 8, log);
+  EXPECT_EQ(set.summary().loaded, 1);
+  EXPECT_EQ(set.summary().unreadable, 1);
+  EXPECT_EQ(set.summary().too_small, 1);
+  EXPECT_NE(log.str().find("notes.txt"), std::string::npos) << log.str();
+  EXPECT_NE(log.str().find("narrow.png"), std::string::npos) << log.str();
+}
+
+TEST(TrainingSet, RejectsAnEmptyOrMissingFolder) {
+  TempDir dir;
+  std::ostringstream log;
+  EXPECT_THROW(TrainingSet({dir.path()}, Scale{2, 1}, 8, log), Error);
+  EXPECT_THROW(TrainingSet({dir.path() / "missing"}, Scale{2, 1}, 8, log), Error);
+}
+
+}  // namespace
+}  // namespace quicksr::train

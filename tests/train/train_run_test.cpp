@@ -1,0 +1,193 @@
+// Whole training runs in child processes: a run killed with SIGKILL and resumed continues the loss
+// curve of an uninterrupted run, and two data-parallel processes train exactly like one process
+// on the combined batch.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <random>
+#include <thread>
+
+#include "quicksr/image.hpp"
+#include "quicksr/model_io.hpp"
+#include "train/run_log.hpp"
+#include "train/trainer.hpp"
+
+namespace quicksr::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Smooth random colour images: a few random sinusoids per channel.
+void write_images(const fs::path& dir, int count, int size, std::uint64_t seed) {
+  fs::create_directories(dir);
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+  for (int n = 0; n < count; ++n) {
+    Image image;
+    image.width = image.height = size;
+    image.rgb.resize(static_cast<std::size_t>(size) * size * 3);
+    float fx[3], fy[3], phase[3];
+    for (int c = 0; c < 3; ++c) {
+      fx[c] = 0.05f + 0.4f * uniform(rng);
+      fy[c] = 0.05f + 0.4f * uniform(rng);
+      phase[c] = 6.28f * uniform(rng);
+    }
+    for (int y = 0; y < size; ++y) {
+      for (int x = 0; x < size; ++x) {
+        for (int c = 0; c < 3; ++c) {
+          image.rgb[(static_cast<std::size_t>(y) * size + x) * 3 + c] =
+              0.5f + 0.45f * std::sin(fx[c] * x + phase[c]) * std::cos(fy[c] * y);
+        }
+      }
+    }
+    write_image(image, dir / ("image" + std::to_string(n) + ".png"));
+  }
+}
+
+class TrainRunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() /
+            ("quicksr-train-run-test-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    write_images(root_ / "train", 4, 40, 1);
+    write_images(root_ / "val", 2, 24, 2);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  TrainConfig config(const std::string& run) const {
+    TrainConfig c;
+    c.data = {(root_ / "train").string()};
+    c.out = (root_ / run).string();
+    c.iterations = 200;
+    c.batch = 2;
+    c.patch = 8;
+    c.lr = 2e-3;
+    c.seed = 5;
+    c.threads = 1;
+    c.log_every = 1;
+    c.val_every = 50;
+    c.checkpoint_every = 10;
+    return c;
+  }
+
+  // Runs the training in a child process (its messages go to RUN_DIR/../<run>.stderr).
+  static pid_t start(const TrainConfig& c) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      std::freopen((c.out + ".stderr").c_str(), "a", stderr);
+      try {
+        run_training(c, "train_run_test");
+        ::_exit(0);
+      } catch (const std::exception& e) {
+        std::cerr << "training failed: " << e.what() << "\n";
+        ::_exit(1);
+      }
+    }
+    return pid;
+  }
+
+  static int wait_for(pid_t pid) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return status;
+  }
+
+  static void expect_same_weights(const fs::path& a, const fs::path& b, float tolerance) {
+    const QuickSRNet net_a = std::get<QuickSRNet>(load_model(a).net);
+    const QuickSRNet net_b = std::get<QuickSRNet>(load_model(b).net);
+    std::vector<std::pair<const Conv2d*, const Conv2d*>> convs = {{&net_a.first, &net_b.first},
+                                                                  {&net_a.last, &net_b.last}};
+    for (std::size_t i = 0; i < net_a.body.size(); ++i) {
+      convs.emplace_back(&net_a.body[i], &net_b.body[i]);
+    }
+    for (const auto& [x, y] : convs) {
+      ASSERT_EQ(x->weight.size(), y->weight.size());
+      for (std::size_t i = 0; i < x->weight.size(); ++i) {
+        ASSERT_NEAR(x->weight[i], y->weight[i], tolerance) << "weight " << i;
+      }
+      for (std::size_t i = 0; i < x->bias.size(); ++i) {
+        ASSERT_NEAR(x->bias[i], y->bias[i], tolerance) << "bias " << i;
+      }
+    }
+  }
+
+  fs::path root_;
+};
+
+TEST_F(TrainRunTest, KilledRunResumesOnTheUninterruptedLossCurve) {
+  TrainConfig straight = config("straight");
+  straight.val = (root_ / "val").string();
+  ASSERT_EQ(wait_for(start(straight)), 0) << "see " << straight.out << ".stderr";
+
+  TrainConfig interrupted = config("interrupted");
+  interrupted.val = straight.val;
+  const pid_t victim = start(interrupted);
+  const fs::path checkpoint = checkpoint_path(interrupted.out);
+  while (!fs::exists(checkpoint)) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  ::kill(victim, SIGKILL);
+  const int status = wait_for(victim);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run ended before the kill";
+  const std::size_t logged_before_kill =
+      read_log(fs::path(interrupted.out) / "log.csv", 1 << 30).size();
+  ASSERT_LT(logged_before_kill, 200u);
+
+  ASSERT_EQ(wait_for(start(interrupted)), 0) << "see " << interrupted.out << ".stderr";
+  const auto expected = read_log(fs::path(straight.out) / "log.csv", 1 << 30);
+  const auto actual = read_log(fs::path(interrupted.out) / "log.csv", 1 << 30);
+  ASSERT_EQ(expected.size(), 200u);
+  ASSERT_EQ(actual.size(), 200u);
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(actual[i].iteration, expected[i].iteration);
+    EXPECT_NEAR(actual[i].loss, expected[i].loss, 1e-6 * expected[i].loss) << "row " << i;
+    EXPECT_DOUBLE_EQ(actual[i].lr, expected[i].lr);
+    ASSERT_EQ(actual[i].val_psnr.has_value(), expected[i].val_psnr.has_value()) << "row " << i;
+    if (expected[i].val_psnr) {
+      EXPECT_NEAR(*actual[i].val_psnr, *expected[i].val_psnr, 1e-4);
+    }
+  }
+  expect_same_weights(fs::path(straight.out) / "last.safetensors",
+                      fs::path(interrupted.out) / "last.safetensors", 1e-6f);
+  // The losses fell: the run trained rather than replaying constants.
+  EXPECT_LT(expected.back().loss, expected.front().loss);
+}
+
+TEST_F(TrainRunTest, TwoProcessesTrainLikeOneOnTheCombinedBatch) {
+  TrainConfig single = config("single");
+  single.iterations = 8;
+  single.batch = 4;
+  single.checkpoint_every = 8;
+  ASSERT_EQ(wait_for(start(single)), 0) << "see " << single.out << ".stderr";
+
+  TrainConfig parallel = config("parallel");
+  parallel.iterations = 8;
+  parallel.checkpoint_every = 8;
+  parallel.world_size = 2;
+  parallel.rendezvous = "file:" + (root_ / "rendezvous").string();
+  std::vector<pid_t> ranks;
+  for (int rank = 0; rank < 2; ++rank) {
+    parallel.rank = rank;
+    ranks.push_back(start(parallel));
+  }
+  for (pid_t pid : ranks) ASSERT_EQ(wait_for(pid), 0) << "see " << parallel.out << ".stderr";
+
+  const auto expected = read_log(fs::path(single.out) / "log.csv", 1 << 30);
+  const auto actual = read_log(fs::path(parallel.out) / "log.csv", 1 << 30);
+  ASSERT_EQ(expected.size(), 8u);
+  ASSERT_EQ(actual.size(), 8u);
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_NEAR(actual[i].loss, expected[i].loss, 1e-5 * expected[i].loss) << "row " << i;
+  }
+  expect_same_weights(fs::path(single.out) / "last.safetensors",
+                      fs::path(parallel.out) / "last.safetensors", 1e-5f);
+}
+
+}  // namespace
+}  // namespace quicksr::train
