@@ -9,7 +9,7 @@ PACKAGES=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   libopencv-dnn-dev libopencv-imgproc-dev
   libdnnl-dev
-  libtorch-dev
+  libtorch-dev libgloo-dev
   googletest libgtest-dev libbenchmark-dev
 )
 

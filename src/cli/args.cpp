@@ -46,6 +46,14 @@ std::string ParsedArgs::get_or(const std::string& name, const std::string& fallb
   return get(name).value_or(fallback);
 }
 
+std::vector<std::string> ParsedArgs::get_all(const std::string& name) const {
+  std::vector<std::string> all;
+  for (const auto& [key, value] : values_) {
+    if (key == name) all.push_back(value);
+  }
+  return all;
+}
+
 int ParsedArgs::get_int(const std::string& name, int fallback, int lo, int hi) const {
   auto text = get(name);
   return text ? parse_number<int>(name, *text, lo, hi) : fallback;

@@ -29,6 +29,8 @@ class ParsedArgs {
   bool has(const std::string& name) const;
   std::optional<std::string> get(const std::string& name) const;
   std::string get_or(const std::string& name, const std::string& fallback) const;
+  // Every value of a repeatable option, in command-line order.
+  std::vector<std::string> get_all(const std::string& name) const;
   // Numeric values; throw quicksr::Error naming the option when malformed or outside [lo, hi].
   int get_int(const std::string& name, int fallback, int lo, int hi) const;
   double get_double(const std::string& name, double fallback, double lo, double hi) const;

@@ -10,5 +10,6 @@ int upscale_command(CommandArgs args);
 int info_command(CommandArgs args);
 int eval_command(CommandArgs args);
 int bench_command(CommandArgs args);
+int train_command(CommandArgs args);
 
 }  // namespace quicksr::cli

@@ -23,6 +23,7 @@ constexpr Command kCommands[] = {
      quicksr::cli::eval_command},
     {"bench", "time the inference engine against oneDNN and the FMA peak",
      quicksr::cli::bench_command},
+    {"train", "train a QuickSRNet (LibTorch)", quicksr::cli::train_command},
 };
 
 void print_usage(std::ostream& out) {
