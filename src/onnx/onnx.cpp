@@ -1,0 +1,66 @@
+#include "quicksr/onnx.hpp"
+
+#include <fstream>
+
+#include "common/atomic_file.hpp"
+#include "onnx/onnx_reader.hpp"
+#include "onnx/onnx_writer.hpp"
+#include "onnx/quicksrnet_graph.hpp"
+#include "quicksr/error.hpp"
+
+namespace quicksr {
+namespace {
+
+// "xlsr-2x-360p.onnx" -> "xlsr": the file name is the only hint of what a general graph is.
+std::string architecture_from_file_name(const std::filesystem::path& path) {
+  const std::string stem = path.stem().string();
+  const std::string name = stem.substr(0, stem.find('-'));
+  return name.empty() ? "onnx" : name;
+}
+
+}  // namespace
+
+Model import_onnx(const std::filesystem::path& path) {
+  const onnx::ModelProto proto = onnx_io::read_model_proto(path);
+  Graph graph = onnx_io::graph_from_onnx(proto, path.string());
+  Model model;
+  if (std::optional<QuickSRNet> net = onnx_io::graph_to_quicksrnet(graph)) {
+    model.net = std::move(*net);
+  } else {
+    graph.architecture = architecture_from_file_name(path);
+    model.net = std::move(graph);
+  }
+  for (const auto& entry : proto.metadata_props()) model.provenance[entry.key()] = entry.value();
+  model.provenance["source"] = path.filename().string();
+  model.provenance["conversion"] = "converted from ONNX (producer " + proto.producer_name() +
+                                   ", opset " + std::to_string(proto.opset_import(0).version()) +
+                                   ")";
+  return model;
+}
+
+void export_onnx(const Model& model, const std::filesystem::path& path,
+                 const OnnxExportOptions& options) {
+  const std::string file = path.string();
+  Graph graph;
+  if (const auto* net = std::get_if<QuickSRNet>(&model.net)) {
+    net->check();
+    graph =
+        onnx_io::quicksrnet_to_graph(*net, options.dcr ? ChannelOrder::kDCR : ChannelOrder::kCRD);
+  } else {
+    if (options.dcr) throw Error(file + ": DCR export is only available for QuickSRNet models");
+    graph = std::get<Graph>(model.net);
+  }
+  if (options.height < 0 || options.width < 0 || (options.height > 0) != (options.width > 0)) {
+    throw Error(file + ": a fixed input size needs both a positive height and width");
+  }
+  const onnx_io::OnnxGraphInfo info{model.name(), model.provenance, options.height, options.width};
+  const onnx::ModelProto proto = onnx_io::graph_to_onnx(graph, info, file);
+  write_atomically(path, [&](const std::filesystem::path& temp) {
+    std::ofstream out(temp, std::ios::binary);
+    if (!out || !proto.SerializeToOstream(&out) || !out.flush()) {
+      throw Error(file + ": cannot write the file");
+    }
+  });
+}
+
+}  // namespace quicksr

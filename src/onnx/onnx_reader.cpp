@@ -1,0 +1,437 @@
+#include "onnx/onnx_reader.hpp"
+
+#include <bit>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+#include <vector>
+
+#include "onnx/graph_check.hpp"
+#include "quicksr/error.hpp"
+
+namespace quicksr::onnx_io {
+namespace {
+
+static_assert(std::endian::native == std::endian::little, "ONNX raw_data is little-endian");
+
+constexpr float kInfinity = std::numeric_limits<float>::infinity();
+
+// An initializer or the value of a Constant node.
+struct Constant {
+  std::vector<std::int64_t> dims;
+  std::vector<float> values;
+};
+
+bool is_default_domain(const std::string& domain) { return domain.empty() || domain == "ai.onnx"; }
+
+int default_opset(const onnx::ModelProto& model, const std::string& file) {
+  for (const auto& opset : model.opset_import()) {
+    if (is_default_domain(opset.domain())) return static_cast<int>(opset.version());
+  }
+  throw Error(file + ": the model does not import the default ONNX operator set");
+}
+
+class GraphReader {
+ public:
+  GraphReader(const onnx::ModelProto& model, const std::string& file)
+      : onnx_graph_(model.graph()), file_(file), opset_(default_opset(model, file)) {}
+
+  Graph read() {
+    for (const auto& tensor : onnx_graph_.initializer()) {
+      constants_[tensor.name()] = to_constant(tensor, "initializer '" + tensor.name() + "'");
+    }
+    define_graph_input();
+    for (int i = 0; i < onnx_graph_.node_size(); ++i) read_node(onnx_graph_.node(i), i);
+    define_graph_output();
+    graph_.scale = check_graph(graph_, file_);
+    check_declared_sizes();
+    return graph_;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& problem) const { throw Error(file_ + ": " + problem); }
+  [[noreturn]] void fail(const onnx::NodeProto& node, const std::string& problem) const {
+    fail("node '" + node.name() + "' (" + node.op_type() + "): " + problem);
+  }
+
+  Constant to_constant(const onnx::TensorProto& tensor, const std::string& what) const {
+    if (tensor.data_type() != onnx::TensorProto::FLOAT) {
+      fail(what + " is not float32 (ONNX data type " + std::to_string(tensor.data_type()) + ")");
+    }
+    if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
+      fail(what + " is stored in an external file, which is not supported");
+    }
+    Constant constant{{tensor.dims().begin(), tensor.dims().end()}, {}};
+    std::int64_t count = 1;
+    for (std::int64_t dim : constant.dims) {
+      if (dim < 0 || dim > (1 << 30) || count * dim > (1 << 30)) fail(what + " has invalid dims");
+      count *= dim;
+    }
+    if (tensor.has_raw_data()) {
+      const std::string& raw = tensor.raw_data();
+      if (raw.size() != static_cast<std::size_t>(count) * sizeof(float)) {
+        fail(what + " holds " + std::to_string(raw.size()) + " bytes, its dims need " +
+             std::to_string(count * sizeof(float)));
+      }
+      constant.values.resize(count);
+      std::memcpy(constant.values.data(), raw.data(), raw.size());
+    } else {
+      if (tensor.float_data_size() != count) {
+        fail(what + " holds " + std::to_string(tensor.float_data_size()) +
+             " values, its dims need " + std::to_string(count));
+      }
+      constant.values.assign(tensor.float_data().begin(), tensor.float_data().end());
+    }
+    return constant;
+  }
+
+  // The single non-initializer graph input becomes "input" (3 channels, float).
+  void define_graph_input() {
+    const onnx::ValueInfoProto* image = nullptr;
+    for (const auto& value : onnx_graph_.input()) {
+      if (constants_.count(value.name())) continue;  // IR < 4 lists initializers as inputs
+      if (image) fail("the graph has more than one input; an SR model takes one image");
+      image = &value;
+    }
+    if (!image) fail("the graph has no input");
+    const auto& type = image->type().tensor_type();
+    if (type.elem_type() != onnx::TensorProto::FLOAT) fail("the graph input is not float32");
+    if (type.has_shape()) {
+      const auto& dims = type.shape().dim();
+      if (dims.size() != 4 || (dims[1].has_dim_value() && dims[1].dim_value() != 3)) {
+        fail("the graph input must have shape N x 3 x H x W");
+      }
+    }
+    graph_.input = "input";
+    onnx_input_ = image->name();
+    names_[image->name()] = graph_.input;
+    defined_.insert(graph_.input);
+  }
+
+  void define_graph_output() {
+    if (onnx_graph_.output_size() != 1) fail("the graph must have exactly one output");
+    const std::string& name = onnx_graph_.output(0).name();
+    auto it = names_.find(name);
+    if (it == names_.end()) fail("the graph output '" + name + "' is not computed by any node");
+    graph_.output = it->second;
+  }
+
+  // Declared static sizes must agree with the deduced scale: a cheap guard against misreading.
+  void check_declared_sizes() const {
+    const auto& in = onnx_graph_.input();
+    const onnx::ValueInfoProto* image = nullptr;
+    for (const auto& value : in) {
+      if (value.name() == onnx_input_) image = &value;
+    }
+    const auto& in_dims = image->type().tensor_type().shape().dim();
+    const auto& out_dims = onnx_graph_.output(0).type().tensor_type().shape().dim();
+    if (in_dims.size() != 4 || out_dims.size() != 4) return;
+    for (int axis : {2, 3}) {
+      if (!in_dims[axis].has_dim_value() || !out_dims[axis].has_dim_value()) continue;
+      const std::int64_t expected =
+          in_dims[axis].dim_value() * graph_.scale.numerator / graph_.scale.denominator;
+      if (out_dims[axis].dim_value() != expected) {
+        fail("declared output size " + std::to_string(out_dims[axis].dim_value()) +
+             " does not match input size " + std::to_string(in_dims[axis].dim_value()) +
+             " at the deduced scale x" + graph_.scale.to_string());
+      }
+    }
+  }
+
+  void read_node(const onnx::NodeProto& node, int index) {
+    if (!is_default_domain(node.domain()))
+      fail(node, "operators of domain '" + node.domain() + "' are not supported");
+    if (node.output_size() != 1) fail(node, "expected exactly one output");
+    const std::string& op = node.op_type();
+    if (op == "Constant") return read_constant(node);
+    if (op == "Identity") return read_identity(node);
+    GraphNode result;
+    result.name = node.name().empty() ? "node" + std::to_string(index) : node.name();
+    if (op == "Conv") {
+      result = read_conv(node, std::move(result));
+    } else if (op == "Clip") {
+      result = read_clip(node, std::move(result));
+    } else if (op == "Relu") {
+      result.op = OpType::kRelu;
+      result.inputs = {feature_input(node, 0)};
+    } else if (op == "DepthToSpace" || op == "SpaceToDepth") {
+      result = read_block_op(node, std::move(result));
+    } else if (op == "Add") {
+      if (node.input_size() != 2) fail(node, "expected two inputs");
+      result.op = OpType::kAdd;
+      result.inputs = {feature_input(node, 0), feature_input(node, 1)};
+    } else if (op == "Concat") {
+      const std::int64_t axis = int_attribute(node, "axis", 0, true);
+      if (axis != 1 && axis != -3)
+        fail(node, "only concatenation along channels (axis 1) is supported");
+      result.op = OpType::kConcat;
+      for (int i = 0; i < node.input_size(); ++i) result.inputs.push_back(feature_input(node, i));
+    } else {
+      fail(node,
+           "operator not supported (supported: Conv, Clip, Relu, DepthToSpace, "
+           "SpaceToDepth, Add, Concat, Identity, Constant)");
+    }
+    result.output = define_output(node);
+    graph_.nodes.push_back(std::move(result));
+  }
+
+  // --- node inputs and outputs ---
+
+  std::string feature_input(const onnx::NodeProto& node, int index) const {
+    if (index >= node.input_size() || node.input(index).empty()) fail(node, "missing input");
+    const std::string& name = node.input(index);
+    auto it = names_.find(name);
+    if (it != names_.end()) return it->second;
+    if (constants_.count(name)) {
+      fail(node, "input '" + name + "' is a constant; only feature maps are supported here");
+    }
+    fail(node, "input '" + name + "' is not computed before this node");
+  }
+
+  const Constant* find_constant(const std::string& name) const {
+    auto it = constants_.find(name);
+    return it == constants_.end() ? nullptr : &it->second;
+  }
+
+  // Absent (no input or an empty name) gives nullptr; a feature map here is an error.
+  const Constant* optional_constant(const onnx::NodeProto& node, int index) const {
+    if (index >= node.input_size() || node.input(index).empty()) return nullptr;
+    const Constant* constant = find_constant(node.input(index));
+    if (!constant)
+      fail(node, "input '" + node.input(index) + "' must be an initializer or a Constant");
+    return constant;
+  }
+
+  std::string define_output(const onnx::NodeProto& node) {
+    const std::string& name = node.output(0);
+    // "input" is reserved for the graph input.
+    const std::string graph_name = name == graph_.input ? name + ".renamed" : name;
+    if (names_.count(name) || constants_.count(name) || !defined_.insert(graph_name).second) {
+      fail(node, "output '" + name + "' is defined twice");
+    }
+    names_[name] = graph_name;
+    return graph_name;
+  }
+
+  // --- attributes ---
+
+  const onnx::AttributeProto* attribute(const onnx::NodeProto& node,
+                                        const std::string& name) const {
+    for (const auto& a : node.attribute()) {
+      if (a.name() == name) return &a;
+    }
+    return nullptr;
+  }
+
+  std::int64_t int_attribute(const onnx::NodeProto& node, const std::string& name,
+                             std::int64_t fallback, bool required = false) const {
+    const onnx::AttributeProto* a = attribute(node, name);
+    if (!a) {
+      if (required) fail(node, "missing attribute '" + name + "'");
+      return fallback;
+    }
+    if (a->type() != onnx::AttributeProto::INT)
+      fail(node, "attribute '" + name + "' is not an int");
+    return a->i();
+  }
+
+  std::vector<std::int64_t> ints_attribute(const onnx::NodeProto& node, const std::string& name,
+                                           std::vector<std::int64_t> fallback) const {
+    const onnx::AttributeProto* a = attribute(node, name);
+    if (!a) return fallback;
+    if (a->type() != onnx::AttributeProto::INTS ||
+        a->ints_size() != static_cast<int>(fallback.size())) {
+      fail(node, "attribute '" + name + "' must hold " + std::to_string(fallback.size()) + " ints");
+    }
+    return {a->ints().begin(), a->ints().end()};
+  }
+
+  std::string string_attribute(const onnx::NodeProto& node, const std::string& name,
+                               const std::string& fallback) const {
+    const onnx::AttributeProto* a = attribute(node, name);
+    if (!a) return fallback;
+    if (a->type() != onnx::AttributeProto::STRING)
+      fail(node, "attribute '" + name + "' is not a string");
+    return a->s();
+  }
+
+  float float_attribute(const onnx::NodeProto& node, const std::string& name,
+                        float fallback) const {
+    const onnx::AttributeProto* a = attribute(node, name);
+    if (!a) return fallback;
+    if (a->type() != onnx::AttributeProto::FLOAT)
+      fail(node, "attribute '" + name + "' is not a float");
+    return a->f();
+  }
+
+  // --- operators ---
+
+  void read_constant(const onnx::NodeProto& node) {
+    const onnx::AttributeProto* value = attribute(node, "value");
+    Constant constant;
+    if (value && value->type() == onnx::AttributeProto::TENSOR) {
+      constant = to_constant(value->t(), "node '" + node.name() + "' (Constant) value");
+    } else if (const auto* scalar = attribute(node, "value_float")) {
+      constant.values = {scalar->f()};
+    } else if (const auto* list = attribute(node, "value_floats")) {
+      constant.dims = {list->floats_size()};
+      constant.values.assign(list->floats().begin(), list->floats().end());
+    } else {
+      fail(node, "only float tensor constants are supported");
+    }
+    if (names_.count(node.output(0)) || !constants_.emplace(node.output(0), constant).second) {
+      fail(node, "output '" + node.output(0) + "' is defined twice");
+    }
+  }
+
+  // Identity forwards its input under a new name, feature map or constant.
+  void read_identity(const onnx::NodeProto& node) {
+    if (node.input_size() != 1) fail(node, "expected one input");
+    const std::string& output = node.output(0);
+    if (names_.count(output) || constants_.count(output))
+      fail(node, "output '" + output + "' is defined twice");
+    if (const Constant* constant = find_constant(node.input(0))) {
+      constants_[output] = *constant;
+    } else {
+      names_[output] = feature_input(node, 0);
+    }
+  }
+
+  GraphNode read_conv(const onnx::NodeProto& node, GraphNode result) {
+    result.op = OpType::kConv;
+    result.inputs = {feature_input(node, 0)};
+    const Constant* weight = optional_constant(node, 1);
+    if (!weight || weight->dims.size() != 4) fail(node, "the weight must be a 4-D constant (OIHW)");
+    const std::int64_t group = int_attribute(node, "group", 1);
+    if (group < 1 || weight->dims[0] % group != 0) fail(node, "invalid group count");
+    Conv2d conv;
+    conv.groups = static_cast<int>(group);
+    conv.out_channels = static_cast<int>(weight->dims[0]);
+    conv.in_channels = static_cast<int>(weight->dims[1] * group);
+    conv.kernel_h = static_cast<int>(weight->dims[2]);
+    conv.kernel_w = static_cast<int>(weight->dims[3]);
+    conv.weight = weight->values;
+    if (const Constant* bias = optional_constant(node, 2)) {
+      if (bias->values.size() != static_cast<std::size_t>(conv.out_channels)) {
+        fail(node, "the bias does not have one value per output channel");
+      }
+      conv.bias = bias->values;
+    }
+    read_conv_geometry(node, conv);
+    result.conv = static_cast<int>(graph_.convs.size());
+    graph_.convs.push_back(std::move(conv));
+    return result;
+  }
+
+  void read_conv_geometry(const onnx::NodeProto& node, Conv2d& conv) const {
+    const auto kernel = ints_attribute(node, "kernel_shape", {conv.kernel_h, conv.kernel_w});
+    if (kernel[0] != conv.kernel_h || kernel[1] != conv.kernel_w) {
+      fail(node, "kernel_shape does not match the weight");
+    }
+    if (ints_attribute(node, "dilations", {1, 1}) != std::vector<std::int64_t>{1, 1}) {
+      fail(node, "dilated convolutions are not supported");
+    }
+    const auto strides = ints_attribute(node, "strides", {1, 1});
+    if (strides[0] != strides[1] || strides[0] < 1) fail(node, "only equal strides are supported");
+    conv.stride = static_cast<int>(strides[0]);
+    const std::string auto_pad = string_attribute(node, "auto_pad", "NOTSET");
+    std::vector<std::int64_t> pads = ints_attribute(node, "pads", {0, 0, 0, 0});
+    if (auto_pad == "VALID") {
+      pads = {0, 0, 0, 0};
+    } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+      // With stride 1 "same" padding does not depend on the input size.
+      if (conv.stride != 1) fail(node, "auto_pad SAME with stride > 1 is not supported");
+      const int total_h = conv.kernel_h - 1;
+      const int total_w = conv.kernel_w - 1;
+      const bool upper = auto_pad == "SAME_UPPER";
+      const int top = upper ? total_h / 2 : total_h - total_h / 2;
+      const int left = upper ? total_w / 2 : total_w - total_w / 2;
+      pads = {top, left, total_h - top, total_w - left};
+    } else if (auto_pad != "NOTSET") {
+      fail(node, "unknown auto_pad '" + auto_pad + "'");
+    }
+    for (std::int64_t pad : pads) {
+      if (pad < 0 || pad > 64) fail(node, "padding must be in [0, 64]");
+    }
+    // ONNX pads: x1_begin, x2_begin, x1_end, x2_end.
+    conv.pad_top = static_cast<int>(pads[0]);
+    conv.pad_left = static_cast<int>(pads[1]);
+    conv.pad_bottom = static_cast<int>(pads[2]);
+    conv.pad_right = static_cast<int>(pads[3]);
+  }
+
+  // Opset >= 11 passes min/max as optional inputs, older opsets as attributes; absent = no bound.
+  GraphNode read_clip(const onnx::NodeProto& node, GraphNode result) const {
+    result.op = OpType::kClip;
+    result.inputs = {feature_input(node, 0)};
+    if (opset_ >= 11) {
+      result.clip_min = clip_bound(node, 1, -kInfinity);
+      result.clip_max = clip_bound(node, 2, kInfinity);
+    } else {
+      result.clip_min = float_attribute(node, "min", -kInfinity);
+      result.clip_max = float_attribute(node, "max", kInfinity);
+    }
+    return result;
+  }
+
+  float clip_bound(const onnx::NodeProto& node, int index, float fallback) const {
+    const Constant* bound = optional_constant(node, index);
+    if (!bound) return fallback;
+    if (bound->values.size() != 1) fail(node, "min and max must be scalars");
+    return bound->values[0];
+  }
+
+  GraphNode read_block_op(const onnx::NodeProto& node, GraphNode result) const {
+    const bool to_space = node.op_type() == "DepthToSpace";
+    result.op = to_space ? OpType::kDepthToSpace : OpType::kSpaceToDepth;
+    result.inputs = {feature_input(node, 0)};
+    const std::int64_t block = int_attribute(node, "blocksize", 0, true);
+    if (block < 1 || block > 16) fail(node, "blocksize must be in [1, 16]");
+    result.block_size = static_cast<int>(block);
+    // SpaceToDepth has no mode: its channel order is DCR (the inverse of DepthToSpace DCR).
+    const std::string mode = to_space ? string_attribute(node, "mode", "DCR") : "DCR";
+    if (mode != "DCR" && mode != "CRD") fail(node, "unknown mode '" + mode + "'");
+    result.order = mode == "CRD" ? ChannelOrder::kCRD : ChannelOrder::kDCR;
+    return result;
+  }
+
+  const onnx::GraphProto& onnx_graph_;
+  const std::string& file_;
+  const int opset_;
+  Graph graph_;
+  std::string onnx_input_;
+  std::map<std::string, Constant> constants_;
+  std::map<std::string, std::string> names_;  // ONNX feature-map name -> graph tensor name
+  std::set<std::string> defined_;             // graph tensor names in use
+};
+
+}  // namespace
+
+onnx::ModelProto read_model_proto(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path.string() + ": cannot open the file");
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  if (in.bad()) throw Error(path.string() + ": cannot read the file");
+  const std::string data = bytes.str();
+  if (data.empty()) throw Error(path.string() + ": the file is empty");
+  onnx::ModelProto model;
+  if (!model.ParseFromString(data)) {
+    throw Error(path.string() +
+                ": not a valid ONNX file (the protobuf cannot be parsed; the file "
+                "may be truncated or corrupt)");
+  }
+  if (!model.has_graph() || model.graph().node_size() == 0) {
+    throw Error(path.string() + ": not an ONNX model (no graph with nodes)");
+  }
+  return model;
+}
+
+Graph graph_from_onnx(const onnx::ModelProto& model, const std::string& file) {
+  return GraphReader(model, file).read();
+}
+
+}  // namespace quicksr::onnx_io

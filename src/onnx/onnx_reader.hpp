@@ -1,0 +1,19 @@
+#pragma once
+// ONNX protobuf -> quicksr Graph.
+#include <onnx/onnx_pb.h>
+
+#include <filesystem>
+#include <string>
+
+#include "quicksr/model.hpp"
+
+namespace quicksr::onnx_io {
+
+// Throws quicksr::Error naming the file when it is unreadable, truncated or not an ONNX model.
+onnx::ModelProto read_model_proto(const std::filesystem::path& path);
+
+// The model's graph with the input renamed "input", Identity and Constant nodes resolved and the
+// scale deduced; `file` names the source in error messages.
+Graph graph_from_onnx(const onnx::ModelProto& model, const std::string& file);
+
+}  // namespace quicksr::onnx_io

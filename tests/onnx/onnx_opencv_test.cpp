@@ -1,0 +1,85 @@
+// OpenCV DNN as the independent ONNX runtime: exported files compute what quicksr's reference
+// runtime computes, and quicksr's reading of the official files computes what OpenCV computes.
+#include <gtest/gtest.h>
+
+#include "onnx/onnx_test_support.hpp"
+#include "quicksr/onnx.hpp"
+#include "quicksr/reference.hpp"
+
+namespace quicksr {
+namespace {
+
+using namespace onnx_test;
+
+constexpr float kTolerance = 1e-5f;
+
+struct OpenCvCase {
+  QuickSRNetConfig config;
+  bool dcr;
+};
+
+std::string case_name(const testing::TestParamInfo<OpenCvCase>& info) {
+  std::string name = info.param.config.name() + (info.param.dcr ? "_dcr" : "_crd");
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return name;
+}
+
+class OnnxOpenCv : public testing::TestWithParam<OpenCvCase> {};
+
+TEST_P(OnnxOpenCv, ExportedModelMatchesReferenceRuntime) {
+  const std::optional<Tensor> image = butterfly_crop(96, 80, 24, 32);
+  if (!image) GTEST_SKIP() << "Set5 butterfly.png is absent";
+  const auto& [config, dcr] = GetParam();
+  Model model;
+  model.net = QuickSRNet::initialized(config, 11);
+  ScratchDir dir;
+  export_onnx(model, dir / "model.onnx", {.dcr = dcr});
+  const Tensor expected = reference::forward(model, *image);
+  const Tensor actual = run_opencv(dir / "model.onnx", *image);
+  EXPECT_LE(max_abs_difference(actual, expected), kTolerance);
+}
+
+std::vector<OpenCvCase> opencv_cases() {
+  std::vector<OpenCvCase> cases;
+  for (bool dcr : {false, true}) {
+    for (Scale scale : {Scale{2, 1}, Scale{3, 1}, Scale{4, 1}, Scale{3, 2}}) {
+      cases.push_back({QuickSRNetConfig::small(scale), dcr});
+    }
+    cases.push_back({QuickSRNetConfig::large(Scale{2, 1}), dcr});
+    cases.push_back({QuickSRNetConfig::large(Scale{3, 2}), dcr});
+  }
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(Configs, OnnxOpenCv, testing::ValuesIn(opencv_cases()), case_name);
+
+class OfficialModelOpenCv : public testing::TestWithParam<const char*> {};
+
+TEST_P(OfficialModelOpenCv, ImportedModelMatchesOpenCvOnTheOriginalFile) {
+  const std::filesystem::path file = reference_model(GetParam());
+  if (!std::filesystem::exists(file)) GTEST_SKIP() << file << " is absent";
+  // A real-image crop instead of the declared 360x640 / 180x320 keeps the reference runtime fast.
+  const std::optional<Tensor> input = butterfly_crop(96, 80, 24, 32);
+  if (!input) GTEST_SKIP() << "Set5 butterfly.png is absent";
+  const Tensor expected = run_opencv(file, *input);
+  const Tensor actual = reference::forward(import_onnx(file), *input);
+  EXPECT_LE(max_abs_difference(actual, expected), kTolerance);
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, OfficialModelOpenCv,
+                         testing::Values("quicksrnetsmall-2x-360p.onnx",
+                                         "quicksrnetsmall-4x-180p.onnx", "xlsr-2x-360p.onnx",
+                                         "xlsr-4x-180p.onnx", "sesr_m5-2x-360p.onnx",
+                                         "sesr_m5-4x-180p.onnx"),
+                         [](const auto& info) {
+                           std::string name = info.param;
+                           for (char& c : name) {
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           }
+                           return name;
+                         });
+
+}  // namespace
+}  // namespace quicksr

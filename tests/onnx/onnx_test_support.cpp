@@ -1,0 +1,177 @@
+#include "onnx/onnx_test_support.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <opencv2/dnn.hpp>
+#include <stdexcept>
+
+#include "quicksr/image.hpp"
+
+namespace quicksr::onnx_test {
+
+std::filesystem::path shared_path(const std::string& relative) {
+  return std::filesystem::path(QUICKSR_SHARED_DIR) / relative;
+}
+
+std::filesystem::path reference_model(const std::string& name) {
+  return shared_path("models/reference/" + name);
+}
+
+ScratchDir::ScratchDir() {
+  static std::atomic<int> counter{0};
+  path_ = std::filesystem::temp_directory_path() /
+          ("quicksr-onnx-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  std::filesystem::create_directories(path_);
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::optional<Tensor> butterfly_crop(int top, int left, int height, int width) {
+  const std::filesystem::path file = shared_path("data/benchmarks/Set5/HR/butterfly.png");
+  if (!std::filesystem::exists(file)) return std::nullopt;
+  const Tensor full = to_tensor(read_image(file));
+  Tensor crop(3, height, width);
+  for (int c = 0; c < 3; ++c) {
+    for (int y = 0; y < height; ++y) {
+      for (int x = 0; x < width; ++x) crop.at(c, y, x) = full.at(c, top + y, left + x);
+    }
+  }
+  return crop;
+}
+
+namespace {
+
+float scalar_initializer(const onnx::GraphProto& graph, const std::string& name) {
+  for (const auto& tensor : graph.initializer()) {
+    if (tensor.name() != name) continue;
+    if (tensor.float_data_size() == 1) return tensor.float_data(0);
+    float value = 0;
+    std::memcpy(&value, tensor.raw_data().data(), sizeof value);
+    return value;
+  }
+  throw std::runtime_error("Clip bound " + name + " is not an initializer");
+}
+
+void move_clip_bounds_to_attributes(onnx::GraphProto& graph) {
+  for (auto& node : *graph.mutable_node()) {
+    if (node.op_type() != "Clip") continue;
+    for (int index : {1, 2}) {
+      if (index >= node.input_size() || node.input(index).empty()) continue;
+      auto& attribute = *node.add_attribute();
+      attribute.set_name(index == 1 ? "min" : "max");
+      attribute.set_type(onnx::AttributeProto::FLOAT);
+      attribute.set_f(scalar_initializer(graph, node.input(index)));
+    }
+    node.mutable_input()->DeleteSubrange(1, node.input_size() - 1);
+  }
+}
+
+void set_input_size(onnx::GraphProto& graph, int height, int width) {
+  auto& dims = *graph.mutable_input(0)
+                    ->mutable_type()
+                    ->mutable_tensor_type()
+                    ->mutable_shape()
+                    ->mutable_dim();
+  dims[2].set_dim_value(height);
+  dims[3].set_dim_value(width);
+  auto& out = *graph.mutable_output(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+  out.mutable_dim(2)->set_dim_param("output_height");
+  out.mutable_dim(3)->set_dim_param("output_width");
+}
+
+}  // namespace
+
+Tensor run_opencv(const std::filesystem::path& onnx_file, const Tensor& input) {
+  onnx::ModelProto model = read_model(onnx_file);
+  move_clip_bounds_to_attributes(*model.mutable_graph());
+  set_input_size(*model.mutable_graph(), input.height, input.width);
+  std::string bytes;
+  model.SerializeToString(&bytes);
+  cv::dnn::Net net = cv::dnn::readNetFromONNX(bytes.data(), bytes.size());
+  const int shape[] = {1, input.channels, input.height, input.width};
+  cv::Mat blob(4, shape, CV_32F, const_cast<float*>(input.data.data()));
+  net.setInput(blob);
+  const cv::Mat out = net.forward();
+  if (out.dims != 4 || out.size[0] != 1) throw std::runtime_error("unexpected OpenCV output shape");
+  Tensor result(out.size[1], out.size[2], out.size[3]);
+  std::copy_n(out.ptr<float>(), result.data.size(), result.data.begin());
+  return result;
+}
+
+float max_abs_difference(const Tensor& a, const Tensor& b) {
+  if (a.channels != b.channels || a.height != b.height || a.width != b.width) return INFINITY;
+  float worst = 0.0f;
+  for (std::size_t i = 0; i < a.data.size(); ++i) {
+    worst = std::max(worst, std::abs(a.data[i] - b.data[i]));
+  }
+  return worst;
+}
+
+onnx::ModelProto empty_model(int opset) {
+  onnx::ModelProto model;
+  model.set_ir_version(opset >= 13 ? 7 : 3);
+  model.add_opset_import()->set_version(opset);
+  onnx::GraphProto& graph = *model.mutable_graph();
+  graph.set_name("test");
+  const auto describe_image = [](onnx::ValueInfoProto& value, const std::string& name) {
+    value.set_name(name);
+    auto* type = value.mutable_type()->mutable_tensor_type();
+    type->set_elem_type(onnx::TensorProto::FLOAT);
+    auto* shape = type->mutable_shape();
+    shape->add_dim()->set_dim_value(1);
+    shape->add_dim()->set_dim_value(3);
+    shape->add_dim()->set_dim_param("h");
+    shape->add_dim()->set_dim_param("w");
+  };
+  describe_image(*graph.add_input(), "image");
+  describe_image(*graph.add_output(), "result");
+  return model;
+}
+
+onnx::NodeProto& add_node(onnx::ModelProto& model, const std::string& op, const std::string& name,
+                          const std::vector<std::string>& inputs, const std::string& output) {
+  onnx::NodeProto& node = *model.mutable_graph()->add_node();
+  node.set_op_type(op);
+  node.set_name(name);
+  for (const std::string& input : inputs) node.add_input(input);
+  node.add_output(output);
+  return node;
+}
+
+void add_initializer(onnx::ModelProto& model, const std::string& name,
+                     const std::vector<std::int64_t>& dims, const std::vector<float>& values) {
+  onnx::TensorProto& tensor = *model.mutable_graph()->add_initializer();
+  tensor.set_name(name);
+  tensor.set_data_type(onnx::TensorProto::FLOAT);
+  for (std::int64_t dim : dims) tensor.add_dims(dim);
+  for (float value : values) tensor.add_float_data(value);
+}
+
+void add_int_attribute(onnx::NodeProto& node, const std::string& name, std::int64_t value) {
+  onnx::AttributeProto& attribute = *node.add_attribute();
+  attribute.set_name(name);
+  attribute.set_type(onnx::AttributeProto::INT);
+  attribute.set_i(value);
+}
+
+void write_model(const onnx::ModelProto& model, const std::filesystem::path& path) {
+  std::ofstream out(path, std::ios::binary);
+  if (!model.SerializeToOstream(&out)) throw std::runtime_error("cannot write " + path.string());
+}
+
+onnx::ModelProto read_model(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  onnx::ModelProto model;
+  if (!model.ParseFromIstream(&in)) throw std::runtime_error("cannot parse " + path.string());
+  return model;
+}
+
+}  // namespace quicksr::onnx_test

@@ -1,0 +1,52 @@
+#pragma once
+// Shared helpers of the ONNX tests: scratch folders, real test images, tiny hand-built ONNX models
+// and OpenCV DNN as the independent ONNX runtime.
+#include <onnx/onnx_pb.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "quicksr/tensor.hpp"
+
+namespace quicksr::onnx_test {
+
+std::filesystem::path shared_path(const std::string& relative);
+std::filesystem::path reference_model(const std::string& name);
+
+// A fresh folder, removed with its contents at scope exit.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A height x width crop of Set5 butterfly at (top, left); nullopt when the file is absent.
+std::optional<Tensor> butterfly_crop(int top, int left, int height, int width);
+
+// Runs an ONNX model through OpenCV DNN on a 3xHxW tensor. OpenCV 4.6 reads Clip bounds only as
+// attributes (opset < 11), so Clip bound inputs are moved into attributes first (same values),
+// and the declared input size is set to the tensor's (the official files declare 360x640).
+Tensor run_opencv(const std::filesystem::path& onnx_file, const Tensor& input);
+
+float max_abs_difference(const Tensor& a, const Tensor& b);
+
+// Building blocks of hand-made ONNX models: an opset-`opset` model with one float input
+// "image" (1x3xHxW) and output "result".
+onnx::ModelProto empty_model(int opset);
+onnx::NodeProto& add_node(onnx::ModelProto& model, const std::string& op, const std::string& name,
+                          const std::vector<std::string>& inputs, const std::string& output);
+void add_initializer(onnx::ModelProto& model, const std::string& name,
+                     const std::vector<std::int64_t>& dims, const std::vector<float>& values);
+void add_int_attribute(onnx::NodeProto& node, const std::string& name, std::int64_t value);
+void write_model(const onnx::ModelProto& model, const std::filesystem::path& path);
+onnx::ModelProto read_model(const std::filesystem::path& path);
+
+}  // namespace quicksr::onnx_test
