@@ -67,6 +67,11 @@ QuickSRNet quicksrnet_geometry(const QuickSRNetConfig& config) {
   return net;
 }
 
+int block_channel(int c, int dy, int dx, int block, int colours, ChannelOrder order) {
+  const int sub_pixel = dy * block + dx;
+  return order == ChannelOrder::kCRD ? c * block * block + sub_pixel : sub_pixel * colours + c;
+}
+
 namespace {
 
 template <typename Net, typename ConvPointer>

@@ -26,6 +26,10 @@ void check_quicksrnet_config(const QuickSRNetConfig& config);
 // The network for `config` with every conv's geometry set and no weights allocated.
 QuickSRNet quicksrnet_geometry(const QuickSRNetConfig& config);
 
+// Channel of colour `c` at sub-pixel (dy, dx) of a block x block tile in depth-to-space /
+// space-to-depth with `colours` channels on the spatial side (ChannelOrder in model.hpp).
+int block_channel(int c, int dy, int dx, int block, int colours, ChannelOrder order);
+
 // The convs in execution order with their names: "first", "body.0", ..., "last", "anchor".
 std::vector<std::pair<std::string, const Conv2d*>> named_convs(const QuickSRNet& net);
 std::vector<std::pair<std::string, Conv2d*>> named_convs(QuickSRNet& net);

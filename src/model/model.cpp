@@ -202,12 +202,6 @@ void add_centre_diagonal(Conv2d& conv) {
   }
 }
 
-// Depth-to-space channel holding colour `c` at sub-pixel (dy, dx) of an r x r output block.
-int d2s_channel(int c, int dy, int dx, int block, int colours, ChannelOrder order) {
-  const int sub_pixel = dy * block + dx;
-  return order == ChannelOrder::kCRD ? c * block * block + sub_pixel : sub_pixel * colours + c;
-}
-
 // Integer scale s: every output sub-pixel of colour c copies colour c at the centre tap
 // (repeat-interleave, i.e. nearest-neighbour upscaling).
 void add_integer_upsampling(Conv2d& conv, int s, ChannelOrder order) {
@@ -216,7 +210,7 @@ void add_integer_upsampling(Conv2d& conv, int s, ChannelOrder order) {
   for (int c = 0; c < 3; ++c) {
     for (int dy = 0; dy < s; ++dy) {
       for (int dx = 0; dx < s; ++dx) {
-        conv.w(d2s_channel(c, dy, dx, s, 3, order), c, centre_y, centre_x) += 1.0f;
+        conv.w(block_channel(c, dy, dx, s, 3, order), c, centre_y, centre_x) += 1.0f;
       }
     }
   }
@@ -240,8 +234,8 @@ void add_one_and_a_half_upsampling_1x1(Conv2d& conv, ChannelOrder order) {
       for (int dx = 0; dx < 3; ++dx) {
         const int sy = nearest_source_subpixel_1_5(dy);
         const int sx = nearest_source_subpixel_1_5(dx);
-        const int in_channel = d2s_channel(c, sy, sx, 2, conv.in_channels / 4, order);
-        conv.w(d2s_channel(c, dy, dx, 3, 3, order), in_channel, 0, 0) += 1.0f;
+        const int in_channel = block_channel(c, sy, sx, 2, conv.in_channels / 4, order);
+        conv.w(block_channel(c, dy, dx, 3, 3, order), in_channel, 0, 0) += 1.0f;
       }
     }
   }
@@ -257,7 +251,7 @@ void add_one_and_a_half_upsampling_strided(Conv2d& conv, ChannelOrder order) {
       for (int dx = 0; dx < 3; ++dx) {
         const int ky = 1 + nearest_source_subpixel_1_5(dy);
         const int kx = 1 + nearest_source_subpixel_1_5(dx);
-        conv.w(d2s_channel(c, dy, dx, 3, 3, order), c, ky, kx) += 1.0f;
+        conv.w(block_channel(c, dy, dx, 3, 3, order), c, ky, kx) += 1.0f;
       }
     }
   }

@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "model/layout.hpp"
 #include "quicksr/error.hpp"
 
 namespace quicksr::reference {
@@ -15,12 +16,6 @@ namespace {
 std::string shape_text(const Tensor& x) {
   return std::to_string(x.channels) + "x" + std::to_string(x.height) + "x" +
          std::to_string(x.width);
-}
-
-// Sub-pixel (dy, dx) of colour c in an r x r block, in the given channel order.
-int block_channel(int c, int dy, int dx, int block, int channels, ChannelOrder order) {
-  const int sub_pixel = dy * block + dx;
-  return order == ChannelOrder::kCRD ? c * block * block + sub_pixel : sub_pixel * channels + c;
 }
 
 // The outputs x in [begin, end) of `count` whose input position x * stride + offset lies in
