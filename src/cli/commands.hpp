@@ -11,5 +11,7 @@ int info_command(CommandArgs args);
 int eval_command(CommandArgs args);
 int bench_command(CommandArgs args);
 int train_command(CommandArgs args);
+int convert_command(CommandArgs args);
+int export_command(CommandArgs args);
 
 }  // namespace quicksr::cli

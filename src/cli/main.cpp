@@ -24,6 +24,8 @@ constexpr Command kCommands[] = {
     {"bench", "time the inference engine against oneDNN and the FMA peak",
      quicksr::cli::bench_command},
     {"train", "train a QuickSRNet (LibTorch)", quicksr::cli::train_command},
+    {"convert", "convert an ONNX model to a quicksr model file", quicksr::cli::convert_command},
+    {"export", "export a model as ONNX", quicksr::cli::export_command},
 };
 
 void print_usage(std::ostream& out) {
