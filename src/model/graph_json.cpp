@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "model/bounded_json.hpp"
 #include "model/layout.hpp"
 #include "quicksr/error.hpp"
 
@@ -274,9 +275,9 @@ std::string graph_to_json(const Graph& graph) {
 
 Graph graph_from_json(const std::string& text, const std::string& file,
                       std::vector<bool>& has_bias) {
-  const Json json = Json::parse(text, nullptr, false);
-  if (json.is_discarded()) throw Error(file + ": metadata \"graph\" is not valid JSON");
   try {
+    const Json json = parse_bounded_json(text.begin(), text.end());
+    if (json.is_discarded()) throw Error("not valid JSON");
     Graph graph;
     graph.architecture = member<std::string>(json, "name");
     graph.input = member<std::string>(json, "input");

@@ -6,6 +6,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "model/bounded_json.hpp"
 #include "quicksr/error.hpp"
 
 namespace quicksr {
@@ -137,7 +138,12 @@ SafetensorsFile parse_safetensors(const unsigned char* data, std::size_t size,
                                                   : "the file size " + std::to_string(size)));
   }
   const auto* header_begin = reinterpret_cast<const char*>(data + 8);
-  const Json header = Json::parse(header_begin, header_begin + header_size, nullptr, false);
+  Json header;
+  try {
+    header = parse_bounded_json(header_begin, header_begin + header_size);
+  } catch (const Error& error) {
+    fail(name, std::string("header ") + error.what());
+  }
   if (header.is_discarded()) fail(name, "header is not valid JSON");
   if (!header.is_object()) fail(name, "header is not a JSON object");
 

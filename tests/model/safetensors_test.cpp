@@ -342,6 +342,8 @@ TEST(ModelFileRejects, HeaderThatIsNotAJsonObject) {
   expect_rejected(assemble("{\"__metadata__\": [1]}", ""), "__metadata__");
   expect_rejected(assemble("{\"__metadata__\": {\"format\": 1}}", ""), "not a string");
   expect_rejected(assemble("{\"t\": 5}", ""), "not a JSON object");
+  // A hostile header of nested arrays is refused before it allocates a value per level.
+  expect_rejected(assemble(std::string(1000000, '['), ""), "nested too deeply");
   expect_rejected(assemble(R"({"t": {"dtype": "F32", "shape": [1]}})", ""), "data_offsets");
 }
 
@@ -498,7 +500,12 @@ TEST(ModelFileRejects, BadGraphMetadata) {
                   "\"kernel\" has the wrong type");
   const Json metadata = {
       {"format", "quicksr"}, {"architecture", "graph"}, {"scale", "2"}, {"graph", "{nodes"}};
-  expect_rejected(build_file(metadata, {}), "\"graph\" is not valid JSON");
+  expect_rejected(build_file(metadata, {}), "metadata \"graph\": not valid JSON");
+  const Json nested_graph = {{"format", "quicksr"},
+                             {"architecture", "graph"},
+                             {"scale", "2"},
+                             {"graph", std::string(100, '[') + std::string(100, ']')}};
+  expect_rejected(build_file(nested_graph, {}), "nested too deeply");
 }
 
 TEST(ModelFileRejects, FileErrorsNameThePath) {
