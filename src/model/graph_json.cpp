@@ -238,7 +238,7 @@ void check_node(const GraphNode& node, const Graph& graph, const std::set<std::s
                 std::to_string(graph.convs.size()));
   }
   if ((node.op == OpType::kDepthToSpace || node.op == OpType::kSpaceToDepth) &&
-      (node.block_size < 1 || node.block_size > kMaxIntegerScale)) {
+      (node.block_size < 1 || node.block_size > kMaxBlockSize)) {
     throw Error(where + " has block size " + std::to_string(node.block_size));
   }
   if (node.op == OpType::kClip && !(node.clip_min <= node.clip_max)) {

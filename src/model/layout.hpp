@@ -10,7 +10,8 @@
 
 namespace quicksr {
 
-inline constexpr int kMaxIntegerScale = 16;
+// Largest depth-to-space / space-to-depth block a graph may use.
+inline constexpr int kMaxBlockSize = 16;
 inline constexpr int kMinFeatures = 3;
 inline constexpr int kMaxFeatures = 1024;
 inline constexpr int kMaxBlocks = 64;

@@ -25,8 +25,8 @@ Scale Scale::parse(std::string_view text) {
   if (digits == "1.5" || digits == "1_5") return Scale{3, 2};
   int value = 0;
   const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-  if (digits.empty() || error != std::errc() || end != digits.data() + digits.size() || value < 1 ||
-      value > kMaxIntegerScale) {
+  if (digits.empty() || error != std::errc() || end != digits.data() + digits.size() || value < 2 ||
+      value > 4) {
     throw Error("invalid scale '" + std::string(text) + "' (expected 2, 3, 4 or 1.5)");
   }
   return Scale{value, 1};

@@ -20,7 +20,7 @@ TEST(Scale, ParsesAndPrints) {
   EXPECT_EQ((Scale{3, 2}).to_string(), "1.5");
   EXPECT_EQ((Scale{4, 1}).to_string(), "4");
   EXPECT_DOUBLE_EQ((Scale{3, 2}).value(), 1.5);
-  for (const char* bad : {"", "x", "two", "2.5", "0", "-2", "2x", "1.50", "99"}) {
+  for (const char* bad : {"", "x", "two", "2.5", "0", "1", "5", "-2", "2x", "1.50", "99"}) {
     EXPECT_THROW(Scale::parse(bad), Error) << bad;
   }
 }

@@ -437,7 +437,7 @@ TEST(ModelFileRejects, BadMetadata) {
   expect_rejected(with("blocks", "65"), "blocks");
   expect_rejected(with("blocks", "-1"), "blocks");
   expect_rejected(with("blocks", nullptr), "missing metadata \"blocks\"");
-  expect_rejected(with("scale", "5"), "scale 5 unsupported");
+  expect_rejected(with("scale", "5"), "invalid scale '5'");
   expect_rejected(with("scale", "fast"), "scale");
   expect_rejected(with("anchor", "yes"), "anchor");
   expect_rejected(with("depth_to_space", "rcd"), "depth_to_space");
