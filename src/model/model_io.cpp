@@ -166,6 +166,8 @@ SafetensorsFile quicksrnet_to_file(const QuickSRNet& net) {
 
 SafetensorsFile graph_to_file(const Graph& graph) {
   check_graph(graph);
+  // Only scales the loader accepts, so that every saved file loads again.
+  Scale::parse(graph.scale.to_string());
   SafetensorsFile file;
   file.metadata = {{"architecture", "graph"},
                    {"scale", graph.scale.to_string()},

@@ -545,6 +545,11 @@ TEST(ModelFile, SaveRejectsInconsistentNetworksWithoutWriting) {
     EXPECT_NE(std::string(error.what()).find(path.string()), std::string::npos) << error.what();
   }
   EXPECT_FALSE(fs::exists(path));
+  Graph unreadable_scale;
+  unreadable_scale.scale = {8, 1};
+  unreadable_scale.output = "input";
+  EXPECT_THROW(save_model({.net = unreadable_scale, .provenance = {}}, path), Error);
+  EXPECT_FALSE(fs::exists(path));
   EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 0);
 }
 
