@@ -4,15 +4,9 @@
 #include <cassert>
 #include <cstddef>
 
+#include "model/layout.hpp"
+
 namespace quicksr::onnx_io {
-namespace {
-
-// CRD: channel = c * block^2 + (dy * block + dx);  DCR: channel = (dy * block + dx) * C + c.
-int channel_index(ChannelOrder order, int colours, int block, int colour, int offset) {
-  return order == ChannelOrder::kCRD ? colour * block * block + offset : offset * colours + colour;
-}
-
-}  // namespace
 
 std::vector<int> block_channel_permutation(int channels, int block, ChannelOrder from,
                                            ChannelOrder to) {
@@ -21,9 +15,11 @@ std::vector<int> block_channel_permutation(int channels, int block, ChannelOrder
   const int colours = channels / offsets;
   std::vector<int> permutation(channels);
   for (int colour = 0; colour < colours; ++colour) {
-    for (int offset = 0; offset < offsets; ++offset) {
-      permutation[channel_index(to, colours, block, colour, offset)] =
-          channel_index(from, colours, block, colour, offset);
+    for (int dy = 0; dy < block; ++dy) {
+      for (int dx = 0; dx < block; ++dx) {
+        permutation[block_channel(colour, dy, dx, block, colours, to)] =
+            block_channel(colour, dy, dx, block, colours, from);
+      }
     }
   }
   return permutation;

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "model/layout.hpp"
 #include "onnx/channel_order.hpp"
 
 namespace quicksr::onnx_io {
@@ -202,6 +203,10 @@ std::optional<QuickSRNet> graph_to_quicksrnet(const Graph& graph) {
   config.scale = *scale;
   config.anchor = nodes->anchor != nullptr;
   config.order = ChannelOrder::kCRD;
+  if (config.features < kMinFeatures || config.features > kMaxFeatures ||
+      config.blocks > kMaxBlocks) {
+    return std::nullopt;
+  }
   QuickSRNet net = QuickSRNet::zeros(config);
   bool fits = copy_conv(view.conv(*nodes->chain.front()), net.first);
   for (int i = 0; i < config.blocks; ++i) {
