@@ -32,9 +32,7 @@ Model import_onnx(const std::filesystem::path& path) {
   }
   for (const auto& entry : proto.metadata_props()) model.provenance[entry.key()] = entry.value();
   model.provenance["source"] = path.filename().string();
-  model.provenance["conversion"] = "converted from ONNX (producer " + proto.producer_name() +
-                                   ", opset " + std::to_string(proto.opset_import(0).version()) +
-                                   ")";
+  model.provenance["conversion"] = "converted from ONNX (producer " + proto.producer_name() + ")";
   return model;
 }
 

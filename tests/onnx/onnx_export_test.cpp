@@ -114,27 +114,32 @@ TEST(OnnxExport, FixedInputSize) {
   EXPECT_FALSE(std::filesystem::exists(dir / "odd.onnx"));
 }
 
-// A general graph (XLSR: grouped convs, concat, clip after depth-to-space) survives a round trip.
+// General graphs (XLSR: grouped convs, concat, clip after depth-to-space; SESR: convs without
+// bias, adds, input anchor) survive a round trip.
 TEST(OnnxExport, GraphRoundTrip) {
-  const std::filesystem::path official = reference_model("xlsr-2x-360p.onnx");
-  if (!std::filesystem::exists(official)) GTEST_SKIP() << official << " is absent";
-  const Model original = import_onnx(official);
-  ScratchDir dir;
-  export_onnx(original, dir / "xlsr.onnx");
-  EXPECT_NO_THROW(onnx::checker::check_model((dir / "xlsr.onnx").string()));
-  const Model imported = import_onnx(dir / "xlsr.onnx");
-  const Graph& a = std::get<Graph>(original.net);
-  const Graph& b = std::get<Graph>(imported.net);
-  EXPECT_EQ(b.scale, a.scale);
-  ASSERT_EQ(b.nodes.size(), a.nodes.size());
-  for (std::size_t i = 0; i < a.nodes.size(); ++i) EXPECT_EQ(b.nodes[i].op, a.nodes[i].op);
-  ASSERT_EQ(b.convs.size(), a.convs.size());
-  for (std::size_t i = 0; i < a.convs.size(); ++i) {
-    EXPECT_EQ(b.convs[i].weight, a.convs[i].weight);
-    EXPECT_EQ(b.convs[i].bias, a.convs[i].bias);
-    EXPECT_EQ(b.convs[i].groups, a.convs[i].groups);
+  for (const char* name : {"xlsr-2x-360p.onnx", "sesr_m5-4x-180p.onnx"}) {
+    SCOPED_TRACE(name);
+    const std::filesystem::path official = reference_model(name);
+    if (!std::filesystem::exists(official)) GTEST_SKIP() << official << " is absent";
+    const Model original = import_onnx(official);
+    ScratchDir dir;
+    export_onnx(original, dir / "graph.onnx");
+    EXPECT_NO_THROW(onnx::checker::check_model((dir / "graph.onnx").string()));
+    const Model imported = import_onnx(dir / "graph.onnx");
+    const Graph& a = std::get<Graph>(original.net);
+    const Graph& b = std::get<Graph>(imported.net);
+    EXPECT_EQ(b.scale, a.scale);
+    ASSERT_EQ(b.nodes.size(), a.nodes.size());
+    for (std::size_t i = 0; i < a.nodes.size(); ++i) EXPECT_EQ(b.nodes[i].op, a.nodes[i].op);
+    ASSERT_EQ(b.convs.size(), a.convs.size());
+    for (std::size_t i = 0; i < a.convs.size(); ++i) {
+      EXPECT_EQ(b.convs[i].weight, a.convs[i].weight);
+      EXPECT_EQ(b.convs[i].bias, a.convs[i].bias);
+      EXPECT_EQ(b.convs[i].groups, a.convs[i].groups);
+      EXPECT_EQ(b.convs[i].kernel_h, a.convs[i].kernel_h);
+    }
+    EXPECT_THROW(export_onnx(original, dir / "graph-dcr.onnx", {.dcr = true}), Error);
   }
-  EXPECT_THROW(export_onnx(original, dir / "xlsr-dcr.onnx", {.dcr = true}), Error);
 }
 
 TEST(OnnxExport, UnwritableDestinationIsAnError) {
