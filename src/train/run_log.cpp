@@ -36,6 +36,8 @@ LogRow parse_row(const std::string& line) {
                 parse_optional(cells[3]), parse_optional(cells[4])};
 }
 
+}  // namespace
+
 void write_text(const std::filesystem::path& path, const std::string& text) {
   write_atomically(path, [&](const std::filesystem::path& temp) {
     std::ofstream out(temp, std::ios::binary);
@@ -43,8 +45,6 @@ void write_text(const std::filesystem::path& path, const std::string& text) {
     if (!out.flush()) throw Error(path.string() + ": cannot write");
   });
 }
-
-}  // namespace
 
 std::vector<LogRow> read_log(const std::filesystem::path& path, std::int64_t last_iteration) {
   std::vector<LogRow> rows;

@@ -5,11 +5,9 @@
 
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <thread>
 
-#include "common/atomic_file.hpp"
 #include "common/progress.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/eval.hpp"
@@ -69,14 +67,6 @@ EvalResult validate_model(TorchQuickSRNet& net, const fs::path& folder, Scale sc
     return sr;
   };
   return evaluate(upscale, folder, scale);
-}
-
-void write_text(const fs::path& path, const std::string& text) {
-  write_atomically(path, [&](const fs::path& temp) {
-    std::ofstream out(temp, std::ios::binary);
-    out << text;
-    if (!out.flush()) throw Error(path.string() + ": cannot write");
-  });
 }
 
 std::string format(const char* pattern, double value) {
@@ -168,7 +158,7 @@ class Run {
     loss_sum_ = 0;
     loss_count_ = 0;
     if (lead_ && !config_.val.empty() && (k % config_.val_every == 0 || last)) {
-      validate(row);
+      run_validation(row);
     }
     rows_.push_back(row);
     if (!lead_) return;
@@ -179,7 +169,7 @@ class Run {
     }
   }
 
-  void validate(LogRow& row) {
+  void run_validation(LogRow& row) {
     const EvalResult result = validate_model(net_, config_.val, scale_);
     row.val_psnr = result.mean_psnr;
     row.val_ssim = result.mean_ssim;
