@@ -82,7 +82,7 @@ Contributions contributions(int in_length, int out_length, double scale) {
   return result;
 }
 
-// Resizes every row of every channel to `weights`' output length.
+// Resizes every row of every channel to out_width samples.
 Tensor resize_width(const Tensor& in, int out_width, const Contributions& c) {
   Tensor out(in.channels, in.height, out_width);
   for (int ch = 0; ch < in.channels; ++ch) {
