@@ -55,6 +55,23 @@ std::vector<OpenCvCase> opencv_cases() {
 
 INSTANTIATE_TEST_SUITE_P(Configs, OnnxOpenCv, testing::ValuesIn(opencv_cases()), case_name);
 
+// General graphs export too: XLSR (grouped convs, concat) and SESR (adds, convs without bias).
+TEST(OnnxOpenCvGraph, ExportedGraphMatchesReferenceRuntime) {
+  const std::optional<Tensor> image = butterfly_crop(96, 80, 24, 32);
+  if (!image) GTEST_SKIP() << "Set5 butterfly.png is absent";
+  for (const char* name : {"xlsr-2x-360p.onnx", "sesr_m5-4x-180p.onnx"}) {
+    SCOPED_TRACE(name);
+    const std::filesystem::path official = reference_model(name);
+    if (!std::filesystem::exists(official)) GTEST_SKIP() << official << " is absent";
+    const Model model = import_onnx(official);
+    ScratchDir dir;
+    export_onnx(model, dir / "graph.onnx");
+    EXPECT_LE(max_abs_difference(run_opencv(dir / "graph.onnx", *image),
+                                 reference::forward(model, *image)),
+              kTolerance);
+  }
+}
+
 class OfficialModelOpenCv : public testing::TestWithParam<const char*> {};
 
 TEST_P(OfficialModelOpenCv, ImportedModelMatchesOpenCvOnTheOriginalFile) {
