@@ -208,6 +208,7 @@ class Run {
         {"data", data},
         {"data_images", std::to_string(data_.summary().loaded)},
         {"command", command_},
+        {"config", to_json(config_).dump()},
         {"iterations", std::to_string(progress_.iteration)},
         {"batch", std::to_string(config_.batch * config_.world_size)},
         {"lr_patch", std::to_string(config_.patch)},
