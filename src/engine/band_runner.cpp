@@ -61,9 +61,10 @@ struct BandRunner::Geometry {
   Region region;
   int net_width;
   int net_height;
-  int column_origin;                                        // image column of buffer column 0
-  int halo(int layer) const { return layers - 1 - layer; }  // input layer: -1
-  int layers;
+  int column_origin;  // image column of buffer column 0
+  int layers;         // 3x3 convs in the pipeline
+  // Extra rows/columns layer `layer` (the input: -1) computes beyond the region on each side.
+  int halo(int layer) const { return layers - 1 - layer; }
 };
 
 std::size_t BandRunner::workspace_bytes(const Plan& plan, int max_strip_width) {
