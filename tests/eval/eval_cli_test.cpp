@@ -1,0 +1,167 @@
+// `quicksr eval` end to end: the table, the JSON file, the scale check and bad input.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "quicksr/eval.hpp"
+#include "quicksr/image.hpp"
+#include "quicksr/model.hpp"
+#include "quicksr/model_io.hpp"
+#include "quicksr/resize.hpp"
+
+namespace fs = std::filesystem;
+using quicksr::Scale;
+using quicksr::Tensor;
+
+namespace {
+
+struct RunResult {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+
+RunResult run_quicksr(const std::string& arguments) {
+  const std::string command = std::string(QUICKSR_BINARY) + " " + arguments + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string output;
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof buffer, pipe)) output += buffer;
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+class EvalCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("quicksr-eval-cli-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_ / "hr");
+    // Two smooth, textured images (odd sizes so that cropping matters).
+    for (int n = 0; n < 2; ++n) {
+      quicksr::Image image;
+      image.width = 41 + 6 * n;
+      image.height = 37;
+      for (int y = 0; y < image.height; ++y) {
+        for (int x = 0; x < image.width; ++x) {
+          image.rgb.push_back(0.5f + 0.4f * std::sin(0.3f * x + n));
+          image.rgb.push_back(0.5f + 0.4f * std::cos(0.2f * y));
+          image.rgb.push_back(0.5f + 0.3f * std::sin(0.15f * (x + y)));
+        }
+      }
+      quicksr::write_image(image, dir_ / "hr" / ("img" + std::to_string(n) + ".png"));
+    }
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  nlohmann::json read_json(const std::string& name) const {
+    return nlohmann::json::parse(std::ifstream(dir_ / name));
+  }
+  fs::path dir_;
+};
+
+TEST_F(EvalCli, BicubicWritesTableAndJson) {
+  const RunResult run = run_quicksr("eval --method bicubic --scale 2 --data " + path("hr") +
+                                    " --json " + path("scores.json"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("img0"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("mean"), std::string::npos) << run.output;
+
+  const nlohmann::json json = read_json("scores.json");
+  EXPECT_EQ(json["scale"].get<double>(), 2.0);
+  ASSERT_EQ(json["images"].size(), 2u);
+  EXPECT_EQ(json["images"][0]["name"], "img0");
+  EXPECT_EQ(json["images"][1]["name"], "img1");
+  // The same protocol run in-process with the library's bicubic (clipped like an image).
+  const quicksr::EvalResult expected = quicksr::evaluate(
+      [](const Tensor& lr) {
+        Tensor sr = quicksr::resize_bicubic(lr, 2.0);
+        for (float& v : sr.data) v = std::clamp(v, 0.0f, 1.0f);
+        return sr;
+      },
+      dir_ / "hr", Scale{2, 1});
+  EXPECT_NEAR(json["mean"]["psnr"].get<double>(), expected.mean_psnr, 0.01);
+  EXPECT_NEAR(json["mean"]["ssim"].get<double>(), expected.mean_ssim, 1e-4);
+  EXPECT_NEAR(json["images"][1]["psnr"].get<double>(), expected.images[1].psnr, 0.01);
+}
+
+TEST_F(EvalCli, ProtocolOptionsReachTheScores) {
+  ASSERT_EQ(run_quicksr("eval --method bicubic --scale 3 --protocol basicsr --data " + path("hr") +
+                        " --json " + path("basicsr.json"))
+                .exit_code,
+            0);
+  const nlohmann::json json = read_json("basicsr.json");
+  EXPECT_EQ(json["protocol"]["border"], 3);
+  EXPECT_EQ(json["protocol"]["round_lr"], true);
+  ASSERT_EQ(run_quicksr("eval --method bicubic --scale 3 --rgb --border 1 --data " + path("hr") +
+                        " --json " + path("rgb.json"))
+                .exit_code,
+            0);
+  const nlohmann::json rgb = read_json("rgb.json");
+  EXPECT_EQ(rgb["protocol"]["border"], 1);
+  EXPECT_EQ(rgb["protocol"]["rgb"], true);
+  EXPECT_NE(rgb["mean"]["psnr"], json["mean"]["psnr"]);
+}
+
+// An identity-initialised QuickSRNet upscales by pixel replication (paper Eq. 1-3), so its scores
+// are those of a nearest-neighbour upscaler written out here.
+TEST_F(EvalCli, ModelScoresAndScaleCheck) {
+  const quicksr::QuickSRNetConfig config = quicksr::QuickSRNetConfig::small(Scale{2, 1});
+  quicksr::QuickSRNet net = quicksr::QuickSRNet::zeros(config);
+  quicksr::add_identity_init(net);
+  quicksr::Model model;
+  model.net = net;
+  quicksr::save_model(model, dir_ / "identity.safetensors");
+
+  const RunResult run = run_quicksr("eval --model " + path("identity.safetensors") + " --data " +
+                                    path("hr") + " --json " + path("model.json"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const quicksr::EvalResult nearest = quicksr::evaluate(
+      [](const Tensor& lr) {
+        Tensor sr(3, lr.height * 2, lr.width * 2);
+        for (int c = 0; c < 3; ++c) {
+          for (int y = 0; y < sr.height; ++y) {
+            for (int x = 0; x < sr.width; ++x) sr.at(c, y, x) = lr.at(c, y / 2, x / 2);
+          }
+        }
+        return sr;
+      },
+      dir_ / "hr", Scale{2, 1});
+  EXPECT_NEAR(read_json("model.json")["mean"]["psnr"].get<double>(), nearest.mean_psnr, 1e-3);
+
+  const RunResult wrong = run_quicksr("eval --model " + path("identity.safetensors") +
+                                      " --scale 3 --data " + path("hr"));
+  EXPECT_EQ(wrong.exit_code, 1) << wrong.output;
+  EXPECT_NE(wrong.output.find("not 3"), std::string::npos) << wrong.output;
+}
+
+TEST_F(EvalCli, BadInputFailsWithAMessage) {
+  const struct {
+    std::string arguments;
+    std::string message;
+  } cases[] = {
+      {"eval --method bicubic --scale 2", "--data"},
+      {"eval --method bicubic --data " + path("hr"), "--scale"},
+      {"eval --method bicubic --scale 2 --protocol matlab --data " + path("hr"), "--protocol"},
+      {"eval --method bicubic --scale 2 --data " + path("missing"), "missing"},
+      {"eval --model " + path("missing.safetensors") + " --data " + path("hr"),
+       "missing.safetensors"},
+  };
+  for (const auto& c : cases) {
+    const RunResult run = run_quicksr(c.arguments);
+    EXPECT_EQ(run.exit_code, 1) << c.arguments << "\n" << run.output;
+    EXPECT_NE(run.output.find(c.message), std::string::npos) << c.arguments << "\n" << run.output;
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "scores.json"));
+}
+
+}  // namespace
