@@ -15,8 +15,9 @@ namespace {
 const CommandSpec kSpec{
     .name = "upscale",
     .usage = "IN OUT [options]",
-    .summary = "Upscale the image IN (PNG or JPEG) and write OUT (.png, .jpg or .jpeg).\n"
-               "Without --model the built-in model is used.",
+    .summary =
+        "Upscale the image IN (PNG or JPEG) and write OUT (.png, .jpg or .jpeg).\n"
+        "Without --model the built-in model is used.",
     .options = {{"--model", "FILE", "model file (.safetensors)"},
                 {"--method", "NAME", "'model' (default) or 'bicubic' (MATLAB-style)"},
                 {"--scale", "S", "2, 3, 4 or 1.5 (default: the model's; 2 for bicubic)"},
@@ -38,7 +39,8 @@ Upscaler make_upscaler(const ParsedArgs& args) {
     return Upscaler::bicubic(scale ? Scale::parse(*scale) : Scale{2, 1});
   }
   if (method != "model") throw Error("--method must be 'model' or 'bicubic', not '" + method + "'");
-  const UpscalerOptions options{.threads = args.get_int("--threads", 0, 0, 1024)};
+  UpscalerOptions options;
+  options.threads = args.get_int("--threads", 0, 0, 1024);
   const auto model = args.get("--model");
   Upscaler upscaler = model ? Upscaler::load(*model, options) : Upscaler::builtin(options);
   if (scale && !(Scale::parse(*scale) == upscaler.scale())) {
@@ -51,7 +53,8 @@ Upscaler make_upscaler(const ParsedArgs& args) {
 void check_extension(const std::filesystem::path& output) {
   const std::string ext = output.extension().string();
   if (ext != ".png" && ext != ".jpg" && ext != ".jpeg") {
-    throw Error(output.string() + ": unknown output format '" + ext + "' (use .png, .jpg or .jpeg)");
+    throw Error(output.string() + ": unknown output format '" + ext +
+                "' (use .png, .jpg or .jpeg)");
   }
 }
 
@@ -67,14 +70,16 @@ int upscale_command(CommandArgs raw) {
   const std::filesystem::path output = args.positional()[1];
   check_extension(output);
   check_output_path(input, output, args.has("--overwrite"));
-  WriteOptions write_options{.jpeg_quality = args.get_int("--quality", 95, 1, 100)};
+  WriteOptions write_options;
+  write_options.jpeg_quality = args.get_int("--quality", 95, 1, 100);
   if (args.has("--bit-depth")) {
     const int bits = args.get_int("--bit-depth", 8, 8, 16);
     if (bits != 8 && bits != 16) throw Error("--bit-depth must be 8 or 16");
     write_options.bit_depth = bits;
   }
-  const ReadOptions read_options{
-      .max_pixels = static_cast<std::uint64_t>(args.get_double("--max-pixels", 268435456.0, 1, 1e12))};
+  ReadOptions read_options;
+  read_options.max_pixels =
+      static_cast<std::uint64_t>(args.get_double("--max-pixels", 268435456.0, 1, 1e12));
 
   const Upscaler upscaler = make_upscaler(args);
   const Image image = read_image(input, read_options);

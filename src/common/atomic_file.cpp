@@ -13,8 +13,13 @@ namespace {
 
 std::filesystem::path temp_path_for(const std::filesystem::path& path) {
   static std::atomic<unsigned> counter{0};
-  std::string name = "." + path.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
-                     std::to_string(counter++);
+  // Built with += : GCC 12 reports a false -Wrestrict on the chained operator+ form.
+  std::string name = ".";
+  name += path.filename().string();
+  name += ".tmp-";
+  name += std::to_string(::getpid());
+  name += "-";
+  name += std::to_string(counter++);
   return path.parent_path() / name;
 }
 

@@ -1,0 +1,134 @@
+#include "quicksr/upscaler.hpp"
+
+#include <algorithm>
+#include <span>
+
+#include "quicksr/engine.hpp"
+#include "quicksr/error.hpp"
+#include "quicksr/model_io.hpp"
+#include "quicksr/reference.hpp"
+#include "quicksr/resize.hpp"
+#include "runtime/builtin_model.hpp"
+
+namespace quicksr {
+
+// One way to turn planar RGB into upscaled planar RGB; Upscaler adds the image plumbing around it.
+struct Upscaler::Backend {
+  virtual ~Backend() = default;
+  virtual Scale scale() const = 0;
+  virtual std::string name() const = 0;
+  virtual Tensor run(const Tensor& rgb) const = 0;
+};
+
+namespace {
+
+class BicubicBackend final : public Upscaler::Backend {
+ public:
+  explicit BicubicBackend(Scale scale) : scale_(scale) {}
+  Scale scale() const override { return scale_; }
+  std::string name() const override { return "bicubic-x" + scale_.to_string(); }
+  Tensor run(const Tensor& rgb) const override { return resize_bicubic(rgb, scale_.value()); }
+
+ private:
+  Scale scale_;
+};
+
+// QuickSRNet models run on the fast engine.
+class EngineBackend final : public Upscaler::Backend {
+ public:
+  EngineBackend(const Model& model, const UpscalerOptions& options)
+      : name_(model.name()), scale_(model.scale()), engine_(make_engine(model, options)) {}
+  Scale scale() const override { return scale_; }
+  std::string name() const override { return name_; }
+  Tensor run(const Tensor& rgb) const override { return engine_.run(rgb); }
+
+ private:
+  static Engine make_engine(const Model& model, const UpscalerOptions& options) {
+    EngineOptions engine_options;
+    engine_options.threads = options.threads;
+    return Engine::create(std::get<QuickSRNet>(model.net), engine_options);
+  }
+  std::string name_;
+  Scale scale_;
+  Engine engine_;
+};
+
+// General graphs (imported baselines) run on the reference runtime.
+class ReferenceBackend final : public Upscaler::Backend {
+ public:
+  explicit ReferenceBackend(Model model) : model_(std::move(model)) {}
+  Scale scale() const override { return model_.scale(); }
+  std::string name() const override { return model_.name(); }
+  Tensor run(const Tensor& rgb) const override { return reference::forward(model_, rgb); }
+
+ private:
+  Model model_;
+};
+
+// Alpha is interpolated, never sent through the colour network; cropped to the colour size
+// (bicubic rounds sizes up, x1.5 networks round odd sizes down).
+std::vector<float> upscale_alpha(const Image& input, Scale scale, int out_w, int out_h) {
+  Tensor alpha(1, input.height, input.width);
+  alpha.data = input.alpha;
+  const Tensor big = resize_bicubic(alpha, scale.value());
+  std::vector<float> out(static_cast<std::size_t>(out_w) * out_h);
+  for (int y = 0; y < out_h; ++y) {
+    for (int x = 0; x < out_w; ++x) {
+      out[static_cast<std::size_t>(y) * out_w + x] = std::clamp(big.at(0, y, x), 0.0f, 1.0f);
+    }
+  }
+  return out;
+}
+
+// A gray source stays gray: the three network outputs are averaged so that R = G = B.
+void make_gray(Image& image) {
+  for (std::size_t i = 0; i < image.rgb.size(); i += 3) {
+    const float mean = (image.rgb[i] + image.rgb[i + 1] + image.rgb[i + 2]) / 3.0f;
+    image.rgb[i] = image.rgb[i + 1] = image.rgb[i + 2] = mean;
+  }
+}
+
+}  // namespace
+
+Upscaler Upscaler::load(const std::filesystem::path& model_file, const UpscalerOptions& options) {
+  return from_model(load_model(model_file), options);
+}
+
+Upscaler Upscaler::from_model(Model model, const UpscalerOptions& options) {
+  if (model.is_quicksrnet()) return Upscaler(std::make_shared<EngineBackend>(model, options));
+  return Upscaler(std::make_shared<ReferenceBackend>(std::move(model)));
+}
+
+Upscaler Upscaler::bicubic(Scale scale) {
+  return Upscaler(std::make_shared<BicubicBackend>(scale));
+}
+
+Upscaler Upscaler::builtin(const UpscalerOptions& options) {
+  const std::span<const unsigned char> bytes = builtin_model_bytes();
+  if (bytes.empty()) return bicubic(Scale{2, 1});
+  return from_model(load_model_from_memory(bytes.data(), bytes.size(), "<built-in model>"),
+                    options);
+}
+
+Scale Upscaler::scale() const { return backend_->scale(); }
+
+std::string Upscaler::name() const { return backend_->name(); }
+
+Tensor Upscaler::upscale(const Tensor& rgb) const {
+  if (rgb.channels != 3) throw Error("upscale: expected 3 colour channels");
+  if (rgb.width < 1 || rgb.height < 1) throw Error("upscale: empty image");
+  return backend_->run(rgb);
+}
+
+Image Upscaler::upscale(const Image& input) const {
+  Image output = from_tensor(upscale(to_tensor(input)));
+  output.bit_depth = input.bit_depth;
+  output.gray = input.gray;
+  if (input.gray) make_gray(output);
+  if (input.has_alpha()) {
+    output.alpha = upscale_alpha(input, scale(), output.width, output.height);
+  }
+  return output;
+}
+
+}  // namespace quicksr
