@@ -11,25 +11,14 @@
 #include "quicksr/image.hpp"
 #include "quicksr/model.hpp"
 #include "quicksr/model_io.hpp"
+#include "support/run_quicksr.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct RunResult {
-  int exit_code;
-  std::string output;  // stdout and stderr together
-};
-
-RunResult run_quicksr(const std::string& arguments) {
-  const std::string command = std::string(QUICKSR_BINARY) + " " + arguments + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string output;
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, pipe)) output += buffer;
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+using quicksr::test_support::run_quicksr;
+using quicksr::test_support::RunResult;
 
 class CliTest : public ::testing::Test {
  protected:
@@ -131,9 +120,10 @@ TEST_F(CliTest, BicubicScalesAndKeepsGrayAlphaAndDepth) {
   gray.gray = true;
   for (int i = 0; i < 16; ++i) gray.rgb.insert(gray.rgb.end(), 3, i / 15.0f);
   quicksr::write_image(gray, path("gray.png"));
-  ASSERT_EQ(run_quicksr("upscale " + path("gray.png") + " " + path("gray2.png") + " --method bicubic")
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      run_quicksr("upscale " + path("gray.png") + " " + path("gray2.png") + " --method bicubic")
+          .exit_code,
+      0);
   const quicksr::Image gray2 = quicksr::read_image(path("gray2.png"));
   EXPECT_TRUE(gray2.gray);
   EXPECT_EQ(gray2.width, 8);

@@ -16,6 +16,7 @@
 #include "quicksr/model.hpp"
 #include "quicksr/model_io.hpp"
 #include "quicksr/resize.hpp"
+#include "support/run_quicksr.hpp"
 
 namespace fs = std::filesystem;
 using quicksr::Scale;
@@ -23,20 +24,8 @@ using quicksr::Tensor;
 
 namespace {
 
-struct RunResult {
-  int exit_code;
-  std::string output;  // stdout and stderr together
-};
-
-RunResult run_quicksr(const std::string& arguments) {
-  const std::string command = std::string(QUICKSR_BINARY) + " " + arguments + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string output;
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, pipe)) output += buffer;
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+using quicksr::test_support::run_quicksr;
+using quicksr::test_support::RunResult;
 
 class EvalCli : public ::testing::Test {
  protected:

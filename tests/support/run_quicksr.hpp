@@ -1,0 +1,25 @@
+#pragma once
+// Runs the quicksr binary (QUICKSR_BINARY, defined by the test target) and captures its output.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <string>
+
+namespace quicksr::test_support {
+
+struct RunResult {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+
+inline RunResult run_quicksr(const std::string& arguments) {
+  const std::string command = std::string(QUICKSR_BINARY) + " " + arguments + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string output;
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof buffer, pipe)) output += buffer;
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+}  // namespace quicksr::test_support
