@@ -178,7 +178,8 @@ TEST(OnnxImport, ConstantAndIdentityNodes) {
   }
 }
 
-const GraphNode& only_clip(const Model& model) {
+// By value: callers pass a temporary Model.
+GraphNode only_clip(const Model& model) {
   const Graph& graph = std::get<Graph>(model.net);
   EXPECT_EQ(graph.nodes.size(), 1u);
   EXPECT_EQ(graph.nodes[0].op, OpType::kClip);
@@ -194,7 +195,7 @@ TEST(OnnxImport, ClipBoundsAsAttributesBeforeOpset11) {
   min.set_type(onnx::AttributeProto::FLOAT);
   min.set_f(0.25f);
   write_model(model, dir / "clip6.onnx");
-  const GraphNode& node = only_clip(import_onnx(dir / "clip6.onnx"));
+  const GraphNode node = only_clip(import_onnx(dir / "clip6.onnx"));
   EXPECT_EQ(node.clip_min, 0.25f);
   EXPECT_EQ(node.clip_max, INFINITY);
 }
@@ -206,7 +207,7 @@ TEST(OnnxImport, ClipBoundsAsOptionalInputsFromOpset11) {
   add_node(model, "Clip", "clamp", {"image", "", "high"}, "result");
   write_model(model, dir / "clip13.onnx");
   const Model imported = import_onnx(dir / "clip13.onnx");
-  const GraphNode& node = only_clip(imported);
+  const GraphNode node = only_clip(imported);
   EXPECT_EQ(node.clip_min, -INFINITY);
   EXPECT_EQ(node.clip_max, 0.75f);
 }
