@@ -7,7 +7,7 @@ PACKAGES=(
   libpng-dev libjpeg62-turbo-dev libexif-dev
   nlohmann-json3-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
-  libopencv-dnn-dev libopencv-imgproc-dev
+  libopencv-dnn-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   libdnnl-dev
   libtorch-dev libgloo-dev
   googletest libgtest-dev libbenchmark-dev

@@ -30,7 +30,8 @@ struct WriteOptions {
   std::optional<int> bit_depth;      // 8 or 16 (PNG only); default: the image's own
 };
 
-// PNG (8/16-bit; gray, gray+alpha, RGB, RGBA, palette) or JPEG (EXIF orientation applied).
+// PNG (8/16-bit; gray, gray+alpha, RGB, RGBA, palette), JPEG (EXIF orientation applied) or BMP
+// (8-bit channels), recognised by signature, not by extension.
 // Throws quicksr::Error naming the file for unreadable, malformed or oversized input.
 Image read_image(const std::filesystem::path& path, const ReadOptions& options = {});
 

@@ -12,6 +12,7 @@ namespace quicksr::codecs {
 
 Image read_png(std::FILE* file, const std::string& name, const ReadOptions& options);
 Image read_jpeg(std::FILE* file, const std::string& name, const ReadOptions& options);
+Image read_bmp(std::FILE* file, const std::string& name, const ReadOptions& options);
 
 void write_png(const Image& image, std::FILE* file, const std::string& name, int bit_depth);
 void write_jpeg(const Image& image, std::FILE* file, const std::string& name, int quality);

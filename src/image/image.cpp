@@ -23,7 +23,7 @@ struct FileCloser {
 };
 using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
 
-enum class Format { kPng, kJpeg, kUnknown };
+enum class Format { kPng, kJpeg, kBmp, kUnknown };
 
 Format detect_format(const unsigned char* head, std::size_t size) {
   static constexpr std::array<unsigned char, 8> kPngSignature = {0x89, 'P',  'N',  'G',
@@ -37,6 +37,7 @@ Format detect_format(const unsigned char* head, std::size_t size) {
       std::equal(kJpegSignature.begin(), kJpegSignature.end(), head)) {
     return Format::kJpeg;
   }
+  if (size >= 2 && head[0] == 'B' && head[1] == 'M') return Format::kBmp;
   return Format::kUnknown;
 }
 
@@ -106,7 +107,7 @@ Image read_image(const std::filesystem::path& path, const ReadOptions& options) 
   std::array<unsigned char, 8> head{};
   const std::size_t got = std::fread(head.data(), 1, head.size(), file.get());
   if (std::ferror(file.get())) throw Error(name + ": cannot read: " + std::strerror(errno));
-  if (got == 0) throw Error(name + ": empty file, not a PNG or JPEG image");
+  if (got == 0) throw Error(name + ": empty file, not a PNG, JPEG or BMP image");
   if (std::fseek(file.get(), 0, SEEK_SET) != 0) {
     throw Error(name + ": cannot read: " + std::strerror(errno));
   }
@@ -115,10 +116,12 @@ Image read_image(const std::filesystem::path& path, const ReadOptions& options) 
       return codecs::read_png(file.get(), name, options);
     case Format::kJpeg:
       return codecs::read_jpeg(file.get(), name, options);
+    case Format::kBmp:
+      return codecs::read_bmp(file.get(), name, options);
     case Format::kUnknown:
       break;
   }
-  throw Error(name + ": not a PNG or JPEG file (unrecognised signature)");
+  throw Error(name + ": not a PNG, JPEG or BMP file (unrecognised signature)");
 }
 
 void write_image(const Image& image, const std::filesystem::path& path,

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "image/reference_codecs.hpp"
@@ -167,6 +168,9 @@ TEST(ImageMalformedTest, RandomCorruptionsOnlyEverRaiseError) {
   // PNG's CRCs catch nearly every change; JPEG entropy data often decodes to other pixels.
   EXPECT_GT(count_rejected_corruptions(dir, test::read_bytes(dir / "whole.png"), ".png"), 90);
   EXPECT_GT(count_rejected_corruptions(dir, test::read_bytes(dir / "whole.jpg"), ".jpg"), 30);
+  // BMP has no checksums: only corrupted header fields are caught (most of this tiny file).
+  const std::vector<std::uint8_t> bgr(4 * 3 * 3, 77);
+  EXPECT_GT(count_rejected_corruptions(dir, test::reference_bmp(4, 3, 24, bgr), ".bmp"), 10);
 }
 
 TEST(ImageMalformedTest, GarbageExifIsIgnored) {

@@ -273,4 +273,33 @@ RawJpeg read_reference_jpeg(const std::filesystem::path& path) {
   return raw;
 }
 
+std::string little_endian(std::uint32_t value, int bytes) {
+  std::string out;
+  for (int i = 0; i < bytes; ++i) out += static_cast<char>((value >> (8 * i)) & 0xFF);
+  return out;
+}
+
+std::string reference_bmp(int width, int height, int bits, const std::vector<std::uint8_t>& pixels,
+                          bool top_down) {
+  const int bytes_per_pixel = bits / 8;
+  const int row_size = (width * bytes_per_pixel + 3) / 4 * 4;
+  const int palette_size = bits == 8 ? 256 * 4 : 0;
+  const int data_offset = 14 + 40 + palette_size;
+  std::string file = "BM" + little_endian(data_offset + row_size * height, 4) +
+                     little_endian(0, 4) + little_endian(data_offset, 4);
+  file += little_endian(40, 4) + little_endian(width, 4) +
+          little_endian(top_down ? -height : height, 4) + little_endian(1, 2) +
+          little_endian(bits, 2) + little_endian(0, 4) + little_endian(row_size * height, 4) +
+          little_endian(2835, 4) + little_endian(2835, 4) + little_endian(0, 4) +
+          little_endian(0, 4);
+  for (int i = 0; i < palette_size / 4; ++i) file += std::string(3, static_cast<char>(i)) + '\0';
+  for (int r = 0; r < height; ++r) {
+    const int y = top_down ? r : height - 1 - r;  // bottom-up unless top-down
+    const auto* row = pixels.data() + static_cast<std::size_t>(y) * width * bytes_per_pixel;
+    file.append(reinterpret_cast<const char*>(row), width * bytes_per_pixel);
+    file.append(row_size - width * bytes_per_pixel, '\0');
+  }
+  return file;
+}
+
 }  // namespace quicksr::test

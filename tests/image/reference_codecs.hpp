@@ -1,6 +1,7 @@
 #pragma once
 // Independent PNG/JPEG encoders and decoders for the image tests, written directly against
-// libpng's and libjpeg's own APIs (no quicksr code), plus small file helpers.
+// libpng's and libjpeg's own APIs (no quicksr code), a hand-built BMP writer, and small file
+// helpers.
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -56,5 +57,14 @@ struct RawJpeg {
 void write_reference_jpeg(const std::filesystem::path& path, const RawJpeg& jpeg, int quality,
                           const std::vector<unsigned char>& app1 = {});
 RawJpeg read_reference_jpeg(const std::filesystem::path& path);
+
+// `value` as `bytes` little-endian bytes.
+std::string little_endian(std::uint32_t value, int bytes);
+
+// An uncompressed BMP with a BITMAPINFOHEADER, built byte by byte. `pixels` holds rows top to
+// bottom: 3 bytes (B, G, R) per pixel for 24 bits, or 1 palette index for 8 bits (with a
+// 256-entry gray palette). Rows are stored bottom-up unless `top_down`.
+std::string reference_bmp(int width, int height, int bits, const std::vector<std::uint8_t>& pixels,
+                          bool top_down = false);
 
 }  // namespace quicksr::test
