@@ -18,21 +18,17 @@ constexpr int round_down(int value, int multiple) {
 int ring_slot(int y) { return ((y % 3) + 3) % 3; }
 float clip01(float v) { return std::min(std::max(v, 0.0f), 1.0f); }
 
+// Winograd tiles are computed in whole vectors of tiles, i.e. on multiples of this many columns.
+constexpr int kTileBlockColumns = kWinogradTile * kWinogradTileBlock;
+
+// Columns each layer computes beyond the next one's on each side. A Winograd tile's outputs
+// depend on all 6 of its inputs, so an output column reads up to one tile (4 columns) beyond its
+// own 3x3 window; with this halo every output the next layer keeps is computed from exactly the
+// same values whatever the strip, which keeps the output bit-identical across strip widths.
+constexpr int kColumnHaloPerLayer = kWinogradTile;
+
 int left_margin_for(const Plan& plan) {
-  return round_up(plan.conv_count(), kColumnBlock) + kColumnBlock;
-}
-
-// Room for the widest halo on both sides, the block rounding and the kernel's one-column overread.
-std::size_t stride_for(const Plan& plan, int max_strip_width) {
-  return static_cast<std::size_t>(
-      round_up(left_margin_for(plan) + max_strip_width + plan.conv_count() + 2 * kColumnBlock,
-               kColumnBlock));
-}
-
-std::vector<int> ring_channels(const Plan& plan) {
-  std::vector<int> channels{3};
-  for (const PackedConv3x3& conv : plan.convs) channels.push_back(conv.padded_out_channels);
-  return channels;
+  return round_up(kColumnHaloPerLayer * plan.conv_count(), kTileBlockColumns) + kTileBlockColumns;
 }
 
 // The anchor conv's output o at (y, x) over the zero-padded network input.
@@ -63,38 +59,90 @@ struct BandRunner::Geometry {
   int net_height;
   int column_origin;  // image column of buffer column 0
   int layers;         // 3x3 convs in the pipeline
-  // Extra rows/columns layer `layer` (the input: -1) computes beyond the region on each side.
+  // Extra rows layer `layer` (the input: -1) computes beyond the region on each side.
   int halo(int layer) const { return layers - 1 - layer; }
+  int column_halo(int layer) const { return kColumnHaloPerLayer * halo(layer); }
+  // Buffer columns [begin, end) of layer `layer` that later layers read.
+  int needed_begin(int layer) const {
+    return std::max(0, region.col_begin - column_halo(layer)) - column_origin;
+  }
+  int needed_end(int layer) const {
+    return std::min(net_width, region.col_end + column_halo(layer)) - column_origin;
+  }
+  // The Winograd tiles [tile_begin, tile_end) layer `layer` computes.
+  int tile_begin(int layer) const {
+    return round_down(needed_begin(layer), kTileBlockColumns) / kWinogradTile;
+  }
+  int tile_end(int layer) const {
+    return round_up(needed_end(layer), kTileBlockColumns) / kWinogradTile;
+  }
+};
+
+// Offsets (in floats) of the parts of the workspace.
+struct BandRunner::Layout {
+  std::size_t stride = 0;
+  std::vector<std::size_t> ring_offsets;
+  std::vector<std::size_t> ring_row_sizes;
+  std::size_t zero_row = 0;
+  std::size_t spatial = 0;
+  std::size_t phases = 0;
+  std::size_t products = 0;
+  std::size_t total = 0;
+
+  Layout(const Plan& plan, int max_strip_width) {
+    // Room for the widest halo on both sides, the tile-block rounding and the transform's
+    // one-tile overread, in whole blocks so that planes of tiles stay whole vectors.
+    stride = static_cast<std::size_t>(
+        round_up(left_margin_for(plan) + max_strip_width + kColumnHaloPerLayer * plan.conv_count(),
+                 kTileBlockColumns) +
+        kTileBlockColumns);
+    const std::size_t max_channels = plan.max_channels();
+    ring_row_sizes.push_back(3 * stride);
+    for (int layer = 0; layer < plan.conv_count(); ++layer) {
+      const std::size_t channels = plan.convs[layer].padded_out_channels;
+      const bool last = layer + 1 == plan.conv_count();
+      ring_row_sizes.push_back(last ? channels * stride
+                                    : kWinogradPoints * channels * (stride / kWinogradTile));
+    }
+    for (std::size_t size : ring_row_sizes) {
+      ring_offsets.push_back(total);
+      total += 3 * size;
+    }
+    zero_row = total;
+    total += *std::max_element(ring_row_sizes.begin(), ring_row_sizes.end());
+    spatial = total;
+    total += max_channels * stride;
+    phases = total;
+    total += max_channels * stride;
+    products = total;
+    total += kWinogradPoints * max_channels * kWinogradChunkTiles;
+  }
 };
 
 std::size_t BandRunner::workspace_bytes(const Plan& plan, int max_strip_width) {
-  std::size_t rows = plan.max_channels();  // the zero row
-  for (int channels : ring_channels(plan)) rows += 3 * static_cast<std::size_t>(channels);
-  return rows * stride_for(plan, max_strip_width) * sizeof(float);
+  return Layout(plan, max_strip_width).total * sizeof(float);
 }
 
-BandRunner::BandRunner(const Plan& plan, F32Conv3x3Fn conv3x3, int max_strip_width)
-    : plan_(plan),
-      conv3x3_(conv3x3),
-      stride_(stride_for(plan, max_strip_width)),
-      left_margin_(left_margin_for(plan)) {
-  std::size_t offset = 0;
-  for (int channels : ring_channels(plan)) {
-    layer_offsets_.push_back(offset);
-    offset += 3 * static_cast<std::size_t>(channels) * stride_;
-  }
-  zero_row_offset_ = offset;
-  offset += plan.max_channels() * stride_;
-  void* memory = ::operator new(offset * sizeof(float), kAlignment);
-  std::memset(memory, 0, offset * sizeof(float));
+BandRunner::BandRunner(const Plan& plan, const ConvKernels& kernels, int max_strip_width)
+    : plan_(plan), kernels_(kernels), left_margin_(left_margin_for(plan)) {
+  Layout layout(plan, max_strip_width);
+  stride_ = layout.stride;
+  tile_stride_ = stride_ / kWinogradTile;
+  ring_offsets_ = std::move(layout.ring_offsets);
+  ring_row_sizes_ = std::move(layout.ring_row_sizes);
+  zero_row_offset_ = layout.zero_row;
+  spatial_offset_ = layout.spatial;
+  phases_offset_ = layout.phases;
+  products_offset_ = layout.products;
+  void* memory = ::operator new(layout.total * sizeof(float), kAlignment);
+  std::memset(memory, 0, layout.total * sizeof(float));
   buffer_.reset(static_cast<float*>(memory));
 }
 
 void BandRunner::AlignedFree::operator()(float* p) const { ::operator delete(p, kAlignment); }
 
 float* BandRunner::ring_row(int layer, int y) const {
-  const std::size_t channels = layer < 0 ? 3 : plan_.convs[layer].padded_out_channels;
-  return buffer_.get() + layer_offsets_[layer + 1] + ring_slot(y) * channels * stride_;
+  return buffer_.get() + ring_offsets_[layer + 1] + ring_slot(y) * ring_row_sizes_[layer + 1];
 }
 
 // Rows outside the image are the convolution's zero padding.
@@ -113,24 +161,99 @@ void BandRunner::zero_outside_image(const Geometry& g, float* row, int channels)
   }
 }
 
+// The same for a phase-split row: column x is tile x / 4 of phase x % 4.
+void BandRunner::zero_outside_image_phases(const Geometry& g, float* row, int channels) const {
+  const int tiles = static_cast<int>(tile_stride_);
+  for (int c = 0; c < channels; ++c) {
+    for (int j = 0; j < kWinogradTile; ++j) {
+      float* phase = row + c * stride_ + j * tile_stride_;
+      // Tiles whose phase-j column 4t + j lies left of column 0 / at or right of net_width.
+      const int left_end =
+          std::clamp(round_up(-g.column_origin - j, kWinogradTile) / kWinogradTile, 0, tiles);
+      const int right_begin = std::clamp(
+          round_up(g.net_width - g.column_origin - j, kWinogradTile) / kWinogradTile, 0, tiles);
+      std::fill(phase, phase + left_end, 0.0f);
+      std::fill(phase + right_begin, phase + tiles, 0.0f);
+    }
+  }
+}
+
+// Row-planar <-> phase-split copies of the tiles [tile_begin, tile_end).
+void BandRunner::split_phases(const float* row, float* phases, int channels, int tile_begin,
+                              int tile_end) const {
+  for (int c = 0; c < channels; ++c) {
+    const float* columns = row + c * stride_;
+    float* channel = phases + c * stride_;
+    for (int t = tile_begin; t < tile_end; ++t) {
+      for (int j = 0; j < kWinogradTile; ++j) {
+        channel[j * tile_stride_ + t] = columns[kWinogradTile * t + j];
+      }
+    }
+  }
+}
+
+void BandRunner::merge_phases(const float* phases, float* row, int channels, int tile_begin,
+                              int tile_end) const {
+  for (int c = 0; c < channels; ++c) {
+    const float* channel = phases + c * stride_;
+    float* columns = row + c * stride_;
+    for (int t = tile_begin; t < tile_end; ++t) {
+      for (int j = 0; j < kWinogradTile; ++j) {
+        columns[kWinogradTile * t + j] = channel[j * tile_stride_ + t];
+      }
+    }
+  }
+}
+
 void BandRunner::load_input_row(const RgbView<const float>& input, const Geometry& g, int y) {
   float* row = ring_row(-1, y);
-  const int begin = std::max(0, g.region.col_begin - g.halo(-1));
-  const int end = std::min(g.net_width, g.region.col_end + g.halo(-1));
   const int source_y = std::min(y, input.height - 1);
   for (int c = 0; c < 3; ++c) {
     float* channel = row + c * stride_ - g.column_origin;
-    for (int x = begin; x < end; ++x) {
+    for (int x = g.needed_begin(-1) + g.column_origin; x < g.needed_end(-1) + g.column_origin;
+         ++x) {
       channel[x] = input.at(source_y, std::min(x, input.width - 1), c);
     }
   }
   zero_outside_image(g, row, 3);
 }
 
+// The last conv's ring holds its rows row-planar for the tail; the ring of every other conv
+// holds them transformed, zero outside the image, for the next (Winograd) conv's tiles. Only the
+// first conv runs directly (see Plan::convs), so a direct conv reads the row-planar input ring.
 void BandRunner::compute_conv_row(const Geometry& g, int layer, int y) {
   const PackedConv3x3& conv = plan_.convs[layer];
-  const int begin = std::max(0, g.region.col_begin - g.halo(layer)) - g.column_origin;
-  const int end = std::min(g.net_width, g.region.col_end + g.halo(layer)) - g.column_origin;
+  const bool last = layer + 1 == g.layers;
+  float* phases = buffer_.get() + phases_offset_;
+  if (conv.algorithm == ConvAlgorithm::kDirect) {
+    float* spatial = last ? ring_row(layer, y) : buffer_.get() + spatial_offset_;
+    const auto [col_begin, col_end] = run_direct_conv(g, layer, y, spatial);
+    if (last) return;
+    split_phases(spatial, phases, conv.padded_out_channels, col_begin / kWinogradTile,
+                 col_end / kWinogradTile);
+  } else {
+    run_winograd_conv(g, layer, y, phases);
+    if (last) {
+      merge_phases(phases, ring_row(layer, y), conv.padded_out_channels, g.tile_begin(layer),
+                   g.tile_end(layer));
+      return;
+    }
+  }
+  zero_outside_image_phases(g, phases, conv.padded_out_channels);
+  F32WinogradInputArgs args{};
+  args.in = phases;
+  args.out = ring_row(layer, y);
+  args.tile_stride = tile_stride_;
+  args.channels = plan_.convs[layer + 1].in_channels;
+  args.tile_begin = g.tile_begin(layer + 1);
+  args.tile_count = g.tile_end(layer + 1) - args.tile_begin;
+  kernels_.winograd_input(args);
+}
+
+// Returns the buffer columns [begin, end) it computed.
+std::pair<int, int> BandRunner::run_direct_conv(const Geometry& g, int layer, int y,
+                                                float* out) const {
+  const PackedConv3x3& conv = plan_.convs[layer];
   F32Conv3x3Args args{};
   for (int k = 0; k < 3; ++k) args.rows[k] = conv_input_row(layer - 1, y - 1 + k, g.net_height);
   args.in_stride = stride_;
@@ -138,13 +261,30 @@ void BandRunner::compute_conv_row(const Geometry& g, int layer, int y) {
   args.weights = conv.weights.data();
   args.bias = conv.bias.data();
   args.out_channels = conv.padded_out_channels;
-  args.out = ring_row(layer, y);
+  args.out = out;
   args.out_stride = stride_;
-  args.col_begin = round_down(begin, kColumnBlock);
-  args.col_count = round_up(end, kColumnBlock) - args.col_begin;
+  args.col_begin = round_down(g.needed_begin(layer), kColumnBlock);
+  args.col_count = round_up(g.needed_end(layer), kColumnBlock) - args.col_begin;
   args.clamp = conv.clamp;
-  conv3x3_(args);
-  zero_outside_image(g, args.out, conv.padded_out_channels);
+  kernels_.direct(args);
+  return {args.col_begin, args.col_begin + args.col_count};
+}
+
+void BandRunner::run_winograd_conv(const Geometry& g, int layer, int y, float* phases) const {
+  const PackedConv3x3& conv = plan_.convs[layer];
+  F32WinogradConvArgs args{};
+  for (int k = 0; k < 3; ++k) args.rows[k] = conv_input_row(layer - 1, y - 1 + k, g.net_height);
+  args.tile_stride = tile_stride_;
+  args.in_channels = conv.in_channels;
+  args.weights = conv.weights.data();
+  args.bias = conv.bias.data();
+  args.out_channels = conv.padded_out_channels;
+  args.out = phases;
+  args.tile_begin = g.tile_begin(layer);
+  args.tile_count = g.tile_end(layer) - args.tile_begin;
+  args.clamp = conv.clamp;
+  args.scratch = buffer_.get() + products_offset_;
+  kernels_.winograd_conv(args);
 }
 
 // Integer scales: anchor, clip and depth-to-space of one row of the last conv's output. The

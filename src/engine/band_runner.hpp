@@ -1,9 +1,11 @@
 #pragma once
 // Runs one rectangle of the network output through every layer at once: rows stream through a
 // three-row ring per layer (each layer row computed once per band), columns carry a halo that
-// shrinks by one per layer. Memory: a few rows per layer of one strip, whatever the image size.
+// shrinks by one Winograd tile per layer. Memory: a few rows per layer of one strip, whatever the
+// image size.
 #include <cstddef>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "engine/kernels/kernels.hpp"
@@ -35,32 +37,54 @@ struct Region {
   int col_end = 0;
 };
 
+// The kernels of one ISA.
+struct ConvKernels {
+  F32Conv3x3Fn direct;
+  F32WinogradInputFn winograd_input;
+  F32WinogradConvFn winograd_conv;
+};
+
+// Row layouts (kernels.hpp): the input ring and the last conv's ring are row-planar; the ring of
+// every other conv holds its rows transformed for the next (Winograd) conv.
 class BandRunner {
  public:
   // Allocates the workspace for strips up to `max_strip_width` columns.
-  BandRunner(const Plan& plan, F32Conv3x3Fn conv3x3, int max_strip_width);
+  BandRunner(const Plan& plan, const ConvKernels& kernels, int max_strip_width);
   static std::size_t workspace_bytes(const Plan& plan, int max_strip_width);
 
   void run(const RgbView<const float>& input, const RgbView<float>& output, const Region& region);
 
  private:
   struct Geometry;
+  struct Layout;
   float* ring_row(int layer, int y) const;
   const float* conv_input_row(int layer, int y, int net_height) const;
   void load_input_row(const RgbView<const float>& input, const Geometry& g, int y);
   void compute_conv_row(const Geometry& g, int layer, int y);
+  std::pair<int, int> run_direct_conv(const Geometry& g, int layer, int y, float* out) const;
+  void run_winograd_conv(const Geometry& g, int layer, int y, float* phases) const;
   void zero_outside_image(const Geometry& g, float* row, int channels) const;
+  void zero_outside_image_phases(const Geometry& g, float* row, int channels) const;
+  void split_phases(const float* row, float* phases, int channels, int tile_begin,
+                    int tile_end) const;
+  void merge_phases(const float* phases, float* row, int channels, int tile_begin,
+                    int tile_end) const;
   void finish_integer_scale(const RgbView<const float>& input, const RgbView<float>& output,
                             const Geometry& g, int y) const;
   void finish_half_scale(const RgbView<const float>& input, const RgbView<float>& output,
                          const Geometry& g, int y) const;
 
   const Plan& plan_;
-  F32Conv3x3Fn conv3x3_;
-  std::size_t stride_;                      // floats between channels of a ring row
-  int left_margin_;                         // buffer columns left of the strip's first column
-  std::vector<std::size_t> layer_offsets_;  // ring of layer i (input = -1) at index i + 1
-  std::size_t zero_row_offset_;
+  ConvKernels kernels_;
+  std::size_t stride_;       // floats between channels of a row (buffer columns)
+  std::size_t tile_stride_;  // floats between planes of a phase-split or transformed row
+  int left_margin_;          // buffer columns left of the strip's first column
+  std::vector<std::size_t> ring_offsets_;    // ring of layer i (input = -1) at index i + 1
+  std::vector<std::size_t> ring_row_sizes_;  // floats per ring row, same indexing
+  std::size_t zero_row_offset_;              // zeros: rows above and below the image
+  std::size_t spatial_offset_;               // a direct conv's row-planar output
+  std::size_t phases_offset_;                // a conv's phase-split output, before the transform
+  std::size_t products_offset_;              // the Winograd conv kernel's scratch
   struct AlignedFree {
     void operator()(float* p) const;
   };

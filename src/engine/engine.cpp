@@ -33,14 +33,18 @@ struct Engine::Impl {
   engine::Plan plan;
   Isa isa;
   int max_strip_width;
-  const engine::F32Conv3x3Kernel* conv3x3;
+  const engine::F32Conv3x3Kernel& direct;
+  const engine::F32WinogradInputKernel& winograd_input;
+  const engine::F32WinogradConvKernel& winograd_conv;
   mutable engine::ThreadPool pool;
 
   Impl(engine::Plan p, Isa chosen, int threads, int strip_width)
       : plan(std::move(p)),
         isa(chosen),
         max_strip_width(strip_width),
-        conv3x3(&engine::f32_conv3x3_kernel(chosen)),
+        direct(engine::f32_conv3x3_kernel(chosen)),
+        winograd_input(engine::f32_winograd_input_kernel(chosen)),
+        winograd_conv(engine::f32_winograd_conv_kernel(chosen)),
         pool(threads) {}
 
   void run(const engine::RgbView<const float>& input, const engine::RgbView<float>& output) const;
@@ -64,7 +68,8 @@ void Engine::Impl::run(const engine::RgbView<const float>& input,
     region.col_begin = split_point(net_width, strips, strip, engine::kColumnBlock);
     region.col_end = split_point(net_width, strips, strip + 1, engine::kColumnBlock);
     if (region.row_begin >= region.row_end || region.col_begin >= region.col_end) return;
-    engine::BandRunner runner(plan, conv3x3->run, strip_width + engine::kColumnBlock);
+    engine::BandRunner runner(plan, {direct.run, winograd_input.run, winograd_conv.run},
+                              strip_width + engine::kColumnBlock);
     runner.run(input, output, region);
   });
 }
@@ -125,7 +130,9 @@ int Engine::output_width(int width) const { return impl_->plan.output_size(width
 int Engine::output_height(int height) const { return impl_->plan.output_size(height); }
 int Engine::threads() const { return impl_->pool.size(); }
 Isa Engine::isa() const { return impl_->isa; }
-std::string Engine::isa_name() const { return impl_->conv3x3->name; }
+std::string Engine::isa_name() const {
+  return std::string(impl_->direct.name) + " + " + impl_->winograd_conv.name;
+}
 
 std::size_t Engine::workspace_bytes() const {
   return static_cast<std::size_t>(impl_->pool.size()) *

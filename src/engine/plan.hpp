@@ -9,12 +9,17 @@
 
 namespace quicksr::engine {
 
+// How a 3x3 conv runs: directly (f32-conv3x3 kernels, row-planar input) or as Winograd F(4,3)
+// along x (f32-winograd-f43 kernels, transformed input; see kernels.hpp).
+enum class ConvAlgorithm { kDirect, kWinogradF43 };
+
 struct PackedConv3x3 {
+  ConvAlgorithm algorithm = ConvAlgorithm::kDirect;
   int in_channels = 0;
   int out_channels = 0;         // real count
   int padded_out_channels = 0;  // rounded up to kConvGroup
   bool clamp = false;           // ReLU1 after the bias
-  std::vector<float> weights;   // see kConvGroup in kernels.hpp
+  std::vector<float> weights;   // see pack_conv3x3 / pack_winograd_conv3x3
   std::vector<float> bias;      // padded_out_channels values
 };
 
@@ -35,6 +40,8 @@ struct Plan {
   ChannelOrder order = ChannelOrder::kCRD;
   int features = 0;
   // first, body..., and for integer scales last (raw, no clamp: clip comes after the anchor).
+  // The first runs directly (3 input channels: Winograd would save little and its transforms
+  // cost per input channel), all others as Winograd F(4,3).
   std::vector<PackedConv3x3> convs;
   PackedTail1x1 tail;            // x1.5 only
   std::optional<Conv2d> anchor;  // the input-to-output residual conv, when the net has one
@@ -46,8 +53,12 @@ struct Plan {
   std::size_t max_channels() const;
 };
 
-// Packs an OIHW 3x3 stride-1 conv for the f32 3x3 kernels.
+// Packs an OIHW 3x3 stride-1 conv for the direct f32 3x3 kernels: per group of kConvGroup
+// output channels, [in_channel][ky][kx][kConvGroup].
 PackedConv3x3 pack_conv3x3(const Conv2d& conv, bool clamp);
+// Packs it for the Winograd F(4,3) kernels: each kernel row transformed (G w), then per point k
+// and group of kConvGroup output channels, [in_channel][ky][kConvGroup].
+PackedConv3x3 pack_winograd_conv3x3(const Conv2d& conv, bool clamp);
 
 // Throws quicksr::Error when `net` fails QuickSRNet::check().
 Plan make_plan(const QuickSRNet& net);
