@@ -1,4 +1,6 @@
-// Every f32 3x3 micro-kernel against a plain convolution loop over the same row-planar buffers.
+// Every f32 micro-kernel against plain loops: the direct 3x3 kernels against a convolution over
+// the same row-planar buffers, the Winograd F(4,3) input transform against B^T d in double, and
+// the Winograd conv (fed by the input transform) against a convolution of the same pixels.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -92,6 +94,165 @@ TEST(F32Conv3x3Kernel, MatchesPlainLoopsForEveryIsaAndShape) {
 TEST(F32Conv3x3Kernel, RegistryNamesFollowTheKernelFiles) {
   EXPECT_STREQ(f32_conv3x3_kernel(Isa::kScalar).name, "f32-conv3x3/scalar");
   EXPECT_STREQ(f32_conv3x3_kernel(Isa::kAvx2Fma).name, "f32-conv3x3/4x24-avx2-fma");
+  EXPECT_STREQ(f32_winograd_input_kernel(Isa::kScalar).name, "f32-winograd-f43-input/scalar");
+  EXPECT_STREQ(f32_winograd_input_kernel(Isa::kAvx2Fma).name, "f32-winograd-f43-input/8-avx2-fma");
+  EXPECT_STREQ(f32_winograd_conv_kernel(Isa::kScalar).name, "f32-winograd-f43-conv/scalar");
+  EXPECT_STREQ(f32_winograd_conv_kernel(Isa::kAvx2Fma).name, "f32-winograd-f43-conv/4x24-avx2-fma");
+}
+
+// Pixel x of channel c in a phase-split row.
+float phase_split_pixel(const float* row, std::size_t tile_stride, int c, int x) {
+  return row[(c * kWinogradTile + x % kWinogradTile) * tile_stride + x / kWinogradTile];
+}
+
+std::vector<float> random_values(std::size_t count, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<float> values(count);
+  for (float& v : values) v = uniform(rng);
+  return values;
+}
+
+struct WinogradInputCase {
+  int channels;
+  int tile_begin;
+  int tile_count;
+};
+
+void check_winograd_input_kernel(const F32WinogradInputKernel& kernel, const WinogradInputCase& c) {
+  // B^T of F(4,3), as printed in Lavin & Gray (2016).
+  constexpr double kInputTransform[kWinogradPoints][kWinogradPoints] = {
+      {4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+      {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
+  const std::size_t tile_stride = c.tile_begin + c.tile_count + 8;
+  const std::vector<float> in =
+      random_values(c.channels * kWinogradTile * tile_stride, c.channels + c.tile_count);
+  std::vector<float> out(kWinogradPoints * c.channels * tile_stride, -7.0f);
+  F32WinogradInputArgs args{};
+  args.in = in.data();
+  args.out = out.data();
+  args.tile_stride = tile_stride;
+  args.channels = c.channels;
+  args.tile_begin = c.tile_begin;
+  args.tile_count = c.tile_count;
+  kernel.run(args);
+
+  for (int k = 0; k < kWinogradPoints; ++k) {
+    for (int ch = 0; ch < c.channels; ++ch) {
+      for (std::size_t t = 0; t < tile_stride; ++t) {
+        const float actual = out[(k * c.channels + ch) * tile_stride + t];
+        if (t < static_cast<std::size_t>(c.tile_begin) ||
+            t >= static_cast<std::size_t>(c.tile_begin + c.tile_count)) {
+          ASSERT_EQ(actual, -7.0f) << "wrote outside the range at tile " << t;
+          continue;
+        }
+        double expected = 0.0;
+        for (int i = 0; i < kWinogradPoints; ++i) {
+          const int x = static_cast<int>(kWinogradTile * t) - 1 + i;
+          expected += kInputTransform[k][i] * phase_split_pixel(in.data(), tile_stride, ch, x);
+        }
+        ASSERT_NEAR(actual, expected, 1e-5)
+            << kernel.name << " point " << k << " channel " << ch << " tile " << t;
+      }
+    }
+  }
+}
+
+TEST(F32WinogradInputKernel, MatchesTheTransformForEveryIsaAndShape) {
+  const WinogradInputCase cases[] = {{1, 1, 8}, {3, 5, 16}, {32, 2, 160}, {13, 1, 24}};
+  for (Isa isa : available_isas()) {
+    for (const WinogradInputCase& c : cases) {
+      SCOPED_TRACE("channels " + std::to_string(c.channels) + " tiles " +
+                   std::to_string(c.tile_count));
+      check_winograd_input_kernel(f32_winograd_input_kernel(isa), c);
+    }
+  }
+}
+
+struct WinogradConvCase {
+  int in_channels;
+  int out_channels;
+  int tile_begin;
+  int tile_count;
+  bool clamp;
+};
+
+// Three random phase-split rows, transformed by the (separately tested) portable input kernel,
+// through the conv kernel; the phase-split output against a plain 3x3 convolution of the pixels.
+void check_winograd_conv_kernel(const F32WinogradConvKernel& kernel, const WinogradConvCase& c) {
+  const std::size_t tile_stride = c.tile_begin + c.tile_count + 8;
+  const std::size_t phase_row = c.in_channels * kWinogradTile * tile_stride;
+  const std::size_t transformed_row = c.in_channels * kWinogradPoints * tile_stride;
+  const std::vector<float> pixels =
+      random_values(3 * phase_row, c.in_channels * 131 + c.out_channels * 7 + c.tile_count);
+  std::vector<float> transformed(3 * transformed_row);
+  for (int ky = 0; ky < 3; ++ky) {
+    F32WinogradInputArgs input{};
+    input.in = pixels.data() + ky * phase_row;
+    input.out = transformed.data() + ky * transformed_row;
+    input.tile_stride = tile_stride;
+    input.channels = c.in_channels;
+    input.tile_begin = c.tile_begin;
+    input.tile_count = c.tile_count;
+    f32_winograd_input_kernel(Isa::kScalar).run(input);
+  }
+  Conv2d conv = Conv2d::zeros(c.in_channels, c.out_channels, 3);
+  conv.weight = random_values(conv.weight.size(), 5);
+  conv.bias = random_values(conv.bias.size(), 6);
+  const PackedConv3x3 packed = pack_winograd_conv3x3(conv, c.clamp);
+  std::vector<float> out(packed.padded_out_channels * kWinogradTile * tile_stride, -7.0f);
+  std::vector<float> scratch(kWinogradPoints * packed.padded_out_channels * kWinogradChunkTiles);
+
+  F32WinogradConvArgs args{};
+  for (int ky = 0; ky < 3; ++ky) args.rows[ky] = transformed.data() + ky * transformed_row;
+  args.tile_stride = tile_stride;
+  args.in_channels = c.in_channels;
+  args.weights = packed.weights.data();
+  args.bias = packed.bias.data();
+  args.out_channels = packed.padded_out_channels;
+  args.out = out.data();
+  args.tile_begin = c.tile_begin;
+  args.tile_count = c.tile_count;
+  args.clamp = c.clamp;
+  args.scratch = scratch.data();
+  kernel.run(args);
+
+  for (int o = 0; o < c.out_channels; ++o) {
+    for (int x = 0; x < static_cast<int>(kWinogradTile * tile_stride); ++x) {
+      const float actual = phase_split_pixel(out.data(), tile_stride, o, x);
+      const int tile = x / kWinogradTile;
+      if (tile < c.tile_begin || tile >= c.tile_begin + c.tile_count) {
+        ASSERT_EQ(actual, -7.0f) << "wrote outside the range at column " << x;
+        continue;
+      }
+      double expected = conv.bias[o];
+      for (int i = 0; i < c.in_channels; ++i) {
+        for (int ky = 0; ky < 3; ++ky) {
+          for (int kx = 0; kx < 3; ++kx) {
+            expected +=
+                static_cast<double>(conv.w(o, i, ky, kx)) *
+                phase_split_pixel(pixels.data() + ky * phase_row, tile_stride, i, x - 1 + kx);
+          }
+        }
+      }
+      if (c.clamp) expected = std::fmin(std::fmax(expected, 0.0), 1.0);
+      ASSERT_NEAR(actual, expected, 1e-4) << kernel.name << " out channel " << o << " column " << x;
+    }
+  }
+}
+
+TEST(F32WinogradConvKernel, MatchesPlainLoopsForEveryIsaAndShape) {
+  const WinogradConvCase cases[] = {
+      {32, 32, 1, 24, true},  {32, 32, 2, 160, true}, {32, 12, 3, 8, false}, {3, 8, 1, 16, true},
+      {13, 16, 1, 40, false}, {64, 64, 1, 48, true},  {16, 28, 8, 8, false}, {5, 4, 1, 72, true},
+  };
+  for (Isa isa : available_isas()) {
+    for (const WinogradConvCase& c : cases) {
+      SCOPED_TRACE("in " + std::to_string(c.in_channels) + " out " +
+                   std::to_string(c.out_channels) + " tiles " + std::to_string(c.tile_count));
+      check_winograd_conv_kernel(f32_winograd_conv_kernel(isa), c);
+    }
+  }
 }
 
 }  // namespace
