@@ -16,7 +16,11 @@ constexpr int round_down(int value, int multiple) {
   return value >= 0 ? value / multiple * multiple : -round_up(-value, multiple);
 }
 int ring_slot(int y) { return ((y % 3) + 3) % 3; }
-float clip01(float v) { return std::min(std::max(v, 0.0f), 1.0f); }
+// Compiles to maxss/minss (no data-dependent branches).
+float clip01(float v) {
+  const float positive = v > 0.0f ? v : 0.0f;
+  return positive < 1.0f ? positive : 1.0f;
+}
 
 // Winograd tiles are computed in whole vectors of tiles, i.e. on multiples of this many columns.
 constexpr int kTileBlockColumns = kWinogradTile * kWinogradTileBlock;
@@ -287,32 +291,29 @@ void BandRunner::run_winograd_conv(const Geometry& g, int layer, int y, float* p
   kernels_.winograd_conv(args);
 }
 
-// Integer scales: anchor, clip and depth-to-space of one row of the last conv's output. The
-// channel of each sub-pixel is looked up once per row, not per pixel.
+// Integer scales: anchor, clip and depth-to-space of one row of the last conv's output, one
+// output sub-pixel (dy, dx, colour) at a time: a tight strided copy with a branch-free clamp.
 void BandRunner::finish_integer_scale(const RgbView<const float>& input,
                                       const RgbView<float>& output, const Geometry& g,
                                       int y) const {
   const int s = plan_.block;
   const float* values = ring_row(g.layers - 1, y) - g.column_origin;
-  std::vector<int> channels(3 * s);
-  std::vector<const float*> sources(3 * s);
+  const std::ptrdiff_t step = s * output.pixel_step;
   for (int dy = 0; dy < s; ++dy) {
     for (int dx = 0; dx < s; ++dx) {
       for (int c = 0; c < 3; ++c) {
-        channels[dx * 3 + c] = d2s_channel(plan_.order, 3, s, c, dy, dx);
-        sources[dx * 3 + c] = values + channels[dx * 3 + c] * stride_;
-      }
-    }
-    const int out_y = y * s + dy;
-    for (int x = g.region.col_begin; x < g.region.col_end; ++x) {
-      for (int dx = 0; dx < s; ++dx) {
-        for (int c = 0; c < 3; ++c) {
-          float v = sources[dx * 3 + c][x];
-          if (plan_.anchor) {
-            v += anchor_value(*plan_.anchor, input, g.net_width, g.net_height, channels[dx * 3 + c],
-                              y, x);
+        const int channel = d2s_channel(plan_.order, 3, s, c, dy, dx);
+        const float* source = values + channel * stride_;
+        float* out = &output.at(y * s + dy, dx, c);
+        if (plan_.anchor) {
+          for (int x = g.region.col_begin; x < g.region.col_end; ++x) {
+            out[x * step] = clip01(source[x] + anchor_value(*plan_.anchor, input, g.net_width,
+                                                            g.net_height, channel, y, x));
           }
-          output.at(out_y, x * s + dx, c) = clip01(v);
+        } else {
+          for (int x = g.region.col_begin; x < g.region.col_end; ++x) {
+            out[x * step] = clip01(source[x]);
+          }
         }
       }
     }
