@@ -1,5 +1,8 @@
 // Kernel and end-to-end cases for the inference engine, with oneDNN and the FMA peak beside them.
-// Rates are reported as FLOP/s counters (2 flops per multiply-accumulate).
+// Rates are FLOP/s counters (2 flops per multiply-accumulate). Where Winograd runs, the
+// "effective FLOP/s" counter divides the FLOPs a direct convolution would need by the time (the
+// figure comparable with the FMA peak and with oneDNN), and "FLOP/s" counts the multiplies the
+// Winograd kernel really does.
 #include <benchmark/benchmark.h>
 
 #include <random>
@@ -28,19 +31,24 @@ const QuickSRNet& small_x2() {
   return net;
 }
 
-void set_flop_rate(benchmark::State& state, double flops_per_iteration) {
-  state.counters["FLOP/s"] =
+void set_flop_rate(benchmark::State& state, const char* name, double flops_per_iteration) {
+  state.counters[name] =
       benchmark::Counter(flops_per_iteration, benchmark::Counter::kIsIterationInvariantRate,
                          benchmark::Counter::kIs1000);
+}
+
+bool skip_without_avx2(benchmark::State& state, Isa isa) {
+  if (isa == Isa::kAvx2Fma && !cpu_has_avx2_fma()) {
+    state.SkipWithError("no AVX2+FMA");
+    return true;
+  }
+  return false;
 }
 
 // One 640-pixel output row of a 3x3 conv: args = ISA, in channels, out channels.
 void BM_F32Conv3x3Row(benchmark::State& state) {
   const Isa isa = static_cast<Isa>(state.range(0));
-  if (isa == Isa::kAvx2Fma && !cpu_has_avx2_fma()) {
-    state.SkipWithError("no AVX2+FMA");
-    return;
-  }
+  if (skip_without_avx2(state, isa)) return;
   const int in_channels = static_cast<int>(state.range(1));
   const int out_channels = static_cast<int>(state.range(2));
   constexpr int kColumns = 640;
@@ -68,12 +76,82 @@ void BM_F32Conv3x3Row(benchmark::State& state) {
     kernel.run(args);
     benchmark::DoNotOptimize(out.data());
   }
-  set_flop_rate(state, 2.0 * kColumns * out_channels * in_channels * 9);
+  set_flop_rate(state, "FLOP/s", 2.0 * kColumns * out_channels * in_channels * 9);
 }
 BENCHMARK(BM_F32Conv3x3Row)
     ->ArgNames({"isa", "in", "out"})
     ->Args({1, 32, 32})
     ->Args({1, 3, 32})
+    ->Args({1, 32, 12})
+    ->Args({0, 32, 32});
+
+constexpr int kRowTiles = 640 / engine::kWinogradTile;
+constexpr std::size_t kRowTileStride = kRowTiles + 16;
+
+// The Winograd F(4,3) input transform of one 640-pixel row: args = ISA, channels.
+void BM_F32WinogradInputRow(benchmark::State& state) {
+  const Isa isa = static_cast<Isa>(state.range(0));
+  if (skip_without_avx2(state, isa)) return;
+  const int channels = static_cast<int>(state.range(1));
+  const std::vector<float> in = random_values(channels * engine::kWinogradTile * kRowTileStride);
+  std::vector<float> out(channels * engine::kWinogradPoints * kRowTileStride);
+  engine::F32WinogradInputArgs args{};
+  args.in = in.data();
+  args.out = out.data();
+  args.tile_stride = kRowTileStride;
+  args.channels = channels;
+  args.tile_begin = 8;
+  args.tile_count = kRowTiles;
+  const engine::F32WinogradInputKernel& kernel = engine::f32_winograd_input_kernel(isa);
+  state.SetLabel(kernel.name);
+  for (auto _ : state) {
+    kernel.run(args);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * 640 * channels);
+}
+BENCHMARK(BM_F32WinogradInputRow)->ArgNames({"isa", "channels"})->Args({1, 32})->Args({0, 32});
+
+// One 640-pixel output row of a 3x3 conv in Winograd F(4,3) from transformed input rows (output
+// transform included): args = ISA, in channels, out channels.
+void BM_F32WinogradConvRow(benchmark::State& state) {
+  const Isa isa = static_cast<Isa>(state.range(0));
+  if (skip_without_avx2(state, isa)) return;
+  const int in_channels = static_cast<int>(state.range(1));
+  const int out_channels = static_cast<int>(state.range(2));
+  const std::size_t row = in_channels * engine::kWinogradPoints * kRowTileStride;
+  const std::vector<float> input = random_values(3 * row);
+  Conv2d conv = Conv2d::zeros(in_channels, out_channels, 3);
+  conv.weight = random_values(conv.weight.size());
+  const engine::PackedConv3x3 packed = engine::pack_winograd_conv3x3(conv, true);
+  std::vector<float> out(packed.padded_out_channels * engine::kWinogradTile * kRowTileStride);
+  std::vector<float> scratch(engine::kWinogradPoints * packed.padded_out_channels *
+                             engine::kWinogradChunkTiles);
+  engine::F32WinogradConvArgs args{};
+  for (int k = 0; k < 3; ++k) args.rows[k] = input.data() + k * row;
+  args.tile_stride = kRowTileStride;
+  args.in_channels = in_channels;
+  args.weights = packed.weights.data();
+  args.bias = packed.bias.data();
+  args.out_channels = packed.padded_out_channels;
+  args.out = out.data();
+  args.tile_begin = 8;
+  args.tile_count = kRowTiles;
+  args.clamp = true;
+  args.scratch = scratch.data();
+  const engine::F32WinogradConvKernel& kernel = engine::f32_winograd_conv_kernel(isa);
+  state.SetLabel(kernel.name);
+  for (auto _ : state) {
+    kernel.run(args);
+    benchmark::DoNotOptimize(out.data());
+  }
+  set_flop_rate(state, "effective FLOP/s", 2.0 * 640 * out_channels * in_channels * 9);
+  set_flop_rate(state, "FLOP/s",
+                2.0 * kRowTiles * engine::kWinogradPoints * out_channels * in_channels * 3);
+}
+BENCHMARK(BM_F32WinogradConvRow)
+    ->ArgNames({"isa", "in", "out"})
+    ->Args({1, 32, 32})
     ->Args({1, 32, 12})
     ->Args({0, 32, 32});
 
@@ -86,7 +164,7 @@ void BM_EngineSmallX2(benchmark::State& state) {
   std::vector<float> output(3ull * engine.output_width(width) * engine.output_height(height));
   state.SetLabel(engine.isa_name());
   for (auto _ : state) engine.run(input.data(), width, height, output.data());
-  set_flop_rate(state, 2.0 * small_x2().macs_per_pixel() * width * height);
+  set_flop_rate(state, "effective FLOP/s", 2.0 * small_x2().macs_per_pixel() * width * height);
 }
 
 // The same network on oneDNN's convolution primitives.
@@ -97,7 +175,7 @@ void BM_OneDnnSmallX2(benchmark::State& state) {
   const std::vector<float> input = random_values(3ull * width * height);
   std::vector<float> output(12ull * width * height);
   for (auto _ : state) network.run(input.data(), output.data());
-  set_flop_rate(state, 2.0 * small_x2().macs_per_pixel() * width * height);
+  set_flop_rate(state, "FLOP/s", 2.0 * small_x2().macs_per_pixel() * width * height);
 }
 
 #define FRAME_SIZES               \
