@@ -82,95 +82,79 @@ struct BandRunner::Geometry {
   }
 };
 
-// Offsets (in floats) of the parts of the workspace.
-struct BandRunner::Layout {
-  std::size_t stride = 0;
-  std::vector<std::size_t> ring_offsets;
-  std::vector<std::size_t> ring_row_sizes;
-  std::size_t zero_row = 0;
-  std::size_t spatial = 0;
-  std::size_t phases = 0;
-  std::size_t products = 0;
-  std::size_t total = 0;
-
-  Layout(const Plan& plan, int max_strip_width) {
-    // Room for the widest halo on both sides, the tile-block rounding and the transform's
-    // one-tile overread, in whole blocks so that planes of tiles stay whole vectors.
-    stride = static_cast<std::size_t>(
-        round_up(left_margin_for(plan) + max_strip_width + kColumnHaloPerLayer * plan.conv_count(),
-                 kTileBlockColumns) +
-        kTileBlockColumns);
-    const std::size_t max_channels = plan.max_channels();
-    ring_row_sizes.push_back(3 * stride);
-    for (int layer = 0; layer < plan.conv_count(); ++layer) {
-      const std::size_t channels = plan.convs[layer].padded_out_channels;
-      const bool last = layer + 1 == plan.conv_count();
-      ring_row_sizes.push_back(last ? channels * stride
-                                    : kWinogradPoints * channels * (stride / kWinogradTile));
-    }
-    for (std::size_t size : ring_row_sizes) {
-      ring_offsets.push_back(total);
-      total += 3 * size;
-    }
-    zero_row = total;
-    total += *std::max_element(ring_row_sizes.begin(), ring_row_sizes.end());
-    spatial = total;
-    total += max_channels * stride;
-    phases = total;
-    total += max_channels * stride;
-    products = total;
-    total += kWinogradPoints * max_channels * kWinogradChunkTiles;
+BandRunner::Layout::Layout(const Plan& plan, int max_strip_width) {
+  // Room for the widest halo on both sides, the tile-block rounding and the transform's one-tile
+  // overread, in whole blocks so that planes of tiles stay whole vectors.
+  stride = static_cast<std::size_t>(
+      round_up(left_margin_for(plan) + max_strip_width + kColumnHaloPerLayer * plan.conv_count(),
+               kTileBlockColumns) +
+      kTileBlockColumns);
+  tile_stride = stride / kWinogradTile;
+  const std::size_t max_channels = plan.max_channels();
+  ring_row_sizes.push_back(3 * stride);
+  for (int layer = 0; layer < plan.conv_count(); ++layer) {
+    const std::size_t channels = plan.convs[layer].padded_out_channels;
+    const bool last = layer + 1 == plan.conv_count();
+    ring_row_sizes.push_back(last ? channels * stride : kWinogradPoints * channels * tile_stride);
   }
-};
+  for (std::size_t size : ring_row_sizes) {
+    ring_offsets.push_back(total);
+    total += 3 * size;
+  }
+  zero_row = total;
+  total += *std::max_element(ring_row_sizes.begin(), ring_row_sizes.end());
+  spatial = total;
+  total += max_channels * stride;
+  phases = total;
+  total += max_channels * stride;
+  products = total;
+  total += kWinogradPoints * max_channels * kWinogradChunkTiles;
+}
 
 std::size_t BandRunner::workspace_bytes(const Plan& plan, int max_strip_width) {
   return Layout(plan, max_strip_width).total * sizeof(float);
 }
 
 BandRunner::BandRunner(const Plan& plan, const ConvKernels& kernels, int max_strip_width)
-    : plan_(plan), kernels_(kernels), left_margin_(left_margin_for(plan)) {
-  Layout layout(plan, max_strip_width);
-  stride_ = layout.stride;
-  tile_stride_ = stride_ / kWinogradTile;
-  ring_offsets_ = std::move(layout.ring_offsets);
-  ring_row_sizes_ = std::move(layout.ring_row_sizes);
-  zero_row_offset_ = layout.zero_row;
-  spatial_offset_ = layout.spatial;
-  phases_offset_ = layout.phases;
-  products_offset_ = layout.products;
-  void* memory = ::operator new(layout.total * sizeof(float), kAlignment);
-  std::memset(memory, 0, layout.total * sizeof(float));
+    : plan_(plan),
+      kernels_(kernels),
+      layout_(plan, max_strip_width),
+      left_margin_(left_margin_for(plan)) {
+  void* memory = ::operator new(layout_.total * sizeof(float), kAlignment);
+  std::memset(memory, 0, layout_.total * sizeof(float));
   buffer_.reset(static_cast<float*>(memory));
 }
 
 void BandRunner::AlignedFree::operator()(float* p) const { ::operator delete(p, kAlignment); }
 
 float* BandRunner::ring_row(int layer, int y) const {
-  return buffer_.get() + ring_offsets_[layer + 1] + ring_slot(y) * ring_row_sizes_[layer + 1];
+  return buffer_.get() + layout_.ring_offsets[layer + 1] +
+         ring_slot(y) * layout_.ring_row_sizes[layer + 1];
 }
 
 // Rows outside the image are the convolution's zero padding.
 const float* BandRunner::conv_input_row(int layer, int y, int net_height) const {
-  if (y < 0 || y >= net_height) return buffer_.get() + zero_row_offset_;
+  if (y < 0 || y >= net_height) return buffer_.get() + layout_.zero_row;
   return ring_row(layer, y);
 }
 
 void BandRunner::zero_outside_image(const Geometry& g, float* row, int channels) const {
-  const int left_end = std::clamp(-g.column_origin, 0, static_cast<int>(stride_));
-  const int right_begin = std::clamp(g.net_width - g.column_origin, 0, static_cast<int>(stride_));
+  const int left_end = std::clamp(-g.column_origin, 0, static_cast<int>(layout_.stride));
+  const int right_begin =
+      std::clamp(g.net_width - g.column_origin, 0, static_cast<int>(layout_.stride));
   for (int c = 0; c < channels; ++c) {
-    float* channel = row + c * stride_;
+    float* channel = row + c * layout_.stride;
     std::fill(channel, channel + left_end, 0.0f);
-    std::fill(channel + right_begin, channel + stride_, 0.0f);
+    std::fill(channel + right_begin, channel + layout_.stride, 0.0f);
   }
 }
 
 // The same for a phase-split row: column x is tile x / 4 of phase x % 4.
 void BandRunner::zero_outside_image_phases(const Geometry& g, float* row, int channels) const {
-  const int tiles = static_cast<int>(tile_stride_);
+  const int tiles = static_cast<int>(layout_.tile_stride);
   for (int c = 0; c < channels; ++c) {
     for (int j = 0; j < kWinogradTile; ++j) {
-      float* phase = row + c * stride_ + j * tile_stride_;
+      float* phase = row + c * layout_.stride + j * layout_.tile_stride;
       // Tiles whose phase-j column 4t + j lies left of column 0 / at or right of net_width.
       const int left_end =
           std::clamp(round_up(-g.column_origin - j, kWinogradTile) / kWinogradTile, 0, tiles);
@@ -186,11 +170,11 @@ void BandRunner::zero_outside_image_phases(const Geometry& g, float* row, int ch
 void BandRunner::split_phases(const float* row, float* phases, int channels, int tile_begin,
                               int tile_end) const {
   for (int c = 0; c < channels; ++c) {
-    const float* columns = row + c * stride_;
-    float* channel = phases + c * stride_;
+    const float* columns = row + c * layout_.stride;
+    float* channel = phases + c * layout_.stride;
     for (int t = tile_begin; t < tile_end; ++t) {
       for (int j = 0; j < kWinogradTile; ++j) {
-        channel[j * tile_stride_ + t] = columns[kWinogradTile * t + j];
+        channel[j * layout_.tile_stride + t] = columns[kWinogradTile * t + j];
       }
     }
   }
@@ -199,11 +183,11 @@ void BandRunner::split_phases(const float* row, float* phases, int channels, int
 void BandRunner::merge_phases(const float* phases, float* row, int channels, int tile_begin,
                               int tile_end) const {
   for (int c = 0; c < channels; ++c) {
-    const float* channel = phases + c * stride_;
-    float* columns = row + c * stride_;
+    const float* channel = phases + c * layout_.stride;
+    float* columns = row + c * layout_.stride;
     for (int t = tile_begin; t < tile_end; ++t) {
       for (int j = 0; j < kWinogradTile; ++j) {
-        columns[kWinogradTile * t + j] = channel[j * tile_stride_ + t];
+        columns[kWinogradTile * t + j] = channel[j * layout_.tile_stride + t];
       }
     }
   }
@@ -213,7 +197,7 @@ void BandRunner::load_input_row(const RgbView<const float>& input, const Geometr
   float* row = ring_row(-1, y);
   const int source_y = std::min(y, input.height - 1);
   for (int c = 0; c < 3; ++c) {
-    float* channel = row + c * stride_ - g.column_origin;
+    float* channel = row + c * layout_.stride - g.column_origin;
     for (int x = g.needed_begin(-1) + g.column_origin; x < g.needed_end(-1) + g.column_origin;
          ++x) {
       channel[x] = input.at(source_y, std::min(x, input.width - 1), c);
@@ -228,9 +212,9 @@ void BandRunner::load_input_row(const RgbView<const float>& input, const Geometr
 void BandRunner::compute_conv_row(const Geometry& g, int layer, int y) {
   const PackedConv3x3& conv = plan_.convs[layer];
   const bool last = layer + 1 == g.layers;
-  float* phases = buffer_.get() + phases_offset_;
+  float* phases = buffer_.get() + layout_.phases;
   if (conv.algorithm == ConvAlgorithm::kDirect) {
-    float* spatial = last ? ring_row(layer, y) : buffer_.get() + spatial_offset_;
+    float* spatial = last ? ring_row(layer, y) : buffer_.get() + layout_.spatial;
     const auto [col_begin, col_end] = run_direct_conv(g, layer, y, spatial);
     if (last) return;
     split_phases(spatial, phases, conv.padded_out_channels, col_begin / kWinogradTile,
@@ -247,7 +231,7 @@ void BandRunner::compute_conv_row(const Geometry& g, int layer, int y) {
   F32WinogradInputArgs args{};
   args.in = phases;
   args.out = ring_row(layer, y);
-  args.tile_stride = tile_stride_;
+  args.tile_stride = layout_.tile_stride;
   args.channels = plan_.convs[layer + 1].in_channels;
   args.tile_begin = g.tile_begin(layer + 1);
   args.tile_count = g.tile_end(layer + 1) - args.tile_begin;
@@ -260,13 +244,13 @@ std::pair<int, int> BandRunner::run_direct_conv(const Geometry& g, int layer, in
   const PackedConv3x3& conv = plan_.convs[layer];
   F32Conv3x3Args args{};
   for (int k = 0; k < 3; ++k) args.rows[k] = conv_input_row(layer - 1, y - 1 + k, g.net_height);
-  args.in_stride = stride_;
+  args.in_stride = layout_.stride;
   args.in_channels = conv.in_channels;
   args.weights = conv.weights.data();
   args.bias = conv.bias.data();
   args.out_channels = conv.padded_out_channels;
   args.out = out;
-  args.out_stride = stride_;
+  args.out_stride = layout_.stride;
   args.col_begin = round_down(g.needed_begin(layer), kColumnBlock);
   args.col_count = round_up(g.needed_end(layer), kColumnBlock) - args.col_begin;
   args.clamp = conv.clamp;
@@ -278,7 +262,7 @@ void BandRunner::run_winograd_conv(const Geometry& g, int layer, int y, float* p
   const PackedConv3x3& conv = plan_.convs[layer];
   F32WinogradConvArgs args{};
   for (int k = 0; k < 3; ++k) args.rows[k] = conv_input_row(layer - 1, y - 1 + k, g.net_height);
-  args.tile_stride = tile_stride_;
+  args.tile_stride = layout_.tile_stride;
   args.in_channels = conv.in_channels;
   args.weights = conv.weights.data();
   args.bias = conv.bias.data();
@@ -287,7 +271,7 @@ void BandRunner::run_winograd_conv(const Geometry& g, int layer, int y, float* p
   args.tile_begin = g.tile_begin(layer);
   args.tile_count = g.tile_end(layer) - args.tile_begin;
   args.clamp = conv.clamp;
-  args.scratch = buffer_.get() + products_offset_;
+  args.scratch = buffer_.get() + layout_.products;
   kernels_.winograd_conv(args);
 }
 
@@ -303,7 +287,7 @@ void BandRunner::finish_integer_scale(const RgbView<const float>& input,
     for (int dx = 0; dx < s; ++dx) {
       for (int c = 0; c < 3; ++c) {
         const int channel = d2s_channel(plan_.order, 3, s, c, dy, dx);
-        const float* source = values + channel * stride_;
+        const float* source = values + channel * layout_.stride;
         float* out = &output.at(y * s + dy, dx, c);
         if (plan_.anchor) {
           for (int x = g.region.col_begin; x < g.region.col_end; ++x) {
@@ -335,7 +319,7 @@ void BandRunner::finish_half_scale(const RgbView<const float>& input, const RgbV
     for (int c = 0; c < features; ++c) {
       for (int dy = 0; dy < 2; ++dy) {
         for (int dx = 0; dx < 2; ++dx) {
-          const float v = rows[dy][c * stride_ + 2 * half_x + dx];
+          const float v = rows[dy][c * layout_.stride + 2 * half_x + dx];
           const float* w =
               plan_.tail.weights.data() + d2s_channel(plan_.order, features, 2, c, dy, dx) * kOut;
           for (int o = 0; o < kOut; ++o) t[o] += v * w[o];

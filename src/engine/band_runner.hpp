@@ -56,7 +56,20 @@ class BandRunner {
 
  private:
   struct Geometry;
-  struct Layout;
+  // Where each part of the workspace starts (in floats) and how large rows are.
+  struct Layout {
+    Layout(const Plan& plan, int max_strip_width);
+    std::size_t stride = 0;       // floats between channels of a row (buffer columns)
+    std::size_t tile_stride = 0;  // floats between planes of a phase-split or transformed row
+    std::vector<std::size_t> ring_offsets;    // ring of layer i (input = -1) at index i + 1
+    std::vector<std::size_t> ring_row_sizes;  // floats per ring row, same indexing
+    std::size_t zero_row = 0;                 // zeros: rows above and below the image
+    std::size_t spatial = 0;                  // a direct conv's row-planar output
+    std::size_t phases = 0;    // a conv's phase-split output, before the input transform
+    std::size_t products = 0;  // the Winograd conv kernel's scratch
+    std::size_t total = 0;
+  };
+
   float* ring_row(int layer, int y) const;
   const float* conv_input_row(int layer, int y, int net_height) const;
   void load_input_row(const RgbView<const float>& input, const Geometry& g, int y);
@@ -76,15 +89,8 @@ class BandRunner {
 
   const Plan& plan_;
   ConvKernels kernels_;
-  std::size_t stride_;       // floats between channels of a row (buffer columns)
-  std::size_t tile_stride_;  // floats between planes of a phase-split or transformed row
-  int left_margin_;          // buffer columns left of the strip's first column
-  std::vector<std::size_t> ring_offsets_;    // ring of layer i (input = -1) at index i + 1
-  std::vector<std::size_t> ring_row_sizes_;  // floats per ring row, same indexing
-  std::size_t zero_row_offset_;              // zeros: rows above and below the image
-  std::size_t spatial_offset_;               // a direct conv's row-planar output
-  std::size_t phases_offset_;                // a conv's phase-split output, before the transform
-  std::size_t products_offset_;              // the Winograd conv kernel's scratch
+  Layout layout_;
+  int left_margin_;  // buffer columns left of the strip's first column
   struct AlignedFree {
     void operator()(float* p) const;
   };
