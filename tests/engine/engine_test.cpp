@@ -106,6 +106,8 @@ TEST(Engine, MediumAndLargeMatchReference) {
 TEST(Engine, AnyWidthDepthOrderAndAnchorMatchesReference) {
   expect_matches_reference(custom(8, 1, "2", false, ChannelOrder::kDCR), kManySizes);
   expect_matches_reference(custom(6, 0, "3", false), kFewSizes);
+  // No body: the first (direct) conv is the last 3x3 conv in front of the x1.5 tail.
+  expect_matches_reference(custom(6, 0, "1.5", false), kFewSizes);
   expect_matches_reference(custom(13, 3, "4", true), kFewSizes);
   expect_matches_reference(custom(16, 2, "1.5", true, ChannelOrder::kDCR), kManySizes);
   expect_matches_reference(custom(5, 1, "1.5", false), {{9, 7}, {2, 1}});
