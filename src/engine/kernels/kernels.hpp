@@ -66,7 +66,7 @@ void f32_conv3x3_ukernel_scalar(const F32Conv3x3Args& args);
 //   tile_stride + t, i.e. six ordinary row-planar rows, one per Winograd point.
 inline constexpr int kWinogradTile = 4;    // output pixels per tile
 inline constexpr int kWinogradPoints = 6;  // transformed values per tile (tile + 2)
-// Tiles per vector group: every tile range starts and ends on a multiple of this.
+// Tiles per vector: every tile count is a multiple of this.
 inline constexpr int kWinogradTileBlock = 8;
 // Tiles the conv kernel takes per pass over the output groups; see the scratch argument.
 inline constexpr int kWinogradChunkTiles = 24;
