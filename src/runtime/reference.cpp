@@ -1,9 +1,12 @@
 #include "quicksr/reference.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "model/layout.hpp"
@@ -28,9 +31,7 @@ std::pair<int, int> inside_range(int count, int stride, int offset, int size) {
   return {begin, end};
 }
 
-}  // namespace
-
-Tensor conv2d(const Tensor& input, const Conv2d& conv) {
+void check_conv(const Tensor& input, const Conv2d& conv) {
   if (input.channels != conv.in_channels) {
     throw Error("conv expects " + std::to_string(conv.in_channels) + " input channels, got " +
                 shape_text(input));
@@ -49,40 +50,77 @@ Tensor conv2d(const Tensor& input, const Conv2d& conv) {
       input.width + conv.pad_left + conv.pad_right < conv.kernel_w) {
     throw Error("conv kernel is larger than the padded input " + shape_text(input));
   }
-  const int out_h =
-      (input.height + conv.pad_top + conv.pad_bottom - conv.kernel_h) / conv.stride + 1;
-  const int out_w =
-      (input.width + conv.pad_left + conv.pad_right - conv.kernel_w) / conv.stride + 1;
+}
+
+// Output plane `o` of the conv, one output row at a time: the row starts at the bias, and every
+// weight adds w * (its input row, shifted by the tap) over the outputs whose input pixel is inside
+// the image (outside is zero padding, contributing nothing). The row stays in L1 cache and, for
+// stride 1, the innermost loop is a contiguous fp32 axpy that the compiler vectorises.
+void conv_output_plane(const Tensor& input, const Conv2d& conv, int o, Tensor& output) {
   const int in_per_group = conv.in_channels / conv.groups;
-  const int out_per_group = conv.out_channels / conv.groups;
-  Tensor output(conv.out_channels, out_h, out_w);
-  // One output plane at a time, one weight at a time: out[y][x] += w * in[iy][ix] over the output
-  // pixels whose input pixel is inside the image (outside is zero padding, contributing nothing).
-  std::vector<double> sum(static_cast<std::size_t>(out_h) * out_w);
-  for (int o = 0; o < conv.out_channels; ++o) {
-    std::fill(sum.begin(), sum.end(), conv.bias.empty() ? 0.0 : conv.bias[o]);
-    const int first_in = (o / out_per_group) * in_per_group;
+  const int first_in = (o / (conv.out_channels / conv.groups)) * in_per_group;
+  std::vector<std::pair<int, int>> inside_x_of_tap;  // per kx
+  for (int kx = 0; kx < conv.kernel_w; ++kx) {
+    inside_x_of_tap.push_back(
+        inside_range(output.width, conv.stride, kx - conv.pad_left, input.width));
+  }
+  for (int y = 0; y < output.height; ++y) {
+    float* sum = output.plane(o) + static_cast<std::size_t>(y) * output.width;
+    std::fill_n(sum, output.width, conv.bias.empty() ? 0.0f : conv.bias[o]);
     for (int i = 0; i < in_per_group; ++i) {
-      const float* plane = input.plane(first_in + i);
       for (int ky = 0; ky < conv.kernel_h; ++ky) {
+        const int iy = y * conv.stride + ky - conv.pad_top;
+        if (iy < 0 || iy >= input.height) continue;
+        const float* row = input.plane(first_in + i) + static_cast<std::size_t>(iy) * input.width;
         for (int kx = 0; kx < conv.kernel_w; ++kx) {
-          const double w = conv.w(o, i, ky, kx);
-          const auto [x_begin, x_end] =
-              inside_range(out_w, conv.stride, kx - conv.pad_left, input.width);
-          for (int y = 0; y < out_h; ++y) {
-            const int iy = y * conv.stride + ky - conv.pad_top;
-            if (iy < 0 || iy >= input.height) continue;
-            const float* row = plane + static_cast<std::size_t>(iy) * input.width;
-            double* out_row = sum.data() + static_cast<std::size_t>(y) * out_w;
-            for (int x = x_begin; x < x_end; ++x) {
-              out_row[x] += w * row[x * conv.stride + kx - conv.pad_left];
-            }
+          const float w = conv.w(o, i, ky, kx);
+          const auto [x_begin, x_end] = inside_x_of_tap[kx];
+          const int offset = kx - conv.pad_left;
+          if (conv.stride == 1) {
+            for (int x = x_begin; x < x_end; ++x) sum[x] += w * row[x + offset];
+          } else {
+            for (int x = x_begin; x < x_end; ++x) sum[x] += w * row[x * conv.stride + offset];
           }
         }
       }
     }
-    std::copy(sum.begin(), sum.end(), output.plane(o));
   }
+}
+
+// Runs body(0) ... body(count - 1) on all cores: worker t takes t, t + workers, ... (interleaved,
+// so the work stays balanced when it grows with the index).
+template <typename Body>
+void parallel_for(int count, const Body& body) {
+  const int workers =
+      std::min(count, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  std::vector<std::thread> threads;
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  for (int t = 0; t < workers; ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        for (int index = t; index < count; index += workers) body(index);
+      } catch (...) {
+        const std::lock_guard lock(failure_mutex);
+        failure = std::current_exception();
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& input, const Conv2d& conv) {
+  check_conv(input, conv);
+  const int out_h =
+      (input.height + conv.pad_top + conv.pad_bottom - conv.kernel_h) / conv.stride + 1;
+  const int out_w =
+      (input.width + conv.pad_left + conv.pad_right - conv.kernel_w) / conv.stride + 1;
+  Tensor output(conv.out_channels, out_h, out_w);
+  // Output planes are independent: each worker writes only its own.
+  parallel_for(conv.out_channels, [&](int o) { conv_output_plane(input, conv, o, output); });
   return output;
 }
 
