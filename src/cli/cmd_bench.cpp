@@ -176,7 +176,9 @@ int bench_command(CommandArgs raw) {
             << width << "x" << height << ", " << threads << " thread(s), " << std::fixed
             << std::setprecision(3) << gflop << " GFLOP per frame\n"
             << "FMA peak (" << threads << " threads): " << std::setprecision(1) << peak
-            << " GFLOP/s\n";
+            << " GFLOP/s\n"
+            << "GFLOP/s and % of peak are effective: direct-convolution FLOPs per frame / time "
+               "(the engine's Winograd layers execute fewer)\n";
   line("engine", engine_time, runs);
   if (onednn_time) line("oneDNN", *onednn_time, runs);
   if (reference_time) line("reference", *reference_time, reference_runs);
