@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <iostream>
 #include <sstream>
 
 #include "quicksr/error.hpp"
@@ -107,11 +108,20 @@ std::string help_text(const CommandSpec& spec) {
   if (!spec.options.empty()) out << "\noptions:\n";
   for (const OptionSpec& option : spec.options) {
     std::string left = option.name + (option.value_name.empty() ? "" : " " + option.value_name);
-    out << "  " << left << std::string(left.size() < 22 ? 22 - left.size() : 1, ' ')
-        << option.help << "\n";
+    out << "  " << left << std::string(left.size() < 22 ? 22 - left.size() : 1, ' ') << option.help
+        << "\n";
   }
   out << "  --help                show this help\n";
   return out.str();
+}
+
+std::optional<ParsedArgs> parse_command(const CommandSpec& spec, std::span<char* const> args) {
+  ParsedArgs parsed = parse_args(spec, args);
+  if (parsed.help) {
+    std::cout << help_text(spec);
+    return std::nullopt;
+  }
+  return parsed;
 }
 
 }  // namespace quicksr::cli

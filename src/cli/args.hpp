@@ -46,4 +46,8 @@ class ParsedArgs {
 ParsedArgs parse_args(const CommandSpec& spec, std::span<char* const> args);
 std::string help_text(const CommandSpec& spec);
 
+// How every command starts: parse_args, and for --help print help_text and return nullopt (the
+// command then exits with 0).
+std::optional<ParsedArgs> parse_command(const CommandSpec& spec, std::span<char* const> args);
+
 }  // namespace quicksr::cli

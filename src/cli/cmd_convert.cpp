@@ -25,14 +25,9 @@ const CommandSpec kSpec{
 }  // namespace
 
 int convert_command(CommandArgs raw) {
-  const ParsedArgs args = parse_args(kSpec, raw);
-  if (args.help) {
-    std::cout << help_text(kSpec);
-    return 0;
-  }
-  const std::filesystem::path input = args.positional()[0];
-  const std::filesystem::path output = args.positional()[1];
-  check_output_path(input, output, args.has("--overwrite"));
+  const std::optional<FileCommand> command = parse_file_command(kSpec, raw);
+  if (!command) return 0;
+  const auto& [args, input, output] = *command;
   const Model model = import_onnx(input);
   save_model(model, output);
   std::cout << "converted " << input.string() << " -> " << output.string() << " (" << model.name()

@@ -7,6 +7,7 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/upscaler_args.hpp"
 #include "common/atomic_file.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/eval.hpp"
@@ -37,25 +38,6 @@ const CommandSpec kSpec{
     .min_positional = 0,
     .max_positional = 0,
 };
-
-Upscaler make_upscaler(const ParsedArgs& args) {
-  const std::string method = args.get_or("--method", "model");
-  const auto scale = args.get("--scale");
-  if (method == "bicubic") {
-    if (args.has("--model")) throw Error("--model and --method bicubic exclude each other");
-    if (!scale) throw Error("--method bicubic needs --scale");
-    return Upscaler::bicubic(Scale::parse(*scale));
-  }
-  if (method != "model") throw Error("--method must be 'model' or 'bicubic', not '" + method + "'");
-  const UpscalerOptions options{.threads = args.get_int("--threads", 0, 0, 1024)};
-  const auto model = args.get("--model");
-  Upscaler upscaler = model ? Upscaler::load(*model, options) : Upscaler::builtin(options);
-  if (scale && !(Scale::parse(*scale) == upscaler.scale())) {
-    throw Error("model " + upscaler.name() + " upscales by " + upscaler.scale().to_string() +
-                ", not " + *scale + " (evaluate it at its own scale)");
-  }
-  return upscaler;
-}
 
 EvalProtocol make_protocol(const ParsedArgs& args, Scale scale) {
   const std::string name = args.get_or("--protocol", "quicksr");
@@ -105,14 +87,12 @@ nlohmann::json to_json(const EvalResult& result, const std::string& model,
 }  // namespace
 
 int eval_command(CommandArgs raw) {
-  const ParsedArgs args = parse_args(kSpec, raw);
-  if (args.help) {
-    std::cout << help_text(kSpec);
-    return 0;
-  }
+  const std::optional<ParsedArgs> parsed = parse_command(kSpec, raw);
+  if (!parsed) return 0;
+  const ParsedArgs& args = *parsed;
   const auto data = args.get("--data");
   if (!data) throw Error("--data HR_DIR is required");
-  const Upscaler upscaler = make_upscaler(args);
+  const Upscaler upscaler = upscaler_from_args(args, std::nullopt);
   const Scale scale = upscaler.scale();
   const EvalProtocol protocol = make_protocol(args, scale);
 

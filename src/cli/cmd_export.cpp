@@ -28,14 +28,9 @@ const CommandSpec kSpec{
 }  // namespace
 
 int export_command(CommandArgs raw) {
-  const ParsedArgs args = parse_args(kSpec, raw);
-  if (args.help) {
-    std::cout << help_text(kSpec);
-    return 0;
-  }
-  const std::filesystem::path input = args.positional()[0];
-  const std::filesystem::path output = args.positional()[1];
-  check_output_path(input, output, args.has("--overwrite"));
+  const std::optional<FileCommand> command = parse_file_command(kSpec, raw);
+  if (!command) return 0;
+  const auto& [args, input, output] = *command;
   const Model model = input.extension() == ".onnx" ? import_onnx(input) : load_model(input);
   const OnnxExportOptions options{.dcr = args.has("--dcr"),
                                   .height = args.get_int("--height", 0, 1, 1 << 16),

@@ -48,11 +48,9 @@ void describe(const Graph& graph) {
 }  // namespace
 
 int info_command(CommandArgs raw) {
-  const ParsedArgs args = parse_args(kSpec, raw);
-  if (args.help) {
-    std::cout << help_text(kSpec);
-    return 0;
-  }
+  const std::optional<ParsedArgs> parsed = parse_command(kSpec, raw);
+  if (!parsed) return 0;
+  const ParsedArgs& args = *parsed;
   const Model model = load_model(args.positional()[0]);
   std::cout << "model: " << model.name() << "\nscale: x" << model.scale().to_string() << "\n";
   std::visit([](const auto& net) { describe(net); }, model.net);

@@ -5,6 +5,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/output_path.hpp"
+#include "cli/upscaler_args.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/image.hpp"
 #include "quicksr/upscaler.hpp"
@@ -31,25 +32,6 @@ const CommandSpec kSpec{
     .max_positional = 2,
 };
 
-Upscaler make_upscaler(const ParsedArgs& args) {
-  const std::string method = args.get_or("--method", "model");
-  const auto scale = args.get("--scale");
-  if (method == "bicubic") {
-    if (args.has("--model")) throw Error("--model and --method bicubic exclude each other");
-    return Upscaler::bicubic(scale ? Scale::parse(*scale) : Scale{2, 1});
-  }
-  if (method != "model") throw Error("--method must be 'model' or 'bicubic', not '" + method + "'");
-  UpscalerOptions options;
-  options.threads = args.get_int("--threads", 0, 0, 1024);
-  const auto model = args.get("--model");
-  Upscaler upscaler = model ? Upscaler::load(*model, options) : Upscaler::builtin(options);
-  if (scale && !(Scale::parse(*scale) == upscaler.scale())) {
-    throw Error("model " + upscaler.name() + " upscales by " + upscaler.scale().to_string() +
-                ", not " + *scale + " (pick a model of that scale or --method bicubic)");
-  }
-  return upscaler;
-}
-
 void check_extension(const std::filesystem::path& output) {
   const std::string ext = output.extension().string();
   if (ext != ".png" && ext != ".jpg" && ext != ".jpeg") {
@@ -61,15 +43,10 @@ void check_extension(const std::filesystem::path& output) {
 }  // namespace
 
 int upscale_command(CommandArgs raw) {
-  const ParsedArgs args = parse_args(kSpec, raw);
-  if (args.help) {
-    std::cout << help_text(kSpec);
-    return 0;
-  }
-  const std::filesystem::path input = args.positional()[0];
-  const std::filesystem::path output = args.positional()[1];
+  const std::optional<FileCommand> command = parse_file_command(kSpec, raw);
+  if (!command) return 0;
+  const auto& [args, input, output] = *command;
   check_extension(output);
-  check_output_path(input, output, args.has("--overwrite"));
   WriteOptions write_options;
   write_options.jpeg_quality = args.get_int("--quality", 95, 1, 100);
   if (args.has("--bit-depth")) {
@@ -81,7 +58,7 @@ int upscale_command(CommandArgs raw) {
   read_options.max_pixels =
       static_cast<std::uint64_t>(args.get_double("--max-pixels", 268435456.0, 1, 1e12));
 
-  const Upscaler upscaler = make_upscaler(args);
+  const Upscaler upscaler = upscaler_from_args(args, Scale{2, 1});
   const Image image = read_image(input, read_options);
   const auto start = std::chrono::steady_clock::now();
   const Image result = upscaler.upscale(image);

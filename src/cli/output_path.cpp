@@ -1,5 +1,7 @@
 #include "cli/output_path.hpp"
 
+#include <utility>
+
 #include "quicksr/error.hpp"
 
 namespace quicksr::cli {
@@ -17,6 +19,17 @@ void check_output_path(const std::filesystem::path& input, const std::filesystem
   if (!folder.empty() && !std::filesystem::is_directory(folder, ec)) {
     throw Error(output.string() + ": folder " + folder.string() + " does not exist");
   }
+}
+
+std::optional<FileCommand> parse_file_command(const CommandSpec& spec,
+                                              std::span<char* const> args) {
+  std::optional<ParsedArgs> parsed = parse_command(spec, args);
+  if (!parsed) return std::nullopt;
+  const std::filesystem::path input = parsed->positional().at(0);
+  const std::filesystem::path output = parsed->positional().at(1);
+  FileCommand command{std::move(*parsed), input, output};
+  check_output_path(command.input, command.output, command.args.has("--overwrite"));
+  return command;
 }
 
 }  // namespace quicksr::cli

@@ -1,0 +1,29 @@
+#include "cli/upscaler_args.hpp"
+
+#include <string>
+
+#include "quicksr/error.hpp"
+
+namespace quicksr::cli {
+
+Upscaler upscaler_from_args(const ParsedArgs& args, std::optional<Scale> bicubic_default_scale) {
+  const std::string method = args.get_or("--method", "model");
+  const auto scale = args.get("--scale");
+  if (method == "bicubic") {
+    if (args.has("--model")) throw Error("--model and --method bicubic exclude each other");
+    if (scale) return Upscaler::bicubic(Scale::parse(*scale));
+    if (!bicubic_default_scale) throw Error("--method bicubic needs --scale");
+    return Upscaler::bicubic(*bicubic_default_scale);
+  }
+  if (method != "model") throw Error("--method must be 'model' or 'bicubic', not '" + method + "'");
+  const UpscalerOptions options{.threads = args.get_int("--threads", 0, 0, 1024)};
+  const auto model = args.get("--model");
+  Upscaler upscaler = model ? Upscaler::load(*model, options) : Upscaler::builtin(options);
+  if (scale && !(Scale::parse(*scale) == upscaler.scale())) {
+    throw Error("model " + upscaler.name() + " upscales by " + upscaler.scale().to_string() +
+                ", not " + *scale + " (use a model of that scale, or --method bicubic)");
+  }
+  return upscaler;
+}
+
+}  // namespace quicksr::cli

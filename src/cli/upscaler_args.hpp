@@ -1,0 +1,15 @@
+#pragma once
+// The --model, --method, --scale and --threads options shared by `upscale` and `eval`.
+#include <optional>
+
+#include "cli/args.hpp"
+#include "quicksr/upscaler.hpp"
+
+namespace quicksr::cli {
+
+// --method model (default): --model FILE, or the built-in model without it; --scale, when given,
+// must be the model's. --method bicubic: at --scale, or at `bicubic_default_scale` without it
+// (an error when that is nullopt). Throws quicksr::Error for contradictory or malformed options.
+Upscaler upscaler_from_args(const ParsedArgs& args, std::optional<Scale> bicubic_default_scale);
+
+}  // namespace quicksr::cli
