@@ -1,69 +1,70 @@
-// Acceptance: the official weights, imported from ONNX, reach their published scores under the
-// reference protocol (README of /work/shared: the QuickSRNet authors' evaluation code).
+// Acceptance of issue #3: the official weights, converted with `quicksr convert` and scored with
+// `quicksr eval --json`, reach their published scores under the reference protocol (the QuickSRNet
+// authors' evaluation code; shared/README.md). Through the CLI, so that the file conversion, the
+// model file round trip, the backend choice (engine for QuickSRNet, reference runtime for general
+// graphs) and the JSON report are all part of what is checked.
 #include <gtest/gtest.h>
 
-#include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
-#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
 
 #include "onnx/onnx_test_support.hpp"
-#include "quicksr/engine.hpp"
-#include "quicksr/eval.hpp"
-#include "quicksr/onnx.hpp"
-#include "quicksr/reference.hpp"
+#include "support/run_quicksr.hpp"
 
 namespace quicksr {
 namespace {
 
 using namespace onnx_test;
+using test_support::quoted;
+using test_support::run_quicksr;
+using test_support::RunResult;
 
-constexpr double kTolerance = 0.01;
+// PSNR: the issue's tolerance. SSIM: published to 4 decimals; 0.001 is ten times that rounding
+// (the issue's 0.01 would be loose for SSIM).
+constexpr double kPsnrTolerance = 0.01;
+constexpr double kSsimTolerance = 0.001;
 
 struct PublishedScore {
-  const char* model;
+  const char* model;  // in shared/models/reference/
   const char* dataset;
   double psnr;
   double ssim;  // 0: not published
 };
 
 std::string case_name(const testing::TestParamInfo<PublishedScore>& info) {
-  std::string name = std::string(info.param.model) + "_" + info.param.dataset;
-  for (char& c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  }
-  return name;
-}
-
-// QuickSRNets run on the fast engine (itself tested against the reference runtime), general
-// graphs on the reference runtime.
-UpscaleFn upscaler_for(const Model& model) {
-  if (const auto* net = std::get_if<QuickSRNet>(&model.net)) {
-    auto engine = std::make_shared<Engine>(Engine::create(*net));
-    return [engine](const Tensor& lr) { return engine->run(lr); };
-  }
-  return [&model](const Tensor& lr) { return reference::forward(model, lr); };
+  return test_name(std::string(info.param.model) + "_" + info.param.dataset);
 }
 
 class OfficialScores : public testing::TestWithParam<PublishedScore> {};
 
-TEST_P(OfficialScores, ImportedModelReachesThePublishedScore) {
-  const PublishedScore& expected = GetParam();
-  const std::filesystem::path file = reference_model(expected.model);
+TEST_P(OfficialScores, ConvertThenEvalReachesThePublishedScore) {
+  const PublishedScore& published = GetParam();
+  const std::filesystem::path onnx_file = reference_model(published.model);
   const std::filesystem::path hr =
-      shared_path(std::string("data/benchmarks/") + expected.dataset + "/HR");
-  if (!std::filesystem::exists(file)) GTEST_SKIP() << file << " is absent";
-  if (!std::filesystem::exists(hr)) GTEST_SKIP() << hr << " is absent";
-  const auto start = std::chrono::steady_clock::now();
-  const Model model = import_onnx(file);
-  const EvalResult result = evaluate(upscaler_for(model), hr, model.scale());
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  RecordProperty("seconds", std::to_string(seconds));
-  std::cout << expected.model << " " << expected.dataset << ": PSNR " << result.mean_psnr
-            << " SSIM " << result.mean_ssim << " in " << seconds << " s\n";
-  EXPECT_NEAR(result.mean_psnr, expected.psnr, kTolerance);
-  if (expected.ssim > 0) {
-    EXPECT_NEAR(result.mean_ssim, expected.ssim, kTolerance);
+      shared_path(std::string("data/benchmarks/") + published.dataset + "/HR");
+  if (!std::filesystem::exists(onnx_file)) GTEST_SKIP() << onnx_file << " is absent";
+  if (!std::filesystem::is_directory(hr)) GTEST_SKIP() << hr << " is absent";
+  ScratchDir dir;
+  const std::filesystem::path model = dir / "model.safetensors";
+  const std::filesystem::path scores = dir / "scores.json";
+
+  const RunResult convert = run_quicksr("convert " + quoted(onnx_file) + " " + quoted(model));
+  ASSERT_EQ(convert.exit_code, 0) << convert.output;
+  const RunResult eval = run_quicksr("eval --model " + quoted(model) + " --data " + quoted(hr) +
+                                     " --json " + quoted(scores));
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+
+  const nlohmann::json json = nlohmann::json::parse(std::ifstream(scores));
+  const double psnr = json["mean"]["psnr"].get<double>();
+  const double ssim = json["mean"]["ssim"].get<double>();
+  std::cout << published.model << " " << published.dataset << ": PSNR " << psnr << " SSIM " << ssim
+            << " over " << json["images"].size() << " images\n";
+  EXPECT_NEAR(psnr, published.psnr, kPsnrTolerance);
+  if (published.ssim > 0) {
+    EXPECT_NEAR(ssim, published.ssim, kSsimTolerance);
   }
 }
 

@@ -15,10 +15,9 @@ namespace {
 
 using namespace onnx_test;
 
+using quicksr::test_support::quoted;
 using quicksr::test_support::run_quicksr;
 using quicksr::test_support::RunResult;
-
-std::string quoted(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
 
 TEST(OnnxCli, ConvertThenExportDcr) {
   const std::filesystem::path official = reference_model("quicksrnetsmall-2x-360p.onnx");

@@ -12,17 +12,8 @@ namespace {
 
 using namespace onnx_test;
 
-struct RoundTripCase {
-  QuickSRNetConfig config;
-  bool dcr;
-};
-
-std::string case_name(const testing::TestParamInfo<RoundTripCase>& info) {
-  std::string name = info.param.config.name() + (info.param.dcr ? "_dcr" : "_crd");
-  for (char& c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  }
-  return name;
+std::string case_name(const testing::TestParamInfo<ExportCase>& info) {
+  return export_case_name(info.param);
 }
 
 const onnx::NodeProto* find_op(const onnx::ModelProto& model, const std::string& op) {
@@ -39,7 +30,7 @@ std::string string_attribute(const onnx::NodeProto& node, const std::string& nam
   return "";
 }
 
-class OnnxRoundTrip : public testing::TestWithParam<RoundTripCase> {};
+class OnnxRoundTrip : public testing::TestWithParam<ExportCase> {};
 
 TEST_P(OnnxRoundTrip, ExportImportGivesIdenticalWeights) {
   const auto& [config, dcr] = GetParam();
@@ -84,19 +75,7 @@ TEST_P(OnnxRoundTrip, ExportImportGivesIdenticalWeights) {
   EXPECT_EQ(imported.provenance.at("data"), "unit test");
 }
 
-std::vector<RoundTripCase> round_trip_cases() {
-  std::vector<RoundTripCase> cases;
-  for (bool dcr : {false, true}) {
-    for (Scale scale : {Scale{2, 1}, Scale{3, 1}, Scale{4, 1}, Scale{3, 2}}) {
-      cases.push_back({QuickSRNetConfig::small(scale), dcr});
-    }
-    cases.push_back({QuickSRNetConfig::large(Scale{2, 1}), dcr});
-    cases.push_back({QuickSRNetConfig::large(Scale{3, 2}), dcr});
-  }
-  return cases;
-}
-
-INSTANTIATE_TEST_SUITE_P(Configs, OnnxRoundTrip, testing::ValuesIn(round_trip_cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Configs, OnnxRoundTrip, testing::ValuesIn(export_cases()), case_name);
 
 TEST(OnnxExport, FixedInputSize) {
   Model model;

@@ -13,20 +13,11 @@ using namespace onnx_test;
 
 constexpr float kTolerance = 1e-5f;
 
-struct OpenCvCase {
-  QuickSRNetConfig config;
-  bool dcr;
-};
-
-std::string case_name(const testing::TestParamInfo<OpenCvCase>& info) {
-  std::string name = info.param.config.name() + (info.param.dcr ? "_dcr" : "_crd");
-  for (char& c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  }
-  return name;
+std::string case_name(const testing::TestParamInfo<ExportCase>& info) {
+  return export_case_name(info.param);
 }
 
-class OnnxOpenCv : public testing::TestWithParam<OpenCvCase> {};
+class OnnxOpenCv : public testing::TestWithParam<ExportCase> {};
 
 TEST_P(OnnxOpenCv, ExportedModelMatchesReferenceRuntime) {
   const std::optional<Tensor> image = butterfly_crop(96, 80, 24, 32);
@@ -41,19 +32,7 @@ TEST_P(OnnxOpenCv, ExportedModelMatchesReferenceRuntime) {
   EXPECT_LE(max_abs_difference(actual, expected), kTolerance);
 }
 
-std::vector<OpenCvCase> opencv_cases() {
-  std::vector<OpenCvCase> cases;
-  for (bool dcr : {false, true}) {
-    for (Scale scale : {Scale{2, 1}, Scale{3, 1}, Scale{4, 1}, Scale{3, 2}}) {
-      cases.push_back({QuickSRNetConfig::small(scale), dcr});
-    }
-    cases.push_back({QuickSRNetConfig::large(Scale{2, 1}), dcr});
-    cases.push_back({QuickSRNetConfig::large(Scale{3, 2}), dcr});
-  }
-  return cases;
-}
-
-INSTANTIATE_TEST_SUITE_P(Configs, OnnxOpenCv, testing::ValuesIn(opencv_cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Configs, OnnxOpenCv, testing::ValuesIn(export_cases()), case_name);
 
 // General graphs export too: XLSR (grouped convs, concat) and SESR (adds, convs without bias).
 TEST(OnnxOpenCvGraph, ExportedGraphMatchesReferenceRuntime) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -20,6 +21,29 @@ std::filesystem::path shared_path(const std::string& relative) {
 
 std::filesystem::path reference_model(const std::string& name) {
   return shared_path("models/reference/" + name);
+}
+
+std::string test_name(std::string text) {
+  for (char& c : text) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return text;
+}
+
+std::vector<ExportCase> export_cases() {
+  std::vector<ExportCase> cases;
+  for (bool dcr : {false, true}) {
+    for (Scale scale : {Scale{2, 1}, Scale{3, 1}, Scale{4, 1}, Scale{3, 2}}) {
+      cases.push_back({QuickSRNetConfig::small(scale), dcr});
+    }
+    cases.push_back({QuickSRNetConfig::large(Scale{2, 1}), dcr});
+    cases.push_back({QuickSRNetConfig::large(Scale{3, 2}), dcr});
+  }
+  return cases;
+}
+
+std::string export_case_name(const ExportCase& export_case) {
+  return test_name(export_case.config.name() + (export_case.dcr ? "_dcr" : "_crd"));
 }
 
 ScratchDir::ScratchDir() {

@@ -8,12 +8,25 @@
 #include <string>
 #include <vector>
 
+#include "quicksr/model.hpp"
 #include "quicksr/tensor.hpp"
 
 namespace quicksr::onnx_test {
 
 std::filesystem::path shared_path(const std::string& relative);
 std::filesystem::path reference_model(const std::string& name);
+
+// `text` with every character GoogleTest does not allow in a test name replaced by '_'.
+std::string test_name(std::string text);
+
+// The QuickSRNets every export test covers: Small x2, x3, x4, x1.5 and Large x2, x1.5, each with
+// CRD and DCR depth-to-space.
+struct ExportCase {
+  QuickSRNetConfig config;
+  bool dcr;
+};
+std::vector<ExportCase> export_cases();
+std::string export_case_name(const ExportCase& export_case);
 
 // A fresh folder, removed with its contents at scope exit.
 class ScratchDir {

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 namespace quicksr::test_support {
@@ -11,6 +12,9 @@ struct RunResult {
   int exit_code;
   std::string output;  // stdout and stderr together
 };
+
+// A path as one shell word (test paths contain no single quote).
+inline std::string quoted(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
 
 inline RunResult run_quicksr(const std::string& arguments) {
   const std::string command = std::string(QUICKSR_BINARY) + " " + arguments + " 2>&1";
