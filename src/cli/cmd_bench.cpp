@@ -90,11 +90,9 @@ double peak_rss_mib() {
 }  // namespace
 
 int bench_command(CommandArgs raw) {
-  const ParsedArgs args = parse_args(kSpec, raw);
-  if (args.help) {
-    std::cout << help_text(kSpec);
-    return 0;
-  }
+  const std::optional<ParsedArgs> parsed = parse_command(kSpec, raw);
+  if (!parsed) return 0;
+  const ParsedArgs& args = *parsed;
   const auto [width, height] = parse_size(args.get_or("--size", "640x360"));
   const int runs = args.get_int("--runs", 10, 1, 100000);
   const int reference_runs = args.get_int("--reference-runs", 1, 0, 1000);

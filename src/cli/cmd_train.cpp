@@ -1,5 +1,6 @@
 // quicksr train: trains a QuickSRNet with LibTorch (when built with QUICKSR_WITH_TRAINING=ON).
 #include <iostream>
+#include <optional>
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
@@ -139,13 +140,10 @@ int train(const ParsedArgs& args, CommandArgs raw) {
 }  // namespace
 
 int train_command(CommandArgs raw) {
-  const ParsedArgs args = parse_args(kSpec, raw);
-  if (args.help) {
-    std::cout << help_text(kSpec);
-    return 0;
-  }
+  const std::optional<ParsedArgs> args = parse_command(kSpec, raw);
+  if (!args) return 0;
 #ifdef QUICKSR_WITH_TRAINING
-  return train(args, raw);
+  return train(*args, raw);
 #else
   std::cerr << "quicksr train: error: this quicksr was built without training "
                "(QUICKSR_WITH_TRAINING=OFF); rebuild with -DQUICKSR_WITH_TRAINING=ON\n";
