@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <ostream>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -33,6 +34,10 @@ struct PublishedScore {
   double psnr;
   double ssim;  // 0: not published
 };
+
+void PrintTo(const PublishedScore& score, std::ostream* out) {
+  *out << score.model << " on " << score.dataset << ": " << score.psnr << " dB";
+}
 
 std::string case_name(const testing::TestParamInfo<PublishedScore>& info) {
   return test_name(std::string(info.param.model) + "_" + info.param.dataset);

@@ -23,13 +23,6 @@ std::filesystem::path reference_model(const std::string& name) {
   return shared_path("models/reference/" + name);
 }
 
-std::string test_name(std::string text) {
-  for (char& c : text) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  }
-  return text;
-}
-
 std::vector<ExportCase> export_cases() {
   std::vector<ExportCase> cases;
   for (bool dcr : {false, true}) {

@@ -10,14 +10,14 @@
 
 #include "quicksr/model.hpp"
 #include "quicksr/tensor.hpp"
+#include "support/test_name.hpp"
 
 namespace quicksr::onnx_test {
 
 std::filesystem::path shared_path(const std::string& relative);
 std::filesystem::path reference_model(const std::string& name);
 
-// `text` with every character GoogleTest does not allow in a test name replaced by '_'.
-std::string test_name(std::string text);
+using test_support::test_name;
 
 // The QuickSRNets every export test covers: Small x2, x3, x4, x1.5 and Large x2, x1.5, each with
 // CRD and DCR depth-to-space.
