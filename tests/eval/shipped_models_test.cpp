@@ -1,0 +1,89 @@
+// The trained models in models/ keep the minimum scores they ship with (the training issue's
+// targets, default protocol, fp32 engine), and Medium x2 beats Small x2 on every set.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <ostream>
+#include <string>
+#include <variant>
+
+#include "quicksr/engine.hpp"
+#include "quicksr/eval.hpp"
+#include "quicksr/model_io.hpp"
+#include "support/test_name.hpp"
+
+namespace quicksr {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path shipped(const std::string& name) {
+  return fs::path(QUICKSR_SOURCE_DIR) / "models" / (name + ".safetensors");
+}
+
+fs::path benchmark(const std::string& set) {
+  return fs::path(QUICKSR_SHARED_DIR) / "data" / "benchmarks" / set / "HR";
+}
+
+// Why `name` cannot be scored on `set` here (not shipped yet, data absent), or "" if it can.
+std::string unavailable(const std::string& name, const std::string& set) {
+  if (!fs::exists(shipped(name))) return shipped(name).string() + " is not shipped yet";
+  if (!fs::is_directory(benchmark(set))) return benchmark(set).string() + " is absent";
+  return "";
+}
+
+EvalResult evaluate_shipped(const std::string& name, const std::string& set) {
+  const Model model = load_model(shipped(name));
+  const Engine engine = Engine::create(std::get<QuickSRNet>(model.net));
+  return evaluate([&](const Tensor& lr) { return engine.run(lr); }, benchmark(set), model.scale());
+}
+
+struct MinimumScore {
+  const char* model;
+  const char* set;
+  double psnr;
+};
+
+void PrintTo(const MinimumScore& score, std::ostream* out) {
+  *out << score.model << " on " << score.set << " >= " << score.psnr << " dB";
+}
+
+class ShippedModel : public testing::TestWithParam<MinimumScore> {};
+
+TEST_P(ShippedModel, ReachesItsMinimumPsnr) {
+  const MinimumScore& minimum = GetParam();
+  const std::string why = unavailable(minimum.model, minimum.set);
+  if (!why.empty()) GTEST_SKIP() << why;
+  const EvalResult result = evaluate_shipped(minimum.model, minimum.set);
+  std::printf("%s on %s: %.3f dB / %.4f (minimum %.2f)\n", minimum.model, minimum.set,
+              result.mean_psnr, result.mean_ssim, minimum.psnr);
+  EXPECT_GE(result.mean_psnr, minimum.psnr);
+}
+
+std::string case_name(const testing::TestParamInfo<MinimumScore>& info) {
+  return test_support::test_name(std::string(info.param.model) + "_" + info.param.set);
+}
+
+INSTANTIATE_TEST_SUITE_P(Targets, ShippedModel,
+                         testing::Values(MinimumScore{"quicksrnet-small-x2", "Set5", 36.85},
+                                         MinimumScore{"quicksrnet-small-x2", "Set14", 32.30},
+                                         MinimumScore{"quicksrnet-small-x2", "BSD100", 31.40},
+                                         MinimumScore{"quicksrnet-small-x4", "Set14", 27.35},
+                                         MinimumScore{"quicksrnet-small-x4", "BSD100", 26.90}),
+                         case_name);
+
+TEST(ShippedModel, MediumBeatsSmallAtX2OnEverySet) {
+  for (const char* set : {"Set5", "Set14", "BSD100"}) {
+    for (const char* model : {"quicksrnet-medium-x2", "quicksrnet-small-x2"}) {
+      const std::string why = unavailable(model, set);
+      if (!why.empty()) GTEST_SKIP() << why;
+    }
+    const double medium = evaluate_shipped("quicksrnet-medium-x2", set).mean_psnr;
+    const double small = evaluate_shipped("quicksrnet-small-x2", set).mean_psnr;
+    EXPECT_GT(medium, small) << set;
+  }
+}
+
+}  // namespace
+}  // namespace quicksr
