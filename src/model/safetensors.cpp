@@ -133,7 +133,9 @@ SafetensorsFile parse_safetensors(const unsigned char* data, std::size_t size,
   std::uint64_t header_size = 0;
   std::memcpy(&header_size, data, 8);
   if (header_size > kMaxHeaderBytes || header_size > size - 8) {
-    fail(name, "header length " + std::to_string(header_size) + " exceeds " +
+    // Also what any other kind of file (an image passed as a model...) runs into first.
+    fail(name, "not a safetensors model: header length " + std::to_string(header_size) +
+                   " exceeds " +
                    (header_size > kMaxHeaderBytes ? "the 100 MB limit"
                                                   : "the file size " + std::to_string(size)));
   }
