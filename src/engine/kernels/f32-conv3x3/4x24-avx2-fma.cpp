@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "engine/kernels/avx2_fma_4x24_block.hpp"
 #include "engine/kernels/kernels.hpp"
 
 namespace quicksr::engine {
@@ -51,30 +52,10 @@ inline void conv_tile(const F32Conv3x3Args& args, const float* weights, const fl
   }
 }
 
-// One tap (kx) of the 24-pixel tile: 3 input vectors at byte offset `in_offset`, 4 weights at
-// byte offset `w_offset`, 12 FMAs into the accumulators a<channel><vector>.
-// clang-format off
-#define QUICKSR_TAP(in_offset, w_offset)                       \
-  "vmovups " #in_offset "(%[in]), %%ymm12\n\t"                \
-  "vmovups " #in_offset "+32(%[in]), %%ymm13\n\t"             \
-  "vmovups " #in_offset "+64(%[in]), %%ymm14\n\t"             \
-  "vbroadcastss " #w_offset "(%[w]), %%ymm15\n\t"             \
-  "vfmadd231ps %%ymm12, %%ymm15, %[a00]\n\t"                  \
-  "vfmadd231ps %%ymm13, %%ymm15, %[a01]\n\t"                  \
-  "vfmadd231ps %%ymm14, %%ymm15, %[a02]\n\t"                  \
-  "vbroadcastss " #w_offset "+4(%[w]), %%ymm15\n\t"           \
-  "vfmadd231ps %%ymm12, %%ymm15, %[a10]\n\t"                  \
-  "vfmadd231ps %%ymm13, %%ymm15, %[a11]\n\t"                  \
-  "vfmadd231ps %%ymm14, %%ymm15, %[a12]\n\t"                  \
-  "vbroadcastss " #w_offset "+8(%[w]), %%ymm15\n\t"           \
-  "vfmadd231ps %%ymm12, %%ymm15, %[a20]\n\t"                  \
-  "vfmadd231ps %%ymm13, %%ymm15, %[a21]\n\t"                  \
-  "vfmadd231ps %%ymm14, %%ymm15, %[a22]\n\t"                  \
-  "vbroadcastss " #w_offset "+12(%[w]), %%ymm15\n\t"          \
-  "vfmadd231ps %%ymm12, %%ymm15, %[a30]\n\t"                  \
-  "vfmadd231ps %%ymm13, %%ymm15, %[a31]\n\t"                  \
-  "vfmadd231ps %%ymm14, %%ymm15, %[a32]\n\t"
-// clang-format on
+// One tap (kx) of the 24-pixel tile: the input at byte offset `in_offset` of %[in].
+#define QUICKSR_TAP(in_offset, w_offset)                                     \
+  QUICKSR_AVX2_FMA_4X24_BLOCK(#in_offset "(%[in])", #in_offset "+32(%[in])", \
+                              #in_offset "+64(%[in])", w_offset)
 
 // The full 24-pixel tile in inline assembly: with 12 accumulators, 3 input vectors and a
 // broadcast weight it needs all 16 ymm registers, and GCC's allocator then reloads the input

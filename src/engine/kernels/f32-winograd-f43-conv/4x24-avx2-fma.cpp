@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "engine/kernels/avx2_fma_4x24_block.hpp"
 #include "engine/kernels/kernels.hpp"
 #include "engine/kernels/winograd_f43.hpp"
 
@@ -41,30 +42,9 @@ void multiply_tiles(const F32WinogradConvArgs& args, const float* weights, std::
   }
 }
 
-// One tap (ky) of the 24-tile block: 3 input vectors from row pointer `in`, 4 weights at byte
-// offset `w_offset`, 12 FMAs into the accumulators a<channel><vector>.
-// clang-format off
-#define QUICKSR_WINOGRAD_TAP(in, w_offset)                     \
-  "vmovups (%[" in "]), %%ymm12\n\t"                          \
-  "vmovups 32(%[" in "]), %%ymm13\n\t"                        \
-  "vmovups 64(%[" in "]), %%ymm14\n\t"                        \
-  "vbroadcastss " #w_offset "(%[w]), %%ymm15\n\t"             \
-  "vfmadd231ps %%ymm12, %%ymm15, %[a00]\n\t"                  \
-  "vfmadd231ps %%ymm13, %%ymm15, %[a01]\n\t"                  \
-  "vfmadd231ps %%ymm14, %%ymm15, %[a02]\n\t"                  \
-  "vbroadcastss " #w_offset "+4(%[w]), %%ymm15\n\t"           \
-  "vfmadd231ps %%ymm12, %%ymm15, %[a10]\n\t"                  \
-  "vfmadd231ps %%ymm13, %%ymm15, %[a11]\n\t"                  \
-  "vfmadd231ps %%ymm14, %%ymm15, %[a12]\n\t"                  \
-  "vbroadcastss " #w_offset "+8(%[w]), %%ymm15\n\t"           \
-  "vfmadd231ps %%ymm12, %%ymm15, %[a20]\n\t"                  \
-  "vfmadd231ps %%ymm13, %%ymm15, %[a21]\n\t"                  \
-  "vfmadd231ps %%ymm14, %%ymm15, %[a22]\n\t"                  \
-  "vbroadcastss " #w_offset "+12(%[w]), %%ymm15\n\t"          \
-  "vfmadd231ps %%ymm12, %%ymm15, %[a30]\n\t"                  \
-  "vfmadd231ps %%ymm13, %%ymm15, %[a31]\n\t"                  \
-  "vfmadd231ps %%ymm14, %%ymm15, %[a32]\n\t"
-// clang-format on
+// One tap (ky) of the 24-tile block: the input at row pointer operand `in`.
+#define QUICKSR_WINOGRAD_TAP(in, w_offset) \
+  QUICKSR_AVX2_FMA_4X24_BLOCK("(%[" in "])", "32(%[" in "])", "64(%[" in "])", w_offset)
 
 // The 24-tile block in inline assembly, for the register-allocation reason given in
 // f32-conv3x3/4x24-avx2-fma.cpp. One asm block covers the 3 taps (rows) of one input channel.
