@@ -14,9 +14,7 @@
 
 #include "quicksr/error.hpp"
 #include "quicksr/reference.hpp"
-#ifdef QUICKSR_HAVE_IMAGE
 #include "quicksr/image.hpp"
-#endif
 
 namespace quicksr {
 namespace {
@@ -182,7 +180,6 @@ TEST(Engine, RejectsBadInput) {
   EXPECT_THROW(Engine::create(broken), Error);
 }
 
-#ifdef QUICKSR_HAVE_IMAGE
 TEST(Engine, RealImageMatchesReference) {
   const std::filesystem::path path =
       std::filesystem::path(QUICKSR_SHARED_DIR) / "data/benchmarks/Set5/HR/butterfly.png";
@@ -203,7 +200,6 @@ TEST(Engine, RealImageMatchesReference) {
     }
   }
 }
-#endif
 
 }  // namespace
 }  // namespace quicksr
