@@ -37,6 +37,17 @@ void set_flop_rate(benchmark::State& state, const char* name, double flops_per_i
                          benchmark::Counter::kIs1000);
 }
 
+// Runs `kernel` on `args` for every benchmark iteration, labelled with the kernel's name.
+template <typename Kernel, typename Args>
+void time_kernel(benchmark::State& state, const Kernel& kernel, const Args& args,
+                 const std::vector<float>& out) {
+  state.SetLabel(kernel.name);
+  for (auto _ : state) {
+    kernel.run(args);
+    benchmark::DoNotOptimize(out.data());
+  }
+}
+
 bool skip_without_avx2(benchmark::State& state, Isa isa) {
   if (isa == Isa::kAvx2Fma && !cpu_has_avx2_fma()) {
     state.SkipWithError("no AVX2+FMA");
@@ -70,12 +81,7 @@ void BM_F32Conv3x3Row(benchmark::State& state) {
   args.col_begin = 8;
   args.col_count = kColumns;
   args.clamp = true;
-  const engine::F32Conv3x3Kernel& kernel = engine::f32_conv3x3_kernel(isa);
-  state.SetLabel(kernel.name);
-  for (auto _ : state) {
-    kernel.run(args);
-    benchmark::DoNotOptimize(out.data());
-  }
+  time_kernel(state, engine::f32_conv3x3_kernel(isa), args, out);
   set_flop_rate(state, "FLOP/s", 2.0 * kColumns * out_channels * in_channels * 9);
 }
 BENCHMARK(BM_F32Conv3x3Row)
@@ -102,12 +108,7 @@ void BM_F32WinogradInputRow(benchmark::State& state) {
   args.channels = channels;
   args.tile_begin = 8;
   args.tile_count = kRowTiles;
-  const engine::F32WinogradInputKernel& kernel = engine::f32_winograd_input_kernel(isa);
-  state.SetLabel(kernel.name);
-  for (auto _ : state) {
-    kernel.run(args);
-    benchmark::DoNotOptimize(out.data());
-  }
+  time_kernel(state, engine::f32_winograd_input_kernel(isa), args, out);
   state.SetItemsProcessed(state.iterations() * 640 * channels);
 }
 BENCHMARK(BM_F32WinogradInputRow)->ArgNames({"isa", "channels"})->Args({1, 32})->Args({0, 32});
@@ -139,12 +140,7 @@ void BM_F32WinogradConvRow(benchmark::State& state) {
   args.tile_count = kRowTiles;
   args.clamp = true;
   args.scratch = scratch.data();
-  const engine::F32WinogradConvKernel& kernel = engine::f32_winograd_conv_kernel(isa);
-  state.SetLabel(kernel.name);
-  for (auto _ : state) {
-    kernel.run(args);
-    benchmark::DoNotOptimize(out.data());
-  }
+  time_kernel(state, engine::f32_winograd_conv_kernel(isa), args, out);
   set_flop_rate(state, "effective FLOP/s", 2.0 * 640 * out_channels * in_channels * 9);
   set_flop_rate(state, "FLOP/s",
                 2.0 * kRowTiles * engine::kWinogradPoints * out_channels * in_channels * 3);
