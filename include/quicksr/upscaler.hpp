@@ -19,12 +19,14 @@ struct UpscalerOptions {
 
 class Upscaler {
  public:
-  static Upscaler load(const std::filesystem::path& model_file, const UpscalerOptions& options = {});
+  static Upscaler load(const std::filesystem::path& model_file,
+                       const UpscalerOptions& options = {});
   static Upscaler from_model(Model model, const UpscalerOptions& options = {});
   // MATLAB-style bicubic interpolation (no network).
   static Upscaler bicubic(Scale scale);
-  // The model built into quicksr (QuickSRNet-Small x2 once trained weights ship).
-  static Upscaler builtin(const UpscalerOptions& options = {});
+  // The QuickSRNet-Small of `scale` built into quicksr (the models/ it ships; x2 is the
+  // default). Throws quicksr::Error naming the built-in scales when none has `scale`.
+  static Upscaler builtin(Scale scale = Scale{2, 1}, const UpscalerOptions& options = {});
 
   Scale scale() const;
   std::string name() const;

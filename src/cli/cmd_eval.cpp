@@ -24,11 +24,12 @@ const CommandSpec kSpec{
         "of the scale, downscaled with MATLAB-style bicubic, upscaled, and compared on Y.\n"
         "Default protocol 'quicksr' (the QuickSRNet authors'): LR truncated to 8 bits, output\n"
         "kept in float, no border. 'basicsr': LR and output rounded, border = scale.",
-    .options = {{"--model", "FILE", "model file (.safetensors; default: the built-in model)"},
+    .options = {{"--model", "FILE", "model file (.safetensors; default: the built-in of --scale)"},
                 {"--method", "NAME",
                  "'model' (default) or 'bicubic' (MATLAB-style, needs --scale)"},
                 {"--data", "HR_DIR", "folder of HR images (required)"},
-                {"--scale", "S", "2, 3, 4 or 1.5; must match the model (default: the model's)"},
+                {"--scale", "S",
+                 "2, 3, 4 or 1.5; must match the model (default: the model's, or 2)"},
                 {"--protocol", "NAME", "'quicksr' (default) or 'basicsr'"},
                 {"--border", "N", "pixels cropped from each side before scoring"},
                 {"--round-lr", "", "round the LR to 8 bits instead of truncating"},

@@ -18,10 +18,10 @@ const CommandSpec kSpec{
     .usage = "IN OUT [options]",
     .summary =
         "Upscale the image IN (PNG or JPEG) and write OUT (.png, .jpg or .jpeg).\n"
-        "Without --model the built-in model is used.",
+        "Without --model the built-in QuickSRNet-Small of --scale (default x2) is used.",
     .options = {{"--model", "FILE", "model file (.safetensors)"},
                 {"--method", "NAME", "'model' (default) or 'bicubic' (MATLAB-style)"},
-                {"--scale", "S", "2, 3, 4 or 1.5 (default: the model's; 2 for bicubic)"},
+                {"--scale", "S", "2, 3, 4 or 1.5 (default: the model's; 2 otherwise)"},
                 {"--threads", "N", "worker threads (default: all cores)"},
                 {"--quality", "Q", "JPEG quality 1..100 (default 95)"},
                 {"--bit-depth", "B", "PNG bits per channel, 8 or 16 (default: the input's)"},

@@ -18,7 +18,8 @@ Upscaler upscaler_from_args(const ParsedArgs& args, std::optional<Scale> bicubic
   if (method != "model") throw Error("--method must be 'model' or 'bicubic', not '" + method + "'");
   const UpscalerOptions options{.threads = args.get_int("--threads", 0, 0, 1024)};
   const auto model = args.get("--model");
-  Upscaler upscaler = model ? Upscaler::load(*model, options) : Upscaler::builtin(options);
+  if (!model) return Upscaler::builtin(scale ? Scale::parse(*scale) : Scale{2, 1}, options);
+  Upscaler upscaler = Upscaler::load(*model, options);
   if (scale && !(Scale::parse(*scale) == upscaler.scale())) {
     throw Error("model " + upscaler.name() + " upscales by " + upscaler.scale().to_string() +
                 ", not " + *scale + " (use a model of that scale, or --method bicubic)");

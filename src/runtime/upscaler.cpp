@@ -8,7 +8,7 @@
 #include "quicksr/model_io.hpp"
 #include "quicksr/reference.hpp"
 #include "quicksr/resize.hpp"
-#include "runtime/builtin_model.hpp"
+#include "runtime/builtin_models.hpp"
 
 namespace quicksr {
 
@@ -103,11 +103,15 @@ Upscaler Upscaler::bicubic(Scale scale) {
   return Upscaler(std::make_shared<BicubicBackend>(scale));
 }
 
-Upscaler Upscaler::builtin(const UpscalerOptions& options) {
-  const std::span<const unsigned char> bytes = builtin_model_bytes();
-  if (bytes.empty()) return bicubic(Scale{2, 1});
-  return from_model(load_model_from_memory(bytes.data(), bytes.size(), "<built-in model>"),
-                    options);
+Upscaler Upscaler::builtin(Scale scale, const UpscalerOptions& options) {
+  std::string scales;
+  for (const EmbeddedFile& file : builtin_model_files()) {
+    Model model = load_model_from_memory(file.bytes.data(), file.bytes.size(),
+                                         std::string("built-in ") + file.name);
+    if (model.scale() == scale) return from_model(std::move(model), options);
+    scales += (scales.empty() ? "x" : ", x") + model.scale().to_string();
+  }
+  throw Error("no built-in model upscales by " + scale.to_string() + " (built in: " + scales + ")");
 }
 
 Scale Upscaler::scale() const { return backend_->scale(); }

@@ -159,4 +159,27 @@ TEST_F(CliTest, ModelFileUpscalesAndInfoDescribesIt) {
   EXPECT_NE(broken.output.find("broken.safetensors"), std::string::npos) << broken.output;
 }
 
+// Without --model, `upscale --scale S` gives what the shipped Small model of scale S gives.
+class CliBuiltinTest : public CliTest, public testing::WithParamInterface<const char*> {};
+
+TEST_P(CliBuiltinTest, WithoutModelTheShippedSmallOfTheScaleIsUsed) {
+  const std::string scale = GetParam();
+  const fs::path shipped =
+      fs::path(QUICKSR_SOURCE_DIR) / "models" / ("quicksrnet-small-x" + scale + ".safetensors");
+  if (!fs::exists(shipped)) GTEST_SKIP() << shipped << " is not shipped yet";
+  const std::string input = write_sample("in.png", 9, 6);
+  ASSERT_EQ(
+      run_quicksr("upscale " + input + " " + path("builtin.png") + " --scale " + scale).exit_code,
+      0);
+  ASSERT_EQ(
+      run_quicksr("upscale " + input + " " + path("file.png") + " --model " + shipped.string())
+          .exit_code,
+      0);
+  const quicksr::Image builtin = quicksr::read_image(path("builtin.png"));
+  EXPECT_EQ(builtin.width, 9 * std::stoi(scale));
+  EXPECT_EQ(builtin.rgb, quicksr::read_image(path("file.png")).rgb);
+}
+
+INSTANTIATE_TEST_SUITE_P(Scales, CliBuiltinTest, testing::Values("2", "3", "4"));
+
 }  // namespace

@@ -1,0 +1,57 @@
+// The built-in models are exactly the Small models shipped in models/, one per scale.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <random>
+#include <string>
+
+#include "quicksr/error.hpp"
+#include "quicksr/upscaler.hpp"
+
+namespace quicksr {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path shipped_small(Scale scale) {
+  std::string suffix = scale.to_string();
+  std::replace(suffix.begin(), suffix.end(), '.', '_');
+  return fs::path(QUICKSR_SOURCE_DIR) / "models" / ("quicksrnet-small-x" + suffix + ".safetensors");
+}
+
+Tensor random_rgb(int width, int height) {
+  Tensor rgb(3, height, width);
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+  for (float& v : rgb.data) v = uniform(rng);
+  return rgb;
+}
+
+TEST(BuiltinModels, EachShippedSmallModelIsBuiltInAndOthersAreRefused) {
+  const Tensor input = random_rgb(23, 17);
+  for (const Scale scale : {Scale{2, 1}, Scale{3, 1}, Scale{4, 1}, Scale{3, 2}}) {
+    SCOPED_TRACE(scale.to_string());
+    if (!fs::exists(shipped_small(scale))) {
+      try {
+        Upscaler::builtin(scale);
+        ADD_FAILURE() << "no model of this scale ships, yet one is built in";
+      } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("x2"), std::string::npos) << e.what();
+      }
+      continue;
+    }
+    const Upscaler builtin = Upscaler::builtin(scale);
+    const Upscaler file = Upscaler::load(shipped_small(scale));
+    EXPECT_EQ(builtin.name(), file.name());
+    EXPECT_EQ(builtin.upscale(input).data, file.upscale(input).data);
+  }
+}
+
+TEST(BuiltinModels, DefaultIsSmallX2) {
+  EXPECT_EQ(Upscaler::builtin().name(), Upscaler::load(shipped_small({2, 1})).name());
+  EXPECT_EQ(Upscaler::builtin().scale(), (Scale{2, 1}));
+}
+
+}  // namespace
+}  // namespace quicksr
