@@ -180,6 +180,7 @@ TEST_P(CliBuiltinTest, WithoutModelTheShippedSmallOfTheScaleIsUsed) {
   EXPECT_EQ(builtin.rgb, quicksr::read_image(path("file.png")).rgb);
 }
 
-INSTANTIATE_TEST_SUITE_P(Scales, CliBuiltinTest, testing::Values("2", "3", "4"));
+INSTANTIATE_TEST_SUITE_P(Scales, CliBuiltinTest, testing::Values("2", "3", "4"),
+                         [](const auto& info) { return std::string("x") + info.param; });
 
 }  // namespace
