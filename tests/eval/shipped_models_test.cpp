@@ -1,5 +1,6 @@
 // The trained models in models/ keep the minimum scores they ship with (the training issue's
-// targets, default protocol, fp32 engine), and Medium x2 beats Small x2 on every set.
+// targets, default protocol, fp32 engine), the report-only ones beat bicubic, and Medium x2 beats
+// Small x2 on every set.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include "quicksr/engine.hpp"
 #include "quicksr/eval.hpp"
 #include "quicksr/model_io.hpp"
+#include "quicksr/resize.hpp"
 #include "support/test_name.hpp"
 
 namespace quicksr {
@@ -61,7 +63,8 @@ TEST_P(ShippedModel, ReachesItsMinimumPsnr) {
   EXPECT_GE(result.mean_psnr, minimum.psnr);
 }
 
-std::string case_name(const testing::TestParamInfo<MinimumScore>& info) {
+template <typename ModelAndSet>
+std::string case_name(const testing::TestParamInfo<ModelAndSet>& info) {
   return test_support::test_name(std::string(info.param.model) + "_" + info.param.set);
 }
 
@@ -71,7 +74,42 @@ INSTANTIATE_TEST_SUITE_P(Targets, ShippedModel,
                                          MinimumScore{"quicksrnet-small-x2", "BSD100", 31.40},
                                          MinimumScore{"quicksrnet-small-x4", "Set14", 27.35},
                                          MinimumScore{"quicksrnet-small-x4", "BSD100", 26.90}),
-                         case_name);
+                         case_name<MinimumScore>);
+
+struct ModelOnSet {
+  const char* model;
+  const char* set;
+};
+
+void PrintTo(const ModelOnSet& pair, std::ostream* out) {
+  *out << pair.model << " on " << pair.set;
+}
+
+// Models with no target score (x3, x1.5) must at least beat MATLAB-style bicubic.
+class ReportOnlyModel : public testing::TestWithParam<ModelOnSet> {};
+
+TEST_P(ReportOnlyModel, BeatsBicubic) {
+  const ModelOnSet& pair = GetParam();
+  const std::string why = unavailable(pair.model, pair.set);
+  if (!why.empty()) GTEST_SKIP() << why;
+  const EvalResult result = evaluate_shipped(pair.model, pair.set);
+  const EvalResult bicubic =
+      evaluate([&](const Tensor& lr) { return resize_bicubic(lr, result.scale.value()); },
+               benchmark(pair.set), result.scale);
+  std::printf("%s on %s: %.3f dB / %.4f (bicubic %.3f dB)\n", pair.model, pair.set,
+              result.mean_psnr, result.mean_ssim, bicubic.mean_psnr);
+  EXPECT_GT(result.mean_psnr, bicubic.mean_psnr);
+  EXPECT_GT(result.mean_ssim, bicubic.mean_ssim);
+}
+
+INSTANTIATE_TEST_SUITE_P(Report, ReportOnlyModel,
+                         testing::Values(ModelOnSet{"quicksrnet-small-x3", "Set5"},
+                                         ModelOnSet{"quicksrnet-small-x3", "Set14"},
+                                         ModelOnSet{"quicksrnet-small-x3", "BSD100"},
+                                         ModelOnSet{"quicksrnet-small-x1_5", "Set5"},
+                                         ModelOnSet{"quicksrnet-small-x1_5", "Set14"},
+                                         ModelOnSet{"quicksrnet-small-x1_5", "BSD100"}),
+                         case_name<ModelOnSet>);
 
 TEST(ShippedModel, MediumBeatsSmallAtX2OnEverySet) {
   for (const char* set : {"Set5", "Set14", "BSD100"}) {
