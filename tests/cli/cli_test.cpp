@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include "quicksr/model.hpp"
 #include "quicksr/model_io.hpp"
 #include "support/run_quicksr.hpp"
+#include "support/test_name.hpp"
 
 namespace fs = std::filesystem;
 
@@ -160,14 +162,15 @@ TEST_F(CliTest, ModelFileUpscalesAndInfoDescribesIt) {
 }
 
 // Without --model, `upscale --scale S` gives what the shipped Small model of scale S gives.
-class CliBuiltinTest : public CliTest, public testing::WithParamInterface<const char*> {};
+class CliBuiltinTest : public CliTest, public testing::WithParamInterface<std::string> {};
 
 TEST_P(CliBuiltinTest, WithoutModelTheShippedSmallOfTheScaleIsUsed) {
   const std::string scale = GetParam();
-  const fs::path shipped =
-      fs::path(QUICKSR_SOURCE_DIR) / "models" / ("quicksrnet-small-x" + scale + ".safetensors");
+  const std::string file_scale = scale == "1.5" ? "1_5" : scale;
+  const fs::path shipped = fs::path(QUICKSR_SOURCE_DIR) / "models" /
+                           ("quicksrnet-small-x" + file_scale + ".safetensors");
   if (!fs::exists(shipped)) GTEST_SKIP() << shipped << " is not shipped yet";
-  const std::string input = write_sample("in.png", 9, 6);
+  const std::string input = write_sample("in.png", 10, 6);
   ASSERT_EQ(
       run_quicksr("upscale " + input + " " + path("builtin.png") + " --scale " + scale).exit_code,
       0);
@@ -176,11 +179,13 @@ TEST_P(CliBuiltinTest, WithoutModelTheShippedSmallOfTheScaleIsUsed) {
           .exit_code,
       0);
   const quicksr::Image builtin = quicksr::read_image(path("builtin.png"));
-  EXPECT_EQ(builtin.width, 9 * std::stoi(scale));
+  EXPECT_EQ(builtin.width, std::lround(10 * std::stod(scale)));
   EXPECT_EQ(builtin.rgb, quicksr::read_image(path("file.png")).rgb);
 }
 
-INSTANTIATE_TEST_SUITE_P(Scales, CliBuiltinTest, testing::Values("2", "3", "4"),
-                         [](const auto& info) { return std::string("x") + info.param; });
+INSTANTIATE_TEST_SUITE_P(Scales, CliBuiltinTest, testing::Values("2", "3", "4", "1.5"),
+                         [](const auto& info) {
+                           return quicksr::test_support::test_name("x" + info.param);
+                         });
 
 }  // namespace
