@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the score table of docs/evaluation.md through the CLI: MATLAB-style bicubic (both
-# protocols) and the official weights (converted from ONNX) on Set5, Set14 and BSD100 at x2, x3 and
-# x4. There are official weights for x2 and x4 only. Each cell is the "mean" line printed by
+# protocols) and the official weights (converted from ONNX) on Set5, Set14 and BSD100 at x2, x3, x4
+# and x1.5. There are official weights for x2 and x4 only. Each cell is the "mean" line printed by
 # `quicksr eval` (PSNR dB / SSIM on Y). SESR-M5 and XLSR run on the reference runtime: the whole
 # table takes about half an hour on 2 cores.
 #
@@ -34,7 +34,7 @@ echo "| set | scale | bicubic, quicksr protocol | bicubic, basicsr protocol | Qu
 echo "|---|---|---|---|---|---|---|"
 for set in Set5 Set14 BSD100; do
   data="$shared/data/benchmarks/$set/HR"
-  for scale in 2 3 4; do
+  for scale in 2 3 4 1.5; do
     row="| $set | x$scale | $(scores --method bicubic --scale "$scale" --data "$data")"
     row+=" | $(scores --method bicubic --scale "$scale" --data "$data" --protocol basicsr)"
     for arch in quicksrnetsmall xlsr sesr_m5; do
