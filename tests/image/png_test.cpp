@@ -14,21 +14,9 @@
 namespace quicksr {
 namespace {
 
+using test::channels_of;
 using test::RawPng;
 using test::TempDir;
-
-int channels_of(int color_type) {
-  switch (color_type) {
-    case PNG_COLOR_TYPE_GRAY:
-      return 1;
-    case PNG_COLOR_TYPE_GRAY_ALPHA:
-      return 2;
-    case PNG_COLOR_TYPE_RGB:
-      return 3;
-    default:
-      return 4;
-  }
-}
 
 RawPng raw_png(int width, int height, int color_type, int bit_depth) {
   RawPng raw;

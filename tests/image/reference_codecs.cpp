@@ -16,18 +16,6 @@
 // clang-format on
 
 namespace quicksr::test {
-namespace {
-
-struct FileCloser {
-  void operator()(std::FILE* file) const { std::fclose(file); }
-};
-using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
-
-FilePtr open_file(const std::filesystem::path& path, const char* mode) {
-  FilePtr file(std::fopen(path.c_str(), mode));
-  if (!file) throw std::runtime_error("cannot open " + path.string());
-  return file;
-}
 
 int channels_of(int color_type) {
   switch (color_type) {
@@ -41,6 +29,19 @@ int channels_of(int color_type) {
     default:
       return 4;
   }
+}
+
+namespace {
+
+struct FileCloser {
+  void operator()(std::FILE* file) const { std::fclose(file); }
+};
+using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
+
+FilePtr open_file(const std::filesystem::path& path, const char* mode) {
+  FilePtr file(std::fopen(path.c_str(), mode));
+  if (!file) throw std::runtime_error("cannot open " + path.string());
+  return file;
 }
 
 // Packs samples into PNG rows: big-endian for 16 bits, most significant bits first below 8.

@@ -41,6 +41,9 @@ struct RawPng {
   std::vector<std::uint8_t> palette_alpha;  // tRNS entries
 };
 
+// Samples per pixel of a PNG_COLOR_TYPE_* (a palette image stores one index).
+int channels_of(int color_type);
+
 void write_reference_png(const std::filesystem::path& path, const RawPng& png);
 // Decodes without any transformation (8- and 16-bit files only).
 RawPng read_reference_png(const std::filesystem::path& path);
