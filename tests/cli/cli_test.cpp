@@ -13,7 +13,6 @@
 #include "quicksr/model.hpp"
 #include "quicksr/model_io.hpp"
 #include "support/run_quicksr.hpp"
-#include "support/test_name.hpp"
 
 namespace fs = std::filesystem;
 
@@ -162,13 +161,13 @@ TEST_F(CliTest, ModelFileUpscalesAndInfoDescribesIt) {
 }
 
 // Without --model, `upscale --scale S` gives what the shipped Small model of scale S gives.
+// The parameter is the scale as written in model file names ("1_5").
 class CliBuiltinTest : public CliTest, public testing::WithParamInterface<std::string> {};
 
 TEST_P(CliBuiltinTest, WithoutModelTheShippedSmallOfTheScaleIsUsed) {
-  const std::string scale = GetParam();
-  const std::string file_scale = scale == "1.5" ? "1_5" : scale;
+  const std::string scale = quicksr::Scale::parse(GetParam()).to_string();
   const fs::path shipped = fs::path(QUICKSR_SOURCE_DIR) / "models" /
-                           ("quicksrnet-small-x" + file_scale + ".safetensors");
+                           ("quicksrnet-small-x" + GetParam() + ".safetensors");
   if (!fs::exists(shipped)) GTEST_SKIP() << shipped << " is not shipped yet";
   const std::string input = write_sample("in.png", 10, 6);
   ASSERT_EQ(
@@ -183,9 +182,7 @@ TEST_P(CliBuiltinTest, WithoutModelTheShippedSmallOfTheScaleIsUsed) {
   EXPECT_EQ(builtin.rgb, quicksr::read_image(path("file.png")).rgb);
 }
 
-INSTANTIATE_TEST_SUITE_P(Scales, CliBuiltinTest, testing::Values("2", "3", "4", "1.5"),
-                         [](const auto& info) {
-                           return quicksr::test_support::test_name("x" + info.param);
-                         });
+INSTANTIATE_TEST_SUITE_P(Scales, CliBuiltinTest, testing::Values("2", "3", "4", "1_5"),
+                         [](const auto& info) { return "x" + info.param; });
 
 }  // namespace
