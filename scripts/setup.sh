@@ -8,7 +8,7 @@ PACKAGES=(
   nlohmann-json3-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
   libopencv-dnn-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
-  libdnnl-dev
+  libdnnl-dev ocl-icd-opencl-dev  # dnnl-config.cmake needs OpenCL, which it only recommends
   libtorch-dev libgloo-dev
   googletest libgtest-dev libbenchmark-dev
 )
