@@ -1,6 +1,7 @@
 #pragma once
 // Models as values: a QuickSRNet (the paper's architecture, with its identity initialisation) or a
-// general SR graph (for imported baselines such as XLSR, SESR, FSRCNN), plus provenance.
+// general SR graph (for imported baselines such as XLSR, SESR, FSRCNN), plus provenance. An INT8
+// QuickSRNet (QuantizedQuickSRNet) is a value here too.
 #include <cstdint>
 #include <map>
 #include <random>
@@ -44,11 +45,13 @@ struct Conv2d {
   static Conv2d zeros(int in_channels, int out_channels, int kernel, int groups = 1);
   float& w(int o, int i, int ky, int kx) {
     return weight[((static_cast<std::size_t>(o) * (in_channels / groups) + i) * kernel_h + ky) *
-                      kernel_w + kx];
+                      kernel_w +
+                  kx];
   }
   float w(int o, int i, int ky, int kx) const {
     return weight[((static_cast<std::size_t>(o) * (in_channels / groups) + i) * kernel_h + ky) *
-                      kernel_w + kx];
+                      kernel_w +
+                  kx];
   }
 };
 
@@ -94,6 +97,60 @@ struct QuickSRNet {
 // repeat-interleave the input). Applied once, at initialisation.
 void add_identity_init(QuickSRNet& net);
 
+// ---- INT8 (W8A8) QuickSRNet: the integer semantics are docs/quantization.md; the functions
+// that quantize and run it are in quicksr/quant.hpp.
+
+// real = scale * (q - zero_point), q in [0, 255].
+struct ActivationEncoding {
+  float scale = 1.0f / 255.0f;
+  int zero_point = 0;
+  friend bool operator==(const ActivationEncoding&, const ActivationEncoding&) = default;
+};
+
+// A convolution with s8 weights (symmetric, [-127, 127]) and s32 bias. Geometry as in Conv2d.
+struct QConv2d {
+  int in_channels = 0;
+  int out_channels = 0;
+  int kernel_h = 3;
+  int kernel_w = 3;
+  int stride = 1;
+  int pad_top = 1, pad_left = 1, pad_bottom = 1, pad_right = 1;
+  std::vector<std::int8_t> weight;  // OIHW, out * in * kh * kw
+  std::vector<float> weight_scale;  // out values (per channel) or 1 value (per tensor)
+  std::vector<std::int32_t> bias;   // out values, in units of input_scale * weight_scale[o]
+
+  float scale_of(int o) const {
+    return weight_scale.size() == 1 ? weight_scale[0] : weight_scale[o];
+  }
+  bool per_channel() const { return weight_scale.size() != 1; }
+  std::int8_t w(int o, int i, int ky, int kx) const {
+    return weight[((static_cast<std::size_t>(o) * in_channels + i) * kernel_h + ky) * kernel_w +
+                  kx];
+  }
+};
+
+// The QuickSRNet chain with an activation encoding after every quantizer (docs/quantization.md):
+// the input (fixed: the 8-bit image, scale 1/255, zero point 0), each conv + ReLU1 output, and the
+// final output (after the last conv, plus the anchor for Large, clipped to [0, 1]).
+struct QuantizedQuickSRNet {
+  QuickSRNetConfig config;
+  QConv2d first;
+  std::vector<QConv2d> body;
+  QConv2d last;
+  std::vector<QConv2d> anchor;  // empty, or the anchor conv (reads the input)
+
+  ActivationEncoding input;
+  std::vector<ActivationEncoding> features;  // 1 + m: after first, after each body conv
+  ActivationEncoding output;
+
+  // The model checker: geometry against `config`, weights in [-127, 127], positive finite scales,
+  // zero points in [0, 255], the fixed input encoding, finite requantisation multipliers, and
+  // every accumulator bounded: |bias| + in * kh * kw * 255 * 127 fits in int32. Throws
+  // quicksr::Error naming the conv and the problem.
+  void check() const;
+  bool per_channel() const { return first.per_channel(); }
+};
+
 // General SR graph: nodes in topological order over named tensors. The graph input is "input"
 // (3xHxW RGB in [0,1]).
 enum class OpType { kConv, kClip, kRelu, kDepthToSpace, kSpaceToDepth, kAdd, kConcat };
@@ -103,10 +160,10 @@ struct GraphNode {
   std::string name;
   std::vector<std::string> inputs;
   std::string output;
-  int conv = -1;           // kConv: index into Graph::convs
-  float clip_min = 0.0f;   // kClip
-  float clip_max = 1.0f;   // kClip
-  int block_size = 0;      // kDepthToSpace / kSpaceToDepth
+  int conv = -1;          // kConv: index into Graph::convs
+  float clip_min = 0.0f;  // kClip
+  float clip_max = 1.0f;  // kClip
+  int block_size = 0;     // kDepthToSpace / kSpaceToDepth
   ChannelOrder order = ChannelOrder::kCRD;
 };
 

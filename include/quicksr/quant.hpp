@@ -3,49 +3,116 @@
 // channel or per tensor), s32 bias and accumulation, float32 requantisation with a fused clamp.
 // The integer semantics are written down once in docs/quantization.md; the integer reference
 // runtime (quicksr::quant::forward) implements them plainly and is the oracle of the INT8 engine.
+// The values (ActivationEncoding, QConv2d, QuantizedQuickSRNet) live in quicksr/model.hpp.
+//
+//   QuantizedQuickSRNet q = quant::quantize_weights(net, encodings,
+//   WeightGranularity::kPerChannel); U8Tensor hr = quant::forward(q, quant::to_u8(lr));  // u8
+//   values of q.output
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
 #include "quicksr/model.hpp"
+#include "quicksr/tensor.hpp"
 
 namespace quicksr {
 
-// real = scale * (q - zero_point), q in [0, 255].
-struct ActivationEncoding {
-  float scale = 1.0f / 255.0f;
-  int zero_point = 0;
-  friend bool operator==(const ActivationEncoding&, const ActivationEncoding&) = default;
+// A dense planar CHW integer feature map (batch 1): data[(c * height + y) * width + x].
+template <typename T>
+struct PlanarTensor {
+  int channels = 0;
+  int height = 0;
+  int width = 0;
+  std::vector<T> data;
+
+  PlanarTensor() = default;
+  PlanarTensor(int c, int h, int w, T fill = T{})
+      : channels(c), height(h), width(w), data(static_cast<std::size_t>(c) * h * w, fill) {}
+
+  T& at(int c, int y, int x) {
+    return data[(static_cast<std::size_t>(c) * height + y) * width + x];
+  }
+  T at(int c, int y, int x) const {
+    return data[(static_cast<std::size_t>(c) * height + y) * width + x];
+  }
 };
+using U8Tensor = PlanarTensor<std::uint8_t>;
+using S32Tensor = PlanarTensor<std::int32_t>;
 
-// A convolution with s8 weights (symmetric, [-127, 127]) and s32 bias. Geometry as in Conv2d.
-struct QConv2d {
-  int in_channels = 0;
-  int out_channels = 0;
-  int kernel_h = 3;
-  int kernel_w = 3;
-  int stride = 1;
-  int pad_top = 1, pad_left = 1, pad_bottom = 1, pad_right = 1;
-  std::vector<std::int8_t> weight;   // OIHW, out * in * kh * kw
-  std::vector<float> weight_scale;   // out values (per channel) or 1 value (per tensor)
-  std::vector<std::int32_t> bias;    // out values, in units of input_scale * weight_scale[o]
+enum class WeightGranularity { kPerChannel, kPerTensor };
 
-  float scale_of(int o) const { return weight_scale.size() == 1 ? weight_scale[0] : weight_scale[o]; }
-  bool per_channel() const { return weight_scale.size() != 1; }
-};
-
-// The QuickSRNet chain with an activation encoding after every quantizer (docs/quantization.md):
-// the input (fixed: the 8-bit image, scale 1/255, zero point 0), each conv + ReLU1 output, and the
-// final output (after the last conv, plus the anchor for Large, clipped to [0, 1]).
-struct QuantizedQuickSRNet {
-  QuickSRNetConfig config;
-  QConv2d first;
-  std::vector<QConv2d> body;
-  QConv2d last;
-  std::vector<QConv2d> anchor;  // empty, or the anchor conv (reads the input)
-
-  ActivationEncoding input;
+// The activation encodings of a QuickSRNet (the quantizer placement of docs/quantization.md).
+struct ActivationEncodings {
+  ActivationEncoding input;                  // fixed: scale 1/255, zero point 0
   std::vector<ActivationEncoding> features;  // 1 + m: after first, after each body conv
-  ActivationEncoding output;
+  ActivationEncoding output;                 // after the last conv (+ anchor), clipped to [0, 1]
+  friend bool operator==(const ActivationEncodings&, const ActivationEncodings&) = default;
 };
 
+namespace quant {
+
+// ---- The scalar rules of docs/quantization.md (the INT8 engine must use these, or match them)
+
+// The calibrated encoding of [min, max], widened to contain 0 (and to a range of at least 1e-6):
+// scale = (max - min) / 255, zero_point = nearbyint(-min / scale) in [0, 255].
+ActivationEncoding encoding_from_range(float min, float max);
+// q = clamp(nearbyint(x / scale) + zero_point, 0, 255), round half to even, in float32.
+std::uint8_t quantize(float x, const ActivationEncoding& encoding);
+float dequantize(std::uint8_t q, const ActivationEncoding& encoding);
+
+// The u8 clamp of ReLU1 and of the final clip: lo = max(0, zp), hi = min(255, zp + nearbyint(1 /
+// scale)) with 1 / scale in double.
+struct ClampBounds {
+  int lo = 0;
+  int hi = 255;
+};
+ClampBounds relu1_bounds(const ActivationEncoding& output);
+
+// M = float32(input_scale * weight_scale / output_scale), computed in double, rounded once.
+float requant_multiplier(float input_scale, float weight_scale, float output_scale);
+// q = clamp(nearbyint(float32(acc) * multiplier) + zero_point, bounds), round half to even.
+std::uint8_t requantize(std::int32_t acc, float multiplier, int zero_point, ClampBounds bounds);
+// The anchor sum: t = float32(acc_a) * m_a + float32(acc_b) * m_b (no FMA), then as requantize.
+std::uint8_t requantize_sum(std::int32_t acc_a, float multiplier_a, std::int32_t acc_b,
+                            float multiplier_b, int zero_point, ClampBounds bounds);
+
+// ---- Weights
+
+// Symmetric s8 scale of `values`: max|w| / 127, or 1 when all are zero.
+float weight_scale_of(const float* values, std::size_t count);
+// q = clamp(nearbyint(w / scale), -127, 127).
+std::int8_t quantize_weight(float w, float scale);
+
+// One conv: s8 weights at `granularity`, s32 bias in units of input_scale * weight_scale[o]. A
+// channel whose bias would overflow the accumulator bound gets a larger weight scale (docs).
+QConv2d quantize_conv(const Conv2d& conv, float input_scale, WeightGranularity granularity);
+// The float conv the integer one stands for: w = q * weight_scale, b = bias_q * input_scale *
+// weight_scale (what QuantSim computes with).
+Conv2d dequantize_conv(const QConv2d& conv, float input_scale);
+
+// The whole net. `encodings.features` must have 1 + m entries; the result passes check().
+QuantizedQuickSRNet quantize_weights(const QuickSRNet& net, const ActivationEncodings& encodings,
+                                     WeightGranularity granularity);
+ActivationEncodings encodings_of(const QuantizedQuickSRNet& net);
+// The float QuickSRNet with the dequantized weights and biases.
+QuickSRNet dequantize_weights(const QuantizedQuickSRNet& net);
+
+// ---- The integer reference runtime (plain loops, the oracle)
+
+// s32 accumulators of one conv (docs "Convolution"): bias + sum of w_q * (x_q - zero_point_in),
+// taps outside the image contribute 0.
+S32Tensor accumulate(const U8Tensor& input, int input_zero_point, const QConv2d& conv);
+
+// 3xHxW u8 image (the input encoding: scale 1/255, zero point 0) to the 3 x floor(sH) x floor(sW)
+// u8 output in net.output's encoding. x1.5 edge-replicates odd sizes to even and crops. Throws
+// quicksr::Error when net fails check() or the input is not 3xHxW.
+U8Tensor forward(const QuantizedQuickSRNet& net, const U8Tensor& input);
+// Float RGB in [0, 1]: rounded to u8 (to_u8), run, dequantized with net.output.
+Tensor forward(const QuantizedQuickSRNet& net, const Tensor& rgb);
+
+// nearbyint(clamp(x, 0, 1) * 255) per value: the 8-bit image of a float image.
+U8Tensor to_u8(const Tensor& rgb);
+Tensor dequantize(const U8Tensor& q, const ActivationEncoding& encoding);
+
+}  // namespace quant
 }  // namespace quicksr

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "model/layout.hpp"
+#include "model/reshuffle.hpp"
 #include "quicksr/error.hpp"
 
 namespace quicksr::reference {
@@ -158,66 +159,17 @@ Tensor depth_to_space(const Tensor& x, int block, ChannelOrder order) {
   if (block < 1 || x.channels % (block * block) != 0) {
     throw Error("depth_to_space(" + std::to_string(block) + ") of " + shape_text(x));
   }
-  const int channels = x.channels / (block * block);
-  Tensor y(channels, x.height * block, x.width * block);
-  for (int c = 0; c < channels; ++c) {
-    for (int dy = 0; dy < block; ++dy) {
-      for (int dx = 0; dx < block; ++dx) {
-        const int source = block_channel(c, dy, dx, block, channels, order);
-        for (int row = 0; row < x.height; ++row) {
-          for (int col = 0; col < x.width; ++col) {
-            y.at(c, row * block + dy, col * block + dx) = x.at(source, row, col);
-          }
-        }
-      }
-    }
-  }
-  return y;
+  return depth_to_space_values(x, block, order);
 }
 
 Tensor space_to_depth(const Tensor& x, int block, ChannelOrder order) {
   if (block < 1 || x.height % block != 0 || x.width % block != 0) {
     throw Error("space_to_depth(" + std::to_string(block) + ") of " + shape_text(x));
   }
-  Tensor y(x.channels * block * block, x.height / block, x.width / block);
-  for (int c = 0; c < x.channels; ++c) {
-    for (int dy = 0; dy < block; ++dy) {
-      for (int dx = 0; dx < block; ++dx) {
-        const int target = block_channel(c, dy, dx, block, x.channels, order);
-        for (int row = 0; row < y.height; ++row) {
-          for (int col = 0; col < y.width; ++col) {
-            y.at(target, row, col) = x.at(c, row * block + dy, col * block + dx);
-          }
-        }
-      }
-    }
-  }
-  return y;
+  return space_to_depth_values(x, block, order);
 }
 
 namespace {
-
-Tensor replicate_to_even(const Tensor& x) {
-  Tensor y(x.channels, x.height + x.height % 2, x.width + x.width % 2);
-  for (int c = 0; c < y.channels; ++c) {
-    for (int row = 0; row < y.height; ++row) {
-      for (int col = 0; col < y.width; ++col) {
-        y.at(c, row, col) = x.at(c, std::min(row, x.height - 1), std::min(col, x.width - 1));
-      }
-    }
-  }
-  return y;
-}
-
-Tensor crop(const Tensor& x, int height, int width) {
-  Tensor y(x.channels, height, width);
-  for (int c = 0; c < y.channels; ++c) {
-    for (int row = 0; row < height; ++row) {
-      for (int col = 0; col < width; ++col) y.at(c, row, col) = x.at(c, row, col);
-    }
-  }
-  return y;
-}
 
 Tensor relu1(const Tensor& x) { return clip(x, 0.0f, 1.0f); }
 
@@ -241,7 +193,7 @@ Tensor forward(const QuickSRNet& net, const Tensor& input) {
   }
   if (net.config.scale.is_integer()) return forward_even(net, input);
   const Tensor upscaled = forward_even(net, replicate_to_even(input));
-  return crop(upscaled, input.height * 3 / 2, input.width * 3 / 2);
+  return crop_top_left(upscaled, input.height * 3 / 2, input.width * 3 / 2);
 }
 
 namespace {

@@ -1,0 +1,157 @@
+// Weight quantisation (docs/quantization.md "Weights", "Bias"): s8 symmetric weights per output
+// channel or per tensor, s32 biases in units of input_scale * weight_scale[o].
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "model/layout.hpp"
+#include "quicksr/error.hpp"
+#include "quicksr/quant.hpp"
+
+namespace quicksr::quant {
+
+namespace {
+
+constexpr double kInt32Max = std::numeric_limits<std::int32_t>::max();
+
+// The largest |bias_q| the accumulator bound of the model checker allows for this geometry.
+double bias_limit(const Conv2d& conv) {
+  return kInt32Max -
+         static_cast<double>(conv.in_channels) * conv.kernel_h * conv.kernel_w * 255 * 127;
+}
+
+// The weight scale of output channels [begin, end): max|w| / 127, raised where a bias would not
+// fit in the accumulator bound (a channel with tiny weights and a large bias; its weights then
+// round to fewer levels, which cannot matter next to that bias).
+float scale_of_channels(const Conv2d& conv, int begin, int end, float input_scale) {
+  const std::size_t per_channel = weight_count(conv) / static_cast<std::size_t>(conv.out_channels);
+  const float* values = conv.weight.data() + static_cast<std::size_t>(begin) * per_channel;
+  float scale = weight_scale_of(values, static_cast<std::size_t>(end - begin) * per_channel);
+  for (int o = begin; o < end; ++o) {
+    const double needed = std::abs(static_cast<double>(conv.bias[static_cast<std::size_t>(o)])) /
+                          (static_cast<double>(input_scale) * bias_limit(conv));
+    // Twice what is needed keeps the rounded bias well inside the bound.
+    if (needed > static_cast<double>(scale)) scale = static_cast<float>(2.0 * needed);
+  }
+  return scale;
+}
+
+std::int32_t quantize_bias(float bias, float input_scale, float weight_scale) {
+  const double q =
+      std::nearbyint(static_cast<double>(bias) / (static_cast<double>(input_scale) * weight_scale));
+  return static_cast<std::int32_t>(std::clamp(q, -kInt32Max - 1, kInt32Max));
+}
+
+// Copies what QConv2d and Conv2d share: channels, kernel, stride, padding.
+template <typename To, typename From>
+To with_geometry_of(const From& from) {
+  To to;
+  to.in_channels = from.in_channels;
+  to.out_channels = from.out_channels;
+  to.kernel_h = from.kernel_h;
+  to.kernel_w = from.kernel_w;
+  to.stride = from.stride;
+  to.pad_top = from.pad_top;
+  to.pad_left = from.pad_left;
+  to.pad_bottom = from.pad_bottom;
+  to.pad_right = from.pad_right;
+  return to;
+}
+
+}  // namespace
+
+float weight_scale_of(const float* values, std::size_t count) {
+  float largest = 0.0f;
+  for (std::size_t i = 0; i < count; ++i) largest = std::max(largest, std::abs(values[i]));
+  return largest > 0.0f ? largest / 127.0f : 1.0f;
+}
+
+std::int8_t quantize_weight(float w, float scale) {
+  const float q = std::nearbyint(w / scale);
+  return static_cast<std::int8_t>(std::clamp(q, -127.0f, 127.0f));
+}
+
+QConv2d quantize_conv(const Conv2d& conv, float input_scale, WeightGranularity granularity) {
+  if (conv.groups != 1 || conv.weight.size() != weight_count(conv) ||
+      conv.bias.size() != static_cast<std::size_t>(conv.out_channels)) {
+    throw Error("quantize_conv needs a dense conv with one bias per output channel");
+  }
+  QConv2d q = with_geometry_of<QConv2d>(conv);
+  if (granularity == WeightGranularity::kPerTensor) {
+    q.weight_scale = {scale_of_channels(conv, 0, conv.out_channels, input_scale)};
+  } else {
+    for (int o = 0; o < conv.out_channels; ++o) {
+      q.weight_scale.push_back(scale_of_channels(conv, o, o + 1, input_scale));
+    }
+  }
+  const std::size_t per_channel = weight_count(conv) / static_cast<std::size_t>(conv.out_channels);
+  q.weight.resize(conv.weight.size());
+  for (std::size_t i = 0; i < conv.weight.size(); ++i) {
+    q.weight[i] = quantize_weight(conv.weight[i], q.scale_of(static_cast<int>(i / per_channel)));
+  }
+  for (int o = 0; o < conv.out_channels; ++o) {
+    q.bias.push_back(
+        quantize_bias(conv.bias[static_cast<std::size_t>(o)], input_scale, q.scale_of(o)));
+  }
+  return q;
+}
+
+Conv2d dequantize_conv(const QConv2d& conv, float input_scale) {
+  Conv2d d = with_geometry_of<Conv2d>(conv);
+  const std::size_t per_channel = conv.weight.size() / static_cast<std::size_t>(conv.out_channels);
+  for (std::size_t i = 0; i < conv.weight.size(); ++i) {
+    d.weight.push_back(static_cast<float>(conv.weight[i]) *
+                       conv.scale_of(static_cast<int>(i / per_channel)));
+  }
+  for (int o = 0; o < conv.out_channels; ++o) {
+    d.bias.push_back(
+        static_cast<float>(static_cast<double>(conv.bias[static_cast<std::size_t>(o)]) *
+                           input_scale * conv.scale_of(o)));
+  }
+  return d;
+}
+
+QuantizedQuickSRNet quantize_weights(const QuickSRNet& net, const ActivationEncodings& encodings,
+                                     WeightGranularity granularity) {
+  net.check();
+  if (encodings.features.size() != net.body.size() + 1) {
+    throw Error("quantize_weights: " + std::to_string(encodings.features.size()) +
+                " feature encodings for a net with " + std::to_string(net.body.size() + 1) +
+                " feature maps");
+  }
+  QuantizedQuickSRNet q;
+  q.config = net.config;
+  q.input = encodings.input;
+  q.features = encodings.features;
+  q.output = encodings.output;
+  q.first = quantize_conv(net.first, q.input.scale, granularity);
+  for (std::size_t i = 0; i < net.body.size(); ++i) {
+    q.body.push_back(quantize_conv(net.body[i], q.features[i].scale, granularity));
+  }
+  q.last = quantize_conv(net.last, q.features.back().scale, granularity);
+  for (const Conv2d& anchor : net.anchor) {
+    q.anchor.push_back(quantize_conv(anchor, q.input.scale, granularity));
+  }
+  q.check();
+  return q;
+}
+
+ActivationEncodings encodings_of(const QuantizedQuickSRNet& net) {
+  return ActivationEncodings{net.input, net.features, net.output};
+}
+
+QuickSRNet dequantize_weights(const QuantizedQuickSRNet& net) {
+  net.check();
+  QuickSRNet d = quicksrnet_geometry(net.config);
+  d.first = dequantize_conv(net.first, net.input.scale);
+  for (std::size_t i = 0; i < net.body.size(); ++i) {
+    d.body[i] = dequantize_conv(net.body[i], net.features[i].scale);
+  }
+  d.last = dequantize_conv(net.last, net.features.back().scale);
+  for (std::size_t i = 0; i < net.anchor.size(); ++i) {
+    d.anchor[i] = dequantize_conv(net.anchor[i], net.input.scale);
+  }
+  return d;
+}
+
+}  // namespace quicksr::quant
