@@ -5,6 +5,7 @@
 // Winograd kernel really does.
 #include <benchmark/benchmark.h>
 
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -38,28 +39,36 @@ void set_flop_rate(benchmark::State& state, const char* name, double flops_per_i
 }
 
 // Runs `kernel` on `args` for every benchmark iteration, labelled with the kernel's name.
-template <typename Kernel, typename Args>
-void time_kernel(benchmark::State& state, const Kernel& kernel, const Args& args,
-                 const std::vector<float>& out) {
-  state.SetLabel(kernel.name);
+template <typename Args>
+void time_kernel(benchmark::State& state, const char* name, void (*kernel)(const Args&),
+                 const Args& args, const std::vector<float>& out) {
+  state.SetLabel(name);
   for (auto _ : state) {
-    kernel.run(args);
+    kernel(args);
     benchmark::DoNotOptimize(out.data());
   }
 }
 
-bool skip_without_avx2(benchmark::State& state, Isa isa) {
-  if (isa == Isa::kAvx2Fma && !cpu_has_avx2_fma()) {
-    state.SkipWithError("no AVX2+FMA");
-    return true;
+// The kernels the engine takes for ISA level state.range(0) (an Isa value), or none when this CPU
+// lacks that level.
+std::optional<engine::F32Kernels> kernels_for(benchmark::State& state) {
+  const Isa isa = static_cast<Isa>(state.range(0));
+  if (!cpu_supports(isa)) {
+    state.SkipWithError("this CPU lacks the ISA");
+    return std::nullopt;
   }
-  return false;
+  return engine::f32_kernels(isa);
 }
+
+constexpr int kScalar = static_cast<int>(Isa::kScalar);
+constexpr int kAvx2 = static_cast<int>(Isa::kAvx2Fma);
+constexpr int kAvx512 = static_cast<int>(Isa::kAvx512);
 
 // One 640-pixel output row of a 3x3 conv: args = ISA, in channels, out channels.
 void BM_F32Conv3x3Row(benchmark::State& state) {
-  const Isa isa = static_cast<Isa>(state.range(0));
-  if (skip_without_avx2(state, isa)) return;
+  const std::optional<engine::F32Kernels> kernels = kernels_for(state);
+  if (!kernels) return;
+  const engine::F32Conv3x3Config& config = *kernels->direct;
   const int in_channels = static_cast<int>(state.range(1));
   const int out_channels = static_cast<int>(state.range(2));
   constexpr int kColumns = 640;
@@ -67,7 +76,7 @@ void BM_F32Conv3x3Row(benchmark::State& state) {
   const std::vector<float> input = random_values(3 * in_channels * stride);
   Conv2d conv = Conv2d::zeros(in_channels, out_channels, 3);
   conv.weight = random_values(conv.weight.size());
-  const engine::PackedConv3x3 packed = engine::pack_conv3x3(conv, true);
+  const engine::PackedConv3x3 packed = engine::pack_conv3x3(conv, true, config);
   std::vector<float> out(packed.padded_out_channels * stride);
   engine::F32Conv3x3Args args{};
   for (int k = 0; k < 3; ++k) args.rows[k] = input.data() + k * in_channels * stride;
@@ -81,23 +90,27 @@ void BM_F32Conv3x3Row(benchmark::State& state) {
   args.col_begin = 8;
   args.col_count = kColumns;
   args.clamp = true;
-  time_kernel(state, engine::f32_conv3x3_kernel(isa), args, out);
+  time_kernel(state, config.name, config.run, args, out);
   set_flop_rate(state, "FLOP/s", 2.0 * kColumns * out_channels * in_channels * 9);
 }
 BENCHMARK(BM_F32Conv3x3Row)
     ->ArgNames({"isa", "in", "out"})
-    ->Args({1, 32, 32})
-    ->Args({1, 3, 32})
-    ->Args({1, 32, 12})
-    ->Args({0, 32, 32});
+    ->Args({kAvx512, 32, 32})
+    ->Args({kAvx512, 3, 32})
+    ->Args({kAvx512, 32, 12})
+    ->Args({kAvx2, 32, 32})
+    ->Args({kAvx2, 3, 32})
+    ->Args({kAvx2, 32, 12})
+    ->Args({kScalar, 32, 32});
 
 constexpr int kRowTiles = 640 / engine::kWinogradTile;
 constexpr std::size_t kRowTileStride = kRowTiles + 16;
 
 // The Winograd F(4,3) input transform of one 640-pixel row: args = ISA, channels.
 void BM_F32WinogradInputRow(benchmark::State& state) {
-  const Isa isa = static_cast<Isa>(state.range(0));
-  if (skip_without_avx2(state, isa)) return;
+  const std::optional<engine::F32Kernels> kernels = kernels_for(state);
+  if (!kernels) return;
+  const engine::F32WinogradConfig& config = *kernels->winograd;
   const int channels = static_cast<int>(state.range(1));
   const std::vector<float> in = random_values(channels * engine::kWinogradTile * kRowTileStride);
   std::vector<float> out(channels * engine::kWinogradPoints * kRowTileStride);
@@ -108,26 +121,31 @@ void BM_F32WinogradInputRow(benchmark::State& state) {
   args.channels = channels;
   args.tile_begin = 8;
   args.tile_count = kRowTiles;
-  time_kernel(state, engine::f32_winograd_input_kernel(isa), args, out);
+  time_kernel(state, config.input_name, config.input, args, out);
   state.SetItemsProcessed(state.iterations() * 640 * channels);
 }
-BENCHMARK(BM_F32WinogradInputRow)->ArgNames({"isa", "channels"})->Args({1, 32})->Args({0, 32});
+BENCHMARK(BM_F32WinogradInputRow)
+    ->ArgNames({"isa", "channels"})
+    ->Args({kAvx512, 32})
+    ->Args({kAvx2, 32})
+    ->Args({kScalar, 32});
 
 // One 640-pixel output row of a 3x3 conv in Winograd F(4,3) from transformed input rows (output
 // transform included): args = ISA, in channels, out channels.
 void BM_F32WinogradConvRow(benchmark::State& state) {
-  const Isa isa = static_cast<Isa>(state.range(0));
-  if (skip_without_avx2(state, isa)) return;
+  const std::optional<engine::F32Kernels> kernels = kernels_for(state);
+  if (!kernels) return;
+  const engine::F32WinogradConfig& config = *kernels->winograd;
   const int in_channels = static_cast<int>(state.range(1));
   const int out_channels = static_cast<int>(state.range(2));
   const std::size_t row = in_channels * engine::kWinogradPoints * kRowTileStride;
   const std::vector<float> input = random_values(3 * row);
   Conv2d conv = Conv2d::zeros(in_channels, out_channels, 3);
   conv.weight = random_values(conv.weight.size());
-  const engine::PackedConv3x3 packed = engine::pack_winograd_conv3x3(conv, true);
+  const engine::PackedConv3x3 packed = engine::pack_conv3x3(conv, true, config);
   std::vector<float> out(packed.padded_out_channels * engine::kWinogradTile * kRowTileStride);
   std::vector<float> scratch(engine::kWinogradPoints * packed.padded_out_channels *
-                             engine::kWinogradChunkTiles);
+                             config.chunk_tiles);
   engine::F32WinogradConvArgs args{};
   for (int k = 0; k < 3; ++k) args.rows[k] = input.data() + k * row;
   args.tile_stride = kRowTileStride;
@@ -140,16 +158,18 @@ void BM_F32WinogradConvRow(benchmark::State& state) {
   args.tile_count = kRowTiles;
   args.clamp = true;
   args.scratch = scratch.data();
-  time_kernel(state, engine::f32_winograd_conv_kernel(isa), args, out);
+  time_kernel(state, config.name, config.conv, args, out);
   set_flop_rate(state, "effective FLOP/s", 2.0 * 640 * out_channels * in_channels * 9);
   set_flop_rate(state, "FLOP/s",
                 2.0 * kRowTiles * engine::kWinogradPoints * out_channels * in_channels * 3);
 }
 BENCHMARK(BM_F32WinogradConvRow)
     ->ArgNames({"isa", "in", "out"})
-    ->Args({1, 32, 32})
-    ->Args({1, 32, 12})
-    ->Args({0, 32, 32});
+    ->Args({kAvx512, 32, 32})
+    ->Args({kAvx512, 32, 12})
+    ->Args({kAvx2, 32, 32})
+    ->Args({kAvx2, 32, 12})
+    ->Args({kScalar, 32, 32});
 
 // QuickSRNet-Small x2 end to end, interleaved RGB in and out: args = width, height, threads.
 void BM_EngineSmallX2(benchmark::State& state) {
@@ -158,7 +178,7 @@ void BM_EngineSmallX2(benchmark::State& state) {
   const Engine engine = Engine::create(small_x2(), {.threads = static_cast<int>(state.range(2))});
   const std::vector<float> input = random_values(3ull * width * height);
   std::vector<float> output(3ull * engine.output_width(width) * engine.output_height(height));
-  state.SetLabel(engine.isa_name());
+  state.SetLabel(engine.kernel_names());
   for (auto _ : state) engine.run(input.data(), width, height, output.data());
   set_flop_rate(state, "effective FLOP/s", 2.0 * small_x2().macs_per_pixel() * width * height);
 }

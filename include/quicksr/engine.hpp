@@ -7,36 +7,53 @@
 // The image flows through all layers in bands of rows (and strips of columns for wide images),
 // with the halo recomputed, so the workspace is bounded by the model and the thread count, never
 // by the image size, and the output is bit-identical whatever the band layout or thread count.
-// Kernels are chosen at run time (AVX2+FMA when the CPU has it, a portable one otherwise).
+// Kernels are chosen at run time from the CPU's instruction sets (CPUID), or forced with
+// EngineOptions::isa or the QUICKSR_ISA environment variable.
 //
 // Thread safety: run() is const and may be called from several threads at once; calls share the
 // engine's worker pool, so concurrent calls are serialised rather than run side by side.
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "quicksr/model.hpp"
 #include "quicksr/tensor.hpp"
 
 namespace quicksr {
 
-// Instruction sets the engine has kernels for.
-enum class Isa { kScalar, kAvx2Fma };
+// Instruction-set levels the engine dispatches on, from the CPU's features (each level includes
+// the ones it names): portable C++; AVX2+FMA; AVX2+FMA+AVX-VNNI (256-bit vpdpbusd);
+// AVX-512F/BW/VL/DQ (+ AVX2+FMA); AVX-512 + AVX-512 VNNI.
+enum class Isa { kScalar, kAvx2Fma, kAvxVnni, kAvx512, kAvx512Vnni };
+
+// Every level, best first.
+inline constexpr Isa kAllIsas[] = {Isa::kAvx512Vnni, Isa::kAvx512, Isa::kAvxVnni, Isa::kAvx2Fma,
+                                   Isa::kScalar};
+// "scalar", "avx2", "avxvnni", "avx512", "avx512vnni" (the QUICKSR_ISA values).
+std::string_view isa_name(Isa isa);
+// Throws quicksr::Error naming the valid values when `name` is none of them.
+Isa parse_isa(std::string_view name);
+// True when this CPU (and OS) can run code of level `isa`.
+bool cpu_supports(Isa isa);
+// The best level this CPU supports.
+Isa best_isa();
 
 struct EngineOptions {
   int threads = 0;  // 0: all cores
   // Images wider than this run in strips of at most this many columns (with a column halo), which
   // bounds the workspace; narrower ones run in one strip. The output does not depend on it.
   int max_strip_width = 1024;
-  // Forces an instruction set (tests use kScalar to cover the fallback); by default the best one
-  // the CPU supports.
-  bool force_isa = false;
-  Isa isa = Isa::kScalar;
+  // Forces an instruction-set level (tests and benchmarks); unset: the QUICKSR_ISA environment
+  // variable when set, else the best level the CPU supports.
+  std::optional<Isa> isa;
 };
 
 class Engine {
  public:
-  // Throws quicksr::Error when `net` fails QuickSRNet::check() or the forced ISA is unsupported.
+  // Throws quicksr::Error when `net` fails QuickSRNet::check(), or the forced ISA (options or
+  // QUICKSR_ISA) is unknown or unsupported by this CPU.
   static Engine create(const QuickSRNet& net, const EngineOptions& options = {});
   ~Engine();
   Engine(Engine&&) noexcept;
@@ -54,7 +71,8 @@ class Engine {
 
   int threads() const;
   Isa isa() const;
-  std::string isa_name() const;
+  // The micro-kernels in use, e.g. "f32-conv3x3/4x24-avx2-fma, f32-winograd-f43-conv/...".
+  std::string kernel_names() const;
   // Extra memory one run() allocates, whatever the image size: the per-thread band buffers.
   std::size_t workspace_bytes() const;
 
@@ -64,8 +82,5 @@ class Engine {
   explicit Engine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
-
-// True when this CPU can run the AVX2+FMA kernels.
-bool cpu_has_avx2_fma();
 
 }  // namespace quicksr

@@ -42,6 +42,7 @@ const CommandSpec kSpec{
     .max_positional = 0,
 };
 
+#ifdef QUICKSR_WITH_ENGINE_BENCH
 struct Timing {
   double min_ms = 0.0;
   double median_ms = 0.0;
@@ -87,12 +88,7 @@ double peak_rss_mib() {
   return usage.ru_maxrss / 1024.0;
 }
 
-}  // namespace
-
-int bench_command(CommandArgs raw) {
-  const std::optional<ParsedArgs> parsed = parse_command(kSpec, raw);
-  if (!parsed) return 0;
-  const ParsedArgs& args = *parsed;
+int bench(const ParsedArgs& args) {
   const auto [width, height] = parse_size(args.get_or("--size", "640x360"));
   const int runs = args.get_int("--runs", 10, 1, 100000);
   const int reference_runs = args.get_int("--reference-runs", 1, 0, 1000);
@@ -141,7 +137,7 @@ int bench_command(CommandArgs raw) {
     nlohmann::json out{{"size", std::to_string(width) + "x" + std::to_string(height)},
                        {"threads", threads},
                        {"model", net.config.name()},
-                       {"kernel", engine.isa_name()},
+                       {"kernel", engine.kernel_names()},
                        {"gflop_per_frame", gflop},
                        {"peak_gflops", peak},
                        {"engine_ms_min", engine_time.min_ms},
@@ -180,7 +176,7 @@ int bench_command(CommandArgs raw) {
   line("engine", engine_time, runs);
   if (onednn_time) line("oneDNN", *onednn_time, runs);
   if (reference_time) line("reference", *reference_time, reference_runs);
-  std::cout << std::setprecision(2) << "engine kernel " << engine.isa_name() << ", workspace "
+  std::cout << std::setprecision(2) << "engine kernel " << engine.kernel_names() << ", workspace "
             << engine.workspace_bytes() / 1048576.0 << " MiB, peak RSS after engine runs "
             << engine_rss << " MiB\n";
   if (onednn_time) {
@@ -192,6 +188,21 @@ int bench_command(CommandArgs raw) {
               << "x\n";
   }
   return 0;
+}
+#endif
+
+}  // namespace
+
+int bench_command(CommandArgs raw) {
+  const std::optional<ParsedArgs> args = parse_command(kSpec, raw);
+  if (!args) return 0;
+#ifdef QUICKSR_WITH_ENGINE_BENCH
+  return bench(*args);
+#else
+  std::cerr << "quicksr bench: error: this quicksr was built without the benchmark support "
+               "(oneDNN, OpenMP and an x86 CPU are needed)\n";
+  return 1;
+#endif
 }
 
 }  // namespace quicksr::cli

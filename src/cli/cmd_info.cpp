@@ -4,6 +4,7 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "quicksr/engine.hpp"
 #include "quicksr/model_io.hpp"
 
 namespace quicksr::cli {
@@ -35,6 +36,11 @@ void describe(const QuickSRNet& net) {
             << "parameters: " << parameter_count(convs) << "\n"
             << "GMAC per 640x360 input: " << std::fixed << std::setprecision(3)
             << net.macs_per_pixel() * 640 * 360 / 1e9 << "\n";
+  // What `quicksr upscale` would run it with here (QUICKSR_ISA can force another level).
+  const Engine engine = Engine::create(net, {.threads = 1});
+  std::cout << "engine ISA: " << isa_name(engine.isa())
+            << " (best on this CPU: " << isa_name(best_isa()) << ")\n"
+            << "engine kernels: " << engine.kernel_names() << "\n";
 }
 
 void describe(const Graph& graph) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <numeric>
 
 namespace quicksr::engine {
 
@@ -16,14 +17,6 @@ constexpr int round_down(int value, int multiple) {
   return value >= 0 ? value / multiple * multiple : -round_up(-value, multiple);
 }
 int ring_slot(int y) { return ((y % 3) + 3) % 3; }
-// Compiles to maxss/minss (no data-dependent branches).
-float clip01(float v) {
-  const float positive = v > 0.0f ? v : 0.0f;
-  return positive < 1.0f ? positive : 1.0f;
-}
-
-// Winograd tiles are computed in whole vectors of tiles, i.e. on multiples of this many columns.
-constexpr int kTileBlockColumns = kWinogradTile * kWinogradTileBlock;
 
 // Columns each layer computes beyond the next one's on each side. A Winograd tile's outputs
 // depend on all 6 of its inputs, so an output column reads up to one tile (4 columns) beyond its
@@ -31,28 +24,14 @@ constexpr int kTileBlockColumns = kWinogradTile * kWinogradTileBlock;
 // same values whatever the strip, which keeps the output bit-identical across strip widths.
 constexpr int kColumnHaloPerLayer = kWinogradTile;
 
-int left_margin_for(const Plan& plan) {
-  return round_up(kColumnHaloPerLayer * plan.conv_count(), kTileBlockColumns) + kTileBlockColumns;
+// Winograd tiles are computed in whole vectors of tiles, i.e. on multiples of this many columns;
+// a multiple of the direct conv's pixel block too.
+int tile_block_columns_for(const F32Kernels& kernels) {
+  return std::lcm(kWinogradTile * kernels.winograd->tile_block, kernels.direct->pixel_block);
 }
 
-// The anchor conv's output o at (y, x) over the zero-padded network input.
-float anchor_value(const Conv2d& anchor, const RgbView<const float>& input, int net_width,
-                   int net_height, int o, int y, int x) {
-  float sum = anchor.bias.empty() ? 0.0f : anchor.bias[o];
-  for (int c = 0; c < anchor.in_channels; ++c) {
-    for (int ky = 0; ky < anchor.kernel_h; ++ky) {
-      const int iy = y * anchor.stride + ky - anchor.pad_top;
-      if (iy < 0 || iy >= net_height) continue;
-      for (int kx = 0; kx < anchor.kernel_w; ++kx) {
-        const int ix = x * anchor.stride + kx - anchor.pad_left;
-        if (ix < 0 || ix >= net_width) continue;
-        // Edge replication of odd x1.5 inputs: the network input repeats the last row/column.
-        sum += anchor.w(o, c, ky, kx) *
-               input.at(std::min(iy, input.height - 1), std::min(ix, input.width - 1), c);
-      }
-    }
-  }
-  return sum;
+int left_margin_for(const Plan& plan, int tile_block_columns) {
+  return round_up(kColumnHaloPerLayer * plan.conv_count(), tile_block_columns) + tile_block_columns;
 }
 
 }  // namespace
@@ -63,6 +42,7 @@ struct BandRunner::Geometry {
   int net_height;
   int column_origin;  // image column of buffer column 0
   int layers;         // 3x3 convs in the pipeline
+  int tile_block_columns;
   // Extra rows layer `layer` (the input: -1) computes beyond the region on each side.
   int halo(int layer) const { return layers - 1 - layer; }
   int column_halo(int layer) const { return kColumnHaloPerLayer * halo(layer); }
@@ -75,20 +55,22 @@ struct BandRunner::Geometry {
   }
   // The Winograd tiles [tile_begin, tile_end) layer `layer` computes.
   int tile_begin(int layer) const {
-    return round_down(needed_begin(layer), kTileBlockColumns) / kWinogradTile;
+    return round_down(needed_begin(layer), tile_block_columns) / kWinogradTile;
   }
   int tile_end(int layer) const {
-    return round_up(needed_end(layer), kTileBlockColumns) / kWinogradTile;
+    return round_up(needed_end(layer), tile_block_columns) / kWinogradTile;
   }
 };
 
-BandRunner::Layout::Layout(const Plan& plan, int max_strip_width) {
+BandRunner::Layout::Layout(const Plan& plan, const F32Kernels& kernels, int max_strip_width) {
+  const int block_columns = tile_block_columns_for(kernels);
   // Room for the widest halo on both sides, the tile-block rounding and the transform's one-tile
   // overread, in whole blocks so that planes of tiles stay whole vectors.
-  stride = static_cast<std::size_t>(
-      round_up(left_margin_for(plan) + max_strip_width + kColumnHaloPerLayer * plan.conv_count(),
-               kTileBlockColumns) +
-      kTileBlockColumns);
+  stride =
+      static_cast<std::size_t>(round_up(left_margin_for(plan, block_columns) + max_strip_width +
+                                            kColumnHaloPerLayer * plan.conv_count(),
+                                        block_columns) +
+                               block_columns);
   tile_stride = stride / kWinogradTile;
   const std::size_t max_channels = plan.max_channels();
   ring_row_sizes.push_back(3 * stride);
@@ -108,18 +90,20 @@ BandRunner::Layout::Layout(const Plan& plan, int max_strip_width) {
   phases = total;
   total += max_channels * stride;
   products = total;
-  total += kWinogradPoints * max_channels * kWinogradChunkTiles;
+  total += kWinogradPoints * max_channels * kernels.winograd->chunk_tiles;
 }
 
-std::size_t BandRunner::workspace_bytes(const Plan& plan, int max_strip_width) {
-  return Layout(plan, max_strip_width).total * sizeof(float);
+std::size_t BandRunner::workspace_bytes(const Plan& plan, const F32Kernels& kernels,
+                                        int max_strip_width) {
+  return Layout(plan, kernels, max_strip_width).total * sizeof(float);
 }
 
-BandRunner::BandRunner(const Plan& plan, const ConvKernels& kernels, int max_strip_width)
+BandRunner::BandRunner(const Plan& plan, const F32Kernels& kernels, int max_strip_width)
     : plan_(plan),
       kernels_(kernels),
-      layout_(plan, max_strip_width),
-      left_margin_(left_margin_for(plan)) {
+      layout_(plan, kernels, max_strip_width),
+      tile_block_columns_(tile_block_columns_for(kernels)),
+      left_margin_(left_margin_for(plan, tile_block_columns_)) {
   void* memory = ::operator new(layout_.total * sizeof(float), kAlignment);
   std::memset(memory, 0, layout_.total * sizeof(float));
   buffer_.reset(static_cast<float*>(memory));
@@ -235,7 +219,7 @@ void BandRunner::compute_conv_row(const Geometry& g, int layer, int y) {
   args.channels = plan_.convs[layer + 1].in_channels;
   args.tile_begin = g.tile_begin(layer + 1);
   args.tile_count = g.tile_end(layer + 1) - args.tile_begin;
-  kernels_.winograd_input(args);
+  kernels_.winograd->input(args);
 }
 
 // Returns the buffer columns [begin, end) it computed.
@@ -251,10 +235,11 @@ std::pair<int, int> BandRunner::run_direct_conv(const Geometry& g, int layer, in
   args.out_channels = conv.padded_out_channels;
   args.out = out;
   args.out_stride = layout_.stride;
-  args.col_begin = round_down(g.needed_begin(layer), kColumnBlock);
-  args.col_count = round_up(g.needed_end(layer), kColumnBlock) - args.col_begin;
+  const int block = kernels_.direct->pixel_block;
+  args.col_begin = round_down(g.needed_begin(layer), block);
+  args.col_count = round_up(g.needed_end(layer), block) - args.col_begin;
   args.clamp = conv.clamp;
-  kernels_.direct(args);
+  kernels_.direct->run(args);
   return {args.col_begin, args.col_begin + args.col_count};
 }
 
@@ -272,77 +257,48 @@ void BandRunner::run_winograd_conv(const Geometry& g, int layer, int y, float* p
   args.tile_count = g.tile_end(layer) - args.tile_begin;
   args.clamp = conv.clamp;
   args.scratch = buffer_.get() + layout_.products;
-  kernels_.winograd_conv(args);
+  kernels_.winograd->conv(args);
 }
 
-// Integer scales: anchor, clip and depth-to-space of one row of the last conv's output, one
-// output sub-pixel (dy, dx, colour) at a time: a tight strided copy with a branch-free clamp.
-void BandRunner::finish_integer_scale(const RgbView<const float>& input,
-                                      const RgbView<float>& output, const Geometry& g,
-                                      int y) const {
-  const int s = plan_.block;
-  const float* values = ring_row(g.layers - 1, y) - g.column_origin;
-  const std::ptrdiff_t step = s * output.pixel_step;
-  for (int dy = 0; dy < s; ++dy) {
-    for (int dx = 0; dx < s; ++dx) {
-      for (int c = 0; c < 3; ++c) {
-        const int channel = d2s_channel(plan_.order, 3, s, c, dy, dx);
-        const float* source = values + channel * layout_.stride;
-        float* out = &output.at(y * s + dy, dx, c);
-        if (plan_.anchor) {
-          for (int x = g.region.col_begin; x < g.region.col_end; ++x) {
-            out[x * step] = clip01(source[x] + anchor_value(*plan_.anchor, input, g.net_width,
-                                                            g.net_height, channel, y, x));
-          }
-        } else {
-          for (int x = g.region.col_begin; x < g.region.col_end; ++x) {
-            out[x * step] = clip01(source[x]);
-          }
-        }
-      }
-    }
+// The tail kernel turns row y of the last conv's output (rows y-1 and y for x1.5, y odd) into
+// output pixels.
+void BandRunner::finish_row(const RgbView<const float>& input, const RgbView<float>& output,
+                            const Geometry& g, int y) const {
+  const Conv2d* anchor = plan_.anchor ? &*plan_.anchor : nullptr;
+  if (!plan_.half_scale) {
+    F32DepthToSpaceArgs args{};
+    args.values = ring_row(g.layers - 1, y) - g.column_origin;
+    args.stride = layout_.stride;
+    args.block = plan_.block;
+    args.order = plan_.order;
+    args.anchor = anchor;
+    args.input = input;
+    args.net_width = g.net_width;
+    args.net_height = g.net_height;
+    args.output = output;
+    args.y = y;
+    args.col_begin = g.region.col_begin;
+    args.col_end = g.region.col_end;
+    kernels_.tail->depth_to_space(args);
+    return;
   }
-}
-
-// x1.5: rows y-1 and y of the features form one space-to-depth row; Conv1x1(4f -> 27), clip,
-// depth-to-space(3), cropped to the output size.
-void BandRunner::finish_half_scale(const RgbView<const float>& input, const RgbView<float>& output,
-                                   const Geometry& g, int y) const {
-  constexpr int kOut = PackedTail1x1::kPaddedOutputs;
-  const int features = plan_.features;
-  const int half_y = y / 2;
-  const float* rows[2] = {ring_row(g.layers - 1, y - 1) - g.column_origin,
-                          ring_row(g.layers - 1, y) - g.column_origin};
-  for (int half_x = g.region.col_begin / 2; half_x < g.region.col_end / 2; ++half_x) {
-    float t[kOut];
-    std::copy(plan_.tail.bias.begin(), plan_.tail.bias.end(), t);
-    for (int c = 0; c < features; ++c) {
-      for (int dy = 0; dy < 2; ++dy) {
-        for (int dx = 0; dx < 2; ++dx) {
-          const float v = rows[dy][c * layout_.stride + 2 * half_x + dx];
-          const float* w =
-              plan_.tail.weights.data() + d2s_channel(plan_.order, features, 2, c, dy, dx) * kOut;
-          for (int o = 0; o < kOut; ++o) t[o] += v * w[o];
-        }
-      }
-    }
-    if (plan_.anchor) {
-      for (int o = 0; o < PackedTail1x1::kOutputs; ++o) {
-        t[o] += anchor_value(*plan_.anchor, input, g.net_width, g.net_height, o, half_y, half_x);
-      }
-    }
-    for (int dy = 0; dy < 3; ++dy) {
-      const int out_y = 3 * half_y + dy;
-      if (out_y >= output.height) break;
-      for (int dx = 0; dx < 3; ++dx) {
-        const int out_x = 3 * half_x + dx;
-        if (out_x >= output.width) break;
-        for (int c = 0; c < 3; ++c) {
-          output.at(out_y, out_x, c) = clip01(t[d2s_channel(plan_.order, 3, 3, c, dy, dx)]);
-        }
-      }
-    }
-  }
+  F32HalfScaleTailArgs args{};
+  args.rows[0] = ring_row(g.layers - 1, y - 1) - g.column_origin;
+  args.rows[1] = ring_row(g.layers - 1, y) - g.column_origin;
+  args.stride = layout_.stride;
+  args.features = plan_.features;
+  args.order = plan_.order;
+  args.weights = plan_.tail.weights.data();
+  args.bias = plan_.tail.bias.data();
+  args.anchor = anchor;
+  args.input = input;
+  args.net_width = g.net_width;
+  args.net_height = g.net_height;
+  args.output = output;
+  args.y = y;
+  args.col_begin = g.region.col_begin;
+  args.col_end = g.region.col_end;
+  kernels_.tail->half_scale(args);
 }
 
 // Step s computes row s + halo(layer) of every layer, so each layer's three-row ring holds the
@@ -355,6 +311,7 @@ void BandRunner::run(const RgbView<const float>& input, const RgbView<float>& ou
   g.net_height = plan_.net_size(input.height);
   g.column_origin = region.col_begin - left_margin_;
   g.layers = plan_.conv_count();
+  g.tile_block_columns = tile_block_columns_;
   for (int step = region.row_begin - 2 * g.halo(-1); step < region.row_end; ++step) {
     for (int layer = -1; layer < g.layers; ++layer) {
       const int y = step + g.halo(layer);
@@ -365,11 +322,8 @@ void BandRunner::run(const RgbView<const float>& input, const RgbView<float>& ou
         compute_conv_row(g, layer, y);
       }
     }
-    if (step < region.row_begin) continue;
-    if (!plan_.half_scale) {
-      finish_integer_scale(input, output, g, step);
-    } else if (step % 2 == 1) {
-      finish_half_scale(input, output, g, step);
+    if (step >= region.row_begin && (!plan_.half_scale || step % 2 == 1)) {
+      finish_row(input, output, g, step);
     }
   }
 }

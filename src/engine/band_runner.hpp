@@ -13,21 +13,8 @@
 
 namespace quicksr::engine {
 
-// An RGB image with arbitrary strides (interleaved or planar), pixel (y, x) channel c at
-// data[y * row_step + x * pixel_step + c * channel_step].
-template <typename T>
-struct RgbView {
-  T* data = nullptr;
-  std::ptrdiff_t row_step = 0;
-  std::ptrdiff_t pixel_step = 0;
-  std::ptrdiff_t channel_step = 0;
-  int width = 0;
-  int height = 0;
-
-  T& at(int y, int x, int c) const {
-    return data[y * row_step + x * pixel_step + c * channel_step];
-  }
-};
+// Strip boundaries are multiples of this many columns: whole Winograd tiles, even for x1.5.
+inline constexpr int kStripAlignment = 8;
 
 // Rows and columns of the last 3x3 conv's output (network-input coordinates, so even for x1.5).
 struct Region {
@@ -37,20 +24,15 @@ struct Region {
   int col_end = 0;
 };
 
-// The kernels of one ISA.
-struct ConvKernels {
-  F32Conv3x3Fn direct;
-  F32WinogradInputFn winograd_input;
-  F32WinogradConvFn winograd_conv;
-};
-
 // Row layouts (kernels.hpp): the input ring and the last conv's ring are row-planar; the ring of
 // every other conv holds its rows transformed for the next (Winograd) conv.
 class BandRunner {
  public:
-  // Allocates the workspace for strips up to `max_strip_width` columns.
-  BandRunner(const Plan& plan, const ConvKernels& kernels, int max_strip_width);
-  static std::size_t workspace_bytes(const Plan& plan, int max_strip_width);
+  // Allocates the workspace for strips up to `max_strip_width` columns; `plan` must be packed for
+  // `kernels`, whose tiles set the column blocks and the scratch sizes.
+  BandRunner(const Plan& plan, const F32Kernels& kernels, int max_strip_width);
+  static std::size_t workspace_bytes(const Plan& plan, const F32Kernels& kernels,
+                                     int max_strip_width);
 
   void run(const RgbView<const float>& input, const RgbView<float>& output, const Region& region);
 
@@ -58,7 +40,7 @@ class BandRunner {
   struct Geometry;
   // Where each part of the workspace starts (in floats) and how large rows are.
   struct Layout {
-    Layout(const Plan& plan, int max_strip_width);
+    Layout(const Plan& plan, const F32Kernels& kernels, int max_strip_width);
     std::size_t stride = 0;       // floats between channels of a row (buffer columns)
     std::size_t tile_stride = 0;  // floats between planes of a phase-split or transformed row
     std::vector<std::size_t> ring_offsets;    // ring of layer i (input = -1) at index i + 1
@@ -82,15 +64,14 @@ class BandRunner {
                     int tile_end) const;
   void merge_phases(const float* phases, float* row, int channels, int tile_begin,
                     int tile_end) const;
-  void finish_integer_scale(const RgbView<const float>& input, const RgbView<float>& output,
-                            const Geometry& g, int y) const;
-  void finish_half_scale(const RgbView<const float>& input, const RgbView<float>& output,
-                         const Geometry& g, int y) const;
+  void finish_row(const RgbView<const float>& input, const RgbView<float>& output,
+                  const Geometry& g, int y) const;
 
   const Plan& plan_;
-  ConvKernels kernels_;
+  F32Kernels kernels_;
   Layout layout_;
-  int left_margin_;  // buffer columns left of the strip's first column
+  int tile_block_columns_;  // Winograd tile ranges are multiples of this many columns
+  int left_margin_;         // buffer columns left of the strip's first column
   struct AlignedFree {
     void operator()(float* p) const;
   };

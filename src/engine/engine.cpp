@@ -1,6 +1,7 @@
 #include "quicksr/engine.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <thread>
 
 #include "engine/band_runner.hpp"
@@ -19,33 +20,41 @@ int split_point(int size, int parts, int part, int align) {
   return std::min(size, static_cast<int>(static_cast<long long>(units) * part / parts) * align);
 }
 
-}  // namespace
-
-bool cpu_has_avx2_fma() {
-#if defined(__x86_64__) || defined(__i386__)
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return false;
-#endif
+// The ISA to run: EngineOptions::isa, else QUICKSR_ISA, else the best the CPU has.
+Isa choose_isa(const EngineOptions& options) {
+  const char* env = std::getenv("QUICKSR_ISA");
+  if (!options.isa && (env == nullptr || *env == '\0')) return best_isa();
+  const std::string source = options.isa ? "EngineOptions::isa" : "QUICKSR_ISA";
+  Isa isa = Isa::kScalar;
+  try {
+    isa = options.isa ? *options.isa : parse_isa(env);
+  } catch (const Error& e) {
+    throw Error("engine: " + source + ": " + e.what());
+  }
+  if (!cpu_supports(isa)) {
+    throw Error("engine: " + source + " asks for the " + std::string(isa_name(isa)) +
+                " kernels but this CPU lacks that instruction set (best here: " +
+                std::string(isa_name(best_isa())) + ")");
+  }
+  return isa;
 }
+
+}  // namespace
 
 struct Engine::Impl {
   engine::Plan plan;
   Isa isa;
+  engine::F32Kernels kernels;
   int max_strip_width;
-  const engine::F32Conv3x3Kernel& direct;
-  const engine::F32WinogradInputKernel& winograd_input;
-  const engine::F32WinogradConvKernel& winograd_conv;
   mutable engine::ThreadPool pool;
 
-  Impl(engine::Plan p, Isa chosen, int threads, int strip_width)
-      : plan(std::move(p)),
-        isa(chosen),
+  Impl(const QuickSRNet& net, Isa chosen, int threads, int strip_width)
+      : isa(chosen),
+        kernels(engine::f32_kernels(chosen)),
         max_strip_width(strip_width),
-        direct(engine::f32_conv3x3_kernel(chosen)),
-        winograd_input(engine::f32_winograd_input_kernel(chosen)),
-        winograd_conv(engine::f32_winograd_conv_kernel(chosen)),
-        pool(threads) {}
+        pool(threads) {
+    plan = engine::make_plan(net, kernels);
+  }
 
   void run(const engine::RgbView<const float>& input, const engine::RgbView<float>& output) const;
 };
@@ -65,11 +74,10 @@ void Engine::Impl::run(const engine::RgbView<const float>& input,
     engine::Region region;
     region.row_begin = split_point(net_height, bands, band, row_align);
     region.row_end = split_point(net_height, bands, band + 1, row_align);
-    region.col_begin = split_point(net_width, strips, strip, engine::kColumnBlock);
-    region.col_end = split_point(net_width, strips, strip + 1, engine::kColumnBlock);
+    region.col_begin = split_point(net_width, strips, strip, engine::kStripAlignment);
+    region.col_end = split_point(net_width, strips, strip + 1, engine::kStripAlignment);
     if (region.row_begin >= region.row_end || region.col_begin >= region.col_end) return;
-    engine::BandRunner runner(plan, {direct.run, winograd_input.run, winograd_conv.run},
-                              strip_width + engine::kColumnBlock);
+    engine::BandRunner runner(plan, kernels, strip_width + engine::kStripAlignment);
     runner.run(input, output, region);
   });
 }
@@ -80,22 +88,16 @@ Engine::Engine(Engine&&) noexcept = default;
 Engine& Engine::operator=(Engine&&) noexcept = default;
 
 Engine Engine::create(const QuickSRNet& net, const EngineOptions& options) {
-  Isa isa = cpu_has_avx2_fma() ? Isa::kAvx2Fma : Isa::kScalar;
-  if (options.force_isa) {
-    if (options.isa == Isa::kAvx2Fma && !cpu_has_avx2_fma()) {
-      throw Error("engine: AVX2+FMA kernels requested but this CPU lacks AVX2 or FMA");
-    }
-    isa = options.isa;
-  }
+  const Isa isa = choose_isa(options);
   if (options.threads < 0) throw Error("engine: thread count must be >= 0");
-  if (options.max_strip_width < engine::kColumnBlock) {
-    throw Error("engine: max_strip_width must be at least " + std::to_string(engine::kColumnBlock));
+  if (options.max_strip_width < engine::kStripAlignment) {
+    throw Error("engine: max_strip_width must be at least " +
+                std::to_string(engine::kStripAlignment));
   }
   const int threads = options.threads > 0
                           ? options.threads
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  return Engine(
-      std::make_unique<Impl>(engine::make_plan(net), isa, threads, options.max_strip_width));
+  return Engine(std::make_unique<Impl>(net, isa, threads, options.max_strip_width));
 }
 
 void Engine::run(const float* rgb_in, int width, int height, float* rgb_out) const {
@@ -130,14 +132,16 @@ int Engine::output_width(int width) const { return impl_->plan.output_size(width
 int Engine::output_height(int height) const { return impl_->plan.output_size(height); }
 int Engine::threads() const { return impl_->pool.size(); }
 Isa Engine::isa() const { return impl_->isa; }
-std::string Engine::isa_name() const {
-  return std::string(impl_->direct.name) + " + " + impl_->winograd_conv.name;
+std::string Engine::kernel_names() const {
+  const engine::F32Kernels& k = impl_->kernels;
+  return std::string(k.direct->name) + ", " + k.winograd->input_name + ", " + k.winograd->name +
+         ", " + k.tail->name;
 }
 
 std::size_t Engine::workspace_bytes() const {
   return static_cast<std::size_t>(impl_->pool.size()) *
-         engine::BandRunner::workspace_bytes(impl_->plan,
-                                             impl_->max_strip_width + engine::kColumnBlock);
+         engine::BandRunner::workspace_bytes(impl_->plan, impl_->kernels,
+                                             impl_->max_strip_width + engine::kStripAlignment);
 }
 
 }  // namespace quicksr

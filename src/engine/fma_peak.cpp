@@ -56,7 +56,7 @@ float fma_chains(long iterations) {
 // The best of several short trials: on a shared or virtual machine a long single run would
 // measure the neighbours as much as the FMA units.
 double measure_fma_peak_gflops(int threads) {
-  if (!cpu_has_avx2_fma()) throw Error("FMA peak: this CPU lacks AVX2+FMA");
+  if (!cpu_supports(Isa::kAvx2Fma)) throw Error("FMA peak: this CPU lacks AVX2+FMA");
   fma_chains(kIterations);  // let the clock ramp up
   double best = 0.0;
   for (int trial = 0; trial < kTrials; ++trial) {

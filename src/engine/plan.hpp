@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "engine/kernels/kernels.hpp"
 #include "quicksr/model.hpp"
 
 namespace quicksr::engine {
@@ -17,20 +18,18 @@ struct PackedConv3x3 {
   ConvAlgorithm algorithm = ConvAlgorithm::kDirect;
   int in_channels = 0;
   int out_channels = 0;         // real count
-  int padded_out_channels = 0;  // rounded up to kConvGroup
+  int padded_out_channels = 0;  // rounded up to the kernel's channel_group
   bool clamp = false;           // ReLU1 after the bias
-  std::vector<float> weights;   // see pack_conv3x3 / pack_winograd_conv3x3
+  std::vector<float> weights;   // packed by the kernel config's pack function
   std::vector<float> bias;      // padded_out_channels values
 };
 
 // For x1.5 only: space-to-depth(2), Conv1x1(4f -> 27), transposed so that the 27 outputs are
 // the contiguous (vectorisable) axis.
 struct PackedTail1x1 {
-  int in_channels = 0;  // 4f
-  static constexpr int kOutputs = 27;
-  static constexpr int kPaddedOutputs = 32;
-  std::vector<float> weights;  // [in_channel][kPaddedOutputs]
-  std::vector<float> bias;     // kPaddedOutputs
+  int in_channels = 0;         // 4f
+  std::vector<float> weights;  // [in_channel][kHalfScalePaddedOutputs]
+  std::vector<float> bias;     // kHalfScalePaddedOutputs
 };
 
 struct Plan {
@@ -53,21 +52,12 @@ struct Plan {
   std::size_t max_channels() const;
 };
 
-// Packs an OIHW 3x3 stride-1 conv for the direct f32 3x3 kernels: per group of kConvGroup
-// output channels, [in_channel][ky][kx][kConvGroup].
-PackedConv3x3 pack_conv3x3(const Conv2d& conv, bool clamp);
-// Packs it for the Winograd F(4,3) kernels: each kernel row transformed (G w), then per point k
-// and group of kConvGroup output channels, [in_channel][ky][kConvGroup].
-PackedConv3x3 pack_winograd_conv3x3(const Conv2d& conv, bool clamp);
+// Packs an OIHW 3x3 stride-1 conv for a direct or a Winograd kernel config.
+PackedConv3x3 pack_conv3x3(const Conv2d& conv, bool clamp, const F32Conv3x3Config& config);
+PackedConv3x3 pack_conv3x3(const Conv2d& conv, bool clamp, const F32WinogradConfig& config);
 
+// Packs `net` for the kernels chosen for one ISA (their tiles set the padding and weight layout).
 // Throws quicksr::Error when `net` fails QuickSRNet::check().
-Plan make_plan(const QuickSRNet& net);
-
-// Channel index of (colour or feature c, sub-pixel dy, dx) in a depth-to-space / space-to-depth
-// tensor with `channels` groups and block `block`.
-inline int d2s_channel(ChannelOrder order, int channels, int block, int c, int dy, int dx) {
-  return order == ChannelOrder::kCRD ? (c * block + dy) * block + dx
-                                     : (dy * block + dx) * channels + c;
-}
+Plan make_plan(const QuickSRNet& net, const F32Kernels& kernels);
 
 }  // namespace quicksr::engine

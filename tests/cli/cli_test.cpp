@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include "quicksr/engine.hpp"
 #include "quicksr/image.hpp"
 #include "quicksr/model.hpp"
 #include "quicksr/model_io.hpp"
@@ -137,6 +138,31 @@ TEST_F(CliTest, RejectsBadOptionsAndUnknownFormats) {
   EXPECT_EQ(run_quicksr("upscale " + input + " " + path("out.png") + " --scale 7").exit_code, 1);
   EXPECT_EQ(run_quicksr("upscale " + input + " " + path("out.png") + " --bogus").exit_code, 1);
   EXPECT_FALSE(fs::exists(path("out.png")));
+}
+
+// `quicksr info` names the engine's ISA level and kernels; QUICKSR_ISA forces a level.
+TEST_F(CliTest, InfoNamesTheEngineIsaAndQuicksrIsaForcesIt) {
+  const quicksr::Model model{
+      quicksr::QuickSRNet::initialized(quicksr::QuickSRNetConfig::small({2, 1}), 7), {}};
+  quicksr::save_model(model, path("small.safetensors"));
+  const std::string command = "info " + path("small.safetensors");
+  ::unsetenv("QUICKSR_ISA");
+  const RunResult best = run_quicksr(command);
+  ASSERT_EQ(best.exit_code, 0) << best.output;
+  EXPECT_NE(best.output.find("engine ISA: " + std::string(quicksr::isa_name(quicksr::best_isa()))),
+            std::string::npos)
+      << best.output;
+  ::setenv("QUICKSR_ISA", "scalar", 1);
+  const RunResult scalar = run_quicksr(command);
+  ::setenv("QUICKSR_ISA", "avx3", 1);
+  const RunResult unknown = run_quicksr(command);
+  ::unsetenv("QUICKSR_ISA");
+  ASSERT_EQ(scalar.exit_code, 0) << scalar.output;
+  EXPECT_NE(scalar.output.find("engine ISA: scalar"), std::string::npos) << scalar.output;
+  EXPECT_NE(scalar.output.find("f32-conv3x3/scalar"), std::string::npos) << scalar.output;
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.output.find("QUICKSR_ISA: unknown instruction set 'avx3'"), std::string::npos)
+      << unknown.output;
 }
 
 TEST_F(CliTest, ModelFileUpscalesAndInfoDescribesIt) {

@@ -1,20 +1,23 @@
 // The engine against the reference runtime (quicksr::reference::forward): every QuickSRNet
-// variant, many image sizes (odd ones included), both kernel ISAs, and several thread counts.
+// variant, many image sizes (odd ones included), every ISA level this CPU has, and several thread
+// counts; ISA selection (EngineOptions, QUICKSR_ISA) and its errors.
 #include "quicksr/engine.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "quicksr/error.hpp"
-#include "quicksr/reference.hpp"
 #include "quicksr/image.hpp"
+#include "quicksr/reference.hpp"
 
 namespace quicksr {
 namespace {
@@ -41,16 +44,18 @@ float max_abs_difference(const Tensor& a, const Tensor& b) {
   return worst;
 }
 
+// Every level this CPU supports; the levels it lacks are reported once by IsaLevelsOfThisCpu.
 std::vector<Isa> isas_to_test() {
-  std::vector<Isa> isas{Isa::kScalar};
-  if (cpu_has_avx2_fma()) isas.push_back(Isa::kAvx2Fma);
+  std::vector<Isa> isas;
+  for (Isa isa : kAllIsas) {
+    if (cpu_supports(isa)) isas.push_back(isa);
+  }
   return isas;
 }
 
 Engine make_engine(const QuickSRNet& net, Isa isa, int threads, int strip_width = 1024) {
   EngineOptions options;
   options.threads = threads;
-  options.force_isa = true;
   options.isa = isa;
   options.max_strip_width = strip_width;
   return Engine::create(net, options);
@@ -77,7 +82,7 @@ void expect_matches_reference(const QuickSRNetConfig& config,
       for (int threads : {1, 3}) {
         const Engine engine = make_engine(net, isa, threads);
         SCOPED_TRACE(config.name() + " " + std::to_string(width) + "x" + std::to_string(height) +
-                     " " + engine.isa_name() + " threads " + std::to_string(threads));
+                     " " + engine.kernel_names() + " threads " + std::to_string(threads));
         EXPECT_LE(max_abs_difference(engine.run(input), expected), kTolerance);
       }
     }
@@ -178,6 +183,61 @@ TEST(Engine, RejectsBadInput) {
   QuickSRNet broken = net;
   broken.body.pop_back();
   EXPECT_THROW(Engine::create(broken), Error);
+}
+
+TEST(Engine, IsaLevelsOfThisCpu) {
+  std::string missing;
+  for (Isa isa : kAllIsas) {
+    if (!cpu_supports(isa)) missing += " " + std::string(isa_name(isa));
+  }
+  EXPECT_TRUE(cpu_supports(Isa::kScalar));
+  EXPECT_TRUE(cpu_supports(best_isa()));
+  for (Isa isa : kAllIsas) EXPECT_EQ(parse_isa(isa_name(isa)), isa);
+  EXPECT_THROW(parse_isa("avx3"), Error);
+  if (!missing.empty()) GTEST_SKIP() << "this CPU lacks" << missing << ": not tested here";
+}
+
+// Sets an environment variable for one scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    const char* old = std::getenv(name);
+    if (old != nullptr) old_ = old;
+    ::setenv(name, value, 1);
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      ::setenv(name_, old_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST(Engine, IsaComesFromOptionsThenEnvironmentThenCpu) {
+  const QuickSRNet net = QuickSRNet::initialized(QuickSRNetConfig::small(Scale::parse("2")), 4);
+  {
+    ScopedEnv env("QUICKSR_ISA", "");
+    EXPECT_EQ(Engine::create(net).isa(), best_isa());
+  }
+  ScopedEnv env("QUICKSR_ISA", "scalar");
+  EXPECT_EQ(Engine::create(net).isa(), Isa::kScalar);
+  EXPECT_NE(Engine::create(net).kernel_names().find("f32-conv3x3/scalar"), std::string::npos);
+  EXPECT_EQ(Engine::create(net, {.isa = best_isa()}).isa(), best_isa());
+  {
+    ScopedEnv bad("QUICKSR_ISA", "avx3");
+    EXPECT_THROW(Engine::create(net), Error);
+  }
+  for (Isa isa : kAllIsas) {
+    if (cpu_supports(isa)) continue;
+    ScopedEnv lacking("QUICKSR_ISA", std::string(isa_name(isa)).c_str());
+    EXPECT_THROW(Engine::create(net), Error);
+    EXPECT_THROW(Engine::create(net, {.isa = isa}), Error);
+  }
 }
 
 TEST(Engine, RealImageMatchesReference) {

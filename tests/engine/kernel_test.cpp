@@ -1,10 +1,14 @@
-// Every f32 micro-kernel against plain loops: the direct 3x3 kernels against a convolution over
-// the same row-planar buffers, the Winograd F(4,3) input transform against B^T d in double, and
-// the Winograd conv (fed by the input transform) against a convolution of the same pixels.
+// Every f32 micro-kernel config in the registry against plain loops: the direct 3x3 kernels
+// against a convolution over the same row-planar buffers, the Winograd F(4,3) input transform
+// against B^T d in double, and the Winograd conv (fed by the input transform) against a
+// convolution of the same pixels (the tails are covered end to end in engine_test). Configs whose
+// ISA this CPU lacks are skipped with a message.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "engine/kernels/kernels.hpp"
@@ -21,13 +25,24 @@ struct KernelCase {
   bool clamp;
 };
 
-std::vector<Isa> available_isas() {
-  std::vector<Isa> isas{Isa::kScalar};
-  if (cpu_has_avx2_fma()) isas.push_back(Isa::kAvx2Fma);
-  return isas;
+template <typename Config>
+std::string config_name(const testing::TestParamInfo<const Config*>& info) {
+  std::string name = info.param->name;
+  for (char& ch : name) {
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  }
+  return name;
 }
 
-void check_kernel(const F32Conv3x3Kernel& kernel, const KernelCase& c) {
+#define SKIP_UNLESS_CPU_SUPPORTS(config)                                            \
+  if (!cpu_supports((config).isa)) {                                                \
+    GTEST_SKIP() << (config).name << ": this CPU lacks " << isa_name((config).isa); \
+  }
+
+// Rounds a count up to a whole number of the kernel's blocks.
+int whole_blocks(int count, int block) { return (count + block - 1) / block * block; }
+
+void check_kernel(const F32Conv3x3Config& kernel, const KernelCase& c) {
   std::mt19937 rng(c.in_channels * 131 + c.out_channels * 7 + c.col_count);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
   const std::size_t stride = c.col_begin + c.col_count + 16;
@@ -36,7 +51,7 @@ void check_kernel(const F32Conv3x3Kernel& kernel, const KernelCase& c) {
   Conv2d conv = Conv2d::zeros(c.in_channels, c.out_channels, 3);
   for (float& w : conv.weight) w = uniform(rng);
   for (float& b : conv.bias) b = uniform(rng);
-  const PackedConv3x3 packed = pack_conv3x3(conv, c.clamp);
+  const PackedConv3x3 packed = pack_conv3x3(conv, c.clamp, kernel);
   std::vector<float> out(packed.padded_out_channels * stride, -7.0f);
 
   F32Conv3x3Args args{};
@@ -77,27 +92,48 @@ void check_kernel(const F32Conv3x3Kernel& kernel, const KernelCase& c) {
   }
 }
 
-TEST(F32Conv3x3Kernel, MatchesPlainLoopsForEveryIsaAndShape) {
-  const KernelCase cases[] = {
-      {3, 32, 8, 640, true}, {32, 32, 8, 24, true}, {32, 12, 16, 40, false}, {5, 8, 1, 8, true},
-      {32, 32, 8, 16, true}, {7, 4, 3, 72, false},  {64, 64, 8, 48, true},   {16, 28, 8, 8, false},
-  };
-  for (Isa isa : available_isas()) {
-    for (const KernelCase& c : cases) {
-      SCOPED_TRACE("in " + std::to_string(c.in_channels) + " out " +
-                   std::to_string(c.out_channels) + " cols " + std::to_string(c.col_count));
-      check_kernel(f32_conv3x3_kernel(isa), c);
-    }
+class F32Conv3x3ConfigTest : public testing::TestWithParam<const F32Conv3x3Config*> {};
+
+// Column counts are rounded up to the kernel's pixel block, so every case also covers the row
+// ends (1 or 2 vectors) of the wider register tiles.
+TEST_P(F32Conv3x3ConfigTest, MatchesPlainLoopsForEveryShape) {
+  const F32Conv3x3Config& config = *GetParam();
+  SKIP_UNLESS_CPU_SUPPORTS(config);
+  const KernelCase cases[] = {{3, 32, 8, 640, true}, {32, 32, 8, 24, true}, {32, 12, 16, 40, false},
+                              {5, 8, 1, 8, true},    {32, 32, 8, 16, true}, {7, 4, 3, 72, false},
+                              {64, 64, 8, 48, true}, {16, 28, 8, 8, false}, {32, 32, 8, 96, true},
+                              {32, 12, 8, 112, true}};
+  for (KernelCase c : cases) {
+    c.col_count = whole_blocks(c.col_count, config.pixel_block);
+    SCOPED_TRACE("in " + std::to_string(c.in_channels) + " out " + std::to_string(c.out_channels) +
+                 " cols " + std::to_string(c.col_count));
+    check_kernel(config, c);
   }
 }
 
-TEST(F32Conv3x3Kernel, RegistryNamesFollowTheKernelFiles) {
-  EXPECT_STREQ(f32_conv3x3_kernel(Isa::kScalar).name, "f32-conv3x3/scalar");
-  EXPECT_STREQ(f32_conv3x3_kernel(Isa::kAvx2Fma).name, "f32-conv3x3/4x24-avx2-fma");
-  EXPECT_STREQ(f32_winograd_input_kernel(Isa::kScalar).name, "f32-winograd-f43-input/scalar");
-  EXPECT_STREQ(f32_winograd_input_kernel(Isa::kAvx2Fma).name, "f32-winograd-f43-input/8-avx2-fma");
-  EXPECT_STREQ(f32_winograd_conv_kernel(Isa::kScalar).name, "f32-winograd-f43-conv/scalar");
-  EXPECT_STREQ(f32_winograd_conv_kernel(Isa::kAvx2Fma).name, "f32-winograd-f43-conv/4x24-avx2-fma");
+INSTANTIATE_TEST_SUITE_P(Registry, F32Conv3x3ConfigTest, testing::ValuesIn(f32_conv3x3_configs()),
+                         config_name<F32Conv3x3Config>);
+
+// Per ISA level the engine takes, per operation, the first registered config that level can run;
+// names follow the kernel files.
+TEST(F32Kernels, EachLevelTakesTheBestConfigItCanRun) {
+  EXPECT_STREQ(f32_kernels(Isa::kScalar).direct->name, "f32-conv3x3/scalar");
+  EXPECT_STREQ(f32_kernels(Isa::kScalar).winograd->name, "f32-winograd-f43-conv/scalar");
+  EXPECT_STREQ(f32_kernels(Isa::kScalar).winograd->input_name, "f32-winograd-f43-input/scalar");
+  EXPECT_STREQ(f32_kernels(Isa::kScalar).tail->name, "f32-tail/scalar");
+#if defined(__x86_64__)
+  EXPECT_STREQ(f32_kernels(Isa::kAvx2Fma).direct->name, "f32-conv3x3/4x24-avx2-fma");
+  EXPECT_STREQ(f32_kernels(Isa::kAvxVnni).winograd->name, "f32-winograd-f43-conv/4x24-avx2-fma");
+#endif
+  for (Isa level : kAllIsas) {
+    const F32Kernels kernels = f32_kernels(level);
+    EXPECT_TRUE(isa_includes(level, kernels.direct->isa)) << isa_name(level);
+    EXPECT_TRUE(isa_includes(level, kernels.winograd->isa)) << isa_name(level);
+    EXPECT_TRUE(isa_includes(level, kernels.tail->isa)) << isa_name(level);
+  }
+  EXPECT_TRUE(isa_includes(Isa::kAvx512Vnni, Isa::kAvx2Fma));
+  EXPECT_FALSE(isa_includes(Isa::kAvx512, Isa::kAvxVnni));
+  EXPECT_FALSE(isa_includes(Isa::kAvx2Fma, Isa::kAvx512));
 }
 
 // Pixel x of channel c in a phase-split row.
@@ -119,7 +155,7 @@ struct WinogradInputCase {
   int tile_count;
 };
 
-void check_winograd_input_kernel(const F32WinogradInputKernel& kernel, const WinogradInputCase& c) {
+void check_winograd_input_kernel(const F32WinogradConfig& config, const WinogradInputCase& c) {
   // B^T of F(4,3), as printed in Lavin & Gray (2016).
   constexpr double kInputTransform[kWinogradPoints][kWinogradPoints] = {
       {4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
@@ -135,7 +171,7 @@ void check_winograd_input_kernel(const F32WinogradInputKernel& kernel, const Win
   args.channels = c.channels;
   args.tile_begin = c.tile_begin;
   args.tile_count = c.tile_count;
-  kernel.run(args);
+  config.input(args);
 
   for (int k = 0; k < kWinogradPoints; ++k) {
     for (int ch = 0; ch < c.channels; ++ch) {
@@ -152,20 +188,23 @@ void check_winograd_input_kernel(const F32WinogradInputKernel& kernel, const Win
           expected += kInputTransform[k][i] * phase_split_pixel(in.data(), tile_stride, ch, x);
         }
         ASSERT_NEAR(actual, expected, 1e-5)
-            << kernel.name << " point " << k << " channel " << ch << " tile " << t;
+            << config.input_name << " point " << k << " channel " << ch << " tile " << t;
       }
     }
   }
 }
 
-TEST(F32WinogradInputKernel, MatchesTheTransformForEveryIsaAndShape) {
+class F32WinogradConfigTest : public testing::TestWithParam<const F32WinogradConfig*> {};
+
+TEST_P(F32WinogradConfigTest, InputTransformMatchesTheTransformForEveryShape) {
+  const F32WinogradConfig& config = *GetParam();
+  SKIP_UNLESS_CPU_SUPPORTS(config);
   const WinogradInputCase cases[] = {{1, 1, 8}, {3, 5, 16}, {32, 2, 160}, {13, 1, 24}};
-  for (Isa isa : available_isas()) {
-    for (const WinogradInputCase& c : cases) {
-      SCOPED_TRACE("channels " + std::to_string(c.channels) + " tiles " +
-                   std::to_string(c.tile_count));
-      check_winograd_input_kernel(f32_winograd_input_kernel(isa), c);
-    }
+  for (WinogradInputCase c : cases) {
+    c.tile_count = whole_blocks(c.tile_count, config.tile_block);
+    SCOPED_TRACE("channels " + std::to_string(c.channels) + " tiles " +
+                 std::to_string(c.tile_count));
+    check_winograd_input_kernel(config, c);
   }
 }
 
@@ -179,7 +218,7 @@ struct WinogradConvCase {
 
 // Three random phase-split rows, transformed by the (separately tested) portable input kernel,
 // through the conv kernel; the phase-split output against a plain 3x3 convolution of the pixels.
-void check_winograd_conv_kernel(const F32WinogradConvKernel& kernel, const WinogradConvCase& c) {
+void check_winograd_conv_kernel(const F32WinogradConfig& config, const WinogradConvCase& c) {
   const std::size_t tile_stride = c.tile_begin + c.tile_count + 8;
   const std::size_t phase_row = c.in_channels * kWinogradTile * tile_stride;
   const std::size_t transformed_row = c.in_channels * kWinogradPoints * tile_stride;
@@ -194,14 +233,14 @@ void check_winograd_conv_kernel(const F32WinogradConvKernel& kernel, const Winog
     input.channels = c.in_channels;
     input.tile_begin = c.tile_begin;
     input.tile_count = c.tile_count;
-    f32_winograd_input_kernel(Isa::kScalar).run(input);
+    f32_winograd_f43_input_ukernel_scalar(input);
   }
   Conv2d conv = Conv2d::zeros(c.in_channels, c.out_channels, 3);
   conv.weight = random_values(conv.weight.size(), 5);
   conv.bias = random_values(conv.bias.size(), 6);
-  const PackedConv3x3 packed = pack_winograd_conv3x3(conv, c.clamp);
+  const PackedConv3x3 packed = pack_conv3x3(conv, c.clamp, config);
   std::vector<float> out(packed.padded_out_channels * kWinogradTile * tile_stride, -7.0f);
-  std::vector<float> scratch(kWinogradPoints * packed.padded_out_channels * kWinogradChunkTiles);
+  std::vector<float> scratch(kWinogradPoints * packed.padded_out_channels * config.chunk_tiles);
 
   F32WinogradConvArgs args{};
   for (int ky = 0; ky < 3; ++ky) args.rows[ky] = transformed.data() + ky * transformed_row;
@@ -215,7 +254,7 @@ void check_winograd_conv_kernel(const F32WinogradConvKernel& kernel, const Winog
   args.tile_count = c.tile_count;
   args.clamp = c.clamp;
   args.scratch = scratch.data();
-  kernel.run(args);
+  config.conv(args);
 
   for (int o = 0; o < c.out_channels; ++o) {
     for (int x = 0; x < static_cast<int>(kWinogradTile * tile_stride); ++x) {
@@ -236,24 +275,30 @@ void check_winograd_conv_kernel(const F32WinogradConvKernel& kernel, const Winog
         }
       }
       if (c.clamp) expected = std::fmin(std::fmax(expected, 0.0), 1.0);
-      ASSERT_NEAR(actual, expected, 1e-4) << kernel.name << " out channel " << o << " column " << x;
+      ASSERT_NEAR(actual, expected, 1e-4) << config.name << " out channel " << o << " column " << x;
     }
   }
 }
 
-TEST(F32WinogradConvKernel, MatchesPlainLoopsForEveryIsaAndShape) {
+// Tile counts are rounded up to the kernel's tile block; the cases cover whole chunks, row ends
+// of 1 and 2 vectors and channel counts that are not multiples of the register tile.
+TEST_P(F32WinogradConfigTest, ConvMatchesPlainLoopsForEveryShape) {
+  const F32WinogradConfig& config = *GetParam();
+  SKIP_UNLESS_CPU_SUPPORTS(config);
   const WinogradConvCase cases[] = {
       {32, 32, 1, 24, true},  {32, 32, 2, 160, true}, {32, 12, 3, 8, false}, {3, 8, 1, 16, true},
       {13, 16, 1, 40, false}, {64, 64, 1, 48, true},  {16, 28, 8, 8, false}, {5, 4, 1, 72, true},
-  };
-  for (Isa isa : available_isas()) {
-    for (const WinogradConvCase& c : cases) {
-      SCOPED_TRACE("in " + std::to_string(c.in_channels) + " out " +
-                   std::to_string(c.out_channels) + " tiles " + std::to_string(c.tile_count));
-      check_winograd_conv_kernel(f32_winograd_conv_kernel(isa), c);
-    }
+      {32, 12, 1, 96, false}, {32, 32, 1, 112, true}};
+  for (WinogradConvCase c : cases) {
+    c.tile_count = whole_blocks(c.tile_count, config.tile_block);
+    SCOPED_TRACE("in " + std::to_string(c.in_channels) + " out " + std::to_string(c.out_channels) +
+                 " tiles " + std::to_string(c.tile_count));
+    check_winograd_conv_kernel(config, c);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Registry, F32WinogradConfigTest, testing::ValuesIn(f32_winograd_configs()),
+                         config_name<F32WinogradConfig>);
 
 }  // namespace
 }  // namespace quicksr::engine

@@ -1,55 +1,79 @@
 #pragma once
-// Micro-kernel interfaces and the registry that picks an implementation per data type and ISA.
+// Micro-kernel interfaces and their configurations.
 //
 // Layout ("row-planar"): a row of a feature map holds each channel's pixels contiguously,
 // channel c at row + c * stride, so kernels vectorise over pixels and every output channel count
 // (32, 12, 27...) fills whole vectors. One file per micro-kernel, named like XNNPACK
-// (kernels/<operation>/<tile>-<isa>.cpp), so NEON or AVX-512 siblings sit beside them; INT8
-// kernels (u8 activations x s8 per-channel weights, s32 accumulation, requantisation with a
-// fused clamp) get their own argument struct and table keyed by DataType::kQU8.
+// (kernels/<operation>/<tile>-<isa>.cpp). Each kernel file also defines the kernel's *config*
+// (as XNNPACK's gemm configs do): its ISA, register tile (output channels per group, pixels or
+// tiles per vector and per pass), and the function that packs weights for it. The planner, the
+// band runner and the workspace take every size from the configs chosen for the ISA (configs.cpp),
+// never from global constants, so an AVX-512 or INT8 kernel picks its own tile.
 #include <cstddef>
+#include <span>
+#include <vector>
 
 #include "quicksr/engine.hpp"
+#include "quicksr/model.hpp"
 
 namespace quicksr::engine {
 
-enum class DataType { kF32 };
+// An RGB image with arbitrary strides (interleaved or planar), pixel (y, x) channel c at
+// data[y * row_step + x * pixel_step + c * channel_step].
+template <typename T>
+struct RgbView {
+  T* data = nullptr;
+  std::ptrdiff_t row_step = 0;
+  std::ptrdiff_t pixel_step = 0;
+  std::ptrdiff_t channel_step = 0;
+  int width = 0;
+  int height = 0;
 
-// Output channels per weight group: the packed weights hold, per group of kConvGroup output
-// channels, [in_channel][ky][kx][kConvGroup] floats (zero for channels past the real count).
-inline constexpr int kConvGroup = 4;
-// Every computed column range starts and ends on a multiple of this many pixels.
-inline constexpr int kColumnBlock = 8;
+  T& at(int y, int x, int c) const {
+    return data[y * row_step + x * pixel_step + c * channel_step];
+  }
+};
 
+// Channel index of (colour or feature c, sub-pixel dy, dx) in a depth-to-space / space-to-depth
+// tensor with `channels` groups and block `block`.
+inline int d2s_channel(ChannelOrder order, int channels, int block, int c, int dy, int dx) {
+  return order == ChannelOrder::kCRD ? (c * block + dy) * block + dx
+                                     : (dy * block + dx) * channels + c;
+}
+
+// Packs an OIHW conv's weights for a kernel whose register tile covers `channel_group` output
+// channels (channels past the real count are zero).
+using PackWeightsFn = std::vector<float> (*)(const Conv2d& conv, int channel_group);
+
+// Direct 3x3 kernels: per group of channel_group output channels, [in_channel][ky][kx][group].
+std::vector<float> pack_conv3x3_goi(const Conv2d& conv, int channel_group);
+
+// ---------------------------------------------------------------------------------------------
 // One output row of a 3x3, stride-1 convolution with bias and an optional ReLU1 clamp.
 struct F32Conv3x3Args {
   const float* rows[3];   // input rows y-1, y, y+1 (channel c at rows[k] + c * in_stride)
   std::size_t in_stride;  // floats between channels of a row
   int in_channels;
-  const float* weights;  // packed as described at kConvGroup
+  const float* weights;  // packed by the config's pack function
   const float* bias;     // out_channels values
-  int out_channels;      // a multiple of kConvGroup
+  int out_channels;      // a multiple of the config's channel_group
   float* out;            // channel c at out + c * out_stride
   std::size_t out_stride;
   int col_begin;  // first output column, >= 1 (column col reads col-1..col+1)
-  int col_count;  // a multiple of kColumnBlock
+  int col_count;  // a multiple of the config's pixel_block
   bool clamp;     // clamp to [0, 1] after the bias
 };
 
 using F32Conv3x3Fn = void (*)(const F32Conv3x3Args&);
 
-struct F32Conv3x3Kernel {
-  Isa isa;
+struct F32Conv3x3Config {
   const char* name;
+  Isa isa;
+  int channel_group;  // output channels per register tile; weights are packed per group
+  int pixel_block;    // pixels per vector: column counts are multiples of it
   F32Conv3x3Fn run;
+  PackWeightsFn pack;
 };
-
-// The f32 3x3 kernel for `isa`; throws quicksr::Error when this build has none.
-const F32Conv3x3Kernel& f32_conv3x3_kernel(Isa isa);
-
-// Implementations (one per file under kernels/f32-conv3x3/).
-void f32_conv3x3_ukernel_4x24_avx2_fma(const F32Conv3x3Args& args);
-void f32_conv3x3_ukernel_scalar(const F32Conv3x3Args& args);
 
 // ---------------------------------------------------------------------------------------------
 // Winograd F(4,3) along x: a 3x3 conv is three 1x3 row convs (one per ky), and each of those
@@ -66,10 +90,10 @@ void f32_conv3x3_ukernel_scalar(const F32Conv3x3Args& args);
 //   tile_stride + t, i.e. six ordinary row-planar rows, one per Winograd point.
 inline constexpr int kWinogradTile = 4;    // output pixels per tile
 inline constexpr int kWinogradPoints = 6;  // transformed values per tile (tile + 2)
-// Tiles per vector: every tile count is a multiple of this.
-inline constexpr int kWinogradTileBlock = 8;
-// Tiles the conv kernel takes per pass over the output groups; see the scratch argument.
-inline constexpr int kWinogradChunkTiles = 24;
+
+// Winograd kernels: each kernel row transformed (G w), then per point k and group of
+// channel_group output channels, [in_channel][ky][group].
+std::vector<float> pack_winograd_f43_goi(const Conv2d& conv, int channel_group);
 
 // Phase-split row -> transformed row (B^T d per tile), for tiles [tile_begin, tile_begin +
 // tile_count); reads the neighbouring tiles tile_begin - 1 and tile_begin + tile_count.
@@ -79,7 +103,7 @@ struct F32WinogradInputArgs {
   std::size_t tile_stride;
   int channels;
   int tile_begin;  // >= 1
-  int tile_count;  // a multiple of kWinogradTileBlock
+  int tile_count;  // a multiple of the config's tile_block
 };
 
 // One output row of a 3x3 conv from three transformed input rows: per point k a row-planar
@@ -88,41 +112,112 @@ struct F32WinogradConvArgs {
   const float* rows[3];  // transformed input rows y-1, y, y+1
   std::size_t tile_stride;
   int in_channels;
-  const float* weights;  // see pack_winograd_conv3x3 in plan.hpp
+  const float* weights;  // packed by the config's pack function
   const float* bias;     // out_channels values
-  int out_channels;      // a multiple of kConvGroup
+  int out_channels;      // a multiple of the config's channel_group
   float* out;            // phase-split
   int tile_begin;
-  int tile_count;  // a multiple of kWinogradTileBlock
+  int tile_count;  // a multiple of the config's tile_block
   bool clamp;
-  // kWinogradPoints x out_channels x kWinogradChunkTiles floats: the products of one chunk of
-  // tiles, before the output transform.
+  // kWinogradPoints x out_channels x chunk_tiles floats: the products of one chunk of tiles,
+  // before the output transform.
   float* scratch;
 };
 
 using F32WinogradInputFn = void (*)(const F32WinogradInputArgs&);
 using F32WinogradConvFn = void (*)(const F32WinogradConvArgs&);
 
-struct F32WinogradInputKernel {
+struct F32WinogradConfig {
+  const char* name;        // the conv kernel
+  const char* input_name;  // the input-transform kernel
   Isa isa;
-  const char* name;
-  F32WinogradInputFn run;
+  int channel_group;  // output channels per register tile; weights are packed per group
+  int tile_block;     // tiles per vector: tile counts are multiples of it
+  int chunk_tiles;    // tiles per pass over the output groups (sizes the scratch)
+  F32WinogradConvFn conv;
+  F32WinogradInputFn input;
+  PackWeightsFn pack;
 };
 
-struct F32WinogradConvKernel {
-  Isa isa;
-  const char* name;
-  F32WinogradConvFn run;
+// ---------------------------------------------------------------------------------------------
+// The tail: the last conv's output rows to output pixels.
+
+// Integer scale s: one row of the last conv's output (3 s^2 channels, row-planar) plus the
+// anchor (if any), clip [0, 1], depth-to-space(s) into output rows y*s..y*s+s-1.
+struct F32DepthToSpaceArgs {
+  const float* values;  // channel ch, image column x at values[ch * stride + x]
+  std::size_t stride;
+  int block;  // s
+  ChannelOrder order;
+  const Conv2d* anchor;  // the input-to-output conv, or nullptr
+  RgbView<const float> input;
+  int net_width;  // the network input size (the anchor's zero padding)
+  int net_height;
+  RgbView<float> output;
+  int y;  // the feature row
+  int col_begin;
+  int col_end;
 };
 
-// The kernels for `isa`; throw quicksr::Error when this build has none.
-const F32WinogradInputKernel& f32_winograd_input_kernel(Isa isa);
-const F32WinogradConvKernel& f32_winograd_conv_kernel(Isa isa);
+// x1.5: feature rows y-1 and y (y odd) as one space-to-depth row, Conv1x1(4f -> 27) with its
+// outputs padded to 32, the stride-2 anchor (if any), clip, depth-to-space(3), cropped to the
+// output size.
+struct F32HalfScaleTailArgs {
+  const float* rows[2];  // like F32DepthToSpaceArgs::values, rows y-1 and y
+  std::size_t stride;
+  int features;
+  ChannelOrder order;
+  const float* weights;  // [4 * features][32], d2s channel order of the input
+  const float* bias;     // 32
+  const Conv2d* anchor;
+  RgbView<const float> input;
+  int net_width;
+  int net_height;
+  RgbView<float> output;
+  int y;
+  int col_begin;  // even
+  int col_end;    // even
+};
+inline constexpr int kHalfScaleOutputs = 27;
+inline constexpr int kHalfScalePaddedOutputs = 32;
 
-// Implementations (kernels/f32-winograd-f43-input/, kernels/f32-winograd-f43-conv/).
+using F32DepthToSpaceFn = void (*)(const F32DepthToSpaceArgs&);
+using F32HalfScaleTailFn = void (*)(const F32HalfScaleTailArgs&);
+
+struct F32TailConfig {
+  const char* name;
+  Isa isa;
+  F32DepthToSpaceFn depth_to_space;
+  F32HalfScaleTailFn half_scale;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Registry (configs.cpp): every config this build has (best ISA first; x86 ones only on x86),
+// and the set the engine uses for an ISA level: per operation the first config whose ISA the
+// level includes.
+std::span<const F32Conv3x3Config* const> f32_conv3x3_configs();
+std::span<const F32WinogradConfig* const> f32_winograd_configs();
+std::span<const F32TailConfig* const> f32_tail_configs();
+
+struct F32Kernels {
+  const F32Conv3x3Config* direct;
+  const F32WinogradConfig* winograd;
+  const F32TailConfig* tail;
+};
+F32Kernels f32_kernels(Isa isa);
+
+// True when code for level `kernel` runs wherever level `level` does (e.g. avx512 includes avx2).
+bool isa_includes(Isa level, Isa kernel);
+
+// Input transforms (kernels/f32-winograd-f43-input/), named by the Winograd configs.
 void f32_winograd_f43_input_ukernel_8_avx2_fma(const F32WinogradInputArgs& args);
 void f32_winograd_f43_input_ukernel_scalar(const F32WinogradInputArgs& args);
-void f32_winograd_f43_conv_ukernel_4x24_avx2_fma(const F32WinogradConvArgs& args);
-void f32_winograd_f43_conv_ukernel_scalar(const F32WinogradConvArgs& args);
+
+// The configs, one per kernel file (the x86 ones are built only on x86).
+extern const F32Conv3x3Config f32_conv3x3_scalar_config;
+extern const F32Conv3x3Config f32_conv3x3_4x24_avx2_fma_config;
+extern const F32WinogradConfig f32_winograd_f43_scalar_config;
+extern const F32WinogradConfig f32_winograd_f43_4x24_avx2_fma_config;
+extern const F32TailConfig f32_tail_scalar_config;
 
 }  // namespace quicksr::engine

@@ -14,6 +14,8 @@ namespace quicksr::engine {
 
 namespace {
 
+constexpr int kConvGroup = 4;   // output channels per tile
+constexpr int kPixelBlock = 8;  // pixels per vector
 // A multiple of the 24-pixel tile; see f32_conv3x3_ukernel_4x24_avx2_fma.
 constexpr int kChunkColumns = 96;
 
@@ -93,8 +95,6 @@ void conv_tile_24(const F32Conv3x3Args& args, const float* weights, const float*
   }
 }
 
-}  // namespace
-
 // Columns are processed in chunks, every output group per chunk, so that the input rows a chunk
 // reads (3 rows x channels x chunk) stay in L1/L2 while all groups reuse them; whole rows of a
 // wide image would be re-read from L3 once per group.
@@ -120,5 +120,11 @@ void f32_conv3x3_ukernel_4x24_avx2_fma(const F32Conv3x3Args& args) {
     }
   }
 }
+
+}  // namespace
+
+const F32Conv3x3Config f32_conv3x3_4x24_avx2_fma_config{
+    "f32-conv3x3/4x24-avx2-fma",       Isa::kAvx2Fma,   kConvGroup, kPixelBlock,
+    f32_conv3x3_ukernel_4x24_avx2_fma, pack_conv3x3_goi};
 
 }  // namespace quicksr::engine

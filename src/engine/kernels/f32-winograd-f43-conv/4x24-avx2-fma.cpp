@@ -16,7 +16,9 @@ namespace quicksr::engine {
 
 namespace {
 
-static_assert(kWinogradChunkTiles == 24, "the chunk is one 24-tile asm tile");
+constexpr int kConvGroup = 4;            // output channels per tile
+constexpr int kWinogradTileBlock = 8;    // tiles per vector
+constexpr int kWinogradChunkTiles = 24;  // tiles per pass: one 24-tile asm tile
 
 // Tiles of 1 or 2 vectors (row ends): few enough registers for the compiler to allocate well.
 template <int kVectors>
@@ -96,8 +98,6 @@ void finish_tiles(const F32WinogradConvArgs& args, int tile, int count, const fl
   }
 }
 
-}  // namespace
-
 // Chunks of 24 tiles (96 pixels): per point, every output group reuses the chunk's input planes
 // of that point from L1, and the chunk's products (6 x out_channels x 24 floats) stay in L1 for
 // the output transform.
@@ -129,5 +129,18 @@ void f32_winograd_f43_conv_ukernel_4x24_avx2_fma(const F32WinogradConvArgs& args
     finish_tiles(args, tile, count, args.scratch);
   }
 }
+
+}  // namespace
+
+const F32WinogradConfig f32_winograd_f43_4x24_avx2_fma_config{
+    "f32-winograd-f43-conv/4x24-avx2-fma",
+    "f32-winograd-f43-input/8-avx2-fma",
+    Isa::kAvx2Fma,
+    kConvGroup,
+    kWinogradTileBlock,
+    kWinogradChunkTiles,
+    f32_winograd_f43_conv_ukernel_4x24_avx2_fma,
+    f32_winograd_f43_input_ukernel_8_avx2_fma,
+    pack_winograd_f43_goi};
 
 }  // namespace quicksr::engine

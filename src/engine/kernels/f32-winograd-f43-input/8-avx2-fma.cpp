@@ -11,7 +11,7 @@ void f32_winograd_f43_input_ukernel_8_avx2_fma(const F32WinogradInputArgs& args)
   const std::size_t stride = args.tile_stride;
   for (int c = 0; c < args.channels; ++c) {
     const float* phase = args.in + c * kWinogradTile * stride;
-    for (int t = args.tile_begin; t < args.tile_begin + args.tile_count; t += kWinogradTileBlock) {
+    for (int t = args.tile_begin; t < args.tile_begin + args.tile_count; t += 8) {
       const __m256 d[kWinogradPoints] = {
           _mm256_loadu_ps(phase + 3 * stride + t - 1), _mm256_loadu_ps(phase + t),
           _mm256_loadu_ps(phase + stride + t),         _mm256_loadu_ps(phase + 2 * stride + t),

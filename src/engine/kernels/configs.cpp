@@ -1,0 +1,72 @@
+// The kernel registry: every config this build has, best ISA first, and the choice per ISA level.
+#include <string>
+
+#include "engine/kernels/kernels.hpp"
+#include "quicksr/error.hpp"
+
+#if defined(__x86_64__) || defined(__i386__)
+#define QUICKSR_X86 1
+#else
+#define QUICKSR_X86 0
+#endif
+
+namespace quicksr::engine {
+
+namespace {
+
+constexpr const F32Conv3x3Config* kF32Conv3x3Configs[] = {
+#if QUICKSR_X86
+    &f32_conv3x3_4x24_avx2_fma_config,
+#endif
+    &f32_conv3x3_scalar_config,
+};
+
+constexpr const F32WinogradConfig* kF32WinogradConfigs[] = {
+#if QUICKSR_X86
+    &f32_winograd_f43_4x24_avx2_fma_config,
+#endif
+    &f32_winograd_f43_scalar_config,
+};
+
+constexpr const F32TailConfig* kF32TailConfigs[] = {&f32_tail_scalar_config};
+
+// The CPU features a level needs, as bits: AVX2+FMA, AVX-VNNI, AVX-512 (F/BW/VL/DQ), AVX-512 VNNI.
+unsigned features(Isa isa) {
+  switch (isa) {
+    case Isa::kScalar:
+      return 0;
+    case Isa::kAvx2Fma:
+      return 1;
+    case Isa::kAvxVnni:
+      return 1 | 2;
+    case Isa::kAvx512:
+      return 1 | 4;
+    case Isa::kAvx512Vnni:
+      return 1 | 4 | 8;
+  }
+  return 0;
+}
+
+template <typename Config>
+const Config* first_included(std::span<const Config* const> configs, Isa isa, const char* what) {
+  for (const Config* config : configs) {
+    if (isa_includes(isa, config->isa)) return config;
+  }
+  throw Error(std::string("engine: no ") + what + " kernel for ISA " + std::string(isa_name(isa)));
+}
+
+}  // namespace
+
+bool isa_includes(Isa level, Isa kernel) { return (features(kernel) & ~features(level)) == 0; }
+
+std::span<const F32Conv3x3Config* const> f32_conv3x3_configs() { return kF32Conv3x3Configs; }
+std::span<const F32WinogradConfig* const> f32_winograd_configs() { return kF32WinogradConfigs; }
+std::span<const F32TailConfig* const> f32_tail_configs() { return kF32TailConfigs; }
+
+F32Kernels f32_kernels(Isa isa) {
+  return {first_included(f32_conv3x3_configs(), isa, "f32 3x3 convolution"),
+          first_included(f32_winograd_configs(), isa, "f32 Winograd"),
+          first_included(f32_tail_configs(), isa, "f32 tail")};
+}
+
+}  // namespace quicksr::engine
