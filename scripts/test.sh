@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Set up, build and run the whole test suite: once in Release, then once more under
-# AddressSanitizer + UndefinedBehaviorSanitizer (without the LibTorch trainer and the "heavy"
-# data-set tests, which the Release run covers).
+# Set up, build and run the whole test suite: once in Release (then the installed library from
+# example C and C++ programs), then once more under AddressSanitizer + UndefinedBehaviorSanitizer
+# (without the LibTorch trainer and the "heavy" data-set tests, which the Release run covers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -10,6 +10,8 @@ scripts/setup.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"
+# The installed library, from C and C++, through find_package and pkg-config.
+scripts/test_package.sh build
 
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUICKSR_SANITIZE=ON \
   -DQUICKSR_WITH_TRAINING=OFF -DQUICKSR_BUILD_BENCH=OFF

@@ -30,6 +30,8 @@ class Upscaler {
 
   Scale scale() const;
   std::string name() const;
+  // The width or height upscale() returns for an input `length` pixels long.
+  int output_length(int length) const;
   // Colour through the network, alpha by bicubic; gray, alpha and bit depth carried over.
   Image upscale(const Image& input) const;
   // Planar 3xHxW RGB in [0,1].

@@ -1,6 +1,7 @@
 #include "quicksr/upscaler.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <span>
 
 #include "quicksr/engine.hpp"
@@ -17,6 +18,7 @@ struct Upscaler::Backend {
   virtual ~Backend() = default;
   virtual Scale scale() const = 0;
   virtual std::string name() const = 0;
+  virtual int output_length(int length) const = 0;
   virtual Tensor run(const Tensor& rgb) const = 0;
 };
 
@@ -27,6 +29,9 @@ class BicubicBackend final : public Upscaler::Backend {
   explicit BicubicBackend(Scale scale) : scale_(scale) {}
   Scale scale() const override { return scale_; }
   std::string name() const override { return "bicubic-x" + scale_.to_string(); }
+  int output_length(int length) const override {
+    return static_cast<int>(std::ceil(scale_.value() * length));  // as resize_bicubic rounds
+  }
   Tensor run(const Tensor& rgb) const override { return resize_bicubic(rgb, scale_.value()); }
 
  private:
@@ -40,6 +45,7 @@ class EngineBackend final : public Upscaler::Backend {
       : name_(model.name()), scale_(model.scale()), engine_(make_engine(model, options)) {}
   Scale scale() const override { return scale_; }
   std::string name() const override { return name_; }
+  int output_length(int length) const override { return engine_.output_width(length); }
   Tensor run(const Tensor& rgb) const override { return engine_.run(rgb); }
 
  private:
@@ -59,6 +65,10 @@ class ReferenceBackend final : public Upscaler::Backend {
   explicit ReferenceBackend(Model model) : model_(std::move(model)) {}
   Scale scale() const override { return model_.scale(); }
   std::string name() const override { return model_.name(); }
+  int output_length(int length) const override {
+    const Scale scale = model_.scale();
+    return static_cast<int>(static_cast<long long>(length) * scale.numerator / scale.denominator);
+  }
   Tensor run(const Tensor& rgb) const override { return reference::forward(model_, rgb); }
 
  private:
@@ -117,6 +127,8 @@ Upscaler Upscaler::builtin(Scale scale, const UpscalerOptions& options) {
 Scale Upscaler::scale() const { return backend_->scale(); }
 
 std::string Upscaler::name() const { return backend_->name(); }
+
+int Upscaler::output_length(int length) const { return backend_->output_length(length); }
 
 Tensor Upscaler::upscale(const Tensor& rgb) const {
   if (rgb.channels != 3) throw Error("upscale: expected 3 colour channels");
