@@ -51,4 +51,24 @@ double ssim(const Tensor& sr, const Tensor& hr, const EvalProtocol& protocol = {
 EvalResult evaluate(const UpscaleFn& upscale, const std::filesystem::path& hr_dir, Scale scale,
                     const EvalProtocol& protocol = {});
 
+// A given LR image and its HR counterpart.
+struct ImagePair {
+  std::string name;  // the shared key
+  std::filesystem::path lr;
+  std::filesystem::path hr;
+};
+
+// Images of `lr_dir` and `hr_dir` matched by name, once the LR/HR markers are dropped: the stem's
+// words (split at '_', '-', '.', ' ') "LR", "HR", "LR4", "x4", "270p"... ("0801x4" -> "0801",
+// "LR_270p" -> ""). When both are one folder, LR images are those whose name has an LR word and
+// HR images those with an HR word. Every LR image needs exactly one HR match (extra HR images are
+// left out); throws quicksr::Error naming the LR file otherwise, or when nothing matches.
+std::vector<ImagePair> match_image_pairs(const std::filesystem::path& lr_dir,
+                                         const std::filesystem::path& hr_dir);
+
+// Scores upscale(LR) against its HR for each pair (no LR is synthesised, nothing is cropped: the
+// output must have the HR's size); protocol.round_lr has no effect.
+EvalResult evaluate_pairs(const UpscaleFn& upscale, const std::vector<ImagePair>& pairs,
+                          Scale scale, const EvalProtocol& protocol = {});
+
 }  // namespace quicksr

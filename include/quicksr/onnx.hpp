@@ -16,6 +16,10 @@ namespace quicksr {
 // unsupported or inconsistent nodes.
 Model import_onnx(const std::filesystem::path& path);
 
+// What every --model option reads: an .onnx file (any case) imported in memory, anything else
+// as a quicksr model file (load_model).
+Model load_model_or_onnx(const std::filesystem::path& path);
+
 struct OnnxExportOptions {
   // Depth-to-space in DCR mode (for runtimes without CRD); the convs feeding it are re-ordered so
   // that the image is the same. Only for QuickSRNet models.
@@ -23,11 +27,25 @@ struct OnnxExportOptions {
   // Input size fixed in the file; 0 = dynamic height and width (symbolic dimensions).
   int height = 0;
   int width = 0;
+  // Batch size fixed in the file; 0 = dynamic (symbolic "batch").
+  int batch = 0;
+  // ONNX opset, kMinOnnxOpset..kMaxOnnxOpset. Below 11, Clip bounds are attributes and
+  // DepthToSpace is DCR only (use `dcr` or `shuffles_as_convs`).
+  int opset = 13;
+  // Depth-to-space as a ConvTranspose and space-to-depth as a strided Conv, both with 0/1 weights
+  // (the same values): for runtimes that implement them only for fixed sizes (OpenCV 4.6 DNN).
+  bool shuffles_as_convs = false;
 };
 
-// Writes an ONNX file (opset 13, IR 7) for a QuickSRNet or a Graph, input "input" (1x3xHxW RGB in
-// [0,1]) and output "output", provenance as metadata. The result passes onnx::checker. Written
-// atomically; throws quicksr::Error for models ONNX cannot express.
+constexpr int kMinOnnxOpset = 10;
+constexpr int kMaxOnnxOpset = 17;
+
+// OpenCV DNN (4.6, Debian 12) reads these files as they are, with dynamic sizes and batch.
+OnnxExportOptions opencv_export_options();
+
+// Writes an ONNX file for a QuickSRNet or a Graph, input "input" (Nx3xHxW RGB in [0,1]) and
+// output "output", provenance as metadata. The result passes onnx::checker. Written atomically;
+// throws quicksr::Error for models ONNX (or the chosen opset) cannot express.
 void export_onnx(const Model& model, const std::filesystem::path& path,
                  const OnnxExportOptions& options = {});
 

@@ -15,11 +15,11 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/model_argument.hpp"
 #include "engine/fma_peak.hpp"
 #include "engine/onednn_network.hpp"
 #include "quicksr/engine.hpp"
 #include "quicksr/error.hpp"
-#include "quicksr/model_io.hpp"
 #include "quicksr/reference.hpp"
 
 namespace quicksr::cli {
@@ -31,7 +31,7 @@ const CommandSpec kSpec{
     .summary =
         "Time the inference engine on one frame size against this machine's FMA peak, "
         "oneDNN's convolutions and the reference runtime (min and median over runs).",
-    .options = {{"--model", "FILE", "QuickSRNet .safetensors (default: random Small x2)"},
+    .options = {{"--model", "FILE", "QuickSRNet .safetensors or .onnx (default: random Small x2)"},
                 {"--size", "WxH", "input frame size (default 640x360)"},
                 {"--threads", "N", "threads for the engine and oneDNN (default: all cores)"},
                 {"--runs", "N", "timed runs after one warm-up (default 10)"},
@@ -77,7 +77,7 @@ QuickSRNet load_network(const ParsedArgs& args) {
     return QuickSRNet::initialized(QuickSRNetConfig::small(Scale{2, 1}), 1);
   }
   const std::string path = *args.get("--model");
-  Model model = load_model(path);
+  Model model = load_model_argument(path);
   if (!model.is_quicksrnet()) throw Error(path + ": bench needs a QuickSRNet model");
   return std::get<QuickSRNet>(model.net);
 }

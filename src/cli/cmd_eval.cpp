@@ -18,16 +18,22 @@ namespace {
 
 const CommandSpec kSpec{
     .name = "eval",
-    .usage = "--data HR_DIR [options]",
+    .usage = "--data HR_DIR [options] | --lr LR_DIR --hr HR_DIR [options]",
     .summary =
         "Score a model on the HR images (png/jpg) of HR_DIR: each is centre-cropped to a multiple\n"
         "of the scale, downscaled with MATLAB-style bicubic, upscaled, and compared on Y.\n"
+        "With --lr/--hr, the given LR images are upscaled and compared with the HR images whose\n"
+        "names match once LR/HR words are dropped (LR_270p.png ~ HR_1080p.png, 0801x4.png ~\n"
+        "0801.png); LR_DIR and HR_DIR may be one folder.\n"
         "Default protocol 'quicksr' (the QuickSRNet authors'): LR truncated to 8 bits, output\n"
         "kept in float, no border. 'basicsr': LR and output rounded, border = scale.",
-    .options = {{"--model", "FILE", "model file (.safetensors; default: the built-in of --scale)"},
+    .options = {{"--model", "FILE",
+                 "model file (.safetensors or .onnx; default: the built-in of --scale)"},
                 {"--method", "NAME",
                  "'model' (default) or 'bicubic' (MATLAB-style, needs --scale)"},
-                {"--data", "HR_DIR", "folder of HR images (required)"},
+                {"--data", "HR_DIR", "folder of HR images (LR made by bicubic downscaling)"},
+                {"--lr", "LR_DIR", "folder of given LR images (with --hr)"},
+                {"--hr", "HR_DIR", "folder of their HR counterparts (with --lr)"},
                 {"--scale", "S",
                  "2, 3, 4 or 1.5; must match the model (default: the model's, or 2)"},
                 {"--protocol", "NAME", "'quicksr' (default) or 'basicsr'"},
@@ -92,16 +98,25 @@ int eval_command(CommandArgs raw) {
   if (!parsed) return 0;
   const ParsedArgs& args = *parsed;
   const auto data = args.get("--data");
-  if (!data) throw Error("--data HR_DIR is required");
+  const auto lr_dir = args.get("--lr");
+  const auto hr_dir = args.get("--hr");
+  if (lr_dir.has_value() != hr_dir.has_value()) throw Error("--lr and --hr go together");
+  if (data.has_value() == lr_dir.has_value()) {
+    throw Error("give either --data HR_DIR or --lr LR_DIR --hr HR_DIR");
+  }
+  const std::vector<ImagePair> pairs =
+      lr_dir ? match_image_pairs(*lr_dir, *hr_dir) : std::vector<ImagePair>{};
   const Upscaler upscaler = upscaler_from_args(args, std::nullopt);
   const Scale scale = upscaler.scale();
   const EvalProtocol protocol = make_protocol(args, scale);
 
-  std::cout << "evaluating " << upscaler.name() << " x" << scale.to_string() << " on " << *data
-            << " (" << describe(protocol) << ")\n"
+  std::cout << "evaluating " << upscaler.name() << " x" << scale.to_string() << " on "
+            << (data ? *data : std::to_string(pairs.size()) + " LR/HR pairs of " + *lr_dir) << " ("
+            << describe(protocol) << ")\n"
             << std::flush;
-  const EvalResult result =
-      evaluate([&](const Tensor& lr) { return upscaler.upscale(lr); }, *data, scale, protocol);
+  const auto upscale = [&](const Tensor& lr) { return upscaler.upscale(lr); };
+  const EvalResult result = data ? evaluate(upscale, *data, scale, protocol)
+                                 : evaluate_pairs(upscale, pairs, scale, protocol);
   print_table(result);
 
   if (const auto json_path = args.get("--json")) {

@@ -4,8 +4,8 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/model_argument.hpp"
 #include "quicksr/engine.hpp"
-#include "quicksr/model_io.hpp"
 
 namespace quicksr::cli {
 namespace {
@@ -13,27 +13,20 @@ namespace {
 const CommandSpec kSpec{
     .name = "info",
     .usage = "MODEL",
-    .summary = "Describe the model file MODEL (.safetensors): architecture, size, provenance.",
+    .summary =
+        "Describe MODEL: a model file (.safetensors or .onnx) or a built-in model by name\n"
+        "(`quicksr models` lists them): architecture, size, provenance.",
     .options = {},
     .min_positional = 1,
     .max_positional = 1,
 };
 
-std::size_t parameter_count(const std::vector<const Conv2d*>& convs) {
-  std::size_t count = 0;
-  for (const Conv2d* conv : convs) count += conv->weight.size() + conv->bias.size();
-  return count;
-}
-
 void describe(const QuickSRNet& net) {
   const QuickSRNetConfig& c = net.config;
-  std::vector<const Conv2d*> convs{&net.first, &net.last};
-  for (const Conv2d& conv : net.body) convs.push_back(&conv);
-  for (const Conv2d& conv : net.anchor) convs.push_back(&conv);
   std::cout << "architecture: QuickSRNet f" << c.features << "-m" << c.blocks
             << (c.anchor ? " with anchor residual" : "") << "\n"
             << "depth-to-space: " << (c.order == ChannelOrder::kCRD ? "CRD" : "DCR") << "\n"
-            << "parameters: " << parameter_count(convs) << "\n"
+            << "parameters: " << parameter_count(net) << "\n"
             << "GMAC per 640x360 input: " << std::fixed << std::setprecision(3)
             << net.macs_per_pixel() * 640 * 360 / 1e9 << "\n";
   // What `quicksr upscale` would run it with here (QUICKSR_ISA can force another level).
@@ -44,11 +37,9 @@ void describe(const QuickSRNet& net) {
 }
 
 void describe(const Graph& graph) {
-  std::vector<const Conv2d*> convs;
-  for (const Conv2d& conv : graph.convs) convs.push_back(&conv);
   std::cout << "architecture: graph '" << graph.architecture << "' with " << graph.nodes.size()
             << " nodes\n"
-            << "parameters: " << parameter_count(convs) << "\n";
+            << "parameters: " << parameter_count(graph) << "\n";
 }
 
 }  // namespace
@@ -57,7 +48,7 @@ int info_command(CommandArgs raw) {
   const std::optional<ParsedArgs> parsed = parse_command(kSpec, raw);
   if (!parsed) return 0;
   const ParsedArgs& args = *parsed;
-  const Model model = load_model(args.positional()[0]);
+  const Model model = load_model_argument(args.positional()[0]);
   std::cout << "model: " << model.name() << "\nscale: x" << model.scale().to_string() << "\n";
   std::visit([](const auto& net) { describe(net); }, model.net);
   for (const auto& [key, value] : model.provenance) std::cout << key << ": " << value << "\n";

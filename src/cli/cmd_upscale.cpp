@@ -19,7 +19,7 @@ const CommandSpec kSpec{
     .summary =
         "Upscale the image IN (PNG or JPEG) and write OUT (.png, .jpg or .jpeg).\n"
         "Without --model the built-in QuickSRNet-Small of --scale (default x2) is used.",
-    .options = {{"--model", "FILE", "model file (.safetensors)"},
+    .options = {{"--model", "FILE", "model file (.safetensors or .onnx)"},
                 {"--method", "NAME", "'model' (default) or 'bicubic' (MATLAB-style)"},
                 {"--scale", "S", "2, 3, 4 or 1.5 (default: the model's; 2 otherwise)"},
                 {"--threads", "N", "worker threads (default: all cores)"},

@@ -8,6 +8,7 @@ using CommandArgs = std::span<char* const>;
 
 int upscale_command(CommandArgs args);
 int info_command(CommandArgs args);
+int models_command(CommandArgs args);
 int eval_command(CommandArgs args);
 int bench_command(CommandArgs args);
 int train_command(CommandArgs args);

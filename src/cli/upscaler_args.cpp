@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "cli/model_argument.hpp"
 #include "quicksr/error.hpp"
 
 namespace quicksr::cli {
@@ -19,7 +20,7 @@ Upscaler upscaler_from_args(const ParsedArgs& args, std::optional<Scale> bicubic
   const UpscalerOptions options{.threads = args.get_int("--threads", 0, 0, 1024)};
   const auto model = args.get("--model");
   if (!model) return Upscaler::builtin(scale ? Scale::parse(*scale) : Scale{2, 1}, options);
-  Upscaler upscaler = Upscaler::load(*model, options);
+  Upscaler upscaler = Upscaler::from_model(load_model_argument(*model), options);
   if (scale && !(Scale::parse(*scale) == upscaler.scale())) {
     throw Error("model " + upscaler.name() + " upscales by " + upscaler.scale().to_string() +
                 ", not " + *scale + " (use a model of that scale, or --method bicubic)");

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -175,10 +177,95 @@ std::vector<fs::path> image_files(const fs::path& dir) {
   return files;
 }
 
+// What a pair-matching name says: the key left once LR/HR words are dropped, and which side.
+enum class Marker { kNone, kLr, kHr };
+struct PairName {
+  std::string key;
+  Marker marker = Marker::kNone;
+};
+
+std::string lowercase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
+bool is_digits(const std::string& text, std::size_t from) {
+  return from < text.size() && std::all_of(text.begin() + from, text.end(),
+                                           [](unsigned char c) { return std::isdigit(c); });
+}
+
+// "0801x4" -> "0801": DIV2K's LR names are the HR name plus x<scale>.
+std::string drop_scale_suffix(const std::string& word) {
+  const auto x = word.rfind('x');
+  return x != std::string::npos && x > 0 && is_digits(word, x + 1) ? word.substr(0, x) : word;
+}
+
+PairName pair_name(const fs::path& file) {
+  PairName name;
+  std::string word;
+  const std::string stem = lowercase(file.stem().string()) + "_";
+  for (char c : stem) {
+    if (c != '_' && c != '-' && c != '.' && c != ' ') {
+      word += c;
+      continue;
+    }
+    if (word.starts_with("lr") && (word.size() == 2 || is_digits(word, 2))) {
+      name.marker = Marker::kLr;
+    } else if (word.starts_with("hr") && (word.size() == 2 || is_digits(word, 2))) {
+      name.marker = Marker::kHr;
+    } else if (!word.empty() &&
+               !(word.ends_with('p') && is_digits(word.substr(0, word.size() - 1), 0)) &&
+               !(word.starts_with('x') && is_digits(word, 1))) {
+      name.key += (name.key.empty() ? "" : "_") + drop_scale_suffix(word);
+    }
+    word.clear();
+  }
+  return name;
+}
+
+// One image to score: the upscaler's input and the reference it must reproduce.
+struct ScoredImage {
+  std::string name;
+  std::string file;  // named in errors
+  Tensor lr;
+  Tensor hr;
+};
+
 // The output as an 8-bit image file would hold it.
 Tensor quantize_sr(Tensor sr) {
   for (float& v : sr.data) v = quantize_8bit(std::clamp(v, 0.0f, 1.0f), true);
   return sr;
+}
+
+// Upscales and scores image(0..count-1), with a progress bar.
+template <typename LoadImage>
+EvalResult score_each(const UpscaleFn& upscale, const std::string& title, std::size_t count,
+                      Scale scale, const EvalProtocol& protocol, LoadImage image) {
+  EvalResult result;
+  result.scale = scale;
+  ProgressBar progress(title, static_cast<std::int64_t>(count), "img");
+  for (std::size_t i = 0; i < count; ++i) {
+    const ScoredImage scored = image(i);
+    Tensor sr = upscale(scored.lr);
+    if (sr.channels != 3 || sr.height != scored.hr.height || sr.width != scored.hr.width) {
+      throw Error(scored.file + ": the upscaler returned " + size_text(sr) + " for an HR of " +
+                  size_text(scored.hr));
+    }
+    if (protocol.quantize_sr) sr = quantize_sr(std::move(sr));
+    ImageScore score{scored.name, psnr(sr, scored.hr, protocol), ssim(sr, scored.hr, protocol)};
+    result.mean_psnr += score.psnr;
+    result.mean_ssim += score.ssim;
+    result.images.push_back(std::move(score));
+    char status[64];
+    std::snprintf(status, sizeof status, "mean PSNR %.3f dB",
+                  result.mean_psnr / static_cast<double>(result.images.size()));
+    progress.update(static_cast<std::int64_t>(result.images.size()), status);
+  }
+  result.mean_psnr /= static_cast<double>(result.images.size());
+  result.mean_ssim /= static_cast<double>(result.images.size());
+  progress.finish();
+  return result;
 }
 
 }  // namespace
@@ -250,30 +337,48 @@ double ssim(const Tensor& sr, const Tensor& hr, const EvalProtocol& protocol) {
 EvalResult evaluate(const UpscaleFn& upscale, const fs::path& hr_dir, Scale scale,
                     const EvalProtocol& protocol) {
   const std::vector<fs::path> files = image_files(hr_dir);
-  EvalResult result;
-  result.scale = scale;
-  ProgressBar progress("eval " + hr_dir.string(), static_cast<std::int64_t>(files.size()), "img");
-  for (const fs::path& file : files) {
-    const Tensor hr = crop_to_multiple(to_tensor(read_image(file)), scale);
-    Tensor sr = upscale(make_lr(hr, scale, protocol));
-    if (sr.channels != 3 || sr.height != hr.height || sr.width != hr.width) {
-      throw Error(file.string() + ": the upscaler returned " + size_text(sr) + " for an HR of " +
-                  size_text(hr));
-    }
-    if (protocol.quantize_sr) sr = quantize_sr(std::move(sr));
-    ImageScore score{file.stem().string(), psnr(sr, hr, protocol), ssim(sr, hr, protocol)};
-    result.mean_psnr += score.psnr;
-    result.mean_ssim += score.ssim;
-    result.images.push_back(std::move(score));
-    char status[64];
-    std::snprintf(status, sizeof status, "mean PSNR %.3f dB",
-                  result.mean_psnr / static_cast<double>(result.images.size()));
-    progress.update(static_cast<std::int64_t>(result.images.size()), status);
+  return score_each(upscale, "eval " + hr_dir.string(), files.size(), scale, protocol,
+                    [&](std::size_t i) {
+                      Tensor hr = crop_to_multiple(to_tensor(read_image(files[i])), scale);
+                      Tensor lr = make_lr(hr, scale, protocol);
+                      return ScoredImage{files[i].stem().string(), files[i].string(), std::move(lr),
+                                         std::move(hr)};
+                    });
+}
+
+std::vector<ImagePair> match_image_pairs(const fs::path& lr_dir, const fs::path& hr_dir) {
+  std::error_code error;
+  const bool one_folder = fs::equivalent(lr_dir, hr_dir, error);
+  std::multimap<std::string, fs::path> hr_by_key;
+  for (const fs::path& file : image_files(hr_dir)) {
+    const PairName name = pair_name(file);
+    if (!one_folder || name.marker == Marker::kHr) hr_by_key.emplace(name.key, file);
   }
-  result.mean_psnr /= static_cast<double>(result.images.size());
-  result.mean_ssim /= static_cast<double>(result.images.size());
-  progress.finish();
-  return result;
+  std::vector<ImagePair> pairs;
+  for (const fs::path& file : image_files(lr_dir)) {
+    const PairName name = pair_name(file);
+    if (one_folder && name.marker != Marker::kLr) continue;
+    const auto [first, last] = hr_by_key.equal_range(name.key);
+    if (first == last) {
+      throw Error(file.string() + ": no image of " + hr_dir.string() + " matches its name");
+    }
+    if (std::next(first) != last) {
+      throw Error(file.string() + ": several images of " + hr_dir.string() + " match its name (" +
+                  first->second.filename().string() + ", " +
+                  std::next(first)->second.filename().string() + ")");
+    }
+    pairs.push_back({name.key.empty() ? file.stem().string() : name.key, file, first->second});
+  }
+  if (pairs.empty()) throw Error(lr_dir.string() + ": no LR image (with an LR word in its name)");
+  return pairs;
+}
+
+EvalResult evaluate_pairs(const UpscaleFn& upscale, const std::vector<ImagePair>& pairs,
+                          Scale scale, const EvalProtocol& protocol) {
+  return score_each(upscale, "eval pairs", pairs.size(), scale, protocol, [&](std::size_t i) {
+    return ScoredImage{pairs[i].name, pairs[i].lr.string(), to_tensor(read_image(pairs[i].lr)),
+                       to_tensor(read_image(pairs[i].hr))};
+  });
 }
 
 }  // namespace quicksr

@@ -1,5 +1,7 @@
 #include "quicksr/onnx.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 
 #include "common/atomic_file.hpp"
@@ -7,6 +9,7 @@
 #include "onnx/onnx_writer.hpp"
 #include "onnx/quicksrnet_graph.hpp"
 #include "quicksr/error.hpp"
+#include "quicksr/model_io.hpp"
 
 namespace quicksr {
 namespace {
@@ -36,6 +39,15 @@ Model import_onnx(const std::filesystem::path& path) {
   return model;
 }
 
+Model load_model_or_onnx(const std::filesystem::path& path) {
+  std::string extension = path.extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return extension == ".onnx" ? import_onnx(path) : load_model(path);
+}
+
+OnnxExportOptions opencv_export_options() { return {.opset = 10, .shuffles_as_convs = true}; }
+
 void export_onnx(const Model& model, const std::filesystem::path& path,
                  const OnnxExportOptions& options) {
   const std::string file = path.string();
@@ -51,7 +63,10 @@ void export_onnx(const Model& model, const std::filesystem::path& path,
   if (options.height < 0 || options.width < 0 || (options.height > 0) != (options.width > 0)) {
     throw Error(file + ": a fixed input size needs both a positive height and width");
   }
-  const onnx_io::OnnxGraphInfo info{model.name(), model.provenance, options.height, options.width};
+  if (options.batch < 0) throw Error(file + ": the batch size must not be negative");
+  const onnx_io::OnnxGraphInfo info{
+      model.name(),  model.provenance, options.height,           options.width,
+      options.batch, options.opset,    options.shuffles_as_convs};
   const onnx::ModelProto proto = onnx_io::graph_to_onnx(graph, info, file);
   write_atomically(path, [&](const std::filesystem::path& temp) {
     std::ofstream out(temp, std::ios::binary);

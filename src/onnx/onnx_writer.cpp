@@ -4,19 +4,62 @@
 
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <set>
 #include <vector>
 
 #include "onnx/graph_check.hpp"
 #include "quicksr/error.hpp"
+#include "quicksr/onnx.hpp"
 
 namespace quicksr::onnx_io {
 namespace {
 
-// Opset 13 (IR 7) is the oldest with DepthToSpace CRD and Clip bounds as inputs, so the widest
-// range of runtimes can read the files.
-constexpr int kOpset = 13;
-constexpr int kIrVersion = 7;
+// The IR version each opset came with (onnx/helper.py VERSION_TABLE), so that older runtimes
+// accept the files.
+int ir_version(int opset) {
+  if (opset <= 10) return 5;
+  if (opset == 11) return 6;
+  if (opset <= 14) return 7;
+  return 8;
+}
+
+// Channels of every tensor of `graph` (the input has 3).
+std::map<std::string, int> channel_counts(const Graph& graph) {
+  std::map<std::string, int> channels{{graph.input, 3}};
+  for (const GraphNode& node : graph.nodes) {
+    const int in = channels[node.inputs.at(0)];
+    const int block_area = node.block_size * node.block_size;
+    switch (node.op) {
+      case OpType::kConv:
+        channels[node.output] = graph.convs[node.conv].out_channels;
+        break;
+      case OpType::kDepthToSpace:
+        channels[node.output] = in / block_area;
+        break;
+      case OpType::kSpaceToDepth:
+        channels[node.output] = in * block_area;
+        break;
+      case OpType::kConcat:
+        channels[node.output] = 0;
+        for (const std::string& input : node.inputs) channels[node.output] += channels[input];
+        break;
+      case OpType::kClip:
+      case OpType::kRelu:
+      case OpType::kAdd:
+        channels[node.output] = in;
+        break;
+    }
+  }
+  return channels;
+}
+
+// Position of channel c's sample (dy, dx) among the C * block^2 channels of a depth-to-space input
+// (or space-to-depth output).
+int block_channel(ChannelOrder order, int c, int dy, int dx, int channels, int block) {
+  return order == ChannelOrder::kCRD ? (c * block + dy) * block + dx
+                                     : (dy * block + dx) * channels + c;
+}
 
 // Hands out names that are unique within the ONNX graph.
 class NameTable {
@@ -41,12 +84,17 @@ class OnnxWriter {
   onnx::ModelProto write() {
     const Scale scale = check_graph(graph_, file_);
     onnx::ModelProto model;
-    model.set_ir_version(kIrVersion);
+    if (info_.opset < kMinOnnxOpset || info_.opset > kMaxOnnxOpset) {
+      throw Error(file_ + ": opset " + std::to_string(info_.opset) + " is outside " +
+                  std::to_string(kMinOnnxOpset) + ".." + std::to_string(kMaxOnnxOpset));
+    }
+    channels_ = channel_counts(graph_);
+    model.set_ir_version(ir_version(info_.opset));
     model.set_producer_name("quicksr");
     model.set_producer_version(QUICKSR_VERSION);
     auto* opset = model.add_opset_import();
     opset->set_domain("");
-    opset->set_version(kOpset);
+    opset->set_version(info_.opset);
     for (const auto& [key, value] : info_.metadata) {
       auto* entry = model.add_metadata_props();
       entry->set_key(key);
@@ -69,14 +117,18 @@ class OnnxWriter {
     throw Error(file_ + ": node '" + node.name + "' (" + onnx_op_name(node.op) + "): " + problem);
   }
 
-  // 1 x 3 x H x W with fixed or symbolic H and W.
+  // N x 3 x H x W with fixed or symbolic N, H and W.
   void add_image_value(onnx::ValueInfoProto& value, const std::string& name, int height, int width,
                        Scale scale) const {
     value.set_name(name);
     auto* type = value.mutable_type()->mutable_tensor_type();
     type->set_elem_type(onnx::TensorProto::FLOAT);
     auto* shape = type->mutable_shape();
-    shape->add_dim()->set_dim_value(1);
+    if (info_.batch > 0) {
+      shape->add_dim()->set_dim_value(info_.batch);
+    } else {
+      shape->add_dim()->set_dim_param("batch");
+    }
     shape->add_dim()->set_dim_value(3);
     const std::string prefix = name == "input" ? "" : "output_";
     for (const auto& [size, symbol] : {std::pair{height, "height"}, std::pair{width, "width"}}) {
@@ -145,14 +197,24 @@ class OnnxWriter {
       case OpType::kConv:
         return add_conv(graph, out, graph_.convs[node.conv]);
       case OpType::kClip:
-        return add_clip_bounds(graph, out, node);
+        return info_.opset < 11 ? add_clip_attributes(out, node)
+                                : add_clip_bounds(graph, out, node);
       case OpType::kDepthToSpace:
+        if (info_.shuffles_as_convs) return add_depth_to_space_conv(graph, out, node);
         add_int(out, "blocksize", node.block_size);
-        return add_string(out, "mode", node.order == ChannelOrder::kCRD ? "CRD" : "DCR");
+        if (info_.opset >= 11) {
+          return add_string(out, "mode", node.order == ChannelOrder::kCRD ? "CRD" : "DCR");
+        }
+        if (node.order == ChannelOrder::kCRD) {
+          fail(node, "opset " + std::to_string(info_.opset) +
+                         " has DCR depth-to-space only (export with DCR, or shuffles as convs)");
+        }
+        return;
       case OpType::kSpaceToDepth:
         if (node.order != ChannelOrder::kDCR) {
           fail(node, "ONNX SpaceToDepth is DCR-ordered; a CRD space-to-depth cannot be exported");
         }
+        if (info_.shuffles_as_convs) return add_space_to_depth_conv(graph, out, node);
         return add_int(out, "blocksize", node.block_size);
       case OpType::kConcat:
         return add_int(out, "axis", 1);
@@ -175,6 +237,64 @@ class OnnxWriter {
     add_ints(out, "pads", {conv.pad_top, conv.pad_left, conv.pad_bottom, conv.pad_right});
     add_ints(out, "dilations", {1, 1});
     add_int(out, "group", conv.groups);
+  }
+
+  // ConvTranspose with kernel = stride = block: input channel block_channel(c, dy, dx) lands on
+  // output channel c at offset (dy, dx) with weight 1, every other weight is 0.
+  void add_depth_to_space_conv(onnx::GraphProto& graph, onnx::NodeProto& out,
+                               const GraphNode& node) {
+    const int block = node.block_size;
+    const int channels = channels_.at(node.output);
+    const int in_channels = channels * block * block;
+    std::vector<float> weight(static_cast<std::size_t>(in_channels) * channels * block * block);
+    for (int c = 0; c < channels; ++c) {
+      for (int dy = 0; dy < block; ++dy) {
+        for (int dx = 0; dx < block; ++dx) {
+          const int in = block_channel(node.order, c, dy, dx, channels, block);
+          weight[((static_cast<std::size_t>(in) * channels + c) * block + dy) * block + dx] = 1.0f;
+        }
+      }
+    }
+    out.set_op_type("ConvTranspose");
+    out.add_input(add_initializer(graph, out.name() + ".weight",
+                                  {in_channels, channels, block, block}, weight));
+    add_ints(out, "kernel_shape", {block, block});
+    add_ints(out, "strides", {block, block});
+  }
+
+  // Conv with kernel = stride = block: output channel block_channel(c, dy, dx) takes input channel
+  // c at offset (dy, dx).
+  void add_space_to_depth_conv(onnx::GraphProto& graph, onnx::NodeProto& out,
+                               const GraphNode& node) {
+    const int block = node.block_size;
+    const int channels = channels_.at(node.inputs.at(0));
+    Conv2d conv;
+    conv.in_channels = channels;
+    conv.out_channels = channels * block * block;
+    conv.kernel_h = conv.kernel_w = conv.stride = block;
+    conv.pad_top = conv.pad_left = conv.pad_bottom = conv.pad_right = 0;
+    conv.weight.assign(static_cast<std::size_t>(conv.out_channels) * channels * block * block,
+                       0.0f);
+    for (int c = 0; c < channels; ++c) {
+      for (int dy = 0; dy < block; ++dy) {
+        for (int dx = 0; dx < block; ++dx) {
+          conv.w(block_channel(node.order, c, dy, dx, channels, block), c, dy, dx) = 1.0f;
+        }
+      }
+    }
+    out.set_op_type("Conv");
+    add_conv(graph, out, conv);
+  }
+
+  // Clip-6 (opset < 11): bounds as attributes; an infinite bound is left out.
+  static void add_clip_attributes(onnx::NodeProto& out, const GraphNode& node) {
+    for (const auto& [name, value] : {std::pair{"min", node.clip_min}, {"max", node.clip_max}}) {
+      if (!std::isfinite(value)) continue;
+      auto* attribute = out.add_attribute();
+      attribute->set_name(name);
+      attribute->set_type(onnx::AttributeProto::FLOAT);
+      attribute->set_f(value);
+    }
   }
 
   // Infinite bounds are left out (an empty input name skips min when only max is given).
@@ -201,6 +321,7 @@ class OnnxWriter {
   const std::string& file_;
   NameTable names_;
   std::map<std::string, std::string> tensor_names_;  // graph tensor -> ONNX tensor
+  std::map<std::string, int> channels_;              // graph tensor -> channels
 };
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
 
 #include "quicksr/engine.hpp"
@@ -184,6 +186,50 @@ TEST_F(CliTest, ModelFileUpscalesAndInfoDescribesIt) {
   const RunResult broken = run_quicksr("info " + path("broken.safetensors"));
   EXPECT_EQ(broken.exit_code, 1);
   EXPECT_NE(broken.output.find("broken.safetensors"), std::string::npos) << broken.output;
+}
+
+// `quicksr models` lists the built-in models and a folder's files, with the validation score of
+// the provenance and the Set5 / Set14 / BSD100 column of the model card (hand-written here).
+TEST_F(CliTest, ModelsListsBuiltinsAndCardScores) {
+  quicksr::Model model{
+      quicksr::QuickSRNet::initialized(quicksr::QuickSRNetConfig::small({3, 1}), 7), {}};
+  model.provenance["validation_psnr"] = "30.5";
+  model.provenance["validation"] = "/data/Kodak24";
+  quicksr::save_model(model, path("mine.safetensors"));
+  std::ofstream(path("mine.md")) << "# mine\n\n| set | PSNR (dB) | SSIM |\n|---|---|---|\n"
+                                    "| Set5 | 31.250 | 0.9 |\n| BSD100 | 27.125 | 0.8 |\n";
+  const RunResult run = run_quicksr("models --dir " + dir_.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::istringstream lines(run.output);
+  std::map<std::string, std::string> rows;  // first word -> line
+  for (std::string line; std::getline(lines, line);) rows[line.substr(0, line.find(' '))] = line;
+  ASSERT_TRUE(rows.contains("mine")) << run.output;
+  EXPECT_NE(rows["mine"].find("31.250 / - / 27.125"), std::string::npos) << rows["mine"];
+  EXPECT_NE(rows["mine"].find("30.5 (Kodak24)"), std::string::npos) << rows["mine"];
+  EXPECT_NE(rows["mine"].find("x3"), std::string::npos) << rows["mine"];
+  ASSERT_TRUE(rows.contains("quicksrnet-small-x2")) << run.output;
+  EXPECT_NE(rows["quicksrnet-small-x2"].find("yes"), std::string::npos);
+  EXPECT_EQ(run_quicksr("models --dir " + path("missing")).exit_code, 1);
+}
+
+// Built-in models by name: info, upscale --model (same pixels as --scale) and a clear error.
+TEST_F(CliTest, BuiltinModelsByName) {
+  const RunResult info = run_quicksr("info quicksrnet-small-x3");
+  ASSERT_EQ(info.exit_code, 0) << info.output;
+  EXPECT_NE(info.output.find("scale: x3"), std::string::npos) << info.output;
+  EXPECT_NE(info.output.find("parameters: "), std::string::npos) << info.output;
+  const std::string input = write_sample("in.png", 9, 6);
+  ASSERT_EQ(
+      run_quicksr("upscale " + input + " " + path("named.png") + " --model quicksrnet-small-x3")
+          .exit_code,
+      0);
+  ASSERT_EQ(run_quicksr("upscale " + input + " " + path("scale.png") + " --scale 3").exit_code, 0);
+  EXPECT_EQ(quicksr::read_image(path("named.png")).rgb, quicksr::read_image(path("scale.png")).rgb);
+  const RunResult unknown = run_quicksr("info quicksrnet-huge-x9");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.output.find("quicksrnet-huge-x9: no such file or built-in model"),
+            std::string::npos)
+      << unknown.output;
 }
 
 // Without --model, `upscale --scale S` gives what the shipped Small model of scale S gives.

@@ -133,6 +133,26 @@ TEST_F(EvalCli, ModelScoresAndScaleCheck) {
   EXPECT_NE(wrong.output.find("not 3"), std::string::npos) << wrong.output;
 }
 
+// SRGD's native render pair (one folder, LR_270p.png and HR_1080p.png) against the score of the
+// library's bicubic computed here.
+TEST_F(EvalCli, GivenLrHrPairs) {
+  const fs::path pair = fs::path(QUICKSR_SHARED_DIR) / "data/gaming/SRGD/pair";
+  if (!fs::exists(pair / "LR_270p.png")) GTEST_SKIP() << pair << " is absent";
+  const RunResult run = run_quicksr("eval --method bicubic --scale 4 --lr " + pair.string() +
+                                    " --hr " + pair.string() + " --json " + path("pair.json"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json json = read_json("pair.json");
+  ASSERT_EQ(json["images"].size(), 1u);
+  Tensor sr =
+      quicksr::resize_bicubic(quicksr::to_tensor(quicksr::read_image(pair / "LR_270p.png")), 4.0);
+  for (float& v : sr.data) v = std::clamp(v, 0.0f, 1.0f);
+  const Tensor hr = quicksr::to_tensor(quicksr::read_image(pair / "HR_1080p.png"));
+  EXPECT_NEAR(json["mean"]["psnr"].get<double>(), quicksr::psnr(sr, hr), 1e-3);
+  const RunResult half = run_quicksr("eval --lr " + pair.string() + " --scale 4");
+  EXPECT_EQ(half.exit_code, 1);
+  EXPECT_NE(half.output.find("--lr and --hr go together"), std::string::npos) << half.output;
+}
+
 TEST_F(EvalCli, BadInputFailsWithAMessage) {
   const struct {
     std::string arguments;

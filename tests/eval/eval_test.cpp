@@ -284,6 +284,62 @@ TEST_F(EvaluateFolder, ReportsBadFoldersAndOutputs) {
   }
 }
 
+TEST_F(EvaluateFolder, MatchesPairsByNameWithoutLrHrWords) {
+  fs::create_directories(dir_ / "lr");
+  fs::create_directories(dir_ / "hr");
+  write_constant("lr/0801x4.png", 4, 4, 0.5f);
+  write_constant("lr/city_LR4.png", 4, 4, 0.5f);
+  write_constant("hr/0801.png", 16, 16, 0.5f);
+  write_constant("hr/city_HR.png", 16, 16, 0.5f);
+  write_constant("hr/0802.png", 16, 16, 0.5f);  // no LR: left out
+  const std::vector<quicksr::ImagePair> pairs =
+      quicksr::match_image_pairs(dir_ / "lr", dir_ / "hr");
+  ASSERT_EQ(pairs.size(), 2u);
+  EXPECT_EQ(pairs[0].name, "0801");
+  EXPECT_EQ(pairs[0].hr, dir_ / "hr/0801.png");
+  EXPECT_EQ(pairs[1].name, "city");
+  EXPECT_EQ(pairs[1].hr, dir_ / "hr/city_HR.png");
+
+  // One folder holding both sides (as SRGD's pair/): the LR/HR word says which is which.
+  write_constant("LR_270p.png", 4, 4, 0.5f);
+  write_constant("HR_1080p.png", 16, 16, 0.5f);
+  const std::vector<quicksr::ImagePair> one = quicksr::match_image_pairs(dir_, dir_);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].lr, dir_ / "LR_270p.png");
+  EXPECT_EQ(one[0].hr, dir_ / "HR_1080p.png");
+
+  write_constant("lr/0900x4.png", 4, 4, 0.5f);
+  try {
+    quicksr::match_image_pairs(dir_ / "lr", dir_ / "hr");
+    FAIL() << "an LR without HR was accepted";
+  } catch (const quicksr::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("0900x4.png"), std::string::npos) << e.what();
+  }
+}
+
+// Given pairs whose LR is the protocol's own LR score exactly what the synthesised-LR evaluation
+// scores.
+TEST_F(EvaluateFolder, PairsScoreLikeTheSynthesisedLr) {
+  fs::create_directories(dir_ / "hr");
+  fs::create_directories(dir_ / "lr");
+  for (int n = 0; n < 2; ++n) {
+    const Tensor hr = random_image(24, 30 + 6 * n, 7 + n);
+    const std::string name = "im" + std::to_string(n);
+    quicksr::write_image(quicksr::from_tensor(hr), dir_ / "hr" / (name + ".png"));
+    const Tensor lr = quicksr::make_lr(
+        quicksr::to_tensor(quicksr::read_image(dir_ / "hr" / (name + ".png"))), Scale{3, 1});
+    quicksr::write_image(quicksr::from_tensor(lr), dir_ / "lr" / (name + "x3.png"));
+  }
+  const auto bicubic = [](const Tensor& lr) { return quicksr::resize_bicubic(lr, 3.0); };
+  const quicksr::EvalResult synthesised = quicksr::evaluate(bicubic, dir_ / "hr", Scale{3, 1});
+  const quicksr::EvalResult given = quicksr::evaluate_pairs(
+      bicubic, quicksr::match_image_pairs(dir_ / "lr", dir_ / "hr"), Scale{3, 1});
+  ASSERT_EQ(given.images.size(), 2u);
+  EXPECT_EQ(given.images[1].name, "im1");
+  EXPECT_EQ(given.mean_psnr, synthesised.mean_psnr);
+  EXPECT_EQ(given.mean_ssim, synthesised.mean_ssim);
+}
+
 // Published bicubic baseline (the SRCNN/VDSR-era MATLAB scripts: Y, border = scale; the tables of
 // EDSR, RCAN and others repeat it): Set5 x2 33.66 dB / 0.9299, x3 30.39 / 0.8682,
 // x4 28.42 / 0.8104. Those scripts resize the Y plane in double while the basicsr protocol

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "onnx/onnx_test_support.hpp"
+#include "quicksr/image.hpp"
 #include "quicksr/model_io.hpp"
 #include "quicksr/onnx.hpp"
 #include "support/run_quicksr.hpp"
@@ -43,6 +44,51 @@ TEST(OnnxCli, ConvertThenExportDcr) {
 
   const RunResult again = run_quicksr("export " + quoted(converted) + " " + quoted(exported));
   EXPECT_NE(again.exit_code, 0) << "an existing output needs --overwrite";
+}
+
+// --model accepts an ONNX file directly: the same pixels as its converted model file.
+TEST(OnnxCli, OnnxModelFileUpscalesDirectly) {
+  const std::filesystem::path official = reference_model("quicksrnetsmall-2x-360p.onnx");
+  if (!std::filesystem::exists(official)) GTEST_SKIP() << official << " is absent";
+  ScratchDir dir;
+  ASSERT_EQ(run_quicksr("convert " + quoted(official) + " " + quoted(dir / "small.safetensors"))
+                .exit_code,
+            0);
+  const std::string input =
+      quoted(std::filesystem::path(QUICKSR_SOURCE_DIR) / "samples/testcard.png");
+  const RunResult direct = run_quicksr("upscale " + input + " " + quoted(dir / "onnx.png") +
+                                       " --model " + quoted(official));
+  ASSERT_EQ(direct.exit_code, 0) << direct.output;
+  ASSERT_EQ(run_quicksr("upscale " + input + " " + quoted(dir / "converted.png") + " --model " +
+                        quoted(dir / "small.safetensors"))
+                .exit_code,
+            0);
+  EXPECT_EQ(read_image(dir / "onnx.png").rgb, read_image(dir / "converted.png").rgb);
+  const RunResult info = run_quicksr("info " + quoted(official));
+  EXPECT_EQ(info.exit_code, 0) << info.output;
+  EXPECT_NE(info.output.find("f32-m2"), std::string::npos) << info.output;
+}
+
+TEST(OnnxCli, ExportOpsetAndOpenCvOptions) {
+  ScratchDir dir;
+  const RunResult opencv =
+      run_quicksr("export --opencv quicksrnet-small-x1_5 " + quoted(dir / "opencv.onnx"));
+  ASSERT_EQ(opencv.exit_code, 0) << opencv.output;
+  const onnx::ModelProto proto = read_model(dir / "opencv.onnx");
+  EXPECT_EQ(proto.opset_import(0).version(), 10);
+  for (const auto& node : proto.graph().node()) EXPECT_NE(node.op_type(), "DepthToSpace");
+  const RunResult opset = run_quicksr("export --opset 11 --batch 1 quicksrnet-small-x2 " +
+                                      quoted(dir / "opset11.onnx"));
+  ASSERT_EQ(opset.exit_code, 0) << opset.output;
+  EXPECT_EQ(read_model(dir / "opset11.onnx").opset_import(0).version(), 11);
+  const RunResult both =
+      run_quicksr("export --opencv --opset 12 quicksrnet-small-x2 " + quoted(dir / "both.onnx"));
+  EXPECT_EQ(both.exit_code, 1) << both.output;
+  const RunResult crd10 =
+      run_quicksr("export --opset 10 quicksrnet-small-x2 " + quoted(dir / "crd10.onnx"));
+  EXPECT_EQ(crd10.exit_code, 1);
+  EXPECT_NE(crd10.output.find("DCR depth-to-space only"), std::string::npos) << crd10.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "crd10.onnx"));
 }
 
 TEST(OnnxCli, UnsupportedOperatorFailsWithTheNodeName) {

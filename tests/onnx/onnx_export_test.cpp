@@ -121,6 +121,72 @@ TEST(OnnxExport, GraphRoundTrip) {
   }
 }
 
+// Every supported opset passes the checker and imports back; below 11 Clip bounds are
+// attributes (Clip-6) and depth-to-space must be DCR.
+TEST(OnnxExport, EveryOpsetImportsBack) {
+  Model model;
+  model.net = QuickSRNet::initialized(QuickSRNetConfig::small(Scale{3, 2}), 3);
+  ScratchDir dir;
+  for (int opset = kMinOnnxOpset; opset <= kMaxOnnxOpset; ++opset) {
+    SCOPED_TRACE(opset);
+    const std::filesystem::path file = dir / ("opset" + std::to_string(opset) + ".onnx");
+    export_onnx(model, file, {.dcr = true, .opset = opset});
+    EXPECT_NO_THROW(onnx::checker::check_model(file.string()));
+    const onnx::ModelProto proto = read_model(file);
+    EXPECT_EQ(proto.opset_import(0).version(), opset);
+    const onnx::NodeProto* clip = find_op(proto, "Clip");
+    ASSERT_NE(clip, nullptr);
+    EXPECT_EQ(clip->input_size(), opset < 11 ? 1 : 3);
+    EXPECT_EQ(clip->attribute_size(), opset < 11 ? 2 : 0);
+    const Model imported = import_onnx(file);
+    ASSERT_TRUE(imported.is_quicksrnet());
+    EXPECT_EQ(std::get<QuickSRNet>(imported.net).last.weight,
+              std::get<QuickSRNet>(model.net).last.weight);
+  }
+  try {
+    export_onnx(model, dir / "crd10.onnx", {.opset = 10});
+    ADD_FAILURE() << "opset 10 has no CRD depth-to-space";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("DCR depth-to-space only"), std::string::npos);
+  }
+  EXPECT_THROW(export_onnx(model, dir / "opset9.onnx", {.dcr = true, .opset = 9}), Error);
+  EXPECT_FALSE(std::filesystem::exists(dir / "crd10.onnx"));
+}
+
+TEST(OnnxExport, BatchIsDynamicUnlessFixed) {
+  Model model;
+  model.net = QuickSRNet::initialized(QuickSRNetConfig::small(Scale{2, 1}), 1);
+  ScratchDir dir;
+  export_onnx(model, dir / "dynamic.onnx");
+  export_onnx(model, dir / "fixed.onnx", {.batch = 4});
+  for (const char* file : {"dynamic.onnx", "fixed.onnx"}) {
+    const onnx::ModelProto proto = read_model(dir / file);
+    for (const auto* value : {&proto.graph().input(0), &proto.graph().output(0)}) {
+      const auto& batch = value->type().tensor_type().shape().dim(0);
+      if (std::string(file) == "fixed.onnx") {
+        EXPECT_EQ(batch.dim_value(), 4);
+      } else {
+        EXPECT_EQ(batch.dim_param(), "batch");
+      }
+    }
+  }
+}
+
+// The OpenCV mode has no DepthToSpace or SpaceToDepth left: (transposed) convs with 0/1 weights
+// replace them (tests/onnx/onnx_opencv_test.cpp runs the files).
+TEST(OnnxExport, OpenCvModeReplacesShufflesWithConvs) {
+  Model model;
+  model.net = QuickSRNet::initialized(QuickSRNetConfig::small(Scale{3, 2}), 1);
+  ScratchDir dir;
+  export_onnx(model, dir / "opencv.onnx", opencv_export_options());
+  EXPECT_NO_THROW(onnx::checker::check_model((dir / "opencv.onnx").string()));
+  const onnx::ModelProto proto = read_model(dir / "opencv.onnx");
+  EXPECT_EQ(proto.opset_import(0).version(), 10);
+  EXPECT_EQ(find_op(proto, "DepthToSpace"), nullptr);
+  EXPECT_EQ(find_op(proto, "SpaceToDepth"), nullptr);
+  EXPECT_NE(find_op(proto, "ConvTranspose"), nullptr);
+}
+
 TEST(OnnxExport, UnwritableDestinationIsAnError) {
   Model model;
   model.net = QuickSRNet::zeros(QuickSRNetConfig::small(Scale{2, 1}));

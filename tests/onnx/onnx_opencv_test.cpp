@@ -32,6 +32,27 @@ TEST_P(OnnxOpenCv, ExportedModelMatchesReferenceRuntime) {
   EXPECT_LE(max_abs_difference(actual, expected), kTolerance);
 }
 
+// The --opencv export loads in OpenCV 4.6 as written (no fix-ups), at any size and batch.
+TEST_P(OnnxOpenCv, OpenCvExportRunsUnmodifiedAtAnySizeAndBatch) {
+  const std::optional<Tensor> image = butterfly_crop(96, 80, 24, 32);
+  const std::optional<Tensor> other = butterfly_crop(10, 20, 18, 26);
+  const std::optional<Tensor> third = butterfly_crop(50, 60, 24, 32);
+  if (!image || !other || !third) GTEST_SKIP() << "Set5 butterfly.png is absent";
+  const auto& [config, dcr] = GetParam();
+  Model model;
+  model.net = QuickSRNet::initialized(config, 11);
+  ScratchDir dir;
+  OnnxExportOptions options = opencv_export_options();
+  options.dcr = dcr;
+  export_onnx(model, dir / "model.onnx", options);
+  const std::vector<Tensor> batch = run_opencv_unmodified(dir / "model.onnx", {*image, *third});
+  ASSERT_EQ(batch.size(), 2u);
+  EXPECT_LE(max_abs_difference(batch[0], reference::forward(model, *image)), kTolerance);
+  EXPECT_LE(max_abs_difference(batch[1], reference::forward(model, *third)), kTolerance);
+  const std::vector<Tensor> single = run_opencv_unmodified(dir / "model.onnx", {*other});
+  EXPECT_LE(max_abs_difference(single.at(0), reference::forward(model, *other)), kTolerance);
+}
+
 INSTANTIATE_TEST_SUITE_P(Configs, OnnxOpenCv, testing::ValuesIn(export_cases()), case_name);
 
 // General graphs export too: XLSR (grouped convs, concat) and SESR (adds, convs without bias).
@@ -45,9 +66,12 @@ TEST(OnnxOpenCvGraph, ExportedGraphMatchesReferenceRuntime) {
     const Model model = import_onnx(official);
     ScratchDir dir;
     export_onnx(model, dir / "graph.onnx");
-    EXPECT_LE(max_abs_difference(run_opencv(dir / "graph.onnx", *image),
-                                 reference::forward(model, *image)),
-              kTolerance);
+    const Tensor expected = reference::forward(model, *image);
+    EXPECT_LE(max_abs_difference(run_opencv(dir / "graph.onnx", *image), expected), kTolerance);
+    export_onnx(model, dir / "opencv.onnx", opencv_export_options());
+    EXPECT_LE(
+        max_abs_difference(run_opencv_unmodified(dir / "opencv.onnx", {*image}).at(0), expected),
+        kTolerance);
   }
 }
 

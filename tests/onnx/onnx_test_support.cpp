@@ -123,6 +123,30 @@ Tensor run_opencv(const std::filesystem::path& onnx_file, const Tensor& input) {
   return result;
 }
 
+std::vector<Tensor> run_opencv_unmodified(const std::filesystem::path& onnx_file,
+                                          const std::vector<Tensor>& batch) {
+  cv::dnn::Net net = cv::dnn::readNetFromONNX(onnx_file.string());
+  const Tensor& first = batch.at(0);
+  const int shape[] = {static_cast<int>(batch.size()), first.channels, first.height, first.width};
+  cv::Mat blob(4, shape, CV_32F);
+  for (std::size_t n = 0; n < batch.size(); ++n) {
+    std::copy(batch[n].data.begin(), batch[n].data.end(),
+              blob.ptr<float>() + n * first.data.size());
+  }
+  net.setInput(blob);
+  const cv::Mat out = net.forward();
+  if (out.dims != 4 || out.size[0] != shape[0]) {
+    throw std::runtime_error("unexpected OpenCV output shape");
+  }
+  std::vector<Tensor> results;
+  for (int n = 0; n < shape[0]; ++n) {
+    Tensor result(out.size[1], out.size[2], out.size[3]);
+    std::copy_n(out.ptr<float>() + n * result.data.size(), result.data.size(), result.data.begin());
+    results.push_back(std::move(result));
+  }
+  return results;
+}
+
 float max_abs_difference(const Tensor& a, const Tensor& b) {
   if (a.channels != b.channels || a.height != b.height || a.width != b.width) return INFINITY;
   float worst = 0.0f;

@@ -49,6 +49,10 @@ std::optional<Tensor> butterfly_crop(int top, int left, int height, int width);
 // and the declared input size is set to the tensor's (the official files declare 360x640).
 Tensor run_opencv(const std::filesystem::path& onnx_file, const Tensor& input);
 
+// Runs the ONNX file exactly as written through OpenCV DNN on a batch of same-size 3xHxW tensors.
+std::vector<Tensor> run_opencv_unmodified(const std::filesystem::path& onnx_file,
+                                          const std::vector<Tensor>& batch);
+
 float max_abs_difference(const Tensor& a, const Tensor& b);
 
 // Building blocks of hand-made ONNX models: an opset-`opset` model with one float input

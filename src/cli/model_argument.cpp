@@ -1,0 +1,59 @@
+#include "cli/model_argument.hpp"
+
+#include <algorithm>
+
+#include "quicksr/error.hpp"
+#include "quicksr/model_io.hpp"
+#include "quicksr/onnx.hpp"
+#include "runtime/builtin_models.hpp"
+
+namespace quicksr::cli {
+
+namespace {
+
+std::size_t parameter_count(const Conv2d& conv) { return conv.weight.size() + conv.bias.size(); }
+
+}  // namespace
+
+std::size_t parameter_count(const QuickSRNet& net) {
+  std::size_t count = parameter_count(net.first) + parameter_count(net.last);
+  for (const Conv2d& conv : net.body) count += parameter_count(conv);
+  for (const Conv2d& conv : net.anchor) count += parameter_count(conv);
+  return count;
+}
+
+std::size_t parameter_count(const Graph& graph) {
+  std::size_t count = 0;
+  for (const Conv2d& conv : graph.convs) count += parameter_count(conv);
+  return count;
+}
+
+std::size_t parameter_count(const Model& model) {
+  return std::visit([](const auto& net) { return parameter_count(net); }, model.net);
+}
+
+std::vector<BuiltinModel> builtin_models() {
+  std::vector<BuiltinModel> models;
+  for (const EmbeddedFile& file : builtin_model_files()) {
+    models.push_back({file.name, file.bytes.size(),
+                      load_model_from_memory(file.bytes.data(), file.bytes.size(),
+                                             std::string("built-in ") + file.name)});
+  }
+  std::sort(models.begin(), models.end(),
+            [](const BuiltinModel& a, const BuiltinModel& b) { return a.file_name < b.file_name; });
+  return models;
+}
+
+Model load_model_argument(const std::string& argument) {
+  std::error_code error;
+  if (std::filesystem::exists(argument, error)) return load_model_or_onnx(argument);
+  for (BuiltinModel& builtin : builtin_models()) {
+    if (argument == builtin.file_name ||
+        argument == std::filesystem::path(builtin.file_name).stem().string()) {
+      return std::move(builtin.model);
+    }
+  }
+  throw Error(argument + ": no such file or built-in model (`quicksr models` lists them)");
+}
+
+}  // namespace quicksr::cli
