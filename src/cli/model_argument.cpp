@@ -48,7 +48,7 @@ Model load_model_argument(const std::string& argument) {
   std::error_code error;
   if (std::filesystem::exists(argument, error)) return load_model_or_onnx(argument);
   for (BuiltinModel& builtin : builtin_models()) {
-    if (argument == builtin.file_name ||
+    if (argument == builtin.file_name || argument == builtin.model.name() ||
         argument == std::filesystem::path(builtin.file_name).stem().string()) {
       return std::move(builtin.model);
     }

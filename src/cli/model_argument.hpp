@@ -24,8 +24,8 @@ std::size_t parameter_count(const Model& model);
 std::vector<BuiltinModel> builtin_models();
 
 // An existing file (.safetensors, or .onnx imported in memory), else a built-in model named by
-// its file name with or without ".safetensors" ("quicksrnet-small-x3"). Throws quicksr::Error
-// naming `argument` when it is neither.
+// its file name with or without ".safetensors" ("quicksrnet-small-x1_5") or its model name
+// ("quicksrnet-small-x1.5"). Throws quicksr::Error naming `argument` when it is neither.
 Model load_model_argument(const std::string& argument);
 
 }  // namespace quicksr::cli

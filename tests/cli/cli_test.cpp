@@ -225,6 +225,9 @@ TEST_F(CliTest, BuiltinModelsByName) {
       0);
   ASSERT_EQ(run_quicksr("upscale " + input + " " + path("scale.png") + " --scale 3").exit_code, 0);
   EXPECT_EQ(quicksr::read_image(path("named.png")).rgb, quicksr::read_image(path("scale.png")).rgb);
+  const RunResult by_model_name = run_quicksr("info quicksrnet-small-x1.5");
+  EXPECT_EQ(by_model_name.exit_code, 0) << by_model_name.output;
+  EXPECT_NE(by_model_name.output.find("scale: x1.5"), std::string::npos) << by_model_name.output;
   const RunResult unknown = run_quicksr("info quicksrnet-huge-x9");
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_NE(unknown.output.find("quicksrnet-huge-x9: no such file or built-in model"),
