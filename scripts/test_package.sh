@@ -15,10 +15,21 @@ library=$(find "$prefix" -name 'libquicksr.so.*.*' -type f)
 libdir=$(dirname "$library")
 readelf -d "$library" | grep -q 'SONAME.*\[libquicksr\.so\.0\]' ||
   { echo "test_package: $library has no soname libquicksr.so.0" >&2; exit 1; }
-if ldd "$library" | grep -Ei 'torch|c10|dnnl|onnx|protobuf'; then
+if ldd "$library" | awk '{print $1}' | grep -Ei 'torch|c10|dnnl|onnx|protobuf'; then
   echo "test_package: libquicksr.so needs a library that is not part of the runtime" >&2
   exit 1
 fi
+
+# Every installed header compiles on its own (C for quicksr.h, C++20 for the others).
+for header in "$prefix"/include/quicksr/*; do
+  include="#include <quicksr/$(basename "$header")>"
+  case "$header" in
+    *.h) compile=(cc -std=c99 -x c) ;;
+    *) compile=(c++ -std=c++20 -x c++) ;;
+  esac
+  "${compile[@]}" -Wall -Werror -fsyntax-only -I"$prefix/include" - <<<"$include" ||
+    { echo "test_package: $header does not compile on its own" >&2; exit 1; }
+done
 
 # An 8-bit 40x30 PPM test pattern, and the expected header of its x2 result.
 input=$work/in.ppm
