@@ -4,7 +4,8 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config
-  libpng-dev libjpeg62-turbo-dev libexif-dev
+  libpng-dev libjpeg62-turbo-dev libwebp-dev libtiff-dev
+  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg
   nlohmann-json3-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
   libopencv-dnn-dev libopencv-imgproc-dev libopencv-imgcodecs-dev

@@ -16,6 +16,9 @@ struct Image {
   std::vector<float> alpha;  // empty, or width * height values
   int bit_depth = 8;         // of the source file (8 or 16); writing keeps it by default
   bool gray = false;         // the source had one colour channel (R = G = B); written back as gray
+  // Carried from the source file to outputs whose format can hold them (empty when absent).
+  std::vector<unsigned char> icc_profile;  // ICC colour profile
+  std::vector<unsigned char> exif;         // EXIF as a TIFF block ("II*\0"/"MM\0*"), orientation 1
 
   bool has_alpha() const { return !alpha.empty(); }
 };
@@ -26,22 +29,26 @@ struct ReadOptions {
 };
 
 struct WriteOptions {
-  int jpeg_quality = 95;             // 1..100
-  std::optional<int> bit_depth;      // 8 or 16 (PNG only); default: the image's own
+  int quality = 95;              // JPEG and WebP quality, 1..100
+  std::optional<int> bit_depth;  // 8 or 16 (PNG and TIFF); default: the image's own
 };
 
-// PNG (8/16-bit; gray, gray+alpha, RGB, RGBA, palette), JPEG (EXIF orientation applied) or BMP
-// (8-bit channels), recognised by signature, not by extension.
+// PNG (8/16-bit; gray, gray+alpha, RGB, RGBA, palette), JPEG, WebP, TIFF (8/16-bit) or BMP
+// (8-bit channels), recognised by signature, not by extension. An EXIF orientation is applied
+// to the pixels (and reset to 1 in Image::exif).
 // Throws quicksr::Error naming the file for unreadable, malformed or oversized input.
 Image read_image(const std::filesystem::path& path, const ReadOptions& options = {});
 
-// Format from the extension (.png, .jpg, .jpeg). Written to a temporary file and renamed, so a
-// failure never leaves a partial file at `path`.
+// Format from the extension, in any case: .png, .jpg/.jpeg, .webp, .tif/.tiff. Written to a
+// temporary file and renamed, so a failure never leaves a partial file at `path`.
 void write_image(const Image& image, const std::filesystem::path& path,
                  const WriteOptions& options = {});
 
 // Planar 3xHxW view of the RGB part and back (alpha and source info are not carried).
 Tensor to_tensor(const Image& image);
 Image from_tensor(const Tensor& rgb);
+
+// True when write_image knows the extension of `path` (any case).
+bool is_writable_image_path(const std::filesystem::path& path);
 
 }  // namespace quicksr

@@ -17,7 +17,8 @@ const CommandSpec kSpec{
     .name = "upscale",
     .usage = "IN OUT [options]",
     .summary =
-        "Upscale the image IN (PNG or JPEG) and write OUT (.png, .jpg or .jpeg).\n"
+        "Upscale the image IN (PNG, JPEG, WebP, TIFF, BMP) and write OUT (.png, .jpg, .webp, "
+        ".tif).\n"
         "Without --model the built-in QuickSRNet-Small of --scale (default x2) is used.",
     .options = {{"--model", "FILE", "model file (.safetensors or .onnx)"},
                 {"--method", "NAME", "'model' (default) or 'bicubic' (MATLAB-style)"},
@@ -32,23 +33,18 @@ const CommandSpec kSpec{
     .max_positional = 2,
 };
 
-void check_extension(const std::filesystem::path& output) {
-  const std::string ext = output.extension().string();
-  if (ext != ".png" && ext != ".jpg" && ext != ".jpeg") {
-    throw Error(output.string() + ": unknown output format '" + ext +
-                "' (use .png, .jpg or .jpeg)");
-  }
-}
-
 }  // namespace
 
 int upscale_command(CommandArgs raw) {
   const std::optional<FileCommand> command = parse_file_command(kSpec, raw);
   if (!command) return 0;
   const auto& [args, input, output] = *command;
-  check_extension(output);
+  if (!is_writable_image_path(output)) {
+    throw Error(output.string() + ": unknown output format '" + output.extension().string() +
+                "' (use .png, .jpg, .jpeg, .webp, .tif or .tiff)");
+  }
   WriteOptions write_options;
-  write_options.jpeg_quality = args.get_int("--quality", 95, 1, 100);
+  write_options.quality = args.get_int("--quality", 95, 1, 100);
   if (args.has("--bit-depth")) {
     const int bits = args.get_int("--bit-depth", 8, 8, 16);
     if (bits != 8 && bits != 16) throw Error("--bit-depth must be 8 or 16");

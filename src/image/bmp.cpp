@@ -23,17 +23,6 @@ std::int64_t little_endian(const std::vector<unsigned char>& bytes, std::size_t 
   return size == 2 ? static_cast<std::int16_t>(value) : static_cast<std::int32_t>(value);
 }
 
-std::vector<unsigned char> read_all(std::FILE* file, const std::string& name) {
-  std::vector<unsigned char> bytes;
-  unsigned char chunk[1 << 16];
-  std::size_t got = 0;
-  while ((got = std::fread(chunk, 1, sizeof chunk, file)) > 0) {
-    bytes.insert(bytes.end(), chunk, chunk + got);
-  }
-  if (std::ferror(file)) throw Error(name + ": cannot read the BMP file");
-  return bytes;
-}
-
 struct BmpHeader {
   std::int64_t width = 0;
   std::int64_t height = 0;

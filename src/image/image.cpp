@@ -9,7 +9,9 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <system_error>
+#include <utility>
 
 #include "common/atomic_file.hpp"
 #include "image/codecs.hpp"
@@ -23,7 +25,7 @@ struct FileCloser {
 };
 using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
 
-enum class Format { kPng, kJpeg, kBmp, kUnknown };
+enum class Format { kPng, kJpeg, kBmp, kWebp, kTiff, kUnknown };
 
 Format detect_format(const unsigned char* head, std::size_t size) {
   static constexpr std::array<unsigned char, 8> kPngSignature = {0x89, 'P',  'N',  'G',
@@ -38,7 +40,38 @@ Format detect_format(const unsigned char* head, std::size_t size) {
     return Format::kJpeg;
   }
   if (size >= 2 && head[0] == 'B' && head[1] == 'M') return Format::kBmp;
+  if (size >= 12 && std::memcmp(head, "RIFF", 4) == 0 && std::memcmp(head + 8, "WEBP", 4) == 0) {
+    return Format::kWebp;
+  }
+  if (size >= 4 && (std::memcmp(head, "II*\0", 4) == 0 || std::memcmp(head, "MM\0*", 4) == 0)) {
+    return Format::kTiff;
+  }
   return Format::kUnknown;
+}
+
+// The pixels turned as the EXIF orientation says (which becomes 1).
+Image oriented(Image image) {
+  if (image.exif.empty()) return image;
+  const int orientation = codecs::take_exif_orientation(image.exif);
+  return codecs::apply_orientation(std::move(image), orientation);
+}
+
+Image decode(std::FILE* file, Format format, const std::string& name, const ReadOptions& options) {
+  switch (format) {
+    case Format::kPng:
+      return codecs::read_png(file, name, options);
+    case Format::kJpeg:
+      return codecs::read_jpeg(file, name, options);
+    case Format::kBmp:
+      return codecs::read_bmp(file, name, options);
+    case Format::kWebp:
+      return codecs::read_webp(file, name, options);
+    case Format::kTiff:
+      return codecs::read_tiff(file, name, options);
+    case Format::kUnknown:
+      break;
+  }
+  throw Error(name + ": not a PNG, JPEG, WebP, TIFF or BMP file (unrecognised signature)");
 }
 
 std::string lowercase_extension(const std::filesystem::path& path) {
@@ -87,6 +120,16 @@ float gray_value(const Image& image, std::size_t pixel) {
   return (rgb[0] + rgb[1] + rgb[2]) / 3.0f;
 }
 
+std::vector<unsigned char> read_all(std::FILE* file, const std::string& name) {
+  std::vector<unsigned char> bytes;
+  std::array<unsigned char, 65536> chunk{};
+  while (const std::size_t got = std::fread(chunk.data(), 1, chunk.size(), file)) {
+    bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + got);
+  }
+  if (std::ferror(file)) throw Error(name + ": cannot read: " + std::strerror(errno));
+  return bytes;
+}
+
 std::uint16_t quantize(float value, int max_value) {
   if (!(value > 0.0f)) return 0;
   if (value >= 1.0f) return static_cast<std::uint16_t>(max_value);
@@ -104,24 +147,14 @@ Image read_image(const std::filesystem::path& path, const ReadOptions& options) 
   FilePtr file(std::fopen(path.c_str(), "rb"));
   if (!file) throw Error(name + ": cannot open: " + std::strerror(errno));
 
-  std::array<unsigned char, 8> head{};
+  std::array<unsigned char, 12> head{};
   const std::size_t got = std::fread(head.data(), 1, head.size(), file.get());
   if (std::ferror(file.get())) throw Error(name + ": cannot read: " + std::strerror(errno));
-  if (got == 0) throw Error(name + ": empty file, not a PNG, JPEG or BMP image");
+  if (got == 0) throw Error(name + ": empty file, not an image");
   if (std::fseek(file.get(), 0, SEEK_SET) != 0) {
     throw Error(name + ": cannot read: " + std::strerror(errno));
   }
-  switch (detect_format(head.data(), got)) {
-    case Format::kPng:
-      return codecs::read_png(file.get(), name, options);
-    case Format::kJpeg:
-      return codecs::read_jpeg(file.get(), name, options);
-    case Format::kBmp:
-      return codecs::read_bmp(file.get(), name, options);
-    case Format::kUnknown:
-      break;
-  }
-  throw Error(name + ": not a PNG, JPEG or BMP file (unrecognised signature)");
+  return oriented(decode(file.get(), detect_format(head.data(), got), name, options));
 }
 
 void write_image(const Image& image, const std::filesystem::path& path,
@@ -129,29 +162,45 @@ void write_image(const Image& image, const std::filesystem::path& path,
   const std::string name = path.string();
   const std::string ext = lowercase_extension(path);
   check_consistent(image, name);
-  if (ext == ".png") {
+  const auto write_with = [&](const auto& encode) {
+    write_atomically(path, [&](const std::filesystem::path& temp) {
+      write_file(temp, name, [&](std::FILE* file) { encode(file); });
+    });
+  };
+  if (ext == ".png" || ext == ".tif" || ext == ".tiff") {
     const int bit_depth = options.bit_depth.value_or(image.bit_depth);
     if (bit_depth != 8 && bit_depth != 16) {
-      throw Error(name + ": PNG bit depth must be 8 or 16, not " + std::to_string(bit_depth));
+      throw Error(name + ": bit depth must be 8 or 16, not " + std::to_string(bit_depth));
     }
-    write_atomically(path, [&](const std::filesystem::path& temp) {
-      write_file(temp, name,
-                 [&](std::FILE* file) { codecs::write_png(image, file, name, bit_depth); });
+    write_with([&](std::FILE* file) {
+      if (ext == ".png") {
+        codecs::write_png(image, file, name, bit_depth);
+      } else {
+        codecs::write_tiff(image, file, name, bit_depth);
+      }
     });
-  } else if (ext == ".jpg" || ext == ".jpeg") {
-    if (options.jpeg_quality < 1 || options.jpeg_quality > 100) {
-      throw Error(name + ": JPEG quality must be in 1..100, not " +
-                  std::to_string(options.jpeg_quality));
+  } else if (ext == ".jpg" || ext == ".jpeg" || ext == ".webp") {
+    if (options.quality < 1 || options.quality > 100) {
+      throw Error(name + ": quality must be in 1..100, not " + std::to_string(options.quality));
     }
-    write_atomically(path, [&](const std::filesystem::path& temp) {
-      write_file(temp, name, [&](std::FILE* file) {
-        codecs::write_jpeg(image, file, name, options.jpeg_quality);
-      });
+    write_with([&](std::FILE* file) {
+      if (ext == ".webp") {
+        codecs::write_webp(image, file, name, options.quality);
+      } else {
+        codecs::write_jpeg(image, file, name, options.quality);
+      }
     });
   } else {
     throw Error(name + ": unknown image format '" + path.extension().string() +
-                "' (use .png, .jpg or .jpeg)");
+                "' (use .png, .jpg, .jpeg, .webp, .tif or .tiff)");
   }
+}
+
+bool is_writable_image_path(const std::filesystem::path& path) {
+  static constexpr std::array<std::string_view, 6> kExtensions = {".png",  ".jpg", ".jpeg",
+                                                                  ".webp", ".tif", ".tiff"};
+  const std::string ext = lowercase_extension(path);
+  return std::find(kExtensions.begin(), kExtensions.end(), ext) != kExtensions.end();
 }
 
 Tensor to_tensor(const Image& image) {

@@ -8,8 +8,10 @@
 // clang-format on
 
 #include <csetjmp>
+#include <cstdlib>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "image/codecs.hpp"
@@ -89,14 +91,32 @@ class JpegContext {
   Info info_{};
 };
 
-// The EXIF orientation of the first APP1 segment that carries EXIF data (1 when none does).
-int find_orientation(const jpeg_decompress_struct& info) {
+// The first APP1 segment that carries EXIF data, as a TIFF block (empty when none does).
+std::vector<unsigned char> find_exif(const jpeg_decompress_struct& info) {
   for (jpeg_saved_marker_ptr marker = info.marker_list; marker; marker = marker->next) {
     if (marker->marker != JPEG_APP0 + 1) continue;
-    const int orientation = exif_orientation(marker->data, marker->data_length);
-    if (orientation != 1) return orientation;
+    std::vector<unsigned char> exif = exif_block(marker->data, marker->data_length);
+    if (!exif.empty()) return exif;
   }
-  return 1;
+  return {};
+}
+
+std::vector<unsigned char> find_icc_profile(j_decompress_ptr info) {
+  JOCTET* data = nullptr;
+  unsigned int size = 0;
+  if (!jpeg_read_icc_profile(info, &data, &size)) return {};
+  std::vector<unsigned char> profile(data, data + size);
+  std::free(data);
+  return profile;
+}
+
+// APP1 holds at most 65533 bytes; a larger EXIF block (rare: huge thumbnails) is dropped.
+void write_exif(j_compress_ptr info, const std::vector<unsigned char>& exif) {
+  static constexpr unsigned char kExifHeader[6] = {'E', 'x', 'i', 'f', 0, 0};
+  if (exif.empty() || exif.size() + sizeof kExifHeader > 65533) return;
+  std::vector<unsigned char> payload(kExifHeader, kExifHeader + sizeof kExifHeader);
+  payload.insert(payload.end(), exif.begin(), exif.end());
+  jpeg_write_marker(info, JPEG_APP0 + 1, payload.data(), static_cast<unsigned>(payload.size()));
 }
 
 Image to_image(const std::vector<JSAMPLE>& samples, std::size_t width, std::size_t height,
@@ -122,7 +142,8 @@ Image read_jpeg(std::FILE* file, const std::string& name, const ReadOptions& opt
   jpeg_decompress_struct& info = decoder.info();
   decoder.run([&] {
     jpeg_stdio_src(&info, file);
-    jpeg_save_markers(&info, JPEG_APP0 + 1, 0xFFFF);
+    jpeg_save_markers(&info, JPEG_APP0 + 1, 0xFFFF);  // EXIF
+    jpeg_save_markers(&info, JPEG_APP0 + 2, 0xFFFF);  // ICC profile chunks
     jpeg_read_header(&info, TRUE);
   });
   check_pixel_limit(info.image_width, info.image_height, name, options);
@@ -130,7 +151,9 @@ Image read_jpeg(std::FILE* file, const std::string& name, const ReadOptions& opt
     throw Error(name + ": CMYK JPEG images are not supported (convert the file to RGB)");
   }
   // Saved markers live in libjpeg's image pool, which jpeg_finish_decompress frees.
-  const int orientation = find_orientation(info);
+  std::vector<unsigned char> exif = find_exif(info);
+  std::vector<unsigned char> icc_profile;
+  decoder.run([&] { icc_profile = find_icc_profile(&info); });
   const bool gray = info.num_components == 1;
   info.out_color_space = gray ? JCS_GRAYSCALE : JCS_RGB;
   decoder.run([&] { jpeg_start_decompress(&info); });
@@ -146,7 +169,10 @@ Image read_jpeg(std::FILE* file, const std::string& name, const ReadOptions& opt
     }
     jpeg_finish_decompress(&info);
   });
-  return apply_orientation(to_image(samples, width, height, gray), orientation);
+  Image image = to_image(samples, width, height, gray);
+  image.exif = std::move(exif);
+  image.icc_profile = std::move(icc_profile);
+  return image;
 }
 
 void write_jpeg(const Image& image, std::FILE* file, const std::string& name, int quality) {
@@ -176,6 +202,11 @@ void write_jpeg(const Image& image, std::FILE* file, const std::string& name, in
     jpeg_set_quality(&info, quality, TRUE);
     info.optimize_coding = TRUE;  // smaller files at no quality cost
     jpeg_start_compress(&info, TRUE);
+    write_exif(&info, image.exif);  // APP1 right after JFIF's APP0, as readers expect
+    if (!image.icc_profile.empty()) {
+      jpeg_write_icc_profile(&info, image.icc_profile.data(),
+                             static_cast<unsigned>(image.icc_profile.size()));
+    }
     while (info.next_scanline < info.image_height) {
       JSAMPROW row = samples.data() + info.next_scanline * stride;
       jpeg_write_scanlines(&info, &row, 1);

@@ -1,18 +1,18 @@
-// EXIF orientation: read with libexif, applied by remapping pixels into display order.
-#include <libexif/exif-data.h>
-
-#include <cstring>
-#include <memory>
+// EXIF orientation: read from IFD0 of the EXIF block, applied by remapping pixels into display
+// order. The tag is rewritten in place (not re-serialised) so every other byte of EXIF survives.
+#include <algorithm>
+#include <cstdint>
 #include <utility>
+#include <vector>
 
 #include "image/codecs.hpp"
 
 namespace quicksr::codecs {
 namespace {
 
-struct ExifDataUnref {
-  void operator()(ExifData* data) const { exif_data_unref(data); }
-};
+constexpr std::uint32_t kOrientationTag = 0x0112;
+constexpr std::uint32_t kShortType = 3;
+constexpr std::size_t kIfdEntryBytes = 12;
 
 // Where the pixel displayed at (x, y) is stored, for an image stored as width x height.
 // Orientations 5..8 swap the axes (the display is height x width).
@@ -39,20 +39,46 @@ std::pair<int, int> stored_position(int orientation, int x, int y, int width, in
 
 }  // namespace
 
-int exif_orientation(const unsigned char* app1, std::size_t size) {
-  static constexpr char kExifHeader[6] = {'E', 'x', 'i', 'f', 0, 0};
-  if (size < sizeof kExifHeader || std::memcmp(app1, kExifHeader, sizeof kExifHeader) != 0) {
-    return 1;
+std::vector<unsigned char> exif_block(const unsigned char* data, std::size_t size) {
+  static constexpr unsigned char kExifHeader[6] = {'E', 'x', 'i', 'f', 0, 0};
+  if (size >= sizeof kExifHeader && std::equal(kExifHeader, kExifHeader + 6, data)) {
+    data += sizeof kExifHeader;
+    size -= sizeof kExifHeader;
   }
-  const std::unique_ptr<ExifData, ExifDataUnref> exif(
-      exif_data_new_from_data(app1, static_cast<unsigned int>(size)));
-  if (!exif) return 1;
-  ExifEntry* entry = exif_content_get_entry(exif->ifd[EXIF_IFD_0], EXIF_TAG_ORIENTATION);
-  if (!entry || entry->format != EXIF_FORMAT_SHORT || entry->components < 1 || entry->size < 2) {
-    return 1;
+  static constexpr unsigned char kLittle[4] = {'I', 'I', 42, 0};
+  static constexpr unsigned char kBig[4] = {'M', 'M', 0, 42};
+  if (size < 8 || !(std::equal(kLittle, kLittle + 4, data) || std::equal(kBig, kBig + 4, data))) {
+    return {};
   }
-  const int orientation = exif_get_short(entry->data, exif_data_get_byte_order(exif.get()));
-  return orientation >= 1 && orientation <= 8 ? orientation : 1;
+  return {data, data + size};
+}
+
+int take_exif_orientation(std::vector<unsigned char>& tiff) {
+  if (tiff.size() < 8) return 1;
+  const bool little = tiff[0] == 'I' && tiff[1] == 'I';
+  if (!little && !(tiff[0] == 'M' && tiff[1] == 'M')) return 1;
+  const auto read = [&](std::size_t at, int bytes) {
+    std::uint32_t value = 0;
+    for (int i = 0; i < bytes; ++i) {
+      const std::uint32_t byte = tiff[at + (little ? bytes - 1 - i : i)];
+      value = (value << 8) | byte;
+    }
+    return value;
+  };
+  const std::size_t ifd = read(4, 4);
+  if (ifd > tiff.size() - 2) return 1;
+  const std::size_t entries = read(ifd, 2);
+  for (std::size_t i = 0; i < entries; ++i) {
+    const std::size_t entry = ifd + 2 + i * kIfdEntryBytes;
+    if (entry + kIfdEntryBytes > tiff.size()) return 1;
+    if (read(entry, 2) != kOrientationTag || read(entry + 2, 2) != kShortType) continue;
+    const std::uint32_t orientation = read(entry + 8, 2);
+    // The value sits in the first two bytes of the entry's value field, in the block's order.
+    tiff[entry + 8] = little ? 1 : 0;
+    tiff[entry + 9] = little ? 0 : 1;
+    return orientation >= 1 && orientation <= 8 ? static_cast<int>(orientation) : 1;
+  }
+  return 1;
 }
 
 Image apply_orientation(Image stored, int orientation) {

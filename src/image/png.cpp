@@ -134,6 +134,39 @@ Image to_image(const std::vector<png_byte>& pixels, std::size_t width, std::size
   return image;
 }
 
+void read_metadata(PngContext& context, Image& image) {
+  png_charp name = nullptr;
+  int compression = 0;
+  png_bytep profile = nullptr;
+  png_uint_32 profile_size = 0;
+  png_uint_32 exif_size = 0;
+  png_bytep exif = nullptr;
+  context.run([&] {
+    if (png_get_iCCP(context.png(), context.info(), &name, &compression, &profile, &profile_size) !=
+        0) {
+      image.icc_profile.assign(profile, profile + profile_size);
+    }
+    if (png_get_eXIf_1(context.png(), context.info(), &exif_size, &exif) != 0) {
+      image.exif = exif_block(exif, exif_size);
+    }
+  });
+}
+
+// Runs inside PngContext::run.
+void write_metadata(png_structp png, png_infop info, const Image& image) {
+  // A profile libpng finds inconsistent (e.g. an RGB profile on a gray image) is dropped with a
+  // warning instead of failing the whole write.
+  png_set_benign_errors(png, 1);
+  if (!image.icc_profile.empty()) {
+    png_set_iCCP(png, info, "ICC profile", PNG_COMPRESSION_TYPE_BASE, image.icc_profile.data(),
+                 static_cast<png_uint_32>(image.icc_profile.size()));
+  }
+  if (!image.exif.empty()) {
+    png_set_eXIf_1(png, info, static_cast<png_uint_32>(image.exif.size()),
+                   const_cast<png_bytep>(image.exif.data()));
+  }
+}
+
 }  // namespace
 
 Image read_png(std::FILE* file, const std::string& name, const ReadOptions& options) {
@@ -161,11 +194,12 @@ Image read_png(std::FILE* file, const std::string& name, const ReadOptions& opti
   std::vector<png_bytep> rows = row_pointers(pixels, row_bytes, height);
   context.run([&] {
     png_read_image(png, rows.data());
-    png_read_end(png, nullptr);
+    png_read_end(png, info);  // eXIf may follow the pixels
   });
 
   Image image = to_image(pixels, width, height, channels, bit_depth);
   image.bit_depth = source_bit_depth == 16 ? 16 : 8;
+  read_metadata(context, image);
   return image;
 }
 
@@ -203,6 +237,7 @@ void write_png(const Image& image, std::FILE* file, const std::string& name, int
                  PNG_FILTER_TYPE_DEFAULT);
     // zlib level 3 instead of 6: measured on a 4K frame, 2.8x faster for 3% larger files.
     png_set_compression_level(png, 3);
+    write_metadata(png, info, image);
     png_write_info(png, info);
     png_write_image(png, rows.data());
     png_write_end(png, nullptr);

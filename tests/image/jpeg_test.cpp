@@ -12,6 +12,7 @@
 namespace quicksr {
 namespace {
 
+using test::exif_app1;
 using test::RawJpeg;
 using test::TempDir;
 
@@ -25,7 +26,7 @@ RawJpeg raw_jpeg(int width, int height, int components) {
 
 WriteOptions quality(int jpeg_quality) {
   WriteOptions options;
-  options.jpeg_quality = jpeg_quality;
+  options.quality = jpeg_quality;
   return options;
 }
 
@@ -159,34 +160,6 @@ TEST(ImageJpegTest, CmykIsRejectedWithClearError) {
     EXPECT_NE(std::string(e.what()).find("CMYK"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("cmyk.jpg"), std::string::npos) << e.what();
   }
-}
-
-// An APP1 payload: "Exif\0\0", a TIFF header and IFD0 holding only the orientation tag.
-std::vector<unsigned char> exif_app1(int orientation, bool big_endian) {
-  std::vector<unsigned char> bytes = {'E', 'x', 'i', 'f', 0, 0};
-  auto u16 = [&](unsigned v) {
-    const unsigned char hi = static_cast<unsigned char>(v >> 8);
-    const unsigned char lo = static_cast<unsigned char>(v & 0xFF);
-    bytes.push_back(big_endian ? hi : lo);
-    bytes.push_back(big_endian ? lo : hi);
-  };
-  auto u32 = [&](unsigned v) {
-    u16(big_endian ? v >> 16 : v & 0xFFFF);
-    u16(big_endian ? v & 0xFFFF : v >> 16);
-  };
-  const unsigned char order = big_endian ? 'M' : 'I';
-  bytes.push_back(order);
-  bytes.push_back(order);
-  u16(42);                                  // TIFF magic
-  u32(8);                                   // IFD0 right after the header
-  u16(1);                                   // one entry
-  u16(0x0112);                              // Orientation
-  u16(3);                                   // SHORT
-  u32(1);                                   // one value
-  u16(static_cast<unsigned>(orientation));  // left-aligned in the 4-byte value field
-  u16(0);
-  u32(0);  // no IFD1
-  return bytes;
 }
 
 struct Colour {

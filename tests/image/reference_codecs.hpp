@@ -61,6 +61,9 @@ void write_reference_jpeg(const std::filesystem::path& path, const RawJpeg& jpeg
                           const std::vector<unsigned char>& app1 = {});
 RawJpeg read_reference_jpeg(const std::filesystem::path& path);
 
+// An APP1 payload: "Exif\0\0", a TIFF header and IFD0 holding only the orientation tag.
+std::vector<unsigned char> exif_app1(int orientation, bool big_endian);
+
 // `value` as `bytes` little-endian bytes.
 std::string little_endian(std::uint32_t value, int bytes);
 
