@@ -16,6 +16,13 @@ const OptionSpec* find_option(const CommandSpec& spec, const std::string& name) 
   return it == spec.options.end() ? nullptr : &*it;
 }
 
+const OptionSpec* find_short_option(const CommandSpec& spec, const std::string& name) {
+  auto it = std::find_if(spec.options.begin(), spec.options.end(), [&](const OptionSpec& o) {
+    return !o.short_name.empty() && o.short_name == name;
+  });
+  return it == spec.options.end() ? nullptr : &*it;
+}
+
 template <typename T>
 T parse_number(const std::string& option, const std::string& text, T lo, T hi) {
   T value{};
@@ -74,6 +81,7 @@ ParsedArgs parse_args(const CommandSpec& spec, std::span<char* const> args) {
       parsed.help = true;
       return parsed;
     }
+    if (const OptionSpec* option = find_short_option(spec, arg)) arg = option->name;
     if (arg.size() > 2 && arg.starts_with("--")) {
       std::string value;
       bool inline_value = false;
@@ -107,7 +115,8 @@ std::string help_text(const CommandSpec& spec) {
   out << "usage: quicksr " << spec.name << " " << spec.usage << "\n\n" << spec.summary << "\n";
   if (!spec.options.empty()) out << "\noptions:\n";
   for (const OptionSpec& option : spec.options) {
-    std::string left = option.name + (option.value_name.empty() ? "" : " " + option.value_name);
+    std::string left = (option.short_name.empty() ? "" : option.short_name + ", ") + option.name +
+                       (option.value_name.empty() ? "" : " " + option.value_name);
     out << "  " << left << std::string(left.size() < 22 ? 22 - left.size() : 1, ' ') << option.help
         << "\n";
   }

@@ -12,6 +12,7 @@ struct OptionSpec {
   std::string name;        // "--model"
   std::string value_name;  // "FILE"; empty for a flag
   std::string help;
+  std::string short_name = {};  // "-o": an alias of `name`; empty for none
 };
 
 struct CommandSpec {

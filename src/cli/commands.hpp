@@ -14,5 +14,6 @@ int bench_command(CommandArgs args);
 int train_command(CommandArgs args);
 int convert_command(CommandArgs args);
 int export_command(CommandArgs args);
+int video_command(CommandArgs args);
 
 }  // namespace quicksr::cli

@@ -41,6 +41,15 @@ void ProgressBar::update(std::int64_t done, std::string_view status) {
   }
 }
 
+void ProgressBar::print(std::string_view line) {
+  if (tty_) {
+    std::cerr << '\r' << line << "\033[K\n";
+    draw(false);
+  } else {
+    std::cerr << line << '\n' << std::flush;
+  }
+}
+
 void ProgressBar::finish(std::string_view status) {
   if (!status.empty()) status_ = status;
   draw(true);
@@ -57,11 +66,11 @@ void ProgressBar::draw(bool final) {
   bar.resize(kWidth, '.');
   const double eta = rate > 0 ? (total_ - done_) / rate : -1;
   char line[512];
-  std::snprintf(line, sizeof line, "%s [%s] %lld/%lld %.2f %s/s %s %s", label_.c_str(),
-                bar.c_str(), static_cast<long long>(done_), static_cast<long long>(total_), rate,
-                unit_.c_str(), final ? ("in " + format_duration(elapsed)).c_str()
-                                     : ("ETA " + format_duration(eta)).c_str(),
-                status_.c_str());
+  std::snprintf(
+      line, sizeof line, "%s [%s] %lld/%lld %.2f %s/s %s %s", label_.c_str(), bar.c_str(),
+      static_cast<long long>(done_), static_cast<long long>(total_), rate, unit_.c_str(),
+      final ? ("in " + format_duration(elapsed)).c_str() : ("ETA " + format_duration(eta)).c_str(),
+      status_.c_str());
   if (tty_) {
     std::cerr << '\r' << line << "\033[K" << (final ? "\n" : "") << std::flush;
   } else {

@@ -14,6 +14,8 @@ class ProgressBar {
   ProgressBar(std::string label, std::int64_t total, std::string unit = "it");
   // Reports that `done` units are complete (monotonic); draws if enough time has passed.
   void update(std::int64_t done, std::string_view status = {});
+  // Prints `line` (e.g. an error) on stderr on a line of its own, above the bar.
+  void print(std::string_view line);
   // Draws the final state and ends the line.
   void finish(std::string_view status = {});
 

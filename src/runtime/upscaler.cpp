@@ -140,6 +140,8 @@ Image Upscaler::upscale(const Image& input) const {
   Image output = from_tensor(upscale(to_tensor(input)));
   output.bit_depth = input.bit_depth;
   output.gray = input.gray;
+  output.icc_profile = input.icc_profile;
+  output.exif = input.exif;
   if (input.gray) make_gray(output);
   if (input.has_alpha()) {
     output.alpha = upscale_alpha(input, scale(), output.width, output.height);

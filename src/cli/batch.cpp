@@ -1,0 +1,265 @@
+#include "cli/batch.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdint>
+#include <exception>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <thread>
+#include <utility>
+
+#include "common/bounded_queue.hpp"
+#include "common/progress.hpp"
+#include "quicksr/error.hpp"
+
+namespace quicksr::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string lowercase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+bool is_image_file(const fs::path& path) {
+  static constexpr std::string_view kExtensions[] = {".png", ".jpg",  ".jpeg", ".webp",
+                                                     ".tif", ".tiff", ".bmp"};
+  const std::string ext = lowercase(path.extension().string());
+  return std::find(std::begin(kExtensions), std::end(kExtensions), ext) != std::end(kExtensions);
+}
+
+// A file in the temporary folder, removed when this goes out of scope.
+class ScratchFile {
+ public:
+  explicit ScratchFile(const std::string& extension)
+      : path_(fs::temp_directory_path() /
+              ("quicksr-" + std::to_string(::getpid()) + "-" +
+               std::to_string(reinterpret_cast<std::uintptr_t>(this)) + extension)) {}
+  ScratchFile(const ScratchFile&) = delete;
+  ScratchFile& operator=(const ScratchFile&) = delete;
+  ~ScratchFile() {
+    std::error_code ignored;
+    fs::remove(path_, ignored);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+void copy_stream(std::istream& from, std::ostream& to, const std::string& what) {
+  to << from.rdbuf();
+  if (!to) throw Error(what + ": cannot copy the image");
+  to.flush();
+}
+
+// (input, path relative to the output folder without extension) for every image under `root`.
+void collect_folder(const fs::path& root, bool recursive,
+                    std::vector<std::pair<fs::path, fs::path>>& found) {
+  const auto add = [&](const fs::directory_entry& entry) {
+    if (entry.is_regular_file() && is_image_file(entry.path())) {
+      found.emplace_back(entry.path(), fs::relative(entry.path(), root).replace_extension());
+    }
+  };
+  if (recursive) {
+    for (const auto& entry : fs::recursive_directory_iterator(root)) add(entry);
+  } else {
+    for (const auto& entry : fs::directory_iterator(root)) add(entry);
+  }
+}
+
+// One file on its way through the pipeline.
+struct Item {
+  const BatchJob* job = nullptr;
+  std::optional<Image> image;
+  std::string error;  // set when a step failed
+  bool skipped = false;
+};
+
+std::string message_of(const std::exception_ptr& failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
+// The reading step: refuses outputs it must not touch, then decodes.
+Item read_item(const BatchJob& job, const BatchRunOptions& options) {
+  Item item{&job, std::nullopt, {}, false};
+  std::error_code ec;
+  try {
+    if (fs::exists(job.output, ec)) {
+      if (fs::equivalent(job.input, job.output, ec)) {
+        throw Error(job.output.string() + ": refusing to overwrite the input file");
+      }
+      if (options.skip_existing) {
+        item.skipped = true;
+        return item;
+      }
+      if (!options.overwrite) {
+        throw Error(job.output.string() + ": already exists (use --overwrite or --skip-existing)");
+      }
+    }
+    item.image = read_image(job.input, options.read);
+  } catch (...) {
+    item.error = message_of(std::current_exception());
+  }
+  return item;
+}
+
+void transform_item(Item& item, const ImageTransform& transform) {
+  if (!item.image) return;
+  try {
+    item.image = transform(*item.image);
+  } catch (...) {
+    item.error = item.job->input.string() + ": " + message_of(std::current_exception());
+    item.image.reset();
+  }
+}
+
+void write_item(Item& item, const BatchRunOptions& options) {
+  if (!item.image) return;
+  try {
+    fs::create_directories(item.job->output.parent_path());
+    write_image(*item.image, item.job->output, options.write);
+  } catch (...) {
+    item.error = message_of(std::current_exception());
+  }
+}
+
+}  // namespace
+
+std::string output_extension(const fs::path& input, const std::string& format) {
+  if (!format.empty()) return "." + format;
+  const std::string ext = input.extension().string();
+  return is_writable_image_path(input) ? ext : ".png";
+}
+
+Image read_image_or_stdin(const fs::path& path, const ReadOptions& options) {
+  if (path != "-") return read_image(path, options);
+  // The decoders take files: stdin is spooled to a scratch file first.
+  const ScratchFile scratch("");
+  {
+    std::ofstream file(scratch.path(), std::ios::binary);
+    copy_stream(std::cin, file, "standard input");
+  }
+  try {
+    return read_image(scratch.path(), options);
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    throw Error("standard input" + message.substr(message.find(':')));
+  }
+}
+
+void write_image_or_stdout(const Image& image, const fs::path& path, const std::string& extension,
+                           const WriteOptions& options) {
+  if (path != "-") return write_image(image, path, options);
+  const ScratchFile scratch(extension);
+  write_image(image, scratch.path(), options);
+  std::ifstream file(scratch.path(), std::ios::binary);
+  copy_stream(file, std::cout, "standard output");
+}
+
+Shard parse_shard(const std::string& text) {
+  Shard shard;
+  const std::size_t slash = text.find('/');
+  const char* end = text.data() + text.size();
+  const bool ok =
+      slash != std::string::npos &&
+      std::from_chars(text.data(), text.data() + slash, shard.index).ptr == text.data() + slash &&
+      std::from_chars(text.data() + slash + 1, end, shard.count).ptr == end && shard.count >= 1 &&
+      shard.index >= 0 && shard.index < shard.count;
+  if (!ok) throw Error("option --shard: '" + text + "' is not K/N with 0 <= K < N");
+  return shard;
+}
+
+std::vector<BatchJob> plan_batch(const std::vector<fs::path>& inputs, const fs::path& out_dir,
+                                 const BatchPlanOptions& options) {
+  std::vector<std::pair<fs::path, fs::path>> found;
+  for (const fs::path& input : inputs) {
+    std::error_code ec;
+    if (fs::is_directory(input, ec)) {
+      collect_folder(input, options.recursive, found);
+    } else if (fs::exists(input, ec)) {
+      found.emplace_back(input, input.filename().replace_extension());
+    } else {
+      throw Error(input.string() + ": no such file or folder");
+    }
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<BatchJob> jobs;
+  std::map<fs::path, fs::path> claimed;  // output -> input
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    const auto& [input, stem] = found[i];
+    fs::path output = out_dir / stem;
+    output += options.suffix + output_extension(input, options.format);
+    if (const auto [it, fresh] = claimed.emplace(output, input); !fresh) {
+      throw Error(it->second.string() + " and " + input.string() + " would both be written to " +
+                  output.string() + " (use --format or separate runs)");
+    }
+    if (static_cast<int>(i % options.shard.count) == options.shard.index) {
+      jobs.push_back({input, std::move(output)});
+    }
+  }
+  return jobs;
+}
+
+BatchResult run_batch(const std::vector<BatchJob>& jobs, const ImageTransform& transform,
+                      const BatchRunOptions& options, std::ostream& errors) {
+  // Two items in flight per queue: enough to keep every stage busy, little memory.
+  BoundedQueue<Item> decoded(2);
+  BoundedQueue<Item> upscaled(2);
+  std::jthread reader([&] {
+    for (const BatchJob& job : jobs) {
+      if (!decoded.push(read_item(job, options))) break;
+    }
+    decoded.close();
+  });
+  std::jthread upscaler([&] {
+    while (std::optional<Item> item = decoded.pop()) {
+      transform_item(*item, transform);
+      if (!upscaled.push(std::move(*item))) break;
+    }
+    upscaled.close();
+  });
+
+  BatchResult result;
+  std::optional<ProgressBar> bar;
+  if (options.progress) bar.emplace("upscale", static_cast<std::int64_t>(jobs.size()), "img");
+  if (bar) bar->update(0);
+  std::int64_t done = 0;
+  while (std::optional<Item> item = upscaled.pop()) {
+    write_item(*item, options);
+    if (!item->error.empty()) {
+      ++result.failed;
+      const std::string line = "quicksr upscale: error: " + item->error + " (skipped)";
+      if (bar) {
+        bar->print(line);
+      } else {
+        errors << line << "\n";
+      }
+    } else if (item->skipped) {
+      ++result.skipped;
+    } else {
+      ++result.written;
+    }
+    if (bar) bar->update(++done);
+  }
+  if (bar) {
+    bar->finish(std::to_string(result.written) + " written, " + std::to_string(result.skipped) +
+                " skipped, " + std::to_string(result.failed) + " failed");
+  }
+  return result;
+}
+
+}  // namespace quicksr::cli

@@ -1,0 +1,86 @@
+// quicksr video IN OUT: every frame through a model; audio and subtitles copied untouched.
+#include <atomic>
+#include <csignal>
+#include <iostream>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "cli/upscaler_args.hpp"
+#include "common/progress.hpp"
+#include "quicksr/error.hpp"
+#include "quicksr/upscaler.hpp"
+#include "video/video.hpp"
+
+namespace quicksr::cli {
+namespace {
+
+const CommandSpec kSpec{
+    .name = "video",
+    .usage = "IN OUT [options]",
+    .summary =
+        "Upscale every frame of the video IN and write OUT (container from its extension, e.g.\n"
+        ".mp4, .mkv). Audio, subtitle and data streams are copied untouched; frame rate,\n"
+        "timestamps and rotation are kept. OUT appears only when complete (Ctrl-C leaves none).",
+    .options = {{"--model", "FILE", "model file (.safetensors)"},
+                {"--method", "NAME", "'model' (default) or 'bicubic' (MATLAB-style)"},
+                {"--scale", "S", "2, 3, 4 or 1.5 (default: the model's; 2 otherwise)"},
+                {"--threads", "N", "worker threads (default: all cores)"},
+                {"--codec", "NAME", "FFmpeg video encoder (default libx264; e.g. libx265)"},
+                {"--crf", "N", "constant rate factor, lower is better (default 18)"},
+                {"--overwrite", "", "replace OUT if it exists"},
+                {"--quiet", "", "no progress bar"}},
+    .min_positional = 2,
+    .max_positional = 2,
+};
+
+std::atomic<bool> interrupted{false};
+
+extern "C" void on_interrupt(int) { interrupted = true; }
+
+// Ctrl-C and SIGTERM stop the job between frames, so the temporary file is removed.
+class InterruptGuard {
+ public:
+  InterruptGuard()
+      : old_int_(std::signal(SIGINT, on_interrupt)),
+        old_term_(std::signal(SIGTERM, on_interrupt)) {}
+  ~InterruptGuard() {
+    std::signal(SIGINT, old_int_);
+    std::signal(SIGTERM, old_term_);
+  }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+ private:
+  void (*old_int_)(int);
+  void (*old_term_)(int);
+};
+
+}  // namespace
+
+int video_command(CommandArgs raw) {
+  const std::optional<ParsedArgs> parsed = parse_command(kSpec, raw);
+  if (!parsed) return 0;
+  const ParsedArgs& args = *parsed;
+  video::VideoOptions options;
+  options.codec = args.get_or("--codec", options.codec);
+  if (args.has("--crf")) options.crf = args.get_int("--crf", 18, 0, 63);
+  options.overwrite = args.has("--overwrite");
+  const Upscaler upscaler = upscaler_from_args(args, Scale{2, 1});
+
+  std::optional<ProgressBar> bar;
+  const video::VideoProgress progress = [&](std::int64_t done, std::int64_t expected) {
+    if (!args.has("--quiet")) {
+      if (!bar) bar.emplace("video", expected, "frame");
+      bar->update(done);
+    }
+    return !interrupted;
+  };
+  const InterruptGuard guard;
+  video::upscale_video(
+      args.positional()[0], args.positional()[1],
+      [&](const Image& frame) { return upscaler.upscale(frame); }, options, progress);
+  if (bar) bar->finish();
+  return 0;
+}
+
+}  // namespace quicksr::cli

@@ -1,0 +1,375 @@
+#include "video/video.hpp"
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/opt.h>
+#include <libswscale/swscale.h>
+}
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/atomic_file.hpp"
+#include "quicksr/error.hpp"
+
+namespace quicksr::video {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct InputCloser {
+  void operator()(AVFormatContext* context) const { avformat_close_input(&context); }
+};
+struct OutputCloser {
+  void operator()(AVFormatContext* context) const {
+    if (context->pb && !(context->oformat->flags & AVFMT_NOFILE)) avio_closep(&context->pb);
+    avformat_free_context(context);
+  }
+};
+struct CodecCloser {
+  void operator()(AVCodecContext* context) const { avcodec_free_context(&context); }
+};
+struct FrameFree {
+  void operator()(AVFrame* frame) const { av_frame_free(&frame); }
+};
+struct PacketFree {
+  void operator()(AVPacket* packet) const { av_packet_free(&packet); }
+};
+struct SwsFree {
+  void operator()(SwsContext* context) const { sws_freeContext(context); }
+};
+using FramePtr = std::unique_ptr<AVFrame, FrameFree>;
+using PacketPtr = std::unique_ptr<AVPacket, PacketFree>;
+using CodecPtr = std::unique_ptr<AVCodecContext, CodecCloser>;
+
+FramePtr new_frame() {
+  FramePtr frame(av_frame_alloc());
+  if (!frame) throw Error("out of memory allocating a video frame");
+  return frame;
+}
+
+PacketPtr new_packet() {
+  PacketPtr packet(av_packet_alloc());
+  if (!packet) throw Error("out of memory allocating a packet");
+  return packet;
+}
+
+std::string describe(int code) {
+  char text[AV_ERROR_MAX_STRING_SIZE] = {};
+  av_strerror(code, text, sizeof text);
+  return text;
+}
+
+// `code` unless negative (an FFmpeg error), which is thrown as "<name>: <what>: <reason>".
+int check(int code, const std::string& name, const char* what) {
+  if (code < 0) throw Error(name + ": " + what + ": " + describe(code));
+  return code;
+}
+
+// Decode -> RGB -> upscale -> encode for the video stream; packet copy for every other stream.
+class Transcoder {
+ public:
+  Transcoder(const fs::path& input, const fs::path& output, const VideoOptions& options)
+      : in_name_(input.string()), out_name_(output.string()), options_(options) {
+    open_input(input);
+    open_decoder();
+  }
+
+  void run(const fs::path& temp, const std::function<Image(const Image&)>& upscale,
+           const VideoProgress& progress) {
+    open_output(temp);
+    upscale_ = &upscale;
+    progress_ = &progress;
+    PacketPtr packet = new_packet();
+    while (true) {
+      const int status = av_read_frame(input_.get(), packet.get());
+      if (status == AVERROR_EOF) break;
+      check(status, in_name_, "cannot read");
+      if (packet->stream_index == video_in_) {
+        decode(packet.get());
+      } else {
+        copy(packet.get());
+      }
+      av_packet_unref(packet.get());
+    }
+    decode(nullptr);  // drains the decoder
+    if (!encoder_) throw Error(in_name_ + ": the video stream has no decodable frame");
+    encode(nullptr);
+    check(av_write_trailer(output_.get()), out_name_, "cannot finish the file");
+    check(avio_closep(&output_->pb), out_name_, "cannot write");
+  }
+
+ private:
+  void open_input(const fs::path& input) {
+    AVFormatContext* context = nullptr;
+    check(avformat_open_input(&context, input.c_str(), nullptr, nullptr), in_name_,
+          "cannot open as a video");
+    input_.reset(context);
+    check(avformat_find_stream_info(context, nullptr), in_name_, "cannot read the streams");
+    video_in_ = av_find_best_stream(context, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+    if (video_in_ < 0) throw Error(in_name_ + ": no video stream");
+  }
+
+  AVStream* video_stream() const { return input_->streams[video_in_]; }
+
+  void open_decoder() {
+    const AVCodecParameters* parameters = video_stream()->codecpar;
+    const AVCodec* codec = avcodec_find_decoder(parameters->codec_id);
+    if (!codec) throw Error(in_name_ + ": no decoder for the video codec");
+    decoder_.reset(avcodec_alloc_context3(codec));
+    check(avcodec_parameters_to_context(decoder_.get(), parameters), in_name_, "bad video stream");
+    decoder_->thread_count = options_.threads;
+    decoder_->pkt_timebase = video_stream()->time_base;
+    check(avcodec_open2(decoder_.get(), codec, nullptr), in_name_, "cannot open the decoder");
+  }
+
+  // The container (chosen by OUT's extension) with every stream but the video copied; the
+  // video stream is added once the first frame tells the upscaled size.
+  void open_output(const fs::path& temp) {
+    const AVOutputFormat* format = av_guess_format(nullptr, out_name_.c_str(), nullptr);
+    if (!format) throw Error(out_name_ + ": unknown video container (use e.g. .mp4 or .mkv)");
+    AVFormatContext* context = nullptr;
+    check(avformat_alloc_output_context2(&context, format, nullptr, temp.c_str()), out_name_,
+          "cannot create");
+    output_.reset(context);
+    av_dict_copy(&context->metadata, input_->metadata, 0);
+    stream_map_.assign(input_->nb_streams, -1);
+    for (unsigned i = 0; i < input_->nb_streams; ++i) {
+      const AVStream* in = input_->streams[i];
+      if (static_cast<int>(i) == video_in_) {
+        video_out_ = add_stream(in);
+        continue;
+      }
+      const AVMediaType type = in->codecpar->codec_type;
+      if (type != AVMEDIA_TYPE_AUDIO && type != AVMEDIA_TYPE_SUBTITLE &&
+          type != AVMEDIA_TYPE_DATA && type != AVMEDIA_TYPE_ATTACHMENT) {
+        continue;  // further video streams (e.g. cover art) are left out
+      }
+      if (avformat_query_codec(format, in->codecpar->codec_id, FF_COMPLIANCE_NORMAL) != 1) {
+        throw Error(out_name_ + ": the container cannot hold input stream " + std::to_string(i) +
+                    " (" + avcodec_get_name(in->codecpar->codec_id) +
+                    "); choose another extension, e.g. .mkv");
+      }
+      const int index = add_stream(in);
+      AVStream* out = output_->streams[index];
+      check(avcodec_parameters_copy(out->codecpar, in->codecpar), out_name_, "cannot copy");
+      out->codecpar->codec_tag = 0;  // let the muxer pick the tag of its container
+      stream_map_[i] = index;
+    }
+    check(avio_open(&context->pb, temp.c_str(), AVIO_FLAG_WRITE), out_name_, "cannot write");
+  }
+
+  int add_stream(const AVStream* in) {
+    AVStream* out = avformat_new_stream(output_.get(), nullptr);
+    if (!out) throw Error(out_name_ + ": out of memory adding a stream");
+    out->time_base = in->time_base;
+    out->disposition = in->disposition;
+    av_dict_copy(&out->metadata, in->metadata, 0);
+    return out->index;
+  }
+
+  void open_encoder(int width, int height) {
+    const AVCodec* codec = avcodec_find_encoder_by_name(options_.codec.c_str());
+    if (!codec || codec->type != AVMEDIA_TYPE_VIDEO) {
+      throw Error(out_name_ + ": unknown video encoder '" + options_.codec + "'");
+    }
+    encoder_.reset(avcodec_alloc_context3(codec));
+    AVCodecContext* encoder = encoder_.get();
+    // 4:2:0 and most encoders need even sizes: an odd last row/column is dropped.
+    encoder->width = width & ~1;
+    encoder->height = height & ~1;
+    encoder->pix_fmt = pick_pixel_format(codec);
+    encoder->time_base = video_stream()->time_base;
+    encoder->framerate = av_guess_frame_rate(input_.get(), video_stream(), nullptr);
+    encoder->sample_aspect_ratio = decoder_->sample_aspect_ratio;
+    encoder->color_range = decoder_->color_range;
+    encoder->colorspace = decoder_->colorspace;
+    encoder->color_primaries = decoder_->color_primaries;
+    encoder->color_trc = decoder_->color_trc;
+    encoder->thread_count = options_.threads;
+    if (output_->oformat->flags & AVFMT_GLOBALHEADER) {
+      encoder->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    }
+    const int crf = options_.crf.value_or(18);
+    const int set = av_opt_set_int(encoder->priv_data, "crf", crf, 0);
+    if (set < 0 && options_.crf) {
+      throw Error(out_name_ + ": encoder '" + options_.codec + "' has no --crf setting");
+    }
+    check(avcodec_open2(encoder, codec, nullptr), out_name_, "cannot open the encoder");
+    AVStream* out = output_->streams[video_out_];
+    check(avcodec_parameters_from_context(out->codecpar, encoder), out_name_, "bad encoder");
+    out->avg_frame_rate = encoder->framerate;
+    copy_display_matrix(out);
+    check(avformat_write_header(output_.get(), nullptr), out_name_, "cannot write the header");
+    for (PacketPtr& packet : pending_) write(packet.get());
+    pending_.clear();
+
+    from_rgb_.reset(sws_getContext(encoder->width, encoder->height, AV_PIX_FMT_RGB24,
+                                   encoder->width, encoder->height, encoder->pix_fmt, SWS_BICUBIC,
+                                   nullptr, nullptr, nullptr));
+    if (!from_rgb_) throw Error(out_name_ + ": cannot convert RGB to the encoder's format");
+  }
+
+  AVPixelFormat pick_pixel_format(const AVCodec* codec) const {
+    if (!codec->pix_fmts) return AV_PIX_FMT_YUV420P;
+    for (const AVPixelFormat* f = codec->pix_fmts; *f != AV_PIX_FMT_NONE; ++f) {
+      if (*f == AV_PIX_FMT_YUV420P) return *f;
+    }
+    return codec->pix_fmts[0];
+  }
+
+  // Rotation is stored as a display matrix on the stream; decoders do not apply it, so the
+  // upscaled frames keep the stored orientation and the matrix stays valid.
+  void copy_display_matrix(AVStream* out) const {
+    std::size_t size = 0;
+    const std::uint8_t* matrix =
+        av_stream_get_side_data(video_stream(), AV_PKT_DATA_DISPLAYMATRIX, &size);
+    if (!matrix) return;
+    std::uint8_t* copy = av_stream_new_side_data(out, AV_PKT_DATA_DISPLAYMATRIX, size);
+    if (!copy) throw Error(out_name_ + ": out of memory copying the rotation");
+    std::copy(matrix, matrix + size, copy);
+  }
+
+  void decode(const AVPacket* packet) {
+    const int sent = avcodec_send_packet(decoder_.get(), packet);
+    if (sent < 0 && sent != AVERROR_EOF) check(sent, in_name_, "cannot decode");
+    FramePtr frame = new_frame();
+    while (true) {
+      const int status = avcodec_receive_frame(decoder_.get(), frame.get());
+      if (status == AVERROR(EAGAIN) || status == AVERROR_EOF) return;
+      check(status, in_name_, "cannot decode");
+      upscale_frame(frame.get());
+      av_frame_unref(frame.get());
+    }
+  }
+
+  Image to_image(const AVFrame* frame) {
+    to_rgb_.reset(sws_getCachedContext(
+        to_rgb_.release(), frame->width, frame->height, static_cast<AVPixelFormat>(frame->format),
+        frame->width, frame->height, AV_PIX_FMT_RGB24, SWS_BICUBIC, nullptr, nullptr, nullptr));
+    if (!to_rgb_) throw Error(in_name_ + ": cannot convert the frames to RGB");
+    std::vector<std::uint8_t> rgb(static_cast<std::size_t>(frame->width) * frame->height * 3);
+    std::uint8_t* planes[1] = {rgb.data()};
+    const int strides[1] = {frame->width * 3};
+    sws_scale(to_rgb_.get(), frame->data, frame->linesize, 0, frame->height, planes, strides);
+    Image image;
+    image.width = frame->width;
+    image.height = frame->height;
+    image.rgb.resize(rgb.size());
+    for (std::size_t i = 0; i < rgb.size(); ++i) image.rgb[i] = rgb[i] / 255.0f;
+    return image;
+  }
+
+  void upscale_frame(const AVFrame* decoded) {
+    const Image big = (*upscale_)(to_image(decoded));
+    if (!encoder_) open_encoder(big.width, big.height);
+    std::vector<std::uint8_t> rgb(big.rgb.size());
+    for (std::size_t i = 0; i < rgb.size(); ++i) {
+      rgb[i] = static_cast<std::uint8_t>(quantize(big.rgb[i]));
+    }
+    FramePtr frame = new_frame();
+    frame->format = encoder_->pix_fmt;
+    frame->width = encoder_->width;
+    frame->height = encoder_->height;
+    check(av_frame_get_buffer(frame.get(), 0), out_name_, "out of memory");
+    const std::uint8_t* planes[1] = {rgb.data()};
+    const int strides[1] = {big.width * 3};  // rows wider than the (even) frame are cropped
+    sws_scale(from_rgb_.get(), planes, strides, 0, encoder_->height, frame->data, frame->linesize);
+    frame->pts = decoded->best_effort_timestamp;
+    frame->pict_type = AV_PICTURE_TYPE_NONE;
+    encode(frame.get());
+    ++frames_done_;
+    if (*progress_ && !(*progress_)(frames_done_, expected_frames())) {
+      throw Error(out_name_ + ": interrupted; nothing was written");
+    }
+  }
+
+  static int quantize(float value) {
+    if (!(value > 0.0f)) return 0;
+    return value >= 1.0f ? 255 : static_cast<int>(value * 255.0f + 0.5f);
+  }
+
+  std::int64_t expected_frames() const {
+    AVStream* stream = video_stream();
+    if (stream->nb_frames > 0) return stream->nb_frames;
+    const AVRational rate = av_guess_frame_rate(input_.get(), stream, nullptr);
+    if (input_->duration <= 0 || rate.num <= 0) return 0;
+    return av_rescale_q(input_->duration, AV_TIME_BASE_Q, av_inv_q(rate));
+  }
+
+  void encode(const AVFrame* frame) {
+    check(avcodec_send_frame(encoder_.get(), frame), out_name_, "cannot encode");
+    while (true) {
+      PacketPtr packet = new_packet();
+      const int status = avcodec_receive_packet(encoder_.get(), packet.get());
+      if (status == AVERROR(EAGAIN) || status == AVERROR_EOF) return;
+      check(status, out_name_, "cannot encode");
+      packet->stream_index = video_out_;
+      av_packet_rescale_ts(packet.get(), encoder_->time_base,
+                           output_->streams[video_out_]->time_base);
+      write(packet.get());
+    }
+  }
+
+  void copy(AVPacket* packet) {
+    const int index = stream_map_[packet->stream_index];
+    if (index < 0) return;
+    av_packet_rescale_ts(packet, input_->streams[packet->stream_index]->time_base,
+                         output_->streams[index]->time_base);
+    packet->stream_index = index;
+    packet->pos = -1;
+    if (encoder_) {
+      write(packet);
+    } else {  // the header waits for the first video frame
+      PacketPtr held = new_packet();
+      check(av_packet_ref(held.get(), packet), out_name_, "out of memory");
+      pending_.push_back(std::move(held));
+    }
+  }
+
+  void write(AVPacket* packet) {
+    check(av_interleaved_write_frame(output_.get(), packet), out_name_, "cannot write");
+  }
+
+  std::string in_name_;
+  std::string out_name_;
+  VideoOptions options_;
+  std::unique_ptr<AVFormatContext, InputCloser> input_;
+  std::unique_ptr<AVFormatContext, OutputCloser> output_;
+  CodecPtr decoder_;
+  CodecPtr encoder_;
+  std::unique_ptr<SwsContext, SwsFree> to_rgb_;
+  std::unique_ptr<SwsContext, SwsFree> from_rgb_;
+  int video_in_ = -1;
+  int video_out_ = -1;
+  std::vector<int> stream_map_;
+  std::vector<PacketPtr> pending_;
+  std::int64_t frames_done_ = 0;
+  const std::function<Image(const Image&)>* upscale_ = nullptr;
+  const VideoProgress* progress_ = nullptr;
+};
+
+}  // namespace
+
+void upscale_video(const fs::path& input, const fs::path& output,
+                   const std::function<Image(const Image&)>& upscale, const VideoOptions& options,
+                   const VideoProgress& progress) {
+  std::error_code ec;
+  if (fs::exists(output, ec)) {
+    if (fs::equivalent(input, output, ec)) {
+      throw Error(output.string() + ": refusing to overwrite the input file");
+    }
+    if (!options.overwrite) {
+      throw Error(output.string() + ": already exists (use --overwrite to replace it)");
+    }
+  }
+  av_log_set_level(AV_LOG_ERROR);
+  Transcoder transcoder(input, output, options);
+  write_atomically(output, [&](const fs::path& temp) { transcoder.run(temp, upscale, progress); });
+}
+
+}  // namespace quicksr::video

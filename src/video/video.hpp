@@ -1,0 +1,32 @@
+#pragma once
+// Upscaling a video file with FFmpeg's libraries: the video stream is decoded, upscaled frame by
+// frame and re-encoded; audio, subtitle and other streams are copied packet for packet.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "quicksr/image.hpp"
+
+namespace quicksr::video {
+
+struct VideoOptions {
+  std::string codec = "libx264";  // an FFmpeg encoder name
+  std::optional<int> crf;         // constant rate factor; default: the encoder's (x264/x265: 18)
+  int threads = 0;                // decoder/encoder threads; 0: FFmpeg's choice
+  bool overwrite = false;         // replace an existing output
+};
+
+// Called after every encoded frame with (frames done, frames expected; 0 when unknown).
+// Returning false cancels the job: the output is not created.
+using VideoProgress = std::function<bool(std::int64_t done, std::int64_t expected)>;
+
+// Frame rate, timestamps, rotation (display matrix) and stream metadata are kept. The output is
+// written to a temporary file beside `output` and renamed into place only when complete.
+// Throws quicksr::Error naming the file on any failure, and when cancelled.
+void upscale_video(const std::filesystem::path& input, const std::filesystem::path& output,
+                   const std::function<Image(const Image&)>& upscale, const VideoOptions& options,
+                   const VideoProgress& progress);
+
+}  // namespace quicksr::video

@@ -1,0 +1,184 @@
+// Batch upscaling: planning (folders, mirroring, shards), the pipelined run (failures skipped),
+// and the command line (folders, -o, stdin/stdout, --skip-existing, --format, --suffix).
+#include "cli/batch.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "quicksr/error.hpp"
+#include "quicksr/image.hpp"
+#include "support/run_quicksr.hpp"
+
+namespace fs = std::filesystem;
+
+namespace quicksr::cli {
+namespace {
+
+using test_support::quoted;
+using test_support::run_quicksr;
+
+class BatchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("quicksr-batch-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path path(const std::string& name) const { return dir_ / name; }
+
+  // A w x h RGB ramp whose content depends on `seed`, written to `name` (folders created).
+  fs::path write_sample(const std::string& name, int w = 12, int h = 8, int seed = 0) {
+    Image image;
+    image.width = w;
+    image.height = h;
+    for (int y = 0; y < h; ++y) {
+      for (int x = 0; x < w; ++x) {
+        image.rgb.insert(image.rgb.end(), {x / float(w), y / float(h), (seed % 7) / 7.0f});
+      }
+    }
+    fs::create_directories(path(name).parent_path());
+    write_image(image, path(name));
+    return path(name);
+  }
+
+  fs::path dir_;
+};
+
+TEST(BatchShardTest, ParsesKOverNAndRejectsTheRest) {
+  const Shard shard = parse_shard("2/5");
+  EXPECT_EQ(shard.index, 2);
+  EXPECT_EQ(shard.count, 5);
+  for (const char* bad : {"5/5", "-1/3", "1", "1/0", "a/b", "1/2/3", "1/"}) {
+    EXPECT_THROW(parse_shard(bad), Error) << bad;
+  }
+}
+
+TEST_F(BatchTest, FolderIsMirroredWithSuffixAndFormat) {
+  write_sample("in/a.png");
+  write_sample("in/B.JPG");
+  write_sample("in/sub/c.Webp");
+  std::ofstream(path("in/notes.txt")) << "not an image";
+  BatchPlanOptions options;
+  options.suffix = "_x2";
+  std::vector<BatchJob> flat = plan_batch({path("in")}, path("out"), options);
+  ASSERT_EQ(flat.size(), 2u) << "without --recursive sub-folders are left out";
+  EXPECT_EQ(flat[0].output, path("out/B_x2.JPG"));
+  EXPECT_EQ(flat[1].output, path("out/a_x2.png"));
+
+  options.recursive = true;
+  options.format = "tiff";
+  const std::vector<BatchJob> deep = plan_batch({path("in")}, path("out"), options);
+  ASSERT_EQ(deep.size(), 3u);
+  EXPECT_EQ(deep[2].input, path("in/sub/c.Webp"));
+  EXPECT_EQ(deep[2].output, path("out/sub/c_x2.tiff"));
+}
+
+TEST_F(BatchTest, ShardsSplitTheFilesExactly) {
+  std::vector<fs::path> inputs;
+  for (int i = 0; i < 10; ++i) inputs.push_back(write_sample("f" + std::to_string(i) + ".png"));
+  std::multiset<fs::path> seen;
+  for (int k = 0; k < 3; ++k) {
+    BatchPlanOptions options;
+    options.shard = {k, 3};
+    const std::vector<BatchJob> jobs = plan_batch(inputs, path("out"), options);
+    EXPECT_EQ(jobs.size(), k == 0 ? 4u : 3u) << "shard " << k;
+    for (const BatchJob& job : jobs) seen.insert(job.input);
+  }
+  EXPECT_EQ(seen, std::multiset<fs::path>(inputs.begin(), inputs.end()))
+      << "every file in exactly one shard";
+}
+
+TEST_F(BatchTest, CollidingOutputsAndMissingInputsAreRefusedUpFront) {
+  write_sample("a.png");
+  write_sample("a.jpg");
+  EXPECT_THROW(plan_batch({path("a.png"), path("a.jpg")}, path("out"), {.format = "png"}), Error);
+  EXPECT_THROW(plan_batch({path("absent.png")}, path("out"), {}), Error);
+}
+
+TEST_F(BatchTest, AFailedFileIsReportedOnceAndTheRestGoOn) {
+  std::vector<fs::path> inputs;
+  for (int i = 0; i < 5; ++i) inputs.push_back(write_sample(std::to_string(i) + ".png", 12, 8, i));
+  std::ofstream(path("2.png"), std::ios::trunc) << "corrupt";
+  const std::vector<BatchJob> jobs = plan_batch(inputs, path("out"), {});
+  BatchRunOptions options;
+  options.progress = false;
+  std::ostringstream errors;
+  const auto transform = [](const Image& image) {
+    if (image.rgb[2] > 3.5f / 7) throw Error("refused by the test transform");  // seed 4
+    Image copy = image;
+    for (float& v : copy.rgb) v = 1.0f - v;
+    return copy;
+  };
+  const BatchResult result = run_batch(jobs, transform, options, errors);
+  EXPECT_EQ(result.written, 3);
+  EXPECT_EQ(result.failed, 2);
+  const std::string text = errors.str();
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2) << text;
+  EXPECT_NE(text.find("2.png"), std::string::npos) << text;
+  EXPECT_NE(text.find("4.png: refused by the test transform"), std::string::npos) << text;
+  for (int i : {0, 1, 3}) {
+    const Image out = read_image(path("out/" + std::to_string(i) + ".png"));
+    const Image in = read_image(inputs[i]);
+    EXPECT_NEAR(out.rgb[5], 1.0f - in.rgb[5], 1.0f / 255) << i;
+  }
+  EXPECT_FALSE(fs::exists(path("out/2.png")));
+  EXPECT_FALSE(fs::exists(path("out/4.png")));
+}
+
+TEST_F(BatchTest, CommandUpscalesAFolderLikeSingleFiles) {
+  write_sample("in/one.png", 12, 8, 1);
+  write_sample("in/deep/two.jpg", 10, 6, 2);
+  std::ofstream(path("in/broken.png")) << "not a png";
+  const std::string bicubic = " --method bicubic --scale 2";
+  const auto batch = run_quicksr("upscale " + quoted(path("in")) + " " + quoted(path("out")) +
+                                 " --recursive --suffix _x2" + bicubic);
+  EXPECT_EQ(batch.exit_code, 1) << batch.output;
+  EXPECT_NE(batch.output.find("broken.png"), std::string::npos) << batch.output;
+  EXPECT_NE(batch.output.find("1 of 3 files failed"), std::string::npos) << batch.output;
+  ASSERT_TRUE(fs::exists(path("out/deep/two_x2.jpg"))) << batch.output;
+
+  ASSERT_EQ(run_quicksr("upscale " + quoted(path("in/one.png")) + " " + quoted(path("single.png")) +
+                        bicubic)
+                .exit_code,
+            0);
+  const Image from_batch = read_image(path("out/one_x2.png"));
+  const Image single = read_image(path("single.png"));
+  EXPECT_EQ(from_batch.width, 24);
+  EXPECT_EQ(from_batch.rgb, single.rgb);
+
+  // Existing outputs: refused by default, left alone with --skip-existing.
+  const auto again = run_quicksr("upscale " + quoted(path("in/one.png")) + " -o " +
+                                 quoted(path("out")) + " --suffix _x2 --quiet" + bicubic);
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.output.find("already exists"), std::string::npos) << again.output;
+  EXPECT_EQ(run_quicksr("upscale " + quoted(path("in/one.png")) + " -o " + quoted(path("out")) +
+                        " --suffix _x2 --skip-existing --quiet" + bicubic)
+                .exit_code,
+            0);
+}
+
+TEST_F(BatchTest, StdinToStdoutInTheRequestedFormat) {
+  const fs::path input = write_sample("in.png", 12, 8, 3);
+  const auto result = run_quicksr("upscale - - --format webp --method bicubic < " + quoted(input) +
+                                  " > " + quoted(path("out.webp")));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const Image out = read_image(path("out.webp"));
+  EXPECT_EQ(out.width, 24);
+  EXPECT_EQ(out.height, 16);
+  const auto garbage = run_quicksr("upscale - " + quoted(path("x.png")) + " < /dev/null");
+  EXPECT_EQ(garbage.exit_code, 1);
+  EXPECT_NE(garbage.output.find("standard input"), std::string::npos) << garbage.output;
+}
+
+}  // namespace
+}  // namespace quicksr::cli
