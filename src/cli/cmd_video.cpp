@@ -21,14 +21,11 @@ const CommandSpec kSpec{
         "Upscale every frame of the video IN and write OUT (container from its extension, e.g.\n"
         ".mp4, .mkv). Audio, subtitle and data streams are copied untouched; frame rate,\n"
         "timestamps and rotation are kept. OUT appears only when complete (Ctrl-C leaves none).",
-    .options = {{"--model", "FILE", "model file (.safetensors)"},
-                {"--method", "NAME", "'model' (default) or 'bicubic' (MATLAB-style)"},
-                {"--scale", "S", "2, 3, 4 or 1.5 (default: the model's; 2 otherwise)"},
-                {"--threads", "N", "worker threads (default: all cores)"},
-                {"--codec", "NAME", "FFmpeg video encoder (default libx264; e.g. libx265)"},
-                {"--crf", "N", "constant rate factor, lower is better (default 18)"},
-                {"--overwrite", "", "replace OUT if it exists"},
-                {"--quiet", "", "no progress bar"}},
+    .options = upscaler_options(
+        {{"--codec", "NAME", "FFmpeg video encoder (default libx264; e.g. libx265)"},
+         {"--crf", "N", "constant rate factor, lower is better (default 18)"},
+         {"--overwrite", "", "replace OUT if it exists"},
+         {"--quiet", "", "no progress bar"}}),
     .min_positional = 2,
     .max_positional = 2,
 };

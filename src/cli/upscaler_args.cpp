@@ -7,6 +7,16 @@
 
 namespace quicksr::cli {
 
+std::vector<OptionSpec> upscaler_options(std::vector<OptionSpec> more) {
+  std::vector<OptionSpec> options = {
+      {"--model", "FILE", "model file (.safetensors or .onnx) or built-in name"},
+      {"--method", "NAME", "'model' (default) or 'bicubic' (MATLAB-style)"},
+      {"--scale", "S", "2, 3, 4 or 1.5 (default: the model's; 2 otherwise)"},
+      {"--threads", "N", "worker threads (default: all cores)"}};
+  options.insert(options.end(), more.begin(), more.end());
+  return options;
+}
+
 Upscaler upscaler_from_args(const ParsedArgs& args, std::optional<Scale> bicubic_default_scale) {
   const std::string method = args.get_or("--method", "model");
   const auto scale = args.get("--scale");

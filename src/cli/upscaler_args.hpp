@@ -1,11 +1,15 @@
 #pragma once
 // The --model, --method, --scale and --threads options shared by `upscale` and `eval`.
 #include <optional>
+#include <vector>
 
 #include "cli/args.hpp"
 #include "quicksr/upscaler.hpp"
 
 namespace quicksr::cli {
+
+// The four options upscaler_from_args reads, followed by `more` (for a CommandSpec).
+std::vector<OptionSpec> upscaler_options(std::vector<OptionSpec> more);
 
 // --method model (default): --model FILE, or the built-in model without it; --scale, when given,
 // must be the model's. --method bicubic: at --scale, or at `bicubic_default_scale` without it
