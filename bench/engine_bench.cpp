@@ -11,9 +11,12 @@
 
 #include "engine/fma_peak.hpp"
 #include "engine/kernels/kernels.hpp"
+#include "engine/kernels/qu8_kernels.hpp"
 #include "engine/onednn_network.hpp"
 #include "engine/plan.hpp"
+#include "engine/onednn_int8_network.hpp"
 #include "quicksr/engine.hpp"
+#include "quicksr/quant.hpp"
 
 namespace {
 
@@ -102,6 +105,65 @@ BENCHMARK(BM_F32Conv3x3Row)
     ->Args({kAvx2, 3, 32})
     ->Args({kAvx2, 32, 12})
     ->Args({kScalar, 32, 32});
+
+// One 640-pixel output row of an INT8 3x3 conv (u8 grouped rows, requantised u8 out): args = ISA,
+// in channels, out channels. "OP/s": 2 operations per multiply-add.
+void BM_Qu8Conv3x3Row(benchmark::State& state) {
+  const Isa isa = static_cast<Isa>(state.range(0));
+  if (!cpu_supports(isa)) {
+    state.SkipWithError("this CPU lacks the instruction set");
+    return;
+  }
+  const int in_channels = static_cast<int>(state.range(1));
+  const int out_channels = static_cast<int>(state.range(2));
+  const int in_groups = (in_channels + engine::kQu8Group - 1) / engine::kQu8Group;
+  constexpr int kColumns = 640;
+  const std::size_t stride = kColumns + 64;
+  std::mt19937 rng(5);
+  std::vector<std::uint8_t> input(3 * in_groups * stride * engine::kQu8Group);
+  for (std::uint8_t& v : input) v = static_cast<std::uint8_t>(rng());
+  QConv2d conv;
+  conv.in_channels = in_channels;
+  conv.out_channels = out_channels;
+  for (int i = 0; i < out_channels * in_channels * 9; ++i) {
+    conv.weight.push_back(static_cast<std::int8_t>(static_cast<int>(rng() % 255) - 127));
+  }
+  const engine::QU8Conv3x3Config& kernel = engine::qu8_conv3x3_config(isa);
+  const std::vector<std::int32_t> weights = kernel.pack(conv);
+  const int padded = (out_channels + 3) / 4 * 4;
+  const std::vector<std::int32_t> bias(padded, 100);
+  const std::vector<float> multipliers(padded, 1e-4f);
+  std::vector<std::uint8_t> out(padded * stride);
+  engine::QU8Conv3x3Args args{};
+  for (int k = 0; k < 3; ++k) {
+    args.rows[k] = input.data() + k * in_groups * stride * engine::kQu8Group;
+  }
+  args.in_stride = stride;
+  args.in_groups = in_groups;
+  args.weights = weights.data();
+  args.bias = bias.data();
+  args.multipliers = multipliers.data();
+  args.out_channels = padded;
+  args.out = out.data();
+  args.out_stride = stride;
+  args.col_begin = 16;
+  args.col_count = kColumns;
+  args.clamp_max = 255.0f;
+  state.SetLabel(kernel.name);
+  for (auto _ : state) {
+    kernel.run(args);
+    benchmark::DoNotOptimize(out.data());
+  }
+  set_flop_rate(state, "OP/s", 2.0 * kColumns * out_channels * in_channels * 9);
+}
+BENCHMARK(BM_Qu8Conv3x3Row)
+    ->ArgNames({"isa", "in", "out"})
+    ->Args({static_cast<int>(Isa::kAvx512Vnni), 32, 32})
+    ->Args({static_cast<int>(Isa::kAvx512Vnni), 3, 32})
+    ->Args({static_cast<int>(Isa::kAvx512Vnni), 32, 12})
+    ->Args({static_cast<int>(Isa::kAvxVnni), 32, 32})
+    ->Args({static_cast<int>(Isa::kAvx2Fma), 32, 32})
+    ->Args({static_cast<int>(Isa::kScalar), 32, 32});
 
 constexpr int kRowTiles = 640 / engine::kWinogradTile;
 constexpr std::size_t kRowTileStride = kRowTiles + 16;
@@ -194,6 +256,50 @@ void BM_OneDnnSmallX2(benchmark::State& state) {
   set_flop_rate(state, "FLOP/s", 2.0 * small_x2().macs_per_pixel() * width * height);
 }
 
+// Small x2 with per-channel s8 weights and the [0, 1] encodings of ReLU1 outputs (scale 1/255,
+// zero point 0) everywhere: the INT8 cases' network.
+const QuantizedQuickSRNet& small_x2_int8() {
+  static const QuantizedQuickSRNet net = [] {
+    ActivationEncodings encodings;
+    encodings.features.assign(small_x2().config.blocks + 1, ActivationEncoding{});
+    return quant::quantize_weights(small_x2(), encodings, WeightGranularity::kPerChannel);
+  }();
+  return net;
+}
+
+std::vector<std::uint8_t> random_bytes(std::size_t count) {
+  std::mt19937 rng(3);
+  std::vector<std::uint8_t> bytes(count);
+  for (std::uint8_t& v : bytes) v = static_cast<std::uint8_t>(rng());
+  return bytes;
+}
+
+// The INT8 engine end to end, 8-bit interleaved RGB in and out: args = width, height, threads.
+void BM_Int8EngineSmallX2(benchmark::State& state) {
+  const int width = static_cast<int>(state.range(0));
+  const int height = static_cast<int>(state.range(1));
+  const Engine engine =
+      Engine::create(small_x2_int8(), {.threads = static_cast<int>(state.range(2))});
+  const std::vector<std::uint8_t> input = random_bytes(3ull * width * height);
+  std::vector<std::uint8_t> output(3ull * engine.output_width(width) *
+                                   engine.output_height(height));
+  state.SetLabel(engine.kernel_names());
+  for (auto _ : state) engine.run(input.data(), width, height, output.data());
+  set_flop_rate(state, "OP/s", 2.0 * small_x2().macs_per_pixel() * width * height);
+}
+
+// The same INT8 network on oneDNN's u8s8 convolution primitives.
+void BM_OneDnnInt8SmallX2(benchmark::State& state) {
+  const int width = static_cast<int>(state.range(0));
+  const int height = static_cast<int>(state.range(1));
+  engine::OneDnnInt8Network network(small_x2_int8(), width, height,
+                                    static_cast<int>(state.range(2)));
+  const std::vector<std::uint8_t> input = random_bytes(3ull * width * height);
+  std::vector<std::uint8_t> output(12ull * width * height);
+  for (auto _ : state) network.run(input.data(), output.data());
+  set_flop_rate(state, "OP/s", 2.0 * small_x2().macs_per_pixel() * width * height);
+}
+
 #define FRAME_SIZES               \
   ArgNames({"w", "h", "threads"}) \
       ->Args({640, 360, 1})       \
@@ -204,6 +310,8 @@ void BM_OneDnnSmallX2(benchmark::State& state) {
       ->Unit(benchmark::kMillisecond)
 BENCHMARK(BM_EngineSmallX2)->FRAME_SIZES;
 BENCHMARK(BM_OneDnnSmallX2)->FRAME_SIZES;
+BENCHMARK(BM_Int8EngineSmallX2)->FRAME_SIZES;
+BENCHMARK(BM_OneDnnInt8SmallX2)->FRAME_SIZES;
 
 void BM_FmaPeak(benchmark::State& state) {
   double gflops = 0.0;
@@ -211,6 +319,26 @@ void BM_FmaPeak(benchmark::State& state) {
   state.counters["GFLOP/s"] = gflops;
 }
 BENCHMARK(BM_FmaPeak)->Arg(1)->Arg(2)->Iterations(3)->Unit(benchmark::kMillisecond);
+
+// The u8 x s8 dot-product peak of an ISA's INT8 kernels: args = ISA, threads.
+void BM_Int8Peak(benchmark::State& state) {
+  const Isa isa = static_cast<Isa>(state.range(0));
+  if (!cpu_supports(isa)) {
+    state.SkipWithError("this CPU lacks the instruction set");
+    return;
+  }
+  engine::Int8Peak peak;
+  for (auto _ : state) peak = engine::measure_int8_peak(isa, static_cast<int>(state.range(1)));
+  state.SetLabel(peak.kind);
+  state.counters["GOP/s"] = peak.gops;
+}
+BENCHMARK(BM_Int8Peak)
+    ->ArgNames({"isa", "threads"})
+    ->Args({static_cast<int>(Isa::kAvx512Vnni), 1})
+    ->Args({static_cast<int>(Isa::kAvxVnni), 1})
+    ->Args({static_cast<int>(Isa::kAvx2Fma), 1})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -13,6 +13,7 @@
 // Thread safety: run() is const and may be called from several threads at once; calls share the
 // engine's worker pool, so concurrent calls are serialised rather than run side by side.
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,8 @@ bool cpu_supports(Isa isa);
 // The best level this CPU supports.
 Isa best_isa();
 
+enum class Precision { kFp32, kInt8 };
+
 struct EngineOptions {
   int threads = 0;  // 0: all cores
   // Images wider than this run in strips of at most this many columns (with a column halo), which
@@ -55,6 +58,8 @@ class Engine {
   // Throws quicksr::Error when `net` fails QuickSRNet::check(), or the forced ISA (options or
   // QUICKSR_ISA) is unknown or unsupported by this CPU.
   static Engine create(const QuickSRNet& net, const EngineOptions& options = {});
+  // The INT8 engine: output bit-identical to quicksr::quant::forward (docs/quantization.md).
+  static Engine create(const QuantizedQuickSRNet& net, const EngineOptions& options = {});
   ~Engine();
   Engine(Engine&&) noexcept;
   Engine& operator=(Engine&&) noexcept;
@@ -64,12 +69,17 @@ class Engine {
   void run(const float* rgb_in, int width, int height, float* rgb_out) const;
   // Planar 3xHxW in, planar 3 x output_height x output_width out.
   Tensor run(const Tensor& chw) const;
+  // INT8 engines only: 8-bit interleaved RGB in and out (the quantized input and output
+  // themselves when their encodings are the usual scale 1/255, zero point 0). The float runs of
+  // an INT8 engine quantize the input with the input encoding and dequantize the output.
+  void run(const std::uint8_t* rgb_in, int width, int height, std::uint8_t* rgb_out) const;
 
   // floor(scale * size): x1.5 crops odd sizes (edge-replicated to even inside the network).
   int output_width(int width) const;
   int output_height(int height) const;
 
   int threads() const;
+  Precision precision() const;
   Isa isa() const;
   // The micro-kernels in use, e.g. "f32-conv3x3/4x24-avx2-fma, f32-winograd-f43-conv/...".
   std::string kernel_names() const;

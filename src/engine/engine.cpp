@@ -2,11 +2,15 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <thread>
+#include <type_traits>
 
 #include "engine/band_runner.hpp"
 #include "engine/kernels/kernels.hpp"
 #include "engine/plan.hpp"
+#include "engine/qu8_band_runner.hpp"
+#include "engine/qu8_plan.hpp"
 #include "engine/thread_pool.hpp"
 #include "quicksr/error.hpp"
 
@@ -39,32 +43,65 @@ Isa choose_isa(const EngineOptions& options) {
   return isa;
 }
 
+int thread_count(const EngineOptions& options) {
+  if (options.threads < 0) throw Error("engine: thread count must be >= 0");
+  if (options.max_strip_width < engine::kStripAlignment) {
+    throw Error("engine: max_strip_width must be at least " +
+                std::to_string(engine::kStripAlignment));
+  }
+  return options.threads > 0 ? options.threads
+                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
 }  // namespace
 
+// An fp32 engine (plan, kernels) or an INT8 one (qu8_plan, qu8_conv).
 struct Engine::Impl {
-  engine::Plan plan;
   Isa isa;
-  engine::F32Kernels kernels;
   int max_strip_width;
+  int strip_alignment;  // strip boundaries are multiples of it
+  std::optional<engine::Plan> plan;
+  engine::F32Kernels kernels{};
+  std::optional<engine::QU8Plan> qu8_plan;
+  const engine::QU8Conv3x3Config* qu8_conv = nullptr;
   mutable engine::ThreadPool pool;
 
-  Impl(const QuickSRNet& net, Isa chosen, int threads, int strip_width)
-      : isa(chosen),
-        kernels(engine::f32_kernels(chosen)),
-        max_strip_width(strip_width),
-        pool(threads) {
-    plan = engine::make_plan(net, kernels);
-  }
+  Impl(Isa chosen, int threads, int strip_width, int alignment)
+      : isa(chosen), max_strip_width(strip_width), strip_alignment(alignment), pool(threads) {}
 
-  void run(const engine::RgbView<const float>& input, const engine::RgbView<float>& output) const;
+  bool half_scale() const { return plan ? plan->half_scale : qu8_plan->half_scale; }
+  int output_size(int size) const {
+    return plan ? plan->output_size(size) : qu8_plan->output_size(size);
+  }
+  template <typename T>
+  void run(const engine::RgbView<const T>& input, const engine::RgbView<T>& output) const;
+  template <typename T, typename RunRegion>
+  void run_regions(const engine::RgbView<const T>& input, const RunRegion& run_region) const;
 };
 
+template <typename T>
+void Engine::Impl::run(const engine::RgbView<const T>& input,
+                       const engine::RgbView<T>& output) const {
+  if (qu8_plan) {
+    run_regions(input, [&](const engine::Region& region, int strip_width) {
+      engine::QU8BandRunner(*qu8_plan, qu8_conv->run, strip_width).run(input, output, region);
+    });
+  } else if constexpr (std::is_same_v<T, float>) {
+    run_regions(input, [&](const engine::Region& region, int strip_width) {
+      engine::BandRunner(*plan, kernels, strip_width).run(input, output, region);
+    });
+  } else {
+    throw Error("engine: 8-bit RGB in and out needs an INT8 engine (a QuantizedQuickSRNet)");
+  }
+}
+
 // One job per (band, strip): one band per thread keeps the recomputed row halo to a minimum.
-void Engine::Impl::run(const engine::RgbView<const float>& input,
-                       const engine::RgbView<float>& output) const {
-  const int net_width = plan.net_size(input.width);
-  const int net_height = plan.net_size(input.height);
-  const int row_align = plan.half_scale ? 2 : 1;
+template <typename T, typename RunRegion>
+void Engine::Impl::run_regions(const engine::RgbView<const T>& input,
+                               const RunRegion& run_region) const {
+  const int row_align = half_scale() ? 2 : 1;
+  const int net_width = input.width + (row_align == 2 ? input.width & 1 : 0);
+  const int net_height = input.height + (row_align == 2 ? input.height & 1 : 0);
   const int bands = std::min(pool.size(), (net_height + row_align - 1) / row_align);
   const int strips = (net_width + max_strip_width - 1) / max_strip_width;
   const int strip_width = (net_width + strips - 1) / strips;
@@ -74,11 +111,10 @@ void Engine::Impl::run(const engine::RgbView<const float>& input,
     engine::Region region;
     region.row_begin = split_point(net_height, bands, band, row_align);
     region.row_end = split_point(net_height, bands, band + 1, row_align);
-    region.col_begin = split_point(net_width, strips, strip, engine::kStripAlignment);
-    region.col_end = split_point(net_width, strips, strip + 1, engine::kStripAlignment);
+    region.col_begin = split_point(net_width, strips, strip, strip_alignment);
+    region.col_end = split_point(net_width, strips, strip + 1, strip_alignment);
     if (region.row_begin >= region.row_end || region.col_begin >= region.col_end) return;
-    engine::BandRunner runner(plan, kernels, strip_width + engine::kStripAlignment);
-    runner.run(input, output, region);
+    run_region(region, strip_width + strip_alignment);
   });
 }
 
@@ -89,15 +125,20 @@ Engine& Engine::operator=(Engine&&) noexcept = default;
 
 Engine Engine::create(const QuickSRNet& net, const EngineOptions& options) {
   const Isa isa = choose_isa(options);
-  if (options.threads < 0) throw Error("engine: thread count must be >= 0");
-  if (options.max_strip_width < engine::kStripAlignment) {
-    throw Error("engine: max_strip_width must be at least " +
-                std::to_string(engine::kStripAlignment));
-  }
-  const int threads = options.threads > 0
-                          ? options.threads
-                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  return Engine(std::make_unique<Impl>(net, isa, threads, options.max_strip_width));
+  auto impl = std::make_unique<Impl>(isa, thread_count(options),
+                                     options.max_strip_width, engine::kStripAlignment);
+  impl->kernels = engine::f32_kernels(isa);
+  impl->plan = engine::make_plan(net, impl->kernels);
+  return Engine(std::move(impl));
+}
+
+Engine Engine::create(const QuantizedQuickSRNet& net, const EngineOptions& options) {
+  const Isa isa = choose_isa(options);
+  auto impl = std::make_unique<Impl>(isa, thread_count(options),
+                                     options.max_strip_width, engine::kQu8ColumnBlock);
+  impl->qu8_conv = &engine::qu8_conv3x3_config(isa);
+  impl->qu8_plan = engine::make_qu8_plan(net, *impl->qu8_conv);
+  return Engine(std::move(impl));
 }
 
 void Engine::run(const float* rgb_in, int width, int height, float* rgb_out) const {
@@ -109,6 +150,18 @@ void Engine::run(const float* rgb_in, int width, int height, float* rgb_out) con
   const engine::RgbView<const float> input{rgb_in, 3LL * width, 3, 1, width, height};
   const engine::RgbView<float> output{rgb_out, 3LL * out_width, 3,
                                       1,       out_width,       output_height(height)};
+  impl_->run(input, output);
+}
+
+void Engine::run(const std::uint8_t* rgb_in, int width, int height, std::uint8_t* rgb_out) const {
+  if (width < 1 || height < 1) {
+    throw Error("engine: image size " + std::to_string(width) + "x" + std::to_string(height) +
+                " is empty");
+  }
+  const int out_width = output_width(width);
+  const engine::RgbView<const std::uint8_t> input{rgb_in, 3LL * width, 3, 1, width, height};
+  const engine::RgbView<std::uint8_t> output{rgb_out, 3LL * out_width, 3,
+                                             1,       out_width,       output_height(height)};
   impl_->run(input, output);
 }
 
@@ -128,20 +181,26 @@ Tensor Engine::run(const Tensor& chw) const {
   return out;
 }
 
-int Engine::output_width(int width) const { return impl_->plan.output_size(width); }
-int Engine::output_height(int height) const { return impl_->plan.output_size(height); }
+int Engine::output_width(int width) const { return impl_->output_size(width); }
+int Engine::output_height(int height) const { return impl_->output_size(height); }
 int Engine::threads() const { return impl_->pool.size(); }
+Precision Engine::precision() const {
+  return impl_->qu8_plan ? Precision::kInt8 : Precision::kFp32;
+}
 Isa Engine::isa() const { return impl_->isa; }
 std::string Engine::kernel_names() const {
+  if (impl_->qu8_plan) return impl_->qu8_conv->name;
   const engine::F32Kernels& k = impl_->kernels;
   return std::string(k.direct->name) + ", " + k.winograd->input_name + ", " + k.winograd->name +
          ", " + k.tail->name;
 }
 
 std::size_t Engine::workspace_bytes() const {
+  const int strip_width = impl_->max_strip_width + impl_->strip_alignment;
   return static_cast<std::size_t>(impl_->pool.size()) *
-         engine::BandRunner::workspace_bytes(impl_->plan, impl_->kernels,
-                                             impl_->max_strip_width + engine::kStripAlignment);
+         (impl_->qu8_plan
+              ? engine::QU8BandRunner::workspace_bytes(*impl_->qu8_plan, strip_width)
+              : engine::BandRunner::workspace_bytes(*impl_->plan, impl_->kernels, strip_width));
 }
 
 }  // namespace quicksr

@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <thread>
 #include <vector>
 
+#include "engine/kernels/qu8_kernels.hpp"
 #include "quicksr/engine.hpp"
 #include "quicksr/error.hpp"
 
@@ -18,8 +20,8 @@ namespace quicksr::engine {
 namespace {
 
 constexpr int kChains = 12;
-constexpr long kIterations = 2'000'000;  // about 10 ms per trial
-constexpr int kTrials = 30;
+constexpr long kIterations = 400'000;  // about 1-2 ms per trial: shorter than a time slice
+constexpr int kTrials = 100;
 
 // Returns a value that depends on every chain so that nothing is optimised away. The chains are
 // separate variables (not an array) so that they stay in registers at any optimisation level.
@@ -51,18 +53,90 @@ float fma_chains(long iterations) {
   return _mm256_cvtss_f32(sum);
 }
 
-}  // namespace
+// Independent vpdpbusd / vpmaddwd chains, as fma_chains, in inline assembly: compilers copy the
+// accumulators of these intrinsics around the loop. Each function is compiled for the ISA it
+// measures (the rest of this file stays AVX2); the result depends on every chain.
+#define QUICKSR_CHAIN_OPERANDS                                                               \
+  "+v"(c[0]), "+v"(c[1]), "+v"(c[2]), "+v"(c[3]), "+v"(c[4]), "+v"(c[5]), "+v"(c[6]), \
+      "+v"(c[7]), "+v"(c[8]), "+v"(c[9]), "+v"(c[10]), "+v"(c[11])
+#define QUICKSR_CHAIN_STEP(instruction)                                                      \
+  instruction " %[b], %[a], %0\n\t" instruction " %[b], %[a], %1\n\t" instruction         \
+              " %[b], %[a], %2\n\t" instruction " %[b], %[a], %3\n\t" instruction         \
+              " %[b], %[a], %4\n\t" instruction " %[b], %[a], %5\n\t" instruction         \
+              " %[b], %[a], %6\n\t" instruction " %[b], %[a], %7\n\t" instruction         \
+              " %[b], %[a], %8\n\t" instruction " %[b], %[a], %9\n\t" instruction         \
+              " %[b], %[a], %10\n\t" instruction " %[b], %[a], %11\n\t"
 
-// The best of several short trials: on a shared or virtual machine a long single run would
-// measure the neighbours as much as the FMA units.
-double measure_fma_peak_gflops(int threads) {
-  if (!cpu_supports(Isa::kAvx2Fma)) throw Error("FMA peak: this CPU lacks AVX2+FMA");
-  fma_chains(kIterations);  // let the clock ramp up
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) double dpbusd_zmm_chains(long iterations) {
+  __m512i c[kChains];
+  for (__m512i& v : c) v = _mm512_setzero_si512();
+  const __m512i a = _mm512_set1_epi8(1);
+  const __m512i b = _mm512_set1_epi8(-1);
+  for (long n = 0; n < iterations; ++n) {
+    asm volatile(QUICKSR_CHAIN_STEP("vpdpbusd") : QUICKSR_CHAIN_OPERANDS : [a] "v"(a), [b] "v"(b));
+  }
+  alignas(64) std::int32_t lanes[16];
+  double sum = 0.0;
+  for (const __m512i& v : c) {
+    _mm512_store_si512(lanes, v);
+    sum += lanes[0];
+  }
+  return sum;
+}
+
+__attribute__((target("avx2,avxvnni"))) double dpbusd_ymm_chains(long iterations) {
+  __m256i c[kChains];
+  for (__m256i& v : c) v = _mm256_setzero_si256();
+  const __m256i a = _mm256_set1_epi8(1);
+  const __m256i b = _mm256_set1_epi8(-1);
+  for (long n = 0; n < iterations; ++n) {
+    asm volatile(QUICKSR_CHAIN_STEP("%{vex%} vpdpbusd")
+                 : QUICKSR_CHAIN_OPERANDS
+                 : [a] "x"(a), [b] "x"(b));
+  }
+  double sum = 0.0;
+  for (const __m256i& v : c) sum += _mm256_extract_epi32(v, 0);
+  return sum;
+}
+
+#define QUICKSR_MADD_STEP(n) "vpmaddwd %[b], %[a], %[p]\n\tvpaddd %[p], %" #n ", %" #n "\n\t"
+
+// The AVX2 INT8 kernel's inner step per 2 channels: vpmaddwd of s16 pairs, then vpaddd into the
+// s32 accumulator (counted as 16 multiply-adds per ymm pair of instructions).
+double maddwd_ymm_chains(long iterations) {
+  __m256i c[kChains];
+  for (__m256i& v : c) v = _mm256_setzero_si256();
+  const __m256i a = _mm256_set1_epi16(1);
+  const __m256i b = _mm256_set1_epi16(-1);
+  __m256i product = _mm256_setzero_si256();
+  for (long n = 0; n < iterations; ++n) {
+    asm volatile(QUICKSR_MADD_STEP(0) QUICKSR_MADD_STEP(1) QUICKSR_MADD_STEP(2) QUICKSR_MADD_STEP(3)
+                     QUICKSR_MADD_STEP(4) QUICKSR_MADD_STEP(5) QUICKSR_MADD_STEP(6)
+                         QUICKSR_MADD_STEP(7) QUICKSR_MADD_STEP(8) QUICKSR_MADD_STEP(9)
+                             QUICKSR_MADD_STEP(10) QUICKSR_MADD_STEP(11)
+                 : QUICKSR_CHAIN_OPERANDS, [p] "=&x"(product)
+                 : [a] "x"(a), [b] "x"(b));
+  }
+  double sum = 0.0;
+  for (const __m256i& v : c) sum += _mm256_extract_epi32(v, 0);
+  return sum;
+}
+
+#undef QUICKSR_MADD_STEP
+#undef QUICKSR_CHAIN_STEP
+#undef QUICKSR_CHAIN_OPERANDS
+
+// The best of several short trials of `chains` on all threads at once, in operations per second
+// (`ops_per_iteration` per thread and loop iteration): on a shared or virtual machine a long
+// single run would measure the neighbours as much as the execution units.
+template <typename Chains>
+double best_rate(int threads, double ops_per_iteration, Chains chains) {
+  chains(kIterations);  // let the clock ramp up
   double best = 0.0;
   for (int trial = 0; trial < kTrials; ++trial) {
     using Clock = std::chrono::steady_clock;
     std::atomic<int> ready{0};
-    std::vector<float> sinks(threads);
+    std::vector<double> sinks(threads);
     std::vector<Clock::time_point> starts(threads), ends(threads);
     std::vector<std::thread> workers;
     for (int t = 0; t < threads; ++t) {
@@ -71,7 +145,7 @@ double measure_fma_peak_gflops(int threads) {
         while (ready.load() < threads) {
         }
         starts[t] = Clock::now();
-        sinks[t] = fma_chains(kIterations);
+        sinks[t] = chains(kIterations);
         ends[t] = Clock::now();
       });
     }
@@ -80,12 +154,36 @@ double measure_fma_peak_gflops(int threads) {
         std::chrono::duration<double>(*std::max_element(ends.begin(), ends.end()) -
                                       *std::min_element(starts.begin(), starts.end()))
             .count();
-    volatile float sink = 0.0f;
-    for (float v : sinks) sink = sink + v;
-    const double flops = 2.0 * 8 * kChains * static_cast<double>(kIterations) * threads;
-    best = std::max(best, flops / seconds / 1e9);
+    volatile double sink = 0.0;
+    for (double v : sinks) sink = sink + v;
+    best = std::max(best, ops_per_iteration * kIterations * threads / seconds);
   }
   return best;
+}
+
+}  // namespace
+
+double measure_fma_peak_gflops(int threads) {
+  if (!cpu_supports(Isa::kAvx2Fma)) throw Error("FMA peak: this CPU lacks AVX2+FMA");
+  return best_rate(threads, 2.0 * 8 * kChains, fma_chains) / 1e9;
+}
+
+Int8Peak measure_int8_peak(Isa isa, int threads) {
+  if (!cpu_supports(isa)) throw Error("INT8 peak: this CPU lacks the requested instruction set");
+  // Operations per chain step: 2 per multiply-add; vpdpbusd does 4 per 32-bit lane, vpmaddwd 2.
+  switch (qu8_conv3x3_config(isa).isa) {
+    case Isa::kAvx512Vnni:
+      return {best_rate(threads, 2.0 * 64 * kChains, dpbusd_zmm_chains) / 1e9, "vpdpbusd zmm"};
+    case Isa::kAvxVnni:
+      return {best_rate(threads, 2.0 * 32 * kChains, dpbusd_ymm_chains) / 1e9, "vpdpbusd ymm"};
+    case Isa::kAvx2Fma:
+      return {best_rate(threads, 2.0 * 16 * kChains, maddwd_ymm_chains) / 1e9,
+              "vpmaddwd+vpaddd ymm"};
+    case Isa::kAvx512:
+    case Isa::kScalar:
+      break;
+  }
+  throw Error("INT8 peak: no SIMD dot product to measure for the scalar kernels");
 }
 
 }  // namespace quicksr::engine

@@ -113,24 +113,44 @@ void OneDnnNetwork::run(const float* rgb_in, float* rgb_out) {
   }
   dnnl::reorder(*src, m.output).execute(m.stream, *src, m.output);
   m.stream.wait();
-  const float* raw = static_cast<const float*>(m.output.get_data_handle());
-  const int s = m.block;
+  depth_to_space_interleaved(static_cast<const float*>(m.output.get_data_handle()), m.width,
+                             m.height, m.block, m.order, m.threads, rgb_out);
+}
+
+namespace {
+
+template <typename T>
+void depth_to_space(const T* nhwc, int width, int height, int block, ChannelOrder order,
+                    int threads, T* rgb_out) {
+  const int s = block;
   const int channels = 3 * s * s;
-  const int out_width = m.width * s;
-#pragma omp parallel for num_threads(m.threads)
-  for (int y = 0; y < m.height; ++y) {
+  const int out_width = width * s;
+#pragma omp parallel for num_threads(threads)
+  for (int y = 0; y < height; ++y) {
     for (int dy = 0; dy < s; ++dy) {
-      float* out = rgb_out + static_cast<std::size_t>(y * s + dy) * out_width * 3;
-      for (int x = 0; x < m.width; ++x) {
-        const float* pixel = raw + (static_cast<std::size_t>(y) * m.width + x) * channels;
+      T* out = rgb_out + static_cast<std::size_t>(y * s + dy) * out_width * 3;
+      for (int x = 0; x < width; ++x) {
+        const T* pixel = nhwc + (static_cast<std::size_t>(y) * width + x) * channels;
         for (int dx = 0; dx < s; ++dx) {
           for (int c = 0; c < 3; ++c) {
-            *out++ = pixel[d2s_channel(m.order, 3, s, c, dy, dx)];
+            *out++ = pixel[d2s_channel(order, 3, s, c, dy, dx)];
           }
         }
       }
     }
   }
+}
+
+}  // namespace
+
+void depth_to_space_interleaved(const float* nhwc, int width, int height, int block,
+                                ChannelOrder order, int threads, float* rgb_out) {
+  depth_to_space(nhwc, width, height, block, order, threads, rgb_out);
+}
+
+void depth_to_space_interleaved(const std::uint8_t* nhwc, int width, int height, int block,
+                                ChannelOrder order, int threads, std::uint8_t* rgb_out) {
+  depth_to_space(nhwc, width, height, block, order, threads, rgb_out);
 }
 
 }  // namespace quicksr::engine

@@ -1,6 +1,7 @@
 #pragma once
 // QuickSRNet on oneDNN's convolution primitives: the competitor the engine is benchmarked against
 // (quicksr bench, bench/). Not part of the inference path: only the benchmarks link oneDNN.
+#include <cstdint>
 #include <memory>
 
 #include "quicksr/model.hpp"
@@ -25,5 +26,12 @@ class OneDnnNetwork {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Depth-to-space of a NHWC map of 3 * block^2 channels (width x height) into interleaved RGB
+// (block * width x block * height), on `threads` OpenMP threads: the oneDNN networks' tail.
+void depth_to_space_interleaved(const float* nhwc, int width, int height, int block,
+                                ChannelOrder order, int threads, float* rgb_out);
+void depth_to_space_interleaved(const std::uint8_t* nhwc, int width, int height, int block,
+                                ChannelOrder order, int threads, std::uint8_t* rgb_out);
 
 }  // namespace quicksr::engine

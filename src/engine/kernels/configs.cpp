@@ -2,6 +2,7 @@
 #include <string>
 
 #include "engine/kernels/kernels.hpp"
+#include "engine/kernels/qu8_kernels.hpp"
 #include "quicksr/error.hpp"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -29,6 +30,15 @@ constexpr const F32WinogradConfig* kF32WinogradConfigs[] = {
 };
 
 constexpr const F32TailConfig* kF32TailConfigs[] = {&f32_tail_scalar_config};
+
+constexpr const QU8Conv3x3Config* kQU8Conv3x3Configs[] = {
+#if QUICKSR_X86
+    &qu8_conv3x3_4x96_avx512vnni_config,
+    &qu8_conv3x3_4x24_avxvnni_config,
+    &qu8_conv3x3_4x16_avx2_config,
+#endif
+    &qu8_conv3x3_scalar_config,
+};
 
 // The CPU features a level needs, as bits: AVX2+FMA, AVX-VNNI, AVX-512 (F/BW/VL/DQ), AVX-512 VNNI.
 unsigned features(Isa isa) {
@@ -62,6 +72,12 @@ bool isa_includes(Isa level, Isa kernel) { return (features(kernel) & ~features(
 std::span<const F32Conv3x3Config* const> f32_conv3x3_configs() { return kF32Conv3x3Configs; }
 std::span<const F32WinogradConfig* const> f32_winograd_configs() { return kF32WinogradConfigs; }
 std::span<const F32TailConfig* const> f32_tail_configs() { return kF32TailConfigs; }
+
+std::span<const QU8Conv3x3Config* const> qu8_conv3x3_configs() { return kQU8Conv3x3Configs; }
+
+const QU8Conv3x3Config& qu8_conv3x3_config(Isa level) {
+  return *first_included(qu8_conv3x3_configs(), level, "INT8 3x3 convolution");
+}
 
 F32Kernels f32_kernels(Isa isa) {
   return {first_included(f32_conv3x3_configs(), isa, "f32 3x3 convolution"),

@@ -1,5 +1,7 @@
-// Weight packing for the f32 conv kernels; each config names the function its kernel reads.
+// Weight packing for the f32 and INT8 conv kernels; each config names the function its kernel
+// reads.
 #include "engine/kernels/kernels.hpp"
+#include "engine/kernels/qu8_kernels.hpp"
 #include "engine/kernels/winograd_f43.hpp"
 
 namespace quicksr::engine {
@@ -57,6 +59,66 @@ std::vector<float> pack_winograd_f43_goi(const Conv2d& conv, int channel_group) 
     }
   }
   return packed;
+}
+
+namespace {
+
+int groups_of(int channels) { return (channels + kQu8Group - 1) / kQu8Group; }
+
+// Calls put(word_index, o, i, ky, kx) for every real weight, in the packed order shared by both
+// packings: per output group, input group, ky, kx, output channel of the group, then
+// `words_per_output` words per output channel.
+template <typename Put>
+std::vector<std::int32_t> pack_qu8(const QConv2d& conv, int words_per_output, Put put) {
+  const int out_groups = groups_of(conv.out_channels);
+  const int in_groups = groups_of(conv.in_channels);
+  std::vector<std::int32_t> packed(
+      static_cast<std::size_t>(out_groups) * in_groups * 9 * kQu8Group * words_per_output, 0);
+  std::size_t index = 0;
+  for (int og = 0; og < out_groups; ++og) {
+    for (int g = 0; g < in_groups; ++g) {
+      for (int ky = 0; ky < 3; ++ky) {
+        for (int kx = 0; kx < 3; ++kx) {
+          for (int j = 0; j < kQu8Group; ++j, index += words_per_output) {
+            const int o = og * kQu8Group + j;
+            if (o >= conv.out_channels) continue;
+            for (int c = 0; c < kQu8Group && g * kQu8Group + c < conv.in_channels; ++c) {
+              const int i = g * kQu8Group + c;
+              put(packed.data() + index, c,
+                  conv.weight[((static_cast<std::size_t>(o) * conv.in_channels + i) * 3 + ky) * 3 +
+                              kx]);
+            }
+          }
+        }
+      }
+    }
+  }
+  return packed;
+}
+
+// Byte `c` of a word is channel c of the group (little endian, as in the grouped rows).
+void set_s8(std::int32_t* word, int c, std::int8_t w) {
+  auto bits = static_cast<std::uint32_t>(*word);
+  bits |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(w)) << (8 * c);
+  *word = static_cast<std::int32_t>(bits);
+}
+
+// Word c % 2 holds channels c % 2 (low half) and c % 2 + 2 (high half) as s16.
+void set_s16(std::int32_t* words, int c, std::int8_t w) {
+  auto bits = static_cast<std::uint32_t>(words[c % 2]);
+  bits |= static_cast<std::uint32_t>(static_cast<std::uint16_t>(static_cast<std::int16_t>(w)))
+          << (16 * (c / 2));
+  words[c % 2] = static_cast<std::int32_t>(bits);
+}
+
+}  // namespace
+
+std::vector<std::int32_t> pack_qu8_conv3x3_s8x4(const QConv2d& conv) {
+  return pack_qu8(conv, 1, [](std::int32_t* words, int c, std::int8_t w) { set_s8(words, c, w); });
+}
+
+std::vector<std::int32_t> pack_qu8_conv3x3_s16x2(const QConv2d& conv) {
+  return pack_qu8(conv, 2, [](std::int32_t* words, int c, std::int8_t w) { set_s16(words, c, w); });
 }
 
 }  // namespace quicksr::engine

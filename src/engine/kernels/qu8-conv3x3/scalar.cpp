@@ -1,0 +1,50 @@
+// Portable INT8 3x3 row kernel: plain loops (weights packed 4 x s8 per word, as for VNNI).
+#include <cmath>
+#include <cstring>
+
+#include "engine/kernels/qu8_kernels.hpp"
+
+namespace quicksr::engine {
+
+namespace {
+
+std::int32_t dot4(const std::uint8_t* pixel, std::int32_t packed) {
+  std::int8_t w[kQu8Group];
+  std::memcpy(w, &packed, sizeof w);
+  std::int32_t sum = 0;
+  for (int j = 0; j < kQu8Group; ++j) sum += pixel[j] * w[j];
+  return sum;
+}
+
+void qu8_conv3x3_ukernel_scalar(const QU8Conv3x3Args& a) {
+  for (int o = 0; o < a.out_channels; ++o) {
+    const int group = o / kQu8Group;
+    const std::int32_t* weights = a.weights + static_cast<std::size_t>(group) * a.in_groups * 9 *
+                                                  kQu8Group;
+    for (int x = a.col_begin; x < a.col_begin + a.col_count; ++x) {
+      std::int32_t acc = a.bias[o];
+      const std::int32_t* w = weights + o % kQu8Group;
+      for (int g = 0; g < a.in_groups; ++g) {
+        for (int ky = 0; ky < 3; ++ky) {
+          const std::uint8_t* row = a.rows[ky] + (g * a.in_stride + x - 1) * kQu8Group;
+          for (int kx = 0; kx < 3; ++kx, w += kQu8Group) acc += dot4(row + kx * kQu8Group, *w);
+        }
+      }
+      if (a.raw_out != nullptr) {
+        a.raw_out[o * a.out_stride + x] = acc;
+        continue;
+      }
+      const float t = static_cast<float>(acc) * a.multipliers[o];
+      const float clamped = std::fmin(std::fmax(t, a.clamp_min), a.clamp_max);
+      a.out[(group * a.out_stride + x) * kQu8Group + o % kQu8Group] =
+          static_cast<std::uint8_t>(static_cast<int>(std::nearbyint(clamped)) + a.zero_point);
+    }
+  }
+}
+
+}  // namespace
+
+const QU8Conv3x3Config qu8_conv3x3_scalar_config{"qu8-conv3x3/scalar", Isa::kScalar, 1, 1,
+                                                qu8_conv3x3_ukernel_scalar, pack_qu8_conv3x3_s8x4};
+
+}  // namespace quicksr::engine

@@ -1,0 +1,82 @@
+#pragma once
+// INT8 micro-kernels (docs/quantization.md): u8 activations x s8 weights, exact s32 accumulation,
+// float32 requantisation with the clamp fused into the store.
+//
+// Layout ("grouped"): a feature row holds its channels in groups of 4 interleaved per pixel, so
+// one 32-bit word holds 4 input channels of one pixel, the operand of a `vpdpbusd` lane. Group g
+// of buffer column x is the word at row + (g * stride + x) * 4 bytes. Kernels vectorise over
+// pixels (16 per zmm) and broadcast the weights: any output channel count (12 for x2, 27 -> 28
+// for x3) fills whole vectors, and the 4 output channels of a group pack into one store.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "quicksr/engine.hpp"
+#include "quicksr/model.hpp"
+
+namespace quicksr::engine {
+
+// Channels per word of a grouped row (and output channels per register tile).
+inline constexpr int kQu8Group = 4;
+// Every computed column range of an INT8 row starts and ends on a multiple of this many pixels.
+inline constexpr int kQu8ColumnBlock = 16;
+
+// One output row of a 3x3, stride-1 convolution over grouped u8 rows. The zero point of the
+// input is already folded into `bias` (bias - zero_point_in * sum of the weights) and the rows
+// are padded with that zero point outside the image, which gives exactly the padding rule.
+struct QU8Conv3x3Args {
+  const std::uint8_t* rows[3];  // input rows y-1, y, y+1 (grouped)
+  std::size_t in_stride;        // pixels between channel groups of a row
+  int in_groups;                // input channels / kQu8Group, rounded up
+  const std::int32_t* weights;  // packed by the kernel's pack function
+  const std::int32_t* bias;     // out_channels values, input zero point folded in
+  const float* multipliers;     // out_channels values: input_scale * weight_scale / output_scale
+  int out_channels;             // a multiple of kQu8Group
+  // Requantised output (grouped), or, when raw_out is set, the s32 accumulators (channel o of
+  // column x at raw_out + o * out_stride + x) for a requantisation done by the caller.
+  std::uint8_t* out;
+  std::int32_t* raw_out;
+  std::size_t out_stride;  // pixels between channel groups (or channels, raw)
+  int col_begin;           // first output column, >= 1 (column x reads x-1..x+1)
+  int col_count;           // a multiple of kQu8ColumnBlock
+  // q = clamp(nearbyint(float(acc) * m), clamp_min, clamp_max) + zero_point, the clamp bounds
+  // being the u8 bounds minus the output zero point (docs/quantization.md).
+  int zero_point;
+  float clamp_min;
+  float clamp_max;
+};
+
+using QU8Conv3x3Fn = void (*)(const QU8Conv3x3Args&);
+// Packs OIHW s8 weights for a kernel: per group of kQu8Group output channels, for each input
+// group, ky and kx, `weight_words` words per output channel.
+using QU8PackFn = std::vector<std::int32_t> (*)(const QConv2d& conv);
+
+// A kernel configuration (as the f32 ones in kernels.hpp): the ISA, the register tile and the
+// weight packing that goes with it. Output channels per tile are always kQu8Group (one word).
+struct QU8Conv3x3Config {
+  const char* name;
+  Isa isa;
+  int pixel_block;  // pixels per vector
+  int tile_pixels;  // pixels of the widest register tile
+  QU8Conv3x3Fn run;
+  QU8PackFn pack;
+};
+
+// Registry (configs.cpp): every INT8 3x3 config this build has, best ISA first, and the one the
+// engine uses for an ISA level (the first whose ISA the level includes).
+std::span<const QU8Conv3x3Config* const> qu8_conv3x3_configs();
+const QU8Conv3x3Config& qu8_conv3x3_config(Isa level);
+
+// Weight packings (packing.cpp): 4 s8 weights of one input group in a word (the vpdpbusd
+// operand), or two words of s16 pairs (channels 0,2 and 1,3 of the group) for the AVX2 kernel.
+std::vector<std::int32_t> pack_qu8_conv3x3_s8x4(const QConv2d& conv);
+std::vector<std::int32_t> pack_qu8_conv3x3_s16x2(const QConv2d& conv);
+
+// The configs, one per kernel file (the x86 ones are built only on x86).
+extern const QU8Conv3x3Config qu8_conv3x3_4x96_avx512vnni_config;
+extern const QU8Conv3x3Config qu8_conv3x3_4x24_avxvnni_config;
+extern const QU8Conv3x3Config qu8_conv3x3_4x16_avx2_config;
+extern const QU8Conv3x3Config qu8_conv3x3_scalar_config;
+
+}  // namespace quicksr::engine

@@ -1,0 +1,65 @@
+#pragma once
+// The INT8 band pipeline: the same fused scheme as BandRunner (every layer keeps a three-row
+// ring, each layer row computed once per band, halo rows recomputed), on grouped u8 rows (see
+// qu8_kernels.hpp), 4x smaller than fp32 rows. Every conv is direct, so a layer needs one column
+// of halo per later layer, and every output pixel is computed by the same integer arithmetic
+// whatever the band, strip or thread: the output is bit-identical to the integer reference.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "engine/band_runner.hpp"
+#include "engine/qu8_plan.hpp"
+
+namespace quicksr::engine {
+
+class QU8BandRunner {
+ public:
+  // Allocates the workspace for strips up to `max_strip_width` columns.
+  QU8BandRunner(const QU8Plan& plan, QU8Conv3x3Fn conv, int max_strip_width);
+  static std::size_t workspace_bytes(const QU8Plan& plan, int max_strip_width);
+
+  // In, Out: std::uint8_t (the quantized image itself) or float (quantized on the way in with
+  // the input encoding, dequantized on the way out).
+  template <typename In, typename Out>
+  void run(const RgbView<const In>& input, const RgbView<Out>& output, const Region& region);
+
+ private:
+  struct Geometry;
+  // Where each part of the workspace starts (bytes) and how large rows are.
+  struct Layout {
+    Layout(const QU8Plan& plan, int max_strip_width);
+    std::size_t stride = 0;                  // pixels between channel groups of a row
+    std::vector<std::size_t> ring_offsets;   // ring of layer i (input = -1) at index i + 1
+    std::vector<std::size_t> ring_row_bytes;  // same indexing
+    std::vector<std::size_t> pad_rows;       // per conv: a row of its input's zero point
+    std::size_t raw = 0;                     // the anchored last conv's s32 row
+    std::size_t total = 0;
+  };
+
+  std::uint8_t* ring_row(int layer, int y) const;
+  const std::uint8_t* conv_input_row(int layer, int y, int net_height) const;
+  template <typename In>
+  void load_input_row(const RgbView<const In>& input, const Geometry& g, int y);
+  void compute_conv_row(const Geometry& g, int layer, int y);
+  void pad_outside_image(const Geometry& g, std::uint8_t* row, int groups,
+                         std::uint8_t value) const;
+  template <typename In, typename Out>
+  void finish_integer_scale(const RgbView<const In>& input, const RgbView<Out>& output,
+                            const Geometry& g, int y) const;
+  template <typename In, typename Out>
+  void finish_half_scale(const RgbView<const In>& input, const RgbView<Out>& output,
+                         const Geometry& g, int y) const;
+
+  const QU8Plan& plan_;
+  QU8Conv3x3Fn conv_;
+  Layout layout_;
+  int left_margin_;  // buffer columns left of the strip's first column
+  struct AlignedFree {
+    void operator()(std::uint8_t* p) const;
+  };
+  std::unique_ptr<std::uint8_t[], AlignedFree> buffer_;
+};
+
+}  // namespace quicksr::engine

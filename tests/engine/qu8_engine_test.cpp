@@ -1,0 +1,217 @@
+// The INT8 engine against the integer reference runtime (quicksr::quant::forward): bit-identical
+// u8 output for every preset and scale (x1.5 and the Large anchor included), sizes from 1x1 up,
+// nonzero zero points (the padding rule), per-tensor and per-channel weights, a real image crop,
+// every ISA this CPU has, 1 and 3 threads and several strip widths.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "quicksr/engine.hpp"
+#include "quicksr/error.hpp"
+#include "quicksr/image.hpp"
+#include "quicksr/quant.hpp"
+
+namespace quicksr {
+namespace {
+
+// Zero points of 0 and not, ranges wider and narrower than [0, 1].
+ActivationEncodings test_encodings(int blocks, bool zero_points) {
+  ActivationEncodings encodings;
+  for (int i = 0; i <= blocks; ++i) {
+    const float min = zero_points && i % 2 == 0 ? -0.3f : 0.0f;
+    encodings.features.push_back(quant::encoding_from_range(min, 0.8f + 0.15f * i));
+  }
+  encodings.output = quant::encoding_from_range(zero_points ? -0.1f : 0.0f, 1.0f);
+  return encodings;
+}
+
+QuantizedQuickSRNet int8_net(const QuickSRNetConfig& config, std::uint64_t seed,
+                             bool zero_points = true,
+                             WeightGranularity granularity = WeightGranularity::kPerChannel) {
+  return quant::quantize_weights(QuickSRNet::initialized(config, seed),
+                                 test_encodings(config.blocks, zero_points), granularity);
+}
+
+U8Tensor random_u8_image(int width, int height, unsigned seed) {
+  std::mt19937 rng(seed);
+  U8Tensor image(3, height, width);
+  for (std::uint8_t& v : image.data) v = static_cast<std::uint8_t>(rng());
+  return image;
+}
+
+std::vector<std::uint8_t> interleaved(const U8Tensor& planar) {
+  std::vector<std::uint8_t> rgb(planar.data.size());
+  for (int y = 0; y < planar.height; ++y) {
+    for (int x = 0; x < planar.width; ++x) {
+      for (int c = 0; c < 3; ++c) rgb[(y * planar.width + x) * 3 + c] = planar.at(c, y, x);
+    }
+  }
+  return rgb;
+}
+
+// Every level with its own INT8 kernel that this CPU supports (the levels it lacks are reported
+// by the kernel test, which skips their kernels with a message).
+std::vector<Isa> isas_to_test() {
+  std::vector<Isa> isas;
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2Fma, Isa::kAvxVnni, Isa::kAvx512Vnni}) {
+    if (cpu_supports(isa)) isas.push_back(isa);
+  }
+  return isas;
+}
+
+Engine make_engine(const QuantizedQuickSRNet& net, Isa isa, int threads, int strip_width = 1024) {
+  EngineOptions options;
+  options.threads = threads;
+  options.isa = isa;
+  options.max_strip_width = strip_width;
+  return Engine::create(net, options);
+}
+
+std::vector<std::uint8_t> run_u8(const Engine& engine, const U8Tensor& image) {
+  const std::vector<std::uint8_t> rgb = interleaved(image);
+  std::vector<std::uint8_t> out(
+      3ull * engine.output_width(image.width) * engine.output_height(image.height), 0);
+  engine.run(rgb.data(), image.width, image.height, out.data());
+  return out;
+}
+
+// Counts differing values (and reports the first) between the engine's interleaved output and
+// the reference's planar one.
+void expect_identical(const std::vector<std::uint8_t>& got, const U8Tensor& expected) {
+  ASSERT_EQ(got.size(), expected.data.size());
+  int mismatches = 0;
+  for (int y = 0; y < expected.height; ++y) {
+    for (int x = 0; x < expected.width; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        const int value = got[(y * expected.width + x) * 3 + c];
+        if (value != expected.at(c, y, x) && mismatches++ == 0) {
+          ADD_FAILURE() << "first mismatch at (" << y << ", " << x << ", " << c << "): engine "
+                        << value << ", reference " << int{expected.at(c, y, x)};
+        }
+      }
+    }
+  }
+  EXPECT_EQ(mismatches, 0) << "of " << expected.data.size() << " values";
+}
+
+void expect_matches_reference(const QuantizedQuickSRNet& net,
+                              const std::vector<std::pair<int, int>>& sizes) {
+  for (const auto& [width, height] : sizes) {
+    const U8Tensor input = random_u8_image(width, height, width * 1000 + height);
+    const U8Tensor expected = quant::forward(net, input);
+    for (Isa isa : isas_to_test()) {
+      for (int threads : {1, 3}) {
+        const Engine engine = make_engine(net, isa, threads);
+        SCOPED_TRACE(net.config.name() + " " + std::to_string(width) + "x" +
+                     std::to_string(height) + " " + engine.kernel_names() + " threads " +
+                     std::to_string(threads));
+        expect_identical(run_u8(engine, input), expected);
+      }
+    }
+  }
+}
+
+const std::vector<std::pair<int, int>> kManySizes = {{1, 1}, {1, 7}, {7, 1},  {2, 2},
+                                                     {5, 3}, {3, 5}, {17, 9}, {33, 65},
+                                                     {70, 6}, {113, 4}};
+const std::vector<std::pair<int, int>> kFewSizes = {{1, 1}, {5, 3}, {37, 9}};
+
+TEST(Int8Engine, SmallMatchesIntegerReferenceAtEveryScaleAndSize) {
+  for (const char* scale : {"2", "3", "4", "1.5"}) {
+    expect_matches_reference(int8_net(QuickSRNetConfig::small(Scale::parse(scale)), 5),
+                             kManySizes);
+  }
+}
+
+TEST(Int8Engine, MediumAndLargeMatchIntegerReference) {
+  expect_matches_reference(int8_net(QuickSRNetConfig::medium(Scale::parse("2")), 6), kFewSizes);
+  expect_matches_reference(int8_net(QuickSRNetConfig::medium(Scale::parse("1.5")), 6), {{9, 5}});
+  for (const char* scale : {"2", "3", "4", "1.5"}) {
+    expect_matches_reference(int8_net(QuickSRNetConfig::large(Scale::parse(scale)), 7),
+                             {{7, 5}, {1, 1}, {20, 3}});
+  }
+}
+
+TEST(Int8Engine, PerTensorWeightsAndZeroPointsOfZeroMatch) {
+  expect_matches_reference(int8_net(QuickSRNetConfig::small(Scale::parse("2")), 8, false,
+                                    WeightGranularity::kPerTensor),
+                           kFewSizes);
+  expect_matches_reference(int8_net(QuickSRNetConfig::small(Scale::parse("1.5")), 8, false,
+                                    WeightGranularity::kPerTensor),
+                           kFewSizes);
+}
+
+TEST(Int8Engine, FloatRunMatchesFloatReference) {
+  const QuantizedQuickSRNet net = int8_net(QuickSRNetConfig::small(Scale::parse("2")), 3);
+  Tensor input(3, 11, 19);
+  std::mt19937 rng(4);
+  std::uniform_real_distribution<float> uniform(-0.1f, 1.1f);  // clamped to [0, 1] on the way in
+  for (float& v : input.data) v = uniform(rng);
+  const Tensor expected = quant::forward(net, input);
+  for (Isa isa : isas_to_test()) {
+    EXPECT_EQ(make_engine(net, isa, 2).run(input).data, expected.data);
+  }
+}
+
+// Bands (one per thread) and strips change only the schedule, never the arithmetic.
+TEST(Int8Engine, OutputIsBitIdenticalWhateverTheBandsAndStrips) {
+  for (const char* scale : {"2", "1.5"}) {
+    const QuantizedQuickSRNet net = int8_net(QuickSRNetConfig::small(Scale::parse(scale)), 9);
+    const U8Tensor input = random_u8_image(203, 37, 11);
+    const U8Tensor expected = quant::forward(net, input);
+    for (Isa isa : isas_to_test()) {
+      for (int threads : {1, 2, 5}) {
+        for (int strip : {8, 48, 1024}) {
+          SCOPED_TRACE(std::string("x") + scale + " " + std::string(isa_name(isa)) +
+                       " threads " + std::to_string(threads) + " strip " + std::to_string(strip));
+          expect_identical(run_u8(make_engine(net, isa, threads, strip), input), expected);
+        }
+      }
+    }
+  }
+}
+
+TEST(Int8Engine, RealImageCropMatchesIntegerReference) {
+  const std::filesystem::path path =
+      std::filesystem::path(QUICKSR_SHARED_DIR) / "data/benchmarks/Set5/HR/butterfly.png";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "missing " << path;
+  const Tensor full = to_tensor(read_image(path));
+  Tensor crop(3, 45, 71);
+  for (int c = 0; c < 3; ++c) {
+    for (int y = 0; y < crop.height; ++y) {
+      for (int x = 0; x < crop.width; ++x) crop.at(c, y, x) = full.at(c, y + 100, x + 90);
+    }
+  }
+  const U8Tensor image = quant::to_u8(crop);
+  for (const char* scale : {"2", "1.5"}) {
+    const QuantizedQuickSRNet net = int8_net(QuickSRNetConfig::small(Scale::parse(scale)), 1);
+    const U8Tensor expected = quant::forward(net, image);
+    // A meaningful comparison: the output is an image, not a constant.
+    EXPECT_GT(std::set<std::uint8_t>(expected.data.begin(), expected.data.end()).size(), 50u);
+    for (Isa isa : isas_to_test()) expect_identical(run_u8(make_engine(net, isa, 2), image), expected);
+  }
+}
+
+TEST(Int8Engine, ReportsItsPrecisionAndRejectsBadInput) {
+  const QuantizedQuickSRNet net = int8_net(QuickSRNetConfig::small(Scale::parse("2")), 4);
+  const Engine engine = Engine::create(net);
+  EXPECT_EQ(engine.precision(), Precision::kInt8);
+  EXPECT_THROW(engine.run(Tensor(1, 4, 4)), Error);
+  std::vector<std::uint8_t> out(48);
+  EXPECT_THROW(engine.run(out.data(), 0, 4, out.data()), Error);
+  QuantizedQuickSRNet broken = net;
+  broken.body.pop_back();
+  EXPECT_THROW(Engine::create(broken), Error);
+  const Engine fp32 =
+      Engine::create(QuickSRNet::initialized(QuickSRNetConfig::small(Scale::parse("2")), 1));
+  EXPECT_EQ(fp32.precision(), Precision::kFp32);
+  std::vector<std::uint8_t> rgb(12);
+  EXPECT_THROW(fp32.run(rgb.data(), 2, 2, out.data()), Error);
+}
+
+}  // namespace
+}  // namespace quicksr

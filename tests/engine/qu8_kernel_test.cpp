@@ -1,0 +1,159 @@
+// Every INT8 3x3 micro-kernel this CPU can run against plain loops over the same grouped u8 rows:
+// exact s32 sums (including the worst case 255 x +-127 that saturates vpmaddubsw) and the
+// float32 requantisation with its clamp, for every register-tile remainder.
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/kernels/qu8_kernels.hpp"
+
+namespace quicksr::engine {
+namespace {
+
+struct Qu8KernelCase {
+  int in_channels;
+  int out_channels;
+  int col_begin;
+  int col_count;
+  bool raw;
+  bool extreme;  // all inputs 255 and weights +-127: the largest sums
+};
+
+QConv2d random_conv(int in, int out, bool extreme, std::mt19937& rng) {
+  QConv2d conv;
+  conv.in_channels = in;
+  conv.out_channels = out;
+  conv.weight.resize(static_cast<std::size_t>(out) * in * 9);
+  std::uniform_int_distribution<int> weight(-127, 127);
+  for (std::int8_t& w : conv.weight) {
+    w = static_cast<std::int8_t>(extreme ? (weight(rng) < 0 ? -127 : 127) : weight(rng));
+  }
+  std::uniform_int_distribution<int> bias(-100000, 100000);
+  for (int o = 0; o < out; ++o) conv.bias.push_back(bias(rng));
+  conv.weight_scale.assign(out, 1.0f);
+  return conv;
+}
+
+void check_kernel(const QU8Conv3x3Config& kernel, const Qu8KernelCase& c) {
+  std::mt19937 rng(c.in_channels * 131 + c.out_channels * 7 + c.col_count + c.extreme);
+  const QConv2d conv = random_conv(c.in_channels, c.out_channels, c.extreme, rng);
+  const int in_groups = (c.in_channels + 3) / 4;
+  const int out_groups = (c.out_channels + 3) / 4;
+  const std::size_t stride = c.col_begin + c.col_count + 16;
+  std::vector<std::uint8_t> input(3 * in_groups * stride * 4);
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (std::uint8_t& v : input) v = static_cast<std::uint8_t>(c.extreme ? 255 : byte(rng));
+  std::vector<float> multipliers(out_groups * 4);
+  std::uniform_real_distribution<float> log_m(-14.0f, -6.0f);
+  for (float& m : multipliers) m = std::exp2(log_m(rng));
+  const std::vector<std::int32_t> weights = kernel.pack(conv);
+  std::vector<std::int32_t> bias(out_groups * 4, 0);
+  for (int o = 0; o < c.out_channels; ++o) bias[o] = conv.bias[o];
+  std::vector<std::uint8_t> out(out_groups * stride * 4, 7);
+  std::vector<std::int32_t> raw(out_groups * 4 * stride, 7);
+  const int zero_point = 3;
+  const int lo = 3;
+  const int hi = 250;
+
+  QU8Conv3x3Args args{};
+  for (int k = 0; k < 3; ++k) args.rows[k] = input.data() + k * in_groups * stride * 4;
+  args.in_stride = stride;
+  args.in_groups = in_groups;
+  args.weights = weights.data();
+  args.bias = bias.data();
+  args.multipliers = multipliers.data();
+  args.out_channels = out_groups * 4;
+  args.out = out.data();
+  args.raw_out = c.raw ? raw.data() : nullptr;
+  args.out_stride = stride;
+  args.col_begin = c.col_begin;
+  args.col_count = c.col_count;
+  args.zero_point = zero_point;
+  args.clamp_min = static_cast<float>(lo - zero_point);
+  args.clamp_max = static_cast<float>(hi - zero_point);
+  kernel.run(args);
+
+  int mismatches = 0;
+  for (int o = 0; o < c.out_channels && mismatches < 5; ++o) {
+    for (std::size_t x = 0; x < stride && mismatches < 5; ++x) {
+      const bool inside = x >= static_cast<std::size_t>(c.col_begin) &&
+                          x < static_cast<std::size_t>(c.col_begin + c.col_count);
+      const std::uint8_t got_q = out[(o / 4 * stride + x) * 4 + o % 4];
+      const std::int32_t got_raw = raw[o * stride + x];
+      if (!inside) {
+        EXPECT_EQ(c.raw ? got_raw : got_q, 7) << "wrote outside its columns at " << x;
+        continue;
+      }
+      long long acc = conv.bias[o];
+      for (int i = 0; i < c.in_channels; ++i) {
+        for (int ky = 0; ky < 3; ++ky) {
+          for (int kx = 0; kx < 3; ++kx) {
+            const std::uint8_t v = input[((ky * in_groups + i / 4) * stride + x - 1 + kx) * 4 + i % 4];
+            acc += conv.weight[((o * c.in_channels + i) * 3 + ky) * 3 + kx] * v;
+          }
+        }
+      }
+      if (c.raw) {
+        if (got_raw != acc) ++mismatches;
+        EXPECT_EQ(got_raw, acc) << "output " << o << " column " << x;
+        continue;
+      }
+      const float t = static_cast<float>(acc) * multipliers[o];
+      const long long q =
+          std::clamp(static_cast<long long>(std::nearbyint(t)) + zero_point, 0LL + lo, 0LL + hi);
+      if (got_q != q) ++mismatches;
+      EXPECT_EQ(got_q, q) << "output " << o << " column " << x << " sum " << acc;
+    }
+  }
+}
+
+class QU8Conv3x3ConfigTest : public testing::TestWithParam<const QU8Conv3x3Config*> {};
+
+// Column counts cover every remainder of the widest register tile.
+TEST_P(QU8Conv3x3ConfigTest, MatchesPlainLoopsForEveryShape) {
+  const QU8Conv3x3Config& config = *GetParam();
+  if (!cpu_supports(config.isa)) {
+    GTEST_SKIP() << config.name << ": this CPU lacks " << isa_name(config.isa);
+  }
+  const Qu8KernelCase cases[] = {
+      {3, 32, 16, 96, false, false},   {32, 32, 16, 208, false, false},
+      {32, 12, 17, 112, false, false}, {32, 28, 16, 16, false, false},
+      {5, 8, 1, 48, false, false},     {64, 48, 16, 80, false, false},
+      {32, 12, 16, 64, true, false},   {64, 12, 16, 32, true, true},
+      {32, 32, 16, 96, false, true},
+  };
+  for (const Qu8KernelCase& c : cases) {
+    SCOPED_TRACE(std::string(config.name) + " in " + std::to_string(c.in_channels) + " out " +
+                 std::to_string(c.out_channels) + " columns " + std::to_string(c.col_begin) + "+" +
+                 std::to_string(c.col_count) + (c.raw ? " raw" : "") +
+                 (c.extreme ? " extreme" : ""));
+    check_kernel(config, c);
+  }
+}
+
+std::string config_name(const testing::TestParamInfo<const QU8Conv3x3Config*>& info) {
+  std::string name = info.param->name;
+  for (char& ch : name) {
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  }
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, QU8Conv3x3ConfigTest, testing::ValuesIn(qu8_conv3x3_configs()),
+                         config_name);
+
+// Per ISA level the engine takes the first registered INT8 kernel that level can run.
+TEST(QU8Conv3x3Registry, EachLevelGetsItsOwnKernel) {
+  EXPECT_EQ(qu8_conv3x3_config(Isa::kAvx512Vnni).isa, Isa::kAvx512Vnni);
+  EXPECT_EQ(qu8_conv3x3_config(Isa::kAvxVnni).isa, Isa::kAvxVnni);
+  EXPECT_EQ(qu8_conv3x3_config(Isa::kAvx512).isa, Isa::kAvx2Fma);  // no VNNI
+  EXPECT_EQ(qu8_conv3x3_config(Isa::kAvx2Fma).isa, Isa::kAvx2Fma);
+  EXPECT_EQ(qu8_conv3x3_config(Isa::kScalar).isa, Isa::kScalar);
+}
+
+}  // namespace
+}  // namespace quicksr::engine
