@@ -12,9 +12,9 @@
 #include "engine/fma_peak.hpp"
 #include "engine/kernels/kernels.hpp"
 #include "engine/kernels/qu8_kernels.hpp"
+#include "engine/onednn_int8_network.hpp"
 #include "engine/onednn_network.hpp"
 #include "engine/plan.hpp"
-#include "engine/onednn_int8_network.hpp"
 #include "quicksr/engine.hpp"
 #include "quicksr/quant.hpp"
 

@@ -1,5 +1,6 @@
 // quicksr bench: frames per second of the engine against the FMA peak, oneDNN and the reference
-// runtime, all in one process on the same random input.
+// runtime, all in one process on the same random input; with --precision int8 the INT8 engine
+// against the INT8 dot-product peak, oneDNN u8s8, the fp32 engine and the integer reference.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -17,9 +18,11 @@
 #include "cli/commands.hpp"
 #include "cli/model_argument.hpp"
 #include "engine/fma_peak.hpp"
+#include "engine/onednn_int8_network.hpp"
 #include "engine/onednn_network.hpp"
 #include "quicksr/engine.hpp"
 #include "quicksr/error.hpp"
+#include "quicksr/quant.hpp"
 #include "quicksr/reference.hpp"
 
 namespace quicksr::cli {
@@ -36,6 +39,9 @@ const CommandSpec kSpec{
                 {"--threads", "N", "threads for the engine and oneDNN (default: all cores)"},
                 {"--runs", "N", "timed runs after one warm-up (default 10)"},
                 {"--reference-runs", "N", "timed runs of the slow reference (default 1, 0: skip)"},
+                {"--precision", "fp32|int8",
+                 "int8: the INT8 engine on the model quantized per channel with [0,1] "
+                 "activation encodings (default fp32)"},
                 {"--no-onednn", "", "skip oneDNN (it holds whole feature maps in memory)"},
                 {"--json", "", "print one JSON object instead of the table"}},
     .min_positional = 0,
@@ -88,7 +94,158 @@ double peak_rss_mib() {
   return usage.ru_maxrss / 1024.0;
 }
 
+// The model for --precision int8: s8 per-channel weights, every activation encoding [0, 1] (scale
+// 1/255, zero point 0: what calibration gives ReLU1 outputs that fill their range).
+QuantizedQuickSRNet quantize_for_bench(const QuickSRNet& net) {
+  ActivationEncodings encodings;
+  encodings.features.assign(net.config.blocks + 1, ActivationEncoding{});
+  return quant::quantize_weights(net, encodings, WeightGranularity::kPerChannel);
+}
+
+int bench_int8(const ParsedArgs& args) {
+  const auto [width, height] = parse_size(args.get_or("--size", "640x360"));
+  const int runs = args.get_int("--runs", 10, 1, 100000);
+  const int reference_runs = args.get_int("--reference-runs", 1, 0, 1000);
+  const bool json = args.has("--json");
+  const QuickSRNet float_net = load_network(args);
+  const QuantizedQuickSRNet net = quantize_for_bench(float_net);
+  const Engine engine = Engine::create(net, {.threads = args.get_int("--threads", 0, 0, 1024)});
+  const int threads = engine.threads();
+  const double gop = 2.0 * float_net.macs_per_pixel() * width * height / 1e9;
+
+  std::vector<std::uint8_t> input(3ull * width * height);
+  std::mt19937 rng(7);
+  for (std::uint8_t& v : input) v = static_cast<std::uint8_t>(rng());
+  std::vector<std::uint8_t> output(3ull * engine.output_width(width) *
+                                   engine.output_height(height));
+
+  std::optional<engine::Int8Peak> peak;
+  if (engine.isa() != Isa::kScalar) peak = engine::measure_int8_peak(engine.isa(), threads);
+  const auto run_engine = [&] { engine.run(input.data(), width, height, output.data()); };
+  run_engine();
+  const Timing engine_time = time_runs(runs, run_engine);
+  const double engine_rss = peak_rss_mib();
+
+  // The fp32 engine (same ISA level) on the float model and the same frame.
+  const Engine fp32_engine = Engine::create(float_net, {.threads = threads, .isa = engine.isa()});
+  std::vector<float> float_input(input.begin(), input.end());
+  for (float& v : float_input) v /= 255.0f;
+  std::vector<float> float_output(output.size());
+  const auto run_fp32 = [&] {
+    fp32_engine.run(float_input.data(), width, height, float_output.data());
+  };
+  run_fp32();
+  const Timing fp32_time = time_runs(runs, run_fp32);
+
+  std::optional<Timing> onednn_int8_time;
+  std::optional<Timing> onednn_time;
+  if (!args.has("--no-onednn") && net.config.scale.is_integer() && net.anchor.empty()) {
+    engine::OneDnnInt8Network onednn_int8(net, width, height, threads);
+    std::vector<std::uint8_t> onednn_output(output.size());
+    const auto run_onednn_int8 = [&] { onednn_int8.run(input.data(), onednn_output.data()); };
+    run_onednn_int8();
+    onednn_int8_time = time_runs(runs, run_onednn_int8);
+    engine::OneDnnNetwork onednn(float_net, width, height, threads);
+    const auto run_onednn = [&] { onednn.run(float_input.data(), float_output.data()); };
+    run_onednn();
+    onednn_time = time_runs(runs, run_onednn);
+  }
+
+  std::optional<Timing> reference_time;
+  if (reference_runs > 0) {
+    U8Tensor planar(3, height, width);
+    for (int y = 0; y < height; ++y) {
+      for (int x = 0; x < width; ++x) {
+        for (int c = 0; c < 3; ++c) {
+          planar.at(c, y, x) = input[(static_cast<std::size_t>(y) * width + x) * 3 + c];
+        }
+      }
+    }
+    reference_time = time_runs(reference_runs, [&] { (void)quant::forward(net, planar); });
+  }
+
+  const double engine_gops = gop / (engine_time.min_ms / 1e3);
+  const std::string isa(isa_name(engine.isa()));
+  if (json) {
+    nlohmann::json out{{"size", std::to_string(width) + "x" + std::to_string(height)},
+                       {"threads", threads},
+                       {"model", net.config.name()},
+                       {"precision", "int8"},
+                       {"isa", isa},
+                       {"kernel", engine.kernel_names()},
+                       {"gop_per_frame", gop},
+                       {"engine_ms_min", engine_time.min_ms},
+                       {"engine_ms_median", engine_time.median_ms},
+                       {"engine_gops", engine_gops},
+                       {"engine_workspace_mib", engine.workspace_bytes() / 1048576.0},
+                       {"peak_rss_mib_after_engine", engine_rss},
+                       {"fp32_engine_ms_min", fp32_time.min_ms},
+                       {"fp32_engine_ms_median", fp32_time.median_ms},
+                       {"speedup_vs_fp32_engine", fp32_time.min_ms / engine_time.min_ms}};
+    if (peak) {
+      out["peak_kind"] = peak->kind;
+      out["peak_gops"] = peak->gops;
+      out["engine_pct_peak"] = 100.0 * engine_gops / peak->gops;
+    }
+    if (onednn_int8_time) {
+      out["onednn_int8_ms_min"] = onednn_int8_time->min_ms;
+      out["onednn_int8_ms_median"] = onednn_int8_time->median_ms;
+      out["speedup_vs_onednn_int8"] = onednn_int8_time->min_ms / engine_time.min_ms;
+      out["onednn_ms_min"] = onednn_time->min_ms;
+      out["onednn_ms_median"] = onednn_time->median_ms;
+    }
+    if (reference_time) {
+      out["reference_ms_min"] = reference_time->min_ms;
+      out["speedup_vs_reference"] = reference_time->min_ms / engine_time.min_ms;
+    }
+    std::cout << out.dump() << "\n";
+    return 0;
+  }
+  const auto line = [&](const std::string& name, const Timing& t, int n) {
+    const double gops = gop / (t.min_ms / 1e3);
+    std::cout << std::left << std::setw(13) << name << std::right << std::fixed
+              << std::setprecision(2) << "min " << std::setw(9) << t.min_ms << " ms  median "
+              << std::setw(9) << t.median_ms << " ms  " << std::setw(7) << gops << " GOP/s";
+    if (peak)
+      std::cout << "  " << std::setw(5) << std::setprecision(1) << 100.0 * gops / peak->gops
+                << "% of peak";
+    std::cout << "  (" << n << " runs)\n";
+  };
+  std::cout << net.config.name() << (args.has("--model") ? "" : " (random weights)")
+            << ", INT8 (per-channel s8 weights, [0,1] activation encodings), " << width << "x"
+            << height << ", " << threads << " thread(s), " << std::fixed << std::setprecision(3)
+            << gop << " GOP per frame (2 per multiply-add)\n"
+            << "ISA " << isa << ", kernel " << engine.kernel_names() << "\n";
+  if (peak) {
+    std::cout << "INT8 peak (" << peak->kind << ", " << threads
+              << " threads): " << std::setprecision(1) << peak->gops << " GOP/s\n";
+  }
+  line("engine", engine_time, runs);
+  if (onednn_int8_time) line("oneDNN u8s8", *onednn_int8_time, runs);
+  line("fp32 engine", fp32_time, runs);
+  if (onednn_time) line("oneDNN fp32", *onednn_time, runs);
+  if (reference_time) line("reference", *reference_time, reference_runs);
+  std::cout << std::setprecision(2) << "engine workspace " << engine.workspace_bytes() / 1048576.0
+            << " MiB, peak RSS after engine runs " << engine_rss << " MiB\n";
+  if (onednn_int8_time) {
+    std::cout << "engine speed-up vs oneDNN u8s8: " << onednn_int8_time->min_ms / engine_time.min_ms
+              << "x (min), " << onednn_int8_time->median_ms / engine_time.median_ms
+              << "x (median)\n";
+  }
+  std::cout << "engine speed-up vs the fp32 engine: " << fp32_time.min_ms / engine_time.min_ms
+            << "x (min), " << fp32_time.median_ms / engine_time.median_ms << "x (median)\n";
+  if (reference_time) {
+    std::cout << "engine speed-up vs reference: " << reference_time->min_ms / engine_time.min_ms
+              << "x\n";
+  }
+  return 0;
+}
+
 int bench(const ParsedArgs& args) {
+  const std::string precision = args.get_or("--precision", "fp32");
+  if (precision == "int8") return bench_int8(args);
+  if (precision != "fp32")
+    throw Error("--precision: expected fp32 or int8, got '" + precision + "'");
   const auto [width, height] = parse_size(args.get_or("--size", "640x360"));
   const int runs = args.get_int("--runs", 10, 1, 100000);
   const int reference_runs = args.get_int("--reference-runs", 1, 0, 1000);
@@ -137,6 +294,8 @@ int bench(const ParsedArgs& args) {
     nlohmann::json out{{"size", std::to_string(width) + "x" + std::to_string(height)},
                        {"threads", threads},
                        {"model", net.config.name()},
+                       {"precision", "fp32"},
+                       {"isa", std::string(isa_name(engine.isa()))},
                        {"kernel", engine.kernel_names()},
                        {"gflop_per_frame", gflop},
                        {"peak_gflops", peak},

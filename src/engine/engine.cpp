@@ -125,8 +125,8 @@ Engine& Engine::operator=(Engine&&) noexcept = default;
 
 Engine Engine::create(const QuickSRNet& net, const EngineOptions& options) {
   const Isa isa = choose_isa(options);
-  auto impl = std::make_unique<Impl>(isa, thread_count(options),
-                                     options.max_strip_width, engine::kStripAlignment);
+  auto impl = std::make_unique<Impl>(isa, thread_count(options), options.max_strip_width,
+                                     engine::kStripAlignment);
   impl->kernels = engine::f32_kernels(isa);
   impl->plan = engine::make_plan(net, impl->kernels);
   return Engine(std::move(impl));
@@ -134,8 +134,8 @@ Engine Engine::create(const QuickSRNet& net, const EngineOptions& options) {
 
 Engine Engine::create(const QuantizedQuickSRNet& net, const EngineOptions& options) {
   const Isa isa = choose_isa(options);
-  auto impl = std::make_unique<Impl>(isa, thread_count(options),
-                                     options.max_strip_width, engine::kQu8ColumnBlock);
+  auto impl = std::make_unique<Impl>(isa, thread_count(options), options.max_strip_width,
+                                     engine::kQu8ColumnBlock);
   impl->qu8_conv = &engine::qu8_conv3x3_config(isa);
   impl->qu8_plan = engine::make_qu8_plan(net, *impl->qu8_conv);
   return Engine(std::move(impl));

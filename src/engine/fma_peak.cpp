@@ -56,15 +56,15 @@ float fma_chains(long iterations) {
 // Independent vpdpbusd / vpmaddwd chains, as fma_chains, in inline assembly: compilers copy the
 // accumulators of these intrinsics around the loop. Each function is compiled for the ISA it
 // measures (the rest of this file stays AVX2); the result depends on every chain.
-#define QUICKSR_CHAIN_OPERANDS                                                               \
-  "+v"(c[0]), "+v"(c[1]), "+v"(c[2]), "+v"(c[3]), "+v"(c[4]), "+v"(c[5]), "+v"(c[6]), \
-      "+v"(c[7]), "+v"(c[8]), "+v"(c[9]), "+v"(c[10]), "+v"(c[11])
-#define QUICKSR_CHAIN_STEP(instruction)                                                      \
-  instruction " %[b], %[a], %0\n\t" instruction " %[b], %[a], %1\n\t" instruction         \
-              " %[b], %[a], %2\n\t" instruction " %[b], %[a], %3\n\t" instruction         \
-              " %[b], %[a], %4\n\t" instruction " %[b], %[a], %5\n\t" instruction         \
-              " %[b], %[a], %6\n\t" instruction " %[b], %[a], %7\n\t" instruction         \
-              " %[b], %[a], %8\n\t" instruction " %[b], %[a], %9\n\t" instruction         \
+#define QUICKSR_CHAIN_OPERANDS                                                                    \
+  "+v"(c[0]), "+v"(c[1]), "+v"(c[2]), "+v"(c[3]), "+v"(c[4]), "+v"(c[5]), "+v"(c[6]), "+v"(c[7]), \
+      "+v"(c[8]), "+v"(c[9]), "+v"(c[10]), "+v"(c[11])
+#define QUICKSR_CHAIN_STEP(instruction)                                           \
+  instruction " %[b], %[a], %0\n\t" instruction " %[b], %[a], %1\n\t" instruction \
+              " %[b], %[a], %2\n\t" instruction " %[b], %[a], %3\n\t" instruction \
+              " %[b], %[a], %4\n\t" instruction " %[b], %[a], %5\n\t" instruction \
+              " %[b], %[a], %6\n\t" instruction " %[b], %[a], %7\n\t" instruction \
+              " %[b], %[a], %8\n\t" instruction " %[b], %[a], %9\n\t" instruction \
               " %[b], %[a], %10\n\t" instruction " %[b], %[a], %11\n\t"
 
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) double dpbusd_zmm_chains(long iterations) {

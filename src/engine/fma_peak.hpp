@@ -9,8 +9,8 @@ namespace quicksr::engine {
 double measure_fma_peak_gflops(int threads);
 
 struct Int8Peak {
-  double gops = 0.0;         // 2 operations per u8 x s8 multiply-add
-  const char* kind = "";     // the instruction measured, e.g. "vpdpbusd zmm"
+  double gops = 0.0;      // 2 operations per u8 x s8 multiply-add
+  const char* kind = "";  // the instruction measured, e.g. "vpdpbusd zmm"
 };
 // The u8 x s8 multiply-add peak of the instruction the INT8 kernel of ISA level `isa` uses
 // (vpdpbusd zmm or ymm; vpmaddwd + vpaddd for the AVX2 kernel, which widens to s16), measured

@@ -129,8 +129,8 @@ void OneDnnInt8Network::run(const std::uint8_t* rgb_in, std::uint8_t* rgb_out) {
   }
   dnnl::reorder(*src, m.output).execute(m.stream, *src, m.output);
   m.stream.wait();
-  depth_to_space_interleaved(static_cast<const std::uint8_t*>(m.output.get_data_handle()),
-                             m.width, m.height, m.block, m.order, m.threads, rgb_out);
+  depth_to_space_interleaved(static_cast<const std::uint8_t*>(m.output.get_data_handle()), m.width,
+                             m.height, m.block, m.order, m.threads, rgb_out);
 }
 
 }  // namespace quicksr::engine

@@ -110,7 +110,10 @@ std::size_t QU8BandRunner::workspace_bytes(const QU8Plan& plan, int max_strip_wi
 }
 
 QU8BandRunner::QU8BandRunner(const QU8Plan& plan, QU8Conv3x3Fn conv, int max_strip_width)
-    : plan_(plan), conv_(conv), layout_(plan, max_strip_width), left_margin_(left_margin_for(plan)) {
+    : plan_(plan),
+      conv_(conv),
+      layout_(plan, max_strip_width),
+      left_margin_(left_margin_for(plan)) {
   void* memory = ::operator new(layout_.total, kAlignment);
   std::memset(memory, 0, layout_.total);
   buffer_.reset(static_cast<std::uint8_t*>(memory));
@@ -170,8 +173,7 @@ void QU8BandRunner::compute_conv_row(const Geometry& g, int layer, int y) {
   args.multipliers = conv.multipliers.data();
   args.out_channels = conv.padded_out_channels;
   args.out = ring_row(layer, y);
-  args.raw_out =
-      conv.raw ? reinterpret_cast<std::int32_t*>(buffer_.get() + layout_.raw) : nullptr;
+  args.raw_out = conv.raw ? reinterpret_cast<std::int32_t*>(buffer_.get() + layout_.raw) : nullptr;
   args.out_stride = layout_.stride;
   args.col_begin = round_down(g.needed_begin(layer), kQu8ColumnBlock);
   args.col_count = round_up(g.needed_end(layer), kQu8ColumnBlock) - args.col_begin;
@@ -188,9 +190,8 @@ void QU8BandRunner::compute_conv_row(const Geometry& g, int layer, int y) {
 // Integer scales: anchor sum and depth-to-space of one row of the last conv's output, one output
 // sub-pixel (dy, dx, colour) at a time.
 template <typename In, typename Out>
-void QU8BandRunner::finish_integer_scale(const RgbView<const In>& input,
-                                         const RgbView<Out>& output, const Geometry& g,
-                                         int y) const {
+void QU8BandRunner::finish_integer_scale(const RgbView<const In>& input, const RgbView<Out>& output,
+                                         const Geometry& g, int y) const {
   const int s = plan_.block;
   const std::ptrdiff_t step = s * output.pixel_step;
   const std::size_t stride = layout_.stride;
@@ -208,15 +209,14 @@ void QU8BandRunner::finish_integer_scale(const RgbView<const In>& input,
             const std::int32_t anchor =
                 plain_conv_sum(*plan_.anchor, input, g.net_width, g.net_height, channel, y, x);
             store(out[x * step],
-                  quant::requantize_sum(sums[x], m_last, anchor, m_anchor,
-                                        plan_.output.zero_point, plan_.output_bounds),
+                  quant::requantize_sum(sums[x], m_last, anchor, m_anchor, plan_.output.zero_point,
+                                        plan_.output_bounds),
                   plan_.output);
           }
         } else {
-          const std::uint8_t* values = ring_row(g.layers - 1, y) +
-                                       (channel / kQu8Group * stride - g.column_origin) *
-                                           kQu8Group +
-                                       channel % kQu8Group;
+          const std::uint8_t* values =
+              ring_row(g.layers - 1, y) +
+              (channel / kQu8Group * stride - g.column_origin) * kQu8Group + channel % kQu8Group;
           for (int x = g.region.col_begin; x < g.region.col_end; ++x) {
             store(out[x * step], values[x * kQu8Group], plan_.output);
           }
@@ -257,9 +257,8 @@ void QU8BandRunner::finish_half_scale(const RgbView<const In>& input, const RgbV
       if (plan_.anchor) {
         const std::int32_t anchor =
             plain_conv_sum(*plan_.anchor, input, g.net_width, g.net_height, o, half_y, half_x);
-        q[o] = quant::requantize_sum(sum, tail.multipliers[o], anchor,
-                                     plan_.anchor->multipliers[o], plan_.output.zero_point,
-                                     plan_.output_bounds);
+        q[o] = quant::requantize_sum(sum, tail.multipliers[o], anchor, plan_.anchor->multipliers[o],
+                                     plan_.output.zero_point, plan_.output_bounds);
       } else {
         q[o] = quant::requantize(sum, tail.multipliers[o], plan_.output.zero_point,
                                  plan_.output_bounds);
@@ -312,7 +311,6 @@ void QU8BandRunner::run(const RgbView<const In>& input, const RgbView<Out>& outp
 
 template void QU8BandRunner::run(const RgbView<const std::uint8_t>&, const RgbView<std::uint8_t>&,
                                  const Region&);
-template void QU8BandRunner::run(const RgbView<const float>&, const RgbView<float>&,
-                                 const Region&);
+template void QU8BandRunner::run(const RgbView<const float>&, const RgbView<float>&, const Region&);
 
 }  // namespace quicksr::engine

@@ -30,11 +30,11 @@ class QU8BandRunner {
   // Where each part of the workspace starts (bytes) and how large rows are.
   struct Layout {
     Layout(const QU8Plan& plan, int max_strip_width);
-    std::size_t stride = 0;                  // pixels between channel groups of a row
-    std::vector<std::size_t> ring_offsets;   // ring of layer i (input = -1) at index i + 1
+    std::size_t stride = 0;                   // pixels between channel groups of a row
+    std::vector<std::size_t> ring_offsets;    // ring of layer i (input = -1) at index i + 1
     std::vector<std::size_t> ring_row_bytes;  // same indexing
-    std::vector<std::size_t> pad_rows;       // per conv: a row of its input's zero point
-    std::size_t raw = 0;                     // the anchored last conv's s32 row
+    std::vector<std::size_t> pad_rows;        // per conv: a row of its input's zero point
+    std::size_t raw = 0;                      // the anchored last conv's s32 row
     std::size_t total = 0;
   };
 

@@ -15,14 +15,14 @@ namespace quicksr::engine {
 struct QU8PackedConv3x3 {
   int in_channels = 0;
   int in_groups = 0;
-  int out_channels = 0;         // real count
-  int padded_out_channels = 0;  // rounded up to kQu8Group
-  std::uint8_t pad_value = 0;   // the input zero point: rows are padded with it
+  int out_channels = 0;               // real count
+  int padded_out_channels = 0;        // rounded up to kQu8Group
+  std::uint8_t pad_value = 0;         // the input zero point: rows are padded with it
   std::vector<std::int32_t> weights;  // packed by the kernel's pack function
   std::vector<std::int32_t> bias;     // padded; bias - pad_value * sum of the weights
   std::vector<float> multipliers;     // padded; quant::requant_multiplier
-  int zero_point = 0;          // of the output
-  quant::ClampBounds bounds;   // ReLU1 (or the final clip) in u8
+  int zero_point = 0;                 // of the output
+  quant::ClampBounds bounds;          // ReLU1 (or the final clip) in u8
   bool raw = false;  // the last conv of an anchored net: s32 sums for the anchor sum
 };
 

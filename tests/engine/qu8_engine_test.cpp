@@ -115,15 +115,13 @@ void expect_matches_reference(const QuantizedQuickSRNet& net,
   }
 }
 
-const std::vector<std::pair<int, int>> kManySizes = {{1, 1}, {1, 7}, {7, 1},  {2, 2},
-                                                     {5, 3}, {3, 5}, {17, 9}, {33, 65},
-                                                     {70, 6}, {113, 4}};
+const std::vector<std::pair<int, int>> kManySizes = {{1, 1}, {1, 7},  {7, 1},   {2, 2},  {5, 3},
+                                                     {3, 5}, {17, 9}, {33, 65}, {70, 6}, {113, 4}};
 const std::vector<std::pair<int, int>> kFewSizes = {{1, 1}, {5, 3}, {37, 9}};
 
 TEST(Int8Engine, SmallMatchesIntegerReferenceAtEveryScaleAndSize) {
   for (const char* scale : {"2", "3", "4", "1.5"}) {
-    expect_matches_reference(int8_net(QuickSRNetConfig::small(Scale::parse(scale)), 5),
-                             kManySizes);
+    expect_matches_reference(int8_net(QuickSRNetConfig::small(Scale::parse(scale)), 5), kManySizes);
   }
 }
 
@@ -137,9 +135,9 @@ TEST(Int8Engine, MediumAndLargeMatchIntegerReference) {
 }
 
 TEST(Int8Engine, PerTensorWeightsAndZeroPointsOfZeroMatch) {
-  expect_matches_reference(int8_net(QuickSRNetConfig::small(Scale::parse("2")), 8, false,
-                                    WeightGranularity::kPerTensor),
-                           kFewSizes);
+  expect_matches_reference(
+      int8_net(QuickSRNetConfig::small(Scale::parse("2")), 8, false, WeightGranularity::kPerTensor),
+      kFewSizes);
   expect_matches_reference(int8_net(QuickSRNetConfig::small(Scale::parse("1.5")), 8, false,
                                     WeightGranularity::kPerTensor),
                            kFewSizes);
@@ -166,8 +164,8 @@ TEST(Int8Engine, OutputIsBitIdenticalWhateverTheBandsAndStrips) {
     for (Isa isa : isas_to_test()) {
       for (int threads : {1, 2, 5}) {
         for (int strip : {8, 48, 1024}) {
-          SCOPED_TRACE(std::string("x") + scale + " " + std::string(isa_name(isa)) +
-                       " threads " + std::to_string(threads) + " strip " + std::to_string(strip));
+          SCOPED_TRACE(std::string("x") + scale + " " + std::string(isa_name(isa)) + " threads " +
+                       std::to_string(threads) + " strip " + std::to_string(strip));
           expect_identical(run_u8(make_engine(net, isa, threads, strip), input), expected);
         }
       }
@@ -192,7 +190,8 @@ TEST(Int8Engine, RealImageCropMatchesIntegerReference) {
     const U8Tensor expected = quant::forward(net, image);
     // A meaningful comparison: the output is an image, not a constant.
     EXPECT_GT(std::set<std::uint8_t>(expected.data.begin(), expected.data.end()).size(), 50u);
-    for (Isa isa : isas_to_test()) expect_identical(run_u8(make_engine(net, isa, 2), image), expected);
+    for (Isa isa : isas_to_test())
+      expect_identical(run_u8(make_engine(net, isa, 2), image), expected);
   }
 }
 

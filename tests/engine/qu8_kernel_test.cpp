@@ -92,7 +92,8 @@ void check_kernel(const QU8Conv3x3Config& kernel, const Qu8KernelCase& c) {
       for (int i = 0; i < c.in_channels; ++i) {
         for (int ky = 0; ky < 3; ++ky) {
           for (int kx = 0; kx < 3; ++kx) {
-            const std::uint8_t v = input[((ky * in_groups + i / 4) * stride + x - 1 + kx) * 4 + i % 4];
+            const std::uint8_t v =
+                input[((ky * in_groups + i / 4) * stride + x - 1 + kx) * 4 + i % 4];
             acc += conv.weight[((o * c.in_channels + i) * 3 + ky) * 3 + kx] * v;
           }
         }

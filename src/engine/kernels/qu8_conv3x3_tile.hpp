@@ -26,8 +26,7 @@ inline void conv3x3_tile(const QU8Conv3x3Args& a, int group, int x) {
     for (int o = 0; o < kQu8Group; ++o) acc[p][o] = Ops::set1(a.bias[group * kQu8Group + o]);
   }
   constexpr int kTapWords = kQu8Group * Ops::kWeightWords;
-  const std::int32_t* w =
-      a.weights + static_cast<std::size_t>(group) * a.in_groups * 9 * kTapWords;
+  const std::int32_t* w = a.weights + static_cast<std::size_t>(group) * a.in_groups * 9 * kTapWords;
   for (int g = 0; g < a.in_groups; ++g) {
     for (int ky = 0; ky < 3; ++ky) {
       const std::uint8_t* row = a.rows[ky] + (g * a.in_stride + x - 1) * kQu8Group;

@@ -33,7 +33,8 @@ struct Avx512VnniOps {
     __m512i packed = _mm512_setzero_si512();
     for (int o = 0; o < kQu8Group; ++o) {
       const __m512 m = _mm512_set1_ps(a.multipliers[group * kQu8Group + o]);
-      const __m512 t = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc[o]), m), lo), hi);
+      const __m512 t =
+          _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc[o]), m), lo), hi);
       const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(t), zero_point);
       packed = _mm512_or_si512(packed, _mm512_slli_epi32(q, 8 * o));
     }
@@ -47,7 +48,8 @@ void qu8_conv3x3_ukernel_4x96_avx512vnni(const QU8Conv3x3Args& args) {
 
 }  // namespace
 
-const QU8Conv3x3Config qu8_conv3x3_4x96_avx512vnni_config{"qu8-conv3x3/4x96-avx512vnni", Isa::kAvx512Vnni, 16, 96,
-                                                qu8_conv3x3_ukernel_4x96_avx512vnni, pack_qu8_conv3x3_s8x4};
+const QU8Conv3x3Config qu8_conv3x3_4x96_avx512vnni_config{
+    "qu8-conv3x3/4x96-avx512vnni",       Isa::kAvx512Vnni,     16, 96,
+    qu8_conv3x3_ukernel_4x96_avx512vnni, pack_qu8_conv3x3_s8x4};
 
 }  // namespace quicksr::engine

@@ -19,8 +19,8 @@ std::int32_t dot4(const std::uint8_t* pixel, std::int32_t packed) {
 void qu8_conv3x3_ukernel_scalar(const QU8Conv3x3Args& a) {
   for (int o = 0; o < a.out_channels; ++o) {
     const int group = o / kQu8Group;
-    const std::int32_t* weights = a.weights + static_cast<std::size_t>(group) * a.in_groups * 9 *
-                                                  kQu8Group;
+    const std::int32_t* weights =
+        a.weights + static_cast<std::size_t>(group) * a.in_groups * 9 * kQu8Group;
     for (int x = a.col_begin; x < a.col_begin + a.col_count; ++x) {
       std::int32_t acc = a.bias[o];
       const std::int32_t* w = weights + o % kQu8Group;
@@ -44,7 +44,7 @@ void qu8_conv3x3_ukernel_scalar(const QU8Conv3x3Args& a) {
 
 }  // namespace
 
-const QU8Conv3x3Config qu8_conv3x3_scalar_config{"qu8-conv3x3/scalar", Isa::kScalar, 1, 1,
-                                                qu8_conv3x3_ukernel_scalar, pack_qu8_conv3x3_s8x4};
+const QU8Conv3x3Config qu8_conv3x3_scalar_config{
+    "qu8-conv3x3/scalar", Isa::kScalar, 1, 1, qu8_conv3x3_ukernel_scalar, pack_qu8_conv3x3_s8x4};
 
 }  // namespace quicksr::engine
