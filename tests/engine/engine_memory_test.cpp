@@ -6,9 +6,11 @@
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <string>
 #include <vector>
 
 #include "quicksr/engine.hpp"
+#include "quicksr/quant.hpp"
 
 namespace {
 
@@ -66,10 +68,12 @@ void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { counte
 namespace quicksr {
 namespace {
 
-// Peak heap growth while running `engine` on a width x height image (buffers allocated before).
+// Peak heap growth while running `engine` on a width x height image (buffers allocated before),
+// float or (INT8 engines) 8-bit RGB.
+template <typename T = float>
 std::size_t peak_extra_bytes(const Engine& engine, int width, int height) {
-  std::vector<float> input(3ull * width * height, 0.5f);
-  std::vector<float> output(3ull * engine.output_width(width) * engine.output_height(height));
+  std::vector<T> input(3ull * width * height, T{});
+  std::vector<T> output(3ull * engine.output_width(width) * engine.output_height(height));
   const std::size_t before = live_bytes.load();
   peak_bytes = before;
   engine.run(input.data(), width, height, output.data());
@@ -94,6 +98,28 @@ TEST(EngineMemory, PeakExtraMemoryStaysWithinTheWorkspaceBoundForAnyImageSize) {
     }
     // The bound itself is a few MiB, far below one 2048x1536 feature map.
     EXPECT_LT(bound, 8u << 20);
+  }
+}
+
+TEST(EngineMemory, Int8PeakExtraMemoryStaysWithinTheWorkspaceBoundForAnyImageSize) {
+  for (const char* scale : {"2", "1.5"}) {
+    QuickSRNetConfig config;
+    config.features = 4;
+    config.blocks = 1;
+    config.scale = Scale::parse(scale);
+    ActivationEncodings encodings;
+    encodings.features.assign(config.blocks + 1, ActivationEncoding{});
+    const QuantizedQuickSRNet net = quant::quantize_weights(
+        QuickSRNet::initialized(config, 1), encodings, WeightGranularity::kPerChannel);
+    const Engine engine = Engine::create(net, {.threads = 2});
+    const std::size_t bound = engine.workspace_bytes();
+    constexpr std::size_t kSlack = 4096;
+    for (const auto& [width, height] : {std::pair{64, 64}, {8192, 16}, {16, 8192}, {2048, 1536}}) {
+      SCOPED_TRACE(std::string("x") + scale + " " + std::to_string(width) + "x" +
+                   std::to_string(height));
+      EXPECT_LE(peak_extra_bytes<std::uint8_t>(engine, width, height), bound + kSlack);
+    }
+    EXPECT_LT(bound, 2u << 20);
   }
 }
 
