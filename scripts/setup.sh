@@ -12,6 +12,7 @@ PACKAGES=(
   libdnnl-dev ocl-icd-opencl-dev  # dnnl-config.cmake needs OpenCL, which it only recommends
   libtorch-dev libgloo-dev
   googletest libgtest-dev libbenchmark-dev
+  nodejs npm  # ONNX Runtime for the ONNX tests (npm onnxruntime-node, scripts/install_ort.sh)
 )
 
 missing=()

@@ -2,8 +2,11 @@
 // ONNX interchange: import the official QuickSRNet weights and third-party baselines, export
 // quicksr models for other runtimes (ONNX Runtime, OpenCV DNN, SNPE, TensorRT...).
 #include <filesystem>
+#include <map>
+#include <string>
 
 #include "quicksr/model.hpp"
+#include "quicksr/quant.hpp"
 
 namespace quicksr {
 
@@ -48,5 +51,15 @@ OnnxExportOptions opencv_export_options();
 // throws quicksr::Error for models ONNX (or the chosen opset) cannot express.
 void export_onnx(const Model& model, const std::filesystem::path& path,
                  const OnnxExportOptions& options = {});
+
+// Writes an INT8 QuickSRNet as a QDQ ONNX file (opset 13, the same input, output and options):
+// QuantizeLinear + DequantizeLinear (u8 with zero point) at every quantizer of
+// docs/quantization.md (input, each conv + ReLU1 output, clipped output), and each conv reading
+// DequantizeLinear of its s8 weights (zero point 0; per output channel along axis 0, or per
+// tensor) and of its s32 bias (scale input_scale * weight_scale). `metadata` becomes
+// metadata_props. Runtimes with integer kernels (ONNX Runtime) fuse these into QLinearConv.
+void export_qdq_onnx(const QuantizedQuickSRNet& net,
+                     const std::map<std::string, std::string>& metadata,
+                     const std::filesystem::path& path, const OnnxExportOptions& options = {});
 
 }  // namespace quicksr

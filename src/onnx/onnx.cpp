@@ -2,11 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 
-#include "common/atomic_file.hpp"
 #include "onnx/onnx_reader.hpp"
 #include "onnx/onnx_writer.hpp"
+#include "onnx/qdq_graph.hpp"
 #include "onnx/quicksrnet_graph.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/model_io.hpp"
@@ -19,6 +18,18 @@ std::string architecture_from_file_name(const std::filesystem::path& path) {
   const std::string stem = path.stem().string();
   const std::string name = stem.substr(0, stem.find('-'));
   return name.empty() ? "onnx" : name;
+}
+
+// The writer's settings from the export options, which are checked here.
+onnx_io::OnnxGraphInfo graph_info(const std::string& name,
+                                  const std::map<std::string, std::string>& metadata,
+                                  const OnnxExportOptions& options, const std::string& file) {
+  if (options.height < 0 || options.width < 0 || (options.height > 0) != (options.width > 0)) {
+    throw Error(file + ": a fixed input size needs both a positive height and width");
+  }
+  if (options.batch < 0) throw Error(file + ": the batch size must not be negative");
+  return {name,          metadata,      options.height,           options.width,
+          options.batch, options.opset, options.shuffles_as_convs};
 }
 
 }  // namespace
@@ -60,20 +71,21 @@ void export_onnx(const Model& model, const std::filesystem::path& path,
     if (options.dcr) throw Error(file + ": DCR export is only available for QuickSRNet models");
     graph = std::get<Graph>(model.net);
   }
-  if (options.height < 0 || options.width < 0 || (options.height > 0) != (options.width > 0)) {
-    throw Error(file + ": a fixed input size needs both a positive height and width");
-  }
-  if (options.batch < 0) throw Error(file + ": the batch size must not be negative");
-  const onnx_io::OnnxGraphInfo info{
-      model.name(),  model.provenance, options.height,           options.width,
-      options.batch, options.opset,    options.shuffles_as_convs};
-  const onnx::ModelProto proto = onnx_io::graph_to_onnx(graph, info, file);
-  write_atomically(path, [&](const std::filesystem::path& temp) {
-    std::ofstream out(temp, std::ios::binary);
-    if (!out || !proto.SerializeToOstream(&out) || !out.flush()) {
-      throw Error(file + ": cannot write the file");
-    }
-  });
+  onnx_io::save_model_proto(
+      onnx_io::graph_to_onnx(graph, graph_info(model.name(), model.provenance, options, file),
+                             file),
+      path);
+}
+
+void export_qdq_onnx(const QuantizedQuickSRNet& net,
+                     const std::map<std::string, std::string>& metadata,
+                     const std::filesystem::path& path, const OnnxExportOptions& options) {
+  const std::string file = path.string();
+  const onnx_io::OnnxGraphInfo info =
+      graph_info(net.config.name() + "-int8", metadata, options, file);
+  const onnx_io::QdqGraph qdq = onnx_io::quantized_quicksrnet_to_graph(
+      net, options.dcr ? ChannelOrder::kDCR : ChannelOrder::kCRD);
+  onnx_io::save_model_proto(onnx_io::graph_to_onnx(qdq.graph, info, file, &qdq.qdq), path);
 }
 
 }  // namespace quicksr

@@ -4,10 +4,13 @@
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <set>
+#include <type_traits>
 #include <vector>
 
+#include "common/atomic_file.hpp"
 #include "onnx/graph_check.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/onnx.hpp"
@@ -78,8 +81,9 @@ class NameTable {
 
 class OnnxWriter {
  public:
-  OnnxWriter(const Graph& graph, const OnnxGraphInfo& info, const std::string& file)
-      : graph_(graph), info_(info), file_(file) {}
+  OnnxWriter(const Graph& graph, const OnnxGraphInfo& info, const std::string& file,
+             const QdqAnnotations* qdq)
+      : graph_(graph), info_(info), file_(file), qdq_(qdq) {}
 
   onnx::ModelProto write() {
     const Scale scale = check_graph(graph_, file_);
@@ -87,6 +91,9 @@ class OnnxWriter {
     if (info_.opset < kMinOnnxOpset || info_.opset > kMaxOnnxOpset) {
       throw Error(file_ + ": opset " + std::to_string(info_.opset) + " is outside " +
                   std::to_string(kMinOnnxOpset) + ".." + std::to_string(kMaxOnnxOpset));
+    }
+    if (qdq_ && info_.opset < 13) {
+      throw Error(file_ + ": INT8 (QDQ) export needs opset 13 or later (per-channel scales)");
     }
     channels_ = channel_counts(graph_);
     model.set_ir_version(ir_version(info_.opset));
@@ -107,6 +114,7 @@ class OnnxWriter {
     tensor_names_[graph_.output] = names_.unique("output");
     add_image_value(*graph.add_input(), "input", info_.height, info_.width, Scale{1, 1});
     add_image_value(*graph.add_output(), "output", info_.height, info_.width, scale);
+    quantize_if_encoded(graph, graph_.input);
     for (const GraphNode& node : graph_.nodes) add_node(graph, node);
     check(model);
     return model;
@@ -152,17 +160,25 @@ class OnnxWriter {
     return it->second;
   }
 
+  template <typename T>
   std::string add_initializer(onnx::GraphProto& graph, const std::string& name,
-                              const std::vector<std::int64_t>& dims,
-                              const std::vector<float>& values) {
+                              const std::vector<std::int64_t>& dims, const std::vector<T>& values) {
     auto* tensor = graph.add_initializer();
     tensor->set_name(names_.unique(name));
-    tensor->set_data_type(onnx::TensorProto::FLOAT);
+    tensor->set_data_type(onnx_type<T>());
     for (std::int64_t dim : dims) tensor->add_dims(dim);
-    std::string raw(values.size() * sizeof(float), '\0');
+    std::string raw(values.size() * sizeof(T), '\0');
     std::memcpy(raw.data(), values.data(), raw.size());
     tensor->set_raw_data(std::move(raw));
     return tensor->name();
+  }
+
+  template <typename T>
+  static constexpr onnx::TensorProto::DataType onnx_type() {
+    if constexpr (std::is_same_v<T, float>) return onnx::TensorProto::FLOAT;
+    if constexpr (std::is_same_v<T, std::uint8_t>) return onnx::TensorProto::UINT8;
+    if constexpr (std::is_same_v<T, std::int8_t>) return onnx::TensorProto::INT8;
+    if constexpr (std::is_same_v<T, std::int32_t>) return onnx::TensorProto::INT32;
   }
 
   static void add_ints(onnx::NodeProto& node, const std::string& name,
@@ -188,14 +204,27 @@ class OnnxWriter {
   }
 
   void add_node(onnx::GraphProto& graph, const GraphNode& node) {
+    // Dequantized weights must be computed before the conv that reads them.
+    std::vector<std::string> weights;
+    if (node.op == OpType::kConv && qdq_) {
+      weights = add_dequantized_weights(graph, node.name, graph_.convs[node.conv],
+                                        qdq_->convs.at(node.conv));
+    }
     onnx::NodeProto& out = *graph.add_node();
     out.set_name(names_.unique(node.name));
     out.set_op_type(onnx_op_name(node.op));
     for (const std::string& input : node.inputs) out.add_input(tensor_name(input));
     out.add_output(tensor_name(node.output));
+    add_attributes(graph, out, node, weights);
+    quantize_if_encoded(graph, node.output);
+  }
+
+  void add_attributes(onnx::GraphProto& graph, onnx::NodeProto& out, const GraphNode& node,
+                      const std::vector<std::string>& dequantized_weights) {
     switch (node.op) {
       case OpType::kConv:
-        return add_conv(graph, out, graph_.convs[node.conv]);
+        for (const std::string& weight : dequantized_weights) out.add_input(weight);
+        return add_conv(graph, out, graph_.convs[node.conv], dequantized_weights.empty());
       case OpType::kClip:
         return info_.opset < 11 ? add_clip_attributes(out, node)
                                 : add_clip_bounds(graph, out, node);
@@ -224,13 +253,18 @@ class OnnxWriter {
     }
   }
 
-  void add_conv(onnx::GraphProto& graph, onnx::NodeProto& out, const Conv2d& conv) {
-    out.add_input(add_initializer(
-        graph, out.name() + ".weight",
-        {conv.out_channels, conv.in_channels / conv.groups, conv.kernel_h, conv.kernel_w},
-        conv.weight));
-    if (!conv.bias.empty()) {
-      out.add_input(add_initializer(graph, out.name() + ".bias", {conv.out_channels}, conv.bias));
+  static std::vector<std::int64_t> weight_dims(const Conv2d& conv) {
+    return {conv.out_channels, conv.in_channels / conv.groups, conv.kernel_h, conv.kernel_w};
+  }
+
+  // `float_weights`: the conv's own weights as initializers (else its inputs are already given).
+  void add_conv(onnx::GraphProto& graph, onnx::NodeProto& out, const Conv2d& conv,
+                bool float_weights = true) {
+    if (float_weights) {
+      out.add_input(add_initializer(graph, out.name() + ".weight", weight_dims(conv), conv.weight));
+      if (!conv.bias.empty()) {
+        out.add_input(add_initializer(graph, out.name() + ".bias", {conv.out_channels}, conv.bias));
+      }
     }
     add_ints(out, "kernel_shape", {conv.kernel_h, conv.kernel_w});
     add_ints(out, "strides", {conv.stride, conv.stride});
@@ -302,10 +336,75 @@ class OnnxWriter {
     const bool has_min = std::isfinite(node.clip_min);
     const bool has_max = std::isfinite(node.clip_max);
     if (has_min || has_max) {
-      out.add_input(has_min ? add_initializer(graph, out.name() + ".min", {}, {node.clip_min})
+      out.add_input(has_min ? add_initializer(graph, out.name() + ".min", {},
+                                              std::vector<float>{node.clip_min})
                             : "");
     }
-    if (has_max) out.add_input(add_initializer(graph, out.name() + ".max", {}, {node.clip_max}));
+    if (has_max) {
+      out.add_input(
+          add_initializer(graph, out.name() + ".max", {}, std::vector<float>{node.clip_max}));
+    }
+  }
+
+  // DequantizeLinear of the s8 weights and s32 bias (zero points 0): per output channel along
+  // axis 0, or per tensor. Returns the names of the float weight and bias.
+  std::vector<std::string> add_dequantized_weights(onnx::GraphProto& graph, const std::string& name,
+                                                   const Conv2d& conv, const QdqConv& q) {
+    const std::string weight =
+        add_initializer(graph, name + ".weight_quantized", weight_dims(conv), q.weight);
+    const std::string bias =
+        add_initializer(graph, name + ".bias_quantized", {conv.out_channels}, q.bias);
+    return {add_dequantize(graph, weight, name + ".weight", q.weight_scale, std::int8_t{0}),
+            add_dequantize(graph, bias, name + ".bias", q.bias_scale, std::int32_t{0})};
+  }
+
+  // `output` = DequantizeLinear(`tensor`) with zero points `zero` (of the tensor's type): per
+  // axis 0 when there are several scales.
+  template <typename T>
+  std::string add_dequantize(onnx::GraphProto& graph, const std::string& tensor,
+                             const std::string& output, const std::vector<float>& scales, T zero) {
+    const bool per_axis = scales.size() > 1;
+    const std::vector<std::int64_t> dims =
+        per_axis ? std::vector<std::int64_t>{static_cast<std::int64_t>(scales.size())}
+                 : std::vector<std::int64_t>{};
+    const std::vector<T> zero_points(scales.size(), zero);
+    onnx::NodeProto& node = *graph.add_node();
+    node.set_name(names_.unique(tensor + ".dequantize"));
+    node.set_op_type("DequantizeLinear");
+    node.add_input(tensor);
+    node.add_input(add_initializer(graph, tensor + ".scale", dims, scales));
+    node.add_input(add_initializer(graph, tensor + ".zero_point", dims, zero_points));
+    node.add_output(names_.unique(output));
+    if (per_axis) add_int(node, "axis", 0);
+    return node.output(0);
+  }
+
+  // When `graph_tensor` has an activation encoding: QuantizeLinear to u8, then
+  // DequantizeLinear, whose output the tensor's consumers read from now on.
+  void quantize_if_encoded(onnx::GraphProto& graph, const std::string& graph_tensor) {
+    if (!qdq_) return;
+    const auto found = qdq_->activations.find(graph_tensor);
+    if (found == qdq_->activations.end()) return;
+    const ActivationEncoding& encoding = found->second;
+    const std::string tensor = tensor_name(graph_tensor);
+    const std::string scale =
+        add_initializer(graph, tensor + ".scale", {}, std::vector<float>{encoding.scale});
+    const std::string zero_point =
+        add_initializer(graph, tensor + ".zero_point", {},
+                        std::vector<std::uint8_t>{static_cast<std::uint8_t>(encoding.zero_point)});
+    onnx::NodeProto& quantize = *graph.add_node();
+    quantize.set_name(names_.unique(tensor + ".quantize"));
+    quantize.set_op_type("QuantizeLinear");
+    for (const std::string& input : {tensor, scale, zero_point}) quantize.add_input(input);
+    quantize.add_output(names_.unique(tensor + "_quantized"));
+    onnx::NodeProto& dequantize = *graph.add_node();
+    dequantize.set_name(names_.unique(tensor + ".dequantize"));
+    dequantize.set_op_type("DequantizeLinear");
+    for (const std::string& input : {quantize.output(0), scale, zero_point}) {
+      dequantize.add_input(input);
+    }
+    dequantize.add_output(names_.unique(tensor + "_dequantized"));
+    tensor_names_[graph_tensor] = dequantize.output(0);
   }
 
   void check(const onnx::ModelProto& model) const {
@@ -319,6 +418,7 @@ class OnnxWriter {
   const Graph& graph_;
   const OnnxGraphInfo& info_;
   const std::string& file_;
+  const QdqAnnotations* qdq_;
   NameTable names_;
   std::map<std::string, std::string> tensor_names_;  // graph tensor -> ONNX tensor
   std::map<std::string, int> channels_;              // graph tensor -> channels
@@ -327,8 +427,17 @@ class OnnxWriter {
 }  // namespace
 
 onnx::ModelProto graph_to_onnx(const Graph& graph, const OnnxGraphInfo& info,
-                               const std::string& file) {
-  return OnnxWriter(graph, info, file).write();
+                               const std::string& file, const QdqAnnotations* qdq) {
+  return OnnxWriter(graph, info, file, qdq).write();
+}
+
+void save_model_proto(const onnx::ModelProto& model, const std::filesystem::path& path) {
+  write_atomically(path, [&](const std::filesystem::path& temp) {
+    std::ofstream out(temp, std::ios::binary);
+    if (!out || !model.SerializeToOstream(&out) || !out.flush()) {
+      throw Error(path.string() + ": cannot write the file");
+    }
+  });
 }
 
 }  // namespace quicksr::onnx_io

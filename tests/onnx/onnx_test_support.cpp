@@ -6,8 +6,10 @@
 #include <atomic>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <opencv2/dnn.hpp>
 #include <stdexcept>
 
@@ -145,6 +147,57 @@ std::vector<Tensor> run_opencv_unmodified(const std::filesystem::path& onnx_file
     results.push_back(std::move(result));
   }
   return results;
+}
+
+namespace {
+
+const std::filesystem::path kOrtDir = QUICKSR_ORT_DIR;
+
+std::string quoted(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
+
+}  // namespace
+
+std::string onnxruntime_missing() {
+  if (std::system("command -v node > /dev/null 2>&1") != 0) {
+    return "node is not installed (Debian package nodejs)";
+  }
+  if (!std::filesystem::exists(kOrtDir / "node_modules/onnxruntime-node/package.json")) {
+    return "onnxruntime-node is not installed in " + kOrtDir.string() +
+           " (run scripts/install_ort.sh)";
+  }
+  return "";
+}
+
+Tensor run_onnxruntime(const std::filesystem::path& onnx_file, const Tensor& input) {
+  ScratchDir dir;
+  const std::filesystem::path in = dir / "input.f32", out = dir / "output.f32",
+                              dims = dir / "dims.json", log = dir / "log.txt";
+  {
+    std::ofstream file(in, std::ios::binary);
+    file.write(reinterpret_cast<const char*>(input.data.data()),
+               static_cast<std::streamsize>(input.data.size() * sizeof(float)));
+  }
+  const std::string command = "node " + quoted(kOrtDir / "run_onnx.js") + " " + quoted(onnx_file) +
+                              " " + quoted(in) + " " + std::to_string(input.channels) + " " +
+                              std::to_string(input.height) + " " + std::to_string(input.width) +
+                              " " + quoted(out) + " > " + quoted(dims) + " 2> " + quoted(log);
+  if (std::system(command.c_str()) != 0) {
+    std::ifstream message(log);
+    throw std::runtime_error("ONNX Runtime failed: " +
+                             std::string(std::istreambuf_iterator<char>(message), {}));
+  }
+  std::ifstream shape(dims);
+  int n = 0, c = 0, h = 0, w = 0;
+  char ignore = 0;
+  if (!(shape >> ignore >> n >> ignore >> c >> ignore >> h >> ignore >> w) || n != 1) {
+    throw std::runtime_error("unexpected ONNX Runtime output shape");
+  }
+  Tensor result(c, h, w);
+  std::ifstream data(out, std::ios::binary);
+  data.read(reinterpret_cast<char*>(result.data.data()),
+            static_cast<std::streamsize>(result.data.size() * sizeof(float)));
+  if (!data) throw std::runtime_error("short ONNX Runtime output");
+  return result;
 }
 
 float max_abs_difference(const Tensor& a, const Tensor& b) {

@@ -53,6 +53,11 @@ Tensor run_opencv(const std::filesystem::path& onnx_file, const Tensor& input);
 std::vector<Tensor> run_opencv_unmodified(const std::filesystem::path& onnx_file,
                                           const std::vector<Tensor>& batch);
 
+// ONNX Runtime (npm onnxruntime-node, run by node on tests/onnx/ort/run_onnx.js; installed by
+// scripts/install_ort.sh). onnxruntime_missing() says why it cannot run here ("" when it can).
+std::string onnxruntime_missing();
+Tensor run_onnxruntime(const std::filesystem::path& onnx_file, const Tensor& input);
+
 float max_abs_difference(const Tensor& a, const Tensor& b);
 
 // Building blocks of hand-made ONNX models: an opset-`opset` model with one float input

@@ -1,0 +1,105 @@
+#include "onnx/qdq_graph.hpp"
+
+#include <numeric>
+
+#include "onnx/quicksrnet_graph.hpp"
+#include "quicksr/error.hpp"
+
+namespace quicksr::onnx_io {
+namespace {
+
+// A float conv of `conv`'s geometry whose weights and biases are their own indices (exact in
+// float: at most 64 * 256 * 9 weights). Passed through quicksrnet_to_graph, they say where each
+// integer weight goes, so the channel permutations are defined once, for the float export.
+Conv2d index_conv(const QConv2d& conv) {
+  Conv2d carrier = Conv2d::zeros(conv.in_channels, conv.out_channels, conv.kernel_h);
+  carrier.kernel_w = conv.kernel_w;
+  carrier.stride = conv.stride;
+  carrier.pad_top = conv.pad_top;
+  carrier.pad_left = conv.pad_left;
+  carrier.pad_bottom = conv.pad_bottom;
+  carrier.pad_right = conv.pad_right;
+  carrier.weight.resize(conv.weight.size());
+  std::iota(carrier.weight.begin(), carrier.weight.end(), 0.0f);
+  carrier.bias.resize(conv.out_channels);
+  std::iota(carrier.bias.begin(), carrier.bias.end(), 0.0f);
+  return carrier;
+}
+
+void check_sizes(const QConv2d& conv, const char* name) {
+  const std::size_t weights = static_cast<std::size_t>(conv.out_channels) * conv.in_channels *
+                              conv.kernel_h * conv.kernel_w;
+  const bool scales_fit = conv.weight_scale.size() == 1 ||
+                          conv.weight_scale.size() == static_cast<std::size_t>(conv.out_channels);
+  if (conv.weight.size() != weights ||
+      conv.bias.size() != static_cast<std::size_t>(conv.out_channels) || !scales_fit) {
+    throw Error(std::string("INT8 model: conv '") + name + "' has inconsistent tensor sizes");
+  }
+}
+
+// `source`'s integers in the order of `carrier` (an index_conv after permutation).
+QdqConv permuted(const QConv2d& source, const Conv2d& carrier, const ActivationEncoding& input) {
+  QdqConv result;
+  for (float index : carrier.weight)
+    result.weight.push_back(source.weight[static_cast<std::size_t>(index)]);
+  for (float index : carrier.bias) {
+    const int o = static_cast<int>(index);
+    result.bias.push_back(source.bias[o]);
+    if (source.per_channel()) result.weight_scale.push_back(source.weight_scale[o]);
+  }
+  if (!source.per_channel()) result.weight_scale = source.weight_scale;
+  for (float weight_scale : result.weight_scale) {
+    result.bias_scale.push_back(
+        static_cast<float>(static_cast<double>(input.scale) * static_cast<double>(weight_scale)));
+  }
+  return result;
+}
+
+}  // namespace
+
+QdqGraph quantized_quicksrnet_to_graph(const QuantizedQuickSRNet& net, ChannelOrder order) {
+  const int blocks = net.config.blocks;
+  if (static_cast<int>(net.body.size()) != blocks ||
+      static_cast<int>(net.features.size()) != blocks + 1 ||
+      net.anchor.size() != (net.config.anchor ? 1u : 0u)) {
+    throw Error("INT8 model: the layers do not match " + net.config.name());
+  }
+  // The convs in the order quicksrnet_to_graph adds them, each with its input encoding.
+  std::vector<std::pair<const QConv2d*, ActivationEncoding>> convs{{&net.first, net.input}};
+  for (int i = 0; i < blocks; ++i) convs.emplace_back(&net.body[i], net.features[i]);
+  convs.emplace_back(&net.last, net.features[blocks]);
+  for (const QConv2d& anchor : net.anchor) convs.emplace_back(&anchor, net.input);
+
+  QuickSRNet carrier;
+  carrier.config = net.config;
+  check_sizes(net.first, "first");
+  carrier.first = index_conv(net.first);
+  for (const QConv2d& conv : net.body) {
+    check_sizes(conv, "body");
+    carrier.body.push_back(index_conv(conv));
+  }
+  check_sizes(net.last, "last");
+  carrier.last = index_conv(net.last);
+  for (const QConv2d& conv : net.anchor) {
+    check_sizes(conv, "anchor");
+    carrier.anchor.push_back(index_conv(conv));
+  }
+  carrier.check();
+
+  QdqGraph result{quicksrnet_to_graph(carrier, order), {}};
+  for (std::size_t c = 0; c < convs.size(); ++c) {
+    result.qdq.convs.push_back(
+        permuted(*convs[c].first, result.graph.convs.at(c), convs[c].second));
+  }
+  // Clips in graph order: the ReLU1 of the first and each body conv, then the output clip.
+  result.qdq.activations[result.graph.input] = net.input;
+  int clip = 0;
+  for (const GraphNode& node : result.graph.nodes) {
+    if (node.op != OpType::kClip) continue;
+    result.qdq.activations[node.output] = clip <= blocks ? net.features[clip] : net.output;
+    ++clip;
+  }
+  return result;
+}
+
+}  // namespace quicksr::onnx_io
