@@ -3,7 +3,6 @@
 #include <numeric>
 
 #include "onnx/quicksrnet_graph.hpp"
-#include "quicksr/error.hpp"
 
 namespace quicksr::onnx_io {
 namespace {
@@ -24,17 +23,6 @@ Conv2d index_conv(const QConv2d& conv) {
   carrier.bias.resize(conv.out_channels);
   std::iota(carrier.bias.begin(), carrier.bias.end(), 0.0f);
   return carrier;
-}
-
-void check_sizes(const QConv2d& conv, const char* name) {
-  const std::size_t weights = static_cast<std::size_t>(conv.out_channels) * conv.in_channels *
-                              conv.kernel_h * conv.kernel_w;
-  const bool scales_fit = conv.weight_scale.size() == 1 ||
-                          conv.weight_scale.size() == static_cast<std::size_t>(conv.out_channels);
-  if (conv.weight.size() != weights ||
-      conv.bias.size() != static_cast<std::size_t>(conv.out_channels) || !scales_fit) {
-    throw Error(std::string("INT8 model: conv '") + name + "' has inconsistent tensor sizes");
-  }
 }
 
 // `source`'s integers in the order of `carrier` (an index_conv after permutation).
@@ -58,12 +46,8 @@ QdqConv permuted(const QConv2d& source, const Conv2d& carrier, const ActivationE
 }  // namespace
 
 QdqGraph quantized_quicksrnet_to_graph(const QuantizedQuickSRNet& net, ChannelOrder order) {
+  net.check();
   const int blocks = net.config.blocks;
-  if (static_cast<int>(net.body.size()) != blocks ||
-      static_cast<int>(net.features.size()) != blocks + 1 ||
-      net.anchor.size() != (net.config.anchor ? 1u : 0u)) {
-    throw Error("INT8 model: the layers do not match " + net.config.name());
-  }
   // The convs in the order quicksrnet_to_graph adds them, each with its input encoding.
   std::vector<std::pair<const QConv2d*, ActivationEncoding>> convs{{&net.first, net.input}};
   for (int i = 0; i < blocks; ++i) convs.emplace_back(&net.body[i], net.features[i]);
@@ -72,19 +56,10 @@ QdqGraph quantized_quicksrnet_to_graph(const QuantizedQuickSRNet& net, ChannelOr
 
   QuickSRNet carrier;
   carrier.config = net.config;
-  check_sizes(net.first, "first");
   carrier.first = index_conv(net.first);
-  for (const QConv2d& conv : net.body) {
-    check_sizes(conv, "body");
-    carrier.body.push_back(index_conv(conv));
-  }
-  check_sizes(net.last, "last");
+  for (const QConv2d& conv : net.body) carrier.body.push_back(index_conv(conv));
   carrier.last = index_conv(net.last);
-  for (const QConv2d& conv : net.anchor) {
-    check_sizes(conv, "anchor");
-    carrier.anchor.push_back(index_conv(conv));
-  }
-  carrier.check();
+  for (const QConv2d& conv : net.anchor) carrier.anchor.push_back(index_conv(conv));
 
   QdqGraph result{quicksrnet_to_graph(carrier, order), {}};
   for (std::size_t c = 0; c < convs.size(); ++c) {

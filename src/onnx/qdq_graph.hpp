@@ -1,7 +1,6 @@
 #pragma once
 // An INT8 QuickSRNet as a graph plus the QDQ annotations that quantize it (docs/quantization.md).
 #include "onnx/onnx_writer.hpp"
-#include "quicksr/quant.hpp"
 
 namespace quicksr::onnx_io {
 

@@ -1,0 +1,126 @@
+// QDQ export of INT8 models: the file passes the ONNX checker and has a QuantizeLinear /
+// DequantizeLinear pair at each quantizer of docs/quantization.md, and ONNX Runtime (an
+// independent implementation of the ONNX operators) runs it like the integer reference
+// quant::forward, within 1 LSB of the output encoding, on a crop of a real image.
+#include <gtest/gtest.h>
+#include <onnx/checker.h>
+
+#include <cmath>
+#include <set>
+
+#include "onnx/onnx_test_support.hpp"
+#include "quicksr/onnx.hpp"
+#include "quicksr/quant.hpp"
+
+namespace quicksr {
+namespace {
+
+using namespace onnx_test;
+
+struct QdqCase {
+  ExportCase net;
+  WeightGranularity granularity;
+};
+
+// Every export case per channel; per tensor for the first Small and Large ones (each ONNX
+// Runtime run starts node, about a second).
+std::vector<QdqCase> qdq_cases() {
+  std::vector<QdqCase> cases;
+  for (const ExportCase& net : export_cases()) {
+    cases.push_back({net, WeightGranularity::kPerChannel});
+  }
+  for (const ExportCase& net : export_cases()) {
+    if (!net.dcr && net.config.scale == Scale{2, 1}) {
+      cases.push_back({net, WeightGranularity::kPerTensor});
+    }
+  }
+  return cases;
+}
+
+std::string case_name(const testing::TestParamInfo<QdqCase>& info) {
+  return export_case_name(info.param.net) +
+         (info.param.granularity == WeightGranularity::kPerChannel ? "_per_channel"
+                                                                   : "_per_tensor");
+}
+
+// Encodings of ReLU1 outputs as calibration makes them (ranges [0, max <= 1]), of different
+// widths, and one with a non-zero zero point so that padding with the zero point is exercised.
+ActivationEncodings test_encodings(const QuickSRNetConfig& config) {
+  ActivationEncodings encodings;
+  for (int i = 0; i <= config.blocks; ++i) {
+    const float min = i == 1 ? -0.2f : 0.0f;
+    const float max = 1.0f - 0.1f * static_cast<float>(i % 3);
+    encodings.features.push_back(quant::encoding_from_range(min, max));
+  }
+  encodings.output = quant::encoding_from_range(0.0f, 1.0f);
+  return encodings;
+}
+
+QuantizedQuickSRNet test_net(const QdqCase& test_case) {
+  return quant::quantize_weights(QuickSRNet::initialized(test_case.net.config, 11),
+                                 test_encodings(test_case.net.config), test_case.granularity);
+}
+
+int count_ops(const onnx::ModelProto& model, const std::string& op) {
+  int count = 0;
+  for (const auto& node : model.graph().node()) count += node.op_type() == op;
+  return count;
+}
+
+class QdqExport : public testing::TestWithParam<QdqCase> {};
+
+TEST_P(QdqExport, HasAQuantizerPairPerEncodingAndIntegerWeights) {
+  const QuantizedQuickSRNet net = test_net(GetParam());
+  ScratchDir dir;
+  const std::filesystem::path file = dir / "int8.onnx";
+  export_qdq_onnx(net, {{"data", "unit test"}}, file, {.dcr = GetParam().net.dcr});
+  EXPECT_NO_THROW(onnx::checker::check_model(file.string()));
+  const onnx::ModelProto proto = read_model(file);
+  const int convs = net.config.blocks + 2 + (net.config.anchor ? 1 : 0);
+  EXPECT_EQ(count_ops(proto, "QuantizeLinear"), net.config.blocks + 3);
+  EXPECT_EQ(count_ops(proto, "DequantizeLinear"), net.config.blocks + 3 + 2 * convs);
+  EXPECT_EQ(count_ops(proto, "Conv"), convs);
+  int int8 = 0, int32 = 0;
+  for (const auto& tensor : proto.graph().initializer()) {
+    int8 += tensor.data_type() == onnx::TensorProto::INT8 && tensor.dims_size() == 4;
+    int32 += tensor.data_type() == onnx::TensorProto::INT32 && tensor.dims_size() == 1;
+  }
+  EXPECT_EQ(int8, convs);
+  EXPECT_EQ(int32 - (net.per_channel() ? convs : 0), convs);  // biases (+ per-channel zero points)
+  ASSERT_EQ(proto.metadata_props_size(), 1);
+  EXPECT_EQ(proto.metadata_props(0).value(), "unit test");
+}
+
+TEST_P(QdqExport, OnnxRuntimeMatchesTheIntegerReferenceWithinOneLsb) {
+  if (const std::string missing = onnxruntime_missing(); !missing.empty()) GTEST_SKIP() << missing;
+  const std::optional<Tensor> crop = butterfly_crop(100, 60, 40, 46);
+  if (!crop) GTEST_SKIP() << "Set5 butterfly.png is absent";
+  const QuantizedQuickSRNet net = test_net(GetParam());
+  ScratchDir dir;
+  const std::filesystem::path file = dir / "int8.onnx";
+  export_qdq_onnx(net, {}, file, {.dcr = GetParam().net.dcr});
+
+  const U8Tensor expected = quant::forward(net, quant::to_u8(*crop));
+  const Tensor actual = run_onnxruntime(file, *crop);
+  ASSERT_EQ(actual.channels, expected.channels);
+  ASSERT_EQ(actual.height, expected.height);
+  ASSERT_EQ(actual.width, expected.width);
+  int worst = 0;
+  std::size_t exact = 0;
+  std::set<int> levels;
+  for (std::size_t i = 0; i < expected.data.size(); ++i) {
+    const int q =
+        static_cast<int>(std::nearbyint(actual.data[i] / net.output.scale)) + net.output.zero_point;
+    worst = std::max(worst, std::abs(q - expected.data[i]));
+    exact += q == expected.data[i];
+    levels.insert(expected.data[i]);
+  }
+  EXPECT_LE(worst, 1);
+  EXPECT_GE(static_cast<double>(exact), 0.99 * static_cast<double>(expected.data.size()));
+  EXPECT_GT(levels.size(), 50u) << "the output should be an image, not a constant";
+}
+
+INSTANTIATE_TEST_SUITE_P(Configs, QdqExport, testing::ValuesIn(qdq_cases()), case_name);
+
+}  // namespace
+}  // namespace quicksr
