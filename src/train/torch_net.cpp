@@ -3,17 +3,10 @@
 #include <string>
 
 #include "quicksr/error.hpp"
+#include "train/fake_quant.hpp"
 
 namespace quicksr::train {
 namespace {
-
-namespace F = torch::nn::functional;
-
-torch::Tensor relu1(const torch::Tensor& x) { return torch::hardtanh(x, 0.0, 1.0); }
-
-torch::Tensor to_tensor(const std::vector<float>& values, torch::IntArrayRef shape) {
-  return torch::from_blob(const_cast<float*>(values.data()), shape, torch::kFloat32).clone();
-}
 
 std::vector<float> to_vector(const torch::Tensor& tensor) {
   const torch::Tensor flat = tensor.detach().contiguous().to(torch::kFloat32);
@@ -21,6 +14,12 @@ std::vector<float> to_vector(const torch::Tensor& tensor) {
 }
 
 }  // namespace
+
+torch::Tensor relu1(const torch::Tensor& x) { return torch::hardtanh(x, 0.0, 1.0); }
+
+torch::Tensor to_tensor(const std::vector<float>& values, torch::IntArrayRef shape) {
+  return torch::from_blob(const_cast<float*>(values.data()), shape, torch::kFloat32).clone();
+}
 
 TorchQuickSRNetImpl::TorchQuickSRNetImpl(const QuickSRNet& net) : config_(net.config) {
   net.check();
@@ -68,9 +67,7 @@ TorchQuickSRNetImpl::Layer TorchQuickSRNetImpl::make_layer(const std::string& na
 
 torch::Tensor TorchQuickSRNetImpl::apply(Layer& layer, const torch::Tensor& x) {
   if (layer.symmetric_pad) return layer.conv->forward(x);
-  const Conv2d& c = layer.shape;
-  return layer.conv->forward(
-      F::pad(x, F::PadFuncOptions({c.pad_left, c.pad_right, c.pad_top, c.pad_bottom})));
+  return conv(x, layer.conv->weight, layer.conv->bias, layer.shape);
 }
 
 torch::Tensor TorchQuickSRNetImpl::forward(torch::Tensor lr) {

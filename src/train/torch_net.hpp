@@ -7,6 +7,11 @@
 
 namespace quicksr::train {
 
+// ReLU1: clamp(x, 0, 1).
+torch::Tensor relu1(const torch::Tensor& x);
+// A copy of `values` as a float32 tensor of `shape`.
+torch::Tensor to_tensor(const std::vector<float>& values, torch::IntArrayRef shape);
+
 class TorchQuickSRNetImpl : public torch::nn::Module {
  public:
   // The weights of `net` (shapes checked), stored channels-last for fast CPU convolutions.

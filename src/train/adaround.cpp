@@ -1,0 +1,219 @@
+// AdaRound, layer by layer, on LibTorch (see adaround.hpp).
+#include "train/adaround.hpp"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+
+#include "common/progress.hpp"
+#include "quicksr/error.hpp"
+#include "train/fake_quant.hpp"
+#include "train/torch_net.hpp"
+
+namespace quicksr::train {
+namespace {
+
+// The rectified sigmoid h(V) = clamp(sigmoid(V) * (zeta - gamma) + gamma, 0, 1) of the paper.
+constexpr double kZeta = 1.1;
+constexpr double kGamma = -0.1;
+
+torch::Tensor weight_of(const Conv2d& conv) {
+  return to_tensor(conv.weight,
+                   {conv.out_channels, conv.in_channels, conv.kernel_h, conv.kernel_w});
+}
+
+torch::Tensor bias_of(const Conv2d& conv) {
+  return conv.bias.empty() ? torch::zeros({conv.out_channels})
+                           : to_tensor(conv.bias, {conv.out_channels});
+}
+
+// One conv under optimisation: W_soft = s * clamp(floor(W / s) + h(V), -127, 127).
+struct RoundedConv {
+  const Conv2d* shape;  // geometry
+  QConv2d* target;      // receives the chosen s8 weights
+  torch::Tensor scale;  // O x 1 x 1 x 1 (or 1 x 1 x 1 x 1 per tensor)
+  torch::Tensor floor;  // floor(W / s)
+  torch::Tensor v;      // the rounding variables (trained)
+  torch::Tensor bias;   // dequantized s32 bias (fixed)
+
+  RoundedConv(const Conv2d& fp32, QConv2d& q, float input_scale) : shape(&fp32), target(&q) {
+    const std::vector<float> scales = q.weight_scale;
+    scale = to_tensor(scales, {static_cast<std::int64_t>(scales.size()), 1, 1, 1});
+    const torch::Tensor ratio = weight_of(fp32) / scale;
+    floor = ratio.floor();
+    // V such that h(V) is the fractional part: starting from the unrounded weights.
+    const torch::Tensor rest = (ratio - floor).clamp(1e-4, 1 - 1e-4);
+    v = (-torch::log((kZeta - kGamma) / (rest - kGamma) - 1)).set_requires_grad(true);
+    bias = bias_of(quant::dequantize_conv(q, input_scale));
+  }
+
+  torch::Tensor h() const { return (torch::sigmoid(v) * (kZeta - kGamma) + kGamma).clamp(0, 1); }
+  torch::Tensor soft_weight() const { return scale * (floor + h()).clamp(-127, 127); }
+  torch::Tensor hard_weight() const {
+    torch::NoGradGuard no_grad;
+    return scale * hard_levels();
+  }
+  torch::Tensor hard_levels() const {
+    return (floor + (h() >= 0.5).to(torch::kFloat32)).clamp(-127, 127);
+  }
+
+  // 1 - |2h - 1|^beta summed: 0 once every h is 0 or 1.
+  torch::Tensor regulariser(double beta) const { return (1 - (2 * h() - 1).abs().pow(beta)).sum(); }
+
+  void store() const {
+    const torch::Tensor levels = hard_levels().to(torch::kInt8).contiguous();
+    target->weight.assign(levels.data_ptr<std::int8_t>(),
+                          levels.data_ptr<std::int8_t>() + levels.numel());
+  }
+};
+
+// LR patches cut at random positions from the calibration images large enough for them.
+torch::Tensor calibration_patches(const std::vector<Tensor>& images,
+                                  const AdaRoundOptions& options) {
+  std::vector<const Tensor*> usable;
+  for (const Tensor& image : images) {
+    if (image.channels == 3 && image.height >= options.patch && image.width >= options.patch) {
+      usable.push_back(&image);
+    }
+  }
+  if (usable.empty()) {
+    throw Error("AdaRound: no calibration image is at least " + std::to_string(options.patch) +
+                " pixels on each side");
+  }
+  std::mt19937_64 random(options.seed);
+  const int p = options.patch;
+  torch::Tensor patches = torch::empty({options.patches, 3, p, p});
+  for (int i = 0; i < options.patches; ++i) {
+    const Tensor& image = *usable[i % usable.size()];
+    const int y = std::uniform_int_distribution<int>(0, image.height - p)(random);
+    const int x = std::uniform_int_distribution<int>(0, image.width - p)(random);
+    float* out = patches[i].data_ptr<float>();
+    for (int c = 0; c < 3; ++c) {
+      for (int row = 0; row < p; ++row) {
+        const float* in = image.plane(c) + static_cast<std::size_t>(y + row) * image.width + x;
+        std::copy_n(in, p, out + (static_cast<std::size_t>(c) * p + row) * p);
+      }
+    }
+  }
+  return patches;
+}
+
+class AdaRound {
+ public:
+  AdaRound(const QuickSRNet& net, const QuantizedQuickSRNet& rounded,
+           const std::vector<Tensor>& calibration, const AdaRoundOptions& options)
+      : net_(net), result_(rounded), options_(options) {
+    if (net.config.order != ChannelOrder::kCRD) {
+      throw Error("AdaRound supports CRD depth-to-space models only");
+    }
+    if (options.iterations < 1 || options.batch < 1 || options.patches < options.batch ||
+        options.patch < 8) {
+      throw Error("AdaRound: iterations, batch, patch (>= 8) and patches (>= batch) must be set");
+    }
+    input_ = fake_quantize(calibration_patches(calibration, options), result_.input);
+  }
+
+  QuantizedQuickSRNet run() {
+    const int blocks = net_.config.blocks;
+    ProgressBar bar("adaround " + net_.config.name(),
+                    static_cast<std::int64_t>(blocks + 2) * options_.iterations);
+    torch::Tensor fp32 = input_, quantized = input_;
+    std::vector<std::pair<const Conv2d*, QConv2d*>> chain{{&net_.first, &result_.first}};
+    for (int i = 0; i < blocks; ++i) chain.emplace_back(&net_.body[i], &result_.body[i]);
+    for (std::size_t k = 0; k < chain.size(); ++k) {
+      const ActivationEncoding& in = k == 0 ? result_.input : result_.features[k - 1];
+      RoundedConv layer(*chain[k].first, *chain[k].second, in.scale);
+      const torch::Tensor target =
+          relu1(conv(fp32, weight_of(*chain[k].first), bias_of(*chain[k].first), *chain[k].first));
+      optimise({&layer}, bar, [&](const torch::Tensor& index) {
+        return std::pair{relu1(conv(quantized.index_select(0, index), layer.soft_weight(),
+                                    layer.bias, *layer.shape)),
+                         target.index_select(0, index)};
+      });
+      torch::NoGradGuard no_grad;
+      quantized =
+          fake_quantize(relu1(conv(quantized, layer.hard_weight(), layer.bias, *layer.shape)),
+                        result_.features[k]);
+      fp32 = target;
+    }
+    optimise_last(fp32, quantized, bar);
+    bar.finish("");
+    return result_;
+  }
+
+ private:
+  // The last conv (after space-to-depth for x1.5) and the anchor of the input, clipped.
+  void optimise_last(torch::Tensor fp32, torch::Tensor quantized, ProgressBar& bar) {
+    if (!net_.config.scale.is_integer()) {
+      fp32 = torch::pixel_unshuffle(fp32, 2);
+      quantized = torch::pixel_unshuffle(quantized, 2);
+    }
+    std::vector<RoundedConv> layers{
+        RoundedConv(net_.last, result_.last, result_.features.back().scale)};
+    torch::Tensor target = conv(fp32, weight_of(net_.last), bias_of(net_.last), net_.last);
+    if (net_.config.anchor) {
+      layers.emplace_back(net_.anchor[0], result_.anchor[0], result_.input.scale);
+      target =
+          target + conv(input_, weight_of(net_.anchor[0]), bias_of(net_.anchor[0]), net_.anchor[0]);
+    }
+    target = relu1(target);
+    std::vector<RoundedConv*> pointers;
+    for (RoundedConv& layer : layers) pointers.push_back(&layer);
+    optimise(pointers, bar, [&](const torch::Tensor& index) {
+      torch::Tensor out = conv(quantized.index_select(0, index), layers[0].soft_weight(),
+                               layers[0].bias, *layers[0].shape);
+      if (layers.size() > 1) {
+        out = out + conv(input_.index_select(0, index), layers[1].soft_weight(), layers[1].bias,
+                         *layers[1].shape);
+      }
+      return std::pair{relu1(out), target.index_select(0, index)};
+    });
+  }
+
+  // Adam on the rounding variables: reconstruction error (squared, summed over channels, mean
+  // over pixels) plus, after the warm start, the annealed rounding regulariser.
+  template <typename Forward>
+  void optimise(const std::vector<RoundedConv*>& layers, ProgressBar& bar, Forward forward) {
+    std::vector<torch::Tensor> variables;
+    for (RoundedConv* layer : layers) variables.push_back(layer->v);
+    torch::optim::Adam adam(variables, torch::optim::AdamOptions(options_.lr));
+    torch::Generator generator = at::detail::createCPUGenerator(options_.seed + step_offset_);
+    const int warm = static_cast<int>(options_.warm_start * options_.iterations);
+    for (int step = 0; step < options_.iterations; ++step) {
+      const torch::Tensor index =
+          torch::randperm(input_.size(0), generator, torch::kLong).slice(0, 0, options_.batch);
+      const auto [out, target] = forward(index);
+      torch::Tensor loss = (out - target).pow(2).sum(1).mean();
+      if (step >= warm) {
+        const double t = static_cast<double>(step - warm) / std::max(1, options_.iterations - warm);
+        const double beta = options_.beta_start + (options_.beta_end - options_.beta_start) * t;
+        for (RoundedConv* layer : layers)
+          loss = loss + options_.reg_weight * layer->regulariser(beta);
+      }
+      adam.zero_grad();
+      loss.backward();
+      adam.step();
+      bar.update(step_offset_ + step + 1, "");
+    }
+    step_offset_ += options_.iterations;
+    for (RoundedConv* layer : layers) layer->store();
+  }
+
+  const QuickSRNet& net_;
+  QuantizedQuickSRNet result_;
+  AdaRoundOptions options_;
+  torch::Tensor input_;  // the LR patches (u8 values)
+  std::int64_t step_offset_ = 0;
+};
+
+}  // namespace
+
+QuantizedQuickSRNet adaround(const QuickSRNet& net, const QuantizedQuickSRNet& rounded,
+                             const std::vector<Tensor>& calibration,
+                             const AdaRoundOptions& options) {
+  return AdaRound(net, rounded, calibration, options).run();
+}
+
+}  // namespace quicksr::train

@@ -1,0 +1,38 @@
+#pragma once
+// AdaRound (Nagel et al., ICML 2020): for each conv, in network order, the rounding of every s8
+// weight (down or up) is optimised to reconstruct the conv's fp32 output (after its ReLU1 or
+// clip) instead of being rounded to nearest. LibTorch stays behind this header: `quicksr
+// quantize --adaround` calls it in builds with training (QUICKSR_WITH_TRAINING).
+#include <cstdint>
+#include <vector>
+
+#include "quicksr/model.hpp"
+#include "quicksr/quant.hpp"
+#include "quicksr/tensor.hpp"
+
+namespace quicksr::train {
+
+struct AdaRoundOptions {
+  int iterations = 2000;     // Adam steps per layer
+  int batch = 8;             // patches per step
+  int patch = 48;            // LR patch side in pixels
+  int patches = 128;         // patches cut from the calibration images
+  double lr = 1e-3;          // Adam on the rounding variables
+  double reg_weight = 0.01;  // weight of the regulariser that pushes each rounding to 0 or 1
+  double beta_start = 20;    // regulariser sharpness, annealed linearly from start to end...
+  double beta_end = 2;
+  double warm_start = 0.2;  // ...after this fraction of the steps (reconstruction only before)
+  std::uint64_t seed = 1;   // patch positions and batch order
+};
+
+// `rounded` is quantize_weights(net, encodings, granularity) (round to nearest); its scales,
+// biases and encodings are kept and only the s8 weights change. Each conv sees, as input, the
+// outputs of the convs before it as already rounded and activation-quantized, and is fitted to
+// the fp32 network's output of that conv (the last conv and the Large anchor together, after the
+// clip). `calibration` holds LR images (3 x H x W RGB in [0, 1]); patches are cut from those at
+// least `patch` pixels on each side. Throws quicksr::Error for unusable input.
+QuantizedQuickSRNet adaround(const QuickSRNet& net, const QuantizedQuickSRNet& rounded,
+                             const std::vector<Tensor>& calibration,
+                             const AdaRoundOptions& options = {});
+
+}  // namespace quicksr::train

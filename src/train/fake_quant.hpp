@@ -1,0 +1,25 @@
+#pragma once
+// Fake quantization in LibTorch with the quantizer rules of docs/quantization.md, for AdaRound and
+// QAT. Gradients pass straight through inside the quantization range (straight-through estimator)
+// and are zero outside it.
+#include <torch/torch.h>
+
+#include "quicksr/model.hpp"
+
+namespace quicksr::train {
+
+// u8 activation quantizer: clamp(round(x / scale) + zero_point, 0, 255), dequantized.
+torch::Tensor fake_quantize(const torch::Tensor& x, const ActivationEncoding& encoding);
+
+// s8 symmetric weight quantizer of an OIHW tensor: scale max|w| / 127 (1 when all are 0) per
+// output channel or per tensor, round to nearest, [-127, 127]. The scale carries no gradient.
+torch::Tensor fake_quantize_weight(const torch::Tensor& weight, bool per_channel);
+
+// The symmetric s8 scales of `weight` (O values, or 1 value per tensor), as weight_scale_of.
+torch::Tensor weight_scales(const torch::Tensor& weight, bool per_channel);
+
+// A conv with quicksr's geometry (asymmetric padding and stride of `shape`) and given tensors.
+torch::Tensor conv(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                   const Conv2d& shape);
+
+}  // namespace quicksr::train
