@@ -6,7 +6,6 @@
 #include <string>
 
 #include "quicksr/model.hpp"
-#include "quicksr/quant.hpp"
 
 namespace quicksr {
 
