@@ -51,7 +51,7 @@ OnnxExportOptions opencv_export_options();
 void export_onnx(const Model& model, const std::filesystem::path& path,
                  const OnnxExportOptions& options = {});
 
-// Writes an INT8 QuickSRNet as a QDQ ONNX file (opset 13, the same input, output and options):
+// Writes an INT8 QuickSRNet as a QDQ ONNX file (the options of export_onnx, opset >= 13):
 // QuantizeLinear + DequantizeLinear (u8 with zero point) at every quantizer of
 // docs/quantization.md (input, each conv + ReLU1 output, clipped output), and each conv reading
 // DequantizeLinear of its s8 weights (zero point 0; per output channel along axis 0, or per
