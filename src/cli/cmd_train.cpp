@@ -26,7 +26,8 @@ const CommandSpec kSpec{
         "RUN_DIR/config.json, log.csv, val_psnr.svg, checkpoint.pt, best/last.safetensors.\n"
         "A RUN_DIR holding checkpoint.pt is resumed exactly (its config.json, then --config,\n"
         "then the command line). Settings may also come from a JSON file (--config) whose keys\n"
-        "are the option names with '_' for '-'.",
+        "are the option names with '_' for '-'. Ctrl-C or SIGTERM writes a checkpoint first.\n"
+        "--qat --from MODEL fine-tunes MODEL with fake quantization (docs/quantization.md).",
     .options =
         {
             {"--data", "DIR", "training HR images (repeatable or comma-separated)"},
@@ -52,6 +53,10 @@ const CommandSpec kSpec{
             {"--world-size", "N", "data-parallel processes (default 1)"},
             {"--rank", "R", "this process's rank in 0..N-1"},
             {"--rendezvous", "ADDR", "file:PATH or tcp:HOST:PORT (distributed runs)"},
+            {"--from", "MODEL", "start from this model's weights (fine-tuning; same preset/scale)"},
+            {"--qat", "", "quantization-aware training of --from (fake quant, STE; lr ~1e-5)"},
+            {"--per-tensor", "", "QAT: s8 weights per tensor (default per output channel)"},
+            {"--calibration-batches", "N", "QAT: batches calibrating the encodings (default 8)"},
         },
     .min_positional = 0,
     .max_positional = 0,
@@ -86,6 +91,8 @@ nlohmann::json options_as_json(const ParsedArgs& args) {
         }
       }
       settings[key] = folders;
+    } else if (defaults[key].is_boolean()) {
+      settings[key] = true;
     } else if (defaults[key].is_number()) {
       const std::string text = *args.get(option.name);
       try {

@@ -1,5 +1,6 @@
 #include "train/torch_net.hpp"
 
+#include <cmath>
 #include <string>
 
 #include "quicksr/error.hpp"
@@ -65,20 +66,93 @@ TorchQuickSRNetImpl::Layer TorchQuickSRNetImpl::make_layer(const std::string& na
   return layer;
 }
 
-torch::Tensor TorchQuickSRNetImpl::apply(Layer& layer, const torch::Tensor& x) {
-  if (layer.symmetric_pad) return layer.conv->forward(x);
-  return conv(x, layer.conv->weight, layer.conv->bias, layer.shape);
+torch::Tensor TorchQuickSRNetImpl::apply(Layer& layer, const torch::Tensor& x) const {
+  if (!encodings_.defined() && layer.symmetric_pad) return layer.conv->forward(x);
+  const torch::Tensor weight =
+      weights_
+          ? fake_quantize_weight(layer.conv->weight, *weights_ == WeightGranularity::kPerChannel)
+          : layer.conv->weight;
+  return conv(x, weight, layer.conv->bias, layer.shape);
 }
 
+void TorchQuickSRNetImpl::enable_fake_quantization(const ActivationEncodings& encodings,
+                                                   std::optional<WeightGranularity> weights) {
+  if (encodings.features.size() != body_.size() + 1) {
+    throw Error("fake quantization: expected " + std::to_string(body_.size() + 1) +
+                " feature encodings");
+  }
+  std::vector<float> values;
+  for (const ActivationEncoding& e : encodings.features) {
+    values.insert(values.end(), {e.scale, static_cast<float>(e.zero_point)});
+  }
+  values.insert(values.end(),
+                {encodings.output.scale, static_cast<float>(encodings.output.zero_point)});
+  const torch::Tensor table = to_tensor(values, {static_cast<std::int64_t>(values.size() / 2), 2});
+  if (encodings_.defined()) {
+    torch::NoGradGuard no_grad;
+    encodings_.copy_(table);
+  } else {
+    encodings_ = register_buffer("activation_encodings", table);
+  }
+  weights_ = weights;
+}
+
+std::optional<ActivationEncodings> TorchQuickSRNetImpl::fake_quantization() const {
+  if (!encodings_.defined()) return std::nullopt;
+  ActivationEncodings encodings;
+  for (std::int64_t i = 0; i < encodings_.size(0); ++i) {
+    encodings.features.push_back(encoding(i));
+  }
+  encodings.output = encodings.features.back();
+  encodings.features.pop_back();
+  return encodings;
+}
+
+ActivationEncoding TorchQuickSRNetImpl::encoding(std::int64_t index) const {
+  return {encodings_[index][0].item<float>(),
+          static_cast<int>(std::lround(encodings_[index][1].item<float>()))};
+}
+
+// With fake quantization: the quantizers of docs/quantization.md on the input, after each
+// conv + ReLU1 and on the clipped output, and s8 weights (gradients pass straight through).
 torch::Tensor TorchQuickSRNetImpl::forward(torch::Tensor lr) {
+  if (!encodings_.defined()) return run(lr, {});
+  const torch::Tensor input = fake_quantize(lr, ActivationEncoding{});  // the 8-bit image
+  return run(input, [this](const torch::Tensor& x, std::int64_t quantizer) {
+    return fake_quantize(x, encoding(quantizer));
+  });
+}
+
+ActivationEncodings TorchQuickSRNetImpl::calibrate_encodings(const torch::Tensor& lr) {
+  torch::NoGradGuard no_grad;
+  std::vector<std::pair<float, float>> ranges;
+  run(lr, [&](const torch::Tensor& x, std::int64_t) {
+    ranges.emplace_back(x.min().item<float>(), x.max().item<float>());
+    return x;
+  });
+  ActivationEncodings encodings;
+  for (const auto& [min, max] : ranges) {
+    encodings.features.push_back(quant::encoding_from_range(min, max));
+  }
+  encodings.output = encodings.features.back();
+  encodings.features.pop_back();
+  return encodings;
+}
+
+torch::Tensor TorchQuickSRNetImpl::run(const torch::Tensor& lr, const Quantizer& quantizer) {
+  const auto at_quantizer = [&](const torch::Tensor& x, std::int64_t index) {
+    return quantizer ? quantizer(x, index) : x;
+  };
   const torch::Tensor input = lr.contiguous(torch::MemoryFormat::ChannelsLast);
-  torch::Tensor x = relu1(apply(first_, input));
-  for (Layer& layer : body_) x = relu1(apply(layer, x));
+  torch::Tensor x = at_quantizer(relu1(apply(first_, input)), 0);
+  for (std::size_t i = 0; i < body_.size(); ++i) {
+    x = at_quantizer(relu1(apply(body_[i], x)), static_cast<std::int64_t>(i) + 1);
+  }
   const bool fractional = !config_.scale.is_integer();  // x1.5: s2d(2), 1x1 conv, d2s(3)
   if (fractional) x = torch::pixel_unshuffle(x, 2);
   x = apply(last_, x);
   if (!anchor_.empty()) x = x + apply(anchor_.front(), input);
-  x = torch::hardtanh(x, 0.0, 1.0);
+  x = at_quantizer(torch::hardtanh(x, 0.0, 1.0), static_cast<std::int64_t>(body_.size()) + 1);
   return torch::pixel_shuffle(x, fractional ? 3 : config_.scale.numerator);
 }
 

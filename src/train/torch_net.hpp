@@ -3,7 +3,11 @@
 // are defined once, by quicksr::QuickSRNet: this module copies its weights in and out.
 #include <torch/torch.h>
 
+#include <functional>
+#include <optional>
+
 #include "quicksr/model.hpp"
+#include "quicksr/quant.hpp"
 
 namespace quicksr::train {
 
@@ -20,6 +24,19 @@ class TorchQuickSRNetImpl : public torch::nn::Module {
   // N x 3 x H x W RGB in [0,1] -> N x 3 x sH x sW.
   torch::Tensor forward(torch::Tensor lr);
 
+  // Quantization-aware training: from now on forward() quantizes as QuantSim does (the input to
+  // 8 bits, each conv + ReLU1 output and the clipped output with `encodings`, weights to s8 at
+  // `weights` granularity, or used as they are when nullopt: weights already on the s8 grid),
+  // with straight-through gradients. The encodings are a buffer of the module, so checkpoints
+  // keep them. Calling it again replaces them.
+  void enable_fake_quantization(const ActivationEncodings& encodings,
+                                std::optional<WeightGranularity> weights);
+  // Encodings by min/max ("tf") of every quantizer's input over `lr` (N x 3 x H x W), computed
+  // with the float network.
+  ActivationEncodings calibrate_encodings(const torch::Tensor& lr);
+  // The encodings in use, or nullopt without fake quantization.
+  std::optional<ActivationEncodings> fake_quantization() const;
+
   // Stores the conv weights channels-last again (loading a checkpoint may change their strides).
   void use_channels_last();
 
@@ -34,7 +51,11 @@ class TorchQuickSRNetImpl : public torch::nn::Module {
   };
 
   Layer make_layer(const std::string& name, const Conv2d& conv);
-  static torch::Tensor apply(Layer& layer, const torch::Tensor& x);
+  // What happens at each activation quantizer (index: features 0..m, then the output).
+  using Quantizer = std::function<torch::Tensor(const torch::Tensor&, std::int64_t)>;
+  torch::Tensor run(const torch::Tensor& lr, const Quantizer& quantizer);
+  torch::Tensor apply(Layer& layer, const torch::Tensor& x) const;
+  ActivationEncoding encoding(std::int64_t index) const;  // row of encodings_
   static Conv2d export_layer(const Layer& layer);
 
   QuickSRNetConfig config_;
@@ -42,6 +63,8 @@ class TorchQuickSRNetImpl : public torch::nn::Module {
   std::vector<Layer> body_;
   Layer last_;
   std::vector<Layer> anchor_;
+  torch::Tensor encodings_;  // (m + 2) x 2: scale, zero point (features, output); QAT only
+  std::optional<WeightGranularity> weights_;  // QAT weight quantization
 };
 TORCH_MODULE(TorchQuickSRNet);
 

@@ -50,6 +50,10 @@ const std::vector<Field>& fields() {
       field("world_size", &TrainConfig::world_size),
       field("rank", &TrainConfig::rank),
       field("rendezvous", &TrainConfig::rendezvous),
+      field("from", &TrainConfig::from),
+      field("qat", &TrainConfig::qat),
+      field("per_tensor", &TrainConfig::per_tensor),
+      field("calibration_batches", &TrainConfig::calibration_batches),
   };
   return kFields;
 }
@@ -120,6 +124,13 @@ void validate(const TrainConfig& config) {
       throw Error(std::string("training setting ") + key + " = " + std::to_string(every) +
                   " is not a multiple of log_every = " + std::to_string(config.log_every));
     }
+  }
+  check_range("calibration_batches", config.calibration_batches, 1, 100'000);
+  if (config.qat && config.from.empty()) {
+    throw Error("quantization-aware training fine-tunes a trained model: give --from MODEL");
+  }
+  if (config.per_tensor && !config.qat) {
+    throw Error("training setting per_tensor applies to quantization-aware training (--qat)");
   }
   check_range("world_size", config.world_size, 1, 1024);
   check_range("rank", config.rank, 0, config.world_size - 1);

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <iostream>
 #include <thread>
@@ -44,7 +45,8 @@ Batch make_batch(const TrainingSet& data, const TrainConfig& config, std::int64_
   return batch;
 }
 
-// What a checkpoint trains; a run may resume it only if this matches.
+// What a checkpoint trains; a run may resume it only if this matches. (Keys for the starting
+// model and QAT appear only when used, so older checkpoints keep their identity.)
 std::string identity(const TrainConfig& config) {
   nlohmann::json id = {{"preset", config.preset},
                        {"scale", config.scale},
@@ -52,8 +54,49 @@ std::string identity(const TrainConfig& config) {
                        {"patch", config.patch},
                        {"seed", config.seed},
                        {"data", config.data}};
+  if (!config.from.empty()) id["from"] = config.from;
+  if (config.qat) id["qat"] = config.per_tensor ? "per-tensor" : "per-channel";
   return id.dump();
 }
+
+// The starting weights: the paper initialisation, or the model file `from` (which must be the
+// preset and scale of the run).
+QuickSRNet initial_net(const TrainConfig& config, Scale scale) {
+  const QuickSRNetConfig wanted = QuickSRNetConfig::preset(config.preset, scale);
+  if (config.from.empty()) return QuickSRNet::initialized(wanted, config.seed);
+  const Model model = load_model(config.from);
+  const auto* net = std::get_if<QuickSRNet>(&model.net);
+  if (!net || net->config != wanted) {
+    throw Error(config.from + ": the run trains " + wanted.name() + " (--preset, --scale), but " +
+                "the file holds " + model.name());
+  }
+  return *net;
+}
+
+// Set by SIGINT / SIGTERM: the loop stops after the current step and writes a checkpoint.
+volatile std::sig_atomic_t stop_requested = 0;
+
+extern "C" void request_stop(int) { stop_requested = 1; }
+
+// Installs request_stop for SIGINT and SIGTERM while alive.
+class StopSignals {
+ public:
+  StopSignals() {
+    stop_requested = 0;
+    previous_interrupt_ = std::signal(SIGINT, request_stop);
+    previous_terminate_ = std::signal(SIGTERM, request_stop);
+  }
+  ~StopSignals() {
+    std::signal(SIGINT, previous_interrupt_);
+    std::signal(SIGTERM, previous_terminate_);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+ private:
+  void (*previous_interrupt_)(int);
+  void (*previous_terminate_)(int);
+};
 
 EvalResult validate_model(TorchQuickSRNet& net, const fs::path& folder, Scale scale) {
   torch::NoGradGuard no_grad;
@@ -86,12 +129,18 @@ class Run {
         averager_(config.world_size, config.rank, config.rendezvous),
         data_(std::vector<fs::path>(config.data.begin(), config.data.end()), scale_, config.patch,
               std::cerr),
-        net_(QuickSRNet::initialized(QuickSRNetConfig::preset(config.preset, scale_), config.seed)),
+        net_(initial_net(config, scale_)),
         adam_(net_->parameters(), torch::optim::AdamOptions(config.lr).betas({0.9, 0.999})) {}
 
   void train() {
     report_data();
-    if (fs::exists(checkpoint_path(dir_))) {
+    const bool resuming = fs::exists(checkpoint_path(dir_));
+    if (config_.qat) {  // a resumed run loads the encodings with the checkpoint
+      net_->enable_fake_quantization(
+          resuming ? placeholder_encodings() : calibrate(),
+          config_.per_tensor ? WeightGranularity::kPerTensor : WeightGranularity::kPerChannel);
+    }
+    if (resuming) {
       progress_ = load_checkpoint(checkpoint_path(dir_), net_, adam_, identity(config_));
       net_->use_channels_last();
       std::cerr << "resuming " << dir_.string() << " at iteration " << progress_.iteration << "\n";
@@ -99,11 +148,39 @@ class Run {
     rows_ = read_log(log_path(), progress_.iteration);
     if (lead_) write_text(config_path(dir_), to_json(config_).dump(2) + "\n");
     loop();
+    if (stop_requested) {
+      if (lead_) save_checkpoint(checkpoint_path(dir_), net_, adam_, progress_, identity(config_));
+      if (lead_) export_model(dir_ / "last.safetensors");
+      throw Error("stopped by a signal at iteration " + std::to_string(progress_.iteration) +
+                  ": checkpoint written to " + checkpoint_path(dir_).string() +
+                  "; the same command resumes the run");
+    }
     if (lead_) export_model(dir_ / "last.safetensors");
   }
 
  private:
   fs::path log_path() const { return dir_ / "log.csv"; }
+
+  // QAT: activation encodings by min/max ("tf") of each quantizer's input (a ReLU1 or clip
+  // output) over the LR patches of the first batches, seen through the float net.
+  ActivationEncodings calibrate() {
+    std::vector<torch::Tensor> lr;
+    for (int k = 0; k < config_.calibration_batches; ++k) {
+      lr.push_back(make_batch(data_, config_, k).lr);
+    }
+    const ActivationEncodings encodings = net_->calibrate_encodings(torch::cat(lr));
+    if (lead_) {
+      std::cerr << "QAT: encodings calibrated (min/max) on " << config_.calibration_batches
+                << " batches of LR patches\n";
+    }
+    return encodings;
+  }
+
+  ActivationEncodings placeholder_encodings() const {
+    ActivationEncodings encodings;
+    encodings.features.resize(QuickSRNetConfig::preset(config_.preset, scale_).blocks + 1);
+    return encodings;
+  }
 
   void report_data() const {
     if (!lead_) return;
@@ -120,7 +197,7 @@ class Run {
                     config_.iterations);
     const auto start = std::chrono::steady_clock::now();
     const std::int64_t first = progress_.iteration;
-    while (progress_.iteration < config_.iterations) {
+    while (progress_.iteration < config_.iterations && !stop_requested) {
       const double lr = learning_rate(config_, progress_.iteration);
       step(batches.next(), lr);
       after_step(lr);
@@ -248,6 +325,7 @@ void run_training(const TrainConfig& config, const std::string& command) {
   std::error_code ec;
   fs::create_directories(config.out, ec);
   if (ec) throw Error(config.out + ": cannot create the run folder: " + ec.message());
+  const StopSignals signals;
   Run(config, command).train();
 }
 

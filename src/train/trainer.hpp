@@ -32,7 +32,11 @@ struct TrainConfig {
   std::int64_t checkpoint_every = 2000;
   int world_size = 1;  // distributed data-parallel processes
   int rank = 0;
-  std::string rendezvous;  // file:PATH or tcp:HOST:PORT when world_size > 1
+  std::string rendezvous;       // file:PATH or tcp:HOST:PORT when world_size > 1
+  std::string from;             // model file to start from instead of the paper initialisation
+  bool qat = false;             // quantization-aware training (fake quant, straight-through)
+  bool per_tensor = false;      // QAT: s8 weights per tensor instead of per output channel
+  int calibration_batches = 8;  // QAT: batches whose LR patches calibrate the encodings
 };
 
 // Applies the keys present in `json` (an object with TrainConfig's field names) to `config`;
@@ -50,7 +54,9 @@ std::filesystem::path config_path(const std::filesystem::path& run_dir);      //
 std::filesystem::path checkpoint_path(const std::filesystem::path& run_dir);  // checkpoint.pt
 
 // Trains (or resumes from checkpoint_path(config.out)) until config.iterations, writing the run
-// folder. `command` is recorded in the models' provenance.
+// folder. `command` is recorded in the models' provenance. SIGINT and SIGTERM stop the run after
+// the current step: a checkpoint and last.safetensors are written, then quicksr::Error says
+// where the run stopped (the same command resumes it).
 void run_training(const TrainConfig& config, const std::string& command);
 
 }  // namespace quicksr::train

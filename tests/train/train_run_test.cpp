@@ -9,7 +9,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <random>
 #include <thread>
 
@@ -119,44 +121,124 @@ class TrainRunTest : public ::testing::Test {
     }
   }
 
+  // Runs `straight` uninterrupted and `interrupted` killed (SIGKILL) after its first checkpoint
+  // and resumed: the resumed run continues the loss curve, validation scores and weights.
+  void expect_exact_resume(const TrainConfig& straight, const TrainConfig& interrupted) {
+    ASSERT_EQ(wait_for(start(straight)), 0) << "see " << straight.out << ".stderr";
+    const pid_t victim = start(interrupted);
+    const fs::path checkpoint = checkpoint_path(interrupted.out);
+    while (!fs::exists(checkpoint)) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    ::kill(victim, SIGKILL);
+    const int status = wait_for(victim);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the run ended before the kill";
+    const auto iterations = static_cast<std::size_t>(straight.iterations);
+    const std::size_t logged_before_kill =
+        read_log(fs::path(interrupted.out) / "log.csv", 1 << 30).size();
+    ASSERT_LT(logged_before_kill, iterations);
+
+    ASSERT_EQ(wait_for(start(interrupted)), 0) << "see " << interrupted.out << ".stderr";
+    const auto expected = read_log(fs::path(straight.out) / "log.csv", 1 << 30);
+    const auto actual = read_log(fs::path(interrupted.out) / "log.csv", 1 << 30);
+    ASSERT_EQ(expected.size(), iterations);
+    ASSERT_EQ(actual.size(), iterations);
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      EXPECT_EQ(actual[i].iteration, expected[i].iteration);
+      EXPECT_NEAR(actual[i].loss, expected[i].loss, 1e-6 * expected[i].loss) << "row " << i;
+      EXPECT_DOUBLE_EQ(actual[i].lr, expected[i].lr);
+      ASSERT_EQ(actual[i].val_psnr.has_value(), expected[i].val_psnr.has_value()) << "row " << i;
+      if (expected[i].val_psnr) {
+        EXPECT_NEAR(*actual[i].val_psnr, *expected[i].val_psnr, 1e-4);
+      }
+    }
+    expect_same_weights(fs::path(straight.out) / "last.safetensors",
+                        fs::path(interrupted.out) / "last.safetensors", 1e-6f);
+    // The losses fell: the run trained rather than replaying constants.
+    EXPECT_LT(expected.back().loss, expected.front().loss);
+  }
+
+  // A trained Small x2 to start from (a short ordinary run).
+  fs::path trained_model() {
+    TrainConfig base = config("base");
+    base.iterations = 30;
+    EXPECT_EQ(wait_for(start(base)), 0) << "see " << base.out << ".stderr";
+    return fs::path(base.out) / "last.safetensors";
+  }
+
   fs::path root_;
 };
 
 TEST_F(TrainRunTest, KilledRunResumesOnTheUninterruptedLossCurve) {
   TrainConfig straight = config("straight");
   straight.val = (root_ / "val").string();
-  ASSERT_EQ(wait_for(start(straight)), 0) << "see " << straight.out << ".stderr";
-
   TrainConfig interrupted = config("interrupted");
   interrupted.val = straight.val;
-  const pid_t victim = start(interrupted);
-  const fs::path checkpoint = checkpoint_path(interrupted.out);
-  while (!fs::exists(checkpoint)) std::this_thread::sleep_for(std::chrono::microseconds(200));
-  ::kill(victim, SIGKILL);
-  const int status = wait_for(victim);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "the run ended before the kill";
-  const std::size_t logged_before_kill =
-      read_log(fs::path(interrupted.out) / "log.csv", 1 << 30).size();
-  ASSERT_LT(logged_before_kill, 200u);
+  expect_exact_resume(straight, interrupted);
+}
 
-  ASSERT_EQ(wait_for(start(interrupted)), 0) << "see " << interrupted.out << ".stderr";
-  const auto expected = read_log(fs::path(straight.out) / "log.csv", 1 << 30);
-  const auto actual = read_log(fs::path(interrupted.out) / "log.csv", 1 << 30);
-  ASSERT_EQ(expected.size(), 200u);
-  ASSERT_EQ(actual.size(), 200u);
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    EXPECT_EQ(actual[i].iteration, expected[i].iteration);
-    EXPECT_NEAR(actual[i].loss, expected[i].loss, 1e-6 * expected[i].loss) << "row " << i;
-    EXPECT_DOUBLE_EQ(actual[i].lr, expected[i].lr);
-    ASSERT_EQ(actual[i].val_psnr.has_value(), expected[i].val_psnr.has_value()) << "row " << i;
-    if (expected[i].val_psnr) {
-      EXPECT_NEAR(*actual[i].val_psnr, *expected[i].val_psnr, 1e-4);
-    }
+TEST_F(TrainRunTest, KilledQuantizationAwareRunResumesExactly) {
+  const fs::path from = trained_model();
+  for (bool per_tensor : {false, true}) {
+    const std::string suffix = per_tensor ? "-per-tensor" : "-per-channel";
+    TrainConfig straight = config("qat-straight" + suffix);
+    straight.val = (root_ / "val").string();
+    straight.from = from.string();
+    straight.qat = true;
+    straight.per_tensor = per_tensor;
+    straight.calibration_batches = 2;
+    straight.iterations = 60;
+    TrainConfig interrupted = straight;
+    interrupted.out = (root_ / ("qat-interrupted" + suffix)).string();
+    expect_exact_resume(straight, interrupted);
   }
-  expect_same_weights(fs::path(straight.out) / "last.safetensors",
-                      fs::path(interrupted.out) / "last.safetensors", 1e-6f);
-  // The losses fell: the run trained rather than replaying constants.
-  EXPECT_LT(expected.back().loss, expected.front().loss);
+}
+
+TEST_F(TrainRunTest, SigtermStopsWithACheckpointThatResumes) {
+  TrainConfig c = config("sigterm");
+  c.iterations = 1'000'000;
+  c.checkpoint_every = 1'000'000;  // no periodic checkpoint: only the one the signal writes
+  c.val_every = 1'000'000;
+  const pid_t pid = start(c);
+  const fs::path log = fs::path(c.out) / "log.csv";
+  while (read_log(log, 1 << 30).size() < 3) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ::kill(pid, SIGTERM);
+  const int status = wait_for(pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "the run died of the signal instead of stopping";
+  EXPECT_EQ(WEXITSTATUS(status), 1) << "an interrupted run reports it";
+  ASSERT_TRUE(fs::exists(checkpoint_path(c.out)));
+  ASSERT_TRUE(fs::exists(fs::path(c.out) / "last.safetensors"));
+  const std::size_t stopped_at = read_log(log, 1 << 30).size();
+  ASSERT_GE(stopped_at, 3u);
+
+  c.iterations = static_cast<std::int64_t>(stopped_at) + 2;
+  ASSERT_EQ(wait_for(start(c)), 0) << "see " << c.out << ".stderr";
+  std::ifstream messages(c.out + ".stderr");
+  const std::string text(std::istreambuf_iterator<char>(messages), {});
+  EXPECT_NE(text.find("resuming " + c.out + " at iteration " + std::to_string(stopped_at)),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(read_log(log, 1 << 30).size(), stopped_at + 2);
+}
+
+TEST_F(TrainRunTest, FromStartsAtTheModelsWeights) {
+  const fs::path from = root_ / "from.safetensors";
+  save_model(Model{QuickSRNet::initialized(QuickSRNetConfig::small(Scale{2, 1}), 99), {}}, from);
+  TrainConfig c = config("from");
+  c.from = from.string();
+  c.iterations = 1;
+  c.lr = 1e-9;  // one step that barely moves the weights
+  c.lr_min = 0;
+  ASSERT_EQ(wait_for(start(c)), 0) << "see " << c.out << ".stderr";
+  expect_same_weights(from, fs::path(c.out) / "last.safetensors", 1e-6f);
+
+  TrainConfig wrong = config("from-medium");
+  wrong.from = from.string();
+  wrong.preset = "medium";
+  EXPECT_NE(wait_for(start(wrong)), 0);
+  std::ifstream messages(wrong.out + ".stderr");
+  const std::string text(std::istreambuf_iterator<char>(messages), {});
+  EXPECT_NE(text.find("holds quicksrnet-small-x2"), std::string::npos) << text;
 }
 
 TEST_F(TrainRunTest, TwoProcessesTrainLikeOneOnTheCombinedBatch) {
