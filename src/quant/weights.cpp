@@ -58,6 +58,13 @@ To with_geometry_of(const From& from) {
   return to;
 }
 
+void check_dense(const Conv2d& conv) {
+  if (conv.groups != 1 || conv.weight.size() != weight_count(conv) ||
+      conv.bias.size() != static_cast<std::size_t>(conv.out_channels)) {
+    throw Error("quantize_conv needs a dense conv with one bias per output channel");
+  }
+}
+
 }  // namespace
 
 float weight_scale_of(const float* values, std::size_t count) {
@@ -72,18 +79,27 @@ std::int8_t quantize_weight(float w, float scale) {
 }
 
 QConv2d quantize_conv(const Conv2d& conv, float input_scale, WeightGranularity granularity) {
-  if (conv.groups != 1 || conv.weight.size() != weight_count(conv) ||
-      conv.bias.size() != static_cast<std::size_t>(conv.out_channels)) {
-    throw Error("quantize_conv needs a dense conv with one bias per output channel");
-  }
-  QConv2d q = with_geometry_of<QConv2d>(conv);
+  check_dense(conv);
+  std::vector<float> scales;
   if (granularity == WeightGranularity::kPerTensor) {
-    q.weight_scale = {scale_of_channels(conv, 0, conv.out_channels, input_scale)};
+    scales = {scale_of_channels(conv, 0, conv.out_channels, input_scale)};
   } else {
     for (int o = 0; o < conv.out_channels; ++o) {
-      q.weight_scale.push_back(scale_of_channels(conv, o, o + 1, input_scale));
+      scales.push_back(scale_of_channels(conv, o, o + 1, input_scale));
     }
   }
+  return quantize_conv(conv, input_scale, std::move(scales));
+}
+
+QConv2d quantize_conv(const Conv2d& conv, float input_scale, std::vector<float> weight_scales) {
+  check_dense(conv);
+  if (weight_scales.size() != 1 &&
+      weight_scales.size() != static_cast<std::size_t>(conv.out_channels)) {
+    throw Error("quantize_conv needs 1 or " + std::to_string(conv.out_channels) +
+                " weight scales, got " + std::to_string(weight_scales.size()));
+  }
+  QConv2d q = with_geometry_of<QConv2d>(conv);
+  q.weight_scale = std::move(weight_scales);
   const std::size_t per_channel = weight_count(conv) / static_cast<std::size_t>(conv.out_channels);
   q.weight.resize(conv.weight.size());
   for (std::size_t i = 0; i < conv.weight.size(); ++i) {
