@@ -11,6 +11,7 @@
 
 #include "common/atomic_file.hpp"
 #include "model/bounded_json.hpp"
+#include "model/layout.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/quant.hpp"
 
@@ -46,17 +47,7 @@ Json weight_json(const QConv2d& conv) {
   return entries;
 }
 
-// Names: the QuickSRNet convs as in model files, activations as the ONNX export's tensors.
-std::vector<std::pair<std::string, const QConv2d*>> named_qconvs(const QuantizedQuickSRNet& net) {
-  std::vector<std::pair<std::string, const QConv2d*>> convs{{"first", &net.first}};
-  for (std::size_t i = 0; i < net.body.size(); ++i) {
-    convs.emplace_back("body." + std::to_string(i), &net.body[i]);
-  }
-  convs.emplace_back("last", &net.last);
-  for (const QConv2d& anchor : net.anchor) convs.emplace_back("anchor", &anchor);
-  return convs;
-}
-
+// Activation names: the ONNX export's tensors.
 std::vector<std::string> activation_names(const QuickSRNetConfig& config) {
   std::vector<std::string> names{"input", "first.relu1"};
   for (int i = 0; i < config.blocks; ++i) names.push_back("body." + std::to_string(i) + ".relu1");
@@ -163,7 +154,7 @@ std::string to_aimet_json(const QuantizedQuickSRNet& net) {
   }
   activations[names.back()] = activation_json(net.output);
   Json params = Json::object();
-  for (const auto& [conv_name, conv] : named_qconvs(net)) {
+  for (const auto& [conv_name, conv] : named_convs(net)) {
     params[conv_name + ".weight"] = weight_json(*conv);
   }
   const Json document = {{"version", "0.6.1"},

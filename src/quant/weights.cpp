@@ -42,22 +42,6 @@ std::int32_t quantize_bias(float bias, float input_scale, float weight_scale) {
   return static_cast<std::int32_t>(std::clamp(q, -kInt32Max - 1, kInt32Max));
 }
 
-// Copies what QConv2d and Conv2d share: channels, kernel, stride, padding.
-template <typename To, typename From>
-To with_geometry_of(const From& from) {
-  To to;
-  to.in_channels = from.in_channels;
-  to.out_channels = from.out_channels;
-  to.kernel_h = from.kernel_h;
-  to.kernel_w = from.kernel_w;
-  to.stride = from.stride;
-  to.pad_top = from.pad_top;
-  to.pad_left = from.pad_left;
-  to.pad_bottom = from.pad_bottom;
-  to.pad_right = from.pad_right;
-  return to;
-}
-
 void check_dense(const Conv2d& conv) {
   if (conv.groups != 1 || conv.weight.size() != weight_count(conv) ||
       conv.bias.size() != static_cast<std::size_t>(conv.out_channels)) {
