@@ -3,13 +3,14 @@
 # on the command line (default: Small x2 and Medium x2) and its INT8 variants, quantized with
 # `quicksr quantize` (calibration: 32 images of the training set BSDS200, never a benchmark set)
 # and scored with `quicksr eval` (reference protocol, integer reference runtime until the INT8
-# engine lands) on Set5, Set14 and BSD100. Each cell is mean Y-PSNR (dB); the drop column is
-# fp32 - INT8 on BSD100. Small x2 takes about 15 minutes on one free core, Medium x2 about 35.
+# engine lands) on Set5, Set14 and BSD100. Each cell is mean Y-PSNR (dB) with the drop from fp32
+# in parentheses.
 #
-#   scripts/quant_table.sh [QUICKSR_BINARY] [SHARED_DIR] [MODEL...] > table.md
+#   [SETS="Set5 Set14"] [WORK=DIR] scripts/quant_table.sh [QUICKSR_BINARY] [SHARED_DIR] [MODEL...]
 #
-# Defaults: build/quicksr, ../shared, models/quicksrnet-{small,medium}-x2.safetensors. Progress
-# goes to stderr.
+# Defaults: build/quicksr, ../shared, models/quicksrnet-{small,medium}-x2.safetensors, all three
+# sets, a temporary WORK folder for the INT8 models (an existing one is reused: models already in
+# it are not quantized again, so a second run can add BSD100). Progress goes to stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quicksr=${1:-build/quicksr}
@@ -18,40 +19,61 @@ shift $(($# > 2 ? 2 : $#))
 models=("$@")
 [ ${#models[@]} -gt 0 ] || models=(models/quicksrnet-small-x2.safetensors
                                   models/quicksrnet-medium-x2.safetensors)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+read -r -a sets <<< "${SETS:-Set5 Set14 BSD100}"
+if [ -n "${WORK:-}" ]; then
+  work=$WORK
+  mkdir -p "$work"
+else
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+fi
 calibration="$shared/data/train/BSDS200"
 
 # psnr MODEL SET: the mean PSNR printed by `quicksr eval`.
 psnr() {
-  "$quicksr" eval --model "$1" --data "$shared/data/benchmarks/$2/HR" |
+  "$quicksr" eval --model "$1" --data "$shared/data/benchmarks/$2/HR" < /dev/null |
     awk '$1 == "mean" { print $2 }'
 }
 
-# row LABEL MODEL FP32_BSD100: one table row; FP32_BSD100 empty for the fp32 row itself.
+# row LABEL MODEL [FP32_SCORES...]: one table row; with the fp32 scores, each cell shows the drop.
 row() {
-  local set5 set14 bsd100 drop
-  set5=$(psnr "$2" Set5)
-  set14=$(psnr "$2" Set14)
-  bsd100=$(psnr "$2" BSD100)
-  drop=${3:+$(awk -v a="$3" -v b="$bsd100" 'BEGIN { printf "%.3f", a - b }')}
-  echo "| $1 | $set5 | $set14 | $bsd100 | ${drop:-} |" >&2
-  echo "| $1 | $set5 | $set14 | $bsd100 | ${drop:-} |"
+  local label=$1 model=$2 line score i=0
+  shift 2
+  line="| $label |"
+  for set in "${sets[@]}"; do
+    score=$(psnr "$model" "$set")
+    if [ $# -gt $i ]; then
+      local fp32=("$@")
+      score+=$(awk -v a="${fp32[$i]}" -v b="$score" 'BEGIN { printf " (%.3f)", a - b }')
+    fi
+    line+=" $score |"
+    i=$((i + 1))
+  done
+  echo "$line" >&2
+  echo "$line"
 }
 
-echo "| model | Set5 | Set14 | BSD100 | BSD100 drop |"
-echo "|---|---|---|---|---|"
+header="| model |"
+rule="|---|"
+for set in "${sets[@]}"; do
+  header+=" $set |"
+  rule+="---|"
+done
+echo "$header"
+echo "$rule"
 for model in "${models[@]}"; do
   name=$(basename "$model" .safetensors)
-  fp32_row=$(row "$name fp32" "$model" "")
+  fp32_row=$(row "$name fp32" "$model")
   echo "$fp32_row"
-  fp32_bsd100=$(echo "$fp32_row" | awk -F'|' '{ gsub(/ /, "", $5); print $5 }')
+  read -r -a fp32_scores <<< "$(echo "$fp32_row" | tr -d '|' | awk '{ $1 = $2 = ""; print }')"
   while IFS=: read -r label options; do
-    out="$work/$name-$label.safetensors"
-    # shellcheck disable=SC2086  # options are several words
-    "$quicksr" quantize "$model" --data "$calibration" --images 32 --out "$out" $options \
-      > /dev/null
-    row "$name INT8 $label" "$out" "$fp32_bsd100"
+    out="$work/$name-int8-$(echo "$options" | tr -d ' -').safetensors"
+    if [ ! -f "$out" ]; then
+      # shellcheck disable=SC2086  # options are several words
+      "$quicksr" quantize "$model" --data "$calibration" --images 32 --out "$out" $options < /dev/null \
+        > /dev/null
+    fi
+    row "$name INT8 $label" "$out" "${fp32_scores[@]}"
   done <<'VARIANTS'
 per-tensor tf-enhanced (no optimisation):--per-tensor
 per-channel tf:--per-channel --scheme tf
