@@ -68,6 +68,10 @@ class Int8Backend final : public Upscaler::Backend {
       : name_(model.name()), net_(std::get<QuantizedQuickSRNet>(model.net)) {}
   Scale scale() const override { return net_.config.scale; }
   std::string name() const override { return name_; }
+  int output_length(int length) const override {
+    const Scale scale = net_.config.scale;  // floor(scale * length): x1.5 crops odd sizes
+    return static_cast<int>(static_cast<long long>(length) * scale.numerator / scale.denominator);
+  }
   Tensor run(const Tensor& rgb) const override { return quant::forward(net_, rgb); }
 
  private:
