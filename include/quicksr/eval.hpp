@@ -47,6 +47,10 @@ Tensor make_lr(const Tensor& hr, Scale scale, const EvalProtocol& protocol = {})
 double psnr(const Tensor& sr, const Tensor& hr, const EvalProtocol& protocol = {});
 double ssim(const Tensor& sr, const Tensor& hr, const EvalProtocol& protocol = {});
 
+// The png/jpg/jpeg/bmp files of `dir`, sorted by name; throws quicksr::Error naming the folder
+// when it is missing or holds no image.
+std::vector<std::filesystem::path> image_files(const std::filesystem::path& dir);
+
 // Every image in `hr_dir` (png/jpg/bmp); gray images are evaluated as RGB with equal channels.
 EvalResult evaluate(const UpscaleFn& upscale, const std::filesystem::path& hr_dir, Scale scale,
                     const EvalProtocol& protocol = {});

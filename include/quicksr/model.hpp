@@ -1,7 +1,7 @@
 #pragma once
-// Models as values: a QuickSRNet (the paper's architecture, with its identity initialisation) or a
-// general SR graph (for imported baselines such as XLSR, SESR, FSRCNN), plus provenance. An INT8
-// QuickSRNet (QuantizedQuickSRNet) is a value here too.
+// Models as values: a QuickSRNet (the paper's architecture, with its identity initialisation), a
+// general SR graph (for imported baselines such as XLSR, SESR, FSRCNN) or an INT8 QuickSRNet
+// (QuantizedQuickSRNet), plus provenance.
 #include <cstdint>
 #include <map>
 #include <random>
@@ -177,13 +177,14 @@ struct Graph {
 };
 
 struct Model {
-  std::variant<QuickSRNet, Graph> net;
+  std::variant<QuickSRNet, Graph, QuantizedQuickSRNet> net;
   // Where the weights came from: data, command, iterations, scores... (free-form key/value).
   std::map<std::string, std::string> provenance;
 
   Scale scale() const;
   std::string name() const;
   bool is_quicksrnet() const { return std::holds_alternative<QuickSRNet>(net); }
+  bool is_quantized() const { return std::holds_alternative<QuantizedQuickSRNet>(net); }
 };
 
 }  // namespace quicksr

@@ -10,6 +10,9 @@
 //   values of q.output
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "quicksr/model.hpp"
@@ -86,6 +89,8 @@ std::int8_t quantize_weight(float w, float scale);
 // One conv: s8 weights at `granularity`, s32 bias in units of input_scale * weight_scale[o]. A
 // channel whose bias would overflow the accumulator bound gets a larger weight scale (docs).
 QConv2d quantize_conv(const Conv2d& conv, float input_scale, WeightGranularity granularity);
+// The same with given weight scales (1 or one per output channel), e.g. imported encodings.
+QConv2d quantize_conv(const Conv2d& conv, float input_scale, std::vector<float> weight_scales);
 // The float conv the integer one stands for: w = q * weight_scale, b = bias_q * input_scale *
 // weight_scale (what QuantSim computes with).
 Conv2d dequantize_conv(const QConv2d& conv, float input_scale);
@@ -113,6 +118,20 @@ Tensor forward(const QuantizedQuickSRNet& net, const Tensor& rgb);
 // nearbyint(clamp(x, 0, 1) * 255) per value: the 8-bit image of a float image.
 U8Tensor to_u8(const Tensor& rgb);
 Tensor dequantize(const U8Tensor& q, const ActivationEncoding& encoding);
+
+// ---- AIMET JSON encodings (format 0.6.1; docs/quantization.md "AIMET encodings")
+
+// param_encodings "first.weight", "body.<i>.weight", "last.weight", "anchor.weight" (one entry
+// per channel, or one); activation_encodings "input", "first.relu1", "body.<i>.relu1", "clip"
+// (the ONNX export's tensor names).
+std::string to_aimet_json(const QuantizedQuickSRNet& net);
+// Written atomically.
+void save_aimet_encodings(const QuantizedQuickSRNet& net, const std::filesystem::path& path);
+// `net` quantized with the weight scales and activation encodings of the JSON; throws
+// quicksr::Error "<name>: <problem>" for malformed, incomplete or non-8-bit encodings.
+QuantizedQuickSRNet from_aimet_json(const QuickSRNet& net, std::string_view json,
+                                    const std::string& name);
+QuantizedQuickSRNet load_aimet_encodings(const QuickSRNet& net, const std::filesystem::path& path);
 
 }  // namespace quant
 }  // namespace quicksr

@@ -17,6 +17,7 @@ Tensor space_to_depth(const Tensor& x, int block, ChannelOrder order);
 // cropped to floor(1.5 * size).
 Tensor forward(const QuickSRNet& net, const Tensor& input);
 Tensor forward(const Graph& graph, const Tensor& input);
+// INT8 models run on the integer reference runtime (quant::forward).
 Tensor forward(const Model& model, const Tensor& input);
 
 }  // namespace quicksr::reference

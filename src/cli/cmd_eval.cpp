@@ -3,10 +3,12 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/model_argument.hpp"
 #include "cli/upscaler_args.hpp"
 #include "common/atomic_file.hpp"
 #include "quicksr/error.hpp"
@@ -41,6 +43,8 @@ const CommandSpec kSpec{
                 {"--round-lr", "", "round the LR to 8 bits instead of truncating"},
                 {"--rgb", "", "score on RGB instead of Y"},
                 {"--json", "FILE", "also write the scores as JSON"},
+                {"--compare-fp32", "FILE",
+                 "also score this fp32 model and print both side by side (for INT8 models)"},
                 {"--threads", "N", "worker threads (default: all cores)"}},
     .min_positional = 0,
     .max_positional = 0,
@@ -72,6 +76,19 @@ void print_table(const EvalResult& result) {
     std::printf("%-24s %10.4f %8.5f\n", image.name.c_str(), image.psnr, image.ssim);
   }
   std::printf("%-24s %10.4f %8.5f\n", "mean", result.mean_psnr, result.mean_ssim);
+}
+
+void print_comparison(const EvalResult& fp32, const EvalResult& result) {
+  std::printf("%-24s %12s %12s %9s\n", "image", "fp32 PSNR", "PSNR", "drop");
+  for (std::size_t i = 0; i < result.images.size(); ++i) {
+    const ImageScore& a = fp32.images[i];
+    const ImageScore& b = result.images[i];
+    std::printf("%-24s %12.4f %12.4f %9.4f\n", b.name.c_str(), a.psnr, b.psnr, a.psnr - b.psnr);
+  }
+  std::printf("%-24s %12.4f %12.4f %9.4f\n", "mean PSNR (dB)", fp32.mean_psnr, result.mean_psnr,
+              fp32.mean_psnr - result.mean_psnr);
+  std::printf("%-24s %12.5f %12.5f %9.5f\n", "mean SSIM", fp32.mean_ssim, result.mean_ssim,
+              fp32.mean_ssim - result.mean_ssim);
 }
 
 nlohmann::json to_json(const EvalResult& result, const std::string& model,
@@ -114,13 +131,32 @@ int eval_command(CommandArgs raw) {
             << (data ? *data : std::to_string(pairs.size()) + " LR/HR pairs of " + *lr_dir) << " ("
             << describe(protocol) << ")\n"
             << std::flush;
-  const auto upscale = [&](const Tensor& lr) { return upscaler.upscale(lr); };
-  const EvalResult result = data ? evaluate(upscale, *data, scale, protocol)
-                                 : evaluate_pairs(upscale, pairs, scale, protocol);
-  print_table(result);
+  const auto score = [&](const Upscaler& model) {
+    const auto upscale = [&](const Tensor& lr) { return model.upscale(lr); };
+    return data ? evaluate(upscale, *data, scale, protocol)
+                : evaluate_pairs(upscale, pairs, scale, protocol);
+  };
+  const EvalResult result = score(upscaler);
+  std::optional<EvalResult> fp32;
+  std::string fp32_name;
+  if (const auto fp32_model = args.get("--compare-fp32")) {
+    const Upscaler reference = Upscaler::from_model(load_model_argument(*fp32_model));
+    if (!(reference.scale() == scale)) {
+      throw Error(*fp32_model + ": upscales by " + reference.scale().to_string() + ", not " +
+                  scale.to_string());
+    }
+    fp32_name = reference.name();
+    std::cout << "and " << fp32_name << " for comparison\n" << std::flush;
+    fp32 = score(reference);
+    print_comparison(*fp32, result);
+  } else {
+    print_table(result);
+  }
 
   if (const auto json_path = args.get("--json")) {
-    const std::string text = to_json(result, upscaler.name(), protocol).dump(2) + "\n";
+    nlohmann::json json = to_json(result, upscaler.name(), protocol);
+    if (fp32) json["fp32"] = to_json(*fp32, fp32_name, protocol);
+    const std::string text = json.dump(2) + "\n";
     write_atomically(*json_path, [&](const std::filesystem::path& temp) {
       std::ofstream out(temp, std::ios::binary);
       out << text;

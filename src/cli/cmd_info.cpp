@@ -1,11 +1,14 @@
 // quicksr info MODEL: what a model file holds.
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/model_argument.hpp"
+#include "model/layout.hpp"
 #include "quicksr/engine.hpp"
+#include "quicksr/quant.hpp"
 
 namespace quicksr::cli {
 namespace {
@@ -15,7 +18,8 @@ const CommandSpec kSpec{
     .usage = "MODEL",
     .summary =
         "Describe MODEL: a model file (.safetensors or .onnx) or a built-in model by name\n"
-        "(`quicksr models` lists them): architecture, size, provenance.",
+        "(`quicksr models` lists them): architecture, size, provenance; for INT8 models the\n"
+        "weight scales and activation encodings.",
     .options = {},
     .min_positional = 1,
     .max_positional = 1,
@@ -34,6 +38,36 @@ void describe(const QuickSRNet& net) {
   std::cout << "engine ISA: " << isa_name(engine.isa())
             << " (best on this CPU: " << isa_name(best_isa()) << ")\n"
             << "engine kernels: " << engine.kernel_names() << "\n";
+}
+
+void describe_encoding(const std::string& name, const ActivationEncoding& encoding) {
+  std::cout << "  " << std::left << std::setw(12) << name << std::right << " scale "
+            << std::setprecision(9) << std::defaultfloat << encoding.scale << "  zero point "
+            << encoding.zero_point << "  range [" << quant::dequantize(0, encoding) << ", "
+            << quant::dequantize(255, encoding) << "]\n";
+}
+
+void describe(const QuantizedQuickSRNet& net) {
+  const QuickSRNetConfig& c = net.config;
+  std::cout << "architecture: QuickSRNet f" << c.features << "-m" << c.blocks
+            << (c.anchor ? " with anchor residual" : "") << ", INT8 (w8a8: s8 weights "
+            << (net.per_channel() ? "per channel" : "per tensor") << ", u8 activations, s32 bias)\n"
+            << "depth-to-space: " << (c.order == ChannelOrder::kCRD ? "CRD" : "DCR") << "\n";
+  std::cout << "weight scales:\n";
+  for (const auto& [name, conv] : named_convs(net)) {
+    const auto [lo, hi] = std::minmax_element(conv->weight_scale.begin(), conv->weight_scale.end());
+    std::cout << "  " << std::left << std::setw(12) << name << std::right << " "
+              << std::setprecision(6) << std::defaultfloat << *lo;
+    if (*hi != *lo) std::cout << " .. " << *hi;
+    std::cout << "\n";
+  }
+  std::cout << "activation encodings:\n";
+  describe_encoding("input", net.input);
+  for (std::size_t i = 0; i < net.features.size(); ++i) {
+    describe_encoding(i == 0 ? "first" : "body." + std::to_string(i - 1), net.features[i]);
+  }
+  describe_encoding("output", net.output);
+  std::cout << "parameters: " << parameter_count(net) << "\n";
 }
 
 void describe(const Graph& graph) {

@@ -15,5 +15,6 @@ int train_command(CommandArgs args);
 int convert_command(CommandArgs args);
 int export_command(CommandArgs args);
 int video_command(CommandArgs args);
+int quantize_command(CommandArgs args);
 
 }  // namespace quicksr::cli

@@ -29,6 +29,7 @@ constexpr Command kCommands[] = {
     {"train", "train a QuickSRNet (LibTorch)", quicksr::cli::train_command},
     {"convert", "convert an ONNX model to a quicksr model file", quicksr::cli::convert_command},
     {"export", "export a model as ONNX", quicksr::cli::export_command},
+    {"quantize", "post-training INT8 quantization of a model", quicksr::cli::quantize_command},
 };
 
 void print_usage(std::ostream& out) {

@@ -11,15 +11,26 @@ namespace quicksr::cli {
 
 namespace {
 
-std::size_t parameter_count(const Conv2d& conv) { return conv.weight.size() + conv.bias.size(); }
+template <typename Conv>
+std::size_t parameter_count(const Conv& conv) {
+  return conv.weight.size() + conv.bias.size();
+}
+
+// Weights and biases of every conv of a QuickSRNet or an INT8 QuickSRNet.
+template <typename Net>
+std::size_t quicksrnet_parameter_count(const Net& net) {
+  std::size_t count = parameter_count(net.first) + parameter_count(net.last);
+  for (const auto& conv : net.body) count += parameter_count(conv);
+  for (const auto& conv : net.anchor) count += parameter_count(conv);
+  return count;
+}
 
 }  // namespace
 
-std::size_t parameter_count(const QuickSRNet& net) {
-  std::size_t count = parameter_count(net.first) + parameter_count(net.last);
-  for (const Conv2d& conv : net.body) count += parameter_count(conv);
-  for (const Conv2d& conv : net.anchor) count += parameter_count(conv);
-  return count;
+std::size_t parameter_count(const QuickSRNet& net) { return quicksrnet_parameter_count(net); }
+
+std::size_t parameter_count(const QuantizedQuickSRNet& net) {
+  return quicksrnet_parameter_count(net);
 }
 
 std::size_t parameter_count(const Graph& graph) {

@@ -17,6 +17,7 @@ struct BuiltinModel {
 
 // Weights and biases of every conv.
 std::size_t parameter_count(const QuickSRNet& net);
+std::size_t parameter_count(const QuantizedQuickSRNet& net);
 std::size_t parameter_count(const Graph& graph);
 std::size_t parameter_count(const Model& model);
 

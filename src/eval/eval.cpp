@@ -164,19 +164,6 @@ bool is_image_file(const fs::path& path) {
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
 }
 
-std::vector<fs::path> image_files(const fs::path& dir) {
-  std::error_code error;
-  if (!fs::is_directory(dir, error)) throw Error(dir.string() + ": not a folder");
-  std::vector<fs::path> files;
-  for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
-    if (entry.is_regular_file() && is_image_file(entry.path())) files.push_back(entry.path());
-  }
-  if (files.empty()) throw Error(dir.string() + ": no png/jpg/bmp images in this folder");
-  std::sort(files.begin(), files.end(),
-            [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
-  return files;
-}
-
 // What a pair-matching name says: the key left once LR/HR words are dropped, and which side.
 enum class Marker { kNone, kLr, kHr };
 struct PairName {
@@ -332,6 +319,19 @@ double ssim(const Tensor& sr, const Tensor& hr, const EvalProtocol& protocol) {
   double sum = 0.0;
   for (std::size_t p = 0; p < a.size(); ++p) sum += ssim_plane(a[p], b[p]);
   return sum / static_cast<double>(a.size());
+}
+
+std::vector<fs::path> image_files(const fs::path& dir) {
+  std::error_code error;
+  if (!fs::is_directory(dir, error)) throw Error(dir.string() + ": not a folder");
+  std::vector<fs::path> files;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
+    if (entry.is_regular_file() && is_image_file(entry.path())) files.push_back(entry.path());
+  }
+  if (files.empty()) throw Error(dir.string() + ": no png/jpg/bmp images in this folder");
+  std::sort(files.begin(), files.end(),
+            [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
+  return files;
 }
 
 EvalResult evaluate(const UpscaleFn& upscale, const fs::path& hr_dir, Scale scale,

@@ -96,4 +96,24 @@ std::vector<std::pair<std::string, Conv2d*>> named_convs(QuickSRNet& net) {
   return collect_named_convs<QuickSRNet, Conv2d*>(net);
 }
 
+std::vector<std::pair<std::string, const QConv2d*>> named_convs(const QuantizedQuickSRNet& net) {
+  return collect_named_convs<const QuantizedQuickSRNet, const QConv2d*>(net);
+}
+
+std::vector<std::pair<std::string, QConv2d*>> named_convs(QuantizedQuickSRNet& net) {
+  return collect_named_convs<QuantizedQuickSRNet, QConv2d*>(net);
+}
+
+QuantizedQuickSRNet quantized_geometry(const QuickSRNetConfig& config) {
+  const QuickSRNet net = quicksrnet_geometry(config);
+  QuantizedQuickSRNet q;
+  q.config = config;
+  q.first = with_geometry_of<QConv2d>(net.first);
+  for (const Conv2d& conv : net.body) q.body.push_back(with_geometry_of<QConv2d>(conv));
+  q.last = with_geometry_of<QConv2d>(net.last);
+  for (const Conv2d& conv : net.anchor) q.anchor.push_back(with_geometry_of<QConv2d>(conv));
+  q.features.resize(net.body.size() + 1);
+  return q;
+}
+
 }  // namespace quicksr

@@ -34,5 +34,26 @@ int block_channel(int c, int dy, int dx, int block, int colours, ChannelOrder or
 // The convs in execution order with their names: "first", "body.0", ..., "last", "anchor".
 std::vector<std::pair<std::string, const Conv2d*>> named_convs(const QuickSRNet& net);
 std::vector<std::pair<std::string, Conv2d*>> named_convs(QuickSRNet& net);
+std::vector<std::pair<std::string, const QConv2d*>> named_convs(const QuantizedQuickSRNet& net);
+std::vector<std::pair<std::string, QConv2d*>> named_convs(QuantizedQuickSRNet& net);
+
+// The INT8 net of `config` with every conv's geometry set, no weights, default encodings.
+QuantizedQuickSRNet quantized_geometry(const QuickSRNetConfig& config);
+
+// Copies what QConv2d and Conv2d share: channels, kernel, stride, padding.
+template <typename To, typename From>
+To with_geometry_of(const From& from) {
+  To to;
+  to.in_channels = from.in_channels;
+  to.out_channels = from.out_channels;
+  to.kernel_h = from.kernel_h;
+  to.kernel_w = from.kernel_w;
+  to.stride = from.stride;
+  to.pad_top = from.pad_top;
+  to.pad_left = from.pad_left;
+  to.pad_bottom = from.pad_bottom;
+  to.pad_right = from.pad_right;
+  return to;
+}
 
 }  // namespace quicksr

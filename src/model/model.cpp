@@ -286,11 +286,17 @@ void add_identity_init(QuickSRNet& net) {
 
 Scale Model::scale() const {
   if (const auto* quicksrnet = std::get_if<QuickSRNet>(&net)) return quicksrnet->config.scale;
+  if (const auto* quantized = std::get_if<QuantizedQuickSRNet>(&net)) {
+    return quantized->config.scale;
+  }
   return std::get<Graph>(net).scale;
 }
 
 std::string Model::name() const {
   if (const auto* quicksrnet = std::get_if<QuickSRNet>(&net)) return quicksrnet->config.name();
+  if (const auto* quantized = std::get_if<QuantizedQuickSRNet>(&net)) {
+    return quantized->config.name() + "-int8";
+  }
   const Graph& graph = std::get<Graph>(net);
   return graph.architecture + "-x" + graph.scale.to_string();
 }

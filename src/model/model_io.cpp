@@ -3,6 +3,7 @@
 #include <charconv>
 #include <fstream>
 #include <set>
+#include <type_traits>
 
 #include "common/atomic_file.hpp"
 #include "model/graph_json.hpp"
@@ -30,17 +31,23 @@ std::string shape_text(const std::vector<std::int64_t>& shape) {
   return text + "]";
 }
 
-// Moves the tensor `name` out of `file` into `values` after checking its shape.
+// Moves the tensor `name` out of `file` into `values` after checking its dtype and shape.
+template <typename T>
 void take_tensor(SafetensorsFile& file, const std::string& name,
-                 const std::vector<std::int64_t>& shape, std::vector<float>& values,
+                 const std::vector<std::int64_t>& shape, std::vector<T>& values,
                  const std::string& path) {
   const auto found = file.tensors.find(name);
   if (found == file.tensors.end()) fail(path, "missing tensor \"" + name + "\"");
+  auto* typed = std::get_if<std::vector<T>>(&found->second.values);
+  if (typed == nullptr) {
+    fail(path, "tensor \"" + name + "\" has dtype " + dtype_name(found->second.values) +
+                   ", expected " + dtype_name(TensorValues(std::vector<T>())));
+  }
   if (found->second.shape != shape) {
     fail(path, "tensor \"" + name + "\" has shape " + shape_text(found->second.shape) +
                    ", expected " + shape_text(shape));
   }
-  values = std::move(found->second.values);
+  values = std::move(*typed);
   file.tensors.erase(found);
 }
 
@@ -117,11 +124,11 @@ std::map<std::string, std::string> provenance_of(
 
 // ---- architectures
 
-QuickSRNet quicksrnet_from(SafetensorsFile& file, const std::string& path) {
-  const auto& metadata = file.metadata;
-  check_metadata_keys(
-      metadata,
-      {"format", "architecture", "features", "blocks", "scale", "anchor", "depth_to_space"}, path);
+const std::set<std::string> kQuickSRNetKeys = {"format", "architecture", "features",      "blocks",
+                                               "scale",  "anchor",       "depth_to_space"};
+
+QuickSRNetConfig quicksrnet_config_from(const std::map<std::string, std::string>& metadata,
+                                        const std::string& path) {
   QuickSRNetConfig config;
   config.features =
       parse_int(require(metadata, "features", path), "features", kMinFeatures, kMaxFeatures, path);
@@ -134,10 +141,97 @@ QuickSRNet quicksrnet_from(SafetensorsFile& file, const std::string& path) {
   } catch (const Error& error) {
     fail(path, error.what());
   }
+  return config;
+}
+
+std::map<std::string, std::string> quicksrnet_metadata(const QuickSRNetConfig& config,
+                                                       const std::string& architecture) {
+  return {{"architecture", architecture},
+          {"features", std::to_string(config.features)},
+          {"blocks", std::to_string(config.blocks)},
+          {"scale", config.scale.to_string()},
+          {"anchor", config.anchor ? "true" : "false"},
+          {"depth_to_space", config.order == ChannelOrder::kCRD ? "crd" : "dcr"}};
+}
+
+QuickSRNet quicksrnet_from(SafetensorsFile& file, const std::string& path) {
+  check_metadata_keys(file.metadata, kQuickSRNetKeys, path);
   // Shapes only: nothing is allocated until each tensor is known to be in the file.
-  QuickSRNet net = quicksrnet_geometry(config);
+  QuickSRNet net = quicksrnet_geometry(quicksrnet_config_from(file.metadata, path));
   for (const auto& [name, conv] : named_convs(net)) take_conv(file, name, *conv, true, path);
   return net;
+}
+
+// ---- INT8 QuickSRNet (docs/model-format.md): per conv "<name>.weight" I8 OIHW,
+// "<name>.weight_scale" F32 [out] or [1], "<name>.bias" I32 [out]; "activation.scale" F32 and
+// "activation.zero_point" I32 [m + 3]: input, features 0..m, output.
+
+constexpr const char* kQuantization = "w8a8";
+
+std::vector<std::int64_t> weight_shape(const QConv2d& conv) {
+  return {conv.out_channels, conv.in_channels, conv.kernel_h, conv.kernel_w};
+}
+
+QuantizedQuickSRNet quantized_from(SafetensorsFile& file, const std::string& path) {
+  std::set<std::string> keys = kQuickSRNetKeys;
+  keys.insert({"quantization", "weights"});
+  check_metadata_keys(file.metadata, keys, path);
+  const std::string& quantization = require(file.metadata, "quantization", path);
+  if (quantization != kQuantization) {
+    fail(path, "metadata \"quantization\" is \"" + quantization + "\", expected w8a8");
+  }
+  const std::string& weights = require(file.metadata, "weights", path);
+  if (weights != "per-channel" && weights != "per-tensor") {
+    fail(path, "metadata \"weights\" is \"" + weights + "\", expected per-channel or per-tensor");
+  }
+  QuantizedQuickSRNet net = quantized_geometry(quicksrnet_config_from(file.metadata, path));
+  for (const auto& [name, conv] : named_convs(net)) {
+    take_tensor(file, name + ".weight", weight_shape(*conv), conv->weight, path);
+    take_tensor(file, name + ".weight_scale", {weights == "per-channel" ? conv->out_channels : 1},
+                conv->weight_scale, path);
+    take_tensor(file, name + ".bias", {conv->out_channels}, conv->bias, path);
+  }
+  const std::int64_t encodings = static_cast<std::int64_t>(net.features.size()) + 2;
+  std::vector<float> scales;
+  std::vector<std::int32_t> zero_points;
+  take_tensor(file, "activation.scale", {encodings}, scales, path);
+  take_tensor(file, "activation.zero_point", {encodings}, zero_points, path);
+  std::vector<ActivationEncoding*> targets{&net.input};
+  for (ActivationEncoding& feature : net.features) targets.push_back(&feature);
+  targets.push_back(&net.output);
+  for (std::size_t i = 0; i < targets.size(); ++i) *targets[i] = {scales[i], zero_points[i]};
+  try {
+    net.check();
+  } catch (const Error& error) {
+    fail(path, error.what());
+  }
+  return net;
+}
+
+SafetensorsFile quantized_to_file(const QuantizedQuickSRNet& net) {
+  net.check();
+  SafetensorsFile file;
+  file.metadata = quicksrnet_metadata(net.config, "quicksrnet-int8");
+  file.metadata["quantization"] = kQuantization;
+  file.metadata["weights"] = net.per_channel() ? "per-channel" : "per-tensor";
+  for (const auto& [name, conv] : named_convs(net)) {
+    file.add(name + ".weight", weight_shape(*conv), conv->weight);
+    file.add(name + ".weight_scale", {static_cast<std::int64_t>(conv->weight_scale.size())},
+             conv->weight_scale);
+    file.add(name + ".bias", {conv->out_channels}, conv->bias);
+  }
+  std::vector<float> scales{net.input.scale};
+  std::vector<std::int32_t> zero_points{net.input.zero_point};
+  for (const ActivationEncoding& feature : net.features) {
+    scales.push_back(feature.scale);
+    zero_points.push_back(feature.zero_point);
+  }
+  scales.push_back(net.output.scale);
+  zero_points.push_back(net.output.zero_point);
+  const auto count = static_cast<std::int64_t>(scales.size());
+  file.add("activation.scale", {count}, std::move(scales));
+  file.add("activation.zero_point", {count}, std::move(zero_points));
+  return file;
 }
 
 Graph graph_from(SafetensorsFile& file, const std::string& path) {
@@ -154,12 +248,7 @@ Graph graph_from(SafetensorsFile& file, const std::string& path) {
 SafetensorsFile quicksrnet_to_file(const QuickSRNet& net) {
   net.check();
   SafetensorsFile file;
-  file.metadata = {{"architecture", "quicksrnet"},
-                   {"features", std::to_string(net.config.features)},
-                   {"blocks", std::to_string(net.config.blocks)},
-                   {"scale", net.config.scale.to_string()},
-                   {"anchor", net.config.anchor ? "true" : "false"},
-                   {"depth_to_space", net.config.order == ChannelOrder::kCRD ? "crd" : "dcr"}};
+  file.metadata = quicksrnet_metadata(net.config, "quicksrnet");
   for (const auto& [name, conv] : named_convs(net)) add_conv(file, name, *conv);
   return file;
 }
@@ -197,8 +286,11 @@ Model load_model_from_memory(const void* data, std::size_t size, const std::stri
     model.net = quicksrnet_from(file, name);
   } else if (architecture == "graph") {
     model.net = graph_from(file, name);
+  } else if (architecture == "quicksrnet-int8") {
+    model.net = quantized_from(file, name);
   } else {
-    fail(name, "unknown architecture \"" + architecture + "\" (expected quicksrnet or graph)");
+    fail(name, "unknown architecture \"" + architecture +
+                   "\" (expected quicksrnet, quicksrnet-int8 or graph)");
   }
   if (!file.tensors.empty())
     fail(name, "unexpected tensor \"" + file.tensors.begin()->first + "\"");
@@ -226,8 +318,14 @@ Model load_model(const std::filesystem::path& path) {
 void save_model(const Model& model, const std::filesystem::path& path) {
   SafetensorsFile file;
   try {
-    file = model.is_quicksrnet() ? quicksrnet_to_file(std::get<QuickSRNet>(model.net))
-                                 : graph_to_file(std::get<Graph>(model.net));
+    file = std::visit(
+        [](const auto& net) {
+          using Net = std::decay_t<decltype(net)>;
+          if constexpr (std::is_same_v<Net, QuickSRNet>) return quicksrnet_to_file(net);
+          if constexpr (std::is_same_v<Net, Graph>) return graph_to_file(net);
+          if constexpr (std::is_same_v<Net, QuantizedQuickSRNet>) return quantized_to_file(net);
+        },
+        model.net);
   } catch (const Error& error) {
     fail(path.string(), std::string("cannot save: ") + error.what());
   }

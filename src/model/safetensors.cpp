@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 
 #include "model/bounded_json.hpp"
 #include "quicksr/error.hpp"
@@ -14,8 +15,13 @@ namespace quicksr {
 static_assert(std::endian::native == std::endian::little,
               "safetensors data is little-endian; quicksr copies it as is");
 
+const char* dtype_name(const TensorValues& values) {
+  constexpr const char* kNames[] = {"F32", "I8", "I32"};
+  return kNames[values.index()];
+}
+
 void SafetensorsFile::add(const std::string& name, std::vector<std::int64_t> shape,
-                          std::vector<float> values) {
+                          TensorValues values) {
   tensors[name] = SafetensorsTensor{std::move(shape), std::move(values)};
   order.push_back(name);
 }
@@ -27,12 +33,17 @@ using Json = nlohmann::json;
 struct Entry {
   std::string name;
   std::vector<std::int64_t> shape;
+  TensorValues values;  // empty, of the entry's dtype
   std::uint64_t begin = 0;
   std::uint64_t end = 0;
 };
 
 [[noreturn]] void fail(const std::string& file, const std::string& problem) {
   throw Error(file + ": " + problem);
+}
+
+std::uint64_t byte_size(const TensorValues& values) {
+  return std::visit([](const auto& v) -> std::uint64_t { return v.size() * sizeof(v[0]); }, values);
 }
 
 std::map<std::string, std::string> parse_metadata(const Json& json, const std::string& file) {
@@ -60,11 +71,21 @@ Entry parse_entry(const std::string& name, const Json& json, std::uint64_t data_
   }
   const Json& dtype = json["dtype"];
   if (!dtype.is_string()) fail(file, where + " dtype is not a string");
-  if (dtype.get<std::string>() != "F32") {
-    fail(file, where + " has dtype " + dtype.get<std::string>() + "; only F32 is supported");
-  }
   Entry entry;
   entry.name = name;
+  if (dtype == "I8") {
+    entry.values = std::vector<std::int8_t>();
+  } else if (dtype == "I32") {
+    entry.values = std::vector<std::int32_t>();
+  } else if (dtype != "F32") {
+    fail(file,
+         where + " has dtype " + dtype.get<std::string>() + "; only F32, I8 and I32 are supported");
+  }
+  const std::size_t element_size = std::visit(
+      [](const auto& values) {
+        return sizeof(typename std::decay_t<decltype(values)>::value_type);
+      },
+      entry.values);
   const Json& shape = json["shape"];
   if (!shape.is_array()) fail(file, where + " shape is not an array");
   // Element count, checked against the data size at every step so it cannot overflow.
@@ -92,9 +113,10 @@ Entry parse_entry(const std::string& name, const Json& json, std::uint64_t data_
                    std::to_string(entry.end) + "] reach past the " + std::to_string(data_size) +
                    " data bytes");
   }
-  if (elements > data_size / sizeof(float) || entry.end - entry.begin != elements * sizeof(float)) {
+  if (elements > data_size / element_size || entry.end - entry.begin != elements * element_size) {
     fail(file, where + " data_offsets span " + std::to_string(entry.end - entry.begin) +
-                   " bytes, but its shape needs " + std::to_string(elements) + " floats");
+                   " bytes, but its shape needs " + std::to_string(elements) + " " +
+                   dtype.get<std::string>() + " values");
   }
   return entry;
 }
@@ -161,11 +183,16 @@ SafetensorsFile parse_safetensors(const unsigned char* data, std::size_t size,
     }
   }
   check_tiling(entries, data_size, name);
-  for (const Entry& entry : entries) {
-    std::vector<float> values((entry.end - entry.begin) / sizeof(float));
-    if (!values.empty())
-      std::memcpy(values.data(), tensor_data + entry.begin, entry.end - entry.begin);
-    file.add(entry.name, entry.shape, std::move(values));
+  for (Entry& entry : entries) {
+    std::visit(
+        [&](auto& values) {
+          values.resize((entry.end - entry.begin) / sizeof(values[0]));
+          if (!values.empty()) {
+            std::memcpy(values.data(), tensor_data + entry.begin, entry.end - entry.begin);
+          }
+        },
+        entry.values);
+    file.add(entry.name, entry.shape, std::move(entry.values));
   }
   return file;
 }
@@ -176,9 +203,10 @@ std::string serialize_safetensors(const SafetensorsFile& file) {
   std::uint64_t offset = 0;
   for (const std::string& name : file.order) {
     const SafetensorsTensor& tensor = file.tensors.at(name);
-    const std::uint64_t bytes = tensor.values.size() * sizeof(float);
-    header[name] = {
-        {"dtype", "F32"}, {"shape", tensor.shape}, {"data_offsets", {offset, offset + bytes}}};
+    const std::uint64_t bytes = byte_size(tensor.values);
+    header[name] = {{"dtype", dtype_name(tensor.values)},
+                    {"shape", tensor.shape},
+                    {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
   std::string header_text = header.dump();
@@ -190,8 +218,12 @@ std::string serialize_safetensors(const SafetensorsFile& file) {
   bytes.append(reinterpret_cast<const char*>(&header_size), 8);
   bytes += header_text;
   for (const std::string& name : file.order) {
-    const std::vector<float>& values = file.tensors.at(name).values;
-    bytes.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+    std::visit(
+        [&](const auto& values) {
+          bytes.append(reinterpret_cast<const char*>(values.data()),
+                       values.size() * sizeof(values[0]));
+        },
+        file.tensors.at(name).values);
   }
   return bytes;
 }

@@ -1,18 +1,26 @@
 #pragma once
 // The safetensors container, independent of what the tensors mean: 8-byte little-endian header
-// length N, N bytes of JSON, then the tensor bytes. Only F32 tensors are supported.
+// length N, N bytes of JSON, then the tensor bytes. F32 tensors (float models), I8 and I32
+// (INT8 models: s8 weights, s32 biases and zero points).
 #include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace quicksr {
 
+using TensorValues =
+    std::variant<std::vector<float>, std::vector<std::int8_t>, std::vector<std::int32_t>>;
+
 struct SafetensorsTensor {
   std::vector<std::int64_t> shape;
-  std::vector<float> values;
+  TensorValues values;
 };
+
+// "F32", "I8" or "I32".
+const char* dtype_name(const TensorValues& values);
 
 struct SafetensorsFile {
   std::map<std::string, std::string> metadata;  // "__metadata__"
@@ -20,7 +28,7 @@ struct SafetensorsFile {
   // Tensor names in data order (writing follows it; reading fills it by offset).
   std::vector<std::string> order;
 
-  void add(const std::string& name, std::vector<std::int64_t> shape, std::vector<float> values);
+  void add(const std::string& name, std::vector<std::int64_t> shape, TensorValues values);
 };
 
 inline constexpr std::size_t kMaxHeaderBytes = 100u << 20;

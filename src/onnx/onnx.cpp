@@ -67,9 +67,11 @@ void export_onnx(const Model& model, const std::filesystem::path& path,
     net->check();
     graph =
         onnx_io::quicksrnet_to_graph(*net, options.dcr ? ChannelOrder::kDCR : ChannelOrder::kCRD);
-  } else {
+  } else if (const auto* general = std::get_if<Graph>(&model.net)) {
     if (options.dcr) throw Error(file + ": DCR export is only available for QuickSRNet models");
-    graph = std::get<Graph>(model.net);
+    graph = *general;
+  } else {
+    throw Error(file + ": an INT8 model cannot be exported as a float ONNX graph");
   }
   onnx_io::save_model_proto(
       onnx_io::graph_to_onnx(graph, graph_info(model.name(), model.provenance, options, file),

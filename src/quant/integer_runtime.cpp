@@ -102,15 +102,25 @@ S32Tensor accumulate(const U8Tensor& input, int input_zero_point, const QConv2d&
       for (int ky = 0; ky < conv.kernel_h; ++ky) {
         for (int kx = 0; kx < conv.kernel_w; ++kx) {
           const std::int32_t w = conv.w(o, i, ky, kx);
+          const int offset = kx - conv.pad_left;
+          // Outputs x in [x_begin, x_end) read input columns x * stride + offset inside the image.
+          int x_begin = 0;
+          while (x_begin < out_w && x_begin * conv.stride + offset < 0) ++x_begin;
+          int x_end = out_w;
+          while (x_end > x_begin && (x_end - 1) * conv.stride + offset >= input.width) --x_end;
           for (int y = 0; y < out_h; ++y) {
             const int iy = y * conv.stride + ky - conv.pad_top;
             if (iy < 0 || iy >= input.height) continue;
             const std::uint8_t* row =
                 &input.data[(static_cast<std::size_t>(i) * input.height + iy) * input.width];
             std::int32_t* sum = plane + static_cast<std::size_t>(y) * out_w;
-            for (int x = 0; x < out_w; ++x) {
-              const int ix = x * conv.stride + kx - conv.pad_left;
-              if (ix >= 0 && ix < input.width) sum[x] += w * (row[ix] - input_zero_point);
+            if (conv.stride == 1) {
+              for (int x = x_begin; x < x_end; ++x)
+                sum[x] += w * (row[x + offset] - input_zero_point);
+            } else {
+              for (int x = x_begin; x < x_end; ++x) {
+                sum[x] += w * (row[x * conv.stride + offset] - input_zero_point);
+              }
             }
           }
         }

@@ -42,20 +42,11 @@ std::int32_t quantize_bias(float bias, float input_scale, float weight_scale) {
   return static_cast<std::int32_t>(std::clamp(q, -kInt32Max - 1, kInt32Max));
 }
 
-// Copies what QConv2d and Conv2d share: channels, kernel, stride, padding.
-template <typename To, typename From>
-To with_geometry_of(const From& from) {
-  To to;
-  to.in_channels = from.in_channels;
-  to.out_channels = from.out_channels;
-  to.kernel_h = from.kernel_h;
-  to.kernel_w = from.kernel_w;
-  to.stride = from.stride;
-  to.pad_top = from.pad_top;
-  to.pad_left = from.pad_left;
-  to.pad_bottom = from.pad_bottom;
-  to.pad_right = from.pad_right;
-  return to;
+void check_dense(const Conv2d& conv) {
+  if (conv.groups != 1 || conv.weight.size() != weight_count(conv) ||
+      conv.bias.size() != static_cast<std::size_t>(conv.out_channels)) {
+    throw Error("quantize_conv needs a dense conv with one bias per output channel");
+  }
 }
 
 }  // namespace
@@ -72,18 +63,27 @@ std::int8_t quantize_weight(float w, float scale) {
 }
 
 QConv2d quantize_conv(const Conv2d& conv, float input_scale, WeightGranularity granularity) {
-  if (conv.groups != 1 || conv.weight.size() != weight_count(conv) ||
-      conv.bias.size() != static_cast<std::size_t>(conv.out_channels)) {
-    throw Error("quantize_conv needs a dense conv with one bias per output channel");
-  }
-  QConv2d q = with_geometry_of<QConv2d>(conv);
+  check_dense(conv);
+  std::vector<float> scales;
   if (granularity == WeightGranularity::kPerTensor) {
-    q.weight_scale = {scale_of_channels(conv, 0, conv.out_channels, input_scale)};
+    scales = {scale_of_channels(conv, 0, conv.out_channels, input_scale)};
   } else {
     for (int o = 0; o < conv.out_channels; ++o) {
-      q.weight_scale.push_back(scale_of_channels(conv, o, o + 1, input_scale));
+      scales.push_back(scale_of_channels(conv, o, o + 1, input_scale));
     }
   }
+  return quantize_conv(conv, input_scale, std::move(scales));
+}
+
+QConv2d quantize_conv(const Conv2d& conv, float input_scale, std::vector<float> weight_scales) {
+  check_dense(conv);
+  if (weight_scales.size() != 1 &&
+      weight_scales.size() != static_cast<std::size_t>(conv.out_channels)) {
+    throw Error("quantize_conv needs 1 or " + std::to_string(conv.out_channels) +
+                " weight scales, got " + std::to_string(weight_scales.size()));
+  }
+  QConv2d q = with_geometry_of<QConv2d>(conv);
+  q.weight_scale = std::move(weight_scales);
   const std::size_t per_channel = weight_count(conv) / static_cast<std::size_t>(conv.out_channels);
   q.weight.resize(conv.weight.size());
   for (std::size_t i = 0; i < conv.weight.size(); ++i) {

@@ -7,11 +7,13 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 
 #include "model/layout.hpp"
 #include "model/reshuffle.hpp"
 #include "quicksr/error.hpp"
+#include "quicksr/quant.hpp"
 
 namespace quicksr::reference {
 
@@ -255,7 +257,15 @@ Tensor forward(const Graph& graph, const Tensor& input) {
 }
 
 Tensor forward(const Model& model, const Tensor& input) {
-  return std::visit([&](const auto& net) { return forward(net, input); }, model.net);
+  return std::visit(
+      [&](const auto& net) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(net)>, QuantizedQuickSRNet>) {
+          return quant::forward(net, input);  // the integer reference runtime
+        } else {
+          return forward(net, input);
+        }
+      },
+      model.net);
 }
 
 }  // namespace quicksr::reference

@@ -1,0 +1,92 @@
+#pragma once
+// QuantSim and post-training quantisation (PTQ) of QuickSRNet: fake quantisation in float with the
+// quantizer placement of the integer runtime (docs/quantization.md), calibration of activation
+// encodings ("tf": min/max; "tf-enhanced": SQNR search on a histogram), cross-layer equalisation
+// and empirical bias correction.
+//
+//   quant::PtqOptions options;  // per-channel, tf-enhanced
+//   QuantizedQuickSRNet q = quant::post_training_quantize(net, calibration_lr_images, options);
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include "quicksr/quant.hpp"
+
+namespace quicksr::quant {
+
+enum class EncodingScheme { kTf, kTfEnhanced };
+// "tf" / "tf-enhanced"; throws quicksr::Error otherwise.
+EncodingScheme parse_scheme(std::string_view text);
+
+// ---- QuantSim
+
+// x -> dequantize(quantize(clamp(x, 0, 1))) per value: a ReLU1 (or clip) followed by a quantizer.
+Tensor fake_quantize_relu1(Tensor x, const ActivationEncoding& encoding);
+
+// The float forward of `net` with a quantizer after the input (rounding to 8 bits), after each
+// conv + ReLU1 and on the final output (last conv + anchor, clipped): the integer runtime's
+// placement. With `net` = dequantize_weights(q) and the encodings of q it computes what
+// forward(q, ...) computes, up to float rounding.
+Tensor simulate(const QuickSRNet& net, const ActivationEncodings& encodings, const Tensor& rgb);
+Tensor simulate(const QuantizedQuickSRNet& net, const Tensor& rgb);
+
+// ---- Calibration
+
+// Statistics of every activation quantizer over calibration images: range and a histogram on
+// [0, 1] (every quantized activation is a ReLU1 or clip output). Images are LR inputs.
+class Calibrator {
+ public:
+  static constexpr int kBins = 2048;
+  // `net`: the float net to observe (usually with quantized weights, as in AIMET).
+  explicit Calibrator(QuickSRNet net);
+  // Runs one image through `net` in float (no activation quantizers) and records the statistics.
+  void add(const Tensor& rgb);
+  int images() const { return images_; }
+  ActivationEncodings encodings(EncodingScheme scheme) const;
+
+  struct Statistics {
+    float min = 0.0f;
+    float max = 0.0f;
+    std::vector<double> histogram = std::vector<double>(kBins, 0.0);
+    void add(const Tensor& values);
+  };
+
+ private:
+  QuickSRNet net_;
+  std::vector<Statistics> features_;
+  Statistics output_;
+  int images_ = 0;
+};
+
+// The encoding of one quantizer from its statistics. tf: [min, max]. tf-enhanced: the [0, max']
+// (max' <= max) that minimises the expected quantisation noise: in-range values contribute the
+// rounding noise scale^2 / 12, clipped values gamma * (x - max')^2 (gamma = 3, as AIMET).
+ActivationEncoding encoding_of(const Calibrator::Statistics& statistics, EncodingScheme scheme);
+
+// ---- Post-training quantisation
+
+struct PtqOptions {
+  WeightGranularity granularity = WeightGranularity::kPerChannel;
+  EncodingScheme scheme = EncodingScheme::kTfEnhanced;
+  bool cross_layer_equalization = false;
+  bool bias_correction = false;
+};
+
+// Cross-layer equalisation (Nagel et al. 2019) of each consecutive conv pair: output channel c of
+// the first conv is divided by s_c and input channel c of the second multiplied by it, with
+// s_c = sqrt(r1_c / r2_c) from the weight ranges. Exact for ReLU, NOT for ReLU1 (clamp at 1 is
+// not scale-equivariant): the equalised net computes a different function (docs/quantization.md).
+QuickSRNet equalize_cross_layer(const QuickSRNet& net);
+
+// Called after each calibration image with (done, total).
+using ProgressFn = std::function<void(int done, int total)>;
+
+// Calibrates on `images` (LR RGB in [0, 1]) and quantizes: optional CLE, weights at the given
+// granularity, activation encodings by `scheme` (observed on the net with quantized weights), then
+// optional empirical bias correction (each conv's bias absorbs the mean difference between its
+// float output and its output with quantized weights and inputs, in layer order).
+QuantizedQuickSRNet post_training_quantize(const QuickSRNet& net, const std::vector<Tensor>& images,
+                                           const PtqOptions& options,
+                                           const ProgressFn& progress = {});
+
+}  // namespace quicksr::quant

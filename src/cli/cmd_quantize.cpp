@@ -1,0 +1,137 @@
+// quicksr quantize MODEL --data CALIB_DIR --out OUT: post-training INT8 (W8A8) quantisation.
+#include <iostream>
+#include <optional>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "cli/output_path.hpp"
+#include "common/progress.hpp"
+#include "quicksr/error.hpp"
+#include "quicksr/eval.hpp"
+#include "quicksr/image.hpp"
+#include "quicksr/model_io.hpp"
+#include "quicksr/quantsim.hpp"
+
+namespace quicksr::cli {
+namespace {
+
+const CommandSpec kSpec{
+    .name = "quantize",
+    .usage = "MODEL --data CALIB_DIR --out MODEL_INT8.safetensors [options]",
+    .summary =
+        "Quantize the fp32 QuickSRNet MODEL to INT8 (s8 weights, u8 activations, s32 bias;\n"
+        "docs/quantization.md). Activation encodings are calibrated on the LR images (MATLAB\n"
+        "bicubic, as in eval) of the HR images in CALIB_DIR: use training images, never the\n"
+        "benchmark sets.",
+    .options = {{"--data", "CALIB_DIR", "folder of HR calibration images (required)"},
+                {"--out", "FILE", "the INT8 model file to write (required)"},
+                {"--per-channel", "", "one weight scale per output channel (default)"},
+                {"--per-tensor", "", "one weight scale per conv"},
+                {"--scheme", "NAME", "activation encodings: 'tf-enhanced' (default) or 'tf'"},
+                {"--cle", "", "cross-layer equalisation first (see docs: hurts with ReLU1)"},
+                {"--bias-correction", "", "empirical bias correction on the calibration images"},
+                {"--adaround", "", "adaptive rounding (not available yet)"},
+                {"--images", "N", "calibration images, spread over CALIB_DIR (default 32)"},
+                {"--encodings", "FILE", "also write the encodings as AIMET JSON"},
+                {"--overwrite", "", "replace existing outputs"}},
+    .min_positional = 1,
+    .max_positional = 1,
+};
+
+quant::PtqOptions ptq_options(const ParsedArgs& args) {
+  if (args.has("--per-channel") && args.has("--per-tensor")) {
+    throw Error("--per-channel and --per-tensor exclude each other");
+  }
+  if (args.has("--adaround")) {
+    throw Error("--adaround is not available yet (AdaRound is being built in the trainer)");
+  }
+  quant::PtqOptions options;
+  options.granularity =
+      args.has("--per-tensor") ? WeightGranularity::kPerTensor : WeightGranularity::kPerChannel;
+  options.scheme = quant::parse_scheme(args.get_or("--scheme", "tf-enhanced"));
+  options.cross_layer_equalization = args.has("--cle");
+  options.bias_correction = args.has("--bias-correction");
+  return options;
+}
+
+// `count` files spread evenly over the folder (all of them when it holds fewer).
+std::vector<std::filesystem::path> calibration_files(const std::filesystem::path& dir, int count) {
+  const std::vector<std::filesystem::path> all = image_files(dir);
+  if (static_cast<std::size_t>(count) >= all.size()) return all;
+  std::vector<std::filesystem::path> chosen;
+  for (int i = 0; i < count; ++i) chosen.push_back(all[all.size() * i / count]);
+  return chosen;
+}
+
+std::vector<Tensor> calibration_images(const std::filesystem::path& dir, int count, Scale scale) {
+  const std::vector<std::filesystem::path> files = calibration_files(dir, count);
+  ProgressBar bar("reading", static_cast<std::int64_t>(files.size()), "img");
+  std::vector<Tensor> images;
+  for (const std::filesystem::path& file : files) {
+    try {
+      images.push_back(make_lr(crop_to_multiple(to_tensor(read_image(file)), scale), scale));
+    } catch (const Error& error) {
+      const std::string message = error.what();
+      // read_image names the file already; the crop does not.
+      throw Error(message.starts_with(file.string()) ? message : file.string() + ": " + message);
+    }
+    bar.update(static_cast<std::int64_t>(images.size()));
+  }
+  bar.finish();
+  return images;
+}
+
+std::string describe(const quant::PtqOptions& options) {
+  std::string text =
+      options.granularity == WeightGranularity::kPerChannel ? "per-channel" : "per-tensor";
+  text += options.scheme == quant::EncodingScheme::kTf ? " tf" : " tf-enhanced";
+  if (options.cross_layer_equalization) text += " +cle";
+  if (options.bias_correction) text += " +bias-correction";
+  return text;
+}
+
+}  // namespace
+
+int quantize_command(CommandArgs raw) {
+  const std::optional<ParsedArgs> parsed = parse_command(kSpec, raw);
+  if (!parsed) return 0;
+  const ParsedArgs& args = *parsed;
+  const std::filesystem::path input = args.positional()[0];
+  const auto data = args.get("--data");
+  if (!data) throw Error("--data CALIB_DIR is required");
+  const auto out = args.get("--out");
+  if (!out) throw Error("--out MODEL_INT8.safetensors is required");
+  const bool overwrite = args.has("--overwrite");
+  check_output_path(input, *out, overwrite);
+  const auto encodings_file = args.get("--encodings");
+  if (encodings_file) check_output_path(input, *encodings_file, overwrite);
+  const quant::PtqOptions options = ptq_options(args);
+  const int image_count = args.get_int("--images", 32, 1, 100000);
+
+  const Model model = load_model(input);
+  if (!model.is_quicksrnet()) throw Error(input.string() + ": quantize needs an fp32 QuickSRNet");
+  const QuickSRNet& net = std::get<QuickSRNet>(model.net);
+  const std::vector<Tensor> images = calibration_images(*data, image_count, model.scale());
+
+  std::optional<ProgressBar> bar;  // the total steps are known at the first report
+  const QuantizedQuickSRNet quantized =
+      quant::post_training_quantize(net, images, options, [&](int done, int total) {
+        if (!bar) bar.emplace("calibrating", total, "step");
+        bar->update(done);
+      });
+  if (bar) bar->finish();
+
+  Model result;
+  result.net = quantized;
+  result.provenance = model.provenance;
+  result.provenance["quantization"] = "quicksr quantize " + describe(options) + " on " +
+                                      std::to_string(images.size()) + " images of " + *data;
+  result.provenance["fp32_model"] = input.filename().string();
+  save_model(result, *out);
+  if (encodings_file) quant::save_aimet_encodings(quantized, *encodings_file);
+  std::cout << "quantized " << input.string() << " -> " << *out << " (" << result.name() << ", "
+            << describe(options) << ", " << images.size() << " calibration images)\n";
+  return 0;
+}
+
+}  // namespace quicksr::cli

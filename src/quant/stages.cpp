@@ -1,0 +1,58 @@
+// The stages of QuickSRNet in float, for QuantSim, calibration and bias correction.
+#include "quant/stages.hpp"
+
+#include "model/reshuffle.hpp"
+#include "quicksr/error.hpp"
+#include "quicksr/reference.hpp"
+
+namespace quicksr::quant {
+
+int layer_count(const QuickSRNet& net) { return static_cast<int>(net.body.size()) + 2; }
+
+const Conv2d& layer_conv(const QuickSRNet& net, int layer) {
+  if (layer == 0) return net.first;
+  if (layer == layer_count(net) - 1) return net.last;
+  return net.body[static_cast<std::size_t>(layer - 1)];
+}
+
+Conv2d& layer_conv(QuickSRNet& net, int layer) {
+  return const_cast<Conv2d&>(layer_conv(static_cast<const QuickSRNet&>(net), layer));
+}
+
+Tensor pre_activation(const QuickSRNet& net, int layer, const Tensor& input, const Tensor& image) {
+  Tensor result = reference::conv2d(input, layer_conv(net, layer));
+  if (layer == layer_count(net) - 1 && !net.anchor.empty()) {
+    result = reference::add(result, reference::conv2d(image, net.anchor.front()));
+  }
+  return result;
+}
+
+Tensor next_layer_input(const QuickSRNet& net, int layer, Tensor activation) {
+  if (layer + 2 == layer_count(net) && !net.config.scale.is_integer()) {
+    return reference::space_to_depth(activation, 2, net.config.order);
+  }
+  return activation;
+}
+
+const ActivationEncoding& layer_encoding(const ActivationEncodings& encodings, int layer) {
+  return static_cast<std::size_t>(layer) < encodings.features.size()
+             ? encodings.features[static_cast<std::size_t>(layer)]
+             : encodings.output;
+}
+
+Tensor network_input(const QuickSRNet& net, const Tensor& rgb) {
+  if (rgb.channels != 3 || rgb.height < 1 || rgb.width < 1) {
+    throw Error("QuickSRNet expects a 3xHxW input");
+  }
+  const Tensor image = dequantize(to_u8(rgb), ActivationEncoding{});
+  return net.config.scale.is_integer() ? image : replicate_to_even(image);
+}
+
+Tensor network_output(const QuickSRNet& net, const Tensor& rgb, const Tensor& last_activation) {
+  const int block = net.config.scale.is_integer() ? net.config.scale.numerator : 3;
+  const Tensor output = reference::depth_to_space(last_activation, block, net.config.order);
+  if (net.config.scale.is_integer()) return output;
+  return crop_top_left(output, rgb.height * 3 / 2, rgb.width * 3 / 2);
+}
+
+}  // namespace quicksr::quant

@@ -1,0 +1,27 @@
+#pragma once
+// QuickSRNet as a chain of layers, each one conv followed by ReLU1 (the last: by the output clip),
+// run in float on the reference runtime. Layer 0 is `first`, 1..m the body, m + 1 the last conv
+// (plus the anchor conv of the image). This is the quantizer placement of docs/quantization.md:
+// one activation encoding per layer (features[0..m], then output).
+#include "quicksr/quant.hpp"
+#include "quicksr/tensor.hpp"
+
+namespace quicksr::quant {
+
+int layer_count(const QuickSRNet& net);
+const Conv2d& layer_conv(const QuickSRNet& net, int layer);
+Conv2d& layer_conv(QuickSRNet& net, int layer);
+const ActivationEncoding& layer_encoding(const ActivationEncodings& encodings, int layer);
+
+// The 8-bit image the integer runtime sees (rgb rounded to u8), edge-replicated to even sizes for
+// x1.5. Layer 0 reads it; so does the anchor.
+Tensor network_input(const QuickSRNet& net, const Tensor& rgb);
+// The conv of `layer` on `input` (plus the anchor conv of `image` for the last layer), before the
+// ReLU1 / clip.
+Tensor pre_activation(const QuickSRNet& net, int layer, const Tensor& input, const Tensor& image);
+// The input of layer + 1 from the activation of `layer` (space-to-depth before the x1.5 tail).
+Tensor next_layer_input(const QuickSRNet& net, int layer, Tensor activation);
+// The last activation to the image: depth-to-space, and the x1.5 crop to floor(1.5 * rgb size).
+Tensor network_output(const QuickSRNet& net, const Tensor& rgb, const Tensor& last_activation);
+
+}  // namespace quicksr::quant

@@ -1,0 +1,145 @@
+// `quicksr quantize`, and INT8 models in `info`, `eval --compare-fp32` and `upscale`, end to end
+// through the binary.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "quicksr/image.hpp"
+#include "quicksr/model_io.hpp"
+#include "quicksr/quant.hpp"
+#include "support/run_quicksr.hpp"
+
+namespace quicksr {
+namespace {
+
+namespace fs = std::filesystem;
+using test_support::quoted;
+using test_support::run_quicksr;
+
+const fs::path kSmallX2 =
+    fs::path(QUICKSR_SOURCE_DIR) / "models" / "quicksrnet-small-x2.safetensors";
+
+class QuantizeCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("quicksr-quantize-cli-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_ / "calib");
+    for (int n = 0; n < 3; ++n) {
+      Image image;
+      image.width = 30 + 4 * n;
+      image.height = 26;
+      for (int y = 0; y < image.height; ++y) {
+        for (int x = 0; x < image.width; ++x) {
+          image.rgb.push_back(0.5f + 0.45f * std::sin(0.4f * x + n));
+          image.rgb.push_back(0.5f + 0.45f * std::cos(0.3f * y - n));
+          image.rgb.push_back(0.5f + 0.3f * std::sin(0.2f * (x + y)));
+        }
+      }
+      write_image(image, dir_ / "calib" / ("img" + std::to_string(n) + ".png"));
+    }
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // quicksr quantize of the shipped Small x2 with `options`.
+  test_support::RunResult quantize(const std::string& out, const std::string& options = "") {
+    return run_quicksr("quantize " + quoted(kSmallX2) + " --data " + quoted(dir_ / "calib") +
+                       " --out " + quoted(dir_ / out) + " " + options);
+  }
+  fs::path dir_;
+};
+
+TEST_F(QuantizeCli, WritesALoadableInt8ModelAndAimetEncodings) {
+  const auto result = quantize("int8.safetensors",
+                               "--per-tensor --scheme tf --bias-correction "
+                               "--encodings " +
+                                   quoted(dir_ / "enc.json"));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const Model model = load_model(dir_ / "int8.safetensors");
+  ASSERT_TRUE(model.is_quantized());
+  const auto& q = std::get<QuantizedQuickSRNet>(model.net);
+  EXPECT_FALSE(q.per_channel());
+  EXPECT_NE(model.provenance.at("quantization").find("per-tensor tf +bias-correction"),
+            std::string::npos);
+  // The AIMET encodings applied to the (bias-corrected) float weights give the same model.
+  std::ifstream json_file(dir_ / "enc.json");
+  std::stringstream json;
+  json << json_file.rdbuf();
+  const QuantizedQuickSRNet imported =
+      quant::from_aimet_json(quant::dequantize_weights(q), json.str(), "enc.json");
+  EXPECT_EQ(quant::encodings_of(imported), quant::encodings_of(q));
+  EXPECT_EQ(imported.body[1].weight, q.body[1].weight);
+  EXPECT_EQ(imported.last.bias, q.last.bias);
+
+  const auto info = run_quicksr("info " + quoted(dir_ / "int8.safetensors"));
+  EXPECT_EQ(info.exit_code, 0);
+  EXPECT_NE(info.output.find("activation encodings:"), std::string::npos) << info.output;
+  EXPECT_NE(info.output.find("per tensor"), std::string::npos) << info.output;
+}
+
+TEST_F(QuantizeCli, RefusesToOverwriteAndRejectsBadOptions) {
+  ASSERT_EQ(quantize("int8.safetensors").exit_code, 0);
+  const auto size = fs::file_size(dir_ / "int8.safetensors");
+  const auto again = quantize("int8.safetensors", "--per-tensor");
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.output.find("already exists"), std::string::npos) << again.output;
+  EXPECT_EQ(fs::file_size(dir_ / "int8.safetensors"), size);
+  EXPECT_EQ(quantize("int8.safetensors", "--overwrite --per-tensor").exit_code, 0);
+
+  const auto adaround = quantize("other.safetensors", "--adaround");
+  EXPECT_NE(adaround.exit_code, 0);
+  EXPECT_NE(adaround.output.find("--adaround"), std::string::npos) << adaround.output;
+  const auto scheme = quantize("other.safetensors", "--scheme minmax");
+  EXPECT_NE(scheme.exit_code, 0);
+  EXPECT_NE(scheme.output.find("minmax"), std::string::npos) << scheme.output;
+  const auto no_data =
+      run_quicksr("quantize " + quoted(kSmallX2) + " --out " + quoted(dir_ / "other.safetensors"));
+  EXPECT_NE(no_data.exit_code, 0);
+  EXPECT_NE(no_data.output.find("--data"), std::string::npos) << no_data.output;
+  const auto not_fp32 =
+      run_quicksr("quantize " + quoted(dir_ / "int8.safetensors") + " --data " +
+                  quoted(dir_ / "calib") + " --out " + quoted(dir_ / "other.safetensors"));
+  EXPECT_NE(not_fp32.exit_code, 0);
+  EXPECT_NE(not_fp32.output.find("fp32 QuickSRNet"), std::string::npos) << not_fp32.output;
+  EXPECT_FALSE(fs::exists(dir_ / "other.safetensors"));
+}
+
+TEST_F(QuantizeCli, UpscaleAndEvalRunInt8Models) {
+  ASSERT_EQ(quantize("int8.safetensors").exit_code, 0);
+  const fs::path input = dir_ / "calib" / "img1.png";
+  const auto upscale = run_quicksr("upscale " + quoted(input) + " " + quoted(dir_ / "out.png") +
+                                   " --model " + quoted(dir_ / "int8.safetensors"));
+  ASSERT_EQ(upscale.exit_code, 0) << upscale.output;
+  // The 8-bit output image is the u8 output of the integer reference runtime (output encoding
+  // 1/255, zero point 0 for clipped outputs calibrated to reach 1).
+  const auto q = std::get<QuantizedQuickSRNet>(load_model(dir_ / "int8.safetensors").net);
+  const U8Tensor expected = quant::forward(q, quant::to_u8(to_tensor(read_image(input))));
+  const Image written = read_image(dir_ / "out.png");
+  ASSERT_EQ(written.width, expected.width);
+  std::size_t mismatches = 0;
+  for (int c = 0; c < 3; ++c) {
+    for (int y = 0; y < expected.height; ++y) {
+      for (int x = 0; x < expected.width; ++x) {
+        const float real = quant::dequantize(expected.at(c, y, x), q.output);
+        const long pixel = std::lround(written.rgb[(y * written.width + x) * 3 + c] * 255.0f);
+        mismatches += pixel != std::lround(std::clamp(real, 0.0f, 1.0f) * 255.0f);
+      }
+    }
+  }
+  EXPECT_EQ(mismatches, 0u);
+
+  const auto eval = run_quicksr("eval --model " + quoted(dir_ / "int8.safetensors") + " --data " +
+                                quoted(dir_ / "calib") + " --compare-fp32 " + quoted(kSmallX2));
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  EXPECT_NE(eval.output.find("fp32 PSNR"), std::string::npos) << eval.output;
+  EXPECT_NE(eval.output.find("drop"), std::string::npos) << eval.output;
+  EXPECT_NE(eval.output.find("quicksrnet-small-x2-int8"), std::string::npos) << eval.output;
+}
+
+}  // namespace
+}  // namespace quicksr

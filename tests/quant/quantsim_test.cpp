@@ -1,0 +1,198 @@
+// QuantSim against the integer reference runtime (<= 1 LSB on >= 99.9 % of output pixels, real
+// images, the shipped Small x2), calibration encodings against hand-made statistics, cross-layer
+// equalisation against its defining property (equal weight ranges) and bias correction against
+// means computed here with the float reference runtime.
+#include "quicksr/quantsim.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include "quicksr/error.hpp"
+#include "quicksr/eval.hpp"
+#include "quicksr/image.hpp"
+#include "quicksr/model_io.hpp"
+#include "quicksr/reference.hpp"
+
+namespace quicksr {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kSmallX2 =
+    fs::path(QUICKSR_SOURCE_DIR) / "models" / "quicksrnet-small-x2.safetensors";
+const fs::path kSet5 = fs::path(QUICKSR_SHARED_DIR) / "data" / "benchmarks" / "Set5" / "HR";
+const fs::path kTrain = fs::path(QUICKSR_SHARED_DIR) / "data" / "train" / "BSDS200";
+
+std::vector<fs::path> images_in(const fs::path& dir, std::size_t count) {
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir)) files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  if (files.size() > count) files.resize(count);
+  return files;
+}
+
+// The LR the evaluation protocol feeds the network.
+Tensor lr_of(const fs::path& hr_file, Scale scale) {
+  return make_lr(crop_to_multiple(to_tensor(read_image(hr_file)), scale), scale);
+}
+
+TEST(QuantSimTest, AgreesWithTheIntegerRuntimeOnRealImages) {
+  if (!fs::is_directory(kSet5)) GTEST_SKIP() << kSet5 << " is absent";
+  if (!fs::is_directory(kTrain)) GTEST_SKIP() << kTrain << " is absent";
+  const QuickSRNet net = std::get<QuickSRNet>(load_model(kSmallX2).net);
+  std::vector<Tensor> calibration;
+  for (const fs::path& file : images_in(kTrain, 4)) calibration.push_back(lr_of(file, {2, 1}));
+  for (const auto granularity : {WeightGranularity::kPerChannel, WeightGranularity::kPerTensor}) {
+    quant::PtqOptions options;
+    options.granularity = granularity;
+    const QuantizedQuickSRNet q = quant::post_training_quantize(net, calibration, options);
+    std::size_t pixels = 0, within_one = 0, exact = 0;
+    for (const fs::path& file : images_in(kSet5, 5)) {
+      const Tensor lr = lr_of(file, {2, 1});
+      const U8Tensor integer = quant::forward(q, quant::to_u8(lr));
+      const Tensor simulated = quant::simulate(q, lr);
+      ASSERT_EQ(simulated.data.size(), integer.data.size());
+      for (std::size_t i = 0; i < integer.data.size(); ++i) {
+        const long sim = std::lround(simulated.data[i] / q.output.scale) + q.output.zero_point;
+        const long difference = std::labs(sim - integer.data[i]);
+        within_one += difference <= 1;
+        exact += difference == 0;
+        ++pixels;
+      }
+    }
+    std::printf("%s: %zu of %zu output values equal, %zu within 1 LSB\n",
+                granularity == WeightGranularity::kPerChannel ? "per-channel" : "per-tensor", exact,
+                pixels, within_one);
+    EXPECT_GE(static_cast<double>(within_one), 0.999 * static_cast<double>(pixels));
+  }
+}
+
+quant::Calibrator::Statistics statistics_of(const std::vector<float>& values) {
+  Tensor t(1, 1, static_cast<int>(values.size()));
+  t.data = values;
+  quant::Calibrator::Statistics statistics;
+  statistics.add(t);
+  return statistics;
+}
+
+TEST(EncodingSchemeTest, TfIsTheRangeAndTfEnhancedClipsARareOutlier) {
+  // 10000 values spread over [0, 0.1] and one at 1.0.
+  std::vector<float> values;
+  for (int i = 0; i < 10000; ++i) values.push_back(0.1f * static_cast<float>(i) / 9999.0f);
+  values.push_back(1.0f);
+  const auto statistics = statistics_of(values);
+  const ActivationEncoding tf = quant::encoding_of(statistics, quant::EncodingScheme::kTf);
+  EXPECT_FLOAT_EQ(tf.scale, 1.0f / 255.0f);
+  EXPECT_EQ(tf.zero_point, 0);
+  const ActivationEncoding enhanced =
+      quant::encoding_of(statistics, quant::EncodingScheme::kTfEnhanced);
+  // Keeping the outlier costs 10000 * (1/255)^2 / 12 = 0.0128 of rounding noise; clipping at 0.1
+  // costs about 3 * 0.9^2 = 2.4 -- so the search keeps (almost all of) the outlier here...
+  EXPECT_GT(enhanced.scale, 0.98f * tf.scale);
+  EXPECT_LE(enhanced.scale, tf.scale);
+  // ...but with 10^7 values in [0, 0.1] the rounding noise of the wide range dominates.
+  auto many = statistics;
+  for (double& count : many.histogram) count *= 1000.0;
+  many.histogram.back() /= 1000.0;  // still one outlier
+  const ActivationEncoding clipped = quant::encoding_of(many, quant::EncodingScheme::kTfEnhanced);
+  EXPECT_LT(clipped.scale, 0.5f * tf.scale);
+  EXPECT_GE(clipped.scale * 255.0f, 0.1f);
+}
+
+TEST(EncodingSchemeTest, ParsesNames) {
+  EXPECT_EQ(quant::parse_scheme("tf"), quant::EncodingScheme::kTf);
+  EXPECT_EQ(quant::parse_scheme("tf-enhanced"), quant::EncodingScheme::kTfEnhanced);
+  EXPECT_THROW(quant::parse_scheme("minmax"), Error);
+}
+
+QuickSRNet random_net(const QuickSRNetConfig& config, unsigned seed) {
+  QuickSRNet net = QuickSRNet::initialized(config, seed);
+  std::mt19937 engine(seed);
+  std::uniform_real_distribution<float> gain(0.2f, 3.0f);
+  // Uneven output channel ranges in `first`, so that equalisation has something to do.
+  for (int o = 0; o < net.first.out_channels; ++o) {
+    const float g = gain(engine);
+    for (int i = 0; i < 27; ++i) net.first.weight[static_cast<std::size_t>(o * 27 + i)] *= g;
+  }
+  return net;
+}
+
+float max_abs_output(const Conv2d& conv, int o) {
+  const std::size_t n = conv.weight.size() / static_cast<std::size_t>(conv.out_channels);
+  float m = 0.0f;
+  for (std::size_t k = 0; k < n; ++k) m = std::max(m, std::abs(conv.weight[o * n + k]));
+  return m;
+}
+
+float max_abs_input(const Conv2d& conv, int i) {
+  float m = 0.0f;
+  for (int o = 0; o < conv.out_channels; ++o) {
+    for (int ky = 0; ky < conv.kernel_h; ++ky) {
+      for (int kx = 0; kx < conv.kernel_w; ++kx) m = std::max(m, std::abs(conv.w(o, i, ky, kx)));
+    }
+  }
+  return m;
+}
+
+TEST(CrossLayerEqualizationTest, EqualisesTheRangesOfEachPair) {
+  const QuickSRNet net = random_net(QuickSRNetConfig::small({2, 1}), 3);
+  const QuickSRNet equalized = quant::equalize_cross_layer(net);
+  const std::vector<std::pair<const Conv2d*, const Conv2d*>> pairs{
+      {&equalized.first, &equalized.body[0]},
+      {&equalized.body[0], &equalized.body[1]},
+      {&equalized.body[1], &equalized.last}};
+  for (const auto& [conv, next] : pairs) {
+    for (int c = 0; c < conv->out_channels; ++c) {
+      EXPECT_NEAR(max_abs_output(*conv, c), max_abs_input(*next, c),
+                  1e-3f * max_abs_output(*conv, c));
+    }
+  }
+  // The uneven gains of `first` are evened out: its output ranges spread less than before.
+  const auto spread = [](const Conv2d& conv) {
+    float lo = max_abs_output(conv, 0), hi = lo;
+    for (int c = 1; c < conv.out_channels; ++c) {
+      lo = std::min(lo, max_abs_output(conv, c));
+      hi = std::max(hi, max_abs_output(conv, c));
+    }
+    return hi / lo;
+  };
+  EXPECT_LT(spread(equalized.first), spread(net.first));
+}
+
+TEST(BiasCorrectionTest, FirstLayerMeanMatchesTheFloatNet) {
+  const QuickSRNetConfig config = QuickSRNetConfig::small({2, 1});
+  const QuickSRNet net = random_net(config, 5);
+  std::mt19937 engine(9);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  std::vector<Tensor> images;
+  for (int n = 0; n < 2; ++n) {
+    Tensor x(3, 12, 10);
+    for (float& v : x.data) v = std::round(unit(engine) * 255.0f) / 255.0f;
+    images.push_back(x);
+  }
+  quant::PtqOptions options;
+  options.granularity = WeightGranularity::kPerTensor;
+  options.bias_correction = true;
+  const QuantizedQuickSRNet q = quant::post_training_quantize(net, images, options);
+  // Layer 0 reads the image itself in both nets: the corrected quantized conv has the float
+  // conv's per-channel mean, up to the s32 rounding of the bias.
+  const Conv2d corrected = quant::dequantize_conv(q.first, q.input.scale);
+  for (int c = 0; c < config.features; ++c) {
+    double float_mean = 0.0, quantized_mean = 0.0;
+    for (const Tensor& image : images) {
+      const Tensor a = reference::conv2d(image, net.first);
+      const Tensor b = reference::conv2d(image, corrected);
+      for (int i = 0; i < a.height * a.width; ++i) {
+        float_mean += a.plane(c)[i];
+        quantized_mean += b.plane(c)[i];
+      }
+    }
+    EXPECT_NEAR(float_mean, quantized_mean, 1e-3 * 240) << "channel " << c;
+  }
+}
+
+}  // namespace
+}  // namespace quicksr
