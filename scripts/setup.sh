@@ -13,6 +13,7 @@ PACKAGES=(
   libtorch-dev libgloo-dev
   googletest libgtest-dev libbenchmark-dev
   nodejs npm  # ONNX Runtime for the ONNX tests (npm onnxruntime-node, scripts/install_ort.sh)
+  clang libclang-rt-dev  # scripts/fuzz.sh: libFuzzer and the sanitizer runtimes
 )
 
 missing=()

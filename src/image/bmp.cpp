@@ -33,9 +33,10 @@ struct BmpHeader {
 
 BmpHeader parse_header(const std::vector<unsigned char>& bytes, const std::string& name) {
   if (bytes.size() < kFileHeaderSize + 4) throw Error(name + ": invalid BMP: file is truncated");
-  const std::size_t header_size = static_cast<std::size_t>(little_endian(bytes, 14, 4));
+  // Unsigned: a "negative" size is a huge one, rejected below like any size past the file.
+  const std::uint64_t header_size = static_cast<std::uint32_t>(little_endian(bytes, 14, 4));
   const bool core = header_size == kCoreHeaderSize;
-  if (!core && header_size < kInfoHeaderSize) {
+  if (!core && (header_size < kInfoHeaderSize || header_size > 1024)) {
     throw Error(name + ": invalid BMP: unknown header size " + std::to_string(header_size));
   }
   if (bytes.size() < kFileHeaderSize + header_size) {
@@ -67,6 +68,15 @@ void check_header(const BmpHeader& header, std::size_t file_size, const std::str
     throw Error(name + ": unsupported BMP compression " + std::to_string(header.compression));
   }
   const bool uncompressed = header.compression == 0 || header.compression == 3;
+  // A run codes at most 255 pixels in 2 bytes; only skips ("delta", end of line) go further, and a
+  // small file that skips over gigabytes of pixels is a decompression bomb.
+  constexpr std::int64_t kMaxRlePixelsPerByte = 256;
+  if (!uncompressed &&
+      header.width * header.height / kMaxRlePixelsPerByte > static_cast<std::int64_t>(file_size)) {
+    throw Error(name + ": invalid BMP: a " + std::to_string(header.width) + "x" +
+                std::to_string(header.height) + " run-length coded image in " +
+                std::to_string(file_size) + " bytes (truncated, or a decompression bomb)");
+  }
   const std::int64_t row_bytes = (header.width * bits + 31) / 32 * 4;
   if (header.data_offset < 0 || (uncompressed && header.data_offset + row_bytes * header.height >
                                                      static_cast<std::int64_t>(file_size))) {

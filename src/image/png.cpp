@@ -2,6 +2,7 @@
 // `guarded`, a frame that owns nothing with a destructor (jumping over one would be undefined
 // behaviour); the saved message becomes a quicksr::Error once control is back in plain C++.
 #include <png.h>
+#include <sys/stat.h>
 
 #include <csetjmp>
 #include <cstdio>
@@ -167,6 +168,23 @@ void write_metadata(png_structp png, png_infop info, const Image& image) {
   }
 }
 
+// Deflate expands at most 1032:1, so a file far too small for its declared size is truncated or a
+// decompression bomb: refused before the pixel buffer is allocated, not after.
+void check_compressed_size(std::FILE* file, std::uint64_t width, std::uint64_t height,
+                           int bits_per_pixel, const std::string& name) {
+  constexpr std::uint64_t kMaxDeflateRatio = 1032;
+  struct stat status {};
+  if (fstat(fileno(file), &status) != 0 || !S_ISREG(status.st_mode)) return;
+  const std::uint64_t raw_bytes = height * (1 + (width * bits_per_pixel + 7) / 8);
+  const std::uint64_t file_bytes = static_cast<std::uint64_t>(status.st_size);
+  if (raw_bytes / kMaxDeflateRatio > file_bytes + 1024) {
+    throw Error(name + ": invalid PNG: a " + std::to_string(width) + "x" + std::to_string(height) +
+                " image needs at least " + std::to_string(raw_bytes / kMaxDeflateRatio) +
+                " bytes of compressed data, the file has " + std::to_string(file_bytes) +
+                " (truncated, or a decompression bomb)");
+  }
+}
+
 }  // namespace
 
 Image read_png(std::FILE* file, const std::string& name, const ReadOptions& options) {
@@ -181,6 +199,7 @@ Image read_png(std::FILE* file, const std::string& name, const ReadOptions& opti
   const png_uint_32 height = png_get_image_height(png, info);
   check_pixel_limit(width, height, name, options);
   const int source_bit_depth = png_get_bit_depth(png, info);
+  check_compressed_size(file, width, height, png_get_channels(png, info) * source_bit_depth, name);
 
   context.run([&] {
     png_set_expand(png);  // palette -> RGB, gray below 8 bits -> 8 bits, tRNS -> alpha

@@ -5,10 +5,9 @@
 #include <cstdint>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <set>
 
 #include "model/bounded_json.hpp"
-#include "model/layout.hpp"
+#include "model/graph_check.hpp"
 #include "quicksr/error.hpp"
 
 namespace quicksr {
@@ -17,31 +16,13 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr int kMaxKernel = 64;
-constexpr int kMaxChannels = 1 << 16;
-
-struct OpName {
-  OpType op;
-  const char* name;
-};
-constexpr std::array<OpName, 7> kOpNames = {{{OpType::kConv, "conv"},
-                                             {OpType::kClip, "clip"},
-                                             {OpType::kRelu, "relu"},
-                                             {OpType::kDepthToSpace, "depth_to_space"},
-                                             {OpType::kSpaceToDepth, "space_to_depth"},
-                                             {OpType::kAdd, "add"},
-                                             {OpType::kConcat, "concat"}}};
-
-std::string op_name(OpType op) {
-  for (const OpName& entry : kOpNames) {
-    if (entry.op == op) return entry.name;
-  }
-  throw Error("unknown graph op " + std::to_string(static_cast<int>(op)));
-}
+constexpr std::array<OpType, 7> kOps = {OpType::kConv,         OpType::kClip,         OpType::kRelu,
+                                        OpType::kDepthToSpace, OpType::kSpaceToDepth, OpType::kAdd,
+                                        OpType::kConcat};
 
 OpType op_from_name(const std::string& name) {
-  for (const OpName& entry : kOpNames) {
-    if (name == entry.name) return entry.op;
+  for (OpType op : kOps) {
+    if (name == graph_op_name(op)) return op;
   }
   throw Error("unknown graph op \"" + name + "\"");
 }
@@ -55,7 +36,7 @@ ChannelOrder order_from_name(const std::string& name) {
 }
 
 Json node_to_json(const GraphNode& node) {
-  Json json = {{"op", op_name(node.op)},
+  Json json = {{"op", graph_op_name(node.op)},
                {"name", node.name},
                {"inputs", node.inputs},
                {"output", node.output}};
@@ -190,75 +171,7 @@ Conv2d conv_from_json(const Json& json, bool& has_bias) {
   return conv;
 }
 
-void check_conv_geometry(const Conv2d& conv, std::size_t index) {
-  const std::string where = "conv " + std::to_string(index);
-  const auto in_range = [](int value, int lo, int hi) { return value >= lo && value <= hi; };
-  if (!in_range(conv.in_channels, 1, kMaxChannels) ||
-      !in_range(conv.out_channels, 1, kMaxChannels)) {
-    throw Error(where + " has channels outside 1.." + std::to_string(kMaxChannels));
-  }
-  if (!in_range(conv.groups, 1, conv.in_channels) || conv.in_channels % conv.groups != 0 ||
-      conv.out_channels % conv.groups != 0) {
-    throw Error(where + " has " + std::to_string(conv.groups) +
-                " groups, which must divide its input and output channels");
-  }
-  if (!in_range(conv.kernel_h, 1, kMaxKernel) || !in_range(conv.kernel_w, 1, kMaxKernel)) {
-    throw Error(where + " has a kernel size outside 1.." + std::to_string(kMaxKernel));
-  }
-  if (!in_range(conv.stride, 1, kMaxKernel)) throw Error(where + " has an invalid stride");
-  for (int pad : {conv.pad_top, conv.pad_left, conv.pad_bottom, conv.pad_right}) {
-    if (!in_range(pad, 0, kMaxKernel)) throw Error(where + " has an invalid padding");
-  }
-}
-
-std::size_t expected_inputs(OpType op) {
-  switch (op) {
-    case OpType::kAdd:
-      return 2;
-    case OpType::kConcat:
-      return 0;  // one or more
-    default:
-      return 1;
-  }
-}
-
-void check_node(const GraphNode& node, const Graph& graph, const std::set<std::string>& defined) {
-  const std::string where = "graph node \"" + node.name + "\" (" + op_name(node.op) + ")";
-  const std::size_t inputs = expected_inputs(node.op);
-  if (inputs == 0 ? node.inputs.empty() : node.inputs.size() != inputs) {
-    throw Error(where + " has " + std::to_string(node.inputs.size()) + " inputs");
-  }
-  for (const std::string& input : node.inputs) {
-    if (!defined.contains(input)) throw Error(where + " reads undefined tensor \"" + input + "\"");
-  }
-  if (node.output.empty()) throw Error(where + " has no output name");
-  if (node.op == OpType::kConv &&
-      (node.conv < 0 || static_cast<std::size_t>(node.conv) >= graph.convs.size())) {
-    throw Error(where + " refers to conv " + std::to_string(node.conv) + " of " +
-                std::to_string(graph.convs.size()));
-  }
-  if ((node.op == OpType::kDepthToSpace || node.op == OpType::kSpaceToDepth) &&
-      (node.block_size < 1 || node.block_size > kMaxBlockSize)) {
-    throw Error(where + " has block size " + std::to_string(node.block_size));
-  }
-  if (node.op == OpType::kClip && !(node.clip_min <= node.clip_max)) {
-    throw Error(where + " has min above max");
-  }
-}
-
 }  // namespace
-
-void check_graph(const Graph& graph) {
-  for (std::size_t i = 0; i < graph.convs.size(); ++i) check_conv_geometry(graph.convs[i], i);
-  std::set<std::string> defined = {graph.input};
-  for (const GraphNode& node : graph.nodes) {
-    check_node(node, graph, defined);
-    defined.insert(node.output);
-  }
-  if (!defined.contains(graph.output)) {
-    throw Error("graph output \"" + graph.output + "\" is not produced by any node");
-  }
-}
 
 std::string graph_to_json(const Graph& graph) {
   Json nodes = Json::array();
@@ -270,7 +183,7 @@ std::string graph_to_json(const Graph& graph) {
                      {"output", graph.output},
                      {"nodes", nodes},
                      {"convs", convs}};
-  return json.dump();
+  return dump_json(json);
 }
 
 Graph graph_from_json(const std::string& text, const std::string& file,
@@ -293,7 +206,6 @@ Graph graph_from_json(const std::string& text, const std::string& file,
       graph.convs.push_back(conv_from_json(conv, bias));
       has_bias.push_back(bias);
     }
-    check_graph(graph);
     return graph;
   } catch (const Error& error) {
     throw Error(file + ": metadata \"graph\": " + error.what());

@@ -8,13 +8,10 @@
 namespace quicksr {
 
 std::string graph_to_json(const Graph& graph);
-// Parses the structure; convs get their geometry and empty weight/bias, and `has_bias[i]` says
-// whether conv i expects a bias tensor. Throws quicksr::Error "<file>: <problem>".
+// Parses the structure (unchecked: see check_graph); convs get their geometry and empty
+// weight/bias, and `has_bias[i]` says whether conv i expects a bias tensor. Throws quicksr::Error
+// "<file>: <problem>".
 Graph graph_from_json(const std::string& text, const std::string& file,
                       std::vector<bool>& has_bias);
-
-// Checks the node list: known ops, input counts, conv indices and geometry, every input defined
-// before use, output defined. Throws quicksr::Error describing the first problem.
-void check_graph(const Graph& graph);
 
 }  // namespace quicksr

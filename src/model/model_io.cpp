@@ -2,10 +2,12 @@
 
 #include <charconv>
 #include <fstream>
+#include <new>
 #include <set>
 #include <type_traits>
 
 #include "common/atomic_file.hpp"
+#include "model/graph_check.hpp"
 #include "model/graph_json.hpp"
 #include "model/layout.hpp"
 #include "model/safetensors.hpp"
@@ -239,6 +241,12 @@ Graph graph_from(SafetensorsFile& file, const std::string& path) {
   std::vector<bool> has_bias;
   Graph graph = graph_from_json(require(file.metadata, "graph", path), path, has_bias);
   graph.scale = parse_scale(require(file.metadata, "scale", path), path);
+  // The structure first: the weight shapes below are only meaningful for a valid geometry.
+  try {
+    check_graph(graph, GraphWeights::kNotLoadedYet);
+  } catch (const Error& error) {
+    fail(path, error.what());
+  }
   for (std::size_t i = 0; i < graph.convs.size(); ++i) {
     take_conv(file, "conv." + std::to_string(i), graph.convs[i], has_bias[i], path);
   }
@@ -254,20 +262,15 @@ SafetensorsFile quicksrnet_to_file(const QuickSRNet& net) {
 }
 
 SafetensorsFile graph_to_file(const Graph& graph) {
-  check_graph(graph);
   // Only scales the loader accepts, so that every saved file loads again.
   Scale::parse(graph.scale.to_string());
+  check_graph(graph);
   SafetensorsFile file;
   file.metadata = {{"architecture", "graph"},
                    {"scale", graph.scale.to_string()},
                    {"graph", graph_to_json(graph)}};
   for (std::size_t i = 0; i < graph.convs.size(); ++i) {
-    const Conv2d& conv = graph.convs[i];
-    if (conv.weight.size() != weight_count(conv) ||
-        (!conv.bias.empty() && conv.bias.size() != static_cast<std::size_t>(conv.out_channels))) {
-      throw Error("graph conv " + std::to_string(i) + " has weights that do not fit its geometry");
-    }
-    add_conv(file, "conv." + std::to_string(i), conv);
+    add_conv(file, "conv." + std::to_string(i), graph.convs[i]);
   }
   return file;
 }
@@ -307,12 +310,16 @@ Model load_model(const std::filesystem::path& path) {
   if (error) fail(name, "cannot read the model file: " + error.message());
   std::ifstream stream(path, std::ios::binary);
   if (!stream) fail(name, "cannot open the model file");
-  std::vector<unsigned char> bytes(size);
-  stream.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size));
-  if (static_cast<std::uintmax_t>(stream.gcount()) != size) {
-    fail(name, "cannot read the model file");
+  try {
+    std::vector<unsigned char> bytes(size);
+    stream.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size));
+    if (static_cast<std::uintmax_t>(stream.gcount()) != size) {
+      fail(name, "cannot read the model file");
+    }
+    return load_model_from_memory(bytes.data(), bytes.size(), name);
+  } catch (const std::bad_alloc&) {
+    fail(name, "out of memory while loading the model");
   }
-  return load_model_from_memory(bytes.data(), bytes.size(), name);
 }
 
 void save_model(const Model& model, const std::filesystem::path& path) {
@@ -331,7 +338,12 @@ void save_model(const Model& model, const std::filesystem::path& path) {
   }
   file.metadata["format"] = "quicksr";
   for (const auto& [key, value] : model.provenance) file.metadata[kProvenancePrefix + key] = value;
-  const std::string bytes = serialize_safetensors(file);
+  std::string bytes;
+  try {
+    bytes = serialize_safetensors(file);
+  } catch (const Error& error) {
+    fail(path.string(), std::string("cannot save: ") + error.what());
+  }
   write_atomically(path, [&](const std::filesystem::path& temp) {
     std::ofstream stream(temp, std::ios::binary);
     stream.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));

@@ -175,6 +175,7 @@ SafetensorsFile parse_safetensors(const unsigned char* data, std::size_t size,
   const std::uint64_t data_size = size - 8 - header_size;
   SafetensorsFile file;
   std::vector<Entry> entries;
+  entries.reserve(header.size());
   for (const auto& [key, value] : header.items()) {
     if (key == "__metadata__") {
       file.metadata = parse_metadata(value, name);
@@ -209,7 +210,7 @@ std::string serialize_safetensors(const SafetensorsFile& file) {
                     {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
-  std::string header_text = header.dump();
+  std::string header_text = dump_json(header);
   header_text.append((8 - header_text.size() % 8) % 8, ' ');
 
   std::string bytes;

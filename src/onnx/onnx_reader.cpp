@@ -9,7 +9,7 @@
 #include <sstream>
 #include <vector>
 
-#include "onnx/graph_check.hpp"
+#include "model/graph_check.hpp"
 #include "quicksr/error.hpp"
 
 namespace quicksr::onnx_io {
@@ -46,7 +46,11 @@ class GraphReader {
     define_graph_input();
     for (int i = 0; i < onnx_graph_.node_size(); ++i) read_node(onnx_graph_.node(i), i);
     define_graph_output();
-    graph_.scale = check_graph(graph_, file_);
+    try {
+      graph_.scale = infer_graph_scale(graph_);
+    } catch (const Error& error) {
+      fail(error.what());
+    }
     check_declared_sizes();
     return graph_;
   }

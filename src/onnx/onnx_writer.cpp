@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "common/atomic_file.hpp"
-#include "onnx/graph_check.hpp"
+#include "model/graph_check.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/onnx.hpp"
 
@@ -64,6 +64,26 @@ int block_channel(ChannelOrder order, int c, int dy, int dx, int channels, int b
                                      : (dy * block + dx) * channels + c;
 }
 
+const char* onnx_op_name(OpType op) {
+  switch (op) {
+    case OpType::kConv:
+      return "Conv";
+    case OpType::kClip:
+      return "Clip";
+    case OpType::kRelu:
+      return "Relu";
+    case OpType::kDepthToSpace:
+      return "DepthToSpace";
+    case OpType::kSpaceToDepth:
+      return "SpaceToDepth";
+    case OpType::kAdd:
+      return "Add";
+    case OpType::kConcat:
+      return "Concat";
+  }
+  return "?";
+}
+
 // Hands out names that are unique within the ONNX graph.
 class NameTable {
  public:
@@ -86,7 +106,12 @@ class OnnxWriter {
       : graph_(graph), info_(info), file_(file), qdq_(qdq) {}
 
   onnx::ModelProto write() {
-    const Scale scale = check_graph(graph_, file_);
+    try {
+      check_graph(graph_);
+    } catch (const Error& error) {
+      throw Error(file_ + ": " + error.what());
+    }
+    const Scale scale = graph_.scale;
     onnx::ModelProto model;
     if (info_.opset < kMinOnnxOpset || info_.opset > kMaxOnnxOpset) {
       throw Error(file_ + ": opset " + std::to_string(info_.opset) + " is outside " +

@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "model/graph_check.hpp"
 #include "model/layout.hpp"
 #include "model/reshuffle.hpp"
 #include "quicksr/error.hpp"
@@ -143,15 +144,16 @@ Tensor add(const Tensor& a, const Tensor& b) {
 
 Tensor concat(const std::vector<const Tensor*>& parts) {
   if (parts.empty()) throw Error("concat of no tensors");
-  int channels = 0;
+  long long channels = 0;
   for (const Tensor* part : parts) {
     if (part->height != parts.front()->height || part->width != parts.front()->width) {
       throw Error("concat of tensors with different sizes " + shape_text(*parts.front()) + " and " +
                   shape_text(*part));
     }
     channels += part->channels;
+    if (channels > std::numeric_limits<int>::max()) throw Error("concat of too many channels");
   }
-  Tensor result(channels, parts.front()->height, parts.front()->width);
+  Tensor result(static_cast<int>(channels), parts.front()->height, parts.front()->width);
   auto out = result.data.begin();
   for (const Tensor* part : parts) out = std::copy(part->data.begin(), part->data.end(), out);
   return result;
@@ -237,23 +239,50 @@ Tensor run_node(const Graph& graph, const GraphNode& node,
   throw Error("unknown op");
 }
 
+// Where each tensor is read for the last time, and per node the tensors to free after it.
+struct Liveness {
+  std::map<std::string, std::size_t> last_reader;
+  std::vector<std::vector<std::string>> released;
+
+  explicit Liveness(const Graph& graph) : released(graph.nodes.size()) {
+    for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
+      for (const std::string& name : graph.nodes[i].inputs) last_reader[name] = i;
+    }
+    for (const auto& [name, node] : last_reader) {
+      if (name != graph.output) released[node].push_back(name);
+    }
+  }
+};
+
 }  // namespace
 
 Tensor forward(const Graph& graph, const Tensor& input) {
+  try {
+    check_graph(graph);
+  } catch (const Error& error) {
+    throw Error(graph.architecture + ": " + error.what());
+  }
+  if (input.channels != 3 || input.height < 1 || input.width < 1) {
+    throw Error(graph.architecture + " expects a 3xHxW input, got " + shape_text(input));
+  }
+  // Intermediates are freed after their last use: a long chain holds two tensors, not all.
+  const Liveness liveness(graph);
   std::map<std::string, Tensor> tensors;
   tensors[graph.input] = input;
-  for (const GraphNode& node : graph.nodes) {
+  for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
+    const GraphNode& node = graph.nodes[i];
     try {
-      tensors[node.output] = run_node(graph, node, tensors);
+      Tensor result = run_node(graph, node, tensors);
+      for (const std::string& name : liveness.released[i]) tensors.erase(name);
+      // Outputs nobody reads are dropped at once (outputs are unique: any reader comes later).
+      if (node.output == graph.output || liveness.last_reader.contains(node.output)) {
+        tensors[node.output] = std::move(result);
+      }
     } catch (const Error& error) {
       throw Error(graph.architecture + " node \"" + node.name + "\": " + error.what());
     }
   }
-  const auto output = tensors.find(graph.output);
-  if (output == tensors.end()) {
-    throw Error(graph.architecture + ": graph output \"" + graph.output + "\" was never computed");
-  }
-  return output->second;
+  return std::move(tensors.at(graph.output));
 }
 
 Tensor forward(const Model& model, const Tensor& input) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <span>
 
+#include "model/graph_check.hpp"
 #include "quicksr/engine.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/model_io.hpp"
@@ -82,7 +83,13 @@ class Int8Backend final : public Upscaler::Backend {
 // General graphs (imported baselines) run on the reference runtime.
 class ReferenceBackend final : public Upscaler::Backend {
  public:
-  explicit ReferenceBackend(Model model) : model_(std::move(model)) {}
+  explicit ReferenceBackend(Model model) : model_(std::move(model)) {
+    try {
+      check_graph(std::get<Graph>(model_.net));
+    } catch (const Error& error) {
+      throw Error(model_.name() + ": " + error.what());
+    }
+  }
   Scale scale() const override { return model_.scale(); }
   std::string name() const override { return model_.name(); }
   int output_length(int length) const override {
@@ -101,6 +108,11 @@ std::vector<float> upscale_alpha(const Image& input, Scale scale, int out_w, int
   Tensor alpha(1, input.height, input.width);
   alpha.data = input.alpha;
   const Tensor big = resize_bicubic(alpha, scale.value());
+  if (big.width < out_w || big.height < out_h) {
+    throw Error("the model made a " + std::to_string(out_w) + "x" + std::to_string(out_h) +
+                " image from " + std::to_string(input.width) + "x" + std::to_string(input.height) +
+                ", more than x" + scale.to_string());
+  }
   std::vector<float> out(static_cast<std::size_t>(out_w) * out_h);
   for (int y = 0; y < out_h; ++y) {
     for (int x = 0; x < out_w; ++x) {

@@ -241,6 +241,44 @@ TEST(ImageMalformedTest, HugeDeclaredDimensionsAreRejectedBeforeDecoding) {
   EXPECT_NE(read_error(dir / "huge.jpg").find("limit"), std::string::npos);
 }
 
+// Issue 11: a 220-byte PNG declaring 20000x13000 allocated 896 MB before failing; it is now refused
+// from its header (deflate cannot expand 220 bytes that far), and so is a tiny RLE8 BMP bomb.
+TEST(ImageMalformedTest, DecompressionBombsAreRefusedBeforeAllocating) {
+  TempDir dir;
+  const std::string png = png_claiming(20000, 13000);
+  ASSERT_LT(png.size(), 256u);
+  test::write_bytes(dir / "bomb.png", png);
+  EXPECT_NE(read_error(dir / "bomb.png").find("decompression bomb"), std::string::npos);
+  // Even with the pixel limit raised past it, the header alone gives it away.
+  const ReadOptions unlimited{.max_pixels = 1ull << 40};
+  EXPECT_NE(read_error(dir / "bomb.png", unlimited).find("decompression bomb"), std::string::npos);
+
+  // BITMAPINFOHEADER, 8 bits, RLE8, 8000 x 8000, grey palette, data: "end of bitmap" only.
+  const std::uint32_t side = 8000;
+  std::string bmp = "BM" + test::little_endian(0, 4) + test::little_endian(0, 4) +
+                    test::little_endian(14 + 40 + 1024, 4) + test::little_endian(40, 4) +
+                    test::little_endian(side, 4) + test::little_endian(side, 4) +
+                    std::string("\1\0\10\0", 4) + test::little_endian(1, 4) +
+                    test::little_endian(2, 4) + std::string(16, '\0');
+  for (int i = 0; i < 256; ++i) bmp += std::string(3, static_cast<char>(i)) + '\0';
+  bmp += std::string("\0\1", 2);
+  test::write_bytes(dir / "bomb.bmp", bmp);
+  EXPECT_NE(read_error(dir / "bomb.bmp").find("decompression bomb"), std::string::npos);
+}
+
+// Issue 11: a negative BMP header size wrapped in size_t and read past the buffer.
+TEST(ImageMalformedTest, BmpNegativeHeaderSize) {
+  TempDir dir;
+  const std::vector<std::uint8_t> bgr(2 * 2 * 3, 128);
+  std::string bmp = test::reference_bmp(2, 2, 24, bgr);
+  for (std::uint32_t size : {0xFFFFFFF0u, 0x80000000u, 0xFFFFFFFFu, 13u}) {
+    bmp.replace(14, 4, test::little_endian(size, 4));
+    test::write_bytes(dir / "negative.bmp", bmp);
+    const std::string message = read_error(dir / "negative.bmp");
+    EXPECT_NE(message.find("header size " + std::to_string(size)), std::string::npos) << message;
+  }
+}
+
 TEST(ImageMalformedTest, MissingFileAndDirectory) {
   TempDir dir;
   EXPECT_NE(read_error(dir / "absent.png").find("No such file"), std::string::npos);

@@ -1,6 +1,9 @@
 // The model file format. Files are built and read here byte by byte (with nlohmann::json for the
 // header only), independently of the code under test.
+#include "model/safetensors.hpp"
+
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <bit>
@@ -180,11 +183,11 @@ TEST(ModelFile, GraphRoundTrip) {
   Conv2d plain = filled_conv(Conv2d::zeros(3, 4, 3), 0);
   Conv2d no_bias = filled_conv(Conv2d::zeros(4, 4, 5, 2), 100);
   no_bias.bias.clear();
-  Conv2d strided = filled_conv(Conv2d::zeros(4, 27, 3), 200);
+  Conv2d strided = filled_conv(Conv2d::zeros(12, 108, 3), 200);
   strided.stride = 2;
   strided.kernel_w = 2;
   strided.pad_left = 0;
-  strided.weight = counting(27 * 4 * 3 * 2, 300);
+  strided.weight = counting(108 * 12 * 3 * 2, 300);
   graph.convs = {plain, no_bias, strided};
   const auto make = [](OpType op, std::string name, std::vector<std::string> in, std::string out) {
     GraphNode node;
@@ -201,17 +204,20 @@ TEST(ModelFile, GraphRoundTrip) {
   GraphNode s2d = make(OpType::kSpaceToDepth, "s2d", {"b"}, "s");
   s2d.block_size = 2;
   s2d.order = ChannelOrder::kDCR;
-  GraphNode clip = make(OpType::kClip, "clip", {"s"}, "t");
+  GraphNode clip = make(OpType::kClip, "clip", {"half"}, "t");
   clip.clip_min = -0.25f;
   clip.clip_max = 0.75f;
+  GraphNode conv2 = make(OpType::kConv, "c2", {"cat_out"}, "half");
+  conv2.conv = 2;
   GraphNode d2s = make(OpType::kDepthToSpace, "d2s", {"t"}, "out");
-  d2s.block_size = 3;
+  d2s.block_size = 6;
   graph.nodes = {conv0,
                  conv1,
                  make(OpType::kRelu, "relu", {"b"}, "r"),
                  make(OpType::kAdd, "add", {"a", "r"}, "sum"),
                  make(OpType::kConcat, "cat", {"sum", "b", "a"}, "cat_out"),
                  s2d,
+                 conv2,
                  clip,
                  d2s};
   graph.output = "out";
@@ -531,6 +537,58 @@ TEST(ModelFileRejects, FileErrorsNameThePath) {
   } catch (const Error& error) {
     EXPECT_EQ(std::string(error.what()).rfind(broken.string() + ": ", 0), 0u) << error.what();
   }
+}
+
+struct CpuTimes {
+  double user = 0;
+  double system = 0;
+};
+
+CpuTimes cpu_times() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return {seconds(usage.ru_utime), seconds(usage.ru_stime)};
+}
+
+// Issue 11: a 300k-entry header took ~19 min (the JSON depth limit rescanned every object). The
+// parse is linear now: 300k entries, built as text, parse in under 2 s of user CPU (Release).
+TEST(ModelFileRejects, HugeHeadersParseInLinearTime) {
+  constexpr int kEntries = 300000;
+  std::string header = "{";
+  for (int i = 0; i < kEntries; ++i) {
+    header += "\"tensor." + std::to_string(i) +
+              "\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]},";
+  }
+  header.back() = '}';
+  const std::string bytes = little_endian_u64(header.size()) + header;
+  // User CPU time, not wall time: the machine may be shared (and on a VM, the kernel's page-fault
+  // time for the fresh memory varies with the load; it is printed but not limited).
+  const CpuTimes start = cpu_times();
+  const SafetensorsFile file =
+      parse_safetensors(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), kName);
+  const CpuTimes end = cpu_times();
+  const double seconds = end.user - start.user;
+  EXPECT_EQ(file.tensors.size(), static_cast<std::size_t>(kEntries));
+  std::printf("%d-entry header (%.1f MB) parsed in %.2f s of user CPU (+ %.2f s system)\n",
+              kEntries, header.size() / 1e6, seconds, end.system - start.system);
+#if defined(NDEBUG) && !defined(QUICKSR_CHECKED_ACCESS)
+  EXPECT_LT(seconds, 2.0);
+#else
+  EXPECT_LT(seconds, 30.0);  // unoptimised or sanitized: only quadratic time would exceed this
+#endif
+  // Nesting is still limited, also across members and inside strings that merely contain '['.
+  const std::string nested = "{\"a\":" + std::string(20, '[') + std::string(20, ']') + "}";
+  const std::string deep = little_endian_u64(nested.size()) + nested;
+  EXPECT_THROW(
+      parse_safetensors(reinterpret_cast<const unsigned char*>(deep.data()), deep.size(), kName),
+      Error);
+  const std::string quoted = "{\"__metadata__\":{\"a\":\"" + std::string(40, '[') + "\\\"\"}}";
+  const std::string flat = little_endian_u64(quoted.size()) + quoted;
+  EXPECT_EQ(
+      parse_safetensors(reinterpret_cast<const unsigned char*>(flat.data()), flat.size(), kName)
+          .metadata.at("a"),
+      std::string(40, '[') + "\"");
 }
 
 TEST(ModelFile, SaveRejectsInconsistentNetworksWithoutWriting) {

@@ -223,6 +223,11 @@ TEST(OnnxImport, ScaleFromStridesAndBlocks) {
   strides.set_type(onnx::AttributeProto::INTS);
   strides.add_ints(2);
   strides.add_ints(2);
+  // Padding 1: the output is exactly half the input (without it, 6 rows would give 2, not 3).
+  onnx::AttributeProto& pads = *conv.add_attribute();
+  pads.set_name("pads");
+  pads.set_type(onnx::AttributeProto::INTS);
+  for (int i = 0; i < 4; ++i) pads.add_ints(1);
   add_int_attribute(add_node(model, "DepthToSpace", "up", {"features"}, "result"), "blocksize", 3);
   write_model(model, dir / "x1_5.onnx");
   EXPECT_EQ(import_onnx(dir / "x1_5.onnx").scale(), (Scale{3, 2}));
@@ -235,8 +240,25 @@ TEST(OnnxImport, ChannelMismatchNamesTheNode) {
   add_node(model, "Conv", "mix", {"image", "w"}, "result");
   write_model(model, dir / "mismatch.onnx");
   const std::string message = import_error(dir / "mismatch.onnx");
-  EXPECT_NE(message.find("'mix' (Conv)"), std::string::npos) << message;
+  EXPECT_NE(message.find("\"mix\" (conv)"), std::string::npos) << message;
   EXPECT_NE(message.find("input channels"), std::string::npos) << message;
+}
+
+// Issue 11: concatenated channels past int overflowed the old ONNX checker, and `quicksr convert`
+// wrote a model that crashed the runtime. The shared checker refuses it, naming the node.
+TEST(OnnxImport, ConcatChannelOverflowNamesTheNode) {
+  ScratchDir dir;
+  onnx::ModelProto model = empty_model(13);
+  constexpr int kWide = 1 << 16;
+  add_initializer(model, "w", {kWide, 3, 1, 1}, std::vector<float>(kWide * 3, 0.0f));
+  add_node(model, "Conv", "widen", {"image", "w"}, "wide");
+  std::vector<std::string> parts(kWide, "wide");
+  add_int_attribute(add_node(model, "Concat", "cat", parts, "huge"), "axis", 1);
+  add_int_attribute(add_node(model, "DepthToSpace", "up", {"huge"}, "result"), "blocksize", 2);
+  write_model(model, dir / "overflow.onnx");
+  const std::string message = import_error(dir / "overflow.onnx");
+  EXPECT_NE(message.find("\"cat\" (concat)"), std::string::npos) << message;
+  EXPECT_NE(message.find("channels"), std::string::npos) << message;
 }
 
 }  // namespace

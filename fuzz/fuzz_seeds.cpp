@@ -1,0 +1,123 @@
+// Writes the seed corpora of the fuzz targets into DIR/<target>/: small valid inputs of every
+// kind each reader accepts, built with quicksr's own writers (so no binary seeds are committed).
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "quicksr/image.hpp"
+#include "quicksr/model_io.hpp"
+#include "quicksr/onnx.hpp"
+#include "support/graph_builders.hpp"
+
+namespace fs = std::filesystem;
+using namespace quicksr;
+
+namespace {
+
+void write_bytes(const fs::path& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+std::string little_endian(std::uint32_t value, int bytes) {
+  std::string out;
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>(value >> (8 * i)));
+  return out;
+}
+
+// A bottom-up BMP with a BITMAPINFOHEADER: 24-bit pixels, or 8-bit indices with a gray palette.
+std::string bmp(int width, int height, int bits) {
+  const int row_bytes = (width * bits / 8 + 3) / 4 * 4;
+  const int palette = bits == 8 ? 1024 : 0;
+  const int offset = 14 + 40 + palette;
+  std::string file = "BM" + little_endian(offset + row_bytes * height, 4) + little_endian(0, 4) +
+                     little_endian(offset, 4) + little_endian(40, 4) + little_endian(width, 4) +
+                     little_endian(height, 4) + little_endian(1, 2) + little_endian(bits, 2) +
+                     little_endian(0, 4) + little_endian(row_bytes * height, 4) +
+                     std::string(16, '\0');
+  for (int i = 0; i < palette / 4; ++i) file += std::string(3, static_cast<char>(i)) + '\0';
+  for (int i = 0; i < row_bytes * height; ++i) file.push_back(static_cast<char>(i * 37));
+  return file;
+}
+
+Image noise(int width, int height, bool gray, bool alpha, int bit_depth) {
+  std::mt19937 random(1);
+  Image image;
+  image.width = width;
+  image.height = height;
+  image.gray = gray;
+  image.bit_depth = bit_depth;
+  image.rgb.resize(static_cast<std::size_t>(width) * height * 3);
+  for (float& v : image.rgb) v = static_cast<float>(random() % 256) / 255.0f;
+  if (alpha) image.alpha.assign(static_cast<std::size_t>(width) * height, 0.5f);
+  return image;
+}
+
+void image_seeds(const fs::path& dir) {
+  write_image(noise(5, 3, false, false, 8), dir / "rgb.png");
+  write_image(noise(4, 4, false, true, 16), dir / "rgba16.png");
+  write_image(noise(3, 5, true, true, 8), dir / "gray_alpha.png");
+  write_image(noise(9, 7, false, false, 8), dir / "rgb.jpg");
+  write_image(noise(8, 8, true, false, 8), dir / "gray.jpg");
+  write_bytes(dir / "rgb.bmp", bmp(3, 2, 24));
+  write_bytes(dir / "indexed.bmp", bmp(5, 3, 8));
+}
+
+// An XLSR-like graph: conv, relu, concat with the input, add, depth-to-space, clip.
+Graph small_graph() {
+  Graph graph;
+  graph.architecture = "seed";
+  graph.scale = {2, 1};
+  graph.convs = {Conv2d::zeros(3, 6, 3), Conv2d::zeros(9, 12, 3, 3)};
+  using test_support::graph_node;
+  graph.nodes = {graph_node(OpType::kConv, "conv0", {"input"}, "a", 0),
+                 graph_node(OpType::kRelu, "relu", {"a"}, "b"),
+                 graph_node(OpType::kConcat, "concat", {"input", "b"}, "c"),
+                 graph_node(OpType::kConv, "conv1", {"c"}, "d", 1),
+                 graph_node(OpType::kDepthToSpace, "d2s", {"d"}, "e", 2),
+                 graph_node(OpType::kClip, "clip", {"e"}, "out")};
+  graph.output = "out";
+  return graph;
+}
+
+std::vector<std::pair<std::string, Model>> seed_models() {
+  QuickSRNetConfig x2{.features = 4, .blocks = 1, .scale = {2, 1}, .anchor = false};
+  QuickSRNetConfig x1_5{.features = 3, .blocks = 0, .scale = {3, 2}, .anchor = true};
+  return {{"quicksrnet-x2", Model{.net = QuickSRNet::initialized(x2, 1), .provenance = {}}},
+          {"quicksrnet-x1_5", Model{.net = QuickSRNet::initialized(x1_5, 2), .provenance = {}}},
+          {"graph-x2", Model{.net = small_graph(), .provenance = {{"source", "seed"}}}}};
+}
+
+void cli_seeds(const fs::path& dir) {
+  const std::vector<std::string> argvs = {
+      std::string("in.png\0out.png", 14), std::string("in.png\0out.jpg\0--scale\0003", 24),
+      std::string("a\0--threads\0004\0--overwrite", 26),
+      std::string("--max-pixels\0001e6\0in\0--model\0m.safetensors", 41), "--help"};
+  for (std::size_t i = 0; i < argvs.size(); ++i) {
+    write_bytes(dir / ("args" + std::to_string(i)), argvs[i]);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: fuzz_seeds DIR\n";
+    return 2;
+  }
+  const fs::path root = argv[1];
+  for (const char* target :
+       {"fuzz_image_read", "fuzz_model_load", "fuzz_onnx_import", "fuzz_cli_args"}) {
+    fs::create_directories(root / target);
+  }
+  image_seeds(root / "fuzz_image_read");
+  for (const auto& [name, model] : seed_models()) {
+    save_model(model, root / "fuzz_model_load" / (name + ".safetensors"));
+    export_onnx(model, root / "fuzz_onnx_import" / (name + ".onnx"));
+  }
+  cli_seeds(root / "fuzz_cli_args");
+  return 0;
+}

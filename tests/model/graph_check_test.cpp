@@ -1,0 +1,171 @@
+// check_graph: shapes, channels and scale inferred through the whole graph, and every file path
+// (safetensors load and save) rejecting what it rejects, each with a message naming the problem.
+#include "model/graph_check.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "quicksr/error.hpp"
+#include "quicksr/model_io.hpp"
+#include "support/graph_builders.hpp"
+
+namespace quicksr {
+namespace {
+
+using test_support::graph_node;
+using test_support::upscaling_graph;
+
+std::string error_of(const auto& action) {
+  try {
+    action();
+  } catch (const Error& error) {
+    return error.what();
+  }
+  ADD_FAILURE() << "no error";
+  return "";
+}
+
+class TempFile {
+ public:
+  TempFile()
+      : path_(std::filesystem::temp_directory_path() /
+              ("graph_check_test_" + std::to_string(::getpid()) + ".safetensors")) {}
+  ~TempFile() { std::filesystem::remove(path_); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+TEST(GraphCheck, InfersIntegerAndFractionalScales) {
+  for (int s : {2, 3, 4}) {
+    const Graph graph = upscaling_graph(s, {s, 1});
+    EXPECT_EQ(infer_graph_scale(graph), (Scale{s, 1}));
+    EXPECT_NO_THROW(check_graph(graph));
+  }
+  // x1.5: space-to-depth(2) halves, a 1x1 conv to 27 channels, depth-to-space(3) triples.
+  Graph graph;
+  graph.scale = {3, 2};
+  graph.convs = {Conv2d::zeros(12, 27, 1)};
+  graph.nodes = {graph_node(OpType::kSpaceToDepth, "s2d", {"input"}, "s", 2),
+                 graph_node(OpType::kConv, "c", {"s"}, "t", 0),
+                 graph_node(OpType::kDepthToSpace, "d2s", {"t"}, "out", 3)};
+  graph.output = "out";
+  EXPECT_EQ(infer_graph_scale(graph), (Scale{3, 2}));
+  EXPECT_NO_THROW(check_graph(graph));
+}
+
+TEST(GraphCheck, DeclaredScaleMustBeTheComputedOne) {
+  const std::string message = error_of([] { check_graph(upscaling_graph(4, {2, 1})); });
+  EXPECT_NE(message.find("declared x2 but computes x4"), std::string::npos) << message;
+  // A graph declared x2 that does not upscale at all.
+  Graph identity = upscaling_graph(1, {2, 1});
+  const std::string same_size = error_of([&] { check_graph(identity); });
+  EXPECT_NE(same_size.find("does not upscale"), std::string::npos) << same_size;
+}
+
+TEST(GraphCheck, ConcatChannelOverflowIsAnErrorNamingTheNode) {
+  // 65536 channels twice: more than the limit (and, repeated, past int).
+  Graph graph = upscaling_graph(2, {2, 1});
+  graph.convs.push_back(Conv2d::zeros(3, kMaxGraphChannels, 1));
+  graph.nodes.insert(graph.nodes.begin(), graph_node(OpType::kConv, "wide", {"input"}, "w", 1));
+  graph.nodes.insert(graph.nodes.begin() + 1,
+                     graph_node(OpType::kConcat, "cat", {"w", "w", "w", "w"}, "big"));
+  const std::string message = error_of([&] { check_graph(graph, GraphWeights::kNotLoadedYet); });
+  EXPECT_NE(message.find("\"cat\""), std::string::npos) << message;
+  EXPECT_NE(message.find("channels"), std::string::npos) << message;
+}
+
+TEST(GraphCheck, SpaceToDepthChannelOverflowIsAnError) {
+  Graph graph = upscaling_graph(2, {2, 1});
+  graph.convs.push_back(Conv2d::zeros(3, 1024, 1));
+  graph.nodes.insert(graph.nodes.begin(), graph_node(OpType::kConv, "wide", {"input"}, "w", 1));
+  graph.nodes.insert(graph.nodes.begin() + 1,  // 1024 * 16^2 channels
+                     graph_node(OpType::kSpaceToDepth, "s2d", {"w"}, "deep", 16));
+  const std::string message = error_of([&] { check_graph(graph, GraphWeights::kNotLoadedYet); });
+  EXPECT_NE(message.find("262144 channels"), std::string::npos) << message;
+}
+
+TEST(GraphCheck, RejectsStructuralErrors) {
+  const auto expect_error = [](Graph graph, const std::string& expected) {
+    const std::string message = error_of([&] { check_graph(graph); });
+    EXPECT_NE(message.find(expected), std::string::npos) << message;
+  };
+  Graph channels = upscaling_graph(2, {2, 1});
+  channels.convs[0] = Conv2d::zeros(4, 12, 3);
+  expect_error(channels, "expects 4 input channels, gets 3");
+  Graph undefined = upscaling_graph(2, {2, 1});
+  undefined.nodes[1].inputs = {"nowhere"};
+  expect_error(undefined, "reads undefined tensor \"nowhere\"");
+  Graph twice = upscaling_graph(2, {2, 1});
+  twice.nodes[1].output = "features";
+  expect_error(twice, "defined twice");
+  Graph shrinking = upscaling_graph(2, {2, 1});
+  shrinking.convs[0].pad_top = 0;  // a 3x3 conv without padding shrinks the image
+  expect_error(shrinking, "padding that does not keep the size");
+  Graph weights = upscaling_graph(2, {2, 1});
+  weights.convs[0].weight.pop_back();
+  expect_error(weights, "weights");
+  Graph colours = upscaling_graph(2, {2, 1});
+  colours.convs[0] = Conv2d::zeros(3, 16, 3);
+  expect_error(colours, "outputs 3 (RGB)");
+  Graph index = upscaling_graph(2, {2, 1});
+  index.nodes[0].conv = 7;
+  expect_error(index, "refers to conv 7");
+}
+
+// Every load and save runs the checker: a saved graph must check, and a file whose metadata
+// declares another scale than its graph computes does not load.
+TEST(GraphCheck, SaveAndLoadRejectAMismatchedScale) {
+  TempFile file;
+  const Graph x4_declared_x2 = upscaling_graph(4, {2, 1});
+  const std::string save =
+      error_of([&] { save_model({.net = x4_declared_x2, .provenance = {}}, file.path()); });
+  EXPECT_NE(save.find(file.path().string()), std::string::npos) << save;
+  EXPECT_FALSE(std::filesystem::exists(file.path()));
+
+  Graph x4 = upscaling_graph(4, {4, 1});
+  save_model({.net = x4, .provenance = {}}, file.path());
+  EXPECT_EQ(load_model(file.path()).scale(), (Scale{4, 1}));
+  // Rewrite the scale metadata in place ("4" -> "2", same length, so offsets stay valid).
+  std::string bytes;
+  {
+    std::ifstream in(file.path(), std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const std::size_t at = bytes.find("\"scale\":\"4\"");
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 9] = '2';
+  {
+    std::ofstream out(file.path(), std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+  const std::string load = error_of([&] { load_model(file.path()); });
+  EXPECT_EQ(load.rfind(file.path().string() + ": ", 0), 0u) << load;
+  EXPECT_NE(load.find("declared x2 but computes x4"), std::string::npos) << load;
+}
+
+// Found by fuzz_onnx_import: an ONNX node name that is not UTF-8 made the save throw nlohmann's
+// type_error (`quicksr convert` ended in "internal error"). It is a clear error now.
+TEST(GraphCheck, SaveRefusesNamesThatAreNotUtf8) {
+  TempFile file;
+  Graph graph = upscaling_graph(2, {2, 1});
+  graph.nodes[0].name = "conv\x8F";
+  const std::string message =
+      error_of([&] { save_model({.net = graph, .provenance = {}}, file.path()); });
+  EXPECT_NE(message.find("not valid UTF-8"), std::string::npos) << message;
+  graph.nodes[0].name = "conv";
+  const std::string provenance = error_of([&] {
+    save_model({.net = graph, .provenance = {{"source", "\xC3("}}}, file.path());
+  });
+  EXPECT_NE(provenance.find(file.path().string()), std::string::npos) << provenance;
+  EXPECT_FALSE(std::filesystem::exists(file.path()));
+}
+
+}  // namespace
+}  // namespace quicksr
