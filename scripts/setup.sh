@@ -12,9 +12,11 @@ PACKAGES=(
   libdnnl-dev ocl-icd-opencl-dev  # dnnl-config.cmake needs OpenCL, which it only recommends
   libtorch-dev libgloo-dev
   googletest libgtest-dev libbenchmark-dev
-  nodejs npm  # ONNX Runtime for the ONNX tests (npm onnxruntime-node, scripts/install_ort.sh)
   clang libclang-rt-dev  # scripts/fuzz.sh: libFuzzer and the sanitizer runtimes
 )
+# Node.js for the ONNX Runtime tests (npm onnxruntime-node, scripts/install_ort.sh). A machine
+# may already have it from elsewhere: NodeSource's nodejs bundles npm and conflicts with Debian's.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
 missing=()
 for package in "${PACKAGES[@]}"; do
