@@ -68,7 +68,17 @@ struct PixelLayout {
   std::size_t pixel_bytes() const { return static_cast<std::size_t>(channels) * sample_size; }
 };
 
-PixelLayout layout_of(quicksr_format format) {
+// C passes any int as an enum; reading an out-of-range value as the C++ enum type would be
+// undefined, so the value is taken through its bytes.
+template <typename Enum>
+int raw_value(const Enum& value) {
+  static_assert(sizeof(Enum) == sizeof(int));
+  int raw;
+  std::memcpy(&raw, &value, sizeof raw);
+  return raw;
+}
+
+PixelLayout layout_of(int format) {
   switch (format) {
     case QUICKSR_RGB8:
       return {3, 1, 255};
@@ -79,7 +89,7 @@ PixelLayout layout_of(quicksr_format format) {
     case QUICKSR_RGBA16:
       return {4, 2, 65535};
   }
-  throw ArgumentError("unknown pixel format " + std::to_string(static_cast<int>(format)));
+  throw ArgumentError("unknown pixel format " + std::to_string(format));
 }
 
 float read_sample(const unsigned char* p, const PixelLayout& layout) {
@@ -163,7 +173,7 @@ const char* quicksr_version(void) { return QUICKSR_VERSION; }
 const char* quicksr_last_error(void) { return last_error.c_str(); }
 
 const char* quicksr_status_string(quicksr_status status) {
-  switch (status) {
+  switch (raw_value(status)) {
     case QUICKSR_OK:
       return "ok";
     case QUICKSR_ERROR_ARGUMENT:
@@ -237,7 +247,7 @@ quicksr_status quicksr_upscale(const quicksr_model* model, quicksr_format format
                                size_t output_stride) {
   return guarded("quicksr_upscale", QUICKSR_ERROR_MODEL, [&] {
     require(model && input && output, "model, input and output must not be NULL");
-    const PixelLayout layout = layout_of(format);
+    const PixelLayout layout = layout_of(raw_value(format));
     const auto [out_width, out_height] = output_size(*model, width, height);
     require(input_stride >= width * layout.pixel_bytes(), "input_stride is smaller than a row");
     require(output_stride >= out_width * layout.pixel_bytes(),

@@ -241,6 +241,7 @@ TEST(CApi, ErrorsAreStatusesWithMessages) {
             QUICKSR_ERROR_ARGUMENT);
   EXPECT_EQ(quicksr_upscale(x2.get(), QUICKSR_RGB8, in, 4, 4, 12, out, 24), QUICKSR_OK);
   EXPECT_STREQ(quicksr_status_string(QUICKSR_ERROR_FILE), "cannot open the file");
+  EXPECT_STREQ(quicksr_status_string(static_cast<quicksr_status>(-1)), "unknown status");
   EXPECT_EQ(quicksr_model_scale(nullptr), 0.0);
   quicksr_model_free(nullptr);
 }
