@@ -1,0 +1,96 @@
+// ONNX Runtime (npm onnxruntime-node) as the second independent runtime: every exported
+// QuickSRNet, in every export mode, computes what quicksr's reference runtime computes, at two
+// input sizes of the same file (the sizes are dynamic).
+#include <gtest/gtest.h>
+
+#include "onnx/onnx_test_support.hpp"
+#include "quicksr/onnx.hpp"
+#include "quicksr/reference.hpp"
+
+namespace quicksr {
+namespace {
+
+using namespace onnx_test;
+
+constexpr float kTolerance = 1e-5f;
+
+struct Mode {
+  const char* name;
+  OnnxExportOptions options;
+};
+
+const Mode kModes[] = {{"opset13", {}}, {"opencv", opencv_export_options()}};
+
+struct OrtCase {
+  ExportCase model;
+  Mode mode;
+};
+
+std::vector<OrtCase> ort_cases() {
+  std::vector<OrtCase> cases;
+  for (const Mode& mode : kModes) {
+    for (const ExportCase& model : export_cases()) cases.push_back({model, mode});
+  }
+  return cases;
+}
+
+class OnnxRuntimeExport : public testing::TestWithParam<OrtCase> {};
+
+TEST_P(OnnxRuntimeExport, MatchesReferenceRuntimeAtTwoSizes) {
+  if (const std::string missing = onnxruntime_missing(); !missing.empty()) GTEST_SKIP() << missing;
+  const std::optional<Tensor> image = butterfly_crop(96, 80, 24, 32);
+  const std::optional<Tensor> other = butterfly_crop(10, 20, 18, 26);
+  if (!image || !other) GTEST_SKIP() << "Set5 butterfly.png is absent";
+  const auto& [export_case, mode] = GetParam();
+  Model model;
+  model.net = QuickSRNet::initialized(export_case.config, 11);
+  ScratchDir dir;
+  OnnxExportOptions options = mode.options;
+  options.dcr = export_case.dcr;
+  export_onnx(model, dir / "model.onnx", options);
+  for (const Tensor& input : {*image, *other}) {
+    EXPECT_LE(max_abs_difference(run_onnxruntime(dir / "model.onnx", input),
+                                 reference::forward(model, input)),
+              kTolerance)
+        << input.width << "x" << input.height;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Configs, OnnxRuntimeExport, testing::ValuesIn(ort_cases()),
+                         [](const testing::TestParamInfo<OrtCase>& info) {
+                           return std::string(info.param.mode.name) + "_" +
+                                  export_case_name(info.param.model);
+                         });
+
+// The oldest and newest opsets, and general graphs (XLSR, SESR) in both modes.
+TEST(OnnxRuntimeExportOptions, OpsetsAndGraphs) {
+  if (const std::string missing = onnxruntime_missing(); !missing.empty()) GTEST_SKIP() << missing;
+  const std::optional<Tensor> image = butterfly_crop(96, 80, 24, 32);
+  if (!image) GTEST_SKIP() << "Set5 butterfly.png is absent";
+  ScratchDir dir;
+  Model small;
+  small.net = QuickSRNet::initialized(QuickSRNetConfig::small(Scale{3, 1}), 5);
+  const Tensor expected = reference::forward(small, *image);
+  for (int opset : {kMinOnnxOpset, kMaxOnnxOpset}) {
+    SCOPED_TRACE(opset);
+    export_onnx(small, dir / "small.onnx", {.dcr = true, .opset = opset});
+    EXPECT_LE(max_abs_difference(run_onnxruntime(dir / "small.onnx", *image), expected),
+              kTolerance);
+  }
+  for (const char* name : {"xlsr-2x-360p.onnx", "sesr_m5-4x-180p.onnx"}) {
+    SCOPED_TRACE(name);
+    const std::filesystem::path official = reference_model(name);
+    if (!std::filesystem::exists(official)) GTEST_SKIP() << official << " is absent";
+    const Model graph = import_onnx(official);
+    const Tensor graph_expected = reference::forward(graph, *image);
+    for (const Mode& mode : kModes) {
+      export_onnx(graph, dir / "graph.onnx", mode.options);
+      EXPECT_LE(max_abs_difference(run_onnxruntime(dir / "graph.onnx", *image), graph_expected),
+                kTolerance)
+          << mode.name;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace quicksr
