@@ -379,7 +379,7 @@ TEST(ModelFileRejects, BadOffsets) {
   expect_rejected(with_entry(good, "last.bias", entry({12}, 1672, 1720)), "reach past");
   expect_rejected(with_entry(good, "first.bias", entry({3}, 320, 332)), "overlaps");
   expect_rejected(with_entry(good, "last.bias", entry({11}, 1632, 1676)), "unused bytes");
-  expect_rejected(with_entry(good, "first.bias", entry({3}, 324, 340)), "shape needs 3 floats");
+  expect_rejected(with_entry(good, "first.bias", entry({3}, 324, 340)), "shape needs 3 F32 values");
   expect_rejected(with_entry(good, "first.bias", entry({3}, 336, 324)), "end before");
   expect_rejected(with_entry(good, "first.bias", entry({-3}, 324, 336)), "non-negative");
   expect_rejected(
