@@ -8,7 +8,6 @@
 #include "quicksr/engine.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/model_io.hpp"
-#include "quicksr/quant.hpp"
 #include "quicksr/reference.hpp"
 #include "quicksr/resize.hpp"
 #include "runtime/builtin_models.hpp"
@@ -40,7 +39,8 @@ class BicubicBackend final : public Upscaler::Backend {
   Scale scale_;
 };
 
-// QuickSRNet models run on the fast engine.
+// QuickSRNet models, fp32 and INT8, run on the fast engine (INT8: bit-identical to
+// quant::forward, the integer reference).
 class EngineBackend final : public Upscaler::Backend {
  public:
   EngineBackend(const Model& model, const UpscalerOptions& options)
@@ -54,30 +54,14 @@ class EngineBackend final : public Upscaler::Backend {
   static Engine make_engine(const Model& model, const UpscalerOptions& options) {
     EngineOptions engine_options;
     engine_options.threads = options.threads;
+    if (model.is_quantized()) {
+      return Engine::create(std::get<QuantizedQuickSRNet>(model.net), engine_options);
+    }
     return Engine::create(std::get<QuickSRNet>(model.net), engine_options);
   }
   std::string name_;
   Scale scale_;
   Engine engine_;
-};
-
-// INT8 models. The one place that chooses their runtime: the integer reference runtime (the
-// oracle, plain loops) until the INT8 engine lands.
-class Int8Backend final : public Upscaler::Backend {
- public:
-  explicit Int8Backend(const Model& model)
-      : name_(model.name()), net_(std::get<QuantizedQuickSRNet>(model.net)) {}
-  Scale scale() const override { return net_.config.scale; }
-  std::string name() const override { return name_; }
-  int output_length(int length) const override {
-    const Scale scale = net_.config.scale;  // floor(scale * length): x1.5 crops odd sizes
-    return static_cast<int>(static_cast<long long>(length) * scale.numerator / scale.denominator);
-  }
-  Tensor run(const Tensor& rgb) const override { return quant::forward(net_, rgb); }
-
- private:
-  std::string name_;
-  QuantizedQuickSRNet net_;
 };
 
 // General graphs (imported baselines) run on the reference runtime.
@@ -137,8 +121,9 @@ Upscaler Upscaler::load(const std::filesystem::path& model_file, const UpscalerO
 }
 
 Upscaler Upscaler::from_model(Model model, const UpscalerOptions& options) {
-  if (model.is_quicksrnet()) return Upscaler(std::make_shared<EngineBackend>(model, options));
-  if (model.is_quantized()) return Upscaler(std::make_shared<Int8Backend>(model));
+  if (model.is_quicksrnet() || model.is_quantized()) {
+    return Upscaler(std::make_shared<EngineBackend>(model, options));
+  }
   return Upscaler(std::make_shared<ReferenceBackend>(std::move(model)));
 }
 
