@@ -162,7 +162,8 @@ TEST(GraphForward, LongChainsDoNotKeepEveryIntermediate) {
   EXPECT_EQ(output.height, 256);
   std::printf("3000-op chain on 3x128x128: peak RSS grew by %.1f MB\n", growth / 1e6);
 #ifdef __SANITIZE_ADDRESS__
-  GTEST_SKIP() << "ASan's quarantine keeps freed tensors resident; the Release run checks the bound";
+  GTEST_SKIP()
+      << "ASan's quarantine keeps freed tensors resident; the Release run checks the bound";
 #else
   EXPECT_LT(growth, 100u << 20) << "intermediates were kept";
 #endif
