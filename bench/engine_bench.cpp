@@ -205,12 +205,26 @@ void BM_OneDnnSmallX2(benchmark::State& state) {
 BENCHMARK(BM_EngineSmallX2)->FRAME_SIZES;
 BENCHMARK(BM_OneDnnSmallX2)->FRAME_SIZES;
 
+// The fp32 peak of the vector width the kernels of ISA level `isa` use: args = threads, isa.
 void BM_FmaPeak(benchmark::State& state) {
-  double gflops = 0.0;
-  for (auto _ : state) gflops = engine::measure_fma_peak_gflops(static_cast<int>(state.range(0)));
-  state.counters["GFLOP/s"] = gflops;
+  const Isa isa = static_cast<Isa>(state.range(1));
+  if (!cpu_supports(isa)) {
+    state.SkipWithError("this CPU lacks the ISA");
+    return;
+  }
+  engine::Peak peak;
+  for (auto _ : state) peak = engine::measure_f32_peak(isa, static_cast<int>(state.range(0)));
+  state.SetLabel(peak.kind);
+  state.counters["GFLOP/s"] = peak.gflops;
 }
-BENCHMARK(BM_FmaPeak)->Arg(1)->Arg(2)->Iterations(3)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FmaPeak)
+    ->ArgNames({"threads", "isa"})
+    ->Args({1, kAvx2})
+    ->Args({2, kAvx2})
+    ->Args({1, kAvx512})
+    ->Args({2, kAvx512})
+    ->Iterations(3)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -104,7 +104,7 @@ int bench(const ParsedArgs& args) {
   for (float& v : input) v = uniform(rng);
   std::vector<float> output(3ull * engine.output_width(width) * engine.output_height(height));
 
-  const double peak = engine::measure_fma_peak_gflops(threads);
+  const double peak = engine::measure_f32_peak(engine.isa(), threads).gflops;
   const auto run_engine = [&] { engine.run(input.data(), width, height, output.data()); };
   run_engine();
   const Timing engine_time = time_runs(runs, run_engine);

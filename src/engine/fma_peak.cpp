@@ -1,5 +1,4 @@
-// The FMA peak loop: per thread, 12 independent accumulator chains (more than FMA latency x FMA
-// ports on current x86 cores), so the loop is bound by FMA throughput alone.
+// The fp32 FMA peak: the chains of fma_chains.hpp on every thread at once, best of short trials.
 #include "engine/fma_peak.hpp"
 
 #include <immintrin.h>
@@ -10,53 +9,29 @@
 #include <thread>
 #include <vector>
 
-#include "quicksr/engine.hpp"
+#include "engine/fma_chains.hpp"
+#include "engine/kernels/kernels.hpp"
 #include "quicksr/error.hpp"
 
 namespace quicksr::engine {
 
 namespace {
 
-constexpr int kChains = 12;
 constexpr long kIterations = 2'000'000;  // about 10 ms per trial
 constexpr int kTrials = 30;
 
-// Returns a value that depends on every chain so that nothing is optimised away. The chains are
-// separate variables (not an array) so that they stay in registers at any optimisation level.
-float fma_chains(long iterations) {
-  const __m256 a = _mm256_set1_ps(0.999999f);
-  const __m256 b = _mm256_set1_ps(1e-7f);
-  __m256 c0 = _mm256_set1_ps(0.0f), c1 = _mm256_set1_ps(1.0f), c2 = _mm256_set1_ps(2.0f);
-  __m256 c3 = _mm256_set1_ps(3.0f), c4 = _mm256_set1_ps(4.0f), c5 = _mm256_set1_ps(5.0f);
-  __m256 c6 = _mm256_set1_ps(6.0f), c7 = _mm256_set1_ps(7.0f), c8 = _mm256_set1_ps(8.0f);
-  __m256 c9 = _mm256_set1_ps(9.0f), c10 = _mm256_set1_ps(10.0f), c11 = _mm256_set1_ps(11.0f);
-  for (long n = 0; n < iterations; ++n) {
-    c0 = _mm256_fmadd_ps(c0, a, b);
-    c1 = _mm256_fmadd_ps(c1, a, b);
-    c2 = _mm256_fmadd_ps(c2, a, b);
-    c3 = _mm256_fmadd_ps(c3, a, b);
-    c4 = _mm256_fmadd_ps(c4, a, b);
-    c5 = _mm256_fmadd_ps(c5, a, b);
-    c6 = _mm256_fmadd_ps(c6, a, b);
-    c7 = _mm256_fmadd_ps(c7, a, b);
-    c8 = _mm256_fmadd_ps(c8, a, b);
-    c9 = _mm256_fmadd_ps(c9, a, b);
-    c10 = _mm256_fmadd_ps(c10, a, b);
-    c11 = _mm256_fmadd_ps(c11, a, b);
-  }
-  const __m256 sum =
-      _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(c0, c1), _mm256_add_ps(c2, c3)),
-                                  _mm256_add_ps(_mm256_add_ps(c4, c5), _mm256_add_ps(c6, c7))),
-                    _mm256_add_ps(_mm256_add_ps(c8, c9), _mm256_add_ps(c10, c11)));
-  return _mm256_cvtss_f32(sum);
-}
+struct Avx2Ops {
+  using V = __m256;
+  static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V set1(float v) { return _mm256_set1_ps(v); }
+  static float first(V v) { return _mm256_cvtss_f32(v); }
+};
 
-}  // namespace
+float fma_chains_avx2(long iterations) { return fma_chains<Avx2Ops>(iterations); }
 
 // The best of several short trials: on a shared or virtual machine a long single run would
 // measure the neighbours as much as the FMA units.
-double measure_fma_peak_gflops(int threads) {
-  if (!cpu_supports(Isa::kAvx2Fma)) throw Error("FMA peak: this CPU lacks AVX2+FMA");
+double best_gflops(int threads, int lanes, float (*fma_chains)(long)) {
   fma_chains(kIterations);  // let the clock ramp up
   double best = 0.0;
   for (int trial = 0; trial < kTrials; ++trial) {
@@ -82,10 +57,21 @@ double measure_fma_peak_gflops(int threads) {
             .count();
     volatile float sink = 0.0f;
     for (float v : sinks) sink = sink + v;
-    const double flops = 2.0 * 8 * kChains * static_cast<double>(kIterations) * threads;
+    const double flops = 2.0 * lanes * kChains * static_cast<double>(kIterations) * threads;
     best = std::max(best, flops / seconds / 1e9);
   }
   return best;
+}
+
+}  // namespace
+
+Peak measure_f32_peak(Isa isa, int threads) {
+  if (isa_includes(isa, Isa::kAvx512)) {
+    if (!cpu_supports(Isa::kAvx512)) throw Error("FMA peak: this CPU lacks AVX-512");
+    return {"avx512-fma", best_gflops(threads, 16, fma_chains_avx512)};
+  }
+  if (!cpu_supports(Isa::kAvx2Fma)) throw Error("FMA peak: this CPU lacks AVX2+FMA");
+  return {"avx2-fma", best_gflops(threads, 8, fma_chains_avx2)};
 }
 
 }  // namespace quicksr::engine
