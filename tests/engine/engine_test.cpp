@@ -175,6 +175,19 @@ TEST(Engine, ConcurrentRunsAgree) {
   for (const Tensor& result : results) EXPECT_EQ(result.data, expected.data);
 }
 
+// Small: direct first conv 3*32*9 = 864, Winograd body 2 * 32*32*9/2 = 9216; x2 last conv
+// Winograd 32*12*9/2 = 1728 (11808 of the model's 22752); x1.5 tail 1x1 on a quarter of the pixels
+// 128*27/4 = 864.
+TEST(Engine, CountsTheMultiplyAddsItExecutes) {
+  for (Isa isa : isas_to_test()) {
+    const QuickSRNet x2 = QuickSRNet::initialized(QuickSRNetConfig::small(Scale::parse("2")), 1);
+    const QuickSRNet x15 = QuickSRNet::initialized(QuickSRNetConfig::small(Scale::parse("1.5")), 1);
+    EXPECT_DOUBLE_EQ(x2.macs_per_pixel(), 22752.0);
+    EXPECT_DOUBLE_EQ(make_engine(x2, isa, 1).executed_macs_per_pixel(), 11808.0);
+    EXPECT_DOUBLE_EQ(make_engine(x15, isa, 1).executed_macs_per_pixel(), 10944.0);
+  }
+}
+
 TEST(Engine, RejectsBadInput) {
   const QuickSRNet net = QuickSRNet::initialized(QuickSRNetConfig::small(Scale::parse("2")), 4);
   const Engine engine = Engine::create(net);
