@@ -13,7 +13,16 @@
 
 namespace quicksr {
 
+// How the LR is made from the HR: MATLAB bicubic (the protocol's), point sampling without
+// antialiasing (aliased, as games render) or a box average (downscale_point / downscale_area).
+enum class Degradation { bicubic, point, area };
+
+// "bicubic", "point" or "area"; parse throws quicksr::Error naming the accepted values.
+Degradation parse_degradation(const std::string& name);
+std::string to_string(Degradation degradation);
+
 struct EvalProtocol {
+  Degradation degradation = Degradation::bicubic;
   int border = 0;            // pixels cropped from each side before scoring
   bool round_lr = false;     // round (BasicSR style) instead of truncating the LR to uint8
   bool rgb = false;          // score on RGB instead of Y
@@ -41,7 +50,8 @@ using UpscaleFn = std::function<Tensor(const Tensor& lr_rgb)>;
 
 // HR centre-cropped so that LR and SR sizes are exact for `scale`.
 Tensor crop_to_multiple(const Tensor& hr, Scale scale);
-// LR input for `hr` (already cropped) under `protocol`: bicubic downscale, quantised to 8 bits.
+// LR input for `hr` (already cropped) under `protocol`: downscaled by protocol.degradation,
+// quantised to 8 bits.
 Tensor make_lr(const Tensor& hr, Scale scale, const EvalProtocol& protocol = {});
 // Scores of `sr` against `hr` (same size, RGB in [0,1]).
 double psnr(const Tensor& sr, const Tensor& hr, const EvalProtocol& protocol = {});

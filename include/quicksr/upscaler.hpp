@@ -7,8 +7,10 @@
 #include <memory>
 #include <string>
 
+#include "quicksr/fsr1.hpp"
 #include "quicksr/image.hpp"
 #include "quicksr/model.hpp"
+#include "quicksr/resize.hpp"
 #include "quicksr/tensor.hpp"
 
 namespace quicksr {
@@ -22,8 +24,10 @@ class Upscaler {
   static Upscaler load(const std::filesystem::path& model_file,
                        const UpscalerOptions& options = {});
   static Upscaler from_model(Model model, const UpscalerOptions& options = {});
-  // MATLAB-style bicubic interpolation (no network).
-  static Upscaler bicubic(Scale scale);
+  // Bicubic interpolation (no network), MATLAB's (the default) or OpenCV's INTER_CUBIC.
+  static Upscaler bicubic(Scale scale, BicubicFlavour flavour = BicubicFlavour::matlab);
+  // AMD FSR 1 (EASU + RCAS; no network).
+  static Upscaler fsr1(Scale scale, const Fsr1Options& options = {});
   // The QuickSRNet-Small of `scale` built into quicksr (the models/ it ships; x2 is the
   // default). Throws quicksr::Error naming the built-in scales when none has `scale`.
   static Upscaler builtin(Scale scale = Scale{2, 1}, const UpscalerOptions& options = {});

@@ -1,4 +1,4 @@
-// quicksr eval: PSNR/SSIM of a model (or bicubic) on a folder of HR images.
+// quicksr eval: PSNR/SSIM of a model (or bicubic, or FSR 1) on a folder of HR images.
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -31,14 +31,17 @@ const CommandSpec kSpec{
         "kept in float, no border. 'basicsr': LR and output rounded, border = scale.",
     .options = {{"--model", "FILE",
                  "model file (.safetensors or .onnx; default: the built-in of --scale)"},
-                {"--method", "NAME",
-                 "'model' (default) or 'bicubic' (MATLAB-style, needs --scale)"},
+                {"--method", "NAME", std::string(kMethodHelp) + "; all but model need --scale"},
+                {"--sharpness", "S", kSharpnessHelp},
                 {"--data", "HR_DIR", "folder of HR images (LR made by bicubic downscaling)"},
                 {"--lr", "LR_DIR", "folder of given LR images (with --hr)"},
                 {"--hr", "HR_DIR", "folder of their HR counterparts (with --lr)"},
                 {"--scale", "S",
                  "2, 3, 4 or 1.5; must match the model (default: the model's, or 2)"},
                 {"--protocol", "NAME", "'quicksr' (default) or 'basicsr'"},
+                {"--degradation", "NAME",
+                 "how --data makes the LR: bicubic (default), point (aliased, as games\n"
+                 "render) or area (box average)"},
                 {"--border", "N", "pixels cropped from each side before scoring"},
                 {"--round-lr", "", "round the LR to 8 bits instead of truncating"},
                 {"--rgb", "", "score on RGB instead of Y"},
@@ -58,6 +61,7 @@ EvalProtocol make_protocol(const ParsedArgs& args, Scale scale) {
   } else if (name != "quicksr") {
     throw Error("--protocol must be 'quicksr' or 'basicsr', not '" + name + "'");
   }
+  protocol.degradation = parse_degradation(args.get_or("--degradation", "bicubic"));
   protocol.border = args.get_int("--border", protocol.border, 0, 1 << 20);
   protocol.round_lr = protocol.round_lr || args.has("--round-lr");
   protocol.rgb = protocol.rgb || args.has("--rgb");
@@ -65,9 +69,12 @@ EvalProtocol make_protocol(const ParsedArgs& args, Scale scale) {
 }
 
 std::string describe(const EvalProtocol& protocol) {
-  return std::string(protocol.rgb ? "RGB" : "Y") + ", border " + std::to_string(protocol.border) +
-         ", LR " + (protocol.round_lr ? "rounded" : "truncated") + ", output " +
-         (protocol.quantize_sr ? "rounded to 8 bits" : "float");
+  const std::string lr = protocol.degradation == Degradation::bicubic
+                             ? ""
+                             : ", LR by " + to_string(protocol.degradation) + " downscaling";
+  return std::string(protocol.rgb ? "RGB" : "Y") + lr + ", border " +
+         std::to_string(protocol.border) + ", LR " + (protocol.round_lr ? "rounded" : "truncated") +
+         ", output " + (protocol.quantize_sr ? "rounded to 8 bits" : "float");
 }
 
 void print_table(const EvalResult& result) {
@@ -100,7 +107,8 @@ nlohmann::json to_json(const EvalResult& result, const std::string& model,
   return {{"scale", result.scale.value()},
           {"model", model},
           {"protocol",
-           {{"border", protocol.border},
+           {{"degradation", to_string(protocol.degradation)},
+            {"border", protocol.border},
             {"round_lr", protocol.round_lr},
             {"rgb", protocol.rgb},
             {"quantize_sr", protocol.quantize_sr}}},
@@ -120,6 +128,9 @@ int eval_command(CommandArgs raw) {
   if (lr_dir.has_value() != hr_dir.has_value()) throw Error("--lr and --hr go together");
   if (data.has_value() == lr_dir.has_value()) {
     throw Error("give either --data HR_DIR or --lr LR_DIR --hr HR_DIR");
+  }
+  if (lr_dir && args.has("--degradation")) {
+    throw Error("--degradation makes the LR of --data; --lr gives the LR images");
   }
   const std::vector<ImagePair> pairs =
       lr_dir ? match_image_pairs(*lr_dir, *hr_dir) : std::vector<ImagePair>{};

@@ -1,5 +1,5 @@
 // quicksr upscale: one image (IN OUT, either may be '-' for stdin/stdout) or many (IN... -o DIR,
-// IN_DIR OUT_DIR) through a model (the built-in one by default) or bicubic.
+// IN_DIR OUT_DIR) through a model (the built-in one by default), bicubic or FSR 1.
 #include <chrono>
 #include <filesystem>
 #include <iostream>

@@ -16,13 +16,13 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
-    {"upscale", "upscale an image with a QuickSRNet model (or bicubic)",
+    {"upscale", "upscale an image with a QuickSRNet model (or bicubic, or FSR 1)",
      quicksr::cli::upscale_command},
     {"info", "describe a model file or a built-in model", quicksr::cli::info_command},
     {"models", "list the built-in and shipped models with their scores",
      quicksr::cli::models_command},
     {"video", "upscale a video (audio and subtitles copied)", quicksr::cli::video_command},
-    {"eval", "PSNR/SSIM of a model (or bicubic) on a folder of HR images",
+    {"eval", "PSNR/SSIM of a model (or bicubic, or FSR 1) on a folder of HR images",
      quicksr::cli::eval_command},
     {"bench", "time the inference engine against oneDNN and the FMA peak",
      quicksr::cli::bench_command},

@@ -1,5 +1,5 @@
 #pragma once
-// The --model, --method, --scale and --threads options shared by `upscale` and `eval`.
+// The --model, --method, --sharpness, --scale and --threads options shared by `upscale` and `eval`.
 #include <optional>
 #include <vector>
 
@@ -8,12 +8,17 @@
 
 namespace quicksr::cli {
 
-// The four options upscaler_from_args reads, followed by `more` (for a CommandSpec).
+// Help lines of --method and --sharpness, for commands that list their options themselves.
+extern const char* const kMethodHelp;
+extern const char* const kSharpnessHelp;
+
+// The five options upscaler_from_args reads, followed by `more` (for a CommandSpec).
 std::vector<OptionSpec> upscaler_options(std::vector<OptionSpec> more);
 
 // --method model (default): --model FILE, or the built-in model without it; --scale, when given,
-// must be the model's. --method bicubic: at --scale, or at `bicubic_default_scale` without it
-// (an error when that is nullopt). Throws quicksr::Error for contradictory or malformed options.
-Upscaler upscaler_from_args(const ParsedArgs& args, std::optional<Scale> bicubic_default_scale);
+// must be the model's. --method bicubic | bicubic-matlab | bicubic-opencv | fsr1 (with
+// --sharpness): at --scale, or at `classic_default_scale` without it (an error when that is
+// nullopt). Throws quicksr::Error for contradictory or malformed options.
+Upscaler upscaler_from_args(const ParsedArgs& args, std::optional<Scale> classic_default_scale);
 
 }  // namespace quicksr::cli

@@ -257,6 +257,25 @@ EvalResult score_each(const UpscaleFn& upscale, const std::string& title, std::s
 
 }  // namespace
 
+Degradation parse_degradation(const std::string& name) {
+  if (name == "bicubic") return Degradation::bicubic;
+  if (name == "point") return Degradation::point;
+  if (name == "area") return Degradation::area;
+  throw Error("degradation must be bicubic, point or area, not '" + name + "'");
+}
+
+std::string to_string(Degradation degradation) {
+  switch (degradation) {
+    case Degradation::point:
+      return "point";
+    case Degradation::area:
+      return "area";
+    case Degradation::bicubic:
+      break;
+  }
+  return "bicubic";
+}
+
 EvalProtocol basicsr_protocol(Scale scale) {
   EvalProtocol protocol;
   protocol.border = static_cast<int>(std::ceil(scale.value()));
@@ -290,7 +309,9 @@ Tensor make_lr(const Tensor& hr, Scale scale, const EvalProtocol& protocol) {
     throw Error("make_lr: HR of " + size_text(hr) + " is not a multiple of " +
                 std::to_string(scale.numerator) + " (crop_to_multiple first)");
   }
-  Tensor lr = resize_bicubic(hr, 1.0 / scale.value());
+  Tensor lr = protocol.degradation == Degradation::point  ? downscale_point(hr, scale.value())
+              : protocol.degradation == Degradation::area ? downscale_area(hr, scale.value())
+                                                          : resize_bicubic(hr, 1.0 / scale.value());
   for (float& v : lr.data) v = quantize_8bit(v, protocol.round_lr);
   return lr;
 }

@@ -1,6 +1,5 @@
-// MATLAB imresize(..., 'bicubic') with its default antialiasing, written as two separable passes
-// over precomputed per-axis contributions (the structure of MATLAB's contributions() +
-// resizeAlongDim()).
+// Bicubic resizing as two separable passes over precomputed per-axis contributions (the structure
+// of MATLAB's contributions() + resizeAlongDim()); the flavours differ only in the contributions.
 #include "quicksr/resize.hpp"
 
 #include <algorithm>
@@ -30,7 +29,8 @@ struct Contributions {
   std::vector<float> weight;  // out_length * taps
 };
 
-Contributions contributions(int in_length, int out_length, double scale) {
+// MATLAB imresize(..., 'bicubic') with its default antialiasing.
+Contributions matlab_contributions(int in_length, int out_length, double scale) {
   constexpr double kKernelWidth = 4.0;
   const bool antialias = scale < 1.0;
   const double width = antialias ? kKernelWidth / scale : kKernelWidth;
@@ -82,6 +82,77 @@ Contributions contributions(int in_length, int out_length, double scale) {
   return result;
 }
 
+// OpenCV's cubic coefficients for a sample at fraction t in [0, 1) past its left centre tap
+// (interpolateCubic in imgproc/resize.cpp: a = -0.75, in float, the last one 1 - the others).
+void opencv_cubic_weights(float t, float* weights) {
+  constexpr float a = -0.75f;
+  weights[0] = ((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a;
+  weights[1] = ((a + 2) * t - (a + 3)) * t * t + 1;
+  weights[2] = ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1;
+  weights[3] = 1.0f - weights[0] - weights[1] - weights[2];
+}
+
+// cv::resize INTER_CUBIC: output pixel x samples (x + 0.5) / scale - 0.5 (computed in double,
+// rounded to float as OpenCV does), four taps from floor of that minus one, indices clamped.
+Contributions opencv_contributions(int in_length, int out_length, double scale) {
+  constexpr int kTaps = 4;
+  Contributions result;
+  result.taps = kTaps;
+  result.index.resize(static_cast<std::size_t>(out_length) * kTaps);
+  result.weight.resize(result.index.size());
+  const double inverse_scale = 1.0 / scale;
+  for (int x = 0; x < out_length; ++x) {
+    const auto u = static_cast<float>((x + 0.5) * inverse_scale - 0.5);
+    const int left = static_cast<int>(std::floor(u));
+    opencv_cubic_weights(u - static_cast<float>(left),
+                         &result.weight[static_cast<std::size_t>(x) * kTaps]);
+    for (int k = 0; k < kTaps; ++k) {
+      result.index[static_cast<std::size_t>(x) * kTaps + k] =
+          std::clamp(left - 1 + k, 0, in_length - 1);
+    }
+  }
+  return result;
+}
+
+// Output pixel x copies the input pixel under its centre (x + 0.5) * factor; a centre on a pixel
+// boundary takes the pixel before it (as OpenCV's INTER_NEAREST_EXACT does).
+Contributions point_contributions(int in_length, int out_length, double factor) {
+  Contributions result;
+  result.taps = 1;
+  result.weight.assign(static_cast<std::size_t>(out_length), 1.0f);
+  for (int x = 0; x < out_length; ++x) {
+    result.index.push_back(
+        std::clamp(static_cast<int>(std::ceil((x + 0.5) * factor)) - 1, 0, in_length - 1));
+  }
+  return result;
+}
+
+// Output pixel x averages [x factor, (x + 1) factor); unused taps get weight 0.
+Contributions area_contributions(int in_length, int out_length, double factor) {
+  Contributions result;
+  result.taps = static_cast<int>(std::ceil(factor)) + 1;
+  result.index.resize(static_cast<std::size_t>(out_length) * result.taps);
+  result.weight.resize(result.index.size());
+  for (int x = 0; x < out_length; ++x) {
+    const double begin = x * factor;
+    const double end = std::min((x + 1) * factor, static_cast<double>(in_length));
+    const int first = static_cast<int>(std::floor(begin));
+    for (int k = 0; k < result.taps; ++k) {
+      const double overlap = std::min(first + k + 1.0, end) - std::max<double>(first + k, begin);
+      result.index[static_cast<std::size_t>(x) * result.taps + k] =
+          std::min(first + k, in_length - 1);
+      result.weight[static_cast<std::size_t>(x) * result.taps + k] =
+          static_cast<float>(std::max(overlap, 0.0) / factor);
+    }
+  }
+  return result;
+}
+
+Contributions contributions(int in_length, int out_length, double scale, BicubicFlavour flavour) {
+  return flavour == BicubicFlavour::matlab ? matlab_contributions(in_length, out_length, scale)
+                                           : opencv_contributions(in_length, out_length, scale);
+}
+
 // Resizes every row of every channel to out_width samples.
 Tensor resize_width(const Tensor& in, int out_width, const Contributions& c) {
   Tensor out(in.channels, in.height, out_width);
@@ -119,32 +190,71 @@ Tensor resize_height(const Tensor& in, int out_height, const Contributions& c) {
   return out;
 }
 
+// Both axes through `make` (point_contributions or area_contributions).
+template <typename MakeContributions>
+Tensor downscale(const Tensor& input, double factor, const char* what,
+                 const MakeContributions& make) {
+  if (!(factor >= 1.0) || !std::isfinite(factor)) {
+    throw Error(std::string(what) + ": factor must be >= 1, got " + std::to_string(factor));
+  }
+  const int out_height = static_cast<int>(std::floor(input.height / factor));
+  const int out_width = static_cast<int>(std::floor(input.width / factor));
+  if (out_height <= 0 || out_width <= 0) {
+    throw Error(std::string(what) + ": the input is smaller than the factor " +
+                std::to_string(factor));
+  }
+  const Tensor tall = resize_height(input, out_height, make(input.height, out_height, factor));
+  return resize_width(tall, out_width, make(input.width, out_width, factor));
+}
+
 }  // namespace
 
-Tensor resize_bicubic(const Tensor& input, double scale) {
+int bicubic_output_length(int length, double scale, BicubicFlavour flavour) {
+  const double scaled = scale * length;
+  // OpenCV rounds half to even (cvRound), as std::lrint does in the default rounding mode.
+  return static_cast<int>(flavour == BicubicFlavour::matlab ? std::ceil(scaled)
+                                                            : std::lrint(scaled));
+}
+
+Tensor resize_bicubic(const Tensor& input, double scale, BicubicFlavour flavour) {
   if (!(scale > 0.0) || !std::isfinite(scale)) {
     throw Error("resize_bicubic: scale must be a positive number, got " + std::to_string(scale));
   }
   if (input.height <= 0 || input.width <= 0) {
     throw Error("resize_bicubic: the input image is empty");
   }
-  const int out_height = static_cast<int>(std::ceil(scale * input.height));
-  const int out_width = static_cast<int>(std::ceil(scale * input.width));
-  // MATLAB resizes the dimension with the smaller scale first; with one scale for both axes the
-  // order is height, then width.
-  Tensor tall = resize_height(input, out_height, contributions(input.height, out_height, scale));
-  return resize_width(tall, out_width, contributions(input.width, out_width, scale));
+  const int out_height = bicubic_output_length(input.height, scale, flavour);
+  const int out_width = bicubic_output_length(input.width, scale, flavour);
+  if (out_height <= 0 || out_width <= 0) {
+    throw Error("resize_bicubic: scale " + std::to_string(scale) + " leaves no pixels");
+  }
+  const Contributions rows = contributions(input.height, out_height, scale, flavour);
+  const Contributions columns = contributions(input.width, out_width, scale, flavour);
+  // MATLAB resizes the dimension with the smaller scale first (height on ties); OpenCV resizes
+  // rows (width) first.
+  if (flavour == BicubicFlavour::matlab) {
+    return resize_width(resize_height(input, out_height, rows), out_width, columns);
+  }
+  return resize_height(resize_width(input, out_width, columns), out_height, rows);
 }
 
-Image resize_bicubic(const Image& input, double scale) {
-  Image out = from_tensor(resize_bicubic(to_tensor(input), scale));
+Tensor downscale_point(const Tensor& input, double factor) {
+  return downscale(input, factor, "downscale_point", point_contributions);
+}
+
+Tensor downscale_area(const Tensor& input, double factor) {
+  return downscale(input, factor, "downscale_area", area_contributions);
+}
+
+Image resize_bicubic(const Image& input, double scale, BicubicFlavour flavour) {
+  Image out = from_tensor(resize_bicubic(to_tensor(input), scale, flavour));
   // Images hold values in [0,1]; bicubic overshoot at edges is clipped like an 8-bit write would.
   const auto clip = [](float& v) { v = std::clamp(v, 0.0f, 1.0f); };
   std::for_each(out.rgb.begin(), out.rgb.end(), clip);
   if (input.has_alpha()) {
     Tensor alpha(1, input.height, input.width);
     alpha.data = input.alpha;
-    out.alpha = resize_bicubic(alpha, scale).data;
+    out.alpha = resize_bicubic(alpha, scale, flavour).data;
     std::for_each(out.alpha.begin(), out.alpha.end(), clip);
   }
   out.bit_depth = input.bit_depth;

@@ -27,16 +27,39 @@ namespace {
 
 class BicubicBackend final : public Upscaler::Backend {
  public:
-  explicit BicubicBackend(Scale scale) : scale_(scale) {}
+  BicubicBackend(Scale scale, BicubicFlavour flavour) : scale_(scale), flavour_(flavour) {}
   Scale scale() const override { return scale_; }
-  std::string name() const override { return "bicubic-x" + scale_.to_string(); }
-  int output_length(int length) const override {
-    return static_cast<int>(std::ceil(scale_.value() * length));  // as resize_bicubic rounds
+  std::string name() const override {
+    return std::string(flavour_ == BicubicFlavour::matlab ? "bicubic-matlab" : "bicubic-opencv") +
+           "-x" + scale_.to_string();
   }
-  Tensor run(const Tensor& rgb) const override { return resize_bicubic(rgb, scale_.value()); }
+  int output_length(int length) const override {
+    return bicubic_output_length(length, scale_.value(), flavour_);
+  }
+  Tensor run(const Tensor& rgb) const override {
+    return resize_bicubic(rgb, scale_.value(), flavour_);
+  }
 
  private:
   Scale scale_;
+  BicubicFlavour flavour_;
+};
+
+class Fsr1Backend final : public Upscaler::Backend {
+ public:
+  Fsr1Backend(Scale scale, const Fsr1Options& options) : scale_(scale), options_(options) {}
+  Scale scale() const override { return scale_; }
+  std::string name() const override { return "fsr1-x" + scale_.to_string(); }
+  int output_length(int length) const override {
+    return fsr1_output_length(length, scale_.value());
+  }
+  Tensor run(const Tensor& rgb) const override {
+    return fsr1_upscale(rgb, scale_.value(), options_);
+  }
+
+ private:
+  Scale scale_;
+  Fsr1Options options_;
 };
 
 // QuickSRNet models, fp32 and INT8, run on the fast engine (INT8: bit-identical to
@@ -87,7 +110,7 @@ class ReferenceBackend final : public Upscaler::Backend {
 };
 
 // Alpha is interpolated, never sent through the colour network; cropped to the colour size
-// (bicubic rounds sizes up, x1.5 networks round odd sizes down).
+// (MATLAB bicubic rounds sizes up; x1.5 networks round odd sizes down, OpenCV's bicubic to even).
 std::vector<float> upscale_alpha(const Image& input, Scale scale, int out_w, int out_h) {
   Tensor alpha(1, input.height, input.width);
   alpha.data = input.alpha;
@@ -127,8 +150,12 @@ Upscaler Upscaler::from_model(Model model, const UpscalerOptions& options) {
   return Upscaler(std::make_shared<ReferenceBackend>(std::move(model)));
 }
 
-Upscaler Upscaler::bicubic(Scale scale) {
-  return Upscaler(std::make_shared<BicubicBackend>(scale));
+Upscaler Upscaler::bicubic(Scale scale, BicubicFlavour flavour) {
+  return Upscaler(std::make_shared<BicubicBackend>(scale, flavour));
+}
+
+Upscaler Upscaler::fsr1(Scale scale, const Fsr1Options& options) {
+  return Upscaler(std::make_shared<Fsr1Backend>(scale, options));
 }
 
 Upscaler Upscaler::builtin(Scale scale, const UpscalerOptions& options) {

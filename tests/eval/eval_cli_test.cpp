@@ -12,6 +12,7 @@
 #include <string>
 
 #include "quicksr/eval.hpp"
+#include "quicksr/fsr1.hpp"
 #include "quicksr/image.hpp"
 #include "quicksr/model.hpp"
 #include "quicksr/model_io.hpp"
@@ -153,6 +154,38 @@ TEST_F(EvalCli, GivenLrHrPairs) {
   EXPECT_NE(half.output.find("--lr and --hr go together"), std::string::npos) << half.output;
 }
 
+// --method bicubic-opencv, --method fsr1 --sharpness S and --degradation reach the library.
+TEST_F(EvalCli, ClassicMethodsScoreTheirLibraryFunctions) {
+  quicksr::EvalProtocol point;
+  point.degradation = quicksr::Degradation::point;
+  const struct {
+    std::string arguments;
+    quicksr::UpscaleFn upscale;
+    quicksr::EvalProtocol protocol = {};
+  } cases[] = {
+      {"--method bicubic-opencv",
+       [](const Tensor& lr) {
+         return quicksr::resize_bicubic(lr, 2.0, quicksr::BicubicFlavour::opencv);
+       }},
+      {"--method fsr1 --sharpness 1.5",
+       [](const Tensor& lr) {
+         quicksr::Fsr1Options options;
+         options.sharpness = 1.5;
+         return quicksr::fsr1_upscale(lr, 2.0, options);
+       }},
+      {"--method bicubic --degradation point",
+       [](const Tensor& lr) { return quicksr::resize_bicubic(lr, 2.0); }, point},
+  };
+  for (const auto& c : cases) {
+    const RunResult run = run_quicksr("eval " + c.arguments + " --scale 2 --data " + path("hr") +
+                                      " --json " + path("scores.json"));
+    ASSERT_EQ(run.exit_code, 0) << c.arguments << "\n" << run.output;
+    const double want =
+        quicksr::evaluate(c.upscale, dir_ / "hr", Scale{2, 1}, c.protocol).mean_psnr;
+    EXPECT_NEAR(read_json("scores.json")["mean"]["psnr"].get<double>(), want, 1e-6) << c.arguments;
+  }
+}
+
 TEST_F(EvalCli, BadInputFailsWithAMessage) {
   const struct {
     std::string arguments;
@@ -161,6 +194,10 @@ TEST_F(EvalCli, BadInputFailsWithAMessage) {
       {"eval --method bicubic --scale 2", "--data"},
       {"eval --method bicubic --data " + path("hr"), "--scale"},
       {"eval --method bicubic --scale 2 --protocol matlab --data " + path("hr"), "--protocol"},
+      {"eval --method lanczos --scale 2 --data " + path("hr"), "--method"},
+      {"eval --method bicubic --sharpness 1 --scale 2 --data " + path("hr"), "--sharpness"},
+      {"eval --method fsr1 --sharpness -1 --scale 2 --data " + path("hr"), "--sharpness"},
+      {"eval --method bicubic --scale 2 --degradation nearest --data " + path("hr"), "degradation"},
       {"eval --method bicubic --scale 2 --data " + path("missing"), "missing"},
       {"eval --model " + path("missing.safetensors") + " --data " + path("hr"),
        "missing.safetensors"},

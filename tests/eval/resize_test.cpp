@@ -1,5 +1,6 @@
 // resize_bicubic against hand-computed numbers, a direct non-separable rendering of MATLAB's
-// imresize formula, and the MATLAB-made LR images of Set5/Set14.
+// imresize formula, the MATLAB-made LR images of Set5/Set14 and, for the OpenCV flavour,
+// OpenCV's own cv::resize.
 #include "quicksr/resize.hpp"
 
 #include <gtest/gtest.h>
@@ -8,12 +9,14 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <opencv2/imgproc.hpp>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "quicksr/error.hpp"
 #include "quicksr/image.hpp"
+#include "support/random_tensor.hpp"
 
 namespace fs = std::filesystem;
 using quicksr::Tensor;
@@ -160,6 +163,154 @@ TEST(ResizeBicubic, ImageCarriesAlphaGrayAndBitDepth) {
   // A constant image stays constant (weights sum to one).
   for (float v : out.rgb) EXPECT_NEAR(v, 0.25f, 1e-6);
   for (float v : out.alpha) EXPECT_NEAR(v, 0.75f, 1e-6);
+}
+
+TEST(ResizeBicubicOpenCv, UpscaleByTwoMatchesHandComputedPixels) {
+  // x2, OpenCV: output x samples (x + 0.5) / 2 - 0.5. x = 0: -0.25, taps -2..1 clamped to
+  // 0 0 0 1 with a = -0.75 weights at t = 0.75: -0.03515625 0.26171875 0.87890625 -0.10546875.
+  // On the row 0 1 2 3 that is -0.10546875. x = 1: 0.25, taps -1..2 -> 0 0 1 2, weights at
+  // t = 0.25: -0.10546875 0.87890625 0.26171875 -0.03515625 -> 0.26171875 - 0.0703125.
+  // x = 4: 1.75, taps 0..3 unclamped, weights at t = 0.75: 0.26171875 + 1.7578125 - 0.31640625
+  // = 1.703125 (a = -0.75 does not reproduce a ramp; MATLAB's a = -0.5 would give 1.75).
+  // Columns act on 0 10 20 30 the same way.
+  const Tensor out = quicksr::resize_bicubic(ramp4x4(), 2.0, quicksr::BicubicFlavour::opencv);
+  ASSERT_EQ(out.height, 8);
+  ASSERT_EQ(out.width, 8);
+  EXPECT_NEAR(out.at(0, 0, 0), 11 * -0.10546875, 1e-6);
+  EXPECT_NEAR(out.at(0, 1, 1), 11 * 0.19140625, 1e-6);
+  EXPECT_NEAR(out.at(0, 4, 4), 11 * 1.703125, 1e-5);
+  EXPECT_NEAR(out.at(0, 0, 4), 10 * -0.10546875 + 1.703125, 1e-6);
+}
+
+// `t` (planar) as an interleaved OpenCV float image, and back.
+cv::Mat to_mat(const Tensor& t) {
+  cv::Mat mat(t.height, t.width, CV_32FC(t.channels));
+  for (int y = 0; y < t.height; ++y) {
+    for (int x = 0; x < t.width; ++x) {
+      for (int c = 0; c < t.channels; ++c) mat.ptr<float>(y)[x * t.channels + c] = t.at(c, y, x);
+    }
+  }
+  return mat;
+}
+
+// Every value of `got` within `tolerance` of the interleaved float image `want` (same size).
+void expect_matches(const Tensor& got, const cv::Mat& want, float tolerance) {
+  ASSERT_EQ(got.height, want.rows);
+  ASSERT_EQ(got.width, want.cols);
+  for (int y = 0; y < got.height; ++y) {
+    for (int x = 0; x < got.width; ++x) {
+      for (int c = 0; c < got.channels; ++c) {
+        ASSERT_NEAR(got.at(c, y, x), want.ptr<float>(y)[x * got.channels + c], tolerance)
+            << "channel " << c << " at " << y << "," << x;
+      }
+    }
+  }
+}
+
+TEST(ResizeBicubicOpenCv, MatchesCvResizeInterCubic) {
+  const Tensor in = quicksr::test_support::random_tensor(3, 13, 17, 11);
+  const cv::Mat source = to_mat(in);
+  for (double scale : {2.0, 3.0, 4.0, 1.5, 1.0, 0.5, 0.3, 1.0 / 3.0, 2.7}) {
+    SCOPED_TRACE("scale " + std::to_string(scale));
+    cv::Mat want;
+    cv::resize(source, want, cv::Size(), scale, scale, cv::INTER_CUBIC);
+    expect_matches(quicksr::resize_bicubic(in, scale, quicksr::BicubicFlavour::opencv), want, 2e-6);
+    EXPECT_EQ(quicksr::bicubic_output_length(in.width, scale, quicksr::BicubicFlavour::opencv),
+              want.cols);
+  }
+}
+
+TEST(ResizeBicubicOpenCv, MatchesCvResizeOn8BitImagesWithinOneLevel) {
+  // On 8-bit images OpenCV uses 11-bit fixed-point weights and rounds: one level at most apart.
+  std::mt19937 rng(12);
+  std::uniform_int_distribution<int> level(0, 255);
+  cv::Mat source(21, 30, CV_8UC3);
+  Tensor in(3, 21, 30);
+  for (int y = 0; y < 21; ++y) {
+    for (int x = 0; x < 30; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        const int v = level(rng);
+        source.ptr<unsigned char>(y)[x * 3 + c] = static_cast<unsigned char>(v);
+        in.at(c, y, x) = static_cast<float>(v);
+      }
+    }
+  }
+  for (double scale : {2.0, 1.5, 4.0}) {
+    cv::Mat want;
+    cv::resize(source, want, cv::Size(), scale, scale, cv::INTER_CUBIC);
+    const Tensor got = quicksr::resize_bicubic(in, scale, quicksr::BicubicFlavour::opencv);
+    ASSERT_EQ(got.height, want.rows);
+    ASSERT_EQ(got.width, want.cols);
+    for (int y = 0; y < got.height; ++y) {
+      for (int x = 0; x < got.width; ++x) {
+        for (int c = 0; c < 3; ++c) {
+          const float mine = std::round(std::clamp(got.at(c, y, x), 0.0f, 255.0f));
+          ASSERT_LE(std::abs(mine - want.ptr<unsigned char>(y)[x * 3 + c]), 1.0f) << scale;
+        }
+      }
+    }
+  }
+}
+
+TEST(ResizeBicubicOpenCv, OutputSizeRoundsHalfToEven) {
+  // cvRound: 7 * 1.5 = 10.5 -> 10, 5 * 1.5 = 7.5 -> 8; MATLAB's ceil gives 11 and 8.
+  const Tensor out =
+      quicksr::resize_bicubic(Tensor(1, 5, 7, 0.5f), 1.5, quicksr::BicubicFlavour::opencv);
+  EXPECT_EQ(out.width, 10);
+  EXPECT_EQ(out.height, 8);
+  EXPECT_EQ(quicksr::bicubic_output_length(7, 1.5), 11);
+}
+
+TEST(Downscale, PointTakesThePixelUnderEachCentre) {
+  // x2: the centre of output x is 2x + 1, the boundary of input pixels 2x and 2x + 1: 2x.
+  // x1.5: centres 0.75, 2.25, 3.75, 5.25, ... inside pixels 0, 2, 3, 5, ...
+  const Tensor in = ramp4x4();
+  const Tensor half = quicksr::downscale_point(in, 2.0);
+  ASSERT_EQ(half.width, 2);
+  ASSERT_EQ(half.height, 2);
+  EXPECT_EQ(half.at(0, 0, 0), 0.0f);
+  EXPECT_EQ(half.at(0, 1, 0), 20.0f);
+  EXPECT_EQ(half.at(0, 1, 1), 22.0f);
+  Tensor row(1, 3, 9);
+  for (int y = 0; y < 3; ++y) {
+    for (int x = 0; x < 9; ++x) row.at(0, y, x) = static_cast<float>(x);
+  }
+  const Tensor two_thirds = quicksr::downscale_point(row, 1.5);
+  ASSERT_EQ(two_thirds.width, 6);
+  const float want[] = {0, 2, 3, 5, 6, 8};
+  for (int x = 0; x < 6; ++x) EXPECT_EQ(two_thirds.at(0, 0, x), want[x]) << x;
+}
+
+TEST(Downscale, AreaAveragesTheFootprint) {
+  // x2 of 10 y + x: the mean of {0, 1, 10, 11} = 5.5. x1.5 of 0..8: [0, 1.5) -> (0 + 0.5 * 1)
+  // / 1.5 = 1/3, [1.5, 3) -> (0.5 * 1 + 2) / 1.5 = 5/3.
+  EXPECT_NEAR(quicksr::downscale_area(ramp4x4(), 2.0).at(0, 0, 0), 5.5, 1e-6);
+  Tensor row(1, 3, 9);
+  for (int y = 0; y < 3; ++y) {
+    for (int x = 0; x < 9; ++x) row.at(0, y, x) = static_cast<float>(x);
+  }
+  const Tensor two_thirds = quicksr::downscale_area(row, 1.5);
+  ASSERT_EQ(two_thirds.width, 6);
+  EXPECT_NEAR(two_thirds.at(0, 0, 0), 1.0 / 3.0, 1e-6);
+  EXPECT_NEAR(two_thirds.at(0, 0, 1), 5.0 / 3.0, 1e-6);
+}
+
+TEST(Downscale, MatchesCvResizeNearestExactAndArea) {
+  const Tensor in = quicksr::test_support::random_tensor(3, 24, 36, 13);
+  const cv::Mat source = to_mat(in);
+  for (double factor : {2.0, 3.0, 4.0, 1.5}) {
+    SCOPED_TRACE("factor " + std::to_string(factor));
+    const Tensor point = quicksr::downscale_point(in, factor);
+    EXPECT_EQ(point.width, static_cast<int>(36 / factor));
+    const cv::Size size(point.width, point.height);
+    cv::Mat want_point, want_area;
+    cv::resize(source, want_point, size, 0, 0, cv::INTER_NEAREST_EXACT);
+    cv::resize(source, want_area, size, 0, 0, cv::INTER_AREA);
+    expect_matches(point, want_point, 0.0f);
+    expect_matches(quicksr::downscale_area(in, factor), want_area, 2e-6);
+  }
+  EXPECT_THROW(quicksr::downscale_point(in, 0.5), quicksr::Error);
+  EXPECT_THROW(quicksr::downscale_area(Tensor(1, 2, 2), 3.0), quicksr::Error);
 }
 
 TEST(ResizeBicubic, RejectsBadScale) {

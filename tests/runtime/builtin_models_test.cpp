@@ -53,13 +53,14 @@ TEST(BuiltinModels, DefaultIsSmallX2) {
   EXPECT_EQ(Upscaler::builtin().scale(), (Scale{2, 1}));
 }
 
-// output_length announces what upscale() returns, for odd sizes too (bicubic rounds up, the
-// x1.5 network rounds down).
+// output_length announces what upscale() returns, for odd sizes too (MATLAB bicubic and FSR 1
+// round up, OpenCV bicubic to even, the x1.5 network rounds down).
 TEST(UpscalerOutputLength, IsTheLengthUpscaleReturns) {
   const Tensor input = random_rgb(23, 17);
-  for (const Upscaler& upscaler :
-       {Upscaler::builtin(Scale{3, 2}), Upscaler::builtin(Scale{3, 1}),
-        Upscaler::bicubic(Scale{3, 2}), Upscaler::bicubic(Scale{4, 1})}) {
+  for (const Upscaler& upscaler : {Upscaler::builtin(Scale{3, 2}), Upscaler::builtin(Scale{3, 1}),
+                                   Upscaler::bicubic(Scale{3, 2}), Upscaler::bicubic(Scale{4, 1}),
+                                   Upscaler::bicubic(Scale{3, 2}, BicubicFlavour::opencv),
+                                   Upscaler::fsr1(Scale{3, 2}), Upscaler::fsr1(Scale{3, 1})}) {
     SCOPED_TRACE(upscaler.name());
     const Tensor output = upscaler.upscale(input);
     EXPECT_EQ(upscaler.output_length(23), output.width);
