@@ -22,8 +22,9 @@ const CommandSpec kSpec{
     .name = "train",
     .usage = "--data DIR --out RUN_DIR [options]",
     .summary =
-        "Train a QuickSRNet on the HR images of DIR (LR made by MATLAB-style bicubic). Writes\n"
-        "RUN_DIR/config.json, log.csv, val_psnr.svg, checkpoint.pt, best/last.safetensors.\n"
+        "Train a QuickSRNet on the HR images of DIR (LR made by MATLAB-style bicubic, or by\n"
+        "--degradation). Writes RUN_DIR/config.json, log.csv, val_psnr.svg, checkpoint.pt,\n"
+        "best/last.safetensors.\n"
         "A RUN_DIR holding checkpoint.pt is resumed exactly (its config.json, then --config,\n"
         "then the command line). Settings may also come from a JSON file (--config) whose keys\n"
         "are the option names with '_' for '-'. Ctrl-C or SIGTERM writes a checkpoint first.\n"
@@ -37,6 +38,9 @@ const CommandSpec kSpec{
             {"--resume", "", "fail unless RUN_DIR holds a checkpoint to resume"},
             {"--preset", "NAME", "small | medium | large (default small)"},
             {"--scale", "S", "2 | 3 | 4 | 1.5 (default 2)"},
+            {"--degradation", "NAME",
+             "LR of training and validation images: bicubic (default), point (aliased, as\n"
+             "games render) or area (box average)"},
             {"--iterations", "N", "optimizer steps (default 300000)"},
             {"--batch", "N", "patches per step and process (default 16)"},
             {"--patch", "PX", "LR patch side (default 64)"},

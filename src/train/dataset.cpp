@@ -36,7 +36,7 @@ std::vector<std::filesystem::path> list_files(const std::vector<std::filesystem:
 }  // namespace
 
 TrainingSet::TrainingSet(const std::vector<std::filesystem::path>& folders, Scale scale,
-                         int lr_patch, std::ostream& log)
+                         int lr_patch, std::ostream& log, Degradation degradation)
     : scale_(scale),
       lr_patch_(lr_patch),
       hr_patch_(lr_patch * scale.numerator / scale.denominator),
@@ -54,7 +54,9 @@ TrainingSet::TrainingSet(const std::vector<std::filesystem::path>& folders, Scal
       ++summary_.unreadable;
       continue;
     }
-    Tensor lr = make_lr(hr, scale);
+    EvalProtocol protocol;
+    protocol.degradation = degradation;
+    Tensor lr = make_lr(hr, scale, protocol);
     if (lr.width < lr_patch || lr.height < lr_patch) {
       log << "warning: skipping " << file.string() << ": LR " << lr.width << "x" << lr.height
           << " is smaller than the " << lr_patch << " px patch\n";

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "quicksr/eval.hpp"
 #include "quicksr/model.hpp"
 #include "quicksr/tensor.hpp"
 
@@ -28,10 +29,10 @@ struct LoadSummary {
 
 class TrainingSet {
  public:
-  // Every regular file of `folders` (sorted by path). Throws quicksr::Error when a folder is
-  // missing or no usable image remains; warnings go to `log`.
+  // Every regular file of `folders` (sorted by path), its LR made by `degradation`. Throws
+  // quicksr::Error when a folder is missing or no usable image remains; warnings go to `log`.
   TrainingSet(const std::vector<std::filesystem::path>& folders, Scale scale, int lr_patch,
-              std::ostream& log);
+              std::ostream& log, Degradation degradation = Degradation::bicubic);
 
   const LoadSummary& summary() const { return summary_; }
   int lr_patch() const { return lr_patch_; }

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "quicksr/error.hpp"
+#include "quicksr/eval.hpp"
 #include "quicksr/model.hpp"
 #include "train/trainer.hpp"
 
@@ -34,6 +35,7 @@ const std::vector<Field>& fields() {
       field("out", &TrainConfig::out),
       field("preset", &TrainConfig::preset),
       field("scale", &TrainConfig::scale),
+      field("degradation", &TrainConfig::degradation),
       field("iterations", &TrainConfig::iterations),
       field("batch", &TrainConfig::batch),
       field("patch", &TrainConfig::patch),
@@ -101,6 +103,11 @@ void validate(const TrainConfig& config) {
                 ": QuickSRNet trains x2, x3, x4 or x1.5");
   }
   QuickSRNetConfig::preset(config.preset, scale);  // throws for unknown presets or scales
+  try {
+    parse_degradation(config.degradation);
+  } catch (const Error& e) {
+    throw Error(std::string("training setting ") + e.what());
+  }
   check_range<std::int64_t>("iterations", config.iterations, 1, 100'000'000);
   check_range("batch", config.batch, 1, 4096);
   check_range("patch", config.patch, 4, 1024);

@@ -55,6 +55,7 @@ std::string identity(const TrainConfig& config) {
                        {"seed", config.seed},
                        {"data", config.data}};
   if (!config.from.empty()) id["from"] = config.from;
+  if (config.degradation != "bicubic") id["degradation"] = config.degradation;
   if (config.qat) id["qat"] = config.per_tensor ? "per-tensor" : "per-channel";
   return id.dump();
 }
@@ -98,7 +99,8 @@ class StopSignals {
   void (*previous_terminate_)(int);
 };
 
-EvalResult validate_model(TorchQuickSRNet& net, const fs::path& folder, Scale scale) {
+EvalResult validate_model(TorchQuickSRNet& net, const fs::path& folder, Scale scale,
+                          Degradation degradation) {
   torch::NoGradGuard no_grad;
   const UpscaleFn upscale = [&net](const Tensor& lr) {
     const torch::Tensor input =
@@ -109,7 +111,9 @@ EvalResult validate_model(TorchQuickSRNet& net, const fs::path& folder, Scale sc
     std::memcpy(sr.data.data(), output.data_ptr<float>(), sr.data.size() * sizeof(float));
     return sr;
   };
-  return evaluate(upscale, folder, scale);
+  EvalProtocol protocol;
+  protocol.degradation = degradation;
+  return evaluate(upscale, folder, scale, protocol);
 }
 
 std::string format(const char* pattern, double value) {
@@ -128,7 +132,7 @@ class Run {
         scale_(Scale::parse(config.scale)),
         averager_(config.world_size, config.rank, config.rendezvous),
         data_(std::vector<fs::path>(config.data.begin(), config.data.end()), scale_, config.patch,
-              std::cerr),
+              std::cerr, parse_degradation(config.degradation)),
         net_(initial_net(config, scale_)),
         adam_(net_->parameters(), torch::optim::AdamOptions(config.lr).betas({0.9, 0.999})) {}
 
@@ -247,7 +251,8 @@ class Run {
   }
 
   void run_validation(LogRow& row) {
-    const EvalResult result = validate_model(net_, config_.val, scale_);
+    const EvalResult result =
+        validate_model(net_, config_.val, scale_, parse_degradation(config_.degradation));
     row.val_psnr = result.mean_psnr;
     row.val_ssim = result.mean_ssim;
     last_val_ = result;
@@ -290,6 +295,7 @@ class Run {
         {"batch", std::to_string(config_.batch * config_.world_size)},
         {"lr_patch", std::to_string(config_.patch)},
         {"seed", std::to_string(config_.seed)},
+        {"degradation", config_.degradation},
     };
     if (last_val_) {
       model.provenance["validation"] = config_.val;

@@ -12,11 +12,12 @@ namespace quicksr::train {
 // Every field is also a key of the JSON config file and a command-line option (--lr-step for
 // "lr_step"): one name per setting.
 struct TrainConfig {
-  std::vector<std::string> data;  // folders of HR training images
-  std::string val;                // folder of HR validation images ("" = no validation)
-  std::string out;                // run folder: config.json, log.csv, checkpoints, models
-  std::string preset = "small";   // small | medium | large
-  std::string scale = "2";        // 2 | 3 | 4 | 1.5
+  std::vector<std::string> data;        // folders of HR training images
+  std::string val;                      // folder of HR validation images ("" = no validation)
+  std::string out;                      // run folder: config.json, log.csv, checkpoints, models
+  std::string preset = "small";         // small | medium | large
+  std::string scale = "2";              // 2 | 3 | 4 | 1.5
+  std::string degradation = "bicubic";  // LR of training and validation: bicubic | point | area
   std::int64_t iterations = 300000;
   int batch = 16;  // patches per step (per process when distributed)
   int patch = 64;  // LR patch side in pixels

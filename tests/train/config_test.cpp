@@ -21,10 +21,12 @@ TEST(TrainConfig, JsonRoundTripKeepsEverySetting) {
   config.lr_step = 1234;
   config.seed = 99;
   config.rendezvous = "tcp:localhost:2000";
+  config.degradation = "point";
   TrainConfig copy;
   apply_json(copy, to_json(config), "test");
   EXPECT_EQ(to_json(copy), to_json(config));
   EXPECT_EQ(copy.lr_step, 1234);
+  EXPECT_EQ(copy.degradation, "point");
   EXPECT_EQ(copy.data, std::vector<std::string>{"/data"});
 }
 
@@ -62,6 +64,7 @@ TEST(TrainConfig, ValidateRejectsOutOfRangeSettings) {
   rejects([](TrainConfig& c) { c.data.clear(); }, "data");
   rejects([](TrainConfig& c) { c.scale = "1.5", c.patch = 33; }, "patch");
   rejects([](TrainConfig& c) { c.world_size = 2; }, "rendezvous");
+  rejects([](TrainConfig& c) { c.degradation = "nearest"; }, "degradation");
   TrainConfig unknown_scale = valid_config();
   unknown_scale.scale = "5";
   EXPECT_THROW(validate(unknown_scale), Error);

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
+#include <cmath>
 #include <fstream>
 #include <numeric>
 #include <sstream>
@@ -98,6 +101,64 @@ void expect_aligned_patches(Scale scale, int lr_patch) {
 TEST(TrainingSet, LrAndHrPatchesShowTheSameContentX2) { expect_aligned_patches(Scale{2, 1}, 8); }
 TEST(TrainingSet, LrAndHrPatchesShowTheSameContentX3) { expect_aligned_patches(Scale{3, 1}, 6); }
 TEST(TrainingSet, LrAndHrPatchesShowTheSameContentX1_5) { expect_aligned_patches(Scale{3, 2}, 8); }
+
+// 8-bit noise: exact levels survive the LR's 8-bit truncation, and no two pixels are alike.
+Image noise(int width, int height) {
+  Image image;
+  image.width = width;
+  image.height = height;
+  std::uint32_t state = 12345;
+  for (int i = 0; i < width * height * 3; ++i) {
+    state = state * 1664525u + 1013904223u;
+    image.rgb.push_back(static_cast<float>(state >> 24) / 255.0f);
+  }
+  return image;
+}
+
+// How many LR pixels of 30 sampled x2 patches are not `lr_of(footprint)`, where the footprint is
+// the 2x2 HR block the LR pixel covers (the same block whatever the flip or rotation).
+template <typename LrOfFootprint>
+int lr_pixels_unlike(Degradation degradation, const LrOfFootprint& lr_of) {
+  TempDir dir;
+  write_image(noise(48, 40), dir.path() / "noise.png");
+  std::ostringstream log;
+  const TrainingSet set({dir.path()}, Scale{2, 1}, 6, log, degradation);
+  std::vector<float> lr(3 * 6 * 6), hr(3 * 12 * 12);
+  int unlike = 0;
+  for (int i = 0; i < 30; ++i) {
+    set.sample(4, 1, i, lr.data(), hr.data());
+    for (int c = 0; c < 3; ++c) {
+      for (int y = 0; y < 6; ++y) {
+        for (int x = 0; x < 6; ++x) {
+          const auto at = [&](int dy, int dx) {
+            return hr[(c * 12 + 2 * y + dy) * 12 + 2 * x + dx];
+          };
+          const std::array<float, 4> footprint = {at(0, 0), at(0, 1), at(1, 0), at(1, 1)};
+          unlike += !lr_of(footprint, lr[(c * 6 + y) * 6 + x]);
+        }
+      }
+    }
+  }
+  return unlike;
+}
+
+TEST(TrainingSet, PointDegradationCopiesOneHrPixelPerLrPixel) {
+  const auto one_of = [](const std::array<float, 4>& footprint, float lr) {
+    return std::find(footprint.begin(), footprint.end(), lr) != footprint.end();
+  };
+  EXPECT_EQ(lr_pixels_unlike(Degradation::point, one_of), 0);
+  EXPECT_GT(lr_pixels_unlike(Degradation::bicubic, one_of), 1000);  // the check can fail
+}
+
+TEST(TrainingSet, AreaDegradationAveragesTheFootprint) {
+  // The mean, truncated to 8 bits like every LR (with the protocol's 1e-3 level of slack).
+  const auto mean_of = [](const std::array<float, 4>& footprint, float lr) {
+    const double mean = (footprint[0] + footprint[1] + footprint[2] + footprint[3]) / 4.0;
+    return std::abs(std::floor(255 * mean + 1e-3) / 255 - lr) < 1e-6;
+  };
+  EXPECT_EQ(lr_pixels_unlike(Degradation::area, mean_of), 0);
+  EXPECT_GT(lr_pixels_unlike(Degradation::point, mean_of), 1000);
+}
 
 TEST(TrainingSet, SamplesAreAFunctionOfSeedIterationAndIndex) {
   TempDir dir;
