@@ -83,7 +83,7 @@ ParsedArgs parse_args(const CommandSpec& spec, std::span<char* const> args) {
         inline_value = true;
       }
       const OptionSpec* option = find_option(spec, arg);
-      if (!option) throw Error("quicksr " + spec.name + ": unknown option " + arg);
+      if (!option) throw Error("unknown option " + arg + " (see quicksr " + spec.name + " --help)");
       if (option->value_name.empty()) {
         if (inline_value) throw Error("option " + arg + " takes no value");
       } else if (!inline_value) {

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -71,6 +72,39 @@ TEST_F(CliTest, VersionAndHelpOfEveryCommand) {
     EXPECT_NE(sub.output.find("usage: quicksr"), std::string::npos) << sub.output;
   }
   EXPECT_NE(run_quicksr("no-such-command").exit_code, 0);
+}
+
+// train and bench run the helper executables beside quicksr (quicksr-train, quicksr-bench).
+TEST_F(CliTest, HelperCommandsRunTheExecutableBesideQuicksr) {
+  int helpers = 0;
+  for (const std::string command : {"train", "bench"}) {
+    const fs::path helper = fs::path(QUICKSR_BINARY).parent_path() / ("quicksr-" + command);
+    if (!fs::exists(helper)) continue;
+    const RunResult help = run_quicksr(command + " --help");
+    EXPECT_EQ(help.exit_code, 0) << help.output;
+    EXPECT_EQ(help.output.rfind("usage: quicksr " + command, 0), 0u) << help.output;
+    const RunResult bad = run_quicksr(command + " --bogus");
+    EXPECT_EQ(bad.exit_code, 1);
+    EXPECT_EQ(bad.output, "quicksr " + command + ": error: unknown option --bogus (see quicksr " +
+                              command + " --help)\n");
+    ++helpers;
+  }
+  if (helpers == 0) GTEST_SKIP() << "neither quicksr-train nor quicksr-bench is built";
+}
+
+TEST_F(CliTest, MissingHelperIsOneClearLine) {
+  const fs::path alone = dir_ / "quicksr";
+  fs::copy_file(QUICKSR_BINARY, alone);
+  for (const std::string command : {"train", "bench"}) {
+    const RunResult result =
+        quicksr::test_support::run_program(alone.string(), command + " --help");
+    EXPECT_EQ(result.exit_code, 1);
+    EXPECT_EQ(result.output.find("quicksr " + command + ": error: " + (dir_ / "quicksr-").string() +
+                                 command + " is missing"),
+              0u)
+        << result.output;
+    EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
+  }
 }
 
 TEST_F(CliTest, CorruptInputGivesClearErrorAndNoOutput) {
