@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "quicksr/output.hpp"
 #include "quicksr/tensor.hpp"
 
 namespace quicksr {
@@ -23,11 +24,15 @@ struct Image {
 struct ReadOptions {
   // Guards against decompression bombs: larger images are rejected before decoding pixels.
   std::uint64_t max_pixels = 16384ull * 16384ull;
+  // Accept JPEG files whose data is damaged (corrupt or truncated scans) as libjpeg decodes them,
+  // instead of failing.
+  bool lenient = false;
 };
 
 struct WriteOptions {
-  int jpeg_quality = 95;             // 1..100
-  std::optional<int> bit_depth;      // 8 or 16 (PNG only); default: the image's own
+  int jpeg_quality = 95;         // 1..100
+  std::optional<int> bit_depth;  // 8 or 16 (PNG only); default: the image's own
+  ExistingFile existing = ExistingFile::kReplace;
 };
 
 // PNG (8/16-bit; gray, gray+alpha, RGB, RGBA, palette), JPEG (EXIF orientation applied) or BMP
@@ -35,8 +40,12 @@ struct WriteOptions {
 // Throws quicksr::Error naming the file for unreadable, malformed or oversized input.
 Image read_image(const std::filesystem::path& path, const ReadOptions& options = {});
 
-// Format from the extension (.png, .jpg, .jpeg). Written to a temporary file and renamed, so a
-// failure never leaves a partial file at `path`.
+// Throws quicksr::Error naming `path` unless its extension is one write_image writes (.png, .jpg,
+// .jpeg, in any letter case), so that a command can refuse before doing the work.
+void check_output_format(const std::filesystem::path& path);
+
+// Format from the extension (.png, .jpg, .jpeg, any case). Written to a temporary file and renamed,
+// so a failure never leaves a partial file at `path`.
 void write_image(const Image& image, const std::filesystem::path& path,
                  const WriteOptions& options = {});
 

@@ -24,7 +24,7 @@ T parse_number(const std::string& option, const std::string& text, T lo, T hi) {
   if (ec != std::errc() || ptr != end) {
     throw Error("option " + option + ": '" + text + "' is not a number");
   }
-  if (value < lo || value > hi) {
+  if (!(value >= lo && value <= hi)) {  // also rejects NaN
     std::ostringstream range;
     range << "option " << option << ": " << text << " is outside [" << lo << ", " << hi << "]";
     throw Error(range.str());

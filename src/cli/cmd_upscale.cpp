@@ -26,19 +26,12 @@ const CommandSpec kSpec{
                 {"--quality", "Q", "JPEG quality 1..100 (default 95)"},
                 {"--bit-depth", "B", "PNG bits per channel, 8 or 16 (default: the input's)"},
                 {"--max-pixels", "N", "refuse inputs larger than N pixels (default 268435456)"},
+                {"--lenient", "", "read damaged JPEG data as libjpeg can instead of failing"},
                 {"--overwrite", "", "replace OUT if it exists"},
                 {"--quiet", "", "print nothing on success"}},
     .min_positional = 2,
     .max_positional = 2,
 };
-
-void check_extension(const std::filesystem::path& output) {
-  const std::string ext = output.extension().string();
-  if (ext != ".png" && ext != ".jpg" && ext != ".jpeg") {
-    throw Error(output.string() + ": unknown output format '" + ext +
-                "' (use .png, .jpg or .jpeg)");
-  }
-}
 
 }  // namespace
 
@@ -46,8 +39,9 @@ int upscale_command(CommandArgs raw) {
   const std::optional<FileCommand> command = parse_file_command(kSpec, raw);
   if (!command) return 0;
   const auto& [args, input, output] = *command;
-  check_extension(output);
+  check_output_format(output);
   WriteOptions write_options;
+  write_options.existing = existing_file(args);
   write_options.jpeg_quality = args.get_int("--quality", 95, 1, 100);
   if (args.has("--bit-depth")) {
     const int bits = args.get_int("--bit-depth", 8, 8, 16);
@@ -55,13 +49,19 @@ int upscale_command(CommandArgs raw) {
     write_options.bit_depth = bits;
   }
   ReadOptions read_options;
+  read_options.lenient = args.has("--lenient");
   read_options.max_pixels =
       static_cast<std::uint64_t>(args.get_double("--max-pixels", 268435456.0, 1, 1e12));
 
   const Upscaler upscaler = upscaler_from_args(args, Scale{2, 1});
   const Image image = read_image(input, read_options);
   const auto start = std::chrono::steady_clock::now();
-  const Image result = upscaler.upscale(image);
+  Image result;
+  try {
+    result = upscaler.upscale(image);
+  } catch (const Error& e) {  // the model's problem, named with the image it met
+    throw Error(about_file(input.string(), upscaler.name() + ": " + e.what()));
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   write_image(result, output, write_options);

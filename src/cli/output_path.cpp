@@ -12,13 +12,18 @@ void check_output_path(const std::filesystem::path& input, const std::filesystem
   if (std::filesystem::equivalent(input, output, ec)) {
     throw Error(output.string() + ": refusing to overwrite the input file");
   }
-  if (std::filesystem::exists(output, ec) && !overwrite) {
+  // symlink_status: a dangling symbolic link is an existing output too.
+  if (std::filesystem::exists(std::filesystem::symlink_status(output, ec)) && !overwrite) {
     throw Error(output.string() + ": already exists (use --overwrite to replace it)");
   }
   const std::filesystem::path folder = output.parent_path();
   if (!folder.empty() && !std::filesystem::is_directory(folder, ec)) {
     throw Error(output.string() + ": folder " + folder.string() + " does not exist");
   }
+}
+
+ExistingFile existing_file(const ParsedArgs& args) {
+  return args.has("--overwrite") ? ExistingFile::kReplace : ExistingFile::kKeep;
 }
 
 std::optional<FileCommand> parse_file_command(const CommandSpec& spec,

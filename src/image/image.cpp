@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "common/atomic_file.hpp"
+#include "common/input_file.hpp"
 #include "image/codecs.hpp"
 #include "quicksr/error.hpp"
 
@@ -97,10 +98,7 @@ std::uint16_t quantize(float value, int max_value) {
 
 Image read_image(const std::filesystem::path& path, const ReadOptions& options) {
   const std::string name = path.string();
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    throw Error(name + ": is a directory, not an image file");
-  }
+  check_regular_file(path);
   FilePtr file(std::fopen(path.c_str(), "rb"));
   if (!file) throw Error(name + ": cannot open: " + std::strerror(errno));
 
@@ -124,33 +122,45 @@ Image read_image(const std::filesystem::path& path, const ReadOptions& options) 
   throw Error(name + ": not a PNG, JPEG or BMP file (unrecognised signature)");
 }
 
+void check_output_format(const std::filesystem::path& path) {
+  const std::string ext = lowercase_extension(path);
+  if (ext != ".png" && ext != ".jpg" && ext != ".jpeg") {
+    throw Error(path.string() + ": unknown image format '" + path.extension().string() +
+                "' (use .png, .jpg or .jpeg)");
+  }
+}
+
 void write_image(const Image& image, const std::filesystem::path& path,
                  const WriteOptions& options) {
   const std::string name = path.string();
   const std::string ext = lowercase_extension(path);
+  check_output_format(path);
   check_consistent(image, name);
   if (ext == ".png") {
     const int bit_depth = options.bit_depth.value_or(image.bit_depth);
     if (bit_depth != 8 && bit_depth != 16) {
       throw Error(name + ": PNG bit depth must be 8 or 16, not " + std::to_string(bit_depth));
     }
-    write_atomically(path, [&](const std::filesystem::path& temp) {
-      write_file(temp, name,
-                 [&](std::FILE* file) { codecs::write_png(image, file, name, bit_depth); });
-    });
-  } else if (ext == ".jpg" || ext == ".jpeg") {
+    write_atomically(
+        path,
+        [&](const std::filesystem::path& temp) {
+          write_file(temp, name,
+                     [&](std::FILE* file) { codecs::write_png(image, file, name, bit_depth); });
+        },
+        options.existing);
+  } else {
     if (options.jpeg_quality < 1 || options.jpeg_quality > 100) {
       throw Error(name + ": JPEG quality must be in 1..100, not " +
                   std::to_string(options.jpeg_quality));
     }
-    write_atomically(path, [&](const std::filesystem::path& temp) {
-      write_file(temp, name, [&](std::FILE* file) {
-        codecs::write_jpeg(image, file, name, options.jpeg_quality);
-      });
-    });
-  } else {
-    throw Error(name + ": unknown image format '" + path.extension().string() +
-                "' (use .png, .jpg or .jpeg)");
+    write_atomically(
+        path,
+        [&](const std::filesystem::path& temp) {
+          write_file(temp, name, [&](std::FILE* file) {
+            codecs::write_jpeg(image, file, name, options.jpeg_quality);
+          });
+        },
+        options.existing);
   }
 }
 

@@ -1,6 +1,8 @@
 #include "quicksr/model_io.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <set>
 
@@ -30,7 +32,17 @@ std::string shape_text(const std::vector<std::int64_t>& shape) {
   return text + "]";
 }
 
-// Moves the tensor `name` out of `file` into `values` after checking its shape.
+// A NaN or infinite weight makes every output pixel it reaches NaN: refused on load and on save.
+void check_finite(const std::string& name, const std::vector<float>& values) {
+  const auto bad =
+      std::find_if(values.begin(), values.end(), [](float value) { return !std::isfinite(value); });
+  if (bad != values.end()) {
+    throw Error("tensor \"" + name + "\" holds " + std::to_string(*bad) + " at index " +
+                std::to_string(bad - values.begin()) + " (weights must be finite)");
+  }
+}
+
+// Moves the tensor `name` out of `file` into `values` after checking its shape and values.
 void take_tensor(SafetensorsFile& file, const std::string& name,
                  const std::vector<std::int64_t>& shape, std::vector<float>& values,
                  const std::string& path) {
@@ -39,6 +51,11 @@ void take_tensor(SafetensorsFile& file, const std::string& name,
   if (found->second.shape != shape) {
     fail(path, "tensor \"" + name + "\" has shape " + shape_text(found->second.shape) +
                    ", expected " + shape_text(shape));
+  }
+  try {
+    check_finite(name, found->second.values);
+  } catch (const Error& error) {
+    fail(path, error.what());
   }
   values = std::move(found->second.values);
   file.tensors.erase(found);
@@ -51,6 +68,8 @@ void take_conv(SafetensorsFile& file, const std::string& prefix, Conv2d& conv, b
 }
 
 void add_conv(SafetensorsFile& file, const std::string& prefix, const Conv2d& conv) {
+  check_finite(prefix + ".weight", conv.weight);
+  check_finite(prefix + ".bias", conv.bias);
   file.add(prefix + ".weight", weight_shape(conv), conv.weight);
   if (!conv.bias.empty()) file.add(prefix + ".bias", {conv.out_channels}, conv.bias);
 }
@@ -223,7 +242,7 @@ Model load_model(const std::filesystem::path& path) {
   return load_model_from_memory(bytes.data(), bytes.size(), name);
 }
 
-void save_model(const Model& model, const std::filesystem::path& path) {
+void save_model(const Model& model, const std::filesystem::path& path, ExistingFile existing) {
   SafetensorsFile file;
   try {
     file = model.is_quicksrnet() ? quicksrnet_to_file(std::get<QuickSRNet>(model.net))
@@ -233,13 +252,7 @@ void save_model(const Model& model, const std::filesystem::path& path) {
   }
   file.metadata["format"] = "quicksr";
   for (const auto& [key, value] : model.provenance) file.metadata[kProvenancePrefix + key] = value;
-  const std::string bytes = serialize_safetensors(file);
-  write_atomically(path, [&](const std::filesystem::path& temp) {
-    std::ofstream stream(temp, std::ios::binary);
-    stream.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    stream.close();
-    if (!stream) fail(path.string(), "cannot write the model file");
-  });
+  write_bytes_atomically(path, serialize_safetensors(file), existing);
 }
 
 }  // namespace quicksr

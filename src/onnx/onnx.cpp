@@ -68,12 +68,15 @@ void export_onnx(const Model& model, const std::filesystem::path& path,
       model.name(),  model.provenance, options.height,           options.width,
       options.batch, options.opset,    options.shuffles_as_convs};
   const onnx::ModelProto proto = onnx_io::graph_to_onnx(graph, info, file);
-  write_atomically(path, [&](const std::filesystem::path& temp) {
-    std::ofstream out(temp, std::ios::binary);
-    if (!out || !proto.SerializeToOstream(&out) || !out.flush()) {
-      throw Error(file + ": cannot write the file");
-    }
-  });
+  write_atomically(
+      path,
+      [&](const std::filesystem::path& temp) {
+        std::ofstream out(temp, std::ios::binary);
+        if (!out || !proto.SerializeToOstream(&out) || !out.flush()) {
+          throw Error(file + ": cannot write the file");
+        }
+      },
+      options.existing);
 }
 
 }  // namespace quicksr

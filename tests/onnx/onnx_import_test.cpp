@@ -1,5 +1,6 @@
 // Import of the official models and of hand-built ONNX graphs whose meaning is known.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cmath>
 #include <cstring>
@@ -237,6 +238,38 @@ TEST(OnnxImport, ChannelMismatchNamesTheNode) {
   const std::string message = import_error(dir / "mismatch.onnx");
   EXPECT_NE(message.find("'mix' (Conv)"), std::string::npos) << message;
   EXPECT_NE(message.find("input channels"), std::string::npos) << message;
+}
+
+// 2^32 + 1 read as an int would be a stride of 1 and a wrong model; every int attribute is range
+// checked. The blocksize is checked the same way.
+TEST(OnnxImport, AttributesThatOverflowIntAreErrors) {
+  ScratchDir dir;
+  onnx::ModelProto model = empty_model(13);
+  add_initializer(model, "w", {3, 3, 3, 3}, std::vector<float>(81, 0.1f));
+  onnx::NodeProto& conv = add_node(model, "Conv", "far", {"image", "w"}, "result");
+  onnx::AttributeProto& strides = *conv.add_attribute();
+  strides.set_name("strides");
+  strides.set_type(onnx::AttributeProto::INTS);
+  strides.add_ints((std::int64_t{1} << 32) + 1);
+  strides.add_ints((std::int64_t{1} << 32) + 1);
+  write_model(model, dir / "stride.onnx");
+  std::string message = import_error(dir / "stride.onnx");
+  EXPECT_NE(message.find("'far' (Conv)"), std::string::npos) << message;
+  EXPECT_NE(message.find("4294967297 is out of range"), std::string::npos) << message;
+
+  onnx::ModelProto shuffle = empty_model(13);
+  add_int_attribute(add_node(shuffle, "DepthToSpace", "up", {"image"}, "result"), "blocksize",
+                    (std::int64_t{1} << 32) + 2);
+  write_model(shuffle, dir / "block.onnx");
+  message = import_error(dir / "block.onnx");
+  EXPECT_NE(message.find("4294967298 is out of range"), std::string::npos) << message;
+}
+
+TEST(OnnxImport, FifoIsRejectedByItsTypeWithoutBlocking) {
+  ScratchDir dir;
+  ASSERT_EQ(::mkfifo((dir / "pipe.onnx").c_str(), 0600), 0);
+  const std::string message = import_error(dir / "pipe.onnx");
+  EXPECT_NE(message.find("pipe.onnx: is a FIFO"), std::string::npos) << message;
 }
 
 }  // namespace
