@@ -238,8 +238,6 @@ Tensor quantize_sr(Tensor sr) {
   return sr;
 }
 
-// Upscales and scores image(0..count-1), with a progress bar.
-template <typename LoadImage>
 ImageScore score_one(const UpscaleFn& upscale, const ScoredImage& scored,
                      const EvalProtocol& protocol) {
   Tensor sr = upscale(scored.lr);
@@ -250,6 +248,8 @@ ImageScore score_one(const UpscaleFn& upscale, const ScoredImage& scored,
   return {scored.name, psnr(sr, scored.hr, protocol), ssim(sr, scored.hr, protocol)};
 }
 
+// Upscales and scores image(0..count-1), with a progress bar.
+template <typename LoadImage>
 EvalResult score_each(const UpscaleFn& upscale, const std::string& title, std::size_t count,
                       Scale scale, const EvalProtocol& protocol, LoadImage image) {
   EvalResult result;
