@@ -32,15 +32,15 @@ void on_jpeg_error(j_common_ptr info) {
   std::longjmp(errors->jump, 1);
 }
 
-// libjpeg only warns about damaged data (truncation, bad Huffman codes, stray bytes, lost
-// synchronisation) and returns a grey-filled or garbled image: an error for quicksr unless lenient.
-// Warnings about metadata alone leave a correct image, and trace messages are noise: both are
-// dropped instead of printed.
+// libjpeg only warns about damaged data (truncation, bad Huffman codes, lost synchronisation) and
+// returns a grey-filled or garbled image: an error for quicksr unless lenient. Stray bytes between
+// markers and warnings about metadata leave a correct image, and trace messages are noise: both
+// are dropped instead of printed.
 void on_jpeg_message(j_common_ptr info, int level) {
   auto* errors = reinterpret_cast<JpegErrorManager*>(info->err);
   const int code = info->err->msg_code;
-  const bool metadata_only =
-      code == JWRN_JFIF_MAJOR || code == JWRN_ADOBE_XFORM || code == JWRN_BOGUS_ICC;
+  const bool metadata_only = code == JWRN_EXTRANEOUS_DATA || code == JWRN_JFIF_MAJOR ||
+                             code == JWRN_ADOBE_XFORM || code == JWRN_BOGUS_ICC;
   if (level < 0 && !metadata_only && !errors->lenient) {
     errors->damaged = true;
     (*info->err->error_exit)(info);
