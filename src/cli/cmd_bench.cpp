@@ -57,7 +57,6 @@ const CommandSpec kSpec{
     .max_positional = 0,
 };
 
-#ifdef QUICKSR_WITH_ENGINE_BENCH
 struct Timing {
   double min_ms = 0.0;
   double median_ms = 0.0;
@@ -393,20 +392,13 @@ int bench(const ParsedArgs& args) {
   }
   return 0;
 }
-#endif
 
 }  // namespace
 
 int bench_command(CommandArgs raw) {
   const std::optional<ParsedArgs> args = parse_command(kSpec, raw);
   if (!args) return 0;
-#ifdef QUICKSR_WITH_ENGINE_BENCH
   return bench(*args);
-#else
-  std::cerr << "quicksr bench: error: this quicksr was built without the benchmark support "
-               "(oneDNN, OpenMP and an x86 CPU are needed)\n";
-  return 1;
-#endif
 }
 
 }  // namespace quicksr::cli
