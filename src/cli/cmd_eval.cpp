@@ -41,8 +41,7 @@ const CommandSpec kSpec{
                  "2, 3, 4 or 1.5; must match the model (default: the model's, or 2)"},
                 {"--protocol", "NAME", "'quicksr' (default) or 'basicsr'"},
                 {"--degradation", "NAME",
-                 "how --data makes the LR: bicubic (default), point (aliased, as games\n"
-                 "render) or area (box average)"},
+                 "LR of --data: bicubic (default), point (aliased, as games render) or area"},
                 {"--border", "N", "pixels cropped from each side before scoring"},
                 {"--round-lr", "", "round the LR to 8 bits instead of truncating"},
                 {"--rgb", "", "score on RGB instead of Y"},

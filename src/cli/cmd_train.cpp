@@ -35,8 +35,7 @@ const CommandSpec kSpec{
             {"--preset", "NAME", "small | medium | large (default small)"},
             {"--scale", "S", "2 | 3 | 4 | 1.5 (default 2)"},
             {"--degradation", "NAME",
-             "LR of training and validation images: bicubic (default), point (aliased, as\n"
-             "games render) or area (box average)"},
+             "LR of training and validation: bicubic (default), point (aliased) or area"},
             {"--iterations", "N", "optimizer steps (default 300000)"},
             {"--batch", "N", "patches per step and process (default 16)"},
             {"--patch", "PX", "LR patch side (default 64)"},

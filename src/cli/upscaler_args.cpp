@@ -8,8 +8,7 @@
 namespace quicksr::cli {
 
 const char* const kMethodHelp =
-    "model (default), bicubic (= bicubic-matlab: MATLAB imresize), bicubic-opencv (OpenCV\n"
-    "INTER_CUBIC) or fsr1 (AMD FSR 1: EASU + RCAS)";
+    "model (default), bicubic (= bicubic-matlab), bicubic-opencv or fsr1 (AMD FSR 1)";
 const char* const kSharpnessHelp =
     "fsr1 sharpening in stops: 0 = strongest, each stop halves it (default 0.25)";
 

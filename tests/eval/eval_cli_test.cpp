@@ -178,7 +178,7 @@ TEST_F(EvalCli, ClassicMethodsScoreTheirLibraryFunctions) {
   };
   for (const auto& c : cases) {
     const RunResult run = run_quicksr("eval " + c.arguments + " --scale 2 --data " + path("hr") +
-                                      " --json " + path("scores.json"));
+                                      " --json " + path("scores.json") + " --overwrite");
     ASSERT_EQ(run.exit_code, 0) << c.arguments << "\n" << run.output;
     const double want =
         quicksr::evaluate(c.upscale, dir_ / "hr", Scale{2, 1}, c.protocol).mean_psnr;
