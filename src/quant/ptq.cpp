@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "model/layout.hpp"
+#include "quant/rounding.hpp"
 #include "quant/stages.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/quantsim.hpp"
@@ -182,18 +183,26 @@ QuantizedQuickSRNet post_training_quantize(const QuickSRNet& net, const std::vec
   if (images.empty()) throw Error("post-training quantisation needs at least one image");
   const QuickSRNet prepared = options.cross_layer_equalization ? equalize_cross_layer(net) : net;
   const int image_count = static_cast<int>(images.size());
-  // Progress: one calibration pass, plus (with bias correction) one step per layer and a second
-  // calibration pass on the corrected net.
-  const int total =
-      options.bias_correction ? 2 * image_count + layer_count(prepared) - 1 : image_count;
+  const int layers = layer_count(prepared);
+  // Progress: one calibration pass, plus (with bias correction or optimised rounding) one step per
+  // layer and a second calibration pass on the corrected net.
+  const int total = options.optimize_rounding ? 2 * image_count + layers
+                    : options.bias_correction ? 2 * image_count + layers - 1
+                                              : image_count;
   int done = 0;
   QuickSRNet observed = with_quantized_weights(prepared, options.granularity);
   ActivationEncodings encodings =
       calibrate(observed, images, options.scheme, progress, done, total);
   QuickSRNet final_net = prepared;
-  if (options.bias_correction) {
+  if (options.optimize_rounding) {
+    // The weights stay on their s8 grid: quantize_weights below finds the same integers.
+    optimize_rounding(prepared, observed, encodings, options.granularity, images, progress, done,
+                      total);
+    final_net = observed;
+    encodings = calibrate(observed, images, options.scheme, progress, done, total);
+  } else if (options.bias_correction) {
     correct_biases(prepared, observed, encodings, images, progress, done, total);
-    for (int layer = 0; layer < layer_count(final_net); ++layer) {
+    for (int layer = 0; layer < layers; ++layer) {
       layer_conv(final_net, layer).bias = layer_conv(observed, layer).bias;
     }
     encodings = calibrate(observed, images, options.scheme, progress, done, total);
