@@ -313,30 +313,30 @@ BENCHMARK(BM_OneDnnSmallX2)->FRAME_SIZES;
 BENCHMARK(BM_Int8EngineSmallX2)->FRAME_SIZES;
 BENCHMARK(BM_OneDnnInt8SmallX2)->FRAME_SIZES;
 
-void BM_FmaPeak(benchmark::State& state) {
-  double gflops = 0.0;
-  for (auto _ : state) gflops = engine::measure_fma_peak_gflops(static_cast<int>(state.range(0)));
-  state.counters["GFLOP/s"] = gflops;
-}
-BENCHMARK(BM_FmaPeak)->Arg(1)->Arg(2)->Iterations(3)->Unit(benchmark::kMillisecond);
-
-// The u8 x s8 dot-product peak of an ISA's INT8 kernels: args = ISA, threads.
-void BM_Int8Peak(benchmark::State& state) {
+// A peak of the instruction the kernels of an ISA level use (fp32: the FMA of their vector width;
+// INT8: their dot product): args = ISA, threads.
+template <engine::Peak (*kMeasure)(Isa, int)>
+void BM_Peak(benchmark::State& state) {
   const Isa isa = static_cast<Isa>(state.range(0));
   if (!cpu_supports(isa)) {
     state.SkipWithError("this CPU lacks the instruction set");
     return;
   }
-  engine::Int8Peak peak;
-  for (auto _ : state) peak = engine::measure_int8_peak(isa, static_cast<int>(state.range(1)));
+  engine::Peak peak;
+  for (auto _ : state) peak = kMeasure(isa, static_cast<int>(state.range(1)));
   state.SetLabel(peak.kind);
   state.counters["GOP/s"] = peak.gops;
 }
-BENCHMARK(BM_Int8Peak)
+BENCHMARK_TEMPLATE(BM_Peak, engine::measure_f32_peak)
     ->ArgNames({"isa", "threads"})
-    ->Args({static_cast<int>(Isa::kAvx512Vnni), 1})
-    ->Args({static_cast<int>(Isa::kAvxVnni), 1})
-    ->Args({static_cast<int>(Isa::kAvx2Fma), 1})
+    ->ArgsProduct({{static_cast<int>(Isa::kAvx512), static_cast<int>(Isa::kAvx2Fma)}, {1, 2}})
+    ->Iterations(3)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_Peak, engine::measure_int8_peak)
+    ->ArgNames({"isa", "threads"})
+    ->ArgsProduct({{static_cast<int>(Isa::kAvx512Vnni), static_cast<int>(Isa::kAvxVnni),
+                    static_cast<int>(Isa::kAvx2Fma)},
+                   {1, 2}})
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 

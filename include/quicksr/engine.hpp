@@ -83,6 +83,9 @@ class Engine {
   Isa isa() const;
   // The micro-kernels in use, e.g. "f32-conv3x3/4x24-avx2-fma, f32-winograd-f43-conv/...".
   std::string kernel_names() const;
+  // Multiply-adds per input pixel the kernels really execute (real channels): the model's
+  // QuickSRNet::macs_per_pixel() less what Winograd F(4,3) saves (half of each 3x3 conv it runs).
+  double executed_macs_per_pixel() const;
   // Extra memory one run() allocates, whatever the image size: the per-thread band buffers.
   std::size_t workspace_bytes() const;
 

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <type_traits>
+#include <vector>
 
 #include "engine/band_runner.hpp"
 #include "engine/kernels/kernels.hpp"
@@ -53,6 +56,33 @@ int thread_count(const EngineOptions& options) {
                              : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
+// Band runners are kept between runs (at most one per worker): allocating and clearing their
+// workspaces for every frame costs page faults, ~10 % of a 960x540 frame on a virtual machine.
+template <typename Runner>
+class RunnerCache {
+ public:
+  // Runs `use(runner)` on an idle runner, or on a new one from `make()` when none is idle.
+  template <typename Make, typename Use>
+  void with_runner(const Make& make, const Use& use) const {
+    std::unique_ptr<Runner> runner;
+    {
+      std::lock_guard lock(mutex_);
+      if (!idle_.empty()) {
+        runner = std::move(idle_.back());
+        idle_.pop_back();
+      }
+    }
+    if (!runner) runner = make();
+    use(*runner);
+    std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(runner));
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::vector<std::unique_ptr<Runner>> idle_;
+};
+
 }  // namespace
 
 // An fp32 engine (plan, kernels) or an INT8 one (qu8_plan, qu8_conv).
@@ -60,10 +90,13 @@ struct Engine::Impl {
   Isa isa;
   int max_strip_width;
   int strip_alignment;  // strip boundaries are multiples of it
+  double executed_macs_per_pixel = 0.0;
   std::optional<engine::Plan> plan;
   engine::F32Kernels kernels{};
+  RunnerCache<engine::BandRunner> runners;
   std::optional<engine::QU8Plan> qu8_plan;
   const engine::QU8Conv3x3Config* qu8_conv = nullptr;
+  RunnerCache<engine::QU8BandRunner> qu8_runners;
   mutable engine::ThreadPool pool;
 
   Impl(Isa chosen, int threads, int strip_width, int alignment)
@@ -73,6 +106,8 @@ struct Engine::Impl {
   int output_size(int size) const {
     return plan ? plan->output_size(size) : qu8_plan->output_size(size);
   }
+  // Runners are made for the widest strip, so that any run can reuse them.
+  int runner_strip_width() const { return max_strip_width + strip_alignment; }
   template <typename T>
   void run(const engine::RgbView<const T>& input, const engine::RgbView<T>& output) const;
   template <typename T, typename RunRegion>
@@ -83,12 +118,21 @@ template <typename T>
 void Engine::Impl::run(const engine::RgbView<const T>& input,
                        const engine::RgbView<T>& output) const {
   if (qu8_plan) {
-    run_regions(input, [&](const engine::Region& region, int strip_width) {
-      engine::QU8BandRunner(*qu8_plan, qu8_conv->run, strip_width).run(input, output, region);
+    const auto make = [&] {
+      return std::make_unique<engine::QU8BandRunner>(*qu8_plan, qu8_conv->run,
+                                                     runner_strip_width());
+    };
+    run_regions(input, [&](const engine::Region& region) {
+      qu8_runners.with_runner(
+          make, [&](engine::QU8BandRunner& runner) { runner.run(input, output, region); });
     });
   } else if constexpr (std::is_same_v<T, float>) {
-    run_regions(input, [&](const engine::Region& region, int strip_width) {
-      engine::BandRunner(*plan, kernels, strip_width).run(input, output, region);
+    const auto make = [&] {
+      return std::make_unique<engine::BandRunner>(*plan, kernels, runner_strip_width());
+    };
+    run_regions(input, [&](const engine::Region& region) {
+      runners.with_runner(make,
+                          [&](engine::BandRunner& runner) { runner.run(input, output, region); });
     });
   } else {
     throw Error("engine: 8-bit RGB in and out needs an INT8 engine (a QuantizedQuickSRNet)");
@@ -104,7 +148,6 @@ void Engine::Impl::run_regions(const engine::RgbView<const T>& input,
   const int net_height = input.height + (row_align == 2 ? input.height & 1 : 0);
   const int bands = std::min(pool.size(), (net_height + row_align - 1) / row_align);
   const int strips = (net_width + max_strip_width - 1) / max_strip_width;
-  const int strip_width = (net_width + strips - 1) / strips;
   pool.run(bands * strips, [&](int job) {
     const int band = job / strips;
     const int strip = job % strips;
@@ -114,7 +157,7 @@ void Engine::Impl::run_regions(const engine::RgbView<const T>& input,
     region.col_begin = split_point(net_width, strips, strip, strip_alignment);
     region.col_end = split_point(net_width, strips, strip + 1, strip_alignment);
     if (region.row_begin >= region.row_end || region.col_begin >= region.col_end) return;
-    run_region(region, strip_width + strip_alignment);
+    run_region(region);
   });
 }
 
@@ -129,6 +172,12 @@ Engine Engine::create(const QuickSRNet& net, const EngineOptions& options) {
                                      engine::kStripAlignment);
   impl->kernels = engine::f32_kernels(isa);
   impl->plan = engine::make_plan(net, impl->kernels);
+  impl->executed_macs_per_pixel = net.macs_per_pixel();
+  for (const engine::PackedConv3x3& conv : impl->plan->convs) {
+    if (conv.algorithm == engine::ConvAlgorithm::kWinogradF43) {
+      impl->executed_macs_per_pixel -= 9.0 / 2.0 * conv.in_channels * conv.out_channels;
+    }
+  }
   return Engine(std::move(impl));
 }
 
@@ -138,6 +187,8 @@ Engine Engine::create(const QuantizedQuickSRNet& net, const EngineOptions& optio
                                      engine::kQu8ColumnBlock);
   impl->qu8_conv = &engine::qu8_conv3x3_config(isa);
   impl->qu8_plan = engine::make_qu8_plan(net, *impl->qu8_conv);
+  // Every INT8 conv runs directly: all of the model's multiply-adds.
+  impl->executed_macs_per_pixel = QuickSRNet::zeros(net.config).macs_per_pixel();
   return Engine(std::move(impl));
 }
 
@@ -195,8 +246,10 @@ std::string Engine::kernel_names() const {
          ", " + k.tail->name;
 }
 
+double Engine::executed_macs_per_pixel() const { return impl_->executed_macs_per_pixel; }
+
 std::size_t Engine::workspace_bytes() const {
-  const int strip_width = impl_->max_strip_width + impl_->strip_alignment;
+  const int strip_width = impl_->runner_strip_width();
   return static_cast<std::size_t>(impl_->pool.size()) *
          (impl_->qu8_plan
               ? engine::QU8BandRunner::workspace_bytes(*impl_->qu8_plan, strip_width)

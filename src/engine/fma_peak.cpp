@@ -1,5 +1,5 @@
-// The FMA peak loop: per thread, 12 independent accumulator chains (more than FMA latency x FMA
-// ports on current x86 cores), so the loop is bound by FMA throughput alone.
+// The peak loops: per thread, 12 independent accumulator chains (more than latency x ports of
+// FMA and vpdpbusd on current x86 cores), so a loop is bound by the instruction's throughput.
 #include "engine/fma_peak.hpp"
 
 #include <immintrin.h>
@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/kernels/kernels.hpp"
 #include "engine/kernels/qu8_kernels.hpp"
 #include "quicksr/engine.hpp"
 #include "quicksr/error.hpp"
@@ -23,39 +24,10 @@ constexpr int kChains = 12;
 constexpr long kIterations = 400'000;  // about 1-2 ms per trial: shorter than a time slice
 constexpr int kTrials = 100;
 
-// Returns a value that depends on every chain so that nothing is optimised away. The chains are
-// separate variables (not an array) so that they stay in registers at any optimisation level.
-float fma_chains(long iterations) {
-  const __m256 a = _mm256_set1_ps(0.999999f);
-  const __m256 b = _mm256_set1_ps(1e-7f);
-  __m256 c0 = _mm256_set1_ps(0.0f), c1 = _mm256_set1_ps(1.0f), c2 = _mm256_set1_ps(2.0f);
-  __m256 c3 = _mm256_set1_ps(3.0f), c4 = _mm256_set1_ps(4.0f), c5 = _mm256_set1_ps(5.0f);
-  __m256 c6 = _mm256_set1_ps(6.0f), c7 = _mm256_set1_ps(7.0f), c8 = _mm256_set1_ps(8.0f);
-  __m256 c9 = _mm256_set1_ps(9.0f), c10 = _mm256_set1_ps(10.0f), c11 = _mm256_set1_ps(11.0f);
-  for (long n = 0; n < iterations; ++n) {
-    c0 = _mm256_fmadd_ps(c0, a, b);
-    c1 = _mm256_fmadd_ps(c1, a, b);
-    c2 = _mm256_fmadd_ps(c2, a, b);
-    c3 = _mm256_fmadd_ps(c3, a, b);
-    c4 = _mm256_fmadd_ps(c4, a, b);
-    c5 = _mm256_fmadd_ps(c5, a, b);
-    c6 = _mm256_fmadd_ps(c6, a, b);
-    c7 = _mm256_fmadd_ps(c7, a, b);
-    c8 = _mm256_fmadd_ps(c8, a, b);
-    c9 = _mm256_fmadd_ps(c9, a, b);
-    c10 = _mm256_fmadd_ps(c10, a, b);
-    c11 = _mm256_fmadd_ps(c11, a, b);
-  }
-  const __m256 sum =
-      _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(c0, c1), _mm256_add_ps(c2, c3)),
-                                  _mm256_add_ps(_mm256_add_ps(c4, c5), _mm256_add_ps(c6, c7))),
-                    _mm256_add_ps(_mm256_add_ps(c8, c9), _mm256_add_ps(c10, c11)));
-  return _mm256_cvtss_f32(sum);
-}
-
-// Independent vpdpbusd / vpmaddwd chains, as fma_chains, in inline assembly: compilers copy the
-// accumulators of these intrinsics around the loop. Each function is compiled for the ISA it
-// measures (the rest of this file stays AVX2); the result depends on every chain.
+// Independent FMA / vpdpbusd / vpmaddwd chains in inline assembly: compilers copy the
+// accumulators of the intrinsics around the loop. Each function is compiled for the ISA it
+// measures (the rest of this file stays AVX2); the result depends on every chain, so nothing is
+// optimised away.
 #define QUICKSR_CHAIN_OPERANDS                                                                    \
   "+v"(c[0]), "+v"(c[1]), "+v"(c[2]), "+v"(c[3]), "+v"(c[4]), "+v"(c[5]), "+v"(c[6]), "+v"(c[7]), \
       "+v"(c[8]), "+v"(c[9]), "+v"(c[10]), "+v"(c[11])
@@ -66,6 +38,37 @@ float fma_chains(long iterations) {
               " %[b], %[a], %6\n\t" instruction " %[b], %[a], %7\n\t" instruction \
               " %[b], %[a], %8\n\t" instruction " %[b], %[a], %9\n\t" instruction \
               " %[b], %[a], %10\n\t" instruction " %[b], %[a], %11\n\t"
+
+// c = c * 1 + 1e-7 stays finite and normal over any trial.
+double fma_ymm_chains(long iterations) {
+  __m256 c[kChains];
+  for (__m256& v : c) v = _mm256_set1_ps(1.0f);
+  const __m256 a = _mm256_set1_ps(0.999999f);
+  const __m256 b = _mm256_set1_ps(1e-7f);
+  for (long n = 0; n < iterations; ++n) {
+    asm volatile(QUICKSR_CHAIN_STEP("vfmadd231ps")
+                 : QUICKSR_CHAIN_OPERANDS
+                 : [a] "x"(a), [b] "x"(b));
+  }
+  double sum = 0.0;
+  for (const __m256& v : c) sum += _mm256_cvtss_f32(v);
+  return sum;
+}
+
+__attribute__((target("avx512f"))) double fma_zmm_chains(long iterations) {
+  __m512 c[kChains];
+  for (__m512& v : c) v = _mm512_set1_ps(1.0f);
+  const __m512 a = _mm512_set1_ps(0.999999f);
+  const __m512 b = _mm512_set1_ps(1e-7f);
+  for (long n = 0; n < iterations; ++n) {
+    asm volatile(QUICKSR_CHAIN_STEP("vfmadd231ps")
+                 : QUICKSR_CHAIN_OPERANDS
+                 : [a] "v"(a), [b] "v"(b));
+  }
+  double sum = 0.0;
+  for (const __m512& v : c) sum += _mm512_cvtss_f32(v);
+  return sum;
+}
 
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) double dpbusd_zmm_chains(long iterations) {
   __m512i c[kChains];
@@ -163,12 +166,17 @@ double best_rate(int threads, double ops_per_iteration, Chains chains) {
 
 }  // namespace
 
-double measure_fma_peak_gflops(int threads) {
+Peak measure_f32_peak(Isa isa, int threads) {
+  // Operations per chain step: 2 per lane (a multiply and an add).
+  if (isa_includes(isa, Isa::kAvx512)) {
+    if (!cpu_supports(Isa::kAvx512)) throw Error("FMA peak: this CPU lacks AVX-512");
+    return {best_rate(threads, 2.0 * 16 * kChains, fma_zmm_chains) / 1e9, "avx512-fma"};
+  }
   if (!cpu_supports(Isa::kAvx2Fma)) throw Error("FMA peak: this CPU lacks AVX2+FMA");
-  return best_rate(threads, 2.0 * 8 * kChains, fma_chains) / 1e9;
+  return {best_rate(threads, 2.0 * 8 * kChains, fma_ymm_chains) / 1e9, "avx2-fma"};
 }
 
-Int8Peak measure_int8_peak(Isa isa, int threads) {
+Peak measure_int8_peak(Isa isa, int threads) {
   if (!cpu_supports(isa)) throw Error("INT8 peak: this CPU lacks the requested instruction set");
   // Operations per chain step: 2 per multiply-add; vpdpbusd does 4 per 32-bit lane, vpmaddwd 2.
   switch (qu8_conv3x3_config(isa).isa) {

@@ -4,17 +4,21 @@
 
 namespace quicksr::engine {
 
-// Floating-point peak of `threads` cores: independent AVX2 FMA chains on every thread at once,
-// in GFLOP/s (2 flops per lane). Throws quicksr::Error when the CPU lacks AVX2+FMA.
-double measure_fma_peak_gflops(int threads);
-
-struct Int8Peak {
-  double gops = 0.0;      // 2 operations per u8 x s8 multiply-add
-  const char* kind = "";  // the instruction measured, e.g. "vpdpbusd zmm"
+// A measured peak of `threads` cores: independent chains of one instruction on every thread at
+// once, best of many short trials.
+struct Peak {
+  double gops = 0.0;      // G operations per second: 2 per multiply-add (GFLOP/s for fp32)
+  const char* kind = "";  // the instruction measured, e.g. "avx512-fma" or "vpdpbusd zmm"
 };
+
+// The fp32 peak for the vector width the engine's kernels use at level `isa`: zmm FMA chains
+// ("avx512-fma") for the AVX-512 levels, ymm ones ("avx2-fma") otherwise (the portable kernels
+// are measured against the CPU's AVX2 peak). Throws quicksr::Error when the CPU lacks them.
+Peak measure_f32_peak(Isa isa, int threads);
+
 // The u8 x s8 multiply-add peak of the instruction the INT8 kernel of ISA level `isa` uses
-// (vpdpbusd zmm or ymm; vpmaddwd + vpaddd for the AVX2 kernel, which widens to s16), measured
-// like the FMA peak. Throws quicksr::Error for the scalar kernel or an ISA this CPU lacks.
-Int8Peak measure_int8_peak(Isa isa, int threads);
+// (vpdpbusd zmm or ymm; vpmaddwd + vpaddd for the AVX2 kernel, which widens to s16). Throws
+// quicksr::Error for the scalar kernel or an ISA this CPU lacks.
+Peak measure_int8_peak(Isa isa, int threads);
 
 }  // namespace quicksr::engine

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
@@ -165,6 +166,42 @@ TEST_F(CliTest, InfoNamesTheEngineIsaAndQuicksrIsaForcesIt) {
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_NE(unknown.output.find("QUICKSR_ISA: unknown instruction set 'avx3'"), std::string::npos)
       << unknown.output;
+}
+
+// `quicksr bench --json` on a tiny frame: the ISA it was told, the peak of that ISA's vector width,
+// both work counts and a oneDNN baseline whose output matched the engine's.
+TEST_F(CliTest, BenchReportsIsaPeakKindAndAVerifiedOneDnnBaseline) {
+  const RunResult scalar =
+      run_quicksr("bench --size 24x8 --threads 1 --runs 1 --reference-runs 1 --json --isa scalar");
+  if (scalar.output.find("built without") != std::string::npos) {
+    GTEST_SKIP() << "quicksr was built without the benchmark support: " << scalar.output;
+  }
+  if (!quicksr::cpu_supports(quicksr::Isa::kAvx2Fma)) {
+    GTEST_SKIP() << "the bench's FMA peak needs AVX2+FMA, which this CPU lacks";
+  }
+  ASSERT_EQ(scalar.exit_code, 0) << scalar.output;
+  const nlohmann::json report = nlohmann::json::parse(scalar.output);
+  EXPECT_EQ(report["isa"], "scalar");
+  EXPECT_EQ(report["precision"], "fp32");
+  EXPECT_EQ(report["peak_kind"], "avx2-fma");
+  EXPECT_GT(report["peak_gflops"].get<double>(), 0.0);
+  // Small x2 at 24x8: 2 * 22752 and 2 * 11808 multiply-adds per pixel.
+  EXPECT_NEAR(report["gflop_per_frame"].get<double>(), 2.0 * 22752 * 24 * 8 / 1e9, 1e-12);
+  EXPECT_NEAR(report["gflop_executed_per_frame"].get<double>(), 2.0 * 11808 * 24 * 8 / 1e9, 1e-12);
+  EXPECT_LE(report["onednn_max_abs_diff"].get<double>(), 1e-4);
+  EXPECT_GT(report["speedup_vs_onednn"].get<double>(), 0.0);
+  EXPECT_GT(report["speedup_vs_reference"].get<double>(), 0.0);
+
+  const RunResult bad = run_quicksr("bench --size 24x8 --runs 1 --isa avx3");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.output.find("unknown instruction set 'avx3'"), std::string::npos) << bad.output;
+  if (quicksr::cpu_supports(quicksr::Isa::kAvx512)) {
+    const RunResult avx512 = run_quicksr(
+        "bench --size 24x8 --threads 1 --runs 1 --reference-runs 0 --no-onednn --json --isa "
+        "avx512");
+    ASSERT_EQ(avx512.exit_code, 0) << avx512.output;
+    EXPECT_EQ(nlohmann::json::parse(avx512.output)["peak_kind"], "avx512-fma");
+  }
 }
 
 TEST_F(CliTest, ModelFileUpscalesAndInfoDescribesIt) {

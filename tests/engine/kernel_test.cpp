@@ -124,6 +124,10 @@ TEST(F32Kernels, EachLevelTakesTheBestConfigItCanRun) {
 #if defined(__x86_64__)
   EXPECT_STREQ(f32_kernels(Isa::kAvx2Fma).direct->name, "f32-conv3x3/4x24-avx2-fma");
   EXPECT_STREQ(f32_kernels(Isa::kAvxVnni).winograd->name, "f32-winograd-f43-conv/4x24-avx2-fma");
+  EXPECT_STREQ(f32_kernels(Isa::kAvx512).direct->name, "f32-conv3x3/8x48-avx512f");
+  EXPECT_STREQ(f32_kernels(Isa::kAvx512Vnni).winograd->name, "f32-winograd-f43-conv/8x48-avx512f");
+  EXPECT_STREQ(f32_kernels(Isa::kAvx512Vnni).winograd->input_name,
+               "f32-winograd-f43-input/16-avx512f");
 #endif
   for (Isa level : kAllIsas) {
     const F32Kernels kernels = f32_kernels(level);

@@ -17,6 +17,7 @@ namespace {
 
 constexpr const F32Conv3x3Config* kF32Conv3x3Configs[] = {
 #if QUICKSR_X86
+    &f32_conv3x3_8x48_avx512f_config,
     &f32_conv3x3_4x24_avx2_fma_config,
 #endif
     &f32_conv3x3_scalar_config,
@@ -24,6 +25,7 @@ constexpr const F32Conv3x3Config* kF32Conv3x3Configs[] = {
 
 constexpr const F32WinogradConfig* kF32WinogradConfigs[] = {
 #if QUICKSR_X86
+    &f32_winograd_f43_8x48_avx512f_config,
     &f32_winograd_f43_4x24_avx2_fma_config,
 #endif
     &f32_winograd_f43_scalar_config,

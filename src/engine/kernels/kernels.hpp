@@ -210,14 +210,17 @@ F32Kernels f32_kernels(Isa isa);
 bool isa_includes(Isa level, Isa kernel);
 
 // Input transforms (kernels/f32-winograd-f43-input/), named by the Winograd configs.
+void f32_winograd_f43_input_ukernel_16_avx512f(const F32WinogradInputArgs& args);
 void f32_winograd_f43_input_ukernel_8_avx2_fma(const F32WinogradInputArgs& args);
 void f32_winograd_f43_input_ukernel_scalar(const F32WinogradInputArgs& args);
 
 // The configs, one per kernel file (the x86 ones are built only on x86).
 extern const F32Conv3x3Config f32_conv3x3_scalar_config;
 extern const F32Conv3x3Config f32_conv3x3_4x24_avx2_fma_config;
+extern const F32Conv3x3Config f32_conv3x3_8x48_avx512f_config;
 extern const F32WinogradConfig f32_winograd_f43_scalar_config;
 extern const F32WinogradConfig f32_winograd_f43_4x24_avx2_fma_config;
+extern const F32WinogradConfig f32_winograd_f43_8x48_avx512f_config;
 extern const F32TailConfig f32_tail_scalar_config;
 
 }  // namespace quicksr::engine
