@@ -121,28 +121,26 @@ std::vector<int> optimize_channel(const std::vector<double>& v, double s,
 
 // Statistics of `layer` over every image: inputs of QuantSim against the float net.
 LayerStatistics observe_layer(const QuickSRNet& reference_net, const QuickSRNet& probe, int layer,
-                              const std::vector<Tensor>& float_inputs,
-                              const std::vector<Tensor>& sim_inputs,
-                              const std::vector<Tensor>& image_inputs) {
+                              const SideBySideInputs& inputs) {
   const Conv2d& conv = layer_conv(reference_net, layer);
   const int taps = conv.in_channels * conv.kernel_h * conv.kernel_w;
   LayerStatistics statistics(taps, conv.out_channels);
   std::vector<Tensor> float_pre, ideal_pre;
   double positions = 0.0;
-  for (std::size_t n = 0; n < image_inputs.size(); ++n) {
-    float_pre.push_back(pre_activation(reference_net, layer, float_inputs[n], image_inputs[n]));
-    ideal_pre.push_back(pre_activation(probe, layer, sim_inputs[n], image_inputs[n]));
+  for (std::size_t n = 0; n < inputs.image.size(); ++n) {
+    float_pre.push_back(pre_activation(reference_net, layer, inputs.float_in[n], inputs.image[n]));
+    ideal_pre.push_back(pre_activation(probe, layer, inputs.sim_in[n], inputs.image[n]));
     positions += static_cast<double>(float_pre.back().height) * float_pre.back().width;
   }
   std::mt19937 rng(static_cast<unsigned>(layer) + 1u);
   std::bernoulli_distribution take(std::min(1.0, kTargetSamples / positions));
   std::vector<float> patch(static_cast<std::size_t>(taps));
   std::vector<float> d(static_cast<std::size_t>(conv.out_channels));
-  for (std::size_t n = 0; n < image_inputs.size(); ++n) {
+  for (std::size_t n = 0; n < inputs.image.size(); ++n) {
     for (int y = 0; y < float_pre[n].height; ++y) {
       for (int x = 0; x < float_pre[n].width; ++x) {
         if (!take(rng)) continue;
-        gather_patch(sim_inputs[n], conv, y, x, patch);
+        gather_patch(inputs.sim_in[n], conv, y, x, patch);
         for (int o = 0; o < conv.out_channels; ++o) {
           d[static_cast<std::size_t>(o)] = ideal_pre[n].at(o, y, x) - float_pre[n].at(o, y, x);
         }
@@ -197,34 +195,19 @@ void optimize_rounding(const QuickSRNet& reference, QuickSRNet& simulated,
                        const ActivationEncodings& encodings, WeightGranularity granularity,
                        const std::vector<Tensor>& images, const ProgressFn& progress, int& done,
                        int total) {
-  std::vector<Tensor> float_inputs, sim_inputs, image_inputs;
-  for (const Tensor& rgb : images) {
-    image_inputs.push_back(network_input(reference, rgb));
-    float_inputs.push_back(image_inputs.back());
-    sim_inputs.push_back(image_inputs.back());
-  }
+  SideBySideInputs inputs = side_by_side_inputs(reference, images);
   for (int layer = 0; layer < layer_count(reference); ++layer) {
     const Conv2d& conv = layer_conv(reference, layer);
     // QuantSim with this layer's float weights: its output error is what upstream layers left.
     QuickSRNet probe = simulated;
     layer_conv(probe, layer) = conv;
-    const LayerStatistics statistics =
-        observe_layer(reference, probe, layer, float_inputs, sim_inputs, image_inputs);
+    const LayerStatistics statistics = observe_layer(reference, probe, layer, inputs);
     // The scales of round-to-nearest (with_quantized_weights uses input scale 1 too).
     const std::vector<float> scales = quantize_conv(conv, 1.0f, granularity).weight_scale;
     round_layer(conv, scales, statistics, layer_conv(simulated, layer));
     if (progress) progress(++done, total);
     if (layer + 1 == layer_count(reference)) break;
-    for (std::size_t n = 0; n < images.size(); ++n) {
-      float_inputs[n] = next_layer_input(
-          reference, layer,
-          reference::clip(pre_activation(reference, layer, float_inputs[n], image_inputs[n]), 0.0f,
-                          1.0f));
-      sim_inputs[n] = next_layer_input(
-          simulated, layer,
-          fake_quantize_relu1(pre_activation(simulated, layer, sim_inputs[n], image_inputs[n]),
-                              layer_encoding(encodings, layer)));
-    }
+    advance_side_by_side(reference, simulated, encodings, layer, inputs);
   }
 }
 
