@@ -83,20 +83,19 @@ cpu=$(awk -F': ' '/^model name/ { name = $2 } /^cpu family/ { family = $2 } /^mo
   END { printf "%s (CPUID family %s, model %s)", name, family, model; exit }' /proc/cpuinfo)
 echo "CPU: $cpu, $(nproc) logical CPUs; $(date -u '+%Y-%m-%d %H:%M UTC'); $rounds rounds of $runs runs"
 echo
-echo "fp32 (load average before: $(cut -d' ' -f1-3 /proc/loadavg)):"
-echo
-echo "| ISA | size | engine min / median ms | oneDNN fp32 min / median ms | engine vs oneDNN (min / median) | peak GFLOP/s | engine % of peak (direct-conv / executed) | oneDNN % of peak | engine min over rounds |"
-echo "|---|---|---|---|---|---|---|---|---|"
-for isa in "${runnable[@]}"; do
-  for size in $sizes; do best_row fp32 "$isa" "$size"; done
-done
-echo
-echo "INT8 (load average before: $(cut -d' ' -f1-3 /proc/loadavg)):"
-echo
-echo "| ISA | size | INT8 engine min / median ms | oneDNN u8s8 min / median ms | engine vs oneDNN u8s8 (min / median) | fp32 engine min ms | INT8 vs own fp32 (min) | INT8 peak GOP/s | engine % of peak | engine min over rounds |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
-for isa in "${runnable[@]}"; do
-  for size in $sizes; do best_row int8 "$isa" "$size"; done
-done
-echo
+# table PRECISION HEADER: one table, every runnable ISA and size.
+table() {
+  local precision=$1 header=$2
+  echo "$precision (load average before: $(cut -d' ' -f1-3 /proc/loadavg)):"
+  echo
+  echo "$header"
+  echo "$header" | sed 's/[^|]\+/---/g'
+  for isa in "${runnable[@]}"; do
+    for size in $sizes; do best_row "$precision" "$isa" "$size"; done
+  done
+  echo
+}
+
+table fp32 "| ISA | size | engine min / median ms | oneDNN fp32 min / median ms | engine vs oneDNN (min / median) | peak GFLOP/s | engine % of peak (direct-conv / executed) | oneDNN % of peak | engine min over rounds |"
+table int8 "| ISA | size | INT8 engine min / median ms | oneDNN u8s8 min / median ms | engine vs oneDNN u8s8 (min / median) | fp32 engine min ms | INT8 vs own fp32 (min) | INT8 peak GOP/s | engine % of peak | engine min over rounds |"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
