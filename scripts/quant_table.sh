@@ -81,5 +81,6 @@ per-channel tf-enhanced:--per-channel
 per-channel tf-enhanced + CLE:--per-channel --cle
 per-channel tf-enhanced + CLE + bias correction:--per-channel --cle --bias-correction
 per-channel tf-enhanced + bias correction:--per-channel --bias-correction
+per-channel tf-enhanced + optimised rounding:--per-channel --optimize-rounding
 VARIANTS
 done

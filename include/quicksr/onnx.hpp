@@ -48,8 +48,9 @@ constexpr int kMaxOnnxOpset = 17;
 OnnxExportOptions opencv_export_options();
 
 // Writes an ONNX file for a QuickSRNet or a Graph, input "input" (Nx3xHxW RGB in [0,1]) and
-// output "output", provenance as metadata. The result passes onnx::checker. Written atomically;
-// throws quicksr::Error for models ONNX (or the chosen opset) cannot express.
+// output "output", provenance as metadata; an INT8 QuickSRNet as export_qdq_onnx writes it. The
+// result passes onnx::checker. Written atomically; throws quicksr::Error for models ONNX (or the
+// chosen opset) cannot express.
 void export_onnx(const Model& model, const std::filesystem::path& path,
                  const OnnxExportOptions& options = {});
 

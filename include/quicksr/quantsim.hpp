@@ -70,6 +70,9 @@ struct PtqOptions {
   EncodingScheme scheme = EncodingScheme::kTfEnhanced;
   bool cross_layer_equalization = false;
   bool bias_correction = false;
+  // Floor or ceil per weight, layer by layer, minimising the output error on the calibration
+  // images (bias correction included); docs/quantization.md "Optimised rounding".
+  bool optimize_rounding = false;
 };
 
 // Cross-layer equalisation (Nagel et al. 2019) of each consecutive conv pair: output channel c of

@@ -16,8 +16,10 @@ const CommandSpec kSpec{
     .usage = "MODEL OUT.onnx [options]",
     .summary =
         "Export MODEL (a .safetensors or .onnx file, or a built-in model name) as fp32 ONNX\n"
-        "(input 'input' Nx3xHxW RGB in [0,1], output 'output'). Batch, height and width are\n"
-        "dynamic unless --batch, --height/--width fix them. --opencv writes what OpenCV DNN 4.6\n"
+        "(input 'input' Nx3xHxW RGB in [0,1], output 'output'); an INT8 model as QDQ ONNX\n"
+        "(QuantizeLinear/DequantizeLinear at every quantizer, s8 weights, s32 biases; opset\n"
+        ">= 13). Batch, height and width are dynamic unless --batch, --height/--width fix them. "
+        "--opencv writes what OpenCV DNN 4.6\n"
         "reads as-is: opset 10 (Clip bounds as attributes) with depth-to-space and\n"
         "space-to-depth as (transposed) convolutions of 0/1 weights, which work at any size.",
     .options = {{"--opset", "N", "ONNX opset 10..17 (default 13; below 11 needs --dcr)"},

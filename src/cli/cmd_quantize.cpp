@@ -31,6 +31,9 @@ const CommandSpec kSpec{
                 {"--scheme", "NAME", "activation encodings: 'tf-enhanced' (default) or 'tf'"},
                 {"--cle", "", "cross-layer equalisation first (see docs: hurts with ReLU1)"},
                 {"--bias-correction", "", "empirical bias correction on the calibration images"},
+                {"--optimize-rounding", "",
+                 "floor or ceil per weight, minimising each conv's output error (includes bias "
+                 "correction)"},
                 {"--adaround", "", "adaptive rounding (not available yet)"},
                 {"--images", "N", "calibration images, spread over CALIB_DIR (default 32)"},
                 {"--encodings", "FILE", "also write the encodings as AIMET JSON"},
@@ -52,6 +55,7 @@ quant::PtqOptions ptq_options(const ParsedArgs& args) {
   options.scheme = quant::parse_scheme(args.get_or("--scheme", "tf-enhanced"));
   options.cross_layer_equalization = args.has("--cle");
   options.bias_correction = args.has("--bias-correction");
+  options.optimize_rounding = args.has("--optimize-rounding");
   return options;
 }
 
@@ -88,6 +92,7 @@ std::string describe(const quant::PtqOptions& options) {
   text += options.scheme == quant::EncodingScheme::kTf ? " tf" : " tf-enhanced";
   if (options.cross_layer_equalization) text += " +cle";
   if (options.bias_correction) text += " +bias-correction";
+  if (options.optimize_rounding) text += " +optimized-rounding";
   return text;
 }
 

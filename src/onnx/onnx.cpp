@@ -71,7 +71,9 @@ void export_onnx(const Model& model, const std::filesystem::path& path,
     if (options.dcr) throw Error(file + ": DCR export is only available for QuickSRNet models");
     graph = *general;
   } else {
-    throw Error(file + ": an INT8 model cannot be exported as a float ONNX graph");
+    // INT8: the QDQ form (the float graph with quantizer pairs and integer weights).
+    export_qdq_onnx(std::get<QuantizedQuickSRNet>(model.net), model.provenance, path, options);
+    return;
   }
   onnx_io::save_model_proto(
       onnx_io::graph_to_onnx(graph, graph_info(model.name(), model.provenance, options, file),

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "model/layout.hpp"
+#include "quant/rounding.hpp"
 #include "quant/stages.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/quantsim.hpp"
@@ -123,20 +124,15 @@ std::vector<double> channel_means(const Tensor& x) {
 void correct_biases(const QuickSRNet& reference_net, QuickSRNet& quantized_weights,
                     const ActivationEncodings& encodings, const std::vector<Tensor>& images,
                     const ProgressFn& progress, int& done, int total) {
-  std::vector<Tensor> float_inputs, sim_inputs, image_inputs;
-  for (const Tensor& rgb : images) {
-    image_inputs.push_back(network_input(reference_net, rgb));
-    float_inputs.push_back(image_inputs.back());
-    sim_inputs.push_back(image_inputs.back());
-  }
+  SideBySideInputs inputs = side_by_side_inputs(reference_net, images);
   for (int layer = 0; layer < layer_count(reference_net); ++layer) {
     Conv2d& conv = layer_conv(quantized_weights, layer);
     std::vector<double> shift(static_cast<std::size_t>(conv.out_channels), 0.0);
     for (std::size_t n = 0; n < images.size(); ++n) {
       const std::vector<double> float_mean =
-          channel_means(pre_activation(reference_net, layer, float_inputs[n], image_inputs[n]));
-      const std::vector<double> sim_mean =
-          channel_means(pre_activation(quantized_weights, layer, sim_inputs[n], image_inputs[n]));
+          channel_means(pre_activation(reference_net, layer, inputs.float_in[n], inputs.image[n]));
+      const std::vector<double> sim_mean = channel_means(
+          pre_activation(quantized_weights, layer, inputs.sim_in[n], inputs.image[n]));
       for (std::size_t c = 0; c < shift.size(); ++c) {
         shift[c] += (float_mean[c] - sim_mean[c]) / static_cast<double>(images.size());
       }
@@ -144,17 +140,7 @@ void correct_biases(const QuickSRNet& reference_net, QuickSRNet& quantized_weigh
     for (std::size_t c = 0; c < shift.size(); ++c) conv.bias[c] += static_cast<float>(shift[c]);
     if (layer + 1 == layer_count(reference_net)) break;
     // Advance both nets by one layer, the simulated one with its corrected bias.
-    for (std::size_t n = 0; n < images.size(); ++n) {
-      float_inputs[n] = next_layer_input(
-          reference_net, layer,
-          reference::clip(pre_activation(reference_net, layer, float_inputs[n], image_inputs[n]),
-                          0.0f, 1.0f));
-      sim_inputs[n] = next_layer_input(
-          quantized_weights, layer,
-          fake_quantize_relu1(
-              pre_activation(quantized_weights, layer, sim_inputs[n], image_inputs[n]),
-              layer_encoding(encodings, layer)));
-    }
+    advance_side_by_side(reference_net, quantized_weights, encodings, layer, inputs);
     if (progress) progress(++done, total);
   }
 }
@@ -182,18 +168,26 @@ QuantizedQuickSRNet post_training_quantize(const QuickSRNet& net, const std::vec
   if (images.empty()) throw Error("post-training quantisation needs at least one image");
   const QuickSRNet prepared = options.cross_layer_equalization ? equalize_cross_layer(net) : net;
   const int image_count = static_cast<int>(images.size());
-  // Progress: one calibration pass, plus (with bias correction) one step per layer and a second
-  // calibration pass on the corrected net.
-  const int total =
-      options.bias_correction ? 2 * image_count + layer_count(prepared) - 1 : image_count;
+  const int layers = layer_count(prepared);
+  // Progress: one calibration pass, plus (with bias correction or optimised rounding) one step per
+  // layer and a second calibration pass on the corrected net.
+  const int total = options.optimize_rounding ? 2 * image_count + layers
+                    : options.bias_correction ? 2 * image_count + layers - 1
+                                              : image_count;
   int done = 0;
   QuickSRNet observed = with_quantized_weights(prepared, options.granularity);
   ActivationEncodings encodings =
       calibrate(observed, images, options.scheme, progress, done, total);
   QuickSRNet final_net = prepared;
-  if (options.bias_correction) {
+  if (options.optimize_rounding) {
+    // The weights stay on their s8 grid: quantize_weights below finds the same integers.
+    optimize_rounding(prepared, observed, encodings, options.granularity, images, progress, done,
+                      total);
+    final_net = observed;
+    encodings = calibrate(observed, images, options.scheme, progress, done, total);
+  } else if (options.bias_correction) {
     correct_biases(prepared, observed, encodings, images, progress, done, total);
-    for (int layer = 0; layer < layer_count(final_net); ++layer) {
+    for (int layer = 0; layer < layers; ++layer) {
       layer_conv(final_net, layer).bias = layer_conv(observed, layer).bias;
     }
     encodings = calibrate(observed, images, options.scheme, progress, done, total);

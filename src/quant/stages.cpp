@@ -3,6 +3,7 @@
 
 #include "model/reshuffle.hpp"
 #include "quicksr/error.hpp"
+#include "quicksr/quantsim.hpp"
 #include "quicksr/reference.hpp"
 
 namespace quicksr::quant {
@@ -46,6 +47,29 @@ Tensor network_input(const QuickSRNet& net, const Tensor& rgb) {
   }
   const Tensor image = dequantize(to_u8(rgb), ActivationEncoding{});
   return net.config.scale.is_integer() ? image : replicate_to_even(image);
+}
+
+SideBySideInputs side_by_side_inputs(const QuickSRNet& net, const std::vector<Tensor>& images) {
+  SideBySideInputs inputs;
+  for (const Tensor& rgb : images) inputs.image.push_back(network_input(net, rgb));
+  inputs.float_in = inputs.image;
+  inputs.sim_in = inputs.image;
+  return inputs;
+}
+
+void advance_side_by_side(const QuickSRNet& reference, const QuickSRNet& simulated,
+                          const ActivationEncodings& encodings, int layer,
+                          SideBySideInputs& inputs) {
+  for (std::size_t n = 0; n < inputs.image.size(); ++n) {
+    inputs.float_in[n] = next_layer_input(
+        reference, layer,
+        reference::clip(pre_activation(reference, layer, inputs.float_in[n], inputs.image[n]), 0.0f,
+                        1.0f));
+    inputs.sim_in[n] = next_layer_input(
+        simulated, layer,
+        fake_quantize_relu1(pre_activation(simulated, layer, inputs.sim_in[n], inputs.image[n]),
+                            layer_encoding(encodings, layer)));
+  }
 }
 
 Tensor network_output(const QuickSRNet& net, const Tensor& rgb, const Tensor& last_activation) {

@@ -9,6 +9,7 @@
 #include "quicksr/image.hpp"
 #include "quicksr/model_io.hpp"
 #include "quicksr/onnx.hpp"
+#include "quicksr/quant.hpp"
 #include "support/run_quicksr.hpp"
 
 namespace quicksr {
@@ -89,6 +90,48 @@ TEST(OnnxCli, ExportOpsetAndOpenCvOptions) {
   EXPECT_EQ(crd10.exit_code, 1);
   EXPECT_NE(crd10.output.find("DCR depth-to-space only"), std::string::npos) << crd10.output;
   EXPECT_FALSE(std::filesystem::exists(dir / "crd10.onnx"));
+}
+
+// `quicksr export` of an INT8 model file writes its QDQ form, which ONNX Runtime runs like the
+// integer reference (within 1 LSB); --opencv (opset 10) cannot express it and says so.
+TEST(OnnxCli, ExportsAnInt8ModelAsQdq) {
+  ScratchDir dir;
+  const QuickSRNet net = QuickSRNet::initialized(QuickSRNetConfig::small({2, 1}), 5);
+  ActivationEncodings encodings;
+  for (int i = 0; i <= net.config.blocks; ++i) {
+    encodings.features.push_back(quant::encoding_from_range(0.0f, 0.9f));
+  }
+  const QuantizedQuickSRNet int8 =
+      quant::quantize_weights(net, encodings, WeightGranularity::kPerChannel);
+  save_model(Model{int8, {{"data", "cli test"}}}, dir / "int8.safetensors");
+  const RunResult run =
+      run_quicksr("export " + quoted(dir / "int8.safetensors") + " " + quoted(dir / "int8.onnx"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NO_THROW(onnx::checker::check_model((dir / "int8.onnx").string()));
+  const onnx::ModelProto proto = read_model(dir / "int8.onnx");
+  int quantizers = 0;
+  for (const auto& node : proto.graph().node()) quantizers += node.op_type() == "QuantizeLinear";
+  EXPECT_EQ(quantizers, net.config.blocks + 3);  // input, first + body, output
+
+  const RunResult opencv = run_quicksr("export --opencv " + quoted(dir / "int8.safetensors") + " " +
+                                       quoted(dir / "opencv.onnx"));
+  EXPECT_EQ(opencv.exit_code, 1) << opencv.output;
+  EXPECT_NE(opencv.output.find("opset 13"), std::string::npos) << opencv.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "opencv.onnx"));
+
+  if (const std::string missing = onnxruntime_missing(); !missing.empty()) GTEST_SKIP() << missing;
+  const std::optional<Tensor> crop = butterfly_crop(100, 60, 30, 34);
+  if (!crop) GTEST_SKIP() << "Set5 butterfly.png is absent";
+  const U8Tensor expected = quant::forward(int8, quant::to_u8(*crop));
+  const Tensor actual = run_onnxruntime(dir / "int8.onnx", *crop);
+  ASSERT_EQ(actual.data.size(), expected.data.size());
+  int worst = 0;
+  for (std::size_t i = 0; i < expected.data.size(); ++i) {
+    const int q = static_cast<int>(std::nearbyint(actual.data[i] / int8.output.scale)) +
+                  int8.output.zero_point;
+    worst = std::max(worst, std::abs(q - expected.data[i]));
+  }
+  EXPECT_LE(worst, 1);
 }
 
 TEST(OnnxCli, UnsupportedOperatorFailsWithTheNodeName) {

@@ -82,6 +82,25 @@ TEST_F(QuantizeCli, WritesALoadableInt8ModelAndAimetEncodings) {
   EXPECT_NE(info.output.find("per tensor"), std::string::npos) << info.output;
 }
 
+TEST_F(QuantizeCli, OptimizedRoundingKeepsEveryWeightWithinOneStep) {
+  const auto result = quantize("int8.safetensors", "--optimize-rounding");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const Model model = load_model(dir_ / "int8.safetensors");
+  EXPECT_NE(model.provenance.at("quantization").find("per-channel tf-enhanced +optimized-rounding"),
+            std::string::npos);
+  const auto& q = std::get<QuantizedQuickSRNet>(model.net);
+  const QuickSRNet fp32 = std::get<QuickSRNet>(load_model(kSmallX2).net);
+  // floor or ceil of w / scale: never more than one step from the float weight.
+  const std::size_t per_channel = fp32.body[0].weight.size() / 32;
+  int moved = 0;
+  for (std::size_t i = 0; i < fp32.body[0].weight.size(); ++i) {
+    const float v = fp32.body[0].weight[i] / q.body[0].scale_of(static_cast<int>(i / per_channel));
+    EXPECT_LT(std::abs(q.body[0].weight[i] - v), 1.0f) << "weight " << i;
+    moved += std::abs(q.body[0].weight[i] - v) > 0.5f;
+  }
+  EXPECT_GT(moved, 0) << "no weight left its round-to-nearest value";
+}
+
 TEST_F(QuantizeCli, RefusesToOverwriteAndRejectsBadOptions) {
   ASSERT_EQ(quantize("int8.safetensors").exit_code, 0);
   const auto size = fs::file_size(dir_ / "int8.safetensors");
