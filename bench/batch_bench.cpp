@@ -106,7 +106,7 @@ void BM_Pipeline(benchmark::State& state) {
   const std::vector<quicksr::cli::BatchJob> jobs =
       quicksr::cli::plan_batch(workload().inputs, workload().root / "out", {});
   quicksr::cli::BatchRunOptions options;
-  options.overwrite = true;
+  options.write.existing = quicksr::ExistingFile::kReplace;
   options.progress = false;
   std::ostringstream errors;
   for (auto _ : state) {

@@ -13,6 +13,11 @@ cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"
 # The installed library, from C and C++, through find_package and pkg-config.
 scripts/test_package.sh build
+# Start-up cost of quicksr, printed in the log (targets: --version < 50 ms, upscale of a 64x48
+# PNG < 100 ms; docs/architecture.md).
+if [ -x build/bench/startup_bench ]; then
+  build/bench/startup_bench --benchmark_repetitions=10 --benchmark_report_aggregates_only=true
+fi
 
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUICKSR_SANITIZE=ON \
   -DQUICKSR_WITH_TRAINING=OFF -DQUICKSR_BUILD_BENCH=OFF

@@ -10,4 +10,9 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// `message` as one line about `file`: prefixed with "FILE: " unless it already starts so.
+inline std::string about_file(const std::string& file, const std::string& message) {
+  return message.starts_with(file + ":") ? message : file + ": " + message;
+}
+
 }  // namespace quicksr

@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "quicksr/output.hpp"
 #include "quicksr/tensor.hpp"
 
 namespace quicksr {
@@ -26,11 +27,15 @@ struct Image {
 struct ReadOptions {
   // Guards against decompression bombs: larger images are rejected before decoding pixels.
   std::uint64_t max_pixels = 16384ull * 16384ull;
+  // Accept JPEG files whose data is damaged (corrupt or truncated scans) as libjpeg decodes them,
+  // instead of failing.
+  bool lenient = false;
 };
 
 struct WriteOptions {
   int quality = 95;              // JPEG and WebP quality, 1..100
   std::optional<int> bit_depth;  // 8 or 16 (PNG and TIFF); default: the image's own
+  ExistingFile existing = ExistingFile::kReplace;
 };
 
 // PNG (8/16-bit; gray, gray+alpha, RGB, RGBA, palette), JPEG, WebP, TIFF (8/16-bit) or BMP
@@ -38,6 +43,10 @@ struct WriteOptions {
 // to the pixels (and reset to 1 in Image::exif).
 // Throws quicksr::Error naming the file for unreadable, malformed or oversized input.
 Image read_image(const std::filesystem::path& path, const ReadOptions& options = {});
+
+// Throws quicksr::Error naming `path` unless write_image knows its extension, so that a command
+// can refuse before doing the work.
+void check_output_format(const std::filesystem::path& path);
 
 // Format from the extension, in any case: .png, .jpg/.jpeg, .webp, .tif/.tiff. Written to a
 // temporary file and renamed, so a failure never leaves a partial file at `path`.

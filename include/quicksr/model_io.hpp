@@ -5,6 +5,7 @@
 #include <string>
 
 #include "quicksr/model.hpp"
+#include "quicksr/output.hpp"
 
 namespace quicksr {
 
@@ -13,7 +14,8 @@ namespace quicksr {
 Model load_model(const std::filesystem::path& path);
 Model load_model_from_memory(const void* data, std::size_t size, const std::string& name);
 
-// Written atomically (temporary file + rename).
-void save_model(const Model& model, const std::filesystem::path& path);
+// Written atomically (temporary file + rename); `existing` says what happens to a file at `path`.
+void save_model(const Model& model, const std::filesystem::path& path,
+                ExistingFile existing = ExistingFile::kReplace);
 
 }  // namespace quicksr

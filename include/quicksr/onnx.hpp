@@ -6,6 +6,7 @@
 #include <string>
 
 #include "quicksr/model.hpp"
+#include "quicksr/output.hpp"
 
 namespace quicksr {
 
@@ -37,6 +38,7 @@ struct OnnxExportOptions {
   // Depth-to-space as a ConvTranspose and space-to-depth as a strided Conv, both with 0/1 weights
   // (the same values): for runtimes that implement them only for fixed sizes (OpenCV 4.6 DNN).
   bool shuffles_as_convs = false;
+  ExistingFile existing = ExistingFile::kReplace;
 };
 
 constexpr int kMinOnnxOpset = 10;

@@ -125,8 +125,6 @@ Tensor dequantize(const U8Tensor& q, const ActivationEncoding& encoding);
 // per channel, or one); activation_encodings "input", "first.relu1", "body.<i>.relu1", "clip"
 // (the ONNX export's tensor names).
 std::string to_aimet_json(const QuantizedQuickSRNet& net);
-// Written atomically.
-void save_aimet_encodings(const QuantizedQuickSRNet& net, const std::filesystem::path& path);
 // `net` quantized with the weight scales and activation encodings of the JSON; throws
 // quicksr::Error "<name>: <problem>" for malformed, incomplete or non-8-bit encodings.
 QuantizedQuickSRNet from_aimet_json(const QuickSRNet& net, std::string_view json,

@@ -31,7 +31,7 @@ T parse_number(const std::string& option, const std::string& text, T lo, T hi) {
   if (ec != std::errc() || ptr != end) {
     throw Error("option " + option + ": '" + text + "' is not a number");
   }
-  if (value < lo || value > hi) {
+  if (!(value >= lo && value <= hi)) {  // also rejects NaN
     std::ostringstream range;
     range << "option " << option << ": " << text << " is outside [" << lo << ", " << hi << "]";
     throw Error(range.str());
@@ -91,7 +91,7 @@ ParsedArgs parse_args(const CommandSpec& spec, std::span<char* const> args) {
         inline_value = true;
       }
       const OptionSpec* option = find_option(spec, arg);
-      if (!option) throw Error("quicksr " + spec.name + ": unknown option " + arg);
+      if (!option) throw Error("unknown option " + arg + " (see quicksr " + spec.name + " --help)");
       if (option->value_name.empty()) {
         if (inline_value) throw Error("option " + arg + " takes no value");
       } else if (!inline_value) {

@@ -15,6 +15,7 @@
 #include <thread>
 #include <utility>
 
+#include "common/atomic_file.hpp"
 #include "common/bounded_queue.hpp"
 #include "common/progress.hpp"
 #include "quicksr/error.hpp"
@@ -98,18 +99,12 @@ Item read_item(const BatchJob& job, const BatchRunOptions& options) {
   Item item{&job, std::nullopt, {}, false};
   std::error_code ec;
   try {
-    if (fs::exists(job.output, ec)) {
-      if (fs::equivalent(job.input, job.output, ec)) {
-        throw Error(job.output.string() + ": refusing to overwrite the input file");
-      }
-      if (options.skip_existing) {
-        item.skipped = true;
-        return item;
-      }
-      if (!options.overwrite) {
-        throw Error(job.output.string() + ": already exists (use --overwrite or --skip-existing)");
-      }
+    if (options.skip_existing && fs::exists(fs::symlink_status(job.output, ec))) {
+      check_output_file(job.input, job.output, ExistingFile::kReplace);  // never the input itself
+      item.skipped = true;
+      return item;
     }
+    check_output_file(job.input, job.output, options.write.existing);
     item.image = read_image(job.input, options.read);
   } catch (...) {
     item.error = message_of(std::current_exception());
@@ -122,7 +117,7 @@ void transform_item(Item& item, const ImageTransform& transform) {
   try {
     item.image = transform(*item.image);
   } catch (...) {
-    item.error = item.job->input.string() + ": " + message_of(std::current_exception());
+    item.error = about_file(item.job->input.string(), message_of(std::current_exception()));
     item.image.reset();
   }
 }

@@ -52,8 +52,7 @@ std::vector<BatchJob> plan_batch(const std::vector<std::filesystem::path>& input
 
 struct BatchRunOptions {
   ReadOptions read;
-  WriteOptions write;
-  bool overwrite = false;      // replace existing outputs
+  WriteOptions write{.existing = ExistingFile::kKeep};  // kReplace: replace existing outputs
   bool skip_existing = false;  // leave existing outputs alone (counted as skipped)
   bool progress = true;        // draw a progress bar on stderr
 };

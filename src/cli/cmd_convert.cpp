@@ -29,7 +29,7 @@ int convert_command(CommandArgs raw) {
   if (!command) return 0;
   const auto& [args, input, output] = *command;
   const Model model = import_onnx(input);
-  save_model(model, output);
+  save_model(model, output, existing_file(args));
   std::cout << "converted " << input.string() << " -> " << output.string() << " (" << model.name()
             << ", x" << model.scale().to_string() << ")\n";
   return 0;

@@ -1,14 +1,15 @@
 // quicksr eval: PSNR/SSIM of a model (or bicubic) on a folder of HR images.
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/model_argument.hpp"
+#include "cli/output_path.hpp"
 #include "cli/upscaler_args.hpp"
 #include "common/atomic_file.hpp"
 #include "quicksr/error.hpp"
@@ -45,6 +46,7 @@ const CommandSpec kSpec{
                 {"--json", "FILE", "also write the scores as JSON"},
                 {"--compare-fp32", "FILE",
                  "also score this fp32 model and print both side by side (for INT8 models)"},
+                {"--overwrite", "", "replace the --json FILE if it exists"},
                 {"--threads", "N", "worker threads (default: all cores)"}},
     .min_positional = 0,
     .max_positional = 0,
@@ -108,6 +110,21 @@ nlohmann::json to_json(const EvalResult& result, const std::string& model,
           {"images", images}};
 }
 
+// Before the evaluation, not after it: the folder exists, no file is replaced without
+// --overwrite, and neither a model nor the data folder is written to.
+void check_json_path(const std::filesystem::path& json, const std::vector<std::string>& data,
+                     const ParsedArgs& args) {
+  check_output_path(args.get_or("--model", ""), json, args.has("--overwrite"));
+  check_output_path(args.get_or("--compare-fp32", ""), json, args.has("--overwrite"));
+  const std::filesystem::path folder = json.parent_path().empty() ? "." : json.parent_path();
+  for (const std::string& images : data) {
+    std::error_code ec;
+    if (std::filesystem::equivalent(folder, images, ec)) {
+      throw Error(json.string() + ": refusing to write into the data folder " + images);
+    }
+  }
+}
+
 }  // namespace
 
 int eval_command(CommandArgs raw) {
@@ -123,6 +140,12 @@ int eval_command(CommandArgs raw) {
   }
   const std::vector<ImagePair> pairs =
       lr_dir ? match_image_pairs(*lr_dir, *hr_dir) : std::vector<ImagePair>{};
+  const auto json_path = args.get("--json");
+  if (json_path) {
+    check_json_path(
+        *json_path,
+        data ? std::vector<std::string>{*data} : std::vector<std::string>{*lr_dir, *hr_dir}, args);
+  }
   const Upscaler upscaler = upscaler_from_args(args, std::nullopt);
   const Scale scale = upscaler.scale();
   const EvalProtocol protocol = make_protocol(args, scale);
@@ -153,15 +176,10 @@ int eval_command(CommandArgs raw) {
     print_table(result);
   }
 
-  if (const auto json_path = args.get("--json")) {
+  if (json_path) {
     nlohmann::json json = to_json(result, upscaler.name(), protocol);
     if (fp32) json["fp32"] = to_json(*fp32, fp32_name, protocol);
-    const std::string text = json.dump(2) + "\n";
-    write_atomically(*json_path, [&](const std::filesystem::path& temp) {
-      std::ofstream out(temp, std::ios::binary);
-      out << text;
-      if (!out.flush()) throw Error(*json_path + ": cannot write");
-    });
+    write_bytes_atomically(*json_path, json.dump(2) + "\n", existing_file(args));
   }
   return 0;
 }

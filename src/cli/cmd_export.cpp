@@ -47,6 +47,7 @@ int export_command(CommandArgs raw) {
   options.height = args.get_int("--height", 0, 1, 1 << 16);
   options.width = args.get_int("--width", 0, 1, 1 << 16);
   options.batch = args.get_int("--batch", 0, 1, 1 << 16);
+  options.existing = existing_file(args);
   export_onnx(model, output, options);
   std::cout << "exported " << model.name() << " -> " << output.string() << " (opset "
             << options.opset << (options.dcr ? ", DCR" : "")

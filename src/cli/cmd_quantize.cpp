@@ -5,6 +5,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/output_path.hpp"
+#include "common/atomic_file.hpp"
 #include "common/progress.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/eval.hpp"
@@ -132,8 +133,10 @@ int quantize_command(CommandArgs raw) {
   result.provenance["quantization"] = "quicksr quantize " + describe(options) + " on " +
                                       std::to_string(images.size()) + " images of " + *data;
   result.provenance["fp32_model"] = input.filename().string();
-  save_model(result, *out);
-  if (encodings_file) quant::save_aimet_encodings(quantized, *encodings_file);
+  save_model(result, *out, existing_file(args));
+  if (encodings_file) {
+    write_bytes_atomically(*encodings_file, quant::to_aimet_json(quantized), existing_file(args));
+  }
   std::cout << "quantized " << input.string() << " -> " << *out << " (" << result.name() << ", "
             << describe(options) << ", " << images.size() << " calibration images)\n";
   return 0;

@@ -1,19 +1,15 @@
-// quicksr train: trains a QuickSRNet with LibTorch (when built with QUICKSR_WITH_TRAINING=ON).
-#include <iostream>
-#include <optional>
-
-#include "cli/args.hpp"
-#include "cli/commands.hpp"
-
-#ifdef QUICKSR_WITH_TRAINING
+// quicksr train: trains a QuickSRNet with LibTorch. Built into the quicksr-train executable, which
+// `quicksr train` runs, so that quicksr itself never loads LibTorch.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
 #include "quicksr/error.hpp"
 #include "train/trainer.hpp"
-#endif
 
 namespace quicksr::cli {
 namespace {
@@ -61,8 +57,6 @@ const CommandSpec kSpec{
     .min_positional = 0,
     .max_positional = 0,
 };
-
-#ifdef QUICKSR_WITH_TRAINING
 
 nlohmann::json read_json_file(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -142,20 +136,12 @@ int train(const ParsedArgs& args, CommandArgs raw) {
   return 0;
 }
 
-#endif
-
 }  // namespace
 
 int train_command(CommandArgs raw) {
   const std::optional<ParsedArgs> args = parse_command(kSpec, raw);
   if (!args) return 0;
-#ifdef QUICKSR_WITH_TRAINING
   return train(*args, raw);
-#else
-  std::cerr << "quicksr train: error: this quicksr was built without training "
-               "(QUICKSR_WITH_TRAINING=OFF); rebuild with -DQUICKSR_WITH_TRAINING=ON\n";
-  return 1;
-#endif
 }
 
 }  // namespace quicksr::cli

@@ -35,6 +35,7 @@ const CommandSpec kSpec{
          {"--quality", "Q", "JPEG and WebP quality 1..100 (default 95)"},
          {"--bit-depth", "B", "PNG/TIFF bits per channel, 8 or 16 (default: the input's)"},
          {"--max-pixels", "N", "refuse inputs larger than N pixels (default 268435456)"},
+         {"--lenient", "", "read damaged JPEG data as libjpeg can instead of failing"},
          {"--overwrite", "", "replace existing outputs"},
          {"--quiet", "", "print nothing on success"}}),
     .min_positional = 1,
@@ -43,6 +44,7 @@ const CommandSpec kSpec{
 
 WriteOptions write_options_from(const ParsedArgs& args) {
   WriteOptions options;
+  options.existing = existing_file(args);
   options.quality = args.get_int("--quality", 95, 1, 100);
   if (args.has("--bit-depth")) {
     const int bits = args.get_int("--bit-depth", 8, 8, 16);
@@ -81,7 +83,6 @@ int upscale_many(const ParsedArgs& args, const Upscaler& upscaler, const ReadOpt
   BatchRunOptions run;
   run.read = read;
   run.write = write_options_from(args);
-  run.overwrite = args.has("--overwrite");
   run.skip_existing = args.has("--skip-existing");
   run.progress = !args.has("--quiet");
   const BatchResult result = run_batch(
@@ -97,12 +98,18 @@ int upscale_one(const ParsedArgs& args, const Upscaler& upscaler, const ReadOpti
   const std::filesystem::path input = args.positional().at(0);
   const std::filesystem::path output = args.positional().at(1);
   const bool to_stdout = output == "-";
+  if (!to_stdout) check_output_format(output);
   if (input != "-" && !to_stdout) check_output_path(input, output, args.has("--overwrite"));
   const std::string extension =
       to_stdout ? output_extension(input, format_from(args)) : output.extension().string();
   const Image image = read_image_or_stdin(input, read);
   const auto start = std::chrono::steady_clock::now();
-  const Image result = upscaler.upscale(image);
+  Image result;
+  try {
+    result = upscaler.upscale(image);
+  } catch (const Error& e) {  // the model's problem, named with the image it met
+    throw Error(about_file(input.string(), upscaler.name() + ": " + e.what()));
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   write_image_or_stdout(result, output, extension, write_options_from(args));
@@ -128,6 +135,7 @@ int upscale_command(CommandArgs raw) {
     throw Error("usage: quicksr upscale " + kSpec.usage + " (see --help)");
   }
   ReadOptions read;
+  read.lenient = args.has("--lenient");
   read.max_pixels =
       static_cast<std::uint64_t>(args.get_double("--max-pixels", 268435456.0, 1, 1e12));
   const Upscaler upscaler = upscaler_from_args(args, Scale{2, 1});

@@ -5,6 +5,7 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/output_path.hpp"
 #include "cli/upscaler_args.hpp"
 #include "common/progress.hpp"
 #include "quicksr/error.hpp"
@@ -55,13 +56,13 @@ class InterruptGuard {
 }  // namespace
 
 int video_command(CommandArgs raw) {
-  const std::optional<ParsedArgs> parsed = parse_command(kSpec, raw);
-  if (!parsed) return 0;
-  const ParsedArgs& args = *parsed;
+  const std::optional<FileCommand> command = parse_file_command(kSpec, raw);
+  if (!command) return 0;
+  const auto& [args, input, output] = *command;
   video::VideoOptions options;
   options.codec = args.get_or("--codec", options.codec);
   if (args.has("--crf")) options.crf = args.get_int("--crf", 18, 0, 63);
-  options.overwrite = args.has("--overwrite");
+  options.existing = existing_file(args);
   const Upscaler upscaler = upscaler_from_args(args, Scale{2, 1});
 
   std::optional<ProgressBar> bar;
@@ -74,8 +75,8 @@ int video_command(CommandArgs raw) {
   };
   const InterruptGuard guard;
   video::upscale_video(
-      args.positional()[0], args.positional()[1],
-      [&](const Image& frame) { return upscaler.upscale(frame); }, options, progress);
+      input, output, [&](const Image& frame) { return upscaler.upscale(frame); }, options,
+      progress);
   if (bar) bar->finish();
   return 0;
 }

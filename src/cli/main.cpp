@@ -1,11 +1,10 @@
 // quicksr: the command-line front end. Each sub-command lives in its own cmd_<name>.cpp.
 #include <cstring>
-#include <exception>
 #include <iostream>
 #include <string>
 
 #include "cli/commands.hpp"
-#include "quicksr/error.hpp"
+#include "cli/run_command.hpp"
 
 namespace {
 
@@ -21,12 +20,14 @@ constexpr Command kCommands[] = {
     {"info", "describe a model file or a built-in model", quicksr::cli::info_command},
     {"models", "list the built-in and shipped models with their scores",
      quicksr::cli::models_command},
-    {"video", "upscale a video (audio and subtitles copied)", quicksr::cli::video_command},
+    {"video", "upscale a video (audio and subtitles copied; quicksr-video)",
+     [](quicksr::cli::CommandArgs args) { return quicksr::cli::exec_helper("video", args); }},
     {"eval", "PSNR/SSIM of a model (or bicubic) on a folder of HR images",
      quicksr::cli::eval_command},
-    {"bench", "time the inference engine against oneDNN and the FMA peak",
-     quicksr::cli::bench_command},
-    {"train", "train a QuickSRNet (LibTorch)", quicksr::cli::train_command},
+    {"bench", "time the inference engine against oneDNN and the FMA peak (quicksr-bench)",
+     [](quicksr::cli::CommandArgs args) { return quicksr::cli::exec_helper("bench", args); }},
+    {"train", "train a QuickSRNet (LibTorch; quicksr-train)",
+     [](quicksr::cli::CommandArgs args) { return quicksr::cli::exec_helper("train", args); }},
     {"convert", "convert an ONNX model to a quicksr model file", quicksr::cli::convert_command},
     {"export", "export a model as ONNX", quicksr::cli::export_command},
     {"quantize", "post-training INT8 quantization of a model", quicksr::cli::quantize_command},
@@ -57,15 +58,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   for (const Command& c : kCommands) {
-    if (command != c.name) continue;
-    try {
-      return c.run(quicksr::cli::CommandArgs(argv + 2, argc - 2));
-    } catch (const quicksr::Error& e) {
-      std::cerr << "quicksr " << command << ": error: " << e.what() << "\n";
-      return 1;
-    } catch (const std::exception& e) {
-      std::cerr << "quicksr " << command << ": internal error: " << e.what() << "\n";
-      return 3;
+    if (command == c.name) {
+      return quicksr::cli::run_command(command, c.run,
+                                       quicksr::cli::CommandArgs(argv + 2, argc - 2));
     }
   }
   std::cerr << "quicksr: unknown command '" << command << "'\n";

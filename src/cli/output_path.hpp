@@ -5,12 +5,17 @@
 #include <span>
 
 #include "cli/args.hpp"
+#include "quicksr/output.hpp"
 
 namespace quicksr::cli {
 
 // Throws quicksr::Error when `output` is the input file itself, or exists and `overwrite` is false.
 void check_output_path(const std::filesystem::path& input, const std::filesystem::path& output,
                        bool overwrite);
+
+// kReplace with --overwrite, else kKeep: the rename at the end refuses to replace a file that
+// appeared after the check above.
+ExistingFile existing_file(const ParsedArgs& args);
 
 // A command that reads the file IN and writes the file OUT (its two positionals).
 struct FileCommand {

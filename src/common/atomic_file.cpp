@@ -1,8 +1,16 @@
 #include "common/atomic_file.hpp"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
 #include <string>
 #include <system_error>
 
@@ -11,33 +19,122 @@
 namespace quicksr {
 namespace {
 
-std::filesystem::path temp_path_for(const std::filesystem::path& path) {
+constexpr std::string_view kTempPrefix = ".quicksr-";
+constexpr std::string_view kTempSuffix = ".tmp";
+
+std::filesystem::path temp_path_in(const std::filesystem::path& folder) {
   static std::atomic<unsigned> counter{0};
-  // Built with += : GCC 12 reports a false -Wrestrict on the chained operator+ form.
-  std::string name = ".";
-  name += path.filename().string();
-  name += ".tmp-";
+  std::string name(kTempPrefix);
   name += std::to_string(::getpid());
   name += "-";
   name += std::to_string(counter++);
-  return path.parent_path() / name;
+  name += kTempSuffix;
+  return folder / name;
+}
+
+// The writer's process id if `name` is one of our temporary files, else 0.
+pid_t temp_file_owner(const std::string& name) {
+  if (!name.starts_with(kTempPrefix) || !name.ends_with(kTempSuffix)) return 0;
+  const char* first = name.data() + kTempPrefix.size();
+  pid_t pid = 0;
+  const auto [end, ec] = std::from_chars(first, name.data() + name.size(), pid);
+  return ec == std::errc() && end != first && *end == '-' ? pid : 0;
+}
+
+void remove_stale_temp_files(const std::filesystem::path& folder) {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(folder.empty() ? "." : folder, ec), end;
+       !ec && it != end; it.increment(ec)) {
+    const pid_t owner = temp_file_owner(it->path().filename().string());
+    if (owner > 0 && ::kill(owner, 0) != 0 && errno == ESRCH && it->is_regular_file(ec)) {
+      std::filesystem::remove(it->path(), ec);
+    }
+  }
+}
+
+// Where kReplace writes: `path`, or the file a (chain of) symbolic link(s) at `path` points to,
+// also when that file does not exist yet. Past 40 links (the kernel's limit) the path itself.
+std::filesystem::path replacement_target(const std::filesystem::path& path) {
+  std::filesystem::path target = path;
+  for (int links = 0; links < 40; ++links) {
+    std::error_code ec;
+    if (!std::filesystem::is_symlink(target, ec)) return target;
+    const std::filesystem::path next = std::filesystem::read_symlink(target, ec);
+    if (ec) return path;
+    target = next.is_absolute() ? next : target.parent_path() / next;
+  }
+  return path;
+}
+
+[[noreturn]] void throw_exists(const std::filesystem::path& path) {
+  throw Error(path.string() + ": already exists (use --overwrite to replace it)");
+}
+
+[[noreturn]] void fail(const std::filesystem::path& path, int error) {
+  if (error == EEXIST) throw_exists(path);
+  throw Error(path.string() + ": cannot write: " + std::strerror(error));
+}
+
+// rename(2) that fails with EEXIST instead of replacing; link + unlink where the file system has
+// no RENAME_NOREPLACE.
+void rename_no_replace(const std::filesystem::path& temp, const std::filesystem::path& path) {
+  if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) == 0) return;
+  if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) fail(path, errno);
+  if (::link(temp.c_str(), path.c_str()) != 0) fail(path, errno);
+  ::unlink(temp.c_str());
+}
+
+void rename_replacing(const std::filesystem::path& temp, const std::filesystem::path& path) {
+  struct stat old_file {};
+  if (::stat(path.c_str(), &old_file) == 0) ::chmod(temp.c_str(), old_file.st_mode & 07777);
+  if (::rename(temp.c_str(), path.c_str()) != 0) fail(path, errno);
 }
 
 }  // namespace
 
 void write_atomically(const std::filesystem::path& path,
-                      const std::function<void(const std::filesystem::path& temp)>& write) {
-  const std::filesystem::path temp = temp_path_for(path);
+                      const std::function<void(const std::filesystem::path& temp)>& write,
+                      ExistingFile existing) {
+  const std::filesystem::path target =
+      existing == ExistingFile::kReplace ? replacement_target(path) : path;
+  remove_stale_temp_files(target.parent_path());
+  const std::filesystem::path temp = temp_path_in(target.parent_path());
   try {
     write(temp);
-    std::error_code ec;
-    std::filesystem::rename(temp, path, ec);
-    if (ec) throw Error(path.string() + ": cannot write: " + ec.message());
+    if (existing == ExistingFile::kKeep) {
+      rename_no_replace(temp, target);
+    } else {
+      rename_replacing(temp, target);
+    }
   } catch (...) {
     std::error_code ignored;
     std::filesystem::remove(temp, ignored);
     throw;
   }
+}
+
+void check_output_file(const std::filesystem::path& input, const std::filesystem::path& output,
+                       ExistingFile existing) {
+  std::error_code ec;
+  if (std::filesystem::equivalent(input, output, ec)) {
+    throw Error(output.string() + ": refusing to overwrite the input file");
+  }
+  if (existing == ExistingFile::kKeep &&
+      std::filesystem::exists(std::filesystem::symlink_status(output, ec))) {
+    throw_exists(output);
+  }
+}
+
+void write_bytes_atomically(const std::filesystem::path& path, const std::string& bytes,
+                            ExistingFile existing) {
+  write_atomically(
+      path,
+      [&](const std::filesystem::path& temp) {
+        std::ofstream out(temp, std::ios::binary);
+        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        if (!out.flush()) throw Error(path.string() + ": cannot write: " + std::strerror(errno));
+      },
+      existing);
 }
 
 }  // namespace quicksr

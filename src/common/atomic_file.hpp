@@ -1,13 +1,33 @@
 #pragma once
-// Writing outputs so that a crash or a kill never leaves a partial file behind.
+// Writing outputs so that a crash or a kill never leaves a partial file behind, and an existing
+// file is replaced only when asked.
 #include <filesystem>
 #include <functional>
+#include <string>
+
+#include "quicksr/output.hpp"
 
 namespace quicksr {
 
-// Calls `write(temp)` with a temporary path in the same folder as `path`, then renames it onto
-// `path`. If `write` throws, the temporary file is removed and the exception propagates.
+// Calls `write(temp)` with a temporary path in the folder of `path` (a short name,
+// ".quicksr-PID-N.tmp", whatever the length of `path`), then moves it to `path`: with kKeep by a
+// rename that never replaces (so a file that appeared meanwhile, or a dangling symbolic link, is
+// kept), with kReplace by rename(2) keeping the old file's permission bits. If anything throws, the
+// temporary file is removed and the exception propagates. Temporary files of this pattern left in
+// that folder by processes that no longer run (killed writers) are removed first.
 void write_atomically(const std::filesystem::path& path,
-                      const std::function<void(const std::filesystem::path& temp)>& write);
+                      const std::function<void(const std::filesystem::path& temp)>& write,
+                      ExistingFile existing);
+
+// Throws quicksr::Error naming `output` when writing it would destroy something: it is the file
+// `input` itself (links followed), or it exists (a dangling symbolic link too) and `existing` is
+// kKeep. Commands call it before the work; write_atomically's no-replace rename closes the gap
+// between this check and the end of the work.
+void check_output_file(const std::filesystem::path& input, const std::filesystem::path& output,
+                       ExistingFile existing);
+
+// write_atomically for a file holding `bytes` (text or binary).
+void write_bytes_atomically(const std::filesystem::path& path, const std::string& bytes,
+                            ExistingFile existing);
 
 }  // namespace quicksr

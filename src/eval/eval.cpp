@@ -225,6 +225,16 @@ Tensor quantize_sr(Tensor sr) {
   return sr;
 }
 
+ImageScore score_one(const UpscaleFn& upscale, const ScoredImage& scored,
+                     const EvalProtocol& protocol) {
+  Tensor sr = upscale(scored.lr);
+  if (sr.channels != 3 || sr.height != scored.hr.height || sr.width != scored.hr.width) {
+    throw Error("the upscaler returned " + size_text(sr) + " for an HR of " + size_text(scored.hr));
+  }
+  if (protocol.quantize_sr) sr = quantize_sr(std::move(sr));
+  return {scored.name, psnr(sr, scored.hr, protocol), ssim(sr, scored.hr, protocol)};
+}
+
 // Upscales and scores image(0..count-1), with a progress bar.
 template <typename LoadImage>
 EvalResult score_each(const UpscaleFn& upscale, const std::string& title, std::size_t count,
@@ -234,13 +244,12 @@ EvalResult score_each(const UpscaleFn& upscale, const std::string& title, std::s
   ProgressBar progress(title, static_cast<std::int64_t>(count), "img");
   for (std::size_t i = 0; i < count; ++i) {
     const ScoredImage scored = image(i);
-    Tensor sr = upscale(scored.lr);
-    if (sr.channels != 3 || sr.height != scored.hr.height || sr.width != scored.hr.width) {
-      throw Error(scored.file + ": the upscaler returned " + size_text(sr) + " for an HR of " +
-                  size_text(scored.hr));
+    ImageScore score;
+    try {
+      score = score_one(upscale, scored, protocol);
+    } catch (const Error& e) {
+      throw Error(about_file(scored.file, e.what()));
     }
-    if (protocol.quantize_sr) sr = quantize_sr(std::move(sr));
-    ImageScore score{scored.name, psnr(sr, scored.hr, protocol), ssim(sr, scored.hr, protocol)};
     result.mean_psnr += score.psnr;
     result.mean_ssim += score.ssim;
     result.images.push_back(std::move(score));
@@ -339,10 +348,14 @@ EvalResult evaluate(const UpscaleFn& upscale, const fs::path& hr_dir, Scale scal
   const std::vector<fs::path> files = image_files(hr_dir);
   return score_each(upscale, "eval " + hr_dir.string(), files.size(), scale, protocol,
                     [&](std::size_t i) {
-                      Tensor hr = crop_to_multiple(to_tensor(read_image(files[i])), scale);
-                      Tensor lr = make_lr(hr, scale, protocol);
-                      return ScoredImage{files[i].stem().string(), files[i].string(), std::move(lr),
-                                         std::move(hr)};
+                      try {
+                        Tensor hr = crop_to_multiple(to_tensor(read_image(files[i])), scale);
+                        Tensor lr = make_lr(hr, scale, protocol);
+                        return ScoredImage{files[i].stem().string(), files[i].string(),
+                                           std::move(lr), std::move(hr)};
+                      } catch (const Error& e) {
+                        throw Error(about_file(files[i].string(), e.what()));
+                      }
                     });
 }
 

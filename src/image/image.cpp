@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "common/atomic_file.hpp"
+#include "common/input_file.hpp"
 #include "image/codecs.hpp"
 #include "quicksr/error.hpp"
 
@@ -140,10 +141,7 @@ std::uint16_t quantize(float value, int max_value) {
 
 Image read_image(const std::filesystem::path& path, const ReadOptions& options) {
   const std::string name = path.string();
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    throw Error(name + ": is a directory, not an image file");
-  }
+  check_regular_file(path);
   FilePtr file(std::fopen(path.c_str(), "rb"));
   if (!file) throw Error(name + ": cannot open: " + std::strerror(errno));
 
@@ -157,15 +155,26 @@ Image read_image(const std::filesystem::path& path, const ReadOptions& options) 
   return oriented(decode(file.get(), detect_format(head.data(), got), name, options));
 }
 
+void check_output_format(const std::filesystem::path& path) {
+  if (!is_writable_image_path(path)) {
+    throw Error(path.string() + ": unknown image format '" + path.extension().string() +
+                "' (use .png, .jpg, .jpeg, .webp, .tif or .tiff)");
+  }
+}
+
 void write_image(const Image& image, const std::filesystem::path& path,
                  const WriteOptions& options) {
   const std::string name = path.string();
   const std::string ext = lowercase_extension(path);
+  check_output_format(path);
   check_consistent(image, name);
   const auto write_with = [&](const auto& encode) {
-    write_atomically(path, [&](const std::filesystem::path& temp) {
-      write_file(temp, name, [&](std::FILE* file) { encode(file); });
-    });
+    write_atomically(
+        path,
+        [&](const std::filesystem::path& temp) {
+          write_file(temp, name, [&](std::FILE* file) { encode(file); });
+        },
+        options.existing);
   };
   if (ext == ".png" || ext == ".tif" || ext == ".tiff") {
     const int bit_depth = options.bit_depth.value_or(image.bit_depth);
@@ -179,7 +188,7 @@ void write_image(const Image& image, const std::filesystem::path& path,
         codecs::write_tiff(image, file, name, bit_depth);
       }
     });
-  } else if (ext == ".jpg" || ext == ".jpeg" || ext == ".webp") {
+  } else {
     if (options.quality < 1 || options.quality > 100) {
       throw Error(name + ": quality must be in 1..100, not " + std::to_string(options.quality));
     }
@@ -190,9 +199,6 @@ void write_image(const Image& image, const std::filesystem::path& path,
         codecs::write_jpeg(image, file, name, options.quality);
       }
     });
-  } else {
-    throw Error(name + ": unknown image format '" + path.extension().string() +
-                "' (use .png, .jpg, .jpeg, .webp, .tif or .tiff)");
   }
 }
 

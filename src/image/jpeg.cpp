@@ -24,6 +24,8 @@ struct JpegErrorManager {
   jpeg_error_mgr base;  // first member: libjpeg only sees &base
   std::jmp_buf jump;
   char message[JMSG_LENGTH_MAX];
+  bool lenient = false;  // accept damaged data (libjpeg's best-effort image)
+  bool damaged = false;  // the error is a warning about damaged data
 };
 
 void on_jpeg_error(j_common_ptr info) {
@@ -32,12 +34,17 @@ void on_jpeg_error(j_common_ptr info) {
   std::longjmp(errors->jump, 1);
 }
 
-// When the data ends early libjpeg merely warns and fills the rest of the image with grey; a
-// truncated file is an error for quicksr. Other warnings (e.g. stray bytes between markers) leave
-// a correct image, and trace messages are noise: both are dropped instead of printed.
+// libjpeg only warns about damaged data (truncation, bad Huffman codes, lost synchronisation) and
+// returns a grey-filled or garbled image: an error for quicksr unless lenient. Stray bytes between
+// markers and warnings about metadata leave a correct image, and trace messages are noise: both
+// are dropped instead of printed.
 void on_jpeg_message(j_common_ptr info, int level) {
+  auto* errors = reinterpret_cast<JpegErrorManager*>(info->err);
   const int code = info->err->msg_code;
-  if (level < 0 && (code == JWRN_JPEG_EOF || code == JWRN_HIT_MARKER)) {
+  const bool metadata_only = code == JWRN_EXTRANEOUS_DATA || code == JWRN_JFIF_MAJOR ||
+                             code == JWRN_ADOBE_XFORM || code == JWRN_BOGUS_ICC;
+  if (level < 0 && !metadata_only && !errors->lenient) {
+    errors->damaged = true;
     (*info->err->error_exit)(info);
   }
 }
@@ -76,10 +83,13 @@ class JpegContext {
   ~JpegContext() { destroy(); }
 
   Info& info() { return info_; }
+  void set_lenient(bool lenient) { errors_.lenient = lenient; }
 
   template <typename Step>
   void run(const Step& step) {
-    if (!guarded(errors_, step)) throw Error(name_ + failure_ + errors_.message);
+    if (guarded(errors_, step)) return;
+    throw Error(name_ + failure_ + errors_.message +
+                (errors_.damaged ? " (--lenient reads damaged files anyway)" : ""));
   }
 
  private:
@@ -140,6 +150,7 @@ Image to_image(const std::vector<JSAMPLE>& samples, std::size_t width, std::size
 Image read_jpeg(std::FILE* file, const std::string& name, const ReadOptions& options) {
   JpegContext<jpeg_decompress_struct> decoder(name, ": invalid JPEG: ");
   jpeg_decompress_struct& info = decoder.info();
+  decoder.set_lenient(options.lenient);
   decoder.run([&] {
     jpeg_stdio_src(&info, file);
     jpeg_save_markers(&info, JPEG_APP0 + 1, 0xFFFF);  // EXIF

@@ -1,12 +1,15 @@
 #include "quicksr/model_io.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <new>
 #include <set>
 #include <type_traits>
 
 #include "common/atomic_file.hpp"
+#include "common/input_file.hpp"
 #include "model/graph_check.hpp"
 #include "model/graph_json.hpp"
 #include "model/layout.hpp"
@@ -33,7 +36,18 @@ std::string shape_text(const std::vector<std::int64_t>& shape) {
   return text + "]";
 }
 
-// Moves the tensor `name` out of `file` into `values` after checking its dtype and shape.
+// A NaN or infinite weight makes every output pixel it reaches NaN: refused on load and on save.
+void check_finite(const std::string& name, const std::vector<float>& values) {
+  const auto bad =
+      std::find_if(values.begin(), values.end(), [](float value) { return !std::isfinite(value); });
+  if (bad != values.end()) {
+    throw Error("tensor \"" + name + "\" holds " + std::to_string(*bad) + " at index " +
+                std::to_string(bad - values.begin()) + " (weights must be finite)");
+  }
+}
+
+// Moves the tensor `name` out of `file` into `values` after checking its dtype, shape and (for
+// floats) values.
 template <typename T>
 void take_tensor(SafetensorsFile& file, const std::string& name,
                  const std::vector<std::int64_t>& shape, std::vector<T>& values,
@@ -49,6 +63,13 @@ void take_tensor(SafetensorsFile& file, const std::string& name,
     fail(path, "tensor \"" + name + "\" has shape " + shape_text(found->second.shape) +
                    ", expected " + shape_text(shape));
   }
+  if constexpr (std::is_floating_point_v<T>) {
+    try {
+      check_finite(name, *typed);
+    } catch (const Error& error) {
+      fail(path, error.what());
+    }
+  }
   values = std::move(*typed);
   file.tensors.erase(found);
 }
@@ -60,6 +81,8 @@ void take_conv(SafetensorsFile& file, const std::string& prefix, Conv2d& conv, b
 }
 
 void add_conv(SafetensorsFile& file, const std::string& prefix, const Conv2d& conv) {
+  check_finite(prefix + ".weight", conv.weight);
+  check_finite(prefix + ".bias", conv.bias);
   file.add(prefix + ".weight", weight_shape(conv), conv.weight);
   if (!conv.bias.empty()) file.add(prefix + ".bias", {conv.out_channels}, conv.bias);
 }
@@ -303,9 +326,8 @@ Model load_model_from_memory(const void* data, std::size_t size, const std::stri
 
 Model load_model(const std::filesystem::path& path) {
   const std::string name = path.string();
+  check_regular_file(path);
   std::error_code error;
-  if (!std::filesystem::exists(path, error)) fail(name, "no such file");
-  if (!std::filesystem::is_regular_file(path, error)) fail(name, "not a regular file");
   const std::uintmax_t size = std::filesystem::file_size(path, error);
   if (error) fail(name, "cannot read the model file: " + error.message());
   std::ifstream stream(path, std::ios::binary);
@@ -322,7 +344,7 @@ Model load_model(const std::filesystem::path& path) {
   }
 }
 
-void save_model(const Model& model, const std::filesystem::path& path) {
+void save_model(const Model& model, const std::filesystem::path& path, ExistingFile existing) {
   SafetensorsFile file;
   try {
     file = std::visit(
@@ -344,12 +366,7 @@ void save_model(const Model& model, const std::filesystem::path& path) {
   } catch (const Error& error) {
     fail(path.string(), std::string("cannot save: ") + error.what());
   }
-  write_atomically(path, [&](const std::filesystem::path& temp) {
-    std::ofstream stream(temp, std::ios::binary);
-    stream.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    stream.close();
-    if (!stream) fail(path.string(), "cannot write the model file");
-  });
+  write_bytes_atomically(path, bytes, existing);
 }
 
 }  // namespace quicksr

@@ -78,7 +78,7 @@ void export_onnx(const Model& model, const std::filesystem::path& path,
   onnx_io::save_model_proto(
       onnx_io::graph_to_onnx(graph, graph_info(model.name(), model.provenance, options, file),
                              file),
-      path);
+      path, options.existing);
 }
 
 void export_qdq_onnx(const QuantizedQuickSRNet& net,
@@ -89,7 +89,8 @@ void export_qdq_onnx(const QuantizedQuickSRNet& net,
       graph_info(net.config.name() + "-int8", metadata, options, file);
   const onnx_io::QdqGraph qdq = onnx_io::quantized_quicksrnet_to_graph(
       net, options.dcr ? ChannelOrder::kDCR : ChannelOrder::kCRD);
-  onnx_io::save_model_proto(onnx_io::graph_to_onnx(qdq.graph, info, file, &qdq.qdq), path);
+  onnx_io::save_model_proto(onnx_io::graph_to_onnx(qdq.graph, info, file, &qdq.qdq), path,
+                            options.existing);
 }
 
 }  // namespace quicksr

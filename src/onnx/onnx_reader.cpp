@@ -9,6 +9,7 @@
 #include <sstream>
 #include <vector>
 
+#include "common/input_file.hpp"
 #include "model/graph_check.hpp"
 #include "quicksr/error.hpp"
 
@@ -239,7 +240,16 @@ class GraphReader {
     }
     if (a->type() != onnx::AttributeProto::INT)
       fail(node, "attribute '" + name + "' is not an int");
-    return a->i();
+    return fits_int(node, name, a->i());
+  }
+
+  // Every attribute quicksr reads ends up in an int (a stride of 2^32 + 1 must not become 1).
+  std::int64_t fits_int(const onnx::NodeProto& node, const std::string& name,
+                        std::int64_t value) const {
+    if (value < std::numeric_limits<int>::min() || value > std::numeric_limits<int>::max()) {
+      fail(node, "attribute '" + name + "' value " + std::to_string(value) + " is out of range");
+    }
+    return value;
   }
 
   std::vector<std::int64_t> ints_attribute(const onnx::NodeProto& node, const std::string& name,
@@ -250,6 +260,7 @@ class GraphReader {
         a->ints_size() != static_cast<int>(fallback.size())) {
       fail(node, "attribute '" + name + "' must hold " + std::to_string(fallback.size()) + " ints");
     }
+    for (std::int64_t value : a->ints()) fits_int(node, name, value);
     return {a->ints().begin(), a->ints().end()};
   }
 
@@ -415,6 +426,7 @@ class GraphReader {
 }  // namespace
 
 onnx::ModelProto read_model_proto(const std::filesystem::path& path) {
+  check_regular_file(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path.string() + ": cannot open the file");
   std::ostringstream bytes;

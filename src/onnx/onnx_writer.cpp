@@ -456,13 +456,17 @@ onnx::ModelProto graph_to_onnx(const Graph& graph, const OnnxGraphInfo& info,
   return OnnxWriter(graph, info, file, qdq).write();
 }
 
-void save_model_proto(const onnx::ModelProto& model, const std::filesystem::path& path) {
-  write_atomically(path, [&](const std::filesystem::path& temp) {
-    std::ofstream out(temp, std::ios::binary);
-    if (!out || !model.SerializeToOstream(&out) || !out.flush()) {
-      throw Error(path.string() + ": cannot write the file");
-    }
-  });
+void save_model_proto(const onnx::ModelProto& model, const std::filesystem::path& path,
+                      ExistingFile existing) {
+  write_atomically(
+      path,
+      [&](const std::filesystem::path& temp) {
+        std::ofstream out(temp, std::ios::binary);
+        if (!out || !model.SerializeToOstream(&out) || !out.flush()) {
+          throw Error(path.string() + ": cannot write the file");
+        }
+      },
+      existing);
 }
 
 }  // namespace quicksr::onnx_io

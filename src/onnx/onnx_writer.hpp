@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "quicksr/model.hpp"
+#include "quicksr/output.hpp"
 
 namespace quicksr::onnx_io {
 
@@ -46,6 +47,7 @@ onnx::ModelProto graph_to_onnx(const Graph& graph, const OnnxGraphInfo& info,
                                const std::string& file, const QdqAnnotations* qdq = nullptr);
 
 // Serialises `model` to `path` atomically; throws quicksr::Error naming the file.
-void save_model_proto(const onnx::ModelProto& model, const std::filesystem::path& path);
+void save_model_proto(const onnx::ModelProto& model, const std::filesystem::path& path,
+                      ExistingFile existing);
 
 }  // namespace quicksr::onnx_io

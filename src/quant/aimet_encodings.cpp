@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "common/atomic_file.hpp"
+#include "common/input_file.hpp"
 #include "model/bounded_json.hpp"
 #include "model/layout.hpp"
 #include "quicksr/error.hpp"
@@ -171,15 +171,6 @@ std::string to_aimet_json(const QuantizedQuickSRNet& net) {
   return document.dump(2) + "\n";
 }
 
-void save_aimet_encodings(const QuantizedQuickSRNet& net, const std::filesystem::path& path) {
-  const std::string text = to_aimet_json(net);
-  write_atomically(path, [&](const std::filesystem::path& temp) {
-    std::ofstream out(temp, std::ios::binary);
-    out << text;
-    if (!out.flush()) fail(path.string(), "cannot write the encodings");
-  });
-}
-
 QuantizedQuickSRNet from_aimet_json(const QuickSRNet& net, std::string_view text,
                                     const std::string& name) {
   net.check();
@@ -227,8 +218,8 @@ QuantizedQuickSRNet from_aimet_json(const QuickSRNet& net, std::string_view text
 
 QuantizedQuickSRNet load_aimet_encodings(const QuickSRNet& net, const std::filesystem::path& path) {
   const std::string name = path.string();
+  check_regular_file(path);
   std::error_code error;
-  if (!std::filesystem::is_regular_file(path, error)) fail(name, "no such file");
   if (std::filesystem::file_size(path, error) > kMaxEncodingsBytes) {
     fail(name, "encodings file larger than 16 MB");
   }

@@ -17,8 +17,9 @@ void save_checkpoint(const std::filesystem::path& path, TorchQuickSRNet& net,
   archive.write("iteration", c10::IValue(progress.iteration));
   archive.write("best_psnr", c10::IValue(progress.best_psnr));
   archive.write("best_iteration", c10::IValue(progress.best_iteration));
-  write_atomically(path,
-                   [&](const std::filesystem::path& temp) { archive.save_to(temp.string()); });
+  write_atomically(
+      path, [&](const std::filesystem::path& temp) { archive.save_to(temp.string()); },
+      ExistingFile::kReplace);
 }
 
 Progress load_checkpoint(const std::filesystem::path& path, TorchQuickSRNet& net,

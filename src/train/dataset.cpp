@@ -50,7 +50,7 @@ TrainingSet::TrainingSet(const std::vector<std::filesystem::path>& folders, Scal
     try {
       hr = crop_to_multiple(to_tensor(read_image(file)), scale);
     } catch (const Error& e) {
-      log << "warning: skipping " << e.what() << "\n";
+      log << "warning: skipping " << about_file(file.string(), e.what()) << "\n";
       ++summary_.unreadable;
       continue;
     }

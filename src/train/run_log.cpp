@@ -38,14 +38,6 @@ LogRow parse_row(const std::string& line) {
 
 }  // namespace
 
-void write_text(const std::filesystem::path& path, const std::string& text) {
-  write_atomically(path, [&](const std::filesystem::path& temp) {
-    std::ofstream out(temp, std::ios::binary);
-    out << text;
-    if (!out.flush()) throw Error(path.string() + ": cannot write");
-  });
-}
-
 std::vector<LogRow> read_log(const std::filesystem::path& path, std::int64_t last_iteration) {
   std::vector<LogRow> rows;
   std::ifstream in(path);
@@ -76,7 +68,7 @@ void write_log(const std::vector<LogRow>& rows, const std::filesystem::path& pat
     text << numbers << format_optional(row.val_psnr) << "," << format_optional(row.val_ssim)
          << "\n";
   }
-  write_text(path, text.str());
+  write_bytes_atomically(path, text.str(), ExistingFile::kReplace);
 }
 
 void write_psnr_plot(const std::vector<LogRow>& rows, const std::string& title,
@@ -114,7 +106,7 @@ void write_psnr_plot(const std::vector<LogRow>& rows, const std::string& title,
       << "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"";
   for (const auto& [it, db] : points) svg << to_x(it) << "," << to_y(db) << " ";
   svg << "\"/>\n</svg>\n";
-  write_text(path, svg.str());
+  write_bytes_atomically(path, svg.str(), ExistingFile::kReplace);
 }
 
 }  // namespace quicksr::train

@@ -22,9 +22,6 @@ std::vector<LogRow> read_log(const std::filesystem::path& path, std::int64_t las
 // Written atomically.
 void write_log(const std::vector<LogRow>& rows, const std::filesystem::path& path);
 
-// Writes `text` to `path` atomically (the run folder's text files: log, plot, config).
-void write_text(const std::filesystem::path& path, const std::string& text);
-
 // An SVG line chart of validation PSNR against iteration (rows without validation are skipped),
 // written atomically. Writes nothing when fewer than two rows have validation scores.
 void write_psnr_plot(const std::vector<LogRow>& rows, const std::string& title,

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <thread>
 
+#include "common/atomic_file.hpp"
 #include "common/progress.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/eval.hpp"
@@ -147,7 +148,10 @@ class Run {
       std::cerr << "resuming " << dir_.string() << " at iteration " << progress_.iteration << "\n";
     }
     rows_ = read_log(log_path(), progress_.iteration);
-    if (lead_) write_text(config_path(dir_), to_json(config_).dump(2) + "\n");
+    if (lead_) {
+      write_bytes_atomically(config_path(dir_), to_json(config_).dump(2) + "\n",
+                             ExistingFile::kReplace);
+    }
     loop();
     if (stop_requested) {
       if (lead_) save_checkpoint(checkpoint_path(dir_), net_, adam_, progress_, identity(config_));

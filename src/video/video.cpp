@@ -14,6 +14,7 @@ extern "C" {
 #include <vector>
 
 #include "common/atomic_file.hpp"
+#include "common/input_file.hpp"
 #include "quicksr/error.hpp"
 
 namespace quicksr::video {
@@ -358,18 +359,13 @@ class Transcoder {
 void upscale_video(const fs::path& input, const fs::path& output,
                    const std::function<Image(const Image&)>& upscale, const VideoOptions& options,
                    const VideoProgress& progress) {
-  std::error_code ec;
-  if (fs::exists(output, ec)) {
-    if (fs::equivalent(input, output, ec)) {
-      throw Error(output.string() + ": refusing to overwrite the input file");
-    }
-    if (!options.overwrite) {
-      throw Error(output.string() + ": already exists (use --overwrite to replace it)");
-    }
-  }
+  check_regular_file(input);
+  check_output_file(input, output, options.existing);
   av_log_set_level(AV_LOG_ERROR);
   Transcoder transcoder(input, output, options);
-  write_atomically(output, [&](const fs::path& temp) { transcoder.run(temp, upscale, progress); });
+  write_atomically(
+      output, [&](const fs::path& temp) { transcoder.run(temp, upscale, progress); },
+      options.existing);
 }
 
 }  // namespace quicksr::video

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "quicksr/image.hpp"
+#include "quicksr/output.hpp"
 
 namespace quicksr::video {
 
@@ -15,7 +16,7 @@ struct VideoOptions {
   std::string codec = "libx264";  // an FFmpeg encoder name
   std::optional<int> crf;         // constant rate factor; default: the encoder's (x264/x265: 18)
   int threads = 0;                // decoder/encoder threads; 0: FFmpeg's choice
-  bool overwrite = false;         // replace an existing output
+  ExistingFile existing = ExistingFile::kKeep;  // kReplace: replace an existing output
 };
 
 // Called after every encoded frame with (frames done, frames expected; 0 when unknown).
@@ -23,7 +24,8 @@ struct VideoOptions {
 using VideoProgress = std::function<bool(std::int64_t done, std::int64_t expected)>;
 
 // Frame rate, timestamps, rotation (display matrix) and stream metadata are kept. The output is
-// written to a temporary file beside `output` and renamed into place only when complete.
+// written to a temporary file beside `output` and moved into place only when complete
+// (write_atomically: an existing file is replaced only with ExistingFile::kReplace).
 // Throws quicksr::Error naming the file on any failure, and when cancelled.
 void upscale_video(const std::filesystem::path& input, const std::filesystem::path& output,
                    const std::function<Image(const Image&)>& upscale, const VideoOptions& options,

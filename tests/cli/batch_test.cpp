@@ -3,11 +3,13 @@
 #include "cli/batch.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 #include <string>
@@ -133,6 +135,43 @@ TEST_F(BatchTest, AFailedFileIsReportedOnceAndTheRestGoOn) {
   }
   EXPECT_FALSE(fs::exists(path("out/2.png")));
   EXPECT_FALSE(fs::exists(path("out/4.png")));
+}
+
+// Outputs follow write_atomically's policy: a file that appears at an output while the run works
+// (here: made by the transform) and a dangling symbolic link are kept without --overwrite; with it
+// the output replaces them, keeping the old file's mode.
+TEST_F(BatchTest, OutputsThatAppearMeanwhileOrDanglingLinksAreKept) {
+  const std::vector<fs::path> inputs = {write_sample("a.png"), write_sample("b.png")};
+  fs::create_directories(path("out"));
+  fs::create_symlink(path("nowhere.png"), path("out/b.png"));
+  const std::vector<BatchJob> jobs = plan_batch(inputs, path("out"), {});
+  const auto appear = [&](const Image& image) {
+    std::ofstream(path("out/a.png")) << "appeared";
+    return image;
+  };
+  BatchRunOptions options;
+  options.progress = false;
+  std::ostringstream errors;
+  BatchResult result = run_batch(jobs, appear, options, errors);
+  EXPECT_EQ(result.written, 0);
+  EXPECT_EQ(result.failed, 2) << errors.str();
+  EXPECT_NE(errors.str().find("a.png: already exists"), std::string::npos) << errors.str();
+  EXPECT_EQ(fs::file_size(path("out/a.png")), 8u);
+  EXPECT_TRUE(fs::is_symlink(path("out/b.png")));
+  EXPECT_FALSE(fs::exists(path("nowhere.png")));
+
+  ASSERT_EQ(::chmod(path("out/a.png").c_str(), 0600), 0);
+  options.write.existing = ExistingFile::kReplace;
+  result = run_batch(
+      jobs, [](const Image& image) { return image; }, options, errors);
+  EXPECT_EQ(result.written, 2) << errors.str();
+  EXPECT_EQ(read_image(path("out/a.png")).width, 12);
+  EXPECT_EQ(fs::status(path("out/a.png")).permissions(),
+            fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_TRUE(fs::is_symlink(path("out/b.png")));
+  EXPECT_EQ(read_image(path("nowhere.png")).width, 12);
+  EXPECT_EQ(std::distance(fs::directory_iterator(path("out")), fs::directory_iterator()), 2)
+      << "no temporary file is left";
 }
 
 TEST_F(BatchTest, CommandUpscalesAFolderLikeSingleFiles) {

@@ -1,12 +1,15 @@
 // End-to-end checks of the quicksr command: exit codes, messages, and that files are never lost.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -16,6 +19,7 @@
 #include "quicksr/image.hpp"
 #include "quicksr/model.hpp"
 #include "quicksr/model_io.hpp"
+#include "quicksr/quant.hpp"
 #include "support/run_quicksr.hpp"
 
 namespace fs = std::filesystem;
@@ -72,6 +76,40 @@ TEST_F(CliTest, VersionAndHelpOfEveryCommand) {
     EXPECT_NE(sub.output.find("usage: quicksr"), std::string::npos) << sub.output;
   }
   EXPECT_NE(run_quicksr("no-such-command").exit_code, 0);
+}
+
+// video, train and bench run the helper executables beside quicksr (quicksr-video, always built
+// with quicksr; quicksr-train and quicksr-bench, built when LibTorch and oneDNN are there).
+TEST_F(CliTest, HelperCommandsRunTheExecutableBesideQuicksr) {
+  for (const std::string command : {"video", "train", "bench"}) {
+    const fs::path helper = fs::path(QUICKSR_BINARY).parent_path() / ("quicksr-" + command);
+    if (!fs::exists(helper)) {
+      EXPECT_NE(command, "video") << "quicksr-video is built with quicksr";
+      continue;
+    }
+    const RunResult help = run_quicksr(command + " --help");
+    EXPECT_EQ(help.exit_code, 0) << help.output;
+    EXPECT_EQ(help.output.rfind("usage: quicksr " + command, 0), 0u) << help.output;
+    const RunResult bad = run_quicksr(command + " --bogus");
+    EXPECT_EQ(bad.exit_code, 1);
+    EXPECT_EQ(bad.output, "quicksr " + command + ": error: unknown option --bogus (see quicksr " +
+                              command + " --help)\n");
+  }
+}
+
+TEST_F(CliTest, MissingHelperIsOneClearLine) {
+  const fs::path alone = dir_ / "quicksr";
+  fs::copy_file(QUICKSR_BINARY, alone);
+  for (const std::string command : {"video", "train", "bench"}) {
+    const RunResult result =
+        quicksr::test_support::run_program(alone.string(), command + " --help");
+    EXPECT_EQ(result.exit_code, 1);
+    EXPECT_EQ(result.output.find("quicksr " + command + ": error: " + (dir_ / "quicksr-").string() +
+                                 command + " is missing"),
+              0u)
+        << result.output;
+    EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
+  }
 }
 
 TEST_F(CliTest, CorruptInputGivesClearErrorAndNoOutput) {
@@ -204,6 +242,45 @@ TEST_F(CliTest, BenchReportsIsaPeakKindAndAVerifiedOneDnnBaseline) {
   }
 }
 
+// An INT8 model file sets the precision (its dequantized weights serve the fp32 rows); asking
+// for fp32 on it is an error naming the file.
+TEST_F(CliTest, BenchTakesInt8FromAnInt8ModelFile) {
+  quicksr::ActivationEncodings encodings;
+  encodings.features.assign(3, quicksr::ActivationEncoding{});
+  const quicksr::Model model{
+      quicksr::quant::quantize_weights(
+          quicksr::QuickSRNet::initialized(quicksr::QuickSRNetConfig::small({2, 1}), 3), encodings,
+          quicksr::WeightGranularity::kPerChannel),
+      {}};
+  quicksr::save_model(model, path("small-int8.safetensors"));
+  const std::string bench = "bench --size 24x8 --threads 1 --runs 1 --reference-runs 1 --model " +
+                            path("small-int8.safetensors");
+  const RunResult run = run_quicksr(bench + " --json");
+  if (run.output.find("built without") != std::string::npos) {
+    GTEST_SKIP() << "quicksr was built without the benchmark support: " << run.output;
+  }
+  if (!quicksr::cpu_supports(quicksr::Isa::kAvx2Fma)) {
+    GTEST_SKIP() << "the bench's FMA peak needs AVX2+FMA, which this CPU lacks";
+  }
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json report = nlohmann::json::parse(run.output);
+  EXPECT_EQ(report["precision"], "int8");
+  EXPECT_EQ(report["kernel"].get<std::string>().rfind("qu8-conv3x3/", 0), 0u) << report["kernel"];
+  // Small x2 at 24x8: 2 * 22752 multiply-adds per pixel, all of them executed (direct convs).
+  EXPECT_NEAR(report["gop_per_frame"].get<double>(), 2.0 * 22752 * 24 * 8 / 1e9, 1e-12);
+  EXPECT_EQ(report["gop_executed_per_frame"], report["gop_per_frame"]);
+  EXPECT_LE(report["onednn_int8_max_abs_diff"].get<double>(), 1.0);
+  EXPECT_LE(report["onednn_max_abs_diff"].get<double>(), 1e-4);
+  EXPECT_GT(report["speedup_vs_onednn_int8"].get<double>(), 0.0);
+  EXPECT_GT(report["speedup_vs_fp32_engine"].get<double>(), 0.0);
+  EXPECT_GT(report["speedup_vs_reference"].get<double>(), 0.0);
+
+  const RunResult fp32 = run_quicksr(bench + " --precision fp32");
+  EXPECT_EQ(fp32.exit_code, 1);
+  EXPECT_NE(fp32.output.find("small-int8.safetensors: an INT8 model"), std::string::npos)
+      << fp32.output;
+}
+
 TEST_F(CliTest, ModelFileUpscalesAndInfoDescribesIt) {
   const quicksr::Model model{
       quicksr::QuickSRNet::initialized(quicksr::QuickSRNetConfig::small({3, 1}), 7), {}};
@@ -296,5 +373,132 @@ TEST_P(CliBuiltinTest, WithoutModelTheShippedSmallOfTheScaleIsUsed) {
 
 INSTANTIATE_TEST_SUITE_P(Scales, CliBuiltinTest, testing::Values("2", "3", "4", "1_5"),
                          [](const auto& info) { return "x" + info.param; });
+
+// Section 4 of issue 11: no file is lost or damaged.
+TEST_F(CliTest, OverwriteKeepsTheModeAndTheSymlink) {
+  const std::string input = write_sample("in.png", 6, 4);
+  const std::string output = path("private.png");
+  std::ofstream(output) << "old";
+  ASSERT_EQ(::chmod(output.c_str(), 0600), 0);
+  ASSERT_EQ(run_quicksr("upscale " + input + " " + output + " --overwrite --quiet").exit_code, 0);
+  struct stat status {};
+  ASSERT_EQ(::stat(output.c_str(), &status), 0);
+  EXPECT_EQ(status.st_mode & 07777, 0600u);
+
+  fs::create_symlink("private.png", path("link.png"));
+  ASSERT_EQ(
+      run_quicksr("upscale " + input + " " + path("link.png") + " --overwrite --quiet").exit_code,
+      0);
+  EXPECT_TRUE(fs::is_symlink(path("link.png")));
+  EXPECT_EQ(quicksr::read_image(output).width, 12);
+}
+
+TEST_F(CliTest, DanglingSymlinkIsAnExistingOutput) {
+  const std::string input = write_sample("in.png", 6, 4);
+  fs::create_symlink(path("elsewhere.png"), path("out.png"));
+  const RunResult refused = run_quicksr("upscale " + input + " " + path("out.png"));
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.output.find("--overwrite"), std::string::npos) << refused.output;
+  EXPECT_TRUE(fs::is_symlink(path("out.png")));
+  EXPECT_FALSE(fs::exists(path("elsewhere.png")));
+}
+
+TEST_F(CliTest, OutputNamesUpToTheFileSystemLimitAndUpperCaseExtensions) {
+  const std::string input = write_sample("in.png", 6, 4);
+  for (const std::string& name : {std::string(251, 'o') + ".png", std::string("OUT.PNG"),
+                                  std::string("OUT.JPG"), std::string("out.Jpeg")}) {
+    const RunResult result = run_quicksr("upscale " + input + " " + path(name) + " --quiet");
+    EXPECT_EQ(result.exit_code, 0) << name << ": " << result.output;
+    EXPECT_EQ(quicksr::read_image(path(name)).width, 12) << name;
+  }
+  EXPECT_EQ(file_count(), 5u) << "no temporary files may be left behind";
+}
+
+TEST_F(CliTest, EvalJsonIsCheckedBeforeTheEvaluationAndNeverReplacedUnasked) {
+  fs::create_directories(dir_ / "hr");
+  write_sample("hr/a.png", 32, 32);
+  const std::string bicubic = "eval --method bicubic --scale 2 --data " + path("hr");
+  std::ofstream(path("scores.json")) << "keep me";
+  RunResult result = run_quicksr(bicubic + " --json " + path("scores.json"));
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("scores.json: already exists"), std::string::npos) << result.output;
+  EXPECT_EQ(result.output.find("PSNR"), std::string::npos) << "checked before evaluating";
+  EXPECT_EQ(fs::file_size(path("scores.json")), 7u);
+
+  result = run_quicksr(bicubic + " --json " + path("missing/scores.json"));
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("does not exist"), std::string::npos) << result.output;
+  EXPECT_EQ(result.output.find("PSNR"), std::string::npos) << "checked before evaluating";
+
+  result = run_quicksr(bicubic + " --json " + path("hr/scores.json"));
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("data folder"), std::string::npos) << result.output;
+
+  result = run_quicksr(bicubic + " --json " + path("scores.json") + " --overwrite");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  std::ifstream json(path("scores.json"));
+  EXPECT_EQ(json.get(), '{');
+}
+
+TEST_F(CliTest, EvalNamesTheImageThatIsTooSmall) {
+  fs::create_directories(dir_ / "hr");
+  const std::string tiny = write_sample("hr/tiny.png", 1, 3);
+  const RunResult result = run_quicksr("eval --method bicubic --scale 2 --data " + path("hr"));
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("quicksr eval: error: " + tiny + ": image of "), std::string::npos)
+      << result.output;
+}
+
+// A JPEG whose scan holds 32 one-bits (the all-ones Huffman code is never assigned): libjpeg only
+// warns "Corrupt JPEG data" and returns a damaged image.
+TEST_F(CliTest, CorruptJpegDataIsAnErrorUnlessLenient) {
+  const std::string input = write_sample("in.jpg", 64, 64);
+  std::string bytes;
+  {
+    std::ifstream in(input, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const std::size_t scan = bytes.find("\xFF\xDA");
+  ASSERT_NE(scan, std::string::npos);
+  const std::size_t middle = scan + (bytes.size() - scan) / 2;
+  bytes.replace(middle, 8, std::string("\xFF\x00\xFF\x00\xFF\x00\xFF\x00", 8));
+  std::ofstream(input, std::ios::binary) << bytes;
+
+  const RunResult strict = run_quicksr("upscale " + input + " " + path("out.png"));
+  EXPECT_EQ(strict.exit_code, 1);
+  EXPECT_NE(strict.output.find("in.jpg: invalid JPEG: Corrupt JPEG data"), std::string::npos)
+      << strict.output;
+  EXPECT_NE(strict.output.find("--lenient"), std::string::npos) << strict.output;
+  EXPECT_EQ(std::count(strict.output.begin(), strict.output.end(), '\n'), 1) << strict.output;
+  EXPECT_FALSE(fs::exists(path("out.png")));
+  EXPECT_EQ(
+      run_quicksr("upscale " + input + " " + path("out.png") + " --lenient --quiet").exit_code, 0);
+}
+
+// Section 5 of issue 11: one clear line for bad numbers and inputs that are not files.
+TEST_F(CliTest, NonFiniteAndNegativeNumbersAreRejected) {
+  const std::string input = write_sample("in.png", 4, 4);
+  for (const char* value : {"nan", "-nan", "inf", "-1", "1e999"}) {
+    const RunResult result =
+        run_quicksr("upscale " + input + " " + path("out.png") + " --max-pixels " + value);
+    EXPECT_EQ(result.exit_code, 1) << value;
+    EXPECT_EQ(result.output.rfind("quicksr upscale: error: option --max-pixels", 0), 0u)
+        << result.output;
+  }
+  EXPECT_EQ(run_quicksr("upscale " + input + " " + path("out.png") + " --threads nan").exit_code,
+            1);
+  EXPECT_FALSE(fs::exists(path("out.png")));
+}
+
+TEST_F(CliTest, FifoOrDeviceInputIsRejectedByItsType) {
+  ASSERT_EQ(::mkfifo(path("pipe.png").c_str(), 0600), 0);
+  RunResult result = run_quicksr("upscale " + path("pipe.png") + " " + path("out.png"));
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("pipe.png: is a FIFO"), std::string::npos) << result.output;
+  result = run_quicksr("upscale /dev/zero " + path("out.png"));
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("/dev/zero: is a character device"), std::string::npos)
+      << result.output;
+}
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -421,6 +422,23 @@ TEST(ModelFileRejects, MissingUnexpectedAndMisshapenTensors) {
   auto transposed = tiny_tensors();
   transposed[2].shape = {3, 12, 3, 3};
   expect_rejected(build_file(tiny_metadata(), transposed), "expected [12, 3, 3, 3]");
+}
+
+// NaN or infinite weights turn every pixel they reach into NaN: not a model, on load or on save.
+TEST(ModelFileRejects, NonFiniteWeights) {
+  for (const float bad :
+       {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+        -std::numeric_limits<float>::infinity()}) {
+    auto tensors = tiny_tensors();
+    tensors[2].values[7] = bad;
+    expect_rejected(build_file(tiny_metadata(), tensors),
+                    "tensor \"last.weight\" holds " + std::to_string(bad) + " at index 7");
+  }
+  QuickSRNet net = QuickSRNet::initialized(QuickSRNetConfig::small(Scale{2, 1}), 1);
+  net.first.bias[0] = std::numeric_limits<float>::quiet_NaN();
+  TempDir dir;
+  EXPECT_THROW(save_model({.net = net}, dir / "nan.safetensors"), Error);
+  EXPECT_FALSE(fs::exists(dir / "nan.safetensors"));
 }
 
 TEST(ModelFileRejects, BadMetadata) {

@@ -1,5 +1,6 @@
 // Import of the official models and of hand-built ONNX graphs whose meaning is known.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cmath>
 #include <cstring>
@@ -106,12 +107,8 @@ TEST(OnnxImport, DilatedConvNamesTheNode) {
   ScratchDir dir;
   onnx::ModelProto model = empty_model(13);
   add_initializer(model, "w", {3, 3, 3, 3}, std::vector<float>(81, 0.1f));
-  onnx::NodeProto& conv = add_node(model, "Conv", "wide", {"image", "w"}, "result");
-  onnx::AttributeProto& dilations = *conv.add_attribute();
-  dilations.set_name("dilations");
-  dilations.set_type(onnx::AttributeProto::INTS);
-  dilations.add_ints(2);
-  dilations.add_ints(2);
+  add_ints_attribute(add_node(model, "Conv", "wide", {"image", "w"}, "result"), "dilations",
+                     {2, 2});
   write_model(model, dir / "dilated.onnx");
   const std::string message = import_error(dir / "dilated.onnx");
   EXPECT_NE(message.find("'wide' (Conv)"), std::string::npos) << message;
@@ -218,16 +215,9 @@ TEST(OnnxImport, ScaleFromStridesAndBlocks) {
   onnx::ModelProto model = empty_model(13);
   add_initializer(model, "w", {27, 3, 3, 3}, std::vector<float>(27 * 27, 0.01f));
   onnx::NodeProto& conv = add_node(model, "Conv", "down", {"image", "w"}, "features");
-  onnx::AttributeProto& strides = *conv.add_attribute();
-  strides.set_name("strides");
-  strides.set_type(onnx::AttributeProto::INTS);
-  strides.add_ints(2);
-  strides.add_ints(2);
+  add_ints_attribute(conv, "strides", {2, 2});
   // Padding 1: the output is exactly half the input (without it, 6 rows would give 2, not 3).
-  onnx::AttributeProto& pads = *conv.add_attribute();
-  pads.set_name("pads");
-  pads.set_type(onnx::AttributeProto::INTS);
-  for (int i = 0; i < 4; ++i) pads.add_ints(1);
+  add_ints_attribute(conv, "pads", {1, 1, 1, 1});
   add_int_attribute(add_node(model, "DepthToSpace", "up", {"features"}, "result"), "blocksize", 3);
   write_model(model, dir / "x1_5.onnx");
   EXPECT_EQ(import_onnx(dir / "x1_5.onnx").scale(), (Scale{3, 2}));
@@ -259,6 +249,34 @@ TEST(OnnxImport, ConcatChannelOverflowNamesTheNode) {
   const std::string message = import_error(dir / "overflow.onnx");
   EXPECT_NE(message.find("\"cat\" (concat)"), std::string::npos) << message;
   EXPECT_NE(message.find("channels"), std::string::npos) << message;
+}
+
+// 2^32 + 1 read as an int would be a stride of 1 and a wrong model; every int attribute is range
+// checked. The blocksize is checked the same way.
+TEST(OnnxImport, AttributesThatOverflowIntAreErrors) {
+  ScratchDir dir;
+  onnx::ModelProto model = empty_model(13);
+  add_initializer(model, "w", {3, 3, 3, 3}, std::vector<float>(81, 0.1f));
+  add_ints_attribute(add_node(model, "Conv", "far", {"image", "w"}, "result"), "strides",
+                     {(std::int64_t{1} << 32) + 1, (std::int64_t{1} << 32) + 1});
+  write_model(model, dir / "stride.onnx");
+  std::string message = import_error(dir / "stride.onnx");
+  EXPECT_NE(message.find("'far' (Conv)"), std::string::npos) << message;
+  EXPECT_NE(message.find("4294967297 is out of range"), std::string::npos) << message;
+
+  onnx::ModelProto shuffle = empty_model(13);
+  add_int_attribute(add_node(shuffle, "DepthToSpace", "up", {"image"}, "result"), "blocksize",
+                    (std::int64_t{1} << 32) + 2);
+  write_model(shuffle, dir / "block.onnx");
+  message = import_error(dir / "block.onnx");
+  EXPECT_NE(message.find("4294967298 is out of range"), std::string::npos) << message;
+}
+
+TEST(OnnxImport, FifoIsRejectedByItsTypeWithoutBlocking) {
+  ScratchDir dir;
+  ASSERT_EQ(::mkfifo((dir / "pipe.onnx").c_str(), 0600), 0);
+  const std::string message = import_error(dir / "pipe.onnx");
+  EXPECT_NE(message.find("pipe.onnx: is a FIFO"), std::string::npos) << message;
 }
 
 }  // namespace

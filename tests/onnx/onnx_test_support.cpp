@@ -256,6 +256,14 @@ void add_int_attribute(onnx::NodeProto& node, const std::string& name, std::int6
   attribute.set_i(value);
 }
 
+void add_ints_attribute(onnx::NodeProto& node, const std::string& name,
+                        const std::vector<std::int64_t>& values) {
+  onnx::AttributeProto& attribute = *node.add_attribute();
+  attribute.set_name(name);
+  attribute.set_type(onnx::AttributeProto::INTS);
+  for (const std::int64_t value : values) attribute.add_ints(value);
+}
+
 void write_model(const onnx::ModelProto& model, const std::filesystem::path& path) {
   std::ofstream out(path, std::ios::binary);
   if (!model.SerializeToOstream(&out)) throw std::runtime_error("cannot write " + path.string());

@@ -68,6 +68,8 @@ onnx::NodeProto& add_node(onnx::ModelProto& model, const std::string& op, const 
 void add_initializer(onnx::ModelProto& model, const std::string& name,
                      const std::vector<std::int64_t>& dims, const std::vector<float>& values);
 void add_int_attribute(onnx::NodeProto& node, const std::string& name, std::int64_t value);
+void add_ints_attribute(onnx::NodeProto& node, const std::string& name,
+                        const std::vector<std::int64_t>& values);
 void write_model(const onnx::ModelProto& model, const std::filesystem::path& path);
 onnx::ModelProto read_model(const std::filesystem::path& path);
 

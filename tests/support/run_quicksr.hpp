@@ -16,14 +16,18 @@ struct RunResult {
 // A path as one shell word (test paths contain no single quote).
 inline std::string quoted(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
 
-inline RunResult run_quicksr(const std::string& arguments) {
-  const std::string command = std::string(QUICKSR_BINARY) + " " + arguments + " 2>&1";
+inline RunResult run_program(const std::string& program, const std::string& arguments) {
+  const std::string command = program + " " + arguments + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   std::string output;
   char buffer[4096];
   while (std::fgets(buffer, sizeof buffer, pipe)) output += buffer;
   const int status = pclose(pipe);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+inline RunResult run_quicksr(const std::string& arguments) {
+  return run_program(QUICKSR_BINARY, arguments);
 }
 
 }  // namespace quicksr::test_support

@@ -18,8 +18,11 @@ extern "C" {
 #include <string>
 #include <vector>
 
+#include "quicksr/error.hpp"
 #include "quicksr/image.hpp"
+#include "quicksr/resize.hpp"
 #include "support/run_quicksr.hpp"
+#include "video/video.hpp"
 
 namespace fs = std::filesystem;
 
@@ -307,6 +310,34 @@ TEST_F(VideoTest, ExistingOutputIsKeptAndInterruptLeavesNoFile) {
   for (const auto& entry : fs::directory_iterator(dir_)) {
     const std::string name = entry.path().filename().string();
     EXPECT_TRUE(name == "clip.mp4" || name == "subs.srt" || name == "taken.mp4") << name;
+  }
+}
+
+// The final rename never replaces without kReplace (--overwrite): a file that appears at OUT while
+// the video is upscaled (here: made by the first frame's upscale) is kept, and so is a dangling
+// symbolic link.
+TEST_F(VideoTest, OutputThatAppearsMeanwhileIsKept) {
+  const fs::path clip = make_clip("64x48", 4, 10);
+  const auto upscale = [&](const Image& frame) {
+    if (!fs::exists(path("out.mp4"))) std::ofstream(path("out.mp4")) << "appeared";
+    return resize_bicubic(frame, 2.0);
+  };
+  const video::VideoProgress progress = [](std::int64_t, std::int64_t) { return true; };
+  try {
+    video::upscale_video(clip, path("out.mp4"), upscale, {}, progress);
+    ADD_FAILURE() << "the file that appeared was replaced";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("out.mp4: already exists"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(fs::file_size(path("out.mp4")), 8u);
+
+  fs::create_symlink(path("nowhere.mp4"), path("link.mp4"));
+  EXPECT_THROW(video::upscale_video(clip, path("link.mp4"), upscale, {}, progress), Error);
+  EXPECT_TRUE(fs::is_symlink(path("link.mp4")));
+  EXPECT_FALSE(fs::exists(path("nowhere.mp4")));
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    EXPECT_EQ(entry.path().filename().string().find(".quicksr-"), std::string::npos)
+        << "temporary file left: " << entry.path();
   }
 }
 

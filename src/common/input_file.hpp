@@ -1,0 +1,12 @@
+#pragma once
+// Checks made on an input file before it is opened.
+#include <filesystem>
+
+namespace quicksr {
+
+// Throws quicksr::Error naming `path` unless it is a regular file (links followed). Directories,
+// FIFOs, devices and sockets are rejected by their type without being opened: opening a FIFO
+// blocks until a writer appears, and reading a device may never end.
+void check_regular_file(const std::filesystem::path& path);
+
+}  // namespace quicksr
