@@ -119,8 +119,7 @@ void Engine::Impl::run(const engine::RgbView<const T>& input,
                        const engine::RgbView<T>& output) const {
   if (qu8_plan) {
     const auto make = [&] {
-      return std::make_unique<engine::QU8BandRunner>(*qu8_plan, qu8_conv->run,
-                                                     runner_strip_width());
+      return std::make_unique<engine::QU8BandRunner>(*qu8_plan, *qu8_conv, runner_strip_width());
     };
     run_regions(input, [&](const engine::Region& region) {
       qu8_runners.with_runner(

@@ -24,10 +24,11 @@ constexpr int kChains = 12;
 constexpr long kIterations = 400'000;  // about 1-2 ms per trial: shorter than a time slice
 constexpr int kTrials = 100;
 
-// Independent FMA / vpdpbusd / vpmaddwd chains in inline assembly: compilers copy the
-// accumulators of the intrinsics around the loop. Each function is compiled for the ISA it
-// measures (the rest of this file stays AVX2); the result depends on every chain, so nothing is
-// optimised away.
+// Independent FMA / vpdpbusd / vpmaddwd chains in inline assembly, the loop included: compilers
+// copy the accumulators of the intrinsics around the loop, and store an accumulator array back to
+// memory after every asm block inside a C++ loop (a store per instruction: a store-bound loop).
+// Each function is compiled for the ISA it measures (the rest of this file stays AVX2); the result
+// depends on every chain, so nothing is optimised away.
 #define QUICKSR_CHAIN_OPERANDS                                                                    \
   "+v"(c[0]), "+v"(c[1]), "+v"(c[2]), "+v"(c[3]), "+v"(c[4]), "+v"(c[5]), "+v"(c[6]), "+v"(c[7]), \
       "+v"(c[8]), "+v"(c[9]), "+v"(c[10]), "+v"(c[11])
@@ -39,17 +40,20 @@ constexpr int kTrials = 100;
               " %[b], %[a], %8\n\t" instruction " %[b], %[a], %9\n\t" instruction \
               " %[b], %[a], %10\n\t" instruction " %[b], %[a], %11\n\t"
 
+// `body` repeated %[n] (>= 1) times.
+#define QUICKSR_LOOP(body) "1:\n\t" body "dec %[n]\n\tjnz 1b\n\t"
+
 // c = c * 1 + 1e-7 stays finite and normal over any trial.
 double fma_ymm_chains(long iterations) {
   __m256 c[kChains];
   for (__m256& v : c) v = _mm256_set1_ps(1.0f);
   const __m256 a = _mm256_set1_ps(0.999999f);
   const __m256 b = _mm256_set1_ps(1e-7f);
-  for (long n = 0; n < iterations; ++n) {
-    asm volatile(QUICKSR_CHAIN_STEP("vfmadd231ps")
-                 : QUICKSR_CHAIN_OPERANDS
-                 : [a] "x"(a), [b] "x"(b));
-  }
+  long n = iterations;
+  asm volatile(QUICKSR_LOOP(QUICKSR_CHAIN_STEP("vfmadd231ps"))
+               : QUICKSR_CHAIN_OPERANDS, [n] "+r"(n)
+               : [a] "x"(a), [b] "x"(b)
+               : "cc");
   double sum = 0.0;
   for (const __m256& v : c) sum += _mm256_cvtss_f32(v);
   return sum;
@@ -60,11 +64,11 @@ __attribute__((target("avx512f"))) double fma_zmm_chains(long iterations) {
   for (__m512& v : c) v = _mm512_set1_ps(1.0f);
   const __m512 a = _mm512_set1_ps(0.999999f);
   const __m512 b = _mm512_set1_ps(1e-7f);
-  for (long n = 0; n < iterations; ++n) {
-    asm volatile(QUICKSR_CHAIN_STEP("vfmadd231ps")
-                 : QUICKSR_CHAIN_OPERANDS
-                 : [a] "v"(a), [b] "v"(b));
-  }
+  long n = iterations;
+  asm volatile(QUICKSR_LOOP(QUICKSR_CHAIN_STEP("vfmadd231ps"))
+               : QUICKSR_CHAIN_OPERANDS, [n] "+r"(n)
+               : [a] "v"(a), [b] "v"(b)
+               : "cc");
   double sum = 0.0;
   for (const __m512& v : c) sum += _mm512_cvtss_f32(v);
   return sum;
@@ -75,9 +79,11 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) double dpbusd_zmm_chains(
   for (__m512i& v : c) v = _mm512_setzero_si512();
   const __m512i a = _mm512_set1_epi8(1);
   const __m512i b = _mm512_set1_epi8(-1);
-  for (long n = 0; n < iterations; ++n) {
-    asm volatile(QUICKSR_CHAIN_STEP("vpdpbusd") : QUICKSR_CHAIN_OPERANDS : [a] "v"(a), [b] "v"(b));
-  }
+  long n = iterations;
+  asm volatile(QUICKSR_LOOP(QUICKSR_CHAIN_STEP("vpdpbusd"))
+               : QUICKSR_CHAIN_OPERANDS, [n] "+r"(n)
+               : [a] "v"(a), [b] "v"(b)
+               : "cc");
   alignas(64) std::int32_t lanes[16];
   double sum = 0.0;
   for (const __m512i& v : c) {
@@ -92,11 +98,11 @@ __attribute__((target("avx2,avxvnni"))) double dpbusd_ymm_chains(long iterations
   for (__m256i& v : c) v = _mm256_setzero_si256();
   const __m256i a = _mm256_set1_epi8(1);
   const __m256i b = _mm256_set1_epi8(-1);
-  for (long n = 0; n < iterations; ++n) {
-    asm volatile(QUICKSR_CHAIN_STEP("%{vex%} vpdpbusd")
-                 : QUICKSR_CHAIN_OPERANDS
-                 : [a] "x"(a), [b] "x"(b));
-  }
+  long n = iterations;
+  asm volatile(QUICKSR_LOOP(QUICKSR_CHAIN_STEP("%{vex%} vpdpbusd"))
+               : QUICKSR_CHAIN_OPERANDS, [n] "+r"(n)
+               : [a] "x"(a), [b] "x"(b)
+               : "cc");
   double sum = 0.0;
   for (const __m256i& v : c) sum += _mm256_extract_epi32(v, 0);
   return sum;
@@ -112,14 +118,14 @@ double maddwd_ymm_chains(long iterations) {
   const __m256i a = _mm256_set1_epi16(1);
   const __m256i b = _mm256_set1_epi16(-1);
   __m256i product = _mm256_setzero_si256();
-  for (long n = 0; n < iterations; ++n) {
-    asm volatile(QUICKSR_MADD_STEP(0) QUICKSR_MADD_STEP(1) QUICKSR_MADD_STEP(2) QUICKSR_MADD_STEP(3)
-                     QUICKSR_MADD_STEP(4) QUICKSR_MADD_STEP(5) QUICKSR_MADD_STEP(6)
-                         QUICKSR_MADD_STEP(7) QUICKSR_MADD_STEP(8) QUICKSR_MADD_STEP(9)
-                             QUICKSR_MADD_STEP(10) QUICKSR_MADD_STEP(11)
-                 : QUICKSR_CHAIN_OPERANDS, [p] "=&x"(product)
-                 : [a] "x"(a), [b] "x"(b));
-  }
+  long n = iterations;
+  asm volatile(QUICKSR_LOOP(QUICKSR_MADD_STEP(0) QUICKSR_MADD_STEP(1) QUICKSR_MADD_STEP(
+      2) QUICKSR_MADD_STEP(3) QUICKSR_MADD_STEP(4) QUICKSR_MADD_STEP(5) QUICKSR_MADD_STEP(6)
+                                QUICKSR_MADD_STEP(7) QUICKSR_MADD_STEP(8) QUICKSR_MADD_STEP(9)
+                                    QUICKSR_MADD_STEP(10) QUICKSR_MADD_STEP(11))
+               : QUICKSR_CHAIN_OPERANDS, [p] "=&x"(product), [n] "+r"(n)
+               : [a] "x"(a), [b] "x"(b)
+               : "cc");
   double sum = 0.0;
   for (const __m256i& v : c) sum += _mm256_extract_epi32(v, 0);
   return sum;
@@ -127,6 +133,7 @@ double maddwd_ymm_chains(long iterations) {
 
 #undef QUICKSR_MADD_STEP
 #undef QUICKSR_CHAIN_STEP
+#undef QUICKSR_LOOP
 #undef QUICKSR_CHAIN_OPERANDS
 
 // The best of several short trials of `chains` on all threads at once, in operations per second

@@ -64,7 +64,7 @@ QU8BandRunner::Layout::Layout(const QU8Plan& plan, int max_strip_width) {
       kQu8ColumnBlock);
   const std::size_t group_bytes = stride * kQu8Group;
   ring_row_bytes.push_back(group_bytes);  // RGB + one unused channel
-  for (const QU8PackedConv3x3& conv : plan.convs) {
+  for (const QU8PackedConv& conv : plan.convs) {
     ring_row_bytes.push_back(conv.padded_out_channels / kQu8Group * group_bytes);
   }
   for (std::size_t bytes : ring_row_bytes) {
@@ -75,9 +75,14 @@ QU8BandRunner::Layout::Layout(const QU8Plan& plan, int max_strip_width) {
     pad_rows.push_back(total);
     total += ring_row_bytes[layer];
   }
+  const QU8PackedConv* last = plan.tail ? &*plan.tail : &plan.convs.back();
   raw = total;
-  if (!plan.convs.empty() && plan.convs.back().raw) {
-    total += plan.convs.back().padded_out_channels * stride * sizeof(std::int32_t);
+  if (last->raw) total += last->padded_out_channels * stride * sizeof(std::int32_t);
+  if (plan.tail) {
+    s2d = total;
+    total += plan.tail->in_groups * group_bytes;
+    tail = total;
+    total += plan.tail->padded_out_channels / kQu8Group * group_bytes;
   }
 }
 
@@ -85,9 +90,10 @@ std::size_t QU8BandRunner::workspace_bytes(const QU8Plan& plan, int max_strip_wi
   return Layout(plan, max_strip_width).total;
 }
 
-QU8BandRunner::QU8BandRunner(const QU8Plan& plan, QU8Conv3x3Fn conv, int max_strip_width)
+QU8BandRunner::QU8BandRunner(const QU8Plan& plan, const QU8Conv3x3Config& kernel,
+                             int max_strip_width)
     : plan_(plan),
-      conv_(conv),
+      kernel_(kernel),
       layout_(plan, max_strip_width),
       left_margin_(left_margin_for(plan)),
       buffer_(layout_.total) {
@@ -132,27 +138,36 @@ void QU8BandRunner::load_input_row(const RgbView<const In>& input, const Geometr
   pad_outside_image(g, ring_row(-1, y), 1, plan_.convs.front().pad_value);
 }
 
-void QU8BandRunner::compute_conv_row(const Geometry& g, int layer, int y) {
-  const QU8PackedConv3x3& conv = plan_.convs[layer];
+void QU8BandRunner::run_conv(const QU8PackedConv& conv, QU8Conv3x3Fn kernel,
+                             const std::uint8_t* const* rows, std::uint8_t* out, int col_begin,
+                             int col_end) const {
   QU8Conv3x3Args args{};
-  for (int k = 0; k < 3; ++k) args.rows[k] = conv_input_row(layer - 1, y - 1 + k, g.net_height);
+  for (int k = 0; k < 3; ++k) args.rows[k] = rows[k];
   args.in_stride = layout_.stride;
   args.in_groups = conv.in_groups;
   args.weights = conv.weights.data();
   args.bias = conv.bias.data();
   args.multipliers = conv.multipliers.data();
   args.out_channels = conv.padded_out_channels;
-  args.out = ring_row(layer, y);
+  args.out = out;
   args.raw_out = conv.raw ? reinterpret_cast<std::int32_t*>(buffer_.get() + layout_.raw) : nullptr;
   args.out_stride = layout_.stride;
-  args.col_begin = round_down(g.needed_begin(layer), kQu8ColumnBlock);
-  args.col_count = round_up(g.needed_end(layer), kQu8ColumnBlock) - args.col_begin;
+  args.col_begin = round_down(col_begin, kQu8ColumnBlock);
+  args.col_count = round_up(col_end, kQu8ColumnBlock) - args.col_begin;
   args.zero_point = conv.zero_point;
   args.clamp_min = static_cast<float>(conv.bounds.lo - conv.zero_point);
   args.clamp_max = static_cast<float>(conv.bounds.hi - conv.zero_point);
-  conv_(args);
+  kernel(args);
+}
+
+void QU8BandRunner::compute_conv_row(const Geometry& g, int layer, int y) {
+  const QU8PackedConv& conv = plan_.convs[layer];
+  const std::uint8_t* rows[3];
+  for (int k = 0; k < 3; ++k) rows[k] = conv_input_row(layer - 1, y - 1 + k, g.net_height);
+  std::uint8_t* out = ring_row(layer, y);
+  run_conv(conv, kernel_.run, rows, out, g.needed_begin(layer), g.needed_end(layer));
   if (layer + 1 < g.layers) {
-    pad_outside_image(g, args.out, conv.padded_out_channels / kQu8Group,
+    pad_outside_image(g, out, conv.padded_out_channels / kQu8Group,
                       plan_.convs[layer + 1].pad_value);
   }
 }
@@ -196,53 +211,58 @@ void QU8BandRunner::finish_integer_scale(const RgbView<const In>& input, const R
   }
 }
 
-// x1.5: rows y-1 and y of the features form one space-to-depth row; Conv1x1(4f -> 27) (plus
-// the stride-2 anchor), requantisation, depth-to-space(3), cropped to the output size.
+// x1.5: rows y-1 and y of the features form one space-to-depth row (half columns, 4f channels);
+// the tail kernel's Conv1x1(4f -> 27) with requantisation (or the raw sums plus the stride-2
+// anchor), then depth-to-space(3), cropped to the output size.
 template <typename In, typename Out>
 void QU8BandRunner::finish_half_scale(const RgbView<const In>& input, const RgbView<Out>& output,
                                       const Geometry& g, int y) const {
-  const QU8PlainConv& tail = *plan_.tail;
+  const QU8PackedConv& tail = *plan_.tail;
   const int features = plan_.features;
-  const int outputs = tail.conv.out_channels;
   const int half_y = y / 2;
   const std::size_t stride = layout_.stride;
+  // Half column hx sits at buffer column hx - half_origin of the space-to-depth and tail rows.
+  const int half_origin = g.column_origin / 2;  // column_origin is even
+  const int half_begin = g.region.col_begin / 2;
+  const int half_end = g.region.col_end / 2;
   const std::uint8_t* rows[2] = {ring_row(g.layers - 1, y - 1), ring_row(g.layers - 1, y)};
-  std::vector<int> inputs(tail.conv.in_channels);
-  std::vector<std::uint8_t> q(outputs);
-  for (int half_x = g.region.col_begin / 2; half_x < g.region.col_end / 2; ++half_x) {
-    for (int c = 0; c < features; ++c) {
-      for (int dy = 0; dy < 2; ++dy) {
-        for (int dx = 0; dx < 2; ++dx) {
-          const int x = 2 * half_x + dx - g.column_origin;
-          inputs[d2s_channel(plan_.order, features, 2, c, dy, dx)] =
-              rows[dy][(c / kQu8Group * stride + x) * kQu8Group + c % kQu8Group] -
-              tail.input_zero_point;
+  std::uint8_t* s2d = buffer_.get() + layout_.s2d;
+  for (int c = 0; c < features; ++c) {
+    for (int dy = 0; dy < 2; ++dy) {
+      const std::uint8_t* source = rows[dy] + (c / kQu8Group * stride) * kQu8Group + c % kQu8Group;
+      for (int dx = 0; dx < 2; ++dx) {
+        const int channel = d2s_channel(plan_.order, features, 2, c, dy, dx);
+        std::uint8_t* target =
+            s2d + (channel / kQu8Group * stride - half_origin) * kQu8Group + channel % kQu8Group;
+        for (int hx = half_begin; hx < half_end; ++hx) {
+          target[hx * kQu8Group] = source[(2 * hx + dx - g.column_origin) * kQu8Group];
         }
       }
     }
-    for (int o = 0; o < outputs; ++o) {
-      std::int32_t sum = tail.conv.bias[o];
-      const std::int8_t* w = tail.conv.weight.data() + static_cast<std::size_t>(o) * inputs.size();
-      for (std::size_t i = 0; i < inputs.size(); ++i) sum += w[i] * inputs[i];
-      if (plan_.anchor) {
-        const std::int32_t anchor =
-            plain_conv_sum(*plan_.anchor, input, g.net_width, g.net_height, o, half_y, half_x);
-        q[o] = quant::requantize_sum(sum, tail.multipliers[o], anchor, plan_.anchor->multipliers[o],
-                                     plan_.output.zero_point, plan_.output_bounds);
-      } else {
-        q[o] = quant::requantize(sum, tail.multipliers[o], plan_.output.zero_point,
-                                 plan_.output_bounds);
-      }
-    }
+  }
+  const std::uint8_t* tail_rows[3] = {s2d, s2d, s2d};
+  std::uint8_t* q = buffer_.get() + layout_.tail;
+  run_conv(tail, kernel_.run_1x1, tail_rows, q, half_begin - half_origin, half_end - half_origin);
+  const auto* sums = reinterpret_cast<const std::int32_t*>(buffer_.get() + layout_.raw);
+  for (int hx = half_begin; hx < half_end; ++hx) {
+    const int column = hx - half_origin;
     for (int dy = 0; dy < 3; ++dy) {
       const int out_y = 3 * half_y + dy;
       if (out_y >= output.height) break;
       for (int dx = 0; dx < 3; ++dx) {
-        const int out_x = 3 * half_x + dx;
+        const int out_x = 3 * hx + dx;
         if (out_x >= output.width) break;
         for (int c = 0; c < 3; ++c) {
-          store(output.at(out_y, out_x, c), q[d2s_channel(plan_.order, 3, 3, c, dy, dx)],
-                plan_.output);
+          const int o = d2s_channel(plan_.order, 3, 3, c, dy, dx);
+          std::uint8_t value = q[(o / kQu8Group * stride + column) * kQu8Group + o % kQu8Group];
+          if (plan_.anchor) {
+            const std::int32_t anchor =
+                plain_conv_sum(*plan_.anchor, input, g.net_width, g.net_height, o, half_y, hx);
+            value = quant::requantize_sum(sums[o * stride + column], tail.multipliers[o], anchor,
+                                          plan_.anchor->multipliers[o], plan_.output.zero_point,
+                                          plan_.output_bounds);
+          }
+          store(output.at(out_y, out_x, c), value, plan_.output);
         }
       }
     }

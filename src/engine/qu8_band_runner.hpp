@@ -16,7 +16,8 @@ namespace quicksr::engine {
 class QU8BandRunner {
  public:
   // Allocates the workspace for strips up to `max_strip_width` columns.
-  QU8BandRunner(const QU8Plan& plan, QU8Conv3x3Fn conv, int max_strip_width);
+  // `kernel` runs the 3x3 convs (and the x1.5 tail's 1x1); `plan` must be packed for it.
+  QU8BandRunner(const QU8Plan& plan, const QU8Conv3x3Config& kernel, int max_strip_width);
   static std::size_t workspace_bytes(const QU8Plan& plan, int max_strip_width);
 
   // In, Out: std::uint8_t (the quantized image itself) or float (quantized on the way in with
@@ -33,7 +34,9 @@ class QU8BandRunner {
     std::vector<std::size_t> ring_offsets;    // ring of layer i (input = -1) at index i + 1
     std::vector<std::size_t> ring_row_bytes;  // same indexing
     std::vector<std::size_t> pad_rows;        // per conv: a row of its input's zero point
-    std::size_t raw = 0;                      // the anchored last conv's s32 row
+    std::size_t raw = 0;                      // the anchored last conv's (or x1.5 tail's) s32 row
+    std::size_t s2d = 0;   // x1.5: a space-to-depth row (4f channels, grouped) of two feature rows
+    std::size_t tail = 0;  // x1.5: the tail's u8 output row (grouped)
     std::size_t total = 0;
   };
 
@@ -42,6 +45,10 @@ class QU8BandRunner {
   template <typename In>
   void load_input_row(const RgbView<const In>& input, const Geometry& g, int y);
   void compute_conv_row(const Geometry& g, int layer, int y);
+  // Runs `conv` (3x3 or 1x1) on one row: `rows` in, columns [col_begin, col_end) rounded out to
+  // whole blocks, into `out` (or the raw row for a raw conv).
+  void run_conv(const QU8PackedConv& conv, QU8Conv3x3Fn kernel, const std::uint8_t* const* rows,
+                std::uint8_t* out, int col_begin, int col_end) const;
   void pad_outside_image(const Geometry& g, std::uint8_t* row, int groups,
                          std::uint8_t value) const;
   template <typename In, typename Out>
@@ -52,7 +59,7 @@ class QU8BandRunner {
                          const Geometry& g, int y) const;
 
   const QU8Plan& plan_;
-  QU8Conv3x3Fn conv_;
+  const QU8Conv3x3Config& kernel_;
   Layout layout_;
   int left_margin_;  // buffer columns left of the strip's first column
   AlignedBuffer<std::uint8_t> buffer_;

@@ -20,13 +20,15 @@ std::vector<float> multipliers_of(const QConv2d& conv, const ActivationEncoding&
   return m;
 }
 
-QU8PackedConv3x3 pack(const QConv2d& conv, const ActivationEncoding& in,
-                      const ActivationEncoding& out, const QU8Conv3x3Config& kernel, bool raw) {
-  if (conv.kernel_h != 3 || conv.kernel_w != 3 || conv.stride != 1 || conv.pad_top != 1 ||
-      conv.pad_left != 1 || conv.pad_bottom != 1 || conv.pad_right != 1) {
-    throw Error("INT8 engine: expected a 3x3 stride-1 conv with padding 1");
+QU8PackedConv pack(const QConv2d& conv, const ActivationEncoding& in, const ActivationEncoding& out,
+                   const QU8Conv3x3Config& kernel, bool raw) {
+  const int pad = conv.kernel_h / 2;
+  if ((conv.kernel_h != 3 && conv.kernel_h != 1) || conv.kernel_w != conv.kernel_h ||
+      conv.stride != 1 || conv.pad_top != pad || conv.pad_left != pad || conv.pad_bottom != pad ||
+      conv.pad_right != pad) {
+    throw Error("INT8 engine: expected a 3x3 stride-1 conv with padding 1, or a 1x1 one");
   }
-  QU8PackedConv3x3 packed;
+  QU8PackedConv packed;
   packed.in_channels = conv.in_channels;
   packed.in_groups = round_up_group(conv.in_channels) / kQu8Group;
   packed.out_channels = conv.out_channels;
@@ -34,7 +36,8 @@ QU8PackedConv3x3 pack(const QConv2d& conv, const ActivationEncoding& in,
   packed.pad_value = static_cast<std::uint8_t>(in.zero_point);
   packed.weights = kernel.pack(conv);
   packed.bias.assign(packed.padded_out_channels, 0);
-  const std::size_t taps = static_cast<std::size_t>(conv.in_channels) * 9;
+  const std::size_t taps =
+      static_cast<std::size_t>(conv.in_channels) * conv.kernel_h * conv.kernel_w;
   for (int o = 0; o < conv.out_channels; ++o) {
     long long sum = 0;
     for (std::size_t k = 0; k < taps; ++k) sum += conv.weight[o * taps + k];
@@ -58,7 +61,7 @@ QU8PlainConv plain(const QConv2d& conv, const ActivationEncoding& in,
 
 int QU8Plan::max_groups() const {
   int groups = 1;
-  for (const QU8PackedConv3x3& conv : convs) {
+  for (const QU8PackedConv& conv : convs) {
     groups = std::max(groups, conv.padded_out_channels / kQu8Group);
   }
   return groups;
@@ -81,7 +84,7 @@ QU8Plan make_qu8_plan(const QuantizedQuickSRNet& net, const QU8Conv3x3Config& ke
     plan.convs.push_back(pack(net.body[i], net.features[i], net.features[i + 1], kernel, false));
   }
   if (plan.half_scale) {
-    plan.tail = plain(net.last, net.features.back(), net.output);
+    plan.tail = pack(net.last, net.features.back(), net.output, kernel, !net.anchor.empty());
   } else {
     plan.convs.push_back(
         pack(net.last, net.features.back(), net.output, kernel, !net.anchor.empty()));

@@ -1,7 +1,7 @@
 #pragma once
-// A QuantizedQuickSRNet rearranged for the INT8 engine: 3x3 convs with kernel-ready packed s8
-// weights, zero-point-folded s32 biases and float32 multipliers, then the tail (anchor sum,
-// x1.5 1x1 conv, depth-to-space) in plain integer code (docs/quantization.md, docs/engine.md).
+// A QuantizedQuickSRNet rearranged for the INT8 engine: 3x3 convs (and the x1.5 tail's 1x1) with
+// kernel-ready packed s8 weights, zero-point-folded s32 biases and float32 multipliers; the
+// anchor sum and depth-to-space in plain integer code (docs/quantization.md, docs/engine.md).
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -12,7 +12,8 @@
 
 namespace quicksr::engine {
 
-struct QU8PackedConv3x3 {
+// A 3x3 stride-1 conv with padding 1, or the x1.5 tail's 1x1.
+struct QU8PackedConv {
   int in_channels = 0;
   int in_groups = 0;
   int out_channels = 0;               // real count
@@ -23,11 +24,11 @@ struct QU8PackedConv3x3 {
   std::vector<float> multipliers;     // padded; quant::requant_multiplier
   int zero_point = 0;                 // of the output
   quant::ClampBounds bounds;          // ReLU1 (or the final clip) in u8
-  bool raw = false;  // the last conv of an anchored net: s32 sums for the anchor sum
+  bool raw = false;  // the last conv (or x1.5 tail) of an anchored net: s32 sums for the anchor sum
 };
 
-// A 1x1 conv (the x1.5 tail, 4f -> 27 on space-to-depth features; the anchor of integer scales,
-// 3 -> 3s^2 on the input) or the x1.5 anchor (3x3 stride 2), run by plain code.
+// The anchor conv (integer scales: 1x1, 3 -> 3s^2 on the input; x1.5: 3x3 stride 2, 3 -> 27),
+// run by plain code.
 struct QU8PlainConv {
   QConv2d conv;
   int input_zero_point = 0;
@@ -44,8 +45,8 @@ struct QU8Plan {
   ActivationEncoding output;
   quant::ClampBounds output_bounds;  // the final clip
   // first, body..., and for integer scales last.
-  std::vector<QU8PackedConv3x3> convs;
-  std::optional<QU8PlainConv> tail;    // x1.5 only
+  std::vector<QU8PackedConv> convs;
+  std::optional<QU8PackedConv> tail;   // x1.5 only: 1x1, 4f -> 27 on space-to-depth features
   std::optional<QU8PlainConv> anchor;  // the input-to-output residual conv, when the net has one
 
   int conv_count() const { return static_cast<int>(convs.size()); }

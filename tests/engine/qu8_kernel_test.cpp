@@ -1,6 +1,6 @@
-// Every INT8 3x3 micro-kernel this CPU can run against plain loops over the same grouped u8 rows:
-// exact s32 sums (including the worst case 255 x +-127 that saturates vpmaddubsw) and the
-// float32 requantisation with its clamp, for every register-tile remainder.
+// Every INT8 3x3 (and x1.5-tail 1x1) micro-kernel this CPU can run against plain loops over the
+// same grouped u8 rows: exact s32 sums (including the worst case 255 x +-127 that saturates
+// vpmaddubsw) and the float32 requantisation with its clamp, for every register-tile remainder.
 #include <gtest/gtest.h>
 
 #include <cctype>
@@ -20,14 +20,16 @@ struct Qu8KernelCase {
   int col_begin;
   int col_count;
   bool raw;
-  bool extreme;  // all inputs 255 and weights +-127: the largest sums
+  bool extreme;    // all inputs 255 and weights +-127: the largest sums
+  int kernel = 3;  // 3x3 (config.run) or 1x1 (config.run_1x1, the x1.5 tail)
 };
 
-QConv2d random_conv(int in, int out, bool extreme, std::mt19937& rng) {
+QConv2d random_conv(int in, int out, int kernel, bool extreme, std::mt19937& rng) {
   QConv2d conv;
   conv.in_channels = in;
   conv.out_channels = out;
-  conv.weight.resize(static_cast<std::size_t>(out) * in * 9);
+  conv.kernel_h = conv.kernel_w = kernel;
+  conv.weight.resize(static_cast<std::size_t>(out) * in * kernel * kernel);
   std::uniform_int_distribution<int> weight(-127, 127);
   for (std::int8_t& w : conv.weight) {
     w = static_cast<std::int8_t>(extreme ? (weight(rng) < 0 ? -127 : 127) : weight(rng));
@@ -40,7 +42,8 @@ QConv2d random_conv(int in, int out, bool extreme, std::mt19937& rng) {
 
 void check_kernel(const QU8Conv3x3Config& kernel, const Qu8KernelCase& c) {
   std::mt19937 rng(c.in_channels * 131 + c.out_channels * 7 + c.col_count + c.extreme);
-  const QConv2d conv = random_conv(c.in_channels, c.out_channels, c.extreme, rng);
+  const QConv2d conv = random_conv(c.in_channels, c.out_channels, c.kernel, c.extreme, rng);
+  const int k = c.kernel;
   const int in_groups = (c.in_channels + 3) / 4;
   const int out_groups = (c.out_channels + 3) / 4;
   const std::size_t stride = c.col_begin + c.col_count + 16;
@@ -75,7 +78,7 @@ void check_kernel(const QU8Conv3x3Config& kernel, const Qu8KernelCase& c) {
   args.zero_point = zero_point;
   args.clamp_min = static_cast<float>(lo - zero_point);
   args.clamp_max = static_cast<float>(hi - zero_point);
-  kernel.run(args);
+  (k == 3 ? kernel.run : kernel.run_1x1)(args);
 
   int mismatches = 0;
   for (int o = 0; o < c.out_channels && mismatches < 5; ++o) {
@@ -90,11 +93,11 @@ void check_kernel(const QU8Conv3x3Config& kernel, const Qu8KernelCase& c) {
       }
       long long acc = conv.bias[o];
       for (int i = 0; i < c.in_channels; ++i) {
-        for (int ky = 0; ky < 3; ++ky) {
-          for (int kx = 0; kx < 3; ++kx) {
+        for (int ky = 0; ky < k; ++ky) {
+          for (int kx = 0; kx < k; ++kx) {
             const std::uint8_t v =
-                input[((ky * in_groups + i / 4) * stride + x - 1 + kx) * 4 + i % 4];
-            acc += conv.weight[((o * c.in_channels + i) * 3 + ky) * 3 + kx] * v;
+                input[((ky * in_groups + i / 4) * stride + x - k / 2 + kx) * 4 + i % 4];
+            acc += conv.weight[((o * c.in_channels + i) * k + ky) * k + kx] * v;
           }
         }
       }
@@ -121,17 +124,26 @@ TEST_P(QU8Conv3x3ConfigTest, MatchesPlainLoopsForEveryShape) {
     GTEST_SKIP() << config.name << ": this CPU lacks " << isa_name(config.isa);
   }
   const Qu8KernelCase cases[] = {
-      {3, 32, 16, 96, false, false},   {32, 32, 16, 208, false, false},
-      {32, 12, 17, 112, false, false}, {32, 28, 16, 16, false, false},
-      {5, 8, 1, 48, false, false},     {64, 48, 16, 80, false, false},
-      {32, 12, 16, 64, true, false},   {64, 12, 16, 32, true, true},
+      {3, 32, 16, 96, false, false},
+      {32, 32, 16, 208, false, false},
+      {32, 12, 17, 112, false, false},
+      {32, 28, 16, 16, false, false},
+      {5, 8, 1, 48, false, false},
+      {64, 48, 16, 80, false, false},
+      {32, 12, 16, 64, true, false},
+      {64, 12, 16, 32, true, true},
       {32, 32, 16, 96, false, true},
+      // 1x1: the x1.5 tail (4f -> 27, padded to 28), requantised, raw (anchored) and extreme.
+      {128, 28, 16, 96, false, false, 1},
+      {128, 28, 0, 48, true, false, 1},
+      {64, 28, 8, 112, false, true, 1},
+      {16, 8, 16, 16, false, false, 1},
   };
   for (const Qu8KernelCase& c : cases) {
     SCOPED_TRACE(std::string(config.name) + " in " + std::to_string(c.in_channels) + " out " +
                  std::to_string(c.out_channels) + " columns " + std::to_string(c.col_begin) + "+" +
                  std::to_string(c.col_count) + (c.raw ? " raw" : "") +
-                 (c.extreme ? " extreme" : ""));
+                 (c.extreme ? " extreme" : "") + (c.kernel == 1 ? " 1x1" : ""));
     check_kernel(config, c);
   }
 }

@@ -72,20 +72,23 @@ template <typename Put>
 std::vector<std::int32_t> pack_qu8(const QConv2d& conv, int words_per_output, Put put) {
   const int out_groups = groups_of(conv.out_channels);
   const int in_groups = groups_of(conv.in_channels);
+  const int kh = conv.kernel_h;
+  const int kw = conv.kernel_w;
   std::vector<std::int32_t> packed(
-      static_cast<std::size_t>(out_groups) * in_groups * 9 * kQu8Group * words_per_output, 0);
+      static_cast<std::size_t>(out_groups) * in_groups * kh * kw * kQu8Group * words_per_output, 0);
   std::size_t index = 0;
   for (int og = 0; og < out_groups; ++og) {
     for (int g = 0; g < in_groups; ++g) {
-      for (int ky = 0; ky < 3; ++ky) {
-        for (int kx = 0; kx < 3; ++kx) {
+      for (int ky = 0; ky < kh; ++ky) {
+        for (int kx = 0; kx < kw; ++kx) {
           for (int j = 0; j < kQu8Group; ++j, index += words_per_output) {
             const int o = og * kQu8Group + j;
             if (o >= conv.out_channels) continue;
             for (int c = 0; c < kQu8Group && g * kQu8Group + c < conv.in_channels; ++c) {
               const int i = g * kQu8Group + c;
               put(packed.data() + index, c,
-                  conv.weight[((static_cast<std::size_t>(o) * conv.in_channels + i) * 3 + ky) * 3 +
+                  conv.weight[((static_cast<std::size_t>(o) * conv.in_channels + i) * kh + ky) *
+                                  kw +
                               kx]);
             }
           }

@@ -1,5 +1,6 @@
 #pragma once
-// The register-tiled INT8 3x3 row loop shared by the SIMD kernels; each kernel file instantiates
+// The register-tiled INT8 row loop of a kKernel x kKernel conv (3x3, or the 1x1 of the x1.5 tail)
+// shared by the SIMD kernels; each kernel file instantiates
 // it with its own vector operations (compiled with that file's ISA flags). Everything here is a
 // template on those operations, so no code is shared between files compiled for different ISAs.
 //
@@ -16,8 +17,8 @@
 namespace quicksr::engine::qu8 {
 
 // kTile vectors of pixels x kQu8Group output channels, starting at column x.
-template <typename Ops, int kTile>
-inline void conv3x3_tile(const QU8Conv3x3Args& a, int group, int x) {
+template <typename Ops, int kTile, int kKernel>
+inline void conv_tile(const QU8Conv3x3Args& a, int group, int x) {
   using Vec = typename Ops::Vec;
   Vec acc[kTile][kQu8Group];
 #pragma GCC unroll 8
@@ -26,12 +27,13 @@ inline void conv3x3_tile(const QU8Conv3x3Args& a, int group, int x) {
     for (int o = 0; o < kQu8Group; ++o) acc[p][o] = Ops::set1(a.bias[group * kQu8Group + o]);
   }
   constexpr int kTapWords = kQu8Group * Ops::kWeightWords;
-  const std::int32_t* w = a.weights + static_cast<std::size_t>(group) * a.in_groups * 9 * kTapWords;
+  const std::int32_t* w =
+      a.weights + static_cast<std::size_t>(group) * a.in_groups * kKernel * kKernel * kTapWords;
   for (int g = 0; g < a.in_groups; ++g) {
-    for (int ky = 0; ky < 3; ++ky) {
-      const std::uint8_t* row = a.rows[ky] + (g * a.in_stride + x - 1) * kQu8Group;
+    for (int ky = 0; ky < kKernel; ++ky) {
+      const std::uint8_t* row = a.rows[ky] + (g * a.in_stride + x - kKernel / 2) * kQu8Group;
 #pragma GCC unroll 3
-      for (int kx = 0; kx < 3; ++kx, w += kTapWords) {
+      for (int kx = 0; kx < kKernel; ++kx, w += kTapWords) {
         typename Ops::Input in[kTile];
 #pragma GCC unroll 8
         for (int p = 0; p < kTile; ++p) in[p] = Ops::load(row + (kx + p * Ops::kLanes) * kQu8Group);
@@ -50,26 +52,28 @@ inline void conv3x3_tile(const QU8Conv3x3Args& a, int group, int x) {
 }
 
 // Columns [x, x + tile * kLanes) for a tile of 1..kMaxTile vectors, every output group.
-template <typename Ops, int kMaxTile>
-inline void conv3x3_columns(const QU8Conv3x3Args& a, int x, int tile) {
+template <typename Ops, int kMaxTile, int kKernel>
+inline void conv_columns(const QU8Conv3x3Args& a, int x, int tile) {
   if constexpr (kMaxTile > 1) {
-    if (tile < kMaxTile) return conv3x3_columns<Ops, kMaxTile - 1>(a, x, tile);
+    if (tile < kMaxTile) return conv_columns<Ops, kMaxTile - 1, kKernel>(a, x, tile);
   }
   for (int group = 0; group < a.out_channels / kQu8Group; ++group) {
-    conv3x3_tile<Ops, kMaxTile>(a, group, x);
+    conv_tile<Ops, kMaxTile, kKernel>(a, group, x);
   }
 }
 
 // One output row: chunks of kMaxTile vectors of pixels, all output groups per chunk (so the
 // chunk's inputs stay in L1), then one narrower tile for the rest.
-template <typename Ops, int kMaxTile>
-void conv3x3_row(const QU8Conv3x3Args& a) {
+template <typename Ops, int kMaxTile, int kKernel = 3>
+void conv_row(const QU8Conv3x3Args& a) {
   constexpr int kTilePixels = kMaxTile * Ops::kLanes;
   static_assert(kQu8ColumnBlock % Ops::kLanes == 0);
   const int end = a.col_begin + a.col_count;
   int x = a.col_begin;
-  for (; x + kTilePixels <= end; x += kTilePixels) conv3x3_columns<Ops, kMaxTile>(a, x, kMaxTile);
-  if (x < end) conv3x3_columns<Ops, kMaxTile>(a, x, (end - x) / Ops::kLanes);
+  for (; x + kTilePixels <= end; x += kTilePixels) {
+    conv_columns<Ops, kMaxTile, kKernel>(a, x, kMaxTile);
+  }
+  if (x < end) conv_columns<Ops, kMaxTile, kKernel>(a, x, (end - x) / Ops::kLanes);
 }
 
 }  // namespace quicksr::engine::qu8

@@ -48,8 +48,8 @@ struct QU8Conv3x3Args {
 };
 
 using QU8Conv3x3Fn = void (*)(const QU8Conv3x3Args&);
-// Packs OIHW s8 weights for a kernel: per group of kQu8Group output channels, for each input
-// group, ky and kx, `weight_words` words per output channel.
+// Packs OIHW s8 weights (3x3 or 1x1) for a kernel: per group of kQu8Group output channels, for
+// each input group, ky and kx, `weight_words` words per output channel.
 using QU8PackFn = std::vector<std::int32_t> (*)(const QConv2d& conv);
 
 // A kernel configuration (as the f32 ones in kernels.hpp): the ISA, the register tile and the
@@ -60,6 +60,9 @@ struct QU8Conv3x3Config {
   int pixel_block;  // pixels per vector
   int tile_pixels;  // pixels of the widest register tile
   QU8Conv3x3Fn run;
+  // The same tile for a 1x1 conv (the x1.5 tail's 4f -> 27 on space-to-depth features): reads
+  // rows[0] only, column x from column x.
+  QU8Conv3x3Fn run_1x1;
   QU8PackFn pack;
 };
 

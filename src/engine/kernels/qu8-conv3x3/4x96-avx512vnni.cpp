@@ -43,13 +43,21 @@ struct Avx512VnniOps {
 };
 
 void qu8_conv3x3_ukernel_4x96_avx512vnni(const QU8Conv3x3Args& args) {
-  qu8::conv3x3_row<Avx512VnniOps, 6>(args);
+  qu8::conv_row<Avx512VnniOps, 6>(args);
+}
+
+void qu8_conv1x1_ukernel_4x96_avx512vnni(const QU8Conv3x3Args& args) {
+  qu8::conv_row<Avx512VnniOps, 6, 1>(args);
 }
 
 }  // namespace
 
-const QU8Conv3x3Config qu8_conv3x3_4x96_avx512vnni_config{
-    "qu8-conv3x3/4x96-avx512vnni",       Isa::kAvx512Vnni,     16, 96,
-    qu8_conv3x3_ukernel_4x96_avx512vnni, pack_qu8_conv3x3_s8x4};
+const QU8Conv3x3Config qu8_conv3x3_4x96_avx512vnni_config{"qu8-conv3x3/4x96-avx512vnni",
+                                                          Isa::kAvx512Vnni,
+                                                          16,
+                                                          96,
+                                                          qu8_conv3x3_ukernel_4x96_avx512vnni,
+                                                          qu8_conv1x1_ukernel_4x96_avx512vnni,
+                                                          pack_qu8_conv3x3_s8x4};
 
 }  // namespace quicksr::engine

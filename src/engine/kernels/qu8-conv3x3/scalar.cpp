@@ -16,18 +16,21 @@ std::int32_t dot4(const std::uint8_t* pixel, std::int32_t packed) {
   return sum;
 }
 
-void qu8_conv3x3_ukernel_scalar(const QU8Conv3x3Args& a) {
+// A kernel x kernel conv (3x3, or the 1x1 of the x1.5 tail).
+void qu8_conv_scalar(const QU8Conv3x3Args& a, int kernel) {
   for (int o = 0; o < a.out_channels; ++o) {
     const int group = o / kQu8Group;
     const std::int32_t* weights =
-        a.weights + static_cast<std::size_t>(group) * a.in_groups * 9 * kQu8Group;
+        a.weights + static_cast<std::size_t>(group) * a.in_groups * kernel * kernel * kQu8Group;
     for (int x = a.col_begin; x < a.col_begin + a.col_count; ++x) {
       std::int32_t acc = a.bias[o];
       const std::int32_t* w = weights + o % kQu8Group;
       for (int g = 0; g < a.in_groups; ++g) {
-        for (int ky = 0; ky < 3; ++ky) {
-          const std::uint8_t* row = a.rows[ky] + (g * a.in_stride + x - 1) * kQu8Group;
-          for (int kx = 0; kx < 3; ++kx, w += kQu8Group) acc += dot4(row + kx * kQu8Group, *w);
+        for (int ky = 0; ky < kernel; ++ky) {
+          const std::uint8_t* row = a.rows[ky] + (g * a.in_stride + x - kernel / 2) * kQu8Group;
+          for (int kx = 0; kx < kernel; ++kx, w += kQu8Group) {
+            acc += dot4(row + kx * kQu8Group, *w);
+          }
         }
       }
       if (a.raw_out != nullptr) {
@@ -42,9 +45,13 @@ void qu8_conv3x3_ukernel_scalar(const QU8Conv3x3Args& a) {
   }
 }
 
+void qu8_conv3x3_ukernel_scalar(const QU8Conv3x3Args& a) { qu8_conv_scalar(a, 3); }
+void qu8_conv1x1_ukernel_scalar(const QU8Conv3x3Args& a) { qu8_conv_scalar(a, 1); }
+
 }  // namespace
 
 const QU8Conv3x3Config qu8_conv3x3_scalar_config{
-    "qu8-conv3x3/scalar", Isa::kScalar, 1, 1, qu8_conv3x3_ukernel_scalar, pack_qu8_conv3x3_s8x4};
+    "qu8-conv3x3/scalar",       Isa::kScalar,         1, 1, qu8_conv3x3_ukernel_scalar,
+    qu8_conv1x1_ukernel_scalar, pack_qu8_conv3x3_s8x4};
 
 }  // namespace quicksr::engine
