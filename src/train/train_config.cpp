@@ -164,4 +164,8 @@ std::filesystem::path checkpoint_path(const std::filesystem::path& run_dir) {
   return run_dir / "checkpoint.pt";
 }
 
+std::filesystem::path int8_path(const std::filesystem::path& model_file) {
+  return model_file.parent_path() / (model_file.stem().string() + "-int8.safetensors");
+}
+
 }  // namespace quicksr::train

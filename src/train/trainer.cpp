@@ -14,6 +14,7 @@
 #include "quicksr/error.hpp"
 #include "quicksr/eval.hpp"
 #include "quicksr/model_io.hpp"
+#include "quicksr/quant.hpp"
 #include "train/checkpoint.hpp"
 #include "train/dataset.hpp"
 #include "train/distributed.hpp"
@@ -307,6 +308,25 @@ class Run {
       model.provenance["validation_ssim"] = format("%.4f", last_val_->mean_ssim);
     }
     save_model(model, path);
+    if (const std::optional<ActivationEncodings> encodings = net_->fake_quantization()) {
+      save_model(int8_model(model, *encodings, path.filename().string()), int8_path(path));
+    }
+  }
+
+  // QAT: the INT8 model the fake-quantized net stands for (the run's encodings, s8 weights at the
+  // run's granularity, s32 biases).
+  Model int8_model(const Model& fp32, const ActivationEncodings& encodings,
+                   const std::string& fp32_file) const {
+    const WeightGranularity granularity =
+        config_.per_tensor ? WeightGranularity::kPerTensor : WeightGranularity::kPerChannel;
+    Model int8{quant::quantize_weights(std::get<QuickSRNet>(fp32.net), encodings, granularity),
+               fp32.provenance};
+    int8.provenance["fp32_model"] = fp32_file;
+    int8.provenance["quantization"] =
+        std::string("quicksr train --qat ") + (config_.per_tensor ? "per-tensor" : "per-channel") +
+        " (tf encodings calibrated on " + std::to_string(config_.calibration_batches) +
+        " batches of LR patches)";
+    return int8;
   }
 
   TrainConfig config_;

@@ -53,6 +53,8 @@ double learning_rate(const TrainConfig& config, std::int64_t iteration);
 // The run folder's files.
 std::filesystem::path config_path(const std::filesystem::path& run_dir);      // config.json
 std::filesystem::path checkpoint_path(const std::filesystem::path& run_dir);  // checkpoint.pt
+// QAT writes beside each exported model X.safetensors its INT8 model X-int8.safetensors.
+std::filesystem::path int8_path(const std::filesystem::path& model_file);
 
 // Trains (or resumes from checkpoint_path(config.out)) until config.iterations, writing the run
 // folder. `command` is recorded in the models' provenance. SIGINT and SIGTERM stop the run after

@@ -1,6 +1,6 @@
 // The trained models in models/ keep the minimum scores they ship with (the training issue's
-// targets, default protocol, fp32 engine), the report-only ones beat bicubic, and Medium x2 beats
-// Small x2 on every set.
+// targets, default protocol, fp32 engine), the report-only ones beat bicubic, Medium x2 beats
+// Small x2 on every set, and the INT8 models keep their drops from fp32.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -37,7 +37,9 @@ std::string unavailable(const std::string& name, const std::string& set) {
 
 EvalResult evaluate_shipped(const std::string& name, const std::string& set) {
   const Model model = load_model(shipped(name));
-  const Engine engine = Engine::create(std::get<QuickSRNet>(model.net));
+  const Engine engine = model.is_quantized()
+                            ? Engine::create(std::get<QuantizedQuickSRNet>(model.net))
+                            : Engine::create(std::get<QuickSRNet>(model.net));
   return evaluate([&](const Tensor& lr) { return engine.run(lr); }, benchmark(set), model.scale());
 }
 
@@ -110,6 +112,44 @@ INSTANTIATE_TEST_SUITE_P(Report, ReportOnlyModel,
                                          ModelOnSet{"quicksrnet-small-x1_5", "Set14"},
                                          ModelOnSet{"quicksrnet-small-x1_5", "BSD100"}),
                          case_name<ModelOnSet>);
+
+// The shipped INT8 models keep the PSNR drop from their fp32 model that their cards report
+// (rounded up to 0.01 dB; the INT8 engine is bit-identical to the integer reference).
+struct MaximumDrop {
+  const char* model;  // the fp32 model; its INT8 version is model + "-int8"
+  const char* set;
+  double drop;
+};
+
+void PrintTo(const MaximumDrop& drop, std::ostream* out) {
+  *out << drop.model << "-int8 on " << drop.set << " drops <= " << drop.drop << " dB";
+}
+
+class ShippedInt8Model : public testing::TestWithParam<MaximumDrop> {};
+
+TEST_P(ShippedInt8Model, KeepsItsDropFromFp32) {
+  const MaximumDrop& maximum = GetParam();
+  const std::string int8 = std::string(maximum.model) + "-int8";
+  for (const std::string& model : {std::string(maximum.model), int8}) {
+    const std::string why = unavailable(model, maximum.set);
+    if (!why.empty()) GTEST_SKIP() << why;
+  }
+  const double fp32 = evaluate_shipped(maximum.model, maximum.set).mean_psnr;
+  const double quantized = evaluate_shipped(int8, maximum.set).mean_psnr;
+  std::printf("%s on %s: %.3f dB, fp32 %.3f dB, drop %.3f dB (maximum %.2f)\n", int8.c_str(),
+              maximum.set, quantized, fp32, fp32 - quantized, maximum.drop);
+  EXPECT_LE(fp32 - quantized, maximum.drop);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cards, ShippedInt8Model,
+                         testing::Values(MaximumDrop{"quicksrnet-small-x2", "Set14", 0.04},
+                                         MaximumDrop{"quicksrnet-small-x2", "BSD100", 0.03},
+                                         MaximumDrop{"quicksrnet-medium-x2", "Set14", 0.07},
+                                         MaximumDrop{"quicksrnet-medium-x2", "BSD100", 0.06},
+                                         MaximumDrop{"quicksrnet-small-x3", "Set14", 0.03},
+                                         MaximumDrop{"quicksrnet-small-x4", "Set14", 0.02},
+                                         MaximumDrop{"quicksrnet-small-x1_5", "Set14", 0.08}),
+                         case_name<MaximumDrop>);
 
 TEST(ShippedModel, MediumBeatsSmallAtX2OnEverySet) {
   for (const char* set : {"Set5", "Set14", "BSD100"}) {

@@ -175,6 +175,35 @@ TEST_F(TrainRunTest, KilledRunResumesOnTheUninterruptedLossCurve) {
   expect_exact_resume(straight, interrupted);
 }
 
+// A QAT run's X-int8.safetensors: the INT8 model of X.safetensors at the run's granularity, every
+// s8 weight the round-to-nearest of the float weight on its scale max|w| / 127 (the fake
+// quantizer's rule, recomputed here).
+void expect_int8_beside(const fs::path& fp32_file, bool per_tensor) {
+  const fs::path int8_file = int8_path(fp32_file);
+  ASSERT_TRUE(fs::exists(int8_file)) << int8_file;
+  const Model int8 = load_model(int8_file);
+  ASSERT_TRUE(int8.is_quantized());
+  const auto& q = std::get<QuantizedQuickSRNet>(int8.net);
+  EXPECT_EQ(q.per_channel(), !per_tensor);
+  EXPECT_EQ(int8.provenance.at("fp32_model"), fp32_file.filename().string());
+  const QuickSRNet fp32 = std::get<QuickSRNet>(load_model(fp32_file).net);
+  const Conv2d& conv = fp32.body[0];
+  const std::size_t per_channel = conv.weight.size() / static_cast<std::size_t>(conv.out_channels);
+  float largest = 0.0f;
+  for (const float w : conv.weight) largest = std::max(largest, std::abs(w));
+  for (std::size_t i = 0; i < conv.weight.size(); ++i) {
+    float scale = largest / 127.0f;
+    if (!per_tensor) {
+      scale = 0.0f;
+      const std::size_t begin = i / per_channel * per_channel;
+      for (std::size_t k = begin; k < begin + per_channel; ++k) {
+        scale = std::max(scale, std::abs(conv.weight[k]) / 127.0f);
+      }
+    }
+    EXPECT_NEAR(q.body[0].weight[i], conv.weight[i] / scale, 0.5001f) << "weight " << i;
+  }
+}
+
 TEST_F(TrainRunTest, KilledQuantizationAwareRunResumesExactly) {
   const fs::path from = trained_model();
   for (bool per_tensor : {false, true}) {
@@ -189,6 +218,7 @@ TEST_F(TrainRunTest, KilledQuantizationAwareRunResumesExactly) {
     TrainConfig interrupted = straight;
     interrupted.out = (root_ / ("qat-interrupted" + suffix)).string();
     expect_exact_resume(straight, interrupted);
+    expect_int8_beside(fs::path(straight.out) / "last.safetensors", per_tensor);
   }
 }
 
