@@ -1,5 +1,6 @@
 #pragma once
-// The --model, --method, --scale and --threads options shared by `upscale` and `eval`.
+// The --model, --method, --scale and --threads options shared by `upscale`, `video` and `eval`,
+// and the image reading options of `upscale` and `eval`.
 #include <optional>
 #include <vector>
 
@@ -15,5 +16,8 @@ std::vector<OptionSpec> upscaler_options(std::vector<OptionSpec> more);
 // must be the model's. --method bicubic: at --scale, or at `bicubic_default_scale` without it
 // (an error when that is nullopt). Throws quicksr::Error for contradictory or malformed options.
 Upscaler upscaler_from_args(const ParsedArgs& args, std::optional<Scale> bicubic_default_scale);
+
+// --max-pixels N (default: ReadOptions' own limit) and --lenient, for the commands that offer them.
+ReadOptions read_options_from_args(const ParsedArgs& args);
 
 }  // namespace quicksr::cli
