@@ -12,7 +12,6 @@
 #include "engine/fma_peak.hpp"
 #include "engine/kernels/kernels.hpp"
 #include "engine/kernels/qu8_kernels.hpp"
-#include "engine/onednn_int8_network.hpp"
 #include "engine/onednn_network.hpp"
 #include "engine/plan.hpp"
 #include "quicksr/engine.hpp"
@@ -292,7 +291,7 @@ void BM_Int8EngineSmallX2(benchmark::State& state) {
 void BM_OneDnnInt8SmallX2(benchmark::State& state) {
   const int width = static_cast<int>(state.range(0));
   const int height = static_cast<int>(state.range(1));
-  engine::OneDnnInt8Network network(small_x2_int8(), width, height,
+  engine::OneDnnNetwork network(small_x2_int8(), width, height,
                                     static_cast<int>(state.range(2)));
   const std::vector<std::uint8_t> input = random_bytes(3ull * width * height);
   std::vector<std::uint8_t> output(12ull * width * height);

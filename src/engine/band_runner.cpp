@@ -1,22 +1,11 @@
 #include "engine/band_runner.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <numeric>
 
 namespace quicksr::engine {
 
 namespace {
-
-constexpr std::align_val_t kAlignment{64};
-
-constexpr int round_up(int value, int multiple) {
-  return (value + multiple - 1) / multiple * multiple;
-}
-constexpr int round_down(int value, int multiple) {
-  return value >= 0 ? value / multiple * multiple : -round_up(-value, multiple);
-}
-int ring_slot(int y) { return ((y % 3) + 3) % 3; }
 
 // Columns each layer computes beyond the next one's on each side. A Winograd tile's outputs
 // depend on all 6 of its inputs, so an output column reads up to one tile (4 columns) beyond its
@@ -36,23 +25,8 @@ int left_margin_for(const Plan& plan, int tile_block_columns) {
 
 }  // namespace
 
-struct BandRunner::Geometry {
-  Region region;
-  int net_width;
-  int net_height;
-  int column_origin;  // image column of buffer column 0
-  int layers;         // 3x3 convs in the pipeline
-  int tile_block_columns;
-  // Extra rows layer `layer` (the input: -1) computes beyond the region on each side.
-  int halo(int layer) const { return layers - 1 - layer; }
-  int column_halo(int layer) const { return kColumnHaloPerLayer * halo(layer); }
-  // Buffer columns [begin, end) of layer `layer` that later layers read.
-  int needed_begin(int layer) const {
-    return std::max(0, region.col_begin - column_halo(layer)) - column_origin;
-  }
-  int needed_end(int layer) const {
-    return std::min(net_width, region.col_end + column_halo(layer)) - column_origin;
-  }
+struct BandRunner::Geometry : BandGeometry {
+  int tile_block_columns = 0;
   // The Winograd tiles [tile_begin, tile_end) layer `layer` computes.
   int tile_begin(int layer) const {
     return round_down(needed_begin(layer), tile_block_columns) / kWinogradTile;
@@ -103,13 +77,8 @@ BandRunner::BandRunner(const Plan& plan, const F32Kernels& kernels, int max_stri
       kernels_(kernels),
       layout_(plan, kernels, max_strip_width),
       tile_block_columns_(tile_block_columns_for(kernels)),
-      left_margin_(left_margin_for(plan, tile_block_columns_)) {
-  void* memory = ::operator new(layout_.total * sizeof(float), kAlignment);
-  std::memset(memory, 0, layout_.total * sizeof(float));
-  buffer_.reset(static_cast<float*>(memory));
-}
-
-void BandRunner::AlignedFree::operator()(float* p) const { ::operator delete(p, kAlignment); }
+      left_margin_(left_margin_for(plan, tile_block_columns_)),
+      buffer_(layout_.total) {}
 
 float* BandRunner::ring_row(int layer, int y) const {
   return buffer_.get() + layout_.ring_offsets[layer + 1] +
@@ -301,31 +270,15 @@ void BandRunner::finish_row(const RgbView<const float>& input, const RgbView<flo
   kernels_.tail->half_scale(args);
 }
 
-// Step s computes row s + halo(layer) of every layer, so each layer's three-row ring holds the
-// rows the next layer reads at that step; the band's first steps fill the halo.
 void BandRunner::run(const RgbView<const float>& input, const RgbView<float>& output,
                      const Region& region) {
-  Geometry g{};
-  g.region = region;
-  g.net_width = plan_.net_size(input.width);
-  g.net_height = plan_.net_size(input.height);
-  g.column_origin = region.col_begin - left_margin_;
-  g.layers = plan_.conv_count();
-  g.tile_block_columns = tile_block_columns_;
-  for (int step = region.row_begin - 2 * g.halo(-1); step < region.row_end; ++step) {
-    for (int layer = -1; layer < g.layers; ++layer) {
-      const int y = step + g.halo(layer);
-      if (step < region.row_begin - 2 * g.halo(layer) || y < 0 || y >= g.net_height) continue;
-      if (layer < 0) {
-        load_input_row(input, g, y);
-      } else {
-        compute_conv_row(g, layer, y);
-      }
-    }
-    if (step >= region.row_begin && (!plan_.half_scale || step % 2 == 1)) {
-      finish_row(input, output, g, step);
-    }
-  }
+  const Geometry g{{region, plan_.net_size(input.width), plan_.net_size(input.height),
+                    region.col_begin - left_margin_, plan_.conv_count(), kColumnHaloPerLayer},
+                   tile_block_columns_};
+  run_band(
+      g, plan_.half_scale, [&](int y) { load_input_row(input, g, y); },
+      [&](int layer, int y) { compute_conv_row(g, layer, y); },
+      [&](int y) { finish_row(input, output, g, y); });
 }
 
 }  // namespace quicksr::engine

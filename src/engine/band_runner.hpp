@@ -4,10 +4,10 @@
 // shrinks by one Winograd tile per layer. Memory: a few rows per layer of one strip, whatever the
 // image size.
 #include <cstddef>
-#include <memory>
 #include <utility>
 #include <vector>
 
+#include "engine/band_pipeline.hpp"
 #include "engine/kernels/kernels.hpp"
 #include "engine/plan.hpp"
 
@@ -15,14 +15,6 @@ namespace quicksr::engine {
 
 // Strip boundaries are multiples of this many columns: whole Winograd tiles, even for x1.5.
 inline constexpr int kStripAlignment = 8;
-
-// Rows and columns of the last 3x3 conv's output (network-input coordinates, so even for x1.5).
-struct Region {
-  int row_begin = 0;
-  int row_end = 0;
-  int col_begin = 0;
-  int col_end = 0;
-};
 
 // Row layouts (kernels.hpp): the input ring and the last conv's ring are row-planar; the ring of
 // every other conv holds its rows transformed for the next (Winograd) conv.
@@ -72,10 +64,7 @@ class BandRunner {
   Layout layout_;
   int tile_block_columns_;  // Winograd tile ranges are multiples of this many columns
   int left_margin_;         // buffer columns left of the strip's first column
-  struct AlignedFree {
-    void operator()(float* p) const;
-  };
-  std::unique_ptr<float[], AlignedFree> buffer_;
+  AlignedBuffer<float> buffer_;
 };
 
 }  // namespace quicksr::engine

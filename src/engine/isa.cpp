@@ -1,6 +1,7 @@
-// Instruction-set levels: names and the CPUID checks behind run-time dispatch.
+// Instruction-set levels: names and the CPU checks behind run-time dispatch (cpu_features.cpp).
 #include <string>
 
+#include "engine/cpu_features.hpp"
 #include "quicksr/engine.hpp"
 #include "quicksr/error.hpp"
 
@@ -32,29 +33,23 @@ Isa parse_isa(std::string_view name) {
               ")");
 }
 
-// __builtin_cpu_supports also checks that the OS saves the AVX / AVX-512 register state.
 bool cpu_supports(Isa isa) {
-#if defined(__x86_64__) || defined(__i386__)
-  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") &&
-                      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-                      __builtin_cpu_supports("avx512dq");
+  const engine::CpuFeatures& f = engine::cpu_features();
+  const bool avx2 = f.avx2 && f.fma;
+  const bool avx512 = avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq;
   switch (isa) {
     case Isa::kScalar:
       return true;
     case Isa::kAvx2Fma:
       return avx2;
     case Isa::kAvxVnni:
-      return avx2 && __builtin_cpu_supports("avxvnni");
+      return avx2 && f.avx_vnni;
     case Isa::kAvx512:
       return avx512;
     case Isa::kAvx512Vnni:
-      return avx512 && __builtin_cpu_supports("avx512vnni");
+      return avx512 && f.avx512_vnni;
   }
   return false;
-#else
-  return isa == Isa::kScalar;
-#endif
 }
 
 Isa best_isa() {

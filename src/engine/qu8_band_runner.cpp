@@ -8,16 +8,6 @@ namespace quicksr::engine {
 
 namespace {
 
-constexpr std::align_val_t kAlignment{64};
-
-constexpr int round_up(int value, int multiple) {
-  return (value + multiple - 1) / multiple * multiple;
-}
-constexpr int round_down(int value, int multiple) {
-  return value >= 0 ? value / multiple * multiple : -round_up(-value, multiple);
-}
-int ring_slot(int y) { return ((y % 3) + 3) % 3; }
-
 int left_margin_for(const QU8Plan& plan) {
   return round_up(plan.conv_count(), kQu8ColumnBlock) + kQu8ColumnBlock;
 }
@@ -65,22 +55,8 @@ std::int32_t plain_conv_sum(const QU8PlainConv& plain, const RgbView<const In>& 
 
 }  // namespace
 
-struct QU8BandRunner::Geometry {
-  Region region;
-  int net_width;
-  int net_height;
-  int column_origin;  // image column of buffer column 0
-  int layers;         // 3x3 convs in the pipeline
-  // Extra rows (and columns) layer `layer` (the input: -1) computes beyond the region.
-  int halo(int layer) const { return layers - 1 - layer; }
-  // Buffer columns [begin, end) of layer `layer` that later layers read.
-  int needed_begin(int layer) const {
-    return std::max(0, region.col_begin - halo(layer)) - column_origin;
-  }
-  int needed_end(int layer) const {
-    return std::min(net_width, region.col_end + halo(layer)) - column_origin;
-  }
-};
+// Direct convs: one column of halo per later layer.
+struct QU8BandRunner::Geometry : BandGeometry {};
 
 QU8BandRunner::Layout::Layout(const QU8Plan& plan, int max_strip_width) {
   stride = static_cast<std::size_t>(
@@ -113,18 +89,12 @@ QU8BandRunner::QU8BandRunner(const QU8Plan& plan, QU8Conv3x3Fn conv, int max_str
     : plan_(plan),
       conv_(conv),
       layout_(plan, max_strip_width),
-      left_margin_(left_margin_for(plan)) {
-  void* memory = ::operator new(layout_.total, kAlignment);
-  std::memset(memory, 0, layout_.total);
-  buffer_.reset(static_cast<std::uint8_t*>(memory));
+      left_margin_(left_margin_for(plan)),
+      buffer_(layout_.total) {
   for (std::size_t layer = 0; layer < plan.convs.size(); ++layer) {
     std::memset(buffer_.get() + layout_.pad_rows[layer], plan.convs[layer].pad_value,
                 layout_.ring_row_bytes[layer]);
   }
-}
-
-void QU8BandRunner::AlignedFree::operator()(std::uint8_t* p) const {
-  ::operator delete(p, kAlignment);
 }
 
 std::uint8_t* QU8BandRunner::ring_row(int layer, int y) const {
@@ -279,34 +249,21 @@ void QU8BandRunner::finish_half_scale(const RgbView<const In>& input, const RgbV
   }
 }
 
-// Step s computes row s + halo(layer) of every layer, so each layer's three-row ring holds the
-// rows the next layer reads at that step; the band's first steps fill the halo.
 template <typename In, typename Out>
 void QU8BandRunner::run(const RgbView<const In>& input, const RgbView<Out>& output,
                         const Region& region) {
-  Geometry g{};
-  g.region = region;
-  g.net_width = plan_.net_size(input.width);
-  g.net_height = plan_.net_size(input.height);
-  g.column_origin = region.col_begin - left_margin_;
-  g.layers = plan_.conv_count();
-  for (int step = region.row_begin - 2 * g.halo(-1); step < region.row_end; ++step) {
-    for (int layer = -1; layer < g.layers; ++layer) {
-      const int y = step + g.halo(layer);
-      if (step < region.row_begin - 2 * g.halo(layer) || y < 0 || y >= g.net_height) continue;
-      if (layer < 0) {
-        load_input_row(input, g, y);
-      } else {
-        compute_conv_row(g, layer, y);
-      }
-    }
-    if (step < region.row_begin) continue;
-    if (!plan_.half_scale) {
-      finish_integer_scale(input, output, g, step);
-    } else if (step % 2 == 1) {
-      finish_half_scale(input, output, g, step);
-    }
-  }
+  const Geometry g{{region, plan_.net_size(input.width), plan_.net_size(input.height),
+                    region.col_begin - left_margin_, plan_.conv_count(), 1}};
+  run_band(
+      g, plan_.half_scale, [&](int y) { load_input_row(input, g, y); },
+      [&](int layer, int y) { compute_conv_row(g, layer, y); },
+      [&](int y) {
+        if (plan_.half_scale) {
+          finish_half_scale(input, output, g, y);
+        } else {
+          finish_integer_scale(input, output, g, y);
+        }
+      });
 }
 
 template void QU8BandRunner::run(const RgbView<const std::uint8_t>&, const RgbView<std::uint8_t>&,

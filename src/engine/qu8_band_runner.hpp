@@ -6,7 +6,6 @@
 // whatever the band, strip or thread: the output is bit-identical to the integer reference.
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <vector>
 
 #include "engine/band_runner.hpp"
@@ -56,10 +55,7 @@ class QU8BandRunner {
   QU8Conv3x3Fn conv_;
   Layout layout_;
   int left_margin_;  // buffer columns left of the strip's first column
-  struct AlignedFree {
-    void operator()(std::uint8_t* p) const;
-  };
-  std::unique_ptr<std::uint8_t[], AlignedFree> buffer_;
+  AlignedBuffer<std::uint8_t> buffer_;
 };
 
 }  // namespace quicksr::engine

@@ -19,6 +19,7 @@
 #include "quicksr/image.hpp"
 #include "quicksr/model.hpp"
 #include "quicksr/model_io.hpp"
+#include "quicksr/quant.hpp"
 #include "support/run_quicksr.hpp"
 
 namespace fs = std::filesystem;
@@ -239,6 +240,45 @@ TEST_F(CliTest, BenchReportsIsaPeakKindAndAVerifiedOneDnnBaseline) {
     ASSERT_EQ(avx512.exit_code, 0) << avx512.output;
     EXPECT_EQ(nlohmann::json::parse(avx512.output)["peak_kind"], "avx512-fma");
   }
+}
+
+// An INT8 model file sets the precision (its dequantized weights serve the fp32 rows); asking
+// for fp32 on it is an error naming the file.
+TEST_F(CliTest, BenchTakesInt8FromAnInt8ModelFile) {
+  quicksr::ActivationEncodings encodings;
+  encodings.features.assign(3, quicksr::ActivationEncoding{});
+  const quicksr::Model model{
+      quicksr::quant::quantize_weights(
+          quicksr::QuickSRNet::initialized(quicksr::QuickSRNetConfig::small({2, 1}), 3), encodings,
+          quicksr::WeightGranularity::kPerChannel),
+      {}};
+  quicksr::save_model(model, path("small-int8.safetensors"));
+  const std::string bench = "bench --size 24x8 --threads 1 --runs 1 --reference-runs 1 --model " +
+                            path("small-int8.safetensors");
+  const RunResult run = run_quicksr(bench + " --json");
+  if (run.output.find("built without") != std::string::npos) {
+    GTEST_SKIP() << "quicksr was built without the benchmark support: " << run.output;
+  }
+  if (!quicksr::cpu_supports(quicksr::Isa::kAvx2Fma)) {
+    GTEST_SKIP() << "the bench's FMA peak needs AVX2+FMA, which this CPU lacks";
+  }
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json report = nlohmann::json::parse(run.output);
+  EXPECT_EQ(report["precision"], "int8");
+  EXPECT_EQ(report["kernel"].get<std::string>().rfind("qu8-conv3x3/", 0), 0u) << report["kernel"];
+  // Small x2 at 24x8: 2 * 22752 multiply-adds per pixel, all of them executed (direct convs).
+  EXPECT_NEAR(report["gop_per_frame"].get<double>(), 2.0 * 22752 * 24 * 8 / 1e9, 1e-12);
+  EXPECT_EQ(report["gop_executed_per_frame"], report["gop_per_frame"]);
+  EXPECT_LE(report["onednn_int8_max_abs_diff"].get<double>(), 1.0);
+  EXPECT_LE(report["onednn_max_abs_diff"].get<double>(), 1e-4);
+  EXPECT_GT(report["speedup_vs_onednn_int8"].get<double>(), 0.0);
+  EXPECT_GT(report["speedup_vs_fp32_engine"].get<double>(), 0.0);
+  EXPECT_GT(report["speedup_vs_reference"].get<double>(), 0.0);
+
+  const RunResult fp32 = run_quicksr(bench + " --precision fp32");
+  EXPECT_EQ(fp32.exit_code, 1);
+  EXPECT_NE(fp32.output.find("small-int8.safetensors: an INT8 model"), std::string::npos)
+      << fp32.output;
 }
 
 TEST_F(CliTest, ModelFileUpscalesAndInfoDescribesIt) {

@@ -80,46 +80,45 @@ std::size_t peak_extra_bytes(const Engine& engine, int width, int height) {
   return peak_bytes.load() - before;
 }
 
+// Runs `engine` on 8-bit or float frames of many shapes: the live heap never grows by more than
+// the workspace bound (plus headroom for the job bookkeeping, a few small allocations, not for
+// image-sized buffers), and the bound is far below one 2048x1536 feature map.
+template <typename T>
+void expect_bounded(const Engine& engine, std::size_t max_bound) {
+  const std::size_t bound = engine.workspace_bytes();
+  constexpr std::size_t kSlack = 4096;
+  for (const auto& [width, height] : {std::pair{64, 64}, {8192, 16}, {16, 8192}, {2048, 1536}}) {
+    SCOPED_TRACE(std::to_string(width) + "x" + std::to_string(height));
+    EXPECT_LE(peak_extra_bytes<T>(engine, width, height), bound + kSlack);
+  }
+  EXPECT_LT(bound, max_bound);
+}
+
+// Thin networks keep the runs short; the bound's shape is the same for every network.
+QuickSRNetConfig thin_config(const char* scale) {
+  QuickSRNetConfig config;
+  config.features = 4;
+  config.blocks = 1;
+  config.scale = Scale::parse(scale);
+  return config;
+}
+
 TEST(EngineMemory, PeakExtraMemoryStaysWithinTheWorkspaceBoundForAnyImageSize) {
-  // Thin networks keep the run short; the bound's shape is the same for every network.
   for (const char* scale : {"2", "1.5"}) {
-    QuickSRNetConfig config;
-    config.features = 4;
-    config.blocks = 1;
-    config.scale = Scale::parse(scale);
-    const QuickSRNet net = QuickSRNet::initialized(config, 1);
-    const Engine engine = Engine::create(net, {.threads = 2});
-    const std::size_t bound = engine.workspace_bytes();
-    // Headroom for the job bookkeeping (a few small allocations), not for image-sized buffers.
-    constexpr std::size_t kSlack = 4096;
-    for (const auto& [width, height] : {std::pair{64, 64}, {8192, 16}, {16, 8192}, {2048, 1536}}) {
-      SCOPED_TRACE(std::to_string(width) + "x" + std::to_string(height));
-      EXPECT_LE(peak_extra_bytes(engine, width, height), bound + kSlack);
-    }
-    // The bound itself is a few MiB, far below one 2048x1536 feature map.
-    EXPECT_LT(bound, 8u << 20);
+    SCOPED_TRACE(std::string("x") + scale);
+    const QuickSRNet net = QuickSRNet::initialized(thin_config(scale), 1);
+    expect_bounded<float>(Engine::create(net, {.threads = 2}), 8u << 20);
   }
 }
 
 TEST(EngineMemory, Int8PeakExtraMemoryStaysWithinTheWorkspaceBoundForAnyImageSize) {
   for (const char* scale : {"2", "1.5"}) {
-    QuickSRNetConfig config;
-    config.features = 4;
-    config.blocks = 1;
-    config.scale = Scale::parse(scale);
+    SCOPED_TRACE(std::string("x") + scale);
     ActivationEncodings encodings;
-    encodings.features.assign(config.blocks + 1, ActivationEncoding{});
+    encodings.features.assign(2, ActivationEncoding{});
     const QuantizedQuickSRNet net = quant::quantize_weights(
-        QuickSRNet::initialized(config, 1), encodings, WeightGranularity::kPerChannel);
-    const Engine engine = Engine::create(net, {.threads = 2});
-    const std::size_t bound = engine.workspace_bytes();
-    constexpr std::size_t kSlack = 4096;
-    for (const auto& [width, height] : {std::pair{64, 64}, {8192, 16}, {16, 8192}, {2048, 1536}}) {
-      SCOPED_TRACE(std::string("x") + scale + " " + std::to_string(width) + "x" +
-                   std::to_string(height));
-      EXPECT_LE(peak_extra_bytes<std::uint8_t>(engine, width, height), bound + kSlack);
-    }
-    EXPECT_LT(bound, 2u << 20);
+        QuickSRNet::initialized(thin_config(scale), 1), encodings, WeightGranularity::kPerChannel);
+    expect_bounded<std::uint8_t>(Engine::create(net, {.threads = 2}), 2u << 20);
   }
 }
 

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine_test_support.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/image.hpp"
 #include "quicksr/reference.hpp"
@@ -42,23 +43,6 @@ float max_abs_difference(const Tensor& a, const Tensor& b) {
     worst = std::max(worst, std::abs(a.data[i] - b.data[i]));
   }
   return worst;
-}
-
-// Every level this CPU supports; the levels it lacks are reported once by IsaLevelsOfThisCpu.
-std::vector<Isa> isas_to_test() {
-  std::vector<Isa> isas;
-  for (Isa isa : kAllIsas) {
-    if (cpu_supports(isa)) isas.push_back(isa);
-  }
-  return isas;
-}
-
-Engine make_engine(const QuickSRNet& net, Isa isa, int threads, int strip_width = 1024) {
-  EngineOptions options;
-  options.threads = threads;
-  options.isa = isa;
-  options.max_strip_width = strip_width;
-  return Engine::create(net, options);
 }
 
 QuickSRNetConfig custom(int features, int blocks, const char* scale, bool anchor,
@@ -273,16 +257,8 @@ TEST(Engine, IsaComesFromOptionsThenEnvironmentThenCpu) {
 }
 
 TEST(Engine, RealImageMatchesReference) {
-  const std::filesystem::path path =
-      std::filesystem::path(QUICKSR_SHARED_DIR) / "data/benchmarks/Set5/HR/butterfly.png";
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << "missing " << path;
-  const Tensor full = to_tensor(read_image(path));
-  Tensor crop(3, 45, 71);
-  for (int c = 0; c < 3; ++c) {
-    for (int y = 0; y < crop.height; ++y) {
-      for (int x = 0; x < crop.width; ++x) crop.at(c, y, x) = full.at(c, y + 100, x + 90);
-    }
-  }
+  if (!std::filesystem::exists(butterfly_path())) GTEST_SKIP() << "missing " << butterfly_path();
+  const Tensor crop = butterfly_crop();
   for (const char* scale : {"2", "1.5"}) {
     const QuickSRNet net = QuickSRNet::initialized(QuickSRNetConfig::small(Scale::parse(scale)), 1);
     for (Isa isa : isas_to_test()) {

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <random>
 
-#include "engine/onednn_int8_network.hpp"
+#include "engine/onednn_network.hpp"
 #include "quicksr/quant.hpp"
 
 namespace quicksr {
@@ -33,7 +33,7 @@ TEST(OneDnnInt8Network, MatchesIntegerReferenceWithinOneLsb) {
       }
     }
     const U8Tensor expected = quant::forward(net, input);
-    engine::OneDnnInt8Network network(net, kWidth, kHeight, 2);
+    engine::OneDnnNetwork network(net, kWidth, kHeight, 2);
     std::vector<std::uint8_t> out(expected.data.size());
     network.run(rgb.data(), out.data());
     int worst = 0;

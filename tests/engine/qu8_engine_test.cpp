@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine_test_support.hpp"
 #include "quicksr/engine.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/image.hpp"
@@ -51,24 +52,6 @@ std::vector<std::uint8_t> interleaved(const U8Tensor& planar) {
     }
   }
   return rgb;
-}
-
-// Every level with its own INT8 kernel that this CPU supports (the levels it lacks are reported
-// by the kernel test, which skips their kernels with a message).
-std::vector<Isa> isas_to_test() {
-  std::vector<Isa> isas;
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2Fma, Isa::kAvxVnni, Isa::kAvx512Vnni}) {
-    if (cpu_supports(isa)) isas.push_back(isa);
-  }
-  return isas;
-}
-
-Engine make_engine(const QuantizedQuickSRNet& net, Isa isa, int threads, int strip_width = 1024) {
-  EngineOptions options;
-  options.threads = threads;
-  options.isa = isa;
-  options.max_strip_width = strip_width;
-  return Engine::create(net, options);
 }
 
 std::vector<std::uint8_t> run_u8(const Engine& engine, const U8Tensor& image) {
@@ -192,16 +175,8 @@ TEST(Int8Engine, KeptWorkspacesServeFramesOfAnySize) {
 }
 
 TEST(Int8Engine, RealImageCropMatchesIntegerReference) {
-  const std::filesystem::path path =
-      std::filesystem::path(QUICKSR_SHARED_DIR) / "data/benchmarks/Set5/HR/butterfly.png";
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << "missing " << path;
-  const Tensor full = to_tensor(read_image(path));
-  Tensor crop(3, 45, 71);
-  for (int c = 0; c < 3; ++c) {
-    for (int y = 0; y < crop.height; ++y) {
-      for (int x = 0; x < crop.width; ++x) crop.at(c, y, x) = full.at(c, y + 100, x + 90);
-    }
-  }
+  if (!std::filesystem::exists(butterfly_path())) GTEST_SKIP() << "missing " << butterfly_path();
+  const Tensor crop = butterfly_crop();
   const U8Tensor image = quant::to_u8(crop);
   for (const char* scale : {"2", "1.5"}) {
     const QuantizedQuickSRNet net = int8_net(QuickSRNetConfig::small(Scale::parse(scale)), 1);
