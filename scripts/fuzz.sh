@@ -24,27 +24,33 @@ summary="$build/logs/summary.txt"
 # each with bounded memory (2 GB) and time per input (10 s); findings are written as artifacts and
 # make libFuzzer exit non-zero.
 run_target() {
+  local status=0
   "$build/fuzz/$1" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
     -print_final_stats=1 -artifact_prefix="$build/artifacts/$1-" "$corpus/$1" \
-    >"$build/logs/$1.log" 2>&1
+    >"$build/logs/$1.log" 2>&1 || status=$?
+  echo "$status" >"$build/logs/$1.status"
 }
-declare -A pids
+running=0
 for target in "${targets[@]}"; do
-  while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do wait -n || true; done
+  if [ "$running" -ge "$(nproc)" ]; then
+    wait -n
+    running=$((running - 1))
+  fi
   echo "fuzz: $target for ${seconds}s"
   run_target "$target" &
-  pids[$target]=$!
+  running=$((running + 1))
 done
+wait
 failed=0
 for target in "${targets[@]}"; do
   log="$build/logs/$target.log"
-  if ! wait "${pids[$target]}"; then
+  if [ "$(cat "$build/logs/$target.status")" != 0 ]; then
     echo "fuzz: $target FAILED (log: $log)"
     grep -E "ERROR|SUMMARY|Test unit written" "$log" | head -20 || true
     failed=1
   fi
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  coverage=$(grep -oE "cov: [0-9]+ ft: [0-9]+" "$log" | tail -1)
+  coverage=$(grep -oE "cov: [0-9]+ ft: [0-9]+" "$log" | tail -1 || true)
   units=$(find "$corpus/$target" -type f | wc -l)
   echo "$target: ${runs:-?} executions in ${seconds}s, ${coverage:-no coverage line}, corpus $units" |
     tee -a "$summary"
