@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
-# Installs every Debian package quicksr needs. Idempotent: a no-op when all are present.
+# Installs every Debian package quicksr needs (with --quicksr: only those the quicksr command's
+# build needs; about a tenth of the download). Idempotent: a no-op when all are present.
 set -euo pipefail
 
-PACKAGES=(
+# What building the quicksr command needs (README command (a), scripts/demo.sh: `setup.sh --quicksr`).
+QUICKSR_PACKAGES=(
   build-essential cmake pkg-config
   libpng-dev libjpeg62-turbo-dev libwebp-dev libtiff-dev
-  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg
+  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
   nlohmann-json3-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
+)
+# Everything else the tests, benchmarks, trainer and fuzzers need (README command (b)).
+PACKAGES=(
+  "${QUICKSR_PACKAGES[@]}"
+  ffmpeg  # the video tests make their clips with it
   libopencv-dnn-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   libdnnl-dev ocl-icd-opencl-dev  # dnnl-config.cmake needs OpenCL, which it only recommends
   libtorch-dev libgloo-dev
@@ -17,6 +24,9 @@ PACKAGES=(
 # Node.js for the ONNX Runtime tests (npm onnxruntime-node, scripts/install_ort.sh). A machine
 # may already have it from elsewhere: NodeSource's nodejs bundles npm and conflicts with Debian's.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
+if [ "${1:-}" = "--quicksr" ]; then
+  PACKAGES=("${QUICKSR_PACKAGES[@]}")
+fi
 
 missing=()
 for package in "${PACKAGES[@]}"; do

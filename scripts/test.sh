@@ -2,15 +2,23 @@
 # Set up, build and run the whole test suite: once in Release (then the installed library from
 # example C and C++ programs), then once more under AddressSanitizer + UndefinedBehaviorSanitizer
 # (without the LibTorch trainer and the "heavy" data-set tests, which the Release run covers).
+# Each step's end is printed with the seconds since the start (the CI time breakdown).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
+start=$SECONDS
+step() { echo "=== test.sh: $1 done at $((SECONDS - start)) s"; }
 scripts/setup.sh
 scripts/install_ort.sh
+step "setup"
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+# Options spelled out: a build folder configured by scripts/demo.sh has tests and trainer off.
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DQUICKSR_WITH_TRAINING=ON \
+  -DQUICKSR_BUILD_TESTS=ON -DQUICKSR_BUILD_BENCH=ON
 cmake --build build -j"$jobs"
+step "Release build"
 ctest --test-dir build --output-on-failure -j"$jobs"
+step "Release tests"
 # The installed library, from C and C++, through find_package and pkg-config.
 scripts/test_package.sh build
 # Start-up cost of quicksr, printed in the log (targets: --version < 50 ms, upscale of a 64x48
@@ -18,9 +26,12 @@ scripts/test_package.sh build
 if [ -x build/bench/startup_bench ]; then
   build/bench/startup_bench --benchmark_repetitions=10 --benchmark_report_aggregates_only=true
 fi
+step "package test and start-up benchmark"
 
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUICKSR_SANITIZE=ON \
   -DQUICKSR_WITH_TRAINING=OFF -DQUICKSR_BUILD_BENCH=OFF
 cmake --build build-asan -j"$jobs"
+step "ASan + UBSan build"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE heavy
+step "ASan + UBSan tests"

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "quicksr/image.hpp"
 #include "quicksr/model.hpp"
 #include "quicksr/tensor.hpp"
 
@@ -62,8 +63,9 @@ double ssim(const Tensor& sr, const Tensor& hr, const EvalProtocol& protocol = {
 std::vector<std::filesystem::path> image_files(const std::filesystem::path& dir);
 
 // Every image in `hr_dir` (png/jpg/bmp); gray images are evaluated as RGB with equal channels.
+// Images beyond read.max_pixels are refused before decoding.
 EvalResult evaluate(const UpscaleFn& upscale, const std::filesystem::path& hr_dir, Scale scale,
-                    const EvalProtocol& protocol = {});
+                    const EvalProtocol& protocol = {}, const ReadOptions& read = {});
 
 // A given LR image and its HR counterpart.
 struct ImagePair {
@@ -83,6 +85,7 @@ std::vector<ImagePair> match_image_pairs(const std::filesystem::path& lr_dir,
 // Scores upscale(LR) against its HR for each pair (no LR is synthesised, nothing is cropped: the
 // output must have the HR's size); protocol.round_lr has no effect.
 EvalResult evaluate_pairs(const UpscaleFn& upscale, const std::vector<ImagePair>& pairs,
-                          Scale scale, const EvalProtocol& protocol = {});
+                          Scale scale, const EvalProtocol& protocol = {},
+                          const ReadOptions& read = {});
 
 }  // namespace quicksr

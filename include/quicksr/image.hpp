@@ -2,6 +2,7 @@
 // Images as quicksr sees them: float RGB in [0,1] (never centred) plus an optional alpha plane.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -25,8 +26,9 @@ struct Image {
 };
 
 struct ReadOptions {
-  // Guards against decompression bombs: larger images are rejected before decoding pixels.
-  std::uint64_t max_pixels = 16384ull * 16384ull;
+  // Guards against decompression bombs: larger images are rejected before decoding pixels. The
+  // default, 8192 x 8192, keeps a read under ~1.2 GB (float RGB plus the decoder's rows).
+  std::uint64_t max_pixels = 8192ull * 8192ull;
   // Accept JPEG files whose data is damaged (corrupt or truncated scans) as libjpeg decodes them,
   // instead of failing.
   bool lenient = false;
@@ -52,6 +54,26 @@ void check_output_format(const std::filesystem::path& path);
 // temporary file and renamed, so a failure never leaves a partial file at `path`.
 void write_image(const Image& image, const std::filesystem::path& path,
                  const WriteOptions& options = {});
+
+// What write_image_bands needs before the first row: the size, kind and metadata of the image.
+struct ImageLayout {
+  int width = 0;
+  int height = 0;
+  bool gray = false;
+  bool alpha = false;
+  int bit_depth = 8;
+  std::vector<unsigned char> icc_profile;
+  std::vector<unsigned char> exif;
+};
+ImageLayout layout_of(const Image& image);
+
+// Writes an image of `layout` one band of rows at a time, so that memory is bounded by a band
+// (PNG, JPEG and TIFF; WebP encodes whole images, so its bands are gathered first):
+// next_band(first_row) returns the rows from first_row on (an Image layout.width wide, at least one
+// row, with alpha when layout.alpha). Format, options and atomicity as write_image.
+using BandSource = std::function<const Image&(int first_row)>;
+void write_image_bands(const ImageLayout& layout, const std::filesystem::path& path,
+                       const BandSource& next_band, const WriteOptions& options = {});
 
 // Planar 3xHxW view of the RGB part and back (alpha and source info are not carried).
 Tensor to_tensor(const Image& image);

@@ -40,6 +40,14 @@ class Upscaler {
   Image upscale(const Image& input) const;
   // Planar 3xHxW RGB in [0,1].
   Tensor upscale(const Tensor& rgb) const;
+  // Rows [first_row, first_row + rows) of upscale(input), computed from the input rows they
+  // depend on (plus a halo); first_row must be a multiple of the scale's numerator. The colour
+  // equals upscale(input)'s for QuickSRNet models (bicubic and alpha: up to float rounding).
+  Image upscale_rows(const Image& input, int first_row, int rows) const;
+  // upscale(input) written to `path` in bands of rows (write_image_bands): memory is bounded by
+  // the input and one band, not by the output. General graphs run in one band.
+  void upscale_to_file(const Image& input, const std::filesystem::path& path,
+                       const WriteOptions& options = {}) const;
 
   struct Backend;
 

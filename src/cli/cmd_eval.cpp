@@ -49,6 +49,7 @@ const CommandSpec kSpec{
                 {"--compare-fp32", "FILE",
                  "also score this fp32 model and print both side by side (for INT8 models)"},
                 {"--overwrite", "", "replace the --json FILE if it exists"},
+                {"--max-pixels", "N", "refuse images larger than N pixels (default 67108864)"},
                 {"--threads", "N", "worker threads (default: all cores)"}},
     .min_positional = 0,
     .max_positional = 0,
@@ -159,6 +160,7 @@ int eval_command(CommandArgs raw) {
   const Upscaler upscaler = upscaler_from_args(args, std::nullopt);
   const Scale scale = upscaler.scale();
   const EvalProtocol protocol = make_protocol(args, scale);
+  const ReadOptions read = read_options_from_args(args);
 
   std::cout << "evaluating " << upscaler.name() << " x" << scale.to_string() << " on "
             << (data ? *data : std::to_string(pairs.size()) + " LR/HR pairs of " + *lr_dir) << " ("
@@ -166,8 +168,8 @@ int eval_command(CommandArgs raw) {
             << std::flush;
   const auto score = [&](const Upscaler& model) {
     const auto upscale = [&](const Tensor& lr) { return model.upscale(lr); };
-    return data ? evaluate(upscale, *data, scale, protocol)
-                : evaluate_pairs(upscale, pairs, scale, protocol);
+    return data ? evaluate(upscale, *data, scale, protocol, read)
+                : evaluate_pairs(upscale, pairs, scale, protocol, read);
   };
   const EvalResult result = score(upscaler);
   std::optional<EvalResult> fp32;

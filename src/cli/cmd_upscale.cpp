@@ -34,7 +34,7 @@ const CommandSpec kSpec{
          {"--shard", "K/N", "only every N-th file, from the K-th (0 <= K < N)"},
          {"--quality", "Q", "JPEG and WebP quality 1..100 (default 95)"},
          {"--bit-depth", "B", "PNG/TIFF bits per channel, 8 or 16 (default: the input's)"},
-         {"--max-pixels", "N", "refuse inputs larger than N pixels (default 268435456)"},
+         {"--max-pixels", "N", "refuse inputs larger than N pixels (default 67108864)"},
          {"--lenient", "", "read damaged JPEG data as libjpeg can instead of failing"},
          {"--overwrite", "", "replace existing outputs"},
          {"--quiet", "", "print nothing on success"}}),
@@ -104,19 +104,25 @@ int upscale_one(const ParsedArgs& args, const Upscaler& upscaler, const ReadOpti
       to_stdout ? output_extension(input, format_from(args)) : output.extension().string();
   const Image image = read_image_or_stdin(input, read);
   const auto start = std::chrono::steady_clock::now();
-  Image result;
   try {
-    result = upscaler.upscale(image);
-  } catch (const Error& e) {  // the model's problem, named with the image it met
-    throw Error(about_file(input.string(), upscaler.name() + ": " + e.what()));
+    if (to_stdout) {
+      write_image_or_stdout(upscaler.upscale(image), output, extension, write_options_from(args));
+    } else {
+      // In bands of rows: memory is the input plus one band, whatever the scale.
+      upscaler.upscale_to_file(image, output, write_options_from(args));
+    }
+  } catch (const Error& e) {  // the model's problems are named with the image it met
+    const std::string message = e.what();
+    if (message.starts_with(output.string() + ":")) throw;
+    throw Error(about_file(input.string(), message));
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  write_image_or_stdout(result, output, extension, write_options_from(args));
   if (!args.has("--quiet") && !to_stdout) {
     std::cout << input.string() << " (" << image.width << "x" << image.height << ") -> "
-              << output.string() << " (" << result.width << "x" << result.height << ") with "
-              << upscaler.name() << " in " << static_cast<int>(seconds * 1000 + 0.5) << " ms\n";
+              << output.string() << " (" << upscaler.output_length(image.width) << "x"
+              << upscaler.output_length(image.height) << ") with " << upscaler.name() << " in "
+              << static_cast<int>(seconds * 1000 + 0.5) << " ms\n";
   }
   return 0;
 }
@@ -134,10 +140,7 @@ int upscale_command(CommandArgs raw) {
   if (!many && positional.size() != 2) {
     throw Error("usage: quicksr upscale " + kSpec.usage + " (see --help)");
   }
-  ReadOptions read;
-  read.lenient = args.has("--lenient");
-  read.max_pixels =
-      static_cast<std::uint64_t>(args.get_double("--max-pixels", 268435456.0, 1, 1e12));
+  const ReadOptions read = read_options_from_args(args);
   const Upscaler upscaler = upscaler_from_args(args, Scale{2, 1});
   return many ? upscale_many(args, upscaler, read) : upscale_one(args, upscaler, read);
 }

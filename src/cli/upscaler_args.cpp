@@ -65,4 +65,12 @@ Upscaler upscaler_from_args(const ParsedArgs& args, std::optional<Scale> classic
   return upscaler;
 }
 
+ReadOptions read_options_from_args(const ParsedArgs& args) {
+  ReadOptions options;
+  options.max_pixels = static_cast<std::uint64_t>(
+      args.get_double("--max-pixels", static_cast<double>(options.max_pixels), 1, 1e12));
+  options.lenient = args.has("--lenient");
+  return options;
+}
+
 }  // namespace quicksr::cli

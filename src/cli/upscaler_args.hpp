@@ -1,5 +1,6 @@
 #pragma once
-// The --model, --method, --sharpness, --scale and --threads options shared by `upscale` and `eval`.
+// The --model, --method, --sharpness, --scale and --threads options shared by `upscale`, `video`
+// and `eval`, and the image reading options of `upscale` and `eval`.
 #include <optional>
 #include <vector>
 
@@ -20,5 +21,8 @@ std::vector<OptionSpec> upscaler_options(std::vector<OptionSpec> more);
 // --sharpness): at --scale, or at `classic_default_scale` without it (an error when that is
 // nullopt). Throws quicksr::Error for contradictory or malformed options.
 Upscaler upscaler_from_args(const ParsedArgs& args, std::optional<Scale> classic_default_scale);
+
+// --max-pixels N (default: ReadOptions' own limit) and --lenient, for the commands that offer them.
+ReadOptions read_options_from_args(const ParsedArgs& args);
 
 }  // namespace quicksr::cli

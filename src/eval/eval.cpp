@@ -365,12 +365,12 @@ std::vector<fs::path> image_files(const fs::path& dir) {
 }
 
 EvalResult evaluate(const UpscaleFn& upscale, const fs::path& hr_dir, Scale scale,
-                    const EvalProtocol& protocol) {
+                    const EvalProtocol& protocol, const ReadOptions& read) {
   const std::vector<fs::path> files = image_files(hr_dir);
   return score_each(upscale, "eval " + hr_dir.string(), files.size(), scale, protocol,
                     [&](std::size_t i) {
                       try {
-                        Tensor hr = crop_to_multiple(to_tensor(read_image(files[i])), scale);
+                        Tensor hr = crop_to_multiple(to_tensor(read_image(files[i], read)), scale);
                         Tensor lr = make_lr(hr, scale, protocol);
                         return ScoredImage{files[i].stem().string(), files[i].string(),
                                            std::move(lr), std::move(hr)};
@@ -408,10 +408,11 @@ std::vector<ImagePair> match_image_pairs(const fs::path& lr_dir, const fs::path&
 }
 
 EvalResult evaluate_pairs(const UpscaleFn& upscale, const std::vector<ImagePair>& pairs,
-                          Scale scale, const EvalProtocol& protocol) {
+                          Scale scale, const EvalProtocol& protocol, const ReadOptions& read) {
   return score_each(upscale, "eval pairs", pairs.size(), scale, protocol, [&](std::size_t i) {
-    return ScoredImage{pairs[i].name, pairs[i].lr.string(), to_tensor(read_image(pairs[i].lr)),
-                       to_tensor(read_image(pairs[i].hr))};
+    return ScoredImage{pairs[i].name, pairs[i].lr.string(),
+                       to_tensor(read_image(pairs[i].lr, read)),
+                       to_tensor(read_image(pairs[i].hr, read))};
   });
 }
 

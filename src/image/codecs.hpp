@@ -4,6 +4,7 @@
 // in error messages.
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,10 +18,21 @@ Image read_bmp(std::FILE* file, const std::string& name, const ReadOptions& opti
 Image read_webp(std::FILE* file, const std::string& name, const ReadOptions& options);
 Image read_tiff(std::FILE* file, const std::string& name, const ReadOptions& options);
 
-void write_png(const Image& image, std::FILE* file, const std::string& name, int bit_depth);
-void write_jpeg(const Image& image, std::FILE* file, const std::string& name, int quality);
+// The row-based writers take the image band by band (write_image_bands); WebP takes it whole.
+void write_png(const ImageLayout& layout, const BandSource& next_band, std::FILE* file,
+               const std::string& name, int bit_depth);
+void write_jpeg(const ImageLayout& layout, const BandSource& next_band, std::FILE* file,
+                const std::string& name, int quality);
+void write_tiff(const ImageLayout& layout, const BandSource& next_band, std::FILE* file,
+                const std::string& name, int bit_depth);
 void write_webp(const Image& image, std::FILE* file, const std::string& name, int quality);
-void write_tiff(const Image& image, std::FILE* file, const std::string& name, int bit_depth);
+
+// Calls write_rows(band, first_row) for every band next_band gives until layout.height rows are
+// done; throws naming `name` when a band does not fit the layout.
+void for_each_band(const ImageLayout& layout, const BandSource& next_band, const std::string& name,
+                   const std::function<void(const Image& band, int first_row)>& write_rows);
+// All bands as one image (for encoders that need the whole image).
+Image gather_bands(const ImageLayout& layout, const BandSource& next_band, const std::string& name);
 
 // The whole rest of `file` (for decoders that take a memory buffer).
 std::vector<unsigned char> read_all(std::FILE* file, const std::string& name);

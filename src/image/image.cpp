@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -111,9 +112,44 @@ namespace codecs {
 void check_pixel_limit(std::uint64_t width, std::uint64_t height, const std::string& name,
                        const ReadOptions& options) {
   if (width * height > options.max_pixels) {
-    throw Error(name + ": " + std::to_string(width) + "x" + std::to_string(height) +
-                " image exceeds the limit of " + std::to_string(options.max_pixels) + " pixels");
+    throw Error(name + ": " + std::to_string(width) + "x" + std::to_string(height) + " image (" +
+                std::to_string(width * height) + " pixels) exceeds the limit of " +
+                std::to_string(options.max_pixels) +
+                " pixels (--max-pixels N raises it; reading needs ~16 bytes per pixel)");
   }
+}
+
+void for_each_band(const ImageLayout& layout, const BandSource& next_band, const std::string& name,
+                   const std::function<void(const Image& band, int first_row)>& write_rows) {
+  for (int first_row = 0; first_row < layout.height;) {
+    const Image& band = next_band(first_row);
+    const std::size_t pixels = static_cast<std::size_t>(band.width) * band.height;
+    if (band.width != layout.width || band.height < 1 || band.height > layout.height - first_row ||
+        band.rgb.size() != pixels * 3 || band.alpha.size() != (layout.alpha ? pixels : 0)) {
+      throw Error(name + ": inconsistent rows " + std::to_string(first_row) + ".." +
+                  std::to_string(first_row + band.height) + " (" + std::to_string(band.width) +
+                  " wide, " + std::to_string(band.rgb.size()) + " RGB values) for a " +
+                  std::to_string(layout.width) + "x" + std::to_string(layout.height) + " image");
+    }
+    write_rows(band, first_row);
+    first_row += band.height;
+  }
+}
+
+Image gather_bands(const ImageLayout& layout, const BandSource& next_band,
+                   const std::string& name) {
+  Image image;
+  image.width = layout.width;
+  image.height = layout.height;
+  image.gray = layout.gray;
+  image.bit_depth = layout.bit_depth;
+  image.icc_profile = layout.icc_profile;
+  image.exif = layout.exif;
+  for_each_band(layout, next_band, name, [&](const Image& band, int) {
+    image.rgb.insert(image.rgb.end(), band.rgb.begin(), band.rgb.end());
+    image.alpha.insert(image.alpha.end(), band.alpha.begin(), band.alpha.end());
+  });
+  return image;
 }
 
 float gray_value(const Image& image, std::size_t pixel) {
@@ -152,7 +188,11 @@ Image read_image(const std::filesystem::path& path, const ReadOptions& options) 
   if (std::fseek(file.get(), 0, SEEK_SET) != 0) {
     throw Error(name + ": cannot read: " + std::strerror(errno));
   }
-  return oriented(decode(file.get(), detect_format(head.data(), got), name, options));
+  try {
+    return oriented(decode(file.get(), detect_format(head.data(), got), name, options));
+  } catch (const std::bad_alloc&) {
+    throw Error(name + ": out of memory while decoding (--max-pixels N refuses such images first)");
+  }
 }
 
 void check_output_format(const std::filesystem::path& path) {
@@ -164,10 +204,30 @@ void check_output_format(const std::filesystem::path& path) {
 
 void write_image(const Image& image, const std::filesystem::path& path,
                  const WriteOptions& options) {
+  check_consistent(image, path.string());
+  write_image_bands(
+      layout_of(image), path, [&](int) -> const Image& { return image; }, options);
+}
+
+ImageLayout layout_of(const Image& image) {
+  return {.width = image.width,
+          .height = image.height,
+          .gray = image.gray,
+          .alpha = image.has_alpha(),
+          .bit_depth = image.bit_depth,
+          .icc_profile = image.icc_profile,
+          .exif = image.exif};
+}
+
+void write_image_bands(const ImageLayout& layout, const std::filesystem::path& path,
+                       const BandSource& next_band, const WriteOptions& options) {
   const std::string name = path.string();
   const std::string ext = lowercase_extension(path);
   check_output_format(path);
-  check_consistent(image, name);
+  if (layout.width < 1 || layout.height < 1) {
+    throw Error(name + ": cannot write an empty " + std::to_string(layout.width) + "x" +
+                std::to_string(layout.height) + " image");
+  }
   const auto write_with = [&](const auto& encode) {
     write_atomically(
         path,
@@ -177,15 +237,15 @@ void write_image(const Image& image, const std::filesystem::path& path,
         options.existing);
   };
   if (ext == ".png" || ext == ".tif" || ext == ".tiff") {
-    const int bit_depth = options.bit_depth.value_or(image.bit_depth);
+    const int bit_depth = options.bit_depth.value_or(layout.bit_depth);
     if (bit_depth != 8 && bit_depth != 16) {
       throw Error(name + ": bit depth must be 8 or 16, not " + std::to_string(bit_depth));
     }
     write_with([&](std::FILE* file) {
       if (ext == ".png") {
-        codecs::write_png(image, file, name, bit_depth);
+        codecs::write_png(layout, next_band, file, name, bit_depth);
       } else {
-        codecs::write_tiff(image, file, name, bit_depth);
+        codecs::write_tiff(layout, next_band, file, name, bit_depth);
       }
     });
   } else {
@@ -194,9 +254,10 @@ void write_image(const Image& image, const std::filesystem::path& path,
     }
     write_with([&](std::FILE* file) {
       if (ext == ".webp") {
-        codecs::write_webp(image, file, name, options.quality);
+        codecs::write_webp(codecs::gather_bands(layout, next_band, name), file, name,
+                           options.quality);
       } else {
-        codecs::write_jpeg(image, file, name, options.quality);
+        codecs::write_jpeg(layout, next_band, file, name, options.quality);
       }
     });
   }

@@ -154,17 +154,17 @@ void read_metadata(PngContext& context, Image& image) {
 }
 
 // Runs inside PngContext::run.
-void write_metadata(png_structp png, png_infop info, const Image& image) {
+void write_metadata(png_structp png, png_infop info, const ImageLayout& layout) {
   // A profile libpng finds inconsistent (e.g. an RGB profile on a gray image) is dropped with a
   // warning instead of failing the whole write.
   png_set_benign_errors(png, 1);
-  if (!image.icc_profile.empty()) {
-    png_set_iCCP(png, info, "ICC profile", PNG_COMPRESSION_TYPE_BASE, image.icc_profile.data(),
-                 static_cast<png_uint_32>(image.icc_profile.size()));
+  if (!layout.icc_profile.empty()) {
+    png_set_iCCP(png, info, "ICC profile", PNG_COMPRESSION_TYPE_BASE, layout.icc_profile.data(),
+                 static_cast<png_uint_32>(layout.icc_profile.size()));
   }
-  if (!image.exif.empty()) {
-    png_set_eXIf_1(png, info, static_cast<png_uint_32>(image.exif.size()),
-                   const_cast<png_bytep>(image.exif.data()));
+  if (!layout.exif.empty()) {
+    png_set_eXIf_1(png, info, static_cast<png_uint_32>(layout.exif.size()),
+                   const_cast<png_bytep>(layout.exif.data()));
   }
 }
 
@@ -222,45 +222,48 @@ Image read_png(std::FILE* file, const std::string& name, const ReadOptions& opti
   return image;
 }
 
-void write_png(const Image& image, std::FILE* file, const std::string& name, int bit_depth) {
-  const bool alpha = image.has_alpha();
-  const int colour_channels = image.gray ? 1 : 3;
+void write_png(const ImageLayout& layout, const BandSource& next_band, std::FILE* file,
+               const std::string& name, int bit_depth) {
+  const bool alpha = layout.alpha;
+  const int colour_channels = layout.gray ? 1 : 3;
   const int channels = colour_channels + (alpha ? 1 : 0);
-  const int color_type = image.gray ? (alpha ? PNG_COLOR_TYPE_GRAY_ALPHA : PNG_COLOR_TYPE_GRAY)
-                                    : (alpha ? PNG_COLOR_TYPE_RGBA : PNG_COLOR_TYPE_RGB);
+  const int color_type = layout.gray ? (alpha ? PNG_COLOR_TYPE_GRAY_ALPHA : PNG_COLOR_TYPE_GRAY)
+                                     : (alpha ? PNG_COLOR_TYPE_RGBA : PNG_COLOR_TYPE_RGB);
   const std::size_t sample_bytes = bit_depth / 8;
-  const std::size_t width = image.width;
-  const std::size_t height = image.height;
+  const std::size_t width = layout.width;
   const std::size_t row_bytes = width * channels * sample_bytes;
-
-  std::vector<png_byte> pixels(row_bytes * height);
-  for (std::size_t i = 0; i < width * height; ++i) {
-    png_byte* p = pixels.data() + i * channels * sample_bytes;
-    if (image.gray) {
-      write_sample(p, gray_value(image, i), bit_depth);
-    } else {
-      for (int c = 0; c < 3; ++c)
-        write_sample(p + c * sample_bytes, image.rgb[i * 3 + c], bit_depth);
-    }
-    if (alpha) write_sample(p + colour_channels * sample_bytes, image.alpha[i], bit_depth);
-  }
-  std::vector<png_bytep> rows = row_pointers(pixels, row_bytes, height);
 
   PngContext context(PngDirection::kWrite, name);
   png_structp png = context.png();
   png_infop info = context.info();
   context.run([&] {
     png_init_io(png, file);
-    png_set_IHDR(png, info, static_cast<png_uint_32>(width), static_cast<png_uint_32>(height),
-                 bit_depth, color_type, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-                 PNG_FILTER_TYPE_DEFAULT);
+    png_set_IHDR(png, info, static_cast<png_uint_32>(width),
+                 static_cast<png_uint_32>(layout.height), bit_depth, color_type, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     // zlib level 3 instead of 6: measured on a 4K frame, 2.8x faster for 3% larger files.
     png_set_compression_level(png, 3);
-    write_metadata(png, info, image);
+    write_metadata(png, info, layout);
     png_write_info(png, info);
-    png_write_image(png, rows.data());
-    png_write_end(png, nullptr);
   });
+  std::vector<png_byte> pixels;
+  for_each_band(layout, next_band, name, [&](const Image& band, int) {
+    const std::size_t height = band.height;
+    pixels.resize(row_bytes * height);
+    for (std::size_t i = 0; i < width * height; ++i) {
+      png_byte* p = pixels.data() + i * channels * sample_bytes;
+      if (layout.gray) {
+        write_sample(p, gray_value(band, i), bit_depth);
+      } else {
+        for (int c = 0; c < 3; ++c)
+          write_sample(p + c * sample_bytes, band.rgb[i * 3 + c], bit_depth);
+      }
+      if (alpha) write_sample(p + colour_channels * sample_bytes, band.alpha[i], bit_depth);
+    }
+    std::vector<png_bytep> rows = row_pointers(pixels, row_bytes, height);
+    context.run([&] { png_write_rows(png, rows.data(), static_cast<png_uint_32>(height)); });
+  });
+  context.run([&] { png_write_end(png, nullptr); });
 }
 
 }  // namespace quicksr::codecs

@@ -166,17 +166,18 @@ Image read_tiff(std::FILE* file, const std::string& name, const ReadOptions& opt
   return image;
 }
 
-void write_tiff(const Image& image, std::FILE* file, const std::string& name, int bit_depth) {
+void write_tiff(const ImageLayout& layout, const BandSource& next_band, std::FILE* file,
+                const std::string& name, int bit_depth) {
   const TiffFile tiff(file, name, "w");
   TIFF* out = tiff.get();
-  const bool alpha = image.has_alpha();
-  const int colour = image.gray ? 1 : 3;
+  const bool alpha = layout.alpha;
+  const int colour = layout.gray ? 1 : 3;
   const int samples = colour + (alpha ? 1 : 0);
-  TIFFSetField(out, TIFFTAG_IMAGEWIDTH, static_cast<std::uint32_t>(image.width));
-  TIFFSetField(out, TIFFTAG_IMAGELENGTH, static_cast<std::uint32_t>(image.height));
+  TIFFSetField(out, TIFFTAG_IMAGEWIDTH, static_cast<std::uint32_t>(layout.width));
+  TIFFSetField(out, TIFFTAG_IMAGELENGTH, static_cast<std::uint32_t>(layout.height));
   TIFFSetField(out, TIFFTAG_SAMPLESPERPIXEL, static_cast<std::uint16_t>(samples));
   TIFFSetField(out, TIFFTAG_BITSPERSAMPLE, static_cast<std::uint16_t>(bit_depth));
-  TIFFSetField(out, TIFFTAG_PHOTOMETRIC, image.gray ? PHOTOMETRIC_MINISBLACK : PHOTOMETRIC_RGB);
+  TIFFSetField(out, TIFFTAG_PHOTOMETRIC, layout.gray ? PHOTOMETRIC_MINISBLACK : PHOTOMETRIC_RGB);
   TIFFSetField(out, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
   TIFFSetField(out, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE);
   TIFFSetField(out, TIFFTAG_PREDICTOR, PREDICTOR_HORIZONTAL);
@@ -185,34 +186,36 @@ void write_tiff(const Image& image, std::FILE* file, const std::string& name, in
     const std::uint16_t kind = EXTRASAMPLE_UNASSALPHA;  // straight alpha, as PNG and WebP
     TIFFSetField(out, TIFFTAG_EXTRASAMPLES, 1, &kind);
   }
-  if (!image.icc_profile.empty()) {
-    TIFFSetField(out, TIFFTAG_ICCPROFILE, static_cast<std::uint32_t>(image.icc_profile.size()),
-                 image.icc_profile.data());
+  if (!layout.icc_profile.empty()) {
+    TIFFSetField(out, TIFFTAG_ICCPROFILE, static_cast<std::uint32_t>(layout.icc_profile.size()),
+                 layout.icc_profile.data());
   }
-  const std::size_t width = image.width;
+  const std::size_t width = layout.width;
   std::vector<unsigned char> row(width * samples * (bit_depth / 8));
   const int max_value = bit_depth == 16 ? 65535 : 255;
-  for (int y = 0; y < image.height; ++y) {
-    for (std::size_t x = 0; x < width; ++x) {
-      const std::size_t pixel = y * width + x;
-      const auto put = [&](int s, float value) {
-        const std::uint16_t v = quantize(value, max_value);
-        const std::size_t at = x * samples + s;
-        if (bit_depth == 8) {
-          row[at] = static_cast<unsigned char>(v);
-        } else {
-          std::memcpy(row.data() + at * 2, &v, 2);  // native order; libtiff records it
+  for_each_band(layout, next_band, name, [&](const Image& band, int first_row) {
+    for (int y = 0; y < band.height; ++y) {
+      for (std::size_t x = 0; x < width; ++x) {
+        const std::size_t pixel = y * width + x;
+        const auto put = [&](int s, float value) {
+          const std::uint16_t v = quantize(value, max_value);
+          const std::size_t at = x * samples + s;
+          if (bit_depth == 8) {
+            row[at] = static_cast<unsigned char>(v);
+          } else {
+            std::memcpy(row.data() + at * 2, &v, 2);  // native order; libtiff records it
+          }
+        };
+        for (int c = 0; c < colour; ++c) {
+          put(c, layout.gray ? gray_value(band, pixel) : band.rgb[pixel * 3 + c]);
         }
-      };
-      for (int c = 0; c < colour; ++c) {
-        put(c, image.gray ? gray_value(image, pixel) : image.rgb[pixel * 3 + c]);
+        if (alpha) put(colour, band.alpha[pixel]);
       }
-      if (alpha) put(colour, image.alpha[pixel]);
+      if (TIFFWriteScanline(out, row.data(), static_cast<std::uint32_t>(first_row + y), 0) < 0) {
+        tiff.fail(": cannot write TIFF: ");
+      }
     }
-    if (TIFFWriteScanline(out, row.data(), static_cast<std::uint32_t>(y), 0) < 0) {
-      tiff.fail(": cannot write TIFF: ");
-    }
-  }
+  });
   if (!TIFFWriteDirectory(out)) tiff.fail(": cannot write TIFF: ");
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <new>
 #include <span>
 
 #include "model/graph_check.hpp"
@@ -21,6 +22,8 @@ struct Upscaler::Backend {
   virtual std::string name() const = 0;
   virtual int output_length(int length) const = 0;
   virtual Tensor run(const Tensor& rgb) const = 0;
+  // Input rows above and below a band that its output rows depend on; 0: only the whole image.
+  virtual int halo_rows() const = 0;
 };
 
 namespace {
@@ -39,6 +42,8 @@ class BicubicBackend final : public Upscaler::Backend {
   Tensor run(const Tensor& rgb) const override {
     return resize_bicubic(rgb, scale_.value(), flavour_);
   }
+  // The cubic kernel reaches 2 input rows; 4 keeps a margin (and is even, as x1.5 needs).
+  int halo_rows() const override { return 4; }
 
  private:
   Scale scale_;
@@ -56,6 +61,9 @@ class Fsr1Backend final : public Upscaler::Backend {
   Tensor run(const Tensor& rgb) const override {
     return fsr1_upscale(rgb, scale_.value(), options_);
   }
+  // EASU samples at the ratio of input to output size, which a band's ceil-rounded size changes
+  // (x1.5 of an odd height): only the whole image gives the whole image's pixels.
+  int halo_rows() const override { return 0; }
 
  private:
   Scale scale_;
@@ -67,13 +75,25 @@ class Fsr1Backend final : public Upscaler::Backend {
 class EngineBackend final : public Upscaler::Backend {
  public:
   EngineBackend(const Model& model, const UpscalerOptions& options)
-      : name_(model.name()), scale_(model.scale()), engine_(make_engine(model, options)) {}
+      : name_(model.name()),
+        scale_(model.scale()),
+        engine_(make_engine(model, options)),
+        halo_(halo_of(model.is_quantized() ? std::get<QuantizedQuickSRNet>(model.net).config
+                                           : std::get<QuickSRNet>(model.net).config)) {}
   Scale scale() const override { return scale_; }
   std::string name() const override { return name_; }
   int output_length(int length) const override { return engine_.output_width(length); }
   Tensor run(const Tensor& rgb) const override { return engine_.run(rgb); }
+  int halo_rows() const override { return halo_; }
 
  private:
+  // Each 3x3 conv reaches one row further (first, body, last or the anchor), the x1.5 tail
+  // (space-to-depth, strided anchor) and the bicubic alpha two more each. Even, so that x1.5
+  // bands start on even rows.
+  static int halo_of(const QuickSRNetConfig& config) {
+    const int reach = config.blocks + 2 + 4;
+    return reach + reach % 2;
+  }
   static Engine make_engine(const Model& model, const UpscalerOptions& options) {
     EngineOptions engine_options;
     engine_options.threads = options.threads;
@@ -85,6 +105,7 @@ class EngineBackend final : public Upscaler::Backend {
   std::string name_;
   Scale scale_;
   Engine engine_;
+  int halo_;
 };
 
 // General graphs (imported baselines) run on the reference runtime.
@@ -104,6 +125,7 @@ class ReferenceBackend final : public Upscaler::Backend {
     return static_cast<int>(static_cast<long long>(length) * scale.numerator / scale.denominator);
   }
   Tensor run(const Tensor& rgb) const override { return reference::forward(model_, rgb); }
+  int halo_rows() const override { return 0; }  // a general graph's reach is not derived
 
  private:
   Model model_;
@@ -135,6 +157,23 @@ void make_gray(Image& image) {
     const float mean = (image.rgb[i] + image.rgb[i + 1] + image.rgb[i + 2]) / 3.0f;
     image.rgb[i] = image.rgb[i + 1] = image.rgb[i + 2] = mean;
   }
+}
+
+// Rows [begin, begin + count) of `image` (not a copy of `image`: that would hold the whole image
+// once more per band).
+Image crop_rows(const Image& image, int begin, int count) {
+  Image rows;
+  rows.width = image.width;
+  rows.height = count;
+  rows.bit_depth = image.bit_depth;
+  rows.gray = image.gray;
+  const std::size_t first = static_cast<std::size_t>(begin) * image.width;
+  const std::size_t pixels = static_cast<std::size_t>(count) * image.width;
+  rows.rgb.assign(image.rgb.begin() + first * 3, image.rgb.begin() + (first + pixels) * 3);
+  if (image.has_alpha()) {
+    rows.alpha.assign(image.alpha.begin() + first, image.alpha.begin() + first + pixels);
+  }
+  return rows;
 }
 
 }  // namespace
@@ -192,6 +231,60 @@ Image Upscaler::upscale(const Image& input) const {
     output.alpha = upscale_alpha(input, scale(), output.width, output.height);
   }
   return output;
+}
+
+Image Upscaler::upscale_rows(const Image& input, int first_row, int rows) const {
+  const Scale s = scale();
+  const int out_height = output_length(input.height);
+  if (first_row % s.numerator != 0 || rows < 1 || first_row < 0 || first_row + rows > out_height) {
+    throw Error("upscale_rows: rows " + std::to_string(first_row) + ".." +
+                std::to_string(first_row + rows) + " of " + std::to_string(out_height));
+  }
+  const int halo = backend_->halo_rows();
+  if (halo == 0) return crop_rows(upscale(input), first_row, rows);
+  // Input rows [begin, end) produce the band; the halo around them feeds the receptive field.
+  const int begin = first_row / s.numerator * s.denominator;
+  const int end =
+      std::min(input.height, (first_row + rows + s.numerator - 1) / s.numerator * s.denominator);
+  const int crop_begin = std::max(0, begin - halo);
+  const int crop_end = std::min(input.height, end + halo);
+  const Image band = upscale(crop_rows(input, crop_begin, crop_end - crop_begin));
+  const int offset = (begin - crop_begin) / s.denominator * s.numerator;
+  if (offset + rows > band.height) {
+    throw Error("upscale_rows: band of " + std::to_string(band.height) + " rows is too short");
+  }
+  return crop_rows(band, offset, rows);
+}
+
+void Upscaler::upscale_to_file(const Image& input, const std::filesystem::path& path,
+                               const WriteOptions& options) const {
+  ImageLayout layout = layout_of(input);
+  layout.width = output_length(input.width);
+  layout.height = output_length(input.height);
+  const Scale s = scale();
+  // About half a megapixel of input per band: the halo costs a few percent, memory stays small.
+  constexpr int kBandInputPixels = 1 << 19;
+  const int input_rows = std::max(32, kBandInputPixels / std::max(1, input.width));
+  const int band_rows = backend_->halo_rows() == 0
+                            ? layout.height
+                            : std::max(1, input_rows / s.denominator) * s.numerator;
+  Image band;
+  write_image_bands(
+      layout, path,
+      [&](int first_row) -> const Image& {
+        const int rows = std::min(band_rows, layout.height - first_row);
+        band = Image{};  // the previous band is written: free it before computing the next
+        try {
+          band = upscale_rows(input, first_row, rows);
+        } catch (const Error& e) {
+          throw Error(about_file(name(), e.what()));
+        } catch (const std::bad_alloc&) {
+          throw Error(path.string() + ": out of memory upscaling rows " +
+                      std::to_string(first_row) + ".." + std::to_string(first_row + rows));
+        }
+        return band;
+      },
+      options);
 }
 
 }  // namespace quicksr

@@ -41,5 +41,19 @@ TEST(ImageTensorTest, FromTensorNeedsThreeChannels) {
   EXPECT_THROW(from_tensor(Tensor(4, 2, 2)), Error);
 }
 
+// Issue 11: out-of-bounds Tensor::at is caught in debug and sanitizer builds.
+TEST(ImageTensorTest, AtChecksBoundsInCheckedBuilds) {
+#if !defined(NDEBUG) || defined(QUICKSR_CHECKED_ACCESS)
+  Tensor tensor(2, 3, 4);
+  tensor.at(1, 2, 3) = 1.0f;
+  EXPECT_EQ(tensor.data.back(), 1.0f);
+  EXPECT_DEATH(tensor.at(2, 0, 0), "outside a 2x3x4 tensor");
+  EXPECT_DEATH(tensor.at(0, 3, 0), "outside");
+  EXPECT_DEATH(tensor.at(0, 0, -1), "outside");
+#else
+  GTEST_SKIP() << "Tensor::at is unchecked in Release builds (checked with -DQUICKSR_SANITIZE=ON)";
+#endif
+}
+
 }  // namespace
 }  // namespace quicksr
