@@ -2,6 +2,7 @@
 
 #include <numeric>
 
+#include "model/layout.hpp"
 #include "onnx/quicksrnet_graph.hpp"
 
 namespace quicksr::onnx_io {
@@ -11,13 +12,7 @@ namespace {
 // float: at most 64 * 256 * 9 weights). Passed through quicksrnet_to_graph, they say where each
 // integer weight goes, so the channel permutations are defined once, for the float export.
 Conv2d index_conv(const QConv2d& conv) {
-  Conv2d carrier = Conv2d::zeros(conv.in_channels, conv.out_channels, conv.kernel_h);
-  carrier.kernel_w = conv.kernel_w;
-  carrier.stride = conv.stride;
-  carrier.pad_top = conv.pad_top;
-  carrier.pad_left = conv.pad_left;
-  carrier.pad_bottom = conv.pad_bottom;
-  carrier.pad_right = conv.pad_right;
+  Conv2d carrier = with_geometry_of<Conv2d>(conv);
   carrier.weight.resize(conv.weight.size());
   std::iota(carrier.weight.begin(), carrier.weight.end(), 0.0f);
   carrier.bias.resize(conv.out_channels);
