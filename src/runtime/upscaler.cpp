@@ -42,8 +42,10 @@ class BicubicBackend final : public Upscaler::Backend {
   Tensor run(const Tensor& rgb) const override {
     return resize_bicubic(rgb, scale_.value(), flavour_);
   }
-  // The cubic kernel reaches 2 input rows; 4 keeps a margin (and is even, as x1.5 needs).
-  int halo_rows() const override { return 4; }
+  // The cubic kernel reaches 2 input rows; 4 keeps a margin (and is even, as x1.5 needs). The
+  // OpenCV flavour rounds sample positions to float as OpenCV does, so a band's positions (small
+  // row numbers) round differently from the whole image's: it runs whole.
+  int halo_rows() const override { return flavour_ == BicubicFlavour::matlab ? 4 : 0; }
 
  private:
   Scale scale_;

@@ -107,5 +107,28 @@ TEST(UpscaleBands, BandedFileEqualsTheWholeImageFile) {
   std::filesystem::remove_all(dir);
 }
 
+// Methods whose sample positions depend on the output size (FSR 1) or are rounded to float as
+// OpenCV rounds them (bicubic-opencv) run whole; all must write the whole image's pixels.
+TEST(UpscaleBands, BandedFileOfEveryClassicMethodEqualsTheWholeImage) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("upscale-classic-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  // Several bands (~512k input pixels each) and an odd height, where x1.5 rounds.
+  const Image input = random_image(700, 2001, false, false);
+  for (const Scale scale : {Scale{3, 2}, Scale{2, 1}}) {
+    for (const Upscaler& upscaler :
+         {Upscaler::bicubic(scale, BicubicFlavour::matlab),
+          Upscaler::bicubic(scale, BicubicFlavour::opencv), Upscaler::fsr1(scale)}) {
+      SCOPED_TRACE(upscaler.name());
+      upscaler.upscale_to_file(input, dir / "banded.png");
+      write_image(upscaler.upscale(input), dir / "whole.png");
+      EXPECT_EQ(read_image(dir / "banded.png").rgb, read_image(dir / "whole.png").rgb);
+      std::filesystem::remove(dir / "banded.png");
+      std::filesystem::remove(dir / "whole.png");
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace quicksr
