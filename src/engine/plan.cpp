@@ -56,11 +56,7 @@ std::size_t Plan::max_channels() const {
 Plan make_plan(const QuickSRNet& net, const F32Kernels& kernels) {
   net.check();
   Plan plan;
-  plan.scale = net.config.scale;
-  plan.half_scale = !net.config.scale.is_integer();
-  plan.block = plan.half_scale ? 3 : net.config.scale.numerator;
-  plan.order = net.config.order;
-  plan.features = net.config.features;
+  static_cast<NetShape&>(plan) = NetShape::of(net.config);
   plan.convs.push_back(pack_conv3x3(net.first, true, *kernels.direct));
   for (const Conv2d& conv : net.body)
     plan.convs.push_back(pack_conv3x3(conv, true, *kernels.winograd));

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/kernels/kernels.hpp"
+#include "engine/net_shape.hpp"
 #include "quicksr/model.hpp"
 
 namespace quicksr::engine {
@@ -32,12 +33,7 @@ struct PackedTail1x1 {
   std::vector<float> bias;     // kHalfScalePaddedOutputs
 };
 
-struct Plan {
-  Scale scale;
-  int block = 2;            // depth-to-space block: the integer scale, or 3 for x1.5
-  bool half_scale = false;  // x1.5: the network runs on the input padded to even sizes
-  ChannelOrder order = ChannelOrder::kCRD;
-  int features = 0;
+struct Plan : NetShape {
   // first, body..., and for integer scales last (raw, no clamp: clip comes after the anchor).
   // The first runs directly (3 input channels: Winograd would save little and its transforms
   // cost per input channel), all others as Winograd F(4,3).

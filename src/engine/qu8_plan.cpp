@@ -71,11 +71,7 @@ QU8Plan make_qu8_plan(const QuantizedQuickSRNet& net, const QU8Conv3x3Config& ke
   net.check();
   const QuickSRNetConfig& config = net.config;
   QU8Plan plan;
-  plan.scale = config.scale;
-  plan.half_scale = !config.scale.is_integer();
-  plan.block = plan.half_scale ? 3 : config.scale.numerator;
-  plan.order = config.order;
-  plan.features = config.features;
+  static_cast<NetShape&>(plan) = NetShape::of(config);
   plan.input = net.input;
   plan.output = net.output;
   plan.output_bounds = quant::relu1_bounds(net.output);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/kernels/qu8_kernels.hpp"
+#include "engine/net_shape.hpp"
 #include "quicksr/model.hpp"
 #include "quicksr/quant.hpp"
 
@@ -35,12 +36,7 @@ struct QU8PlainConv {
   std::vector<float> multipliers;  // quant::requant_multiplier per output channel
 };
 
-struct QU8Plan {
-  Scale scale;
-  int block = 2;            // depth-to-space block: the integer scale, or 3 for x1.5
-  bool half_scale = false;  // x1.5: the network runs on the input padded to even sizes
-  ChannelOrder order = ChannelOrder::kCRD;
-  int features = 0;
+struct QU8Plan : NetShape {
   ActivationEncoding input;
   ActivationEncoding output;
   quant::ClampBounds output_bounds;  // the final clip
