@@ -11,6 +11,7 @@
 #include "quicksr/image.hpp"
 #include "quicksr/model_io.hpp"
 #include "quicksr/quant.hpp"
+#include "support/data_paths.hpp"
 #include "support/run_quicksr.hpp"
 
 namespace quicksr {
@@ -20,8 +21,7 @@ namespace fs = std::filesystem;
 using test_support::quoted;
 using test_support::run_quicksr;
 
-const fs::path kSmallX2 =
-    fs::path(QUICKSR_SOURCE_DIR) / "models" / "quicksrnet-small-x2.safetensors";
+using test_support::kSmallX2;
 
 class QuantizeCli : public ::testing::Test {
  protected:

@@ -15,16 +15,16 @@
 #include "quicksr/image.hpp"
 #include "quicksr/model_io.hpp"
 #include "quicksr/reference.hpp"
+#include "support/data_paths.hpp"
 
 namespace quicksr {
 namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kSmallX2 =
-    fs::path(QUICKSR_SOURCE_DIR) / "models" / "quicksrnet-small-x2.safetensors";
-const fs::path kSet5 = fs::path(QUICKSR_SHARED_DIR) / "data" / "benchmarks" / "Set5" / "HR";
-const fs::path kTrain = fs::path(QUICKSR_SHARED_DIR) / "data" / "train" / "BSDS200";
+using test_support::kSet5;
+using test_support::kSmallX2;
+using test_support::kTrain;
 
 std::vector<fs::path> images_in(const fs::path& dir, std::size_t count) {
   std::vector<fs::path> files;

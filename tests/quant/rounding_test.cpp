@@ -14,16 +14,16 @@
 #include "quicksr/model_io.hpp"
 #include "quicksr/quantsim.hpp"
 #include "quicksr/reference.hpp"
+#include "support/data_paths.hpp"
 
 namespace quicksr {
 namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kSmallX2 =
-    fs::path(QUICKSR_SOURCE_DIR) / "models" / "quicksrnet-small-x2.safetensors";
-const fs::path kSet5 = fs::path(QUICKSR_SHARED_DIR) / "data" / "benchmarks" / "Set5" / "HR";
-const fs::path kTrain = fs::path(QUICKSR_SHARED_DIR) / "data" / "train" / "BSDS200";
+using test_support::kSet5;
+using test_support::kSmallX2;
+using test_support::kTrain;
 
 // Smooth 8-bit test images (real images are smooth: neighbouring taps see similar values, which
 // is what makes the sum of a kernel's rounding errors matter).

@@ -1,0 +1,14 @@
+#pragma once
+// Files the tests read: the shipped models in the source tree and the data sets in ../shared.
+#include <filesystem>
+
+namespace quicksr::test_support {
+
+inline const std::filesystem::path kSmallX2 =
+    std::filesystem::path(QUICKSR_SOURCE_DIR) / "models" / "quicksrnet-small-x2.safetensors";
+inline const std::filesystem::path kSet5 =
+    std::filesystem::path(QUICKSR_SHARED_DIR) / "data" / "benchmarks" / "Set5" / "HR";
+inline const std::filesystem::path kTrain =
+    std::filesystem::path(QUICKSR_SHARED_DIR) / "data" / "train" / "BSDS200";
+
+}  // namespace quicksr::test_support
