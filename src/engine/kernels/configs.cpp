@@ -41,6 +41,13 @@ constexpr const QU8Conv3x3Config* kQU8Conv3x3Configs[] = {
     &qu8_conv3x3_scalar_config,
 };
 
+constexpr const QU8DepthToSpaceConfig* kQU8DepthToSpaceConfigs[] = {
+#if QUICKSR_X86
+    &qu8_depth_to_space_4_avx2_config,
+#endif
+    &qu8_depth_to_space_scalar_config,
+};
+
 // The CPU features a level needs, as bits: AVX2+FMA, AVX-VNNI, AVX-512 (F/BW/VL/DQ), AVX-512 VNNI.
 unsigned features(Isa isa) {
   switch (isa) {
@@ -78,6 +85,14 @@ std::span<const QU8Conv3x3Config* const> qu8_conv3x3_configs() { return kQU8Conv
 
 const QU8Conv3x3Config& qu8_conv3x3_config(Isa level) {
   return *first_included(qu8_conv3x3_configs(), level, "INT8 3x3 convolution");
+}
+
+std::span<const QU8DepthToSpaceConfig* const> qu8_depth_to_space_configs() {
+  return kQU8DepthToSpaceConfigs;
+}
+
+const QU8DepthToSpaceConfig& qu8_depth_to_space_config(Isa level) {
+  return *first_included(qu8_depth_to_space_configs(), level, "INT8 depth-to-space");
 }
 
 F32Kernels f32_kernels(Isa isa) {
