@@ -78,6 +78,7 @@ std::vector<std::int32_t> pack_qu8_conv3x3_s16x2(const QConv2d& conv);
 
 // The configs, one per kernel file (the x86 ones are built only on x86).
 extern const QU8Conv3x3Config qu8_conv3x3_4x96_avx512vnni_config;
+extern const QU8Conv3x3Config qu8_conv3x3_4x64_avx512bw_config;
 extern const QU8Conv3x3Config qu8_conv3x3_4x24_avxvnni_config;
 extern const QU8Conv3x3Config qu8_conv3x3_4x16_avx2_config;
 extern const QU8Conv3x3Config qu8_conv3x3_scalar_config;
