@@ -24,8 +24,8 @@ struct Piece {
   __m128i masks[kMaxGroups];
 };
 
-// Pieces of output row dy for kPixels input pixels.
-int build_pieces(const QU8DepthToSpaceArgs& a, int dy, Piece* pieces) {
+// Pieces of output row dy for kPixels input pixels (each takes bytes from at least one group).
+void build_pieces(const QU8DepthToSpaceArgs& a, int dy, Piece* pieces) {
   const int row_bytes = a.scale * 3;
   const int span = kPixels * row_bytes;
   const int count = (span + 15) / 16;
@@ -51,7 +51,6 @@ int build_pieces(const QU8DepthToSpaceArgs& a, int dy, Piece* pieces) {
       p.masks[p.count++] = _mm_load_si128(reinterpret_cast<const __m128i*>(masks[group]));
     }
   }
-  return count;
 }
 
 // A row's pieces are 16 bytes but for the last of 12 * scale bytes: 8 (scale 2) or 4 (scale 3).
@@ -66,25 +65,30 @@ void store_piece(std::uint8_t* out, __m128i v, int bytes) {
   }
 }
 
-void qu8_depth_to_space_ukernel_4_avx2(const QU8DepthToSpaceArgs& a) {
-  Piece pieces[kQu8MaxDepthToSpaceScale][kMaxPieces];
-  int piece_count = 0;
-  for (int dy = 0; dy < a.scale; ++dy) piece_count = build_pieces(a, dy, pieces[dy]);
-  const int groups = (a.scale * a.scale * 3 + kQu8Group - 1) / kQu8Group;
-  const int step_bytes = kPixels * a.scale * 3;
+// The loops over rows, pieces and groups unroll for a known scale.
+template <int kScale>
+void depth_to_space(const QU8DepthToSpaceArgs& a) {
+  constexpr int kGroups = (kScale * kScale * 3 + kQu8Group - 1) / kQu8Group;
+  constexpr int kPieces = (kPixels * kScale * 3 + 15) / 16;
+  constexpr int kStepBytes = kPixels * kScale * 3;
+  Piece pieces[kScale][kMaxPieces];
+  for (int dy = 0; dy < kScale; ++dy) build_pieces(a, dy, pieces[dy]);
   int x = 0;
   for (; x + kPixels <= a.pixels; x += kPixels) {
-    __m128i in[kMaxGroups];
-    for (int g = 0; g < groups; ++g) {
+    __m128i in[kGroups];
+#pragma GCC unroll 12
+    for (int g = 0; g < kGroups; ++g) {
       in[g] = _mm_loadu_si128(
           reinterpret_cast<const __m128i*>(a.in + (g * a.in_stride + x) * kQu8Group));
     }
-    std::uint8_t* out = a.out + static_cast<std::ptrdiff_t>(x / kPixels) * step_bytes;
-    for (int dy = 0; dy < a.scale; ++dy, out += a.out_row_step) {
-      for (int piece = 0; piece < piece_count; ++piece) {
+    std::uint8_t* out = a.out + static_cast<std::ptrdiff_t>(x / kPixels) * kStepBytes;
+#pragma GCC unroll 4
+    for (int dy = 0; dy < kScale; ++dy, out += a.out_row_step) {
+#pragma GCC unroll 3
+      for (int piece = 0; piece < kPieces; ++piece) {
         const Piece& p = pieces[dy][piece];
-        __m128i v = _mm_setzero_si128();
-        for (int k = 0; k < p.count; ++k) {
+        __m128i v = _mm_shuffle_epi8(in[p.groups[0]], p.masks[0]);
+        for (int k = 1; k < p.count; ++k) {
           v = _mm_or_si128(v, _mm_shuffle_epi8(in[p.groups[k]], p.masks[k]));
         }
         store_piece(out + piece * 16, v, p.bytes);
@@ -95,8 +99,20 @@ void qu8_depth_to_space_ukernel_4_avx2(const QU8DepthToSpaceArgs& a) {
     QU8DepthToSpaceArgs rest = a;
     rest.in += x * kQu8Group;
     rest.pixels = a.pixels - x;
-    rest.out += static_cast<std::ptrdiff_t>(x) * a.scale * 3;
+    rest.out += static_cast<std::ptrdiff_t>(x) * kScale * 3;
     qu8_depth_to_space_ukernel_scalar(rest);
+  }
+}
+
+void qu8_depth_to_space_ukernel_4_avx2(const QU8DepthToSpaceArgs& a) {
+  static_assert(kQu8MaxDepthToSpaceScale == 4);
+  switch (a.scale) {
+    case 2:
+      return depth_to_space<2>(a);
+    case 3:
+      return depth_to_space<3>(a);
+    default:
+      return depth_to_space<4>(a);
   }
 }
 
