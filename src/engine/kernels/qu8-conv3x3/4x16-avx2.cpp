@@ -2,6 +2,7 @@
 // qu8_avx256_ops.hpp): 4 output channels x 2 ymm of 8 pixels (8 accumulators, 2 widened inputs).
 // The full 3x3 tile is inline assembly (8 accumulators, 4 widened inputs, 2 weights, 1 product
 // and the mask: all 16 ymm), as in 4x96-avx512vnni.cpp.
+#include "engine/kernels/qu8_asm_tile.hpp"
 #include "engine/kernels/qu8_avx256_ops.hpp"
 #include "engine/kernels/qu8_conv3x3_tile.hpp"
 
@@ -49,26 +50,12 @@ namespace {
 
 struct Avx2Ops : qu8::Avx256Ops<false> {
   // The 4 x 16 tile of a 3x3 conv: accumulator acc[p][o] is output channel o of pixels
-  // [x + 8p, + 8). Pointers come in through `params`, as in 4x96-avx512vnni.cpp.
+  // [x + 8p, + 8). Pointers and loop as in qu8_asm_tile.hpp.
   static void sum_tile(const QU8Conv3x3Args& a, int group, int x, Vec (&acc)[2][kQu8Group],
                        qu8::KernelSize<3>) {
-    const std::size_t offset = (static_cast<std::size_t>(x) - 1) * kQu8Group;
-    const void* const params[] = {
-        a.rows[0] + offset,
-        a.rows[1] + offset,
-        a.rows[2] + offset,
-        reinterpret_cast<const void*>(a.in_stride * kQu8Group),
-        reinterpret_cast<const void*>(static_cast<std::size_t>(a.in_groups)),
-        a.bias + group * kQu8Group,
-        a.weights + static_cast<std::size_t>(group) * a.in_groups * 9 * kQu8Group * kWeightWords};
+    const auto params = qu8::asm_tile_params(a, group, x, kWeightWords);
     // clang-format off
-    asm("mov (%[p]), %%rax\n\t"
-        "mov 8(%[p]), %%rcx\n\t"
-        "mov 16(%[p]), %%rdx\n\t"
-        "mov 24(%[p]), %%rsi\n\t"
-        "mov 32(%[p]), %%rdi\n\t"
-        "mov 40(%[p]), %%r8\n\t"
-        "mov 48(%[p]), %%r9\n\t"
+    asm(QU8_ASM_TILE_BEGIN
         "mov $0x00ff00ff, %%r10d\n\t"
         "vmovd %%r10d, %%xmm15\n\t"
         "vpbroadcastd %%xmm15, %%ymm15\n\t"
@@ -76,20 +63,11 @@ struct Avx2Ops : qu8::Avx256Ops<false> {
         QU8_BIAS(1, 1, 5)
         QU8_BIAS(2, 2, 6)
         QU8_BIAS(3, 3, 7)
-        "1:\n\t"
-        QU8_TAP("0", "%%rax", "0") QU8_TAP("1", "%%rax", "1") QU8_TAP("2", "%%rax", "2")
-        QU8_TAP("3", "%%rcx", "0") QU8_TAP("4", "%%rcx", "1") QU8_TAP("5", "%%rcx", "2")
-        QU8_TAP("6", "%%rdx", "0") QU8_TAP("7", "%%rdx", "1") QU8_TAP("8", "%%rdx", "2")
-        "add %%rsi, %%rax\n\t"
-        "add %%rsi, %%rcx\n\t"
-        "add %%rsi, %%rdx\n\t"
-        "add $288, %%r9\n\t"
-        "dec %%rdi\n\t"
-        "jnz 1b\n\t"
+        QU8_ASM_TILE_LOOP(QU8_TAP, "288")
         : "=&x"(acc[0][0]), "=&x"(acc[0][1]), "=&x"(acc[0][2]), "=&x"(acc[0][3]),
           "=&x"(acc[1][0]), "=&x"(acc[1][1]), "=&x"(acc[1][2]), "=&x"(acc[1][3])
-        : [p] "r"(params)
-        : "cc", "memory", "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10",
+        : [p] "r"(params.data())
+        : QU8_ASM_TILE_CLOBBERS,
           "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
     // clang-format on
   }

@@ -3,6 +3,7 @@
 // inputs), twice the lanes of the AVX2 kernel. The full 3x3 tile is inline assembly (16
 // accumulators, 8 widened inputs, 2 weights, 2 products and the mask: 29 zmm), as in
 // 4x96-avx512vnni.cpp: GCC's code for the intrinsics kept the tile partly on the stack.
+#include "engine/kernels/qu8_asm_tile.hpp"
 #include "engine/kernels/qu8_avx512_ops.hpp"
 #include "engine/kernels/qu8_conv3x3_tile.hpp"
 
@@ -62,48 +63,25 @@ namespace {
 
 struct Avx512BwOps : qu8::Avx512Ops<false> {
   // The 4 x 64 tile of a 3x3 conv: accumulator acc[p][o] is output channel o of pixels
-  // [x + 16p, + 16). Pointers come in through `params`, as in 4x96-avx512vnni.cpp.
+  // [x + 16p, + 16). Pointers and loop as in qu8_asm_tile.hpp.
   static void sum_tile(const QU8Conv3x3Args& a, int group, int x, Vec (&acc)[4][kQu8Group],
                        qu8::KernelSize<3>) {
-    const std::size_t offset = (static_cast<std::size_t>(x) - 1) * kQu8Group;
-    const void* const params[] = {
-        a.rows[0] + offset,
-        a.rows[1] + offset,
-        a.rows[2] + offset,
-        reinterpret_cast<const void*>(a.in_stride * kQu8Group),
-        reinterpret_cast<const void*>(static_cast<std::size_t>(a.in_groups)),
-        a.bias + group * kQu8Group,
-        a.weights + static_cast<std::size_t>(group) * a.in_groups * 9 * kQu8Group * kWeightWords};
+    const auto params = qu8::asm_tile_params(a, group, x, kWeightWords);
     // clang-format off
-    asm("mov (%[p]), %%rax\n\t"
-        "mov 8(%[p]), %%rcx\n\t"
-        "mov 16(%[p]), %%rdx\n\t"
-        "mov 24(%[p]), %%rsi\n\t"
-        "mov 32(%[p]), %%rdi\n\t"
-        "mov 40(%[p]), %%r8\n\t"
-        "mov 48(%[p]), %%r9\n\t"
+    asm(QU8_ASM_TILE_BEGIN
         "mov $0x00ff00ff, %%r10d\n\t"
         "vpbroadcastd %%r10d, %%zmm31\n\t"
         QU8_BIAS(0, 0, 4, 8, 12)
         QU8_BIAS(1, 1, 5, 9, 13)
         QU8_BIAS(2, 2, 6, 10, 14)
         QU8_BIAS(3, 3, 7, 11, 15)
-        "1:\n\t"
-        QU8_TAP("0", "%%rax", "0") QU8_TAP("1", "%%rax", "1") QU8_TAP("2", "%%rax", "2")
-        QU8_TAP("3", "%%rcx", "0") QU8_TAP("4", "%%rcx", "1") QU8_TAP("5", "%%rcx", "2")
-        QU8_TAP("6", "%%rdx", "0") QU8_TAP("7", "%%rdx", "1") QU8_TAP("8", "%%rdx", "2")
-        "add %%rsi, %%rax\n\t"
-        "add %%rsi, %%rcx\n\t"
-        "add %%rsi, %%rdx\n\t"
-        "add $288, %%r9\n\t"
-        "dec %%rdi\n\t"
-        "jnz 1b\n\t"
+        QU8_ASM_TILE_LOOP(QU8_TAP, "288")
         : "=&v"(acc[0][0]), "=&v"(acc[0][1]), "=&v"(acc[0][2]), "=&v"(acc[0][3]),
           "=&v"(acc[1][0]), "=&v"(acc[1][1]), "=&v"(acc[1][2]), "=&v"(acc[1][3]),
           "=&v"(acc[2][0]), "=&v"(acc[2][1]), "=&v"(acc[2][2]), "=&v"(acc[2][3]),
           "=&v"(acc[3][0]), "=&v"(acc[3][1]), "=&v"(acc[3][2]), "=&v"(acc[3][3])
-        : [p] "r"(params)
-        : "cc", "memory", "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10",
+        : [p] "r"(params.data())
+        : QU8_ASM_TILE_CLOBBERS,
           "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm24", "xmm25", "xmm26", "xmm27",
           "xmm28", "xmm29", "xmm30", "xmm31");
     // clang-format on
