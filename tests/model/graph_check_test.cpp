@@ -107,7 +107,7 @@ TEST(GraphCheck, RejectsStructuralErrors) {
   expect_error(twice, "defined twice");
   Graph shrinking = upscaling_graph(2, {2, 1});
   shrinking.convs[0].pad_top = 0;  // a 3x3 conv without padding shrinks the image
-  expect_error(shrinking, "padding that does not keep the size");
+  expect_error(shrinking, "not a fixed multiple of the input size");
   Graph weights = upscaling_graph(2, {2, 1});
   weights.convs[0].weight.pop_back();
   expect_error(weights, "weights");
