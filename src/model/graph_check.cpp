@@ -16,6 +16,9 @@ namespace {
 constexpr int kMaxKernel = 64;
 // Resolution changes beyond this are no SR network; the bound keeps the fractions small.
 constexpr std::int64_t kMaxResolutionTerm = 1 << 20;
+// No tensor is more than this many times the input's size per axis (bounds the memory a checked
+// graph can ask for, now that resize and transposed convs upscale without adding channels).
+constexpr std::int64_t kMaxUpscale = 16;
 
 using TensorInfo = GraphTensor;
 
@@ -33,6 +36,13 @@ bool in_range(std::int64_t value, std::int64_t lo, std::int64_t hi) {
 // k - s <= pads <= k - 1: only then is the resolution change the stride and nothing else.
 bool keeps_resolution(int kernel, int stride, int pads) {
   return pads >= kernel - stride && pads <= kernel - 1;
+}
+
+// Both axes of a conv or pool window (Conv2d and Pool2d name their fields alike).
+template <typename Window>
+bool keeps_resolution(const Window& window, int kernel_h, int kernel_w) {
+  return keeps_resolution(kernel_h, window.stride, window.pad_top + window.pad_bottom) &&
+         keeps_resolution(kernel_w, window.stride, window.pad_left + window.pad_right);
 }
 
 void check_window(const std::string& where, int kernel_h, int kernel_w, int stride,
@@ -106,7 +116,8 @@ class ShapeInference {
     tensors_[graph_.input] = TensorInfo{3};
     for (const GraphNode& node : graph_.nodes) {
       const TensorInfo info = output_info(node);
-      if (info.numerator > kMaxResolutionTerm || info.denominator > kMaxResolutionTerm) {
+      if (info.numerator > kMaxResolutionTerm || info.denominator > kMaxResolutionTerm ||
+          info.numerator > kMaxUpscale * info.denominator) {
         fail(node, "implausible resolution change");
       }
       if (node.output.empty()) fail(node, "has no output name");
@@ -226,9 +237,7 @@ class ShapeInference {
     TensorInfo out = conv.transposed ? rescaled(in, conv.stride, 1) : rescaled(in, 1, conv.stride);
     out.channels = conv.out_channels;
     if (!conv.transposed) {
-      out.exact = in.exact &&
-                  keeps_resolution(conv.kernel_h, conv.stride, conv.pad_top + conv.pad_bottom) &&
-                  keeps_resolution(conv.kernel_w, conv.stride, conv.pad_left + conv.pad_right);
+      out.exact = in.exact && keeps_resolution(conv, conv.kernel_h, conv.kernel_w);
     }
     return out;
   }
@@ -247,9 +256,7 @@ class ShapeInference {
       if (pad >= pool.kernel) fail(node, "has padding not smaller than its kernel");
     }
     TensorInfo out = rescaled(input(node, 0), 1, pool.stride);
-    out.exact = out.exact &&
-                keeps_resolution(pool.kernel, pool.stride, pool.pad_top + pool.pad_bottom) &&
-                keeps_resolution(pool.kernel, pool.stride, pool.pad_left + pool.pad_right);
+    out.exact = out.exact && keeps_resolution(pool, pool.kernel, pool.kernel);
     return out;
   }
 

@@ -174,15 +174,21 @@ std::array<int, N> int_array(const Json& object, const char* key) {
   return values;
 }
 
+// "pads" [top, left, bottom, right] into a Conv2d or Pool2d.
+template <typename Window>
+void read_pads(const Json& json, Window& window) {
+  const auto pads = int_array<4>(json, "pads");
+  window.pad_top = pads[0];
+  window.pad_left = pads[1];
+  window.pad_bottom = pads[2];
+  window.pad_right = pads[3];
+}
+
 Pool2d pool_from_json(const Json& json) {
   Pool2d pool;
   pool.kernel = member<int>(json, "kernel");
   pool.stride = member<int>(json, "stride");
-  const auto pads = int_array<4>(json, "pads");
-  pool.pad_top = pads[0];
-  pool.pad_left = pads[1];
-  pool.pad_bottom = pads[2];
-  pool.pad_right = pads[3];
+  read_pads(json, pool);
   pool.count_include_pad = member<bool>(json, "count_include_pad");
   return pool;
 }
@@ -246,11 +252,7 @@ Conv2d conv_from_json(const Json& json, int version, bool& has_bias) {
   conv.kernel_h = kernel[0];
   conv.kernel_w = kernel[1];
   conv.stride = member<int>(json, "stride");
-  const auto pads = int_array<4>(json, "pads");
-  conv.pad_top = pads[0];
-  conv.pad_left = pads[1];
-  conv.pad_bottom = pads[2];
-  conv.pad_right = pads[3];
+  read_pads(json, conv);
   conv.groups = member<int>(json, "groups");
   has_bias = member<bool>(json, "bias");
   if (json.contains("transposed")) {

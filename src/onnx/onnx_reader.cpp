@@ -164,8 +164,8 @@ class GraphReader {
     if (op == "Shape") return read_shape(node);
     GraphNode result;
     result.name = node.name().empty() ? "node" + std::to_string(index) : node.name();
-    if (op == "Conv") {
-      result = read_conv(node, std::move(result));
+    if (op == "Conv" || op == "ConvTranspose") {
+      result = read_conv(node, std::move(result), op == "ConvTranspose");
     } else if (op == "Clip") {
       result = read_clip(node, std::move(result));
     } else if (const auto unary = kUnaryOps.find(op); unary != kUnaryOps.end()) {
@@ -176,8 +176,6 @@ class GraphReader {
       if (node.input_size() != 2) fail(node, "expected two inputs");
       result.op = op == "Mul" ? OpType::kMul : OpType::kSub;
       result.inputs = {feature_input(node, 0), feature_input(node, 1)};
-    } else if (op == "ConvTranspose") {
-      result = read_conv_transpose(node, std::move(result));
     } else if (op == "PRelu") {
       result = read_prelu(node, std::move(result));
     } else if (op == "AveragePool" || op == "MaxPool") {
@@ -339,50 +337,38 @@ class GraphReader {
     }
   }
 
-  GraphNode read_conv(const onnx::NodeProto& node, GraphNode result) {
-    result.op = OpType::kConv;
+  // Conv weights are [out, in / group, kh, kw], ConvTranspose weights [in, out / group, kh, kw];
+  // ConvTranspose's output_shape (an alternative to pads) is not supported.
+  GraphNode read_conv(const onnx::NodeProto& node, GraphNode result, bool transposed) {
+    result.op = transposed ? OpType::kConvTranspose : OpType::kConv;
     result.inputs = {feature_input(node, 0)};
     const Constant* weight = optional_constant(node, 1);
-    if (!weight || weight->dims.size() != 4) fail(node, "the weight must be a 4-D constant (OIHW)");
+    if (!weight || weight->dims.size() != 4) {
+      fail(node, std::string("the weight must be a 4-D constant (") +
+                     (transposed ? "IOHW" : "OIHW") + ")");
+    }
     const std::int64_t group = int_attribute(node, "group", 1);
     if (group < 1 || weight->dims[0] % group != 0) fail(node, "invalid group count");
     Conv2d conv;
+    conv.transposed = transposed;
     conv.groups = static_cast<int>(group);
-    conv.out_channels = static_cast<int>(weight->dims[0]);
-    conv.in_channels = static_cast<int>(weight->dims[1] * group);
+    const int first = static_cast<int>(weight->dims[0]);
+    const int second = static_cast<int>(weight->dims[1] * group);
+    conv.out_channels = transposed ? second : first;
+    conv.in_channels = transposed ? first : second;
     conv.kernel_h = static_cast<int>(weight->dims[2]);
     conv.kernel_w = static_cast<int>(weight->dims[3]);
     conv.weight = weight->values;
     read_bias(node, conv);
     read_conv_geometry(node, conv);
-    result.conv = static_cast<int>(graph_.convs.size());
-    graph_.convs.push_back(std::move(conv));
-    return result;
-  }
-
-  // Weights [in, out / group, kh, kw]; output_shape (an alternative to pads) is not supported.
-  GraphNode read_conv_transpose(const onnx::NodeProto& node, GraphNode result) {
-    result.op = OpType::kConvTranspose;
-    result.inputs = {feature_input(node, 0)};
-    const Constant* weight = optional_constant(node, 1);
-    if (!weight || weight->dims.size() != 4) fail(node, "the weight must be a 4-D constant (IOHW)");
-    const std::int64_t group = int_attribute(node, "group", 1);
-    if (group < 1 || weight->dims[0] % group != 0) fail(node, "invalid group count");
-    if (attribute(node, "output_shape")) fail(node, "output_shape is not supported (use pads)");
-    Conv2d conv;
-    conv.transposed = true;
-    conv.groups = static_cast<int>(group);
-    conv.in_channels = static_cast<int>(weight->dims[0]);
-    conv.out_channels = static_cast<int>(weight->dims[1] * group);
-    conv.kernel_h = static_cast<int>(weight->dims[2]);
-    conv.kernel_w = static_cast<int>(weight->dims[3]);
-    conv.weight = weight->values;
-    read_bias(node, conv);
-    read_conv_geometry(node, conv);
-    const auto output_padding = ints_attribute(node, "output_padding", {0, 0});
-    if (output_padding[0] != output_padding[1])
-      fail(node, "only equal output_padding is supported");
-    conv.output_padding = static_cast<int>(output_padding[0]);
+    if (transposed) {
+      if (attribute(node, "output_shape")) fail(node, "output_shape is not supported (use pads)");
+      const auto output_padding = ints_attribute(node, "output_padding", {0, 0});
+      if (output_padding[0] != output_padding[1]) {
+        fail(node, "only equal output_padding is supported");
+      }
+      conv.output_padding = static_cast<int>(output_padding[0]);
+    }
     result.conv = static_cast<int>(graph_.convs.size());
     graph_.convs.push_back(std::move(conv));
     return result;

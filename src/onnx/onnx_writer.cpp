@@ -427,11 +427,7 @@ class OnnxWriter {
   // Clip-6 (opset < 11): bounds as attributes; an infinite bound is left out.
   static void add_clip_attributes(onnx::NodeProto& out, const GraphNode& node) {
     for (const auto& [name, value] : {std::pair{"min", node.clip_min}, {"max", node.clip_max}}) {
-      if (!std::isfinite(value)) continue;
-      auto* attribute = out.add_attribute();
-      attribute->set_name(name);
-      attribute->set_type(onnx::AttributeProto::FLOAT);
-      attribute->set_f(value);
+      if (std::isfinite(value)) add_float(out, name, value);
     }
   }
 

@@ -197,7 +197,7 @@ TEST_P(OnnxGraphOp, OnnxRuntimeAndImportMatchTheReferenceRuntime) {
   ASSERT_NO_THROW(check_graph(std::get<Graph>(model.net)));
   ScratchDir dir;
   const std::vector<Tensor> inputs = {signed_input(40, 36, 1), signed_input(31, 45, 2)};
-  for (int opset : {11, 13, kMaxOnnxOpset}) {
+  for (int opset : {11, kMaxOnnxOpset}) {  // empty roi/scales tensors, and empty names
     SCOPED_TRACE("opset " + std::to_string(opset));
     export_onnx(model, dir / "op.onnx", {.opset = opset});
     const Model imported = import_onnx(dir / "op.onnx");
