@@ -302,6 +302,35 @@ TEST_F(CliTest, ModelFileUpscalesAndInfoDescribesIt) {
   EXPECT_NE(broken.output.find("broken.safetensors"), std::string::npos) << broken.output;
 }
 
+// `quicksr init` writes an initialised baseline that info describes (conv MACs counted by hand:
+// ESPCN x3 is 5x5 3->64, 3x3 64->32, 3x3 32->27 per input pixel) and upscale runs; a bad name or
+// an existing output is one clear line and no file.
+TEST_F(CliTest, InitWritesABaselineThatInfoAndUpscaleUse) {
+  const RunResult init = run_quicksr("init espcn " + path("espcn.safetensors") + " --scale 3");
+  ASSERT_EQ(init.exit_code, 0) << init.output;
+  const RunResult info = run_quicksr("info " + path("espcn.safetensors"));
+  ASSERT_EQ(info.exit_code, 0) << info.output;
+  const int macs = 25 * 3 * 64 + 9 * 64 * 32 + 9 * 32 * 27;
+  EXPECT_NE(info.output.find("conv MACs per input pixel: " + std::to_string(macs)),
+            std::string::npos)
+      << info.output;
+  EXPECT_NE(info.output.find("tanh 2"), std::string::npos) << info.output;
+  const std::string input = write_sample("in.png", 7, 5);
+  ASSERT_EQ(run_quicksr("upscale " + input + " " + path("out.png") + " --model " +
+                        path("espcn.safetensors"))
+                .exit_code,
+            0);
+  EXPECT_EQ(quicksr::read_image(path("out.png")).width, 21);
+
+  const RunResult exists = run_quicksr("init xlsr " + path("espcn.safetensors"));
+  EXPECT_EQ(exists.exit_code, 1);
+  EXPECT_NE(exists.output.find("already exists"), std::string::npos) << exists.output;
+  const RunResult unknown = run_quicksr("init srcnn " + path("srcnn.safetensors"));
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.output.find("unknown baseline \"srcnn\""), std::string::npos) << unknown.output;
+  EXPECT_FALSE(fs::exists(path("srcnn.safetensors")));
+}
+
 // `quicksr models` lists the built-in models and a folder's files, with the validation score of
 // the provenance and the Set5 / Set14 / BSD100 column of the model card (hand-written here).
 TEST_F(CliTest, ModelsListsBuiltinsAndCardScores) {

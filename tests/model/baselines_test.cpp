@@ -13,6 +13,7 @@
 #include "quicksr/error.hpp"
 #include "quicksr/model_io.hpp"
 #include "quicksr/reference.hpp"
+#include "support/error_of.hpp"
 #include "support/random_tensor.hpp"
 
 namespace quicksr {
@@ -27,15 +28,7 @@ float max_abs_difference(const Tensor& a, const Tensor& b) {
   return worst;
 }
 
-std::string error_of(const auto& action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "no error";
-  return "";
-}
+using test_support::error_of;
 
 class BaselineBuilder : public testing::TestWithParam<std::string> {};
 

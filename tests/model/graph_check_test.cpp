@@ -12,6 +12,7 @@
 
 #include "quicksr/error.hpp"
 #include "quicksr/model_io.hpp"
+#include "support/error_of.hpp"
 #include "support/graph_builders.hpp"
 
 namespace quicksr {
@@ -20,15 +21,7 @@ namespace {
 using test_support::graph_node;
 using test_support::upscaling_graph;
 
-std::string error_of(const auto& action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "no error";
-  return "";
-}
+using test_support::error_of;
 
 class TempFile {
  public:
