@@ -139,5 +139,46 @@ TEST(BiasCorrectionTest, FirstLayerMeanMatchesTheFloatNet) {
   }
 }
 
+// correct_biases of a net whose rounding is chosen (here: round to nearest, per tensor) keeps every
+// s8 weight and gives the first conv the float conv's per-channel mean.
+TEST(BiasCorrectionTest, OfChosenWeightsKeepsThemAndMatchesTheFirstLayerMean) {
+  const QuickSRNetConfig config = QuickSRNetConfig::small({2, 1});
+  const QuickSRNet net = random_net(config, 5);
+  std::mt19937 engine(9);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  std::vector<Tensor> images;
+  for (int n = 0; n < 2; ++n) {
+    Tensor x(3, 12, 10);
+    for (float& v : x.data) v = std::round(unit(engine) * 255.0f) / 255.0f;
+    images.push_back(x);
+  }
+  ActivationEncodings encodings;
+  encodings.features.assign(config.blocks + 1, quant::encoding_from_range(0.0f, 1.0f));
+  encodings.output = quant::encoding_from_range(0.0f, 1.0f);
+  const QuantizedQuickSRNet rounded =
+      quant::quantize_weights(net, encodings, WeightGranularity::kPerTensor);
+  const QuantizedQuickSRNet q =
+      quant::correct_biases(net, rounded, images, quant::EncodingScheme::kTf);
+  EXPECT_EQ(q.first.weight, rounded.first.weight);
+  EXPECT_EQ(q.first.weight_scale, rounded.first.weight_scale);
+  for (std::size_t i = 0; i < q.body.size(); ++i)
+    EXPECT_EQ(q.body[i].weight, rounded.body[i].weight);
+  EXPECT_EQ(q.last.weight, rounded.last.weight);
+  EXPECT_NE(q.first.bias, rounded.first.bias);
+  const Conv2d corrected = quant::dequantize_conv(q.first, q.input.scale);
+  for (int c = 0; c < config.features; ++c) {
+    double float_mean = 0.0, quantized_mean = 0.0;
+    for (const Tensor& image : images) {
+      const Tensor a = reference::conv2d(image, net.first);
+      const Tensor b = reference::conv2d(image, corrected);
+      for (int i = 0; i < a.height * a.width; ++i) {
+        float_mean += a.plane(c)[i];
+        quantized_mean += b.plane(c)[i];
+      }
+    }
+    EXPECT_NEAR(float_mean, quantized_mean, 1e-3 * 240) << "channel " << c;
+  }
+}
+
 }  // namespace
 }  // namespace quicksr
