@@ -83,12 +83,63 @@ Graph small_graph() {
   return graph;
 }
 
+// Every op of graph format version 2 (docs/model-format.md), with a shrinking stride-2 conv and
+// max pool that a bilinear resize undoes (ERFDN's ESA), and a transposed conv that upscales.
+Graph version2_graph() {
+  using test_support::graph_node;
+  Graph graph;
+  graph.architecture = "seed-v2";
+  graph.scale = {2, 1};
+  Conv2d strided = Conv2d::zeros(4, 4, 3);
+  strided.stride = 2;
+  strided.pad_top = strided.pad_left = strided.pad_bottom = strided.pad_right = 0;
+  Conv2d up = Conv2d::zeros(4, 3, 4);
+  up.transposed = true;
+  up.stride = 2;
+  up.pad_top = up.pad_left = up.pad_bottom = up.pad_right = 1;
+  graph.convs = {Conv2d::zeros(3, 4, 3), strided, Conv2d::zeros(3, 1, 1), up};
+  graph.prelus = {{4, {0.25f, 0.5f, 0.1f, 0.0f}}};
+  GraphNode prelu = graph_node(OpType::kPRelu, "prelu", {"a"}, "b");
+  prelu.prelu = 0;
+  GraphNode leaky = graph_node(OpType::kLeakyRelu, "leaky", {"b"}, "c");
+  leaky.alpha = 0.05f;
+  GraphNode average = graph_node(OpType::kAveragePool, "avg", {"c"}, "d");
+  average.pool = {.kernel = 3,
+                  .stride = 1,
+                  .pad_top = 1,
+                  .pad_left = 1,
+                  .pad_bottom = 1,
+                  .pad_right = 1,
+                  .count_include_pad = true};
+  GraphNode max = graph_node(OpType::kMaxPool, "max", {"s"}, "p");
+  max.pool = {.kernel = 2, .stride = 2};
+  GraphNode nearest = graph_node(OpType::kResizeNearest, "nearest", {"u"}, "out");
+  nearest.block_size = 1;
+  graph.nodes = {graph_node(OpType::kConv, "conv", {"input"}, "a", 0),
+                 prelu,
+                 leaky,
+                 average,
+                 graph_node(OpType::kConv, "strided", {"d"}, "s", 1),
+                 max,
+                 graph_node(OpType::kResizeBilinear, "bilinear", {"p", "d"}, "r"),
+                 graph_node(OpType::kSigmoid, "sigmoid", {"r"}, "g"),
+                 graph_node(OpType::kConv, "mask", {"input"}, "m", 2),
+                 graph_node(OpType::kTanh, "tanh", {"m"}, "t"),
+                 graph_node(OpType::kMul, "mul", {"g", "t"}, "e"),
+                 graph_node(OpType::kSub, "sub", {"d", "e"}, "f"),
+                 graph_node(OpType::kConvTranspose, "up", {"f"}, "u", 3),
+                 nearest};
+  graph.output = "out";
+  return graph;
+}
+
 std::vector<std::pair<std::string, Model>> seed_models() {
   QuickSRNetConfig x2{.features = 4, .blocks = 1, .scale = {2, 1}, .anchor = false};
   QuickSRNetConfig x1_5{.features = 3, .blocks = 0, .scale = {3, 2}, .anchor = true};
   return {{"quicksrnet-x2", Model{.net = QuickSRNet::initialized(x2, 1), .provenance = {}}},
           {"quicksrnet-x1_5", Model{.net = QuickSRNet::initialized(x1_5, 2), .provenance = {}}},
-          {"graph-x2", Model{.net = small_graph(), .provenance = {{"source", "seed"}}}}};
+          {"graph-x2", Model{.net = small_graph(), .provenance = {{"source", "seed"}}}},
+          {"graph-v2-x2", Model{.net = version2_graph(), .provenance = {}}}};
 }
 
 void cli_seeds(const fs::path& dir) {

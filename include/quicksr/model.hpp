@@ -29,7 +29,10 @@ struct Scale {
 // CRD (PyTorch PixelShuffle): channel = c * r^2 + dy * r + dx.  DCR: (dy * r + dx) * C + c.
 enum class ChannelOrder { kCRD, kDCR };
 
-// A 2-D convolution with OIHW weights (I = in_channels / groups) and zero padding.
+// A 2-D convolution with OIHW weights (I = in_channels / groups) and zero padding; or, when
+// `transposed`, a transposed convolution (ONNX ConvTranspose, PyTorch ConvTranspose2d) with IOHW
+// weights (O = out_channels / groups), output size (n - 1) * stride - pads + kernel +
+// output_padding.
 struct Conv2d {
   int in_channels = 0;
   int out_channels = 0;
@@ -40,6 +43,8 @@ struct Conv2d {
   int groups = 1;
   std::vector<float> weight;  // out * (in / groups) * kh * kw
   std::vector<float> bias;    // out values, or empty for no bias
+  bool transposed = false;
+  int output_padding = 0;  // transposed only: extra rows/columns at the bottom/right
 
   // A zero-initialised conv with "same" padding for odd kernels and stride 1.
   static Conv2d zeros(int in_channels, int out_channels, int kernel, int groups = 1);
@@ -152,19 +157,60 @@ struct QuantizedQuickSRNet {
 };
 
 // General SR graph: nodes in topological order over named tensors. The graph input is "input"
-// (3xHxW RGB in [0,1]).
-enum class OpType { kConv, kClip, kRelu, kDepthToSpace, kSpaceToDepth, kAdd, kConcat };
+// (3xHxW RGB in [0,1]). Every op is elementwise, a convolution or a fixed resampling, so a trainer
+// can run the graph node by node; its parameters are the convs' weights and biases and the
+// PReLU slopes. docs/model-format.md gives each op's exact semantics.
+enum class OpType {
+  kConv,
+  kClip,
+  kRelu,
+  kDepthToSpace,
+  kSpaceToDepth,
+  kAdd,
+  kConcat,
+  // Graph format version 2:
+  kConvTranspose,  // conv: index of a transposed Conv2d
+  kPRelu,          // prelu: index into Graph::prelus
+  kLeakyRelu,      // alpha
+  kSigmoid,
+  kTanh,
+  kMul,  // elementwise; a 1-channel operand is broadcast over the other's channels
+  kSub,  // as kMul
+  kAveragePool,
+  kMaxPool,
+  kResizeNearest,   // block_size: integer upscale, out[y][x] = in[y / s][x / s]
+  kResizeBilinear,  // to the size of the second input (same channels), half-pixel centres
+};
+
+// Pooling window (AveragePool / MaxPool); padded positions are skipped by max and, unless
+// count_include_pad, not counted by the average (ONNX defaults; PyTorch's avg_pool2d counts them).
+struct Pool2d {
+  int kernel = 2;
+  int stride = 2;
+  int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  bool count_include_pad = false;
+  friend bool operator==(const Pool2d&, const Pool2d&) = default;
+};
+
+// PReLU slopes: one shared slope (PyTorch's nn.PReLU() default) or one per channel.
+struct PRelu {
+  int channels = 1;
+  std::vector<float> slope;  // `channels` values
+};
 
 struct GraphNode {
   OpType op = OpType::kConv;
   std::string name;
   std::vector<std::string> inputs;
   std::string output;
-  int conv = -1;          // kConv: index into Graph::convs
+  int conv = -1;          // kConv / kConvTranspose: index into Graph::convs
   float clip_min = 0.0f;  // kClip
   float clip_max = 1.0f;  // kClip
-  int block_size = 0;     // kDepthToSpace / kSpaceToDepth
+  int block_size = 0;     // kDepthToSpace / kSpaceToDepth / kResizeNearest
   ChannelOrder order = ChannelOrder::kCRD;
+  int prelu = -1;       // kPRelu: index into Graph::prelus
+  float alpha = 0.01f;  // kLeakyRelu: slope below zero
+  Pool2d pool;          // kAveragePool / kMaxPool
 };
 
 struct Graph {
@@ -174,6 +220,7 @@ struct Graph {
   std::string output;
   std::vector<GraphNode> nodes;
   std::vector<Conv2d> convs;
+  std::vector<PRelu> prelus;
 };
 
 struct Model {

@@ -10,8 +10,10 @@
 
 namespace quicksr {
 
-// Reads a float32 ONNX model built from Conv (dilation 1), Clip, Relu, DepthToSpace (CRD/DCR),
-// SpaceToDepth, Add, Concat (channel axis), Identity and Constant. A graph with the QuickSRNet
+// Reads a float32 ONNX model built from Conv (dilation 1), ConvTranspose, Clip, Relu, LeakyRelu,
+// PRelu, Sigmoid, Tanh, Add, Sub, Mul, Concat (channel axis), DepthToSpace (CRD/DCR),
+// SpaceToDepth, AveragePool, MaxPool, Resize (integer nearest; bilinear to a Shape), Identity and
+// Constant (docs/onnx.md has the supported forms). A graph with the QuickSRNet
 // structure becomes a QuickSRNet (always CRD: DCR files get their channels re-ordered), anything
 // else a Graph whose input is "input" and whose scale is deduced from its depth-to-space,
 // space-to-depth and strides. The file's metadata becomes provenance, plus "source" (file name)

@@ -12,6 +12,15 @@ Tensor add(const Tensor& a, const Tensor& b);
 Tensor concat(const std::vector<const Tensor*>& parts);
 Tensor depth_to_space(const Tensor& x, int block, ChannelOrder order);
 Tensor space_to_depth(const Tensor& x, int block, ChannelOrder order);
+// `conv.transposed`: ONNX ConvTranspose (IOHW weights, output_padding at the bottom/right).
+Tensor conv_transpose2d(const Tensor& input, const Conv2d& conv);
+// Elementwise ops of general graphs (GraphNode documents the broadcasting of mul and sub).
+Tensor unary(const Tensor& x, const GraphNode& node, const Graph& graph);
+Tensor binary(const Tensor& a, const Tensor& b, OpType op);
+Tensor pool(const Tensor& x, const Pool2d& window, OpType op);
+Tensor resize_nearest(const Tensor& x, int scale);
+// Bilinear with half-pixel centres (PyTorch align_corners=False, ONNX half_pixel), edges clamped.
+Tensor resize_bilinear(const Tensor& x, int height, int width);
 
 // 3xHxW RGB in [0,1] to 3x(sH)x(sW). For s = 1.5 odd sizes are edge-padded to even and the output
 // cropped to floor(1.5 * size).

@@ -15,8 +15,9 @@ const CommandSpec kSpec{
     .usage = "MODEL.onnx OUT.safetensors [options]",
     .summary =
         "Convert an ONNX super-resolution model (e.g. the official QuickSRNet weights) to a "
-        "quicksr model file. QuickSRNet graphs become QuickSRNet models; other graphs of "
-        "Conv, Clip, Relu, DepthToSpace, SpaceToDepth, Add and Concat are kept as graphs.",
+        "quicksr model file. QuickSRNet graphs become QuickSRNet models; other graphs (the ops "
+        "of docs/onnx.md: convs, activations, elementwise ops, pools, resizes, shuffles) are "
+        "kept as graphs.",
     .options = {{"--overwrite", "", "replace OUT if it exists"}},
     .min_positional = 2,
     .max_positional = 2,

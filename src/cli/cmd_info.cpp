@@ -2,10 +2,12 @@
 #include <algorithm>
 #include <iomanip>
 #include <iostream>
+#include <map>
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/model_argument.hpp"
+#include "model/graph_check.hpp"
 #include "model/layout.hpp"
 #include "quicksr/engine.hpp"
 #include "quicksr/quant.hpp"
@@ -74,6 +76,15 @@ void describe(const Graph& graph) {
   std::cout << "architecture: graph '" << graph.architecture << "' with " << graph.nodes.size()
             << " nodes\n"
             << "parameters: " << parameter_count(graph) << "\n";
+  std::map<std::string, int> ops;
+  for (const GraphNode& node : graph.nodes) ++ops[graph_op_name(node.op)];
+  std::cout << "ops:";
+  for (const auto& [op, count] : ops) std::cout << " " << op << " " << count;
+  const double macs = graph_macs_per_input_pixel(graph);
+  const double area = graph.scale.value() * graph.scale.value();
+  std::cout << "\nconv MACs per input pixel: " << std::fixed << std::setprecision(0) << macs
+            << " (per output pixel: " << std::setprecision(1) << macs / area << ")\n"
+            << "GMAC per 640x360 input: " << std::setprecision(3) << macs * 640 * 360 / 1e9 << "\n";
 }
 
 }  // namespace

@@ -13,6 +13,7 @@ int eval_command(CommandArgs args);
 int bench_command(CommandArgs args);
 int train_command(CommandArgs args);
 int convert_command(CommandArgs args);
+int init_command(CommandArgs args);
 int export_command(CommandArgs args);
 int video_command(CommandArgs args);
 int quantize_command(CommandArgs args);

@@ -29,6 +29,8 @@ constexpr Command kCommands[] = {
     {"train", "train a QuickSRNet (LibTorch; quicksr-train)",
      [](quicksr::cli::CommandArgs args) { return quicksr::cli::exec_helper("train", args); }},
     {"convert", "convert an ONNX model to a quicksr model file", quicksr::cli::convert_command},
+    {"init", "write an initialised baseline (FSRCNN, XLSR, SESR...) as a model file",
+     quicksr::cli::init_command},
     {"export", "export a model as ONNX", quicksr::cli::export_command},
     {"quantize", "post-training INT8 quantization of a model", quicksr::cli::quantize_command},
 };

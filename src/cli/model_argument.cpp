@@ -36,6 +36,7 @@ std::size_t parameter_count(const QuantizedQuickSRNet& net) {
 std::size_t parameter_count(const Graph& graph) {
   std::size_t count = 0;
   for (const Conv2d& conv : graph.convs) count += parameter_count(conv);
+  for (const PRelu& prelu : graph.prelus) count += prelu.slope.size();
   return count;
 }
 

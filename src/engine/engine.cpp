@@ -243,7 +243,10 @@ Precision Engine::precision() const {
 Isa Engine::isa() const { return impl_->isa; }
 std::string Engine::kernel_names() const {
   if (impl_->qu8_plan) {
-    return std::string(impl_->qu8_conv->name) + ", " + impl_->qu8_depth_to_space->name;
+    // The depth-to-space kernel serves integer scales without an anchor (8-bit output).
+    const bool depth_to_space = !impl_->qu8_plan->half_scale && !impl_->qu8_plan->anchor;
+    return std::string(impl_->qu8_conv->name) +
+           (depth_to_space ? std::string(", ") + impl_->qu8_depth_to_space->name : "");
   }
   const engine::F32Kernels& k = impl_->kernels;
   return std::string(k.direct->name) + ", " + k.winograd->input_name + ", " + k.winograd->name +

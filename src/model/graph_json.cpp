@@ -16,9 +16,15 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr std::array<OpType, 7> kOps = {OpType::kConv,         OpType::kClip,         OpType::kRelu,
-                                        OpType::kDepthToSpace, OpType::kSpaceToDepth, OpType::kAdd,
-                                        OpType::kConcat};
+constexpr std::array kOps = {
+    OpType::kConv,          OpType::kClip,          OpType::kRelu,        OpType::kDepthToSpace,
+    OpType::kSpaceToDepth,  OpType::kAdd,           OpType::kConcat,      OpType::kConvTranspose,
+    OpType::kPRelu,         OpType::kLeakyRelu,     OpType::kSigmoid,     OpType::kTanh,
+    OpType::kMul,           OpType::kSub,           OpType::kAveragePool, OpType::kMaxPool,
+    OpType::kResizeNearest, OpType::kResizeBilinear};
+
+// Version 1: the ops up to concat. Version 2 adds the others, transposed convs and PReLU slopes.
+constexpr int kGraphVersion = 2;
 
 OpType op_from_name(const std::string& name) {
   for (OpType op : kOps) {
@@ -35,6 +41,13 @@ ChannelOrder order_from_name(const std::string& name) {
   throw Error("unknown channel order \"" + name + "\" (expected crd or dcr)");
 }
 
+Json pool_to_json(const Pool2d& pool) {
+  return {{"kernel", pool.kernel},
+          {"stride", pool.stride},
+          {"pads", {pool.pad_top, pool.pad_left, pool.pad_bottom, pool.pad_right}},
+          {"count_include_pad", pool.count_include_pad}};
+}
+
 Json node_to_json(const GraphNode& node) {
   Json json = {{"op", graph_op_name(node.op)},
                {"name", node.name},
@@ -42,6 +55,7 @@ Json node_to_json(const GraphNode& node) {
                {"output", node.output}};
   switch (node.op) {
     case OpType::kConv:
+    case OpType::kConvTranspose:
       json["conv"] = node.conv;
       break;
     case OpType::kClip:
@@ -53,9 +67,27 @@ Json node_to_json(const GraphNode& node) {
       json["block_size"] = node.block_size;
       json["order"] = order_name(node.order);
       break;
+    case OpType::kResizeNearest:
+      json["scale"] = node.block_size;
+      break;
+    case OpType::kPRelu:
+      json["prelu"] = node.prelu;
+      break;
+    case OpType::kLeakyRelu:
+      json["alpha"] = node.alpha;
+      break;
+    case OpType::kAveragePool:
+    case OpType::kMaxPool:
+      json["pool"] = pool_to_json(node.pool);
+      break;
     case OpType::kRelu:
     case OpType::kAdd:
     case OpType::kConcat:
+    case OpType::kSigmoid:
+    case OpType::kTanh:
+    case OpType::kMul:
+    case OpType::kSub:
+    case OpType::kResizeBilinear:
       break;
   }
   return json;
@@ -69,6 +101,22 @@ Json conv_to_json(const Conv2d& conv) {
           {"pads", {conv.pad_top, conv.pad_left, conv.pad_bottom, conv.pad_right}},
           {"groups", conv.groups},
           {"bias", !conv.bias.empty()}};
+}
+
+Json conv_json(const Conv2d& conv) {
+  Json json = conv_to_json(conv);
+  if (conv.transposed) {
+    json["transposed"] = true;
+    json["output_padding"] = conv.output_padding;
+  }
+  return json;
+}
+
+// The oldest format version that can hold `graph` (files stay readable by older quicksr).
+int version_needed(const Graph& graph) {
+  bool needs_two = !graph.prelus.empty();
+  for (const GraphNode& node : graph.nodes) needs_two |= graph_op_version(node.op) > 1;
+  return needs_two ? 2 : 1;
 }
 
 // Typed access to a JSON object's members; wrong types and out-of-range numbers become
@@ -126,14 +174,39 @@ std::array<int, N> int_array(const Json& object, const char* key) {
   return values;
 }
 
-GraphNode node_from_json(const Json& json) {
+// "pads" [top, left, bottom, right] into a Conv2d or Pool2d.
+template <typename Window>
+void read_pads(const Json& json, Window& window) {
+  const auto pads = int_array<4>(json, "pads");
+  window.pad_top = pads[0];
+  window.pad_left = pads[1];
+  window.pad_bottom = pads[2];
+  window.pad_right = pads[3];
+}
+
+Pool2d pool_from_json(const Json& json) {
+  Pool2d pool;
+  pool.kernel = member<int>(json, "kernel");
+  pool.stride = member<int>(json, "stride");
+  read_pads(json, pool);
+  pool.count_include_pad = member<bool>(json, "count_include_pad");
+  return pool;
+}
+
+GraphNode node_from_json(const Json& json, int version) {
   GraphNode node;
   node.op = op_from_name(member<std::string>(json, "op"));
+  if (graph_op_version(node.op) > version) {
+    throw Error(std::string("op \"") + graph_op_name(node.op) + "\" needs graph version " +
+                std::to_string(graph_op_version(node.op)) + ", the file declares " +
+                std::to_string(version));
+  }
   node.name = member<std::string>(json, "name");
   node.inputs = member<std::vector<std::string>>(json, "inputs");
   node.output = member<std::string>(json, "output");
   switch (node.op) {
     case OpType::kConv:
+    case OpType::kConvTranspose:
       node.conv = member<int>(json, "conv");
       break;
     case OpType::kClip:
@@ -145,15 +218,33 @@ GraphNode node_from_json(const Json& json) {
       node.block_size = member<int>(json, "block_size");
       node.order = order_from_name(member<std::string>(json, "order"));
       break;
+    case OpType::kResizeNearest:
+      node.block_size = member<int>(json, "scale");
+      break;
+    case OpType::kPRelu:
+      node.prelu = member<int>(json, "prelu");
+      break;
+    case OpType::kLeakyRelu:
+      node.alpha = member<float>(json, "alpha");
+      break;
+    case OpType::kAveragePool:
+    case OpType::kMaxPool:
+      node.pool = pool_from_json(field(json, "pool"));
+      break;
     case OpType::kRelu:
     case OpType::kAdd:
     case OpType::kConcat:
+    case OpType::kSigmoid:
+    case OpType::kTanh:
+    case OpType::kMul:
+    case OpType::kSub:
+    case OpType::kResizeBilinear:
       break;
   }
   return node;
 }
 
-Conv2d conv_from_json(const Json& json, bool& has_bias) {
+Conv2d conv_from_json(const Json& json, int version, bool& has_bias) {
   Conv2d conv;
   conv.in_channels = member<int>(json, "in_channels");
   conv.out_channels = member<int>(json, "out_channels");
@@ -161,14 +252,27 @@ Conv2d conv_from_json(const Json& json, bool& has_bias) {
   conv.kernel_h = kernel[0];
   conv.kernel_w = kernel[1];
   conv.stride = member<int>(json, "stride");
-  const auto pads = int_array<4>(json, "pads");
-  conv.pad_top = pads[0];
-  conv.pad_left = pads[1];
-  conv.pad_bottom = pads[2];
-  conv.pad_right = pads[3];
+  read_pads(json, conv);
   conv.groups = member<int>(json, "groups");
   has_bias = member<bool>(json, "bias");
+  if (json.contains("transposed")) {
+    if (version < 2) throw Error("\"transposed\" needs graph version 2");
+    conv.transposed = member<bool>(json, "transposed");
+    conv.output_padding = member<int>(json, "output_padding");
+  }
   return conv;
+}
+
+int version_from_json(const Json& json) {
+  if (!json.contains("version")) return 1;
+  const int version = member<int>(json, "version");
+  if (version < 1 || version > kGraphVersion) {
+    throw Error("graph version " + std::to_string(version) +
+                " is not supported (this quicksr "
+                "reads 1.." +
+                std::to_string(kGraphVersion) + ")");
+  }
+  return version;
 }
 
 }  // namespace
@@ -177,12 +281,19 @@ std::string graph_to_json(const Graph& graph) {
   Json nodes = Json::array();
   for (const GraphNode& node : graph.nodes) nodes.push_back(node_to_json(node));
   Json convs = Json::array();
-  for (const Conv2d& conv : graph.convs) convs.push_back(conv_to_json(conv));
-  const Json json = {{"name", graph.architecture},
-                     {"input", graph.input},
-                     {"output", graph.output},
-                     {"nodes", nodes},
-                     {"convs", convs}};
+  for (const Conv2d& conv : graph.convs) convs.push_back(conv_json(conv));
+  Json json = {{"name", graph.architecture},
+               {"input", graph.input},
+               {"output", graph.output},
+               {"nodes", nodes},
+               {"convs", convs}};
+  const int version = version_needed(graph);
+  if (version > 1) {
+    json["version"] = version;
+    Json prelus = Json::array();
+    for (const PRelu& prelu : graph.prelus) prelus.push_back({{"channels", prelu.channels}});
+    json["prelus"] = prelus;
+  }
   return dump_json(json);
 }
 
@@ -192,6 +303,7 @@ Graph graph_from_json(const std::string& text, const std::string& file,
     const Json json = parse_bounded_json(text.begin(), text.end());
     if (json.is_discarded()) throw Error("not valid JSON");
     Graph graph;
+    const int version = version_from_json(json);
     graph.architecture = member<std::string>(json, "name");
     graph.input = member<std::string>(json, "input");
     graph.output = member<std::string>(json, "output");
@@ -199,12 +311,17 @@ Graph graph_from_json(const std::string& text, const std::string& file,
     const Json convs = member<Json>(json, "convs");
     if (!nodes.is_array() || !convs.is_array())
       throw Error("\"nodes\" and \"convs\" must be arrays");
-    for (const Json& node : nodes) graph.nodes.push_back(node_from_json(node));
+    for (const Json& node : nodes) graph.nodes.push_back(node_from_json(node, version));
     has_bias.clear();
     for (const Json& conv : convs) {
       bool bias = false;
-      graph.convs.push_back(conv_from_json(conv, bias));
+      graph.convs.push_back(conv_from_json(conv, version, bias));
       has_bias.push_back(bias);
+    }
+    if (version >= 2) {
+      const Json prelus = member<Json>(json, "prelus");
+      if (!prelus.is_array()) throw Error("\"prelus\" must be an array");
+      for (const Json& prelu : prelus) graph.prelus.push_back({member<int>(prelu, "channels"), {}});
     }
     return graph;
   } catch (const Error& error) {

@@ -1,5 +1,7 @@
 #include "model/layout.hpp"
 
+#include <cmath>
+
 #include "quicksr/error.hpp"
 
 namespace quicksr {
@@ -20,6 +22,26 @@ Conv2d conv_geometry(int in_channels, int out_channels, int kernel, int groups) 
 std::size_t weight_count(const Conv2d& conv) {
   return static_cast<std::size_t>(conv.out_channels) * (conv.in_channels / conv.groups) *
          conv.kernel_h * conv.kernel_w;
+}
+
+std::vector<std::int64_t> weight_shape(const Conv2d& conv) {
+  if (conv.transposed) {
+    return {conv.in_channels, conv.out_channels / conv.groups, conv.kernel_h, conv.kernel_w};
+  }
+  return {conv.out_channels, conv.in_channels / conv.groups, conv.kernel_h, conv.kernel_w};
+}
+
+double uniform_unit(std::mt19937_64& engine) {
+  return static_cast<double>(engine() >> 11) * 0x1.0p-53;  // [0, 1)
+}
+
+void fill_uniform(Conv2d& conv, std::mt19937_64& engine) {
+  // PyTorch's fan_in is weight.size(1) * kh * kw: out / groups for a transposed conv.
+  const double fan_in = static_cast<double>(weight_shape(conv)[1]) * conv.kernel_h * conv.kernel_w;
+  const double bound = 1.0 / std::sqrt(fan_in);
+  const auto draw = [&] { return static_cast<float>(-bound + 2.0 * bound * uniform_unit(engine)); };
+  for (float& value : conv.weight) value = draw();
+  for (float& value : conv.bias) value = draw();
 }
 
 void allocate_zero_weights(Conv2d& conv) {

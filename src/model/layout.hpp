@@ -2,6 +2,8 @@
 // Shapes of convolutions and of QuickSRNet without allocating weights: the loader checks a file
 // against them before it trusts any size, and zeros()/check() build on them.
 #include <cstddef>
+#include <cstdint>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +21,14 @@ inline constexpr int kMaxBlocks = 64;
 // Geometry of a stride-1 conv with "same" padding for odd kernels; weight and bias left empty.
 Conv2d conv_geometry(int in_channels, int out_channels, int kernel, int groups = 1);
 std::size_t weight_count(const Conv2d& conv);
+// OIHW, or IOHW for a transposed conv (as ONNX and PyTorch store them).
+std::vector<std::int64_t> weight_shape(const Conv2d& conv);
+// A uniform draw in [0, 1) from the raw 64-bit engine output (not std::uniform_real_distribution)
+// so that a seed gives the same weights with every standard library.
+double uniform_unit(std::mt19937_64& engine);
+// PyTorch's default conv init: kaiming_uniform_(a = sqrt(5)) on the weight gives
+// U(-1/sqrt(fan_in), 1/sqrt(fan_in)); the bias uses the same bound. Fills the allocated values.
+void fill_uniform(Conv2d& conv, std::mt19937_64& engine);
 // Sizes weight and bias for the geometry (bias: one per output channel), all zero.
 void allocate_zero_weights(Conv2d& conv);
 

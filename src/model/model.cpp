@@ -91,26 +91,6 @@ QuickSRNet QuickSRNet::zeros(const QuickSRNetConfig& config) {
   return net;
 }
 
-namespace {
-
-// PyTorch's default Conv2d init: kaiming_uniform_(a = sqrt(5)) on the weight gives
-// U(-1/sqrt(fan_in), 1/sqrt(fan_in)); the bias uses the same bound. The uniform draw is built from
-// the raw 64-bit engine output (not std::uniform_real_distribution) so that a seed gives the same
-// weights with every standard library.
-void fill_uniform(Conv2d& conv, std::mt19937_64& engine) {
-  const double fan_in =
-      static_cast<double>(conv.in_channels / conv.groups) * conv.kernel_h * conv.kernel_w;
-  const double bound = 1.0 / std::sqrt(fan_in);
-  const auto draw = [&] {
-    const double unit = static_cast<double>(engine() >> 11) * 0x1.0p-53;  // [0, 1)
-    return static_cast<float>(-bound + 2.0 * bound * unit);
-  };
-  for (float& value : conv.weight) value = draw();
-  for (float& value : conv.bias) value = draw();
-}
-
-}  // namespace
-
 QuickSRNet QuickSRNet::initialized(const QuickSRNetConfig& config, std::uint64_t seed) {
   QuickSRNet net = zeros(config);
   std::mt19937_64 engine(seed);

@@ -26,9 +26,7 @@ constexpr const char* kProvenancePrefix = "provenance.";
   throw Error(file + ": " + problem);
 }
 
-std::vector<std::int64_t> weight_shape(const Conv2d& conv) {
-  return {conv.out_channels, conv.in_channels / conv.groups, conv.kernel_h, conv.kernel_w};
-}
+std::string prelu_tensor(std::size_t index) { return "prelu." + std::to_string(index) + ".slope"; }
 
 std::string shape_text(const std::vector<std::int64_t>& shape) {
   std::string text = "[";
@@ -273,6 +271,9 @@ Graph graph_from(SafetensorsFile& file, const std::string& path) {
   for (std::size_t i = 0; i < graph.convs.size(); ++i) {
     take_conv(file, "conv." + std::to_string(i), graph.convs[i], has_bias[i], path);
   }
+  for (std::size_t i = 0; i < graph.prelus.size(); ++i) {
+    take_tensor(file, prelu_tensor(i), {graph.prelus[i].channels}, graph.prelus[i].slope, path);
+  }
   return graph;
 }
 
@@ -294,6 +295,10 @@ SafetensorsFile graph_to_file(const Graph& graph) {
                    {"graph", graph_to_json(graph)}};
   for (std::size_t i = 0; i < graph.convs.size(); ++i) {
     add_conv(file, "conv." + std::to_string(i), graph.convs[i]);
+  }
+  for (std::size_t i = 0; i < graph.prelus.size(); ++i) {
+    check_finite(prelu_tensor(i), graph.prelus[i].slope);
+    file.add(prelu_tensor(i), {graph.prelus[i].channels}, graph.prelus[i].slope);
   }
   return file;
 }

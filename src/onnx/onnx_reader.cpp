@@ -1,6 +1,7 @@
 #include "onnx/onnx_reader.hpp"
 
 #include <bit>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -18,7 +19,14 @@ namespace {
 
 static_assert(std::endian::native == std::endian::little, "ONNX raw_data is little-endian");
 
+constexpr int kMaxResizeScale = 16;
 constexpr float kInfinity = std::numeric_limits<float>::infinity();
+
+// One feature-map input, no weights; LeakyRelu's alpha is read separately.
+const std::map<std::string, OpType> kUnaryOps = {{"Relu", OpType::kRelu},
+                                                 {"LeakyRelu", OpType::kLeakyRelu},
+                                                 {"Sigmoid", OpType::kSigmoid},
+                                                 {"Tanh", OpType::kTanh}};
 
 // An initializer or the value of a Constant node.
 struct Constant {
@@ -153,15 +161,27 @@ class GraphReader {
     const std::string& op = node.op_type();
     if (op == "Constant") return read_constant(node);
     if (op == "Identity") return read_identity(node);
+    if (op == "Shape") return read_shape(node);
     GraphNode result;
     result.name = node.name().empty() ? "node" + std::to_string(index) : node.name();
-    if (op == "Conv") {
-      result = read_conv(node, std::move(result));
+    if (op == "Conv" || op == "ConvTranspose") {
+      result = read_conv(node, std::move(result), op == "ConvTranspose");
     } else if (op == "Clip") {
       result = read_clip(node, std::move(result));
-    } else if (op == "Relu") {
-      result.op = OpType::kRelu;
+    } else if (const auto unary = kUnaryOps.find(op); unary != kUnaryOps.end()) {
+      result.op = unary->second;
       result.inputs = {feature_input(node, 0)};
+      if (result.op == OpType::kLeakyRelu) result.alpha = float_attribute(node, "alpha", 0.01f);
+    } else if (op == "Mul" || op == "Sub") {
+      if (node.input_size() != 2) fail(node, "expected two inputs");
+      result.op = op == "Mul" ? OpType::kMul : OpType::kSub;
+      result.inputs = {feature_input(node, 0), feature_input(node, 1)};
+    } else if (op == "PRelu") {
+      result = read_prelu(node, std::move(result));
+    } else if (op == "AveragePool" || op == "MaxPool") {
+      result = read_pool(node, std::move(result));
+    } else if (op == "Resize") {
+      result = read_resize(node, std::move(result));
     } else if (op == "DepthToSpace" || op == "SpaceToDepth") {
       result = read_block_op(node, std::move(result));
     } else if (op == "Add") {
@@ -176,8 +196,9 @@ class GraphReader {
       for (int i = 0; i < node.input_size(); ++i) result.inputs.push_back(feature_input(node, i));
     } else {
       fail(node,
-           "operator not supported (supported: Conv, Clip, Relu, DepthToSpace, "
-           "SpaceToDepth, Add, Concat, Identity, Constant)");
+           "operator not supported (supported: Conv, ConvTranspose, Clip, Relu, LeakyRelu, "
+           "PRelu, Sigmoid, Tanh, Add, Sub, Mul, Concat, DepthToSpace, SpaceToDepth, "
+           "AveragePool, MaxPool, Resize, Shape, Identity, Constant)");
     }
     result.output = define_output(node);
     graph_.nodes.push_back(std::move(result));
@@ -214,7 +235,8 @@ class GraphReader {
     const std::string& name = node.output(0);
     // "input" is reserved for the graph input.
     const std::string graph_name = name == graph_.input ? name + ".renamed" : name;
-    if (names_.count(name) || constants_.count(name) || !defined_.insert(graph_name).second) {
+    if (names_.count(name) || constants_.count(name) || shapes_.count(name) ||
+        !defined_.insert(graph_name).second) {
       fail(node, "output '" + name + "' is defined twice");
     }
     names_[name] = graph_name;
@@ -315,29 +337,145 @@ class GraphReader {
     }
   }
 
-  GraphNode read_conv(const onnx::NodeProto& node, GraphNode result) {
-    result.op = OpType::kConv;
+  // Conv weights are [out, in / group, kh, kw], ConvTranspose weights [in, out / group, kh, kw];
+  // ConvTranspose's output_shape (an alternative to pads) is not supported.
+  GraphNode read_conv(const onnx::NodeProto& node, GraphNode result, bool transposed) {
+    result.op = transposed ? OpType::kConvTranspose : OpType::kConv;
     result.inputs = {feature_input(node, 0)};
     const Constant* weight = optional_constant(node, 1);
-    if (!weight || weight->dims.size() != 4) fail(node, "the weight must be a 4-D constant (OIHW)");
+    if (!weight || weight->dims.size() != 4) {
+      fail(node, std::string("the weight must be a 4-D constant (") +
+                     (transposed ? "IOHW" : "OIHW") + ")");
+    }
     const std::int64_t group = int_attribute(node, "group", 1);
     if (group < 1 || weight->dims[0] % group != 0) fail(node, "invalid group count");
     Conv2d conv;
+    conv.transposed = transposed;
     conv.groups = static_cast<int>(group);
-    conv.out_channels = static_cast<int>(weight->dims[0]);
-    conv.in_channels = static_cast<int>(weight->dims[1] * group);
+    const int first = static_cast<int>(weight->dims[0]);
+    const int second = static_cast<int>(weight->dims[1] * group);
+    conv.out_channels = transposed ? second : first;
+    conv.in_channels = transposed ? first : second;
     conv.kernel_h = static_cast<int>(weight->dims[2]);
     conv.kernel_w = static_cast<int>(weight->dims[3]);
     conv.weight = weight->values;
+    read_bias(node, conv);
+    read_conv_geometry(node, conv);
+    if (transposed) {
+      if (attribute(node, "output_shape")) fail(node, "output_shape is not supported (use pads)");
+      const auto output_padding = ints_attribute(node, "output_padding", {0, 0});
+      if (output_padding[0] != output_padding[1]) {
+        fail(node, "only equal output_padding is supported");
+      }
+      conv.output_padding = static_cast<int>(output_padding[0]);
+    }
+    result.conv = static_cast<int>(graph_.convs.size());
+    graph_.convs.push_back(std::move(conv));
+    return result;
+  }
+
+  void read_bias(const onnx::NodeProto& node, Conv2d& conv) const {
     if (const Constant* bias = optional_constant(node, 2)) {
       if (bias->values.size() != static_cast<std::size_t>(conv.out_channels)) {
         fail(node, "the bias does not have one value per output channel");
       }
       conv.bias = bias->values;
     }
-    read_conv_geometry(node, conv);
-    result.conv = static_cast<int>(graph_.convs.size());
-    graph_.convs.push_back(std::move(conv));
+  }
+
+  // Slopes of shape [1] (shared) or [C, 1, 1] / [1, C, 1, 1] (per channel; a bare [C] would
+  // broadcast along the width).
+  GraphNode read_prelu(const onnx::NodeProto& node, GraphNode result) {
+    result.op = OpType::kPRelu;
+    result.inputs = {feature_input(node, 0)};
+    const Constant* slope = optional_constant(node, 1);
+    if (!slope) fail(node, "missing slope");
+    std::vector<std::int64_t> dims = slope->dims;
+    while (!dims.empty() && dims.front() == 1 && dims.size() > 3) dims.erase(dims.begin());
+    const bool shared = slope->values.size() == 1;
+    const bool per_channel = dims.size() == 3 && dims[1] == 1 && dims[2] == 1;
+    if (!shared && !per_channel) fail(node, "slope must have shape [1] or [C, 1, 1]");
+    result.prelu = static_cast<int>(graph_.prelus.size());
+    graph_.prelus.push_back({static_cast<int>(slope->values.size()), slope->values});
+    return result;
+  }
+
+  GraphNode read_pool(const onnx::NodeProto& node, GraphNode result) const {
+    result.op = node.op_type() == "MaxPool" ? OpType::kMaxPool : OpType::kAveragePool;
+    result.inputs = {feature_input(node, 0)};
+    const auto kernel = ints_attribute(node, "kernel_shape", {0, 0});
+    if (kernel[0] != kernel[1]) fail(node, "only square pooling windows are supported");
+    const auto strides = ints_attribute(node, "strides", {1, 1});
+    if (strides[0] != strides[1]) fail(node, "only equal strides are supported");
+    if (int_attribute(node, "ceil_mode", 0) != 0) fail(node, "ceil_mode is not supported");
+    if (ints_attribute(node, "dilations", {1, 1}) != std::vector<std::int64_t>{1, 1}) {
+      fail(node, "dilated pooling is not supported");
+    }
+    if (int_attribute(node, "storage_order", 0) != 0) fail(node, "storage_order is not supported");
+    const std::string auto_pad = string_attribute(node, "auto_pad", "NOTSET");
+    if (auto_pad != "NOTSET" && auto_pad != "VALID") fail(node, "auto_pad SAME is not supported");
+    const auto pads = auto_pad == "VALID" ? std::vector<std::int64_t>{0, 0, 0, 0}
+                                          : ints_attribute(node, "pads", {0, 0, 0, 0});
+    Pool2d& pool = result.pool;
+    pool.kernel = static_cast<int>(kernel[0]);
+    pool.stride = static_cast<int>(strides[0]);
+    pool.pad_top = static_cast<int>(pads[0]);
+    pool.pad_left = static_cast<int>(pads[1]);
+    pool.pad_bottom = static_cast<int>(pads[2]);
+    pool.pad_right = static_cast<int>(pads[3]);
+    pool.count_include_pad = int_attribute(node, "count_include_pad", 0) != 0;
+    return result;
+  }
+
+  // Shape of a feature map, for a Resize that takes its output size from it.
+  void read_shape(const onnx::NodeProto& node) {
+    if (node.input_size() != 1 || attribute(node, "start") || attribute(node, "end")) {
+      fail(node, "only a full Shape of one feature map is supported");
+    }
+    const std::string& output = node.output(0);
+    if (names_.count(output) || constants_.count(output) || shapes_.count(output)) {
+      fail(node, "output '" + output + "' is defined twice");
+    }
+    shapes_[output] = feature_input(node, 0);
+  }
+
+  // Two forms: nearest with constant scales [1, 1, s, s] (integer s) and coordinates that make
+  // it out[y] = in[floor(y / s)]; linear with half-pixel coordinates and sizes = Shape(tensor).
+  GraphNode read_resize(const onnx::NodeProto& node, GraphNode result) const {
+    if (opset_ < 11) fail(node, "Resize before opset 11 is not supported");
+    result.inputs = {feature_input(node, 0)};
+    const std::string mode = string_attribute(node, "mode", "nearest");
+    const std::string coordinates =
+        string_attribute(node, "coordinate_transformation_mode", "half_pixel");
+    if (int_attribute(node, "antialias", 0) != 0 || attribute(node, "axes")) {
+      fail(node, "antialias and axes are not supported");
+    }
+    if (mode == "linear") {
+      if (coordinates != "half_pixel" && coordinates != "pytorch_half_pixel") {
+        fail(node, "linear Resize needs half_pixel coordinates");
+      }
+      const auto like = node.input_size() == 4 ? shapes_.find(node.input(3)) : shapes_.end();
+      if (like == shapes_.end()) fail(node, "linear Resize needs sizes = Shape(feature map)");
+      result.op = OpType::kResizeBilinear;
+      result.inputs.push_back(like->second);
+      return result;
+    }
+    if (mode != "nearest") fail(node, "unknown mode '" + mode + "'");
+    const std::string rounding = string_attribute(node, "nearest_mode", "round_prefer_floor");
+    const bool half_pixel = coordinates == "half_pixel" || coordinates == "pytorch_half_pixel";
+    const bool floors = (coordinates == "asymmetric" && rounding == "floor") ||
+                        (half_pixel && rounding.starts_with("round_prefer"));
+    if (!floors) fail(node, "nearest Resize coordinates other than floor(y / s) are not supported");
+    const Constant* scales = optional_constant(node, 2);
+    if (!scales || scales->values.size() != 4 || scales->values[0] != 1.0f ||
+        scales->values[1] != 1.0f || scales->values[2] != scales->values[3] ||
+        !(scales->values[2] >= 1.0f && scales->values[2] <= kMaxResizeScale) ||
+        scales->values[2] != std::floor(scales->values[2])) {
+      fail(node, "nearest Resize needs constant scales [1, 1, s, s] with integer s in 1.." +
+                     std::to_string(kMaxResizeScale));
+    }
+    result.op = OpType::kResizeNearest;
+    result.block_size = static_cast<int>(scales->values[2]);
     return result;
   }
 
@@ -358,7 +496,9 @@ class GraphReader {
       pads = {0, 0, 0, 0};
     } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
       // With stride 1 "same" padding does not depend on the input size.
-      if (conv.stride != 1) fail(node, "auto_pad SAME with stride > 1 is not supported");
+      if (conv.stride != 1 || conv.transposed) {
+        fail(node, "auto_pad SAME is supported for stride-1 Conv only");
+      }
       const int total_h = conv.kernel_h - 1;
       const int total_w = conv.kernel_w - 1;
       const bool upper = auto_pad == "SAME_UPPER";
@@ -419,8 +559,9 @@ class GraphReader {
   Graph graph_;
   std::string onnx_input_;
   std::map<std::string, Constant> constants_;
-  std::map<std::string, std::string> names_;  // ONNX feature-map name -> graph tensor name
-  std::set<std::string> defined_;             // graph tensor names in use
+  std::map<std::string, std::string> names_;   // ONNX feature-map name -> graph tensor name
+  std::map<std::string, std::string> shapes_;  // ONNX Shape output -> graph tensor name
+  std::set<std::string> defined_;              // graph tensor names in use
 };
 
 }  // namespace

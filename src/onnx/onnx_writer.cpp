@@ -12,6 +12,7 @@
 
 #include "common/atomic_file.hpp"
 #include "model/graph_check.hpp"
+#include "model/layout.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/onnx.hpp"
 
@@ -25,36 +26,6 @@ int ir_version(int opset) {
   if (opset == 11) return 6;
   if (opset <= 14) return 7;
   return 8;
-}
-
-// Channels of every tensor of `graph` (the input has 3).
-std::map<std::string, int> channel_counts(const Graph& graph) {
-  std::map<std::string, int> channels{{graph.input, 3}};
-  for (const GraphNode& node : graph.nodes) {
-    const int in = channels[node.inputs.at(0)];
-    const int block_area = node.block_size * node.block_size;
-    switch (node.op) {
-      case OpType::kConv:
-        channels[node.output] = graph.convs[node.conv].out_channels;
-        break;
-      case OpType::kDepthToSpace:
-        channels[node.output] = in / block_area;
-        break;
-      case OpType::kSpaceToDepth:
-        channels[node.output] = in * block_area;
-        break;
-      case OpType::kConcat:
-        channels[node.output] = 0;
-        for (const std::string& input : node.inputs) channels[node.output] += channels[input];
-        break;
-      case OpType::kClip:
-      case OpType::kRelu:
-      case OpType::kAdd:
-        channels[node.output] = in;
-        break;
-    }
-  }
-  return channels;
 }
 
 // Position of channel c's sample (dy, dx) among the C * block^2 channels of a depth-to-space input
@@ -80,6 +51,27 @@ const char* onnx_op_name(OpType op) {
       return "Add";
     case OpType::kConcat:
       return "Concat";
+    case OpType::kConvTranspose:
+      return "ConvTranspose";
+    case OpType::kPRelu:
+      return "PRelu";
+    case OpType::kLeakyRelu:
+      return "LeakyRelu";
+    case OpType::kSigmoid:
+      return "Sigmoid";
+    case OpType::kTanh:
+      return "Tanh";
+    case OpType::kMul:
+      return "Mul";
+    case OpType::kSub:
+      return "Sub";
+    case OpType::kAveragePool:
+      return "AveragePool";
+    case OpType::kMaxPool:
+      return "MaxPool";
+    case OpType::kResizeNearest:
+    case OpType::kResizeBilinear:
+      return "Resize";
   }
   return "?";
 }
@@ -120,7 +112,9 @@ class OnnxWriter {
     if (qdq_ && info_.opset < 13) {
       throw Error(file_ + ": INT8 (QDQ) export needs opset 13 or later (per-channel scales)");
     }
-    channels_ = channel_counts(graph_);
+    for (const auto& [name, tensor] : infer_graph_tensors(graph_)) {
+      channels_[name] = static_cast<int>(tensor.channels);
+    }
     model.set_ir_version(ir_version(info_.opset));
     model.set_producer_name("quicksr");
     model.set_producer_version(QUICKSR_VERSION);
@@ -235,13 +229,82 @@ class OnnxWriter {
       weights = add_dequantized_weights(graph, node.name, graph_.convs[node.conv],
                                         qdq_->convs.at(node.conv));
     }
+    // Likewise the shape a bilinear resize takes its output size from.
+    std::string target_shape;
+    if (node.op == OpType::kResizeBilinear) target_shape = add_shape(graph, node);
     onnx::NodeProto& out = *graph.add_node();
     out.set_name(names_.unique(node.name));
     out.set_op_type(onnx_op_name(node.op));
     for (const std::string& input : node.inputs) out.add_input(tensor_name(input));
     out.add_output(tensor_name(node.output));
+    if (node.op == OpType::kResizeBilinear) out.mutable_input()->DeleteSubrange(1, 1);
     add_attributes(graph, out, node, weights);
+    if (!target_shape.empty()) out.add_input(target_shape);
     quantize_if_encoded(graph, node.output);
+  }
+
+  // Shape of the resize's second input: N x C x H x W, equal channels (the checker ensures it).
+  std::string add_shape(onnx::GraphProto& graph, const GraphNode& node) {
+    require_resize_opset(node);
+    onnx::NodeProto& shape = *graph.add_node();
+    shape.set_name(names_.unique(node.name + ".shape"));
+    shape.set_op_type("Shape");
+    shape.add_input(tensor_name(node.inputs.at(1)));
+    shape.add_output(names_.unique(node.name + ".size"));
+    return shape.output(0);
+  }
+
+  void require_resize_opset(const GraphNode& node) const {
+    if (info_.opset < 11) fail(node, "Resize needs opset 11 or later");
+  }
+
+  // Resize's roi and scales before the one that is used: empty names from opset 13, empty
+  // tensors before (opset 11 and 12 require the inputs).
+  std::string unused_resize_input(onnx::GraphProto& graph, const std::string& name) {
+    if (info_.opset >= 13) return "";
+    return add_initializer(graph, name, {0}, std::vector<float>{});
+  }
+
+  void add_resize(onnx::GraphProto& graph, onnx::NodeProto& out, const GraphNode& node) {
+    require_resize_opset(node);
+    out.add_input(unused_resize_input(graph, out.name() + ".roi"));
+    if (node.op == OpType::kResizeNearest) {
+      const auto scale = static_cast<float>(node.block_size);
+      out.add_input(add_initializer(graph, out.name() + ".scales", {4},
+                                    std::vector<float>{1.0f, 1.0f, scale, scale}));
+      add_string(out, "mode", "nearest");
+      add_string(out, "coordinate_transformation_mode", "asymmetric");
+      return add_string(out, "nearest_mode", "floor");
+    }
+    out.add_input(unused_resize_input(graph, out.name() + ".scales"));
+    add_string(out, "mode", "linear");
+    add_string(out, "coordinate_transformation_mode", "half_pixel");
+  }
+
+  static void add_float(onnx::NodeProto& node, const std::string& name, float value) {
+    auto* attribute = node.add_attribute();
+    attribute->set_name(name);
+    attribute->set_type(onnx::AttributeProto::FLOAT);
+    attribute->set_f(value);
+  }
+
+  void add_pool(onnx::NodeProto& out, const GraphNode& node) const {
+    const Pool2d& pool = node.pool;
+    add_ints(out, "kernel_shape", {pool.kernel, pool.kernel});
+    add_ints(out, "strides", {pool.stride, pool.stride});
+    add_ints(out, "pads", {pool.pad_top, pool.pad_left, pool.pad_bottom, pool.pad_right});
+    if (node.op == OpType::kAveragePool) {
+      add_int(out, "count_include_pad", pool.count_include_pad ? 1 : 0);
+    }
+  }
+
+  // Slopes as [C, 1, 1] (per channel; broadcast over N, H, W) or [1] (shared).
+  void add_prelu(onnx::GraphProto& graph, onnx::NodeProto& out, const GraphNode& node) {
+    const PRelu& prelu = graph_.prelus.at(static_cast<std::size_t>(node.prelu));
+    const std::vector<std::int64_t> dims = prelu.channels == 1
+                                               ? std::vector<std::int64_t>{1}
+                                               : std::vector<std::int64_t>{prelu.channels, 1, 1};
+    out.add_input(add_initializer(graph, out.name() + ".slope", dims, prelu.slope));
   }
 
   void add_attributes(onnx::GraphProto& graph, onnx::NodeProto& out, const GraphNode& node,
@@ -272,21 +335,37 @@ class OnnxWriter {
         return add_int(out, "blocksize", node.block_size);
       case OpType::kConcat:
         return add_int(out, "axis", 1);
+      case OpType::kConvTranspose:
+        add_conv(graph, out, graph_.convs[node.conv]);
+        return add_ints(
+            out, "output_padding",
+            {graph_.convs[node.conv].output_padding, graph_.convs[node.conv].output_padding});
+      case OpType::kPRelu:
+        return add_prelu(graph, out, node);
+      case OpType::kLeakyRelu:
+        return add_float(out, "alpha", node.alpha);
+      case OpType::kAveragePool:
+      case OpType::kMaxPool:
+        return add_pool(out, node);
+      case OpType::kResizeNearest:
+      case OpType::kResizeBilinear:
+        return add_resize(graph, out, node);
       case OpType::kRelu:
       case OpType::kAdd:
+      case OpType::kSigmoid:
+      case OpType::kTanh:
+      case OpType::kMul:
+      case OpType::kSub:
         return;
     }
-  }
-
-  static std::vector<std::int64_t> weight_dims(const Conv2d& conv) {
-    return {conv.out_channels, conv.in_channels / conv.groups, conv.kernel_h, conv.kernel_w};
   }
 
   // `float_weights`: the conv's own weights as initializers (else its inputs are already given).
   void add_conv(onnx::GraphProto& graph, onnx::NodeProto& out, const Conv2d& conv,
                 bool float_weights = true) {
     if (float_weights) {
-      out.add_input(add_initializer(graph, out.name() + ".weight", weight_dims(conv), conv.weight));
+      out.add_input(
+          add_initializer(graph, out.name() + ".weight", weight_shape(conv), conv.weight));
       if (!conv.bias.empty()) {
         out.add_input(add_initializer(graph, out.name() + ".bias", {conv.out_channels}, conv.bias));
       }
@@ -348,11 +427,7 @@ class OnnxWriter {
   // Clip-6 (opset < 11): bounds as attributes; an infinite bound is left out.
   static void add_clip_attributes(onnx::NodeProto& out, const GraphNode& node) {
     for (const auto& [name, value] : {std::pair{"min", node.clip_min}, {"max", node.clip_max}}) {
-      if (!std::isfinite(value)) continue;
-      auto* attribute = out.add_attribute();
-      attribute->set_name(name);
-      attribute->set_type(onnx::AttributeProto::FLOAT);
-      attribute->set_f(value);
+      if (std::isfinite(value)) add_float(out, name, value);
     }
   }
 
@@ -376,7 +451,7 @@ class OnnxWriter {
   std::vector<std::string> add_dequantized_weights(onnx::GraphProto& graph, const std::string& name,
                                                    const Conv2d& conv, const QdqConv& q) {
     const std::string weight =
-        add_initializer(graph, name + ".weight_quantized", weight_dims(conv), q.weight);
+        add_initializer(graph, name + ".weight_quantized", weight_shape(conv), q.weight);
     const std::string bias =
         add_initializer(graph, name + ".bias_quantized", {conv.out_channels}, q.bias);
     return {add_dequantize(graph, weight, name + ".weight", q.weight_scale, std::int8_t{0}),

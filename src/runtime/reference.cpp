@@ -1,6 +1,7 @@
 #include "quicksr/reference.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <exception>
 #include <limits>
 #include <map>
@@ -56,6 +57,29 @@ void check_conv(const Tensor& input, const Conv2d& conv) {
   }
 }
 
+// Runs body(0) ... body(count - 1) on all cores: worker t takes t, t + workers, ... (interleaved,
+// so the work stays balanced when it grows with the index).
+template <typename Body>
+void parallel_for(int count, const Body& body) {
+  const int workers =
+      std::min(count, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  std::vector<std::thread> threads;
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  for (int t = 0; t < workers; ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        for (int index = t; index < count; index += workers) body(index);
+      } catch (...) {
+        const std::lock_guard lock(failure_mutex);
+        failure = std::current_exception();
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
 // Output plane `o` of the conv, one output row at a time: the row starts at the bias, and every
 // weight adds w * (its input row, shifted by the tap) over the outputs whose input pixel is inside
 // the image (outside is zero padding, contributing nothing). The row stays in L1 cache and, for
@@ -91,29 +115,6 @@ void conv_output_plane(const Tensor& input, const Conv2d& conv, int o, Tensor& o
   }
 }
 
-// Runs body(0) ... body(count - 1) on all cores: worker t takes t, t + workers, ... (interleaved,
-// so the work stays balanced when it grows with the index).
-template <typename Body>
-void parallel_for(int count, const Body& body) {
-  const int workers =
-      std::min(count, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
-  std::vector<std::thread> threads;
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-  for (int t = 0; t < workers; ++t) {
-    threads.emplace_back([&, t] {
-      try {
-        for (int index = t; index < count; index += workers) body(index);
-      } catch (...) {
-        const std::lock_guard lock(failure_mutex);
-        failure = std::current_exception();
-      }
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
-  if (failure) std::rethrow_exception(failure);
-}
-
 }  // namespace
 
 Tensor conv2d(const Tensor& input, const Conv2d& conv) {
@@ -128,18 +129,221 @@ Tensor conv2d(const Tensor& input, const Conv2d& conv) {
   return output;
 }
 
-Tensor clip(Tensor x, float lo, float hi) {
-  for (float& value : x.data) value = std::clamp(value, lo, hi);
+namespace {
+
+// Applies `function` to every value of `x`, one channel plane per task.
+template <typename Function>
+Tensor map_values(Tensor x, const Function& function) {
+  const std::size_t area = static_cast<std::size_t>(x.height) * x.width;
+  parallel_for(x.channels, [&](int c) {
+    float* values = x.plane(c);
+    for (std::size_t i = 0; i < area; ++i) values[i] = function(values[i], c);
+  });
   return x;
+}
+
+}  // namespace
+
+Tensor clip(Tensor x, float lo, float hi) {
+  return map_values(std::move(x), [lo, hi](float v, int) { return std::clamp(v, lo, hi); });
 }
 
 Tensor add(const Tensor& a, const Tensor& b) {
   if (a.channels != b.channels || a.height != b.height || a.width != b.width) {
     throw Error("add of tensors with different shapes " + shape_text(a) + " and " + shape_text(b));
   }
-  Tensor sum = a;
-  for (std::size_t i = 0; i < sum.data.size(); ++i) sum.data[i] += b.data[i];
-  return sum;
+  return binary(a, b, OpType::kAdd);
+}
+
+Tensor binary(const Tensor& a, const Tensor& b, OpType op) {
+  const bool broadcast = op != OpType::kAdd && (a.channels == 1 || b.channels == 1);
+  if (a.height != b.height || a.width != b.width || (a.channels != b.channels && !broadcast)) {
+    throw Error(std::string(graph_op_name(op)) + " of tensors with shapes " + shape_text(a) +
+                " and " + shape_text(b));
+  }
+  Tensor result(std::max(a.channels, b.channels), a.height, a.width);
+  const std::size_t area = static_cast<std::size_t>(a.height) * a.width;
+  parallel_for(result.channels, [&](int c) {
+    const float* x = a.plane(a.channels == 1 ? 0 : c);
+    const float* y = b.plane(b.channels == 1 ? 0 : c);
+    float* out = result.plane(c);
+    for (std::size_t i = 0; i < area; ++i) {
+      out[i] = op == OpType::kAdd ? x[i] + y[i] : op == OpType::kSub ? x[i] - y[i] : x[i] * y[i];
+    }
+  });
+  return result;
+}
+
+Tensor unary(const Tensor& x, const GraphNode& node, const Graph& graph) {
+  switch (node.op) {
+    case OpType::kRelu:
+      return clip(x, 0.0f, std::numeric_limits<float>::infinity());
+    case OpType::kClip:
+      return clip(x, node.clip_min, node.clip_max);
+    case OpType::kLeakyRelu:
+      return map_values(x, [&](float v, int) { return v < 0.0f ? v * node.alpha : v; });
+    case OpType::kSigmoid:
+      return map_values(x, [](float v, int) { return 1.0f / (1.0f + std::exp(-v)); });
+    case OpType::kTanh:
+      return map_values(x, [](float v, int) { return std::tanh(v); });
+    case OpType::kPRelu: {
+      const PRelu& prelu = graph.prelus.at(static_cast<std::size_t>(node.prelu));
+      if (prelu.channels != 1 && prelu.channels != x.channels) {
+        throw Error("prelu slopes do not match " + shape_text(x));
+      }
+      return map_values(x, [&](float v, int c) {
+        return v < 0.0f ? v * prelu.slope[prelu.channels == 1 ? 0 : c] : v;
+      });
+    }
+    default:
+      throw Error(std::string(graph_op_name(node.op)) + " is not an elementwise op");
+  }
+}
+
+// Each output pixel of a transposed conv gathers the input pixels whose kernel footprint covers
+// it: output y = iy * stride + ky - pad_top.
+Tensor conv_transpose2d(const Tensor& input, const Conv2d& conv) {
+  const std::size_t weights = static_cast<std::size_t>(conv.in_channels) *
+                              (conv.out_channels / conv.groups) * conv.kernel_h * conv.kernel_w;
+  if (!conv.transposed || input.channels != conv.in_channels || conv.weight.size() != weights ||
+      (!conv.bias.empty() && conv.bias.size() != static_cast<std::size_t>(conv.out_channels))) {
+    throw Error("transposed conv does not match its input " + shape_text(input));
+  }
+  const auto out_size = [&](int n, int kernel, int pads) {
+    return static_cast<long long>(n - 1) * conv.stride - pads + kernel + conv.output_padding;
+  };
+  const long long out_h = out_size(input.height, conv.kernel_h, conv.pad_top + conv.pad_bottom);
+  const long long out_w = out_size(input.width, conv.kernel_w, conv.pad_left + conv.pad_right);
+  if (out_h < 1 || out_w < 1 || out_h > std::numeric_limits<int>::max() / conv.stride ||
+      out_w > std::numeric_limits<int>::max() / conv.stride) {
+    throw Error("transposed conv output size is invalid for " + shape_text(input));
+  }
+  Tensor output(conv.out_channels, static_cast<int>(out_h), static_cast<int>(out_w));
+  const int out_per_group = conv.out_channels / conv.groups;
+  const int in_per_group = conv.in_channels / conv.groups;
+  parallel_for(conv.out_channels, [&](int o) {
+    const int group = o / out_per_group;
+    float* out = output.plane(o);
+    std::fill_n(out, output.height * output.width, conv.bias.empty() ? 0.0f : conv.bias[o]);
+    for (int i = group * in_per_group; i < (group + 1) * in_per_group; ++i) {
+      const float* in = input.plane(i);
+      const float* kernel =
+          conv.weight.data() + (static_cast<std::size_t>(i) * out_per_group + o % out_per_group) *
+                                   conv.kernel_h * conv.kernel_w;
+      for (int iy = 0; iy < input.height; ++iy) {
+        for (int ky = 0; ky < conv.kernel_h; ++ky) {
+          const int y = iy * conv.stride + ky - conv.pad_top;
+          if (y < 0 || y >= output.height) continue;
+          for (int ix = 0; ix < input.width; ++ix) {
+            const float value = in[static_cast<std::size_t>(iy) * input.width + ix];
+            for (int kx = 0; kx < conv.kernel_w; ++kx) {
+              const int x = ix * conv.stride + kx - conv.pad_left;
+              if (x < 0 || x >= output.width) continue;
+              out[static_cast<std::size_t>(y) * output.width + x] +=
+                  value * kernel[ky * conv.kernel_w + kx];
+            }
+          }
+        }
+      }
+    }
+  });
+  return output;
+}
+
+Tensor pool(const Tensor& x, const Pool2d& window, OpType op) {
+  const int out_h = (x.height + window.pad_top + window.pad_bottom - window.kernel) / window.stride;
+  const int out_w = (x.width + window.pad_left + window.pad_right - window.kernel) / window.stride;
+  if (window.kernel < 1 || window.stride < 1 ||
+      x.height + window.pad_top + window.pad_bottom < window.kernel ||
+      x.width + window.pad_left + window.pad_right < window.kernel) {
+    throw Error(std::string(graph_op_name(op)) + " window is larger than the padded input " +
+                shape_text(x));
+  }
+  Tensor result(x.channels, out_h + 1, out_w + 1);
+  parallel_for(x.channels, [&](int c) {
+    for (int y = 0; y < result.height; ++y) {
+      for (int xo = 0; xo < result.width; ++xo) {
+        const int top = y * window.stride - window.pad_top;
+        const int left = xo * window.stride - window.pad_left;
+        float max = -std::numeric_limits<float>::infinity();
+        float sum = 0.0f;
+        int count = 0;
+        for (int iy = std::max(top, 0); iy < std::min(top + window.kernel, x.height); ++iy) {
+          for (int ix = std::max(left, 0); ix < std::min(left + window.kernel, x.width); ++ix) {
+            const float value = x.at(c, iy, ix);
+            max = std::max(max, value);
+            sum += value;
+            ++count;
+          }
+        }
+        const int divisor = window.count_include_pad ? window.kernel * window.kernel : count;
+        result.at(c, y, xo) = op == OpType::kMaxPool ? max : sum / static_cast<float>(divisor);
+      }
+    }
+  });
+  return result;
+}
+
+Tensor resize_nearest(const Tensor& x, int scale) {
+  if (scale < 1 || x.height > std::numeric_limits<int>::max() / scale ||
+      x.width > std::numeric_limits<int>::max() / scale) {
+    throw Error("resize_nearest(" + std::to_string(scale) + ") of " + shape_text(x));
+  }
+  Tensor result(x.channels, x.height * scale, x.width * scale);
+  parallel_for(x.channels, [&](int c) {
+    for (int y = 0; y < result.height; ++y) {
+      for (int xo = 0; xo < result.width; ++xo)
+        result.at(c, y, xo) = x.at(c, y / scale, xo / scale);
+    }
+  });
+  return result;
+}
+
+namespace {
+
+// Source sample positions of a half-pixel bilinear resize along one axis: the lower neighbour
+// and the weight of the upper one.
+struct BilinearTap {
+  int lower;
+  int upper;
+  float weight;
+};
+
+std::vector<BilinearTap> bilinear_taps(int in, int out) {
+  std::vector<BilinearTap> taps(static_cast<std::size_t>(out));
+  const double ratio = static_cast<double>(in) / out;
+  for (int i = 0; i < out; ++i) {
+    const double source = std::clamp((i + 0.5) * ratio - 0.5, 0.0, static_cast<double>(in - 1));
+    const int lower = static_cast<int>(source);
+    taps[i] = {lower, std::min(lower + 1, in - 1), static_cast<float>(source - lower)};
+  }
+  return taps;
+}
+
+}  // namespace
+
+Tensor resize_bilinear(const Tensor& x, int height, int width) {
+  if (height < 1 || width < 1 || x.height < 1 || x.width < 1) {
+    throw Error("resize_bilinear of " + shape_text(x) + " to " + std::to_string(height) + "x" +
+                std::to_string(width));
+  }
+  const std::vector<BilinearTap> rows = bilinear_taps(x.height, height);
+  const std::vector<BilinearTap> columns = bilinear_taps(x.width, width);
+  Tensor result(x.channels, height, width);
+  parallel_for(x.channels, [&](int c) {
+    for (int y = 0; y < height; ++y) {
+      const BilinearTap& row = rows[y];
+      for (int xo = 0; xo < width; ++xo) {
+        const BilinearTap& column = columns[xo];
+        const float top = x.at(c, row.lower, column.lower) * (1.0f - column.weight) +
+                          x.at(c, row.lower, column.upper) * column.weight;
+        const float bottom = x.at(c, row.upper, column.lower) * (1.0f - column.weight) +
+                             x.at(c, row.upper, column.upper) * column.weight;
+        result.at(c, y, xo) = top * (1.0f - row.weight) + bottom * row.weight;
+      }
+    }
+  });
+  return result;
 }
 
 Tensor concat(const std::vector<const Tensor*>& parts) {
@@ -220,10 +424,28 @@ Tensor run_node(const Graph& graph, const GraphNode& node,
         throw Error("conv index " + std::to_string(node.conv) + " out of range");
       }
       return conv2d(input(0), graph.convs[static_cast<std::size_t>(node.conv)]);
+    case OpType::kConvTranspose:
+      if (node.conv < 0 || static_cast<std::size_t>(node.conv) >= graph.convs.size()) {
+        throw Error("conv index " + std::to_string(node.conv) + " out of range");
+      }
+      return conv_transpose2d(input(0), graph.convs[static_cast<std::size_t>(node.conv)]);
     case OpType::kClip:
-      return clip(input(0), node.clip_min, node.clip_max);
     case OpType::kRelu:
-      return clip(input(0), 0.0f, std::numeric_limits<float>::infinity());
+    case OpType::kLeakyRelu:
+    case OpType::kPRelu:
+    case OpType::kSigmoid:
+    case OpType::kTanh:
+      return unary(input(0), node, graph);
+    case OpType::kMul:
+    case OpType::kSub:
+      return binary(input(0), input(1), node.op);
+    case OpType::kAveragePool:
+    case OpType::kMaxPool:
+      return pool(input(0), node.pool, node.op);
+    case OpType::kResizeNearest:
+      return resize_nearest(input(0), node.block_size);
+    case OpType::kResizeBilinear:
+      return resize_bilinear(input(0), input(1).height, input(1).width);
     case OpType::kDepthToSpace:
       return depth_to_space(input(0), node.block_size, node.order);
     case OpType::kSpaceToDepth:

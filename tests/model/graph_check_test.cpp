@@ -107,7 +107,7 @@ TEST(GraphCheck, RejectsStructuralErrors) {
   expect_error(twice, "defined twice");
   Graph shrinking = upscaling_graph(2, {2, 1});
   shrinking.convs[0].pad_top = 0;  // a 3x3 conv without padding shrinks the image
-  expect_error(shrinking, "padding that does not keep the size");
+  expect_error(shrinking, "not a fixed multiple of the input size");
   Graph weights = upscaling_graph(2, {2, 1});
   weights.convs[0].weight.pop_back();
   expect_error(weights, "weights");
@@ -117,6 +117,58 @@ TEST(GraphCheck, RejectsStructuralErrors) {
   Graph index = upscaling_graph(2, {2, 1});
   index.nodes[0].conv = 7;
   expect_error(index, "refers to conv 7");
+}
+
+// Version-2 ops: transposed conv geometry, PReLU slope counts, inexact sizes meeting other
+// tensors, broadcasting limits and upscales without channel cost.
+TEST(GraphCheck, RejectsVersion2Errors) {
+  const auto expect_error = [](const Graph& graph, const std::string& expected) {
+    const std::string message = error_of([&] { check_graph(graph); });
+    EXPECT_NE(message.find(expected), std::string::npos) << message;
+  };
+  Graph transposed = upscaling_graph(1, {2, 1});  // conv 3 -> 3, then a 2x transposed conv
+  Conv2d up = Conv2d::zeros(3, 3, 3);
+  up.transposed = true;
+  up.stride = 2;  // pads 1 + 1 need output_padding 1 for exactly 2n
+  transposed.convs.push_back(up);
+  transposed.nodes[1] = graph_node(OpType::kConvTranspose, "up", {"features"}, "out", 1);
+  expect_error(transposed, "not kernel - stride + output_padding");
+  transposed.convs[1].output_padding = 1;
+  EXPECT_NO_THROW(check_graph(transposed));
+  transposed.nodes[1].op = OpType::kConv;
+  expect_error(transposed, "a transposed conv");
+
+  Graph prelu = upscaling_graph(2, {2, 1});
+  prelu.prelus = {{5, std::vector<float>(5, 0.25f)}};
+  GraphNode node = graph_node(OpType::kPRelu, "prelu", {"features"}, "p");
+  node.prelu = 0;
+  prelu.nodes.insert(prelu.nodes.begin() + 1, node);
+  prelu.nodes[2].inputs = {"p"};
+  expect_error(prelu, "has 5 slopes for 12 channels");
+
+  // A 3x3 stride-1 unpadded conv shrinks by 2: its output cannot be added to its input.
+  Graph inexact = upscaling_graph(2, {2, 1});
+  Conv2d shrink = Conv2d::zeros(3, 3, 3);
+  shrink.pad_top = shrink.pad_left = shrink.pad_bottom = shrink.pad_right = 0;
+  inexact.convs.push_back(shrink);
+  inexact.nodes.insert(inexact.nodes.begin(),
+                       {graph_node(OpType::kConv, "shrink", {"input"}, "s", 1),
+                        graph_node(OpType::kAdd, "add", {"s", "input"}, "sum")});
+  inexact.nodes[2].inputs = {"sum"};
+  expect_error(inexact, "combines feature maps of different shapes");
+
+  Graph broadcast = upscaling_graph(2, {2, 1});
+  broadcast.nodes.insert(broadcast.nodes.begin() + 1,
+                         graph_node(OpType::kMul, "mul", {"features", "input"}, "m"));
+  broadcast.nodes[2].inputs = {"m"};
+  expect_error(broadcast, "combines feature maps of different shapes");  // 12 vs 3 channels
+
+  Graph huge = upscaling_graph(2, {2, 1});
+  GraphNode resize = graph_node(OpType::kResizeNearest, "resize", {"input"}, "big");
+  resize.block_size = 16;
+  huge.nodes.insert(huge.nodes.begin(), resize);
+  huge.nodes[1].inputs = {"big"};
+  expect_error(huge, "implausible resolution change");
 }
 
 // Every load and save runs the checker: a saved graph must check, and a file whose metadata

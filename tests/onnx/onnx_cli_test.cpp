@@ -137,12 +137,12 @@ TEST(OnnxCli, ExportsAnInt8ModelAsQdq) {
 TEST(OnnxCli, UnsupportedOperatorFailsWithTheNodeName) {
   ScratchDir dir;
   onnx::ModelProto model = empty_model(13);
-  add_node(model, "Sigmoid", "squash", {"image"}, "result");
-  write_model(model, dir / "sigmoid.onnx");
-  const RunResult run = run_quicksr("convert " + quoted(dir / "sigmoid.onnx") + " " +
+  add_node(model, "Softmax", "squash", {"image"}, "result");
+  write_model(model, dir / "softmax.onnx");
+  const RunResult run = run_quicksr("convert " + quoted(dir / "softmax.onnx") + " " +
                                     quoted(dir / "out.safetensors"));
   EXPECT_EQ(run.exit_code, 1) << run.output;
-  EXPECT_NE(run.output.find("'squash' (Sigmoid)"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("'squash' (Softmax)"), std::string::npos) << run.output;
   EXPECT_FALSE(std::filesystem::exists(dir / "out.safetensors"));
 }
 

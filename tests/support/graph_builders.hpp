@@ -16,7 +16,7 @@ inline GraphNode graph_node(OpType op, std::string name, std::vector<std::string
   node.name = std::move(name);
   node.inputs = std::move(inputs);
   node.output = std::move(output);
-  if (op == OpType::kConv) node.conv = attribute;
+  if (op == OpType::kConv || op == OpType::kConvTranspose) node.conv = attribute;
   if (op == OpType::kDepthToSpace || op == OpType::kSpaceToDepth) node.block_size = attribute;
   return node;
 }

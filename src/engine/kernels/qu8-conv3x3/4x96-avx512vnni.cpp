@@ -7,6 +7,7 @@
 // offsets on the stack. The loop over input groups is inside the assembly block, so the
 // accumulators stay in registers for the whole tile: Small x2 at 960x540 on 2 threads went from
 // 20.9-21.4 to 18.0-18.2 ms (min of 30 runs, three alternating runs each, load average 12).
+#include "engine/kernels/qu8_asm_tile.hpp"
 #include "engine/kernels/qu8_avx512_ops.hpp"
 #include "engine/kernels/qu8_conv3x3_tile.hpp"
 
@@ -52,49 +53,25 @@ namespace {
 
 struct Avx512VnniOps : qu8::Avx512Ops<true> {
   // The 4 x 96 tile of a 3x3 conv: accumulator acc[p][o] is output channel o of pixels
-  // [x + 16p, + 16). The assembly reads its pointers from `params` (GCC allows 30 asm operands,
-  // counting in-out ones twice, and the 24 accumulators take most of them).
+  // [x + 16p, + 16). Pointers and loop as in qu8_asm_tile.hpp.
   static void sum_tile(const QU8Conv3x3Args& a, int group, int x, Vec (&acc)[6][kQu8Group],
                        qu8::KernelSize<3>) {
-    const std::size_t offset = (static_cast<std::size_t>(x) - 1) * kQu8Group;
-    const void* const params[] = {
-        a.rows[0] + offset,
-        a.rows[1] + offset,
-        a.rows[2] + offset,
-        reinterpret_cast<const void*>(a.in_stride * kQu8Group),
-        reinterpret_cast<const void*>(static_cast<std::size_t>(a.in_groups)),
-        a.bias + group * kQu8Group,
-        a.weights + static_cast<std::size_t>(group) * a.in_groups * 9 * kQu8Group};
+    const auto params = qu8::asm_tile_params(a, group, x, kWeightWords);
     // clang-format off
-    asm("mov (%[p]), %%rax\n\t"
-        "mov 8(%[p]), %%rcx\n\t"
-        "mov 16(%[p]), %%rdx\n\t"
-        "mov 24(%[p]), %%rsi\n\t"
-        "mov 32(%[p]), %%rdi\n\t"
-        "mov 40(%[p]), %%r8\n\t"
-        "mov 48(%[p]), %%r9\n\t"
+    asm(QU8_ASM_TILE_BEGIN
         QU8_BIAS(0, 0, 4, 8, 12, 16, 20)
         QU8_BIAS(1, 1, 5, 9, 13, 17, 21)
         QU8_BIAS(2, 2, 6, 10, 14, 18, 22)
         QU8_BIAS(3, 3, 7, 11, 15, 19, 23)
-        "1:\n\t"
-        QU8_TAP("0", "%%rax", "0") QU8_TAP("1", "%%rax", "1") QU8_TAP("2", "%%rax", "2")
-        QU8_TAP("3", "%%rcx", "0") QU8_TAP("4", "%%rcx", "1") QU8_TAP("5", "%%rcx", "2")
-        QU8_TAP("6", "%%rdx", "0") QU8_TAP("7", "%%rdx", "1") QU8_TAP("8", "%%rdx", "2")
-        "add %%rsi, %%rax\n\t"
-        "add %%rsi, %%rcx\n\t"
-        "add %%rsi, %%rdx\n\t"
-        "add $144, %%r9\n\t"
-        "dec %%rdi\n\t"
-        "jnz 1b\n\t"
+        QU8_ASM_TILE_LOOP(QU8_TAP, "144")
         : "=&v"(acc[0][0]), "=&v"(acc[0][1]), "=&v"(acc[0][2]), "=&v"(acc[0][3]),
           "=&v"(acc[1][0]), "=&v"(acc[1][1]), "=&v"(acc[1][2]), "=&v"(acc[1][3]),
           "=&v"(acc[2][0]), "=&v"(acc[2][1]), "=&v"(acc[2][2]), "=&v"(acc[2][3]),
           "=&v"(acc[3][0]), "=&v"(acc[3][1]), "=&v"(acc[3][2]), "=&v"(acc[3][3]),
           "=&v"(acc[4][0]), "=&v"(acc[4][1]), "=&v"(acc[4][2]), "=&v"(acc[4][3]),
           "=&v"(acc[5][0]), "=&v"(acc[5][1]), "=&v"(acc[5][2]), "=&v"(acc[5][3])
-        : [p] "r"(params)
-        : "cc", "memory", "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9",
+        : [p] "r"(params.data())
+        : QU8_ASM_TILE_CLOBBERS,
           "xmm25", "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31");
     // clang-format on
   }

@@ -1,0 +1,40 @@
+#pragma once
+// The paper's baselines (FSRCNN, ESPCN, XLSR, SESR, ABPN, ERFDN, EDSR-baseline) as general graphs,
+// defined once here: the reference runtime, ONNX export and the model file all take them from
+// these builders, and a trainer can run them node by node (docs/baselines.md has each definition,
+// its MACs and the deviations from the original papers).
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "quicksr/model.hpp"
+
+namespace quicksr {
+
+struct BaselineOptions {
+  Scale scale;             // 2, 3 or 4
+  std::uint64_t seed = 0;  // weights: PyTorch's default init drawn from this seed
+};
+
+// fsrcnn, espcn, xlsr, sesr-m3, sesr-m5, sesr-m7, sesr-m11, sesr-xl (and each SESR with
+// "-expanded"), abpn, abpn-noresidual, erfdn, edsr-baseline.
+std::vector<std::string> baseline_names();
+
+// The initialised graph of baseline `name`; throws quicksr::Error for an unknown name or a scale
+// other than 2, 3 or 4.
+//
+// SESR: "sesr-m5" is the collapsed inference graph (each linear block one kxk conv with bias,
+// its short residual folded into the centre tap). "sesr-m5-expanded" is the training-time form
+// of the official files (AIMET model zoo): every linear block is a kxk conv expanding to 256
+// channels without bias, a 1x1 conv squeezing back with bias, and (inside the body) an explicit
+// residual add; collapse_linear_blocks() turns it into the collapsed graph exactly (up to fp32
+// rounding), so a trainer trains the expanded graph and ships the collapsed one.
+Graph build_baseline(std::string_view name, const BaselineOptions& options);
+
+// Folds every "conv kxk without bias -> conv 1x1 (groups 1)" pair whose intermediate is read
+// only by the 1x1 into one kxk conv, then every add(x, conv(x)) of a stride-1 conv with equal
+// channels, odd square kernel and centred padding into that conv (+1 on the centre tap).
+Graph collapse_linear_blocks(const Graph& graph);
+
+}  // namespace quicksr

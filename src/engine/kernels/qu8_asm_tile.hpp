@@ -1,0 +1,58 @@
+#pragma once
+// What the hand-written (inline-assembly) 3x3 tiles of the INT8 kernels share: the pointers they
+// read, the loop over input groups around the 9 taps, and the registers that loop uses. A tile's
+// accumulators are its asm outputs, initialised with the bias inside the block: GCC allows 30 asm
+// operands, counting in-out ones twice, so the pointers come in through one array.
+//
+// Registers inside the block: rax, rcx, rdx = input rows y-1, y, y+1 at column x - 1 of input
+// group g; rsi = bytes between input groups; rdi = input groups left; r8 = the tile's biases;
+// r9 = the packed weights of group g; r10 is free for the tile.
+#include <array>
+#include <cstddef>
+
+#include "engine/kernels/qu8_kernels.hpp"
+
+namespace quicksr::engine::qu8 {
+
+// The `params` array of QU8_ASM_TILE_BEGIN for output channel group `group` and column x;
+// `weight_words` packed words per output channel and tap.
+inline std::array<const void*, 7> asm_tile_params(const QU8Conv3x3Args& a, int group, int x,
+                                                  int weight_words) {
+  const std::size_t offset = (static_cast<std::size_t>(x) - 1) * kQu8Group;
+  return {a.rows[0] + offset,
+          a.rows[1] + offset,
+          a.rows[2] + offset,
+          reinterpret_cast<const void*>(a.in_stride * kQu8Group),
+          reinterpret_cast<const void*>(static_cast<std::size_t>(a.in_groups)),
+          a.bias + group * kQu8Group,
+          a.weights + static_cast<std::size_t>(group) * a.in_groups * 9 * kQu8Group * weight_words};
+}
+
+}  // namespace quicksr::engine::qu8
+
+// clang-format off
+// Loads the pointers (the asm operand [p] is asm_tile_params(...).data()).
+#define QU8_ASM_TILE_BEGIN         \
+  "mov (%[p]), %%rax\n\t"          \
+  "mov 8(%[p]), %%rcx\n\t"         \
+  "mov 16(%[p]), %%rdx\n\t"        \
+  "mov 24(%[p]), %%rsi\n\t"        \
+  "mov 32(%[p]), %%rdi\n\t"        \
+  "mov 40(%[p]), %%r8\n\t"         \
+  "mov 48(%[p]), %%r9\n\t"
+// The 9 taps of one input group (TAP(tap, row, kx) as text), then the next group until none is
+// left; `group_weight_bytes` is the weights of one input group.
+#define QU8_ASM_TILE_LOOP(TAP, group_weight_bytes)                                  \
+  "1:\n\t"                                                                          \
+  TAP("0", "%%rax", "0") TAP("1", "%%rax", "1") TAP("2", "%%rax", "2")              \
+  TAP("3", "%%rcx", "0") TAP("4", "%%rcx", "1") TAP("5", "%%rcx", "2")              \
+  TAP("6", "%%rdx", "0") TAP("7", "%%rdx", "1") TAP("8", "%%rdx", "2")              \
+  "add %%rsi, %%rax\n\t"                                                            \
+  "add %%rsi, %%rcx\n\t"                                                            \
+  "add %%rsi, %%rdx\n\t"                                                            \
+  "add $" group_weight_bytes ", %%r9\n\t"                                           \
+  "dec %%rdi\n\t"                                                                   \
+  "jnz 1b\n\t"
+// The general registers the block uses (the vector ones are the tile's own).
+#define QU8_ASM_TILE_CLOBBERS "cc", "memory", "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10"
+// clang-format on
