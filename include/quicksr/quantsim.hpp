@@ -88,6 +88,12 @@ using ProgressFn = std::function<void(int done, int total)>;
 // granularity, activation encodings by `scheme` (observed on the net with quantized weights), then
 // optional empirical bias correction (each conv's bias absorbs the mean difference between its
 // float output and its output with quantized weights and inputs, in layer order).
+// Empirical bias correction (as above) of an INT8 net whose s8 weights were chosen already (e.g.
+// by AdaRound), against the fp32 `net`, then a new calibration of the encodings; the s8 weights
+// are kept.
+QuantizedQuickSRNet correct_biases(const QuickSRNet& net, const QuantizedQuickSRNet& quantized,
+                                   const std::vector<Tensor>& images, EncodingScheme scheme);
+
 QuantizedQuickSRNet post_training_quantize(const QuickSRNet& net, const std::vector<Tensor>& images,
                                            const PtqOptions& options,
                                            const ProgressFn& progress = {});

@@ -137,7 +137,7 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
   check_output_path(input, *out, overwrite);
   const auto encodings_file = args.get("--encodings");
   if (encodings_file) check_output_path(input, *encodings_file, overwrite);
-  const quant::PtqOptions options = ptq_options(args);
+  quant::PtqOptions options = ptq_options(args);
   const int image_count = args.get_int("--images", 32, 1, 100000);
   const bool use_adaround = args.has("--adaround");
   train::AdaRoundOptions adaround_options;
@@ -150,6 +150,9 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
   const QuickSRNet& net = std::get<QuickSRNet>(model.net);
   const std::vector<Tensor> images = calibration_images(*data, image_count, model.scale());
   if (use_adaround) check_adaround_images(images, adaround_options.patch, *data);
+  // With AdaRound, bias correction follows it (it corrects the rounding AdaRound chose).
+  const bool correct_biases_after = use_adaround && options.bias_correction;
+  options.bias_correction = options.bias_correction && !correct_biases_after;
 
   std::optional<ProgressBar> bar;  // the total steps are known at the first report
   QuantizedQuickSRNet quantized =
@@ -163,6 +166,10 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
     const QuickSRNet reference =
         options.cross_layer_equalization ? quant::equalize_cross_layer(net) : net;
     quantized = adaround(reference, quantized, images, adaround_options);
+    if (correct_biases_after) {
+      quantized = quant::correct_biases(reference, quantized, images, options.scheme);
+      options.bias_correction = true;  // for the description
+    }
   }
 
   Model result;

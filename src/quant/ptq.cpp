@@ -195,4 +195,17 @@ QuantizedQuickSRNet post_training_quantize(const QuickSRNet& net, const std::vec
   return quantize_weights(final_net, encodings, options.granularity);
 }
 
+QuantizedQuickSRNet correct_biases(const QuickSRNet& net, const QuantizedQuickSRNet& quantized,
+                                   const std::vector<Tensor>& images, EncodingScheme scheme) {
+  if (images.empty()) throw Error("bias correction needs at least one image");
+  // The weights stay on their s8 grid: quantize_weights below finds the same integers.
+  QuickSRNet corrected = dequantize_weights(quantized);
+  int done = 0;
+  correct_biases(net, corrected, encodings_of(quantized), images, {}, done, 0);
+  const WeightGranularity granularity =
+      quantized.per_channel() ? WeightGranularity::kPerChannel : WeightGranularity::kPerTensor;
+  return quantize_weights(corrected, calibrate(corrected, images, scheme, {}, done, 0),
+                          granularity);
+}
+
 }  // namespace quicksr::quant

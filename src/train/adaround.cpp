@@ -50,6 +50,7 @@ struct RoundedConv {
     bias = bias_of(quant::dequantize_conv(q, input_scale));
     start =
         torch::tensor(std::vector<float>(q.weight.begin(), q.weight.end())).reshape(floor.sizes());
+    pinned = start.abs() >= 127;
   }
 
   torch::Tensor h() const { return (torch::sigmoid(v) * (kZeta - kGamma) + kGamma).clamp(0, 1); }
@@ -57,13 +58,16 @@ struct RoundedConv {
   enum class Mode { kSoft, kHard, kStart };
   Mode mode = Mode::kSoft;
   torch::Tensor weight() const {
-    if (mode == Mode::kSoft) return scale * (floor + h()).clamp(-127, 127);
+    if (mode == Mode::kSoft) return scale * torch::where(pinned, start, floor + h());
     return scale * (mode == Mode::kHard ? hard_levels() : start);
   }
   torch::Tensor hard_levels() const {
-    return (floor + (h() >= 0.5).to(torch::kFloat32)).clamp(-127, 127);
+    return torch::where(pinned, start, floor + (h() >= 0.5).to(torch::kFloat32));
   }
   torch::Tensor start;  // the s8 weights of `rounded` (usually round to nearest), as float
+  // Weights at +-127 keep their level: each channel's (or tensor's) largest weight stays the
+  // largest, so the weights requantize to the same scale (e.g. after bias correction).
+  torch::Tensor pinned;
 
   // 1 - |2h - 1|^beta summed: 0 once every h is 0 or 1.
   torch::Tensor regulariser(double beta) const { return (1 - (2 * h() - 1).abs().pow(beta)).sum(); }

@@ -8,11 +8,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "quant/int8_error.hpp"
 #include "quicksr/eval.hpp"
 #include "quicksr/image.hpp"
 #include "quicksr/model_io.hpp"
 #include "quicksr/quant.hpp"
-#include "quicksr/reference.hpp"
 #include "support/data_paths.hpp"
 #include "support/run_quicksr.hpp"
 
@@ -28,23 +28,6 @@ using test_support::kTrain;
 
 // quicksr-train, which runs `quantize --adaround`, is built beside quicksr with training only.
 bool has_trainer() { return fs::exists(fs::path(QUICKSR_BINARY).parent_path() / "quicksr-train"); }
-
-// Mean squared difference between the INT8 model's output (integer reference runtime) and the
-// fp32 model's (float reference runtime) on LR images.
-double reconstruction_error(const QuantizedQuickSRNet& q, const QuickSRNet& net,
-                            const std::vector<Tensor>& images) {
-  double sum = 0;
-  std::size_t count = 0;
-  for (const Tensor& lr : images) {
-    const Tensor expected = reference::forward(net, lr);
-    const Tensor actual = quant::forward(q, lr);
-    for (std::size_t i = 0; i < expected.data.size(); ++i) {
-      sum += std::pow(actual.data[i] - expected.data[i], 2);
-    }
-    count += expected.data.size();
-  }
-  return sum / static_cast<double>(count);
-}
 
 class QuantizeCli : public ::testing::Test {
  protected:
@@ -208,8 +191,8 @@ TEST_F(QuantizeCli, AdaRoundReconstructsItsCalibrationImagesBetterThanNearest) {
     images.push_back(
         make_lr(crop_to_multiple(to_tensor(read_image(entry.path())), Scale{2, 1}), Scale{2, 1}));
   }
-  const double nearest_error = reconstruction_error(rounded, fp32, images);
-  const double ada_error = reconstruction_error(q, fp32, images);
+  const double nearest_error = test_support::int8_error(rounded, fp32, images);
+  const double ada_error = test_support::int8_error(q, fp32, images);
   EXPECT_LT(ada_error, nearest_error);
   std::cout << "mean squared error vs fp32 on the 2 calibration images: nearest " << nearest_error
             << ", AdaRound " << ada_error << " (" << moved << " body weights re-rounded)\n";

@@ -107,9 +107,8 @@ TEST(CrossLayerEqualizationTest, EqualisesTheRangesOfEachPair) {
   EXPECT_LT(spread(equalized.first), spread(net.first));
 }
 
-TEST(BiasCorrectionTest, FirstLayerMeanMatchesTheFloatNet) {
-  const QuickSRNetConfig config = QuickSRNetConfig::small({2, 1});
-  const QuickSRNet net = random_net(config, 5);
+// Two small random 8-bit images.
+std::vector<Tensor> random_images() {
   std::mt19937 engine(9);
   std::uniform_real_distribution<float> unit(0.0f, 1.0f);
   std::vector<Tensor> images;
@@ -118,14 +117,15 @@ TEST(BiasCorrectionTest, FirstLayerMeanMatchesTheFloatNet) {
     for (float& v : x.data) v = std::round(unit(engine) * 255.0f) / 255.0f;
     images.push_back(x);
   }
-  quant::PtqOptions options;
-  options.granularity = WeightGranularity::kPerTensor;
-  options.bias_correction = true;
-  const QuantizedQuickSRNet q = quant::post_training_quantize(net, images, options);
-  // Layer 0 reads the image itself in both nets: the corrected quantized conv has the float
-  // conv's per-channel mean, up to the s32 rounding of the bias.
+  return images;
+}
+
+// Layer 0 reads the image itself in both nets: a bias-corrected quantized conv has the float
+// conv's per-channel mean, up to the s32 rounding of the bias.
+void expect_first_layer_mean(const QuickSRNet& net, const QuantizedQuickSRNet& q,
+                             const std::vector<Tensor>& images) {
   const Conv2d corrected = quant::dequantize_conv(q.first, q.input.scale);
-  for (int c = 0; c < config.features; ++c) {
+  for (int c = 0; c < net.first.out_channels; ++c) {
     double float_mean = 0.0, quantized_mean = 0.0;
     for (const Tensor& image : images) {
       const Tensor a = reference::conv2d(image, net.first);
@@ -137,6 +137,39 @@ TEST(BiasCorrectionTest, FirstLayerMeanMatchesTheFloatNet) {
     }
     EXPECT_NEAR(float_mean, quantized_mean, 1e-3 * 240) << "channel " << c;
   }
+}
+
+TEST(BiasCorrectionTest, FirstLayerMeanMatchesTheFloatNet) {
+  const QuickSRNetConfig config = QuickSRNetConfig::small({2, 1});
+  const QuickSRNet net = random_net(config, 5);
+  const std::vector<Tensor> images = random_images();
+  quant::PtqOptions options;
+  options.granularity = WeightGranularity::kPerTensor;
+  options.bias_correction = true;
+  const QuantizedQuickSRNet q = quant::post_training_quantize(net, images, options);
+  expect_first_layer_mean(net, q, images);
+}
+
+// correct_biases of a net whose rounding is chosen (here: round to nearest, per tensor) keeps every
+// s8 weight and gives the first conv the float conv's per-channel mean.
+TEST(BiasCorrectionTest, OfChosenWeightsKeepsThemAndMatchesTheFirstLayerMean) {
+  const QuickSRNetConfig config = QuickSRNetConfig::small({2, 1});
+  const QuickSRNet net = random_net(config, 5);
+  const std::vector<Tensor> images = random_images();
+  ActivationEncodings encodings;
+  encodings.features.assign(config.blocks + 1, quant::encoding_from_range(0.0f, 1.0f));
+  encodings.output = quant::encoding_from_range(0.0f, 1.0f);
+  const QuantizedQuickSRNet rounded =
+      quant::quantize_weights(net, encodings, WeightGranularity::kPerTensor);
+  const QuantizedQuickSRNet q =
+      quant::correct_biases(net, rounded, images, quant::EncodingScheme::kTf);
+  EXPECT_EQ(q.first.weight, rounded.first.weight);
+  EXPECT_EQ(q.first.weight_scale, rounded.first.weight_scale);
+  for (std::size_t i = 0; i < q.body.size(); ++i)
+    EXPECT_EQ(q.body[i].weight, rounded.body[i].weight);
+  EXPECT_EQ(q.last.weight, rounded.last.weight);
+  EXPECT_NE(q.first.bias, rounded.first.bias);
+  expect_first_layer_mean(net, q, images);
 }
 
 }  // namespace
