@@ -161,6 +161,7 @@ BENCHMARK(BM_Qu8Conv3x3Row)
     ->Args({static_cast<int>(Isa::kAvx512Vnni), 3, 32})
     ->Args({static_cast<int>(Isa::kAvx512Vnni), 32, 12})
     ->Args({static_cast<int>(Isa::kAvxVnni), 32, 32})
+    ->Args({static_cast<int>(Isa::kAvx512), 32, 32})
     ->Args({static_cast<int>(Isa::kAvx2Fma), 32, 32})
     ->Args({static_cast<int>(Isa::kScalar), 32, 32});
 
@@ -291,8 +292,7 @@ void BM_Int8EngineSmallX2(benchmark::State& state) {
 void BM_OneDnnInt8SmallX2(benchmark::State& state) {
   const int width = static_cast<int>(state.range(0));
   const int height = static_cast<int>(state.range(1));
-  engine::OneDnnNetwork network(small_x2_int8(), width, height,
-                                    static_cast<int>(state.range(2)));
+  engine::OneDnnNetwork network(small_x2_int8(), width, height, static_cast<int>(state.range(2)));
   const std::vector<std::uint8_t> input = random_bytes(3ull * width * height);
   std::vector<std::uint8_t> output(12ull * width * height);
   for (auto _ : state) network.run(input.data(), output.data());

@@ -1,10 +1,13 @@
 // quicksr quantize MODEL --data CALIB_DIR --out OUT: post-training INT8 (W8A8) quantisation.
 #include <iostream>
 #include <optional>
+#include <string>
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/output_path.hpp"
+#include "cli/quantize.hpp"
+#include "cli/run_command.hpp"
 #include "common/atomic_file.hpp"
 #include "common/progress.hpp"
 #include "quicksr/error.hpp"
@@ -34,7 +37,10 @@ const CommandSpec kSpec{
                 {"--optimize-rounding", "",
                  "floor or ceil per weight, minimising each conv's output error (includes bias "
                  "correction)"},
-                {"--adaround", "", "adaptive rounding (not available yet)"},
+                {"--adaround", "",
+                 "AdaRound: floor or ceil per weight by gradient descent on each conv's output "
+                 "error (LibTorch: runs quicksr-train)"},
+                {"--adaround-iterations", "N", "AdaRound steps per conv (default 2000)"},
                 {"--images", "N", "calibration images, spread over CALIB_DIR (default 32)"},
                 {"--encodings", "FILE", "also write the encodings as AIMET JSON"},
                 {"--overwrite", "", "replace existing outputs"}},
@@ -46,8 +52,8 @@ quant::PtqOptions ptq_options(const ParsedArgs& args) {
   if (args.has("--per-channel") && args.has("--per-tensor")) {
     throw Error("--per-channel and --per-tensor exclude each other");
   }
-  if (args.has("--adaround")) {
-    throw Error("--adaround is not available yet (AdaRound is being built in the trainer)");
+  if (args.has("--adaround") && args.has("--optimize-rounding")) {
+    throw Error("--adaround and --optimize-rounding exclude each other");
   }
   quant::PtqOptions options;
   options.granularity =
@@ -86,19 +92,39 @@ std::vector<Tensor> calibration_images(const std::filesystem::path& dir, int cou
   return images;
 }
 
-std::string describe(const quant::PtqOptions& options) {
+// AdaRound cuts LR patches of `patch` pixels from the calibration images.
+void check_adaround_images(const std::vector<Tensor>& images, int patch, const std::string& dir) {
+  for (const Tensor& image : images) {
+    if (image.height >= patch && image.width >= patch) return;
+  }
+  const std::string side = std::to_string(patch);
+  throw Error(dir + ": --adaround needs calibration images whose LR is at least " + side + "x" +
+              side + " pixels; none is");
+}
+
+std::string describe(const quant::PtqOptions& options, bool adaround) {
   std::string text =
       options.granularity == WeightGranularity::kPerChannel ? "per-channel" : "per-tensor";
   text += options.scheme == quant::EncodingScheme::kTf ? " tf" : " tf-enhanced";
   if (options.cross_layer_equalization) text += " +cle";
   if (options.bias_correction) text += " +bias-correction";
   if (options.optimize_rounding) text += " +optimized-rounding";
+  if (adaround) text += " +adaround";
   return text;
+}
+
+// quicksr-train runs `quantize` again with its AdaRound: the same arguments behind a marker.
+int exec_trainer(CommandArgs raw) {
+  std::vector<char*> args{const_cast<char*>(kQuantizeInTrainer)};
+  args.insert(args.end(), raw.begin(), raw.end());
+  return exec_helper("train", args, "quantize --adaround");
 }
 
 }  // namespace
 
-int quantize_command(CommandArgs raw) {
+int quantize_command(CommandArgs raw) { return quantize(raw, {}); }
+
+int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
   const std::optional<ParsedArgs> parsed = parse_command(kSpec, raw);
   if (!parsed) return 0;
   const ParsedArgs& args = *parsed;
@@ -113,32 +139,45 @@ int quantize_command(CommandArgs raw) {
   if (encodings_file) check_output_path(input, *encodings_file, overwrite);
   const quant::PtqOptions options = ptq_options(args);
   const int image_count = args.get_int("--images", 32, 1, 100000);
+  const bool use_adaround = args.has("--adaround");
+  train::AdaRoundOptions adaround_options;
+  adaround_options.iterations =
+      args.get_int("--adaround-iterations", adaround_options.iterations, 1, 1000000);
+  if (use_adaround && !adaround) return exec_trainer(raw);
 
   const Model model = load_model(input);
   if (!model.is_quicksrnet()) throw Error(input.string() + ": quantize needs an fp32 QuickSRNet");
   const QuickSRNet& net = std::get<QuickSRNet>(model.net);
   const std::vector<Tensor> images = calibration_images(*data, image_count, model.scale());
+  if (use_adaround) check_adaround_images(images, adaround_options.patch, *data);
 
   std::optional<ProgressBar> bar;  // the total steps are known at the first report
-  const QuantizedQuickSRNet quantized =
+  QuantizedQuickSRNet quantized =
       quant::post_training_quantize(net, images, options, [&](int done, int total) {
         if (!bar) bar.emplace("calibrating", total, "step");
         bar->update(done);
       });
   if (bar) bar->finish();
+  if (use_adaround) {
+    // The fp32 net the quantized one stands for (CLE changes the function with ReLU1).
+    const QuickSRNet reference =
+        options.cross_layer_equalization ? quant::equalize_cross_layer(net) : net;
+    quantized = adaround(reference, quantized, images, adaround_options);
+  }
 
   Model result;
   result.net = quantized;
   result.provenance = model.provenance;
-  result.provenance["quantization"] = "quicksr quantize " + describe(options) + " on " +
-                                      std::to_string(images.size()) + " images of " + *data;
+  result.provenance["quantization"] = "quicksr quantize " + describe(options, use_adaround) +
+                                      " on " + std::to_string(images.size()) + " images of " +
+                                      *data;
   result.provenance["fp32_model"] = input.filename().string();
   save_model(result, *out, existing_file(args));
   if (encodings_file) {
     write_bytes_atomically(*encodings_file, quant::to_aimet_json(quantized), existing_file(args));
   }
   std::cout << "quantized " << input.string() << " -> " << *out << " (" << result.name() << ", "
-            << describe(options) << ", " << images.size() << " calibration images)\n";
+            << describe(options, use_adaround) << ", " << images.size() << " calibration images)\n";
   return 0;
 }
 

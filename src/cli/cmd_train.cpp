@@ -8,6 +8,8 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/quantize.hpp"
+#include "cli/run_command.hpp"
 #include "quicksr/error.hpp"
 #include "train/trainer.hpp"
 
@@ -145,6 +147,9 @@ int train(const ParsedArgs& args, CommandArgs raw) {
 }  // namespace
 
 int train_command(CommandArgs raw) {
+  if (!raw.empty() && std::string_view(raw[0]) == kQuantizeInTrainer) {
+    return run_command("quantize", quantize_in_trainer, raw.subspan(1));
+  }
   const std::optional<ParsedArgs> args = parse_command(kSpec, raw);
   if (!args) return 0;
   return train(*args, raw);

@@ -26,13 +26,14 @@ int run_command(const std::string& name, CommandFunction command, CommandArgs ar
   }
 }
 
-int exec_helper(const std::string& command, CommandArgs args) {
+int exec_helper(const std::string& command, CommandArgs args, const std::string& caller) {
+  const std::string prefix = "quicksr " + (caller.empty() ? command : caller) + ": error: ";
   std::error_code ec;
   const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
   std::string helper = (self.parent_path() / ("quicksr-" + command)).string();
   if (ec || ::access(helper.c_str(), X_OK) != 0) {
-    std::cerr << "quicksr " << command << ": error: " << helper
-              << " is missing: this quicksr was built without `quicksr " << command
+    std::cerr << prefix << helper << " is missing: this quicksr was built without `quicksr "
+              << command
               << "` (train needs -DQUICKSR_WITH_TRAINING=ON, bench needs oneDNN, OpenMP and an "
                  "x86 CPU)\n";
     return 1;
@@ -41,8 +42,7 @@ int exec_helper(const std::string& command, CommandArgs args) {
   argv.insert(argv.end(), args.begin(), args.end());
   argv.push_back(nullptr);
   ::execv(helper.c_str(), argv.data());
-  std::cerr << "quicksr " << command << ": error: cannot run " << helper << ": "
-            << std::strerror(errno) << "\n";
+  std::cerr << prefix << "cannot run " << helper << ": " << std::strerror(errno) << "\n";
   return 1;
 }
 

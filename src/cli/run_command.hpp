@@ -14,7 +14,7 @@ int run_command(const std::string& name, CommandFunction command, CommandArgs ar
 // Replaces this process with quicksr-<command> found beside the running executable (the helpers
 // quicksr-train, quicksr-bench and quicksr-video, kept apart so that quicksr starts without
 // LibTorch, oneDNN and FFmpeg).
-// Returns an exit code only when that fails, after printing why.
-int exec_helper(const std::string& command, CommandArgs args);
+// Returns an exit code only when that fails, after printing why, as `caller` (default: command).
+int exec_helper(const std::string& command, CommandArgs args, const std::string& caller = "");
 
 }  // namespace quicksr::cli

@@ -85,7 +85,7 @@ class RunnerCache {
 
 }  // namespace
 
-// An fp32 engine (plan, kernels) or an INT8 one (qu8_plan, qu8_conv).
+// An fp32 engine (plan, kernels) or an INT8 one (qu8_plan, qu8_conv, qu8_depth_to_space).
 struct Engine::Impl {
   Isa isa;
   int max_strip_width;
@@ -96,6 +96,7 @@ struct Engine::Impl {
   RunnerCache<engine::BandRunner> runners;
   std::optional<engine::QU8Plan> qu8_plan;
   const engine::QU8Conv3x3Config* qu8_conv = nullptr;
+  const engine::QU8DepthToSpaceConfig* qu8_depth_to_space = nullptr;
   RunnerCache<engine::QU8BandRunner> qu8_runners;
   mutable engine::ThreadPool pool;
 
@@ -119,7 +120,8 @@ void Engine::Impl::run(const engine::RgbView<const T>& input,
                        const engine::RgbView<T>& output) const {
   if (qu8_plan) {
     const auto make = [&] {
-      return std::make_unique<engine::QU8BandRunner>(*qu8_plan, *qu8_conv, runner_strip_width());
+      return std::make_unique<engine::QU8BandRunner>(*qu8_plan, *qu8_conv, *qu8_depth_to_space,
+                                                     runner_strip_width());
     };
     run_regions(input, [&](const engine::Region& region) {
       qu8_runners.with_runner(
@@ -185,6 +187,7 @@ Engine Engine::create(const QuantizedQuickSRNet& net, const EngineOptions& optio
   auto impl = std::make_unique<Impl>(isa, thread_count(options), options.max_strip_width,
                                      engine::kQu8ColumnBlock);
   impl->qu8_conv = &engine::qu8_conv3x3_config(isa);
+  impl->qu8_depth_to_space = &engine::qu8_depth_to_space_config(isa);
   impl->qu8_plan = engine::make_qu8_plan(net, *impl->qu8_conv);
   // Every INT8 conv runs directly: all of the model's multiply-adds.
   impl->executed_macs_per_pixel = QuickSRNet::zeros(net.config).macs_per_pixel();
@@ -239,7 +242,12 @@ Precision Engine::precision() const {
 }
 Isa Engine::isa() const { return impl_->isa; }
 std::string Engine::kernel_names() const {
-  if (impl_->qu8_plan) return impl_->qu8_conv->name;
+  if (impl_->qu8_plan) {
+    // The depth-to-space kernel serves integer scales without an anchor (8-bit output).
+    const bool depth_to_space = !impl_->qu8_plan->half_scale && !impl_->qu8_plan->anchor;
+    return std::string(impl_->qu8_conv->name) +
+           (depth_to_space ? std::string(", ") + impl_->qu8_depth_to_space->name : "");
+  }
   const engine::F32Kernels& k = impl_->kernels;
   return std::string(k.direct->name) + ", " + k.winograd->input_name + ", " + k.winograd->name +
          ", " + k.tail->name;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 namespace quicksr::engine {
 
@@ -91,15 +92,25 @@ std::size_t QU8BandRunner::workspace_bytes(const QU8Plan& plan, int max_strip_wi
 }
 
 QU8BandRunner::QU8BandRunner(const QU8Plan& plan, const QU8Conv3x3Config& kernel,
-                             int max_strip_width)
+                             const QU8DepthToSpaceConfig& depth_to_space, int max_strip_width)
     : plan_(plan),
       kernel_(kernel),
+      depth_to_space_(depth_to_space),
       layout_(plan, max_strip_width),
       left_margin_(left_margin_for(plan)),
       buffer_(layout_.total) {
   for (std::size_t layer = 0; layer < plan.convs.size(); ++layer) {
     std::memset(buffer_.get() + layout_.pad_rows[layer], plan.convs[layer].pad_value,
                 layout_.ring_row_bytes[layer]);
+  }
+  const int s = plan.block;
+  for (int dy = 0; dy < s && !plan.half_scale; ++dy) {
+    for (int dx = 0; dx < s; ++dx) {
+      for (int c = 0; c < 3; ++c) {
+        depth_to_space_channels_.push_back(
+            static_cast<std::uint8_t>(d2s_channel(plan.order, 3, s, c, dy, dx)));
+      }
+    }
   }
 }
 
@@ -131,7 +142,19 @@ template <typename In>
 void QU8BandRunner::load_input_row(const RgbView<const In>& input, const Geometry& g, int y) {
   std::uint8_t* row = ring_row(-1, y) - g.column_origin * kQu8Group;
   const int source_y = std::min(y, input.height - 1);
-  for (int x = g.needed_begin(-1) + g.column_origin; x < g.needed_end(-1) + g.column_origin; ++x) {
+  const int end = g.needed_end(-1) + g.column_origin;
+  int x = g.needed_begin(-1) + g.column_origin;
+  if constexpr (std::is_same_v<In, std::uint8_t>) {
+    if (input.pixel_step == 3 && input.channel_step == 1) {
+      // 8-bit interleaved RGB: one 4-byte copy per pixel. The fourth byte (the next pixel's red)
+      // lands in the unused fourth channel, whose weights are zero.
+      const std::uint8_t* source = &input.at(source_y, 0, 0);
+      for (; x < std::min(end, input.width - 1); ++x) {
+        std::memcpy(row + x * kQu8Group, source + x * 3, kQu8Group);
+      }
+    }
+  }
+  for (; x < end; ++x) {
     const int source_x = std::min(x, input.width - 1);
     for (int c = 0; c < 3; ++c) row[x * kQu8Group + c] = to_u8(input.at(source_y, source_x, c));
   }
@@ -180,6 +203,21 @@ void QU8BandRunner::finish_integer_scale(const RgbView<const In>& input, const R
   const int s = plan_.block;
   const std::ptrdiff_t step = s * output.pixel_step;
   const std::size_t stride = layout_.stride;
+  if constexpr (std::is_same_v<Out, std::uint8_t>) {
+    if (!plan_.anchor && output.pixel_step == 3 && output.channel_step == 1 &&
+        s <= kQu8MaxDepthToSpaceScale) {
+      QU8DepthToSpaceArgs args{};
+      args.in = ring_row(g.layers - 1, y) + (g.region.col_begin - g.column_origin) * kQu8Group;
+      args.in_stride = stride;
+      args.pixels = g.region.col_end - g.region.col_begin;
+      args.scale = s;
+      args.channels = depth_to_space_channels_.data();
+      args.out = &output.at(y * s, g.region.col_begin * s, 0);
+      args.out_row_step = output.row_step;
+      depth_to_space_.run(args);
+      return;
+    }
+  }
   for (int dy = 0; dy < s; ++dy) {
     for (int dx = 0; dx < s; ++dx) {
       for (int c = 0; c < 3; ++c) {

@@ -17,7 +17,9 @@ class QU8BandRunner {
  public:
   // Allocates the workspace for strips up to `max_strip_width` columns.
   // `kernel` runs the 3x3 convs (and the x1.5 tail's 1x1); `plan` must be packed for it.
-  QU8BandRunner(const QU8Plan& plan, const QU8Conv3x3Config& kernel, int max_strip_width);
+  // `depth_to_space` forms the 8-bit output of integer scales without an anchor.
+  QU8BandRunner(const QU8Plan& plan, const QU8Conv3x3Config& kernel,
+                const QU8DepthToSpaceConfig& depth_to_space, int max_strip_width);
   static std::size_t workspace_bytes(const QU8Plan& plan, int max_strip_width);
 
   // In, Out: std::uint8_t (the quantized image itself) or float (quantized on the way in with
@@ -60,6 +62,8 @@ class QU8BandRunner {
 
   const QU8Plan& plan_;
   const QU8Conv3x3Config& kernel_;
+  const QU8DepthToSpaceConfig& depth_to_space_;
+  std::vector<std::uint8_t> depth_to_space_channels_;  // QU8DepthToSpaceArgs::channels
   Layout layout_;
   int left_margin_;  // buffer columns left of the strip's first column
   AlignedBuffer<std::uint8_t> buffer_;

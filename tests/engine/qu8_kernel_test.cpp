@@ -1,6 +1,7 @@
 // Every INT8 3x3 (and x1.5-tail 1x1) micro-kernel this CPU can run against plain loops over the
 // same grouped u8 rows: exact s32 sums (including the worst case 255 x +-127 that saturates
-// vpmaddubsw) and the float32 requantisation with its clamp, for every register-tile remainder.
+// vpmaddubsw) and the float32 requantisation with its clamp, for every register-tile remainder;
+// and the depth-to-space kernels of the integer-scale tail.
 #include <gtest/gtest.h>
 
 #include <cctype>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/kernels/kernels.hpp"
 #include "engine/kernels/qu8_kernels.hpp"
 
 namespace quicksr::engine {
@@ -148,7 +150,8 @@ TEST_P(QU8Conv3x3ConfigTest, MatchesPlainLoopsForEveryShape) {
   }
 }
 
-std::string config_name(const testing::TestParamInfo<const QU8Conv3x3Config*>& info) {
+template <typename Config>
+std::string config_name(const testing::TestParamInfo<const Config*>& info) {
   std::string name = info.param->name;
   for (char& ch : name) {
     if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
@@ -157,13 +160,77 @@ std::string config_name(const testing::TestParamInfo<const QU8Conv3x3Config*>& i
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, QU8Conv3x3ConfigTest, testing::ValuesIn(qu8_conv3x3_configs()),
-                         config_name);
+                         config_name<QU8Conv3x3Config>);
+
+class QU8DepthToSpaceConfigTest : public testing::TestWithParam<const QU8DepthToSpaceConfig*> {};
+
+// Every scale and channel order, pixel counts around the SIMD step; bytes around the output rows
+// stay untouched.
+TEST_P(QU8DepthToSpaceConfigTest, MatchesPlainLoops) {
+  const QU8DepthToSpaceConfig& config = *GetParam();
+  if (!cpu_supports(config.isa)) {
+    GTEST_SKIP() << config.name << ": this CPU lacks " << isa_name(config.isa);
+  }
+  std::mt19937 rng(11);
+  constexpr std::uint8_t kSentinel = 0xA5;
+  for (int scale = 2; scale <= kQu8MaxDepthToSpaceScale; ++scale) {
+    for (ChannelOrder order : {ChannelOrder::kDCR, ChannelOrder::kCRD}) {
+      std::vector<std::uint8_t> channels;
+      for (int dy = 0; dy < scale; ++dy) {
+        for (int dx = 0; dx < scale; ++dx) {
+          for (int c = 0; c < 3; ++c) {
+            channels.push_back(static_cast<std::uint8_t>(d2s_channel(order, 3, scale, c, dy, dx)));
+          }
+        }
+      }
+      const int groups = (3 * scale * scale + kQu8Group - 1) / kQu8Group;
+      for (int pixels : {1, 3, 4, 5, 8, 13, 37}) {
+        const std::size_t stride = pixels + 7;
+        std::vector<std::uint8_t> in(groups * stride * kQu8Group);
+        for (std::uint8_t& v : in) v = static_cast<std::uint8_t>(rng());
+        const std::ptrdiff_t row_step = 3 * scale * pixels + 40;
+        std::vector<std::uint8_t> out(scale * row_step, kSentinel);
+        QU8DepthToSpaceArgs args{};
+        args.in = in.data() + 2 * kQu8Group;  // the first pixel at column 2
+        args.in_stride = stride;
+        args.pixels = pixels;
+        args.scale = scale;
+        args.channels = channels.data();
+        args.out = out.data() + 8;
+        args.out_row_step = row_step;
+        config.run(args);
+        int mismatches = 0;
+        for (int dy = 0; dy < scale; ++dy) {
+          for (std::ptrdiff_t byte = 0; byte < row_step; ++byte) {
+            const std::ptrdiff_t offset = byte - 8;  // from the row's first output byte
+            std::uint8_t expected = kSentinel;
+            if (offset >= 0 && offset < 3 * scale * pixels) {
+              const int x = static_cast<int>(offset / (3 * scale));
+              const int channel = channels[dy * 3 * scale + offset % (3 * scale)];
+              expected =
+                  in[(channel / kQu8Group * stride + 2 + x) * kQu8Group + channel % kQu8Group];
+            }
+            if (out[dy * row_step + byte] != expected && ++mismatches <= 3) {
+              ADD_FAILURE() << config.name << " scale " << scale << " order "
+                            << (order == ChannelOrder::kCRD ? "CRD" : "DCR") << " pixels " << pixels
+                            << " row " << dy << " byte " << offset;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, QU8DepthToSpaceConfigTest,
+                         testing::ValuesIn(qu8_depth_to_space_configs()),
+                         config_name<QU8DepthToSpaceConfig>);
 
 // Per ISA level the engine takes the first registered INT8 kernel that level can run.
 TEST(QU8Conv3x3Registry, EachLevelGetsItsOwnKernel) {
   EXPECT_EQ(qu8_conv3x3_config(Isa::kAvx512Vnni).isa, Isa::kAvx512Vnni);
   EXPECT_EQ(qu8_conv3x3_config(Isa::kAvxVnni).isa, Isa::kAvxVnni);
-  EXPECT_EQ(qu8_conv3x3_config(Isa::kAvx512).isa, Isa::kAvx2Fma);  // no VNNI
+  EXPECT_EQ(qu8_conv3x3_config(Isa::kAvx512).isa, Isa::kAvx512);  // no VNNI: s16 zmm
   EXPECT_EQ(qu8_conv3x3_config(Isa::kAvx2Fma).isa, Isa::kAvx2Fma);
   EXPECT_EQ(qu8_conv3x3_config(Isa::kScalar).isa, Isa::kScalar);
 }

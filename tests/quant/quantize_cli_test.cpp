@@ -8,9 +8,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "quicksr/eval.hpp"
 #include "quicksr/image.hpp"
 #include "quicksr/model_io.hpp"
 #include "quicksr/quant.hpp"
+#include "quicksr/reference.hpp"
 #include "support/data_paths.hpp"
 #include "support/run_quicksr.hpp"
 
@@ -22,6 +24,27 @@ using test_support::quoted;
 using test_support::run_quicksr;
 
 using test_support::kSmallX2;
+using test_support::kTrain;
+
+// quicksr-train, which runs `quantize --adaround`, is built beside quicksr with training only.
+bool has_trainer() { return fs::exists(fs::path(QUICKSR_BINARY).parent_path() / "quicksr-train"); }
+
+// Mean squared difference between the INT8 model's output (integer reference runtime) and the
+// fp32 model's (float reference runtime) on LR images.
+double reconstruction_error(const QuantizedQuickSRNet& q, const QuickSRNet& net,
+                            const std::vector<Tensor>& images) {
+  double sum = 0;
+  std::size_t count = 0;
+  for (const Tensor& lr : images) {
+    const Tensor expected = reference::forward(net, lr);
+    const Tensor actual = quant::forward(q, lr);
+    for (std::size_t i = 0; i < expected.data.size(); ++i) {
+      sum += std::pow(actual.data[i] - expected.data[i], 2);
+    }
+    count += expected.data.size();
+  }
+  return sum / static_cast<double>(count);
+}
 
 class QuantizeCli : public ::testing::Test {
  protected:
@@ -110,9 +133,21 @@ TEST_F(QuantizeCli, RefusesToOverwriteAndRejectsBadOptions) {
   EXPECT_EQ(fs::file_size(dir_ / "int8.safetensors"), size);
   EXPECT_EQ(quantize("int8.safetensors", "--overwrite --per-tensor").exit_code, 0);
 
+  // The calibration images are too small for AdaRound's patches (or, without training, the
+  // build has no AdaRound): one line that says so.
   const auto adaround = quantize("other.safetensors", "--adaround");
-  EXPECT_NE(adaround.exit_code, 0);
-  EXPECT_NE(adaround.output.find("--adaround"), std::string::npos) << adaround.output;
+  EXPECT_EQ(adaround.exit_code, 1);
+  const std::size_t error = adaround.output.find("quicksr quantize");  // after the progress bar
+  ASSERT_NE(error, std::string::npos) << adaround.output;
+  EXPECT_EQ(std::count(adaround.output.begin() + error, adaround.output.end(), '\n'), 1)
+      << adaround.output;
+  EXPECT_NE(adaround.output.find(has_trainer() ? (dir_ / "calib").string() + ": --adaround needs"
+                                               : "quicksr-train is missing"),
+            std::string::npos)
+      << adaround.output;
+  const auto both = quantize("other.safetensors", "--adaround --optimize-rounding");
+  EXPECT_EQ(both.exit_code, 1);
+  EXPECT_NE(both.output.find("exclude each other"), std::string::npos) << both.output;
   const auto scheme = quantize("other.safetensors", "--scheme minmax");
   EXPECT_NE(scheme.exit_code, 0);
   EXPECT_NE(scheme.output.find("minmax"), std::string::npos) << scheme.output;
@@ -126,6 +161,58 @@ TEST_F(QuantizeCli, RefusesToOverwriteAndRejectsBadOptions) {
   EXPECT_NE(not_fp32.exit_code, 0);
   EXPECT_NE(not_fp32.output.find("fp32 QuickSRNet"), std::string::npos) << not_fp32.output;
   EXPECT_FALSE(fs::exists(dir_ / "other.safetensors"));
+}
+
+// `quantize --adaround` (run by quicksr-train): a valid INT8 model whose weights are each rounded
+// down or up, with the round-to-nearest model's scales and encodings, that reconstructs the fp32
+// model on its calibration images better than round-to-nearest does.
+TEST_F(QuantizeCli, AdaRoundReconstructsItsCalibrationImagesBetterThanNearest) {
+  if (!has_trainer()) GTEST_SKIP() << "built without training: no quicksr-train";
+  if (!fs::exists(kTrain)) GTEST_SKIP() << kTrain << " is absent";
+  fs::create_directories(dir_ / "train");
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(kTrain)) files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  for (int i = 0; i < 2; ++i) fs::copy_file(files[i], dir_ / "train" / files[i].filename());
+  const std::string data = " --data " + quoted(dir_ / "train") + " --per-tensor";
+  const auto nearest = run_quicksr("quantize " + quoted(kSmallX2) + data + " --out " +
+                                   quoted(dir_ / "nearest.safetensors"));
+  ASSERT_EQ(nearest.exit_code, 0) << nearest.output;
+  const auto ada =
+      run_quicksr("quantize " + quoted(kSmallX2) + data + " --adaround --adaround-iterations 100 " +
+                  "--out " + quoted(dir_ / "ada.safetensors"));
+  ASSERT_EQ(ada.exit_code, 0) << ada.output;
+  EXPECT_NE(ada.output.find("adaround quicksrnet-small-x2"), std::string::npos) << ada.output;
+
+  const QuickSRNet fp32 = std::get<QuickSRNet>(load_model(kSmallX2).net);
+  const auto rounded = std::get<QuantizedQuickSRNet>(load_model(dir_ / "nearest.safetensors").net);
+  const Model model = load_model(dir_ / "ada.safetensors");
+  EXPECT_NE(model.provenance.at("quantization").find("+adaround"), std::string::npos);
+  const auto& q = std::get<QuantizedQuickSRNet>(model.net);
+  q.check();
+  EXPECT_EQ(quant::encodings_of(q), quant::encodings_of(rounded));
+  int moved = 0;
+  for (std::size_t layer = 0; layer < q.body.size(); ++layer) {
+    const Conv2d& conv = fp32.body[layer];
+    EXPECT_EQ(q.body[layer].weight_scale, rounded.body[layer].weight_scale);
+    for (std::size_t i = 0; i < conv.weight.size(); ++i) {
+      const float v = conv.weight[i] / q.body[layer].scale_of(0);
+      EXPECT_LT(std::abs(q.body[layer].weight[i] - v), 1.0f) << "body " << layer << " weight " << i;
+      moved += q.body[layer].weight[i] != rounded.body[layer].weight[i];
+    }
+  }
+  EXPECT_GT(moved, 0) << "AdaRound kept round-to-nearest everywhere";
+
+  std::vector<Tensor> images;
+  for (const auto& entry : fs::directory_iterator(dir_ / "train")) {
+    images.push_back(
+        make_lr(crop_to_multiple(to_tensor(read_image(entry.path())), Scale{2, 1}), Scale{2, 1}));
+  }
+  const double nearest_error = reconstruction_error(rounded, fp32, images);
+  const double ada_error = reconstruction_error(q, fp32, images);
+  EXPECT_LT(ada_error, nearest_error);
+  std::cout << "mean squared error vs fp32 on the 2 calibration images: nearest " << nearest_error
+            << ", AdaRound " << ada_error << " (" << moved << " body weights re-rounded)\n";
 }
 
 TEST_F(QuantizeCli, UpscaleAndEvalRunInt8Models) {

@@ -1,74 +1,19 @@
-// QuantSim against the integer reference runtime (<= 1 LSB on >= 99.9 % of output pixels, real
-// images, the shipped Small x2), calibration encodings against hand-made statistics, cross-layer
+// Calibration encodings against hand-made statistics, cross-layer
 // equalisation against its defining property (equal weight ranges) and bias correction against
-// means computed here with the float reference runtime.
+// means computed here with the float reference runtime. (QuantSim against the integer reference
+// runtime on real images: shipped_model_test.cpp.)
 #include "quicksr/quantsim.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <filesystem>
 #include <random>
 
 #include "quicksr/error.hpp"
-#include "quicksr/eval.hpp"
-#include "quicksr/image.hpp"
-#include "quicksr/model_io.hpp"
 #include "quicksr/reference.hpp"
-#include "support/data_paths.hpp"
 
 namespace quicksr {
 namespace {
-
-namespace fs = std::filesystem;
-
-using test_support::kSet5;
-using test_support::kSmallX2;
-using test_support::kTrain;
-
-std::vector<fs::path> images_in(const fs::path& dir, std::size_t count) {
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(dir)) files.push_back(entry.path());
-  std::sort(files.begin(), files.end());
-  if (files.size() > count) files.resize(count);
-  return files;
-}
-
-// The LR the evaluation protocol feeds the network.
-Tensor lr_of(const fs::path& hr_file, Scale scale) {
-  return make_lr(crop_to_multiple(to_tensor(read_image(hr_file)), scale), scale);
-}
-
-TEST(QuantSimTest, AgreesWithTheIntegerRuntimeOnRealImages) {
-  if (!fs::is_directory(kSet5)) GTEST_SKIP() << kSet5 << " is absent";
-  if (!fs::is_directory(kTrain)) GTEST_SKIP() << kTrain << " is absent";
-  const QuickSRNet net = std::get<QuickSRNet>(load_model(kSmallX2).net);
-  std::vector<Tensor> calibration;
-  for (const fs::path& file : images_in(kTrain, 4)) calibration.push_back(lr_of(file, {2, 1}));
-  for (const auto granularity : {WeightGranularity::kPerChannel, WeightGranularity::kPerTensor}) {
-    quant::PtqOptions options;
-    options.granularity = granularity;
-    const QuantizedQuickSRNet q = quant::post_training_quantize(net, calibration, options);
-    std::size_t pixels = 0, within_one = 0, exact = 0;
-    for (const fs::path& file : images_in(kSet5, 5)) {
-      const Tensor lr = lr_of(file, {2, 1});
-      const U8Tensor integer = quant::forward(q, quant::to_u8(lr));
-      const Tensor simulated = quant::simulate(q, lr);
-      ASSERT_EQ(simulated.data.size(), integer.data.size());
-      for (std::size_t i = 0; i < integer.data.size(); ++i) {
-        const long sim = std::lround(simulated.data[i] / q.output.scale) + q.output.zero_point;
-        const long difference = std::labs(sim - integer.data[i]);
-        within_one += difference <= 1;
-        exact += difference == 0;
-        ++pixels;
-      }
-    }
-    std::printf("%s: %zu of %zu output values equal, %zu within 1 LSB\n",
-                granularity == WeightGranularity::kPerChannel ? "per-channel" : "per-tensor", exact,
-                pixels, within_one);
-    EXPECT_GE(static_cast<double>(within_one), 0.999 * static_cast<double>(pixels));
-  }
-}
 
 quant::Calibrator::Statistics statistics_of(const std::vector<float>& values) {
   Tensor t(1, 1, static_cast<int>(values.size()));

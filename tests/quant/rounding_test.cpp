@@ -1,29 +1,21 @@
 // Optimised rounding (PtqOptions::optimize_rounding) against references computed here with the
 // float reference runtime: the first conv's rounding is a local minimum of its output error
 // (every single-weight flip, scored by direct convolution, is no better), per-channel weights are
-// not worse than per-tensor on a net with very uneven channel ranges, and on the shipped Small x2
-// the INT8 output (integer runtime) is closer to the fp32 output than with round-to-nearest.
+// not worse than per-tensor on a net with very uneven channel ranges. (On the shipped Small x2 and
+// real images: shipped_model_test.cpp.)
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <filesystem>
 #include <random>
 
-#include "quicksr/eval.hpp"
-#include "quicksr/image.hpp"
-#include "quicksr/model_io.hpp"
+#include "quant/int8_error.hpp"
 #include "quicksr/quantsim.hpp"
 #include "quicksr/reference.hpp"
-#include "support/data_paths.hpp"
 
 namespace quicksr {
 namespace {
 
-namespace fs = std::filesystem;
-
-using test_support::kSet5;
-using test_support::kSmallX2;
-using test_support::kTrain;
+using test_support::int8_error;
 
 // Smooth 8-bit test images (real images are smooth: neighbouring taps see similar values, which
 // is what makes the sum of a kernel's rounding errors matter).
@@ -115,22 +107,6 @@ TEST(OptimizedRoundingTest, FirstConvIsALocalMinimumOfItsOutputError) {
   EXPECT_GT(improved_channels, 0) << "rounding-to-nearest was already optimal everywhere";
 }
 
-// Mean squared difference between the INT8 net's output and the float net's output.
-double int8_error(const QuantizedQuickSRNet& q, const QuickSRNet& net,
-                  const std::vector<Tensor>& images) {
-  double sum = 0.0, count = 0.0;
-  for (const Tensor& lr : images) {
-    const Tensor a = quant::forward(q, lr);
-    const Tensor b = reference::forward(net, lr);
-    for (std::size_t i = 0; i < a.data.size(); ++i) {
-      const double e = static_cast<double>(a.data[i]) - b.data[i];
-      sum += e * e;
-      count += 1.0;
-    }
-  }
-  return sum / count;
-}
-
 TEST(OptimizedRoundingTest, PerChannelIsNotWorseThanPerTensorOnUnevenChannels) {
   const QuickSRNet net = uneven_net(21);
   const std::vector<Tensor> calibration = smooth_images(4, 5);
@@ -146,31 +122,6 @@ TEST(OptimizedRoundingTest, PerChannelIsNotWorseThanPerTensorOnUnevenChannels) {
   std::printf("INT8 vs fp32 output MSE: per-tensor %.3g, per-channel %.3g\n", per_tensor,
               per_channel);
   EXPECT_LE(per_channel, per_tensor);
-}
-
-Tensor lr_of(const fs::path& hr_file) {
-  return make_lr(crop_to_multiple(to_tensor(read_image(hr_file)), {2, 1}), {2, 1});
-}
-
-TEST(OptimizedRoundingTest, BringsTheShippedSmallX2CloserToItsFloatOutput) {
-  if (!fs::is_directory(kSet5)) GTEST_SKIP() << kSet5 << " is absent";
-  if (!fs::is_directory(kTrain)) GTEST_SKIP() << kTrain << " is absent";
-  const QuickSRNet net = std::get<QuickSRNet>(load_model(kSmallX2).net);
-  std::vector<Tensor> calibration, held_out;
-  const std::vector<fs::path> train = image_files(kTrain);
-  for (std::size_t i = 0; i < 4; ++i) calibration.push_back(lr_of(train[i * 40]));
-  const std::vector<fs::path> set5 = image_files(kSet5);
-  for (std::size_t i = 0; i < 2; ++i) held_out.push_back(lr_of(set5[i]));
-  quant::PtqOptions options;
-  const double nearest =
-      int8_error(quant::post_training_quantize(net, calibration, options), net, held_out);
-  options.optimize_rounding = true;
-  const double optimized =
-      int8_error(quant::post_training_quantize(net, calibration, options), net, held_out);
-  std::printf("INT8 vs fp32 output MSE on 2 Set5 images: round-to-nearest %.3g, optimised %.3g\n",
-              nearest, optimized);
-  // Measured: about a 4x smaller error; require at least 2x.
-  EXPECT_LT(optimized, 0.5 * nearest);
 }
 
 }  // namespace

@@ -35,11 +35,17 @@ constexpr const F32TailConfig* kF32TailConfigs[] = {&f32_tail_scalar_config};
 
 constexpr const QU8Conv3x3Config* kQU8Conv3x3Configs[] = {
 #if QUICKSR_X86
-    &qu8_conv3x3_4x96_avx512vnni_config,
-    &qu8_conv3x3_4x24_avxvnni_config,
-    &qu8_conv3x3_4x16_avx2_config,
+    &qu8_conv3x3_4x96_avx512vnni_config, &qu8_conv3x3_4x64_avx512bw_config,
+    &qu8_conv3x3_4x24_avxvnni_config,    &qu8_conv3x3_4x16_avx2_config,
 #endif
     &qu8_conv3x3_scalar_config,
+};
+
+constexpr const QU8DepthToSpaceConfig* kQU8DepthToSpaceConfigs[] = {
+#if QUICKSR_X86
+    &qu8_depth_to_space_4_avx2_config,
+#endif
+    &qu8_depth_to_space_scalar_config,
 };
 
 // The CPU features a level needs, as bits: AVX2+FMA, AVX-VNNI, AVX-512 (F/BW/VL/DQ), AVX-512 VNNI.
@@ -79,6 +85,14 @@ std::span<const QU8Conv3x3Config* const> qu8_conv3x3_configs() { return kQU8Conv
 
 const QU8Conv3x3Config& qu8_conv3x3_config(Isa level) {
   return *first_included(qu8_conv3x3_configs(), level, "INT8 3x3 convolution");
+}
+
+std::span<const QU8DepthToSpaceConfig* const> qu8_depth_to_space_configs() {
+  return kQU8DepthToSpaceConfigs;
+}
+
+const QU8DepthToSpaceConfig& qu8_depth_to_space_config(Isa level) {
+  return *first_included(qu8_depth_to_space_configs(), level, "INT8 depth-to-space");
 }
 
 F32Kernels f32_kernels(Isa isa) {

@@ -12,15 +12,22 @@
 //   Vec dot(Vec acc, const Input&, const int32_t* w)   acc + the 4-channel dot products
 //   void store(const QU8Conv3x3Args&, const Vec (&acc)[4], int group, int x)
 //       requantise and store kLanes pixels of output channel group `group` (or the raw sums)
+// and optionally, for a tile it writes by hand (overloaded on the tile and kernel size),
+//   void sum_tile(const QU8Conv3x3Args&, int group, int x, Vec (&acc)[kTile][4],
+//                 KernelSize<kKernel>)                     what qu8::sum_tile computes
 #include "engine/kernels/qu8_kernels.hpp"
 
 namespace quicksr::engine::qu8 {
 
-// kTile vectors of pixels x kQu8Group output channels, starting at column x.
+// The kernel size as a type, to select a kernel's hand-written tile (Ops::sum_tile).
+template <int kKernel>
+struct KernelSize {};
+
+// acc = bias + the kKernel x kKernel conv of kTile vectors of pixels from column x, for output
+// channel group `group`.
 template <typename Ops, int kTile, int kKernel>
-inline void conv_tile(const QU8Conv3x3Args& a, int group, int x) {
-  using Vec = typename Ops::Vec;
-  Vec acc[kTile][kQu8Group];
+inline void sum_tile(const QU8Conv3x3Args& a, int group, int x,
+                     typename Ops::Vec (&acc)[kTile][kQu8Group]) {
 #pragma GCC unroll 8
   for (int p = 0; p < kTile; ++p) {
 #pragma GCC unroll 4
@@ -46,6 +53,18 @@ inline void conv_tile(const QU8Conv3x3Args& a, int group, int x) {
         }
       }
     }
+  }
+}
+
+// kTile vectors of pixels x kQu8Group output channels, starting at column x.
+template <typename Ops, int kTile, int kKernel>
+inline void conv_tile(const QU8Conv3x3Args& a, int group, int x) {
+  typename Ops::Vec acc[kTile][kQu8Group];
+  // A kernel may hand-write the sums of its widest tile.
+  if constexpr (requires { Ops::sum_tile(a, group, x, acc, KernelSize<kKernel>{}); }) {
+    Ops::sum_tile(a, group, x, acc, KernelSize<kKernel>{});
+  } else {
+    sum_tile<Ops, kTile, kKernel>(a, group, x, acc);
   }
 #pragma GCC unroll 8
   for (int p = 0; p < kTile; ++p) Ops::store(a, acc[p], group, x + p * Ops::kLanes);

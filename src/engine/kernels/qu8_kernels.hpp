@@ -76,10 +76,41 @@ const QU8Conv3x3Config& qu8_conv3x3_config(Isa level);
 std::vector<std::int32_t> pack_qu8_conv3x3_s8x4(const QConv2d& conv);
 std::vector<std::int32_t> pack_qu8_conv3x3_s16x2(const QConv2d& conv);
 
+// Depth-to-space of one grouped u8 row of the last conv (integer scales, no anchor) into
+// `scale` rows of interleaved 8-bit RGB: output pixel (x * scale + dx, dy), colour c is channel
+// channels[(dy * scale + dx) * 3 + c] of pixel x.
+struct QU8DepthToSpaceArgs {
+  const std::uint8_t* in;        // grouped row, at the first pixel's column
+  std::size_t in_stride;         // pixels between channel groups
+  int pixels;                    // input pixels
+  int scale;                     // 2..kQu8MaxDepthToSpaceScale
+  const std::uint8_t* channels;  // scale * scale * 3 channel indices
+  std::uint8_t* out;             // output row y * scale, at the first pixel's first byte
+  std::ptrdiff_t out_row_step;   // bytes between output rows
+};
+inline constexpr int kQu8MaxDepthToSpaceScale = 4;
+
+using QU8DepthToSpaceFn = void (*)(const QU8DepthToSpaceArgs&);
+
+struct QU8DepthToSpaceConfig {
+  const char* name;
+  Isa isa;
+  QU8DepthToSpaceFn run;
+};
+
+std::span<const QU8DepthToSpaceConfig* const> qu8_depth_to_space_configs();
+const QU8DepthToSpaceConfig& qu8_depth_to_space_config(Isa level);
+
+// The portable kernel (byte by byte), also the SIMD kernels' row end.
+void qu8_depth_to_space_ukernel_scalar(const QU8DepthToSpaceArgs& args);
+
 // The configs, one per kernel file (the x86 ones are built only on x86).
 extern const QU8Conv3x3Config qu8_conv3x3_4x96_avx512vnni_config;
+extern const QU8Conv3x3Config qu8_conv3x3_4x64_avx512bw_config;
 extern const QU8Conv3x3Config qu8_conv3x3_4x24_avxvnni_config;
 extern const QU8Conv3x3Config qu8_conv3x3_4x16_avx2_config;
 extern const QU8Conv3x3Config qu8_conv3x3_scalar_config;
+extern const QU8DepthToSpaceConfig qu8_depth_to_space_4_avx2_config;
+extern const QU8DepthToSpaceConfig qu8_depth_to_space_scalar_config;
 
 }  // namespace quicksr::engine
