@@ -59,10 +59,10 @@ struct F32Conv3x3Args {
   int out_channels;      // a multiple of the config's channel_group
   float* out;            // channel c at out + c * out_stride
   std::size_t out_stride;
-  int col_begin;    // first output column, >= 1 (column col reads col-1..col+1)
-  int col_count;    // a multiple of the config's pixel_block
-  bool clamp;       // clamp to [0, clamp_max] after the bias
-  float clamp_max;  // 1 for ReLU1, +infinity for ReLU
+  int col_begin;           // first output column, >= 1 (column col reads col-1..col+1)
+  int col_count;           // a multiple of the config's pixel_block
+  bool clamp;              // clamp to [0, clamp_max] after the bias
+  float clamp_max = 1.0f;  // 1 for ReLU1, +infinity for ReLU
 };
 
 using F32Conv3x3Fn = void (*)(const F32Conv3x3Args&);
@@ -118,9 +118,9 @@ struct F32WinogradConvArgs {
   int out_channels;      // a multiple of the config's channel_group
   float* out;            // phase-split
   int tile_begin;
-  int tile_count;   // a multiple of the config's tile_block
-  bool clamp;       // clamp to [0, clamp_max] after the bias
-  float clamp_max;  // 1 for ReLU1, +infinity for ReLU
+  int tile_count;          // a multiple of the config's tile_block
+  bool clamp;              // clamp to [0, clamp_max] after the bias
+  float clamp_max = 1.0f;  // 1 for ReLU1, +infinity for ReLU
   // kWinogradPoints x out_channels x chunk_tiles floats: the products of one chunk of tiles,
   // before the output transform.
   float* scratch;
