@@ -29,6 +29,15 @@ struct Scale {
 // CRD (PyTorch PixelShuffle): channel = c * r^2 + dy * r + dx.  DCR: (dy * r + dx) * C + c.
 enum class ChannelOrder { kCRD, kDCR };
 
+// The activation after the first and every body conv. ReLU1 = clamp(x, 0, 1) is the paper's (it
+// keeps features in the range an 8-bit encoding covers); ReLU = max(x, 0) is its ablation (Fig. 7).
+enum class Activation { kReLU1, kReLU };
+std::string activation_name(Activation activation);  // "relu1" / "relu"
+// "relu1" / "relu"; throws quicksr::Error otherwise.
+Activation parse_activation(std::string_view name);
+// The upper clamp of `activation`: 1 for ReLU1, +infinity for ReLU.
+float activation_upper_bound(Activation activation);
+
 // A 2-D convolution with OIHW weights (I = in_channels / groups) and zero padding; or, when
 // `transposed`, a transposed convolution (ONNX ConvTranspose, PyTorch ConvTranspose2d) with IOHW
 // weights (O = out_channels / groups), output size (n - 1) * stride - pads + kernel +
@@ -66,17 +75,19 @@ struct QuickSRNetConfig {
   Scale scale;
   bool anchor = false;  // input-to-output residual (Large)
   ChannelOrder order = ChannelOrder::kCRD;
+  Activation activation = Activation::kReLU1;
 
   static QuickSRNetConfig small(Scale scale);   // f32-m2
   static QuickSRNetConfig medium(Scale scale);  // f32-m5
   static QuickSRNetConfig large(Scale scale);   // f64-m11 with anchor
   // "small" / "medium" / "large"; throws quicksr::Error otherwise.
   static QuickSRNetConfig preset(std::string_view name, Scale scale);
-  std::string name() const;  // "quicksrnet-small-x2" for presets, "quicksrnet-f16-m3-x2" otherwise
+  // "quicksrnet-small-x2" for presets, "quicksrnet-f16-m3-x2" otherwise; "-relu" with ReLU.
+  std::string name() const;
   friend bool operator==(const QuickSRNetConfig&, const QuickSRNetConfig&) = default;
 };
 
-// Conv3x3(3->f)+ReLU1, m x [Conv3x3(f->f)+ReLU1], then
+// Conv3x3(3->f)+ReLU1, m x [Conv3x3(f->f)+ReLU1] (ReLU1 or ReLU: config.activation), then
 //   integer s: Conv3x3(f->3s^2) [+ anchor Conv1x1(3->3s^2) of the input], clip [0,1], d2s(s);
 //   s = 1.5:   s2d(2), Conv1x1(4f->27) [+ anchor Conv3x3 stride 2 (3->27)], clip, d2s(3).
 struct QuickSRNet {
@@ -88,9 +99,13 @@ struct QuickSRNet {
 
   // Shapes for `config` with all weights and biases zero.
   static QuickSRNet zeros(const QuickSRNetConfig& config);
-  // Paper initialisation: PyTorch's default uniform init from `seed`, then identity init (Eq. 1-3).
-  // The anchor (Large) is not drawn: it starts as exactly the upsampling, bias zero (AIMET).
-  static QuickSRNet initialized(const QuickSRNetConfig& config, std::uint64_t seed);
+  // Paper initialisation: PyTorch's default uniform init from `seed`, then identity init (Eq. 1-3);
+  // Initialization::kDefault stops after the uniform draw (the paper's ablation, Fig. 7).
+  // The anchor (Large) is not drawn: it starts as exactly the upsampling, bias zero (AIMET), with
+  // either initialisation (it is the architecture's input-to-output path, not an init term).
+  enum class Initialization { kIdentity, kDefault };
+  static QuickSRNet initialized(const QuickSRNetConfig& config, std::uint64_t seed,
+                                Initialization init = Initialization::kIdentity);
   // Validates every conv's shape against `config`; throws quicksr::Error describing the mismatch.
   void check() const;
   // Multiply-accumulates per input pixel (for GFLOP figures).
@@ -101,6 +116,8 @@ struct QuickSRNet {
 // the 3 input channels; last: repeat-interleave the first 3 input channels s^2 times; anchor:
 // repeat-interleave the input). Applied once, at initialisation.
 void add_identity_init(QuickSRNet& net);
+// The anchor's part of it alone (the anchor conv, Large, becomes the upsampling of the input).
+void add_anchor_upsampling(QuickSRNet& net);
 
 // ---- INT8 (W8A8) QuickSRNet: the integer semantics are docs/quantization.md; the functions
 // that quantize and run it are in quicksr/quant.hpp.

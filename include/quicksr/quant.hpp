@@ -70,6 +70,9 @@ struct ClampBounds {
   int hi = 255;
 };
 ClampBounds relu1_bounds(const ActivationEncoding& output);
+// The u8 clamp of a conv's activation: relu1_bounds for ReLU1; for ReLU lo = max(0, zp), hi = 255
+// (nothing above 0 is clipped but what the u8 range cannot hold).
+ClampBounds activation_bounds(const ActivationEncoding& output, Activation activation);
 
 // M = float32(input_scale * weight_scale / output_scale), computed in double, rounded once.
 float requant_multiplier(float input_scale, float weight_scale, float output_scale);

@@ -20,11 +20,12 @@ EncodingScheme parse_scheme(std::string_view text);
 
 // ---- QuantSim
 
-// x -> dequantize(quantize(clamp(x, 0, 1))) per value: a ReLU1 (or clip) followed by a quantizer.
-Tensor fake_quantize_relu1(Tensor x, const ActivationEncoding& encoding);
+// x -> dequantize(quantize(clamp(x, 0, upper))) per value: a ReLU1 or clip (upper 1) or a ReLU
+// (upper +infinity: the quantizer's u8 range is then the only upper clamp) followed by a quantizer.
+Tensor fake_quantize_clamped(Tensor x, const ActivationEncoding& encoding, float upper);
 
 // The float forward of `net` with a quantizer after the input (rounding to 8 bits), after each
-// conv + ReLU1 and on the final output (last conv + anchor, clipped): the integer runtime's
+// conv + activation and on the final output (last conv + anchor, clipped): the integer runtime's
 // placement. With `net` = dequantize_weights(q) and the encodings of q it computes what
 // forward(q, ...) computes, up to float rounding.
 Tensor simulate(const QuickSRNet& net, const ActivationEncodings& encodings, const Tensor& rgb);
@@ -33,7 +34,8 @@ Tensor simulate(const QuantizedQuickSRNet& net, const Tensor& rgb);
 // ---- Calibration
 
 // Statistics of every activation quantizer over calibration images: range and a histogram on
-// [0, 1] (every quantized activation is a ReLU1 or clip output). Images are LR inputs.
+// [0, range] (every quantized activation is a ReLU1, ReLU or clip output, so never negative).
+// Images are LR inputs.
 class Calibrator {
  public:
   static constexpr int kBins = 2048;
@@ -47,6 +49,9 @@ class Calibrator {
   struct Statistics {
     float min = 0.0f;
     float max = 0.0f;
+    // The histogram covers [0, range): 1 for ReLU1 and clip outputs; a ReLU output above it
+    // doubles the range (merging bin pairs) until it fits, so the bins stay exact unions.
+    float range = 1.0f;
     std::vector<double> histogram = std::vector<double>(kBins, 0.0);
     void add(const Tensor& values);
   };

@@ -27,11 +27,17 @@ const CommandSpec kSpec{
     .max_positional = 1,
 };
 
+std::string describe_activation(Activation activation) {
+  return activation_name(activation) +
+         (activation == Activation::kReLU ? " (max(x, 0))" : " (clamp(x, 0, 1))");
+}
+
 void describe(const QuickSRNet& net) {
   const QuickSRNetConfig& c = net.config;
   std::cout << "architecture: QuickSRNet f" << c.features << "-m" << c.blocks
             << (c.anchor ? " with anchor residual" : "") << "\n"
             << "depth-to-space: " << (c.order == ChannelOrder::kCRD ? "CRD" : "DCR") << "\n"
+            << "activation: " << describe_activation(c.activation) << "\n"
             << "parameters: " << parameter_count(net) << "\n"
             << "GMAC per 640x360 input: " << std::fixed << std::setprecision(3)
             << net.macs_per_pixel() * 640 * 360 / 1e9 << "\n";
@@ -54,7 +60,8 @@ void describe(const QuantizedQuickSRNet& net) {
   std::cout << "architecture: QuickSRNet f" << c.features << "-m" << c.blocks
             << (c.anchor ? " with anchor residual" : "") << ", INT8 (w8a8: s8 weights "
             << (net.per_channel() ? "per channel" : "per tensor") << ", u8 activations, s32 bias)\n"
-            << "depth-to-space: " << (c.order == ChannelOrder::kCRD ? "CRD" : "DCR") << "\n";
+            << "depth-to-space: " << (c.order == ChannelOrder::kCRD ? "CRD" : "DCR") << "\n"
+            << "activation: " << describe_activation(c.activation) << "\n";
   std::cout << "weight scales:\n";
   for (const auto& [name, conv] : named_convs(net)) {
     const auto [lo, hi] = std::minmax_element(conv->weight_scale.begin(), conv->weight_scale.end());

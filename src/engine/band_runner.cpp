@@ -208,6 +208,7 @@ std::pair<int, int> BandRunner::run_direct_conv(const Geometry& g, int layer, in
   args.col_begin = round_down(g.needed_begin(layer), block);
   args.col_count = round_up(g.needed_end(layer), block) - args.col_begin;
   args.clamp = conv.clamp;
+  args.clamp_max = conv.clamp_max;
   kernels_.direct->run(args);
   return {args.col_begin, args.col_begin + args.col_count};
 }
@@ -225,6 +226,7 @@ void BandRunner::run_winograd_conv(const Geometry& g, int layer, int y, float* p
   args.tile_begin = g.tile_begin(layer);
   args.tile_count = g.tile_end(layer) - args.tile_begin;
   args.clamp = conv.clamp;
+  args.clamp_max = conv.clamp_max;
   args.scratch = buffer_.get() + layout_.products;
   kernels_.winograd->conv(args);
 }

@@ -102,6 +102,10 @@ OneDnnNetwork::Impl::Impl(const QuickSRNetConfig& config, int w, int h, int thre
   if (!config.scale.is_integer() || config.anchor) {
     throw Error("oneDNN comparison network: only integer-scale QuickSRNets without anchor");
   }
+  if (config.activation != Activation::kReLU1) {  // the clip post-ops are ReLU1's
+    throw Error("oneDNN comparison network: only ReLU1 QuickSRNets (this one uses " +
+                activation_name(config.activation) + ")");
+  }
   omp_set_num_threads(threads);
 }
 

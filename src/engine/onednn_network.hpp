@@ -12,7 +12,7 @@ namespace quicksr::engine {
 
 class OneDnnNetwork {
  public:
-  // Integer-scale QuickSRNets without anchor; throws quicksr::Error otherwise. Primitives are
+  // Integer-scale ReLU1 QuickSRNets without anchor; throws quicksr::Error otherwise. Primitives are
   // created for one input size (oneDNN picks its blocked layouts: memory::format_tag::any), with
   // ReLU1 / clip fused as an eltwise clip post-op.
   OneDnnNetwork(const QuickSRNet& net, int width, int height, int threads);

@@ -60,6 +60,8 @@ Plan make_plan(const QuickSRNet& net, const F32Kernels& kernels) {
   plan.convs.push_back(pack_conv3x3(net.first, true, *kernels.direct));
   for (const Conv2d& conv : net.body)
     plan.convs.push_back(pack_conv3x3(conv, true, *kernels.winograd));
+  for (PackedConv3x3& conv : plan.convs)
+    conv.clamp_max = activation_upper_bound(net.config.activation);
   if (plan.half_scale) {
     plan.tail = pack_tail(net.last);
   } else {

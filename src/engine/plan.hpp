@@ -20,7 +20,8 @@ struct PackedConv3x3 {
   int in_channels = 0;
   int out_channels = 0;         // real count
   int padded_out_channels = 0;  // rounded up to the kernel's channel_group
-  bool clamp = false;           // ReLU1 after the bias
+  bool clamp = false;           // the activation after the bias: clamp to [0, clamp_max]
+  float clamp_max = 1.0f;       // 1 for ReLU1, +infinity for ReLU
   std::vector<float> weights;   // packed by the kernel config's pack function
   std::vector<float> bias;      // padded_out_channels values
 };

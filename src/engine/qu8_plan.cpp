@@ -20,8 +20,9 @@ std::vector<float> multipliers_of(const QConv2d& conv, const ActivationEncoding&
   return m;
 }
 
+// `bounds`: the u8 clamp of the conv's activation (or of the final clip).
 QU8PackedConv pack(const QConv2d& conv, const ActivationEncoding& in, const ActivationEncoding& out,
-                   const QU8Conv3x3Config& kernel, bool raw) {
+                   quant::ClampBounds bounds, const QU8Conv3x3Config& kernel, bool raw) {
   const int pad = conv.kernel_h / 2;
   if ((conv.kernel_h != 3 && conv.kernel_h != 1) || conv.kernel_w != conv.kernel_h ||
       conv.stride != 1 || conv.pad_top != pad || conv.pad_left != pad || conv.pad_bottom != pad ||
@@ -47,7 +48,7 @@ QU8PackedConv pack(const QConv2d& conv, const ActivationEncoding& in, const Acti
   }
   packed.multipliers = multipliers_of(conv, in, out, packed.padded_out_channels);
   packed.zero_point = out.zero_point;
-  packed.bounds = quant::relu1_bounds(out);
+  packed.bounds = bounds;
   packed.raw = raw;
   return packed;
 }
@@ -75,15 +76,21 @@ QU8Plan make_qu8_plan(const QuantizedQuickSRNet& net, const QU8Conv3x3Config& ke
   plan.input = net.input;
   plan.output = net.output;
   plan.output_bounds = quant::relu1_bounds(net.output);
-  plan.convs.push_back(pack(net.first, net.input, net.features[0], kernel, false));
+  const auto feature_bounds = [&](int i) {
+    return quant::activation_bounds(net.features[i], config.activation);
+  };
+  plan.convs.push_back(
+      pack(net.first, net.input, net.features[0], feature_bounds(0), kernel, false));
   for (int i = 0; i < config.blocks; ++i) {
-    plan.convs.push_back(pack(net.body[i], net.features[i], net.features[i + 1], kernel, false));
+    plan.convs.push_back(pack(net.body[i], net.features[i], net.features[i + 1],
+                              feature_bounds(i + 1), kernel, false));
   }
+  const bool raw = !net.anchor.empty();
   if (plan.half_scale) {
-    plan.tail = pack(net.last, net.features.back(), net.output, kernel, !net.anchor.empty());
+    plan.tail = pack(net.last, net.features.back(), net.output, plan.output_bounds, kernel, raw);
   } else {
     plan.convs.push_back(
-        pack(net.last, net.features.back(), net.output, kernel, !net.anchor.empty()));
+        pack(net.last, net.features.back(), net.output, plan.output_bounds, kernel, raw));
   }
   if (!net.anchor.empty()) plan.anchor = plain(net.anchor.front(), net.input, net.output);
   return plan;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "model/layout.hpp"
@@ -42,6 +43,23 @@ Conv2d Conv2d::zeros(int in_channels, int out_channels, int kernel, int groups) 
 }
 
 // ---------------------------------------------------------------------------------------------
+// Activation
+
+std::string activation_name(Activation activation) {
+  return activation == Activation::kReLU ? "relu" : "relu1";
+}
+
+Activation parse_activation(std::string_view name) {
+  if (name == "relu1") return Activation::kReLU1;
+  if (name == "relu") return Activation::kReLU;
+  throw Error("unknown activation '" + std::string(name) + "' (expected relu1 or relu)");
+}
+
+float activation_upper_bound(Activation activation) {
+  return activation == Activation::kReLU ? std::numeric_limits<float>::infinity() : 1.0f;
+}
+
+// ---------------------------------------------------------------------------------------------
 // QuickSRNetConfig
 
 QuickSRNetConfig QuickSRNetConfig::small(Scale scale) {
@@ -69,13 +87,15 @@ std::string QuickSRNetConfig::name() const {
   for (const char* preset_name : {"small", "medium", "large"}) {
     QuickSRNetConfig candidate = preset(preset_name, scale);
     candidate.order = order;
+    candidate.activation = activation;
     if (candidate == *this) size = preset_name;
   }
   if (size.empty()) {
     size =
         "f" + std::to_string(features) + "-m" + std::to_string(blocks) + (anchor ? "-anchor" : "");
   }
-  const std::string suffix = order == ChannelOrder::kDCR ? "-dcr" : "";
+  const std::string suffix = std::string(order == ChannelOrder::kDCR ? "-dcr" : "") +
+                             (activation == Activation::kReLU ? "-relu" : "");
   return "quicksrnet-" + size + "-x" + scale.to_string() + suffix;
 }
 
@@ -91,15 +111,20 @@ QuickSRNet QuickSRNet::zeros(const QuickSRNetConfig& config) {
   return net;
 }
 
-QuickSRNet QuickSRNet::initialized(const QuickSRNetConfig& config, std::uint64_t seed) {
+QuickSRNet QuickSRNet::initialized(const QuickSRNetConfig& config, std::uint64_t seed,
+                                   Initialization init) {
   QuickSRNet net = zeros(config);
   std::mt19937_64 engine(seed);
   fill_uniform(net.first, engine);
   for (Conv2d& conv : net.body) fill_uniform(conv, engine);
   fill_uniform(net.last, engine);
-  // The anchor is not drawn: as in AIMET's AnchorOp it starts as exactly the upsampling (identity
-  // init below) with a zero bias.
-  add_identity_init(net);
+  // The anchor is not drawn: as in AIMET's AnchorOp it starts as exactly the upsampling with a
+  // zero bias.
+  if (init == Initialization::kIdentity) {
+    add_identity_init(net);
+  } else if (!net.anchor.empty()) {
+    add_anchor_upsampling(net);
+  }
   return net;
 }
 
@@ -257,9 +282,11 @@ void add_identity_init(QuickSRNet& net) {
   if (net.anchor.empty()) {
     add_upsampling(net.last, net.config, false);
   } else {
-    add_upsampling(net.anchor.front(), net.config, true);
+    add_anchor_upsampling(net);
   }
 }
+
+void add_anchor_upsampling(QuickSRNet& net) { add_upsampling(net.anchor.at(0), net.config, true); }
 
 // ---------------------------------------------------------------------------------------------
 // Model

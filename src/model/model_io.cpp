@@ -147,8 +147,21 @@ std::map<std::string, std::string> provenance_of(
 
 // ---- architectures
 
-const std::set<std::string> kQuickSRNetKeys = {"format", "architecture", "features",      "blocks",
-                                               "scale",  "anchor",       "depth_to_space"};
+const std::set<std::string> kQuickSRNetKeys = {"format",         "architecture", "features",
+                                               "blocks",         "scale",        "anchor",
+                                               "depth_to_space", "activation"};
+
+// Files written before the activation was stored have no "activation": they are ReLU1.
+Activation parse_activation_metadata(const std::map<std::string, std::string>& metadata,
+                                     const std::string& path) {
+  const auto found = metadata.find("activation");
+  if (found == metadata.end()) return Activation::kReLU1;
+  try {
+    return parse_activation(found->second);
+  } catch (const Error& error) {
+    fail(path, std::string("metadata \"activation\": ") + error.what());
+  }
+}
 
 QuickSRNetConfig quicksrnet_config_from(const std::map<std::string, std::string>& metadata,
                                         const std::string& path) {
@@ -159,6 +172,7 @@ QuickSRNetConfig quicksrnet_config_from(const std::map<std::string, std::string>
   config.scale = parse_scale(require(metadata, "scale", path), path);
   config.anchor = parse_bool(require(metadata, "anchor", path), "anchor", path);
   config.order = parse_order(require(metadata, "depth_to_space", path), path);
+  config.activation = parse_activation_metadata(metadata, path);
   try {
     check_quicksrnet_config(config);
   } catch (const Error& error) {
@@ -174,7 +188,8 @@ std::map<std::string, std::string> quicksrnet_metadata(const QuickSRNetConfig& c
           {"blocks", std::to_string(config.blocks)},
           {"scale", config.scale.to_string()},
           {"anchor", config.anchor ? "true" : "false"},
-          {"depth_to_space", config.order == ChannelOrder::kCRD ? "crd" : "dcr"}};
+          {"depth_to_space", config.order == ChannelOrder::kCRD ? "crd" : "dcr"},
+          {"activation", activation_name(config.activation)}};
 }
 
 QuickSRNet quicksrnet_from(SafetensorsFile& file, const std::string& path) {

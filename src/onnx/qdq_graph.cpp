@@ -61,13 +61,15 @@ QdqGraph quantized_quicksrnet_to_graph(const QuantizedQuickSRNet& net, ChannelOr
     result.qdq.convs.push_back(
         permuted(*convs[c].first, result.graph.convs.at(c), convs[c].second));
   }
-  // Clips in graph order: the ReLU1 of the first and each body conv, then the output clip.
+  // Activations in graph order: the ReLU1 (Clip) or ReLU (Relu) of the first and each body conv,
+  // then the output clip.
   result.qdq.activations[result.graph.input] = net.input;
-  int clip = 0;
+  int activation = 0;
   for (const GraphNode& node : result.graph.nodes) {
-    if (node.op != OpType::kClip) continue;
-    result.qdq.activations[node.output] = clip <= blocks ? net.features[clip] : net.output;
-    ++clip;
+    if (node.op != OpType::kClip && node.op != OpType::kRelu) continue;
+    result.qdq.activations[node.output] =
+        activation <= blocks ? net.features[activation] : net.output;
+    ++activation;
   }
   return result;
 }

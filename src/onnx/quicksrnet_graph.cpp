@@ -1,5 +1,6 @@
 #include "onnx/quicksrnet_graph.hpp"
 
+#include <cmath>
 #include <map>
 
 #include "model/layout.hpp"
@@ -28,6 +29,11 @@ class GraphBuilder {
     node.clip_min = 0.0f;
     node.clip_max = 1.0f;
     return add(std::move(node));
+  }
+  // ReLU1 as Clip(0, 1), ReLU as Relu; named "<conv>.relu1" / "<conv>.relu".
+  std::string activation(const std::string& conv, const std::string& input, Activation kind) {
+    const std::string name = conv + "." + activation_name(kind);
+    return kind == Activation::kReLU ? add(make(OpType::kRelu, name, {input})) : clip(name, input);
   }
   std::string block_op(OpType op, const std::string& name, const std::string& input, int block,
                        ChannelOrder order) {
@@ -71,6 +77,19 @@ class GraphView {
     const GraphNode* node = producer(tensor, OpType::kClip);
     return node && node->clip_min == 0.0f && node->clip_max == 1.0f ? node : nullptr;
   }
+  // The ReLU1 (Clip(0, 1)) or ReLU (Relu, or Clip(0, +inf)) computing `tensor`, or nullopt.
+  std::optional<std::pair<const GraphNode*, Activation>> activation(
+      const std::string& tensor) const {
+    if (const GraphNode* node = relu1(tensor)) return std::pair{node, Activation::kReLU1};
+    if (const GraphNode* node = producer(tensor, OpType::kRelu)) {
+      return std::pair{node, Activation::kReLU};
+    }
+    const GraphNode* node = producer(tensor, OpType::kClip);
+    if (node && node->clip_min == 0.0f && std::isinf(node->clip_max) && node->clip_max > 0.0f) {
+      return std::pair{node, Activation::kReLU};
+    }
+    return std::nullopt;
+  }
   const Conv2d& conv(const GraphNode& node) const { return graph_.convs[node.conv]; }
 
  private:
@@ -80,7 +99,8 @@ class GraphView {
 
 // The conv nodes of a recognised QuickSRNet graph.
 struct QuickSRNetNodes {
-  std::vector<const GraphNode*> chain;  // first, then body
+  std::vector<const GraphNode*> chain;         // first, then body
+  Activation activation = Activation::kReLU1;  // the same after every conv of the chain
   const GraphNode* last = nullptr;
   const GraphNode* anchor = nullptr;
   const GraphNode* unshuffle = nullptr;  // x1.5 only
@@ -115,10 +135,14 @@ std::optional<QuickSRNetNodes> find_quicksrnet_nodes(const Graph& graph) {
   found.unshuffle = view.producer(features, OpType::kSpaceToDepth);
   if (found.unshuffle) features = found.unshuffle->inputs[0];
   found.node_count += found.unshuffle ? 2 : 1;
-  // Walk the conv-ReLU1 chain back to the input.
+  // Walk the conv-activation chain back to the input (one kind of activation throughout).
   while (features != graph.input) {
-    const GraphNode* relu = view.relu1(features);
-    const GraphNode* conv = relu ? view.producer(relu->inputs[0], OpType::kConv) : nullptr;
+    const auto activation = view.activation(features);
+    if (!activation || (!found.chain.empty() && activation->second != found.activation)) {
+      return std::nullopt;
+    }
+    found.activation = activation->second;
+    const GraphNode* conv = view.producer(activation->first->inputs[0], OpType::kConv);
     if (!conv) return std::nullopt;
     found.chain.insert(found.chain.begin(), conv);
     features = conv->inputs[0];
@@ -165,10 +189,11 @@ Graph quicksrnet_to_graph(const QuickSRNet& net, ChannelOrder order) {
   graph.architecture = "quicksrnet";
   graph.scale = config.scale;
   GraphBuilder builder(graph);
-  std::string x = builder.clip("first.relu1", builder.conv("first", graph.input, net.first));
+  std::string x =
+      builder.activation("first", builder.conv("first", graph.input, net.first), config.activation);
   for (std::size_t i = 0; i < net.body.size(); ++i) {
     const std::string name = "body." + std::to_string(i);
-    x = builder.clip(name + ".relu1", builder.conv(name, x, net.body[i]));
+    x = builder.activation(name, builder.conv(name, x, net.body[i]), config.activation);
   }
   const std::vector<int> to_output_order =
       block_channel_permutation(3 * block * block, block, config.order, order);
@@ -203,6 +228,7 @@ std::optional<QuickSRNet> graph_to_quicksrnet(const Graph& graph) {
   config.scale = *scale;
   config.anchor = nodes->anchor != nullptr;
   config.order = ChannelOrder::kCRD;
+  config.activation = nodes->activation;
   if (config.features < kMinFeatures || config.features > kMaxFeatures ||
       config.blocks > kMaxBlocks) {
     return std::nullopt;

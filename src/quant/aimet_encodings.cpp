@@ -49,8 +49,10 @@ Json weight_json(const QConv2d& conv) {
 
 // Activation names: the ONNX export's tensors.
 std::vector<std::string> activation_names(const QuickSRNetConfig& config) {
-  std::vector<std::string> names{"input", "first.relu1"};
-  for (int i = 0; i < config.blocks; ++i) names.push_back("body." + std::to_string(i) + ".relu1");
+  // The tensor names of `quicksr export`: "<conv>.relu1" or "<conv>.relu".
+  const std::string activation = "." + activation_name(config.activation);
+  std::vector<std::string> names{"input", "first" + activation};
+  for (int i = 0; i < config.blocks; ++i) names.push_back("body." + std::to_string(i) + activation);
   names.push_back("clip");
   return names;
 }

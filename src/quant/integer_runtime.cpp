@@ -25,12 +25,12 @@ std::vector<float> multipliers(const QConv2d& conv, float input_scale, float out
   return m;
 }
 
-// Conv + ReLU1 (or the final clip without anchor): requantize every accumulator to `output`.
+// Conv + activation (or the final clip without anchor): requantize every accumulator to
+// `output`, clamped to `bounds`.
 U8Tensor conv_clamped(const U8Tensor& input, const ActivationEncoding& input_encoding,
-                      const QConv2d& conv, const ActivationEncoding& output) {
+                      const QConv2d& conv, const ActivationEncoding& output, ClampBounds bounds) {
   const S32Tensor acc = accumulate(input, input_encoding.zero_point, conv);
   const std::vector<float> m = multipliers(conv, input_encoding.scale, output.scale);
-  const ClampBounds bounds = relu1_bounds(output);
   U8Tensor result(acc.channels, acc.height, acc.width);
   const std::size_t plane = static_cast<std::size_t>(acc.height) * acc.width;
   for (std::size_t i = 0; i < acc.data.size(); ++i) {
@@ -64,16 +64,19 @@ U8Tensor anchor_sum(const U8Tensor& features, const U8Tensor& image,
 }
 
 U8Tensor forward_even(const QuantizedQuickSRNet& net, const U8Tensor& image) {
-  U8Tensor features = conv_clamped(image, net.input, net.first, net.features.front());
+  const Activation activation = net.config.activation;
+  U8Tensor features = conv_clamped(image, net.input, net.first, net.features.front(),
+                                   activation_bounds(net.features.front(), activation));
   for (std::size_t i = 0; i < net.body.size(); ++i) {
-    features = conv_clamped(features, net.features[i], net.body[i], net.features[i + 1]);
+    features = conv_clamped(features, net.features[i], net.body[i], net.features[i + 1],
+                            activation_bounds(net.features[i + 1], activation));
   }
   const ChannelOrder order = net.config.order;
   const bool integer_scale = net.config.scale.is_integer();
   if (!integer_scale) features = space_to_depth_values(features, 2, order);
-  const U8Tensor output = net.anchor.empty()
-                              ? conv_clamped(features, net.features.back(), net.last, net.output)
-                              : anchor_sum(features, image, net);
+  const U8Tensor output = net.anchor.empty() ? conv_clamped(features, net.features.back(), net.last,
+                                                            net.output, relu1_bounds(net.output))
+                                             : anchor_sum(features, image, net);
   return depth_to_space_values(output, integer_scale ? net.config.scale.numerator : 3, order);
 }
 

@@ -19,9 +19,9 @@ EncodingScheme parse_scheme(std::string_view text) {
 
 // ---- QuantSim
 
-Tensor fake_quantize_relu1(Tensor x, const ActivationEncoding& encoding) {
+Tensor fake_quantize_clamped(Tensor x, const ActivationEncoding& encoding, float upper) {
   for (float& value : x.data) {
-    const float clipped = value > 0.0f ? std::min(value, 1.0f) : 0.0f;
+    const float clipped = value > 0.0f ? std::min(value, upper) : 0.0f;
     value = dequantize(quantize(clipped, encoding), encoding);
   }
   return x;
@@ -37,7 +37,8 @@ Tensor simulate(const QuickSRNet& net, const ActivationEncodings& encodings, con
   Tensor x = image;
   for (int layer = 0; layer < layer_count(net); ++layer) {
     Tensor activation =
-        fake_quantize_relu1(pre_activation(net, layer, x, image), layer_encoding(encodings, layer));
+        fake_quantize_clamped(pre_activation(net, layer, x, image),
+                              layer_encoding(encodings, layer), layer_upper_bound(net, layer));
     if (layer + 1 == layer_count(net)) return network_output(net, rgb, activation);
     x = next_layer_input(net, layer, std::move(activation));
   }
@@ -50,12 +51,26 @@ Tensor simulate(const QuantizedQuickSRNet& net, const Tensor& rgb) {
 
 // ---- calibration
 
+namespace {
+
+// Doubles the histogram's range: bins 2k and 2k + 1 become bin k.
+void double_range(Calibrator::Statistics& statistics) {
+  std::vector<double>& bins = statistics.histogram;
+  for (std::size_t k = 0; k < bins.size(); ++k) {
+    bins[k] = 2 * k < bins.size() ? bins[2 * k] + bins[2 * k + 1] : 0.0;
+  }
+  statistics.range *= 2.0f;
+}
+
+}  // namespace
+
 void Calibrator::Statistics::add(const Tensor& values) {
   for (const float value : values.data) {
+    if (!std::isfinite(value)) throw Error("calibration: the network computed a non-finite value");
     min = std::min(min, value);
     max = std::max(max, value);
-    // Every quantized activation is a ReLU1 / clip output: the histogram covers [0, 1].
-    const int bin = std::clamp(static_cast<int>(value * kBins), 0, kBins - 1);
+    while (value >= range && value > 1.0f) double_range(*this);  // ReLU outputs only
+    const int bin = std::clamp(static_cast<int>(value / range * kBins), 0, kBins - 1);
     histogram[static_cast<std::size_t>(bin)] += 1.0;
   }
 }
@@ -68,7 +83,7 @@ void Calibrator::add(const Tensor& rgb) {
   const Tensor image = network_input(net_, rgb);
   Tensor x = image;
   for (int layer = 0; layer < layer_count(net_); ++layer) {
-    Tensor activation = reference::clip(pre_activation(net_, layer, x, image), 0.0f, 1.0f);
+    Tensor activation = activate(net_, layer, pre_activation(net_, layer, x, image));
     if (layer + 1 == layer_count(net_)) {
       output_.add(activation);
     } else {
@@ -91,9 +106,10 @@ ActivationEncodings Calibrator::encodings(EncodingScheme scheme) const {
 
 namespace {
 
-// Expected squared quantisation error of the histogram under the encoding [0, max]: rounding noise
-// scale^2 / 12 for every value inside, gamma * (x - max)^2 for every clipped value (bin centres).
-double expected_noise(const std::vector<double>& histogram, double max) {
+// Expected squared quantisation error of the histogram (on [0, range)) under the encoding [0, max]:
+// rounding noise scale^2 / 12 for every value inside, gamma * (x - max)^2 for every clipped value
+// (bin centres).
+double expected_noise(const std::vector<double>& histogram, double range, double max) {
   constexpr double kClippingWeight = 3.0;
   const double scale = max / 255.0;
   const double rounding = scale * scale / 12.0;
@@ -102,7 +118,7 @@ double expected_noise(const std::vector<double>& histogram, double max) {
   for (int bin = 0; bin < bins; ++bin) {
     const double count = histogram[static_cast<std::size_t>(bin)];
     if (count == 0.0) continue;
-    const double centre = (bin + 0.5) / bins;
+    const double centre = (bin + 0.5) / bins * range;
     const double clipped = centre - max;
     noise += count * (clipped > 0.0 ? kClippingWeight * clipped * clipped : rounding);
   }
@@ -118,10 +134,10 @@ ActivationEncoding encoding_of(const Calibrator::Statistics& statistics, Encodin
   // Candidates max * k / 200: the search AIMET calls tf-enhanced, for ranges starting at 0.
   constexpr int kCandidates = 200;
   double best_max = statistics.max;
-  double best_noise = expected_noise(statistics.histogram, best_max);
+  double best_noise = expected_noise(statistics.histogram, statistics.range, best_max);
   for (int k = 1; k < kCandidates; ++k) {
     const double candidate = static_cast<double>(statistics.max) * k / kCandidates;
-    const double noise = expected_noise(statistics.histogram, candidate);
+    const double noise = expected_noise(statistics.histogram, statistics.range, candidate);
     if (noise < best_noise) {
       best_noise = noise;
       best_max = candidate;

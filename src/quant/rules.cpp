@@ -47,6 +47,11 @@ ClampBounds relu1_bounds(const ActivationEncoding& output) {
   return bounds;
 }
 
+ClampBounds activation_bounds(const ActivationEncoding& output, Activation activation) {
+  if (activation == Activation::kReLU1) return relu1_bounds(output);
+  return ClampBounds{std::max(0, output.zero_point), 255};  // max(x, 0), then the u8 range
+}
+
 float requant_multiplier(float input_scale, float weight_scale, float output_scale) {
   return static_cast<float>(static_cast<double>(input_scale) * static_cast<double>(weight_scale) /
                             static_cast<double>(output_scale));

@@ -41,6 +41,14 @@ const ActivationEncoding& layer_encoding(const ActivationEncodings& encodings, i
              : encodings.output;
 }
 
+float layer_upper_bound(const QuickSRNet& net, int layer) {
+  return layer == layer_count(net) - 1 ? 1.0f : activation_upper_bound(net.config.activation);
+}
+
+Tensor activate(const QuickSRNet& net, int layer, Tensor pre_activation) {
+  return reference::clip(std::move(pre_activation), 0.0f, layer_upper_bound(net, layer));
+}
+
 Tensor network_input(const QuickSRNet& net, const Tensor& rgb) {
   if (rgb.channels != 3 || rgb.height < 1 || rgb.width < 1) {
     throw Error("QuickSRNet expects a 3xHxW input");
@@ -63,12 +71,13 @@ void advance_side_by_side(const QuickSRNet& reference, const QuickSRNet& simulat
   for (std::size_t n = 0; n < inputs.image.size(); ++n) {
     inputs.float_in[n] = next_layer_input(
         reference, layer,
-        reference::clip(pre_activation(reference, layer, inputs.float_in[n], inputs.image[n]), 0.0f,
-                        1.0f));
+        activate(reference, layer,
+                 pre_activation(reference, layer, inputs.float_in[n], inputs.image[n])));
     inputs.sim_in[n] = next_layer_input(
         simulated, layer,
-        fake_quantize_relu1(pre_activation(simulated, layer, inputs.sim_in[n], inputs.image[n]),
-                            layer_encoding(encodings, layer)));
+        fake_quantize_clamped(pre_activation(simulated, layer, inputs.sim_in[n], inputs.image[n]),
+                              layer_encoding(encodings, layer),
+                              layer_upper_bound(simulated, layer)));
   }
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// QuickSRNet as a chain of layers, each one conv followed by ReLU1 (the last: by the output clip),
+// QuickSRNet as a chain of layers, each one conv followed by its activation (ReLU1 or ReLU; the
+// last: the output clip),
 // run in float on the reference runtime. Layer 0 is `first`, 1..m the body, m + 1 the last conv
 // (plus the anchor conv of the image). This is the quantizer placement of docs/quantization.md:
 // one activation encoding per layer (features[0..m], then output).
@@ -14,6 +15,11 @@ int layer_count(const QuickSRNet& net);
 const Conv2d& layer_conv(const QuickSRNet& net, int layer);
 Conv2d& layer_conv(QuickSRNet& net, int layer);
 const ActivationEncoding& layer_encoding(const ActivationEncodings& encodings, int layer);
+
+// The upper clamp after `layer`: the net's activation's (1 or +infinity), 1 for the output clip.
+float layer_upper_bound(const QuickSRNet& net, int layer);
+// The activation of `layer` in float: clamp(pre_activation, 0, layer_upper_bound).
+Tensor activate(const QuickSRNet& net, int layer, Tensor pre_activation);
 
 // The 8-bit image the integer runtime sees (rgb rounded to u8), edge-replicated to even sizes for
 // x1.5. Layer 0 reads it; so does the anchor.

@@ -379,11 +379,10 @@ Tensor space_to_depth(const Tensor& x, int block, ChannelOrder order) {
 
 namespace {
 
-Tensor relu1(const Tensor& x) { return clip(x, 0.0f, 1.0f); }
-
 Tensor forward_even(const QuickSRNet& net, const Tensor& input) {
-  Tensor features = relu1(conv2d(input, net.first));
-  for (const Conv2d& conv : net.body) features = relu1(conv2d(features, conv));
+  const float upper = activation_upper_bound(net.config.activation);
+  Tensor features = clip(conv2d(input, net.first), 0.0f, upper);
+  for (const Conv2d& conv : net.body) features = clip(conv2d(features, conv), 0.0f, upper);
   const ChannelOrder order = net.config.order;
   const int out_block = net.config.scale.is_integer() ? net.config.scale.numerator : 3;
   if (!net.config.scale.is_integer()) features = space_to_depth(features, 2, order);

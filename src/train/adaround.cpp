@@ -118,6 +118,10 @@ class AdaRound {
     if (net.config.order != ChannelOrder::kCRD) {
       throw Error("AdaRound supports CRD depth-to-space models only");
     }
+    if (net.config.activation != Activation::kReLU1) {  // it reconstructs ReLU1 outputs
+      throw Error("AdaRound supports ReLU1 models only (this one uses " +
+                  activation_name(net.config.activation) + ")");
+    }
     if (options.iterations < 1 || options.batch < 1 || options.patches < options.batch ||
         options.patch < 8) {
       throw Error("AdaRound: iterations, batch, patch (>= 8) and patches (>= batch) must be set");

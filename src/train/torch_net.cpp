@@ -18,6 +18,10 @@ std::vector<float> to_vector(const torch::Tensor& tensor) {
 
 torch::Tensor relu1(const torch::Tensor& x) { return torch::hardtanh(x, 0.0, 1.0); }
 
+torch::Tensor activate(const torch::Tensor& x, Activation activation) {
+  return activation == Activation::kReLU ? torch::relu(x) : relu1(x);
+}
+
 torch::Tensor to_tensor(const std::vector<float>& values, torch::IntArrayRef shape) {
   return torch::from_blob(const_cast<float*>(values.data()), shape, torch::kFloat32).clone();
 }
@@ -144,9 +148,10 @@ torch::Tensor TorchQuickSRNetImpl::run(const torch::Tensor& lr, const Quantizer&
     return quantizer ? quantizer(x, index) : x;
   };
   const torch::Tensor input = lr.contiguous(torch::MemoryFormat::ChannelsLast);
-  torch::Tensor x = at_quantizer(relu1(apply(first_, input)), 0);
+  torch::Tensor x = at_quantizer(activate(apply(first_, input), config_.activation), 0);
   for (std::size_t i = 0; i < body_.size(); ++i) {
-    x = at_quantizer(relu1(apply(body_[i], x)), static_cast<std::int64_t>(i) + 1);
+    x = at_quantizer(activate(apply(body_[i], x), config_.activation),
+                     static_cast<std::int64_t>(i) + 1);
   }
   const bool fractional = !config_.scale.is_integer();  // x1.5: s2d(2), 1x1 conv, d2s(3)
   if (fractional) x = torch::pixel_unshuffle(x, 2);

@@ -13,6 +13,8 @@ namespace quicksr::train {
 
 // ReLU1: clamp(x, 0, 1).
 torch::Tensor relu1(const torch::Tensor& x);
+// The network's activation: ReLU1, or ReLU = max(x, 0).
+torch::Tensor activate(const torch::Tensor& x, Activation activation);
 // A copy of `values` as a float32 tensor of `shape`.
 torch::Tensor to_tensor(const std::vector<float>& values, torch::IntArrayRef shape);
 

@@ -36,6 +36,8 @@ const std::vector<Field>& fields() {
       field("preset", &TrainConfig::preset),
       field("scale", &TrainConfig::scale),
       field("degradation", &TrainConfig::degradation),
+      field("init", &TrainConfig::init),
+      field("activation", &TrainConfig::activation),
       field("iterations", &TrainConfig::iterations),
       field("batch", &TrainConfig::batch),
       field("patch", &TrainConfig::patch),
@@ -108,6 +110,17 @@ void validate(const TrainConfig& config) {
   } catch (const Error& e) {
     throw Error(std::string("training setting ") + e.what());
   }
+  if (config.init != "identity" && config.init != "default") {
+    throw Error("training setting init = '" + config.init + "': expected identity or default");
+  }
+  if (config.init != "identity" && !config.from.empty()) {
+    throw Error("training setting init applies to training from scratch, not to --from MODEL");
+  }
+  try {
+    parse_activation(config.activation);
+  } catch (const Error& e) {
+    throw Error(std::string("training setting ") + e.what());
+  }
   check_range<std::int64_t>("iterations", config.iterations, 1, 100'000'000);
   check_range("batch", config.batch, 1, 4096);
   check_range("patch", config.patch, 4, 1024);
@@ -145,6 +158,17 @@ void validate(const TrainConfig& config) {
       !config.rendezvous.starts_with("tcp:")) {
     throw Error("distributed training needs --rendezvous file:PATH or tcp:HOST:PORT");
   }
+}
+
+QuickSRNetConfig net_config(const TrainConfig& config) {
+  QuickSRNetConfig net = QuickSRNetConfig::preset(config.preset, Scale::parse(config.scale));
+  net.activation = parse_activation(config.activation);
+  return net;
+}
+
+QuickSRNet::Initialization initialization(const TrainConfig& config) {
+  return config.init == "default" ? QuickSRNet::Initialization::kDefault
+                                  : QuickSRNet::Initialization::kIdentity;
 }
 
 double learning_rate(const TrainConfig& config, std::int64_t iteration) {

@@ -59,19 +59,23 @@ std::string identity(const TrainConfig& config) {
   if (!config.from.empty()) id["from"] = config.from;
   if (config.degradation != "bicubic") id["degradation"] = config.degradation;
   if (config.qat) id["qat"] = config.per_tensor ? "per-tensor" : "per-channel";
+  if (config.init != "identity") id["init"] = config.init;
+  if (config.activation != "relu1") id["activation"] = config.activation;
   return id.dump();
 }
 
-// The starting weights: the paper initialisation, or the model file `from` (which must be the
-// preset and scale of the run).
-QuickSRNet initial_net(const TrainConfig& config, Scale scale) {
-  const QuickSRNetConfig wanted = QuickSRNetConfig::preset(config.preset, scale);
-  if (config.from.empty()) return QuickSRNet::initialized(wanted, config.seed);
+// The starting weights: the paper initialisation (--init), or the model file `from` (which must be
+// the preset, scale and activation of the run).
+QuickSRNet initial_net(const TrainConfig& config) {
+  const QuickSRNetConfig wanted = net_config(config);
+  if (config.from.empty()) {
+    return QuickSRNet::initialized(wanted, config.seed, initialization(config));
+  }
   const Model model = load_model(config.from);
   const auto* net = std::get_if<QuickSRNet>(&model.net);
   if (!net || net->config != wanted) {
-    throw Error(config.from + ": the run trains " + wanted.name() + " (--preset, --scale), but " +
-                "the file holds " + model.name());
+    throw Error(config.from + ": the run trains " + wanted.name() +
+                " (--preset, --scale, --activation), but the file holds " + model.name());
   }
   return *net;
 }
@@ -135,7 +139,7 @@ class Run {
         averager_(config.world_size, config.rank, config.rendezvous),
         data_(std::vector<fs::path>(config.data.begin(), config.data.end()), scale_, config.patch,
               std::cerr, parse_degradation(config.degradation)),
-        net_(initial_net(config, scale_)),
+        net_(initial_net(config)),
         adam_(net_->parameters(), torch::optim::AdamOptions(config.lr).betas({0.9, 0.999})) {}
 
   void train() {
@@ -187,7 +191,7 @@ class Run {
 
   ActivationEncodings placeholder_encodings() const {
     ActivationEncodings encodings;
-    encodings.features.resize(QuickSRNetConfig::preset(config_.preset, scale_).blocks + 1);
+    encodings.features.resize(net_config(config_).blocks + 1);
     return encodings;
   }
 
@@ -202,8 +206,7 @@ class Run {
     Prefetcher<Batch> batches(
         progress_.iteration, config_.iterations,
         [this](std::int64_t k) { return make_batch(data_, config_, k); }, 4);
-    ProgressBar bar("train " + QuickSRNetConfig::preset(config_.preset, scale_).name(),
-                    config_.iterations);
+    ProgressBar bar("train " + net_config(config_).name(), config_.iterations);
     const auto start = std::chrono::steady_clock::now();
     const std::int64_t first = progress_.iteration;
     while (progress_.iteration < config_.iterations && !stop_requested) {
@@ -262,8 +265,8 @@ class Run {
     row.val_ssim = result.mean_ssim;
     last_val_ = result;
     write_psnr_plot(rows_with(row),
-                    QuickSRNetConfig::preset(config_.preset, scale_).name() +
-                        ": validation PSNR (" + fs::path(config_.val).filename().string() + ")",
+                    net_config(config_).name() + ": validation PSNR (" +
+                        fs::path(config_.val).filename().string() + ")",
                     dir_ / "val_psnr.svg");
     if (result.mean_psnr > progress_.best_psnr) {
       progress_.best_psnr = result.mean_psnr;

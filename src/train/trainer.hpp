@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "quicksr/model.hpp"
+
 namespace quicksr::train {
 
 // Every field is also a key of the JSON config file and a command-line option (--lr-step for
@@ -18,6 +20,8 @@ struct TrainConfig {
   std::string preset = "small";         // small | medium | large
   std::string scale = "2";              // 2 | 3 | 4 | 1.5
   std::string degradation = "bicubic";  // LR of training and validation: bicubic | point | area
+  std::string init = "identity";        // identity (paper Eq. 1-3) | default (PyTorch's alone)
+  std::string activation = "relu1";     // relu1 (clamp(x, 0, 1)) | relu (max(x, 0))
   std::int64_t iterations = 300000;
   int batch = 16;  // patches per step (per process when distributed)
   int patch = 64;  // LR patch side in pixels
@@ -46,6 +50,11 @@ void apply_json(TrainConfig& config, const nlohmann::json& json, const std::stri
 nlohmann::json to_json(const TrainConfig& config);
 // Throws quicksr::Error naming the setting for missing or out-of-range values.
 void validate(const TrainConfig& config);
+
+// The network the run trains: the preset at the run's scale with its activation.
+QuickSRNetConfig net_config(const TrainConfig& config);
+// The run's initialisation (--init).
+QuickSRNet::Initialization initialization(const TrainConfig& config);
 
 // The learning rate of the step that follows `iteration` completed steps.
 double learning_rate(const TrainConfig& config, std::int64_t iteration);

@@ -289,6 +289,14 @@ TEST_F(CliTest, ModelFileUpscalesAndInfoDescribesIt) {
   ASSERT_EQ(info.exit_code, 0) << info.output;
   EXPECT_NE(info.output.find("f32-m2"), std::string::npos) << info.output;
   EXPECT_NE(info.output.find("x3"), std::string::npos) << info.output;
+  EXPECT_NE(info.output.find("activation: relu1 (clamp(x, 0, 1))"), std::string::npos)
+      << info.output;
+  quicksr::QuickSRNetConfig relu = quicksr::QuickSRNetConfig::small({3, 1});
+  relu.activation = quicksr::Activation::kReLU;
+  quicksr::save_model({quicksr::QuickSRNet::initialized(relu, 7), {}}, path("relu.safetensors"));
+  const RunResult relu_info = run_quicksr("info " + path("relu.safetensors"));
+  EXPECT_NE(relu_info.output.find("activation: relu (max(x, 0))"), std::string::npos)
+      << relu_info.output;
 
   const std::string input = write_sample("in.png", 7, 5);
   const std::string args = input + " " + path("out.png") + " --model " + path("small.safetensors");

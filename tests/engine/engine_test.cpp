@@ -83,6 +83,34 @@ TEST(Engine, SmallMatchesReferenceAtEveryScaleAndSize) {
   }
 }
 
+// ReLU (the paper's ablation): features above 1 pass (clamp_max = +infinity in the fused store).
+// The first conv's weights are doubled so that many features exceed 1; the same weights with ReLU1
+// give a clearly different output, so a ReLU1 clamp left anywhere would fail this.
+TEST(Engine, ReluNetsMatchReference) {
+  for (const char* scale : {"2", "1.5"}) {
+    QuickSRNetConfig config = QuickSRNetConfig::small(Scale::parse(scale));
+    config.activation = Activation::kReLU;
+    QuickSRNet net = QuickSRNet::initialized(config, 21);
+    for (float& w : net.first.weight) w *= 2.0f;
+    QuickSRNet relu1 = net;
+    relu1.config.activation = Activation::kReLU1;
+    float relu1_difference = 0.0f;
+    for (const auto& [width, height] : kFewSizes) {
+      const Tensor input = random_image(width, height, width * 1000 + height);
+      const Tensor expected = reference::forward(net, input);
+      relu1_difference = std::max(relu1_difference,
+                                  max_abs_difference(reference::forward(relu1, input), expected));
+      for (Isa isa : isas_to_test()) {
+        const Engine engine = make_engine(net, isa, 2);
+        SCOPED_TRACE(config.name() + " " + std::to_string(width) + "x" + std::to_string(height) +
+                     " " + engine.kernel_names());
+        EXPECT_LE(max_abs_difference(engine.run(input), expected), 1e-4f);
+      }
+    }
+    EXPECT_GT(relu1_difference, 0.05f) << "ReLU1 and ReLU should differ on these weights";
+  }
+}
+
 TEST(Engine, MediumAndLargeMatchReference) {
   expect_matches_reference(QuickSRNetConfig::medium(Scale::parse("2")), kFewSizes);
   expect_matches_reference(QuickSRNetConfig::large(Scale::parse("2")), {{7, 5}});

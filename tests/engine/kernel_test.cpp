@@ -7,6 +7,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -17,12 +18,15 @@
 namespace quicksr::engine {
 namespace {
 
+constexpr float kNoUpperClamp = std::numeric_limits<float>::infinity();  // ReLU
+
 struct KernelCase {
   int in_channels;
   int out_channels;
   int col_begin;
   int col_count;
   bool clamp;
+  float clamp_max = 1.0f;  // ReLU1; +infinity for ReLU
 };
 
 template <typename Config>
@@ -66,6 +70,7 @@ void check_kernel(const F32Conv3x3Config& kernel, const KernelCase& c) {
   args.col_begin = c.col_begin;
   args.col_count = c.col_count;
   args.clamp = c.clamp;
+  args.clamp_max = c.clamp_max;
   kernel.run(args);
 
   for (int o = 0; o < c.out_channels; ++o) {
@@ -85,7 +90,7 @@ void check_kernel(const F32Conv3x3Config& kernel, const KernelCase& c) {
           }
         }
       }
-      if (c.clamp) expected = std::fmin(std::fmax(expected, 0.0), 1.0);
+      if (c.clamp) expected = std::fmin(std::fmax(expected, 0.0), c.clamp_max);
       ASSERT_NEAR(out[o * stride + col], expected, 1e-4)
           << kernel.name << " out channel " << o << " column " << col;
     }
@@ -99,10 +104,18 @@ class F32Conv3x3ConfigTest : public testing::TestWithParam<const F32Conv3x3Confi
 TEST_P(F32Conv3x3ConfigTest, MatchesPlainLoopsForEveryShape) {
   const F32Conv3x3Config& config = *GetParam();
   SKIP_UNLESS_CPU_SUPPORTS(config);
-  const KernelCase cases[] = {{3, 32, 8, 640, true}, {32, 32, 8, 24, true}, {32, 12, 16, 40, false},
-                              {5, 8, 1, 8, true},    {32, 32, 8, 16, true}, {7, 4, 3, 72, false},
-                              {64, 64, 8, 48, true}, {16, 28, 8, 8, false}, {32, 32, 8, 96, true},
-                              {32, 12, 8, 112, true}};
+  const KernelCase cases[] = {{3, 32, 8, 640, true},
+                              {32, 32, 8, 24, true},
+                              {32, 12, 16, 40, false},
+                              {5, 8, 1, 8, true},
+                              {32, 32, 8, 16, true},
+                              {7, 4, 3, 72, false},
+                              {64, 64, 8, 48, true},
+                              {16, 28, 8, 8, false},
+                              {32, 32, 8, 96, true},
+                              {32, 12, 8, 112, true},
+                              {32, 32, 8, 24, true, kNoUpperClamp},
+                              {3, 32, 8, 40, true, kNoUpperClamp}};
   for (KernelCase c : cases) {
     c.col_count = whole_blocks(c.col_count, config.pixel_block);
     SCOPED_TRACE("in " + std::to_string(c.in_channels) + " out " + std::to_string(c.out_channels) +
@@ -218,6 +231,7 @@ struct WinogradConvCase {
   int tile_begin;
   int tile_count;
   bool clamp;
+  float clamp_max = 1.0f;  // ReLU1; +infinity for ReLU
 };
 
 // Three random phase-split rows, transformed by the (separately tested) portable input kernel,
@@ -257,6 +271,7 @@ void check_winograd_conv_kernel(const F32WinogradConfig& config, const WinogradC
   args.tile_begin = c.tile_begin;
   args.tile_count = c.tile_count;
   args.clamp = c.clamp;
+  args.clamp_max = c.clamp_max;
   args.scratch = scratch.data();
   config.conv(args);
 
@@ -278,7 +293,7 @@ void check_winograd_conv_kernel(const F32WinogradConfig& config, const WinogradC
           }
         }
       }
-      if (c.clamp) expected = std::fmin(std::fmax(expected, 0.0), 1.0);
+      if (c.clamp) expected = std::fmin(std::fmax(expected, 0.0), c.clamp_max);
       ASSERT_NEAR(actual, expected, 1e-4) << config.name << " out channel " << o << " column " << x;
     }
   }
@@ -289,10 +304,18 @@ void check_winograd_conv_kernel(const F32WinogradConfig& config, const WinogradC
 TEST_P(F32WinogradConfigTest, ConvMatchesPlainLoopsForEveryShape) {
   const F32WinogradConfig& config = *GetParam();
   SKIP_UNLESS_CPU_SUPPORTS(config);
-  const WinogradConvCase cases[] = {
-      {32, 32, 1, 24, true},  {32, 32, 2, 160, true}, {32, 12, 3, 8, false}, {3, 8, 1, 16, true},
-      {13, 16, 1, 40, false}, {64, 64, 1, 48, true},  {16, 28, 8, 8, false}, {5, 4, 1, 72, true},
-      {32, 12, 1, 96, false}, {32, 32, 1, 112, true}};
+  const WinogradConvCase cases[] = {{32, 32, 1, 24, true},
+                                    {32, 32, 2, 160, true},
+                                    {32, 12, 3, 8, false},
+                                    {3, 8, 1, 16, true},
+                                    {13, 16, 1, 40, false},
+                                    {64, 64, 1, 48, true},
+                                    {16, 28, 8, 8, false},
+                                    {5, 4, 1, 72, true},
+                                    {32, 12, 1, 96, false},
+                                    {32, 32, 1, 112, true},
+                                    {32, 32, 1, 24, true, kNoUpperClamp},
+                                    {13, 16, 1, 40, true, kNoUpperClamp}};
   for (WinogradConvCase c : cases) {
     c.tile_count = whole_blocks(c.tile_count, config.tile_block);
     SCOPED_TRACE("in " + std::to_string(c.in_channels) + " out " + std::to_string(c.out_channels) +

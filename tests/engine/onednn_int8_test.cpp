@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <functional>
 #include <random>
 
 #include "engine/onednn_network.hpp"
+#include "quicksr/error.hpp"
 #include "quicksr/quant.hpp"
 
 namespace quicksr {
@@ -52,6 +54,29 @@ TEST(OneDnnInt8Network, MatchesIntegerReferenceWithinOneLsb) {
     EXPECT_LE(worst, 1);
     // Differences are rare rounding ties, not a systematic shift.
     EXPECT_GT(exact, static_cast<int>(expected.data.size() * 0.95));
+  }
+}
+
+// Its clip post-ops are ReLU1's: a ReLU model is refused with one message, fp32 and INT8.
+TEST(OneDnnNetwork, RefusesReluModels) {
+  QuickSRNetConfig config = QuickSRNetConfig::small(Scale::parse("2"));
+  config.activation = Activation::kReLU;
+  const QuickSRNet net = QuickSRNet::initialized(config, 2);
+  ActivationEncodings encodings;
+  encodings.features.assign(3, quant::encoding_from_range(0.0f, 2.0f));
+  const QuantizedQuickSRNet int8 =
+      quant::quantize_weights(net, encodings, WeightGranularity::kPerChannel);
+  for (const auto& build :
+       std::vector<std::function<void()>>{[&] { engine::OneDnnNetwork network(net, 8, 8, 1); },
+                                          [&] { engine::OneDnnNetwork network(int8, 8, 8, 1); }}) {
+    try {
+      build();
+      ADD_FAILURE() << "a ReLU model was accepted";
+    } catch (const Error& error) {
+      EXPECT_NE(std::string(error.what()).find("only ReLU1 QuickSRNets (this one uses relu)"),
+                std::string::npos)
+          << error.what();
+    }
   }
 }
 

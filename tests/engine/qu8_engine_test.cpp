@@ -102,6 +102,27 @@ const std::vector<std::pair<int, int>> kManySizes = {{1, 1}, {1, 7},  {7, 1},   
                                                      {3, 5}, {17, 9}, {33, 65}, {70, 6}, {113, 4}};
 const std::vector<std::pair<int, int>> kFewSizes = {{1, 1}, {5, 3}, {37, 9}};
 
+// ReLU nets: features encoded on [0, 2.5], clamped only to the u8 range (ReLU1 would clamp them at
+// the u8 value of 1). The same net read as ReLU1 gives a different output, so the test bites.
+TEST(Int8Engine, ReluNetsMatchIntegerReference) {
+  for (const char* scale : {"2", "1.5"}) {
+    QuickSRNetConfig config = QuickSRNetConfig::small(Scale::parse(scale));
+    config.activation = Activation::kReLU;
+    QuickSRNet net = QuickSRNet::initialized(config, 8);
+    for (float& w : net.first.weight) w *= 2.0f;
+    ActivationEncodings encodings;
+    encodings.features.assign(static_cast<std::size_t>(config.blocks) + 1,
+                              quant::encoding_from_range(0.0f, 2.5f));
+    const QuantizedQuickSRNet q =
+        quant::quantize_weights(net, encodings, WeightGranularity::kPerChannel);
+    QuantizedQuickSRNet as_relu1 = q;
+    as_relu1.config.activation = Activation::kReLU1;
+    const U8Tensor probe = random_u8_image(17, 9, 3);
+    EXPECT_NE(quant::forward(q, probe).data, quant::forward(as_relu1, probe).data);
+    expect_matches_reference(q, kFewSizes);
+  }
+}
+
 TEST(Int8Engine, SmallMatchesIntegerReferenceAtEveryScaleAndSize) {
   for (const char* scale : {"2", "3", "4", "1.5"}) {
     expect_matches_reference(int8_net(QuickSRNetConfig::small(Scale::parse(scale)), 5), kManySizes);

@@ -157,6 +157,60 @@ TEST(Initialized, RandomPartIsBoundedByFanIn) {
   EXPECT_EQ(net.anchor[0].bias, identity.anchor[0].bias);
 }
 
+// --init default: the same uniform draw without the identity terms, so that identity-init weights
+// minus default-init weights are exactly the terms add_identity_init puts on a zero net, and the
+// default-init weights themselves stay inside PyTorch's bound 1 / sqrt(fan_in) everywhere (the
+// identity init's centre taps, near 1, do not).
+TEST(Initialized, DefaultInitIsTheIdentityInitWithoutItsTerms) {
+  for (const QuickSRNetConfig& config :
+       {QuickSRNetConfig::small({2, 1}), QuickSRNetConfig::small({3, 2}),
+        QuickSRNetConfig::large({4, 1})}) {
+    const QuickSRNet with_identity = QuickSRNet::initialized(config, 5);
+    const QuickSRNet without =
+        QuickSRNet::initialized(config, 5, QuickSRNet::Initialization::kDefault);
+    QuickSRNet terms = QuickSRNet::zeros(config);
+    add_identity_init(terms);
+    const auto check = [&](const Conv2d& a, const Conv2d& b, const Conv2d& term) {
+      ASSERT_EQ(a.bias, b.bias);
+      const double bound =
+          1.0 / std::sqrt(static_cast<double>(b.in_channels) * b.kernel_h * b.kernel_w);
+      for (std::size_t i = 0; i < a.weight.size(); ++i) {
+        ASSERT_EQ(a.weight[i], b.weight[i] + term.weight[i]) << config.name() << " " << i;
+        ASSERT_LE(std::abs(b.weight[i]), bound) << config.name() << " " << i;
+      }
+    };
+    check(with_identity.first, without.first, terms.first);
+    EXPECT_GT(with_identity.first.w(0, 0, 1, 1), 0.5f);      // the identity term is there...
+    EXPECT_LT(std::abs(without.first.w(0, 0, 1, 1)), 0.5f);  // ...and here it is not
+    for (std::size_t i = 0; i < without.body.size(); ++i) {
+      check(with_identity.body[i], without.body[i], terms.body[i]);
+    }
+    check(with_identity.last, without.last, terms.last);
+    // The anchor is architecture, not init: the upsampling with either initialisation.
+    for (std::size_t i = 0; i < without.anchor.size(); ++i) {
+      EXPECT_EQ(without.anchor[i].weight, with_identity.anchor[i].weight);
+      EXPECT_EQ(without.anchor[i].weight, terms.anchor[i].weight);
+    }
+  }
+}
+
+TEST(Activation, ParsesPrintsAndNamesTheModel) {
+  EXPECT_EQ(parse_activation("relu1"), Activation::kReLU1);
+  EXPECT_EQ(parse_activation("relu"), Activation::kReLU);
+  EXPECT_EQ(activation_name(Activation::kReLU1), "relu1");
+  EXPECT_EQ(activation_name(Activation::kReLU), "relu");
+  for (const char* bad : {"", "ReLU", "relu6", "clip", "relu1 "}) {
+    EXPECT_THROW(parse_activation(bad), Error) << bad;
+  }
+  EXPECT_EQ(activation_upper_bound(Activation::kReLU1), 1.0f);
+  EXPECT_TRUE(std::isinf(activation_upper_bound(Activation::kReLU)));
+  QuickSRNetConfig config = QuickSRNetConfig::small({2, 1});
+  EXPECT_EQ(config.activation, Activation::kReLU1);  // the paper's is the default
+  config.activation = Activation::kReLU;
+  EXPECT_EQ(config.name(), "quicksrnet-small-x2-relu");
+  EXPECT_NE(config, QuickSRNetConfig::small({2, 1}));
+}
+
 TEST(Initialized, SameSeedSameWeights) {
   const QuickSRNetConfig config = QuickSRNetConfig::small({2, 1});
   const QuickSRNet a = QuickSRNet::initialized(config, 7);

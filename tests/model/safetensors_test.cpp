@@ -171,6 +171,21 @@ TEST(ModelFile, QuickSRNetRoundTripForEveryPresetAndScale) {
   EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 12);
 }
 
+// The activation is part of the model: a ReLU model (the paper's ablation) stays one through a
+// file (INT8: tests/quant/int8_file_test.cpp), and the metadata says so in plain text.
+TEST(ModelFile, ActivationRoundTrip) {
+  TempDir dir;
+  QuickSRNetConfig config = QuickSRNetConfig::small({2, 1});
+  config.activation = Activation::kReLU;
+  const QuickSRNet net = QuickSRNet::initialized(config, 4);
+  save_model({.net = net}, dir / "relu.safetensors");
+  const Model loaded = load_model(dir / "relu.safetensors");
+  EXPECT_EQ(std::get<QuickSRNet>(loaded.net).config.activation, Activation::kReLU);
+  EXPECT_EQ(loaded.name(), "quicksrnet-small-x2-relu");
+  const std::string bytes = read_bytes(dir / "relu.safetensors");
+  EXPECT_NE(bytes.find(R"("activation":"relu")"), std::string::npos);
+}
+
 Conv2d filled_conv(Conv2d conv, float start) {
   conv.weight = counting(conv.weight.size(), start);
   return conv;
@@ -271,6 +286,7 @@ TEST(ModelFile, SavedLayoutReadByHand) {
   EXPECT_EQ(metadata.at("scale"), "2");
   EXPECT_EQ(metadata.at("anchor"), "false");
   EXPECT_EQ(metadata.at("depth_to_space"), "crd");
+  EXPECT_EQ(metadata.at("activation"), "relu1");
   EXPECT_EQ(metadata.at("provenance.note"), "x");
   const std::size_t data_start = 8 + header_size;
   const auto expect_tensor = [&](const std::string& name, const std::vector<std::int64_t>& shape,
@@ -317,6 +333,8 @@ TEST(ModelFile, HandWrittenFileLoads) {
   EXPECT_EQ(net.config.blocks, 0);
   EXPECT_EQ(net.config.scale, (Scale{2, 1}));
   EXPECT_FALSE(net.config.anchor);
+  // Written before the activation was stored: ReLU1, the only activation there was.
+  EXPECT_EQ(net.config.activation, Activation::kReLU1);
   // OIHW: weight[o][i][ky][kx] is element ((o * I + i) * KH + ky) * KW + kx.
   EXPECT_EQ(net.first.w(2, 1, 0, 2), 1000.0f + ((2 * 3 + 1) * 3 + 0) * 3 + 2);
   EXPECT_EQ(net.last.w(11, 2, 2, 2), 3000.0f + 323);
@@ -465,6 +483,7 @@ TEST(ModelFileRejects, BadMetadata) {
   expect_rejected(with("scale", "fast"), "scale");
   expect_rejected(with("anchor", "yes"), "anchor");
   expect_rejected(with("depth_to_space", "rcd"), "depth_to_space");
+  expect_rejected(with("activation", "relu6"), "metadata \"activation\": unknown activation");
   expect_rejected(with("colour", "blue"), "unexpected metadata \"colour\"");
   // Valid metadata for a different network: the tensors no longer fit.
   expect_rejected(with("scale", "3"), "last.weight");

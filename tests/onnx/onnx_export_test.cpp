@@ -52,6 +52,7 @@ TEST_P(OnnxRoundTrip, ExportImportGivesIdenticalWeights) {
   ASSERT_NE(shuffle, nullptr);
   EXPECT_EQ(string_attribute(*shuffle, "mode"), dcr ? "DCR" : "CRD");
   EXPECT_EQ(find_op(proto, "SpaceToDepth") != nullptr, !config.scale.is_integer());
+  EXPECT_EQ(find_op(proto, "Relu") != nullptr, config.activation == Activation::kReLU);
 
   const Model imported = import_onnx(file);
   ASSERT_TRUE(imported.is_quicksrnet());

@@ -43,13 +43,15 @@ std::string case_name(const testing::TestParamInfo<QdqCase>& info) {
                                                                    : "_per_tensor");
 }
 
-// Encodings of ReLU1 outputs as calibration makes them (ranges [0, max <= 1]), of different
-// widths, and one with a non-zero zero point so that padding with the zero point is exercised.
+// Encodings of ReLU1 outputs as calibration makes them (ranges [0, max <= 1]; ReLU: up to 2.5), of
+// different widths, and one with a non-zero zero point so that padding with the zero point is
+// exercised.
 ActivationEncodings test_encodings(const QuickSRNetConfig& config) {
+  const float widest = config.activation == Activation::kReLU ? 2.5f : 1.0f;
   ActivationEncodings encodings;
   for (int i = 0; i <= config.blocks; ++i) {
     const float min = i == 1 ? -0.2f : 0.0f;
-    const float max = 1.0f - 0.1f * static_cast<float>(i % 3);
+    const float max = widest - 0.1f * static_cast<float>(i % 3);
     encodings.features.push_back(quant::encoding_from_range(min, max));
   }
   encodings.output = quant::encoding_from_range(0.0f, 1.0f);

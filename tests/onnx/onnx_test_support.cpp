@@ -33,6 +33,11 @@ std::vector<ExportCase> export_cases() {
     }
     cases.push_back({QuickSRNetConfig::large(Scale{2, 1}), dcr});
     cases.push_back({QuickSRNetConfig::large(Scale{3, 2}), dcr});
+    for (Scale scale : {Scale{2, 1}, Scale{3, 2}}) {  // ReLU (Relu nodes), the paper's ablation
+      QuickSRNetConfig relu = QuickSRNetConfig::small(scale);
+      relu.activation = Activation::kReLU;
+      cases.push_back({relu, dcr});
+    }
   }
   return cases;
 }

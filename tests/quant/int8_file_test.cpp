@@ -67,6 +67,22 @@ std::vector<T> values_of(const RawFile& file, const std::string& name) {
   return values;
 }
 
+TEST_F(Int8FileTest, ReluModelStaysReluThroughTheFile) {
+  QuickSRNetConfig config = QuickSRNetConfig::small({2, 1});
+  config.activation = Activation::kReLU;
+  ActivationEncodings encodings;
+  encodings.features.assign(3, ActivationEncoding{4.0f / 255.0f, 0});  // ReLU: range [0, 4]
+  Model model;
+  model.net = quant::quantize_weights(QuickSRNet::initialized(config, 4), encodings,
+                                      WeightGranularity::kPerChannel);
+  save_model(model, dir_ / "relu-int8.safetensors");
+  const RawFile raw = parse(read_bytes(dir_ / "relu-int8.safetensors"));
+  EXPECT_EQ(raw.header.at("__metadata__").at("activation"), "relu");
+  const Model loaded = load_model(dir_ / "relu-int8.safetensors");
+  EXPECT_EQ(std::get<QuantizedQuickSRNet>(loaded.net).config.activation, Activation::kReLU);
+  EXPECT_EQ(loaded.name(), "quicksrnet-small-x2-relu-int8");
+}
+
 TEST_F(Int8FileTest, SavesTheDocumentedLayoutAndLoadsItBack) {
   for (const auto granularity : {WeightGranularity::kPerChannel, WeightGranularity::kPerTensor}) {
     const QuantizedQuickSRNet q = quantized("large", {3, 2}, granularity);

@@ -61,6 +61,16 @@ TEST(Relu1BoundsTest, AreTheU8ValuesOfZeroAndOne) {
   EXPECT_EQ(quant::relu1_bounds({0.5f, 3}).hi, 5);
 }
 
+TEST(ActivationBoundsTest, ReluClampsOnlyToTheU8Range) {
+  const ActivationEncoding wide{0.01f, 0};  // [0, 2.55]: ReLU features above 1
+  EXPECT_EQ(quant::activation_bounds(wide, Activation::kReLU1).hi, 100);
+  EXPECT_EQ(quant::activation_bounds(wide, Activation::kReLU).lo, 0);
+  EXPECT_EQ(quant::activation_bounds(wide, Activation::kReLU).hi, 255);
+  EXPECT_EQ(quant::activation_bounds({0.01f, 20}, Activation::kReLU).lo, 20);
+  EXPECT_EQ(quant::activation_bounds({0.01f, 20}, Activation::kReLU).hi, 255);
+  EXPECT_EQ(quant::activation_bounds({0.01f, 20}, Activation::kReLU1).hi, 120);
+}
+
 TEST(EncodingTest, FromRangeContainsZero) {
   const ActivationEncoding unit = quant::encoding_from_range(0.0f, 1.0f);
   EXPECT_FLOAT_EQ(unit.scale, 1.0f / 255.0f);
@@ -246,6 +256,39 @@ TEST(AnchorSumTest, RoundsTheSumOnceAndClamps) {
   for (auto& v : expected.data)
     v = static_cast<std::uint8_t>(v % 2 == 0 ? v : std::min(v + 1, 255));
   EXPECT_EQ(y.data, expected.data);
+}
+
+// A net built by hand where ReLU and ReLU1 differ: the first conv copies the image and adds 0.5
+// (features x + 0.5 in [0.5, 1.5], encoded on [0, 2]), the last conv halves them into every
+// sub-pixel. ReLU keeps 0.5 (x + 0.5); ReLU1 clips the features at 1 first. Each u8 output is
+// within 1 LSB of the real value (feature step 2/255 halved, plus the output rounding).
+TEST(IntegerForwardTest, ReluKeepsFeaturesAboveOne) {
+  for (const Activation activation : {Activation::kReLU, Activation::kReLU1}) {
+    QuickSRNetConfig config = QuickSRNetConfig::small({2, 1});
+    config.features = 3;
+    config.blocks = 0;
+    config.activation = activation;
+    QuickSRNet net = QuickSRNet::zeros(config);
+    for (int c = 0; c < 3; ++c) {
+      net.first.w(c, c, 1, 1) = 1.0f;
+      net.first.bias[static_cast<std::size_t>(c)] = 0.5f;
+    }
+    for (int o = 0; o < 12; ++o) net.last.w(o, o / 4, 1, 1) = 0.5f;  // CRD: channel c * 4 + k
+    ActivationEncodings encodings;
+    encodings.features = {ActivationEncoding{2.0f / 255.0f, 0}};
+    const QuantizedQuickSRNet q =
+        quant::quantize_weights(net, encodings, WeightGranularity::kPerChannel);
+    const U8Tensor x = random_image(5, 7, 3);
+    const U8Tensor y = quant::forward(q, x);
+    const U8Tensor upscaled = nearest_upscale(x, 2.0);
+    ASSERT_EQ(y.data.size(), upscaled.data.size());
+    for (std::size_t i = 0; i < y.data.size(); ++i) {
+      const double feature = upscaled.data[i] / 255.0 + 0.5;
+      const double kept = activation == Activation::kReLU ? feature : std::min(feature, 1.0);
+      ASSERT_NEAR(y.data[i], 255.0 * 0.5 * kept, 1.0)
+          << activation_name(activation) << " input " << int{upscaled.data[i]};
+    }
+  }
 }
 
 TEST(IntegerForwardTest, RejectsBadInputAndBadNets) {

@@ -47,6 +47,31 @@ TEST(EncodingSchemeTest, TfIsTheRangeAndTfEnhancedClipsARareOutlier) {
   EXPECT_GE(clipped.scale * 255.0f, 0.1f);
 }
 
+// ReLU outputs above 1 widen the histogram by doubling its range (bins merge in pairs), so a value
+// v lands in bin floor(v / range * 2048); ReLU1 / clip values keep the range [0, 1).
+TEST(CalibrationStatisticsTest, ReluValuesAboveOneDoubleTheRange) {
+  const auto unit = statistics_of({0.25f, 1.0f});
+  EXPECT_EQ(unit.range, 1.0f);
+  EXPECT_EQ(unit.histogram[512], 1.0);
+  EXPECT_EQ(unit.histogram[2047], 1.0);  // 1.0 itself goes to the last bin
+  const auto wide = statistics_of({0.25f, 1.5f, 3.0f});
+  EXPECT_EQ(wide.range, 4.0f);
+  EXPECT_EQ(wide.max, 3.0f);
+  EXPECT_EQ(wide.histogram[128], 1.0);   // 0.25 / 4 * 2048, counted at range 1 and merged twice
+  EXPECT_EQ(wide.histogram[768], 1.0);   // 1.5 / 4 * 2048, counted at range 2, merged once
+  EXPECT_EQ(wide.histogram[1536], 1.0);  // 3 / 4 * 2048
+  double total = 0.0;
+  for (double count : wide.histogram) total += count;
+  EXPECT_EQ(total, 3.0);
+  // tf-enhanced on values spread evenly over [0, 3]: nothing worth clipping, max stays near 3.
+  std::vector<float> spread;
+  for (int i = 0; i <= 3000; ++i) spread.push_back(static_cast<float>(i) / 1000.0f);
+  const ActivationEncoding enhanced =
+      quant::encoding_of(statistics_of(spread), quant::EncodingScheme::kTfEnhanced);
+  EXPECT_GT(enhanced.scale * 255.0f, 2.9f);
+  EXPECT_LE(enhanced.scale * 255.0f, 3.0f + 1e-5f);
+}
+
 TEST(EncodingSchemeTest, ParsesNames) {
   EXPECT_EQ(quant::parse_scheme("tf"), quant::EncodingScheme::kTf);
   EXPECT_EQ(quant::parse_scheme("tf-enhanced"), quant::EncodingScheme::kTfEnhanced);
@@ -80,6 +105,53 @@ float max_abs_input(const Conv2d& conv, int i) {
     }
   }
   return m;
+}
+
+// A ReLU net (the paper's ablation) through PTQ: the feature encodings come from calibration and
+// reach above 1, and QuantSim still agrees with the integer runtime (whose ReLU clamp is the u8
+// range) to <= 1 LSB on >= 99.9 % of the output values. Smooth synthetic images.
+TEST(QuantSimTest, ReluNetAgreesWithTheIntegerRuntime) {
+  QuickSRNetConfig config = QuickSRNetConfig::small({2, 1});
+  config.activation = Activation::kReLU;
+  const QuickSRNet net = random_net(config, 7);
+  std::mt19937 engine(11);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  const auto image = [&] {
+    Tensor x(3, 20, 24);
+    const float fx = 0.1f + 0.5f * unit(engine), fy = 0.1f + 0.5f * unit(engine);
+    for (int c = 0; c < 3; ++c) {
+      for (int y = 0; y < x.height; ++y) {
+        for (int i = 0; i < x.width; ++i) {
+          x.at(c, y, i) = 0.5f + 0.45f * std::sin(fx * i + c) * std::cos(fy * y);
+        }
+      }
+    }
+    return x;
+  };
+  std::vector<Tensor> calibration;
+  for (int n = 0; n < 4; ++n) calibration.push_back(image());
+  for (const auto granularity : {WeightGranularity::kPerChannel, WeightGranularity::kPerTensor}) {
+    quant::PtqOptions options;
+    options.granularity = granularity;
+    const QuantizedQuickSRNet q = quant::post_training_quantize(net, calibration, options);
+    ASSERT_EQ(q.config.activation, Activation::kReLU);
+    float widest = 0.0f;
+    for (const ActivationEncoding& e : q.features) widest = std::max(widest, e.scale * 255.0f);
+    EXPECT_GT(widest, 1.5f) << "the gains of random_net push ReLU features well above 1";
+    std::size_t pixels = 0, within_one = 0;
+    for (int n = 0; n < 3; ++n) {
+      const Tensor lr = image();
+      const U8Tensor integer = quant::forward(q, quant::to_u8(lr));
+      const Tensor simulated = quant::simulate(q, lr);
+      ASSERT_EQ(simulated.data.size(), integer.data.size());
+      for (std::size_t i = 0; i < integer.data.size(); ++i) {
+        const long sim = std::lround(simulated.data[i] / q.output.scale) + q.output.zero_point;
+        within_one += std::labs(sim - integer.data[i]) <= 1;
+        ++pixels;
+      }
+    }
+    EXPECT_GE(static_cast<double>(within_one), 0.999 * static_cast<double>(pixels));
+  }
 }
 
 TEST(CrossLayerEqualizationTest, EqualisesTheRangesOfEachPair) {

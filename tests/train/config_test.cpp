@@ -22,11 +22,15 @@ TEST(TrainConfig, JsonRoundTripKeepsEverySetting) {
   config.seed = 99;
   config.rendezvous = "tcp:localhost:2000";
   config.degradation = "point";
+  config.init = "default";
+  config.activation = "relu";
   TrainConfig copy;
   apply_json(copy, to_json(config), "test");
   EXPECT_EQ(to_json(copy), to_json(config));
   EXPECT_EQ(copy.lr_step, 1234);
   EXPECT_EQ(copy.degradation, "point");
+  EXPECT_EQ(copy.init, "default");
+  EXPECT_EQ(copy.activation, "relu");
   EXPECT_EQ(copy.data, std::vector<std::string>{"/data"});
 }
 
@@ -41,6 +45,16 @@ TEST(TrainConfig, JsonErrorsNameTheSourceAndKey) {
   }
   EXPECT_THROW(apply_json(config, nlohmann::json{{"batch", "sixteen"}}, "my.json"), Error);
   EXPECT_THROW(apply_json(config, nlohmann::json::array(), "my.json"), Error);
+}
+
+TEST(TrainConfig, InitAndActivationChooseTheNetwork) {
+  TrainConfig config = valid_config();
+  EXPECT_EQ(net_config(config), QuickSRNetConfig::small(Scale{2, 1}));
+  EXPECT_EQ(initialization(config), QuickSRNet::Initialization::kIdentity);
+  config.activation = "relu";
+  config.init = "default";
+  EXPECT_EQ(net_config(config).activation, Activation::kReLU);
+  EXPECT_EQ(initialization(config), QuickSRNet::Initialization::kDefault);
 }
 
 TEST(TrainConfig, ValidateRejectsOutOfRangeSettings) {
@@ -65,6 +79,9 @@ TEST(TrainConfig, ValidateRejectsOutOfRangeSettings) {
   rejects([](TrainConfig& c) { c.scale = "1.5", c.patch = 33; }, "patch");
   rejects([](TrainConfig& c) { c.world_size = 2; }, "rendezvous");
   rejects([](TrainConfig& c) { c.degradation = "nearest"; }, "degradation");
+  rejects([](TrainConfig& c) { c.init = "xavier"; }, "init");
+  rejects([](TrainConfig& c) { c.init = "default", c.from = "model.safetensors"; }, "init");
+  rejects([](TrainConfig& c) { c.activation = "relu6"; }, "activation");
   TrainConfig unknown_scale = valid_config();
   unknown_scale.scale = "5";
   EXPECT_THROW(validate(unknown_scale), Error);

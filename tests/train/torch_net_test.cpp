@@ -80,6 +80,58 @@ TEST(TorchQuickSRNet, MatchesReferenceRuntimeLargeWithAnchor) {
   expect_same_output(fractional);
 }
 
+// ReLU: the first conv's weights are doubled so that many features exceed 1 (where ReLU and ReLU1
+// differ); the reference runtime with ReLU1 on the same weights must then disagree.
+TEST(TorchQuickSRNet, MatchesReferenceRuntimeWithRelu) {
+  for (Scale scale : {Scale{2, 1}, Scale{3, 2}}) {
+    QuickSRNetConfig config = QuickSRNetConfig::small(scale);
+    config.activation = Activation::kReLU;
+    QuickSRNet net = perturbed(config);
+    for (float& w : net.first.weight) w *= 2.0f;
+    TorchQuickSRNet torch_net(net);
+    const Tensor input = random_image(12, 10, 5);
+    const Tensor expected = reference::forward(net, input);
+    const Tensor actual = torch_forward(torch_net, input);
+    ASSERT_EQ(actual.data.size(), expected.data.size());
+    QuickSRNet relu1 = net;
+    relu1.config.activation = Activation::kReLU1;
+    const Tensor clipped = reference::forward(relu1, input);
+    float worst = 0.0f, relu1_difference = 0.0f;
+    for (std::size_t i = 0; i < expected.data.size(); ++i) {
+      worst = std::max(worst, std::abs(actual.data[i] - expected.data[i]));
+      relu1_difference = std::max(relu1_difference, std::abs(clipped.data[i] - expected.data[i]));
+    }
+    EXPECT_LE(worst, 1e-5f) << config.name();
+    EXPECT_GT(relu1_difference, 0.05f) << config.name();
+  }
+}
+
+// --init default against PyTorch itself: a torch::nn::Conv2d with PyTorch's default init has the
+// same weight statistics (bound 1 / sqrt(fan_in), variance bound^2 / 3) as QuickSRNet's body
+// convs without the identity terms; with them, the centre diagonal sits near 1, far outside.
+TEST(TorchQuickSRNet, DefaultInitHasPyTorchsDefaultInitStatistics) {
+  torch::manual_seed(3);
+  const torch::nn::Conv2d pytorch(torch::nn::Conv2dOptions(32, 32, 3));
+  const torch::Tensor reference = pytorch->weight.detach().flatten();
+  const double reference_max = reference.abs().max().item<double>();
+  const double reference_var = reference.var().item<double>();
+  const QuickSRNetConfig config = QuickSRNetConfig::small(Scale{2, 1});
+  const auto statistics = [](const Conv2d& conv) {
+    const torch::Tensor w = to_tensor(conv.weight, {static_cast<std::int64_t>(conv.weight.size())});
+    return std::pair{w.abs().max().item<double>(), w.var().item<double>()};
+  };
+  const QuickSRNet without =
+      QuickSRNet::initialized(config, 1, QuickSRNet::Initialization::kDefault);
+  for (const Conv2d& conv : without.body) {
+    const auto [max, var] = statistics(conv);
+    EXPECT_LE(max, reference_max * 1.01);
+    EXPECT_GE(max, reference_max * 0.95);
+    EXPECT_NEAR(var, reference_var, 0.05 * reference_var);
+  }
+  const QuickSRNet with_identity = QuickSRNet::initialized(config, 1);
+  EXPECT_GT(statistics(with_identity.body[0]).first, 0.9);  // centre diagonal 1 + U(-b, b)
+}
+
 TEST(TorchQuickSRNet, ExportsTheWeightsItWasGiven) {
   const QuickSRNet net = perturbed(QuickSRNetConfig::small(Scale{4, 1}));
   TorchQuickSRNet torch_net(net);

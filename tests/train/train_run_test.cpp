@@ -271,6 +271,37 @@ TEST_F(TrainRunTest, FromStartsAtTheModelsWeights) {
   EXPECT_NE(text.find("holds quicksrnet-small-x2"), std::string::npos) << text;
 }
 
+// --init default --activation relu: the run starts from QuickSRNet's default (identity-free)
+// initialisation of its seed, and its model files are ReLU models; a --from model of the other
+// activation is refused.
+TEST_F(TrainRunTest, InitAndActivationReachTheModel) {
+  TrainConfig c = config("relu");
+  c.init = "default";
+  c.activation = "relu";
+  c.iterations = 1;
+  c.lr = 1e-9;  // one step that barely moves the weights
+  c.lr_min = 0;
+  ASSERT_EQ(wait_for(start(c)), 0) << "see " << c.out << ".stderr";
+  const fs::path last = fs::path(c.out) / "last.safetensors";
+  const QuickSRNet trained = std::get<QuickSRNet>(load_model(last).net);
+  EXPECT_EQ(trained.config.activation, Activation::kReLU);
+  QuickSRNetConfig expected_config = QuickSRNetConfig::small(Scale{2, 1});
+  expected_config.activation = Activation::kReLU;
+  const fs::path start_file = root_ / "default-init.safetensors";
+  save_model(
+      Model{QuickSRNet::initialized(expected_config, c.seed, QuickSRNet::Initialization::kDefault),
+            {}},
+      start_file);
+  expect_same_weights(start_file, last, 1e-6f);
+
+  TrainConfig wrong = config("relu1-from-relu");
+  wrong.from = last.string();
+  EXPECT_NE(wait_for(start(wrong)), 0);
+  std::ifstream messages(wrong.out + ".stderr");
+  const std::string text(std::istreambuf_iterator<char>(messages), {});
+  EXPECT_NE(text.find("holds quicksrnet-small-x2-relu"), std::string::npos) << text;
+}
+
 TEST_F(TrainRunTest, TwoProcessesTrainLikeOneOnTheCombinedBatch) {
   TrainConfig single = config("single");
   single.iterations = 8;

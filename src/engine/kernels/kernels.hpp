@@ -49,7 +49,7 @@ using PackWeightsFn = std::vector<float> (*)(const Conv2d& conv, int channel_gro
 std::vector<float> pack_conv3x3_goi(const Conv2d& conv, int channel_group);
 
 // ---------------------------------------------------------------------------------------------
-// One output row of a 3x3, stride-1 convolution with bias and an optional ReLU1 clamp.
+// One output row of a 3x3, stride-1 convolution with bias and an optional ReLU1 / ReLU clamp.
 struct F32Conv3x3Args {
   const float* rows[3];   // input rows y-1, y, y+1 (channel c at rows[k] + c * in_stride)
   std::size_t in_stride;  // floats between channels of a row
@@ -59,9 +59,10 @@ struct F32Conv3x3Args {
   int out_channels;      // a multiple of the config's channel_group
   float* out;            // channel c at out + c * out_stride
   std::size_t out_stride;
-  int col_begin;  // first output column, >= 1 (column col reads col-1..col+1)
-  int col_count;  // a multiple of the config's pixel_block
-  bool clamp;     // clamp to [0, 1] after the bias
+  int col_begin;           // first output column, >= 1 (column col reads col-1..col+1)
+  int col_count;           // a multiple of the config's pixel_block
+  bool clamp;              // clamp to [0, clamp_max] after the bias
+  float clamp_max = 1.0f;  // 1 for ReLU1, +infinity for ReLU
 };
 
 using F32Conv3x3Fn = void (*)(const F32Conv3x3Args&);
@@ -107,7 +108,7 @@ struct F32WinogradInputArgs {
 };
 
 // One output row of a 3x3 conv from three transformed input rows: per point k a row-planar
-// 3x1 conv over the rows, then the output transform (A^T m), bias and optional ReLU1 clamp.
+// 3x1 conv over the rows, then the output transform (A^T m), bias and optional ReLU1 / ReLU clamp.
 struct F32WinogradConvArgs {
   const float* rows[3];  // transformed input rows y-1, y, y+1
   std::size_t tile_stride;
@@ -117,8 +118,9 @@ struct F32WinogradConvArgs {
   int out_channels;      // a multiple of the config's channel_group
   float* out;            // phase-split
   int tile_begin;
-  int tile_count;  // a multiple of the config's tile_block
-  bool clamp;
+  int tile_count;          // a multiple of the config's tile_block
+  bool clamp;              // clamp to [0, clamp_max] after the bias
+  float clamp_max = 1.0f;  // 1 for ReLU1, +infinity for ReLU
   // kWinogradPoints x out_channels x chunk_tiles floats: the products of one chunk of tiles,
   // before the output transform.
   float* scratch;

@@ -44,11 +44,11 @@ inline void conv_tile(const F32Conv3x3Args& args, const float* weights, const fl
     }
   }
   const __m256 zero = _mm256_setzero_ps();
-  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 upper = _mm256_set1_ps(args.clamp_max);
   for (int j = 0; j < kConvGroup; ++j) {
     for (int v = 0; v < kVectors; ++v) {
       __m256 r = acc[j][v];
-      if (args.clamp) r = _mm256_min_ps(_mm256_max_ps(r, zero), one);
+      if (args.clamp) r = _mm256_min_ps(_mm256_max_ps(r, zero), upper);
       _mm256_storeu_ps(out[j] + col + 8 * v, r);
     }
   }
@@ -85,11 +85,11 @@ void conv_tile_24(const F32Conv3x3Args& args, const float* weights, const float*
   const __m256 acc[kConvGroup][3] = {
       {a00, a01, a02}, {a10, a11, a12}, {a20, a21, a22}, {a30, a31, a32}};
   const __m256 zero = _mm256_setzero_ps();
-  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 upper = _mm256_set1_ps(args.clamp_max);
   for (int j = 0; j < kConvGroup; ++j) {
     for (int v = 0; v < 3; ++v) {
       __m256 r = acc[j][v];
-      if (args.clamp) r = _mm256_min_ps(_mm256_max_ps(r, zero), one);
+      if (args.clamp) r = _mm256_min_ps(_mm256_max_ps(r, zero), upper);
       _mm256_storeu_ps(out[j] + col + 8 * v, r);
     }
   }

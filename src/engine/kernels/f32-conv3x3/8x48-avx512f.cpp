@@ -40,11 +40,11 @@ void conv_tile(const F32Conv3x3Args& args, const float* weights, const float* bi
     }
   }
   const __m512 zero = _mm512_setzero_ps();
-  const __m512 one = _mm512_set1_ps(1.0f);
+  const __m512 upper = _mm512_set1_ps(args.clamp_max);
   for (int j = 0; j < kGroup; ++j) {
     for (int v = 0; v < kVectors; ++v) {
       __m512 r = acc[j][v];
-      if (args.clamp) r = _mm512_min_ps(_mm512_max_ps(r, zero), one);
+      if (args.clamp) r = _mm512_min_ps(_mm512_max_ps(r, zero), upper);
       _mm512_storeu_ps(out[j] + col + 16 * v, r);
     }
   }

@@ -1,5 +1,7 @@
 // Portable f32 3x3 row kernel: plain loops over a block of pixels that compilers auto-vectorise
 // for whatever the target offers.
+#include <algorithm>
+
 #include "engine/kernels/kernels.hpp"
 
 namespace quicksr::engine {
@@ -33,7 +35,7 @@ void f32_conv3x3_ukernel_scalar(const F32Conv3x3Args& args) {
         float* out = args.out + (group * kGroup + j) * args.out_stride + col;
         for (int p = 0; p < kPixels; ++p) {
           const float v = acc[j][p];
-          out[p] = args.clamp ? (v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v)) : v;
+          out[p] = args.clamp ? std::min(std::max(v, 0.0f), args.clamp_max) : v;
         }
       }
     }

@@ -78,7 +78,7 @@ void multiply_tiles_24(const F32WinogradConvArgs& args, const float* weights, st
 // Output transform, bias and clamp of `count` tiles from the scratch to the phase-split output.
 void finish_tiles(const F32WinogradConvArgs& args, int tile, int count, const float* scratch) {
   const __m256 zero = _mm256_setzero_ps();
-  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 upper = _mm256_set1_ps(args.clamp_max);
   for (int o = 0; o < args.out_channels; ++o) {
     float* phase = args.out + o * kWinogradTile * args.tile_stride + tile;
     const __m256 bias = _mm256_broadcast_ss(args.bias + o);
@@ -91,7 +91,7 @@ void finish_tiles(const F32WinogradConvArgs& args, int tile, int count, const fl
       winograd_f43::transform_output(m, y);
       for (int j = 0; j < kWinogradTile; ++j) {
         __m256 r = _mm256_add_ps(y[j], bias);
-        if (args.clamp) r = _mm256_min_ps(_mm256_max_ps(r, zero), one);
+        if (args.clamp) r = _mm256_min_ps(_mm256_max_ps(r, zero), upper);
         _mm256_storeu_ps(phase + j * args.tile_stride + i, r);
       }
     }

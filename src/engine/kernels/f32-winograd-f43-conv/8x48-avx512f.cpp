@@ -62,7 +62,7 @@ void multiply_chunk(const F32WinogradConvArgs& args, const float* weights, std::
 // Output transform, bias and clamp of `count` tiles from the scratch to the phase-split output.
 void finish_tiles(const F32WinogradConvArgs& args, int tile, int count, const float* scratch) {
   const __m512 zero = _mm512_setzero_ps();
-  const __m512 one = _mm512_set1_ps(1.0f);
+  const __m512 upper = _mm512_set1_ps(args.clamp_max);
   for (int o = 0; o < args.out_channels; ++o) {
     float* phase = args.out + o * kWinogradTile * args.tile_stride + tile;
     const __m512 bias = _mm512_set1_ps(args.bias[o]);
@@ -75,7 +75,7 @@ void finish_tiles(const F32WinogradConvArgs& args, int tile, int count, const fl
       winograd_f43::transform_output(m, y);
       for (int j = 0; j < kWinogradTile; ++j) {
         __m512 r = _mm512_add_ps(y[j], bias);
-        if (args.clamp) r = _mm512_min_ps(_mm512_max_ps(r, zero), one);
+        if (args.clamp) r = _mm512_min_ps(_mm512_max_ps(r, zero), upper);
         _mm512_storeu_ps(phase + j * args.tile_stride + i, r);
       }
     }

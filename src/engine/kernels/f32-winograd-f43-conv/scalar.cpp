@@ -51,7 +51,7 @@ void finish_tiles(const F32WinogradConvArgs& args, int tile, int count, const fl
       for (int j = 0; j < kWinogradTile; ++j) {
         const float v = y[j] + args.bias[o];
         phase[j * args.tile_stride + i] =
-            args.clamp ? (v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v)) : v;
+            args.clamp ? std::min(std::max(v, 0.0f), args.clamp_max) : v;
       }
     }
   }
