@@ -6,7 +6,10 @@
 
 #include <random>
 
+#include "quicksr/model_io.hpp"
+#include "quicksr/quant.hpp"
 #include "quicksr/reference.hpp"
+#include "support/data_paths.hpp"
 
 namespace quicksr::train {
 namespace {
@@ -145,6 +148,37 @@ TEST(TorchQuickSRNet, ExportsTheWeightsItWasGiven) {
   }
   EXPECT_EQ(exported.last.weight, net.last.weight);
   EXPECT_EQ(exported.last.bias, net.last.bias);
+}
+
+// QAT's fake-quantized forward against the INT8 model it stands for (quantize_weights of the same
+// weights and encodings, run by the integer reference runtime), on the shipped Small x2's weights:
+// the float biases of the fake quantization and rounding ties allow 1 LSB of the output encoding
+// on nearly every value (measured: all but 3-4 of 2688).
+void expect_fake_quantization_matches_integer_runtime(WeightGranularity granularity) {
+  const QuickSRNet net = std::get<QuickSRNet>(load_model(test_support::kSmallX2).net);
+  TorchQuickSRNet torch_net(net);
+  const Tensor input = random_image(16, 14, 9);  // both sides round it to 8 bits
+  const ActivationEncodings encodings = torch_net->calibrate_encodings(
+      torch::from_blob(const_cast<float*>(input.data.data()), {1, 3, input.height, input.width}));
+  torch_net->enable_fake_quantization(encodings, granularity);
+  const Tensor fake = torch_forward(torch_net, input);
+  const QuantizedQuickSRNet q = quant::quantize_weights(net, encodings, granularity);
+  const Tensor integer = quant::forward(q, input);
+  ASSERT_EQ(fake.data.size(), integer.data.size());
+  std::size_t within_one = 0;
+  for (std::size_t i = 0; i < fake.data.size(); ++i) {
+    within_one += std::abs(fake.data[i] - integer.data[i]) <= q.output.scale * 1.001f;
+  }
+  std::printf("%zu of %zu output values within 1 LSB\n", within_one, fake.data.size());
+  EXPECT_GE(static_cast<double>(within_one), 0.99 * static_cast<double>(fake.data.size()));
+}
+
+TEST(TorchQuickSRNet, FakeQuantizationMatchesTheIntegerRuntimePerChannel) {
+  expect_fake_quantization_matches_integer_runtime(WeightGranularity::kPerChannel);
+}
+
+TEST(TorchQuickSRNet, FakeQuantizationMatchesTheIntegerRuntimePerTensor) {
+  expect_fake_quantization_matches_integer_runtime(WeightGranularity::kPerTensor);
 }
 
 }  // namespace
