@@ -187,7 +187,7 @@ class OnnxWriter {
     tensor->set_data_type(onnx_type<T>());
     for (std::int64_t dim : dims) tensor->add_dims(dim);
     std::string raw(values.size() * sizeof(T), '\0');
-    std::memcpy(raw.data(), values.data(), raw.size());
+    if (!values.empty()) std::memcpy(raw.data(), values.data(), raw.size());  // data() may be null
     tensor->set_raw_data(std::move(raw));
     return tensor->name();
   }
