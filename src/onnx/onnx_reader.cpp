@@ -90,7 +90,7 @@ class GraphReader {
              std::to_string(count * sizeof(float)));
       }
       constant.values.resize(count);
-      std::memcpy(constant.values.data(), raw.data(), raw.size());
+      if (count > 0) std::memcpy(constant.values.data(), raw.data(), raw.size());  // else null
     } else {
       if (tensor.float_data_size() != count) {
         fail(what + " holds " + std::to_string(tensor.float_data_size()) +
