@@ -65,8 +65,9 @@ void expect_matches_reference(const QuickSRNetConfig& config,
     for (Isa isa : isas_to_test()) {
       for (int threads : {1, 3}) {
         const Engine engine = make_engine(net, isa, threads);
-        SCOPED_TRACE(config.name() + " " + std::to_string(width) + "x" + std::to_string(height) +
-                     " " + engine.kernel_names() + " threads " + std::to_string(threads));
+        SCOPED_TRACE(net.config.name() + " " + std::to_string(width) + "x" +
+                     std::to_string(height) + " " + engine.kernel_names() + " threads " +
+                     std::to_string(threads));
         EXPECT_LE(max_abs_difference(engine.run(input), expected), kTolerance);
       }
     }
@@ -88,10 +89,7 @@ TEST(Engine, SmallMatchesReferenceAtEveryScaleAndSize) {
 // give a clearly different output, so a ReLU1 clamp left anywhere would fail this.
 TEST(Engine, ReluNetsMatchReference) {
   for (const char* scale : {"2", "1.5"}) {
-    QuickSRNetConfig config = QuickSRNetConfig::small(Scale::parse(scale));
-    config.activation = Activation::kReLU;
-    QuickSRNet net = QuickSRNet::initialized(config, 21);
-    for (float& w : net.first.weight) w *= 2.0f;
+    QuickSRNet net = relu_net_with_features_above_one(scale, 21);
     QuickSRNet relu1 = net;
     relu1.config.activation = Activation::kReLU1;
     float relu1_difference = 0.0f;
@@ -102,8 +100,8 @@ TEST(Engine, ReluNetsMatchReference) {
                                   max_abs_difference(reference::forward(relu1, input), expected));
       for (Isa isa : isas_to_test()) {
         const Engine engine = make_engine(net, isa, 2);
-        SCOPED_TRACE(config.name() + " " + std::to_string(width) + "x" + std::to_string(height) +
-                     " " + engine.kernel_names());
+        SCOPED_TRACE(net.config.name() + " " + std::to_string(width) + "x" +
+                     std::to_string(height) + " " + engine.kernel_names());
         EXPECT_LE(max_abs_difference(engine.run(input), expected), 1e-4f);
       }
     }

@@ -5,6 +5,7 @@
 
 #include "quicksr/engine.hpp"
 #include "quicksr/image.hpp"
+#include "quicksr/model.hpp"
 
 namespace quicksr {
 
@@ -44,6 +45,16 @@ inline Tensor butterfly_crop() {
     }
   }
   return crop;
+}
+
+// A Small ReLU net (the paper's ablation) whose first conv's weights are doubled, so that many
+// features exceed 1: a ReLU1 clamp left anywhere changes the output.
+inline QuickSRNet relu_net_with_features_above_one(const char* scale, std::uint64_t seed) {
+  QuickSRNetConfig config = QuickSRNetConfig::small(Scale::parse(scale));
+  config.activation = Activation::kReLU;
+  QuickSRNet net = QuickSRNet::initialized(config, seed);
+  for (float& w : net.first.weight) w *= 2.0f;
+  return net;
 }
 
 }  // namespace quicksr

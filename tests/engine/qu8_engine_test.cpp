@@ -106,12 +106,9 @@ const std::vector<std::pair<int, int>> kFewSizes = {{1, 1}, {5, 3}, {37, 9}};
 // the u8 value of 1). The same net read as ReLU1 gives a different output, so the test bites.
 TEST(Int8Engine, ReluNetsMatchIntegerReference) {
   for (const char* scale : {"2", "1.5"}) {
-    QuickSRNetConfig config = QuickSRNetConfig::small(Scale::parse(scale));
-    config.activation = Activation::kReLU;
-    QuickSRNet net = QuickSRNet::initialized(config, 8);
-    for (float& w : net.first.weight) w *= 2.0f;
+    QuickSRNet net = relu_net_with_features_above_one(scale, 8);
     ActivationEncodings encodings;
-    encodings.features.assign(static_cast<std::size_t>(config.blocks) + 1,
+    encodings.features.assign(static_cast<std::size_t>(net.config.blocks) + 1,
                               quant::encoding_from_range(0.0f, 2.5f));
     const QuantizedQuickSRNet q =
         quant::quantize_weights(net, encodings, WeightGranularity::kPerChannel);
