@@ -45,7 +45,6 @@ void f32_conv3x3_ukernel_scalar(const F32Conv3x3Args& args) {
 }  // namespace
 
 const F32Conv3x3Config f32_conv3x3_scalar_config{
-    "f32-conv3x3/scalar",       Isa::kScalar,    kGroup, kPixels,
-    f32_conv3x3_ukernel_scalar, pack_conv3x3_goi};
+    "f32-conv3x3/scalar", Isa::kScalar, kGroup, kPixels, f32_conv3x3_ukernel_scalar, pack_conv_goi};
 
 }  // namespace quicksr::engine
