@@ -12,7 +12,7 @@ namespace {
 
 constexpr int kMarginRows = kGraphMaxPadding;
 constexpr int kLeftColumns = 16;  // >= kGraphMaxPadding, a whole cache line of floats
-constexpr int kColumnRound = 16;  // the widest pixel_block: kernels may store up to it
+constexpr int kColumnRound = 16;  // a multiple of every pixel_block: kernels store up to it
 
 int round_up(int value, int multiple) { return (value + multiple - 1) / multiple * multiple; }
 
@@ -119,42 +119,25 @@ class StepRunner {
   void conv_row(const GraphConv& conv, int g, const Layout& l, const float* in, float* out,
                 int y) const {
     const int in_channel = g * conv.in_per_group;
-    float* out_row = out + l.row(g * conv.padded_out_per_group, y);
-    if (conv.direct3x3) {
-      F32Conv3x3Args args{};
-      for (int k = 0; k < 3; ++k) args.rows[k] = in + l.row(in_channel, y - 1 + k);
-      args.in_stride = l.plane;
-      args.in_channels = conv.in_per_group;
-      args.weights = conv.weights[g].data();
-      args.bias = conv.bias[g].data();
-      args.out_channels = conv.padded_out_per_group;
-      args.out = out_row;
-      args.out_stride = l.plane;
-      args.col_begin = kLeftColumns;
-      args.col_count = round_up(l.width, kernels_.direct->pixel_block);
-      args.clamp = conv.clamp;
-      args.clamp_max = conv.clamp_max;
-      return kernels_.direct->run(args);
-    }
     const float* rows[2 * kGraphMaxPadding + 1];
     for (int ky = 0; ky < conv.kernel_h; ++ky) {
       rows[ky] = in + l.row(in_channel, y - conv.pad_top + ky) - conv.pad_left;
     }
-    F32ConvArgs args{};
-    args.rows = rows;
-    args.in_stride = l.plane;
-    args.in_channels = conv.in_per_group;
-    args.kernel_h = conv.kernel_h;
-    args.kernel_w = conv.kernel_w;
-    args.weights = conv.weights[g].data();
-    args.bias = conv.bias[g].data();
-    args.out_channels = conv.padded_out_per_group;
-    args.out = out_row;
-    args.out_stride = l.plane;
-    args.col_begin = kLeftColumns;
-    args.col_count = round_up(l.width, kernels_.conv->pixel_block);
-    args.clamp = conv.clamp;
-    args.clamp_max = conv.clamp_max;
+    const F32ConvArgs args{rows,
+                           l.plane,
+                           conv.in_per_group,
+                           conv.kernel_h,
+                           conv.kernel_w,
+                           conv.weights[g].data(),
+                           conv.bias[g].data(),
+                           conv.padded_out_per_group,
+                           out + l.row(g * conv.padded_out_per_group, y),
+                           l.plane,
+                           kLeftColumns,
+                           round_up(l.width, kColumnRound),
+                           conv.clamp,
+                           conv.clamp_max};
+    if (conv.direct3x3) return kernels_.direct->run(conv3x3_args(args));
     kernels_.conv->run(args);
   }
 

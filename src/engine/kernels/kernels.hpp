@@ -106,6 +106,23 @@ struct F32ConvArgs {
 
 using F32ConvFn = void (*)(const F32ConvArgs&);
 
+// A 3x3 conv with padding 1 as the f32-conv3x3 kernels take it (they read column col - 1 + kx,
+// so the rows are shifted back by the padding).
+inline F32Conv3x3Args conv3x3_args(const F32ConvArgs& a) {
+  return {{a.rows[0] + 1, a.rows[1] + 1, a.rows[2] + 1},
+          a.in_stride,
+          a.in_channels,
+          a.weights,
+          a.bias,
+          a.out_channels,
+          a.out,
+          a.out_stride,
+          a.col_begin,
+          a.col_count,
+          a.clamp,
+          a.clamp_max};
+}
+
 struct F32ConvConfig {
   const char* name;
   Isa isa;
