@@ -533,8 +533,13 @@ table6() {
   echo "Paper Tab. 6: QuickSRNet-Small on the Snapdragon 8 Gen 1 Hexagon processor (INT8; the"
   echo "scale is not in the text, x2 assumed here). Ours: the shipped Small x2 (\`$fp32\`) and its"
   echo "INT8 file on the engine of this CPU, input = half the target resolution, min / median ms."
-  echo "A phone NPU and 1-2 shared CPU cores are different machines: the paper's times are 10-100x"
-  echo "lower, which is the hardware, not the network."
+  echo "A phone NPU and 1-2 shared CPU cores are different machines: the paper's times are about"
+  echo "two orders of magnitude lower, which is the hardware, not the network. On a machine this"
+  echo "loaded (see below) cells measured at different moments are comparable to within about 2x"
+  echo "at best (a larger frame can time faster than a smaller one); \`REBENCH=1 TABLES=6\` on a"
+  echo "quiet machine measures them again. For scale: docs/engine.md times Small x2 (random weights,"
+  echo "same engine) on a 640x360 input, 2 threads, at the highest priority (load ~10-12) at 17.7 ms"
+  echo "(fp32) and 7.0 ms (INT8) min."
   echo
   local header="| engine, threads |" rule="|---|" target size row precision model threads
   local -A input_size=([540p]=480x270 [720p]=640x360 [1080p]=960x540 [1440p]=1280x720
