@@ -37,9 +37,11 @@ struct RoundedConv {
   torch::Tensor scale;  // O x 1 x 1 x 1 (or 1 x 1 x 1 x 1 per tensor)
   torch::Tensor floor;  // floor(W / s)
   torch::Tensor v;      // the rounding variables (trained)
-  torch::Tensor bias;   // dequantized s32 bias (fixed)
+  torch::Tensor bias;   // dequantized s32 bias (not trained; fit_bias refits it)
+  float input_scale;
 
-  RoundedConv(const Conv2d& fp32, QConv2d& q, float input_scale) : shape(&fp32), target(&q) {
+  RoundedConv(const Conv2d& fp32, QConv2d& q, float input_scale)
+      : shape(&fp32), target(&q), input_scale(input_scale) {
     const std::vector<float> scales = q.weight_scale;
     scale = to_tensor(scales, {static_cast<std::int64_t>(scales.size()), 1, 1, 1});
     const torch::Tensor ratio = weight_of(fp32) / scale;
@@ -77,7 +79,41 @@ struct RoundedConv {
     target->weight.assign(levels.data_ptr<std::int8_t>(),
                           levels.data_ptr<std::int8_t>() + levels.numel());
   }
+
+  // The s32 rounding of `fitted` becomes the bias, here and in the target.
+  void store_bias(const torch::Tensor& fitted) {
+    const torch::Tensor values = fitted.contiguous();
+    for (int o = 0; o < target->out_channels; ++o) {
+      target->bias[static_cast<std::size_t>(o)] =
+          quant::quantize_bias(values[o].item<float>(), input_scale, target->scale_of(o));
+    }
+    bias = bias_of(quant::dequantize_conv(*target, input_scale));
+  }
 };
+
+// Per channel, the bias b minimising |clamp(pre + b, 0, 1) - target|^2 (pre: the conv output
+// without its bias), by Gauss-Newton steps from `bias`: the clamp's slope is 1 inside (0, 1) and
+// 0 outside. A step is kept only for channels whose error it lowers.
+torch::Tensor fitted_bias(const torch::Tensor& pre, const torch::Tensor& bias,
+                          const torch::Tensor& target) {
+  constexpr int kSteps = 8;
+  const auto with = [&](const torch::Tensor& b) { return pre + b.view({1, -1, 1, 1}); };
+  const auto error = [&](const torch::Tensor& b) {
+    return (with(b).clamp(0, 1) - target).pow(2).sum({0, 2, 3});
+  };
+  torch::Tensor best = bias.clone(), best_error = error(bias);
+  for (int step = 0; step < kSteps; ++step) {
+    const torch::Tensor z = with(best);
+    const torch::Tensor inside = z.gt(0).logical_and(z.lt(1)).to(torch::kFloat32);
+    const torch::Tensor shift =
+        ((target - z.clamp(0, 1)) * inside).sum({0, 2, 3}) / inside.sum({0, 2, 3}).clamp_min(1);
+    const torch::Tensor candidate = best + shift, candidate_error = error(candidate);
+    const torch::Tensor better = candidate_error.lt(best_error);
+    best = torch::where(better, candidate, best);
+    best_error = torch::where(better, candidate_error, best_error);
+  }
+  return best;
+}
 
 // LR patches cut at random positions from the calibration images large enough for them.
 torch::Tensor calibration_patches(const std::vector<Tensor>& images,
@@ -141,6 +177,10 @@ class AdaRound {
       RoundedConv layer(*chain[k].first, *chain[k].second, in.scale);
       const torch::Tensor target =
           relu1(conv(fp32, weight_of(*chain[k].first), bias_of(*chain[k].first), *chain[k].first));
+      const auto fit_bias = [&] {
+        fit_bias_of(layer, conv_without_bias(quantized, layer), target, bar);
+      };
+      if (options_.fit_bias) fit_bias();
       optimise(k == 0 ? "first" : "body." + std::to_string(k - 1), {&layer}, bar,
                [&](const torch::Tensor& index) {
                  return std::pair{relu1(conv(quantized.index_select(0, index), layer.weight(),
@@ -149,6 +189,7 @@ class AdaRound {
                });
       torch::NoGradGuard no_grad;
       layer.mode = RoundedConv::Mode::kHard;
+      if (options_.fit_bias) fit_bias();
       quantized = fake_quantize(relu1(conv(quantized, layer.weight(), layer.bias, *layer.shape)),
                                 result_.features[k]);
       fp32 = target;
@@ -176,6 +217,16 @@ class AdaRound {
     target = relu1(target);
     std::vector<RoundedConv*> pointers;
     for (RoundedConv& layer : layers) pointers.push_back(&layer);
+    // The last conv's bias absorbs the anchor's share of the shift too (they are summed).
+    const auto fit_bias = [&] {
+      torch::NoGradGuard no_grad;
+      torch::Tensor pre = conv_without_bias(quantized, layers[0]);
+      if (layers.size() > 1) {
+        pre = pre + conv(input_, layers[1].weight(), layers[1].bias, *layers[1].shape);
+      }
+      fit_bias_of(layers[0], pre, target, bar);
+    };
+    if (options_.fit_bias) fit_bias();
     optimise(net_.config.anchor ? "last+anchor" : "last", pointers, bar,
              [&](const torch::Tensor& index) {
                torch::Tensor out = conv(quantized.index_select(0, index), layers[0].weight(),
@@ -186,6 +237,31 @@ class AdaRound {
                }
                return std::pair{relu1(out), target.index_select(0, index)};
              });
+    if (!options_.fit_bias) return;
+    for (RoundedConv& layer : layers) layer.mode = RoundedConv::Mode::kHard;
+    fit_bias();
+  }
+
+  // The conv's output on `x` with its current weights (soft or hard) and no bias.
+  static torch::Tensor conv_without_bias(const torch::Tensor& x, const RoundedConv& layer) {
+    torch::NoGradGuard no_grad;
+    return conv(x, layer.weight(), torch::zeros_like(layer.bias), *layer.shape);
+  }
+
+  // fit_bias: the layer's bias refitted to `target` (see fitted_bias), with its error reported.
+  static void fit_bias_of(RoundedConv& layer, const torch::Tensor& pre, const torch::Tensor& target,
+                          ProgressBar& bar) {
+    torch::NoGradGuard no_grad;
+    const auto error = [&] {
+      return reconstruction_error(relu1(pre + layer.bias.view({1, -1, 1, 1})), target)
+          .item<double>();
+    };
+    const double before = error();
+    layer.store_bias(fitted_bias(pre, layer.bias, target));
+    char line[200];
+    std::snprintf(line, sizeof line, "adaround bias fit: output error %.4g -> %.4g", before,
+                  error());
+    bar.print(line);
   }
 
   // Adam on the rounding variables: the reconstruction error relative to that of the starting
