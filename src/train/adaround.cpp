@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <random>
 #include <string>
 
@@ -146,6 +147,9 @@ torch::Tensor calibration_patches(const std::vector<Tensor>& images,
   return patches;
 }
 
+// fit_bias: refits a layer's bias (reporting the error before and after when asked).
+using BiasFit = std::function<void(bool report)>;
+
 class AdaRound {
  public:
   AdaRound(const QuickSRNet& net, const QuantizedQuickSRNet& rounded,
@@ -177,19 +181,19 @@ class AdaRound {
       RoundedConv layer(*chain[k].first, *chain[k].second, in.scale);
       const torch::Tensor target =
           relu1(conv(fp32, weight_of(*chain[k].first), bias_of(*chain[k].first), *chain[k].first));
-      const auto fit_bias = [&] {
-        fit_bias_of(layer, conv_without_bias(quantized, layer), target, bar);
+      const auto fit_bias = [&](bool report) {
+        fit_bias_of(layer, conv_without_bias(quantized, layer), target, bar, report);
       };
-      if (options_.fit_bias) fit_bias();
+      if (options_.fit_bias) fit_bias(true);
       optimise(k == 0 ? "first" : "body." + std::to_string(k - 1), {&layer}, bar,
-               [&](const torch::Tensor& index) {
+               options_.fit_bias ? fit_bias : BiasFit{}, [&](const torch::Tensor& index) {
                  return std::pair{relu1(conv(quantized.index_select(0, index), layer.weight(),
                                              layer.bias, *layer.shape)),
                                   target.index_select(0, index)};
                });
       torch::NoGradGuard no_grad;
       layer.mode = RoundedConv::Mode::kHard;
-      if (options_.fit_bias) fit_bias();
+      if (options_.fit_bias) fit_bias(true);
       quantized = fake_quantize(relu1(conv(quantized, layer.weight(), layer.bias, *layer.shape)),
                                 result_.features[k]);
       fp32 = target;
@@ -218,17 +222,17 @@ class AdaRound {
     std::vector<RoundedConv*> pointers;
     for (RoundedConv& layer : layers) pointers.push_back(&layer);
     // The last conv's bias absorbs the anchor's share of the shift too (they are summed).
-    const auto fit_bias = [&] {
+    const auto fit_bias = [&](bool report) {
       torch::NoGradGuard no_grad;
       torch::Tensor pre = conv_without_bias(quantized, layers[0]);
       if (layers.size() > 1) {
         pre = pre + conv(input_, layers[1].weight(), layers[1].bias, *layers[1].shape);
       }
-      fit_bias_of(layers[0], pre, target, bar);
+      fit_bias_of(layers[0], pre, target, bar, report);
     };
-    if (options_.fit_bias) fit_bias();
+    if (options_.fit_bias) fit_bias(true);
     optimise(net_.config.anchor ? "last+anchor" : "last", pointers, bar,
-             [&](const torch::Tensor& index) {
+             options_.fit_bias ? fit_bias : BiasFit{}, [&](const torch::Tensor& index) {
                torch::Tensor out = conv(quantized.index_select(0, index), layers[0].weight(),
                                         layers[0].bias, *layers[0].shape);
                if (layers.size() > 1) {
@@ -239,7 +243,7 @@ class AdaRound {
              });
     if (!options_.fit_bias) return;
     for (RoundedConv& layer : layers) layer.mode = RoundedConv::Mode::kHard;
-    fit_bias();
+    fit_bias(true);
   }
 
   // The conv's output on `x` with its current weights (soft or hard) and no bias.
@@ -250,14 +254,15 @@ class AdaRound {
 
   // fit_bias: the layer's bias refitted to `target` (see fitted_bias), with its error reported.
   static void fit_bias_of(RoundedConv& layer, const torch::Tensor& pre, const torch::Tensor& target,
-                          ProgressBar& bar) {
+                          ProgressBar& bar, bool report) {
     torch::NoGradGuard no_grad;
     const auto error = [&] {
       return reconstruction_error(relu1(pre + layer.bias.view({1, -1, 1, 1})), target)
           .item<double>();
     };
-    const double before = error();
+    const double before = report ? error() : 0;
     layer.store_bias(fitted_bias(pre, layer.bias, target));
+    if (!report) return;
     char line[200];
     std::snprintf(line, sizeof line, "adaround bias fit: output error %.4g -> %.4g", before,
                   error());
@@ -270,8 +275,12 @@ class AdaRound {
   // 4-bit ImageNet layers), while 8-bit errors of [0, 1] activations are 1e-4 or less: in
   // absolute terms the regulariser would freeze every weight at its start after the warm start.
   template <typename Forward>
+  // `fit_bias` (when set) also runs kBiasFits times during the steps, so the bias follows the
+  // mean shift of the rounding as it hardens.
   void optimise(const std::string& name, const std::vector<RoundedConv*>& layers, ProgressBar& bar,
-                Forward forward) {
+                const BiasFit& fit_bias, Forward forward) {
+    constexpr int kBiasFits = 20;
+    const int fit_every = std::max(1, options_.iterations / kBiasFits);
     const torch::Tensor all = torch::arange(input_.size(0));
     const double start_error = error_with(layers, RoundedConv::Mode::kStart, forward, all);
     const double normaliser = 1 / std::max(start_error, 1e-20);
@@ -294,6 +303,7 @@ class AdaRound {
       adam.zero_grad();
       loss.backward();
       adam.step();
+      if (fit_bias && (step + 1) % fit_every == 0) fit_bias(false);
       bar.update(step_offset_ + step + 1, "");
     }
     step_offset_ += options_.iterations;
