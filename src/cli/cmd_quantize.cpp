@@ -151,7 +151,7 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
   const std::vector<Tensor> images = calibration_images(*data, image_count, model.scale());
   if (use_adaround) check_adaround_images(images, adaround_options.patch, *data);
   // With AdaRound, bias correction is its in-loop bias fit (each conv's bias fitted on its
-  // quantized input, before and after its rounding is chosen), not PTQ's.
+  // quantized input, before, while and after its rounding is chosen), not PTQ's.
   adaround_options.fit_bias = use_adaround && options.bias_correction;
   options.bias_correction = options.bias_correction && !adaround_options.fit_bias;
 

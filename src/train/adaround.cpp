@@ -39,7 +39,7 @@ struct RoundedConv {
   torch::Tensor floor;  // floor(W / s)
   torch::Tensor v;      // the rounding variables (trained)
   torch::Tensor bias;   // dequantized s32 bias (not trained; fit_bias refits it)
-  float input_scale;
+  float input_scale;    // of the conv's input, the unit of the s32 bias with `scale`
 
   RoundedConv(const Conv2d& fp32, QConv2d& q, float input_scale)
       : shape(&fp32), target(&q), input_scale(input_scale) {
@@ -274,9 +274,9 @@ class AdaRound {
   // the regulariser's weight is meant against a reconstruction error of order one (the paper's
   // 4-bit ImageNet layers), while 8-bit errors of [0, 1] activations are 1e-4 or less: in
   // absolute terms the regulariser would freeze every weight at its start after the warm start.
-  template <typename Forward>
   // `fit_bias` (when set) also runs kBiasFits times during the steps, so the bias follows the
   // mean shift of the rounding as it hardens.
+  template <typename Forward>
   void optimise(const std::string& name, const std::vector<RoundedConv*>& layers, ProgressBar& bar,
                 const BiasFit& fit_bias, Forward forward) {
     constexpr int kBiasFits = 20;

@@ -24,8 +24,9 @@ struct AdaRoundOptions {
   double warm_start = 0.2;  // ...after this fraction of the steps (reconstruction only before)
   std::uint64_t seed = 1;   // patch positions and batch order
   // Fit each conv's bias to the reconstruction target on its quantized input, before its rounding
-  // is optimised (the unrounded weights) and after (the chosen rounding), so that the next conv
-  // is optimised on the corrected output. Off: the biases of `rounded` are kept.
+  // is optimised (the unrounded weights), during it (the soft weights) and after (the chosen
+  // rounding), so that the next conv is optimised on the corrected output. Off: the biases of
+  // `rounded` are kept.
   bool fit_bias = false;
 };
 
