@@ -24,7 +24,8 @@
 # existing one is reused: models already in it are not quantized again), DOC=docs/quantization.md.
 # The section between the two marker comments is replaced (appended when they are absent); the
 # file is replaced atomically. CACHED_ONLY=1 writes the section from what WORK already holds
-# (nothing is quantized or scored; missing cells say so). Progress goes to stderr.
+# (nothing is quantized or scored; missing cells say so). Evals run under `nice -n EVAL_NICE`
+# (default 10; scripts/paper_lib.sh). Progress goes to stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quicksr=${1:-build/quicksr}
