@@ -140,7 +140,8 @@ import json, sys
 runs = [json.load(open(f)) for f in sys.argv[2:]]
 loads = sorted(float(r["loadavg"][0]) for r in runs)
 cpus = sorted({r["cpu"] for r in runs})
-isas = sorted({r["isa"] + " (kernels " + r["kernel"] + ")" for r in runs})
+isas = sorted({r["isa"] + " (" + r.get("runtime", "engine") + ", kernels " + r["kernel"] + ")"
+               for r in runs})
 print("Latency: `quicksr bench` (engine only, interleaved 8-bit RGB in and out, one warm-up, "
       "then {} timed runs; min / median ms) on {}, ISA {}. 1-minute load average while measuring: "
       "{:.1f}-{:.1f} on 2 shared vCPUs, so these are times under load; the min is the closer to an "
@@ -345,8 +346,10 @@ baseline_rows() {  # Tab. 3 rows at one scale
     arch=$(echo "$name" | tr - _)
     official=$(official_model "$arch" "$1")
     if [ -n "$official" ]; then
-      grid_row "$label, official weights" "$name" "$1" "$official" graph \
-        "official ONNX (../shared/models/reference), converted"
+      local source="official ONNX (../shared/models/reference), converted"
+      # The official SESR file is its expanded training form; the paper times the collapsed net.
+      [[ $name == sesr-* ]] && source+="; SESR's expanded training form (docs/baselines.md: 19x the MACs of the collapsed net the paper times), which is what the latency is of"
+      grid_row "$label, official weights" "$name" "$1" "$official" graph "$source"
     fi
   done
   echo "| bicubic (MATLAB) | $(method_cell bicubic "$1" --data "$(data_of BSD100)") | — | — | — | — | — | — | — | no network |"
