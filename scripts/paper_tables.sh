@@ -77,22 +77,23 @@ paper_psnr() { paper "$1" $((2 * $2 - 3 + $3)); }
 # ---------------------------------------------------------------------------------------------
 # Cells
 
+# slashed SCORES: "PSNR / SSIM" from "PSNR SSIM"; a message is passed through.
+slashed() { if [[ $1 =~ ^[0-9.]+\ [0-9.]+$ ]]; then echo "${1/ / \/ }"; else echo "$1"; fi; }
+
 # scores_cell MODEL SET [EVAL_ARGS...]: "PSNR / SSIM" of the model on SET, or a message.
 scores_cell() {
-  local model=$1 set=$2 scores
+  local model=$1 set=$2
   shift 2
-  scores=$(cached_eval "$(model_key "$model")-$set$(echo "$*" | tr -d ' /.')" --model "$model" \
-    --data "$(data_of "$set")" "$@")
-  if [[ $scores =~ ^[0-9.]+\ [0-9.]+$ ]]; then echo "${scores/ / \/ }"; else echo "$scores"; fi
+  slashed "$(cached_eval "$(model_key "$model")-$set$(echo "$*" | tr -d ' /.')" --model "$model" \
+    --data "$(data_of "$set")" "$@")"
 }
 
 # method_cell METHOD SCALE DATA_ARGS...: "PSNR / SSIM" of a classic --method.
 method_cell() {
-  local method=$1 scale=$2 scores
+  local method=$1 scale=$2
   shift 2
-  scores=$(cached_eval "method-$method-x$scale$(echo "$*" | tr -c 'A-Za-z0-9_\n' '_')" \
-    --method "$method" --scale "$scale" "$@")
-  if [[ $scores =~ ^[0-9.]+\ [0-9.]+$ ]]; then echo "${scores/ / \/ }"; else echo "$scores"; fi
+  slashed "$(cached_eval "method-$method-x$scale$(echo "$*" | tr -c 'A-Za-z0-9_\n' '_')" \
+    --method "$method" --scale "$scale" "$@")"
 }
 
 # bench_cell MODEL SIZE THREADS: "min / median" ms of the engine on a SIZE input, or a message.
@@ -514,18 +515,15 @@ table5() {
 
 # scores_cell_dir MODEL HR_DIR EVAL_ARGS...: as scores_cell on a folder of HR images.
 scores_cell_dir() {
-  local model=$1 dir=$2 scores
+  local model=$1 dir=$2
   shift 2
-  scores=$(cached_eval "$(model_key "$model")-$(basename "$dir")$(echo "$*" | tr -d ' /.-')" \
-    --model "$model" --data "$dir" "$@")
-  if [[ $scores =~ ^[0-9.]+\ [0-9.]+$ ]]; then echo "${scores/ / \/ }"; else echo "$scores"; fi
+  slashed "$(cached_eval "$(model_key "$model")-$(basename "$dir")$(echo "$*" | tr -d ' /.-')" \
+    --model "$model" --data "$dir" "$@")"
 }
 
 # scores_cell_pair MODEL PAIR_DIR: on native LR/HR pairs.
 scores_cell_pair() {
-  local scores
-  scores=$(cached_eval "$(model_key "$1")-pair" --model "$1" --lr "$2" --hr "$2")
-  if [[ $scores =~ ^[0-9.]+\ [0-9.]+$ ]]; then echo "${scores/ / \/ }"; else echo "$scores"; fi
+  slashed "$(cached_eval "$(model_key "$1")-pair" --model "$1" --lr "$2" --hr "$2")"
 }
 
 table6() {
