@@ -339,6 +339,48 @@ TEST_F(CliTest, InitWritesABaselineThatInfoAndUpscaleUse) {
   EXPECT_FALSE(fs::exists(path("srcnn.safetensors")));
 }
 
+// `quicksr info` says which runtime a graph gets: the engine for ESPCN, the reference runtime
+// with the reason for FSRCNN (its ConvTranspose).
+TEST_F(CliTest, InfoSaysWhetherTheEngineRunsAGraph) {
+  ASSERT_EQ(run_quicksr("init espcn " + path("espcn.safetensors")).exit_code, 0);
+  ASSERT_EQ(run_quicksr("init fsrcnn " + path("fsrcnn.safetensors")).exit_code, 0);
+  const RunResult espcn = run_quicksr("info " + path("espcn.safetensors"));
+  ASSERT_EQ(espcn.exit_code, 0) << espcn.output;
+  EXPECT_NE(espcn.output.find("runtime: engine"), std::string::npos) << espcn.output;
+  EXPECT_NE(espcn.output.find("engine kernels: f32-conv3x3/"), std::string::npos) << espcn.output;
+  const RunResult fsrcnn = run_quicksr("info " + path("fsrcnn.safetensors"));
+  ASSERT_EQ(fsrcnn.exit_code, 0) << fsrcnn.output;
+  EXPECT_NE(fsrcnn.output.find("runtime: reference (the engine does not run this graph: node "
+                               "'deconv' is conv_transpose)"),
+            std::string::npos)
+      << fsrcnn.output;
+}
+
+// `quicksr bench --model GRAPH`: the engine against the reference for a graph the engine runs
+// (ESPCN x3: 5x5 3->64, 3x3 64->32, 3x3 32->27 multiply-adds per pixel), the reference alone
+// with the reason for one it does not (FSRCNN).
+TEST_F(CliTest, BenchTimesGraphsOnTheEngineOrTheReference) {
+  ASSERT_EQ(run_quicksr("init espcn " + path("espcn.safetensors") + " --scale 3").exit_code, 0);
+  ASSERT_EQ(run_quicksr("init fsrcnn " + path("fsrcnn.safetensors")).exit_code, 0);
+  const std::string options = " --size 24x8 --threads 1 --runs 1 --json";
+  const RunResult espcn = run_quicksr("bench --model " + path("espcn.safetensors") + options);
+  if (espcn.output.find("built without") != std::string::npos) {
+    GTEST_SKIP() << "quicksr was built without the benchmark support: " << espcn.output;
+  }
+  ASSERT_EQ(espcn.exit_code, 0) << espcn.output;
+  const nlohmann::json report = nlohmann::json::parse(espcn.output);
+  EXPECT_EQ(report["runtime"], "engine (general-graph path)");
+  const int macs = 25 * 3 * 64 + 9 * 64 * 32 + 9 * 32 * 27;
+  EXPECT_NEAR(report["gflop_per_frame"].get<double>(), 2.0 * macs * 24 * 8 / 1e9, 1e-12);
+  EXPECT_GT(report["speedup_vs_reference"].get<double>(), 0.0);
+  const RunResult fsrcnn = run_quicksr("bench --model " + path("fsrcnn.safetensors") + options);
+  ASSERT_EQ(fsrcnn.exit_code, 0) << fsrcnn.output;
+  const nlohmann::json fallback = nlohmann::json::parse(fsrcnn.output);
+  EXPECT_NE(fallback["runtime"].get<std::string>().find("conv_transpose"), std::string::npos);
+  EXPECT_FALSE(fallback.contains("engine_ms_min"));
+  EXPECT_GT(fallback["reference_ms_min"].get<double>(), 0.0);
+}
+
 // `quicksr models` lists the built-in models and a folder's files, with the validation score of
 // the provenance and the Set5 / Set14 / BSD100 column of the model card (hand-written here).
 TEST_F(CliTest, ModelsListsBuiltinsAndCardScores) {
