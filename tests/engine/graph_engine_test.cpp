@@ -22,7 +22,7 @@ namespace quicksr {
 namespace {
 
 // Max abs difference to the reference, whose sums run in another order (per output plane, tap
-// by tap); measured: at most 1.5e-6 over every case here (EDSR, SESR-XL x4 the largest).
+// by tap); measured: at most 3.7e-6 over every case here (the official SESR-M5 x4, collapsed).
 constexpr float kTolerance = 1e-5f;
 
 float max_abs_diff(const Tensor& a, const Tensor& b) {
@@ -85,9 +85,12 @@ TEST(GraphEngineTest, EdsrBaselineMatchesReference) {
   expect_engine_matches_reference(graph, test_support::random_tensor(3, 11, 13, 1), "edsr x4");
 }
 
+// The official SESR files hold the training form (linear blocks expanded to 256 channels), which
+// the engine collapses first: the same function up to fp32 rounding (measured: at most 3.7e-6 from
+// the reference on the expanded graph).
 TEST(GraphEngineTest, OfficialOnnxModelsMatchReference) {
-  for (const char* name :
-       {"xlsr-2x-360p.onnx", "xlsr-4x-180p.onnx", "sesr_m5-2x-360p.onnx", "sesr_m5-4x-180p.onnx"}) {
+  for (const char* name : {"xlsr-2x-360p.onnx", "xlsr-4x-180p.onnx", "sesr_m5-2x-360p.onnx",
+                           "sesr_m5-4x-180p.onnx"}) {
     const std::filesystem::path path = test_support::kReferenceModels / name;
     if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " is missing";
     const Graph imported = std::get<Graph>(import_onnx(path).net);
