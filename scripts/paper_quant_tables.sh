@@ -16,7 +16,7 @@
 # quantization the CLI refuses says "not available" with the CLI's message. Nothing is filled in.
 #
 #   [SETS="BSD100 Set14 Set5"] [WORK=DIR] [RUNS=DIR] [FIG7=DIR] [DOC=FILE] [CACHED_ONLY=1]
-#     scripts/paper_quant_tables.sh [QUICKSR_BINARY] [SHARED_DIR]
+#   [ROWS=REGEX] [ADAROUND_ITERATIONS=N] scripts/paper_quant_tables.sh [QUICKSR_BINARY] [SHARED_DIR]
 #
 # Defaults: build/quicksr, ../shared, RUNS=runs (QAT run folders <size>-x2-qat and
 # <size>-x2-qat-per-tensor, holding best-int8.safetensors), FIG7=runs/fig7 (folders
@@ -24,7 +24,12 @@
 # existing one is reused: models already in it are not quantized again), DOC=docs/quantization.md.
 # The section between the two marker comments is replaced (appended when they are absent); the
 # file is replaced atomically. CACHED_ONLY=1 writes the section from what WORK already holds
-# (nothing is quantized or scored; missing cells say so). Progress goes to stderr.
+# (nothing is quantized or scored; missing cells say so). ROWS (an extended regex) narrows a run
+# to the rows whose "<table>: <row label>" matches (e.g. ROWS='AdaRound' or 'Medium x2: QAT');
+# every other row is copied unchanged from the current section of DOC (computed when it has none).
+# The AdaRound rows run ADAROUND_ITERATIONS steps per conv (default 1000) with the in-loop bias
+# fit. Evals run under `nice -n EVAL_NICE` (default 10; scripts/paper_lib.sh). Progress goes to
+# stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quicksr=${1:-build/quicksr}
@@ -40,6 +45,7 @@ else
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
 fi
+adaround_iterations=${ADAROUND_ITERATIONS:-1000}
 calibration="$shared/data/train/BSDS200"
 train_data="$shared/data/train/T91,$shared/data/train/BSDS200"
 begin_marker="<!-- paper_quant_tables.sh: begin -->"
@@ -112,6 +118,24 @@ trained_cells() {
   fi
 }
 
+# row TABLE LABEL COMMAND...: "| LABEL |" and the cells COMMAND prints; with ROWS set and
+# "TABLE: LABEL" not matching it, the row of that label in TABLE's current table of DOC.
+row() {
+  local table=$1 label=$2 kept
+  shift 2
+  if [ -n "${ROWS:-}" ] && ! [[ "$table: $label" =~ $ROWS ]]; then
+    kept=$(awk -v table="$table" -v label="| $label |" '
+      index($0, "**" table "**") == 1 || index($0, "### " table) == 1 { inside = 1; next }
+      /^\*\*/ || /^#/ { inside = 0 }
+      inside && index($0, label) == 1 { print; exit }' "$doc")
+    if [ -n "$kept" ]; then
+      echo "$kept"
+      return
+    fi
+  fi
+  echo "| $label |$("$@")"
+}
+
 # iterations_of MODEL: the iteration count of its provenance, or "?".
 iterations_of() {
   "$quicksr" info "$1" < /dev/null | awk '$1 == "iterations:" { print $2; found = 1 }
@@ -144,33 +168,46 @@ declare -A paper=(
 
 table4() {  # table4 SIZE
   local size=$1 fp32="models/quicksrnet-$1-x2.safetensors" name="$1-x2" qat qat_pt
+  local table="${1^} x2"
   qat="$runs/$name-qat/best-int8.safetensors"
   qat_pt="$runs/$name-qat-per-tensor/best-int8.safetensors"
-  echo "**${size^} x2** (\`$fp32\`)"
+  echo "**$table** (\`$fp32\`)"
   echo
   header_cells "row" "paper, BSD100"
-  echo "| fp32 |$(fp32_cells "$fp32") ${paper[$size.fp32]} (FP16) |"
-  echo "| INT8 per-tensor, no optimisation (PTQ) |$(ptq_cells "$fp32" "$name" --per-tensor)" \
-    "${paper[$size.none]} |"
+  row "$table" "fp32" with_paper "${paper[$size.fp32]} (FP16)" fp32_cells "$fp32"
+  row "$table" "INT8 per-tensor, no optimisation (PTQ)" with_paper "${paper[$size.none]}" \
+    ptq_cells "$fp32" "$name" --per-tensor
   local label="QAT per-tensor"
   [ -f "$qat_pt" ] && label+=" ($(iterations_of "$qat_pt") iterations)"
-  echo "| $label |$(trained_cells "$qat_pt" "$fp32" "$(qat_command "$size" \
-    "$runs/$name-qat-per-tensor" --per-tensor)") ${paper[$size.qat]} |"
+  row "$table" "$label" with_paper "${paper[$size.qat]}" trained_cells "$qat_pt" "$fp32" \
+    "$(qat_command "$size" "$runs/$name-qat-per-tensor" --per-tensor)"
   label="QAT per-channel"
   [ -f "$qat" ] && label+=" ($(iterations_of "$qat") iterations)"
-  echo "| $label |$(trained_cells "$qat" "$fp32" "$(qat_command "$size" "$runs/$name-qat")")" \
-    "${paper[$size.qat_pc]} |"
-  echo "| AdaRound per-channel |$(ptq_cells "$fp32" "$name" --per-channel --adaround)" \
-    "${paper[$size.adaround]} |"
-  echo "| PTQ per-channel, no optimisation |$(ptq_cells "$fp32" "$name" --per-channel) — |"
-  echo "| PTQ per-channel + CLE |$(ptq_cells "$fp32" "$name" --per-channel --cle) — |"
-  echo "| PTQ per-channel + bias correction |$(ptq_cells "$fp32" "$name" --per-channel \
-    --bias-correction) — |"
-  echo "| PTQ per-channel + CLE + bias correction |$(ptq_cells "$fp32" "$name" --per-channel \
-    --cle --bias-correction) — |"
-  echo "| PTQ per-channel + optimised rounding (quicksr's, not in the paper) |$(ptq_cells \
-    "$fp32" "$name" --per-channel --optimize-rounding) — |"
+  row "$table" "$label" with_paper "${paper[$size.qat_pc]}" trained_cells "$qat" "$fp32" \
+    "$(qat_command "$size" "$runs/$name-qat")"
+  row "$table" "AdaRound per-channel" with_paper "${paper[$size.adaround]}" \
+    ptq_cells "$fp32" "$name" --per-channel --adaround --bias-correction \
+    --adaround-iterations "$adaround_iterations"
+  row "$table" "PTQ per-channel, no optimisation" with_paper "—" \
+    ptq_cells "$fp32" "$name" --per-channel
+  row "$table" "PTQ per-channel tf (min/max encodings), no optimisation" with_paper "—" \
+    ptq_cells "$fp32" "$name" --per-channel --scheme tf
+  row "$table" "PTQ per-channel + CLE" with_paper "—" \
+    ptq_cells "$fp32" "$name" --per-channel --cle
+  row "$table" "PTQ per-channel + bias correction" with_paper "—" \
+    ptq_cells "$fp32" "$name" --per-channel --bias-correction
+  row "$table" "PTQ per-channel + CLE + bias correction" with_paper "—" \
+    ptq_cells "$fp32" "$name" --per-channel --cle --bias-correction
+  row "$table" "PTQ per-channel + optimised rounding (quicksr's, not in the paper)" \
+    with_paper "—" ptq_cells "$fp32" "$name" --per-channel --optimize-rounding
   echo
+}
+
+# with_paper TEXT COMMAND...: the cells COMMAND prints, then the paper's cell TEXT.
+with_paper() {
+  local paper_cell=$1
+  shift
+  echo "$("$@") $paper_cell |"
 }
 
 fig7() {
@@ -188,9 +225,11 @@ fig7() {
     fi
     local iterations
     iterations=$(iterations_of "$model")
-    echo "| $run fp32 |$(fp32_cells "$model") $iterations |"
-    echo "| $run INT8 per-tensor |$(ptq_cells "$model" "fig7-$run" --per-tensor) $iterations |"
-    echo "| $run INT8 per-channel |$(ptq_cells "$model" "fig7-$run" --per-channel) $iterations |"
+    row "Fig. 7" "$run fp32" with_paper "$iterations" fp32_cells "$model"
+    row "Fig. 7" "$run INT8 per-tensor" with_paper "$iterations" \
+      ptq_cells "$model" "fig7-$run" --per-tensor
+    row "Fig. 7" "$run INT8 per-channel" with_paper "$iterations" \
+      ptq_cells "$model" "fig7-$run" --per-channel
   done
 }
 
@@ -200,6 +239,10 @@ section() {
   echo "## Reproducing the paper: Table 4 and Fig. 7 (\`scripts/paper_quant_tables.sh\`)"
   echo
   echo "Generated by \`scripts/paper_quant_tables.sh\` on $(date -u +%Y-%m-%d) (sets: ${sets[*]})."
+  if [ -n "${ROWS:-}" ]; then
+    echo "That run computed the rows matching ROWS='$ROWS' and copied the others from the"
+    echo "run before."
+  fi
   echo "Mean Y-PSNR in dB (\`quicksr eval\`, reference protocol), drop from the fp32 model in"
   echo "parentheses (as \`quicksr eval --compare-fp32\` prints it). PTQ: \`quicksr quantize\` with"
   echo "32 BSDS200 training images, tf-enhanced encodings. The paper's column is its Table 4"

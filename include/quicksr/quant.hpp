@@ -88,6 +88,8 @@ std::uint8_t requantize_sum(std::int32_t acc_a, float multiplier_a, std::int32_t
 float weight_scale_of(const float* values, std::size_t count);
 // q = clamp(nearbyint(w / scale), -127, 127).
 std::int8_t quantize_weight(float w, float scale);
+// The s32 bias: nearbyint(bias / (input_scale * weight_scale)) in double, saturated to int32.
+std::int32_t quantize_bias(float bias, float input_scale, float weight_scale);
 
 // One conv: s8 weights at `granularity`, s32 bias in units of input_scale * weight_scale[o]. A
 // channel whose bias would overflow the accumulator bound gets a larger weight scale (docs).

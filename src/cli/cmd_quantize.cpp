@@ -150,9 +150,10 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
   const QuickSRNet& net = std::get<QuickSRNet>(model.net);
   const std::vector<Tensor> images = calibration_images(*data, image_count, model.scale());
   if (use_adaround) check_adaround_images(images, adaround_options.patch, *data);
-  // With AdaRound, bias correction follows it (it corrects the rounding AdaRound chose).
-  const bool correct_biases_after = use_adaround && options.bias_correction;
-  options.bias_correction = options.bias_correction && !correct_biases_after;
+  // With AdaRound, bias correction is its in-loop bias fit (each conv's bias fitted on its
+  // quantized input, before, while and after its rounding is chosen), not PTQ's.
+  adaround_options.fit_bias = use_adaround && options.bias_correction;
+  options.bias_correction = options.bias_correction && !adaround_options.fit_bias;
 
   std::optional<ProgressBar> bar;  // the total steps are known at the first report
   QuantizedQuickSRNet quantized =
@@ -166,10 +167,7 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
     const QuickSRNet reference =
         options.cross_layer_equalization ? quant::equalize_cross_layer(net) : net;
     quantized = adaround(reference, quantized, images, adaround_options);
-    if (correct_biases_after) {
-      quantized = quant::correct_biases(reference, quantized, images, options.scheme);
-      options.bias_correction = true;  // for the description
-    }
+    options.bias_correction = adaround_options.fit_bias;  // for the description
   }
 
   Model result;

@@ -36,12 +36,6 @@ float scale_of_channels(const Conv2d& conv, int begin, int end, float input_scal
   return scale;
 }
 
-std::int32_t quantize_bias(float bias, float input_scale, float weight_scale) {
-  const double q =
-      std::nearbyint(static_cast<double>(bias) / (static_cast<double>(input_scale) * weight_scale));
-  return static_cast<std::int32_t>(std::clamp(q, -kInt32Max - 1, kInt32Max));
-}
-
 void check_dense(const Conv2d& conv) {
   if (conv.groups != 1 || conv.weight.size() != weight_count(conv) ||
       conv.bias.size() != static_cast<std::size_t>(conv.out_channels)) {
@@ -55,6 +49,12 @@ float weight_scale_of(const float* values, std::size_t count) {
   float largest = 0.0f;
   for (std::size_t i = 0; i < count; ++i) largest = std::max(largest, std::abs(values[i]));
   return largest > 0.0f ? largest / 127.0f : 1.0f;
+}
+
+std::int32_t quantize_bias(float bias, float input_scale, float weight_scale) {
+  const double q =
+      std::nearbyint(static_cast<double>(bias) / (static_cast<double>(input_scale) * weight_scale));
+  return static_cast<std::int32_t>(std::clamp(q, -kInt32Max - 1, kInt32Max));
 }
 
 std::int8_t quantize_weight(float w, float scale) {

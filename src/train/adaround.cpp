@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <random>
 #include <string>
 
@@ -37,9 +38,11 @@ struct RoundedConv {
   torch::Tensor scale;  // O x 1 x 1 x 1 (or 1 x 1 x 1 x 1 per tensor)
   torch::Tensor floor;  // floor(W / s)
   torch::Tensor v;      // the rounding variables (trained)
-  torch::Tensor bias;   // dequantized s32 bias (fixed)
+  torch::Tensor bias;   // dequantized s32 bias (not trained; fit_bias refits it)
+  float input_scale;    // of the conv's input, the unit of the s32 bias with `scale`
 
-  RoundedConv(const Conv2d& fp32, QConv2d& q, float input_scale) : shape(&fp32), target(&q) {
+  RoundedConv(const Conv2d& fp32, QConv2d& q, float input_scale)
+      : shape(&fp32), target(&q), input_scale(input_scale) {
     const std::vector<float> scales = q.weight_scale;
     scale = to_tensor(scales, {static_cast<std::int64_t>(scales.size()), 1, 1, 1});
     const torch::Tensor ratio = weight_of(fp32) / scale;
@@ -77,7 +80,41 @@ struct RoundedConv {
     target->weight.assign(levels.data_ptr<std::int8_t>(),
                           levels.data_ptr<std::int8_t>() + levels.numel());
   }
+
+  // The s32 rounding of `fitted` becomes the bias, here and in the target.
+  void store_bias(const torch::Tensor& fitted) {
+    const torch::Tensor values = fitted.contiguous();
+    for (int o = 0; o < target->out_channels; ++o) {
+      target->bias[static_cast<std::size_t>(o)] =
+          quant::quantize_bias(values[o].item<float>(), input_scale, target->scale_of(o));
+    }
+    bias = bias_of(quant::dequantize_conv(*target, input_scale));
+  }
 };
+
+// Per channel, the bias b minimising |clamp(pre + b, 0, 1) - target|^2 (pre: the conv output
+// without its bias), by Gauss-Newton steps from `bias`: the clamp's slope is 1 inside (0, 1) and
+// 0 outside. A step is kept only for channels whose error it lowers.
+torch::Tensor fitted_bias(const torch::Tensor& pre, const torch::Tensor& bias,
+                          const torch::Tensor& target) {
+  constexpr int kSteps = 8;
+  const auto with = [&](const torch::Tensor& b) { return pre + b.view({1, -1, 1, 1}); };
+  const auto error = [&](const torch::Tensor& b) {
+    return (with(b).clamp(0, 1) - target).pow(2).sum({0, 2, 3});
+  };
+  torch::Tensor best = bias.clone(), best_error = error(bias);
+  for (int step = 0; step < kSteps; ++step) {
+    const torch::Tensor z = with(best);
+    const torch::Tensor inside = z.gt(0).logical_and(z.lt(1)).to(torch::kFloat32);
+    const torch::Tensor shift =
+        ((target - z.clamp(0, 1)) * inside).sum({0, 2, 3}) / inside.sum({0, 2, 3}).clamp_min(1);
+    const torch::Tensor candidate = best + shift, candidate_error = error(candidate);
+    const torch::Tensor better = candidate_error.lt(best_error);
+    best = torch::where(better, candidate, best);
+    best_error = torch::where(better, candidate_error, best_error);
+  }
+  return best;
+}
 
 // LR patches cut at random positions from the calibration images large enough for them.
 torch::Tensor calibration_patches(const std::vector<Tensor>& images,
@@ -110,6 +147,9 @@ torch::Tensor calibration_patches(const std::vector<Tensor>& images,
   return patches;
 }
 
+// fit_bias: refits a layer's bias (reporting the error before and after when asked).
+using BiasFit = std::function<void(bool report)>;
+
 class AdaRound {
  public:
   AdaRound(const QuickSRNet& net, const QuantizedQuickSRNet& rounded,
@@ -141,14 +181,19 @@ class AdaRound {
       RoundedConv layer(*chain[k].first, *chain[k].second, in.scale);
       const torch::Tensor target =
           relu1(conv(fp32, weight_of(*chain[k].first), bias_of(*chain[k].first), *chain[k].first));
+      const auto fit_bias = [&](bool report) {
+        fit_bias_of(layer, conv_without_bias(quantized, layer), target, bar, report);
+      };
+      if (options_.fit_bias) fit_bias(true);
       optimise(k == 0 ? "first" : "body." + std::to_string(k - 1), {&layer}, bar,
-               [&](const torch::Tensor& index) {
+               options_.fit_bias ? fit_bias : BiasFit{}, [&](const torch::Tensor& index) {
                  return std::pair{relu1(conv(quantized.index_select(0, index), layer.weight(),
                                              layer.bias, *layer.shape)),
                                   target.index_select(0, index)};
                });
       torch::NoGradGuard no_grad;
       layer.mode = RoundedConv::Mode::kHard;
+      if (options_.fit_bias) fit_bias(true);
       quantized = fake_quantize(relu1(conv(quantized, layer.weight(), layer.bias, *layer.shape)),
                                 result_.features[k]);
       fp32 = target;
@@ -176,8 +221,18 @@ class AdaRound {
     target = relu1(target);
     std::vector<RoundedConv*> pointers;
     for (RoundedConv& layer : layers) pointers.push_back(&layer);
+    // The last conv's bias absorbs the anchor's share of the shift too (they are summed).
+    const auto fit_bias = [&](bool report) {
+      torch::NoGradGuard no_grad;
+      torch::Tensor pre = conv_without_bias(quantized, layers[0]);
+      if (layers.size() > 1) {
+        pre = pre + conv(input_, layers[1].weight(), layers[1].bias, *layers[1].shape);
+      }
+      fit_bias_of(layers[0], pre, target, bar, report);
+    };
+    if (options_.fit_bias) fit_bias(true);
     optimise(net_.config.anchor ? "last+anchor" : "last", pointers, bar,
-             [&](const torch::Tensor& index) {
+             options_.fit_bias ? fit_bias : BiasFit{}, [&](const torch::Tensor& index) {
                torch::Tensor out = conv(quantized.index_select(0, index), layers[0].weight(),
                                         layers[0].bias, *layers[0].shape);
                if (layers.size() > 1) {
@@ -186,6 +241,32 @@ class AdaRound {
                }
                return std::pair{relu1(out), target.index_select(0, index)};
              });
+    if (!options_.fit_bias) return;
+    for (RoundedConv& layer : layers) layer.mode = RoundedConv::Mode::kHard;
+    fit_bias(true);
+  }
+
+  // The conv's output on `x` with its current weights (soft or hard) and no bias.
+  static torch::Tensor conv_without_bias(const torch::Tensor& x, const RoundedConv& layer) {
+    torch::NoGradGuard no_grad;
+    return conv(x, layer.weight(), torch::zeros_like(layer.bias), *layer.shape);
+  }
+
+  // fit_bias: the layer's bias refitted to `target` (see fitted_bias), with its error reported.
+  static void fit_bias_of(RoundedConv& layer, const torch::Tensor& pre, const torch::Tensor& target,
+                          ProgressBar& bar, bool report) {
+    torch::NoGradGuard no_grad;
+    const auto error = [&] {
+      return reconstruction_error(relu1(pre + layer.bias.view({1, -1, 1, 1})), target)
+          .item<double>();
+    };
+    const double before = report ? error() : 0;
+    layer.store_bias(fitted_bias(pre, layer.bias, target));
+    if (!report) return;
+    char line[200];
+    std::snprintf(line, sizeof line, "adaround bias fit: output error %.4g -> %.4g", before,
+                  error());
+    bar.print(line);
   }
 
   // Adam on the rounding variables: the reconstruction error relative to that of the starting
@@ -193,9 +274,13 @@ class AdaRound {
   // the regulariser's weight is meant against a reconstruction error of order one (the paper's
   // 4-bit ImageNet layers), while 8-bit errors of [0, 1] activations are 1e-4 or less: in
   // absolute terms the regulariser would freeze every weight at its start after the warm start.
+  // `fit_bias` (when set) also runs kBiasFits times during the steps, so the bias follows the
+  // mean shift of the rounding as it hardens.
   template <typename Forward>
   void optimise(const std::string& name, const std::vector<RoundedConv*>& layers, ProgressBar& bar,
-                Forward forward) {
+                const BiasFit& fit_bias, Forward forward) {
+    constexpr int kBiasFits = 20;
+    const int fit_every = std::max(1, options_.iterations / kBiasFits);
     const torch::Tensor all = torch::arange(input_.size(0));
     const double start_error = error_with(layers, RoundedConv::Mode::kStart, forward, all);
     const double normaliser = 1 / std::max(start_error, 1e-20);
@@ -218,6 +303,7 @@ class AdaRound {
       adam.zero_grad();
       loss.backward();
       adam.step();
+      if (fit_bias && (step + 1) % fit_every == 0) fit_bias(false);
       bar.update(step_offset_ + step + 1, "");
     }
     step_offset_ += options_.iterations;

@@ -23,14 +23,19 @@ struct AdaRoundOptions {
   double beta_end = 2;
   double warm_start = 0.2;  // ...after this fraction of the steps (reconstruction only before)
   std::uint64_t seed = 1;   // patch positions and batch order
+  // Fit each conv's bias to the reconstruction target on its quantized input, before its rounding
+  // is optimised (the unrounded weights), during it (the soft weights) and after (the chosen
+  // rounding), so that the next conv is optimised on the corrected output. Off: the biases of
+  // `rounded` are kept.
+  bool fit_bias = false;
 };
 
-// `rounded` is quantize_weights(net, encodings, granularity) (round to nearest); its scales,
-// biases and encodings are kept and only the s8 weights change. Each conv sees, as input, the
-// outputs of the convs before it as already rounded and activation-quantized, and is fitted to
-// the fp32 network's output of that conv (the last conv and the Large anchor together, after the
-// clip). `calibration` holds LR images (3 x H x W RGB in [0, 1]); patches are cut from those at
-// least `patch` pixels on each side. Throws quicksr::Error for unusable input.
+// `rounded` is quantize_weights(net, encodings, granularity) (round to nearest); its scales and
+// encodings are kept and only the s8 weights (and with fit_bias the s32 biases) change. Each conv
+// sees, as input, the outputs of the convs before it as already rounded and activation-quantized,
+// and is fitted to the fp32 network's output of that conv (the last conv and the Large anchor
+// together, after the clip). `calibration` holds LR images (3 x H x W RGB in [0, 1]); patches are
+// cut from those at least `patch` pixels on each side. Throws quicksr::Error for unusable input.
 QuantizedQuickSRNet adaround(const QuickSRNet& net, const QuantizedQuickSRNet& rounded,
                              const std::vector<Tensor>& calibration,
                              const AdaRoundOptions& options = {});
