@@ -38,7 +38,8 @@ const CommandSpec kSpec{
             {"--arch", "NAME",
              "quicksrnet (default, --preset) or a baseline of docs/baselines.md (fsrcnn, espcn, "
              "xlsr, sesr-m3/m5/m7/m11/xl, abpn, abpn-noresidual, erfdn, edsr-baseline)"},
-            {"--preset", "NAME", "small | medium | large (default small)"},
+            {"--preset", "NAME",
+             "small | medium | large | fF-mM[-anchor], e.g. f32-m3 (default small)"},
             {"--scale", "S", "2 | 3 | 4 | 1.5 (default 2)"},
             {"--degradation", "NAME",
              "LR of training and validation: bicubic (default), point (aliased) or area"},

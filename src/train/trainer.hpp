@@ -18,7 +18,7 @@ struct TrainConfig {
   std::string val;                      // folder of HR validation images ("" = no validation)
   std::string out;                      // run folder: config.json, log.csv, checkpoints, models
   std::string arch = "quicksrnet";      // quicksrnet (the preset) | a baseline (docs/baselines.md)
-  std::string preset = "small";         // small | medium | large
+  std::string preset = "small";         // small | medium | large | fF-mM[-anchor] (f32-m3)
   std::string scale = "2";              // 2 | 3 | 4 | 1.5
   std::string degradation = "bicubic";  // LR of training and validation: bicubic | point | area
   std::string init = "identity";        // identity (paper Eq. 1-3) | default (PyTorch's alone)
