@@ -49,6 +49,8 @@ const CommandSpec kSpec{
             {"--iterations", "N", "optimizer steps (default 300000)"},
             {"--batch", "N", "patches per step and process (default 16)"},
             {"--patch", "PX", "LR patch side (default 64)"},
+            {"--scale-augment", "F",
+             "add HR copies downscaled by 0.9, 0.8, ... down to F (VDSR: 0.6; default 1: none)"},
             {"--lr", "LR", "initial learning rate (default 1e-3)"},
             {"--schedule", "NAME", "cosine | step (default cosine)"},
             {"--lr-step", "N", "step schedule: decay every N iterations (default 200000)"},
