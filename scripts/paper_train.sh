@@ -35,60 +35,33 @@ read -r -a extra_args <<< "${TRAIN_ARGS:-}"
 renice -n 19 -p $$ > /dev/null
 if [ "$(ps -o sid= -p $$ | tr -d ' ')" = $$ ]; then echo 19 > /proc/$$/autogroup; fi
 
-# NAME (the model file's name in models/: quicksrnet-fF-mM-xS for Table 2, ARCH-xS for Tables 1
-# and 3) and its `quicksr train` arguments. Ordered by table cells per CPU-hour: the x2 rows of
-# Tabs. 1-3 first, cheap nets before costly ones, then x3/x4, then the nets that cost 10-100x
-# more per step. The cost of a step is about the conv MACs per LR pixel (`quicksr info`):
+# One NET:SCALE per run: a QuickSRNet grid point fF-mM (`--preset`; model quicksrnet-fF-mM-xS,
+# Table 2) or a baseline (`--arch`; model ARCH-xS, Tables 1 and 3). The model's file name in models/
+# (run_name) also names the run folder and the checkpoint folder. Ordered by table cells per
+# CPU-hour; the cost of a step is about the conv MACs per LR pixel (`quicksr info`):
 #   f32-m1 13.5K, XLSR 17.3K, f32-m2 22.8K, FSRCNN 24.3K, ESPCN 26.7K, f32-m3 32.0K, ABPN 33.3K,
-#   f32-m7 68.8K, f32-m11 105.7K (x2; x3/x4 cost up to 40% more: a wider last conv);
-#   SESR trains its expanded form, 250K (M3) - 580K (M11); ERFDN 396K; EDSR-baseline 1.37M.
-# quicksrnet-f32-m2-x2 is Small on the table schedule: beside the shipped Small x2 (34 000
-# iterations) it measures what the shorter schedule costs.
-queue='espcn-x2	--arch espcn --scale 2
-quicksrnet-f32-m1-x2	--preset f32-m1 --scale 2
-quicksrnet-f32-m2-x2	--preset f32-m2 --scale 2
-quicksrnet-f32-m3-x2	--preset f32-m3 --scale 2
-abpn-x2	--arch abpn --scale 2
-abpn-noresidual-x2	--arch abpn-noresidual --scale 2
-xlsr-x2	--arch xlsr --scale 2
-fsrcnn-x2	--arch fsrcnn --scale 2
-quicksrnet-f32-m7-x2	--preset f32-m7 --scale 2
-quicksrnet-f32-m1-x3	--preset f32-m1 --scale 3
-quicksrnet-f32-m1-x4	--preset f32-m1 --scale 4
-espcn-x3	--arch espcn --scale 3
-espcn-x4	--arch espcn --scale 4
-xlsr-x3	--arch xlsr --scale 3
-xlsr-x4	--arch xlsr --scale 4
-fsrcnn-x3	--arch fsrcnn --scale 3
-fsrcnn-x4	--arch fsrcnn --scale 4
-quicksrnet-f32-m3-x3	--preset f32-m3 --scale 3
-quicksrnet-f32-m3-x4	--preset f32-m3 --scale 4
-abpn-x3	--arch abpn --scale 3
-abpn-x4	--arch abpn --scale 4
-quicksrnet-f32-m7-x3	--preset f32-m7 --scale 3
-quicksrnet-f32-m7-x4	--preset f32-m7 --scale 4
-quicksrnet-f32-m11-x2	--preset f32-m11 --scale 2
-sesr-m3-x2	--arch sesr-m3 --scale 2
-sesr-m5-x2	--arch sesr-m5 --scale 2
-sesr-m7-x2	--arch sesr-m7 --scale 2
-sesr-m11-x2	--arch sesr-m11 --scale 2
-erfdn-x2	--arch erfdn --scale 2
-sesr-m3-x3	--arch sesr-m3 --scale 3
-sesr-m3-x4	--arch sesr-m3 --scale 4
-sesr-m5-x3	--arch sesr-m5 --scale 3
-sesr-m5-x4	--arch sesr-m5 --scale 4
-sesr-m7-x3	--arch sesr-m7 --scale 3
-sesr-m7-x4	--arch sesr-m7 --scale 4
-sesr-m11-x3	--arch sesr-m11 --scale 3
-sesr-m11-x4	--arch sesr-m11 --scale 4
-erfdn-x3	--arch erfdn --scale 3
-erfdn-x4	--arch erfdn --scale 4
-sesr-xl-x2	--arch sesr-xl --scale 2
-sesr-xl-x3	--arch sesr-xl --scale 3
-sesr-xl-x4	--arch sesr-xl --scale 4
-edsr-baseline-x2	--arch edsr-baseline --scale 2
-edsr-baseline-x3	--arch edsr-baseline --scale 3
-edsr-baseline-x4	--arch edsr-baseline --scale 4'
+#   f32-m7 68.8K, f32-m11 105.7K (x2; at x4 the last conv is 4x wider: f32-m1 1.8x, ABPN 1.9x);
+#   SESR trains its expanded form: 252K (M3) - 579K (M11), XL 1.14M; ERFDN 396K; EDSR 1.37M.
+# f32-m2 x2 is Small on the table schedule: beside the shipped Small x2 (34 000 iterations) it
+# measures what the shorter schedule costs.
+queue=(
+  # the x2 rows of Tabs. 1-3, cheap nets first (ESPCN was started before the queue)
+  espcn:2 f32-m1:2 f32-m2:2 f32-m3:2 abpn:2 abpn-noresidual:2 xlsr:2 fsrcnn:2 f32-m7:2
+  # x3 and x4 of the cheap nets, f32-m11 x2
+  f32-m1:3 f32-m1:4 espcn:3 espcn:4 xlsr:3 xlsr:4 fsrcnn:3 fsrcnn:4 f32-m3:3 f32-m3:4
+  abpn:3 abpn:4 f32-m7:3 f32-m7:4 f32-m11:2
+  # 11-60x the cost of Small per step, x2 first
+  sesr-m3:2 sesr-m5:2 sesr-m7:2 sesr-m11:2 erfdn:2
+  sesr-m3:3 sesr-m3:4 sesr-m5:3 sesr-m5:4 sesr-m7:3 sesr-m7:4 sesr-m11:3 sesr-m11:4 erfdn:3
+  erfdn:4 sesr-xl:2 sesr-xl:3 sesr-xl:4 edsr-baseline:2 edsr-baseline:3 edsr-baseline:4
+)
+
+# run_name NET SCALE and train_args NET SCALE: a queue entry's name and `quicksr train` arguments.
+is_grid_point() { [[ $1 =~ ^f[0-9]+-m[0-9]+$ ]]; }
+run_name() { if is_grid_point "$1"; then echo "quicksrnet-$1-x$2"; else echo "$1-x$2"; fi; }
+train_args() {
+  if is_grid_point "$1"; then echo "--preset $1 --scale $2"; else echo "--arch $1 --scale $2"; fi
+}
 
 # The shared recipe (docs/training.md, "Example: Small x2") at the table schedule's length.
 recipe=(--data "$shared/data/train/T91,$shared/data/train/BSDS200"
@@ -172,7 +145,7 @@ write_card() {
     echo "the shared recipe of docs/training.md on the table schedule, $iterations iterations"
     echo "(docs/training.md, \"Table runs\"). Not built in; \`scripts/paper_tables.sh\` reads it."
     echo
-    echo "## Scores (default protocol: Y-PSNR / SSIM, LR by MATLAB-style bicubic truncated to 8 bits)"
+    echo "## Scores (default protocol: Y-PSNR / SSIM, LR by MATLAB-style bicubic, 8 bits)"
     echo
     nice -n 19 scripts/model_scores.sh "${root}models/$name.safetensors" "$quicksr" "$shared"
     echo
@@ -205,8 +178,8 @@ write_card() {
     awk -F'\t' '{ printf "  | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, \
       $7, $8 }' "$dir/segments.tsv"
     echo
-    echo "* The weights are those of the last iteration (\`last.safetensors\`); the final checkpoint,"
-    echo "  configuration, log and time sheet are in \`models/checkpoints/$name/\`."
+    echo "* The weights are those of the last iteration (\`last.safetensors\`); the final"
+    echo "  checkpoint, configuration, log and time sheet are in \`models/checkpoints/$name/\`."
     if [ -f "${root}models/$name-val-psnr.svg" ]; then
       echo
       echo "## Validation PSNR (Kodak24) against iteration"
@@ -233,11 +206,14 @@ install() {
 }
 
 mkdir -p "${root}runs" "${root}models/checkpoints"
-log "queue of $(wc -l <<< "$queue") runs, $iterations iterations each, load $(load_average)"
-while IFS=$'\t' read -r -u 3 name arguments; do
+log "queue of ${#queue[@]} runs, $iterations iterations each, load $(load_average)"
+for entry in "${queue[@]}"; do
   if [ -n "$stopping" ]; then exit 143; fi
+  net=${entry%:*}
+  scale=${entry#*:}
+  name=$(run_name "$net" "$scale")
   if [ ${#only[@]} -gt 0 ] && [[ " ${only[*]} " != *" $name "* ]]; then continue; fi
-  read -r -a args <<< "$arguments"
+  read -r -a args <<< "$(train_args "$net" "$scale")"
   dir="${root}runs/$name"
   saved="${root}models/checkpoints/$name"
   if [ -f "${root}models/$name.safetensors" ]; then
@@ -263,7 +239,7 @@ while IFS=$'\t' read -r -u 3 name arguments; do
   status=$?
   save_checkpoint "$name"
   if [ -n "$stopping" ]; then
-    log "$name: stopped at iteration $(iterations_done "$dir"); checkpoint in models/checkpoints/$name"
+    log "$name: stopped at iteration $(iterations_done "$dir"), checkpoint in models/checkpoints"
     exit 143
   fi
   if [ "$status" -ne 0 ]; then
@@ -271,5 +247,5 @@ while IFS=$'\t' read -r -u 3 name arguments; do
     continue
   fi
   install "$name" "${args[@]}" < /dev/null || true
-done 3<<< "$queue"
+done
 log "queue finished"
