@@ -28,5 +28,8 @@ function(quicksr_test name)
     # Test code is template-heavy (GoogleTest, JSON) and not hot: -O0 compiles it 3x faster.
     target_compile_options(${name} PRIVATE -O0)
   endif()
+  if(QUICKSR_FUZZ)  # build-asan also holds the fuzzers: only the code they run needs coverage
+    target_compile_options(${name} PRIVATE -fno-sanitize=fuzzer-no-link)
+  endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${T_LABELS}")
 endfunction()
