@@ -20,7 +20,7 @@ endfunction()
 # whose paths the fuzz inputs choose: the decoders, the model loader and graph checker, the ONNX
 # importer. The engine, runtime and quantization code the model fuzzer then runs stays under ASan +
 # UBSan without it: its loops follow the shapes the checker accepted, and the coverage callbacks
-# in them made the sanitizer tests (built in the same build-asan/) much slower.
+# in them made an engine sanitizer test (built in the same build-asan/) 4x slower.
 function(quicksr_fuzz_coverage target)
   if(QUICKSR_FUZZ AND target MATCHES "^quicksr_(common|image|model|onnx)$")
     target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
