@@ -49,30 +49,13 @@ calibration="$shared/data/train/BSDS200"
 train_data="$shared/data/train/T91,$shared/data/train/BSDS200"
 begin_marker="<!-- paper_quant_tables.sh: begin -->"
 end_marker="<!-- paper_quant_tables.sh: end -->"
+source scripts/paper_lib.sh
 
 data_of() { echo "$shared/data/benchmarks/$1/HR"; }
 
-# or_failed TEXT: TEXT, or "eval failed" when it is empty.
-or_failed() { if [ -n "$1" ]; then echo "$1"; else echo "eval failed"; fi; }
-
-# score MODEL SET: the mean PSNR of `quicksr eval`, cached in WORK by the model's checksum (a
-# model file that changes is scored again).
+# score MODEL SET: the mean PSNR of `quicksr eval` (cached by the model's checksum).
 score() {
-  local key cache
-  key=$(cksum < "$1" | tr ' ' '-')
-  cache="$work/scores/$key-$2"
-  if [ ! -s "$cache" ] && [ -n "${CACHED_ONLY:-}" ]; then
-    echo "not scored yet"
-    return
-  fi
-  if [ ! -s "$cache" ]; then
-    echo "eval $1 on $2" >&2
-    mkdir -p "$work/scores"
-    "$quicksr" eval --model "$1" --data "$(data_of "$2")" < /dev/null |
-      awk '$1 == "mean" { print $2 }' > "$cache.tmp" || true
-    mv "$cache.tmp" "$cache"
-  fi
-  or_failed "$(cat "$cache")"
+  psnr_of "$(cached_eval "$(model_key "$1")-$2" --model "$1" --data "$(data_of "$2")")"
 }
 
 # fp32_cells MODEL: " score |" per set.
@@ -285,16 +268,5 @@ section() {
   echo "$end_marker"
 }
 
-generated=$(section)
-tmp=$(mktemp "$doc.XXXXXX")
-if grep -qF "$begin_marker" "$doc"; then
-  awk -v begin="$begin_marker" -v end="$end_marker" -v file=/dev/stdin '
-    $0 == begin { while ((getline line < file) > 0) print line; skipping = 1; next }
-    $0 == end { skipping = 0; next }
-    !skipping { print }' "$doc" <<< "$generated" > "$tmp"
-else
-  { cat "$doc"; echo; echo "$generated"; } > "$tmp"
-fi
-chmod --reference="$doc" "$tmp"
-mv "$tmp" "$doc"
+replace_section "$doc" "$begin_marker" "$end_marker" "$(section)"
 echo "wrote $doc" >&2

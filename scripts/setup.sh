@@ -15,6 +15,7 @@ QUICKSR_PACKAGES=(
 PACKAGES=(
   "${QUICKSR_PACKAGES[@]}"
   ffmpeg  # the video tests make their clips with it
+  python3  # scripts/engine_table.sh, scripts/paper_tables.sh (tables, the Fig. 1 SVG)
   libopencv-dnn-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   libdnnl-dev ocl-icd-opencl-dev  # dnnl-config.cmake needs OpenCL, which it only recommends
   libtorch-dev libgloo-dev

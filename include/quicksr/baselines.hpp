@@ -37,4 +37,15 @@ Graph build_baseline(std::string_view name, const BaselineOptions& options);
 // channels, odd square kernel and centred padding into that conv (+1 on the centre tap).
 Graph collapse_linear_blocks(const Graph& graph);
 
+// The graph a trainer trains for baseline `name`: SESR's "-expanded" training form, else `name`.
+std::string training_form(std::string_view name);
+// The graph inference runs: an "-expanded" graph collapsed (collapse_linear_blocks) and named
+// without the suffix; any other graph unchanged.
+Graph inference_form(Graph graph);
+// Indices of the convs whose values the architecture fixes, which a trainer must not train:
+// SESR's anchor (the s^2-fold repeat of the input, the long residual) and EDSR's two mean shifts
+// (the data set's mean, subtracted and added back). Found by architecture and node name, so they
+// are found again in a model file.
+std::vector<int> fixed_convs(const Graph& graph);
+
 }  // namespace quicksr

@@ -53,6 +53,10 @@ struct EngineOptions {
   std::optional<Isa> isa;
 };
 
+// Why Engine::create cannot run `graph` (e.g. "node 'deconv' is ConvTranspose"), or nothing when
+// it can. Throws quicksr::Error when the graph itself is invalid.
+std::optional<std::string> graph_unsupported_reason(const Graph& graph);
+
 class Engine {
  public:
   // Throws quicksr::Error when `net` fails QuickSRNet::check(), or the forced ISA (options or
@@ -60,6 +64,11 @@ class Engine {
   static Engine create(const QuickSRNet& net, const EngineOptions& options = {});
   // The INT8 engine: output bit-identical to quicksr::quant::forward (docs/quantization.md).
   static Engine create(const QuantizedQuickSRNet& net, const EngineOptions& options = {});
+  // A general SR graph (the baselines, docs/baselines.md): stride-1 convs of any kernel size
+  // and groups, ReLU / Clip / PReLU / LeakyReLU / Sigmoid / Tanh, add, concat and
+  // depth-to-space at an integer scale, over whole-image tensors (docs/engine.md). Throws
+  // quicksr::Error with graph_unsupported_reason() for other graphs.
+  static Engine create(const Graph& graph, const EngineOptions& options = {});
   ~Engine();
   Engine(Engine&&) noexcept;
   Engine& operator=(Engine&&) noexcept;
@@ -87,7 +96,10 @@ class Engine {
   // QuickSRNet::macs_per_pixel() less what Winograd F(4,3) saves (half of each 3x3 conv it runs).
   double executed_macs_per_pixel() const;
   // Extra memory one run() allocates, whatever the image size: the per-thread band buffers.
+  // Graph engines: the tensors of the last run's image size (0 before the first run).
   std::size_t workspace_bytes() const;
+  // The workspace of a run on a width x height image (QuickSRNet engines: workspace_bytes()).
+  std::size_t workspace_bytes(int width, int height) const;
 
   struct Impl;
 

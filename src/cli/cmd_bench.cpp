@@ -24,6 +24,7 @@
 #include "cli/model_argument.hpp"
 #include "engine/fma_peak.hpp"
 #include "engine/onednn_network.hpp"
+#include "model/graph_check.hpp"
 #include "quicksr/engine.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/quant.hpp"
@@ -39,20 +40,22 @@ const CommandSpec kSpec{
         "Time the inference engine on one frame size against the FMA peak of the vector width "
         "its kernels use, oneDNN's convolutions (output checked against the engine's) and the "
         "reference runtime (min and median over runs).",
-    .options = {{"--model", "FILE",
-                 "QuickSRNet .safetensors (fp32 or INT8) or .onnx (default: random Small x2)"},
-                {"--size", "WxH", "input frame size (default 640x360)"},
-                {"--threads", "N", "threads for the engine and oneDNN (default: all cores)"},
-                {"--isa", "NAME",
-                 "engine kernels: scalar, avx2, avxvnni, avx512 or avx512vnni (default: "
-                 "QUICKSR_ISA, else the best this CPU has)"},
-                {"--runs", "N", "timed runs after one warm-up (default 10)"},
-                {"--reference-runs", "N", "timed runs of the slow reference (default 1, 0: skip)"},
-                {"--precision", "fp32|int8",
-                 "int8: the INT8 engine, on the model quantized per channel with [0,1] "
-                 "activation encodings (default: int8 for an INT8 model file, else fp32)"},
-                {"--no-onednn", "", "skip oneDNN (it holds whole feature maps in memory)"},
-                {"--json", "", "print one JSON object instead of the table"}},
+    .options =
+        {{"--model", "FILE",
+          "QuickSRNet .safetensors (fp32 or INT8), a baseline graph (`quicksr init`) or .onnx "
+          "(default: random Small x2)"},
+         {"--size", "WxH", "input frame size (default 640x360)"},
+         {"--threads", "N", "threads for the engine and oneDNN (default: all cores)"},
+         {"--isa", "NAME",
+          "engine kernels: scalar, avx2, avxvnni, avx512 or avx512vnni (default: "
+          "QUICKSR_ISA, else the best this CPU has)"},
+         {"--runs", "N", "timed runs after one warm-up (default 10)"},
+         {"--reference-runs", "N", "timed runs of the slow reference (default 1, 0: skip)"},
+         {"--precision", "fp32|int8",
+          "int8: the INT8 engine, on the model quantized per channel with [0,1] "
+          "activation encodings (default: int8 for an INT8 model file, else fp32)"},
+         {"--no-onednn", "", "skip oneDNN (it holds whole feature maps in memory)"},
+         {"--json", "", "print one JSON object instead of the table"}},
     .min_positional = 0,
     .max_positional = 0,
 };
@@ -256,7 +259,95 @@ void print_row(const Row& row, double gop, const std::optional<engine::Peak>& pe
   std::cout << "  (" << row.runs << " runs)\n";
 }
 
+void print_speedups(const std::vector<Row>& rows) {
+  const Row& engine_row = rows.front();
+  for (const Row& row : rows) {
+    if (&row == &engine_row) continue;
+    std::cout << std::setprecision(2) << "engine speed-up vs " << row.name << ": "
+              << row.time.min_ms / engine_row.time.min_ms << "x (min), "
+              << row.time.median_ms / engine_row.time.median_ms << "x (median)\n";
+  }
+}
+
+// A general graph (--model naming a baseline file): the engine's general-graph path against the
+// reference runtime (which runs on all cores); oneDNN is wired for QuickSRNet only. A graph the
+// engine cannot run times the reference alone and says why.
+int bench_graph(const ParsedArgs& args, const Graph& graph, const std::string& name) {
+  if (args.get("--precision").value_or("fp32") != "fp32") {
+    throw Error(name + ": a general graph; bench runs graphs in fp32 only");
+  }
+  const auto [width, height] = parse_size(args.get_or("--size", "640x360"));
+  const int runs = args.get_int("--runs", 10, 1, 100000);
+  const std::optional<std::string> unsupported = graph_unsupported_reason(graph);
+  const int reference_runs = args.get_int("--reference-runs", unsupported ? runs : 1, 0, 1000);
+  const Frame frame = random_frame(width, height);
+  const Tensor input = planar<Tensor>(frame, frame.f32);
+  const double gop = 2.0 * graph_macs_per_input_pixel(graph) * width * height / 1e9;
+  std::vector<Row> rows;
+  std::optional<Engine> engine;
+  if (!unsupported) {
+    engine = Engine::create(graph, engine_options(args));
+    const auto run = [&] { (void)engine->run(input); };
+    run();
+    const double executed = 2.0 * engine->executed_macs_per_pixel() * width * height / 1e9;
+    rows.push_back({"engine", "engine", time_runs(runs, run), runs, executed});
+  }
+  if (reference_runs > 0) {
+    const auto run = [&] { (void)reference::forward(graph, input); };
+    rows.push_back(
+        {"reference", "reference", time_runs(reference_runs, run), reference_runs, std::nullopt});
+  }
+  const std::string runtime =
+      unsupported ? "reference (the engine does not run this graph: " + *unsupported + ")"
+                  : "engine (general-graph path)";
+  if (args.has("--json")) {
+    nlohmann::json out{{"size", std::to_string(width) + "x" + std::to_string(height)},
+                       {"model", name},
+                       {"precision", "fp32"},
+                       {"runtime", runtime},
+                       {"gflop_per_frame", gop}};
+    if (engine) {
+      out.update({{"threads", engine->threads()},
+                  {"isa", isa_name(engine->isa())},
+                  {"kernel", engine->kernel_names()},
+                  {"engine_workspace_mib", engine->workspace_bytes() / 1048576.0}});
+    }
+    for (const Row& row : rows) {
+      out[row.key + "_ms_min"] = row.time.min_ms;
+      out[row.key + "_ms_median"] = row.time.median_ms;
+    }
+    if (engine && rows.size() > 1) {
+      out["speedup_vs_reference"] = rows[1].time.min_ms / rows[0].time.min_ms;
+      out["speedup_vs_reference_median"] = rows[1].time.median_ms / rows[0].time.median_ms;
+    }
+    std::cout << out.dump() << "\n";
+    return 0;
+  }
+  std::cout << name << " (general graph), " << width << "x" << height
+            << ", fp32\nruntime: " << runtime << "\n";
+  if (engine) {
+    std::cout << engine->threads() << " engine thread(s), ISA " << isa_name(engine->isa())
+              << "\nengine kernels: " << engine->kernel_names() << "\n";
+  }
+  std::cout << "oneDNN: not timed (its network is built for QuickSRNet only)\n"
+            << std::fixed << std::setprecision(3) << "GFLOP per frame (2 per multiply-add): " << gop
+            << " as direct convolutions\n";
+  for (const Row& row : rows) print_row(row, gop, std::nullopt, "GFLOP/s");
+  if (engine) {
+    std::cout << std::setprecision(2) << "engine workspace "
+              << engine->workspace_bytes() / 1048576.0 << " MiB\n";
+    print_speedups(rows);
+  }
+  return 0;
+}
+
 int bench(const ParsedArgs& args) {
+  if (args.has("--model")) {
+    const Model model = load_model_argument(*args.get("--model"));
+    if (const Graph* graph = std::get_if<Graph>(&model.net)) {
+      return bench_graph(args, *graph, model.name());
+    }
+  }
   const auto [width, height] = parse_size(args.get_or("--size", "640x360"));
   const int runs = args.get_int("--runs", 10, 1, 100000);
   const int reference_runs = args.get_int("--reference-runs", 1, 0, 1000);
@@ -390,12 +481,7 @@ int bench(const ParsedArgs& args) {
     std::cout << key << " (vs the engine): " << std::scientific << std::setprecision(1)
               << difference.get<double>() << std::fixed << "\n";
   }
-  for (const Row& row : rows) {
-    if (&row == &engine_row) continue;
-    std::cout << std::setprecision(2) << "engine speed-up vs " << row.name << ": "
-              << row.time.min_ms / engine_row.time.min_ms << "x (min), "
-              << row.time.median_ms / engine_row.time.median_ms << "x (median)\n";
-  }
+  print_speedups(rows);
   return 0;
 }
 

@@ -27,6 +27,13 @@ const CommandSpec kSpec{
     .max_positional = 1,
 };
 
+// What `quicksr upscale` would run a model with here (QUICKSR_ISA can force another level).
+void describe_engine(const Engine& engine) {
+  std::cout << "engine ISA: " << isa_name(engine.isa())
+            << " (best on this CPU: " << isa_name(best_isa()) << ")\n"
+            << "engine kernels: " << engine.kernel_names() << "\n";
+}
+
 std::string describe_activation(Activation activation) {
   return activation_name(activation) +
          (activation == Activation::kReLU ? " (max(x, 0))" : " (clamp(x, 0, 1))");
@@ -41,11 +48,7 @@ void describe(const QuickSRNet& net) {
             << "parameters: " << parameter_count(net) << "\n"
             << "GMAC per 640x360 input: " << std::fixed << std::setprecision(3)
             << net.macs_per_pixel() * 640 * 360 / 1e9 << "\n";
-  // What `quicksr upscale` would run it with here (QUICKSR_ISA can force another level).
-  const Engine engine = Engine::create(net, {.threads = 1});
-  std::cout << "engine ISA: " << isa_name(engine.isa())
-            << " (best on this CPU: " << isa_name(best_isa()) << ")\n"
-            << "engine kernels: " << engine.kernel_names() << "\n";
+  describe_engine(Engine::create(net, {.threads = 1}));
 }
 
 void describe_encoding(const std::string& name, const ActivationEncoding& encoding) {
@@ -92,6 +95,12 @@ void describe(const Graph& graph) {
   std::cout << "\nconv MACs per input pixel: " << std::fixed << std::setprecision(0) << macs
             << " (per output pixel: " << std::setprecision(1) << macs / area << ")\n"
             << "GMAC per 640x360 input: " << std::setprecision(3) << macs * 640 * 360 / 1e9 << "\n";
+  if (const std::optional<std::string> reason = graph_unsupported_reason(graph)) {
+    std::cout << "runtime: reference (the engine does not run this graph: " << *reason << ")\n";
+    return;
+  }
+  std::cout << "runtime: engine (general-graph path)\n";
+  describe_engine(Engine::create(graph, {.threads = 1}));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// quicksr train: trains a QuickSRNet with LibTorch. Built into the quicksr-train executable, which
-// `quicksr train` runs, so that quicksr itself never loads LibTorch.
+// quicksr train: trains a QuickSRNet or a baseline graph with LibTorch. Built into the
+// quicksr-train executable, which `quicksr train` runs, so that quicksr itself never loads
+// LibTorch.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -20,9 +21,9 @@ const CommandSpec kSpec{
     .name = "train",
     .usage = "--data DIR --out RUN_DIR [options]",
     .summary =
-        "Train a QuickSRNet on the HR images of DIR (LR made by MATLAB-style bicubic, or by\n"
-        "--degradation). Writes RUN_DIR/config.json, log.csv, val_psnr.svg, checkpoint.pt,\n"
-        "best/last.safetensors.\n"
+        "Train a QuickSRNet or a baseline (--arch) on the HR images of DIR (LR made by\n"
+        "MATLAB-style bicubic, or by --degradation). Writes RUN_DIR/config.json, log.csv,\n"
+        "val_psnr.svg, checkpoint.pt, best/last.safetensors.\n"
         "A RUN_DIR holding checkpoint.pt is resumed exactly (its config.json, then --config,\n"
         "then the command line). Settings may also come from a JSON file (--config) whose keys\n"
         "are the option names with '_' for '-'. Ctrl-C or SIGTERM writes a checkpoint first.\n"
@@ -34,6 +35,9 @@ const CommandSpec kSpec{
             {"--out", "RUN_DIR", "run folder (resumed when it holds a checkpoint)"},
             {"--config", "FILE", "JSON file of settings"},
             {"--resume", "", "fail unless RUN_DIR holds a checkpoint to resume"},
+            {"--arch", "NAME",
+             "quicksrnet (default, --preset) or a baseline of docs/baselines.md (fsrcnn, espcn, "
+             "xlsr, sesr-m3/m5/m7/m11/xl, abpn, abpn-noresidual, erfdn, edsr-baseline)"},
             {"--preset", "NAME", "small | medium | large (default small)"},
             {"--scale", "S", "2 | 3 | 4 | 1.5 (default 2)"},
             {"--degradation", "NAME",
@@ -57,7 +61,8 @@ const CommandSpec kSpec{
             {"--world-size", "N", "data-parallel processes (default 1)"},
             {"--rank", "R", "this process's rank in 0..N-1"},
             {"--rendezvous", "ADDR", "file:PATH or tcp:HOST:PORT (distributed runs)"},
-            {"--from", "MODEL", "start from this model's weights (fine-tuning; same preset/scale)"},
+            {"--from", "MODEL",
+             "start from this model's weights (fine-tuning; same architecture and scale)"},
             {"--qat", "", "quantization-aware training of --from (fake quant, STE; lr ~1e-5)"},
             {"--per-tensor", "", "QAT: s8 weights per tensor (default per output channel)"},
             {"--calibration-batches", "N", "QAT: batches calibrating the encodings (default 8)"},

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "engine/band_runner.hpp"
+#include "engine/graph_plan.hpp"
+#include "engine/graph_runner.hpp"
 #include "engine/kernels/kernels.hpp"
 #include "engine/plan.hpp"
 #include "engine/qu8_band_runner.hpp"
@@ -98,6 +100,11 @@ struct Engine::Impl {
   const engine::QU8Conv3x3Config* qu8_conv = nullptr;
   const engine::QU8DepthToSpaceConfig* qu8_depth_to_space = nullptr;
   RunnerCache<engine::QU8BandRunner> qu8_runners;
+  std::optional<engine::GraphPlan> graph_plan;
+  mutable std::mutex graph_mutex;  // one graph run at a time: it uses all workers per step
+  mutable std::unique_ptr<engine::GraphRunner> graph_runner;
+  mutable int graph_width = 0;  // the last graph run's input size
+  mutable int graph_height = 0;
   mutable engine::ThreadPool pool;
 
   Impl(Isa chosen, int threads, int strip_width, int alignment)
@@ -105,6 +112,7 @@ struct Engine::Impl {
 
   bool half_scale() const { return plan ? plan->half_scale : qu8_plan->half_scale; }
   int output_size(int size) const {
+    if (graph_plan) return size * graph_plan->scale;
     return plan ? plan->output_size(size) : qu8_plan->output_size(size);
   }
   // Runners are made for the widest strip, so that any run can reuse them.
@@ -118,6 +126,15 @@ struct Engine::Impl {
 template <typename T>
 void Engine::Impl::run(const engine::RgbView<const T>& input,
                        const engine::RgbView<T>& output) const {
+  if constexpr (std::is_same_v<T, float>) {
+    if (graph_plan) {
+      const std::lock_guard lock(graph_mutex);
+      graph_runner->run(input, output, pool);
+      graph_width = input.width;
+      graph_height = input.height;
+      return;
+    }
+  }
   if (qu8_plan) {
     const auto make = [&] {
       return std::make_unique<engine::QU8BandRunner>(*qu8_plan, *qu8_conv, *qu8_depth_to_space,
@@ -194,6 +211,21 @@ Engine Engine::create(const QuantizedQuickSRNet& net, const EngineOptions& optio
   return Engine(std::move(impl));
 }
 
+std::optional<std::string> graph_unsupported_reason(const Graph& graph) {
+  return engine::unsupported_reason(graph);
+}
+
+Engine Engine::create(const Graph& graph, const EngineOptions& options) {
+  const Isa isa = choose_isa(options);
+  auto impl = std::make_unique<Impl>(isa, thread_count(options), options.max_strip_width,
+                                     engine::kStripAlignment);
+  impl->kernels = engine::f32_kernels(isa);
+  impl->graph_plan = engine::make_graph_plan(graph, impl->kernels);
+  impl->graph_runner = std::make_unique<engine::GraphRunner>(*impl->graph_plan, impl->kernels);
+  impl->executed_macs_per_pixel = impl->graph_plan->macs_per_pixel;
+  return Engine(std::move(impl));
+}
+
 void Engine::run(const float* rgb_in, int width, int height, float* rgb_out) const {
   if (width < 1 || height < 1) {
     throw Error("engine: image size " + std::to_string(width) + "x" + std::to_string(height) +
@@ -249,6 +281,7 @@ std::string Engine::kernel_names() const {
            (depth_to_space ? std::string(", ") + impl_->qu8_depth_to_space->name : "");
   }
   const engine::F32Kernels& k = impl_->kernels;
+  if (impl_->graph_plan) return std::string(k.direct->name) + ", " + k.conv->name;
   return std::string(k.direct->name) + ", " + k.winograd->input_name + ", " + k.winograd->name +
          ", " + k.tail->name;
 }
@@ -256,11 +289,22 @@ std::string Engine::kernel_names() const {
 double Engine::executed_macs_per_pixel() const { return impl_->executed_macs_per_pixel; }
 
 std::size_t Engine::workspace_bytes() const {
+  if (impl_->graph_plan) {
+    const std::lock_guard lock(impl_->graph_mutex);
+    return impl_->graph_width == 0 ? 0 : workspace_bytes(impl_->graph_width, impl_->graph_height);
+  }
   const int strip_width = impl_->runner_strip_width();
   return static_cast<std::size_t>(impl_->pool.size()) *
          (impl_->qu8_plan
               ? engine::QU8BandRunner::workspace_bytes(*impl_->qu8_plan, strip_width)
               : engine::BandRunner::workspace_bytes(*impl_->plan, impl_->kernels, strip_width));
+}
+
+std::size_t Engine::workspace_bytes(int width, int height) const {
+  if (impl_->graph_plan) {
+    return engine::GraphRunner::workspace_bytes(*impl_->graph_plan, width, height);
+  }
+  return workspace_bytes();
 }
 
 }  // namespace quicksr

@@ -453,11 +453,9 @@ Graph build_baseline(std::string_view name, const BaselineOptions& options) {
       expanded ? name.substr(0, name.size() - kExpandedSuffix.size()) : name;
   for (const auto& [variant, sesr] : sesr_variants()) {
     if (variant != family) continue;
-    Graph graph = sesr_expanded(std::string(name), sesr.features, sesr.blocks, s, seed);
-    if (expanded) return graph;
-    Graph collapsed = collapse_linear_blocks(graph);
-    collapsed.architecture = std::string(name);
-    return collapsed;
+    Graph graph = sesr_expanded(std::string(family) + std::string(kExpandedSuffix), sesr.features,
+                                sesr.blocks, s, seed);
+    return expanded ? graph : inference_form(std::move(graph));
   }
   std::string known;
   for (const std::string& baseline : baseline_names())
@@ -473,6 +471,39 @@ Graph collapse_linear_blocks(const Graph& graph) {
   drop_unused_convs(collapsed);
   check_graph(collapsed);
   return collapsed;
+}
+
+std::string training_form(std::string_view name) {
+  for (const auto& [variant, sesr] : sesr_variants()) {
+    if (variant == name) return std::string(name) + std::string(kExpandedSuffix);
+  }
+  return std::string(name);
+}
+
+Graph inference_form(Graph graph) {
+  if (!graph.architecture.ends_with(kExpandedSuffix)) return graph;
+  const std::string name =
+      graph.architecture.substr(0, graph.architecture.size() - kExpandedSuffix.size());
+  graph = collapse_linear_blocks(graph);
+  graph.architecture = name;
+  return graph;
+}
+
+std::vector<int> fixed_convs(const Graph& graph) {
+  const auto fixed_names = [&]() -> std::vector<std::string_view> {
+    if (graph.architecture.starts_with("sesr-")) return {"anchor"};
+    if (graph.architecture == "edsr-baseline") return {"sub_mean", "add_mean"};
+    return {};
+  }();
+  std::vector<int> convs;
+  for (const GraphNode& node : graph.nodes) {
+    const bool is_conv = node.op == OpType::kConv || node.op == OpType::kConvTranspose;
+    if (is_conv &&
+        std::find(fixed_names.begin(), fixed_names.end(), node.name) != fixed_names.end()) {
+      convs.push_back(node.conv);
+    }
+  }
+  return convs;
 }
 
 }  // namespace quicksr

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <new>
 #include <span>
+#include <variant>
 
 #include "model/graph_check.hpp"
 #include "quicksr/engine.hpp"
@@ -73,15 +74,14 @@ class Fsr1Backend final : public Upscaler::Backend {
 };
 
 // QuickSRNet models, fp32 and INT8, run on the fast engine (INT8: bit-identical to
-// quant::forward, the integer reference).
+// quant::forward, the integer reference), and so do the general graphs it supports.
 class EngineBackend final : public Upscaler::Backend {
  public:
   EngineBackend(const Model& model, const UpscalerOptions& options)
       : name_(model.name()),
         scale_(model.scale()),
         engine_(make_engine(model, options)),
-        halo_(halo_of(model.is_quantized() ? std::get<QuantizedQuickSRNet>(model.net).config
-                                           : std::get<QuickSRNet>(model.net).config)) {}
+        halo_(halo_of(model)) {}
   Scale scale() const override { return scale_; }
   std::string name() const override { return name_; }
   int output_length(int length) const override { return engine_.output_width(length); }
@@ -91,8 +91,12 @@ class EngineBackend final : public Upscaler::Backend {
  private:
   // Each 3x3 conv reaches one row further (first, body, last or the anchor), the x1.5 tail
   // (space-to-depth, strided anchor) and the bicubic alpha two more each. Even, so that x1.5
-  // bands start on even rows.
-  static int halo_of(const QuickSRNetConfig& config) {
+  // bands start on even rows. A general graph's reach is not derived: it runs whole.
+  static int halo_of(const Model& model) {
+    if (std::holds_alternative<Graph>(model.net)) return 0;
+    const QuickSRNetConfig& config = model.is_quantized()
+                                         ? std::get<QuantizedQuickSRNet>(model.net).config
+                                         : std::get<QuickSRNet>(model.net).config;
     const int reach = config.blocks + 2 + 4;
     return reach + reach % 2;
   }
@@ -102,6 +106,9 @@ class EngineBackend final : public Upscaler::Backend {
     if (model.is_quantized()) {
       return Engine::create(std::get<QuantizedQuickSRNet>(model.net), engine_options);
     }
+    if (const Graph* graph = std::get_if<Graph>(&model.net)) {
+      return Engine::create(*graph, engine_options);
+    }
     return Engine::create(std::get<QuickSRNet>(model.net), engine_options);
   }
   std::string name_;
@@ -110,16 +117,10 @@ class EngineBackend final : public Upscaler::Backend {
   int halo_;
 };
 
-// General graphs (imported baselines) run on the reference runtime.
+// General graphs the engine cannot run (graph_unsupported_reason) run on the reference runtime.
 class ReferenceBackend final : public Upscaler::Backend {
  public:
-  explicit ReferenceBackend(Model model) : model_(std::move(model)) {
-    try {
-      check_graph(std::get<Graph>(model_.net));
-    } catch (const Error& error) {
-      throw Error(model_.name() + ": " + error.what());
-    }
-  }
+  explicit ReferenceBackend(Model model) : model_(std::move(model)) {}
   Scale scale() const override { return model_.scale(); }
   std::string name() const override { return model_.name(); }
   int output_length(int length) const override {
@@ -132,6 +133,19 @@ class ReferenceBackend final : public Upscaler::Backend {
  private:
   Model model_;
 };
+
+// True for QuickSRNet models and the general graphs the engine supports; a broken graph throws,
+// naming the model.
+bool runs_on_engine(const Model& model) {
+  const Graph* graph = std::get_if<Graph>(&model.net);
+  if (graph == nullptr) return true;
+  try {
+    check_graph(*graph);
+  } catch (const Error& error) {
+    throw Error(model.name() + ": " + error.what());
+  }
+  return !graph_unsupported_reason(*graph).has_value();
+}
 
 // Alpha is interpolated, never sent through the colour network; cropped to the colour size
 // (MATLAB bicubic rounds sizes up; x1.5 networks round odd sizes down, OpenCV's bicubic to even).
@@ -185,9 +199,7 @@ Upscaler Upscaler::load(const std::filesystem::path& model_file, const UpscalerO
 }
 
 Upscaler Upscaler::from_model(Model model, const UpscalerOptions& options) {
-  if (model.is_quicksrnet() || model.is_quantized()) {
-    return Upscaler(std::make_shared<EngineBackend>(model, options));
-  }
+  if (runs_on_engine(model)) return Upscaler(std::make_shared<EngineBackend>(model, options));
   return Upscaler(std::make_shared<ReferenceBackend>(std::move(model)));
 }
 

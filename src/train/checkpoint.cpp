@@ -5,11 +5,11 @@
 
 namespace quicksr::train {
 
-void save_checkpoint(const std::filesystem::path& path, TorchQuickSRNet& net,
+void save_checkpoint(const std::filesystem::path& path, torch::nn::Module& net,
                      torch::optim::Adam& optimizer, const Progress& progress,
                      const std::string& identity) {
   torch::serialize::OutputArchive archive, model, adam;
-  net->save(model);
+  net.save(model);
   optimizer.save(adam);
   archive.write("model", model);
   archive.write("adam", adam);
@@ -22,7 +22,7 @@ void save_checkpoint(const std::filesystem::path& path, TorchQuickSRNet& net,
       ExistingFile::kReplace);
 }
 
-Progress load_checkpoint(const std::filesystem::path& path, TorchQuickSRNet& net,
+Progress load_checkpoint(const std::filesystem::path& path, torch::nn::Module& net,
                          torch::optim::Adam& optimizer, const std::string& identity) {
   torch::serialize::InputArchive archive, model, adam;
   c10::IValue saved_identity, iteration, best_psnr, best_iteration;
@@ -38,7 +38,7 @@ Progress load_checkpoint(const std::filesystem::path& path, TorchQuickSRNet& net
     archive.read("iteration", iteration);
     archive.read("best_psnr", best_psnr);
     archive.read("best_iteration", best_iteration);
-    net->load(model);
+    net.load(model);
     optimizer.load(adam);
   } catch (const c10::Error& e) {
     throw Error(path.string() + ": unreadable checkpoint: " + e.what_without_backtrace());

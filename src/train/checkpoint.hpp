@@ -7,8 +7,6 @@
 #include <filesystem>
 #include <string>
 
-#include "train/torch_net.hpp"
-
 namespace quicksr::train {
 
 struct Progress {
@@ -19,10 +17,10 @@ struct Progress {
 
 // `identity` names what the checkpoint trains (architecture, scale, batch layout, seed): loading
 // it into a run with another identity is an error rather than a silently different run.
-void save_checkpoint(const std::filesystem::path& path, TorchQuickSRNet& net,
+void save_checkpoint(const std::filesystem::path& path, torch::nn::Module& net,
                      torch::optim::Adam& optimizer, const Progress& progress,
                      const std::string& identity);
-Progress load_checkpoint(const std::filesystem::path& path, TorchQuickSRNet& net,
+Progress load_checkpoint(const std::filesystem::path& path, torch::nn::Module& net,
                          torch::optim::Adam& optimizer, const std::string& identity);
 
 }  // namespace quicksr::train

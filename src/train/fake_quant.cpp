@@ -36,7 +36,8 @@ torch::Tensor conv(const torch::Tensor& x, const torch::Tensor& weight, const to
   const std::vector<std::int64_t> padding =
       symmetric ? std::vector<std::int64_t>{shape.pad_top, shape.pad_left}
                 : std::vector<std::int64_t>{0, 0};
-  return torch::conv2d(input, weight, bias, {shape.stride, shape.stride}, padding);
+  return torch::conv2d(input, weight, bias, {shape.stride, shape.stride}, padding, {1, 1},
+                       shape.groups);
 }
 
 }  // namespace quicksr::train

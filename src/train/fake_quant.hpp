@@ -18,7 +18,8 @@ torch::Tensor fake_quantize_weight(const torch::Tensor& weight, bool per_channel
 // The symmetric s8 scales of `weight` (O values, or 1 value per tensor), as weight_scale_of.
 torch::Tensor weight_scales(const torch::Tensor& weight, bool per_channel);
 
-// A conv with quicksr's geometry (asymmetric padding and stride of `shape`) and given tensors.
+// A conv with quicksr's geometry (asymmetric padding, stride and groups of `shape`) and given
+// tensors (`bias` may be undefined: no bias).
 torch::Tensor conv(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                    const Conv2d& shape);
 

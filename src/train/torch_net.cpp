@@ -7,15 +7,6 @@
 #include "train/fake_quant.hpp"
 
 namespace quicksr::train {
-namespace {
-
-std::vector<float> to_vector(const torch::Tensor& tensor) {
-  const torch::Tensor flat = tensor.detach().contiguous().to(torch::kFloat32);
-  return std::vector<float>(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
-}
-
-}  // namespace
-
 torch::Tensor relu1(const torch::Tensor& x) { return torch::hardtanh(x, 0.0, 1.0); }
 
 torch::Tensor activate(const torch::Tensor& x, Activation activation) {
@@ -24,6 +15,11 @@ torch::Tensor activate(const torch::Tensor& x, Activation activation) {
 
 torch::Tensor to_tensor(const std::vector<float>& values, torch::IntArrayRef shape) {
   return torch::from_blob(const_cast<float*>(values.data()), shape, torch::kFloat32).clone();
+}
+
+std::vector<float> to_vector(const torch::Tensor& tensor) {
+  const torch::Tensor flat = tensor.detach().contiguous().to(torch::kFloat32);
+  return std::vector<float>(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
 }
 
 TorchQuickSRNetImpl::TorchQuickSRNetImpl(const QuickSRNet& net) : config_(net.config) {
@@ -40,7 +36,7 @@ TorchQuickSRNetImpl::TorchQuickSRNetImpl(const QuickSRNet& net) : config_(net.co
   use_channels_last();
 }
 
-void TorchQuickSRNetImpl::use_channels_last() {
+void TrainableNet::use_channels_last() {
   torch::NoGradGuard no_grad;
   for (auto& parameter : parameters()) {
     if (parameter.dim() == 4) {

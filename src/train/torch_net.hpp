@@ -17,14 +17,28 @@ torch::Tensor relu1(const torch::Tensor& x);
 torch::Tensor activate(const torch::Tensor& x, Activation activation);
 // A copy of `values` as a float32 tensor of `shape`.
 torch::Tensor to_tensor(const std::vector<float>& values, torch::IntArrayRef shape);
+// The values of `tensor` (any layout) as float32 in row-major order.
+std::vector<float> to_vector(const torch::Tensor& tensor);
 
-class TorchQuickSRNetImpl : public torch::nn::Module {
+// What the training loop trains: a QuickSRNet (TorchQuickSRNet) or a general graph
+// (TorchGraphNet, train/graph_net.hpp).
+class TrainableNet : public torch::nn::Module {
+ public:
+  // N x 3 x H x W RGB in [0,1] -> N x 3 x sH x sW.
+  virtual torch::Tensor forward(torch::Tensor lr) = 0;
+  // The current weights as the model inference runs (for export and validation).
+  virtual Model to_model() const = 0;
+  // Stores the 4-D weights channels-last (fast CPU convolutions) again: loading a checkpoint may
+  // change their strides.
+  void use_channels_last();
+};
+
+class TorchQuickSRNetImpl : public TrainableNet {
  public:
   // The weights of `net` (shapes checked), stored channels-last for fast CPU convolutions.
   explicit TorchQuickSRNetImpl(const QuickSRNet& net);
 
-  // N x 3 x H x W RGB in [0,1] -> N x 3 x sH x sW.
-  torch::Tensor forward(torch::Tensor lr);
+  torch::Tensor forward(torch::Tensor lr) override;
 
   // Quantization-aware training: from now on forward() quantizes as QuantSim does (the input to
   // 8 bits, each conv + ReLU1 output and the clipped output with `encodings`, weights to s8 at
@@ -39,11 +53,9 @@ class TorchQuickSRNetImpl : public torch::nn::Module {
   // The encodings in use, or nullopt without fake quantization.
   std::optional<ActivationEncodings> fake_quantization() const;
 
-  // Stores the conv weights channels-last again (loading a checkpoint may change their strides).
-  void use_channels_last();
-
   // The current weights as the runtime's model (for export and validation).
   QuickSRNet to_quicksrnet() const;
+  Model to_model() const override { return Model{to_quicksrnet(), {}}; }
 
  private:
   struct Layer {

@@ -5,6 +5,7 @@
 #include <numbers>
 #include <sstream>
 
+#include "quicksr/baselines.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/eval.hpp"
 #include "quicksr/model.hpp"
@@ -33,6 +34,7 @@ const std::vector<Field>& fields() {
       field("data", &TrainConfig::data),
       field("val", &TrainConfig::val),
       field("out", &TrainConfig::out),
+      field("arch", &TrainConfig::arch),
       field("preset", &TrainConfig::preset),
       field("scale", &TrainConfig::scale),
       field("degradation", &TrainConfig::degradation),
@@ -60,6 +62,32 @@ const std::vector<Field>& fields() {
       field("calibration_batches", &TrainConfig::calibration_batches),
   };
   return kFields;
+}
+
+// The settings of a baseline run (--arch other than quicksrnet): a baseline's inference name,
+// x2..x4, and none of the QuickSRNet-only settings.
+void validate_baseline(const TrainConfig& config, Scale scale) {
+  const std::vector<std::string> names = baseline_names();
+  if (config.arch.ends_with("-expanded") ||
+      std::find(names.begin(), names.end(), config.arch) == names.end()) {
+    std::string known = "quicksrnet";
+    for (const std::string& name : names) {
+      if (!name.ends_with("-expanded")) known += ", " + name;
+    }
+    throw Error("training setting arch = '" + config.arch + "': expected one of " + known +
+                " (SESR trains in its expanded form and is saved collapsed)");
+  }
+  if (!scale.is_integer()) {
+    throw Error("training setting scale = " + config.scale + ": baselines train x2, x3 or x4");
+  }
+  for (const auto& [key, set] :
+       {std::pair{"init", config.init != "identity"},
+        std::pair{"activation", config.activation != "relu1"}, std::pair{"qat", config.qat}}) {
+    if (set) {
+      throw Error(std::string("training setting ") + key +
+                  " applies to QuickSRNet (--arch quicksrnet), not to " + config.arch);
+    }
+  }
 }
 
 template <typename T>
@@ -105,6 +133,7 @@ void validate(const TrainConfig& config) {
                 ": QuickSRNet trains x2, x3, x4 or x1.5");
   }
   QuickSRNetConfig::preset(config.preset, scale);  // throws for unknown presets or scales
+  if (config.arch != "quicksrnet") validate_baseline(config, scale);
   try {
     parse_degradation(config.degradation);
   } catch (const Error& e) {

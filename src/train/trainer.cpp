@@ -11,6 +11,7 @@
 
 #include "common/atomic_file.hpp"
 #include "common/progress.hpp"
+#include "quicksr/baselines.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/eval.hpp"
 #include "quicksr/model_io.hpp"
@@ -18,6 +19,7 @@
 #include "train/checkpoint.hpp"
 #include "train/dataset.hpp"
 #include "train/distributed.hpp"
+#include "train/graph_net.hpp"
 #include "train/prefetcher.hpp"
 #include "train/run_log.hpp"
 #include "train/torch_net.hpp"
@@ -57,6 +59,7 @@ std::string identity(const TrainConfig& config) {
                        {"seed", config.seed},
                        {"data", config.data}};
   if (!config.from.empty()) id["from"] = config.from;
+  if (config.arch != "quicksrnet") id["arch"] = config.arch;
   if (config.degradation != "bicubic") id["degradation"] = config.degradation;
   if (config.qat) id["qat"] = config.per_tensor ? "per-tensor" : "per-channel";
   if (config.init != "identity") id["init"] = config.init;
@@ -64,20 +67,49 @@ std::string identity(const TrainConfig& config) {
   return id.dump();
 }
 
-// The starting weights: the paper initialisation (--init), or the model file `from` (which must be
-// the preset, scale and activation of the run).
-QuickSRNet initial_net(const TrainConfig& config) {
+// The starting network of a QuickSRNet run: the paper initialisation (--init), or the QuickSRNet
+// `model` of --from (which must be the preset, scale and activation of the run).
+std::shared_ptr<TrainableNet> initial_quicksrnet(const TrainConfig& config, const Model* model) {
   const QuickSRNetConfig wanted = net_config(config);
-  if (config.from.empty()) {
-    return QuickSRNet::initialized(wanted, config.seed, initialization(config));
+  if (!model) {
+    return std::make_shared<TorchQuickSRNetImpl>(
+        QuickSRNet::initialized(wanted, config.seed, initialization(config)));
   }
-  const Model model = load_model(config.from);
-  const auto* net = std::get_if<QuickSRNet>(&model.net);
+  const auto* net = std::get_if<QuickSRNet>(&model->net);
   if (!net || net->config != wanted) {
     throw Error(config.from + ": the run trains " + wanted.name() +
-                " (--preset, --scale, --activation), but the file holds " + model.name());
+                " (--preset, --scale, --activation), but the file holds " + model->name());
   }
-  return *net;
+  return std::make_shared<TorchQuickSRNetImpl>(*net);
+}
+
+// The starting network of a baseline run (--arch) or of a graph given by --from: the baseline's
+// training form with PyTorch's default init from the seed, or the file's graph (of --arch, when
+// given, and the run's scale).
+std::shared_ptr<TrainableNet> initial_graph(const TrainConfig& config, const Model* model) {
+  const Scale scale = Scale::parse(config.scale);
+  if (!model) {
+    return std::make_shared<TorchGraphNetImpl>(
+        build_baseline(training_form(config.arch), {.scale = scale, .seed = config.seed}));
+  }
+  const Graph& graph = std::get<Graph>(model->net);
+  const bool arch_matches = config.arch == "quicksrnet" || graph.architecture == config.arch ||
+                            graph.architecture == training_form(config.arch);
+  if (!arch_matches || graph.scale != scale || config.qat) {
+    throw Error(config.from + ": the run trains " + config.arch + " x" + config.scale +
+                (config.qat ? " with QAT (QuickSRNet only)" : "") + ", but the file holds " +
+                model->name());
+  }
+  return std::make_shared<TorchGraphNetImpl>(graph);
+}
+
+std::shared_ptr<TrainableNet> initial_net(const TrainConfig& config) {
+  const std::optional<Model> model =
+      config.from.empty() ? std::nullopt : std::optional<Model>(load_model(config.from));
+  const bool graph =
+      model ? std::holds_alternative<Graph>(model->net) : config.arch != "quicksrnet";
+  return graph ? initial_graph(config, model ? &*model : nullptr)
+               : initial_quicksrnet(config, model ? &*model : nullptr);
 }
 
 // Set by SIGINT / SIGTERM: the loop stops after the current step and writes a checkpoint.
@@ -105,13 +137,13 @@ class StopSignals {
   void (*previous_terminate_)(int);
 };
 
-EvalResult validate_model(TorchQuickSRNet& net, const fs::path& folder, Scale scale,
+EvalResult validate_model(TrainableNet& net, const fs::path& folder, Scale scale,
                           Degradation degradation) {
   torch::NoGradGuard no_grad;
   const UpscaleFn upscale = [&net](const Tensor& lr) {
     const torch::Tensor input =
         torch::from_blob(const_cast<float*>(lr.data.data()), {1, lr.channels, lr.height, lr.width});
-    const torch::Tensor output = net->forward(input).contiguous();
+    const torch::Tensor output = net.forward(input).contiguous();
     Tensor sr(static_cast<int>(output.size(1)), static_cast<int>(output.size(2)),
               static_cast<int>(output.size(3)));
     std::memcpy(sr.data.data(), output.data_ptr<float>(), sr.data.size() * sizeof(float));
@@ -140,18 +172,19 @@ class Run {
         data_(std::vector<fs::path>(config.data.begin(), config.data.end()), scale_, config.patch,
               std::cerr, parse_degradation(config.degradation)),
         net_(initial_net(config)),
+        name_(net_->to_model().name()),
         adam_(net_->parameters(), torch::optim::AdamOptions(config.lr).betas({0.9, 0.999})) {}
 
   void train() {
     report_data();
     const bool resuming = fs::exists(checkpoint_path(dir_));
     if (config_.qat) {  // a resumed run loads the encodings with the checkpoint
-      net_->enable_fake_quantization(
+      quicksrnet().enable_fake_quantization(
           resuming ? placeholder_encodings() : calibrate(),
           config_.per_tensor ? WeightGranularity::kPerTensor : WeightGranularity::kPerChannel);
     }
     if (resuming) {
-      progress_ = load_checkpoint(checkpoint_path(dir_), net_, adam_, identity(config_));
+      progress_ = load_checkpoint(checkpoint_path(dir_), *net_, adam_, identity(config_));
       net_->use_channels_last();
       std::cerr << "resuming " << dir_.string() << " at iteration " << progress_.iteration << "\n";
     }
@@ -162,7 +195,7 @@ class Run {
     }
     loop();
     if (stop_requested) {
-      if (lead_) save_checkpoint(checkpoint_path(dir_), net_, adam_, progress_, identity(config_));
+      if (lead_) save_checkpoint(checkpoint_path(dir_), *net_, adam_, progress_, identity(config_));
       if (lead_) export_model(dir_ / "last.safetensors");
       throw Error("stopped by a signal at iteration " + std::to_string(progress_.iteration) +
                   ": checkpoint written to " + checkpoint_path(dir_).string() +
@@ -174,6 +207,9 @@ class Run {
  private:
   fs::path log_path() const { return dir_ / "log.csv"; }
 
+  // QAT runs train a QuickSRNet (validate() and initial_graph() refuse QAT of graphs).
+  TorchQuickSRNetImpl& quicksrnet() const { return dynamic_cast<TorchQuickSRNetImpl&>(*net_); }
+
   // QAT: activation encodings by min/max ("tf") of each quantizer's input (a ReLU1 or clip
   // output) over the LR patches of the first batches, seen through the float net.
   ActivationEncodings calibrate() {
@@ -181,7 +217,7 @@ class Run {
     for (int k = 0; k < config_.calibration_batches; ++k) {
       lr.push_back(make_batch(data_, config_, k).lr);
     }
-    const ActivationEncodings encodings = net_->calibrate_encodings(torch::cat(lr));
+    const ActivationEncodings encodings = quicksrnet().calibrate_encodings(torch::cat(lr));
     if (lead_) {
       std::cerr << "QAT: encodings calibrated (min/max) on " << config_.calibration_batches
                 << " batches of LR patches\n";
@@ -206,7 +242,7 @@ class Run {
     Prefetcher<Batch> batches(
         progress_.iteration, config_.iterations,
         [this](std::int64_t k) { return make_batch(data_, config_, k); }, 4);
-    ProgressBar bar("train " + net_config(config_).name(), config_.iterations);
+    ProgressBar bar("train " + name_, config_.iterations);
     const auto start = std::chrono::steady_clock::now();
     const std::int64_t first = progress_.iteration;
     while (progress_.iteration < config_.iterations && !stop_requested) {
@@ -253,20 +289,19 @@ class Run {
     if (!lead_) return;
     write_log(rows_, log_path());
     if (k % config_.checkpoint_every == 0 || last) {
-      save_checkpoint(checkpoint_path(dir_), net_, adam_, progress_, identity(config_));
+      save_checkpoint(checkpoint_path(dir_), *net_, adam_, progress_, identity(config_));
       export_model(dir_ / "last.safetensors");
     }
   }
 
   void run_validation(LogRow& row) {
     const EvalResult result =
-        validate_model(net_, config_.val, scale_, parse_degradation(config_.degradation));
+        validate_model(*net_, config_.val, scale_, parse_degradation(config_.degradation));
     row.val_psnr = result.mean_psnr;
     row.val_ssim = result.mean_ssim;
     last_val_ = result;
     write_psnr_plot(rows_with(row),
-                    net_config(config_).name() + ": validation PSNR (" +
-                        fs::path(config_.val).filename().string() + ")",
+                    name_ + ": validation PSNR (" + fs::path(config_.val).filename().string() + ")",
                     dir_ / "val_psnr.svg");
     if (result.mean_psnr > progress_.best_psnr) {
       progress_.best_psnr = result.mean_psnr;
@@ -290,7 +325,7 @@ class Run {
   }
 
   void export_model(const fs::path& path) const {
-    Model model{net_->to_quicksrnet(), {}};
+    Model model = net_->to_model();
     std::string data;
     for (const auto& folder : config_.data) data += (data.empty() ? "" : ", ") + folder;
     model.provenance = {
@@ -311,7 +346,8 @@ class Run {
       model.provenance["validation_ssim"] = format("%.4f", last_val_->mean_ssim);
     }
     save_model(model, path);
-    if (const std::optional<ActivationEncodings> encodings = net_->fake_quantization()) {
+    if (!config_.qat) return;
+    if (const std::optional<ActivationEncodings> encodings = quicksrnet().fake_quantization()) {
       save_model(int8_model(model, *encodings, path.filename().string()), int8_path(path));
     }
   }
@@ -339,7 +375,8 @@ class Run {
   Scale scale_;
   GradientAverager averager_;
   TrainingSet data_;
-  TorchQuickSRNet net_;
+  std::shared_ptr<TrainableNet> net_;
+  std::string name_;  // the model's name, e.g. quicksrnet-small-x2 or fsrcnn-x2
   torch::optim::Adam adam_;
   Progress progress_;
   std::vector<LogRow> rows_;

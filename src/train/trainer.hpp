@@ -17,6 +17,7 @@ struct TrainConfig {
   std::vector<std::string> data;        // folders of HR training images
   std::string val;                      // folder of HR validation images ("" = no validation)
   std::string out;                      // run folder: config.json, log.csv, checkpoints, models
+  std::string arch = "quicksrnet";      // quicksrnet (the preset) | a baseline (docs/baselines.md)
   std::string preset = "small";         // small | medium | large
   std::string scale = "2";              // 2 | 3 | 4 | 1.5
   std::string degradation = "bicubic";  // LR of training and validation: bicubic | point | area
@@ -51,7 +52,8 @@ nlohmann::json to_json(const TrainConfig& config);
 // Throws quicksr::Error naming the setting for missing or out-of-range values.
 void validate(const TrainConfig& config);
 
-// The network the run trains: the preset at the run's scale with its activation.
+// The QuickSRNet the run trains (--arch quicksrnet): the preset at the run's scale with its
+// activation.
 QuickSRNetConfig net_config(const TrainConfig& config);
 // The run's initialisation (--init).
 QuickSRNet::Initialization initialization(const TrainConfig& config);

@@ -299,7 +299,7 @@ class Transcoder {
     if (stream->nb_frames > 0) return stream->nb_frames;
     const AVRational rate = av_guess_frame_rate(input_.get(), stream, nullptr);
     if (input_->duration <= 0 || rate.num <= 0) return 0;
-    return av_rescale_q(input_->duration, AV_TIME_BASE_Q, av_inv_q(rate));
+    return av_rescale_q(input_->duration, AVRational{1, AV_TIME_BASE}, av_inv_q(rate));
   }
 
   void encode(const AVFrame* frame) {

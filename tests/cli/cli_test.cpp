@@ -20,6 +20,8 @@
 #include "quicksr/model.hpp"
 #include "quicksr/model_io.hpp"
 #include "quicksr/quant.hpp"
+#include "quicksr/reference.hpp"
+#include "support/random_tensor.hpp"
 #include "support/run_quicksr.hpp"
 
 namespace fs = std::filesystem;
@@ -337,6 +339,91 @@ TEST_F(CliTest, InitWritesABaselineThatInfoAndUpscaleUse) {
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_NE(unknown.output.find("unknown baseline \"srcnn\""), std::string::npos) << unknown.output;
   EXPECT_FALSE(fs::exists(path("srcnn.safetensors")));
+}
+
+// `quicksr info` says which runtime a graph gets: the engine for ESPCN, the reference runtime
+// with the reason for FSRCNN (its ConvTranspose).
+TEST_F(CliTest, InfoSaysWhetherTheEngineRunsAGraph) {
+  ASSERT_EQ(run_quicksr("init espcn " + path("espcn.safetensors")).exit_code, 0);
+  ASSERT_EQ(run_quicksr("init fsrcnn " + path("fsrcnn.safetensors")).exit_code, 0);
+  const RunResult espcn = run_quicksr("info " + path("espcn.safetensors"));
+  ASSERT_EQ(espcn.exit_code, 0) << espcn.output;
+  EXPECT_NE(espcn.output.find("runtime: engine"), std::string::npos) << espcn.output;
+  EXPECT_NE(espcn.output.find("engine kernels: f32-conv3x3/"), std::string::npos) << espcn.output;
+  const RunResult fsrcnn = run_quicksr("info " + path("fsrcnn.safetensors"));
+  ASSERT_EQ(fsrcnn.exit_code, 0) << fsrcnn.output;
+  EXPECT_NE(fsrcnn.output.find("runtime: reference (the engine does not run this graph: node "
+                               "'deconv' is conv_transpose)"),
+            std::string::npos)
+      << fsrcnn.output;
+}
+
+// `quicksr bench --model GRAPH`: the engine against the reference for a graph the engine runs
+// (ESPCN x3: 5x5 3->64, 3x3 64->32, 3x3 32->27 multiply-adds per pixel), the reference alone
+// with the reason for one it does not (FSRCNN).
+TEST_F(CliTest, BenchTimesGraphsOnTheEngineOrTheReference) {
+  ASSERT_EQ(run_quicksr("init espcn " + path("espcn.safetensors") + " --scale 3").exit_code, 0);
+  ASSERT_EQ(run_quicksr("init fsrcnn " + path("fsrcnn.safetensors")).exit_code, 0);
+  const std::string options = " --size 24x8 --threads 1 --runs 1 --json";
+  const RunResult espcn = run_quicksr("bench --model " + path("espcn.safetensors") + options);
+  if (espcn.output.find("built without") != std::string::npos) {
+    GTEST_SKIP() << "quicksr was built without the benchmark support: " << espcn.output;
+  }
+  ASSERT_EQ(espcn.exit_code, 0) << espcn.output;
+  const nlohmann::json report = nlohmann::json::parse(espcn.output);
+  EXPECT_EQ(report["runtime"], "engine (general-graph path)");
+  const int macs = 25 * 3 * 64 + 9 * 64 * 32 + 9 * 32 * 27;
+  EXPECT_NEAR(report["gflop_per_frame"].get<double>(), 2.0 * macs * 24 * 8 / 1e9, 1e-12);
+  EXPECT_GT(report["speedup_vs_reference"].get<double>(), 0.0);
+  const RunResult fsrcnn = run_quicksr("bench --model " + path("fsrcnn.safetensors") + options);
+  ASSERT_EQ(fsrcnn.exit_code, 0) << fsrcnn.output;
+  const nlohmann::json fallback = nlohmann::json::parse(fsrcnn.output);
+  EXPECT_NE(fallback["runtime"].get<std::string>().find("conv_transpose"), std::string::npos);
+  EXPECT_FALSE(fallback.contains("engine_ms_min"));
+  EXPECT_GT(fallback["reference_ms_min"].get<double>(), 0.0);
+}
+
+// `quicksr convert MODEL OUT --average-pool 2` (the paper's naive x1.5: x3, then a 2x2 average
+// pool) computes the shipped Small x3's reference output averaged over 2x2 blocks here by hand; an
+// INT8 model is refused with one line and no file.
+TEST_F(CliTest, ConvertAveragePoolIsTheX3OutputAveragedOverBlocks) {
+  const quicksr::Model x3 = quicksr::load_model(fs::path(QUICKSR_SOURCE_DIR) / "models" /
+                                                "quicksrnet-small-x3.safetensors");
+  const RunResult convert =
+      run_quicksr("convert quicksrnet-small-x3 " + path("naive.safetensors") + " --average-pool 2");
+  ASSERT_EQ(convert.exit_code, 0) << convert.output;
+  const quicksr::Model naive = quicksr::load_model(path("naive.safetensors"));
+  ASSERT_TRUE(std::holds_alternative<quicksr::Graph>(naive.net));
+  EXPECT_EQ(naive.scale(), (quicksr::Scale{3, 2}));
+
+  const quicksr::Tensor input = quicksr::test_support::random_tensor(3, 6, 8, 5);
+  const quicksr::Tensor upscaled =
+      quicksr::reference::forward(std::get<quicksr::QuickSRNet>(x3.net), input);
+  const quicksr::Tensor pooled =
+      quicksr::reference::forward(std::get<quicksr::Graph>(naive.net), input);
+  ASSERT_EQ(pooled.channels, 3);
+  ASSERT_EQ(pooled.height, 9);
+  ASSERT_EQ(pooled.width, 12);
+  for (int c = 0; c < 3; ++c) {
+    for (int y = 0; y < 9; ++y) {
+      for (int x = 0; x < 12; ++x) {
+        const float mean =
+            (upscaled.at(c, 2 * y, 2 * x) + upscaled.at(c, 2 * y, 2 * x + 1) +
+             upscaled.at(c, 2 * y + 1, 2 * x) + upscaled.at(c, 2 * y + 1, 2 * x + 1)) /
+            4.0f;
+        ASSERT_NEAR(pooled.at(c, y, x), mean, 1e-5f) << c << " " << y << " " << x;
+      }
+    }
+  }
+
+  const RunResult int8 = run_quicksr(
+      "convert " +
+      (fs::path(QUICKSR_SOURCE_DIR) / "models" / "quicksrnet-small-x3-int8.safetensors").string() +
+      " " + path("int8.safetensors") + " --average-pool 2");
+  EXPECT_EQ(int8.exit_code, 1);
+  EXPECT_NE(int8.output.find("--average-pool needs a float model"), std::string::npos)
+      << int8.output;
+  EXPECT_FALSE(fs::exists(path("int8.safetensors")));
 }
 
 // `quicksr models` lists the built-in models and a folder's files, with the validation score of

@@ -5,6 +5,7 @@
 // ISA this CPU lacks are skipped with a message.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <limits>
@@ -127,6 +128,110 @@ TEST_P(F32Conv3x3ConfigTest, MatchesPlainLoopsForEveryShape) {
 INSTANTIATE_TEST_SUITE_P(Registry, F32Conv3x3ConfigTest, testing::ValuesIn(f32_conv3x3_configs()),
                          config_name<F32Conv3x3Config>);
 
+struct ConvCase {
+  int in_channels;
+  int out_channels;
+  int kernel_h;
+  int kernel_w;
+  int col_count;
+  bool clamp;
+  float clamp_max = 1.0f;
+};
+
+// A general-size conv row kernel against plain loops over the same planar rows: each of the
+// kernel_h input rows holds the channels at in_stride apart; output column col, tap kx reads
+// column col + kx.
+void check_conv_kernel(const F32ConvConfig& kernel, const ConvCase& c) {
+  std::mt19937 rng(c.in_channels * 131 + c.out_channels * 7 + c.kernel_h);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  constexpr int kColBegin = 5;
+  const std::size_t stride = kColBegin + c.col_count + c.kernel_w + 16;
+  std::vector<float> input(static_cast<std::size_t>(c.kernel_h) * c.in_channels * stride);
+  for (float& v : input) v = uniform(rng);
+  Conv2d conv = Conv2d::zeros(c.in_channels, c.out_channels, 1);
+  conv.kernel_h = c.kernel_h;
+  conv.kernel_w = c.kernel_w;
+  conv.weight.resize(static_cast<std::size_t>(c.out_channels) * c.in_channels * c.kernel_h *
+                     c.kernel_w);
+  for (float& w : conv.weight) w = uniform(rng);
+  for (float& b : conv.bias) b = uniform(rng);
+  const int padded = whole_blocks(c.out_channels, kernel.channel_group);
+  const std::vector<float> weights = kernel.pack(conv, kernel.channel_group);
+  std::vector<float> bias(padded, 0.0f);
+  std::copy(conv.bias.begin(), conv.bias.end(), bias.begin());
+  std::vector<float> out(padded * stride, -7.0f);
+  std::vector<const float*> rows;
+  for (int ky = 0; ky < c.kernel_h; ++ky)
+    rows.push_back(input.data() + ky * c.in_channels * stride);
+
+  F32ConvArgs args{};
+  args.rows = rows.data();
+  args.in_stride = stride;
+  args.in_channels = c.in_channels;
+  args.kernel_h = c.kernel_h;
+  args.kernel_w = c.kernel_w;
+  args.weights = weights.data();
+  args.bias = bias.data();
+  args.out_channels = padded;
+  args.out = out.data();
+  args.out_stride = stride;
+  args.col_begin = kColBegin;
+  args.col_count = c.col_count;
+  args.clamp = c.clamp;
+  args.clamp_max = c.clamp_max;
+  kernel.run(args);
+
+  for (int o = 0; o < c.out_channels; ++o) {
+    for (std::size_t col = 0; col < stride; ++col) {
+      const float actual = out[o * stride + col];
+      if (col < kColBegin || col >= static_cast<std::size_t>(kColBegin + c.col_count)) {
+        ASSERT_EQ(actual, -7.0f) << "wrote outside the range at " << col;
+        continue;
+      }
+      double expected = conv.bias[o];
+      for (int i = 0; i < c.in_channels; ++i) {
+        for (int ky = 0; ky < c.kernel_h; ++ky) {
+          for (int kx = 0; kx < c.kernel_w; ++kx) {
+            expected += static_cast<double>(conv.w(o, i, ky, kx)) *
+                        input[(ky * c.in_channels + i) * stride + col + kx];
+          }
+        }
+      }
+      if (c.clamp) expected = std::fmin(std::fmax(expected, 0.0), c.clamp_max);
+      ASSERT_NEAR(actual, expected, 1e-4)
+          << kernel.name << " out channel " << o << " column " << col;
+    }
+  }
+}
+
+class F32ConvConfigTest : public testing::TestWithParam<const F32ConvConfig*> {};
+
+// 1x1 (XLSR's pointwise convs, SESR's anchor), 5x5 (SESR, ESPCN), 3x3 and non-square kernels;
+// channel counts that are 4 mod 8 (12, 28) cover the narrower last tile of the 8-channel kernels.
+TEST_P(F32ConvConfigTest, MatchesPlainLoopsForEveryShape) {
+  const F32ConvConfig& config = *GetParam();
+  SKIP_UNLESS_CPU_SUPPORTS(config);
+  const ConvCase cases[] = {{32, 32, 1, 1, 640, false},
+                            {48, 32, 1, 1, 40, true, kNoUpperClamp},
+                            {3, 12, 1, 1, 24, false},
+                            {3, 16, 5, 5, 200, true},
+                            {16, 12, 5, 5, 56, false},
+                            {8, 8, 3, 3, 16, true},
+                            {5, 28, 3, 5, 72, true, kNoUpperClamp},
+                            {7, 4, 1, 3, 8, false},
+                            {64, 64, 3, 3, 48, true}};
+  for (ConvCase c : cases) {
+    c.col_count = whole_blocks(c.col_count, config.pixel_block);
+    SCOPED_TRACE("in " + std::to_string(c.in_channels) + " out " + std::to_string(c.out_channels) +
+                 " kernel " + std::to_string(c.kernel_h) + "x" + std::to_string(c.kernel_w) +
+                 " cols " + std::to_string(c.col_count));
+    check_conv_kernel(config, c);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, F32ConvConfigTest, testing::ValuesIn(f32_conv_configs()),
+                         config_name<F32ConvConfig>);
+
 // Per ISA level the engine takes, per operation, the first registered config that level can run;
 // names follow the kernel files.
 TEST(F32Kernels, EachLevelTakesTheBestConfigItCanRun) {
@@ -134,10 +239,13 @@ TEST(F32Kernels, EachLevelTakesTheBestConfigItCanRun) {
   EXPECT_STREQ(f32_kernels(Isa::kScalar).winograd->name, "f32-winograd-f43-conv/scalar");
   EXPECT_STREQ(f32_kernels(Isa::kScalar).winograd->input_name, "f32-winograd-f43-input/scalar");
   EXPECT_STREQ(f32_kernels(Isa::kScalar).tail->name, "f32-tail/scalar");
+  EXPECT_STREQ(f32_kernels(Isa::kScalar).conv->name, "f32-conv/scalar");
 #if defined(__x86_64__)
   EXPECT_STREQ(f32_kernels(Isa::kAvx2Fma).direct->name, "f32-conv3x3/4x24-avx2-fma");
   EXPECT_STREQ(f32_kernels(Isa::kAvxVnni).winograd->name, "f32-winograd-f43-conv/4x24-avx2-fma");
   EXPECT_STREQ(f32_kernels(Isa::kAvx512).direct->name, "f32-conv3x3/8x48-avx512f");
+  EXPECT_STREQ(f32_kernels(Isa::kAvxVnni).conv->name, "f32-conv/4x24-avx2-fma");
+  EXPECT_STREQ(f32_kernels(Isa::kAvx512Vnni).conv->name, "f32-conv/8x48-avx512f");
   EXPECT_STREQ(f32_kernels(Isa::kAvx512Vnni).winograd->name, "f32-winograd-f43-conv/8x48-avx512f");
   EXPECT_STREQ(f32_kernels(Isa::kAvx512Vnni).winograd->input_name,
                "f32-winograd-f43-input/16-avx512f");
@@ -147,6 +255,7 @@ TEST(F32Kernels, EachLevelTakesTheBestConfigItCanRun) {
     EXPECT_TRUE(isa_includes(level, kernels.direct->isa)) << isa_name(level);
     EXPECT_TRUE(isa_includes(level, kernels.winograd->isa)) << isa_name(level);
     EXPECT_TRUE(isa_includes(level, kernels.tail->isa)) << isa_name(level);
+    EXPECT_TRUE(isa_includes(level, kernels.conv->isa)) << isa_name(level);
   }
   EXPECT_TRUE(isa_includes(Isa::kAvx512Vnni, Isa::kAvx2Fma));
   EXPECT_FALSE(isa_includes(Isa::kAvx512, Isa::kAvxVnni));

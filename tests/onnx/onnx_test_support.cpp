@@ -174,35 +174,52 @@ std::string onnxruntime_missing() {
 }
 
 Tensor run_onnxruntime(const std::filesystem::path& onnx_file, const Tensor& input) {
+  return run_onnxruntime({{onnx_file, input}}).front();
+}
+
+std::vector<Tensor> run_onnxruntime(const std::vector<OnnxRuntimeRun>& runs) {
   ScratchDir dir;
-  const std::filesystem::path in = dir / "input.f32", out = dir / "output.f32",
-                              dims = dir / "dims.json", log = dir / "log.txt";
+  const std::filesystem::path list = dir / "runs.tsv", dims = dir / "dims.jsonl",
+                              log = dir / "log.txt";
+  const auto input_file = [&](std::size_t i) { return dir / ("input" + std::to_string(i)); };
+  const auto output_file = [&](std::size_t i) { return dir / ("output" + std::to_string(i)); };
   {
-    std::ofstream file(in, std::ios::binary);
-    file.write(reinterpret_cast<const char*>(input.data.data()),
-               static_cast<std::streamsize>(input.data.size() * sizeof(float)));
+    std::ofstream lines(list);
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      const Tensor& input = runs[i].input;
+      std::ofstream file(input_file(i), std::ios::binary);
+      file.write(reinterpret_cast<const char*>(input.data.data()),
+                 static_cast<std::streamsize>(input.data.size() * sizeof(float)));
+      lines << runs[i].onnx_file.string() << '\t' << input_file(i).string() << '\t'
+            << input.channels << '\t' << input.height << '\t' << input.width << '\t'
+            << output_file(i).string() << '\n';
+    }
   }
-  const std::string command = "node " + quoted(kOrtDir / "run_onnx.js") + " " + quoted(onnx_file) +
-                              " " + quoted(in) + " " + std::to_string(input.channels) + " " +
-                              std::to_string(input.height) + " " + std::to_string(input.width) +
-                              " " + quoted(out) + " > " + quoted(dims) + " 2> " + quoted(log);
+  const std::string command = "node " + quoted(kOrtDir / "run_onnx.js") + " " + quoted(list) +
+                              " > " + quoted(dims) + " 2> " + quoted(log);
   if (std::system(command.c_str()) != 0) {
     std::ifstream message(log);
     throw std::runtime_error("ONNX Runtime failed: " +
                              std::string(std::istreambuf_iterator<char>(message), {}));
   }
-  std::ifstream shape(dims);
-  int n = 0, c = 0, h = 0, w = 0;
-  char ignore = 0;
-  if (!(shape >> ignore >> n >> ignore >> c >> ignore >> h >> ignore >> w) || n != 1) {
-    throw std::runtime_error("unexpected ONNX Runtime output shape");
+  std::ifstream shapes(dims);
+  std::vector<Tensor> results;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    int n = 0, c = 0, h = 0, w = 0;
+    char ignore = 0;
+    if (!(shapes >> ignore >> n >> ignore >> c >> ignore >> h >> ignore >> w >> ignore) || n != 1) {
+      throw std::runtime_error("unexpected ONNX Runtime output shape of " +
+                               runs[i].onnx_file.string());
+    }
+    Tensor result(c, h, w);
+    std::ifstream data(output_file(i), std::ios::binary);
+    data.read(reinterpret_cast<char*>(result.data.data()),
+              static_cast<std::streamsize>(result.data.size() * sizeof(float)));
+    if (!data)
+      throw std::runtime_error("short ONNX Runtime output of " + runs[i].onnx_file.string());
+    results.push_back(std::move(result));
   }
-  Tensor result(c, h, w);
-  std::ifstream data(out, std::ios::binary);
-  data.read(reinterpret_cast<char*>(result.data.data()),
-            static_cast<std::streamsize>(result.data.size() * sizeof(float)));
-  if (!data) throw std::runtime_error("short ONNX Runtime output");
-  return result;
+  return results;
 }
 
 float max_abs_difference(const Tensor& a, const Tensor& b) {

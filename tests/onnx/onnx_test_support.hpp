@@ -57,6 +57,13 @@ std::vector<Tensor> run_opencv_unmodified(const std::filesystem::path& onnx_file
 // scripts/install_ort.sh). onnxruntime_missing() says why it cannot run here ("" when it can).
 std::string onnxruntime_missing();
 Tensor run_onnxruntime(const std::filesystem::path& onnx_file, const Tensor& input);
+// Several runs in one node process: starting node and loading onnxruntime-node cost more than
+// running a small model, so a test with several runs batches them. Outputs in the runs' order.
+struct OnnxRuntimeRun {
+  std::filesystem::path onnx_file;
+  Tensor input;
+};
+std::vector<Tensor> run_onnxruntime(const std::vector<OnnxRuntimeRun>& runs);
 
 float max_abs_difference(const Tensor& a, const Tensor& b);
 

@@ -10,5 +10,8 @@ inline const std::filesystem::path kSet5 =
     std::filesystem::path(QUICKSR_SHARED_DIR) / "data" / "benchmarks" / "Set5" / "HR";
 inline const std::filesystem::path kTrain =
     std::filesystem::path(QUICKSR_SHARED_DIR) / "data" / "train" / "BSDS200";
+// The official ONNX files (QuickSRNet, XLSR, SESR-M5) of ../shared/models.
+inline const std::filesystem::path kReferenceModels =
+    std::filesystem::path(QUICKSR_SHARED_DIR) / "models" / "reference";
 
 }  // namespace quicksr::test_support

@@ -24,6 +24,7 @@ TEST(TrainConfig, JsonRoundTripKeepsEverySetting) {
   config.degradation = "point";
   config.init = "default";
   config.activation = "relu";
+  config.arch = "erfdn";
   TrainConfig copy;
   apply_json(copy, to_json(config), "test");
   EXPECT_EQ(to_json(copy), to_json(config));
@@ -31,6 +32,7 @@ TEST(TrainConfig, JsonRoundTripKeepsEverySetting) {
   EXPECT_EQ(copy.degradation, "point");
   EXPECT_EQ(copy.init, "default");
   EXPECT_EQ(copy.activation, "relu");
+  EXPECT_EQ(copy.arch, "erfdn");
   EXPECT_EQ(copy.data, std::vector<std::string>{"/data"});
 }
 
@@ -82,6 +84,18 @@ TEST(TrainConfig, ValidateRejectsOutOfRangeSettings) {
   rejects([](TrainConfig& c) { c.init = "xavier"; }, "init");
   rejects([](TrainConfig& c) { c.init = "default", c.from = "model.safetensors"; }, "init");
   rejects([](TrainConfig& c) { c.activation = "relu6"; }, "activation");
+  rejects([](TrainConfig& c) { c.arch = "srcnn"; }, "arch");
+  rejects([](TrainConfig& c) { c.arch = "sesr-m5-expanded"; }, "arch");
+  rejects([](TrainConfig& c) { c.arch = "espcn", c.scale = "1.5"; }, "scale");
+  rejects([](TrainConfig& c) { c.arch = "xlsr", c.init = "default"; }, "init");
+  rejects([](TrainConfig& c) { c.arch = "abpn", c.activation = "relu"; }, "activation");
+  rejects([](TrainConfig& c) { c.arch = "fsrcnn", c.qat = true, c.from = "m.safetensors"; }, "qat");
+  for (const std::string arch : {"fsrcnn", "sesr-xl", "edsr-baseline"}) {
+    TrainConfig baseline = valid_config();
+    baseline.arch = arch;
+    baseline.scale = "4";
+    EXPECT_NO_THROW(validate(baseline)) << arch;
+  }
   TrainConfig unknown_scale = valid_config();
   unknown_scale.scale = "5";
   EXPECT_THROW(validate(unknown_scale), Error);

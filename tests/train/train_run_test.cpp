@@ -15,6 +15,7 @@
 #include <random>
 #include <thread>
 
+#include "quicksr/baselines.hpp"
 #include "quicksr/image.hpp"
 #include "quicksr/model_io.hpp"
 #include "train/run_log.hpp"
@@ -102,15 +103,22 @@ class TrainRunTest : public ::testing::Test {
     return status;
   }
 
+  // Every conv of a QuickSRNet or a graph, in order.
+  static std::vector<Conv2d> convs_of(const Model& model) {
+    if (const auto* graph = std::get_if<Graph>(&model.net)) return graph->convs;
+    const QuickSRNet& net = std::get<QuickSRNet>(model.net);
+    std::vector<Conv2d> convs = {net.first, net.last};
+    convs.insert(convs.end(), net.body.begin(), net.body.end());
+    return convs;
+  }
+
   static void expect_same_weights(const fs::path& a, const fs::path& b, float tolerance) {
-    const QuickSRNet net_a = std::get<QuickSRNet>(load_model(a).net);
-    const QuickSRNet net_b = std::get<QuickSRNet>(load_model(b).net);
-    std::vector<std::pair<const Conv2d*, const Conv2d*>> convs = {{&net_a.first, &net_b.first},
-                                                                  {&net_a.last, &net_b.last}};
-    for (std::size_t i = 0; i < net_a.body.size(); ++i) {
-      convs.emplace_back(&net_a.body[i], &net_b.body[i]);
-    }
-    for (const auto& [x, y] : convs) {
+    const std::vector<Conv2d> convs_a = convs_of(load_model(a));
+    const std::vector<Conv2d> convs_b = convs_of(load_model(b));
+    ASSERT_EQ(convs_a.size(), convs_b.size());
+    for (std::size_t k = 0; k < convs_a.size(); ++k) {
+      const Conv2d* x = &convs_a[k];
+      const Conv2d* y = &convs_b[k];
       ASSERT_EQ(x->weight.size(), y->weight.size());
       for (std::size_t i = 0; i < x->weight.size(); ++i) {
         ASSERT_NEAR(x->weight[i], y->weight[i], tolerance) << "weight " << i;
@@ -300,6 +308,47 @@ TEST_F(TrainRunTest, InitAndActivationReachTheModel) {
   std::ifstream messages(wrong.out + ".stderr");
   const std::string text(std::istreambuf_iterator<char>(messages), {});
   EXPECT_NE(text.find("holds quicksrnet-small-x2-relu"), std::string::npos) << text;
+}
+
+// A baseline graph run (FSRCNN: convs and a transposed conv) resumes exactly too.
+TEST_F(TrainRunTest, KilledGraphRunResumesOnTheUninterruptedLossCurve) {
+  TrainConfig straight = config("graph-straight");
+  straight.arch = "fsrcnn";
+  straight.val = (root_ / "val").string();
+  TrainConfig interrupted = straight;
+  interrupted.out = (root_ / "graph-interrupted").string();
+  expect_exact_resume(straight, interrupted);
+  EXPECT_EQ(load_model(fs::path(straight.out) / "best.safetensors").name(), "fsrcnn-x2");
+}
+
+// --arch sesr-m3 trains the expanded form and saves the collapsed graph; --from a graph file
+// starts from its weights (the run's last model is the fixed anchor plus what 1e-9 moved).
+TEST_F(TrainRunTest, SesrTrainsExpandedAndSavesCollapsed) {
+  TrainConfig c = config("sesr");
+  c.arch = "sesr-m3";
+  c.iterations = 2;
+  ASSERT_EQ(wait_for(start(c)), 0) << "see " << c.out << ".stderr";
+  const fs::path last = fs::path(c.out) / "last.safetensors";
+  const Model model = load_model(last);
+  EXPECT_EQ(model.name(), "sesr-m3-x2");
+  const Graph& graph = std::get<Graph>(model.net);
+  EXPECT_EQ(graph.convs.size(), build_baseline("sesr-m3", {.scale = {2, 1}}).convs.size());
+
+  TrainConfig from = config("sesr-from");
+  from.from = last.string();
+  from.iterations = 1;
+  from.lr = 1e-9;
+  from.lr_min = 0;
+  ASSERT_EQ(wait_for(start(from)), 0) << "see " << from.out << ".stderr";
+  expect_same_weights(last, fs::path(from.out) / "last.safetensors", 1e-6f);
+
+  TrainConfig wrong = config("sesr-from-x3");
+  wrong.from = last.string();
+  wrong.scale = "3";
+  EXPECT_NE(wait_for(start(wrong)), 0);
+  std::ifstream messages(wrong.out + ".stderr");
+  const std::string text(std::istreambuf_iterator<char>(messages), {});
+  EXPECT_NE(text.find("holds sesr-m3-x2"), std::string::npos) << text;
 }
 
 TEST_F(TrainRunTest, TwoProcessesTrainLikeOneOnTheCombinedBatch) {

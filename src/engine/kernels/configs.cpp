@@ -33,6 +33,14 @@ constexpr const F32WinogradConfig* kF32WinogradConfigs[] = {
 
 constexpr const F32TailConfig* kF32TailConfigs[] = {&f32_tail_scalar_config};
 
+constexpr const F32ConvConfig* kF32ConvConfigs[] = {
+#if QUICKSR_X86
+    &f32_conv_8x48_avx512f_config,
+    &f32_conv_4x24_avx2_fma_config,
+#endif
+    &f32_conv_scalar_config,
+};
+
 constexpr const QU8Conv3x3Config* kQU8Conv3x3Configs[] = {
 #if QUICKSR_X86
     &qu8_conv3x3_4x96_avx512vnni_config, &qu8_conv3x3_4x64_avx512bw_config,
@@ -80,6 +88,7 @@ bool isa_includes(Isa level, Isa kernel) { return (features(kernel) & ~features(
 std::span<const F32Conv3x3Config* const> f32_conv3x3_configs() { return kF32Conv3x3Configs; }
 std::span<const F32WinogradConfig* const> f32_winograd_configs() { return kF32WinogradConfigs; }
 std::span<const F32TailConfig* const> f32_tail_configs() { return kF32TailConfigs; }
+std::span<const F32ConvConfig* const> f32_conv_configs() { return kF32ConvConfigs; }
 
 std::span<const QU8Conv3x3Config* const> qu8_conv3x3_configs() { return kQU8Conv3x3Configs; }
 
@@ -98,7 +107,8 @@ const QU8DepthToSpaceConfig& qu8_depth_to_space_config(Isa level) {
 F32Kernels f32_kernels(Isa isa) {
   return {first_included(f32_conv3x3_configs(), isa, "f32 3x3 convolution"),
           first_included(f32_winograd_configs(), isa, "f32 Winograd"),
-          first_included(f32_tail_configs(), isa, "f32 tail")};
+          first_included(f32_tail_configs(), isa, "f32 tail"),
+          first_included(f32_conv_configs(), isa, "f32 convolution")};
 }
 
 }  // namespace quicksr::engine

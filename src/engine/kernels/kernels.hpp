@@ -45,8 +45,13 @@ inline int d2s_channel(ChannelOrder order, int channels, int block, int c, int d
 // channels (channels past the real count are zero).
 using PackWeightsFn = std::vector<float> (*)(const Conv2d& conv, int channel_group);
 
-// Direct 3x3 kernels: per group of channel_group output channels, [in_channel][ky][kx][group].
-std::vector<float> pack_conv3x3_goi(const Conv2d& conv, int channel_group);
+// Direct kernels (any kernel size): per group of channel_group output channels,
+// [in_channel][ky][kx][group]. Output channels are padded to a multiple of channel_group.
+std::vector<float> pack_conv_goi(const Conv2d& conv, int channel_group);
+// The same with output channels padded to a multiple of channel_group but packed in blocks of
+// `block` (a multiple of channel_group), the last block narrower when the padded count is not a
+// multiple of `block` (e.g. 12 channels as one block of 8 and one of 4).
+std::vector<float> pack_conv_goi_blocks(const Conv2d& conv, int channel_group, int block);
 
 // ---------------------------------------------------------------------------------------------
 // One output row of a 3x3, stride-1 convolution with bias and an optional ReLU1 / ReLU clamp.
@@ -73,6 +78,57 @@ struct F32Conv3x3Config {
   int channel_group;  // output channels per register tile; weights are packed per group
   int pixel_block;    // pixels per vector: column counts are multiples of it
   F32Conv3x3Fn run;
+  PackWeightsFn pack;
+};
+
+// ---------------------------------------------------------------------------------------------
+// One output row of a stride-1 kernel_h x kernel_w convolution of any size (the 1x1 and 5x5 convs
+// of general graphs; their 3x3 convs with centred padding run on the f32-conv3x3 kernels), bias
+// and an optional ReLU / ReLU1 clamp fused into the store.
+struct F32ConvArgs {
+  // kernel_h input rows (tap ky reads rows[ky]), each shifted so that output column col, tap kx,
+  // channel c reads rows[ky][c * in_stride + col + kx].
+  const float* const* rows;
+  std::size_t in_stride;
+  int in_channels;
+  int kernel_h;
+  int kernel_w;
+  const float* weights;  // packed by the config's pack function
+  const float* bias;     // out_channels values
+  int out_channels;      // a multiple of the config's channel_group
+  float* out;            // channel c at out + c * out_stride
+  std::size_t out_stride;
+  int col_begin;
+  int col_count;  // a multiple of the config's pixel_block
+  bool clamp;
+  float clamp_max = 1.0f;
+};
+
+using F32ConvFn = void (*)(const F32ConvArgs&);
+
+// A 3x3 conv with padding 1 as the f32-conv3x3 kernels take it (they read column col - 1 + kx,
+// so the rows are shifted back by the padding).
+inline F32Conv3x3Args conv3x3_args(const F32ConvArgs& a) {
+  return {{a.rows[0] + 1, a.rows[1] + 1, a.rows[2] + 1},
+          a.in_stride,
+          a.in_channels,
+          a.weights,
+          a.bias,
+          a.out_channels,
+          a.out,
+          a.out_stride,
+          a.col_begin,
+          a.col_count,
+          a.clamp,
+          a.clamp_max};
+}
+
+struct F32ConvConfig {
+  const char* name;
+  Isa isa;
+  int channel_group;  // output channel counts are padded to multiples of it
+  int pixel_block;    // pixels per vector: column counts are multiples of it
+  F32ConvFn run;
   PackWeightsFn pack;
 };
 
@@ -200,11 +256,13 @@ struct F32TailConfig {
 std::span<const F32Conv3x3Config* const> f32_conv3x3_configs();
 std::span<const F32WinogradConfig* const> f32_winograd_configs();
 std::span<const F32TailConfig* const> f32_tail_configs();
+std::span<const F32ConvConfig* const> f32_conv_configs();
 
 struct F32Kernels {
   const F32Conv3x3Config* direct;
   const F32WinogradConfig* winograd;
   const F32TailConfig* tail;
+  const F32ConvConfig* conv;  // general graphs: convs other than "same" 3x3
 };
 F32Kernels f32_kernels(Isa isa);
 
@@ -224,5 +282,8 @@ extern const F32WinogradConfig f32_winograd_f43_scalar_config;
 extern const F32WinogradConfig f32_winograd_f43_4x24_avx2_fma_config;
 extern const F32WinogradConfig f32_winograd_f43_8x48_avx512f_config;
 extern const F32TailConfig f32_tail_scalar_config;
+extern const F32ConvConfig f32_conv_scalar_config;
+extern const F32ConvConfig f32_conv_4x24_avx2_fma_config;
+extern const F32ConvConfig f32_conv_8x48_avx512f_config;
 
 }  // namespace quicksr::engine

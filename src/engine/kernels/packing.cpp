@@ -1,5 +1,7 @@
 // Weight packing for the f32 and INT8 conv kernels; each config names the function its kernel
 // reads.
+#include <algorithm>
+
 #include "engine/kernels/kernels.hpp"
 #include "engine/kernels/qu8_kernels.hpp"
 #include "engine/kernels/winograd_f43.hpp"
@@ -14,17 +16,18 @@ int padded_channels(const Conv2d& conv, int channel_group) {
 
 }  // namespace
 
-std::vector<float> pack_conv3x3_goi(const Conv2d& conv, int channel_group) {
-  const int groups = padded_channels(conv, channel_group) / channel_group;
-  std::vector<float> packed(static_cast<std::size_t>(groups) * channel_group * conv.in_channels * 9,
-                            0.0f);
+std::vector<float> pack_conv_goi_blocks(const Conv2d& conv, int channel_group, int block) {
+  const int padded = padded_channels(conv, channel_group);
+  const int taps = conv.in_channels * conv.kernel_h * conv.kernel_w;
+  std::vector<float> packed(static_cast<std::size_t>(padded) * taps, 0.0f);
   std::size_t index = 0;
-  for (int group = 0; group < groups; ++group) {
+  for (int first = 0; first < padded; first += block) {
+    const int width = std::min(block, padded - first);
     for (int ci = 0; ci < conv.in_channels; ++ci) {
-      for (int ky = 0; ky < 3; ++ky) {
-        for (int kx = 0; kx < 3; ++kx) {
-          for (int j = 0; j < channel_group; ++j, ++index) {
-            const int o = group * channel_group + j;
+      for (int ky = 0; ky < conv.kernel_h; ++ky) {
+        for (int kx = 0; kx < conv.kernel_w; ++kx) {
+          for (int j = 0; j < width; ++j, ++index) {
+            const int o = first + j;
             if (o < conv.out_channels) packed[index] = conv.w(o, ci, ky, kx);
           }
         }
@@ -32,6 +35,10 @@ std::vector<float> pack_conv3x3_goi(const Conv2d& conv, int channel_group) {
     }
   }
   return packed;
+}
+
+std::vector<float> pack_conv_goi(const Conv2d& conv, int channel_group) {
+  return pack_conv_goi_blocks(conv, channel_group, channel_group);
 }
 
 // Weights are transformed in double and rounded once.

@@ -124,7 +124,7 @@ void f32_conv3x3_ukernel_4x24_avx2_fma(const F32Conv3x3Args& args) {
 }  // namespace
 
 const F32Conv3x3Config f32_conv3x3_4x24_avx2_fma_config{
-    "f32-conv3x3/4x24-avx2-fma",       Isa::kAvx2Fma,   kConvGroup, kPixelBlock,
-    f32_conv3x3_ukernel_4x24_avx2_fma, pack_conv3x3_goi};
+    "f32-conv3x3/4x24-avx2-fma",       Isa::kAvx2Fma, kConvGroup, kPixelBlock,
+    f32_conv3x3_ukernel_4x24_avx2_fma, pack_conv_goi};
 
 }  // namespace quicksr::engine

@@ -76,7 +76,7 @@ void f32_conv3x3_ukernel_8x48_avx512f(const F32Conv3x3Args& args) {
 }  // namespace
 
 const F32Conv3x3Config f32_conv3x3_8x48_avx512f_config{
-    "f32-conv3x3/8x48-avx512f",       Isa::kAvx512,    kGroup, kPixelBlock,
-    f32_conv3x3_ukernel_8x48_avx512f, pack_conv3x3_goi};
+    "f32-conv3x3/8x48-avx512f",       Isa::kAvx512, kGroup, kPixelBlock,
+    f32_conv3x3_ukernel_8x48_avx512f, pack_conv_goi};
 
 }  // namespace quicksr::engine

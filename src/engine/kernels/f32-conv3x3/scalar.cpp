@@ -1,51 +1,27 @@
-// Portable f32 3x3 row kernel: plain loops over a block of pixels that compilers auto-vectorise
-// for whatever the target offers.
-#include <algorithm>
-
+// Portable f32 3x3 row kernel: f32-conv/scalar (plain loops that compilers auto-vectorise) with a
+// 3x3 window.
 #include "engine/kernels/kernels.hpp"
 
 namespace quicksr::engine {
 
 namespace {
 
-constexpr int kGroup = 4;   // output channels per tile
-constexpr int kPixels = 8;  // pixels per tile
+// The tile of f32-conv/scalar, which does the work (weights packed for its groups of 4).
+constexpr int kGroup = 4;
+constexpr int kPixels = 8;
 
-void f32_conv3x3_ukernel_scalar(const F32Conv3x3Args& args) {
-  for (int group = 0; group < args.out_channels / kGroup; ++group) {
-    const float* weights =
-        args.weights + static_cast<std::size_t>(group) * args.in_channels * 9 * kGroup;
-    for (int col = args.col_begin; col < args.col_begin + args.col_count; col += kPixels) {
-      float acc[kGroup][kPixels];
-      for (int j = 0; j < kGroup; ++j) {
-        for (int p = 0; p < kPixels; ++p) acc[j][p] = args.bias[group * kGroup + j];
-      }
-      const float* w = weights;
-      for (int ci = 0; ci < args.in_channels; ++ci) {
-        for (int ky = 0; ky < 3; ++ky) {
-          const float* in = args.rows[ky] + ci * args.in_stride + col - 1;
-          for (int kx = 0; kx < 3; ++kx, w += kGroup) {
-            for (int j = 0; j < kGroup; ++j) {
-              for (int p = 0; p < kPixels; ++p) acc[j][p] += w[j] * in[kx + p];
-            }
-          }
-        }
-      }
-      for (int j = 0; j < kGroup; ++j) {
-        float* out = args.out + (group * kGroup + j) * args.out_stride + col;
-        for (int p = 0; p < kPixels; ++p) {
-          const float v = acc[j][p];
-          out[p] = args.clamp ? std::min(std::max(v, 0.0f), args.clamp_max) : v;
-        }
-      }
-    }
-  }
+// The general-size scalar kernel with a 3x3 window starting one column to the left (the output
+// pointer and first column moved by one, so that no pointer leaves its buffer).
+void f32_conv3x3_ukernel_scalar(const F32Conv3x3Args& a) {
+  const F32ConvArgs args{a.rows,          a.in_stride, a.in_channels,  3,          3,
+                         a.weights,       a.bias,      a.out_channels, a.out + 1,  a.out_stride,
+                         a.col_begin - 1, a.col_count, a.clamp,        a.clamp_max};
+  f32_conv_scalar_config.run(args);
 }
 
 }  // namespace
 
 const F32Conv3x3Config f32_conv3x3_scalar_config{
-    "f32-conv3x3/scalar",       Isa::kScalar,    kGroup, kPixels,
-    f32_conv3x3_ukernel_scalar, pack_conv3x3_goi};
+    "f32-conv3x3/scalar", Isa::kScalar, kGroup, kPixels, f32_conv3x3_ukernel_scalar, pack_conv_goi};
 
 }  // namespace quicksr::engine

@@ -1,0 +1,313 @@
+#include "engine/graph_plan.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "model/graph_check.hpp"
+#include "quicksr/baselines.hpp"
+#include "quicksr/error.hpp"
+
+namespace quicksr::engine {
+
+namespace {
+
+bool is_activation(OpType op) {
+  return op == OpType::kRelu || op == OpType::kClip || op == OpType::kPRelu ||
+         op == OpType::kLeakyRelu || op == OpType::kSigmoid || op == OpType::kTanh;
+}
+
+std::optional<std::string> conv_problem(const Conv2d& conv) {
+  if (conv.transposed) return "ConvTranspose";
+  if (conv.stride != 1) return "a conv with stride " + std::to_string(conv.stride);
+  const bool same = conv.pad_top + conv.pad_bottom == conv.kernel_h - 1 &&
+                    conv.pad_left + conv.pad_right == conv.kernel_w - 1;
+  if (!same) return "a conv whose padding changes the size";
+  if (std::max({conv.pad_top, conv.pad_left, conv.pad_bottom, conv.pad_right}) > kGraphMaxPadding) {
+    return "a conv padded by more than " + std::to_string(kGraphMaxPadding);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> node_problem(const Graph& graph, const GraphNode& node) {
+  if (node.op == OpType::kConv) return conv_problem(graph.convs.at(node.conv));
+  if (is_activation(node.op) || node.op == OpType::kAdd || node.op == OpType::kConcat ||
+      node.op == OpType::kDepthToSpace) {
+    return std::nullopt;
+  }
+  return std::string(graph_op_name(node.op));
+}
+
+// The activation a conv's store can apply: ReLU, or Clip(0, hi).
+bool fusable(const GraphNode& node) {
+  return node.op == OpType::kRelu ||
+         (node.op == OpType::kClip && node.clip_min == 0.0f && node.clip_max > 0.0f);
+}
+
+// One group of a conv (groups 1) with its own weights.
+Conv2d group_slice(const Conv2d& conv, int group) {
+  const int in = conv.in_channels / conv.groups;
+  const int out = conv.out_channels / conv.groups;
+  Conv2d slice = conv;
+  slice.in_channels = in;
+  slice.out_channels = out;
+  slice.groups = 1;
+  const std::size_t per_group = static_cast<std::size_t>(out) * in * conv.kernel_h * conv.kernel_w;
+  slice.weight.assign(conv.weight.begin() + group * per_group,
+                      conv.weight.begin() + (group + 1) * per_group);
+  if (!conv.bias.empty()) {
+    slice.bias.assign(conv.bias.begin() + group * out, conv.bias.begin() + (group + 1) * out);
+  }
+  return slice;
+}
+
+// A grouped conv as one dense conv: zero weights between groups.
+Conv2d densified(const Conv2d& conv) {
+  Conv2d dense = conv;
+  dense.groups = 1;
+  dense.weight.assign(static_cast<std::size_t>(conv.out_channels) * conv.in_channels *
+                          conv.kernel_h * conv.kernel_w,
+                      0.0f);
+  const int in = conv.in_channels / conv.groups;
+  const int out = conv.out_channels / conv.groups;
+  for (int o = 0; o < conv.out_channels; ++o) {
+    for (int i = 0; i < in; ++i) {
+      for (int ky = 0; ky < conv.kernel_h; ++ky) {
+        for (int kx = 0; kx < conv.kernel_w; ++kx) {
+          dense.w(o, (o / out) * in + i, ky, kx) = conv.w(o, i, ky, kx);
+        }
+      }
+    }
+  }
+  return dense;
+}
+
+GraphConv pack_graph_conv(const Conv2d& original, const F32Kernels& kernels) {
+  GraphConv packed;
+  packed.kernel_h = original.kernel_h;
+  packed.kernel_w = original.kernel_w;
+  packed.pad_top = original.pad_top;
+  packed.pad_left = original.pad_left;
+  packed.direct3x3 = original.kernel_h == 3 && original.kernel_w == 3 && original.pad_top == 1 &&
+                     original.pad_left == 1;
+  const int channel_group =
+      packed.direct3x3 ? kernels.direct->channel_group : kernels.conv->channel_group;
+  const PackWeightsFn pack = packed.direct3x3 ? kernels.direct->pack : kernels.conv->pack;
+  const bool split =
+      original.groups > 1 && (original.out_channels / original.groups) % channel_group == 0;
+  const Conv2d conv = original.groups > 1 && !split ? densified(original) : original;
+  packed.groups = conv.groups;
+  packed.in_per_group = conv.in_channels / conv.groups;
+  packed.out_per_group = conv.out_channels / conv.groups;
+  packed.padded_out_per_group =
+      (packed.out_per_group + channel_group - 1) / channel_group * channel_group;
+  for (int g = 0; g < conv.groups; ++g) {
+    const Conv2d slice = conv.groups == 1 ? conv : group_slice(conv, g);
+    packed.weights.push_back(pack(slice, channel_group));
+    std::vector<float> bias(packed.padded_out_per_group, 0.0f);
+    if (!slice.bias.empty()) std::copy(slice.bias.begin(), slice.bias.end(), bias.begin());
+    packed.bias.push_back(std::move(bias));
+  }
+  return packed;
+}
+
+// Hands out buffers ("slots") to tensors in step order: a tensor takes a free slot of its
+// resolution (growing it to its planes) or a new one, and frees it after its last reader.
+class SlotAllocator {
+ public:
+  explicit SlotAllocator(GraphPlan& plan) : plan_(plan) {}
+  void assign(int tensor, int planes) {
+    PlannedTensor& t = plan_.tensors[tensor];
+    for (std::size_t i = 0; i < free_.size(); ++i) {
+      if (plan_.slot_factor[free_[i]] == t.factor) {
+        t.slot = free_[i];
+        free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(i));
+        grow(t.slot, planes);
+        return;
+      }
+    }
+    t.slot = static_cast<int>(plan_.slot_channels.size());
+    plan_.slot_channels.push_back(planes);
+    plan_.slot_factor.push_back(t.factor);
+  }
+  // The output takes over the slot of `input` (an elementwise op on its last reader).
+  void pass_on(int input, int output, int planes) {
+    plan_.tensors[output].slot = plan_.tensors[input].slot;
+    grow(plan_.tensors[output].slot, planes);
+  }
+  void release(int tensor) { free_.push_back(plan_.tensors[tensor].slot); }
+
+ private:
+  void grow(int slot, int planes) {
+    plan_.slot_channels[slot] = std::max(plan_.slot_channels[slot], planes);
+  }
+  GraphPlan& plan_;
+  std::vector<int> free_;
+};
+
+class PlanBuilder {
+ public:
+  PlanBuilder(const Graph& graph, const F32Kernels& kernels)
+      : graph_(graph), kernels_(kernels), shapes_(infer_graph_tensors(graph)) {}
+
+  GraphPlan build() {
+    plan_.scale = graph_.scale.numerator;
+    plan_.input = tensor_of(graph_.input);
+    count_readers();
+    for (std::size_t n = 0; n < graph_.nodes.size(); ++n) {
+      if (!fused_.count(n)) add_step(graph_.nodes[n]);
+    }
+    plan_.output = tensor_of(graph_.output);
+    assign_slots();
+    return std::move(plan_);
+  }
+
+ private:
+  int tensor_of(const std::string& name) {
+    const auto found = index_.find(name);
+    if (found != index_.end()) return found->second;
+    const GraphTensor& shape = shapes_.at(name);
+    PlannedTensor tensor;
+    tensor.channels = static_cast<int>(shape.channels);
+    tensor.factor = static_cast<int>(shape.numerator);
+    plan_.tensors.push_back(tensor);
+    planes_.push_back(tensor.channels);
+    return index_[name] = static_cast<int>(plan_.tensors.size()) - 1;
+  }
+
+  // A conv whose only reader is a fusable activation stores through it (that node is skipped).
+  void count_readers() {
+    std::map<std::string, std::vector<std::size_t>> readers;
+    for (std::size_t n = 0; n < graph_.nodes.size(); ++n) {
+      for (const std::string& input : graph_.nodes[n].inputs) readers[input].push_back(n);
+    }
+    for (const GraphNode& node : graph_.nodes) {
+      if (node.op != OpType::kConv || node.output == graph_.output) continue;
+      const std::vector<std::size_t>& r = readers[node.output];
+      if (r.size() == 1 && fusable(graph_.nodes[r[0]])) activation_of_[node.name] = r[0];
+    }
+    for (const auto& [conv, activation] : activation_of_) fused_.insert(activation);
+  }
+
+  void add_step(const GraphNode& node) {
+    GraphStep step;
+    step.node = node;
+    for (const std::string& input : node.inputs) step.inputs.push_back(tensor_of(input));
+    std::string output = node.output;
+    switch (node.op) {
+      case OpType::kConv:
+        step.kind = GraphStepKind::kConv;
+        add_conv(step, node, output);
+        break;
+      case OpType::kAdd:
+        step.kind = GraphStepKind::kAdd;
+        break;
+      case OpType::kConcat:
+        step.kind = GraphStepKind::kConcat;
+        break;
+      case OpType::kDepthToSpace:
+        step.kind = GraphStepKind::kDepthToSpace;
+        break;
+      default:
+        step.kind = GraphStepKind::kUnary;
+        if (node.op == OpType::kPRelu) step.slopes = graph_.prelus.at(node.prelu).slope;
+    }
+    step.output = tensor_of(output);
+    if (step.kind == GraphStepKind::kConv) {
+      const GraphConv& conv = plan_.convs.back();
+      if (conv.groups == 1) planes_[step.output] = conv.padded_out_per_group;
+    }
+    plan_.steps.push_back(std::move(step));
+  }
+
+  void add_conv(GraphStep& step, const GraphNode& node, std::string& output) {
+    const Conv2d& conv = graph_.convs.at(node.conv);
+    GraphConv packed = pack_graph_conv(conv, kernels_);
+    const int factor = static_cast<int>(shapes_.at(node.output).numerator);
+    plan_.macs_per_pixel += static_cast<double>(factor) * factor * packed.groups *
+                            packed.in_per_group * packed.padded_out_per_group * conv.kernel_h *
+                            conv.kernel_w;
+    const auto activation = activation_of_.find(node.name);
+    if (activation != activation_of_.end()) {
+      const GraphNode& fused = graph_.nodes[activation->second];
+      packed.clamp = true;
+      packed.clamp_max =
+          fused.op == OpType::kRelu ? std::numeric_limits<float>::infinity() : fused.clip_max;
+      output = fused.output;
+    }
+    step.conv = static_cast<int>(plan_.convs.size());
+    plan_.convs.push_back(std::move(packed));
+  }
+
+  // Elementwise steps (unary, add) write in place into an input read for the last time.
+  void assign_slots() {
+    std::vector<int> last_read(plan_.tensors.size(), -1);
+    for (std::size_t s = 0; s < plan_.steps.size(); ++s) {
+      for (int input : plan_.steps[s].inputs) last_read[input] = static_cast<int>(s);
+    }
+    last_read[plan_.output] = std::numeric_limits<int>::max();
+    SlotAllocator slots(plan_);
+    slots.assign(plan_.input, planes_[plan_.input]);
+    for (std::size_t s = 0; s < plan_.steps.size(); ++s) {
+      const GraphStep& step = plan_.steps[s];
+      const bool elementwise =
+          step.kind == GraphStepKind::kUnary || step.kind == GraphStepKind::kAdd;
+      int donor = -1;
+      for (int input : step.inputs) {
+        if (elementwise && donor < 0 && last_read[input] == static_cast<int>(s)) donor = input;
+      }
+      if (donor >= 0) {
+        slots.pass_on(donor, step.output, planes_[step.output]);
+      } else {
+        slots.assign(step.output, planes_[step.output]);
+      }
+      std::vector<int> released;
+      for (int input : step.inputs) {
+        if (input != donor && last_read[input] == static_cast<int>(s) &&
+            std::find(released.begin(), released.end(), input) == released.end()) {
+          slots.release(input);
+          released.push_back(input);
+        }
+      }
+    }
+  }
+
+  const Graph& graph_;
+  const F32Kernels& kernels_;
+  std::map<std::string, GraphTensor> shapes_;
+  GraphPlan plan_;
+  std::map<std::string, int> index_;
+  std::vector<int> planes_;  // per tensor: planes its buffer needs (conv outputs are padded)
+  std::map<std::string, std::size_t> activation_of_;  // conv node name -> activation node
+  std::set<std::size_t> fused_;                       // activation nodes run inside a conv
+};
+
+}  // namespace
+
+std::optional<std::string> unsupported_reason(const Graph& graph) {
+  check_graph(graph);
+  if (!graph.scale.is_integer()) return "a non-integer scale (" + graph.scale.to_string() + ")";
+  for (const GraphNode& node : graph.nodes) {
+    if (const auto problem = node_problem(graph, node)) {
+      return "node '" + node.name + "' is " + *problem;
+    }
+  }
+  for (const auto& [name, tensor] : infer_graph_tensors(graph)) {
+    if (!tensor.exact || tensor.denominator != 1) {
+      return "tensor '" + name + "' is not an integer multiple of the input size";
+    }
+  }
+  return std::nullopt;
+}
+
+GraphPlan make_graph_plan(const Graph& graph, const F32Kernels& kernels) {
+  if (const auto reason = unsupported_reason(graph)) {
+    throw Error("engine: cannot run this graph: " + *reason);
+  }
+  // SESR's training form (kxk expand to 256, 1x1 squeeze, residual add) runs as its collapsed
+  // convs: the same function with 8-17x fewer multiply-adds, up to fp32 rounding.
+  return PlanBuilder(collapse_linear_blocks(graph), kernels).build();
+}
+
+}  // namespace quicksr::engine

@@ -1,0 +1,74 @@
+#pragma once
+// A general SR graph (the baselines: XLSR, SESR, ABPN, ESPCN, EDSR...) compiled for the engine:
+// stride-1 convs of any size and groups with kernel-ready packed weights (the activation that
+// follows a conv fused into its store), elementwise ops, add, concat and depth-to-space, in
+// graph order over whole-image tensors, each assigned to a reusable buffer ("slot") by liveness.
+// Graphs with other ops (ConvTranspose, strided convs, pooling, resizing, mul...) are not
+// supported: unsupported_reason() says why, and callers fall back to the reference runtime.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/kernels/kernels.hpp"
+#include "quicksr/model.hpp"
+
+namespace quicksr::engine {
+
+// Zero rows and columns around every tensor: the largest conv padding the engine takes.
+inline constexpr int kGraphMaxPadding = 8;
+
+// A conv, per group (grouped convs whose groups do not fill the kernel's channel tiles run as
+// one dense conv with zero weights across groups).
+struct GraphConv {
+  int kernel_h = 3;
+  int kernel_w = 3;
+  int pad_top = 1;
+  int pad_left = 1;
+  int groups = 1;
+  int in_per_group = 0;
+  int out_per_group = 0;         // real
+  int padded_out_per_group = 0;  // rounded up to the kernel's channel_group
+  bool direct3x3 = false;        // runs on the f32-conv3x3 kernels, else on f32-conv
+  bool clamp = false;            // fused ReLU / ReLU1 / Clip(0, hi)
+  float clamp_max = 1.0f;
+  std::vector<std::vector<float>> weights;  // per group, packed by the kernel's config
+  std::vector<std::vector<float>> bias;     // per group, padded_out_per_group values
+};
+
+enum class GraphStepKind { kConv, kUnary, kAdd, kConcat, kDepthToSpace };
+
+struct GraphStep {
+  GraphStepKind kind = GraphStepKind::kConv;
+  std::vector<int> inputs;  // tensor indices
+  int output = 0;
+  int conv = -1;              // kConv: index into GraphPlan::convs
+  GraphNode node;             // kUnary / kDepthToSpace: the op and its attributes
+  std::vector<float> slopes;  // kUnary PReLU: one per channel, or one shared
+};
+
+struct PlannedTensor {
+  int channels = 0;
+  int factor = 1;  // resolution: factor x the input's
+  int slot = 0;
+};
+
+struct GraphPlan {
+  std::vector<PlannedTensor> tensors;
+  std::vector<GraphStep> steps;
+  std::vector<GraphConv> convs;
+  std::vector<int> slot_channels;  // planes each slot holds (the most any of its tensors needs)
+  std::vector<int> slot_factor;
+  int input = 0;   // tensor index of the graph input
+  int output = 0;  // tensor index of the graph output (3 channels at factor `scale`)
+  int scale = 2;
+  double macs_per_pixel = 0.0;  // executed, per input pixel (padding and dense groups included)
+};
+
+// Why the engine cannot run `graph`, or nothing when it can. Throws quicksr::Error when the graph
+// fails check_graph().
+std::optional<std::string> unsupported_reason(const Graph& graph);
+
+// Throws quicksr::Error with unsupported_reason() when the engine cannot run `graph`.
+GraphPlan make_graph_plan(const Graph& graph, const F32Kernels& kernels);
+
+}  // namespace quicksr::engine
