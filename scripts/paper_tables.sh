@@ -77,22 +77,23 @@ paper_psnr() { paper "$1" $((2 * $2 - 3 + $3)); }
 # ---------------------------------------------------------------------------------------------
 # Cells
 
+# slashed SCORES: "PSNR / SSIM" from "PSNR SSIM"; a message is passed through.
+slashed() { if [[ $1 =~ ^[0-9.]+\ [0-9.]+$ ]]; then echo "${1/ / \/ }"; else echo "$1"; fi; }
+
 # scores_cell MODEL SET [EVAL_ARGS...]: "PSNR / SSIM" of the model on SET, or a message.
 scores_cell() {
-  local model=$1 set=$2 scores
+  local model=$1 set=$2
   shift 2
-  scores=$(cached_eval "$(model_key "$model")-$set$(echo "$*" | tr -d ' /.')" --model "$model" \
-    --data "$(data_of "$set")" "$@")
-  if [[ $scores =~ ^[0-9.]+\ [0-9.]+$ ]]; then echo "${scores/ / \/ }"; else echo "$scores"; fi
+  slashed "$(cached_eval "$(model_key "$model")-$set$(echo "$*" | tr -d ' /.')" --model "$model" \
+    --data "$(data_of "$set")" "$@")"
 }
 
 # method_cell METHOD SCALE DATA_ARGS...: "PSNR / SSIM" of a classic --method.
 method_cell() {
-  local method=$1 scale=$2 scores
+  local method=$1 scale=$2
   shift 2
-  scores=$(cached_eval "method-$method-x$scale$(echo "$*" | tr -c 'A-Za-z0-9_\n' '_')" \
-    --method "$method" --scale "$scale" "$@")
-  if [[ $scores =~ ^[0-9.]+\ [0-9.]+$ ]]; then echo "${scores/ / \/ }"; else echo "$scores"; fi
+  slashed "$(cached_eval "method-$method-x$scale$(echo "$*" | tr -c 'A-Za-z0-9_\n' '_')" \
+    --method "$method" --scale "$scale" "$@")"
 }
 
 # bench_cell MODEL SIZE THREADS: "min / median" ms of the engine on a SIZE input, or a message.
@@ -140,7 +141,8 @@ import json, sys
 runs = [json.load(open(f)) for f in sys.argv[2:]]
 loads = sorted(float(r["loadavg"][0]) for r in runs)
 cpus = sorted({r["cpu"] for r in runs})
-isas = sorted({r["isa"] + " (kernels " + r["kernel"] + ")" for r in runs})
+isas = sorted({r["isa"] + " (" + r.get("runtime", "engine") + ", kernels " + r["kernel"] + ")"
+               for r in runs})
 print("Latency: `quicksr bench` (engine only, interleaved 8-bit RGB in and out, one warm-up, "
       "then {} timed runs; min / median ms) on {}, ISA {}. 1-minute load average while measuring: "
       "{:.1f}-{:.1f} on 2 shared vCPUs, so these are times under load; the min is the closer to an "
@@ -222,10 +224,11 @@ grid_row() {
     note=$source
     fp32_cell=$(scores_cell "$fp32" BSD100)
     d_fp32=$(delta "$fp32_cell" "$paper_fp")
-    if [ "$scale" = 2 ] && [ "$int8" != graph ]; then
+    if [ "$scale" = 2 ]; then
       fp32_latency=$(bench_cell "$fp32" "$latency_size" 2)
-    elif [ "$scale" = 2 ]; then
-      fp32_latency="not measured: \`quicksr bench\` runs QuickSRNet models only"
+      if [ "$fp32_latency" = "bench failed" ] && [ "$int8" = graph ]; then
+        fp32_latency="not measured: this \`quicksr bench\` runs QuickSRNet models only"
+      fi
     fi
     if [ "$int8" = graph ]; then
       int8_cell="not available: \`quicksr quantize\` takes QuickSRNet models only"
@@ -273,8 +276,7 @@ table1() {
   echo "Paper Tab. 1 (BSD100 x2; latency on the Snapdragon 8 Gen 1 Hexagon processor, INT8)."
   echo "A trained model in \`models/abpn-x2.safetensors\` / \`models/abpn-noresidual-x2.safetensors\`"
   echo "fills a row (\`quicksr init abpn\` / \`abpn-noresidual\` define the graphs, docs/baselines.md);"
-  echo "the INT8 and latency columns need a graph quantizer and a graph engine path, which quicksr"
-  echo "does not have yet (issue 15 §1)."
+  echo "the INT8 column needs a graph quantizer, which quicksr does not have yet (issue 15 §1)."
   echo
   echo "| architecture | ours fp32 (PSNR / SSIM) | ours INT8 | ours latency | paper FP16 | paper INT8 | paper latency (ms) |"
   echo "|---|---|---|---|---|---|---|"
@@ -285,7 +287,7 @@ table1() {
       echo "31.75 (0.09) | 31.50 (0.30) | 1.42 (35%)")
     model="models/$name-x2.safetensors"
     if [ -f "$model" ]; then
-      cells="$(scores_cell "$model" BSD100) | not available | not measured"
+      cells="$(scores_cell "$model" BSD100) | not available | $(bench_cell "$model" "$latency_size" 2)"
     else
       cells="not trained yet (\`$model\`) | — | —"
     fi
@@ -345,8 +347,10 @@ baseline_rows() {  # Tab. 3 rows at one scale
     arch=$(echo "$name" | tr - _)
     official=$(official_model "$arch" "$1")
     if [ -n "$official" ]; then
-      grid_row "$label, official weights" "$name" "$1" "$official" graph \
-        "official ONNX (../shared/models/reference), converted; reference runtime"
+      local source="official ONNX (../shared/models/reference), converted"
+      # The official SESR file is its expanded training form; the paper times the collapsed net.
+      [[ $name == sesr-* ]] && source+="; SESR's expanded training form (docs/baselines.md: 19x the MACs of the collapsed net the paper times), which is what the latency is of"
+      grid_row "$label, official weights" "$name" "$1" "$official" graph "$source"
     fi
   done
   echo "| bicubic (MATLAB) | $(method_cell bicubic "$1" --data "$(data_of BSD100)") | — | — | — | — | — | — | — | no network |"
@@ -358,11 +362,10 @@ table3() {
   echo "Paper Tab. 3: every baseline re-implemented and trained by the authors with one recipe."
   echo "quicksr defines them all (\`quicksr init NAME\`, docs/baselines.md) but has trained none"
   echo "yet: a trained model in \`models/NAME-xS.safetensors\` fills its row. The official XLSR and"
-  echo "SESR-M5 weights (x2, x4) are converted from ../shared/models/reference and scored on the"
-  echo "reference runtime; they are the AIMET model zoo's, so their scores reproduce the paper's"
-  echo "closely. Graph models have no INT8 path (\`quicksr quantize\` takes QuickSRNet models) and"
-  echo "no engine latency (\`quicksr bench\` runs QuickSRNet models; general graphs run on the slow"
-  echo "reference runtime). QuickSRNet rows are in Table 2."
+  echo "SESR-M5 weights (x2, x4) are converted from ../shared/models/reference; they are"
+  echo "the AIMET model zoo's, so their scores (\`quicksr eval\`) reproduce the paper's"
+  echo "closely. Graph models have no INT8 path (\`quicksr quantize\` takes QuickSRNet models);"
+  echo "their latency is measured where \`quicksr bench\` runs them. QuickSRNet rows are in Table 2."
   echo
   : > "$work/fig1.tsv"
   local scale
@@ -512,18 +515,15 @@ table5() {
 
 # scores_cell_dir MODEL HR_DIR EVAL_ARGS...: as scores_cell on a folder of HR images.
 scores_cell_dir() {
-  local model=$1 dir=$2 scores
+  local model=$1 dir=$2
   shift 2
-  scores=$(cached_eval "$(model_key "$model")-$(basename "$dir")$(echo "$*" | tr -d ' /.-')" \
-    --model "$model" --data "$dir" "$@")
-  if [[ $scores =~ ^[0-9.]+\ [0-9.]+$ ]]; then echo "${scores/ / \/ }"; else echo "$scores"; fi
+  slashed "$(cached_eval "$(model_key "$model")-$(basename "$dir")$(echo "$*" | tr -d ' /.-')" \
+    --model "$model" --data "$dir" "$@")"
 }
 
 # scores_cell_pair MODEL PAIR_DIR: on native LR/HR pairs.
 scores_cell_pair() {
-  local scores
-  scores=$(cached_eval "$(model_key "$1")-pair" --model "$1" --lr "$2" --hr "$2")
-  if [[ $scores =~ ^[0-9.]+\ [0-9.]+$ ]]; then echo "${scores/ / \/ }"; else echo "$scores"; fi
+  slashed "$(cached_eval "$(model_key "$1")-pair" --model "$1" --lr "$2" --hr "$2")"
 }
 
 table6() {
@@ -579,7 +579,7 @@ table7() {
   echo "Paper Tab. 7 (its data set is lost from the text; the bicubic baseline is 32.47 dB):"
   echo "bicubic, the naive approach (the x3 model, then a 2x2 average pool) and the proposed"
   echo "space-to-depth x1.5 model. Ours: naive = \`quicksr convert $x3 NAIVE --average-pool 2\`"
-  echo "(a graph: the x3 net followed by an AveragePool node, run on the reference runtime);"
+  echo "(a graph: the x3 net followed by an AveragePool node);"
   echo "proposed = \`$proposed\`. Both are Small, trained here on T91 + BSDS200"
   echo "(the x3 for $(iterations_of "$x3") iterations, the x1.5 for $(iterations_of "$proposed")),"
   echo "the paper's on DIV2K for 1M iterations. PSNR / SSIM, reference protocol (HR cropped to a"

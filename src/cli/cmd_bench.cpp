@@ -348,7 +348,10 @@ int bench(const ParsedArgs& args) {
       return bench_graph(args, *graph, model.name());
     }
   }
-  const auto [width, height] = parse_size(args.get_or("--size", "640x360"));
+  // Plain ints, not structured bindings: lambdas below capture them (clang 14 cannot).
+  const auto [size_width, size_height] = parse_size(args.get_or("--size", "640x360"));
+  const int width = size_width;
+  const int height = size_height;
   const int runs = args.get_int("--runs", 10, 1, 100000);
   const int reference_runs = args.get_int("--reference-runs", 1, 0, 1000);
   const BenchModels models = load_models(args);

@@ -58,7 +58,8 @@ class InterruptGuard {
 int video_command(CommandArgs raw) {
   const std::optional<FileCommand> command = parse_file_command(kSpec, raw);
   if (!command) return 0;
-  const auto& [args, input, output] = *command;
+  // Plain references, not structured bindings: lambdas below capture them (clang 14 cannot).
+  const ParsedArgs& args = command->args;
   video::VideoOptions options;
   options.codec = args.get_or("--codec", options.codec);
   if (args.has("--crf")) options.crf = args.get_int("--crf", 18, 0, 63);
@@ -75,8 +76,8 @@ int video_command(CommandArgs raw) {
   };
   const InterruptGuard guard;
   video::upscale_video(
-      input, output, [&](const Image& frame) { return upscaler.upscale(frame); }, options,
-      progress);
+      command->input, command->output, [&](const Image& frame) { return upscaler.upscale(frame); },
+      options, progress);
   if (bar) bar->finish();
   return 0;
 }

@@ -270,10 +270,13 @@ void QU8BandRunner::finish_half_scale(const RgbView<const In>& input, const RgbV
       const std::uint8_t* source = rows[dy] + (c / kQu8Group * stride) * kQu8Group + c % kQu8Group;
       for (int dx = 0; dx < 2; ++dx) {
         const int channel = d2s_channel(plan_.order, features, 2, c, dy, dx);
+        // From column half_begin on: a pointer at column 0 would lie before the buffer (UB).
         std::uint8_t* target =
-            s2d + (channel / kQu8Group * stride - half_origin) * kQu8Group + channel % kQu8Group;
+            s2d + (channel / kQu8Group * stride + (half_begin - half_origin)) * kQu8Group +
+            channel % kQu8Group;
         for (int hx = half_begin; hx < half_end; ++hx) {
-          target[hx * kQu8Group] = source[(2 * hx + dx - g.column_origin) * kQu8Group];
+          target[(hx - half_begin) * kQu8Group] =
+              source[(2 * hx + dx - g.column_origin) * kQu8Group];
         }
       }
     }

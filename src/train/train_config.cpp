@@ -80,6 +80,10 @@ void validate_baseline(const TrainConfig& config, Scale scale) {
   if (!scale.is_integer()) {
     throw Error("training setting scale = " + config.scale + ": baselines train x2, x3 or x4");
   }
+  if (config.arch == "erfdn" && config.patch < 15) {  // ESA's strided conv and 7x7 pool
+    throw Error("training setting patch = " + std::to_string(config.patch) +
+                ": erfdn needs LR patches of at least 15 pixels");
+  }
   for (const auto& [key, set] :
        {std::pair{"init", config.init != "identity"},
         std::pair{"activation", config.activation != "relu1"}, std::pair{"qat", config.qat}}) {

@@ -8,6 +8,7 @@
 #include "quicksr/reference.hpp"
 #include "quicksr/upscaler.hpp"
 #include "support/graph_builders.hpp"
+#include "support/sanitizer.hpp"
 
 namespace quicksr {
 namespace {
@@ -161,7 +162,7 @@ TEST(GraphForward, LongChainsDoNotKeepEveryIntermediate) {
   const std::size_t growth = peak_rss_bytes() - before;
   EXPECT_EQ(output.height, 256);
   std::printf("3000-op chain on 3x128x128: peak RSS grew by %.1f MB\n", growth / 1e6);
-#ifdef __SANITIZE_ADDRESS__
+#ifdef QUICKSR_TEST_ASAN
   GTEST_SKIP()
       << "ASan's quarantine keeps freed tensors resident; the Release run checks the bound";
 #else

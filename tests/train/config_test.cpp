@@ -88,6 +88,7 @@ TEST(TrainConfig, ValidateRejectsOutOfRangeSettings) {
   rejects([](TrainConfig& c) { c.arch = "sesr-m5-expanded"; }, "arch");
   rejects([](TrainConfig& c) { c.arch = "espcn", c.scale = "1.5"; }, "scale");
   rejects([](TrainConfig& c) { c.arch = "xlsr", c.init = "default"; }, "init");
+  rejects([](TrainConfig& c) { c.arch = "erfdn", c.patch = 14; }, "patch");
   rejects([](TrainConfig& c) { c.arch = "abpn", c.activation = "relu"; }, "activation");
   rejects([](TrainConfig& c) { c.arch = "fsrcnn", c.qat = true, c.from = "m.safetensors"; }, "qat");
   for (const std::string arch : {"fsrcnn", "sesr-xl", "edsr-baseline"}) {

@@ -172,6 +172,22 @@ class TrainRunTest : public ::testing::Test {
     return fs::path(base.out) / "last.safetensors";
   }
 
+  // A run `run` of one step at a learning rate that barely moves the weights.
+  TrainConfig one_tiny_step(const std::string& run) const {
+    TrainConfig c = config(run);
+    c.iterations = 1;
+    c.lr = 1e-9;
+    c.lr_min = 0;
+    return c;
+  }
+
+  // Runs `c`, which must fail, and returns what it wrote to stderr.
+  static std::string failure_message(const TrainConfig& c) {
+    EXPECT_NE(wait_for(start(c)), 0);
+    std::ifstream messages(c.out + ".stderr");
+    return std::string(std::istreambuf_iterator<char>(messages), {});
+  }
+
   fs::path root_;
 };
 
@@ -262,20 +278,15 @@ TEST_F(TrainRunTest, SigtermStopsWithACheckpointThatResumes) {
 TEST_F(TrainRunTest, FromStartsAtTheModelsWeights) {
   const fs::path from = root_ / "from.safetensors";
   save_model(Model{QuickSRNet::initialized(QuickSRNetConfig::small(Scale{2, 1}), 99), {}}, from);
-  TrainConfig c = config("from");
+  TrainConfig c = one_tiny_step("from");
   c.from = from.string();
-  c.iterations = 1;
-  c.lr = 1e-9;  // one step that barely moves the weights
-  c.lr_min = 0;
   ASSERT_EQ(wait_for(start(c)), 0) << "see " << c.out << ".stderr";
   expect_same_weights(from, fs::path(c.out) / "last.safetensors", 1e-6f);
 
   TrainConfig wrong = config("from-medium");
   wrong.from = from.string();
   wrong.preset = "medium";
-  EXPECT_NE(wait_for(start(wrong)), 0);
-  std::ifstream messages(wrong.out + ".stderr");
-  const std::string text(std::istreambuf_iterator<char>(messages), {});
+  const std::string text = failure_message(wrong);
   EXPECT_NE(text.find("holds quicksrnet-small-x2"), std::string::npos) << text;
 }
 
@@ -283,12 +294,9 @@ TEST_F(TrainRunTest, FromStartsAtTheModelsWeights) {
 // initialisation of its seed, and its model files are ReLU models; a --from model of the other
 // activation is refused.
 TEST_F(TrainRunTest, InitAndActivationReachTheModel) {
-  TrainConfig c = config("relu");
+  TrainConfig c = one_tiny_step("relu");
   c.init = "default";
   c.activation = "relu";
-  c.iterations = 1;
-  c.lr = 1e-9;  // one step that barely moves the weights
-  c.lr_min = 0;
   ASSERT_EQ(wait_for(start(c)), 0) << "see " << c.out << ".stderr";
   const fs::path last = fs::path(c.out) / "last.safetensors";
   const QuickSRNet trained = std::get<QuickSRNet>(load_model(last).net);
@@ -304,9 +312,7 @@ TEST_F(TrainRunTest, InitAndActivationReachTheModel) {
 
   TrainConfig wrong = config("relu1-from-relu");
   wrong.from = last.string();
-  EXPECT_NE(wait_for(start(wrong)), 0);
-  std::ifstream messages(wrong.out + ".stderr");
-  const std::string text(std::istreambuf_iterator<char>(messages), {});
+  const std::string text = failure_message(wrong);
   EXPECT_NE(text.find("holds quicksrnet-small-x2-relu"), std::string::npos) << text;
 }
 
@@ -322,7 +328,7 @@ TEST_F(TrainRunTest, KilledGraphRunResumesOnTheUninterruptedLossCurve) {
 }
 
 // --arch sesr-m3 trains the expanded form and saves the collapsed graph; --from a graph file
-// starts from its weights (the run's last model is the fixed anchor plus what 1e-9 moved).
+// starts from its weights (one step at lr 1e-9 barely moves them).
 TEST_F(TrainRunTest, SesrTrainsExpandedAndSavesCollapsed) {
   TrainConfig c = config("sesr");
   c.arch = "sesr-m3";
@@ -334,20 +340,15 @@ TEST_F(TrainRunTest, SesrTrainsExpandedAndSavesCollapsed) {
   const Graph& graph = std::get<Graph>(model.net);
   EXPECT_EQ(graph.convs.size(), build_baseline("sesr-m3", {.scale = {2, 1}}).convs.size());
 
-  TrainConfig from = config("sesr-from");
+  TrainConfig from = one_tiny_step("sesr-from");
   from.from = last.string();
-  from.iterations = 1;
-  from.lr = 1e-9;
-  from.lr_min = 0;
   ASSERT_EQ(wait_for(start(from)), 0) << "see " << from.out << ".stderr";
   expect_same_weights(last, fs::path(from.out) / "last.safetensors", 1e-6f);
 
   TrainConfig wrong = config("sesr-from-x3");
   wrong.from = last.string();
   wrong.scale = "3";
-  EXPECT_NE(wait_for(start(wrong)), 0);
-  std::ifstream messages(wrong.out + ".stderr");
-  const std::string text(std::istreambuf_iterator<char>(messages), {});
+  const std::string text = failure_message(wrong);
   EXPECT_NE(text.find("holds sesr-m3-x2"), std::string::npos) << text;
 }
 

@@ -69,9 +69,10 @@ struct Probe {
     AVPacket* packet = av_packet_alloc();
     while (av_read_frame(context, packet) >= 0) {
       if (packet->stream_index == index) {
+        // av_get_time_base_q(): the AV_TIME_BASE_Q macro is a C99 compound literal (clang -Werror).
         result.push_back({std::string(reinterpret_cast<char*>(packet->data), packet->size),
-                          av_rescale_q(packet->pts, base, AV_TIME_BASE_Q),
-                          av_rescale_q(packet->duration, base, AV_TIME_BASE_Q)});
+                          av_rescale_q(packet->pts, base, av_get_time_base_q()),
+                          av_rescale_q(packet->duration, base, av_get_time_base_q())});
       }
       av_packet_unref(packet);
     }
