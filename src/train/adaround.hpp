@@ -28,6 +28,11 @@ struct AdaRoundOptions {
   // rounding), so that the next conv is optimised on the corrected output. Off: the biases of
   // `rounded` are kept.
   bool fit_bias = false;
+  // Start from the rounding of `rounded` (each h on the side `rounded` chose, start_margin from 0
+  // or 1) instead of from the unrounded weights (h the fractional part): AdaRound then refines a
+  // given rounding, e.g. the optimised rounding of quant::post_training_quantize.
+  bool start_from_rounded = false;
+  double start_margin = 0.1;
 };
 
 // `rounded` is quantize_weights(net, encodings, granularity) (round to nearest); its scales and
