@@ -70,7 +70,7 @@ constexpr int kAvx512 = static_cast<int>(Isa::kAvx512);
 void BM_F32Conv3x3Row(benchmark::State& state) {
   const std::optional<engine::F32Kernels> kernels = kernels_for(state);
   if (!kernels) return;
-  const engine::F32Conv3x3Config& config = *kernels->direct;
+  const engine::F32ConvConfig& config = *kernels->direct;
   const int in_channels = static_cast<int>(state.range(1));
   const int out_channels = static_cast<int>(state.range(2));
   constexpr int kColumns = 640;
@@ -80,10 +80,14 @@ void BM_F32Conv3x3Row(benchmark::State& state) {
   conv.weight = random_values(conv.weight.size());
   const engine::PackedConv3x3 packed = engine::pack_conv3x3(conv, true, config);
   std::vector<float> out(packed.padded_out_channels * stride);
-  engine::F32Conv3x3Args args{};
-  for (int k = 0; k < 3; ++k) args.rows[k] = input.data() + k * in_channels * stride;
+  const float* rows[3];
+  for (int k = 0; k < 3; ++k) rows[k] = input.data() + k * in_channels * stride;
+  engine::F32ConvArgs args{};
+  args.rows = rows;
   args.in_stride = stride;
   args.in_channels = in_channels;
+  args.kernel_h = 3;
+  args.kernel_w = 3;
   args.weights = packed.weights.data();
   args.bias = packed.bias.data();
   args.out_channels = packed.padded_out_channels;

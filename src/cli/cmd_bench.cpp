@@ -65,16 +65,30 @@ struct Timing {
   double median_ms = 0.0;
 };
 
-Timing time_runs(int runs, const std::function<void()>& run_once) {
-  std::vector<double> ms;
+// Times each function `runs` times, in turn (a, b, a, b, ...): on a busy machine the load then
+// slows them alike, so their ratio is fair.
+std::vector<Timing> time_alternately(int runs,
+                                     const std::vector<std::function<void()>>& functions) {
+  std::vector<std::vector<double>> ms(functions.size());
   for (int i = 0; i < runs; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    run_once();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                     .count());
+    for (std::size_t f = 0; f < functions.size(); ++f) {
+      const auto start = std::chrono::steady_clock::now();
+      functions[f]();
+      ms[f].push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count());
+    }
   }
-  std::sort(ms.begin(), ms.end());
-  return {ms.front(), ms[ms.size() / 2]};
+  std::vector<Timing> timings;
+  for (std::vector<double>& times : ms) {
+    std::sort(times.begin(), times.end());
+    timings.push_back({times.front(), times[times.size() / 2]});
+  }
+  return timings;
+}
+
+Timing time_runs(int runs, const std::function<void()>& run_once) {
+  return time_alternately(runs, {run_once}).front();
 }
 
 std::pair<int, int> parse_size(const std::string& text) {
@@ -386,19 +400,24 @@ int bench(const ParsedArgs& args) {
   std::vector<float> fp32_output(output_values);
   std::vector<Row> rows;
   double engine_rss = 0.0;
-  if (int8) {
-    const auto run = [&] { int8_engine->run(frame.u8.data(), width, height, int8_output.data()); };
-    run();
-    rows.push_back({"engine", "engine", time_runs(runs, run), runs, std::nullopt});
-    engine_rss = peak_rss_mib();
-  }
   const auto run_fp32 = [&] {
     fp32_engine.run(frame.f32.data(), width, height, fp32_output.data());
   };
-  run_fp32();
-  rows.push_back({int8 ? "fp32 engine" : "engine", int8 ? "fp32_engine" : "engine",
-                  time_runs(runs, run_fp32), runs, executed(fp32_engine)});
-  if (!int8) engine_rss = peak_rss_mib();
+  if (int8) {
+    // The INT8 and fp32 engines run in turn, for a fair ratio; each keeps its workspace from
+    // its first run, so the RSS after the INT8 warm-up is the INT8 engine's.
+    const auto run = [&] { int8_engine->run(frame.u8.data(), width, height, int8_output.data()); };
+    run();
+    engine_rss = peak_rss_mib();
+    run_fp32();
+    const std::vector<Timing> timings = time_alternately(runs, {run, run_fp32});
+    rows.push_back({"engine", "engine", timings[0], runs, std::nullopt});
+    rows.push_back({"fp32 engine", "fp32_engine", timings[1], runs, executed(fp32_engine)});
+  } else {
+    run_fp32();
+    rows.push_back({"engine", "engine", time_runs(runs, run_fp32), runs, executed(fp32_engine)});
+    engine_rss = peak_rss_mib();
+  }
 
   nlohmann::json checks = nlohmann::json::object();
   if (!args.has("--no-onednn") && onednn_runs(models.float_net)) {

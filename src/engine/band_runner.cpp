@@ -195,22 +195,30 @@ void BandRunner::compute_conv_row(const Geometry& g, int layer, int y) {
 std::pair<int, int> BandRunner::run_direct_conv(const Geometry& g, int layer, int y,
                                                 float* out) const {
   const PackedConv3x3& conv = plan_.convs[layer];
-  F32Conv3x3Args args{};
-  for (int k = 0; k < 3; ++k) args.rows[k] = conv_input_row(layer - 1, y - 1 + k, g.net_height);
+  const float* rows[3];
+  for (int k = 0; k < 3; ++k) rows[k] = conv_input_row(layer - 1, y - 1 + k, g.net_height);
+  const int block = kernels_.direct->pixel_block;
+  const int begin = round_down(g.needed_begin(layer), block);
+  const int end = round_up(g.needed_end(layer), block);
+  // Output column x reads input columns x - 1 + kx: the kernel's output pointer and first column
+  // move by one instead of the input rows, so that no pointer leaves the workspace.
+  F32ConvArgs args{};
+  args.rows = rows;
   args.in_stride = layout_.stride;
   args.in_channels = conv.in_channels;
+  args.kernel_h = 3;
+  args.kernel_w = 3;
   args.weights = conv.weights.data();
   args.bias = conv.bias.data();
   args.out_channels = conv.padded_out_channels;
-  args.out = out;
+  args.out = out + 1;
   args.out_stride = layout_.stride;
-  const int block = kernels_.direct->pixel_block;
-  args.col_begin = round_down(g.needed_begin(layer), block);
-  args.col_count = round_up(g.needed_end(layer), block) - args.col_begin;
+  args.col_begin = begin - 1;
+  args.col_count = end - begin;
   args.clamp = conv.clamp;
   args.clamp_max = conv.clamp_max;
   kernels_.direct->run(args);
-  return {args.col_begin, args.col_begin + args.col_count};
+  return {begin, end};
 }
 
 void BandRunner::run_winograd_conv(const Geometry& g, int layer, int y, float* phases) const {

@@ -91,9 +91,8 @@ GraphConv pack_graph_conv(const Conv2d& original, const F32Kernels& kernels) {
   packed.pad_left = original.pad_left;
   packed.direct3x3 = original.kernel_h == 3 && original.kernel_w == 3 && original.pad_top == 1 &&
                      original.pad_left == 1;
-  const int channel_group =
-      packed.direct3x3 ? kernels.direct->channel_group : kernels.conv->channel_group;
-  const PackWeightsFn pack = packed.direct3x3 ? kernels.direct->pack : kernels.conv->pack;
+  const F32ConvConfig& config = packed.direct3x3 ? *kernels.direct : *kernels.conv;
+  const int channel_group = config.channel_group;
   const bool split =
       original.groups > 1 && (original.out_channels / original.groups) % channel_group == 0;
   const Conv2d conv = original.groups > 1 && !split ? densified(original) : original;
@@ -104,7 +103,7 @@ GraphConv pack_graph_conv(const Conv2d& original, const F32Kernels& kernels) {
       (packed.out_per_group + channel_group - 1) / channel_group * channel_group;
   for (int g = 0; g < conv.groups; ++g) {
     const Conv2d slice = conv.groups == 1 ? conv : group_slice(conv, g);
-    packed.weights.push_back(pack(slice, channel_group));
+    packed.weights.push_back(config.pack(slice, channel_group));
     std::vector<float> bias(packed.padded_out_per_group, 0.0f);
     if (!slice.bias.empty()) std::copy(slice.bias.begin(), slice.bias.end(), bias.begin());
     packed.bias.push_back(std::move(bias));

@@ -137,8 +137,7 @@ class StepRunner {
                            round_up(l.width, kColumnRound),
                            conv.clamp,
                            conv.clamp_max};
-    if (conv.direct3x3) return kernels_.direct->run(conv3x3_args(args));
-    kernels_.conv->run(args);
+    (conv.direct3x3 ? kernels_.direct : kernels_.conv)->run(args);
   }
 
   void unary(const GraphStep& step) {

@@ -37,7 +37,7 @@ PackedTail1x1 pack_tail(const Conv2d& conv) {
 
 }  // namespace
 
-PackedConv3x3 pack_conv3x3(const Conv2d& conv, bool clamp, const F32Conv3x3Config& config) {
+PackedConv3x3 pack_conv3x3(const Conv2d& conv, bool clamp, const F32ConvConfig& config) {
   return pack(conv, clamp, ConvAlgorithm::kDirect, config.channel_group, config.pack);
 }
 

@@ -50,7 +50,7 @@ struct Plan : NetShape {
 };
 
 // Packs an OIHW 3x3 stride-1 conv for a direct or a Winograd kernel config.
-PackedConv3x3 pack_conv3x3(const Conv2d& conv, bool clamp, const F32Conv3x3Config& config);
+PackedConv3x3 pack_conv3x3(const Conv2d& conv, bool clamp, const F32ConvConfig& config);
 PackedConv3x3 pack_conv3x3(const Conv2d& conv, bool clamp, const F32WinogradConfig& config);
 
 // Packs `net` for the kernels chosen for one ISA (their tiles set the padding and weight layout).

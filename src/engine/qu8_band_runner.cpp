@@ -148,10 +148,10 @@ void QU8BandRunner::load_input_row(const RgbView<const In>& input, const Geometr
     if (input.pixel_step == 3 && input.channel_step == 1) {
       // 8-bit interleaved RGB: one 4-byte copy per pixel. The fourth byte (the next pixel's red)
       // lands in the unused fourth channel, whose weights are zero.
+      // The bound is read once: the copies may alias `input`, so the compiler would re-read it.
       const std::uint8_t* source = &input.at(source_y, 0, 0);
-      for (; x < std::min(end, input.width - 1); ++x) {
-        std::memcpy(row + x * kQu8Group, source + x * 3, kQu8Group);
-      }
+      const int copy_end = std::min(end, input.width - 1);
+      for (; x < copy_end; ++x) std::memcpy(row + x * kQu8Group, source + x * 3, kQu8Group);
     }
   }
   for (; x < end; ++x) {

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -20,15 +21,6 @@ namespace quicksr::engine {
 namespace {
 
 constexpr float kNoUpperClamp = std::numeric_limits<float>::infinity();  // ReLU
-
-struct KernelCase {
-  int in_channels;
-  int out_channels;
-  int col_begin;
-  int col_count;
-  bool clamp;
-  float clamp_max = 1.0f;  // ReLU1; +infinity for ReLU
-};
 
 template <typename Config>
 std::string config_name(const testing::TestParamInfo<const Config*>& info) {
@@ -47,105 +39,23 @@ std::string config_name(const testing::TestParamInfo<const Config*>& info) {
 // Rounds a count up to a whole number of the kernel's blocks.
 int whole_blocks(int count, int block) { return (count + block - 1) / block * block; }
 
-void check_kernel(const F32Conv3x3Config& kernel, const KernelCase& c) {
-  std::mt19937 rng(c.in_channels * 131 + c.out_channels * 7 + c.col_count);
-  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-  const std::size_t stride = c.col_begin + c.col_count + 16;
-  std::vector<float> input(3 * c.in_channels * stride);
-  for (float& v : input) v = uniform(rng);
-  Conv2d conv = Conv2d::zeros(c.in_channels, c.out_channels, 3);
-  for (float& w : conv.weight) w = uniform(rng);
-  for (float& b : conv.bias) b = uniform(rng);
-  const PackedConv3x3 packed = pack_conv3x3(conv, c.clamp, kernel);
-  std::vector<float> out(packed.padded_out_channels * stride, -7.0f);
-
-  F32Conv3x3Args args{};
-  for (int k = 0; k < 3; ++k) args.rows[k] = input.data() + k * c.in_channels * stride;
-  args.in_stride = stride;
-  args.in_channels = c.in_channels;
-  args.weights = packed.weights.data();
-  args.bias = packed.bias.data();
-  args.out_channels = packed.padded_out_channels;
-  args.out = out.data();
-  args.out_stride = stride;
-  args.col_begin = c.col_begin;
-  args.col_count = c.col_count;
-  args.clamp = c.clamp;
-  args.clamp_max = c.clamp_max;
-  kernel.run(args);
-
-  for (int o = 0; o < c.out_channels; ++o) {
-    for (std::size_t col = 0; col < stride; ++col) {
-      const bool inside = col >= static_cast<std::size_t>(c.col_begin) &&
-                          col < static_cast<std::size_t>(c.col_begin + c.col_count);
-      if (!inside) {
-        ASSERT_EQ(out[o * stride + col], -7.0f) << "wrote outside the range at " << col;
-        continue;
-      }
-      double expected = conv.bias[o];
-      for (int i = 0; i < c.in_channels; ++i) {
-        for (int ky = 0; ky < 3; ++ky) {
-          for (int kx = 0; kx < 3; ++kx) {
-            expected += static_cast<double>(conv.w(o, i, ky, kx)) *
-                        input[(ky * c.in_channels + i) * stride + col - 1 + kx];
-          }
-        }
-      }
-      if (c.clamp) expected = std::fmin(std::fmax(expected, 0.0), c.clamp_max);
-      ASSERT_NEAR(out[o * stride + col], expected, 1e-4)
-          << kernel.name << " out channel " << o << " column " << col;
-    }
-  }
-}
-
-class F32Conv3x3ConfigTest : public testing::TestWithParam<const F32Conv3x3Config*> {};
-
-// Column counts are rounded up to the kernel's pixel block, so every case also covers the row
-// ends (1 or 2 vectors) of the wider register tiles.
-TEST_P(F32Conv3x3ConfigTest, MatchesPlainLoopsForEveryShape) {
-  const F32Conv3x3Config& config = *GetParam();
-  SKIP_UNLESS_CPU_SUPPORTS(config);
-  const KernelCase cases[] = {{3, 32, 8, 640, true},
-                              {32, 32, 8, 24, true},
-                              {32, 12, 16, 40, false},
-                              {5, 8, 1, 8, true},
-                              {32, 32, 8, 16, true},
-                              {7, 4, 3, 72, false},
-                              {64, 64, 8, 48, true},
-                              {16, 28, 8, 8, false},
-                              {32, 32, 8, 96, true},
-                              {32, 12, 8, 112, true},
-                              {32, 32, 8, 24, true, kNoUpperClamp},
-                              {3, 32, 8, 40, true, kNoUpperClamp}};
-  for (KernelCase c : cases) {
-    c.col_count = whole_blocks(c.col_count, config.pixel_block);
-    SCOPED_TRACE("in " + std::to_string(c.in_channels) + " out " + std::to_string(c.out_channels) +
-                 " cols " + std::to_string(c.col_count));
-    check_kernel(config, c);
-  }
-}
-
-INSTANTIATE_TEST_SUITE_P(Registry, F32Conv3x3ConfigTest, testing::ValuesIn(f32_conv3x3_configs()),
-                         config_name<F32Conv3x3Config>);
-
 struct ConvCase {
   int in_channels;
   int out_channels;
   int kernel_h;
   int kernel_w;
+  int col_begin;
   int col_count;
   bool clamp;
-  float clamp_max = 1.0f;
+  float clamp_max = 1.0f;  // ReLU1; +infinity for ReLU
 };
 
-// A general-size conv row kernel against plain loops over the same planar rows: each of the
-// kernel_h input rows holds the channels at in_stride apart; output column col, tap kx reads
-// column col + kx.
+// A conv row kernel against plain loops over the same planar rows: each of the kernel_h input rows
+// holds the channels at in_stride apart; output column col, tap kx reads column col + kx.
 void check_conv_kernel(const F32ConvConfig& kernel, const ConvCase& c) {
-  std::mt19937 rng(c.in_channels * 131 + c.out_channels * 7 + c.kernel_h);
+  std::mt19937 rng(c.in_channels * 131 + c.out_channels * 7 + c.kernel_h + c.col_count);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-  constexpr int kColBegin = 5;
-  const std::size_t stride = kColBegin + c.col_count + c.kernel_w + 16;
+  const std::size_t stride = c.col_begin + c.col_count + c.kernel_w + 16;
   std::vector<float> input(static_cast<std::size_t>(c.kernel_h) * c.in_channels * stride);
   for (float& v : input) v = uniform(rng);
   Conv2d conv = Conv2d::zeros(c.in_channels, c.out_channels, 1);
@@ -175,7 +85,7 @@ void check_conv_kernel(const F32ConvConfig& kernel, const ConvCase& c) {
   args.out_channels = padded;
   args.out = out.data();
   args.out_stride = stride;
-  args.col_begin = kColBegin;
+  args.col_begin = c.col_begin;
   args.col_count = c.col_count;
   args.clamp = c.clamp;
   args.clamp_max = c.clamp_max;
@@ -184,7 +94,8 @@ void check_conv_kernel(const F32ConvConfig& kernel, const ConvCase& c) {
   for (int o = 0; o < c.out_channels; ++o) {
     for (std::size_t col = 0; col < stride; ++col) {
       const float actual = out[o * stride + col];
-      if (col < kColBegin || col >= static_cast<std::size_t>(kColBegin + c.col_count)) {
+      if (col < static_cast<std::size_t>(c.col_begin) ||
+          col >= static_cast<std::size_t>(c.col_begin + c.col_count)) {
         ASSERT_EQ(actual, -7.0f) << "wrote outside the range at " << col;
         continue;
       }
@@ -204,6 +115,41 @@ void check_conv_kernel(const F32ConvConfig& kernel, const ConvCase& c) {
   }
 }
 
+// Runs each case with its column count rounded up to the kernel's pixel block, so every case also
+// covers the row ends (narrower tiles) of the wider register tiles.
+void check_conv_cases(const F32ConvConfig& config, std::span<const ConvCase> cases) {
+  for (ConvCase c : cases) {
+    c.col_count = whole_blocks(c.col_count, config.pixel_block);
+    SCOPED_TRACE("in " + std::to_string(c.in_channels) + " out " + std::to_string(c.out_channels) +
+                 " kernel " + std::to_string(c.kernel_h) + "x" + std::to_string(c.kernel_w) +
+                 " cols " + std::to_string(c.col_begin) + "+" + std::to_string(c.col_count));
+    check_conv_kernel(config, c);
+  }
+}
+
+class F32Conv3x3ConfigTest : public testing::TestWithParam<const F32ConvConfig*> {};
+
+TEST_P(F32Conv3x3ConfigTest, MatchesPlainLoopsForEveryShape) {
+  const F32ConvConfig& config = *GetParam();
+  SKIP_UNLESS_CPU_SUPPORTS(config);
+  const ConvCase cases[] = {{3, 32, 3, 3, 7, 640, true},
+                            {32, 32, 3, 3, 7, 24, true},
+                            {32, 12, 3, 3, 15, 40, false},
+                            {5, 8, 3, 3, 0, 8, true},
+                            {32, 32, 3, 3, 7, 16, true},
+                            {7, 4, 3, 3, 2, 72, false},
+                            {64, 64, 3, 3, 7, 48, true},
+                            {16, 28, 3, 3, 7, 8, false},
+                            {32, 32, 3, 3, 7, 96, true},
+                            {32, 12, 3, 3, 7, 112, true},
+                            {32, 32, 3, 3, 7, 24, true, kNoUpperClamp},
+                            {3, 32, 3, 3, 7, 40, true, kNoUpperClamp}};
+  check_conv_cases(config, cases);
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, F32Conv3x3ConfigTest, testing::ValuesIn(f32_conv3x3_configs()),
+                         config_name<F32ConvConfig>);
+
 class F32ConvConfigTest : public testing::TestWithParam<const F32ConvConfig*> {};
 
 // 1x1 (XLSR's pointwise convs, SESR's anchor), 5x5 (SESR, ESPCN), 3x3 and non-square kernels;
@@ -211,22 +157,16 @@ class F32ConvConfigTest : public testing::TestWithParam<const F32ConvConfig*> {}
 TEST_P(F32ConvConfigTest, MatchesPlainLoopsForEveryShape) {
   const F32ConvConfig& config = *GetParam();
   SKIP_UNLESS_CPU_SUPPORTS(config);
-  const ConvCase cases[] = {{32, 32, 1, 1, 640, false},
-                            {48, 32, 1, 1, 40, true, kNoUpperClamp},
-                            {3, 12, 1, 1, 24, false},
-                            {3, 16, 5, 5, 200, true},
-                            {16, 12, 5, 5, 56, false},
-                            {8, 8, 3, 3, 16, true},
-                            {5, 28, 3, 5, 72, true, kNoUpperClamp},
-                            {7, 4, 1, 3, 8, false},
-                            {64, 64, 3, 3, 48, true}};
-  for (ConvCase c : cases) {
-    c.col_count = whole_blocks(c.col_count, config.pixel_block);
-    SCOPED_TRACE("in " + std::to_string(c.in_channels) + " out " + std::to_string(c.out_channels) +
-                 " kernel " + std::to_string(c.kernel_h) + "x" + std::to_string(c.kernel_w) +
-                 " cols " + std::to_string(c.col_count));
-    check_conv_kernel(config, c);
-  }
+  const ConvCase cases[] = {{32, 32, 1, 1, 5, 640, false},
+                            {48, 32, 1, 1, 5, 40, true, kNoUpperClamp},
+                            {3, 12, 1, 1, 5, 24, false},
+                            {3, 16, 5, 5, 5, 200, true},
+                            {16, 12, 5, 5, 5, 56, false},
+                            {8, 8, 3, 3, 5, 16, true},
+                            {5, 28, 3, 5, 5, 72, true, kNoUpperClamp},
+                            {7, 4, 1, 3, 5, 8, false},
+                            {64, 64, 3, 3, 5, 48, true}};
+  check_conv_cases(config, cases);
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, F32ConvConfigTest, testing::ValuesIn(f32_conv_configs()),

@@ -15,7 +15,7 @@ namespace quicksr::engine {
 
 namespace {
 
-constexpr const F32Conv3x3Config* kF32Conv3x3Configs[] = {
+constexpr const F32ConvConfig* kF32Conv3x3Configs[] = {
 #if QUICKSR_X86
     &f32_conv3x3_8x48_avx512f_config,
     &f32_conv3x3_4x24_avx2_fma_config,
@@ -85,7 +85,7 @@ const Config* first_included(std::span<const Config* const> configs, Isa isa, co
 
 bool isa_includes(Isa level, Isa kernel) { return (features(kernel) & ~features(level)) == 0; }
 
-std::span<const F32Conv3x3Config* const> f32_conv3x3_configs() { return kF32Conv3x3Configs; }
+std::span<const F32ConvConfig* const> f32_conv3x3_configs() { return kF32Conv3x3Configs; }
 std::span<const F32WinogradConfig* const> f32_winograd_configs() { return kF32WinogradConfigs; }
 std::span<const F32TailConfig* const> f32_tail_configs() { return kF32TailConfigs; }
 std::span<const F32ConvConfig* const> f32_conv_configs() { return kF32ConvConfigs; }

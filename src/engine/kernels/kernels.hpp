@@ -54,42 +54,15 @@ std::vector<float> pack_conv_goi(const Conv2d& conv, int channel_group);
 std::vector<float> pack_conv_goi_blocks(const Conv2d& conv, int channel_group, int block);
 
 // ---------------------------------------------------------------------------------------------
-// One output row of a 3x3, stride-1 convolution with bias and an optional ReLU1 / ReLU clamp.
-struct F32Conv3x3Args {
-  const float* rows[3];   // input rows y-1, y, y+1 (channel c at rows[k] + c * in_stride)
-  std::size_t in_stride;  // floats between channels of a row
-  int in_channels;
-  const float* weights;  // packed by the config's pack function
-  const float* bias;     // out_channels values
-  int out_channels;      // a multiple of the config's channel_group
-  float* out;            // channel c at out + c * out_stride
-  std::size_t out_stride;
-  int col_begin;           // first output column, >= 1 (column col reads col-1..col+1)
-  int col_count;           // a multiple of the config's pixel_block
-  bool clamp;              // clamp to [0, clamp_max] after the bias
-  float clamp_max = 1.0f;  // 1 for ReLU1, +infinity for ReLU
-};
-
-using F32Conv3x3Fn = void (*)(const F32Conv3x3Args&);
-
-struct F32Conv3x3Config {
-  const char* name;
-  Isa isa;
-  int channel_group;  // output channels per register tile; weights are packed per group
-  int pixel_block;    // pixels per vector: column counts are multiples of it
-  F32Conv3x3Fn run;
-  PackWeightsFn pack;
-};
-
-// ---------------------------------------------------------------------------------------------
-// One output row of a stride-1 kernel_h x kernel_w convolution of any size (the 1x1 and 5x5 convs
-// of general graphs; their 3x3 convs with centred padding run on the f32-conv3x3 kernels), bias
-// and an optional ReLU / ReLU1 clamp fused into the store.
+// One output row of a stride-1 kernel_h x kernel_w convolution, bias and an optional ReLU / ReLU1
+// clamp fused into the store. Two families of kernels take it: f32-conv (any kernel size: the 1x1
+// and 5x5 convs of general graphs) and f32-conv3x3 (kernel_h = kernel_w = 3 only: every direct 3x3
+// conv, in the QuickSRNet band pipeline and in general graphs).
 struct F32ConvArgs {
   // kernel_h input rows (tap ky reads rows[ky]), each shifted so that output column col, tap kx,
   // channel c reads rows[ky][c * in_stride + col + kx].
   const float* const* rows;
-  std::size_t in_stride;
+  std::size_t in_stride;  // floats between channels of a row
   int in_channels;
   int kernel_h;
   int kernel_w;
@@ -99,38 +72,27 @@ struct F32ConvArgs {
   float* out;            // channel c at out + c * out_stride
   std::size_t out_stride;
   int col_begin;
-  int col_count;  // a multiple of the config's pixel_block
-  bool clamp;
-  float clamp_max = 1.0f;
+  int col_count;           // a multiple of the config's pixel_block
+  bool clamp;              // clamp to [0, clamp_max] after the bias
+  float clamp_max = 1.0f;  // 1 for ReLU1, +infinity for ReLU
 };
 
 using F32ConvFn = void (*)(const F32ConvArgs&);
 
-// A 3x3 conv with padding 1 as the f32-conv3x3 kernels take it (they read column col - 1 + kx,
-// so the rows are shifted back by the padding).
-inline F32Conv3x3Args conv3x3_args(const F32ConvArgs& a) {
-  return {{a.rows[0] + 1, a.rows[1] + 1, a.rows[2] + 1},
-          a.in_stride,
-          a.in_channels,
-          a.weights,
-          a.bias,
-          a.out_channels,
-          a.out,
-          a.out_stride,
-          a.col_begin,
-          a.col_count,
-          a.clamp,
-          a.clamp_max};
-}
-
 struct F32ConvConfig {
   const char* name;
   Isa isa;
-  int channel_group;  // output channel counts are padded to multiples of it
+  int channel_group;  // output channels per register tile; weights are packed per group
   int pixel_block;    // pixels per vector: column counts are multiples of it
   F32ConvFn run;
   PackWeightsFn pack;
 };
+
+// The portable kernel of any size (kernels/f32-conv/scalar.cpp), also the scalar 3x3 one: tiles of
+// 4 output channels x 8 pixels.
+void f32_conv_ukernel_scalar(const F32ConvArgs& args);
+inline constexpr int kF32ScalarConvGroup = 4;
+inline constexpr int kF32ScalarConvPixels = 8;
 
 // ---------------------------------------------------------------------------------------------
 // Winograd F(4,3) along x: a 3x3 conv is three 1x3 row convs (one per ky), and each of those
@@ -253,13 +215,13 @@ struct F32TailConfig {
 // Registry (configs.cpp): every config this build has (best ISA first; x86 ones only on x86),
 // and the set the engine uses for an ISA level: per operation the first config whose ISA the
 // level includes.
-std::span<const F32Conv3x3Config* const> f32_conv3x3_configs();
+std::span<const F32ConvConfig* const> f32_conv3x3_configs();
 std::span<const F32WinogradConfig* const> f32_winograd_configs();
 std::span<const F32TailConfig* const> f32_tail_configs();
 std::span<const F32ConvConfig* const> f32_conv_configs();
 
 struct F32Kernels {
-  const F32Conv3x3Config* direct;
+  const F32ConvConfig* direct;  // 3x3 convs with padding 1
   const F32WinogradConfig* winograd;
   const F32TailConfig* tail;
   const F32ConvConfig* conv;  // general graphs: convs other than "same" 3x3
@@ -275,9 +237,9 @@ void f32_winograd_f43_input_ukernel_8_avx2_fma(const F32WinogradInputArgs& args)
 void f32_winograd_f43_input_ukernel_scalar(const F32WinogradInputArgs& args);
 
 // The configs, one per kernel file (the x86 ones are built only on x86).
-extern const F32Conv3x3Config f32_conv3x3_scalar_config;
-extern const F32Conv3x3Config f32_conv3x3_4x24_avx2_fma_config;
-extern const F32Conv3x3Config f32_conv3x3_8x48_avx512f_config;
+extern const F32ConvConfig f32_conv3x3_scalar_config;
+extern const F32ConvConfig f32_conv3x3_4x24_avx2_fma_config;
+extern const F32ConvConfig f32_conv3x3_8x48_avx512f_config;
 extern const F32WinogradConfig f32_winograd_f43_scalar_config;
 extern const F32WinogradConfig f32_winograd_f43_4x24_avx2_fma_config;
 extern const F32WinogradConfig f32_winograd_f43_8x48_avx512f_config;

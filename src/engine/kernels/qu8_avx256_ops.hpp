@@ -45,28 +45,47 @@ struct Avx256Ops {
       return _mm256_add_epi32(acc, _mm256_add_epi32(even, odd));
     }
   }
-  static void store(const QU8Conv3x3Args& a, const Vec (&acc)[kQu8Group], int group, int x) {
+  // What the stores of one output channel group need, read from the arguments once per tile: a
+  // store through the byte pointer may alias them, so the compiler would re-read them per vector.
+  struct Output {
+    std::uint8_t* row;   // the group's grouped output row
+    std::int32_t* raw;   // or its first raw channel (nullptr: requantise)
+    std::size_t stride;  // raw: between channels
+    __m256 multipliers[kQu8Group];
+    __m256 lo, hi;
+    __m256i zero_point;
+  };
+  static Output output(const QU8Conv3x3Args& a, int group) {
+    Output out{};
     if (a.raw_out != nullptr) {
-      for (int o = 0; o < kQu8Group; ++o) {
-        _mm256_storeu_si256(
-            reinterpret_cast<__m256i*>(a.raw_out + (group * kQu8Group + o) * a.out_stride + x),
-            acc[o]);
-      }
+      out.raw = a.raw_out + group * kQu8Group * a.out_stride;
+      out.stride = a.out_stride;
+      return out;
+    }
+    out.row = a.out + group * a.out_stride * kQu8Group;
+    for (int o = 0; o < kQu8Group; ++o) {
+      out.multipliers[o] = _mm256_set1_ps(a.multipliers[group * kQu8Group + o]);
+    }
+    out.lo = _mm256_set1_ps(a.clamp_min);
+    out.hi = _mm256_set1_ps(a.clamp_max);
+    out.zero_point = _mm256_set1_epi32(a.zero_point);
+    return out;
+  }
+  static void store(const Output& out, const Vec (&acc)[kQu8Group], int x) {
+    if (out.raw != nullptr) {
+      for (int o = 0; o < kQu8Group; ++o)
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.raw + o * out.stride + x), acc[o]);
       return;
     }
-    const __m256 lo = _mm256_set1_ps(a.clamp_min);
-    const __m256 hi = _mm256_set1_ps(a.clamp_max);
-    const __m256i zero_point = _mm256_set1_epi32(a.zero_point);
     __m256i packed = _mm256_setzero_si256();
     for (int o = 0; o < kQu8Group; ++o) {
-      const __m256 m = _mm256_set1_ps(a.multipliers[group * kQu8Group + o]);
-      const __m256 t =
-          _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc[o]), m), lo), hi);
-      const __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(t), zero_point);
+      const __m256 t = _mm256_min_ps(
+          _mm256_max_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc[o]), out.multipliers[o]), out.lo),
+          out.hi);
+      const __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(t), out.zero_point);
       packed = _mm256_or_si256(packed, _mm256_slli_epi32(q, 8 * o));
     }
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.out + (group * a.out_stride + x) * kQu8Group),
-                        packed);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.row + x * kQu8Group), packed);
   }
 };
 

@@ -10,8 +10,10 @@
 //   Vec set1(int32_t)
 //   Input load(const uint8_t* p)    kLanes pixels of one channel group (4 bytes per pixel)
 //   Vec dot(Vec acc, const Input&, const int32_t* w)   acc + the 4-channel dot products
-//   void store(const QU8Conv3x3Args&, const Vec (&acc)[4], int group, int x)
-//       requantise and store kLanes pixels of output channel group `group` (or the raw sums)
+//   Output output(const QU8Conv3x3Args&, int group)
+//       what the stores of output channel group `group` need (read once per tile)
+//   void store(const Output&, const Vec (&acc)[4], int x)
+//       requantise and store kLanes pixels from column x of that group (or the raw sums)
 // and optionally, for a tile it writes by hand (overloaded on the tile and kernel size),
 //   void sum_tile(const QU8Conv3x3Args&, int group, int x, Vec (&acc)[kTile][4],
 //                 KernelSize<kKernel>)                     what qu8::sum_tile computes
@@ -66,8 +68,9 @@ inline void conv_tile(const QU8Conv3x3Args& a, int group, int x) {
   } else {
     sum_tile<Ops, kTile, kKernel>(a, group, x, acc);
   }
+  const typename Ops::Output out = Ops::output(a, group);
 #pragma GCC unroll 8
-  for (int p = 0; p < kTile; ++p) Ops::store(a, acc[p], group, x + p * Ops::kLanes);
+  for (int p = 0; p < kTile; ++p) Ops::store(out, acc[p], x + p * Ops::kLanes);
 }
 
 // Columns [x, x + tile * kLanes) for a tile of 1..kMaxTile vectors, every output group.

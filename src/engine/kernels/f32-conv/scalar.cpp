@@ -8,8 +8,10 @@ namespace quicksr::engine {
 
 namespace {
 
-constexpr int kGroup = 4;   // output channels per tile
-constexpr int kPixels = 8;  // pixels per tile
+constexpr int kGroup = kF32ScalarConvGroup;    // output channels per tile
+constexpr int kPixels = kF32ScalarConvPixels;  // pixels per tile
+
+}  // namespace
 
 void f32_conv_ukernel_scalar(const F32ConvArgs& args) {
   const std::size_t taps = static_cast<std::size_t>(args.kernel_h) * args.kernel_w;
@@ -41,8 +43,6 @@ void f32_conv_ukernel_scalar(const F32ConvArgs& args) {
     }
   }
 }
-
-}  // namespace
 
 const F32ConvConfig f32_conv_scalar_config{"f32-conv/scalar",       Isa::kScalar, kGroup, kPixels,
                                            f32_conv_ukernel_scalar, pack_conv_goi};

@@ -21,7 +21,7 @@ constexpr int kChunkColumns = 96;
 
 // Tiles of 1 or 2 vectors (row ends): few enough registers for the compiler to allocate well.
 template <int kVectors>
-inline void conv_tile(const F32Conv3x3Args& args, const float* weights, const float* bias, int col,
+inline void conv_tile(const F32ConvArgs& args, const float* weights, const float* bias, int col,
                       float* const out[kConvGroup]) {
   __m256 acc[kConvGroup][kVectors];
   for (int j = 0; j < kConvGroup; ++j) {
@@ -30,7 +30,7 @@ inline void conv_tile(const F32Conv3x3Args& args, const float* weights, const fl
   }
   const float* w = weights;
   for (int ci = 0; ci < args.in_channels; ++ci) {
-    const std::size_t channel_offset = ci * args.in_stride + col - 1;
+    const std::size_t channel_offset = ci * args.in_stride + col;
     for (int ky = 0; ky < 3; ++ky) {
       const float* in = args.rows[ky] + channel_offset;
       for (int kx = 0; kx < 3; ++kx, w += kConvGroup) {
@@ -63,7 +63,7 @@ inline void conv_tile(const F32Conv3x3Args& args, const float* weights, const fl
 // broadcast weight it needs all 16 ymm registers, and GCC's allocator then reloads the input
 // vectors as FMA memory operands (10 loads per 12 FMAs instead of 7), which makes the tile
 // load-bound. One asm block covers the 3 taps of one kernel row of one input channel.
-void conv_tile_24(const F32Conv3x3Args& args, const float* weights, const float* bias, int col,
+void conv_tile_24(const F32ConvArgs& args, const float* weights, const float* bias, int col,
                   float* const out[kConvGroup]) {
   __m256 a00 = _mm256_broadcast_ss(bias + 0), a01 = a00, a02 = a00;
   __m256 a10 = _mm256_broadcast_ss(bias + 1), a11 = a10, a12 = a10;
@@ -71,7 +71,7 @@ void conv_tile_24(const F32Conv3x3Args& args, const float* weights, const float*
   __m256 a30 = _mm256_broadcast_ss(bias + 3), a31 = a30, a32 = a30;
   const float* w = weights;
   for (int ci = 0; ci < args.in_channels; ++ci) {
-    const std::size_t channel_offset = ci * args.in_stride + col - 1;
+    const std::size_t channel_offset = ci * args.in_stride + col;
     for (int ky = 0; ky < 3; ++ky, w += 3 * kConvGroup) {
       const float* in = args.rows[ky] + channel_offset;
       asm(QUICKSR_TAP(0, 0) QUICKSR_TAP(4, 16) QUICKSR_TAP(8, 32)
@@ -98,7 +98,7 @@ void conv_tile_24(const F32Conv3x3Args& args, const float* weights, const float*
 // Columns are processed in chunks, every output group per chunk, so that the input rows a chunk
 // reads (3 rows x channels x chunk) stay in L1/L2 while all groups reuse them; whole rows of a
 // wide image would be re-read from L3 once per group.
-void f32_conv3x3_ukernel_4x24_avx2_fma(const F32Conv3x3Args& args) {
+void f32_conv3x3_ukernel_4x24_avx2_fma(const F32ConvArgs& args) {
   const int col_end = args.col_begin + args.col_count;
   for (int chunk = args.col_begin; chunk < col_end; chunk += kChunkColumns) {
     const int chunk_end = std::min(col_end, chunk + kChunkColumns);
@@ -123,7 +123,7 @@ void f32_conv3x3_ukernel_4x24_avx2_fma(const F32Conv3x3Args& args) {
 
 }  // namespace
 
-const F32Conv3x3Config f32_conv3x3_4x24_avx2_fma_config{
+const F32ConvConfig f32_conv3x3_4x24_avx2_fma_config{
     "f32-conv3x3/4x24-avx2-fma",       Isa::kAvx2Fma, kConvGroup, kPixelBlock,
     f32_conv3x3_ukernel_4x24_avx2_fma, pack_conv_goi};
 

@@ -17,7 +17,7 @@ constexpr int kPixelBlock = 16;     // pixels per vector
 constexpr int kChunkColumns = 192;  // a multiple of the 48-pixel tile, see below
 
 template <int kVectors>
-void conv_tile(const F32Conv3x3Args& args, const float* weights, const float* bias, int col,
+void conv_tile(const F32ConvArgs& args, const float* weights, const float* bias, int col,
                float* const out[kGroup]) {
   __m512 acc[kGroup][kVectors];
   for (int j = 0; j < kGroup; ++j) {
@@ -26,7 +26,7 @@ void conv_tile(const F32Conv3x3Args& args, const float* weights, const float* bi
   }
   const float* w = weights;
   for (int ci = 0; ci < args.in_channels; ++ci) {
-    const std::size_t channel_offset = ci * args.in_stride + col - 1;
+    const std::size_t channel_offset = ci * args.in_stride + col;
     for (int ky = 0; ky < 3; ++ky) {
       const float* in = args.rows[ky] + channel_offset;
       for (int kx = 0; kx < 3; ++kx, w += kGroup) {
@@ -52,7 +52,7 @@ void conv_tile(const F32Conv3x3Args& args, const float* weights, const float* bi
 
 // Columns are processed in chunks, every output group per chunk, so that the input rows a chunk
 // reads stay in L1/L2 while all groups reuse them.
-void f32_conv3x3_ukernel_8x48_avx512f(const F32Conv3x3Args& args) {
+void f32_conv3x3_ukernel_8x48_avx512f(const F32ConvArgs& args) {
   const int col_end = args.col_begin + args.col_count;
   for (int chunk = args.col_begin; chunk < col_end; chunk += kChunkColumns) {
     const int chunk_end = std::min(col_end, chunk + kChunkColumns);
@@ -75,7 +75,7 @@ void f32_conv3x3_ukernel_8x48_avx512f(const F32Conv3x3Args& args) {
 
 }  // namespace
 
-const F32Conv3x3Config f32_conv3x3_8x48_avx512f_config{
+const F32ConvConfig f32_conv3x3_8x48_avx512f_config{
     "f32-conv3x3/8x48-avx512f",       Isa::kAvx512, kGroup, kPixelBlock,
     f32_conv3x3_ukernel_8x48_avx512f, pack_conv_goi};
 
