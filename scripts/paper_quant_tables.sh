@@ -28,8 +28,8 @@
 # to the rows whose "<table>: <row label>" matches (e.g. ROWS='AdaRound' or 'Medium x2: QAT');
 # every other row is copied unchanged from the current section of DOC (computed when it has none).
 # The AdaRound rows start from the optimised rounding and run ADAROUND_ITERATIONS steps per conv
-# (default 1000) with the in-loop bias fit. Evals run under `nice -n EVAL_NICE` (default 10; scripts/paper_lib.sh). Progress goes to
-# stderr.
+# (default 1000) with the in-loop bias fit. Evals run under `nice -n EVAL_NICE` (default 10;
+# scripts/paper_lib.sh). Progress goes to stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quicksr=${1:-build/quicksr}

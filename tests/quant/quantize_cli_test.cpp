@@ -57,6 +57,14 @@ class QuantizeCli : public ::testing::Test {
     return run_quicksr("quantize " + quoted(kSmallX2) + " --data " + quoted(dir_ / "calib") +
                        " --out " + quoted(dir_ / out) + " " + options);
   }
+  // The first `count` BSDS200 images (by name) copied to dir_/train.
+  void copy_training_images(int count) {
+    fs::create_directories(dir_ / "train");
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(kTrain)) files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    for (int i = 0; i < count; ++i) fs::copy_file(files[i], dir_ / "train" / files[i].filename());
+  }
   fs::path dir_;
 };
 
@@ -149,11 +157,7 @@ TEST_F(QuantizeCli, RefusesToOverwriteAndRejectsBadOptions) {
 TEST_F(QuantizeCli, AdaRoundReconstructsItsCalibrationImagesBetterThanNearest) {
   if (!has_trainer()) GTEST_SKIP() << "built without training: no quicksr-train";
   if (!fs::exists(kTrain)) GTEST_SKIP() << kTrain << " is absent";
-  fs::create_directories(dir_ / "train");
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(kTrain)) files.push_back(entry.path());
-  std::sort(files.begin(), files.end());
-  for (int i = 0; i < 2; ++i) fs::copy_file(files[i], dir_ / "train" / files[i].filename());
+  copy_training_images(2);
   const std::string data = " --data " + quoted(dir_ / "train") + " --per-tensor";
   const auto nearest = run_quicksr("quantize " + quoted(kSmallX2) + data + " --out " +
                                    quoted(dir_ / "nearest.safetensors"));
@@ -195,32 +199,19 @@ TEST_F(QuantizeCli, AdaRoundReconstructsItsCalibrationImagesBetterThanNearest) {
             << ", AdaRound " << ada_error << " (" << moved << " body weights re-rounded)\n";
 }
 
-std::vector<std::int8_t> all_weights(const QuantizedQuickSRNet& q) {
-  std::vector<std::int8_t> weights = q.first.weight;
-  for (const QConv2d& conv : q.body) {
-    weights.insert(weights.end(), conv.weight.begin(), conv.weight.end());
-  }
-  weights.insert(weights.end(), q.last.weight.begin(), q.last.weight.end());
-  return weights;
-}
-
 // `--optimize-rounding --adaround`: AdaRound starts from the optimised rounding (one step moves no
 // weight across a level, so the weights are those of `--optimize-rounding` alone), not from the
 // unrounded weights (one step from there gives about round to nearest, which differs).
 TEST_F(QuantizeCli, AdaRoundWithOptimizedRoundingStartsFromIt) {
   if (!has_trainer()) GTEST_SKIP() << "built without training: no quicksr-train";
   if (!fs::exists(kTrain)) GTEST_SKIP() << kTrain << " is absent";
-  fs::create_directories(dir_ / "train");
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(kTrain)) files.push_back(entry.path());
-  std::sort(files.begin(), files.end());
-  for (int i = 0; i < 2; ++i) fs::copy_file(files[i], dir_ / "train" / files[i].filename());
+  copy_training_images(2);
   const auto weights_of = [&](const std::string& name, const std::string& options) {
     const auto run =
         run_quicksr("quantize " + quoted(kSmallX2) + " --data " + quoted(dir_ / "train") +
                     " --out " + quoted(dir_ / name) + " " + options);
     EXPECT_EQ(run.exit_code, 0) << run.output;
-    return all_weights(std::get<QuantizedQuickSRNet>(load_model(dir_ / name).net));
+    return test_support::s8_weights(std::get<QuantizedQuickSRNet>(load_model(dir_ / name).net));
   };
   const std::vector<std::int8_t> optimized = weights_of("opt.safetensors", "--optimize-rounding");
   EXPECT_EQ(

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <random>
 
+#include "quant/int8_error.hpp"
 #include "quicksr/eval.hpp"
 #include "quicksr/image.hpp"
 #include "quicksr/model_io.hpp"
@@ -179,14 +180,6 @@ QuantizedQuickSRNet rounded_at_random(const QuickSRNet& net) {
   return q;
 }
 
-std::vector<std::int8_t> all_weights(const QuantizedQuickSRNet& q) {
-  std::vector<std::int8_t> weights = q.first.weight;
-  for (const QConv2d& conv : q.body)
-    weights.insert(weights.end(), conv.weight.begin(), conv.weight.end());
-  weights.insert(weights.end(), q.last.weight.begin(), q.last.weight.end());
-  return weights;
-}
-
 // Nothing learnt (learning rate 0): warm-started, AdaRound returns the given (random) rounding;
 // from the unrounded weights it returns about round to nearest, which differs from the random
 // rounding in about half of the weights: the option is what decides.
@@ -199,11 +192,12 @@ TEST(AdaRound, WarmStartBeginsAtTheGivenRounding) {
   options.iterations = 1;
   options.lr = 0;
   options.start_from_rounded = true;
-  EXPECT_EQ(all_weights(adaround(net, given, calibration, options)), all_weights(given));
+  EXPECT_EQ(test_support::s8_weights(adaround(net, given, calibration, options)),
+            test_support::s8_weights(given));
   options.start_from_rounded = false;
   const std::vector<std::int8_t> unrounded_start =
-      all_weights(adaround(net, given, calibration, options));
-  const std::vector<std::int8_t> random = all_weights(given);
+      test_support::s8_weights(adaround(net, given, calibration, options));
+  const std::vector<std::int8_t> random = test_support::s8_weights(given);
   std::size_t differ = 0;
   for (std::size_t i = 0; i < random.size(); ++i) differ += unrounded_start[i] != random[i];
   EXPECT_GT(differ, random.size() / 4);
