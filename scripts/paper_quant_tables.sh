@@ -27,9 +27,9 @@
 # (nothing is quantized or scored; missing cells say so). ROWS (an extended regex) narrows a run
 # to the rows whose "<table>: <row label>" matches (e.g. ROWS='AdaRound' or 'Medium x2: QAT');
 # every other row is copied unchanged from the current section of DOC (computed when it has none).
-# The AdaRound rows run ADAROUND_ITERATIONS steps per conv (default 1000) with the in-loop bias
-# fit. Evals run under `nice -n EVAL_NICE` (default 10; scripts/paper_lib.sh). Progress goes to
-# stderr.
+# The AdaRound rows start from the optimised rounding and run ADAROUND_ITERATIONS steps per conv
+# (default 1000) with the in-loop bias fit. Evals run under `nice -n EVAL_NICE` (default 10;
+# scripts/paper_lib.sh). Progress goes to stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quicksr=${1:-build/quicksr}
@@ -185,9 +185,9 @@ table4() {  # table4 SIZE
   [ -f "$qat" ] && label+=" ($(iterations_of "$qat") iterations)"
   row "$table" "$label" with_paper "${paper[$size.qat_pc]}" trained_cells "$qat" "$fp32" \
     "$(qat_command "$size" "$runs/$name-qat")"
-  row "$table" "AdaRound per-channel" with_paper "${paper[$size.adaround]}" \
-    ptq_cells "$fp32" "$name" --per-channel --adaround --bias-correction \
-    --adaround-iterations "$adaround_iterations"
+  row "$table" "AdaRound per-channel (from the optimised rounding, $adaround_iterations steps/conv)" \
+    with_paper "${paper[$size.adaround]}" ptq_cells "$fp32" "$name" --per-channel \
+    --optimize-rounding --adaround --bias-correction --adaround-iterations "$adaround_iterations"
   row "$table" "PTQ per-channel, no optimisation" with_paper "—" \
     ptq_cells "$fp32" "$name" --per-channel
   row "$table" "PTQ per-channel tf (min/max encodings), no optimisation" with_paper "—" \

@@ -39,7 +39,8 @@ const CommandSpec kSpec{
                  "correction)"},
                 {"--adaround", "",
                  "AdaRound: floor or ceil per weight by gradient descent on each conv's output "
-                 "error (LibTorch: runs quicksr-train)"},
+                 "error (LibTorch: runs quicksr-train); with --optimize-rounding it starts from "
+                 "that rounding"},
                 {"--adaround-iterations", "N", "AdaRound steps per conv (default 2000)"},
                 {"--images", "N", "calibration images, spread over CALIB_DIR (default 32)"},
                 {"--encodings", "FILE", "also write the encodings as AIMET JSON"},
@@ -51,9 +52,6 @@ const CommandSpec kSpec{
 quant::PtqOptions ptq_options(const ParsedArgs& args) {
   if (args.has("--per-channel") && args.has("--per-tensor")) {
     throw Error("--per-channel and --per-tensor exclude each other");
-  }
-  if (args.has("--adaround") && args.has("--optimize-rounding")) {
-    throw Error("--adaround and --optimize-rounding exclude each other");
   }
   quant::PtqOptions options;
   options.granularity =
@@ -153,6 +151,8 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
   // With AdaRound, bias correction is its in-loop bias fit (each conv's bias fitted on its
   // quantized input, before, while and after its rounding is chosen), not PTQ's.
   adaround_options.fit_bias = use_adaround && options.bias_correction;
+  // With --optimize-rounding, AdaRound refines the optimised rounding instead of starting anew.
+  adaround_options.start_from_rounded = options.optimize_rounding;
   options.bias_correction = options.bias_correction && !adaround_options.fit_bias;
 
   std::optional<ProgressBar> bar;  // the total steps are known at the first report

@@ -41,19 +41,25 @@ struct RoundedConv {
   torch::Tensor bias;   // dequantized s32 bias (not trained; fit_bias refits it)
   float input_scale;    // of the conv's input, the unit of the s32 bias with `scale`
 
-  RoundedConv(const Conv2d& fp32, QConv2d& q, float input_scale)
+  RoundedConv(const Conv2d& fp32, QConv2d& q, float input_scale, const AdaRoundOptions& options)
       : shape(&fp32), target(&q), input_scale(input_scale) {
     const std::vector<float> scales = q.weight_scale;
     scale = to_tensor(scales, {static_cast<std::int64_t>(scales.size()), 1, 1, 1});
     const torch::Tensor ratio = weight_of(fp32) / scale;
     floor = ratio.floor();
-    // V such that h(V) is the fractional part: starting from the unrounded weights.
-    const torch::Tensor rest = (ratio - floor).clamp(1e-4, 1 - 1e-4);
-    v = (-torch::log((kZeta - kGamma) / (rest - kGamma) - 1)).set_requires_grad(true);
-    bias = bias_of(quant::dequantize_conv(q, input_scale));
     start =
         torch::tensor(std::vector<float>(q.weight.begin(), q.weight.end())).reshape(floor.sizes());
     pinned = start.abs() >= 127;
+    // V such that h(V) is the fractional part (the unrounded weights) or, warm-started, lies
+    // start_margin inside the side `q` chose (not on it: the clamp would stop the gradient).
+    const double margin = options.start_margin;
+    const torch::Tensor rest =
+        options.start_from_rounded
+            ? torch::where(start - floor >= 0.5, torch::full_like(floor, 1 - margin),
+                           torch::full_like(floor, margin))
+            : (ratio - floor).clamp(1e-4, 1 - 1e-4);
+    v = (-torch::log((kZeta - kGamma) / (rest - kGamma) - 1)).set_requires_grad(true);
+    bias = bias_of(quant::dequantize_conv(q, input_scale));
   }
 
   torch::Tensor h() const { return (torch::sigmoid(v) * (kZeta - kGamma) + kGamma).clamp(0, 1); }
@@ -163,8 +169,10 @@ class AdaRound {
                   activation_name(net.config.activation) + ")");
     }
     if (options.iterations < 1 || options.batch < 1 || options.patches < options.batch ||
-        options.patch < 8) {
-      throw Error("AdaRound: iterations, batch, patch (>= 8) and patches (>= batch) must be set");
+        options.patch < 8 || !(options.start_margin > 0 && options.start_margin < 0.5)) {
+      throw Error(
+          "AdaRound: iterations, batch, patch (>= 8), patches (>= batch) and start_margin (in (0, "
+          "0.5)) must be set");
     }
     input_ = fake_quantize(calibration_patches(calibration, options), result_.input);
   }
@@ -178,7 +186,7 @@ class AdaRound {
     for (int i = 0; i < blocks; ++i) chain.emplace_back(&net_.body[i], &result_.body[i]);
     for (std::size_t k = 0; k < chain.size(); ++k) {
       const ActivationEncoding& in = k == 0 ? result_.input : result_.features[k - 1];
-      RoundedConv layer(*chain[k].first, *chain[k].second, in.scale);
+      RoundedConv layer(*chain[k].first, *chain[k].second, in.scale, options_);
       const torch::Tensor target =
           relu1(conv(fp32, weight_of(*chain[k].first), bias_of(*chain[k].first), *chain[k].first));
       const auto fit_bias = [&](bool report) {
@@ -211,10 +219,10 @@ class AdaRound {
       quantized = torch::pixel_unshuffle(quantized, 2);
     }
     std::vector<RoundedConv> layers{
-        RoundedConv(net_.last, result_.last, result_.features.back().scale)};
+        RoundedConv(net_.last, result_.last, result_.features.back().scale, options_)};
     torch::Tensor target = conv(fp32, weight_of(net_.last), bias_of(net_.last), net_.last);
     if (net_.config.anchor) {
-      layers.emplace_back(net_.anchor[0], result_.anchor[0], result_.input.scale);
+      layers.emplace_back(net_.anchor[0], result_.anchor[0], result_.input.scale, options_);
       target =
           target + conv(input_, weight_of(net_.anchor[0]), bias_of(net_.anchor[0]), net_.anchor[0]);
     }

@@ -28,14 +28,21 @@ struct AdaRoundOptions {
   // rounding), so that the next conv is optimised on the corrected output. Off: the biases of
   // `rounded` are kept.
   bool fit_bias = false;
+  // Start from the rounding of `rounded` (each h on the side `rounded` chose, start_margin from 0
+  // or 1) instead of from the unrounded weights (h the fractional part): AdaRound then refines a
+  // given rounding, e.g. the optimised rounding of quant::post_training_quantize.
+  bool start_from_rounded = false;
+  double start_margin = 0.1;
 };
 
-// `rounded` is quantize_weights(net, encodings, granularity) (round to nearest); its scales and
-// encodings are kept and only the s8 weights (and with fit_bias the s32 biases) change. Each conv
-// sees, as input, the outputs of the convs before it as already rounded and activation-quantized,
-// and is fitted to the fp32 network's output of that conv (the last conv and the Large anchor
-// together, after the clip). `calibration` holds LR images (3 x H x W RGB in [0, 1]); patches are
-// cut from those at least `patch` pixels on each side. Throws quicksr::Error for unusable input.
+// `rounded` is quantize_weights(net, encodings, granularity) (round to nearest; with
+// start_from_rounded any floor-or-ceil rounding on those scales, e.g. PTQ's optimised one); its
+// scales and encodings are kept and only the s8 weights (and with fit_bias the s32 biases) change.
+// Each conv sees, as input, the outputs of the convs before it as already rounded and
+// activation-quantized, and is fitted to the fp32 network's output of that conv (the last conv and
+// the Large anchor together, after the clip). `calibration` holds LR images (3 x H x W RGB in [0,
+// 1]); patches are cut from those at least `patch` pixels on each side. Throws quicksr::Error for
+// unusable input.
 QuantizedQuickSRNet adaround(const QuickSRNet& net, const QuantizedQuickSRNet& rounded,
                              const std::vector<Tensor>& calibration,
                              const AdaRoundOptions& options = {});

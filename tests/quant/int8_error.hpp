@@ -1,6 +1,7 @@
 #pragma once
-// Mean squared difference between an INT8 net's output (integer reference runtime) and its float
-// net's output (float reference runtime): how much quantization changed the network.
+// What quantization chose and changed: an INT8 net's s8 weights, and the mean squared difference
+// between its output (integer reference runtime) and its float net's (float reference runtime).
+#include <cstdint>
 #include <vector>
 
 #include "quicksr/model.hpp"
@@ -22,6 +23,16 @@ inline double int8_error(const QuantizedQuickSRNet& q, const QuickSRNet& net,
     }
   }
   return sum / count;
+}
+
+// Every s8 weight of the first, body and last convs, in that order.
+inline std::vector<std::int8_t> s8_weights(const QuantizedQuickSRNet& q) {
+  std::vector<std::int8_t> weights = q.first.weight;
+  for (const QConv2d& conv : q.body) {
+    weights.insert(weights.end(), conv.weight.begin(), conv.weight.end());
+  }
+  weights.insert(weights.end(), q.last.weight.begin(), q.last.weight.end());
+  return weights;
 }
 
 }  // namespace quicksr::test_support

@@ -7,7 +7,9 @@
 
 #include <cmath>
 #include <filesystem>
+#include <random>
 
+#include "quant/int8_error.hpp"
 #include "quicksr/eval.hpp"
 #include "quicksr/image.hpp"
 #include "quicksr/model_io.hpp"
@@ -155,6 +157,68 @@ TEST(AdaRound, FittingEachBiasInTheLoopLowersTheReconstructionError) {
             << ", fitted " << first_fitted << "; output error on 2 Set5 images: kept "
             << reconstruction_error(kept, net, held_out) << ", fitted "
             << reconstruction_error(fitted, net, held_out) << "\n";
+}
+
+// Each weight of `rounded` moved to floor or ceil of w / s at random (weights at +-127 kept): a
+// rounding far from optimal, and one AdaRound's own start (the fractional parts) would not give.
+void round_at_random(const Conv2d& fp32, QConv2d& q, std::mt19937& random) {
+  const std::size_t per_output = fp32.weight.size() / fp32.out_channels;
+  for (std::size_t i = 0; i < fp32.weight.size(); ++i) {
+    if (std::abs(q.weight[i]) == 127) continue;
+    const double ratio = fp32.weight[i] / q.scale_of(static_cast<int>(i / per_output));
+    const int down = static_cast<int>(std::floor(ratio));
+    q.weight[i] = static_cast<std::int8_t>(std::clamp(down + (random() % 2 ? 1 : 0), -127, 127));
+  }
+}
+
+QuantizedQuickSRNet rounded_at_random(const QuickSRNet& net) {
+  QuantizedQuickSRNet q = rounded_per_tensor(net);
+  std::mt19937 random(7);
+  round_at_random(net.first, q.first, random);
+  for (std::size_t i = 0; i < net.body.size(); ++i) round_at_random(net.body[i], q.body[i], random);
+  round_at_random(net.last, q.last, random);
+  return q;
+}
+
+// Nothing learnt (learning rate 0): warm-started, AdaRound returns the given (random) rounding;
+// from the unrounded weights it returns about round to nearest, which differs from the random
+// rounding in about half of the weights: the option is what decides.
+TEST(AdaRound, WarmStartBeginsAtTheGivenRounding) {
+  if (!fs::exists(kTrain)) GTEST_SKIP() << "shared data sets are absent";
+  const QuickSRNet net = std::get<QuickSRNet>(load_model(kShippedSmallX2).net);
+  const QuantizedQuickSRNet given = rounded_at_random(net);
+  const std::vector<Tensor> calibration = lr_images(kTrain, 2);
+  AdaRoundOptions options = quick_options();
+  options.iterations = 1;
+  options.lr = 0;
+  options.start_from_rounded = true;
+  EXPECT_EQ(test_support::s8_weights(adaround(net, given, calibration, options)),
+            test_support::s8_weights(given));
+  options.start_from_rounded = false;
+  const std::vector<std::int8_t> unrounded_start =
+      test_support::s8_weights(adaround(net, given, calibration, options));
+  const std::vector<std::int8_t> random = test_support::s8_weights(given);
+  std::size_t differ = 0;
+  for (std::size_t i = 0; i < random.size(); ++i) differ += unrounded_start[i] != random[i];
+  EXPECT_GT(differ, random.size() / 4);
+}
+
+// Warm-started from a random rounding, AdaRound moves away from it to a rounding that
+// reconstructs the fp32 network better on held-out images.
+TEST(AdaRound, WarmStartedFromARandomRoundingImprovesIt) {
+  if (!fs::exists(kTrain) || !fs::exists(kHeldOut)) GTEST_SKIP() << "shared data sets are absent";
+  const QuickSRNet net = std::get<QuickSRNet>(load_model(kShippedSmallX2).net);
+  const QuantizedQuickSRNet given = rounded_at_random(net);
+  AdaRoundOptions options = quick_options();
+  options.start_from_rounded = true;
+  options.start_margin = 0.4;
+  const QuantizedQuickSRNet ada = adaround(net, given, lr_images(kTrain, 4), options);
+  const std::vector<Tensor> held_out = lr_images(kHeldOut, 2);
+  const double before = reconstruction_error(given, net, held_out);
+  const double after = reconstruction_error(ada, net, held_out);
+  EXPECT_LT(after, before);
+  std::cout << "output error on 2 Set5 images: random rounding " << before
+            << ", AdaRound warm-started from it " << after << "\n";
 }
 
 }  // namespace
