@@ -220,12 +220,12 @@ struct Row {
   std::optional<double> executed_gop;  // per frame, when it differs from the direct count
 };
 
-// Times a oneDNN network on the frame after checking its output against the engine's (itself
+// A oneDNN network is timed only after its output was checked against the engine's (itself
 // tested against the reference), so the speed-up is against a verified baseline. A network whose
 // output differs by more than `tolerance` (e.g. oneDNN's AVX2 u8s8 code, whose 16-bit
 // `vpmaddubsw` sums saturate) is still timed, but as `<key>_inexact` with a warning: its speed is
-// worth knowing, yet it computes something else.
-// checked_onednn_row runs the network once into `output` and returns the row to time it under.
+// worth knowing, yet it computes something else. This runs the check (the network once, into
+// `output`) and returns the row to time it under.
 template <typename T>
 Row checked_onednn_row(engine::OneDnnNetwork& network, const std::vector<T>& input,
                        std::vector<T>& output, const std::vector<T>& engine_output,
@@ -243,6 +243,7 @@ Row checked_onednn_row(engine::OneDnnNetwork& network, const std::vector<T>& inp
   return row;
 }
 
+// Checks, then times a oneDNN network on the frame.
 template <typename T>
 void time_onednn(engine::OneDnnNetwork& network, const std::vector<T>& input,
                  const std::vector<T>& engine_output, double tolerance, Row row,

@@ -72,7 +72,7 @@ std::span<const QU8Conv3x3Config* const> qu8_conv3x3_configs();
 const QU8Conv3x3Config& qu8_conv3x3_config(Isa level);
 
 // Weight packings (packing.cpp): 4 s8 weights of one input group in a word (the vpdpbusd
-// operand), or two words of s16 pairs (channels 0,2 and 1,3 of the group) for the AVX2 kernel.
+// operand), or two words of s16 pairs (channels 0,2 and 1,3 of the group) for 4x16-avx2.
 std::vector<std::int32_t> pack_qu8_conv3x3_s8x4(const QConv2d& conv);
 std::vector<std::int32_t> pack_qu8_conv3x3_s16x2(const QConv2d& conv);
 
