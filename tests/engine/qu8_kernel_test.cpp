@@ -228,8 +228,8 @@ INSTANTIATE_TEST_SUITE_P(Registry, QU8DepthToSpaceConfigTest,
 
 class QU8InputRowConfigTest : public testing::TestWithParam<const QU8InputRowConfig*> {};
 
-// Word x holds bytes 3x..3x+3 of the RGB row, for pixel counts around the SIMD step; the kernel
-// reads no byte past 3 * pixels (the buffer ends there) and writes no word past the last pixel.
+// Word x holds bytes 3x..3x+3 of the RGB row, for pixel counts around the SIMD step; no word past
+// the last pixel is written. The RGB buffer holds just the 3 * pixels + 1 bytes a kernel may read.
 TEST_P(QU8InputRowConfigTest, CopiesFourBytesPerPixel) {
   const QU8InputRowConfig& config = *GetParam();
   if (!cpu_supports(config.isa)) {
