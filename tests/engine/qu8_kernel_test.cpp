@@ -259,7 +259,7 @@ TEST_P(QU8DepthToSpaceConfigTest, MatchesPlainLoops) {
         }
       }
       const int groups = (3 * scale * scale + kQu8Group - 1) / kQu8Group;
-      for (int pixels : {1, 3, 4, 5, 8, 13, 37}) {
+      for (int pixels : {1, 3, 4, 5, 8, 13, 16, 17, 37}) {
         const std::size_t stride = pixels + 7;
         std::vector<std::uint8_t> in(groups * stride * kQu8Group);
         for (std::uint8_t& v : in) v = static_cast<std::uint8_t>(rng());

@@ -52,6 +52,7 @@ constexpr const QU8Conv3x3Config* kQU8Conv3x3Configs[] = {
 
 constexpr const QU8DepthToSpaceConfig* kQU8DepthToSpaceConfigs[] = {
 #if QUICKSR_X86
+    &qu8_depth_to_space_16_avx512bw_config,
     &qu8_depth_to_space_4_avx2_config,
 #endif
     &qu8_depth_to_space_scalar_config,

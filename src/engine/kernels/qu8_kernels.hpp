@@ -122,6 +122,7 @@ extern const QU8Conv3x3Config qu8_conv3x3_4x24_avxvnni_config;
 extern const QU8Conv3x3Config qu8_conv3x3_4x16_avx2_split_config;
 extern const QU8Conv3x3Config qu8_conv3x3_4x16_avx2_config;
 extern const QU8Conv3x3Config qu8_conv3x3_scalar_config;
+extern const QU8DepthToSpaceConfig qu8_depth_to_space_16_avx512bw_config;
 extern const QU8DepthToSpaceConfig qu8_depth_to_space_4_avx2_config;
 extern const QU8DepthToSpaceConfig qu8_depth_to_space_scalar_config;
 
