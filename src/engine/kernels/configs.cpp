@@ -44,13 +44,15 @@ constexpr const F32ConvConfig* kF32ConvConfigs[] = {
 constexpr const QU8Conv3x3Config* kQU8Conv3x3Configs[] = {
 #if QUICKSR_X86
     &qu8_conv3x3_4x96_avx512vnni_config, &qu8_conv3x3_4x64_avx512bw_config,
-    &qu8_conv3x3_4x24_avxvnni_config,    &qu8_conv3x3_4x16_avx2_config,
+    &qu8_conv3x3_4x24_avxvnni_config,    &qu8_conv3x3_4x16_avx2_split_config,
+    &qu8_conv3x3_4x16_avx2_config,
 #endif
     &qu8_conv3x3_scalar_config,
 };
 
 constexpr const QU8DepthToSpaceConfig* kQU8DepthToSpaceConfigs[] = {
 #if QUICKSR_X86
+    &qu8_depth_to_space_16_avx512bw_config,
     &qu8_depth_to_space_4_avx2_config,
 #endif
     &qu8_depth_to_space_scalar_config,
