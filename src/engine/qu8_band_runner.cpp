@@ -92,10 +92,12 @@ std::size_t QU8BandRunner::workspace_bytes(const QU8Plan& plan, int max_strip_wi
 }
 
 QU8BandRunner::QU8BandRunner(const QU8Plan& plan, const QU8Conv3x3Config& kernel,
-                             const QU8DepthToSpaceConfig& depth_to_space, int max_strip_width)
+                             const QU8DepthToSpaceConfig& depth_to_space,
+                             const QU8InputRowConfig& input_row, int max_strip_width)
     : plan_(plan),
       kernel_(kernel),
       depth_to_space_(depth_to_space),
+      input_row_(input_row),
       layout_(plan, max_strip_width),
       left_margin_(left_margin_for(plan)),
       buffer_(layout_.total) {
@@ -169,12 +171,13 @@ void QU8BandRunner::load_input_row(const RgbView<const In>& input, const Geometr
   int x = g.needed_begin(-1) + g.column_origin;
   if constexpr (std::is_same_v<In, std::uint8_t>) {
     if (input.pixel_step == 3 && input.channel_step == 1) {
-      // 8-bit interleaved RGB: one 4-byte copy per pixel. The fourth byte (the next pixel's red)
-      // lands in the unused fourth channel, whose weights are zero.
-      // The bound is read once: the copies may alias `input`, so the compiler would re-read it.
-      const std::uint8_t* source = &input.at(source_y, 0, 0);
+      // 8-bit interleaved RGB: the input-row kernel (4 bytes per pixel, the last pixel's in the
+      // loop below, as it has no next pixel to read).
       const int copy_end = std::min(end, input.width - 1);
-      for (; x < copy_end; ++x) std::memcpy(row + x * kQu8Group, source + x * 3, kQu8Group);
+      if (x < copy_end) {
+        input_row_.run({&input.at(source_y, x, 0), copy_end - x, row + x * kQu8Group});
+        x = copy_end;
+      }
     }
   }
   for (; x < end; ++x) {

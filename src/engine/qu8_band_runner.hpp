@@ -19,9 +19,11 @@ class QU8BandRunner {
  public:
   // Allocates the workspace for strips up to `max_strip_width` columns.
   // `kernel` runs the 3x3 convs (and the x1.5 tail's 1x1); `plan` must be packed for it.
-  // `depth_to_space` forms the 8-bit output of integer scales without an anchor.
+  // `depth_to_space` forms the 8-bit output of integer scales without an anchor, `input_row`
+  // the input rows of an 8-bit interleaved image.
   QU8BandRunner(const QU8Plan& plan, const QU8Conv3x3Config& kernel,
-                const QU8DepthToSpaceConfig& depth_to_space, int max_strip_width);
+                const QU8DepthToSpaceConfig& depth_to_space, const QU8InputRowConfig& input_row,
+                int max_strip_width);
   static std::size_t workspace_bytes(const QU8Plan& plan, int max_strip_width);
 
   // In, Out: std::uint8_t (the quantized image itself) or float (quantized on the way in with
@@ -69,6 +71,7 @@ class QU8BandRunner {
   const QU8Plan& plan_;
   const QU8Conv3x3Config& kernel_;
   const QU8DepthToSpaceConfig& depth_to_space_;
+  const QU8InputRowConfig& input_row_;
   std::vector<std::uint8_t> depth_to_space_channels_;  // QU8DepthToSpaceArgs::channels
   Layout layout_;
   int left_margin_;  // buffer columns left of the strip's first column

@@ -115,6 +115,29 @@ const QU8DepthToSpaceConfig& qu8_depth_to_space_config(Isa level);
 // The portable kernel (byte by byte), also the SIMD kernels' row end.
 void qu8_depth_to_space_ukernel_scalar(const QU8DepthToSpaceArgs& args);
 
+// 8-bit interleaved RGB pixels into the words of one channel group (the network input row):
+// word x = bytes [3x, 3x + 4) of `rgb`, the fourth byte (the next pixel's red) landing in the
+// unused fourth channel, whose weights are zero. Reads 3 * pixels + 1 bytes.
+struct QU8InputRowArgs {
+  const std::uint8_t* rgb;
+  int pixels;
+  std::uint8_t* out;  // pixels words
+};
+
+using QU8InputRowFn = void (*)(const QU8InputRowArgs&);
+
+struct QU8InputRowConfig {
+  const char* name;
+  Isa isa;
+  QU8InputRowFn run;
+};
+
+std::span<const QU8InputRowConfig* const> qu8_input_row_configs();
+const QU8InputRowConfig& qu8_input_row_config(Isa level);
+
+// The portable kernel (one 4-byte copy per pixel), also the SIMD kernels' row end.
+void qu8_input_row_ukernel_scalar(const QU8InputRowArgs& args);
+
 // The configs, one per kernel file (the x86 ones are built only on x86).
 extern const QU8Conv3x3Config qu8_conv3x3_4x96_avx512vnni_config;
 extern const QU8Conv3x3Config qu8_conv3x3_4x64_avx512bw_config;
@@ -125,5 +148,7 @@ extern const QU8Conv3x3Config qu8_conv3x3_scalar_config;
 extern const QU8DepthToSpaceConfig qu8_depth_to_space_16_avx512bw_config;
 extern const QU8DepthToSpaceConfig qu8_depth_to_space_4_avx2_config;
 extern const QU8DepthToSpaceConfig qu8_depth_to_space_scalar_config;
+extern const QU8InputRowConfig qu8_input_row_16_avx512bw_config;
+extern const QU8InputRowConfig qu8_input_row_scalar_config;
 
 }  // namespace quicksr::engine

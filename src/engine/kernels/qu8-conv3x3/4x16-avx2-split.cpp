@@ -29,16 +29,6 @@ namespace {
   "vpbroadcastd " tap "*16+" #o "*4(%%r9), %%ymm12\n\t"  \
   QU8_PIXELS("8", a0)                                    \
   QU8_PIXELS("9", a1)
-#define QU8_TAP(tap, row, kx)          \
-  QU8_LOADS(row, kx)                   \
-  QU8_CHANNEL(tap, 0, 0, 4)            \
-  QU8_CHANNEL(tap, 1, 1, 5)            \
-  QU8_CHANNEL(tap, 2, 2, 6)            \
-  QU8_CHANNEL(tap, 3, 3, 7)
-// Accumulators o, o + 4 = the bias of channel o (biases at r8).
-#define QU8_BIAS(o, a0, a1)                         \
-  "vpbroadcastd " #o "*4(%%r8), %" #a0 "\n\t"       \
-  "vmovdqa %" #a0 ", %" #a1 "\n\t"
 // clang-format on
 
 // The byte inputs and the stores of the 256-bit ops; the dot product is the split kernel's own.
@@ -54,17 +44,9 @@ struct SplitOps : qu8::Avx256Ops<true> {
                         qu8::KernelSize<3>) {
     const auto params = qu8::asm_tile_params(a, group, x, kWeightWords);
     // clang-format off
-    asm(QU8_ASM_TILE_BEGIN
-        "mov $0x00010001, %%r10d\n\t"
-        "vmovd %%r10d, %%xmm15\n\t"
-        "vpbroadcastd %%xmm15, %%ymm15\n\t"
-        QU8_BIAS(0, 0, 4)
-        QU8_BIAS(1, 1, 5)
-        QU8_BIAS(2, 2, 6)
-        QU8_BIAS(3, 3, 7)
-        QU8_ASM_TILE_LOOP(QU8_TAP, "144")
-        : "=&x"(acc[0][0]), "=&x"(acc[0][1]), "=&x"(acc[0][2]), "=&x"(acc[0][3]),
-          "=&x"(acc[1][0]), "=&x"(acc[1][1]), "=&x"(acc[1][2]), "=&x"(acc[1][3])
+    asm(QU8_ASM_4X2_YMM_BEGIN("0x00010001")
+        QU8_ASM_TILE_LOOP(QU8_ASM_4X2_YMM_TAP, "144")
+        : QU8_ASM_4X2_YMM_OUTPUTS(acc)
         : [p] "r"(params.data())
         : QU8_ASM_TILE_CLOBBERS, "xmm8", "xmm9", "xmm12", "xmm14", "xmm15");
     // clang-format on
@@ -110,8 +92,6 @@ struct SplitOps : qu8::Avx256Ops<true> {
   }
 };
 
-#undef QU8_BIAS
-#undef QU8_TAP
 #undef QU8_CHANNEL
 #undef QU8_PIXELS
 #undef QU8_LOADS
