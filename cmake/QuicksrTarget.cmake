@@ -42,6 +42,11 @@ function(quicksr_test name)
   if(QUICKSR_SANITIZE)
     # Test code is template-heavy (GoogleTest, JSON) and not hot: -O0 compiles it 3x faster.
     target_compile_options(${name} PRIVATE -O0)
+  elseif(CMAKE_BUILD_TYPE STREQUAL "Release")
+    # The code under test is in the libraries, at -O3; the tests' own code (not hot) at -O1:
+    # 517 -> 423 s of CPU for the 65 test sources of a clean build, the same floats (no
+    # -ffast-math, no FMA at the baseline ISA).
+    target_compile_options(${name} PRIVATE -O1)
   endif()
   if(T_ONE_PROCESS)
     add_test(NAME ${name} COMMAND ${name})
