@@ -29,6 +29,7 @@ bench_runs=${RUNS:-10}
 doc=${DOC:-docs/paper-tables.md}
 fig=${FIG:-docs/paper-fig1.svg}
 latency_size=640x360
+table_schedule=8000  # iterations of scripts/paper_train.sh's runs (docs/training.md, "Table runs")
 for table in "${tables[@]}"; do
   case $table in
     1 | 2 | 3 | 5 | 6 | 7) ;;
@@ -222,6 +223,7 @@ grid_row() {
   paper_latency=$(if [ "$scale" = 2 ]; then paper "$name" 7; else echo "—"; fi)
   if [ -f "$fp32" ]; then
     note=$source
+    if [ "$source" = "trained here" ]; then note+=" ($(iterations_of "$fp32") iterations)"; fi
     fp32_cell=$(scores_cell "$fp32" BSD100)
     d_fp32=$(delta "$fp32_cell" "$paper_fp")
     if [ "$scale" = 2 ]; then
@@ -255,7 +257,14 @@ grid_row() {
 difference_reason() {
   case $1 in
     "$work"/models/official-*) echo "official weights of the AIMET model zoo, not the paper's own run" ;;
-    *) echo "trained here on T91 + BSDS200 (291 images) for $(iterations_of "$1") iterations; the paper trained on DIV2K (800 images) for 1M iterations (docs/training.md)" ;;
+    *)
+      local iterations
+      iterations=$(iterations_of "$1")
+      echo -n "trained here on T91 + BSDS200 (291 images) for $iterations iterations"
+      if [ "$iterations" = "$table_schedule" ]; then
+        echo -n " (the table schedule: Table 2's calibration row shows what it costs Small x2)"
+      fi
+      echo "; the paper trained on DIV2K (800 images) for 1M iterations (docs/training.md)" ;;
   esac
 }
 
@@ -275,7 +284,8 @@ table1() {
   echo
   echo "Paper Tab. 1 (BSD100 x2; latency on the Snapdragon 8 Gen 1 Hexagon processor, INT8)."
   echo "A trained model in \`models/abpn-x2.safetensors\` / \`models/abpn-noresidual-x2.safetensors\`"
-  echo "fills a row (\`quicksr init abpn\` / \`abpn-noresidual\` define the graphs, docs/baselines.md);"
+  echo "fills a row (\`quicksr init abpn\` / \`abpn-noresidual\` define the graphs, docs/baselines.md;"
+  echo "\`scripts/paper_train.sh\` trains both on the table schedule, $table_schedule iterations);"
   echo "the INT8 column needs a graph quantizer, which quicksr does not have yet (issue 15 §1)."
   echo
   echo "| architecture | ours fp32 (PSNR / SSIM) | ours INT8 | ours latency | paper FP16 | paper INT8 | paper latency (ms) |"
@@ -316,6 +326,10 @@ grid_rows() {  # Tab. 2 rows at one scale
     file=$(spec_file "$spec" "$1")
     grid_row "$label" "$spec" "$1" "$file" "${file%.safetensors}-int8.safetensors" "trained here"
   done
+  if [ "$1" = 2 ]; then  # what the table schedule costs: Small trained on it
+    grid_row "QuickSRNet-f32-m2 (Small), table schedule" f32-m2 2 \
+      models/quicksrnet-f32-m2-x2.safetensors "" "trained here"
+  fi
   official=$(official_model quicksrnetsmall "$1")
   if [ -n "$official" ]; then
     grid_row "QuickSRNet-f32-m2 (Small), official weights" f32-m2 "$1" "$official" "" \
@@ -331,7 +345,12 @@ table2() {
   echo "(its model card says how it was quantized). Latency at x2 only, on a $latency_size input,"
   echo "2 threads; the paper's is on a phone NPU (its input size is lost from the text), with the"
   echo "latency gain over the same net with a residual in brackets, which we did not measure."
-  echo "A spec without a trained model says which file would fill it."
+  echo "A spec without a trained model says which file would fill it. The Small and Medium rows are"
+  echo "the shipped models (34000-60000 iterations, see their cards); the other grid points are"
+  echo "trained by \`scripts/paper_train.sh\` on the table schedule, the shared recipe at"
+  echo "$table_schedule iterations (docs/training.md, \"Table runs\"), and so is the calibration"
+  echo "row \"Small, table schedule\": compare it with the shipped Small to see what the shorter"
+  echo "schedule costs."
   echo
   local scale
   for scale in 2 3 4; do grid_section "$scale" grid_rows; done
@@ -360,8 +379,10 @@ table3() {
   echo "## Table 3 and Fig. 1: the baselines (BSD100)"
   echo
   echo "Paper Tab. 3: every baseline re-implemented and trained by the authors with one recipe."
-  echo "quicksr defines them all (\`quicksr init NAME\`, docs/baselines.md) but has trained none"
-  echo "yet: a trained model in \`models/NAME-xS.safetensors\` fills its row. The official XLSR and"
+  echo "quicksr defines them all (\`quicksr init NAME\`, docs/baselines.md); \`scripts/paper_train.sh\`"
+  echo "trains them on the table schedule (the shared recipe at $table_schedule iterations,"
+  echo "docs/training.md \"Table runs\"; Table 2's calibration row shows what it costs Small), and"
+  echo "a trained model in \`models/NAME-xS.safetensors\` fills its row. The official XLSR and"
   echo "SESR-M5 weights (x2, x4) are converted from ../shared/models/reference; they are"
   echo "the AIMET model zoo's, so their scores (\`quicksr eval\`) reproduce the paper's"
   echo "closely. Graph models have no INT8 path (\`quicksr quantize\` takes QuickSRNet models);"

@@ -20,7 +20,9 @@ PACKAGES=(
   libdnnl-dev ocl-icd-opencl-dev  # dnnl-config.cmake needs OpenCL, which it only recommends
   libtorch-dev libgloo-dev
   googletest libgtest-dev libbenchmark-dev
-  clang libclang-rt-dev  # scripts/fuzz.sh: libFuzzer and the sanitizer runtimes
+  # build-asan (scripts/sanitizer_build.sh): clang, libFuzzer and the sanitizer runtimes, and
+  # clang's OpenMP, without which the oneDNN comparison (quicksr_engine_bench) is not built there.
+  clang libclang-rt-dev libomp-dev
 )
 # Node.js for the ONNX Runtime tests (npm onnxruntime-node, scripts/install_ort.sh). A machine
 # may already have it from elsewhere: NodeSource's nodejs bundles npm and conflicts with Debian's.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up, build and run the whole test suite: once in Release (then the installed library from
 # example C and C++ programs), then once more under AddressSanitizer + UndefinedBehaviorSanitizer
-# (without the LibTorch trainer and the "heavy" data-set tests, which the Release run covers).
+# built by clang (without the LibTorch trainer and the "heavy" data-set tests, which the Release
+# run covers).
 # Each step's end is printed with the seconds since the start (the CI time breakdown).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,9 +29,8 @@ if [ -x build/bench/startup_bench ]; then
 fi
 step "package test and start-up benchmark"
 
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUICKSR_SANITIZE=ON \
-  -DQUICKSR_WITH_TRAINING=OFF -DQUICKSR_BUILD_BENCH=OFF
-cmake --build build-asan -j"$jobs"
+# clang, with the fuzz harnesses that scripts/fuzz.sh runs next in CI: one sanitized build.
+scripts/sanitizer_build.sh
 step "ASan + UBSan build"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE heavy

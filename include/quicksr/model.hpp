@@ -80,7 +80,8 @@ struct QuickSRNetConfig {
   static QuickSRNetConfig small(Scale scale);   // f32-m2
   static QuickSRNetConfig medium(Scale scale);  // f32-m5
   static QuickSRNetConfig large(Scale scale);   // f64-m11 with anchor
-  // "small" / "medium" / "large"; throws quicksr::Error otherwise.
+  // "small" / "medium" / "large", or a point of the paper's f/m grid "fF-mM" ("f32-m3") with
+  // "-anchor" for the input-to-output residual; throws quicksr::Error otherwise.
   static QuickSRNetConfig preset(std::string_view name, Scale scale);
   // "quicksrnet-small-x2" for presets, "quicksrnet-f16-m3-x2" otherwise; "-relu" with ReLU.
   std::string name() const;

@@ -38,7 +38,8 @@ const CommandSpec kSpec{
             {"--arch", "NAME",
              "quicksrnet (default, --preset) or a baseline of docs/baselines.md (fsrcnn, espcn, "
              "xlsr, sesr-m3/m5/m7/m11/xl, abpn, abpn-noresidual, erfdn, edsr-baseline)"},
-            {"--preset", "NAME", "small | medium | large (default small)"},
+            {"--preset", "NAME",
+             "small | medium | large | fF-mM[-anchor], e.g. f32-m3 (default small)"},
             {"--scale", "S", "2 | 3 | 4 | 1.5 (default 2)"},
             {"--degradation", "NAME",
              "LR of training and validation: bicubic (default), point (aliased) or area"},
@@ -48,6 +49,8 @@ const CommandSpec kSpec{
             {"--iterations", "N", "optimizer steps (default 300000)"},
             {"--batch", "N", "patches per step and process (default 16)"},
             {"--patch", "PX", "LR patch side (default 64)"},
+            {"--scale-augment", "F",
+             "add HR copies downscaled by 0.9, 0.8, ... down to F (VDSR: 0.6; default 1: none)"},
             {"--lr", "LR", "initial learning rate (default 1e-3)"},
             {"--schedule", "NAME", "cosine | step (default cosine)"},
             {"--lr-step", "N", "step schedule: decay every N iterations (default 200000)"},

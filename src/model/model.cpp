@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include "model/layout.hpp"
@@ -74,12 +75,41 @@ QuickSRNetConfig QuickSRNetConfig::large(Scale scale) {
   return {.features = 64, .blocks = 11, .scale = scale, .anchor = true};
 }
 
+namespace {
+
+// The decimal number at the front of `text` (removed from it), within [low, high]; nullopt when
+// there is none or it is out of range.
+std::optional<int> take_number(std::string_view& text, int low, int high) {
+  int value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || value < low || value > high) return std::nullopt;
+  text.remove_prefix(static_cast<std::size_t>(end - text.data()));
+  return value;
+}
+
+// "fF-mM" or "fF-mM-anchor" (the size part of QuickSRNetConfig::name()); nullopt otherwise.
+std::optional<QuickSRNetConfig> parse_grid_spec(std::string_view spec, Scale scale) {
+  if (!spec.starts_with('f')) return std::nullopt;
+  spec.remove_prefix(1);
+  const std::optional<int> features = take_number(spec, 1, 256);
+  if (!features || !spec.starts_with("-m")) return std::nullopt;
+  spec.remove_prefix(2);
+  const std::optional<int> blocks = take_number(spec, 1, 64);
+  if (!blocks || (!spec.empty() && spec != "-anchor")) return std::nullopt;
+  return QuickSRNetConfig{
+      .features = *features, .blocks = *blocks, .scale = scale, .anchor = !spec.empty()};
+}
+
+}  // namespace
+
 QuickSRNetConfig QuickSRNetConfig::preset(std::string_view name, Scale scale) {
   if (name == "small") return small(scale);
   if (name == "medium") return medium(scale);
   if (name == "large") return large(scale);
+  if (std::optional<QuickSRNetConfig> grid = parse_grid_spec(name, scale)) return *grid;
   throw Error("unknown QuickSRNet preset '" + std::string(name) +
-              "' (expected small, medium or large)");
+              "' (expected small, medium, large or fF-mM[-anchor], e.g. f32-m3: F 1-256 "
+              "features, M 1-64 body convs)");
 }
 
 std::string QuickSRNetConfig::name() const {

@@ -1,12 +1,15 @@
 #include "train/dataset.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <iterator>
 #include <ostream>
 #include <random>
 
 #include "quicksr/error.hpp"
 #include "quicksr/eval.hpp"
 #include "quicksr/image.hpp"
+#include "quicksr/resize.hpp"
 
 namespace quicksr::train {
 namespace {
@@ -36,7 +39,8 @@ std::vector<std::filesystem::path> list_files(const std::vector<std::filesystem:
 }  // namespace
 
 TrainingSet::TrainingSet(const std::vector<std::filesystem::path>& folders, Scale scale,
-                         int lr_patch, std::ostream& log, Degradation degradation)
+                         int lr_patch, std::ostream& log, Degradation degradation,
+                         const std::vector<double>& hr_scales)
     : scale_(scale),
       lr_patch_(lr_patch),
       hr_patch_(lr_patch * scale.numerator / scale.denominator),
@@ -45,33 +49,49 @@ TrainingSet::TrainingSet(const std::vector<std::filesystem::path>& folders, Scal
     throw Error("LR patch " + std::to_string(lr_patch) + " is not a multiple of " +
                 std::to_string(scale.denominator) + " (needed for x" + scale.to_string() + ")");
   }
+  protocol_.degradation = degradation;
+  std::vector<TrainingPair> copies;
   for (const auto& file : list_files(folders)) {
     Tensor hr;
     try {
-      hr = crop_to_multiple(to_tensor(read_image(file)), scale);
+      hr = to_tensor(read_image(file));
     } catch (const Error& e) {
       log << "warning: skipping " << about_file(file.string(), e.what()) << "\n";
       ++summary_.unreadable;
       continue;
     }
-    EvalProtocol protocol;
-    protocol.degradation = degradation;
-    Tensor lr = make_lr(hr, scale, protocol);
-    if (lr.width < lr_patch || lr.height < lr_patch) {
-      log << "warning: skipping " << file.string() << ": LR " << lr.width << "x" << lr.height
-          << " is smaller than the " << lr_patch << " px patch\n";
+    std::optional<TrainingPair> pair = make_pair(file.string(), hr);
+    if (!pair) {
+      log << "warning: skipping " << file.string() << ": LR smaller than the " << lr_patch
+          << " px patch\n";
       ++summary_.too_small;
       continue;
     }
-    pairs_.push_back({file.string(), std::move(hr), std::move(lr)});
+    pairs_.push_back(std::move(*pair));
+    for (const double factor : hr_scales) {
+      Tensor smaller = resize_bicubic(hr, factor);
+      for (float& v : smaller.data) v = std::round(std::clamp(v, 0.0f, 1.0f) * 255.0f) / 255.0f;
+      std::optional<TrainingPair> copy =
+          make_pair(file.string() + " scaled by " + std::to_string(factor), smaller);
+      if (copy) copies.push_back(std::move(*copy));
+    }
   }
   summary_.loaded = static_cast<int>(pairs_.size());
+  summary_.scaled_copies = static_cast<int>(copies.size());
   if (pairs_.empty()) {
     std::string names;
     for (const auto& folder : folders) names += (names.empty() ? "" : ", ") + folder.string();
     throw Error(names + ": no usable training image (" + std::to_string(summary_.unreadable) +
                 " unreadable, " + std::to_string(summary_.too_small) + " smaller than the patch)");
   }
+  std::move(copies.begin(), copies.end(), std::back_inserter(pairs_));
+}
+
+std::optional<TrainingPair> TrainingSet::make_pair(std::string name, const Tensor& hr) const {
+  Tensor cropped = crop_to_multiple(hr, scale_);
+  Tensor lr = make_lr(cropped, scale_, protocol_);
+  if (lr.width < lr_patch_ || lr.height < lr_patch_) return std::nullopt;
+  return TrainingPair{std::move(name), std::move(cropped), std::move(lr)};
 }
 
 void TrainingSet::sample(std::uint64_t seed, std::int64_t iteration, std::int64_t index,

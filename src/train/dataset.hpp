@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,19 +23,26 @@ struct TrainingPair {
 };
 
 struct LoadSummary {
-  int loaded = 0;
-  int unreadable = 0;  // not an image read_image can decode (each reported as a warning)
-  int too_small = 0;   // LR smaller than the patch
+  int loaded = 0;         // images with a usable pair
+  int scaled_copies = 0;  // extra pairs of scale augmentation
+  int unreadable = 0;     // not an image read_image can decode (each reported as a warning)
+  int too_small = 0;      // LR smaller than the patch
 };
 
 class TrainingSet {
  public:
-  // Every regular file of `folders` (sorted by path), its LR made by `degradation`. Throws
+  // Every regular file of `folders` (sorted by path), its LR made by `degradation`. Scale
+  // augmentation (VDSR's, for small data sets): each factor of `hr_scales` (in (0, 1)) adds a
+  // copy of every HR image downscaled by it (MATLAB bicubic, rounded to 8 bits like a photo of
+  // that size) with its own LR; copies smaller than the patch are left out. Throws
   // quicksr::Error when a folder is missing or no usable image remains; warnings go to `log`.
   TrainingSet(const std::vector<std::filesystem::path>& folders, Scale scale, int lr_patch,
-              std::ostream& log, Degradation degradation = Degradation::bicubic);
+              std::ostream& log, Degradation degradation = Degradation::bicubic,
+              const std::vector<double>& hr_scales = {});
 
   const LoadSummary& summary() const { return summary_; }
+  // The pairs samples are drawn from (uniformly): every image, then the scaled copies.
+  const std::vector<TrainingPair>& pairs() const { return pairs_; }
   int lr_patch() const { return lr_patch_; }
   int hr_patch() const { return hr_patch_; }
 
@@ -49,6 +57,10 @@ class TrainingSet {
   int lr_step_;  // LR offsets are multiples of this so that HR offsets are whole pixels
   std::vector<TrainingPair> pairs_;
   LoadSummary summary_;
+  EvalProtocol protocol_;
+
+  // The pair of `hr` (not yet cropped), or nothing when its LR is smaller than the patch.
+  std::optional<TrainingPair> make_pair(std::string name, const Tensor& hr) const;
 };
 
 // Copies the square `side` x `side` window at (x, y) of every channel of `source` to `out`

@@ -43,6 +43,7 @@ const std::vector<Field>& fields() {
       field("iterations", &TrainConfig::iterations),
       field("batch", &TrainConfig::batch),
       field("patch", &TrainConfig::patch),
+      field("scale_augment", &TrainConfig::scale_augment),
       field("lr", &TrainConfig::lr),
       field("schedule", &TrainConfig::schedule),
       field("lr_step", &TrainConfig::lr_step),
@@ -160,6 +161,7 @@ void validate(const TrainConfig& config) {
   if (!scale.is_integer() && config.patch % 2 != 0) {
     throw Error("training setting patch must be even for x1.5 (pixel-unshuffle by 2)");
   }
+  check_range("scale_augment", config.scale_augment, 0.1, 1.0);
   check_range("lr", config.lr, 1e-9, 1.0);
   if (config.schedule != "cosine" && config.schedule != "step") {
     throw Error("training setting schedule = '" + config.schedule + "': expected cosine or step");
@@ -191,6 +193,15 @@ void validate(const TrainConfig& config) {
       !config.rendezvous.starts_with("tcp:")) {
     throw Error("distributed training needs --rendezvous file:PATH or tcp:HOST:PORT");
   }
+}
+
+std::vector<double> scale_augment_factors(const TrainConfig& config) {
+  std::vector<double> factors;
+  // Tenths counted in integers: 0.6 must include 0.6 whatever its binary rounding.
+  for (int tenths = 9; tenths >= std::lround(config.scale_augment * 10); --tenths) {
+    factors.push_back(tenths / 10.0);
+  }
+  return factors;
 }
 
 QuickSRNetConfig net_config(const TrainConfig& config) {

@@ -61,6 +61,7 @@ std::string identity(const TrainConfig& config) {
   if (!config.from.empty()) id["from"] = config.from;
   if (config.arch != "quicksrnet") id["arch"] = config.arch;
   if (config.degradation != "bicubic") id["degradation"] = config.degradation;
+  if (config.scale_augment != 1.0) id["scale_augment"] = config.scale_augment;
   if (config.qat) id["qat"] = config.per_tensor ? "per-tensor" : "per-channel";
   if (config.init != "identity") id["init"] = config.init;
   if (config.activation != "relu1") id["activation"] = config.activation;
@@ -170,7 +171,7 @@ class Run {
         scale_(Scale::parse(config.scale)),
         averager_(config.world_size, config.rank, config.rendezvous),
         data_(std::vector<fs::path>(config.data.begin(), config.data.end()), scale_, config.patch,
-              std::cerr, parse_degradation(config.degradation)),
+              std::cerr, parse_degradation(config.degradation), scale_augment_factors(config)),
         net_(initial_net(config)),
         name_(net_->to_model().name()),
         adam_(net_->parameters(), torch::optim::AdamOptions(config.lr).betas({0.9, 0.999})) {}
@@ -235,7 +236,9 @@ class Run {
     if (!lead_) return;
     const LoadSummary& s = data_.summary();
     std::cerr << "training images: " << s.loaded << " used, " << s.unreadable << " unreadable, "
-              << s.too_small << " smaller than the patch\n";
+              << s.too_small << " smaller than the patch";
+    if (s.scaled_copies > 0) std::cerr << ", " << s.scaled_copies << " scaled copies";
+    std::cerr << "\n";
   }
 
   void loop() {

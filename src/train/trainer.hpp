@@ -18,7 +18,7 @@ struct TrainConfig {
   std::string val;                      // folder of HR validation images ("" = no validation)
   std::string out;                      // run folder: config.json, log.csv, checkpoints, models
   std::string arch = "quicksrnet";      // quicksrnet (the preset) | a baseline (docs/baselines.md)
-  std::string preset = "small";         // small | medium | large
+  std::string preset = "small";         // small | medium | large | fF-mM[-anchor] (f32-m3)
   std::string scale = "2";              // 2 | 3 | 4 | 1.5
   std::string degradation = "bicubic";  // LR of training and validation: bicubic | point | area
   std::string init = "identity";        // identity (paper Eq. 1-3) | default (PyTorch's alone)
@@ -26,6 +26,9 @@ struct TrainConfig {
   std::int64_t iterations = 300000;
   int batch = 16;  // patches per step (per process when distributed)
   int patch = 64;  // LR patch side in pixels
+  // Scale augmentation: copies of every HR image downscaled by 0.9, 0.8, ... down to this
+  // factor join the data (VDSR's 0.6 gives 4 copies); 1 = none.
+  double scale_augment = 1.0;
   double lr = 1e-3;
   std::string schedule = "cosine";  // cosine | step
   std::int64_t lr_step = 200000;    // step: multiply by lr_gamma every lr_step iterations
@@ -57,6 +60,9 @@ void validate(const TrainConfig& config);
 QuickSRNetConfig net_config(const TrainConfig& config);
 // The run's initialisation (--init).
 QuickSRNet::Initialization initialization(const TrainConfig& config);
+
+// The downscaling factors of --scale-augment: 0.9, 0.8, ... down to config.scale_augment.
+std::vector<double> scale_augment_factors(const TrainConfig& config);
 
 // The learning rate of the step that follows `iteration` completed steps.
 double learning_rate(const TrainConfig& config, std::int64_t iteration);

@@ -41,6 +41,22 @@ TEST(QuickSRNetConfig, PresetsMatchThePaper) {
   EXPECT_THROW(QuickSRNetConfig::preset("huge", {2, 1}), Error);
 }
 
+TEST(QuickSRNetConfig, GridSpecsNameTheirSize) {
+  const QuickSRNetConfig m3 = QuickSRNetConfig::preset("f32-m3", {2, 1});
+  EXPECT_EQ(m3.features, 32);
+  EXPECT_EQ(m3.blocks, 3);
+  EXPECT_FALSE(m3.anchor);
+  EXPECT_EQ(m3.name(), "quicksrnet-f32-m3-x2");
+  const QuickSRNetConfig wide = QuickSRNetConfig::preset("f64-m11-anchor", {4, 1});
+  EXPECT_EQ(wide, QuickSRNetConfig::large({4, 1}));
+  EXPECT_EQ(QuickSRNetConfig::preset("f32-m2", {3, 1}), QuickSRNetConfig::small({3, 1}));
+  EXPECT_EQ(QuickSRNetConfig::preset("f16-m1", {3, 2}).name(), "quicksrnet-f16-m1-x1.5");
+  for (const char* bad : {"f32", "f32-m", "f32-m0", "f0-m2", "f32-m3-", "f32-m3x", "f-m3", "F32-M3",
+                          "f32-m3-anchorx", "f300-m2", "f32-m65", "f+32-m3"}) {
+    EXPECT_THROW(QuickSRNetConfig::preset(bad, {2, 1}), Error) << bad;
+  }
+}
+
 TEST(QuickSRNetConfig, Names) {
   EXPECT_EQ(QuickSRNetConfig::small({2, 1}).name(), "quicksrnet-small-x2");
   EXPECT_EQ(QuickSRNetConfig::large({3, 2}).name(), "quicksrnet-large-x1.5");

@@ -81,6 +81,32 @@ TEST_F(CmdTrainTest, CommandLineOverridesTheConfigFileAndResumeKeepsTheSavedRun)
   EXPECT_EQ(train::read_log(fs::path(run_dir) / "log.csv", 100).size(), 4u);
 }
 
+TEST_F(CmdTrainTest, ScaleAugmentIsPartOfTheRunItResumes) {
+  const std::string run_dir = (root_ / "run").string();
+  const std::vector<std::string> tiny = {"--data",      (root_ / "data").string(),
+                                         "--out",       run_dir,
+                                         "--batch",     "2",
+                                         "--patch",     "6",
+                                         "--log-every", "1",
+                                         "--threads",   "1"};
+  auto with = [&tiny](std::vector<std::string> more) {
+    more.insert(more.begin(), tiny.begin(), tiny.end());
+    return more;
+  };
+  ASSERT_EQ(run(with({"--iterations", "2", "--scale-augment", "0.5"})), 0);
+  EXPECT_EQ(read_json(train::config_path(run_dir))["scale_augment"], 0.5);
+  std::ifstream first(root_ / "child.stderr");
+  const std::string first_log((std::istreambuf_iterator<char>(first)),
+                              std::istreambuf_iterator<char>());
+  EXPECT_NE(first_log.find("5 scaled copies"), std::string::npos) << first_log;
+  // The same run without augmentation is another run: its checkpoint is not resumed.
+  EXPECT_EQ(run(with({"--iterations", "4", "--scale-augment", "1"})), 1);
+  std::ifstream second(root_ / "child.stderr");
+  const std::string log((std::istreambuf_iterator<char>(second)), std::istreambuf_iterator<char>());
+  EXPECT_NE(log.find("scale_augment"), std::string::npos) << log;
+  EXPECT_EQ(run(with({"--iterations", "4"})), 0) << "the saved run keeps its augmentation";
+}
+
 TEST_F(CmdTrainTest, BadOptionsAreErrorsNamingTheProblem) {
   const std::string data = (root_ / "data").string();
   const std::string out = (root_ / "run").string();

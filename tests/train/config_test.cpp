@@ -72,6 +72,8 @@ TEST(TrainConfig, ValidateRejectsOutOfRangeSettings) {
     }
   };
   rejects([](TrainConfig& c) { c.batch = 0; }, "batch");
+  rejects([](TrainConfig& c) { c.scale_augment = 0.05; }, "scale_augment");
+  rejects([](TrainConfig& c) { c.scale_augment = 1.5; }, "scale_augment");
   rejects([](TrainConfig& c) { c.patch = 2; }, "patch");
   rejects([](TrainConfig& c) { c.lr = -1; }, "lr");
   rejects([](TrainConfig& c) { c.schedule = "linear"; }, "schedule");
@@ -100,6 +102,15 @@ TEST(TrainConfig, ValidateRejectsOutOfRangeSettings) {
   TrainConfig unknown_scale = valid_config();
   unknown_scale.scale = "5";
   EXPECT_THROW(validate(unknown_scale), Error);
+}
+
+TEST(TrainConfig, ScaleAugmentCountsDownInTenths) {
+  TrainConfig config = valid_config();
+  EXPECT_TRUE(scale_augment_factors(config).empty());
+  config.scale_augment = 0.6;  // VDSR's copies
+  EXPECT_EQ(scale_augment_factors(config), (std::vector<double>{0.9, 0.8, 0.7, 0.6}));
+  config.scale_augment = 0.9;
+  EXPECT_EQ(scale_augment_factors(config), std::vector<double>{0.9});
 }
 
 TEST(LearningRate, CosineGoesFromLrToLrMin) {

@@ -193,6 +193,31 @@ TEST(TrainingSet, SkipsAndCountsUnreadableAndTooSmallFiles) {
   EXPECT_NE(log.str().find("narrow.png"), std::string::npos) << log.str();
 }
 
+TEST(TrainingSet, ScaleAugmentationAddsDownscaledCopiesThatFitThePatch) {
+  TempDir dir;
+  write_image(ramp(40, 40), dir.path() / "ramp.png");
+  std::ostringstream log;
+  // x2, LR patch 8: the 0.5 copy (20x20, LR 10x10) fits, the 0.25 copy (LR 5x5) does not.
+  const TrainingSet set({dir.path()}, Scale{2, 1}, 8, log, Degradation::bicubic, {0.5, 0.25});
+  EXPECT_EQ(set.summary().loaded, 1);
+  EXPECT_EQ(set.summary().scaled_copies, 1);
+  ASSERT_EQ(set.pairs().size(), 2u);
+  const TrainingPair& copy = set.pairs()[1];
+  ASSERT_EQ(copy.hr.width, 20);
+  ASSERT_EQ(copy.hr.height, 20);
+  EXPECT_EQ(copy.lr.width, 10);
+  // Bicubic keeps a linear ramp linear away from the borders: copy pixel (x, y) covers source
+  // pixels 2x..2x+1, 2y..2y+1, whose centre is at (2x + 0.5, 2y + 0.5); 8-bit rounding on top.
+  const Tensor& source = set.pairs()[0].hr;
+  for (int y = 4; y < 16; ++y) {
+    for (int x = 4; x < 16; ++x) {
+      const float expected = (2 * x + 0.5f + 2 * (2 * y + 0.5f)) / 120.0f;
+      EXPECT_NEAR(copy.hr.at(1, y, x), expected, 0.5f / 255 + 1e-5f) << x << "," << y;
+    }
+  }
+  EXPECT_NEAR(source.at(0, 3, 5), (5 + 2 * 3) / 120.0f, 1e-4f);  // the original is untouched
+}
+
 TEST(TrainingSet, RejectsAnEmptyOrMissingFolder) {
   TempDir dir;
   std::ostringstream log;
