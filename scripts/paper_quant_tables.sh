@@ -16,7 +16,8 @@
 # quantization the CLI refuses says "not available" with the CLI's message. Nothing is filled in.
 #
 #   [SETS="BSD100 Set14 Set5"] [WORK=DIR] [RUNS=DIR] [FIG7=DIR] [DOC=FILE] [CACHED_ONLY=1]
-#   [ROWS=REGEX] [ADAROUND_ITERATIONS=N] scripts/paper_quant_tables.sh [QUICKSR_BINARY] [SHARED_DIR]
+#   [ROWS=REGEX] [ADAROUND_ITERATIONS=N] [ADAROUND_START_MARGIN=M]
+#   scripts/paper_quant_tables.sh [QUICKSR_BINARY] [SHARED_DIR]
 #
 # Defaults: build/quicksr, ../shared, RUNS=runs (QAT run folders <size>-x2-qat and
 # <size>-x2-qat-per-tensor, holding best-int8.safetensors), FIG7=runs/fig7 (folders
@@ -28,8 +29,9 @@
 # to the rows whose "<table>: <row label>" matches (e.g. ROWS='AdaRound' or 'Medium x2: QAT');
 # every other row is copied unchanged from the current section of DOC (computed when it has none).
 # The AdaRound rows start from the optimised rounding and run ADAROUND_ITERATIONS steps per conv
-# (default 1000) with the in-loop bias fit. Evals run under `nice -n EVAL_NICE` (default 10;
-# scripts/paper_lib.sh). Progress goes to stderr.
+# (default 1000) with the in-loop bias fit, each rounding variable starting ADAROUND_START_MARGIN
+# (default 0.1) inside the optimised rounding's side. Evals run under `nice -n EVAL_NICE`
+# (default 10; scripts/paper_lib.sh). Progress goes to stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quicksr=${1:-build/quicksr}
@@ -46,6 +48,7 @@ else
   trap 'rm -rf "$work"' EXIT
 fi
 adaround_iterations=${ADAROUND_ITERATIONS:-1000}
+adaround_start_margin=${ADAROUND_START_MARGIN:-0.1}
 calibration="$shared/data/train/BSDS200"
 train_data="$shared/data/train/T91,$shared/data/train/BSDS200"
 begin_marker="<!-- paper_quant_tables.sh: begin -->"
@@ -185,9 +188,11 @@ table4() {  # table4 SIZE
   [ -f "$qat" ] && label+=" ($(iterations_of "$qat") iterations)"
   row "$table" "$label" with_paper "${paper[$size.qat_pc]}" trained_cells "$qat" "$fp32" \
     "$(qat_command "$size" "$runs/$name-qat")"
-  row "$table" "AdaRound per-channel (from the optimised rounding, $adaround_iterations steps/conv)" \
+  row "$table" "AdaRound per-channel (from the optimised rounding, start margin \
+$adaround_start_margin, $adaround_iterations steps/conv)" \
     with_paper "${paper[$size.adaround]}" ptq_cells "$fp32" "$name" --per-channel \
-    --optimize-rounding --adaround --bias-correction --adaround-iterations "$adaround_iterations"
+    --optimize-rounding --adaround --bias-correction --adaround-iterations "$adaround_iterations" \
+    --adaround-start-margin "$adaround_start_margin"
   row "$table" "PTQ per-channel, no optimisation" with_paper "—" \
     ptq_cells "$fp32" "$name" --per-channel
   row "$table" "PTQ per-channel tf (min/max encodings), no optimisation" with_paper "—" \

@@ -42,6 +42,10 @@ const CommandSpec kSpec{
                  "error (LibTorch: runs quicksr-train); with --optimize-rounding it starts from "
                  "that rounding"},
                 {"--adaround-iterations", "N", "AdaRound steps per conv (default 2000)"},
+                {"--adaround-start-margin", "M",
+                 "with --optimize-rounding: each rounding variable starts M in (0, 0.5) inside "
+                 "the side that rounding chose (default 0.1; larger lets AdaRound move weights "
+                 "sooner)"},
                 {"--images", "N", "calibration images, spread over CALIB_DIR (default 32)"},
                 {"--encodings", "FILE", "also write the encodings as AIMET JSON"},
                 {"--overwrite", "", "replace existing outputs"}},
@@ -100,6 +104,19 @@ void check_adaround_images(const std::vector<Tensor>& images, int patch, const s
               side + " pixels; none is");
 }
 
+// --adaround-start-margin: where AdaRound's warm start from the optimised rounding begins.
+double start_margin(const ParsedArgs& args, double fallback) {
+  if (!args.has("--adaround-start-margin")) return fallback;
+  if (!args.has("--adaround") || !args.has("--optimize-rounding")) {
+    throw Error("--adaround-start-margin needs --adaround and --optimize-rounding");
+  }
+  const double margin = args.get_double("--adaround-start-margin", fallback, 0.0, 0.5);
+  if (margin <= 0 || margin >= 0.5) {
+    throw Error("--adaround-start-margin must lie strictly between 0 and 0.5");
+  }
+  return margin;
+}
+
 std::string describe(const quant::PtqOptions& options, bool adaround) {
   std::string text =
       options.granularity == WeightGranularity::kPerChannel ? "per-channel" : "per-tensor";
@@ -141,6 +158,7 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
   train::AdaRoundOptions adaround_options;
   adaround_options.iterations =
       args.get_int("--adaround-iterations", adaround_options.iterations, 1, 1000000);
+  adaround_options.start_margin = start_margin(args, adaround_options.start_margin);
   if (use_adaround && !adaround) return exec_trainer(raw);
 
   const Model model = load_model(input);

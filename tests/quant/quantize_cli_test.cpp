@@ -139,6 +139,14 @@ TEST_F(QuantizeCli, RefusesToOverwriteAndRejectsBadOptions) {
   const auto scheme = quantize("other.safetensors", "--scheme minmax");
   EXPECT_NE(scheme.exit_code, 0);
   EXPECT_NE(scheme.output.find("minmax"), std::string::npos) << scheme.output;
+  for (const std::string margin_options :
+       {"--optimize-rounding --adaround --adaround-start-margin 0.5",
+        "--optimize-rounding --adaround --adaround-start-margin 0",
+        "--adaround --adaround-start-margin 0.3"}) {
+    const auto margin = quantize("other.safetensors", margin_options);
+    EXPECT_EQ(margin.exit_code, 1) << margin_options;
+    EXPECT_NE(margin.output.find("--adaround-start-margin"), std::string::npos) << margin.output;
+  }
   const auto no_data =
       run_quicksr("quantize " + quoted(kSmallX2) + " --out " + quoted(dir_ / "other.safetensors"));
   EXPECT_NE(no_data.exit_code, 0);
@@ -201,7 +209,10 @@ TEST_F(QuantizeCli, AdaRoundReconstructsItsCalibrationImagesBetterThanNearest) {
 
 // `--optimize-rounding --adaround`: AdaRound starts from the optimised rounding (one step moves no
 // weight across a level, so the weights are those of `--optimize-rounding` alone), not from the
-// unrounded weights (one step from there gives about round to nearest, which differs).
+// unrounded weights (one step from there gives about round to nearest, which differs). With the
+// start margin 0.4999 every rounding variable starts 1e-4 from the level boundary, and Adam's
+// first step (about 1e-3 on each variable, 3e-4 on h) carries those whose gradient points to the
+// other level across it.
 TEST_F(QuantizeCli, AdaRoundWithOptimizedRoundingStartsFromIt) {
   if (!has_trainer()) GTEST_SKIP() << "built without training: no quicksr-train";
   if (!fs::exists(kTrain)) GTEST_SKIP() << kTrain << " is absent";
@@ -223,6 +234,17 @@ TEST_F(QuantizeCli, AdaRoundWithOptimizedRoundingStartsFromIt) {
   std::size_t differ = 0;
   for (std::size_t i = 0; i < cold.size(); ++i) differ += cold[i] != optimized[i];
   EXPECT_GT(differ, 100u);
+
+  const std::vector<std::int8_t> near_boundary = weights_of(
+      "margin.safetensors",
+      "--optimize-rounding --adaround --adaround-iterations 1 --adaround-start-margin 0.4999");
+  ASSERT_EQ(near_boundary.size(), optimized.size());
+  std::size_t flipped = 0;
+  for (std::size_t i = 0; i < near_boundary.size(); ++i) {
+    EXPECT_LE(std::abs(near_boundary[i] - optimized[i]), 1) << "weight " << i;  // floor or ceil
+    flipped += near_boundary[i] != optimized[i];
+  }
+  EXPECT_GT(flipped, 100u);
 }
 
 TEST_F(QuantizeCli, UpscaleAndEvalRunInt8Models) {
