@@ -105,7 +105,8 @@ QuantizedQuickSRNet post_training_quantize(const QuickSRNet& net, const std::vec
 
 // ---- INT8 general graphs (docs/quantization.md "General graphs")
 
-// The graph the INT8 path runs: linear blocks collapsed (collapse_linear_blocks), and every ReLU /
+// The graph the INT8 path runs: linear blocks collapsed (collapse_linear_blocks,
+// inference_form), and every ReLU /
 // Clip that is the only reader of a depth-to-space output moved before it (elementwise ops commute
 // with the permutation), so that it fuses into the conv or add before. Throws quicksr::Error for
 // ops the INT8 path does not run (naming the op and node).

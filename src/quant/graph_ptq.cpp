@@ -79,7 +79,9 @@ Graph weights_on_grid(Graph graph, WeightGranularity granularity) {
 
 Graph int8_form(const Graph& graph) {
   check_graph(graph);
-  Graph result = collapse_linear_blocks(graph);
+  // Collapsed whatever the name (the official SESR files are expanded without saying so); an
+  // "-expanded" name loses its suffix.
+  Graph result = inference_form(collapse_linear_blocks(graph));
   while (move_one_activation_before_shuffle(result)) {
   }
   check_graph(result);
