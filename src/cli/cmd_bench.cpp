@@ -220,18 +220,18 @@ struct Row {
   std::optional<double> executed_gop;  // per frame, when it differs from the direct count
 };
 
-// Times a oneDNN network on the frame after checking its output against the engine's (itself
+// A oneDNN network is timed only after its output was checked against the engine's (itself
 // tested against the reference), so the speed-up is against a verified baseline. A network whose
 // output differs by more than `tolerance` (e.g. oneDNN's AVX2 u8s8 code, whose 16-bit
 // `vpmaddubsw` sums saturate) is still timed, but as `<key>_inexact` with a warning: its speed is
-// worth knowing, yet it computes something else.
+// worth knowing, yet it computes something else. This runs the check (the network once, into
+// `output`) and returns the row to time it under.
 template <typename T>
-void time_onednn(engine::OneDnnNetwork& network, const std::vector<T>& input,
-                 const std::vector<T>& engine_output, double tolerance, Row row,
-                 nlohmann::json& checks, std::vector<Row>& rows) {
-  std::vector<T> output(engine_output.size());
-  const auto run = [&] { network.run(input.data(), output.data()); };
-  run();
+Row checked_onednn_row(engine::OneDnnNetwork& network, const std::vector<T>& input,
+                       std::vector<T>& output, const std::vector<T>& engine_output,
+                       double tolerance, Row row, nlohmann::json& checks) {
+  output.resize(engine_output.size());
+  network.run(input.data(), output.data());
   const double difference = max_abs_difference(output, engine_output);
   checks[row.key + "_max_abs_diff"] = difference;
   if (difference > tolerance) {
@@ -240,7 +240,17 @@ void time_onednn(engine::OneDnnNetwork& network, const std::vector<T>& input,
     row.name += " (inexact)";
     row.key += "_inexact";
   }
-  row.time = time_runs(row.runs, run);
+  return row;
+}
+
+// Checks, then times a oneDNN network on the frame.
+template <typename T>
+void time_onednn(engine::OneDnnNetwork& network, const std::vector<T>& input,
+                 const std::vector<T>& engine_output, double tolerance, Row row,
+                 nlohmann::json& checks, std::vector<Row>& rows) {
+  std::vector<T> output;
+  row = checked_onednn_row(network, input, output, engine_output, tolerance, row, checks);
+  row.time = time_runs(row.runs, [&] { network.run(input.data(), output.data()); });
   rows.push_back(row);
 }
 
@@ -408,29 +418,40 @@ int bench(const ParsedArgs& args) {
   const auto run_fp32 = [&] {
     fp32_engine.run(frame.f32.data(), width, height, fp32_output.data());
   };
+  nlohmann::json checks = nlohmann::json::object();
+  const bool onednn = !args.has("--no-onednn") && onednn_runs(models.float_net);
   if (int8) {
-    // The INT8 and fp32 engines run in turn (blocks of runs), for a fair ratio; each keeps its
-    // workspace from its first run, so the RSS after the INT8 warm-up is the INT8 engine's.
+    // The INT8 engine, the fp32 engine and oneDNN u8s8 run in turn (blocks of runs), for fair
+    // ratios on a loaded machine; each keeps its workspace from its first run, so the RSS after
+    // the INT8 warm-up is the INT8 engine's.
     const auto run = [&] { int8_engine->run(frame.u8.data(), width, height, int8_output.data()); };
     run();
     engine_rss = peak_rss_mib();
     run_fp32();
-    const std::vector<Timing> timings = time_alternately(runs, {run, run_fp32});
-    rows.push_back({"engine", "engine", timings[0], runs, std::nullopt});
-    rows.push_back({"fp32 engine", "fp32_engine", timings[1], runs, executed(fp32_engine)});
+    std::vector<Row> timed_rows = {{"engine", "engine", {}, runs, std::nullopt},
+                                   {"fp32 engine", "fp32_engine", {}, runs, executed(fp32_engine)}};
+    std::vector<std::function<void()>> timed = {run, run_fp32};
+    std::optional<engine::OneDnnNetwork> onednn_int8;
+    std::vector<std::uint8_t> onednn_int8_output;
+    if (onednn && onednn_runs(*models.int8_net)) {
+      onednn_int8.emplace(*models.int8_net, width, height, threads);
+      timed_rows.push_back(
+          checked_onednn_row(*onednn_int8, frame.u8, onednn_int8_output, int8_output, 1.0,
+                             {"oneDNN u8s8", "onednn_int8", {}, runs, std::nullopt}, checks));
+      timed.push_back([&] { onednn_int8->run(frame.u8.data(), onednn_int8_output.data()); });
+    }
+    const std::vector<Timing> timings = time_alternately(runs, timed);
+    for (std::size_t i = 0; i < timed_rows.size(); ++i) {
+      timed_rows[i].time = timings[i];
+      rows.push_back(timed_rows[i]);
+    }
   } else {
     run_fp32();
     rows.push_back({"engine", "engine", time_runs(runs, run_fp32), runs, executed(fp32_engine)});
     engine_rss = peak_rss_mib();
   }
 
-  nlohmann::json checks = nlohmann::json::object();
-  if (!args.has("--no-onednn") && onednn_runs(models.float_net)) {
-    if (int8 && onednn_runs(*models.int8_net)) {
-      engine::OneDnnNetwork network(*models.int8_net, width, height, threads);
-      time_onednn(network, frame.u8, int8_output, 1.0,
-                  {"oneDNN u8s8", "onednn_int8", {}, runs, std::nullopt}, checks, rows);
-    }
+  if (onednn) {
     engine::OneDnnNetwork network(models.float_net, width, height, threads);
     time_onednn(network, frame.f32, fp32_output, 1e-4,
                 {int8 ? "oneDNN fp32" : "oneDNN", "onednn", {}, runs, std::nullopt}, checks, rows);

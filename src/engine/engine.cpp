@@ -87,7 +87,8 @@ class RunnerCache {
 
 }  // namespace
 
-// An fp32 engine (plan, kernels) or an INT8 one (qu8_plan, qu8_conv, qu8_depth_to_space).
+// An fp32 engine (plan, kernels) or an INT8 one (qu8_plan, qu8_conv, qu8_depth_to_space,
+// qu8_input_row).
 struct Engine::Impl {
   Isa isa;
   int max_strip_width;
@@ -99,6 +100,7 @@ struct Engine::Impl {
   std::optional<engine::QU8Plan> qu8_plan;
   const engine::QU8Conv3x3Config* qu8_conv = nullptr;
   const engine::QU8DepthToSpaceConfig* qu8_depth_to_space = nullptr;
+  const engine::QU8InputRowConfig* qu8_input_row = nullptr;
   RunnerCache<engine::QU8BandRunner> qu8_runners;
   std::optional<engine::GraphPlan> graph_plan;
   mutable std::mutex graph_mutex;  // one graph run at a time: it uses all workers per step
@@ -138,7 +140,7 @@ void Engine::Impl::run(const engine::RgbView<const T>& input,
   if (qu8_plan) {
     const auto make = [&] {
       return std::make_unique<engine::QU8BandRunner>(*qu8_plan, *qu8_conv, *qu8_depth_to_space,
-                                                     runner_strip_width());
+                                                     *qu8_input_row, runner_strip_width());
     };
     run_regions(input, [&](const engine::Region& region) {
       qu8_runners.with_runner(
@@ -205,6 +207,7 @@ Engine Engine::create(const QuantizedQuickSRNet& net, const EngineOptions& optio
                                      engine::kQu8ColumnBlock);
   impl->qu8_conv = &engine::qu8_conv3x3_config(isa);
   impl->qu8_depth_to_space = &engine::qu8_depth_to_space_config(isa);
+  impl->qu8_input_row = &engine::qu8_input_row_config(isa);
   impl->qu8_plan = engine::make_qu8_plan(net, *impl->qu8_conv);
   // Every INT8 conv runs directly: all of the model's multiply-adds.
   impl->executed_macs_per_pixel = QuickSRNet::zeros(net.config).macs_per_pixel();
@@ -277,7 +280,7 @@ std::string Engine::kernel_names() const {
   if (impl_->qu8_plan) {
     // The depth-to-space kernel serves integer scales without an anchor (8-bit output).
     const bool depth_to_space = !impl_->qu8_plan->half_scale && !impl_->qu8_plan->anchor;
-    return std::string(impl_->qu8_conv->name) +
+    return std::string(impl_->qu8_conv->name) + ", " + impl_->qu8_input_row->name +
            (depth_to_space ? std::string(", ") + impl_->qu8_depth_to_space->name : "");
   }
   const engine::F32Kernels& k = impl_->kernels;

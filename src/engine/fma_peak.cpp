@@ -24,11 +24,11 @@ constexpr int kChains = 12;
 constexpr long kIterations = 400'000;  // about 1-2 ms per trial: shorter than a time slice
 constexpr int kTrials = 100;
 
-// Independent FMA / vpdpbusd / vpmaddwd chains in inline assembly, the loop included: compilers
-// copy the accumulators of the intrinsics around the loop, and store an accumulator array back to
-// memory after every asm block inside a C++ loop (a store per instruction: a store-bound loop).
-// Each function is compiled for the ISA it measures (the rest of this file stays AVX2); the result
-// depends on every chain, so nothing is optimised away.
+// Independent FMA / vpdpbusd / vpmaddwd / vpmaddubsw chains in inline assembly, the loop included:
+// compilers copy the accumulators of the intrinsics around the loop, and store an accumulator array
+// back to memory after every asm block inside a C++ loop (a store per instruction: a store-bound
+// loop). Each function is compiled for the ISA it measures (the rest of this file stays AVX2); the
+// result depends on every chain, so nothing is optimised away.
 #define QUICKSR_CHAIN_OPERANDS                                                                    \
   "+v"(c[0]), "+v"(c[1]), "+v"(c[2]), "+v"(c[3]), "+v"(c[4]), "+v"(c[5]), "+v"(c[6]), "+v"(c[7]), \
       "+v"(c[8]), "+v"(c[9]), "+v"(c[10]), "+v"(c[11])
@@ -118,21 +118,8 @@ __attribute__((target("avx2,avxvnni"))) double dpbusd_ymm_chains(long iterations
                : [a] "v"(a), [b] "v"(b)                                                        \
                : "cc")
 
-// The exact s16 INT8 kernels' inner step per 2 channels: vpmaddwd of s16 pairs, then vpaddd into
-// the s32 accumulator (counted as 16 multiply-adds per ymm pair of instructions, 32 per zmm).
-double maddwd_ymm_chains(long iterations) {
-  __m256i c[kChains];
-  for (__m256i& v : c) v = _mm256_setzero_si256();
-  const __m256i a = _mm256_set1_epi16(1);
-  const __m256i b = _mm256_set1_epi16(-1);
-  __m256i product = _mm256_setzero_si256();
-  long n = iterations;
-  QUICKSR_MADD_CHAINS;
-  double sum = 0.0;
-  for (const __m256i& v : c) sum += _mm256_extract_epi32(v, 0);
-  return sum;
-}
-
+// The exact s16 kernel's inner step per 2 channels (4x64-avx512bw): vpmaddwd of s16 pairs, then
+// vpaddd into the s32 accumulator (32 multiply-adds per zmm pair of instructions).
 __attribute__((target("avx512f,avx512bw"))) double maddwd_zmm_chains(long iterations) {
   __m512i c[kChains];
   for (__m512i& v : c) v = _mm512_setzero_si512();
@@ -150,6 +137,33 @@ __attribute__((target("avx512f,avx512bw"))) double maddwd_zmm_chains(long iterat
   return sum;
 }
 
+// The AVX2 kernel's step (4x16-avx2-split): vpmaddubsw of u8 x s8 byte pairs into s16, vpmaddwd by
+// ones into s32, vpaddd into the accumulator (32 multiply-adds per ymm triple).
+#define QUICKSR_MADDUBS_STEP(n)                                                                    \
+  "vpmaddubsw %[b], %[a], %[p]\n\tvpmaddwd %[ones], %[p], %[p]\n\tvpaddd %[p], %" #n ", %" #n "\n" \
+                                                                                              "\t"
+double maddubs_ymm_chains(long iterations) {
+  __m256i c[kChains];
+  for (__m256i& v : c) v = _mm256_setzero_si256();
+  const __m256i a = _mm256_set1_epi8(1);
+  const __m256i b = _mm256_set1_epi8(-1);
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256i product = _mm256_setzero_si256();
+  long n = iterations;
+  asm volatile(QUICKSR_LOOP(QUICKSR_MADDUBS_STEP(0) QUICKSR_MADDUBS_STEP(1) QUICKSR_MADDUBS_STEP(
+      2) QUICKSR_MADDUBS_STEP(3) QUICKSR_MADDUBS_STEP(4) QUICKSR_MADDUBS_STEP(5)
+                                QUICKSR_MADDUBS_STEP(6) QUICKSR_MADDUBS_STEP(7)
+                                    QUICKSR_MADDUBS_STEP(8) QUICKSR_MADDUBS_STEP(9)
+                                        QUICKSR_MADDUBS_STEP(10) QUICKSR_MADDUBS_STEP(11))
+               : QUICKSR_CHAIN_OPERANDS, [p] "=&x"(product), [n] "+r"(n)
+               : [a] "x"(a), [b] "x"(b), [ones] "x"(ones)
+               : "cc");
+  double sum = 0.0;
+  for (const __m256i& v : c) sum += _mm256_extract_epi32(v, 0);
+  return sum;
+}
+
+#undef QUICKSR_MADDUBS_STEP
 #undef QUICKSR_MADD_CHAINS
 #undef QUICKSR_MADD_STEP
 #undef QUICKSR_CHAIN_STEP
@@ -212,8 +226,8 @@ Peak measure_int8_peak(Isa isa, int threads) {
     case Isa::kAvxVnni:
       return {best_rate(threads, 2.0 * 32 * kChains, dpbusd_ymm_chains) / 1e9, "vpdpbusd ymm"};
     case Isa::kAvx2Fma:
-      return {best_rate(threads, 2.0 * 16 * kChains, maddwd_ymm_chains) / 1e9,
-              "vpmaddwd+vpaddd ymm"};
+      return {best_rate(threads, 2.0 * 32 * kChains, maddubs_ymm_chains) / 1e9,
+              "vpmaddubsw+vpmaddwd+vpaddd ymm"};
     case Isa::kAvx512:
       return {best_rate(threads, 2.0 * 32 * kChains, maddwd_zmm_chains) / 1e9,
               "vpmaddwd+vpaddd zmm"};

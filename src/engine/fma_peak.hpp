@@ -17,7 +17,8 @@ struct Peak {
 Peak measure_f32_peak(Isa isa, int threads);
 
 // The u8 x s8 multiply-add peak of the instruction the INT8 kernel of ISA level `isa` uses
-// (vpdpbusd zmm or ymm; vpmaddwd + vpaddd ymm or zmm for the kernels that widen to s16). Throws
+// (vpdpbusd zmm or ymm; vpmaddubsw + vpmaddwd + vpaddd ymm for AVX2; vpmaddwd + vpaddd zmm for
+// the AVX-512 kernel that widens to s16). Throws
 // quicksr::Error for the scalar kernel or an ISA this CPU lacks.
 Peak measure_int8_peak(Isa isa, int threads);
 

@@ -92,10 +92,12 @@ std::size_t QU8BandRunner::workspace_bytes(const QU8Plan& plan, int max_strip_wi
 }
 
 QU8BandRunner::QU8BandRunner(const QU8Plan& plan, const QU8Conv3x3Config& kernel,
-                             const QU8DepthToSpaceConfig& depth_to_space, int max_strip_width)
+                             const QU8DepthToSpaceConfig& depth_to_space,
+                             const QU8InputRowConfig& input_row, int max_strip_width)
     : plan_(plan),
       kernel_(kernel),
       depth_to_space_(depth_to_space),
+      input_row_(input_row),
       layout_(plan, max_strip_width),
       left_margin_(left_margin_for(plan)),
       buffer_(layout_.total) {
@@ -125,17 +127,40 @@ const std::uint8_t* QU8BandRunner::conv_input_row(int layer, int y, int net_heig
   return ring_row(layer, y);
 }
 
-void QU8BandRunner::pad_outside_image(const Geometry& g, std::uint8_t* row, int groups,
-                                      std::uint8_t value) const {
-  const int stride = static_cast<int>(layout_.stride);
-  const int left_end = std::clamp(-g.column_origin, 0, stride);
-  const int right_begin = std::clamp(g.net_width - g.column_origin, 0, stride);
+void QU8BandRunner::pad_columns(std::uint8_t* row, int groups, int begin, int end,
+                                std::uint8_t value) const {
+  if (begin >= end) return;
   for (int group = 0; group < groups; ++group) {
-    std::uint8_t* words = row + static_cast<std::size_t>(group) * stride * kQu8Group;
-    std::memset(words, value, static_cast<std::size_t>(left_end) * kQu8Group);
-    std::memset(words + right_begin * kQu8Group, value,
-                static_cast<std::size_t>(stride - right_begin) * kQu8Group);
+    std::memset(row + (static_cast<std::size_t>(group) * layout_.stride + begin) * kQu8Group, value,
+                static_cast<std::size_t>(end - begin) * kQu8Group);
   }
+}
+
+// Buffer columns [0, image_begin) and [image_end, stride) lie outside the image.
+void QU8BandRunner::pad_outside_image(const Geometry& g, std::uint8_t* row, int groups,
+                                      std::uint8_t value, int begin, int end) const {
+  const int stride = static_cast<int>(layout_.stride);
+  const int image_begin = std::clamp(-g.column_origin, 0, stride);
+  const int image_end = std::clamp(g.net_width - g.column_origin, 0, stride);
+  pad_columns(row, groups, begin, std::min(end, image_begin), value);
+  pad_columns(row, groups, std::max(begin, image_end), end, value);
+}
+
+// The padding columns of every ring row a conv reads, once per strip geometry: later rows keep
+// it, as neither the input rows nor the kernels write there, except where a kernel rounds its
+// columns out past the image (compute_conv_row pads those again).
+void QU8BandRunner::pad_rings(const Geometry& g) {
+  if (padded_for_ == std::pair{g.column_origin, g.net_width}) return;
+  const int stride = static_cast<int>(layout_.stride);
+  for (int layer = -1; layer + 1 < g.layers; ++layer) {
+    const int groups =
+        static_cast<int>(layout_.ring_row_bytes[layer + 1] / kQu8Group / layout_.stride);
+    for (int slot = 0; slot < 3; ++slot) {
+      pad_outside_image(g, ring_row(layer, slot), groups, plan_.convs[layer + 1].pad_value, 0,
+                        stride);
+    }
+  }
+  padded_for_ = {g.column_origin, g.net_width};
 }
 
 template <typename In>
@@ -146,19 +171,19 @@ void QU8BandRunner::load_input_row(const RgbView<const In>& input, const Geometr
   int x = g.needed_begin(-1) + g.column_origin;
   if constexpr (std::is_same_v<In, std::uint8_t>) {
     if (input.pixel_step == 3 && input.channel_step == 1) {
-      // 8-bit interleaved RGB: one 4-byte copy per pixel. The fourth byte (the next pixel's red)
-      // lands in the unused fourth channel, whose weights are zero.
-      // The bound is read once: the copies may alias `input`, so the compiler would re-read it.
-      const std::uint8_t* source = &input.at(source_y, 0, 0);
+      // 8-bit interleaved RGB: the input-row kernel (4 bytes per pixel, the last pixel's in the
+      // loop below, as it has no next pixel to read).
       const int copy_end = std::min(end, input.width - 1);
-      for (; x < copy_end; ++x) std::memcpy(row + x * kQu8Group, source + x * 3, kQu8Group);
+      if (x < copy_end) {
+        input_row_.run({&input.at(source_y, x, 0), copy_end - x, row + x * kQu8Group});
+        x = copy_end;
+      }
     }
   }
   for (; x < end; ++x) {
     const int source_x = std::min(x, input.width - 1);
     for (int c = 0; c < 3; ++c) row[x * kQu8Group + c] = to_u8(input.at(source_y, source_x, c));
   }
-  pad_outside_image(g, ring_row(-1, y), 1, plan_.convs.front().pad_value);
 }
 
 void QU8BandRunner::run_conv(const QU8PackedConv& conv, QU8Conv3x3Fn kernel,
@@ -188,10 +213,12 @@ void QU8BandRunner::compute_conv_row(const Geometry& g, int layer, int y) {
   const std::uint8_t* rows[3];
   for (int k = 0; k < 3; ++k) rows[k] = conv_input_row(layer - 1, y - 1 + k, g.net_height);
   std::uint8_t* out = ring_row(layer, y);
-  run_conv(conv, kernel_.run, rows, out, g.needed_begin(layer), g.needed_end(layer));
+  const int begin = round_down(g.needed_begin(layer), kQu8ColumnBlock);
+  const int end = round_up(g.needed_end(layer), kQu8ColumnBlock);
+  run_conv(conv, kernel_.run, rows, out, begin, end);
   if (layer + 1 < g.layers) {
     pad_outside_image(g, out, conv.padded_out_channels / kQu8Group,
-                      plan_.convs[layer + 1].pad_value);
+                      plan_.convs[layer + 1].pad_value, begin, end);
   }
 }
 
@@ -315,6 +342,7 @@ void QU8BandRunner::run(const RgbView<const In>& input, const RgbView<Out>& outp
                         const Region& region) {
   const Geometry g{{region, plan_.net_size(input.width), plan_.net_size(input.height),
                     region.col_begin - left_margin_, plan_.conv_count(), 1}};
+  pad_rings(g);
   run_band(
       g, plan_.half_scale, [&](int y) { load_input_row(input, g, y); },
       [&](int layer, int y) { compute_conv_row(g, layer, y); },

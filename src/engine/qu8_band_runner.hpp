@@ -4,8 +4,10 @@
 // qu8_kernels.hpp), 4x smaller than fp32 rows. Every conv is direct, so a layer needs one column
 // of halo per later layer, and every output pixel is computed by the same integer arithmetic
 // whatever the band, strip or thread: the output is bit-identical to the integer reference.
+#include <climits>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "engine/band_runner.hpp"
@@ -17,9 +19,11 @@ class QU8BandRunner {
  public:
   // Allocates the workspace for strips up to `max_strip_width` columns.
   // `kernel` runs the 3x3 convs (and the x1.5 tail's 1x1); `plan` must be packed for it.
-  // `depth_to_space` forms the 8-bit output of integer scales without an anchor.
+  // `depth_to_space` forms the 8-bit output of integer scales without an anchor, `input_row`
+  // the input rows of an 8-bit interleaved image.
   QU8BandRunner(const QU8Plan& plan, const QU8Conv3x3Config& kernel,
-                const QU8DepthToSpaceConfig& depth_to_space, int max_strip_width);
+                const QU8DepthToSpaceConfig& depth_to_space, const QU8InputRowConfig& input_row,
+                int max_strip_width);
   static std::size_t workspace_bytes(const QU8Plan& plan, int max_strip_width);
 
   // In, Out: std::uint8_t (the quantized image itself) or float (quantized on the way in with
@@ -51,8 +55,12 @@ class QU8BandRunner {
   // whole blocks, into `out` (or the raw row for a raw conv).
   void run_conv(const QU8PackedConv& conv, QU8Conv3x3Fn kernel, const std::uint8_t* const* rows,
                 std::uint8_t* out, int col_begin, int col_end) const;
-  void pad_outside_image(const Geometry& g, std::uint8_t* row, int groups,
-                         std::uint8_t value) const;
+  // Sets buffer columns [begin, end) of every channel group of `row` to `value`.
+  void pad_columns(std::uint8_t* row, int groups, int begin, int end, std::uint8_t value) const;
+  // Pads the columns of [begin, end) that lie outside the image.
+  void pad_outside_image(const Geometry& g, std::uint8_t* row, int groups, std::uint8_t value,
+                         int begin, int end) const;
+  void pad_rings(const Geometry& g);
   template <typename In, typename Out>
   void finish_integer_scale(const RgbView<const In>& input, const RgbView<Out>& output,
                             const Geometry& g, int y) const;
@@ -63,10 +71,13 @@ class QU8BandRunner {
   const QU8Plan& plan_;
   const QU8Conv3x3Config& kernel_;
   const QU8DepthToSpaceConfig& depth_to_space_;
+  const QU8InputRowConfig& input_row_;
   std::vector<std::uint8_t> depth_to_space_channels_;  // QU8DepthToSpaceArgs::channels
   Layout layout_;
   int left_margin_;  // buffer columns left of the strip's first column
   AlignedBuffer<std::uint8_t> buffer_;
+  // (column_origin, net_width) of the strip whose padding the rings hold.
+  std::pair<int, int> padded_for_{INT_MIN, 0};
 };
 
 }  // namespace quicksr::engine

@@ -1,5 +1,6 @@
 #pragma once
 // A persistent pool of worker threads: created once per engine, reused by every run.
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -36,8 +37,9 @@ class ThreadPool {
   const std::function<void(int)>* task_ = nullptr;
   int jobs_ = 0;
   int next_job_ = 0;
-  int unfinished_jobs_ = 0;
-  std::uint64_t generation_ = 0;
+  // Atomic as well, so that waiting threads can poll them without the lock before sleeping.
+  std::atomic<int> unfinished_jobs_ = 0;
+  std::atomic<std::uint64_t> generation_ = 0;
   bool stopping_ = false;
   std::exception_ptr error_;
 };

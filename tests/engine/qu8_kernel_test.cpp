@@ -26,26 +26,36 @@ struct Qu8KernelCase {
   int kernel = 3;  // 3x3 (config.run) or 1x1 (config.run_1x1, the x1.5 tail)
 };
 
-QConv2d random_conv(int in, int out, int kernel, bool extreme, std::mt19937& rng) {
+// A conv with the given weights (OIHW) and random biases.
+QConv2d conv_with_weights(int in, int out, int kernel, std::vector<std::int8_t> weights,
+                          std::mt19937& rng) {
   QConv2d conv;
   conv.in_channels = in;
   conv.out_channels = out;
   conv.kernel_h = conv.kernel_w = kernel;
-  conv.weight.resize(static_cast<std::size_t>(out) * in * kernel * kernel);
-  std::uniform_int_distribution<int> weight(-127, 127);
-  for (std::int8_t& w : conv.weight) {
-    w = static_cast<std::int8_t>(extreme ? (weight(rng) < 0 ? -127 : 127) : weight(rng));
-  }
+  conv.weight = std::move(weights);
   std::uniform_int_distribution<int> bias(-100000, 100000);
   for (int o = 0; o < out; ++o) conv.bias.push_back(bias(rng));
   conv.weight_scale.assign(out, 1.0f);
   return conv;
 }
 
-void check_kernel(const QU8Conv3x3Config& kernel, const Qu8KernelCase& c) {
+// Weights uniform in [lo, hi], or (extreme) only -128, -127 and 127.
+QConv2d random_conv(int in, int out, int kernel, bool extreme, std::mt19937& rng, int lo = -127,
+                    int hi = 127) {
+  std::vector<std::int8_t> weights(static_cast<std::size_t>(out) * in * kernel * kernel);
+  std::uniform_int_distribution<int> weight(lo, hi);
+  constexpr std::int8_t kExtremes[] = {-128, -127, 127};
+  std::uniform_int_distribution<int> extreme_weight(0, 2);
+  for (std::int8_t& w : weights) {
+    w = extreme ? kExtremes[extreme_weight(rng)] : static_cast<std::int8_t>(weight(rng));
+  }
+  return conv_with_weights(in, out, kernel, std::move(weights), rng);
+}
+
+void check_kernel(const QU8Conv3x3Config& kernel, const Qu8KernelCase& c, const QConv2d& conv) {
   std::mt19937 rng(c.in_channels * 131 + c.out_channels * 7 + c.col_count + c.extreme);
-  const QConv2d conv = random_conv(c.in_channels, c.out_channels, c.kernel, c.extreme, rng);
-  const int k = c.kernel;
+  const int k = conv.kernel_h;
   const int in_groups = (c.in_channels + 3) / 4;
   const int out_groups = (c.out_channels + 3) / 4;
   const std::size_t stride = c.col_begin + c.col_count + 16;
@@ -146,8 +156,73 @@ TEST_P(QU8Conv3x3ConfigTest, MatchesPlainLoopsForEveryShape) {
                  std::to_string(c.out_channels) + " columns " + std::to_string(c.col_begin) + "+" +
                  std::to_string(c.col_count) + (c.raw ? " raw" : "") +
                  (c.extreme ? " extreme" : "") + (c.kernel == 1 ? " 1x1" : ""));
-    check_kernel(config, c);
+    std::mt19937 rng(c.in_channels * 17 + c.out_channels + c.kernel);
+    check_kernel(config, c, random_conv(c.in_channels, c.out_channels, c.kernel, c.extreme, rng));
   }
+}
+
+// The exact vpmaddubsw kernel's weight split, by hand: with every input 255 (the padding too) the
+// sum is bias + 255 x the sum of the weights. Pairs of weights whose magnitudes sum to more than
+// 128 (127 + 127, -128 + -128, 65 + 64) would saturate plain vpmaddubsw (255 x 254 > 32767) and
+// need a residual; 64 + 64 and -128 + 0 are the largest pairs that do not.
+TEST(QU8Conv3x3Split, SaturatingWeightPairsAreExact) {
+  const QU8Conv3x3Config& config = qu8_conv3x3_4x16_avx2_split_config;
+  if (!cpu_supports(config.isa)) GTEST_SKIP() << config.name << ": this CPU lacks AVX2";
+  // Per output channel one pair pattern, repeated over its 4 input channels and 9 taps.
+  struct PairPattern {
+    std::int8_t a, b;
+    bool residual;
+  };
+  const PairPattern patterns[] = {{127, 127, true},  {-128, -128, true}, {127, -128, true},
+                                  {-128, 127, true}, {64, 64, false},    {65, 64, true},
+                                  {-128, 0, false},  {-1, -128, true}};
+  constexpr int kIn = 4;
+  constexpr int kOut = 8;
+  std::vector<std::int8_t> weights;
+  for (const PairPattern& p : patterns) {
+    for (int i = 0; i < kIn * 9; ++i) weights.push_back(i / 9 % 2 == 0 ? p.a : p.b);
+  }
+  std::mt19937 rng(3);
+  const QConv2d conv = conv_with_weights(kIn, kOut, 3, weights, rng);
+  const std::vector<std::int32_t> packed = config.pack(conv);
+  const std::int32_t* starts = packed.data() + kOut * 9;  // after the 8 x 9 main words
+  for (int o = 0; o < kOut; ++o) {
+    EXPECT_EQ(starts[o + 1] - starts[o], patterns[o].residual ? 9 : 0) << "channel " << o;
+  }
+  const Qu8KernelCase c{kIn, kOut, 16, 48, true, true};
+  check_kernel(config, c, conv);
+  // The hand-computed sums, through the requantised path's raw twin.
+  std::vector<std::uint8_t> input(3 * 80 * kQu8Group, 255);
+  std::vector<std::int32_t> raw(kOut * 80, 0);
+  const std::vector<float> multipliers(kOut, 1.0f);
+  QU8Conv3x3Args args{};
+  for (int k = 0; k < 3; ++k) args.rows[k] = input.data() + k * 80 * kQu8Group;
+  args.in_stride = 80;
+  args.in_groups = 1;
+  args.weights = packed.data();
+  args.bias = conv.bias.data();
+  args.multipliers = multipliers.data();
+  args.out_channels = kOut;
+  args.raw_out = raw.data();
+  args.out_stride = 80;
+  args.col_begin = 16;
+  args.col_count = 48;
+  config.run(args);
+  for (int o = 0; o < kOut; ++o) {
+    const int pair_sum = patterns[o].a + patterns[o].b;
+    EXPECT_EQ(raw[o * 80 + 40], conv.bias[o] + 255 * 2 * 9 * pair_sum) << "channel " << o;
+  }
+}
+
+// Weights within +-64 leave the split kernel an empty residual list; its output is still exact.
+TEST(QU8Conv3x3Split, SmallWeightsNeedNoResidual) {
+  const QU8Conv3x3Config& config = qu8_conv3x3_4x16_avx2_split_config;
+  if (!cpu_supports(config.isa)) GTEST_SKIP() << config.name << ": this CPU lacks AVX2";
+  std::mt19937 rng(9);
+  const QConv2d conv = random_conv(32, 32, 3, false, rng, -64, 64);
+  const std::vector<std::int32_t> packed = config.pack(conv);
+  ASSERT_EQ(packed.size(), 32u * 8 * 9 + 33) << "main words and entry starts, no entries";
+  for (const bool raw : {false, true}) check_kernel(config, {32, 32, 16, 208, raw, false}, conv);
 }
 
 template <typename Config>
@@ -184,7 +259,7 @@ TEST_P(QU8DepthToSpaceConfigTest, MatchesPlainLoops) {
         }
       }
       const int groups = (3 * scale * scale + kQu8Group - 1) / kQu8Group;
-      for (int pixels : {1, 3, 4, 5, 8, 13, 37}) {
+      for (int pixels : {1, 3, 4, 5, 8, 13, 16, 17, 37}) {
         const std::size_t stride = pixels + 7;
         std::vector<std::uint8_t> in(groups * stride * kQu8Group);
         for (std::uint8_t& v : in) v = static_cast<std::uint8_t>(rng());
@@ -225,6 +300,35 @@ TEST_P(QU8DepthToSpaceConfigTest, MatchesPlainLoops) {
 INSTANTIATE_TEST_SUITE_P(Registry, QU8DepthToSpaceConfigTest,
                          testing::ValuesIn(qu8_depth_to_space_configs()),
                          config_name<QU8DepthToSpaceConfig>);
+
+class QU8InputRowConfigTest : public testing::TestWithParam<const QU8InputRowConfig*> {};
+
+// Word x holds bytes 3x..3x+3 of the RGB row, for pixel counts around the SIMD step; no word past
+// the last pixel is written. The RGB buffer holds just the 3 * pixels + 1 bytes a kernel may read.
+TEST_P(QU8InputRowConfigTest, CopiesFourBytesPerPixel) {
+  const QU8InputRowConfig& config = *GetParam();
+  if (!cpu_supports(config.isa)) {
+    GTEST_SKIP() << config.name << ": this CPU lacks " << isa_name(config.isa);
+  }
+  constexpr std::uint8_t kSentinel = 0xA5;
+  std::mt19937 rng(8);
+  for (int pixels : {1, 2, 5, 15, 16, 17, 32, 33, 50}) {
+    std::vector<std::uint8_t> rgb(3 * pixels + 1);
+    for (std::uint8_t& v : rgb) v = static_cast<std::uint8_t>(rng());
+    std::vector<std::uint8_t> out(kQu8Group * (pixels + 2), kSentinel);
+    config.run({rgb.data(), pixels, out.data()});
+    for (std::size_t byte = 0; byte < out.size(); ++byte) {
+      const std::size_t x = byte / kQu8Group;
+      const std::uint8_t expected =
+          x < static_cast<std::size_t>(pixels) ? rgb[3 * x + byte % kQu8Group] : kSentinel;
+      ASSERT_EQ(out[byte], expected) << config.name << " pixels " << pixels << " byte " << byte;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, QU8InputRowConfigTest,
+                         testing::ValuesIn(qu8_input_row_configs()),
+                         config_name<QU8InputRowConfig>);
 
 // Per ISA level the engine takes the first registered INT8 kernel that level can run.
 TEST(QU8Conv3x3Registry, EachLevelGetsItsOwnKernel) {

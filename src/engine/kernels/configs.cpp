@@ -44,16 +44,25 @@ constexpr const F32ConvConfig* kF32ConvConfigs[] = {
 constexpr const QU8Conv3x3Config* kQU8Conv3x3Configs[] = {
 #if QUICKSR_X86
     &qu8_conv3x3_4x96_avx512vnni_config, &qu8_conv3x3_4x64_avx512bw_config,
-    &qu8_conv3x3_4x24_avxvnni_config,    &qu8_conv3x3_4x16_avx2_config,
+    &qu8_conv3x3_4x24_avxvnni_config,    &qu8_conv3x3_4x16_avx2_split_config,
+    &qu8_conv3x3_4x16_avx2_config,
 #endif
     &qu8_conv3x3_scalar_config,
 };
 
 constexpr const QU8DepthToSpaceConfig* kQU8DepthToSpaceConfigs[] = {
 #if QUICKSR_X86
+    &qu8_depth_to_space_16_avx512bw_config,
     &qu8_depth_to_space_4_avx2_config,
 #endif
     &qu8_depth_to_space_scalar_config,
+};
+
+constexpr const QU8InputRowConfig* kQU8InputRowConfigs[] = {
+#if QUICKSR_X86
+    &qu8_input_row_16_avx512bw_config,
+#endif
+    &qu8_input_row_scalar_config,
 };
 
 // The CPU features a level needs, as bits: AVX2+FMA, AVX-VNNI, AVX-512 (F/BW/VL/DQ), AVX-512 VNNI.
@@ -102,6 +111,12 @@ std::span<const QU8DepthToSpaceConfig* const> qu8_depth_to_space_configs() {
 
 const QU8DepthToSpaceConfig& qu8_depth_to_space_config(Isa level) {
   return *first_included(qu8_depth_to_space_configs(), level, "INT8 depth-to-space");
+}
+
+std::span<const QU8InputRowConfig* const> qu8_input_row_configs() { return kQU8InputRowConfigs; }
+
+const QU8InputRowConfig& qu8_input_row_config(Isa level) {
+  return *first_included(qu8_input_row_configs(), level, "INT8 input row");
 }
 
 F32Kernels f32_kernels(Isa isa) {

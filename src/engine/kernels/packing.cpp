@@ -1,6 +1,8 @@
 // Weight packing for the f32 and INT8 conv kernels; each config names the function its kernel
 // reads.
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 
 #include "engine/kernels/kernels.hpp"
 #include "engine/kernels/qu8_kernels.hpp"
@@ -129,6 +131,63 @@ std::vector<std::int32_t> pack_qu8_conv3x3_s8x4(const QConv2d& conv) {
 
 std::vector<std::int32_t> pack_qu8_conv3x3_s16x2(const QConv2d& conv) {
   return pack_qu8(conv, 2, [](std::int32_t* words, int c, std::int8_t w) { set_s16(words, c, w); });
+}
+
+namespace {
+
+// `vpmaddubsw` adds the u8 x s8 products of adjacent bytes in s16 with saturation; a weight pair
+// (a, b) with |a| + |b| <= 128 keeps the sum within 255 * 128 = 32640 <= 32767, so it is exact.
+constexpr int kExactPairMagnitude = 128;
+constexpr int kSplitWeightBound = kExactPairMagnitude / 2;
+
+// Leaves in `word` a part whose byte pairs (0,1) and (2,3) are exact for `vpmaddubsw` and returns
+// the rest, which is too: a pair over the bound is clamped to +-64 per weight, the residual of
+// each weight then lies in [-64, 63]. Pairs within the bound keep their weights (residual 0).
+std::int32_t split_off_residual(std::int32_t& word) {
+  std::int8_t main[kQu8Group];
+  std::memcpy(main, &word, sizeof main);
+  std::int8_t residual[kQu8Group] = {};
+  for (int pair = 0; pair < kQu8Group; pair += 2) {
+    if (std::abs(main[pair]) + std::abs(main[pair + 1]) <= kExactPairMagnitude) continue;
+    for (int c = pair; c < pair + 2; ++c) {
+      const int clamped = std::clamp<int>(main[c], -kSplitWeightBound, kSplitWeightBound);
+      residual[c] = static_cast<std::int8_t>(main[c] - clamped);
+      main[c] = static_cast<std::int8_t>(clamped);
+    }
+  }
+  std::memcpy(&word, main, sizeof main);
+  std::int32_t rest = 0;
+  std::memcpy(&rest, residual, sizeof residual);
+  return rest;
+}
+
+}  // namespace
+
+std::vector<std::int32_t> pack_qu8_conv3x3_s8x4_split(const QConv2d& conv) {
+  std::vector<std::int32_t> packed = pack_qu8_conv3x3_s8x4(conv);
+  const int out_channels = groups_of(conv.out_channels) * kQu8Group;
+  const int in_groups = groups_of(conv.in_channels);
+  const int taps = conv.kernel_h * conv.kernel_w;
+  std::vector<std::int32_t> starts;
+  std::vector<std::int32_t> entries;
+  for (int o = 0; o < out_channels; ++o) {
+    starts.push_back(static_cast<std::int32_t>(entries.size() / 2));
+    for (int g = 0; g < in_groups; ++g) {
+      for (int tap = 0; tap < taps; ++tap) {
+        const std::size_t word =
+            ((static_cast<std::size_t>(o / kQu8Group) * in_groups + g) * taps + tap) * kQu8Group +
+            o % kQu8Group;
+        const std::int32_t residual = split_off_residual(packed[word]);
+        if (residual == 0) continue;
+        entries.push_back(qu8_residual_position(g, tap / conv.kernel_w, tap % conv.kernel_w));
+        entries.push_back(residual);
+      }
+    }
+  }
+  starts.push_back(static_cast<std::int32_t>(entries.size() / 2));
+  packed.insert(packed.end(), starts.begin(), starts.end());
+  packed.insert(packed.end(), entries.begin(), entries.end());
+  return packed;
 }
 
 }  // namespace quicksr::engine

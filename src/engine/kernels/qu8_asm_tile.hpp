@@ -53,6 +53,33 @@ inline std::array<const void*, 7> asm_tile_params(const QU8Conv3x3Args& a, int g
   "add $" group_weight_bytes ", %%r9\n\t"                                           \
   "dec %%rdi\n\t"                                                                   \
   "jnz 1b\n\t"
+// The 4 x 2-ymm tiles (4x16-avx2, 4x16-avx2-split), whose asm outputs %0-%7 are
+// QU8_ASM_4X2_YMM_OUTPUTS: the pointers, ymm15 = the 32-bit constant `lanes` in every lane, and
+// accumulators o, o + 4 = the bias of channel o.
+#define QU8_ASM_4X2_YMM_BIAS(o, a1)                                           \
+  "vpbroadcastd " #o "*4(%%r8), %" #o "\n\t"                                  \
+  "vmovdqa %" #o ", %" #a1 "\n\t"
+#define QU8_ASM_4X2_YMM_BEGIN(lanes)                                          \
+  QU8_ASM_TILE_BEGIN                                                          \
+  "mov $" lanes ", %%r10d\n\t"                                                \
+  "vmovd %%r10d, %%xmm15\n\t"                                                 \
+  "vpbroadcastd %%xmm15, %%ymm15\n\t"                                         \
+  QU8_ASM_4X2_YMM_BIAS(0, 4)                                                  \
+  QU8_ASM_4X2_YMM_BIAS(1, 5)                                                  \
+  QU8_ASM_4X2_YMM_BIAS(2, 6)                                                  \
+  QU8_ASM_4X2_YMM_BIAS(3, 7)
+// One tap: the including file's QU8_LOADS(row, kx), then its QU8_CHANNEL(tap, o, a0, a1) per
+// output channel o, with accumulators o and o + 4.
+#define QU8_ASM_4X2_YMM_TAP(tap, row, kx)                                     \
+  QU8_LOADS(row, kx)                                                          \
+  QU8_CHANNEL(tap, 0, 0, 4)                                                   \
+  QU8_CHANNEL(tap, 1, 1, 5)                                                   \
+  QU8_CHANNEL(tap, 2, 2, 6)                                                   \
+  QU8_CHANNEL(tap, 3, 3, 7)
+// acc[p][o] is output %(4p + o).
+#define QU8_ASM_4X2_YMM_OUTPUTS(acc)                                          \
+  "=&x"(acc[0][0]), "=&x"(acc[0][1]), "=&x"(acc[0][2]), "=&x"(acc[0][3]),     \
+  "=&x"(acc[1][0]), "=&x"(acc[1][1]), "=&x"(acc[1][2]), "=&x"(acc[1][3])
 // The general registers the block uses (the vector ones are the tile's own).
 #define QU8_ASM_TILE_CLOBBERS "cc", "memory", "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10"
 // clang-format on

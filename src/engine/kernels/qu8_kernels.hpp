@@ -72,9 +72,20 @@ std::span<const QU8Conv3x3Config* const> qu8_conv3x3_configs();
 const QU8Conv3x3Config& qu8_conv3x3_config(Isa level);
 
 // Weight packings (packing.cpp): 4 s8 weights of one input group in a word (the vpdpbusd
-// operand), or two words of s16 pairs (channels 0,2 and 1,3 of the group) for the AVX2 kernel.
+// operand), or two words of s16 pairs (channels 0,2 and 1,3 of the group) for 4x16-avx2.
 std::vector<std::int32_t> pack_qu8_conv3x3_s8x4(const QConv2d& conv);
 std::vector<std::int32_t> pack_qu8_conv3x3_s16x2(const QConv2d& conv);
+
+// The packing of the exact `vpmaddubsw` kernel (4x16-avx2-split): the s8x4 words with every
+// weight pair (channels 0,1 and 2,3 of a word) whose magnitudes sum to more than 128 clamped to
+// +-64 per weight, so that no pair sum can saturate, then the residual list that restores the
+// rest: out_channels + 1 entry indices (channel o's entries are [start[o], start[o + 1])), then
+// per entry two words, qu8_residual_position() of the input word and the residual s8x4 word
+// (whose pairs are within 128 too). Trained weights leave a few % of words with a residual.
+std::vector<std::int32_t> pack_qu8_conv3x3_s8x4_split(const QConv2d& conv);
+inline constexpr std::int32_t qu8_residual_position(int in_group, int ky, int kx) {
+  return in_group << 4 | ky << 2 | kx;
+}
 
 // Depth-to-space of one grouped u8 row of the last conv (integer scales, no anchor) into
 // `scale` rows of interleaved 8-bit RGB: output pixel (x * scale + dx, dy), colour c is channel
@@ -104,13 +115,40 @@ const QU8DepthToSpaceConfig& qu8_depth_to_space_config(Isa level);
 // The portable kernel (byte by byte), also the SIMD kernels' row end.
 void qu8_depth_to_space_ukernel_scalar(const QU8DepthToSpaceArgs& args);
 
+// 8-bit interleaved RGB pixels into the words of one channel group (the network input row):
+// word x = bytes [3x, 3x + 4) of `rgb`, the fourth byte (the next pixel's red) landing in the
+// unused fourth channel, whose weights are zero. Reads 3 * pixels + 1 bytes.
+struct QU8InputRowArgs {
+  const std::uint8_t* rgb;
+  int pixels;
+  std::uint8_t* out;  // pixels words
+};
+
+using QU8InputRowFn = void (*)(const QU8InputRowArgs&);
+
+struct QU8InputRowConfig {
+  const char* name;
+  Isa isa;
+  QU8InputRowFn run;
+};
+
+std::span<const QU8InputRowConfig* const> qu8_input_row_configs();
+const QU8InputRowConfig& qu8_input_row_config(Isa level);
+
+// The portable kernel (one 4-byte copy per pixel), also the SIMD kernels' row end.
+void qu8_input_row_ukernel_scalar(const QU8InputRowArgs& args);
+
 // The configs, one per kernel file (the x86 ones are built only on x86).
 extern const QU8Conv3x3Config qu8_conv3x3_4x96_avx512vnni_config;
 extern const QU8Conv3x3Config qu8_conv3x3_4x64_avx512bw_config;
 extern const QU8Conv3x3Config qu8_conv3x3_4x24_avxvnni_config;
+extern const QU8Conv3x3Config qu8_conv3x3_4x16_avx2_split_config;
 extern const QU8Conv3x3Config qu8_conv3x3_4x16_avx2_config;
 extern const QU8Conv3x3Config qu8_conv3x3_scalar_config;
+extern const QU8DepthToSpaceConfig qu8_depth_to_space_16_avx512bw_config;
 extern const QU8DepthToSpaceConfig qu8_depth_to_space_4_avx2_config;
 extern const QU8DepthToSpaceConfig qu8_depth_to_space_scalar_config;
+extern const QU8InputRowConfig qu8_input_row_16_avx512bw_config;
+extern const QU8InputRowConfig qu8_input_row_scalar_config;
 
 }  // namespace quicksr::engine

@@ -36,16 +36,6 @@ namespace {
   "vpbroadcastd " tap "*32+" #o "*8+4(%%r9), %%ymm13\n\t"    \
   QU8_PIXELS("8", "10", a0)                                  \
   QU8_PIXELS("9", "11", a1)
-#define QU8_TAP(tap, row, kx)          \
-  QU8_LOADS(row, kx)                   \
-  QU8_CHANNEL(tap, 0, 0, 4)            \
-  QU8_CHANNEL(tap, 1, 1, 5)            \
-  QU8_CHANNEL(tap, 2, 2, 6)            \
-  QU8_CHANNEL(tap, 3, 3, 7)
-// Accumulators o, o + 4 = the bias of channel o (biases at r8).
-#define QU8_BIAS(o, a0, a1)                         \
-  "vpbroadcastd " #o "*4(%%r8), %" #a0 "\n\t"       \
-  "vmovdqa %" #a0 ", %" #a1 "\n\t"
 // clang-format on
 
 struct Avx2Ops : qu8::Avx256Ops<false> {
@@ -55,17 +45,9 @@ struct Avx2Ops : qu8::Avx256Ops<false> {
                        qu8::KernelSize<3>) {
     const auto params = qu8::asm_tile_params(a, group, x, kWeightWords);
     // clang-format off
-    asm(QU8_ASM_TILE_BEGIN
-        "mov $0x00ff00ff, %%r10d\n\t"
-        "vmovd %%r10d, %%xmm15\n\t"
-        "vpbroadcastd %%xmm15, %%ymm15\n\t"
-        QU8_BIAS(0, 0, 4)
-        QU8_BIAS(1, 1, 5)
-        QU8_BIAS(2, 2, 6)
-        QU8_BIAS(3, 3, 7)
-        QU8_ASM_TILE_LOOP(QU8_TAP, "288")
-        : "=&x"(acc[0][0]), "=&x"(acc[0][1]), "=&x"(acc[0][2]), "=&x"(acc[0][3]),
-          "=&x"(acc[1][0]), "=&x"(acc[1][1]), "=&x"(acc[1][2]), "=&x"(acc[1][3])
+    asm(QU8_ASM_4X2_YMM_BEGIN("0x00ff00ff")
+        QU8_ASM_TILE_LOOP(QU8_ASM_4X2_YMM_TAP, "288")
+        : QU8_ASM_4X2_YMM_OUTPUTS(acc)
         : [p] "r"(params.data())
         : QU8_ASM_TILE_CLOBBERS,
           "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
@@ -73,8 +55,6 @@ struct Avx2Ops : qu8::Avx256Ops<false> {
   }
 };
 
-#undef QU8_BIAS
-#undef QU8_TAP
 #undef QU8_CHANNEL
 #undef QU8_PIXELS
 #undef QU8_LOADS
