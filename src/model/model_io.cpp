@@ -317,10 +317,11 @@ Graph graph_structure_from(SafetensorsFile& file, const std::string& path,
   return graph;
 }
 
-// Only scales the loader accepts, so that every saved file loads again.
+// Only scales the loader accepts, so that every saved file loads again (checked before the graph).
+void check_savable_scale(const Graph& graph) { Scale::parse(graph.scale.to_string()); }
+
 std::map<std::string, std::string> graph_metadata(const Graph& graph,
                                                   const std::string& architecture) {
-  Scale::parse(graph.scale.to_string());
   return {{"architecture", architecture},
           {"scale", graph.scale.to_string()},
           {"graph", graph_to_json(graph)}};
@@ -348,6 +349,7 @@ SafetensorsFile quicksrnet_to_file(const QuickSRNet& net) {
 }
 
 SafetensorsFile graph_to_file(const Graph& graph) {
+  check_savable_scale(graph);
   check_graph(graph);
   SafetensorsFile file;
   file.metadata = graph_metadata(graph, "graph");
@@ -387,6 +389,7 @@ QuantizedGraph quantized_graph_from(SafetensorsFile& file, const std::string& pa
 }
 
 SafetensorsFile quantized_graph_to_file(const QuantizedGraph& net) {
+  check_savable_scale(net.graph);
   net.check();
   SafetensorsFile file;
   file.metadata = graph_metadata(net.graph, "graph-int8");
