@@ -11,6 +11,7 @@
 #include "quicksr/image.hpp"
 #include "quicksr/model_io.hpp"
 #include "quicksr/onnx.hpp"
+#include "quicksr/quant.hpp"
 #include "support/graph_builders.hpp"
 
 namespace fs = std::filesystem;
@@ -142,6 +143,15 @@ std::vector<std::pair<std::string, Model>> seed_models() {
           {"graph-v2-x2", Model{.net = version2_graph(), .provenance = {}}}};
 }
 
+// An INT8 graph (a model-load seed only: ONNX export has no INT8 graphs).
+Model int8_graph_seed() {
+  const Graph graph = test_support::upscaling_graph(2, {2, 1});
+  const std::vector<ActivationEncoding> encodings(int8_layout(graph).tensors.size());
+  return Model{
+      .net = quant::quantize_graph_weights(graph, encodings, WeightGranularity::kPerChannel),
+      .provenance = {}};
+}
+
 void cli_seeds(const fs::path& dir) {
   const std::vector<std::string> argvs = {
       std::string("in.png\0out.png", 14), std::string("in.png\0out.jpg\0--scale\0003", 24),
@@ -169,6 +179,7 @@ int main(int argc, char** argv) {
     save_model(model, root / "fuzz_model_load" / (name + ".safetensors"));
     export_onnx(model, root / "fuzz_onnx_import" / (name + ".onnx"));
   }
+  save_model(int8_graph_seed(), root / "fuzz_model_load" / "graph-int8-x2.safetensors");
   cli_seeds(root / "fuzz_cli_args");
   return 0;
 }

@@ -2,6 +2,7 @@
 // Models as values: a QuickSRNet (the paper's architecture, with its identity initialisation), a
 // general SR graph (for imported baselines such as XLSR, SESR, FSRCNN) or an INT8 QuickSRNet
 // (QuantizedQuickSRNet), plus provenance.
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <random>
@@ -130,7 +131,8 @@ struct ActivationEncoding {
   friend bool operator==(const ActivationEncoding&, const ActivationEncoding&) = default;
 };
 
-// A convolution with s8 weights (symmetric, [-127, 127]) and s32 bias. Geometry as in Conv2d.
+// A convolution with s8 weights (symmetric, [-127, 127]) and s32 bias. Geometry as in Conv2d
+// (QuickSRNet's convs are dense; grouped convs occur in INT8 graphs).
 struct QConv2d {
   int in_channels = 0;
   int out_channels = 0;
@@ -138,7 +140,8 @@ struct QConv2d {
   int kernel_w = 3;
   int stride = 1;
   int pad_top = 1, pad_left = 1, pad_bottom = 1, pad_right = 1;
-  std::vector<std::int8_t> weight;  // OIHW, out * in * kh * kw
+  int groups = 1;
+  std::vector<std::int8_t> weight;  // OIHW, out * (in / groups) * kh * kw
   std::vector<float> weight_scale;  // out values (per channel) or 1 value (per tensor)
   std::vector<std::int32_t> bias;   // out values, in units of input_scale * weight_scale[o]
 
@@ -147,7 +150,8 @@ struct QConv2d {
   }
   bool per_channel() const { return weight_scale.size() != 1; }
   std::int8_t w(int o, int i, int ky, int kx) const {
-    return weight[((static_cast<std::size_t>(o) * in_channels + i) * kernel_h + ky) * kernel_w +
+    return weight[((static_cast<std::size_t>(o) * (in_channels / groups) + i) * kernel_h + ky) *
+                      kernel_w +
                   kx];
   }
 };
@@ -241,14 +245,57 @@ struct Graph {
   std::vector<PRelu> prelus;
 };
 
+// An INT8 general graph (docs/quantization.md "General graphs"): the graph's structure, its convs
+// with s8 weights and s32 biases, and one activation encoding per u8 tensor: the input (fixed, the
+// 8-bit image), then every node output in node order except the outputs of convs and adds whose
+// only reader is a ReLU or Clip (that activation is fused into their requantisation).
+// quant::int8_tensors(graph) lists those tensors.
+struct QuantizedGraph {
+  Graph graph;                 // nodes and conv geometry; the float weights are empty
+  std::vector<QConv2d> convs;  // one per graph.convs entry
+  std::vector<ActivationEncoding> encodings;
+
+  // Structure, supported ops, encodings (input fixed, permutations keep their input's), conv
+  // geometry and the accumulator bound of every conv; throws quicksr::Error naming the problem.
+  void check() const;
+  bool per_channel() const { return convs.empty() || convs.front().per_channel(); }
+};
+
+// The quantizer placement of an INT8 graph (docs/quantization.md "General graphs"), the one
+// definition the model checker, the file loader, the integer runtime, QuantSim and calibration
+// share.
+struct Int8GraphLayout {
+  // Per node: the ReLU / Clip node fused into this conv or add (its only reader), or -1.
+  std::vector<int> fused_activation;
+  // Per node: a ReLU / Clip fused into the node that produces its input.
+  std::vector<bool> absorbed;
+  // The u8 tensors, each with one encoding, in file order: the input, then node outputs in node
+  // order (a fused conv's or add's output is not a u8 tensor; its activation's output is).
+  std::vector<std::string> tensors;
+  std::map<std::string, std::size_t> index;  // tensor -> position in `tensors`
+};
+
+// The placement of a structurally valid graph (check_graph). Does not check the ops.
+Int8GraphLayout int8_layout(const Graph& graph);
+
+// Ops the INT8 path runs: conv (any kernel, groups, stride; not transposed), relu, clip, add,
+// concat, depth_to_space, space_to_depth. Throws quicksr::Error "INT8 graphs do not support op
+// '<op>' (node '<name>')" for the first other node.
+void check_int8_ops(const Graph& graph);
+
+// Depth-to-space and space-to-depth only permute u8 values: their output keeps the input's
+// encoding.
+bool is_permutation(OpType op);
+
 struct Model {
-  std::variant<QuickSRNet, Graph, QuantizedQuickSRNet> net;
+  std::variant<QuickSRNet, Graph, QuantizedQuickSRNet, QuantizedGraph> net;
   // Where the weights came from: data, command, iterations, scores... (free-form key/value).
   std::map<std::string, std::string> provenance;
 
   Scale scale() const;
   std::string name() const;
   bool is_quicksrnet() const { return std::holds_alternative<QuickSRNet>(net); }
+  // An INT8 QuickSRNet (not an INT8 graph: QuantizedGraph).
   bool is_quantized() const { return std::holds_alternative<QuantizedQuickSRNet>(net); }
 };
 

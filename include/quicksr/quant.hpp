@@ -70,6 +70,9 @@ struct ClampBounds {
   int hi = 255;
 };
 ClampBounds relu1_bounds(const ActivationEncoding& output);
+// The u8 clamp of Clip(lo, hi): zp + nearbyint(x / scale) for x = lo and hi, in double, each
+// clamped to [0, 255]. relu1_bounds is clip_bounds(output, 0, 1).
+ClampBounds clip_bounds(const ActivationEncoding& output, float lo, float hi);
 // The u8 clamp of a conv's activation: relu1_bounds for ReLU1; for ReLU lo = max(0, zp), hi = 255
 // (nothing above 0 is clipped but what the u8 range cannot hold).
 ClampBounds activation_bounds(const ActivationEncoding& output, Activation activation);
@@ -119,6 +122,22 @@ S32Tensor accumulate(const U8Tensor& input, int input_zero_point, const QConv2d&
 U8Tensor forward(const QuantizedQuickSRNet& net, const U8Tensor& input);
 // Float RGB in [0, 1]: rounded to u8 (to_u8), run, dequantized with net.output.
 Tensor forward(const QuantizedQuickSRNet& net, const Tensor& rgb);
+
+// ---- INT8 general graphs (docs/quantization.md "General graphs")
+
+// s8 weights at `granularity` and s32 biases (zero for a conv without bias) of `graph`, whose ops
+// the INT8 path runs (check_int8_ops), with `encodings` for the u8 tensors of its placement
+// (int8_layout). The result holds the graph's structure without float weights and passes check().
+QuantizedGraph quantize_graph_weights(const Graph& graph, std::vector<ActivationEncoding> encodings,
+                                      WeightGranularity granularity);
+// The float graph with the dequantized weights and biases (what QuantSim computes with).
+Graph dequantize_weights(const QuantizedGraph& net);
+// The encoding of the graph's output tensor.
+const ActivationEncoding& output_encoding(const QuantizedGraph& net);
+// 3xHxW u8 image to the u8 output (output_encoding). Throws quicksr::Error naming the graph and
+// the node for an unsupported op or a bad input.
+U8Tensor forward(const QuantizedGraph& net, const U8Tensor& input);
+Tensor forward(const QuantizedGraph& net, const Tensor& rgb);
 
 // nearbyint(clamp(x, 0, 1) * 255) per value: the 8-bit image of a float image.
 U8Tensor to_u8(const Tensor& rgb);

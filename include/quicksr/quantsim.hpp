@@ -103,4 +103,45 @@ QuantizedQuickSRNet post_training_quantize(const QuickSRNet& net, const std::vec
                                            const PtqOptions& options,
                                            const ProgressFn& progress = {});
 
+// ---- INT8 general graphs (docs/quantization.md "General graphs")
+
+// The graph the INT8 path runs: linear blocks collapsed (collapse_linear_blocks,
+// inference_form), and every ReLU /
+// Clip that is the only reader of a depth-to-space output moved before it (elementwise ops commute
+// with the permutation), so that it fuses into the conv or add before. Throws quicksr::Error for
+// ops the INT8 path does not run (naming the op and node).
+Graph int8_form(const Graph& graph);
+
+// The float forward of `graph` on the 8-bit image of `rgb` with a fake quantizer on every u8 tensor
+// of its INT8 placement (int8_layout), `encodings` in that order. With the dequantized weights of
+// an INT8 graph and its encodings it computes what forward(QuantizedGraph) computes, up to float
+// rounding.
+Tensor simulate(const Graph& graph, const std::vector<ActivationEncoding>& encodings,
+                const Tensor& rgb);
+Tensor simulate(const QuantizedGraph& net, const Tensor& rgb);
+
+// Statistics of every u8 tensor of a graph's INT8 placement over calibration images (LR inputs).
+class GraphCalibrator {
+ public:
+  // `graph`: an INT8 form (int8_form) to observe in float, usually with weights on their s8 grid.
+  explicit GraphCalibrator(Graph graph);
+  void add(const Tensor& rgb);
+  // One per u8 tensor: the input's fixed encoding, a permutation's the same as its input's, the
+  // others by `scheme` (a tensor with negative values always by min/max: tf-enhanced searches
+  // ranges that start at 0).
+  std::vector<ActivationEncoding> encodings(EncodingScheme scheme) const;
+
+ private:
+  Graph graph_;
+  Int8GraphLayout layout_;
+  std::vector<Calibrator::Statistics> statistics_;
+  int images_ = 0;
+};
+
+// int8_form(graph), weights rounded to nearest at options.granularity, encodings calibrated by
+// options.scheme on `images`. CLE, bias correction and optimised rounding are QuickSRNet-only for
+// now (throws quicksr::Error).
+QuantizedGraph post_training_quantize(const Graph& graph, const std::vector<Tensor>& images,
+                                      const PtqOptions& options, const ProgressFn& progress = {});
+
 }  // namespace quicksr::quant

@@ -1,6 +1,8 @@
 #pragma once
 // The reference runtime: plain, obviously-correct fp32 loops. It is the oracle every fast kernel
 // is tested against, so it favours clarity over speed.
+#include <functional>
+
 #include "quicksr/model.hpp"
 #include "quicksr/tensor.hpp"
 
@@ -26,6 +28,10 @@ Tensor resize_bilinear(const Tensor& x, int height, int width);
 // cropped to floor(1.5 * size).
 Tensor forward(const QuickSRNet& net, const Tensor& input);
 Tensor forward(const Graph& graph, const Tensor& input);
+// Called with each node's result before later nodes read it; it may record the values
+// (calibration) or change them (QuantSim's fake quantizers).
+using NodeObserver = std::function<void(const GraphNode& node, Tensor& result)>;
+Tensor forward(const Graph& graph, const Tensor& input, const NodeObserver& after_node);
 // INT8 models run on the integer reference runtime (quant::forward).
 Tensor forward(const Model& model, const Tensor& input);
 

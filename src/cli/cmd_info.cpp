@@ -82,6 +82,28 @@ void describe(const QuantizedQuickSRNet& net) {
   std::cout << "parameters: " << parameter_count(net) << "\n";
 }
 
+void describe(const QuantizedGraph& net) {
+  std::cout << "architecture: graph '" << net.graph.architecture << "' with "
+            << net.graph.nodes.size() << " nodes, INT8 (w8a8: s8 weights "
+            << (net.per_channel() ? "per channel" : "per tensor") << ", u8 activations, s32 bias)\n"
+            << "runtime: integer reference runtime\n";
+  std::cout << "weight scales:\n";
+  for (const GraphNode& node : net.graph.nodes) {
+    if (node.op != OpType::kConv) continue;
+    const QConv2d& conv = net.convs[static_cast<std::size_t>(node.conv)];
+    const auto [lo, hi] = std::minmax_element(conv.weight_scale.begin(), conv.weight_scale.end());
+    std::cout << "  " << node.name << " " << std::setprecision(6) << std::defaultfloat << *lo;
+    if (*hi != *lo) std::cout << " .. " << *hi;
+    std::cout << "\n";
+  }
+  std::cout << "activation encodings:\n";
+  const Int8GraphLayout layout = int8_layout(net.graph);
+  for (std::size_t i = 0; i < layout.tensors.size(); ++i) {
+    describe_encoding(layout.tensors[i], net.encodings[i]);
+  }
+  std::cout << "parameters: " << parameter_count(net) << "\n";
+}
+
 void describe(const Graph& graph) {
   std::cout << "architecture: graph '" << graph.architecture << "' with " << graph.nodes.size()
             << " nodes\n"

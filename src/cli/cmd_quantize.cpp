@@ -23,10 +23,11 @@ const CommandSpec kSpec{
     .name = "quantize",
     .usage = "MODEL --data CALIB_DIR --out MODEL_INT8.safetensors [options]",
     .summary =
-        "Quantize the fp32 QuickSRNet MODEL to INT8 (s8 weights, u8 activations, s32 bias;\n"
-        "docs/quantization.md). Activation encodings are calibrated on the LR images (MATLAB\n"
-        "bicubic, as in eval) of the HR images in CALIB_DIR: use training images, never the\n"
-        "benchmark sets.",
+        "Quantize the fp32 QuickSRNet or graph MODEL to INT8 (s8 weights, u8 activations, s32\n"
+        "bias; docs/quantization.md). Activation encodings are calibrated on the LR images\n"
+        "(MATLAB bicubic, as in eval) of the HR images in CALIB_DIR: use training images, never\n"
+        "the benchmark sets. Graphs (baselines): round to nearest only (no --cle,\n"
+        "--bias-correction, --optimize-rounding, --adaround, --encodings).",
     .options = {{"--data", "CALIB_DIR", "folder of HR calibration images (required)"},
                 {"--out", "FILE", "the INT8 model file to write (required)"},
                 {"--per-channel", "", "one weight scale per output channel (default)"},
@@ -135,6 +136,48 @@ int exec_trainer(CommandArgs raw) {
   return exec_helper("train", args, "quantize --adaround");
 }
 
+// Writes `quantized` with the provenance of `model` and says so.
+void save_quantized(Model result, const Model& model, const ParsedArgs& args,
+                    const std::string& description, std::size_t images) {
+  const std::filesystem::path input = args.positional()[0];
+  result.provenance = model.provenance;
+  result.provenance["quantization"] = "quicksr quantize " + description + " on " +
+                                      std::to_string(images) + " images of " + *args.get("--data");
+  result.provenance["fp32_model"] = input.filename().string();
+  const std::string out = *args.get("--out");
+  save_model(result, out, existing_file(args));
+  std::cout << "quantized " << input.string() << " -> " << out << " (" << result.name() << ", "
+            << description << ", " << images << " calibration images)\n";
+}
+
+// Graphs (the baselines): int8_form, round-to-nearest weights, calibrated encodings.
+int quantize_graph(const ParsedArgs& args, const Model& model, const quant::PtqOptions& options,
+                   int image_count) {
+  const std::string input = args.positional()[0];
+  for (const char* option :
+       {"--cle", "--bias-correction", "--optimize-rounding", "--adaround", "--encodings"}) {
+    if (args.has(option)) {
+      throw Error(input + ": " + option + " is not available for graph models (QuickSRNet only)");
+    }
+  }
+  const std::vector<Tensor> images =
+      calibration_images(*args.get("--data"), image_count, model.scale());
+  std::optional<ProgressBar> bar;
+  Model result;
+  try {
+    result.net = quant::post_training_quantize(std::get<Graph>(model.net), images, options,
+                                               [&](int done, int total) {
+                                                 if (!bar) bar.emplace("calibrating", total, "img");
+                                                 bar->update(done);
+                                               });
+  } catch (const Error& error) {
+    throw Error(input + ": " + error.what());
+  }
+  if (bar) bar->finish();
+  save_quantized(std::move(result), model, args, describe(options, false), images.size());
+  return 0;
+}
+
 }  // namespace
 
 int quantize_command(CommandArgs raw) { return quantize(raw, {}); }
@@ -162,7 +205,12 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
   if (use_adaround && !adaround) return exec_trainer(raw);
 
   const Model model = load_model(input);
-  if (!model.is_quicksrnet()) throw Error(input.string() + ": quantize needs an fp32 QuickSRNet");
+  if (std::holds_alternative<Graph>(model.net)) {
+    return quantize_graph(args, model, options, image_count);
+  }
+  if (!model.is_quicksrnet()) {
+    throw Error(input.string() + ": quantize needs an fp32 QuickSRNet or graph model");
+  }
   const QuickSRNet& net = std::get<QuickSRNet>(model.net);
   const std::vector<Tensor> images = calibration_images(*data, image_count, model.scale());
   if (use_adaround) check_adaround_images(images, adaround_options.patch, *data);
@@ -190,17 +238,11 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
 
   Model result;
   result.net = quantized;
-  result.provenance = model.provenance;
-  result.provenance["quantization"] = "quicksr quantize " + describe(options, use_adaround) +
-                                      " on " + std::to_string(images.size()) + " images of " +
-                                      *data;
-  result.provenance["fp32_model"] = input.filename().string();
-  save_model(result, *out, existing_file(args));
+  // The AIMET JSON first: the model file is the result the command announces.
   if (encodings_file) {
     write_bytes_atomically(*encodings_file, quant::to_aimet_json(quantized), existing_file(args));
   }
-  std::cout << "quantized " << input.string() << " -> " << *out << " (" << result.name() << ", "
-            << describe(options, use_adaround) << ", " << images.size() << " calibration images)\n";
+  save_quantized(std::move(result), model, args, describe(options, use_adaround), images.size());
   return 0;
 }
 

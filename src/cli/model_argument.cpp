@@ -40,6 +40,12 @@ std::size_t parameter_count(const Graph& graph) {
   return count;
 }
 
+std::size_t parameter_count(const QuantizedGraph& net) {
+  std::size_t count = 0;
+  for (const QConv2d& conv : net.convs) count += parameter_count(conv);
+  return count;
+}
+
 std::size_t parameter_count(const Model& model) {
   return std::visit([](const auto& net) { return parameter_count(net); }, model.net);
 }

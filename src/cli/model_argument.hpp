@@ -19,6 +19,7 @@ struct BuiltinModel {
 std::size_t parameter_count(const QuickSRNet& net);
 std::size_t parameter_count(const QuantizedQuickSRNet& net);
 std::size_t parameter_count(const Graph& graph);
+std::size_t parameter_count(const QuantizedGraph& net);
 std::size_t parameter_count(const Model& model);
 
 // Every model compiled into quicksr, in file-name order.

@@ -50,7 +50,7 @@ std::vector<std::pair<std::string, QConv2d*>> named_convs(QuantizedQuickSRNet& n
 // The INT8 net of `config` with every conv's geometry set, no weights, default encodings.
 QuantizedQuickSRNet quantized_geometry(const QuickSRNetConfig& config);
 
-// Copies what QConv2d and Conv2d share: channels, kernel, stride, padding.
+// Copies what QConv2d and Conv2d share: channels, kernel, stride, padding, groups.
 template <typename To, typename From>
 To with_geometry_of(const From& from) {
   To to;
@@ -63,6 +63,7 @@ To with_geometry_of(const From& from) {
   to.pad_left = from.pad_left;
   to.pad_bottom = from.pad_bottom;
   to.pad_right = from.pad_right;
+  to.groups = from.groups;
   return to;
 }
 

@@ -326,6 +326,7 @@ Scale Model::scale() const {
   if (const auto* quantized = std::get_if<QuantizedQuickSRNet>(&net)) {
     return quantized->config.scale;
   }
+  if (const auto* quantized = std::get_if<QuantizedGraph>(&net)) return quantized->graph.scale;
   return std::get<Graph>(net).scale;
 }
 
@@ -333,6 +334,9 @@ std::string Model::name() const {
   if (const auto* quicksrnet = std::get_if<QuickSRNet>(&net)) return quicksrnet->config.name();
   if (const auto* quantized = std::get_if<QuantizedQuickSRNet>(&net)) {
     return quantized->config.name() + "-int8";
+  }
+  if (const auto* quantized = std::get_if<QuantizedGraph>(&net)) {
+    return quantized->graph.architecture + "-x" + quantized->graph.scale.to_string() + "-int8";
   }
   const Graph& graph = std::get<Graph>(net);
   return graph.architecture + "-x" + graph.scale.to_string();

@@ -207,13 +207,11 @@ QuickSRNet quicksrnet_from(SafetensorsFile& file, const std::string& path) {
 constexpr const char* kQuantization = "w8a8";
 
 std::vector<std::int64_t> weight_shape(const QConv2d& conv) {
-  return {conv.out_channels, conv.in_channels, conv.kernel_h, conv.kernel_w};
+  return {conv.out_channels, conv.in_channels / conv.groups, conv.kernel_h, conv.kernel_w};
 }
 
-QuantizedQuickSRNet quantized_from(SafetensorsFile& file, const std::string& path) {
-  std::set<std::string> keys = kQuickSRNetKeys;
-  keys.insert({"quantization", "weights"});
-  check_metadata_keys(file.metadata, keys, path);
+// "quantization" must be w8a8; returns whether "weights" says per-channel.
+bool per_channel_metadata(const SafetensorsFile& file, const std::string& path) {
   const std::string& quantization = require(file.metadata, "quantization", path);
   if (quantization != kQuantization) {
     fail(path, "metadata \"quantization\" is \"" + quantization + "\", expected w8a8");
@@ -222,27 +220,72 @@ QuantizedQuickSRNet quantized_from(SafetensorsFile& file, const std::string& pat
   if (weights != "per-channel" && weights != "per-tensor") {
     fail(path, "metadata \"weights\" is \"" + weights + "\", expected per-channel or per-tensor");
   }
-  QuantizedQuickSRNet net = quantized_geometry(quicksrnet_config_from(file.metadata, path));
-  for (const auto& [name, conv] : named_convs(net)) {
-    take_tensor(file, name + ".weight", weight_shape(*conv), conv->weight, path);
-    take_tensor(file, name + ".weight_scale", {weights == "per-channel" ? conv->out_channels : 1},
-                conv->weight_scale, path);
-    take_tensor(file, name + ".bias", {conv->out_channels}, conv->bias, path);
-  }
-  const std::int64_t encodings = static_cast<std::int64_t>(net.features.size()) + 2;
+  return weights == "per-channel";
+}
+
+void take_qconv(SafetensorsFile& file, const std::string& prefix, bool per_channel, QConv2d& conv,
+                const std::string& path) {
+  take_tensor(file, prefix + ".weight", weight_shape(conv), conv.weight, path);
+  take_tensor(file, prefix + ".weight_scale", {per_channel ? conv.out_channels : 1},
+              conv.weight_scale, path);
+  take_tensor(file, prefix + ".bias", {conv.out_channels}, conv.bias, path);
+}
+
+void add_qconv(SafetensorsFile& file, const std::string& prefix, const QConv2d& conv) {
+  file.add(prefix + ".weight", weight_shape(conv), conv.weight);
+  file.add(prefix + ".weight_scale", {static_cast<std::int64_t>(conv.weight_scale.size())},
+           conv.weight_scale);
+  file.add(prefix + ".bias", {conv.out_channels}, conv.bias);
+}
+
+// "activation.scale" F32 and "activation.zero_point" I32, `count` of each.
+std::vector<ActivationEncoding> take_encodings(SafetensorsFile& file, std::size_t count,
+                                               const std::string& path) {
   std::vector<float> scales;
   std::vector<std::int32_t> zero_points;
-  take_tensor(file, "activation.scale", {encodings}, scales, path);
-  take_tensor(file, "activation.zero_point", {encodings}, zero_points, path);
-  std::vector<ActivationEncoding*> targets{&net.input};
-  for (ActivationEncoding& feature : net.features) targets.push_back(&feature);
-  targets.push_back(&net.output);
-  for (std::size_t i = 0; i < targets.size(); ++i) *targets[i] = {scales[i], zero_points[i]};
+  take_tensor(file, "activation.scale", {static_cast<std::int64_t>(count)}, scales, path);
+  take_tensor(file, "activation.zero_point", {static_cast<std::int64_t>(count)}, zero_points, path);
+  std::vector<ActivationEncoding> encodings;
+  for (std::size_t i = 0; i < count; ++i) encodings.push_back({scales[i], zero_points[i]});
+  return encodings;
+}
+
+void add_encodings(SafetensorsFile& file, const std::vector<ActivationEncoding>& encodings) {
+  std::vector<float> scales;
+  std::vector<std::int32_t> zero_points;
+  for (const ActivationEncoding& encoding : encodings) {
+    scales.push_back(encoding.scale);
+    zero_points.push_back(encoding.zero_point);
+  }
+  const auto count = static_cast<std::int64_t>(scales.size());
+  file.add("activation.scale", {count}, std::move(scales));
+  file.add("activation.zero_point", {count}, std::move(zero_points));
+}
+
+template <typename Net>
+void check_loaded(const Net& net, const std::string& path) {
   try {
     net.check();
   } catch (const Error& error) {
     fail(path, error.what());
   }
+}
+
+QuantizedQuickSRNet quantized_from(SafetensorsFile& file, const std::string& path) {
+  std::set<std::string> keys = kQuickSRNetKeys;
+  keys.insert({"quantization", "weights"});
+  check_metadata_keys(file.metadata, keys, path);
+  const bool per_channel = per_channel_metadata(file, path);
+  QuantizedQuickSRNet net = quantized_geometry(quicksrnet_config_from(file.metadata, path));
+  for (const auto& [name, conv] : named_convs(net)) {
+    take_qconv(file, name, per_channel, *conv, path);
+  }
+  const std::vector<ActivationEncoding> encodings =
+      take_encodings(file, net.features.size() + 2, path);
+  net.input = encodings.front();
+  net.features.assign(encodings.begin() + 1, encodings.end() - 1);
+  net.output = encodings.back();
+  check_loaded(net, path);
   return net;
 }
 
@@ -252,37 +295,42 @@ SafetensorsFile quantized_to_file(const QuantizedQuickSRNet& net) {
   file.metadata = quicksrnet_metadata(net.config, "quicksrnet-int8");
   file.metadata["quantization"] = kQuantization;
   file.metadata["weights"] = net.per_channel() ? "per-channel" : "per-tensor";
-  for (const auto& [name, conv] : named_convs(net)) {
-    file.add(name + ".weight", weight_shape(*conv), conv->weight);
-    file.add(name + ".weight_scale", {static_cast<std::int64_t>(conv->weight_scale.size())},
-             conv->weight_scale);
-    file.add(name + ".bias", {conv->out_channels}, conv->bias);
-  }
-  std::vector<float> scales{net.input.scale};
-  std::vector<std::int32_t> zero_points{net.input.zero_point};
-  for (const ActivationEncoding& feature : net.features) {
-    scales.push_back(feature.scale);
-    zero_points.push_back(feature.zero_point);
-  }
-  scales.push_back(net.output.scale);
-  zero_points.push_back(net.output.zero_point);
-  const auto count = static_cast<std::int64_t>(scales.size());
-  file.add("activation.scale", {count}, std::move(scales));
-  file.add("activation.zero_point", {count}, std::move(zero_points));
+  for (const auto& [name, conv] : named_convs(net)) add_qconv(file, name, *conv);
+  std::vector<ActivationEncoding> encodings{net.input};
+  encodings.insert(encodings.end(), net.features.begin(), net.features.end());
+  encodings.push_back(net.output);
+  add_encodings(file, encodings);
   return file;
 }
 
-Graph graph_from(SafetensorsFile& file, const std::string& path) {
-  check_metadata_keys(file.metadata, {"format", "architecture", "scale", "graph"}, path);
-  std::vector<bool> has_bias;
+// The graph's structure from the metadata, checked: the weight shapes are only meaningful for a
+// valid geometry.
+Graph graph_structure_from(SafetensorsFile& file, const std::string& path,
+                           std::vector<bool>& has_bias) {
   Graph graph = graph_from_json(require(file.metadata, "graph", path), path, has_bias);
   graph.scale = parse_scale(require(file.metadata, "scale", path), path);
-  // The structure first: the weight shapes below are only meaningful for a valid geometry.
   try {
     check_graph(graph, GraphWeights::kNotLoadedYet);
   } catch (const Error& error) {
     fail(path, error.what());
   }
+  return graph;
+}
+
+// Only scales the loader accepts, so that every saved file loads again (checked before the graph).
+void check_savable_scale(const Graph& graph) { Scale::parse(graph.scale.to_string()); }
+
+std::map<std::string, std::string> graph_metadata(const Graph& graph,
+                                                  const std::string& architecture) {
+  return {{"architecture", architecture},
+          {"scale", graph.scale.to_string()},
+          {"graph", graph_to_json(graph)}};
+}
+
+Graph graph_from(SafetensorsFile& file, const std::string& path) {
+  check_metadata_keys(file.metadata, {"format", "architecture", "scale", "graph"}, path);
+  std::vector<bool> has_bias;
+  Graph graph = graph_structure_from(file, path, has_bias);
   for (std::size_t i = 0; i < graph.convs.size(); ++i) {
     take_conv(file, "conv." + std::to_string(i), graph.convs[i], has_bias[i], path);
   }
@@ -301,13 +349,10 @@ SafetensorsFile quicksrnet_to_file(const QuickSRNet& net) {
 }
 
 SafetensorsFile graph_to_file(const Graph& graph) {
-  // Only scales the loader accepts, so that every saved file loads again.
-  Scale::parse(graph.scale.to_string());
+  check_savable_scale(graph);
   check_graph(graph);
   SafetensorsFile file;
-  file.metadata = {{"architecture", "graph"},
-                   {"scale", graph.scale.to_string()},
-                   {"graph", graph_to_json(graph)}};
+  file.metadata = graph_metadata(graph, "graph");
   for (std::size_t i = 0; i < graph.convs.size(); ++i) {
     add_conv(file, "conv." + std::to_string(i), graph.convs[i]);
   }
@@ -315,6 +360,45 @@ SafetensorsFile graph_to_file(const Graph& graph) {
     check_finite(prelu_tensor(i), graph.prelus[i].slope);
     file.add(prelu_tensor(i), {graph.prelus[i].channels}, graph.prelus[i].slope);
   }
+  return file;
+}
+
+// ---- INT8 graph (docs/model-format.md): the graph's structure as for "graph" (every conv with a
+// bias), per conv "conv.<i>.weight" I8, ".weight_scale" F32, ".bias" I32, and the encodings of
+// int8_layout(graph).tensors.
+
+QuantizedGraph quantized_graph_from(SafetensorsFile& file, const std::string& path) {
+  check_metadata_keys(
+      file.metadata, {"format", "architecture", "scale", "graph", "quantization", "weights"}, path);
+  const bool per_channel = per_channel_metadata(file, path);
+  QuantizedGraph net;
+  std::vector<bool> has_bias;
+  net.graph = graph_structure_from(file, path, has_bias);
+  try {
+    check_int8_ops(net.graph);
+  } catch (const Error& error) {
+    fail(path, error.what());
+  }
+  for (std::size_t i = 0; i < net.graph.convs.size(); ++i) {
+    net.convs.push_back(with_geometry_of<QConv2d>(net.graph.convs[i]));
+    take_qconv(file, "conv." + std::to_string(i), per_channel, net.convs.back(), path);
+  }
+  net.encodings = take_encodings(file, int8_layout(net.graph).tensors.size(), path);
+  check_loaded(net, path);
+  return net;
+}
+
+SafetensorsFile quantized_graph_to_file(const QuantizedGraph& net) {
+  check_savable_scale(net.graph);
+  net.check();
+  SafetensorsFile file;
+  file.metadata = graph_metadata(net.graph, "graph-int8");
+  file.metadata["quantization"] = kQuantization;
+  file.metadata["weights"] = net.per_channel() ? "per-channel" : "per-tensor";
+  for (std::size_t i = 0; i < net.convs.size(); ++i) {
+    add_qconv(file, "conv." + std::to_string(i), net.convs[i]);
+  }
+  add_encodings(file, net.encodings);
   return file;
 }
 
@@ -334,9 +418,11 @@ Model load_model_from_memory(const void* data, std::size_t size, const std::stri
     model.net = graph_from(file, name);
   } else if (architecture == "quicksrnet-int8") {
     model.net = quantized_from(file, name);
+  } else if (architecture == "graph-int8") {
+    model.net = quantized_graph_from(file, name);
   } else {
     fail(name, "unknown architecture \"" + architecture +
-                   "\" (expected quicksrnet, quicksrnet-int8 or graph)");
+                   "\" (expected quicksrnet, quicksrnet-int8, graph or graph-int8)");
   }
   if (!file.tensors.empty())
     fail(name, "unexpected tensor \"" + file.tensors.begin()->first + "\"");
@@ -373,6 +459,7 @@ void save_model(const Model& model, const std::filesystem::path& path, ExistingF
           if constexpr (std::is_same_v<Net, QuickSRNet>) return quicksrnet_to_file(net);
           if constexpr (std::is_same_v<Net, Graph>) return graph_to_file(net);
           if constexpr (std::is_same_v<Net, QuantizedQuickSRNet>) return quantized_to_file(net);
+          if constexpr (std::is_same_v<Net, QuantizedGraph>) return quantized_graph_to_file(net);
         },
         model.net);
   } catch (const Error& error) {

@@ -1,42 +1,47 @@
 // The model checker of the INT8 QuickSRNet (docs/quantization.md): everything the integer runtime
-// and the INT8 engine rely on, checked once when a model is built or loaded.
+// and the INT8 engine rely on, checked once when a model is built or loaded. The checks of one
+// conv and one encoding (shared with INT8 graphs) are here too.
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
 
 #include "model/layout.hpp"
+#include "model/qconv_check.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/model.hpp"
 
 namespace quicksr {
 
-namespace {
-
-void check_encoding(const ActivationEncoding& encoding, const std::string& name) {
+void check_encoding(const ActivationEncoding& encoding, const std::string& model,
+                    const std::string& name) {
   if (!std::isfinite(encoding.scale) || !(encoding.scale > 0.0f)) {
-    throw Error("INT8 QuickSRNet encoding '" + name + "' has scale " +
-                std::to_string(encoding.scale) + ", expected a positive finite number");
+    throw Error(model + " encoding '" + name + "' has scale " + std::to_string(encoding.scale) +
+                ", expected a positive finite number");
   }
   if (encoding.zero_point < 0 || encoding.zero_point > 255) {
-    throw Error("INT8 QuickSRNet encoding '" + name + "' has zero point " +
+    throw Error(model + " encoding '" + name + "' has zero point " +
                 std::to_string(encoding.zero_point) + ", expected 0..255");
   }
 }
+
+namespace {
 
 bool same_geometry(const QConv2d& actual, const Conv2d& expected) {
   return actual.in_channels == expected.in_channels &&
          actual.out_channels == expected.out_channels && actual.kernel_h == expected.kernel_h &&
          actual.kernel_w == expected.kernel_w && actual.stride == expected.stride &&
          actual.pad_top == expected.pad_top && actual.pad_left == expected.pad_left &&
-         actual.pad_bottom == expected.pad_bottom && actual.pad_right == expected.pad_right;
+         actual.pad_bottom == expected.pad_bottom && actual.pad_right == expected.pad_right &&
+         actual.groups == expected.groups && !expected.transposed;
 }
+
+}  // namespace
 
 // Geometry, sizes, weight range and scales, and the accumulator bound of one conv that reads
 // `input` and writes `output`.
-void check_qconv(const QConv2d& conv, const Conv2d& expected, const std::string& name,
+void check_qconv(const QConv2d& conv, const Conv2d& expected, const std::string& where,
                  const ActivationEncoding& input, const ActivationEncoding& output) {
-  const std::string where = "INT8 QuickSRNet conv '" + name + "'";
   if (!same_geometry(conv, expected)) throw Error(where + " does not match the architecture");
   if (conv.weight.size() != weight_count(expected)) {
     throw Error(where + " has " + std::to_string(conv.weight.size()) + " weights, expected " +
@@ -75,6 +80,14 @@ void check_qconv(const QConv2d& conv, const Conv2d& expected, const std::string&
   }
 }
 
+namespace {
+
+constexpr const char* kModel = "INT8 QuickSRNet";
+
+std::string conv_name(const std::string& name) {
+  return std::string(kModel) + " conv '" + name + "'";
+}
+
 }  // namespace
 
 void QuantizedQuickSRNet::check() const {
@@ -90,22 +103,22 @@ void QuantizedQuickSRNet::check() const {
     throw Error("INT8 QuickSRNet has " + std::to_string(features.size()) +
                 " feature encodings, expected " + std::to_string(body.size() + 1));
   }
-  check_encoding(input, "input");
+  check_encoding(input, kModel, "input");
   if (!(input == ActivationEncoding{})) {
     throw Error("INT8 QuickSRNet input encoding must be scale 1/255, zero point 0 (the image)");
   }
   for (std::size_t i = 0; i < features.size(); ++i) {
-    check_encoding(features[i], "features." + std::to_string(i));
+    check_encoding(features[i], kModel, "features." + std::to_string(i));
   }
-  check_encoding(output, "output");
-  check_qconv(first, expected.first, "first", input, features.front());
+  check_encoding(output, kModel, "output");
+  check_qconv(first, expected.first, conv_name("first"), input, features.front());
   for (std::size_t i = 0; i < body.size(); ++i) {
-    check_qconv(body[i], expected.body[i], "body." + std::to_string(i), features[i],
+    check_qconv(body[i], expected.body[i], conv_name("body." + std::to_string(i)), features[i],
                 features[i + 1]);
   }
-  check_qconv(last, expected.last, "last", features.back(), output);
+  check_qconv(last, expected.last, conv_name("last"), features.back(), output);
   for (const QConv2d& conv : anchor) {
-    check_qconv(conv, expected.anchor.front(), "anchor", input, output);
+    check_qconv(conv, expected.anchor.front(), conv_name("anchor"), input, output);
   }
   // One granularity for the whole model (the file's metadata states it).
   bool mixed = last.per_channel() != per_channel();

@@ -70,6 +70,8 @@ void export_onnx(const Model& model, const std::filesystem::path& path,
   } else if (const auto* general = std::get_if<Graph>(&model.net)) {
     if (options.dcr) throw Error(file + ": DCR export is only available for QuickSRNet models");
     graph = *general;
+  } else if (std::holds_alternative<QuantizedGraph>(model.net)) {
+    throw Error(file + ": ONNX export of INT8 graphs is not implemented (export the fp32 graph)");
   } else {
     // INT8: the QDQ form (the float graph with quantizer pairs and integer weights).
     export_qdq_onnx(std::get<QuantizedQuickSRNet>(model.net), model.provenance, path, options);

@@ -2,8 +2,11 @@
 // oracle of the INT8 engine, so it favours being obviously right over speed.
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <string>
 
+#include "model/graph_check.hpp"
+#include "model/layout.hpp"
 #include "model/reshuffle.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/quant.hpp"
@@ -80,10 +83,146 @@ U8Tensor forward_even(const QuantizedQuickSRNet& net, const U8Tensor& image) {
   return depth_to_space_values(output, integer_scale ? net.config.scale.numerator : 3, order);
 }
 
+// ---- INT8 graphs: one function per op, each with the rule of docs/quantization.md "General
+// graphs". `values - zero_point` of a u8 tensor is its exact s32 "accumulator" in units of its
+// scale, so the u8-to-u8 ops (add, concat, standalone activations) are requantisations too.
+
+// The clamp of the activation fused into (or standing after) a node, for `output`.
+ClampBounds bounds_of(const GraphNode* activation, const ActivationEncoding& output) {
+  if (activation == nullptr) return ClampBounds{0, 255};
+  if (activation->op == OpType::kRelu) return activation_bounds(output, Activation::kReLU);
+  return clip_bounds(output, activation->clip_min, activation->clip_max);
+}
+
+struct U8Operand {
+  const U8Tensor& values;
+  const ActivationEncoding& encoding;
+};
+
+void check_same_shape(const U8Tensor& a, const U8Tensor& b) {
+  if (a.channels != b.channels || a.height != b.height || a.width != b.width) {
+    throw Error("INT8 add of " + shape_text(a) + " and " + shape_text(b));
+  }
+}
+
+U8Tensor add_requantized(const U8Operand& a, const U8Operand& b, const ActivationEncoding& output,
+                         ClampBounds bounds) {
+  check_same_shape(a.values, b.values);
+  const float m_a = requant_multiplier(a.encoding.scale, 1.0f, output.scale);
+  const float m_b = requant_multiplier(b.encoding.scale, 1.0f, output.scale);
+  U8Tensor result(a.values.channels, a.values.height, a.values.width);
+  for (std::size_t i = 0; i < result.data.size(); ++i) {
+    result.data[i] =
+        requantize_sum(a.values.data[i] - a.encoding.zero_point, m_a,
+                       b.values.data[i] - b.encoding.zero_point, m_b, output.zero_point, bounds);
+  }
+  return result;
+}
+
+// Every value of `x` requantized to `output` (a standalone ReLU / Clip, or a concat input).
+void requantize_values(const U8Operand& x, const ActivationEncoding& output, ClampBounds bounds,
+                       std::uint8_t* result) {
+  const float m = requant_multiplier(x.encoding.scale, 1.0f, output.scale);
+  for (std::size_t i = 0; i < x.values.data.size(); ++i) {
+    result[i] = requantize(x.values.data[i] - x.encoding.zero_point, m, output.zero_point, bounds);
+  }
+}
+
+U8Tensor concat_requantized(const std::vector<U8Operand>& parts, const ActivationEncoding& output) {
+  int channels = 0;
+  for (const U8Operand& part : parts) {
+    if (part.values.height != parts.front().values.height ||
+        part.values.width != parts.front().values.width) {
+      throw Error("INT8 concat of " + shape_text(parts.front().values) + " and " +
+                  shape_text(part.values));
+    }
+    channels += part.values.channels;
+  }
+  U8Tensor result(channels, parts.front().values.height, parts.front().values.width);
+  std::uint8_t* next = result.data.data();
+  for (const U8Operand& part : parts) {
+    requantize_values(part, output, ClampBounds{0, 255}, next);
+    next += part.values.data.size();
+  }
+  return result;
+}
+
+class GraphRun {
+ public:
+  explicit GraphRun(const QuantizedGraph& net) : net_(net), layout_(int8_layout(net.graph)) {}
+
+  U8Tensor run(const U8Tensor& input) {
+    tensors_.emplace(net_.graph.input, input);
+    for (std::size_t i = 0; i < net_.graph.nodes.size(); ++i) {
+      if (layout_.absorbed[i]) continue;  // computed by the conv or add it is fused into
+      const GraphNode& node = net_.graph.nodes[i];
+      const int fused = layout_.fused_activation[i];
+      const GraphNode* activation = fused < 0 ? nullptr : &net_.graph.nodes[fused];
+      const std::string& output = activation == nullptr ? node.output : activation->output;
+      try {
+        tensors_.insert_or_assign(output, run_node(node, activation, encoding(output)));
+      } catch (const Error& error) {
+        throw Error(net_.graph.architecture + " node \"" + node.name + "\": " + error.what());
+      }
+    }
+    return std::move(tensors_.at(net_.graph.output));
+  }
+
+ private:
+  const ActivationEncoding& encoding(const std::string& tensor) const {
+    return net_.encodings[layout_.index.at(tensor)];
+  }
+  U8Operand operand(const std::string& tensor) const {
+    const auto found = tensors_.find(tensor);
+    if (found == tensors_.end()) throw Error("missing tensor \"" + tensor + "\"");
+    return U8Operand{found->second, encoding(tensor)};
+  }
+
+  U8Tensor run_node(const GraphNode& node, const GraphNode* activation,
+                    const ActivationEncoding& output) const {
+    const ClampBounds bounds = bounds_of(activation, output);
+    switch (node.op) {
+      case OpType::kConv: {
+        const U8Operand x = operand(node.inputs.at(0));
+        return conv_clamped(x.values, x.encoding,
+                            net_.convs.at(static_cast<std::size_t>(node.conv)), output, bounds);
+      }
+      case OpType::kAdd:
+        return add_requantized(operand(node.inputs.at(0)), operand(node.inputs.at(1)), output,
+                               bounds);
+      case OpType::kRelu:
+      case OpType::kClip: {
+        const U8Operand x = operand(node.inputs.at(0));
+        U8Tensor result(x.values.channels, x.values.height, x.values.width);
+        requantize_values(x, output, bounds_of(&node, output), result.data.data());
+        return result;
+      }
+      case OpType::kConcat: {
+        std::vector<U8Operand> parts;
+        for (const std::string& name : node.inputs) parts.push_back(operand(name));
+        return concat_requantized(parts, output);
+      }
+      case OpType::kDepthToSpace:
+        return depth_to_space_values(operand(node.inputs.at(0)).values, node.block_size,
+                                     node.order);
+      case OpType::kSpaceToDepth:
+        return space_to_depth_values(operand(node.inputs.at(0)).values, node.block_size,
+                                     node.order);
+      default:  // check() refused the graph already
+        throw Error(std::string("INT8 graphs do not support op '") + graph_op_name(node.op) + "'");
+    }
+  }
+
+  const QuantizedGraph& net_;
+  const Int8GraphLayout layout_;
+  std::map<std::string, U8Tensor> tensors_;
+};
+
 }  // namespace
 
 S32Tensor accumulate(const U8Tensor& input, int input_zero_point, const QConv2d& conv) {
-  if (input.channels != conv.in_channels || conv.stride < 1 ||
+  if (input.channels != conv.in_channels || conv.stride < 1 || conv.groups < 1 ||
+      conv.in_channels % conv.groups != 0 || conv.out_channels % conv.groups != 0 ||
       input.height + conv.pad_top + conv.pad_bottom < conv.kernel_h ||
       input.width + conv.pad_left + conv.pad_right < conv.kernel_w) {
     throw Error("INT8 conv " + std::to_string(conv.in_channels) + "->" +
@@ -96,12 +235,16 @@ S32Tensor accumulate(const U8Tensor& input, int input_zero_point, const QConv2d&
       (input.width + conv.pad_left + conv.pad_right - conv.kernel_w) / conv.stride + 1;
   S32Tensor acc(conv.out_channels, out_h, out_w);
   // Per output plane: start at the bias, then every tap adds w * (x - zero point) over the outputs
-  // whose input pixel is inside the image; taps in the padding are real 0 and add nothing.
+  // whose input pixel is inside the image; taps in the padding are real 0 and add nothing. Output
+  // channel o of group g reads input channels g * group_in + i.
+  const int group_in = conv.in_channels / conv.groups;
+  const int group_out = conv.out_channels / conv.groups;
   for (int o = 0; o < conv.out_channels; ++o) {
     std::int32_t* plane = &acc.at(o, 0, 0);
     std::fill_n(plane, static_cast<std::size_t>(out_h) * out_w,
                 conv.bias[static_cast<std::size_t>(o)]);
-    for (int i = 0; i < conv.in_channels; ++i) {
+    for (int i = 0; i < group_in; ++i) {
+      const int channel = o / group_out * group_in + i;
       for (int ky = 0; ky < conv.kernel_h; ++ky) {
         for (int kx = 0; kx < conv.kernel_w; ++kx) {
           const std::int32_t w = conv.w(o, i, ky, kx);
@@ -115,7 +258,7 @@ S32Tensor accumulate(const U8Tensor& input, int input_zero_point, const QConv2d&
             const int iy = y * conv.stride + ky - conv.pad_top;
             if (iy < 0 || iy >= input.height) continue;
             const std::uint8_t* row =
-                &input.data[(static_cast<std::size_t>(i) * input.height + iy) * input.width];
+                &input.data[(static_cast<std::size_t>(channel) * input.height + iy) * input.width];
             std::int32_t* sum = plane + static_cast<std::size_t>(y) * out_w;
             if (conv.stride == 1) {
               for (int x = x_begin; x < x_end; ++x)
@@ -161,6 +304,31 @@ Tensor dequantize(const U8Tensor& q, const ActivationEncoding& encoding) {
   Tensor x(q.channels, q.height, q.width);
   for (std::size_t i = 0; i < q.data.size(); ++i) x.data[i] = dequantize(q.data[i], encoding);
   return x;
+}
+
+}  // namespace quicksr::quant
+
+namespace quicksr::quant {
+
+U8Tensor forward(const QuantizedGraph& net, const U8Tensor& input) {
+  try {
+    net.check();
+  } catch (const Error& error) {
+    throw Error(net.graph.architecture + ": " + error.what());
+  }
+  if (input.channels != 3 || input.height < 1 || input.width < 1 ||
+      input.data.size() != static_cast<std::size_t>(3) * input.height * input.width) {
+    throw Error(net.graph.architecture + " (INT8) expects a 3xHxW input, got " + shape_text(input));
+  }
+  return GraphRun(net).run(input);
+}
+
+const ActivationEncoding& output_encoding(const QuantizedGraph& net) {
+  return net.encodings.at(int8_layout(net.graph).index.at(net.graph.output));
+}
+
+Tensor forward(const QuantizedGraph& net, const Tensor& rgb) {
+  return dequantize(forward(net, to_u8(rgb)), output_encoding(net));
 }
 
 }  // namespace quicksr::quant

@@ -83,15 +83,9 @@ QuickSRNet with_quantized_weights(const QuickSRNet& net, WeightGranularity granu
   QuickSRNet result = net;
   for (int layer = 0; layer < layer_count(result); ++layer) {
     Conv2d& conv = layer_conv(result, layer);
-    std::vector<float> bias = conv.bias;
-    conv = dequantize_conv(quantize_conv(conv, 1.0f, granularity), 1.0f);
-    conv.bias = std::move(bias);
+    conv = with_weights_on_grid(conv, granularity);
   }
-  for (Conv2d& anchor : result.anchor) {
-    std::vector<float> bias = anchor.bias;
-    anchor = dequantize_conv(quantize_conv(anchor, 1.0f, granularity), 1.0f);
-    anchor.bias = std::move(bias);
-  }
+  for (Conv2d& anchor : result.anchor) anchor = with_weights_on_grid(anchor, granularity);
   return result;
 }
 
@@ -146,6 +140,14 @@ void correct_biases(const QuickSRNet& reference_net, QuickSRNet& quantized_weigh
 }
 
 }  // namespace
+
+Conv2d with_weights_on_grid(const Conv2d& conv, WeightGranularity granularity) {
+  Conv2d with_bias = conv;
+  if (with_bias.bias.empty()) with_bias.bias.assign(static_cast<std::size_t>(conv.out_channels), 0);
+  Conv2d result = dequantize_conv(quantize_conv(with_bias, 1.0f, granularity), 1.0f);
+  result.bias = conv.bias;
+  return result;
+}
 
 QuickSRNet equalize_cross_layer(const QuickSRNet& net) {
   net.check();

@@ -39,12 +39,16 @@ float dequantize(std::uint8_t q, const ActivationEncoding& encoding) {
   return encoding.scale * static_cast<float>(static_cast<int>(q) - encoding.zero_point);
 }
 
+ClampBounds clip_bounds(const ActivationEncoding& output, float lo, float hi) {
+  const auto level = [&](float x) {
+    const double steps = std::nearbyint(static_cast<double>(x) / static_cast<double>(output.scale));
+    return static_cast<int>(std::clamp(output.zero_point + steps, 0.0, 255.0));
+  };
+  return ClampBounds{level(lo), level(hi)};
+}
+
 ClampBounds relu1_bounds(const ActivationEncoding& output) {
-  const double one = std::nearbyint(1.0 / static_cast<double>(output.scale));
-  ClampBounds bounds;
-  bounds.lo = std::max(0, output.zero_point);
-  bounds.hi = static_cast<int>(std::min(255.0, output.zero_point + one));
-  return bounds;
+  return clip_bounds(output, 0.0f, 1.0f);
 }
 
 ClampBounds activation_bounds(const ActivationEncoding& output, Activation activation) {

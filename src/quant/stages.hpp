@@ -11,6 +11,10 @@
 
 namespace quicksr::quant {
 
+// `conv` with every weight on its s8 grid (the bias stays float, or absent): what calibration
+// observes (AIMET's order: weights quantized, activations in float).
+Conv2d with_weights_on_grid(const Conv2d& conv, WeightGranularity granularity);
+
 int layer_count(const QuickSRNet& net);
 const Conv2d& layer_conv(const QuickSRNet& net, int layer);
 Conv2d& layer_conv(QuickSRNet& net, int layer);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "model/graph_check.hpp"
 #include "model/layout.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/quant.hpp"
@@ -37,9 +38,9 @@ float scale_of_channels(const Conv2d& conv, int begin, int end, float input_scal
 }
 
 void check_dense(const Conv2d& conv) {
-  if (conv.groups != 1 || conv.weight.size() != weight_count(conv) ||
+  if (conv.transposed || conv.weight.size() != weight_count(conv) ||
       conv.bias.size() != static_cast<std::size_t>(conv.out_channels)) {
-    throw Error("quantize_conv needs a dense conv with one bias per output channel");
+    throw Error("quantize_conv needs a (not transposed) conv with one bias per output channel");
   }
 }
 
@@ -152,6 +153,57 @@ QuickSRNet dequantize_weights(const QuantizedQuickSRNet& net) {
     d.anchor[i] = dequantize_conv(net.anchor[i], net.input.scale);
   }
   return d;
+}
+
+// ---- INT8 graphs
+
+namespace {
+
+// Calls visit(conv index, input tensor) for every conv node (a conv reads one u8 tensor).
+template <typename Visit>
+void for_each_conv_node(const Graph& graph, const Visit& visit) {
+  for (const GraphNode& node : graph.nodes) {
+    if (node.op == OpType::kConv) visit(static_cast<std::size_t>(node.conv), node.inputs.at(0));
+  }
+}
+
+}  // namespace
+
+QuantizedGraph quantize_graph_weights(const Graph& graph, std::vector<ActivationEncoding> encodings,
+                                      WeightGranularity granularity) {
+  check_graph(graph);
+  check_int8_ops(graph);
+  const Int8GraphLayout layout = int8_layout(graph);
+  if (encodings.size() != layout.tensors.size()) {
+    throw Error("quantize_graph_weights: " + std::to_string(encodings.size()) +
+                " encodings for a graph with " + std::to_string(layout.tensors.size()) +
+                " u8 tensors");
+  }
+  QuantizedGraph q;
+  q.graph = graph;
+  q.encodings = std::move(encodings);
+  q.convs.resize(graph.convs.size());
+  for_each_conv_node(graph, [&](std::size_t c, const std::string& input) {
+    Conv2d conv = graph.convs[c];
+    if (conv.bias.empty()) conv.bias.assign(static_cast<std::size_t>(conv.out_channels), 0.0f);
+    q.convs[c] = quantize_conv(conv, q.encodings[layout.index.at(input)].scale, granularity);
+  });
+  for (Conv2d& conv : q.graph.convs) {
+    conv.weight.clear();
+    conv.bias.clear();
+  }
+  q.check();
+  return q;
+}
+
+Graph dequantize_weights(const QuantizedGraph& net) {
+  net.check();
+  const Int8GraphLayout layout = int8_layout(net.graph);
+  Graph graph = net.graph;
+  for_each_conv_node(graph, [&](std::size_t c, const std::string& input) {
+    graph.convs[c] = dequantize_conv(net.convs[c], net.encodings[layout.index.at(input)].scale);
+  });
+  return graph;
 }
 
 }  // namespace quicksr::quant

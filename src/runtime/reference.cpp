@@ -478,7 +478,9 @@ struct Liveness {
 
 }  // namespace
 
-Tensor forward(const Graph& graph, const Tensor& input) {
+Tensor forward(const Graph& graph, const Tensor& input) { return forward(graph, input, {}); }
+
+Tensor forward(const Graph& graph, const Tensor& input, const NodeObserver& after_node) {
   try {
     check_graph(graph);
   } catch (const Error& error) {
@@ -495,6 +497,7 @@ Tensor forward(const Graph& graph, const Tensor& input) {
     const GraphNode& node = graph.nodes[i];
     try {
       Tensor result = run_node(graph, node, tensors);
+      if (after_node) after_node(node, result);
       for (const std::string& name : liveness.released[i]) tensors.erase(name);
       // Outputs nobody reads are dropped at once (outputs are unique: any reader comes later).
       if (node.output == graph.output || liveness.last_reader.contains(node.output)) {
@@ -510,7 +513,9 @@ Tensor forward(const Graph& graph, const Tensor& input) {
 Tensor forward(const Model& model, const Tensor& input) {
   return std::visit(
       [&](const auto& net) {
-        if constexpr (std::is_same_v<std::decay_t<decltype(net)>, QuantizedQuickSRNet>) {
+        using Net = std::decay_t<decltype(net)>;
+        if constexpr (std::is_same_v<Net, QuantizedQuickSRNet> ||
+                      std::is_same_v<Net, QuantizedGraph>) {
           return quant::forward(net, input);  // the integer reference runtime
         } else {
           return forward(net, input);

@@ -137,6 +137,7 @@ class ReferenceBackend final : public Upscaler::Backend {
 // True for QuickSRNet models and the general graphs the engine supports; a broken graph throws,
 // naming the model.
 bool runs_on_engine(const Model& model) {
+  if (std::holds_alternative<QuantizedGraph>(model.net)) return false;  // integer reference
   const Graph* graph = std::get_if<Graph>(&model.net);
   if (graph == nullptr) return true;
   try {

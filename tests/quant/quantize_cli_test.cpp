@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "quant/int8_error.hpp"
+#include "quicksr/baselines.hpp"
 #include "quicksr/eval.hpp"
 #include "quicksr/image.hpp"
 #include "quicksr/model_io.hpp"
@@ -277,6 +278,72 @@ TEST_F(QuantizeCli, UpscaleAndEvalRunInt8Models) {
   EXPECT_NE(eval.output.find("fp32 PSNR"), std::string::npos) << eval.output;
   EXPECT_NE(eval.output.find("drop"), std::string::npos) << eval.output;
   EXPECT_NE(eval.output.find("quicksrnet-small-x2-int8"), std::string::npos) << eval.output;
+}
+
+// The error line after the progress bars: exactly one line.
+std::string error_line(const test_support::RunResult& result) {
+  const std::size_t error = result.output.find("quicksr quantize: error: ");
+  if (error == std::string::npos) return "no error line in: " + result.output;
+  EXPECT_EQ(std::count(result.output.begin() + error, result.output.end(), '\n'), 1)
+      << result.output;
+  return result.output.substr(error + 25, result.output.find('\n', error) - error - 25);
+}
+
+// Graph models (the baselines): quantize, info, upscale (the integer reference runtime) and eval
+// --compare-fp32; an op without INT8 support and the QuickSRNet-only options refused in one line.
+TEST_F(QuantizeCli, QuantizesGraphModels) {
+  for (const char* name : {"abpn", "espcn"}) {
+    save_model(
+        Model{.net = build_baseline(name, {.scale = Scale{2, 1}, .seed = 1}), .provenance = {}},
+        dir_ / (std::string(name) + ".safetensors"));
+  }
+  const fs::path fp32 = dir_ / "abpn.safetensors", int8 = dir_ / "abpn-int8.safetensors";
+  const auto quantized = run_quicksr("quantize " + quoted(fp32) + " --data " +
+                                     quoted(dir_ / "calib") + " --out " + quoted(int8));
+  ASSERT_EQ(quantized.exit_code, 0) << quantized.output;
+  const auto info = run_quicksr("info " + quoted(int8));
+  ASSERT_EQ(info.exit_code, 0) << info.output;
+  EXPECT_NE(info.output.find("abpn-x2-int8"), std::string::npos) << info.output;
+  EXPECT_NE(info.output.find("INT8 (w8a8: s8 weights per channel"), std::string::npos);
+  EXPECT_NE(info.output.find("activation encodings"), std::string::npos);
+
+  const fs::path input = dir_ / "calib" / "img1.png";
+  const auto upscale = run_quicksr("upscale " + quoted(input) + " " + quoted(dir_ / "out.png") +
+                                   " --model " + quoted(int8));
+  ASSERT_EQ(upscale.exit_code, 0) << upscale.output;
+  const auto q = std::get<QuantizedGraph>(load_model(int8).net);
+  const U8Tensor expected = quant::forward(q, quant::to_u8(to_tensor(read_image(input))));
+  const Image written = read_image(dir_ / "out.png");
+  ASSERT_EQ(written.width, expected.width);
+  ASSERT_EQ(written.height, expected.height);
+  std::size_t mismatches = 0;
+  for (int c = 0; c < 3; ++c) {
+    for (int y = 0; y < expected.height; ++y) {
+      for (int x = 0; x < expected.width; ++x) {
+        const float real = quant::dequantize(expected.at(c, y, x), quant::output_encoding(q));
+        const long pixel = std::lround(written.rgb[(y * written.width + x) * 3 + c] * 255.0f);
+        mismatches += pixel != std::lround(std::clamp(real, 0.0f, 1.0f) * 255.0f);
+      }
+    }
+  }
+  EXPECT_EQ(mismatches, 0u);
+  const auto eval = run_quicksr("eval --model " + quoted(int8) + " --data " +
+                                quoted(dir_ / "calib") + " --compare-fp32 " + quoted(fp32));
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  EXPECT_NE(eval.output.find("drop"), std::string::npos) << eval.output;
+
+  const std::string calib = " --data " + quoted(dir_ / "calib") + " --out ";
+  EXPECT_EQ(error_line(run_quicksr("quantize " + quoted(dir_ / "espcn.safetensors") + calib +
+                                   quoted(dir_ / "espcn-int8.safetensors"))),
+            (dir_ / "espcn.safetensors").string() +
+                ": INT8 graphs do not support op 'tanh' (node 'conv1_tanh')");
+  EXPECT_FALSE(fs::exists(dir_ / "espcn-int8.safetensors"));
+  EXPECT_EQ(error_line(run_quicksr("quantize " + quoted(fp32) + calib +
+                                   quoted(dir_ / "other.safetensors") + " --optimize-rounding")),
+            fp32.string() +
+                ": --optimize-rounding is not available for graph models (QuickSRNet "
+                "only)");
+  EXPECT_FALSE(fs::exists(dir_ / "other.safetensors"));
 }
 
 }  // namespace
