@@ -306,10 +306,6 @@ Tensor dequantize(const U8Tensor& q, const ActivationEncoding& encoding) {
   return x;
 }
 
-}  // namespace quicksr::quant
-
-namespace quicksr::quant {
-
 U8Tensor forward(const QuantizedGraph& net, const U8Tensor& input) {
   try {
     net.check();
