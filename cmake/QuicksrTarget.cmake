@@ -27,44 +27,6 @@ function(quicksr_fuzz_coverage target)
   endif()
 endfunction()
 
-# quicksr_test_flags(target): what every test translation unit is compiled with. The test
-# executables and quicksr_test_pch (their shared precompiled header) must agree on it, or the
-# compiler rejects the header (-Winvalid-pch makes GCC say so instead of parsing it again).
-function(quicksr_test_flags target)
-  target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
-  target_link_libraries(${target} PRIVATE GTest::gtest_main)
-  target_compile_definitions(${target} PRIVATE QUICKSR_SHARED_DIR="${QUICKSR_SHARED_DIR}"
-                                               QUICKSR_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-  quicksr_warnings(${target})
-  target_compile_options(${target} PRIVATE $<$<CXX_COMPILER_ID:GNU>:-Winvalid-pch>)
-  if(QUICKSR_SANITIZE)
-    # Test code is template-heavy (GoogleTest, JSON) and not hot: -O0 compiles it 3x faster.
-    target_compile_options(${target} PRIVATE -O0)
-  elseif(CMAKE_BUILD_TYPE STREQUAL "Release")
-    # The code under test is in the libraries, at -O3; the tests' own code (not hot) at -O1:
-    # 517 -> 423 s of CPU for the 65 test sources of a clean build, the same floats (no
-    # -ffast-math, no FMA at the baseline ISA).
-    target_compile_options(${target} PRIVATE -O1)
-  endif()
-endfunction()
-
-# quicksr_test_pch(): GoogleTest and the standard headers most tests include, compiled once into
-# a precompiled header that every quicksr_test executable reuses: parsing <gtest/gtest.h> took
-# about 2 s of CPU in each test source. An executable (gtest_main's empty suite, not a CTest
-# test), as the tests are: a header compiled for a library (-fPIC) does not fit them (-fPIE).
-# Off by default behind ccache, which declines to cache compiles that use one (unless told to be
-# sloppy about it): -DCMAKE_DISABLE_PRECOMPILE_HEADERS=OFF turns it on there.
-function(quicksr_test_pch)
-  if(CMAKE_DISABLE_PRECOMPILE_HEADERS OR (NOT DEFINED CMAKE_DISABLE_PRECOMPILE_HEADERS
-                                           AND CMAKE_CXX_COMPILER_LAUNCHER MATCHES "ccache"))
-    return()
-  endif()
-  add_executable(quicksr_test_pch ${PROJECT_SOURCE_DIR}/tests/support/test_pch.cpp)
-  quicksr_test_flags(quicksr_test_pch)
-  target_precompile_headers(quicksr_test_pch PRIVATE <gtest/gtest.h> <algorithm> <cmath>
-                            <filesystem> <fstream> <random> <string> <vector>)
-endfunction()
-
 # quicksr_test(name SOURCES... LIBS libs... [LABELS labels...] [ONE_PROCESS]): a GoogleTest
 # executable registered with CTest, one CTest test (and process) per case; with ONE_PROCESS the
 # executable is one CTest test, for many short cases behind a slow start: LibTorch loads in 0.7 s,
@@ -72,10 +34,19 @@ endfunction()
 function(quicksr_test name)
   cmake_parse_arguments(T "ONE_PROCESS" "" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
-  target_link_libraries(${name} PRIVATE ${T_LIBS})
-  quicksr_test_flags(${name})
-  if(TARGET quicksr_test_pch)
-    target_precompile_headers(${name} REUSE_FROM quicksr_test_pch)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE QUICKSR_SHARED_DIR="${QUICKSR_SHARED_DIR}"
+                                             QUICKSR_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  quicksr_warnings(${name})
+  if(QUICKSR_SANITIZE)
+    # Test code is template-heavy (GoogleTest, JSON) and not hot: -O0 compiles it 3x faster.
+    target_compile_options(${name} PRIVATE -O0)
+  elseif(CMAKE_BUILD_TYPE STREQUAL "Release")
+    # The code under test is in the libraries, at -O3; the tests' own code (not hot) at -O1:
+    # 517 -> 423 s of CPU for the 65 test sources of a clean build, the same floats (no
+    # -ffast-math, no FMA at the baseline ISA).
+    target_compile_options(${name} PRIVATE -O1)
   endif()
   if(T_ONE_PROCESS)
     add_test(NAME ${name} COMMAND ${name})
