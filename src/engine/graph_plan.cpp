@@ -175,7 +175,8 @@ class PlanBuilder {
     return index_[name] = static_cast<int>(plan_.tensors.size()) - 1;
   }
 
-  // A conv whose only reader is a fusable activation stores through it (that node is skipped).
+  // A conv whose only reader is an activation runs it (that node is skipped): in its store when
+  // the kernel's clamp can, else on each output row.
   void count_readers() {
     std::map<std::string, std::vector<std::size_t>> readers;
     for (std::size_t n = 0; n < graph_.nodes.size(); ++n) {
@@ -184,7 +185,7 @@ class PlanBuilder {
     for (const GraphNode& node : graph_.nodes) {
       if (node.op != OpType::kConv || node.output == graph_.output) continue;
       const std::vector<std::size_t>& r = readers[node.output];
-      if (r.size() == 1 && fusable(graph_.nodes[r[0]])) activation_of_[node.name] = r[0];
+      if (r.size() == 1 && is_activation(graph_.nodes[r[0]].op)) activation_of_[node.name] = r[0];
     }
     for (const auto& [conv, activation] : activation_of_) fused_.insert(activation);
   }
@@ -230,9 +231,14 @@ class PlanBuilder {
     const auto activation = activation_of_.find(node.name);
     if (activation != activation_of_.end()) {
       const GraphNode& fused = graph_.nodes[activation->second];
-      packed.clamp = true;
-      packed.clamp_max =
-          fused.op == OpType::kRelu ? std::numeric_limits<float>::infinity() : fused.clip_max;
+      if (fusable(fused)) {
+        packed.clamp = true;
+        packed.clamp_max =
+            fused.op == OpType::kRelu ? std::numeric_limits<float>::infinity() : fused.clip_max;
+      } else {
+        step.row_activation = fused;
+        if (fused.op == OpType::kPRelu) step.slopes = graph_.prelus.at(fused.prelu).slope;
+      }
       output = fused.output;
     }
     step.conv = static_cast<int>(plan_.convs.size());
