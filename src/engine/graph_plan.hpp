@@ -42,7 +42,10 @@ struct GraphStep {
   GraphStepKind kind = GraphStepKind::kConv;
   std::vector<int> inputs;  // tensor indices
   int output = 0;
-  int conv = -1;   // kConv: index into GraphPlan::convs
+  int conv = -1;  // kConv: index into GraphPlan::convs
+  // kConv: a 1x1 conv (index into GraphPlan::convs), the only reader of this conv's output, run
+  // on each output row from a per-job row buffer, so that the tensor between them never exists.
+  int pointwise = -1;
   GraphNode node;  // kUnary / kDepthToSpace: the op and its attributes
   // kConv: the activation that follows it when the kernel's clamp cannot apply it (Tanh, PReLU,
   // Sigmoid...): run on each output row right after the conv stores it, while it is in cache.

@@ -37,15 +37,24 @@ struct Layout {
   std::size_t pixel(int c, int y) const { return row(c, y) + kLeftColumns; }
 };
 
-// Runs body(y) for every row y in [0, rows) on the pool, in a few contiguous ranges per worker.
+// Jobs per thread of a step: a few contiguous row ranges each.
+constexpr int kJobsPerThread = 4;
+
+// Runs body(job, y) for every row y in [0, rows) on the pool, in contiguous ranges, one per job
+// (job < pool.size() * kJobsPerThread).
 template <typename Body>
-void for_rows(ThreadPool& pool, int rows, const Body& body) {
-  const int jobs = std::min(rows, pool.size() * 4);
+void for_job_rows(ThreadPool& pool, int rows, const Body& body) {
+  const int jobs = std::min(rows, pool.size() * kJobsPerThread);
   pool.run(jobs, [&](int job) {
     const int begin = static_cast<int>(static_cast<long long>(rows) * job / jobs);
     const int end = static_cast<int>(static_cast<long long>(rows) * (job + 1) / jobs);
-    for (int y = begin; y < end; ++y) body(y);
+    for (int y = begin; y < end; ++y) body(job, y);
   });
+}
+
+template <typename Body>
+void for_rows(ThreadPool& pool, int rows, const Body& body) {
+  for_job_rows(pool, rows, [&](int, int y) { body(y); });
 }
 
 float apply_unary(const GraphNode& node, const std::vector<float>& slopes, float v, int c) {
@@ -76,10 +85,12 @@ void unary_row(const F32Kernels& kernels, const GraphNode& node, const std::vect
 class StepRunner {
  public:
   StepRunner(const GraphPlan& plan, const F32Kernels& kernels,
-             std::vector<std::vector<float>>& slots, int width, int height, ThreadPool& pool)
+             std::vector<std::vector<float>>& slots, std::vector<std::vector<float>>& row_buffers,
+             int width, int height, ThreadPool& pool)
       : plan_(plan),
         kernels_(kernels),
         slots_(slots),
+        row_buffers_(row_buffers),
         width_(width),
         height_(height),
         pool_(pool) {}
@@ -108,13 +119,28 @@ class StepRunner {
  private:
   void conv(const GraphStep& step) {
     const GraphConv& conv = plan_.convs[step.conv];
+    const GraphConv* pointwise = step.pointwise >= 0 ? &plan_.convs[step.pointwise] : nullptr;
     const Layout l = layout(step.output);
     const float* in = data(step.inputs[0]);
     float* out = data(step.output);
-    const int planes = conv.groups * conv.padded_out_per_group;
+    const GraphConv& last = pointwise ? *pointwise : conv;
+    const int planes = last.groups * last.padded_out_per_group;
     const int channels = plan_.tensors[step.output].channels;
-    for_rows(pool_, l.height, [&](int y) {
-      for (int g = 0; g < conv.groups; ++g) conv_row(conv, g, l, in, out, y);
+    if (pointwise) reserve_row_buffers(conv.groups * conv.padded_out_per_group * l.pitch);
+    for_job_rows(pool_, l.height, [&](int job, int y) {
+      const float* rows[2 * kGraphMaxPadding + 1];
+      for (int ky = 0; ky < conv.kernel_h; ++ky) rows[ky] = in + l.row(0, y - conv.pad_top + ky);
+      if (pointwise) {
+        // The first conv's row, all its planes, into the job's buffer; the 1x1 conv from there.
+        float* buffer = row_buffers_[job].data();
+        for (int g = 0; g < conv.groups; ++g) conv_row(conv, g, rows, l.plane, buffer, l.pitch, l);
+        const float* buffer_row = buffer;
+        conv_row(*pointwise, 0, &buffer_row, l.pitch, out + l.row(0, y), l.plane, l);
+      } else {
+        for (int g = 0; g < conv.groups; ++g) {
+          conv_row(conv, g, rows, l.plane, out + l.row(0, y), l.plane, l);
+        }
+      }
       // Columns past the image (stored by the last vector) back to zero padding.
       for (int c = 0; c < planes; ++c) {
         float* row = out + l.pixel(c, y);
@@ -128,28 +154,38 @@ class StepRunner {
     });
   }
 
-  void conv_row(const GraphConv& conv, int g, const Layout& l, const float* in, float* out,
-                int y) const {
-    const int in_channel = g * conv.in_per_group;
-    const float* rows[2 * kGraphMaxPadding + 1];
+  // One output row of group g of `conv`: `rows` are its kernel_h input rows (buffer row starts,
+  // channel c at c * in_stride), `out` the output row start of channel 0 (channel c at c *
+  // out_stride).
+  void conv_row(const GraphConv& conv, int g, const float* const* rows, std::size_t in_stride,
+                float* out, std::size_t out_stride, const Layout& l) const {
+    const float* shifted[2 * kGraphMaxPadding + 1];
     for (int ky = 0; ky < conv.kernel_h; ++ky) {
-      rows[ky] = in + l.row(in_channel, y - conv.pad_top + ky) - conv.pad_left;
+      shifted[ky] = rows[ky] + g * conv.in_per_group * in_stride - conv.pad_left;
     }
-    const F32ConvArgs args{rows,
-                           l.plane,
+    const F32ConvArgs args{shifted,
+                           in_stride,
                            conv.in_per_group,
                            conv.kernel_h,
                            conv.kernel_w,
                            conv.weights[g].data(),
                            conv.bias[g].data(),
                            conv.padded_out_per_group,
-                           out + l.row(g * conv.padded_out_per_group, y),
-                           l.plane,
+                           out + g * conv.padded_out_per_group * out_stride,
+                           out_stride,
                            kLeftColumns,
                            round_up(l.width, kColumnRound),
                            conv.clamp,
                            conv.clamp_max};
     (conv.direct3x3 ? kernels_.direct : kernels_.conv)->run(args);
+  }
+
+  // One buffer of `floats` per job, for the rows between a conv and the 1x1 conv it feeds.
+  void reserve_row_buffers(std::size_t floats) {
+    row_buffers_.resize(std::max<std::size_t>(row_buffers_.size(), pool_.size() * kJobsPerThread));
+    for (std::vector<float>& buffer : row_buffers_) {
+      if (buffer.size() < floats) buffer.assign(floats, 0.0f);
+    }
   }
 
   void unary(const GraphStep& step) {
@@ -217,6 +253,7 @@ class StepRunner {
   const GraphPlan& plan_;
   const F32Kernels& kernels_;
   std::vector<std::vector<float>>& slots_;
+  std::vector<std::vector<float>>& row_buffers_;
   int width_;
   int height_;
   ThreadPool& pool_;
@@ -245,7 +282,7 @@ void GraphRunner::run(const RgbView<const float>& input, const RgbView<float>& o
     width_ = input.width;
     height_ = input.height;
   }
-  StepRunner steps(plan_, kernels_, slots_, width_, height_, pool);
+  StepRunner steps(plan_, kernels_, slots_, row_buffers_, width_, height_, pool);
   const Layout in_layout = steps.layout(plan_.input);
   float* in = steps.data(plan_.input);
   for_rows(pool, height_, [&](int y) {

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <string>
 
+#include "engine/graph_plan.hpp"
 #include "model/graph_check.hpp"
 #include "quicksr/baselines.hpp"
 #include "quicksr/engine.hpp"
@@ -76,6 +77,17 @@ TEST(GraphEngineTest, ActivationsAfterAConvMatchReference) {
     ASSERT_EQ(graph_unsupported_reason(graph), std::nullopt);
     expect_engine_matches_reference(graph, input, "espcn with " + std::string(graph_op_name(op)));
   }
+}
+
+// XLSR's four conv (+ ReLU) + 1x1 pairs each run as one step, the 1x1 on each row of the conv
+// before it (the outputs are checked against the reference below).
+TEST(GraphEngineTest, PointwiseConvsRunOnTheRowsOfTheConvBeforeThem) {
+  const Graph graph = build_baseline("xlsr", {.scale = {2, 1}, .seed = 1});
+  const engine::GraphPlan plan = engine::make_graph_plan(graph, engine::f32_kernels(Isa::kScalar));
+  const auto merged =
+      std::count_if(plan.steps.begin(), plan.steps.end(),
+                    [](const engine::GraphStep& step) { return step.pointwise >= 0; });
+  EXPECT_EQ(merged, 4);
 }
 
 class GraphEngineBaselineTest : public testing::TestWithParam<std::string> {};
