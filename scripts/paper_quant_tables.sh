@@ -156,9 +156,9 @@ header_cells() {
 }
 
 qat_command() {  # qat_command SIZE RUN_DIR [--per-tensor]
-  echo "quicksr train --qat ${3:+$3 }--from models/quicksrnet-$1-x2.safetensors --data $train_data" \
-    "--val $shared/data/extra/Kodak24 --out $2 --iterations 4000 --lr 1e-5 --lr-min 1e-6" \
-    "--val-every 500 --checkpoint-every 250"
+  echo "quicksr train --qat ${3:+$3 }--preset $1 --from models/quicksrnet-$1-x2.safetensors" \
+    "--data $train_data --val $shared/data/extra/Kodak24 --out $2 --iterations 4000" \
+    "--lr 1e-5 --lr-min 1e-6 --val-every 500 --checkpoint-every 500"
 }
 
 # Table 4 of the paper, BSD100 (FP16 and INT8 columns; CLE and bias correction have no numbers).
