@@ -28,6 +28,25 @@ cached_eval() {
   or_failed "$(cat "$cache")"
 }
 
+# quantize_once OUT CALIBRATION_DIR MODEL OPTIONS...: `quicksr quantize MODEL OPTIONS` calibrated
+# on 32 images of CALIBRATION_DIR into OUT, unless OUT exists. A refusal (the CLI's last line) goes
+# to OUT.error and is tried again on the next run (a newer binary may take the model; refusals are
+# quick). Under CACHED_ONLY=1 nothing runs: fails when there is neither OUT nor OUT.error.
+quantize_once() {
+  local out=$1 calibration=$2 model=$3
+  shift 3
+  if [ -f "$out" ]; then return 0; fi
+  if [ -n "${CACHED_ONLY:-}" ]; then
+    [ -f "$out.error" ]
+    return
+  fi
+  echo "quantize $model $*" >&2
+  mkdir -p "$(dirname "$out")"
+  rm -f "$out.error"
+  nice -n "${EVAL_NICE:-10}" "$quicksr" quantize "$model" --data "$calibration" --images 32 \
+    --out "$out" "$@" < /dev/null 2> "$out.stderr" > /dev/null || tail -n 1 "$out.stderr" > "$out.error"
+}
+
 # psnr_of SCORES: the PSNR of "PSNR SSIM" (or of a lone PSNR); a message is passed through.
 psnr_of() { if [[ $1 =~ ^[0-9.]+( [0-9.]+)?$ ]]; then echo "${1%% *}"; else echo "$1"; fi; }
 

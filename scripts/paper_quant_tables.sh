@@ -96,14 +96,9 @@ ptq_cells() {
   local model=$1 name=$2 out
   shift 2
   out="$work/$name-$(echo "$*" | tr -d ' -').safetensors"
-  if [ ! -f "$out" ] && [ ! -f "$out.error" ]; then
-    if [ -n "${CACHED_ONLY:-}" ]; then
-      missing_cells "not quantized yet: \`quicksr quantize $*\`"
-      return
-    fi
-    echo "quantize $model $*" >&2
-    "$quicksr" quantize "$model" --data "$calibration" --images 32 --out "$out" "$@" < /dev/null \
-      2> "$out.stderr" > /dev/null || tail -n 1 "$out.stderr" > "$out.error"
+  if ! quantize_once "$out" "$calibration" "$model" "$@"; then
+    missing_cells "not quantized yet: \`quicksr quantize $*\`"
+    return
   fi
   if [ -f "$out.error" ]; then
     missing_cells "not available: \`quicksr quantize $*\` says \"$(cat "$out.error")\""

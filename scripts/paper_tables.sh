@@ -45,6 +45,7 @@ source scripts/paper_lib.sh
 
 paper_source="../shared/paper/QuickSRNet-paper.txt"
 data_of() { echo "$shared/data/benchmarks/$1/HR"; }
+calibration="$shared/data/train/BSDS200"  # as scripts/paper_quant_tables.sh's PTQ rows
 log() { echo "[paper_tables] $*" >&2; }
 
 # The paper's numbers (../shared/paper/QuickSRNet-paper.txt; Tabs. 2 and 3 are one table there):
@@ -152,6 +153,28 @@ print("Latency: `quicksr bench` (engine only, interleaved 8-bit RGB in and out, 
   : > "$work/bench/used"
 }
 
+# with_drop FP32_SCORES INT8_SCORES: the INT8 cell with its drop from fp32 ("31.44 / 0.89 (drop
+# 0.201)", as `quicksr eval --compare-fp32` reports it); a message is passed through.
+with_drop() {
+  awk -v a="${1%% *}" -v b="$2" 'BEGIN { split(b, int8, " ")
+    if (a ~ /^[0-9.]+$/ && int8[1] ~ /^[0-9.]+$/) printf "%s (drop %.3f)\n", b, a - int8[1]
+    else print b }'
+}
+
+# graph_int8 FP32_MODEL: the graph quantized per channel with tf-enhanced encodings (cached in
+# WORK by the fp32 file's checksum), or "not quantized yet" / "not available: <the CLI's line>".
+graph_int8() {
+  local out
+  out="$work/int8/$(model_key "$1")-per-channel-tf-enhanced.safetensors"
+  if ! quantize_once "$out" "$calibration" "$1" --per-channel --scheme tf-enhanced; then
+    echo "not quantized yet"
+  elif [ -f "$out.error" ]; then
+    echo "not available: \`quicksr quantize\` says \"$(cat "$out.error")\""
+  else
+    echo "$out"
+  fi
+}
+
 # delta OURS PAPER: "+0.05" (ours minus the paper's), or "" when either is not a number.
 delta() {
   awk -v a="${1%% *}" -v b="$2" 'BEGIN {
@@ -212,8 +235,8 @@ grid_header() {
 }
 
 # grid_row LABEL PAPER_NAME SCALE FP32_MODEL INT8_MODEL SOURCE: a row; a model file that does not
-# exist gives "not trained yet". INT8_MODEL "graph": a general graph (no INT8 path, no bench); ""
-# a QuickSRNet without an INT8 file. Fig. 1 points go to $work/fig1.tsv (x2 rows with latency).
+# exist gives "not trained yet". INT8_MODEL "graph": a general graph, quantized here (graph_int8);
+# "" a QuickSRNet without an INT8 file. Fig. 1 points go to $work/fig1.tsv (x2 rows with latency).
 grid_row() {
   local label=$1 name=$2 scale=$3 fp32=$4 int8=$5 source=$6
   local paper_fp paper_int8 paper_latency fp32_cell="not trained yet (\`$4\`)" int8_cell="—"
@@ -232,14 +255,19 @@ grid_row() {
         fp32_latency="not measured: this \`quicksr bench\` runs QuickSRNet models only"
       fi
     fi
-    if [ "$int8" = graph ]; then
-      int8_cell="not available: \`quicksr quantize\` takes QuickSRNet models only"
-    elif [ -z "$int8" ]; then
+    if [ "$int8" = graph ]; then int8=$(graph_int8 "$fp32"); fi
+    if [ -z "$int8" ]; then
       int8_cell="no INT8 file (docs/quantization.md quantizes the shipped models)"
     elif [ -f "$int8" ]; then
-      int8_cell=$(scores_cell "$int8" BSD100)
+      int8_cell=$(with_drop "$fp32_cell" "$(scores_cell "$int8" BSD100)")
       d_int8=$(delta "$int8_cell" "$paper_int8")
-      [ "$scale" = 2 ] && int8_latency=$(bench_cell "$int8" "$latency_size" 2)
+      if [ "$scale" = 2 ] && [[ $int8 == "$work"/int8/* ]]; then
+        int8_latency="not measured: \`quicksr bench\` times graphs in fp32 only"
+      elif [ "$scale" = 2 ]; then
+        int8_latency=$(bench_cell "$int8" "$latency_size" 2)
+      fi
+    elif [[ $int8 == not\ * ]]; then
+      int8_cell=$int8  # graph_int8's message
     else
       int8_cell="not quantized yet (\`$int8\`)"
     fi
@@ -285,8 +313,9 @@ table1() {
   echo "Paper Tab. 1 (BSD100 x2; latency on the Snapdragon 8 Gen 1 Hexagon processor, INT8)."
   echo "A trained model in \`models/abpn-x2.safetensors\` / \`models/abpn-noresidual-x2.safetensors\`"
   echo "fills a row (\`quicksr init abpn\` / \`abpn-noresidual\` define the graphs, docs/baselines.md;"
-  echo "\`scripts/paper_train.sh\` trains both on the table schedule, $table_schedule iterations);"
-  echo "the INT8 column needs a graph quantizer, which quicksr does not have yet (issue 15 §1)."
+  echo "\`scripts/paper_train.sh\` trains both on the table schedule, $table_schedule iterations)."
+  echo "INT8: \`quicksr quantize\` per channel, tf-enhanced, calibrated on 32 BSDS200 images (as"
+  echo "docs/quantization.md's PTQ rows), round to nearest; the drop from fp32 in parentheses."
   echo
   echo "| architecture | ours fp32 (PSNR / SSIM) | ours INT8 | ours latency | paper FP16 | paper INT8 | paper latency (ms) |"
   echo "|---|---|---|---|---|---|---|"
@@ -297,7 +326,11 @@ table1() {
       echo "31.75 (0.09) | 31.50 (0.30) | 1.42 (35%)")
     model="models/$name-x2.safetensors"
     if [ -f "$model" ]; then
-      cells="$(scores_cell "$model" BSD100) | not available | $(bench_cell "$model" "$latency_size" 2)"
+      local fp32_cell int8
+      fp32_cell=$(scores_cell "$model" BSD100)
+      int8=$(graph_int8 "$model")
+      if [ -f "$int8" ]; then int8=$(with_drop "$fp32_cell" "$(scores_cell "$int8" BSD100)"); fi
+      cells="$fp32_cell | $int8 | fp32 $(bench_cell "$model" "$latency_size" 2), INT8 not measured (\`quicksr bench\` times graphs in fp32 only)"
     else
       cells="not trained yet (\`$model\`) | — | —"
     fi
@@ -385,8 +418,11 @@ table3() {
   echo "a trained model in \`models/NAME-xS.safetensors\` fills its row. The official XLSR and"
   echo "SESR-M5 weights (x2, x4) are converted from ../shared/models/reference; they are"
   echo "the AIMET model zoo's, so their scores (\`quicksr eval\`) reproduce the paper's"
-  echo "closely. Graph models have no INT8 path (\`quicksr quantize\` takes QuickSRNet models);"
-  echo "their latency is measured where \`quicksr bench\` runs them. QuickSRNet rows are in Table 2."
+  echo "closely. INT8: every graph model quantized by \`quicksr quantize\` per channel with"
+  echo "tf-enhanced encodings, calibrated on 32 BSDS200 images (as docs/quantization.md's PTQ rows),"
+  echo "round to nearest (no optimised rounding for graphs yet), drop from fp32 in parentheses; a"
+  echo "graph with an op the INT8 path lacks says so with the CLI's message. INT8 graphs run on the"
+  echo "integer reference runtime, which \`quicksr bench\` does not time. QuickSRNet rows are in Table 2."
   echo
   : > "$work/fig1.tsv"
   local scale
