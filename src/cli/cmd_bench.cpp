@@ -305,7 +305,10 @@ int bench_graph(const ParsedArgs& args, const Graph& graph, const std::string& n
   if (args.get("--precision").value_or("fp32") != "fp32") {
     throw Error(name + ": a general graph; bench runs graphs in fp32 only");
   }
-  const auto [width, height] = parse_size(args.get_or("--size", "640x360"));
+  // Copies of the structured binding: lambdas capture them (clang 14 cannot capture a binding).
+  const auto [size_width, size_height] = parse_size(args.get_or("--size", "640x360"));
+  const int width = size_width;
+  const int height = size_height;
   const int runs = args.get_int("--runs", 10, 1, 100000);
   const std::optional<std::string> unsupported = graph_unsupported_reason(graph);
   const int reference_runs = args.get_int("--reference-runs", unsupported ? runs : 1, 0, 1000);
