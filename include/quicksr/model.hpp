@@ -278,8 +278,8 @@ struct Int8GraphLayout {
 // The placement of a structurally valid graph (check_graph). Does not check the ops.
 Int8GraphLayout int8_layout(const Graph& graph);
 
-// Ops the INT8 path runs: conv (any kernel, groups, stride; not transposed), relu, clip, add,
-// concat, depth_to_space, space_to_depth. Throws quicksr::Error "INT8 graphs do not support op
+// Ops the INT8 path runs: conv (any kernel, groups, stride; not transposed), relu, clip, tanh,
+// add, concat, depth_to_space, space_to_depth. Throws quicksr::Error "INT8 graphs do not support op
 // '<op>' (node '<name>')" for the first other node.
 void check_int8_ops(const Graph& graph);
 

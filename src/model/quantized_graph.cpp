@@ -57,6 +57,7 @@ void check_int8_ops(const Graph& graph) {
       case OpType::kConv:
       case OpType::kRelu:
       case OpType::kClip:
+      case OpType::kTanh:
       case OpType::kAdd:
       case OpType::kConcat:
       case OpType::kDepthToSpace:

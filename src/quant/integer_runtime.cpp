@@ -1,6 +1,7 @@
 // The integer reference runtime: docs/quantization.md as plain loops over u8 and s32. It is the
 // oracle of the INT8 engine, so it favours being obviously right over speed.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 #include <string>
@@ -128,6 +129,14 @@ void requantize_values(const U8Operand& x, const ActivationEncoding& output, Cla
   }
 }
 
+U8Tensor tanh_looked_up(const U8Operand& x, const ActivationEncoding& output) {
+  const std::array<std::uint8_t, 256> table = tanh_table(x.encoding, output);
+  U8Tensor result(x.values.channels, x.values.height, x.values.width);
+  std::transform(x.values.data.begin(), x.values.data.end(), result.data.begin(),
+                 [&](std::uint8_t q) { return table[q]; });
+  return result;
+}
+
 U8Tensor concat_requantized(const std::vector<U8Operand>& parts, const ActivationEncoding& output) {
   int channels = 0;
   for (const U8Operand& part : parts) {
@@ -197,6 +206,8 @@ class GraphRun {
         requantize_values(x, output, bounds_of(&node, output), result.data.data());
         return result;
       }
+      case OpType::kTanh:
+        return tanh_looked_up(operand(node.inputs.at(0)), output);
       case OpType::kConcat: {
         std::vector<U8Operand> parts;
         for (const std::string& name : node.inputs) parts.push_back(operand(name));
