@@ -20,7 +20,8 @@
 #   scripts/paper_quant_tables.sh [QUICKSR_BINARY] [SHARED_DIR]
 #
 # Defaults: build/quicksr, ../shared, RUNS=runs (QAT run folders <size>-x2-qat and
-# <size>-x2-qat-per-tensor, holding best-int8.safetensors), FIG7=runs/fig7 (folders
+# <size>-x2-qat-per-tensor, holding best-int8.safetensors and config.json; session 12's runs are
+# committed in models/checkpoints/table4: RUNS=models/checkpoints/table4), FIG7=runs/fig7 (folders
 # <init>-<activation> holding last.safetensors), WORK=a temporary folder for the PTQ models (an
 # existing one is reused: models already in it are not quantized again), DOC=docs/quantization.md.
 # The section between the two marker comments is replaced (appended when they are absent); the
@@ -140,6 +141,14 @@ iterations_of() {
     END { if (!found) print "?" }'
 }
 
+# qat_label BEST_INT8: which checkpoint of its QAT run a row shows (best by Kodak24 validation).
+qat_label() {
+  local total
+  total=$(grep -o '"iterations": *[0-9]*' "$(dirname "$1")/config.json" 2>/dev/null |
+    grep -o '[0-9]*$' || true)
+  echo " (the best Kodak24 checkpoint: iteration $(iterations_of "$1") of ${total:-?})"
+}
+
 header_cells() {
   local header="| $1 |" rule="|---|" set
   for set in "${sets[@]}"; do
@@ -151,9 +160,9 @@ header_cells() {
 }
 
 qat_command() {  # qat_command SIZE RUN_DIR [--per-tensor]
-  echo "quicksr train --qat ${3:+$3 }--from models/quicksrnet-$1-x2.safetensors --data $train_data" \
-    "--val $shared/data/extra/Kodak24 --out $2 --iterations 4000 --lr 1e-5 --lr-min 1e-6" \
-    "--val-every 500 --checkpoint-every 250"
+  echo "quicksr train --qat ${3:+$3 }--preset $1 --from models/quicksrnet-$1-x2.safetensors" \
+    "--data $train_data --val $shared/data/extra/Kodak24 --out $2 --iterations 4000" \
+    "--lr 1e-5 --lr-min 1e-6 --val-every 500 --checkpoint-every 500"
 }
 
 # Table 4 of the paper, BSD100 (FP16 and INT8 columns; CLE and bias correction have no numbers).
@@ -176,11 +185,11 @@ table4() {  # table4 SIZE
   row "$table" "INT8 per-tensor, no optimisation (PTQ)" with_paper "${paper[$size.none]}" \
     ptq_cells "$fp32" "$name" --per-tensor
   local label="QAT per-tensor"
-  [ -f "$qat_pt" ] && label+=" ($(iterations_of "$qat_pt") iterations)"
+  [ -f "$qat_pt" ] && label+=$(qat_label "$qat_pt")
   row "$table" "$label" with_paper "${paper[$size.qat]}" trained_cells "$qat_pt" "$fp32" \
     "$(qat_command "$size" "$runs/$name-qat-per-tensor" --per-tensor)"
   label="QAT per-channel"
-  [ -f "$qat" ] && label+=" ($(iterations_of "$qat") iterations)"
+  [ -f "$qat" ] && label+=$(qat_label "$qat")
   row "$table" "$label" with_paper "${paper[$size.qat_pc]}" trained_cells "$qat" "$fp32" \
     "$(qat_command "$size" "$runs/$name-qat")"
   row "$table" "AdaRound per-channel (from the optimised rounding, start margin \

@@ -112,6 +112,9 @@ Conv2d dequantize_conv(const QConv2d& conv, float input_scale);
 // The whole net. `encodings.features` must have 1 + m entries; the result passes check().
 QuantizedQuickSRNet quantize_weights(const QuickSRNet& net, const ActivationEncodings& encodings,
                                      WeightGranularity granularity);
+// `net` quantized on the grid of `grid` (its activation encodings and weight scales), e.g. the
+// float weights of QAT started from an INT8 model. dequantize_weights(grid) gives back grid.
+QuantizedQuickSRNet quantize_weights(const QuickSRNet& net, const QuantizedQuickSRNet& grid);
 ActivationEncodings encodings_of(const QuantizedQuickSRNet& net);
 // The float QuickSRNet with the dequantized weights and biases.
 QuickSRNet dequantize_weights(const QuantizedQuickSRNet& net);

@@ -305,7 +305,10 @@ int bench_graph(const ParsedArgs& args, const Graph& graph, const std::string& n
   if (args.get("--precision").value_or("fp32") != "fp32") {
     throw Error(name + ": a general graph; bench runs graphs in fp32 only");
   }
-  const auto [width, height] = parse_size(args.get_or("--size", "640x360"));
+  // Copies of the structured binding: lambdas capture them (clang 14 cannot capture a binding).
+  const auto [size_width, size_height] = parse_size(args.get_or("--size", "640x360"));
+  const int width = size_width;
+  const int height = size_height;
   const int runs = args.get_int("--runs", 10, 1, 100000);
   const std::optional<std::string> unsupported = graph_unsupported_reason(graph);
   const int reference_runs = args.get_int("--reference-runs", unsupported ? runs : 1, 0, 1000);
@@ -314,9 +317,12 @@ int bench_graph(const ParsedArgs& args, const Graph& graph, const std::string& n
   const double gop = 2.0 * graph_macs_per_input_pixel(graph) * width * height / 1e9;
   std::vector<Row> rows;
   std::optional<Engine> engine;
+  std::vector<float> output;
   if (!unsupported) {
     engine = Engine::create(graph, engine_options(args));
-    const auto run = [&] { (void)engine->run(input); };
+    // Interleaved RGB in and out, the output allocated once: as the QuickSRNet fp32 row runs.
+    output.resize(3ull * engine->output_width(width) * engine->output_height(height));
+    const auto run = [&] { engine->run(frame.f32.data(), width, height, output.data()); };
     run();
     const double executed = 2.0 * engine->executed_macs_per_pixel() * width * height / 1e9;
     rows.push_back({"engine", "engine", time_runs(runs, run), runs, executed});

@@ -66,7 +66,11 @@ const CommandSpec kSpec{
             {"--rendezvous", "ADDR", "file:PATH or tcp:HOST:PORT (distributed runs)"},
             {"--from", "MODEL",
              "start from this model's weights (fine-tuning; same architecture and scale)"},
-            {"--qat", "", "quantization-aware training of --from (fake quant, STE; lr ~1e-5)"},
+            {"--teacher", "MODEL",
+             "distillation: the loss compares with this float model's output, not the HR patch"},
+            {"--qat", "",
+             "quantization-aware training of --from (fake quant, STE; lr ~1e-5); an INT8 --from "
+             "starts from its rounding, encodings and weight scales"},
             {"--per-tensor", "", "QAT: s8 weights per tensor (default per output channel)"},
             {"--calibration-batches", "N", "QAT: batches calibrating the encodings (default 8)"},
         },

@@ -155,7 +155,8 @@ class PlanBuilder {
     plan_.input = tensor_of(graph_.input);
     count_readers();
     for (std::size_t n = 0; n < graph_.nodes.size(); ++n) {
-      if (!fused_.count(n)) add_step(graph_.nodes[n]);
+      if (fused_.count(n)) continue;
+      if (!merge_pointwise(graph_.nodes[n])) add_step(graph_.nodes[n]);
     }
     plan_.output = tensor_of(graph_.output);
     assign_slots();
@@ -175,18 +176,43 @@ class PlanBuilder {
     return index_[name] = static_cast<int>(plan_.tensors.size()) - 1;
   }
 
-  // A conv whose only reader is a fusable activation stores through it (that node is skipped).
+  // A conv whose only reader is an activation runs it (that node is skipped): in its store when
+  // the kernel's clamp can, else on each output row.
   void count_readers() {
     std::map<std::string, std::vector<std::size_t>> readers;
     for (std::size_t n = 0; n < graph_.nodes.size(); ++n) {
       for (const std::string& input : graph_.nodes[n].inputs) readers[input].push_back(n);
     }
+    for (const auto& [tensor, r] : readers) reader_count_[tensor] = r.size();
     for (const GraphNode& node : graph_.nodes) {
       if (node.op != OpType::kConv || node.output == graph_.output) continue;
       const std::vector<std::size_t>& r = readers[node.output];
-      if (r.size() == 1 && fusable(graph_.nodes[r[0]])) activation_of_[node.name] = r[0];
+      if (r.size() == 1 && is_activation(graph_.nodes[r[0]].op)) activation_of_[node.name] = r[0];
     }
     for (const auto& [conv, activation] : activation_of_) fused_.insert(activation);
+  }
+
+  // A 1x1 conv whose input is the previous step's conv output, read by it alone (XLSR's 3x3 +
+  // ReLU + 1x1 pairs), joins that step: it runs on each of its output rows.
+  bool merge_pointwise(const GraphNode& node) {
+    if (node.op != OpType::kConv || plan_.steps.empty()) return false;
+    const Conv2d& conv = graph_.convs.at(node.conv);
+    GraphStep& previous = plan_.steps.back();
+    if (conv.kernel_h != 1 || conv.kernel_w != 1 || conv.groups != 1 ||
+        previous.kind != GraphStepKind::kConv || previous.pointwise >= 0 ||
+        previous.row_activation || previous.output != tensor_of(node.inputs[0]) ||
+        reader_count_[node.inputs[0]] != 1 || node.inputs[0] == graph_.output) {
+      return false;
+    }
+    std::string output = node.output;
+    GraphStep merged;
+    add_conv(merged, node, output);
+    previous.pointwise = merged.conv;
+    previous.row_activation = merged.row_activation;
+    previous.slopes = merged.slopes;
+    previous.output = tensor_of(output);
+    planes_[previous.output] = plan_.convs.back().padded_out_per_group;
+    return true;
   }
 
   void add_step(const GraphNode& node) {
@@ -230,9 +256,14 @@ class PlanBuilder {
     const auto activation = activation_of_.find(node.name);
     if (activation != activation_of_.end()) {
       const GraphNode& fused = graph_.nodes[activation->second];
-      packed.clamp = true;
-      packed.clamp_max =
-          fused.op == OpType::kRelu ? std::numeric_limits<float>::infinity() : fused.clip_max;
+      if (fusable(fused)) {
+        packed.clamp = true;
+        packed.clamp_max =
+            fused.op == OpType::kRelu ? std::numeric_limits<float>::infinity() : fused.clip_max;
+      } else {
+        step.row_activation = fused;
+        if (fused.op == OpType::kPRelu) step.slopes = graph_.prelus.at(fused.prelu).slope;
+      }
       output = fused.output;
     }
     step.conv = static_cast<int>(plan_.convs.size());
@@ -279,6 +310,7 @@ class PlanBuilder {
   std::map<std::string, int> index_;
   std::vector<int> planes_;  // per tensor: planes its buffer needs (conv outputs are padded)
   std::map<std::string, std::size_t> activation_of_;  // conv node name -> activation node
+  std::map<std::string, std::size_t> reader_count_;   // tensor name -> nodes reading it
   std::set<std::size_t> fused_;                       // activation nodes run inside a conv
 };
 

@@ -1,10 +1,11 @@
 #pragma once
 // A general SR graph (the baselines: XLSR, SESR, ABPN, ESPCN, EDSR...) compiled for the engine:
 // stride-1 convs of any size and groups with kernel-ready packed weights (the activation that
-// follows a conv fused into its store), elementwise ops, add, concat and depth-to-space, in
-// graph order over whole-image tensors, each assigned to a reusable buffer ("slot") by liveness.
-// Graphs with other ops (ConvTranspose, strided convs, pooling, resizing, mul...) are not
-// supported: unsupported_reason() says why, and callers fall back to the reference runtime.
+// follows a conv fused into its store or run on its output rows), elementwise ops, add, concat and
+// depth-to-space, in graph order over whole-image tensors, each assigned to a reusable buffer
+// ("slot") by liveness. Graphs with other ops (ConvTranspose, strided convs, pooling, resizing,
+// mul...) are not supported: unsupported_reason() says why, and callers fall back to the reference
+// runtime.
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,9 +42,15 @@ struct GraphStep {
   GraphStepKind kind = GraphStepKind::kConv;
   std::vector<int> inputs;  // tensor indices
   int output = 0;
-  int conv = -1;              // kConv: index into GraphPlan::convs
-  GraphNode node;             // kUnary / kDepthToSpace: the op and its attributes
-  std::vector<float> slopes;  // kUnary PReLU: one per channel, or one shared
+  int conv = -1;  // kConv: index into GraphPlan::convs
+  // kConv: a 1x1 conv (index into GraphPlan::convs), the only reader of this conv's output, run
+  // on each output row from a per-job row buffer, so that the tensor between them never exists.
+  int pointwise = -1;
+  GraphNode node;  // kUnary / kDepthToSpace: the op and its attributes
+  // kConv: the activation that follows it when the kernel's clamp cannot apply it (Tanh, PReLU,
+  // Sigmoid...): run on each output row right after the conv stores it, while it is in cache.
+  std::optional<GraphNode> row_activation;
+  std::vector<float> slopes;  // PReLU (kUnary or row_activation): one per channel, or one shared
 };
 
 struct PlannedTensor {

@@ -37,43 +37,60 @@ struct Layout {
   std::size_t pixel(int c, int y) const { return row(c, y) + kLeftColumns; }
 };
 
-// Runs body(y) for every row y in [0, rows) on the pool, in a few contiguous ranges per worker.
+// Jobs per thread of a step: a few contiguous row ranges each.
+constexpr int kJobsPerThread = 4;
+
+// Runs body(job, y) for every row y in [0, rows) on the pool, in contiguous ranges, one per job
+// (job < pool.size() * kJobsPerThread).
 template <typename Body>
-void for_rows(ThreadPool& pool, int rows, const Body& body) {
-  const int jobs = std::min(rows, pool.size() * 4);
+void for_job_rows(ThreadPool& pool, int rows, const Body& body) {
+  const int jobs = std::min(rows, pool.size() * kJobsPerThread);
   pool.run(jobs, [&](int job) {
     const int begin = static_cast<int>(static_cast<long long>(rows) * job / jobs);
     const int end = static_cast<int>(static_cast<long long>(rows) * (job + 1) / jobs);
-    for (int y = begin; y < end; ++y) body(y);
+    for (int y = begin; y < end; ++y) body(job, y);
   });
 }
 
-float apply_unary(const GraphStep& step, float v, int c) {
-  switch (step.node.op) {
+template <typename Body>
+void for_rows(ThreadPool& pool, int rows, const Body& body) {
+  for_job_rows(pool, rows, [&](int, int y) { body(y); });
+}
+
+float apply_unary(const GraphNode& node, const std::vector<float>& slopes, float v, int c) {
+  switch (node.op) {
     case OpType::kRelu:
       return std::max(v, 0.0f);
     case OpType::kClip:
-      return std::clamp(v, step.node.clip_min, step.node.clip_max);
+      return std::clamp(v, node.clip_min, node.clip_max);
     case OpType::kLeakyRelu:
-      return v < 0.0f ? v * step.node.alpha : v;
+      return v < 0.0f ? v * node.alpha : v;
     case OpType::kPRelu:
-      return v < 0.0f ? v * step.slopes[step.slopes.size() == 1 ? 0 : c] : v;
+      return v < 0.0f ? v * slopes[slopes.size() == 1 ? 0 : c] : v;
     case OpType::kSigmoid:
       return 1.0f / (1.0f + std::exp(-v));
-    case OpType::kTanh:
-      return std::tanh(v);
     default:
       throw Error("engine: unexpected graph op");
   }
 }
 
+// The activation `node` on `count` values of channel c (in == out allowed): Tanh on the ISA's
+// f32-vtanh kernel, the rest in plain loops.
+void unary_row(const F32Kernels& kernels, const GraphNode& node, const std::vector<float>& slopes,
+               const float* in, float* out, int count, int c) {
+  if (node.op == OpType::kTanh) return kernels.tanh->run(in, out, count);
+  for (int i = 0; i < count; ++i) out[i] = apply_unary(node, slopes, in[i], c);
+}
+
 class StepRunner {
  public:
   StepRunner(const GraphPlan& plan, const F32Kernels& kernels,
-             std::vector<std::vector<float>>& slots, int width, int height, ThreadPool& pool)
+             std::vector<std::vector<float>>& slots, std::vector<std::vector<float>>& row_buffers,
+             int width, int height, ThreadPool& pool)
       : plan_(plan),
         kernels_(kernels),
         slots_(slots),
+        row_buffers_(row_buffers),
         width_(width),
         height_(height),
         pool_(pool) {}
@@ -102,42 +119,73 @@ class StepRunner {
  private:
   void conv(const GraphStep& step) {
     const GraphConv& conv = plan_.convs[step.conv];
+    const GraphConv* pointwise = step.pointwise >= 0 ? &plan_.convs[step.pointwise] : nullptr;
     const Layout l = layout(step.output);
     const float* in = data(step.inputs[0]);
     float* out = data(step.output);
-    const int planes = conv.groups * conv.padded_out_per_group;
-    for_rows(pool_, l.height, [&](int y) {
-      for (int g = 0; g < conv.groups; ++g) conv_row(conv, g, l, in, out, y);
+    const GraphConv& last = pointwise ? *pointwise : conv;
+    const int planes = last.groups * last.padded_out_per_group;
+    const int channels = plan_.tensors[step.output].channels;
+    if (pointwise) reserve_row_buffers(conv.groups * conv.padded_out_per_group * l.pitch);
+    for_job_rows(pool_, l.height, [&](int job, int y) {
+      const float* rows[2 * kGraphMaxPadding + 1];
+      for (int ky = 0; ky < conv.kernel_h; ++ky) rows[ky] = in + l.row(0, y - conv.pad_top + ky);
+      if (pointwise) {
+        // The first conv's row, all its planes, into the job's buffer; the 1x1 conv from there.
+        float* buffer = row_buffers_[job].data();
+        for (int g = 0; g < conv.groups; ++g) conv_row(conv, g, rows, l.plane, buffer, l.pitch, l);
+        const float* buffer_row = buffer;
+        conv_row(*pointwise, 0, &buffer_row, l.pitch, out + l.row(0, y), l.plane, l);
+      } else {
+        for (int g = 0; g < conv.groups; ++g) {
+          conv_row(conv, g, rows, l.plane, out + l.row(0, y), l.plane, l);
+        }
+      }
       // Columns past the image (stored by the last vector) back to zero padding.
       for (int c = 0; c < planes; ++c) {
         float* row = out + l.pixel(c, y);
         std::fill(row + l.width, row + (l.pitch - kLeftColumns), 0.0f);
       }
+      if (!step.row_activation) return;
+      for (int c = 0; c < channels; ++c) {
+        float* row = out + l.pixel(c, y);
+        unary_row(kernels_, *step.row_activation, step.slopes, row, row, l.width, c);
+      }
     });
   }
 
-  void conv_row(const GraphConv& conv, int g, const Layout& l, const float* in, float* out,
-                int y) const {
-    const int in_channel = g * conv.in_per_group;
-    const float* rows[2 * kGraphMaxPadding + 1];
+  // One output row of group g of `conv`: `rows` are its kernel_h input rows (buffer row starts,
+  // channel c at c * in_stride), `out` the output row start of channel 0 (channel c at c *
+  // out_stride).
+  void conv_row(const GraphConv& conv, int g, const float* const* rows, std::size_t in_stride,
+                float* out, std::size_t out_stride, const Layout& l) const {
+    const float* shifted[2 * kGraphMaxPadding + 1];
     for (int ky = 0; ky < conv.kernel_h; ++ky) {
-      rows[ky] = in + l.row(in_channel, y - conv.pad_top + ky) - conv.pad_left;
+      shifted[ky] = rows[ky] + g * conv.in_per_group * in_stride - conv.pad_left;
     }
-    const F32ConvArgs args{rows,
-                           l.plane,
+    const F32ConvArgs args{shifted,
+                           in_stride,
                            conv.in_per_group,
                            conv.kernel_h,
                            conv.kernel_w,
                            conv.weights[g].data(),
                            conv.bias[g].data(),
                            conv.padded_out_per_group,
-                           out + l.row(g * conv.padded_out_per_group, y),
-                           l.plane,
+                           out + g * conv.padded_out_per_group * out_stride,
+                           out_stride,
                            kLeftColumns,
                            round_up(l.width, kColumnRound),
                            conv.clamp,
                            conv.clamp_max};
     (conv.direct3x3 ? kernels_.direct : kernels_.conv)->run(args);
+  }
+
+  // One buffer of `floats` per job, for the rows between a conv and the 1x1 conv it feeds.
+  void reserve_row_buffers(std::size_t floats) {
+    row_buffers_.resize(std::max<std::size_t>(row_buffers_.size(), pool_.size() * kJobsPerThread));
+    for (std::vector<float>& buffer : row_buffers_) {
+      if (buffer.size() < floats) buffer.assign(floats, 0.0f);
+    }
   }
 
   void unary(const GraphStep& step) {
@@ -147,9 +195,8 @@ class StepRunner {
     const int channels = plan_.tensors[step.output].channels;
     for_rows(pool_, l.height, [&](int y) {
       for (int c = 0; c < channels; ++c) {
-        const float* x = in + l.pixel(c, y);
-        float* r = out + l.pixel(c, y);
-        for (int i = 0; i < l.width; ++i) r[i] = apply_unary(step, x[i], c);
+        unary_row(kernels_, step.node, step.slopes, in + l.pixel(c, y), out + l.pixel(c, y),
+                  l.width, c);
       }
     });
   }
@@ -206,6 +253,7 @@ class StepRunner {
   const GraphPlan& plan_;
   const F32Kernels& kernels_;
   std::vector<std::vector<float>>& slots_;
+  std::vector<std::vector<float>>& row_buffers_;
   int width_;
   int height_;
   ThreadPool& pool_;
@@ -234,7 +282,7 @@ void GraphRunner::run(const RgbView<const float>& input, const RgbView<float>& o
     width_ = input.width;
     height_ = input.height;
   }
-  StepRunner steps(plan_, kernels_, slots_, width_, height_, pool);
+  StepRunner steps(plan_, kernels_, slots_, row_buffers_, width_, height_, pool);
   const Layout in_layout = steps.layout(plan_.input);
   float* in = steps.data(plan_.input);
   for_rows(pool, height_, [&](int y) {

@@ -27,6 +27,7 @@ class GraphRunner {
   int width_ = 0;
   int height_ = 0;
   std::vector<std::vector<float>> slots_;
+  std::vector<std::vector<float>> row_buffers_;  // per job: a conv's row for the 1x1 after it
 };
 
 }  // namespace quicksr::engine

@@ -171,9 +171,8 @@ void QU8BandRunner::load_input_row(const RgbView<const In>& input, const Geometr
   int x = g.needed_begin(-1) + g.column_origin;
   if constexpr (std::is_same_v<In, std::uint8_t>) {
     if (input.pixel_step == 3 && input.channel_step == 1) {
-      // 8-bit interleaved RGB: the input-row kernel (4 bytes per pixel, the last pixel's in the
-      // loop below, as it has no next pixel to read).
-      const int copy_end = std::min(end, input.width - 1);
+      // 8-bit interleaved RGB: the input-row kernel (columns past the image in the loop below).
+      const int copy_end = std::min(end, input.width);
       if (x < copy_end) {
         input_row_.run({&input.at(source_y, x, 0), copy_end - x, row + x * kQu8Group});
         x = copy_end;
@@ -182,7 +181,10 @@ void QU8BandRunner::load_input_row(const RgbView<const In>& input, const Geometr
   }
   for (; x < end; ++x) {
     const int source_x = std::min(x, input.width - 1);
-    for (int c = 0; c < 3; ++c) row[x * kQu8Group + c] = to_u8(input.at(source_y, source_x, c));
+    // R, G, B, R, as the input-row kernels write them (qu8_kernels.hpp).
+    for (int c = 0; c < kQu8Group; ++c) {
+      row[x * kQu8Group + c] = to_u8(input.at(source_y, source_x, c % 3));
+    }
   }
 }
 

@@ -112,8 +112,13 @@ Conv2d dequantize_conv(const QConv2d& conv, float input_scale) {
   return d;
 }
 
-QuantizedQuickSRNet quantize_weights(const QuickSRNet& net, const ActivationEncodings& encodings,
-                                     WeightGranularity granularity) {
+namespace {
+
+// `net` with `encodings`, each conv quantized by quantize(conv, its input scale, its name's conv
+// of `net`: first, body i, last, anchor).
+template <typename QuantizeConv>
+QuantizedQuickSRNet quantize_each_conv(const QuickSRNet& net, const ActivationEncodings& encodings,
+                                       const QuantizeConv& quantize) {
   net.check();
   if (encodings.features.size() != net.body.size() + 1) {
     throw Error("quantize_weights: " + std::to_string(encodings.features.size()) +
@@ -125,16 +130,45 @@ QuantizedQuickSRNet quantize_weights(const QuickSRNet& net, const ActivationEnco
   q.input = encodings.input;
   q.features = encodings.features;
   q.output = encodings.output;
-  q.first = quantize_conv(net.first, q.input.scale, granularity);
+  q.first = quantize(
+      net.first, q.input.scale, [](const QuantizedQuickSRNet& g) -> auto& { return g.first; });
   for (std::size_t i = 0; i < net.body.size(); ++i) {
-    q.body.push_back(quantize_conv(net.body[i], q.features[i].scale, granularity));
+    q.body.push_back(quantize(
+        net.body[i],
+        q.features[i].scale, [i](const QuantizedQuickSRNet& g) -> auto& { return g.body.at(i); }));
   }
-  q.last = quantize_conv(net.last, q.features.back().scale, granularity);
-  for (const Conv2d& anchor : net.anchor) {
-    q.anchor.push_back(quantize_conv(anchor, q.input.scale, granularity));
+  q.last = quantize(
+      net.last, q.features.back().scale,
+      [](const QuantizedQuickSRNet& g) -> auto& { return g.last; });
+  for (std::size_t i = 0; i < net.anchor.size(); ++i) {
+    q.anchor.push_back(quantize(
+        net.anchor[i],
+        q.input.scale, [i](const QuantizedQuickSRNet& g) -> auto& { return g.anchor.at(i); }));
   }
   q.check();
   return q;
+}
+
+}  // namespace
+
+QuantizedQuickSRNet quantize_weights(const QuickSRNet& net, const ActivationEncodings& encodings,
+                                     WeightGranularity granularity) {
+  return quantize_each_conv(net, encodings,
+                            [granularity](const Conv2d& conv, float input_scale, const auto&) {
+                              return quantize_conv(conv, input_scale, granularity);
+                            });
+}
+
+QuantizedQuickSRNet quantize_weights(const QuickSRNet& net, const QuantizedQuickSRNet& grid) {
+  grid.check();
+  if (!(net.config == grid.config)) {
+    throw Error("quantize_weights: the grid is " + grid.config.name() + ", the net " +
+                net.config.name());
+  }
+  return quantize_each_conv(net, encodings_of(grid),
+                            [&grid](const Conv2d& conv, float input_scale, const auto& of) {
+                              return quantize_conv(conv, input_scale, of(grid).weight_scale);
+                            });
 }
 
 ActivationEncodings encodings_of(const QuantizedQuickSRNet& net) {

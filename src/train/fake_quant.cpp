@@ -17,8 +17,11 @@ torch::Tensor weight_scales(const torch::Tensor& weight, bool per_channel) {
 }
 
 torch::Tensor fake_quantize_weight(const torch::Tensor& weight, bool per_channel) {
-  const torch::Tensor scales = weight_scales(weight, per_channel);
-  if (!per_channel) {
+  return fake_quantize_weight(weight, weight_scales(weight, per_channel));
+}
+
+torch::Tensor fake_quantize_weight(const torch::Tensor& weight, const torch::Tensor& scales) {
+  if (scales.numel() == 1) {
     return torch::fake_quantize_per_tensor_affine(weight, scales.item<float>(), 0, -127, 127);
   }
   return torch::fake_quantize_per_channel_affine(weight, scales.to(torch::kFloat32),

@@ -14,6 +14,9 @@ torch::Tensor fake_quantize(const torch::Tensor& x, const ActivationEncoding& en
 // s8 symmetric weight quantizer of an OIHW tensor: scale max|w| / 127 (1 when all are 0) per
 // output channel or per tensor, round to nearest, [-127, 127]. The scale carries no gradient.
 torch::Tensor fake_quantize_weight(const torch::Tensor& weight, bool per_channel);
+// The same quantizer with given scales (1 value: per tensor; O values: per output channel), e.g.
+// the fixed scales of an INT8 model that QAT starts from.
+torch::Tensor fake_quantize_weight(const torch::Tensor& weight, const torch::Tensor& scales);
 
 // The symmetric s8 scales of `weight` (O values, or 1 value per tensor), as weight_scale_of.
 torch::Tensor weight_scales(const torch::Tensor& weight, bool per_channel);

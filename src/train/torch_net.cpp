@@ -36,6 +36,27 @@ TorchQuickSRNetImpl::TorchQuickSRNetImpl(const QuickSRNet& net) : config_(net.co
   use_channels_last();
 }
 
+TorchQuickSRNetImpl::TorchQuickSRNetImpl(const QuantizedQuickSRNet& net)
+    : TorchQuickSRNetImpl(quant::dequantize_weights(net)) {
+  grid_ = net;
+  fix_weight_scales(first_, "first", net.first);
+  for (std::size_t i = 0; i < body_.size(); ++i) {
+    fix_weight_scales(body_[i], "body" + std::to_string(i), net.body[i]);
+  }
+  fix_weight_scales(last_, "last", net.last);
+  for (std::size_t i = 0; i < anchor_.size(); ++i) {
+    fix_weight_scales(anchor_[i], "anchor", net.anchor[i]);
+  }
+  enable_fake_quantization(quant::encodings_of(net), std::nullopt);
+}
+
+void TorchQuickSRNetImpl::fix_weight_scales(Layer& layer, const std::string& name,
+                                            const QConv2d& conv) {
+  layer.weight_scales = register_buffer(
+      name + "_weight_scales",
+      to_tensor(conv.weight_scale, {static_cast<std::int64_t>(conv.weight_scale.size())}));
+}
+
 void TrainableNet::use_channels_last() {
   torch::NoGradGuard no_grad;
   for (auto& parameter : parameters()) {
@@ -68,10 +89,12 @@ TorchQuickSRNetImpl::Layer TorchQuickSRNetImpl::make_layer(const std::string& na
 
 torch::Tensor TorchQuickSRNetImpl::apply(Layer& layer, const torch::Tensor& x) const {
   if (!encodings_.defined() && layer.symmetric_pad) return layer.conv->forward(x);
-  const torch::Tensor weight =
-      weights_
-          ? fake_quantize_weight(layer.conv->weight, *weights_ == WeightGranularity::kPerChannel)
-          : layer.conv->weight;
+  torch::Tensor weight = layer.conv->weight;
+  if (layer.weight_scales.defined()) {
+    weight = fake_quantize_weight(weight, layer.weight_scales);
+  } else if (weights_) {
+    weight = fake_quantize_weight(weight, *weights_ == WeightGranularity::kPerChannel);
+  }
   return conv(x, weight, layer.conv->bias, layer.shape);
 }
 
@@ -162,6 +185,13 @@ Conv2d TorchQuickSRNetImpl::export_layer(const Layer& layer) {
   conv.weight = to_vector(layer.conv->weight);
   if (!conv.bias.empty()) conv.bias = to_vector(layer.conv->bias);
   return conv;
+}
+
+QuantizedQuickSRNet TorchQuickSRNetImpl::to_quantized(WeightGranularity granularity) const {
+  const std::optional<ActivationEncodings> encodings = fake_quantization();
+  if (!encodings) throw Error("to_quantized needs fake quantization (QAT)");
+  if (grid_) return quant::quantize_weights(to_quicksrnet(), *grid_);
+  return quant::quantize_weights(to_quicksrnet(), *encodings, granularity);
 }
 
 QuickSRNet TorchQuickSRNetImpl::to_quicksrnet() const {

@@ -37,6 +37,10 @@ class TorchQuickSRNetImpl : public TrainableNet {
  public:
   // The weights of `net` (shapes checked), stored channels-last for fast CPU convolutions.
   explicit TorchQuickSRNetImpl(const QuickSRNet& net);
+  // QAT from an INT8 model: the float weights and biases are `net`'s dequantized ones, and fake
+  // quantization uses its activation encodings and fixed weight scales (buffers, so checkpoints
+  // keep them), so forward() starts where the INT8 model is.
+  explicit TorchQuickSRNetImpl(const QuantizedQuickSRNet& net);
 
   torch::Tensor forward(torch::Tensor lr) override;
 
@@ -53,6 +57,11 @@ class TorchQuickSRNetImpl : public TrainableNet {
   // The encodings in use, or nullopt without fake quantization.
   std::optional<ActivationEncodings> fake_quantization() const;
 
+  // The INT8 model the fake-quantized net stands for: its encodings, s32 biases and s8 weights on
+  // the fixed scales of an INT8 start, else at `granularity` (scales max|w| / 127).
+  QuantizedQuickSRNet to_quantized(WeightGranularity granularity) const;
+  bool starts_from_int8() const { return grid_.has_value(); }
+
   // The current weights as the runtime's model (for export and validation).
   QuickSRNet to_quicksrnet() const;
   Model to_model() const override { return Model{to_quicksrnet(), {}}; }
@@ -60,8 +69,9 @@ class TorchQuickSRNetImpl : public TrainableNet {
  private:
   struct Layer {
     torch::nn::Conv2d conv{nullptr};
-    Conv2d shape;               // quicksr's description: padding and the layout of the weights
-    bool symmetric_pad = true;  // else padded explicitly before the convolution
+    Conv2d shape;                 // quicksr's description: padding and the layout of the weights
+    bool symmetric_pad = true;    // else padded explicitly before the convolution
+    torch::Tensor weight_scales;  // QAT from an INT8 model: its fixed s8 scales (1 or O values)
   };
 
   Layer make_layer(const std::string& name, const Conv2d& conv);
@@ -71,6 +81,7 @@ class TorchQuickSRNetImpl : public TrainableNet {
   torch::Tensor apply(Layer& layer, const torch::Tensor& x) const;
   ActivationEncoding encoding(std::int64_t index) const;  // row of encodings_
   static Conv2d export_layer(const Layer& layer);
+  void fix_weight_scales(Layer& layer, const std::string& name, const QConv2d& conv);
 
   QuickSRNetConfig config_;
   Layer first_;
@@ -79,6 +90,7 @@ class TorchQuickSRNetImpl : public TrainableNet {
   std::vector<Layer> anchor_;
   torch::Tensor encodings_;  // (m + 2) x 2: scale, zero point (features, output); QAT only
   std::optional<WeightGranularity> weights_;  // QAT weight quantization
+  std::optional<QuantizedQuickSRNet> grid_;   // the INT8 start: its encodings and weight scales
 };
 TORCH_MODULE(TorchQuickSRNet);
 

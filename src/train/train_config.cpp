@@ -58,6 +58,7 @@ const std::vector<Field>& fields() {
       field("rank", &TrainConfig::rank),
       field("rendezvous", &TrainConfig::rendezvous),
       field("from", &TrainConfig::from),
+      field("teacher", &TrainConfig::teacher),
       field("qat", &TrainConfig::qat),
       field("per_tensor", &TrainConfig::per_tensor),
       field("calibration_batches", &TrainConfig::calibration_batches),

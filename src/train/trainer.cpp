@@ -59,6 +59,7 @@ std::string identity(const TrainConfig& config) {
                        {"seed", config.seed},
                        {"data", config.data}};
   if (!config.from.empty()) id["from"] = config.from;
+  if (!config.teacher.empty()) id["teacher"] = config.teacher;
   if (config.arch != "quicksrnet") id["arch"] = config.arch;
   if (config.degradation != "bicubic") id["degradation"] = config.degradation;
   if (config.scale_augment != 1.0) id["scale_augment"] = config.scale_augment;
@@ -77,11 +78,20 @@ std::shared_ptr<TrainableNet> initial_quicksrnet(const TrainConfig& config, cons
         QuickSRNet::initialized(wanted, config.seed, initialization(config)));
   }
   const auto* net = std::get_if<QuickSRNet>(&model->net);
-  if (!net || net->config != wanted) {
+  const auto* int8 = std::get_if<QuantizedQuickSRNet>(&model->net);
+  const QuickSRNetConfig* held = net ? &net->config : int8 ? &int8->config : nullptr;
+  if (!held || *held != wanted) {
     throw Error(config.from + ": the run trains " + wanted.name() +
                 " (--preset, --scale, --activation), but the file holds " + model->name());
   }
-  return std::make_shared<TorchQuickSRNetImpl>(*net);
+  if (net) return std::make_shared<TorchQuickSRNetImpl>(*net);
+  if (!config.qat || config.per_tensor == int8->per_channel()) {
+    throw Error(config.from + ": an INT8 model (" +
+                (int8->per_channel() ? "per channel" : "per tensor") +
+                ") starts quantization-aware training only: give --qat" +
+                (int8->per_channel() ? "" : " --per-tensor"));
+  }
+  return std::make_shared<TorchQuickSRNetImpl>(*int8);
 }
 
 // The starting network of a baseline run (--arch) or of a graph given by --from: the baseline's
@@ -102,6 +112,24 @@ std::shared_ptr<TrainableNet> initial_graph(const TrainConfig& config, const Mod
                 model->name());
   }
   return std::make_shared<TorchGraphNetImpl>(graph);
+}
+
+// The float model of --teacher (none without it), at the run's scale.
+std::shared_ptr<TrainableNet> teacher_net(const TrainConfig& config) {
+  if (config.teacher.empty()) return nullptr;
+  const Model model = load_model(config.teacher);
+  if (model.scale() != Scale::parse(config.scale)) {
+    throw Error(config.teacher + ": the teacher holds " + model.name() + ", the run trains x" +
+                config.scale);
+  }
+  if (const auto* net = std::get_if<QuickSRNet>(&model.net)) {
+    return std::make_shared<TorchQuickSRNetImpl>(*net);
+  }
+  if (const auto* graph = std::get_if<Graph>(&model.net)) {
+    return std::make_shared<TorchGraphNetImpl>(*graph);
+  }
+  throw Error(config.teacher + ": the teacher must be a float model, the file holds " +
+              model.name());
 }
 
 std::shared_ptr<TrainableNet> initial_net(const TrainConfig& config) {
@@ -173,13 +201,15 @@ class Run {
         data_(std::vector<fs::path>(config.data.begin(), config.data.end()), scale_, config.patch,
               std::cerr, parse_degradation(config.degradation), scale_augment_factors(config)),
         net_(initial_net(config)),
+        teacher_(teacher_net(config)),
         name_(net_->to_model().name()),
         adam_(net_->parameters(), torch::optim::AdamOptions(config.lr).betas({0.9, 0.999})) {}
 
   void train() {
     report_data();
     const bool resuming = fs::exists(checkpoint_path(dir_));
-    if (config_.qat) {  // a resumed run loads the encodings with the checkpoint
+    if (config_.qat && !quicksrnet().fake_quantization()) {  // INT8 --from: enabled already
+      // A resumed run loads the encodings with the checkpoint.
       quicksrnet().enable_fake_quantization(
           resuming ? placeholder_encodings() : calibrate(),
           config_.per_tensor ? WeightGranularity::kPerTensor : WeightGranularity::kPerChannel);
@@ -269,13 +299,20 @@ class Run {
       static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
     }
     adam_.zero_grad();
-    torch::Tensor loss = torch::l1_loss(net_->forward(batch.lr), batch.hr);
+    torch::Tensor loss = torch::l1_loss(net_->forward(batch.lr), target(batch));
     loss.backward();
     averager_.average(net_->parameters(), loss);
     adam_.step();
     ++progress_.iteration;
     loss_sum_ += loss.item<double>();
     ++loss_count_;
+  }
+
+  // The HR patches, or with --teacher the teacher's output on the LR patches.
+  torch::Tensor target(const Batch& batch) const {
+    if (!teacher_) return batch.hr;
+    torch::NoGradGuard no_grad;
+    return teacher_->forward(batch.lr);
   }
 
   void after_step(double lr) {
@@ -350,24 +387,24 @@ class Run {
     }
     save_model(model, path);
     if (!config_.qat) return;
-    if (const std::optional<ActivationEncodings> encodings = quicksrnet().fake_quantization()) {
-      save_model(int8_model(model, *encodings, path.filename().string()), int8_path(path));
+    if (quicksrnet().fake_quantization()) {
+      save_model(int8_model(model, path.filename().string()), int8_path(path));
     }
   }
 
-  // QAT: the INT8 model the fake-quantized net stands for (the run's encodings, s8 weights at the
-  // run's granularity, s32 biases).
-  Model int8_model(const Model& fp32, const ActivationEncodings& encodings,
-                   const std::string& fp32_file) const {
+  // QAT: the INT8 model the fake-quantized net stands for (TorchQuickSRNet::to_quantized).
+  Model int8_model(const Model& fp32, const std::string& fp32_file) const {
     const WeightGranularity granularity =
         config_.per_tensor ? WeightGranularity::kPerTensor : WeightGranularity::kPerChannel;
-    Model int8{quant::quantize_weights(std::get<QuickSRNet>(fp32.net), encodings, granularity),
-               fp32.provenance};
+    Model int8{quicksrnet().to_quantized(granularity), fp32.provenance};
     int8.provenance["fp32_model"] = fp32_file;
+    const bool from_int8 = quicksrnet().starts_from_int8();
     int8.provenance["quantization"] =
         std::string("quicksr train --qat ") + (config_.per_tensor ? "per-tensor" : "per-channel") +
-        " (tf encodings calibrated on " + std::to_string(config_.calibration_batches) +
-        " batches of LR patches)";
+        (from_int8 ? " from the INT8 model " + config_.from + " (its encodings and weight scales)"
+                   : " (tf encodings calibrated on " + std::to_string(config_.calibration_batches) +
+                         " batches of LR patches)");
+    if (!config_.teacher.empty()) int8.provenance["teacher"] = config_.teacher;
     return int8;
   }
 
@@ -379,6 +416,7 @@ class Run {
   GradientAverager averager_;
   TrainingSet data_;
   std::shared_ptr<TrainableNet> net_;
+  std::shared_ptr<TrainableNet> teacher_;  // --teacher, or null
   std::string name_;  // the model's name, e.g. quicksrnet-small-x2 or fsrcnn-x2
   torch::optim::Adam adam_;
   Progress progress_;

@@ -41,9 +41,11 @@ struct TrainConfig {
   std::int64_t checkpoint_every = 2000;
   int world_size = 1;  // distributed data-parallel processes
   int rank = 0;
-  std::string rendezvous;       // file:PATH or tcp:HOST:PORT when world_size > 1
-  std::string from;             // model file to start from instead of the paper initialisation
-  bool qat = false;             // quantization-aware training (fake quant, straight-through)
+  std::string rendezvous;  // file:PATH or tcp:HOST:PORT when world_size > 1
+  std::string from;     // model file to start from instead of the paper initialisation; with --qat
+                        // an INT8 model (its encodings and weight scales) or a float one
+  std::string teacher;  // float model whose output replaces the HR patch as target (distillation)
+  bool qat = false;     // quantization-aware training (fake quant, straight-through)
   bool per_tensor = false;      // QAT: s8 weights per tensor instead of per output channel
   int calibration_batches = 8;  // QAT: batches whose LR patches calibrate the encodings
 };

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <string>
 
+#include "engine/graph_plan.hpp"
+#include "model/graph_check.hpp"
 #include "quicksr/baselines.hpp"
 #include "quicksr/engine.hpp"
 #include "quicksr/error.hpp"
@@ -55,6 +57,39 @@ void expect_engine_matches_reference(const Graph& graph, const Tensor& input,
   }
 }
 
+// The activations the conv kernels cannot clamp run on each output row after the conv (ESPCN's
+// Tanh on the f32-vtanh kernels): ESPCN with its two Tanh swapped for each other such op.
+TEST(GraphEngineTest, ActivationsAfterAConvMatchReference) {
+  const Tensor input = test_support::random_tensor(3, 11, 29, 3);
+  for (const OpType op : {OpType::kPRelu, OpType::kLeakyRelu, OpType::kSigmoid, OpType::kTanh}) {
+    Graph graph = build_baseline("espcn", {.scale = {2, 1}, .seed = 9});
+    for (GraphNode& node : graph.nodes) {
+      if (node.op != OpType::kTanh) continue;
+      node.op = op;
+      node.alpha = 0.2f;
+      if (op != OpType::kPRelu) continue;
+      const int channels = node.name == "conv1_tanh" ? 64 : 32;
+      PRelu prelu{channels, {}};
+      for (int c = 0; c < channels; ++c) prelu.slope.push_back(0.05f * static_cast<float>(c % 7));
+      node.prelu = static_cast<int>(graph.prelus.size());
+      graph.prelus.push_back(prelu);
+    }
+    ASSERT_EQ(graph_unsupported_reason(graph), std::nullopt);
+    expect_engine_matches_reference(graph, input, "espcn with " + std::string(graph_op_name(op)));
+  }
+}
+
+// XLSR's four conv (+ ReLU) + 1x1 pairs each run as one step, the 1x1 on each row of the conv
+// before it (the outputs are checked against the reference below).
+TEST(GraphEngineTest, PointwiseConvsRunOnTheRowsOfTheConvBeforeThem) {
+  const Graph graph = build_baseline("xlsr", {.scale = {2, 1}, .seed = 1});
+  const engine::GraphPlan plan = engine::make_graph_plan(graph, engine::f32_kernels(Isa::kScalar));
+  const auto merged =
+      std::count_if(plan.steps.begin(), plan.steps.end(),
+                    [](const engine::GraphStep& step) { return step.pointwise >= 0; });
+  EXPECT_EQ(merged, 4);
+}
+
 class GraphEngineBaselineTest : public testing::TestWithParam<std::string> {};
 
 TEST_P(GraphEngineBaselineTest, MatchesReferenceOnRandomOddSizes) {
@@ -89,8 +124,8 @@ TEST(GraphEngineTest, EdsrBaselineMatchesReference) {
 // the engine collapses first: the same function up to fp32 rounding (measured: at most 3.7e-6 from
 // the reference on the expanded graph).
 TEST(GraphEngineTest, OfficialOnnxModelsMatchReference) {
-  for (const char* name : {"xlsr-2x-360p.onnx", "xlsr-4x-180p.onnx", "sesr_m5-2x-360p.onnx",
-                           "sesr_m5-4x-180p.onnx"}) {
+  for (const char* name :
+       {"xlsr-2x-360p.onnx", "xlsr-4x-180p.onnx", "sesr_m5-2x-360p.onnx", "sesr_m5-4x-180p.onnx"}) {
     const std::filesystem::path path = test_support::kReferenceModels / name;
     if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " is missing";
     const Graph imported = std::get<Graph>(import_onnx(path).net);

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/kernels/qu8_kernels.hpp"
+#include "engine/qu8_plan.hpp"
 #include "engine_test_support.hpp"
 #include "quicksr/engine.hpp"
 #include "quicksr/error.hpp"
@@ -137,13 +139,45 @@ TEST(Int8Engine, MediumAndLargeMatchIntegerReference) {
 }
 
 // Trained weights: the shipped Small x2 INT8 model, whose weights leave the AVX2 kernel's split
-// packing a residual in 1-2 % of the body convs' weight words and a fifth of the first conv's.
+// packing a residual in about 1 % of the body convs' weight words and 8 % of the first conv's
+// (after the plan's channel order and red sharing).
 TEST(Int8Engine, ShippedWeightsMatchIntegerReference) {
   const std::filesystem::path path =
       std::filesystem::path(QUICKSR_SOURCE_DIR) / "models/quicksrnet-small-x2-int8.safetensors";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << "missing " << path;
   const Model model = load_model(path);
   expect_matches_reference(std::get<QuantizedQuickSRNet>(model.net), {{37, 9}, {70, 6}});
+}
+
+// The weight words of a 3x3 conv packed by the split packing that keep a residual: the last entry
+// start, after the main words.
+int residual_words(const std::vector<std::int32_t>& packed, const engine::QU8PackedConv& conv) {
+  return packed[static_cast<std::size_t>(conv.padded_out_channels) * conv.in_groups * 9 +
+                conv.padded_out_channels];
+}
+
+// The plan shares red's weight with the repeated red channel and orders the channels between the
+// convs for exact `vpmaddubsw` pairs: on the shipped Small x2 the split packing then keeps fewer
+// than half of the residual words it keeps for the convs as they are (168 of 5760).
+TEST(QU8Plan, LeavesFewerResidualWordsOnShippedWeights) {
+  const std::filesystem::path path =
+      std::filesystem::path(QUICKSR_SOURCE_DIR) / "models/quicksrnet-small-x2-int8.safetensors";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "missing " << path;
+  const auto net = std::get<QuantizedQuickSRNet>(load_model(path).net);
+  const engine::QU8Conv3x3Config& split = engine::qu8_conv3x3_4x16_avx2_split_config;
+  const engine::QU8Plan plan = engine::make_qu8_plan(net, split);
+  std::vector<const QConv2d*> originals{&net.first};
+  for (const QConv2d& conv : net.body) originals.push_back(&conv);
+  originals.push_back(&net.last);
+  ASSERT_EQ(plan.convs.size(), originals.size());
+  int planned = 0;
+  int unplanned = 0;
+  for (std::size_t i = 0; i < originals.size(); ++i) {
+    planned += residual_words(plan.convs[i].weights, plan.convs[i]);
+    unplanned += residual_words(split.pack(*originals[i]), plan.convs[i]);
+  }
+  EXPECT_GT(unplanned, 0);
+  EXPECT_LT(2 * planned, unplanned) << planned << " vs " << unplanned << " residual words";
 }
 
 TEST(Int8Engine, PerTensorWeightsAndZeroPointsOfZeroMatch) {

@@ -303,9 +303,10 @@ INSTANTIATE_TEST_SUITE_P(Registry, QU8DepthToSpaceConfigTest,
 
 class QU8InputRowConfigTest : public testing::TestWithParam<const QU8InputRowConfig*> {};
 
-// Word x holds bytes 3x..3x+3 of the RGB row, for pixel counts around the SIMD step; no word past
-// the last pixel is written. The RGB buffer holds just the 3 * pixels + 1 bytes a kernel may read.
-TEST_P(QU8InputRowConfigTest, CopiesFourBytesPerPixel) {
+// Word x holds R, G, B, R of pixel x of the RGB row, for pixel counts around the SIMD step; no
+// word past the last pixel is written. The RGB buffer holds just the 3 * pixels bytes a kernel may
+// read.
+TEST_P(QU8InputRowConfigTest, CopiesRgbAndRedAgainPerPixel) {
   const QU8InputRowConfig& config = *GetParam();
   if (!cpu_supports(config.isa)) {
     GTEST_SKIP() << config.name << ": this CPU lacks " << isa_name(config.isa);
@@ -313,14 +314,14 @@ TEST_P(QU8InputRowConfigTest, CopiesFourBytesPerPixel) {
   constexpr std::uint8_t kSentinel = 0xA5;
   std::mt19937 rng(8);
   for (int pixels : {1, 2, 5, 15, 16, 17, 32, 33, 50}) {
-    std::vector<std::uint8_t> rgb(3 * pixels + 1);
+    std::vector<std::uint8_t> rgb(3 * pixels);
     for (std::uint8_t& v : rgb) v = static_cast<std::uint8_t>(rng());
     std::vector<std::uint8_t> out(kQu8Group * (pixels + 2), kSentinel);
     config.run({rgb.data(), pixels, out.data()});
     for (std::size_t byte = 0; byte < out.size(); ++byte) {
       const std::size_t x = byte / kQu8Group;
       const std::uint8_t expected =
-          x < static_cast<std::size_t>(pixels) ? rgb[3 * x + byte % kQu8Group] : kSentinel;
+          x < static_cast<std::size_t>(pixels) ? rgb[3 * x + byte % kQu8Group % 3] : kSentinel;
       ASSERT_EQ(out[byte], expected) << config.name << " pixels " << pixels << " byte " << byte;
     }
   }

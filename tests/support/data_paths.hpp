@@ -6,6 +6,9 @@ namespace quicksr::test_support {
 
 inline const std::filesystem::path kSmallX2 =
     std::filesystem::path(QUICKSR_SOURCE_DIR) / "models" / "quicksrnet-small-x2.safetensors";
+// Its INT8 model (optimised rounding, per channel).
+inline const std::filesystem::path kSmallX2Int8 =
+    std::filesystem::path(QUICKSR_SOURCE_DIR) / "models" / "quicksrnet-small-x2-int8.safetensors";
 inline const std::filesystem::path kSet5 =
     std::filesystem::path(QUICKSR_SHARED_DIR) / "data" / "benchmarks" / "Set5" / "HR";
 inline const std::filesystem::path kTrain =

@@ -18,6 +18,7 @@
 #include "quicksr/baselines.hpp"
 #include "quicksr/image.hpp"
 #include "quicksr/model_io.hpp"
+#include "quicksr/quant.hpp"
 #include "train/run_log.hpp"
 #include "train/trainer.hpp"
 
@@ -244,6 +245,61 @@ TEST_F(TrainRunTest, KilledQuantizationAwareRunResumesExactly) {
     expect_exact_resume(straight, interrupted);
     expect_int8_beside(fs::path(straight.out) / "last.safetensors", per_tensor);
   }
+}
+
+// Every s8 weight, scale, s32 bias and encoding of two INT8 model files.
+void expect_same_int8(const fs::path& a, const fs::path& b) {
+  const auto qa = std::get<QuantizedQuickSRNet>(load_model(a).net);
+  const auto qb = std::get<QuantizedQuickSRNet>(load_model(b).net);
+  EXPECT_EQ(quant::encodings_of(qa), quant::encodings_of(qb));
+  std::vector<const QConv2d*> convs_a = {&qa.first, &qa.last}, convs_b = {&qb.first, &qb.last};
+  for (const QConv2d& conv : qa.body) convs_a.push_back(&conv);
+  for (const QConv2d& conv : qb.body) convs_b.push_back(&conv);
+  ASSERT_EQ(convs_a.size(), convs_b.size());
+  for (std::size_t k = 0; k < convs_a.size(); ++k) {
+    EXPECT_EQ(convs_a[k]->weight, convs_b[k]->weight) << "conv " << k;
+    EXPECT_EQ(convs_a[k]->weight_scale, convs_b[k]->weight_scale) << "conv " << k;
+    EXPECT_EQ(convs_a[k]->bias, convs_b[k]->bias) << "conv " << k;
+  }
+}
+
+// QAT from an INT8 model (here the INT8 export of a first QAT run), distilled from the float
+// model: a step too small to move any weight across a rounding boundary exports the starting
+// file bit for bit, and a killed run resumes exactly.
+TEST_F(TrainRunTest, QuantizationAwareRunFromAnInt8ModelStartsThereAndResumesExactly) {
+  const fs::path fp32 = trained_model();
+  TrainConfig calibrated = config("qat-calibrated");
+  calibrated.from = fp32.string();
+  calibrated.qat = true;
+  calibrated.calibration_batches = 2;
+  calibrated.iterations = 10;
+  ASSERT_EQ(wait_for(start(calibrated)), 0) << "see " << calibrated.out << ".stderr";
+  const fs::path int8 = int8_path(fs::path(calibrated.out) / "last.safetensors");
+
+  TrainConfig tiny = one_tiny_step("qat-from-int8-tiny");
+  tiny.from = int8.string();
+  tiny.qat = true;
+  tiny.teacher = fp32.string();
+  ASSERT_EQ(wait_for(start(tiny)), 0) << "see " << tiny.out << ".stderr";
+  expect_same_int8(int8, int8_path(fs::path(tiny.out) / "last.safetensors"));
+
+  TrainConfig straight = config("qat-from-int8-straight");
+  straight.val = (root_ / "val").string();
+  straight.from = int8.string();
+  straight.qat = true;
+  straight.teacher = fp32.string();
+  straight.lr = 1e-4;
+  straight.iterations = 60;
+  TrainConfig interrupted = straight;
+  interrupted.out = (root_ / "qat-from-int8-interrupted").string();
+  expect_exact_resume(straight, interrupted);
+
+  TrainConfig float_start = tiny;  // an INT8 model starts QAT only
+  float_start.out = (root_ / "int8-without-qat").string();
+  float_start.qat = false;
+  float_start.teacher.clear();
+  const std::string text = failure_message(float_start);
+  EXPECT_NE(text.find("starts quantization-aware training only"), std::string::npos) << text;
 }
 
 TEST_F(TrainRunTest, SigtermStopsWithACheckpointThatResumes) {

@@ -41,6 +41,14 @@ constexpr const F32ConvConfig* kF32ConvConfigs[] = {
     &f32_conv_scalar_config,
 };
 
+constexpr const F32VUnaryConfig* kF32VTanhConfigs[] = {
+#if QUICKSR_X86
+    &f32_vtanh_16_avx512f_config,
+    &f32_vtanh_8_avx2_fma_config,
+#endif
+    &f32_vtanh_scalar_config,
+};
+
 constexpr const QU8Conv3x3Config* kQU8Conv3x3Configs[] = {
 #if QUICKSR_X86
     &qu8_conv3x3_4x96_avx512vnni_config, &qu8_conv3x3_4x64_avx512bw_config,
@@ -98,6 +106,7 @@ std::span<const F32ConvConfig* const> f32_conv3x3_configs() { return kF32Conv3x3
 std::span<const F32WinogradConfig* const> f32_winograd_configs() { return kF32WinogradConfigs; }
 std::span<const F32TailConfig* const> f32_tail_configs() { return kF32TailConfigs; }
 std::span<const F32ConvConfig* const> f32_conv_configs() { return kF32ConvConfigs; }
+std::span<const F32VUnaryConfig* const> f32_vtanh_configs() { return kF32VTanhConfigs; }
 
 std::span<const QU8Conv3x3Config* const> qu8_conv3x3_configs() { return kQU8Conv3x3Configs; }
 
@@ -123,7 +132,8 @@ F32Kernels f32_kernels(Isa isa) {
   return {first_included(f32_conv3x3_configs(), isa, "f32 3x3 convolution"),
           first_included(f32_winograd_configs(), isa, "f32 Winograd"),
           first_included(f32_tail_configs(), isa, "f32 tail"),
-          first_included(f32_conv_configs(), isa, "f32 convolution")};
+          first_included(f32_conv_configs(), isa, "f32 convolution"),
+          first_included(f32_vtanh_configs(), isa, "f32 tanh")};
 }
 
 }  // namespace quicksr::engine

@@ -212,6 +212,17 @@ struct F32TailConfig {
 };
 
 // ---------------------------------------------------------------------------------------------
+// Elementwise ops over n contiguous floats (in == out allowed): f32-vtanh, the Tanh of general
+// graphs (ESPCN), run on each row a conv stores.
+using F32VUnaryFn = void (*)(const float* in, float* out, std::size_t n);
+
+struct F32VUnaryConfig {
+  const char* name;
+  Isa isa;
+  F32VUnaryFn run;
+};
+
+// ---------------------------------------------------------------------------------------------
 // Registry (configs.cpp): every config this build has (best ISA first; x86 ones only on x86),
 // and the set the engine uses for an ISA level: per operation the first config whose ISA the
 // level includes.
@@ -219,12 +230,14 @@ std::span<const F32ConvConfig* const> f32_conv3x3_configs();
 std::span<const F32WinogradConfig* const> f32_winograd_configs();
 std::span<const F32TailConfig* const> f32_tail_configs();
 std::span<const F32ConvConfig* const> f32_conv_configs();
+std::span<const F32VUnaryConfig* const> f32_vtanh_configs();
 
 struct F32Kernels {
   const F32ConvConfig* direct;  // 3x3 convs with padding 1
   const F32WinogradConfig* winograd;
   const F32TailConfig* tail;
   const F32ConvConfig* conv;  // general graphs: convs other than "same" 3x3
+  const F32VUnaryConfig* tanh;
 };
 F32Kernels f32_kernels(Isa isa);
 
@@ -247,5 +260,8 @@ extern const F32TailConfig f32_tail_scalar_config;
 extern const F32ConvConfig f32_conv_scalar_config;
 extern const F32ConvConfig f32_conv_4x24_avx2_fma_config;
 extern const F32ConvConfig f32_conv_8x48_avx512f_config;
+extern const F32VUnaryConfig f32_vtanh_scalar_config;
+extern const F32VUnaryConfig f32_vtanh_8_avx2_fma_config;
+extern const F32VUnaryConfig f32_vtanh_16_avx512f_config;
 
 }  // namespace quicksr::engine

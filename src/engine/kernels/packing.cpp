@@ -135,10 +135,7 @@ std::vector<std::int32_t> pack_qu8_conv3x3_s16x2(const QConv2d& conv) {
 
 namespace {
 
-// `vpmaddubsw` adds the u8 x s8 products of adjacent bytes in s16 with saturation; a weight pair
-// (a, b) with |a| + |b| <= 128 keeps the sum within 255 * 128 = 32640 <= 32767, so it is exact.
-constexpr int kExactPairMagnitude = 128;
-constexpr int kSplitWeightBound = kExactPairMagnitude / 2;
+constexpr int kSplitWeightBound = kQu8ExactPairMagnitude / 2;
 
 // Leaves in `word` a part whose byte pairs (0,1) and (2,3) are exact for `vpmaddubsw` and returns
 // the rest, which is too: a pair over the bound is clamped to +-64 per weight, the residual of
@@ -148,7 +145,7 @@ std::int32_t split_off_residual(std::int32_t& word) {
   std::memcpy(main, &word, sizeof main);
   std::int8_t residual[kQu8Group] = {};
   for (int pair = 0; pair < kQu8Group; pair += 2) {
-    if (std::abs(main[pair]) + std::abs(main[pair + 1]) <= kExactPairMagnitude) continue;
+    if (std::abs(main[pair]) + std::abs(main[pair + 1]) <= kQu8ExactPairMagnitude) continue;
     for (int c = pair; c < pair + 2; ++c) {
       const int clamped = std::clamp<int>(main[c], -kSplitWeightBound, kSplitWeightBound);
       residual[c] = static_cast<std::int8_t>(main[c] - clamped);

@@ -76,6 +76,11 @@ const QU8Conv3x3Config& qu8_conv3x3_config(Isa level);
 std::vector<std::int32_t> pack_qu8_conv3x3_s8x4(const QConv2d& conv);
 std::vector<std::int32_t> pack_qu8_conv3x3_s16x2(const QConv2d& conv);
 
+// `vpmaddubsw` adds the u8 x s8 products of a byte pair (channels 0,1 or 2,3 of a word) in s16
+// with saturation; weights (a, b) with |a| + |b| <= this keep the sum within 255 * 128 = 32640, so
+// it is exact.
+inline constexpr int kQu8ExactPairMagnitude = 128;
+
 // The packing of the exact `vpmaddubsw` kernel (4x16-avx2-split): the s8x4 words with every
 // weight pair (channels 0,1 and 2,3 of a word) whose magnitudes sum to more than 128 clamped to
 // +-64 per weight, so that no pair sum can saturate, then the residual list that restores the
@@ -116,8 +121,9 @@ const QU8DepthToSpaceConfig& qu8_depth_to_space_config(Isa level);
 void qu8_depth_to_space_ukernel_scalar(const QU8DepthToSpaceArgs& args);
 
 // 8-bit interleaved RGB pixels into the words of one channel group (the network input row):
-// word x = bytes [3x, 3x + 4) of `rgb`, the fourth byte (the next pixel's red) landing in the
-// unused fourth channel, whose weights are zero. Reads 3 * pixels + 1 bytes.
+// word x = R, G, B, R of pixel x. The fourth channel repeats red so that the plan can share red's
+// weight between two byte pairs (make_qu8_plan: exact `vpmaddubsw` pairs without a residual).
+// Reads 3 * pixels bytes.
 struct QU8InputRowArgs {
   const std::uint8_t* rgb;
   int pixels;
@@ -135,7 +141,7 @@ struct QU8InputRowConfig {
 std::span<const QU8InputRowConfig* const> qu8_input_row_configs();
 const QU8InputRowConfig& qu8_input_row_config(Isa level);
 
-// The portable kernel (one 4-byte copy per pixel), also the SIMD kernels' row end.
+// The portable kernel (byte by byte), also the SIMD kernels' row end.
 void qu8_input_row_ukernel_scalar(const QU8InputRowArgs& args);
 
 // The configs, one per kernel file (the x86 ones are built only on x86).

@@ -1,6 +1,6 @@
-// INT8 input row on zmm: 16 pixels per step. A byte-masked load takes the 49 bytes the step reads,
-// `vpermd` gives each 128-bit lane the 16 bytes of its 4 pixels (dwords 3L..3L+3) and `vpshufb`
-// forms their words (bytes 3k..3k+3 of the lane).
+// INT8 input row on zmm: 16 pixels per step. A byte-masked load takes the 48 bytes the step reads,
+// `vpermd` gives each 128-bit lane the 12 bytes of its 4 pixels (dwords 3L..3L+2) and `vpshufb`
+// forms their words (bytes 3k, 3k + 1, 3k + 2, 3k of the lane).
 #include <immintrin.h>
 
 #include "engine/kernels/qu8_kernels.hpp"
@@ -10,14 +10,14 @@ namespace quicksr::engine {
 namespace {
 
 constexpr int kPixels = 16;
-constexpr int kStepBytes = kPixels * 3 + 1;
+constexpr int kStepBytes = kPixels * 3;
 
 void qu8_input_row_ukernel_16_avx512bw(const QU8InputRowArgs& a) {
-  const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 3, 4, 5, 6, 6, 7, 8, 9, 9, 10, 11, 12);
+  const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 2, 3, 4, 5, 5, 6, 7, 8, 8, 9, 10, 11, 11);
   alignas(64) static constexpr std::uint8_t kWords[64] = {
-      0, 1,  2,  3,  3, 4, 5, 6,  6,  7,  8, 9, 9, 10, 11, 12, 0, 1,  2,  3, 3, 4,
-      5, 6,  6,  7,  8, 9, 9, 10, 11, 12, 0, 1, 2, 3,  3,  4,  5, 6,  6,  7, 8, 9,
-      9, 10, 11, 12, 0, 1, 2, 3,  3,  4,  5, 6, 6, 7,  8,  9,  9, 10, 11, 12};
+      0, 1,  2,  0, 3, 4, 5, 3,  6,  7, 8, 6, 9, 10, 11, 9, 0, 1,  2,  0, 3, 4,
+      5, 3,  6,  7, 8, 6, 9, 10, 11, 9, 0, 1, 2, 0,  3,  4, 5, 3,  6,  7, 8, 6,
+      9, 10, 11, 9, 0, 1, 2, 0,  3,  4, 5, 3, 6, 7,  8,  6, 9, 10, 11, 9};
   const __m512i words = _mm512_load_si512(kWords);
   const __mmask64 step_bytes = (__mmask64{1} << kStepBytes) - 1;
   int x = 0;

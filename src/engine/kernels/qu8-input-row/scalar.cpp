@@ -1,12 +1,12 @@
-// INT8 input row, portable: one 4-byte copy per pixel.
-#include <cstring>
-
+// INT8 input row, portable: the 3 bytes of a pixel and its red again.
 #include "engine/kernels/qu8_kernels.hpp"
 
 namespace quicksr::engine {
 
 void qu8_input_row_ukernel_scalar(const QU8InputRowArgs& a) {
-  for (int x = 0; x < a.pixels; ++x) std::memcpy(a.out + x * kQu8Group, a.rgb + x * 3, kQu8Group);
+  for (int x = 0; x < a.pixels; ++x) {
+    for (int c = 0; c < kQu8Group; ++c) a.out[x * kQu8Group + c] = a.rgb[x * 3 + c % 3];
+  }
 }
 
 const QU8InputRowConfig qu8_input_row_scalar_config{"qu8-input-row/scalar", Isa::kScalar,
