@@ -78,12 +78,12 @@ ClampBounds clip_bounds(const ActivationEncoding& output, float lo, float hi);
 // (nothing above 0 is clipped but what the u8 range cannot hold).
 ClampBounds activation_bounds(const ActivationEncoding& output, Activation activation);
 
-// M = float32(input_scale * weight_scale / output_scale), computed in double, rounded once.
 // Tanh on u8: table[q] = quantize(tanhf(dequantize(q, input)), output), the C library's float tanh
 // (QuantSim computes the same float function, so the two agree exactly).
 std::array<std::uint8_t, 256> tanh_table(const ActivationEncoding& input,
                                          const ActivationEncoding& output);
 
+// M = float32(input_scale * weight_scale / output_scale), computed in double, rounded once.
 float requant_multiplier(float input_scale, float weight_scale, float output_scale);
 // q = clamp(nearbyint(float32(acc) * multiplier) + zero_point, bounds), round half to even.
 std::uint8_t requantize(std::int32_t acc, float multiplier, int zero_point, ClampBounds bounds);
