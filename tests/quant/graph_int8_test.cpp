@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <random>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -166,9 +167,6 @@ TEST(GraphInt8Test, RefusesOpsItDoesNotRunNamingThem) {
   Graph graph = build_baseline("erfdn", {});
   EXPECT_EQ(error_of([&] { quant::int8_form(graph); }),
             "INT8 graphs do not support op 'leaky_relu' (node 'b1_c1_d_act')");
-  graph = build_baseline("fsrcnn", {});
-  EXPECT_EQ(error_of([&] { quant::int8_form(graph); }),
-            "INT8 graphs do not support op 'conv_transpose' (node 'deconv')");
 }
 
 TEST(GraphInt8Test, Int8FormMovesTheFinalClipBeforeTheShuffleAndCollapsesSesr) {
@@ -198,7 +196,7 @@ std::vector<Tensor> images(int count, std::uint32_t seed) {
 }
 
 TEST(GraphInt8Test, QuantSimAgreesWithTheIntegerRuntimeOnTheBaselines) {
-  for (const char* name : {"xlsr", "sesr-m5", "abpn", "abpn-noresidual", "espcn"}) {
+  for (const char* name : {"xlsr", "sesr-m5", "abpn", "abpn-noresidual", "espcn", "fsrcnn"}) {
     const Graph graph = build_baseline(name, {.scale = Scale{2, 1}, .seed = 1});
     for (const auto granularity : {WeightGranularity::kPerChannel, WeightGranularity::kPerTensor}) {
       quant::PtqOptions options;
@@ -242,30 +240,35 @@ class GraphInt8FileTest : public ::testing::Test {
 };
 
 TEST_F(GraphInt8FileTest, RoundTripKeepsEveryValue) {
-  const Graph graph = build_baseline("xlsr", {.scale = Scale{3, 1}, .seed = 2});
-  for (const auto granularity : {WeightGranularity::kPerChannel, WeightGranularity::kPerTensor}) {
-    quant::PtqOptions options;
-    options.granularity = granularity;
-    Model model;
-    model.net = quant::post_training_quantize(graph, images(1, 5), options);
-    model.provenance["note"] = "test";
-    const fs::path file = dir_ / "xlsr-int8.safetensors";
-    save_model(model, file, ExistingFile::kReplace);
-    const Model loaded = load_model(file);
-    const auto& a = std::get<QuantizedGraph>(model.net);
-    const auto& b = std::get<QuantizedGraph>(loaded.net);
-    EXPECT_EQ(loaded.name(), "xlsr-x3-int8");
-    EXPECT_EQ(loaded.provenance.at("note"), "test");
-    EXPECT_EQ(b.encodings, a.encodings);
-    ASSERT_EQ(b.convs.size(), a.convs.size());
-    for (std::size_t i = 0; i < a.convs.size(); ++i) {
-      EXPECT_EQ(b.convs[i].weight, a.convs[i].weight);
-      EXPECT_EQ(b.convs[i].weight_scale, a.convs[i].weight_scale);
-      EXPECT_EQ(b.convs[i].bias, a.convs[i].bias);
-      EXPECT_EQ(b.convs[i].groups, a.convs[i].groups);
+  // FSRCNN: its last layer is a transposed conv (IOHW weights, output padding).
+  for (const std::string name : {"xlsr", "fsrcnn"}) {
+    const Graph graph = build_baseline(name, {.scale = Scale{3, 1}, .seed = 2});
+    for (const auto granularity : {WeightGranularity::kPerChannel, WeightGranularity::kPerTensor}) {
+      quant::PtqOptions options;
+      options.granularity = granularity;
+      Model model;
+      model.net = quant::post_training_quantize(graph, images(1, 5), options);
+      model.provenance["note"] = "test";
+      const fs::path file = dir_ / (name + "-int8.safetensors");
+      save_model(model, file, ExistingFile::kReplace);
+      const Model loaded = load_model(file);
+      const auto& a = std::get<QuantizedGraph>(model.net);
+      const auto& b = std::get<QuantizedGraph>(loaded.net);
+      EXPECT_EQ(loaded.name(), name + "-x3-int8");
+      EXPECT_EQ(loaded.provenance.at("note"), "test");
+      EXPECT_EQ(b.encodings, a.encodings);
+      ASSERT_EQ(b.convs.size(), a.convs.size());
+      for (std::size_t i = 0; i < a.convs.size(); ++i) {
+        EXPECT_EQ(b.convs[i].weight, a.convs[i].weight);
+        EXPECT_EQ(b.convs[i].weight_scale, a.convs[i].weight_scale);
+        EXPECT_EQ(b.convs[i].bias, a.convs[i].bias);
+        EXPECT_EQ(b.convs[i].groups, a.convs[i].groups);
+        EXPECT_EQ(b.convs[i].transposed, a.convs[i].transposed);
+        EXPECT_EQ(b.convs[i].output_padding, a.convs[i].output_padding);
+      }
+      const U8Tensor input = quant::to_u8(images(1, 7).front());
+      EXPECT_EQ(quant::forward(b, input).data, quant::forward(a, input).data);
     }
-    const U8Tensor input = quant::to_u8(images(1, 7).front());
-    EXPECT_EQ(quant::forward(b, input).data, quant::forward(a, input).data);
   }
 }
 
