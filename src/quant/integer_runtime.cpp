@@ -230,8 +230,8 @@ class GraphRun {
   std::map<std::string, U8Tensor> tensors_;
 };
 
-// A transposed conv (docs "Transposed convolution"): every input pixel adds w * (x - zero point)
-// to the outputs its kernel covers, output y = iy * stride + ky - pad_top (as
+// A transposed conv (docs/quantization.md "General graphs"): every input pixel adds w * (x - zero
+// point) to the outputs its kernel covers, output y = iy * stride + ky - pad_top (as
 // reference::conv_transpose2d); covered positions outside the output are dropped.
 S32Tensor accumulate_transposed(const U8Tensor& input, int input_zero_point, const QConv2d& conv) {
   const auto out_size = [&](int n, int kernel, int pads) {
