@@ -141,14 +141,17 @@ struct QConv2d {
   int stride = 1;
   int pad_top = 1, pad_left = 1, pad_bottom = 1, pad_right = 1;
   int groups = 1;
-  std::vector<std::int8_t> weight;  // OIHW, out * (in / groups) * kh * kw
+  std::vector<std::int8_t> weight;  // OIHW, or IOHW when transposed (as Conv2d)
   std::vector<float> weight_scale;  // out values (per channel) or 1 value (per tensor)
   std::vector<std::int32_t> bias;   // out values, in units of input_scale * weight_scale[o]
+  bool transposed = false;          // INT8 graphs only (ConvTranspose)
+  int output_padding = 0;
 
   float scale_of(int o) const {
     return weight_scale.size() == 1 ? weight_scale[0] : weight_scale[o];
   }
   bool per_channel() const { return weight_scale.size() != 1; }
+  // Not transposed only.
   std::int8_t w(int o, int i, int ky, int kx) const {
     return weight[((static_cast<std::size_t>(o) * (in_channels / groups) + i) * kernel_h + ky) *
                       kernel_w +
@@ -278,8 +281,8 @@ struct Int8GraphLayout {
 // The placement of a structurally valid graph (check_graph). Does not check the ops.
 Int8GraphLayout int8_layout(const Graph& graph);
 
-// Ops the INT8 path runs: conv (any kernel, groups, stride; not transposed), relu, clip, add,
-// concat, depth_to_space, space_to_depth. Throws quicksr::Error "INT8 graphs do not support op
+// Ops the INT8 path runs: conv (any kernel, groups, stride), conv_transpose, relu, clip, tanh,
+// add, concat, depth_to_space, space_to_depth. Throws quicksr::Error "INT8 graphs do not support op
 // '<op>' (node '<name>')" for the first other node.
 void check_int8_ops(const Graph& graph);
 

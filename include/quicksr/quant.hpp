@@ -8,6 +8,7 @@
 //   QuantizedQuickSRNet q = quant::quantize_weights(net, encodings,
 //   WeightGranularity::kPerChannel); U8Tensor hr = quant::forward(q, quant::to_u8(lr));  // u8
 //   values of q.output
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -76,6 +77,11 @@ ClampBounds clip_bounds(const ActivationEncoding& output, float lo, float hi);
 // The u8 clamp of a conv's activation: relu1_bounds for ReLU1; for ReLU lo = max(0, zp), hi = 255
 // (nothing above 0 is clipped but what the u8 range cannot hold).
 ClampBounds activation_bounds(const ActivationEncoding& output, Activation activation);
+
+// Tanh on u8: table[q] = quantize(tanhf(dequantize(q, input)), output), the C library's float tanh
+// (QuantSim computes the same float function, so the two agree exactly).
+std::array<std::uint8_t, 256> tanh_table(const ActivationEncoding& input,
+                                         const ActivationEncoding& output);
 
 // M = float32(input_scale * weight_scale / output_scale), computed in double, rounded once.
 float requant_multiplier(float input_scale, float weight_scale, float output_scale);

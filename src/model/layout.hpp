@@ -50,7 +50,7 @@ std::vector<std::pair<std::string, QConv2d*>> named_convs(QuantizedQuickSRNet& n
 // The INT8 net of `config` with every conv's geometry set, no weights, default encodings.
 QuantizedQuickSRNet quantized_geometry(const QuickSRNetConfig& config);
 
-// Copies what QConv2d and Conv2d share: channels, kernel, stride, padding, groups.
+// Copies what QConv2d and Conv2d share: channels, kernel, stride, padding, groups, transposition.
 template <typename To, typename From>
 To with_geometry_of(const From& from) {
   To to;
@@ -64,7 +64,21 @@ To with_geometry_of(const From& from) {
   to.pad_bottom = from.pad_bottom;
   to.pad_right = from.pad_right;
   to.groups = from.groups;
+  to.transposed = from.transposed;
+  to.output_padding = from.output_padding;
   return to;
+}
+
+// The output channel that weight `index` of a conv (OIHW) or transposed conv (IOHW: input channel
+// i of group g feeds outputs g * out / groups + j) belongs to, for per-channel scales.
+template <typename Conv>
+int weight_output_channel(const Conv& conv, std::size_t index) {
+  const std::size_t taps = static_cast<std::size_t>(conv.kernel_h) * conv.kernel_w;
+  const auto in_per_group = static_cast<std::size_t>(conv.in_channels / conv.groups);
+  if (!conv.transposed) return static_cast<int>(index / (taps * in_per_group));
+  const auto out_per_group = static_cast<std::size_t>(conv.out_channels / conv.groups);
+  const std::size_t group = index / (taps * out_per_group) / in_per_group;
+  return static_cast<int>(group * out_per_group + index / taps % out_per_group);
 }
 
 }  // namespace quicksr

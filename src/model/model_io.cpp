@@ -207,7 +207,7 @@ QuickSRNet quicksrnet_from(SafetensorsFile& file, const std::string& path) {
 constexpr const char* kQuantization = "w8a8";
 
 std::vector<std::int64_t> weight_shape(const QConv2d& conv) {
-  return {conv.out_channels, conv.in_channels / conv.groups, conv.kernel_h, conv.kernel_w};
+  return weight_shape(with_geometry_of<Conv2d>(conv));
 }
 
 // "quantization" must be w8a8; returns whether "weights" says per-channel.

@@ -33,7 +33,8 @@ bool same_geometry(const QConv2d& actual, const Conv2d& expected) {
          actual.kernel_w == expected.kernel_w && actual.stride == expected.stride &&
          actual.pad_top == expected.pad_top && actual.pad_left == expected.pad_left &&
          actual.pad_bottom == expected.pad_bottom && actual.pad_right == expected.pad_right &&
-         actual.groups == expected.groups && !expected.transposed;
+         actual.groups == expected.groups && actual.transposed == expected.transposed &&
+         actual.output_padding == expected.output_padding;
 }
 
 }  // namespace

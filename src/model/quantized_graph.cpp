@@ -11,6 +11,8 @@ namespace {
 
 bool is_activation(OpType op) { return op == OpType::kRelu || op == OpType::kClip; }
 
+bool is_conv(OpType op) { return op == OpType::kConv || op == OpType::kConvTranspose; }
+
 // How many nodes read each tensor (the graph output counts as a reader).
 std::map<std::string, int> reader_counts(const Graph& graph) {
   std::map<std::string, int> readers{{graph.output, 1}};
@@ -38,7 +40,7 @@ Int8GraphLayout int8_layout(const Graph& graph) {
     const auto found = producer.find(node.inputs[0]);
     if (found == producer.end() || readers.at(node.inputs[0]) != 1) continue;
     const OpType op = graph.nodes[found->second].op;
-    if (op == OpType::kConv || op == OpType::kAdd) {
+    if (is_conv(op) || op == OpType::kAdd) {
       layout.fused_activation[found->second] = static_cast<int>(i);
       layout.absorbed[i] = true;
     }
@@ -55,8 +57,10 @@ void check_int8_ops(const Graph& graph) {
   for (const GraphNode& node : graph.nodes) {
     switch (node.op) {
       case OpType::kConv:
+      case OpType::kConvTranspose:
       case OpType::kRelu:
       case OpType::kClip:
+      case OpType::kTanh:
       case OpType::kAdd:
       case OpType::kConcat:
       case OpType::kDepthToSpace:
@@ -95,7 +99,7 @@ void QuantizedGraph::check() const {
     const int fused = layout.fused_activation[i];
     const std::string& output = fused < 0 ? node.output : graph.nodes[fused].output;
     if (layout.absorbed[i]) continue;
-    if (node.op == OpType::kConv) {
+    if (is_conv(node.op)) {
       const auto c = static_cast<std::size_t>(node.conv);
       check_qconv(convs[c], graph.convs[c], "INT8 graph conv '" + node.name + "'",
                   encoding(node.inputs[0]), encoding(output));

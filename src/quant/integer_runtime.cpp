@@ -1,6 +1,7 @@
 // The integer reference runtime: docs/quantization.md as plain loops over u8 and s32. It is the
 // oracle of the INT8 engine, so it favours being obviously right over speed.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 #include <string>
@@ -128,6 +129,14 @@ void requantize_values(const U8Operand& x, const ActivationEncoding& output, Cla
   }
 }
 
+U8Tensor tanh_looked_up(const U8Operand& x, const ActivationEncoding& output) {
+  const std::array<std::uint8_t, 256> table = tanh_table(x.encoding, output);
+  U8Tensor result(x.values.channels, x.values.height, x.values.width);
+  std::transform(x.values.data.begin(), x.values.data.end(), result.data.begin(),
+                 [&](std::uint8_t q) { return table[q]; });
+  return result;
+}
+
 U8Tensor concat_requantized(const std::vector<U8Operand>& parts, const ActivationEncoding& output) {
   int channels = 0;
   for (const U8Operand& part : parts) {
@@ -182,7 +191,8 @@ class GraphRun {
                     const ActivationEncoding& output) const {
     const ClampBounds bounds = bounds_of(activation, output);
     switch (node.op) {
-      case OpType::kConv: {
+      case OpType::kConv:
+      case OpType::kConvTranspose: {
         const U8Operand x = operand(node.inputs.at(0));
         return conv_clamped(x.values, x.encoding,
                             net_.convs.at(static_cast<std::size_t>(node.conv)), output, bounds);
@@ -197,6 +207,8 @@ class GraphRun {
         requantize_values(x, output, bounds_of(&node, output), result.data.data());
         return result;
       }
+      case OpType::kTanh:
+        return tanh_looked_up(operand(node.inputs.at(0)), output);
       case OpType::kConcat: {
         std::vector<U8Operand> parts;
         for (const std::string& name : node.inputs) parts.push_back(operand(name));
@@ -218,9 +230,58 @@ class GraphRun {
   std::map<std::string, U8Tensor> tensors_;
 };
 
+// A transposed conv (docs/quantization.md "General graphs"): every input pixel adds w * (x - zero
+// point) to the outputs its kernel covers, output y = iy * stride + ky - pad_top (as
+// reference::conv_transpose2d); covered positions outside the output are dropped.
+S32Tensor accumulate_transposed(const U8Tensor& input, int input_zero_point, const QConv2d& conv) {
+  const auto out_size = [&](int n, int kernel, int pads) {
+    return (n - 1) * conv.stride - pads + kernel + conv.output_padding;
+  };
+  const int out_h = out_size(input.height, conv.kernel_h, conv.pad_top + conv.pad_bottom);
+  const int out_w = out_size(input.width, conv.kernel_w, conv.pad_left + conv.pad_right);
+  if (input.channels != conv.in_channels || conv.stride < 1 || conv.groups < 1 ||
+      conv.in_channels % conv.groups != 0 || conv.out_channels % conv.groups != 0 || out_h < 1 ||
+      out_w < 1) {
+    throw Error("INT8 transposed conv " + std::to_string(conv.in_channels) + "->" +
+                std::to_string(conv.out_channels) + " cannot read a " + shape_text(input) +
+                " input");
+  }
+  S32Tensor acc(conv.out_channels, out_h, out_w);
+  const int group_in = conv.in_channels / conv.groups;
+  const int group_out = conv.out_channels / conv.groups;
+  for (int o = 0; o < conv.out_channels; ++o) {
+    std::int32_t* plane = &acc.at(o, 0, 0);
+    std::fill_n(plane, static_cast<std::size_t>(out_h) * out_w,
+                conv.bias[static_cast<std::size_t>(o)]);
+    const int group = o / group_out;
+    for (int i = group * group_in; i < (group + 1) * group_in; ++i) {
+      // IOHW: the kernel of input channel i and output channel o.
+      const std::int8_t* kernel =
+          &conv.weight[(static_cast<std::size_t>(i) * group_out + o % group_out) * conv.kernel_h *
+                       conv.kernel_w];
+      for (int iy = 0; iy < input.height; ++iy) {
+        for (int ky = 0; ky < conv.kernel_h; ++ky) {
+          const int y = iy * conv.stride + ky - conv.pad_top;
+          if (y < 0 || y >= out_h) continue;
+          std::int32_t* sum = plane + static_cast<std::size_t>(y) * out_w;
+          for (int ix = 0; ix < input.width; ++ix) {
+            const std::int32_t x = input.at(i, iy, ix) - input_zero_point;
+            for (int kx = 0; kx < conv.kernel_w; ++kx) {
+              const int column = ix * conv.stride + kx - conv.pad_left;
+              if (column >= 0 && column < out_w) sum[column] += kernel[ky * conv.kernel_w + kx] * x;
+            }
+          }
+        }
+      }
+    }
+  }
+  return acc;
+}
+
 }  // namespace
 
 S32Tensor accumulate(const U8Tensor& input, int input_zero_point, const QConv2d& conv) {
+  if (conv.transposed) return accumulate_transposed(input, input_zero_point, conv);
   if (input.channels != conv.in_channels || conv.stride < 1 || conv.groups < 1 ||
       conv.in_channels % conv.groups != 0 || conv.out_channels % conv.groups != 0 ||
       input.height + conv.pad_top + conv.pad_bottom < conv.kernel_h ||

@@ -21,13 +21,12 @@ double bias_limit(const Conv2d& conv) {
          static_cast<double>(conv.in_channels) * conv.kernel_h * conv.kernel_w * 255 * 127;
 }
 
-// The weight scale of output channels [begin, end): max|w| / 127, raised where a bias would not
-// fit in the accumulator bound (a channel with tiny weights and a large bias; its weights then
-// round to fewer levels, which cannot matter next to that bias).
-float scale_of_channels(const Conv2d& conv, int begin, int end, float input_scale) {
-  const std::size_t per_channel = weight_count(conv) / static_cast<std::size_t>(conv.out_channels);
-  const float* values = conv.weight.data() + static_cast<std::size_t>(begin) * per_channel;
-  float scale = weight_scale_of(values, static_cast<std::size_t>(end - begin) * per_channel);
+// The weight scale of `weights`, those of output channels [begin, end): max|w| / 127, raised where
+// a bias would not fit in the accumulator bound (a channel with tiny weights and a large bias; its
+// weights then round to fewer levels, which cannot matter next to that bias).
+float scale_of_channels(const Conv2d& conv, const std::vector<float>& weights, int begin, int end,
+                        float input_scale) {
+  float scale = weight_scale_of(weights.data(), weights.size());
   for (int o = begin; o < end; ++o) {
     const double needed = std::abs(static_cast<double>(conv.bias[static_cast<std::size_t>(o)])) /
                           (static_cast<double>(input_scale) * bias_limit(conv));
@@ -37,11 +36,20 @@ float scale_of_channels(const Conv2d& conv, int begin, int end, float input_scal
   return scale;
 }
 
-void check_dense(const Conv2d& conv) {
-  if (conv.transposed || conv.weight.size() != weight_count(conv) ||
+void check_weights_and_biases(const Conv2d& conv) {
+  if (conv.weight.size() != weight_count(conv) ||
       conv.bias.size() != static_cast<std::size_t>(conv.out_channels)) {
-    throw Error("quantize_conv needs a (not transposed) conv with one bias per output channel");
+    throw Error("quantize_conv needs a conv with its weights and one bias per output channel");
   }
+}
+
+// The weights of each output channel (contiguous in OIHW, strided in a transposed conv's IOHW).
+std::vector<std::vector<float>> weights_by_output_channel(const Conv2d& conv) {
+  std::vector<std::vector<float>> channels(static_cast<std::size_t>(conv.out_channels));
+  for (std::size_t i = 0; i < conv.weight.size(); ++i) {
+    channels[static_cast<std::size_t>(weight_output_channel(conv, i))].push_back(conv.weight[i]);
+  }
+  return channels;
 }
 
 }  // namespace
@@ -64,20 +72,22 @@ std::int8_t quantize_weight(float w, float scale) {
 }
 
 QConv2d quantize_conv(const Conv2d& conv, float input_scale, WeightGranularity granularity) {
-  check_dense(conv);
+  check_weights_and_biases(conv);
   std::vector<float> scales;
   if (granularity == WeightGranularity::kPerTensor) {
-    scales = {scale_of_channels(conv, 0, conv.out_channels, input_scale)};
+    scales = {scale_of_channels(conv, conv.weight, 0, conv.out_channels, input_scale)};
   } else {
+    const std::vector<std::vector<float>> channels = weights_by_output_channel(conv);
     for (int o = 0; o < conv.out_channels; ++o) {
-      scales.push_back(scale_of_channels(conv, o, o + 1, input_scale));
+      scales.push_back(
+          scale_of_channels(conv, channels[static_cast<std::size_t>(o)], o, o + 1, input_scale));
     }
   }
   return quantize_conv(conv, input_scale, std::move(scales));
 }
 
 QConv2d quantize_conv(const Conv2d& conv, float input_scale, std::vector<float> weight_scales) {
-  check_dense(conv);
+  check_weights_and_biases(conv);
   if (weight_scales.size() != 1 &&
       weight_scales.size() != static_cast<std::size_t>(conv.out_channels)) {
     throw Error("quantize_conv needs 1 or " + std::to_string(conv.out_channels) +
@@ -85,10 +95,9 @@ QConv2d quantize_conv(const Conv2d& conv, float input_scale, std::vector<float> 
   }
   QConv2d q = with_geometry_of<QConv2d>(conv);
   q.weight_scale = std::move(weight_scales);
-  const std::size_t per_channel = weight_count(conv) / static_cast<std::size_t>(conv.out_channels);
   q.weight.resize(conv.weight.size());
   for (std::size_t i = 0; i < conv.weight.size(); ++i) {
-    q.weight[i] = quantize_weight(conv.weight[i], q.scale_of(static_cast<int>(i / per_channel)));
+    q.weight[i] = quantize_weight(conv.weight[i], q.scale_of(weight_output_channel(conv, i)));
   }
   for (int o = 0; o < conv.out_channels; ++o) {
     q.bias.push_back(
@@ -99,10 +108,9 @@ QConv2d quantize_conv(const Conv2d& conv, float input_scale, std::vector<float> 
 
 Conv2d dequantize_conv(const QConv2d& conv, float input_scale) {
   Conv2d d = with_geometry_of<Conv2d>(conv);
-  const std::size_t per_channel = conv.weight.size() / static_cast<std::size_t>(conv.out_channels);
   for (std::size_t i = 0; i < conv.weight.size(); ++i) {
     d.weight.push_back(static_cast<float>(conv.weight[i]) *
-                       conv.scale_of(static_cast<int>(i / per_channel)));
+                       conv.scale_of(weight_output_channel(conv, i)));
   }
   for (int o = 0; o < conv.out_channels; ++o) {
     d.bias.push_back(
@@ -193,11 +201,14 @@ QuickSRNet dequantize_weights(const QuantizedQuickSRNet& net) {
 
 namespace {
 
-// Calls visit(conv index, input tensor) for every conv node (a conv reads one u8 tensor).
+// Calls visit(conv index, input tensor) for every conv node, transposed too (a conv reads one u8
+// tensor).
 template <typename Visit>
 void for_each_conv_node(const Graph& graph, const Visit& visit) {
   for (const GraphNode& node : graph.nodes) {
-    if (node.op == OpType::kConv) visit(static_cast<std::size_t>(node.conv), node.inputs.at(0));
+    if (node.op == OpType::kConv || node.op == OpType::kConvTranspose) {
+      visit(static_cast<std::size_t>(node.conv), node.inputs.at(0));
+    }
   }
 }
 

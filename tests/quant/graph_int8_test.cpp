@@ -5,10 +5,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <random>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "quicksr/baselines.hpp"
@@ -108,6 +111,46 @@ TEST(GraphInt8Test, GroupedConvWithFusedReluMatchesHandComputedValues) {
             (std::vector<std::string>{"input", "act", "out"}));
 }
 
+TEST(GraphInt8Test, TanhTableIsTheRoundedTanhOfEachInputLevel) {
+  // Input scale 0.02, zero point 128; output scale 0.01: t = tanh(0.02 (q - 128)) / 0.01.
+  //   q = 0: tanh(-2.56) = -0.98812 -> -98.81 -> -99;  q = 100: tanh(-0.56) = -0.50798 -> -51;
+  //   q = 128: 0;  q = 140: tanh(0.24) = 0.23550 -> 24;  q = 178: tanh(1) = 0.76159 -> 76;
+  //   q = 255: tanh(2.54) = 0.98764 -> 99. Zero point 100 adds 100; zero point 50 adds 50 and
+  //   clamps -99 + 50 to 0.
+  const ActivationEncoding input{0.02f, 128};
+  const std::array<std::uint8_t, 256> centred = quant::tanh_table(input, {0.01f, 100});
+  const std::array<std::uint8_t, 256> shifted = quant::tanh_table(input, {0.01f, 50});
+  const std::vector<std::pair<int, int>> expected = {{0, -99},  {100, -51}, {128, 0},
+                                                     {140, 24}, {178, 76},  {255, 99}};
+  for (const auto& [q, level] : expected) {
+    EXPECT_EQ(centred[static_cast<std::size_t>(q)], level + 100) << q;
+    EXPECT_EQ(shifted[static_cast<std::size_t>(q)], std::max(0, level + 50)) << q;
+  }
+}
+
+// t = tanh(input) at scale 1/128; out = depth_to_space(concat(t, t, t, t), 2) (the concat keeps
+// the scale, so it copies).
+QuantizedGraph tanh_graph() {
+  QuantizedGraph net;
+  Graph& graph = net.graph;
+  graph.architecture = "tanh";
+  graph.scale = Scale{2, 1};
+  graph.nodes = {graph_node(OpType::kTanh, "tanh", {"input"}, "t"),
+                 graph_node(OpType::kConcat, "concat", {"t", "t", "t", "t"}, "joined"),
+                 graph_node(OpType::kDepthToSpace, "shuffle", {"joined"}, "out", 2)};
+  graph.output = "out";
+  const ActivationEncoding t{1.0f / 128.0f, 0};
+  net.encodings = {kImage, t, t, t};
+  return net;
+}
+
+TEST(GraphInt8Test, TanhLooksUpTheRoundedTanhOfTheInputLevels) {
+  // 128 tanh(q / 255): q = 64: 31.47 -> 31; q = 191: 81.22 -> 81; q = 255: 97.48 -> 97. The
+  // concat and the shuffle (CRD, channel 4c + 2dy + dx) keep the order, as in the add test.
+  const U8Tensor out = quant::forward(tanh_graph(), pixel(64, 191, 255));
+  EXPECT_EQ(out.data, (std::vector<std::uint8_t>{31, 81, 97, 31, 81, 97, 31, 81, 97, 31, 81, 97}));
+}
+
 TEST(GraphInt8Test, ClipBoundsAreTheLevelsOfTheClipRange) {
   const ActivationEncoding encoding{0.01f, 20};
   const quant::ClampBounds bounds = quant::clip_bounds(encoding, -0.1f, 0.5f);
@@ -120,12 +163,10 @@ TEST(GraphInt8Test, ClipBoundsAreTheLevelsOfTheClipRange) {
 }
 
 TEST(GraphInt8Test, RefusesOpsItDoesNotRunNamingThem) {
-  Graph graph = build_baseline("espcn", {});
+  // ERFDN's first node outside the INT8 ops: the LeakyReLU of block 1's first distillation conv.
+  Graph graph = build_baseline("erfdn", {});
   EXPECT_EQ(error_of([&] { quant::int8_form(graph); }),
-            "INT8 graphs do not support op 'tanh' (node 'conv1_tanh')");
-  graph = build_baseline("fsrcnn", {});
-  EXPECT_EQ(error_of([&] { quant::int8_form(graph); }),
-            "INT8 graphs do not support op 'conv_transpose' (node 'deconv')");
+            "INT8 graphs do not support op 'leaky_relu' (node 'b1_c1_d_act')");
 }
 
 TEST(GraphInt8Test, Int8FormMovesTheFinalClipBeforeTheShuffleAndCollapsesSesr) {
@@ -155,7 +196,7 @@ std::vector<Tensor> images(int count, std::uint32_t seed) {
 }
 
 TEST(GraphInt8Test, QuantSimAgreesWithTheIntegerRuntimeOnTheBaselines) {
-  for (const char* name : {"xlsr", "sesr-m5", "abpn", "abpn-noresidual"}) {
+  for (const char* name : {"xlsr", "sesr-m5", "abpn", "abpn-noresidual", "espcn", "fsrcnn"}) {
     const Graph graph = build_baseline(name, {.scale = Scale{2, 1}, .seed = 1});
     for (const auto granularity : {WeightGranularity::kPerChannel, WeightGranularity::kPerTensor}) {
       quant::PtqOptions options;
@@ -199,30 +240,35 @@ class GraphInt8FileTest : public ::testing::Test {
 };
 
 TEST_F(GraphInt8FileTest, RoundTripKeepsEveryValue) {
-  const Graph graph = build_baseline("xlsr", {.scale = Scale{3, 1}, .seed = 2});
-  for (const auto granularity : {WeightGranularity::kPerChannel, WeightGranularity::kPerTensor}) {
-    quant::PtqOptions options;
-    options.granularity = granularity;
-    Model model;
-    model.net = quant::post_training_quantize(graph, images(1, 5), options);
-    model.provenance["note"] = "test";
-    const fs::path file = dir_ / "xlsr-int8.safetensors";
-    save_model(model, file, ExistingFile::kReplace);
-    const Model loaded = load_model(file);
-    const auto& a = std::get<QuantizedGraph>(model.net);
-    const auto& b = std::get<QuantizedGraph>(loaded.net);
-    EXPECT_EQ(loaded.name(), "xlsr-x3-int8");
-    EXPECT_EQ(loaded.provenance.at("note"), "test");
-    EXPECT_EQ(b.encodings, a.encodings);
-    ASSERT_EQ(b.convs.size(), a.convs.size());
-    for (std::size_t i = 0; i < a.convs.size(); ++i) {
-      EXPECT_EQ(b.convs[i].weight, a.convs[i].weight);
-      EXPECT_EQ(b.convs[i].weight_scale, a.convs[i].weight_scale);
-      EXPECT_EQ(b.convs[i].bias, a.convs[i].bias);
-      EXPECT_EQ(b.convs[i].groups, a.convs[i].groups);
+  // FSRCNN: its last layer is a transposed conv (IOHW weights, output padding).
+  for (const std::string name : {"xlsr", "fsrcnn"}) {
+    const Graph graph = build_baseline(name, {.scale = Scale{3, 1}, .seed = 2});
+    for (const auto granularity : {WeightGranularity::kPerChannel, WeightGranularity::kPerTensor}) {
+      quant::PtqOptions options;
+      options.granularity = granularity;
+      Model model;
+      model.net = quant::post_training_quantize(graph, images(1, 5), options);
+      model.provenance["note"] = "test";
+      const fs::path file = dir_ / (name + "-int8.safetensors");
+      save_model(model, file, ExistingFile::kReplace);
+      const Model loaded = load_model(file);
+      const auto& a = std::get<QuantizedGraph>(model.net);
+      const auto& b = std::get<QuantizedGraph>(loaded.net);
+      EXPECT_EQ(loaded.name(), name + "-x3-int8");
+      EXPECT_EQ(loaded.provenance.at("note"), "test");
+      EXPECT_EQ(b.encodings, a.encodings);
+      ASSERT_EQ(b.convs.size(), a.convs.size());
+      for (std::size_t i = 0; i < a.convs.size(); ++i) {
+        EXPECT_EQ(b.convs[i].weight, a.convs[i].weight);
+        EXPECT_EQ(b.convs[i].weight_scale, a.convs[i].weight_scale);
+        EXPECT_EQ(b.convs[i].bias, a.convs[i].bias);
+        EXPECT_EQ(b.convs[i].groups, a.convs[i].groups);
+        EXPECT_EQ(b.convs[i].transposed, a.convs[i].transposed);
+        EXPECT_EQ(b.convs[i].output_padding, a.convs[i].output_padding);
+      }
+      const U8Tensor input = quant::to_u8(images(1, 7).front());
+      EXPECT_EQ(quant::forward(b, input).data, quant::forward(a, input).data);
     }
-    const U8Tensor input = quant::to_u8(images(1, 7).front());
-    EXPECT_EQ(quant::forward(b, input).data, quant::forward(a, input).data);
   }
 }
 

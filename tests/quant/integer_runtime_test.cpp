@@ -156,6 +156,42 @@ TEST(AccumulateTest, PaddingIsTheZeroPoint) {
   }
 }
 
+TEST(AccumulateTest, TransposedConvScattersEachInputPixelByHand) {
+  // 2 -> 2 channels, kernel 3, stride 2, padding 1 / 1, output padding 1 (FSRCNN's geometry:
+  // output exactly 2x the input). Weights IOHW; only w[in 0][out 1] and w[in 1][out 0] are
+  // non-zero, so swapping the I and O axes would change the result.
+  QConv2d conv;
+  conv.transposed = true;
+  conv.in_channels = conv.out_channels = 2;
+  conv.stride = 2;
+  conv.output_padding = 1;
+  conv.weight.assign(2 * 2 * 9, 0);
+  const auto w = [&](int i, int o, int ky, int kx) -> std::int8_t& {
+    return conv.weight[static_cast<std::size_t>(((i * 2 + o) * 3 + ky) * 3 + kx)];
+  };
+  w(0, 1, 1, 1) = 1;
+  w(0, 1, 1, 2) = 2;
+  w(0, 1, 1, 0) = 3;
+  w(0, 1, 2, 1) = -1;
+  w(1, 0, 1, 1) = 4;
+  conv.bias = {5, -7};
+  conv.weight_scale = {1.0f};
+  U8Tensor x(2, 1, 2);
+  x.data = {12, 20, 10, 7};  // minus the zero point 10: channel 0 [2, 10], channel 1 [0, -3]
+  const S32Tensor acc = quant::accumulate(x, 10, conv);
+  ASSERT_EQ(acc.channels, 2);
+  ASSERT_EQ(acc.height, 2);
+  ASSERT_EQ(acc.width, 4);
+  // Input (iy, ix) tap (ky, kx) lands on (2 iy + ky - 1, 2 ix + kx - 1); row -1 / column -1 drop.
+  // Out 0 = 5 + 4 * channel 1 at (0, 2 ix): (0, 0) 5 + 0, (0, 2) 5 - 12; elsewhere 5.
+  // Out 1 = -7 + channel 0 (2, 10) through taps (1,1)=1 at x = 2 ix, (1,2)=2 at 2 ix + 1,
+  //   (1,0)=3 at 2 ix - 1, (2,1)=-1 at row 1, x = 2 ix:
+  //   row 0: -7 + 2, -7 + 4 + 30 (ix 0 tap 2 and ix 1 tap 0 overlap), -7 + 10, -7 + 20;
+  //   row 1: -7 - 2, -7, -7 - 10, -7.
+  EXPECT_EQ(acc.data, (std::vector<std::int32_t>{5, 5, -7, 5, 5, 5, 5, 5,  //
+                                                 -5, 27, 3, 13, -9, -7, -17, -7}));
+}
+
 TEST(AccumulateTest, WorstCaseIsExact) {
   // 9 taps of 127 * (255 - 0) plus a bias: exact in int32, no saturation anywhere.
   QConv2d conv = conv_3x3(1, 1, std::vector<std::int8_t>(9, 127), {1000000});

@@ -70,6 +70,25 @@ TEST(DequantizeConvTest, InvertsQuantizeOnTheGrid) {
   EXPECT_NEAR(d.bias[1], -0.2f, 0.37f / 127 * 0.1f);
 }
 
+TEST(QuantizeConvTest, TransposedConvScalesEachOutputChannelOfItsIohwWeights) {
+  // 1x1 transposed conv 2 -> 2, weights IOHW [in][out]: output 0 owns w[0][0] = 0.5 and
+  // w[1][0] = 1.27 (scale 0.01), output 1 owns w[0][1] = -2.54 and w[1][1] = 0.1 (scale 0.02).
+  Conv2d conv = Conv2d::zeros(2, 2, 1);
+  conv.transposed = true;
+  conv.weight = {0.5f, -2.54f, 1.27f, 0.1f};
+  conv.bias = {0.0f, 0.0f};
+  const QConv2d q = quant::quantize_conv(conv, 1.0f, WeightGranularity::kPerChannel);
+  ASSERT_EQ(q.weight_scale.size(), 2u);
+  EXPECT_FLOAT_EQ(q.weight_scale[0], 0.01f);
+  EXPECT_FLOAT_EQ(q.weight_scale[1], 0.02f);
+  EXPECT_TRUE(q.transposed);
+  EXPECT_EQ(q.weight, (std::vector<std::int8_t>{50, -127, 127, 5}));
+  const Conv2d d = quant::dequantize_conv(q, 1.0f);
+  EXPECT_TRUE(d.transposed);
+  EXPECT_FLOAT_EQ(d.weight[1], -2.54f);
+  EXPECT_FLOAT_EQ(d.weight[3], 0.1f);
+}
+
 QuantizedQuickSRNet small_net() {
   const QuickSRNetConfig config = QuickSRNetConfig::small({2, 1});
   QuickSRNet net = QuickSRNet::zeros(config);
