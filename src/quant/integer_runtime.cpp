@@ -230,6 +230,16 @@ class GraphRun {
   std::map<std::string, U8Tensor> tensors_;
 };
 
+// The accumulators of `conv` for a height x width output, each plane starting at its bias.
+S32Tensor bias_planes(const QConv2d& conv, int height, int width) {
+  S32Tensor acc(conv.out_channels, height, width);
+  for (int o = 0; o < conv.out_channels; ++o) {
+    std::fill_n(&acc.at(o, 0, 0), static_cast<std::size_t>(height) * width,
+                conv.bias[static_cast<std::size_t>(o)]);
+  }
+  return acc;
+}
+
 // A transposed conv (docs/quantization.md "General graphs"): every input pixel adds w * (x - zero
 // point) to the outputs its kernel covers, output y = iy * stride + ky - pad_top (as
 // reference::conv_transpose2d); covered positions outside the output are dropped.
@@ -246,13 +256,11 @@ S32Tensor accumulate_transposed(const U8Tensor& input, int input_zero_point, con
                 std::to_string(conv.out_channels) + " cannot read a " + shape_text(input) +
                 " input");
   }
-  S32Tensor acc(conv.out_channels, out_h, out_w);
+  S32Tensor acc = bias_planes(conv, out_h, out_w);
   const int group_in = conv.in_channels / conv.groups;
   const int group_out = conv.out_channels / conv.groups;
   for (int o = 0; o < conv.out_channels; ++o) {
     std::int32_t* plane = &acc.at(o, 0, 0);
-    std::fill_n(plane, static_cast<std::size_t>(out_h) * out_w,
-                conv.bias[static_cast<std::size_t>(o)]);
     const int group = o / group_out;
     for (int i = group * group_in; i < (group + 1) * group_in; ++i) {
       // IOHW: the kernel of input channel i and output channel o.
@@ -294,16 +302,14 @@ S32Tensor accumulate(const U8Tensor& input, int input_zero_point, const QConv2d&
       (input.height + conv.pad_top + conv.pad_bottom - conv.kernel_h) / conv.stride + 1;
   const int out_w =
       (input.width + conv.pad_left + conv.pad_right - conv.kernel_w) / conv.stride + 1;
-  S32Tensor acc(conv.out_channels, out_h, out_w);
   // Per output plane: start at the bias, then every tap adds w * (x - zero point) over the outputs
   // whose input pixel is inside the image; taps in the padding are real 0 and add nothing. Output
   // channel o of group g reads input channels g * group_in + i.
+  S32Tensor acc = bias_planes(conv, out_h, out_w);
   const int group_in = conv.in_channels / conv.groups;
   const int group_out = conv.out_channels / conv.groups;
   for (int o = 0; o < conv.out_channels; ++o) {
     std::int32_t* plane = &acc.at(o, 0, 0);
-    std::fill_n(plane, static_cast<std::size_t>(out_h) * out_w,
-                conv.bias[static_cast<std::size_t>(o)]);
     for (int i = 0; i < group_in; ++i) {
       const int channel = o / group_out * group_in + i;
       for (int ky = 0; ky < conv.kernel_h; ++ky) {
