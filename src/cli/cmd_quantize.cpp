@@ -43,6 +43,9 @@ const CommandSpec kSpec{
                  "error (LibTorch: runs quicksr-train); with --optimize-rounding it starts from "
                  "that rounding"},
                 {"--adaround-iterations", "N", "AdaRound steps per conv (default 2000)"},
+                {"--adaround-lr", "LR",
+                 "Adam's learning rate on the rounding variables (default 10 / N: the paper's "
+                 "1e-3 over 10 000 steps)"},
                 {"--adaround-start-margin", "M",
                  "with --optimize-rounding: each rounding variable starts M in (0, 0.5) inside "
                  "the side that rounding chose (default 0.1; larger lets AdaRound move weights "
@@ -202,6 +205,7 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
   adaround_options.iterations =
       args.get_int("--adaround-iterations", adaround_options.iterations, 1, 1000000);
   adaround_options.start_margin = start_margin(args, adaround_options.start_margin);
+  adaround_options.lr = args.get_double("--adaround-lr", adaround_options.lr, 1e-6, 10.0);
   if (use_adaround && !adaround) return exec_trainer(raw);
 
   const Model model = load_model(input);

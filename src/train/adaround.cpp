@@ -11,92 +11,12 @@
 
 #include "common/progress.hpp"
 #include "quicksr/error.hpp"
+#include "train/adaround_layer.hpp"
 #include "train/fake_quant.hpp"
 #include "train/torch_net.hpp"
 
 namespace quicksr::train {
 namespace {
-
-// The rectified sigmoid h(V) = clamp(sigmoid(V) * (zeta - gamma) + gamma, 0, 1) of the paper.
-constexpr double kZeta = 1.1;
-constexpr double kGamma = -0.1;
-
-torch::Tensor weight_of(const Conv2d& conv) {
-  return to_tensor(conv.weight,
-                   {conv.out_channels, conv.in_channels, conv.kernel_h, conv.kernel_w});
-}
-
-torch::Tensor bias_of(const Conv2d& conv) {
-  return conv.bias.empty() ? torch::zeros({conv.out_channels})
-                           : to_tensor(conv.bias, {conv.out_channels});
-}
-
-// One conv under optimisation: W_soft = s * clamp(floor(W / s) + h(V), -127, 127).
-struct RoundedConv {
-  const Conv2d* shape;  // geometry
-  QConv2d* target;      // receives the chosen s8 weights
-  torch::Tensor scale;  // O x 1 x 1 x 1 (or 1 x 1 x 1 x 1 per tensor)
-  torch::Tensor floor;  // floor(W / s)
-  torch::Tensor v;      // the rounding variables (trained)
-  torch::Tensor bias;   // dequantized s32 bias (not trained; fit_bias refits it)
-  float input_scale;    // of the conv's input, the unit of the s32 bias with `scale`
-
-  RoundedConv(const Conv2d& fp32, QConv2d& q, float input_scale, const AdaRoundOptions& options)
-      : shape(&fp32), target(&q), input_scale(input_scale) {
-    const std::vector<float> scales = q.weight_scale;
-    scale = to_tensor(scales, {static_cast<std::int64_t>(scales.size()), 1, 1, 1});
-    const torch::Tensor ratio = weight_of(fp32) / scale;
-    floor = ratio.floor();
-    start =
-        torch::tensor(std::vector<float>(q.weight.begin(), q.weight.end())).reshape(floor.sizes());
-    pinned = start.abs() >= 127;
-    // V such that h(V) is the fractional part (the unrounded weights) or, warm-started, lies
-    // start_margin inside the side `q` chose (not on it: the clamp would stop the gradient).
-    const double margin = options.start_margin;
-    const torch::Tensor rest =
-        options.start_from_rounded
-            ? torch::where(start - floor >= 0.5, torch::full_like(floor, 1 - margin),
-                           torch::full_like(floor, margin))
-            : (ratio - floor).clamp(1e-4, 1 - 1e-4);
-    v = (-torch::log((kZeta - kGamma) / (rest - kGamma) - 1)).set_requires_grad(true);
-    bias = bias_of(quant::dequantize_conv(q, input_scale));
-  }
-
-  torch::Tensor h() const { return (torch::sigmoid(v) * (kZeta - kGamma) + kGamma).clamp(0, 1); }
-  // The weight the forward pass uses: soft while optimising, else hard or the starting rounding.
-  enum class Mode { kSoft, kHard, kStart };
-  Mode mode = Mode::kSoft;
-  torch::Tensor weight() const {
-    if (mode == Mode::kSoft) return scale * torch::where(pinned, start, floor + h());
-    return scale * (mode == Mode::kHard ? hard_levels() : start);
-  }
-  torch::Tensor hard_levels() const {
-    return torch::where(pinned, start, floor + (h() >= 0.5).to(torch::kFloat32));
-  }
-  torch::Tensor start;  // the s8 weights of `rounded` (usually round to nearest), as float
-  // Weights at +-127 keep their level: each channel's (or tensor's) largest weight stays the
-  // largest, so the weights requantize to the same scale (e.g. after bias correction).
-  torch::Tensor pinned;
-
-  // 1 - |2h - 1|^beta summed: 0 once every h is 0 or 1.
-  torch::Tensor regulariser(double beta) const { return (1 - (2 * h() - 1).abs().pow(beta)).sum(); }
-
-  void store() const {
-    const torch::Tensor levels = hard_levels().to(torch::kInt8).contiguous();
-    target->weight.assign(levels.data_ptr<std::int8_t>(),
-                          levels.data_ptr<std::int8_t>() + levels.numel());
-  }
-
-  // The s32 rounding of `fitted` becomes the bias, here and in the target.
-  void store_bias(const torch::Tensor& fitted) {
-    const torch::Tensor values = fitted.contiguous();
-    for (int o = 0; o < target->out_channels; ++o) {
-      target->bias[static_cast<std::size_t>(o)] =
-          quant::quantize_bias(values[o].item<float>(), input_scale, target->scale_of(o));
-    }
-    bias = bias_of(quant::dequantize_conv(*target, input_scale));
-  }
-};
 
 // Per channel, the bias b minimising |clamp(pre + b, 0, 1) - target|^2 (pre: the conv output
 // without its bias), by Gauss-Newton steps from `bias`: the clamp's slope is 1 inside (0, 1) and
@@ -187,8 +107,8 @@ class AdaRound {
     for (std::size_t k = 0; k < chain.size(); ++k) {
       const ActivationEncoding& in = k == 0 ? result_.input : result_.features[k - 1];
       RoundedConv layer(*chain[k].first, *chain[k].second, in.scale, options_);
-      const torch::Tensor target =
-          relu1(conv(fp32, weight_of(*chain[k].first), bias_of(*chain[k].first), *chain[k].first));
+      const torch::Tensor target = relu1(
+          conv(fp32, conv_weight(*chain[k].first), conv_bias(*chain[k].first), *chain[k].first));
       const auto fit_bias = [&](bool report) {
         fit_bias_of(layer, conv_without_bias(quantized, layer), target, bar, report);
       };
@@ -220,11 +140,11 @@ class AdaRound {
     }
     std::vector<RoundedConv> layers{
         RoundedConv(net_.last, result_.last, result_.features.back().scale, options_)};
-    torch::Tensor target = conv(fp32, weight_of(net_.last), bias_of(net_.last), net_.last);
+    torch::Tensor target = conv(fp32, conv_weight(net_.last), conv_bias(net_.last), net_.last);
     if (net_.config.anchor) {
       layers.emplace_back(net_.anchor[0], result_.anchor[0], result_.input.scale, options_);
-      target =
-          target + conv(input_, weight_of(net_.anchor[0]), bias_of(net_.anchor[0]), net_.anchor[0]);
+      target = target +
+               conv(input_, conv_weight(net_.anchor[0]), conv_bias(net_.anchor[0]), net_.anchor[0]);
     }
     target = relu1(target);
     std::vector<RoundedConv*> pointers;
@@ -277,73 +197,26 @@ class AdaRound {
     bar.print(line);
   }
 
-  // Adam on the rounding variables: the reconstruction error relative to that of the starting
-  // rounding, plus, after the warm start, the annealed rounding regulariser. Relative, because
-  // the regulariser's weight is meant against a reconstruction error of order one (the paper's
-  // 4-bit ImageNet layers), while 8-bit errors of [0, 1] activations are 1e-4 or less: in
-  // absolute terms the regulariser would freeze every weight at its start after the warm start.
-  // `fit_bias` (when set) also runs kBiasFits times during the steps, so the bias follows the
-  // mean shift of the rounding as it hardens.
-  template <typename Forward>
+  // optimise_rounding with the progress bar, `fit_bias` (when set) kBiasFits times during the
+  // steps, so that the bias follows the mean shift of the rounding as it hardens, and a report.
   void optimise(const std::string& name, const std::vector<RoundedConv*>& layers, ProgressBar& bar,
-                const BiasFit& fit_bias, Forward forward) {
+                const BiasFit& fit_bias, const RoundingForward& forward) {
     constexpr int kBiasFits = 20;
     const int fit_every = std::max(1, options_.iterations / kBiasFits);
-    const torch::Tensor all = torch::arange(input_.size(0));
-    const double start_error = error_with(layers, RoundedConv::Mode::kStart, forward, all);
-    const double normaliser = 1 / std::max(start_error, 1e-20);
-    std::vector<torch::Tensor> variables;
-    for (RoundedConv* layer : layers) variables.push_back(layer->v);
-    torch::optim::Adam adam(variables, torch::optim::AdamOptions(options_.lr));
-    torch::Generator generator = at::detail::createCPUGenerator(options_.seed + step_offset_);
-    const int warm = static_cast<int>(options_.warm_start * options_.iterations);
-    for (int step = 0; step < options_.iterations; ++step) {
-      const torch::Tensor index =
-          torch::randperm(input_.size(0), generator, torch::kLong).slice(0, 0, options_.batch);
-      const auto [out, target] = forward(index);
-      torch::Tensor loss = reconstruction_error(out, target) * normaliser;
-      if (step >= warm) {
-        const double t = static_cast<double>(step - warm) / std::max(1, options_.iterations - warm);
-        const double beta = options_.beta_start + (options_.beta_end - options_.beta_start) * t;
-        for (RoundedConv* layer : layers)
-          loss = loss + options_.reg_weight * layer->regulariser(beta);
-      }
-      adam.zero_grad();
-      loss.backward();
-      adam.step();
-      if (fit_bias && (step + 1) % fit_every == 0) fit_bias(false);
-      bar.update(step_offset_ + step + 1, "");
-    }
+    const RoundingReport report = optimise_rounding(
+        layers, input_.size(0), options_, options_.seed + step_offset_, forward, [&](int step) {
+          if (fit_bias && (step + 1) % fit_every == 0) fit_bias(false);
+          bar.update(step_offset_ + step + 1, "");
+        });
     step_offset_ += options_.iterations;
-    const double final_error = error_with(layers, RoundedConv::Mode::kHard, forward, all);
-    std::int64_t changed = 0;
-    for (RoundedConv* layer : layers) {
-      torch::NoGradGuard no_grad;
-      changed += layer->hard_levels().ne(layer->start).sum().item<std::int64_t>();
-      layer->store();
-    }
-    char line[200];
+    char line[300];
     std::snprintf(line, sizeof line,
-                  "adaround %s: output error %.4g (start) -> %.4g, %lld weights re-rounded",
-                  name.c_str(), start_error, final_error, static_cast<long long>(changed));
+                  "adaround %s: output error %.4g (start) -> %.4g (soft %.4g), %lld weights "
+                  "re-rounded, %lld undecided%s",
+                  name.c_str(), report.start_error, report.final_error, report.soft_error,
+                  static_cast<long long>(report.changed), static_cast<long long>(report.undecided),
+                  report.kept_start ? "; worse than the start, which is kept" : "");
     bar.print(line);
-  }
-
-  // Squared error summed over channels, mean over patches and pixels.
-  static torch::Tensor reconstruction_error(const torch::Tensor& out, const torch::Tensor& target) {
-    return (out - target).pow(2).sum(1).mean();
-  }
-
-  // The reconstruction error over the patches `index` with every layer's weights in `mode`.
-  template <typename Forward>
-  static double error_with(const std::vector<RoundedConv*>& layers, RoundedConv::Mode mode,
-                           Forward& forward, const torch::Tensor& index) {
-    torch::NoGradGuard no_grad;
-    for (RoundedConv* layer : layers) layer->mode = mode;
-    const auto [out, target] = forward(index);
-    for (RoundedConv* layer : layers) layer->mode = RoundedConv::Mode::kSoft;
-    const torch::Tensor error = reconstruction_error(out, target);
-    return error.item<double>();
   }
 
   const QuickSRNet& net_;

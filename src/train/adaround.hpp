@@ -13,11 +13,13 @@
 namespace quicksr::train {
 
 struct AdaRoundOptions {
-  int iterations = 2000;     // Adam steps per layer
-  int batch = 8;             // patches per step
-  int patch = 48;            // LR patch side in pixels
-  int patches = 128;         // patches cut from the calibration images
-  double lr = 1e-3;          // Adam on the rounding variables
+  int iterations = 2000;  // Adam steps per layer
+  int batch = 8;          // patches per step
+  int patch = 48;         // LR patch side in pixels
+  int patches = 128;      // patches cut from the calibration images
+  // Adam on the rounding variables; 0: the paper's lr 1e-3 times its 10 000 steps per layer,
+  // spread over `iterations` (1e-2 at 1000), so that V can cross the whole range of h.
+  double lr = 0;
   double reg_weight = 0.01;  // weight of the regulariser that pushes each rounding to 0 or 1
   double beta_start = 20;    // regulariser sharpness, annealed linearly from start to end...
   double beta_end = 2;

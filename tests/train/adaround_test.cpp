@@ -185,9 +185,9 @@ QuantizedQuickSRNet rounded_at_random(const QuickSRNet& net) {
   return q;
 }
 
-// Nothing learnt (learning rate 0): warm-started, AdaRound returns the given (random) rounding;
-// from the unrounded weights it returns about round to nearest, which differs from the random
-// rounding in about half of the weights: the option is what decides.
+// Nothing learnt (learning rate 1e-12; 0 would mean the default): warm-started, AdaRound returns
+// the given (random) rounding; from the unrounded weights it returns about round to nearest, which
+// differs from the random rounding in about half of the weights: the option is what decides.
 TEST(AdaRound, WarmStartBeginsAtTheGivenRounding) {
   if (!fs::exists(kTrain)) GTEST_SKIP() << "shared data sets are absent";
   const QuickSRNet net = std::get<QuickSRNet>(load_model(kShippedSmallX2).net);
@@ -195,7 +195,7 @@ TEST(AdaRound, WarmStartBeginsAtTheGivenRounding) {
   const std::vector<Tensor> calibration = lr_images(kTrain, 2);
   AdaRoundOptions options = quick_options();
   options.iterations = 1;
-  options.lr = 0;
+  options.lr = 1e-12;
   options.start_from_rounded = true;
   EXPECT_EQ(test_support::s8_weights(adaround(net, given, calibration, options)),
             test_support::s8_weights(given));
