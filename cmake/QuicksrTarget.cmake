@@ -27,12 +27,18 @@ function(quicksr_fuzz_coverage target)
   endif()
 endfunction()
 
-# quicksr_test(name SOURCES... LIBS libs... [LABELS labels...] [ONE_PROCESS]): a GoogleTest
-# executable registered with CTest, one CTest test (and process) per case; with ONE_PROCESS the
-# executable is one CTest test, for many short cases behind a slow start: LibTorch loads in 0.7 s,
-# so train_unit_test's 103 cases took 91 s as 103 processes and 7 s of CPU as one.
+# quicksr_test(name SOURCES... LIBS libs... [LABELS labels...] [ONE_PROCESS]
+#              [SANITIZER_COST seconds]): a GoogleTest executable registered with CTest, one CTest
+# test (and process) per case; with ONE_PROCESS the executable is one CTest test, for many short
+# cases behind a slow start: LibTorch loads in 0.7 s, so train_unit_test's 103 cases took 91 s as
+# 103 processes and 7 s of CPU as one.
+# Under the sanitizers every executable is one CTest test: a sanitized process takes 0.1-0.4 s to
+# start and check for leaks, 94 of the 582 s of sanitizer test time in CI (onnx_test's 193 cases:
+# 39 s). GoogleTest's summary still names each failed case. SANITIZER_COST is the executable's
+# seconds under the sanitizers (CI, quiet machine): CTest starts the costliest first, so a long one
+# does not end the run alone (a clean clone has no CTest timing data).
 function(quicksr_test name)
-  cmake_parse_arguments(T "ONE_PROCESS" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "ONE_PROCESS" "SANITIZER_COST" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest_main)
@@ -48,9 +54,12 @@ function(quicksr_test name)
     # -ffast-math, no FMA at the baseline ISA).
     target_compile_options(${name} PRIVATE -O1)
   endif()
-  if(T_ONE_PROCESS)
+  if(T_ONE_PROCESS OR QUICKSR_SANITIZE)
     add_test(NAME ${name} COMMAND ${name})
     set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}")
+    if(QUICKSR_SANITIZE AND T_SANITIZER_COST)
+      set_tests_properties(${name} PROPERTIES COST ${T_SANITIZER_COST})
+    endif()
   else()
     gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${T_LABELS}")
   endif()
