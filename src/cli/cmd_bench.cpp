@@ -299,9 +299,9 @@ void print_speedups(const std::vector<Row>& rows) {
 }
 
 // A general graph (--model naming a baseline file): the engine (its general-graph path, or the
-// band pipeline for a QuickSRNet-like chain such as ABPN) against the
-// reference runtime (which runs on all cores); oneDNN is wired for QuickSRNet only. A graph the
-// engine cannot run times the reference alone and says why.
+// band pipeline for a QuickSRNet-like chain such as ABPN) against the reference runtime (which
+// runs on all cores); oneDNN is wired for QuickSRNet only. A graph the engine cannot run times the
+// reference alone and says why.
 int bench_graph(const ParsedArgs& args, const Graph& graph, const std::string& name) {
   if (args.get("--precision").value_or("fp32") != "fp32") {
     throw Error(name + ": a general graph; bench runs graphs in fp32 only");
