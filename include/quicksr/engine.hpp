@@ -95,8 +95,12 @@ class Engine {
   // Multiply-adds per input pixel the kernels really execute (real channels): the model's
   // QuickSRNet::macs_per_pixel() less what Winograd F(4,3) saves (half of each 3x3 conv it runs).
   double executed_macs_per_pixel() const;
+  // How run() computes: "band pipeline" (rows streamed through all layers at once: QuickSRNet, and
+  // general graphs that are a QuickSRNet-like conv chain such as ABPN) or "general-graph path"
+  // (step by step over tensors that span the whole image).
+  std::string path_name() const;
   // Extra memory one run() allocates, whatever the image size: the per-thread band buffers.
-  // Graph engines: the tensors of the last run's image size (0 before the first run).
+  // The general-graph path: the tensors of the last run's image size (0 before the first run).
   std::size_t workspace_bytes() const;
   // The workspace of a run on a width x height image (QuickSRNet engines: workspace_bytes()).
   std::size_t workspace_bytes(int width, int height) const;

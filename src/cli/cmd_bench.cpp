@@ -298,9 +298,10 @@ void print_speedups(const std::vector<Row>& rows) {
   }
 }
 
-// A general graph (--model naming a baseline file): the engine's general-graph path against the
-// reference runtime (which runs on all cores); oneDNN is wired for QuickSRNet only. A graph the
-// engine cannot run times the reference alone and says why.
+// A general graph (--model naming a baseline file): the engine (its general-graph path, or the
+// band pipeline for a QuickSRNet-like chain such as ABPN) against the reference runtime (which
+// runs on all cores); oneDNN is wired for QuickSRNet only. A graph the engine cannot run times the
+// reference alone and says why.
 int bench_graph(const ParsedArgs& args, const Graph& graph, const std::string& name) {
   if (args.get("--precision").value_or("fp32") != "fp32") {
     throw Error(name + ": a general graph; bench runs graphs in fp32 only");
@@ -334,7 +335,7 @@ int bench_graph(const ParsedArgs& args, const Graph& graph, const std::string& n
   }
   const std::string runtime =
       unsupported ? "reference (the engine does not run this graph: " + *unsupported + ")"
-                  : "engine (general-graph path)";
+                  : "engine (" + engine->path_name() + ")";
   if (args.has("--json")) {
     nlohmann::json out{{"size", std::to_string(width) + "x" + std::to_string(height)},
                        {"model", name},

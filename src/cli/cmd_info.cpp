@@ -121,8 +121,9 @@ void describe(const Graph& graph) {
     std::cout << "runtime: reference (the engine does not run this graph: " << *reason << ")\n";
     return;
   }
-  std::cout << "runtime: engine (general-graph path)\n";
-  describe_engine(Engine::create(graph, {.threads = 1}));
+  const Engine engine = Engine::create(graph, {.threads = 1});
+  std::cout << "runtime: engine (" << engine.path_name() << ")\n";
+  describe_engine(engine);
 }
 
 }  // namespace

@@ -58,6 +58,25 @@ int thread_count(const EngineOptions& options) {
                              : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
+// Multiply-adds per pixel of the plan's 3x3 convs, run directly.
+double conv3x3_macs(const engine::Plan& plan) {
+  double macs = 0.0;
+  for (const engine::PackedConv3x3& conv : plan.convs)
+    macs += 9.0 * conv.in_channels * conv.out_channels;
+  return macs;
+}
+
+// What Winograd F(4,3) saves of that: half of each 3x3 conv it runs.
+double winograd_saved_macs(const engine::Plan& plan) {
+  double saved = 0.0;
+  for (const engine::PackedConv3x3& conv : plan.convs) {
+    if (conv.algorithm == engine::ConvAlgorithm::kWinogradF43) {
+      saved += 9.0 / 2.0 * conv.in_channels * conv.out_channels;
+    }
+  }
+  return saved;
+}
+
 // Band runners are kept between runs (at most one per worker): allocating and clearing their
 // workspaces for every frame costs page faults, ~10 % of a 960x540 frame on a virtual machine.
 template <typename Runner>
@@ -192,12 +211,7 @@ Engine Engine::create(const QuickSRNet& net, const EngineOptions& options) {
                                      engine::kStripAlignment);
   impl->kernels = engine::f32_kernels(isa);
   impl->plan = engine::make_plan(net, impl->kernels);
-  impl->executed_macs_per_pixel = net.macs_per_pixel();
-  for (const engine::PackedConv3x3& conv : impl->plan->convs) {
-    if (conv.algorithm == engine::ConvAlgorithm::kWinogradF43) {
-      impl->executed_macs_per_pixel -= 9.0 / 2.0 * conv.in_channels * conv.out_channels;
-    }
-  }
+  impl->executed_macs_per_pixel = net.macs_per_pixel() - winograd_saved_macs(*impl->plan);
   return Engine(std::move(impl));
 }
 
@@ -223,6 +237,12 @@ Engine Engine::create(const Graph& graph, const EngineOptions& options) {
   auto impl = std::make_unique<Impl>(isa, thread_count(options), options.max_strip_width,
                                      engine::kStripAlignment);
   impl->kernels = engine::f32_kernels(isa);
+  // A QuickSRNet-like chain (ABPN) runs on the band pipeline, every other graph step by step.
+  if (std::optional<engine::Plan> chain = engine::make_chain_plan(graph, impl->kernels)) {
+    impl->plan = std::move(chain);
+    impl->executed_macs_per_pixel = conv3x3_macs(*impl->plan) - winograd_saved_macs(*impl->plan);
+    return Engine(std::move(impl));
+  }
   impl->graph_plan = engine::make_graph_plan(graph, impl->kernels);
   impl->graph_runner = std::make_unique<engine::GraphRunner>(*impl->graph_plan, impl->kernels);
   impl->executed_macs_per_pixel = impl->graph_plan->macs_per_pixel;
@@ -290,6 +310,9 @@ std::string Engine::kernel_names() const {
 }
 
 double Engine::executed_macs_per_pixel() const { return impl_->executed_macs_per_pixel; }
+std::string Engine::path_name() const {
+  return impl_->graph_plan ? "general-graph path" : "band pipeline";
+}
 
 std::size_t Engine::workspace_bytes() const {
   if (impl_->graph_plan) {

@@ -39,12 +39,6 @@ std::optional<std::string> node_problem(const Graph& graph, const GraphNode& nod
   return std::string(graph_op_name(node.op));
 }
 
-// The activation a conv's store can apply: ReLU, or Clip(0, hi).
-bool fusable(const GraphNode& node) {
-  return node.op == OpType::kRelu ||
-         (node.op == OpType::kClip && node.clip_min == 0.0f && node.clip_max > 0.0f);
-}
-
 // One group of a conv (groups 1) with its own weights.
 Conv2d group_slice(const Conv2d& conv, int group) {
   const int in = conv.in_channels / conv.groups;
@@ -256,10 +250,9 @@ class PlanBuilder {
     const auto activation = activation_of_.find(node.name);
     if (activation != activation_of_.end()) {
       const GraphNode& fused = graph_.nodes[activation->second];
-      if (fusable(fused)) {
+      if (is_clamp_activation(fused)) {
         packed.clamp = true;
-        packed.clamp_max =
-            fused.op == OpType::kRelu ? std::numeric_limits<float>::infinity() : fused.clip_max;
+        packed.clamp_max = clamp_upper_bound(fused);
       } else {
         step.row_activation = fused;
         if (fused.op == OpType::kPRelu) step.slopes = graph_.prelus.at(fused.prelu).slope;
@@ -315,6 +308,15 @@ class PlanBuilder {
 };
 
 }  // namespace
+
+bool is_clamp_activation(const GraphNode& node) {
+  return node.op == OpType::kRelu ||
+         (node.op == OpType::kClip && node.clip_min == 0.0f && node.clip_max > 0.0f);
+}
+
+float clamp_upper_bound(const GraphNode& node) {
+  return node.op == OpType::kRelu ? std::numeric_limits<float>::infinity() : node.clip_max;
+}
 
 std::optional<std::string> unsupported_reason(const Graph& graph) {
   check_graph(graph);

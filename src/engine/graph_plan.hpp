@@ -71,6 +71,11 @@ struct GraphPlan {
   double macs_per_pixel = 0.0;  // executed, per input pixel (padding and dense groups included)
 };
 
+// Whether the conv kernels' clamp can apply `node` in their store: ReLU, or Clip(0, hi).
+bool is_clamp_activation(const GraphNode& node);
+// That clamp's upper bound: +infinity for ReLU, hi for Clip(0, hi).
+float clamp_upper_bound(const GraphNode& node);
+
 // Why the engine cannot run `graph`, or nothing when it can. Throws quicksr::Error when the graph
 // fails check_graph().
 std::optional<std::string> unsupported_reason(const Graph& graph);

@@ -57,4 +57,9 @@ PackedConv3x3 pack_conv3x3(const Conv2d& conv, bool clamp, const F32WinogradConf
 // Throws quicksr::Error when `net` fails QuickSRNet::check().
 Plan make_plan(const QuickSRNet& net, const F32Kernels& kernels);
 
+// A general graph that is a QuickSRNet-like chain (chain_plan.cpp: 3x3 convs with clamp
+// activations, an optional anchor of the input repeated s^2 times, depth-to-space and a clip to
+// [0, 1], e.g. ABPN) packed for the band pipeline; nothing for any other graph.
+std::optional<Plan> make_chain_plan(const Graph& graph, const F32Kernels& kernels);
+
 }  // namespace quicksr::engine

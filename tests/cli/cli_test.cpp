@@ -360,7 +360,7 @@ TEST_F(CliTest, InfoSaysWhetherTheEngineRunsAGraph) {
 
 // `quicksr bench --model GRAPH`: the engine against the reference for a graph the engine runs
 // (ESPCN x3: 5x5 3->64, 3x3 64->32, 3x3 32->27 multiply-adds per pixel), the reference alone
-// with the reason for one it does not (FSRCNN).
+// with the reason for one it does not (FSRCNN); ABPN on the band pipeline.
 TEST_F(CliTest, BenchTimesGraphsOnTheEngineOrTheReference) {
   ASSERT_EQ(run_quicksr("init espcn " + path("espcn.safetensors") + " --scale 3").exit_code, 0);
   ASSERT_EQ(run_quicksr("init fsrcnn " + path("fsrcnn.safetensors")).exit_code, 0);
@@ -381,6 +381,11 @@ TEST_F(CliTest, BenchTimesGraphsOnTheEngineOrTheReference) {
   EXPECT_NE(fallback["runtime"].get<std::string>().find("conv_transpose"), std::string::npos);
   EXPECT_FALSE(fallback.contains("engine_ms_min"));
   EXPECT_GT(fallback["reference_ms_min"].get<double>(), 0.0);
+  // ABPN is a QuickSRNet-like conv chain: the engine runs it on the band pipeline.
+  ASSERT_EQ(run_quicksr("init abpn " + path("abpn.safetensors")).exit_code, 0);
+  const RunResult abpn = run_quicksr("bench --model " + path("abpn.safetensors") + options);
+  ASSERT_EQ(abpn.exit_code, 0) << abpn.output;
+  EXPECT_EQ(nlohmann::json::parse(abpn.output)["runtime"], "engine (band pipeline)");
 }
 
 // `quicksr convert MODEL OUT --average-pool 2` (the paper's naive x1.5: x3, then a 2x2 average

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "engine/graph_plan.hpp"
+#include "engine/plan.hpp"
 #include "model/graph_check.hpp"
 #include "quicksr/baselines.hpp"
 #include "quicksr/engine.hpp"
@@ -113,6 +114,57 @@ INSTANTIATE_TEST_SUITE_P(Baselines, GraphEngineBaselineTest,
                            std::replace(name.begin(), name.end(), '-', '_');
                            return name;
                          });
+
+// ABPN, with and without its anchor, is a QuickSRNet-like chain: it runs on the band pipeline
+// (Winograd kernels, a workspace that does not grow with the image), and inputs wider than a
+// strip match the reference too (every ISA, 1 and 2 threads, 3 strips of at most 64 columns).
+TEST(GraphEngineTest, AbpnRunsOnTheBandPipeline) {
+  float worst = 0.0f;
+  for (const char* name : {"abpn", "abpn-noresidual"}) {
+    for (const int scale : {2, 3}) {
+      const Graph graph = build_baseline(name, {.scale = {scale, 1}, .seed = 7});
+      const Engine engine = Engine::create(graph, {.threads = 2});
+      EXPECT_NE(engine.kernel_names().find("winograd"), std::string::npos) << name;
+      EXPECT_EQ(engine.workspace_bytes(64, 64), engine.workspace_bytes(2048, 1536)) << name;
+      const Tensor input = test_support::random_tensor(3, 13, 150, scale);
+      const Tensor expected = reference::forward(graph, input);
+      for (const Isa isa : kAllIsas) {
+        if (!cpu_supports(isa)) continue;
+        for (const int threads : {1, 2}) {
+          const Engine strips =
+              Engine::create(graph, {.threads = threads, .max_strip_width = 64, .isa = isa});
+          const float diff = max_abs_diff(strips.run(input), expected);
+          EXPECT_LE(diff, kTolerance)
+              << name << " x" << scale << " " << isa_name(isa) << " threads " << threads;
+          worst = std::max(worst, diff);
+        }
+      }
+    }
+  }
+  std::cout << "abpn on the band pipeline: max abs difference to the reference " << worst << "\n";
+}
+
+// A graph that leaves the chain pattern anywhere (XLSR's branches, no final clip, an activation
+// the conv store cannot apply) stays on the general-graph path.
+TEST(GraphEngineTest, OnlyChainsRunOnTheBandPipeline) {
+  const engine::F32Kernels kernels = engine::f32_kernels(Isa::kScalar);
+  const Graph abpn = build_baseline("abpn", {.scale = {2, 1}, .seed = 7});
+  EXPECT_TRUE(engine::make_chain_plan(abpn, kernels).has_value());
+  EXPECT_FALSE(
+      engine::make_chain_plan(build_baseline("xlsr", {.scale = {2, 1}}), kernels).has_value());
+  Graph unclipped = abpn;
+  unclipped.nodes.pop_back();
+  unclipped.output = unclipped.nodes.back().output;
+  EXPECT_FALSE(engine::make_chain_plan(unclipped, kernels).has_value());
+  Graph tanh = abpn;
+  tanh.nodes[1].op = OpType::kTanh;
+  EXPECT_FALSE(engine::make_chain_plan(tanh, kernels).has_value());
+  for (const Graph& graph : {unclipped, tanh}) {
+    const Tensor input = test_support::random_tensor(3, 9, 17, 5);
+    const Engine engine = Engine::create(graph, {.threads = 2});
+    EXPECT_LE(max_abs_diff(engine.run(input), reference::forward(graph, input)), kTolerance);
+  }
+}
 
 // The widest supported graph: 64 channels, residual adds and depth-to-space mid-graph.
 TEST(GraphEngineTest, EdsrBaselineMatchesReference) {

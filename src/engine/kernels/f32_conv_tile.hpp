@@ -1,7 +1,8 @@
 #pragma once
 // The register-tiled row loop of the f32-conv kernels (any kernel size, stride 1), written once
 // as a template on the vector operations so that each kernel file compiles it for its own ISA.
-// Ops: V (vector type), kLanes, load, broadcast, fmadd, clamp (to [0, max]), store.
+// Ops: V (vector type), kLanes, load, broadcast, fmadd, clamp (to [0, max]), store; the x86
+// kernels use f32_avx256_ops.hpp / f32_avx512_ops.hpp.
 #include <algorithm>
 #include <cstddef>
 

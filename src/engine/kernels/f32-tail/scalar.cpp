@@ -34,6 +34,33 @@ float anchor_value(const Conv2d& anchor, const RgbView<const float>& input, int 
   return sum;
 }
 
+bool is_pointwise(const Conv2d& conv) {
+  return conv.kernel_h == 1 && conv.kernel_w == 1 && conv.stride == 1 && conv.pad_top == 0 &&
+         conv.pad_left == 0;
+}
+
+// Output channel `channel` of row a.y plus a 1x1 stride-1 anchor (integer scales: Large's, ABPN's
+// repeated input), clipped: anchor_value()'s sums in the same order without its padding tests,
+// in chunks of columns so that the inner loops stay simple.
+void store_with_pointwise_anchor(const F32DepthToSpaceArgs& a, int channel, const float* source,
+                                 float* out, std::ptrdiff_t step) {
+  constexpr int kChunk = 256;
+  float sums[kChunk];
+  const Conv2d& anchor = *a.anchor;
+  const int iy = std::min(a.y, a.input.height - 1);
+  for (int begin = a.col_begin; begin < a.col_end; begin += kChunk) {
+    const int end = std::min(a.col_end, begin + kChunk);
+    for (int x = begin; x < end; ++x) {
+      float sum = anchor.bias.empty() ? 0.0f : anchor.bias[channel];
+      for (int c = 0; c < anchor.in_channels; ++c) {
+        sum += anchor.w(channel, c, 0, 0) * a.input.at(iy, std::min(x, a.input.width - 1), c);
+      }
+      sums[x - begin] = sum;
+    }
+    for (int x = begin; x < end; ++x) out[x * step] = clip01(source[x] + sums[x - begin]);
+  }
+}
+
 // One output sub-pixel (dy, dx, colour) at a time: a tight strided copy with a branch-free clamp.
 void depth_to_space_scalar(const F32DepthToSpaceArgs& a) {
   const int s = a.block;
@@ -44,7 +71,9 @@ void depth_to_space_scalar(const F32DepthToSpaceArgs& a) {
         const int channel = d2s_channel(a.order, 3, s, c, dy, dx);
         const float* source = a.values + channel * a.stride;
         float* out = &a.output.at(a.y * s + dy, dx, c);
-        if (a.anchor) {
+        if (a.anchor && is_pointwise(*a.anchor)) {
+          store_with_pointwise_anchor(a, channel, source, out, step);
+        } else if (a.anchor) {
           for (int x = a.col_begin; x < a.col_end; ++x) {
             out[x * step] = clip01(source[x] + anchor_value(*a.anchor, a.input, a.net_width,
                                                             a.net_height, channel, a.y, x));

@@ -1,7 +1,6 @@
 // AVX-512 tanh, 16 floats per vector (kernels/f32_vtanh.hpp). Built with AVX-512 flags for this
 // file only; called only after the run-time CPU check.
-#include <immintrin.h>
-
+#include "engine/kernels/f32_avx512_ops.hpp"
 #include "engine/kernels/f32_vtanh.hpp"
 #include "engine/kernels/kernels.hpp"
 
@@ -9,34 +8,8 @@ namespace quicksr::engine {
 
 namespace {
 
-struct Avx512Ops {
-  using V = __m512;
-  static constexpr int kLanes = 16;
-  static V load(const float* p) { return _mm512_loadu_ps(p); }
-  static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
-  static V broadcast(float v) { return _mm512_set1_ps(v); }
-  static V abs(V v) { return _mm512_abs_ps(v); }
-  static V min(V a, V b) { return _mm512_min_ps(a, b); }
-  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
-  static V add(V a, V b) { return _mm512_add_ps(a, b); }
-  static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
-  static V div(V a, V b) { return _mm512_div_ps(a, b); }
-  static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
-  static V round(V v) { return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT); }
-  static V pow2(V n) { return _mm512_scalef_ps(_mm512_set1_ps(1.0f), n); }
-  static V less_than_select(V a, V b, V if_less, V otherwise) {
-    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_LT_OQ), otherwise, if_less);
-  }
-  // `magnitude` is >= 0 (or NaN): OR in the sign bit of `sign`.
-  static V with_sign_of(V magnitude, V sign) {
-    const __m512i sign_bit = _mm512_set1_epi32(static_cast<int>(0x80000000u));
-    return _mm512_castsi512_ps(_mm512_or_si512(
-        _mm512_castps_si512(magnitude), _mm512_and_si512(_mm512_castps_si512(sign), sign_bit)));
-  }
-};
-
 void f32_vtanh_ukernel_16_avx512f(const float* in, float* out, std::size_t n) {
-  f32_vtanh_run<Avx512Ops>(in, out, n);
+  f32_vtanh_run<f32::Avx512Ops>(in, out, n);
 }
 
 }  // namespace
