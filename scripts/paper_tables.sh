@@ -147,8 +147,9 @@ isas = sorted({r["isa"] + " (" + r.get("runtime", "engine") + ", kernels " + r["
                for r in runs})
 print("Latency: `quicksr bench` (engine only, interleaved 8-bit RGB in and out, one warm-up, "
       "then {} timed runs; min / median ms) on {}, ISA {}. 1-minute load average while measuring: "
-      "{:.1f}-{:.1f} on 2 shared vCPUs, so these are times under load; the min is the closer to an "
-      "idle machine.".format(sys.argv[1], ", ".join(cpus), "; ".join(isas), loads[0], loads[-1]))
+      "{:.1f}-{:.1f} on 2 vCPUs{}.".format(sys.argv[1], ", ".join(cpus), "; ".join(isas), loads[0],
+      loads[-1], " (a quiet machine)" if loads[-1] < 2.5 else
+      ", so these are times under load; the min is the closer to an idle machine"))
 ' "$bench_runs"
   : > "$work/bench/used"
 }
@@ -601,12 +602,10 @@ table6() {
   echo "scale is not in the text, x2 assumed here). Ours: the shipped Small x2 (\`$fp32\`) and its"
   echo "INT8 file on the engine of this CPU, input = half the target resolution, min / median ms."
   echo "A phone NPU and 1-2 shared CPU cores are different machines: the paper's times are about"
-  echo "two orders of magnitude lower, which is the hardware, not the network. On a machine this"
-  echo "loaded (see below) cells measured at different moments are comparable to within about 2x"
-  echo "at best (a larger frame can time faster than a smaller one); \`REBENCH=1 TABLES=6\` on a"
-  echo "quiet machine measures them again. For scale: docs/engine.md times Small x2 (random weights,"
-  echo "same engine) on a 640x360 input, 2 threads, at the highest priority (load ~10-12) at 17.7 ms"
-  echo "(fp32) and 7.0 ms (INT8) min."
+  echo "two orders of magnitude lower, which is the hardware, not the network. The load while"
+  echo "measuring is stated below the table: cells measured at different moments of a loaded"
+  echo "machine are comparable only to within about 2x; \`REBENCH=1 TABLES=6\` on a quiet machine"
+  echo "measures them again."
   echo
   local header="| engine, threads |" rule="|---|" target size row precision model threads
   local -A input_size=([540p]=480x270 [720p]=640x360 [1080p]=960x540 [1440p]=1280x720

@@ -35,7 +35,7 @@ read -r -a extra_args <<< "${TRAIN_ARGS:-}"
 renice -n 19 -p $$ > /dev/null
 if [ "$(ps -o sid= -p $$ | tr -d ' ')" = $$ ]; then echo 19 > /proc/$$/autogroup; fi
 
-# One NET:SCALE per run: a QuickSRNet grid point fF-mM (`--preset`; model quicksrnet-fF-mM-xS,
+# One NET:SCALE[:ARM] per run: a QuickSRNet grid point fF-mM (`--preset`; model quicksrnet-fF-mM-xS,
 # Table 2) or a baseline (`--arch`; model ARCH-xS, Tables 1 and 3). The model's file name in models/
 # (run_name) also names the run folder and the checkpoint folder. Ordered by table cells per
 # CPU-hour; the cost of a step is about the conv MACs per LR pixel (`quicksr info`):
@@ -43,10 +43,13 @@ if [ "$(ps -o sid= -p $$ | tr -d ' ')" = $$ ]; then echo 19 > /proc/$$/autogroup
 #   f32-m7 68.8K, f32-m11 105.7K (x2; at x4 the last conv is 4x wider: f32-m1 1.8x, ABPN 1.9x);
 #   SESR trains its expanded form: 252K (M3) - 579K (M11), XL 1.14M; ERFDN 396K; EDSR 1.37M.
 # f32-m2 x2 is Small on the table schedule: beside the shipped Small x2 (34 000 iterations) it
-# measures what the shorter schedule costs.
+# measures what the shorter schedule costs. NET:SCALE:ARM is an arm of the recipe A/B of
+# docs/training.md ("Recipe A/B plan"; arm_args below), run as a model NAME-ARM.
 queue=(
-  # the x2 rows of Tabs. 1-3, cheap nets first (ESPCN was started before the queue)
-  espcn:2 f32-m1:2 f32-m2:2 f32-m3:2 abpn:2 abpn-noresidual:2 xlsr:2 fsrcnn:2 f32-m7:2
+  # the x2 rows of Tabs. 1-3, cheap nets first (ESPCN was started before the queue), with the
+  # recipe A/B arms on Small x2 (arm A is f32-m2:2 itself)
+  espcn:2 f32-m1:2 f32-m2:2 f32-m3:2 abpn:2 abpn-noresidual:2 f32-m2:2:seed2 f32-m2:2:scaleaug
+  xlsr:2 fsrcnn:2 f32-m2:2:patch96-batch7 f32-m2:2:patch96-shorter f32-m7:2
   # x3 and x4 of the cheap nets, f32-m11 x2
   f32-m1:3 f32-m1:4 espcn:3 espcn:4 xlsr:3 xlsr:4 fsrcnn:3 fsrcnn:4 f32-m3:3 f32-m3:4
   abpn:3 abpn:4 f32-m7:3 f32-m7:4 f32-m11:2
@@ -58,9 +61,33 @@ queue=(
 
 # run_name NET SCALE and train_args NET SCALE: a queue entry's name and `quicksr train` arguments.
 is_grid_point() { [[ $1 =~ ^f[0-9]+-m[0-9]+$ ]]; }
-run_name() { if is_grid_point "$1"; then echo "quicksrnet-$1-x$2"; else echo "$1-x$2"; fi; }
+run_name() {
+  if is_grid_point "$1"; then echo "quicksrnet-$1-x$2${3:+-$3}"; else echo "$1-x$2${3:+-$3}"; fi
+}
 train_args() {
   if is_grid_point "$1"; then echo "--preset $1 --scale $2"; else echo "--arch $1 --scale $2"; fi
+}
+# arm_args ARM: what an A/B arm changes in the recipe, at the same budget (batch x patch^2 x
+# iterations) except seed2, the second seed of the baseline arm that measures the noise floor.
+arm_args() {
+  case $1 in
+    "") ;;
+    seed2) echo "--seed 2" ;;
+    scaleaug) echo "--scale-augment 0.6" ;;
+    patch96-batch7) echo "--patch 96 --batch 7" ;;  # 64 512 LR pixels per step against 65 536
+    patch96-shorter) echo "--patch 96 --iterations $((iterations * 64 * 64 / (96 * 96)))" ;;
+    *) log "unknown recipe arm '$1'"; exit 2 ;;
+  esac
+}
+# The iteration a run ends at: its arm's --iterations, else the table schedule's.
+final_iteration() {
+  local -a args
+  read -r -a args <<< "$(arm_args "$1")"
+  local i final=$iterations
+  for ((i = 0; i + 1 < ${#args[@]}; ++i)); do
+    if [ "${args[i]}" = --iterations ]; then final=${args[i + 1]}; fi
+  done
+  echo "$final"
 }
 
 # The shared recipe (docs/training.md, "Example: Small x2") at the table schedule's length.
@@ -160,6 +187,9 @@ write_card() {
     echo "* Recipe: L1 loss, Adam (0.9, 0.999), batch 16 of 64x64 LR patches with random flips and"
     echo "  90-degree rotations, seed 1, cosine learning rate from 1e-3 to 1e-6 over $iterations"
     echo "  iterations, \`--threads ${THREADS:-2}\`, at nice 19 beside other work."
+    if [ -n "$arm" ]; then
+      echo "* Recipe A/B arm \`$arm\` (docs/training.md, \"Recipe A/B plan\") changes: \`$(arm_args "$arm")\`."
+    fi
     if [ ${#extra_args[@]} -gt 0 ]; then
       echo "* Changed by TRAIN_ARGS (last on the command line, so they win): \`${extra_args[*]}\`."
     fi
@@ -192,10 +222,11 @@ write_card() {
 
 # install NAME ARGS...: the finished run's model, curve and card into models/.
 install() {
-  local name=$1 dir="${root}runs/$1" done_iterations
+  local name=$1 dir="${root}runs/$1" done_iterations final
   done_iterations=$(iterations_done "$dir")
-  if [ "$done_iterations" != "$iterations" ]; then
-    log "$name: ended at iteration $done_iterations, not $iterations; no model installed"
+  final=$(final_iteration "$arm")
+  if [ "$done_iterations" != "$final" ]; then
+    log "$name: ended at iteration $done_iterations, not $final; no model installed"
     return 1
   fi
   cp "$dir/last.safetensors" "${root}models/.$name.tmp"
@@ -209,11 +240,10 @@ mkdir -p "${root}runs" "${root}models/checkpoints"
 log "queue of ${#queue[@]} runs, $iterations iterations each, load $(load_average)"
 for entry in "${queue[@]}"; do
   if [ -n "$stopping" ]; then exit 143; fi
-  net=${entry%:*}
-  scale=${entry#*:}
-  name=$(run_name "$net" "$scale")
+  IFS=: read -r net scale arm <<< "$entry"
+  name=$(run_name "$net" "$scale" "$arm")
   if [ ${#only[@]} -gt 0 ] && [[ " ${only[*]} " != *" $name "* ]]; then continue; fi
-  read -r -a args <<< "$(train_args "$net" "$scale")"
+  read -r -a args <<< "$(train_args "$net" "$scale") $(arm_args "$arm")"
   dir="${root}runs/$name"
   saved="${root}models/checkpoints/$name"
   if [ -f "${root}models/$name.safetensors" ]; then

@@ -145,6 +145,29 @@ TEST_F(PaperTrainScriptTest, FinishedRunInstallsModelAndCardAndResumesFromCommit
   EXPECT_EQ(fs::last_write_time(model), written);
 }
 
+TEST_F(PaperTrainScriptTest, RecipeArmIsItsOwnModelWithItsChangesAtTheSameBudget) {
+  // ITERATIONS=9: the patch-96 arm keeps batch x patch^2 x iterations, 9 x 64^2 / 96^2 = 4.
+  const std::string seed2 = "quicksrnet-f32-m2-x2-seed2";
+  const std::string shorter = "quicksrnet-f32-m2-x2-patch96-shorter";
+  auto result = run_script(seed2 + " " + shorter, 9, "DRY_RUN=1");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("--preset f32-m2 --scale 2 --seed 2"), std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("--preset f32-m2 --scale 2 --patch 96 --iterations 4"),
+            std::string::npos)
+      << result.output;
+
+  // TRAIN_ARGS's tiny patch wins over the arm's, its iteration count stays.
+  result = run_script(shorter, 9);
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const fs::path model = work() / "models" / (shorter + ".safetensors");
+  EXPECT_EQ(iterations_of(model), "4") << result.output;
+  const std::string card = read_text(work() / "models" / (shorter + ".md"));
+  EXPECT_NE(card.find("arm `patch96-shorter`"), std::string::npos) << card;
+  EXPECT_FALSE(fs::exists(work() / "models/quicksrnet-f32-m2-x2.safetensors"))
+      << "an arm never stands in for the table's model";
+}
+
 TEST_F(PaperTrainScriptTest, SigtermStopsTheRunWithACommittableCheckpoint) {
   const std::string name = "quicksrnet-f32-m3-x2";
   const pid_t pid = ::fork();
