@@ -297,7 +297,7 @@ std::string error_line(const test_support::RunResult& result) {
 // Graph models (the baselines): quantize, info, upscale (the integer reference runtime) and eval
 // --compare-fp32; an op without INT8 support and the QuickSRNet-only options refused in one line.
 TEST_F(QuantizeCli, QuantizesGraphModels) {
-  for (const char* name : {"abpn", "espcn"}) {
+  for (const char* name : {"abpn", "erfdn"}) {
     save_model(
         Model{.net = build_baseline(name, {.scale = Scale{2, 1}, .seed = 1}), .provenance = {}},
         dir_ / (std::string(name) + ".safetensors"));
@@ -338,11 +338,11 @@ TEST_F(QuantizeCli, QuantizesGraphModels) {
   EXPECT_NE(eval.output.find("drop"), std::string::npos) << eval.output;
 
   const std::string calib = " --data " + quoted(dir_ / "calib") + " --out ";
-  EXPECT_EQ(error_line(run_quicksr("quantize " + quoted(dir_ / "espcn.safetensors") + calib +
-                                   quoted(dir_ / "espcn-int8.safetensors"))),
-            (dir_ / "espcn.safetensors").string() +
-                ": INT8 graphs do not support op 'tanh' (node 'conv1_tanh')");
-  EXPECT_FALSE(fs::exists(dir_ / "espcn-int8.safetensors"));
+  EXPECT_EQ(error_line(run_quicksr("quantize " + quoted(dir_ / "erfdn.safetensors") + calib +
+                                   quoted(dir_ / "erfdn-int8.safetensors"))),
+            (dir_ / "erfdn.safetensors").string() +
+                ": INT8 graphs do not support op 'leaky_relu' (node 'b1_c1_d_act')");
+  EXPECT_FALSE(fs::exists(dir_ / "erfdn-int8.safetensors"));
   EXPECT_EQ(error_line(run_quicksr("quantize " + quoted(fp32) + calib +
                                    quoted(dir_ / "other.safetensors") + " --optimize-rounding")),
             fp32.string() +
