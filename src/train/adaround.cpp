@@ -1,8 +1,6 @@
 // AdaRound, layer by layer, on LibTorch (see adaround.hpp).
 #include "train/adaround.hpp"
 
-#include <torch/torch.h>
-
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -13,6 +11,7 @@
 #include "quicksr/error.hpp"
 #include "train/adaround_layer.hpp"
 #include "train/fake_quant.hpp"
+#include "train/torch.hpp"
 #include "train/torch_net.hpp"
 
 namespace quicksr::train {

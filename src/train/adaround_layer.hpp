@@ -2,8 +2,6 @@
 // One AdaRound optimisation (Nagel et al., ICML 2020) of the convs that make one output: the
 // pieces of the paper one by one, so that tests can check each rule and solve tiny layers against
 // an exhaustive search. adaround.cpp runs it conv by conv through a whole network.
-#include <torch/torch.h>
-
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -12,6 +10,7 @@
 
 #include "quicksr/model.hpp"
 #include "train/adaround.hpp"
+#include "train/torch.hpp"
 
 namespace quicksr::train {
 

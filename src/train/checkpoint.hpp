@@ -1,11 +1,11 @@
 #pragma once
 // The resumable checkpoint: weights, Adam state, iteration and the best validation score. The
 // data order needs no saved state (batches are a function of seed and iteration).
-#include <torch/torch.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <string>
+
+#include "train/torch.hpp"
 
 namespace quicksr::train {
 

@@ -2,11 +2,11 @@
 // Data-parallel training over c10d's Gloo process group: every process computes the gradient of
 // its share of the batch, and the mean over processes replaces each local gradient, so every
 // process takes the same optimizer step as one process on the combined batch.
-#include <torch/torch.h>
-
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "train/torch.hpp"
 
 namespace c10d {
 class ProcessGroupGloo;

@@ -2,9 +2,8 @@
 // Fake quantization in LibTorch with the quantizer rules of docs/quantization.md, for AdaRound and
 // QAT. Gradients pass straight through inside the quantization range (straight-through estimator)
 // and are zero outside it.
-#include <torch/torch.h>
-
 #include "quicksr/model.hpp"
+#include "train/torch.hpp"
 
 namespace quicksr::train {
 

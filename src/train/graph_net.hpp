@@ -4,12 +4,11 @@
 // graph's conv weights and biases and PReLU slopes are trainable parameters; the convs the
 // architecture fixes (fixed_convs: SESR's anchor, EDSR's mean shifts) are buffers, saved in
 // checkpoints but never trained.
-#include <torch/torch.h>
-
 #include <string>
 #include <vector>
 
 #include "quicksr/model.hpp"
+#include "train/torch.hpp"
 #include "train/torch_net.hpp"
 
 namespace quicksr::train {

@@ -1,13 +1,12 @@
 #pragma once
 // QuickSRNet as a LibTorch module for training. The architecture and its identity initialisation
 // are defined once, by quicksr::QuickSRNet: this module copies its weights in and out.
-#include <torch/torch.h>
-
 #include <functional>
 #include <optional>
 
 #include "quicksr/model.hpp"
 #include "quicksr/quant.hpp"
+#include "train/torch.hpp"
 
 namespace quicksr::train {
 

@@ -1,8 +1,6 @@
 // The training loop: data, optimizer, schedule, logging, validation, checkpoints and export.
 #include "train/trainer.hpp"
 
-#include <torch/torch.h>
-
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -22,6 +20,7 @@
 #include "train/graph_net.hpp"
 #include "train/prefetcher.hpp"
 #include "train/run_log.hpp"
+#include "train/torch.hpp"
 #include "train/torch_net.hpp"
 
 namespace quicksr::train {
