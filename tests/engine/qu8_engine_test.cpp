@@ -139,7 +139,7 @@ TEST(Int8Engine, MediumAndLargeMatchIntegerReference) {
 }
 
 // Trained weights: the shipped Small x2 INT8 model, whose weights leave the AVX2 kernel's split
-// packing a residual in about 1 % of the body convs' weight words and 8 % of the first conv's
+// packing a residual in about 1-2 % of the body convs' weight words and 8 % of the first conv's
 // (after the plan's channel order and red sharing).
 TEST(Int8Engine, ShippedWeightsMatchIntegerReference) {
   const std::filesystem::path path =
@@ -149,16 +149,16 @@ TEST(Int8Engine, ShippedWeightsMatchIntegerReference) {
   expect_matches_reference(std::get<QuantizedQuickSRNet>(model.net), {{37, 9}, {70, 6}});
 }
 
-// The weight words of a 3x3 conv packed by the split packing that keep a residual: the last entry
-// start, after the main words.
-int residual_words(const std::vector<std::int32_t>& packed, const engine::QU8PackedConv& conv) {
+// The residual entries of a 3x3 conv packed by the split packing: the last entry start, after
+// the main words.
+int residual_entries(const std::vector<std::int32_t>& packed, const engine::QU8PackedConv& conv) {
   return packed[static_cast<std::size_t>(conv.padded_out_channels) * conv.in_groups * 9 +
                 conv.padded_out_channels];
 }
 
 // The plan shares red's weight with the repeated red channel and orders the channels between the
-// convs for exact `vpmaddubsw` pairs: on the shipped Small x2 the split packing then keeps fewer
-// than half of the residual words it keeps for the convs as they are (168 of 5760).
+// convs for exact s16 sums: on the shipped Small x2 the split packing then keeps a third fewer
+// residual entries than for the convs as they are (89 against 175 when written).
 TEST(QU8Plan, LeavesFewerResidualWordsOnShippedWeights) {
   const std::filesystem::path path =
       std::filesystem::path(QUICKSR_SOURCE_DIR) / "models/quicksrnet-small-x2-int8.safetensors";
@@ -173,11 +173,11 @@ TEST(QU8Plan, LeavesFewerResidualWordsOnShippedWeights) {
   int planned = 0;
   int unplanned = 0;
   for (std::size_t i = 0; i < originals.size(); ++i) {
-    planned += residual_words(plan.convs[i].weights, plan.convs[i]);
-    unplanned += residual_words(split.pack(*originals[i]), plan.convs[i]);
+    planned += residual_entries(plan.convs[i].weights, plan.convs[i]);
+    unplanned += residual_entries(split.pack(*originals[i]), plan.convs[i]);
   }
   EXPECT_GT(unplanned, 0);
-  EXPECT_LT(2 * planned, unplanned) << planned << " vs " << unplanned << " residual words";
+  EXPECT_LT(3 * planned, 2 * unplanned) << planned << " vs " << unplanned << " residual entries";
 }
 
 TEST(Int8Engine, PerTensorWeightsAndZeroPointsOfZeroMatch) {
