@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "engine/qu8_channel_order.hpp"
 #include "quicksr/error.hpp"
 
 namespace quicksr::engine {
@@ -84,80 +85,6 @@ QConv2d with_red_shared(const QConv2d& first) {
   return conv;
 }
 
-// The input channel positions whose weights the AVX2 split kernel sums in s16 at once (for each
-// output channel and tap): byte pair j of input groups 2m and 2m + 1 (a quad), and byte pair j of
-// a last, odd group (4x16-avx2-split.cpp).
-std::vector<std::vector<int>> s16_sum_slots(int channels) {
-  std::vector<std::vector<int>> slots;
-  const int groups = channels / kQu8Group;
-  int g = 0;
-  for (; g + 1 < groups; g += 2) {
-    for (int pair = g * kQu8Group; pair < (g + 1) * kQu8Group; pair += 2) {
-      slots.push_back({pair, pair + 1, pair + kQu8Group, pair + kQu8Group + 1});
-    }
-  }
-  for (int pair = g * kQu8Group; pair < groups * kQu8Group; pair += 2) {
-    slots.push_back({pair, pair + 1});
-  }
-  return slots;
-}
-
-// How many (output channel, tap) of `conv` give the input channels order[slot[k]] weights whose
-// sum is not exact in s16.
-int sums_over_bound(const QConv2d& conv, const std::vector<int>& slot,
-                    const std::vector<int>& order) {
-  const int taps = conv.kernel_h * conv.kernel_w;
-  int count = 0;
-  std::vector<int> weights(slot.size());
-  for (int o = 0; o < conv.out_channels; ++o) {
-    for (int tap = 0; tap < taps; ++tap) {
-      for (std::size_t k = 0; k < slot.size(); ++k) {
-        weights[k] = conv.weight[weight_index(conv, o, order[slot[k]], tap)];
-      }
-      count += !qu8_exact_in_s16(weights);
-    }
-  }
-  return count;
-}
-
-// An order of `conv`'s input channels whose s16 sums (s16_sum_slots) are rarely inexact: from the
-// identity, swap two channels of different slots while that lowers the count (a local search).
-// Any order gives the same sums; the AVX2 split kernel needs fewer residual words.
-std::vector<int> s16_friendly_order(const QConv2d& conv) {
-  const int channels = conv.in_channels;
-  std::vector<int> order(channels);
-  for (int i = 0; i < channels; ++i) order[i] = i;
-  if (channels % kQu8Group != 0) return order;
-  const std::vector<std::vector<int>> slots = s16_sum_slots(channels);
-  std::vector<int> slot_of(channels);
-  std::vector<int> cost(slots.size());
-  for (std::size_t s = 0; s < slots.size(); ++s) {
-    for (const int position : slots[s]) slot_of[position] = static_cast<int>(s);
-    cost[s] = sums_over_bound(conv, slots[s], order);
-  }
-  for (bool improved = true; improved;) {
-    improved = false;
-    for (int a = 0; a < channels; ++a) {
-      for (int b = a + 1; b < channels; ++b) {
-        const int sa = slot_of[a];
-        const int sb = slot_of[b];
-        if (sa == sb) continue;
-        std::swap(order[a], order[b]);
-        const int cost_a = sums_over_bound(conv, slots[sa], order);
-        const int cost_b = sums_over_bound(conv, slots[sb], order);
-        if (cost_a + cost_b < cost[sa] + cost[sb]) {
-          cost[sa] = cost_a;
-          cost[sb] = cost_b;
-          improved = true;
-        } else {
-          std::swap(order[a], order[b]);
-        }
-      }
-    }
-  }
-  return order;
-}
-
 // Output channel k of `producer` (and input channel k of `consumer`) becomes channel order[k].
 void reorder_channels(QConv2d& producer, QConv2d& consumer, const std::vector<int>& order) {
   const QConv2d out = producer;
@@ -202,12 +129,13 @@ QU8Plan make_qu8_plan(const QuantizedQuickSRNet& net, const QU8Conv3x3Config& ke
   const auto feature_bounds = [&](int i) {
     return quant::activation_bounds(net.features[i], config.activation);
   };
-  // The 3x3 convs in order; the channels between two of them are ordered for exact s16 sums.
+  // The 3x3 convs in order. For the kernel that sums in s16 (the split packing's), the channels
+  // between two of them are ordered for exact s16 sums; the other kernels do not care.
   std::vector<QConv2d> convs{with_red_shared(net.first)};
   convs.insert(convs.end(), net.body.begin(), net.body.end());
   if (!plan.half_scale) convs.push_back(net.last);
-  for (std::size_t i = 0; i + 1 < convs.size(); ++i) {
-    reorder_channels(convs[i], convs[i + 1], s16_friendly_order(convs[i + 1]));
+  for (std::size_t i = 0; kernel.pack == pack_qu8_conv3x3_s8x4_split && i + 1 < convs.size(); ++i) {
+    reorder_channels(convs[i], convs[i + 1], s16_friendly_order(convs[i + 1]).order);
   }
   plan.convs.push_back(
       pack(convs[0], net.input, net.features[0], feature_bounds(0), kernel, false));

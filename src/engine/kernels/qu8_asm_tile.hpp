@@ -77,14 +77,16 @@ inline std::array<const void*, 7> asm_tile_params(const QU8Conv3x3Args& a, int g
   "vmovd %%r10d, %%xmm15\n\t"                                                 \
   "vpbroadcastd %%xmm15, %%ymm15\n\t"                                         \
   QU8_ASM_4X2_YMM_BIASES
-// One tap: the including file's QU8_LOADS(row, kx), then its QU8_CHANNEL(tap, o, a0, a1) per
-// output channel o, with accumulators o and o + 4.
+// One tap: LOADS(row, kx), then CHANNEL(tap, o, a0, a1) per output channel o, with accumulators
+// o and o + 4; QU8_ASM_4X2_YMM_TAP takes the including file's QU8_LOADS and QU8_CHANNEL.
+#define QU8_ASM_4X2_YMM_TAP_OF(LOADS, CHANNEL, tap, row, kx)                  \
+  LOADS(row, kx)                                                              \
+  CHANNEL(tap, 0, 0, 4)                                                       \
+  CHANNEL(tap, 1, 1, 5)                                                       \
+  CHANNEL(tap, 2, 2, 6)                                                       \
+  CHANNEL(tap, 3, 3, 7)
 #define QU8_ASM_4X2_YMM_TAP(tap, row, kx)                                     \
-  QU8_LOADS(row, kx)                                                          \
-  QU8_CHANNEL(tap, 0, 0, 4)                                                   \
-  QU8_CHANNEL(tap, 1, 1, 5)                                                   \
-  QU8_CHANNEL(tap, 2, 2, 6)                                                   \
-  QU8_CHANNEL(tap, 3, 3, 7)
+  QU8_ASM_4X2_YMM_TAP_OF(QU8_LOADS, QU8_CHANNEL, tap, row, kx)
 // acc[p][o] is output %(4p + o).
 #define QU8_ASM_4X2_YMM_OUTPUTS(acc)                                          \
   "=&x"(acc[0][0]), "=&x"(acc[0][1]), "=&x"(acc[0][2]), "=&x"(acc[0][3]),     \

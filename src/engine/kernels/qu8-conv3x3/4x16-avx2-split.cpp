@@ -51,11 +51,7 @@ namespace {
   "vpaddw %%ymm15, %%ymm14, %%ymm14\n\t"                      \
   QU8_WIDEN_ADD(a1)
 #define QU8_TAP_PAIR(tap, row, kx)                       \
-  QU8_LOADS_PAIR(row, kx)                                \
-  QU8_CHANNEL_PAIR(tap, 0, 0, 4)                         \
-  QU8_CHANNEL_PAIR(tap, 1, 1, 5)                         \
-  QU8_CHANNEL_PAIR(tap, 2, 2, 6)                         \
-  QU8_CHANNEL_PAIR(tap, 3, 3, 7)
+  QU8_ASM_4X2_YMM_TAP_OF(QU8_LOADS_PAIR, QU8_CHANNEL_PAIR, tap, row, kx)
 // clang-format on
 
 // s16 ones, the `vpmaddwd` operand that widens pair sums.

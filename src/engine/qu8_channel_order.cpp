@@ -1,0 +1,188 @@
+#include "engine/qu8_channel_order.hpp"
+
+#include <algorithm>
+#include <cstddef>
+
+#include "engine/kernels/qu8_kernels.hpp"
+
+namespace quicksr::engine {
+
+namespace {
+
+// qu8_exact_in_s16 bounds the positive and the negative weights of a sum apart, so the search
+// keeps both parts (the negative one as a magnitude) per channel or slot, and per (output
+// channel, tap) in a row of `sums` values: costing a swap is then a short loop that vectorises.
+class SignedParts {
+ public:
+  SignedParts(int rows, int sums)
+      : sums_(sums),
+        positive_(static_cast<std::size_t>(rows) * sums),
+        negative_(static_cast<std::size_t>(rows) * sums) {}
+  std::int16_t* positive(int row) { return positive_.data() + row * sums_; }
+  std::int16_t* negative(int row) { return negative_.data() + row * sums_; }
+  const std::int16_t* positive(int row) const { return positive_.data() + row * sums_; }
+  const std::int16_t* negative(int row) const { return negative_.data() + row * sums_; }
+
+ private:
+  std::ptrdiff_t sums_;
+  std::vector<std::int16_t> positive_;
+  std::vector<std::int16_t> negative_;
+};
+
+SignedParts channel_parts(const QConv2d& conv) {
+  const int taps = conv.kernel_h * conv.kernel_w;
+  SignedParts parts(conv.in_channels, conv.out_channels * taps);
+  for (int i = 0; i < conv.in_channels; ++i) {
+    for (int o = 0; o < conv.out_channels; ++o) {
+      for (int tap = 0; tap < taps; ++tap) {
+        const int w =
+            conv.weight[(static_cast<std::size_t>(o) * conv.in_channels + i) * taps + tap];
+        parts.positive(i)[o * taps + tap] = static_cast<std::int16_t>(std::max(w, 0));
+        parts.negative(i)[o * taps + tap] = static_cast<std::int16_t>(std::max(-w, 0));
+      }
+    }
+  }
+  return parts;
+}
+
+// The slots' parts for `order`.
+SignedParts slot_parts(const SignedParts& channels, const std::vector<std::vector<int>>& slots,
+                       const std::vector<int>& order, int sums) {
+  SignedParts parts(static_cast<int>(slots.size()), sums);
+  for (std::size_t s = 0; s < slots.size(); ++s) {
+    const int slot = static_cast<int>(s);
+    for (const int position : slots[s]) {
+      for (int k = 0; k < sums; ++k) {
+        parts.positive(slot)[k] += channels.positive(order[position])[k];
+        parts.negative(slot)[k] += channels.negative(order[position])[k];
+      }
+    }
+  }
+  return parts;
+}
+
+// How many sums of `slot` are inexact once its channel `out` is replaced by `in` (pass out == in
+// for the slot as it is).
+int inexact_after_swap(const SignedParts& slots, int slot, const SignedParts& channels, int out,
+                       int in, int sums) {
+  const std::int16_t* slot_positive = slots.positive(slot);
+  const std::int16_t* slot_negative = slots.negative(slot);
+  const std::int16_t* out_positive = channels.positive(out);
+  const std::int16_t* out_negative = channels.negative(out);
+  const std::int16_t* in_positive = channels.positive(in);
+  const std::int16_t* in_negative = channels.negative(in);
+  int count = 0;
+  for (int k = 0; k < sums; ++k) {
+    const std::int16_t positive =
+        static_cast<std::int16_t>(slot_positive[k] - out_positive[k] + in_positive[k]);
+    const std::int16_t negative =
+        static_cast<std::int16_t>(slot_negative[k] - out_negative[k] + in_negative[k]);
+    count += std::max(positive, negative) > kQu8ExactSumMagnitude;
+  }
+  return count;
+}
+
+void swap_in_slot(SignedParts& slots, int slot, const SignedParts& channels, int out, int in,
+                  int sums) {
+  for (int k = 0; k < sums; ++k) {
+    slots.positive(slot)[k] += channels.positive(in)[k] - channels.positive(out)[k];
+    slots.negative(slot)[k] += channels.negative(in)[k] - channels.negative(out)[k];
+  }
+}
+
+}  // namespace
+
+std::vector<std::vector<int>> s16_sum_slots(int channels) {
+  std::vector<std::vector<int>> slots;
+  const int groups = channels / kQu8Group;
+  int g = 0;
+  for (; g + 1 < groups; g += 2) {
+    for (int pair = g * kQu8Group; pair < (g + 1) * kQu8Group; pair += 2) {
+      slots.push_back({pair, pair + 1, pair + kQu8Group, pair + kQu8Group + 1});
+    }
+  }
+  for (int pair = g * kQu8Group; pair < groups * kQu8Group; pair += 2) {
+    slots.push_back({pair, pair + 1});
+  }
+  return slots;
+}
+
+int inexact_s16_sums(const QConv2d& consumer, const std::vector<int>& order) {
+  const int taps = consumer.kernel_h * consumer.kernel_w;
+  int count = 0;
+  for (const std::vector<int>& slot : s16_sum_slots(consumer.in_channels)) {
+    std::vector<int> weights(slot.size());
+    for (int o = 0; o < consumer.out_channels; ++o) {
+      for (int tap = 0; tap < taps; ++tap) {
+        for (std::size_t k = 0; k < slot.size(); ++k) {
+          weights[k] =
+              consumer
+                  .weight[(static_cast<std::size_t>(o) * consumer.in_channels + order[slot[k]]) *
+                              taps +
+                          tap];
+        }
+        count += !qu8_exact_in_s16(weights);
+      }
+    }
+  }
+  return count;
+}
+
+S16ChannelOrder s16_friendly_order(const QConv2d& consumer) {
+  const int channels = consumer.in_channels;
+  S16ChannelOrder result;
+  std::vector<int>& order = result.order;
+  order.resize(channels);
+  for (int i = 0; i < channels; ++i) order[i] = i;
+  if (channels % kQu8Group != 0) {
+    result.inexact_sums = inexact_s16_sums(consumer, order);
+    return result;
+  }
+  const int sums = consumer.out_channels * consumer.kernel_h * consumer.kernel_w;
+  const std::vector<std::vector<int>> slots = s16_sum_slots(channels);
+  const SignedParts channel = channel_parts(consumer);
+  SignedParts slot = slot_parts(channel, slots, order, sums);
+  std::vector<int> slot_of(channels);
+  std::vector<int> cost(slots.size());
+  for (std::size_t s = 0; s < slots.size(); ++s) {
+    for (const int position : slots[s]) slot_of[position] = static_cast<int>(s);
+    cost[s] = inexact_after_swap(slot, static_cast<int>(s), channel, 0, 0, sums);
+  }
+  // A pair is tried again only once a swap has changed one of its slots: until then it still
+  // cannot lower the count (the result is that of trying every pair in every pass).
+  int swaps = 0;
+  std::vector<int> slot_changed_at(slots.size(), 0);
+  std::vector<int> pair_tried_at(static_cast<std::size_t>(channels) * channels, -1);
+  for (bool improved = true; improved && result.passes < kS16OrderMaxPasses; ++result.passes) {
+    improved = false;
+    for (int a = 0; a < channels; ++a) {
+      for (int b = a + 1; b < channels; ++b) {
+        const int sa = slot_of[a];
+        const int sb = slot_of[b];
+        int& tried_at = pair_tried_at[a * channels + b];
+        // A swap between two exact slots cannot lower the count either.
+        if (sa == sb || cost[sa] + cost[sb] == 0 ||
+            tried_at >= std::max(slot_changed_at[sa], slot_changed_at[sb])) {
+          continue;
+        }
+        const int cost_a = inexact_after_swap(slot, sa, channel, order[a], order[b], sums);
+        const int cost_b = inexact_after_swap(slot, sb, channel, order[b], order[a], sums);
+        result.sums_tried += 2 * sums;
+        if (cost_a + cost_b < cost[sa] + cost[sb]) {
+          swap_in_slot(slot, sa, channel, order[a], order[b], sums);
+          swap_in_slot(slot, sb, channel, order[b], order[a], sums);
+          cost[sa] = cost_a;
+          cost[sb] = cost_b;
+          std::swap(order[a], order[b]);
+          slot_changed_at[sa] = slot_changed_at[sb] = ++swaps;
+          improved = true;
+        }
+        tried_at = swaps;
+      }
+    }
+  }
+  for (const int slot_cost : cost) result.inexact_sums += slot_cost;
+  return result;
+}
+
+}  // namespace quicksr::engine
