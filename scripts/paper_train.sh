@@ -49,7 +49,8 @@ queue=(
   # the x2 rows of Tabs. 1-3, cheap nets first (ESPCN was started before the queue), with the
   # recipe A/B arms on Small x2 (arm A is f32-m2:2 itself)
   espcn:2 f32-m1:2 f32-m2:2 f32-m3:2 abpn:2 abpn-noresidual:2 f32-m2:2:seed2 f32-m2:2:scaleaug
-  xlsr:2 fsrcnn:2 f32-m2:2:patch96-batch7 f32-m2:2:patch96-shorter f32-m7:2
+  xlsr:2 fsrcnn:2 f32-m2:2:scaleaug-seed2 f32-m7:2 f32-m2:2:patch96-batch7
+  f32-m2:2:patch96-shorter f32-m2:2:patch96-batch7-seed2 f32-m2:2:patch96-shorter-seed2
   # x3 and x4 of the cheap nets, f32-m11 x2
   f32-m1:3 f32-m1:4 espcn:3 espcn:4 xlsr:3 xlsr:4 fsrcnn:3 fsrcnn:4 f32-m3:3 f32-m3:4
   abpn:3 abpn:4 f32-m7:3 f32-m7:4 f32-m11:2
@@ -68,16 +69,23 @@ train_args() {
   if is_grid_point "$1"; then echo "--preset $1 --scale $2"; else echo "--arch $1 --scale $2"; fi
 }
 # arm_args ARM: what an A/B arm changes in the recipe, at the same budget (batch x patch^2 x
-# iterations) except seed2, the second seed of the baseline arm that measures the noise floor.
+# iterations). seed2 is the baseline arm's second seed (the noise floor); ARM-seed2 pairs an arm
+# with it. Returns 1 for an unknown arm.
 arm_args() {
   case $1 in
     "") ;;
     seed2) echo "--seed 2" ;;
+    *-seed2) arm_seed2 "${1%-seed2}" ;;
     scaleaug) echo "--scale-augment 0.6" ;;
     patch96-batch7) echo "--patch 96 --batch 7" ;;  # 64 512 LR pixels per step against 65 536
     patch96-shorter) echo "--patch 96 --iterations $((iterations * 64 * 64 / (96 * 96)))" ;;
-    *) log "unknown recipe arm '$1'"; exit 2 ;;
+    *) return 1 ;;
   esac
+}
+arm_seed2() {
+  local base
+  base=$(arm_args "$1") || return 1
+  echo "$base --seed 2"
 }
 # The iteration a run ends at: its arm's --iterations, else the table schedule's.
 final_iteration() {
@@ -235,6 +243,13 @@ install() {
   write_card "$@"
   log "$name: finished; models/$name.safetensors and its card written"
 }
+
+# An unknown arm stops the queue before any run starts (arm_args runs in command substitutions,
+# where an exit would only leave the subshell).
+for entry in "${queue[@]}"; do
+  IFS=: read -r net scale arm <<< "$entry"
+  arm_args "$arm" > /dev/null || { log "unknown recipe arm '$arm' in '$entry'"; exit 2; }
+done
 
 mkdir -p "${root}runs" "${root}models/checkpoints"
 log "queue of ${#queue[@]} runs, $iterations iterations each, load $(load_average)"

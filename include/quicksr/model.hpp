@@ -281,9 +281,9 @@ struct Int8GraphLayout {
 // The placement of a structurally valid graph (check_graph). Does not check the ops.
 Int8GraphLayout int8_layout(const Graph& graph);
 
-// Ops the INT8 path runs: conv (any kernel, groups, stride), conv_transpose, relu, clip, tanh,
-// add, concat, depth_to_space, space_to_depth. Throws quicksr::Error "INT8 graphs do not support op
-// '<op>' (node '<name>')" for the first other node.
+// Ops the INT8 path runs: conv, conv_transpose, relu, clip, tanh, leaky_relu, sigmoid, add, mul,
+// concat, depth_to_space, space_to_depth, max_pool, resize_bilinear. Throws quicksr::Error "INT8
+// graphs do not support op '<op>' (node '<name>')" for the first other node.
 void check_int8_ops(const Graph& graph);
 
 // Depth-to-space and space-to-depth only permute u8 values: their output keeps the input's

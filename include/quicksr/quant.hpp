@@ -78,11 +78,6 @@ ClampBounds clip_bounds(const ActivationEncoding& output, float lo, float hi);
 // (nothing above 0 is clipped but what the u8 range cannot hold).
 ClampBounds activation_bounds(const ActivationEncoding& output, Activation activation);
 
-// Tanh on u8: table[q] = quantize(tanhf(dequantize(q, input)), output), the C library's float tanh
-// (QuantSim computes the same float function, so the two agree exactly).
-std::array<std::uint8_t, 256> tanh_table(const ActivationEncoding& input,
-                                         const ActivationEncoding& output);
-
 // M = float32(input_scale * weight_scale / output_scale), computed in double, rounded once.
 float requant_multiplier(float input_scale, float weight_scale, float output_scale);
 // q = clamp(nearbyint(float32(acc) * multiplier) + zero_point, bounds), round half to even.
@@ -143,6 +138,23 @@ QuantizedGraph quantize_graph_weights(const Graph& graph, std::vector<Activation
 Graph dequantize_weights(const QuantizedGraph& net);
 // The encoding of the graph's output tensor.
 const ActivationEncoding& output_encoding(const QuantizedGraph& net);
+// The u8 -> u8 ops of INT8 graphs, one call per node (docs "General graphs"):
+// LeakyReLU, Sigmoid, Tanh (`node`): table[q] = quantize(f(dequantize(q, input)), output) with
+// the float function of the reference runtime (QuantSim computes the same, so they agree exactly).
+std::array<std::uint8_t, 256> activation_table(const GraphNode& node,
+                                               const ActivationEncoding& input,
+                                               const ActivationEncoding& output);
+// Mul: requantize((a - zp_a) * (b - zp_b), requant_multiplier(scale_a, scale_b, scale_out),
+// zp_out, [0, 255]); a 1-channel operand is broadcast over the other's channels.
+U8Tensor multiply(const U8Tensor& a, const ActivationEncoding& encoding_a, const U8Tensor& b,
+                  const ActivationEncoding& encoding_b, const ActivationEncoding& output);
+// MaxPool: the largest u8 value of each window (padding skipped); the encoding is the input's.
+U8Tensor max_pool(const U8Tensor& x, const Pool2d& window);
+// Half-pixel bilinear resize on u8 with weights of 11 bits per axis and the sum of the four
+// products rounded half to even at 22 bits; the encoding is the input's.
+inline constexpr int kBilinearWeightBits = 11;
+U8Tensor resize_bilinear(const U8Tensor& x, int height, int width);
+
 // 3xHxW u8 image to the u8 output (output_encoding). Throws quicksr::Error naming the graph and
 // the node for an unsupported op or a bad input.
 U8Tensor forward(const QuantizedGraph& net, const U8Tensor& input);

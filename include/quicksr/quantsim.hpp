@@ -126,9 +126,9 @@ class GraphCalibrator {
   // `graph`: an INT8 form (int8_form) to observe in float, usually with weights on their s8 grid.
   explicit GraphCalibrator(Graph graph);
   void add(const Tensor& rgb);
-  // One per u8 tensor: the input's fixed encoding, a permutation's the same as its input's, the
-  // others by `scheme` (a tensor with negative values always by min/max: tf-enhanced searches
-  // ranges that start at 0).
+  // One per u8 tensor: the input's fixed encoding, the input's for shuffles, max pools and
+  // bilinear resizes (keeps_input_encoding), the others by `scheme` (a tensor with negative values
+  // always by min/max: tf-enhanced searches ranges that start at 0).
   std::vector<ActivationEncoding> encodings(EncodingScheme scheme) const;
 
  private:

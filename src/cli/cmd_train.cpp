@@ -68,6 +68,7 @@ const CommandSpec kSpec{
              "start from this model's weights (fine-tuning; same architecture and scale)"},
             {"--teacher", "MODEL",
              "distillation: the loss compares with this float model's output, not the HR patch"},
+            {"--loss", "NAME", "l1 | mse (default l1)"},
             {"--qat", "",
              "quantization-aware training of --from (fake quant, STE; lr ~1e-5); an INT8 --from "
              "starts from its rounding, encodings and weight scales"},

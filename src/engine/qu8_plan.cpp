@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "engine/qu8_channel_order.hpp"
 #include "quicksr/error.hpp"
 
 namespace quicksr::engine {
@@ -60,7 +61,7 @@ std::size_t weight_index(const QConv2d& conv, int o, int i, int tap) {
 
 // The input rows repeat red in the fourth channel (qu8_kernels.hpp), so the first conv takes 4
 // input channels and red's weight r is shared between channels 0 and 3: the byte pairs (R, G) and
-// (B, R) then stay within kQu8ExactPairMagnitude wherever |r| + |g| + |b| allows it, and the AVX2
+// (B, R) then stay exact in s16 (qu8_exact_in_s16) wherever r, g and b allow it, and the AVX2
 // kernel needs no residual pass there (the sums are the same on every kernel).
 QConv2d with_red_shared(const QConv2d& first) {
   QConv2d conv = first;
@@ -72,7 +73,8 @@ QConv2d with_red_shared(const QConv2d& first) {
       const int r = first.weight[weight_index(first, o, 0, tap)];
       const int g = first.weight[weight_index(first, o, 1, tap)];
       const int b = first.weight[weight_index(first, o, 2, tap)];
-      const int room = std::clamp(kQu8ExactPairMagnitude - std::abs(g), 0, 127);
+      // Weights of opposite signs cancel; of the same sign they share the bound.
+      const int room = r * g > 0 ? kQu8ExactSumMagnitude - std::abs(g) : kQu8ExactSumMagnitude;
       const int with_green = std::clamp(r, -room, room);
       const int weights[kQu8Group] = {with_green, g, b, r - with_green};
       for (int i = 0; i < kQu8Group; ++i) {
@@ -81,55 +83,6 @@ QConv2d with_red_shared(const QConv2d& first) {
     }
   }
   return conv;
-}
-
-// How many (output channel, tap) of `conv` give input channels a, b a weight pair over
-// kQu8ExactPairMagnitude.
-int pairs_over_bound(const QConv2d& conv, int a, int b) {
-  const int taps = conv.kernel_h * conv.kernel_w;
-  int count = 0;
-  for (int o = 0; o < conv.out_channels; ++o) {
-    for (int tap = 0; tap < taps; ++tap) {
-      count += std::abs(conv.weight[weight_index(conv, o, a, tap)]) +
-                   std::abs(conv.weight[weight_index(conv, o, b, tap)]) >
-               kQu8ExactPairMagnitude;
-    }
-  }
-  return count;
-}
-
-// An order of `conv`'s input channels whose byte pairs (order[2k], order[2k + 1]) exceed the
-// exact bound rarely: from the identity, swap partners between two pairs while that lowers the
-// count (a local search; 2.9 % -> 1.4 % of Small x2's weight words keep a residual together with
-// with_red_shared). Any order gives the same sums.
-std::vector<int> pair_friendly_order(const QConv2d& conv) {
-  const int channels = conv.in_channels;
-  std::vector<int> order(channels);
-  for (int i = 0; i < channels; ++i) order[i] = i;
-  if (channels % kQu8Group != 0) return order;
-  std::vector<int> cost(static_cast<std::size_t>(channels) * channels);
-  for (int a = 0; a < channels; ++a) {
-    for (int b = 0; b < channels; ++b) cost[a * channels + b] = pairs_over_bound(conv, a, b);
-  }
-  const auto pair_cost = [&](int a, int b) { return cost[order[a] * channels + order[b]]; };
-  for (bool improved = true; improved;) {
-    improved = false;
-    for (int i = 0; i < channels; i += 2) {
-      for (int j = i + 2; j < channels; j += 2) {
-        const int now = pair_cost(i, i + 1) + pair_cost(j, j + 1);
-        // Re-pair (i, j), (i + 1, j + 1) or (i, j + 1), (i + 1, j).
-        for (int partner : {j, j + 1}) {
-          std::swap(order[i + 1], order[partner]);
-          if (pair_cost(i, i + 1) + pair_cost(j, j + 1) < now) {
-            improved = true;
-            break;
-          }
-          std::swap(order[i + 1], order[partner]);
-        }
-      }
-    }
-  }
-  return order;
 }
 
 // Output channel k of `producer` (and input channel k of `consumer`) becomes channel order[k].
@@ -176,12 +129,13 @@ QU8Plan make_qu8_plan(const QuantizedQuickSRNet& net, const QU8Conv3x3Config& ke
   const auto feature_bounds = [&](int i) {
     return quant::activation_bounds(net.features[i], config.activation);
   };
-  // The 3x3 convs in order; the channels between two of them are ordered for exact pairs.
+  // The 3x3 convs in order. For the kernel that sums in s16 (the split packing's), the channels
+  // between two of them are ordered for exact s16 sums; the other kernels do not care.
   std::vector<QConv2d> convs{with_red_shared(net.first)};
   convs.insert(convs.end(), net.body.begin(), net.body.end());
   if (!plan.half_scale) convs.push_back(net.last);
-  for (std::size_t i = 0; i + 1 < convs.size(); ++i) {
-    reorder_channels(convs[i], convs[i + 1], pair_friendly_order(convs[i + 1]));
+  for (std::size_t i = 0; kernel.pack == pack_qu8_conv3x3_s8x4_split && i + 1 < convs.size(); ++i) {
+    reorder_channels(convs[i], convs[i + 1], s16_friendly_order(convs[i + 1]).order);
   }
   plan.convs.push_back(
       pack(convs[0], net.input, net.features[0], feature_bounds(0), kernel, false));

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "model/graph_check.hpp"
+#include "model/op_values.hpp"
 #include "model/qconv_check.hpp"
 #include "quicksr/error.hpp"
 
@@ -61,10 +62,15 @@ void check_int8_ops(const Graph& graph) {
       case OpType::kRelu:
       case OpType::kClip:
       case OpType::kTanh:
+      case OpType::kLeakyRelu:
+      case OpType::kSigmoid:
       case OpType::kAdd:
+      case OpType::kMul:
       case OpType::kConcat:
       case OpType::kDepthToSpace:
       case OpType::kSpaceToDepth:
+      case OpType::kMaxPool:
+      case OpType::kResizeBilinear:
         continue;
       default:
         throw Error(std::string("INT8 graphs do not support op '") + graph_op_name(node.op) +
@@ -106,8 +112,9 @@ void QuantizedGraph::check() const {
       if (convs[c].per_channel() != per_channel()) {
         throw Error("INT8 graph mixes per-channel and per-tensor weight scales");
       }
-    } else if (is_permutation(node.op) && !(encoding(output) == encoding(node.inputs[0]))) {
-      throw Error("INT8 graph node '" + node.name + "' permutes values but changes the encoding");
+    } else if (keeps_input_encoding(node.op) && !(encoding(output) == encoding(node.inputs[0]))) {
+      throw Error("INT8 graph node '" + node.name + "' (" + graph_op_name(node.op) +
+                  ") must keep its input's encoding");
     }
   }
 }

@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "model/graph_check.hpp"
+#include "model/op_values.hpp"
 #include "quant/stages.hpp"
 #include "quicksr/baselines.hpp"
 #include "quicksr/error.hpp"
@@ -58,13 +59,12 @@ void fake_quantize(Tensor& x, const ActivationEncoding& encoding) {
 // The 8-bit image the integer runtime sees, as float.
 Tensor network_input(const Tensor& rgb) { return dequantize(to_u8(rgb), ActivationEncoding{}); }
 
-// Calls observe(tensor index, values) for every node output that carries its own encoding (not a
-// permutation, not fused away) while `graph` runs in float on the 8-bit image of `rgb`.
+// Calls observe(tensor index, values) for every node output that is a u8 tensor (not fused away)
+// while `graph` runs in float on the 8-bit image of `rgb`.
 template <typename Observe>
 Tensor run_observed(const Graph& graph, const Int8GraphLayout& layout, const Tensor& rgb,
                     const Observe& observe) {
   return reference::forward(graph, network_input(rgb), [&](const GraphNode& node, Tensor& result) {
-    if (is_permutation(node.op)) return;
     const auto found = layout.index.find(node.output);
     if (found != layout.index.end()) observe(found->second, result);
   });
@@ -122,7 +122,7 @@ std::vector<ActivationEncoding> GraphCalibrator::encodings(EncodingScheme scheme
   for (const GraphNode& node : graph_.nodes) {
     const auto found = layout_.index.find(node.output);
     if (found == layout_.index.end()) continue;  // fused into its producer's activation
-    if (is_permutation(node.op)) {
+    if (keeps_input_encoding(node.op)) {
       result.push_back(result[layout_.index.at(node.inputs.at(0))]);
       continue;
     }

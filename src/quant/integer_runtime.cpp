@@ -5,9 +5,11 @@
 #include <cmath>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "model/graph_check.hpp"
 #include "model/layout.hpp"
+#include "model/op_values.hpp"
 #include "model/reshuffle.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/quant.hpp"
@@ -129,8 +131,8 @@ void requantize_values(const U8Operand& x, const ActivationEncoding& output, Cla
   }
 }
 
-U8Tensor tanh_looked_up(const U8Operand& x, const ActivationEncoding& output) {
-  const std::array<std::uint8_t, 256> table = tanh_table(x.encoding, output);
+U8Tensor looked_up(const GraphNode& node, const U8Operand& x, const ActivationEncoding& output) {
+  const std::array<std::uint8_t, 256> table = activation_table(node, x.encoding, output);
   U8Tensor result(x.values.channels, x.values.height, x.values.width);
   std::transform(x.values.data.begin(), x.values.data.end(), result.data.begin(),
                  [&](std::uint8_t q) { return table[q]; });
@@ -207,8 +209,21 @@ class GraphRun {
         requantize_values(x, output, bounds_of(&node, output), result.data.data());
         return result;
       }
+      case OpType::kLeakyRelu:
+      case OpType::kSigmoid:
       case OpType::kTanh:
-        return tanh_looked_up(operand(node.inputs.at(0)), output);
+        return looked_up(node, operand(node.inputs.at(0)), output);
+      case OpType::kMul: {
+        const U8Operand a = operand(node.inputs.at(0));
+        const U8Operand b = operand(node.inputs.at(1));
+        return multiply(a.values, a.encoding, b.values, b.encoding, output);
+      }
+      case OpType::kMaxPool:
+        return max_pool(operand(node.inputs.at(0)).values, node.pool);
+      case OpType::kResizeBilinear: {
+        const U8Tensor& size = operand(node.inputs.at(1)).values;
+        return resize_bilinear(operand(node.inputs.at(0)).values, size.height, size.width);
+      }
       case OpType::kConcat: {
         std::vector<U8Operand> parts;
         for (const std::string& name : node.inputs) parts.push_back(operand(name));
@@ -286,7 +301,111 @@ S32Tensor accumulate_transposed(const U8Tensor& input, int input_zero_point, con
   return acc;
 }
 
+// The 11-bit weights of the lower and upper neighbour along one axis: nearbyint(weight * 2^11)
+// of the reference runtime's float weight, and its complement.
+struct FixedTap {
+  int lower;
+  int upper;
+  std::int32_t lower_weight;
+  std::int32_t upper_weight;
+};
+
+std::vector<FixedTap> fixed_bilinear_taps(int in, int out) {
+  constexpr double kOne = 1 << kBilinearWeightBits;
+  std::vector<FixedTap> result;
+  for (const BilinearTap& tap : bilinear_taps(in, out)) {
+    const auto upper = static_cast<std::int32_t>(std::nearbyint(tap.weight * kOne));
+    result.push_back({tap.lower, tap.upper, static_cast<std::int32_t>(kOne) - upper, upper});
+  }
+  return result;
+}
+
+// sum / 2^bits rounded half to even, for sum >= 0.
+std::int32_t shift_rounded_half_to_even(std::int32_t sum, int bits) {
+  const std::int32_t quotient = sum >> bits;
+  const std::int32_t remainder = sum - (quotient << bits);
+  const std::int32_t half = 1 << (bits - 1);
+  return quotient + (remainder > half || (remainder == half && (quotient & 1) != 0) ? 1 : 0);
+}
+
 }  // namespace
+
+std::array<std::uint8_t, 256> activation_table(const GraphNode& node,
+                                               const ActivationEncoding& input,
+                                               const ActivationEncoding& output) {
+  if (!is_table_activation(node.op)) {
+    throw Error(std::string("no INT8 lookup table for op '") + graph_op_name(node.op) + "'");
+  }
+  std::array<std::uint8_t, 256> table{};
+  for (int q = 0; q < 256; ++q) {
+    const float x = dequantize(static_cast<std::uint8_t>(q), input);
+    table[static_cast<std::size_t>(q)] = quantize(table_activation_value(node, x), output);
+  }
+  return table;
+}
+
+U8Tensor multiply(const U8Tensor& a, const ActivationEncoding& encoding_a, const U8Tensor& b,
+                  const ActivationEncoding& encoding_b, const ActivationEncoding& output) {
+  const bool broadcast = a.channels == 1 || b.channels == 1;
+  if (a.height != b.height || a.width != b.width || (a.channels != b.channels && !broadcast)) {
+    throw Error("INT8 mul of " + shape_text(a) + " and " + shape_text(b));
+  }
+  const float m = requant_multiplier(encoding_a.scale, encoding_b.scale, output.scale);
+  U8Tensor result(std::max(a.channels, b.channels), a.height, a.width);
+  const std::size_t plane = static_cast<std::size_t>(a.height) * a.width;
+  for (int c = 0; c < result.channels; ++c) {
+    const std::uint8_t* x = &a.data[(a.channels == 1 ? 0 : c) * plane];
+    const std::uint8_t* y = &b.data[(b.channels == 1 ? 0 : c) * plane];
+    std::uint8_t* out = &result.data[c * plane];
+    for (std::size_t i = 0; i < plane; ++i) {
+      const std::int32_t product = (x[i] - encoding_a.zero_point) * (y[i] - encoding_b.zero_point);
+      out[i] = requantize(product, m, output.zero_point, ClampBounds{0, 255});
+    }
+  }
+  return result;
+}
+
+U8Tensor max_pool(const U8Tensor& x, const Pool2d& window) {
+  const PlaneSize size = pooled_size(x.height, x.width, window, "INT8 max_pool");
+  U8Tensor result(x.channels, size.height, size.width);
+  for (int c = 0; c < x.channels; ++c) {
+    for_each_pool_window(x.height, x.width, window,
+                         [&](int y, int xo, int top, int bottom, int left, int right) {
+                           std::uint8_t max = 0;
+                           for (int iy = top; iy < bottom; ++iy) {
+                             for (int ix = left; ix < right; ++ix) {
+                               max = std::max(max, x.at(c, iy, ix));
+                             }
+                           }
+                           result.at(c, y, xo) = max;
+                         });
+  }
+  return result;
+}
+
+U8Tensor resize_bilinear(const U8Tensor& x, int height, int width) {
+  const std::vector<FixedTap> rows = fixed_bilinear_taps(x.height, height);
+  const std::vector<FixedTap> columns = fixed_bilinear_taps(x.width, width);
+  U8Tensor result(x.channels, height, width);
+  for (int c = 0; c < x.channels; ++c) {
+    for (int y = 0; y < height; ++y) {
+      const FixedTap& row = rows[static_cast<std::size_t>(y)];
+      for (int xo = 0; xo < width; ++xo) {
+        const FixedTap& column = columns[static_cast<std::size_t>(xo)];
+        // At most 255 * 2^22 < 2^31: exact in s32.
+        const auto horizontal = [&](int iy) {
+          return column.lower_weight * x.at(c, iy, column.lower) +
+                 column.upper_weight * x.at(c, iy, column.upper);
+        };
+        const std::int32_t sum =
+            row.lower_weight * horizontal(row.lower) + row.upper_weight * horizontal(row.upper);
+        result.at(c, y, xo) =
+            static_cast<std::uint8_t>(shift_rounded_half_to_even(sum, 2 * kBilinearWeightBits));
+      }
+    }
+  }
+  return result;
+}
 
 S32Tensor accumulate(const U8Tensor& input, int input_zero_point, const QConv2d& conv) {
   if (conv.transposed) return accumulate_transposed(input, input_zero_point, conv);

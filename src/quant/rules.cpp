@@ -56,16 +56,6 @@ ClampBounds activation_bounds(const ActivationEncoding& output, Activation activ
   return ClampBounds{std::max(0, output.zero_point), 255};  // max(x, 0), then the u8 range
 }
 
-std::array<std::uint8_t, 256> tanh_table(const ActivationEncoding& input,
-                                         const ActivationEncoding& output) {
-  std::array<std::uint8_t, 256> table{};
-  for (int q = 0; q < 256; ++q) {
-    table[static_cast<std::size_t>(q)] =
-        quantize(std::tanh(dequantize(static_cast<std::uint8_t>(q), input)), output);
-  }
-  return table;
-}
-
 float requant_multiplier(float input_scale, float weight_scale, float output_scale) {
   return static_cast<float>(static_cast<double>(input_scale) * static_cast<double>(weight_scale) /
                             static_cast<double>(output_scale));

@@ -13,6 +13,7 @@
 
 #include "model/graph_check.hpp"
 #include "model/layout.hpp"
+#include "model/op_values.hpp"
 #include "model/reshuffle.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/quant.hpp"
@@ -182,11 +183,9 @@ Tensor unary(const Tensor& x, const GraphNode& node, const Graph& graph) {
     case OpType::kClip:
       return clip(x, node.clip_min, node.clip_max);
     case OpType::kLeakyRelu:
-      return map_values(x, [&](float v, int) { return v < 0.0f ? v * node.alpha : v; });
     case OpType::kSigmoid:
-      return map_values(x, [](float v, int) { return 1.0f / (1.0f + std::exp(-v)); });
     case OpType::kTanh:
-      return map_values(x, [](float v, int) { return std::tanh(v); });
+      return map_values(x, [&](float v, int) { return table_activation_value(node, v); });
     case OpType::kPRelu: {
       const PRelu& prelu = graph.prelus.at(static_cast<std::size_t>(node.prelu));
       if (prelu.channels != 1 && prelu.channels != x.channels) {
@@ -252,35 +251,24 @@ Tensor conv_transpose2d(const Tensor& input, const Conv2d& conv) {
 }
 
 Tensor pool(const Tensor& x, const Pool2d& window, OpType op) {
-  const int out_h = (x.height + window.pad_top + window.pad_bottom - window.kernel) / window.stride;
-  const int out_w = (x.width + window.pad_left + window.pad_right - window.kernel) / window.stride;
-  if (window.kernel < 1 || window.stride < 1 ||
-      x.height + window.pad_top + window.pad_bottom < window.kernel ||
-      x.width + window.pad_left + window.pad_right < window.kernel) {
-    throw Error(std::string(graph_op_name(op)) + " window is larger than the padded input " +
-                shape_text(x));
-  }
-  Tensor result(x.channels, out_h + 1, out_w + 1);
+  const PlaneSize out = pooled_size(x.height, x.width, window, graph_op_name(op));
+  Tensor result(x.channels, out.height, out.width);
   parallel_for(x.channels, [&](int c) {
-    for (int y = 0; y < result.height; ++y) {
-      for (int xo = 0; xo < result.width; ++xo) {
-        const int top = y * window.stride - window.pad_top;
-        const int left = xo * window.stride - window.pad_left;
-        float max = -std::numeric_limits<float>::infinity();
-        float sum = 0.0f;
-        int count = 0;
-        for (int iy = std::max(top, 0); iy < std::min(top + window.kernel, x.height); ++iy) {
-          for (int ix = std::max(left, 0); ix < std::min(left + window.kernel, x.width); ++ix) {
-            const float value = x.at(c, iy, ix);
-            max = std::max(max, value);
-            sum += value;
-            ++count;
+    for_each_pool_window(
+        x.height, x.width, window, [&](int y, int xo, int top, int bottom, int left, int right) {
+          float max = -std::numeric_limits<float>::infinity();
+          float sum = 0.0f;
+          for (int iy = top; iy < bottom; ++iy) {
+            for (int ix = left; ix < right; ++ix) {
+              const float value = x.at(c, iy, ix);
+              max = std::max(max, value);
+              sum += value;
+            }
           }
-        }
-        const int divisor = window.count_include_pad ? window.kernel * window.kernel : count;
-        result.at(c, y, xo) = op == OpType::kMaxPool ? max : sum / static_cast<float>(divisor);
-      }
-    }
+          const int divisor = window.count_include_pad ? window.kernel * window.kernel
+                                                       : (bottom - top) * (right - left);
+          result.at(c, y, xo) = op == OpType::kMaxPool ? max : sum / static_cast<float>(divisor);
+        });
   });
   return result;
 }
@@ -300,34 +288,7 @@ Tensor resize_nearest(const Tensor& x, int scale) {
   return result;
 }
 
-namespace {
-
-// Source sample positions of a half-pixel bilinear resize along one axis: the lower neighbour
-// and the weight of the upper one.
-struct BilinearTap {
-  int lower;
-  int upper;
-  float weight;
-};
-
-std::vector<BilinearTap> bilinear_taps(int in, int out) {
-  std::vector<BilinearTap> taps(static_cast<std::size_t>(out));
-  const double ratio = static_cast<double>(in) / out;
-  for (int i = 0; i < out; ++i) {
-    const double source = std::clamp((i + 0.5) * ratio - 0.5, 0.0, static_cast<double>(in - 1));
-    const int lower = static_cast<int>(source);
-    taps[i] = {lower, std::min(lower + 1, in - 1), static_cast<float>(source - lower)};
-  }
-  return taps;
-}
-
-}  // namespace
-
 Tensor resize_bilinear(const Tensor& x, int height, int width) {
-  if (height < 1 || width < 1 || x.height < 1 || x.width < 1) {
-    throw Error("resize_bilinear of " + shape_text(x) + " to " + std::to_string(height) + "x" +
-                std::to_string(width));
-  }
   const std::vector<BilinearTap> rows = bilinear_taps(x.height, height);
   const std::vector<BilinearTap> columns = bilinear_taps(x.width, width);
   Tensor result(x.channels, height, width);

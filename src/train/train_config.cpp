@@ -59,6 +59,7 @@ const std::vector<Field>& fields() {
       field("rendezvous", &TrainConfig::rendezvous),
       field("from", &TrainConfig::from),
       field("teacher", &TrainConfig::teacher),
+      field("loss", &TrainConfig::loss),
       field("qat", &TrainConfig::qat),
       field("per_tensor", &TrainConfig::per_tensor),
       field("calibration_batches", &TrainConfig::calibration_batches),
@@ -164,6 +165,9 @@ void validate(const TrainConfig& config) {
   }
   check_range("scale_augment", config.scale_augment, 0.1, 1.0);
   check_range("lr", config.lr, 1e-9, 1.0);
+  if (config.loss != "l1" && config.loss != "mse") {
+    throw Error("training setting loss = '" + config.loss + "': expected l1 or mse");
+  }
   if (config.schedule != "cosine" && config.schedule != "step") {
     throw Error("training setting schedule = '" + config.schedule + "': expected cosine or step");
   }

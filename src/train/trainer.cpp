@@ -59,6 +59,7 @@ std::string identity(const TrainConfig& config) {
                        {"data", config.data}};
   if (!config.from.empty()) id["from"] = config.from;
   if (!config.teacher.empty()) id["teacher"] = config.teacher;
+  if (config.loss != "l1") id["loss"] = config.loss;
   if (config.arch != "quicksrnet") id["arch"] = config.arch;
   if (config.degradation != "bicubic") id["degradation"] = config.degradation;
   if (config.scale_augment != 1.0) id["scale_augment"] = config.scale_augment;
@@ -298,13 +299,17 @@ class Run {
       static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
     }
     adam_.zero_grad();
-    torch::Tensor loss = torch::l1_loss(net_->forward(batch.lr), target(batch));
+    torch::Tensor loss = loss_of(net_->forward(batch.lr), target(batch));
     loss.backward();
     averager_.average(net_->parameters(), loss);
     adam_.step();
     ++progress_.iteration;
     loss_sum_ += loss.item<double>();
     ++loss_count_;
+  }
+
+  torch::Tensor loss_of(const torch::Tensor& output, const torch::Tensor& target) const {
+    return config_.loss == "mse" ? torch::mse_loss(output, target) : torch::l1_loss(output, target);
   }
 
   // The HR patches, or with --teacher the teacher's output on the LR patches.

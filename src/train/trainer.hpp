@@ -45,7 +45,8 @@ struct TrainConfig {
   std::string from;     // model file to start from instead of the paper initialisation; with --qat
                         // an INT8 model (its encodings and weight scales) or a float one
   std::string teacher;  // float model whose output replaces the HR patch as target (distillation)
-  bool qat = false;     // quantization-aware training (fake quant, straight-through)
+  std::string loss = "l1";      // l1 | mse (the mean squared error, what PSNR measures)
+  bool qat = false;             // quantization-aware training (fake quant, straight-through)
   bool per_tensor = false;      // QAT: s8 weights per tensor instead of per output channel
   int calibration_batches = 8;  // QAT: batches whose LR patches calibrate the encodings
 };

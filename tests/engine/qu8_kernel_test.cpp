@@ -141,6 +141,8 @@ TEST_P(QU8Conv3x3ConfigTest, MatchesPlainLoopsForEveryShape) {
       {32, 12, 17, 112, false, false},
       {32, 28, 16, 16, false, false},
       {5, 8, 1, 48, false, false},
+      {12, 8, 16, 48, false, false},  // an odd number of input groups past a pair
+      {12, 8, 16, 32, true, true},
       {64, 48, 16, 80, false, false},
       {32, 12, 16, 64, true, false},
       {64, 12, 16, 32, true, true},
@@ -161,10 +163,37 @@ TEST_P(QU8Conv3x3ConfigTest, MatchesPlainLoopsForEveryShape) {
   }
 }
 
-// The exact vpmaddubsw kernel's weight split, by hand: with every input 255 (the padding too) the
-// sum is bias + 255 x the sum of the weights. Pairs of weights whose magnitudes sum to more than
-// 128 (127 + 127, -128 + -128, 65 + 64) would saturate plain vpmaddubsw (255 x 254 > 32767) and
-// need a residual; 64 + 64 and -128 + 0 are the largest pairs that do not.
+// The raw sums of `config` on `conv` with every input 255 (the padding too), one per output
+// channel: bias + 255 x the sum of its weights, computed by hand by the callers.
+std::vector<std::int32_t> sums_of_255(const QU8Conv3x3Config& config, const QConv2d& conv,
+                                      const std::vector<std::int32_t>& packed) {
+  constexpr int kStride = 80;
+  const int in_groups = (conv.in_channels + kQu8Group - 1) / kQu8Group;
+  std::vector<std::uint8_t> input(3 * in_groups * kStride * kQu8Group, 255);
+  std::vector<std::int32_t> raw(conv.out_channels * kStride, 0);
+  const std::vector<float> multipliers(conv.out_channels, 1.0f);
+  QU8Conv3x3Args args{};
+  for (int k = 0; k < 3; ++k) args.rows[k] = input.data() + k * in_groups * kStride * kQu8Group;
+  args.in_stride = kStride;
+  args.in_groups = in_groups;
+  args.weights = packed.data();
+  args.bias = conv.bias.data();
+  args.multipliers = multipliers.data();
+  args.out_channels = conv.out_channels;
+  args.raw_out = raw.data();
+  args.out_stride = kStride;
+  args.col_begin = 16;
+  args.col_count = 48;
+  config.run(args);
+  std::vector<std::int32_t> sums;
+  for (int o = 0; o < conv.out_channels; ++o) sums.push_back(raw[o * kStride + 40]);
+  return sums;
+}
+
+// The exact vpmaddubsw kernel's weight split on one input group, by hand: pairs of weights of one
+// sign summing past 128 (127 + 127, -128 + -128, 65 + 64) would saturate plain vpmaddubsw (255 x
+// 254 > 32767) and need a residual; 64 + 64, -128 + 0 and pairs of opposite signs (127 - 128:
+// the products cancel) do not.
 TEST(QU8Conv3x3Split, SaturatingWeightPairsAreExact) {
   const QU8Conv3x3Config& config = qu8_conv3x3_4x16_avx2_split_config;
   if (!cpu_supports(config.isa)) GTEST_SKIP() << config.name << ": this CPU lacks AVX2";
@@ -173,9 +202,9 @@ TEST(QU8Conv3x3Split, SaturatingWeightPairsAreExact) {
     std::int8_t a, b;
     bool residual;
   };
-  const PairPattern patterns[] = {{127, 127, true},  {-128, -128, true}, {127, -128, true},
-                                  {-128, 127, true}, {64, 64, false},    {65, 64, true},
-                                  {-128, 0, false},  {-1, -128, true}};
+  const PairPattern patterns[] = {{127, 127, true},   {-128, -128, true}, {127, -128, false},
+                                  {-128, 127, false}, {64, 64, false},    {65, 64, true},
+                                  {-128, 0, false},   {-1, -128, true}};
   constexpr int kIn = 4;
   constexpr int kOut = 8;
   std::vector<std::int8_t> weights;
@@ -189,37 +218,59 @@ TEST(QU8Conv3x3Split, SaturatingWeightPairsAreExact) {
   for (int o = 0; o < kOut; ++o) {
     EXPECT_EQ(starts[o + 1] - starts[o], patterns[o].residual ? 9 : 0) << "channel " << o;
   }
-  const Qu8KernelCase c{kIn, kOut, 16, 48, true, true};
-  check_kernel(config, c, conv);
-  // The hand-computed sums, through the requantised path's raw twin.
-  std::vector<std::uint8_t> input(3 * 80 * kQu8Group, 255);
-  std::vector<std::int32_t> raw(kOut * 80, 0);
-  const std::vector<float> multipliers(kOut, 1.0f);
-  QU8Conv3x3Args args{};
-  for (int k = 0; k < 3; ++k) args.rows[k] = input.data() + k * 80 * kQu8Group;
-  args.in_stride = 80;
-  args.in_groups = 1;
-  args.weights = packed.data();
-  args.bias = conv.bias.data();
-  args.multipliers = multipliers.data();
-  args.out_channels = kOut;
-  args.raw_out = raw.data();
-  args.out_stride = 80;
-  args.col_begin = 16;
-  args.col_count = 48;
-  config.run(args);
+  check_kernel(config, {kIn, kOut, 16, 48, true, true}, conv);
+  const std::vector<std::int32_t> sums = sums_of_255(config, conv, packed);
   for (int o = 0; o < kOut; ++o) {
     const int pair_sum = patterns[o].a + patterns[o].b;
-    EXPECT_EQ(raw[o * 80 + 40], conv.bias[o] + 255 * 2 * 9 * pair_sum) << "channel " << o;
+    EXPECT_EQ(sums[o], conv.bias[o] + 255 * 2 * 9 * pair_sum) << "channel " << o;
   }
 }
 
-// Weights within +-64 leave the split kernel an empty residual list; its output is still exact.
+// Two input groups: the kernel adds the s16 pair sums of group 0's byte pair j and group 1's
+// (a quad) before widening them, so a quad of one sign past 128 (64 + 64 + 64 + 64, 33 + 32 + 32 +
+// 32, the positive half of 127 - 128 + 127 - 128) would wrap and needs a residual, though each of
+// its pairs is exact; quads within the bound (32 x 4, 64 + 64 - 64 - 64) do not.
+TEST(QU8Conv3x3Split, SaturatingWeightQuadsAreExact) {
+  const QU8Conv3x3Config& config = qu8_conv3x3_4x16_avx2_split_config;
+  if (!cpu_supports(config.isa)) GTEST_SKIP() << config.name << ": this CPU lacks AVX2";
+  // Per output channel the weights of channels (0, 1), (2, 3) (group 0) and (4, 5), (6, 7).
+  struct QuadPattern {
+    std::int8_t a, b, c, d;
+    bool residual;
+  };
+  const QuadPattern patterns[] = {{64, 64, -64, -64, false},    {32, 32, 32, 32, false},
+                                  {33, 32, 32, 32, true},       {64, 64, 64, 64, true},
+                                  {127, 127, 127, 127, true},   {-128, -128, -128, -128, true},
+                                  {127, -128, 127, -128, true}, {-128, 0, 0, 0, false}};
+  constexpr int kIn = 8;
+  constexpr int kOut = 8;
+  std::vector<std::int8_t> weights;
+  for (const QuadPattern& p : patterns) {
+    const std::int8_t by_channel[kIn] = {p.a, p.b, p.a, p.b, p.c, p.d, p.c, p.d};
+    for (const std::int8_t w : by_channel) weights.insert(weights.end(), 9, w);
+  }
+  std::mt19937 rng(5);
+  const QConv2d conv = conv_with_weights(kIn, kOut, 3, weights, rng);
+  const std::vector<std::int32_t> packed = config.pack(conv);
+  const std::int32_t* starts = packed.data() + kOut * 2 * 9;  // after the 8 x 2 x 9 main words
+  for (int o = 0; o < kOut; ++o) {
+    EXPECT_EQ(starts[o + 1] > starts[o], patterns[o].residual) << "channel " << o;
+  }
+  check_kernel(config, {kIn, kOut, 16, 48, true, true}, conv);
+  const std::vector<std::int32_t> sums = sums_of_255(config, conv, packed);
+  for (int o = 0; o < kOut; ++o) {
+    const QuadPattern& p = patterns[o];
+    EXPECT_EQ(sums[o], conv.bias[o] + 255 * 2 * 9 * (p.a + p.b + p.c + p.d)) << "channel " << o;
+  }
+}
+
+// Weights within +-32 leave the split kernel an empty residual list (no quad sums past 128); its
+// output is still exact.
 TEST(QU8Conv3x3Split, SmallWeightsNeedNoResidual) {
   const QU8Conv3x3Config& config = qu8_conv3x3_4x16_avx2_split_config;
   if (!cpu_supports(config.isa)) GTEST_SKIP() << config.name << ": this CPU lacks AVX2";
   std::mt19937 rng(9);
-  const QConv2d conv = random_conv(32, 32, 3, false, rng, -64, 64);
+  const QConv2d conv = random_conv(32, 32, 3, false, rng, -32, 32);
   const std::vector<std::int32_t> packed = config.pack(conv);
   ASSERT_EQ(packed.size(), 32u * 8 * 9 + 33) << "main words and entry starts, no entries";
   for (const bool raw : {false, true}) check_kernel(config, {32, 32, 16, 208, raw, false}, conv);

@@ -31,6 +31,21 @@ using test_support::kTrain;
 // quicksr-train, which runs `quantize --adaround`, is built beside quicksr with training only.
 bool has_trainer() { return fs::exists(fs::path(QUICKSR_BINARY).parent_path() / "quicksr-train"); }
 
+// A smooth test image, different for each n.
+void write_calibration_image(const fs::path& path, int width, int height, int n) {
+  Image image;
+  image.width = width;
+  image.height = height;
+  for (int y = 0; y < image.height; ++y) {
+    for (int x = 0; x < image.width; ++x) {
+      image.rgb.push_back(0.5f + 0.45f * std::sin(0.4f * x + n));
+      image.rgb.push_back(0.5f + 0.45f * std::cos(0.3f * y - n));
+      image.rgb.push_back(0.5f + 0.3f * std::sin(0.2f * (x + y)));
+    }
+  }
+  write_image(image, path);
+}
+
 class QuantizeCli : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -39,17 +54,8 @@ class QuantizeCli : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_ / "calib");
     for (int n = 0; n < 3; ++n) {
-      Image image;
-      image.width = 30 + 4 * n;
-      image.height = 26;
-      for (int y = 0; y < image.height; ++y) {
-        for (int x = 0; x < image.width; ++x) {
-          image.rgb.push_back(0.5f + 0.45f * std::sin(0.4f * x + n));
-          image.rgb.push_back(0.5f + 0.45f * std::cos(0.3f * y - n));
-          image.rgb.push_back(0.5f + 0.3f * std::sin(0.2f * (x + y)));
-        }
-      }
-      write_image(image, dir_ / "calib" / ("img" + std::to_string(n) + ".png"));
+      write_calibration_image(dir_ / "calib" / ("img" + std::to_string(n) + ".png"), 30 + 4 * n, 26,
+                              n);
     }
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -302,6 +308,8 @@ TEST_F(QuantizeCli, QuantizesGraphModels) {
         Model{.net = build_baseline(name, {.scale = Scale{2, 1}, .seed = 1}), .provenance = {}},
         dir_ / (std::string(name) + ".safetensors"));
   }
+  save_model(Model{.net = build_baseline("abpn", {.scale = Scale{3, 1}}), .provenance = {}},
+             dir_ / "abpn-x3.safetensors");
   const fs::path fp32 = dir_ / "abpn.safetensors", int8 = dir_ / "abpn-int8.safetensors";
   const auto quantized = run_quicksr("quantize " + quoted(fp32) + " --data " +
                                      quoted(dir_ / "calib") + " --out " + quoted(int8));
@@ -338,11 +346,26 @@ TEST_F(QuantizeCli, QuantizesGraphModels) {
   EXPECT_NE(eval.output.find("drop"), std::string::npos) << eval.output;
 
   const std::string calib = " --data " + quoted(dir_ / "calib") + " --out ";
-  EXPECT_EQ(error_line(run_quicksr("quantize " + quoted(dir_ / "erfdn.safetensors") + calib +
-                                   quoted(dir_ / "erfdn-int8.safetensors"))),
-            (dir_ / "erfdn.safetensors").string() +
-                ": INT8 graphs do not support op 'leaky_relu' (node 'b1_c1_d_act')");
-  EXPECT_FALSE(fs::exists(dir_ / "erfdn-int8.safetensors"));
+  // ERFDN (LeakyReLU, sigmoid, mul, max pool, bilinear resize) quantizes too, on an image whose
+  // LR (20 x 18) is large enough for ESA's strided conv and pool.
+  fs::create_directories(dir_ / "calib-erfdn");
+  write_calibration_image(dir_ / "calib-erfdn" / "img.png", 40, 36, 0);
+  const auto erfdn = run_quicksr("quantize " + quoted(dir_ / "erfdn.safetensors") + " --data " +
+                                 quoted(dir_ / "calib-erfdn") + " --out " +
+                                 quoted(dir_ / "erfdn-int8.safetensors"));
+  ASSERT_EQ(erfdn.exit_code, 0) << erfdn.output;
+  EXPECT_EQ(load_model(dir_ / "erfdn-int8.safetensors").name(), "erfdn-x2-int8");
+  // The paper's naive x1.5 (x3, then a 2x2 average pool): average pooling has no INT8 rule.
+  const fs::path pooled = dir_ / "abpn-pooled.safetensors";
+  ASSERT_EQ(run_quicksr("convert " + quoted(dir_ / "abpn-x3.safetensors") + " " + quoted(pooled) +
+                        " --average-pool 2")
+                .exit_code,
+            0);
+  EXPECT_EQ(
+      error_line(run_quicksr("quantize " + quoted(pooled) + calib +
+                             quoted(dir_ / "pooled-int8.safetensors"))),
+      pooled.string() + ": INT8 graphs do not support op 'average_pool' (node 'average_pool')");
+  EXPECT_FALSE(fs::exists(dir_ / "pooled-int8.safetensors"));
   EXPECT_EQ(error_line(run_quicksr("quantize " + quoted(fp32) + calib +
                                    quoted(dir_ / "other.safetensors") + " --optimize-rounding")),
             fp32.string() +

@@ -25,6 +25,7 @@ TEST(TrainConfig, JsonRoundTripKeepsEverySetting) {
   config.init = "default";
   config.activation = "relu";
   config.arch = "erfdn";
+  config.loss = "mse";
   TrainConfig copy;
   apply_json(copy, to_json(config), "test");
   EXPECT_EQ(to_json(copy), to_json(config));
@@ -33,6 +34,7 @@ TEST(TrainConfig, JsonRoundTripKeepsEverySetting) {
   EXPECT_EQ(copy.init, "default");
   EXPECT_EQ(copy.activation, "relu");
   EXPECT_EQ(copy.arch, "erfdn");
+  EXPECT_EQ(copy.loss, "mse");
   EXPECT_EQ(copy.data, std::vector<std::string>{"/data"});
 }
 
@@ -77,6 +79,7 @@ TEST(TrainConfig, ValidateRejectsOutOfRangeSettings) {
   rejects([](TrainConfig& c) { c.patch = 2; }, "patch");
   rejects([](TrainConfig& c) { c.lr = -1; }, "lr");
   rejects([](TrainConfig& c) { c.schedule = "linear"; }, "schedule");
+  rejects([](TrainConfig& c) { c.loss = "l2"; }, "loss");
   rejects([](TrainConfig& c) { c.rank = 1; }, "rank");
   rejects([](TrainConfig& c) { c.checkpoint_every = 150; }, "checkpoint_every");
   rejects([](TrainConfig& c) { c.data.clear(); }, "data");

@@ -302,6 +302,20 @@ TEST_F(TrainRunTest, QuantizationAwareRunFromAnInt8ModelStartsThereAndResumesExa
   EXPECT_NE(text.find("starts quantization-aware training only"), std::string::npos) << text;
 }
 
+// The same first batch and weights under --loss l1 and mse: the logged losses are mean |d| and
+// mean d^2 of the same differences d in (-1, 1), so l1^2 <= mse < l1 (Jensen; |d| < 1).
+TEST_F(TrainRunTest, MseLossIsTheMeanSquareOfTheSameDifferences) {
+  TrainConfig l1 = one_tiny_step("loss-l1");
+  TrainConfig mse = one_tiny_step("loss-mse");
+  mse.loss = "mse";
+  ASSERT_EQ(wait_for(start(l1)), 0) << "see " << l1.out << ".stderr";
+  ASSERT_EQ(wait_for(start(mse)), 0) << "see " << mse.out << ".stderr";
+  const double mean_abs = read_log(fs::path(l1.out) / "log.csv", 1).at(0).loss;
+  const double mean_square = read_log(fs::path(mse.out) / "log.csv", 1).at(0).loss;
+  EXPECT_GE(mean_square, mean_abs * mean_abs * (1 - 1e-5));
+  EXPECT_LT(mean_square, 0.9 * mean_abs);
+}
+
 TEST_F(TrainRunTest, SigtermStopsWithACheckpointThatResumes) {
   TrainConfig c = config("sigterm");
   c.iterations = 1'000'000;

@@ -1,6 +1,7 @@
 // Weight packing for the f32 and INT8 conv kernels; each config names the function its kernel
 // reads.
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <cstring>
 
@@ -135,49 +136,107 @@ std::vector<std::int32_t> pack_qu8_conv3x3_s16x2(const QConv2d& conv) {
 
 namespace {
 
-constexpr int kSplitWeightBound = kQu8ExactPairMagnitude / 2;
+constexpr int kSplitWeightBound = kQu8ExactSumMagnitude / 2;
 
-// Leaves in `word` a part whose byte pairs (0,1) and (2,3) are exact for `vpmaddubsw` and returns
-// the rest, which is too: a pair over the bound is clamped to +-64 per weight, the residual of
-// each weight then lies in [-64, 63]. Pairs within the bound keep their weights (residual 0).
+using WordBytes = std::array<std::int8_t, kQu8Group>;
+
+WordBytes bytes_of(std::int32_t word) {
+  WordBytes bytes;
+  std::memcpy(bytes.data(), &word, sizeof bytes);
+  return bytes;
+}
+
+std::int32_t word_of(const WordBytes& bytes) {
+  std::int32_t word = 0;
+  std::memcpy(&word, bytes.data(), sizeof bytes);
+  return word;
+}
+
+// Leaves in `word` a part whose byte pairs (0,1) and (2,3) are exact for `vpmaddubsw`
+// (qu8_exact_in_s16) and returns the rest, which is too: a pair that is not is clamped to +-64 per
+// weight, the residual of each weight then lies in [-64, 63]. Exact pairs keep their weights.
 std::int32_t split_off_residual(std::int32_t& word) {
-  std::int8_t main[kQu8Group];
-  std::memcpy(main, &word, sizeof main);
-  std::int8_t residual[kQu8Group] = {};
+  WordBytes main = bytes_of(word);
+  WordBytes residual{};
   for (int pair = 0; pair < kQu8Group; pair += 2) {
-    if (std::abs(main[pair]) + std::abs(main[pair + 1]) <= kQu8ExactPairMagnitude) continue;
+    const int weights[] = {main[pair], main[pair + 1]};
+    if (qu8_exact_in_s16(weights)) continue;
     for (int c = pair; c < pair + 2; ++c) {
       const int clamped = std::clamp<int>(main[c], -kSplitWeightBound, kSplitWeightBound);
       residual[c] = static_cast<std::int8_t>(main[c] - clamped);
       main[c] = static_cast<std::int8_t>(clamped);
     }
   }
-  std::memcpy(&word, main, sizeof main);
-  std::int32_t rest = 0;
-  std::memcpy(&rest, residual, sizeof residual);
-  return rest;
+  word = word_of(main);
+  return word_of(residual);
+}
+
+// Moves weights of the quad (byte pair `pair` of words a and b) towards zero until the quad is
+// exact (qu8_exact_in_s16): per sign, the excess comes off the word whose weights of that sign sum
+// to more first, its larger weight first, so that the residual stays in as few words as possible.
+void reduce_quad(WordBytes& a, WordBytes& b, int pair) {
+  for (const int sign : {1, -1}) {
+    const auto share = [&](const WordBytes& w, int c) { return std::max(0, sign * w[c]); };
+    const auto pair_share = [&](const WordBytes& w) { return share(w, pair) + share(w, pair + 1); };
+    int excess = pair_share(a) + pair_share(b) - kQu8ExactSumMagnitude;
+    WordBytes* words[2] = {&a, &b};
+    if (pair_share(b) > pair_share(a)) std::swap(words[0], words[1]);
+    for (WordBytes* w : words) {
+      const int larger = share(*w, pair) >= share(*w, pair + 1) ? pair : pair + 1;
+      for (const int c : {larger, 2 * pair + 1 - larger}) {
+        const int take = std::clamp(excess, 0, share(*w, c));
+        (*w)[c] = static_cast<std::int8_t>((*w)[c] - sign * take);
+        excess -= take;
+      }
+    }
+  }
 }
 
 }  // namespace
 
 std::vector<std::int32_t> pack_qu8_conv3x3_s8x4_split(const QConv2d& conv) {
   std::vector<std::int32_t> packed = pack_qu8_conv3x3_s8x4(conv);
+  const std::vector<std::int32_t> original = packed;
   const int out_channels = groups_of(conv.out_channels) * kQu8Group;
   const int in_groups = groups_of(conv.in_channels);
   const int taps = conv.kernel_h * conv.kernel_w;
+  const auto word = [&](int o, int g, int tap) {
+    return ((static_cast<std::size_t>(o / kQu8Group) * in_groups + g) * taps + tap) * kQu8Group +
+           o % kQu8Group;
+  };
+  // The main words: the quads of the kernel's group pairs, the byte pairs of a last odd group.
+  for (int o = 0; o < out_channels; ++o) {
+    for (int tap = 0; tap < taps; ++tap) {
+      int g = 0;
+      for (; g + 1 < in_groups; g += 2) {
+        WordBytes a = bytes_of(packed[word(o, g, tap)]);
+        WordBytes b = bytes_of(packed[word(o, g + 1, tap)]);
+        for (int pair = 0; pair < kQu8Group; pair += 2) reduce_quad(a, b, pair);
+        packed[word(o, g, tap)] = word_of(a);
+        packed[word(o, g + 1, tap)] = word_of(b);
+      }
+      if (g < in_groups) split_off_residual(packed[word(o, g, tap)]);
+    }
+  }
+  // The residual entries: what each word lost, in as many words with exact pairs as it takes.
   std::vector<std::int32_t> starts;
   std::vector<std::int32_t> entries;
   for (int o = 0; o < out_channels; ++o) {
     starts.push_back(static_cast<std::int32_t>(entries.size() / 2));
     for (int g = 0; g < in_groups; ++g) {
       for (int tap = 0; tap < taps; ++tap) {
-        const std::size_t word =
-            ((static_cast<std::size_t>(o / kQu8Group) * in_groups + g) * taps + tap) * kQu8Group +
-            o % kQu8Group;
-        const std::int32_t residual = split_off_residual(packed[word]);
-        if (residual == 0) continue;
-        entries.push_back(qu8_residual_position(g, tap / conv.kernel_w, tap % conv.kernel_w));
-        entries.push_back(residual);
+        const WordBytes before = bytes_of(original[word(o, g, tap)]);
+        const WordBytes after = bytes_of(packed[word(o, g, tap)]);
+        WordBytes lost;
+        for (int c = 0; c < kQu8Group; ++c) {
+          lost[c] = static_cast<std::int8_t>(before[c] - after[c]);
+        }
+        for (std::int32_t rest = word_of(lost); rest != 0;) {
+          std::int32_t part = rest;
+          rest = split_off_residual(part);
+          entries.push_back(qu8_residual_position(g, tap / conv.kernel_w, tap % conv.kernel_w));
+          entries.push_back(part);
+        }
       }
     }
   }

@@ -40,42 +40,53 @@ inline std::array<const void*, 7> asm_tile_params(const QU8Conv3x3Args& a, int g
   "mov 32(%[p]), %%rdi\n\t"        \
   "mov 40(%[p]), %%r8\n\t"         \
   "mov 48(%[p]), %%r9\n\t"
-// The 9 taps of one input group (TAP(tap, row, kx) as text), then the next group until none is
-// left; `group_weight_bytes` is the weights of one input group.
-#define QU8_ASM_TILE_LOOP(TAP, group_weight_bytes)                                  \
-  "1:\n\t"                                                                          \
+// The 9 taps of one input group (TAP(tap, row, kx) as text).
+#define QU8_ASM_TILE_TAPS(TAP)                                                      \
   TAP("0", "%%rax", "0") TAP("1", "%%rax", "1") TAP("2", "%%rax", "2")              \
   TAP("3", "%%rcx", "0") TAP("4", "%%rcx", "1") TAP("5", "%%rcx", "2")              \
-  TAP("6", "%%rdx", "0") TAP("7", "%%rdx", "1") TAP("8", "%%rdx", "2")              \
-  "add %%rsi, %%rax\n\t"                                                            \
-  "add %%rsi, %%rcx\n\t"                                                            \
-  "add %%rsi, %%rdx\n\t"                                                            \
-  "add $" group_weight_bytes ", %%r9\n\t"                                           \
+  TAP("6", "%%rdx", "0") TAP("7", "%%rdx", "1") TAP("8", "%%rdx", "2")
+// The taps, then `advance_rows` (text) and the weights by `step_weight_bytes`, rdi times.
+#define QU8_ASM_TILE_LOOP_STEP(TAP, step_weight_bytes, advance_rows)                \
+  "1:\n\t"                                                                          \
+  QU8_ASM_TILE_TAPS(TAP)                                                            \
+  advance_rows                                                                      \
+  "add $" step_weight_bytes ", %%r9\n\t"                                            \
   "dec %%rdi\n\t"                                                                   \
   "jnz 1b\n\t"
+// The 9 taps of one input group, then the next group until none is left; `group_weight_bytes`
+// is the weights of one input group.
+#define QU8_ASM_TILE_LOOP(TAP, group_weight_bytes)                                  \
+  QU8_ASM_TILE_LOOP_STEP(TAP, group_weight_bytes,                                   \
+                         "add %%rsi, %%rax\n\t"                                     \
+                         "add %%rsi, %%rcx\n\t"                                     \
+                         "add %%rsi, %%rdx\n\t")
 // The 4 x 2-ymm tiles (4x16-avx2, 4x16-avx2-split), whose asm outputs %0-%7 are
-// QU8_ASM_4X2_YMM_OUTPUTS: the pointers, ymm15 = the 32-bit constant `lanes` in every lane, and
-// accumulators o, o + 4 = the bias of channel o.
+// QU8_ASM_4X2_YMM_OUTPUTS: accumulators o, o + 4 = the bias of channel o (r8).
 #define QU8_ASM_4X2_YMM_BIAS(o, a1)                                           \
   "vpbroadcastd " #o "*4(%%r8), %" #o "\n\t"                                  \
   "vmovdqa %" #o ", %" #a1 "\n\t"
+#define QU8_ASM_4X2_YMM_BIASES                                                \
+  QU8_ASM_4X2_YMM_BIAS(0, 4)                                                  \
+  QU8_ASM_4X2_YMM_BIAS(1, 5)                                                  \
+  QU8_ASM_4X2_YMM_BIAS(2, 6)                                                  \
+  QU8_ASM_4X2_YMM_BIAS(3, 7)
+// The pointers, the biases and ymm15 = the 32-bit constant `lanes` in every lane.
 #define QU8_ASM_4X2_YMM_BEGIN(lanes)                                          \
   QU8_ASM_TILE_BEGIN                                                          \
   "mov $" lanes ", %%r10d\n\t"                                                \
   "vmovd %%r10d, %%xmm15\n\t"                                                 \
   "vpbroadcastd %%xmm15, %%ymm15\n\t"                                         \
-  QU8_ASM_4X2_YMM_BIAS(0, 4)                                                  \
-  QU8_ASM_4X2_YMM_BIAS(1, 5)                                                  \
-  QU8_ASM_4X2_YMM_BIAS(2, 6)                                                  \
-  QU8_ASM_4X2_YMM_BIAS(3, 7)
-// One tap: the including file's QU8_LOADS(row, kx), then its QU8_CHANNEL(tap, o, a0, a1) per
-// output channel o, with accumulators o and o + 4.
+  QU8_ASM_4X2_YMM_BIASES
+// One tap: LOADS(row, kx), then CHANNEL(tap, o, a0, a1) per output channel o, with accumulators
+// o and o + 4; QU8_ASM_4X2_YMM_TAP takes the including file's QU8_LOADS and QU8_CHANNEL.
+#define QU8_ASM_4X2_YMM_TAP_OF(LOADS, CHANNEL, tap, row, kx)                  \
+  LOADS(row, kx)                                                              \
+  CHANNEL(tap, 0, 0, 4)                                                       \
+  CHANNEL(tap, 1, 1, 5)                                                       \
+  CHANNEL(tap, 2, 2, 6)                                                       \
+  CHANNEL(tap, 3, 3, 7)
 #define QU8_ASM_4X2_YMM_TAP(tap, row, kx)                                     \
-  QU8_LOADS(row, kx)                                                          \
-  QU8_CHANNEL(tap, 0, 0, 4)                                                   \
-  QU8_CHANNEL(tap, 1, 1, 5)                                                   \
-  QU8_CHANNEL(tap, 2, 2, 6)                                                   \
-  QU8_CHANNEL(tap, 3, 3, 7)
+  QU8_ASM_4X2_YMM_TAP_OF(QU8_LOADS, QU8_CHANNEL, tap, row, kx)
 // acc[p][o] is output %(4p + o).
 #define QU8_ASM_4X2_YMM_OUTPUTS(acc)                                          \
   "=&x"(acc[0][0]), "=&x"(acc[0][1]), "=&x"(acc[0][2]), "=&x"(acc[0][3]),     \

@@ -77,16 +77,26 @@ std::vector<std::int32_t> pack_qu8_conv3x3_s8x4(const QConv2d& conv);
 std::vector<std::int32_t> pack_qu8_conv3x3_s16x2(const QConv2d& conv);
 
 // `vpmaddubsw` adds the u8 x s8 products of a byte pair (channels 0,1 or 2,3 of a word) in s16
-// with saturation; weights (a, b) with |a| + |b| <= this keep the sum within 255 * 128 = 32640, so
-// it is exact.
-inline constexpr int kQu8ExactPairMagnitude = 128;
+// with saturation, and the AVX2 kernel adds two such sums (`vpaddw`, wrapping) before widening
+// them. On u8 inputs (0..255) weights whose positive ones sum to at most 128 and negative ones to
+// at least -128 keep every such sum within 255 x 128 = 32640, so it is exact; weights of opposite
+// signs cancel ((127, -128) is exact, (65, 64) is not).
+inline constexpr int kQu8ExactSumMagnitude = 128;
+inline bool qu8_exact_in_s16(std::span<const int> weights) {
+  int positive = 0;
+  int negative = 0;
+  for (const int w : weights) (w > 0 ? positive : negative) += w;
+  return positive <= kQu8ExactSumMagnitude && negative >= -kQu8ExactSumMagnitude;
+}
 
-// The packing of the exact `vpmaddubsw` kernel (4x16-avx2-split): the s8x4 words with every
-// weight pair (channels 0,1 and 2,3 of a word) whose magnitudes sum to more than 128 clamped to
-// +-64 per weight, so that no pair sum can saturate, then the residual list that restores the
-// rest: out_channels + 1 entry indices (channel o's entries are [start[o], start[o + 1])), then
-// per entry two words, qu8_residual_position() of the input word and the residual s8x4 word
-// (whose pairs are within 128 too). Trained weights leave a few % of words with a residual.
+// The packing of the exact `vpmaddubsw` kernel (4x16-avx2-split): the s8x4 words reduced so that
+// for input groups 2m and 2m + 1 (the kernel's fused pair of groups) each "quad" (byte pair j of
+// the one word with byte pair j of the other, same output channel and tap) is exact for
+// qu8_exact_in_s16, and every byte pair of a last, unpaired group is; then the residual list that
+// restores the rest: out_channels + 1 entry indices (channel o's entries are [start[o],
+// start[o + 1])), then per entry two words, qu8_residual_position() of the input word and a
+// residual s8x4 word whose byte pairs are exact (a word may have two entries). Trained weights
+// leave a few % of words with a residual.
 std::vector<std::int32_t> pack_qu8_conv3x3_s8x4_split(const QConv2d& conv);
 inline constexpr std::int32_t qu8_residual_position(int in_group, int ky, int kx) {
   return in_group << 4 | ky << 2 | kx;
