@@ -10,11 +10,12 @@ namespace quicksr::quant {
 namespace {
 
 // clamp(nearbyint(t) + zero_point, bounds), clamping t first so the conversion is always in range
-// (the same result: the bounds are integers).
+// (the same result: the bounds are integers). A NaN t (only where a multiplier overflowed to
+// infinity and met a zero accumulator) gives lo, as vcvtps2dq's INT_MIN does after the clamp.
 std::uint8_t round_and_clamp(float t, int zero_point, ClampBounds bounds) {
   const float lo = static_cast<float>(bounds.lo - zero_point);
   const float hi = static_cast<float>(bounds.hi - zero_point);
-  const float clamped = std::min(std::max(t, lo), hi);
+  const float clamped = t > lo ? std::min(t, hi) : lo;
   return static_cast<std::uint8_t>(static_cast<int>(std::nearbyint(clamped)) + zero_point);
 }
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 
 #include "quicksr/error.hpp"
@@ -33,6 +34,17 @@ TEST(RequantizeTest, ClampsToTheBounds) {
   EXPECT_EQ(quant::requantize(-2147483647, 1e30f, 20, bounds), 20);
   EXPECT_EQ(quant::requantize(200, 0.5f, 20, bounds), 120);  // exactly hi
   EXPECT_EQ(quant::requantize(-1, 0.5f, 20, bounds), 20);    // -0.5 -> 0 -> lo
+}
+
+TEST(RequantizeTest, InfiniteMultipliersClampAndNanGivesTheLowerBound) {
+  // Encodings may overflow a multiplier to infinity (huge input scale, tiny output scale): a
+  // non-zero accumulator clamps, a zero one makes t = 0 * inf = NaN, which gives lo.
+  const float infinity = std::numeric_limits<float>::infinity();
+  const ClampBounds bounds{20, 120};
+  EXPECT_EQ(quant::requantize(3, infinity, 50, bounds), 120);
+  EXPECT_EQ(quant::requantize(-3, infinity, 50, bounds), 20);
+  EXPECT_EQ(quant::requantize(0, infinity, 50, bounds), 20);
+  EXPECT_EQ(quant::quantize(std::numeric_limits<float>::quiet_NaN(), {0.5f, 7}), 0);
 }
 
 TEST(RequantizeTest, AccumulatorIsRoundedToFloat32First) {
