@@ -32,16 +32,26 @@ std::vector<std::string> baseline_names();
 // rounding), so a trainer trains the expanded graph and ships the collapsed one.
 Graph build_baseline(std::string_view name, const BaselineOptions& options);
 
+// How a conv of collapse_linear_blocks' result is made from the convs of its input: the convs of
+// `chain` composed in order (the first one's geometry, the others 1x1), plus the identity (+1 on
+// each channel's centre tap) when a residual add was folded in. A trainer computes the collapsed
+// weights from the expanded ones by this recipe and runs only the collapsed convs.
+struct CollapsedConv {
+  std::vector<int> chain;
+  bool plus_identity = false;
+};
+
 // Folds every "conv kxk without bias -> conv 1x1 (groups 1)" pair whose intermediate is read
 // only by the 1x1 into one kxk conv, then every add(x, conv(x)) of a stride-1 conv with equal
 // channels, odd square kernel and centred padding into that conv (+1 on the centre tap).
-Graph collapse_linear_blocks(const Graph& graph);
+// `origins`, when given, receives the recipe of each conv of the result.
+Graph collapse_linear_blocks(const Graph& graph, std::vector<CollapsedConv>* origins = nullptr);
 
 // The graph a trainer trains for baseline `name`: SESR's "-expanded" training form, else `name`.
 std::string training_form(std::string_view name);
 // The graph inference runs: an "-expanded" graph collapsed (collapse_linear_blocks) and named
-// without the suffix; any other graph unchanged.
-Graph inference_form(Graph graph);
+// without the suffix; any other graph unchanged (each conv its own origin).
+Graph inference_form(Graph graph, std::vector<CollapsedConv>* origins = nullptr);
 // Indices of the convs whose values the architecture fixes, which a trainer must not train:
 // SESR's anchor (the s^2-fold repeat of the input, the long residual) and EDSR's two mean shifts
 // (the data set's mean, subtracted and added back). Found by architecture and node name, so they

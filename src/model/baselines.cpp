@@ -365,7 +365,7 @@ bool can_absorb_identity(const Conv2d& conv) {
          conv.pad_right == conv.pad_top;
 }
 
-void merge_pointwise_pairs(Graph& graph) {
+void merge_pointwise_pairs(Graph& graph, std::vector<CollapsedConv>& origins) {
   const std::map<std::string, int> readers = reader_counts(graph);
   std::map<std::string, std::size_t> producer;
   for (std::size_t i = 0; i < graph.nodes.size(); ++i) producer[graph.nodes[i].output] = i;
@@ -377,13 +377,16 @@ void merge_pointwise_pairs(Graph& graph) {
     const GraphNode& expand = graph.nodes[found->second];
     if (expand.op != OpType::kConv || graph.convs[expand.conv].groups != 1) continue;
     graph.convs[node.conv] = compose(graph.convs[expand.conv], graph.convs[node.conv]);
+    std::vector<int>& chain = origins[node.conv].chain;
+    chain.insert(chain.begin(), origins[expand.conv].chain.begin(),
+                 origins[expand.conv].chain.end());
     node.inputs = expand.inputs;
     removed[found->second] = true;
   }
   erase_marked(graph, removed);
 }
 
-void absorb_residual_adds(Graph& graph) {
+void absorb_residual_adds(Graph& graph, std::vector<CollapsedConv>& origins) {
   const std::map<std::string, int> readers = reader_counts(graph);
   std::map<std::string, std::size_t> producer;
   for (std::size_t i = 0; i < graph.nodes.size(); ++i) producer[graph.nodes[i].output] = i;
@@ -401,6 +404,7 @@ void absorb_residual_adds(Graph& graph) {
       for (int c = 0; c < conv.out_channels; ++c) {
         conv.w(c, c, conv.kernel_h / 2, conv.kernel_w / 2) += 1.0f;
       }
+      origins[conv_node.conv].plus_identity = true;
       conv_node.output = add.output;  // the add disappears; its readers read the conv
       removed[i] = true;
       break;
@@ -409,17 +413,29 @@ void absorb_residual_adds(Graph& graph) {
   erase_marked(graph, removed);
 }
 
-// Drops convs no node uses and renumbers the rest.
-void drop_unused_convs(Graph& graph) {
+// Drops convs no node uses and renumbers the rest (and their origins).
+void drop_unused_convs(Graph& graph, std::vector<CollapsedConv>& origins) {
   std::map<int, int> renumbered;
   std::vector<Conv2d> convs;
+  std::vector<CollapsedConv> kept;
   for (GraphNode& node : graph.nodes) {
     if (node.op != OpType::kConv && node.op != OpType::kConvTranspose) continue;
     const auto [entry, added] = renumbered.emplace(node.conv, static_cast<int>(convs.size()));
-    if (added) convs.push_back(graph.convs[node.conv]);
+    if (added) {
+      convs.push_back(graph.convs[node.conv]);
+      kept.push_back(origins[node.conv]);
+    }
     node.conv = entry->second;
   }
   graph.convs = std::move(convs);
+  origins = std::move(kept);
+}
+
+// Each conv made from itself alone.
+std::vector<CollapsedConv> own_origins(const Graph& graph) {
+  std::vector<CollapsedConv> origins;
+  for (std::size_t i = 0; i < graph.convs.size(); ++i) origins.push_back({{static_cast<int>(i)}});
+  return origins;
 }
 
 }  // namespace
@@ -463,13 +479,15 @@ Graph build_baseline(std::string_view name, const BaselineOptions& options) {
   throw Error("unknown baseline \"" + std::string(name) + "\" (known: " + known + ")");
 }
 
-Graph collapse_linear_blocks(const Graph& graph) {
+Graph collapse_linear_blocks(const Graph& graph, std::vector<CollapsedConv>* origins) {
   check_graph(graph);
   Graph collapsed = graph;
-  merge_pointwise_pairs(collapsed);
-  absorb_residual_adds(collapsed);
-  drop_unused_convs(collapsed);
+  std::vector<CollapsedConv> recipes = own_origins(graph);
+  merge_pointwise_pairs(collapsed, recipes);
+  absorb_residual_adds(collapsed, recipes);
+  drop_unused_convs(collapsed, recipes);
   check_graph(collapsed);
+  if (origins) *origins = std::move(recipes);
   return collapsed;
 }
 
@@ -480,11 +498,14 @@ std::string training_form(std::string_view name) {
   return std::string(name);
 }
 
-Graph inference_form(Graph graph) {
-  if (!graph.architecture.ends_with(kExpandedSuffix)) return graph;
+Graph inference_form(Graph graph, std::vector<CollapsedConv>* origins) {
+  if (!graph.architecture.ends_with(kExpandedSuffix)) {
+    if (origins) *origins = own_origins(graph);
+    return graph;
+  }
   const std::string name =
       graph.architecture.substr(0, graph.architecture.size() - kExpandedSuffix.size());
-  graph = collapse_linear_blocks(graph);
+  graph = collapse_linear_blocks(graph, origins);
   graph.architecture = name;
   return graph;
 }

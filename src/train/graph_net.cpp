@@ -5,7 +5,6 @@
 #include <map>
 
 #include "model/graph_check.hpp"
-#include "quicksr/baselines.hpp"
 #include "quicksr/error.hpp"
 #include "train/fake_quant.hpp"
 
@@ -21,19 +20,55 @@ std::vector<std::int64_t> weight_shape(const Conv2d& conv) {
   return {conv.out_channels, conv.in_channels / conv.groups, conv.kernel_h, conv.kernel_w};
 }
 
-// ONNX ConvTranspose with quicksr's geometry: the full transposed conv, then the pads cropped and
-// the output padding added at the bottom/right (F::pad crops for negative amounts).
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  return a >= 0 ? a / b : -((b - 1 - a) / b);
+}
+
+// One axis of a transposed conv with stride s in sub-pixel form: output s * q + r (after the
+// leading pad) is the sum over input offsets d of x[q + d] * w[r + pad - s * d]. Returns the first
+// offset and the s x L kernel taps of offsets first..first + L - 1 (`kernel`: outside the kernel).
+std::pair<std::int64_t, torch::Tensor> phase_taps(std::int64_t kernel, std::int64_t stride,
+                                                  std::int64_t pad) {
+  const std::int64_t first = -floor_div(kernel - 1 - pad, stride);
+  const std::int64_t last = floor_div(stride - 1 + pad, stride);
+  const torch::Tensor taps = torch::arange(stride).unsqueeze(1) + pad -
+                             stride * torch::arange(first, last + 1).unsqueeze(0);
+  return {first, torch::where((taps >= 0) & (taps < kernel), taps, kernel)};
+}
+
+// ONNX ConvTranspose with quicksr's geometry (the full transposed conv, the pads cropped, the
+// output padding added at the bottom/right) as one ordinary conv on the input grid with s^2 output
+// phases, then depth-to-space: LibTorch's CPU transposed conv runs on the reference BLAS,
+// single-threaded, and was 10x slower than this. The phase kernels are gathered from the
+// ConvTranspose weight (Cin x Cout/groups x kh x kw, a zero appended as tap `kernel`).
 torch::Tensor conv_transpose(const torch::Tensor& x, const torch::Tensor& weight,
                              const torch::Tensor& bias, const Conv2d& shape) {
-  const torch::Tensor full = torch::conv_transpose2d(x, weight, {}, {shape.stride, shape.stride},
-                                                     {0, 0}, {0, 0}, shape.groups);
-  const std::int64_t height = (x.size(2) - 1) * shape.stride - shape.pad_top - shape.pad_bottom +
+  const std::int64_t s = shape.stride, groups = shape.groups;
+  const std::int64_t height = (x.size(2) - 1) * s - shape.pad_top - shape.pad_bottom +
                               shape.kernel_h + shape.output_padding;
-  const std::int64_t width = (x.size(3) - 1) * shape.stride - shape.pad_left - shape.pad_right +
+  const std::int64_t width = (x.size(3) - 1) * s - shape.pad_left - shape.pad_right +
                              shape.kernel_w + shape.output_padding;
-  torch::Tensor y =
-      F::pad(full, F::PadFuncOptions({-shape.pad_left, width + shape.pad_left - full.size(3),
-                                      -shape.pad_top, height + shape.pad_top - full.size(2)}));
+  const auto [top, rows] = phase_taps(shape.kernel_h, s, shape.pad_top);
+  const auto [left, cols] = phase_taps(shape.kernel_w, s, shape.pad_left);
+  const std::int64_t in = weight.size(0) / groups, out = weight.size(1);
+  const std::int64_t taps_h = rows.size(1), taps_w = cols.size(1);
+  const torch::Tensor phases = F::pad(weight, F::PadFuncOptions({0, 1, 0, 1}))
+                                   .index_select(2, rows.flatten())
+                                   .index_select(3, cols.flatten())
+                                   .reshape({groups, in, out, s, taps_h, s, taps_w})
+                                   .permute({0, 3, 5, 2, 1, 4, 6})
+                                   .reshape({groups * s * s * out, in, taps_h, taps_w});
+  // Output phase q reads input q + first .. q + last (zeros outside).
+  const std::int64_t rows_out = (height + s - 1) / s, cols_out = (width + s - 1) / s;
+  const torch::Tensor padded =
+      F::pad(x, F::PadFuncOptions({-left, cols_out + taps_w - 1 + left - x.size(3), -top,
+                                   rows_out + taps_h - 1 + top - x.size(2)}));
+  const torch::Tensor y = torch::conv2d(padded, phases, {}, 1, torch::IntArrayRef{0, 0}, 1, groups)
+                              .reshape({x.size(0), groups, s, s, out, rows_out, cols_out})
+                              .permute({0, 1, 4, 5, 2, 6, 3})
+                              .reshape({x.size(0), groups * out, rows_out * s, cols_out * s})
+                              .slice(2, 0, height)
+                              .slice(3, 0, width);
   return bias.defined() ? y + bias.view({1, -1, 1, 1}) : y;
 }
 
@@ -73,6 +108,7 @@ torch::Tensor space_to_depth(const torch::Tensor& x, int r, ChannelOrder order) 
 
 TorchGraphNetImpl::TorchGraphNetImpl(Graph graph) : graph_(std::move(graph)) {
   check_graph(graph_);
+  run_graph_ = inference_form(graph_, &origins_);
   const std::vector<int> fixed = fixed_convs(graph_);
   for (std::size_t i = 0; i < graph_.convs.size(); ++i) {
     const Conv2d& conv = graph_.convs[i];
@@ -93,37 +129,64 @@ TorchGraphNetImpl::TorchGraphNetImpl(Graph graph) : graph_(std::move(graph)) {
   }
   // Each tensor is dropped after the last node that reads it (the output is kept).
   std::map<std::string, std::size_t> last_reader;
-  for (std::size_t i = 0; i < graph_.nodes.size(); ++i) {
-    for (const std::string& input : graph_.nodes[i].inputs) last_reader[input] = i;
+  for (std::size_t i = 0; i < run_graph_.nodes.size(); ++i) {
+    for (const std::string& input : run_graph_.nodes[i].inputs) last_reader[input] = i;
   }
-  released_.resize(graph_.nodes.size());
+  released_.resize(run_graph_.nodes.size());
   for (const auto& [tensor, node] : last_reader) {
-    if (tensor != graph_.output) released_[node].push_back(tensor);
+    if (tensor != run_graph_.output) released_[node].push_back(tensor);
   }
   use_channels_last();
 }
 
 torch::Tensor TorchGraphNetImpl::forward(torch::Tensor lr) {
+  std::vector<ConvValues> convs;
+  for (std::size_t i = 0; i < origins_.size(); ++i) convs.push_back(run_conv(i));
   std::map<std::string, torch::Tensor> tensors{
-      {graph_.input, lr.contiguous(torch::MemoryFormat::ChannelsLast)}};
-  for (std::size_t i = 0; i < graph_.nodes.size(); ++i) {
-    const GraphNode& node = graph_.nodes[i];
+      {run_graph_.input, lr.contiguous(torch::MemoryFormat::ChannelsLast)}};
+  for (std::size_t i = 0; i < run_graph_.nodes.size(); ++i) {
+    const GraphNode& node = run_graph_.nodes[i];
     std::vector<torch::Tensor> inputs;
     for (const std::string& input : node.inputs) inputs.push_back(tensors.at(input));
-    tensors[node.output] = run_node(node, inputs);
+    tensors[node.output] = run_node(node, inputs, convs);
     for (const std::string& tensor : released_[i]) tensors.erase(tensor);
   }
-  return tensors.at(graph_.output);
+  return tensors.at(run_graph_.output);
+}
+
+// As collapse_linear_blocks computes it in fp32 (compose(), absorb_residual_adds()).
+TorchGraphNetImpl::ConvValues TorchGraphNetImpl::run_conv(std::size_t index) const {
+  const CollapsedConv& origin = origins_[index];
+  torch::Tensor weight = weights_[origin.chain.front()];
+  torch::Tensor bias = biases_[origin.chain.front()];
+  const auto or_zeros = [](const torch::Tensor& values, std::int64_t size) {
+    return values.defined() ? values : torch::zeros({size});
+  };
+  for (std::size_t k = 1; k < origin.chain.size(); ++k) {
+    const torch::Tensor pointwise = weights_[origin.chain[k]].flatten(1);  // O x P
+    bias = pointwise.mv(or_zeros(bias, pointwise.size(1))) +
+           or_zeros(biases_[origin.chain[k]], pointwise.size(0));
+    weight = pointwise.mm(weight.flatten(1))
+                 .view({pointwise.size(0), weight.size(1), weight.size(2), weight.size(3)});
+  }
+  if (origin.plus_identity) {
+    const std::int64_t channels = weight.size(0), kh = weight.size(2), kw = weight.size(3);
+    weight = weight + F::pad(torch::eye(channels).view({channels, channels, 1, 1}),
+                             F::PadFuncOptions({kw / 2, kw / 2, kh / 2, kh / 2}));
+  }
+  return {weight.contiguous(torch::MemoryFormat::ChannelsLast), bias};
 }
 
 torch::Tensor TorchGraphNetImpl::run_node(const GraphNode& node,
-                                          const std::vector<torch::Tensor>& inputs) const {
+                                          const std::vector<torch::Tensor>& inputs,
+                                          const std::vector<ConvValues>& convs) const {
   const torch::Tensor& x = inputs.front();
   switch (node.op) {
     case OpType::kConv:
-      return conv(x, weights_[node.conv], biases_[node.conv], graph_.convs[node.conv]);
+      return conv(x, convs[node.conv].weight, convs[node.conv].bias, run_graph_.convs[node.conv]);
     case OpType::kConvTranspose:
-      return conv_transpose(x, weights_[node.conv], biases_[node.conv], graph_.convs[node.conv]);
+      return conv_transpose(x, convs[node.conv].weight, convs[node.conv].bias,
+                            run_graph_.convs[node.conv]);
     case OpType::kClip:
       return torch::clamp(x, node.clip_min, node.clip_max);
     case OpType::kRelu:

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "quicksr/baselines.hpp"
 #include "quicksr/reference.hpp"
@@ -217,6 +218,128 @@ TEST(GraphNetTraining, TrainedSesrCollapsesToTheSameOutput) {
   const Tensor expected = reference::forward(expanded, input);
   expect_close(reference::forward(collapsed, input), expected, 1e-4f, "collapsed");
   expect_close(torch_forward(net, input), expected, 2e-5f, "LibTorch");
+}
+
+// Largest |actual - expected| over the largest |expected| (at least 1).
+double relative_error(const torch::Tensor& actual, const torch::Tensor& expected) {
+  return (actual - expected).abs().max().item<double>() /
+         std::max(1.0, expected.abs().max().item<double>());
+}
+
+// The loss sum(net(x) * direction) backpropagated: the output, and the gradients of the input and
+// of every parameter by name.
+struct Backward {
+  torch::Tensor output;
+  std::map<std::string, torch::Tensor> gradients;
+};
+
+Backward run_backward(TorchGraphNet& net, const torch::Tensor& input, unsigned seed) {
+  const torch::Tensor x = input.clone().requires_grad_();
+  const torch::Tensor y = net->forward(x);
+  torch::manual_seed(seed);
+  (y * torch::randn(y.sizes())).sum().backward();
+  Backward result{y.detach(), {{"input", x.grad()}}};
+  for (const auto& parameter : net->named_parameters()) {
+    result.gradients[parameter.key()] = parameter.value().grad();
+  }
+  return result;
+}
+
+struct DeconvCase {
+  int kernel_h, kernel_w, stride, pad_top, pad_left, output_padding, groups;
+};
+
+// ONNX ConvTranspose the direct way: LibTorch's transposed conv over the whole input, the output
+// padding appended as zeros at the bottom/right, the pads cropped, the bias added everywhere.
+torch::Tensor direct_conv_transpose(const torch::Tensor& x, const torch::Tensor& weight,
+                                    const torch::Tensor& bias, const DeconvCase& c) {
+  namespace F = torch::nn::functional;
+  const torch::Tensor full =
+      F::pad(torch::conv_transpose2d(x, weight, {}, c.stride, 0, 0, c.groups),
+             F::PadFuncOptions({0, c.output_padding, 0, c.output_padding}));
+  return full.slice(2, c.pad_top, c.pad_top + x.size(2) * c.stride)
+             .slice(3, c.pad_left, c.pad_left + x.size(3) * c.stride) +
+         bias.view({1, -1, 1, 1});
+}
+
+// The trainer runs a transposed conv as s^2 phase convs: outputs and gradients (input, weight,
+// bias) against the direct transposed conv, for FSRCNN's geometries (9x9, x2..x4), kernels that
+// the stride does not divide, asymmetric pads, a non-square kernel and groups.
+TEST(GraphNetTraining, TransposedConvMatchesTheDirectOne) {
+  for (const DeconvCase& c : {DeconvCase{9, 9, 2, 4, 4, 1, 1}, DeconvCase{9, 9, 3, 4, 4, 2, 1},
+                              DeconvCase{9, 9, 4, 4, 4, 3, 1}, DeconvCase{4, 4, 2, 1, 1, 0, 1},
+                              DeconvCase{3, 3, 2, 1, 1, 1, 3}, DeconvCase{5, 5, 3, 0, 2, 0, 1},
+                              DeconvCase{7, 7, 4, 3, 0, 1, 3}, DeconvCase{2, 2, 2, 0, 0, 0, 1},
+                              DeconvCase{6, 6, 4, 1, 3, 2, 1}, DeconvCase{5, 3, 2, 2, 0, 1, 1}}) {
+    const std::string what = "kernel " + std::to_string(c.kernel_h) + "x" +
+                             std::to_string(c.kernel_w) + " stride " + std::to_string(c.stride) +
+                             " pads " + std::to_string(c.pad_top) + "," +
+                             std::to_string(c.pad_left) + " groups " + std::to_string(c.groups);
+    Graph graph;
+    graph.architecture = "op-conv-transpose";
+    graph.scale = {c.stride, 1};
+    graph.output = "y";
+    std::mt19937_64 engine(12);
+    Conv2d deconv = test_support::random_conv(3, 3, 1, engine, c.groups);
+    deconv.transposed = true;
+    deconv.kernel_h = c.kernel_h;
+    deconv.kernel_w = c.kernel_w;
+    deconv.stride = c.stride;
+    deconv.pad_top = c.pad_top;
+    deconv.pad_left = c.pad_left;
+    deconv.pad_bottom = c.kernel_h + c.output_padding - c.stride - c.pad_top;
+    deconv.pad_right = c.kernel_w + c.output_padding - c.stride - c.pad_left;
+    deconv.output_padding = c.output_padding;
+    allocate_zero_weights(deconv);
+    fill_uniform(deconv, engine);
+    test_support::append_conv(graph, "input", "y", deconv);
+    TorchGraphNet net(graph);
+    torch::manual_seed(5);
+    const torch::Tensor input = torch::rand({2, 3, 7, 6}) * 2 - 1;
+    const Backward phases = run_backward(net, input, 6);
+
+    torch::Tensor weight = net->named_parameters()["conv0_weight"].detach().clone();
+    torch::Tensor bias = net->named_parameters()["conv0_bias"].detach().clone();
+    const torch::Tensor x = input.clone().requires_grad_();
+    weight.requires_grad_();
+    bias.requires_grad_();
+    const torch::Tensor y = direct_conv_transpose(x, weight, bias, c);
+    torch::manual_seed(6);
+    (y * torch::randn(y.sizes())).sum().backward();
+    ASSERT_EQ(phases.output.sizes(), y.sizes()) << what;
+    EXPECT_LT(relative_error(phases.output, y), 1e-6) << what;
+    EXPECT_LT(relative_error(phases.gradients.at("input"), x.grad()), 1e-6) << what;
+    EXPECT_LT(relative_error(phases.gradients.at("conv0_weight"), weight.grad()), 1e-6) << what;
+    EXPECT_LT(relative_error(phases.gradients.at("conv0_bias"), bias.grad()), 1e-6) << what;
+  }
+}
+
+// A SESR training form runs collapsed in the forward pass: against the same graph run as it is
+// (renamed, so that it is not collapsed), the output and the gradient of the input and of every
+// expanded parameter agree; the saved model (the fp32 collapse of the parameters) computes what
+// the training forward computes.
+TEST(GraphNetTraining, SesrRunsCollapsedWithTheExpandedGradients) {
+  for (const auto& [name, scale] : {std::pair{"sesr-m3-expanded", 2}, {"sesr-xl-expanded", 4}}) {
+    TorchGraphNet start(build_baseline(name, {.scale = {scale, 1}, .seed = 3}));
+    train_steps(start, fixed_batch(scale), 1);  // trained values, not only the initialisation
+    const Graph trained = start->to_graph();
+    Graph as_it_is = trained;
+    as_it_is.architecture = "sesr-as-it-is";
+    TorchGraphNet collapsed(trained);
+    TorchGraphNet reference(as_it_is);
+    torch::manual_seed(7);
+    const torch::Tensor input = torch::rand({1, 3, 11, 9}) * 2 - 1;
+    const Backward actual = run_backward(collapsed, input, 8);
+    const Backward expected = run_backward(reference, input, 8);
+    EXPECT_LT(relative_error(actual.output, expected.output), 1e-5) << name;
+    ASSERT_EQ(actual.gradients.size(), expected.gradients.size()) << name;
+    for (const auto& [key, gradient] : expected.gradients) {
+      EXPECT_LT(relative_error(actual.gradients.at(key), gradient), 1e-5) << name << " " << key;
+    }
+    TorchGraphNet saved(std::get<Graph>(collapsed->to_model().net));
+    torch::NoGradGuard no_grad;
+    EXPECT_LT(relative_error(saved->forward(input), actual.output), 1e-6) << name;
+  }
 }
 
 TEST(GraphNetTraining, WritesTheTrainedValuesBack) {
