@@ -56,7 +56,10 @@ const CommandSpec kSpec{
                  "weights are kept; with --bias-correction and/or --search-encodings"},
                 {"--search-encodings", "",
                  "then refine each activation range by coordinate descent on the INT8 output's "
-                 "Y-PSNR against MODEL's on the calibration images"},
+                 "mean Y-PSNR on the calibration images"},
+                {"--search-against", "WHAT",
+                 "the search's reference: 'fp32' (MODEL's outputs, default) or 'hr' (the HR "
+                 "calibration images)"},
                 {"--search-step", "S",
                  "relative step of the range candidates (default 0.005; 4 each side)"},
                 {"--images", "N", "calibration images, spread over CALIB_DIR (default 32)"},
@@ -89,13 +92,14 @@ std::vector<std::filesystem::path> calibration_files(const std::filesystem::path
   return chosen;
 }
 
-std::vector<Tensor> calibration_images(const std::filesystem::path& dir, int count, Scale scale) {
+// The HR calibration images, cropped to a multiple of the scale (as eval does).
+std::vector<Tensor> calibration_hr(const std::filesystem::path& dir, int count, Scale scale) {
   const std::vector<std::filesystem::path> files = calibration_files(dir, count);
   ProgressBar bar("reading", static_cast<std::int64_t>(files.size()), "img");
   std::vector<Tensor> images;
   for (const std::filesystem::path& file : files) {
     try {
-      images.push_back(make_lr(crop_to_multiple(to_tensor(read_image(file)), scale), scale));
+      images.push_back(crop_to_multiple(to_tensor(read_image(file)), scale));
     } catch (const Error& error) {
       const std::string message = error.what();
       // read_image names the file already; the crop does not.
@@ -104,6 +108,13 @@ std::vector<Tensor> calibration_images(const std::filesystem::path& dir, int cou
     bar.update(static_cast<std::int64_t>(images.size()));
   }
   bar.finish();
+  return images;
+}
+
+// Their LR images (MATLAB bicubic, as eval makes them): what calibration sees.
+std::vector<Tensor> calibration_images(const std::filesystem::path& dir, int count, Scale scale) {
+  std::vector<Tensor> images = calibration_hr(dir, count, scale);
+  for (Tensor& image : images) image = make_lr(image, scale);
   return images;
 }
 
@@ -141,30 +152,40 @@ std::string describe(const quant::PtqOptions& options, bool adaround) {
   return text;
 }
 
-// The loss of the encoding search: minus the mean Y-PSNR of the INT8 net's outputs against the
-// fp32 net's on the calibration images (both on the engine).
-quant::Int8Loss fp32_distance(const Model& model, const std::vector<Tensor>& images) {
-  const Upscaler fp32 = Upscaler::from_model(model);
-  auto references = std::make_shared<std::vector<Tensor>>();
-  for (const Tensor& image : images) references->push_back(fp32.upscale(image));
-  return [&images, references](const QuantizedQuickSRNet& net) {
+// The loss of the encoding search: minus the mean Y-PSNR of the INT8 net's outputs on `images`
+// against `references` (the engine runs the net).
+quant::Int8Loss distance_to(const std::vector<Tensor>& images, std::vector<Tensor> references) {
+  return [&images, references = std::move(references)](const QuantizedQuickSRNet& net) {
     const Upscaler int8 = Upscaler::from_model(Model{net, {}});
     double sum = 0;
-    for (std::size_t i = 0; i < images.size(); ++i) {
-      sum += psnr(int8.upscale(images[i]), (*references)[i]);
-    }
+    for (std::size_t i = 0; i < images.size(); ++i)
+      sum += psnr(int8.upscale(images[i]), references[i]);
     return -sum / static_cast<double>(images.size());
   };
+}
+
+// --search-against: the fp32 model's outputs (default) or the HR images.
+std::vector<Tensor> search_references(const Model& model, const std::vector<Tensor>& images,
+                                      const ParsedArgs& args) {
+  const std::string against = args.get_or("--search-against", "fp32");
+  if (against == "hr")
+    return calibration_hr(*args.get("--data"), static_cast<int>(images.size()), model.scale());
+  if (against != "fp32")
+    throw Error("--search-against must be 'fp32' or 'hr', not '" + against + "'");
+  const Upscaler fp32 = Upscaler::from_model(model);
+  std::vector<Tensor> outputs;
+  for (const Tensor& image : images) outputs.push_back(fp32.upscale(image));
+  return outputs;
 }
 
 QuantizedQuickSRNet search_encodings(const QuantizedQuickSRNet& start, const Model& model,
                                      const std::vector<Tensor>& images, const ParsedArgs& args) {
   quant::EncodingSearchOptions options;
   options.step = args.get_double("--search-step", options.step, 1e-6, 0.5);
-  return quant::search_encodings(start, fp32_distance(model, images), options,
-                                 [](int sweep, double loss) {
+  return quant::search_encodings(start, distance_to(images, search_references(model, images, args)),
+                                 options, [](int sweep, double loss) {
                                    std::cerr << "encoding search: sweep " << sweep
-                                             << ", Y-PSNR against fp32 " << -loss << " dB\n";
+                                             << ", mean Y-PSNR " << -loss << " dB\n";
                                  });
 }
 
@@ -312,7 +333,7 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
   }
   if (args.has("--search-encodings")) {
     quantized = search_encodings(quantized, model, images, args);
-    description += " +searched-encodings";
+    description += " +searched-encodings (against " + args.get_or("--search-against", "fp32") + ")";
   }
 
   Model result;
