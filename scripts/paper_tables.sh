@@ -126,9 +126,13 @@ if line:
     echo "bench failed"
     return
   fi
-  echo "$cache" >> "$work/bench/used"
-  python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))
-print("{:.1f} / {:.1f}".format(r["engine_ms_min"], r["engine_ms_median"]))' "$cache"
+  local cell
+  cell=$(python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))
+if "engine_ms_min" in r: print("{:.1f} / {:.1f}".format(r["engine_ms_min"], r["engine_ms_median"]))
+else: print("not measured: " + r.get("runtime", "no engine run"))' "$cache")
+  # A graph the (INT8) engine cannot run has no engine row: its bench says why.
+  [[ $cell == not\ * ]] || echo "$cache" >> "$work/bench/used"
+  echo "$cell"
 }
 
 # bench_conditions: one sentence on the CPU, ISA, kernels and load averages of the bench cells
@@ -262,9 +266,7 @@ grid_row() {
     elif [ -f "$int8" ]; then
       int8_cell=$(with_drop "$fp32_cell" "$(scores_cell "$int8" BSD100)")
       d_int8=$(delta "$int8_cell" "$paper_int8")
-      if [ "$scale" = 2 ] && [[ $int8 == "$work"/int8/* ]]; then
-        int8_latency="not measured: \`quicksr bench\` times graphs in fp32 only"
-      elif [ "$scale" = 2 ]; then
+      if [ "$scale" = 2 ]; then
         int8_latency=$(bench_cell "$int8" "$latency_size" 2)
       fi
     elif [[ $int8 == not\ * ]]; then
@@ -348,11 +350,15 @@ table1() {
       echo "31.75 (0.09) | 31.50 (0.30) | 1.42 (35%)")
     model="models/$name-x2.safetensors"
     if [ -f "$model" ]; then
-      local fp32_cell int8
+      local fp32_cell int8 int8_latency
       fp32_cell=$(scores_cell "$model" BSD100)
       int8=$(graph_int8 "$model")
-      if [ -f "$int8" ]; then int8=$(with_drop "$fp32_cell" "$(scores_cell "$int8" BSD100)"); fi
-      cells="$fp32_cell | $int8 | fp32 $(bench_cell "$model" "$latency_size" 2), INT8 not measured (\`quicksr bench\` times graphs in fp32 only)"
+      int8_latency="—"
+      if [ -f "$int8" ]; then
+        int8_latency=$(bench_cell "$int8" "$latency_size" 2)
+        int8=$(with_drop "$fp32_cell" "$(scores_cell "$int8" BSD100)")
+      fi
+      cells="$fp32_cell | $int8 | fp32 $(bench_cell "$model" "$latency_size" 2), INT8 $int8_latency"
     else
       cells="not trained yet (\`$model\`) | — | —"
     fi
@@ -445,8 +451,10 @@ table3() {
   echo "closely. INT8: every graph model quantized by \`quicksr quantize\` per channel with"
   echo "tf-enhanced encodings, calibrated on 32 BSDS200 images (as docs/quantization.md's PTQ rows),"
   echo "round to nearest (no optimised rounding for graphs yet), drop from fp32 in parentheses; a"
-  echo "graph with an op the INT8 path lacks says so with the CLI's message. INT8 graphs run on the"
-  echo "integer reference runtime, which \`quicksr bench\` does not time. QuickSRNet rows are in Table 2."
+  echo "graph with an op the INT8 path lacks says so with the CLI's message. INT8 latency: the INT8"
+  echo "engine runs ABPN-like conv chains (docs/engine.md \"INT8 graphs\"); the other INT8 graphs"
+  echo "run on the integer reference runtime, not timed (the cell says why). QuickSRNet rows are in"
+  echo "Table 2."
   echo
   : > "$work/fig1.tsv"
   local scale

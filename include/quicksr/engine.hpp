@@ -57,6 +57,11 @@ struct EngineOptions {
 // it can. Throws quicksr::Error when the graph itself is invalid.
 std::optional<std::string> graph_unsupported_reason(const Graph& graph);
 
+// Why Engine::create cannot run the INT8 graph `net` (the INT8 engine runs ABPN-like 3x3 conv
+// chains: with or without the repeated-input residual), or nothing when it can. Throws
+// quicksr::Error when `net` fails QuantizedGraph::check().
+std::optional<std::string> int8_graph_unsupported_reason(const QuantizedGraph& net);
+
 class Engine {
  public:
   // Throws quicksr::Error when `net` fails QuickSRNet::check(), or the forced ISA (options or
@@ -69,6 +74,10 @@ class Engine {
   // depth-to-space at an integer scale, over whole-image tensors (docs/engine.md). Throws
   // quicksr::Error with graph_unsupported_reason() for other graphs.
   static Engine create(const Graph& graph, const EngineOptions& options = {});
+  // An INT8 graph (`quicksr quantize` of a baseline): output bit-identical to
+  // quicksr::quant::forward(QuantizedGraph) on the INT8 band pipeline. Throws quicksr::Error with
+  // int8_graph_unsupported_reason() for graphs it cannot run.
+  static Engine create(const QuantizedGraph& net, const EngineOptions& options = {});
   ~Engine();
   Engine(Engine&&) noexcept;
   Engine& operator=(Engine&&) noexcept;

@@ -138,6 +138,10 @@ QuantizedGraph quantize_graph_weights(const Graph& graph, std::vector<Activation
 Graph dequantize_weights(const QuantizedGraph& net);
 // The encoding of the graph's output tensor.
 const ActivationEncoding& output_encoding(const QuantizedGraph& net);
+// The u8 clamp of the ReLU / Clip `activation` fused into a conv or add (or standing alone) whose
+// output has encoding `output`: activation_bounds for ReLU, clip_bounds for Clip, [0, 255] for
+// none (nullptr).
+ClampBounds fused_activation_bounds(const GraphNode* activation, const ActivationEncoding& output);
 // The u8 -> u8 ops of INT8 graphs, one call per node (docs "General graphs"):
 // LeakyReLU, Sigmoid, Tanh (`node`): table[q] = quantize(f(dequantize(q, input)), output) with
 // the float function of the reference runtime (QuantSim computes the same, so they agree exactly).

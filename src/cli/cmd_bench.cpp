@@ -298,50 +298,102 @@ void print_speedups(const std::vector<Row>& rows) {
   }
 }
 
-// A general graph (--model naming a baseline file): the engine (its general-graph path, or the
-// band pipeline for a QuickSRNet-like chain such as ABPN) against the reference runtime (which
-// runs on all cores); oneDNN is wired for QuickSRNet only. A graph the engine cannot run times the
-// reference alone and says why.
-int bench_graph(const ParsedArgs& args, const Graph& graph, const std::string& name) {
+// What bench_graph times: a float graph on the engine (fp32) against the reference runtime, or
+// an INT8 graph on the INT8 engine (8-bit RGB in and out) against the integer reference runtime.
+struct GraphBench {
+  const Graph& graph;  // the structure, for the operation count
+  std::string name;
+  bool int8 = false;
+  std::optional<std::string> unsupported;  // why the engine cannot run it
+  std::function<Engine(const EngineOptions&)> make_engine;
+  std::function<void(const Frame&)> run_reference;
+};
+
+GraphBench float_graph_bench(const ParsedArgs& args, const Graph& graph, const std::string& name) {
   if (args.get("--precision").value_or("fp32") != "fp32") {
-    throw Error(name + ": a general graph; bench runs graphs in fp32 only");
+    throw Error(name + ": a float graph; quantize it first (quicksr quantize) to bench it in INT8");
   }
+  return {graph,
+          name,
+          false,
+          graph_unsupported_reason(graph),
+          [&graph](const EngineOptions& options) { return Engine::create(graph, options); },
+          [&graph](const Frame& frame) {
+            (void)reference::forward(graph, planar<Tensor>(frame, frame.f32));
+          }};
+}
+
+GraphBench int8_graph_bench(const ParsedArgs& args, const QuantizedGraph& net,
+                            const std::string& name) {
+  if (args.get("--precision").value_or("int8") != "int8") {
+    throw Error(name + ": an INT8 graph; --precision fp32 needs a float model");
+  }
+  return {
+      net.graph,
+      name,
+      true,
+      int8_graph_unsupported_reason(net),
+      [&net](const EngineOptions& options) { return Engine::create(net, options); },
+      [&net](const Frame& frame) { (void)quant::forward(net, planar<U8Tensor>(frame, frame.u8)); }};
+}
+
+// The engine's timing row on `frame` (interleaved RGB in, the output allocated once, as the
+// QuickSRNet rows run): 8-bit for INT8, float otherwise.
+Row graph_engine_row(const GraphBench& bench, const Engine& engine, const Frame& frame, int runs) {
+  const std::size_t values =
+      3ull * engine.output_width(frame.width) * engine.output_height(frame.height);
+  std::vector<std::uint8_t> u8_output(bench.int8 ? values : 0);
+  std::vector<float> f32_output(bench.int8 ? 0 : values);
+  const std::function<void()> run = [&] {
+    if (bench.int8) {
+      engine.run(frame.u8.data(), frame.width, frame.height, u8_output.data());
+    } else {
+      engine.run(frame.f32.data(), frame.width, frame.height, f32_output.data());
+    }
+  };
+  run();
+  const double executed = 2.0 * engine.executed_macs_per_pixel() * frame.width * frame.height / 1e9;
+  return {"engine", "engine", time_runs(runs, run), runs, executed};
+}
+
+// A general graph (--model naming a baseline file, float or INT8): the engine (its general-graph
+// path, or the band pipeline for a QuickSRNet-like chain such as ABPN) against the reference
+// runtime (which runs on all cores); oneDNN is wired for QuickSRNet only. A graph the engine
+// cannot run times the reference alone and says why.
+int bench_graph(const ParsedArgs& args, const GraphBench& bench) {
   // Copies of the structured binding: lambdas capture them (clang 14 cannot capture a binding).
   const auto [size_width, size_height] = parse_size(args.get_or("--size", "640x360"));
   const int width = size_width;
   const int height = size_height;
   const int runs = args.get_int("--runs", 10, 1, 100000);
-  const std::optional<std::string> unsupported = graph_unsupported_reason(graph);
-  const int reference_runs = args.get_int("--reference-runs", unsupported ? runs : 1, 0, 1000);
+  const int reference_runs =
+      args.get_int("--reference-runs", bench.unsupported ? runs : 1, 0, 1000);
   const Frame frame = random_frame(width, height);
-  const Tensor input = planar<Tensor>(frame, frame.f32);
-  const double gop = 2.0 * graph_macs_per_input_pixel(graph) * width * height / 1e9;
+  const GraphWeights weights = bench.int8 ? GraphWeights::kNotLoadedYet : GraphWeights::kChecked;
+  const double gop = 2.0 * graph_macs_per_input_pixel(bench.graph, weights) * width * height / 1e9;
+  const char* precision = bench.int8 ? "int8" : "fp32";
   std::vector<Row> rows;
   std::optional<Engine> engine;
-  std::vector<float> output;
-  if (!unsupported) {
-    engine = Engine::create(graph, engine_options(args));
-    // Interleaved RGB in and out, the output allocated once: as the QuickSRNet fp32 row runs.
-    output.resize(3ull * engine->output_width(width) * engine->output_height(height));
-    const auto run = [&] { engine->run(frame.f32.data(), width, height, output.data()); };
-    run();
-    const double executed = 2.0 * engine->executed_macs_per_pixel() * width * height / 1e9;
-    rows.push_back({"engine", "engine", time_runs(runs, run), runs, executed});
+  if (!bench.unsupported) {
+    engine = bench.make_engine(engine_options(args));
+    rows.push_back(graph_engine_row(bench, *engine, frame, runs));
   }
   if (reference_runs > 0) {
-    const auto run = [&] { (void)reference::forward(graph, input); };
+    const auto run = [&] { bench.run_reference(frame); };
     rows.push_back(
         {"reference", "reference", time_runs(reference_runs, run), reference_runs, std::nullopt});
   }
+  const std::string reference_name = bench.int8 ? "integer reference" : "reference";
   const std::string runtime =
-      unsupported ? "reference (the engine does not run this graph: " + *unsupported + ")"
-                  : "engine (" + engine->path_name() + ")";
+      bench.unsupported
+          ? reference_name + " (the engine does not run this graph: " + *bench.unsupported + ")"
+          : "engine (" + engine->path_name() + ")";
   if (args.has("--json")) {
     nlohmann::json out{{"size", std::to_string(width) + "x" + std::to_string(height)},
-                       {"model", name},
-                       {"precision", "fp32"},
+                       {"model", bench.name},
+                       {"precision", precision},
                        {"runtime", runtime},
-                       {"gflop_per_frame", gop}};
+                       {bench.int8 ? "gop_per_frame" : "gflop_per_frame", gop}};
     if (engine) {
       out.update({{"threads", engine->threads()},
                   {"isa", isa_name(engine->isa())},
@@ -359,16 +411,17 @@ int bench_graph(const ParsedArgs& args, const Graph& graph, const std::string& n
     std::cout << out.dump() << "\n";
     return 0;
   }
-  std::cout << name << " (general graph), " << width << "x" << height
-            << ", fp32\nruntime: " << runtime << "\n";
+  std::cout << bench.name << " (general graph), " << width << "x" << height << ", " << precision
+            << "\nruntime: " << runtime << "\n";
   if (engine) {
     std::cout << engine->threads() << " engine thread(s), ISA " << isa_name(engine->isa())
               << "\nengine kernels: " << engine->kernel_names() << "\n";
   }
+  const char* unit = bench.int8 ? "GOP" : "GFLOP";
   std::cout << "oneDNN: not timed (its network is built for QuickSRNet only)\n"
-            << std::fixed << std::setprecision(3) << "GFLOP per frame (2 per multiply-add): " << gop
-            << " as direct convolutions\n";
-  for (const Row& row : rows) print_row(row, gop, std::nullopt, "GFLOP/s");
+            << std::fixed << std::setprecision(3) << unit
+            << " per frame (2 per multiply-add): " << gop << " as direct convolutions\n";
+  for (const Row& row : rows) print_row(row, gop, std::nullopt, bench.int8 ? "GOP/s" : "GFLOP/s");
   if (engine) {
     std::cout << std::setprecision(2) << "engine workspace "
               << engine->workspace_bytes() / 1048576.0 << " MiB\n";
@@ -381,7 +434,10 @@ int bench(const ParsedArgs& args) {
   if (args.has("--model")) {
     const Model model = load_model_argument(*args.get("--model"));
     if (const Graph* graph = std::get_if<Graph>(&model.net)) {
-      return bench_graph(args, *graph, model.name());
+      return bench_graph(args, float_graph_bench(args, *graph, model.name()));
+    }
+    if (const QuantizedGraph* net = std::get_if<QuantizedGraph>(&model.net)) {
+      return bench_graph(args, int8_graph_bench(args, *net, model.name()));
     }
   }
   // Plain ints, not structured bindings: lambdas below capture them (clang 14 cannot).

@@ -85,8 +85,16 @@ void describe(const QuantizedQuickSRNet& net) {
 void describe(const QuantizedGraph& net) {
   std::cout << "architecture: graph '" << net.graph.architecture << "' with "
             << net.graph.nodes.size() << " nodes, INT8 (w8a8: s8 weights "
-            << (net.per_channel() ? "per channel" : "per tensor") << ", u8 activations, s32 bias)\n"
-            << "runtime: integer reference runtime\n";
+            << (net.per_channel() ? "per channel" : "per tensor")
+            << ", u8 activations, s32 bias)\n";
+  if (const std::optional<std::string> reason = int8_graph_unsupported_reason(net)) {
+    std::cout << "runtime: integer reference runtime (the INT8 engine does not run this graph: "
+              << *reason << ")\n";
+  } else {
+    const Engine engine = Engine::create(net, {.threads = 1});
+    std::cout << "runtime: INT8 engine (" << engine.path_name() << ")\n";
+    describe_engine(engine);
+  }
   std::cout << "weight scales:\n";
   for (const GraphNode& node : net.graph.nodes) {
     if (node.op != OpType::kConv) continue;

@@ -14,12 +14,6 @@ namespace quicksr::engine {
 
 namespace {
 
-bool is_plain_conv3x3(const Conv2d& conv) {
-  return !conv.transposed && conv.stride == 1 && conv.groups == 1 && conv.kernel_h == 3 &&
-         conv.kernel_w == 3 && conv.pad_top == 1 && conv.pad_left == 1 && conv.pad_bottom == 1 &&
-         conv.pad_right == 1;
-}
-
 bool is_clip01(const GraphNode& node) {
   return node.op == OpType::kClip && node.clip_min == 0.0f && node.clip_max == 1.0f;
 }

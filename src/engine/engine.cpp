@@ -174,7 +174,7 @@ void Engine::Impl::run(const engine::RgbView<const T>& input,
                           [&](engine::BandRunner& runner) { runner.run(input, output, region); });
     });
   } else {
-    throw Error("engine: 8-bit RGB in and out needs an INT8 engine (a QuantizedQuickSRNet)");
+    throw Error("engine: 8-bit RGB in and out needs an INT8 engine (an INT8 QuickSRNet or graph)");
   }
 }
 
@@ -215,16 +215,39 @@ Engine Engine::create(const QuickSRNet& net, const EngineOptions& options) {
   return Engine(std::move(impl));
 }
 
-Engine Engine::create(const QuantizedQuickSRNet& net, const EngineOptions& options) {
+namespace {
+
+// An INT8 engine with the kernels of the chosen ISA, its plan not made yet.
+std::unique_ptr<Engine::Impl> int8_impl(const EngineOptions& options) {
   const Isa isa = choose_isa(options);
-  auto impl = std::make_unique<Impl>(isa, thread_count(options), options.max_strip_width,
-                                     engine::kQu8ColumnBlock);
+  auto impl = std::make_unique<Engine::Impl>(isa, thread_count(options), options.max_strip_width,
+                                             engine::kQu8ColumnBlock);
   impl->qu8_conv = &engine::qu8_conv3x3_config(isa);
   impl->qu8_depth_to_space = &engine::qu8_depth_to_space_config(isa);
   impl->qu8_input_row = &engine::qu8_input_row_config(isa);
+  return impl;
+}
+
+}  // namespace
+
+Engine Engine::create(const QuantizedQuickSRNet& net, const EngineOptions& options) {
+  std::unique_ptr<Impl> impl = int8_impl(options);
   impl->qu8_plan = engine::make_qu8_plan(net, *impl->qu8_conv);
   // Every INT8 conv runs directly: all of the model's multiply-adds.
   impl->executed_macs_per_pixel = QuickSRNet::zeros(net.config).macs_per_pixel();
+  return Engine(std::move(impl));
+}
+
+std::optional<std::string> int8_graph_unsupported_reason(const QuantizedGraph& net) {
+  return engine::qu8_chain_unsupported_reason(net);
+}
+
+Engine Engine::create(const QuantizedGraph& net, const EngineOptions& options) {
+  std::unique_ptr<Impl> impl = int8_impl(options);
+  impl->qu8_plan = engine::make_qu8_chain_plan(net, *impl->qu8_conv);
+  for (const engine::QU8PackedConv& conv : impl->qu8_plan->convs) {
+    impl->executed_macs_per_pixel += 9.0 * conv.in_channels * conv.out_channels;
+  }
   return Engine(std::move(impl));
 }
 
@@ -298,8 +321,9 @@ Precision Engine::precision() const {
 Isa Engine::isa() const { return impl_->isa; }
 std::string Engine::kernel_names() const {
   if (impl_->qu8_plan) {
-    // The depth-to-space kernel serves integer scales without an anchor (8-bit output).
-    const bool depth_to_space = !impl_->qu8_plan->half_scale && !impl_->qu8_plan->anchor;
+    // The depth-to-space kernel serves integer scales without a residual (8-bit output).
+    const engine::QU8Plan& plan = *impl_->qu8_plan;
+    const bool depth_to_space = !plan.half_scale && !plan.anchor && !plan.repeated_input_add;
     return std::string(impl_->qu8_conv->name) + ", " + impl_->qu8_input_row->name +
            (depth_to_space ? std::string(", ") + impl_->qu8_depth_to_space->name : "");
   }

@@ -71,6 +71,14 @@ struct GraphPlan {
   double macs_per_pixel = 0.0;  // executed, per input pixel (padding and dense groups included)
 };
 
+// A 3x3 stride-1 conv with padding 1 and no groups (Conv2d or QConv2d): a QuickSRNet-like chain's.
+template <typename Conv>
+bool is_plain_conv3x3(const Conv& conv) {
+  return !conv.transposed && conv.stride == 1 && conv.groups == 1 && conv.kernel_h == 3 &&
+         conv.kernel_w == 3 && conv.pad_top == 1 && conv.pad_left == 1 && conv.pad_bottom == 1 &&
+         conv.pad_right == 1;
+}
+
 // Whether the conv kernels' clamp can apply `node` in their store: ReLU, or Clip(0, hi).
 bool is_clamp_activation(const GraphNode& node);
 // That clamp's upper bound: +infinity for ReLU, hi for Clip(0, hi).

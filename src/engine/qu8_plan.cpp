@@ -118,6 +118,23 @@ int QU8Plan::max_groups() const {
   return groups;
 }
 
+std::vector<QU8PackedConv> pack_qu8_chain(std::vector<QU8ChainConv> chain,
+                                          const QU8Conv3x3Config& kernel, bool raw_last) {
+  chain.front().conv = with_red_shared(chain.front().conv);
+  // For the kernel that sums in s16 (the split packing's), the channels between two convs are
+  // ordered for exact s16 sums; the other kernels do not care.
+  for (std::size_t i = 0; kernel.pack == pack_qu8_conv3x3_s8x4_split && i + 1 < chain.size(); ++i) {
+    reorder_channels(chain[i].conv, chain[i + 1].conv, s16_friendly_order(chain[i + 1].conv).order);
+  }
+  std::vector<QU8PackedConv> packed;
+  for (std::size_t i = 0; i < chain.size(); ++i) {
+    const QU8ChainConv& layer = chain[i];
+    packed.push_back(pack(layer.conv, layer.input, layer.output, layer.bounds, kernel,
+                          raw_last && i + 1 == chain.size()));
+  }
+  return packed;
+}
+
 QU8Plan make_qu8_plan(const QuantizedQuickSRNet& net, const QU8Conv3x3Config& kernel) {
   net.check();
   const QuickSRNetConfig& config = net.config;
@@ -129,26 +146,19 @@ QU8Plan make_qu8_plan(const QuantizedQuickSRNet& net, const QU8Conv3x3Config& ke
   const auto feature_bounds = [&](int i) {
     return quant::activation_bounds(net.features[i], config.activation);
   };
-  // The 3x3 convs in order. For the kernel that sums in s16 (the split packing's), the channels
-  // between two of them are ordered for exact s16 sums; the other kernels do not care.
-  std::vector<QConv2d> convs{with_red_shared(net.first)};
-  convs.insert(convs.end(), net.body.begin(), net.body.end());
-  if (!plan.half_scale) convs.push_back(net.last);
-  for (std::size_t i = 0; kernel.pack == pack_qu8_conv3x3_s8x4_split && i + 1 < convs.size(); ++i) {
-    reorder_channels(convs[i], convs[i + 1], s16_friendly_order(convs[i + 1]).order);
-  }
-  plan.convs.push_back(
-      pack(convs[0], net.input, net.features[0], feature_bounds(0), kernel, false));
+  // The 3x3 convs in order: first, body..., and last for integer scales.
+  std::vector<QU8ChainConv> chain{{net.first, net.input, net.features[0], feature_bounds(0)}};
   for (int i = 0; i < config.blocks; ++i) {
-    plan.convs.push_back(pack(convs[i + 1], net.features[i], net.features[i + 1],
-                              feature_bounds(i + 1), kernel, false));
+    chain.push_back({net.body[i], net.features[i], net.features[i + 1], feature_bounds(i + 1)});
   }
   const bool raw = !net.anchor.empty();
+  if (!plan.half_scale) {
+    chain.push_back({net.last, net.features.back(), net.output, plan.output_bounds});
+  }
+  // The anchored last conv (integer scales) or x1.5 tail keeps its s32 sums for the anchor sum.
+  plan.convs = pack_qu8_chain(std::move(chain), kernel, raw && !plan.half_scale);
   if (plan.half_scale) {
     plan.tail = pack(net.last, net.features.back(), net.output, plan.output_bounds, kernel, raw);
-  } else {
-    plan.convs.push_back(
-        pack(convs.back(), net.features.back(), net.output, plan.output_bounds, kernel, raw));
   }
   if (!net.anchor.empty()) plan.anchor = plain(net.anchor.front(), net.input, net.output);
   return plan;

@@ -2,8 +2,10 @@
 // A QuantizedQuickSRNet rearranged for the INT8 engine: 3x3 convs (and the x1.5 tail's 1x1) with
 // kernel-ready packed s8 weights, zero-point-folded s32 biases and float32 multipliers; the
 // anchor sum and depth-to-space in plain integer code (docs/quantization.md, docs/engine.md).
+#include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "engine/kernels/qu8_kernels.hpp"
@@ -36,6 +38,18 @@ struct QU8PlainConv {
   std::vector<float> multipliers;  // quant::requant_multiplier per output channel
 };
 
+// An INT8 graph's input-to-output residual (ABPN): the input repeated s^2 times along channels
+// (a concat, requantized into its own encoding; channel o is input colour o % 3) added to the
+// last conv's u8 output, quant::requantize_sum into the output encoding with the add's fused
+// clip (QU8Plan::output_bounds), as docs/quantization.md "General graphs" defines add.
+struct QU8RepeatedInputAdd {
+  int last_zero_point = 0;       // of the last conv's u8 output
+  float last_multiplier = 0.0f;  // requant_multiplier(last conv output scale, 1, output scale)
+  // Per input level q: the concat's value for q minus the concat's zero point.
+  std::array<std::int32_t, 256> input_term{};
+  float input_multiplier = 0.0f;  // requant_multiplier(concat scale, 1, output scale)
+};
+
 struct QU8Plan : NetShape {
   ActivationEncoding input;
   ActivationEncoding output;
@@ -44,6 +58,7 @@ struct QU8Plan : NetShape {
   std::vector<QU8PackedConv> convs;
   std::optional<QU8PackedConv> tail;   // x1.5 only: 1x1, 4f -> 27 on space-to-depth features
   std::optional<QU8PlainConv> anchor;  // the input-to-output residual conv, when the net has one
+  std::optional<QU8RepeatedInputAdd> repeated_input_add;  // INT8 graphs (ABPN)
 
   int conv_count() const { return static_cast<int>(convs.size()); }
   int net_size(int size) const { return half_scale ? size + (size & 1) : size; }
@@ -51,7 +66,27 @@ struct QU8Plan : NetShape {
   int max_groups() const;
 };
 
+// One 3x3 conv (stride 1, padding 1) of a chain, the encodings of its input and output and the
+// u8 clamp of its activation.
+struct QU8ChainConv {
+  QConv2d conv;
+  ActivationEncoding input;
+  ActivationEncoding output;
+  quant::ClampBounds bounds;
+};
+
+// Packs a chain whose first conv reads the RGB input (3 channels) for `kernel`; the last conv
+// keeps its s32 sums (QU8PackedConv::raw) when `raw_last`.
+std::vector<QU8PackedConv> pack_qu8_chain(std::vector<QU8ChainConv> chain,
+                                          const QU8Conv3x3Config& kernel, bool raw_last);
+
 // Throws quicksr::Error when `net` fails QuantizedQuickSRNet::check().
 QU8Plan make_qu8_plan(const QuantizedQuickSRNet& net, const QU8Conv3x3Config& kernel);
+
+// An INT8 graph that is a QuickSRNet-like chain (ABPN, with or without its residual: see
+// qu8_chain_plan.cpp) packed for `kernel`. Throws quicksr::Error naming the first node that does
+// not fit (qu8_chain_unsupported_reason), or the problem when `net` fails check().
+QU8Plan make_qu8_chain_plan(const QuantizedGraph& net, const QU8Conv3x3Config& kernel);
+std::optional<std::string> qu8_chain_unsupported_reason(const QuantizedGraph& net);
 
 }  // namespace quicksr::engine

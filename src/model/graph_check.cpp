@@ -424,8 +424,8 @@ std::map<std::string, GraphTensor> infer_graph_tensors(const Graph& graph, Graph
   return inference.tensors();
 }
 
-double graph_macs_per_input_pixel(const Graph& graph) {
-  const std::map<std::string, GraphTensor> tensors = infer_graph_tensors(graph);
+double graph_macs_per_input_pixel(const Graph& graph, GraphWeights weights) {
+  const std::map<std::string, GraphTensor> tensors = infer_graph_tensors(graph, weights);
   double macs = 0.0;
   for (const GraphNode& node : graph.nodes) {
     if (node.op != OpType::kConv && node.op != OpType::kConvTranspose) continue;

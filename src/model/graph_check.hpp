@@ -42,7 +42,9 @@ std::map<std::string, GraphTensor> infer_graph_tensors(
     const Graph& graph, GraphWeights weights = GraphWeights::kChecked);
 
 // Multiply-accumulates of the convs (transposed too) per input pixel; other ops count nothing.
-double graph_macs_per_input_pixel(const Graph& graph);
+// `weights`: kNotLoadedYet for an INT8 graph's structure (its float weights are empty).
+double graph_macs_per_input_pixel(const Graph& graph,
+                                  GraphWeights weights = GraphWeights::kChecked);
 
 // "conv", "depth_to_space", ...: the op names of the model file format.
 const char* graph_op_name(OpType op);

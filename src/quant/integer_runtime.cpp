@@ -90,13 +90,6 @@ U8Tensor forward_even(const QuantizedQuickSRNet& net, const U8Tensor& image) {
 // graphs". `values - zero_point` of a u8 tensor is its exact s32 "accumulator" in units of its
 // scale, so the u8-to-u8 ops (add, concat, standalone activations) are requantisations too.
 
-// The clamp of the activation fused into (or standing after) a node, for `output`.
-ClampBounds bounds_of(const GraphNode* activation, const ActivationEncoding& output) {
-  if (activation == nullptr) return ClampBounds{0, 255};
-  if (activation->op == OpType::kRelu) return activation_bounds(output, Activation::kReLU);
-  return clip_bounds(output, activation->clip_min, activation->clip_max);
-}
-
 struct U8Operand {
   const U8Tensor& values;
   const ActivationEncoding& encoding;
@@ -191,7 +184,7 @@ class GraphRun {
 
   U8Tensor run_node(const GraphNode& node, const GraphNode* activation,
                     const ActivationEncoding& output) const {
-    const ClampBounds bounds = bounds_of(activation, output);
+    const ClampBounds bounds = fused_activation_bounds(activation, output);
     switch (node.op) {
       case OpType::kConv:
       case OpType::kConvTranspose: {
@@ -206,7 +199,7 @@ class GraphRun {
       case OpType::kClip: {
         const U8Operand x = operand(node.inputs.at(0));
         U8Tensor result(x.values.channels, x.values.height, x.values.width);
-        requantize_values(x, output, bounds_of(&node, output), result.data.data());
+        requantize_values(x, output, fused_activation_bounds(&node, output), result.data.data());
         return result;
       }
       case OpType::kLeakyRelu:
@@ -329,6 +322,12 @@ std::int32_t shift_rounded_half_to_even(std::int32_t sum, int bits) {
 }
 
 }  // namespace
+
+ClampBounds fused_activation_bounds(const GraphNode* activation, const ActivationEncoding& output) {
+  if (activation == nullptr) return ClampBounds{0, 255};
+  if (activation->op == OpType::kRelu) return activation_bounds(output, Activation::kReLU);
+  return clip_bounds(output, activation->clip_min, activation->clip_max);
+}
 
 std::array<std::uint8_t, 256> activation_table(const GraphNode& node,
                                                const ActivationEncoding& input,

@@ -93,7 +93,10 @@ class EngineBackend final : public Upscaler::Backend {
   // (space-to-depth, strided anchor) and the bicubic alpha two more each. Even, so that x1.5
   // bands start on even rows. A general graph's reach is not derived: it runs whole.
   static int halo_of(const Model& model) {
-    if (std::holds_alternative<Graph>(model.net)) return 0;
+    if (std::holds_alternative<Graph>(model.net) ||
+        std::holds_alternative<QuantizedGraph>(model.net)) {
+      return 0;
+    }
     const QuickSRNetConfig& config = model.is_quantized()
                                          ? std::get<QuantizedQuickSRNet>(model.net).config
                                          : std::get<QuickSRNet>(model.net).config;
@@ -109,6 +112,9 @@ class EngineBackend final : public Upscaler::Backend {
     if (const Graph* graph = std::get_if<Graph>(&model.net)) {
       return Engine::create(*graph, engine_options);
     }
+    if (const QuantizedGraph* net = std::get_if<QuantizedGraph>(&model.net)) {
+      return Engine::create(*net, engine_options);
+    }
     return Engine::create(std::get<QuickSRNet>(model.net), engine_options);
   }
   std::string name_;
@@ -117,7 +123,8 @@ class EngineBackend final : public Upscaler::Backend {
   int halo_;
 };
 
-// General graphs the engine cannot run (graph_unsupported_reason) run on the reference runtime.
+// General graphs the engine cannot run (graph_unsupported_reason, int8_graph_unsupported_reason)
+// run on the reference runtime (INT8 graphs on the integer one).
 class ReferenceBackend final : public Upscaler::Backend {
  public:
   explicit ReferenceBackend(Model model) : model_(std::move(model)) {}
@@ -137,7 +144,9 @@ class ReferenceBackend final : public Upscaler::Backend {
 // True for QuickSRNet models and the general graphs the engine supports; a broken graph throws,
 // naming the model.
 bool runs_on_engine(const Model& model) {
-  if (std::holds_alternative<QuantizedGraph>(model.net)) return false;  // integer reference
+  if (const QuantizedGraph* net = std::get_if<QuantizedGraph>(&model.net)) {
+    return !int8_graph_unsupported_reason(*net).has_value();  // else the integer reference
+  }
   const Graph* graph = std::get_if<Graph>(&model.net);
   if (graph == nullptr) return true;
   try {

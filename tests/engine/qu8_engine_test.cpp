@@ -16,6 +16,7 @@
 #include "engine/qu8_channel_order.hpp"
 #include "engine/qu8_plan.hpp"
 #include "engine_test_support.hpp"
+#include "qu8_test_support.hpp"
 #include "quicksr/engine.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/image.hpp"
@@ -41,50 +42,6 @@ QuantizedQuickSRNet int8_net(const QuickSRNetConfig& config, std::uint64_t seed,
                              WeightGranularity granularity = WeightGranularity::kPerChannel) {
   return quant::quantize_weights(QuickSRNet::initialized(config, seed),
                                  test_encodings(config.blocks, zero_points), granularity);
-}
-
-U8Tensor random_u8_image(int width, int height, unsigned seed) {
-  std::mt19937 rng(seed);
-  U8Tensor image(3, height, width);
-  for (std::uint8_t& v : image.data) v = static_cast<std::uint8_t>(rng());
-  return image;
-}
-
-std::vector<std::uint8_t> interleaved(const U8Tensor& planar) {
-  std::vector<std::uint8_t> rgb(planar.data.size());
-  for (int y = 0; y < planar.height; ++y) {
-    for (int x = 0; x < planar.width; ++x) {
-      for (int c = 0; c < 3; ++c) rgb[(y * planar.width + x) * 3 + c] = planar.at(c, y, x);
-    }
-  }
-  return rgb;
-}
-
-std::vector<std::uint8_t> run_u8(const Engine& engine, const U8Tensor& image) {
-  const std::vector<std::uint8_t> rgb = interleaved(image);
-  std::vector<std::uint8_t> out(
-      3ull * engine.output_width(image.width) * engine.output_height(image.height), 0);
-  engine.run(rgb.data(), image.width, image.height, out.data());
-  return out;
-}
-
-// Counts differing values (and reports the first) between the engine's interleaved output and
-// the reference's planar one.
-void expect_identical(const std::vector<std::uint8_t>& got, const U8Tensor& expected) {
-  ASSERT_EQ(got.size(), expected.data.size());
-  int mismatches = 0;
-  for (int y = 0; y < expected.height; ++y) {
-    for (int x = 0; x < expected.width; ++x) {
-      for (int c = 0; c < 3; ++c) {
-        const int value = got[(y * expected.width + x) * 3 + c];
-        if (value != expected.at(c, y, x) && mismatches++ == 0) {
-          ADD_FAILURE() << "first mismatch at (" << y << ", " << x << ", " << c << "): engine "
-                        << value << ", reference " << int{expected.at(c, y, x)};
-        }
-      }
-    }
-  }
-  EXPECT_EQ(mismatches, 0) << "of " << expected.data.size() << " values";
 }
 
 // One engine per ISA and thread count runs every size (engines keep their workspaces between

@@ -341,8 +341,9 @@ std::string error_line(const test_support::RunResult& result) {
   return result.output.substr(error + 25, result.output.find('\n', error) - error - 25);
 }
 
-// Graph models (the baselines): quantize, info, upscale (the integer reference runtime) and eval
-// --compare-fp32; an op without INT8 support and the QuickSRNet-only options refused in one line.
+// Graph models (the baselines): quantize, info, upscale (ABPN on the INT8 engine, equal to the
+// integer reference runtime), bench and eval --compare-fp32; an op without INT8 support and the
+// QuickSRNet-only options refused in one line.
 TEST_F(QuantizeCli, QuantizesGraphModels) {
   for (const char* name : {"abpn", "erfdn"}) {
     save_model(
@@ -360,6 +361,17 @@ TEST_F(QuantizeCli, QuantizesGraphModels) {
   EXPECT_NE(info.output.find("abpn-x2-int8"), std::string::npos) << info.output;
   EXPECT_NE(info.output.find("INT8 (w8a8: s8 weights per channel"), std::string::npos);
   EXPECT_NE(info.output.find("activation encodings"), std::string::npos);
+  EXPECT_NE(info.output.find("runtime: INT8 engine (band pipeline)"), std::string::npos)
+      << info.output;
+  const auto bench = run_quicksr("bench --model " + quoted(int8) +
+                                 " --size 24x8 --threads 1 --runs 1 --precision int8 --json");
+  if (bench.output.find("built without") == std::string::npos) {
+    ASSERT_EQ(bench.exit_code, 0) << bench.output;
+    for (const char* field : {"\"precision\":\"int8\"", "\"runtime\":\"engine (band pipeline)\"",
+                              "\"engine_ms_min\":", "\"reference_ms_min\":"}) {
+      EXPECT_NE(bench.output.find(field), std::string::npos) << field << " in " << bench.output;
+    }
+  }
 
   const fs::path input = dir_ / "calib" / "img1.png";
   const auto upscale = run_quicksr("upscale " + quoted(input) + " " + quoted(dir_ / "out.png") +

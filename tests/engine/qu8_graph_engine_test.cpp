@@ -1,0 +1,92 @@
+// The INT8 engine on INT8 graphs (`quicksr quantize` of a baseline) against the integer
+// reference runtime (quant::forward(QuantizedGraph)): bit-identical u8 output for ABPN with and
+// without its residual at x2, x3 and x4, random weights quantized by the graph PTQ per channel
+// and per tensor, odd sizes, every ISA this CPU has, 1 and 2 threads, strips; other graphs are
+// refused naming the node.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "engine_test_support.hpp"
+#include "qu8_test_support.hpp"
+#include "quicksr/baselines.hpp"
+#include "quicksr/engine.hpp"
+#include "quicksr/error.hpp"
+#include "quicksr/quant.hpp"
+#include "quicksr/quantsim.hpp"
+#include "support/random_tensor.hpp"
+
+namespace quicksr {
+namespace {
+
+// `name` at x`scale` with random weights, quantized by the graph PTQ on two random images.
+QuantizedGraph quantized_baseline(const std::string& name, int scale,
+                                  WeightGranularity granularity) {
+  const Graph graph = build_baseline(name, {.scale = Scale{scale, 1}, .seed = 7});
+  const std::vector<Tensor> calibration = {test_support::random_tensor(3, 14, 11, 1),
+                                           test_support::random_tensor(3, 9, 16, 2)};
+  quant::PtqOptions options;
+  options.granularity = granularity;
+  return quant::post_training_quantize(graph, calibration, options);
+}
+
+void expect_matches_reference(const QuantizedGraph& net, int width, int height, int strip_width) {
+  const U8Tensor input = random_u8_image(width, height, width * 100 + height);
+  const U8Tensor expected = quant::forward(net, input);
+  for (Isa isa : isas_to_test()) {
+    for (int threads : {1, 2}) {
+      const Engine engine = make_engine(net, isa, threads, strip_width);
+      SCOPED_TRACE(net.graph.architecture + " x" + net.graph.scale.to_string() + " " +
+                   std::to_string(width) + "x" + std::to_string(height) + " " +
+                   engine.kernel_names() + " threads " + std::to_string(threads) + " strip " +
+                   std::to_string(strip_width));
+      expect_identical(run_u8(engine, input), expected);
+    }
+  }
+}
+
+TEST(Int8GraphEngine, AbpnMatchesIntegerReference) {
+  for (const char* name : {"abpn", "abpn-noresidual"}) {
+    for (int scale : {2, 3, 4}) {
+      const QuantizedGraph net = quantized_baseline(name, scale, WeightGranularity::kPerChannel);
+      ASSERT_FALSE(int8_graph_unsupported_reason(net).has_value()) << name;
+      expect_matches_reference(net, 1, 1, 1024);
+      expect_matches_reference(net, 37, 9, 1024);
+    }
+  }
+}
+
+// The residual's add has its own encodings (the last conv's output and the concat of the input
+// are u8 tensors with zero points): per-tensor weights, strips of 32 columns.
+TEST(Int8GraphEngine, AbpnPerTensorInStripsMatchesIntegerReference) {
+  for (const char* name : {"abpn", "abpn-noresidual"}) {
+    const QuantizedGraph net = quantized_baseline(name, 2, WeightGranularity::kPerTensor);
+    expect_matches_reference(net, 75, 7, 32);
+  }
+}
+
+// The float interface quantizes the input and dequantizes the output as the reference does.
+TEST(Int8GraphEngine, FloatRunMatchesFloatReference) {
+  const QuantizedGraph net = quantized_baseline("abpn", 2, WeightGranularity::kPerChannel);
+  const Tensor input = test_support::random_tensor(3, 5, 13, 3);
+  const Tensor expected = quant::forward(net, input);
+  const Tensor got = Engine::create(net, {.threads = 2}).run(input);
+  EXPECT_EQ(got.data, expected.data);
+}
+
+TEST(Int8GraphEngine, RefusesGraphsThatAreNotChainsNamingTheNode) {
+  const QuantizedGraph xlsr = quantized_baseline("xlsr", 2, WeightGranularity::kPerChannel);
+  const std::optional<std::string> reason = int8_graph_unsupported_reason(xlsr);
+  ASSERT_TRUE(reason.has_value());
+  EXPECT_NE(reason->find("node '"), std::string::npos) << *reason;
+  try {
+    (void)Engine::create(xlsr);
+    FAIL() << "XLSR accepted";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find(*reason), std::string::npos) << error.what();
+  }
+}
+
+}  // namespace
+}  // namespace quicksr
