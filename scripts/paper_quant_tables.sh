@@ -28,7 +28,8 @@
 # file is replaced atomically. CACHED_ONLY=1 writes the section from what WORK already holds
 # (nothing is quantized or scored; missing cells say so). ROWS (an extended regex) narrows a run
 # to the rows whose "<table>: <row label>" matches (e.g. ROWS='AdaRound' or 'Medium x2: QAT');
-# every other row is copied unchanged from the current section of DOC (computed when it has none).
+# every other row is copied unchanged from the current section of DOC, found by its label up to
+# the parameters in parentheses (never computed: as CACHED_ONLY=1 when DOC has no such row).
 # The AdaRound rows start from the optimised rounding and run ADAROUND_ITERATIONS steps per conv
 # (default 1000) with the in-loop bias fit, each rounding variable starting ADAROUND_START_MARGIN
 # (default 0.1) inside the optimised rounding's side. Evals run under `nice -n EVAL_NICE`
@@ -117,20 +118,26 @@ trained_cells() {
   fi
 }
 
-# row TABLE LABEL COMMAND...: "| LABEL |" and the cells COMMAND prints; with ROWS set and
-# "TABLE: LABEL" not matching it, the row of that label in TABLE's current table of DOC.
+# row TABLE LABEL COMMAND...: "| LABEL |" and the cells COMMAND prints. With ROWS set and
+# "TABLE: LABEL" not matching it, nothing is computed: the row is TABLE's current row in DOC whose
+# label is LABEL's key (LABEL up to a " (" that gives its parameters, e.g. AdaRound's step count)
+# alone or followed by " (", so that changing a parameter does not recompute unselected rows; with
+# no such row, the cells as CACHED_ONLY=1 makes them.
 row() {
   local table=$1 label=$2 kept
   shift 2
   if [ -n "${ROWS:-}" ] && ! [[ "$table: $label" =~ $ROWS ]]; then
-    kept=$(awk -v table="$table" -v label="| $label |" '
+    kept=$(awk -v table="$table" -v key="| ${label%% (*}" '
       index($0, "**" table "**") == 1 || index($0, "### " table) == 1 { inside = 1; next }
       /^\*\*/ || /^#/ { inside = 0 }
-      inside && index($0, label) == 1 { print; exit }' "$doc")
+      inside && (index($0, key " |") == 1 || index($0, key " (") == 1) { print; exit }' "$doc")
     if [ -n "$kept" ]; then
       echo "$kept"
       return
     fi
+    # DOC has no such row: what WORK holds already, nothing computed.
+    echo "| $label |$(CACHED_ONLY=1 "$@")"
+    return
   fi
   echo "| $label |$("$@")"
 }

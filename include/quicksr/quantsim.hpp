@@ -103,6 +103,35 @@ QuantizedQuickSRNet post_training_quantize(const QuickSRNet& net, const std::vec
                                            const PtqOptions& options,
                                            const ProgressFn& progress = {});
 
+// ---- Searched activation encodings (docs/quantization.md "Searched activation encodings")
+
+// A loss of a whole INT8 net to minimise, e.g. its output error against the fp32 net's on
+// calibration images.
+using Int8Loss = std::function<double(const QuantizedQuickSRNet&)>;
+
+struct EncodingSearchOptions {
+  double step = 0.005;  // candidate maxima: the current one times 1 + k * step, k = +-1..steps
+  int steps = 4;
+  int max_sweeps = 4;
+};
+
+// `real` (float weights and biases) quantized on the weight scales of `grid` with `encodings`
+// (the input encoding stays grid's): biases re-rounded in the new input scales.
+QuantizedQuickSRNet with_encodings(const QuickSRNet& real, const QuantizedQuickSRNet& grid,
+                                   const ActivationEncodings& encodings);
+
+// Called after each sweep (0: the start) with the loss reached.
+using SearchProgressFn = std::function<void(int sweep, double loss)>;
+
+// Coordinate descent on the activation encodings of `start`: for each feature quantizer in order,
+// then the output, the upper end of its range moves to the candidate (EncodingSearchOptions) that
+// lowers `loss` most, its lower end kept, capped at what the activation reaches (1 for ReLU1 and
+// the clip); sweeps until none moves. The s8 weights and the real biases of `start` are kept (the
+// biases re-rounded to the new input scales).
+QuantizedQuickSRNet search_encodings(const QuantizedQuickSRNet& start, const Int8Loss& loss,
+                                     const EncodingSearchOptions& options = {},
+                                     const SearchProgressFn& progress = {});
+
 // ---- INT8 general graphs (docs/quantization.md "General graphs")
 
 // The graph the INT8 path runs: linear blocks collapsed (collapse_linear_blocks,

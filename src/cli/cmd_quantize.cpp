@@ -15,6 +15,7 @@
 #include "quicksr/image.hpp"
 #include "quicksr/model_io.hpp"
 #include "quicksr/quantsim.hpp"
+#include "quicksr/upscaler.hpp"
 
 namespace quicksr::cli {
 namespace {
@@ -50,6 +51,17 @@ const CommandSpec kSpec{
                  "with --optimize-rounding: each rounding variable starts M in (0, 0.5) inside "
                  "the side that rounding chose (default 0.1; larger lets AdaRound move weights "
                  "sooner)"},
+                {"--from", "INT8_FILE",
+                 "start from this INT8 model of MODEL (e.g. a QAT result) instead of PTQ: its s8 "
+                 "weights are kept; with --bias-correction and/or --search-encodings"},
+                {"--search-encodings", "",
+                 "then refine each activation range by coordinate descent on the INT8 output's "
+                 "mean Y-PSNR on the calibration images"},
+                {"--search-against", "WHAT",
+                 "the search's reference: 'fp32' (MODEL's outputs, default) or 'hr' (the HR "
+                 "calibration images)"},
+                {"--search-step", "S",
+                 "relative step of the range candidates (default 0.005; 4 each side)"},
                 {"--images", "N", "calibration images, spread over CALIB_DIR (default 32)"},
                 {"--encodings", "FILE", "also write the encodings as AIMET JSON"},
                 {"--overwrite", "", "replace existing outputs"}},
@@ -80,13 +92,14 @@ std::vector<std::filesystem::path> calibration_files(const std::filesystem::path
   return chosen;
 }
 
-std::vector<Tensor> calibration_images(const std::filesystem::path& dir, int count, Scale scale) {
+// The HR calibration images, cropped to a multiple of the scale (as eval does).
+std::vector<Tensor> calibration_hr(const std::filesystem::path& dir, int count, Scale scale) {
   const std::vector<std::filesystem::path> files = calibration_files(dir, count);
   ProgressBar bar("reading", static_cast<std::int64_t>(files.size()), "img");
   std::vector<Tensor> images;
   for (const std::filesystem::path& file : files) {
     try {
-      images.push_back(make_lr(crop_to_multiple(to_tensor(read_image(file)), scale), scale));
+      images.push_back(crop_to_multiple(to_tensor(read_image(file)), scale));
     } catch (const Error& error) {
       const std::string message = error.what();
       // read_image names the file already; the crop does not.
@@ -95,6 +108,13 @@ std::vector<Tensor> calibration_images(const std::filesystem::path& dir, int cou
     bar.update(static_cast<std::int64_t>(images.size()));
   }
   bar.finish();
+  return images;
+}
+
+// Their LR images (MATLAB bicubic, as eval makes them): what calibration sees.
+std::vector<Tensor> calibration_images(const std::filesystem::path& dir, int count, Scale scale) {
+  std::vector<Tensor> images = calibration_hr(dir, count, scale);
+  for (Tensor& image : images) image = make_lr(image, scale);
   return images;
 }
 
@@ -132,6 +152,58 @@ std::string describe(const quant::PtqOptions& options, bool adaround) {
   return text;
 }
 
+// The loss of the encoding search: minus the mean Y-PSNR of the INT8 net's outputs on `images`
+// against `references` (the engine runs the net).
+quant::Int8Loss distance_to(const std::vector<Tensor>& images, std::vector<Tensor> references) {
+  return [&images, references = std::move(references)](const QuantizedQuickSRNet& net) {
+    const Upscaler int8 = Upscaler::from_model(Model{net, {}});
+    double sum = 0;
+    for (std::size_t i = 0; i < images.size(); ++i)
+      sum += psnr(int8.upscale(images[i]), references[i]);
+    return -sum / static_cast<double>(images.size());
+  };
+}
+
+// --search-against: the fp32 model's outputs (default) or the HR images.
+std::vector<Tensor> search_references(const Model& model, const std::vector<Tensor>& images,
+                                      const ParsedArgs& args) {
+  const std::string against = args.get_or("--search-against", "fp32");
+  if (against == "hr")
+    return calibration_hr(*args.get("--data"), static_cast<int>(images.size()), model.scale());
+  if (against != "fp32")
+    throw Error("--search-against must be 'fp32' or 'hr', not '" + against + "'");
+  const Upscaler fp32 = Upscaler::from_model(model);
+  std::vector<Tensor> outputs;
+  for (const Tensor& image : images) outputs.push_back(fp32.upscale(image));
+  return outputs;
+}
+
+QuantizedQuickSRNet search_encodings(const QuantizedQuickSRNet& start, const Model& model,
+                                     const std::vector<Tensor>& images, const ParsedArgs& args) {
+  quant::EncodingSearchOptions options;
+  options.step = args.get_double("--search-step", options.step, 1e-6, 0.5);
+  return quant::search_encodings(start, distance_to(images, search_references(model, images, args)),
+                                 options, [](int sweep, double loss) {
+                                   std::cerr << "encoding search: sweep " << sweep
+                                             << ", mean Y-PSNR " << -loss << " dB\n";
+                                 });
+}
+
+// --from: the INT8 model to refine, checked against MODEL.
+QuantizedQuickSRNet starting_model(const ParsedArgs& args, const QuickSRNet& net) {
+  const std::string from = *args.get("--from");
+  for (const char* option : {"--cle", "--optimize-rounding", "--adaround", "--per-tensor"}) {
+    if (args.has(option)) throw Error(std::string(option) + " cannot refine --from " + from);
+  }
+  const Model model = load_model(from);
+  if (!model.is_quantized()) throw Error(from + ": --from needs an INT8 QuickSRNet model");
+  const QuantizedQuickSRNet& start = std::get<QuantizedQuickSRNet>(model.net);
+  if (!(start.config == net.config)) {
+    throw Error(from + ": --from is a " + start.config.name() + ", MODEL a " + net.config.name());
+  }
+  return start;
+}
+
 // quicksr-train runs `quantize` again with its AdaRound: the same arguments behind a marker.
 int exec_trainer(CommandArgs raw) {
   std::vector<char*> args{const_cast<char*>(kQuantizeInTrainer)};
@@ -157,8 +229,8 @@ void save_quantized(Model result, const Model& model, const ParsedArgs& args,
 int quantize_graph(const ParsedArgs& args, const Model& model, const quant::PtqOptions& options,
                    int image_count) {
   const std::string input = args.positional()[0];
-  for (const char* option :
-       {"--cle", "--bias-correction", "--optimize-rounding", "--adaround", "--encodings"}) {
+  for (const char* option : {"--cle", "--bias-correction", "--optimize-rounding", "--adaround",
+                             "--encodings", "--from", "--search-encodings"}) {
     if (args.has(option)) {
       throw Error(input + ": " + option + " is not available for graph models (QuickSRNet only)");
     }
@@ -179,6 +251,33 @@ int quantize_graph(const ParsedArgs& args, const Model& model, const quant::PtqO
   if (bar) bar->finish();
   save_quantized(std::move(result), model, args, describe(options, false), images.size());
   return 0;
+}
+
+// PTQ, then AdaRound when `adaround` is given. options.bias_correction with AdaRound means its
+// in-loop bias fit (updated here for the description).
+QuantizedQuickSRNet quantize_with_ptq(const QuickSRNet& net, const std::vector<Tensor>& images,
+                                      quant::PtqOptions& options, const AdaRoundStep& adaround,
+                                      train::AdaRoundOptions adaround_options) {
+  // With AdaRound, bias correction is its in-loop bias fit (each conv's bias fitted on its
+  // quantized input, before, while and after its rounding is chosen), not PTQ's.
+  adaround_options.fit_bias = adaround && options.bias_correction;
+  // With --optimize-rounding, AdaRound refines the optimised rounding instead of starting anew.
+  adaround_options.start_from_rounded = options.optimize_rounding;
+  options.bias_correction = options.bias_correction && !adaround_options.fit_bias;
+
+  std::optional<ProgressBar> bar;  // the total steps are known at the first report
+  QuantizedQuickSRNet quantized =
+      quant::post_training_quantize(net, images, options, [&](int done, int total) {
+        if (!bar) bar.emplace("calibrating", total, "step");
+        bar->update(done);
+      });
+  if (bar) bar->finish();
+  if (!adaround) return quantized;
+  // The fp32 net the quantized one stands for (CLE changes the function with ReLU1).
+  const QuickSRNet reference =
+      options.cross_layer_equalization ? quant::equalize_cross_layer(net) : net;
+  options.bias_correction = adaround_options.fit_bias;  // for the description
+  return adaround(reference, quantized, images, adaround_options);
 }
 
 }  // namespace
@@ -217,27 +316,24 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
   }
   const QuickSRNet& net = std::get<QuickSRNet>(model.net);
   const std::vector<Tensor> images = calibration_images(*data, image_count, model.scale());
-  if (use_adaround) check_adaround_images(images, adaround_options.patch, *data);
-  // With AdaRound, bias correction is its in-loop bias fit (each conv's bias fitted on its
-  // quantized input, before, while and after its rounding is chosen), not PTQ's.
-  adaround_options.fit_bias = use_adaround && options.bias_correction;
-  // With --optimize-rounding, AdaRound refines the optimised rounding instead of starting anew.
-  adaround_options.start_from_rounded = options.optimize_rounding;
-  options.bias_correction = options.bias_correction && !adaround_options.fit_bias;
-
-  std::optional<ProgressBar> bar;  // the total steps are known at the first report
-  QuantizedQuickSRNet quantized =
-      quant::post_training_quantize(net, images, options, [&](int done, int total) {
-        if (!bar) bar.emplace("calibrating", total, "step");
-        bar->update(done);
-      });
-  if (bar) bar->finish();
-  if (use_adaround) {
-    // The fp32 net the quantized one stands for (CLE changes the function with ReLU1).
-    const QuickSRNet reference =
-        options.cross_layer_equalization ? quant::equalize_cross_layer(net) : net;
-    quantized = adaround(reference, quantized, images, adaround_options);
-    options.bias_correction = adaround_options.fit_bias;  // for the description
+  std::string description;
+  QuantizedQuickSRNet quantized;
+  if (args.has("--from")) {
+    quantized = starting_model(args, net);
+    if (options.bias_correction) {
+      quantized = quant::correct_biases(net, quantized, images, options.scheme);
+    }
+    description = std::string(options.bias_correction ? "bias-corrected " : "") + "from " +
+                  *args.get("--from");
+  } else {
+    if (use_adaround) check_adaround_images(images, adaround_options.patch, *data);
+    quantized = quantize_with_ptq(net, images, options, use_adaround ? adaround : AdaRoundStep{},
+                                  adaround_options);
+    description = describe(options, use_adaround);
+  }
+  if (args.has("--search-encodings")) {
+    quantized = search_encodings(quantized, model, images, args);
+    description += " +searched-encodings (against " + args.get_or("--search-against", "fp32") + ")";
   }
 
   Model result;
@@ -246,7 +342,7 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
   if (encodings_file) {
     write_bytes_atomically(*encodings_file, quant::to_aimet_json(quantized), existing_file(args));
   }
-  save_quantized(std::move(result), model, args, describe(options, use_adaround), images.size());
+  save_quantized(std::move(result), model, args, description, images.size());
   return 0;
 }
 

@@ -147,6 +147,10 @@ TEST_P(QU8Conv3x3ConfigTest, MatchesPlainLoopsForEveryShape) {
       {32, 12, 16, 64, true, false},
       {64, 12, 16, 32, true, true},
       {32, 32, 16, 96, false, true},
+      // Raw sums of whole widest tiles (the assembly tiles of 4x96, 4x64 and 4x16), one input
+      // group and several.
+      {3, 8, 16, 96, true, false},
+      {32, 12, 16, 208, true, true},
       // 1x1: the x1.5 tail (4f -> 27, padded to 28), requantised, raw (anchored) and extreme.
       {128, 28, 16, 96, false, false, 1},
       {128, 28, 0, 48, true, false, 1},

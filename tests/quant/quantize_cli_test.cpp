@@ -15,6 +15,7 @@
 #include "quicksr/image.hpp"
 #include "quicksr/model_io.hpp"
 #include "quicksr/quant.hpp"
+#include "quicksr/reference.hpp"
 #include "support/data_paths.hpp"
 #include "support/run_quicksr.hpp"
 
@@ -257,6 +258,46 @@ TEST_F(QuantizeCli, AdaRoundWithOptimizedRoundingStartsFromIt) {
     reported += std::stoul((*it)[1].str());
   }
   EXPECT_GT(reported, 100u) << output;
+}
+
+// Mean Y-PSNR of `net`'s outputs (integer reference runtime) against the fp32 Small x2's (float
+// reference runtime) on the LR images of dir's calibration images, made here as eval makes them.
+double psnr_against_fp32(const QuantizedQuickSRNet& net, const fs::path& dir) {
+  const QuickSRNet fp32 = std::get<QuickSRNet>(load_model(kSmallX2).net);
+  double sum = 0;
+  const std::vector<fs::path> files = image_files(dir);
+  for (const fs::path& file : files) {
+    const Tensor lr = make_lr(crop_to_multiple(to_tensor(read_image(file)), {2, 1}), {2, 1});
+    sum += psnr(quant::forward(net, lr), reference::forward(fp32, lr));
+  }
+  return sum / static_cast<double>(files.size());
+}
+
+// `quantize --from INT8 --search-encodings`: the s8 weights of the start, encodings that score at
+// least as well on the calibration images (scored here without the engine); bad starts refused.
+TEST_F(QuantizeCli, SearchedEncodingsKeepTheWeightsAndDoNotLoseOnTheCalibrationImages) {
+  ASSERT_EQ(quantize("start.safetensors").exit_code, 0);
+  const std::string from = " --from " + quoted(dir_ / "start.safetensors");
+  const auto result =
+      quantize("searched.safetensors", from + " --search-encodings --search-step 0.1");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const Model model = load_model(dir_ / "searched.safetensors");
+  EXPECT_NE(model.provenance.at("quantization").find("+searched-encodings (against fp32)"),
+            std::string::npos);
+  const auto& searched = std::get<QuantizedQuickSRNet>(model.net);
+  const auto start = std::get<QuantizedQuickSRNet>(load_model(dir_ / "start.safetensors").net);
+  EXPECT_EQ(test_support::s8_weights(searched), test_support::s8_weights(start));
+  EXPECT_NE(quant::encodings_of(searched), quant::encodings_of(start));
+  EXPECT_GT(psnr_against_fp32(searched, dir_ / "calib"), psnr_against_fp32(start, dir_ / "calib"));
+
+  const auto fp32_start = quantize("other.safetensors", " --from " + quoted(kSmallX2));
+  EXPECT_EQ(fp32_start.exit_code, 1);
+  EXPECT_NE(fp32_start.output.find(kSmallX2.string() + ": --from needs an INT8"), std::string::npos)
+      << fp32_start.output;
+  const auto cle = quantize("other.safetensors", from + " --cle");
+  EXPECT_EQ(cle.exit_code, 1);
+  EXPECT_NE(cle.output.find("--cle cannot refine --from"), std::string::npos) << cle.output;
+  EXPECT_FALSE(fs::exists(dir_ / "other.safetensors"));
 }
 
 TEST_F(QuantizeCli, UpscaleAndEvalRunInt8Models) {
