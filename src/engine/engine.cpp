@@ -321,9 +321,9 @@ Precision Engine::precision() const {
 Isa Engine::isa() const { return impl_->isa; }
 std::string Engine::kernel_names() const {
   if (impl_->qu8_plan) {
-    // The depth-to-space kernel serves integer scales without a residual (8-bit output).
+    // The depth-to-space kernel serves integer scales without an anchor (8-bit output).
     const engine::QU8Plan& plan = *impl_->qu8_plan;
-    const bool depth_to_space = !plan.half_scale && !plan.anchor && !plan.repeated_input_add;
+    const bool depth_to_space = !plan.half_scale && !plan.anchor;
     return std::string(impl_->qu8_conv->name) + ", " + impl_->qu8_input_row->name +
            (depth_to_space ? std::string(", ") + impl_->qu8_depth_to_space->name : "");
   }

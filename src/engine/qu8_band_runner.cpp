@@ -232,9 +232,10 @@ void QU8BandRunner::finish_integer_scale(const RgbView<const In>& input, const R
   const int s = plan_.block;
   const std::ptrdiff_t step = s * output.pixel_step;
   const std::size_t stride = layout_.stride;
+  if (plan_.repeated_input_add) add_repeated_input(input, g, y);
   if constexpr (std::is_same_v<Out, std::uint8_t>) {
-    if (!plan_.anchor && !plan_.repeated_input_add && output.pixel_step == 3 &&
-        output.channel_step == 1 && s <= kQu8MaxDepthToSpaceScale) {
+    if (!plan_.anchor && output.pixel_step == 3 && output.channel_step == 1 &&
+        s <= kQu8MaxDepthToSpaceScale) {
       QU8DepthToSpaceArgs args{};
       args.in = ring_row(g.layers - 1, y) + (g.region.col_begin - g.column_origin) * kQu8Group;
       args.in_stride = stride;
@@ -269,10 +270,6 @@ void QU8BandRunner::finish_integer_scale(const RgbView<const In>& input, const R
           const std::uint8_t* values =
               ring_row(g.layers - 1, y) +
               (channel / kQu8Group * stride - g.column_origin) * kQu8Group + channel % kQu8Group;
-          if (plan_.repeated_input_add) {
-            add_repeated_input(input, g.region, y, channel, values, out, step);
-            continue;
-          }
           for (int x = g.region.col_begin; x < g.region.col_end; ++x) {
             store(out[x * step], values[x * kQu8Group], plan_.output);
           }
@@ -282,20 +279,22 @@ void QU8BandRunner::finish_integer_scale(const RgbView<const In>& input, const R
   }
 }
 
-// An INT8 graph's residual (QU8RepeatedInputAdd) on row y of one output channel: the last conv's
-// u8 values (`values`, grouped, at column 0) plus the input colour the channel repeats.
-template <typename In, typename Out>
-void QU8BandRunner::add_repeated_input(const RgbView<const In>& input, const Region& region, int y,
-                                       int channel, const std::uint8_t* values, Out* out,
-                                       std::ptrdiff_t step) const {
-  const QU8RepeatedInputAdd& add = *plan_.repeated_input_add;
-  for (int x = region.col_begin; x < region.col_end; ++x) {
-    const std::int32_t residual = add.input_term[to_u8(input.at(y, x, channel % 3))];
-    store(out[x * step],
-          quant::requantize_sum(values[x * kQu8Group] - add.last_zero_point, add.last_multiplier,
-                                residual, add.input_multiplier, plan_.output.zero_point,
-                                plan_.output_bounds),
-          plan_.output);
+// An INT8 graph's residual (QU8RepeatedInputAdd): row y of the last conv's u8 output, region
+// columns, becomes the sum with the input colour each channel repeats, in place.
+template <typename In>
+void QU8BandRunner::add_repeated_input(const RgbView<const In>& input, const Geometry& g,
+                                       int y) const {
+  const std::uint8_t* sum = plan_.repeated_input_add->sum.data();
+  std::uint8_t* row = ring_row(g.layers - 1, y);
+  const int channels = plan_.convs.back().out_channels;
+  for (int x = g.region.col_begin; x < g.region.col_end; ++x) {
+    const std::uint8_t rgb[3] = {to_u8(input.at(y, x, 0)), to_u8(input.at(y, x, 1)),
+                                 to_u8(input.at(y, x, 2))};
+    const std::size_t column = static_cast<std::size_t>(x - g.column_origin);
+    for (int o = 0; o < channels; ++o) {
+      std::uint8_t& q = row[(o / kQu8Group * layout_.stride + column) * kQu8Group + o % kQu8Group];
+      q = sum[q << 8 | rgb[o % 3]];
+    }
   }
 }
 

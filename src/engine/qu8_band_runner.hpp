@@ -64,9 +64,8 @@ class QU8BandRunner {
   template <typename In, typename Out>
   void finish_integer_scale(const RgbView<const In>& input, const RgbView<Out>& output,
                             const Geometry& g, int y) const;
-  template <typename In, typename Out>
-  void add_repeated_input(const RgbView<const In>& input, const Region& region, int y, int channel,
-                          const std::uint8_t* values, Out* out, std::ptrdiff_t step) const;
+  template <typename In>
+  void add_repeated_input(const RgbView<const In>& input, const Geometry& g, int y) const;
   template <typename In, typename Out>
   void finish_half_scale(const RgbView<const In>& input, const RgbView<Out>& output,
                          const Geometry& g, int y) const;

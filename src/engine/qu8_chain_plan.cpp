@@ -23,7 +23,6 @@ namespace {
 struct Qu8Chain {
   std::vector<QU8ChainConv> convs;
   std::optional<QU8RepeatedInputAdd> repeated_input_add;
-  quant::ClampBounds add_bounds;
   ChannelOrder order = ChannelOrder::kCRD;
 };
 
@@ -145,19 +144,20 @@ class Qu8ChainMatcher {
     const ActivationEncoding& last = encoding(current_);
     const ActivationEncoding& anchor = encoding(anchor_);
     const ActivationEncoding& input = encoding(net_.graph.input);
-    QU8RepeatedInputAdd add;
-    add.last_zero_point = last.zero_point;
-    add.last_multiplier = quant::requant_multiplier(last.scale, 1.0f, output.scale);
-    add.input_multiplier = quant::requant_multiplier(anchor.scale, 1.0f, output.scale);
-    // The concat's rule: requantize the centred input level into the concat's encoding.
+    const float m_last = quant::requant_multiplier(last.scale, 1.0f, output.scale);
+    const float m_anchor = quant::requant_multiplier(anchor.scale, 1.0f, output.scale);
     const float to_anchor = quant::requant_multiplier(input.scale, 1.0f, anchor.scale);
-    for (int q = 0; q < 256; ++q) {
-      add.input_term[q] =
-          quant::requantize(q - input.zero_point, to_anchor, anchor.zero_point, {0, 255}) -
-          anchor.zero_point;
+    const quant::ClampBounds bounds = quant::fused_activation_bounds(fused(i), output);
+    QU8RepeatedInputAdd add;
+    for (int q = 0; q < 256 * 256; ++q) {
+      // The concat's rule (the input level requantized into its encoding), then the add's.
+      const int repeated =
+          quant::requantize((q & 255) - input.zero_point, to_anchor, anchor.zero_point, {0, 255});
+      add.sum.push_back(quant::requantize_sum((q >> 8) - last.zero_point, m_last,
+                                              repeated - anchor.zero_point, m_anchor,
+                                              output.zero_point, bounds));
     }
-    chain_.repeated_input_add = add;
-    chain_.add_bounds = quant::fused_activation_bounds(fused(i), output);
+    chain_.repeated_input_add = std::move(add);
     added_ = true;
     current_ = output_of(i);
     return true;
@@ -205,7 +205,6 @@ QU8Plan make_qu8_chain_plan(const QuantizedGraph& net, const QU8Conv3x3Config& k
   plan.features = chain.convs.front().conv.out_channels;
   plan.input = chain.convs.front().input;
   plan.output = quant::output_encoding(net);
-  plan.output_bounds = chain.add_bounds;
   plan.repeated_input_add = chain.repeated_input_add;
   plan.convs = pack_qu8_chain(std::move(chain.convs), kernel, false);
   return plan;

@@ -2,7 +2,6 @@
 // A QuantizedQuickSRNet rearranged for the INT8 engine: 3x3 convs (and the x1.5 tail's 1x1) with
 // kernel-ready packed s8 weights, zero-point-folded s32 biases and float32 multipliers; the
 // anchor sum and depth-to-space in plain integer code (docs/quantization.md, docs/engine.md).
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -40,14 +39,11 @@ struct QU8PlainConv {
 
 // An INT8 graph's input-to-output residual (ABPN): the input repeated s^2 times along channels
 // (a concat, requantized into its own encoding; channel o is input colour o % 3) added to the
-// last conv's u8 output, quant::requantize_sum into the output encoding with the add's fused
-// clip (QU8Plan::output_bounds), as docs/quantization.md "General graphs" defines add.
+// last conv's u8 output, quant::requantize_sum into the output encoding with the add's fused clip,
+// as docs/quantization.md "General graphs" defines add. Every encoding is per tensor, so the sum
+// is a function of the two u8 levels alone: a table of them, computed with those rules.
 struct QU8RepeatedInputAdd {
-  int last_zero_point = 0;       // of the last conv's u8 output
-  float last_multiplier = 0.0f;  // requant_multiplier(last conv output scale, 1, output scale)
-  // Per input level q: the concat's value for q minus the concat's zero point.
-  std::array<std::int32_t, 256> input_term{};
-  float input_multiplier = 0.0f;  // requant_multiplier(concat scale, 1, output scale)
+  std::vector<std::uint8_t> sum;  // [last conv level << 8 | input level]
 };
 
 struct QU8Plan : NetShape {
