@@ -43,8 +43,7 @@ if [ "$(ps -o sid= -p $$ | tr -d ' ')" = $$ ]; then echo 19 > /proc/$$/autogroup
 #   f32-m7 68.8K, f32-m11 105.7K (x2; at x4 the last conv is 4x wider: f32-m1 1.8x, ABPN 1.9x);
 #   SESR trains collapsed in the forward pass (its expanded parameters, the collapsed convs' cost):
 #   12.9K (M3) - 31.4K (M11), XL 113K; ERFDN 396K; EDSR 1.37M. FSRCNN's transposed conv once cost
-#   10-20x its MACs (LibTorch's reference-BLAS path), no more. SESR's place below predates its
-#   collapsed training (it was 252K-1.14M).
+#   10-20x its MACs (LibTorch's reference-BLAS path), no more.
 # f32-m2 x2 is Small on the table schedule: beside the shipped Small x2 (34 000 iterations) it
 # measures what the shorter schedule costs. NET:SCALE:ARM is an arm of the recipe A/B of
 # docs/training.md ("Recipe A/B plan"; arm_args below), run as a model NAME-ARM.
@@ -54,13 +53,13 @@ queue=(
   espcn:2 f32-m1:2 f32-m2:2 f32-m3:2 abpn:2 abpn-noresidual:2 f32-m2:2:seed2 f32-m2:2:scaleaug
   xlsr:2 fsrcnn:2 f32-m2:2:scaleaug-seed2 f32-m7:2 f32-m2:2:patch96-batch7
   f32-m2:2:patch96-shorter f32-m2:2:patch96-batch7-seed2 f32-m2:2:patch96-shorter-seed2
+  sesr-m3:2 sesr-m5:2 sesr-m7:2 sesr-m11:2
   # x3 and x4 of the cheap nets, f32-m11 x2
   f32-m1:3 f32-m1:4 espcn:3 espcn:4 xlsr:3 xlsr:4 fsrcnn:3 fsrcnn:4 f32-m3:3 f32-m3:4
-  abpn:3 abpn:4 f32-m7:3 f32-m7:4 f32-m11:2
-  # SESR (now 0.6-5x the cost of Small per step), ERFDN and EDSR (17-60x), x2 first
-  sesr-m3:2 sesr-m5:2 sesr-m7:2 sesr-m11:2 erfdn:2
-  sesr-m3:3 sesr-m3:4 sesr-m5:3 sesr-m5:4 sesr-m7:3 sesr-m7:4 sesr-m11:3 sesr-m11:4 erfdn:3
-  erfdn:4 sesr-xl:2 sesr-xl:3 sesr-xl:4 edsr-baseline:2 edsr-baseline:3 edsr-baseline:4
+  sesr-m3:3 sesr-m3:4 sesr-m5:3 sesr-m5:4 abpn:3 abpn:4 sesr-m7:3 sesr-m7:4 sesr-m11:3 sesr-m11:4
+  f32-m7:3 f32-m7:4 f32-m11:2 sesr-xl:2 sesr-xl:3 sesr-xl:4
+  # ERFDN and EDSR: 17-60x the cost of Small per step (days on this machine), x2 first
+  erfdn:2 erfdn:3 erfdn:4 edsr-baseline:2 edsr-baseline:3 edsr-baseline:4
 )
 
 # run_name NET SCALE and train_args NET SCALE: a queue entry's name and `quicksr train` arguments.
