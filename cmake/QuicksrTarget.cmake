@@ -45,6 +45,9 @@ function(quicksr_test name)
   target_compile_definitions(${name} PRIVATE QUICKSR_SHARED_DIR="${QUICKSR_SHARED_DIR}"
                                              QUICKSR_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   quicksr_warnings(${name})
+  # One translation unit per test executable: its sources share the parse and the instantiation of
+  # GoogleTest, the standard library and JSON (engine_test's 6 sources: 25.5 -> 13.4 s of CPU).
+  set_target_properties(${name} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 0)
   if(QUICKSR_SANITIZE)
     # Test code is template-heavy (GoogleTest, JSON) and not hot: -O0 compiles it 3x faster.
     target_compile_options(${name} PRIVATE -O0)

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -17,20 +16,12 @@
 
 #include "engine/kernels/kernels.hpp"
 #include "engine/plan.hpp"
+#include "kernel_test_name.hpp"
 
 namespace quicksr::engine {
 namespace {
 
 constexpr float kNoUpperClamp = std::numeric_limits<float>::infinity();  // ReLU
-
-template <typename Config>
-std::string config_name(const testing::TestParamInfo<const Config*>& info) {
-  std::string name = info.param->name;
-  for (char& ch : name) {
-    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-  }
-  return name;
-}
 
 #define SKIP_UNLESS_CPU_SUPPORTS(config)                                            \
   if (!cpu_supports((config).isa)) {                                                \

@@ -67,9 +67,9 @@ void expect_matches_reference(const QuantizedQuickSRNet& net,
   }
 }
 
-const std::vector<std::pair<int, int>> kManySizes = {{1, 1}, {1, 7},  {7, 1},   {2, 2},  {5, 3},
-                                                     {3, 5}, {17, 9}, {33, 65}, {70, 6}, {113, 4}};
-const std::vector<std::pair<int, int>> kFewSizes = {{1, 1}, {5, 3}, {37, 9}};
+const std::vector<std::pair<int, int>> kInt8ManySizes = {
+    {1, 1}, {1, 7}, {7, 1}, {2, 2}, {5, 3}, {3, 5}, {17, 9}, {33, 65}, {70, 6}, {113, 4}};
+const std::vector<std::pair<int, int>> kInt8FewSizes = {{1, 1}, {5, 3}, {37, 9}};
 
 // ReLU nets: features encoded on [0, 2.5], clamped only to the u8 range (ReLU1 would clamp them at
 // the u8 value of 1). The same net read as ReLU1 gives a different output, so the test bites.
@@ -85,18 +85,19 @@ TEST(Int8Engine, ReluNetsMatchIntegerReference) {
     as_relu1.config.activation = Activation::kReLU1;
     const U8Tensor probe = random_u8_image(17, 9, 3);
     EXPECT_NE(quant::forward(q, probe).data, quant::forward(as_relu1, probe).data);
-    expect_matches_reference(q, kFewSizes);
+    expect_matches_reference(q, kInt8FewSizes);
   }
 }
 
 TEST(Int8Engine, SmallMatchesIntegerReferenceAtEveryScaleAndSize) {
   for (const char* scale : {"2", "3", "4", "1.5"}) {
-    expect_matches_reference(int8_net(QuickSRNetConfig::small(Scale::parse(scale)), 5), kManySizes);
+    expect_matches_reference(int8_net(QuickSRNetConfig::small(Scale::parse(scale)), 5),
+                             kInt8ManySizes);
   }
 }
 
 TEST(Int8Engine, MediumAndLargeMatchIntegerReference) {
-  expect_matches_reference(int8_net(QuickSRNetConfig::medium(Scale::parse("2")), 6), kFewSizes);
+  expect_matches_reference(int8_net(QuickSRNetConfig::medium(Scale::parse("2")), 6), kInt8FewSizes);
   expect_matches_reference(int8_net(QuickSRNetConfig::medium(Scale::parse("1.5")), 6), {{9, 5}});
   for (const char* scale : {"2", "3", "4", "1.5"}) {
     expect_matches_reference(int8_net(QuickSRNetConfig::large(Scale::parse(scale)), 7),
@@ -177,10 +178,10 @@ TEST(QU8ChannelOrder, SearchIsBoundedOnWideNets) {
 TEST(Int8Engine, PerTensorWeightsAndZeroPointsOfZeroMatch) {
   expect_matches_reference(
       int8_net(QuickSRNetConfig::small(Scale::parse("2")), 8, false, WeightGranularity::kPerTensor),
-      kFewSizes);
+      kInt8FewSizes);
   expect_matches_reference(int8_net(QuickSRNetConfig::small(Scale::parse("1.5")), 8, false,
                                     WeightGranularity::kPerTensor),
-                           kFewSizes);
+                           kInt8FewSizes);
 }
 
 TEST(Int8Engine, FloatRunMatchesFloatReference) {

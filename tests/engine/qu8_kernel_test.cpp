@@ -4,7 +4,6 @@
 // and the depth-to-space kernels of the integer-scale tail.
 #include <gtest/gtest.h>
 
-#include <cctype>
 #include <cmath>
 #include <random>
 #include <string>
@@ -12,6 +11,7 @@
 
 #include "engine/kernels/kernels.hpp"
 #include "engine/kernels/qu8_kernels.hpp"
+#include "kernel_test_name.hpp"
 
 namespace quicksr::engine {
 namespace {
@@ -278,15 +278,6 @@ TEST(QU8Conv3x3Split, SmallWeightsNeedNoResidual) {
   const std::vector<std::int32_t> packed = config.pack(conv);
   ASSERT_EQ(packed.size(), 32u * 8 * 9 + 33) << "main words and entry starts, no entries";
   for (const bool raw : {false, true}) check_kernel(config, {32, 32, 16, 208, raw, false}, conv);
-}
-
-template <typename Config>
-std::string config_name(const testing::TestParamInfo<const Config*>& info) {
-  std::string name = info.param->name;
-  for (char& ch : name) {
-    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-  }
-  return name;
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, QU8Conv3x3ConfigTest, testing::ValuesIn(qu8_conv3x3_configs()),

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "image/read_error.hpp"
 #include "image/reference_codecs.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/image.hpp"
@@ -13,6 +14,7 @@
 namespace quicksr {
 namespace {
 
+using test::read_error;
 using test::TempDir;
 
 // 3x2 pixels with distinct channel values, as B, G, R bytes, rows top to bottom.
@@ -59,17 +61,6 @@ TEST(BmpTest, SignatureNotExtensionDecides) {
   TempDir dir;
   test::write_bytes(dir / "a.png", test::reference_bmp(3, 2, 24, kBgr));
   expect_rgb_matches_bgr(read_image(dir / "a.png"));
-}
-
-std::string read_error(const std::filesystem::path& path, const ReadOptions& options = {}) {
-  try {
-    read_image(path, options);
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << path << " was read without error";
-  return "";
 }
 
 TEST(BmpTest, HugeDeclaredSizeIsRejectedBeforeDecoding) {

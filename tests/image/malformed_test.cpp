@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "image/read_error.hpp"
 #include "image/reference_codecs.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/image.hpp"
@@ -16,20 +17,8 @@
 namespace quicksr {
 namespace {
 
+using test::read_error;
 using test::TempDir;
-
-// Reads `path` expecting a quicksr::Error whose message names the file; returns the message.
-std::string read_error(const std::filesystem::path& path, const ReadOptions& options = {}) {
-  try {
-    read_image(path, options);
-  } catch (const Error& e) {
-    const std::string message = e.what();
-    EXPECT_NE(message.find(path.string()), std::string::npos) << message;
-    return message;
-  }
-  ADD_FAILURE() << path << " was read without error";
-  return "";
-}
 
 std::string u32_big_endian(std::uint32_t v) {
   return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),

@@ -12,10 +12,6 @@ namespace {
 
 using namespace onnx_test;
 
-std::string case_name(const testing::TestParamInfo<ExportCase>& info) {
-  return export_case_name(info.param);
-}
-
 const onnx::NodeProto* find_op(const onnx::ModelProto& model, const std::string& op) {
   for (const auto& node : model.graph().node()) {
     if (node.op_type() == op) return &node;
@@ -76,7 +72,8 @@ TEST_P(OnnxRoundTrip, ExportImportGivesIdenticalWeights) {
   EXPECT_EQ(imported.provenance.at("data"), "unit test");
 }
 
-INSTANTIATE_TEST_SUITE_P(Configs, OnnxRoundTrip, testing::ValuesIn(export_cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Configs, OnnxRoundTrip, testing::ValuesIn(export_cases()),
+                         export_case_test_name);
 
 TEST(OnnxExport, FixedInputSize) {
   Model model;

@@ -12,8 +12,6 @@ namespace {
 
 using namespace onnx_test;
 
-constexpr float kTolerance = 1e-5f;
-
 struct Mode {
   const char* name;
   OnnxExportOptions options;
@@ -53,7 +51,7 @@ TEST_P(OnnxRuntimeExport, MatchesReferenceRuntimeAtTwoSizes) {
   const std::vector<Tensor> outputs = run_onnxruntime(runs);
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const Tensor& input = runs[i].input;
-    EXPECT_LE(max_abs_difference(outputs[i], reference::forward(model, input)), kTolerance)
+    EXPECT_LE(max_abs_difference(outputs[i], reference::forward(model, input)), kRuntimeTolerance)
         << input.width << "x" << input.height;
   }
 }
@@ -101,7 +99,7 @@ TEST(OnnxRuntimeExportOptions, OpsetsAndGraphs) {
   }
   const std::vector<Tensor> outputs = run_onnxruntime(runs);
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    EXPECT_LE(max_abs_difference(outputs[i], expected[i]), kTolerance) << labels[i];
+    EXPECT_LE(max_abs_difference(outputs[i], expected[i]), kRuntimeTolerance) << labels[i];
   }
   if (!absent.empty()) GTEST_SKIP() << absent;
 }

@@ -11,12 +11,6 @@ namespace {
 
 using namespace onnx_test;
 
-constexpr float kTolerance = 1e-5f;
-
-std::string case_name(const testing::TestParamInfo<ExportCase>& info) {
-  return export_case_name(info.param);
-}
-
 class OnnxOpenCv : public testing::TestWithParam<ExportCase> {};
 
 TEST_P(OnnxOpenCv, ExportedModelMatchesReferenceRuntime) {
@@ -29,7 +23,7 @@ TEST_P(OnnxOpenCv, ExportedModelMatchesReferenceRuntime) {
   export_onnx(model, dir / "model.onnx", {.dcr = dcr});
   const Tensor expected = reference::forward(model, *image);
   const Tensor actual = run_opencv(dir / "model.onnx", *image);
-  EXPECT_LE(max_abs_difference(actual, expected), kTolerance);
+  EXPECT_LE(max_abs_difference(actual, expected), kRuntimeTolerance);
 }
 
 // The --opencv export loads in OpenCV 4.6 as written (no fix-ups), at any size and batch.
@@ -47,13 +41,14 @@ TEST_P(OnnxOpenCv, OpenCvExportRunsUnmodifiedAtAnySizeAndBatch) {
   export_onnx(model, dir / "model.onnx", options);
   const std::vector<Tensor> batch = run_opencv_unmodified(dir / "model.onnx", {*image, *third});
   ASSERT_EQ(batch.size(), 2u);
-  EXPECT_LE(max_abs_difference(batch[0], reference::forward(model, *image)), kTolerance);
-  EXPECT_LE(max_abs_difference(batch[1], reference::forward(model, *third)), kTolerance);
+  EXPECT_LE(max_abs_difference(batch[0], reference::forward(model, *image)), kRuntimeTolerance);
+  EXPECT_LE(max_abs_difference(batch[1], reference::forward(model, *third)), kRuntimeTolerance);
   const std::vector<Tensor> single = run_opencv_unmodified(dir / "model.onnx", {*other});
-  EXPECT_LE(max_abs_difference(single.at(0), reference::forward(model, *other)), kTolerance);
+  EXPECT_LE(max_abs_difference(single.at(0), reference::forward(model, *other)), kRuntimeTolerance);
 }
 
-INSTANTIATE_TEST_SUITE_P(Configs, OnnxOpenCv, testing::ValuesIn(export_cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Configs, OnnxOpenCv, testing::ValuesIn(export_cases()),
+                         export_case_test_name);
 
 // General graphs export too: XLSR (grouped convs, concat) and SESR (adds, convs without bias).
 TEST(OnnxOpenCvGraph, ExportedGraphMatchesReferenceRuntime) {
@@ -67,11 +62,12 @@ TEST(OnnxOpenCvGraph, ExportedGraphMatchesReferenceRuntime) {
     ScratchDir dir;
     export_onnx(model, dir / "graph.onnx");
     const Tensor expected = reference::forward(model, *image);
-    EXPECT_LE(max_abs_difference(run_opencv(dir / "graph.onnx", *image), expected), kTolerance);
+    EXPECT_LE(max_abs_difference(run_opencv(dir / "graph.onnx", *image), expected),
+              kRuntimeTolerance);
     export_onnx(model, dir / "opencv.onnx", opencv_export_options());
     EXPECT_LE(
         max_abs_difference(run_opencv_unmodified(dir / "opencv.onnx", {*image}).at(0), expected),
-        kTolerance);
+        kRuntimeTolerance);
   }
 }
 
@@ -85,7 +81,7 @@ TEST_P(OfficialModelOpenCv, ImportedModelMatchesOpenCvOnTheOriginalFile) {
   if (!input) GTEST_SKIP() << "Set5 butterfly.png is absent";
   const Tensor expected = run_opencv(file, *input);
   const Tensor actual = reference::forward(import_onnx(file), *input);
-  EXPECT_LE(max_abs_difference(actual, expected), kTolerance);
+  EXPECT_LE(max_abs_difference(actual, expected), kRuntimeTolerance);
 }
 
 INSTANTIATE_TEST_SUITE_P(Files, OfficialModelOpenCv,

@@ -46,6 +46,10 @@ std::string export_case_name(const ExportCase& export_case) {
   return test_name(export_case.config.name() + (export_case.dcr ? "_dcr" : "_crd"));
 }
 
+std::string export_case_test_name(const testing::TestParamInfo<ExportCase>& info) {
+  return export_case_name(info.param);
+}
+
 ScratchDir::ScratchDir() {
   static std::atomic<int> counter{0};
   path_ = std::filesystem::temp_directory_path() /

@@ -1,6 +1,7 @@
 #pragma once
 // Shared helpers of the ONNX tests: scratch folders, real test images, tiny hand-built ONNX models
 // and OpenCV DNN as the independent ONNX runtime.
+#include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
 #include <filesystem>
@@ -27,6 +28,12 @@ struct ExportCase {
 };
 std::vector<ExportCase> export_cases();
 std::string export_case_name(const ExportCase& export_case);
+// export_case_name as the name generator of a suite instantiated over export_cases().
+std::string export_case_test_name(const testing::TestParamInfo<ExportCase>& info);
+
+// How far an independent runtime (OpenCV DNN, ONNX Runtime) running an exported float model may be
+// from quicksr's reference runtime: the same sums in another order.
+inline constexpr float kRuntimeTolerance = 1e-5f;
 
 // A fresh folder, removed with its contents at scope exit.
 class ScratchDir {

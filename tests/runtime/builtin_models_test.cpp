@@ -3,11 +3,11 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <random>
 #include <string>
 
 #include "quicksr/error.hpp"
 #include "quicksr/upscaler.hpp"
+#include "support/random_tensor.hpp"
 
 namespace quicksr {
 namespace {
@@ -20,16 +20,8 @@ fs::path shipped_small(Scale scale) {
   return fs::path(QUICKSR_SOURCE_DIR) / "models" / ("quicksrnet-small-x" + suffix + ".safetensors");
 }
 
-Tensor random_rgb(int width, int height) {
-  Tensor rgb(3, height, width);
-  std::mt19937 rng(5);
-  std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
-  for (float& v : rgb.data) v = uniform(rng);
-  return rgb;
-}
-
 TEST(BuiltinModels, EachShippedSmallModelIsBuiltInAndOthersAreRefused) {
-  const Tensor input = random_rgb(23, 17);
+  const Tensor input = test_support::random_tensor(3, 17, 23, 5);
   for (const Scale scale : {Scale{2, 1}, Scale{3, 1}, Scale{4, 1}, Scale{3, 2}}) {
     SCOPED_TRACE(scale.to_string());
     if (!fs::exists(shipped_small(scale))) {
@@ -56,7 +48,7 @@ TEST(BuiltinModels, DefaultIsSmallX2) {
 // output_length announces what upscale() returns, for odd sizes too (MATLAB bicubic and FSR 1
 // round up, OpenCV bicubic to even, the x1.5 network rounds down).
 TEST(UpscalerOutputLength, IsTheLengthUpscaleReturns) {
-  const Tensor input = random_rgb(23, 17);
+  const Tensor input = test_support::random_tensor(3, 17, 23, 5);
   for (const Upscaler& upscaler : {Upscaler::builtin(Scale{3, 2}), Upscaler::builtin(Scale{3, 1}),
                                    Upscaler::bicubic(Scale{3, 2}), Upscaler::bicubic(Scale{4, 1}),
                                    Upscaler::bicubic(Scale{3, 2}, BicubicFlavour::opencv),

@@ -8,6 +8,7 @@
 #include "quicksr/reference.hpp"
 #include "quicksr/upscaler.hpp"
 #include "support/graph_builders.hpp"
+#include "support/random_tensor.hpp"
 #include "support/sanitizer.hpp"
 
 namespace quicksr {
@@ -55,13 +56,7 @@ Graph small_graph() {
   return g;
 }
 
-Tensor random_rgb(int h, int w) {
-  std::mt19937 engine(7);
-  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
-  Tensor t(3, h, w);
-  for (float& v : t.data) v = unit(engine);
-  return t;
-}
+Tensor random_rgb(int h, int w) { return test_support::random_tensor(3, h, w, 7); }
 
 TEST(GraphForward, MatchesDirectOpCalls) {
   const Graph g = small_graph();

@@ -3,20 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 
 #include "quicksr/reference.hpp"
+#include "support/random_tensor.hpp"
 
 namespace quicksr {
 namespace {
-
-Tensor random_rgb(int h, int w, unsigned seed) {
-  std::mt19937 engine(seed);
-  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
-  Tensor t(3, h, w);
-  for (float& v : t.data) v = unit(engine);
-  return t;
-}
 
 // Nearest neighbour for any scale s: output pixel Y samples input floor((Y + 0.5) / s), i.e. the
 // input pixel containing the output pixel's centre.
@@ -39,7 +31,7 @@ Tensor nearest_upscale(const Tensor& x, double s) {
 void expect_nearest_neighbour(const QuickSRNetConfig& config, int h, int w) {
   QuickSRNet net = QuickSRNet::zeros(config);
   add_identity_init(net);
-  const Tensor input = random_rgb(h, w, static_cast<unsigned>(h * 100 + w));
+  const Tensor input = test_support::random_tensor(3, h, w, static_cast<unsigned>(h * 100 + w));
   const Tensor output = reference::forward(net, input);
   const Tensor expected = nearest_upscale(input, config.scale.value());
   ASSERT_EQ(output.channels, 3);
