@@ -20,22 +20,18 @@ std::size_t stride_for(int width) {
   return static_cast<std::size_t>(kMargin + round_up(width, kQu8ColumnBlock) + kMargin);
 }
 
-// out[i] = table[in[i]] for n values (in == out allowed).
-void look_up(const std::uint8_t* table, const std::uint8_t* in, std::uint8_t* out, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) out[i] = table[in[i]];
-}
-
 // One step of the plan over all rows; each step writes whole rows of its output tensor,
 // margins included, so its readers never test image edges.
 class StepRunner {
  public:
-  StepRunner(const QU8GraphPlan& plan, const QU8Conv3x3Config& kernel,
+  StepRunner(const QU8GraphPlan& plan, const QU8Conv3x3Config& kernel, const QU8LutConfig& lut,
              const std::vector<AlignedBuffer<std::uint8_t>>& slots,
              const std::vector<AlignedBuffer<std::uint8_t>>& pad_rows,
              const std::vector<AlignedBuffer<std::uint8_t>>& shifted, int width, int height,
              ThreadPool& pool)
       : plan_(plan),
         kernel_(kernel),
+        lut_(lut),
         slots_(slots),
         pad_rows_(pad_rows),
         shifted_(shifted),
@@ -114,7 +110,7 @@ class StepRunner {
     }
     if (conv.row_table.empty()) return;
     for (int g = 0; g < out_group; ++g) {
-      look_up(conv.row_table.data(), out + at(g, kMargin), out + at(g, kMargin), image_bytes());
+      look_up(conv.row_table.data(), out + at(g, kMargin), out + at(g, kMargin));
     }
   }
 
@@ -139,11 +135,16 @@ class StepRunner {
     return copies;
   }
 
+  // The image columns of one channel group through `table` (in == out allowed).
+  void look_up(const std::uint8_t* table, const std::uint8_t* in, std::uint8_t* out) const {
+    lut_.run({table, in, out, image_bytes()});
+  }
+
   void table_row(const QU8GraphStep& step, int y) const {
     const std::uint8_t* in = row(step.inputs[0], y);
     std::uint8_t* out = row(step.output, y);
     for (int g = 0; g < plan_.tensors[step.output].groups; ++g) {
-      look_up(step.table.data(), in + at(g, kMargin), out + at(g, kMargin), image_bytes());
+      look_up(step.table.data(), in + at(g, kMargin), out + at(g, kMargin));
     }
   }
 
@@ -167,13 +168,14 @@ class StepRunner {
       const std::uint8_t* table = step.table.data() + 256 * k;
       const std::uint8_t* in = row(step.inputs[k], y);
       for (int g = 0; g < plan_.tensors[step.inputs[k]].groups; ++g, ++out_group) {
-        look_up(table, in + at(g, kMargin), out + at(out_group, kMargin), image_bytes());
+        look_up(table, in + at(g, kMargin), out + at(out_group, kMargin));
       }
     }
   }
 
   const QU8GraphPlan& plan_;
   const QU8Conv3x3Config& kernel_;
+  const QU8LutConfig& lut_;
   const std::vector<AlignedBuffer<std::uint8_t>>& slots_;
   const std::vector<AlignedBuffer<std::uint8_t>>& pad_rows_;
   const std::vector<AlignedBuffer<std::uint8_t>>& shifted_;
@@ -216,7 +218,7 @@ template <typename In, typename Out>
 void QU8GraphRunner::run(const RgbView<const In>& input, const RgbView<Out>& output,
                          ThreadPool& pool) {
   allocate(input.width, input.height, pool.size() * kJobsPerThread);
-  StepRunner steps(plan_, kernel_, slots_, pad_rows_, shifted_, width_, height_, pool);
+  StepRunner steps(plan_, kernel_, lut_, slots_, pad_rows_, shifted_, width_, height_, pool);
   // The input rows: R, G, B, R words (the input-row kernels' layout; the fourth channel has no
   // weights).
   for_rows(pool, height_, [&](int y) {

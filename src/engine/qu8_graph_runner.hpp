@@ -18,10 +18,15 @@ namespace quicksr::engine {
 
 class QU8GraphRunner {
  public:
-  // `plan` must be packed for `kernel`.
+  // `plan` must be packed for `kernel`; `lut` runs its tables.
   QU8GraphRunner(const QU8GraphPlan& plan, const QU8Conv3x3Config& kernel,
-                 const QU8DepthToSpaceConfig& depth_to_space, const QU8InputRowConfig& input_row)
-      : plan_(plan), kernel_(kernel), depth_to_space_(depth_to_space), input_row_(input_row) {}
+                 const QU8DepthToSpaceConfig& depth_to_space, const QU8InputRowConfig& input_row,
+                 const QU8LutConfig& lut)
+      : plan_(plan),
+        kernel_(kernel),
+        depth_to_space_(depth_to_space),
+        input_row_(input_row),
+        lut_(lut) {}
 
   // In, Out: std::uint8_t (the quantized image itself) or float (quantized on the way in with
   // the input encoding, dequantized on the way out). Reuses the slots of the previous run when the
@@ -38,6 +43,7 @@ class QU8GraphRunner {
   const QU8Conv3x3Config& kernel_;
   const QU8DepthToSpaceConfig& depth_to_space_;
   const QU8InputRowConfig& input_row_;
+  const QU8LutConfig& lut_;
   int width_ = 0;
   int height_ = 0;
   std::vector<AlignedBuffer<std::uint8_t>> slots_;
