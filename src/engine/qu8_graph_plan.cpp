@@ -76,8 +76,11 @@ QConv2d densified(const QConv2d& conv) {
 }
 
 // A k x k conv as the 1x1 conv over its input's k * k shifted copies, each `in_groups` channel
-// words (input channel i of copy (ky, kx) is channel (ky * k + kx) * in_groups * 4 + i).
-QConv2d as_shifted_1x1(const QConv2d& conv, int in_groups) {
+// words: input channel i of copy (slot, kx) is channel (slot * k + kx) * in_groups * 4 + i, the
+// input row of slot j being kernel row (j - rotation) mod k (the runner keeps input rows in a ring
+// of k slots, row r in slot r mod k, so each output row copies one new row: rotation (y - k / 2)
+// mod k picks the weights).
+QConv2d as_shifted_1x1(const QConv2d& conv, int in_groups, int rotation) {
   const int k = conv.kernel_h;
   const int channels = k * k * in_groups * kQu8Group;
   QConv2d pointwise = conv;
@@ -87,10 +90,11 @@ QConv2d as_shifted_1x1(const QConv2d& conv, int in_groups) {
   pointwise.weight.assign(static_cast<std::size_t>(conv.out_channels) * channels, 0);
   for (int o = 0; o < conv.out_channels; ++o) {
     for (int i = 0; i < conv.in_channels; ++i) {
-      for (int ky = 0; ky < k; ++ky) {
+      for (int slot = 0; slot < k; ++slot) {
         for (int kx = 0; kx < k; ++kx) {
-          const int c = (ky * k + kx) * in_groups * kQu8Group + i;
-          pointwise.weight[static_cast<std::size_t>(o) * channels + c] = conv.w(o, i, ky, kx);
+          const int c = (slot * k + kx) * in_groups * kQu8Group + i;
+          pointwise.weight[static_cast<std::size_t>(o) * channels + c] =
+              conv.w(o, i, (slot - rotation + k) % k, kx);
         }
       }
     }
@@ -272,13 +276,16 @@ class Qu8GraphPlanner : QU8GraphTensors {
     const ActivationEncoding& out_encoding = encoding(output_of(i));
     const quant::ClampBounds bounds = quant::fused_activation_bounds(fused(i), out_encoding);
     for (int g = 0; g < conv.groups; ++g) {
-      QConv2d part = conv.groups == 1 ? conv : group_slice(conv, g);
-      if (packed.shifted != 0) part = as_shifted_1x1(part, packed.in_groups);
-      if (kernel_ != nullptr) {
-        packed.parts.push_back(
-            pack_qu8_conv(part, in_encoding, out_encoding, bounds, *kernel_, false));
+      const QConv2d part = conv.groups == 1 ? conv : group_slice(conv, g);
+      for (int rotation = 0; rotation < packed.rotations(); ++rotation) {
+        const QConv2d run =
+            packed.shifted != 0 ? as_shifted_1x1(part, packed.in_groups, rotation) : part;
+        if (kernel_ != nullptr) {
+          packed.parts.push_back(
+              pack_qu8_conv(run, in_encoding, out_encoding, bounds, *kernel_, false));
+        }
       }
-      const int words = packed.shifted != 0 ? groups_of(part.in_channels) : packed.in_groups;
+      const int words = packed.shifted != 0 ? k * k * packed.in_groups : packed.in_groups;
       plan_.macs_per_pixel += static_cast<double>(packed.tile_kernel * packed.tile_kernel) * words *
                               kQu8Group * groups_of(part.out_channels) * kQu8Group;
     }

@@ -4,7 +4,8 @@
 // row holds its channel words in the grouped layout (qu8_kernels.hpp) with kQu8ColumnBlock
 // margin columns on each side holding the tensor's zero point (the conv padding); rows above and
 // below the image read a row of that zero point. Memory grows with the image: the slots (the
-// largest set of tensors alive at once) plus, per job, one row of a k x k conv's shifted copies.
+// largest set of tensors alive at once) plus, per job, a ring of k rows of a k x k conv's shifted
+// copies.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -15,6 +16,13 @@
 #include "engine/thread_pool.hpp"
 
 namespace quicksr::engine {
+
+// The input rows a job's shifted-copies buffer holds (QU8GraphConv::shifted): part `part`'s,
+// input row rows[slot] in each ring slot.
+struct ShiftRing {
+  int part = -1;
+  std::vector<int> rows;
+};
 
 class QU8GraphRunner {
  public:
@@ -48,7 +56,8 @@ class QU8GraphRunner {
   int height_ = 0;
   std::vector<AlignedBuffer<std::uint8_t>> slots_;
   std::vector<AlignedBuffer<std::uint8_t>> pad_rows_;  // per tensor: a row of its zero point
-  std::vector<AlignedBuffer<std::uint8_t>> shifted_;   // per job: a row of shifted copies
+  std::vector<AlignedBuffer<std::uint8_t>> shifted_;   // per job: a ring of shifted copies
+  std::vector<ShiftRing> rings_;                       // per job: what its ring holds
 };
 
 }  // namespace quicksr::engine
