@@ -73,6 +73,8 @@ const CommandSpec kSpec{
              "quantization-aware training of --from (fake quant, STE; lr ~1e-5); an INT8 --from "
              "starts from its rounding, encodings and weight scales"},
             {"--per-tensor", "", "QAT: s8 weights per tensor (default per output channel)"},
+            {"--learn-ranges", "",
+             "QAT: train the activation ranges (LSQ gradient, ReLU1 ranges kept <= 1)"},
             {"--calibration-batches", "N", "QAT: batches calibrating the encodings (default 8)"},
         },
     .min_positional = 0,

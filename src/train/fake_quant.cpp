@@ -9,6 +9,13 @@ torch::Tensor fake_quantize(const torch::Tensor& x, const ActivationEncoding& en
   return torch::fake_quantize_per_tensor_affine(x, encoding.scale, encoding.zero_point, 0, 255);
 }
 
+torch::Tensor fake_quantize_learned(const torch::Tensor& x, const torch::Tensor& range_top,
+                                    int zero_point) {
+  const torch::Tensor scale = range_top.reshape({1}) / static_cast<double>(255 - zero_point);
+  const torch::Tensor zero = torch::full({1}, static_cast<float>(zero_point), torch::kFloat32);
+  return torch::_fake_quantize_learnable_per_tensor_affine(x, scale, zero, 0, 255, 1.0);
+}
+
 torch::Tensor weight_scales(const torch::Tensor& weight, bool per_channel) {
   torch::NoGradGuard no_grad;
   const torch::Tensor max_abs = per_channel ? weight.abs().amax({1, 2, 3}) : weight.abs().max();

@@ -114,10 +114,36 @@ void TorchQuickSRNetImpl::enable_fake_quantization(const ActivationEncodings& en
   if (encodings_.defined()) {
     torch::NoGradGuard no_grad;
     encodings_.copy_(table);
+    if (ranges_.defined()) ranges_.copy_(range_tops());
   } else {
     encodings_ = register_buffer("activation_encodings", table);
   }
   weights_ = weights;
+}
+
+torch::Tensor TorchQuickSRNetImpl::range_tops() const {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor scales = encodings_.select(1, 0);
+  const torch::Tensor zero_points = encodings_.select(1, 1);
+  return (scales * (255 - zero_points)).contiguous();
+}
+
+torch::Tensor TorchQuickSRNetImpl::learn_activation_ranges() {
+  if (!encodings_.defined()) throw Error("learned activation ranges need fake quantization (QAT)");
+  if (!ranges_.defined()) ranges_ = register_parameter("activation_ranges", range_tops());
+  return ranges_;
+}
+
+void TorchQuickSRNetImpl::clamp_activation_ranges() {
+  torch::NoGradGuard no_grad;
+  const std::int64_t output = ranges_.size(0) - 1;
+  const float lowest = 1.0f / 255;  // one LSB of the [0, 1] range
+  if (config_.activation == Activation::kReLU1) {
+    ranges_.clamp_(lowest, 1.0f);
+  } else {
+    ranges_.narrow(0, 0, output).clamp_min_(lowest);
+    ranges_.narrow(0, output, 1).clamp_(lowest, 1.0f);
+  }
 }
 
 std::optional<ActivationEncodings> TorchQuickSRNetImpl::fake_quantization() const {
@@ -132,8 +158,11 @@ std::optional<ActivationEncodings> TorchQuickSRNetImpl::fake_quantization() cons
 }
 
 ActivationEncoding TorchQuickSRNetImpl::encoding(std::int64_t index) const {
-  return {encodings_[index][0].item<float>(),
-          static_cast<int>(std::lround(encodings_[index][1].item<float>()))};
+  const int zero_point = static_cast<int>(std::lround(encodings_[index][1].item<float>()));
+  if (!ranges_.defined()) return {encodings_[index][0].item<float>(), zero_point};
+  // As fake_quantize_learned computes it, in float.
+  const torch::Tensor scale = ranges_[index].detach() / static_cast<double>(255 - zero_point);
+  return {scale.item<float>(), zero_point};
 }
 
 // With fake quantization: the quantizers of docs/quantization.md on the input, after each
@@ -142,7 +171,8 @@ torch::Tensor TorchQuickSRNetImpl::forward(torch::Tensor lr) {
   if (!encodings_.defined()) return run(lr, {});
   const torch::Tensor input = fake_quantize(lr, ActivationEncoding{});  // the 8-bit image
   return run(input, [this](const torch::Tensor& x, std::int64_t quantizer) {
-    return fake_quantize(x, encoding(quantizer));
+    if (!ranges_.defined()) return fake_quantize(x, encoding(quantizer));
+    return fake_quantize_learned(x, ranges_[quantizer], encoding(quantizer).zero_point);
   });
 }
 
@@ -190,8 +220,11 @@ Conv2d TorchQuickSRNetImpl::export_layer(const Layer& layer) {
 QuantizedQuickSRNet TorchQuickSRNetImpl::to_quantized(WeightGranularity granularity) const {
   const std::optional<ActivationEncodings> encodings = fake_quantization();
   if (!encodings) throw Error("to_quantized needs fake quantization (QAT)");
-  if (grid_) return quant::quantize_weights(to_quicksrnet(), *grid_);
-  return quant::quantize_weights(to_quicksrnet(), *encodings, granularity);
+  if (!grid_) return quant::quantize_weights(to_quicksrnet(), *encodings, granularity);
+  QuantizedQuickSRNet grid = *grid_;  // its weight scales, the encodings in use (maybe learned)
+  grid.features = encodings->features;
+  grid.output = encodings->output;
+  return quant::quantize_weights(to_quicksrnet(), grid);
 }
 
 QuickSRNet TorchQuickSRNetImpl::to_quicksrnet() const {

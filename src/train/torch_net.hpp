@@ -55,6 +55,13 @@ class TorchQuickSRNetImpl : public TrainableNet {
   ActivationEncodings calibrate_encodings(const torch::Tensor& lr);
   // The encodings in use, or nullopt without fake quantization.
   std::optional<ActivationEncodings> fake_quantization() const;
+  // LSQ: from now on the activation ranges (each quantizer's top, scale * (255 - zero point);
+  // zero points fixed) are a parameter, returned for the optimizer, that forward() trains
+  // (fake_quantize_learned). Needs fake quantization; checkpoints keep the parameter.
+  torch::Tensor learn_activation_ranges();
+  // Keeps the learned ranges where the runtime can represent them: ReLU1 and output ranges
+  // within (0, 1], ReLU ranges positive. Call after each optimizer step.
+  void clamp_activation_ranges();
 
   // The INT8 model the fake-quantized net stands for: its encodings, s32 biases and s8 weights on
   // the fixed scales of an INT8 start, else at `granularity` (scales max|w| / 127).
@@ -78,7 +85,8 @@ class TorchQuickSRNetImpl : public TrainableNet {
   using Quantizer = std::function<torch::Tensor(const torch::Tensor&, std::int64_t)>;
   torch::Tensor run(const torch::Tensor& lr, const Quantizer& quantizer);
   torch::Tensor apply(Layer& layer, const torch::Tensor& x) const;
-  ActivationEncoding encoding(std::int64_t index) const;  // row of encodings_
+  ActivationEncoding encoding(std::int64_t index) const;  // row of encodings_ (or ranges_)
+  torch::Tensor range_tops() const;  // scale * (255 - zero point) of each row of encodings_
   static Conv2d export_layer(const Layer& layer);
   void fix_weight_scales(Layer& layer, const std::string& name, const QConv2d& conv);
 
@@ -88,6 +96,7 @@ class TorchQuickSRNetImpl : public TrainableNet {
   Layer last_;
   std::vector<Layer> anchor_;
   torch::Tensor encodings_;  // (m + 2) x 2: scale, zero point (features, output); QAT only
+  torch::Tensor ranges_;     // m + 2 learned range tops (learn_activation_ranges), or undefined
   std::optional<WeightGranularity> weights_;  // QAT weight quantization
   std::optional<QuantizedQuickSRNet> grid_;   // the INT8 start: its encodings and weight scales
 };

@@ -62,6 +62,7 @@ const std::vector<Field>& fields() {
       field("loss", &TrainConfig::loss),
       field("qat", &TrainConfig::qat),
       field("per_tensor", &TrainConfig::per_tensor),
+      field("learn_ranges", &TrainConfig::learn_ranges),
       field("calibration_batches", &TrainConfig::calibration_batches),
   };
   return kFields;
@@ -191,6 +192,9 @@ void validate(const TrainConfig& config) {
   }
   if (config.per_tensor && !config.qat) {
     throw Error("training setting per_tensor applies to quantization-aware training (--qat)");
+  }
+  if (config.learn_ranges && !config.qat) {
+    throw Error("training setting learn_ranges applies to quantization-aware training (--qat)");
   }
   check_range("world_size", config.world_size, 1, 1024);
   check_range("rank", config.rank, 0, config.world_size - 1);

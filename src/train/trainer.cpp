@@ -64,6 +64,7 @@ std::string identity(const TrainConfig& config) {
   if (config.degradation != "bicubic") id["degradation"] = config.degradation;
   if (config.scale_augment != 1.0) id["scale_augment"] = config.scale_augment;
   if (config.qat) id["qat"] = config.per_tensor ? "per-tensor" : "per-channel";
+  if (config.learn_ranges) id["learn_ranges"] = true;
   if (config.init != "identity") id["init"] = config.init;
   if (config.activation != "relu1") id["activation"] = config.activation;
   return id.dump();
@@ -214,6 +215,10 @@ class Run {
           resuming ? placeholder_encodings() : calibrate(),
           config_.per_tensor ? WeightGranularity::kPerTensor : WeightGranularity::kPerChannel);
     }
+    if (config_.learn_ranges) {  // before loading a checkpoint: it holds their Adam state
+      adam_.add_param_group(
+          torch::optim::OptimizerParamGroup({quicksrnet().learn_activation_ranges()}));
+    }
     if (resuming) {
       progress_ = load_checkpoint(checkpoint_path(dir_), *net_, adam_, identity(config_));
       net_->use_channels_last();
@@ -303,6 +308,7 @@ class Run {
     loss.backward();
     averager_.average(net_->parameters(), loss);
     adam_.step();
+    if (config_.learn_ranges) quicksrnet().clamp_activation_ranges();
     ++progress_.iteration;
     loss_sum_ += loss.item<double>();
     ++loss_count_;
@@ -407,7 +413,8 @@ class Run {
         std::string("quicksr train --qat ") + (config_.per_tensor ? "per-tensor" : "per-channel") +
         (from_int8 ? " from the INT8 model " + config_.from + " (its encodings and weight scales)"
                    : " (tf encodings calibrated on " + std::to_string(config_.calibration_batches) +
-                         " batches of LR patches)");
+                         " batches of LR patches)") +
+        (config_.learn_ranges ? ", activation ranges learned (LSQ)" : "");
     if (!config_.teacher.empty()) int8.provenance["teacher"] = config_.teacher;
     return int8;
   }

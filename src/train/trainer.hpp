@@ -48,6 +48,7 @@ struct TrainConfig {
   std::string loss = "l1";      // l1 | mse (the mean squared error, what PSNR measures)
   bool qat = false;             // quantization-aware training (fake quant, straight-through)
   bool per_tensor = false;      // QAT: s8 weights per tensor instead of per output channel
+  bool learn_ranges = false;    // QAT: activation ranges trained (LSQ), not fixed
   int calibration_batches = 8;  // QAT: batches whose LR patches calibrate the encodings
 };
 

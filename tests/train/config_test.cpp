@@ -26,6 +26,7 @@ TEST(TrainConfig, JsonRoundTripKeepsEverySetting) {
   config.activation = "relu";
   config.arch = "erfdn";
   config.loss = "mse";
+  config.learn_ranges = true;
   TrainConfig copy;
   apply_json(copy, to_json(config), "test");
   EXPECT_EQ(to_json(copy), to_json(config));
@@ -35,6 +36,7 @@ TEST(TrainConfig, JsonRoundTripKeepsEverySetting) {
   EXPECT_EQ(copy.activation, "relu");
   EXPECT_EQ(copy.arch, "erfdn");
   EXPECT_EQ(copy.loss, "mse");
+  EXPECT_TRUE(copy.learn_ranges);
   EXPECT_EQ(copy.data, std::vector<std::string>{"/data"});
 }
 
@@ -80,6 +82,7 @@ TEST(TrainConfig, ValidateRejectsOutOfRangeSettings) {
   rejects([](TrainConfig& c) { c.lr = -1; }, "lr");
   rejects([](TrainConfig& c) { c.schedule = "linear"; }, "schedule");
   rejects([](TrainConfig& c) { c.loss = "l2"; }, "loss");
+  rejects([](TrainConfig& c) { c.learn_ranges = true; }, "learn_ranges");  // without --qat
   rejects([](TrainConfig& c) { c.rank = 1; }, "rank");
   rejects([](TrainConfig& c) { c.checkpoint_every = 150; }, "checkpoint_every");
   rejects([](TrainConfig& c) { c.data.clear(); }, "data");

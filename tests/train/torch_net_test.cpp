@@ -10,6 +10,7 @@
 #include "quicksr/quant.hpp"
 #include "quicksr/reference.hpp"
 #include "support/data_paths.hpp"
+#include "train/fake_quant.hpp"
 
 namespace quicksr::train {
 namespace {
@@ -203,6 +204,56 @@ TEST(TorchQuickSRNet, StartedFromAnInt8ModelItIsThatModel) {
 
   const Tensor input = random_image(16, 14, 9);
   expect_within_one_lsb_mostly(torch_forward(torch_net, input), quant::forward(q, input), q.output);
+}
+
+// LSQ's gradient, computed by hand for scale 0.02 (range top 0.02 * 245 = 4.9), zero point 10
+// (range [-0.2, 4.9]) and the loss sum(w * y): x = 0.013 and 0.031 are inside (x/s = 0.65 and
+// 1.55 round to 1 and 2: round(x/s) - x/s = 0.35 and 0.45), -0.5 below (0 - 10), 6 above
+// (255 - 10). d loss / d scale = 1 * 0.35 + 2 * -10 + 3 * 245 - 1 * 0.45 = 714.9, and the range
+// top's is that / 245.
+TEST(FakeQuantizeLearned, GradientIsLsqs) {
+  const torch::Tensor x = torch::tensor({0.013f, -0.5f, 6.0f, 0.031f}).requires_grad_();
+  const torch::Tensor range_top = torch::tensor({0.02f * 245}).requires_grad_();
+  const torch::Tensor w = torch::tensor({1.0f, 2.0f, 3.0f, -1.0f});
+  const torch::Tensor y = fake_quantize_learned(x, range_top, 10);
+  (y * w).sum().backward();
+  const std::vector<float> expected_y = {0.02f, -0.2f, 4.9f, 0.04f};
+  const std::vector<float> expected_dx = {1, 0, 0, -1};  // straight through inside, 0 outside
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_NEAR(y[i].item<float>(), expected_y[i], 1e-6) << i;
+    EXPECT_EQ(x.grad()[i].item<float>(), expected_dx[i]) << i;
+  }
+  EXPECT_NEAR(range_top.grad().item<float>(), 714.9 / 245, 1e-4);
+}
+
+// Learned ranges (here moved by hand to where training might take them, the output's beyond
+// ReLU1's 1 and clamped back) are what the exported INT8 model uses: its encodings are the
+// ranges' scales, and the integer runtime reproduces the fake-quantized forward within 1 LSB.
+TEST(TorchQuickSRNet, LearnedRangesAreTheExportedEncodings) {
+  const QuantizedQuickSRNet q =
+      std::get<QuantizedQuickSRNet>(load_model(test_support::kSmallX2Int8).net);
+  TorchQuickSRNet torch_net(q);
+  const torch::Tensor ranges = torch_net->learn_activation_ranges();
+  ASSERT_EQ(ranges.size(0), static_cast<std::int64_t>(q.features.size()) + 1);
+  EXPECT_FLOAT_EQ(ranges[0].item<float>(), q.features[0].scale * (255 - q.features[0].zero_point));
+  {
+    torch::NoGradGuard no_grad;
+    ranges.mul_(torch::linspace(0.9, 1.1, ranges.size(0)));  // the output's: beyond 1
+  }
+  torch_net->clamp_activation_ranges();
+  EXPECT_FLOAT_EQ(ranges[-1].item<float>(), 1.0f);
+  const QuantizedQuickSRNet exported = torch_net->to_quantized(WeightGranularity::kPerTensor);
+  EXPECT_FLOAT_EQ(exported.output.scale, 1.0f / 255);
+  EXPECT_NEAR(exported.features[0].scale, q.features[0].scale * 0.9f, 1e-9);
+  for (std::size_t i = 0; i < exported.features.size(); ++i) {
+    EXPECT_EQ(exported.features[i].zero_point, q.features[i].zero_point);
+    EXPECT_FLOAT_EQ(exported.features[i].scale * (255 - exported.features[i].zero_point),
+                    ranges[static_cast<std::int64_t>(i)].item<float>());
+  }
+  EXPECT_EQ(exported.first.weight_scale, q.first.weight_scale);  // the INT8 start's grid
+  const Tensor input = random_image(16, 14, 9);
+  expect_within_one_lsb_mostly(torch_forward(torch_net, input), quant::forward(exported, input),
+                               exported.output);
 }
 
 TEST(TorchQuickSRNet, FakeQuantizationMatchesTheIntegerRuntimePerChannel) {

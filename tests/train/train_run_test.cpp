@@ -294,6 +294,26 @@ TEST_F(TrainRunTest, QuantizationAwareRunFromAnInt8ModelStartsThereAndResumesExa
   interrupted.out = (root_ / "qat-from-int8-interrupted").string();
   expect_exact_resume(straight, interrupted);
 
+  // Learned ranges (LSQ): they move, stay within ReLU1's [0, 1], are the export's encodings, and
+  // a killed run resumes exactly (the ranges and their Adam state are in the checkpoint).
+  TrainConfig learned = straight;
+  learned.out = (root_ / "qat-learned-ranges-straight").string();
+  learned.learn_ranges = true;
+  learned.iterations = 30;
+  learned.val_every = 30;
+  TrainConfig learned_interrupted = learned;
+  learned_interrupted.out = (root_ / "qat-learned-ranges-interrupted").string();
+  expect_exact_resume(learned, learned_interrupted);
+  const auto start_model = std::get<QuantizedQuickSRNet>(load_model(int8).net);
+  const auto learned_model = std::get<QuantizedQuickSRNet>(
+      load_model(int8_path(fs::path(learned.out) / "last.safetensors")).net);
+  std::size_t moved = 0;
+  for (std::size_t i = 0; i < start_model.features.size(); ++i) {
+    moved += learned_model.features[i].scale != start_model.features[i].scale;
+    EXPECT_LE(learned_model.features[i].scale * (255 - learned_model.features[i].zero_point), 1.0f);
+  }
+  EXPECT_GT(moved, 0u);
+
   TrainConfig float_start = tiny;  // an INT8 model starts QAT only
   float_start.out = (root_ / "int8-without-qat").string();
   float_start.qat = false;
