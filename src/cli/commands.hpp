@@ -17,5 +17,6 @@ int init_command(CommandArgs args);
 int export_command(CommandArgs args);
 int video_command(CommandArgs args);
 int quantize_command(CommandArgs args);
+int average_command(CommandArgs args);
 
 }  // namespace quicksr::cli

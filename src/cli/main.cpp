@@ -33,6 +33,8 @@ constexpr Command kCommands[] = {
      quicksr::cli::init_command},
     {"export", "export a model as ONNX", quicksr::cli::export_command},
     {"quantize", "post-training INT8 quantization of a model", quicksr::cli::quantize_command},
+    {"average", "average float models' weights (optionally onto an INT8 grid)",
+     quicksr::cli::average_command},
 };
 
 void print_usage(std::ostream& out) {

@@ -168,6 +168,69 @@ TEST_F(QuantizeCli, RefusesToOverwriteAndRejectsBadOptions) {
   EXPECT_FALSE(fs::exists(dir_ / "other.safetensors"));
 }
 
+// Adds `step_fraction` of each weight's s8 step in `grid` to every weight of `net` (the grid's
+// dequantized weights) and `bias_offset` to every bias.
+QuickSRNet shifted(QuickSRNet net, const QuantizedQuickSRNet& grid, float step_fraction,
+                   float bias_offset) {
+  const auto shift = [&](Conv2d& conv, const QConv2d& q) {
+    const std::size_t per_output = conv.weight.size() / static_cast<std::size_t>(q.out_channels);
+    for (std::size_t i = 0; i < conv.weight.size(); ++i) {
+      conv.weight[i] += step_fraction * q.scale_of(static_cast<int>(i / per_output));
+    }
+    for (float& b : conv.bias) b += bias_offset;
+  };
+  shift(net.first, grid.first);
+  for (std::size_t i = 0; i < net.body.size(); ++i) shift(net.body[i], grid.body[i]);
+  shift(net.last, grid.last);
+  for (std::size_t i = 0; i < net.anchor.size(); ++i) shift(net.anchor[i], grid.anchor[i]);
+  return net;
+}
+
+// `quicksr average`: the float mean of the weights, and on an INT8 grid the mean's rounding. The
+// shipped Small x2 INT8's weights shifted by +0.7 and -0.7 of their steps each round to other s8
+// values than the file's, their average to the file's: written back bit for bit.
+TEST_F(QuantizeCli, AverageIsTheMeanOfTheWeightsAndRoundsOnTheGrid) {
+  const auto grid = std::get<QuantizedQuickSRNet>(load_model(test_support::kSmallX2Int8).net);
+  const QuickSRNet dequantized = quant::dequantize_weights(grid);
+  save_model(Model{shifted(dequantized, grid, 0.7f, 0.01f), {}}, dir_ / "up.safetensors");
+  save_model(Model{shifted(dequantized, grid, -0.7f, -0.01f), {}}, dir_ / "down.safetensors");
+  save_model(Model{shifted(dequantized, grid, 0.0f, 0.02f), {}}, dir_ / "bias.safetensors");
+  const std::string inputs = quoted(dir_ / "up.safetensors") + " " +
+                             quoted(dir_ / "down.safetensors") + " " +
+                             quoted(dir_ / "bias.safetensors");
+  ASSERT_EQ(
+      run_quicksr("average " + inputs + " --out " + quoted(dir_ / "mean.safetensors")).exit_code,
+      0);
+  const auto mean = std::get<QuickSRNet>(load_model(dir_ / "mean.safetensors").net);
+  for (std::size_t i = 0; i < mean.body[1].weight.size(); i += 7) {
+    EXPECT_NEAR(mean.body[1].weight[i], dequantized.body[1].weight[i], 1e-6) << i;
+  }
+  EXPECT_NEAR(mean.last.bias[2], dequantized.last.bias[2] + 0.02f / 3, 1e-6);
+
+  const std::string two = quoted(dir_ / "up.safetensors") + " " + quoted(dir_ / "down.safetensors");
+  ASSERT_EQ(run_quicksr("average " + two + " --grid " + quoted(test_support::kSmallX2Int8) +
+                        " --out " + quoted(dir_ / "mean-int8.safetensors"))
+                .exit_code,
+            0);
+  const auto q = std::get<QuantizedQuickSRNet>(load_model(dir_ / "mean-int8.safetensors").net);
+  EXPECT_EQ(quant::encodings_of(q), quant::encodings_of(grid));
+  EXPECT_EQ(q.first.weight, grid.first.weight);
+  EXPECT_EQ(q.body[1].weight, grid.body[1].weight);
+  EXPECT_EQ(q.body[1].bias, grid.body[1].bias);
+  EXPECT_EQ(q.last.weight_scale, grid.last.weight_scale);
+  const auto up = quant::quantize_weights(shifted(dequantized, grid, 0.7f, 0.01f), grid);
+  EXPECT_NE(up.body[1].weight, grid.body[1].weight);  // alone, a shifted model rounds elsewhere
+
+  const auto other =
+      run_quicksr("average " + quoted(dir_ / "up.safetensors") + " " +
+                  quoted(test_support::kSmallX2Int8) + " --out " + quoted(dir_ / "x.safetensors"));
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_NE(other.output.find(test_support::kSmallX2Int8.string() + ": expected a float"),
+            std::string::npos)
+      << other.output;
+  EXPECT_FALSE(fs::exists(dir_ / "x.safetensors"));
+}
+
 // `quantize --adaround` (run by quicksr-train): a valid INT8 model whose weights are each rounded
 // down or up, with the round-to-nearest model's scales and encodings, that reconstructs the fp32
 // model on its calibration images better than round-to-nearest does.
