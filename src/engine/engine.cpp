@@ -15,6 +15,8 @@
 #include "engine/kernels/kernels.hpp"
 #include "engine/plan.hpp"
 #include "engine/qu8_band_runner.hpp"
+#include "engine/qu8_graph_plan.hpp"
+#include "engine/qu8_graph_runner.hpp"
 #include "engine/qu8_plan.hpp"
 #include "engine/thread_pool.hpp"
 #include "quicksr/error.hpp"
@@ -106,8 +108,8 @@ class RunnerCache {
 
 }  // namespace
 
-// An fp32 engine (plan, kernels) or an INT8 one (qu8_plan, qu8_conv, qu8_depth_to_space,
-// qu8_input_row).
+// An fp32 engine (plan, kernels; graph_plan for general graphs) or an INT8 one (qu8_plan,
+// qu8_conv, qu8_depth_to_space, qu8_input_row; qu8_graph_plan for general INT8 graphs).
 struct Engine::Impl {
   Isa isa;
   int max_strip_width;
@@ -121,8 +123,10 @@ struct Engine::Impl {
   const engine::QU8DepthToSpaceConfig* qu8_depth_to_space = nullptr;
   const engine::QU8InputRowConfig* qu8_input_row = nullptr;
   RunnerCache<engine::QU8BandRunner> qu8_runners;
+  std::optional<engine::QU8GraphPlan> qu8_graph_plan;
+  mutable std::unique_ptr<engine::QU8GraphRunner> qu8_graph_runner;
   std::optional<engine::GraphPlan> graph_plan;
-  mutable std::mutex graph_mutex;  // one graph run at a time: it uses all workers per step
+  mutable std::mutex graph_mutex;  // one graph run at a time (either kind): all workers per step
   mutable std::unique_ptr<engine::GraphRunner> graph_runner;
   mutable int graph_width = 0;  // the last graph run's input size
   mutable int graph_height = 0;
@@ -132,8 +136,10 @@ struct Engine::Impl {
       : isa(chosen), max_strip_width(strip_width), strip_alignment(alignment), pool(threads) {}
 
   bool half_scale() const { return plan ? plan->half_scale : qu8_plan->half_scale; }
+  bool runs_graph() const { return graph_plan || qu8_graph_plan; }
   int output_size(int size) const {
     if (graph_plan) return size * graph_plan->scale;
+    if (qu8_graph_plan) return size * qu8_graph_plan->scale;
     return plan ? plan->output_size(size) : qu8_plan->output_size(size);
   }
   // Runners are made for the widest strip, so that any run can reuse them.
@@ -147,14 +153,19 @@ struct Engine::Impl {
 template <typename T>
 void Engine::Impl::run(const engine::RgbView<const T>& input,
                        const engine::RgbView<T>& output) const {
-  if constexpr (std::is_same_v<T, float>) {
-    if (graph_plan) {
-      const std::lock_guard lock(graph_mutex);
+  if (runs_graph()) {
+    const std::lock_guard lock(graph_mutex);
+    if (qu8_graph_plan) {
+      qu8_graph_runner->run(input, output, pool);
+    } else if constexpr (std::is_same_v<T, float>) {
       graph_runner->run(input, output, pool);
-      graph_width = input.width;
-      graph_height = input.height;
-      return;
+    } else {
+      throw Error(
+          "engine: 8-bit RGB in and out needs an INT8 engine (an INT8 QuickSRNet or graph)");
     }
+    graph_width = input.width;
+    graph_height = input.height;
+    return;
   }
   if (qu8_plan) {
     const auto make = [&] {
@@ -238,12 +249,22 @@ Engine Engine::create(const QuantizedQuickSRNet& net, const EngineOptions& optio
   return Engine(std::move(impl));
 }
 
+// An ABPN-like chain runs on the band pipeline, any other graph the INT8 engine takes on the
+// general-graph path.
 std::optional<std::string> int8_graph_unsupported_reason(const QuantizedGraph& net) {
-  return engine::qu8_chain_unsupported_reason(net);
+  if (!engine::qu8_chain_unsupported_reason(net)) return std::nullopt;
+  return engine::qu8_graph_unsupported_reason(net);
 }
 
 Engine Engine::create(const QuantizedGraph& net, const EngineOptions& options) {
   std::unique_ptr<Impl> impl = int8_impl(options);
+  if (engine::qu8_chain_unsupported_reason(net)) {
+    impl->qu8_graph_plan = engine::make_qu8_graph_plan(net, *impl->qu8_conv);
+    impl->qu8_graph_runner = std::make_unique<engine::QU8GraphRunner>(
+        *impl->qu8_graph_plan, *impl->qu8_conv, *impl->qu8_depth_to_space, *impl->qu8_input_row);
+    impl->executed_macs_per_pixel = impl->qu8_graph_plan->macs_per_pixel;
+    return Engine(std::move(impl));
+  }
   impl->qu8_plan = engine::make_qu8_chain_plan(net, *impl->qu8_conv);
   for (const engine::QU8PackedConv& conv : impl->qu8_plan->convs) {
     impl->executed_macs_per_pixel += 9.0 * conv.in_channels * conv.out_channels;
@@ -316,10 +337,14 @@ int Engine::output_width(int width) const { return impl_->output_size(width); }
 int Engine::output_height(int height) const { return impl_->output_size(height); }
 int Engine::threads() const { return impl_->pool.size(); }
 Precision Engine::precision() const {
-  return impl_->qu8_plan ? Precision::kInt8 : Precision::kFp32;
+  return impl_->qu8_plan || impl_->qu8_graph_plan ? Precision::kInt8 : Precision::kFp32;
 }
 Isa Engine::isa() const { return impl_->isa; }
 std::string Engine::kernel_names() const {
+  if (impl_->qu8_graph_plan) {
+    return std::string(impl_->qu8_conv->name) + ", " + impl_->qu8_input_row->name + ", " +
+           impl_->qu8_depth_to_space->name;
+  }
   if (impl_->qu8_plan) {
     // The depth-to-space kernel serves integer scales without an anchor (8-bit output).
     const engine::QU8Plan& plan = *impl_->qu8_plan;
@@ -335,11 +360,11 @@ std::string Engine::kernel_names() const {
 
 double Engine::executed_macs_per_pixel() const { return impl_->executed_macs_per_pixel; }
 std::string Engine::path_name() const {
-  return impl_->graph_plan ? "general-graph path" : "band pipeline";
+  return impl_->runs_graph() ? "general-graph path" : "band pipeline";
 }
 
 std::size_t Engine::workspace_bytes() const {
-  if (impl_->graph_plan) {
+  if (impl_->runs_graph()) {
     const std::lock_guard lock(impl_->graph_mutex);
     return impl_->graph_width == 0 ? 0 : workspace_bytes(impl_->graph_width, impl_->graph_height);
   }
@@ -353,6 +378,9 @@ std::size_t Engine::workspace_bytes() const {
 std::size_t Engine::workspace_bytes(int width, int height) const {
   if (impl_->graph_plan) {
     return engine::GraphRunner::workspace_bytes(*impl_->graph_plan, width, height);
+  }
+  if (impl_->qu8_graph_plan) {
+    return engine::QU8GraphRunner::workspace_bytes(*impl_->qu8_graph_plan, width, height);
   }
   return workspace_bytes();
 }

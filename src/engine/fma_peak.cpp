@@ -139,9 +139,10 @@ __attribute__((target("avx512f,avx512bw"))) double maddwd_zmm_chains(long iterat
 
 // The AVX2 kernel's step (4x16-avx2-split): vpmaddubsw of u8 x s8 byte pairs into s16, vpmaddwd by
 // ones into s32, vpaddd into the accumulator (32 multiply-adds per ymm triple).
-#define QUICKSR_MADDUBS_STEP(n)                                                                    \
-  "vpmaddubsw %[b], %[a], %[p]\n\tvpmaddwd %[ones], %[p], %[p]\n\tvpaddd %[p], %" #n ", %" #n "\n" \
-                                                                                              "\t"
+#define QUICKSR_MADDUBS_STEP(n)                                                               \
+  "vpmaddubsw %[b], %[a], %[p]\n\tvpmaddwd %[ones], %[p], %[p]\n\tvpaddd %[p], %" #n ", %" #n \
+  "\n"                                                                                        \
+  "\t"
 double maddubs_ymm_chains(long iterations) {
   __m256i c[kChains];
   for (__m256i& v : c) v = _mm256_setzero_si256();

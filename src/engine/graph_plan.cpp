@@ -105,40 +105,6 @@ GraphConv pack_graph_conv(const Conv2d& original, const F32Kernels& kernels) {
   return packed;
 }
 
-// Hands out buffers ("slots") to tensors in step order: a tensor takes a free slot of its
-// resolution (growing it to its planes) or a new one, and frees it after its last reader.
-class SlotAllocator {
- public:
-  explicit SlotAllocator(GraphPlan& plan) : plan_(plan) {}
-  void assign(int tensor, int planes) {
-    PlannedTensor& t = plan_.tensors[tensor];
-    for (std::size_t i = 0; i < free_.size(); ++i) {
-      if (plan_.slot_factor[free_[i]] == t.factor) {
-        t.slot = free_[i];
-        free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(i));
-        grow(t.slot, planes);
-        return;
-      }
-    }
-    t.slot = static_cast<int>(plan_.slot_channels.size());
-    plan_.slot_channels.push_back(planes);
-    plan_.slot_factor.push_back(t.factor);
-  }
-  // The output takes over the slot of `input` (an elementwise op on its last reader).
-  void pass_on(int input, int output, int planes) {
-    plan_.tensors[output].slot = plan_.tensors[input].slot;
-    grow(plan_.tensors[output].slot, planes);
-  }
-  void release(int tensor) { free_.push_back(plan_.tensors[tensor].slot); }
-
- private:
-  void grow(int slot, int planes) {
-    plan_.slot_channels[slot] = std::max(plan_.slot_channels[slot], planes);
-  }
-  GraphPlan& plan_;
-  std::vector<int> free_;
-};
-
 class PlanBuilder {
  public:
   PlanBuilder(const Graph& graph, const F32Kernels& kernels)
@@ -265,35 +231,18 @@ class PlanBuilder {
 
   // Elementwise steps (unary, add) write in place into an input read for the last time.
   void assign_slots() {
-    std::vector<int> last_read(plan_.tensors.size(), -1);
-    for (std::size_t s = 0; s < plan_.steps.size(); ++s) {
-      for (int input : plan_.steps[s].inputs) last_read[input] = static_cast<int>(s);
+    std::vector<SlotUse> uses;
+    for (const GraphStep& step : plan_.steps) {
+      uses.push_back({step.inputs, step.output,
+                      step.kind == GraphStepKind::kUnary || step.kind == GraphStepKind::kAdd});
     }
-    last_read[plan_.output] = std::numeric_limits<int>::max();
-    SlotAllocator slots(plan_);
-    slots.assign(plan_.input, planes_[plan_.input]);
-    for (std::size_t s = 0; s < plan_.steps.size(); ++s) {
-      const GraphStep& step = plan_.steps[s];
-      const bool elementwise =
-          step.kind == GraphStepKind::kUnary || step.kind == GraphStepKind::kAdd;
-      int donor = -1;
-      for (int input : step.inputs) {
-        if (elementwise && donor < 0 && last_read[input] == static_cast<int>(s)) donor = input;
-      }
-      if (donor >= 0) {
-        slots.pass_on(donor, step.output, planes_[step.output]);
-      } else {
-        slots.assign(step.output, planes_[step.output]);
-      }
-      std::vector<int> released;
-      for (int input : step.inputs) {
-        if (input != donor && last_read[input] == static_cast<int>(s) &&
-            std::find(released.begin(), released.end(), input) == released.end()) {
-          slots.release(input);
-          released.push_back(input);
-        }
-      }
-    }
+    std::vector<int> factors;
+    for (const PlannedTensor& tensor : plan_.tensors) factors.push_back(tensor.factor);
+    SlotAssignment slots =
+        assign_slots_by_liveness(uses, planes_, factors, plan_.input, plan_.output);
+    for (std::size_t t = 0; t < plan_.tensors.size(); ++t) plan_.tensors[t].slot = slots.slot[t];
+    plan_.slot_channels = std::move(slots.slot_size);
+    plan_.slot_factor = std::move(slots.slot_factor);
   }
 
   const Graph& graph_;
@@ -308,6 +257,83 @@ class PlanBuilder {
 };
 
 }  // namespace
+
+namespace {
+
+// Hands out slots to tensors in step order: a tensor takes a free slot of its resolution (growing
+// it to its size) or a new one, and frees it after its last reader.
+class SlotAllocator {
+ public:
+  SlotAllocator(SlotAssignment& result, const std::vector<int>& sizes,
+                const std::vector<int>& factors)
+      : result_(result), sizes_(sizes), factors_(factors) {}
+  void assign(int tensor) {
+    for (std::size_t i = 0; i < free_.size(); ++i) {
+      if (result_.slot_factor[free_[i]] == factors_[tensor]) {
+        result_.slot[tensor] = free_[i];
+        free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(i));
+        grow(tensor);
+        return;
+      }
+    }
+    result_.slot[tensor] = static_cast<int>(result_.slot_size.size());
+    result_.slot_size.push_back(sizes_[tensor]);
+    result_.slot_factor.push_back(factors_[tensor]);
+  }
+  // The output takes over the slot of `input` (an elementwise op on its last reader).
+  void pass_on(int input, int output) {
+    result_.slot[output] = result_.slot[input];
+    grow(output);
+  }
+  void release(int tensor) { free_.push_back(result_.slot[tensor]); }
+
+ private:
+  void grow(int tensor) {
+    int& size = result_.slot_size[result_.slot[tensor]];
+    size = std::max(size, sizes_[tensor]);
+  }
+  SlotAssignment& result_;
+  const std::vector<int>& sizes_;
+  const std::vector<int>& factors_;
+  std::vector<int> free_;
+};
+
+}  // namespace
+
+SlotAssignment assign_slots_by_liveness(const std::vector<SlotUse>& steps,
+                                        const std::vector<int>& sizes,
+                                        const std::vector<int>& factors, int input, int output) {
+  std::vector<int> last_read(sizes.size(), -1);
+  for (std::size_t s = 0; s < steps.size(); ++s) {
+    for (int read : steps[s].inputs) last_read[read] = static_cast<int>(s);
+  }
+  last_read[output] = std::numeric_limits<int>::max();
+  SlotAssignment result;
+  result.slot.assign(sizes.size(), -1);
+  SlotAllocator slots(result, sizes, factors);
+  slots.assign(input);
+  for (std::size_t s = 0; s < steps.size(); ++s) {
+    const SlotUse& step = steps[s];
+    int donor = -1;
+    for (int read : step.inputs) {
+      if (step.in_place && donor < 0 && last_read[read] == static_cast<int>(s)) donor = read;
+    }
+    if (donor >= 0) {
+      slots.pass_on(donor, step.output);
+    } else {
+      slots.assign(step.output);
+    }
+    std::vector<int> released;
+    for (int read : step.inputs) {
+      if (read != donor && last_read[read] == static_cast<int>(s) &&
+          std::find(released.begin(), released.end(), read) == released.end()) {
+        slots.release(read);
+        released.push_back(read);
+      }
+    }
+  }
+  return result;
+}
 
 bool is_clamp_activation(const GraphNode& node) {
   return node.op == OpType::kRelu ||

@@ -71,6 +71,24 @@ struct GraphPlan {
   double macs_per_pixel = 0.0;  // executed, per input pixel (padding and dense groups included)
 };
 
+// Buffers ("slots") for the tensors of a plan run step by step, shared by the fp32 and INT8
+// graph plans: a tensor takes a free slot of its resolution (`factors`) or a new one and frees it
+// after its last reader; an in-place step writes into an input it reads for the last time. A slot's
+// size is the largest `sizes` (planes, channel groups...) of the tensors it holds.
+struct SlotUse {
+  std::vector<int> inputs;  // tensor indices
+  int output = 0;
+  bool in_place = false;
+};
+struct SlotAssignment {
+  std::vector<int> slot;  // per tensor
+  std::vector<int> slot_size;
+  std::vector<int> slot_factor;
+};
+SlotAssignment assign_slots_by_liveness(const std::vector<SlotUse>& steps,
+                                        const std::vector<int>& sizes,
+                                        const std::vector<int>& factors, int input, int output);
+
 // A 3x3 stride-1 conv with padding 1 and no groups (Conv2d or QConv2d): a QuickSRNet-like chain's.
 template <typename Conv>
 bool is_plain_conv3x3(const Conv& conv) {

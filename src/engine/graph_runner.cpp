@@ -37,26 +37,6 @@ struct Layout {
   std::size_t pixel(int c, int y) const { return row(c, y) + kLeftColumns; }
 };
 
-// Jobs per thread of a step: a few contiguous row ranges each.
-constexpr int kJobsPerThread = 4;
-
-// Runs body(job, y) for every row y in [0, rows) on the pool, in contiguous ranges, one per job
-// (job < pool.size() * kJobsPerThread).
-template <typename Body>
-void for_job_rows(ThreadPool& pool, int rows, const Body& body) {
-  const int jobs = std::min(rows, pool.size() * kJobsPerThread);
-  pool.run(jobs, [&](int job) {
-    const int begin = static_cast<int>(static_cast<long long>(rows) * job / jobs);
-    const int end = static_cast<int>(static_cast<long long>(rows) * (job + 1) / jobs);
-    for (int y = begin; y < end; ++y) body(job, y);
-  });
-}
-
-template <typename Body>
-void for_rows(ThreadPool& pool, int rows, const Body& body) {
-  for_job_rows(pool, rows, [&](int, int y) { body(y); });
-}
-
 float apply_unary(const GraphNode& node, const std::vector<float>& slopes, float v, int c) {
   switch (node.op) {
     case OpType::kRelu:

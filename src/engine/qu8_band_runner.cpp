@@ -5,26 +5,14 @@
 #include <cstring>
 #include <type_traits>
 
+#include "engine/qu8_values.hpp"
+
 namespace quicksr::engine {
 
 namespace {
 
 int left_margin_for(const QU8Plan& plan) {
   return round_up(plan.conv_count(), kQu8ColumnBlock) + kQu8ColumnBlock;
-}
-
-// The network input as u8: the 8-bit image itself, or a float image rounded to 8 bits as
-// quant::to_u8 does (clamped to [0, 1], NaN -> 0).
-std::uint8_t to_u8(std::uint8_t v) { return v; }
-std::uint8_t to_u8(float v) {
-  const float x = v > 0.0f ? std::min(v, 1.0f) : 0.0f;
-  return static_cast<std::uint8_t>(std::nearbyint(x * 255.0f));
-}
-
-// An output value: the u8 itself, or dequantized with the output encoding.
-void store(std::uint8_t& out, std::uint8_t q, const ActivationEncoding&) { out = q; }
-void store(float& out, std::uint8_t q, const ActivationEncoding& encoding) {
-  out = quant::dequantize(q, encoding);
 }
 
 // The s32 sum of a plainly run conv (the anchor, or any conv without packing) at output (y, x):
@@ -191,23 +179,9 @@ void QU8BandRunner::load_input_row(const RgbView<const In>& input, const Geometr
 void QU8BandRunner::run_conv(const QU8PackedConv& conv, QU8Conv3x3Fn kernel,
                              const std::uint8_t* const* rows, std::uint8_t* out, int col_begin,
                              int col_end) const {
-  QU8Conv3x3Args args{};
-  for (int k = 0; k < 3; ++k) args.rows[k] = rows[k];
-  args.in_stride = layout_.stride;
-  args.in_groups = conv.in_groups;
-  args.weights = conv.weights.data();
-  args.bias = conv.bias.data();
-  args.multipliers = conv.multipliers.data();
-  args.out_channels = conv.padded_out_channels;
-  args.out = out;
-  args.raw_out = conv.raw ? reinterpret_cast<std::int32_t*>(buffer_.get() + layout_.raw) : nullptr;
-  args.out_stride = layout_.stride;
-  args.col_begin = round_down(col_begin, kQu8ColumnBlock);
-  args.col_count = round_up(col_end, kQu8ColumnBlock) - args.col_begin;
-  args.zero_point = conv.zero_point;
-  args.clamp_min = static_cast<float>(conv.bounds.lo - conv.zero_point);
-  args.clamp_max = static_cast<float>(conv.bounds.hi - conv.zero_point);
-  kernel(args);
+  run_qu8_conv(conv, kernel, rows, layout_.stride, out,
+               reinterpret_cast<std::int32_t*>(buffer_.get() + layout_.raw),
+               round_down(col_begin, kQu8ColumnBlock), round_up(col_end, kQu8ColumnBlock));
 }
 
 void QU8BandRunner::compute_conv_row(const Geometry& g, int layer, int y) {

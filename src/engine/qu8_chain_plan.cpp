@@ -28,14 +28,10 @@ struct Qu8Chain {
 
 // Walks the nodes in order along the one u8 tensor the chain carries (fused activations are part
 // of their conv or add); the first node that does not extend it is the reason it is no chain.
-class Qu8ChainMatcher {
+class Qu8ChainMatcher : QU8GraphTensors {
  public:
   explicit Qu8ChainMatcher(const QuantizedGraph& net)
-      : net_(net), layout_(int8_layout(net.graph)), current_(net.graph.input) {
-    for (const GraphNode& node : net.graph.nodes) {
-      for (const std::string& input : node.inputs) ++readers_[input];
-    }
-  }
+      : QU8GraphTensors(net), current_(net.graph.input) {}
 
   // The chain, or why the graph is not one.
   std::variant<Qu8Chain, std::string> match() {
@@ -58,22 +54,6 @@ class Qu8ChainMatcher {
   }
 
  private:
-  const ActivationEncoding& encoding(const std::string& tensor) const {
-    return net_.encodings[layout_.index.at(tensor)];
-  }
-  const GraphNode* fused(std::size_t i) const {
-    const int activation = layout_.fused_activation[i];
-    return activation < 0 ? nullptr : &net_.graph.nodes[activation];
-  }
-  // The u8 tensor node i (with its fused activation) writes.
-  const std::string& output_of(std::size_t i) const {
-    const GraphNode* activation = fused(i);
-    return activation == nullptr ? net_.graph.nodes[i].output : activation->output;
-  }
-  int readers(const std::string& tensor) const {
-    const auto found = readers_.find(tensor);
-    return found == readers_.end() ? 0 : found->second;
-  }
   bool reads_current_once(const GraphNode& node) const {
     return node.inputs.size() == 1 && node.inputs[0] == current_ &&
            (current_ == net_.graph.input || readers(current_) == 1);
@@ -163,9 +143,6 @@ class Qu8ChainMatcher {
     return true;
   }
 
-  const QuantizedGraph& net_;
-  const Int8GraphLayout layout_;
-  std::map<std::string, int> readers_;
   std::string current_;  // the u8 tensor the chain has reached
   std::string anchor_;   // the concat of input copies, once seen
   bool last_conv_unclamped_ = false;

@@ -22,39 +22,6 @@ std::vector<float> multipliers_of(const QConv2d& conv, const ActivationEncoding&
   return m;
 }
 
-// `bounds`: the u8 clamp of the conv's activation (or of the final clip).
-QU8PackedConv pack(const QConv2d& conv, const ActivationEncoding& in, const ActivationEncoding& out,
-                   quant::ClampBounds bounds, const QU8Conv3x3Config& kernel, bool raw) {
-  const int pad = conv.kernel_h / 2;
-  if ((conv.kernel_h != 3 && conv.kernel_h != 1) || conv.kernel_w != conv.kernel_h ||
-      conv.stride != 1 || conv.pad_top != pad || conv.pad_left != pad || conv.pad_bottom != pad ||
-      conv.pad_right != pad) {
-    throw Error("INT8 engine: expected a 3x3 stride-1 conv with padding 1, or a 1x1 one");
-  }
-  QU8PackedConv packed;
-  packed.in_channels = conv.in_channels;
-  packed.in_groups = round_up_group(conv.in_channels) / kQu8Group;
-  packed.out_channels = conv.out_channels;
-  packed.padded_out_channels = round_up_group(conv.out_channels);
-  packed.pad_value = static_cast<std::uint8_t>(in.zero_point);
-  packed.weights = kernel.pack(conv);
-  packed.bias.assign(packed.padded_out_channels, 0);
-  const std::size_t taps =
-      static_cast<std::size_t>(conv.in_channels) * conv.kernel_h * conv.kernel_w;
-  for (int o = 0; o < conv.out_channels; ++o) {
-    long long sum = 0;
-    for (std::size_t k = 0; k < taps; ++k) sum += conv.weight[o * taps + k];
-    // Wraps like the s32 accumulators do; the final sums fit (checked with the model).
-    packed.bias[o] = static_cast<std::int32_t>(static_cast<std::uint32_t>(
-        static_cast<long long>(conv.bias[o]) - static_cast<long long>(in.zero_point) * sum));
-  }
-  packed.multipliers = multipliers_of(conv, in, out, packed.padded_out_channels);
-  packed.zero_point = out.zero_point;
-  packed.bounds = bounds;
-  packed.raw = raw;
-  return packed;
-}
-
 std::size_t weight_index(const QConv2d& conv, int o, int i, int tap) {
   return (static_cast<std::size_t>(o) * conv.in_channels + i) * conv.kernel_h * conv.kernel_w + tap;
 }
@@ -110,6 +77,68 @@ QU8PlainConv plain(const QConv2d& conv, const ActivationEncoding& in,
 
 }  // namespace
 
+QU8PackedConv pack_qu8_conv(const QConv2d& conv, const ActivationEncoding& in,
+                            const ActivationEncoding& out, quant::ClampBounds bounds,
+                            const QU8Conv3x3Config& kernel, bool raw) {
+  const int pad = conv.kernel_h / 2;
+  if ((conv.kernel_h != 3 && conv.kernel_h != 1) || conv.kernel_w != conv.kernel_h ||
+      conv.stride != 1 || conv.pad_top != pad || conv.pad_left != pad || conv.pad_bottom != pad ||
+      conv.pad_right != pad) {
+    throw Error("INT8 engine: expected a 3x3 stride-1 conv with padding 1, or a 1x1 one");
+  }
+  QU8PackedConv packed;
+  packed.in_channels = conv.in_channels;
+  packed.in_groups = round_up_group(conv.in_channels) / kQu8Group;
+  packed.out_channels = conv.out_channels;
+  packed.padded_out_channels = round_up_group(conv.out_channels);
+  packed.pad_value = static_cast<std::uint8_t>(in.zero_point);
+  packed.weights = kernel.pack(conv);
+  packed.bias.assign(packed.padded_out_channels, 0);
+  const std::size_t taps =
+      static_cast<std::size_t>(conv.in_channels) * conv.kernel_h * conv.kernel_w;
+  for (int o = 0; o < conv.out_channels; ++o) {
+    long long sum = 0;
+    for (std::size_t k = 0; k < taps; ++k) sum += conv.weight[o * taps + k];
+    // Wraps like the s32 accumulators do; the final sums fit (checked with the model).
+    packed.bias[o] = static_cast<std::int32_t>(static_cast<std::uint32_t>(
+        static_cast<long long>(conv.bias[o]) - static_cast<long long>(in.zero_point) * sum));
+  }
+  packed.multipliers = multipliers_of(conv, in, out, packed.padded_out_channels);
+  packed.zero_point = out.zero_point;
+  packed.bounds = bounds;
+  packed.raw = raw;
+  return packed;
+}
+
+void run_qu8_conv(const QU8PackedConv& conv, QU8Conv3x3Fn kernel, const std::uint8_t* const* rows,
+                  std::size_t stride, std::uint8_t* out, std::int32_t* raw_out, int col_begin,
+                  int col_end) {
+  QU8Conv3x3Args args{};
+  for (int k = 0; k < 3; ++k) args.rows[k] = rows[k];
+  args.in_stride = stride;
+  args.in_groups = conv.in_groups;
+  args.weights = conv.weights.data();
+  args.bias = conv.bias.data();
+  args.multipliers = conv.multipliers.data();
+  args.out_channels = conv.padded_out_channels;
+  args.out = out;
+  args.raw_out = conv.raw ? raw_out : nullptr;
+  args.out_stride = stride;
+  args.col_begin = col_begin;
+  args.col_count = col_end - col_begin;
+  args.zero_point = conv.zero_point;
+  args.clamp_min = static_cast<float>(conv.bounds.lo - conv.zero_point);
+  args.clamp_max = static_cast<float>(conv.bounds.hi - conv.zero_point);
+  kernel(args);
+}
+
+QU8GraphTensors::QU8GraphTensors(const QuantizedGraph& net)
+    : net_(net), layout_(int8_layout(net.graph)) {
+  for (const GraphNode& node : net.graph.nodes) {
+    for (const std::string& input : node.inputs) ++readers_[input];
+  }
+}
+
 int QU8Plan::max_groups() const {
   int groups = 1;
   for (const QU8PackedConv& conv : convs) {
@@ -129,8 +158,8 @@ std::vector<QU8PackedConv> pack_qu8_chain(std::vector<QU8ChainConv> chain,
   std::vector<QU8PackedConv> packed;
   for (std::size_t i = 0; i < chain.size(); ++i) {
     const QU8ChainConv& layer = chain[i];
-    packed.push_back(pack(layer.conv, layer.input, layer.output, layer.bounds, kernel,
-                          raw_last && i + 1 == chain.size()));
+    packed.push_back(pack_qu8_conv(layer.conv, layer.input, layer.output, layer.bounds, kernel,
+                                   raw_last && i + 1 == chain.size()));
   }
   return packed;
 }
@@ -158,7 +187,8 @@ QU8Plan make_qu8_plan(const QuantizedQuickSRNet& net, const QU8Conv3x3Config& ke
   // The anchored last conv (integer scales) or x1.5 tail keeps its s32 sums for the anchor sum.
   plan.convs = pack_qu8_chain(std::move(chain), kernel, raw && !plan.half_scale);
   if (plan.half_scale) {
-    plan.tail = pack(net.last, net.features.back(), net.output, plan.output_bounds, kernel, raw);
+    plan.tail =
+        pack_qu8_conv(net.last, net.features.back(), net.output, plan.output_bounds, kernel, raw);
   }
   if (!net.anchor.empty()) plan.anchor = plain(net.anchor.front(), net.input, net.output);
   return plan;

@@ -3,6 +3,7 @@
 // kernel-ready packed s8 weights, zero-point-folded s32 biases and float32 multipliers; the
 // anchor sum and depth-to-space in plain integer code (docs/quantization.md, docs/engine.md).
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -71,6 +72,20 @@ struct QU8ChainConv {
   quant::ClampBounds bounds;
 };
 
+// Runs `conv` with `kernel` (its 3x3 or 1x1 tile) on one row: `rows` in (grouped, `stride`
+// pixels between channel groups, as the output), buffer columns [col_begin, col_end), multiples of
+// kQu8ColumnBlock, into `out`, or into `raw_out` for a raw conv.
+void run_qu8_conv(const QU8PackedConv& conv, QU8Conv3x3Fn kernel, const std::uint8_t* const* rows,
+                  std::size_t stride, std::uint8_t* out, std::int32_t* raw_out, int col_begin,
+                  int col_end);
+
+// One 3x3 stride-1 conv with padding 1, or a 1x1 one, packed for `kernel`: `in` and `out` are the
+// encodings of its input and output, `bounds` the u8 clamp of its activation (or of the final
+// clip); `raw` keeps the s32 sums (QU8PackedConv::raw).
+QU8PackedConv pack_qu8_conv(const QConv2d& conv, const ActivationEncoding& in,
+                            const ActivationEncoding& out, quant::ClampBounds bounds,
+                            const QU8Conv3x3Config& kernel, bool raw = false);
+
 // Packs a chain whose first conv reads the RGB input (3 channels) for `kernel`; the last conv
 // keeps its s32 sums (QU8PackedConv::raw) when `raw_last`.
 std::vector<QU8PackedConv> pack_qu8_chain(std::vector<QU8ChainConv> chain,
@@ -78,6 +93,35 @@ std::vector<QU8PackedConv> pack_qu8_chain(std::vector<QU8ChainConv> chain,
 
 // Throws quicksr::Error when `net` fails QuantizedQuickSRNet::check().
 QU8Plan make_qu8_plan(const QuantizedQuickSRNet& net, const QU8Conv3x3Config& kernel);
+
+// The u8 tensors of an INT8 graph as the engine's planners read them (int8_layout): each one's
+// encoding, the ReLU / Clip fused into a node, the tensor a node (with it) writes, readers.
+class QU8GraphTensors {
+ public:
+  explicit QU8GraphTensors(const QuantizedGraph& net);
+  const ActivationEncoding& encoding(const std::string& tensor) const {
+    return net_.encodings[layout_.index.at(tensor)];
+  }
+  const GraphNode* fused(std::size_t node) const {
+    const int activation = layout_.fused_activation[node];
+    return activation < 0 ? nullptr : &net_.graph.nodes[activation];
+  }
+  const std::string& output_of(std::size_t node) const {
+    const GraphNode* activation = fused(node);
+    return activation == nullptr ? net_.graph.nodes[node].output : activation->output;
+  }
+  int readers(const std::string& tensor) const {
+    const auto found = readers_.find(tensor);
+    return found == readers_.end() ? 0 : found->second;
+  }
+
+ protected:
+  const QuantizedGraph& net_;
+  const Int8GraphLayout layout_;
+
+ private:
+  std::map<std::string, int> readers_;
+};
 
 // An INT8 graph that is a QuickSRNet-like chain (ABPN, with or without its residual: see
 // qu8_chain_plan.cpp) packed for `kernel`. Throws quicksr::Error naming the first node that does

@@ -1,8 +1,8 @@
 // The INT8 engine on INT8 graphs (`quicksr quantize` of a baseline) against the integer
 // reference runtime (quant::forward(QuantizedGraph)): bit-identical u8 output for ABPN with and
-// without its residual at x2, x3 and x4, random weights quantized by the graph PTQ per channel
-// and per tensor, odd sizes, every ISA this CPU has, 1 and 2 threads, strips; other graphs are
-// refused naming the node.
+// without its residual (band pipeline) and XLSR, ESPCN and SESR (general-graph path) at x2, x3
+// and x4, random weights quantized by the graph PTQ per channel and per tensor, odd sizes, every
+// ISA this CPU has, 1 and 2 threads, strips; other graphs are refused naming the node.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -75,14 +75,45 @@ TEST(Int8GraphEngine, FloatRunMatchesFloatReference) {
   EXPECT_EQ(got.data, expected.data);
 }
 
-TEST(Int8GraphEngine, RefusesGraphsThatAreNotChainsNamingTheNode) {
-  const QuantizedGraph xlsr = quantized_baseline("xlsr", 2, WeightGranularity::kPerChannel);
-  const std::optional<std::string> reason = int8_graph_unsupported_reason(xlsr);
+// The general-graph path: grouped 3x3, 1x1, concat, the fused clip (XLSR); 5x5 convs run on
+// shifted copies and Tanh tables on conv rows (ESPCN); residual adds (SESR, collapsed).
+TEST(Int8GraphEngine, GeneralGraphsMatchIntegerReference) {
+  for (const char* name : {"xlsr", "espcn", "sesr-m3"}) {
+    for (int scale : {2, 3, 4}) {
+      const QuantizedGraph net = quantized_baseline(name, scale, WeightGranularity::kPerChannel);
+      ASSERT_FALSE(int8_graph_unsupported_reason(net).has_value())
+          << *int8_graph_unsupported_reason(net);
+      expect_matches_reference(net, 1, 1, 1024);
+      expect_matches_reference(net, 37, 9, 1024);
+    }
+  }
+}
+
+TEST(Int8GraphEngine, GeneralGraphsPerTensorMatchIntegerReference) {
+  for (const char* name : {"xlsr", "espcn", "sesr-m5", "sesr-xl"}) {
+    const QuantizedGraph net = quantized_baseline(name, 2, WeightGranularity::kPerTensor);
+    expect_matches_reference(net, 19, 6, 1024);
+  }
+}
+
+// The float interface on the general-graph path, and its name.
+TEST(Int8GraphEngine, GeneralGraphFloatRunMatchesFloatReference) {
+  const QuantizedGraph net = quantized_baseline("xlsr", 2, WeightGranularity::kPerChannel);
+  const Tensor input = test_support::random_tensor(3, 7, 11, 4);
+  const Engine engine = Engine::create(net, {.threads = 2});
+  EXPECT_EQ(engine.path_name(), "general-graph path");
+  EXPECT_EQ(engine.precision(), Precision::kInt8);
+  EXPECT_EQ(engine.run(input).data, quant::forward(net, input).data);
+}
+
+TEST(Int8GraphEngine, RefusesUnsupportedGraphsNamingTheNode) {
+  const QuantizedGraph fsrcnn = quantized_baseline("fsrcnn", 2, WeightGranularity::kPerChannel);
+  const std::optional<std::string> reason = int8_graph_unsupported_reason(fsrcnn);
   ASSERT_TRUE(reason.has_value());
-  EXPECT_NE(reason->find("node '"), std::string::npos) << *reason;
+  EXPECT_NE(reason->find("node 'deconv' (conv_transpose)"), std::string::npos) << *reason;
   try {
-    (void)Engine::create(xlsr);
-    FAIL() << "XLSR accepted";
+    (void)Engine::create(fsrcnn);
+    FAIL() << "FSRCNN accepted";
   } catch (const Error& error) {
     EXPECT_NE(std::string(error.what()).find(*reason), std::string::npos) << error.what();
   }

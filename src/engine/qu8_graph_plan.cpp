@@ -1,0 +1,350 @@
+#include "engine/qu8_graph_plan.hpp"
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <set>
+#include <utility>
+#include <variant>
+
+#include "engine/graph_plan.hpp"
+#include "model/graph_check.hpp"
+#include "quicksr/error.hpp"
+
+namespace quicksr::engine {
+
+namespace {
+
+int groups_of(int channels) { return (channels + kQu8Group - 1) / kQu8Group; }
+
+bool is_table_activation(OpType op) {
+  return op == OpType::kTanh || op == OpType::kSigmoid || op == OpType::kLeakyRelu;
+}
+
+// Why the path cannot run `conv`, or nothing.
+std::optional<std::string> conv_problem(const QConv2d& conv) {
+  if (conv.transposed) return "a transposed conv";
+  if (conv.stride != 1) return "a conv with stride " + std::to_string(conv.stride);
+  const int pad = conv.kernel_h / 2;
+  if (conv.kernel_h != conv.kernel_w || conv.kernel_h % 2 == 0 || conv.pad_top != pad ||
+      conv.pad_left != pad || conv.pad_bottom != pad || conv.pad_right != pad) {
+    return "a conv that is not square, odd and padded to keep the size";
+  }
+  if (conv.kernel_h > kQu8GraphMaxKernel) {
+    return "a conv larger than " + std::to_string(kQu8GraphMaxKernel) + "x" +
+           std::to_string(kQu8GraphMaxKernel);
+  }
+  return std::nullopt;
+}
+
+// Group `group` of a grouped conv as a conv of its own (groups 1).
+QConv2d group_slice(const QConv2d& conv, int group) {
+  const int out = conv.out_channels / conv.groups;
+  QConv2d slice = conv;
+  slice.in_channels = conv.in_channels / conv.groups;
+  slice.out_channels = out;
+  slice.groups = 1;
+  const std::size_t per_group = conv.weight.size() / conv.groups;
+  slice.weight.assign(conv.weight.begin() + group * per_group,
+                      conv.weight.begin() + (group + 1) * per_group);
+  slice.bias.assign(conv.bias.begin() + group * out, conv.bias.begin() + (group + 1) * out);
+  if (conv.per_channel()) {
+    slice.weight_scale.assign(conv.weight_scale.begin() + group * out,
+                              conv.weight_scale.begin() + (group + 1) * out);
+  }
+  return slice;
+}
+
+// A grouped conv as one dense conv: zero weights between groups.
+QConv2d densified(const QConv2d& conv) {
+  QConv2d dense = conv;
+  dense.groups = 1;
+  const int taps = conv.kernel_h * conv.kernel_w;
+  dense.weight.assign(static_cast<std::size_t>(conv.out_channels) * conv.in_channels * taps, 0);
+  const int in = conv.in_channels / conv.groups;
+  const int out = conv.out_channels / conv.groups;
+  for (int o = 0; o < conv.out_channels; ++o) {
+    for (int i = 0; i < in; ++i) {
+      for (int tap = 0; tap < taps; ++tap) {
+        dense.weight[(static_cast<std::size_t>(o) * conv.in_channels + (o / out) * in + i) * taps +
+                     tap] = conv.weight[(static_cast<std::size_t>(o) * in + i) * taps + tap];
+      }
+    }
+  }
+  return dense;
+}
+
+// A k x k conv as the 1x1 conv over its input's k * k shifted copies, each `in_groups` channel
+// words (input channel i of copy (ky, kx) is channel (ky * k + kx) * in_groups * 4 + i).
+QConv2d as_shifted_1x1(const QConv2d& conv, int in_groups) {
+  const int k = conv.kernel_h;
+  const int channels = k * k * in_groups * kQu8Group;
+  QConv2d pointwise = conv;
+  pointwise.in_channels = channels;
+  pointwise.kernel_h = pointwise.kernel_w = 1;
+  pointwise.pad_top = pointwise.pad_left = pointwise.pad_bottom = pointwise.pad_right = 0;
+  pointwise.weight.assign(static_cast<std::size_t>(conv.out_channels) * channels, 0);
+  for (int o = 0; o < conv.out_channels; ++o) {
+    for (int i = 0; i < conv.in_channels; ++i) {
+      for (int ky = 0; ky < k; ++ky) {
+        for (int kx = 0; kx < k; ++kx) {
+          const int c = (ky * k + kx) * in_groups * kQu8Group + i;
+          pointwise.weight[static_cast<std::size_t>(o) * channels + c] = conv.w(o, i, ky, kx);
+        }
+      }
+    }
+  }
+  return pointwise;
+}
+
+// Walks the nodes in graph order; the first one the path cannot run is the reason.
+class Qu8GraphPlanner : QU8GraphTensors {
+ public:
+  Qu8GraphPlanner(const QuantizedGraph& net, const QU8Conv3x3Config* kernel)
+      : QU8GraphTensors(net), kernel_(kernel) {}
+
+  std::variant<QU8GraphPlan, std::string> plan() {
+    const Graph& graph = net_.graph;
+    if (!graph.scale.is_integer()) return "its scale x" + graph.scale.to_string() + " is not whole";
+    plan_.scale = graph.scale.numerator;
+    plan_.input = tensor(graph.input, 3, 1);
+    for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
+      if (layout_.absorbed[i] || consumed_.count(i)) continue;
+      const GraphNode& node = graph.nodes[i];
+      if (const std::optional<std::string> problem = add_step(i)) {
+        return "node '" + node.name + "' (" + graph_op_name(node.op) + ") is " + *problem;
+      }
+    }
+    if (!finished_) return std::string("its output is not the depth-to-space of a u8 tensor");
+    assign_slots();
+    return std::move(plan_);
+  }
+
+ private:
+  int tensor(const std::string& name, int channels, int groups) {
+    QU8GraphTensor t;
+    t.channels = channels;
+    t.groups = groups;
+    t.zero_point = static_cast<std::uint8_t>(encoding(name).zero_point);
+    plan_.tensors.push_back(t);
+    return index_[name] = static_cast<int>(plan_.tensors.size()) - 1;
+  }
+  const QU8GraphTensor& tensor_of(int index) const { return plan_.tensors[index]; }
+
+  std::optional<std::string> add_step(std::size_t i) {
+    if (finished_) return "after the output's depth-to-space";
+    const GraphNode& node = net_.graph.nodes[i];
+    QU8GraphStep step;
+    for (const std::string& input : node.inputs) {
+      const auto found = index_.find(input);
+      if (found == index_.end()) return "reading a tensor the path does not hold";
+      step.inputs.push_back(found->second);
+    }
+    std::optional<std::string> problem;
+    switch (node.op) {
+      case OpType::kConv:
+        problem = add_conv(i, step);
+        break;
+      case OpType::kRelu:
+      case OpType::kClip:
+      case OpType::kTanh:
+      case OpType::kSigmoid:
+      case OpType::kLeakyRelu:
+        add_table(node, step);
+        break;
+      case OpType::kAdd:
+        problem = add_add(i, step);
+        break;
+      case OpType::kConcat:
+        problem = add_concat(node, step);
+        break;
+      case OpType::kDepthToSpace:
+        return finish(node, step.inputs[0]);
+      default:
+        return std::string("not supported by the INT8 engine");
+    }
+    if (!problem) plan_.steps.push_back(std::move(step));
+    return problem;
+  }
+
+  std::optional<std::string> add_conv(std::size_t i, QU8GraphStep& step) {
+    const GraphNode& node = net_.graph.nodes[i];
+    const QConv2d& original = net_.convs.at(static_cast<std::size_t>(node.conv));
+    if (std::optional<std::string> problem = conv_problem(original)) return problem;
+    const int in = original.in_channels / original.groups;
+    const int out = original.out_channels / original.groups;
+    const bool split = original.groups == 1 || (in % kQu8Group == 0 && out % kQu8Group == 0);
+    const QConv2d conv = split ? original : densified(original);
+    const ActivationEncoding& in_encoding = encoding(node.inputs[0]);
+    std::string output = output_of(i);
+    QU8GraphConv packed;
+    packed.in_groups = conv.groups == 1 ? tensor_of(step.inputs[0]).groups : in / kQu8Group;
+    const int k = conv.kernel_h;
+    packed.tile_kernel = k == 3 ? 3 : 1;
+    packed.shifted = k == 1 || k == 3 ? 0 : k;
+    // A Tanh, Sigmoid or LeakyReLU that alone reads the conv's u8 output runs on its rows.
+    const GraphNode* reader = sole_reader(output);
+    if (fused(i) == nullptr && reader != nullptr && is_table_activation(reader->op)) {
+      const std::array<std::uint8_t, 256> table =
+          quant::activation_table(*reader, encoding(output), encoding(reader->output));
+      packed.row_table.assign(table.begin(), table.end());
+      consumed_.insert(static_cast<std::size_t>(reader - net_.graph.nodes.data()));
+    }
+    if (!packed.row_table.empty()) output = reader->output;
+    const ActivationEncoding& out_encoding = encoding(output_of(i));
+    const quant::ClampBounds bounds = quant::fused_activation_bounds(fused(i), out_encoding);
+    for (int g = 0; g < conv.groups; ++g) {
+      QConv2d part = conv.groups == 1 ? conv : group_slice(conv, g);
+      if (packed.shifted != 0) part = as_shifted_1x1(part, packed.in_groups);
+      if (kernel_ != nullptr) {
+        packed.parts.push_back(
+            pack_qu8_conv(part, in_encoding, out_encoding, bounds, *kernel_, false));
+      }
+      const int words = packed.shifted != 0 ? groups_of(part.in_channels) : packed.in_groups;
+      plan_.macs_per_pixel += static_cast<double>(packed.tile_kernel * packed.tile_kernel) * words *
+                              kQu8Group * groups_of(part.out_channels) * kQu8Group;
+    }
+    if (packed.shifted != 0) {
+      plan_.max_shifted_groups = std::max(plan_.max_shifted_groups, k * k * packed.in_groups);
+    }
+    step.kind = QU8GraphStepKind::kConv;
+    step.conv = static_cast<int>(plan_.convs.size());
+    plan_.convs.push_back(std::move(packed));
+    step.output = tensor(output, original.out_channels,
+                         conv.groups * groups_of(conv.out_channels / conv.groups));
+    return std::nullopt;
+  }
+
+  // A standalone ReLU / Clip (requantized into its encoding), Tanh, Sigmoid or LeakyReLU.
+  void add_table(const GraphNode& node, QU8GraphStep& step) {
+    const ActivationEncoding& in = encoding(node.inputs[0]);
+    const ActivationEncoding& out = encoding(node.output);
+    step.kind = QU8GraphStepKind::kTable;
+    if (is_table_activation(node.op)) {
+      const std::array<std::uint8_t, 256> table = quant::activation_table(node, in, out);
+      step.table.assign(table.begin(), table.end());
+    } else {
+      const float m = quant::requant_multiplier(in.scale, 1.0f, out.scale);
+      const quant::ClampBounds bounds = quant::fused_activation_bounds(&node, out);
+      for (int q = 0; q < 256; ++q) {
+        step.table.push_back(quant::requantize(q - in.zero_point, m, out.zero_point, bounds));
+      }
+    }
+    const QU8GraphTensor& input = tensor_of(step.inputs[0]);
+    step.output = tensor(node.output, input.channels, input.groups);
+  }
+
+  std::optional<std::string> add_add(std::size_t i, QU8GraphStep& step) {
+    const GraphNode& node = net_.graph.nodes[i];
+    const QU8GraphTensor& a = tensor_of(step.inputs[0]);
+    if (step.inputs.size() != 2 || a.channels != tensor_of(step.inputs[1]).channels) {
+      return "an add of tensors with different channels";
+    }
+    const ActivationEncoding& ea = encoding(node.inputs[0]);
+    const ActivationEncoding& eb = encoding(node.inputs[1]);
+    const ActivationEncoding& out = encoding(output_of(i));
+    const float ma = quant::requant_multiplier(ea.scale, 1.0f, out.scale);
+    const float mb = quant::requant_multiplier(eb.scale, 1.0f, out.scale);
+    const quant::ClampBounds bounds = quant::fused_activation_bounds(fused(i), out);
+    step.kind = QU8GraphStepKind::kAdd;
+    step.table.resize(256 * 256);
+    for (int q = 0; q < 256 * 256; ++q) {
+      step.table[q] = quant::requantize_sum((q >> 8) - ea.zero_point, ma, (q & 255) - eb.zero_point,
+                                            mb, out.zero_point, bounds);
+    }
+    step.output = tensor(output_of(i), a.channels, a.groups);
+    return std::nullopt;
+  }
+
+  // Each input requantized into the output's encoding; inputs start on whole channel words.
+  std::optional<std::string> add_concat(const GraphNode& node, QU8GraphStep& step) {
+    const ActivationEncoding& out = encoding(node.output);
+    int channels = 0;
+    for (std::size_t k = 0; k < step.inputs.size(); ++k) {
+      if (channels % kQu8Group != 0) return "a concat whose inputs do not start on channel words";
+      channels += tensor_of(step.inputs[k]).channels;
+      const ActivationEncoding& in = encoding(node.inputs[k]);
+      const float m = quant::requant_multiplier(in.scale, 1.0f, out.scale);
+      for (int q = 0; q < 256; ++q) {
+        step.table.push_back(quant::requantize(q - in.zero_point, m, out.zero_point, {0, 255}));
+      }
+    }
+    step.kind = QU8GraphStepKind::kConcat;
+    step.output = tensor(node.output, channels, groups_of(channels));
+    return std::nullopt;
+  }
+
+  std::optional<std::string> finish(const GraphNode& node, int input) {
+    const int s = plan_.scale;
+    if (node.output != net_.graph.output || node.block_size != s ||
+        tensor_of(input).channels != 3 * s * s || s > kQu8MaxDepthToSpaceScale) {
+      return "a depth-to-space that is not the graph's output at its scale";
+    }
+    plan_.output = input;
+    plan_.order = node.order;
+    plan_.output_encoding = encoding(node.output);
+    finished_ = true;
+    return std::nullopt;
+  }
+
+  const GraphNode* sole_reader(const std::string& name) const {
+    if (name == net_.graph.output || readers(name) != 1) return nullptr;
+    for (const GraphNode& node : net_.graph.nodes) {
+      for (const std::string& input : node.inputs) {
+        if (input == name) return &node;
+      }
+    }
+    return nullptr;
+  }
+
+  // Tables and adds write in place into an input read for the last time.
+  void assign_slots() {
+    std::vector<SlotUse> uses;
+    for (const QU8GraphStep& step : plan_.steps) {
+      uses.push_back(
+          {step.inputs, step.output,
+           step.kind == QU8GraphStepKind::kTable || step.kind == QU8GraphStepKind::kAdd});
+    }
+    std::vector<int> groups;
+    for (const QU8GraphTensor& t : plan_.tensors) groups.push_back(t.groups);
+    const std::vector<int> factors(groups.size(), 1);
+    SlotAssignment slots =
+        assign_slots_by_liveness(uses, groups, factors, plan_.input, plan_.output);
+    for (std::size_t t = 0; t < plan_.tensors.size(); ++t) plan_.tensors[t].slot = slots.slot[t];
+    plan_.slot_groups = std::move(slots.slot_size);
+  }
+
+  const QU8Conv3x3Config* kernel_;    // null: only checking
+  std::map<std::string, int> index_;  // u8 tensor name -> plan tensor
+  std::set<std::size_t> consumed_;    // activation nodes run on a conv's rows
+  bool finished_ = false;
+  QU8GraphPlan plan_;
+};
+
+std::variant<QU8GraphPlan, std::string> plan_graph(const QuantizedGraph& net,
+                                                   const QU8Conv3x3Config* kernel) {
+  try {
+    net.check();
+  } catch (const Error& error) {
+    throw Error(net.graph.architecture + ": " + error.what());
+  }
+  return Qu8GraphPlanner(net, kernel).plan();
+}
+
+}  // namespace
+
+std::optional<std::string> qu8_graph_unsupported_reason(const QuantizedGraph& net) {
+  std::variant<QU8GraphPlan, std::string> planned = plan_graph(net, nullptr);
+  if (const std::string* reason = std::get_if<std::string>(&planned)) return *reason;
+  return std::nullopt;
+}
+
+QU8GraphPlan make_qu8_graph_plan(const QuantizedGraph& net, const QU8Conv3x3Config& kernel) {
+  std::variant<QU8GraphPlan, std::string> planned = plan_graph(net, &kernel);
+  if (const std::string* reason = std::get_if<std::string>(&planned)) {
+    throw Error("INT8 engine: " + net.graph.architecture + ": " + *reason);
+  }
+  return std::move(std::get<QU8GraphPlan>(planned));
+}
+
+}  // namespace quicksr::engine

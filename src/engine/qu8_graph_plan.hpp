@@ -1,0 +1,75 @@
+#pragma once
+// An INT8 graph (docs/quantization.md "General graphs") compiled for the INT8 engine's
+// general-graph path: XLSR, SESR (collapsed), ESPCN... Steps in graph order over whole-image u8
+// tensors in the grouped layout of qu8_kernels.hpp, each tensor in a reusable slot (by liveness);
+// every step follows the integer rules exactly, so the output is bit-identical to
+// quant::forward(QuantizedGraph):
+// - convs (stride 1, "same" padding) on the qu8-conv3x3 configs: 3x3 on the 3x3 tile, 1x1 on the
+//   1x1 tile, any other k x k as a 1x1 conv over rows of the input's k * k shifted copies; a
+//   grouped conv group by group when its groups hold whole channel words, else densified; a
+//   following Tanh / Sigmoid / LeakyReLU as a table on each output row;
+// - u8 -> u8 ops as tables of the rules: activations (256 entries), add (65536: every encoding is
+//   per tensor, so the sum is a function of the two levels), concat (256 per input);
+// - the graph output is the depth-to-space of the last tensor, written as RGB.
+// Graphs with other ops or shapes are refused: qu8_graph_unsupported_reason() names the node.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/qu8_plan.hpp"
+
+namespace quicksr::engine {
+
+// The largest conv kernel the path takes (its tensors' margins hold half of it).
+inline constexpr int kQu8GraphMaxKernel = 9;
+
+// A conv per group of channels. Part p reads input channel groups [p * parts[p].in_groups, ...)
+// and writes output channel groups [p * parts[p].padded_out_channels / kQu8Group, ...).
+struct QU8GraphConv {
+  int tile_kernel = 3;  // the tile that runs it: 3 (3x3) or 1 (1x1)
+  int shifted = 0;      // k for a k x k conv run on the 1x1 tile over k * k shifted copies, else 0
+  int in_groups = 0;    // channel groups of the input tensor a part reads (before the shifts)
+  std::vector<QU8PackedConv> parts;
+  std::vector<std::uint8_t> row_table;  // 256 levels applied to every output row, or empty
+};
+
+enum class QU8GraphStepKind { kConv, kTable, kAdd, kConcat };
+
+struct QU8GraphStep {
+  QU8GraphStepKind kind = QU8GraphStepKind::kConv;
+  std::vector<int> inputs;  // tensor indices
+  int output = 0;
+  int conv = -1;  // kConv: index into QU8GraphPlan::convs
+  // kTable: 256 levels; kAdd: 65536, [a << 8 | b]; kConcat: 256 per input, in input order.
+  std::vector<std::uint8_t> table;
+};
+
+struct QU8GraphTensor {
+  int channels = 0;
+  int groups = 0;               // channel words per pixel (padded conv outputs included)
+  std::uint8_t zero_point = 0;  // also the padding value of its margins
+  int slot = 0;
+};
+
+struct QU8GraphPlan {
+  std::vector<QU8GraphTensor> tensors;
+  std::vector<QU8GraphStep> steps;
+  std::vector<QU8GraphConv> convs;
+  std::vector<int> slot_groups;  // channel words per pixel of each slot
+  int input = 0;                 // the RGB input (one group: R, G, B, R as the input rows)
+  int output = 0;                // the tensor whose depth-to-space is the graph output
+  int scale = 2;
+  ChannelOrder order = ChannelOrder::kCRD;
+  ActivationEncoding output_encoding;
+  double macs_per_pixel = 0.0;  // executed (padded channels and shifted copies included)
+  int max_shifted_groups = 0;   // channel groups of the largest shifted-copies row
+};
+
+// Why the general-graph path cannot run `net`, or nothing. Throws quicksr::Error when `net`
+// fails check().
+std::optional<std::string> qu8_graph_unsupported_reason(const QuantizedGraph& net);
+// Throws quicksr::Error with that reason.
+QU8GraphPlan make_qu8_graph_plan(const QuantizedGraph& net, const QU8Conv3x3Config& kernel);
+
+}  // namespace quicksr::engine

@@ -1,0 +1,273 @@
+#include "engine/qu8_graph_runner.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+
+#include "engine/qu8_values.hpp"
+
+namespace quicksr::engine {
+
+namespace {
+
+constexpr int kMargin = kQu8ColumnBlock;  // >= half the largest kernel (kQu8GraphMaxKernel)
+static_assert(kMargin >= kQu8GraphMaxKernel / 2);
+
+// Pixels between the channel groups of a row at image width `width`: image column x at buffer
+// column kMargin + x; kernels compute whole blocks of columns, up to kMargin past the image.
+std::size_t stride_for(int width) {
+  return static_cast<std::size_t>(kMargin + round_up(width, kQu8ColumnBlock) + kMargin);
+}
+
+// out[i] = table[in[i]] for n values (in == out allowed).
+void look_up(const std::uint8_t* table, const std::uint8_t* in, std::uint8_t* out, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = table[in[i]];
+}
+
+// One step of the plan over all rows; each step writes whole rows of its output tensor,
+// margins included, so its readers never test image edges.
+class StepRunner {
+ public:
+  StepRunner(const QU8GraphPlan& plan, const QU8Conv3x3Config& kernel,
+             const std::vector<AlignedBuffer<std::uint8_t>>& slots,
+             const std::vector<AlignedBuffer<std::uint8_t>>& pad_rows,
+             const std::vector<AlignedBuffer<std::uint8_t>>& shifted, int width, int height,
+             ThreadPool& pool)
+      : plan_(plan),
+        kernel_(kernel),
+        slots_(slots),
+        pad_rows_(pad_rows),
+        shifted_(shifted),
+        width_(width),
+        height_(height),
+        stride_(stride_for(width)),
+        pool_(pool) {}
+
+  std::size_t stride() const { return stride_; }
+  std::uint8_t* row(int tensor, int y) const {
+    const QU8GraphTensor& t = plan_.tensors[tensor];
+    return slots_[t.slot].get() + static_cast<std::size_t>(y) * t.groups * stride_ * kQu8Group;
+  }
+  // Row y of `tensor` as a conv reads it: rows outside the image are its zero point.
+  const std::uint8_t* padded_row(int tensor, int y) const {
+    return y < 0 || y >= height_ ? pad_rows_[tensor].get() : row(tensor, y);
+  }
+  // The bytes of a channel group's image columns.
+  std::size_t image_bytes() const { return static_cast<std::size_t>(width_) * kQu8Group; }
+  // Buffer column x of channel group g of a row.
+  std::size_t at(int g, int x) const { return (g * stride_ + x) * kQu8Group; }
+
+  // Sets the margin columns of every group of row y of `tensor` to its zero point.
+  void pad_margins(int tensor, int y) const {
+    const QU8GraphTensor& t = plan_.tensors[tensor];
+    std::uint8_t* r = row(tensor, y);
+    for (int g = 0; g < t.groups; ++g) {
+      std::memset(r + at(g, 0), t.zero_point, kMargin * kQu8Group);
+      std::memset(r + at(g, kMargin + width_), t.zero_point,
+                  (stride_ - kMargin - width_) * kQu8Group);
+    }
+  }
+
+  void run(const QU8GraphStep& step) {
+    for_job_rows(pool_, height_, [&](int job, int y) {
+      switch (step.kind) {
+        case QU8GraphStepKind::kConv:
+          conv_row(step, job, y);
+          break;
+        case QU8GraphStepKind::kTable:
+          table_row(step, y);
+          break;
+        case QU8GraphStepKind::kAdd:
+          add_row(step, y);
+          break;
+        case QU8GraphStepKind::kConcat:
+          concat_row(step, y);
+          break;
+      }
+      pad_margins(step.output, y);
+    });
+  }
+
+ private:
+  void conv_row(const QU8GraphStep& step, int job, int y) const {
+    const QU8GraphConv& conv = plan_.convs[step.conv];
+    const int input = step.inputs[0];
+    std::uint8_t* out = row(step.output, y);
+    int out_group = 0;
+    for (std::size_t p = 0; p < conv.parts.size(); ++p) {
+      const QU8PackedConv& part = conv.parts[p];
+      const std::size_t in_offset = at(static_cast<int>(p) * conv.in_groups, 0);
+      const std::uint8_t* rows[3];
+      if (conv.shifted != 0) {
+        rows[0] = rows[1] = rows[2] = shift_copies(conv, input, in_offset, job, y);
+      } else {
+        const int reach = conv.tile_kernel / 2;
+        for (int k = 0; k < 3; ++k) {
+          rows[k] = padded_row(input, y - reach + std::min(k, conv.tile_kernel - 1)) + in_offset;
+        }
+      }
+      run_qu8_conv(part, conv.tile_kernel == 3 ? kernel_.run : kernel_.run_1x1, rows, stride_,
+                   out + at(out_group, 0), nullptr, kMargin,
+                   kMargin + round_up(width_, kQu8ColumnBlock));
+      out_group += part.padded_out_channels / kQu8Group;
+    }
+    if (conv.row_table.empty()) return;
+    for (int g = 0; g < out_group; ++g) {
+      look_up(conv.row_table.data(), out + at(g, kMargin), out + at(g, kMargin), image_bytes());
+    }
+  }
+
+  // The k * k shifted copies of `conv.in_groups` channel groups (from `in_offset`) of `input`
+  // around row y, copy (ky, kx) holding input column x + kx - k / 2 of row y + ky - k / 2 at
+  // column x: the input of the 1x1 conv that computes the k x k one.
+  const std::uint8_t* shift_copies(const QU8GraphConv& conv, int input, std::size_t in_offset,
+                                   int job, int y) const {
+    const int k = conv.shifted;
+    const int pad = k / 2;
+    std::uint8_t* copies = shifted_[job].get();
+    const std::size_t bytes = static_cast<std::size_t>(round_up(width_, kQu8ColumnBlock)) * 4;
+    int copy = 0;
+    for (int ky = 0; ky < k; ++ky) {
+      const std::uint8_t* source = padded_row(input, y + ky - pad) + in_offset;
+      for (int kx = 0; kx < k; ++kx) {
+        for (int g = 0; g < conv.in_groups; ++g, ++copy) {
+          std::memcpy(copies + at(copy, kMargin), source + at(g, kMargin + kx - pad), bytes);
+        }
+      }
+    }
+    return copies;
+  }
+
+  void table_row(const QU8GraphStep& step, int y) const {
+    const std::uint8_t* in = row(step.inputs[0], y);
+    std::uint8_t* out = row(step.output, y);
+    for (int g = 0; g < plan_.tensors[step.output].groups; ++g) {
+      look_up(step.table.data(), in + at(g, kMargin), out + at(g, kMargin), image_bytes());
+    }
+  }
+
+  void add_row(const QU8GraphStep& step, int y) const {
+    const std::uint8_t* a = row(step.inputs[0], y);
+    const std::uint8_t* b = row(step.inputs[1], y);
+    std::uint8_t* out = row(step.output, y);
+    const std::uint8_t* table = step.table.data();
+    for (int g = 0; g < plan_.tensors[step.output].groups; ++g) {
+      const std::size_t begin = at(g, kMargin);
+      const std::size_t end = begin + image_bytes();
+      for (std::size_t i = begin; i < end; ++i) out[i] = table[a[i] << 8 | b[i]];
+    }
+  }
+
+  // Input k's groups follow those of the inputs before it, through its table.
+  void concat_row(const QU8GraphStep& step, int y) const {
+    std::uint8_t* out = row(step.output, y);
+    int out_group = 0;
+    for (std::size_t k = 0; k < step.inputs.size(); ++k) {
+      const std::uint8_t* table = step.table.data() + 256 * k;
+      const std::uint8_t* in = row(step.inputs[k], y);
+      for (int g = 0; g < plan_.tensors[step.inputs[k]].groups; ++g, ++out_group) {
+        look_up(table, in + at(g, kMargin), out + at(out_group, kMargin), image_bytes());
+      }
+    }
+  }
+
+  const QU8GraphPlan& plan_;
+  const QU8Conv3x3Config& kernel_;
+  const std::vector<AlignedBuffer<std::uint8_t>>& slots_;
+  const std::vector<AlignedBuffer<std::uint8_t>>& pad_rows_;
+  const std::vector<AlignedBuffer<std::uint8_t>>& shifted_;
+  int width_;
+  int height_;
+  std::size_t stride_;
+  ThreadPool& pool_;
+};
+
+std::size_t row_bytes(int groups, int width) { return groups * stride_for(width) * kQu8Group; }
+
+}  // namespace
+
+std::size_t QU8GraphRunner::workspace_bytes(const QU8GraphPlan& plan, int width, int height) {
+  std::size_t bytes = 0;
+  for (int groups : plan.slot_groups) bytes += row_bytes(groups, width) * height;
+  for (const QU8GraphTensor& tensor : plan.tensors) bytes += row_bytes(tensor.groups, width);
+  return bytes;
+}
+
+void QU8GraphRunner::allocate(int width, int height, int jobs) {
+  if (width != width_ || height != height_) {
+    slots_.clear();
+    pad_rows_.clear();
+    shifted_.clear();
+    for (int groups : plan_.slot_groups) slots_.emplace_back(row_bytes(groups, width) * height);
+    for (const QU8GraphTensor& tensor : plan_.tensors) {
+      pad_rows_.emplace_back(row_bytes(tensor.groups, width));
+      std::memset(pad_rows_.back().get(), tensor.zero_point, row_bytes(tensor.groups, width));
+    }
+    width_ = width;
+    height_ = height;
+  }
+  while (static_cast<int>(shifted_.size()) < jobs) {
+    shifted_.emplace_back(row_bytes(plan_.max_shifted_groups, width));
+  }
+}
+
+template <typename In, typename Out>
+void QU8GraphRunner::run(const RgbView<const In>& input, const RgbView<Out>& output,
+                         ThreadPool& pool) {
+  allocate(input.width, input.height, pool.size() * kJobsPerThread);
+  StepRunner steps(plan_, kernel_, slots_, pad_rows_, shifted_, width_, height_, pool);
+  // The input rows: R, G, B, R words (the input-row kernels' layout; the fourth channel has no
+  // weights).
+  for_rows(pool, height_, [&](int y) {
+    std::uint8_t* row = steps.row(plan_.input, y) + steps.at(0, kMargin);
+    int x = 0;
+    if constexpr (std::is_same_v<In, std::uint8_t>) {
+      if (input.pixel_step == 3 && input.channel_step == 1) {
+        input_row_.run({&input.at(y, 0, 0), width_, row});
+        x = width_;
+      }
+    }
+    for (; x < width_; ++x) {
+      for (int c = 0; c < kQu8Group; ++c) row[x * kQu8Group + c] = to_u8(input.at(y, x, c % 3));
+    }
+    steps.pad_margins(plan_.input, y);
+  });
+  for (const QU8GraphStep& step : plan_.steps) steps.run(step);
+  // The output: depth-to-space of the last tensor, on the kernel for 8-bit interleaved RGB.
+  const int s = plan_.scale;
+  std::vector<std::uint8_t> channels;
+  for (int dy = 0; dy < s; ++dy) {
+    for (int dx = 0; dx < s; ++dx) {
+      for (int c = 0; c < 3; ++c) {
+        channels.push_back(static_cast<std::uint8_t>(d2s_channel(plan_.order, 3, s, c, dy, dx)));
+      }
+    }
+  }
+  for_rows(pool, height_, [&](int y) {
+    const std::uint8_t* row = steps.row(plan_.output, y);
+    if constexpr (std::is_same_v<Out, std::uint8_t>) {
+      if (output.pixel_step == 3 && output.channel_step == 1) {
+        depth_to_space_.run({row + steps.at(0, kMargin), steps.stride(), width_, s, channels.data(),
+                             &output.at(y * s, 0, 0), output.row_step});
+        return;
+      }
+    }
+    for (int i = 0; i < s * s * 3; ++i) {
+      const int dy = i / (3 * s);
+      const int dx = i / 3 % s;
+      const std::uint8_t* values =
+          row + steps.at(channels[i] / kQu8Group, kMargin) + channels[i] % kQu8Group;
+      for (int x = 0; x < width_; ++x) {
+        store(output.at(y * s + dy, x * s + dx, i % 3), values[x * kQu8Group],
+              plan_.output_encoding);
+      }
+    }
+  });
+}
+
+template void QU8GraphRunner::run(const RgbView<const std::uint8_t>&, const RgbView<std::uint8_t>&,
+                                  ThreadPool&);
+template void QU8GraphRunner::run(const RgbView<const float>&, const RgbView<float>&, ThreadPool&);
+
+}  // namespace quicksr::engine
