@@ -103,6 +103,9 @@ bench_cell() {
   local model=$1 size=$2 threads=$3 cache
   cache="$work/bench/$(model_key "$model")-$size-t$threads-r$bench_runs.json"
   if [ -n "${REBENCH:-}" ] && [ -f "$cache" ] && [ "$cache" -ot "$started" ]; then rm "$cache"; fi
+  # A cached bench without an engine row (the engine did not run the model then) is redone: a newer
+  # engine may run it, and without its reference runs the bench says so at once.
+  if [ -s "$cache" ] && ! grep -q '"engine_ms_min"' "$cache"; then rm "$cache"; fi
   if [ ! -s "$cache" ]; then
     if [ -n "${CACHED_ONLY:-}" ]; then
       echo "not measured yet"

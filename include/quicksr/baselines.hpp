@@ -49,6 +49,12 @@ Graph collapse_linear_blocks(const Graph& graph, std::vector<CollapsedConv>* ori
 
 // The graph a trainer trains for baseline `name`: SESR's "-expanded" training form, else `name`.
 std::string training_form(std::string_view name);
+// The graph a trainer starts baseline `name` from: build_baseline(training_form(name)), except
+// that SESR's last linear block starts at zero (its 1x1 squeeze: weights and bias), so the
+// untrained SESR outputs exactly its anchor (nearest upsampling). From the default init training
+// killed every ReLU of the first block (half of them in 100 steps), and the net stayed at its
+// anchor, below bicubic (docs/training.md, "SESR starts at its anchor").
+Graph initial_training_graph(std::string_view name, const BaselineOptions& options);
 // The graph inference runs: an "-expanded" graph collapsed (collapse_linear_blocks) and named
 // without the suffix; any other graph unchanged (each conv its own origin).
 Graph inference_form(Graph graph, std::vector<CollapsedConv>* origins = nullptr);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <utility>
@@ -75,8 +76,11 @@ QConv2d densified(const QConv2d& conv) {
 }
 
 // A k x k conv as the 1x1 conv over its input's k * k shifted copies, each `in_groups` channel
-// words (input channel i of copy (ky, kx) is channel (ky * k + kx) * in_groups * 4 + i).
-QConv2d as_shifted_1x1(const QConv2d& conv, int in_groups) {
+// words: input channel i of copy (slot, kx) is channel (slot * k + kx) * in_groups * 4 + i, the
+// input row of slot j being kernel row (j - rotation) mod k (the runner keeps input rows in a ring
+// of k slots, row r in slot r mod k, so each output row copies one new row: rotation (y - k / 2)
+// mod k picks the weights).
+QConv2d as_shifted_1x1(const QConv2d& conv, int in_groups, int rotation) {
   const int k = conv.kernel_h;
   const int channels = k * k * in_groups * kQu8Group;
   QConv2d pointwise = conv;
@@ -86,15 +90,74 @@ QConv2d as_shifted_1x1(const QConv2d& conv, int in_groups) {
   pointwise.weight.assign(static_cast<std::size_t>(conv.out_channels) * channels, 0);
   for (int o = 0; o < conv.out_channels; ++o) {
     for (int i = 0; i < conv.in_channels; ++i) {
-      for (int ky = 0; ky < k; ++ky) {
+      for (int slot = 0; slot < k; ++slot) {
         for (int kx = 0; kx < k; ++kx) {
-          const int c = (ky * k + kx) * in_groups * kQu8Group + i;
-          pointwise.weight[static_cast<std::size_t>(o) * channels + c] = conv.w(o, i, ky, kx);
+          const int c = (slot * k + kx) * in_groups * kQu8Group + i;
+          pointwise.weight[static_cast<std::size_t>(o) * channels + c] =
+              conv.w(o, i, (slot - rotation + k) % k, kx);
         }
       }
     }
   }
   return pointwise;
+}
+
+// A transposed conv of stride s whose output is exactly s times its input (FSRCNN's upscaling
+// deconv) as a "same" conv to s^2 phases per output channel, channel (c * s + py) * s + px for
+// output pixel (Y * s + py, X * s + px) (depth-to-space, CRD order, gives the output). Output row
+// Y * s + py takes input row Y + d through kernel row py + pad_top - d * s, so phase (py, px)'s
+// kernel tap (d, e) is that weight: the same s32 sums as the reference's (inputs outside the image
+// read the zero point, 0 in the sum, where the reference has no term). Nothing when the conv does
+// not fit: another size, groups, or a phase kernel above kQu8GraphMaxKernel.
+std::optional<QConv2d> as_phase_conv(const QConv2d& deconv, int s) {
+  const int k = deconv.kernel_h;
+  if (deconv.stride != s || deconv.groups != 1 || deconv.kernel_w != k ||
+      deconv.pad_top != deconv.pad_left || deconv.pad_bottom != deconv.pad_right ||
+      deconv.output_padding != s + deconv.pad_top + deconv.pad_bottom - k) {
+    return std::nullopt;
+  }
+  const int pad = deconv.pad_top;
+  // The largest |d| any phase reads: its kernel is (2 r + 1) square, padded by r.
+  int r = 0;
+  for (int p = 0; p < s; ++p) {
+    for (int d = -(k + s); d <= k + s; ++d) {
+      const int tap = p + pad - d * s;
+      if (tap >= 0 && tap < k) r = std::max(r, std::abs(d));
+    }
+  }
+  if (2 * r + 1 > kQu8GraphMaxKernel) return std::nullopt;
+  const int size = 2 * r + 1;
+  const int colours = deconv.out_channels;
+  QConv2d conv;
+  conv.in_channels = deconv.in_channels;
+  conv.out_channels = colours * s * s;
+  conv.kernel_h = conv.kernel_w = size;
+  conv.pad_top = conv.pad_left = conv.pad_bottom = conv.pad_right = r;
+  conv.weight.assign(static_cast<std::size_t>(conv.out_channels) * conv.in_channels * size * size,
+                     0);
+  for (int c = 0; c < colours; ++c) {
+    for (int phase = 0; phase < s * s; ++phase) {
+      const int o = c * s * s + phase;
+      conv.bias.push_back(deconv.bias[c]);
+      if (deconv.per_channel()) conv.weight_scale.push_back(deconv.weight_scale[c]);
+      for (int i = 0; i < conv.in_channels; ++i) {
+        for (int d = -r; d <= r; ++d) {
+          for (int e = -r; e <= r; ++e) {
+            const int ky = phase / s + pad - d * s;
+            const int kx = phase % s + pad - e * s;
+            if (ky < 0 || ky >= k || kx < 0 || kx >= k) continue;
+            // IOHW: [in][out][ky][kx].
+            conv.weight[((static_cast<std::size_t>(o) * conv.in_channels + i) * size + d + r) *
+                            size +
+                        e + r] =
+                deconv.weight[((static_cast<std::size_t>(i) * colours + c) * k + ky) * k + kx];
+          }
+        }
+      }
+    }
+  }
+  if (!deconv.per_channel()) conv.weight_scale = deconv.weight_scale;
+  return conv;
 }
 
 // Walks the nodes in graph order; the first one the path cannot run is the reason.
@@ -143,7 +206,10 @@ class Qu8GraphPlanner : QU8GraphTensors {
     std::optional<std::string> problem;
     switch (node.op) {
       case OpType::kConv:
-        problem = add_conv(i, step);
+        problem = add_conv(i, net_.convs.at(static_cast<std::size_t>(node.conv)), step);
+        break;
+      case OpType::kConvTranspose:
+        problem = add_upscaling_deconv(i, step);
         break;
       case OpType::kRelu:
       case OpType::kClip:
@@ -167,9 +233,25 @@ class Qu8GraphPlanner : QU8GraphTensors {
     return problem;
   }
 
-  std::optional<std::string> add_conv(std::size_t i, QU8GraphStep& step) {
+  // The graph's output as the phase conv of its transposed conv, then depth-to-space.
+  std::optional<std::string> add_upscaling_deconv(std::size_t i, QU8GraphStep& step) {
+    const std::optional<QConv2d> phases = as_phase_conv(
+        net_.convs.at(static_cast<std::size_t>(net_.graph.nodes[i].conv)), plan_.scale);
+    if (output_of(i) != net_.graph.output || !phases || plan_.scale > kQu8MaxDepthToSpaceScale) {
+      return "a transposed conv that is not the graph's output at stride = scale with a phase "
+             "kernel up to " +
+             std::to_string(kQu8GraphMaxKernel) + "x" + std::to_string(kQu8GraphMaxKernel);
+    }
+    if (std::optional<std::string> problem = add_conv(i, *phases, step)) return problem;
+    plan_.output = step.output;
+    plan_.order = ChannelOrder::kCRD;
+    plan_.output_encoding = encoding(output_of(i));
+    finished_ = true;
+    return std::nullopt;
+  }
+
+  std::optional<std::string> add_conv(std::size_t i, const QConv2d& original, QU8GraphStep& step) {
     const GraphNode& node = net_.graph.nodes[i];
-    const QConv2d& original = net_.convs.at(static_cast<std::size_t>(node.conv));
     if (std::optional<std::string> problem = conv_problem(original)) return problem;
     const int in = original.in_channels / original.groups;
     const int out = original.out_channels / original.groups;
@@ -194,13 +276,16 @@ class Qu8GraphPlanner : QU8GraphTensors {
     const ActivationEncoding& out_encoding = encoding(output_of(i));
     const quant::ClampBounds bounds = quant::fused_activation_bounds(fused(i), out_encoding);
     for (int g = 0; g < conv.groups; ++g) {
-      QConv2d part = conv.groups == 1 ? conv : group_slice(conv, g);
-      if (packed.shifted != 0) part = as_shifted_1x1(part, packed.in_groups);
-      if (kernel_ != nullptr) {
-        packed.parts.push_back(
-            pack_qu8_conv(part, in_encoding, out_encoding, bounds, *kernel_, false));
+      const QConv2d part = conv.groups == 1 ? conv : group_slice(conv, g);
+      for (int rotation = 0; rotation < packed.rotations(); ++rotation) {
+        const QConv2d run =
+            packed.shifted != 0 ? as_shifted_1x1(part, packed.in_groups, rotation) : part;
+        if (kernel_ != nullptr) {
+          packed.parts.push_back(
+              pack_qu8_conv(run, in_encoding, out_encoding, bounds, *kernel_, false));
+        }
       }
-      const int words = packed.shifted != 0 ? groups_of(part.in_channels) : packed.in_groups;
+      const int words = packed.shifted != 0 ? k * k * packed.in_groups : packed.in_groups;
       plan_.macs_per_pixel += static_cast<double>(packed.tile_kernel * packed.tile_kernel) * words *
                               kQu8Group * groups_of(part.out_channels) * kQu8Group;
     }

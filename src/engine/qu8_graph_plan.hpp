@@ -24,14 +24,17 @@ namespace quicksr::engine {
 // The largest conv kernel the path takes (its tensors' margins hold half of it).
 inline constexpr int kQu8GraphMaxKernel = 9;
 
-// A conv per group of channels. Part p reads input channel groups [p * parts[p].in_groups, ...)
-// and writes output channel groups [p * parts[p].padded_out_channels / kQu8Group, ...).
+// A conv per group of channels. Part p (of conv groups) reads input channel groups
+// [p * in_groups, ...) and writes output channel groups [p * padded_out_channels / kQu8Group, ...);
+// it is parts[p * rotations() + rotation], one packing per ring rotation for a shifted conv.
 struct QU8GraphConv {
   int tile_kernel = 3;  // the tile that runs it: 3 (3x3) or 1 (1x1)
   int shifted = 0;      // k for a k x k conv run on the 1x1 tile over k * k shifted copies, else 0
   int in_groups = 0;    // channel groups of the input tensor a part reads (before the shifts)
   std::vector<QU8PackedConv> parts;
   std::vector<std::uint8_t> row_table;  // 256 levels applied to every output row, or empty
+  int rotations() const { return shifted != 0 ? shifted : 1; }
+  int part_count() const { return static_cast<int>(parts.size()) / rotations(); }
 };
 
 enum class QU8GraphStepKind { kConv, kTable, kAdd, kConcat };

@@ -1,6 +1,7 @@
 #include "engine/qu8_graph_runner.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <type_traits>
@@ -20,25 +21,22 @@ std::size_t stride_for(int width) {
   return static_cast<std::size_t>(kMargin + round_up(width, kQu8ColumnBlock) + kMargin);
 }
 
-// out[i] = table[in[i]] for n values (in == out allowed).
-void look_up(const std::uint8_t* table, const std::uint8_t* in, std::uint8_t* out, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) out[i] = table[in[i]];
-}
-
 // One step of the plan over all rows; each step writes whole rows of its output tensor,
 // margins included, so its readers never test image edges.
 class StepRunner {
  public:
-  StepRunner(const QU8GraphPlan& plan, const QU8Conv3x3Config& kernel,
+  StepRunner(const QU8GraphPlan& plan, const QU8Conv3x3Config& kernel, const QU8LutConfig& lut,
              const std::vector<AlignedBuffer<std::uint8_t>>& slots,
              const std::vector<AlignedBuffer<std::uint8_t>>& pad_rows,
-             const std::vector<AlignedBuffer<std::uint8_t>>& shifted, int width, int height,
-             ThreadPool& pool)
+             const std::vector<AlignedBuffer<std::uint8_t>>& shifted, std::vector<ShiftRing>& rings,
+             int width, int height, ThreadPool& pool)
       : plan_(plan),
         kernel_(kernel),
+        lut_(lut),
         slots_(slots),
         pad_rows_(pad_rows),
         shifted_(shifted),
+        rings_(rings),
         width_(width),
         height_(height),
         stride_(stride_for(width)),
@@ -70,6 +68,7 @@ class StepRunner {
   }
 
   void run(const QU8GraphStep& step) {
+    for (ShiftRing& ring : rings_) ring.part = -1;  // the rings hold another step's rows
     for_job_rows(pool_, height_, [&](int job, int y) {
       switch (step.kind) {
         case QU8GraphStepKind::kConv:
@@ -95,18 +94,20 @@ class StepRunner {
     const int input = step.inputs[0];
     std::uint8_t* out = row(step.output, y);
     int out_group = 0;
-    for (std::size_t p = 0; p < conv.parts.size(); ++p) {
-      const QU8PackedConv& part = conv.parts[p];
-      const std::size_t in_offset = at(static_cast<int>(p) * conv.in_groups, 0);
+    for (int p = 0; p < conv.part_count(); ++p) {
       const std::uint8_t* rows[3];
+      int rotation = 0;
       if (conv.shifted != 0) {
-        rows[0] = rows[1] = rows[2] = shift_copies(conv, input, in_offset, job, y);
+        rows[0] = rows[1] = rows[2] = shift_copies(conv, input, p, job, y);
+        rotation = ((y - conv.shifted / 2) % conv.shifted + conv.shifted) % conv.shifted;
       } else {
+        const std::size_t in_offset = at(p * conv.in_groups, 0);
         const int reach = conv.tile_kernel / 2;
         for (int k = 0; k < 3; ++k) {
           rows[k] = padded_row(input, y - reach + std::min(k, conv.tile_kernel - 1)) + in_offset;
         }
       }
+      const QU8PackedConv& part = conv.parts[p * conv.rotations() + rotation];
       run_qu8_conv(part, conv.tile_kernel == 3 ? kernel_.run : kernel_.run_1x1, rows, stride_,
                    out + at(out_group, 0), nullptr, kMargin,
                    kMargin + round_up(width_, kQu8ColumnBlock));
@@ -114,36 +115,50 @@ class StepRunner {
     }
     if (conv.row_table.empty()) return;
     for (int g = 0; g < out_group; ++g) {
-      look_up(conv.row_table.data(), out + at(g, kMargin), out + at(g, kMargin), image_bytes());
+      look_up(conv.row_table.data(), out + at(g, kMargin), out + at(g, kMargin));
     }
   }
 
-  // The k * k shifted copies of `conv.in_groups` channel groups (from `in_offset`) of `input`
-  // around row y, copy (ky, kx) holding input column x + kx - k / 2 of row y + ky - k / 2 at
-  // column x: the input of the 1x1 conv that computes the k x k one.
-  const std::uint8_t* shift_copies(const QU8GraphConv& conv, int input, std::size_t in_offset,
-                                   int job, int y) const {
+  // The k * k shifted copies of part p's `conv.in_groups` channel groups of `input` around row
+  // y: input row r in ring slot r mod k, its copy kx (input column x + kx - k / 2 at column x) at
+  // group (slot * k + kx) * in_groups. The job's ring keeps the rows it holds, so each row of a
+  // job's range copies one new input row (the weights' rotation follows, as_shifted_1x1).
+  const std::uint8_t* shift_copies(const QU8GraphConv& conv, int input, int p, int job,
+                                   int y) const {
     const int k = conv.shifted;
     const int pad = k / 2;
+    ShiftRing& ring = rings_[job];
+    if (ring.part != p || static_cast<int>(ring.rows.size()) != k) {
+      ring.part = p;
+      ring.rows.assign(k, INT_MIN);
+    }
     std::uint8_t* copies = shifted_[job].get();
     const std::size_t bytes = static_cast<std::size_t>(round_up(width_, kQu8ColumnBlock)) * 4;
-    int copy = 0;
-    for (int ky = 0; ky < k; ++ky) {
-      const std::uint8_t* source = padded_row(input, y + ky - pad) + in_offset;
+    for (int r = y - pad; r <= y + pad; ++r) {
+      const int slot = (r % k + k) % k;
+      if (ring.rows[slot] == r) continue;
+      ring.rows[slot] = r;
+      const std::uint8_t* source = padded_row(input, r) + at(p * conv.in_groups, 0);
       for (int kx = 0; kx < k; ++kx) {
-        for (int g = 0; g < conv.in_groups; ++g, ++copy) {
-          std::memcpy(copies + at(copy, kMargin), source + at(g, kMargin + kx - pad), bytes);
+        for (int g = 0; g < conv.in_groups; ++g) {
+          std::memcpy(copies + at((slot * k + kx) * conv.in_groups + g, kMargin),
+                      source + at(g, kMargin + kx - pad), bytes);
         }
       }
     }
     return copies;
   }
 
+  // The image columns of one channel group through `table` (in == out allowed).
+  void look_up(const std::uint8_t* table, const std::uint8_t* in, std::uint8_t* out) const {
+    lut_.run({table, in, out, image_bytes()});
+  }
+
   void table_row(const QU8GraphStep& step, int y) const {
     const std::uint8_t* in = row(step.inputs[0], y);
     std::uint8_t* out = row(step.output, y);
     for (int g = 0; g < plan_.tensors[step.output].groups; ++g) {
-      look_up(step.table.data(), in + at(g, kMargin), out + at(g, kMargin), image_bytes());
+      look_up(step.table.data(), in + at(g, kMargin), out + at(g, kMargin));
     }
   }
 
@@ -167,16 +182,18 @@ class StepRunner {
       const std::uint8_t* table = step.table.data() + 256 * k;
       const std::uint8_t* in = row(step.inputs[k], y);
       for (int g = 0; g < plan_.tensors[step.inputs[k]].groups; ++g, ++out_group) {
-        look_up(table, in + at(g, kMargin), out + at(out_group, kMargin), image_bytes());
+        look_up(table, in + at(g, kMargin), out + at(out_group, kMargin));
       }
     }
   }
 
   const QU8GraphPlan& plan_;
   const QU8Conv3x3Config& kernel_;
+  const QU8LutConfig& lut_;
   const std::vector<AlignedBuffer<std::uint8_t>>& slots_;
   const std::vector<AlignedBuffer<std::uint8_t>>& pad_rows_;
   const std::vector<AlignedBuffer<std::uint8_t>>& shifted_;
+  std::vector<ShiftRing>& rings_;
   int width_;
   int height_;
   std::size_t stride_;
@@ -210,13 +227,15 @@ void QU8GraphRunner::allocate(int width, int height, int jobs) {
   while (static_cast<int>(shifted_.size()) < jobs) {
     shifted_.emplace_back(row_bytes(plan_.max_shifted_groups, width));
   }
+  rings_.resize(shifted_.size());
 }
 
 template <typename In, typename Out>
 void QU8GraphRunner::run(const RgbView<const In>& input, const RgbView<Out>& output,
                          ThreadPool& pool) {
   allocate(input.width, input.height, pool.size() * kJobsPerThread);
-  StepRunner steps(plan_, kernel_, slots_, pad_rows_, shifted_, width_, height_, pool);
+  StepRunner steps(plan_, kernel_, lut_, slots_, pad_rows_, shifted_, rings_, width_, height_,
+                   pool);
   // The input rows: R, G, B, R words (the input-row kernels' layout; the fourth channel has no
   // weights).
   for_rows(pool, height_, [&](int y) {

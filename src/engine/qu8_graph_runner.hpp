@@ -4,7 +4,8 @@
 // row holds its channel words in the grouped layout (qu8_kernels.hpp) with kQu8ColumnBlock
 // margin columns on each side holding the tensor's zero point (the conv padding); rows above and
 // below the image read a row of that zero point. Memory grows with the image: the slots (the
-// largest set of tensors alive at once) plus, per job, one row of a k x k conv's shifted copies.
+// largest set of tensors alive at once) plus, per job, a ring of k rows of a k x k conv's shifted
+// copies.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -16,12 +17,24 @@
 
 namespace quicksr::engine {
 
+// The input rows a job's shifted-copies buffer holds (QU8GraphConv::shifted): part `part`'s,
+// input row rows[slot] in each ring slot.
+struct ShiftRing {
+  int part = -1;
+  std::vector<int> rows;
+};
+
 class QU8GraphRunner {
  public:
-  // `plan` must be packed for `kernel`.
+  // `plan` must be packed for `kernel`; `lut` runs its tables.
   QU8GraphRunner(const QU8GraphPlan& plan, const QU8Conv3x3Config& kernel,
-                 const QU8DepthToSpaceConfig& depth_to_space, const QU8InputRowConfig& input_row)
-      : plan_(plan), kernel_(kernel), depth_to_space_(depth_to_space), input_row_(input_row) {}
+                 const QU8DepthToSpaceConfig& depth_to_space, const QU8InputRowConfig& input_row,
+                 const QU8LutConfig& lut)
+      : plan_(plan),
+        kernel_(kernel),
+        depth_to_space_(depth_to_space),
+        input_row_(input_row),
+        lut_(lut) {}
 
   // In, Out: std::uint8_t (the quantized image itself) or float (quantized on the way in with
   // the input encoding, dequantized on the way out). Reuses the slots of the previous run when the
@@ -38,11 +51,13 @@ class QU8GraphRunner {
   const QU8Conv3x3Config& kernel_;
   const QU8DepthToSpaceConfig& depth_to_space_;
   const QU8InputRowConfig& input_row_;
+  const QU8LutConfig& lut_;
   int width_ = 0;
   int height_ = 0;
   std::vector<AlignedBuffer<std::uint8_t>> slots_;
   std::vector<AlignedBuffer<std::uint8_t>> pad_rows_;  // per tensor: a row of its zero point
-  std::vector<AlignedBuffer<std::uint8_t>> shifted_;   // per job: a row of shifted copies
+  std::vector<AlignedBuffer<std::uint8_t>> shifted_;   // per job: a ring of shifted copies
+  std::vector<ShiftRing> rings_;                       // per job: what its ring holds
 };
 
 }  // namespace quicksr::engine

@@ -498,6 +498,18 @@ std::string training_form(std::string_view name) {
   return std::string(name);
 }
 
+Graph initial_training_graph(std::string_view name, const BaselineOptions& options) {
+  Graph graph = build_baseline(training_form(name), options);
+  if (!graph.architecture.starts_with("sesr-")) return graph;
+  for (const GraphNode& node : graph.nodes) {
+    if (node.name != "last_squeeze") continue;
+    Conv2d& squeeze = graph.convs[node.conv];
+    std::fill(squeeze.weight.begin(), squeeze.weight.end(), 0.0f);
+    std::fill(squeeze.bias.begin(), squeeze.bias.end(), 0.0f);
+  }
+  return graph;
+}
+
 Graph inference_form(Graph graph, std::vector<CollapsedConv>* origins) {
   if (!graph.architecture.ends_with(kExpandedSuffix)) {
     if (origins) *origins = own_origins(graph);

@@ -96,13 +96,13 @@ std::shared_ptr<TrainableNet> initial_quicksrnet(const TrainConfig& config, cons
 }
 
 // The starting network of a baseline run (--arch) or of a graph given by --from: the baseline's
-// training form with PyTorch's default init from the seed, or the file's graph (of --arch, when
-// given, and the run's scale).
+// initial_training_graph from the seed, or the file's graph (of --arch, when given, and the
+// run's scale).
 std::shared_ptr<TrainableNet> initial_graph(const TrainConfig& config, const Model* model) {
   const Scale scale = Scale::parse(config.scale);
   if (!model) {
     return std::make_shared<TorchGraphNetImpl>(
-        build_baseline(training_form(config.arch), {.scale = scale, .seed = config.seed}));
+        initial_training_graph(config.arch, {.scale = scale, .seed = config.seed}));
   }
   const Graph& graph = std::get<Graph>(model->net);
   const bool arch_matches = config.arch == "quicksrnet" || graph.architecture == config.arch ||

@@ -1,8 +1,9 @@
 // The INT8 engine on INT8 graphs (`quicksr quantize` of a baseline) against the integer
 // reference runtime (quant::forward(QuantizedGraph)): bit-identical u8 output for ABPN with and
-// without its residual (band pipeline) and XLSR, ESPCN and SESR (general-graph path) at x2, x3
+// without its residual (band pipeline) and XLSR, ESPCN, SESR (general-graph path) at x2, x3
 // and x4, random weights quantized by the graph PTQ per channel and per tensor, odd sizes, every
-// ISA this CPU has, 1 and 2 threads, strips; other graphs are refused naming the node.
+// ISA this CPU has, 1 and 2 threads, strips; FSRCNN too (its transposed conv as phase convs);
+// other graphs are refused naming the node.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -76,9 +77,10 @@ TEST(Int8GraphEngine, FloatRunMatchesFloatReference) {
 }
 
 // The general-graph path: grouped 3x3, 1x1, concat, the fused clip (XLSR); 5x5 convs run on
-// shifted copies and Tanh tables on conv rows (ESPCN); residual adds (SESR, collapsed).
+// shifted copies and Tanh tables on conv rows (ESPCN); residual adds (SESR, collapsed); the 9x9
+// transposed conv as phase convs (FSRCNN: 5x5 at x2 and x3, 3x3 at x4).
 TEST(Int8GraphEngine, GeneralGraphsMatchIntegerReference) {
-  for (const char* name : {"xlsr", "espcn", "sesr-m3"}) {
+  for (const char* name : {"xlsr", "espcn", "sesr-m3", "fsrcnn"}) {
     for (int scale : {2, 3, 4}) {
       const QuantizedGraph net = quantized_baseline(name, scale, WeightGranularity::kPerChannel);
       ASSERT_FALSE(int8_graph_unsupported_reason(net).has_value())
@@ -90,7 +92,7 @@ TEST(Int8GraphEngine, GeneralGraphsMatchIntegerReference) {
 }
 
 TEST(Int8GraphEngine, GeneralGraphsPerTensorMatchIntegerReference) {
-  for (const char* name : {"xlsr", "espcn", "sesr-m5", "sesr-xl"}) {
+  for (const char* name : {"xlsr", "espcn", "sesr-m5", "sesr-xl", "fsrcnn"}) {
     const QuantizedGraph net = quantized_baseline(name, 2, WeightGranularity::kPerTensor);
     expect_matches_reference(net, 19, 6, 1024);
   }
@@ -107,13 +109,17 @@ TEST(Int8GraphEngine, GeneralGraphFloatRunMatchesFloatReference) {
 }
 
 TEST(Int8GraphEngine, RefusesUnsupportedGraphsNamingTheNode) {
-  const QuantizedGraph fsrcnn = quantized_baseline("fsrcnn", 2, WeightGranularity::kPerChannel);
-  const std::optional<std::string> reason = int8_graph_unsupported_reason(fsrcnn);
+  // EDSR's x2 upsampler: a depth-to-space in mid-graph.
+  const QuantizedGraph edsr =
+      quantized_baseline("edsr-baseline", 2, WeightGranularity::kPerChannel);
+  const std::optional<std::string> reason = int8_graph_unsupported_reason(edsr);
   ASSERT_TRUE(reason.has_value());
-  EXPECT_NE(reason->find("node 'deconv' (conv_transpose)"), std::string::npos) << *reason;
+  EXPECT_NE(reason->find("node 'upsample0_shuffle' (depth_to_space) is a depth-to-space that"),
+            std::string::npos)
+      << *reason;
   try {
-    (void)Engine::create(fsrcnn);
-    FAIL() << "FSRCNN accepted";
+    (void)Engine::create(edsr);
+    FAIL() << "EDSR accepted";
   } catch (const Error& error) {
     EXPECT_NE(std::string(error.what()).find(*reason), std::string::npos) << error.what();
   }

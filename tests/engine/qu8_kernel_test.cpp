@@ -377,6 +377,37 @@ INSTANTIATE_TEST_SUITE_P(Registry, QU8InputRowConfigTest,
                          testing::ValuesIn(qu8_input_row_configs()),
                          config_name<QU8InputRowConfig>);
 
+class QU8LutConfigTest : public testing::TestWithParam<const QU8LutConfig*> {};
+
+// out[i] = table[in[i]] for counts around the SIMD step, in place too; no byte past the count is
+// written.
+TEST_P(QU8LutConfigTest, LooksEveryByteUp) {
+  const QU8LutConfig& config = *GetParam();
+  if (!cpu_supports(config.isa)) {
+    GTEST_SKIP() << config.name << ": this CPU lacks " << isa_name(config.isa);
+  }
+  constexpr std::uint8_t kSentinel = 0xA5;
+  std::mt19937 rng(9);
+  std::uint8_t table[256];
+  for (std::uint8_t& v : table) v = static_cast<std::uint8_t>(rng());
+  for (std::size_t count : {0, 1, 63, 64, 65, 200, 256}) {
+    std::vector<std::uint8_t> in(count);
+    for (std::size_t i = 0; i < count; ++i) in[i] = static_cast<std::uint8_t>(i < 256 ? i : rng());
+    std::shuffle(in.begin(), in.end(), rng);
+    std::vector<std::uint8_t> out(count + 8, kSentinel);
+    config.run({table, in.data(), out.data(), count});
+    std::vector<std::uint8_t> in_place = in;
+    config.run({table, in_place.data(), in_place.data(), count});
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      ASSERT_EQ(out[i], i < count ? table[in[i]] : kSentinel) << config.name << " byte " << i;
+    }
+    for (std::size_t i = 0; i < count; ++i) ASSERT_EQ(in_place[i], table[in[i]]) << config.name;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, QU8LutConfigTest, testing::ValuesIn(qu8_lut_configs()),
+                         config_name<QU8LutConfig>);
+
 // Per ISA level the engine takes the first registered INT8 kernel that level can run.
 TEST(QU8Conv3x3Registry, EachLevelGetsItsOwnKernel) {
   EXPECT_EQ(qu8_conv3x3_config(Isa::kAvx512Vnni).isa, Isa::kAvx512Vnni);

@@ -103,6 +103,46 @@ TEST(Baselines, SesrExpandedCollapsesToTheInferenceGraph) {
                    25.0 * 3 * 16 + 3 * 9.0 * 16 * 16 + 25.0 * 16 * 27 + 3.0 * 27);
 }
 
+// A trainer's SESR starts as its anchor: the untrained training form outputs the nearest-neighbour
+// upscale of the input, computed here by hand, at every scale (from PyTorch's default init its L1
+// to the images was 3x the anchor's and its first ReLUs died in training). Only the last squeeze
+// is zeroed: the rest is build_baseline's init, and the other baselines start as built.
+TEST(Baselines, SesrTrainingStartsAtItsAnchor) {
+  for (const std::string name : {"sesr-m3", "sesr-xl"}) {
+    for (int s : {2, 3, 4}) {
+      SCOPED_TRACE(name + " x" + std::to_string(s));
+      const BaselineOptions options{.scale = {s, 1}, .seed = 4};
+      const Graph start = initial_training_graph(name, options);
+      EXPECT_EQ(start.architecture, name + "-expanded");
+      const Tensor input = test_support::random_tensor(3, 7, 6, 3);
+      const Tensor output = reference::forward(start, input);
+      ASSERT_EQ(output.height, 7 * s);
+      ASSERT_EQ(output.width, 6 * s);
+      for (int c = 0; c < 3; ++c) {
+        for (int y = 0; y < output.height; ++y) {
+          for (int x = 0; x < output.width; ++x) {
+            ASSERT_FLOAT_EQ(output.at(c, y, x), input.at(c, y / s, x / s))
+                << c << " " << y << " " << x;
+          }
+        }
+      }
+      const Graph built = build_baseline(name + "-expanded", options);
+      int changed = 0;
+      for (std::size_t i = 0; i < built.convs.size(); ++i) {
+        changed += start.convs[i].weight != built.convs[i].weight;
+      }
+      EXPECT_EQ(changed, 1);
+    }
+  }
+  const Graph xlsr = initial_training_graph("xlsr", {.scale = {2, 1}, .seed = 4});
+  const Graph xlsr_built = build_baseline("xlsr", {.scale = {2, 1}, .seed = 4});
+  ASSERT_EQ(xlsr.convs.size(), xlsr_built.convs.size());
+  for (std::size_t i = 0; i < xlsr.convs.size(); ++i) {
+    EXPECT_EQ(xlsr.convs[i].weight, xlsr_built.convs[i].weight) << i;
+    EXPECT_EQ(xlsr.convs[i].bias, xlsr_built.convs[i].bias) << i;
+  }
+}
+
 TEST(Baselines, RejectsUnknownNamesAndScales) {
   EXPECT_NE(error_of([] { build_baseline("srcnn", {}); }).find("known: fsrcnn"), std::string::npos);
   EXPECT_NE(error_of([] {

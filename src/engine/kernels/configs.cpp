@@ -73,6 +73,13 @@ constexpr const QU8InputRowConfig* kQU8InputRowConfigs[] = {
     &qu8_input_row_scalar_config,
 };
 
+constexpr const QU8LutConfig* kQU8LutConfigs[] = {
+#if QUICKSR_X86
+    &qu8_lut_64_avx512bw_config,
+#endif
+    &qu8_lut_scalar_config,
+};
+
 // The CPU features a level needs, as bits: AVX2+FMA, AVX-VNNI, AVX-512 (F/BW/VL/DQ), AVX-512 VNNI.
 unsigned features(Isa isa) {
   switch (isa) {
@@ -126,6 +133,12 @@ std::span<const QU8InputRowConfig* const> qu8_input_row_configs() { return kQU8I
 
 const QU8InputRowConfig& qu8_input_row_config(Isa level) {
   return *first_included(qu8_input_row_configs(), level, "INT8 input row");
+}
+
+std::span<const QU8LutConfig* const> qu8_lut_configs() { return kQU8LutConfigs; }
+
+const QU8LutConfig& qu8_lut_config(Isa level) {
+  return *first_included(qu8_lut_configs(), level, "INT8 table lookup");
 }
 
 F32Kernels f32_kernels(Isa isa) {

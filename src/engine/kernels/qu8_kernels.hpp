@@ -154,6 +154,29 @@ const QU8InputRowConfig& qu8_input_row_config(Isa level);
 // The portable kernel (byte by byte), also the SIMD kernels' row end.
 void qu8_input_row_ukernel_scalar(const QU8InputRowArgs& args);
 
+// out[i] = table[in[i]] for `count` bytes (in == out allowed): the u8 -> u8 ops of INT8 graphs
+// (activation tables, requantisation of standalone activations and concat inputs).
+struct QU8LutArgs {
+  const std::uint8_t* table;  // 256 entries
+  const std::uint8_t* in;
+  std::uint8_t* out;
+  std::size_t count;
+};
+
+using QU8LutFn = void (*)(const QU8LutArgs&);
+
+struct QU8LutConfig {
+  const char* name;
+  Isa isa;
+  QU8LutFn run;
+};
+
+std::span<const QU8LutConfig* const> qu8_lut_configs();
+const QU8LutConfig& qu8_lut_config(Isa level);
+
+// The portable kernel (byte by byte).
+void qu8_lut_ukernel_scalar(const QU8LutArgs& args);
+
 // The configs, one per kernel file (the x86 ones are built only on x86).
 extern const QU8Conv3x3Config qu8_conv3x3_4x96_avx512vnni_config;
 extern const QU8Conv3x3Config qu8_conv3x3_4x64_avx512bw_config;
@@ -166,5 +189,7 @@ extern const QU8DepthToSpaceConfig qu8_depth_to_space_4_avx2_config;
 extern const QU8DepthToSpaceConfig qu8_depth_to_space_scalar_config;
 extern const QU8InputRowConfig qu8_input_row_16_avx512bw_config;
 extern const QU8InputRowConfig qu8_input_row_scalar_config;
+extern const QU8LutConfig qu8_lut_64_avx512bw_config;
+extern const QU8LutConfig qu8_lut_scalar_config;
 
 }  // namespace quicksr::engine
