@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "engine/phase_conv.hpp"
 #include "model/graph_check.hpp"
 #include "quicksr/baselines.hpp"
 #include "quicksr/error.hpp"
@@ -344,9 +345,45 @@ float clamp_upper_bound(const GraphNode& node) {
   return node.op == OpType::kRelu ? std::numeric_limits<float>::infinity() : node.clip_max;
 }
 
-std::optional<std::string> unsupported_reason(const Graph& graph) {
-  check_graph(graph);
-  if (!graph.scale.is_integer()) return "a non-integer scale (" + graph.scale.to_string() + ")";
+// Each transposed conv that upscales by its stride as its phase conv, then depth-to-space
+// (phase_conv.hpp): the engine runs both.
+Graph with_phase_convs(const Graph& graph) {
+  Graph result = graph;
+  result.nodes.clear();
+  for (const GraphNode& node : graph.nodes) {
+    const std::optional<Conv2d> phases =
+        node.op == OpType::kConvTranspose
+            ? as_phase_conv(graph.convs.at(node.conv), graph.convs.at(node.conv).stride,
+                            2 * kGraphMaxPadding + 1)
+            : std::nullopt;
+    if (!phases) {
+      result.nodes.push_back(node);
+      continue;
+    }
+    GraphNode conv = node;
+    conv.op = OpType::kConv;
+    conv.conv = static_cast<int>(result.convs.size());
+    conv.output = node.output + "/phases";
+    result.convs.push_back(*phases);
+    GraphNode shuffle;
+    shuffle.op = OpType::kDepthToSpace;
+    shuffle.name = node.name + "/depth_to_space";
+    shuffle.inputs = {conv.output};
+    shuffle.output = node.output;
+    shuffle.block_size = graph.convs.at(node.conv).stride;
+    shuffle.order = ChannelOrder::kCRD;
+    result.nodes.push_back(std::move(conv));
+    result.nodes.push_back(std::move(shuffle));
+  }
+  return result;
+}
+
+std::optional<std::string> unsupported_reason(const Graph& original) {
+  check_graph(original);
+  if (!original.scale.is_integer()) {
+    return "a non-integer scale (" + original.scale.to_string() + ")";
+  }
+  const Graph graph = with_phase_convs(original);
   for (const GraphNode& node : graph.nodes) {
     if (const auto problem = node_problem(graph, node)) {
       return "node '" + node.name + "' is " + *problem;
@@ -366,7 +403,7 @@ GraphPlan make_graph_plan(const Graph& graph, const F32Kernels& kernels) {
   }
   // SESR's training form (kxk expand to 256, 1x1 squeeze, residual add) runs as its collapsed
   // convs: the same function, up to fp32 rounding, with 19x fewer multiply-adds (SESR-M5).
-  return PlanBuilder(collapse_linear_blocks(graph), kernels).build();
+  return PlanBuilder(collapse_linear_blocks(with_phase_convs(graph)), kernels).build();
 }
 
 }  // namespace quicksr::engine

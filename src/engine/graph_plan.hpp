@@ -3,9 +3,10 @@
 // stride-1 convs of any size and groups with kernel-ready packed weights (the activation that
 // follows a conv fused into its store or run on its output rows), elementwise ops, add, concat and
 // depth-to-space, in graph order over whole-image tensors, each assigned to a reusable buffer
-// ("slot") by liveness. Graphs with other ops (ConvTranspose, strided convs, pooling, resizing,
-// mul...) are not supported: unsupported_reason() says why, and callers fall back to the reference
-// runtime.
+// ("slot") by liveness; a transposed conv that upscales by its stride (FSRCNN) as its phase conv
+// and depth-to-space (phase_conv.hpp). Graphs with other ops (other transposed convs, strided
+// convs, pooling, resizing, mul...) are not supported: unsupported_reason() says why, and callers
+// fall back to the reference runtime.
 #include <optional>
 #include <string>
 #include <vector>

@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "engine/graph_plan.hpp"
+#include "engine/phase_conv.hpp"
 #include "model/graph_check.hpp"
 #include "quicksr/error.hpp"
 
@@ -102,64 +103,6 @@ QConv2d as_shifted_1x1(const QConv2d& conv, int in_groups, int rotation) {
   return pointwise;
 }
 
-// A transposed conv of stride s whose output is exactly s times its input (FSRCNN's upscaling
-// deconv) as a "same" conv to s^2 phases per output channel, channel (c * s + py) * s + px for
-// output pixel (Y * s + py, X * s + px) (depth-to-space, CRD order, gives the output). Output row
-// Y * s + py takes input row Y + d through kernel row py + pad_top - d * s, so phase (py, px)'s
-// kernel tap (d, e) is that weight: the same s32 sums as the reference's (inputs outside the image
-// read the zero point, 0 in the sum, where the reference has no term). Nothing when the conv does
-// not fit: another size, groups, or a phase kernel above kQu8GraphMaxKernel.
-std::optional<QConv2d> as_phase_conv(const QConv2d& deconv, int s) {
-  const int k = deconv.kernel_h;
-  if (deconv.stride != s || deconv.groups != 1 || deconv.kernel_w != k ||
-      deconv.pad_top != deconv.pad_left || deconv.pad_bottom != deconv.pad_right ||
-      deconv.output_padding != s + deconv.pad_top + deconv.pad_bottom - k) {
-    return std::nullopt;
-  }
-  const int pad = deconv.pad_top;
-  // The largest |d| any phase reads: its kernel is (2 r + 1) square, padded by r.
-  int r = 0;
-  for (int p = 0; p < s; ++p) {
-    for (int d = -(k + s); d <= k + s; ++d) {
-      const int tap = p + pad - d * s;
-      if (tap >= 0 && tap < k) r = std::max(r, std::abs(d));
-    }
-  }
-  if (2 * r + 1 > kQu8GraphMaxKernel) return std::nullopt;
-  const int size = 2 * r + 1;
-  const int colours = deconv.out_channels;
-  QConv2d conv;
-  conv.in_channels = deconv.in_channels;
-  conv.out_channels = colours * s * s;
-  conv.kernel_h = conv.kernel_w = size;
-  conv.pad_top = conv.pad_left = conv.pad_bottom = conv.pad_right = r;
-  conv.weight.assign(static_cast<std::size_t>(conv.out_channels) * conv.in_channels * size * size,
-                     0);
-  for (int c = 0; c < colours; ++c) {
-    for (int phase = 0; phase < s * s; ++phase) {
-      const int o = c * s * s + phase;
-      conv.bias.push_back(deconv.bias[c]);
-      if (deconv.per_channel()) conv.weight_scale.push_back(deconv.weight_scale[c]);
-      for (int i = 0; i < conv.in_channels; ++i) {
-        for (int d = -r; d <= r; ++d) {
-          for (int e = -r; e <= r; ++e) {
-            const int ky = phase / s + pad - d * s;
-            const int kx = phase % s + pad - e * s;
-            if (ky < 0 || ky >= k || kx < 0 || kx >= k) continue;
-            // IOHW: [in][out][ky][kx].
-            conv.weight[((static_cast<std::size_t>(o) * conv.in_channels + i) * size + d + r) *
-                            size +
-                        e + r] =
-                deconv.weight[((static_cast<std::size_t>(i) * colours + c) * k + ky) * k + kx];
-          }
-        }
-      }
-    }
-  }
-  if (!deconv.per_channel()) conv.weight_scale = deconv.weight_scale;
-  return conv;
-}
-
 // Walks the nodes in graph order; the first one the path cannot run is the reason.
 class Qu8GraphPlanner : QU8GraphTensors {
  public:
@@ -235,8 +178,9 @@ class Qu8GraphPlanner : QU8GraphTensors {
 
   // The graph's output as the phase conv of its transposed conv, then depth-to-space.
   std::optional<std::string> add_upscaling_deconv(std::size_t i, QU8GraphStep& step) {
-    const std::optional<QConv2d> phases = as_phase_conv(
-        net_.convs.at(static_cast<std::size_t>(net_.graph.nodes[i].conv)), plan_.scale);
+    const std::optional<QConv2d> phases =
+        as_phase_conv(net_.convs.at(static_cast<std::size_t>(net_.graph.nodes[i].conv)),
+                      plan_.scale, kQu8GraphMaxKernel);
     if (output_of(i) != net_.graph.output || !phases || plan_.scale > kQu8MaxDepthToSpaceScale) {
       return "a transposed conv that is not the graph's output at stride = scale with a phase "
              "kernel up to " +

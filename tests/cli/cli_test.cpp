@@ -341,29 +341,33 @@ TEST_F(CliTest, InitWritesABaselineThatInfoAndUpscaleUse) {
   EXPECT_FALSE(fs::exists(path("srcnn.safetensors")));
 }
 
-// `quicksr info` says which runtime a graph gets: the engine for ESPCN, the reference runtime
-// with the reason for FSRCNN (its ConvTranspose).
+// `quicksr info` says which runtime a graph gets: the engine for ESPCN and FSRCNN (its
+// transposed conv as phase convs), the reference runtime with the reason for ERFDN (ESA's
+// stride-2 conv).
 TEST_F(CliTest, InfoSaysWhetherTheEngineRunsAGraph) {
-  ASSERT_EQ(run_quicksr("init espcn " + path("espcn.safetensors")).exit_code, 0);
-  ASSERT_EQ(run_quicksr("init fsrcnn " + path("fsrcnn.safetensors")).exit_code, 0);
-  const RunResult espcn = run_quicksr("info " + path("espcn.safetensors"));
-  ASSERT_EQ(espcn.exit_code, 0) << espcn.output;
-  EXPECT_NE(espcn.output.find("runtime: engine"), std::string::npos) << espcn.output;
-  EXPECT_NE(espcn.output.find("engine kernels: f32-conv3x3/"), std::string::npos) << espcn.output;
-  const RunResult fsrcnn = run_quicksr("info " + path("fsrcnn.safetensors"));
-  ASSERT_EQ(fsrcnn.exit_code, 0) << fsrcnn.output;
-  EXPECT_NE(fsrcnn.output.find("runtime: reference (the engine does not run this graph: node "
-                               "'deconv' is conv_transpose)"),
+  for (const char* name : {"espcn", "fsrcnn"}) {
+    const std::string file = path(std::string(name) + ".safetensors");
+    ASSERT_EQ(run_quicksr("init " + std::string(name) + " " + file).exit_code, 0);
+    const RunResult info = run_quicksr("info " + file);
+    ASSERT_EQ(info.exit_code, 0) << info.output;
+    EXPECT_NE(info.output.find("runtime: engine"), std::string::npos) << info.output;
+    EXPECT_NE(info.output.find("engine kernels: f32-conv3x3/"), std::string::npos) << info.output;
+  }
+  ASSERT_EQ(run_quicksr("init erfdn " + path("erfdn.safetensors")).exit_code, 0);
+  const RunResult erfdn = run_quicksr("info " + path("erfdn.safetensors"));
+  ASSERT_EQ(erfdn.exit_code, 0) << erfdn.output;
+  EXPECT_NE(erfdn.output.find("runtime: reference (the engine does not run this graph: node "
+                              "'b1_esa_conv2' is a conv with stride 2)"),
             std::string::npos)
-      << fsrcnn.output;
+      << erfdn.output;
 }
 
 // `quicksr bench --model GRAPH`: the engine against the reference for a graph the engine runs
 // (ESPCN x3: 5x5 3->64, 3x3 64->32, 3x3 32->27 multiply-adds per pixel), the reference alone
-// with the reason for one it does not (FSRCNN); ABPN on the band pipeline.
+// with the reason for one it does not (ERFDN); ABPN on the band pipeline.
 TEST_F(CliTest, BenchTimesGraphsOnTheEngineOrTheReference) {
   ASSERT_EQ(run_quicksr("init espcn " + path("espcn.safetensors") + " --scale 3").exit_code, 0);
-  ASSERT_EQ(run_quicksr("init fsrcnn " + path("fsrcnn.safetensors")).exit_code, 0);
+  ASSERT_EQ(run_quicksr("init erfdn " + path("erfdn.safetensors")).exit_code, 0);
   const std::string options = " --size 24x8 --threads 1 --runs 1 --json";
   const RunResult espcn = run_quicksr("bench --model " + path("espcn.safetensors") + options);
   if (espcn.output.find("built without") != std::string::npos) {
@@ -375,10 +379,11 @@ TEST_F(CliTest, BenchTimesGraphsOnTheEngineOrTheReference) {
   const int macs = 25 * 3 * 64 + 9 * 64 * 32 + 9 * 32 * 27;
   EXPECT_NEAR(report["gflop_per_frame"].get<double>(), 2.0 * macs * 24 * 8 / 1e9, 1e-12);
   EXPECT_GT(report["speedup_vs_reference"].get<double>(), 0.0);
-  const RunResult fsrcnn = run_quicksr("bench --model " + path("fsrcnn.safetensors") + options);
-  ASSERT_EQ(fsrcnn.exit_code, 0) << fsrcnn.output;
-  const nlohmann::json fallback = nlohmann::json::parse(fsrcnn.output);
-  EXPECT_NE(fallback["runtime"].get<std::string>().find("conv_transpose"), std::string::npos);
+  const RunResult erfdn = run_quicksr("bench --model " + path("erfdn.safetensors") +
+                                      " --size 24x16 --threads 1 --runs 1 --json");
+  ASSERT_EQ(erfdn.exit_code, 0) << erfdn.output;
+  const nlohmann::json fallback = nlohmann::json::parse(erfdn.output);
+  EXPECT_NE(fallback["runtime"].get<std::string>().find("stride 2"), std::string::npos);
   EXPECT_FALSE(fallback.contains("engine_ms_min"));
   EXPECT_GT(fallback["reference_ms_min"].get<double>(), 0.0);
   // ABPN is a QuickSRNet-like conv chain: the engine runs it on the band pipeline.
