@@ -48,6 +48,10 @@ struct EngineOptions {
   // Images wider than this run in strips of at most this many columns (with a column halo), which
   // bounds the workspace; narrower ones run in one strip. The output does not depend on it.
   int max_strip_width = 1024;
+  // The general-graph paths (XLSR, SESR, ESPCN, FSRCNN...) run in bands of this many input rows
+  // per step of each thread's band loop: with the graphs' receptive-field halo it sets their
+  // workspace (never the image height). The output does not depend on it.
+  int graph_band_rows = 8;
   // Forces an instruction-set level (tests and benchmarks); unset: the QUICKSR_ISA environment
   // variable when set, else the best level the CPU supports.
   std::optional<Isa> isa;
@@ -71,7 +75,7 @@ class Engine {
   static Engine create(const QuantizedQuickSRNet& net, const EngineOptions& options = {});
   // A general SR graph (the baselines, docs/baselines.md): stride-1 convs of any kernel size
   // and groups, ReLU / Clip / PReLU / LeakyReLU / Sigmoid / Tanh, add, concat and
-  // depth-to-space at an integer scale, over whole-image tensors (docs/engine.md). Throws
+  // depth-to-space at an integer scale, in bands of rows (docs/engine.md). Throws
   // quicksr::Error with graph_unsupported_reason() for other graphs.
   static Engine create(const Graph& graph, const EngineOptions& options = {});
   // An INT8 graph (`quicksr quantize` of a baseline): output bit-identical to
@@ -106,13 +110,18 @@ class Engine {
   double executed_macs_per_pixel() const;
   // How run() computes: "band pipeline" (rows streamed through all layers at once: QuickSRNet, and
   // general graphs that are a QuickSRNet-like conv chain such as ABPN) or "general-graph path"
-  // (step by step over tensors that span the whole image).
+  // (the graph's steps one after the other, band by band over rings of rows).
   std::string path_name() const;
   // Extra memory one run() allocates, whatever the image size: the per-thread band buffers.
-  // The general-graph path: the tensors of the last run's image size (0 before the first run).
+  // The general-graph path: those of the last run's width (0 before the first run).
   std::size_t workspace_bytes() const;
-  // The workspace of a run on a width x height image (QuickSRNet engines: workspace_bytes()).
+  // The workspace of a run on a width x height image (QuickSRNet engines: workspace_bytes());
+  // it does not depend on the height.
   std::size_t workspace_bytes(int width, int height) const;
+  // General-graph path: input rows above and below a band of rows that the band's output
+  // depends on (the graph's receptive field; a band cut with this halo gives the whole image's
+  // rows); 0 on the band pipeline.
+  int graph_halo_rows() const;
 
   struct Impl;
 

@@ -56,6 +56,7 @@ int thread_count(const EngineOptions& options) {
     throw Error("engine: max_strip_width must be at least " +
                 std::to_string(engine::kStripAlignment));
   }
+  if (options.graph_band_rows < 1) throw Error("engine: graph_band_rows must be at least 1");
   return options.threads > 0 ? options.threads
                              : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
@@ -129,8 +130,8 @@ struct Engine::Impl {
   std::optional<engine::GraphPlan> graph_plan;
   mutable std::mutex graph_mutex;  // one graph run at a time (either kind): all workers per step
   mutable std::unique_ptr<engine::GraphRunner> graph_runner;
-  mutable int graph_width = 0;  // the last graph run's input size
-  mutable int graph_height = 0;
+  int graph_band_rows = 0;
+  mutable int graph_width = 0;  // the last graph run's input width
   mutable engine::ThreadPool pool;
 
   Impl(Isa chosen, int threads, int strip_width, int alignment)
@@ -165,7 +166,6 @@ void Engine::Impl::run(const engine::RgbView<const T>& input,
           "engine: 8-bit RGB in and out needs an INT8 engine (an INT8 QuickSRNet or graph)");
     }
     graph_width = input.width;
-    graph_height = input.height;
     return;
   }
   if (qu8_plan) {
@@ -264,7 +264,8 @@ Engine Engine::create(const QuantizedGraph& net, const EngineOptions& options) {
     impl->qu8_graph_plan = engine::make_qu8_graph_plan(net, *impl->qu8_conv);
     impl->qu8_graph_runner = std::make_unique<engine::QU8GraphRunner>(
         *impl->qu8_graph_plan, *impl->qu8_conv, *impl->qu8_depth_to_space, *impl->qu8_input_row,
-        *impl->qu8_lut);
+        *impl->qu8_lut, options.graph_band_rows);
+    impl->graph_band_rows = options.graph_band_rows;
     impl->executed_macs_per_pixel = impl->qu8_graph_plan->macs_per_pixel;
     return Engine(std::move(impl));
   }
@@ -291,7 +292,9 @@ Engine Engine::create(const Graph& graph, const EngineOptions& options) {
     return Engine(std::move(impl));
   }
   impl->graph_plan = engine::make_graph_plan(graph, impl->kernels);
-  impl->graph_runner = std::make_unique<engine::GraphRunner>(*impl->graph_plan, impl->kernels);
+  impl->graph_runner = std::make_unique<engine::GraphRunner>(*impl->graph_plan, impl->kernels,
+                                                             options.graph_band_rows);
+  impl->graph_band_rows = options.graph_band_rows;
   impl->executed_macs_per_pixel = impl->graph_plan->macs_per_pixel;
   return Engine(std::move(impl));
 }
@@ -369,7 +372,7 @@ std::string Engine::path_name() const {
 std::size_t Engine::workspace_bytes() const {
   if (impl_->runs_graph()) {
     const std::lock_guard lock(impl_->graph_mutex);
-    return impl_->graph_width == 0 ? 0 : workspace_bytes(impl_->graph_width, impl_->graph_height);
+    return impl_->graph_width == 0 ? 0 : workspace_bytes(impl_->graph_width, 1);
   }
   const int strip_width = impl_->runner_strip_width();
   return static_cast<std::size_t>(impl_->pool.size()) *
@@ -378,14 +381,23 @@ std::size_t Engine::workspace_bytes() const {
               : engine::BandRunner::workspace_bytes(*impl_->plan, impl_->kernels, strip_width));
 }
 
-std::size_t Engine::workspace_bytes(int width, int height) const {
+// General graphs: every thread's rings (bands of graph_band_rows rows), whatever the height.
+std::size_t Engine::workspace_bytes(int width, int /*height*/) const {
   if (impl_->graph_plan) {
-    return engine::GraphRunner::workspace_bytes(*impl_->graph_plan, width, height);
+    return engine::GraphRunner::workspace_bytes(*impl_->graph_plan, width, impl_->graph_band_rows,
+                                                impl_->pool.size());
   }
   if (impl_->qu8_graph_plan) {
-    return engine::QU8GraphRunner::workspace_bytes(*impl_->qu8_graph_plan, width, height);
+    return engine::QU8GraphRunner::workspace_bytes(*impl_->qu8_graph_plan, width,
+                                                   impl_->graph_band_rows, impl_->pool.size());
   }
   return workspace_bytes();
+}
+
+int Engine::graph_halo_rows() const {
+  if (impl_->graph_plan) return impl_->graph_plan->bands.halo_rows();
+  if (impl_->qu8_graph_plan) return impl_->qu8_graph_plan->bands.halo_rows();
+  return 0;
 }
 
 }  // namespace quicksr

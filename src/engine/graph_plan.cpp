@@ -120,7 +120,7 @@ class PlanBuilder {
       if (!merge_pointwise(graph_.nodes[n])) add_step(graph_.nodes[n]);
     }
     plan_.output = tensor_of(graph_.output);
-    assign_slots();
+    plan_.bands = bands();
     return std::move(plan_);
   }
 
@@ -131,9 +131,9 @@ class PlanBuilder {
     const GraphTensor& shape = shapes_.at(name);
     PlannedTensor tensor;
     tensor.channels = static_cast<int>(shape.channels);
+    tensor.planes = tensor.channels;
     tensor.factor = static_cast<int>(shape.numerator);
     plan_.tensors.push_back(tensor);
-    planes_.push_back(tensor.channels);
     return index_[name] = static_cast<int>(plan_.tensors.size()) - 1;
   }
 
@@ -172,7 +172,7 @@ class PlanBuilder {
     previous.row_activation = merged.row_activation;
     previous.slopes = merged.slopes;
     previous.output = tensor_of(output);
-    planes_[previous.output] = plan_.convs.back().padded_out_per_group;
+    plan_.tensors[previous.output].planes = plan_.convs.back().padded_out_per_group;
     return true;
   }
 
@@ -202,7 +202,7 @@ class PlanBuilder {
     step.output = tensor_of(output);
     if (step.kind == GraphStepKind::kConv) {
       const GraphConv& conv = plan_.convs.back();
-      if (conv.groups == 1) planes_[step.output] = conv.padded_out_per_group;
+      if (conv.groups == 1) plan_.tensors[step.output].planes = conv.padded_out_per_group;
     }
     plan_.steps.push_back(std::move(step));
   }
@@ -230,20 +230,23 @@ class PlanBuilder {
     plan_.convs.push_back(std::move(packed));
   }
 
-  // Elementwise steps (unary, add) write in place into an input read for the last time.
-  void assign_slots() {
-    std::vector<SlotUse> uses;
+  // A conv reads its kernel's rows, a depth-to-space a row per block of rows, the rest the row.
+  GraphBands bands() {
+    std::vector<BandStep> steps;
     for (const GraphStep& step : plan_.steps) {
-      uses.push_back({step.inputs, step.output,
-                      step.kind == GraphStepKind::kUnary || step.kind == GraphStepKind::kAdd});
+      RowReach reach;
+      if (step.kind == GraphStepKind::kConv) {
+        const GraphConv& conv = plan_.convs[step.conv];
+        reach.above = conv.pad_top;
+        reach.below = conv.kernel_h - 1 - conv.pad_top;
+      } else if (step.kind == GraphStepKind::kDepthToSpace) {
+        reach.block = step.node.block_size;
+      }
+      steps.push_back({step.inputs, step.output, reach});
     }
     std::vector<int> factors;
     for (const PlannedTensor& tensor : plan_.tensors) factors.push_back(tensor.factor);
-    SlotAssignment slots =
-        assign_slots_by_liveness(uses, planes_, factors, plan_.input, plan_.output);
-    for (std::size_t t = 0; t < plan_.tensors.size(); ++t) plan_.tensors[t].slot = slots.slot[t];
-    plan_.slot_channels = std::move(slots.slot_size);
-    plan_.slot_factor = std::move(slots.slot_factor);
+    return GraphBands(std::move(steps), std::move(factors), plan_.input, plan_.output);
   }
 
   const Graph& graph_;
@@ -251,90 +254,12 @@ class PlanBuilder {
   std::map<std::string, GraphTensor> shapes_;
   GraphPlan plan_;
   std::map<std::string, int> index_;
-  std::vector<int> planes_;  // per tensor: planes its buffer needs (conv outputs are padded)
   std::map<std::string, std::size_t> activation_of_;  // conv node name -> activation node
   std::map<std::string, std::size_t> reader_count_;   // tensor name -> nodes reading it
   std::set<std::size_t> fused_;                       // activation nodes run inside a conv
 };
 
 }  // namespace
-
-namespace {
-
-// Hands out slots to tensors in step order: a tensor takes a free slot of its resolution (growing
-// it to its size) or a new one, and frees it after its last reader.
-class SlotAllocator {
- public:
-  SlotAllocator(SlotAssignment& result, const std::vector<int>& sizes,
-                const std::vector<int>& factors)
-      : result_(result), sizes_(sizes), factors_(factors) {}
-  void assign(int tensor) {
-    for (std::size_t i = 0; i < free_.size(); ++i) {
-      if (result_.slot_factor[free_[i]] == factors_[tensor]) {
-        result_.slot[tensor] = free_[i];
-        free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(i));
-        grow(tensor);
-        return;
-      }
-    }
-    result_.slot[tensor] = static_cast<int>(result_.slot_size.size());
-    result_.slot_size.push_back(sizes_[tensor]);
-    result_.slot_factor.push_back(factors_[tensor]);
-  }
-  // The output takes over the slot of `input` (an elementwise op on its last reader).
-  void pass_on(int input, int output) {
-    result_.slot[output] = result_.slot[input];
-    grow(output);
-  }
-  void release(int tensor) { free_.push_back(result_.slot[tensor]); }
-
- private:
-  void grow(int tensor) {
-    int& size = result_.slot_size[result_.slot[tensor]];
-    size = std::max(size, sizes_[tensor]);
-  }
-  SlotAssignment& result_;
-  const std::vector<int>& sizes_;
-  const std::vector<int>& factors_;
-  std::vector<int> free_;
-};
-
-}  // namespace
-
-SlotAssignment assign_slots_by_liveness(const std::vector<SlotUse>& steps,
-                                        const std::vector<int>& sizes,
-                                        const std::vector<int>& factors, int input, int output) {
-  std::vector<int> last_read(sizes.size(), -1);
-  for (std::size_t s = 0; s < steps.size(); ++s) {
-    for (int read : steps[s].inputs) last_read[read] = static_cast<int>(s);
-  }
-  last_read[output] = std::numeric_limits<int>::max();
-  SlotAssignment result;
-  result.slot.assign(sizes.size(), -1);
-  SlotAllocator slots(result, sizes, factors);
-  slots.assign(input);
-  for (std::size_t s = 0; s < steps.size(); ++s) {
-    const SlotUse& step = steps[s];
-    int donor = -1;
-    for (int read : step.inputs) {
-      if (step.in_place && donor < 0 && last_read[read] == static_cast<int>(s)) donor = read;
-    }
-    if (donor >= 0) {
-      slots.pass_on(donor, step.output);
-    } else {
-      slots.assign(step.output);
-    }
-    std::vector<int> released;
-    for (int read : step.inputs) {
-      if (read != donor && last_read[read] == static_cast<int>(s) &&
-          std::find(released.begin(), released.end(), read) == released.end()) {
-        slots.release(read);
-        released.push_back(read);
-      }
-    }
-  }
-  return result;
-}
 
 bool is_clamp_activation(const GraphNode& node) {
   return node.op == OpType::kRelu ||

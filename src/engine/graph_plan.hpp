@@ -2,8 +2,7 @@
 // A general SR graph (the baselines: XLSR, SESR, ABPN, ESPCN, EDSR...) compiled for the engine:
 // stride-1 convs of any size and groups with kernel-ready packed weights (the activation that
 // follows a conv fused into its store or run on its output rows), elementwise ops, add, concat and
-// depth-to-space, in graph order over whole-image tensors, each assigned to a reusable buffer
-// ("slot") by liveness; a transposed conv that upscales by its stride (FSRCNN) as its phase conv
+// depth-to-space, in graph order, run band by band (graph_bands.hpp); a transposed conv that upscales by its stride (FSRCNN) as its phase conv
 // and depth-to-space (phase_conv.hpp). Graphs with other ops (other transposed convs, strided
 // convs, pooling, resizing, mul...) are not supported: unsupported_reason() says why, and callers
 // fall back to the reference runtime.
@@ -11,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/graph_bands.hpp"
 #include "engine/kernels/kernels.hpp"
 #include "quicksr/model.hpp"
 
@@ -56,39 +56,20 @@ struct GraphStep {
 
 struct PlannedTensor {
   int channels = 0;
+  int planes = 0;  // planes its rows hold: conv outputs padded to the kernel's channel tiles
   int factor = 1;  // resolution: factor x the input's
-  int slot = 0;
 };
 
 struct GraphPlan {
   std::vector<PlannedTensor> tensors;
   std::vector<GraphStep> steps;
   std::vector<GraphConv> convs;
-  std::vector<int> slot_channels;  // planes each slot holds (the most any of its tensors needs)
-  std::vector<int> slot_factor;
+  GraphBands bands;  // each tensor's rows per band of output rows (steps' row reach)
   int input = 0;   // tensor index of the graph input
   int output = 0;  // tensor index of the graph output (3 channels at factor `scale`)
   int scale = 2;
   double macs_per_pixel = 0.0;  // executed, per input pixel (padding and dense groups included)
 };
-
-// Buffers ("slots") for the tensors of a plan run step by step, shared by the fp32 and INT8
-// graph plans: a tensor takes a free slot of its resolution (`factors`) or a new one and frees it
-// after its last reader; an in-place step writes into an input it reads for the last time. A slot's
-// size is the largest `sizes` (planes, channel groups...) of the tensors it holds.
-struct SlotUse {
-  std::vector<int> inputs;  // tensor indices
-  int output = 0;
-  bool in_place = false;
-};
-struct SlotAssignment {
-  std::vector<int> slot;  // per tensor
-  std::vector<int> slot_size;
-  std::vector<int> slot_factor;
-};
-SlotAssignment assign_slots_by_liveness(const std::vector<SlotUse>& steps,
-                                        const std::vector<int>& sizes,
-                                        const std::vector<int>& factors, int input, int output);
 
 // A 3x3 stride-1 conv with padding 1 and no groups (Conv2d or QConv2d): a QuickSRNet-like chain's.
 template <typename Conv>

@@ -4,37 +4,33 @@
 #include <cmath>
 #include <cstring>
 
+#include "engine/band_pipeline.hpp"
 #include "quicksr/error.hpp"
 
 namespace quicksr::engine {
 
 namespace {
 
-constexpr int kMarginRows = kGraphMaxPadding;
 constexpr int kLeftColumns = 16;  // >= kGraphMaxPadding, a whole cache line of floats
 constexpr int kColumnRound = 16;  // a multiple of every pixel_block: kernels store up to it
 
-int round_up(int value, int multiple) { return (value + multiple - 1) / multiple * multiple; }
+// Floats between a row's planes at image width `width`: pixel x of plane c at c * pitch +
+// kLeftColumns + x; the columns around the image stay zero (the conv padding).
+std::size_t pitch_for(int width) {
+  return static_cast<std::size_t>(kLeftColumns + round_up(width, kColumnRound) + kColumnRound);
+}
 
-// A slot's layout at resolution width x height: planes of (height + 2 margins) rows of `pitch`
-// floats, image pixel (y, x) of channel c at c * plane + (y + kMarginRows) * pitch + kLeftColumns
-// + x. Everything outside the image stays zero (the conv padding).
-struct Layout {
+// A tensor's rows at an input width: `width` pixels, `row_floats` per row (all its planes).
+struct TensorRows {
   int width = 0;
   int height = 0;
   std::size_t pitch = 0;
-  std::size_t plane = 0;
-
-  Layout(int w, int h)
-      : width(w),
-        height(h),
-        pitch(kLeftColumns + round_up(w, kColumnRound) + kColumnRound),
-        plane(static_cast<std::size_t>(h + 2 * kMarginRows) * pitch) {}
-  // Start of buffer row y (image column -kLeftColumns) of channel c.
-  std::size_t row(int c, int y) const {
-    return c * plane + static_cast<std::size_t>(y + kMarginRows) * pitch;
-  }
-  std::size_t pixel(int c, int y) const { return row(c, y) + kLeftColumns; }
+  std::size_t row_floats = 0;
+  TensorRows(const GraphPlan& plan, int tensor, int input_width, int input_height)
+      : width(input_width * plan.tensors[tensor].factor),
+        height(input_height * plan.tensors[tensor].factor),
+        pitch(pitch_for(width)),
+        row_floats(plan.tensors[tensor].planes * pitch) {}
 };
 
 float apply_unary(const GraphNode& node, const std::vector<float>& slopes, float v, int c) {
@@ -62,97 +58,103 @@ void unary_row(const F32Kernels& kernels, const GraphNode& node, const std::vect
   for (int i = 0; i < count; ++i) out[i] = apply_unary(node, slopes, in[i], c);
 }
 
+// The steps of one job over rows of its rings.
 class StepRunner {
  public:
-  StepRunner(const GraphPlan& plan, const F32Kernels& kernels,
-             std::vector<std::vector<float>>& slots, std::vector<std::vector<float>>& row_buffers,
-             int width, int height, ThreadPool& pool)
+  StepRunner(const GraphPlan& plan, const F32Kernels& kernels, GraphRunner::Job& job,
+             const std::vector<float>& zero_row, int width, int height, int band_rows)
       : plan_(plan),
         kernels_(kernels),
-        slots_(slots),
-        row_buffers_(row_buffers),
+        job_(job),
+        zero_row_(zero_row),
         width_(width),
         height_(height),
-        pool_(pool) {}
+        ring_rows_(plan.bands.ring_rows(band_rows)) {}
 
-  Layout layout(int tensor) const {
-    const int f = plan_.tensors[tensor].factor;
-    return Layout(width_ * f, height_ * f);
+  TensorRows rows_of(int tensor) const { return TensorRows(plan_, tensor, width_, height_); }
+  // Row y of `tensor` (buffer column 0: image column -kLeftColumns) in its ring.
+  float* row(int tensor, int y) const {
+    const int ring = ring_rows_[tensor];
+    return job_.rings[tensor].data() + ((y % ring + ring) % ring) * rows_of(tensor).row_floats;
   }
-  float* data(int tensor) const { return slots_[plan_.tensors[tensor].slot].data(); }
+  // Row y as a conv reads it: rows outside the image are zero.
+  const float* padded_row(int tensor, int y) const {
+    return y < 0 || y >= rows_of(tensor).height ? zero_row_.data() : row(tensor, y);
+  }
 
-  void run(const GraphStep& step) {
-    switch (step.kind) {
-      case GraphStepKind::kConv:
-        return conv(step);
-      case GraphStepKind::kUnary:
-        return unary(step);
-      case GraphStepKind::kAdd:
-        return add(step);
-      case GraphStepKind::kConcat:
-        return concat(step);
-      case GraphStepKind::kDepthToSpace:
-        return depth_to_space(step);
+  void run(const GraphStep& step, int begin, int end) {
+    for (int y = begin; y < end; ++y) {
+      switch (step.kind) {
+        case GraphStepKind::kConv:
+          conv(step, y);
+          break;
+        case GraphStepKind::kUnary:
+          unary(step, y);
+          break;
+        case GraphStepKind::kAdd:
+          add(step, y);
+          break;
+        case GraphStepKind::kConcat:
+          concat(step, y);
+          break;
+        case GraphStepKind::kDepthToSpace:
+          depth_to_space(step, y);
+          break;
+      }
     }
   }
 
  private:
-  void conv(const GraphStep& step) {
+  void conv(const GraphStep& step, int y) {
     const GraphConv& conv = plan_.convs[step.conv];
     const GraphConv* pointwise = step.pointwise >= 0 ? &plan_.convs[step.pointwise] : nullptr;
-    const Layout l = layout(step.output);
-    const float* in = data(step.inputs[0]);
-    float* out = data(step.output);
+    const TensorRows l = rows_of(step.output);
+    float* out = row(step.output, y);
     const GraphConv& last = pointwise ? *pointwise : conv;
     const int planes = last.groups * last.padded_out_per_group;
-    const int channels = plan_.tensors[step.output].channels;
-    if (pointwise) reserve_row_buffers(conv.groups * conv.padded_out_per_group * l.pitch);
-    for_job_rows(pool_, l.height, [&](int job, int y) {
-      const float* rows[2 * kGraphMaxPadding + 1];
-      for (int ky = 0; ky < conv.kernel_h; ++ky) rows[ky] = in + l.row(0, y - conv.pad_top + ky);
-      if (pointwise) {
-        // The first conv's row, all its planes, into the job's buffer; the 1x1 conv from there.
-        float* buffer = row_buffers_[job].data();
-        for (int g = 0; g < conv.groups; ++g) conv_row(conv, g, rows, l.plane, buffer, l.pitch, l);
-        const float* buffer_row = buffer;
-        conv_row(*pointwise, 0, &buffer_row, l.pitch, out + l.row(0, y), l.plane, l);
-      } else {
-        for (int g = 0; g < conv.groups; ++g) {
-          conv_row(conv, g, rows, l.plane, out + l.row(0, y), l.plane, l);
-        }
-      }
-      // Columns past the image (stored by the last vector) back to zero padding.
-      for (int c = 0; c < planes; ++c) {
-        float* row = out + l.pixel(c, y);
-        std::fill(row + l.width, row + (l.pitch - kLeftColumns), 0.0f);
-      }
-      if (!step.row_activation) return;
-      for (int c = 0; c < channels; ++c) {
-        float* row = out + l.pixel(c, y);
-        unary_row(kernels_, *step.row_activation, step.slopes, row, row, l.width, c);
-      }
-    });
+    const float* rows[2 * kGraphMaxPadding + 1];
+    for (int ky = 0; ky < conv.kernel_h; ++ky) {
+      rows[ky] = padded_row(step.inputs[0], y - conv.pad_top + ky);
+    }
+    if (pointwise) {
+      // The first conv's row, all its planes, into the job's buffer; the 1x1 conv from there.
+      float* buffer = job_.row_buffer.data();
+      for (int g = 0; g < conv.groups; ++g) conv_row(conv, g, rows, buffer, l);
+      const float* buffer_row = buffer;
+      conv_row(*pointwise, 0, &buffer_row, out, l);
+    } else {
+      for (int g = 0; g < conv.groups; ++g) conv_row(conv, g, rows, out, l);
+    }
+    // Columns past the image (stored by the last vector) back to zero padding.
+    for (int c = 0; c < planes; ++c) {
+      float* pixels = out + c * l.pitch + kLeftColumns;
+      std::fill(pixels + l.width, pixels + (l.pitch - kLeftColumns), 0.0f);
+    }
+    if (!step.row_activation) return;
+    for (int c = 0; c < plan_.tensors[step.output].channels; ++c) {
+      float* pixels = out + c * l.pitch + kLeftColumns;
+      unary_row(kernels_, *step.row_activation, step.slopes, pixels, pixels, l.width, c);
+    }
   }
 
-  // One output row of group g of `conv`: `rows` are its kernel_h input rows (buffer row starts,
-  // channel c at c * in_stride), `out` the output row start of channel 0 (channel c at c *
-  // out_stride).
-  void conv_row(const GraphConv& conv, int g, const float* const* rows, std::size_t in_stride,
-                float* out, std::size_t out_stride, const Layout& l) const {
+  // One output row of group g of `conv`: `rows` are its kernel_h input row starts, `out` the
+  // output row start (every row with its planes `l.pitch` apart).
+  void conv_row(const GraphConv& conv, int g, const float* const* rows, float* out,
+                const TensorRows& l) const {
     const float* shifted[2 * kGraphMaxPadding + 1];
     for (int ky = 0; ky < conv.kernel_h; ++ky) {
-      shifted[ky] = rows[ky] + g * conv.in_per_group * in_stride - conv.pad_left;
+      shifted[ky] = rows[ky] + g * conv.in_per_group * l.pitch - conv.pad_left;
     }
     const F32ConvArgs args{shifted,
-                           in_stride,
+                           l.pitch,
                            conv.in_per_group,
                            conv.kernel_h,
                            conv.kernel_w,
                            conv.weights[g].data(),
                            conv.bias[g].data(),
                            conv.padded_out_per_group,
-                           out + g * conv.padded_out_per_group * out_stride,
-                           out_stride,
+                           out + g * conv.padded_out_per_group * l.pitch,
+                           l.pitch,
                            kLeftColumns,
                            round_up(l.width, kColumnRound),
                            conv.clamp,
@@ -160,125 +162,143 @@ class StepRunner {
     (conv.direct3x3 ? kernels_.direct : kernels_.conv)->run(args);
   }
 
-  // One buffer of `floats` per job, for the rows between a conv and the 1x1 conv it feeds.
-  void reserve_row_buffers(std::size_t floats) {
-    row_buffers_.resize(std::max<std::size_t>(row_buffers_.size(), pool_.size() * kJobsPerThread));
-    for (std::vector<float>& buffer : row_buffers_) {
-      if (buffer.size() < floats) buffer.assign(floats, 0.0f);
+  void unary(const GraphStep& step, int y) {
+    const TensorRows l = rows_of(step.output);
+    const float* in = row(step.inputs[0], y) + kLeftColumns;
+    float* out = row(step.output, y) + kLeftColumns;
+    for (int c = 0; c < plan_.tensors[step.output].channels; ++c) {
+      unary_row(kernels_, step.node, step.slopes, in + c * l.pitch, out + c * l.pitch, l.width, c);
     }
   }
 
-  void unary(const GraphStep& step) {
-    const Layout l = layout(step.output);
-    const float* in = data(step.inputs[0]);
-    float* out = data(step.output);
-    const int channels = plan_.tensors[step.output].channels;
-    for_rows(pool_, l.height, [&](int y) {
-      for (int c = 0; c < channels; ++c) {
-        unary_row(kernels_, step.node, step.slopes, in + l.pixel(c, y), out + l.pixel(c, y),
-                  l.width, c);
-      }
-    });
+  void add(const GraphStep& step, int y) {
+    const TensorRows l = rows_of(step.output);
+    const float* a = row(step.inputs[0], y) + kLeftColumns;
+    const float* b = row(step.inputs[1], y) + kLeftColumns;
+    float* out = row(step.output, y) + kLeftColumns;
+    for (int c = 0; c < plan_.tensors[step.output].channels; ++c) {
+      const std::size_t at = c * l.pitch;
+      for (int i = 0; i < l.width; ++i) out[at + i] = a[at + i] + b[at + i];
+    }
   }
 
-  void add(const GraphStep& step) {
-    const Layout l = layout(step.output);
-    const float* a = data(step.inputs[0]);
-    const float* b = data(step.inputs[1]);
-    float* out = data(step.output);
-    const int channels = plan_.tensors[step.output].channels;
-    for_rows(pool_, l.height, [&](int y) {
-      for (int c = 0; c < channels; ++c) {
-        const std::size_t at = l.pixel(c, y);
-        for (int i = 0; i < l.width; ++i) out[at + i] = a[at + i] + b[at + i];
+  void concat(const GraphStep& step, int y) {
+    const TensorRows l = rows_of(step.output);
+    float* out = row(step.output, y) + kLeftColumns;
+    int channel = 0;
+    for (int input : step.inputs) {
+      const float* in = row(input, y) + kLeftColumns;
+      for (int c = 0; c < plan_.tensors[input].channels; ++c, ++channel) {
+        std::memcpy(out + channel * l.pitch, in + c * l.pitch, l.width * sizeof(float));
       }
-    });
+    }
   }
 
-  void concat(const GraphStep& step) {
-    const Layout l = layout(step.output);
-    float* out = data(step.output);
-    for_rows(pool_, l.height, [&](int y) {
-      int channel = 0;
-      for (int input : step.inputs) {
-        const float* in = data(input);
-        for (int c = 0; c < plan_.tensors[input].channels; ++c, ++channel) {
-          std::memcpy(out + l.pixel(channel, y), in + l.pixel(c, y), l.width * sizeof(float));
-        }
-      }
-    });
-  }
-
-  void depth_to_space(const GraphStep& step) {
-    const Layout in_layout = layout(step.inputs[0]);
-    const Layout out_layout = layout(step.output);
-    const float* in = data(step.inputs[0]);
-    float* out = data(step.output);
+  // Output row y: row y / block of the input, its channels for the row's phase dy.
+  void depth_to_space(const GraphStep& step, int y) {
+    const TensorRows in_rows = rows_of(step.inputs[0]);
+    const TensorRows out_rows = rows_of(step.output);
     const int block = step.node.block_size;
+    const int dy = y % block;
+    const float* in = row(step.inputs[0], y / block) + kLeftColumns;
+    float* out = row(step.output, y) + kLeftColumns;
     const int channels = plan_.tensors[step.output].channels;
-    for_rows(pool_, in_layout.height, [&](int y) {
-      for (int c = 0; c < channels; ++c) {
-        for (int dy = 0; dy < block; ++dy) {
-          float* r = out + out_layout.pixel(c, y * block + dy);
-          for (int dx = 0; dx < block; ++dx) {
-            const int from = d2s_channel(step.node.order, channels, block, c, dy, dx);
-            const float* x = in + in_layout.pixel(from, y);
-            for (int i = 0; i < in_layout.width; ++i) r[i * block + dx] = x[i];
-          }
-        }
+    for (int c = 0; c < channels; ++c) {
+      float* r = out + c * out_rows.pitch;
+      for (int dx = 0; dx < block; ++dx) {
+        const int from = d2s_channel(step.node.order, channels, block, c, dy, dx);
+        const float* x = in + from * in_rows.pitch;
+        for (int i = 0; i < in_rows.width; ++i) r[i * block + dx] = x[i];
       }
-    });
+    }
   }
 
   const GraphPlan& plan_;
   const F32Kernels& kernels_;
-  std::vector<std::vector<float>>& slots_;
-  std::vector<std::vector<float>>& row_buffers_;
+  GraphRunner::Job& job_;
+  const std::vector<float>& zero_row_;
   int width_;
   int height_;
-  ThreadPool& pool_;
+  std::vector<int> ring_rows_;
 };
+
+// The floats of one job's buffers: each tensor's ring, the row buffer of the 1x1 convs.
+std::vector<std::size_t> ring_floats(const GraphPlan& plan, int width, int band_rows) {
+  const std::vector<int> rows = plan.bands.ring_rows(band_rows);
+  std::vector<std::size_t> floats;
+  for (std::size_t t = 0; t < plan.tensors.size(); ++t) {
+    floats.push_back(rows[t] * TensorRows(plan, static_cast<int>(t), width, 1).row_floats);
+  }
+  return floats;
+}
+
+std::size_t row_buffer_floats(const GraphPlan& plan, int width) {
+  std::size_t floats = 0;
+  for (const GraphStep& step : plan.steps) {
+    if (step.pointwise < 0) continue;
+    const GraphConv& conv = plan.convs[step.conv];
+    const int factor = plan.tensors[step.output].factor;
+    floats = std::max(floats, conv.groups * conv.padded_out_per_group * pitch_for(width * factor));
+  }
+  return floats;
+}
+
+std::size_t zero_row_floats(const GraphPlan& plan, int width) {
+  std::size_t floats = 0;
+  for (std::size_t t = 0; t < plan.tensors.size(); ++t) {
+    floats = std::max(floats, TensorRows(plan, static_cast<int>(t), width, 1).row_floats);
+  }
+  return floats;
+}
 
 }  // namespace
 
-std::size_t GraphRunner::workspace_bytes(const GraphPlan& plan, int width, int height) {
-  std::size_t bytes = 0;
-  for (std::size_t s = 0; s < plan.slot_channels.size(); ++s) {
-    const int f = plan.slot_factor[s];
-    bytes += plan.slot_channels[s] * Layout(width * f, height * f).plane * sizeof(float);
-  }
-  return bytes;
+std::size_t GraphRunner::workspace_bytes(const GraphPlan& plan, int width, int band_rows,
+                                         int threads) {
+  std::size_t job = row_buffer_floats(plan, width);
+  for (std::size_t ring : ring_floats(plan, width, band_rows)) job += ring;
+  return (threads * job + zero_row_floats(plan, width)) * sizeof(float);
 }
 
 void GraphRunner::run(const RgbView<const float>& input, const RgbView<float>& output,
                       ThreadPool& pool) {
-  if (input.width != width_ || input.height != height_) {
-    slots_.clear();
-    for (std::size_t s = 0; s < plan_.slot_channels.size(); ++s) {
-      const int f = plan_.slot_factor[s];
-      slots_.emplace_back(plan_.slot_channels[s] * Layout(input.width * f, input.height * f).plane,
-                          0.0f);
-    }
+  if (input.width != width_) {
+    jobs_.clear();
+    zero_row_.assign(zero_row_floats(plan_, input.width), 0.0f);
     width_ = input.width;
-    height_ = input.height;
   }
-  StepRunner steps(plan_, kernels_, slots_, row_buffers_, width_, height_, pool);
-  const Layout in_layout = steps.layout(plan_.input);
-  float* in = steps.data(plan_.input);
-  for_rows(pool, height_, [&](int y) {
-    for (int c = 0; c < 3; ++c) {
-      float* row = in + in_layout.pixel(c, y);
-      for (int x = 0; x < width_; ++x) row[x] = input.at(y, x, c);
-    }
-  });
-  for (const GraphStep& step : plan_.steps) steps.run(step);
-  const Layout out_layout = steps.layout(plan_.output);
-  const float* out = steps.data(plan_.output);
-  for_rows(pool, output.height, [&](int y) {
-    for (int c = 0; c < 3; ++c) {
-      const float* row = out + out_layout.pixel(c, y);
-      for (int x = 0; x < output.width; ++x) output.at(y, x, c) = row[x];
-    }
+  const int jobs = GraphBands::job_count(pool.size(), input.height);
+  while (static_cast<int>(jobs_.size()) < jobs) {
+    Job& job = jobs_.emplace_back();
+    for (std::size_t floats : ring_floats(plan_, width_, band_rows_)) job.rings.emplace_back(floats);
+    job.row_buffer.assign(row_buffer_floats(plan_, width_), 0.0f);
+  }
+  const int height = input.height;
+  pool.run(jobs, [&](int j) {
+    StepRunner steps(plan_, kernels_, jobs_[j], zero_row_, width_, height, band_rows_);
+    const auto load = [&](int begin, int end) {
+      const std::size_t pitch = steps.rows_of(plan_.input).pitch;
+      for (int y = begin; y < end; ++y) {
+        float* row = steps.row(plan_.input, y) + kLeftColumns;
+        for (int c = 0; c < 3; ++c) {
+          for (int x = 0; x < width_; ++x) row[c * pitch + x] = input.at(y, x, c);
+        }
+      }
+    };
+    const auto compute = [&](int step, int begin, int end) {
+      steps.run(plan_.steps[step], begin, end);
+    };
+    const int factor = plan_.tensors[plan_.output].factor;
+    const auto finish = [&](int y0, int y1) {
+      const std::size_t pitch = steps.rows_of(plan_.output).pitch;
+      for (int y = y0 * factor; y < y1 * factor; ++y) {
+        const float* row = steps.row(plan_.output, y) + kLeftColumns;
+        for (int c = 0; c < 3; ++c) {
+          for (int x = 0; x < output.width; ++x) output.at(y, x, c) = row[c * pitch + x];
+        }
+      }
+    };
+    plan_.bands.run_job(j, jobs, height, band_rows_, load, compute, finish);
   });
 }
 

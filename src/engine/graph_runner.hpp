@@ -1,8 +1,10 @@
 #pragma once
-// Runs a GraphPlan over one image: every step over whole-image tensors in the plan's slots (the
-// engine's thread pool splits each step into row ranges), from interleaved or planar RGB in to
-// RGB out. Every tensor is stored planar with zero rows and columns around it (the conv
-// padding), so the kernels never test image edges.
+// Runs a GraphPlan over one image band by band (graph_bands.hpp), one job of rows per thread,
+// from interleaved or planar RGB in to RGB out. Each job keeps every tensor in a ring of rows; a
+// row holds the tensor's planes one after the other (channel c at c * pitch), with zero columns
+// on both sides (the conv padding), and rows outside the image read a zero row, so the kernels
+// never test image edges. The workspace depends on the width and the band height, not on the
+// image height.
 #include <cstddef>
 #include <vector>
 
@@ -14,20 +16,27 @@ namespace quicksr::engine {
 
 class GraphRunner {
  public:
-  GraphRunner(const GraphPlan& plan, const F32Kernels& kernels) : plan_(plan), kernels_(kernels) {}
-  // Reuses the slots of the previous run when the image size is the same.
+  GraphRunner(const GraphPlan& plan, const F32Kernels& kernels, int band_rows)
+      : plan_(plan), kernels_(kernels), band_rows_(band_rows) {}
+  // Reuses the rings of the previous run when the width is the same.
   void run(const RgbView<const float>& input, const RgbView<float>& output, ThreadPool& pool);
-  // The slots' bytes for a width x height input: the largest set of tensors alive at once (as
-  // slots are reused), each padded by kGraphMaxPadding rows and a few columns.
-  static std::size_t workspace_bytes(const GraphPlan& plan, int width, int height);
+  // The rings and row buffers of `threads` jobs and the zero row for a `width`-pixel input in
+  // bands of `band_rows` rows.
+  static std::size_t workspace_bytes(const GraphPlan& plan, int width, int band_rows,
+                                     int threads);
+
+  struct Job {
+    std::vector<std::vector<float>> rings;  // per tensor
+    std::vector<float> row_buffer;          // a conv's row for the 1x1 conv after it
+  };
 
  private:
   const GraphPlan& plan_;
   const F32Kernels& kernels_;
+  int band_rows_;
   int width_ = 0;
-  int height_ = 0;
-  std::vector<std::vector<float>> slots_;
-  std::vector<std::vector<float>> row_buffers_;  // per job: a conv's row for the 1x1 after it
+  std::vector<Job> jobs_;
+  std::vector<float> zero_row_;  // rows outside the image
 };
 
 }  // namespace quicksr::engine

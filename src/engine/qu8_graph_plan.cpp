@@ -122,7 +122,7 @@ class Qu8GraphPlanner : QU8GraphTensors {
       }
     }
     if (!finished_) return std::string("its output is not the depth-to-space of a u8 tensor");
-    assign_slots();
+    plan_.bands = bands();
     return std::move(plan_);
   }
 
@@ -233,9 +233,6 @@ class Qu8GraphPlanner : QU8GraphTensors {
       plan_.macs_per_pixel += static_cast<double>(packed.tile_kernel * packed.tile_kernel) * words *
                               kQu8Group * groups_of(part.out_channels) * kQu8Group;
     }
-    if (packed.shifted != 0) {
-      plan_.max_shifted_groups = std::max(plan_.max_shifted_groups, k * k * packed.in_groups);
-    }
     step.kind = QU8GraphStepKind::kConv;
     step.conv = static_cast<int>(plan_.convs.size());
     plan_.convs.push_back(std::move(packed));
@@ -326,21 +323,19 @@ class Qu8GraphPlanner : QU8GraphTensors {
     return nullptr;
   }
 
-  // Tables and adds write in place into an input read for the last time.
-  void assign_slots() {
-    std::vector<SlotUse> uses;
+  // A conv reads the rows of its kernel (k / 2 above and below), every other step its row.
+  GraphBands bands() const {
+    std::vector<BandStep> steps;
     for (const QU8GraphStep& step : plan_.steps) {
-      uses.push_back(
-          {step.inputs, step.output,
-           step.kind == QU8GraphStepKind::kTable || step.kind == QU8GraphStepKind::kAdd});
+      RowReach reach;
+      if (step.kind == QU8GraphStepKind::kConv) {
+        const QU8GraphConv& conv = plan_.convs[step.conv];
+        reach.above = reach.below = (conv.shifted != 0 ? conv.shifted : conv.tile_kernel) / 2;
+      }
+      steps.push_back({step.inputs, step.output, reach});
     }
-    std::vector<int> groups;
-    for (const QU8GraphTensor& t : plan_.tensors) groups.push_back(t.groups);
-    const std::vector<int> factors(groups.size(), 1);
-    SlotAssignment slots =
-        assign_slots_by_liveness(uses, groups, factors, plan_.input, plan_.output);
-    for (std::size_t t = 0; t < plan_.tensors.size(); ++t) plan_.tensors[t].slot = slots.slot[t];
-    plan_.slot_groups = std::move(slots.slot_size);
+    return GraphBands(std::move(steps), std::vector<int>(plan_.tensors.size(), 1), plan_.input,
+                      plan_.output);
   }
 
   const QU8Conv3x3Config* kernel_;    // null: only checking

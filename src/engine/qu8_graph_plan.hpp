@@ -1,8 +1,7 @@
 #pragma once
 // An INT8 graph (docs/quantization.md "General graphs") compiled for the INT8 engine's
-// general-graph path: XLSR, SESR (collapsed), ESPCN... Steps in graph order over whole-image u8
-// tensors in the grouped layout of qu8_kernels.hpp, each tensor in a reusable slot (by liveness);
-// every step follows the integer rules exactly, so the output is bit-identical to
+// general-graph path: XLSR, SESR (collapsed), ESPCN... Steps in graph order over u8 tensors in
+// the grouped layout of qu8_kernels.hpp, run band by band (graph_bands.hpp); every step follows the integer rules exactly, so the output is bit-identical to
 // quant::forward(QuantizedGraph):
 // - convs (stride 1, "same" padding) on the qu8-conv3x3 configs: 3x3 on the 3x3 tile, 1x1 on the
 //   1x1 tile, any other k x k as a 1x1 conv over rows of the input's k * k shifted copies; a
@@ -17,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/graph_bands.hpp"
 #include "engine/qu8_plan.hpp"
 
 namespace quicksr::engine {
@@ -52,21 +52,19 @@ struct QU8GraphTensor {
   int channels = 0;
   int groups = 0;               // channel words per pixel (padded conv outputs included)
   std::uint8_t zero_point = 0;  // also the padding value of its margins
-  int slot = 0;
 };
 
 struct QU8GraphPlan {
   std::vector<QU8GraphTensor> tensors;
   std::vector<QU8GraphStep> steps;
   std::vector<QU8GraphConv> convs;
-  std::vector<int> slot_groups;  // channel words per pixel of each slot
+  GraphBands bands;  // each tensor's rows per band of output rows (the convs' row reach)
   int input = 0;                 // the RGB input (one group: R, G, B, R as the input rows)
   int output = 0;                // the tensor whose depth-to-space is the graph output
   int scale = 2;
   ChannelOrder order = ChannelOrder::kCRD;
   ActivationEncoding output_encoding;
   double macs_per_pixel = 0.0;  // executed (padded channels and shifted copies included)
-  int max_shifted_groups = 0;   // channel groups of the largest shifted-copies row
 };
 
 // Why the general-graph path cannot run `net`, or nothing. Throws quicksr::Error when `net`

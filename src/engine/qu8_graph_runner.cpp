@@ -21,31 +21,29 @@ std::size_t stride_for(int width) {
   return static_cast<std::size_t>(kMargin + round_up(width, kQu8ColumnBlock) + kMargin);
 }
 
-// One step of the plan over all rows; each step writes whole rows of its output tensor,
-// margins included, so its readers never test image edges.
+// The steps of one job over rows of its rings; each step writes whole rows of its output
+// tensor, margins included, so its readers never test image edges.
 class StepRunner {
  public:
   StepRunner(const QU8GraphPlan& plan, const QU8Conv3x3Config& kernel, const QU8LutConfig& lut,
-             const std::vector<AlignedBuffer<std::uint8_t>>& slots,
-             const std::vector<AlignedBuffer<std::uint8_t>>& pad_rows,
-             const std::vector<AlignedBuffer<std::uint8_t>>& shifted, std::vector<ShiftRing>& rings,
-             int width, int height, ThreadPool& pool)
+             QU8GraphRunner::Job& job, const std::vector<AlignedBuffer<std::uint8_t>>& pad_rows,
+             int width, int height, int band_rows)
       : plan_(plan),
         kernel_(kernel),
         lut_(lut),
-        slots_(slots),
+        job_(job),
         pad_rows_(pad_rows),
-        shifted_(shifted),
-        rings_(rings),
         width_(width),
         height_(height),
         stride_(stride_for(width)),
-        pool_(pool) {}
+        ring_rows_(plan.bands.ring_rows(band_rows)) {}
 
   std::size_t stride() const { return stride_; }
+  // Row y of `tensor` in its ring.
   std::uint8_t* row(int tensor, int y) const {
-    const QU8GraphTensor& t = plan_.tensors[tensor];
-    return slots_[t.slot].get() + static_cast<std::size_t>(y) * t.groups * stride_ * kQu8Group;
+    const int ring = ring_rows_[tensor];
+    const std::size_t bytes = plan_.tensors[tensor].groups * stride_ * kQu8Group;
+    return job_.rings[tensor].get() + ((y % ring + ring) % ring) * bytes;
   }
   // Row y of `tensor` as a conv reads it: rows outside the image are its zero point.
   const std::uint8_t* padded_row(int tensor, int y) const {
@@ -67,12 +65,11 @@ class StepRunner {
     }
   }
 
-  void run(const QU8GraphStep& step) {
-    for (ShiftRing& ring : rings_) ring.part = -1;  // the rings hold another step's rows
-    for_job_rows(pool_, height_, [&](int job, int y) {
+  void run(const QU8GraphStep& step, int begin, int end) const {
+    for (int y = begin; y < end; ++y) {
       switch (step.kind) {
         case QU8GraphStepKind::kConv:
-          conv_row(step, job, y);
+          conv_row(step, y);
           break;
         case QU8GraphStepKind::kTable:
           table_row(step, y);
@@ -85,11 +82,11 @@ class StepRunner {
           break;
       }
       pad_margins(step.output, y);
-    });
+    }
   }
 
  private:
-  void conv_row(const QU8GraphStep& step, int job, int y) const {
+  void conv_row(const QU8GraphStep& step, int y) const {
     const QU8GraphConv& conv = plan_.convs[step.conv];
     const int input = step.inputs[0];
     std::uint8_t* out = row(step.output, y);
@@ -98,7 +95,7 @@ class StepRunner {
       const std::uint8_t* rows[3];
       int rotation = 0;
       if (conv.shifted != 0) {
-        rows[0] = rows[1] = rows[2] = shift_copies(conv, input, p, job, y);
+        rows[0] = rows[1] = rows[2] = shift_copies(step.conv, input, p, y);
         rotation = ((y - conv.shifted / 2) % conv.shifted + conv.shifted) % conv.shifted;
       } else {
         const std::size_t in_offset = at(p * conv.in_groups, 0);
@@ -121,18 +118,18 @@ class StepRunner {
 
   // The k * k shifted copies of part p's `conv.in_groups` channel groups of `input` around row
   // y: input row r in ring slot r mod k, its copy kx (input column x + kx - k / 2 at column x) at
-  // group (slot * k + kx) * in_groups. The job's ring keeps the rows it holds, so each row of a
-  // job's range copies one new input row (the weights' rotation follows, as_shifted_1x1).
-  const std::uint8_t* shift_copies(const QU8GraphConv& conv, int input, int p, int job,
-                                   int y) const {
+  // group (slot * k + kx) * in_groups. The job's ring of this conv keeps the rows it holds, so
+  // each output row copies one new input row (the weights' rotation follows, as_shifted_1x1).
+  const std::uint8_t* shift_copies(int conv_index, int input, int p, int y) const {
+    const QU8GraphConv& conv = plan_.convs[conv_index];
     const int k = conv.shifted;
     const int pad = k / 2;
-    ShiftRing& ring = rings_[job];
+    ShiftRing& ring = job_.shift_rings[conv_index];
     if (ring.part != p || static_cast<int>(ring.rows.size()) != k) {
       ring.part = p;
       ring.rows.assign(k, INT_MIN);
     }
-    std::uint8_t* copies = shifted_[job].get();
+    std::uint8_t* copies = job_.shifted[conv_index].get();
     const std::size_t bytes = static_cast<std::size_t>(round_up(width_, kQu8ColumnBlock)) * 4;
     for (int r = y - pad; r <= y + pad; ++r) {
       const int slot = (r % k + k) % k;
@@ -190,70 +187,66 @@ class StepRunner {
   const QU8GraphPlan& plan_;
   const QU8Conv3x3Config& kernel_;
   const QU8LutConfig& lut_;
-  const std::vector<AlignedBuffer<std::uint8_t>>& slots_;
+  QU8GraphRunner::Job& job_;
   const std::vector<AlignedBuffer<std::uint8_t>>& pad_rows_;
-  const std::vector<AlignedBuffer<std::uint8_t>>& shifted_;
-  std::vector<ShiftRing>& rings_;
   int width_;
   int height_;
   std::size_t stride_;
-  ThreadPool& pool_;
+  std::vector<int> ring_rows_;
 };
 
 std::size_t row_bytes(int groups, int width) { return groups * stride_for(width) * kQu8Group; }
 
-}  // namespace
-
-std::size_t QU8GraphRunner::workspace_bytes(const QU8GraphPlan& plan, int width, int height) {
-  std::size_t bytes = 0;
-  for (int groups : plan.slot_groups) bytes += row_bytes(groups, width) * height;
-  for (const QU8GraphTensor& tensor : plan.tensors) bytes += row_bytes(tensor.groups, width);
-  return bytes;
+// Channel groups of a shifted conv's copies (k * k shifts of its input groups), else 0.
+int shifted_groups(const QU8GraphConv& conv) {
+  return conv.shifted * conv.shifted * conv.in_groups;
 }
 
-void QU8GraphRunner::allocate(int width, int height, int jobs) {
-  if (width != width_ || height != height_) {
-    slots_.clear();
+}  // namespace
+
+std::size_t QU8GraphRunner::workspace_bytes(const QU8GraphPlan& plan, int width, int band_rows,
+                                            int threads) {
+  const std::vector<int> rows = plan.bands.ring_rows(band_rows);
+  std::size_t job = 0;
+  std::size_t pad_rows = 0;
+  for (std::size_t t = 0; t < plan.tensors.size(); ++t) {
+    job += rows[t] * row_bytes(plan.tensors[t].groups, width);
+    pad_rows += row_bytes(plan.tensors[t].groups, width);
+  }
+  for (const QU8GraphConv& conv : plan.convs) job += row_bytes(shifted_groups(conv), width);
+  return threads * job + pad_rows;
+}
+
+void QU8GraphRunner::allocate(int width, int jobs) {
+  if (width != width_) {
+    jobs_.clear();
     pad_rows_.clear();
-    shifted_.clear();
-    for (int groups : plan_.slot_groups) slots_.emplace_back(row_bytes(groups, width) * height);
     for (const QU8GraphTensor& tensor : plan_.tensors) {
       pad_rows_.emplace_back(row_bytes(tensor.groups, width));
       std::memset(pad_rows_.back().get(), tensor.zero_point, row_bytes(tensor.groups, width));
     }
     width_ = width;
-    height_ = height;
   }
-  while (static_cast<int>(shifted_.size()) < jobs) {
-    shifted_.emplace_back(row_bytes(plan_.max_shifted_groups, width));
+  const std::vector<int> rows = plan_.bands.ring_rows(band_rows_);
+  while (static_cast<int>(jobs_.size()) < jobs) {
+    Job& job = jobs_.emplace_back();
+    for (std::size_t t = 0; t < plan_.tensors.size(); ++t) {
+      job.rings.emplace_back(rows[t] * row_bytes(plan_.tensors[t].groups, width));
+    }
+    for (const QU8GraphConv& conv : plan_.convs) {
+      job.shifted.emplace_back(row_bytes(shifted_groups(conv), width));
+    }
+    job.shift_rings.resize(plan_.convs.size());
   }
-  rings_.resize(shifted_.size());
 }
 
 template <typename In, typename Out>
 void QU8GraphRunner::run(const RgbView<const In>& input, const RgbView<Out>& output,
                          ThreadPool& pool) {
-  allocate(input.width, input.height, pool.size() * kJobsPerThread);
-  StepRunner steps(plan_, kernel_, lut_, slots_, pad_rows_, shifted_, rings_, width_, height_,
-                   pool);
-  // The input rows: R, G, B, R words (the input-row kernels' layout; the fourth channel has no
-  // weights).
-  for_rows(pool, height_, [&](int y) {
-    std::uint8_t* row = steps.row(plan_.input, y) + steps.at(0, kMargin);
-    int x = 0;
-    if constexpr (std::is_same_v<In, std::uint8_t>) {
-      if (input.pixel_step == 3 && input.channel_step == 1) {
-        input_row_.run({&input.at(y, 0, 0), width_, row});
-        x = width_;
-      }
-    }
-    for (; x < width_; ++x) {
-      for (int c = 0; c < kQu8Group; ++c) row[x * kQu8Group + c] = to_u8(input.at(y, x, c % 3));
-    }
-    steps.pad_margins(plan_.input, y);
-  });
-  for (const QU8GraphStep& step : plan_.steps) steps.run(step);
-  // The output: depth-to-space of the last tensor, on the kernel for 8-bit interleaved RGB.
+  const int height = input.height;
+  const int jobs = GraphBands::job_count(pool.size(), height);
+  allocate(input.width, jobs);
+  // The output's channel for each (dy, dx, colour) of the depth-to-space.
   const int s = plan_.scale;
   std::vector<std::uint8_t> channels;
   for (int dy = 0; dy < s; ++dy) {
@@ -263,25 +256,57 @@ void QU8GraphRunner::run(const RgbView<const In>& input, const RgbView<Out>& out
       }
     }
   }
-  for_rows(pool, height_, [&](int y) {
-    const std::uint8_t* row = steps.row(plan_.output, y);
-    if constexpr (std::is_same_v<Out, std::uint8_t>) {
-      if (output.pixel_step == 3 && output.channel_step == 1) {
-        depth_to_space_.run({row + steps.at(0, kMargin), steps.stride(), width_, s, channels.data(),
-                             &output.at(y * s, 0, 0), output.row_step});
-        return;
+  pool.run(jobs, [&](int j) {
+    Job& job = jobs_[j];
+    for (ShiftRing& ring : job.shift_rings) ring.part = -1;  // another run's rows
+    const StepRunner steps(plan_, kernel_, lut_, job, pad_rows_, width_, height, band_rows_);
+    // The input rows: R, G, B, R words (the input-row kernels' layout; the fourth channel has no
+    // weights).
+    const auto load = [&](int begin, int end) {
+      for (int y = begin; y < end; ++y) {
+        std::uint8_t* row = steps.row(plan_.input, y) + steps.at(0, kMargin);
+        int x = 0;
+        if constexpr (std::is_same_v<In, std::uint8_t>) {
+          if (input.pixel_step == 3 && input.channel_step == 1) {
+            input_row_.run({&input.at(y, 0, 0), width_, row});
+            x = width_;
+          }
+        }
+        for (; x < width_; ++x) {
+          for (int c = 0; c < kQu8Group; ++c) {
+            row[x * kQu8Group + c] = to_u8(input.at(y, x, c % 3));
+          }
+        }
+        steps.pad_margins(plan_.input, y);
       }
-    }
-    for (int i = 0; i < s * s * 3; ++i) {
-      const int dy = i / (3 * s);
-      const int dx = i / 3 % s;
-      const std::uint8_t* values =
-          row + steps.at(channels[i] / kQu8Group, kMargin) + channels[i] % kQu8Group;
-      for (int x = 0; x < width_; ++x) {
-        store(output.at(y * s + dy, x * s + dx, i % 3), values[x * kQu8Group],
-              plan_.output_encoding);
+    };
+    const auto compute = [&](int step, int begin, int end) {
+      steps.run(plan_.steps[step], begin, end);
+    };
+    // The output: depth-to-space of the last tensor, on the kernel for 8-bit interleaved RGB.
+    const auto finish = [&](int y0, int y1) {
+      for (int y = y0; y < y1; ++y) {
+        const std::uint8_t* row = steps.row(plan_.output, y);
+        if constexpr (std::is_same_v<Out, std::uint8_t>) {
+          if (output.pixel_step == 3 && output.channel_step == 1) {
+            depth_to_space_.run({row + steps.at(0, kMargin), steps.stride(), width_, s,
+                                 channels.data(), &output.at(y * s, 0, 0), output.row_step});
+            continue;
+          }
+        }
+        for (int i = 0; i < s * s * 3; ++i) {
+          const int dy = i / (3 * s);
+          const int dx = i / 3 % s;
+          const std::uint8_t* values =
+              row + steps.at(channels[i] / kQu8Group, kMargin) + channels[i] % kQu8Group;
+          for (int x = 0; x < width_; ++x) {
+            store(output.at(y * s + dy, x * s + dx, i % 3), values[x * kQu8Group],
+                  plan_.output_encoding);
+          }
+        }
       }
-    }
+    };
+    plan_.bands.run_job(j, jobs, height, band_rows_, load, compute, finish);
   });
 }
 
