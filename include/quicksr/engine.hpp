@@ -118,10 +118,10 @@ class Engine {
   // The workspace of a run on a width x height image (QuickSRNet engines: workspace_bytes());
   // it does not depend on the height.
   std::size_t workspace_bytes(int width, int height) const;
-  // General-graph path: input rows above and below a band of rows that the band's output
-  // depends on (the graph's receptive field; a band cut with this halo gives the whole image's
-  // rows); 0 on the band pipeline.
-  int graph_halo_rows() const;
+  // Input rows above and below a band of input rows that the band's output depends on (the
+  // receptive field: derived from a general graph's convs and depth-to-spaces), so a band run
+  // with this halo around it gives the whole image's output rows.
+  int halo_rows() const;
 
   struct Impl;
 

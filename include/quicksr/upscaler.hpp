@@ -45,7 +45,8 @@ class Upscaler {
   // equals upscale(input)'s for QuickSRNet models (bicubic and alpha: up to float rounding).
   Image upscale_rows(const Image& input, int first_row, int rows) const;
   // upscale(input) written to `path` in bands of rows (write_image_bands): memory is bounded by
-  // the input and one band, not by the output. General graphs run in one band.
+  // the input and one band, not by the output (general graphs the engine cannot run, which fall
+  // back to the reference runtime, run in one band).
   void upscale_to_file(const Image& input, const std::filesystem::path& path,
                        const WriteOptions& options = {}) const;
 

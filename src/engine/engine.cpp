@@ -394,10 +394,13 @@ std::size_t Engine::workspace_bytes(int width, int /*height*/) const {
   return workspace_bytes();
 }
 
-int Engine::graph_halo_rows() const {
+// The band pipeline: one row per 3x3 conv, two more for the x1.5 tail (space-to-depth and the
+// strided anchor).
+int Engine::halo_rows() const {
   if (impl_->graph_plan) return impl_->graph_plan->bands.halo_rows();
   if (impl_->qu8_graph_plan) return impl_->qu8_graph_plan->bands.halo_rows();
-  return 0;
+  const int convs = impl_->plan ? impl_->plan->conv_count() : impl_->qu8_plan->conv_count();
+  return convs + (impl_->half_scale() ? 2 : 0);
 }
 
 }  // namespace quicksr

@@ -55,8 +55,9 @@ class GraphBands {
   // Jobs for an image of `height` rows on `threads` threads: one range of rows each.
   static int job_count(int threads, int height) { return std::max(1, std::min(threads, height)); }
 
-  // Job `job` of `jobs`: its range of the `height` input rows, in bands of `band_rows`. Per band: load(y_begin, y_end) for the new rows of the input tensor, compute(step, y_begin,
-  // y_end) for the new rows of each step's output (steps in order), then finish(y0, y1).
+  // Job `job` of `jobs`: its range of the `height` input rows, in bands of `band_rows`. Per band:
+  // load(y_begin, y_end) for the new rows of the input tensor, compute(step, y_begin, y_end) for
+  // the new rows of each step's output (steps in order), then finish(y0, y1).
   template <typename Load, typename Compute, typename Finish>
   void run_job(int job, int jobs, int height, int band_rows, const Load& load,
                const Compute& compute, const Finish& finish) const {

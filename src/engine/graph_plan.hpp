@@ -2,10 +2,10 @@
 // A general SR graph (the baselines: XLSR, SESR, ABPN, ESPCN, EDSR...) compiled for the engine:
 // stride-1 convs of any size and groups with kernel-ready packed weights (the activation that
 // follows a conv fused into its store or run on its output rows), elementwise ops, add, concat and
-// depth-to-space, in graph order, run band by band (graph_bands.hpp); a transposed conv that upscales by its stride (FSRCNN) as its phase conv
-// and depth-to-space (phase_conv.hpp). Graphs with other ops (other transposed convs, strided
-// convs, pooling, resizing, mul...) are not supported: unsupported_reason() says why, and callers
-// fall back to the reference runtime.
+// depth-to-space, in graph order, run band by band (graph_bands.hpp); a transposed conv that
+// upscales by its stride (FSRCNN) as its phase conv and depth-to-space (phase_conv.hpp). Graphs
+// with other ops (other transposed convs, strided convs, pooling, resizing, mul...) are not
+// supported: unsupported_reason() says why, and callers fall back to the reference runtime.
 #include <optional>
 #include <string>
 #include <vector>
@@ -65,8 +65,8 @@ struct GraphPlan {
   std::vector<GraphStep> steps;
   std::vector<GraphConv> convs;
   GraphBands bands;  // each tensor's rows per band of output rows (steps' row reach)
-  int input = 0;   // tensor index of the graph input
-  int output = 0;  // tensor index of the graph output (3 channels at factor `scale`)
+  int input = 0;     // tensor index of the graph input
+  int output = 0;    // tensor index of the graph output (3 channels at factor `scale`)
   int scale = 2;
   double macs_per_pixel = 0.0;  // executed, per input pixel (padding and dense groups included)
 };

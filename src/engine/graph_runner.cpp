@@ -270,7 +270,8 @@ void GraphRunner::run(const RgbView<const float>& input, const RgbView<float>& o
   const int jobs = GraphBands::job_count(pool.size(), input.height);
   while (static_cast<int>(jobs_.size()) < jobs) {
     Job& job = jobs_.emplace_back();
-    for (std::size_t floats : ring_floats(plan_, width_, band_rows_)) job.rings.emplace_back(floats);
+    for (std::size_t floats : ring_floats(plan_, width_, band_rows_))
+      job.rings.emplace_back(floats);
     job.row_buffer.assign(row_buffer_floats(plan_, width_), 0.0f);
   }
   const int height = input.height;

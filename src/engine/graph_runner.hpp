@@ -22,8 +22,7 @@ class GraphRunner {
   void run(const RgbView<const float>& input, const RgbView<float>& output, ThreadPool& pool);
   // The rings and row buffers of `threads` jobs and the zero row for a `width`-pixel input in
   // bands of `band_rows` rows.
-  static std::size_t workspace_bytes(const GraphPlan& plan, int width, int band_rows,
-                                     int threads);
+  static std::size_t workspace_bytes(const GraphPlan& plan, int width, int band_rows, int threads);
 
   struct Job {
     std::vector<std::vector<float>> rings;  // per tensor

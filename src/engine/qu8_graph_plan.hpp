@@ -1,8 +1,8 @@
 #pragma once
 // An INT8 graph (docs/quantization.md "General graphs") compiled for the INT8 engine's
 // general-graph path: XLSR, SESR (collapsed), ESPCN... Steps in graph order over u8 tensors in
-// the grouped layout of qu8_kernels.hpp, run band by band (graph_bands.hpp); every step follows the integer rules exactly, so the output is bit-identical to
-// quant::forward(QuantizedGraph):
+// the grouped layout of qu8_kernels.hpp, run band by band (graph_bands.hpp); every step follows the
+// integer rules exactly, so the output is bit-identical to quant::forward(QuantizedGraph):
 // - convs (stride 1, "same" padding) on the qu8-conv3x3 configs: 3x3 on the 3x3 tile, 1x1 on the
 //   1x1 tile, any other k x k as a 1x1 conv over rows of the input's k * k shifted copies; a
 //   grouped conv group by group when its groups hold whole channel words, else densified; a
@@ -59,8 +59,8 @@ struct QU8GraphPlan {
   std::vector<QU8GraphStep> steps;
   std::vector<QU8GraphConv> convs;
   GraphBands bands;  // each tensor's rows per band of output rows (the convs' row reach)
-  int input = 0;                 // the RGB input (one group: R, G, B, R as the input rows)
-  int output = 0;                // the tensor whose depth-to-space is the graph output
+  int input = 0;     // the RGB input (one group: R, G, B, R as the input rows)
+  int output = 0;    // the tensor whose depth-to-space is the graph output
   int scale = 2;
   ChannelOrder order = ChannelOrder::kCRD;
   ActivationEncoding output_encoding;

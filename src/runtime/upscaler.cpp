@@ -81,7 +81,7 @@ class EngineBackend final : public Upscaler::Backend {
       : name_(model.name()),
         scale_(model.scale()),
         engine_(make_engine(model, options)),
-        halo_(halo_of(model)) {}
+        halo_(halo_of(model, engine_)) {}
   Scale scale() const override { return scale_; }
   std::string name() const override { return name_; }
   int output_length(int length) const override { return engine_.output_width(length); }
@@ -90,17 +90,18 @@ class EngineBackend final : public Upscaler::Backend {
 
  private:
   // Each 3x3 conv reaches one row further (first, body, last or the anchor), the x1.5 tail
-  // (space-to-depth, strided anchor) and the bicubic alpha two more each. Even, so that x1.5
-  // bands start on even rows. A general graph's reach is not derived: it runs whole.
-  static int halo_of(const Model& model) {
-    if (std::holds_alternative<Graph>(model.net) ||
-        std::holds_alternative<QuantizedGraph>(model.net)) {
-      return 0;
+  // (space-to-depth, strided anchor) and the bicubic alpha two more each; a general graph's
+  // reach is the engine's (derived from its convs), plus the alpha's. Even, so that x1.5 bands
+  // start on even rows.
+  static int halo_of(const Model& model, const Engine& engine) {
+    int reach = engine.halo_rows() + 2;
+    if (std::holds_alternative<QuickSRNet>(model.net) ||
+        std::holds_alternative<QuantizedQuickSRNet>(model.net)) {
+      const QuickSRNetConfig& config = model.is_quantized()
+                                           ? std::get<QuantizedQuickSRNet>(model.net).config
+                                           : std::get<QuickSRNet>(model.net).config;
+      reach = config.blocks + 2 + 4;
     }
-    const QuickSRNetConfig& config = model.is_quantized()
-                                         ? std::get<QuantizedQuickSRNet>(model.net).config
-                                         : std::get<QuickSRNet>(model.net).config;
-    const int reach = config.blocks + 2 + 4;
     return reach + reach % 2;
   }
   static Engine make_engine(const Model& model, const UpscalerOptions& options) {

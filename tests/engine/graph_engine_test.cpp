@@ -8,7 +8,10 @@
 #include <cmath>
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "engine/graph_bands.hpp"
 #include "engine/graph_plan.hpp"
 #include "engine/plan.hpp"
 #include "model/graph_check.hpp"
@@ -218,19 +221,134 @@ TEST(GraphEngineTest, UpscalerUsesTheEngineOrFallsBack) {
   }
 }
 
-// The workspace holds the tensors alive at once, reusing buffers. SESR-M5 x2 at its widest
-// point (a body conv) holds the anchor (12 channels), the first conv's output (16, read by the
-// last residual add), the block input and the conv output (16 each): at least 60 planes; with
-// the input (3) and the x2 output (3 at 4x the area) at most 75, plus the zero margins.
-TEST(GraphEngineTest, WorkspaceHoldsOnlyTheLiveTensors) {
-  const Engine engine = Engine::create(build_baseline("sesr-m5", {.scale = {2, 1}}));
-  EXPECT_EQ(engine.workspace_bytes(), 0u);
+// The rows each tensor needs for a band, by hand, through a 5x5 conv (2 rows above and below),
+// a 3x3 conv (1), an add of both convs' inputs... (the hull of its readers' rows), a
+// depth-to-space by 2 (output row Y reads row Y / 2) and a 3x3 conv at the output's resolution:
+// input -> a (5x5) -> b (3x3 of a) -> e = a + b -> c = depth_to_space(e, 2) -> d (3x3 of c).
+TEST(GraphBandsTest, RowReachThroughConvsAddAndDepthToSpace) {
+  enum { kIn, kA, kB, kE, kC, kD };
+  const engine::GraphBands bands({{{kIn}, kA, {2, 2, 1}},
+                                  {{kA}, kB, {1, 1, 1}},
+                                  {{kA, kB}, kE, {0, 0, 1}},
+                                  {{kE}, kC, {0, 0, 2}},
+                                  {{kC}, kD, {1, 1, 1}}},
+                                 {1, 1, 1, 1, 2, 2}, kIn, kD);
+  const auto expect_rows = [](const std::vector<engine::RowRange>& rows,
+                              const std::vector<std::pair<int, int>>& expected) {
+    ASSERT_EQ(rows.size(), expected.size());
+    for (std::size_t t = 0; t < rows.size(); ++t) {
+      EXPECT_EQ(rows[t].begin, expected[t].first) << "tensor " << t;
+      EXPECT_EQ(rows[t].end, expected[t].second) << "tensor " << t;
+    }
+  };
+  // Input rows [10, 14) of 100: d [20, 28); c one more each side [19, 29); e [19 / 2, ceil(29 /
+  // 2)) = [9, 15), and b the same; a: e's rows and b's one more: [8, 16); the input two more.
+  expect_rows(bands.needed_rows(10, 14, 100),
+              {{6, 18}, {8, 16}, {9, 15}, {9, 15}, {19, 29}, {20, 28}});
+  // At the edges every range stops at the tensor's rows (a conv reads its padding beyond).
+  expect_rows(bands.needed_rows(0, 4, 100), {{0, 8}, {0, 6}, {0, 5}, {0, 5}, {0, 9}, {0, 8}});
+  expect_rows(bands.needed_rows(96, 100, 100),
+              {{92, 100}, {94, 100}, {95, 100}, {95, 100}, {191, 200}, {192, 200}});
+  // Unclipped band [0, 4): d [0, 8), c [-1, 9), e and b [-1, 5), a [-2, 6), input [-4, 8).
+  EXPECT_EQ(bands.ring_rows(4), (std::vector<int>{12, 8, 6, 6, 10, 8}));
+  // One row: the input reaches [-4, 5).
+  EXPECT_EQ(bands.halo_rows(), 4);
+}
+
+// Runs `graph` on `input` with bands of each of `band_rows` rows: the same output bit for bit,
+// within the tolerance of the reference.
+void expect_band_heights_agree(const Graph& graph, const Tensor& input,
+                               const std::vector<int>& band_rows, Isa isa, int threads,
+                               const std::string& what) {
+  const Tensor expected = reference::forward(graph, input);
+  Tensor first;
+  for (const int rows : band_rows) {
+    const Engine engine =
+        Engine::create(graph, {.threads = threads, .graph_band_rows = rows, .isa = isa});
+    SCOPED_TRACE(what + " " + engine.kernel_names() + " threads " + std::to_string(threads) +
+                 " band rows " + std::to_string(rows));
+    ASSERT_EQ(engine.path_name(), "general-graph path");
+    const Tensor actual = engine.run(input);
+    EXPECT_LE(max_abs_diff(actual, expected), kTolerance);
+    if (first.data.empty()) first = actual;
+    EXPECT_EQ(actual.data, first.data);
+  }
+}
+
+// Bands of any height (1 row, 2, odd, taller than the image) give the same output bit for bit,
+// within the tolerance of the reference: every kind of general graph (grouped convs, 1x1 pairs
+// and concat; residual adds; 5x5 convs and Tanh; the phase conv), an odd image size, 1 and 2
+// threads, every ISA this CPU has; and depth-to-space mid-graph (EDSR, 64 channels: the best ISA
+// only, to keep the test short).
+TEST(GraphEngineTest, AnyBandHeightGivesTheSameOutput) {
+  const Tensor input = test_support::random_tensor(3, 17, 13, 6);
+  for (const auto& [name, scale] :
+       {std::pair{"xlsr", 2}, {"sesr-m5", 3}, {"espcn", 2}, {"fsrcnn", 3}}) {
+    const Graph graph = build_baseline(name, {.scale = {scale, 1}, .seed = 4});
+    for (const Isa isa : kAllIsas) {
+      if (!cpu_supports(isa)) {
+        std::cout << "[ SKIPPED  ] " << name << ": this CPU lacks " << isa_name(isa) << "\n";
+        continue;
+      }
+      for (const int threads : {1, 2}) {
+        expect_band_heights_agree(graph, input, {1, 2, 5, 40}, isa, threads,
+                                  name + std::string(" x") + std::to_string(scale));
+      }
+    }
+  }
+  const Graph edsr = build_baseline("edsr-baseline", {.scale = {4, 1}, .seed = 4});
+  expect_band_heights_agree(edsr, test_support::random_tensor(3, 9, 7, 6), {1, 3, 40}, best_isa(),
+                            2, "edsr-baseline x4");
+}
+
+// The workspace is each thread's rings (a band of rows plus the halo per tensor): it depends on
+// the width and the band height, not on the image height. SESR-M5 x2 at 640 columns and bands of
+// 8 rows, 2 threads: its tensors (input 3, 7 of 16 channels, 12, output 3 at 2x2) hold at most
+// 8 + 2 * 9 rows each, far below the 60 planes of 640x360 that the widest step held at once
+// when tensors spanned the image.
+TEST(GraphEngineTest, WorkspaceDoesNotGrowWithTheImageHeight) {
+  for (const char* name : {"xlsr", "sesr-m5", "espcn", "fsrcnn"}) {
+    SCOPED_TRACE(name);
+    const Graph graph = build_baseline(name, {.scale = {2, 1}});
+    const Engine engine = Engine::create(graph, {.threads = 2});
+    EXPECT_EQ(engine.workspace_bytes(), 0u);
+    EXPECT_EQ(engine.workspace_bytes(640, 360), engine.workspace_bytes(640, 1));
+    EXPECT_EQ(engine.workspace_bytes(640, 360), engine.workspace_bytes(640, 100000));
+    const Engine thin = Engine::create(graph, {.threads = 2, .graph_band_rows = 1});
+    EXPECT_LT(thin.workspace_bytes(640, 360), engine.workspace_bytes(640, 360));
+    (void)engine.run(test_support::random_tensor(3, 64, 64, 2));
+    EXPECT_EQ(engine.workspace_bytes(), engine.workspace_bytes(64, 64));
+  }
+  const Engine sesr = Engine::create(build_baseline("sesr-m5", {.scale = {2, 1}}), {.threads = 2});
   const double plane = 640.0 * 360.0 * sizeof(float);
-  const auto bytes = static_cast<double>(engine.workspace_bytes(640, 360));
-  EXPECT_GE(bytes, 60 * plane);
-  EXPECT_LE(bytes, 75 * plane * 1.25);
-  (void)engine.run(test_support::random_tensor(3, 64, 64, 2));
-  EXPECT_EQ(engine.workspace_bytes(), engine.workspace_bytes(64, 64));
+  EXPECT_LT(static_cast<double>(sesr.workspace_bytes(640, 360)), 60 * plane / 4);
+}
+
+// Upscaler cuts graphs the engine runs into bands of rows with the engine's halo, as QuickSRNet:
+// every band layout gives the whole image's pixels (FSRCNN's reach: 2 + 4 + 2 input rows).
+TEST(GraphEngineTest, UpscalerBandsOfAGraphGiveTheWholeImage) {
+  const Graph graph = build_baseline("fsrcnn", {.scale = {2, 1}, .seed = 2});
+  const Upscaler upscaler = Upscaler::from_model(Model{graph, {}}, {.threads = 2});
+  EXPECT_EQ(Engine::create(graph).halo_rows(), 8);
+  Image input;
+  input.width = 11;
+  input.height = 29;
+  const Tensor pixels = test_support::random_tensor(3, input.height, input.width, 8);
+  for (int y = 0; y < input.height; ++y) {
+    for (int x = 0; x < input.width; ++x) {
+      for (int c = 0; c < 3; ++c) input.rgb.push_back(pixels.at(c, y, x));
+    }
+  }
+  const Image whole = upscaler.upscale(input);
+  for (const int band_rows : {2, 6, 14}) {
+    std::vector<float> stacked;
+    for (int first = 0; first < whole.height; first += band_rows) {
+      const Image band =
+          upscaler.upscale_rows(input, first, std::min(band_rows, whole.height - first));
+      stacked.insert(stacked.end(), band.rgb.begin(), band.rgb.end());
+    }
+    EXPECT_EQ(stacked, whole.rgb) << "bands of " << band_rows << " rows";
+  }
 }
 
 }  // namespace
