@@ -7,10 +7,13 @@
 #include <cstdlib>
 #include <new>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "quicksr/baselines.hpp"
 #include "quicksr/engine.hpp"
 #include "quicksr/quant.hpp"
+#include "quicksr/quantsim.hpp"
 
 namespace {
 
@@ -120,6 +123,28 @@ TEST(EngineMemory, Int8PeakExtraMemoryStaysWithinTheWorkspaceBoundForAnyImageSiz
         QuickSRNet::initialized(thin_config(scale), 1), encodings, WeightGranularity::kPerChannel);
     expect_bounded<std::uint8_t>(Engine::create(net, {.threads = 2}), 2u << 20);
   }
+}
+
+// General graphs run band by band: per width, the peak stays within workspace_bytes(width,
+// height), which does not depend on the height (SESR-M3 x2, fp32 and INT8).
+template <typename T, typename Net>
+void expect_graph_bounded(const Net& net) {
+  const Engine engine = Engine::create(net, {.threads = 2});
+  for (const auto& [width, height] : {std::pair{64, 64}, {2048, 16}, {16, 2048}, {256, 256}}) {
+    SCOPED_TRACE(std::to_string(width) + "x" + std::to_string(height));
+    const std::size_t bound = engine.workspace_bytes(width, height);
+    EXPECT_EQ(bound, engine.workspace_bytes(width, 1));
+    EXPECT_LE(peak_extra_bytes<T>(engine, width, height), bound + 4096);
+  }
+}
+
+TEST(EngineMemory, GraphPeakExtraMemoryStaysWithinTheWorkspaceBoundForAnyHeight) {
+  const Graph graph = build_baseline("sesr-m3", {.scale = {2, 1}});
+  expect_graph_bounded<float>(graph);
+  Tensor image(3, 8, 8);
+  for (std::size_t i = 0; i < image.data.size(); ++i) image.data[i] = (i * 37 % 101) / 100.0f;
+  const std::vector<Tensor> calibration = {image};
+  expect_graph_bounded<std::uint8_t>(quant::post_training_quantize(graph, calibration, {}));
 }
 
 }  // namespace
