@@ -51,7 +51,7 @@ struct EngineOptions {
   // The general-graph paths (XLSR, SESR, ESPCN, FSRCNN...) run in bands of this many input rows
   // per step of each thread's band loop: with the graphs' receptive-field halo it sets their
   // workspace (never the image height). The output does not depend on it.
-  int graph_band_rows = 8;
+  int graph_band_rows = 2;
   // Forces an instruction-set level (tests and benchmarks); unset: the QUICKSR_ISA environment
   // variable when set, else the best level the CPU supports.
   std::optional<Isa> isa;

@@ -1,7 +1,7 @@
 // Recognises general graphs that are a QuickSRNet-like chain (ABPN): 3x3 convs, each optionally
 // followed by a clamp activation, then an optional input anchor, depth-to-space and a clip to
 // [0, 1]. Such a graph runs on the QuickSRNet band pipeline (Winograd F(4,3), fused rows, memory
-// bounded by bands) instead of the whole-image general-graph path.
+// bounded by bands) instead of the general-graph path (direct convs, each step on its own rows).
 #include <map>
 #include <optional>
 #include <string>

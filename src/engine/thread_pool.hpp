@@ -45,24 +45,4 @@ class ThreadPool {
   std::exception_ptr error_;
 };
 
-// Jobs per thread of a whole-image step (the graph runners): a few contiguous row ranges each.
-inline constexpr int kJobsPerThread = 4;
-
-// Runs body(job, y) for every row y in [0, rows) on the pool, in contiguous ranges, one per job
-// (job < pool.size() * kJobsPerThread).
-template <typename Body>
-void for_job_rows(ThreadPool& pool, int rows, const Body& body) {
-  const int jobs = std::min(rows, pool.size() * kJobsPerThread);
-  pool.run(jobs, [&](int job) {
-    const int begin = static_cast<int>(static_cast<long long>(rows) * job / jobs);
-    const int end = static_cast<int>(static_cast<long long>(rows) * (job + 1) / jobs);
-    for (int y = begin; y < end; ++y) body(job, y);
-  });
-}
-
-template <typename Body>
-void for_rows(ThreadPool& pool, int rows, const Body& body) {
-  for_job_rows(pool, rows, [&](int, int y) { body(y); });
-}
-
 }  // namespace quicksr::engine

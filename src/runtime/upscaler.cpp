@@ -136,7 +136,7 @@ class ReferenceBackend final : public Upscaler::Backend {
     return static_cast<int>(static_cast<long long>(length) * scale.numerator / scale.denominator);
   }
   Tensor run(const Tensor& rgb) const override { return reference::forward(model_, rgb); }
-  int halo_rows() const override { return 0; }  // a general graph's reach is not derived
+  int halo_rows() const override { return 0; }  // the reference runtime runs whole images
 
  private:
   Model model_;
