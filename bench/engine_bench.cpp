@@ -169,6 +169,64 @@ BENCHMARK(BM_Qu8Conv3x3Row)
     ->Args({static_cast<int>(Isa::kAvx2Fma), 32, 32})
     ->Args({static_cast<int>(Isa::kScalar), 32, 32});
 
+// The first conv (3 -> 32) of one 640-pixel row as the INT8 engine runs it with a kernel whose
+// first_conv_im2col is set: the im2col row, then the 1x1 over its 7 groups (compare with
+// BM_Qu8Conv3x3Row's 3 -> 32, the same conv as 9 taps). Args = ISA.
+void BM_Qu8FirstConvIm2colRow(benchmark::State& state) {
+  const Isa isa = static_cast<Isa>(state.range(0));
+  if (!cpu_supports(isa)) {
+    state.SkipWithError("this CPU lacks the instruction set");
+    return;
+  }
+  constexpr int kColumns = 640;
+  constexpr int kOut = 32;
+  const std::size_t stride = kColumns + 64;
+  const std::size_t group_bytes = stride * engine::kQu8Group;
+  std::mt19937 rng(5);
+  std::vector<std::uint8_t> input(3 * group_bytes);
+  for (std::uint8_t& v : input) v = static_cast<std::uint8_t>(rng());
+  std::vector<std::uint8_t> columns(engine::kQu8Im2colGroups * group_bytes);
+  QConv2d conv;
+  conv.in_channels = engine::kQu8Im2colGroups * engine::kQu8Group;
+  conv.out_channels = kOut;
+  conv.kernel_h = conv.kernel_w = 1;
+  for (int i = 0; i < kOut * conv.in_channels; ++i) {
+    conv.weight.push_back(static_cast<std::int8_t>(static_cast<int>(rng() % 255) - 127));
+  }
+  const engine::QU8Conv3x3Config& kernel = engine::qu8_conv3x3_config(isa);
+  const engine::QU8Im2colConfig& im2col = engine::qu8_im2col_config(isa);
+  const std::vector<std::int32_t> weights = kernel.pack(conv);
+  const std::vector<std::int32_t> bias(kOut, 100);
+  const std::vector<float> multipliers(kOut, 1e-4f);
+  std::vector<std::uint8_t> out(kOut * stride);
+  engine::QU8Im2colArgs build{};
+  for (int k = 0; k < 3; ++k) build.rows[k] = input.data() + k * group_bytes;
+  build.out = columns.data();
+  build.stride = stride;
+  build.col_begin = 16;
+  build.col_count = kColumns;
+  engine::QU8Conv3x3Args args{};
+  for (const std::uint8_t*& row : args.rows) row = columns.data();
+  args.in_stride = stride;
+  args.in_groups = engine::kQu8Im2colGroups;
+  args.weights = weights.data();
+  args.bias = bias.data();
+  args.multipliers = multipliers.data();
+  args.out_channels = kOut;
+  args.out = out.data();
+  args.out_stride = stride;
+  args.col_begin = 16;
+  args.col_count = kColumns;
+  args.clamp_max = 255.0f;
+  for (auto _ : state) {
+    im2col.run(build);
+    kernel.run_1x1(args);
+    benchmark::DoNotOptimize(out.data());
+  }
+  set_flop_rate(state, "OP/s", 2.0 * kColumns * kOut * 3 * 9);
+}
+BENCHMARK(BM_Qu8FirstConvIm2colRow)->ArgNames({"isa"})->Arg(static_cast<int>(Isa::kAvx512Vnni));
+
 constexpr int kRowTiles = 640 / engine::kWinogradTile;
 constexpr std::size_t kRowTileStride = kRowTiles + 16;
 
