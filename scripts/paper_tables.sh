@@ -331,6 +331,20 @@ residual_gap_reason() {
   echo "neither has been run."
 }
 
+# depth_reason: why the deep grid points may trail the shallow ones on the table schedule, from
+# the runs' validation curves (docs/training.md measures the cause: the untrained nets' scores).
+depth_reason() {
+  [ -f models/checkpoints/quicksrnet-f32-m7-x2/log.csv ] &&
+    [ -f models/checkpoints/quicksrnet-f32-m3-x2/log.csv ] || return 0
+  echo "On the table schedule f32-m7 x2 ends below f32-m3, the opposite of the paper. Its Kodak24"
+  echo "validation curve (iterations 2000, 4000, 6000, 8000: $(val_curve quicksrnet-f32-m7-x2) dB,"
+  echo "against f32-m3's $(val_curve quicksrnet-f32-m3-x2)) was still climbing steeply at the end:"
+  echo "the paper's identity init adds ones to random kernels, and the random part of each block"
+  echo "buries the image the deeper the net, so the untrained f32-m7 scores about as far below"
+  echo "bicubic as f32-m3 but has more to undo in the $table_schedule iterations (docs/training.md,"
+  echo "\"Depth on the table schedule\"); over the paper's 1M iterations the start does not matter."
+}
+
 # ---------------------------------------------------------------------------------------------
 # Tables
 
