@@ -45,7 +45,8 @@ declare -a fp32_count fp32_sum
 header="| candidate |"
 rule="|---|"
 for i in "${!dirs[@]}"; do
-  read -r "fp32_count[$i]" "fp32_sum[$i]" < <(sums "$(table fp32 "$fp32" "${dirs[$i]}")")
+  file=$(table fp32 "$fp32" "${dirs[$i]}")
+  read -r "fp32_count[$i]" "fp32_sum[$i]" < <(sums "$file")
   if [ "${fp32_count[$i]}" -eq 0 ]; then
     echo "$0: ${dirs[$i]}: no images scored" >&2
     exit 1
@@ -63,7 +64,8 @@ for candidate in "$@"; do
   total_count=0
   total_drop=0
   for i in "${!dirs[@]}"; do
-    read -r count sum < <(sums "$(table "$index" "$candidate" "${dirs[$i]}")")
+    file=$(table "$index" "$candidate" "${dirs[$i]}")
+    read -r count sum < <(sums "$file")
     if [ "$count" -ne "${fp32_count[$i]}" ]; then
       echo "$0: $candidate scored $count images of ${dirs[$i]}, the fp32 model ${fp32_count[$i]}" >&2
       exit 1
