@@ -27,10 +27,15 @@ if [ -z "$scores" ]; then
 fi
 mkdir -p "$scores"
 
+# set_name DIR: the folder's name, or its parent's for an HR folder (benchmarks/Set14/HR: Set14).
+set_name() {
+  basename "${1%/HR}"
+}
+
 # table LABEL MODEL DIR: the file holding `quicksr eval`'s per-image table of MODEL on DIR.
 table() {
   local file
-  file="$scores/$1@$(basename "$3").txt"
+  file="$scores/$1@$(set_name "$3").txt"
   "$quicksr" eval --model "$2" --data "$3" --threads "$threads" > "$file"
   echo "$file"
 }
@@ -51,7 +56,7 @@ for i in "${!dirs[@]}"; do
     echo "$0: ${dirs[$i]}: no images scored" >&2
     exit 1
   fi
-  header+=" $(basename "${dirs[$i]}") (${fp32_count[$i]}) |"
+  header+=" $(set_name "${dirs[$i]}") (${fp32_count[$i]}) |"
   rule+="---|"
 done
 echo "$header all |"

@@ -582,14 +582,14 @@ TEST_F(CliTest, Int8SelectionScriptPoolsThePerImageDrops) {
   const std::string fp32 = (models / "quicksrnet-small-x2.safetensors").string();
   const std::string int8 = (models / "quicksrnet-small-x2-int8.safetensors").string();
   fs::create_directories(dir_ / "a");
-  fs::create_directories(dir_ / "b");
+  fs::create_directories(dir_ / "b/HR");  // named "b" in the table, as benchmarks/Set14/HR is Set14
   write_sample("a/one.png", 40, 32);
-  write_sample("b/two.png", 24, 24);
-  write_sample("b/three.png", 64, 16);
+  write_sample("b/HR/two.png", 24, 24);
+  write_sample("b/HR/three.png", 64, 16);
   std::vector<double> drops;  // per folder, then pooled
   double pooled = 0;
-  for (const char* folder : {"a", "b"}) {
-    const std::string json = path(std::string(folder) + ".json");
+  for (const char* folder : {"a", "b/HR"}) {
+    const std::string json = path(std::string(folder).substr(0, 1) + ".json");
     const RunResult eval = run_quicksr("eval --model " + int8 + " --data " + path(folder) +
                                        " --compare-fp32 " + fp32 + " --json " + json);
     ASSERT_EQ(eval.exit_code, 0) << eval.output;
@@ -608,8 +608,9 @@ TEST_F(CliTest, Int8SelectionScriptPoolsThePerImageDrops) {
                              (fs::path(QUICKSR_SOURCE_DIR) / "scripts/int8_selection.sh").string() +
                              " " + fp32 + " ";
   const RunResult ranking = quicksr::test_support::run_program(
-      "env", script + path("a") + "," + path("b") + " " + int8 + " " + fp32);
+      "env", script + path("a") + "," + path("b/HR") + " " + int8 + " " + fp32);
   ASSERT_EQ(ranking.exit_code, 0) << ranking.output;
+  EXPECT_NE(ranking.output.find("| a (1) | b (2) | all |"), std::string::npos) << ranking.output;
   std::map<std::string, std::vector<double>> rows;
   std::vector<double> order;
   std::istringstream lines(ranking.output);
