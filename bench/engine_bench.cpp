@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "engine/fma_peak.hpp"
@@ -109,8 +110,49 @@ BENCHMARK(BM_F32Conv3x3Row)
     ->Args({kAvx2, 32, 12})
     ->Args({kScalar, 32, 32});
 
-// One 640-pixel output row of an INT8 3x3 conv (u8 grouped rows, requantised u8 out): args = ISA,
-// in channels, out channels. "OP/s": 2 operations per multiply-add.
+constexpr int kQu8RowColumns = 640;
+constexpr std::size_t kQu8RowStride = kQu8RowColumns + 64;
+
+// One 640-pixel output row of an INT8 conv (3x3, or 1x1 reading rows[0]) with random s8 weights
+// packed for `kernel`: u8 grouped input rows (kQu8RowStride pixels between groups), requantised u8
+// out.
+struct Qu8BenchRow {
+  Qu8BenchRow(const engine::QU8Conv3x3Config& kernel, int in_channels, int out_channels,
+              int kernel_size, const std::uint8_t* const (&rows)[3], std::mt19937& rng) {
+    QConv2d conv;
+    conv.in_channels = in_channels;
+    conv.out_channels = out_channels;
+    conv.kernel_h = conv.kernel_w = kernel_size;
+    for (int i = 0; i < out_channels * in_channels * kernel_size * kernel_size; ++i) {
+      conv.weight.push_back(static_cast<std::int8_t>(static_cast<int>(rng() % 255) - 127));
+    }
+    weights = kernel.pack(conv);
+    const int padded = (out_channels + 3) / 4 * 4;
+    bias.assign(padded, 100);
+    multipliers.assign(padded, 1e-4f);
+    out.resize(padded * kQu8RowStride);
+    for (int k = 0; k < 3; ++k) args.rows[k] = rows[k];
+    args.in_stride = kQu8RowStride;
+    args.in_groups = (in_channels + engine::kQu8Group - 1) / engine::kQu8Group;
+    args.weights = weights.data();
+    args.bias = bias.data();
+    args.multipliers = multipliers.data();
+    args.out_channels = padded;
+    args.out = out.data();
+    args.out_stride = kQu8RowStride;
+    args.col_begin = 16;
+    args.col_count = kQu8RowColumns;
+    args.clamp_max = 255.0f;
+  }
+  std::vector<std::int32_t> weights;
+  std::vector<std::int32_t> bias;
+  std::vector<float> multipliers;
+  std::vector<std::uint8_t> out;
+  engine::QU8Conv3x3Args args{};
+};
+
+// One 640-pixel output row of an INT8 3x3 conv: args = ISA, in channels, out channels. "OP/s": 2
+// operations per multiply-add.
 void BM_Qu8Conv3x3Row(benchmark::State& state) {
   const Isa isa = static_cast<Isa>(state.range(0));
   if (!cpu_supports(isa)) {
@@ -119,45 +161,21 @@ void BM_Qu8Conv3x3Row(benchmark::State& state) {
   }
   const int in_channels = static_cast<int>(state.range(1));
   const int out_channels = static_cast<int>(state.range(2));
-  const int in_groups = (in_channels + engine::kQu8Group - 1) / engine::kQu8Group;
-  constexpr int kColumns = 640;
-  const std::size_t stride = kColumns + 64;
+  const std::size_t group_bytes =
+      (in_channels + engine::kQu8Group - 1) / engine::kQu8Group * kQu8RowStride * engine::kQu8Group;
   std::mt19937 rng(5);
-  std::vector<std::uint8_t> input(3 * in_groups * stride * engine::kQu8Group);
+  std::vector<std::uint8_t> input(3 * group_bytes);
   for (std::uint8_t& v : input) v = static_cast<std::uint8_t>(rng());
-  QConv2d conv;
-  conv.in_channels = in_channels;
-  conv.out_channels = out_channels;
-  for (int i = 0; i < out_channels * in_channels * 9; ++i) {
-    conv.weight.push_back(static_cast<std::int8_t>(static_cast<int>(rng() % 255) - 127));
-  }
+  const std::uint8_t* const rows[3] = {input.data(), input.data() + group_bytes,
+                                       input.data() + 2 * group_bytes};
   const engine::QU8Conv3x3Config& kernel = engine::qu8_conv3x3_config(isa);
-  const std::vector<std::int32_t> weights = kernel.pack(conv);
-  const int padded = (out_channels + 3) / 4 * 4;
-  const std::vector<std::int32_t> bias(padded, 100);
-  const std::vector<float> multipliers(padded, 1e-4f);
-  std::vector<std::uint8_t> out(padded * stride);
-  engine::QU8Conv3x3Args args{};
-  for (int k = 0; k < 3; ++k) {
-    args.rows[k] = input.data() + k * in_groups * stride * engine::kQu8Group;
-  }
-  args.in_stride = stride;
-  args.in_groups = in_groups;
-  args.weights = weights.data();
-  args.bias = bias.data();
-  args.multipliers = multipliers.data();
-  args.out_channels = padded;
-  args.out = out.data();
-  args.out_stride = stride;
-  args.col_begin = 16;
-  args.col_count = kColumns;
-  args.clamp_max = 255.0f;
+  const Qu8BenchRow row(kernel, in_channels, out_channels, 3, rows, rng);
   state.SetLabel(kernel.name);
   for (auto _ : state) {
-    kernel.run(args);
-    benchmark::DoNotOptimize(out.data());
+    kernel.run(row.args);
+    benchmark::DoNotOptimize(row.out.data());
   }
-  set_flop_rate(state, "OP/s", 2.0 * kColumns * out_channels * in_channels * 9);
+  set_flop_rate(state, "OP/s", 2.0 * kQu8RowColumns * out_channels * in_channels * 9);
 }
 BENCHMARK(BM_Qu8Conv3x3Row)
     ->ArgNames({"isa", "in", "out"})
@@ -168,6 +186,41 @@ BENCHMARK(BM_Qu8Conv3x3Row)
     ->Args({static_cast<int>(Isa::kAvx512), 32, 32})
     ->Args({static_cast<int>(Isa::kAvx2Fma), 32, 32})
     ->Args({static_cast<int>(Isa::kScalar), 32, 32});
+
+// The first conv (3 -> 32) of one 640-pixel row as the INT8 engine runs it with a kernel whose
+// first_conv_im2col is set: the im2col row, then the 1x1 over its 7 groups (compare with
+// BM_Qu8Conv3x3Row's 3 -> 32, the same conv as 9 taps). Args = ISA.
+void BM_Qu8FirstConvIm2colRow(benchmark::State& state) {
+  const Isa isa = static_cast<Isa>(state.range(0));
+  if (!cpu_supports(isa)) {
+    state.SkipWithError("this CPU lacks the instruction set");
+    return;
+  }
+  const std::size_t group_bytes = kQu8RowStride * engine::kQu8Group;
+  std::mt19937 rng(5);
+  std::vector<std::uint8_t> input(3 * group_bytes);
+  for (std::uint8_t& v : input) v = static_cast<std::uint8_t>(rng());
+  std::vector<std::uint8_t> columns(engine::kQu8Im2colGroups * group_bytes);
+  const std::uint8_t* const column_rows[3] = {columns.data(), columns.data(), columns.data()};
+  const engine::QU8Conv3x3Config& kernel = engine::qu8_conv3x3_config(isa);
+  const engine::QU8Im2colConfig& im2col = engine::qu8_im2col_config(isa);
+  const Qu8BenchRow row(kernel, engine::kQu8Im2colGroups * engine::kQu8Group, 32, 1, column_rows,
+                        rng);
+  engine::QU8Im2colArgs build{};
+  for (int k = 0; k < 3; ++k) build.rows[k] = input.data() + k * group_bytes;
+  build.out = columns.data();
+  build.stride = kQu8RowStride;
+  build.col_begin = 16;
+  build.col_count = kQu8RowColumns;
+  state.SetLabel(std::string(im2col.name) + ", " + kernel.name);
+  for (auto _ : state) {
+    im2col.run(build);
+    kernel.run_1x1(row.args);
+    benchmark::DoNotOptimize(row.out.data());
+  }
+  set_flop_rate(state, "OP/s", 2.0 * kQu8RowColumns * 32 * 3 * 9);
+}
+BENCHMARK(BM_Qu8FirstConvIm2colRow)->ArgNames({"isa"})->Arg(static_cast<int>(Isa::kAvx512Vnni));
 
 constexpr int kRowTiles = 640 / engine::kWinogradTile;
 constexpr std::size_t kRowTileStride = kRowTiles + 16;

@@ -109,7 +109,8 @@ class RunnerCache {
 }  // namespace
 
 // An fp32 engine (plan, kernels; graph_plan for general graphs) or an INT8 one (qu8_plan,
-// qu8_conv, qu8_depth_to_space, qu8_input_row; qu8_graph_plan for general INT8 graphs).
+// qu8_conv, qu8_im2col, qu8_depth_to_space, qu8_input_row; qu8_graph_plan for general INT8
+// graphs).
 struct Engine::Impl {
   Isa isa;
   int max_strip_width;
@@ -120,6 +121,7 @@ struct Engine::Impl {
   RunnerCache<engine::BandRunner> runners;
   std::optional<engine::QU8Plan> qu8_plan;
   const engine::QU8Conv3x3Config* qu8_conv = nullptr;
+  const engine::QU8Im2colConfig* qu8_im2col = nullptr;  // when qu8_conv->first_conv_im2col
   const engine::QU8DepthToSpaceConfig* qu8_depth_to_space = nullptr;
   const engine::QU8InputRowConfig* qu8_input_row = nullptr;
   const engine::QU8LutConfig* qu8_lut = nullptr;  // general INT8 graphs' tables
@@ -170,8 +172,9 @@ void Engine::Impl::run(const engine::RgbView<const T>& input,
   }
   if (qu8_plan) {
     const auto make = [&] {
-      return std::make_unique<engine::QU8BandRunner>(*qu8_plan, *qu8_conv, *qu8_depth_to_space,
-                                                     *qu8_input_row, runner_strip_width());
+      return std::make_unique<engine::QU8BandRunner>(*qu8_plan, *qu8_conv, *qu8_im2col,
+                                                     *qu8_depth_to_space, *qu8_input_row,
+                                                     runner_strip_width());
     };
     run_regions(input, [&](const engine::Region& region) {
       qu8_runners.with_runner(
@@ -235,6 +238,7 @@ std::unique_ptr<Engine::Impl> int8_impl(const EngineOptions& options) {
   auto impl = std::make_unique<Engine::Impl>(isa, thread_count(options), options.max_strip_width,
                                              engine::kQu8ColumnBlock);
   impl->qu8_conv = &engine::qu8_conv3x3_config(isa);
+  impl->qu8_im2col = &engine::qu8_im2col_config(isa);
   impl->qu8_depth_to_space = &engine::qu8_depth_to_space_config(isa);
   impl->qu8_input_row = &engine::qu8_input_row_config(isa);
   impl->qu8_lut = &engine::qu8_lut_config(isa);
@@ -353,6 +357,7 @@ std::string Engine::kernel_names() const {
     const engine::QU8Plan& plan = *impl_->qu8_plan;
     const bool depth_to_space = !plan.half_scale && !plan.anchor;
     return std::string(impl_->qu8_conv->name) + ", " + impl_->qu8_input_row->name +
+           (plan.convs.front().im2col ? std::string(", ") + impl_->qu8_im2col->name : "") +
            (depth_to_space ? std::string(", ") + impl_->qu8_depth_to_space->name : "");
   }
   const engine::F32Kernels& k = impl_->kernels;

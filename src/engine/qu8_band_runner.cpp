@@ -64,6 +64,10 @@ QU8BandRunner::Layout::Layout(const QU8Plan& plan, int max_strip_width) {
     pad_rows.push_back(total);
     total += ring_row_bytes[layer];
   }
+  if (plan.convs.front().im2col) {
+    im2col = total;
+    total += kQu8Im2colGroups * group_bytes;
+  }
   const QU8PackedConv* last = plan.tail ? &*plan.tail : &plan.convs.back();
   raw = total;
   if (last->raw) total += last->padded_out_channels * stride * sizeof(std::int32_t);
@@ -80,10 +84,12 @@ std::size_t QU8BandRunner::workspace_bytes(const QU8Plan& plan, int max_strip_wi
 }
 
 QU8BandRunner::QU8BandRunner(const QU8Plan& plan, const QU8Conv3x3Config& kernel,
+                             const QU8Im2colConfig& im2col,
                              const QU8DepthToSpaceConfig& depth_to_space,
                              const QU8InputRowConfig& input_row, int max_strip_width)
     : plan_(plan),
       kernel_(kernel),
+      im2col_(im2col),
       depth_to_space_(depth_to_space),
       input_row_(input_row),
       layout_(plan, max_strip_width),
@@ -191,7 +197,14 @@ void QU8BandRunner::compute_conv_row(const Geometry& g, int layer, int y) {
   std::uint8_t* out = ring_row(layer, y);
   const int begin = round_down(g.needed_begin(layer), kQu8ColumnBlock);
   const int end = round_up(g.needed_end(layer), kQu8ColumnBlock);
-  run_conv(conv, kernel_.run, rows, out, begin, end);
+  if (conv.im2col) {
+    std::uint8_t* columns = buffer_.get() + layout_.im2col;
+    im2col_.run({{rows[0], rows[1], rows[2]}, columns, layout_.stride, begin, end - begin});
+    const std::uint8_t* column_rows[3] = {columns, columns, columns};
+    run_conv(conv, kernel_.run_1x1, column_rows, out, begin, end);
+  } else {
+    run_conv(conv, kernel_.run, rows, out, begin, end);
+  }
   if (layer + 1 < g.layers) {
     pad_outside_image(g, out, conv.padded_out_channels / kQu8Group,
                       plan_.convs[layer + 1].pad_value, begin, end);

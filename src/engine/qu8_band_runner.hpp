@@ -19,9 +19,10 @@ class QU8BandRunner {
  public:
   // Allocates the workspace for strips up to `max_strip_width` columns.
   // `kernel` runs the 3x3 convs (and the x1.5 tail's 1x1); `plan` must be packed for it.
+  // `im2col` forms the first conv's im2col rows when the plan runs it as a 1x1 on them.
   // `depth_to_space` forms the 8-bit output of integer scales without an anchor, `input_row`
   // the input rows of an 8-bit interleaved image.
-  QU8BandRunner(const QU8Plan& plan, const QU8Conv3x3Config& kernel,
+  QU8BandRunner(const QU8Plan& plan, const QU8Conv3x3Config& kernel, const QU8Im2colConfig& im2col,
                 const QU8DepthToSpaceConfig& depth_to_space, const QU8InputRowConfig& input_row,
                 int max_strip_width);
   static std::size_t workspace_bytes(const QU8Plan& plan, int max_strip_width);
@@ -40,7 +41,8 @@ class QU8BandRunner {
     std::vector<std::size_t> ring_offsets;    // ring of layer i (input = -1) at index i + 1
     std::vector<std::size_t> ring_row_bytes;  // same indexing
     std::vector<std::size_t> pad_rows;        // per conv: a row of its input's zero point
-    std::size_t raw = 0;                      // the anchored last conv's (or x1.5 tail's) s32 row
+    std::size_t im2col = 0;  // the first conv's im2col row (kQu8Im2colGroups groups), if it has one
+    std::size_t raw = 0;     // the anchored last conv's (or x1.5 tail's) s32 row
     std::size_t s2d = 0;   // x1.5: a space-to-depth row (4f channels, grouped) of two feature rows
     std::size_t tail = 0;  // x1.5: the tail's u8 output row (grouped)
     std::size_t total = 0;
@@ -72,6 +74,7 @@ class QU8BandRunner {
 
   const QU8Plan& plan_;
   const QU8Conv3x3Config& kernel_;
+  const QU8Im2colConfig& im2col_;
   const QU8DepthToSpaceConfig& depth_to_space_;
   const QU8InputRowConfig& input_row_;
   std::vector<std::uint8_t> depth_to_space_channels_;  // QU8DepthToSpaceArgs::channels

@@ -52,6 +52,23 @@ QConv2d with_red_shared(const QConv2d& first) {
   return conv;
 }
 
+// The first conv as the 1x1 over its im2col rows: input channel b is byte b of kQu8Im2colBytes.
+QConv2d as_im2col_1x1(const QConv2d& first) {
+  QConv2d conv = first;
+  conv.in_channels = kQu8Im2colGroups * kQu8Group;
+  conv.kernel_h = conv.kernel_w = 1;
+  conv.pad_top = conv.pad_left = conv.pad_bottom = conv.pad_right = 0;
+  conv.weight.assign(static_cast<std::size_t>(conv.out_channels) * conv.in_channels, 0);
+  for (int o = 0; o < conv.out_channels; ++o) {
+    for (int b = 0; b < conv.in_channels; ++b) {
+      const QU8Im2colByte source = kQu8Im2colBytes[b];
+      if (source.colour < 0) continue;
+      conv.weight[weight_index(conv, o, b, 0)] = first.w(o, source.colour, source.ky, source.kx);
+    }
+  }
+  return conv;
+}
+
 // Output channel k of `producer` (and input channel k of `consumer`) becomes channel order[k].
 void reorder_channels(QConv2d& producer, QConv2d& consumer, const std::vector<int>& order) {
   const QConv2d out = producer;
@@ -149,7 +166,8 @@ int QU8Plan::max_groups() const {
 
 std::vector<QU8PackedConv> pack_qu8_chain(std::vector<QU8ChainConv> chain,
                                           const QU8Conv3x3Config& kernel, bool raw_last) {
-  chain.front().conv = with_red_shared(chain.front().conv);
+  QConv2d& first = chain.front().conv;
+  first = kernel.first_conv_im2col ? as_im2col_1x1(first) : with_red_shared(first);
   // For the kernel that sums in s16 (the split packing's), the channels between two convs are
   // ordered for exact s16 sums; the other kernels do not care.
   for (std::size_t i = 0; kernel.pack == pack_qu8_conv3x3_s8x4_split && i + 1 < chain.size(); ++i) {
@@ -161,6 +179,7 @@ std::vector<QU8PackedConv> pack_qu8_chain(std::vector<QU8ChainConv> chain,
     packed.push_back(pack_qu8_conv(layer.conv, layer.input, layer.output, layer.bounds, kernel,
                                    raw_last && i + 1 == chain.size()));
   }
+  packed.front().im2col = kernel.first_conv_im2col;
   return packed;
 }
 

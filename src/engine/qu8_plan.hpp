@@ -28,6 +28,8 @@ struct QU8PackedConv {
   int zero_point = 0;                 // of the output
   quant::ClampBounds bounds;          // ReLU1 (or the final clip) in u8
   bool raw = false;  // the last conv (or x1.5 tail) of an anchored net: s32 sums for the anchor sum
+  // The first conv as a 1x1 over im2col rows (QU8Conv3x3Config::first_conv_im2col).
+  bool im2col = false;
 };
 
 // The anchor conv (integer scales: 1x1, 3 -> 3s^2 on the input; x1.5: 3x3 stride 2, 3 -> 27),

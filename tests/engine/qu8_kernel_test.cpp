@@ -7,6 +7,7 @@
 #include <cmath>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/kernels/kernels.hpp"
@@ -156,6 +157,10 @@ TEST_P(QU8Conv3x3ConfigTest, MatchesPlainLoopsForEveryShape) {
       {128, 28, 0, 48, true, false, 1},
       {64, 28, 8, 112, false, true, 1},
       {16, 8, 16, 16, false, false, 1},
+      // 1x1: the first conv on im2col rows (7 groups -> 32), whole widest tiles and remainders.
+      {28, 32, 16, 96, false, false, 1},
+      {28, 32, 16, 208, true, true, 1},
+      {28, 32, 32, 112, false, true, 1},
   };
   for (const Qu8KernelCase& c : cases) {
     SCOPED_TRACE(std::string(config.name) + " in " + std::to_string(c.in_channels) + " out " +
@@ -376,6 +381,71 @@ TEST_P(QU8InputRowConfigTest, CopiesRgbAndRedAgainPerPixel) {
 INSTANTIATE_TEST_SUITE_P(Registry, QU8InputRowConfigTest,
                          testing::ValuesIn(qu8_input_row_configs()),
                          config_name<QU8InputRowConfig>);
+
+// kQu8Im2colBytes names each of the 27 (ky, kx, colour) of a 3x3 window over RGB exactly once.
+TEST(QU8Im2colBytes, CoverTheWindowOnce) {
+  int seen[3][3][3] = {};
+  int unused = 0;
+  for (const QU8Im2colByte& b : kQu8Im2colBytes) {
+    if (b.colour < 0) {
+      ++unused;
+    } else {
+      ++seen[b.ky][b.kx][b.colour];
+    }
+  }
+  EXPECT_EQ(unused, 1);
+  for (const auto& row : seen) {
+    for (const auto& pixel : row) {
+      for (const int count : pixel) EXPECT_EQ(count, 1);
+    }
+  }
+}
+
+class QU8Im2colConfigTest : public testing::TestWithParam<const QU8Im2colConfig*> {};
+
+// Byte b of column x is colour c of input word x - 1 + kx of row ky (kQu8Im2colBytes), the unused
+// byte 0; columns outside [col_begin, + col_count) are not written.
+TEST_P(QU8Im2colConfigTest, GathersEachWindowsBytes) {
+  const QU8Im2colConfig& config = *GetParam();
+  if (!cpu_supports(config.isa)) {
+    GTEST_SKIP() << config.name << ": this CPU lacks " << isa_name(config.isa);
+  }
+  constexpr std::uint8_t kSentinel = 0xA5;
+  std::mt19937 rng(10);
+  for (const auto& [col_begin, col_count] :
+       {std::pair{1, 16}, std::pair{16, 48}, std::pair{5, 96}}) {
+    const std::size_t stride = col_begin + col_count + 9;
+    std::vector<std::uint8_t> rows(3 * stride * kQu8Group);
+    for (std::uint8_t& v : rows) v = static_cast<std::uint8_t>(rng());
+    std::vector<std::uint8_t> out(kQu8Im2colGroups * stride * kQu8Group, kSentinel);
+    QU8Im2colArgs args{};
+    for (int ky = 0; ky < 3; ++ky) args.rows[ky] = rows.data() + ky * stride * kQu8Group;
+    args.out = out.data();
+    args.stride = stride;
+    args.col_begin = col_begin;
+    args.col_count = col_count;
+    config.run(args);
+    int mismatches = 0;
+    for (std::size_t byte = 0; byte < out.size(); ++byte) {
+      const int group = static_cast<int>(byte / kQu8Group / stride);
+      const int x = static_cast<int>(byte / kQu8Group % stride);
+      const QU8Im2colByte source = kQu8Im2colBytes[group * kQu8Group + byte % kQu8Group];
+      std::uint8_t expected = kSentinel;
+      if (x >= col_begin && x < col_begin + col_count) {
+        expected = source.colour < 0
+                       ? 0
+                       : rows[(source.ky * stride + x - 1 + source.kx) * kQu8Group + source.colour];
+      }
+      if (out[byte] != expected && ++mismatches <= 3) {
+        ADD_FAILURE() << config.name << " columns " << col_begin << "+" << col_count << " group "
+                      << group << " column " << x << " byte " << byte % kQu8Group;
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, QU8Im2colConfigTest, testing::ValuesIn(qu8_im2col_configs()),
+                         config_name<QU8Im2colConfig>);
 
 class QU8LutConfigTest : public testing::TestWithParam<const QU8LutConfig*> {};
 

@@ -66,6 +66,13 @@ constexpr const QU8DepthToSpaceConfig* kQU8DepthToSpaceConfigs[] = {
     &qu8_depth_to_space_scalar_config,
 };
 
+constexpr const QU8Im2colConfig* kQU8Im2colConfigs[] = {
+#if QUICKSR_X86
+    &qu8_im2col_16_avx512bw_config,
+#endif
+    &qu8_im2col_scalar_config,
+};
+
 constexpr const QU8InputRowConfig* kQU8InputRowConfigs[] = {
 #if QUICKSR_X86
     &qu8_input_row_16_avx512bw_config,
@@ -127,6 +134,12 @@ std::span<const QU8DepthToSpaceConfig* const> qu8_depth_to_space_configs() {
 
 const QU8DepthToSpaceConfig& qu8_depth_to_space_config(Isa level) {
   return *first_included(qu8_depth_to_space_configs(), level, "INT8 depth-to-space");
+}
+
+std::span<const QU8Im2colConfig* const> qu8_im2col_configs() { return kQU8Im2colConfigs; }
+
+const QU8Im2colConfig& qu8_im2col_config(Isa level) {
+  return *first_included(qu8_im2col_configs(), level, "INT8 im2col");
 }
 
 std::span<const QU8InputRowConfig* const> qu8_input_row_configs() { return kQU8InputRowConfigs; }

@@ -15,17 +15,18 @@
 namespace quicksr::engine::qu8 {
 
 // The `params` array of QU8_ASM_TILE_BEGIN for output channel group `group` and column x;
-// `weight_words` packed words per output channel and tap.
+// `weight_words` packed words per output channel and tap, `taps` taps (9, or 1 for a 1x1).
 inline std::array<const void*, 7> asm_tile_params(const QU8Conv3x3Args& a, int group, int x,
-                                                  int weight_words) {
+                                                  int weight_words, int taps = 9) {
   const std::size_t offset = (static_cast<std::size_t>(x) - 1) * kQu8Group;
-  return {a.rows[0] + offset,
-          a.rows[1] + offset,
-          a.rows[2] + offset,
-          reinterpret_cast<const void*>(a.in_stride * kQu8Group),
-          reinterpret_cast<const void*>(static_cast<std::size_t>(a.in_groups)),
-          a.bias + group * kQu8Group,
-          a.weights + static_cast<std::size_t>(group) * a.in_groups * 9 * kQu8Group * weight_words};
+  return {
+      a.rows[0] + offset,
+      a.rows[1] + offset,
+      a.rows[2] + offset,
+      reinterpret_cast<const void*>(a.in_stride * kQu8Group),
+      reinterpret_cast<const void*>(static_cast<std::size_t>(a.in_groups)),
+      a.bias + group * kQu8Group,
+      a.weights + static_cast<std::size_t>(group) * a.in_groups * taps * kQu8Group * weight_words};
 }
 
 }  // namespace quicksr::engine::qu8
@@ -45,14 +46,17 @@ inline std::array<const void*, 7> asm_tile_params(const QU8Conv3x3Args& a, int g
   TAP("0", "%%rax", "0") TAP("1", "%%rax", "1") TAP("2", "%%rax", "2")              \
   TAP("3", "%%rcx", "0") TAP("4", "%%rcx", "1") TAP("5", "%%rcx", "2")              \
   TAP("6", "%%rdx", "0") TAP("7", "%%rdx", "1") TAP("8", "%%rdx", "2")
-// The taps, then `advance_rows` (text) and the weights by `step_weight_bytes`, rdi times.
-#define QU8_ASM_TILE_LOOP_STEP(TAP, step_weight_bytes, advance_rows)                \
+// The `taps` (text), then `advance_rows` (text) and the weights by `step_weight_bytes`, rdi times.
+#define QU8_ASM_TILE_LOOP_OVER(taps, step_weight_bytes, advance_rows)               \
   "1:\n\t"                                                                          \
-  QU8_ASM_TILE_TAPS(TAP)                                                            \
+  taps                                                                              \
   advance_rows                                                                      \
   "add $" step_weight_bytes ", %%r9\n\t"                                            \
   "dec %%rdi\n\t"                                                                   \
   "jnz 1b\n\t"
+// The 9 taps, then `advance_rows` and the weights by `step_weight_bytes`, rdi times.
+#define QU8_ASM_TILE_LOOP_STEP(TAP, step_weight_bytes, advance_rows)                \
+  QU8_ASM_TILE_LOOP_OVER(QU8_ASM_TILE_TAPS(TAP), step_weight_bytes, advance_rows)
 // The 9 taps of one input group, then the next group until none is left; `group_weight_bytes`
 // is the weights of one input group.
 #define QU8_ASM_TILE_LOOP(TAP, group_weight_bytes)                                  \
@@ -60,6 +64,10 @@ inline std::array<const void*, 7> asm_tile_params(const QU8Conv3x3Args& a, int g
                          "add %%rsi, %%rax\n\t"                                     \
                          "add %%rsi, %%rcx\n\t"                                     \
                          "add %%rsi, %%rdx\n\t")
+// A 1x1 conv (rows[0] only; its one tap reads column x, kx = 1 from the pointers at x - 1), then
+// the next input group until none is left; `group_weight_bytes` is the weights of one input group.
+#define QU8_ASM_TILE_LOOP_1X1(TAP, group_weight_bytes)                              \
+  QU8_ASM_TILE_LOOP_OVER(TAP("0", "%%rax", "1"), group_weight_bytes, "add %%rsi, %%rax\n\t")
 // The 4 x 2-ymm tiles (4x16-avx2, 4x16-avx2-split), whose asm outputs %0-%7 are
 // QU8_ASM_4X2_YMM_OUTPUTS: accumulators o, o + 4 = the bias of channel o (r8).
 #define QU8_ASM_4X2_YMM_BIAS(o, a1)                                           \

@@ -64,6 +64,9 @@ struct QU8Conv3x3Config {
   // rows[0] only, column x from column x.
   QU8Conv3x3Fn run_1x1;
   QU8PackFn pack;
+  // The network's first conv (3 input channels) runs as run_1x1 over im2col rows (QU8Im2colArgs):
+  // 7 instead of 9 dot products per output vector.
+  bool first_conv_im2col;
 };
 
 // Registry (configs.cpp): every INT8 3x3 config this build has, best ISA first, and the one the
@@ -101,6 +104,48 @@ std::vector<std::int32_t> pack_qu8_conv3x3_s8x4_split(const QConv2d& conv);
 inline constexpr std::int32_t qu8_residual_position(int in_group, int ky, int kx) {
   return in_group << 4 | ky << 2 | kx;
 }
+
+// The first conv (3x3 over the 3 input colours) as a 1x1 over "im2col" rows: per output pixel
+// the 27 input bytes its 3x3 window reads, in kQu8Im2colGroups words instead of 9 taps of one word
+// each (whose fourth byte repeats red), so 7 instead of 9 dot-product instructions per output
+// vector. Byte b (group b / 4, byte b % 4) of output column x is colour `colour` of input pixel
+// (x - 1 + kx, y - 1 + ky); the last byte is unused (0, with weight 0). Rows ky and their two
+// words stay together; the three blues of kx = 2 share the last word.
+struct QU8Im2colByte {
+  int ky;
+  int kx;
+  int colour;  // -1: unused
+};
+inline constexpr int kQu8Im2colGroups = 7;
+inline constexpr QU8Im2colByte kQu8Im2colBytes[kQu8Im2colGroups * kQu8Group] = {
+    {0, 0, 0}, {0, 0, 1}, {0, 0, 2}, {0, 1, 0}, {0, 1, 1}, {0, 1, 2}, {0, 2, 0},
+    {0, 2, 1}, {1, 0, 0}, {1, 0, 1}, {1, 0, 2}, {1, 1, 0}, {1, 1, 1}, {1, 1, 2},
+    {1, 2, 0}, {1, 2, 1}, {2, 0, 0}, {2, 0, 1}, {2, 0, 2}, {2, 1, 0}, {2, 1, 1},
+    {2, 1, 2}, {2, 2, 0}, {2, 2, 1}, {0, 2, 2}, {1, 2, 2}, {2, 2, 2}, {0, 0, -1}};
+
+// One im2col row from the input rows y-1, y, y+1 (one group of R, G, B, R words, padded with the
+// input zero point outside the image like every conv input).
+struct QU8Im2colArgs {
+  const std::uint8_t* rows[3];
+  std::uint8_t* out;   // kQu8Im2colGroups groups
+  std::size_t stride;  // pixels between groups of `out` (and of nothing else: rows have one)
+  int col_begin;       // first output column, >= 1 (column x reads x-1..x+1)
+  int col_count;       // a multiple of kQu8ColumnBlock
+};
+
+using QU8Im2colFn = void (*)(const QU8Im2colArgs&);
+
+struct QU8Im2colConfig {
+  const char* name;
+  Isa isa;
+  QU8Im2colFn run;
+};
+
+std::span<const QU8Im2colConfig* const> qu8_im2col_configs();
+const QU8Im2colConfig& qu8_im2col_config(Isa level);
+
+// The portable kernel (byte by byte).
+void qu8_im2col_ukernel_scalar(const QU8Im2colArgs& args);
 
 // Depth-to-space of one grouped u8 row of the last conv (integer scales, no anchor) into
 // `scale` rows of interleaved 8-bit RGB: output pixel (x * scale + dx, dy), colour c is channel
@@ -187,6 +232,8 @@ extern const QU8Conv3x3Config qu8_conv3x3_scalar_config;
 extern const QU8DepthToSpaceConfig qu8_depth_to_space_16_avx512bw_config;
 extern const QU8DepthToSpaceConfig qu8_depth_to_space_4_avx2_config;
 extern const QU8DepthToSpaceConfig qu8_depth_to_space_scalar_config;
+extern const QU8Im2colConfig qu8_im2col_16_avx512bw_config;
+extern const QU8Im2colConfig qu8_im2col_scalar_config;
 extern const QU8InputRowConfig qu8_input_row_16_avx512bw_config;
 extern const QU8InputRowConfig qu8_input_row_scalar_config;
 extern const QU8LutConfig qu8_lut_64_avx512bw_config;

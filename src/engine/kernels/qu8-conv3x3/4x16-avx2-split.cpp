@@ -155,6 +155,7 @@ const QU8Conv3x3Config qu8_conv3x3_4x16_avx2_split_config{"qu8-conv3x3/4x16-avx2
                                                           16,
                                                           qu8_conv3x3_ukernel_4x16_avx2_split,
                                                           qu8_conv1x1_ukernel_4x16_avx2_split,
-                                                          pack_qu8_conv3x3_s8x4_split};
+                                                          pack_qu8_conv3x3_s8x4_split,
+                                                          false};
 
 }  // namespace quicksr::engine

@@ -68,7 +68,7 @@ void qu8_conv1x1_ukernel_4x16_avx2(const QU8Conv3x3Args& args) {
 }  // namespace
 
 const QU8Conv3x3Config qu8_conv3x3_4x16_avx2_config{
-    "qu8-conv3x3/4x16-avx2",       Isa::kAvx2Fma,         8, 16, qu8_conv3x3_ukernel_4x16_avx2,
-    qu8_conv1x1_ukernel_4x16_avx2, pack_qu8_conv3x3_s16x2};
+    "qu8-conv3x3/4x16-avx2",       Isa::kAvx2Fma,          8,    16, qu8_conv3x3_ukernel_4x16_avx2,
+    qu8_conv1x1_ukernel_4x16_avx2, pack_qu8_conv3x3_s16x2, false};
 
 }  // namespace quicksr::engine

@@ -17,8 +17,13 @@ void qu8_conv1x1_ukernel_4x24_avxvnni(const QU8Conv3x3Args& args) {
 
 }  // namespace
 
-const QU8Conv3x3Config qu8_conv3x3_4x24_avxvnni_config{
-    "qu8-conv3x3/4x24-avxvnni",       Isa::kAvxVnni,        8, 24, qu8_conv3x3_ukernel_4x24_avxvnni,
-    qu8_conv1x1_ukernel_4x24_avxvnni, pack_qu8_conv3x3_s8x4};
+const QU8Conv3x3Config qu8_conv3x3_4x24_avxvnni_config{"qu8-conv3x3/4x24-avxvnni",
+                                                       Isa::kAvxVnni,
+                                                       8,
+                                                       24,
+                                                       qu8_conv3x3_ukernel_4x24_avxvnni,
+                                                       qu8_conv1x1_ukernel_4x24_avxvnni,
+                                                       pack_qu8_conv3x3_s8x4,
+                                                       false};
 
 }  // namespace quicksr::engine

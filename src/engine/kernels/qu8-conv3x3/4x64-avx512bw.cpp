@@ -110,6 +110,7 @@ const QU8Conv3x3Config qu8_conv3x3_4x64_avx512bw_config{"qu8-conv3x3/4x64-avx512
                                                         64,
                                                         qu8_conv3x3_ukernel_4x64_avx512bw,
                                                         qu8_conv1x1_ukernel_4x64_avx512bw,
-                                                        pack_qu8_conv3x3_s16x2};
+                                                        pack_qu8_conv3x3_s16x2,
+                                                        false};
 
 }  // namespace quicksr::engine

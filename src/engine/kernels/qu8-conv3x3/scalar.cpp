@@ -51,7 +51,7 @@ void qu8_conv1x1_ukernel_scalar(const QU8Conv3x3Args& a) { qu8_conv_scalar(a, 1)
 }  // namespace
 
 const QU8Conv3x3Config qu8_conv3x3_scalar_config{
-    "qu8-conv3x3/scalar",       Isa::kScalar,         1, 1, qu8_conv3x3_ukernel_scalar,
-    qu8_conv1x1_ukernel_scalar, pack_qu8_conv3x3_s8x4};
+    "qu8-conv3x3/scalar",       Isa::kScalar,          1,   1, qu8_conv3x3_ukernel_scalar,
+    qu8_conv1x1_ukernel_scalar, pack_qu8_conv3x3_s8x4, true};
 
 }  // namespace quicksr::engine
