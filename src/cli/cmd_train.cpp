@@ -75,6 +75,8 @@ const CommandSpec kSpec{
             {"--per-tensor", "", "QAT: s8 weights per tensor (default per output channel)"},
             {"--learn-ranges", "",
              "QAT: train the activation ranges (LSQ gradient, ReLU1 ranges kept <= 1)"},
+            {"--range-lr-factor", "F",
+             "--learn-ranges: the ranges' learning rate is F times the weights' (default 1)"},
             {"--calibration-batches", "N", "QAT: batches calibrating the encodings (default 8)"},
         },
     .min_positional = 0,

@@ -63,6 +63,7 @@ const std::vector<Field>& fields() {
       field("qat", &TrainConfig::qat),
       field("per_tensor", &TrainConfig::per_tensor),
       field("learn_ranges", &TrainConfig::learn_ranges),
+      field("range_lr_factor", &TrainConfig::range_lr_factor),
       field("calibration_batches", &TrainConfig::calibration_batches),
   };
   return kFields;
@@ -195,6 +196,10 @@ void validate(const TrainConfig& config) {
   }
   if (config.learn_ranges && !config.qat) {
     throw Error("training setting learn_ranges applies to quantization-aware training (--qat)");
+  }
+  check_range("range_lr_factor", config.range_lr_factor, 1e-3, 1e4);
+  if (config.range_lr_factor != 1 && !config.learn_ranges) {
+    throw Error("training setting range_lr_factor applies to learned ranges (--learn-ranges)");
   }
   check_range("world_size", config.world_size, 1, 1024);
   check_range("rank", config.rank, 0, config.world_size - 1);

@@ -190,6 +190,9 @@ std::string format(const char* pattern, double value) {
   return text;
 }
 
+// The Adam parameter group of the learned activation ranges (--learn-ranges); 0 holds the weights.
+constexpr std::size_t kRangeGroup = 1;
+
 class Run {
  public:
   Run(const TrainConfig& config, std::string command)
@@ -216,6 +219,7 @@ class Run {
           config_.per_tensor ? WeightGranularity::kPerTensor : WeightGranularity::kPerChannel);
     }
     if (config_.learn_ranges) {  // before loading a checkpoint: it holds their Adam state
+      // The group after the weights' (kRangeGroup).
       adam_.add_param_group(
           torch::optim::OptimizerParamGroup({quicksrnet().learn_activation_ranges()}));
     }
@@ -300,8 +304,10 @@ class Run {
   }
 
   void step(const Batch& batch, double lr) {
-    for (auto& group : adam_.param_groups()) {
-      static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+    auto& groups = adam_.param_groups();
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      const double factor = g == kRangeGroup ? config_.range_lr_factor : 1.0;
+      static_cast<torch::optim::AdamOptions&>(groups[g].options()).lr(lr * factor);
     }
     adam_.zero_grad();
     torch::Tensor loss = loss_of(net_->forward(batch.lr), target(batch));
@@ -402,6 +408,11 @@ class Run {
     }
   }
 
+  std::string range_lr_note() const {
+    if (config_.range_lr_factor == 1) return "";
+    return ", learning rate " + format("%g", config_.range_lr_factor) + " x the weights'";
+  }
+
   // QAT: the INT8 model the fake-quantized net stands for (TorchQuickSRNet::to_quantized).
   Model int8_model(const Model& fp32, const std::string& fp32_file) const {
     const WeightGranularity granularity =
@@ -414,7 +425,7 @@ class Run {
         (from_int8 ? " from the INT8 model " + config_.from + " (its encodings and weight scales)"
                    : " (tf encodings calibrated on " + std::to_string(config_.calibration_batches) +
                          " batches of LR patches)") +
-        (config_.learn_ranges ? ", activation ranges learned (LSQ)" : "");
+        (config_.learn_ranges ? ", activation ranges learned (LSQ" + range_lr_note() + ")" : "");
     if (!config_.teacher.empty()) int8.provenance["teacher"] = config_.teacher;
     return int8;
   }

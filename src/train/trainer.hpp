@@ -49,6 +49,7 @@ struct TrainConfig {
   bool qat = false;             // quantization-aware training (fake quant, straight-through)
   bool per_tensor = false;      // QAT: s8 weights per tensor instead of per output channel
   bool learn_ranges = false;    // QAT: activation ranges trained (LSQ), not fixed
+  double range_lr_factor = 1;   // learn_ranges: the ranges' learning rate as a multiple of lr
   int calibration_batches = 8;  // QAT: batches whose LR patches calibrate the encodings
 };
 

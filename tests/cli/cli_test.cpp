@@ -574,6 +574,70 @@ TEST_F(CliTest, EvalJsonIsCheckedBeforeTheEvaluationAndNeverReplacedUnasked) {
   EXPECT_EQ(json.get(), '{');
 }
 
+// scripts/int8_selection.sh: a candidate's drop on each folder, and pooled over the images of all
+// folders, is the mean of the per-image drops that `quicksr eval --compare-fp32 --json` reports;
+// the fp32 model itself drops 0; rows are sorted by the pooled drop; a bad folder fails.
+TEST_F(CliTest, Int8SelectionScriptPoolsThePerImageDrops) {
+  const fs::path models = fs::path(QUICKSR_SOURCE_DIR) / "models";
+  const std::string fp32 = (models / "quicksrnet-small-x2.safetensors").string();
+  const std::string int8 = (models / "quicksrnet-small-x2-int8.safetensors").string();
+  fs::create_directories(dir_ / "a");
+  fs::create_directories(dir_ / "b/HR");  // named "b" in the table, as benchmarks/Set14/HR is Set14
+  write_sample("a/one.png", 40, 32);
+  write_sample("b/HR/two.png", 24, 24);
+  write_sample("b/HR/three.png", 64, 16);
+  std::vector<double> drops;  // per folder, then pooled
+  double pooled = 0;
+  for (const char* folder : {"a", "b/HR"}) {
+    const std::string json = path(std::string(folder).substr(0, 1) + ".json");
+    const RunResult eval = run_quicksr("eval --model " + int8 + " --data " + path(folder) +
+                                       " --compare-fp32 " + fp32 + " --json " + json);
+    ASSERT_EQ(eval.exit_code, 0) << eval.output;
+    const nlohmann::json scores = nlohmann::json::parse(std::ifstream(json));
+    double sum = 0;
+    for (std::size_t i = 0; i < scores["images"].size(); ++i) {
+      sum += scores["fp32"]["images"][i]["psnr"].get<double>() -
+             scores["images"][i]["psnr"].get<double>();
+    }
+    drops.push_back(sum / static_cast<double>(scores["images"].size()));
+    pooled += sum / 3;
+  }
+  drops.push_back(pooled);
+
+  const std::string script = "QUICKSR=" + std::string(QUICKSR_BINARY) + " " +
+                             (fs::path(QUICKSR_SOURCE_DIR) / "scripts/int8_selection.sh").string() +
+                             " " + fp32 + " ";
+  const RunResult ranking = quicksr::test_support::run_program(
+      "env", script + path("a") + "," + path("b/HR") + " " + int8 + " " + fp32);
+  ASSERT_EQ(ranking.exit_code, 0) << ranking.output;
+  EXPECT_NE(ranking.output.find("| a (1) | b (2) | all |"), std::string::npos) << ranking.output;
+  std::map<std::string, std::vector<double>> rows;
+  std::vector<double> order;
+  std::istringstream lines(ranking.output);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream cells(line);
+    std::string bar, name;
+    if (!(cells >> bar >> name) || bar != "|" || !name.ends_with(".safetensors")) continue;
+    std::vector<double> values;
+    for (double value; cells >> bar >> value;) values.push_back(value);
+    order.push_back(values.back());
+    rows[name] = values;
+  }
+  ASSERT_EQ(rows.size(), 2u) << ranking.output;
+  EXPECT_EQ(rows[fp32], (std::vector<double>{0, 0, 0})) << ranking.output;
+  ASSERT_EQ(rows[int8].size(), 3u) << ranking.output;
+  for (std::size_t i = 0; i < 3; ++i) {
+    // The script sums the 4-decimal per-image table and prints 4 (pooled: 5) decimals.
+    EXPECT_NEAR(rows[int8][i], drops[i], 2e-4) << "column " << i << "\n" << ranking.output;
+  }
+  EXPECT_TRUE(std::is_sorted(order.begin(), order.end())) << ranking.output;
+
+  const RunResult missing = quicksr::test_support::run_program(
+      "env", script + path("none") + "," + path("a") + " " + int8);
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.output.find(path("none")), std::string::npos) << missing.output;
+}
+
 TEST_F(CliTest, EvalNamesTheImageThatIsTooSmall) {
   fs::create_directories(dir_ / "hr");
   const std::string tiny = write_sample("hr/tiny.png", 1, 3);

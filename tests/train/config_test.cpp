@@ -27,6 +27,7 @@ TEST(TrainConfig, JsonRoundTripKeepsEverySetting) {
   config.arch = "erfdn";
   config.loss = "mse";
   config.learn_ranges = true;
+  config.range_lr_factor = 20;
   TrainConfig copy;
   apply_json(copy, to_json(config), "test");
   EXPECT_EQ(to_json(copy), to_json(config));
@@ -37,6 +38,7 @@ TEST(TrainConfig, JsonRoundTripKeepsEverySetting) {
   EXPECT_EQ(copy.arch, "erfdn");
   EXPECT_EQ(copy.loss, "mse");
   EXPECT_TRUE(copy.learn_ranges);
+  EXPECT_EQ(copy.range_lr_factor, 20);
   EXPECT_EQ(copy.data, std::vector<std::string>{"/data"});
 }
 
@@ -82,7 +84,13 @@ TEST(TrainConfig, ValidateRejectsOutOfRangeSettings) {
   rejects([](TrainConfig& c) { c.lr = -1; }, "lr");
   rejects([](TrainConfig& c) { c.schedule = "linear"; }, "schedule");
   rejects([](TrainConfig& c) { c.loss = "l2"; }, "loss");
-  rejects([](TrainConfig& c) { c.learn_ranges = true; }, "learn_ranges");  // without --qat
+  rejects([](TrainConfig& c) { c.learn_ranges = true; }, "learn_ranges");      // without --qat
+  rejects([](TrainConfig& c) { c.range_lr_factor = 10; }, "range_lr_factor");  // fixed ranges
+  rejects(
+      [](TrainConfig& c) {
+        c.from = "model.safetensors", c.qat = c.learn_ranges = true, c.range_lr_factor = 0;
+      },
+      "range_lr_factor");
   rejects([](TrainConfig& c) { c.rank = 1; }, "rank");
   rejects([](TrainConfig& c) { c.checkpoint_every = 150; }, "checkpoint_every");
   rejects([](TrainConfig& c) { c.data.clear(); }, "data");

@@ -294,11 +294,13 @@ TEST_F(TrainRunTest, QuantizationAwareRunFromAnInt8ModelStartsThereAndResumesExa
   interrupted.out = (root_ / "qat-from-int8-interrupted").string();
   expect_exact_resume(straight, interrupted);
 
-  // Learned ranges (LSQ): they move, stay within ReLU1's [0, 1], are the export's encodings, and
-  // a killed run resumes exactly (the ranges and their Adam state are in the checkpoint).
+  // Learned ranges (LSQ, at their own learning rate): they move, stay within ReLU1's [0, 1], are
+  // the export's encodings, and a killed run resumes exactly (the ranges and their Adam state are
+  // in the checkpoint).
   TrainConfig learned = straight;
   learned.out = (root_ / "qat-learned-ranges-straight").string();
   learned.learn_ranges = true;
+  learned.range_lr_factor = 10;
   learned.iterations = 30;
   learned.val_every = 30;
   TrainConfig learned_interrupted = learned;
@@ -320,6 +322,47 @@ TEST_F(TrainRunTest, QuantizationAwareRunFromAnInt8ModelStartsThereAndResumesExa
   float_start.teacher.clear();
   const std::string text = failure_message(float_start);
   EXPECT_NE(text.find("starts quantization-aware training only"), std::string::npos) << text;
+}
+
+// --range-lr-factor: Adam's first step moves each parameter by its learning rate times
+// g / (|g| + eps), i.e. by +-lr, so one step from the same start and batch at factors 1 and 10
+// leaves the weights the same and each learned range top 9 lr apart (unless clamped at 1).
+TEST_F(TrainRunTest, RangeLearningRateFactorScalesTheRangesStepAlone) {
+  const fs::path fp32 = trained_model();
+  const double lr = 1e-4;
+  std::vector<fs::path> runs;
+  for (const double factor : {1.0, 10.0}) {
+    TrainConfig c = config("ranges-lr-x" + std::to_string(static_cast<int>(factor)));
+    c.from = fp32.string();
+    c.qat = true;
+    c.calibration_batches = 2;
+    c.learn_ranges = true;
+    c.range_lr_factor = factor;
+    c.iterations = 1;
+    c.lr = c.lr_min = lr;
+    ASSERT_EQ(wait_for(start(c)), 0) << "see " << c.out << ".stderr";
+    runs.push_back(fs::path(c.out) / "last.safetensors");
+  }
+  expect_same_weights(runs[0], runs[1], 0.0f);
+  const auto range_tops = [](const fs::path& run) {
+    const ActivationEncodings encodings =
+        quant::encodings_of(std::get<QuantizedQuickSRNet>(load_model(int8_path(run)).net));
+    std::vector<double> tops;
+    for (const ActivationEncoding& e : encodings.features)
+      tops.push_back(e.scale * (255 - e.zero_point));
+    tops.push_back(encodings.output.scale * (255 - encodings.output.zero_point));
+    return tops;
+  };
+  const std::vector<double> slow = range_tops(runs[0]);
+  const std::vector<double> fast = range_tops(runs[1]);
+  ASSERT_EQ(slow.size(), fast.size());
+  int checked = 0;
+  for (std::size_t i = 0; i < slow.size(); ++i) {
+    if (std::max(slow[i], fast[i]) > 1 - 1e-6) continue;  // clamped to ReLU1's [0, 1]
+    EXPECT_NEAR(std::abs(fast[i] - slow[i]), 9 * lr, 1e-6) << "quantizer " << i;
+    ++checked;
+  }
+  EXPECT_GT(checked, 0);
 }
 
 // The same first batch and weights under --loss l1 and mse: the logged losses are mean |d| and
