@@ -340,9 +340,9 @@ depth_reason() {
   echo "validation curve (iterations 2000, 4000, 6000, 8000: $(val_curve quicksrnet-f32-m7-x2) dB,"
   echo "against f32-m3's $(val_curve quicksrnet-f32-m3-x2)) was still climbing steeply at the end:"
   echo "the paper's identity init adds ones to random kernels, whose output buries the image (every"
-  echo "untrained grid point from m3 on scores 12.6-13.9 dB on Set5), and at the recipe's lr 1e-3 the"
-  echo "deeper net takes much longer to clean that up (docs/training.md, \"Depth on the table"
-  echo "schedule\"): the $table_schedule iterations do not suffice; the paper's 1M did."
+  echo "untrained grid point from m3 on scores 12.6-13.9 dB on Set5), and the deeper net takes much"
+  echo "longer to clean that up, at the recipe's lr 1e-3 as at 3e-4 (docs/training.md, \"Depth on"
+  echo "the table schedule\"): the $table_schedule iterations do not suffice; the paper's 1M did."
 }
 
 # ---------------------------------------------------------------------------------------------
