@@ -338,7 +338,7 @@ depth_reason() {
     [ -f models/checkpoints/quicksrnet-f32-m3-x2/log.csv ] || return 0
   echo "On the table schedule f32-m7 x2 ends below f32-m3, the opposite of the paper. Its Kodak24"
   echo "validation curve (iterations 2000, 4000, 6000, 8000: $(val_curve quicksrnet-f32-m7-x2) dB,"
-  echo "against f32-m3's $(val_curve quicksrnet-f32-m3-x2)) was still climbing steeply at the end:"
+  echo "against f32-m3's $(val_curve quicksrnet-f32-m3-x2)) was still climbing when the schedule ended it:"
   echo "the paper's identity init adds ones to random kernels, whose output buries the image (every"
   echo "untrained grid point from m3 on scores 12.6-13.9 dB on Set5), and the deeper net takes much"
   echo "longer to clean that up, at the recipe's lr 1e-3 as at 3e-4 (docs/training.md, \"Depth on"
