@@ -127,6 +127,7 @@ struct Engine::Impl {
   const engine::QU8DepthToSpaceConfig* qu8_depth_to_space = nullptr;
   const engine::QU8InputRowConfig* qu8_input_row = nullptr;
   const engine::QU8LutConfig* qu8_lut = nullptr;  // general INT8 graphs' tables
+  const engine::QU8AddConfig* qu8_add = nullptr;  // and their adds
   RunnerCache<engine::QU8BandRunner> qu8_runners;
   std::optional<engine::QU8GraphPlan> qu8_graph_plan;
   mutable std::unique_ptr<engine::QU8GraphRunner> qu8_graph_runner;
@@ -243,6 +244,7 @@ std::unique_ptr<Engine::Impl> int8_impl(const EngineOptions& options) {
   impl->qu8_depth_to_space = &engine::qu8_depth_to_space_config(isa);
   impl->qu8_input_row = &engine::qu8_input_row_config(isa);
   impl->qu8_lut = &engine::qu8_lut_config(isa);
+  impl->qu8_add = &engine::qu8_add_config(isa);
   return impl;
 }
 
@@ -269,7 +271,7 @@ Engine Engine::create(const QuantizedGraph& net, const EngineOptions& options) {
     impl->qu8_graph_plan = engine::make_qu8_graph_plan(net, *impl->qu8_conv);
     impl->qu8_graph_runner = std::make_unique<engine::QU8GraphRunner>(
         *impl->qu8_graph_plan, *impl->qu8_conv, *impl->qu8_depth_to_space, *impl->qu8_input_row,
-        *impl->qu8_lut, options.graph_band_rows);
+        *impl->qu8_lut, *impl->qu8_add, options.graph_band_rows);
     impl->graph_band_rows = options.graph_band_rows;
     impl->executed_macs_per_pixel = impl->qu8_graph_plan->macs_per_pixel;
     return Engine(std::move(impl));
@@ -354,7 +356,8 @@ Isa Engine::isa() const { return impl_->isa; }
 std::string Engine::kernel_names() const {
   if (impl_->qu8_graph_plan) {
     return std::string(impl_->qu8_conv->name) + ", " + impl_->qu8_input_row->name + ", " +
-           impl_->qu8_depth_to_space->name + ", " + impl_->qu8_lut->name;
+           impl_->qu8_depth_to_space->name + ", " + impl_->qu8_lut->name + ", " +
+           impl_->qu8_add->name;
   }
   if (impl_->qu8_plan) {
     // The depth-to-space kernel serves integer scales without an anchor (8-bit output).

@@ -269,15 +269,15 @@ class Qu8GraphPlanner : QU8GraphTensors {
     const ActivationEncoding& ea = encoding(node.inputs[0]);
     const ActivationEncoding& eb = encoding(node.inputs[1]);
     const ActivationEncoding& out = encoding(output_of(i));
-    const float ma = quant::requant_multiplier(ea.scale, 1.0f, out.scale);
-    const float mb = quant::requant_multiplier(eb.scale, 1.0f, out.scale);
     const quant::ClampBounds bounds = quant::fused_activation_bounds(fused(i), out);
     step.kind = QU8GraphStepKind::kAdd;
-    step.table.resize(256 * 256);
-    for (int q = 0; q < 256 * 256; ++q) {
-      step.table[q] = quant::requantize_sum((q >> 8) - ea.zero_point, ma, (q & 255) - eb.zero_point,
-                                            mb, out.zero_point, bounds);
-    }
+    step.add = {.a_zero_point = ea.zero_point,
+                .b_zero_point = eb.zero_point,
+                .a_multiplier = quant::requant_multiplier(ea.scale, 1.0f, out.scale),
+                .b_multiplier = quant::requant_multiplier(eb.scale, 1.0f, out.scale),
+                .zero_point = out.zero_point,
+                .lo = bounds.lo,
+                .hi = bounds.hi};
     step.output = tensor(output_of(i), a.channels, a.groups);
     return std::nullopt;
   }

@@ -7,8 +7,8 @@
 //   1x1 tile, any other k x k as a 1x1 conv over rows of the input's k * k shifted copies; a
 //   grouped conv group by group when its groups hold whole channel words, else densified; a
 //   following Tanh / Sigmoid / LeakyReLU as a table on each output row;
-// - u8 -> u8 ops as tables of the rules: activations (256 entries), add (65536: every encoding is
-//   per tensor, so the sum is a function of the two levels), concat (256 per input);
+// - u8 -> u8 ops as tables of the rules: activations (256 entries), concat (256 per input); add
+//   computed by the qu8-add kernels with the reference's float32 arithmetic;
 // - the graph output is the depth-to-space of the last tensor, written as RGB.
 // Graphs with other ops or shapes are refused: qu8_graph_unsupported_reason() names the node.
 #include <cstdint>
@@ -44,8 +44,9 @@ struct QU8GraphStep {
   std::vector<int> inputs;  // tensor indices
   int output = 0;
   int conv = -1;  // kConv: index into QU8GraphPlan::convs
-  // kTable: 256 levels; kAdd: 65536, [a << 8 | b]; kConcat: 256 per input, in input order.
+  // kTable: 256 levels; kConcat: 256 per input, in input order.
   std::vector<std::uint8_t> table;
+  QU8AddParams add;  // kAdd
 };
 
 struct QU8GraphTensor {

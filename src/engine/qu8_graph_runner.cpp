@@ -26,11 +26,13 @@ std::size_t stride_for(int width) {
 class StepRunner {
  public:
   StepRunner(const QU8GraphPlan& plan, const QU8Conv3x3Config& kernel, const QU8LutConfig& lut,
-             QU8GraphRunner::Job& job, const std::vector<AlignedBuffer<std::uint8_t>>& pad_rows,
-             int width, int height, int band_rows)
+             const QU8AddConfig& add, QU8GraphRunner::Job& job,
+             const std::vector<AlignedBuffer<std::uint8_t>>& pad_rows, int width, int height,
+             int band_rows)
       : plan_(plan),
         kernel_(kernel),
         lut_(lut),
+        add_(add),
         job_(job),
         pad_rows_(pad_rows),
         width_(width),
@@ -163,11 +165,9 @@ class StepRunner {
     const std::uint8_t* a = row(step.inputs[0], y);
     const std::uint8_t* b = row(step.inputs[1], y);
     std::uint8_t* out = row(step.output, y);
-    const std::uint8_t* table = step.table.data();
     for (int g = 0; g < plan_.tensors[step.output].groups; ++g) {
       const std::size_t begin = at(g, kMargin);
-      const std::size_t end = begin + image_bytes();
-      for (std::size_t i = begin; i < end; ++i) out[i] = table[a[i] << 8 | b[i]];
+      add_.run({a + begin, b + begin, out + begin, image_bytes(), &step.add});
     }
   }
 
@@ -187,6 +187,7 @@ class StepRunner {
   const QU8GraphPlan& plan_;
   const QU8Conv3x3Config& kernel_;
   const QU8LutConfig& lut_;
+  const QU8AddConfig& add_;
   QU8GraphRunner::Job& job_;
   const std::vector<AlignedBuffer<std::uint8_t>>& pad_rows_;
   int width_;
@@ -259,7 +260,7 @@ void QU8GraphRunner::run(const RgbView<const In>& input, const RgbView<Out>& out
   pool.run(jobs, [&](int j) {
     Job& job = jobs_[j];
     for (ShiftRing& ring : job.shift_rings) ring.part = -1;  // another run's rows
-    const StepRunner steps(plan_, kernel_, lut_, job, pad_rows_, width_, height, band_rows_);
+    const StepRunner steps(plan_, kernel_, lut_, add_, job, pad_rows_, width_, height, band_rows_);
     // The input rows: R, G, B, R words (the input-row kernels' layout; the fourth channel has no
     // weights).
     const auto load = [&](int begin, int end) {

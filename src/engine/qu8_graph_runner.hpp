@@ -25,15 +25,16 @@ struct ShiftRing {
 
 class QU8GraphRunner {
  public:
-  // `plan` must be packed for `kernel`; `lut` runs its tables.
+  // `plan` must be packed for `kernel`; `lut` runs its tables, `add` its adds.
   QU8GraphRunner(const QU8GraphPlan& plan, const QU8Conv3x3Config& kernel,
                  const QU8DepthToSpaceConfig& depth_to_space, const QU8InputRowConfig& input_row,
-                 const QU8LutConfig& lut, int band_rows)
+                 const QU8LutConfig& lut, const QU8AddConfig& add, int band_rows)
       : plan_(plan),
         kernel_(kernel),
         depth_to_space_(depth_to_space),
         input_row_(input_row),
         lut_(lut),
+        add_(add),
         band_rows_(band_rows) {}
 
   // In, Out: std::uint8_t (the quantized image itself) or float (quantized on the way in with
@@ -60,6 +61,7 @@ class QU8GraphRunner {
   const QU8DepthToSpaceConfig& depth_to_space_;
   const QU8InputRowConfig& input_row_;
   const QU8LutConfig& lut_;
+  const QU8AddConfig& add_;
   int band_rows_;
   int width_ = 0;
   std::vector<Job> jobs_;

@@ -13,6 +13,7 @@
 #include "engine/kernels/kernels.hpp"
 #include "engine/kernels/qu8_kernels.hpp"
 #include "kernel_test_name.hpp"
+#include "quicksr/quant.hpp"
 
 namespace quicksr::engine {
 namespace {
@@ -477,6 +478,67 @@ TEST_P(QU8LutConfigTest, LooksEveryByteUp) {
 
 INSTANTIATE_TEST_SUITE_P(Registry, QU8LutConfigTest, testing::ValuesIn(qu8_lut_configs()),
                          config_name<QU8LutConfig>);
+
+class QU8AddConfigTest : public testing::TestWithParam<const QU8AddConfig*> {};
+
+// Every pair of levels (all 65536) against quant::requantize_sum, the integer reference's rule:
+// zero points 0 and not, multipliers below and above 1, the u8 range and a fused clamp (sums
+// rounding at and beyond both bounds), in place too; counts around the SIMD steps, no byte past
+// the count written.
+TEST_P(QU8AddConfigTest, MatchesTheReferenceRuleForEveryPairOfLevels) {
+  const QU8AddConfig& config = *GetParam();
+  if (!cpu_supports(config.isa)) {
+    GTEST_SKIP() << config.name << ": this CPU lacks " << isa_name(config.isa);
+  }
+  const QU8AddParams cases[] = {
+      {.a_multiplier = 0.5f, .b_multiplier = 0.5f},
+      {.a_zero_point = 17,
+       .b_zero_point = 201,
+       .a_multiplier = 0.73f,
+       .b_multiplier = 1.37f,
+       .zero_point = 90,
+       .lo = 90,
+       .hi = 255},
+      {.a_zero_point = 128,
+       .b_zero_point = 3,
+       .a_multiplier = 0.0371f,
+       .b_multiplier = 2.9f,
+       .zero_point = 5,
+       .lo = 12,
+       .hi = 200},
+  };
+  std::vector<std::uint8_t> a(65536);
+  std::vector<std::uint8_t> b(65536);
+  for (int q = 0; q < 65536; ++q) {
+    a[q] = static_cast<std::uint8_t>(q >> 8);
+    b[q] = static_cast<std::uint8_t>(q & 255);
+  }
+  constexpr std::uint8_t kSentinel = 0xA5;
+  for (const QU8AddParams& params : cases) {
+    const quant::ClampBounds bounds{params.lo, params.hi};
+    std::vector<std::uint8_t> expected(65536);
+    for (int q = 0; q < 65536; ++q) {
+      expected[q] = quant::requantize_sum(a[q] - params.a_zero_point, params.a_multiplier,
+                                          b[q] - params.b_zero_point, params.b_multiplier,
+                                          params.zero_point, bounds);
+    }
+    for (std::size_t count : {0, 1, 7, 8, 9, 15, 16, 17, 65535, 65536}) {
+      std::vector<std::uint8_t> out(count + 8, kSentinel);
+      config.run({a.data(), b.data(), out.data(), count, &params});
+      for (std::size_t i = 0; i < out.size(); ++i) {
+        ASSERT_EQ(out[i], i < count ? expected[i] : kSentinel)
+            << config.name << " levels " << int{a[i % 65536]} << " + " << int{b[i % 65536]}
+            << ", zero points " << params.a_zero_point << ", " << params.b_zero_point;
+      }
+    }
+    std::vector<std::uint8_t> in_place = b;
+    config.run({a.data(), in_place.data(), in_place.data(), in_place.size(), &params});
+    EXPECT_EQ(in_place, expected) << config.name << " in place";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, QU8AddConfigTest, testing::ValuesIn(qu8_add_configs()),
+                         config_name<QU8AddConfig>);
 
 // Per ISA level the engine takes the first registered INT8 kernel that level can run.
 TEST(QU8Conv3x3Registry, EachLevelGetsItsOwnKernel) {

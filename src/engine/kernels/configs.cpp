@@ -87,6 +87,14 @@ constexpr const QU8LutConfig* kQU8LutConfigs[] = {
     &qu8_lut_scalar_config,
 };
 
+constexpr const QU8AddConfig* kQU8AddConfigs[] = {
+#if QUICKSR_X86
+    &qu8_add_16_avx512f_config,
+    &qu8_add_8_avx2_config,
+#endif
+    &qu8_add_scalar_config,
+};
+
 // The CPU features a level needs, as bits: AVX2+FMA, AVX-VNNI, AVX-512 (F/BW/VL/DQ), AVX-512 VNNI.
 unsigned features(Isa isa) {
   switch (isa) {
@@ -152,6 +160,12 @@ std::span<const QU8LutConfig* const> qu8_lut_configs() { return kQU8LutConfigs; 
 
 const QU8LutConfig& qu8_lut_config(Isa level) {
   return *first_included(qu8_lut_configs(), level, "INT8 table lookup");
+}
+
+std::span<const QU8AddConfig* const> qu8_add_configs() { return kQU8AddConfigs; }
+
+const QU8AddConfig& qu8_add_config(Isa level) {
+  return *first_included(qu8_add_configs(), level, "INT8 add");
 }
 
 F32Kernels f32_kernels(Isa isa) {

@@ -1,6 +1,7 @@
 #pragma once
 // 256-bit (AVX2 + FMA) float vector operations for the templated f32 row loops: the conv tile
-// (f32_conv_tile.hpp) and tanh (f32_vtanh.hpp). Included only by files built with -mavx2 -mfma.
+// (f32_conv_tile.hpp), tanh (f32_vtanh.hpp) and the INT8 add's float32 part (qu8_add_loop.hpp).
+// Included only by files built with -mavx2 -mfma.
 #include <immintrin.h>
 
 namespace quicksr::engine::f32 {
@@ -14,6 +15,7 @@ struct Avx256Ops {
   static V sign_bit() { return _mm256_set1_ps(-0.0f); }
   static V abs(V v) { return _mm256_andnot_ps(sign_bit(), v); }
   static V min(V a, V b) { return _mm256_min_ps(a, b); }
+  static V max(V a, V b) { return _mm256_max_ps(a, b); }
   static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
   static V add(V a, V b) { return _mm256_add_ps(a, b); }
   static V sub(V a, V b) { return _mm256_sub_ps(a, b); }

@@ -1,6 +1,7 @@
 #pragma once
 // 512-bit (AVX-512F) float vector operations for the templated f32 row loops: the conv tile
-// (f32_conv_tile.hpp) and tanh (f32_vtanh.hpp). Included only by files built with AVX-512 flags.
+// (f32_conv_tile.hpp), tanh (f32_vtanh.hpp) and the INT8 add's float32 part (qu8_add_loop.hpp).
+// Included only by files built with AVX-512 flags.
 #include <immintrin.h>
 
 namespace quicksr::engine::f32 {
@@ -13,6 +14,7 @@ struct Avx512Ops {
   static V broadcast(float v) { return _mm512_set1_ps(v); }
   static V abs(V v) { return _mm512_abs_ps(v); }
   static V min(V a, V b) { return _mm512_min_ps(a, b); }
+  static V max(V a, V b) { return _mm512_max_ps(a, b); }
   static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
   static V add(V a, V b) { return _mm512_add_ps(a, b); }
   static V sub(V a, V b) { return _mm512_sub_ps(a, b); }

@@ -222,6 +222,43 @@ const QU8LutConfig& qu8_lut_config(Isa level);
 // The portable kernel (byte by byte).
 void qu8_lut_ukernel_scalar(const QU8LutArgs& args);
 
+// The INT8 add of two u8 tensors (docs/quantization.md "General graphs": SESR's residuals), as
+// quant::requantize_sum: each level minus its zero point, times its multiplier (float32 products,
+// never fused), summed, clamped to [lo, hi] - zero_point, rounded to nearest even, plus the
+// output's zero point.
+struct QU8AddParams {
+  int a_zero_point = 0;
+  int b_zero_point = 0;
+  float a_multiplier = 0.0f;
+  float b_multiplier = 0.0f;
+  int zero_point = 0;  // of the output
+  int lo = 0;          // the output's u8 clamp (a fused ReLU / Clip, else the u8 range)
+  int hi = 255;
+};
+
+// out[i] = the add of a[i] and b[i] for `count` bytes (out == a or out == b allowed).
+struct QU8AddArgs {
+  const std::uint8_t* a;
+  const std::uint8_t* b;
+  std::uint8_t* out;
+  std::size_t count;
+  const QU8AddParams* params;
+};
+
+using QU8AddFn = void (*)(const QU8AddArgs&);
+
+struct QU8AddConfig {
+  const char* name;
+  Isa isa;
+  QU8AddFn run;
+};
+
+std::span<const QU8AddConfig* const> qu8_add_configs();
+const QU8AddConfig& qu8_add_config(Isa level);
+
+// The portable kernel (quant::requantize_sum per byte), also the SIMD kernels' row end.
+void qu8_add_ukernel_scalar(const QU8AddArgs& args);
+
 // The configs, one per kernel file (the x86 ones are built only on x86).
 extern const QU8Conv3x3Config qu8_conv3x3_4x96_avx512vnni_config;
 extern const QU8Conv3x3Config qu8_conv3x3_4x64_avx512bw_config;
@@ -238,5 +275,8 @@ extern const QU8InputRowConfig qu8_input_row_16_avx512bw_config;
 extern const QU8InputRowConfig qu8_input_row_scalar_config;
 extern const QU8LutConfig qu8_lut_64_avx512bw_config;
 extern const QU8LutConfig qu8_lut_scalar_config;
+extern const QU8AddConfig qu8_add_16_avx512f_config;
+extern const QU8AddConfig qu8_add_8_avx2_config;
+extern const QU8AddConfig qu8_add_scalar_config;
 
 }  // namespace quicksr::engine
