@@ -169,10 +169,14 @@ TEST(GraphEngineTest, OnlyChainsRunOnTheBandPipeline) {
   }
 }
 
-// The widest supported graph: 64 channels, residual adds and depth-to-space mid-graph.
+// The widest supported graph: 64 channels, residual adds and depth-to-space mid-graph (x4: two,
+// with a conv at twice the input's size between them).
 TEST(GraphEngineTest, EdsrBaselineMatchesReference) {
-  const Graph graph = build_baseline("edsr-baseline", {.scale = {4, 1}, .seed = 3});
-  expect_engine_matches_reference(graph, test_support::random_tensor(3, 11, 13, 1), "edsr x4");
+  for (const int scale : {2, 3, 4}) {
+    const Graph graph = build_baseline("edsr-baseline", {.scale = {scale, 1}, .seed = 3});
+    expect_engine_matches_reference(graph, test_support::random_tensor(3, 11, 13, 1),
+                                    "edsr x" + std::to_string(scale));
+  }
 }
 
 // The official SESR files hold the training form (linear blocks expanded to 256 channels), which
