@@ -253,8 +253,14 @@ TEST(GraphBandsTest, RowReachThroughConvsAddAndDepthToSpace) {
   expect_rows(bands.needed_rows(0, 4, 100), {{0, 8}, {0, 6}, {0, 5}, {0, 5}, {0, 9}, {0, 8}});
   expect_rows(bands.needed_rows(96, 100, 100),
               {{92, 100}, {94, 100}, {95, 100}, {95, 100}, {191, 200}, {192, 200}});
-  // Unclipped band [0, 4): d [0, 8), c [-1, 9), e and b [-1, 5), a [-2, 6), input [-4, 8).
-  EXPECT_EQ(bands.ring_rows(4), (std::vector<int>{12, 8, 6, 6, 10, 8}));
+  // Rings: from the lowest row read to the newest row, in a band [y, y + 4) of the steady walk
+  // (each band adds the rows the band after the last one needs; lead bands add fewer). New rows:
+  // input [y + 4, y + 8), a [y + 2, y + 6), b and e [y + 1, y + 5), c [2y + 1, 2y + 9), d [2y,
+  // 2y + 8). a reads the input from y: 8 rows to y + 8; b reads a from y: 6 to y + 6; e reads a
+  // and b from y + 1: 5 and 4; c reads e from (2y + 1) / 2 = y: 5 to y + 5; d reads c from
+  // 2y - 1: 10 to 2y + 9; the output is written from d's rows [2y, 2y + 8): 8. (The first band's
+  // whole needed ranges, which the rings held before lead bands: 12, 8, 6, 6, 10, 8.)
+  EXPECT_EQ(bands.ring_rows(4), (std::vector<int>{8, 6, 4, 5, 10, 8}));
   // One row: the input reaches [-4, 5).
   EXPECT_EQ(bands.halo_rows(), 4);
 }
