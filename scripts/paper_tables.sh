@@ -471,9 +471,10 @@ table3() {
   echo "tf-enhanced encodings, calibrated on 32 BSDS200 images (as docs/quantization.md's PTQ rows),"
   echo "round to nearest (no optimised rounding for graphs yet), drop from fp32 in parentheses; a"
   echo "graph with an op the INT8 path lacks says so with the CLI's message. INT8 latency: the INT8"
-  echo "engine runs ABPN-like conv chains on its band pipeline and XLSR, ESPCN, SESR and FSRCNN on"
-  echo "its general-graph path (docs/engine.md \"INT8 graphs\"); ERFDN and EDSR (a depth-to-space"
-  echo "inside the graph) run only on the integer reference runtime, not timed (the cell says why)."
+  echo "engine runs ABPN-like conv chains on its band pipeline and XLSR, ESPCN, SESR, FSRCNN and"
+  echo "EDSR on its general-graph path (docs/engine.md \"INT8 graphs\"); ERFDN (its 25-channel concat"
+  echo "and ESA's strided conv, max pool, resize and mul) runs only on the integer reference runtime"
+  echo "and, in fp32, on the reference runtime: not timed (the cell says why)."
   echo "QuickSRNet rows are in Table 2."
   echo
   : > "$work/fig1.tsv"
