@@ -18,17 +18,10 @@ void merge(RowRange& range, int begin, int end) {
 
 // Backwards through the steps: a step's output range (all its readers' ranges merged, as every
 // reader comes later) gives the rows it reads of each input.
-std::vector<RowRange> GraphBands::propagate(int y0, int y1, int height, bool clip) const {
+std::vector<RowRange> GraphBands::propagate(int y0, int y1) const {
   std::vector<RowRange> needed(factors_.size());
-  const auto clip_to_image = [&](int tensor) {
-    if (!clip) return;
-    RowRange& range = needed[tensor];
-    range.begin = std::max(range.begin, 0);
-    range.end = std::min(range.end, height * factors_[tensor]);
-  };
   merge(needed[output_], y0 * factors_[output_], y1 * factors_[output_]);
   for (auto step = steps_.rbegin(); step != steps_.rend(); ++step) {
-    clip_to_image(step->output);
     const RowRange out = needed[step->output];
     if (out.empty()) continue;
     const RowReach& r = step->reach;
@@ -40,24 +33,51 @@ std::vector<RowRange> GraphBands::propagate(int y0, int y1, int height, bool cli
       }
     }
   }
-  clip_to_image(input_);
   return needed;
 }
 
+// Clipped after the propagation: the row maps are monotone and keep the image edges (row 0 to
+// row 0, the last to the last), so that equals clipping every range on the way, except that a
+// band above the image (a lead band of the first job) still needs the rows below it.
 std::vector<RowRange> GraphBands::needed_rows(int y0, int y1, int height) const {
-  return propagate(y0, y1, height, true);
+  std::vector<RowRange> needed = propagate(y0, y1);
+  for (std::size_t t = 0; t < needed.size(); ++t) {
+    needed[t].begin = std::max(needed[t].begin, 0);
+    needed[t].end = std::min(needed[t].end, height * factors_[t]);
+  }
+  return needed;
 }
 
-// Unclipped ranges only move with the band (by y0 * factor: a depth-to-space's input by exactly
-// y0 * its factor too), so one band anywhere gives every band's sizes; clipping only shrinks them.
+// A job's walk on an unbounded image, recording per tensor the rows from the lowest one read to
+// its newest. Unclipped ranges only move with the band (by y0 * factor), so after the first
+// band of rows every band repeats the last one shifted: a few bands give the most; clipping at
+// an image edge only shrinks ranges (and rows above the image read the padding, not the ring).
 std::vector<int> GraphBands::ring_rows(int band_rows) const {
-  std::vector<int> rows;
-  for (const RowRange& range : propagate(0, band_rows, 0, false)) rows.push_back(range.size());
+  std::vector<int> newest(factors_.size(), INT_MIN);
+  std::vector<int> rows(factors_.size(), 1);
+  const auto hold = [&](int tensor, int lowest) {
+    rows[tensor] = std::max(rows[tensor], newest[tensor] - lowest);
+  };
+  const auto load = [&](int begin, int end) {
+    newest[input_] = end;
+    hold(input_, begin);
+  };
+  const auto compute = [&](int s, int begin, int end) {
+    const BandStep& step = steps_[s];
+    const RowReach& r = step.reach;
+    for (int input : step.inputs) {
+      hold(input, r.block > 1 ? floor_div(begin, r.block) : begin - r.above);
+    }
+    newest[step.output] = end;
+    hold(step.output, begin);
+  };
+  const auto finish = [&](int y0, int) { hold(output_, y0 * factors_[output_]); };
+  walk(0, lead_rows(band_rows) + 3 * band_rows, 0, band_rows, false, load, compute, finish);
   return rows;
 }
 
 int GraphBands::halo_rows() const {
-  const RowRange input = propagate(0, 1, 0, false)[input_];
+  const RowRange input = propagate(0, 1)[input_];
   return std::max(-input.begin, input.end - 1);
 }
 

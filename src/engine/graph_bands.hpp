@@ -3,9 +3,12 @@
 // of each tensor a band of output rows needs, derived once from each step's row reach (a conv's
 // kernel rows, a depth-to-space's block), and the loop that runs the steps band by band. Every
 // tensor lives in a ring of rows; a band computes only the rows of each tensor that the previous
-// band of the same job did not (rows are carried, not recomputed), so the rings hold a band plus
-// the receptive-field halo: the workspace depends on the width and the band height, never on the
-// image height. Jobs (one per thread) start with their whole halo: that is the only recompute.
+// band of the same job did not (rows are carried, not recomputed). A job walks bands from above
+// its first row ("lead" bands that compute only the rows its first band needs, a few at a time),
+// so every band adds about a band of rows to each tensor and a ring holds only the rows its
+// readers still read (a band plus their kernels' reach, plus a skip connection's span): the
+// workspace depends on the width and the band height, never on the image height. Jobs (one per
+// thread) compute their whole halo: that is the only recompute.
 #include <algorithm>
 #include <climits>
 #include <utility>
@@ -45,8 +48,10 @@ class GraphBands {
   // The rows of each tensor that the band [y0, y1) of an image of `height` input rows needs
   // (clipped to the tensor's rows: a conv reads the padding beyond them).
   std::vector<RowRange> needed_rows(int y0, int y1, int height) const;
-  // The rows each tensor's ring holds for bands of `band_rows` input rows: the most any band
-  // needs (independent of where the band is, so of the image height).
+  // The rows each tensor's ring holds for bands of `band_rows` input rows: the most rows between
+  // the lowest row a step reads (or the output's rows finish() reads) and the tensor's newest
+  // row, over a job's walk on an unbounded image (clipping at image edges only shrinks it), so
+  // independent of the image height.
   std::vector<int> ring_rows(int band_rows) const;
   // Input rows above and below a band that its output depends on.
   int halo_rows() const;
@@ -63,28 +68,47 @@ class GraphBands {
                const Compute& compute, const Finish& finish) const {
     const int begin = static_cast<int>(static_cast<long long>(height) * job / jobs);
     const int end = static_cast<int>(static_cast<long long>(height) * (job + 1) / jobs);
-    std::vector<int> done(factors_.size(), INT_MIN);  // rows below it are in the rings
+    walk(begin, end, height, band_rows, true, load, compute, finish);
+  }
+
+ private:
+  // needed_rows() before clipping to the image (of an unbounded image).
+  std::vector<RowRange> propagate(int y0, int y1) const;
+  // Input rows of lead bands above a job's first row: enough that the first lead band needs
+  // none of the rows the job computes (a kernel's reach above and below is at most the halo).
+  int lead_rows(int band_rows) const {
+    return (2 * halo_rows() + 2 + band_rows - 1) / band_rows * band_rows;
+  }
+
+  // run_job() over input rows [begin, end) (clip false: of an unbounded image). Each tensor's
+  // rows start at those the band [begin, ...) needs; the lead bands compute them in steps.
+  template <typename Load, typename Compute, typename Finish>
+  void walk(int begin, int end, int height, int band_rows, bool clip, const Load& load,
+            const Compute& compute, const Finish& finish) const {
+    const int tensors = static_cast<int>(factors_.size());
+    const auto needed_in = [&](int y0, int y1) {
+      return clip ? needed_rows(y0, y1, height) : propagate(y0, y1);
+    };
+    const std::vector<RowRange> first = needed_in(begin, std::min(end, begin + band_rows));
+    std::vector<int> done(tensors, INT_MIN);  // rows below it are in the rings
+    for (int t = 0; t < tensors; ++t) done[t] = first[t].begin;
     const auto next = [&](int tensor, const RowRange& needed) {
       const RowRange fresh{std::max(done[tensor], needed.begin), needed.end};
       done[tensor] = std::max(done[tensor], needed.end);
       return fresh;
     };
-    for (int y0 = begin; y0 < end; y0 += band_rows) {
+    for (int y0 = begin - lead_rows(band_rows); y0 < end; y0 += band_rows) {
       const int y1 = std::min(end, y0 + band_rows);
-      const std::vector<RowRange> needed = needed_rows(y0, y1, height);
+      const std::vector<RowRange> needed = needed_in(y0, y1);
       const RowRange input = next(input_, needed[input_]);
       if (!input.empty()) load(input.begin, input.end);
       for (int s = 0; s < static_cast<int>(steps_.size()); ++s) {
         const RowRange rows = next(steps_[s].output, needed[steps_[s].output]);
         if (!rows.empty()) compute(s, rows.begin, rows.end);
       }
-      finish(y0, y1);
+      if (y0 >= begin) finish(y0, y1);
     }
   }
-
- private:
-  // needed_rows(), clipped to an image of `height` input rows or (clip false) not.
-  std::vector<RowRange> propagate(int y0, int y1, int height, bool clip) const;
 
   std::vector<BandStep> steps_;
   std::vector<int> factors_;

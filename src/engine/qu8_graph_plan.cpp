@@ -113,7 +113,7 @@ class Qu8GraphPlanner : QU8GraphTensors {
     const Graph& graph = net_.graph;
     if (!graph.scale.is_integer()) return "its scale x" + graph.scale.to_string() + " is not whole";
     plan_.scale = graph.scale.numerator;
-    plan_.input = tensor(graph.input, 3, 1);
+    plan_.input = tensor(graph.input, 3, 1, 1);
     for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
       if (layout_.absorbed[i] || consumed_.count(i)) continue;
       const GraphNode& node = graph.nodes[i];
@@ -121,16 +121,20 @@ class Qu8GraphPlanner : QU8GraphTensors {
         return "node '" + node.name + "' (" + graph_op_name(node.op) + ") is " + *problem;
       }
     }
-    if (!finished_) return std::string("its output is not the depth-to-space of a u8 tensor");
+    if (!finished_ && !finish_with_rgb_rows()) {
+      return std::string(
+          "its output is neither the depth-to-space of a u8 tensor nor 3 channels at its scale");
+    }
     plan_.bands = bands();
     return std::move(plan_);
   }
 
  private:
-  int tensor(const std::string& name, int channels, int groups) {
+  int tensor(const std::string& name, int channels, int groups, int factor) {
     QU8GraphTensor t;
     t.channels = channels;
     t.groups = groups;
+    t.factor = factor;
     t.zero_point = static_cast<std::uint8_t>(encoding(name).zero_point);
     plan_.tensors.push_back(t);
     return index_[name] = static_cast<int>(plan_.tensors.size()) - 1;
@@ -168,7 +172,9 @@ class Qu8GraphPlanner : QU8GraphTensors {
         problem = add_concat(node, step);
         break;
       case OpType::kDepthToSpace:
-        return finish(node, step.inputs[0]);
+        if (is_output_depth_to_space(node, step.inputs[0])) return finish(node, step.inputs[0]);
+        problem = add_depth_to_space(node, step);
+        break;
       default:
         return std::string("not supported by the INT8 engine");
     }
@@ -181,13 +187,15 @@ class Qu8GraphPlanner : QU8GraphTensors {
     const std::optional<QConv2d> phases =
         as_phase_conv(net_.convs.at(static_cast<std::size_t>(net_.graph.nodes[i].conv)),
                       plan_.scale, kQu8GraphMaxKernel);
-    if (output_of(i) != net_.graph.output || !phases || plan_.scale > kQu8MaxDepthToSpaceScale) {
+    if (output_of(i) != net_.graph.output || !phases || plan_.scale > kQu8MaxDepthToSpaceScale ||
+        tensor_of(step.inputs[0]).factor != 1) {
       return "a transposed conv that is not the graph's output at stride = scale with a phase "
              "kernel up to " +
              std::to_string(kQu8GraphMaxKernel) + "x" + std::to_string(kQu8GraphMaxKernel);
     }
     if (std::optional<std::string> problem = add_conv(i, *phases, step)) return problem;
     plan_.output = step.output;
+    plan_.output_block = plan_.scale;
     plan_.order = ChannelOrder::kCRD;
     plan_.output_encoding = encoding(output_of(i));
     finished_ = true;
@@ -206,6 +214,8 @@ class Qu8GraphPlanner : QU8GraphTensors {
     QU8GraphConv packed;
     packed.in_groups = conv.groups == 1 ? tensor_of(step.inputs[0]).groups : in / kQu8Group;
     const int k = conv.kernel_h;
+    const int factor = tensor_of(step.inputs[0]).factor;
+    packed.factor = factor;
     packed.tile_kernel = k == 3 ? 3 : 1;
     packed.shifted = k == 1 || k == 3 ? 0 : k;
     // A Tanh, Sigmoid or LeakyReLU that alone reads the conv's u8 output runs on its rows.
@@ -230,14 +240,15 @@ class Qu8GraphPlanner : QU8GraphTensors {
         }
       }
       const int words = packed.shifted != 0 ? k * k * packed.in_groups : packed.in_groups;
-      plan_.macs_per_pixel += static_cast<double>(packed.tile_kernel * packed.tile_kernel) * words *
-                              kQu8Group * groups_of(part.out_channels) * kQu8Group;
+      plan_.macs_per_pixel += static_cast<double>(factor * factor) * packed.tile_kernel *
+                              packed.tile_kernel * words * kQu8Group *
+                              groups_of(part.out_channels) * kQu8Group;
     }
     step.kind = QU8GraphStepKind::kConv;
     step.conv = static_cast<int>(plan_.convs.size());
     plan_.convs.push_back(std::move(packed));
     step.output = tensor(output, original.out_channels,
-                         conv.groups * groups_of(conv.out_channels / conv.groups));
+                         conv.groups * groups_of(conv.out_channels / conv.groups), factor);
     return std::nullopt;
   }
 
@@ -257,14 +268,15 @@ class Qu8GraphPlanner : QU8GraphTensors {
       }
     }
     const QU8GraphTensor& input = tensor_of(step.inputs[0]);
-    step.output = tensor(node.output, input.channels, input.groups);
+    step.output = tensor(node.output, input.channels, input.groups, input.factor);
   }
 
   std::optional<std::string> add_add(std::size_t i, QU8GraphStep& step) {
     const GraphNode& node = net_.graph.nodes[i];
     const QU8GraphTensor& a = tensor_of(step.inputs[0]);
-    if (step.inputs.size() != 2 || a.channels != tensor_of(step.inputs[1]).channels) {
-      return "an add of tensors with different channels";
+    if (step.inputs.size() != 2 || a.channels != tensor_of(step.inputs[1]).channels ||
+        a.factor != tensor_of(step.inputs[1]).factor) {
+      return "an add of tensors with different channels or sizes";
     }
     const ActivationEncoding& ea = encoding(node.inputs[0]);
     const ActivationEncoding& eb = encoding(node.inputs[1]);
@@ -278,7 +290,7 @@ class Qu8GraphPlanner : QU8GraphTensors {
                 .zero_point = out.zero_point,
                 .lo = bounds.lo,
                 .hi = bounds.hi};
-    step.output = tensor(output_of(i), a.channels, a.groups);
+    step.output = tensor(output_of(i), a.channels, a.groups, a.factor);
     return std::nullopt;
   }
 
@@ -286,8 +298,10 @@ class Qu8GraphPlanner : QU8GraphTensors {
   std::optional<std::string> add_concat(const GraphNode& node, QU8GraphStep& step) {
     const ActivationEncoding& out = encoding(node.output);
     int channels = 0;
+    const int factor = tensor_of(step.inputs[0]).factor;
     for (std::size_t k = 0; k < step.inputs.size(); ++k) {
       if (channels % kQu8Group != 0) return "a concat whose inputs do not start on channel words";
+      if (tensor_of(step.inputs[k]).factor != factor) return "a concat of tensors of other sizes";
       channels += tensor_of(step.inputs[k]).channels;
       const ActivationEncoding& in = encoding(node.inputs[k]);
       const float m = quant::requant_multiplier(in.scale, 1.0f, out.scale);
@@ -296,17 +310,48 @@ class Qu8GraphPlanner : QU8GraphTensors {
       }
     }
     step.kind = QU8GraphStepKind::kConcat;
-    step.output = tensor(node.output, channels, groups_of(channels));
+    step.output = tensor(node.output, channels, groups_of(channels), factor);
     return std::nullopt;
   }
 
-  std::optional<std::string> finish(const GraphNode& node, int input) {
+  // The graph's output as the depth-to-space kernel writes it: 3 s^2 channels at the input's size.
+  bool is_output_depth_to_space(const GraphNode& node, int input) const {
     const int s = plan_.scale;
-    if (node.output != net_.graph.output || node.block_size != s ||
-        tensor_of(input).channels != 3 * s * s || s > kQu8MaxDepthToSpaceScale) {
-      return "a depth-to-space that is not the graph's output at its scale";
-    }
+    return node.output == net_.graph.output && node.block_size == s &&
+           tensor_of(input).channels == 3 * s * s && tensor_of(input).factor == 1 &&
+           s <= kQu8MaxDepthToSpaceScale;
+  }
+
+  // Inside the graph (EDSR's upsampler): the values moved, b times the rows and columns after it
+  // (depth_to_space_values, the reference's, moves u8 values without requantizing).
+  std::optional<std::string> add_depth_to_space(const GraphNode& node, QU8GraphStep& step) {
+    const QU8GraphTensor& input = tensor_of(step.inputs[0]);
+    const int b = node.block_size;
+    if (b < 2 || input.channels % (b * b) != 0) return "a depth-to-space of other channels";
+    step.kind = QU8GraphStepKind::kDepthToSpace;
+    step.block = b;
+    step.order = node.order;
+    const int channels = input.channels / (b * b);
+    step.output = tensor(node.output, channels, groups_of(channels), input.factor * b);
+    return std::nullopt;
+  }
+
+  // A graph output that is a u8 tensor of 3 channels at the output's size (EDSR's mean shift
+  // back): its rows are the output rows.
+  bool finish_with_rgb_rows() {
+    const auto found = index_.find(net_.graph.output);
+    if (found == index_.end()) return false;
+    const QU8GraphTensor& output = tensor_of(found->second);
+    if (output.channels != 3 || output.factor != plan_.scale) return false;
+    plan_.output = found->second;
+    plan_.output_block = 1;
+    plan_.output_encoding = encoding(net_.graph.output);
+    return true;
+  }
+
+  std::optional<std::string> finish(const GraphNode& node, int input) {
     plan_.output = input;
+    plan_.output_block = plan_.scale;
     plan_.order = node.order;
     plan_.output_encoding = encoding(node.output);
     finished_ = true;
@@ -323,7 +368,8 @@ class Qu8GraphPlanner : QU8GraphTensors {
     return nullptr;
   }
 
-  // A conv reads the rows of its kernel (k / 2 above and below), every other step its row.
+  // A conv reads the rows of its kernel (k / 2 above and below), a depth-to-space by b row Y / b
+  // for its row Y, every other step its row.
   GraphBands bands() const {
     std::vector<BandStep> steps;
     for (const QU8GraphStep& step : plan_.steps) {
@@ -331,11 +377,14 @@ class Qu8GraphPlanner : QU8GraphTensors {
       if (step.kind == QU8GraphStepKind::kConv) {
         const QU8GraphConv& conv = plan_.convs[step.conv];
         reach.above = reach.below = (conv.shifted != 0 ? conv.shifted : conv.tile_kernel) / 2;
+      } else if (step.kind == QU8GraphStepKind::kDepthToSpace) {
+        reach.block = step.block;
       }
       steps.push_back({step.inputs, step.output, reach});
     }
-    return GraphBands(std::move(steps), std::vector<int>(plan_.tensors.size(), 1), plan_.input,
-                      plan_.output);
+    std::vector<int> factors;
+    for (const QU8GraphTensor& tensor : plan_.tensors) factors.push_back(tensor.factor);
+    return GraphBands(std::move(steps), std::move(factors), plan_.input, plan_.output);
   }
 
   const QU8Conv3x3Config* kernel_;    // null: only checking

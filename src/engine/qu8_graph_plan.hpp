@@ -9,7 +9,10 @@
 //   following Tanh / Sigmoid / LeakyReLU as a table on each output row;
 // - u8 -> u8 ops as tables of the rules: activations (256 entries), concat (256 per input); add
 //   computed by the qu8-add kernels with the reference's float32 arithmetic;
-// - the graph output is the depth-to-space of the last tensor, written as RGB.
+// - depth-to-space inside the graph (EDSR's upsampler) as a permutation of u8 values: the tensors
+//   after it have b times the rows and columns (GraphBands derives their rows);
+// - the graph output is the depth-to-space of a tensor at the input's resolution (written as RGB
+//   by the depth-to-space kernel), or a 3-channel tensor at the output's resolution (EDSR's tail).
 // Graphs with other ops or shapes are refused: qu8_graph_unsupported_reason() names the node.
 #include <cstdint>
 #include <optional>
@@ -31,13 +34,14 @@ struct QU8GraphConv {
   int tile_kernel = 3;  // the tile that runs it: 3 (3x3) or 1 (1x1)
   int shifted = 0;      // k for a k x k conv run on the 1x1 tile over k * k shifted copies, else 0
   int in_groups = 0;    // channel groups of the input tensor a part reads (before the shifts)
+  int factor = 1;       // the resolution of its input and output (QU8GraphTensor::factor)
   std::vector<QU8PackedConv> parts;
   std::vector<std::uint8_t> row_table;  // 256 levels applied to every output row, or empty
   int rotations() const { return shifted != 0 ? shifted : 1; }
   int part_count() const { return static_cast<int>(parts.size()) / rotations(); }
 };
 
-enum class QU8GraphStepKind { kConv, kTable, kAdd, kConcat };
+enum class QU8GraphStepKind { kConv, kTable, kAdd, kConcat, kDepthToSpace };
 
 struct QU8GraphStep {
   QU8GraphStepKind kind = QU8GraphStepKind::kConv;
@@ -47,12 +51,15 @@ struct QU8GraphStep {
   // kTable: 256 levels; kConcat: 256 per input, in input order.
   std::vector<std::uint8_t> table;
   QU8AddParams add;  // kAdd
+  int block = 1;     // kDepthToSpace: its block and channel order
+  ChannelOrder order = ChannelOrder::kCRD;
 };
 
 struct QU8GraphTensor {
   int channels = 0;
   int groups = 0;               // channel words per pixel (padded conv outputs included)
   std::uint8_t zero_point = 0;  // also the padding value of its margins
+  int factor = 1;               // resolution: factor x the input's rows and columns
 };
 
 struct QU8GraphPlan {
@@ -61,8 +68,10 @@ struct QU8GraphPlan {
   std::vector<QU8GraphConv> convs;
   GraphBands bands;  // each tensor's rows per band of output rows (the convs' row reach)
   int input = 0;     // the RGB input (one group: R, G, B, R as the input rows)
-  int output = 0;    // the tensor whose depth-to-space is the graph output
+  int output = 0;    // the tensor whose depth-to-space (or itself: output_block 1) is the output
   int scale = 2;
+  int output_block =
+      2;  // the output's depth-to-space block: scale, or 1 (RGB rows at factor scale)
   ChannelOrder order = ChannelOrder::kCRD;
   ActivationEncoding output_encoding;
   double macs_per_pixel = 0.0;  // executed (padded channels and shifted copies included)

@@ -21,6 +21,22 @@ std::size_t stride_for(int width) {
   return static_cast<std::size_t>(kMargin + round_up(width, kQu8ColumnBlock) + kMargin);
 }
 
+std::size_t row_bytes(int groups, int width) { return groups * stride_for(width) * kQu8Group; }
+
+// The columns and rows of each tensor (factor x the input's: EDSR's tensors after its upsampler).
+struct TensorSizes {
+  std::vector<int> widths;
+  std::vector<int> heights;
+  std::vector<std::size_t> strides;
+  TensorSizes(const QU8GraphPlan& plan, int width, int height) {
+    for (const QU8GraphTensor& tensor : plan.tensors) {
+      widths.push_back(width * tensor.factor);
+      heights.push_back(height * tensor.factor);
+      strides.push_back(stride_for(width * tensor.factor));
+    }
+  }
+};
+
 // The steps of one job over rows of its rings; each step writes whole rows of its output
 // tensor, margins included, so its readers never test image edges.
 class StepRunner {
@@ -35,35 +51,38 @@ class StepRunner {
         add_(add),
         job_(job),
         pad_rows_(pad_rows),
-        width_(width),
-        height_(height),
-        stride_(stride_for(width)),
+        sizes_(plan, width, height),
         ring_rows_(plan.bands.ring_rows(band_rows)) {}
 
-  std::size_t stride() const { return stride_; }
+  // Pixels between the channel groups of a row of `tensor`.
+  std::size_t stride(int tensor) const { return sizes_.strides[tensor]; }
+  int width(int tensor) const { return sizes_.widths[tensor]; }
   // Row y of `tensor` in its ring.
   std::uint8_t* row(int tensor, int y) const {
     const int ring = ring_rows_[tensor];
-    const std::size_t bytes = plan_.tensors[tensor].groups * stride_ * kQu8Group;
+    const std::size_t bytes = plan_.tensors[tensor].groups * stride(tensor) * kQu8Group;
     return job_.rings[tensor].get() + ((y % ring + ring) % ring) * bytes;
   }
   // Row y of `tensor` as a conv reads it: rows outside the image are its zero point.
   const std::uint8_t* padded_row(int tensor, int y) const {
-    return y < 0 || y >= height_ ? pad_rows_[tensor].get() : row(tensor, y);
+    return y < 0 || y >= sizes_.heights[tensor] ? pad_rows_[tensor].get() : row(tensor, y);
   }
   // The bytes of a channel group's image columns.
-  std::size_t image_bytes() const { return static_cast<std::size_t>(width_) * kQu8Group; }
-  // Buffer column x of channel group g of a row.
-  std::size_t at(int g, int x) const { return (g * stride_ + x) * kQu8Group; }
+  std::size_t image_bytes(int tensor) const {
+    return static_cast<std::size_t>(width(tensor)) * kQu8Group;
+  }
+  // Buffer column x of channel group g of a row of `tensor`.
+  std::size_t at(int tensor, int g, int x) const { return (g * stride(tensor) + x) * kQu8Group; }
 
   // Sets the margin columns of every group of row y of `tensor` to its zero point.
   void pad_margins(int tensor, int y) const {
     const QU8GraphTensor& t = plan_.tensors[tensor];
     std::uint8_t* r = row(tensor, y);
+    const int w = width(tensor);
     for (int g = 0; g < t.groups; ++g) {
-      std::memset(r + at(g, 0), t.zero_point, kMargin * kQu8Group);
-      std::memset(r + at(g, kMargin + width_), t.zero_point,
-                  (stride_ - kMargin - width_) * kQu8Group);
+      std::memset(r + at(tensor, g, 0), t.zero_point, kMargin * kQu8Group);
+      std::memset(r + at(tensor, g, kMargin + w), t.zero_point,
+                  (stride(tensor) - kMargin - w) * kQu8Group);
     }
   }
 
@@ -81,6 +100,9 @@ class StepRunner {
           break;
         case QU8GraphStepKind::kConcat:
           concat_row(step, y);
+          break;
+        case QU8GraphStepKind::kDepthToSpace:
+          depth_to_space_row(step, y);
           break;
       }
       pad_margins(step.output, y);
@@ -100,21 +122,22 @@ class StepRunner {
         rows[0] = rows[1] = rows[2] = shift_copies(step.conv, input, p, y);
         rotation = ((y - conv.shifted / 2) % conv.shifted + conv.shifted) % conv.shifted;
       } else {
-        const std::size_t in_offset = at(p * conv.in_groups, 0);
+        const std::size_t in_offset = at(input, p * conv.in_groups, 0);
         const int reach = conv.tile_kernel / 2;
         for (int k = 0; k < 3; ++k) {
           rows[k] = padded_row(input, y - reach + std::min(k, conv.tile_kernel - 1)) + in_offset;
         }
       }
       const QU8PackedConv& part = conv.parts[p * conv.rotations() + rotation];
-      run_qu8_conv(part, conv.tile_kernel == 3 ? kernel_.run : kernel_.run_1x1, rows, stride_,
-                   out + at(out_group, 0), nullptr, kMargin,
-                   kMargin + round_up(width_, kQu8ColumnBlock));
+      run_qu8_conv(part, conv.tile_kernel == 3 ? kernel_.run : kernel_.run_1x1, rows, stride(input),
+                   out + at(step.output, out_group, 0), nullptr, kMargin,
+                   kMargin + round_up(width(input), kQu8ColumnBlock));
       out_group += part.padded_out_channels / kQu8Group;
     }
     if (conv.row_table.empty()) return;
     for (int g = 0; g < out_group; ++g) {
-      look_up(conv.row_table.data(), out + at(g, kMargin), out + at(g, kMargin));
+      look_up(step.output, conv.row_table.data(), out + at(step.output, g, kMargin),
+              out + at(step.output, g, kMargin));
     }
   }
 
@@ -132,54 +155,87 @@ class StepRunner {
       ring.rows.assign(k, INT_MIN);
     }
     std::uint8_t* copies = job_.shifted[conv_index].get();
-    const std::size_t bytes = static_cast<std::size_t>(round_up(width_, kQu8ColumnBlock)) * 4;
+    const std::size_t bytes =
+        static_cast<std::size_t>(round_up(width(input), kQu8ColumnBlock)) * kQu8Group;
     for (int r = y - pad; r <= y + pad; ++r) {
       const int slot = (r % k + k) % k;
       if (ring.rows[slot] == r) continue;
       ring.rows[slot] = r;
-      const std::uint8_t* source = padded_row(input, r) + at(p * conv.in_groups, 0);
+      const std::uint8_t* source = padded_row(input, r) + at(input, p * conv.in_groups, 0);
       for (int kx = 0; kx < k; ++kx) {
         for (int g = 0; g < conv.in_groups; ++g) {
-          std::memcpy(copies + at((slot * k + kx) * conv.in_groups + g, kMargin),
-                      source + at(g, kMargin + kx - pad), bytes);
+          std::memcpy(copies + at(input, (slot * k + kx) * conv.in_groups + g, kMargin),
+                      source + at(input, g, kMargin + kx - pad), bytes);
         }
       }
     }
     return copies;
   }
 
-  // The image columns of one channel group through `table` (in == out allowed).
-  void look_up(const std::uint8_t* table, const std::uint8_t* in, std::uint8_t* out) const {
-    lut_.run({table, in, out, image_bytes()});
+  // The image columns of one channel group of `tensor` through `table` (in == out allowed).
+  void look_up(int tensor, const std::uint8_t* table, const std::uint8_t* in,
+               std::uint8_t* out) const {
+    lut_.run({table, in, out, image_bytes(tensor)});
   }
 
   void table_row(const QU8GraphStep& step, int y) const {
+    const int t = step.output;
     const std::uint8_t* in = row(step.inputs[0], y);
-    std::uint8_t* out = row(step.output, y);
-    for (int g = 0; g < plan_.tensors[step.output].groups; ++g) {
-      look_up(step.table.data(), in + at(g, kMargin), out + at(g, kMargin));
+    std::uint8_t* out = row(t, y);
+    for (int g = 0; g < plan_.tensors[t].groups; ++g) {
+      look_up(t, step.table.data(), in + at(t, g, kMargin), out + at(t, g, kMargin));
     }
   }
 
   void add_row(const QU8GraphStep& step, int y) const {
+    const int t = step.output;
     const std::uint8_t* a = row(step.inputs[0], y);
     const std::uint8_t* b = row(step.inputs[1], y);
-    std::uint8_t* out = row(step.output, y);
-    for (int g = 0; g < plan_.tensors[step.output].groups; ++g) {
-      const std::size_t begin = at(g, kMargin);
-      add_.run({a + begin, b + begin, out + begin, image_bytes(), &step.add});
+    std::uint8_t* out = row(t, y);
+    for (int g = 0; g < plan_.tensors[t].groups; ++g) {
+      const std::size_t begin = at(t, g, kMargin);
+      add_.run({a + begin, b + begin, out + begin, image_bytes(t), &step.add});
     }
   }
 
   // Input k's groups follow those of the inputs before it, through its table.
   void concat_row(const QU8GraphStep& step, int y) const {
-    std::uint8_t* out = row(step.output, y);
+    const int t = step.output;
+    std::uint8_t* out = row(t, y);
     int out_group = 0;
     for (std::size_t k = 0; k < step.inputs.size(); ++k) {
       const std::uint8_t* table = step.table.data() + 256 * k;
       const std::uint8_t* in = row(step.inputs[k], y);
       for (int g = 0; g < plan_.tensors[step.inputs[k]].groups; ++g, ++out_group) {
-        look_up(table, in + at(g, kMargin), out + at(out_group, kMargin));
+        look_up(t, table, in + at(t, g, kMargin), out + at(t, out_group, kMargin));
+      }
+    }
+  }
+
+  // Output row y: input row y / b, channel c of output column x from channel
+  // d2s_channel(c, y mod b, x mod b) of input column x / b; the words' unused lanes hold the zero
+  // point.
+  void depth_to_space_row(const QU8GraphStep& step, int y) const {
+    const int input = step.inputs[0];
+    const int t = step.output;
+    const int b = step.block;
+    const int dy = y % b;
+    const QU8GraphTensor& out_tensor = plan_.tensors[t];
+    const std::uint8_t* in = row(input, y / b);
+    std::uint8_t* out = row(t, y);
+    const int in_width = width(input);
+    for (int c = 0; c < out_tensor.groups * kQu8Group; ++c) {
+      std::uint8_t* to = out + at(t, c / kQu8Group, kMargin) + c % kQu8Group;
+      if (c >= out_tensor.channels) {
+        for (int x = 0; x < width(t); ++x) to[x * kQu8Group] = out_tensor.zero_point;
+        continue;
+      }
+      for (int dx = 0; dx < b; ++dx) {
+        const int from = d2s_channel(step.order, out_tensor.channels, b, c, dy, dx);
+        const std::uint8_t* values = in + at(input, from / kQu8Group, kMargin) + from % kQu8Group;
+        for (int x = 0; x < in_width; ++x) {
+          to[(x * b + dx) * kQu8Group] = values[x * kQu8Group];
+        }
       }
     }
   }
@@ -190,13 +246,9 @@ class StepRunner {
   const QU8AddConfig& add_;
   QU8GraphRunner::Job& job_;
   const std::vector<AlignedBuffer<std::uint8_t>>& pad_rows_;
-  int width_;
-  int height_;
-  std::size_t stride_;
+  TensorSizes sizes_;
   std::vector<int> ring_rows_;
 };
-
-std::size_t row_bytes(int groups, int width) { return groups * stride_for(width) * kQu8Group; }
 
 // Channel groups of a shifted conv's copies (k * k shifts of its input groups), else 0.
 int shifted_groups(const QU8GraphConv& conv) {
@@ -210,11 +262,14 @@ std::size_t QU8GraphRunner::workspace_bytes(const QU8GraphPlan& plan, int width,
   const std::vector<int> rows = plan.bands.ring_rows(band_rows);
   std::size_t job = 0;
   std::size_t pad_rows = 0;
-  for (std::size_t t = 0; t < plan.tensors.size(); ++t) {
-    job += rows[t] * row_bytes(plan.tensors[t].groups, width);
-    pad_rows += row_bytes(plan.tensors[t].groups, width);
+  for (const QU8GraphTensor& tensor : plan.tensors) {
+    const std::size_t bytes = row_bytes(tensor.groups, width * tensor.factor);
+    job += rows[&tensor - plan.tensors.data()] * bytes;
+    pad_rows += bytes;
   }
-  for (const QU8GraphConv& conv : plan.convs) job += row_bytes(shifted_groups(conv), width);
+  for (const QU8GraphConv& conv : plan.convs) {
+    job += row_bytes(shifted_groups(conv), width * conv.factor);
+  }
   return threads * job + pad_rows;
 }
 
@@ -223,8 +278,9 @@ void QU8GraphRunner::allocate(int width, int jobs) {
     jobs_.clear();
     pad_rows_.clear();
     for (const QU8GraphTensor& tensor : plan_.tensors) {
-      pad_rows_.emplace_back(row_bytes(tensor.groups, width));
-      std::memset(pad_rows_.back().get(), tensor.zero_point, row_bytes(tensor.groups, width));
+      const std::size_t bytes = row_bytes(tensor.groups, width * tensor.factor);
+      pad_rows_.emplace_back(bytes);
+      std::memset(pad_rows_.back().get(), tensor.zero_point, bytes);
     }
     width_ = width;
   }
@@ -232,10 +288,11 @@ void QU8GraphRunner::allocate(int width, int jobs) {
   while (static_cast<int>(jobs_.size()) < jobs) {
     Job& job = jobs_.emplace_back();
     for (std::size_t t = 0; t < plan_.tensors.size(); ++t) {
-      job.rings.emplace_back(rows[t] * row_bytes(plan_.tensors[t].groups, width));
+      const QU8GraphTensor& tensor = plan_.tensors[t];
+      job.rings.emplace_back(rows[t] * row_bytes(tensor.groups, width * tensor.factor));
     }
     for (const QU8GraphConv& conv : plan_.convs) {
-      job.shifted.emplace_back(row_bytes(shifted_groups(conv), width));
+      job.shifted.emplace_back(row_bytes(shifted_groups(conv), width * conv.factor));
     }
     job.shift_rings.resize(plan_.convs.size());
   }
@@ -265,7 +322,7 @@ void QU8GraphRunner::run(const RgbView<const In>& input, const RgbView<Out>& out
     // weights).
     const auto load = [&](int begin, int end) {
       for (int y = begin; y < end; ++y) {
-        std::uint8_t* row = steps.row(plan_.input, y) + steps.at(0, kMargin);
+        std::uint8_t* row = steps.row(plan_.input, y) + steps.at(plan_.input, 0, kMargin);
         int x = 0;
         if constexpr (std::is_same_v<In, std::uint8_t>) {
           if (input.pixel_step == 3 && input.channel_step == 1) {
@@ -284,13 +341,26 @@ void QU8GraphRunner::run(const RgbView<const In>& input, const RgbView<Out>& out
     const auto compute = [&](int step, int begin, int end) {
       steps.run(plan_.steps[step], begin, end);
     };
-    // The output: depth-to-space of the last tensor, on the kernel for 8-bit interleaved RGB.
+    // The output: depth-to-space of the last tensor, on the kernel for 8-bit interleaved RGB, or
+    // that tensor's rows as they are (3 channels at the output's size: one word, R, G, B).
+    const int out = plan_.output;
     const auto finish = [&](int y0, int y1) {
+      if (plan_.output_block == 1) {
+        for (int y = y0 * s; y < y1 * s; ++y) {
+          const std::uint8_t* values = steps.row(out, y) + steps.at(out, 0, kMargin);
+          for (int x = 0; x < steps.width(out); ++x) {
+            for (int c = 0; c < 3; ++c) {
+              store(output.at(y, x, c), values[x * kQu8Group + c], plan_.output_encoding);
+            }
+          }
+        }
+        return;
+      }
       for (int y = y0; y < y1; ++y) {
-        const std::uint8_t* row = steps.row(plan_.output, y);
+        const std::uint8_t* row = steps.row(out, y);
         if constexpr (std::is_same_v<Out, std::uint8_t>) {
           if (output.pixel_step == 3 && output.channel_step == 1) {
-            depth_to_space_.run({row + steps.at(0, kMargin), steps.stride(), width_, s,
+            depth_to_space_.run({row + steps.at(out, 0, kMargin), steps.stride(out), width_, s,
                                  channels.data(), &output.at(y * s, 0, 0), output.row_step});
             continue;
           }
@@ -299,7 +369,7 @@ void QU8GraphRunner::run(const RgbView<const In>& input, const RgbView<Out>& out
           const int dy = i / (3 * s);
           const int dx = i / 3 % s;
           const std::uint8_t* values =
-              row + steps.at(channels[i] / kQu8Group, kMargin) + channels[i] % kQu8Group;
+              row + steps.at(out, channels[i] / kQu8Group, kMargin) + channels[i] % kQu8Group;
           for (int x = 0; x < width_; ++x) {
             store(output.at(y * s + dy, x * s + dx, i % 3), values[x * kQu8Group],
                   plan_.output_encoding);

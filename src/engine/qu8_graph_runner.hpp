@@ -1,10 +1,11 @@
 #pragma once
 // Runs a QU8GraphPlan over one image band by band (graph_bands.hpp), one job of rows per thread,
-// from RGB in to RGB out. Each job keeps every tensor in a ring of rows; a row holds the tensor's
-// channel words in the grouped layout (qu8_kernels.hpp) with kQu8ColumnBlock margin columns on
-// each side holding its zero point (the conv padding); rows above and below the image read a row
-// of that zero point. The workspace depends on the width and the band height, not on the image
-// height: the rings plus, per job, a ring of k rows of each k x k conv's shifted copies.
+// from RGB in to RGB out. Each job keeps every tensor in a ring of rows (of factor x the input's
+// columns, after a depth-to-space inside the graph: QU8GraphTensor::factor); a row holds the
+// tensor's channel words in the grouped layout (qu8_kernels.hpp) with kQu8ColumnBlock margin
+// columns on each side holding its zero point (the conv padding); rows above and below the image
+// read a row of that zero point. The workspace depends on the width and the band height, not on the
+// image height: the rings plus, per job, a ring of k rows of each k x k conv's shifted copies.
 #include <cstddef>
 #include <cstdint>
 #include <vector>

@@ -169,10 +169,14 @@ TEST(GraphEngineTest, OnlyChainsRunOnTheBandPipeline) {
   }
 }
 
-// The widest supported graph: 64 channels, residual adds and depth-to-space mid-graph.
+// The widest supported graph: 64 channels, residual adds and depth-to-space mid-graph (x4: two,
+// with a conv at twice the input's size between them).
 TEST(GraphEngineTest, EdsrBaselineMatchesReference) {
-  const Graph graph = build_baseline("edsr-baseline", {.scale = {4, 1}, .seed = 3});
-  expect_engine_matches_reference(graph, test_support::random_tensor(3, 11, 13, 1), "edsr x4");
+  for (const int scale : {2, 3, 4}) {
+    const Graph graph = build_baseline("edsr-baseline", {.scale = {scale, 1}, .seed = 3});
+    expect_engine_matches_reference(graph, test_support::random_tensor(3, 11, 13, 1),
+                                    "edsr x" + std::to_string(scale));
+  }
 }
 
 // The official SESR files hold the training form (linear blocks expanded to 256 channels), which
@@ -249,8 +253,14 @@ TEST(GraphBandsTest, RowReachThroughConvsAddAndDepthToSpace) {
   expect_rows(bands.needed_rows(0, 4, 100), {{0, 8}, {0, 6}, {0, 5}, {0, 5}, {0, 9}, {0, 8}});
   expect_rows(bands.needed_rows(96, 100, 100),
               {{92, 100}, {94, 100}, {95, 100}, {95, 100}, {191, 200}, {192, 200}});
-  // Unclipped band [0, 4): d [0, 8), c [-1, 9), e and b [-1, 5), a [-2, 6), input [-4, 8).
-  EXPECT_EQ(bands.ring_rows(4), (std::vector<int>{12, 8, 6, 6, 10, 8}));
+  // Rings: from the lowest row read to the newest row, in a band [y, y + 4) of the steady walk
+  // (each band adds the rows the band after the last one needs; lead bands add fewer). New rows:
+  // input [y + 4, y + 8), a [y + 2, y + 6), b and e [y + 1, y + 5), c [2y + 1, 2y + 9), d [2y,
+  // 2y + 8). a reads the input from y: 8 rows to y + 8; b reads a from y: 6 to y + 6; e reads a
+  // and b from y + 1: 5 and 4; c reads e from (2y + 1) / 2 = y: 5 to y + 5; d reads c from
+  // 2y - 1: 10 to 2y + 9; the output is written from d's rows [2y, 2y + 8): 8. (The first band's
+  // whole needed ranges, which the rings held before lead bands: 12, 8, 6, 6, 10, 8.)
+  EXPECT_EQ(bands.ring_rows(4), (std::vector<int>{8, 6, 4, 5, 10, 8}));
   // One row: the input reaches [-4, 5).
   EXPECT_EQ(bands.halo_rows(), 4);
 }

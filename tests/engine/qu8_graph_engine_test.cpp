@@ -3,7 +3,7 @@
 // without its residual (band pipeline) and XLSR, ESPCN, SESR (general-graph path) at x2, x3
 // and x4, random weights quantized by the graph PTQ per channel and per tensor, odd sizes, every
 // ISA this CPU has, 1 and 2 threads, strips; FSRCNN too (its transposed conv as phase convs);
-// other graphs are refused naming the node.
+// EDSR-baseline (depth-to-space inside the graph); other graphs are refused naming the node.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -92,6 +92,27 @@ TEST(Int8GraphEngine, GeneralGraphsMatchIntegerReference) {
   }
 }
 
+// EDSR-baseline: residual adds, the upsampler's depth-to-space inside the graph (x4: two, with a
+// conv between them at twice the input's size), the tail conv and the mean shift back at the
+// output's size, whose rows are the output.
+TEST(Int8GraphEngine, EdsrMatchesIntegerReference) {
+  for (int scale : {2, 3, 4}) {
+    const QuantizedGraph net =
+        quantized_baseline("edsr-baseline", scale, WeightGranularity::kPerChannel);
+    ASSERT_FALSE(int8_graph_unsupported_reason(net).has_value())
+        << *int8_graph_unsupported_reason(net);
+    expect_matches_reference(net, 1, 1, 1024);
+    expect_matches_reference(net, 13, 6, 1024);
+  }
+  const QuantizedGraph per_tensor =
+      quantized_baseline("edsr-baseline", 2, WeightGranularity::kPerTensor);
+  expect_matches_reference(per_tensor, 9, 5, 1024);
+  const Tensor input = test_support::random_tensor(3, 5, 7, 4);
+  const Engine engine = Engine::create(per_tensor, {.threads = 2});
+  EXPECT_EQ(engine.path_name(), "general-graph path");
+  EXPECT_EQ(engine.run(input).data, quant::forward(per_tensor, input).data);
+}
+
 TEST(Int8GraphEngine, GeneralGraphsPerTensorMatchIntegerReference) {
   for (const char* name : {"xlsr", "espcn", "sesr-m5", "sesr-xl", "fsrcnn"}) {
     const QuantizedGraph net = quantized_baseline(name, 2, WeightGranularity::kPerTensor);
@@ -110,12 +131,17 @@ TEST(Int8GraphEngine, GeneralGraphFloatRunMatchesFloatReference) {
 }
 
 // Bands of any height (1 row, 2, odd, taller than the image) on the general-graph path: XLSR,
-// ESPCN, SESR-M5 and FSRCNN on an odd image size, every ISA this CPU has, 1 and 2 threads, all
+// ESPCN, SESR-M5, FSRCNN and EDSR-baseline (x3, and x4: rows at 2x and 4x the input's after its
+// depth-to-spaces) on an odd image size, every ISA this CPU has, 1 and 2 threads, all
 // bit-identical to the integer reference.
 TEST(Int8GraphEngine, GeneralGraphsInAnyBandHeightMatchIntegerReference) {
   const U8Tensor input = random_u8_image(13, 17, 5);
-  for (const auto& [name, scale] :
-       {std::pair{"xlsr", 2}, {"espcn", 3}, {"sesr-m5", 2}, {"fsrcnn", 3}}) {
+  for (const auto& [name, scale] : {std::pair{"xlsr", 2},
+                                    {"espcn", 3},
+                                    {"sesr-m5", 2},
+                                    {"fsrcnn", 3},
+                                    {"edsr-baseline", 3},
+                                    {"edsr-baseline", 4}}) {
     const QuantizedGraph net = quantized_baseline(name, scale, WeightGranularity::kPerChannel);
     const U8Tensor expected = quant::forward(net, input);
     for (Isa isa : isas_to_test()) {
@@ -138,7 +164,7 @@ TEST(Int8GraphEngine, GeneralGraphsInAnyBandHeightMatchIntegerReference) {
 // the band height, never on the image height; XLSR x2 at 640 columns, 2 threads, bands of 8 rows:
 // under 8 MiB (6.2 MiB measured), where its whole-image tensors took 22.4 MiB at 640x360.
 TEST(Int8GraphEngine, GeneralGraphWorkspaceDoesNotGrowWithTheImageHeight) {
-  for (const char* name : {"xlsr", "espcn", "sesr-m5", "fsrcnn"}) {
+  for (const char* name : {"xlsr", "espcn", "sesr-m5", "fsrcnn", "edsr-baseline"}) {
     SCOPED_TRACE(name);
     const QuantizedGraph net = quantized_baseline(name, 2, WeightGranularity::kPerChannel);
     const Engine engine = Engine::create(net, {.threads = 2, .graph_band_rows = 8});
@@ -156,17 +182,20 @@ TEST(Int8GraphEngine, GeneralGraphWorkspaceDoesNotGrowWithTheImageHeight) {
 }
 
 TEST(Int8GraphEngine, RefusesUnsupportedGraphsNamingTheNode) {
-  // EDSR's x2 upsampler: a depth-to-space in mid-graph.
-  const QuantizedGraph edsr =
-      quantized_baseline("edsr-baseline", 2, WeightGranularity::kPerChannel);
-  const std::optional<std::string> reason = int8_graph_unsupported_reason(edsr);
+  // ERFDN (it needs inputs of at least 15x15 pixels): its blocks concat four 25-channel tensors,
+  // and its ESA has a strided conv, a max pool, a resize and a mul.
+  const QuantizedGraph erfdn =
+      quant::post_training_quantize(build_baseline("erfdn", {.scale = Scale{2, 1}, .seed = 7}),
+                                    {test_support::random_tensor(3, 16, 16, 1)}, {});
+  const std::optional<std::string> reason = int8_graph_unsupported_reason(erfdn);
   ASSERT_TRUE(reason.has_value());
-  EXPECT_NE(reason->find("node 'upsample0_shuffle' (depth_to_space) is a depth-to-space that"),
-            std::string::npos)
+  EXPECT_NE(
+      reason->find("node 'b1_concat' (concat) is a concat whose inputs do not start on channel"),
+      std::string::npos)
       << *reason;
   try {
-    (void)Engine::create(edsr);
-    FAIL() << "EDSR accepted";
+    (void)Engine::create(erfdn);
+    FAIL() << "ERFDN accepted";
   } catch (const Error& error) {
     EXPECT_NE(std::string(error.what()).find(*reason), std::string::npos) << error.what();
   }
