@@ -282,10 +282,35 @@ grid_row() {
       printf '%s\t%s\t%s\t%s\t%s\n' "$label" "${fp32_cell%% *}" "${int8_cell%% *}" \
         "${fp32_latency%% *}" "${int8_latency%% *}" >> "$work/fig1.tsv"
     fi
+  elif [ "$scale" = 2 ] && [ "$int8" = graph ]; then
+    # Latency does not depend on the weights: an untrained baseline is timed with random ones.
+    local untrained
+    untrained=$(untrained_model "$name")
+    fp32_latency=$(random_weights "$(bench_cell "$untrained" "$latency_size" 2)")
+    int8=$(graph_int8 "$untrained")
+    if [ -f "$int8" ]; then
+      int8_latency=$(random_weights "$(bench_cell "$int8" "$latency_size" 2)")
+    else
+      int8_latency=$int8
+    fi
   fi
   echo "| $label | $fp32_cell | $int8_cell | ${paper_fp:-—} | ${paper_int8:-—} |" \
     "${d_fp32:-—} / ${d_int8:-—} | $fp32_latency | $int8_latency | ${paper_latency:-—} | $note |"
 }
+
+# untrained_model ARCH: a random-weight x2 model of baseline ARCH (`quicksr init`, seed 0), made once.
+untrained_model() {
+  local out="$work/models/untrained-$1-x2.safetensors"
+  if [ ! -f "$out" ]; then
+    mkdir -p "$work/models"
+    "$quicksr" init "$1" --scale 2 "$out.tmp.safetensors" < /dev/null > /dev/null &&
+      mv "$out.tmp.safetensors" "$out"
+  fi
+  echo "$out"
+}
+
+# random_weights CELL: a latency cell of a random-weight model, marked as such; messages pass.
+random_weights() { if [[ $1 =~ ^[0-9] ]]; then echo "$1 (random weights)"; else echo "$1"; fi; }
 
 # difference_reason MODEL: why a model of ours scores differently from the paper's.
 difference_reason() {
@@ -472,9 +497,11 @@ table3() {
   echo "round to nearest (no optimised rounding for graphs yet), drop from fp32 in parentheses; a"
   echo "graph with an op the INT8 path lacks says so with the CLI's message. INT8 latency: the INT8"
   echo "engine runs ABPN-like conv chains on its band pipeline and XLSR, ESPCN, SESR, FSRCNN and"
-  echo "EDSR on its general-graph path (docs/engine.md \"INT8 graphs\"); ERFDN (its 25-channel concat"
-  echo "and ESA's strided conv, max pool, resize and mul) runs only on the integer reference runtime"
-  echo "and, in fp32, on the reference runtime: not timed (the cell says why)."
+  echo "EDSR on its general-graph path (docs/engine.md \"INT8 graphs\"); a graph the engine cannot"
+  echo "run (ERFDN: its 25-channel concat and ESA's strided conv, max pool, resize and mul, in fp32"
+  echo "and INT8) is not timed (the cell says why). A baseline not trained yet is timed at x2 with"
+  echo "random weights (\`quicksr init\`, quantized the same way for INT8): latency does not depend"
+  echo "on the weights."
   echo "QuickSRNet rows are in Table 2."
   echo
   : > "$work/fig1.tsv"

@@ -58,6 +58,8 @@ queue=(
   f32-m1:3 f32-m1:4 espcn:3 espcn:4 xlsr:3 xlsr:4 fsrcnn:3 fsrcnn:4 f32-m3:3 f32-m3:4
   sesr-m3:3 sesr-m3:4 sesr-m5:3 sesr-m5:4 abpn:3 abpn:4 sesr-m7:3 sesr-m7:4 sesr-m11:3 sesr-m11:4
   f32-m7:3 f32-m7:4 f32-m11:2 sesr-xl:2 sesr-xl:3 sesr-xl:4
+  # Table 1's residual-free ABPN, 3x longer (and ABPN beside it): does the gap to ABPN close?
+  abpn-noresidual:2:long3x abpn:2:long3x
   # ERFDN and EDSR: 17-60x the cost of Small per step (days on this machine), x2 first
   erfdn:2 erfdn:3 erfdn:4 edsr-baseline:2 edsr-baseline:3 edsr-baseline:4
 )
@@ -81,6 +83,7 @@ arm_args() {
     scaleaug) echo "--scale-augment 0.6" ;;
     patch96-batch7) echo "--patch 96 --batch 7" ;;  # 64 512 LR pixels per step against 65 536
     patch96-shorter) echo "--patch 96 --iterations $((iterations * 64 * 64 / (96 * 96)))" ;;
+    long3x) echo "--iterations $((iterations * 3))" ;;
     *) return 1 ;;
   esac
 }
@@ -179,8 +182,9 @@ write_card() {
     echo "# $name"
     echo
     echo "Trained here for the paper's tables by \`scripts/paper_train.sh\` (\`quicksr train $*\`):"
-    echo "the shared recipe of docs/training.md on the table schedule, $iterations iterations"
-    echo "(docs/training.md, \"Table runs\"). Not built in; \`scripts/paper_tables.sh\` reads it."
+    echo "the shared recipe of docs/training.md, $(final_iteration "$arm") iterations (the table"
+    echo "schedule is $iterations; docs/training.md, \"Table runs\"). Not built in;"
+    echo "\`scripts/paper_tables.sh\` reads it."
     echo
     echo "## Scores (default protocol: Y-PSNR / SSIM, LR by MATLAB-style bicubic, 8 bits)"
     echo
@@ -195,8 +199,9 @@ write_card() {
       awk '$1 == "data_images:" { print $2 }') images of \`$shared/data/train\` used),"
     echo "  validation Kodak24 every 2 000 iterations."
     echo "* Recipe: L1 loss, Adam (0.9, 0.999), batch 16 of 64x64 LR patches with random flips and"
-    echo "  90-degree rotations, seed 1, cosine learning rate from 1e-3 to 1e-6 over $iterations"
-    echo "  iterations, \`--threads ${THREADS:-2}\`, at nice 19 beside other work."
+    echo "  90-degree rotations, seed 1, cosine learning rate from 1e-3 to 1e-6 over the run's"
+    echo "  $(final_iteration "$arm") iterations, \`--threads ${THREADS:-2}\`, at nice 19 beside"
+    echo "  other work."
     if [ -n "$arm" ]; then
       echo "* Recipe A/B arm \`$arm\` (docs/training.md, \"Recipe A/B plan\") changes: \`$(arm_args "$arm")\`."
     fi

@@ -118,9 +118,11 @@ class Engine {
   // The workspace of a run on a width x height image (QuickSRNet engines: workspace_bytes());
   // it does not depend on the height.
   std::size_t workspace_bytes(int width, int height) const;
-  // Input rows above and below a band of input rows that the band's output depends on (the
-  // receptive field: derived from a general graph's convs and depth-to-spaces), so a band run
-  // with this halo around it gives the whole image's output rows.
+  // Input rows above and below a band of input rows that the band's output depends on, exactly
+  // (the receptive field, derived from the plan: one row per 3x3 conv of a QuickSRNet or a conv
+  // chain, a general graph's convs and depth-to-spaces), so a band run with this halo around it
+  // gives the whole image's output rows. For x1.5 the band and the rows run must start on even
+  // rows (the network pairs rows).
   int halo_rows() const;
 
   struct Impl;

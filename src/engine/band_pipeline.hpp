@@ -47,6 +47,12 @@ struct BandGeometry {
   }
 };
 
+// Input rows above and below a region that its output rows depend on, for a pipeline of `layers`
+// 3x3 convs: the rows run_band loads beyond the region (halo(-1), one per conv). The tails reach no
+// further: an integer scale's anchor is 1x1, and the x1.5 one (3x3, stride 2) reads one input row
+// above each pair of rows, within the first conv's reach.
+inline int input_halo_rows(int layers) { return BandGeometry{.layers = layers}.halo(-1); }
+
 // The fused schedule: step s computes row s + halo(layer) of every layer (`load_input_row(y)`
 // for the input, `compute_conv_row(layer, y)`), so each layer's three-row ring holds the rows the
 // next layer reads at that step; the band's first steps fill the halo. `finish_row(y)` then turns

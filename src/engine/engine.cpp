@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "engine/band_pipeline.hpp"
 #include "engine/band_runner.hpp"
 #include "engine/graph_plan.hpp"
 #include "engine/graph_runner.hpp"
@@ -399,13 +400,13 @@ std::size_t Engine::workspace_bytes(int width, int /*height*/) const {
   return workspace_bytes();
 }
 
-// The band pipeline: one row per 3x3 conv, two more for the x1.5 tail (space-to-depth and the
-// strided anchor).
+// What each path's own band loop reads beyond a band: the general graphs' rows derived through
+// their steps, the band pipeline's input rows.
 int Engine::halo_rows() const {
   if (impl_->graph_plan) return impl_->graph_plan->bands.halo_rows();
   if (impl_->qu8_graph_plan) return impl_->qu8_graph_plan->bands.halo_rows();
-  const int convs = impl_->plan ? impl_->plan->conv_count() : impl_->qu8_plan->conv_count();
-  return convs + (impl_->half_scale() ? 2 : 0);
+  return engine::input_halo_rows(impl_->plan ? impl_->plan->conv_count()
+                                             : impl_->qu8_plan->conv_count());
 }
 
 }  // namespace quicksr

@@ -81,7 +81,7 @@ class EngineBackend final : public Upscaler::Backend {
       : name_(model.name()),
         scale_(model.scale()),
         engine_(make_engine(model, options)),
-        halo_(halo_of(model, engine_)) {}
+        halo_(halo_of(engine_, scale_)) {}
   Scale scale() const override { return scale_; }
   std::string name() const override { return name_; }
   int output_length(int length) const override { return engine_.output_width(length); }
@@ -89,20 +89,14 @@ class EngineBackend final : public Upscaler::Backend {
   int halo_rows() const override { return halo_; }
 
  private:
-  // Each 3x3 conv reaches one row further (first, body, last or the anchor), the x1.5 tail
-  // (space-to-depth, strided anchor) and the bicubic alpha two more each; a general graph's
-  // reach is the engine's (derived from its convs), plus the alpha's. Even, so that x1.5 bands
-  // start on even rows.
-  static int halo_of(const Model& model, const Engine& engine) {
-    int reach = engine.halo_rows() + 2;
-    if (std::holds_alternative<QuickSRNet>(model.net) ||
-        std::holds_alternative<QuantizedQuickSRNet>(model.net)) {
-      const QuickSRNetConfig& config = model.is_quantized()
-                                           ? std::get<QuantizedQuickSRNet>(model.net).config
-                                           : std::get<QuickSRNet>(model.net).config;
-      reach = config.blocks + 2 + 4;
-    }
-    return reach + reach % 2;
+  // The rows a band needs around it: the network's reach (the engine's, derived from its plan)
+  // and the bicubic alpha's (2 input rows), both computed from the same crop. Rounded up to a
+  // multiple of the scale's denominator so that x1.5 bands (which start on even rows) are cut
+  // from even rows too.
+  static int halo_of(const Engine& engine, Scale scale) {
+    constexpr int kAlphaReach = 2;
+    const int reach = std::max(engine.halo_rows(), kAlphaReach);
+    return (reach + scale.denominator - 1) / scale.denominator * scale.denominator;
   }
   static Engine make_engine(const Model& model, const UpscalerOptions& options) {
     EngineOptions engine_options;

@@ -7,8 +7,12 @@
 #include <cmath>
 #include <filesystem>
 #include <random>
+#include <string>
+#include <tuple>
 
 #include "quicksr/image.hpp"
+#include "quicksr/model.hpp"
+#include "quicksr/quant.hpp"
 #include "quicksr/upscaler.hpp"
 #include "support/sanitizer.hpp"
 
@@ -93,7 +97,8 @@ TEST(UpscaleBands, BandedFileEqualsTheWholeImageFile) {
       std::filesystem::temp_directory_path() / ("upscale-bands-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const Upscaler upscaler = Upscaler::builtin({4, 1}, {.threads = 2});
-  // Tall enough for several bands (bands are ~512k input pixels, at least 32 rows).
+  // One band (bands are ~512k input pixels, at least 32 rows): the file plumbing, alpha included.
+  // Several bands: BandedFilesOfQuickSRNetFp32AndInt8EqualTheWholeImage.
   const Image input = random_image(8, 200, false, true);
   upscaler.upscale_to_file(input, dir / "banded.png");
   write_image(upscaler.upscale(input), dir / "whole.png");
@@ -105,6 +110,60 @@ TEST(UpscaleBands, BandedFileEqualsTheWholeImageFile) {
   expect_near_all(banded.alpha, whole.alpha, 1.0f / 255.0f);
   upscaler.upscale_to_file(input, dir / "banded.jpg");
   EXPECT_EQ(read_image(dir / "banded.jpg").height, 800);
+  std::filesystem::remove_all(dir);
+}
+
+// Random weights for `preset` at `scale`, as the fp32 model or quantized per channel (features
+// and output encoded on [0, 1], ReLU1's range).
+Model quicksrnet_model(const char* preset, Scale scale, bool int8) {
+  const QuickSRNet net = QuickSRNet::initialized(QuickSRNetConfig::preset(preset, scale), 9);
+  if (!int8) return Model{net, {}};
+  ActivationEncodings encodings;
+  encodings.features.assign(static_cast<std::size_t>(net.config.blocks) + 1,
+                            quant::encoding_from_range(0.0f, 1.0f));
+  encodings.output = quant::encoding_from_range(0.0f, 1.0f);
+  return Model{quant::quantize_weights(net, encodings, WeightGranularity::kPerChannel), {}};
+}
+
+// Upscaler cuts QuickSRNet models with the engine's halo (Engine::halo_rows(), exact: EngineHalo
+// in engine_test) plus the alpha's bicubic reach: every preset (Large: the anchor), x2 and x1.5,
+// fp32 and INT8, every band layout gives the whole image's colour bit for bit.
+TEST(UpscaleBands, QuickSRNetFp32AndInt8GiveTheWholeImagePixelsInEveryBandLayout) {
+  const Image input = random_image(13, 41, false, true);  // odd sizes: x1.5 crops
+  for (const char* preset : {"small", "medium", "large"}) {
+    for (const Scale scale : {Scale{2, 1}, Scale{3, 2}}) {
+      for (const bool int8 : {false, true}) {
+        const Upscaler upscaler =
+            Upscaler::from_model(quicksrnet_model(preset, scale, int8), {.threads = 2});
+        const Image whole = upscaler.upscale(input);
+        for (const int band_inputs : {1, 5}) {
+          SCOPED_TRACE(std::string(preset) + " x" + scale.to_string() + (int8 ? " int8" : "") +
+                       " band of " + std::to_string(band_inputs));
+          const Image stacked = stacked_bands(upscaler, input, band_inputs * 2 * scale.numerator);
+          EXPECT_EQ(stacked.rgb, whole.rgb);
+          expect_near_all(stacked.alpha, whole.alpha, 1e-5f);
+        }
+      }
+    }
+  }
+}
+
+// upscale_to_file over several bands (~512k input pixels each: two here, the second short) writes
+// the whole image's pixels, fp32 x1.5 and INT8 x2. TIFF: uncompressed, quick to write.
+TEST(UpscaleBands, BandedFilesOfQuickSRNetFp32AndInt8EqualTheWholeImage) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("upscale-qsr-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const Image input = random_image(512, 1100, false, false);
+  for (const auto& [preset, scale, int8] :
+       {std::tuple{"medium", Scale{3, 2}, false}, std::tuple{"small", Scale{2, 1}, true}}) {
+    const Upscaler upscaler =
+        Upscaler::from_model(quicksrnet_model(preset, scale, int8), {.threads = 2});
+    SCOPED_TRACE(upscaler.name() + (int8 ? " int8" : ""));
+    upscaler.upscale_to_file(input, dir / "banded.tif");
+    write_image(upscaler.upscale(input), dir / "whole.tif");
+    EXPECT_EQ(read_image(dir / "banded.tif").rgb, read_image(dir / "whole.tif").rgb);
+  }
   std::filesystem::remove_all(dir);
 }
 
