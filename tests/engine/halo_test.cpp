@@ -140,8 +140,12 @@ struct GraphCase {
 // stride 2 (padding 4), whose output row 2Y reads input rows Y - 2..Y + 2 through kernel rows 8,
 // 6, ..., 0: 2 + 4 + 2. (At x3 it reads Y - 1..Y + 2 for row 3Y and Y..Y + 2 for row 3Y + 2: one
 // row less above than the phase conv's 5x5 kernel spans, so not tight above.) ABPN x2, a chain
-// on the band pipeline: seven 3x3 convs.
-const GraphCase kGraphCases[] = {{"sesr-m5", 2, 9}, {"fsrcnn", 2, 8}, {"abpn", 2, 7}};
+// on the band pipeline: seven 3x3 convs. EDSR-baseline x2: the head, 16 blocks of two and the
+// body's last 3x3 conv, the upsampler's 3x3 conv (34 + 1), then the depth-to-space and the tail's
+// 3x3 conv at twice the input's rows: output rows 2b..2e of an input band b..e read upsampler
+// rows b - 1..e + 1, one more (36; the mean shifts are 1x1).
+const GraphCase kGraphCases[] = {
+    {"sesr-m5", 2, 9}, {"fsrcnn", 2, 8}, {"abpn", 2, 7}, {"edsr-baseline", 2, 36}};
 
 TEST(EngineHalo, GeneralGraphsFp32AndInt8AreTheirReceptiveField) {
   for (const GraphCase& c : kGraphCases) {
