@@ -116,13 +116,16 @@ class Engine {
   // The general-graph path: those of the last run's width (0 before the first run).
   std::size_t workspace_bytes() const;
   // The workspace of a run on a width x height image (QuickSRNet engines: workspace_bytes());
-  // it does not depend on the height.
+  // it does not depend on the height, except for graphs whose row maps do (ERFDN's ESA: sized
+  // for each height, bounded over heights).
   std::size_t workspace_bytes(int width, int height) const;
   // Input rows above and below a band of input rows that the band's output depends on, exactly
   // (the receptive field, derived from the plan: one row per 3x3 conv of a QuickSRNet or a conv
   // chain, a general graph's convs and depth-to-spaces), so a band run with this halo around it
   // gives the whole image's output rows. For x1.5 the band and the rows run must start on even
-  // rows (the network pairs rows).
+  // rows (the network pairs rows). 0 for a graph whose output rows depend on the whole image
+  // (ERFDN: its ESA pools on a grid and resizes by a ratio that the image's size sets, so no crop
+  // gives the whole image's rows): callers that cut images into crops run it whole.
   int halo_rows() const;
 
   struct Impl;

@@ -135,7 +135,8 @@ struct Engine::Impl {
   mutable std::mutex graph_mutex;  // one graph run at a time (either kind): all workers per step
   mutable std::unique_ptr<engine::GraphRunner> graph_runner;
   int graph_band_rows = 0;
-  mutable int graph_width = 0;  // the last graph run's input width
+  mutable int graph_width = 0;   // the last graph run's input width
+  mutable int graph_height = 0;  // and height (ERFDN's rings depend on it)
   mutable engine::ThreadPool pool;
 
   Impl(Isa chosen, int threads, int strip_width, int alignment)
@@ -170,6 +171,7 @@ void Engine::Impl::run(const engine::RgbView<const T>& input,
           "engine: 8-bit RGB in and out needs an INT8 engine (an INT8 QuickSRNet or graph)");
     }
     graph_width = input.width;
+    graph_height = input.height;
     return;
   }
   if (qu8_plan) {
@@ -381,7 +383,7 @@ std::string Engine::path_name() const {
 std::size_t Engine::workspace_bytes() const {
   if (impl_->runs_graph()) {
     const std::lock_guard lock(impl_->graph_mutex);
-    return impl_->graph_width == 0 ? 0 : workspace_bytes(impl_->graph_width, 1);
+    return impl_->graph_width == 0 ? 0 : workspace_bytes(impl_->graph_width, impl_->graph_height);
   }
   const int strip_width = impl_->runner_strip_width();
   return static_cast<std::size_t>(impl_->pool.size()) *
@@ -390,11 +392,12 @@ std::size_t Engine::workspace_bytes() const {
               : engine::BandRunner::workspace_bytes(*impl_->plan, impl_->kernels, strip_width));
 }
 
-// General graphs: every thread's rings (bands of graph_band_rows rows), whatever the height.
-std::size_t Engine::workspace_bytes(int width, int /*height*/) const {
+// General graphs: every thread's rings (bands of graph_band_rows rows), whatever the height
+// (ERFDN: sized for the height, bounded over heights).
+std::size_t Engine::workspace_bytes(int width, int height) const {
   if (impl_->graph_plan) {
-    return engine::GraphRunner::workspace_bytes(*impl_->graph_plan, width, impl_->graph_band_rows,
-                                                impl_->pool.size());
+    return engine::GraphRunner::workspace_bytes(*impl_->graph_plan, width, height,
+                                                impl_->graph_band_rows, impl_->pool.size());
   }
   if (impl_->qu8_graph_plan) {
     return engine::QU8GraphRunner::workspace_bytes(*impl_->qu8_graph_plan, width,

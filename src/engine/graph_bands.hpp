@@ -16,12 +16,19 @@
 
 namespace quicksr::engine {
 
-// How output row y of a step reads its inputs: rows [y - above, y + below] of each (at the
-// output's resolution), or row y / block (a depth-to-space of that block).
+// How output row y of a step reads its inputs: rows [y * stride - above, y * stride + below] of
+// each (a conv, a pool), or row y / block (a depth-to-space of that block), or, for a half-pixel
+// bilinear resize to the length of tensor `resize_to`, the rows around (y + 0.5) in / out - 0.5,
+// a map that depends on both lengths (so on the image's). The same map holds for columns.
 struct RowReach {
   int above = 0;
   int below = 0;
   int block = 1;
+  int stride = 1;
+  int shrink = 0;  // a window without padding: out = (in - shrink - 1) / stride + 1 rows
+  int resize_to = -1;
+  // A translation by the band (stride 1, no shrink, no resize) keeps the rings height-free.
+  bool is_local() const { return stride == 1 && shrink == 0 && resize_to < 0; }
 };
 
 struct BandStep {
@@ -43,18 +50,31 @@ class GraphBands {
   // `factors`: each tensor's resolution (factor x the input's); the runner loads `input`, and a
   // band [y0, y1) of input rows delivers rows [y0 * f, y1 * f) of `output` (at its factor f).
   GraphBands(std::vector<BandStep> steps, std::vector<int> factors, int input, int output)
-      : steps_(std::move(steps)), factors_(std::move(factors)), input_(input), output_(output) {}
+      : steps_(std::move(steps)), factors_(std::move(factors)), input_(input), output_(output) {
+    for (const BandStep& step : steps_) local_ = local_ && step.reach.is_local();
+  }
 
+  // Whether every step's row map is a translation by the band (no strided window, no resize):
+  // then rings are sized on an unbounded image and a band's output depends on the rows within
+  // halo_rows() only. Otherwise (ERFDN's ESA) the maps depend on the image's height.
+  bool is_local() const { return local_; }
+  // Each tensor's rows (or columns) for an input of `length` rows (or columns); throws
+  // quicksr::Error when a window without padding does not fit.
+  std::vector<int> lengths(int length) const;
   // The rows of each tensor that the band [y0, y1) of an image of `height` input rows needs
   // (clipped to the tensor's rows: a conv reads the padding beyond them).
   std::vector<RowRange> needed_rows(int y0, int y1, int height) const;
   // The rows each tensor's ring holds for bands of `band_rows` input rows: the most rows between
   // the lowest row a step reads (or the output's rows finish() reads) and the tensor's newest
-  // row, over a job's walk on an unbounded image (clipping at image edges only shrinks it), so
-  // independent of the image height.
-  std::vector<int> ring_rows(int band_rows) const;
-  // Input rows above and below a band that its output depends on.
-  int halo_rows() const;
+  // row. Local graphs: over a job's walk on an unbounded image (clipping at image edges only
+  // shrinks it), so independent of the image height (and of `height`, `jobs`). Otherwise over
+  // the walks of the `jobs` jobs of an image of `height` rows: exact for that height, and
+  // bounded over heights (the maps are affine up to a bounded drift of the resize ratio).
+  std::vector<int> ring_rows(int band_rows, int height = 0, int jobs = 1) const;
+  // Input rows above and below a band that its output depends on; 0 for a graph that is not
+  // local (a band's output then depends on the whole image: cropping changes ESA's pool grid and
+  // resize ratio), so callers that cut images into crops must run whole images instead.
+  int halo_rows() const { return local_ ? reach_rows(0) : 0; }
   int tensor_count() const { return static_cast<int>(factors_.size()); }
 
   // Jobs for an image of `height` rows on `threads` threads: one range of rows each.
@@ -72,12 +92,19 @@ class GraphBands {
   }
 
  private:
-  // needed_rows() before clipping to the image (of an unbounded image).
-  std::vector<RowRange> propagate(int y0, int y1) const;
+  // needed_rows() before clipping to the image (of an unbounded image when `lengths` is null,
+  // only for a local graph; else each tensor's rows for the resize maps).
+  std::vector<RowRange> propagate(int y0, int y1, const std::vector<int>* lengths) const;
+  // The rows of `input` that output rows `out` of a step read (unclipped).
+  static RowRange input_rows(const RowReach& reach, const RowRange& out,
+                             const std::vector<int>* lengths, int input, int output);
+  // The most input rows above or below a band that its output reads: local graphs from one row
+  // of an unbounded image, others over every row of an image of `height` rows.
+  int reach_rows(int height) const;
   // Input rows of lead bands above a job's first row: enough that the first lead band needs
   // none of the rows the job computes (a kernel's reach above and below is at most the halo).
-  int lead_rows(int band_rows) const {
-    return (2 * halo_rows() + 2 + band_rows - 1) / band_rows * band_rows;
+  int lead_rows(int band_rows, int height) const {
+    return (2 * reach_rows(height) + 2 + band_rows - 1) / band_rows * band_rows;
   }
 
   // run_job() over input rows [begin, end) (clip false: of an unbounded image). Each tensor's
@@ -87,7 +114,7 @@ class GraphBands {
             const Compute& compute, const Finish& finish) const {
     const int tensors = static_cast<int>(factors_.size());
     const auto needed_in = [&](int y0, int y1) {
-      return clip ? needed_rows(y0, y1, height) : propagate(y0, y1);
+      return clip ? needed_rows(y0, y1, height) : propagate(y0, y1, nullptr);
     };
     const std::vector<RowRange> first = needed_in(begin, std::min(end, begin + band_rows));
     std::vector<int> done(tensors, INT_MIN);  // rows below it are in the rings
@@ -97,7 +124,7 @@ class GraphBands {
       done[tensor] = std::max(done[tensor], needed.end);
       return fresh;
     };
-    for (int y0 = begin - lead_rows(band_rows); y0 < end; y0 += band_rows) {
+    for (int y0 = begin - lead_rows(band_rows, height); y0 < end; y0 += band_rows) {
       const int y1 = std::min(end, y0 + band_rows);
       const std::vector<RowRange> needed = needed_in(y0, y1);
       const RowRange input = next(input_, needed[input_]);
@@ -114,6 +141,7 @@ class GraphBands {
   std::vector<int> factors_;
   int input_ = 0;
   int output_ = 0;
+  bool local_ = true;
 };
 
 }  // namespace quicksr::engine

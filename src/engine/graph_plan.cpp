@@ -19,9 +19,23 @@ bool is_activation(OpType op) {
          op == OpType::kLeakyRelu || op == OpType::kSigmoid || op == OpType::kTanh;
 }
 
+// A window the row maps take as they take columns: square, no padding (ESA's strided conv and
+// pool).
+bool is_unpadded_square(int kernel_h, int kernel_w, int top, int left, int bottom, int right) {
+  return kernel_h == kernel_w && top == 0 && left == 0 && bottom == 0 && right == 0;
+}
+
 std::optional<std::string> conv_problem(const Conv2d& conv) {
   if (conv.transposed) return "ConvTranspose";
-  if (conv.stride != 1) return "a conv with stride " + std::to_string(conv.stride);
+  if (conv.stride != 1) {
+    if (is_unpadded_square(conv.kernel_h, conv.kernel_w, conv.pad_top, conv.pad_left,
+                           conv.pad_bottom, conv.pad_right) &&
+        conv.kernel_h <= 2 * kGraphMaxPadding + 1) {
+      return std::nullopt;
+    }
+    return "a conv with stride " + std::to_string(conv.stride) +
+           " and padding or a non-square kernel";
+  }
   const bool same = conv.pad_top + conv.pad_bottom == conv.kernel_h - 1 &&
                     conv.pad_left + conv.pad_right == conv.kernel_w - 1;
   if (!same) return "a conv whose padding changes the size";
@@ -34,9 +48,17 @@ std::optional<std::string> conv_problem(const Conv2d& conv) {
 std::optional<std::string> node_problem(const Graph& graph, const GraphNode& node) {
   if (node.op == OpType::kConv) return conv_problem(graph.convs.at(node.conv));
   if (is_activation(node.op) || node.op == OpType::kAdd || node.op == OpType::kConcat ||
-      node.op == OpType::kDepthToSpace) {
+      node.op == OpType::kDepthToSpace || node.op == OpType::kResizeBilinear) {
     return std::nullopt;
   }
+  if (node.op == OpType::kMaxPool) {
+    const Pool2d& p = node.pool;
+    if (is_unpadded_square(p.kernel, p.kernel, p.pad_top, p.pad_left, p.pad_bottom, p.pad_right)) {
+      return std::nullopt;
+    }
+    return "a max pool with padding";
+  }
+  if (node.op == OpType::kMul) return std::nullopt;
   return std::string(graph_op_name(node.op));
 }
 
@@ -84,6 +106,7 @@ GraphConv pack_graph_conv(const Conv2d& original, const F32Kernels& kernels) {
   packed.kernel_w = original.kernel_w;
   packed.pad_top = original.pad_top;
   packed.pad_left = original.pad_left;
+  packed.stride = original.stride;
   packed.direct3x3 = original.kernel_h == 3 && original.kernel_w == 3 && original.pad_top == 1 &&
                      original.pad_left == 1;
   const F32ConvConfig& config = packed.direct3x3 ? *kernels.direct : *kernels.conv;
@@ -132,7 +155,7 @@ class PlanBuilder {
     PlannedTensor tensor;
     tensor.channels = static_cast<int>(shape.channels);
     tensor.planes = tensor.channels;
-    tensor.factor = static_cast<int>(shape.numerator);
+    tensor.factor = shape.exact && shape.denominator == 1 ? static_cast<int>(shape.numerator) : 1;
     plan_.tensors.push_back(tensor);
     return index_[name] = static_cast<int>(plan_.tensors.size()) - 1;
   }
@@ -159,10 +182,11 @@ class PlanBuilder {
     if (node.op != OpType::kConv || plan_.steps.empty()) return false;
     const Conv2d& conv = graph_.convs.at(node.conv);
     GraphStep& previous = plan_.steps.back();
-    if (conv.kernel_h != 1 || conv.kernel_w != 1 || conv.groups != 1 ||
+    if (conv.kernel_h != 1 || conv.kernel_w != 1 || conv.groups != 1 || conv.stride != 1 ||
         previous.kind != GraphStepKind::kConv || previous.pointwise >= 0 ||
-        previous.row_activation || previous.output != tensor_of(node.inputs[0]) ||
-        reader_count_[node.inputs[0]] != 1 || node.inputs[0] == graph_.output) {
+        plan_.convs[previous.conv].stride != 1 || previous.row_activation ||
+        previous.output != tensor_of(node.inputs[0]) || reader_count_[node.inputs[0]] != 1 ||
+        node.inputs[0] == graph_.output) {
       return false;
     }
     std::string output = node.output;
@@ -187,7 +211,14 @@ class PlanBuilder {
         add_conv(step, node, output);
         break;
       case OpType::kAdd:
-        step.kind = GraphStepKind::kAdd;
+      case OpType::kMul:
+        step.kind = GraphStepKind::kBinary;
+        break;
+      case OpType::kMaxPool:
+        step.kind = GraphStepKind::kMaxPool;
+        break;
+      case OpType::kResizeBilinear:
+        step.kind = GraphStepKind::kResize;
         break;
       case OpType::kConcat:
         step.kind = GraphStepKind::kConcat;
@@ -210,10 +241,10 @@ class PlanBuilder {
   void add_conv(GraphStep& step, const GraphNode& node, std::string& output) {
     const Conv2d& conv = graph_.convs.at(node.conv);
     GraphConv packed = pack_graph_conv(conv, kernels_);
-    const int factor = static_cast<int>(shapes_.at(node.output).numerator);
-    plan_.macs_per_pixel += static_cast<double>(factor) * factor * packed.groups *
-                            packed.in_per_group * packed.padded_out_per_group * conv.kernel_h *
-                            conv.kernel_w;
+    const GraphTensor& shape = shapes_.at(node.output);
+    const double factor = static_cast<double>(shape.numerator) / shape.denominator;
+    plan_.macs_per_pixel += factor * factor * packed.groups * packed.in_per_group *
+                            packed.padded_out_per_group * conv.kernel_h * conv.kernel_w;
     const auto activation = activation_of_.find(node.name);
     if (activation != activation_of_.end()) {
       const GraphNode& fused = graph_.nodes[activation->second];
@@ -230,19 +261,29 @@ class PlanBuilder {
     plan_.convs.push_back(std::move(packed));
   }
 
-  // A conv reads its kernel's rows, a depth-to-space a row per block of rows, the rest the row.
+  // A conv or pool reads its window's rows (at its stride), a depth-to-space a row per block of
+  // rows, a resize the rows around its source position, the rest the row.
   GraphBands bands() {
     std::vector<BandStep> steps;
     for (const GraphStep& step : plan_.steps) {
       RowReach reach;
+      std::vector<int> inputs = step.inputs;
       if (step.kind == GraphStepKind::kConv) {
         const GraphConv& conv = plan_.convs[step.conv];
         reach.above = conv.pad_top;
         reach.below = conv.kernel_h - 1 - conv.pad_top;
+        reach.stride = conv.stride;
+        reach.shrink = conv.stride == 1 ? 0 : conv.kernel_h - 1;  // strided convs: no padding
+      } else if (step.kind == GraphStepKind::kMaxPool) {
+        reach.below = reach.shrink = step.node.pool.kernel - 1;
+        reach.stride = step.node.pool.stride;
+      } else if (step.kind == GraphStepKind::kResize) {
+        reach.resize_to = step.inputs[1];
+        inputs.resize(1);  // the size tensor's rows are not read
       } else if (step.kind == GraphStepKind::kDepthToSpace) {
         reach.block = step.node.block_size;
       }
-      steps.push_back({step.inputs, step.output, reach});
+      steps.push_back({inputs, step.output, reach});
     }
     std::vector<int> factors;
     for (const PlannedTensor& tensor : plan_.tensors) factors.push_back(tensor.factor);
@@ -314,11 +355,26 @@ std::optional<std::string> unsupported_reason(const Graph& original) {
       return "node '" + node.name + "' is " + *problem;
     }
   }
-  for (const auto& [name, tensor] : infer_graph_tensors(graph)) {
-    if (!tensor.exact || tensor.denominator != 1) {
-      return "tensor '" + name + "' is not an integer multiple of the input size";
+  // Tensors of other sizes (ESA's strided conv and pool) flow only through convs, unaries, pools
+  // and resizes: what joins tensors, shuffles them or leaves the graph is at whole multiples.
+  const std::map<std::string, GraphTensor> tensors = infer_graph_tensors(graph);
+  const auto whole = [&](const std::string& name) -> std::optional<std::string> {
+    const GraphTensor& tensor = tensors.at(name);
+    if (tensor.exact && tensor.denominator == 1) return std::nullopt;
+    return "tensor '" + name + "' is not an integer multiple of the input size";
+  };
+  for (const GraphNode& node : graph.nodes) {
+    const bool joins = node.op == OpType::kAdd || node.op == OpType::kMul ||
+                       node.op == OpType::kConcat || node.op == OpType::kDepthToSpace;
+    for (const std::string& input : joins ? node.inputs : std::vector<std::string>()) {
+      if (const auto problem = whole(input)) return problem;
+    }
+    if (node.op == OpType::kMul &&
+        tensors.at(node.inputs[0]).channels != tensors.at(node.inputs[1]).channels) {
+      return "node '" + node.name + "' is a mul that broadcasts channels";
     }
   }
+  if (const auto problem = whole(graph.output)) return problem;
   return std::nullopt;
 }
 

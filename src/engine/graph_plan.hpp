@@ -3,9 +3,11 @@
 // stride-1 convs of any size and groups with kernel-ready packed weights (the activation that
 // follows a conv fused into its store or run on its output rows), elementwise ops, add, concat and
 // depth-to-space, in graph order, run band by band (graph_bands.hpp); a transposed conv that
-// upscales by its stride (FSRCNN) as its phase conv and depth-to-space (phase_conv.hpp). Graphs
-// with other ops (other transposed convs, strided convs, pooling, resizing, mul...) are not
-// supported: unsupported_reason() says why, and callers fall back to the reference runtime.
+// upscales by its stride (FSRCNN) as its phase conv and depth-to-space (phase_conv.hpp); ERFDN's
+// spatial attention: a strided conv and a max pool without padding, a half-pixel bilinear resize
+// back to another tensor's size, mul. Graphs with other ops (other transposed convs, padded
+// strided convs, average pooling...) are not supported: unsupported_reason() says why, and
+// callers fall back to the reference runtime.
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +28,7 @@ struct GraphConv {
   int kernel_w = 3;
   int pad_top = 1;
   int pad_left = 1;
+  int stride = 1;  // > 1: no padding; computed at stride 1 along the row, every stride-th kept
   int groups = 1;
   int in_per_group = 0;
   int out_per_group = 0;         // real
@@ -37,7 +40,9 @@ struct GraphConv {
   std::vector<std::vector<float>> bias;     // per group, padded_out_per_group values
 };
 
-enum class GraphStepKind { kConv, kUnary, kAdd, kConcat, kDepthToSpace };
+// kBinary: add or mul (node.op) of two tensors of one size; kMaxPool: node.pool, no padding;
+// kResize: half-pixel bilinear to the size of inputs[1] (whose rows it does not read).
+enum class GraphStepKind { kConv, kUnary, kBinary, kConcat, kDepthToSpace, kMaxPool, kResize };
 
 struct GraphStep {
   GraphStepKind kind = GraphStepKind::kConv;
@@ -47,7 +52,7 @@ struct GraphStep {
   // kConv: a 1x1 conv (index into GraphPlan::convs), the only reader of this conv's output, run
   // on each output row from a per-job row buffer, so that the tensor between them never exists.
   int pointwise = -1;
-  GraphNode node;  // kUnary / kDepthToSpace: the op and its attributes
+  GraphNode node;  // kUnary / kBinary / kDepthToSpace / kMaxPool: the op and its attributes
   // kConv: the activation that follows it when the kernel's clamp cannot apply it (Tanh, PReLU,
   // Sigmoid...): run on each output row right after the conv stores it, while it is in cache.
   std::optional<GraphNode> row_activation;
@@ -57,7 +62,8 @@ struct GraphStep {
 struct PlannedTensor {
   int channels = 0;
   int planes = 0;  // planes its rows hold: conv outputs padded to the kernel's channel tiles
-  int factor = 1;  // resolution: factor x the input's
+  int factor = 1;  // resolution: factor x the input's (1 for ESA's shrunk tensors: see
+                   // GraphBands::lengths for every tensor's size)
 };
 
 struct GraphPlan {

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "engine/band_pipeline.hpp"
+#include "model/op_values.hpp"
 #include "quicksr/error.hpp"
 
 namespace quicksr::engine {
@@ -20,17 +21,26 @@ std::size_t pitch_for(int width) {
   return static_cast<std::size_t>(kLeftColumns + round_up(width, kColumnRound) + kColumnRound);
 }
 
-// A tensor's rows at an input width: `width` pixels, `row_floats` per row (all its planes).
+// A tensor's rows: `width` pixels, `row_floats` per row (all its planes).
 struct TensorRows {
   int width = 0;
   int height = 0;
   std::size_t pitch = 0;
   std::size_t row_floats = 0;
-  TensorRows(const GraphPlan& plan, int tensor, int input_width, int input_height)
-      : width(input_width * plan.tensors[tensor].factor),
-        height(input_height * plan.tensors[tensor].factor),
+  TensorRows(const GraphPlan& plan, int tensor, int tensor_width, int tensor_height)
+      : width(tensor_width),
+        height(tensor_height),
         pitch(pitch_for(width)),
         row_floats(plan.tensors[tensor].planes * pitch) {}
+};
+
+// Every tensor's size for an input of width x height (GraphBands::lengths on both axes: the
+// engine's windows are square and their maps the same on columns).
+struct TensorSizes {
+  std::vector<int> widths;
+  std::vector<int> heights;
+  TensorSizes(const GraphPlan& plan, int width, int height)
+      : widths(plan.bands.lengths(width)), heights(plan.bands.lengths(height)) {}
 };
 
 float apply_unary(const GraphNode& node, const std::vector<float>& slopes, float v, int c) {
@@ -62,16 +72,25 @@ void unary_row(const F32Kernels& kernels, const GraphNode& node, const std::vect
 class StepRunner {
  public:
   StepRunner(const GraphPlan& plan, const F32Kernels& kernels, GraphRunner::Job& job,
-             const std::vector<float>& zero_row, int width, int height, int band_rows)
+             const std::vector<float>& zero_row, const TensorSizes& sizes,
+             const std::vector<int>& ring_rows)
       : plan_(plan),
         kernels_(kernels),
         job_(job),
         zero_row_(zero_row),
-        width_(width),
-        height_(height),
-        ring_rows_(plan.bands.ring_rows(band_rows)) {}
+        sizes_(sizes),
+        ring_rows_(ring_rows) {
+    for (const GraphStep& step : plan.steps) {
+      if (step.kind != GraphStepKind::kResize) continue;
+      const int in = step.inputs[0];
+      row_taps_.push_back(bilinear_taps(sizes.heights[in], sizes.heights[step.output]));
+      column_taps_.push_back(bilinear_taps(sizes.widths[in], sizes.widths[step.output]));
+    }
+  }
 
-  TensorRows rows_of(int tensor) const { return TensorRows(plan_, tensor, width_, height_); }
+  TensorRows rows_of(int tensor) const {
+    return TensorRows(plan_, tensor, sizes_.widths[tensor], sizes_.heights[tensor]);
+  }
   // Row y of `tensor` (buffer column 0: image column -kLeftColumns) in its ring.
   float* row(int tensor, int y) const {
     const int ring = ring_rows_[tensor];
@@ -82,7 +101,10 @@ class StepRunner {
     return y < 0 || y >= rows_of(tensor).height ? zero_row_.data() : row(tensor, y);
   }
 
-  void run(const GraphStep& step, int begin, int end) {
+  void run(int index, int begin, int end) {
+    const GraphStep& step = plan_.steps[index];
+    int resize = 0;  // the resize steps before this one: its taps
+    for (int s = 0; s < index; ++s) resize += plan_.steps[s].kind == GraphStepKind::kResize;
     for (int y = begin; y < end; ++y) {
       switch (step.kind) {
         case GraphStepKind::kConv:
@@ -91,8 +113,14 @@ class StepRunner {
         case GraphStepKind::kUnary:
           unary(step, y);
           break;
-        case GraphStepKind::kAdd:
-          add(step, y);
+        case GraphStepKind::kBinary:
+          binary(step, y);
+          break;
+        case GraphStepKind::kMaxPool:
+          max_pool(step, y);
+          break;
+        case GraphStepKind::kResize:
+          this->resize(step, row_taps_[resize][y], column_taps_[resize], y);
           break;
         case GraphStepKind::kConcat:
           concat(step, y);
@@ -114,9 +142,11 @@ class StepRunner {
     const int planes = last.groups * last.padded_out_per_group;
     const float* rows[2 * kGraphMaxPadding + 1];
     for (int ky = 0; ky < conv.kernel_h; ++ky) {
-      rows[ky] = padded_row(step.inputs[0], y - conv.pad_top + ky);
+      rows[ky] = padded_row(step.inputs[0], y * conv.stride - conv.pad_top + ky);
     }
-    if (pointwise) {
+    if (conv.stride > 1) {
+      strided_conv(conv, rows, rows_of(step.inputs[0]), out, l);
+    } else if (pointwise) {
       // The first conv's row, all its planes, into the job's buffer; the 1x1 conv from there.
       float* buffer = job_.row_buffer.data();
       for (int g = 0; g < conv.groups; ++g) conv_row(conv, g, rows, buffer, l);
@@ -137,6 +167,19 @@ class StepRunner {
     }
   }
 
+  // A strided conv's output row: its stride-1 row over the input's columns into the job's row
+  // buffer (the kernels step one column at a time; ESA's strided conv is a small share of the
+  // work), then every stride-th column.
+  void strided_conv(const GraphConv& conv, const float* const* rows, const TensorRows& in,
+                    float* out, const TensorRows& l) {
+    float* buffer = job_.row_buffer.data();
+    for (int g = 0; g < conv.groups; ++g) conv_row(conv, g, rows, buffer, in);
+    for (int c = 0; c < conv.groups * conv.padded_out_per_group; ++c) {
+      const float* from = buffer + c * in.pitch + kLeftColumns;
+      float* to = out + c * l.pitch + kLeftColumns;
+      for (int x = 0; x < l.width; ++x) to[x] = from[x * conv.stride];
+    }
+  }
   // One output row of group g of `conv`: `rows` are its kernel_h input row starts, `out` the
   // output row start (every row with its planes `l.pitch` apart).
   void conv_row(const GraphConv& conv, int g, const float* const* rows, float* out,
@@ -171,14 +214,66 @@ class StepRunner {
     }
   }
 
-  void add(const GraphStep& step, int y) {
+  void binary(const GraphStep& step, int y) {
     const TensorRows l = rows_of(step.output);
     const float* a = row(step.inputs[0], y) + kLeftColumns;
     const float* b = row(step.inputs[1], y) + kLeftColumns;
     float* out = row(step.output, y) + kLeftColumns;
+    const bool mul = step.node.op == OpType::kMul;
     for (int c = 0; c < plan_.tensors[step.output].channels; ++c) {
       const std::size_t at = c * l.pitch;
-      for (int i = 0; i < l.width; ++i) out[at + i] = a[at + i] + b[at + i];
+      if (mul) {
+        for (int i = 0; i < l.width; ++i) out[at + i] = a[at + i] * b[at + i];
+      } else {
+        for (int i = 0; i < l.width; ++i) out[at + i] = a[at + i] + b[at + i];
+      }
+    }
+  }
+
+  // Output row y: the maximum over input rows y * stride .. + kernel - 1 (no padding), first down
+  // the rows into the row buffer, then along each window of columns.
+  void max_pool(const GraphStep& step, int y) {
+    const Pool2d& window = step.node.pool;
+    const TensorRows in = rows_of(step.inputs[0]);
+    const TensorRows l = rows_of(step.output);
+    float* column_max = job_.row_buffer.data();
+    float* out = row(step.output, y) + kLeftColumns;
+    for (int c = 0; c < plan_.tensors[step.output].channels; ++c) {
+      const std::size_t at = c * in.pitch + kLeftColumns;
+      std::copy_n(row(step.inputs[0], y * window.stride) + at, in.width, column_max);
+      for (int k = 1; k < window.kernel; ++k) {
+        const float* r = row(step.inputs[0], y * window.stride + k) + at;
+        for (int x = 0; x < in.width; ++x) column_max[x] = std::max(column_max[x], r[x]);
+      }
+      float* o = out + c * l.pitch;
+      for (int x = 0; x < l.width; ++x) {
+        const float* w = column_max + x * window.stride;
+        o[x] = *std::max_element(w, w + window.kernel);
+      }
+    }
+  }
+
+  // Output row y from the input rows of its tap, each column from its two columns, with the
+  // reference runtime's arithmetic (reference::resize_bilinear).
+  void resize(const GraphStep& step, const BilinearTap& tap,
+              const std::vector<BilinearTap>& columns, int y) {
+    const TensorRows in = rows_of(step.inputs[0]);
+    const TensorRows l = rows_of(step.output);
+    const float* upper_row = row(step.inputs[0], tap.lower) + kLeftColumns;
+    const float* lower_row = row(step.inputs[0], tap.upper) + kLeftColumns;
+    float* out = row(step.output, y) + kLeftColumns;
+    for (int c = 0; c < plan_.tensors[step.output].channels; ++c) {
+      const float* a = upper_row + c * in.pitch;
+      const float* b = lower_row + c * in.pitch;
+      float* o = out + c * l.pitch;
+      for (int x = 0; x < l.width; ++x) {
+        const BilinearTap& column = columns[x];
+        const float top =
+            a[column.lower] * (1.0f - column.weight) + a[column.upper] * column.weight;
+        const float bottom =
+            b[column.lower] * (1.0f - column.weight) + b[column.upper] * column.weight;
+        o[x] = top * (1.0f - tap.weight) + bottom * tap.weight;
+      }
     }
   }
 
@@ -217,66 +312,85 @@ class StepRunner {
   const F32Kernels& kernels_;
   GraphRunner::Job& job_;
   const std::vector<float>& zero_row_;
-  int width_;
-  int height_;
-  std::vector<int> ring_rows_;
+  const TensorSizes& sizes_;
+  const std::vector<int>& ring_rows_;
+  std::vector<std::vector<BilinearTap>> row_taps_;  // per resize step
+  std::vector<std::vector<BilinearTap>> column_taps_;
 };
 
 // The floats of one job's buffers: each tensor's ring, the row buffer of the 1x1 convs.
-std::vector<std::size_t> ring_floats(const GraphPlan& plan, int width, int band_rows) {
-  const std::vector<int> rows = plan.bands.ring_rows(band_rows);
+std::vector<std::size_t> ring_floats(const GraphPlan& plan, const TensorSizes& sizes,
+                                     const std::vector<int>& rows) {
   std::vector<std::size_t> floats;
   for (std::size_t t = 0; t < plan.tensors.size(); ++t) {
-    floats.push_back(rows[t] * TensorRows(plan, static_cast<int>(t), width, 1).row_floats);
+    floats.push_back(rows[t] *
+                     TensorRows(plan, static_cast<int>(t), sizes.widths[t], 1).row_floats);
   }
   return floats;
 }
 
-std::size_t row_buffer_floats(const GraphPlan& plan, int width) {
+// A row of the convs' planes for a 1x1 conv after them, a strided conv's stride-1 row (at its
+// input's width), the max pool's column maxima.
+std::size_t row_buffer_floats(const GraphPlan& plan, const TensorSizes& sizes) {
   std::size_t floats = 0;
   for (const GraphStep& step : plan.steps) {
-    if (step.pointwise < 0) continue;
+    const int in_width = sizes.widths[step.inputs[0]];
+    if (step.kind == GraphStepKind::kMaxPool) floats = std::max<std::size_t>(floats, in_width);
+    if (step.kind != GraphStepKind::kConv) continue;
     const GraphConv& conv = plan.convs[step.conv];
-    const int factor = plan.tensors[step.output].factor;
-    floats = std::max(floats, conv.groups * conv.padded_out_per_group * pitch_for(width * factor));
+    if (step.pointwise < 0 && conv.stride == 1) continue;
+    floats = std::max(floats, conv.groups * conv.padded_out_per_group * pitch_for(in_width));
   }
   return floats;
 }
 
-std::size_t zero_row_floats(const GraphPlan& plan, int width) {
+std::size_t zero_row_floats(const GraphPlan& plan, const TensorSizes& sizes) {
   std::size_t floats = 0;
   for (std::size_t t = 0; t < plan.tensors.size(); ++t) {
-    floats = std::max(floats, TensorRows(plan, static_cast<int>(t), width, 1).row_floats);
+    floats = std::max(floats, TensorRows(plan, static_cast<int>(t), sizes.widths[t], 1).row_floats);
   }
   return floats;
 }
 
 }  // namespace
 
-std::size_t GraphRunner::workspace_bytes(const GraphPlan& plan, int width, int band_rows,
-                                         int threads) {
-  std::size_t job = row_buffer_floats(plan, width);
-  for (std::size_t ring : ring_floats(plan, width, band_rows)) job += ring;
-  return (threads * job + zero_row_floats(plan, width)) * sizeof(float);
+std::size_t GraphRunner::workspace_bytes(const GraphPlan& plan, int width, int height,
+                                         int band_rows, int threads) {
+  const TensorSizes sizes(plan, width, height);
+  const int jobs = GraphBands::job_count(threads, height);
+  std::size_t job = row_buffer_floats(plan, sizes);
+  for (std::size_t ring : ring_floats(plan, sizes, plan.bands.ring_rows(band_rows, height, jobs)))
+    job += ring;
+  return (threads * job + zero_row_floats(plan, sizes)) * sizeof(float);
 }
 
 void GraphRunner::run(const RgbView<const float>& input, const RgbView<float>& output,
                       ThreadPool& pool) {
-  if (input.width != width_) {
+  const int height = input.height;
+  const int jobs = GraphBands::job_count(pool.size(), height);
+  const TensorSizes sizes(plan_, input.width, height);
+  // Local graphs: rings for any height; others (ERFDN) sized for this height and job count.
+  const bool same_rings = input.width == width_ && (plan_.bands.is_local() || height == height_);
+  if (!same_rings) {
     jobs_.clear();
-    zero_row_.assign(zero_row_floats(plan_, input.width), 0.0f);
+    zero_row_.assign(zero_row_floats(plan_, sizes), 0.0f);
+    ring_rows_ = plan_.bands.ring_rows(band_rows_, height, jobs);
     width_ = input.width;
+    height_ = height;
+    ring_jobs_ = jobs;
   }
-  const int jobs = GraphBands::job_count(pool.size(), input.height);
+  if (!plan_.bands.is_local() && jobs != ring_jobs_) {
+    jobs_.clear();
+    ring_rows_ = plan_.bands.ring_rows(band_rows_, height, jobs);
+    ring_jobs_ = jobs;
+  }
   while (static_cast<int>(jobs_.size()) < jobs) {
     Job& job = jobs_.emplace_back();
-    for (std::size_t floats : ring_floats(plan_, width_, band_rows_))
-      job.rings.emplace_back(floats);
-    job.row_buffer.assign(row_buffer_floats(plan_, width_), 0.0f);
+    for (std::size_t floats : ring_floats(plan_, sizes, ring_rows_)) job.rings.emplace_back(floats);
+    job.row_buffer.assign(row_buffer_floats(plan_, sizes), 0.0f);
   }
-  const int height = input.height;
   pool.run(jobs, [&](int j) {
-    StepRunner steps(plan_, kernels_, jobs_[j], zero_row_, width_, height, band_rows_);
+    StepRunner steps(plan_, kernels_, jobs_[j], zero_row_, sizes, ring_rows_);
     const auto load = [&](int begin, int end) {
       const std::size_t pitch = steps.rows_of(plan_.input).pitch;
       for (int y = begin; y < end; ++y) {
@@ -286,9 +400,7 @@ void GraphRunner::run(const RgbView<const float>& input, const RgbView<float>& o
         }
       }
     };
-    const auto compute = [&](int step, int begin, int end) {
-      steps.run(plan_.steps[step], begin, end);
-    };
+    const auto compute = [&](int step, int begin, int end) { steps.run(step, begin, end); };
     const int factor = plan_.tensors[plan_.output].factor;
     const auto finish = [&](int y0, int y1) {
       const std::size_t pitch = steps.rows_of(plan_.output).pitch;

@@ -4,7 +4,7 @@
 // row holds the tensor's planes one after the other (channel c at c * pitch), with zero columns
 // on both sides (the conv padding), and rows outside the image read a zero row, so the kernels
 // never test image edges. The workspace depends on the width and the band height, not on the
-// image height.
+// image height (graphs that are not local, ERFDN: rings sized per height, bounded over heights).
 #include <cstddef>
 #include <vector>
 
@@ -20,9 +20,10 @@ class GraphRunner {
       : plan_(plan), kernels_(kernels), band_rows_(band_rows) {}
   // Reuses the rings of the previous run when the width is the same.
   void run(const RgbView<const float>& input, const RgbView<float>& output, ThreadPool& pool);
-  // The rings and row buffers of `threads` jobs and the zero row for a `width`-pixel input in
-  // bands of `band_rows` rows.
-  static std::size_t workspace_bytes(const GraphPlan& plan, int width, int band_rows, int threads);
+  // The rings and row buffers of `threads` jobs and the zero row for a width x height input in
+  // bands of `band_rows` rows (local graphs: the same for every height).
+  static std::size_t workspace_bytes(const GraphPlan& plan, int width, int height, int band_rows,
+                                     int threads);
 
   struct Job {
     std::vector<std::vector<float>> rings;  // per tensor
@@ -34,6 +35,9 @@ class GraphRunner {
   const F32Kernels& kernels_;
   int band_rows_;
   int width_ = 0;
+  int height_ = 0;
+  int ring_jobs_ = 0;
+  std::vector<int> ring_rows_;  // per tensor, for width_ (and height_, ring_jobs_ if not local)
   std::vector<Job> jobs_;
   std::vector<float> zero_row_;  // rows outside the image
 };

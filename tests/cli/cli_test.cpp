@@ -341,11 +341,11 @@ TEST_F(CliTest, InitWritesABaselineThatInfoAndUpscaleUse) {
   EXPECT_FALSE(fs::exists(path("srcnn.safetensors")));
 }
 
-// `quicksr info` says which runtime a graph gets: the engine for ESPCN and FSRCNN (its
-// transposed conv as phase convs), the reference runtime with the reason for ERFDN (ESA's
-// stride-2 conv).
+// `quicksr info` says which runtime a graph gets: the engine for ESPCN, FSRCNN (its transposed
+// conv as phase convs) and ERFDN (ESA's strided conv, pool and resize). (The refusal's reason:
+// graph_engine_test's RefusesUnsupportedGraphsWithTheReason.)
 TEST_F(CliTest, InfoSaysWhetherTheEngineRunsAGraph) {
-  for (const char* name : {"espcn", "fsrcnn"}) {
+  for (const char* name : {"espcn", "fsrcnn", "erfdn"}) {
     const std::string file = path(std::string(name) + ".safetensors");
     ASSERT_EQ(run_quicksr("init " + std::string(name) + " " + file).exit_code, 0);
     const RunResult info = run_quicksr("info " + file);
@@ -353,18 +353,11 @@ TEST_F(CliTest, InfoSaysWhetherTheEngineRunsAGraph) {
     EXPECT_NE(info.output.find("runtime: engine"), std::string::npos) << info.output;
     EXPECT_NE(info.output.find("engine kernels: f32-conv3x3/"), std::string::npos) << info.output;
   }
-  ASSERT_EQ(run_quicksr("init erfdn " + path("erfdn.safetensors")).exit_code, 0);
-  const RunResult erfdn = run_quicksr("info " + path("erfdn.safetensors"));
-  ASSERT_EQ(erfdn.exit_code, 0) << erfdn.output;
-  EXPECT_NE(erfdn.output.find("runtime: reference (the engine does not run this graph: node "
-                              "'b1_esa_conv2' is a conv with stride 2)"),
-            std::string::npos)
-      << erfdn.output;
 }
 
 // `quicksr bench --model GRAPH`: the engine against the reference for a graph the engine runs
-// (ESPCN x3: 5x5 3->64, 3x3 64->32, 3x3 32->27 multiply-adds per pixel), the reference alone
-// with the reason for one it does not (ERFDN); ABPN on the band pipeline.
+// (ESPCN x3: 5x5 3->64, 3x3 64->32, 3x3 32->27 multiply-adds per pixel; ERFDN); ABPN on the band
+// pipeline.
 TEST_F(CliTest, BenchTimesGraphsOnTheEngineOrTheReference) {
   ASSERT_EQ(run_quicksr("init espcn " + path("espcn.safetensors") + " --scale 3").exit_code, 0);
   ASSERT_EQ(run_quicksr("init erfdn " + path("erfdn.safetensors")).exit_code, 0);
@@ -382,10 +375,10 @@ TEST_F(CliTest, BenchTimesGraphsOnTheEngineOrTheReference) {
   const RunResult erfdn = run_quicksr("bench --model " + path("erfdn.safetensors") +
                                       " --size 24x16 --threads 1 --runs 1 --json");
   ASSERT_EQ(erfdn.exit_code, 0) << erfdn.output;
-  const nlohmann::json fallback = nlohmann::json::parse(erfdn.output);
-  EXPECT_NE(fallback["runtime"].get<std::string>().find("stride 2"), std::string::npos);
-  EXPECT_FALSE(fallback.contains("engine_ms_min"));
-  EXPECT_GT(fallback["reference_ms_min"].get<double>(), 0.0);
+  const nlohmann::json erfdn_report = nlohmann::json::parse(erfdn.output);
+  EXPECT_EQ(erfdn_report["runtime"], "engine (general-graph path)");
+  EXPECT_GT(erfdn_report["engine_ms_min"].get<double>(), 0.0);
+  EXPECT_GT(erfdn_report["reference_ms_min"].get<double>(), 0.0);
   // ABPN is a QuickSRNet-like conv chain: the engine runs it on the band pipeline.
   ASSERT_EQ(run_quicksr("init abpn " + path("abpn.safetensors")).exit_code, 0);
   const RunResult abpn = run_quicksr("bench --model " + path("abpn.safetensors") + options);

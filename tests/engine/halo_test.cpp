@@ -159,5 +159,23 @@ TEST(EngineHalo, GeneralGraphsFp32AndInt8AreTheirReceptiveField) {
   }
 }
 
+// ERFDN has no band halo: its ESA pools on a grid of 6 rows from the image's top and resizes the
+// pooled map back by a ratio the height sets, so every output row depends on the image's size
+// (one row more changes row 0). halo_rows() is 0, which makes Upscaler run it whole.
+TEST(EngineHalo, ErfdnHasNoBandHalo) {
+  const Graph graph = build_baseline("erfdn", {.scale = Scale{2, 1}, .seed = 4});
+  const Engine engine = Engine::create(graph, {.threads = 2});
+  EXPECT_EQ(engine.halo_rows(), 0);
+  const Tensor input = test_support::random_tensor(3, 41, 20, 5);
+  Tensor shorter(3, 40, 20);
+  for (int c = 0; c < 3; ++c) {
+    for (int y = 0; y < 40; ++y) {
+      for (int x = 0; x < 20; ++x) shorter.at(c, y, x) = input.at(c, y, x);
+    }
+  }
+  EXPECT_GT(count_differences(rows_of(engine.run(input), 0, 2), rows_of(engine.run(shorter), 0, 2)),
+            0);
+}
+
 }  // namespace
 }  // namespace quicksr
