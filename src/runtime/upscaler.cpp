@@ -92,9 +92,11 @@ class EngineBackend final : public Upscaler::Backend {
   // The rows a band needs around it: the network's reach (the engine's, derived from its plan)
   // and the bicubic alpha's (2 input rows), both computed from the same crop. Rounded up to a
   // multiple of the scale's denominator so that x1.5 bands (which start on even rows) are cut
-  // from even rows too.
+  // from even rows too. An engine halo of 0 (ERFDN) means that no crop gives the whole image's
+  // rows: the image runs whole.
   static int halo_of(const Engine& engine, Scale scale) {
     constexpr int kAlphaReach = 2;
+    if (engine.halo_rows() == 0) return 0;
     const int reach = std::max(engine.halo_rows(), kAlphaReach);
     return (reach + scale.denominator - 1) / scale.denominator * scale.denominator;
   }

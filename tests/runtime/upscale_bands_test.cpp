@@ -10,6 +10,7 @@
 #include <string>
 #include <tuple>
 
+#include "quicksr/baselines.hpp"
 #include "quicksr/image.hpp"
 #include "quicksr/model.hpp"
 #include "quicksr/quant.hpp"
@@ -145,6 +146,20 @@ TEST(UpscaleBands, QuickSRNetFp32AndInt8GiveTheWholeImagePixelsInEveryBandLayout
         }
       }
     }
+  }
+}
+
+// ERFDN's ESA pools on a grid from the image's top and resizes by a ratio its height sets, so no
+// crop gives the whole image's rows (the engine's halo_rows() is 0): Upscaler runs it whole, and
+// every band layout still gives the whole image's pixels.
+TEST(UpscaleBands, ErfdnRunsWholeAndEveryBandLayoutGivesTheWholeImage) {
+  const Image input = random_image(20, 41, false, false);
+  const Upscaler upscaler = Upscaler::from_model(
+      Model{build_baseline("erfdn", {.scale = Scale{2, 1}, .seed = 4}), {}}, {.threads = 2});
+  const Image whole = upscaler.upscale(input);
+  for (const int band_rows : {2, 10}) {
+    SCOPED_TRACE("band of " + std::to_string(band_rows) + " output rows");
+    EXPECT_EQ(stacked_bands(upscaler, input, band_rows).rgb, whole.rgb);
   }
 }
 
