@@ -273,6 +273,36 @@ TEST(GraphBandsTest, RowReachThroughConvsAddAndDepthToSpace) {
   EXPECT_EQ(bands.halo_rows(), 4);
 }
 
+// ESA's shrinking maps by hand: input -> s (3x3, stride 2, no padding) -> p (7x7 max pool, stride
+// 3) -> r (bilinear resize back to the input's size). At 360 rows s has (360 - 3) / 2 + 1 = 179,
+// p (179 - 7) / 3 + 1 = 58; r's row y reads p's rows from floor((y + 0.5) 58 / 360 - 0.5).
+TEST(GraphBandsTest, RowMapsOfStridedWindowsAndResize) {
+  enum { kIn, kS, kP, kR };
+  engine::RowReach strided{.below = 2, .stride = 2, .shrink = 2};
+  engine::RowReach pool{.below = 6, .stride = 3, .shrink = 6};
+  engine::RowReach resize{.resize_to = kIn};
+  const engine::GraphBands bands({{{kIn}, kS, strided}, {{kS}, kP, pool}, {{kP}, kR, resize}},
+                                 {1, 1, 1, 1}, kIn, kR);
+  EXPECT_FALSE(bands.is_local());
+  EXPECT_EQ(bands.halo_rows(), 0);
+  EXPECT_EQ(bands.lengths(360), (std::vector<int>{360, 179, 58, 360}));
+  EXPECT_THROW((void)bands.lengths(14), Error);  // 6 rows after the strided conv: no pool window
+  const auto expect_rows = [](const std::vector<engine::RowRange>& rows,
+                              const std::vector<std::pair<int, int>>& expected) {
+    ASSERT_EQ(rows.size(), expected.size());
+    for (std::size_t t = 0; t < rows.size(); ++t) {
+      EXPECT_EQ(rows[t].begin, expected[t].first) << "tensor " << t;
+      EXPECT_EQ(rows[t].end, expected[t].second) << "tensor " << t;
+    }
+  };
+  // Rows 100, 101: p from floor(100.5 * 58 / 360 - 0.5) = 15 and floor(15.85) = 15, and the next:
+  // [15, 17); s [3 * 15, 3 * 16 + 7) = [45, 55); the input [90, 2 * 54 + 3) = [90, 111).
+  expect_rows(bands.needed_rows(100, 102, 360), {{90, 111}, {45, 55}, {15, 17}, {100, 102}});
+  // Rows 358, 359: p 57 and its next, 58, past the last row (the taps clamp to 57): [57, 58); s
+  // from p's unclipped [57, 59): [171, 181) clipped to 179; the input [342, 363) to 360.
+  expect_rows(bands.needed_rows(358, 360, 360), {{342, 360}, {171, 179}, {57, 58}, {358, 360}});
+}
+
 // Runs `graph` on `input` with bands of each of `band_rows` rows: the same output bit for bit,
 // within the tolerance of the reference.
 void expect_band_heights_agree(const Graph& graph, const Tensor& input,
