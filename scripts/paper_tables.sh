@@ -220,17 +220,21 @@ official_model() {
   echo "$model"
 }
 
-# The model file of a QuickSRNet spec (f32-m2 ...) at SCALE: the shipped names for Small, Medium
-# and Large, models/quicksrnet-<spec>-x<scale>.safetensors for the others.
+# The model file of a QuickSRNet spec (f32-m2 ...) at SCALE: the shipped file for Small, Medium
+# and Large where one exists, else the table run's models/quicksrnet-<spec>-x<scale>.safetensors.
 spec_file() {
-  local name
+  local name=$1
   case $1 in
     f32-m2) name=small ;;
     f32-m5) name=medium ;;
     f64-m11) name=large ;;
-    *) name=$1 ;;
   esac
-  echo "models/quicksrnet-$name-x$2.safetensors"
+  local shipped="models/quicksrnet-$name-x$2.safetensors"
+  if [ "$name" = "$1" ] || [ -f "$shipped" ]; then
+    echo "$shipped"
+  else
+    echo "models/quicksrnet-$1-x$2.safetensors"
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -454,7 +458,8 @@ table2() {
   echo "2 threads; the paper's is on a phone NPU (its input size is lost from the text), with the"
   echo "latency gain over the same net with a residual in brackets, which we did not measure."
   echo "A spec without a trained model says which file would fill it. The Small and Medium rows are"
-  echo "the shipped models (34000-60000 iterations, see their cards); the other grid points are"
+  echo "the shipped models where one exists (34000-60000 iterations, see their cards; Medium x2 only,"
+  echo "so Medium x3/x4 come from the table runs \`quicksrnet-f32-m5-xS\`); the other grid points are"
   echo "trained by \`scripts/paper_train.sh\` on the table schedule, the shared recipe at"
   echo "$table_schedule iterations (docs/training.md, \"Table runs\"), and so is the calibration"
   echo "row \"Small, table schedule\": compare it with the shipped Small to see what the shorter"

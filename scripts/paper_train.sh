@@ -54,10 +54,11 @@ queue=(
   xlsr:2 fsrcnn:2 f32-m2:2:scaleaug-seed2 f32-m7:2 f32-m2:2:patch96-batch7
   f32-m2:2:patch96-shorter f32-m2:2:patch96-batch7-seed2 f32-m2:2:patch96-shorter-seed2
   sesr-m3:2 sesr-m5:2 sesr-m7:2 sesr-m11:2
-  # x3 and x4 of the cheap nets, f32-m11 x2
+  # x3 and x4 of the cheap nets, f32-m11 x2; Medium (f32-m5) x3/x4 on the table schedule, as no
+  # Medium x3/x4 is shipped
   f32-m1:3 f32-m1:4 espcn:3 espcn:4 xlsr:3 xlsr:4 fsrcnn:3 fsrcnn:4 f32-m3:3 f32-m3:4
   sesr-m3:3 sesr-m3:4 sesr-m5:3 sesr-m5:4 abpn:3 abpn:4 sesr-m7:3 sesr-m7:4 sesr-m11:3 sesr-m11:4
-  f32-m7:3 f32-m7:4 f32-m11:2 sesr-xl:2 sesr-xl:3 sesr-xl:4
+  f32-m5:3 f32-m5:4 f32-m7:3 f32-m7:4 f32-m11:2 sesr-xl:2 sesr-xl:3 sesr-xl:4 f32-m11:3 f32-m11:4
   # Table 1's residual-free ABPN, 3x longer (and ABPN beside it): does the gap to ABPN close?
   abpn-noresidual:2:long3x abpn:2:long3x
   # ERFDN and EDSR: 17-60x the cost of Small per step (days on this machine), x2 first
