@@ -285,18 +285,18 @@ class StepRunner {
     }
   }
 
-  // Every value by quant::multiply_value (the reference's multiply, no broadcast).
+  // Every value through the step's table of quant::multiply_value (the reference's multiply, no
+  // broadcast).
   void mul_row(const QU8GraphStep& step, int y) const {
     const int t = step.output;
-    const QU8MulParams& mul = step.mul;
+    const std::uint8_t* table = step.table.data();
     const std::uint8_t* a = row(step.inputs[0], y);
     const std::uint8_t* b = row(step.inputs[1], y);
     std::uint8_t* out = row(t, y);
     for (int g = 0; g < plan_.tensors[t].groups; ++g) {
       const std::size_t begin = at(t, g, kMargin);
       for (std::size_t i = begin; i < begin + image_bytes(t); ++i) {
-        out[i] = quant::multiply_value(a[i] - mul.a_zero_point, b[i] - mul.b_zero_point,
-                                       mul.multiplier, mul.zero_point);
+        out[i] = table[a[i] * 256 + b[i]];
       }
     }
   }
