@@ -386,18 +386,22 @@ class Qu8GraphPlanner : QU8GraphTensors {
                          tensor_of(step.resize_to).factor, ratios_[step.resize_to]);
   }
 
-  // The product of two tensors of the same shape (no broadcast), requantized.
+  // The product of two tensors of the same shape (no broadcast), requantized: a table of
+  // quant::multiply_value over every pair of levels (the reference's rule, per tensor encodings).
   std::optional<std::string> add_mul(std::size_t i, QU8GraphStep& step) {
     const GraphNode& node = net_.graph.nodes[i];
     if (!same_shapes(step)) return "a mul of tensors with different channels or sizes";
     const ActivationEncoding& ea = encoding(node.inputs[0]);
     const ActivationEncoding& eb = encoding(node.inputs[1]);
     const ActivationEncoding& out = encoding(node.output);
+    const float m = quant::requant_multiplier(ea.scale, eb.scale, out.scale);
     step.kind = QU8GraphStepKind::kMul;
-    step.mul = {.a_zero_point = ea.zero_point,
-                .b_zero_point = eb.zero_point,
-                .multiplier = quant::requant_multiplier(ea.scale, eb.scale, out.scale),
-                .zero_point = out.zero_point};
+    for (int a = 0; a < 256; ++a) {
+      for (int b = 0; b < 256; ++b) {
+        step.table.push_back(
+            quant::multiply_value(a - ea.zero_point, b - eb.zero_point, m, out.zero_point));
+      }
+    }
     const QU8GraphTensor& a = tensor_of(step.inputs[0]);
     step.output = tensor(node.output, a.channels, a.groups, a.factor);
     return std::nullopt;

@@ -13,7 +13,8 @@
 //   after it have b times the rows and columns (GraphBands derives their rows);
 // - ERFDN's spatial attention: a strided conv without padding (its stride-1 row on the tile, every
 //   stride-th column kept), a max pool without padding, a half-pixel bilinear resize to another
-//   tensor's size (u8 values, the reference's fixed-point taps) and mul (requantized products);
+//   tensor's size (u8 values, the reference's fixed-point taps) and mul (a table of the
+//   requantized products of every level pair);
 //   their row maps are not translations by the band (GraphBands::is_local() false);
 // - concats whose inputs do not start on channel words (ERFDN's 25- and 50-channel parts) as a
 //   copy of each channel through its input's table;
@@ -59,24 +60,16 @@ enum class QU8GraphStepKind {
   kMul
 };
 
-// Mul: multiply_value(a - a_zero_point, b - b_zero_point, multiplier, zero_point).
-struct QU8MulParams {
-  int a_zero_point = 0;
-  int b_zero_point = 0;
-  float multiplier = 1.0f;
-  int zero_point = 0;
-};
-
 struct QU8GraphStep {
   QU8GraphStepKind kind = QU8GraphStepKind::kConv;
   std::vector<int> inputs;  // tensor indices
   int output = 0;
   int conv = -1;  // kConv: index into QU8GraphPlan::convs
-  // kTable: 256 levels; kConcat: 256 per input, in input order.
+  // kTable: 256 levels; kConcat: 256 per input, in input order; kMul: 65536, the output level of
+  // levels a, b at a * 256 + b (every encoding is per tensor).
   std::vector<std::uint8_t> table;
   bool words = true;  // kConcat: every input starts on a channel word (whole words through tables)
   QU8AddParams add;   // kAdd
-  QU8MulParams mul;   // kMul
   int block = 1;      // kDepthToSpace: its block and channel order
   ChannelOrder order = ChannelOrder::kCRD;
   int window = 1;  // kMaxPool: its square window and stride (no padding)

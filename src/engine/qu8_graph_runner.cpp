@@ -50,7 +50,8 @@ int shifted_groups(const QU8GraphConv& conv) {
 }
 
 // The bytes of a job's row buffer: a strided conv's stride-1 row (its output groups at its
-// input's width), a max pool's column maxima (its input's groups).
+// input's width), a max pool's column maxima (its input's groups), a concat input's looked-up
+// words (a concat inside channel words).
 std::size_t row_buffer_bytes(const QU8GraphPlan& plan, const TensorSizes& sizes) {
   std::size_t bytes = 0;
   for (const QU8GraphStep& step : plan.steps) {
@@ -60,6 +61,11 @@ std::size_t row_buffer_bytes(const QU8GraphPlan& plan, const TensorSizes& sizes)
     }
     if (step.kind == QU8GraphStepKind::kConv && plan.convs[step.conv].stride != 1) {
       bytes = std::max(bytes, row_bytes(plan.tensors[step.output].groups, in_width));
+    }
+    if (step.kind == QU8GraphStepKind::kConcat && !step.words) {
+      for (int input : step.inputs) {
+        bytes = std::max(bytes, row_bytes(plan.tensors[input].groups, in_width));
+      }
     }
   }
   return bytes;
@@ -285,18 +291,18 @@ class StepRunner {
     }
   }
 
-  // Every value by quant::multiply_value (the reference's multiply, no broadcast).
+  // Every value through the step's table of quant::multiply_value (the reference's multiply, no
+  // broadcast).
   void mul_row(const QU8GraphStep& step, int y) const {
     const int t = step.output;
-    const QU8MulParams& mul = step.mul;
+    const std::uint8_t* table = step.table.data();
     const std::uint8_t* a = row(step.inputs[0], y);
     const std::uint8_t* b = row(step.inputs[1], y);
     std::uint8_t* out = row(t, y);
     for (int g = 0; g < plan_.tensors[t].groups; ++g) {
       const std::size_t begin = at(t, g, kMargin);
       for (std::size_t i = begin; i < begin + image_bytes(t); ++i) {
-        out[i] = quant::multiply_value(a[i] - mul.a_zero_point, b[i] - mul.b_zero_point,
-                                       mul.multiplier, mul.zero_point);
+        out[i] = table[a[i] * 256 + b[i]];
       }
     }
   }
@@ -374,24 +380,54 @@ class StepRunner {
     }
   }
 
+  // Each input's words through its table (the qu8-lut kernel) into the job's row buffer, then
+  // merged into the output's words: input channel i is output channel offset + i, so input word g
+  // lands at lane offset % 4 of output word offset / 4 + g and the next (little-endian shifts,
+  // masked to the input's channels). The lanes past the last channel: the zero point.
   void concat_channels_row(const QU8GraphStep& step, int y) const {
     const int t = step.output;
-    const QU8GraphTensor& out_tensor = plan_.tensors[t];
-    std::uint8_t* out = row(t, y) + at(t, 0, kMargin);
-    int c = 0;
-    for (std::size_t k = 0; k < step.inputs.size(); ++k) {
-      const std::uint8_t* table = step.table.data() + 256 * k;
-      const int input = step.inputs[k];
-      const std::uint8_t* in = row(input, y) + at(input, 0, kMargin);
-      for (int i = 0; i < plan_.tensors[input].channels; ++i, ++c) {
-        const std::uint8_t* from = in + at(input, i / kQu8Group, 0) + i % kQu8Group;
-        std::uint8_t* to = out + at(t, c / kQu8Group, 0) + c % kQu8Group;
-        for (int x = 0; x < width(t); ++x) to[x * kQu8Group] = table[from[x * kQu8Group]];
-      }
+    const int w = width(t);
+    std::uint8_t* out = row(t, y);
+    for (int g = 0; g < plan_.tensors[t].groups; ++g) {
+      std::memset(out + at(t, g, kMargin), plan_.tensors[t].zero_point, image_bytes(t));
     }
-    for (; c < out_tensor.groups * kQu8Group; ++c) {
-      std::uint8_t* to = out + at(t, c / kQu8Group, 0) + c % kQu8Group;
-      for (int x = 0; x < width(t); ++x) to[x * kQu8Group] = out_tensor.zero_point;
+    std::uint8_t* looked_up = job_.row_buffer.get();
+    int offset = 0;
+    for (std::size_t k = 0; k < step.inputs.size(); ++k) {
+      const int input = step.inputs[k];
+      const QU8GraphTensor& in_tensor = plan_.tensors[input];
+      for (int g = 0; g < in_tensor.groups; ++g) {
+        look_up(t, step.table.data() + 256 * k, row(input, y) + at(input, g, kMargin),
+                looked_up + g * image_bytes(t));
+      }
+      for (int g = 0; g < in_tensor.groups; ++g) {
+        const int channels = std::min(kQu8Group, in_tensor.channels - g * kQu8Group);
+        const int first = offset + g * kQu8Group;
+        const int shift = 8 * (first % kQu8Group);
+        const std::uint32_t lanes = channels == kQu8Group ? ~0u : (1u << (8 * channels)) - 1;
+        const std::uint8_t* from = looked_up + g * image_bytes(t);
+        std::uint8_t* to = out + at(t, first / kQu8Group, kMargin);
+        merge_shifted(from, to, w, lanes << shift, [shift](std::uint32_t v) { return v << shift; });
+        if (shift != 0 && (lanes >> (32 - shift)) != 0) {
+          merge_shifted(from, to + at(t, 1, 0), w, lanes >> (32 - shift),
+                        [shift](std::uint32_t v) { return v >> (32 - shift); });
+        }
+      }
+      offset += in_tensor.channels;
+    }
+  }
+
+  // Word x of `to` takes the `mask` bits of moved(word x of `from`), for `count` words.
+  template <typename Move>
+  static void merge_shifted(const std::uint8_t* from, std::uint8_t* to, int count,
+                            std::uint32_t mask, const Move& moved) {
+    for (int x = 0; x < count; ++x) {
+      std::uint32_t value;
+      std::uint32_t word;
+      std::memcpy(&value, from + x * kQu8Group, kQu8Group);
+      std::memcpy(&word, to + x * kQu8Group, kQu8Group);
+      word = (word & ~mask) | (moved(value) & mask);
+      std::memcpy(to + x * kQu8Group, &word, kQu8Group);
     }
   }
 
