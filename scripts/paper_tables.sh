@@ -330,8 +330,24 @@ difference_reason() {
       if [ "$iterations" = "$table_schedule" ]; then
         echo -n " (the table schedule: Table 2's calibration row shows what it costs Small x2)"
       fi
-      echo "; the paper trained on DIV2K (800 images) for 1M iterations (docs/training.md)" ;;
+      echo -n "; the paper trained on DIV2K (800 images) for 1M iterations (docs/training.md)"
+      stall_note "$(basename "${1%.safetensors}")"
+      echo ;;
   esac
+}
+
+# stall_note NAME: a table run whose Kodak24 validation stayed within 0.01 dB from iteration 2000
+# to 6000 stalled (it learned only once the cosine rate had fallen), a reason of its own.
+stall_note() {
+  local log="models/checkpoints/$1/log.csv"
+  [ -f "$log" ] || return 0
+  awk -F, -v name="$1" '$4 != "" && ($1 == 2000 || $1 == 4000 || $1 == 6000) {
+      v[n++] = $4; lo = (n == 1 || $4 < lo) ? $4 : lo; hi = (n == 1 || $4 > hi) ? $4 : hi }
+    END {
+      if (n < 3 || hi - lo >= 0.01) exit
+      printf "; and this run stalled: its Kodak24 validation stayed at %.2f dB from iteration 2000 to 6000 and rose only as the learning rate fell", lo
+      if (name ~ /^sesr-/) printf " (the symptom of SESR'"'"'s dead first-block channels, docs/training.md \"SESR starts at its anchor\"; not rerun)"
+    }' "$log"
 }
 
 grid_section() {  # grid_section SCALE ROWS_FUNCTION
@@ -504,10 +520,9 @@ table3() {
   echo "tf-enhanced encodings, calibrated on 32 BSDS200 images (as docs/quantization.md's PTQ rows),"
   echo "round to nearest (no optimised rounding for graphs yet), drop from fp32 in parentheses; a"
   echo "graph with an op the INT8 path lacks says so with the CLI's message. INT8 latency: the INT8"
-  echo "engine runs ABPN-like conv chains on its band pipeline and XLSR, ESPCN, SESR, FSRCNN and"
-  echo "EDSR on its general-graph path (docs/engine.md \"INT8 graphs\"); a graph the engine cannot"
-  echo "run (ERFDN in INT8: its 25-channel concat and ESA's strided conv, max pool, resize and mul;"
-  echo "the fp32 engine runs ERFDN since session 19) is not timed (the cell says why). A baseline"
+  echo "engine runs ABPN-like conv chains on its band pipeline and XLSR, ESPCN, SESR, FSRCNN, EDSR"
+  echo "and ERFDN (since session 20; fp32 since session 19) on its general-graph path (docs/engine.md"
+  echo "\"INT8 graphs\"); a graph the engine cannot run is not timed (the cell says why). A baseline"
   echo "not trained yet is timed at x2 with"
   echo "random weights (\`quicksr init\`, quantized the same way for INT8): latency does not depend"
   echo "on the weights."

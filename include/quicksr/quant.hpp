@@ -158,6 +158,23 @@ U8Tensor max_pool(const U8Tensor& x, const Pool2d& window);
 // products rounded half to even at 22 bits; the encoding is the input's.
 inline constexpr int kBilinearWeightBits = 11;
 U8Tensor resize_bilinear(const U8Tensor& x, int height, int width);
+// One axis of resize_bilinear: the lower and upper neighbour and their 11-bit weights
+// (nearbyint(weight * 2^11) of bilinear_taps' upper weight, and its complement).
+struct FixedBilinearTap {
+  int lower;
+  int upper;
+  std::int32_t lower_weight;
+  std::int32_t upper_weight;
+};
+std::vector<FixedBilinearTap> fixed_bilinear_taps(int in, int out);
+// One output value of resize_bilinear from the four neighbours (rows `row`, columns `column`):
+// the weighted sum rounded half to even at 22 bits.
+std::uint8_t bilinear_value(const FixedBilinearTap& row, const FixedBilinearTap& column,
+                            std::uint8_t upper_left, std::uint8_t upper_right,
+                            std::uint8_t lower_left, std::uint8_t lower_right);
+// One output value of multiply: the product of the centred values requantized, [0, 255].
+std::uint8_t multiply_value(std::int32_t a_centred, std::int32_t b_centred, float multiplier,
+                            int zero_point);
 
 // 3xHxW u8 image to the u8 output (output_encoding). Throws quicksr::Error naming the graph and
 // the node for an unsupported op or a bad input.

@@ -69,6 +69,9 @@ const CommandSpec kSpec{
             {"--teacher", "MODEL",
              "distillation: the loss compares with this float model's output, not the HR patch"},
             {"--loss", "NAME", "l1 | mse (default l1)"},
+            {"--image-weight-power", "P",
+             "--teacher: weigh each patch's loss by (teacher error on its image / mean)^-P "
+             "(default 0: all alike)"},
             {"--qat", "",
              "quantization-aware training of --from (fake quant, STE; lr ~1e-5); an INT8 --from "
              "starts from its rounding, encodings and weight scales"},

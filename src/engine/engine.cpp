@@ -400,7 +400,7 @@ std::size_t Engine::workspace_bytes(int width, int height) const {
                                                 impl_->graph_band_rows, impl_->pool.size());
   }
   if (impl_->qu8_graph_plan) {
-    return engine::QU8GraphRunner::workspace_bytes(*impl_->qu8_graph_plan, width,
+    return engine::QU8GraphRunner::workspace_bytes(*impl_->qu8_graph_plan, width, height,
                                                    impl_->graph_band_rows, impl_->pool.size());
   }
   return workspace_bytes();

@@ -26,7 +26,15 @@ bool is_table_activation(OpType op) {
 // Why the path cannot run `conv`, or nothing.
 std::optional<std::string> conv_problem(const QConv2d& conv) {
   if (conv.transposed) return "a transposed conv";
-  if (conv.stride != 1) return "a conv with stride " + std::to_string(conv.stride);
+  if (conv.stride != 1) {
+    const bool unpadded =
+        conv.pad_top == 0 && conv.pad_left == 0 && conv.pad_bottom == 0 && conv.pad_right == 0;
+    if (unpadded && conv.kernel_h == conv.kernel_w && (conv.kernel_h == 1 || conv.kernel_h == 3)) {
+      return std::nullopt;  // ESA's: a stride-1 row on the tile, every stride-th column kept
+    }
+    return "a conv with stride " + std::to_string(conv.stride) +
+           " that is not an unpadded 1x1 or 3x3";
+  }
   const int pad = conv.kernel_h / 2;
   if (conv.kernel_h != conv.kernel_w || conv.kernel_h % 2 == 0 || conv.pad_top != pad ||
       conv.pad_left != pad || conv.pad_bottom != pad || conv.pad_right != pad) {
@@ -37,6 +45,15 @@ std::optional<std::string> conv_problem(const QConv2d& conv) {
            std::to_string(kQu8GraphMaxKernel);
   }
   return std::nullopt;
+}
+
+// An unpadded strided conv as the stride-1 "same" conv whose output column x * stride + k / 2 (and
+// row) is its output x: the same weights and sums.
+QConv2d at_stride_one(const QConv2d& conv) {
+  QConv2d same = conv;
+  same.stride = 1;
+  same.pad_top = same.pad_left = same.pad_bottom = same.pad_right = conv.kernel_h / 2;
+  return same;
 }
 
 // Group `group` of a grouped conv as a conv of its own (groups 1).
@@ -130,7 +147,9 @@ class Qu8GraphPlanner : QU8GraphTensors {
   }
 
  private:
-  int tensor(const std::string& name, int channels, int groups, int factor) {
+  // `ratio`: its rows per input row (factor, or less for ESA's shrunk tensors).
+  int tensor(const std::string& name, int channels, int groups, int factor, double ratio = 0.0) {
+    ratios_.push_back(ratio > 0.0 ? ratio : factor);
     QU8GraphTensor t;
     t.channels = channels;
     t.groups = groups;
@@ -140,6 +159,9 @@ class Qu8GraphPlanner : QU8GraphTensors {
     return index_[name] = static_cast<int>(plan_.tensors.size()) - 1;
   }
   const QU8GraphTensor& tensor_of(int index) const { return plan_.tensors[index]; }
+  // Whether `index` is at a whole multiple of the input's size (ESA's strided and pooled maps are
+  // not; only convs, tables, pools and resizes read them).
+  bool whole(int index) const { return ratios_[index] == tensor_of(index).factor; }
 
   std::optional<std::string> add_step(std::size_t i) {
     if (finished_) return "after the output's depth-to-space";
@@ -172,8 +194,18 @@ class Qu8GraphPlanner : QU8GraphTensors {
         problem = add_concat(node, step);
         break;
       case OpType::kDepthToSpace:
+        if (!whole(step.inputs[0])) return std::string("a depth-to-space of a shrunk tensor");
         if (is_output_depth_to_space(node, step.inputs[0])) return finish(node, step.inputs[0]);
         problem = add_depth_to_space(node, step);
+        break;
+      case OpType::kMaxPool:
+        problem = add_max_pool(node, step);
+        break;
+      case OpType::kResizeBilinear:
+        add_resize(node, step);
+        break;
+      case OpType::kMul:
+        problem = add_mul(i, step);
         break;
       default:
         return std::string("not supported by the INT8 engine");
@@ -208,14 +240,18 @@ class Qu8GraphPlanner : QU8GraphTensors {
     const int in = original.in_channels / original.groups;
     const int out = original.out_channels / original.groups;
     const bool split = original.groups == 1 || (in % kQu8Group == 0 && out % kQu8Group == 0);
-    const QConv2d conv = split ? original : densified(original);
+    const QConv2d same = original.stride == 1 ? original : at_stride_one(original);
+    const QConv2d conv = split ? same : densified(same);
     const ActivationEncoding& in_encoding = encoding(node.inputs[0]);
     std::string output = output_of(i);
     QU8GraphConv packed;
     packed.in_groups = conv.groups == 1 ? tensor_of(step.inputs[0]).groups : in / kQu8Group;
     const int k = conv.kernel_h;
     const int factor = tensor_of(step.inputs[0]).factor;
+    const double ratio = ratios_[step.inputs[0]];
     packed.factor = factor;
+    packed.stride = original.stride;
+    if (packed.stride != 1 && factor != 1) return "a strided conv after a depth-to-space";
     packed.tile_kernel = k == 3 ? 3 : 1;
     packed.shifted = k == 1 || k == 3 ? 0 : k;
     // A Tanh, Sigmoid or LeakyReLU that alone reads the conv's u8 output runs on its rows.
@@ -240,7 +276,8 @@ class Qu8GraphPlanner : QU8GraphTensors {
         }
       }
       const int words = packed.shifted != 0 ? k * k * packed.in_groups : packed.in_groups;
-      plan_.macs_per_pixel += static_cast<double>(factor * factor) * packed.tile_kernel *
+      // Output rows x the input's columns (a strided conv runs at stride 1 along the row).
+      plan_.macs_per_pixel += ratio * ratio / packed.stride * packed.tile_kernel *
                               packed.tile_kernel * words * kQu8Group *
                               groups_of(part.out_channels) * kQu8Group;
     }
@@ -248,7 +285,8 @@ class Qu8GraphPlanner : QU8GraphTensors {
     step.conv = static_cast<int>(plan_.convs.size());
     plan_.convs.push_back(std::move(packed));
     step.output = tensor(output, original.out_channels,
-                         conv.groups * groups_of(conv.out_channels / conv.groups), factor);
+                         conv.groups * groups_of(conv.out_channels / conv.groups), factor,
+                         ratio / packed.stride);
     return std::nullopt;
   }
 
@@ -268,16 +306,14 @@ class Qu8GraphPlanner : QU8GraphTensors {
       }
     }
     const QU8GraphTensor& input = tensor_of(step.inputs[0]);
-    step.output = tensor(node.output, input.channels, input.groups, input.factor);
+    step.output =
+        tensor(node.output, input.channels, input.groups, input.factor, ratios_[step.inputs[0]]);
   }
 
   std::optional<std::string> add_add(std::size_t i, QU8GraphStep& step) {
     const GraphNode& node = net_.graph.nodes[i];
     const QU8GraphTensor& a = tensor_of(step.inputs[0]);
-    if (step.inputs.size() != 2 || a.channels != tensor_of(step.inputs[1]).channels ||
-        a.factor != tensor_of(step.inputs[1]).factor) {
-      return "an add of tensors with different channels or sizes";
-    }
+    if (!same_shapes(step)) return "an add of tensors with different channels or sizes";
     const ActivationEncoding& ea = encoding(node.inputs[0]);
     const ActivationEncoding& eb = encoding(node.inputs[1]);
     const ActivationEncoding& out = encoding(output_of(i));
@@ -294,14 +330,17 @@ class Qu8GraphPlanner : QU8GraphTensors {
     return std::nullopt;
   }
 
-  // Each input requantized into the output's encoding; inputs start on whole channel words.
+  // Each input requantized into the output's encoding: whole channel words through the tables
+  // when every input starts on one, else channel by channel (ERFDN's 25-channel parts).
   std::optional<std::string> add_concat(const GraphNode& node, QU8GraphStep& step) {
     const ActivationEncoding& out = encoding(node.output);
     int channels = 0;
     const int factor = tensor_of(step.inputs[0]).factor;
     for (std::size_t k = 0; k < step.inputs.size(); ++k) {
-      if (channels % kQu8Group != 0) return "a concat whose inputs do not start on channel words";
-      if (tensor_of(step.inputs[k]).factor != factor) return "a concat of tensors of other sizes";
+      step.words = step.words && channels % kQu8Group == 0;
+      if (tensor_of(step.inputs[k]).factor != factor || !whole(step.inputs[k])) {
+        return "a concat of tensors of other sizes";
+      }
       channels += tensor_of(step.inputs[k]).channels;
       const ActivationEncoding& in = encoding(node.inputs[k]);
       const float m = quant::requant_multiplier(in.scale, 1.0f, out.scale);
@@ -311,6 +350,60 @@ class Qu8GraphPlanner : QU8GraphTensors {
     }
     step.kind = QU8GraphStepKind::kConcat;
     step.output = tensor(node.output, channels, groups_of(channels), factor);
+    return std::nullopt;
+  }
+
+  bool same_shapes(const QU8GraphStep& step) const {
+    if (step.inputs.size() != 2) return false;
+    const QU8GraphTensor& a = tensor_of(step.inputs[0]);
+    const QU8GraphTensor& b = tensor_of(step.inputs[1]);
+    return a.channels == b.channels && a.factor == b.factor && whole(step.inputs[0]) &&
+           whole(step.inputs[1]);
+  }
+
+  // The largest u8 value of each window: the values themselves (the reference's max_pool).
+  std::optional<std::string> add_max_pool(const GraphNode& node, QU8GraphStep& step) {
+    const Pool2d& pool = node.pool;
+    if (pool.pad_top != 0 || pool.pad_left != 0 || pool.pad_bottom != 0 || pool.pad_right != 0) {
+      return "a max pool with padding";
+    }
+    const QU8GraphTensor& input = tensor_of(step.inputs[0]);
+    if (input.factor != 1) return "a max pool after a depth-to-space";
+    step.kind = QU8GraphStepKind::kMaxPool;
+    step.window = pool.kernel;
+    step.stride = pool.stride;
+    step.output =
+        tensor(node.output, input.channels, input.groups, 1, ratios_[step.inputs[0]] / pool.stride);
+    return std::nullopt;
+  }
+
+  // To the size of inputs[1] (whose rows are not read), u8 values (the reference's taps).
+  void add_resize(const GraphNode& node, QU8GraphStep& step) {
+    const QU8GraphTensor& input = tensor_of(step.inputs[0]);
+    step.kind = QU8GraphStepKind::kResize;
+    step.resize_to = step.inputs[1];
+    step.output = tensor(node.output, input.channels, input.groups,
+                         tensor_of(step.resize_to).factor, ratios_[step.resize_to]);
+  }
+
+  // The product of two tensors of the same shape (no broadcast), requantized: a table of
+  // quant::multiply_value over every pair of levels (the reference's rule, per tensor encodings).
+  std::optional<std::string> add_mul(std::size_t i, QU8GraphStep& step) {
+    const GraphNode& node = net_.graph.nodes[i];
+    if (!same_shapes(step)) return "a mul of tensors with different channels or sizes";
+    const ActivationEncoding& ea = encoding(node.inputs[0]);
+    const ActivationEncoding& eb = encoding(node.inputs[1]);
+    const ActivationEncoding& out = encoding(node.output);
+    const float m = quant::requant_multiplier(ea.scale, eb.scale, out.scale);
+    step.kind = QU8GraphStepKind::kMul;
+    for (int a = 0; a < 256; ++a) {
+      for (int b = 0; b < 256; ++b) {
+        step.table.push_back(
+            quant::multiply_value(a - ea.zero_point, b - eb.zero_point, m, out.zero_point));
+      }
+    }
+    const QU8GraphTensor& a = tensor_of(step.inputs[0]);
+    step.output = tensor(node.output, a.channels, a.groups, a.factor);
     return std::nullopt;
   }
 
@@ -342,7 +435,7 @@ class Qu8GraphPlanner : QU8GraphTensors {
     const auto found = index_.find(net_.graph.output);
     if (found == index_.end()) return false;
     const QU8GraphTensor& output = tensor_of(found->second);
-    if (output.channels != 3 || output.factor != plan_.scale) return false;
+    if (output.channels != 3 || output.factor != plan_.scale || !whole(found->second)) return false;
     plan_.output = found->second;
     plan_.output_block = 1;
     plan_.output_encoding = encoding(net_.graph.output);
@@ -368,19 +461,31 @@ class Qu8GraphPlanner : QU8GraphTensors {
     return nullptr;
   }
 
-  // A conv reads the rows of its kernel (k / 2 above and below), a depth-to-space by b row Y / b
-  // for its row Y, every other step its row.
+  // A conv reads the rows of its kernel (k / 2 above and below; a strided one rows y * stride ..
+  // + k - 1), a pool its window's rows, a depth-to-space by b row Y / b for its row Y, a resize
+  // the rows around its source position, every other step its row (the fp32 path's maps).
   GraphBands bands() const {
     std::vector<BandStep> steps;
     for (const QU8GraphStep& step : plan_.steps) {
       RowReach reach;
+      std::vector<int> inputs = step.inputs;
       if (step.kind == QU8GraphStepKind::kConv) {
         const QU8GraphConv& conv = plan_.convs[step.conv];
-        reach.above = reach.below = (conv.shifted != 0 ? conv.shifted : conv.tile_kernel) / 2;
+        const int k = conv.shifted != 0 ? conv.shifted : conv.tile_kernel;
+        reach.above = conv.stride == 1 ? k / 2 : 0;
+        reach.below = conv.stride == 1 ? k / 2 : k - 1;
+        reach.stride = conv.stride;
+        reach.shrink = conv.stride == 1 ? 0 : k - 1;
+      } else if (step.kind == QU8GraphStepKind::kMaxPool) {
+        reach.below = reach.shrink = step.window - 1;
+        reach.stride = step.stride;
+      } else if (step.kind == QU8GraphStepKind::kResize) {
+        reach.resize_to = step.resize_to;
+        inputs.resize(1);  // the size tensor's rows are not read
       } else if (step.kind == QU8GraphStepKind::kDepthToSpace) {
         reach.block = step.block;
       }
-      steps.push_back({step.inputs, step.output, reach});
+      steps.push_back({inputs, step.output, reach});
     }
     std::vector<int> factors;
     for (const QU8GraphTensor& tensor : plan_.tensors) factors.push_back(tensor.factor);
@@ -390,6 +495,7 @@ class Qu8GraphPlanner : QU8GraphTensors {
   const QU8Conv3x3Config* kernel_;    // null: only checking
   std::map<std::string, int> index_;  // u8 tensor name -> plan tensor
   std::set<std::size_t> consumed_;    // activation nodes run on a conv's rows
+  std::vector<double> ratios_;        // per plan tensor: its rows per input row
   bool finished_ = false;
   QU8GraphPlan plan_;
 };

@@ -11,6 +11,13 @@
 //   computed by the qu8-add kernels with the reference's float32 arithmetic;
 // - depth-to-space inside the graph (EDSR's upsampler) as a permutation of u8 values: the tensors
 //   after it have b times the rows and columns (GraphBands derives their rows);
+// - ERFDN's spatial attention: a strided conv without padding (its stride-1 row on the tile, every
+//   stride-th column kept), a max pool without padding, a half-pixel bilinear resize to another
+//   tensor's size (u8 values, the reference's fixed-point taps) and mul (a table of the
+//   requantized products of every level pair);
+//   their row maps are not translations by the band (GraphBands::is_local() false);
+// - concats whose inputs do not start on channel words (ERFDN's 25- and 50-channel parts) as a
+//   copy of each channel through its input's table;
 // - the graph output is the depth-to-space of a tensor at the input's resolution (written as RGB
 //   by the depth-to-space kernel), or a 3-channel tensor at the output's resolution (EDSR's tail).
 // Graphs with other ops or shapes are refused: qu8_graph_unsupported_reason() names the node.
@@ -35,31 +42,47 @@ struct QU8GraphConv {
   int shifted = 0;      // k for a k x k conv run on the 1x1 tile over k * k shifted copies, else 0
   int in_groups = 0;    // channel groups of the input tensor a part reads (before the shifts)
   int factor = 1;       // the resolution of its input and output (QU8GraphTensor::factor)
+  int stride = 1;       // > 1: no padding; output column x is the tile's column x * stride + k / 2
   std::vector<QU8PackedConv> parts;
   std::vector<std::uint8_t> row_table;  // 256 levels applied to every output row, or empty
   int rotations() const { return shifted != 0 ? shifted : 1; }
   int part_count() const { return static_cast<int>(parts.size()) / rotations(); }
 };
 
-enum class QU8GraphStepKind { kConv, kTable, kAdd, kConcat, kDepthToSpace };
+enum class QU8GraphStepKind {
+  kConv,
+  kTable,
+  kAdd,
+  kConcat,
+  kDepthToSpace,
+  kMaxPool,
+  kResize,
+  kMul
+};
 
 struct QU8GraphStep {
   QU8GraphStepKind kind = QU8GraphStepKind::kConv;
   std::vector<int> inputs;  // tensor indices
   int output = 0;
   int conv = -1;  // kConv: index into QU8GraphPlan::convs
-  // kTable: 256 levels; kConcat: 256 per input, in input order.
+  // kTable: 256 levels; kConcat: 256 per input, in input order; kMul: 65536, the output level of
+  // levels a, b at a * 256 + b (every encoding is per tensor).
   std::vector<std::uint8_t> table;
-  QU8AddParams add;  // kAdd
-  int block = 1;     // kDepthToSpace: its block and channel order
+  bool words = true;  // kConcat: every input starts on a channel word (whole words through tables)
+  QU8AddParams add;   // kAdd
+  int block = 1;      // kDepthToSpace: its block and channel order
   ChannelOrder order = ChannelOrder::kCRD;
+  int window = 1;  // kMaxPool: its square window and stride (no padding)
+  int stride = 1;
+  int resize_to = -1;  // kResize: the tensor whose size it takes (inputs[1], not read)
 };
 
 struct QU8GraphTensor {
   int channels = 0;
   int groups = 0;               // channel words per pixel (padded conv outputs included)
   std::uint8_t zero_point = 0;  // also the padding value of its margins
-  int factor = 1;               // resolution: factor x the input's rows and columns
+  int factor = 1;               // resolution: factor x the input's rows and columns, or 1 for
+                                // ESA's shrunk tensors (their sizes: GraphBands::lengths)
 };
 
 struct QU8GraphPlan {

@@ -23,19 +23,70 @@ std::size_t stride_for(int width) {
 
 std::size_t row_bytes(int groups, int width) { return groups * stride_for(width) * kQu8Group; }
 
-// The columns and rows of each tensor (factor x the input's: EDSR's tensors after its upsampler).
+// The columns and rows of each tensor (GraphBands::lengths on both axes: factor x the input's,
+// EDSR's tensors after its upsampler; smaller for ESA's strided conv and pool; the windows are
+// square, their maps the same on columns).
 struct TensorSizes {
   std::vector<int> widths;
   std::vector<int> heights;
   std::vector<std::size_t> strides;
-  TensorSizes(const QU8GraphPlan& plan, int width, int height) {
-    for (const QU8GraphTensor& tensor : plan.tensors) {
-      widths.push_back(width * tensor.factor);
-      heights.push_back(height * tensor.factor);
-      strides.push_back(stride_for(width * tensor.factor));
+  std::vector<int> conv_input_widths;  // per conv
+  TensorSizes(const QU8GraphPlan& plan, int width, int height)
+      : widths(plan.bands.lengths(width)),
+        heights(plan.bands.lengths(height)),
+        conv_input_widths(plan.convs.size(), 0) {
+    for (int w : widths) strides.push_back(stride_for(w));
+    for (const QU8GraphStep& step : plan.steps) {
+      if (step.kind == QU8GraphStepKind::kConv) {
+        conv_input_widths[step.conv] = widths[step.inputs[0]];
+      }
     }
   }
 };
+
+// Channel groups of a shifted conv's copies (k * k shifts of its input groups), else 0.
+int shifted_groups(const QU8GraphConv& conv) {
+  return conv.shifted * conv.shifted * conv.in_groups;
+}
+
+// The bytes of a job's row buffer: a strided conv's stride-1 row (its output groups at its
+// input's width), a max pool's column maxima (its input's groups), a concat input's looked-up
+// words (a concat inside channel words).
+std::size_t row_buffer_bytes(const QU8GraphPlan& plan, const TensorSizes& sizes) {
+  std::size_t bytes = 0;
+  for (const QU8GraphStep& step : plan.steps) {
+    const int in_width = sizes.widths[step.inputs[0]];
+    if (step.kind == QU8GraphStepKind::kMaxPool) {
+      bytes = std::max(bytes, row_bytes(plan.tensors[step.inputs[0]].groups, in_width));
+    }
+    if (step.kind == QU8GraphStepKind::kConv && plan.convs[step.conv].stride != 1) {
+      bytes = std::max(bytes, row_bytes(plan.tensors[step.output].groups, in_width));
+    }
+    if (step.kind == QU8GraphStepKind::kConcat && !step.words) {
+      for (int input : step.inputs) {
+        bytes = std::max(bytes, row_bytes(plan.tensors[input].groups, in_width));
+      }
+    }
+  }
+  return bytes;
+}
+
+// A resize step's fixed-point taps for each output row and column (shared by the jobs of a run).
+struct ResizeTaps {
+  std::vector<quant::FixedBilinearTap> rows;
+  std::vector<quant::FixedBilinearTap> columns;
+};
+
+std::vector<ResizeTaps> resize_taps(const QU8GraphPlan& plan, const TensorSizes& sizes) {
+  std::vector<ResizeTaps> taps;
+  for (const QU8GraphStep& step : plan.steps) {
+    if (step.kind != QU8GraphStepKind::kResize) continue;
+    const int in = step.inputs[0];
+    taps.push_back({quant::fixed_bilinear_taps(sizes.heights[in], sizes.heights[step.output]),
+                    quant::fixed_bilinear_taps(sizes.widths[in], sizes.widths[step.output])});
+  }
+  return taps;
+}
 
 // The steps of one job over rows of its rings; each step writes whole rows of its output
 // tensor, margins included, so its readers never test image edges.
@@ -43,16 +94,17 @@ class StepRunner {
  public:
   StepRunner(const QU8GraphPlan& plan, const QU8Conv3x3Config& kernel, const QU8LutConfig& lut,
              const QU8AddConfig& add, QU8GraphRunner::Job& job,
-             const std::vector<AlignedBuffer<std::uint8_t>>& pad_rows, int width, int height,
-             int band_rows)
+             const std::vector<AlignedBuffer<std::uint8_t>>& pad_rows, const TensorSizes& sizes,
+             const std::vector<int>& ring_rows, const std::vector<ResizeTaps>& resize_taps)
       : plan_(plan),
         kernel_(kernel),
         lut_(lut),
         add_(add),
         job_(job),
         pad_rows_(pad_rows),
-        sizes_(plan, width, height),
-        ring_rows_(plan.bands.ring_rows(band_rows)) {}
+        sizes_(sizes),
+        ring_rows_(ring_rows),
+        resize_taps_(resize_taps) {}
 
   // Pixels between the channel groups of a row of `tensor`.
   std::size_t stride(int tensor) const { return sizes_.strides[tensor]; }
@@ -86,11 +138,27 @@ class StepRunner {
     }
   }
 
-  void run(const QU8GraphStep& step, int begin, int end) const {
+  void run(int index, int begin, int end) const {
+    const QU8GraphStep& step = plan_.steps[index];
+    int resize = 0;  // the resize steps before this one: its taps
+    for (int s = 0; s < index; ++s) resize += plan_.steps[s].kind == QU8GraphStepKind::kResize;
     for (int y = begin; y < end; ++y) {
       switch (step.kind) {
         case QU8GraphStepKind::kConv:
-          conv_row(step, y);
+          if (plan_.convs[step.conv].stride != 1) {
+            strided_conv_row(step, y);
+          } else {
+            conv_row(step, y);
+          }
+          break;
+        case QU8GraphStepKind::kMaxPool:
+          max_pool_row(step, y);
+          break;
+        case QU8GraphStepKind::kResize:
+          resize_row(step, resize_taps_[resize].rows[y], resize_taps_[resize].columns, y);
+          break;
+        case QU8GraphStepKind::kMul:
+          mul_row(step, y);
           break;
         case QU8GraphStepKind::kTable:
           table_row(step, y);
@@ -138,6 +206,104 @@ class StepRunner {
     for (int g = 0; g < out_group; ++g) {
       look_up(step.output, conv.row_table.data(), out + at(step.output, g, kMargin),
               out + at(step.output, g, kMargin));
+    }
+  }
+
+  // An unpadded strided conv's output row y: the tile's stride-1 row centred on input row
+  // y * stride + k / 2 into the job's row buffer (the tile steps one column at a time; ESA's
+  // strided conv is a small share of ERFDN's work), then its column x * stride + k / 2 as column x.
+  void strided_conv_row(const QU8GraphStep& step, int y) const {
+    const QU8GraphConv& conv = plan_.convs[step.conv];
+    const int input = step.inputs[0];
+    const int k = conv.tile_kernel;
+    std::uint8_t* buffer = job_.row_buffer.get();
+    int out_group = 0;
+    for (int p = 0; p < conv.part_count(); ++p) {
+      const std::size_t in_offset = at(input, p * conv.in_groups, 0);
+      const std::uint8_t* rows[3];
+      for (int r = 0; r < 3; ++r) {
+        rows[r] = padded_row(input, y * conv.stride + std::min(r, k - 1)) + in_offset;
+      }
+      const QU8PackedConv& part = conv.parts[p];
+      run_qu8_conv(part, k == 3 ? kernel_.run : kernel_.run_1x1, rows, stride(input),
+                   buffer + at(input, out_group, 0), nullptr, kMargin,
+                   kMargin + round_up(width(input), kQu8ColumnBlock));
+      out_group += part.padded_out_channels / kQu8Group;
+    }
+    std::uint8_t* out = row(step.output, y);
+    for (int g = 0; g < out_group; ++g) {
+      const std::uint8_t* from = buffer + at(input, g, kMargin + k / 2);
+      std::uint8_t* to = out + at(step.output, g, kMargin);
+      for (int x = 0; x < width(step.output); ++x) {
+        std::memcpy(to + x * kQu8Group, from + x * conv.stride * kQu8Group, kQu8Group);
+      }
+    }
+  }
+
+  // Output row y: the largest value over input rows y * stride .. + window - 1 (no padding), first
+  // down the rows into the row buffer, then along each window of columns (the reference's
+  // max_pool: u8 values, the encoding unchanged).
+  void max_pool_row(const QU8GraphStep& step, int y) const {
+    const int input = step.inputs[0];
+    const int t = step.output;
+    const std::size_t bytes = image_bytes(input);
+    std::uint8_t* column_max = job_.row_buffer.get();
+    std::uint8_t* out = row(t, y);
+    for (int g = 0; g < plan_.tensors[t].groups; ++g) {
+      const std::size_t in_at = at(input, g, kMargin);
+      std::memcpy(column_max, row(input, y * step.stride) + in_at, bytes);
+      for (int k = 1; k < step.window; ++k) {
+        const std::uint8_t* r = row(input, y * step.stride + k) + in_at;
+        for (std::size_t i = 0; i < bytes; ++i) column_max[i] = std::max(column_max[i], r[i]);
+      }
+      std::uint8_t* o = out + at(t, g, kMargin);
+      for (int x = 0; x < width(t); ++x) {
+        for (int lane = 0; lane < kQu8Group; ++lane) {
+          const std::uint8_t* w = column_max + x * step.stride * kQu8Group + lane;
+          std::uint8_t largest = 0;
+          for (int k = 0; k < step.window; ++k) largest = std::max(largest, w[k * kQu8Group]);
+          o[x * kQu8Group + lane] = largest;
+        }
+      }
+    }
+  }
+
+  // Output row y from the input rows of its tap, each value by quant::bilinear_value (the
+  // reference's resize_bilinear: u8 values, the encoding unchanged).
+  void resize_row(const QU8GraphStep& step, const quant::FixedBilinearTap& tap,
+                  const std::vector<quant::FixedBilinearTap>& columns, int y) const {
+    const int input = step.inputs[0];
+    const int t = step.output;
+    std::uint8_t* out = row(t, y);
+    for (int g = 0; g < plan_.tensors[t].groups; ++g) {
+      const std::uint8_t* upper = row(input, tap.lower) + at(input, g, kMargin);
+      const std::uint8_t* lower = row(input, tap.upper) + at(input, g, kMargin);
+      std::uint8_t* o = out + at(t, g, kMargin);
+      for (int x = 0; x < width(t); ++x) {
+        const std::size_t left = static_cast<std::size_t>(columns[x].lower) * kQu8Group;
+        const std::size_t right = static_cast<std::size_t>(columns[x].upper) * kQu8Group;
+        for (int lane = 0; lane < kQu8Group; ++lane) {
+          o[x * kQu8Group + lane] =
+              quant::bilinear_value(tap, columns[x], upper[left + lane], upper[right + lane],
+                                    lower[left + lane], lower[right + lane]);
+        }
+      }
+    }
+  }
+
+  // Every value through the step's table of quant::multiply_value (the reference's multiply, no
+  // broadcast).
+  void mul_row(const QU8GraphStep& step, int y) const {
+    const int t = step.output;
+    const std::uint8_t* table = step.table.data();
+    const std::uint8_t* a = row(step.inputs[0], y);
+    const std::uint8_t* b = row(step.inputs[1], y);
+    std::uint8_t* out = row(t, y);
+    for (int g = 0; g < plan_.tensors[t].groups; ++g) {
+      const std::size_t begin = at(t, g, kMargin);
+      for (std::size_t i = begin; i < begin + image_bytes(t); ++i) {
+        out[i] = table[a[i] * 256 + b[i]];
+      }
     }
   }
 
@@ -198,8 +364,10 @@ class StepRunner {
     }
   }
 
-  // Input k's groups follow those of the inputs before it, through its table.
+  // Input k's groups follow those of the inputs before it, through its table; channel by channel
+  // when an input starts inside a word (the lanes past the last channel: the zero point).
   void concat_row(const QU8GraphStep& step, int y) const {
+    if (!step.words) return concat_channels_row(step, y);
     const int t = step.output;
     std::uint8_t* out = row(t, y);
     int out_group = 0;
@@ -209,6 +377,57 @@ class StepRunner {
       for (int g = 0; g < plan_.tensors[step.inputs[k]].groups; ++g, ++out_group) {
         look_up(t, table, in + at(t, g, kMargin), out + at(t, out_group, kMargin));
       }
+    }
+  }
+
+  // Each input's words through its table (the qu8-lut kernel) into the job's row buffer, then
+  // merged into the output's words: input channel i is output channel offset + i, so input word g
+  // lands at lane offset % 4 of output word offset / 4 + g and the next (little-endian shifts,
+  // masked to the input's channels). The lanes past the last channel: the zero point.
+  void concat_channels_row(const QU8GraphStep& step, int y) const {
+    const int t = step.output;
+    const int w = width(t);
+    std::uint8_t* out = row(t, y);
+    for (int g = 0; g < plan_.tensors[t].groups; ++g) {
+      std::memset(out + at(t, g, kMargin), plan_.tensors[t].zero_point, image_bytes(t));
+    }
+    std::uint8_t* looked_up = job_.row_buffer.get();
+    int offset = 0;
+    for (std::size_t k = 0; k < step.inputs.size(); ++k) {
+      const int input = step.inputs[k];
+      const QU8GraphTensor& in_tensor = plan_.tensors[input];
+      for (int g = 0; g < in_tensor.groups; ++g) {
+        look_up(t, step.table.data() + 256 * k, row(input, y) + at(input, g, kMargin),
+                looked_up + g * image_bytes(t));
+      }
+      for (int g = 0; g < in_tensor.groups; ++g) {
+        const int channels = std::min(kQu8Group, in_tensor.channels - g * kQu8Group);
+        const int first = offset + g * kQu8Group;
+        const int shift = 8 * (first % kQu8Group);
+        const std::uint32_t lanes = channels == kQu8Group ? ~0u : (1u << (8 * channels)) - 1;
+        const std::uint8_t* from = looked_up + g * image_bytes(t);
+        std::uint8_t* to = out + at(t, first / kQu8Group, kMargin);
+        merge_shifted(from, to, w, lanes << shift, [shift](std::uint32_t v) { return v << shift; });
+        if (shift != 0 && (lanes >> (32 - shift)) != 0) {
+          merge_shifted(from, to + at(t, 1, 0), w, lanes >> (32 - shift),
+                        [shift](std::uint32_t v) { return v >> (32 - shift); });
+        }
+      }
+      offset += in_tensor.channels;
+    }
+  }
+
+  // Word x of `to` takes the `mask` bits of moved(word x of `from`), for `count` words.
+  template <typename Move>
+  static void merge_shifted(const std::uint8_t* from, std::uint8_t* to, int count,
+                            std::uint32_t mask, const Move& moved) {
+    for (int x = 0; x < count; ++x) {
+      std::uint32_t value;
+      std::uint32_t word;
+      std::memcpy(&value, from + x * kQu8Group, kQu8Group);
+      std::memcpy(&word, to + x * kQu8Group, kQu8Group);
+      word = (word & ~mask) | (moved(value) & mask);
+      std::memcpy(to + x * kQu8Group, &word, kQu8Group);
     }
   }
 
@@ -246,53 +465,64 @@ class StepRunner {
   const QU8AddConfig& add_;
   QU8GraphRunner::Job& job_;
   const std::vector<AlignedBuffer<std::uint8_t>>& pad_rows_;
-  TensorSizes sizes_;
-  std::vector<int> ring_rows_;
+  const TensorSizes& sizes_;
+  const std::vector<int>& ring_rows_;
+  const std::vector<ResizeTaps>& resize_taps_;  // per resize step
 };
 
-// Channel groups of a shifted conv's copies (k * k shifts of its input groups), else 0.
-int shifted_groups(const QU8GraphConv& conv) {
-  return conv.shifted * conv.shifted * conv.in_groups;
+// The bytes of one job's buffers: each tensor's ring, each conv's shifted copies, the row buffer.
+std::size_t job_bytes(const QU8GraphPlan& plan, const TensorSizes& sizes,
+                      const std::vector<int>& ring_rows) {
+  std::size_t bytes = row_buffer_bytes(plan, sizes);
+  for (std::size_t t = 0; t < plan.tensors.size(); ++t) {
+    bytes += ring_rows[t] * row_bytes(plan.tensors[t].groups, sizes.widths[t]);
+  }
+  for (std::size_t c = 0; c < plan.convs.size(); ++c) {
+    bytes += row_bytes(shifted_groups(plan.convs[c]), sizes.conv_input_widths[c]);
+  }
+  return bytes;
 }
 
 }  // namespace
 
-std::size_t QU8GraphRunner::workspace_bytes(const QU8GraphPlan& plan, int width, int band_rows,
-                                            int threads) {
-  const std::vector<int> rows = plan.bands.ring_rows(band_rows);
-  std::size_t job = 0;
+std::size_t QU8GraphRunner::workspace_bytes(const QU8GraphPlan& plan, int width, int height,
+                                            int band_rows, int threads) {
+  const TensorSizes sizes(plan, width, height);
+  const int jobs = GraphBands::job_count(threads, height);
   std::size_t pad_rows = 0;
-  for (const QU8GraphTensor& tensor : plan.tensors) {
-    const std::size_t bytes = row_bytes(tensor.groups, width * tensor.factor);
-    job += rows[&tensor - plan.tensors.data()] * bytes;
-    pad_rows += bytes;
+  for (std::size_t t = 0; t < plan.tensors.size(); ++t) {
+    pad_rows += row_bytes(plan.tensors[t].groups, sizes.widths[t]);
   }
-  for (const QU8GraphConv& conv : plan.convs) {
-    job += row_bytes(shifted_groups(conv), width * conv.factor);
-  }
-  return threads * job + pad_rows;
+  return threads * job_bytes(plan, sizes, plan.bands.ring_rows(band_rows, height, jobs)) + pad_rows;
 }
 
-void QU8GraphRunner::allocate(int width, int jobs) {
-  if (width != width_) {
+// Local graphs: rings for any height of this width; others (ERFDN) sized for this height and job
+// count.
+void QU8GraphRunner::allocate(int width, int height, int jobs) {
+  const bool local = plan_.bands.is_local();
+  if (width != width_ || (!local && (height != height_ || jobs != ring_jobs_))) {
     jobs_.clear();
     pad_rows_.clear();
-    for (const QU8GraphTensor& tensor : plan_.tensors) {
-      const std::size_t bytes = row_bytes(tensor.groups, width * tensor.factor);
-      pad_rows_.emplace_back(bytes);
-      std::memset(pad_rows_.back().get(), tensor.zero_point, bytes);
-    }
-    width_ = width;
-  }
-  const std::vector<int> rows = plan_.bands.ring_rows(band_rows_);
-  while (static_cast<int>(jobs_.size()) < jobs) {
-    Job& job = jobs_.emplace_back();
+    const TensorSizes sizes(plan_, width, height);
     for (std::size_t t = 0; t < plan_.tensors.size(); ++t) {
-      const QU8GraphTensor& tensor = plan_.tensors[t];
-      job.rings.emplace_back(rows[t] * row_bytes(tensor.groups, width * tensor.factor));
+      const std::size_t bytes = row_bytes(plan_.tensors[t].groups, sizes.widths[t]);
+      pad_rows_.emplace_back(bytes);
+      std::memset(pad_rows_.back().get(), plan_.tensors[t].zero_point, bytes);
     }
-    for (const QU8GraphConv& conv : plan_.convs) {
-      job.shifted.emplace_back(row_bytes(shifted_groups(conv), width * conv.factor));
+    ring_rows_ = plan_.bands.ring_rows(band_rows_, height, jobs);
+    width_ = width;
+    height_ = height;
+    ring_jobs_ = jobs;
+  }
+  const TensorSizes sizes(plan_, width, height);
+  while (static_cast<int>(jobs_.size()) < jobs) {
+    Job& job = jobs_.emplace_back(row_buffer_bytes(plan_, sizes));
+    for (std::size_t t = 0; t < plan_.tensors.size(); ++t) {
+      job.rings.emplace_back(ring_rows_[t] * row_bytes(plan_.tensors[t].groups, sizes.widths[t]));
+    }
+    for (std::size_t c = 0; c < plan_.convs.size(); ++c) {
+      job.shifted.emplace_back(
+          row_bytes(shifted_groups(plan_.convs[c]), sizes.conv_input_widths[c]));
     }
     job.shift_rings.resize(plan_.convs.size());
   }
@@ -303,7 +533,9 @@ void QU8GraphRunner::run(const RgbView<const In>& input, const RgbView<Out>& out
                          ThreadPool& pool) {
   const int height = input.height;
   const int jobs = GraphBands::job_count(pool.size(), height);
-  allocate(input.width, jobs);
+  allocate(input.width, height, jobs);
+  const TensorSizes sizes(plan_, width_, height);
+  const std::vector<ResizeTaps> taps = resize_taps(plan_, sizes);
   // The output's channel for each (dy, dx, colour) of the depth-to-space.
   const int s = plan_.scale;
   std::vector<std::uint8_t> channels;
@@ -317,7 +549,7 @@ void QU8GraphRunner::run(const RgbView<const In>& input, const RgbView<Out>& out
   pool.run(jobs, [&](int j) {
     Job& job = jobs_[j];
     for (ShiftRing& ring : job.shift_rings) ring.part = -1;  // another run's rows
-    const StepRunner steps(plan_, kernel_, lut_, add_, job, pad_rows_, width_, height, band_rows_);
+    const StepRunner steps(plan_, kernel_, lut_, add_, job, pad_rows_, sizes, ring_rows_, taps);
     // The input rows: R, G, B, R words (the input-row kernels' layout; the fourth channel has no
     // weights).
     const auto load = [&](int begin, int end) {
@@ -338,9 +570,7 @@ void QU8GraphRunner::run(const RgbView<const In>& input, const RgbView<Out>& out
         steps.pad_margins(plan_.input, y);
       }
     };
-    const auto compute = [&](int step, int begin, int end) {
-      steps.run(plan_.steps[step], begin, end);
-    };
+    const auto compute = [&](int step, int begin, int end) { steps.run(step, begin, end); };
     // The output: depth-to-space of the last tensor, on the kernel for 8-bit interleaved RGB, or
     // that tensor's rows as they are (3 channels at the output's size: one word, R, G, B).
     const int out = plan_.output;

@@ -5,7 +5,8 @@
 // tensor's channel words in the grouped layout (qu8_kernels.hpp) with kQu8ColumnBlock margin
 // columns on each side holding its zero point (the conv padding); rows above and below the image
 // read a row of that zero point. The workspace depends on the width and the band height, not on the
-// image height: the rings plus, per job, a ring of k rows of each k x k conv's shifted copies.
+// image height: the rings plus, per job, a ring of k rows of each k x k conv's shifted copies
+// (graphs that are not local, ERFDN: rings sized per height, bounded over heights).
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -43,19 +44,21 @@ class QU8GraphRunner {
   // width is the same.
   template <typename In, typename Out>
   void run(const RgbView<const In>& input, const RgbView<Out>& output, ThreadPool& pool);
-  // The rings and shifted copies of `threads` jobs and the zero-point rows for a `width`-pixel
-  // input in bands of `band_rows` rows.
-  static std::size_t workspace_bytes(const QU8GraphPlan& plan, int width, int band_rows,
+  // The rings, shifted copies and row buffers of `threads` jobs and the zero-point rows for a
+  // width x height input in bands of `band_rows` rows (local graphs: the same for every height).
+  static std::size_t workspace_bytes(const QU8GraphPlan& plan, int width, int height, int band_rows,
                                      int threads);
 
   struct Job {
+    explicit Job(std::size_t row_buffer_bytes) : row_buffer(row_buffer_bytes) {}
+    AlignedBuffer<std::uint8_t> row_buffer;  // a strided conv's stride-1 row, a pool's maxima
     std::vector<AlignedBuffer<std::uint8_t>> rings;    // per tensor
     std::vector<AlignedBuffer<std::uint8_t>> shifted;  // per conv: its shifted copies, or empty
     std::vector<ShiftRing> shift_rings;                // per conv: what `shifted` holds
   };
 
  private:
-  void allocate(int width, int jobs);
+  void allocate(int width, int height, int jobs);
 
   const QU8GraphPlan& plan_;
   const QU8Conv3x3Config& kernel_;
@@ -65,6 +68,9 @@ class QU8GraphRunner {
   const QU8AddConfig& add_;
   int band_rows_;
   int width_ = 0;
+  int height_ = 0;
+  int ring_jobs_ = 0;
+  std::vector<int> ring_rows_;  // per tensor, for width_ (and height_, ring_jobs_ if not local)
   std::vector<Job> jobs_;
   std::vector<AlignedBuffer<std::uint8_t>> pad_rows_;  // per tensor: a row of its zero point
 };

@@ -294,25 +294,6 @@ S32Tensor accumulate_transposed(const U8Tensor& input, int input_zero_point, con
   return acc;
 }
 
-// The 11-bit weights of the lower and upper neighbour along one axis: nearbyint(weight * 2^11)
-// of the reference runtime's float weight, and its complement.
-struct FixedTap {
-  int lower;
-  int upper;
-  std::int32_t lower_weight;
-  std::int32_t upper_weight;
-};
-
-std::vector<FixedTap> fixed_bilinear_taps(int in, int out) {
-  constexpr double kOne = 1 << kBilinearWeightBits;
-  std::vector<FixedTap> result;
-  for (const BilinearTap& tap : bilinear_taps(in, out)) {
-    const auto upper = static_cast<std::int32_t>(std::nearbyint(tap.weight * kOne));
-    result.push_back({tap.lower, tap.upper, static_cast<std::int32_t>(kOne) - upper, upper});
-  }
-  return result;
-}
-
 // sum / 2^bits rounded half to even, for sum >= 0.
 std::int32_t shift_rounded_half_to_even(std::int32_t sum, int bits) {
   const std::int32_t quotient = sum >> bits;
@@ -357,8 +338,8 @@ U8Tensor multiply(const U8Tensor& a, const ActivationEncoding& encoding_a, const
     const std::uint8_t* y = &b.data[(b.channels == 1 ? 0 : c) * plane];
     std::uint8_t* out = &result.data[c * plane];
     for (std::size_t i = 0; i < plane; ++i) {
-      const std::int32_t product = (x[i] - encoding_a.zero_point) * (y[i] - encoding_b.zero_point);
-      out[i] = requantize(product, m, output.zero_point, ClampBounds{0, 255});
+      out[i] = multiply_value(x[i] - encoding_a.zero_point, y[i] - encoding_b.zero_point, m,
+                              output.zero_point);
     }
   }
   return result;
@@ -382,24 +363,43 @@ U8Tensor max_pool(const U8Tensor& x, const Pool2d& window) {
   return result;
 }
 
+std::uint8_t multiply_value(std::int32_t a_centred, std::int32_t b_centred, float multiplier,
+                            int zero_point) {
+  return requantize(a_centred * b_centred, multiplier, zero_point, ClampBounds{0, 255});
+}
+
+std::vector<FixedBilinearTap> fixed_bilinear_taps(int in, int out) {
+  constexpr double kOne = 1 << kBilinearWeightBits;
+  std::vector<FixedBilinearTap> result;
+  for (const BilinearTap& tap : bilinear_taps(in, out)) {
+    const auto upper = static_cast<std::int32_t>(std::nearbyint(tap.weight * kOne));
+    result.push_back({tap.lower, tap.upper, static_cast<std::int32_t>(kOne) - upper, upper});
+  }
+  return result;
+}
+
+std::uint8_t bilinear_value(const FixedBilinearTap& row, const FixedBilinearTap& column,
+                            std::uint8_t upper_left, std::uint8_t upper_right,
+                            std::uint8_t lower_left, std::uint8_t lower_right) {
+  // At most 255 * 2^22 < 2^31: exact in s32.
+  const std::int32_t upper = column.lower_weight * upper_left + column.upper_weight * upper_right;
+  const std::int32_t lower = column.lower_weight * lower_left + column.upper_weight * lower_right;
+  const std::int32_t sum = row.lower_weight * upper + row.upper_weight * lower;
+  return static_cast<std::uint8_t>(shift_rounded_half_to_even(sum, 2 * kBilinearWeightBits));
+}
+
 U8Tensor resize_bilinear(const U8Tensor& x, int height, int width) {
-  const std::vector<FixedTap> rows = fixed_bilinear_taps(x.height, height);
-  const std::vector<FixedTap> columns = fixed_bilinear_taps(x.width, width);
+  const std::vector<FixedBilinearTap> rows = fixed_bilinear_taps(x.height, height);
+  const std::vector<FixedBilinearTap> columns = fixed_bilinear_taps(x.width, width);
   U8Tensor result(x.channels, height, width);
   for (int c = 0; c < x.channels; ++c) {
     for (int y = 0; y < height; ++y) {
-      const FixedTap& row = rows[static_cast<std::size_t>(y)];
+      const FixedBilinearTap& row = rows[static_cast<std::size_t>(y)];
       for (int xo = 0; xo < width; ++xo) {
-        const FixedTap& column = columns[static_cast<std::size_t>(xo)];
-        // At most 255 * 2^22 < 2^31: exact in s32.
-        const auto horizontal = [&](int iy) {
-          return column.lower_weight * x.at(c, iy, column.lower) +
-                 column.upper_weight * x.at(c, iy, column.upper);
-        };
-        const std::int32_t sum =
-            row.lower_weight * horizontal(row.lower) + row.upper_weight * horizontal(row.upper);
-        result.at(c, y, xo) =
-            static_cast<std::uint8_t>(shift_rounded_half_to_even(sum, 2 * kBilinearWeightBits));
+        const FixedBilinearTap& column = columns[static_cast<std::size_t>(xo)];
+        result.at(c, y, xo) = bilinear_value(
+            row, column, x.at(c, row.lower, column.lower), x.at(c, row.lower, column.upper),
+            x.at(c, row.upper, column.lower), x.at(c, row.upper, column.upper));
       }
     }
   }

@@ -94,20 +94,22 @@ std::optional<TrainingPair> TrainingSet::make_pair(std::string name, const Tenso
   return TrainingPair{std::move(name), std::move(cropped), std::move(lr)};
 }
 
-void TrainingSet::sample(std::uint64_t seed, std::int64_t iteration, std::int64_t index,
-                         float* lr_out, float* hr_out) const {
+std::size_t TrainingSet::sample(std::uint64_t seed, std::int64_t iteration, std::int64_t index,
+                                float* lr_out, float* hr_out) const {
   std::mt19937_64 rng(mix(mix(mix(seed) ^ static_cast<std::uint64_t>(iteration)) ^
                           static_cast<std::uint64_t>(index)));
   const auto uniform = [&rng](int count) {  // in [0, count)
     return static_cast<int>(std::uniform_int_distribution<int>(0, count - 1)(rng));
   };
-  const TrainingPair& pair = pairs_[uniform(static_cast<int>(pairs_.size()))];
+  const auto pair_index = static_cast<std::size_t>(uniform(static_cast<int>(pairs_.size())));
+  const TrainingPair& pair = pairs_[pair_index];
   const int x = uniform((pair.lr.width - lr_patch_) / lr_step_ + 1) * lr_step_;
   const int y = uniform((pair.lr.height - lr_patch_) / lr_step_ + 1) * lr_step_;
   const int transform = uniform(8);
   copy_transformed_patch(pair.lr, x, y, lr_patch_, transform, lr_out);
   copy_transformed_patch(pair.hr, x * scale_.numerator / scale_.denominator,
                          y * scale_.numerator / scale_.denominator, hr_patch_, transform, hr_out);
+  return pair_index;
 }
 
 void copy_transformed_patch(const Tensor& source, int x, int y, int side, int transform,

@@ -46,9 +46,10 @@ class TrainingSet {
   int lr_patch() const { return lr_patch_; }
   int hr_patch() const { return hr_patch_; }
 
-  // Writes sample `index` of iteration `iteration` as planar 3 x p x p (LR) and 3 x P x P (HR).
-  void sample(std::uint64_t seed, std::int64_t iteration, std::int64_t index, float* lr_out,
-              float* hr_out) const;
+  // Writes sample `index` of iteration `iteration` as planar 3 x p x p (LR) and 3 x P x P (HR);
+  // returns the index in pairs() of the pair it was cut from.
+  std::size_t sample(std::uint64_t seed, std::int64_t iteration, std::int64_t index, float* lr_out,
+                     float* hr_out) const;
 
  private:
   Scale scale_;

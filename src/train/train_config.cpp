@@ -60,6 +60,7 @@ const std::vector<Field>& fields() {
       field("from", &TrainConfig::from),
       field("teacher", &TrainConfig::teacher),
       field("loss", &TrainConfig::loss),
+      field("image_weight_power", &TrainConfig::image_weight_power),
       field("qat", &TrainConfig::qat),
       field("per_tensor", &TrainConfig::per_tensor),
       field("learn_ranges", &TrainConfig::learn_ranges),
@@ -170,6 +171,12 @@ void validate(const TrainConfig& config) {
   if (config.loss != "l1" && config.loss != "mse") {
     throw Error("training setting loss = '" + config.loss + "': expected l1 or mse");
   }
+  check_range("image_weight_power", config.image_weight_power, 0.0, 8.0);
+  if (config.image_weight_power != 0 && config.teacher.empty()) {
+    throw Error(
+        "training setting image_weight_power weighs each patch by the teacher's error on its "
+        "image: give --teacher MODEL");
+  }
   if (config.schedule != "cosine" && config.schedule != "step") {
     throw Error("training setting schedule = '" + config.schedule + "': expected cosine or step");
   }
@@ -244,6 +251,18 @@ std::filesystem::path config_path(const std::filesystem::path& run_dir) {
 
 std::filesystem::path checkpoint_path(const std::filesystem::path& run_dir) {
   return run_dir / "checkpoint.pt";
+}
+
+std::filesystem::path image_weights_path(const std::filesystem::path& run_dir) {
+  return run_dir / "image_weights.csv";
+}
+
+std::vector<double> image_loss_weights(const std::vector<double>& errors, double power) {
+  std::vector<double> weights;
+  double sum = 0;
+  for (const double error : errors) sum += weights.emplace_back(std::pow(error, -power));
+  for (double& weight : weights) weight *= static_cast<double>(weights.size()) / sum;
+  return weights;
 }
 
 std::filesystem::path int8_path(const std::filesystem::path& model_file) {

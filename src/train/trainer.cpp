@@ -1,7 +1,9 @@
 // The training loop: data, optimizer, schedule, logging, validation, checkpoints and export.
 #include "train/trainer.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstring>
 #include <iostream>
@@ -31,6 +33,7 @@ namespace fs = std::filesystem;
 struct Batch {
   torch::Tensor lr;
   torch::Tensor hr;
+  std::vector<std::int64_t> images;  // the pair (TrainingSet::pairs) of each patch
 };
 
 // This process's share of the global batch of iteration `k`: samples rank*batch ... so that
@@ -39,9 +42,11 @@ Batch make_batch(const TrainingSet& data, const TrainConfig& config, std::int64_
   const int p = data.lr_patch(), hr_p = data.hr_patch();
   Batch batch{torch::empty({config.batch, 3, p, p}), torch::empty({config.batch, 3, hr_p, hr_p})};
   for (int i = 0; i < config.batch; ++i) {
-    data.sample(config.seed, k, static_cast<std::int64_t>(config.rank) * config.batch + i,
-                batch.lr.data_ptr<float>() + static_cast<std::int64_t>(i) * 3 * p * p,
-                batch.hr.data_ptr<float>() + static_cast<std::int64_t>(i) * 3 * hr_p * hr_p);
+    const std::size_t image =
+        data.sample(config.seed, k, static_cast<std::int64_t>(config.rank) * config.batch + i,
+                    batch.lr.data_ptr<float>() + static_cast<std::int64_t>(i) * 3 * p * p,
+                    batch.hr.data_ptr<float>() + static_cast<std::int64_t>(i) * 3 * hr_p * hr_p);
+    batch.images.push_back(static_cast<std::int64_t>(image));
   }
   batch.lr = batch.lr.contiguous(torch::MemoryFormat::ChannelsLast);
   batch.hr = batch.hr.contiguous(torch::MemoryFormat::ChannelsLast);
@@ -60,6 +65,7 @@ std::string identity(const TrainConfig& config) {
   if (!config.from.empty()) id["from"] = config.from;
   if (!config.teacher.empty()) id["teacher"] = config.teacher;
   if (config.loss != "l1") id["loss"] = config.loss;
+  if (config.image_weight_power != 0) id["image_weight_power"] = config.image_weight_power;
   if (config.arch != "quicksrnet") id["arch"] = config.arch;
   if (config.degradation != "bicubic") id["degradation"] = config.degradation;
   if (config.scale_augment != 1.0) id["scale_augment"] = config.scale_augment;
@@ -167,10 +173,10 @@ class StopSignals {
   void (*previous_terminate_)(int);
 };
 
-EvalResult validate_model(TrainableNet& net, const fs::path& folder, Scale scale,
-                          Degradation degradation) {
-  torch::NoGradGuard no_grad;
-  const UpscaleFn upscale = [&net](const Tensor& lr) {
+// `net` as an upscaler of whole images (no gradients).
+UpscaleFn upscaler(TrainableNet& net) {
+  return [&net](const Tensor& lr) {
+    torch::NoGradGuard no_grad;
     const torch::Tensor input =
         torch::from_blob(const_cast<float*>(lr.data.data()), {1, lr.channels, lr.height, lr.width});
     const torch::Tensor output = net.forward(input).contiguous();
@@ -179,9 +185,13 @@ EvalResult validate_model(TrainableNet& net, const fs::path& folder, Scale scale
     std::memcpy(sr.data.data(), output.data_ptr<float>(), sr.data.size() * sizeof(float));
     return sr;
   };
+}
+
+EvalResult validate_model(TrainableNet& net, const fs::path& folder, Scale scale,
+                          Degradation degradation) {
   EvalProtocol protocol;
   protocol.degradation = degradation;
-  return evaluate(upscale, folder, scale, protocol);
+  return evaluate(upscaler(net), folder, scale, protocol);
 }
 
 std::string format(const char* pattern, double value) {
@@ -228,6 +238,7 @@ class Run {
       net_->use_channels_last();
       std::cerr << "resuming " << dir_.string() << " at iteration " << progress_.iteration << "\n";
     }
+    if (config_.image_weight_power != 0) image_weights_ = teacher_image_weights();
     rows_ = read_log(log_path(), progress_.iteration);
     if (lead_) {
       write_bytes_atomically(config_path(dir_), to_json(config_).dump(2) + "\n",
@@ -271,6 +282,33 @@ class Run {
     return encodings;
   }
 
+  // --image-weight-power: the loss weight of every training pair from the teacher's error on the
+  // whole image (the evaluation protocol's Y PSNR; the error is the MSE over the peak squared),
+  // recomputed identically at every start so that a resumed run continues exactly.
+  torch::Tensor teacher_image_weights() const {
+    const UpscaleFn teacher = upscaler(*teacher_);
+    std::vector<double> psnrs, errors;
+    for (const TrainingPair& pair : data_.pairs()) {
+      psnrs.push_back(psnr(teacher(pair.lr), pair.hr));
+      errors.push_back(std::pow(10.0, -psnrs.back() / 10));
+    }
+    const std::vector<double> weights = image_loss_weights(errors, config_.image_weight_power);
+    if (lead_) {
+      std::string csv = "image,teacher_psnr,weight\n";
+      for (std::size_t i = 0; i < weights.size(); ++i) {
+        csv += data_.pairs()[i].name + "," + format("%.6f", psnrs[i]) + "," +
+               format("%.6g", weights[i]) + "\n";
+      }
+      write_bytes_atomically(image_weights_path(dir_), csv, ExistingFile::kReplace);
+      const auto [lightest, heaviest] = std::minmax_element(weights.begin(), weights.end());
+      std::cerr << "image weights (teacher error ^ -" << config_.image_weight_power
+                << "): " << format("%.3g", *lightest) << " to " << format("%.3g", *heaviest)
+                << ", written to " << image_weights_path(dir_).string() << "\n";
+    }
+    std::vector<float> values(weights.begin(), weights.end());
+    return torch::tensor(values);
+  }
+
   void report_data() const {
     if (!lead_) return;
     const LoadSummary& s = data_.summary();
@@ -310,7 +348,7 @@ class Run {
       static_cast<torch::optim::AdamOptions&>(groups[g].options()).lr(lr * factor);
     }
     adam_.zero_grad();
-    torch::Tensor loss = loss_of(net_->forward(batch.lr), target(batch));
+    torch::Tensor loss = loss_of(net_->forward(batch.lr), target(batch), batch.images);
     loss.backward();
     averager_.average(net_->parameters(), loss);
     adam_.step();
@@ -320,8 +358,16 @@ class Run {
     ++loss_count_;
   }
 
-  torch::Tensor loss_of(const torch::Tensor& output, const torch::Tensor& target) const {
-    return config_.loss == "mse" ? torch::mse_loss(output, target) : torch::l1_loss(output, target);
+  torch::Tensor loss_of(const torch::Tensor& output, const torch::Tensor& target,
+                        const std::vector<std::int64_t>& images) const {
+    if (!image_weights_.defined()) {
+      return config_.loss == "mse" ? torch::mse_loss(output, target)
+                                   : torch::l1_loss(output, target);
+    }
+    const torch::Tensor difference = output - target;
+    const torch::Tensor per_patch =
+        (config_.loss == "mse" ? difference.square() : difference.abs()).mean({1, 2, 3});
+    return (per_patch * image_weights_.index_select(0, torch::tensor(images))).mean();
   }
 
   // The HR patches, or with --teacher the teacher's output on the LR patches.
@@ -439,6 +485,7 @@ class Run {
   TrainingSet data_;
   std::shared_ptr<TrainableNet> net_;
   std::shared_ptr<TrainableNet> teacher_;  // --teacher, or null
+  torch::Tensor image_weights_;            // --image-weight-power: per pair; undefined without
   std::string name_;  // the model's name, e.g. quicksrnet-small-x2 or fsrcnn-x2
   torch::optim::Adam adam_;
   Progress progress_;

@@ -45,7 +45,10 @@ struct TrainConfig {
   std::string from;     // model file to start from instead of the paper initialisation; with --qat
                         // an INT8 model (its encodings and weight scales) or a float one
   std::string teacher;  // float model whose output replaces the HR patch as target (distillation)
-  std::string loss = "l1";      // l1 | mse (the mean squared error, what PSNR measures)
+  std::string loss = "l1";  // l1 | mse (the mean squared error, what PSNR measures)
+  // With --teacher: each patch's loss weighs (e_i / mean e)^-P, e_i the teacher's error on the
+  // whole image the patch comes from (image_loss_weights); 0 = every patch alike.
+  double image_weight_power = 0;
   bool qat = false;             // quantization-aware training (fake quant, straight-through)
   bool per_tensor = false;      // QAT: s8 weights per tensor instead of per output channel
   bool learn_ranges = false;    // QAT: activation ranges trained (LSQ), not fixed
@@ -72,9 +75,16 @@ std::vector<double> scale_augment_factors(const TrainConfig& config);
 // The learning rate of the step that follows `iteration` completed steps.
 double learning_rate(const TrainConfig& config, std::int64_t iteration);
 
+// The loss weights of --image-weight-power: w_i = errors[i]^-power normalised so that the weights
+// average 1, i.e. w_i = (errors[i] / mean error)^-power / mean_j (errors[j] / mean error)^-power.
+std::vector<double> image_loss_weights(const std::vector<double>& errors, double power);
+
 // The run folder's files.
 std::filesystem::path config_path(const std::filesystem::path& run_dir);      // config.json
 std::filesystem::path checkpoint_path(const std::filesystem::path& run_dir);  // checkpoint.pt
+// --image-weight-power: image, teacher PSNR (evaluation protocol) and loss weight per training
+// pair.
+std::filesystem::path image_weights_path(const std::filesystem::path& run_dir);
 // QAT writes beside each exported model X.safetensors its INT8 model X-int8.safetensors.
 std::filesystem::path int8_path(const std::filesystem::path& model_file);
 

@@ -175,10 +175,17 @@ TEST(EngineMemory, EdsrPeakExtraMemoryStaysWithinTheWorkspaceBoundForAnyHeight) 
 // against workspace_bytes(width, height) holds. Slack: ~120 tensors' bookkeeping and the resize
 // taps (one per output row and column of each of 4 resizes, 12 bytes: linear in the size, 19
 // KB at 256 rows), below one of its 50-channel rows at 256 columns (~54 KB).
+// INT8 (session 20): the taps are 16 bytes, computed once per run for both jobs.
 TEST(EngineMemory, ErfdnPeakExtraMemoryStaysWithinTheWorkspaceBound) {
   const Graph graph = build_baseline("erfdn", {.scale = {2, 1}});
   const Sizes sizes = {{20, 20}, {256, 16}, {16, 256}, {48, 40}};
   expect_graph_bounded<float>(graph, sizes, 32 << 10, false);
+  Tensor calibration(3, 16, 16);  // ESA's strided conv and pool take 15 x 15 pixels or more
+  for (std::size_t i = 0; i < calibration.data.size(); ++i) {
+    calibration.data[i] = (i * 37 % 101) / 100.0f;
+  }
+  expect_graph_bounded<std::uint8_t>(quant::post_training_quantize(graph, {calibration}, {}), sizes,
+                                     32 << 10, false);
 }
 
 }  // namespace

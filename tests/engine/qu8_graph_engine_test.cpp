@@ -3,9 +3,11 @@
 // without its residual (band pipeline) and XLSR, ESPCN, SESR (general-graph path) at x2, x3
 // and x4, random weights quantized by the graph PTQ per channel and per tensor, odd sizes, every
 // ISA this CPU has, 1 and 2 threads, strips; FSRCNN too (its transposed conv as phase convs);
-// EDSR-baseline (depth-to-space inside the graph); other graphs are refused naming the node.
+// EDSR-baseline (depth-to-space inside the graph); ERFDN (ESA's strided conv, max pool, bilinear
+// resize and mul, concats inside channel words); other graphs are refused naming the node.
 #include <gtest/gtest.h>
 
+#include <iostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -181,21 +183,93 @@ TEST(Int8GraphEngine, GeneralGraphWorkspaceDoesNotGrowWithTheImageHeight) {
   }
 }
 
+// ERFDN whose ESA convs are scaled by 4 (`quicksr init`'s uniform draw fades a signal by ~1/3 per
+// conv, so a random ERFDN's gates sit at sigmoid(~0) and one u8 level: the attention's rows would
+// not show in the output), quantized per channel (or per tensor) on two random images of at least
+// 15x15 pixels (ESA's strided conv and pool need them).
+QuantizedGraph quantized_erfdn(int scale, WeightGranularity granularity) {
+  Graph graph = build_baseline("erfdn", {.scale = Scale{scale, 1}, .seed = 7});
+  for (const GraphNode& node : graph.nodes) {
+    if (node.op != OpType::kConv || node.name.find("_esa_") == std::string::npos) continue;
+    for (float& w : graph.convs[node.conv].weight) w *= 4.0f;
+  }
+  const std::vector<Tensor> calibration = {test_support::random_tensor(3, 24, 21, 1),
+                                           test_support::random_tensor(3, 17, 30, 2)};
+  quant::PtqOptions options;
+  options.granularity = granularity;
+  return quant::post_training_quantize(graph, calibration, options);
+}
+
+// ERFDN: ESA's 3x3 stride-2 conv and 7x7 stride-3 max pool without padding, three convs on the
+// pooled map, the bilinear resize back (fixed-point taps), the sigmoid table on the 1x1 conv's
+// rows and the gate's mul; the blocks' concats of four 25-channel tensors and the tail's of four
+// 50-channel ones, whose inputs start inside channel words. Heights and widths where the pooled
+// sizes round differently (15: 7 after the strided conv, 1 pooled; 16, 17: 7 and 8, 1; 23: 11, 2;
+// 24: 11, 2; 33: 16, 4; 37: 18, 4; 38: 18, 4), every ISA this CPU has, 1 and 2 threads; x3 and x4;
+// per tensor; bands of 1, 2, 5 and 40 rows.
+TEST(Int8GraphEngine, ErfdnMatchesIntegerReference) {
+  for (const Isa isa : kAllIsas) {
+    if (!cpu_supports(isa))
+      std::cout << "[ SKIPPED  ] erfdn: this CPU lacks " << isa_name(isa) << "\n";
+  }
+  const QuantizedGraph net = quantized_erfdn(2, WeightGranularity::kPerChannel);
+  ASSERT_FALSE(int8_graph_unsupported_reason(net).has_value())
+      << *int8_graph_unsupported_reason(net);
+  for (const auto& [width, height] :
+       {std::pair{37, 23}, {15, 15}, {17, 16}, {21, 17}, {19, 24}, {16, 33}, {23, 38}}) {
+    expect_matches_reference(net, width, height, 1024);
+  }
+  for (int scale : {3, 4}) {
+    expect_matches_reference(quantized_erfdn(scale, WeightGranularity::kPerChannel), 37, 23, 1024);
+  }
+  expect_matches_reference(quantized_erfdn(2, WeightGranularity::kPerTensor), 23, 37, 1024);
+  const U8Tensor input = random_u8_image(18, 29, 6);
+  const U8Tensor expected = quant::forward(net, input);
+  for (int threads : {1, 2}) {
+    for (int band_rows : {1, 2, 5, 40}) {
+      const Engine engine = Engine::create(net, {.threads = threads, .graph_band_rows = band_rows});
+      SCOPED_TRACE("erfdn x2 18x29 threads " + std::to_string(threads) + " band rows " +
+                   std::to_string(band_rows));
+      ASSERT_EQ(engine.path_name(), "general-graph path");
+      expect_identical(run_u8(engine, input), expected);
+    }
+  }
+}
+
+// ERFDN's rings are sized per height (its resize maps depend on it), bounded over heights; no
+// crop gives its whole image's rows, so its halo is 0 (Upscaler runs it whole).
+TEST(Int8GraphEngine, ErfdnWorkspaceIsBoundedOverHeights) {
+  const Engine engine =
+      Engine::create(quantized_erfdn(2, WeightGranularity::kPerChannel), {.threads = 2});
+  EXPECT_EQ(engine.halo_rows(), 0);
+  const std::size_t at_360 = engine.workspace_bytes(640, 360);
+  for (const int height : {359, 361, 1080, 100000}) {
+    EXPECT_LT(static_cast<double>(engine.workspace_bytes(640, height)), 1.01 * at_360) << height;
+  }
+  (void)run_u8(engine, random_u8_image(20, 31, 2));
+  EXPECT_EQ(engine.workspace_bytes(), engine.workspace_bytes(20, 31));
+}
+
 TEST(Int8GraphEngine, RefusesUnsupportedGraphsNamingTheNode) {
-  // ERFDN (it needs inputs of at least 15x15 pixels): its blocks concat four 25-channel tensors,
-  // and its ESA has a strided conv, a max pool, a resize and a mul.
+  // ERFDN with its strided conv padded (the integer reference runs it; the engine's strided convs
+  // take no padding).
+  Graph padded = build_baseline("erfdn", {.scale = Scale{2, 1}, .seed = 7});
+  for (const GraphNode& node : padded.nodes) {
+    if (node.name != "b1_esa_conv2") continue;
+    Conv2d& conv = padded.convs[node.conv];
+    conv.pad_top = conv.pad_left = conv.pad_bottom = conv.pad_right = 1;
+  }
   const QuantizedGraph erfdn =
-      quant::post_training_quantize(build_baseline("erfdn", {.scale = Scale{2, 1}, .seed = 7}),
-                                    {test_support::random_tensor(3, 16, 16, 1)}, {});
+      quant::post_training_quantize(padded, {test_support::random_tensor(3, 16, 16, 1)}, {});
   const std::optional<std::string> reason = int8_graph_unsupported_reason(erfdn);
   ASSERT_TRUE(reason.has_value());
-  EXPECT_NE(
-      reason->find("node 'b1_concat' (concat) is a concat whose inputs do not start on channel"),
-      std::string::npos)
+  EXPECT_NE(reason->find("node 'b1_esa_conv2' (conv) is a conv with stride 2 that is not an "
+                         "unpadded 1x1 or 3x3"),
+            std::string::npos)
       << *reason;
   try {
     (void)Engine::create(erfdn);
-    FAIL() << "ERFDN accepted";
+    FAIL() << "a padded strided conv accepted";
   } catch (const Error& error) {
     EXPECT_NE(std::string(error.what()).find(*reason), std::string::npos) << error.what();
   }

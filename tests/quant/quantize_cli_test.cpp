@@ -471,6 +471,11 @@ TEST_F(QuantizeCli, QuantizesGraphModels) {
                                  quoted(dir_ / "erfdn-int8.safetensors"));
   ASSERT_EQ(erfdn.exit_code, 0) << erfdn.output;
   EXPECT_EQ(load_model(dir_ / "erfdn-int8.safetensors").name(), "erfdn-x2-int8");
+  // ... and runs on the INT8 engine (session 20; before, on the integer reference runtime).
+  const auto erfdn_info = run_quicksr("info " + quoted(dir_ / "erfdn-int8.safetensors"));
+  ASSERT_EQ(erfdn_info.exit_code, 0) << erfdn_info.output;
+  EXPECT_NE(erfdn_info.output.find("runtime: INT8 engine (general-graph path)"), std::string::npos)
+      << erfdn_info.output;
   // The paper's naive x1.5 (x3, then a 2x2 average pool): average pooling has no INT8 rule.
   const fs::path pooled = dir_ / "abpn-pooled.safetensors";
   ASSERT_EQ(run_quicksr("convert " + quoted(dir_ / "abpn-x3.safetensors") + " " + quoted(pooled) +

@@ -28,6 +28,8 @@ TEST(TrainConfig, JsonRoundTripKeepsEverySetting) {
   config.loss = "mse";
   config.learn_ranges = true;
   config.range_lr_factor = 20;
+  config.teacher = "teacher.safetensors";
+  config.image_weight_power = 0.5;
   TrainConfig copy;
   apply_json(copy, to_json(config), "test");
   EXPECT_EQ(to_json(copy), to_json(config));
@@ -39,6 +41,7 @@ TEST(TrainConfig, JsonRoundTripKeepsEverySetting) {
   EXPECT_EQ(copy.loss, "mse");
   EXPECT_TRUE(copy.learn_ranges);
   EXPECT_EQ(copy.range_lr_factor, 20);
+  EXPECT_EQ(copy.image_weight_power, 0.5);
   EXPECT_EQ(copy.data, std::vector<std::string>{"/data"});
 }
 
@@ -91,6 +94,9 @@ TEST(TrainConfig, ValidateRejectsOutOfRangeSettings) {
         c.from = "model.safetensors", c.qat = c.learn_ranges = true, c.range_lr_factor = 0;
       },
       "range_lr_factor");
+  rejects([](TrainConfig& c) { c.image_weight_power = 1; }, "give --teacher");  // no teacher
+  rejects([](TrainConfig& c) { c.teacher = "fp32.safetensors", c.image_weight_power = -1; },
+          "image_weight_power = -1 is outside [0, 8]");
   rejects([](TrainConfig& c) { c.rank = 1; }, "rank");
   rejects([](TrainConfig& c) { c.checkpoint_every = 150; }, "checkpoint_every");
   rejects([](TrainConfig& c) { c.data.clear(); }, "data");
@@ -116,6 +122,26 @@ TEST(TrainConfig, ValidateRejectsOutOfRangeSettings) {
   TrainConfig unknown_scale = valid_config();
   unknown_scale.scale = "5";
   EXPECT_THROW(validate(unknown_scale), Error);
+}
+
+// Errors 1, 2, 4: at power 1 the weights are 1/e normalised to mean 1, (1, 1/2, 1/4) * 12/7; at
+// power 0.5, (1, 1/sqrt 2, 1/2) / 0.735702; at power 0 all 1.
+TEST(ImageLossWeights, AreTheErrorsToMinusThePowerAveragingOne) {
+  const std::vector<double> errors = {1, 2, 4};
+  const std::vector<double> inverse = image_loss_weights(errors, 1);
+  const std::vector<double> root = image_loss_weights(errors, 0.5);
+  const std::vector<double> flat = image_loss_weights(errors, 0);
+  const double expected_inverse[] = {12.0 / 7, 6.0 / 7, 3.0 / 7};
+  const double expected_root[] = {1.3592455, 0.9611317, 0.6796228};
+  ASSERT_EQ(inverse.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_NEAR(inverse[i], expected_inverse[i], 1e-12) << i;
+    EXPECT_NEAR(root[i], expected_root[i], 1e-7) << i;
+    EXPECT_DOUBLE_EQ(flat[i], 1.0) << i;
+  }
+  // Only ratios matter: errors scaled by 1000 (e.g. MSE on 0..255 rather than 0..1) weigh alike.
+  const std::vector<double> scaled = image_loss_weights({1000, 2000, 4000}, 1);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_NEAR(scaled[i], expected_inverse[i], 1e-12) << i;
 }
 
 TEST(TrainConfig, ScaleAugmentCountsDownInTenths) {

@@ -16,9 +16,11 @@
 #include <thread>
 
 #include "quicksr/baselines.hpp"
+#include "quicksr/eval.hpp"
 #include "quicksr/image.hpp"
 #include "quicksr/model_io.hpp"
 #include "quicksr/quant.hpp"
+#include "quicksr/reference.hpp"
 #include "train/run_log.hpp"
 #include "train/trainer.hpp"
 
@@ -322,6 +324,99 @@ TEST_F(TrainRunTest, QuantizationAwareRunFromAnInt8ModelStartsThereAndResumesExa
   float_start.teacher.clear();
   const std::string text = failure_message(float_start);
   EXPECT_NE(text.find("starts quantization-aware training only"), std::string::npos) << text;
+}
+
+// The rows of a run's image_weights.csv: image, teacher PSNR, weight.
+struct ImageWeightRow {
+  std::string image;
+  double teacher_psnr = 0;
+  double weight = 0;
+};
+
+std::vector<ImageWeightRow> read_image_weights(const fs::path& run_dir) {
+  std::ifstream in(image_weights_path(run_dir));
+  std::vector<ImageWeightRow> rows;
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    const std::size_t weight_at = line.rfind(',');
+    const std::size_t psnr_at = line.rfind(',', weight_at - 1);
+    rows.push_back({line.substr(0, psnr_at), std::stod(line.substr(psnr_at + 1)),
+                    std::stod(line.substr(weight_at + 1))});
+  }
+  return rows;
+}
+
+// --image-weight-power 1: each training image's weight is 1 / (its teacher MSE), normalised to
+// mean 1; the expected values come from the reference runtime's forward of the teacher and the
+// protocol's PSNR (MSE = peak^2 10^(-PSNR/10), so 1/MSE is proportional to 10^(PSNR/10)). The
+// first logged loss then differs from the unweighted one; on two copies of one image (weights 1)
+// it is the unweighted loss; at power 0 it is the run without the option.
+TEST_F(TrainRunTest, ImageWeightsAreTheTeachersInverseErrorPerImage) {
+  const fs::path teacher = trained_model();
+  const auto first_loss = [this, &teacher](const std::string& run, const fs::path& data,
+                                           double power) {
+    TrainConfig c = one_tiny_step(run);
+    c.data = {data.string()};
+    c.teacher = teacher.string();
+    c.loss = "mse";
+    c.image_weight_power = power;
+    EXPECT_EQ(wait_for(start(c)), 0) << "see " << c.out << ".stderr";
+    return read_log(fs::path(c.out) / "log.csv", 1).at(0).loss;
+  };
+  const double weighted = first_loss("iw-weighted", root_ / "train", 1);
+
+  const Model model = load_model(teacher);
+  const Scale x2{2, 1};
+  std::vector<double> inverse_errors, psnrs;
+  for (const fs::path& file : image_files(root_ / "train")) {
+    const Tensor hr = crop_to_multiple(to_tensor(read_image(file)), x2);
+    psnrs.push_back(psnr(reference::forward(model, make_lr(hr, x2)), hr));
+    inverse_errors.push_back(std::pow(10.0, psnrs.back() / 10));
+  }
+  double mean_inverse = 0;
+  for (const double v : inverse_errors) mean_inverse += v / static_cast<double>(psnrs.size());
+  const std::vector<ImageWeightRow> rows = read_image_weights(root_ / "iw-weighted");
+  ASSERT_EQ(rows.size(), psnrs.size());
+  double lightest = 1e9, heaviest = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(fs::path(rows[i].image).filename(), "image" + std::to_string(i) + ".png");
+    EXPECT_NEAR(rows[i].teacher_psnr, psnrs[i], 1e-3) << rows[i].image;
+    EXPECT_NEAR(rows[i].weight, inverse_errors[i] / mean_inverse, 1e-4) << rows[i].image;
+    lightest = std::min(lightest, rows[i].weight);
+    heaviest = std::max(heaviest, rows[i].weight);
+  }
+  EXPECT_GT(heaviest, 1.1 * lightest);  // the images differ, so do their weights
+
+  const double plain = first_loss("iw-plain", root_ / "train", 0);
+  EXPECT_GT(std::abs(weighted - plain), 1e-3 * plain);
+  fs::create_directories(root_ / "copies");
+  for (const char* name : {"a.png", "b.png"}) {
+    fs::copy_file(root_ / "train" / "image0.png", root_ / "copies" / name);
+  }
+  EXPECT_NEAR(first_loss("iw-copies-weighted", root_ / "copies", 1),
+              first_loss("iw-copies-plain", root_ / "copies", 0), 1e-6 * plain);
+  TrainConfig without = one_tiny_step("iw-without");  // the option absent: its default, 0
+  without.teacher = teacher.string();
+  without.loss = "mse";
+  ASSERT_EQ(wait_for(start(without)), 0) << "see " << without.out << ".stderr";
+  EXPECT_EQ(read_log(fs::path(without.out) / "log.csv", 1).at(0).loss, plain);
+  EXPECT_FALSE(fs::exists(image_weights_path(without.out)));
+}
+
+// A distilled run with per-image loss weights, killed and resumed, continues exactly (the weights
+// are recomputed identically at the start).
+TEST_F(TrainRunTest, KilledImageWeightedRunResumesExactly) {
+  const fs::path teacher = trained_model();
+  TrainConfig straight = config("iw-straight");
+  straight.val = (root_ / "val").string();
+  straight.teacher = teacher.string();
+  straight.loss = "mse";
+  straight.image_weight_power = 1;
+  straight.iterations = 60;
+  TrainConfig interrupted = straight;
+  interrupted.out = (root_ / "iw-interrupted").string();
+  expect_exact_resume(straight, interrupted);
 }
 
 // --range-lr-factor: Adam's first step moves each parameter by its learning rate times
