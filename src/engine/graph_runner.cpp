@@ -80,11 +80,14 @@ class StepRunner {
         zero_row_(zero_row),
         sizes_(sizes),
         ring_rows_(ring_rows) {
-    for (const GraphStep& step : plan.steps) {
+    row_taps_.resize(plan.steps.size());
+    column_taps_.resize(plan.steps.size());
+    for (std::size_t s = 0; s < plan.steps.size(); ++s) {
+      const GraphStep& step = plan.steps[s];
       if (step.kind != GraphStepKind::kResize) continue;
       const int in = step.inputs[0];
-      row_taps_.push_back(bilinear_taps(sizes.heights[in], sizes.heights[step.output]));
-      column_taps_.push_back(bilinear_taps(sizes.widths[in], sizes.widths[step.output]));
+      row_taps_[s] = bilinear_taps(sizes.heights[in], sizes.heights[step.output]);
+      column_taps_[s] = bilinear_taps(sizes.widths[in], sizes.widths[step.output]);
     }
   }
 
@@ -103,8 +106,6 @@ class StepRunner {
 
   void run(int index, int begin, int end) {
     const GraphStep& step = plan_.steps[index];
-    int resize = 0;  // the resize steps before this one: its taps
-    for (int s = 0; s < index; ++s) resize += plan_.steps[s].kind == GraphStepKind::kResize;
     for (int y = begin; y < end; ++y) {
       switch (step.kind) {
         case GraphStepKind::kConv:
@@ -120,7 +121,7 @@ class StepRunner {
           max_pool(step, y);
           break;
         case GraphStepKind::kResize:
-          this->resize(step, row_taps_[resize][y], column_taps_[resize], y);
+          this->resize(step, row_taps_[index][y], column_taps_[index], y);
           break;
         case GraphStepKind::kConcat:
           concat(step, y);
@@ -314,7 +315,7 @@ class StepRunner {
   const std::vector<float>& zero_row_;
   const TensorSizes& sizes_;
   const std::vector<int>& ring_rows_;
-  std::vector<std::vector<BilinearTap>> row_taps_;  // per resize step
+  std::vector<std::vector<BilinearTap>> row_taps_;  // per step (empty but for resizes)
   std::vector<std::vector<BilinearTap>> column_taps_;
 };
 

@@ -71,19 +71,21 @@ std::size_t row_buffer_bytes(const QU8GraphPlan& plan, const TensorSizes& sizes)
   return bytes;
 }
 
-// A resize step's fixed-point taps for each output row and column (shared by the jobs of a run).
+// A resize step's fixed-point taps for each output row and column (shared by the jobs of a run),
+// indexed by step (empty for the other steps).
 struct ResizeTaps {
   std::vector<quant::FixedBilinearTap> rows;
   std::vector<quant::FixedBilinearTap> columns;
 };
 
 std::vector<ResizeTaps> resize_taps(const QU8GraphPlan& plan, const TensorSizes& sizes) {
-  std::vector<ResizeTaps> taps;
-  for (const QU8GraphStep& step : plan.steps) {
+  std::vector<ResizeTaps> taps(plan.steps.size());
+  for (std::size_t s = 0; s < plan.steps.size(); ++s) {
+    const QU8GraphStep& step = plan.steps[s];
     if (step.kind != QU8GraphStepKind::kResize) continue;
     const int in = step.inputs[0];
-    taps.push_back({quant::fixed_bilinear_taps(sizes.heights[in], sizes.heights[step.output]),
-                    quant::fixed_bilinear_taps(sizes.widths[in], sizes.widths[step.output])});
+    taps[s] = {quant::fixed_bilinear_taps(sizes.heights[in], sizes.heights[step.output]),
+               quant::fixed_bilinear_taps(sizes.widths[in], sizes.widths[step.output])};
   }
   return taps;
 }
@@ -140,8 +142,6 @@ class StepRunner {
 
   void run(int index, int begin, int end) const {
     const QU8GraphStep& step = plan_.steps[index];
-    int resize = 0;  // the resize steps before this one: its taps
-    for (int s = 0; s < index; ++s) resize += plan_.steps[s].kind == QU8GraphStepKind::kResize;
     for (int y = begin; y < end; ++y) {
       switch (step.kind) {
         case QU8GraphStepKind::kConv:
@@ -155,7 +155,7 @@ class StepRunner {
           max_pool_row(step, y);
           break;
         case QU8GraphStepKind::kResize:
-          resize_row(step, resize_taps_[resize].rows[y], resize_taps_[resize].columns, y);
+          resize_row(step, resize_taps_[index].rows[y], resize_taps_[index].columns, y);
           break;
         case QU8GraphStepKind::kMul:
           mul_row(step, y);
@@ -467,7 +467,7 @@ class StepRunner {
   const std::vector<AlignedBuffer<std::uint8_t>>& pad_rows_;
   const TensorSizes& sizes_;
   const std::vector<int>& ring_rows_;
-  const std::vector<ResizeTaps>& resize_taps_;  // per resize step
+  const std::vector<ResizeTaps>& resize_taps_;  // per step
 };
 
 // The bytes of one job's buffers: each tensor's ring, each conv's shifted copies, the row buffer.
