@@ -59,6 +59,8 @@ queue=(
   f32-m1:3 f32-m1:4 espcn:3 espcn:4 xlsr:3 xlsr:4 fsrcnn:3 fsrcnn:4 f32-m3:3 f32-m3:4
   sesr-m3:3 sesr-m3:4 sesr-m5:3 sesr-m5:4 abpn:3 abpn:4 sesr-m7:3 sesr-m7:4 sesr-m11:3 sesr-m11:4
   f32-m5:3 f32-m5:4 f32-m7:3 f32-m7:4 f32-m11:2 sesr-xl:2 sesr-xl:3 sesr-xl:4 f32-m11:3 f32-m11:4
+  # Large x2 (f64-m11 with its anchor; ~414K MACs per pixel, 6x f32-m7: hours, over sessions)
+  f64-m11:2
   # Table 1's residual-free ABPN, 3x longer (and ABPN beside it): does the gap to ABPN close?
   abpn-noresidual:2:long3x abpn:2:long3x
   # ERFDN and EDSR: 17-60x the cost of Small per step (days on this machine), x2 first
@@ -70,8 +72,15 @@ is_grid_point() { [[ $1 =~ ^f[0-9]+-m[0-9]+$ ]]; }
 run_name() {
   if is_grid_point "$1"; then echo "quicksrnet-$1-x$2${3:+-$3}"; else echo "$1-x$2${3:+-$3}"; fi
 }
+# The paper's f64-m11 is Large, which keeps the input-to-output anchor.
 train_args() {
-  if is_grid_point "$1"; then echo "--preset $1 --scale $2"; else echo "--arch $1 --scale $2"; fi
+  if [ "$1" = f64-m11 ]; then
+    echo "--preset $1-anchor --scale $2"
+  elif is_grid_point "$1"; then
+    echo "--preset $1 --scale $2"
+  else
+    echo "--arch $1 --scale $2"
+  fi
 }
 # arm_args ARM: what an A/B arm changes in the recipe, at the same budget (batch x patch^2 x
 # iterations). seed2 is the baseline arm's second seed (the noise floor); ARM-seed2 pairs an arm
