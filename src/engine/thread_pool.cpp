@@ -79,6 +79,26 @@ void ThreadPool::take_jobs() {
   }
 }
 
+void Barrier::arrive_and_wait() {
+  const std::uint32_t phase = phase_.load(std::memory_order_acquire);
+  if (abandoned_.load(std::memory_order_acquire)) return;
+  if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == count_) {
+    arrived_.store(0, std::memory_order_relaxed);  // before the others can arrive again
+    phase_.fetch_add(1, std::memory_order_release);
+    phase_.notify_all();
+    return;
+  }
+  const auto passed = [&] { return phase_.load(std::memory_order_acquire) != phase; };
+  poll_briefly(passed);
+  while (!passed()) phase_.wait(phase, std::memory_order_acquire);
+}
+
+void Barrier::abandon() {
+  abandoned_.store(true, std::memory_order_release);
+  phase_.fetch_add(1, std::memory_order_release);
+  phase_.notify_all();
+}
+
 void ThreadPool::worker_loop() {
   std::uint64_t seen = 0;
   while (true) {
