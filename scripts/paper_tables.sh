@@ -800,6 +800,10 @@ table7() {
   echo "does not say). Against the MATLAB bicubic of our protocol the gap is that flavour's"
   echo "(docs/classic.md); Set5 and Set14 are beside it for reference, not the paper's columns."
   echo
+  echo "Rows of $table_schedule iterations are table runs (scripts/paper_train.sh, docs/training.md"
+  echo "\"Table runs\"); they lie more than 0.1 dB under the paper for Table 2's reason: 291 training"
+  echo "images and the short schedule against DIV2K and 1M iterations."
+  echo
   echo "The naive model's equality with the x3 output averaged over 2x2 blocks is tested in"
   echo "\`CliTest.ConvertAveragePoolIsTheX3OutputAveragedOverBlocks\`."
   echo
