@@ -55,10 +55,10 @@ queue=(
   f32-m2:2:patch96-shorter f32-m2:2:patch96-batch7-seed2 f32-m2:2:patch96-shorter-seed2
   sesr-m3:2 sesr-m5:2 sesr-m7:2 sesr-m11:2
   # x3 and x4 of the cheap nets, f32-m11 x2; Medium (f32-m5) x3/x4 on the table schedule, as no
-  # Medium x3/x4 is shipped
+  # Medium x3/x4 is shipped (and Medium x1.5 beside its x3 for Tab. 7, queued after SESR-XL x2)
   f32-m1:3 f32-m1:4 espcn:3 espcn:4 xlsr:3 xlsr:4 fsrcnn:3 fsrcnn:4 f32-m3:3 f32-m3:4
   sesr-m3:3 sesr-m3:4 sesr-m5:3 sesr-m5:4 abpn:3 abpn:4 sesr-m7:3 sesr-m7:4 sesr-m11:3 sesr-m11:4
-  f32-m5:3 f32-m5:4 f32-m7:3 f32-m7:4 f32-m11:2 sesr-xl:2 sesr-xl:3 sesr-xl:4 f32-m11:3 f32-m11:4
+  f32-m5:3 f32-m5:4 f32-m7:3 f32-m7:4 f32-m11:2 sesr-xl:2 f32-m5:1.5 sesr-xl:3 sesr-xl:4 f32-m11:3 f32-m11:4
   # Large x2 (f64-m11 with its anchor; ~414K MACs per pixel, 6x f32-m7: hours, over sessions)
   f64-m11:2
   # Table 1's residual-free ABPN, 3x longer (and ABPN beside it): does the gap to ABPN close?
@@ -69,8 +69,10 @@ queue=(
 
 # run_name NET SCALE and train_args NET SCALE: a queue entry's name and `quicksr train` arguments.
 is_grid_point() { [[ $1 =~ ^f[0-9]+-m[0-9]+$ ]]; }
+# (x1.5 is named x1_5, as the shipped files are.)
 run_name() {
-  if is_grid_point "$1"; then echo "quicksrnet-$1-x$2${3:+-$3}"; else echo "$1-x$2${3:+-$3}"; fi
+  local scale=${2/./_}
+  if is_grid_point "$1"; then echo "quicksrnet-$1-x$scale${3:+-$3}"; else echo "$1-x$scale${3:+-$3}"; fi
 }
 # The paper's f64-m11 is Large, which keeps the input-to-output anchor.
 train_args() {
