@@ -350,6 +350,15 @@ TEST(GraphEngineTest, AnyBandHeightGivesTheSameOutput) {
                             2, "edsr-baseline x4");
 }
 
+// 3 threads on images of 1, 2 and 4 rows (fewer jobs than threads, shares that do not divide).
+TEST(GraphEngineTest, ThreeThreadsOnImagesOfFewRows) {
+  const Graph graph = build_baseline("xlsr", {.scale = {2, 1}, .seed = 4});
+  for (const int height : {1, 2, 4}) {
+    expect_band_heights_agree(graph, test_support::random_tensor(3, height, 13, height), {1, 40},
+                              best_isa(), 3, "xlsr x2 13x" + std::to_string(height));
+  }
+}
+
 // ERFDN (ESA: a 3x3 stride-2 conv and a 7x7 stride-3 max pool without padding, three convs on
 // the pooled map, a half-pixel bilinear resize back, a sigmoid gate) against the reference:
 // heights where the pooled sizes round differently (15 rows: 7 after the strided conv, 1 pooled;
@@ -395,6 +404,10 @@ TEST(GraphEngineTest, ErfdnMatchesReference) {
     expect_band_heights_agree(other, test_support::random_tensor(3, 29, 18, scale), {2, 7},
                               best_isa(), 2, "erfdn x" + std::to_string(scale));
   }
+  // 3 threads walk the bands together (GraphBands::walk_together) in shares that do not divide
+  // the rows: 17 rows, bands of 1, 2, 5 and 40.
+  expect_band_heights_agree(graph, test_support::random_tensor(3, 17, 21, 17), {1, 2, 5, 40},
+                            best_isa(), 3, "erfdn x2 21x17 3 threads");
 }
 
 // The workspace is each thread's rings (a band of rows plus the halo per tensor): it depends on

@@ -207,7 +207,8 @@ QuantizedGraph quantized_erfdn(int scale, WeightGranularity granularity) {
 // 50-channel ones, whose inputs start inside channel words. Heights and widths where the pooled
 // sizes round differently (15: 7 after the strided conv, 1 pooled; 16, 17: 7 and 8, 1; 23: 11, 2;
 // 24: 11, 2; 33: 16, 4; 37: 18, 4; 38: 18, 4), every ISA this CPU has, 1 and 2 threads; x3 and x4;
-// per tensor; bands of 1, 2, 5 and 40 rows.
+// per tensor; bands of 1, 2, 5 and 40 rows, on 29 rows also 3 threads (which walk the bands
+// together, GraphBands::walk_together: shares of 1-2 new rows per step that do not divide).
 TEST(Int8GraphEngine, ErfdnMatchesIntegerReference) {
   for (const Isa isa : kAllIsas) {
     if (!cpu_supports(isa))
@@ -230,7 +231,7 @@ TEST(Int8GraphEngine, ErfdnMatchesIntegerReference) {
   expect_matches_reference(quantized_erfdn(2, WeightGranularity::kPerTensor), 23, 37, 1024);
   const U8Tensor input = random_u8_image(18, 29, 6);
   const U8Tensor expected = quant::forward(net, input);
-  for (int threads : {1, 2}) {
+  for (int threads : {1, 2, 3}) {
     for (int band_rows : {1, 2, 5, 40}) {
       const Engine engine = Engine::create(net, {.threads = threads, .graph_band_rows = band_rows});
       SCOPED_TRACE("erfdn x2 18x29 threads " + std::to_string(threads) + " band rows " +
