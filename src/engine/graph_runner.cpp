@@ -360,6 +360,7 @@ std::size_t zero_row_floats(const GraphPlan& plan, const TensorSizes& sizes) {
 
 std::size_t GraphRunner::workspace_bytes(const GraphPlan& plan, int width, int height,
                                          int band_rows, int threads) {
+  band_rows = plan.bands.band_rows(band_rows, threads, height);
   const TensorSizes sizes(plan, width, height);
   std::size_t rings = 0;
   for (std::size_t ring : ring_floats(
@@ -380,20 +381,21 @@ void GraphRunner::run(const RgbView<const float>& input, const RgbView<float>& o
   const int jobs = GraphBands::job_count(pool.size(), height);
   const bool together = plan_.bands.walks_together(pool.size(), height);
   const int ring_sets = plan_.bands.ring_sets(pool.size(), height);
+  const int band_rows = plan_.bands.band_rows(band_rows_, pool.size(), height);
   const TensorSizes sizes(plan_, input.width, height);
   // Local graphs: rings for any height; others (ERFDN) sized for this height and ring sets.
   const bool same_rings = input.width == width_ && (plan_.bands.is_local() || height == height_);
   if (!same_rings) {
     jobs_.clear();
     zero_row_.assign(zero_row_floats(plan_, sizes), 0.0f);
-    ring_rows_ = plan_.bands.ring_rows(band_rows_, height, ring_sets);
+    ring_rows_ = plan_.bands.ring_rows(band_rows, height, ring_sets);
     width_ = input.width;
     height_ = height;
     ring_sets_ = ring_sets;
   }
   if (!plan_.bands.is_local() && ring_sets != ring_sets_) {
     jobs_.clear();
-    ring_rows_ = plan_.bands.ring_rows(band_rows_, height, ring_sets);
+    ring_rows_ = plan_.bands.ring_rows(band_rows, height, ring_sets);
     ring_sets_ = ring_sets;
   }
   while (static_cast<int>(jobs_.size()) < jobs) {
@@ -428,8 +430,8 @@ void GraphRunner::run(const RgbView<const float>& input, const RgbView<float>& o
         }
       }
     };
-    if (!together) return plan_.bands.run_job(j, jobs, height, band_rows_, load, compute, finish);
-    plan_.bands.walk_together(j, jobs, height, band_rows_, sync, load, compute, finish);
+    if (!together) return plan_.bands.run_job(j, jobs, height, band_rows, load, compute, finish);
+    plan_.bands.walk_together(j, jobs, height, band_rows, sync, load, compute, finish);
   };
   run_synced(pool, jobs, task);
 }

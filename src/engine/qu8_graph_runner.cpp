@@ -497,6 +497,7 @@ std::size_t scratch_bytes(const QU8GraphPlan& plan, const TensorSizes& sizes) {
 
 std::size_t QU8GraphRunner::workspace_bytes(const QU8GraphPlan& plan, int width, int height,
                                             int band_rows, int threads) {
+  band_rows = plan.bands.band_rows(band_rows, threads, height);
   const TensorSizes sizes(plan, width, height);
   std::size_t pad_rows = 0;
   for (std::size_t t = 0; t < plan.tensors.size(); ++t) {
@@ -512,7 +513,7 @@ std::size_t QU8GraphRunner::workspace_bytes(const QU8GraphPlan& plan, int width,
 
 // Local graphs: rings for any height of this width; others (ERFDN) sized for this height and
 // number of ring sets.
-void QU8GraphRunner::allocate(int width, int height, int jobs, int ring_sets) {
+void QU8GraphRunner::allocate(int width, int height, int jobs, int ring_sets, int band_rows) {
   const bool local = plan_.bands.is_local();
   if (width != width_ || (!local && (height != height_ || ring_sets != ring_sets_))) {
     jobs_.clear();
@@ -523,7 +524,7 @@ void QU8GraphRunner::allocate(int width, int height, int jobs, int ring_sets) {
       pad_rows_.emplace_back(bytes);
       std::memset(pad_rows_.back().get(), plan_.tensors[t].zero_point, bytes);
     }
-    ring_rows_ = plan_.bands.ring_rows(band_rows_, height, ring_sets);
+    ring_rows_ = plan_.bands.ring_rows(band_rows, height, ring_sets);
     width_ = width;
     height_ = height;
     ring_sets_ = ring_sets;
@@ -549,7 +550,8 @@ void QU8GraphRunner::run(const RgbView<const In>& input, const RgbView<Out>& out
   const int height = input.height;
   const int jobs = GraphBands::job_count(pool.size(), height);
   const bool together = plan_.bands.walks_together(pool.size(), height);
-  allocate(input.width, height, jobs, plan_.bands.ring_sets(pool.size(), height));
+  const int band_rows = plan_.bands.band_rows(band_rows_, pool.size(), height);
+  allocate(input.width, height, jobs, plan_.bands.ring_sets(pool.size(), height), band_rows);
   const TensorSizes sizes(plan_, width_, height);
   const std::vector<ResizeTaps> taps = resize_taps(plan_, sizes);
   // The output's channel for each (dy, dx, colour) of the depth-to-space.
@@ -624,8 +626,8 @@ void QU8GraphRunner::run(const RgbView<const In>& input, const RgbView<Out>& out
         }
       }
     };
-    if (!together) return plan_.bands.run_job(j, jobs, height, band_rows_, load, compute, finish);
-    plan_.bands.walk_together(j, jobs, height, band_rows_, sync, load, compute, finish);
+    if (!together) return plan_.bands.run_job(j, jobs, height, band_rows, load, compute, finish);
+    plan_.bands.walk_together(j, jobs, height, band_rows, sync, load, compute, finish);
   };
   run_synced(pool, jobs, task);
 }

@@ -59,7 +59,7 @@ class QU8GraphRunner {
   };
 
  private:
-  void allocate(int width, int height, int jobs, int ring_sets);
+  void allocate(int width, int height, int jobs, int ring_sets, int band_rows);
 
   const QU8GraphPlan& plan_;
   const QU8Conv3x3Config& kernel_;

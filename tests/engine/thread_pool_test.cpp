@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 namespace quicksr::engine {
@@ -18,8 +20,11 @@ TEST(ThreadPoolBarrier, NoJobPassesAPhaseBeforeAllFinishedIt) {
     // done[k] counts the jobs that finished phase k; after the barrier every job must see all.
     std::vector<std::atomic<int>> done(kPhases);
     std::atomic<int> early = 0;
-    run_synced(pool, threads, [&](int, const auto& sync) {
+    run_synced(pool, threads, [&](int job, const auto& sync) {
       for (int k = 0; k < kPhases; ++k) {
+        // Every 50th phase job 0 is later than the barrier polls (200 us at most): the others
+        // sleep, and the poll shrinks.
+        if (job == 0 && k % 50 == 0) std::this_thread::sleep_for(std::chrono::microseconds(300));
         done[k].fetch_add(1);
         sync();
         if (done[k].load() != threads) early.fetch_add(1);
