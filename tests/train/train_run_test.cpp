@@ -404,6 +404,36 @@ TEST_F(TrainRunTest, ImageWeightsAreTheTeachersInverseErrorPerImage) {
   EXPECT_FALSE(fs::exists(image_weights_path(without.out)));
 }
 
+// --hr-target: the weighted loss compares with the HR patch. On two copies of one image (weights
+// 1) it is the loss of a run without a teacher; on distinct images it differs from it and from the
+// weighted distillation loss.
+TEST_F(TrainRunTest, HrTargetWeighsTheLossAgainstTheHrPatches) {
+  const fs::path teacher = trained_model();
+  const auto first_loss = [this, &teacher](const std::string& run, const fs::path& data,
+                                           bool with_teacher, bool hr_target) {
+    TrainConfig c = one_tiny_step(run);
+    c.data = {data.string()};
+    c.loss = "mse";
+    if (with_teacher) c.teacher = teacher.string(), c.image_weight_power = 1;
+    c.hr_target = hr_target;
+    EXPECT_EQ(wait_for(start(c)), 0) << "see " << c.out << ".stderr";
+    return read_log(fs::path(c.out) / "log.csv", 1).at(0).loss;
+  };
+  fs::create_directories(root_ / "hr-copies");
+  for (const char* name : {"a.png", "b.png"}) {
+    fs::copy_file(root_ / "train" / "image0.png", root_ / "hr-copies" / name);
+  }
+  const double no_teacher = first_loss("hr-copies-plain", root_ / "hr-copies", false, false);
+  EXPECT_NEAR(first_loss("hr-copies-weighted", root_ / "hr-copies", true, true), no_teacher,
+              1e-6 * no_teacher);
+
+  const double weighted_hr = first_loss("hr-weighted", root_ / "train", true, true);
+  const double plain_hr = first_loss("hr-plain", root_ / "train", false, false);
+  const double weighted_teacher = first_loss("hr-distilled", root_ / "train", true, false);
+  EXPECT_GT(std::abs(weighted_hr - plain_hr), 1e-3 * plain_hr);
+  EXPECT_GT(std::abs(weighted_hr - weighted_teacher), 1e-3 * weighted_teacher);
+}
+
 // A distilled run with per-image loss weights, killed and resumed, continues exactly (the weights
 // are recomputed identically at the start).
 TEST_F(TrainRunTest, KilledImageWeightedRunResumesExactly) {
