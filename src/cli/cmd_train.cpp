@@ -72,6 +72,9 @@ const CommandSpec kSpec{
             {"--image-weight-power", "P",
              "--teacher: weigh each patch's loss by (teacher error on its image / mean)^-P "
              "(default 0: all alike)"},
+            {"--hr-target", "",
+             "with --image-weight-power: compare with the HR patch; the teacher only sets the "
+             "weights"},
             {"--qat", "",
              "quantization-aware training of --from (fake quant, STE; lr ~1e-5); an INT8 --from "
              "starts from its rounding, encodings and weight scales"},

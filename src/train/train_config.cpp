@@ -61,6 +61,7 @@ const std::vector<Field>& fields() {
       field("teacher", &TrainConfig::teacher),
       field("loss", &TrainConfig::loss),
       field("image_weight_power", &TrainConfig::image_weight_power),
+      field("hr_target", &TrainConfig::hr_target),
       field("qat", &TrainConfig::qat),
       field("per_tensor", &TrainConfig::per_tensor),
       field("learn_ranges", &TrainConfig::learn_ranges),
@@ -176,6 +177,11 @@ void validate(const TrainConfig& config) {
     throw Error(
         "training setting image_weight_power weighs each patch by the teacher's error on its "
         "image: give --teacher MODEL");
+  }
+  if (config.hr_target && config.image_weight_power == 0) {
+    throw Error(
+        "training setting hr_target keeps the teacher only for image_weight_power's weights: give "
+        "--image-weight-power P (without it, train without --teacher)");
   }
   if (config.schedule != "cosine" && config.schedule != "step") {
     throw Error("training setting schedule = '" + config.schedule + "': expected cosine or step");

@@ -66,6 +66,7 @@ std::string identity(const TrainConfig& config) {
   if (!config.teacher.empty()) id["teacher"] = config.teacher;
   if (config.loss != "l1") id["loss"] = config.loss;
   if (config.image_weight_power != 0) id["image_weight_power"] = config.image_weight_power;
+  if (config.hr_target) id["hr_target"] = true;
   if (config.arch != "quicksrnet") id["arch"] = config.arch;
   if (config.degradation != "bicubic") id["degradation"] = config.degradation;
   if (config.scale_augment != 1.0) id["scale_augment"] = config.scale_augment;
@@ -370,9 +371,9 @@ class Run {
     return (per_patch * image_weights_.index_select(0, torch::tensor(images))).mean();
   }
 
-  // The HR patches, or with --teacher the teacher's output on the LR patches.
+  // The HR patches, or with --teacher (and no --hr-target) the teacher's output on the LR patches.
   torch::Tensor target(const Batch& batch) const {
-    if (!teacher_) return batch.hr;
+    if (!teacher_ || config_.hr_target) return batch.hr;
     torch::NoGradGuard no_grad;
     return teacher_->forward(batch.lr);
   }

@@ -49,6 +49,9 @@ struct TrainConfig {
   // With --teacher: each patch's loss weighs (e_i / mean e)^-P, e_i the teacher's error on the
   // whole image the patch comes from (image_loss_weights); 0 = every patch alike.
   double image_weight_power = 0;
+  // With image_weight_power: the loss compares with the HR patch (the evaluation's target) and the
+  // teacher only sets the weights, so the weighted loss is the per-image PSNR objective itself.
+  bool hr_target = false;
   bool qat = false;             // quantization-aware training (fake quant, straight-through)
   bool per_tensor = false;      // QAT: s8 weights per tensor instead of per output channel
   bool learn_ranges = false;    // QAT: activation ranges trained (LSQ), not fixed

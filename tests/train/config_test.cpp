@@ -30,6 +30,7 @@ TEST(TrainConfig, JsonRoundTripKeepsEverySetting) {
   config.range_lr_factor = 20;
   config.teacher = "teacher.safetensors";
   config.image_weight_power = 0.5;
+  config.hr_target = true;
   TrainConfig copy;
   apply_json(copy, to_json(config), "test");
   EXPECT_EQ(to_json(copy), to_json(config));
@@ -42,6 +43,7 @@ TEST(TrainConfig, JsonRoundTripKeepsEverySetting) {
   EXPECT_TRUE(copy.learn_ranges);
   EXPECT_EQ(copy.range_lr_factor, 20);
   EXPECT_EQ(copy.image_weight_power, 0.5);
+  EXPECT_TRUE(copy.hr_target);
   EXPECT_EQ(copy.data, std::vector<std::string>{"/data"});
 }
 
@@ -97,6 +99,8 @@ TEST(TrainConfig, ValidateRejectsOutOfRangeSettings) {
   rejects([](TrainConfig& c) { c.image_weight_power = 1; }, "give --teacher");  // no teacher
   rejects([](TrainConfig& c) { c.teacher = "fp32.safetensors", c.image_weight_power = -1; },
           "image_weight_power = -1 is outside [0, 8]");
+  rejects([](TrainConfig& c) { c.teacher = "fp32.safetensors", c.hr_target = true; },
+          "give --image-weight-power");  // the teacher would be unused
   rejects([](TrainConfig& c) { c.rank = 1; }, "rank");
   rejects([](TrainConfig& c) { c.checkpoint_every = 150; }, "checkpoint_every");
   rejects([](TrainConfig& c) { c.data.clear(); }, "data");
