@@ -94,23 +94,13 @@ std::vector<RowRange> GraphBands::needed_rows(int y0, int y1, int height) const 
 // graphs walk an unbounded image: unclipped ranges only move with the band (by y0 * factor), so
 // after the first band of rows every band repeats the last one shifted and a few bands give the
 // most; clipping at an image edge only shrinks ranges (and rows above the image read the
-// padding, not the ring). Other graphs walk the image itself, by `threads` threads in turn
-// (walk_in_turn): the rows a band reads must outlive the writes of the threads - 1 bands after it.
-std::vector<int> GraphBands::ring_rows(int band_rows, int height, int threads) const {
-  const std::size_t tensors = factors_.size();
+// padding, not the ring). Other graphs walk every job of the image itself.
+std::vector<int> GraphBands::ring_rows(int band_rows, int height, int jobs) const {
   const std::vector<int> row_counts = local_ ? std::vector<int>() : lengths(height);
-  std::vector<int> newest(tensors, INT_MIN);
-  std::vector<int> rows(tensors, 1);
-  std::vector<std::vector<int>> lowest;        // per band: per tensor, the lowest row it reads
-  std::vector<std::vector<int>> newest_after;  // per band: per tensor, the newest row after it
-  const auto band = [&](int) {
-    if (!lowest.empty()) newest_after.push_back(newest);
-    lowest.emplace_back(tensors, INT_MAX);
-  };
-  const auto hold = [&](int tensor, int row) {
-    if (!local_) row = std::max(row, 0);
-    rows[tensor] = std::max(rows[tensor], newest[tensor] - row);
-    lowest.back()[tensor] = std::min(lowest.back()[tensor], row);
+  std::vector<int> newest(factors_.size(), INT_MIN);
+  std::vector<int> rows(factors_.size(), 1);
+  const auto hold = [&](int tensor, int lowest) {
+    rows[tensor] = std::max(rows[tensor], newest[tensor] - (local_ ? lowest : std::max(lowest, 0)));
   };
   const auto load = [&](int begin, int end) {
     newest[input_] = end;
@@ -128,19 +118,12 @@ std::vector<int> GraphBands::ring_rows(int band_rows, int height, int threads) c
   };
   const auto finish = [&](int y0, int) { hold(output_, y0 * factors_[output_]); };
   if (local_) {
-    walk(0, lead_rows(band_rows, 0) + 3 * band_rows, 0, band_rows, false, band, load, compute,
-         finish);
+    walk(0, lead_rows(band_rows, 0) + 3 * band_rows, 0, band_rows, false, load, compute, finish);
     return rows;
   }
-  walk(0, height, height, band_rows, true, band, load, compute, finish);
-  newest_after.push_back(newest);
-  for (std::size_t b = 0; b < lowest.size(); ++b) {
-    for (std::size_t k = 0; k < static_cast<std::size_t>(threads) && k <= b; ++k) {
-      for (std::size_t t = 0; t < tensors; ++t) {
-        if (lowest[b - k][t] == INT_MAX || newest_after[b][t] == INT_MIN) continue;
-        rows[t] = std::max(rows[t], newest_after[b][t] - lowest[b - k][t]);
-      }
-    }
+  for (int job = 0; job < jobs; ++job) {
+    std::fill(newest.begin(), newest.end(), INT_MIN);
+    run_job(job, jobs, height, band_rows, load, compute, finish);
   }
   return rows;
 }

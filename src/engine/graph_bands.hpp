@@ -8,14 +8,11 @@
 // so every band adds about a band of rows to each tensor and a ring holds only the rows its
 // readers still read (a band plus their kernels' reach, plus a skip connection's span): the
 // workspace depends on the width and the band height, never on the image height. Jobs (one per
-// thread) compute their whole halo: that is the only recompute. Graphs that are not local have
-// one job, whose bands the threads take in turn.
+// thread) compute their whole halo: that is the only recompute.
 #include <algorithm>
 #include <climits>
 #include <utility>
 #include <vector>
-
-#include "engine/thread_pool.hpp"
 
 namespace quicksr::engine {
 
@@ -70,11 +67,10 @@ class GraphBands {
   // The rows each tensor's ring holds for bands of `band_rows` input rows: the most rows between
   // the lowest row a step reads (or the output's rows finish() reads) and the tensor's newest
   // row. Local graphs: over a job's walk on an unbounded image (clipping at image edges only
-  // shrinks it), so independent of the image height (and of `height`, `threads`). Otherwise over
-  // the walk of an image of `height` rows by `threads` threads in turn (walk_in_turn; 1: one
-  // job), with the bands a thread apart in flight at once: exact for that height, and bounded
-  // over heights (the maps are affine up to a bounded drift of the resize ratio).
-  std::vector<int> ring_rows(int band_rows, int height = 0, int threads = 1) const;
+  // shrinks it), so independent of the image height (and of `height`, `jobs`). Otherwise over
+  // the walks of the `jobs` jobs of an image of `height` rows: exact for that height, and
+  // bounded over heights (the maps are affine up to a bounded drift of the resize ratio).
+  std::vector<int> ring_rows(int band_rows, int height = 0, int jobs = 1) const;
   // Input rows above and below a band that its output depends on; 0 for a graph that is not
   // local (a band's output then depends on the whole image: cropping changes ESA's pool grid and
   // resize ratio), so callers that cut images into crops must run whole images instead.
@@ -84,25 +80,25 @@ class GraphBands {
   // Jobs for an image of `height` rows on `threads` threads: one range of rows each.
   static int job_count(int threads, int height) { return std::max(1, std::min(threads, height)); }
 
-  // Whether the threads of a run walk the image's bands in turn (walk_in_turn) rather than one
-  // range of rows each: graphs that are not local (ERFDN), where a range's halo (ESA's reach, ~100
+  // Whether the threads of a run walk the image together (walk_together) rather than one range
+  // of rows each: graphs that are not local (ERFDN), where a range's halo (ESA's reach, ~100
   // input rows through four blocks) would be computed by both threads (+35-38 % work at 360 rows).
-  bool walks_in_turn(int threads, int height) const {
+  bool walks_together(int threads, int height) const {
     return !local_ && job_count(threads, height) > 1;
   }
   // The band height for the option `band_rows` (EngineOptions::graph_band_rows; 0: the default),
-  // on `threads` threads and `height` rows: 2 rows, or 8 for a walk in turn, where a thread may
-  // run up to a band ahead of the next and a band is what a descheduled thread leaves the others
-  // to do (ERFDN at 640x360, 2 threads: 50.8 MiB of INT8 rings, 200.6 MiB fp32, below the 56.4
-  // and 222.3 MiB of a 2-row ring set per thread).
+  // on `threads` threads and `height` rows: 2 rows, or 16 for a walk together, whose threads meet
+  // at a barrier after every step of a band with new rows (up to ~100 in ERFDN): 8x fewer bands,
+  // so fewer barriers a frame, each a wait on a loaded machine, for rings ~1.8x larger (ERFDN at
+  // 640x360: still less than main's ring set per thread of 2-row bands).
   int band_rows(int option, int threads, int height) const {
     if (option > 0) return option;
-    return walks_in_turn(threads, height) ? 8 : 2;
+    return walks_together(threads, height) ? 16 : 2;
   }
-  // The rings a run needs (ring_rows(band_rows, height, job_count(...)) rows each): one for a
-  // walk in turn, else one per job.
+  // The rings a run needs (ring_rows(band_rows, height, ring_sets(...)) rows each): one for a
+  // walk together, else one per job.
   int ring_sets(int threads, int height) const {
-    return walks_in_turn(threads, height) ? 1 : job_count(threads, height);
+    return walks_together(threads, height) ? 1 : job_count(threads, height);
   }
 
   // Job `job` of `jobs`: its range of the `height` input rows, in bands of `band_rows`. Per band:
@@ -113,40 +109,36 @@ class GraphBands {
                const Compute& compute, const Finish& finish) const {
     const int begin = static_cast<int>(static_cast<long long>(height) * job / jobs);
     const int end = static_cast<int>(static_cast<long long>(height) * (job + 1) / jobs);
-    walk(
-        begin, end, height, band_rows, true, [](int) {}, load, compute, finish);
+    walk(begin, end, height, band_rows, true, load, compute, finish);
   }
-  // Thread `thread` of `threads` that walk the whole image as one job (one set of rings) in turn:
-  // band i is thread i % threads's, and before each stage of a band (its load, each step, its
-  // finish) a thread waits until the threads - 1 bands before it have done that stage
-  // (`progress`: each thread publishes the last stage it did; a band's end counts as its last
-  // stage), so a stage reads rows whichever thread made them and none is computed twice. The
-  // threads overlap up to a band apart, so rings hold `threads` bands in flight (ring_rows).
-  template <typename Load, typename Compute, typename Finish>
-  void walk_in_turn(int thread, int threads, int height, int band_rows, Progress& progress,
-                    const Load& load, const Compute& compute, const Finish& finish) const {
-    const int stages = static_cast<int>(steps_.size()) + 2;
-    const auto position = [&](int band, int stage) { return band * stages + stage + 1; };
-    int band = -1;
-    const auto mine = [&] { return band % threads == thread; };
-    const auto turn = [&](int stage, const auto& work) {
-      if (!mine()) return;
-      for (int k = 1; k < threads && band - k >= 0; ++k) {
-        progress.wait_for((band - k) % threads, position(band - k, stage));
-      }
-      work();
-      progress.publish(thread, position(band, stage));
+  // Thread `thread` of `threads` that all walk the whole image as job 0 of 1 (one set of rings):
+  // each loads, computes and finishes its share of every band's new rows, and sync() (a barrier
+  // of the threads) follows each of them, so a step reads rows whichever thread computed them,
+  // none is computed twice, and the steps' order within a band is the one job's.
+  template <typename Sync, typename Load, typename Compute, typename Finish>
+  void walk_together(int thread, int threads, int height, int band_rows, const Sync& sync,
+                     const Load& load, const Compute& compute, const Finish& finish) const {
+    const auto share = [&](int begin, int end) {
+      const int rows = end - begin;
+      return RowRange{begin + rows * thread / threads, begin + rows * (thread + 1) / threads};
     };
     walk(
         0, height, height, band_rows, true,
-        [&](int index) {
-          if (band >= 0 && mine()) progress.publish(thread, position(band, stages - 1));
-          band = index;
+        [&](int begin, int end) {
+          const RowRange mine = share(begin, end);
+          if (!mine.empty()) load(mine.begin, mine.end);
+          sync();
         },
-        [&](int begin, int end) { turn(0, [&] { load(begin, end); }); },
-        [&](int step, int begin, int end) { turn(step + 1, [&] { compute(step, begin, end); }); },
-        [&](int y0, int y1) { turn(stages - 1, [&] { finish(y0, y1); }); });
-    progress.publish(thread, position(band + 1, 0));
+        [&](int step, int begin, int end) {
+          const RowRange mine = share(begin, end);
+          if (!mine.empty()) compute(step, mine.begin, mine.end);
+          sync();
+        },
+        [&](int y0, int y1) {
+          const RowRange mine = share(y0, y1);
+          if (!mine.empty()) finish(mine.begin, mine.end);
+          sync();  // the next band's steps overwrite ring rows finish() reads
+        });
   }
 
  private:
@@ -167,10 +159,9 @@ class GraphBands {
 
   // run_job() over input rows [begin, end) (clip false: of an unbounded image). Each tensor's
   // rows start at those the band [begin, ...) needs; the lead bands compute them in steps.
-  // band(i) starts the walk's band i (from 0, lead bands included).
-  template <typename Band, typename Load, typename Compute, typename Finish>
-  void walk(int begin, int end, int height, int band_rows, bool clip, const Band& band,
-            const Load& load, const Compute& compute, const Finish& finish) const {
+  template <typename Load, typename Compute, typename Finish>
+  void walk(int begin, int end, int height, int band_rows, bool clip, const Load& load,
+            const Compute& compute, const Finish& finish) const {
     const int tensors = static_cast<int>(factors_.size());
     const auto needed_in = [&](int y0, int y1) {
       return clip ? needed_rows(y0, y1, height) : propagate(y0, y1, nullptr);
@@ -183,9 +174,7 @@ class GraphBands {
       done[tensor] = std::max(done[tensor], needed.end);
       return fresh;
     };
-    int index = 0;
     for (int y0 = begin - lead_rows(band_rows, height); y0 < end; y0 += band_rows) {
-      band(index++);
       const int y1 = std::min(end, y0 + band_rows);
       const std::vector<RowRange> needed = needed_in(y0, y1);
       const RowRange input = next(input_, needed[input_]);

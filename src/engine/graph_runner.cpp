@@ -68,7 +68,7 @@ void unary_row(const F32Kernels& kernels, const GraphNode& node, const std::vect
   for (int i = 0; i < count; ++i) out[i] = apply_unary(node, slopes, in[i], c);
 }
 
-// The steps of one job (or one thread of a walk in turn) over rows of `rings` (another job's
+// The steps of one job (or one thread of a walk together) over rows of `rings` (another job's
 // when the threads share them), with the job's own row buffer.
 class StepRunner {
  public:
@@ -365,11 +365,11 @@ std::size_t GraphRunner::workspace_bytes(const GraphPlan& plan, int width, int h
   std::size_t rings = 0;
   for (std::size_t ring : ring_floats(
            plan, sizes,
-           plan.bands.ring_rows(band_rows, height, GraphBands::job_count(threads, height)))) {
+           plan.bands.ring_rows(band_rows, height, plan.bands.ring_sets(threads, height)))) {
     rings += ring;
   }
-  // A job's rings per thread (as many as any height uses), or one set for a walk in turn.
-  const int sets = plan.bands.walks_in_turn(threads, height) ? 1 : threads;
+  // A job's rings per thread (as many as any height uses), or one set for a walk together.
+  const int sets = plan.bands.walks_together(threads, height) ? 1 : threads;
   const std::size_t floats =
       sets * rings + threads * row_buffer_floats(plan, sizes) + zero_row_floats(plan, sizes);
   return floats * sizeof(float);
@@ -379,7 +379,7 @@ void GraphRunner::run(const RgbView<const float>& input, const RgbView<float>& o
                       ThreadPool& pool) {
   const int height = input.height;
   const int jobs = GraphBands::job_count(pool.size(), height);
-  const bool in_turn = plan_.bands.walks_in_turn(pool.size(), height);
+  const bool together = plan_.bands.walks_together(pool.size(), height);
   const int ring_sets = plan_.bands.ring_sets(pool.size(), height);
   const int band_rows = plan_.bands.band_rows(band_rows_, pool.size(), height);
   const TensorSizes sizes(plan_, input.width, height);
@@ -388,14 +388,14 @@ void GraphRunner::run(const RgbView<const float>& input, const RgbView<float>& o
   if (!same_rings) {
     jobs_.clear();
     zero_row_.assign(zero_row_floats(plan_, sizes), 0.0f);
-    ring_rows_ = plan_.bands.ring_rows(band_rows, height, jobs);
+    ring_rows_ = plan_.bands.ring_rows(band_rows, height, ring_sets);
     width_ = input.width;
     height_ = height;
     ring_sets_ = ring_sets;
   }
   if (!plan_.bands.is_local() && ring_sets != ring_sets_) {
     jobs_.clear();
-    ring_rows_ = plan_.bands.ring_rows(band_rows, height, jobs);
+    ring_rows_ = plan_.bands.ring_rows(band_rows, height, ring_sets);
     ring_sets_ = ring_sets;
   }
   while (static_cast<int>(jobs_.size()) < jobs) {
@@ -407,8 +407,8 @@ void GraphRunner::run(const RgbView<const float>& input, const RgbView<float>& o
     }
     job.row_buffer.assign(row_buffer_floats(plan_, sizes), 0.0f);
   }
-  const auto task = [&](int j, Progress& progress) {
-    StepRunner steps(plan_, kernels_, jobs_[in_turn ? 0 : j], jobs_[j], zero_row_, sizes,
+  const auto task = [&](int j, const auto& sync) {
+    StepRunner steps(plan_, kernels_, jobs_[together ? 0 : j], jobs_[j], zero_row_, sizes,
                      ring_rows_);
     const auto load = [&](int begin, int end) {
       const std::size_t pitch = steps.rows_of(plan_.input).pitch;
@@ -430,10 +430,10 @@ void GraphRunner::run(const RgbView<const float>& input, const RgbView<float>& o
         }
       }
     };
-    if (!in_turn) return plan_.bands.run_job(j, jobs, height, band_rows, load, compute, finish);
-    plan_.bands.walk_in_turn(j, jobs, height, band_rows, progress, load, compute, finish);
+    if (!together) return plan_.bands.run_job(j, jobs, height, band_rows, load, compute, finish);
+    plan_.bands.walk_together(j, jobs, height, band_rows, sync, load, compute, finish);
   };
-  run_in_turn(pool, jobs, task);
+  run_synced(pool, jobs, task);
 }
 
 }  // namespace quicksr::engine

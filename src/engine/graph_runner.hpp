@@ -1,8 +1,8 @@
 #pragma once
 // Runs a GraphPlan over one image band by band (graph_bands.hpp), one job of rows per thread,
-// from interleaved or planar RGB in to RGB out (graphs that are not local: the threads take the
-// image's bands in turn, GraphBands::walk_in_turn). Each job keeps every tensor in a ring of rows;
-// a row holds the tensor's planes one after the other (channel c at c * pitch), with zero columns
+// from interleaved or planar RGB in to RGB out (graphs that are not local: all threads walk the
+// image together, GraphBands::walk_together). Each job keeps every tensor in a ring of rows; a
+// row holds the tensor's planes one after the other (channel c at c * pitch), with zero columns
 // on both sides (the conv padding), and rows outside the image read a zero row, so the kernels
 // never test image edges. The workspace depends on the width and the band height, not on the
 // image height (graphs that are not local, ERFDN: rings sized per height, bounded over heights).

@@ -90,7 +90,7 @@ std::vector<ResizeTaps> resize_taps(const QU8GraphPlan& plan, const TensorSizes&
   return taps;
 }
 
-// The steps of one job (or one thread of a walk in turn) over rows of `rings` (another job's
+// The steps of one job (or one thread of a walk together) over rows of `rings` (another job's
 // when the threads share them), with the job's own row buffer and shifted copies; each step
 // writes whole rows of its output tensor, margins included, so its readers never test image
 // edges.
@@ -503,10 +503,10 @@ std::size_t QU8GraphRunner::workspace_bytes(const QU8GraphPlan& plan, int width,
   for (std::size_t t = 0; t < plan.tensors.size(); ++t) {
     pad_rows += row_bytes(plan.tensors[t].groups, sizes.widths[t]);
   }
-  // A job's rings per thread (as many as any height uses), or one set for a walk in turn.
-  const int sets = plan.bands.walks_in_turn(threads, height) ? 1 : threads;
+  // A job's rings per thread (as many as any height uses), or one set for a walk together.
+  const int sets = plan.bands.walks_together(threads, height) ? 1 : threads;
   const std::vector<int> ring_rows =
-      plan.bands.ring_rows(band_rows, height, GraphBands::job_count(threads, height));
+      plan.bands.ring_rows(band_rows, height, plan.bands.ring_sets(threads, height));
   return sets * ring_bytes(plan, sizes, ring_rows) + threads * scratch_bytes(plan, sizes) +
          pad_rows;
 }
@@ -524,7 +524,7 @@ void QU8GraphRunner::allocate(int width, int height, int jobs, int ring_sets, in
       pad_rows_.emplace_back(bytes);
       std::memset(pad_rows_.back().get(), plan_.tensors[t].zero_point, bytes);
     }
-    ring_rows_ = plan_.bands.ring_rows(band_rows, height, jobs);
+    ring_rows_ = plan_.bands.ring_rows(band_rows, height, ring_sets);
     width_ = width;
     height_ = height;
     ring_sets_ = ring_sets;
@@ -549,7 +549,7 @@ void QU8GraphRunner::run(const RgbView<const In>& input, const RgbView<Out>& out
                          ThreadPool& pool) {
   const int height = input.height;
   const int jobs = GraphBands::job_count(pool.size(), height);
-  const bool in_turn = plan_.bands.walks_in_turn(pool.size(), height);
+  const bool together = plan_.bands.walks_together(pool.size(), height);
   const int band_rows = plan_.bands.band_rows(band_rows_, pool.size(), height);
   allocate(input.width, height, jobs, plan_.bands.ring_sets(pool.size(), height), band_rows);
   const TensorSizes sizes(plan_, width_, height);
@@ -564,10 +564,10 @@ void QU8GraphRunner::run(const RgbView<const In>& input, const RgbView<Out>& out
       }
     }
   }
-  const auto task = [&](int j, Progress& progress) {
+  const auto task = [&](int j, const auto& sync) {
     Job& job = jobs_[j];
     for (ShiftRing& ring : job.shift_rings) ring.part = -1;  // another run's rows
-    const StepRunner steps(plan_, kernel_, lut_, add_, jobs_[in_turn ? 0 : j], job, pad_rows_,
+    const StepRunner steps(plan_, kernel_, lut_, add_, jobs_[together ? 0 : j], job, pad_rows_,
                            sizes, ring_rows_, taps);
     // The input rows: R, G, B, R words (the input-row kernels' layout; the fourth channel has no
     // weights).
@@ -626,10 +626,10 @@ void QU8GraphRunner::run(const RgbView<const In>& input, const RgbView<Out>& out
         }
       }
     };
-    if (!in_turn) return plan_.bands.run_job(j, jobs, height, band_rows, load, compute, finish);
-    plan_.bands.walk_in_turn(j, jobs, height, band_rows, progress, load, compute, finish);
+    if (!together) return plan_.bands.run_job(j, jobs, height, band_rows, load, compute, finish);
+    plan_.bands.walk_together(j, jobs, height, band_rows, sync, load, compute, finish);
   };
-  run_in_turn(pool, jobs, task);
+  run_synced(pool, jobs, task);
 }
 
 template void QU8GraphRunner::run(const RgbView<const std::uint8_t>&, const RgbView<std::uint8_t>&,

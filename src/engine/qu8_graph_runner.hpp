@@ -1,7 +1,7 @@
 #pragma once
 // Runs a QU8GraphPlan over one image band by band (graph_bands.hpp), one job of rows per thread,
-// from RGB in to RGB out (graphs that are not local: the threads take the image's bands in turn,
-// GraphBands::walk_in_turn). Each job keeps every tensor in a ring of rows (of factor x the
+// from RGB in to RGB out (graphs that are not local: all threads walk the image together,
+// GraphBands::walk_together). Each job keeps every tensor in a ring of rows (of factor x the
 // input's columns, after a depth-to-space inside the graph: QU8GraphTensor::factor); a row holds
 // the tensor's channel words in the grouped layout (qu8_kernels.hpp) with kQu8ColumnBlock margin
 // columns on each side holding its zero point (the conv padding); rows above and below the image

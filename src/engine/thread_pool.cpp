@@ -1,7 +1,6 @@
 #include "engine/thread_pool.hpp"
 
 #include <chrono>
-#include <climits>
 
 namespace quicksr::engine {
 
@@ -84,39 +83,35 @@ void ThreadPool::take_jobs() {
   }
 }
 
-Progress::Progress(int jobs) : slots_(jobs), poll_us_(static_cast<int>(kPollTime.count())) {}
+Barrier::Barrier(int count) : count_(count), poll_us_(static_cast<int>(kPollTime.count())) {}
 
-void Progress::publish(int job, int position) {
-  slots_[job].position.store(position, std::memory_order_release);
-  slots_[job].position.notify_all();
-}
-
-void Progress::wait_for(int job, int position) {
-  std::atomic<int>& at = slots_[job].position;
-  const auto reached = [&] {
-    return at.load(std::memory_order_acquire) >= position ||
-           abandoned_.load(std::memory_order_acquire);
-  };
-  if (reached()) return;
-  // The poll adapts: doubled (up to kPollTime) when the position arrives within it, halved when
-  // it does not, e.g. when a loaded machine has descheduled the other thread or runs both on one
-  // core, where each poll would only delay the thread it waits for.
+void Barrier::arrive_and_wait() {
+  const std::uint32_t phase = phase_.load(std::memory_order_acquire);
+  if (abandoned_.load(std::memory_order_acquire)) return;
+  if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == count_) {
+    arrived_.store(0, std::memory_order_relaxed);  // before the others can arrive again
+    phase_.fetch_add(1, std::memory_order_release);
+    phase_.notify_all();
+    return;
+  }
+  const auto passed = [&] { return phase_.load(std::memory_order_acquire) != phase; };
+  // The poll adapts: doubled (up to kPollTime) when the others arrive within it, halved when they
+  // do not, e.g. when a loaded machine has descheduled one or runs two on one core, where each
+  // poll would only delay the thread it waits for.
   const int poll_us = poll_us_.load(std::memory_order_relaxed);
-  if (poll_briefly(reached, std::chrono::microseconds(poll_us))) {
+  if (poll_briefly(passed, std::chrono::microseconds(poll_us))) {
     poll_us_.store(std::min(2 * poll_us, static_cast<int>(kPollTime.count())),
                    std::memory_order_relaxed);
     return;
   }
   poll_us_.store(std::max(1, poll_us / 2), std::memory_order_relaxed);
-  while (!reached()) at.wait(at.load(std::memory_order_acquire), std::memory_order_acquire);
+  while (!passed()) phase_.wait(phase, std::memory_order_acquire);
 }
 
-void Progress::abandon() {
+void Barrier::abandon() {
   abandoned_.store(true, std::memory_order_release);
-  for (Slot& slot : slots_) {
-    slot.position.store(INT_MAX, std::memory_order_release);
-    slot.position.notify_all();
-  }
+  phase_.fetch_add(1, std::memory_order_release);
+  phase_.notify_all();
 }
 
 void ThreadPool::worker_loop() {

@@ -45,36 +45,36 @@ class ThreadPool {
   std::exception_ptr error_;
 };
 
-// How far each job of one ThreadPool::run has got (GraphBands::walk_in_turn): a job publishes
-// its position (never decreasing) and waits until another's reaches one. A waiter polls briefly
-// (for longer while the positions keep arriving within it), then sleeps; abandon() (a job whose
-// task threw) releases every waiter for good.
-class Progress {
+// The threads of one ThreadPool::run wait here for each other (GraphBands::walk_together: a
+// barrier after every step of a band). A waiter polls briefly (for longer while the others keep
+// arriving within it), then sleeps. A thread whose task threw calls abandon(), after which no one
+// waits any more (the run rethrows the error).
+class Barrier {
  public:
-  explicit Progress(int jobs);
-  void publish(int job, int position);
-  void wait_for(int job, int position);
+  explicit Barrier(int count);
+  void arrive_and_wait();
   void abandon();
 
  private:
-  struct alignas(64) Slot {  // a cache line each: every job writes its own
-    std::atomic<int> position = 0;
-  };
-  std::vector<Slot> slots_;
-  std::atomic<int> poll_us_;  // how long a waiter polls before it sleeps
+  const int count_;
+  std::atomic<int> arrived_ = 0;
+  std::atomic<std::uint32_t> phase_ = 0;
   std::atomic<bool> abandoned_ = false;
+  std::atomic<int> poll_us_;  // how long a waiter polls before it sleeps
 };
 
-// pool.run(jobs, ...) of task(job, progress), a Progress of the jobs (jobs <= pool.size()); a
-// job that throws abandons it, so that the others do not wait for it forever.
+// pool.run(jobs, ...) of task(job, sync), where sync() is a Barrier of the jobs (jobs <=
+// pool.size(): each job then runs on a thread of its own); a job that throws abandons it, so
+// that the others do not wait for it forever.
 template <typename Task>
-void run_in_turn(ThreadPool& pool, int jobs, const Task& task) {
-  Progress progress(jobs);
+void run_synced(ThreadPool& pool, int jobs, const Task& task) {
+  Barrier barrier(jobs);
+  const auto sync = [&barrier] { barrier.arrive_and_wait(); };
   pool.run(jobs, [&](int job) {
     try {
-      task(job, progress);
+      task(job, sync);
     } catch (...) {
-      progress.abandon();
+      barrier.abandon();
       throw;
     }
   });

@@ -396,7 +396,7 @@ TEST(GraphEngineTest, ErfdnMatchesReference) {
         continue;
       }
       for (const int threads : {1, 2}) {
-        // 0: the default bands, 8 rows for 2 threads (they take the bands in turn).
+        // 0: the default bands, 16 rows for 2 threads (they walk the bands together).
         expect_band_heights_agree(graph, input, {0, 1, 2, 5, 40}, isa, threads, what);
       }
     }
@@ -406,8 +406,8 @@ TEST(GraphEngineTest, ErfdnMatchesReference) {
     expect_band_heights_agree(other, test_support::random_tensor(3, 29, 18, scale), {2, 7},
                               best_isa(), 2, "erfdn x" + std::to_string(scale));
   }
-  // 3 threads take the bands in turn (GraphBands::walk_in_turn), three bands in flight: 17 rows,
-  // bands of 8 (the default), 1, 2, 5 and 40.
+  // 3 threads walk the bands together (GraphBands::walk_together) in shares that do not divide
+  // the rows: 17 rows, bands of 16 (the default), 1, 2, 5 and 40.
   expect_band_heights_agree(graph, test_support::random_tensor(3, 17, 21, 17), {0, 1, 2, 5, 40},
                             best_isa(), 3, "erfdn x2 21x17 3 threads");
 }
@@ -431,8 +431,8 @@ TEST(GraphEngineTest, WorkspaceDoesNotGrowWithTheImageHeight) {
   }
   // ERFDN's rings are sized per height (its resize maps depend on it): small images differ, from
   // a few hundred rows on the resize ratio's drift is settled and the workspace stays flat
-  // (measured at 640 columns, 2 threads taking 8-row bands in turn: 200.6-202.8 MiB from 359 to
-  // 4320 rows and at 100000; at most 201.4 MiB below 359 rows).
+  // (measured at 640 columns, 2 threads walking 16-row bands together: 200.6-202.8 MiB from 359
+  // to 4320 rows and at 100000; at most 201.4 MiB below 359 rows).
   const Engine erfdn = Engine::create(build_baseline("erfdn", {.scale = {2, 1}}), {.threads = 2});
   const std::size_t erfdn_360 = erfdn.workspace_bytes(640, 360);
   for (const int height : {359, 361, 720, 1080, 1081, 4320, 100000}) {
