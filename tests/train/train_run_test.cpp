@@ -184,6 +184,22 @@ class TrainRunTest : public ::testing::Test {
     return c;
   }
 
+  // Runs `c`, which must succeed, and returns its first logged loss.
+  static double first_logged_loss(const TrainConfig& c) {
+    EXPECT_EQ(wait_for(start(c)), 0) << "see " << c.out << ".stderr";
+    return read_log(fs::path(c.out) / "log.csv", 1).at(0).loss;
+  }
+
+  // A training folder `name` holding two copies of one image (so per-image weights are 1).
+  fs::path copies_of_one_image(const std::string& name) const {
+    const fs::path dir = root_ / name;
+    fs::create_directories(dir);
+    for (const char* copy : {"a.png", "b.png"}) {
+      fs::copy_file(root_ / "train" / "image0.png", dir / copy);
+    }
+    return dir;
+  }
+
   // Runs `c`, which must fail, and returns what it wrote to stderr.
   static std::string failure_message(const TrainConfig& c) {
     EXPECT_NE(wait_for(start(c)), 0);
@@ -361,8 +377,7 @@ TEST_F(TrainRunTest, ImageWeightsAreTheTeachersInverseErrorPerImage) {
     c.teacher = teacher.string();
     c.loss = "mse";
     c.image_weight_power = power;
-    EXPECT_EQ(wait_for(start(c)), 0) << "see " << c.out << ".stderr";
-    return read_log(fs::path(c.out) / "log.csv", 1).at(0).loss;
+    return first_logged_loss(c);
   };
   const double weighted = first_loss("iw-weighted", root_ / "train", 1);
 
@@ -390,17 +405,13 @@ TEST_F(TrainRunTest, ImageWeightsAreTheTeachersInverseErrorPerImage) {
 
   const double plain = first_loss("iw-plain", root_ / "train", 0);
   EXPECT_GT(std::abs(weighted - plain), 1e-3 * plain);
-  fs::create_directories(root_ / "copies");
-  for (const char* name : {"a.png", "b.png"}) {
-    fs::copy_file(root_ / "train" / "image0.png", root_ / "copies" / name);
-  }
-  EXPECT_NEAR(first_loss("iw-copies-weighted", root_ / "copies", 1),
-              first_loss("iw-copies-plain", root_ / "copies", 0), 1e-6 * plain);
+  const fs::path copies = copies_of_one_image("copies");
+  EXPECT_NEAR(first_loss("iw-copies-weighted", copies, 1), first_loss("iw-copies-plain", copies, 0),
+              1e-6 * plain);
   TrainConfig without = one_tiny_step("iw-without");  // the option absent: its default, 0
   without.teacher = teacher.string();
   without.loss = "mse";
-  ASSERT_EQ(wait_for(start(without)), 0) << "see " << without.out << ".stderr";
-  EXPECT_EQ(read_log(fs::path(without.out) / "log.csv", 1).at(0).loss, plain);
+  EXPECT_EQ(first_logged_loss(without), plain);
   EXPECT_FALSE(fs::exists(image_weights_path(without.out)));
 }
 
@@ -416,16 +427,11 @@ TEST_F(TrainRunTest, HrTargetWeighsTheLossAgainstTheHrPatches) {
     c.loss = "mse";
     if (with_teacher) c.teacher = teacher.string(), c.image_weight_power = 1;
     c.hr_target = hr_target;
-    EXPECT_EQ(wait_for(start(c)), 0) << "see " << c.out << ".stderr";
-    return read_log(fs::path(c.out) / "log.csv", 1).at(0).loss;
+    return first_logged_loss(c);
   };
-  fs::create_directories(root_ / "hr-copies");
-  for (const char* name : {"a.png", "b.png"}) {
-    fs::copy_file(root_ / "train" / "image0.png", root_ / "hr-copies" / name);
-  }
-  const double no_teacher = first_loss("hr-copies-plain", root_ / "hr-copies", false, false);
-  EXPECT_NEAR(first_loss("hr-copies-weighted", root_ / "hr-copies", true, true), no_teacher,
-              1e-6 * no_teacher);
+  const fs::path copies = copies_of_one_image("hr-copies");
+  const double no_teacher = first_loss("hr-copies-plain", copies, false, false);
+  EXPECT_NEAR(first_loss("hr-copies-weighted", copies, true, true), no_teacher, 1e-6 * no_teacher);
 
   const double weighted_hr = first_loss("hr-weighted", root_ / "train", true, true);
   const double plain_hr = first_loss("hr-plain", root_ / "train", false, false);
