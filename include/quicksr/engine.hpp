@@ -50,8 +50,9 @@ struct EngineOptions {
   int max_strip_width = 1024;
   // The general-graph paths (XLSR, SESR, ESPCN, FSRCNN...) run in bands of this many input rows
   // per step of each thread's band loop: with the graphs' receptive-field halo it sets their
-  // workspace (never the image height). The output does not depend on it.
-  int graph_band_rows = 2;
+  // workspace (never the image height). The output does not depend on it. 0: 2 rows, or 16 where
+  // the threads walk one image's bands together (ERFDN), meeting at a barrier after each step.
+  int graph_band_rows = 0;
   // Forces an instruction-set level (tests and benchmarks); unset: the QUICKSR_ISA environment
   // variable when set, else the best level the CPU supports.
   std::optional<Isa> isa;

@@ -57,7 +57,7 @@ int thread_count(const EngineOptions& options) {
     throw Error("engine: max_strip_width must be at least " +
                 std::to_string(engine::kStripAlignment));
   }
-  if (options.graph_band_rows < 1) throw Error("engine: graph_band_rows must be at least 1");
+  if (options.graph_band_rows < 0) throw Error("engine: graph_band_rows must be 0 or more");
   return options.threads > 0 ? options.threads
                              : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }

@@ -80,6 +80,27 @@ class GraphBands {
   // Jobs for an image of `height` rows on `threads` threads: one range of rows each.
   static int job_count(int threads, int height) { return std::max(1, std::min(threads, height)); }
 
+  // Whether the threads of a run walk the image together (walk_together) rather than one range
+  // of rows each: graphs that are not local (ERFDN), where a range's halo (ESA's reach, ~100
+  // input rows through four blocks) would be computed by both threads (+35-38 % work at 360 rows).
+  bool walks_together(int threads, int height) const {
+    return !local_ && job_count(threads, height) > 1;
+  }
+  // The band height for the option `band_rows` (EngineOptions::graph_band_rows; 0: the default),
+  // on `threads` threads and `height` rows: 2 rows, or 16 for a walk together, whose threads meet
+  // at a barrier after every step of a band with new rows (up to ~100 in ERFDN): 8x fewer bands,
+  // so fewer barriers a frame, each a wait on a loaded machine, for rings ~1.8x larger (ERFDN at
+  // 640x360: still less than main's ring set per thread of 2-row bands).
+  int band_rows(int option, int threads, int height) const {
+    if (option > 0) return option;
+    return walks_together(threads, height) ? 16 : 2;
+  }
+  // The rings a run needs (ring_rows(band_rows, height, ring_sets(...)) rows each): one for a
+  // walk together, else one per job.
+  int ring_sets(int threads, int height) const {
+    return walks_together(threads, height) ? 1 : job_count(threads, height);
+  }
+
   // Job `job` of `jobs`: its range of the `height` input rows, in bands of `band_rows`. Per band:
   // load(y_begin, y_end) for the new rows of the input tensor, compute(step, y_begin, y_end) for
   // the new rows of each step's output (steps in order), then finish(y0, y1).
@@ -89,6 +110,35 @@ class GraphBands {
     const int begin = static_cast<int>(static_cast<long long>(height) * job / jobs);
     const int end = static_cast<int>(static_cast<long long>(height) * (job + 1) / jobs);
     walk(begin, end, height, band_rows, true, load, compute, finish);
+  }
+  // Thread `thread` of `threads` that all walk the whole image as job 0 of 1 (one set of rings):
+  // each loads, computes and finishes its share of every band's new rows, and sync() (a barrier
+  // of the threads) follows each of them, so a step reads rows whichever thread computed them,
+  // none is computed twice, and the steps' order within a band is the one job's.
+  template <typename Sync, typename Load, typename Compute, typename Finish>
+  void walk_together(int thread, int threads, int height, int band_rows, const Sync& sync,
+                     const Load& load, const Compute& compute, const Finish& finish) const {
+    const auto share = [&](int begin, int end) {
+      const int rows = end - begin;
+      return RowRange{begin + rows * thread / threads, begin + rows * (thread + 1) / threads};
+    };
+    walk(
+        0, height, height, band_rows, true,
+        [&](int begin, int end) {
+          const RowRange mine = share(begin, end);
+          if (!mine.empty()) load(mine.begin, mine.end);
+          sync();
+        },
+        [&](int step, int begin, int end) {
+          const RowRange mine = share(begin, end);
+          if (!mine.empty()) compute(step, mine.begin, mine.end);
+          sync();
+        },
+        [&](int y0, int y1) {
+          const RowRange mine = share(y0, y1);
+          if (!mine.empty()) finish(mine.begin, mine.end);
+          sync();  // the next band's steps overwrite ring rows finish() reads
+        });
   }
 
  private:

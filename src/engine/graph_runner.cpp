@@ -68,14 +68,16 @@ void unary_row(const F32Kernels& kernels, const GraphNode& node, const std::vect
   for (int i = 0; i < count; ++i) out[i] = apply_unary(node, slopes, in[i], c);
 }
 
-// The steps of one job over rows of its rings.
+// The steps of one job (or one thread of a walk together) over rows of `rings` (another job's
+// when the threads share them), with the job's own row buffer.
 class StepRunner {
  public:
-  StepRunner(const GraphPlan& plan, const F32Kernels& kernels, GraphRunner::Job& job,
-             const std::vector<float>& zero_row, const TensorSizes& sizes,
+  StepRunner(const GraphPlan& plan, const F32Kernels& kernels, GraphRunner::Job& rings,
+             GraphRunner::Job& job, const std::vector<float>& zero_row, const TensorSizes& sizes,
              const std::vector<int>& ring_rows)
       : plan_(plan),
         kernels_(kernels),
+        rings_(rings.rings),
         job_(job),
         zero_row_(zero_row),
         sizes_(sizes),
@@ -97,7 +99,7 @@ class StepRunner {
   // Row y of `tensor` (buffer column 0: image column -kLeftColumns) in its ring.
   float* row(int tensor, int y) const {
     const int ring = ring_rows_[tensor];
-    return job_.rings[tensor].data() + ((y % ring + ring) % ring) * rows_of(tensor).row_floats;
+    return rings_[tensor].data() + ((y % ring + ring) % ring) * rows_of(tensor).row_floats;
   }
   // Row y as a conv reads it: rows outside the image are zero.
   const float* padded_row(int tensor, int y) const {
@@ -311,6 +313,7 @@ class StepRunner {
 
   const GraphPlan& plan_;
   const F32Kernels& kernels_;
+  std::vector<std::vector<float>>& rings_;
   GraphRunner::Job& job_;
   const std::vector<float>& zero_row_;
   const TensorSizes& sizes_;
@@ -357,41 +360,56 @@ std::size_t zero_row_floats(const GraphPlan& plan, const TensorSizes& sizes) {
 
 std::size_t GraphRunner::workspace_bytes(const GraphPlan& plan, int width, int height,
                                          int band_rows, int threads) {
+  band_rows = plan.bands.band_rows(band_rows, threads, height);
   const TensorSizes sizes(plan, width, height);
-  const int jobs = GraphBands::job_count(threads, height);
-  std::size_t job = row_buffer_floats(plan, sizes);
-  for (std::size_t ring : ring_floats(plan, sizes, plan.bands.ring_rows(band_rows, height, jobs)))
-    job += ring;
-  return (threads * job + zero_row_floats(plan, sizes)) * sizeof(float);
+  std::size_t rings = 0;
+  for (std::size_t ring : ring_floats(
+           plan, sizes,
+           plan.bands.ring_rows(band_rows, height, plan.bands.ring_sets(threads, height)))) {
+    rings += ring;
+  }
+  // A job's rings per thread (as many as any height uses), or one set for a walk together.
+  const int sets = plan.bands.walks_together(threads, height) ? 1 : threads;
+  const std::size_t floats =
+      sets * rings + threads * row_buffer_floats(plan, sizes) + zero_row_floats(plan, sizes);
+  return floats * sizeof(float);
 }
 
 void GraphRunner::run(const RgbView<const float>& input, const RgbView<float>& output,
                       ThreadPool& pool) {
   const int height = input.height;
   const int jobs = GraphBands::job_count(pool.size(), height);
+  const bool together = plan_.bands.walks_together(pool.size(), height);
+  const int ring_sets = plan_.bands.ring_sets(pool.size(), height);
+  const int band_rows = plan_.bands.band_rows(band_rows_, pool.size(), height);
   const TensorSizes sizes(plan_, input.width, height);
-  // Local graphs: rings for any height; others (ERFDN) sized for this height and job count.
+  // Local graphs: rings for any height; others (ERFDN) sized for this height and ring sets.
   const bool same_rings = input.width == width_ && (plan_.bands.is_local() || height == height_);
   if (!same_rings) {
     jobs_.clear();
     zero_row_.assign(zero_row_floats(plan_, sizes), 0.0f);
-    ring_rows_ = plan_.bands.ring_rows(band_rows_, height, jobs);
+    ring_rows_ = plan_.bands.ring_rows(band_rows, height, ring_sets);
     width_ = input.width;
     height_ = height;
-    ring_jobs_ = jobs;
+    ring_sets_ = ring_sets;
   }
-  if (!plan_.bands.is_local() && jobs != ring_jobs_) {
+  if (!plan_.bands.is_local() && ring_sets != ring_sets_) {
     jobs_.clear();
-    ring_rows_ = plan_.bands.ring_rows(band_rows_, height, jobs);
-    ring_jobs_ = jobs;
+    ring_rows_ = plan_.bands.ring_rows(band_rows, height, ring_sets);
+    ring_sets_ = ring_sets;
   }
   while (static_cast<int>(jobs_.size()) < jobs) {
     Job& job = jobs_.emplace_back();
-    for (std::size_t floats : ring_floats(plan_, sizes, ring_rows_)) job.rings.emplace_back(floats);
+    if (static_cast<int>(jobs_.size()) <= ring_sets) {
+      for (std::size_t floats : ring_floats(plan_, sizes, ring_rows_)) {
+        job.rings.emplace_back(floats);
+      }
+    }
     job.row_buffer.assign(row_buffer_floats(plan_, sizes), 0.0f);
   }
-  pool.run(jobs, [&](int j) {
-    StepRunner steps(plan_, kernels_, jobs_[j], zero_row_, sizes, ring_rows_);
+  const auto task = [&](int j, const auto& sync) {
+    StepRunner steps(plan_, kernels_, jobs_[together ? 0 : j], jobs_[j], zero_row_, sizes,
+                     ring_rows_);
     const auto load = [&](int begin, int end) {
       const std::size_t pitch = steps.rows_of(plan_.input).pitch;
       for (int y = begin; y < end; ++y) {
@@ -412,8 +430,10 @@ void GraphRunner::run(const RgbView<const float>& input, const RgbView<float>& o
         }
       }
     };
-    plan_.bands.run_job(j, jobs, height, band_rows_, load, compute, finish);
-  });
+    if (!together) return plan_.bands.run_job(j, jobs, height, band_rows, load, compute, finish);
+    plan_.bands.walk_together(j, jobs, height, band_rows, sync, load, compute, finish);
+  };
+  run_synced(pool, jobs, task);
 }
 
 }  // namespace quicksr::engine

@@ -1,6 +1,7 @@
 #pragma once
 // Runs a GraphPlan over one image band by band (graph_bands.hpp), one job of rows per thread,
-// from interleaved or planar RGB in to RGB out. Each job keeps every tensor in a ring of rows; a
+// from interleaved or planar RGB in to RGB out (graphs that are not local: all threads walk the
+// image together, GraphBands::walk_together). Each job keeps every tensor in a ring of rows; a
 // row holds the tensor's planes one after the other (channel c at c * pitch), with zero columns
 // on both sides (the conv padding), and rows outside the image read a zero row, so the kernels
 // never test image edges. The workspace depends on the width and the band height, not on the
@@ -36,8 +37,8 @@ class GraphRunner {
   int band_rows_;
   int width_ = 0;
   int height_ = 0;
-  int ring_jobs_ = 0;
-  std::vector<int> ring_rows_;  // per tensor, for width_ (and height_, ring_jobs_ if not local)
+  int ring_sets_ = 0;
+  std::vector<int> ring_rows_;  // per tensor, for width_ (and height_, ring_sets_ if not local)
   std::vector<Job> jobs_;
   std::vector<float> zero_row_;  // rows outside the image
 };

@@ -90,18 +90,21 @@ std::vector<ResizeTaps> resize_taps(const QU8GraphPlan& plan, const TensorSizes&
   return taps;
 }
 
-// The steps of one job over rows of its rings; each step writes whole rows of its output
-// tensor, margins included, so its readers never test image edges.
+// The steps of one job (or one thread of a walk together) over rows of `rings` (another job's
+// when the threads share them), with the job's own row buffer and shifted copies; each step
+// writes whole rows of its output tensor, margins included, so its readers never test image
+// edges.
 class StepRunner {
  public:
   StepRunner(const QU8GraphPlan& plan, const QU8Conv3x3Config& kernel, const QU8LutConfig& lut,
-             const QU8AddConfig& add, QU8GraphRunner::Job& job,
+             const QU8AddConfig& add, QU8GraphRunner::Job& rings, QU8GraphRunner::Job& job,
              const std::vector<AlignedBuffer<std::uint8_t>>& pad_rows, const TensorSizes& sizes,
              const std::vector<int>& ring_rows, const std::vector<ResizeTaps>& resize_taps)
       : plan_(plan),
         kernel_(kernel),
         lut_(lut),
         add_(add),
+        rings_(rings.rings),
         job_(job),
         pad_rows_(pad_rows),
         sizes_(sizes),
@@ -115,7 +118,7 @@ class StepRunner {
   std::uint8_t* row(int tensor, int y) const {
     const int ring = ring_rows_[tensor];
     const std::size_t bytes = plan_.tensors[tensor].groups * stride(tensor) * kQu8Group;
-    return job_.rings[tensor].get() + ((y % ring + ring) % ring) * bytes;
+    return rings_[tensor].get() + ((y % ring + ring) % ring) * bytes;
   }
   // Row y of `tensor` as a conv reads it: rows outside the image are its zero point.
   const std::uint8_t* padded_row(int tensor, int y) const {
@@ -463,6 +466,7 @@ class StepRunner {
   const QU8Conv3x3Config& kernel_;
   const QU8LutConfig& lut_;
   const QU8AddConfig& add_;
+  std::vector<AlignedBuffer<std::uint8_t>>& rings_;
   QU8GraphRunner::Job& job_;
   const std::vector<AlignedBuffer<std::uint8_t>>& pad_rows_;
   const TensorSizes& sizes_;
@@ -470,13 +474,19 @@ class StepRunner {
   const std::vector<ResizeTaps>& resize_taps_;  // per step
 };
 
-// The bytes of one job's buffers: each tensor's ring, each conv's shifted copies, the row buffer.
-std::size_t job_bytes(const QU8GraphPlan& plan, const TensorSizes& sizes,
-                      const std::vector<int>& ring_rows) {
-  std::size_t bytes = row_buffer_bytes(plan, sizes);
+// The bytes of one set of rings.
+std::size_t ring_bytes(const QU8GraphPlan& plan, const TensorSizes& sizes,
+                       const std::vector<int>& ring_rows) {
+  std::size_t bytes = 0;
   for (std::size_t t = 0; t < plan.tensors.size(); ++t) {
     bytes += ring_rows[t] * row_bytes(plan.tensors[t].groups, sizes.widths[t]);
   }
+  return bytes;
+}
+
+// The bytes of one job's own buffers: each conv's shifted copies, the row buffer.
+std::size_t scratch_bytes(const QU8GraphPlan& plan, const TensorSizes& sizes) {
+  std::size_t bytes = row_buffer_bytes(plan, sizes);
   for (std::size_t c = 0; c < plan.convs.size(); ++c) {
     bytes += row_bytes(shifted_groups(plan.convs[c]), sizes.conv_input_widths[c]);
   }
@@ -487,20 +497,25 @@ std::size_t job_bytes(const QU8GraphPlan& plan, const TensorSizes& sizes,
 
 std::size_t QU8GraphRunner::workspace_bytes(const QU8GraphPlan& plan, int width, int height,
                                             int band_rows, int threads) {
+  band_rows = plan.bands.band_rows(band_rows, threads, height);
   const TensorSizes sizes(plan, width, height);
-  const int jobs = GraphBands::job_count(threads, height);
   std::size_t pad_rows = 0;
   for (std::size_t t = 0; t < plan.tensors.size(); ++t) {
     pad_rows += row_bytes(plan.tensors[t].groups, sizes.widths[t]);
   }
-  return threads * job_bytes(plan, sizes, plan.bands.ring_rows(band_rows, height, jobs)) + pad_rows;
+  // A job's rings per thread (as many as any height uses), or one set for a walk together.
+  const int sets = plan.bands.walks_together(threads, height) ? 1 : threads;
+  const std::vector<int> ring_rows =
+      plan.bands.ring_rows(band_rows, height, plan.bands.ring_sets(threads, height));
+  return sets * ring_bytes(plan, sizes, ring_rows) + threads * scratch_bytes(plan, sizes) +
+         pad_rows;
 }
 
-// Local graphs: rings for any height of this width; others (ERFDN) sized for this height and job
-// count.
-void QU8GraphRunner::allocate(int width, int height, int jobs) {
+// Local graphs: rings for any height of this width; others (ERFDN) sized for this height and
+// number of ring sets.
+void QU8GraphRunner::allocate(int width, int height, int jobs, int ring_sets, int band_rows) {
   const bool local = plan_.bands.is_local();
-  if (width != width_ || (!local && (height != height_ || jobs != ring_jobs_))) {
+  if (width != width_ || (!local && (height != height_ || ring_sets != ring_sets_))) {
     jobs_.clear();
     pad_rows_.clear();
     const TensorSizes sizes(plan_, width, height);
@@ -509,15 +524,16 @@ void QU8GraphRunner::allocate(int width, int height, int jobs) {
       pad_rows_.emplace_back(bytes);
       std::memset(pad_rows_.back().get(), plan_.tensors[t].zero_point, bytes);
     }
-    ring_rows_ = plan_.bands.ring_rows(band_rows_, height, jobs);
+    ring_rows_ = plan_.bands.ring_rows(band_rows, height, ring_sets);
     width_ = width;
     height_ = height;
-    ring_jobs_ = jobs;
+    ring_sets_ = ring_sets;
   }
   const TensorSizes sizes(plan_, width, height);
   while (static_cast<int>(jobs_.size()) < jobs) {
     Job& job = jobs_.emplace_back(row_buffer_bytes(plan_, sizes));
-    for (std::size_t t = 0; t < plan_.tensors.size(); ++t) {
+    for (std::size_t t = 0; static_cast<int>(jobs_.size()) <= ring_sets && t < ring_rows_.size();
+         ++t) {
       job.rings.emplace_back(ring_rows_[t] * row_bytes(plan_.tensors[t].groups, sizes.widths[t]));
     }
     for (std::size_t c = 0; c < plan_.convs.size(); ++c) {
@@ -533,7 +549,9 @@ void QU8GraphRunner::run(const RgbView<const In>& input, const RgbView<Out>& out
                          ThreadPool& pool) {
   const int height = input.height;
   const int jobs = GraphBands::job_count(pool.size(), height);
-  allocate(input.width, height, jobs);
+  const bool together = plan_.bands.walks_together(pool.size(), height);
+  const int band_rows = plan_.bands.band_rows(band_rows_, pool.size(), height);
+  allocate(input.width, height, jobs, plan_.bands.ring_sets(pool.size(), height), band_rows);
   const TensorSizes sizes(plan_, width_, height);
   const std::vector<ResizeTaps> taps = resize_taps(plan_, sizes);
   // The output's channel for each (dy, dx, colour) of the depth-to-space.
@@ -546,10 +564,11 @@ void QU8GraphRunner::run(const RgbView<const In>& input, const RgbView<Out>& out
       }
     }
   }
-  pool.run(jobs, [&](int j) {
+  const auto task = [&](int j, const auto& sync) {
     Job& job = jobs_[j];
     for (ShiftRing& ring : job.shift_rings) ring.part = -1;  // another run's rows
-    const StepRunner steps(plan_, kernel_, lut_, add_, job, pad_rows_, sizes, ring_rows_, taps);
+    const StepRunner steps(plan_, kernel_, lut_, add_, jobs_[together ? 0 : j], job, pad_rows_,
+                           sizes, ring_rows_, taps);
     // The input rows: R, G, B, R words (the input-row kernels' layout; the fourth channel has no
     // weights).
     const auto load = [&](int begin, int end) {
@@ -607,8 +626,10 @@ void QU8GraphRunner::run(const RgbView<const In>& input, const RgbView<Out>& out
         }
       }
     };
-    plan_.bands.run_job(j, jobs, height, band_rows_, load, compute, finish);
-  });
+    if (!together) return plan_.bands.run_job(j, jobs, height, band_rows, load, compute, finish);
+    plan_.bands.walk_together(j, jobs, height, band_rows, sync, load, compute, finish);
+  };
+  run_synced(pool, jobs, task);
 }
 
 template void QU8GraphRunner::run(const RgbView<const std::uint8_t>&, const RgbView<std::uint8_t>&,

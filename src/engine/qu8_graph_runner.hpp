@@ -1,8 +1,9 @@
 #pragma once
 // Runs a QU8GraphPlan over one image band by band (graph_bands.hpp), one job of rows per thread,
-// from RGB in to RGB out. Each job keeps every tensor in a ring of rows (of factor x the input's
-// columns, after a depth-to-space inside the graph: QU8GraphTensor::factor); a row holds the
-// tensor's channel words in the grouped layout (qu8_kernels.hpp) with kQu8ColumnBlock margin
+// from RGB in to RGB out (graphs that are not local: all threads walk the image together,
+// GraphBands::walk_together). Each job keeps every tensor in a ring of rows (of factor x the
+// input's columns, after a depth-to-space inside the graph: QU8GraphTensor::factor); a row holds
+// the tensor's channel words in the grouped layout (qu8_kernels.hpp) with kQu8ColumnBlock margin
 // columns on each side holding its zero point (the conv padding); rows above and below the image
 // read a row of that zero point. The workspace depends on the width and the band height, not on the
 // image height: the rings plus, per job, a ring of k rows of each k x k conv's shifted copies
@@ -58,7 +59,7 @@ class QU8GraphRunner {
   };
 
  private:
-  void allocate(int width, int height, int jobs);
+  void allocate(int width, int height, int jobs, int ring_sets, int band_rows);
 
   const QU8GraphPlan& plan_;
   const QU8Conv3x3Config& kernel_;
@@ -69,8 +70,8 @@ class QU8GraphRunner {
   int band_rows_;
   int width_ = 0;
   int height_ = 0;
-  int ring_jobs_ = 0;
-  std::vector<int> ring_rows_;  // per tensor, for width_ (and height_, ring_jobs_ if not local)
+  int ring_sets_ = 0;
+  std::vector<int> ring_rows_;  // per tensor, for width_ (and height_, ring_sets_ if not local)
   std::vector<Job> jobs_;
   std::vector<AlignedBuffer<std::uint8_t>> pad_rows_;  // per tensor: a row of its zero point
 };

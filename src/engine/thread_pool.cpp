@@ -17,11 +17,15 @@ void spin_pause() {
 #endif
 }
 
-// Polls `ready` for up to kPollTime.
+// Polls `ready` for up to `time`; returns whether it became ready.
 template <typename Ready>
-void poll_briefly(const Ready& ready) {
-  const auto end = std::chrono::steady_clock::now() + kPollTime;
-  while (!ready() && std::chrono::steady_clock::now() < end) spin_pause();
+bool poll_briefly(const Ready& ready, std::chrono::microseconds time = kPollTime) {
+  const auto end = std::chrono::steady_clock::now() + time;
+  while (!ready()) {
+    if (std::chrono::steady_clock::now() >= end) return false;
+    spin_pause();
+  }
+  return true;
 }
 
 }  // namespace
@@ -77,6 +81,37 @@ void ThreadPool::take_jobs() {
     if (error && !error_) error_ = error;
     if (--unfinished_jobs_ == 0) done_.notify_all();
   }
+}
+
+Barrier::Barrier(int count) : count_(count), poll_us_(static_cast<int>(kPollTime.count())) {}
+
+void Barrier::arrive_and_wait() {
+  const std::uint32_t phase = phase_.load(std::memory_order_acquire);
+  if (abandoned_.load(std::memory_order_acquire)) return;
+  if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == count_) {
+    arrived_.store(0, std::memory_order_relaxed);  // before the others can arrive again
+    phase_.fetch_add(1, std::memory_order_release);
+    phase_.notify_all();
+    return;
+  }
+  const auto passed = [&] { return phase_.load(std::memory_order_acquire) != phase; };
+  // The poll adapts: doubled (up to kPollTime) when the others arrive within it, halved when they
+  // do not, e.g. when a loaded machine has descheduled one or runs two on one core, where each
+  // poll would only delay the thread it waits for.
+  const int poll_us = poll_us_.load(std::memory_order_relaxed);
+  if (poll_briefly(passed, std::chrono::microseconds(poll_us))) {
+    poll_us_.store(std::min(2 * poll_us, static_cast<int>(kPollTime.count())),
+                   std::memory_order_relaxed);
+    return;
+  }
+  poll_us_.store(std::max(1, poll_us / 2), std::memory_order_relaxed);
+  while (!passed()) phase_.wait(phase, std::memory_order_acquire);
+}
+
+void Barrier::abandon() {
+  abandoned_.store(true, std::memory_order_release);
+  phase_.fetch_add(1, std::memory_order_release);
+  phase_.notify_all();
 }
 
 void ThreadPool::worker_loop() {

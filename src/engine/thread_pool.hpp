@@ -45,4 +45,39 @@ class ThreadPool {
   std::exception_ptr error_;
 };
 
+// The threads of one ThreadPool::run wait here for each other (GraphBands::walk_together: a
+// barrier after every step of a band). A waiter polls briefly (for longer while the others keep
+// arriving within it), then sleeps. A thread whose task threw calls abandon(), after which no one
+// waits any more (the run rethrows the error).
+class Barrier {
+ public:
+  explicit Barrier(int count);
+  void arrive_and_wait();
+  void abandon();
+
+ private:
+  const int count_;
+  std::atomic<int> arrived_ = 0;
+  std::atomic<std::uint32_t> phase_ = 0;
+  std::atomic<bool> abandoned_ = false;
+  std::atomic<int> poll_us_;  // how long a waiter polls before it sleeps
+};
+
+// pool.run(jobs, ...) of task(job, sync), where sync() is a Barrier of the jobs (jobs <=
+// pool.size(): each job then runs on a thread of its own); a job that throws abandons it, so
+// that the others do not wait for it forever.
+template <typename Task>
+void run_synced(ThreadPool& pool, int jobs, const Task& task) {
+  Barrier barrier(jobs);
+  const auto sync = [&barrier] { barrier.arrive_and_wait(); };
+  pool.run(jobs, [&](int job) {
+    try {
+      task(job, sync);
+    } catch (...) {
+      barrier.abandon();
+      throw;
+    }
+  });
+}
+
 }  // namespace quicksr::engine

@@ -207,7 +207,8 @@ QuantizedGraph quantized_erfdn(int scale, WeightGranularity granularity) {
 // 50-channel ones, whose inputs start inside channel words. Heights and widths where the pooled
 // sizes round differently (15: 7 after the strided conv, 1 pooled; 16, 17: 7 and 8, 1; 23: 11, 2;
 // 24: 11, 2; 33: 16, 4; 37: 18, 4; 38: 18, 4), every ISA this CPU has, 1 and 2 threads; x3 and x4;
-// per tensor; bands of 1, 2, 5 and 40 rows.
+// per tensor; bands of 1, 2, 5 and 40 rows, on 29 rows also 3 threads (which walk the bands
+// together, GraphBands::walk_together: shares of 1-2 new rows per step that do not divide).
 TEST(Int8GraphEngine, ErfdnMatchesIntegerReference) {
   for (const Isa isa : kAllIsas) {
     if (!cpu_supports(isa))
@@ -230,8 +231,8 @@ TEST(Int8GraphEngine, ErfdnMatchesIntegerReference) {
   expect_matches_reference(quantized_erfdn(2, WeightGranularity::kPerTensor), 23, 37, 1024);
   const U8Tensor input = random_u8_image(18, 29, 6);
   const U8Tensor expected = quant::forward(net, input);
-  for (int threads : {1, 2}) {
-    for (int band_rows : {1, 2, 5, 40}) {
+  for (int threads : {1, 2, 3}) {
+    for (int band_rows : {0, 1, 2, 5, 40}) {  // 0: the default, 16 rows for 2 and 3 threads
       const Engine engine = Engine::create(net, {.threads = threads, .graph_band_rows = band_rows});
       SCOPED_TRACE("erfdn x2 18x29 threads " + std::to_string(threads) + " band rows " +
                    std::to_string(band_rows));
@@ -241,15 +242,17 @@ TEST(Int8GraphEngine, ErfdnMatchesIntegerReference) {
   }
 }
 
-// ERFDN's rings are sized per height (its resize maps depend on it), bounded over heights; no
-// crop gives its whole image's rows, so its halo is 0 (Upscaler runs it whole).
+// ERFDN's rings are sized per height (its resize maps depend on it), bounded over heights
+// (measured at 640 columns, 2 threads, the default 16-row bands: 50.80-51.35 MiB from 359 to 4320
+// rows and at 100000); no crop gives its whole image's rows, so its halo is 0 (Upscaler runs it
+// whole).
 TEST(Int8GraphEngine, ErfdnWorkspaceIsBoundedOverHeights) {
   const Engine engine =
       Engine::create(quantized_erfdn(2, WeightGranularity::kPerChannel), {.threads = 2});
   EXPECT_EQ(engine.halo_rows(), 0);
   const std::size_t at_360 = engine.workspace_bytes(640, 360);
   for (const int height : {359, 361, 1080, 100000}) {
-    EXPECT_LT(static_cast<double>(engine.workspace_bytes(640, height)), 1.01 * at_360) << height;
+    EXPECT_LT(static_cast<double>(engine.workspace_bytes(640, height)), 1.02 * at_360) << height;
   }
   (void)run_u8(engine, random_u8_image(20, 31, 2));
   EXPECT_EQ(engine.workspace_bytes(), engine.workspace_bytes(20, 31));
