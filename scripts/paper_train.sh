@@ -63,6 +63,8 @@ queue=(
   f64-m11:2
   # Table 1's residual-free ABPN, 3x longer (and ABPN beside it): does the gap to ABPN close?
   abpn-noresidual:2:long3x abpn:2:long3x
+  # SESR-M7 x3 stalled at seed 1 (its dead first-block channels, docs/training.md): a second seed
+  sesr-m7:3:seed2
   # ERFDN and EDSR: 17-60x the cost of Small per step (days on this machine), x2 first
   erfdn:2 erfdn:3 erfdn:4 edsr-baseline:2 edsr-baseline:3 edsr-baseline:4
 )
