@@ -258,7 +258,9 @@ grid_row() {
   paper_latency=$(if [ "$scale" = 2 ]; then paper "$name" 7; else echo "—"; fi)
   if [ -f "$fp32" ]; then
     note=$source
-    if [ "$source" = "trained here" ]; then note+=" ($(iterations_of "$fp32") iterations)"; fi
+    if [ "$source" = "trained here" ]; then
+      note+=" ($(iterations_of "$fp32") iterations)$(rerun_note "$(basename "${fp32%.safetensors}")")"
+    fi
     fp32_cell=$(scores_cell "$fp32" BSD100)
     d_fp32=$(delta "$fp32_cell" "$paper_fp")
     if [ "$scale" = 2 ]; then
@@ -336,18 +338,43 @@ difference_reason() {
   esac
 }
 
-# stall_note NAME: a table run whose Kodak24 validation stayed within 0.01 dB from iteration 2000
-# to 6000 stalled (it learned only once the cosine rate had fallen), a reason of its own.
-stall_note() {
+# stalled_at NAME: the Kodak24 level (dB) a table run stalled at, if it did: validation within
+# 0.01 dB from iteration 2000 to 6000 (it learned only once the cosine rate had fallen).
+stalled_at() {
   local log="models/checkpoints/$1/log.csv"
   [ -f "$log" ] || return 0
-  awk -F, -v name="$1" '$4 != "" && ($1 == 2000 || $1 == 4000 || $1 == 6000) {
+  awk -F, '$4 != "" && ($1 == 2000 || $1 == 4000 || $1 == 6000) {
       v[n++] = $4; lo = (n == 1 || $4 < lo) ? $4 : lo; hi = (n == 1 || $4 > hi) ? $4 : hi }
-    END {
-      if (n < 3 || hi - lo >= 0.01) exit
-      printf "; and this run stalled: its Kodak24 validation stayed at %.2f dB from iteration 2000 to 6000 and rose only as the learning rate fell", lo
-      if (name ~ /^sesr-/) printf " (the symptom of SESR'"'"'s dead first-block channels, docs/training.md \"SESR starts at its anchor\"; not rerun)"
-    }' "$log"
+    END { if (n == 3 && hi - lo < 0.01) printf "%.2f", lo }' "$log"
+}
+
+# stall_note NAME: a stalled run's reason of its own.
+stall_note() {
+  local lo
+  lo=$(stalled_at "$1")
+  [ -n "$lo" ] || return 0
+  printf "; and this run stalled: its Kodak24 validation stayed at %s dB from iteration 2000 to 6000 and rose only as the learning rate fell" "$lo"
+  if [[ $1 == sesr-* ]]; then
+    printf " (the symptom of SESR's dead first-block channels, docs/training.md \"SESR starts at its anchor\")"
+  fi
+}
+
+# rerun_note NAME: why the table shows a seed-2 rerun (table_model), if NAME is one.
+rerun_note() {
+  [[ $1 == *-seed2 ]] || return 0
+  printf "; seed 2: the seed-1 run stalled (Kodak24 at %s dB from iteration 2000 to 6000), so the table shows this rerun, chosen for that stall and not for its score" \
+    "$(stalled_at "${1%-seed2}")"
+}
+
+# table_model NAME SCALE: models/NAME-xSCALE.safetensors, or its seed-2 rerun where that run
+# stalled and the rerun did not.
+table_model() {
+  local run="$1-x$2"
+  if [ -n "$(stalled_at "$run")" ] && [ -f "models/$run-seed2.safetensors" ] &&
+    [ -z "$(stalled_at "$run-seed2")" ]; then
+    run+=-seed2
+  fi
+  echo "models/$run.safetensors"
 }
 
 grid_section() {  # grid_section SCALE ROWS_FUNCTION
@@ -493,7 +520,7 @@ baseline_rows() {  # Tab. 3 rows at one scale
   local name label official arch
   for name in xlsr espcn sesr-m3 abpn sesr-m5 sesr-m7 sesr-m11 fsrcnn sesr-xl erfdn edsr-baseline; do
     label=$(echo "$name" | tr 'a-z' 'A-Z' | sed 's/-BASELINE//')
-    grid_row "$label" "$name" "$1" "models/$name-x$1.safetensors" graph "trained here"
+    grid_row "$label" "$name" "$1" "$(table_model "$name" "$1")" graph "trained here"
     arch=$(echo "$name" | tr - _)
     official=$(official_model "$arch" "$1")
     if [ -n "$official" ]; then
