@@ -384,18 +384,14 @@ void GraphRunner::run(const RgbView<const float>& input, const RgbView<float>& o
   const int band_rows = plan_.bands.band_rows(band_rows_, pool.size(), height);
   const TensorSizes sizes(plan_, input.width, height);
   // Local graphs: rings for any height; others (ERFDN) sized for this height and ring sets.
-  const bool same_rings = input.width == width_ && (plan_.bands.is_local() || height == height_);
+  const bool same_rings = input.width == width_ && (plan_.bands.is_local() ||
+                                                    (height == height_ && ring_sets == ring_sets_));
   if (!same_rings) {
     jobs_.clear();
     zero_row_.assign(zero_row_floats(plan_, sizes), 0.0f);
     ring_rows_ = plan_.bands.ring_rows(band_rows, height, ring_sets);
     width_ = input.width;
     height_ = height;
-    ring_sets_ = ring_sets;
-  }
-  if (!plan_.bands.is_local() && ring_sets != ring_sets_) {
-    jobs_.clear();
-    ring_rows_ = plan_.bands.ring_rows(band_rows, height, ring_sets);
     ring_sets_ = ring_sets;
   }
   while (static_cast<int>(jobs_.size()) < jobs) {
