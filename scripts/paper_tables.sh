@@ -359,11 +359,13 @@ stall_note() {
   fi
 }
 
-# rerun_note NAME: why the table shows a seed-2 rerun (table_model), if NAME is one.
+# rerun_note NAME: why the table shows a seed-2 rerun (table_model), if NAME is one of a stalled run.
 rerun_note() {
   [[ $1 == *-seed2 ]] || return 0
-  printf "; seed 2: the seed-1 run stalled (Kodak24 at %s dB from iteration 2000 to 6000), so the table shows this rerun, chosen for that stall and not for its score" \
-    "$(stalled_at "${1%-seed2}")"
+  local lo
+  lo=$(stalled_at "${1%-seed2}")
+  [ -n "$lo" ] || return 0
+  printf "; seed 2: the seed-1 run stalled (Kodak24 at %s dB from iteration 2000 to 6000), so the table shows this rerun, chosen for that stall and not for its score" "$lo"
 }
 
 # table_model NAME SCALE: models/NAME-xSCALE.safetensors, or its seed-2 rerun where that run
