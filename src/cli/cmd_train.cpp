@@ -84,6 +84,11 @@ const CommandSpec kSpec{
             {"--range-lr-factor", "F",
              "--learn-ranges: the ranges' learning rate is F times the weights' (default 1)"},
             {"--calibration-batches", "N", "QAT: batches calibrating the encodings (default 8)"},
+            {"--freeze-oscillations", "F",
+             "QAT from an INT8 model: freeze each s8 weight whose integer oscillates with an "
+             "EMA frequency above F (e.g. 0.005), at its average integer (default 0: off)"},
+            {"--oscillation-momentum", "M",
+             "--freeze-oscillations: the EMA weight of each step (default 0.01)"},
         },
     .min_positional = 0,
     .max_positional = 0,

@@ -39,15 +39,33 @@ TorchQuickSRNetImpl::TorchQuickSRNetImpl(const QuickSRNet& net) : config_(net.co
 TorchQuickSRNetImpl::TorchQuickSRNetImpl(const QuantizedQuickSRNet& net)
     : TorchQuickSRNetImpl(quant::dequantize_weights(net)) {
   grid_ = net;
-  fix_weight_scales(first_, "first", net.first);
-  for (std::size_t i = 0; i < body_.size(); ++i) {
-    fix_weight_scales(body_[i], "body" + std::to_string(i), net.body[i]);
-  }
-  fix_weight_scales(last_, "last", net.last);
-  for (std::size_t i = 0; i < anchor_.size(); ++i) {
-    fix_weight_scales(anchor_[i], "anchor", net.anchor[i]);
-  }
+  std::vector<const QConv2d*> convs = {&net.first};
+  for (const QConv2d& conv : net.body) convs.push_back(&conv);
+  convs.push_back(&net.last);
+  for (const QConv2d& conv : net.anchor) convs.push_back(&conv);
+  std::size_t k = 0;
+  for (auto& [name, layer] : named_layers()) fix_weight_scales(*layer, name, *convs[k++]);
   enable_fake_quantization(quant::encodings_of(net), std::nullopt);
+}
+
+std::vector<const TorchQuickSRNetImpl::Layer*> TorchQuickSRNetImpl::layers() const {
+  std::vector<const Layer*> layers;
+  for (const auto& [name, layer] : const_cast<TorchQuickSRNetImpl*>(this)->named_layers()) {
+    layers.push_back(layer);
+  }
+  return layers;
+}
+
+// Every layer with the name of its module, in order: first, body0.., last, anchor.
+std::vector<std::pair<std::string, TorchQuickSRNetImpl::Layer*>>
+TorchQuickSRNetImpl::named_layers() {
+  std::vector<std::pair<std::string, Layer*>> layers = {{"first", &first_}};
+  for (std::size_t i = 0; i < body_.size(); ++i) {
+    layers.emplace_back("body" + std::to_string(i), &body_[i]);
+  }
+  layers.emplace_back("last", &last_);
+  for (Layer& layer : anchor_) layers.emplace_back("anchor", &layer);
+  return layers;
 }
 
 void TorchQuickSRNetImpl::fix_weight_scales(Layer& layer, const std::string& name,
@@ -215,6 +233,58 @@ Conv2d TorchQuickSRNetImpl::export_layer(const Layer& layer) {
   conv.weight = to_vector(layer.conv->weight);
   if (!conv.bias.empty()) conv.bias = to_vector(layer.conv->bias);
   return conv;
+}
+
+torch::Tensor TorchQuickSRNetImpl::weight_integers(const Layer& layer) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor scales = layer.weight_scales.reshape({-1, 1, 1, 1});
+  return torch::round(fake_quantize_weight(layer.conv->weight, layer.weight_scales) / scales);
+}
+
+void TorchQuickSRNetImpl::enable_oscillation_freezing(const OscillationFreezing& freezing) {
+  if (!grid_) {
+    throw Error("freezing oscillating weights needs QAT from an INT8 model (its fixed scales)");
+  }
+  freezing_ = freezing;
+  for (auto& [name, layer] : named_layers()) {
+    OscillationState state = start_tracking(weight_integers(*layer));
+    const std::string prefix = name + "_oscillation_";
+    for (auto [key, tensor] : {std::pair{"integer", &state.integer},
+                               {"direction", &state.direction},
+                               {"frequency", &state.frequency},
+                               {"average", &state.average},
+                               {"frozen", &state.frozen}}) {
+      *tensor = register_buffer(prefix + key, *tensor);
+    }
+    layer->oscillation = state;
+  }
+}
+
+void TorchQuickSRNetImpl::freeze_oscillating_weights() {
+  torch::NoGradGuard no_grad;
+  for (auto& [name, layer] : named_layers()) {
+    OscillationState& state = layer->oscillation.value();
+    const torch::Tensor integers =
+        torch::where(state.frozen, state.integer, weight_integers(*layer));
+    track_step(state, integers, freezing_);
+    torch::Tensor& weight = layer->conv->weight;
+    weight.copy_(torch::where(state.frozen,
+                              state.integer * layer->weight_scales.reshape({-1, 1, 1, 1}), weight));
+  }
+}
+
+std::int64_t TorchQuickSRNetImpl::frozen_weights() const {
+  std::int64_t frozen = 0;
+  for (const Layer* layer : layers()) {
+    if (layer->oscillation) frozen += layer->oscillation->frozen.sum().item<std::int64_t>();
+  }
+  return frozen;
+}
+
+std::int64_t TorchQuickSRNetImpl::quantized_weights() const {
+  std::int64_t count = 0;
+  for (const Layer* layer : layers()) count += layer->conv->weight.numel();
+  return count;
 }
 
 QuantizedQuickSRNet TorchQuickSRNetImpl::to_quantized(WeightGranularity granularity) const {

@@ -6,6 +6,7 @@
 
 #include "quicksr/model.hpp"
 #include "quicksr/quant.hpp"
+#include "train/oscillation.hpp"
 #include "train/torch.hpp"
 
 namespace quicksr::train {
@@ -63,6 +64,17 @@ class TorchQuickSRNetImpl : public TrainableNet {
   // within (0, 1], ReLU ranges positive. Call after each optimizer step.
   void clamp_activation_ranges();
 
+  // QAT from an INT8 model: from now on freeze_oscillating_weights() tracks every s8 weight's
+  // integer (train/oscillation.hpp; the state is a buffer, so checkpoints keep it). Needs the
+  // fixed weight scales of an INT8 start: a frozen integer keeps its meaning only on them.
+  void enable_oscillation_freezing(const OscillationFreezing& freezing);
+  // After each optimizer step: tracks the integers, freezes the weights that oscillate too often
+  // and puts every frozen weight back on its frozen value (the optimizer still moves it).
+  void freeze_oscillating_weights();
+  // Frozen s8 weights, and all of them.
+  std::int64_t frozen_weights() const;
+  std::int64_t quantized_weights() const;
+
   // The INT8 model the fake-quantized net stands for: its encodings, s32 biases and s8 weights on
   // the fixed scales of an INT8 start, else at `granularity` (scales max|w| / 127).
   QuantizedQuickSRNet to_quantized(WeightGranularity granularity) const;
@@ -78,6 +90,7 @@ class TorchQuickSRNetImpl : public TrainableNet {
     Conv2d shape;                 // quicksr's description: padding and the layout of the weights
     bool symmetric_pad = true;    // else padded explicitly before the convolution
     torch::Tensor weight_scales;  // QAT from an INT8 model: its fixed s8 scales (1 or O values)
+    std::optional<OscillationState> oscillation;  // enable_oscillation_freezing
   };
 
   Layer make_layer(const std::string& name, const Conv2d& conv);
@@ -89,6 +102,9 @@ class TorchQuickSRNetImpl : public TrainableNet {
   torch::Tensor range_tops() const;  // scale * (255 - zero point) of each row of encodings_
   static Conv2d export_layer(const Layer& layer);
   void fix_weight_scales(Layer& layer, const std::string& name, const QConv2d& conv);
+  std::vector<std::pair<std::string, Layer*>> named_layers();
+  std::vector<const Layer*> layers() const;
+  static torch::Tensor weight_integers(const Layer& layer);  // on the fixed scales
 
   QuickSRNetConfig config_;
   Layer first_;
@@ -99,6 +115,7 @@ class TorchQuickSRNetImpl : public TrainableNet {
   torch::Tensor ranges_;     // m + 2 learned range tops (learn_activation_ranges), or undefined
   std::optional<WeightGranularity> weights_;  // QAT weight quantization
   std::optional<QuantizedQuickSRNet> grid_;   // the INT8 start: its encodings and weight scales
+  OscillationFreezing freezing_;              // enable_oscillation_freezing
 };
 TORCH_MODULE(TorchQuickSRNet);
 

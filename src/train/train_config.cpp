@@ -67,6 +67,8 @@ const std::vector<Field>& fields() {
       field("learn_ranges", &TrainConfig::learn_ranges),
       field("range_lr_factor", &TrainConfig::range_lr_factor),
       field("calibration_batches", &TrainConfig::calibration_batches),
+      field("freeze_oscillations", &TrainConfig::freeze_oscillations),
+      field("oscillation_momentum", &TrainConfig::oscillation_momentum),
   };
   return kFields;
 }
@@ -213,6 +215,16 @@ void validate(const TrainConfig& config) {
   check_range("range_lr_factor", config.range_lr_factor, 1e-3, 1e4);
   if (config.range_lr_factor != 1 && !config.learn_ranges) {
     throw Error("training setting range_lr_factor applies to learned ranges (--learn-ranges)");
+  }
+  check_range("freeze_oscillations", config.freeze_oscillations, 0.0, 1.0);
+  if (config.freeze_oscillations > 0 && !config.qat) {
+    throw Error(
+        "training setting freeze_oscillations applies to quantization-aware training (--qat)");
+  }
+  check_range("oscillation_momentum", config.oscillation_momentum, 1e-6, 1.0);
+  if (config.oscillation_momentum != TrainConfig{}.oscillation_momentum &&
+      config.freeze_oscillations == 0) {
+    throw Error("training setting oscillation_momentum applies to --freeze-oscillations");
   }
   check_range("world_size", config.world_size, 1, 1024);
   check_range("rank", config.rank, 0, config.world_size - 1);

@@ -72,6 +72,9 @@ std::string identity(const TrainConfig& config) {
   if (config.scale_augment != 1.0) id["scale_augment"] = config.scale_augment;
   if (config.qat) id["qat"] = config.per_tensor ? "per-tensor" : "per-channel";
   if (config.learn_ranges) id["learn_ranges"] = true;
+  if (config.freeze_oscillations > 0) {
+    id["freeze_oscillations"] = {config.freeze_oscillations, config.oscillation_momentum};
+  }
   if (config.init != "identity") id["init"] = config.init;
   if (config.activation != "relu1") id["activation"] = config.activation;
   return id.dump();
@@ -234,6 +237,15 @@ class Run {
       adam_.add_param_group(
           torch::optim::OptimizerParamGroup({quicksrnet().learn_activation_ranges()}));
     }
+    if (config_.freeze_oscillations > 0) {  // before loading a checkpoint: it holds the state
+      if (!quicksrnet().starts_from_int8()) {
+        throw Error(config_.from +
+                    ": --freeze-oscillations needs QAT from an INT8 model (its weight scales stay "
+                    "fixed), but this is a float model");
+      }
+      quicksrnet().enable_oscillation_freezing(
+          {config_.freeze_oscillations, config_.oscillation_momentum});
+    }
     if (resuming) {
       progress_ = load_checkpoint(checkpoint_path(dir_), *net_, adam_, identity(config_));
       net_->use_channels_last();
@@ -354,6 +366,7 @@ class Run {
     averager_.average(net_->parameters(), loss);
     adam_.step();
     if (config_.learn_ranges) quicksrnet().clamp_activation_ranges();
+    if (config_.freeze_oscillations > 0) quicksrnet().freeze_oscillating_weights();
     ++progress_.iteration;
     loss_sum_ += loss.item<double>();
     ++loss_count_;
@@ -424,6 +437,9 @@ class Run {
     const LogRow& row = rows_.back();
     std::string text = "loss " + format("%.5f", row.loss) + " lr " + format("%.2e", row.lr);
     if (progress_.best_psnr > 0) text += " best val " + format("%.3f dB", progress_.best_psnr);
+    if (config_.freeze_oscillations > 0) {
+      text += " frozen " + std::to_string(quicksrnet().frozen_weights());
+    }
     return text;
   }
 
@@ -460,6 +476,14 @@ class Run {
     return ", learning rate " + format("%g", config_.range_lr_factor) + " x the weights'";
   }
 
+  std::string frozen_note() const {
+    if (config_.freeze_oscillations == 0) return "";
+    return ", oscillating weights frozen (threshold " + format("%g", config_.freeze_oscillations) +
+           ", momentum " + format("%g", config_.oscillation_momentum) +
+           "): " + std::to_string(quicksrnet().frozen_weights()) + " of " +
+           std::to_string(quicksrnet().quantized_weights());
+  }
+
   // QAT: the INT8 model the fake-quantized net stands for (TorchQuickSRNet::to_quantized).
   Model int8_model(const Model& fp32, const std::string& fp32_file) const {
     const WeightGranularity granularity =
@@ -472,7 +496,8 @@ class Run {
         (from_int8 ? " from the INT8 model " + config_.from + " (its encodings and weight scales)"
                    : " (tf encodings calibrated on " + std::to_string(config_.calibration_batches) +
                          " batches of LR patches)") +
-        (config_.learn_ranges ? ", activation ranges learned (LSQ" + range_lr_note() + ")" : "");
+        (config_.learn_ranges ? ", activation ranges learned (LSQ" + range_lr_note() + ")" : "") +
+        frozen_note();
     if (!config_.teacher.empty()) int8.provenance["teacher"] = config_.teacher;
     return int8;
   }

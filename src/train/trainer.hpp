@@ -57,6 +57,10 @@ struct TrainConfig {
   bool learn_ranges = false;    // QAT: activation ranges trained (LSQ), not fixed
   double range_lr_factor = 1;   // learn_ranges: the ranges' learning rate as a multiple of lr
   int calibration_batches = 8;  // QAT: batches whose LR patches calibrate the encodings
+  // QAT from an INT8 model: freeze weights whose oscillation frequency exceeds this (Nagel et al.
+  // 2022; train/oscillation.hpp); 0 = off. The momentum is the frequency's EMA weight.
+  double freeze_oscillations = 0;
+  double oscillation_momentum = 0.01;
 };
 
 // Applies the keys present in `json` (an object with TrainConfig's field names) to `config`;

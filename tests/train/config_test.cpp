@@ -28,6 +28,8 @@ TEST(TrainConfig, JsonRoundTripKeepsEverySetting) {
   config.loss = "mse";
   config.learn_ranges = true;
   config.range_lr_factor = 20;
+  config.freeze_oscillations = 0.005;
+  config.oscillation_momentum = 0.02;
   config.teacher = "teacher.safetensors";
   config.image_weight_power = 0.5;
   config.hr_target = true;
@@ -42,6 +44,8 @@ TEST(TrainConfig, JsonRoundTripKeepsEverySetting) {
   EXPECT_EQ(copy.loss, "mse");
   EXPECT_TRUE(copy.learn_ranges);
   EXPECT_EQ(copy.range_lr_factor, 20);
+  EXPECT_EQ(copy.freeze_oscillations, 0.005);
+  EXPECT_EQ(copy.oscillation_momentum, 0.02);
   EXPECT_EQ(copy.image_weight_power, 0.5);
   EXPECT_TRUE(copy.hr_target);
   EXPECT_EQ(copy.data, std::vector<std::string>{"/data"});
@@ -96,6 +100,19 @@ TEST(TrainConfig, ValidateRejectsOutOfRangeSettings) {
         c.from = "model.safetensors", c.qat = c.learn_ranges = true, c.range_lr_factor = 0;
       },
       "range_lr_factor");
+  rejects([](TrainConfig& c) { c.freeze_oscillations = 0.01; }, "freeze_oscillations");  // no QAT
+  rejects(
+      [](TrainConfig& c) {
+        c.from = "model-int8.safetensors", c.qat = true, c.freeze_oscillations = 1.5;
+      },
+      "freeze_oscillations");
+  rejects([](TrainConfig& c) { c.oscillation_momentum = 0.5; }, "oscillation_momentum");  // unused
+  rejects(
+      [](TrainConfig& c) {
+        c.from = "model-int8.safetensors", c.qat = true, c.freeze_oscillations = 0.01,
+        c.oscillation_momentum = 0;
+      },
+      "oscillation_momentum");
   rejects([](TrainConfig& c) { c.image_weight_power = 1; }, "give --teacher");  // no teacher
   rejects([](TrainConfig& c) { c.teacher = "fp32.safetensors", c.image_weight_power = -1; },
           "image_weight_power = -1 is outside [0, 8]");

@@ -342,6 +342,46 @@ TEST_F(TrainRunTest, QuantizationAwareRunFromAnInt8ModelStartsThereAndResumesExa
   EXPECT_NE(text.find("starts quantization-aware training only"), std::string::npos) << text;
 }
 
+// The frozen weights a QAT run's INT8 export reports ("...frozen (...): N of M").
+long frozen_in(const fs::path& int8_file) {
+  const std::string text = load_model(int8_file).provenance.at("quantization");
+  const std::size_t at = text.find("): ", text.find("oscillating weights frozen ("));
+  return at == std::string::npos ? -1 : std::stol(text.substr(at + 3));
+}
+
+// --freeze-oscillations at a constant, large step: weights freeze within the first 10 steps (a
+// 10-step run's export counts them), and a run killed after its first checkpoint resumes
+// exactly, so the tracking state (frozen weights, their values, frequencies) is in the
+// checkpoint; without it the resumed run would let the frozen weights move again.
+TEST_F(TrainRunTest, KilledRunWithFrozenWeightsResumesExactly) {
+  const fs::path fp32 = trained_model();
+  TrainConfig calibrated = config("qat-calibrated");
+  calibrated.from = fp32.string();
+  calibrated.qat = true;
+  calibrated.calibration_batches = 2;
+  calibrated.iterations = 10;
+  ASSERT_EQ(wait_for(start(calibrated)), 0) << "see " << calibrated.out << ".stderr";
+
+  TrainConfig straight = config("qat-frozen-straight");
+  straight.from = int8_path(fs::path(calibrated.out) / "last.safetensors").string();
+  straight.qat = true;
+  straight.teacher = fp32.string();
+  straight.lr = straight.lr_min = 1e-3;
+  straight.iterations = 40;
+  straight.freeze_oscillations = 0.005;
+  TrainConfig first_ten = straight;
+  first_ten.out = (root_ / "qat-frozen-10").string();
+  first_ten.iterations = 10;
+  ASSERT_EQ(wait_for(start(first_ten)), 0) << "see " << first_ten.out << ".stderr";
+  EXPECT_GT(frozen_in(int8_path(fs::path(first_ten.out) / "last.safetensors")), 0);
+
+  TrainConfig interrupted = straight;
+  interrupted.out = (root_ / "qat-frozen-interrupted").string();
+  expect_exact_resume(straight, interrupted);
+  EXPECT_GE(frozen_in(int8_path(fs::path(straight.out) / "last.safetensors")),
+            frozen_in(int8_path(fs::path(first_ten.out) / "last.safetensors")));
+}
+
 // The rows of a run's image_weights.csv: image, teacher PSNR, weight.
 struct ImageWeightRow {
   std::string image;
