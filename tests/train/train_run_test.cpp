@@ -380,6 +380,14 @@ TEST_F(TrainRunTest, KilledRunWithFrozenWeightsResumesExactly) {
   expect_exact_resume(straight, interrupted);
   EXPECT_GE(frozen_in(int8_path(fs::path(straight.out) / "last.safetensors")),
             frozen_in(int8_path(fs::path(first_ten.out) / "last.safetensors")));
+
+  TrainConfig float_start = first_ten;  // the scales of a float start are not fixed
+  float_start.out = (root_ / "frozen-from-float").string();
+  float_start.from = fp32.string();
+  const std::string text = failure_message(float_start);
+  EXPECT_NE(text.find(fp32.string() + ": --freeze-oscillations needs QAT from an INT8 model"),
+            std::string::npos)
+      << text;
 }
 
 // The rows of a run's image_weights.csv: image, teacher PSNR, weight.
