@@ -26,8 +26,9 @@ const CommandSpec kSpec{
     .summary =
         "Quantize the fp32 QuickSRNet or graph MODEL to INT8 (s8 weights, u8 activations, s32\n"
         "bias; docs/quantization.md). Activation encodings are calibrated on the LR images\n"
-        "(MATLAB bicubic, as in eval) of the HR images in CALIB_DIR: use training images, never\n"
-        "the benchmark sets. Graphs (baselines): round to nearest only (no --cle,\n"
+        "(MATLAB bicubic as in eval, or --degradation) of the HR images in CALIB_DIR: use\n"
+        "training images, never the benchmark sets. Graphs (baselines): round to nearest only (no "
+        "--cle,\n"
         "--bias-correction, --optimize-rounding, --adaround, --encodings).",
     .options = {{"--data", "CALIB_DIR", "folder of HR calibration images (required)"},
                 {"--out", "FILE", "the INT8 model file to write (required)"},
@@ -63,6 +64,9 @@ const CommandSpec kSpec{
                 {"--search-step", "S",
                  "relative step of the range candidates (default 0.005; 4 each side)"},
                 {"--images", "N", "calibration images, spread over CALIB_DIR (default 32)"},
+                {"--degradation", "NAME",
+                 "how the calibration LR is made from CALIB_DIR: bicubic (default), point (as "
+                 "games render) or area, as in eval"},
                 {"--encodings", "FILE", "also write the encodings as AIMET JSON"},
                 {"--overwrite", "", "replace existing outputs"}},
     .min_positional = 1,
@@ -111,10 +115,17 @@ std::vector<Tensor> calibration_hr(const std::filesystem::path& dir, int count, 
   return images;
 }
 
-// Their LR images (MATLAB bicubic, as eval makes them): what calibration sees.
-std::vector<Tensor> calibration_images(const std::filesystem::path& dir, int count, Scale scale) {
-  std::vector<Tensor> images = calibration_hr(dir, count, scale);
-  for (Tensor& image : images) image = make_lr(image, scale);
+// --degradation: how the calibration LR is made (eval's choices; MATLAB bicubic by default).
+Degradation calibration_degradation(const ParsedArgs& args) {
+  return parse_degradation(args.get_or("--degradation", "bicubic"));
+}
+
+// The LR images of --data's calibration images, made as eval makes them: what calibration sees.
+std::vector<Tensor> calibration_images(const ParsedArgs& args, int count, Scale scale) {
+  std::vector<Tensor> images = calibration_hr(*args.get("--data"), count, scale);
+  EvalProtocol protocol;
+  protocol.degradation = calibration_degradation(args);
+  for (Tensor& image : images) image = make_lr(image, scale, protocol);
   return images;
 }
 
@@ -216,8 +227,11 @@ void save_quantized(Model result, const Model& model, const ParsedArgs& args,
                     const std::string& description, std::size_t images) {
   const std::filesystem::path input = args.positional()[0];
   result.provenance = model.provenance;
-  result.provenance["quantization"] = "quicksr quantize " + description + " on " +
-                                      std::to_string(images) + " images of " + *args.get("--data");
+  const Degradation degradation = calibration_degradation(args);
+  result.provenance["quantization"] =
+      "quicksr quantize " + description + " on " + std::to_string(images) + " images of " +
+      *args.get("--data") +
+      (degradation == Degradation::bicubic ? "" : " (LR by " + to_string(degradation) + ")");
   result.provenance["fp32_model"] = input.filename().string();
   const std::string out = *args.get("--out");
   save_model(result, out, existing_file(args));
@@ -235,8 +249,7 @@ int quantize_graph(const ParsedArgs& args, const Model& model, const quant::PtqO
       throw Error(input + ": " + option + " is not available for graph models (QuickSRNet only)");
     }
   }
-  const std::vector<Tensor> images =
-      calibration_images(*args.get("--data"), image_count, model.scale());
+  const std::vector<Tensor> images = calibration_images(args, image_count, model.scale());
   std::optional<ProgressBar> bar;
   Model result;
   try {
@@ -315,7 +328,7 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
     throw Error(input.string() + ": quantize needs an fp32 QuickSRNet or graph model");
   }
   const QuickSRNet& net = std::get<QuickSRNet>(model.net);
-  const std::vector<Tensor> images = calibration_images(*data, image_count, model.scale());
+  const std::vector<Tensor> images = calibration_images(args, image_count, model.scale());
   std::string description;
   QuantizedQuickSRNet quantized;
   if (args.has("--from")) {

@@ -15,6 +15,7 @@
 #include "quicksr/image.hpp"
 #include "quicksr/model_io.hpp"
 #include "quicksr/quant.hpp"
+#include "quicksr/quantsim.hpp"
 #include "quicksr/reference.hpp"
 #include "support/data_paths.hpp"
 #include "support/run_quicksr.hpp"
@@ -402,6 +403,35 @@ std::string error_line(const test_support::RunResult& result) {
   EXPECT_EQ(std::count(result.output.begin() + error, result.output.end(), '\n'), 1)
       << result.output;
   return result.output.substr(error + 25, result.output.find('\n', error) - error - 25);
+}
+
+// --degradation point: calibration sees eval's point-sampled LR of the calibration images, so the
+// encodings are those of the library's PTQ on those LR images (and not those of bicubic LR); the
+// provenance says so, and an unknown degradation is refused in one line.
+TEST_F(QuantizeCli, DegradationMakesTheCalibrationLr) {
+  const auto point = quantize("point.safetensors", "--scheme tf --degradation point");
+  ASSERT_EQ(point.exit_code, 0) << point.output;
+  ASSERT_EQ(quantize("bicubic.safetensors", "--scheme tf").exit_code, 0);
+  EvalProtocol protocol;
+  protocol.degradation = Degradation::point;
+  std::vector<Tensor> lr;
+  for (const fs::path& file : image_files(dir_ / "calib")) {
+    const Tensor hr = crop_to_multiple(to_tensor(read_image(file)), Scale{2, 1});
+    lr.push_back(make_lr(hr, Scale{2, 1}, protocol));
+  }
+  quant::PtqOptions options;
+  options.scheme = quant::EncodingScheme::kTf;
+  const QuantizedQuickSRNet expected =
+      quant::post_training_quantize(std::get<QuickSRNet>(load_model(kSmallX2).net), lr, options);
+  const Model model = load_model(dir_ / "point.safetensors");
+  const auto& actual = std::get<QuantizedQuickSRNet>(model.net);
+  EXPECT_EQ(quant::encodings_of(actual), quant::encodings_of(expected));
+  EXPECT_NE(quant::encodings_of(actual), quant::encodings_of(std::get<QuantizedQuickSRNet>(
+                                             load_model(dir_ / "bicubic.safetensors").net)));
+  EXPECT_NE(model.provenance.at("quantization").find("(LR by point)"), std::string::npos);
+  EXPECT_EQ(error_line(quantize("sinc.safetensors", "--degradation sinc")),
+            "degradation must be bicubic, point or area, not 'sinc'");
+  EXPECT_FALSE(fs::exists(dir_ / "sinc.safetensors"));
 }
 
 // Graph models (the baselines): quantize, info, upscale (ABPN on the INT8 engine, equal to the
