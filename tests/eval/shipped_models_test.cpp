@@ -159,7 +159,8 @@ INSTANTIATE_TEST_SUITE_P(Cards, ShippedInt8Model,
                                          MaximumDrop{"quicksrnet-small-x3", "Set14", 0.03},
                                          MaximumDrop{"quicksrnet-small-x4", "Set14", 0.02},
                                          MaximumDrop{"quicksrnet-small-x1_5", "Set14", 0.08},
-                                         MaximumDrop{"quicksrnet-f32-m1-x2", "BSD100", 0.02}),
+                                         MaximumDrop{"quicksrnet-f32-m1-x2", "BSD100", 0.02},
+                                         MaximumDrop{"quicksrnet-small-x2-game", "BSD100", 0.02}),
                          case_name<MaximumDrop>);
 
 TEST(ShippedModel, MediumBeatsSmallAtX2OnEverySet) {
