@@ -175,6 +175,17 @@ class TrainRunTest : public ::testing::Test {
     return fs::path(base.out) / "last.safetensors";
   }
 
+  // The INT8 export of a short calibrated QAT run from `fp32`: a start for QAT from an INT8 model.
+  fs::path calibrated_int8_model(const fs::path& fp32) {
+    TrainConfig calibrated = config("qat-calibrated");
+    calibrated.from = fp32.string();
+    calibrated.qat = true;
+    calibrated.calibration_batches = 2;
+    calibrated.iterations = 10;
+    EXPECT_EQ(wait_for(start(calibrated)), 0) << "see " << calibrated.out << ".stderr";
+    return int8_path(fs::path(calibrated.out) / "last.safetensors");
+  }
+
   // A run `run` of one step at a learning rate that barely moves the weights.
   TrainConfig one_tiny_step(const std::string& run) const {
     TrainConfig c = config(run);
@@ -286,13 +297,7 @@ void expect_same_int8(const fs::path& a, const fs::path& b) {
 // file bit for bit, and a killed run resumes exactly.
 TEST_F(TrainRunTest, QuantizationAwareRunFromAnInt8ModelStartsThereAndResumesExactly) {
   const fs::path fp32 = trained_model();
-  TrainConfig calibrated = config("qat-calibrated");
-  calibrated.from = fp32.string();
-  calibrated.qat = true;
-  calibrated.calibration_batches = 2;
-  calibrated.iterations = 10;
-  ASSERT_EQ(wait_for(start(calibrated)), 0) << "see " << calibrated.out << ".stderr";
-  const fs::path int8 = int8_path(fs::path(calibrated.out) / "last.safetensors");
+  const fs::path int8 = calibrated_int8_model(fp32);
 
   TrainConfig tiny = one_tiny_step("qat-from-int8-tiny");
   tiny.from = int8.string();
@@ -355,15 +360,8 @@ long frozen_in(const fs::path& int8_file) {
 // checkpoint; without it the resumed run would let the frozen weights move again.
 TEST_F(TrainRunTest, KilledRunWithFrozenWeightsResumesExactly) {
   const fs::path fp32 = trained_model();
-  TrainConfig calibrated = config("qat-calibrated");
-  calibrated.from = fp32.string();
-  calibrated.qat = true;
-  calibrated.calibration_batches = 2;
-  calibrated.iterations = 10;
-  ASSERT_EQ(wait_for(start(calibrated)), 0) << "see " << calibrated.out << ".stderr";
-
   TrainConfig straight = config("qat-frozen-straight");
-  straight.from = int8_path(fs::path(calibrated.out) / "last.safetensors").string();
+  straight.from = calibrated_int8_model(fp32).string();
   straight.qat = true;
   straight.teacher = fp32.string();
   straight.lr = straight.lr_min = 1e-3;
