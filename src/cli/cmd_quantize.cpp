@@ -27,9 +27,8 @@ const CommandSpec kSpec{
         "Quantize the fp32 QuickSRNet or graph MODEL to INT8 (s8 weights, u8 activations, s32\n"
         "bias; docs/quantization.md). Activation encodings are calibrated on the LR images\n"
         "(MATLAB bicubic as in eval, or --degradation) of the HR images in CALIB_DIR: use\n"
-        "training images, never the benchmark sets. Graphs (baselines): round to nearest only (no "
-        "--cle,\n"
-        "--bias-correction, --optimize-rounding, --adaround, --encodings).",
+        "training images, never the benchmark sets. Graphs (baselines): round to nearest only\n"
+        "(no --cle, --bias-correction, --optimize-rounding, --adaround, --encodings).",
     .options = {{"--data", "CALIB_DIR", "folder of HR calibration images (required)"},
                 {"--out", "FILE", "the INT8 model file to write (required)"},
                 {"--per-channel", "", "one weight scale per output channel (default)"},
