@@ -1,7 +1,6 @@
 #include "engine/graph_runner.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 
 #include "engine/band_pipeline.hpp"
