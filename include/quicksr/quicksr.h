@@ -34,12 +34,16 @@ typedef enum quicksr_status {
   QUICKSR_ERROR_INTERNAL = 5  /* a bug: please report it with the message */
 } quicksr_status;
 
-/* Interleaved pixels, R first; 16-bit samples are uint16_t in the machine's byte order. */
+/* Interleaved pixels; 16-bit samples are uint16_t in the machine's byte order. The BGR orders
+ * are OpenCV's cv::Mat (CV_8UC3 / CV_8UC4) and the B8G8R8A8 swapchains and bitmaps of Direct3D,
+ * Vulkan and Windows, upscaled where they are, without a conversion pass. */
 typedef enum quicksr_format {
   QUICKSR_RGB8 = 0,
   QUICKSR_RGBA8 = 1,
   QUICKSR_RGB16 = 2,
-  QUICKSR_RGBA16 = 3
+  QUICKSR_RGBA16 = 3,
+  QUICKSR_BGR8 = 4,
+  QUICKSR_BGRA8 = 5
 } quicksr_format;
 
 typedef struct quicksr_model quicksr_model;

@@ -65,7 +65,12 @@ struct PixelLayout {
   int channels;     // 3 or 4
   int sample_size;  // bytes: 1 or 2
   int max_value;    // 255 or 65535
+  bool blue_first;  // BGR(A) rather than RGB(A)
   std::size_t pixel_bytes() const { return static_cast<std::size_t>(channels) * sample_size; }
+  // Byte offset of colour c (0 red, 1 green, 2 blue) or of alpha (3) within a pixel.
+  std::size_t offset(int c) const {
+    return static_cast<std::size_t>(blue_first && c < 3 ? 2 - c : c) * sample_size;
+  }
 };
 
 // C passes any int as an enum; reading an out-of-range value as the C++ enum type would be
@@ -81,13 +86,17 @@ int raw_value(const Enum& value) {
 PixelLayout layout_of(int format) {
   switch (format) {
     case QUICKSR_RGB8:
-      return {3, 1, 255};
+      return {3, 1, 255, false};
     case QUICKSR_RGBA8:
-      return {4, 1, 255};
+      return {4, 1, 255, false};
     case QUICKSR_RGB16:
-      return {3, 2, 65535};
+      return {3, 2, 65535, false};
     case QUICKSR_RGBA16:
-      return {4, 2, 65535};
+      return {4, 2, 65535, false};
+    case QUICKSR_BGR8:
+      return {3, 1, 255, true};
+    case QUICKSR_BGRA8:
+      return {4, 1, 255, true};
   }
   throw ArgumentError("unknown pixel format " + std::to_string(format));
 }
@@ -123,9 +132,8 @@ quicksr::Image to_image(const unsigned char* pixels, int width, int height, std:
       const unsigned char* pixel = row + x * layout.pixel_bytes();
       const std::size_t i = static_cast<std::size_t>(y) * width + x;
       for (int c = 0; c < 3; ++c)
-        image.rgb[i * 3 + c] = read_sample(pixel + c * layout.sample_size, layout);
-      if (layout.channels == 4)
-        image.alpha[i] = read_sample(pixel + 3 * layout.sample_size, layout);
+        image.rgb[i * 3 + c] = read_sample(pixel + layout.offset(c), layout);
+      if (layout.channels == 4) image.alpha[i] = read_sample(pixel + layout.offset(3), layout);
     }
   }
   return image;
@@ -139,9 +147,8 @@ void from_image(const quicksr::Image& image, unsigned char* pixels, std::size_t 
       unsigned char* pixel = row + x * layout.pixel_bytes();
       const std::size_t i = static_cast<std::size_t>(y) * image.width + x;
       for (int c = 0; c < 3; ++c)
-        write_sample(pixel + c * layout.sample_size, image.rgb[i * 3 + c], layout);
-      if (layout.channels == 4)
-        write_sample(pixel + 3 * layout.sample_size, image.alpha[i], layout);
+        write_sample(pixel + layout.offset(c), image.rgb[i * 3 + c], layout);
+      if (layout.channels == 4) write_sample(pixel + layout.offset(3), image.alpha[i], layout);
     }
   }
 }
