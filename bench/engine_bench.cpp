@@ -373,7 +373,7 @@ BENCHMARK(BM_OneDnnInt8SmallX2)->FRAME_SIZES;
 
 // Upscaler's frame-buffer call (the C API's quicksr_upscale) on 960x540 frames at 2 threads,
 // against the engine alone above (BM_EngineSmallX2, BM_Int8EngineSmallX2 at the same size) and
-// the image path (upscale(Image), which the C API took before): args = format, int8.
+// upscale(Image) on interleaved float images: args = format, int8.
 Upscaler small_x2_upscaler(bool int8) {
   Model model;
   if (int8) {

@@ -269,7 +269,14 @@ Tensor Upscaler::upscale(const Tensor& rgb) const {
 }
 
 Image Upscaler::upscale(const Image& input) const {
-  Image output = from_tensor(upscale(to_tensor(input)));
+  if (input.width < 1 || input.height < 1) throw Error("upscale: empty image");
+  // Interleaved in, interleaved out: the engine reads and writes the images themselves.
+  Image output;
+  output.width = output_length(input.width);
+  output.height = output_length(input.height);
+  output.rgb.resize(static_cast<std::size_t>(output.width) * output.height * 3);
+  backend_->run_view({input.rgb.data(), 3LL * input.width, 3, 1, input.width, input.height},
+                     {output.rgb.data(), 3LL * output.width, 3, 1, output.width, output.height});
   output.bit_depth = input.bit_depth;
   output.gray = input.gray;
   output.icc_profile = input.icc_profile;
