@@ -156,23 +156,27 @@ void run_through_floats(const Upscaler::Backend& backend, const PixelBuffer<cons
 template <typename Sample>
 void copy_alpha(const PixelBuffer<const void>& in, const PixelBuffer<void>& out,
                 const PixelLayout& layout, Scale scale) {
+  // Sizes in locals: the loops below run on every pixel of a frame.
+  const std::size_t pixel_bytes = layout.pixel_bytes();
+  const std::size_t offset = layout.offset(3);
   const auto alpha_at = [&](int x, int y) -> unsigned {
     return load<Sample>(static_cast<const unsigned char*>(in.data) + y * in.stride +
-                        x * layout.pixel_bytes() + layout.offset(3));
+                        x * pixel_bytes + offset);
   };
   const auto put = [&](int x, int y, unsigned value) {
-    store<Sample>(static_cast<unsigned char*>(out.data) + y * out.stride +
-                      x * layout.pixel_bytes() + layout.offset(3),
+    store<Sample>(static_cast<unsigned char*>(out.data) + y * out.stride + x * pixel_bytes + offset,
                   value);
   };
   const unsigned first = alpha_at(0, 0);
   bool constant = true;
-  for (int y = 0; y < in.height && constant; ++y) {
-    for (int x = 0; x < in.width && constant; ++x) constant = alpha_at(x, y) == first;
+  for (int y = 0, width = in.width; y < in.height && constant; ++y) {
+    const auto* alpha = static_cast<const unsigned char*>(in.data) + y * in.stride + offset;
+    for (int x = 0; x < width; ++x, alpha += pixel_bytes) constant &= load<Sample>(alpha) == first;
   }
   if (constant) {
-    for (int y = 0; y < out.height; ++y) {
-      for (int x = 0; x < out.width; ++x) put(x, y, first);
+    for (int y = 0, width = out.width; y < out.height; ++y) {
+      auto* alpha = static_cast<unsigned char*>(out.data) + y * out.stride + offset;
+      for (int x = 0; x < width; ++x, alpha += pixel_bytes) store<Sample>(alpha, first);
     }
     return;
   }

@@ -167,6 +167,8 @@ TEST(FrameBuffer, Fp32ModelsGiveTheImagePathsPixels) {
 TEST(FrameBuffer, Int8ModelsGiveTheImagePathsPixels) {
   expect_matches_image_path(Upscaler::load(kModels / "quicksrnet-small-x2-int8.safetensors"), 41,
                             19);
+  expect_matches_image_path(Upscaler::load(kModels / "quicksrnet-small-x3-int8.safetensors"), 17,
+                            9);
   // x1.5 at odd sizes (the network edge-replicates to even and crops).
   expect_matches_image_path(Upscaler::load(kModels / "quicksrnet-small-x1_5-int8.safetensors"), 33,
                             21);
