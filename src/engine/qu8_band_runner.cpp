@@ -99,9 +99,8 @@ QU8BandRunner::QU8BandRunner(const QU8Plan& plan, const QU8Conv3x3Config& kernel
     std::memset(buffer_.get() + layout_.pad_rows[layer], plan.convs[layer].pad_value,
                 layout_.ring_row_bytes[layer]);
   }
-  for (const int four_bytes : {0, 1}) {
+  for (int four_bytes = 0; four_bytes < 2 && !plan.half_scale; ++four_bytes) {
     for (const int blue_first : {0, 1}) {
-      if (plan.half_scale) continue;
       depth_to_space_channels_[four_bytes][blue_first] =
           d2s_byte_map(plan.order, plan.block, 3 + four_bytes, blue_first != 0);
     }

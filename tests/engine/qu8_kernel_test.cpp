@@ -371,8 +371,7 @@ INSTANTIATE_TEST_SUITE_P(Registry, QU8DepthToSpaceConfigTest,
 class QU8InputRowConfigTest : public testing::TestWithParam<const QU8InputRowConfig*> {};
 
 // Word x holds R, G, B, R of pixel x of an RGB, BGR, RGBA or BGRA row, for pixel counts around
-// the SIMD step; no word past the last pixel is written. The row holds just the bytes of its
-// pixels.
+// the SIMD step; no word past the last pixel is written. The row ends at the last colour byte.
 TEST_P(QU8InputRowConfigTest, CopiesRgbAndRedAgainPerPixel) {
   const QU8InputRowConfig& config = *GetParam();
   if (!cpu_supports(config.isa)) {
@@ -386,7 +385,8 @@ TEST_P(QU8InputRowConfigTest, CopiesRgbAndRedAgainPerPixel) {
       const int red = blue_first ? 2 : 0, blue = blue_first ? 0 : 2;
       const int word_bytes[kQu8Group] = {red, 1, blue, red};
       for (int pixels : {1, 2, 5, 15, 16, 17, 32, 33, 50}) {
-        std::vector<std::uint8_t> row(pixel_bytes * pixels);
+        // Without the last pixel's fourth byte: kernels read colour bytes only.
+        std::vector<std::uint8_t> row(pixel_bytes * pixels - (pixel_bytes - 3));
         for (std::uint8_t& v : row) v = static_cast<std::uint8_t>(rng());
         std::vector<std::uint8_t> out(kQu8Group * (pixels + 2), kSentinel);
         config.run({row.data(), pixels, out.data(), pixel_bytes, blue_first});

@@ -187,7 +187,8 @@ void qu8_depth_to_space_ukernel_scalar(const QU8DepthToSpaceArgs& args);
 // 8-bit interleaved pixels into the words of one channel group (the network input row):
 // word x = R, G, B, R of pixel x. The fourth channel repeats red so that the plan can share red's
 // weight between two byte pairs (make_qu8_plan: exact `vpmaddubsw` pairs without a residual).
-// Pixels are RGB, BGR, or those with a fourth byte (RGBA, BGRA); reads pixel_bytes * pixels bytes.
+// Pixels are RGB, BGR, or those with a fourth byte (RGBA, BGRA); reads only colour bytes (the
+// last pixel's fourth byte may lie past the row).
 struct QU8InputRowArgs {
   const std::uint8_t* rgb;  // the first pixel's first byte
   int pixels;

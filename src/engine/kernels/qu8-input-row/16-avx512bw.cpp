@@ -1,8 +1,8 @@
 // INT8 input row on zmm: 16 pixels per step. 3-byte pixels: a byte-masked load takes the 48 bytes
 // the step reads, `vpermd` gives each 128-bit lane the 12 bytes of its 4 pixels (dwords
 // 3L..3L+2) and `vpshufb` forms their words (bytes 3k, 3k + 1, 3k + 2, 3k of the lane, or
-// 3k + 2, 3k + 1, 3k, 3k + 2 blue first). 4-byte pixels (RGBA, BGRA): a plain load, and the
-// `vpshufb` alone.
+// 3k + 2, 3k + 1, 3k, 3k + 2 blue first). 4-byte pixels (RGBA, BGRA): a load of their colour bytes,
+// and the `vpshufb` alone.
 #include <immintrin.h>
 
 #include "engine/kernels/qu8_kernels.hpp"
@@ -30,8 +30,11 @@ void qu8_input_row_ukernel_16_avx512bw(const QU8InputRowArgs& a) {
   const __m512i words = word_shuffle(a.pixel_bytes, a.blue_first);
   int x = 0;
   if (a.pixel_bytes == 4) {  // each lane already holds its 4 pixels
+    // The fourth bytes are not loaded: the last pixel's may lie past the view (an XRGB view
+    // starts at red, its fourth byte is the next pixel's).
+    const __mmask64 colour_bytes = 0x7777777777777777;
     for (; x + kPixels <= a.pixels; x += kPixels) {
-      const __m512i pixels = _mm512_loadu_si512(a.rgb + x * 4);
+      const __m512i pixels = _mm512_maskz_loadu_epi8(colour_bytes, a.rgb + x * 4);
       _mm512_storeu_si512(a.out + x * kQu8Group, _mm512_shuffle_epi8(pixels, words));
     }
   } else {
