@@ -8,6 +8,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/fma_peak.hpp"
@@ -17,6 +18,7 @@
 #include "engine/plan.hpp"
 #include "quicksr/engine.hpp"
 #include "quicksr/quant.hpp"
+#include "quicksr/upscaler.hpp"
 
 namespace {
 
@@ -368,6 +370,59 @@ BENCHMARK(BM_EngineSmallX2)->FRAME_SIZES;
 BENCHMARK(BM_OneDnnSmallX2)->FRAME_SIZES;
 BENCHMARK(BM_Int8EngineSmallX2)->FRAME_SIZES;
 BENCHMARK(BM_OneDnnInt8SmallX2)->FRAME_SIZES;
+
+// Upscaler's frame-buffer call (the C API's quicksr_upscale) on 960x540 frames at 2 threads,
+// against the engine alone above (BM_EngineSmallX2, BM_Int8EngineSmallX2 at the same size) and
+// upscale(Image) on interleaved float images: args = format, int8.
+Upscaler small_x2_upscaler(bool int8) {
+  Model model;
+  if (int8) {
+    model.net = small_x2_int8();
+  } else {
+    model.net = small_x2();
+  }
+  return Upscaler::from_model(std::move(model), {.threads = 2});
+}
+
+constexpr int kFrameWidth = 960, kFrameHeight = 540;
+
+void BM_FrameBufferSmallX2(benchmark::State& state) {
+  const auto format = static_cast<PixelFormat>(state.range(0));
+  const Upscaler upscaler = small_x2_upscaler(state.range(1) != 0);
+  const std::size_t bytes = pixel_layout(format).pixel_bytes();
+  std::vector<std::uint8_t> input = random_bytes(bytes * kFrameWidth * kFrameHeight);
+  if (bytes == 4) {  // an opaque frame, as games render them
+    for (std::size_t i = 3; i < input.size(); i += 4) input[i] = 255;
+  }
+  const int out_width = upscaler.output_length(kFrameWidth);
+  const int out_height = upscaler.output_length(kFrameHeight);
+  std::vector<std::uint8_t> output(bytes * out_width * out_height);
+  for (auto _ : state) {
+    upscaler.upscale({input.data(), kFrameWidth, kFrameHeight, bytes * kFrameWidth, format},
+                     {output.data(), out_width, out_height, bytes * out_width, format});
+  }
+}
+BENCHMARK(BM_FrameBufferSmallX2)
+    ->ArgNames({"format", "int8"})
+    ->ArgsProduct({{static_cast<int>(PixelFormat::kRgb8), static_cast<int>(PixelFormat::kBgra8)},
+                   {0, 1}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+void BM_ImagePathSmallX2(benchmark::State& state) {
+  const Upscaler upscaler = small_x2_upscaler(state.range(0) != 0);
+  Image image;
+  image.width = kFrameWidth;
+  image.height = kFrameHeight;
+  image.rgb = random_values(3ull * kFrameWidth * kFrameHeight);
+  for (auto _ : state) benchmark::DoNotOptimize(upscaler.upscale(image));
+}
+BENCHMARK(BM_ImagePathSmallX2)
+    ->ArgNames({"int8"})
+    ->Arg(0)
+    ->Arg(1)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 // A peak of the instruction the kernels of an ISA level use (fp32: the FMA of their vector width;
 // INT8: their dot product): args = ISA, threads.

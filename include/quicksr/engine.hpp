@@ -43,6 +43,24 @@ Isa best_isa();
 
 enum class Precision { kFp32, kInt8 };
 
+// RGB samples anywhere in memory: colour c (0 red, 1 green, 2 blue) of pixel (x, y) at
+// data[y * row_step + x * pixel_step + c * channel_step], steps in elements. Interleaved RGB:
+// steps (3 * width, 3, 1); planar: (width, 1, width * height); an RGBA frame buffer: pixel_step 4;
+// BGR(A): data at the red sample and channel_step -1.
+template <typename T>
+struct RgbView {
+  T* data = nullptr;
+  std::ptrdiff_t row_step = 0;
+  std::ptrdiff_t pixel_step = 0;
+  std::ptrdiff_t channel_step = 0;
+  int width = 0;
+  int height = 0;
+
+  T& at(int y, int x, int c) const {
+    return data[y * row_step + x * pixel_step + c * channel_step];
+  }
+};
+
 struct EngineOptions {
   int threads = 0;  // 0: all cores
   // Images wider than this run in strips of at most this many columns (with a column halo), which
@@ -96,6 +114,11 @@ class Engine {
   // themselves when their encodings are the usual scale 1/255, zero point 0). The float runs of
   // an INT8 engine quantize the input with the input encoding and dequantize the output.
   void run(const std::uint8_t* rgb_in, int width, int height, std::uint8_t* rgb_out) const;
+  // The same on views (frame buffers with padded rows, RGBA or BGR pixels): `output` is
+  // output_width() x output_height() of `input`; only its colour samples are written. The views
+  // must not overlap. Throws quicksr::Error on other sizes (and on 8-bit views for an fp32 engine).
+  void run(const RgbView<const float>& input, const RgbView<float>& output) const;
+  void run(const RgbView<const std::uint8_t>& input, const RgbView<std::uint8_t>& output) const;
 
   // floor(scale * size): x1.5 crops odd sizes (edge-replicated to even inside the network).
   int output_width(int width) const;

@@ -1,5 +1,6 @@
 #pragma once
 // Images as quicksr sees them: float RGB in [0,1] (never centred) plus an optional alpha plane.
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -74,6 +75,35 @@ ImageLayout layout_of(const Image& image);
 using BandSource = std::function<const Image&(int first_row)>;
 void write_image_bands(const ImageLayout& layout, const std::filesystem::path& path,
                        const BandSource& next_band, const WriteOptions& options = {});
+
+// Interleaved pixels in the caller's memory (frame buffers), 8 or 16 bits a sample (16: the
+// machine's byte order). The blue-first orders are OpenCV's cv::Mat and the B8G8R8A8 frame
+// buffers of Direct3D, Vulkan and Windows.
+enum class PixelFormat { kRgb8, kRgba8, kBgr8, kBgra8, kRgb16, kRgba16 };
+
+struct PixelLayout {
+  int channels;      // 3 or 4 (alpha last)
+  int sample_bytes;  // 1 or 2
+  bool blue_first;   // B, G, R (, A)
+  std::size_t pixel_bytes() const { return static_cast<std::size_t>(channels) * sample_bytes; }
+  int max_value() const { return sample_bytes == 1 ? 255 : 65535; }
+  // Byte offset within a pixel of colour c (0 red, 1 green, 2 blue) or of alpha (3).
+  std::size_t offset(int c) const {
+    return static_cast<std::size_t>(blue_first && c < 3 ? 2 - c : c) * sample_bytes;
+  }
+};
+// Throws quicksr::Error for a value outside the enum.
+PixelLayout pixel_layout(PixelFormat format);
+
+// width x height pixels of `format` in the caller's memory, rows `stride` bytes apart.
+template <typename Data>  // const void for an input, void for an output
+struct PixelBuffer {
+  Data* data = nullptr;
+  int width = 0;
+  int height = 0;
+  std::size_t stride = 0;
+  PixelFormat format = PixelFormat::kRgb8;
+};
 
 // Planar 3xHxW view of the RGB part and back (alpha and source info are not carried).
 Tensor to_tensor(const Image& image);

@@ -34,12 +34,16 @@ typedef enum quicksr_status {
   QUICKSR_ERROR_INTERNAL = 5  /* a bug: please report it with the message */
 } quicksr_status;
 
-/* Interleaved pixels, R first; 16-bit samples are uint16_t in the machine's byte order. */
+/* Interleaved pixels; 16-bit samples are uint16_t in the machine's byte order. The BGR orders
+ * are OpenCV's cv::Mat (CV_8UC3 / CV_8UC4) and the B8G8R8A8 swapchains and bitmaps of Direct3D,
+ * Vulkan and Windows, upscaled where they are, without a conversion pass. */
 typedef enum quicksr_format {
   QUICKSR_RGB8 = 0,
   QUICKSR_RGBA8 = 1,
   QUICKSR_RGB16 = 2,
-  QUICKSR_RGBA16 = 3
+  QUICKSR_RGBA16 = 3,
+  QUICKSR_BGR8 = 4,
+  QUICKSR_BGRA8 = 5
 } quicksr_format;
 
 typedef struct quicksr_model quicksr_model;
@@ -75,7 +79,9 @@ quicksr_status quicksr_output_size(const quicksr_model* model, int width, int he
 /* Upscales `input` (width x height pixels of `format`, rows `input_stride` bytes apart) into
  * `output` (quicksr_output_size pixels, rows `output_stride` bytes apart, same format). Strides
  * are at least the row size; bytes between a row's end and the next row are not touched. The
- * buffers must not overlap. */
+ * buffers must not overlap. INT8 models on 8-bit formats run on the buffers themselves; fp32
+ * models and 16-bit formats go through float frames (12 bytes per input and output pixel) that
+ * the model keeps for the next call. */
 quicksr_status quicksr_upscale(const quicksr_model* model, quicksr_format format, const void* input,
                                int width, int height, size_t input_stride, void* output,
                                size_t output_stride);

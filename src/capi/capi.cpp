@@ -61,13 +61,6 @@ void require(bool condition, const char* problem) {
 // Images larger than this on a side are refused (the engine's plans use int sizes).
 constexpr int kMaxSide = 1 << 20;
 
-struct PixelLayout {
-  int channels;     // 3 or 4
-  int sample_size;  // bytes: 1 or 2
-  int max_value;    // 255 or 65535
-  std::size_t pixel_bytes() const { return static_cast<std::size_t>(channels) * sample_size; }
-};
-
 // C passes any int as an enum; reading an out-of-range value as the C++ enum type would be
 // undefined, so the value is taken through its bytes.
 template <typename Enum>
@@ -78,72 +71,22 @@ int raw_value(const Enum& value) {
   return raw;
 }
 
-PixelLayout layout_of(int format) {
+quicksr::PixelFormat pixel_format(int format) {
   switch (format) {
     case QUICKSR_RGB8:
-      return {3, 1, 255};
+      return quicksr::PixelFormat::kRgb8;
     case QUICKSR_RGBA8:
-      return {4, 1, 255};
+      return quicksr::PixelFormat::kRgba8;
     case QUICKSR_RGB16:
-      return {3, 2, 65535};
+      return quicksr::PixelFormat::kRgb16;
     case QUICKSR_RGBA16:
-      return {4, 2, 65535};
+      return quicksr::PixelFormat::kRgba16;
+    case QUICKSR_BGR8:
+      return quicksr::PixelFormat::kBgr8;
+    case QUICKSR_BGRA8:
+      return quicksr::PixelFormat::kBgra8;
   }
   throw ArgumentError("unknown pixel format " + std::to_string(format));
-}
-
-float read_sample(const unsigned char* p, const PixelLayout& layout) {
-  if (layout.sample_size == 1) return static_cast<float>(*p) / 255.0f;
-  std::uint16_t v;
-  std::memcpy(&v, p, sizeof v);
-  return static_cast<float>(v) / 65535.0f;
-}
-
-void write_sample(unsigned char* p, float value, const PixelLayout& layout) {
-  const std::uint16_t v = quicksr::codecs::quantize(value, layout.max_value);
-  if (layout.sample_size == 1) {
-    *p = static_cast<unsigned char>(v);
-  } else {
-    std::memcpy(p, &v, sizeof v);
-  }
-}
-
-quicksr::Image to_image(const unsigned char* pixels, int width, int height, std::size_t stride,
-                        const PixelLayout& layout) {
-  quicksr::Image image;
-  image.width = width;
-  image.height = height;
-  image.bit_depth = layout.sample_size * 8;
-  const std::size_t count = static_cast<std::size_t>(width) * height;
-  image.rgb.resize(count * 3);
-  if (layout.channels == 4) image.alpha.resize(count);
-  for (int y = 0; y < height; ++y) {
-    const unsigned char* row = pixels + y * stride;
-    for (int x = 0; x < width; ++x) {
-      const unsigned char* pixel = row + x * layout.pixel_bytes();
-      const std::size_t i = static_cast<std::size_t>(y) * width + x;
-      for (int c = 0; c < 3; ++c)
-        image.rgb[i * 3 + c] = read_sample(pixel + c * layout.sample_size, layout);
-      if (layout.channels == 4)
-        image.alpha[i] = read_sample(pixel + 3 * layout.sample_size, layout);
-    }
-  }
-  return image;
-}
-
-void from_image(const quicksr::Image& image, unsigned char* pixels, std::size_t stride,
-                const PixelLayout& layout) {
-  for (int y = 0; y < image.height; ++y) {
-    unsigned char* row = pixels + y * stride;
-    for (int x = 0; x < image.width; ++x) {
-      unsigned char* pixel = row + x * layout.pixel_bytes();
-      const std::size_t i = static_cast<std::size_t>(y) * image.width + x;
-      for (int c = 0; c < 3; ++c)
-        write_sample(pixel + c * layout.sample_size, image.rgb[i * 3 + c], layout);
-      if (layout.channels == 4)
-        write_sample(pixel + 3 * layout.sample_size, image.alpha[i], layout);
-    }
-  }
 }
 
 void store_model(quicksr::Upscaler upscaler, quicksr_model** model) {
@@ -247,20 +190,14 @@ quicksr_status quicksr_upscale(const quicksr_model* model, quicksr_format format
                                size_t output_stride) {
   return guarded("quicksr_upscale", QUICKSR_ERROR_MODEL, [&] {
     require(model && input && output, "model, input and output must not be NULL");
-    const PixelLayout layout = layout_of(raw_value(format));
+    const quicksr::PixelFormat pixels = pixel_format(raw_value(format));
     const auto [out_width, out_height] = output_size(*model, width, height);
-    require(input_stride >= width * layout.pixel_bytes(), "input_stride is smaller than a row");
-    require(output_stride >= out_width * layout.pixel_bytes(),
+    require(input_stride >= width * quicksr::pixel_layout(pixels).pixel_bytes(),
+            "input_stride is smaller than a row");
+    require(output_stride >= out_width * quicksr::pixel_layout(pixels).pixel_bytes(),
             "output_stride is smaller than an output row");
-    const quicksr::Image image =
-        to_image(static_cast<const unsigned char*>(input), width, height, input_stride, layout);
-    const quicksr::Image result = model->upscaler.upscale(image);
-    if (result.width != out_width || result.height != out_height) {
-      throw std::logic_error("the model returned " + std::to_string(result.width) + "x" +
-                             std::to_string(result.height) + ", not the announced " +
-                             std::to_string(out_width) + "x" + std::to_string(out_height));
-    }
-    from_image(result, static_cast<unsigned char*>(output), output_stride, layout);
+    model->upscaler.upscale({input, width, height, input_stride, pixels},
+                            {output, out_width, out_height, output_stride, pixels});
   });
 }
 

@@ -76,7 +76,11 @@ int video_command(CommandArgs raw) {
   };
   const InterruptGuard guard;
   video::upscale_video(
-      command->input, command->output, [&](const Image& frame) { return upscaler.upscale(frame); },
+      command->input, command->output,
+      {[&](int length) { return upscaler.output_length(length); },
+       [&](const PixelBuffer<const void>& frame, const PixelBuffer<void>& upscaled) {
+         upscaler.upscale(frame, upscaled);
+       }},
       options, progress);
   if (bar) bar->finish();
   return 0;

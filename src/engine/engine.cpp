@@ -152,14 +152,13 @@ struct Engine::Impl {
   // Runners are made for the widest strip, so that any run can reuse them.
   int runner_strip_width() const { return max_strip_width + strip_alignment; }
   template <typename T>
-  void run(const engine::RgbView<const T>& input, const engine::RgbView<T>& output) const;
+  void run(const RgbView<const T>& input, const RgbView<T>& output) const;
   template <typename T, typename RunRegion>
-  void run_regions(const engine::RgbView<const T>& input, const RunRegion& run_region) const;
+  void run_regions(const RgbView<const T>& input, const RunRegion& run_region) const;
 };
 
 template <typename T>
-void Engine::Impl::run(const engine::RgbView<const T>& input,
-                       const engine::RgbView<T>& output) const {
+void Engine::Impl::run(const RgbView<const T>& input, const RgbView<T>& output) const {
   if (runs_graph()) {
     const std::lock_guard lock(graph_mutex);
     if (qu8_graph_plan) {
@@ -199,8 +198,7 @@ void Engine::Impl::run(const engine::RgbView<const T>& input,
 
 // One job per (band, strip): one band per thread keeps the recomputed row halo to a minimum.
 template <typename T, typename RunRegion>
-void Engine::Impl::run_regions(const engine::RgbView<const T>& input,
-                               const RunRegion& run_region) const {
+void Engine::Impl::run_regions(const RgbView<const T>& input, const RunRegion& run_region) const {
   const int row_align = half_scale() ? 2 : 1;
   const int net_width = input.width + (row_align == 2 ? input.width & 1 : 0);
   const int net_height = input.height + (row_align == 2 ? input.height & 1 : 0);
@@ -309,26 +307,45 @@ Engine Engine::create(const Graph& graph, const EngineOptions& options) {
 }
 
 void Engine::run(const float* rgb_in, int width, int height, float* rgb_out) const {
-  if (width < 1 || height < 1) {
-    throw Error("engine: image size " + std::to_string(width) + "x" + std::to_string(height) +
-                " is empty");
-  }
   const int out_width = output_width(width);
-  const engine::RgbView<const float> input{rgb_in, 3LL * width, 3, 1, width, height};
-  const engine::RgbView<float> output{rgb_out, 3LL * out_width, 3,
-                                      1,       out_width,       output_height(height)};
-  impl_->run(input, output);
+  run(RgbView<const float>{rgb_in, 3LL * width, 3, 1, width, height},
+      RgbView<float>{rgb_out, 3LL * out_width, 3, 1, out_width, output_height(height)});
 }
 
 void Engine::run(const std::uint8_t* rgb_in, int width, int height, std::uint8_t* rgb_out) const {
-  if (width < 1 || height < 1) {
-    throw Error("engine: image size " + std::to_string(width) + "x" + std::to_string(height) +
-                " is empty");
-  }
   const int out_width = output_width(width);
-  const engine::RgbView<const std::uint8_t> input{rgb_in, 3LL * width, 3, 1, width, height};
-  const engine::RgbView<std::uint8_t> output{rgb_out, 3LL * out_width, 3,
-                                             1,       out_width,       output_height(height)};
+  run(RgbView<const std::uint8_t>{rgb_in, 3LL * width, 3, 1, width, height},
+      RgbView<std::uint8_t>{rgb_out, 3LL * out_width, 3, 1, out_width, output_height(height)});
+}
+
+namespace {
+
+template <typename T>
+void check_sizes(const Engine& engine, const RgbView<const T>& input, const RgbView<T>& output) {
+  if (input.width < 1 || input.height < 1) {
+    throw Error("engine: image size " + std::to_string(input.width) + "x" +
+                std::to_string(input.height) + " is empty");
+  }
+  const int width = engine.output_width(input.width);
+  const int height = engine.output_height(input.height);
+  if (output.width != width || output.height != height) {
+    throw Error("engine: the output of a " + std::to_string(input.width) + "x" +
+                std::to_string(input.height) + " image is " + std::to_string(width) + "x" +
+                std::to_string(height) + ", not " + std::to_string(output.width) + "x" +
+                std::to_string(output.height));
+  }
+}
+
+}  // namespace
+
+void Engine::run(const RgbView<const float>& input, const RgbView<float>& output) const {
+  check_sizes(*this, input, output);
+  impl_->run(input, output);
+}
+
+void Engine::run(const RgbView<const std::uint8_t>& input,
+                 const RgbView<std::uint8_t>& output) const {
+  check_sizes(*this, input, output);
   impl_->run(input, output);
 }
 
@@ -338,10 +355,10 @@ Tensor Engine::run(const Tensor& chw) const {
                 std::to_string(chw.height) + "x" + std::to_string(chw.width));
   }
   Tensor out(3, output_height(chw.height), output_width(chw.width));
-  const engine::RgbView<const float> input{
+  const RgbView<const float> input{
       chw.data.data(), chw.width, 1, static_cast<std::ptrdiff_t>(chw.width) * chw.height,
       chw.width,       chw.height};
-  const engine::RgbView<float> output{
+  const RgbView<float> output{
       out.data.data(), out.width, 1, static_cast<std::ptrdiff_t>(out.width) * out.height,
       out.width,       out.height};
   impl_->run(input, output);

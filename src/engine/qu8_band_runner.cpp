@@ -99,16 +99,34 @@ QU8BandRunner::QU8BandRunner(const QU8Plan& plan, const QU8Conv3x3Config& kernel
     std::memset(buffer_.get() + layout_.pad_rows[layer], plan.convs[layer].pad_value,
                 layout_.ring_row_bytes[layer]);
   }
-  const int s = plan.block;
-  for (int dy = 0; dy < s && !plan.half_scale; ++dy) {
-    for (int dx = 0; dx < s; ++dx) {
-      for (int c = 0; c < 3; ++c) {
-        depth_to_space_channels_.push_back(
-            static_cast<std::uint8_t>(d2s_channel(plan.order, 3, s, c, dy, dx)));
-      }
+  for (int four_bytes = 0; four_bytes < 2 && !plan.half_scale; ++four_bytes) {
+    for (const int blue_first : {0, 1}) {
+      depth_to_space_channels_[four_bytes][blue_first] =
+          d2s_byte_map(plan.order, plan.block, 3 + four_bytes, blue_first != 0);
     }
   }
 }
+
+namespace {
+
+// Where the kernels take 8-bit pixels: 3 or 4 bytes each, red or blue first.
+struct BytePixels {
+  int bytes = 0;  // 0: a layout the kernels do not take
+  bool blue_first = false;
+};
+
+BytePixels byte_pixels(std::ptrdiff_t pixel_step, std::ptrdiff_t channel_step) {
+  if ((pixel_step != 3 && pixel_step != 4) || (channel_step != 1 && channel_step != -1)) return {};
+  return {static_cast<int>(pixel_step), channel_step == -1};
+}
+
+// The first byte of the pixel whose red sample is at `red`.
+template <typename Byte>
+Byte* pixel_start(Byte* red, const BytePixels& pixels) {
+  return red - (pixels.blue_first ? 2 : 0);
+}
+
+}  // namespace
 
 std::uint8_t* QU8BandRunner::ring_row(int layer, int y) const {
   return buffer_.get() + layout_.ring_offsets[layer + 1] +
@@ -164,11 +182,13 @@ void QU8BandRunner::load_input_row(const RgbView<const In>& input, const Geometr
   const int end = g.needed_end(-1) + g.column_origin;
   int x = g.needed_begin(-1) + g.column_origin;
   if constexpr (std::is_same_v<In, std::uint8_t>) {
-    if (input.pixel_step == 3 && input.channel_step == 1) {
-      // 8-bit interleaved RGB: the input-row kernel (columns past the image in the loop below).
+    const BytePixels pixels = byte_pixels(input.pixel_step, input.channel_step);
+    if (pixels.bytes != 0) {
+      // 8-bit interleaved pixels: the input-row kernel (columns past the image in the loop below).
       const int copy_end = std::min(end, input.width);
       if (x < copy_end) {
-        input_row_.run({&input.at(source_y, x, 0), copy_end - x, row + x * kQu8Group});
+        input_row_.run({pixel_start(&input.at(source_y, x, 0), pixels), copy_end - x,
+                        row + x * kQu8Group, pixels.bytes, pixels.blue_first});
         x = copy_end;
       }
     }
@@ -221,16 +241,17 @@ void QU8BandRunner::finish_integer_scale(const RgbView<const In>& input, const R
   const std::size_t stride = layout_.stride;
   if (plan_.repeated_input_add) add_repeated_input(input, g, y);
   if constexpr (std::is_same_v<Out, std::uint8_t>) {
-    if (!plan_.anchor && output.pixel_step == 3 && output.channel_step == 1 &&
-        s <= kQu8MaxDepthToSpaceScale) {
+    const BytePixels pixels = byte_pixels(output.pixel_step, output.channel_step);
+    if (!plan_.anchor && pixels.bytes != 0 && s <= kQu8MaxDepthToSpaceScale) {
       QU8DepthToSpaceArgs args{};
       args.in = ring_row(g.layers - 1, y) + (g.region.col_begin - g.column_origin) * kQu8Group;
       args.in_stride = stride;
       args.pixels = g.region.col_end - g.region.col_begin;
       args.scale = s;
-      args.channels = depth_to_space_channels_.data();
-      args.out = &output.at(y * s, g.region.col_begin * s, 0);
+      args.channels = depth_to_space_channels_[pixels.bytes - 3][pixels.blue_first].data();
+      args.out = pixel_start(&output.at(y * s, g.region.col_begin * s, 0), pixels);
       args.out_row_step = output.row_step;
+      args.pixel_bytes = pixels.bytes;
       depth_to_space_.run(args);
       return;
     }

@@ -77,7 +77,8 @@ class QU8BandRunner {
   const QU8Im2colConfig& im2col_;
   const QU8DepthToSpaceConfig& depth_to_space_;
   const QU8InputRowConfig& input_row_;
-  std::vector<std::uint8_t> depth_to_space_channels_;  // QU8DepthToSpaceArgs::channels
+  // QU8DepthToSpaceArgs::channels for [4-byte pixels][blue first].
+  std::vector<std::uint8_t> depth_to_space_channels_[2][2];
   Layout layout_;
   int left_margin_;  // buffer columns left of the strip's first column
   AlignedBuffer<std::uint8_t> buffer_;

@@ -167,12 +167,6 @@ std::vector<unsigned char> read_all(std::FILE* file, const std::string& name) {
   return bytes;
 }
 
-std::uint16_t quantize(float value, int max_value) {
-  if (!(value > 0.0f)) return 0;
-  if (value >= 1.0f) return static_cast<std::uint16_t>(max_value);
-  return static_cast<std::uint16_t>(value * static_cast<float>(max_value) + 0.5f);
-}
-
 }  // namespace codecs
 
 Image read_image(const std::filesystem::path& path, const ReadOptions& options) {
@@ -268,6 +262,24 @@ bool is_writable_image_path(const std::filesystem::path& path) {
                                                                   ".webp", ".tif", ".tiff"};
   const std::string ext = lowercase_extension(path);
   return std::find(kExtensions.begin(), kExtensions.end(), ext) != kExtensions.end();
+}
+
+PixelLayout pixel_layout(PixelFormat format) {
+  switch (format) {
+    case PixelFormat::kRgb8:
+      return {3, 1, false};
+    case PixelFormat::kRgba8:
+      return {4, 1, false};
+    case PixelFormat::kBgr8:
+      return {3, 1, true};
+    case PixelFormat::kBgra8:
+      return {4, 1, true};
+    case PixelFormat::kRgb16:
+      return {3, 2, false};
+    case PixelFormat::kRgba16:
+      return {4, 2, false};
+  }
+  throw Error("unknown pixel format " + std::to_string(static_cast<int>(format)));
 }
 
 Tensor to_tensor(const Image& image) {

@@ -6,26 +6,18 @@
 #include <span>
 #include <variant>
 
+#include "image/codecs.hpp"
 #include "model/graph_check.hpp"
 #include "quicksr/engine.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/model_io.hpp"
+#include "quicksr/quant.hpp"
 #include "quicksr/reference.hpp"
 #include "quicksr/resize.hpp"
 #include "runtime/builtin_models.hpp"
+#include "runtime/upscaler_backend.hpp"
 
 namespace quicksr {
-
-// One way to turn planar RGB into upscaled planar RGB; Upscaler adds the image plumbing around it.
-struct Upscaler::Backend {
-  virtual ~Backend() = default;
-  virtual Scale scale() const = 0;
-  virtual std::string name() const = 0;
-  virtual int output_length(int length) const = 0;
-  virtual Tensor run(const Tensor& rgb) const = 0;
-  // Input rows above and below a band that its output rows depend on; 0: only the whole image.
-  virtual int halo_rows() const = 0;
-};
 
 namespace {
 
@@ -81,12 +73,29 @@ class EngineBackend final : public Upscaler::Backend {
       : name_(model.name()),
         scale_(model.scale()),
         engine_(make_engine(model, options)),
-        halo_(halo_of(engine_, scale_)) {}
+        halo_(halo_of(engine_, scale_)),
+        pixel_of_output_(pixel_of_output(model)) {}
   Scale scale() const override { return scale_; }
   std::string name() const override { return name_; }
   int output_length(int length) const override { return engine_.output_width(length); }
   Tensor run(const Tensor& rgb) const override { return engine_.run(rgb); }
   int halo_rows() const override { return halo_; }
+  void run_view(const RgbView<const float>& input, const RgbView<float>& output) const override {
+    engine_.run(input, output);
+  }
+  bool run_u8_view(const RgbView<const std::uint8_t>& input,
+                   const RgbView<std::uint8_t>& output) const override {
+    if (engine_.precision() != Precision::kInt8) return false;
+    engine_.run(input, output);
+    if (!pixel_of_output_.empty()) {
+      for (int y = 0; y < output.height; ++y) {
+        for (int x = 0; x < output.width; ++x) {
+          for (int c = 0; c < 3; ++c) output.at(y, x, c) = pixel_of_output_[output.at(y, x, c)];
+        }
+      }
+    }
+    return true;
+  }
 
  private:
   // The rows a band needs around it: the network's reach (the engine's, derived from its plan)
@@ -114,10 +123,30 @@ class EngineBackend final : public Upscaler::Backend {
     }
     return Engine::create(std::get<QuickSRNet>(model.net), engine_options);
   }
+  // An INT8 model's u8 output (in its output encoding) as the 8-bit pixel that its float output
+  // rounds to; empty when that is the u8 itself (the usual encoding: scale 1/255, zero point 0).
+  static std::vector<std::uint8_t> pixel_of_output(const Model& model) {
+    const ActivationEncoding* encoding = nullptr;
+    if (const auto* net = std::get_if<QuantizedQuickSRNet>(&model.net)) {
+      encoding = &net->output;
+    } else if (const auto* graph = std::get_if<QuantizedGraph>(&model.net)) {
+      encoding = &quant::output_encoding(*graph);
+    }
+    if (encoding == nullptr) return {};
+    std::vector<std::uint8_t> pixel(256);
+    bool identity = true;
+    for (int q = 0; q < 256; ++q) {
+      pixel[q] = static_cast<std::uint8_t>(
+          codecs::quantize(quant::dequantize(static_cast<std::uint8_t>(q), *encoding), 255));
+      identity = identity && pixel[q] == q;
+    }
+    return identity ? std::vector<std::uint8_t>{} : pixel;
+  }
   std::string name_;
   Scale scale_;
   Engine engine_;
   int halo_;
+  std::vector<std::uint8_t> pixel_of_output_;
 };
 
 // General graphs the engine cannot run (graph_unsupported_reason, int8_graph_unsupported_reason)
@@ -154,26 +183,6 @@ bool runs_on_engine(const Model& model) {
   return !graph_unsupported_reason(*graph).has_value();
 }
 
-// Alpha is interpolated, never sent through the colour network; cropped to the colour size
-// (MATLAB bicubic rounds sizes up; x1.5 networks round odd sizes down, OpenCV's bicubic to even).
-std::vector<float> upscale_alpha(const Image& input, Scale scale, int out_w, int out_h) {
-  Tensor alpha(1, input.height, input.width);
-  alpha.data = input.alpha;
-  const Tensor big = resize_bicubic(alpha, scale.value());
-  if (big.width < out_w || big.height < out_h) {
-    throw Error("the model made a " + std::to_string(out_w) + "x" + std::to_string(out_h) +
-                " image from " + std::to_string(input.width) + "x" + std::to_string(input.height) +
-                ", more than x" + scale.to_string());
-  }
-  std::vector<float> out(static_cast<std::size_t>(out_w) * out_h);
-  for (int y = 0; y < out_h; ++y) {
-    for (int x = 0; x < out_w; ++x) {
-      out[static_cast<std::size_t>(y) * out_w + x] = std::clamp(big.at(0, y, x), 0.0f, 1.0f);
-    }
-  }
-  return out;
-}
-
 // A gray source stays gray: the three network outputs are averaged so that R = G = B.
 void make_gray(Image& image) {
   for (std::size_t i = 0; i < image.rgb.size(); i += 3) {
@@ -200,6 +209,24 @@ Image crop_rows(const Image& image, int begin, int count) {
 }
 
 }  // namespace
+
+// Alpha is interpolated, never sent through the colour network; cropped to the colour size
+// (MATLAB bicubic rounds sizes up; x1.5 networks round odd sizes down, OpenCV's bicubic to even).
+std::vector<float> upscale_alpha(const Tensor& alpha, Scale scale, int out_w, int out_h) {
+  const Tensor big = resize_bicubic(alpha, scale.value());
+  if (big.width < out_w || big.height < out_h) {
+    throw Error("the model made a " + std::to_string(out_w) + "x" + std::to_string(out_h) +
+                " image from " + std::to_string(alpha.width) + "x" + std::to_string(alpha.height) +
+                ", more than x" + scale.to_string());
+  }
+  std::vector<float> out(static_cast<std::size_t>(out_w) * out_h);
+  for (int y = 0; y < out_h; ++y) {
+    for (int x = 0; x < out_w; ++x) {
+      out[static_cast<std::size_t>(y) * out_w + x] = std::clamp(big.at(0, y, x), 0.0f, 1.0f);
+    }
+  }
+  return out;
+}
 
 Upscaler Upscaler::load(const std::filesystem::path& model_file, const UpscalerOptions& options) {
   return from_model(load_model(model_file), options);
@@ -242,14 +269,23 @@ Tensor Upscaler::upscale(const Tensor& rgb) const {
 }
 
 Image Upscaler::upscale(const Image& input) const {
-  Image output = from_tensor(upscale(to_tensor(input)));
+  if (input.width < 1 || input.height < 1) throw Error("upscale: empty image");
+  // Interleaved in, interleaved out: the engine reads and writes the images themselves.
+  Image output;
+  output.width = output_length(input.width);
+  output.height = output_length(input.height);
+  output.rgb.resize(static_cast<std::size_t>(output.width) * output.height * 3);
+  backend_->run_view({input.rgb.data(), 3LL * input.width, 3, 1, input.width, input.height},
+                     {output.rgb.data(), 3LL * output.width, 3, 1, output.width, output.height});
   output.bit_depth = input.bit_depth;
   output.gray = input.gray;
   output.icc_profile = input.icc_profile;
   output.exif = input.exif;
   if (input.gray) make_gray(output);
   if (input.has_alpha()) {
-    output.alpha = upscale_alpha(input, scale(), output.width, output.height);
+    Tensor alpha(1, input.height, input.width);
+    alpha.data = input.alpha;
+    output.alpha = upscale_alpha(alpha, scale(), output.width, output.height);
   }
   return output;
 }

@@ -80,10 +80,9 @@ class Transcoder {
     open_decoder();
   }
 
-  void run(const fs::path& temp, const std::function<Image(const Image&)>& upscale,
-           const VideoProgress& progress) {
+  void run(const fs::path& temp, const FrameUpscaler& upscaler, const VideoProgress& progress) {
     open_output(temp);
-    upscale_ = &upscale;
+    upscaler_ = &upscaler;
     progress_ = &progress;
     PacketPtr packet = new_packet();
     while (true) {
@@ -248,37 +247,35 @@ class Transcoder {
     }
   }
 
-  Image to_image(const AVFrame* frame) {
+  // The decoded frame as RGB8 in rgb_.
+  PixelBuffer<const void> to_rgb(const AVFrame* frame) {
     to_rgb_.reset(sws_getCachedContext(
         to_rgb_.release(), frame->width, frame->height, static_cast<AVPixelFormat>(frame->format),
         frame->width, frame->height, AV_PIX_FMT_RGB24, SWS_BICUBIC, nullptr, nullptr, nullptr));
     if (!to_rgb_) throw Error(in_name_ + ": cannot convert the frames to RGB");
-    std::vector<std::uint8_t> rgb(static_cast<std::size_t>(frame->width) * frame->height * 3);
-    std::uint8_t* planes[1] = {rgb.data()};
+    rgb_.resize(static_cast<std::size_t>(frame->width) * frame->height * 3);
+    std::uint8_t* planes[1] = {rgb_.data()};
     const int strides[1] = {frame->width * 3};
     sws_scale(to_rgb_.get(), frame->data, frame->linesize, 0, frame->height, planes, strides);
-    Image image;
-    image.width = frame->width;
-    image.height = frame->height;
-    image.rgb.resize(rgb.size());
-    for (std::size_t i = 0; i < rgb.size(); ++i) image.rgb[i] = rgb[i] / 255.0f;
-    return image;
+    return {rgb_.data(), frame->width, frame->height, std::size_t(frame->width) * 3,
+            PixelFormat::kRgb8};
   }
 
   void upscale_frame(const AVFrame* decoded) {
-    const Image big = (*upscale_)(to_image(decoded));
-    if (!encoder_) open_encoder(big.width, big.height);
-    std::vector<std::uint8_t> rgb(big.rgb.size());
-    for (std::size_t i = 0; i < rgb.size(); ++i) {
-      rgb[i] = static_cast<std::uint8_t>(quantize(big.rgb[i]));
-    }
+    const PixelBuffer<const void> rgb = to_rgb(decoded);
+    const int width = upscaler_->output_length(rgb.width);
+    const int height = upscaler_->output_length(rgb.height);
+    upscaled_rgb_.resize(static_cast<std::size_t>(width) * height * 3);
+    upscaler_->upscale(
+        rgb, {upscaled_rgb_.data(), width, height, std::size_t(width) * 3, PixelFormat::kRgb8});
+    if (!encoder_) open_encoder(width, height);
     FramePtr frame = new_frame();
     frame->format = encoder_->pix_fmt;
     frame->width = encoder_->width;
     frame->height = encoder_->height;
     check(av_frame_get_buffer(frame.get(), 0), out_name_, "out of memory");
-    const std::uint8_t* planes[1] = {rgb.data()};
-    const int strides[1] = {big.width * 3};  // rows wider than the (even) frame are cropped
+    const std::uint8_t* planes[1] = {upscaled_rgb_.data()};
+    const int strides[1] = {width * 3};  // rows wider than the (even) frame are cropped
     sws_scale(from_rgb_.get(), planes, strides, 0, encoder_->height, frame->data, frame->linesize);
     frame->pts = decoded->best_effort_timestamp;
     frame->pict_type = AV_PICTURE_TYPE_NONE;
@@ -287,11 +284,6 @@ class Transcoder {
     if (*progress_ && !(*progress_)(frames_done_, expected_frames())) {
       throw Error(out_name_ + ": interrupted; nothing was written");
     }
-  }
-
-  static int quantize(float value) {
-    if (!(value > 0.0f)) return 0;
-    return value >= 1.0f ? 255 : static_cast<int>(value * 255.0f + 0.5f);
   }
 
   std::int64_t expected_frames() const {
@@ -350,21 +342,22 @@ class Transcoder {
   std::vector<int> stream_map_;
   std::vector<PacketPtr> pending_;
   std::int64_t frames_done_ = 0;
-  const std::function<Image(const Image&)>* upscale_ = nullptr;
+  const FrameUpscaler* upscaler_ = nullptr;
+  std::vector<std::uint8_t> rgb_;           // the decoded frame as RGB8, reused
+  std::vector<std::uint8_t> upscaled_rgb_;  // its upscaled frame, reused
   const VideoProgress* progress_ = nullptr;
 };
 
 }  // namespace
 
-void upscale_video(const fs::path& input, const fs::path& output,
-                   const std::function<Image(const Image&)>& upscale, const VideoOptions& options,
-                   const VideoProgress& progress) {
+void upscale_video(const fs::path& input, const fs::path& output, const FrameUpscaler& upscaler,
+                   const VideoOptions& options, const VideoProgress& progress) {
   check_regular_file(input);
   check_output_file(input, output, options.existing);
   av_log_set_level(AV_LOG_ERROR);
   Transcoder transcoder(input, output, options);
   write_atomically(
-      output, [&](const fs::path& temp) { transcoder.run(temp, upscale, progress); },
+      output, [&](const fs::path& temp) { transcoder.run(temp, upscaler, progress); },
       options.existing);
 }
 

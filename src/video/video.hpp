@@ -23,12 +23,20 @@ struct VideoOptions {
 // Returning false cancels the job: the output is not created.
 using VideoProgress = std::function<bool(std::int64_t done, std::int64_t expected)>;
 
+// How frames are upscaled: the length of an upscaled side, and one RGB8 frame buffer into
+// another of the upscaled size (Upscaler::output_length and Upscaler::upscale).
+struct FrameUpscaler {
+  std::function<int(int length)> output_length;
+  std::function<void(const PixelBuffer<const void>& frame, const PixelBuffer<void>& upscaled)>
+      upscale;
+};
+
 // Frame rate, timestamps, rotation (display matrix) and stream metadata are kept. The output is
 // written to a temporary file beside `output` and moved into place only when complete
 // (write_atomically: an existing file is replaced only with ExistingFile::kReplace).
 // Throws quicksr::Error naming the file on any failure, and when cancelled.
 void upscale_video(const std::filesystem::path& input, const std::filesystem::path& output,
-                   const std::function<Image(const Image&)>& upscale, const VideoOptions& options,
+                   const FrameUpscaler& upscaler, const VideoOptions& options,
                    const VideoProgress& progress);
 
 }  // namespace quicksr::video

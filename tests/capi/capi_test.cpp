@@ -11,6 +11,7 @@
 #include <fstream>
 #include <memory>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "quicksr/image.hpp"
@@ -52,28 +53,35 @@ Image test_card(int left, int top, int width, int height) {
 }
 
 // Samples of `bytes` each (1 or 2) with `channels` per pixel, rows `stride` bytes apart; the
-// padding after each row is kPadding.
+// padding after each row is kPadding. get and set take c = 0 red, 1 green, 2 blue, 3 alpha,
+// stored blue first when `bgr`.
 struct Buffer {
   int width, height, channels, bytes;
+  bool bgr;
   std::size_t stride;
   std::vector<unsigned char> data;
 
-  Buffer(int w, int h, int c, int b, std::size_t padding)
+  Buffer(int w, int h, int c, int b, std::size_t padding, bool blue_first = false)
       : width(w),
         height(h),
         channels(c),
         bytes(b),
+        bgr(blue_first),
         stride(std::size_t(w) * c * b + padding),
         data(stride * h, kPadding) {}
+  std::size_t position(int x, int y, int c) const {
+    const int slot = bgr && c < 3 ? 2 - c : c;
+    return y * stride + (std::size_t(x) * channels + slot) * bytes;
+  }
   std::uint32_t get(int x, int y, int c) const {
-    const unsigned char* p = &data[y * stride + (std::size_t(x) * channels + c) * bytes];
+    const unsigned char* p = &data[position(x, y, c)];
     if (bytes == 1) return *p;
     std::uint16_t v;
     std::memcpy(&v, p, 2);
     return v;
   }
   void set(int x, int y, int c, std::uint32_t value) {
-    unsigned char* p = &data[y * stride + (std::size_t(x) * channels + c) * bytes];
+    unsigned char* p = &data[position(x, y, c)];
     if (bytes == 1) {
       *p = static_cast<unsigned char>(value);
     } else {
@@ -93,8 +101,9 @@ struct Buffer {
 
 std::uint32_t max_value(int bytes) { return bytes == 1 ? 255u : 65535u; }
 
-Buffer to_buffer(const Image& image, int channels, int bytes, std::uint32_t alpha) {
-  Buffer buffer(image.width, image.height, channels, bytes, 5);
+Buffer to_buffer(const Image& image, int channels, int bytes, std::uint32_t alpha,
+                 bool bgr = false) {
+  Buffer buffer(image.width, image.height, channels, bytes, 5, bgr);
   for (int y = 0; y < image.height; ++y) {
     for (int x = 0; x < image.width; ++x) {
       for (int c = 0; c < 3; ++c) {
@@ -125,7 +134,7 @@ Tensor reference_output(const std::filesystem::path& model_file, const Buffer& i
 Buffer upscale(const quicksr_model* model, quicksr_format format, const Buffer& input) {
   int out_w = 0, out_h = 0;
   EXPECT_EQ(quicksr_output_size(model, input.width, input.height, &out_w, &out_h), QUICKSR_OK);
-  Buffer output(out_w, out_h, input.channels, input.bytes, 7);
+  Buffer output(out_w, out_h, input.channels, input.bytes, 7, input.bgr);
   EXPECT_EQ(quicksr_upscale(model, format, input.data.data(), input.width, input.height,
                             input.stride, output.data.data(), output.stride),
             QUICKSR_OK)
@@ -137,10 +146,13 @@ struct FormatCase {
   quicksr_format format;
   int channels;
   int bytes;
+  bool bgr;
   double scale;
   const char* model_file;
   const char* name;
 };
+
+void PrintTo(const FormatCase& param, std::ostream* os) { *os << param.name; }
 
 class CApiFormats : public testing::TestWithParam<FormatCase> {};
 
@@ -149,7 +161,8 @@ TEST_P(CApiFormats, MatchesReferenceRuntimeWithPaddedStrides) {
   const ModelPtr model = builtin(param.scale);
   ASSERT_TRUE(model);
   const std::uint32_t alpha = param.bytes == 1 ? 200 : 40000;
-  const Buffer input = to_buffer(test_card(40, 30, 34, 26), param.channels, param.bytes, alpha);
+  const Buffer input =
+      to_buffer(test_card(40, 30, 34, 26), param.channels, param.bytes, alpha, param.bgr);
   const Buffer output = upscale(model.get(), param.format, input);
   const Tensor expected = reference_output(kSource / "models" / param.model_file, input);
   ASSERT_EQ(output.width, expected.width);
@@ -176,11 +189,43 @@ TEST_P(CApiFormats, MatchesReferenceRuntimeWithPaddedStrides) {
 INSTANTIATE_TEST_SUITE_P(
     Formats, CApiFormats,
     testing::Values(
-        FormatCase{QUICKSR_RGB8, 3, 1, 2.0, "quicksrnet-small-x2.safetensors", "Rgb8x2"},
-        FormatCase{QUICKSR_RGBA8, 4, 1, 3.0, "quicksrnet-small-x3.safetensors", "Rgba8x3"},
-        FormatCase{QUICKSR_RGB16, 3, 2, 4.0, "quicksrnet-small-x4.safetensors", "Rgb16x4"},
-        FormatCase{QUICKSR_RGBA16, 4, 2, 1.5, "quicksrnet-small-x1_5.safetensors", "Rgba16x1_5"}),
+        FormatCase{QUICKSR_RGB8, 3, 1, false, 2.0, "quicksrnet-small-x2.safetensors", "Rgb8x2"},
+        FormatCase{QUICKSR_RGBA8, 4, 1, false, 3.0, "quicksrnet-small-x3.safetensors", "Rgba8x3"},
+        FormatCase{QUICKSR_RGB16, 3, 2, false, 4.0, "quicksrnet-small-x4.safetensors", "Rgb16x4"},
+        FormatCase{QUICKSR_RGBA16, 4, 2, false, 1.5, "quicksrnet-small-x1_5.safetensors",
+                   "Rgba16x1_5"},
+        FormatCase{QUICKSR_BGR8, 3, 1, true, 2.0, "quicksrnet-small-x2.safetensors", "Bgr8x2"},
+        FormatCase{QUICKSR_BGRA8, 4, 1, true, 1.5, "quicksrnet-small-x1_5.safetensors",
+                   "Bgra8x1_5"}),
     [](const auto& info) { return std::string(info.param.name); });
+
+// A BGRA frame gives the bytes of its RGBA twin with red and blue swapped, alpha where it was.
+TEST(CApi, BlueFirstFormatsAreTheRgbResultSwapped) {
+  const ModelPtr model = builtin(2.0);
+  ASSERT_TRUE(model);
+  Buffer rgba = to_buffer(test_card(10, 60, 21, 17), 4, 1, 0);
+  for (int y = 0; y < rgba.height; ++y) {
+    for (int x = 0; x < rgba.width; ++x) rgba.set(x, y, 3, (x * 37 + y * 11) % 256);
+  }
+  Buffer bgra = rgba;
+  for (int y = 0; y < rgba.height; ++y) {
+    for (int x = 0; x < rgba.width; ++x) {
+      std::swap(bgra.data[rgba.position(x, y, 0)], bgra.data[rgba.position(x, y, 2)]);
+    }
+  }
+  const Buffer rgba_out = upscale(model.get(), QUICKSR_RGBA8, rgba);
+  const Buffer bgra_out = upscale(model.get(), QUICKSR_BGRA8, bgra);
+  ASSERT_EQ(bgra_out.data.size(), rgba_out.data.size());
+  for (int y = 0; y < rgba_out.height; ++y) {
+    for (int x = 0; x < rgba_out.width; ++x) {
+      for (const auto& [from, to] : {std::pair{0, 2}, {1, 1}, {2, 0}, {3, 3}}) {
+        ASSERT_EQ(bgra_out.data[rgba_out.position(x, y, to)],
+                  rgba_out.data[rgba_out.position(x, y, from)])
+            << "pixel " << x << "," << y << " sample " << from;
+      }
+    }
+  }
+}
 
 TEST(CApi, OutputSizeIsTheScaledSizeRoundedDown) {
   int w = 0, h = 0;

@@ -152,6 +152,38 @@ TEST(Engine, InterleavedRunMatchesPlanarRun) {
   }
 }
 
+// Views with other steps (a BGRA frame with padded rows) give the planar run's values and leave
+// the fourth sample and the padding alone; with an anchor, which reads the input through them.
+TEST(Engine, BgraViewsMatchPlanarRun) {
+  for (const char* scale : {"2", "1.5"}) {
+    const QuickSRNet net = QuickSRNet::initialized(custom(8, 1, scale, true), 6);
+    const Engine engine = Engine::create(net, {.threads = 2});
+    const Tensor planar = random_image(23, 11, 8);
+    const Tensor expected = engine.run(planar);
+    const std::ptrdiff_t in_row = 4 * 23 + 5, out_row = 4 * expected.width + 3;
+    std::vector<float> in(in_row * 11, -7.0f), out(out_row * expected.height, -7.0f);
+    for (int y = 0; y < 11; ++y) {
+      for (int x = 0; x < 23; ++x) {
+        for (int c = 0; c < 3; ++c) in[y * in_row + x * 4 + 2 - c] = planar.at(c, y, x);
+      }
+    }
+    engine.run(RgbView<const float>{in.data() + 2, in_row, 4, -1, 23, 11},
+               RgbView<float>{out.data() + 2, out_row, 4, -1, expected.width, expected.height});
+    for (int y = 0; y < expected.height; ++y) {
+      for (std::ptrdiff_t i = 0; i < out_row; ++i) {
+        const std::ptrdiff_t x = i / 4, slot = i % 4;
+        const float want =
+            x < expected.width && slot < 3 ? expected.at(2 - int(slot), y, int(x)) : -7.0f;
+        ASSERT_EQ(out[y * out_row + i], want) << scale << " row " << y << " byte " << i;
+      }
+    }
+    EXPECT_THROW(engine.run(RgbView<const float>{in.data() + 2, in_row, 4, -1, 23, 11},
+                            RgbView<float>{out.data() + 2, out_row, 4, -1, expected.width - 1,
+                                           expected.height}),
+                 Error);
+  }
+}
+
 // Bands (one per thread) and strips change only the schedule, never the arithmetic.
 TEST(Engine, OutputIsBitIdenticalWhateverTheBandsAndStrips) {
   for (const char* scale : {"2", "1.5"}) {

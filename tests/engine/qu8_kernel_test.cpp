@@ -291,8 +291,8 @@ INSTANTIATE_TEST_SUITE_P(Registry, QU8Conv3x3ConfigTest, testing::ValuesIn(qu8_c
 
 class QU8DepthToSpaceConfigTest : public testing::TestWithParam<const QU8DepthToSpaceConfig*> {};
 
-// Every scale and channel order, pixel counts around the SIMD step; bytes around the output rows
-// stay untouched.
+// Every scale and channel order, RGB, BGR, RGBA and BGRA pixels, pixel counts around the SIMD
+// step; bytes around the output rows, and the fourth byte of 4-byte pixels, stay untouched.
 TEST_P(QU8DepthToSpaceConfigTest, MatchesPlainLoops) {
   const QU8DepthToSpaceConfig& config = *GetParam();
   if (!cpu_supports(config.isa)) {
@@ -302,45 +302,48 @@ TEST_P(QU8DepthToSpaceConfigTest, MatchesPlainLoops) {
   constexpr std::uint8_t kSentinel = 0xA5;
   for (int scale = 2; scale <= kQu8MaxDepthToSpaceScale; ++scale) {
     for (ChannelOrder order : {ChannelOrder::kDCR, ChannelOrder::kCRD}) {
-      std::vector<std::uint8_t> channels;
-      for (int dy = 0; dy < scale; ++dy) {
-        for (int dx = 0; dx < scale; ++dx) {
-          for (int c = 0; c < 3; ++c) {
-            channels.push_back(static_cast<std::uint8_t>(d2s_channel(order, 3, scale, c, dy, dx)));
-          }
-        }
-      }
-      const int groups = (3 * scale * scale + kQu8Group - 1) / kQu8Group;
-      for (int pixels : {1, 3, 4, 5, 8, 13, 16, 17, 37}) {
-        const std::size_t stride = pixels + 7;
-        std::vector<std::uint8_t> in(groups * stride * kQu8Group);
-        for (std::uint8_t& v : in) v = static_cast<std::uint8_t>(rng());
-        const std::ptrdiff_t row_step = 3 * scale * pixels + 40;
-        std::vector<std::uint8_t> out(scale * row_step, kSentinel);
-        QU8DepthToSpaceArgs args{};
-        args.in = in.data() + 2 * kQu8Group;  // the first pixel at column 2
-        args.in_stride = stride;
-        args.pixels = pixels;
-        args.scale = scale;
-        args.channels = channels.data();
-        args.out = out.data() + 8;
-        args.out_row_step = row_step;
-        config.run(args);
-        int mismatches = 0;
-        for (int dy = 0; dy < scale; ++dy) {
-          for (std::ptrdiff_t byte = 0; byte < row_step; ++byte) {
-            const std::ptrdiff_t offset = byte - 8;  // from the row's first output byte
-            std::uint8_t expected = kSentinel;
-            if (offset >= 0 && offset < 3 * scale * pixels) {
-              const int x = static_cast<int>(offset / (3 * scale));
-              const int channel = channels[dy * 3 * scale + offset % (3 * scale)];
-              expected =
-                  in[(channel / kQu8Group * stride + 2 + x) * kQu8Group + channel % kQu8Group];
-            }
-            if (out[dy * row_step + byte] != expected && ++mismatches <= 3) {
-              ADD_FAILURE() << config.name << " scale " << scale << " order "
-                            << (order == ChannelOrder::kCRD ? "CRD" : "DCR") << " pixels " << pixels
-                            << " row " << dy << " byte " << offset;
+      for (const int pixel_bytes : {3, 4}) {
+        for (const bool blue_first : {false, true}) {
+          const std::vector<std::uint8_t> channels =
+              d2s_byte_map(order, scale, pixel_bytes, blue_first);
+          const int row_bytes = pixel_bytes * scale;  // of one input pixel
+          const int groups = (3 * scale * scale + kQu8Group - 1) / kQu8Group;
+          for (int pixels : {1, 3, 4, 5, 8, 13, 16, 17, 37}) {
+            const std::size_t stride = pixels + 7;
+            std::vector<std::uint8_t> in(groups * stride * kQu8Group);
+            for (std::uint8_t& v : in) v = static_cast<std::uint8_t>(rng());
+            const std::ptrdiff_t row_step = row_bytes * pixels + 40;
+            std::vector<std::uint8_t> out(scale * row_step, kSentinel);
+            QU8DepthToSpaceArgs args{};
+            args.in = in.data() + 2 * kQu8Group;  // the first pixel at column 2
+            args.in_stride = stride;
+            args.pixels = pixels;
+            args.scale = scale;
+            args.channels = channels.data();
+            args.out = out.data() + 8;
+            args.out_row_step = row_step;
+            args.pixel_bytes = pixel_bytes;
+            config.run(args);
+            int mismatches = 0;
+            for (int dy = 0; dy < scale; ++dy) {
+              for (std::ptrdiff_t byte = 0; byte < row_step; ++byte) {
+                const std::ptrdiff_t offset = byte - 8;  // from the row's first output byte
+                std::uint8_t expected = kSentinel;
+                if (offset >= 0 && offset < row_bytes * pixels) {
+                  const int x = static_cast<int>(offset / row_bytes);
+                  const int channel = channels[dy * row_bytes + offset % row_bytes];
+                  if (channel != kQu8KeepByte) {
+                    expected = in[(channel / kQu8Group * stride + 2 + x) * kQu8Group +
+                                  channel % kQu8Group];
+                  }
+                }
+                if (out[dy * row_step + byte] != expected && ++mismatches <= 3) {
+                  ADD_FAILURE() << config.name << " scale " << scale << " order "
+                                << (order == ChannelOrder::kCRD ? "CRD" : "DCR") << " pixel bytes "
+                                << pixel_bytes << (blue_first ? " BGR" : " RGB") << " pixels "
+                                << pixels << " row " << dy << " byte " << offset;
+                }
+              }
             }
           }
         }
@@ -349,15 +352,26 @@ TEST_P(QU8DepthToSpaceConfigTest, MatchesPlainLoops) {
   }
 }
 
+// The map's bytes by hand: CRD x2, channel (c * 2 + dy) * 2 + dx.
+TEST(QU8DepthToSpaceMap, PlacesColoursInPixelOrder) {
+  EXPECT_EQ(d2s_byte_map(ChannelOrder::kCRD, 2, 3, false),
+            (std::vector<std::uint8_t>{0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11}));
+  EXPECT_EQ(d2s_byte_map(ChannelOrder::kCRD, 2, 4, true),
+            (std::vector<std::uint8_t>{8, 4, 0, kQu8KeepByte, 9, 5, 1, kQu8KeepByte, 10, 6, 2,
+                                       kQu8KeepByte, 11, 7, 3, kQu8KeepByte}));
+  // DCR x2: channel (dy * 2 + dx) * 3 + c.
+  EXPECT_EQ(d2s_byte_map(ChannelOrder::kDCR, 2, 3, true),
+            (std::vector<std::uint8_t>{2, 1, 0, 5, 4, 3, 8, 7, 6, 11, 10, 9}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Registry, QU8DepthToSpaceConfigTest,
                          testing::ValuesIn(qu8_depth_to_space_configs()),
                          config_name<QU8DepthToSpaceConfig>);
 
 class QU8InputRowConfigTest : public testing::TestWithParam<const QU8InputRowConfig*> {};
 
-// Word x holds R, G, B, R of pixel x of the RGB row, for pixel counts around the SIMD step; no
-// word past the last pixel is written. The RGB buffer holds just the 3 * pixels bytes a kernel may
-// read.
+// Word x holds R, G, B, R of pixel x of an RGB, BGR, RGBA or BGRA row, for pixel counts around
+// the SIMD step; no word past the last pixel is written. The row ends at the last colour byte.
 TEST_P(QU8InputRowConfigTest, CopiesRgbAndRedAgainPerPixel) {
   const QU8InputRowConfig& config = *GetParam();
   if (!cpu_supports(config.isa)) {
@@ -365,16 +379,27 @@ TEST_P(QU8InputRowConfigTest, CopiesRgbAndRedAgainPerPixel) {
   }
   constexpr std::uint8_t kSentinel = 0xA5;
   std::mt19937 rng(8);
-  for (int pixels : {1, 2, 5, 15, 16, 17, 32, 33, 50}) {
-    std::vector<std::uint8_t> rgb(3 * pixels);
-    for (std::uint8_t& v : rgb) v = static_cast<std::uint8_t>(rng());
-    std::vector<std::uint8_t> out(kQu8Group * (pixels + 2), kSentinel);
-    config.run({rgb.data(), pixels, out.data()});
-    for (std::size_t byte = 0; byte < out.size(); ++byte) {
-      const std::size_t x = byte / kQu8Group;
-      const std::uint8_t expected =
-          x < static_cast<std::size_t>(pixels) ? rgb[3 * x + byte % kQu8Group % 3] : kSentinel;
-      ASSERT_EQ(out[byte], expected) << config.name << " pixels " << pixels << " byte " << byte;
+  for (const int pixel_bytes : {3, 4}) {
+    for (const bool blue_first : {false, true}) {
+      // Bytes of red, green, blue within a pixel.
+      const int red = blue_first ? 2 : 0, blue = blue_first ? 0 : 2;
+      const int word_bytes[kQu8Group] = {red, 1, blue, red};
+      for (int pixels : {1, 2, 5, 15, 16, 17, 32, 33, 50}) {
+        // Without the last pixel's fourth byte: kernels read colour bytes only.
+        std::vector<std::uint8_t> row(pixel_bytes * pixels - (pixel_bytes - 3));
+        for (std::uint8_t& v : row) v = static_cast<std::uint8_t>(rng());
+        std::vector<std::uint8_t> out(kQu8Group * (pixels + 2), kSentinel);
+        config.run({row.data(), pixels, out.data(), pixel_bytes, blue_first});
+        for (std::size_t byte = 0; byte < out.size(); ++byte) {
+          const std::size_t x = byte / kQu8Group;
+          const std::uint8_t expected = x < static_cast<std::size_t>(pixels)
+                                            ? row[pixel_bytes * x + word_bytes[byte % kQu8Group]]
+                                            : kSentinel;
+          ASSERT_EQ(out[byte], expected)
+              << config.name << " pixel bytes " << pixel_bytes << (blue_first ? " BGR" : " RGB")
+              << " pixels " << pixels << " byte " << byte;
+        }
+      }
     }
   }
 }

@@ -20,7 +20,7 @@ extern "C" {
 
 #include "quicksr/error.hpp"
 #include "quicksr/image.hpp"
-#include "quicksr/resize.hpp"
+#include "quicksr/upscaler.hpp"
 #include "support/run_quicksr.hpp"
 #include "video/video.hpp"
 
@@ -319,10 +319,13 @@ TEST_F(VideoTest, ExistingOutputIsKeptAndInterruptLeavesNoFile) {
 // symbolic link.
 TEST_F(VideoTest, OutputThatAppearsMeanwhileIsKept) {
   const fs::path clip = make_clip("64x48", 4, 10);
-  const auto upscale = [&](const Image& frame) {
-    if (!fs::exists(path("out.mp4"))) std::ofstream(path("out.mp4")) << "appeared";
-    return resize_bicubic(frame, 2.0);
-  };
+  const Upscaler bicubic = Upscaler::bicubic(Scale{2, 1});
+  const video::FrameUpscaler upscale{
+      [&](int length) { return bicubic.output_length(length); },
+      [&](const PixelBuffer<const void>& frame, const PixelBuffer<void>& upscaled) {
+        if (!fs::exists(path("out.mp4"))) std::ofstream(path("out.mp4")) << "appeared";
+        bicubic.upscale(frame, upscaled);
+      }};
   const video::VideoProgress progress = [](std::int64_t, std::int64_t) { return true; };
   try {
     video::upscale_video(clip, path("out.mp4"), upscale, {}, progress);

@@ -18,22 +18,6 @@
 
 namespace quicksr::engine {
 
-// An RGB image with arbitrary strides (interleaved or planar), pixel (y, x) channel c at
-// data[y * row_step + x * pixel_step + c * channel_step].
-template <typename T>
-struct RgbView {
-  T* data = nullptr;
-  std::ptrdiff_t row_step = 0;
-  std::ptrdiff_t pixel_step = 0;
-  std::ptrdiff_t channel_step = 0;
-  int width = 0;
-  int height = 0;
-
-  T& at(int y, int x, int c) const {
-    return data[y * row_step + x * pixel_step + c * channel_step];
-  }
-};
-
 // Channel index of (colour or feature c, sub-pixel dy, dx) in a depth-to-space / space-to-depth
 // tensor with `channels` groups and block `block`.
 inline int d2s_channel(ChannelOrder order, int channels, int block, int c, int dy, int dx) {

@@ -148,18 +148,27 @@ const QU8Im2colConfig& qu8_im2col_config(Isa level);
 void qu8_im2col_ukernel_scalar(const QU8Im2colArgs& args);
 
 // Depth-to-space of one grouped u8 row of the last conv (integer scales, no anchor) into
-// `scale` rows of interleaved 8-bit RGB: output pixel (x * scale + dx, dy), colour c is channel
-// channels[(dy * scale + dx) * 3 + c] of pixel x.
+// `scale` rows of interleaved 8-bit pixels of pixel_bytes bytes: byte b of output pixel
+// (x * scale + dx, dy) is channel channels[(dy * scale + dx) * pixel_bytes + b] of pixel x, or
+// left as it is where that entry is kQu8KeepByte (the alpha of RGBA/BGRA frames). The map sets
+// the colour order (RGB or BGR; d2s_byte_map).
 struct QU8DepthToSpaceArgs {
   const std::uint8_t* in;        // grouped row, at the first pixel's column
   std::size_t in_stride;         // pixels between channel groups
   int pixels;                    // input pixels
   int scale;                     // 2..kQu8MaxDepthToSpaceScale
-  const std::uint8_t* channels;  // scale * scale * 3 channel indices
+  const std::uint8_t* channels;  // scale * scale * pixel_bytes entries
   std::uint8_t* out;             // output row y * scale, at the first pixel's first byte
   std::ptrdiff_t out_row_step;   // bytes between output rows
+  int pixel_bytes = 3;           // 3, or 4 with one kept byte
 };
 inline constexpr int kQu8MaxDepthToSpaceScale = 4;
+inline constexpr std::uint8_t kQu8KeepByte = 0xFF;
+
+// The channel map of QU8DepthToSpaceArgs for a depth-to-space of `order` at `scale` into pixels
+// of pixel_bytes (3 or 4: the fourth kept), red first or blue first.
+std::vector<std::uint8_t> d2s_byte_map(ChannelOrder order, int scale, int pixel_bytes,
+                                       bool blue_first);
 
 using QU8DepthToSpaceFn = void (*)(const QU8DepthToSpaceArgs&);
 
@@ -175,14 +184,17 @@ const QU8DepthToSpaceConfig& qu8_depth_to_space_config(Isa level);
 // The portable kernel (byte by byte), also the SIMD kernels' row end.
 void qu8_depth_to_space_ukernel_scalar(const QU8DepthToSpaceArgs& args);
 
-// 8-bit interleaved RGB pixels into the words of one channel group (the network input row):
+// 8-bit interleaved pixels into the words of one channel group (the network input row):
 // word x = R, G, B, R of pixel x. The fourth channel repeats red so that the plan can share red's
 // weight between two byte pairs (make_qu8_plan: exact `vpmaddubsw` pairs without a residual).
-// Reads 3 * pixels bytes.
+// Pixels are RGB, BGR, or those with a fourth byte (RGBA, BGRA); reads only colour bytes (the
+// last pixel's fourth byte may lie past the row).
 struct QU8InputRowArgs {
-  const std::uint8_t* rgb;
+  const std::uint8_t* rgb;  // the first pixel's first byte
   int pixels;
   std::uint8_t* out;  // pixels words
+  int pixel_bytes = 3;
+  bool blue_first = false;
 };
 
 using QU8InputRowFn = void (*)(const QU8InputRowArgs&);

@@ -79,8 +79,59 @@ void depth_to_space_x2(const QU8DepthToSpaceArgs& a) {
   }
 }
 
+// 4-byte pixels (RGBA, BGRA frames) at x2: 16 input pixels make 128 bytes of an output row, two
+// zmm whose lane l holds input pixels 8k + 2l and 8k + 2l + 1 (8 bytes each). `vpermd` brings
+// those pixels' dwords of each group into the lane, `vpshufb`s place the channel bytes, and a
+// byte-masked store leaves the kept bytes (alpha) as they are.
+void depth_to_space_x2_4byte(const QU8DepthToSpaceArgs& a) {
+  constexpr int kRowBytes = kScale * 4;  // output bytes of one input pixel in one row
+  alignas(64) std::uint8_t masks[kScale][kGroups][64];
+  std::memset(masks, 0x80, sizeof(masks));
+  __mmask64 store[kScale] = {0, 0};
+  for (int dy = 0; dy < kScale; ++dy) {
+    for (int byte = 0; byte < 64; ++byte) {
+      const int channel = a.channels[dy * kRowBytes + byte % kRowBytes];
+      if (channel == kQu8KeepByte) continue;
+      store[dy] |= __mmask64{1} << byte;
+      const int pixel = byte % 16 / kRowBytes;  // dword 0 or 1 of the lane
+      masks[dy][channel / kQu8Group][byte] =
+          static_cast<std::uint8_t>(pixel * kQu8Group + channel % kQu8Group);
+    }
+  }
+  __m512i shuffles[kScale][kGroups];
+  for (int dy = 0; dy < kScale; ++dy) {
+    for (int g = 0; g < kGroups; ++g) shuffles[dy][g] = _mm512_load_si512(masks[dy][g]);
+  }
+  const __m512i halves[2] = {
+      _mm512_setr_epi32(0, 1, 0, 0, 2, 3, 0, 0, 4, 5, 0, 0, 6, 7, 0, 0),
+      _mm512_setr_epi32(8, 9, 0, 0, 10, 11, 0, 0, 12, 13, 0, 0, 14, 15, 0, 0)};
+  int x = 0;
+  for (; x + kPixels <= a.pixels; x += kPixels) {
+    __m512i in[kGroups];
+    for (int g = 0; g < kGroups; ++g) {
+      in[g] = _mm512_loadu_si512(a.in + (g * a.in_stride + x) * kQu8Group);
+    }
+    for (int half = 0; half < 2; ++half) {
+      __m512i pixels[kGroups];
+      for (int g = 0; g < kGroups; ++g) pixels[g] = _mm512_permutexvar_epi32(halves[half], in[g]);
+      std::uint8_t* out = a.out + static_cast<std::ptrdiff_t>(x) * kRowBytes + half * 64;
+      for (int dy = 0; dy < kScale; ++dy, out += a.out_row_step) {
+        _mm512_mask_storeu_epi8(out, store[dy], shuffle_piece(pixels, shuffles[dy]));
+      }
+    }
+  }
+  if (x < a.pixels) {
+    QU8DepthToSpaceArgs rest = a;
+    rest.in += x * kQu8Group;
+    rest.pixels = a.pixels - x;
+    rest.out += static_cast<std::ptrdiff_t>(x) * kRowBytes;
+    qu8_depth_to_space_ukernel_scalar(rest);
+  }
+}
+
 void qu8_depth_to_space_ukernel_16_avx512bw(const QU8DepthToSpaceArgs& a) {
   if (a.scale != kScale) return qu8_depth_to_space_4_avx2_config.run(a);
+  if (a.pixel_bytes == 4) return depth_to_space_x2_4byte(a);
   depth_to_space_x2(a);
 }
 

@@ -106,6 +106,7 @@ void depth_to_space(const QU8DepthToSpaceArgs& a) {
 
 void qu8_depth_to_space_ukernel_4_avx2(const QU8DepthToSpaceArgs& a) {
   static_assert(kQu8MaxDepthToSpaceScale == 4);
+  if (a.pixel_bytes != 3) return qu8_depth_to_space_ukernel_scalar(a);  // 4: bytes to keep
   switch (a.scale) {
     case 2:
       return depth_to_space<2>(a);

@@ -1,6 +1,8 @@
-// INT8 input row on zmm: 16 pixels per step. A byte-masked load takes the 48 bytes the step reads,
-// `vpermd` gives each 128-bit lane the 12 bytes of its 4 pixels (dwords 3L..3L+2) and `vpshufb`
-// forms their words (bytes 3k, 3k + 1, 3k + 2, 3k of the lane).
+// INT8 input row on zmm: 16 pixels per step. 3-byte pixels: a byte-masked load takes the 48 bytes
+// the step reads, `vpermd` gives each 128-bit lane the 12 bytes of its 4 pixels (dwords
+// 3L..3L+2) and `vpshufb` forms their words (bytes 3k, 3k + 1, 3k + 2, 3k of the lane, or
+// 3k + 2, 3k + 1, 3k, 3k + 2 blue first). 4-byte pixels (RGBA, BGRA): a load of their colour bytes,
+// and the `vpshufb` alone.
 #include <immintrin.h>
 
 #include "engine/kernels/qu8_kernels.hpp"
@@ -12,22 +14,40 @@ namespace {
 constexpr int kPixels = 16;
 constexpr int kStepBytes = kPixels * 3;
 
+// The `vpshufb` mask forming words R, G, B, R from the pixels of a 128-bit lane (4 pixels of
+// pixel_bytes bytes at its start), red first or blue first.
+__m512i word_shuffle(int pixel_bytes, bool blue_first) {
+  const int red = blue_first ? 2 : 0;
+  const int bytes[kQu8Group] = {red, 1, 2 - red, red};
+  alignas(64) std::uint8_t mask[64];
+  for (int i = 0; i < 64; ++i) {
+    mask[i] = static_cast<std::uint8_t>(i % 16 / kQu8Group * pixel_bytes + bytes[i % kQu8Group]);
+  }
+  return _mm512_load_si512(mask);
+}
+
 void qu8_input_row_ukernel_16_avx512bw(const QU8InputRowArgs& a) {
-  const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 2, 3, 4, 5, 5, 6, 7, 8, 8, 9, 10, 11, 11);
-  alignas(64) static constexpr std::uint8_t kWords[64] = {
-      0, 1,  2,  0, 3, 4, 5, 3,  6,  7, 8, 6, 9, 10, 11, 9, 0, 1,  2,  0, 3, 4,
-      5, 3,  6,  7, 8, 6, 9, 10, 11, 9, 0, 1, 2, 0,  3,  4, 5, 3,  6,  7, 8, 6,
-      9, 10, 11, 9, 0, 1, 2, 0,  3,  4, 5, 3, 6, 7,  8,  6, 9, 10, 11, 9};
-  const __m512i words = _mm512_load_si512(kWords);
-  const __mmask64 step_bytes = (__mmask64{1} << kStepBytes) - 1;
+  const __m512i words = word_shuffle(a.pixel_bytes, a.blue_first);
   int x = 0;
-  for (; x + kPixels <= a.pixels; x += kPixels) {
-    const __m512i rgb = _mm512_maskz_loadu_epi8(step_bytes, a.rgb + x * 3);
-    _mm512_storeu_si512(a.out + x * kQu8Group,
-                        _mm512_shuffle_epi8(_mm512_permutexvar_epi32(lanes, rgb), words));
+  if (a.pixel_bytes == 4) {  // each lane already holds its 4 pixels
+    // The fourth bytes are not loaded: the last pixel's may lie past the view (an XRGB view
+    // starts at red, its fourth byte is the next pixel's).
+    const __mmask64 colour_bytes = 0x7777777777777777;
+    for (; x + kPixels <= a.pixels; x += kPixels) {
+      const __m512i pixels = _mm512_maskz_loadu_epi8(colour_bytes, a.rgb + x * 4);
+      _mm512_storeu_si512(a.out + x * kQu8Group, _mm512_shuffle_epi8(pixels, words));
+    }
+  } else {
+    const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 2, 3, 4, 5, 5, 6, 7, 8, 8, 9, 10, 11, 11);
+    const __mmask64 step_bytes = (__mmask64{1} << kStepBytes) - 1;
+    for (; x + kPixels <= a.pixels; x += kPixels) {
+      const __m512i rgb = _mm512_maskz_loadu_epi8(step_bytes, a.rgb + x * 3);
+      _mm512_storeu_si512(a.out + x * kQu8Group,
+                          _mm512_shuffle_epi8(_mm512_permutexvar_epi32(lanes, rgb), words));
+    }
   }
   QU8InputRowArgs rest = a;
-  rest.rgb += x * 3;
+  rest.rgb += x * a.pixel_bytes;
   rest.pixels -= x;
   rest.out += x * kQu8Group;
   qu8_input_row_ukernel_scalar(rest);
