@@ -284,6 +284,7 @@ extern const QU8DepthToSpaceConfig qu8_depth_to_space_scalar_config;
 extern const QU8Im2colConfig qu8_im2col_16_avx512bw_config;
 extern const QU8Im2colConfig qu8_im2col_scalar_config;
 extern const QU8InputRowConfig qu8_input_row_16_avx512bw_config;
+extern const QU8InputRowConfig qu8_input_row_8_avx2_config;
 extern const QU8InputRowConfig qu8_input_row_scalar_config;
 extern const QU8LutConfig qu8_lut_64_avx512bw_config;
 extern const QU8LutConfig qu8_lut_scalar_config;
