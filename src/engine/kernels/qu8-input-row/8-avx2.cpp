@@ -4,6 +4,8 @@
 // Unmasked loads read 4 bytes past the step, so the last pixels go to the scalar kernel.
 #include <immintrin.h>
 
+#include <array>
+
 #include "engine/kernels/qu8_kernels.hpp"
 
 namespace quicksr::engine {
@@ -12,16 +14,11 @@ namespace {
 
 constexpr int kPixels = 8;
 
-// The `vpshufb` mask forming words R, G, B, R from the pixels of a 128-bit lane (4 pixels of
-// pixel_bytes bytes at its start), red first or blue first.
+// The lanes' `vpshufb` mask (qu8_input_row_lane_shuffle) in both lanes.
 __m256i word_shuffle(int pixel_bytes, bool blue_first) {
-  const int red = blue_first ? 2 : 0;
-  const int bytes[kQu8Group] = {red, 1, 2 - red, red};
-  alignas(32) std::uint8_t mask[32];
-  for (int i = 0; i < 32; ++i) {
-    mask[i] = static_cast<std::uint8_t>(i % 16 / kQu8Group * pixel_bytes + bytes[i % kQu8Group]);
-  }
-  return _mm256_load_si256(reinterpret_cast<const __m256i*>(mask));
+  const std::array<std::uint8_t, 16> lane = qu8_input_row_lane_shuffle(pixel_bytes, blue_first);
+  return _mm256_broadcastsi128_si256(
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(lane.data())));
 }
 
 void qu8_input_row_ukernel_8_avx2(const QU8InputRowArgs& a) {
@@ -44,11 +41,7 @@ void qu8_input_row_ukernel_8_avx2(const QU8InputRowArgs& a) {
                           _mm256_shuffle_epi8(pixels, words));
     }
   }
-  QU8InputRowArgs rest = a;
-  rest.rgb += x * a.pixel_bytes;
-  rest.pixels -= x;
-  rest.out += x * kQu8Group;
-  qu8_input_row_ukernel_scalar(rest);
+  qu8_input_row_from(a, x);
 }
 
 }  // namespace
