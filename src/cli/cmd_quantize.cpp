@@ -71,7 +71,8 @@ const CommandSpec kSpec{
                 {"--encodings", "FILE", "also write the encodings as AIMET JSON"},
                 {"--import-encodings", "FILE",
                  "instead of calibrating: the activation encodings and weight scales of this AIMET "
-                 "JSON (e.g. from AIMET's QuantSim export) on MODEL's weights; no --data"},
+                 "JSON (tensor names of `quicksr export`, as --encodings writes) on MODEL's "
+                 "weights; no --data"},
                 {"--overwrite", "", "replace existing outputs"}},
     .min_positional = 1,
     .max_positional = 1,
