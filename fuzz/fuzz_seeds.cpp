@@ -212,6 +212,14 @@ int main(int argc, char** argv) {
     export_onnx(model, root / "fuzz_onnx_import" / (name + ".onnx"));
   }
   save_model(int8_graph_seed(), root / "fuzz_model_load" / "graph-int8-x2.safetensors");
+  // An INT8 QuickSRNet as QDQ ONNX (import_onnx reads it back as INT8).
+  const QuickSRNet small =
+      QuickSRNet::initialized({.features = 4, .blocks = 1, .scale = {2, 1}, .anchor = false}, 3);
+  const ActivationEncodings encodings{.input = {}, .features = {{}, {}}, .output = {}};
+  export_onnx(
+      Model{.net = quant::quantize_weights(small, encodings, WeightGranularity::kPerChannel),
+            .provenance = {}},
+      root / "fuzz_onnx_import" / "quicksrnet-int8-x2.onnx");
   cli_seeds(root / "fuzz_cli_args");
   encodings_seeds(root / "fuzz_encodings");
   train_file_seeds(root / "fuzz_train_files");
