@@ -27,6 +27,14 @@ function(quicksr_fuzz_coverage target)
   endif()
 endfunction()
 
+# quicksr_fuzz_coverage_sources(files...): the same for single parsers inside other libraries
+# (the AIMET encodings reader in quicksr_quant).
+function(quicksr_fuzz_coverage_sources)
+  if(QUICKSR_FUZZ)
+    set_source_files_properties(${ARGN} PROPERTIES COMPILE_OPTIONS -fsanitize=fuzzer-no-link)
+  endif()
+endfunction()
+
 # quicksr_test(name SOURCES... LIBS libs... [LABELS labels...] [ONE_PROCESS]
 #              [SANITIZER_COST seconds]): a GoogleTest executable registered with CTest, one CTest
 # test (and process) per case; with ONE_PROCESS the executable is one CTest test, for many short

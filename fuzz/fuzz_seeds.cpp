@@ -8,11 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_encodings_nets.hpp"
 #include "quicksr/image.hpp"
 #include "quicksr/model_io.hpp"
 #include "quicksr/onnx.hpp"
 #include "quicksr/quant.hpp"
 #include "support/graph_builders.hpp"
+#include "train/trainer.hpp"
 
 namespace fs = std::filesystem;
 using namespace quicksr;
@@ -63,6 +65,10 @@ void image_seeds(const fs::path& dir) {
   write_image(noise(3, 5, true, true, 8), dir / "gray_alpha.png");
   write_image(noise(9, 7, false, false, 8), dir / "rgb.jpg");
   write_image(noise(8, 8, true, false, 8), dir / "gray.jpg");
+  write_image(noise(6, 4, false, true, 8), dir / "rgba.webp");
+  write_image(noise(5, 5, false, false, 8), dir / "rgb.webp");
+  write_image(noise(4, 3, false, true, 16), dir / "rgba16.tif");
+  write_image(noise(3, 4, true, false, 8), dir / "gray.tif");
   write_bytes(dir / "rgb.bmp", bmp(3, 2, 24));
   write_bytes(dir / "indexed.bmp", bmp(5, 3, 8));
 }
@@ -152,6 +158,32 @@ Model int8_graph_seed() {
       .provenance = {}};
 }
 
+// Encodings of the fuzz_encodings nets: per channel and per tensor, unit and other scales.
+void encodings_seeds(const fs::path& dir) {
+  int index = 0;
+  for (const QuickSRNet& net : fuzz::encodings_nets()) {
+    ActivationEncodings encodings;
+    encodings.features.assign(net.body.size() + 1,
+                              ActivationEncoding{.scale = 1.0f / 200, .zero_point = 3});
+    for (const WeightGranularity granularity :
+         {WeightGranularity::kPerChannel, WeightGranularity::kPerTensor}) {
+      write_bytes(dir / ("encodings" + std::to_string(index++) + ".json"),
+                  quant::to_aimet_json(quant::quantize_weights(net, encodings, granularity)));
+    }
+  }
+}
+
+// A training config (every setting, as the trainer writes it) and a training log.
+void train_file_seeds(const fs::path& dir) {
+  train::TrainConfig config;
+  config.data = {"/data/T91", "/data/BSDS200"};
+  config.out = "/runs/x2";
+  write_bytes(dir / "config.json", train::to_json(config).dump(2));
+  write_bytes(dir / "log.csv",
+              "iteration,loss,lr,val_psnr,val_ssim\n100,0.031,0.0005,,\n200,0.029,0.0005,"
+              "36.123456,0.954321\n");
+}
+
 void cli_seeds(const fs::path& dir) {
   const std::vector<std::string> argvs = {
       std::string("in.png\0out.png", 14), std::string("in.png\0out.jpg\0--scale\0003", 24),
@@ -170,8 +202,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   const fs::path root = argv[1];
-  for (const char* target :
-       {"fuzz_image_read", "fuzz_model_load", "fuzz_onnx_import", "fuzz_cli_args"}) {
+  for (const char* target : {"fuzz_image_read", "fuzz_model_load", "fuzz_onnx_import",
+                             "fuzz_cli_args", "fuzz_encodings", "fuzz_train_files"}) {
     fs::create_directories(root / target);
   }
   image_seeds(root / "fuzz_image_read");
@@ -180,6 +212,16 @@ int main(int argc, char** argv) {
     export_onnx(model, root / "fuzz_onnx_import" / (name + ".onnx"));
   }
   save_model(int8_graph_seed(), root / "fuzz_model_load" / "graph-int8-x2.safetensors");
+  // An INT8 QuickSRNet as QDQ ONNX (import_onnx reads it back as INT8).
+  const QuickSRNet small =
+      QuickSRNet::initialized({.features = 4, .blocks = 1, .scale = {2, 1}, .anchor = false}, 3);
+  const ActivationEncodings encodings{.input = {}, .features = {{}, {}}, .output = {}};
+  export_onnx(
+      Model{.net = quant::quantize_weights(small, encodings, WeightGranularity::kPerChannel),
+            .provenance = {}},
+      root / "fuzz_onnx_import" / "quicksrnet-int8-x2.onnx");
   cli_seeds(root / "fuzz_cli_args");
+  encodings_seeds(root / "fuzz_encodings");
+  train_file_seeds(root / "fuzz_train_files");
   return 0;
 }

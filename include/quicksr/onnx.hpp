@@ -17,8 +17,9 @@ namespace quicksr {
 // structure becomes a QuickSRNet (always CRD: DCR files get their channels re-ordered), anything
 // else a Graph whose input is "input" and whose scale is deduced from its depth-to-space,
 // space-to-depth and strides. The file's metadata becomes provenance, plus "source" (file name)
-// and "conversion". Throws quicksr::Error naming the file, and the node (name and op type) for
-// unsupported or inconsistent nodes.
+// and "conversion". A QDQ file (QuantizeLinear / DequantizeLinear around such a QuickSRNet, as
+// export_qdq_onnx writes it) becomes an INT8 QuickSRNet. Throws quicksr::Error naming the file,
+// and the node (name and op type) for unsupported or inconsistent nodes.
 Model import_onnx(const std::filesystem::path& path);
 
 // What every --model option reads: an .onnx file (any case) imported in memory, anything else

@@ -22,7 +22,9 @@ namespace {
 
 const CommandSpec kSpec{
     .name = "quantize",
-    .usage = "MODEL --data CALIB_DIR --out MODEL_INT8.safetensors [options]",
+    .usage =
+        "MODEL (--data CALIB_DIR | --import-encodings FILE) --out MODEL_INT8.safetensors "
+        "[options]",
     .summary =
         "Quantize the fp32 QuickSRNet or graph MODEL to INT8 (s8 weights, u8 activations, s32\n"
         "bias; docs/quantization.md). Activation encodings are calibrated on the LR images\n"
@@ -67,6 +69,10 @@ const CommandSpec kSpec{
                  "how the calibration LR is made from CALIB_DIR: bicubic (default), point (as "
                  "games render) or area, as in eval"},
                 {"--encodings", "FILE", "also write the encodings as AIMET JSON"},
+                {"--import-encodings", "FILE",
+                 "instead of calibrating: the activation encodings and weight scales of this AIMET "
+                 "JSON (tensor names of `quicksr export`, as --encodings writes) on MODEL's "
+                 "weights; no --data"},
                 {"--overwrite", "", "replace existing outputs"}},
     .min_positional = 1,
     .max_positional = 1,
@@ -221,21 +227,25 @@ int exec_trainer(CommandArgs raw) {
   return exec_helper("train", args, "quantize --adaround");
 }
 
-// Writes `quantized` with the provenance of `model` and says so.
+// Writes `result` with the provenance of `model` plus how it was quantized (`method`, `source`)
+// and says so.
 void save_quantized(Model result, const Model& model, const ParsedArgs& args,
-                    const std::string& description, std::size_t images) {
+                    const std::string& method, const std::string& source) {
   const std::filesystem::path input = args.positional()[0];
   result.provenance = model.provenance;
-  const Degradation degradation = calibration_degradation(args);
-  result.provenance["quantization"] =
-      "quicksr quantize " + description + " on " + std::to_string(images) + " images of " +
-      *args.get("--data") +
-      (degradation == Degradation::bicubic ? "" : " (LR by " + to_string(degradation) + ")");
+  result.provenance["quantization"] = "quicksr quantize " + method + " " + source;
   result.provenance["fp32_model"] = input.filename().string();
   const std::string out = *args.get("--out");
   save_model(result, out, existing_file(args));
   std::cout << "quantized " << input.string() << " -> " << out << " (" << result.name() << ", "
-            << description << ", " << images << " calibration images)\n";
+            << method << " " << source << ")\n";
+}
+
+// The provenance's source of calibrated models: the images and how their LR was made.
+std::string calibration_source(const ParsedArgs& args, std::size_t images) {
+  const Degradation degradation = calibration_degradation(args);
+  return "on " + std::to_string(images) + " images of " + *args.get("--data") +
+         (degradation == Degradation::bicubic ? "" : " (LR by " + to_string(degradation) + ")");
 }
 
 // Graphs (the baselines): int8_form, round-to-nearest weights, calibrated encodings.
@@ -261,7 +271,8 @@ int quantize_graph(const ParsedArgs& args, const Model& model, const quant::PtqO
     throw Error(input + ": " + error.what());
   }
   if (bar) bar->finish();
-  save_quantized(std::move(result), model, args, describe(options, false), images.size());
+  save_quantized(std::move(result), model, args, describe(options, false),
+                 calibration_source(args, images.size()));
   return 0;
 }
 
@@ -292,6 +303,31 @@ QuantizedQuickSRNet quantize_with_ptq(const QuickSRNet& net, const std::vector<T
   return adaround(reference, quantized, images, adaround_options);
 }
 
+// --import-encodings: MODEL quantized on the grid of an AIMET encodings file, no calibration.
+int import_encodings(const ParsedArgs& args) {
+  const std::string file = *args.get("--import-encodings");
+  for (const char* option :
+       {"--data", "--per-channel", "--per-tensor", "--scheme", "--cle", "--bias-correction",
+        "--optimize-rounding", "--adaround", "--adaround-iterations", "--adaround-lr",
+        "--adaround-start-margin", "--from", "--search-encodings", "--search-against",
+        "--search-step", "--images", "--degradation", "--encodings"}) {
+    if (args.has(option)) throw Error(std::string(option) + " cannot go with --import-encodings");
+  }
+  const auto out = args.get("--out");
+  if (!out) throw Error("--out MODEL_INT8.safetensors is required");
+  const std::string input = args.positional()[0];
+  check_output_path(input, *out, args.has("--overwrite"));
+  const Model model = load_model(input);
+  if (!model.is_quicksrnet()) {
+    throw Error(input + ": --import-encodings needs an fp32 QuickSRNet model");
+  }
+  Model result;
+  result.net = quant::load_aimet_encodings(std::get<QuickSRNet>(model.net), file);
+  save_quantized(std::move(result), model, args, "with AIMET encodings",
+                 "from " + std::filesystem::path(file).filename().string());
+  return 0;
+}
+
 }  // namespace
 
 int quantize_command(CommandArgs raw) { return quantize(raw, {}); }
@@ -300,9 +336,10 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
   const std::optional<ParsedArgs> parsed = parse_command(kSpec, raw);
   if (!parsed) return 0;
   const ParsedArgs& args = *parsed;
+  if (args.has("--import-encodings")) return import_encodings(args);
   const std::filesystem::path input = args.positional()[0];
   const auto data = args.get("--data");
-  if (!data) throw Error("--data CALIB_DIR is required");
+  if (!data) throw Error("--data CALIB_DIR (or --import-encodings FILE) is required");
   const auto out = args.get("--out");
   if (!out) throw Error("--out MODEL_INT8.safetensors is required");
   const bool overwrite = args.has("--overwrite");
@@ -354,7 +391,8 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
   if (encodings_file) {
     write_bytes_atomically(*encodings_file, quant::to_aimet_json(quantized), existing_file(args));
   }
-  save_quantized(std::move(result), model, args, description, images.size());
+  save_quantized(std::move(result), model, args, description,
+                 calibration_source(args, images.size()));
   return 0;
 }
 

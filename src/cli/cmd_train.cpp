@@ -3,7 +3,6 @@
 // LibTorch.
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <sstream>
 
@@ -94,16 +93,6 @@ const CommandSpec kSpec{
     .max_positional = 0,
 };
 
-nlohmann::json read_json_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path.string() + ": cannot open the training config");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path.string() + ": not valid JSON (" + e.what() + ")");
-  }
-}
-
 // The command-line options as a JSON object of settings ("--lr-step 5" -> {"lr_step": 5}).
 nlohmann::json options_as_json(const ParsedArgs& args) {
   const nlohmann::json defaults = train::to_json(train::TrainConfig{});
@@ -147,8 +136,9 @@ std::string command_line(CommandArgs raw) {
 }
 
 int train(const ParsedArgs& args, CommandArgs raw) {
-  const nlohmann::json file_settings =
-      args.has("--config") ? read_json_file(*args.get("--config")) : nlohmann::json::object();
+  const nlohmann::json file_settings = args.has("--config")
+                                           ? train::read_config_file(*args.get("--config"))
+                                           : nlohmann::json::object();
   const nlohmann::json cli_settings = options_as_json(args);
   train::TrainConfig config;
   train::apply_json(config, file_settings, args.get_or("--config", ""));
@@ -163,7 +153,7 @@ int train(const ParsedArgs& args, CommandArgs raw) {
   }
   if (resumable) {  // the saved run's settings, then the explicit ones again on top
     config = train::TrainConfig{};
-    train::apply_json(config, read_json_file(train::config_path(run_dir)),
+    train::apply_json(config, train::read_config_file(train::config_path(run_dir)),
                       train::config_path(run_dir).string());
     train::apply_json(config, file_settings, args.get_or("--config", ""));
     train::apply_json(config, cli_settings, "command line");

@@ -6,6 +6,7 @@
 #include "onnx/onnx_reader.hpp"
 #include "onnx/onnx_writer.hpp"
 #include "onnx/qdq_graph.hpp"
+#include "onnx/qdq_reader.hpp"
 #include "onnx/quicksrnet_graph.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/model_io.hpp"
@@ -36,9 +37,11 @@ onnx_io::OnnxGraphInfo graph_info(const std::string& name,
 
 Model import_onnx(const std::filesystem::path& path) {
   const onnx::ModelProto proto = onnx_io::read_model_proto(path);
-  Graph graph = onnx_io::graph_from_onnx(proto, path.string());
   Model model;
-  if (std::optional<QuickSRNet> net = onnx_io::graph_to_quicksrnet(graph)) {
+  if (onnx_io::has_qdq_nodes(proto)) {
+    model.net = onnx_io::quantized_quicksrnet_from_qdq(proto, path.string());
+  } else if (Graph graph = onnx_io::graph_from_onnx(proto, path.string());
+             std::optional<QuickSRNet> net = onnx_io::graph_to_quicksrnet(graph)) {
     model.net = std::move(*net);
   } else {
     graph.architecture = architecture_from_file_name(path);

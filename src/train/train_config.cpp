@@ -1,10 +1,13 @@
 // TrainConfig <-> JSON and its validation (LibTorch-free, shared by the CLI and the trainer).
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <functional>
 #include <numbers>
 #include <sstream>
 
+#include "common/input_file.hpp"
+#include "model/bounded_json.hpp"
 #include "quicksr/baselines.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/eval.hpp"
@@ -117,17 +120,41 @@ void check_range(const char* key, T value, T lo, T hi) {
 
 void apply_json(TrainConfig& config, const json& object, const std::string& source) {
   if (!object.is_object()) throw Error(source + ": expected a JSON object of training settings");
-  for (const auto& [key, value] : object.items()) {
+  for (const auto& item : object.items()) {
+    const std::string& key = item.key();  // a named variable: clang 14 cannot capture bindings
     auto it = std::find_if(fields().begin(), fields().end(),
                            [&](const Field& f) { return key == f.key; });
     if (it == fields().end()) throw Error(source + ": unknown training setting '" + key + "'");
     try {
-      it->read(config, value);
+      it->read(config, item.value());
     } catch (const json::exception& e) {
       throw Error(source + ": training setting '" + key + "' has the wrong type (" + e.what() +
                   ")");
     }
   }
+}
+
+json read_config_file(const std::filesystem::path& path) {
+  constexpr std::uintmax_t kMaxConfigBytes = 1 << 20;  // settings and folder names: a few kB
+  const std::string name = path.string();
+  check_regular_file(path);
+  std::error_code error;
+  if (std::filesystem::file_size(path, error) > kMaxConfigBytes) {
+    throw Error(name + ": a training config larger than 1 MB");
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in) throw Error(name + ": cannot read the training config");
+  const std::string bytes = text.str();
+  json config;
+  try {
+    config = parse_bounded_json(bytes.begin(), bytes.end());
+  } catch (const Error& e) {
+    throw Error(name + ": " + e.what());
+  }
+  if (config.is_discarded()) throw Error(name + ": not valid JSON");
+  return config;
 }
 
 json to_json(const TrainConfig& config) {

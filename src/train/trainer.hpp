@@ -67,6 +67,9 @@ struct TrainConfig {
 // throws quicksr::Error naming `source` and the key for unknown keys or wrong types.
 void apply_json(TrainConfig& config, const nlohmann::json& json, const std::string& source);
 nlohmann::json to_json(const TrainConfig& config);
+// The JSON object of a training config file (--config, a run's config.json); throws
+// quicksr::Error naming `path` for a file that is not regular, too large or not JSON.
+nlohmann::json read_config_file(const std::filesystem::path& path);
 // Throws quicksr::Error naming the setting for missing or out-of-range values.
 void validate(const TrainConfig& config);
 

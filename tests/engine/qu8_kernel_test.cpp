@@ -384,7 +384,7 @@ TEST_P(QU8InputRowConfigTest, CopiesRgbAndRedAgainPerPixel) {
       // Bytes of red, green, blue within a pixel.
       const int red = blue_first ? 2 : 0, blue = blue_first ? 0 : 2;
       const int word_bytes[kQu8Group] = {red, 1, blue, red};
-      for (int pixels : {1, 2, 5, 15, 16, 17, 32, 33, 50}) {
+      for (int pixels : {1, 2, 5, 8, 9, 10, 11, 15, 16, 17, 32, 33, 50}) {
         // Without the last pixel's fourth byte: kernels read colour bytes only.
         std::vector<std::uint8_t> row(pixel_bytes * pixels - (pixel_bytes - 3));
         for (std::uint8_t& v : row) v = static_cast<std::uint8_t>(rng());

@@ -93,7 +93,8 @@ TEST(OnnxCli, ExportOpsetAndOpenCvOptions) {
 }
 
 // `quicksr export` of an INT8 model file writes its QDQ form, which ONNX Runtime runs like the
-// integer reference (within 1 LSB); --opencv (opset 10) cannot express it and says so.
+// integer reference (within 1 LSB), and `convert` reads back; --opencv (opset 10) cannot express
+// it and says so.
 TEST(OnnxCli, ExportsAnInt8ModelAsQdq) {
   ScratchDir dir;
   const QuickSRNet net = QuickSRNet::initialized(QuickSRNetConfig::small({2, 1}), 5);
@@ -112,6 +113,16 @@ TEST(OnnxCli, ExportsAnInt8ModelAsQdq) {
   int quantizers = 0;
   for (const auto& node : proto.graph().node()) quantizers += node.op_type() == "QuantizeLinear";
   EXPECT_EQ(quantizers, net.config.blocks + 3);  // input, first + body, output
+
+  // And back: `convert` of the QDQ file writes the same INT8 model (bit-identical output).
+  const RunResult back =
+      run_quicksr("convert " + quoted(dir / "int8.onnx") + " " + quoted(dir / "back.safetensors"));
+  ASSERT_EQ(back.exit_code, 0) << back.output;
+  const Model converted = load_model(dir / "back.safetensors");
+  ASSERT_TRUE(converted.is_quantized());
+  const Tensor image(3, 9, 7, 0.3f);
+  EXPECT_EQ(quant::forward(std::get<QuantizedQuickSRNet>(converted.net), image).data,
+            quant::forward(int8, image).data);
 
   const RunResult opencv = run_quicksr("export --opencv " + quoted(dir / "int8.safetensors") + " " +
                                        quoted(dir / "opencv.onnx"));

@@ -6,9 +6,11 @@
 #include <onnx/checker.h>
 
 #include <cmath>
+#include <functional>
 #include <set>
 
 #include "onnx/onnx_test_support.hpp"
+#include "quicksr/error.hpp"
 #include "quicksr/onnx.hpp"
 #include "quicksr/quant.hpp"
 
@@ -122,7 +124,107 @@ TEST_P(QdqExport, OnnxRuntimeMatchesTheIntegerReferenceWithinOneLsb) {
   EXPECT_GT(levels.size(), 50u) << "the output should be an image, not a constant";
 }
 
+// import_onnx of the QDQ file gives the INT8 net back: every integer, scale and encoding.
+TEST_P(QdqExport, ImportsBackToTheSameInt8Net) {
+  const QuantizedQuickSRNet net = test_net(GetParam());
+  ScratchDir dir;
+  const std::filesystem::path file = dir / "int8.onnx";
+  export_qdq_onnx(net, {{"data", "unit test"}}, file, {.dcr = GetParam().net.dcr});
+  const Model model = import_onnx(file);
+  ASSERT_TRUE(model.is_quantized());
+  const auto& imported = std::get<QuantizedQuickSRNet>(model.net);
+  EXPECT_EQ(imported.config, net.config);
+  EXPECT_EQ(quant::encodings_of(imported), quant::encodings_of(net));
+  const auto expect_same = [](const QConv2d& a, const QConv2d& b, const std::string& name) {
+    EXPECT_EQ(a.weight, b.weight) << name;
+    EXPECT_EQ(a.weight_scale, b.weight_scale) << name;
+    EXPECT_EQ(a.bias, b.bias) << name;
+  };
+  expect_same(imported.first, net.first, "first");
+  for (std::size_t i = 0; i < net.body.size(); ++i) {
+    expect_same(imported.body.at(i), net.body[i], "body " + std::to_string(i));
+  }
+  expect_same(imported.last, net.last, "last");
+  ASSERT_EQ(imported.anchor.size(), net.anchor.size());
+  for (std::size_t i = 0; i < net.anchor.size(); ++i) {
+    expect_same(imported.anchor[i], net.anchor[i], "anchor");
+  }
+  EXPECT_EQ(model.provenance.at("data"), "unit test");
+}
+
 INSTANTIATE_TEST_SUITE_P(Configs, QdqExport, testing::ValuesIn(qdq_cases()), case_name);
+
+// QDQ files that are not an INT8 QuickSRNet as quicksr defines it: one error naming the file and
+// what is wrong.
+TEST(QdqImport, RefusesFilesOutsideTheInt8QuickSrNetForm) {
+  const QdqCase small{export_cases().front(), WeightGranularity::kPerChannel};
+  ScratchDir dir;
+  const std::filesystem::path file = dir / "int8.onnx";
+  export_qdq_onnx(test_net(small), {}, file);
+  const onnx::ModelProto exported = read_model(file);
+  const auto error_of = [&](const std::function<void(onnx::ModelProto&)>& change) {
+    onnx::ModelProto proto = exported;
+    change(proto);
+    const std::filesystem::path changed = dir / "changed.onnx";
+    write_model(proto, changed);
+    try {
+      import_onnx(changed);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const auto starts_with_file = [&](const std::string& message) {
+    return message.rfind((dir / "changed.onnx").string() + ": ", 0) == 0;
+  };
+  // A weight zero point that is not 0.
+  std::string message = error_of([](onnx::ModelProto& proto) {
+    for (auto& tensor : *proto.mutable_graph()->mutable_initializer()) {
+      if (tensor.name() == "first.weight_quantized.zero_point") {
+        std::string raw = tensor.raw_data();
+        raw[0] = 1;
+        tensor.set_raw_data(raw);
+      }
+    }
+  });
+  EXPECT_TRUE(starts_with_file(message)) << message;
+  EXPECT_NE(message.find("zero point is not 0"), std::string::npos) << message;
+  // The input's quantizer pair removed: its consumers read the image directly.
+  message = error_of([](onnx::ModelProto& proto) {
+    auto& nodes = *proto.mutable_graph()->mutable_node();
+    std::string dequantized;
+    for (int i = 0; i < nodes.size(); ++i) {
+      if (nodes[i].op_type() == "DequantizeLinear" && nodes[i].input(0) == "input_quantized") {
+        dequantized = nodes[i].output(0);
+      }
+    }
+    for (auto& node : nodes) {
+      for (auto& input : *node.mutable_input()) {
+        if (input == dequantized) input = "input";
+      }
+    }
+    for (int i = nodes.size() - 1; i >= 0; --i) {
+      if (nodes[i].input(0) == "input" && nodes[i].op_type() == "QuantizeLinear") {
+        nodes.DeleteSubrange(i, 1);
+      } else if (nodes[i].input(0) == "input_quantized") {
+        nodes.DeleteSubrange(i, 1);
+      }
+    }
+  });
+  EXPECT_TRUE(starts_with_file(message)) << message;
+  EXPECT_NE(message.find("quantizer pairs"), std::string::npos) << message;
+  // s8 weights holding -128, outside quicksr's symmetric range.
+  message = error_of([](onnx::ModelProto& proto) {
+    for (auto& tensor : *proto.mutable_graph()->mutable_initializer()) {
+      if (tensor.name() == "body.0.weight_quantized") {
+        std::string raw = tensor.raw_data();
+        raw[5] = static_cast<char>(-128);
+        tensor.set_raw_data(raw);
+      }
+    }
+  });
+  EXPECT_NE(message.find("-128"), std::string::npos) << message;
+}
 
 }  // namespace
 }  // namespace quicksr

@@ -106,6 +106,49 @@ TEST_F(QuantizeCli, WritesALoadableInt8ModelAndAimetEncodings) {
   EXPECT_NE(info.output.find("per tensor"), std::string::npos) << info.output;
 }
 
+// --import-encodings on the model that wrote them (round to nearest, per channel) gives that
+// INT8 model back, without calibration images; conflicting options and bad files are refused.
+TEST_F(QuantizeCli, ImportedAimetEncodingsGiveTheModelThatWroteThem) {
+  ASSERT_EQ(quantize("int8.safetensors", "--encodings " + quoted(dir_ / "enc.json")).exit_code, 0);
+  const std::string import = "quantize " + quoted(kSmallX2) + " --import-encodings ";
+  const auto result =
+      run_quicksr(import + quoted(dir_ / "enc.json") + " --out " + quoted(dir_ / "imported.st"));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const Model written = load_model(dir_ / "int8.safetensors");
+  const Model imported = load_model(dir_ / "imported.st");
+  EXPECT_EQ(imported.provenance.at("quantization"),
+            "quicksr quantize with AIMET encodings from enc.json");
+  const auto& a = std::get<QuantizedQuickSRNet>(written.net);
+  const auto& b = std::get<QuantizedQuickSRNet>(imported.net);
+  EXPECT_EQ(quant::encodings_of(b), quant::encodings_of(a));
+  EXPECT_EQ(b.first.weight, a.first.weight);
+  EXPECT_EQ(b.first.bias, a.first.bias);
+  for (std::size_t i = 0; i < a.body.size(); ++i) {
+    EXPECT_EQ(b.body[i].weight, a.body[i].weight) << "body " << i;
+    EXPECT_EQ(b.body[i].bias, a.body[i].bias) << "body " << i;
+  }
+  EXPECT_EQ(b.last.weight, a.last.weight);
+  EXPECT_EQ(b.last.bias, a.last.bias);
+
+  const auto with_data = run_quicksr(import + quoted(dir_ / "enc.json") + " --data " +
+                                     quoted(dir_ / "calib") + " --out " + quoted(dir_ / "x.st"));
+  EXPECT_EQ(with_data.exit_code, 1);
+  EXPECT_NE(with_data.output.find("--data cannot go with --import-encodings"), std::string::npos)
+      << with_data.output;
+  std::ofstream(dir_ / "bad.json") << R"({"activation_encodings": {}})";
+  const auto bad =
+      run_quicksr(import + quoted(dir_ / "bad.json") + " --out " + quoted(dir_ / "x.st"));
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.output.find((dir_ / "bad.json").string() + ": "), std::string::npos) << bad.output;
+  const auto int8_model =
+      run_quicksr("quantize " + quoted(dir_ / "int8.safetensors") + " --import-encodings " +
+                  quoted(dir_ / "enc.json") + " --out " + quoted(dir_ / "x.st"));
+  EXPECT_EQ(int8_model.exit_code, 1);
+  EXPECT_NE(int8_model.output.find("needs an fp32 QuickSRNet"), std::string::npos)
+      << int8_model.output;
+  EXPECT_FALSE(fs::exists(dir_ / "x.st"));
+}
+
 TEST_F(QuantizeCli, OptimizedRoundingKeepsEveryWeightWithinOneStep) {
   const auto result = quantize("int8.safetensors", "--optimize-rounding");
   ASSERT_EQ(result.exit_code, 0) << result.output;

@@ -2,7 +2,11 @@
 // hand-computed values.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "quicksr/error.hpp"
+#include "support/error_of.hpp"
 #include "train/trainer.hpp"
 
 namespace quicksr::train {
@@ -62,6 +66,30 @@ TEST(TrainConfig, JsonErrorsNameTheSourceAndKey) {
   }
   EXPECT_THROW(apply_json(config, nlohmann::json{{"batch", "sixteen"}}, "my.json"), Error);
   EXPECT_THROW(apply_json(config, nlohmann::json::array(), "my.json"), Error);
+}
+
+// Config files: the object they hold; one error naming the file for anything else.
+TEST(TrainConfig, ConfigFilesAreReadOrRefusedNamingTheFile) {
+  using test_support::error_of;
+  const std::filesystem::path dir = testing::TempDir() + "train_config_file";
+  std::filesystem::create_directories(dir);
+  const auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir / name, std::ios::binary) << text;
+    return dir / name;
+  };
+  EXPECT_EQ(read_config_file(write("ok.json", R"({"batch": 8, "data": ["a", "b"]})")),
+            (nlohmann::json{{"batch", 8}, {"data", {"a", "b"}}}));
+  const std::filesystem::path bad = write("bad.json", "{\"batch\": ");
+  EXPECT_EQ(error_of([&] { read_config_file(bad); }), bad.string() + ": not valid JSON");
+  const std::filesystem::path deep = write("deep.json", std::string(100000, '['));
+  EXPECT_EQ(error_of([&] { read_config_file(deep); }), deep.string() + ": JSON nested too deeply");
+  const std::filesystem::path big = write("big.json", "[" + std::string(2 << 20, ' ') + "]");
+  EXPECT_EQ(error_of([&] { read_config_file(big); }),
+            big.string() + ": a training config larger than 1 MB");
+  EXPECT_NE(error_of([&] { read_config_file(dir); }).find(dir.string()), std::string::npos);
+  EXPECT_NE(error_of([&] { read_config_file(dir / "missing.json"); }).find("missing.json"),
+            std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(TrainConfig, InitAndActivationChooseTheNetwork) {

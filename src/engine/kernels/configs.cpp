@@ -76,6 +76,7 @@ constexpr const QU8Im2colConfig* kQU8Im2colConfigs[] = {
 constexpr const QU8InputRowConfig* kQU8InputRowConfigs[] = {
 #if QUICKSR_X86
     &qu8_input_row_16_avx512bw_config,
+    &qu8_input_row_8_avx2_config,
 #endif
     &qu8_input_row_scalar_config,
 };

@@ -7,6 +7,7 @@
 // of buffer column x is the word at row + (g * stride + x) * 4 bytes. Kernels vectorise over
 // pixels (16 per zmm) and broadcast the weights: any output channel count (12 for x2, 27 -> 28
 // for x3) fills whole vectors, and the 4 output channels of a group pack into one store.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -211,6 +212,13 @@ const QU8InputRowConfig& qu8_input_row_config(Isa level);
 // The portable kernel (byte by byte), also the SIMD kernels' row end.
 void qu8_input_row_ukernel_scalar(const QU8InputRowArgs& args);
 
+// The scalar kernel on pixels [x, pixels): the end of a SIMD kernel's row.
+void qu8_input_row_from(const QU8InputRowArgs& args, int x);
+
+// The SIMD kernels' `vpshufb` mask for one 128-bit lane holding 4 pixels at its start: byte i
+// takes byte `bytes[i]` of the lane, forming the words R, G, B, R of those pixels.
+std::array<std::uint8_t, 16> qu8_input_row_lane_shuffle(int pixel_bytes, bool blue_first);
+
 // out[i] = table[in[i]] for `count` bytes (in == out allowed): the u8 -> u8 ops of INT8 graphs
 // (activation tables, requantisation of standalone activations and concat inputs).
 struct QU8LutArgs {
@@ -284,6 +292,7 @@ extern const QU8DepthToSpaceConfig qu8_depth_to_space_scalar_config;
 extern const QU8Im2colConfig qu8_im2col_16_avx512bw_config;
 extern const QU8Im2colConfig qu8_im2col_scalar_config;
 extern const QU8InputRowConfig qu8_input_row_16_avx512bw_config;
+extern const QU8InputRowConfig qu8_input_row_8_avx2_config;
 extern const QU8InputRowConfig qu8_input_row_scalar_config;
 extern const QU8LutConfig qu8_lut_64_avx512bw_config;
 extern const QU8LutConfig qu8_lut_scalar_config;

@@ -1,6 +1,7 @@
 // INT8 depth-to-space with byte shuffles: 4 pixels per step. One 128-bit load per channel group
 // holds its 4 channels of 4 pixels; each 16-byte piece of an output row is the OR of `vpshufb`s
-// of the groups it takes bytes from, with masks built from the channel map once per call.
+// of the groups it takes bytes from, with masks built from the channel map once per call. Pieces
+// of 4-byte pixels (RGBA, BGRA) also OR in the kept bytes (alpha) of the row they replace.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -14,29 +15,36 @@ namespace {
 
 constexpr int kPixels = 4;
 constexpr int kMaxGroups = (kQu8MaxDepthToSpaceScale * kQu8MaxDepthToSpaceScale * 3 + 3) / 4;
-constexpr int kMaxPieces = (kPixels * kQu8MaxDepthToSpaceScale * 3 + 15) / 16;
+constexpr int kMaxPieces = (kPixels * kQu8MaxDepthToSpaceScale * 4 + 15) / 16;
 
-// The shuffles of one 16-byte piece of an output row: `count` (group, mask) pairs.
+// The shuffles of one 16-byte piece of an output row: `count` (group, mask) pairs, and the bytes
+// it keeps from the row.
 struct Piece {
-  int bytes = 0;  // 16, or fewer for the row's last piece
+  int bytes = 0;  // 16, or fewer for the last piece of 3-byte pixels
   int count = 0;
   int groups[kMaxGroups];
   __m128i masks[kMaxGroups];
+  __m128i keep;  // 0xFF where the output byte stays as it is
 };
 
 // Pieces of output row dy for kPixels input pixels (each takes bytes from at least one group).
 void build_pieces(const QU8DepthToSpaceArgs& a, int dy, Piece* pieces) {
-  const int row_bytes = a.scale * 3;
+  const int row_bytes = a.scale * a.pixel_bytes;
   const int span = kPixels * row_bytes;
   const int count = (span + 15) / 16;
   for (int piece = 0; piece < count; ++piece) {
     alignas(16) std::uint8_t masks[kMaxGroups][16];
+    alignas(16) std::uint8_t keep[16] = {};
     std::memset(masks, 0x80, sizeof(masks));  // vpshufb writes 0 for a set high bit
     bool used[kMaxGroups] = {};
     const int bytes = std::min(16, span - piece * 16);
     for (int b = 0; b < bytes; ++b) {
       const int byte = piece * 16 + b;
       const int channel = a.channels[dy * row_bytes + byte % row_bytes];
+      if (channel == kQu8KeepByte) {
+        keep[b] = 0xFF;
+        continue;
+      }
       const int group = channel / kQu8Group;
       masks[group][b] =
           static_cast<std::uint8_t>(byte / row_bytes * kQu8Group + channel % kQu8Group);
@@ -44,6 +52,7 @@ void build_pieces(const QU8DepthToSpaceArgs& a, int dy, Piece* pieces) {
     }
     Piece& p = pieces[piece];
     p.bytes = bytes;
+    p.keep = _mm_load_si128(reinterpret_cast<const __m128i*>(keep));
     p.count = 0;
     for (int group = 0; group < kMaxGroups; ++group) {
       if (!used[group]) continue;
@@ -65,12 +74,12 @@ void store_piece(std::uint8_t* out, __m128i v, int bytes) {
   }
 }
 
-// The loops over rows, pieces and groups unroll for a known scale.
-template <int kScale>
+// The loops over rows, pieces and groups unroll for a known scale and pixel size.
+template <int kScale, int kPixelBytes>
 void depth_to_space(const QU8DepthToSpaceArgs& a) {
   constexpr int kGroups = (kScale * kScale * 3 + kQu8Group - 1) / kQu8Group;
-  constexpr int kPieces = (kPixels * kScale * 3 + 15) / 16;
-  constexpr int kStepBytes = kPixels * kScale * 3;
+  constexpr int kPieces = (kPixels * kScale * kPixelBytes + 15) / 16;
+  constexpr int kStepBytes = kPixels * kScale * kPixelBytes;
   Piece pieces[kScale][kMaxPieces];
   for (int dy = 0; dy < kScale; ++dy) build_pieces(a, dy, pieces[dy]);
   int x = 0;
@@ -91,6 +100,10 @@ void depth_to_space(const QU8DepthToSpaceArgs& a) {
         for (int k = 1; k < p.count; ++k) {
           v = _mm_or_si128(v, _mm_shuffle_epi8(in[p.groups[k]], p.masks[k]));
         }
+        if constexpr (kPixelBytes == 4) {  // 16-byte pieces: 4 bytes a pixel
+          const __m128i row = _mm_loadu_si128(reinterpret_cast<const __m128i*>(out + piece * 16));
+          v = _mm_or_si128(v, _mm_and_si128(row, p.keep));
+        }
         store_piece(out + piece * 16, v, p.bytes);
       }
     }
@@ -99,22 +112,27 @@ void depth_to_space(const QU8DepthToSpaceArgs& a) {
     QU8DepthToSpaceArgs rest = a;
     rest.in += x * kQu8Group;
     rest.pixels = a.pixels - x;
-    rest.out += static_cast<std::ptrdiff_t>(x) * kScale * 3;
+    rest.out += static_cast<std::ptrdiff_t>(x) * kScale * kPixelBytes;
     qu8_depth_to_space_ukernel_scalar(rest);
   }
 }
 
-void qu8_depth_to_space_ukernel_4_avx2(const QU8DepthToSpaceArgs& a) {
+template <int kPixelBytes>
+void depth_to_space_of_pixel(const QU8DepthToSpaceArgs& a) {
   static_assert(kQu8MaxDepthToSpaceScale == 4);
-  if (a.pixel_bytes != 3) return qu8_depth_to_space_ukernel_scalar(a);  // 4: bytes to keep
   switch (a.scale) {
     case 2:
-      return depth_to_space<2>(a);
+      return depth_to_space<2, kPixelBytes>(a);
     case 3:
-      return depth_to_space<3>(a);
+      return depth_to_space<3, kPixelBytes>(a);
     default:
-      return depth_to_space<4>(a);
+      return depth_to_space<4, kPixelBytes>(a);
   }
+}
+
+void qu8_depth_to_space_ukernel_4_avx2(const QU8DepthToSpaceArgs& a) {
+  if (a.pixel_bytes == 4) return depth_to_space_of_pixel<4>(a);
+  depth_to_space_of_pixel<3>(a);
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 // and the `vpshufb` alone.
 #include <immintrin.h>
 
+#include <array>
+
 #include "engine/kernels/qu8_kernels.hpp"
 
 namespace quicksr::engine {
@@ -14,15 +16,12 @@ namespace {
 constexpr int kPixels = 16;
 constexpr int kStepBytes = kPixels * 3;
 
-// The `vpshufb` mask forming words R, G, B, R from the pixels of a 128-bit lane (4 pixels of
-// pixel_bytes bytes at its start), red first or blue first.
+// The lanes' `vpshufb` mask (qu8_input_row_lane_shuffle) in all four lanes. (A copy, not
+// `_mm512_broadcast_i32x4`: GCC 12's header trips -Wuninitialized on it.)
 __m512i word_shuffle(int pixel_bytes, bool blue_first) {
-  const int red = blue_first ? 2 : 0;
-  const int bytes[kQu8Group] = {red, 1, 2 - red, red};
+  const std::array<std::uint8_t, 16> lane = qu8_input_row_lane_shuffle(pixel_bytes, blue_first);
   alignas(64) std::uint8_t mask[64];
-  for (int i = 0; i < 64; ++i) {
-    mask[i] = static_cast<std::uint8_t>(i % 16 / kQu8Group * pixel_bytes + bytes[i % kQu8Group]);
-  }
+  for (int i = 0; i < 64; ++i) mask[i] = lane[i % 16];
   return _mm512_load_si512(mask);
 }
 
@@ -46,11 +45,7 @@ void qu8_input_row_ukernel_16_avx512bw(const QU8InputRowArgs& a) {
                           _mm512_shuffle_epi8(_mm512_permutexvar_epi32(lanes, rgb), words));
     }
   }
-  QU8InputRowArgs rest = a;
-  rest.rgb += x * a.pixel_bytes;
-  rest.pixels -= x;
-  rest.out += x * kQu8Group;
-  qu8_input_row_ukernel_scalar(rest);
+  qu8_input_row_from(a, x);
 }
 
 }  // namespace
