@@ -137,7 +137,8 @@ class QdqReader {
       }
     }
     const std::int64_t outputs = tensor.dims_size() > 0 ? tensor.dims(0) : 1;
-    if (result.scales.size() != 1 && (attribute(node, "axis", 1) != 0 ||
+    const int axis = attribute(node, "axis", 1);  // negative: counted from the last dimension
+    if (result.scales.size() != 1 && ((axis != 0 && axis != -tensor.dims_size()) ||
                                       static_cast<std::int64_t>(result.scales.size()) != outputs)) {
       fail(node, "scales must be one, or one per output channel along axis 0");
     }
