@@ -23,6 +23,7 @@ bool is_qdq_op(const onnx::NodeProto& node) {
 // The integers of an s8 weight or s32 bias tensor, with its DequantizeLinear scales (one, or
 // one per output channel). `first` is the carrier index of values[0] (see QdqReader).
 struct QuantizedTensor {
+  bool s8 = false;  // weights; else s32 (biases)
   std::vector<std::int32_t> values;
   std::vector<float> scales;
   std::int64_t per_channel_values = 0;  // values / dims[0]
@@ -118,6 +119,7 @@ class QdqReader {
   QuantizedTensor dequantized_tensor(const onnx::NodeProto& node, const onnx::TensorProto& tensor) {
     const bool weight = tensor.data_type() == onnx::TensorProto::INT8;
     QuantizedTensor result;
+    result.s8 = weight;
     if (weight) {
       for (std::int8_t v : values<std::int8_t>(node, tensor, onnx::TensorProto::INT8)) {
         if (v == -128) fail(node, "weight -128: quicksr's s8 weights are symmetric [-127, 127]");
@@ -137,7 +139,8 @@ class QdqReader {
       }
     }
     const std::int64_t outputs = tensor.dims_size() > 0 ? tensor.dims(0) : 1;
-    if (result.scales.size() != 1 && (attribute(node, "axis", 1) != 0 ||
+    const int axis = attribute(node, "axis", 1);  // negative: counted from the last dimension
+    if (result.scales.size() != 1 && ((axis != 0 && axis != -tensor.dims_size()) ||
                                       static_cast<std::int64_t>(result.scales.size()) != outputs)) {
       fail(node, "scales must be one, or one per output channel along axis 0");
     }
@@ -263,6 +266,7 @@ class QdqReader {
       std::int64_t channel = -1;
       for (std::size_t k = 0; k < per_output; ++k) {
         const auto [source, position] = source_of(carrier.weight[o * per_output + k]);
+        if (!source->s8) fail("a conv's weights are not s8");
         conv.weight.push_back(static_cast<std::int8_t>(source->values[position]));
         const std::int64_t source_channel = position / source->per_channel_values;
         if (tensor && (source != tensor || source_channel != channel)) {
@@ -281,6 +285,7 @@ class QdqReader {
         continue;
       }
       const auto [source, position] = source_of(carrier.bias[o]);
+      if (source->s8) fail("a conv's bias is not s32");
       const float scale = source->scales[source->scales.size() == 1 ? 0 : position];
       const double units = static_cast<double>(input_scale) * conv.scale_of(o);
       // The units exactly (export_qdq_onnx's files): the integer as it is; else re-expressed.

@@ -5,6 +5,9 @@
 #include <functional>
 #include <numbers>
 #include <sstream>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
 
 #include "common/input_file.hpp"
 #include "model/bounded_json.hpp"
@@ -26,9 +29,24 @@ struct Field {
   std::function<json(const TrainConfig&)> write;
 };
 
+// j as a T; integer settings take integers that fit (nlohmann converts 2.5 or 1e300 to an int
+// unchecked: the latter is undefined behaviour).
+template <typename T>
+T setting_value(const json& j) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if (j.is_number_float()) throw std::out_of_range("is not an integer");
+    if (j.is_number_integer() &&
+        !(j.is_number_unsigned() ? std::in_range<T>(j.get<std::uint64_t>())
+                                 : std::in_range<T>(j.get<std::int64_t>()))) {
+      throw std::out_of_range("is out of range");
+    }
+  }
+  return j.get<T>();
+}
+
 template <typename T>
 Field field(const char* key, T TrainConfig::*member) {
-  return Field{key, [member](TrainConfig& c, const json& j) { c.*member = j.get<T>(); },
+  return Field{key, [member](TrainConfig& c, const json& j) { c.*member = setting_value<T>(j); },
                [member](const TrainConfig& c) { return json(c.*member); }};
 }
 
@@ -130,6 +148,8 @@ void apply_json(TrainConfig& config, const json& object, const std::string& sour
     } catch (const json::exception& e) {
       throw Error(source + ": training setting '" + key + "' has the wrong type (" + e.what() +
                   ")");
+    } catch (const std::out_of_range& e) {
+      throw Error(source + ": training setting '" + key + "' " + e.what());
     }
   }
 }

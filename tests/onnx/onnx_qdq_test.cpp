@@ -226,5 +226,32 @@ TEST(QdqImport, RefusesFilesOutsideTheInt8QuickSrNetForm) {
   EXPECT_NE(message.find("-128"), std::string::npos) << message;
 }
 
+// Per-channel weights along axis -4 (ONNX's negative axes count from the last dimension) are
+// along axis 0 too; along axis 1 they are refused.
+TEST(QdqImport, ReadsNegativeAxesOfPerChannelWeights) {
+  const QdqCase small{export_cases().front(), WeightGranularity::kPerChannel};
+  const QuantizedQuickSRNet net = test_net(small);
+  ScratchDir dir;
+  export_qdq_onnx(net, {}, dir / "int8.onnx");
+  for (const int axis : {-4, 1}) {
+    onnx::ModelProto proto = read_model(dir / "int8.onnx");
+    for (auto& node : *proto.mutable_graph()->mutable_node()) {
+      for (auto& attribute : *node.mutable_attribute()) {
+        if (attribute.name() == "axis" && node.input(0) == "body.0.weight_quantized") {
+          attribute.set_i(axis);
+        }
+      }
+    }
+    write_model(proto, dir / "axis.onnx");
+    if (axis == -4) {
+      const Model model = import_onnx(dir / "axis.onnx");
+      EXPECT_EQ(std::get<QuantizedQuickSRNet>(model.net).body[0].weight_scale,
+                net.body[0].weight_scale);
+    } else {
+      EXPECT_THROW(import_onnx(dir / "axis.onnx"), Error);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace quicksr

@@ -65,6 +65,16 @@ TEST(TrainConfig, JsonErrorsNameTheSourceAndKey) {
     EXPECT_NE(std::string(e.what()).find("learning_rate"), std::string::npos);
   }
   EXPECT_THROW(apply_json(config, nlohmann::json{{"batch", "sixteen"}}, "my.json"), Error);
+  // Integer settings take integers that fit (fuzz_train_files: 3e118 was undefined behaviour).
+  EXPECT_EQ(test_support::error_of([&] {
+              apply_json(config, nlohmann::json::parse(R"({"checkpoint_every": 3e118})"), "f");
+            }),
+            "f: training setting 'checkpoint_every' is not an integer");
+  EXPECT_EQ(test_support::error_of([&] {
+              apply_json(config, nlohmann::json::parse(R"({"batch": 99999999999999})"), "f");
+            }),
+            "f: training setting 'batch' is out of range");
+  EXPECT_THROW(apply_json(config, nlohmann::json{{"batch", 2.5}}, "my.json"), Error);
   EXPECT_THROW(apply_json(config, nlohmann::json::array(), "my.json"), Error);
 }
 

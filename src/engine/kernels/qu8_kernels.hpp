@@ -152,7 +152,8 @@ void qu8_im2col_ukernel_scalar(const QU8Im2colArgs& args);
 // `scale` rows of interleaved 8-bit pixels of pixel_bytes bytes: byte b of output pixel
 // (x * scale + dx, dy) is channel channels[(dy * scale + dx) * pixel_bytes + b] of pixel x, or
 // left as it is where that entry is kQu8KeepByte (the alpha of RGBA/BGRA frames). The map sets
-// the colour order (RGB or BGR; d2s_byte_map).
+// the colour order (RGB or BGR; d2s_byte_map). The last output pixel's kept byte may lie past the
+// row (a view starting at red with the fourth byte before it): kernels do not touch it.
 struct QU8DepthToSpaceArgs {
   const std::uint8_t* in;        // grouped row, at the first pixel's column
   std::size_t in_stride;         // pixels between channel groups

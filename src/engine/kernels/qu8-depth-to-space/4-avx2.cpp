@@ -82,8 +82,11 @@ void depth_to_space(const QU8DepthToSpaceArgs& a) {
   constexpr int kStepBytes = kPixels * kScale * kPixelBytes;
   Piece pieces[kScale][kMaxPieces];
   for (int dy = 0; dy < kScale; ++dy) build_pieces(a, dy, pieces[dy]);
+  // 4-byte pixels: the pieces rewrite the kept bytes too, and the last pixel's may lie past the
+  // view (one that starts at red with the fourth byte before it): that pixel is left to the tail.
+  const int simd_pixels = kPixelBytes == 4 ? a.pixels - 1 : a.pixels;
   int x = 0;
-  for (; x + kPixels <= a.pixels; x += kPixels) {
+  for (; x + kPixels <= simd_pixels; x += kPixels) {
     __m128i in[kGroups];
 #pragma GCC unroll 12
     for (int g = 0; g < kGroups; ++g) {
