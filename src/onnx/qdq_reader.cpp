@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <map>
 #include <set>
@@ -10,6 +9,7 @@
 
 #include "model/layout.hpp"
 #include "onnx/onnx_reader.hpp"
+#include "onnx/proto_values.hpp"
 #include "onnx/quicksrnet_graph.hpp"
 #include "quicksr/error.hpp"
 
@@ -53,7 +53,7 @@ class QdqReader {
  private:
   [[noreturn]] void fail(const std::string& problem) const { throw Error(file_ + ": " + problem); }
   [[noreturn]] void fail(const onnx::NodeProto& node, const std::string& problem) const {
-    fail("node '" + node.name() + "' (" + node.op_type() + "): " + problem);
+    fail(node_name(node) + ": " + problem);
   }
 
   const onnx::TensorProto* initializer(const onnx::NodeProto& node, int input) const {
@@ -62,57 +62,24 @@ class QdqReader {
     return found == initializers_.end() ? nullptr : found->second;
   }
 
-  // An initializer's values of ONNX type `type` (raw data, or int32_data / float_data).
+  // An initializer's values, its element type T's.
   template <typename T>
-  std::vector<T> values(const onnx::NodeProto& node, const onnx::TensorProto& tensor,
-                        int type) const {
-    if (tensor.data_type() != type) {
-      fail(node, "'" + tensor.name() + "' has ONNX data type " +
-                     std::to_string(tensor.data_type()) + ", expected " + std::to_string(type));
-    }
-    if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
-      fail(node, "'" + tensor.name() + "' is stored in an external file, which is not supported");
-    }
-    std::int64_t count = 1;
-    for (std::int64_t dim : tensor.dims()) {
-      if (dim < 0 || dim > (1 << 24) || count * dim > (1 << 24)) {
-        fail(node, "'" + tensor.name() + "' has invalid dims");
-      }
-      count *= dim;
-    }
-    std::vector<T> result(count);
-    if (tensor.has_raw_data()) {
-      if (tensor.raw_data().size() != result.size() * sizeof(T)) {
-        fail(node, "'" + tensor.name() + "' does not hold as many bytes as its dims need");
-      }
-      if (count > 0) std::memcpy(result.data(), tensor.raw_data().data(), sizeof(T) * count);
-    } else if constexpr (std::is_same_v<T, float>) {
-      if (tensor.float_data_size() != count) fail(node, "'" + tensor.name() + "' has wrong size");
-      result.assign(tensor.float_data().begin(), tensor.float_data().end());
-    } else {
-      if (tensor.int32_data_size() != count) fail(node, "'" + tensor.name() + "' has wrong size");
-      for (std::int64_t i = 0; i < count; ++i) result[i] = static_cast<T>(tensor.int32_data(i));
-    }
-    return result;
+  std::vector<T> values(const onnx::NodeProto& node, const onnx::TensorProto& tensor) const {
+    return tensor_values<T>(tensor, where(node) + ": '" + tensor.name() + "'");
   }
+
+  std::string where(const onnx::NodeProto& node) const { return file_ + ": " + node_name(node); }
 
   // Scales (input 1, positive and finite) and zero points (input 2, optional) of a Q/DQ node.
   std::vector<float> scales(const onnx::NodeProto& node) const {
     const onnx::TensorProto* tensor = initializer(node, 1);
     if (!tensor) fail(node, "its scale is not an initializer");
-    std::vector<float> result = values<float>(node, *tensor, onnx::TensorProto::FLOAT);
+    std::vector<float> result = values<float>(node, *tensor);
     if (result.empty()) fail(node, "no scale");
     for (float scale : result) {
       if (!(scale > 0) || !std::isfinite(scale)) fail(node, "a scale is not positive and finite");
     }
     return result;
-  }
-
-  int attribute(const onnx::NodeProto& node, const std::string& name, int fallback) const {
-    for (const auto& attr : node.attribute()) {
-      if (attr.name() == name) return static_cast<int>(attr.i());
-    }
-    return fallback;
   }
 
   // A weight or bias DequantizeLinear: its integers, zero points 0, per tensor or along axis 0.
@@ -121,25 +88,26 @@ class QdqReader {
     QuantizedTensor result;
     result.s8 = weight;
     if (weight) {
-      for (std::int8_t v : values<std::int8_t>(node, tensor, onnx::TensorProto::INT8)) {
+      for (std::int8_t v : values<std::int8_t>(node, tensor)) {
         if (v == -128) fail(node, "weight -128: quicksr's s8 weights are symmetric [-127, 127]");
         result.values.push_back(v);
       }
     } else {
-      result.values = values<std::int32_t>(node, tensor, onnx::TensorProto::INT32);
+      result.values = values<std::int32_t>(node, tensor);
     }
     result.scales = scales(node);
     if (const onnx::TensorProto* zero = initializer(node, 2)) {
       const auto all_zero = [](const auto& points) {
         return std::all_of(points.begin(), points.end(), [](auto v) { return v == 0; });
       };
-      if (weight ? !all_zero(values<std::int8_t>(node, *zero, onnx::TensorProto::INT8))
-                 : !all_zero(values<std::int32_t>(node, *zero, onnx::TensorProto::INT32))) {
+      if (weight ? !all_zero(values<std::int8_t>(node, *zero))
+                 : !all_zero(values<std::int32_t>(node, *zero))) {
         fail(node, "a zero point is not 0");
       }
     }
     const std::int64_t outputs = tensor.dims_size() > 0 ? tensor.dims(0) : 1;
-    const int axis = attribute(node, "axis", 1);  // negative: counted from the last dimension
+    // A negative axis counts from the last dimension.
+    const std::int64_t axis = int_attribute(node, "axis", 1, where(node));
     if (result.scales.size() != 1 && ((axis != 0 && axis != -tensor.dims_size()) ||
                                       static_cast<std::int64_t>(result.scales.size()) != outputs)) {
       fail(node, "scales must be one, or one per output channel along axis 0");
@@ -158,8 +126,7 @@ class QdqReader {
     if (scale.size() != 1) fail(node, "activations have one scale");
     ActivationEncoding result{.scale = scale[0], .zero_point = 0};
     if (const onnx::TensorProto* zero = initializer(node, 2)) {
-      const std::vector<std::uint8_t> zeros =
-          values<std::uint8_t>(node, *zero, onnx::TensorProto::UINT8);
+      const std::vector<std::uint8_t> zeros = values<std::uint8_t>(node, *zero);
       if (zeros.size() != 1) fail(node, "activations have one zero point");
       result.zero_point = zeros[0];
     }  // else u8 with zero point 0, ONNX's default
