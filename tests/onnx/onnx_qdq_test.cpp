@@ -65,12 +65,6 @@ QuantizedQuickSRNet test_net(const QdqCase& test_case) {
                                  test_encodings(test_case.net.config), test_case.granularity);
 }
 
-int count_ops(const onnx::ModelProto& model, const std::string& op) {
-  int count = 0;
-  for (const auto& node : model.graph().node()) count += node.op_type() == op;
-  return count;
-}
-
 class QdqExport : public testing::TestWithParam<QdqCase> {};
 
 TEST_P(QdqExport, HasAQuantizerPairPerEncodingAndIntegerWeights) {
