@@ -14,10 +14,18 @@
 namespace quicksr {
 namespace {
 
-// "xlsr-2x-360p.onnx" -> "xlsr": the file name is the only hint of what a general graph is.
-std::string architecture_from_file_name(const std::filesystem::path& path) {
+// What a general graph is: from the graph name quicksr's export writes (Model::name(),
+// "sesr-m5-x2" or "sesr-m5-x2-int8"), else from the file name ("xlsr-2x-360p.onnx" -> "xlsr").
+std::string architecture_of(const onnx::ModelProto& proto, const std::filesystem::path& path,
+                            Scale scale) {
+  std::string name = proto.graph().name();
+  if (name.ends_with("-int8")) name.resize(name.size() - 5);
+  const std::string suffix = "-x" + scale.to_string();
+  if (name.size() > suffix.size() && name.ends_with(suffix)) {
+    return name.substr(0, name.size() - suffix.size());
+  }
   const std::string stem = path.stem().string();
-  const std::string name = stem.substr(0, stem.find('-'));
+  name = stem.substr(0, stem.find('-'));
   return name.empty() ? "onnx" : name;
 }
 
@@ -39,12 +47,16 @@ Model import_onnx(const std::filesystem::path& path) {
   const onnx::ModelProto proto = onnx_io::read_model_proto(path);
   Model model;
   if (onnx_io::has_qdq_nodes(proto)) {
-    model.net = onnx_io::quantized_quicksrnet_from_qdq(proto, path.string());
+    std::visit([&](auto&& net) { model.net = std::move(net); },
+               onnx_io::int8_net_from_qdq(proto, path.string()));
+    if (auto* net = std::get_if<QuantizedGraph>(&model.net)) {
+      net->graph.architecture = architecture_of(proto, path, net->graph.scale);
+    }
   } else if (Graph graph = onnx_io::graph_from_onnx(proto, path.string());
              std::optional<QuickSRNet> net = onnx_io::graph_to_quicksrnet(graph)) {
     model.net = std::move(*net);
   } else {
-    graph.architecture = architecture_from_file_name(path);
+    graph.architecture = architecture_of(proto, path, graph.scale);
     model.net = std::move(graph);
   }
   for (const auto& entry : proto.metadata_props()) model.provenance[entry.key()] = entry.value();

@@ -45,6 +45,9 @@ class GraphReader {
   GraphReader(const onnx::ModelProto& model, const std::string& file)
       : onnx_graph_(model.graph()), file_(file), opset_(default_opset(model, file)) {}
 
+  // ONNX tensor -> graph tensor, after read().
+  const std::map<std::string, std::string>& tensor_names() const { return names_; }
+
   Graph read() {
     for (const auto& tensor : onnx_graph_.initializer()) {
       constants_[tensor.name()] = to_constant(tensor, "initializer '" + tensor.name() + "'");
@@ -506,8 +509,12 @@ onnx::ModelProto read_model_proto(const std::filesystem::path& path) {
   return model;
 }
 
-Graph graph_from_onnx(const onnx::ModelProto& model, const std::string& file) {
-  return GraphReader(model, file).read();
+Graph graph_from_onnx(const onnx::ModelProto& model, const std::string& file,
+                      std::map<std::string, std::string>* tensor_names) {
+  GraphReader reader(model, file);
+  Graph graph = reader.read();
+  if (tensor_names) *tensor_names = reader.tensor_names();
+  return graph;
 }
 
 }  // namespace quicksr::onnx_io

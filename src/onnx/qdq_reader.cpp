@@ -27,6 +27,7 @@ struct QuantizedTensor {
   std::vector<std::int32_t> values;
   std::vector<float> scales;
   std::int64_t per_channel_values = 0;  // values / dims[0]
+  int axis = 0;                         // of per-channel scales: 0 (OIHW) or 1 (IOHW)
   std::int64_t first = 0;
 };
 
@@ -39,15 +40,14 @@ class QdqReader {
  public:
   QdqReader(const onnx::ModelProto& model, const std::string& file) : model_(model), file_(file) {}
 
-  QuantizedQuickSRNet read() {
+  Int8Net read() {
     for (const auto& tensor : model_.graph().initializer()) initializers_[tensor.name()] = &tensor;
     for (const auto& node : model_.graph().node()) {
       for (const std::string& output : node.output()) producers_[output] = &node;
     }
-    onnx::ModelProto carrier = carrier_model();
-    const std::optional<QuickSRNet> net = graph_to_quicksrnet(graph_from_onnx(carrier, file_));
-    if (!net) fail("the float graph between the quantizers is not a QuickSRNet");
-    return quantized(*net);
+    const Graph graph = graph_from_onnx(carrier_model(), file_, &tensor_names_);
+    if (const std::optional<QuickSRNet> net = graph_to_quicksrnet(graph)) return quantized(*net);
+    return quantized(graph);
   }
 
  private:
@@ -107,16 +107,20 @@ class QdqReader {
     }
     const std::int64_t outputs = tensor.dims_size() > 0 ? tensor.dims(0) : 1;
     // A negative axis counts from the last dimension.
-    const std::int64_t axis = int_attribute(node, "axis", 1, where(node));
-    if (result.scales.size() != 1 && ((axis != 0 && axis != -tensor.dims_size()) ||
-                                      static_cast<std::int64_t>(result.scales.size()) != outputs)) {
-      fail(node, "scales must be one, or one per output channel along axis 0");
+    std::int64_t axis = int_attribute(node, "axis", 1, where(node));
+    if (axis < 0) axis += tensor.dims_size();
+    if (result.scales.size() != 1 &&
+        (axis < 0 || axis > 1 || axis >= tensor.dims_size() ||
+         static_cast<std::int64_t>(result.scales.size()) != tensor.dims(static_cast<int>(axis)))) {
+      fail(node,
+           "scales must be one, or one per output channel (along axis 0, or 1 when transposed)");
     }
+    result.axis = static_cast<int>(axis);
     result.per_channel_values =
         outputs > 0 ? static_cast<std::int64_t>(result.values.size()) / outputs : 0;
     result.first = next_index_;
     next_index_ += static_cast<std::int64_t>(result.values.size());
-    if (next_index_ > (1 << 24)) fail("too many weights for a QuickSRNet");
+    if (next_index_ > (1 << 24)) fail("more than 2^24 weights");  // carriers are exact floats
     return result;
   }
 
@@ -175,17 +179,37 @@ class QdqReader {
     if (quantized.size() != activations_.size()) {
       fail("a QuantizeLinear is not followed by its DequantizeLinear");
     }
-    for (const auto& output : graph.output()) {
-      if (aliases.count(output.name())) {
-        fail("the graph output '" + output.name() + "' is a dequantized tensor");
+    check_only_quantized_reads();
+    // An encoded graph output: the float graph ends at the tensor its pair quantizes.
+    for (auto& output : *graph.mutable_output()) {
+      if (const auto alias = aliases.find(output.name()); alias != aliases.end()) {
+        output.set_name(alias->second);
       }
     }
     return carrier;
   }
 
+  // A tensor with a quantizer pair is read through it: by the QuantizeLinear alone, else the
+  // file would compute with float values the INT8 model does not have.
+  void check_only_quantized_reads() const {
+    std::set<std::string> quantized;
+    for (const auto& activation : activations_) quantized.insert(activation.first);
+    for (const auto& node : model_.graph().node()) {
+      if (node.op_type() == "QuantizeLinear") continue;
+      for (const std::string& input : node.input()) {
+        if (quantized.count(input)) fail(node, "reads '" + input + "' around its quantizer pair");
+      }
+    }
+    for (const auto& output : model_.graph().output()) {
+      if (quantized.count(output.name())) {
+        fail("the graph output '" + output.name() + "' is read around its quantizer pair");
+      }
+    }
+  }
+
   // A conv's weights and bias must be dequantized integers (their carriers), not float32.
   void check_integer_weights(const onnx::NodeProto& node) const {
-    if (node.op_type() != "Conv") return;
+    if (node.op_type() != "Conv" && node.op_type() != "ConvTranspose") return;
     for (int input = 1; input < node.input_size(); ++input) {
       if (!carriers_.count(node.input(input))) {
         fail(node, "its weights or bias are not a DequantizeLinear of integers");
@@ -243,9 +267,41 @@ class QdqReader {
         channel = source_channel;
       }
       per_tensor = tensor->scales.size() == 1;
+      if (!per_tensor && tensor->axis != 0) fail("per-channel weight scales are not along axis 0");
       conv.weight_scale.push_back(tensor->scales[per_tensor ? 0 : channel]);
     }
     if (per_tensor) conv.weight_scale.resize(1);
+    add_biases(conv, carrier, input_scale);
+    return conv;
+  }
+
+  // The s8 conv of a general graph, whose convs read the file's tensors unpermuted.
+  QConv2d graph_conv(const Conv2d& carrier, float input_scale) const {
+    QConv2d conv = with_geometry_of<QConv2d>(carrier);
+    const auto [weights, first] = source_of(carrier.weight.front());
+    for (std::size_t k = 0; k < carrier.weight.size(); ++k) {
+      if (carrier.weight[k] != carrier.weight.front() + static_cast<float>(k))
+        fail_not_whole_tensor();
+    }
+    if (first != 0 || weights->values.size() != carrier.weight.size()) fail_not_whole_tensor();
+    if (!weights->s8) fail("a conv's weights are not s8");
+    const int output_axis = carrier.transposed ? 1 : 0;
+    if (weights->scales.size() != 1 &&
+        (weights->axis != output_axis || (carrier.transposed && carrier.groups != 1))) {
+      fail("per-channel weight scales are not along a conv's output channels");
+    }
+    conv.weight.assign(weights->values.begin(), weights->values.end());
+    conv.weight_scale = weights->scales;
+    add_biases(conv, carrier, input_scale);
+    return conv;
+  }
+
+  [[noreturn]] void fail_not_whole_tensor() const {
+    fail("a conv's weights are not one dequantized tensor of its shape");
+  }
+
+  // The s32 biases of `conv` (0 where the file has none), in units of input scale x weight scale.
+  void add_biases(QConv2d& conv, const Conv2d& carrier, float input_scale) const {
     for (int o = 0; o < carrier.out_channels; ++o) {
       if (carrier.bias[o] == 0.0f) {  // no bias in the file
         conv.bias.push_back(0);
@@ -262,7 +318,6 @@ class QdqReader {
       if (std::abs(bias) > std::numeric_limits<std::int32_t>::max()) fail("a bias overflows s32");
       conv.bias.push_back(static_cast<std::int32_t>(bias));
     }
-    return conv;
   }
 
   QuantizedQuickSRNet quantized(const QuickSRNet& net) const {
@@ -287,6 +342,56 @@ class QdqReader {
     q.last = quantized_conv(net.last, q.features.back().scale);
     for (const Conv2d& anchor : net.anchor)
       q.anchor.push_back(quantized_conv(anchor, q.input.scale));
+    try {
+      q.check();
+    } catch (const Error& error) {
+      fail(error.what());
+    }
+    return q;
+  }
+
+  // An INT8 general graph: a quantizer pair on each u8 tensor of its placement (int8_layout), but
+  // optional on shuffle outputs, which keep their input's encoding.
+  QuantizedGraph quantized(const Graph& graph) const {
+    QuantizedGraph q;
+    q.graph = graph;
+    try {
+      check_int8_ops(graph);
+    } catch (const Error& error) {
+      fail(error.what());
+    }
+    const Int8GraphLayout layout = int8_layout(graph);
+    std::map<std::string, ActivationEncoding> pairs;  // graph tensor -> encoding
+    for (const auto& [tensor, encoding] : activations_) pairs[tensor_names_.at(tensor)] = encoding;
+    const auto producer = [&](const std::string& tensor) {
+      return std::find_if(graph.nodes.begin(), graph.nodes.end(),
+                          [&](const GraphNode& node) { return node.output == tensor; });
+    };
+    for (const std::string& tensor : layout.tensors) {
+      if (const auto pair = pairs.find(tensor); pair != pairs.end()) {
+        q.encodings.push_back(pair->second);
+        pairs.erase(pair);
+      } else if (const auto node = producer(tensor);
+                 node != graph.nodes.end() && is_permutation(node->op)) {
+        q.encodings.push_back(q.encodings.at(layout.index.at(node->inputs.at(0))));
+      } else {
+        fail("'" + tensor + "' is a u8 tensor of the INT8 graph without a quantizer pair");
+      }
+    }
+    if (!pairs.empty()) {
+      fail("a quantizer pair on '" + pairs.begin()->first +
+           "', which the INT8 graph does not quantize (a conv or add output fused with its "
+           "activation)");
+    }
+    q.convs.resize(graph.convs.size());
+    for (const GraphNode& node : graph.nodes) {
+      if (node.conv < 0) continue;
+      const auto conv = static_cast<std::size_t>(node.conv);
+      const float input_scale = q.encodings.at(layout.index.at(node.inputs.at(0))).scale;
+      q.convs[conv] = graph_conv(graph.convs[conv], input_scale);
+      q.graph.convs[conv].weight.clear();  // the integers are in q.convs
+      q.graph.convs[conv].bias.clear();
+    }
     try {
       q.check();
     } catch (const Error& error) {
@@ -320,6 +425,7 @@ class QdqReader {
   std::vector<QuantizedTensor> tensors_;
   std::set<std::string> carriers_;
   std::vector<std::pair<std::string, ActivationEncoding>> activations_;
+  std::map<std::string, std::string> tensor_names_;  // ONNX tensor -> graph tensor
   std::int64_t next_index_ = 1;  // 0: no bias (a missing bias is a zero carrier)
 };
 
@@ -332,8 +438,7 @@ bool has_qdq_nodes(const onnx::ModelProto& model) {
   return false;
 }
 
-QuantizedQuickSRNet quantized_quicksrnet_from_qdq(const onnx::ModelProto& model,
-                                                  const std::string& file) {
+Int8Net int8_net_from_qdq(const onnx::ModelProto& model, const std::string& file) {
   return QdqReader(model, file).read();
 }
 

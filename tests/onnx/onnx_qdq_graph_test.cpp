@@ -5,10 +5,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <map>
 #include <set>
 
 #include "onnx/onnx_test_support.hpp"
 #include "quicksr/baselines.hpp"
+#include "quicksr/error.hpp"
 #include "quicksr/model.hpp"
 #include "quicksr/onnx.hpp"
 #include "quicksr/quantsim.hpp"
@@ -144,8 +147,107 @@ TEST_P(QdqGraphExport, OnnxRuntimeMatchesTheIntegerReference) {
   EXPECT_GE(onnxruntime.within_one, 0.85);
 }
 
+// import_onnx of the QDQ file gives the INT8 graph back: architecture, ops, every integer, scale
+// and encoding, and so the same output on the integer runtime.
+TEST_P(QdqGraphExport, ImportsBackToTheSameInt8Graph) {
+  const QuantizedGraph net = int8_baseline(GetParam());
+  ScratchDir dir;
+  export_onnx(Model{net, {{"data", "unit test"}}}, dir / "int8.onnx");
+  const Model model = import_onnx(dir / "int8.onnx");
+  ASSERT_TRUE(std::holds_alternative<QuantizedGraph>(model.net));
+  const auto& imported = std::get<QuantizedGraph>(model.net);
+  EXPECT_EQ(imported.graph.architecture, net.graph.architecture);
+  EXPECT_EQ(imported.graph.scale, net.graph.scale);
+  ASSERT_EQ(imported.graph.nodes.size(), net.graph.nodes.size());
+  for (std::size_t i = 0; i < net.graph.nodes.size(); ++i) {
+    EXPECT_EQ(imported.graph.nodes[i].op, net.graph.nodes[i].op) << net.graph.nodes[i].name;
+  }
+  EXPECT_EQ(imported.encodings, net.encodings);
+  ASSERT_EQ(imported.convs.size(), net.convs.size());
+  for (std::size_t c = 0; c < net.convs.size(); ++c) {
+    EXPECT_EQ(imported.convs[c].weight, net.convs[c].weight) << "conv " << c;
+    EXPECT_EQ(imported.convs[c].weight_scale, net.convs[c].weight_scale) << "conv " << c;
+    EXPECT_EQ(imported.convs[c].bias, net.convs[c].bias) << "conv " << c;
+  }
+  const U8Tensor image = quant::to_u8(test_support::random_tensor(3, 26, 22, 3));
+  EXPECT_EQ(quant::forward(imported, image).data, quant::forward(net, image).data);
+  EXPECT_EQ(model.provenance.at("data"), "unit test");
+}
+
 INSTANTIATE_TEST_SUITE_P(Baselines, QdqGraphExport, testing::ValuesIn(graph_cases()),
                          graph_case_name);
+
+// The readers of the first quantizer pair on an `op` output read the float tensor instead; the
+// pair itself stays (unread) or is removed.
+void bypass_first_pair_after(onnx::ModelProto& proto, const std::string& op, bool remove_pair) {
+  auto& nodes = *proto.mutable_graph()->mutable_node();
+  std::map<std::string, std::string> producers;
+  for (const auto& node : nodes) producers[node.output(0)] = node.op_type();
+  for (int q = 0; q < nodes.size(); ++q) {
+    if (nodes[q].op_type() != "QuantizeLinear" || producers[nodes[q].input(0)] != op) continue;
+    const std::string tensor = nodes[q].input(0);
+    int dq = 0;
+    while (nodes[dq].op_type() != "DequantizeLinear" || nodes[dq].input(0) != nodes[q].output(0)) {
+      ++dq;
+    }
+    const std::string dequantized = nodes[dq].output(0);
+    for (auto& node : nodes) {
+      for (auto& input : *node.mutable_input()) {
+        if (input == dequantized) input = tensor;
+      }
+    }
+    if (remove_pair) {
+      nodes.DeleteSubrange(std::max(q, dq), 1);
+      nodes.DeleteSubrange(std::min(q, dq), 1);
+    }
+    return;
+  }
+  FAIL() << "no quantizer pair after a " << op;
+}
+
+// QDQ graphs outside the INT8 placement: one error naming the file and the problem.
+TEST(QdqGraphImport, RefusesPairsOutsideTheInt8Placement) {
+  ScratchDir dir;
+  const auto error_of = [&](const GraphCase& test_case,
+                            const std::function<void(onnx::ModelProto&)>& change) {
+    export_onnx(Model{int8_baseline(test_case), {}}, dir / "int8.onnx");
+    onnx::ModelProto proto = read_model(dir / "int8.onnx");
+    change(proto);
+    write_model(proto, dir / "changed.onnx");
+    try {
+      import_onnx(dir / "changed.onnx");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string file = (dir / "changed.onnx").string() + ": ";
+  // An ERFDN residual add read around its quantizer pair (its readers take the float sum), then
+  // with the pair removed.
+  for (const bool remove_pair : {false, true}) {
+    const std::string message = error_of(
+        {"erfdn", 2, WeightGranularity::kPerChannel},
+        [&](onnx::ModelProto& proto) { bypass_first_pair_after(proto, "Add", remove_pair); });
+    EXPECT_EQ(message.rfind(file, 0), 0u) << message;
+    EXPECT_NE(message.find(remove_pair ? "without a quantizer pair" : "around its quantizer pair"),
+              std::string::npos)
+        << message;
+  }
+  // FSRCNN's transposed conv with per-channel scales along axis 0 (its input channels).
+  const std::string message =
+      error_of({"fsrcnn", 2, WeightGranularity::kPerChannel}, [](auto& proto) {
+        for (auto& node : *proto.mutable_graph()->mutable_node()) {
+          if (node.op_type() != "DequantizeLinear" ||
+              node.output(0).find("weight") == std::string::npos)
+            continue;
+          for (auto& attribute : *node.mutable_attribute()) {
+            if (attribute.name() == "axis" && attribute.i() == 1) attribute.set_i(0);
+          }
+        }
+      });
+  EXPECT_EQ(message.rfind(file, 0), 0u) << message;
+  EXPECT_NE(message.find("scales"), std::string::npos) << message;
+}
 
 }  // namespace
 }  // namespace quicksr
