@@ -278,6 +278,7 @@ class QdqReader {
   // The s8 conv of a general graph, whose convs read the file's tensors unpermuted.
   QConv2d graph_conv(const Conv2d& carrier, float input_scale) const {
     QConv2d conv = with_geometry_of<QConv2d>(carrier);
+    if (carrier.weight.empty()) fail_not_whole_tensor();
     const auto [weights, first] = source_of(carrier.weight.front());
     for (std::size_t k = 0; k < carrier.weight.size(); ++k) {
       if (carrier.weight[k] != carrier.weight.front() + static_cast<float>(k))
@@ -362,7 +363,12 @@ class QdqReader {
     }
     const Int8GraphLayout layout = int8_layout(graph);
     std::map<std::string, ActivationEncoding> pairs;  // graph tensor -> encoding
-    for (const auto& [tensor, encoding] : activations_) pairs[tensor_names_.at(tensor)] = encoding;
+    for (const auto& [tensor, encoding] : activations_) {
+      const auto name = tensor_names_.find(tensor);
+      if (name == tensor_names_.end())
+        fail("a quantizer pair on '" + tensor + "', not a feature map");
+      pairs[name->second] = encoding;
+    }
     const auto producer = [&](const std::string& tensor) {
       return std::find_if(graph.nodes.begin(), graph.nodes.end(),
                           [&](const GraphNode& node) { return node.output == tensor; });
