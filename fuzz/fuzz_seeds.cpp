@@ -149,7 +149,7 @@ std::vector<std::pair<std::string, Model>> seed_models() {
           {"graph-v2-x2", Model{.net = version2_graph(), .provenance = {}}}};
 }
 
-// An INT8 graph (a model-load seed only: ONNX export has no INT8 graphs).
+// An INT8 graph (a model-load seed, and as QDQ ONNX an import seed).
 Model int8_graph_seed() {
   const Graph graph = test_support::upscaling_graph(2, {2, 1});
   const std::vector<ActivationEncoding> encodings(int8_layout(graph).tensors.size());
@@ -212,6 +212,7 @@ int main(int argc, char** argv) {
     export_onnx(model, root / "fuzz_onnx_import" / (name + ".onnx"));
   }
   save_model(int8_graph_seed(), root / "fuzz_model_load" / "graph-int8-x2.safetensors");
+  export_onnx(int8_graph_seed(), root / "fuzz_onnx_import" / "graph-int8-x2.onnx");
   // An INT8 QuickSRNet as QDQ ONNX (import_onnx reads it back as INT8).
   const QuickSRNet small =
       QuickSRNet::initialized({.features = 4, .blocks = 1, .scale = {2, 1}, .anchor = false}, 3);

@@ -51,7 +51,9 @@ constexpr int kMaxOnnxOpset = 17;
 OnnxExportOptions opencv_export_options();
 
 // Writes an ONNX file for a QuickSRNet or a Graph, input "input" (Nx3xHxW RGB in [0,1]) and
-// output "output", provenance as metadata; an INT8 QuickSRNet as export_qdq_onnx writes it. The
+// output "output", provenance as metadata; an INT8 QuickSRNet as export_qdq_onnx writes it, an
+// INT8 graph likewise (a quantizer pair on each u8 tensor of docs/quantization.md "General graphs"
+// but the outputs of depth-to-space and space-to-depth, which keep their input's values). The
 // result passes onnx::checker. Written atomically; throws quicksr::Error for models ONNX (or the
 // chosen opset) cannot express.
 void export_onnx(const Model& model, const std::filesystem::path& path,

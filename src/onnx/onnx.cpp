@@ -14,10 +14,18 @@
 namespace quicksr {
 namespace {
 
-// "xlsr-2x-360p.onnx" -> "xlsr": the file name is the only hint of what a general graph is.
-std::string architecture_from_file_name(const std::filesystem::path& path) {
+// What a general graph is: from the graph name quicksr's export writes (Model::name(),
+// "sesr-m5-x2" or "sesr-m5-x2-int8"), else from the file name ("xlsr-2x-360p.onnx" -> "xlsr").
+std::string architecture_of(const onnx::ModelProto& proto, const std::filesystem::path& path,
+                            Scale scale) {
+  std::string name = proto.graph().name();
+  if (name.ends_with("-int8")) name.resize(name.size() - 5);
+  const std::string suffix = "-x" + scale.to_string();
+  if (name.size() > suffix.size() && name.ends_with(suffix)) {
+    return name.substr(0, name.size() - suffix.size());
+  }
   const std::string stem = path.stem().string();
-  const std::string name = stem.substr(0, stem.find('-'));
+  name = stem.substr(0, stem.find('-'));
   return name.empty() ? "onnx" : name;
 }
 
@@ -39,12 +47,16 @@ Model import_onnx(const std::filesystem::path& path) {
   const onnx::ModelProto proto = onnx_io::read_model_proto(path);
   Model model;
   if (onnx_io::has_qdq_nodes(proto)) {
-    model.net = onnx_io::quantized_quicksrnet_from_qdq(proto, path.string());
+    std::visit([&](auto&& net) { model.net = std::move(net); },
+               onnx_io::int8_net_from_qdq(proto, path.string()));
+    if (auto* net = std::get_if<QuantizedGraph>(&model.net)) {
+      net->graph.architecture = architecture_of(proto, path, net->graph.scale);
+    }
   } else if (Graph graph = onnx_io::graph_from_onnx(proto, path.string());
              std::optional<QuickSRNet> net = onnx_io::graph_to_quicksrnet(graph)) {
     model.net = std::move(*net);
   } else {
-    graph.architecture = architecture_from_file_name(path);
+    graph.architecture = architecture_of(proto, path, graph.scale);
     model.net = std::move(graph);
   }
   for (const auto& entry : proto.metadata_props()) model.provenance[entry.key()] = entry.value();
@@ -62,40 +74,43 @@ Model load_model_or_onnx(const std::filesystem::path& path) {
 
 OnnxExportOptions opencv_export_options() { return {.opset = 10, .shuffles_as_convs = true}; }
 
+namespace {
+
+// The graph to write and, for INT8 models, its QDQ annotations (the float graph with quantizer
+// pairs and integer weights).
+onnx_io::QdqGraph graph_to_write(const Model& model, const std::string& file, bool dcr) {
+  const ChannelOrder order = dcr ? ChannelOrder::kDCR : ChannelOrder::kCRD;
+  if (const auto* net = std::get_if<QuickSRNet>(&model.net)) {
+    net->check();
+    return {onnx_io::quicksrnet_to_graph(*net, order), {}};
+  }
+  if (const auto* net = std::get_if<QuantizedQuickSRNet>(&model.net)) {
+    return onnx_io::quantized_quicksrnet_to_graph(*net, order);
+  }
+  if (dcr) throw Error(file + ": DCR export is only available for QuickSRNet models");
+  if (const auto* net = std::get_if<QuantizedGraph>(&model.net)) {
+    return onnx_io::quantized_graph_to_qdq(*net);
+  }
+  return {std::get<Graph>(model.net), {}};
+}
+
+}  // namespace
+
 void export_onnx(const Model& model, const std::filesystem::path& path,
                  const OnnxExportOptions& options) {
   const std::string file = path.string();
-  Graph graph;
-  if (const auto* net = std::get_if<QuickSRNet>(&model.net)) {
-    net->check();
-    graph =
-        onnx_io::quicksrnet_to_graph(*net, options.dcr ? ChannelOrder::kDCR : ChannelOrder::kCRD);
-  } else if (const auto* general = std::get_if<Graph>(&model.net)) {
-    if (options.dcr) throw Error(file + ": DCR export is only available for QuickSRNet models");
-    graph = *general;
-  } else if (std::holds_alternative<QuantizedGraph>(model.net)) {
-    throw Error(file + ": ONNX export of INT8 graphs is not implemented (export the fp32 graph)");
-  } else {
-    // INT8: the QDQ form (the float graph with quantizer pairs and integer weights).
-    export_qdq_onnx(std::get<QuantizedQuickSRNet>(model.net), model.provenance, path, options);
-    return;
-  }
+  const onnx_io::QdqGraph graph = graph_to_write(model, file, options.dcr);
+  const onnx_io::OnnxGraphInfo info = graph_info(model.name(), model.provenance, options, file);
+  const bool int8 = model.is_quantized() || std::holds_alternative<QuantizedGraph>(model.net);
   onnx_io::save_model_proto(
-      onnx_io::graph_to_onnx(graph, graph_info(model.name(), model.provenance, options, file),
-                             file),
-      path, options.existing);
+      onnx_io::graph_to_onnx(graph.graph, info, file, int8 ? &graph.qdq : nullptr), path,
+      options.existing);
 }
 
 void export_qdq_onnx(const QuantizedQuickSRNet& net,
                      const std::map<std::string, std::string>& metadata,
                      const std::filesystem::path& path, const OnnxExportOptions& options) {
-  const std::string file = path.string();
-  const onnx_io::OnnxGraphInfo info =
-      graph_info(net.config.name() + "-int8", metadata, options, file);
-  const onnx_io::QdqGraph qdq = onnx_io::quantized_quicksrnet_to_graph(
-      net, options.dcr ? ChannelOrder::kDCR : ChannelOrder::kCRD);
-  onnx_io::save_model_proto(onnx_io::graph_to_onnx(qdq.graph, info, file, &qdq.qdq), path,
-                            options.existing);
+  export_onnx(Model{net, metadata}, path, options);
 }
 
 }  // namespace quicksr

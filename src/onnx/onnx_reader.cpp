@@ -1,8 +1,6 @@
 #include "onnx/onnx_reader.hpp"
 
-#include <bit>
 #include <cmath>
-#include <cstring>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -12,12 +10,11 @@
 
 #include "common/input_file.hpp"
 #include "model/graph_check.hpp"
+#include "onnx/proto_values.hpp"
 #include "quicksr/error.hpp"
 
 namespace quicksr::onnx_io {
 namespace {
-
-static_assert(std::endian::native == std::endian::little, "ONNX raw_data is little-endian");
 
 constexpr int kMaxResizeScale = 16;
 constexpr float kInfinity = std::numeric_limits<float>::infinity();
@@ -48,6 +45,9 @@ class GraphReader {
   GraphReader(const onnx::ModelProto& model, const std::string& file)
       : onnx_graph_(model.graph()), file_(file), opset_(default_opset(model, file)) {}
 
+  // ONNX tensor -> graph tensor, after read().
+  const std::map<std::string, std::string>& tensor_names() const { return names_; }
+
   Graph read() {
     for (const auto& tensor : onnx_graph_.initializer()) {
       constants_[tensor.name()] = to_constant(tensor, "initializer '" + tensor.name() + "'");
@@ -67,38 +67,12 @@ class GraphReader {
  private:
   [[noreturn]] void fail(const std::string& problem) const { throw Error(file_ + ": " + problem); }
   [[noreturn]] void fail(const onnx::NodeProto& node, const std::string& problem) const {
-    fail("node '" + node.name() + "' (" + node.op_type() + "): " + problem);
+    fail(node_name(node) + ": " + problem);
   }
 
   Constant to_constant(const onnx::TensorProto& tensor, const std::string& what) const {
-    if (tensor.data_type() != onnx::TensorProto::FLOAT) {
-      fail(what + " is not float32 (ONNX data type " + std::to_string(tensor.data_type()) + ")");
-    }
-    if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
-      fail(what + " is stored in an external file, which is not supported");
-    }
-    Constant constant{{tensor.dims().begin(), tensor.dims().end()}, {}};
-    std::int64_t count = 1;
-    for (std::int64_t dim : constant.dims) {
-      if (dim < 0 || dim > (1 << 30) || count * dim > (1 << 30)) fail(what + " has invalid dims");
-      count *= dim;
-    }
-    if (tensor.has_raw_data()) {
-      const std::string& raw = tensor.raw_data();
-      if (raw.size() != static_cast<std::size_t>(count) * sizeof(float)) {
-        fail(what + " holds " + std::to_string(raw.size()) + " bytes, its dims need " +
-             std::to_string(count * sizeof(float)));
-      }
-      constant.values.resize(count);
-      if (count > 0) std::memcpy(constant.values.data(), raw.data(), raw.size());  // else null
-    } else {
-      if (tensor.float_data_size() != count) {
-        fail(what + " holds " + std::to_string(tensor.float_data_size()) +
-             " values, its dims need " + std::to_string(count));
-      }
-      constant.values.assign(tensor.float_data().begin(), tensor.float_data().end());
-    }
-    return constant;
+    return {{tensor.dims().begin(), tensor.dims().end()},
+            tensor_values<float>(tensor, file_ + ": " + what)};
   }
 
   // The single non-initializer graph input becomes "input" (3 channels, float).
@@ -171,7 +145,8 @@ class GraphReader {
     } else if (const auto unary = kUnaryOps.find(op); unary != kUnaryOps.end()) {
       result.op = unary->second;
       result.inputs = {feature_input(node, 0)};
-      if (result.op == OpType::kLeakyRelu) result.alpha = float_attribute(node, "alpha", 0.01f);
+      if (result.op == OpType::kLeakyRelu)
+        result.alpha = float_attribute(node, "alpha", 0.01f, where(node));
     } else if (op == "Mul" || op == "Sub") {
       if (node.input_size() != 2) fail(node, "expected two inputs");
       result.op = op == "Mul" ? OpType::kMul : OpType::kSub;
@@ -189,7 +164,7 @@ class GraphReader {
       result.op = OpType::kAdd;
       result.inputs = {feature_input(node, 0), feature_input(node, 1)};
     } else if (op == "Concat") {
-      const std::int64_t axis = int_attribute(node, "axis", 0, true);
+      const std::int64_t axis = int_attribute(node, "axis", 0, where(node), true);
       if (axis != 1 && axis != -3)
         fail(node, "only concatenation along channels (axis 1) is supported");
       result.op = OpType::kConcat;
@@ -243,77 +218,19 @@ class GraphReader {
     return graph_name;
   }
 
-  // --- attributes ---
-
-  const onnx::AttributeProto* attribute(const onnx::NodeProto& node,
-                                        const std::string& name) const {
-    for (const auto& a : node.attribute()) {
-      if (a.name() == name) return &a;
-    }
-    return nullptr;
-  }
-
-  std::int64_t int_attribute(const onnx::NodeProto& node, const std::string& name,
-                             std::int64_t fallback, bool required = false) const {
-    const onnx::AttributeProto* a = attribute(node, name);
-    if (!a) {
-      if (required) fail(node, "missing attribute '" + name + "'");
-      return fallback;
-    }
-    if (a->type() != onnx::AttributeProto::INT)
-      fail(node, "attribute '" + name + "' is not an int");
-    return fits_int(node, name, a->i());
-  }
-
-  // Every attribute quicksr reads ends up in an int (a stride of 2^32 + 1 must not become 1).
-  std::int64_t fits_int(const onnx::NodeProto& node, const std::string& name,
-                        std::int64_t value) const {
-    if (value < std::numeric_limits<int>::min() || value > std::numeric_limits<int>::max()) {
-      fail(node, "attribute '" + name + "' value " + std::to_string(value) + " is out of range");
-    }
-    return value;
-  }
-
-  std::vector<std::int64_t> ints_attribute(const onnx::NodeProto& node, const std::string& name,
-                                           std::vector<std::int64_t> fallback) const {
-    const onnx::AttributeProto* a = attribute(node, name);
-    if (!a) return fallback;
-    if (a->type() != onnx::AttributeProto::INTS ||
-        a->ints_size() != static_cast<int>(fallback.size())) {
-      fail(node, "attribute '" + name + "' must hold " + std::to_string(fallback.size()) + " ints");
-    }
-    for (std::int64_t value : a->ints()) fits_int(node, name, value);
-    return {a->ints().begin(), a->ints().end()};
-  }
-
-  std::string string_attribute(const onnx::NodeProto& node, const std::string& name,
-                               const std::string& fallback) const {
-    const onnx::AttributeProto* a = attribute(node, name);
-    if (!a) return fallback;
-    if (a->type() != onnx::AttributeProto::STRING)
-      fail(node, "attribute '" + name + "' is not a string");
-    return a->s();
-  }
-
-  float float_attribute(const onnx::NodeProto& node, const std::string& name,
-                        float fallback) const {
-    const onnx::AttributeProto* a = attribute(node, name);
-    if (!a) return fallback;
-    if (a->type() != onnx::AttributeProto::FLOAT)
-      fail(node, "attribute '" + name + "' is not a float");
-    return a->f();
-  }
+  // Where a node's errors point.
+  std::string where(const onnx::NodeProto& node) const { return file_ + ": " + node_name(node); }
 
   // --- operators ---
 
   void read_constant(const onnx::NodeProto& node) {
-    const onnx::AttributeProto* value = attribute(node, "value");
+    const onnx::AttributeProto* value = find_attribute(node, "value");
     Constant constant;
     if (value && value->type() == onnx::AttributeProto::TENSOR) {
-      constant = to_constant(value->t(), "node '" + node.name() + "' (Constant) value");
-    } else if (const auto* scalar = attribute(node, "value_float")) {
+      constant = to_constant(value->t(), node_name(node) + " value");
+    } else if (const auto* scalar = find_attribute(node, "value_float")) {
       constant.values = {scalar->f()};
-    } else if (const auto* list = attribute(node, "value_floats")) {
+    } else if (const auto* list = find_attribute(node, "value_floats")) {
       constant.dims = {list->floats_size()};
       constant.values.assign(list->floats().begin(), list->floats().end());
     } else {
@@ -347,7 +264,7 @@ class GraphReader {
       fail(node, std::string("the weight must be a 4-D constant (") +
                      (transposed ? "IOHW" : "OIHW") + ")");
     }
-    const std::int64_t group = int_attribute(node, "group", 1);
+    const std::int64_t group = int_attribute(node, "group", 1, where(node));
     if (group < 1 || weight->dims[0] % group != 0) fail(node, "invalid group count");
     Conv2d conv;
     conv.transposed = transposed;
@@ -362,8 +279,9 @@ class GraphReader {
     read_bias(node, conv);
     read_conv_geometry(node, conv);
     if (transposed) {
-      if (attribute(node, "output_shape")) fail(node, "output_shape is not supported (use pads)");
-      const auto output_padding = ints_attribute(node, "output_padding", {0, 0});
+      if (find_attribute(node, "output_shape"))
+        fail(node, "output_shape is not supported (use pads)");
+      const auto output_padding = ints_attribute(node, "output_padding", {0, 0}, where(node));
       if (output_padding[0] != output_padding[1]) {
         fail(node, "only equal output_padding is supported");
       }
@@ -403,19 +321,21 @@ class GraphReader {
   GraphNode read_pool(const onnx::NodeProto& node, GraphNode result) const {
     result.op = node.op_type() == "MaxPool" ? OpType::kMaxPool : OpType::kAveragePool;
     result.inputs = {feature_input(node, 0)};
-    const auto kernel = ints_attribute(node, "kernel_shape", {0, 0});
+    const auto kernel = ints_attribute(node, "kernel_shape", {0, 0}, where(node));
     if (kernel[0] != kernel[1]) fail(node, "only square pooling windows are supported");
-    const auto strides = ints_attribute(node, "strides", {1, 1});
+    const auto strides = ints_attribute(node, "strides", {1, 1}, where(node));
     if (strides[0] != strides[1]) fail(node, "only equal strides are supported");
-    if (int_attribute(node, "ceil_mode", 0) != 0) fail(node, "ceil_mode is not supported");
-    if (ints_attribute(node, "dilations", {1, 1}) != std::vector<std::int64_t>{1, 1}) {
+    if (int_attribute(node, "ceil_mode", 0, where(node)) != 0)
+      fail(node, "ceil_mode is not supported");
+    if (ints_attribute(node, "dilations", {1, 1}, where(node)) != std::vector<std::int64_t>{1, 1}) {
       fail(node, "dilated pooling is not supported");
     }
-    if (int_attribute(node, "storage_order", 0) != 0) fail(node, "storage_order is not supported");
-    const std::string auto_pad = string_attribute(node, "auto_pad", "NOTSET");
+    if (int_attribute(node, "storage_order", 0, where(node)) != 0)
+      fail(node, "storage_order is not supported");
+    const std::string auto_pad = string_attribute(node, "auto_pad", "NOTSET", where(node));
     if (auto_pad != "NOTSET" && auto_pad != "VALID") fail(node, "auto_pad SAME is not supported");
     const auto pads = auto_pad == "VALID" ? std::vector<std::int64_t>{0, 0, 0, 0}
-                                          : ints_attribute(node, "pads", {0, 0, 0, 0});
+                                          : ints_attribute(node, "pads", {0, 0, 0, 0}, where(node));
     Pool2d& pool = result.pool;
     pool.kernel = static_cast<int>(kernel[0]);
     pool.stride = static_cast<int>(strides[0]);
@@ -423,13 +343,13 @@ class GraphReader {
     pool.pad_left = static_cast<int>(pads[1]);
     pool.pad_bottom = static_cast<int>(pads[2]);
     pool.pad_right = static_cast<int>(pads[3]);
-    pool.count_include_pad = int_attribute(node, "count_include_pad", 0) != 0;
+    pool.count_include_pad = int_attribute(node, "count_include_pad", 0, where(node)) != 0;
     return result;
   }
 
   // Shape of a feature map, for a Resize that takes its output size from it.
   void read_shape(const onnx::NodeProto& node) {
-    if (node.input_size() != 1 || attribute(node, "start") || attribute(node, "end")) {
+    if (node.input_size() != 1 || find_attribute(node, "start") || find_attribute(node, "end")) {
       fail(node, "only a full Shape of one feature map is supported");
     }
     const std::string& output = node.output(0);
@@ -444,10 +364,10 @@ class GraphReader {
   GraphNode read_resize(const onnx::NodeProto& node, GraphNode result) const {
     if (opset_ < 11) fail(node, "Resize before opset 11 is not supported");
     result.inputs = {feature_input(node, 0)};
-    const std::string mode = string_attribute(node, "mode", "nearest");
+    const std::string mode = string_attribute(node, "mode", "nearest", where(node));
     const std::string coordinates =
-        string_attribute(node, "coordinate_transformation_mode", "half_pixel");
-    if (int_attribute(node, "antialias", 0) != 0 || attribute(node, "axes")) {
+        string_attribute(node, "coordinate_transformation_mode", "half_pixel", where(node));
+    if (int_attribute(node, "antialias", 0, where(node)) != 0 || find_attribute(node, "axes")) {
       fail(node, "antialias and axes are not supported");
     }
     if (mode == "linear") {
@@ -461,7 +381,8 @@ class GraphReader {
       return result;
     }
     if (mode != "nearest") fail(node, "unknown mode '" + mode + "'");
-    const std::string rounding = string_attribute(node, "nearest_mode", "round_prefer_floor");
+    const std::string rounding =
+        string_attribute(node, "nearest_mode", "round_prefer_floor", where(node));
     const bool half_pixel = coordinates == "half_pixel" || coordinates == "pytorch_half_pixel";
     const bool floors = (coordinates == "asymmetric" && rounding == "floor") ||
                         (half_pixel && rounding.starts_with("round_prefer"));
@@ -480,18 +401,19 @@ class GraphReader {
   }
 
   void read_conv_geometry(const onnx::NodeProto& node, Conv2d& conv) const {
-    const auto kernel = ints_attribute(node, "kernel_shape", {conv.kernel_h, conv.kernel_w});
+    const auto kernel =
+        ints_attribute(node, "kernel_shape", {conv.kernel_h, conv.kernel_w}, where(node));
     if (kernel[0] != conv.kernel_h || kernel[1] != conv.kernel_w) {
       fail(node, "kernel_shape does not match the weight");
     }
-    if (ints_attribute(node, "dilations", {1, 1}) != std::vector<std::int64_t>{1, 1}) {
+    if (ints_attribute(node, "dilations", {1, 1}, where(node)) != std::vector<std::int64_t>{1, 1}) {
       fail(node, "dilated convolutions are not supported");
     }
-    const auto strides = ints_attribute(node, "strides", {1, 1});
+    const auto strides = ints_attribute(node, "strides", {1, 1}, where(node));
     if (strides[0] != strides[1] || strides[0] < 1) fail(node, "only equal strides are supported");
     conv.stride = static_cast<int>(strides[0]);
-    const std::string auto_pad = string_attribute(node, "auto_pad", "NOTSET");
-    std::vector<std::int64_t> pads = ints_attribute(node, "pads", {0, 0, 0, 0});
+    const std::string auto_pad = string_attribute(node, "auto_pad", "NOTSET", where(node));
+    std::vector<std::int64_t> pads = ints_attribute(node, "pads", {0, 0, 0, 0}, where(node));
     if (auto_pad == "VALID") {
       pads = {0, 0, 0, 0};
     } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
@@ -526,8 +448,8 @@ class GraphReader {
       result.clip_min = clip_bound(node, 1, -kInfinity);
       result.clip_max = clip_bound(node, 2, kInfinity);
     } else {
-      result.clip_min = float_attribute(node, "min", -kInfinity);
-      result.clip_max = float_attribute(node, "max", kInfinity);
+      result.clip_min = float_attribute(node, "min", -kInfinity, where(node));
+      result.clip_max = float_attribute(node, "max", kInfinity, where(node));
     }
     return result;
   }
@@ -543,11 +465,11 @@ class GraphReader {
     const bool to_space = node.op_type() == "DepthToSpace";
     result.op = to_space ? OpType::kDepthToSpace : OpType::kSpaceToDepth;
     result.inputs = {feature_input(node, 0)};
-    const std::int64_t block = int_attribute(node, "blocksize", 0, true);
+    const std::int64_t block = int_attribute(node, "blocksize", 0, where(node), true);
     if (block < 1 || block > 16) fail(node, "blocksize must be in [1, 16]");
     result.block_size = static_cast<int>(block);
     // SpaceToDepth has no mode: its channel order is DCR (the inverse of DepthToSpace DCR).
-    const std::string mode = to_space ? string_attribute(node, "mode", "DCR") : "DCR";
+    const std::string mode = to_space ? string_attribute(node, "mode", "DCR", where(node)) : "DCR";
     if (mode != "DCR" && mode != "CRD") fail(node, "unknown mode '" + mode + "'");
     result.order = mode == "CRD" ? ChannelOrder::kCRD : ChannelOrder::kDCR;
     return result;
@@ -587,8 +509,12 @@ onnx::ModelProto read_model_proto(const std::filesystem::path& path) {
   return model;
 }
 
-Graph graph_from_onnx(const onnx::ModelProto& model, const std::string& file) {
-  return GraphReader(model, file).read();
+Graph graph_from_onnx(const onnx::ModelProto& model, const std::string& file,
+                      std::map<std::string, std::string>* tensor_names) {
+  GraphReader reader(model, file);
+  Graph graph = reader.read();
+  if (tensor_names) *tensor_names = reader.tensor_names();
+  return graph;
 }
 
 }  // namespace quicksr::onnx_io

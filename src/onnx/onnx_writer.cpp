@@ -130,7 +130,9 @@ class OnnxWriter {
     graph.set_name(info_.name);
     // The image names come first so that no node or weight can take them.
     tensor_names_[graph_.input] = names_.unique("input");
-    tensor_names_[graph_.output] = names_.unique("output");
+    const std::string output = names_.unique("output");
+    // An encoded output is quantized as well: "output" is then its quantizer pair's result.
+    tensor_names_[graph_.output] = encoded(graph_.output) ? names_.unique("output_float") : output;
     add_image_value(*graph.add_input(), "input", info_.height, info_.width, Scale{1, 1});
     add_image_value(*graph.add_output(), "output", info_.height, info_.width, scale);
     quantize_if_encoded(graph, graph_.input);
@@ -225,9 +227,9 @@ class OnnxWriter {
   void add_node(onnx::GraphProto& graph, const GraphNode& node) {
     // Dequantized weights must be computed before the conv that reads them.
     std::vector<std::string> weights;
-    if (node.op == OpType::kConv && qdq_) {
-      weights = add_dequantized_weights(graph, node.name, graph_.convs[node.conv],
-                                        qdq_->convs.at(node.conv));
+    if ((node.op == OpType::kConv || node.op == OpType::kConvTranspose) && qdq_) {
+      weights =
+          add_dequantized_weights(graph, node, graph_.convs[node.conv], qdq_->convs.at(node.conv));
     }
     // Likewise the shape a bilinear resize takes its output size from.
     std::string target_shape;
@@ -336,7 +338,8 @@ class OnnxWriter {
       case OpType::kConcat:
         return add_int(out, "axis", 1);
       case OpType::kConvTranspose:
-        add_conv(graph, out, graph_.convs[node.conv]);
+        for (const std::string& weight : dequantized_weights) out.add_input(weight);
+        add_conv(graph, out, graph_.convs[node.conv], dequantized_weights.empty());
         return add_ints(
             out, "output_padding",
             {graph_.convs[node.conv].output_padding, graph_.convs[node.conv].output_padding});
@@ -446,23 +449,28 @@ class OnnxWriter {
     }
   }
 
-  // DequantizeLinear of the s8 weights and s32 bias (zero points 0): per output channel along
-  // axis 0, or per tensor. Returns the names of the float weight and bias.
-  std::vector<std::string> add_dequantized_weights(onnx::GraphProto& graph, const std::string& name,
+  // DequantizeLinear of the s8 weights and s32 bias (zero points 0): per output channel (axis 0
+  // of OIHW, 1 of a transposed conv's IOHW), or per tensor. Returns the float weight and bias.
+  std::vector<std::string> add_dequantized_weights(onnx::GraphProto& graph, const GraphNode& node,
                                                    const Conv2d& conv, const QdqConv& q) {
+    if (conv.transposed && conv.groups != 1 && q.weight_scale.size() > 1) {
+      fail(node, "a grouped transposed conv with per-channel weights has no QDQ form");
+    }
     const std::string weight =
-        add_initializer(graph, name + ".weight_quantized", weight_shape(conv), q.weight);
+        add_initializer(graph, node.name + ".weight_quantized", weight_shape(conv), q.weight);
     const std::string bias =
-        add_initializer(graph, name + ".bias_quantized", {conv.out_channels}, q.bias);
-    return {add_dequantize(graph, weight, name + ".weight", q.weight_scale, std::int8_t{0}),
-            add_dequantize(graph, bias, name + ".bias", q.bias_scale, std::int32_t{0})};
+        add_initializer(graph, node.name + ".bias_quantized", {conv.out_channels}, q.bias);
+    return {add_dequantize(graph, weight, node.name + ".weight", q.weight_scale, std::int8_t{0},
+                           conv.transposed ? 1 : 0),
+            add_dequantize(graph, bias, node.name + ".bias", q.bias_scale, std::int32_t{0})};
   }
 
-  // `output` = DequantizeLinear(`tensor`) with zero points `zero` (of the tensor's type): per
-  // axis 0 when there are several scales.
+  // `output` = DequantizeLinear(`tensor`) with zero points `zero` (of the tensor's type): along
+  // `axis` when there are several scales.
   template <typename T>
   std::string add_dequantize(onnx::GraphProto& graph, const std::string& tensor,
-                             const std::string& output, const std::vector<float>& scales, T zero) {
+                             const std::string& output, const std::vector<float>& scales, T zero,
+                             int axis = 0) {
     const bool per_axis = scales.size() > 1;
     const std::vector<std::int64_t> dims =
         per_axis ? std::vector<std::int64_t>{static_cast<std::int64_t>(scales.size())}
@@ -475,17 +483,19 @@ class OnnxWriter {
     node.add_input(add_initializer(graph, tensor + ".scale", dims, scales));
     node.add_input(add_initializer(graph, tensor + ".zero_point", dims, zero_points));
     node.add_output(names_.unique(output));
-    if (per_axis) add_int(node, "axis", 0);
+    if (per_axis) add_int(node, "axis", axis);
     return node.output(0);
   }
 
   // When `graph_tensor` has an activation encoding: QuantizeLinear to u8, then
   // DequantizeLinear, whose output the tensor's consumers read from now on.
+  bool encoded(const std::string& graph_tensor) const {
+    return qdq_ && qdq_->activations.count(graph_tensor);
+  }
+
   void quantize_if_encoded(onnx::GraphProto& graph, const std::string& graph_tensor) {
-    if (!qdq_) return;
-    const auto found = qdq_->activations.find(graph_tensor);
-    if (found == qdq_->activations.end()) return;
-    const ActivationEncoding& encoding = found->second;
+    if (!encoded(graph_tensor)) return;
+    const ActivationEncoding& encoding = qdq_->activations.at(graph_tensor);
     const std::string tensor = tensor_name(graph_tensor);
     const std::string scale =
         add_initializer(graph, tensor + ".scale", {}, std::vector<float>{encoding.scale});
@@ -503,7 +513,8 @@ class OnnxWriter {
     for (const std::string& input : {quantize.output(0), scale, zero_point}) {
       dequantize.add_input(input);
     }
-    dequantize.add_output(names_.unique(tensor + "_dequantized"));
+    dequantize.add_output(graph_tensor == graph_.output ? "output"
+                                                        : names_.unique(tensor + "_dequantized"));
     tensor_names_[graph_tensor] = dequantize.output(0);
   }
 

@@ -20,6 +20,14 @@ Conv2d index_conv(const QConv2d& conv) {
   return carrier;
 }
 
+// The bias is in units of input scale x weight scale, rounded once to float32.
+void add_bias_scales(QdqConv& conv, const ActivationEncoding& input) {
+  for (float weight_scale : conv.weight_scale) {
+    conv.bias_scale.push_back(
+        static_cast<float>(static_cast<double>(input.scale) * static_cast<double>(weight_scale)));
+  }
+}
+
 // `source`'s integers in the order of `carrier` (an index_conv after permutation).
 QdqConv permuted(const QConv2d& source, const Conv2d& carrier, const ActivationEncoding& input) {
   QdqConv result;
@@ -31,10 +39,7 @@ QdqConv permuted(const QConv2d& source, const Conv2d& carrier, const ActivationE
     if (source.per_channel()) result.weight_scale.push_back(source.weight_scale[o]);
   }
   if (!source.per_channel()) result.weight_scale = source.weight_scale;
-  for (float weight_scale : result.weight_scale) {
-    result.bias_scale.push_back(
-        static_cast<float>(static_cast<double>(input.scale) * static_cast<double>(weight_scale)));
-  }
+  add_bias_scales(result, input);
   return result;
 }
 
@@ -70,6 +75,37 @@ QdqGraph quantized_quicksrnet_to_graph(const QuantizedQuickSRNet& net, ChannelOr
     result.qdq.activations[node.output] =
         activation <= blocks ? net.features[activation] : net.output;
     ++activation;
+  }
+  return result;
+}
+
+QdqGraph quantized_graph_to_qdq(const QuantizedGraph& net) {
+  net.check();
+  const Int8GraphLayout layout = int8_layout(net.graph);
+  const auto encoding_of = [&](const std::string& tensor) {
+    return net.encodings.at(layout.index.at(tensor));
+  };
+  QdqGraph result{net.graph, {}};
+  // The float weights of a QDQ graph are unused (its convs read the dequantized integers), but
+  // the graph checker wants them sized.
+  for (Conv2d& conv : result.graph.convs) {
+    conv.weight.assign(weight_count(conv), 0.0f);
+    conv.bias.assign(static_cast<std::size_t>(conv.out_channels), 0.0f);
+  }
+  result.qdq.activations[net.graph.input] = encoding_of(net.graph.input);
+  result.qdq.convs.resize(net.convs.size());
+  for (const GraphNode& node : net.graph.nodes) {
+    if (node.conv >= 0) {
+      const QConv2d& source = net.convs.at(static_cast<std::size_t>(node.conv));
+      QdqConv& conv = result.qdq.convs[static_cast<std::size_t>(node.conv)];
+      conv.weight = source.weight;
+      conv.weight_scale = source.weight_scale;
+      conv.bias = source.bias;
+      add_bias_scales(conv, encoding_of(node.inputs.at(0)));
+    }
+    if (layout.index.count(node.output) && !is_permutation(node.op)) {
+      result.qdq.activations[node.output] = encoding_of(node.output);
+    }
   }
   return result;
 }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <map>
 #include <set>
@@ -10,6 +9,7 @@
 
 #include "model/layout.hpp"
 #include "onnx/onnx_reader.hpp"
+#include "onnx/proto_values.hpp"
 #include "onnx/quicksrnet_graph.hpp"
 #include "quicksr/error.hpp"
 
@@ -27,6 +27,7 @@ struct QuantizedTensor {
   std::vector<std::int32_t> values;
   std::vector<float> scales;
   std::int64_t per_channel_values = 0;  // values / dims[0]
+  int axis = 0;                         // of per-channel scales: 0 (OIHW) or 1 (IOHW)
   std::int64_t first = 0;
 };
 
@@ -39,21 +40,20 @@ class QdqReader {
  public:
   QdqReader(const onnx::ModelProto& model, const std::string& file) : model_(model), file_(file) {}
 
-  QuantizedQuickSRNet read() {
+  Int8Net read() {
     for (const auto& tensor : model_.graph().initializer()) initializers_[tensor.name()] = &tensor;
     for (const auto& node : model_.graph().node()) {
       for (const std::string& output : node.output()) producers_[output] = &node;
     }
-    onnx::ModelProto carrier = carrier_model();
-    const std::optional<QuickSRNet> net = graph_to_quicksrnet(graph_from_onnx(carrier, file_));
-    if (!net) fail("the float graph between the quantizers is not a QuickSRNet");
-    return quantized(*net);
+    const Graph graph = graph_from_onnx(carrier_model(), file_, &tensor_names_);
+    if (const std::optional<QuickSRNet> net = graph_to_quicksrnet(graph)) return quantized(*net);
+    return quantized(graph);
   }
 
  private:
   [[noreturn]] void fail(const std::string& problem) const { throw Error(file_ + ": " + problem); }
   [[noreturn]] void fail(const onnx::NodeProto& node, const std::string& problem) const {
-    fail("node '" + node.name() + "' (" + node.op_type() + "): " + problem);
+    fail(node_name(node) + ": " + problem);
   }
 
   const onnx::TensorProto* initializer(const onnx::NodeProto& node, int input) const {
@@ -62,57 +62,24 @@ class QdqReader {
     return found == initializers_.end() ? nullptr : found->second;
   }
 
-  // An initializer's values of ONNX type `type` (raw data, or int32_data / float_data).
+  // An initializer's values, its element type T's.
   template <typename T>
-  std::vector<T> values(const onnx::NodeProto& node, const onnx::TensorProto& tensor,
-                        int type) const {
-    if (tensor.data_type() != type) {
-      fail(node, "'" + tensor.name() + "' has ONNX data type " +
-                     std::to_string(tensor.data_type()) + ", expected " + std::to_string(type));
-    }
-    if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
-      fail(node, "'" + tensor.name() + "' is stored in an external file, which is not supported");
-    }
-    std::int64_t count = 1;
-    for (std::int64_t dim : tensor.dims()) {
-      if (dim < 0 || dim > (1 << 24) || count * dim > (1 << 24)) {
-        fail(node, "'" + tensor.name() + "' has invalid dims");
-      }
-      count *= dim;
-    }
-    std::vector<T> result(count);
-    if (tensor.has_raw_data()) {
-      if (tensor.raw_data().size() != result.size() * sizeof(T)) {
-        fail(node, "'" + tensor.name() + "' does not hold as many bytes as its dims need");
-      }
-      if (count > 0) std::memcpy(result.data(), tensor.raw_data().data(), sizeof(T) * count);
-    } else if constexpr (std::is_same_v<T, float>) {
-      if (tensor.float_data_size() != count) fail(node, "'" + tensor.name() + "' has wrong size");
-      result.assign(tensor.float_data().begin(), tensor.float_data().end());
-    } else {
-      if (tensor.int32_data_size() != count) fail(node, "'" + tensor.name() + "' has wrong size");
-      for (std::int64_t i = 0; i < count; ++i) result[i] = static_cast<T>(tensor.int32_data(i));
-    }
-    return result;
+  std::vector<T> values(const onnx::NodeProto& node, const onnx::TensorProto& tensor) const {
+    return tensor_values<T>(tensor, where(node) + ": '" + tensor.name() + "'");
   }
+
+  std::string where(const onnx::NodeProto& node) const { return file_ + ": " + node_name(node); }
 
   // Scales (input 1, positive and finite) and zero points (input 2, optional) of a Q/DQ node.
   std::vector<float> scales(const onnx::NodeProto& node) const {
     const onnx::TensorProto* tensor = initializer(node, 1);
     if (!tensor) fail(node, "its scale is not an initializer");
-    std::vector<float> result = values<float>(node, *tensor, onnx::TensorProto::FLOAT);
+    std::vector<float> result = values<float>(node, *tensor);
     if (result.empty()) fail(node, "no scale");
     for (float scale : result) {
       if (!(scale > 0) || !std::isfinite(scale)) fail(node, "a scale is not positive and finite");
     }
     return result;
-  }
-
-  int attribute(const onnx::NodeProto& node, const std::string& name, int fallback) const {
-    for (const auto& attr : node.attribute()) {
-      if (attr.name() == name) return static_cast<int>(attr.i());
-    }
-    return fallback;
   }
 
   // A weight or bias DequantizeLinear: its integers, zero points 0, per tensor or along axis 0.
@@ -121,34 +88,39 @@ class QdqReader {
     QuantizedTensor result;
     result.s8 = weight;
     if (weight) {
-      for (std::int8_t v : values<std::int8_t>(node, tensor, onnx::TensorProto::INT8)) {
+      for (std::int8_t v : values<std::int8_t>(node, tensor)) {
         if (v == -128) fail(node, "weight -128: quicksr's s8 weights are symmetric [-127, 127]");
         result.values.push_back(v);
       }
     } else {
-      result.values = values<std::int32_t>(node, tensor, onnx::TensorProto::INT32);
+      result.values = values<std::int32_t>(node, tensor);
     }
     result.scales = scales(node);
     if (const onnx::TensorProto* zero = initializer(node, 2)) {
       const auto all_zero = [](const auto& points) {
         return std::all_of(points.begin(), points.end(), [](auto v) { return v == 0; });
       };
-      if (weight ? !all_zero(values<std::int8_t>(node, *zero, onnx::TensorProto::INT8))
-                 : !all_zero(values<std::int32_t>(node, *zero, onnx::TensorProto::INT32))) {
+      if (weight ? !all_zero(values<std::int8_t>(node, *zero))
+                 : !all_zero(values<std::int32_t>(node, *zero))) {
         fail(node, "a zero point is not 0");
       }
     }
     const std::int64_t outputs = tensor.dims_size() > 0 ? tensor.dims(0) : 1;
-    const int axis = attribute(node, "axis", 1);  // negative: counted from the last dimension
-    if (result.scales.size() != 1 && ((axis != 0 && axis != -tensor.dims_size()) ||
-                                      static_cast<std::int64_t>(result.scales.size()) != outputs)) {
-      fail(node, "scales must be one, or one per output channel along axis 0");
+    // A negative axis counts from the last dimension.
+    std::int64_t axis = int_attribute(node, "axis", 1, where(node));
+    if (axis < 0) axis += tensor.dims_size();
+    if (result.scales.size() != 1 &&
+        (axis < 0 || axis > 1 || axis >= tensor.dims_size() ||
+         static_cast<std::int64_t>(result.scales.size()) != tensor.dims(static_cast<int>(axis)))) {
+      fail(node,
+           "scales must be one, or one per output channel (along axis 0, or 1 when transposed)");
     }
+    result.axis = static_cast<int>(axis);
     result.per_channel_values =
         outputs > 0 ? static_cast<std::int64_t>(result.values.size()) / outputs : 0;
     result.first = next_index_;
     next_index_ += static_cast<std::int64_t>(result.values.size());
-    if (next_index_ > (1 << 24)) fail("too many weights for a QuickSRNet");
+    if (next_index_ > (1 << 24)) fail("more than 2^24 weights");  // carriers are exact floats
     return result;
   }
 
@@ -158,8 +130,7 @@ class QdqReader {
     if (scale.size() != 1) fail(node, "activations have one scale");
     ActivationEncoding result{.scale = scale[0], .zero_point = 0};
     if (const onnx::TensorProto* zero = initializer(node, 2)) {
-      const std::vector<std::uint8_t> zeros =
-          values<std::uint8_t>(node, *zero, onnx::TensorProto::UINT8);
+      const std::vector<std::uint8_t> zeros = values<std::uint8_t>(node, *zero);
       if (zeros.size() != 1) fail(node, "activations have one zero point");
       result.zero_point = zeros[0];
     }  // else u8 with zero point 0, ONNX's default
@@ -208,17 +179,37 @@ class QdqReader {
     if (quantized.size() != activations_.size()) {
       fail("a QuantizeLinear is not followed by its DequantizeLinear");
     }
-    for (const auto& output : graph.output()) {
-      if (aliases.count(output.name())) {
-        fail("the graph output '" + output.name() + "' is a dequantized tensor");
+    check_only_quantized_reads();
+    // An encoded graph output: the float graph ends at the tensor its pair quantizes.
+    for (auto& output : *graph.mutable_output()) {
+      if (const auto alias = aliases.find(output.name()); alias != aliases.end()) {
+        output.set_name(alias->second);
       }
     }
     return carrier;
   }
 
+  // A tensor with a quantizer pair is read through it: by the QuantizeLinear alone, else the
+  // file would compute with float values the INT8 model does not have.
+  void check_only_quantized_reads() const {
+    std::set<std::string> quantized;
+    for (const auto& activation : activations_) quantized.insert(activation.first);
+    for (const auto& node : model_.graph().node()) {
+      if (node.op_type() == "QuantizeLinear") continue;
+      for (const std::string& input : node.input()) {
+        if (quantized.count(input)) fail(node, "reads '" + input + "' around its quantizer pair");
+      }
+    }
+    for (const auto& output : model_.graph().output()) {
+      if (quantized.count(output.name())) {
+        fail("the graph output '" + output.name() + "' is read around its quantizer pair");
+      }
+    }
+  }
+
   // A conv's weights and bias must be dequantized integers (their carriers), not float32.
   void check_integer_weights(const onnx::NodeProto& node) const {
-    if (node.op_type() != "Conv") return;
+    if (node.op_type() != "Conv" && node.op_type() != "ConvTranspose") return;
     for (int input = 1; input < node.input_size(); ++input) {
       if (!carriers_.count(node.input(input))) {
         fail(node, "its weights or bias are not a DequantizeLinear of integers");
@@ -276,9 +267,42 @@ class QdqReader {
         channel = source_channel;
       }
       per_tensor = tensor->scales.size() == 1;
+      if (!per_tensor && tensor->axis != 0) fail("per-channel weight scales are not along axis 0");
       conv.weight_scale.push_back(tensor->scales[per_tensor ? 0 : channel]);
     }
     if (per_tensor) conv.weight_scale.resize(1);
+    add_biases(conv, carrier, input_scale);
+    return conv;
+  }
+
+  // The s8 conv of a general graph, whose convs read the file's tensors unpermuted.
+  QConv2d graph_conv(const Conv2d& carrier, float input_scale) const {
+    QConv2d conv = with_geometry_of<QConv2d>(carrier);
+    if (carrier.weight.empty()) fail_not_whole_tensor();
+    const auto [weights, first] = source_of(carrier.weight.front());
+    for (std::size_t k = 0; k < carrier.weight.size(); ++k) {
+      if (carrier.weight[k] != carrier.weight.front() + static_cast<float>(k))
+        fail_not_whole_tensor();
+    }
+    if (first != 0 || weights->values.size() != carrier.weight.size()) fail_not_whole_tensor();
+    if (!weights->s8) fail("a conv's weights are not s8");
+    const int output_axis = carrier.transposed ? 1 : 0;
+    if (weights->scales.size() != 1 &&
+        (weights->axis != output_axis || (carrier.transposed && carrier.groups != 1))) {
+      fail("per-channel weight scales are not along a conv's output channels");
+    }
+    conv.weight.assign(weights->values.begin(), weights->values.end());
+    conv.weight_scale = weights->scales;
+    add_biases(conv, carrier, input_scale);
+    return conv;
+  }
+
+  [[noreturn]] void fail_not_whole_tensor() const {
+    fail("a conv's weights are not one dequantized tensor of its shape");
+  }
+
+  // The s32 biases of `conv` (0 where the file has none), in units of input scale x weight scale.
+  void add_biases(QConv2d& conv, const Conv2d& carrier, float input_scale) const {
     for (int o = 0; o < carrier.out_channels; ++o) {
       if (carrier.bias[o] == 0.0f) {  // no bias in the file
         conv.bias.push_back(0);
@@ -295,7 +319,6 @@ class QdqReader {
       if (std::abs(bias) > std::numeric_limits<std::int32_t>::max()) fail("a bias overflows s32");
       conv.bias.push_back(static_cast<std::int32_t>(bias));
     }
-    return conv;
   }
 
   QuantizedQuickSRNet quantized(const QuickSRNet& net) const {
@@ -320,6 +343,61 @@ class QdqReader {
     q.last = quantized_conv(net.last, q.features.back().scale);
     for (const Conv2d& anchor : net.anchor)
       q.anchor.push_back(quantized_conv(anchor, q.input.scale));
+    try {
+      q.check();
+    } catch (const Error& error) {
+      fail(error.what());
+    }
+    return q;
+  }
+
+  // An INT8 general graph: a quantizer pair on each u8 tensor of its placement (int8_layout), but
+  // optional on shuffle outputs, which keep their input's encoding.
+  QuantizedGraph quantized(const Graph& graph) const {
+    QuantizedGraph q;
+    q.graph = graph;
+    try {
+      check_int8_ops(graph);
+    } catch (const Error& error) {
+      fail(error.what());
+    }
+    const Int8GraphLayout layout = int8_layout(graph);
+    std::map<std::string, ActivationEncoding> pairs;  // graph tensor -> encoding
+    for (const auto& [tensor, encoding] : activations_) {
+      const auto name = tensor_names_.find(tensor);
+      if (name == tensor_names_.end())
+        fail("a quantizer pair on '" + tensor + "', not a feature map");
+      pairs[name->second] = encoding;
+    }
+    const auto producer = [&](const std::string& tensor) {
+      return std::find_if(graph.nodes.begin(), graph.nodes.end(),
+                          [&](const GraphNode& node) { return node.output == tensor; });
+    };
+    for (const std::string& tensor : layout.tensors) {
+      if (const auto pair = pairs.find(tensor); pair != pairs.end()) {
+        q.encodings.push_back(pair->second);
+        pairs.erase(pair);
+      } else if (const auto node = producer(tensor);
+                 node != graph.nodes.end() && is_permutation(node->op)) {
+        q.encodings.push_back(q.encodings.at(layout.index.at(node->inputs.at(0))));
+      } else {
+        fail("'" + tensor + "' is a u8 tensor of the INT8 graph without a quantizer pair");
+      }
+    }
+    if (!pairs.empty()) {
+      fail("a quantizer pair on '" + pairs.begin()->first +
+           "', which the INT8 graph does not quantize (a conv or add output fused with its "
+           "activation)");
+    }
+    q.convs.resize(graph.convs.size());
+    for (const GraphNode& node : graph.nodes) {
+      if (node.conv < 0) continue;
+      const auto conv = static_cast<std::size_t>(node.conv);
+      const float input_scale = q.encodings.at(layout.index.at(node.inputs.at(0))).scale;
+      q.convs[conv] = graph_conv(graph.convs[conv], input_scale);
+      q.graph.convs[conv].weight.clear();  // the integers are in q.convs
+      q.graph.convs[conv].bias.clear();
+    }
     try {
       q.check();
     } catch (const Error& error) {
@@ -353,6 +431,7 @@ class QdqReader {
   std::vector<QuantizedTensor> tensors_;
   std::set<std::string> carriers_;
   std::vector<std::pair<std::string, ActivationEncoding>> activations_;
+  std::map<std::string, std::string> tensor_names_;  // ONNX tensor -> graph tensor
   std::int64_t next_index_ = 1;  // 0: no bias (a missing bias is a zero carrier)
 };
 
@@ -365,8 +444,7 @@ bool has_qdq_nodes(const onnx::ModelProto& model) {
   return false;
 }
 
-QuantizedQuickSRNet quantized_quicksrnet_from_qdq(const onnx::ModelProto& model,
-                                                  const std::string& file) {
+Int8Net int8_net_from_qdq(const onnx::ModelProto& model, const std::string& file) {
   return QdqReader(model, file).read();
 }
 

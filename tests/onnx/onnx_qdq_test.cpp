@@ -65,12 +65,6 @@ QuantizedQuickSRNet test_net(const QdqCase& test_case) {
                                  test_encodings(test_case.net.config), test_case.granularity);
 }
 
-int count_ops(const onnx::ModelProto& model, const std::string& op) {
-  int count = 0;
-  for (const auto& node : model.graph().node()) count += node.op_type() == op;
-  return count;
-}
-
 class QdqExport : public testing::TestWithParam<QdqCase> {};
 
 TEST_P(QdqExport, HasAQuantizerPairPerEncodingAndIntegerWeights) {
@@ -224,6 +218,51 @@ TEST(QdqImport, RefusesFilesOutsideTheInt8QuickSrNetForm) {
     }
   });
   EXPECT_NE(message.find("-128"), std::string::npos) << message;
+  // An axis that is not an INT attribute.
+  message = error_of([](onnx::ModelProto& proto) {
+    for (auto& node : *proto.mutable_graph()->mutable_node()) {
+      for (auto& attribute : *node.mutable_attribute()) {
+        if (attribute.name() == "axis" && node.input(0) == "body.0.weight_quantized") {
+          attribute.set_type(onnx::AttributeProto::FLOAT);
+          attribute.set_f(0);
+        }
+      }
+    }
+  });
+  EXPECT_TRUE(starts_with_file(message)) << message;
+  EXPECT_NE(message.find("attribute 'axis' is not an int"), std::string::npos) << message;
+}
+
+// ONNX also stores s8 tensors as int32_data (one int32 per value): such weights import as the
+// raw bytes do, and a value outside int8 is refused rather than wrapped.
+TEST(QdqImport, ReadsTypedInt8FieldsAndRefusesValuesOutsideInt8) {
+  const QdqCase small{export_cases().front(), WeightGranularity::kPerChannel};
+  const QuantizedQuickSRNet net = test_net(small);
+  ScratchDir dir;
+  export_qdq_onnx(net, {}, dir / "int8.onnx");
+  for (const int outside : {0, 300}) {
+    onnx::ModelProto proto = read_model(dir / "int8.onnx");
+    for (auto& tensor : *proto.mutable_graph()->mutable_initializer()) {
+      if (tensor.data_type() != onnx::TensorProto::INT8) continue;
+      for (char byte : tensor.raw_data()) tensor.add_int32_data(static_cast<std::int8_t>(byte));
+      tensor.clear_raw_data();
+      if (outside && tensor.name() == "body.0.weight_quantized") tensor.set_int32_data(3, outside);
+    }
+    write_model(proto, dir / "typed.onnx");
+    if (!outside) {
+      const auto imported = std::get<QuantizedQuickSRNet>(import_onnx(dir / "typed.onnx").net);
+      EXPECT_EQ(imported.body[0].weight, net.body[0].weight);
+      EXPECT_EQ(imported.first.weight, net.first.weight);
+      continue;
+    }
+    try {
+      import_onnx(dir / "typed.onnx");
+      ADD_FAILURE() << "an int8 weight of 300 was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("holds 300, outside int8"), std::string::npos)
+          << e.what();
+    }
+  }
 }
 
 // Per-channel weights along axis -4 (ONNX's negative axes count from the last dimension) are

@@ -290,6 +290,12 @@ void add_ints_attribute(onnx::NodeProto& node, const std::string& name,
   for (const std::int64_t value : values) attribute.add_ints(value);
 }
 
+int count_ops(const onnx::ModelProto& model, const std::string& op) {
+  int count = 0;
+  for (const auto& node : model.graph().node()) count += node.op_type() == op;
+  return count;
+}
+
 void write_model(const onnx::ModelProto& model, const std::filesystem::path& path) {
   std::ofstream out(path, std::ios::binary);
   if (!model.SerializeToOstream(&out)) throw std::runtime_error("cannot write " + path.string());

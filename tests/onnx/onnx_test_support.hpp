@@ -85,6 +85,8 @@ void add_int_attribute(onnx::NodeProto& node, const std::string& name, std::int6
 void add_ints_attribute(onnx::NodeProto& node, const std::string& name,
                         const std::vector<std::int64_t>& values);
 void write_model(const onnx::ModelProto& model, const std::filesystem::path& path);
+// Nodes of type `op` in the model's graph.
+int count_ops(const onnx::ModelProto& model, const std::string& op);
 onnx::ModelProto read_model(const std::filesystem::path& path);
 
 }  // namespace quicksr::onnx_test
