@@ -5,7 +5,9 @@
 #include <tiffio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdarg>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -36,13 +38,19 @@ struct TiffCloser {
 // the caller still owns and closes `file`), and the first error libtiff reported.
 class TiffFile {
  public:
-  TiffFile(std::FILE* file, const std::string& name, const char* mode) : name_(name) {
+  // `max_allocation`: the largest single allocation libtiff may make (0: its default).
+  TiffFile(std::FILE* file, const std::string& name, const char* mode,
+           std::uint64_t max_allocation = 0)
+      : name_(name) {
     std::fflush(file);
     const int fd = ::dup(fileno(file));
     if (fd < 0 || ::lseek(fd, 0, SEEK_SET) < 0) throw Error(name + ": cannot open as TIFF");
     TIFFOpenOptions* options = TIFFOpenOptionsAlloc();
     TIFFOpenOptionsSetErrorHandlerExtR(options, keep_error, &message_);
     TIFFOpenOptionsSetWarningHandlerExtR(options, ignore_warning, nullptr);
+    if (max_allocation > 0) {
+      TIFFOpenOptionsSetMaxSingleMemAlloc(options, static_cast<tmsize_t>(max_allocation));
+    }
     tiff_.reset(TIFFFdOpenExt(fd, name.c_str(), mode, options));
     TIFFOpenOptionsFree(options);
     if (!tiff_) {
@@ -87,6 +95,30 @@ Layout read_layout(TIFF* tiff) {
   std::uint16_t* kinds = nullptr;
   TIFFGetFieldDefaulted(tiff, TIFFTAG_EXTRASAMPLES, &layout.extra_samples, &kinds);
   return layout;
+}
+
+// libtiff allocates a whole strip or tile before decoding it, sized by the file's tags: 2561
+// samples per pixel made a 4-megapixel strip 10 GB (fuzz_image_read), and a tile may be far larger
+// than its image. Samples per pixel are bounded, and a strip or tile must not need more bytes than
+// kMaxBytesPerPixel per pixel of the image (of a 1024x1024 tile, for small tiled images).
+constexpr int kMaxSamples = 8;
+constexpr std::uint64_t kMaxBytesPerPixel = 16;  // 8 samples of 16 bits
+
+void check_block_size(const TiffFile& file, const Layout& layout, const std::string& name) {
+  if (layout.samples < 1 || layout.samples > kMaxSamples) {
+    throw Error(name + ": unsupported TIFF: " + std::to_string(layout.samples) +
+                " samples per pixel (at most " + std::to_string(kMaxSamples) + ")");
+  }
+  const bool tiled = TIFFIsTiled(file.get());
+  const std::uint64_t pixels = std::uint64_t{layout.width} * layout.height;
+  const std::uint64_t allowed =
+      kMaxBytesPerPixel * (tiled ? std::max<std::uint64_t>(pixels, 1u << 20) : pixels);
+  const std::uint64_t block = tiled ? TIFFTileSize64(file.get()) : TIFFStripSize64(file.get());
+  if (block > allowed) {
+    throw Error(name + ": invalid TIFF: a " + (tiled ? "tile" : "strip") + " of " +
+                std::to_string(block) + " bytes for " + std::to_string(layout.width) + "x" +
+                std::to_string(layout.height) + " pixels");
+  }
 }
 
 bool read_exactly(const Layout& layout, TIFF* tiff) {
@@ -151,10 +183,13 @@ Image by_rgba(const TiffFile& file, const Layout& layout) {
 }  // namespace
 
 Image read_tiff(std::FILE* file, const std::string& name, const ReadOptions& options) {
-  const TiffFile tiff(file, name, "r");
+  // The cap catches what check_block_size cannot see (a codec's own buffers).
+  const TiffFile tiff(file, name, "r",
+                      kMaxBytesPerPixel * std::max<std::uint64_t>(options.max_pixels, 1u << 20));
   const Layout layout = read_layout(tiff.get());
   check_pixel_limit(layout.width, layout.height, name, options);
   if (layout.width == 0 || layout.height == 0) throw Error(name + ": invalid TIFF: no pixels");
+  check_block_size(tiff, layout, name);
   Image image =
       read_exactly(layout, tiff.get()) ? by_scanlines(tiff, layout) : by_rgba(tiff, layout);
   std::uint32_t profile_size = 0;

@@ -5,6 +5,7 @@
 #include <webp/encode.h>
 #include <webp/mux.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -233,6 +234,89 @@ TEST(ImageTiffTest, TruncatedFileIsRejectedWithItsName) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("cut.tif"), std::string::npos) << e.what();
   }
+}
+
+// An 8-bit RGB TIFF of deflate-compressed `tile` x `tile` tiles, written with libtiff.
+void write_tiled_tiff(const std::filesystem::path& path, int width, int height, int tile,
+                      const std::vector<std::uint8_t>& rgb) {
+  TIFF* tiff = TIFFOpen(path.c_str(), "w");
+  ASSERT_NE(tiff, nullptr);
+  TIFFSetField(tiff, TIFFTAG_IMAGEWIDTH, width);
+  TIFFSetField(tiff, TIFFTAG_IMAGELENGTH, height);
+  TIFFSetField(tiff, TIFFTAG_SAMPLESPERPIXEL, 3);
+  TIFFSetField(tiff, TIFFTAG_BITSPERSAMPLE, 8);
+  TIFFSetField(tiff, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
+  TIFFSetField(tiff, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+  TIFFSetField(tiff, TIFFTAG_TILEWIDTH, tile);
+  TIFFSetField(tiff, TIFFTAG_TILELENGTH, tile);
+  TIFFSetField(tiff, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE);
+  std::vector<std::uint8_t> block(static_cast<std::size_t>(tile) * tile * 3);
+  for (int ty = 0; ty < height; ty += tile) {
+    for (int tx = 0; tx < width; tx += tile) {
+      std::fill(block.begin(), block.end(), 0);
+      for (int y = ty; y < std::min(ty + tile, height); ++y) {
+        for (int x = tx; x < std::min(tx + tile, width); ++x) {
+          for (int c = 0; c < 3; ++c) {
+            block[((y - ty) * tile + (x - tx)) * 3 + c] = rgb[(y * width + x) * 3 + c];
+          }
+        }
+      }
+      ASSERT_GE(TIFFWriteTile(tiff, block.data(), tx, ty, 0, 0), 0);
+    }
+  }
+  TIFFClose(tiff);
+}
+
+// Tiled files go through libtiff's RGBA path: pixels exact.
+TEST(ImageTiffTest, ReadsTiledRgbExactly) {
+  TempDir dir;
+  const int width = 40, height = 24;
+  const std::vector<std::uint8_t> rgb = pattern(width * height * 3);
+  write_tiled_tiff(dir / "tiled.tif", width, height, 16, rgb);
+  const Image image = read_image(dir / "tiled.tif");
+  ASSERT_EQ(image.width, width);
+  ASSERT_EQ(image.height, height);
+  for (std::size_t i = 0; i < rgb.size(); ++i) {
+    EXPECT_EQ(std::lround(image.rgb[i] * 255), rgb[i]) << i;
+  }
+}
+
+// libtiff allocates a whole strip or tile before decoding it, sized by the file's tags: a file
+// whose strip or tile is out of proportion with its pixels is refused before that allocation.
+TEST(ImageTiffTest, RefusesStripsAndTilesOutOfProportionWithTheImage) {
+  TempDir dir;
+  const auto error_of = [](const std::filesystem::path& path) {
+    try {
+      read_image(path);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  // fuzz_image_read's reproducer: 61 x 65523 pixels of 2561 samples, a 10 GB strip.
+  const unsigned char reproducer[] = {
+      0x49, 0x49, 0x2a, 0x00, 0x1c, 0x00, 0x00, 0x00, 0x78, 0x9c, 0xeb, 0x14, 0x7a, 0x3f,
+      0x5b, 0xe0, 0xde, 0x74, 0x26, 0xf3, 0x19, 0xf6, 0x01, 0x24, 0xcb, 0xd7, 0x05, 0xca,
+      0x0b, 0x00, 0x00, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x3d, 0x00, 0x00, 0x00,
+      0x01, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0xf3, 0xff, 0xff, 0xff, 0x02, 0x01,
+      0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x03, 0x01, 0x03, 0x00,
+      0x01, 0x00, 0x00, 0x00, 0x08, 0xef, 0x00, 0x00, 0x06, 0x01, 0x03, 0x00, 0x01, 0x00,
+      0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x11, 0x01, 0x04, 0x00, 0x01, 0x00, 0x00, 0x00,
+      0x08, 0x00, 0x00, 0x00, 0x15, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x0a,
+      0x00, 0x00, 0x1b, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0xaa, 0x0a, 0x00, 0x00,
+      0x17, 0x01, 0x04, 0x00, 0x01, 0x00, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x1c, 0x01,
+      0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x3d, 0x01, 0x03, 0x00,
+      0x01, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+  test::write_bytes(dir / "samples.tif",
+                    std::string(reinterpret_cast<const char*>(reproducer), sizeof reproducer));
+  std::string message = error_of(dir / "samples.tif");
+  EXPECT_EQ(message.rfind((dir / "samples.tif").string() + ": ", 0), 0u) << message;
+  EXPECT_NE(message.find("2561 samples per pixel"), std::string::npos) << message;
+  // A 2x2 image with one 4096x4096 tile (48 MB).
+  write_tiled_tiff(dir / "tile.tif", 2, 2, 4096, pattern(2 * 2 * 3));
+  message = error_of(dir / "tile.tif");
+  EXPECT_EQ(message.rfind((dir / "tile.tif").string() + ": ", 0), 0u) << message;
+  EXPECT_NE(message.find("a tile of 50331648 bytes"), std::string::npos) << message;
 }
 
 TEST(ImageMetadataTest, JpegKeepsIccAndExifWithOrientationApplied) {

@@ -163,6 +163,18 @@ void expect_same_structure(const Graph& built, const Graph& official) {
   EXPECT_EQ(official_name[built.output], official.output);
 }
 
+// A graph quicksr exported comes back as the architecture it was (the graph name, "sesr-m5-x3"),
+// whatever the file is called; other files are named by their file name ("xlsr-2x-360p" -> xlsr).
+TEST(OnnxBaselineStructure, ImportTakesTheArchitectureFromTheGraphName) {
+  ScratchDir dir;
+  export_onnx(Model{build_baseline("sesr-m5", {.scale = {3, 1}}), {}}, dir / "model.onnx");
+  EXPECT_EQ(std::get<Graph>(import_onnx(dir / "model.onnx").net).architecture, "sesr-m5");
+  onnx::ModelProto proto = read_model(dir / "model.onnx");
+  proto.mutable_graph()->set_name("main_graph");
+  write_model(proto, dir / "espcn-3x.onnx");
+  EXPECT_EQ(std::get<Graph>(import_onnx(dir / "espcn-3x.onnx").net).architecture, "espcn");
+}
+
 TEST(OnnxBaselineStructure, XlsrAndSesrMatchTheOfficialFiles) {
   const std::pair<const char*, BaselineCase> files[] = {
       {"xlsr-2x-360p.onnx", {"xlsr", 2}},

@@ -1,6 +1,7 @@
 // QDQ export of INT8 graphs (the baselines): a quantizer pair on each u8 tensor of the INT8
 // placement, and ONNX Runtime (an independent implementation of the ONNX operators, which fuses
-// the pairs into its own integer kernels) runs the file like the integer reference quant::forward.
+// the pairs into its own integer kernels) runs the file like the integer reference quant::forward;
+// import gives the INT8 graph back, and refuses pairs outside the placement.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -141,10 +142,11 @@ TEST_P(QdqGraphExport, OnnxRuntimeMatchesTheIntegerReference) {
   // EDSR's 16 residual adds in series amplify single rounding differences (a tie rounded the
   // other way early on moves later values by several LSB). ONNX Runtime matches the integer
   // runtime exactly on some inputs; on this one 11 % of the values are more than 1 LSB off (up to
-  // 4), and 6 % of QuantSim's (quicksr's float computation of the same quantizers; up to 3).
+  // 4), and 6 % of QuantSim's (quicksr's float computation of the same quantizers; up to 3). The
+  // bounds leave room for ONNX Runtime's kernels on other CPUs, which break other ties.
   const Agreement quantsim = agreement(quant::simulate(net, input), expected, output);
-  EXPECT_LE(onnxruntime.worst, quantsim.worst + 1);
-  EXPECT_GE(onnxruntime.within_one, 0.85);
+  EXPECT_LE(onnxruntime.worst, quantsim.worst + 2);
+  EXPECT_GE(onnxruntime.within_one, 0.8);
 }
 
 // import_onnx of the QDQ file gives the INT8 graph back: architecture, ops, every integer, scale
