@@ -41,6 +41,24 @@ onnx_io::OnnxGraphInfo graph_info(const std::string& name,
           options.batch, options.opset, options.shuffles_as_convs};
 }
 
+// The graph to write and, for INT8 models, its QDQ annotations (the float graph with quantizer
+// pairs and integer weights).
+onnx_io::QdqGraph graph_to_write(const Model& model, const std::string& file, bool dcr) {
+  const ChannelOrder order = dcr ? ChannelOrder::kDCR : ChannelOrder::kCRD;
+  if (const auto* net = std::get_if<QuickSRNet>(&model.net)) {
+    net->check();
+    return {onnx_io::quicksrnet_to_graph(*net, order), {}};
+  }
+  if (const auto* net = std::get_if<QuantizedQuickSRNet>(&model.net)) {
+    return onnx_io::quantized_quicksrnet_to_graph(*net, order);
+  }
+  if (dcr) throw Error(file + ": DCR export is only available for QuickSRNet models");
+  if (const auto* net = std::get_if<QuantizedGraph>(&model.net)) {
+    return onnx_io::quantized_graph_to_qdq(*net);
+  }
+  return {std::get<Graph>(model.net), {}};
+}
+
 }  // namespace
 
 Model import_onnx(const std::filesystem::path& path) {
@@ -73,28 +91,6 @@ Model load_model_or_onnx(const std::filesystem::path& path) {
 }
 
 OnnxExportOptions opencv_export_options() { return {.opset = 10, .shuffles_as_convs = true}; }
-
-namespace {
-
-// The graph to write and, for INT8 models, its QDQ annotations (the float graph with quantizer
-// pairs and integer weights).
-onnx_io::QdqGraph graph_to_write(const Model& model, const std::string& file, bool dcr) {
-  const ChannelOrder order = dcr ? ChannelOrder::kDCR : ChannelOrder::kCRD;
-  if (const auto* net = std::get_if<QuickSRNet>(&model.net)) {
-    net->check();
-    return {onnx_io::quicksrnet_to_graph(*net, order), {}};
-  }
-  if (const auto* net = std::get_if<QuantizedQuickSRNet>(&model.net)) {
-    return onnx_io::quantized_quicksrnet_to_graph(*net, order);
-  }
-  if (dcr) throw Error(file + ": DCR export is only available for QuickSRNet models");
-  if (const auto* net = std::get_if<QuantizedGraph>(&model.net)) {
-    return onnx_io::quantized_graph_to_qdq(*net);
-  }
-  return {std::get<Graph>(model.net), {}};
-}
-
-}  // namespace
 
 void export_onnx(const Model& model, const std::filesystem::path& path,
                  const OnnxExportOptions& options) {
