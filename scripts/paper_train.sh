@@ -66,8 +66,10 @@ queue=(
   # SESR-M7 x3 stalled at seed 1 (its dead first-block channels, docs/training.md): a second seed
   sesr-m7:3:seed2
   # ERFDN and EDSR: 17-60x the cost of Small per step (days on this machine), x2 first;
-  # Large x3 and x4 (Table 3's f64-m11 rows; Large x2 took 94 min here) between them
-  erfdn:2 erfdn:3 erfdn:4 f64-m11:3 f64-m11:4 edsr-baseline:2 edsr-baseline:3 edsr-baseline:4
+  # Large x3 and x4 (Table 3's f64-m11 rows; Large x2 took 94 min here) between them, Large x1.5
+  # beside its x3 (Table 7's Large row; its net runs at half the LR size: about a quarter the cost)
+  erfdn:2 erfdn:3 erfdn:4 f64-m11:3 f64-m11:1.5 f64-m11:4 edsr-baseline:2 edsr-baseline:3
+  edsr-baseline:4
 )
 
 # run_name NET SCALE and train_args NET SCALE: a queue entry's name and `quicksr train` arguments.

@@ -110,13 +110,15 @@ class Engine {
   void run(const float* rgb_in, int width, int height, float* rgb_out) const;
   // Planar 3xHxW in, planar 3 x output_height x output_width out.
   Tensor run(const Tensor& chw) const;
-  // INT8 engines only: 8-bit interleaved RGB in and out (the quantized input and output
-  // themselves when their encodings are the usual scale 1/255, zero point 0). The float runs of
-  // an INT8 engine quantize the input with the input encoding and dequantize the output.
+  // 8-bit interleaved RGB in and out. INT8 engines compute on the samples (the quantized input
+  // and output themselves when their encodings are the usual scale 1/255, zero point 0; their
+  // float runs quantize the input with the input encoding and dequantize the output). fp32
+  // engines convert rows as they read and write them: the float run's output for v / 255 in,
+  // rounded to nearest (clamped to [0, 1]), as the image writers round.
   void run(const std::uint8_t* rgb_in, int width, int height, std::uint8_t* rgb_out) const;
   // The same on views (frame buffers with padded rows, RGBA or BGR pixels): `output` is
   // output_width() x output_height() of `input`; only its colour samples are written. The views
-  // must not overlap. Throws quicksr::Error on other sizes (and on 8-bit views for an fp32 engine).
+  // must not overlap. Throws quicksr::Error on other sizes.
   void run(const RgbView<const float>& input, const RgbView<float>& output) const;
   void run(const RgbView<const std::uint8_t>& input, const RgbView<std::uint8_t>& output) const;
 

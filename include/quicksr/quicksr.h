@@ -79,9 +79,10 @@ quicksr_status quicksr_output_size(const quicksr_model* model, int width, int he
 /* Upscales `input` (width x height pixels of `format`, rows `input_stride` bytes apart) into
  * `output` (quicksr_output_size pixels, rows `output_stride` bytes apart, same format). Strides
  * are at least the row size; bytes between a row's end and the next row are not touched. The
- * buffers must not overlap. INT8 models on 8-bit formats run on the buffers themselves; fp32
- * models and 16-bit formats go through float frames (12 bytes per input and output pixel) that
- * the model keeps for the next call. */
+ * buffers must not overlap. Models on 8-bit formats run on the buffers themselves (INT8 ones
+ * compute on the bytes, fp32 ones convert rows as they read and write them); 16-bit formats and
+ * models the engine cannot run go through float frames (12 bytes per input and output pixel)
+ * that the model keeps for the next call. */
 quicksr_status quicksr_upscale(const quicksr_model* model, quicksr_format format, const void* input,
                                int width, int height, size_t input_stride, void* output,
                                size_t output_stride);

@@ -42,9 +42,10 @@ class Upscaler {
   Tensor upscale(const Tensor& rgb) const;
   // A frame buffer into another (output_length() of each side, the same format; bytes between
   // rows untouched; no overlap): the real-time call. The same pixels as upscale(Image), without
-  // its copies: INT8 models run on 8-bit buffers in place, other cases through float frames the
-  // upscaler keeps for the next call. A constant alpha is copied, any other interpolated. Throws
-  // quicksr::Error on sizes, strides or formats that do not fit.
+  // its copies: models on the engine run on 8-bit buffers in place, other cases (16-bit, bicubic,
+  // FSR 1, graphs on the reference runtime) through float frames the upscaler keeps for the next
+  // call. A constant alpha is copied, any other interpolated. Throws quicksr::Error on sizes,
+  // strides or formats that do not fit.
   void upscale(const PixelBuffer<const void>& input, const PixelBuffer<void>& output) const;
   // Rows [first_row, first_row + rows) of upscale(input), computed from the input rows they
   // depend on (plus a halo); first_row must be a multiple of the scale's numerator. The colour

@@ -1,7 +1,10 @@
 #include "engine/band_runner.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <numeric>
+
+#include "common/samples.hpp"
 
 namespace quicksr::engine {
 
@@ -146,14 +149,15 @@ void BandRunner::merge_phases(const float* phases, float* row, int channels, int
   }
 }
 
-void BandRunner::load_input_row(const RgbView<const float>& input, const Geometry& g, int y) {
+template <typename Sample>
+void BandRunner::load_input_row(const RgbView<const Sample>& input, const Geometry& g, int y) {
   float* row = ring_row(-1, y);
   const int source_y = std::min(y, input.height - 1);
   for (int c = 0; c < 3; ++c) {
     float* channel = row + c * layout_.stride - g.column_origin;
     for (int x = g.needed_begin(-1) + g.column_origin; x < g.needed_end(-1) + g.column_origin;
          ++x) {
-      channel[x] = input.at(source_y, std::min(x, input.width - 1), c);
+      channel[x] = unit_of(input.at(source_y, std::min(x, input.width - 1), c));
     }
   }
   zero_outside_image(g, row, 3);
@@ -241,11 +245,12 @@ void BandRunner::run_winograd_conv(const Geometry& g, int layer, int y, float* p
 
 // The tail kernel turns row y of the last conv's output (rows y-1 and y for x1.5, y odd) into
 // output pixels.
-void BandRunner::finish_row(const RgbView<const float>& input, const RgbView<float>& output,
+template <typename Sample>
+void BandRunner::finish_row(const RgbView<const Sample>& input, const RgbView<Sample>& output,
                             const Geometry& g, int y) const {
   const Conv2d* anchor = plan_.anchor ? &*plan_.anchor : nullptr;
   if (!plan_.half_scale) {
-    F32DepthToSpaceArgs args{};
+    F32DepthToSpaceArgs<Sample> args{};
     args.values = ring_row(g.layers - 1, y) - g.column_origin;
     args.stride = layout_.stride;
     args.block = plan_.block;
@@ -258,10 +263,10 @@ void BandRunner::finish_row(const RgbView<const float>& input, const RgbView<flo
     args.y = y;
     args.col_begin = g.region.col_begin;
     args.col_end = g.region.col_end;
-    kernels_.tail->depth_to_space(args);
+    kernels_.tail->fns<Sample>().depth_to_space(args);
     return;
   }
-  F32HalfScaleTailArgs args{};
+  F32HalfScaleTailArgs<Sample> args{};
   args.rows[0] = ring_row(g.layers - 1, y - 1) - g.column_origin;
   args.rows[1] = ring_row(g.layers - 1, y) - g.column_origin;
   args.stride = layout_.stride;
@@ -277,10 +282,11 @@ void BandRunner::finish_row(const RgbView<const float>& input, const RgbView<flo
   args.y = y;
   args.col_begin = g.region.col_begin;
   args.col_end = g.region.col_end;
-  kernels_.tail->half_scale(args);
+  kernels_.tail->fns<Sample>().half_scale(args);
 }
 
-void BandRunner::run(const RgbView<const float>& input, const RgbView<float>& output,
+template <typename Sample>
+void BandRunner::run(const RgbView<const Sample>& input, const RgbView<Sample>& output,
                      const Region& region) {
   const Geometry g{{region, plan_.net_size(input.width), plan_.net_size(input.height),
                     region.col_begin - left_margin_, plan_.conv_count(), kColumnHaloPerLayer},
@@ -290,5 +296,9 @@ void BandRunner::run(const RgbView<const float>& input, const RgbView<float>& ou
       [&](int layer, int y) { compute_conv_row(g, layer, y); },
       [&](int y) { finish_row(input, output, g, y); });
 }
+
+template void BandRunner::run(const RgbView<const float>&, const RgbView<float>&, const Region&);
+template void BandRunner::run(const RgbView<const std::uint8_t>&, const RgbView<std::uint8_t>&,
+                              const Region&);
 
 }  // namespace quicksr::engine

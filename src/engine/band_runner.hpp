@@ -26,7 +26,10 @@ class BandRunner {
   static std::size_t workspace_bytes(const Plan& plan, const F32Kernels& kernels,
                                      int max_strip_width);
 
-  void run(const RgbView<const float>& input, const RgbView<float>& output, const Region& region);
+  // Float or 8-bit views (Sample float or std::uint8_t): 8-bit samples are converted as each
+  // input row is loaded and each output row stored, with the float views' values.
+  template <typename Sample>
+  void run(const RgbView<const Sample>& input, const RgbView<Sample>& output, const Region& region);
 
  private:
   struct Geometry;
@@ -46,7 +49,8 @@ class BandRunner {
 
   float* ring_row(int layer, int y) const;
   const float* conv_input_row(int layer, int y, int net_height) const;
-  void load_input_row(const RgbView<const float>& input, const Geometry& g, int y);
+  template <typename Sample>
+  void load_input_row(const RgbView<const Sample>& input, const Geometry& g, int y);
   void compute_conv_row(const Geometry& g, int layer, int y);
   std::pair<int, int> run_direct_conv(const Geometry& g, int layer, int y, float* out) const;
   void run_winograd_conv(const Geometry& g, int layer, int y, float* phases) const;
@@ -56,7 +60,8 @@ class BandRunner {
                     int tile_end) const;
   void merge_phases(const float* phases, float* row, int channels, int tile_begin,
                     int tile_end) const;
-  void finish_row(const RgbView<const float>& input, const RgbView<float>& output,
+  template <typename Sample>
+  void finish_row(const RgbView<const Sample>& input, const RgbView<Sample>& output,
                   const Geometry& g, int y) const;
 
   const Plan& plan_;

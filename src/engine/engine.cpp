@@ -6,7 +6,6 @@
 #include <mutex>
 #include <optional>
 #include <thread>
-#include <type_traits>
 #include <vector>
 
 #include "engine/band_pipeline.hpp"
@@ -163,11 +162,8 @@ void Engine::Impl::run(const RgbView<const T>& input, const RgbView<T>& output) 
     const std::lock_guard lock(graph_mutex);
     if (qu8_graph_plan) {
       qu8_graph_runner->run(input, output, pool);
-    } else if constexpr (std::is_same_v<T, float>) {
-      graph_runner->run(input, output, pool);
     } else {
-      throw Error(
-          "engine: 8-bit RGB in and out needs an INT8 engine (an INT8 QuickSRNet or graph)");
+      graph_runner->run(input, output, pool);
     }
     graph_width = input.width;
     graph_height = input.height;
@@ -183,7 +179,7 @@ void Engine::Impl::run(const RgbView<const T>& input, const RgbView<T>& output) 
       qu8_runners.with_runner(
           make, [&](engine::QU8BandRunner& runner) { runner.run(input, output, region); });
     });
-  } else if constexpr (std::is_same_v<T, float>) {
+  } else {
     const auto make = [&] {
       return std::make_unique<engine::BandRunner>(*plan, kernels, runner_strip_width());
     };
@@ -191,8 +187,6 @@ void Engine::Impl::run(const RgbView<const T>& input, const RgbView<T>& output) 
       runners.with_runner(make,
                           [&](engine::BandRunner& runner) { runner.run(input, output, region); });
     });
-  } else {
-    throw Error("engine: 8-bit RGB in and out needs an INT8 engine (an INT8 QuickSRNet or graph)");
   }
 }
 

@@ -1,8 +1,10 @@
 #include "engine/graph_runner.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
+#include "common/samples.hpp"
 #include "engine/band_pipeline.hpp"
 #include "model/op_values.hpp"
 #include "quicksr/error.hpp"
@@ -384,7 +386,8 @@ std::size_t GraphRunner::workspace_bytes(const GraphPlan& plan, int width, int h
   return floats * sizeof(float);
 }
 
-void GraphRunner::run(const RgbView<const float>& input, const RgbView<float>& output,
+template <typename Sample>
+void GraphRunner::run(const RgbView<const Sample>& input, const RgbView<Sample>& output,
                       ThreadPool& pool) {
   const int height = input.height;
   const int jobs = GraphBands::job_count(pool.size(), height);
@@ -420,7 +423,7 @@ void GraphRunner::run(const RgbView<const float>& input, const RgbView<float>& o
       for (int y = begin; y < end; ++y) {
         float* row = steps.row(plan_.input, y) + kLeftColumns;
         for (int c = 0; c < 3; ++c) {
-          for (int x = 0; x < width_; ++x) row[c * pitch + x] = input.at(y, x, c);
+          for (int x = 0; x < width_; ++x) row[c * pitch + x] = unit_of(input.at(y, x, c));
         }
       }
     };
@@ -431,7 +434,7 @@ void GraphRunner::run(const RgbView<const float>& input, const RgbView<float>& o
       for (int y = y0 * factor; y < y1 * factor; ++y) {
         const float* row = steps.row(plan_.output, y) + kLeftColumns;
         for (int c = 0; c < 3; ++c) {
-          for (int x = 0; x < output.width; ++x) output.at(y, x, c) = row[c * pitch + x];
+          for (int x = 0; x < output.width; ++x) store_unit(output.at(y, x, c), row[c * pitch + x]);
         }
       }
     };
@@ -440,5 +443,9 @@ void GraphRunner::run(const RgbView<const float>& input, const RgbView<float>& o
   };
   run_synced(pool, jobs, task);
 }
+
+template void GraphRunner::run(const RgbView<const float>&, const RgbView<float>&, ThreadPool&);
+template void GraphRunner::run(const RgbView<const std::uint8_t>&, const RgbView<std::uint8_t>&,
+                               ThreadPool&);
 
 }  // namespace quicksr::engine

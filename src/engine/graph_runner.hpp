@@ -20,7 +20,10 @@ class GraphRunner {
   GraphRunner(const GraphPlan& plan, const F32Kernels& kernels, int band_rows)
       : plan_(plan), kernels_(kernels), band_rows_(band_rows) {}
   // Reuses the rings of the previous run when the width is the same.
-  void run(const RgbView<const float>& input, const RgbView<float>& output, ThreadPool& pool);
+  // Float or 8-bit views (Sample float or std::uint8_t; 8-bit samples converted as rows are
+  // loaded and stored, common/samples.hpp).
+  template <typename Sample>
+  void run(const RgbView<const Sample>& input, const RgbView<Sample>& output, ThreadPool& pool);
   // The rings and row buffers of `threads` jobs and the zero row for a width x height input in
   // bands of `band_rows` rows (local graphs: the same for every height).
   static std::size_t workspace_bytes(const GraphPlan& plan, int width, int height, int band_rows,

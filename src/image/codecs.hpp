@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/samples.hpp"
 #include "quicksr/image.hpp"
 
 namespace quicksr::codecs {
@@ -44,16 +45,6 @@ void check_pixel_limit(std::uint64_t width, std::uint64_t height, const std::str
 // The value written for one pixel of a gray image (R = G = B by contract; the mean absorbs any
 // drift a processing step introduced).
 float gray_value(const Image& image, std::size_t pixel);
-
-// A [0,1] value as an integer in 0..max_value, rounded to nearest; NaN and negatives map to 0.
-// Inline and branch-free (clamp, then round): frame-buffer calls run it on every output sample,
-// and loops of it vectorise.
-inline std::uint16_t quantize(float value, int max_value) {
-  float clamped = value > 0.0f ? value : 0.0f;  // NaN too
-  clamped = clamped < 1.0f ? clamped : 1.0f;
-  return static_cast<std::uint16_t>(
-      static_cast<int>(clamped * static_cast<float>(max_value) + 0.5f));
-}
 
 // The EXIF orientation (1..8) of a TIFF-structured EXIF block, which is reset to 1 in place;
 // 1 if absent or invalid.

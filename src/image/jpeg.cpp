@@ -221,10 +221,10 @@ void write_jpeg(const ImageLayout& layout, const BandSource& next_band, std::FIL
     samples.resize(pixel_count * components);
     for (std::size_t i = 0; i < pixel_count; ++i) {
       if (layout.gray) {
-        samples[i] = static_cast<JSAMPLE>(quantize(gray_value(band, i), 255));
+        samples[i] = static_cast<JSAMPLE>(unit_to_sample(gray_value(band, i), 255));
       } else {
         for (int c = 0; c < 3; ++c) {
-          samples[i * 3 + c] = static_cast<JSAMPLE>(quantize(band.rgb[i * 3 + c], 255));
+          samples[i * 3 + c] = static_cast<JSAMPLE>(unit_to_sample(band.rgb[i * 3 + c], 255));
         }
       }
     }

@@ -105,11 +105,11 @@ float read_sample(const png_byte* p, int bit_depth) {
 
 void write_sample(png_byte* p, float value, int bit_depth) {
   if (bit_depth == 16) {
-    const std::uint16_t v = quantize(value, 65535);
+    const std::uint16_t v = unit_to_sample(value, 65535);
     p[0] = static_cast<png_byte>(v >> 8);
     p[1] = static_cast<png_byte>(v & 0xFF);
   } else {
-    p[0] = static_cast<png_byte>(quantize(value, 255));
+    p[0] = static_cast<png_byte>(unit_to_sample(value, 255));
   }
 }
 

@@ -233,7 +233,7 @@ void write_tiff(const ImageLayout& layout, const BandSource& next_band, std::FIL
       for (std::size_t x = 0; x < width; ++x) {
         const std::size_t pixel = y * width + x;
         const auto put = [&](int s, float value) {
-          const std::uint16_t v = quantize(value, max_value);
+          const std::uint16_t v = unit_to_sample(value, max_value);
           const std::size_t at = x * samples + s;
           if (bit_depth == 8) {
             row[at] = static_cast<unsigned char>(v);

@@ -54,9 +54,9 @@ std::vector<std::uint8_t> to_samples(const Image& image) {
   for (std::size_t i = 0; i < pixels; ++i) {
     for (int c = 0; c < 3; ++c) {
       const float value = image.gray ? gray_value(image, i) : image.rgb[i * 3 + c];
-      samples[i * channels + c] = static_cast<std::uint8_t>(quantize(value, 255));
+      samples[i * channels + c] = static_cast<std::uint8_t>(unit_to_sample(value, 255));
     }
-    if (image.has_alpha()) samples[i * channels + 3] = quantize(image.alpha[i], 255);
+    if (image.has_alpha()) samples[i * channels + 3] = unit_to_sample(image.alpha[i], 255);
   }
   return samples;
 }

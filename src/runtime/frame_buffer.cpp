@@ -101,11 +101,11 @@ template <typename Sample>
 [[gnu::noinline]] void quantize_row(const float* __restrict values, unsigned char* __restrict out,
                                     int count, int max_sample) {
   for (int i = 0; i < count; ++i) {
-    store<Sample>(out + i * sizeof(Sample), codecs::quantize(values[i], max_sample));
+    store<Sample>(out + i * sizeof(Sample), unit_to_sample(values[i], max_sample));
   }
 }
 
-// Colour of `in` through the float frames (fp32 models, 16-bit pixels, backends without views).
+// Colour of `in` through the float frames (16-bit pixels, backends without views).
 template <typename Sample>
 void run_through_floats(const Upscaler::Backend& backend, const PixelBuffer<const void>& in,
                         const PixelBuffer<void>& out, const PixelLayout& layout) {
@@ -190,7 +190,7 @@ void copy_alpha(const PixelBuffer<const void>& in, const PixelBuffer<void>& out,
   for (int y = 0; y < out.height; ++y) {
     for (int x = 0; x < out.width; ++x) {
       put(x, y,
-          codecs::quantize(big[static_cast<std::size_t>(y) * out.width + x], layout.max_value()));
+          unit_to_sample(big[static_cast<std::size_t>(y) * out.width + x], layout.max_value()));
     }
   }
 }

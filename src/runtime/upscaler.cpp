@@ -85,7 +85,6 @@ class EngineBackend final : public Upscaler::Backend {
   }
   bool run_u8_view(const RgbView<const std::uint8_t>& input,
                    const RgbView<std::uint8_t>& output) const override {
-    if (engine_.precision() != Precision::kInt8) return false;
     engine_.run(input, output);
     if (!pixel_of_output_.empty()) {
       for (int y = 0; y < output.height; ++y) {
@@ -137,7 +136,7 @@ class EngineBackend final : public Upscaler::Backend {
     bool identity = true;
     for (int q = 0; q < 256; ++q) {
       pixel[q] = static_cast<std::uint8_t>(
-          codecs::quantize(quant::dequantize(static_cast<std::uint8_t>(q), *encoding), 255));
+          unit_to_sample(quant::dequantize(static_cast<std::uint8_t>(q), *encoding), 255));
       identity = identity && pixel[q] == q;
     }
     return identity ? std::vector<std::uint8_t>{} : pixel;

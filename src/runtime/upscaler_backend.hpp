@@ -24,7 +24,7 @@ struct Upscaler::Backend {
   // through planar tensors; the engine runs on the views themselves.
   virtual void run_view(const RgbView<const float>& input, const RgbView<float>& output) const;
   // The same on 8-bit views, with the pixels run_view() gives once rounded to 8 bits, where the
-  // backend computes in 8 bits (INT8 engines); false, writing nothing, elsewhere.
+  // backend runs on them (engines); false, writing nothing, elsewhere.
   virtual bool run_u8_view(const RgbView<const std::uint8_t>& /*input*/,
                            const RgbView<std::uint8_t>& /*output*/) const {
     return false;

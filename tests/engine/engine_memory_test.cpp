@@ -111,6 +111,8 @@ TEST(EngineMemory, PeakExtraMemoryStaysWithinTheWorkspaceBoundForAnyImageSize) {
     SCOPED_TRACE(std::string("x") + scale);
     const QuickSRNet net = QuickSRNet::initialized(thin_config(scale), 1);
     expect_bounded<float>(Engine::create(net, {.threads = 2}), 8u << 20);
+    // 8-bit frames too: rows are converted in the workspace, no float copy of the frame.
+    expect_bounded<std::uint8_t>(Engine::create(net, {.threads = 2}), 8u << 20);
   }
 }
 
@@ -156,6 +158,7 @@ void expect_graph_bounded(const Net& net,
 TEST(EngineMemory, GraphPeakExtraMemoryStaysWithinTheWorkspaceBoundForAnyHeight) {
   const Graph graph = build_baseline("sesr-m3", {.scale = {2, 1}});
   expect_graph_bounded<float>(graph);
+  expect_graph_bounded<std::uint8_t>(graph);  // fp32 on 8-bit frames
   expect_graph_bounded<std::uint8_t>(
       quant::post_training_quantize(graph, {calibration_image()}, {}));
 }

@@ -184,6 +184,25 @@ TEST(Engine, BgraViewsMatchPlanarRun) {
   }
 }
 
+// 8-bit frame buffers run without a float copy: rows converted as they are read and written.
+TEST(Engine, EightBitViewsGiveTheFloatRunRounded) {
+  const std::vector<QuickSRNetConfig> configs = {QuickSRNetConfig::small(Scale::parse("2")),
+                                                 custom(8, 1, "3", false, ChannelOrder::kDCR),
+                                                 custom(8, 1, "4", false),
+                                                 custom(16, 2, "2", true),
+                                                 custom(8, 1, "1.5", true),
+                                                 custom(8, 1, "1.5", false)};
+  for (const QuickSRNetConfig& config : configs) {
+    const QuickSRNet net = QuickSRNet::initialized(config, 12);
+    for (Isa isa : isas_to_test()) {
+      const Engine engine = make_engine(net, isa, 2);
+      SCOPED_TRACE(config.name());
+      expect_eight_bit_views_give_the_float_run_rounded(engine, 29, 13, 1);
+      expect_eight_bit_views_give_the_float_run_rounded(engine, 1, 3, 2);
+    }
+  }
+}
+
 // Bands (one per thread) and strips change only the schedule, never the arithmetic.
 TEST(Engine, OutputIsBitIdenticalWhateverTheBandsAndStrips) {
   for (const char* scale : {"2", "1.5"}) {

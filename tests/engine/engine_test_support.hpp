@@ -1,6 +1,12 @@
 #pragma once
 // What the engine suites share: the ISA levels to run and engines forced onto one of them.
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
+#include <random>
+#include <string>
 #include <vector>
 
 #include "quicksr/engine.hpp"
@@ -55,6 +61,56 @@ inline QuickSRNet relu_net_with_features_above_one(const char* scale, std::uint6
   QuickSRNet net = QuickSRNet::initialized(config, seed);
   for (float& w : net.first.weight) w *= 2.0f;
   return net;
+}
+
+// A [0,1] value as an 8-bit sample by its definition (NaN and negatives to 0, 1 and above to
+// 255, else value * 255 + 0.5 truncated), with branches: the rounding of the image writers.
+inline std::uint8_t rounded_sample(float value) {
+  if (!(value > 0.0f)) return 0;
+  if (value >= 1.0f) return 255;
+  return static_cast<std::uint8_t>(value * 255.0f + 0.5f);
+}
+
+// An fp32 engine on 8-bit views (a BGRA frame with padded rows, random bytes) against its float
+// run on the same samples / 255, rounded: every colour byte equal, the fourth byte of each pixel
+// and the row padding untouched.
+inline void expect_eight_bit_views_give_the_float_run_rounded(const Engine& engine, int width,
+                                                              int height, unsigned seed) {
+  constexpr std::uint8_t kUntouched = 0xA5;
+  std::mt19937 rng(seed);
+  const std::ptrdiff_t in_row = 4 * width + 3;
+  std::vector<std::uint8_t> in(static_cast<std::size_t>(in_row) * height, kUntouched);
+  Tensor planar(3, height, width);
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        const auto byte = static_cast<std::uint8_t>(rng() & 0xFF);
+        in[y * in_row + x * 4 + 2 - c] = byte;
+        planar.at(c, y, x) = static_cast<float>(byte) / 255.0f;
+      }
+    }
+  }
+  const Tensor expected = engine.run(planar);
+  const std::ptrdiff_t out_row = 4 * expected.width + 5;
+  std::vector<std::uint8_t> out(static_cast<std::size_t>(out_row) * expected.height, kUntouched);
+  engine.run(
+      RgbView<const std::uint8_t>{in.data() + 2, in_row, 4, -1, width, height},
+      RgbView<std::uint8_t>{out.data() + 2, out_row, 4, -1, expected.width, expected.height});
+  int mismatches = 0;
+  for (int y = 0; y < expected.height; ++y) {
+    for (std::ptrdiff_t i = 0; i < out_row; ++i) {
+      const std::ptrdiff_t x = i / 4, slot = i % 4;
+      const std::uint8_t want = x < expected.width && slot < 3
+                                    ? rounded_sample(expected.at(2 - int(slot), y, int(x)))
+                                    : kUntouched;
+      if (out[y * out_row + i] != want && ++mismatches <= 3) {
+        ADD_FAILURE() << width << "x" << height << " " << engine.kernel_names() << ": row " << y
+                      << " byte " << i << " is " << int(out[y * out_row + i]) << ", expected "
+                      << int(want);
+      }
+    }
+  }
+  EXPECT_EQ(mismatches, 0) << width << "x" << height << " " << engine.kernel_names();
 }
 
 }  // namespace quicksr

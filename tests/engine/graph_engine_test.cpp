@@ -14,6 +14,7 @@
 #include "engine/graph_bands.hpp"
 #include "engine/graph_plan.hpp"
 #include "engine/plan.hpp"
+#include "engine_test_support.hpp"
 #include "model/graph_check.hpp"
 #include "quicksr/baselines.hpp"
 #include "quicksr/engine.hpp"
@@ -146,6 +147,23 @@ TEST(GraphEngineTest, AbpnRunsOnTheBandPipeline) {
     }
   }
   std::cout << "abpn on the band pipeline: max abs difference to the reference " << worst << "\n";
+}
+
+// 8-bit frame buffers on both fp32 graph paths: the band pipeline (ABPN, with its anchor) and
+// the general-graph one (ESPCN's unclipped Tanh output, XLSR's branches, ERFDN's whole-image
+// attention), at x2 and x3.
+TEST(GraphEngineTest, EightBitViewsGiveTheFloatRunRounded) {
+  for (const char* name : {"abpn", "espcn", "xlsr", "erfdn"}) {
+    for (const int scale : {2, 3}) {
+      const Graph graph = build_baseline(name, {.scale = {scale, 1}, .seed = 6});
+      for (const Isa isa : kAllIsas) {
+        if (!cpu_supports(isa)) continue;
+        SCOPED_TRACE(std::string(name) + " x" + std::to_string(scale));
+        const Engine engine = Engine::create(graph, {.threads = 2, .isa = isa});
+        expect_eight_bit_views_give_the_float_run_rounded(engine, 23, 31, 3);  // ERFDN: 15+ rows
+      }
+    }
+  }
 }
 
 // A graph that leaves the chain pattern anywhere (XLSR's branches, no final clip, an activation

@@ -258,9 +258,7 @@ TEST(Int8Engine, ReportsItsPrecisionAndRejectsBadInput) {
   EXPECT_THROW(Engine::create(broken), Error);
   const Engine fp32 =
       Engine::create(QuickSRNet::initialized(QuickSRNetConfig::small(Scale::parse("2")), 1));
-  EXPECT_EQ(fp32.precision(), Precision::kFp32);
-  std::vector<std::uint8_t> rgb(12);
-  EXPECT_THROW(fp32.run(rgb.data(), 2, 2, out.data()), Error);
+  EXPECT_EQ(fp32.precision(), Precision::kFp32);  // its 8-bit runs: Engine.EightBitViews...
 }
 
 }  // namespace

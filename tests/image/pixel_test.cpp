@@ -1,6 +1,6 @@
 // Pixel formats and the rounding of [0, 1] values to samples, against hand-written values and
 // the branching definition (NaN and negatives to 0, 1 and above to the maximum, else
-// value * max + 0.5 truncated) that codecs::quantize computes without branches.
+// value * max + 0.5 truncated) that unit_to_sample (common/samples.hpp) computes without branches.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,7 +8,7 @@
 #include <cstring>
 #include <limits>
 
-#include "image/codecs.hpp"
+#include "common/samples.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/image.hpp"
 
@@ -22,16 +22,16 @@ std::uint16_t branching_quantize(float value, int max_value) {
 }
 
 TEST(Quantize, HandPickedValues) {
-  EXPECT_EQ(codecs::quantize(0.5f, 255), 128);  // 127.5 rounds up
-  EXPECT_EQ(codecs::quantize(1.0f / 255.0f, 255), 1);
-  EXPECT_EQ(codecs::quantize(0.998f, 255), 254);  // 254.49
-  EXPECT_EQ(codecs::quantize(1.0f, 65535), 65535);
-  EXPECT_EQ(codecs::quantize(7.0f, 255), 255);
-  EXPECT_EQ(codecs::quantize(-0.25f, 255), 0);
-  EXPECT_EQ(codecs::quantize(-0.0f, 65535), 0);
-  EXPECT_EQ(codecs::quantize(std::numeric_limits<float>::quiet_NaN(), 255), 0);
-  EXPECT_EQ(codecs::quantize(std::numeric_limits<float>::infinity(), 255), 255);
-  EXPECT_EQ(codecs::quantize(-std::numeric_limits<float>::infinity(), 65535), 0);
+  EXPECT_EQ(unit_to_sample(0.5f, 255), 128);  // 127.5 rounds up
+  EXPECT_EQ(unit_to_sample(1.0f / 255.0f, 255), 1);
+  EXPECT_EQ(unit_to_sample(0.998f, 255), 254);  // 254.49
+  EXPECT_EQ(unit_to_sample(1.0f, 65535), 65535);
+  EXPECT_EQ(unit_to_sample(7.0f, 255), 255);
+  EXPECT_EQ(unit_to_sample(-0.25f, 255), 0);
+  EXPECT_EQ(unit_to_sample(-0.0f, 65535), 0);
+  EXPECT_EQ(unit_to_sample(std::numeric_limits<float>::quiet_NaN(), 255), 0);
+  EXPECT_EQ(unit_to_sample(std::numeric_limits<float>::infinity(), 255), 255);
+  EXPECT_EQ(unit_to_sample(-std::numeric_limits<float>::infinity(), 65535), 0);
 }
 
 // Floats from -0.01 to 1.01, every 997th bit pattern (about two million), for both depths.
@@ -39,7 +39,7 @@ TEST(Quantize, EqualsTheBranchingDefinition) {
   for (const int max_value : {255, 65535}) {
     int checked = 0;
     for (float value = -0.01f; value < 1.01f;) {
-      ASSERT_EQ(codecs::quantize(value, max_value), branching_quantize(value, max_value))
+      ASSERT_EQ(unit_to_sample(value, max_value), branching_quantize(value, max_value))
           << value << " at max " << max_value;
       std::uint32_t bits;
       std::memcpy(&bits, &value, sizeof bits);

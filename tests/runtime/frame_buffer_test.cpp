@@ -1,7 +1,7 @@
 // Upscaler::upscale on frame buffers against upscale(Image), the image path it must equal: every
-// pixel format, padded rows, constant and varying alpha, fp32 and INT8 models (the INT8 ones in
-// place on 8-bit buffers, also with an output encoding other than 1/255), x1.5 at odd sizes, a
-// backend without views (bicubic), and the errors.
+// pixel format, padded rows, constant and varying alpha, fp32 and INT8 models (in place on 8-bit
+// buffers; INT8 also with an output encoding other than 1/255), x1.5 at odd sizes, a backend
+// without views (bicubic), and the errors.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -12,7 +12,7 @@
 #include <variant>
 #include <vector>
 
-#include "image/codecs.hpp"  // the image writers' rounding
+#include "common/samples.hpp"  // the image writers' rounding
 #include "quicksr/error.hpp"
 #include "quicksr/image.hpp"
 #include "quicksr/model_io.hpp"
@@ -104,7 +104,7 @@ Frame image_path(const Upscaler& upscaler, const Frame& input) {
   }
   const Image result = upscaler.upscale(image);
   Frame output(input.info, result.width, result.height, 3);
-  const auto sample = [&](float v) { return codecs::quantize(v, int(input.max_value())); };
+  const auto sample = [&](float v) { return unit_to_sample(v, int(input.max_value())); };
   for (int y = 0; y < result.height; ++y) {
     for (int x = 0; x < result.width; ++x) {
       const std::size_t i = std::size_t(y) * result.width + x;
@@ -159,9 +159,17 @@ void expect_matches_image_path(const Upscaler& upscaler, int width, int height) 
   }
 }
 
+// fp32 models run on 8-bit buffers in place too (the engine converts rows as it reads and writes
+// them): QuickSRNet at every scale (x1.5 at odd sizes), Large's anchor, and baselines on the band
+// pipeline (ABPN) and the general-graph path (ESPCN).
 TEST(FrameBuffer, Fp32ModelsGiveTheImagePathsPixels) {
   expect_matches_image_path(Upscaler::builtin(Scale{2, 1}, {.threads = 2}), 37, 23);
   expect_matches_image_path(Upscaler::load(kModels / "quicksrnet-small-x3.safetensors"), 20, 17);
+  expect_matches_image_path(Upscaler::builtin(Scale{4, 1}), 11, 9);
+  expect_matches_image_path(Upscaler::builtin(Scale{3, 2}), 33, 21);
+  expect_matches_image_path(Upscaler::load(kModels / "quicksrnet-f64-m11-x2.safetensors"), 19, 12);
+  expect_matches_image_path(Upscaler::load(kModels / "abpn-x2.safetensors"), 21, 10);
+  expect_matches_image_path(Upscaler::load(kModels / "espcn-x3.safetensors"), 16, 13);
 }
 
 TEST(FrameBuffer, Int8ModelsGiveTheImagePathsPixels) {

@@ -10,7 +10,9 @@
 // band runner and the workspace take every size from the configs chosen for the ISA (configs.cpp),
 // never from global constants, so an AVX-512 or INT8 kernel picks its own tile.
 #include <cstddef>
+#include <cstdint>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "quicksr/engine.hpp"
@@ -147,17 +149,20 @@ struct F32WinogradConfig {
 // The tail: the last conv's output rows to output pixels.
 
 // Integer scale s: one row of the last conv's output (3 s^2 channels, row-planar) plus the
-// anchor (if any), clip [0, 1], depth-to-space(s) into output rows y*s..y*s+s-1.
+// anchor (if any), clip [0, 1], depth-to-space(s) into output rows y*s..y*s+s-1. Views of Sample
+// float or 8-bit (8-bit frame buffers: samples read as sample_to_unit, written as unit_to_sample,
+// common/samples.hpp, the pixels of the float view rounded as the image writers round).
+template <typename Sample>
 struct F32DepthToSpaceArgs {
   const float* values;  // channel ch, image column x at values[ch * stride + x]
   std::size_t stride;
   int block;  // s
   ChannelOrder order;
   const Conv2d* anchor;  // the input-to-output conv, or nullptr
-  RgbView<const float> input;
+  RgbView<const Sample> input;
   int net_width;  // the network input size (the anchor's zero padding)
   int net_height;
-  RgbView<float> output;
+  RgbView<Sample> output;
   int y;  // the feature row
   int col_begin;
   int col_end;
@@ -166,6 +171,7 @@ struct F32DepthToSpaceArgs {
 // x1.5: feature rows y-1 and y (y odd) as one space-to-depth row, Conv1x1(4f -> 27) with its
 // outputs padded to 32, the stride-2 anchor (if any), clip, depth-to-space(3), cropped to the
 // output size.
+template <typename Sample>
 struct F32HalfScaleTailArgs {
   const float* rows[2];  // like F32DepthToSpaceArgs::values, rows y-1 and y
   std::size_t stride;
@@ -174,10 +180,10 @@ struct F32HalfScaleTailArgs {
   const float* weights;  // [4 * features][32], d2s channel order of the input
   const float* bias;     // 32
   const Conv2d* anchor;
-  RgbView<const float> input;
+  RgbView<const Sample> input;
   int net_width;
   int net_height;
-  RgbView<float> output;
+  RgbView<Sample> output;
   int y;
   int col_begin;  // even
   int col_end;    // even
@@ -185,14 +191,25 @@ struct F32HalfScaleTailArgs {
 inline constexpr int kHalfScaleOutputs = 27;
 inline constexpr int kHalfScalePaddedOutputs = 32;
 
-using F32DepthToSpaceFn = void (*)(const F32DepthToSpaceArgs&);
-using F32HalfScaleTailFn = void (*)(const F32HalfScaleTailArgs&);
+template <typename Sample>
+struct F32TailFns {
+  void (*depth_to_space)(const F32DepthToSpaceArgs<Sample>&);
+  void (*half_scale)(const F32HalfScaleTailArgs<Sample>&);
+};
 
 struct F32TailConfig {
   const char* name;
   Isa isa;
-  F32DepthToSpaceFn depth_to_space;
-  F32HalfScaleTailFn half_scale;
+  F32TailFns<float> f32;
+  F32TailFns<std::uint8_t> u8;
+  template <typename Sample>
+  const F32TailFns<Sample>& fns() const {
+    if constexpr (std::is_same_v<Sample, float>) {
+      return f32;
+    } else {
+      return u8;
+    }
+  }
 };
 
 // ---------------------------------------------------------------------------------------------
