@@ -5,7 +5,7 @@
 #include <cstring>
 #include <string>
 
-#include "image/codecs.hpp"
+#include "common/samples.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/upscaler.hpp"
 #include "runtime/upscaler_backend.hpp"
@@ -116,19 +116,18 @@ void run_through_floats(const Upscaler::Backend& backend, const PixelBuffer<cons
   output.resize(static_cast<std::size_t>(out.width) * out.height * 3);
   const std::size_t pixel_bytes = layout.pixel_bytes();
   const std::size_t offsets[3] = {layout.offset(0), layout.offset(1), layout.offset(2)};
-  const float max_value = static_cast<float>(layout.max_value());
+  const int max_value = layout.max_value();
   float* value = input.data();
   for (int y = 0; y < in.height; ++y) {
     const auto* pixel = static_cast<const unsigned char*>(in.data) + y * in.stride;
     for (int x = 0; x < in.width; ++x, pixel += pixel_bytes) {
       for (const std::size_t offset : offsets) {
-        *value++ = static_cast<float>(load<Sample>(pixel + offset)) / max_value;
+        *value++ = sample_to_unit(load<Sample>(pixel + offset), max_value);
       }
     }
   }
   backend.run_view({input.data(), 3LL * in.width, 3, 1, in.width, in.height},
                    {output.data(), 3LL * out.width, 3, 1, out.width, out.height});
-  const int max_sample = layout.max_value();
   const int row_samples = 3 * out.width;
   const bool flat = layout.channels == 3 && !layout.blue_first;  // the float row's order
   // Other orders: a row of samples in RGB order, then moved to their places.
@@ -137,10 +136,10 @@ void run_through_floats(const Upscaler::Backend& backend, const PixelBuffer<cons
   for (int y = 0; y < out.height; ++y, result += row_samples) {
     auto* pixel = static_cast<unsigned char*>(out.data) + y * out.stride;
     if (flat) {
-      quantize_row<Sample>(result, pixel, row_samples, max_sample);
+      quantize_row<Sample>(result, pixel, row_samples, max_value);
       continue;
     }
-    quantize_row<Sample>(result, samples.data(), row_samples, max_sample);
+    quantize_row<Sample>(result, samples.data(), row_samples, max_value);
     const unsigned char* sample = samples.data();
     for (int x = 0; x < out.width; ++x, pixel += pixel_bytes) {
       for (const std::size_t offset : offsets) {
@@ -183,7 +182,7 @@ void copy_alpha(const PixelBuffer<const void>& in, const PixelBuffer<void>& out,
   Tensor alpha(1, in.height, in.width);
   for (int y = 0; y < in.height; ++y) {
     for (int x = 0; x < in.width; ++x) {
-      alpha.at(0, y, x) = static_cast<float>(alpha_at(x, y)) / layout.max_value();
+      alpha.at(0, y, x) = sample_to_unit(alpha_at(x, y), layout.max_value());
     }
   }
   const std::vector<float> big = upscale_alpha(alpha, scale, out.width, out.height);
