@@ -1,7 +1,8 @@
 #pragma once
 // Integer samples (0..max_value: 255 for 8-bit, 65535 for 16-bit) and [0,1] values: the one
-// conversion each way that image files, frame buffers and the engine's 8-bit views share, so that
-// every path gives the same pixels.
+// conversion each way that the image writers, frame buffers and the engine's 8-bit views share
+// (the image readers divide by the maximum in float as sample_to_unit does), so that every path
+// gives the same pixels.
 #include <cstdint>
 
 namespace quicksr {
