@@ -12,6 +12,7 @@
 #include "quicksr/engine.hpp"
 #include "quicksr/image.hpp"
 #include "quicksr/model.hpp"
+#include "support/reference_sample.hpp"
 
 namespace quicksr {
 
@@ -63,14 +64,6 @@ inline QuickSRNet relu_net_with_features_above_one(const char* scale, std::uint6
   return net;
 }
 
-// A [0,1] value as an 8-bit sample by its definition (NaN and negatives to 0, 1 and above to
-// 255, else value * 255 + 0.5 truncated), with branches: the rounding of the image writers.
-inline std::uint8_t rounded_sample(float value) {
-  if (!(value > 0.0f)) return 0;
-  if (value >= 1.0f) return 255;
-  return static_cast<std::uint8_t>(value * 255.0f + 0.5f);
-}
-
 // An fp32 engine on 8-bit views (a BGRA frame with padded rows, random bytes) against its float
 // run on the same samples / 255, rounded: every colour byte equal, the fourth byte of each pixel
 // and the row padding untouched.
@@ -100,9 +93,10 @@ inline void expect_eight_bit_views_give_the_float_run_rounded(const Engine& engi
   for (int y = 0; y < expected.height; ++y) {
     for (std::ptrdiff_t i = 0; i < out_row; ++i) {
       const std::ptrdiff_t x = i / 4, slot = i % 4;
-      const std::uint8_t want = x < expected.width && slot < 3
-                                    ? rounded_sample(expected.at(2 - int(slot), y, int(x)))
-                                    : kUntouched;
+      const bool colour = x < expected.width && slot < 3;
+      const int want =
+          colour ? test_support::reference_sample(expected.at(2 - int(slot), y, int(x)), 255)
+                 : kUntouched;
       if (out[y * out_row + i] != want && ++mismatches <= 3) {
         ADD_FAILURE() << width << "x" << height << " " << engine.kernel_names() << ": row " << y
                       << " byte " << i << " is " << int(out[y * out_row + i]) << ", expected "

@@ -11,15 +11,10 @@
 #include "common/samples.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/image.hpp"
+#include "support/reference_sample.hpp"
 
 namespace quicksr {
 namespace {
-
-std::uint16_t branching_quantize(float value, int max_value) {
-  if (!(value > 0.0f)) return 0;
-  if (value >= 1.0f) return static_cast<std::uint16_t>(max_value);
-  return static_cast<std::uint16_t>(value * static_cast<float>(max_value) + 0.5f);
-}
 
 TEST(Quantize, HandPickedValues) {
   EXPECT_EQ(unit_to_sample(0.5f, 255), 128);  // 127.5 rounds up
@@ -39,7 +34,7 @@ TEST(Quantize, EqualsTheBranchingDefinition) {
   for (const int max_value : {255, 65535}) {
     int checked = 0;
     for (float value = -0.01f; value < 1.01f;) {
-      ASSERT_EQ(unit_to_sample(value, max_value), branching_quantize(value, max_value))
+      ASSERT_EQ(unit_to_sample(value, max_value), test_support::reference_sample(value, max_value))
           << value << " at max " << max_value;
       std::uint32_t bits;
       std::memcpy(&bits, &value, sizeof bits);
