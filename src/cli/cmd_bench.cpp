@@ -130,32 +130,31 @@ QuantizedQuickSRNet quantize_for_bench(const QuickSRNet& net) {
   return quant::quantize_weights(net, encodings, WeightGranularity::kPerChannel);
 }
 
-// --model (default: random Small x2) and --precision (default: the model file's). An INT8 file's
-// fp32 comparisons run its dequantized weights.
-BenchModels load_models(const ParsedArgs& args) {
+// The --model file's net (default: random Small x2) and --precision (default: the model file's).
+// An INT8 file's fp32 comparisons run its dequantized weights.
+BenchModels load_models(const ParsedArgs& args, std::optional<Model> model) {
   const std::optional<std::string> precision = args.get("--precision");
   if (precision && *precision != "fp32" && *precision != "int8") {
     throw Error("--precision: expected fp32 or int8, got '" + *precision + "'");
   }
   BenchModels models;
-  if (!args.has("--model")) {
+  if (!model) {
     models.float_net = QuickSRNet::initialized(QuickSRNetConfig::small(Scale{2, 1}), 1);
     models.description = models.float_net.config.name() + " (random weights)";
   } else {
     const std::string path = *args.get("--model");
-    Model model = load_model_argument(path);
-    if (model.is_quantized()) {
+    if (model->is_quantized()) {
       if (precision == "fp32") {
         throw Error(path + ": an INT8 model; --precision fp32 needs a float model");
       }
-      models.int8_net = std::get<QuantizedQuickSRNet>(std::move(model.net));
+      models.int8_net = std::get<QuantizedQuickSRNet>(std::move(model->net));
       models.float_net = quant::dequantize_weights(*models.int8_net);
       models.description = models.int8_net->config.name() + " (INT8 model " + path +
                            "; the fp32 rows run its dequantized weights)";
       return models;
     }
-    if (!model.is_quicksrnet()) throw Error(path + ": bench needs a QuickSRNet model");
-    models.float_net = std::get<QuickSRNet>(std::move(model.net));
+    if (!model->is_quicksrnet()) throw Error(path + ": bench needs a QuickSRNet model");
+    models.float_net = std::get<QuickSRNet>(std::move(model->net));
     models.description = models.float_net.config.name() + " (" + path + ")";
   }
   if (precision == "int8") {
@@ -356,244 +355,315 @@ Row graph_engine_row(const GraphBench& bench, const Engine& engine, const Frame&
   return {"engine", "engine", time_runs(runs, run), runs, executed};
 }
 
+// The frame size and run counts of a bench (--size, --runs, --reference-runs). The reference's
+// default is one run, or --runs when it is timed alone (a graph the engine cannot run).
+struct BenchRuns {
+  int width = 0;
+  int height = 0;
+  int runs = 0;
+  int reference_runs = 0;
+};
+
+BenchRuns bench_runs(const ParsedArgs& args, bool reference_alone) {
+  const auto [width, height] = parse_size(args.get_or("--size", "640x360"));
+  const int runs = args.get_int("--runs", 10, 1, 100000);
+  return {width, height, runs,
+          args.get_int("--reference-runs", reference_alone ? runs : 1, 0, 1000)};
+}
+
+std::string size_text(const BenchRuns& size) {
+  return std::to_string(size.width) + "x" + std::to_string(size.height);
+}
+
+// Each row's times in the JSON report; with a peak, each row's share of it at `gop` per frame;
+// when the engine leads, its speed-ups over the other rows.
+void add_rows(nlohmann::json& out, const std::vector<Row>& rows,
+              const std::optional<engine::Peak>& peak, double gop) {
+  for (const Row& row : rows) {
+    out[row.key + "_ms_min"] = row.time.min_ms;
+    out[row.key + "_ms_median"] = row.time.median_ms;
+    if (peak) out[row.key + "_pct_peak"] = 100.0 * gops(gop, row.time) / peak->gops;
+    const Row& lead = rows.front();
+    if (&row == &lead || lead.key != "engine") continue;
+    out["speedup_vs_" + row.key] = row.time.min_ms / lead.time.min_ms;
+    out["speedup_vs_" + row.key + "_median"] = row.time.median_ms / lead.time.median_ms;
+  }
+}
+
+// A timed run of the slow reference runtime.
+Row reference_row(int runs, const std::function<void()>& run) {
+  return {"reference", "reference", time_runs(runs, run), runs, std::nullopt};
+}
+
+// A general graph's timed rows: the engine's (unless it cannot run the graph), the reference's.
+struct GraphResult {
+  const GraphBench& bench;
+  BenchRuns size;
+  double gop = 0.0;  // per frame, as direct convolutions
+  std::optional<Engine> engine;
+  std::vector<Row> rows;
+
+  // What ran the first row: the engine's path, or why the reference ran alone.
+  std::string runtime() const {
+    if (engine) return "engine (" + engine->path_name() + ")";
+    return std::string(bench.int8 ? "integer reference" : "reference") +
+           " (the engine does not run this graph: " + *bench.unsupported + ")";
+  }
+};
+
+void print_graph_json(const GraphResult& result) {
+  const GraphBench& bench = result.bench;
+  nlohmann::json out{{"size", size_text(result.size)},
+                     {"model", bench.name},
+                     {"precision", bench.int8 ? "int8" : "fp32"},
+                     {"runtime", result.runtime()},
+                     {bench.int8 ? "gop_per_frame" : "gflop_per_frame", result.gop}};
+  if (const std::optional<Engine>& engine = result.engine) {
+    out.update({{"threads", engine->threads()},
+                {"isa", isa_name(engine->isa())},
+                {"kernel", engine->kernel_names()},
+                {"engine_workspace_mib", engine->workspace_bytes() / 1048576.0}});
+  }
+  add_rows(out, result.rows, std::nullopt, result.gop);
+  std::cout << out.dump() << "\n";
+}
+
+void print_graph_text(const GraphResult& result) {
+  const GraphBench& bench = result.bench;
+  std::cout << bench.name << " (general graph), " << size_text(result.size) << ", "
+            << (bench.int8 ? "int8" : "fp32") << "\nruntime: " << result.runtime() << "\n";
+  if (result.engine) {
+    std::cout << result.engine->threads() << " engine thread(s), ISA "
+              << isa_name(result.engine->isa())
+              << "\nengine kernels: " << result.engine->kernel_names() << "\n";
+  }
+  std::cout << "oneDNN: not timed (its network is built for QuickSRNet only)\n"
+            << std::fixed << std::setprecision(3) << (bench.int8 ? "GOP" : "GFLOP")
+            << " per frame (2 per multiply-add): " << result.gop << " as direct convolutions\n";
+  for (const Row& row : result.rows) {
+    print_row(row, result.gop, std::nullopt, bench.int8 ? "GOP/s" : "GFLOP/s");
+  }
+  if (result.engine) {
+    std::cout << std::setprecision(2) << "engine workspace "
+              << result.engine->workspace_bytes() / 1048576.0 << " MiB\n";
+    print_speedups(result.rows);
+  }
+}
+
 // A general graph (--model naming a baseline file, float or INT8): the engine (its general-graph
 // path, or the band pipeline for a QuickSRNet-like chain such as ABPN) against the reference
 // runtime (which runs on all cores); oneDNN is wired for QuickSRNet only. A graph the engine
 // cannot run times the reference alone and says why.
 int bench_graph(const ParsedArgs& args, const GraphBench& bench) {
-  // Copies of the structured binding: lambdas capture them (clang 14 cannot capture a binding).
-  const auto [size_width, size_height] = parse_size(args.get_or("--size", "640x360"));
-  const int width = size_width;
-  const int height = size_height;
-  const int runs = args.get_int("--runs", 10, 1, 100000);
-  const int reference_runs =
-      args.get_int("--reference-runs", bench.unsupported ? runs : 1, 0, 1000);
-  const Frame frame = random_frame(width, height);
+  GraphResult result{bench, bench_runs(args, bench.unsupported.has_value())};
+  const BenchRuns& size = result.size;
   const GraphWeights weights = bench.int8 ? GraphWeights::kNotLoadedYet : GraphWeights::kChecked;
-  const double gop = 2.0 * graph_macs_per_input_pixel(bench.graph, weights) * width * height / 1e9;
-  const char* precision = bench.int8 ? "int8" : "fp32";
-  std::vector<Row> rows;
-  std::optional<Engine> engine;
+  result.gop =
+      2.0 * graph_macs_per_input_pixel(bench.graph, weights) * size.width * size.height / 1e9;
+  const Frame frame = random_frame(size.width, size.height);
   if (!bench.unsupported) {
-    engine = bench.make_engine(engine_options(args));
-    rows.push_back(graph_engine_row(bench, *engine, frame, runs));
+    result.engine = bench.make_engine(engine_options(args));
+    result.rows.push_back(graph_engine_row(bench, *result.engine, frame, size.runs));
   }
-  if (reference_runs > 0) {
-    const auto run = [&] { bench.run_reference(frame); };
-    rows.push_back(
-        {"reference", "reference", time_runs(reference_runs, run), reference_runs, std::nullopt});
+  if (size.reference_runs > 0) {
+    result.rows.push_back(reference_row(size.reference_runs, [&] { bench.run_reference(frame); }));
   }
-  const std::string reference_name = bench.int8 ? "integer reference" : "reference";
-  const std::string runtime =
-      bench.unsupported
-          ? reference_name + " (the engine does not run this graph: " + *bench.unsupported + ")"
-          : "engine (" + engine->path_name() + ")";
-  if (args.has("--json")) {
-    nlohmann::json out{{"size", std::to_string(width) + "x" + std::to_string(height)},
-                       {"model", bench.name},
-                       {"precision", precision},
-                       {"runtime", runtime},
-                       {bench.int8 ? "gop_per_frame" : "gflop_per_frame", gop}};
-    if (engine) {
-      out.update({{"threads", engine->threads()},
-                  {"isa", isa_name(engine->isa())},
-                  {"kernel", engine->kernel_names()},
-                  {"engine_workspace_mib", engine->workspace_bytes() / 1048576.0}});
-    }
-    for (const Row& row : rows) {
-      out[row.key + "_ms_min"] = row.time.min_ms;
-      out[row.key + "_ms_median"] = row.time.median_ms;
-    }
-    if (engine && rows.size() > 1) {
-      out["speedup_vs_reference"] = rows[1].time.min_ms / rows[0].time.min_ms;
-      out["speedup_vs_reference_median"] = rows[1].time.median_ms / rows[0].time.median_ms;
-    }
-    std::cout << out.dump() << "\n";
-    return 0;
+  args.has("--json") ? print_graph_json(result) : print_graph_text(result);
+  return 0;
+}
+
+// The QuickSRNet bench: the fp32 engine and, for INT8, the INT8 engine on the same threads and
+// ISA; the peak of the engine's instructions; one frame; the rows timed so far.
+struct NetBench {
+  NetBench(const ParsedArgs& args, BenchRuns runs, BenchModels bench_models);
+
+  bool int8() const { return models.int8_net.has_value(); }
+  const Engine& engine() const { return int8() ? *int8_engine : fp32_engine; }
+  void run_int8() { int8_engine->run(frame.u8.data(), size.width, size.height, int8_out.data()); }
+  void run_fp32() { fp32_engine.run(frame.f32.data(), size.width, size.height, fp32_out.data()); }
+  // The work `e` executes per frame, when it differs from the direct count (Winograd).
+  std::optional<double> executed_gop(const Engine& e) const {
+    const double work = 2.0 * e.executed_macs_per_pixel() * size.width * size.height / 1e9;
+    return work != gop ? std::optional(work) : std::nullopt;
   }
-  std::cout << bench.name << " (general graph), " << width << "x" << height << ", " << precision
-            << "\nruntime: " << runtime << "\n";
-  if (engine) {
-    std::cout << engine->threads() << " engine thread(s), ISA " << isa_name(engine->isa())
-              << "\nengine kernels: " << engine->kernel_names() << "\n";
+
+  BenchModels models;
+  BenchRuns size;
+  Engine fp32_engine;
+  std::optional<Engine> int8_engine;
+  double gop;  // per frame, as direct convolutions
+  std::optional<engine::Peak> peak;
+  Frame frame;
+  std::vector<std::uint8_t> int8_out;
+  std::vector<float> fp32_out;
+  std::vector<Row> rows;
+  double engine_rss_mib = 0.0;                       // the peak RSS after the engine's warm-up
+  nlohmann::json checks = nlohmann::json::object();  // oneDNN's differences from the engine
+};
+
+// The peak of the engine's instructions: FMA of its vector width, or its INT8 dot product.
+std::optional<engine::Peak> engine_peak(const Engine& engine, bool int8) {
+  if (!int8) return engine::measure_f32_peak(engine.isa(), engine.threads());
+  if (engine.isa() == Isa::kScalar) return std::nullopt;
+  return engine::measure_int8_peak(engine.isa(), engine.threads());
+}
+
+NetBench::NetBench(const ParsedArgs& args, BenchRuns runs, BenchModels bench_models)
+    : models(std::move(bench_models)),
+      size(runs),
+      fp32_engine(Engine::create(models.float_net, engine_options(args))),
+      gop(2.0 * models.float_net.macs_per_pixel() * size.width * size.height / 1e9),
+      frame(random_frame(size.width, size.height)) {
+  if (int8()) {
+    EngineOptions options = engine_options(args);
+    options.threads = fp32_engine.threads();
+    options.isa = fp32_engine.isa();
+    int8_engine = Engine::create(*models.int8_net, options);
   }
-  const char* unit = bench.int8 ? "GOP" : "GFLOP";
-  std::cout << "oneDNN: not timed (its network is built for QuickSRNet only)\n"
-            << std::fixed << std::setprecision(3) << unit
-            << " per frame (2 per multiply-add): " << gop << " as direct convolutions\n";
-  for (const Row& row : rows) print_row(row, gop, std::nullopt, bench.int8 ? "GOP/s" : "GFLOP/s");
-  if (engine) {
-    std::cout << std::setprecision(2) << "engine workspace "
-              << engine->workspace_bytes() / 1048576.0 << " MiB\n";
-    print_speedups(rows);
+  peak = engine_peak(engine(), int8());
+  const std::size_t values =
+      3ull * engine().output_width(size.width) * engine().output_height(size.height);
+  int8_out.resize(values);
+  fp32_out.resize(values);
+}
+
+// fp32: the engine alone.
+void time_fp32_engine(NetBench& b) {
+  const auto run = [&b] { b.run_fp32(); };
+  run();
+  b.rows.push_back({"engine", "engine", time_runs(b.size.runs, run), b.size.runs,
+                    b.executed_gop(b.fp32_engine)});
+  b.engine_rss_mib = peak_rss_mib();
+}
+
+// INT8: the INT8 engine, the fp32 engine and oneDNN u8s8 run in turn (blocks of runs), for fair
+// ratios on a loaded machine; each keeps its workspace from its first run, so the RSS after the
+// INT8 warm-up is the INT8 engine's.
+void time_int8_engines(NetBench& b, bool onednn) {
+  b.run_int8();
+  b.engine_rss_mib = peak_rss_mib();
+  b.run_fp32();
+  const int runs = b.size.runs;
+  std::vector<Row> rows = {{"engine", "engine", {}, runs, std::nullopt},
+                           {"fp32 engine", "fp32_engine", {}, runs, b.executed_gop(b.fp32_engine)}};
+  std::vector<std::function<void()>> timed = {[&b] { b.run_int8(); }, [&b] { b.run_fp32(); }};
+  std::optional<engine::OneDnnNetwork> network;
+  std::vector<std::uint8_t> output;
+  if (onednn && onednn_runs(*b.models.int8_net)) {
+    network.emplace(*b.models.int8_net, b.size.width, b.size.height, b.fp32_engine.threads());
+    rows.push_back(checked_onednn_row(*network, b.frame.u8, output, b.int8_out, 1.0,
+                                      {"oneDNN u8s8", "onednn_int8", {}, runs, std::nullopt},
+                                      b.checks));
+    timed.push_back([&] { network->run(b.frame.u8.data(), output.data()); });
   }
+  const std::vector<Timing> timings = time_alternately(runs, timed);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    rows[i].time = timings[i];
+    b.rows.push_back(rows[i]);
+  }
+}
+
+void time_onednn_fp32(NetBench& b) {
+  engine::OneDnnNetwork network(b.models.float_net, b.size.width, b.size.height,
+                                b.fp32_engine.threads());
+  time_onednn(network, b.frame.f32, b.fp32_out, 1e-4,
+              {b.int8() ? "oneDNN fp32" : "oneDNN", "onednn", {}, b.size.runs, std::nullopt},
+              b.checks, b.rows);
+}
+
+// The reference runtime of the engine's precision (the integer one for INT8).
+void time_reference(NetBench& b) {
+  std::function<void()> run;
+  if (b.int8()) {
+    run = [&b, input = planar<U8Tensor>(b.frame, b.frame.u8)] {
+      (void)quant::forward(*b.models.int8_net, input);
+    };
+  } else {
+    run = [&b, input = planar<Tensor>(b.frame, b.frame.f32)] {
+      (void)reference::forward(b.models.float_net, input);
+    };
+  }
+  b.rows.push_back(reference_row(b.size.reference_runs, run));
+}
+
+void print_net_json(const NetBench& b) {
+  const Row& lead = b.rows.front();
+  const double executed = lead.executed_gop.value_or(b.gop);
+  const std::string unit = b.int8() ? "gop" : "gflop";
+  nlohmann::json out{{"size", size_text(b.size)},
+                     {"threads", b.engine().threads()},
+                     {"model", b.models.float_net.config.name()},
+                     {"precision", b.int8() ? "int8" : "fp32"},
+                     {"isa", isa_name(b.engine().isa())},
+                     {"kernel", b.engine().kernel_names()},
+                     {unit + "_per_frame", b.gop},
+                     {unit + "_executed_per_frame", executed},
+                     {"engine_workspace_mib", b.engine().workspace_bytes() / 1048576.0},
+                     {"peak_rss_mib_after_engine", b.engine_rss_mib}};
+  out.update(b.checks);
+  if (b.peak) {
+    out["peak_kind"] = b.peak->kind;
+    out["peak_" + unit + "s"] = b.peak->gops;
+    out["engine_pct_peak_executed"] = 100.0 * gops(executed, lead.time) / b.peak->gops;
+  }
+  out["engine_" + unit + "s"] = gops(b.gop, lead.time);
+  out["engine_" + unit + "s_executed"] = gops(executed, lead.time);
+  add_rows(out, b.rows, b.peak, b.gop);
+  std::cout << out.dump() << "\n";
+}
+
+void print_net_text(const NetBench& b) {
+  const Engine& engine = b.engine();
+  const char* rate_unit = b.int8() ? "GOP/s" : "GFLOP/s";
+  std::cout << b.models.description << "\n"
+            << size_text(b.size) << ", " << engine.threads() << " thread(s), "
+            << (b.int8() ? "INT8" : "fp32") << ", ISA " << isa_name(engine.isa())
+            << "\nengine kernels: " << engine.kernel_names() << "\n"
+            << std::fixed << std::setprecision(3) << (b.int8() ? "GOP" : "GFLOP")
+            << " per frame (2 per multiply-add): " << b.gop << " as direct convolutions (oneDNN)";
+  if (const std::optional<double>& executed = b.rows.front().executed_gop) {
+    std::cout << ", " << *executed << " executed by the engine (Winograd)";
+  }
+  std::cout << "\n";
+  if (b.peak) {
+    std::cout << "peak (" << b.peak->kind << ", " << engine.threads()
+              << " threads): " << std::setprecision(1) << b.peak->gops << " " << rate_unit
+              << "; direct-conv rate = direct-conv work / time "
+              << "(can exceed the peak for Winograd), executed = what really runs\n";
+  }
+  for (const Row& row : b.rows) print_row(row, b.gop, b.peak, rate_unit);
+  std::cout << std::setprecision(2) << "engine workspace " << engine.workspace_bytes() / 1048576.0
+            << " MiB, peak RSS after engine runs " << b.engine_rss_mib << " MiB\n";
+  for (const auto& [key, difference] : b.checks.items()) {
+    std::cout << key << " (vs the engine): " << std::scientific << std::setprecision(1)
+              << difference.get<double>() << std::fixed << "\n";
+  }
+  print_speedups(b.rows);
+}
+
+// A QuickSRNet (--model, default random Small x2; fp32 or INT8): the engine against its peak,
+// oneDNN (when it runs the net) and the reference runtime.
+int bench_net(const ParsedArgs& args, std::optional<Model> model) {
+  const BenchRuns size = bench_runs(args, false);
+  NetBench b(args, size, load_models(args, std::move(model)));
+  const bool onednn = !args.has("--no-onednn") && onednn_runs(b.models.float_net);
+  b.int8() ? time_int8_engines(b, onednn) : time_fp32_engine(b);
+  if (onednn) time_onednn_fp32(b);
+  if (size.reference_runs > 0) time_reference(b);
+  args.has("--json") ? print_net_json(b) : print_net_text(b);
   return 0;
 }
 
 int bench(const ParsedArgs& args) {
-  if (args.has("--model")) {
-    const Model model = load_model_argument(*args.get("--model"));
-    if (const Graph* graph = std::get_if<Graph>(&model.net)) {
-      return bench_graph(args, float_graph_bench(args, *graph, model.name()));
-    }
-    if (const QuantizedGraph* net = std::get_if<QuantizedGraph>(&model.net)) {
-      return bench_graph(args, int8_graph_bench(args, *net, model.name()));
-    }
+  if (!args.has("--model")) return bench_net(args, std::nullopt);
+  Model model = load_model_argument(*args.get("--model"));
+  if (const Graph* graph = std::get_if<Graph>(&model.net)) {
+    return bench_graph(args, float_graph_bench(args, *graph, model.name()));
   }
-  // Plain ints, not structured bindings: lambdas below capture them (clang 14 cannot).
-  const auto [size_width, size_height] = parse_size(args.get_or("--size", "640x360"));
-  const int width = size_width;
-  const int height = size_height;
-  const int runs = args.get_int("--runs", 10, 1, 100000);
-  const int reference_runs = args.get_int("--reference-runs", 1, 0, 1000);
-  const BenchModels models = load_models(args);
-  const bool int8 = models.int8_net.has_value();
-  EngineOptions options = engine_options(args);
-  const Engine fp32_engine = Engine::create(models.float_net, options);
-  options.threads = fp32_engine.threads();
-  options.isa = fp32_engine.isa();
-  const int threads = options.threads;
-  const std::optional<Engine> int8_engine =
-      int8 ? std::optional<Engine>(Engine::create(*models.int8_net, options)) : std::nullopt;
-  const Engine& engine = int8 ? *int8_engine : fp32_engine;
-  const double pixels = static_cast<double>(width) * height;
-  const double gop = 2.0 * models.float_net.macs_per_pixel() * pixels / 1e9;
-  const auto executed = [&](const Engine& e) -> std::optional<double> {
-    const double work = 2.0 * e.executed_macs_per_pixel() * pixels / 1e9;
-    return work != gop ? std::optional(work) : std::nullopt;
-  };
-
-  // The peak of the engine's instructions: FMA of its vector width, or its INT8 dot product.
-  std::optional<engine::Peak> peak;
-  if (!int8) {
-    peak = engine::measure_f32_peak(engine.isa(), threads);
-  } else if (engine.isa() != Isa::kScalar) {
-    peak = engine::measure_int8_peak(engine.isa(), threads);
+  if (const QuantizedGraph* net = std::get_if<QuantizedGraph>(&model.net)) {
+    return bench_graph(args, int8_graph_bench(args, *net, model.name()));
   }
-
-  const Frame frame = random_frame(width, height);
-  const std::size_t output_values =
-      3ull * engine.output_width(width) * engine.output_height(height);
-  std::vector<std::uint8_t> int8_output(output_values);
-  std::vector<float> fp32_output(output_values);
-  std::vector<Row> rows;
-  double engine_rss = 0.0;
-  const auto run_fp32 = [&] {
-    fp32_engine.run(frame.f32.data(), width, height, fp32_output.data());
-  };
-  nlohmann::json checks = nlohmann::json::object();
-  const bool onednn = !args.has("--no-onednn") && onednn_runs(models.float_net);
-  if (int8) {
-    // The INT8 engine, the fp32 engine and oneDNN u8s8 run in turn (blocks of runs), for fair
-    // ratios on a loaded machine; each keeps its workspace from its first run, so the RSS after
-    // the INT8 warm-up is the INT8 engine's.
-    const auto run = [&] { int8_engine->run(frame.u8.data(), width, height, int8_output.data()); };
-    run();
-    engine_rss = peak_rss_mib();
-    run_fp32();
-    std::vector<Row> timed_rows = {{"engine", "engine", {}, runs, std::nullopt},
-                                   {"fp32 engine", "fp32_engine", {}, runs, executed(fp32_engine)}};
-    std::vector<std::function<void()>> timed = {run, run_fp32};
-    std::optional<engine::OneDnnNetwork> onednn_int8;
-    std::vector<std::uint8_t> onednn_int8_output;
-    if (onednn && onednn_runs(*models.int8_net)) {
-      onednn_int8.emplace(*models.int8_net, width, height, threads);
-      timed_rows.push_back(
-          checked_onednn_row(*onednn_int8, frame.u8, onednn_int8_output, int8_output, 1.0,
-                             {"oneDNN u8s8", "onednn_int8", {}, runs, std::nullopt}, checks));
-      timed.push_back([&] { onednn_int8->run(frame.u8.data(), onednn_int8_output.data()); });
-    }
-    const std::vector<Timing> timings = time_alternately(runs, timed);
-    for (std::size_t i = 0; i < timed_rows.size(); ++i) {
-      timed_rows[i].time = timings[i];
-      rows.push_back(timed_rows[i]);
-    }
-  } else {
-    run_fp32();
-    rows.push_back({"engine", "engine", time_runs(runs, run_fp32), runs, executed(fp32_engine)});
-    engine_rss = peak_rss_mib();
-  }
-
-  if (onednn) {
-    engine::OneDnnNetwork network(models.float_net, width, height, threads);
-    time_onednn(network, frame.f32, fp32_output, 1e-4,
-                {int8 ? "oneDNN fp32" : "oneDNN", "onednn", {}, runs, std::nullopt}, checks, rows);
-  }
-  if (reference_runs > 0) {
-    std::function<void()> run_reference;
-    if (int8) {
-      run_reference = [&, input = planar<U8Tensor>(frame, frame.u8)] {
-        (void)quant::forward(*models.int8_net, input);
-      };
-    } else {
-      run_reference = [&, input = planar<Tensor>(frame, frame.f32)] {
-        (void)reference::forward(models.float_net, input);
-      };
-    }
-    rows.push_back({"reference", "reference", time_runs(reference_runs, run_reference),
-                    reference_runs, std::nullopt});
-  }
-
-  const Row& engine_row = rows.front();
-  const std::string unit = int8 ? "gop" : "gflop";
-  if (args.has("--json")) {
-    nlohmann::json out{{"size", std::to_string(width) + "x" + std::to_string(height)},
-                       {"threads", threads},
-                       {"model", models.float_net.config.name()},
-                       {"precision", int8 ? "int8" : "fp32"},
-                       {"isa", isa_name(engine.isa())},
-                       {"kernel", engine.kernel_names()},
-                       {unit + "_per_frame", gop},
-                       {unit + "_executed_per_frame", engine_row.executed_gop.value_or(gop)},
-                       {"engine_workspace_mib", engine.workspace_bytes() / 1048576.0},
-                       {"peak_rss_mib_after_engine", engine_rss}};
-    out.update(checks);
-    if (peak) {
-      out["peak_kind"] = peak->kind;
-      out["peak_" + unit + "s"] = peak->gops;
-      out["engine_pct_peak_executed"] =
-          100.0 * gops(engine_row.executed_gop.value_or(gop), engine_row.time) / peak->gops;
-    }
-    out["engine_" + unit + "s"] = gops(gop, engine_row.time);
-    out["engine_" + unit + "s_executed"] =
-        gops(engine_row.executed_gop.value_or(gop), engine_row.time);
-    for (const Row& row : rows) {
-      out[row.key + "_ms_min"] = row.time.min_ms;
-      out[row.key + "_ms_median"] = row.time.median_ms;
-      if (peak) out[row.key + "_pct_peak"] = 100.0 * gops(gop, row.time) / peak->gops;
-      if (&row == &engine_row) continue;
-      out["speedup_vs_" + row.key] = row.time.min_ms / engine_row.time.min_ms;
-      out["speedup_vs_" + row.key + "_median"] = row.time.median_ms / engine_row.time.median_ms;
-    }
-    std::cout << out.dump() << "\n";
-    return 0;
-  }
-
-  const char* rate_unit = int8 ? "GOP/s" : "GFLOP/s";
-  std::cout << models.description << "\n"
-            << width << "x" << height << ", " << threads << " thread(s), "
-            << (int8 ? "INT8" : "fp32") << ", ISA " << isa_name(engine.isa())
-            << "\nengine kernels: " << engine.kernel_names() << "\n"
-            << std::fixed << std::setprecision(3) << (int8 ? "GOP" : "GFLOP")
-            << " per frame (2 per multiply-add): " << gop << " as direct convolutions (oneDNN)";
-  if (engine_row.executed_gop) {
-    std::cout << ", " << *engine_row.executed_gop << " executed by the engine (Winograd)";
-  }
-  std::cout << "\n";
-  if (peak) {
-    std::cout << "peak (" << peak->kind << ", " << threads << " threads): " << std::setprecision(1)
-              << peak->gops << " " << rate_unit << "; direct-conv rate = direct-conv work / time "
-              << "(can exceed the peak for Winograd), executed = what really runs\n";
-  }
-  for (const Row& row : rows) print_row(row, gop, peak, rate_unit);
-  std::cout << std::setprecision(2) << "engine workspace " << engine.workspace_bytes() / 1048576.0
-            << " MiB, peak RSS after engine runs " << engine_rss << " MiB\n";
-  for (const auto& [key, difference] : checks.items()) {
-    std::cout << key << " (vs the engine): " << std::scientific << std::setprecision(1)
-              << difference.get<double>() << std::fixed << "\n";
-  }
-  print_speedups(rows);
-  return 0;
+  return bench_net(args, std::move(model));
 }
 
 }  // namespace

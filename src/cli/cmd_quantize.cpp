@@ -328,6 +328,54 @@ int import_encodings(const ParsedArgs& args) {
   return 0;
 }
 
+// The calibration settings, read before the model loads so that option errors come first.
+struct CalibrationSettings {
+  quant::PtqOptions ptq;
+  train::AdaRoundOptions adaround;
+  int images = 0;
+};
+
+CalibrationSettings calibration_settings(const ParsedArgs& args) {
+  CalibrationSettings settings{ptq_options(args)};
+  train::AdaRoundOptions& adaround = settings.adaround;
+  adaround.iterations = args.get_int("--adaround-iterations", adaround.iterations, 1, 1000000);
+  adaround.start_margin = start_margin(args, adaround.start_margin);
+  adaround.lr = args.get_double("--adaround-lr", adaround.lr, 1e-6, 10.0);
+  settings.images = args.get_int("--images", 32, 1, 100000);
+  return settings;
+}
+
+// A quantized QuickSRNet and the words that describe how: a --from model (bias-corrected on
+// request) or PTQ with optional AdaRound, then the optional encoding search.
+std::pair<QuantizedQuickSRNet, std::string> quantize_net(const ParsedArgs& args, const Model& model,
+                                                         const std::vector<Tensor>& images,
+                                                         const CalibrationSettings& settings,
+                                                         const AdaRoundStep& adaround) {
+  const QuickSRNet& net = std::get<QuickSRNet>(model.net);
+  quant::PtqOptions options = settings.ptq;  // AdaRound takes over bias correction
+  QuantizedQuickSRNet quantized;
+  std::string description;
+  if (args.has("--from")) {
+    quantized = starting_model(args, net);
+    if (options.bias_correction) {
+      quantized = quant::correct_biases(net, quantized, images, options.scheme);
+    }
+    description = std::string(options.bias_correction ? "bias-corrected " : "") + "from " +
+                  *args.get("--from");
+  } else {
+    const bool use_adaround = args.has("--adaround");
+    if (use_adaround) check_adaround_images(images, settings.adaround.patch, *args.get("--data"));
+    quantized = quantize_with_ptq(net, images, options, use_adaround ? adaround : AdaRoundStep{},
+                                  settings.adaround);
+    description = describe(options, use_adaround);
+  }
+  if (args.has("--search-encodings")) {
+    quantized = search_encodings(quantized, model, images, args);
+    description += " +searched-encodings (against " + args.get_or("--search-against", "fp32") + ")";
+  }
+  return {std::move(quantized), description};
+}
+
 }  // namespace
 
 int quantize_command(CommandArgs raw) { return quantize(raw, {}); }
@@ -338,59 +386,31 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
   const ParsedArgs& args = *parsed;
   if (args.has("--import-encodings")) return import_encodings(args);
   const std::filesystem::path input = args.positional()[0];
-  const auto data = args.get("--data");
-  if (!data) throw Error("--data CALIB_DIR (or --import-encodings FILE) is required");
+  if (!args.has("--data")) throw Error("--data CALIB_DIR (or --import-encodings FILE) is required");
   const auto out = args.get("--out");
   if (!out) throw Error("--out MODEL_INT8.safetensors is required");
   const bool overwrite = args.has("--overwrite");
   check_output_path(input, *out, overwrite);
   const auto encodings_file = args.get("--encodings");
   if (encodings_file) check_output_path(input, *encodings_file, overwrite);
-  quant::PtqOptions options = ptq_options(args);
-  const int image_count = args.get_int("--images", 32, 1, 100000);
-  const bool use_adaround = args.has("--adaround");
-  train::AdaRoundOptions adaround_options;
-  adaround_options.iterations =
-      args.get_int("--adaround-iterations", adaround_options.iterations, 1, 1000000);
-  adaround_options.start_margin = start_margin(args, adaround_options.start_margin);
-  adaround_options.lr = args.get_double("--adaround-lr", adaround_options.lr, 1e-6, 10.0);
-  if (use_adaround && !adaround) return exec_trainer(raw);
+  const CalibrationSettings settings = calibration_settings(args);
+  if (args.has("--adaround") && !adaround) return exec_trainer(raw);
 
   const Model model = load_model(input);
   if (std::holds_alternative<Graph>(model.net)) {
-    return quantize_graph(args, model, options, image_count);
+    return quantize_graph(args, model, settings.ptq, settings.images);
   }
   if (!model.is_quicksrnet()) {
     throw Error(input.string() + ": quantize needs an fp32 QuickSRNet or graph model");
   }
-  const QuickSRNet& net = std::get<QuickSRNet>(model.net);
-  const std::vector<Tensor> images = calibration_images(args, image_count, model.scale());
-  std::string description;
-  QuantizedQuickSRNet quantized;
-  if (args.has("--from")) {
-    quantized = starting_model(args, net);
-    if (options.bias_correction) {
-      quantized = quant::correct_biases(net, quantized, images, options.scheme);
-    }
-    description = std::string(options.bias_correction ? "bias-corrected " : "") + "from " +
-                  *args.get("--from");
-  } else {
-    if (use_adaround) check_adaround_images(images, adaround_options.patch, *data);
-    quantized = quantize_with_ptq(net, images, options, use_adaround ? adaround : AdaRoundStep{},
-                                  adaround_options);
-    description = describe(options, use_adaround);
-  }
-  if (args.has("--search-encodings")) {
-    quantized = search_encodings(quantized, model, images, args);
-    description += " +searched-encodings (against " + args.get_or("--search-against", "fp32") + ")";
-  }
-
-  Model result;
-  result.net = quantized;
+  const std::vector<Tensor> images = calibration_images(args, settings.images, model.scale());
+  const auto [quantized, description] = quantize_net(args, model, images, settings, adaround);
   // The AIMET JSON first: the model file is the result the command announces.
   if (encodings_file) {
     write_bytes_atomically(*encodings_file, quant::to_aimet_json(quantized), existing_file(args));
   }
+  Model result;
+  result.net = quantized;
   save_quantized(std::move(result), model, args, description,
                  calibration_source(args, images.size()));
   return 0;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <initializer_list>
 #include <numbers>
 #include <sstream>
 #include <stdexcept>
@@ -134,6 +135,18 @@ void check_range(const char* key, T value, T lo, T hi) {
   }
 }
 
+// A setting with a few allowed values.
+void check_choice(const char* key, const std::string& value,
+                  std::initializer_list<const char*> allowed) {
+  if (std::find(allowed.begin(), allowed.end(), value) != allowed.end()) return;
+  std::string expected;
+  for (const char* choice : allowed) {
+    if (!expected.empty()) expected += choice == *(allowed.end() - 1) ? " or " : ", ";
+    expected += choice;
+  }
+  throw Error(std::string("training setting ") + key + " = '" + value + "': expected " + expected);
+}
+
 }  // namespace
 
 void apply_json(TrainConfig& config, const json& object, const std::string& source) {
@@ -183,10 +196,10 @@ json to_json(const TrainConfig& config) {
   return object;
 }
 
-void validate(const TrainConfig& config) {
-  if (config.data.empty()) throw Error("no training data: give at least one --data folder");
-  if (config.out.empty()) throw Error("no run folder: give --out RUN_DIR");
-  const Scale scale = Scale::parse(config.scale);
+namespace {
+
+// What the run trains: the net, its scale and initialisation, and the data's degradation.
+void validate_net(const TrainConfig& config, Scale scale) {
   if (scale != Scale{2, 1} && scale != Scale{3, 1} && scale != Scale{4, 1} &&
       scale != Scale{3, 2}) {
     throw Error("training setting scale = " + config.scale +
@@ -196,20 +209,18 @@ void validate(const TrainConfig& config) {
   if (config.arch != "quicksrnet") validate_baseline(config, scale);
   try {
     parse_degradation(config.degradation);
-  } catch (const Error& e) {
-    throw Error(std::string("training setting ") + e.what());
-  }
-  if (config.init != "identity" && config.init != "default") {
-    throw Error("training setting init = '" + config.init + "': expected identity or default");
-  }
-  if (config.init != "identity" && !config.from.empty()) {
-    throw Error("training setting init applies to training from scratch, not to --from MODEL");
-  }
-  try {
     parse_activation(config.activation);
   } catch (const Error& e) {
     throw Error(std::string("training setting ") + e.what());
   }
+  check_choice("init", config.init, {"identity", "default"});
+  if (config.init != "identity" && !config.from.empty()) {
+    throw Error("training setting init applies to training from scratch, not to --from MODEL");
+  }
+}
+
+// How it trains: batches, patches, loss, the teacher's weights and the learning-rate schedule.
+void validate_optimisation(const TrainConfig& config, Scale scale) {
   check_range<std::int64_t>("iterations", config.iterations, 1, 100'000'000);
   check_range("batch", config.batch, 1, 4096);
   check_range("patch", config.patch, 4, 1024);
@@ -218,9 +229,7 @@ void validate(const TrainConfig& config) {
   }
   check_range("scale_augment", config.scale_augment, 0.1, 1.0);
   check_range("lr", config.lr, 1e-9, 1.0);
-  if (config.loss != "l1" && config.loss != "mse") {
-    throw Error("training setting loss = '" + config.loss + "': expected l1 or mse");
-  }
+  check_choice("loss", config.loss, {"l1", "mse"});
   check_range("image_weight_power", config.image_weight_power, 0.0, 8.0);
   if (config.image_weight_power != 0 && config.teacher.empty()) {
     throw Error(
@@ -232,13 +241,15 @@ void validate(const TrainConfig& config) {
         "training setting hr_target keeps the teacher only for image_weight_power's weights: give "
         "--image-weight-power P (without it, train without --teacher)");
   }
-  if (config.schedule != "cosine" && config.schedule != "step") {
-    throw Error("training setting schedule = '" + config.schedule + "': expected cosine or step");
-  }
+  check_choice("schedule", config.schedule, {"cosine", "step"});
   check_range<std::int64_t>("lr_step", config.lr_step, 1, 100'000'000);
   check_range("lr_gamma", config.lr_gamma, 1e-6, 1.0);
   check_range("lr_min", config.lr_min, 0.0, config.lr);
   check_range("threads", config.threads, 0, 1024);
+}
+
+// The log, validation and checkpoint periods.
+void validate_periods(const TrainConfig& config) {
   check_range<std::int64_t>("log_every", config.log_every, 1, 100'000'000);
   check_range<std::int64_t>("val_every", config.val_every, 1, 100'000'000);
   check_range<std::int64_t>("checkpoint_every", config.checkpoint_every, 1, 100'000'000);
@@ -249,36 +260,55 @@ void validate(const TrainConfig& config) {
                   " is not a multiple of log_every = " + std::to_string(config.log_every));
     }
   }
+}
+
+// Quantization-aware training's settings, each only with the setting it refines.
+void validate_qat(const TrainConfig& config) {
   check_range("calibration_batches", config.calibration_batches, 1, 100'000);
   if (config.qat && config.from.empty()) {
     throw Error("quantization-aware training fine-tunes a trained model: give --from MODEL");
   }
-  if (config.per_tensor && !config.qat) {
-    throw Error("training setting per_tensor applies to quantization-aware training (--qat)");
-  }
-  if (config.learn_ranges && !config.qat) {
-    throw Error("training setting learn_ranges applies to quantization-aware training (--qat)");
-  }
+  const auto needs_qat = [&](bool set, const char* key) {
+    if (set && !config.qat) {
+      throw Error(std::string("training setting ") + key +
+                  " applies to quantization-aware training (--qat)");
+    }
+  };
+  needs_qat(config.per_tensor, "per_tensor");
+  needs_qat(config.learn_ranges, "learn_ranges");
   check_range("range_lr_factor", config.range_lr_factor, 1e-3, 1e4);
   if (config.range_lr_factor != 1 && !config.learn_ranges) {
     throw Error("training setting range_lr_factor applies to learned ranges (--learn-ranges)");
   }
   check_range("freeze_oscillations", config.freeze_oscillations, 0.0, 1.0);
-  if (config.freeze_oscillations > 0 && !config.qat) {
-    throw Error(
-        "training setting freeze_oscillations applies to quantization-aware training (--qat)");
-  }
+  needs_qat(config.freeze_oscillations > 0, "freeze_oscillations");
   check_range("oscillation_momentum", config.oscillation_momentum, 1e-6, 1.0);
   if (config.oscillation_momentum != TrainConfig{}.oscillation_momentum &&
       config.freeze_oscillations == 0) {
     throw Error("training setting oscillation_momentum applies to --freeze-oscillations");
   }
+}
+
+void validate_distributed(const TrainConfig& config) {
   check_range("world_size", config.world_size, 1, 1024);
   check_range("rank", config.rank, 0, config.world_size - 1);
   if (config.world_size > 1 && !config.rendezvous.starts_with("file:") &&
       !config.rendezvous.starts_with("tcp:")) {
     throw Error("distributed training needs --rendezvous file:PATH or tcp:HOST:PORT");
   }
+}
+
+}  // namespace
+
+void validate(const TrainConfig& config) {
+  if (config.data.empty()) throw Error("no training data: give at least one --data folder");
+  if (config.out.empty()) throw Error("no run folder: give --out RUN_DIR");
+  const Scale scale = Scale::parse(config.scale);
+  validate_net(config, scale);
+  validate_optimisation(config, scale);
+  validate_periods(config);
+  validate_qat(config);
+  validate_distributed(config);
 }
 
 std::vector<double> scale_augment_factors(const TrainConfig& config) {

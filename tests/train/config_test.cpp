@@ -129,9 +129,12 @@ TEST(TrainConfig, ValidateRejectsOutOfRangeSettings) {
   rejects([](TrainConfig& c) { c.scale_augment = 1.5; }, "scale_augment");
   rejects([](TrainConfig& c) { c.patch = 2; }, "patch");
   rejects([](TrainConfig& c) { c.lr = -1; }, "lr");
-  rejects([](TrainConfig& c) { c.schedule = "linear"; }, "schedule");
-  rejects([](TrainConfig& c) { c.loss = "l2"; }, "loss");
-  rejects([](TrainConfig& c) { c.learn_ranges = true; }, "learn_ranges");      // without --qat
+  rejects([](TrainConfig& c) { c.schedule = "linear"; },
+          "schedule = 'linear': expected cosine or step");
+  rejects([](TrainConfig& c) { c.loss = "l2"; }, "loss = 'l2': expected l1 or mse");
+  rejects([](TrainConfig& c) { c.learn_ranges = true; }, "learn_ranges");  // without --qat
+  rejects([](TrainConfig& c) { c.per_tensor = true; },
+          "per_tensor applies to quantization-aware training (--qat)");
   rejects([](TrainConfig& c) { c.range_lr_factor = 10; }, "range_lr_factor");  // fixed ranges
   rejects(
       [](TrainConfig& c) {
@@ -162,7 +165,8 @@ TEST(TrainConfig, ValidateRejectsOutOfRangeSettings) {
   rejects([](TrainConfig& c) { c.scale = "1.5", c.patch = 33; }, "patch");
   rejects([](TrainConfig& c) { c.world_size = 2; }, "rendezvous");
   rejects([](TrainConfig& c) { c.degradation = "nearest"; }, "degradation");
-  rejects([](TrainConfig& c) { c.init = "xavier"; }, "init");
+  rejects([](TrainConfig& c) { c.init = "xavier"; },
+          "init = 'xavier': expected identity or default");
   rejects([](TrainConfig& c) { c.init = "default", c.from = "model.safetensors"; }, "init");
   rejects([](TrainConfig& c) { c.activation = "relu6"; }, "activation");
   rejects([](TrainConfig& c) { c.arch = "srcnn"; }, "arch");
