@@ -133,12 +133,23 @@ void check_json_path(const std::filesystem::path& json, const std::vector<std::s
   }
 }
 
-}  // namespace
+// What is scored: the HR images of --data (their LR made by the protocol), or --lr / --hr pairs.
+struct EvalData {
+  std::optional<std::string> hr_folder;       // --data
+  std::optional<std::string> lr_folder;       // --lr
+  std::optional<std::string> pair_hr_folder;  // --hr
+  std::vector<ImagePair> pairs;               // matched from --lr and --hr
 
-int eval_command(CommandArgs raw) {
-  const std::optional<ParsedArgs> parsed = parse_command(kSpec, raw);
-  if (!parsed) return 0;
-  const ParsedArgs& args = *parsed;
+  std::vector<std::string> folders() const {
+    if (hr_folder) return {*hr_folder};
+    return {*lr_folder, *pair_hr_folder};
+  }
+  std::string description() const {
+    return hr_folder ? *hr_folder : std::to_string(pairs.size()) + " LR/HR pairs of " + *lr_folder;
+  }
+};
+
+EvalData eval_data(const ParsedArgs& args) {
   const auto data = args.get("--data");
   const auto lr_dir = args.get("--lr");
   const auto hr_dir = args.get("--hr");
@@ -149,50 +160,48 @@ int eval_command(CommandArgs raw) {
   if (lr_dir && args.has("--degradation")) {
     throw Error("--degradation makes the LR of --data; --lr gives the LR images");
   }
-  const std::vector<ImagePair> pairs =
-      lr_dir ? match_image_pairs(*lr_dir, *hr_dir) : std::vector<ImagePair>{};
+  return {data, lr_dir, hr_dir,
+          lr_dir ? match_image_pairs(*lr_dir, *hr_dir) : std::vector<ImagePair>{}};
+}
+
+}  // namespace
+
+int eval_command(CommandArgs raw) {
+  const std::optional<ParsedArgs> parsed = parse_command(kSpec, raw);
+  if (!parsed) return 0;
+  const ParsedArgs& args = *parsed;
+  const EvalData data = eval_data(args);
   const auto json_path = args.get("--json");
-  if (json_path) {
-    check_json_path(
-        *json_path,
-        data ? std::vector<std::string>{*data} : std::vector<std::string>{*lr_dir, *hr_dir}, args);
-  }
+  if (json_path) check_json_path(*json_path, data.folders(), args);
   const Upscaler upscaler = upscaler_from_args(args, std::nullopt);
   const Scale scale = upscaler.scale();
   const EvalProtocol protocol = make_protocol(args, scale);
   const ReadOptions read = read_options_from_args(args);
 
   std::cout << "evaluating " << upscaler.name() << " x" << scale.to_string() << " on "
-            << (data ? *data : std::to_string(pairs.size()) + " LR/HR pairs of " + *lr_dir) << " ("
-            << describe(protocol) << ")\n"
+            << data.description() << " (" << describe(protocol) << ")\n"
             << std::flush;
   const auto score = [&](const Upscaler& model) {
     const auto upscale = [&](const Tensor& lr) { return model.upscale(lr); };
-    return data ? evaluate(upscale, *data, scale, protocol, read)
-                : evaluate_pairs(upscale, pairs, scale, protocol, read);
+    return data.hr_folder ? evaluate(upscale, *data.hr_folder, scale, protocol, read)
+                          : evaluate_pairs(upscale, data.pairs, scale, protocol, read);
   };
   const EvalResult result = score(upscaler);
-  std::optional<EvalResult> fp32;
-  std::string fp32_name;
+  nlohmann::json json = to_json(result, upscaler.name(), protocol);
   if (const auto fp32_model = args.get("--compare-fp32")) {
     const Upscaler reference = Upscaler::from_model(load_model_argument(*fp32_model));
     if (!(reference.scale() == scale)) {
       throw Error(*fp32_model + ": upscales by " + reference.scale().to_string() + ", not " +
                   scale.to_string());
     }
-    fp32_name = reference.name();
-    std::cout << "and " << fp32_name << " for comparison\n" << std::flush;
-    fp32 = score(reference);
-    print_comparison(*fp32, result);
+    std::cout << "and " << reference.name() << " for comparison\n" << std::flush;
+    const EvalResult fp32 = score(reference);
+    print_comparison(fp32, result);
+    json["fp32"] = to_json(fp32, reference.name(), protocol);
   } else {
     print_table(result);
   }
-
-  if (json_path) {
-    nlohmann::json json = to_json(result, upscaler.name(), protocol);
-    if (fp32) json["fp32"] = to_json(*fp32, fp32_name, protocol);
-    write_bytes_atomically(*json_path, json.dump(2) + "\n", existing_file(args));
-  }
+  if (json_path) write_bytes_atomically(*json_path, json.dump(2) + "\n", existing_file(args));
   return 0;
 }
 
