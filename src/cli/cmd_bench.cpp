@@ -383,7 +383,7 @@ void add_rows(nlohmann::json& out, const std::vector<Row>& rows,
     out[row.key + "_ms_min"] = row.time.min_ms;
     out[row.key + "_ms_median"] = row.time.median_ms;
     if (peak) out[row.key + "_pct_peak"] = 100.0 * gops(gop, row.time) / peak->gops;
-    const Row& lead = rows.front();
+    const Row& lead = rows.front();  // rows is not empty inside the loop
     if (&row == &lead || lead.key != "engine") continue;
     out["speedup_vs_" + row.key] = row.time.min_ms / lead.time.min_ms;
     out["speedup_vs_" + row.key + "_median"] = row.time.median_ms / lead.time.median_ms;

@@ -140,9 +140,9 @@ void check_choice(const char* key, const std::string& value,
                   std::initializer_list<const char*> allowed) {
   if (std::find(allowed.begin(), allowed.end(), value) != allowed.end()) return;
   std::string expected;
-  for (const char* choice : allowed) {
-    if (!expected.empty()) expected += choice == *(allowed.end() - 1) ? " or " : ", ";
-    expected += choice;
+  for (std::size_t i = 0; i < allowed.size(); ++i) {
+    if (i > 0) expected += i + 1 == allowed.size() ? " or " : ", ";
+    expected += allowed.begin()[i];
   }
   throw Error(std::string("training setting ") + key + " = '" + value + "': expected " + expected);
 }
