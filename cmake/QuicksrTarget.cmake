@@ -45,13 +45,25 @@ endfunction()
 # 39 s). GoogleTest's summary still names each failed case. SANITIZER_COST is the executable's
 # seconds under the sanitizers (CI, quiet machine): CTest starts the costliest first, so a long one
 # does not end the run alone (a clean clone has no CTest timing data).
+# A test that links a module this configuration lacks (QUICKSR_RUNTIME_ONLY) is left out, with a
+# configure message.
 function(quicksr_test name)
   cmake_parse_arguments(T "ONE_PROCESS" "SANITIZER_COST" "SOURCES;LIBS;LABELS" ${ARGN})
+  foreach(lib ${T_LIBS})
+    if(lib MATCHES "^quicksr_" AND NOT TARGET ${lib})
+      message(STATUS "${name} not built: this configuration has no ${lib}")
+      return()
+    endif()
+  endforeach()
   add_executable(${name} ${T_SOURCES})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE QUICKSR_SHARED_DIR="${QUICKSR_SHARED_DIR}"
                                              QUICKSR_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  if(CMAKE_CROSSCOMPILING_EMULATOR)
+    # Tests that bound CPU time use their small sizes under emulation (scripts/cross_aarch64.sh).
+    target_compile_definitions(${name} PRIVATE QUICKSR_TEST_EMULATED)
+  endif()
   quicksr_warnings(${name})
   # One translation unit per test executable: its sources share the parse and the instantiation of
   # GoogleTest, the standard library and JSON (five executables: 105.6 -> 54.5 s of CPU). So the

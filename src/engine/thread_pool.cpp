@@ -14,6 +14,8 @@ constexpr std::chrono::microseconds kPollTime{200};
 void spin_pause() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
 #endif
 }
 

@@ -13,6 +13,7 @@
 #include "engine/kernels/kernels.hpp"
 #include "engine/kernels/qu8_kernels.hpp"
 #include "kernel_test_name.hpp"
+#include "qu8_test_support.hpp"
 #include "quicksr/quant.hpp"
 
 namespace quicksr::engine {
@@ -200,13 +201,23 @@ std::vector<std::int32_t> sums_of_255(const QU8Conv3x3Config& config, const QCon
   return sums;
 }
 
+// The exact vpmaddubsw kernel, on the CPUs that have it.
+class QU8Conv3x3Split : public testing::Test {
+ protected:
+  void SetUp() override {
+    split_ = avx2_split_config();
+    if (split_ == nullptr) GTEST_SKIP() << "this build has no x86 kernels";
+    if (!cpu_supports(split_->isa)) GTEST_SKIP() << split_->name << ": this CPU lacks AVX2";
+  }
+  const QU8Conv3x3Config* split_ = nullptr;
+};
+
 // The exact vpmaddubsw kernel's weight split on one input group, by hand: pairs of weights of one
 // sign summing past 128 (127 + 127, -128 + -128, 65 + 64) would saturate plain vpmaddubsw (255 x
 // 254 > 32767) and need a residual; 64 + 64, -128 + 0 and pairs of opposite signs (127 - 128:
 // the products cancel) do not.
-TEST(QU8Conv3x3Split, SaturatingWeightPairsAreExact) {
-  const QU8Conv3x3Config& config = qu8_conv3x3_4x16_avx2_split_config;
-  if (!cpu_supports(config.isa)) GTEST_SKIP() << config.name << ": this CPU lacks AVX2";
+TEST_F(QU8Conv3x3Split, SaturatingWeightPairsAreExact) {
+  const QU8Conv3x3Config& config = *split_;
   // Per output channel one pair pattern, repeated over its 4 input channels and 9 taps.
   struct PairPattern {
     std::int8_t a, b;
@@ -240,9 +251,8 @@ TEST(QU8Conv3x3Split, SaturatingWeightPairsAreExact) {
 // (a quad) before widening them, so a quad of one sign past 128 (64 + 64 + 64 + 64, 33 + 32 + 32 +
 // 32, the positive half of 127 - 128 + 127 - 128) would wrap and needs a residual, though each of
 // its pairs is exact; quads within the bound (32 x 4, 64 + 64 - 64 - 64) do not.
-TEST(QU8Conv3x3Split, SaturatingWeightQuadsAreExact) {
-  const QU8Conv3x3Config& config = qu8_conv3x3_4x16_avx2_split_config;
-  if (!cpu_supports(config.isa)) GTEST_SKIP() << config.name << ": this CPU lacks AVX2";
+TEST_F(QU8Conv3x3Split, SaturatingWeightQuadsAreExact) {
+  const QU8Conv3x3Config& config = *split_;
   // Per output channel the weights of channels (0, 1), (2, 3) (group 0) and (4, 5), (6, 7).
   struct QuadPattern {
     std::int8_t a, b, c, d;
@@ -276,9 +286,8 @@ TEST(QU8Conv3x3Split, SaturatingWeightQuadsAreExact) {
 
 // Weights within +-32 leave the split kernel an empty residual list (no quad sums past 128); its
 // output is still exact.
-TEST(QU8Conv3x3Split, SmallWeightsNeedNoResidual) {
-  const QU8Conv3x3Config& config = qu8_conv3x3_4x16_avx2_split_config;
-  if (!cpu_supports(config.isa)) GTEST_SKIP() << config.name << ": this CPU lacks AVX2";
+TEST_F(QU8Conv3x3Split, SmallWeightsNeedNoResidual) {
+  const QU8Conv3x3Config& config = *split_;
   std::mt19937 rng(9);
   const QConv2d conv = random_conv(32, 32, 3, false, rng, -32, 32);
   const std::vector<std::int32_t> packed = config.pack(conv);
@@ -573,11 +582,15 @@ INSTANTIATE_TEST_SUITE_P(Registry, QU8AddConfigTest, testing::ValuesIn(qu8_add_c
 
 // Per ISA level the engine takes the first registered INT8 kernel that level can run.
 TEST(QU8Conv3x3Registry, EachLevelGetsItsOwnKernel) {
+  EXPECT_EQ(qu8_conv3x3_config(Isa::kScalar).isa, Isa::kScalar);
+#if defined(__x86_64__) || defined(__i386__)
   EXPECT_EQ(qu8_conv3x3_config(Isa::kAvx512Vnni).isa, Isa::kAvx512Vnni);
   EXPECT_EQ(qu8_conv3x3_config(Isa::kAvxVnni).isa, Isa::kAvxVnni);
   EXPECT_EQ(qu8_conv3x3_config(Isa::kAvx512).isa, Isa::kAvx512);  // no VNNI: s16 zmm
   EXPECT_EQ(qu8_conv3x3_config(Isa::kAvx2Fma).isa, Isa::kAvx2Fma);
-  EXPECT_EQ(qu8_conv3x3_config(Isa::kScalar).isa, Isa::kScalar);
+#else
+  for (Isa isa : kAllIsas) EXPECT_EQ(qu8_conv3x3_config(isa).isa, Isa::kScalar);  // no x86 files
+#endif
 }
 
 }  // namespace

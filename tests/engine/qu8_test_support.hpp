@@ -5,12 +5,23 @@
 
 #include <cstdint>
 #include <random>
+#include <string_view>
 #include <vector>
 
+#include "engine/kernels/qu8_kernels.hpp"
 #include "quicksr/engine.hpp"
 #include "quicksr/quant.hpp"
 
 namespace quicksr {
+
+// The exact AVX2 kernel's config (its packing is what the plan's channel order works for), or null
+// in a build without x86 kernels.
+inline const engine::QU8Conv3x3Config* avx2_split_config() {
+  for (const engine::QU8Conv3x3Config* config : engine::qu8_conv3x3_configs()) {
+    if (std::string_view(config->name) == "qu8-conv3x3/4x16-avx2-split") return config;
+  }
+  return nullptr;
+}
 
 inline U8Tensor random_u8_image(int width, int height, unsigned seed) {
   std::mt19937 rng(seed);

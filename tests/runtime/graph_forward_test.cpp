@@ -157,9 +157,13 @@ TEST(GraphForward, LongChainsDoNotKeepEveryIntermediate) {
   const std::size_t growth = peak_rss_bytes() - before;
   EXPECT_EQ(output.height, 256);
   std::printf("3000-op chain on 3x128x128: peak RSS grew by %.1f MB\n", growth / 1e6);
-#ifdef QUICKSR_TEST_ASAN
+#if defined(QUICKSR_TEST_ASAN)
   GTEST_SKIP()
       << "ASan's quarantine keeps freed tensors resident; the Release run checks the bound";
+#elif defined(QUICKSR_TEST_EMULATED)
+  // Measured: 3000 empty std::threads started and joined grow qemu-aarch64's RSS by 840 MB.
+  GTEST_SKIP() << "qemu-user keeps memory for every thread that ran (this runtime starts "
+                  "threads per op); the native run checks the bound";
 #else
   EXPECT_LT(growth, 100u << 20) << "intermediates were kept";
 #endif
