@@ -131,8 +131,9 @@ TEST(QU8Plan, LeavesFewerResidualWordsOnShippedWeights) {
       std::filesystem::path(QUICKSR_SOURCE_DIR) / "models/quicksrnet-small-x2-int8.safetensors";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << "missing " << path;
   const auto net = std::get<QuantizedQuickSRNet>(load_model(path).net);
-  if (avx2_split_config() == nullptr) GTEST_SKIP() << "this build has no x86 kernels";
-  const engine::QU8Conv3x3Config& split = *avx2_split_config();
+  const engine::QU8Conv3x3Config* split_config = avx2_split_config();
+  if (split_config == nullptr) GTEST_SKIP() << "this build has no x86 kernels";
+  const engine::QU8Conv3x3Config& split = *split_config;
   const engine::QU8Plan plan = engine::make_qu8_plan(net, split);
   std::vector<const QConv2d*> originals{&net.first};
   for (const QConv2d& conv : net.body) originals.push_back(&conv);
