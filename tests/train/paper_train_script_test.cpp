@@ -111,8 +111,8 @@ TEST_F(PaperTrainScriptTest, FinishedRunInstallsModelAndCardAndResumesFromCommit
   EXPECT_NE(run_quicksr("info " + quoted(model)).output.find("quicksrnet-f32-m1-x2"),
             std::string::npos);
   const std::string card = read_text(work() / "models" / (name + ".md"));
-  for (const char* row :
-       {"| Set5 |", "| Set14 |", "| BSD100 |", "| Kodak24 |", "--preset f32-m1"}) {
+  for (const char* row : {"| Set5 |", "| Set14 |", "| BSD100 |", "| Kodak24 |", "--preset f32-m1",
+                          "cosine learning rate from 1e-3 to 1e-6"}) {
     EXPECT_NE(card.find(row), std::string::npos) << row << " missing from the card:\n" << card;
   }
   const fs::path saved = work() / "models/checkpoints" / name;
@@ -143,6 +143,23 @@ TEST_F(PaperTrainScriptTest, FinishedRunInstallsModelAndCardAndResumesFromCommit
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find(name + ": done"), std::string::npos) << result.output;
   EXPECT_EQ(fs::last_write_time(model), written);
+}
+
+TEST_F(PaperTrainScriptTest, LargeX4AloneStartsAtItsOwnLearningRate) {
+  const std::string large_x4 = "quicksrnet-f64-m11-x4";
+  auto result = run_script(large_x4 + " quicksrnet-f64-m11-x3", 2, "DRY_RUN=1");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("--lr 1e-3"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("--preset f64-m11-anchor --scale 4 --lr 5e-4"), std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("--preset f64-m11-anchor --scale 3 --batch"), std::string::npos)
+      << "x3 keeps the recipe's rate:\n"
+      << result.output;
+
+  result = run_script(large_x4, 2);
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const std::string card = read_text(work() / "models" / (large_x4 + ".md"));
+  EXPECT_NE(card.find("cosine learning rate from 5e-4 to 1e-6"), std::string::npos) << card;
 }
 
 TEST_F(PaperTrainScriptTest, RecipeArmIsItsOwnModelWithItsChangesAtTheSameBudget) {
