@@ -435,11 +435,11 @@ large_lr_reason() {
   [ ${#curves[@]} -gt 0 ] || return 0
   echo
   echo "Large trains from lr 5e-4: at the recipe's 1e-3 it sat on a plateau early on (Kodak24 at"
-  echo "2000, 4000, 6000, 8000: $(printf '%s; ' "${curves[@]}" | sed 's/; $//')), and x4 ended below"
-  echo "f32-m11 x4. The paper tuned the rate per architecture (docs/training.md, \"Large at 1e-3\")."
+  echo "2000, 4000, 6000, 8000: $(printf '%s; ' "${curves[@]}" | sed 's/; $//'))."
+  echo "Large x4 ended below f32-m11 x4. The paper tuned the rate per architecture"
+  echo "(docs/training.md, \"Large at 1e-3\")."
   [ ${#old[@]} -gt 0 ] || return 0
-  echo "Large $(printf '%s, ' "${old[@]}" | sed 's/, $//'): still the runs from 1e-3 (their retraining from 5e-4 is"
-  echo "queued)."
+  echo "Large $(printf '%s, ' "${old[@]}" | sed 's/, $//'): still the runs from 1e-3 (retraining queued)."
 }
 
 # ---------------------------------------------------------------------------------------------
