@@ -145,15 +145,17 @@ TEST_F(PaperTrainScriptTest, FinishedRunInstallsModelAndCardAndResumesFromCommit
   EXPECT_EQ(fs::last_write_time(model), written);
 }
 
-TEST_F(PaperTrainScriptTest, LargeX4AloneStartsAtItsOwnLearningRate) {
+TEST_F(PaperTrainScriptTest, LargeStartsAtItsOwnLearningRate) {
   const std::string large_x4 = "quicksrnet-f64-m11-x4";
-  auto result = run_script(large_x4 + " quicksrnet-f64-m11-x3", 2, "DRY_RUN=1");
+  auto result =
+      run_script(large_x4 + " quicksrnet-f64-m11-x3 quicksrnet-f32-m11-x3", 2, "DRY_RUN=1");
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  EXPECT_NE(result.output.find("--lr 1e-3"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("--preset f64-m11-anchor --scale 4 --lr 5e-4"), std::string::npos)
       << result.output;
-  EXPECT_NE(result.output.find("--preset f64-m11-anchor --scale 3 --batch"), std::string::npos)
-      << "x3 keeps the recipe's rate:\n"
+  EXPECT_NE(result.output.find("--preset f64-m11-anchor --scale 3 --lr 5e-4"), std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("--preset f32-m11 --scale 3 --batch"), std::string::npos)
+      << "the other nets keep the recipe's rate:\n"
       << result.output;
 
   result = run_script(large_x4, 2);
