@@ -9,7 +9,8 @@
 #   (segments.tsv) are copied to models/checkpoints/NAME, to be committed.
 # - A finished run's last model goes to models/NAME.safetensors (where paper_tables.sh looks), with
 #   its validation curve models/NAME-val-psnr.svg and a card models/NAME.md (scores from
-#   scripts/model_scores.sh). A run whose model exists is done and skipped.
+#   scripts/model_scores.sh). A run whose model exists is done and skipped
+#   (scripts/retire_table_run.sh retires one whose recipe changed).
 # - SIGTERM or SIGINT stops the current run after its step (quicksr train writes its checkpoint),
 #   copies it as above and exits with 143; the same command continues. A run that fails otherwise
 #   is reported and the queue goes on.

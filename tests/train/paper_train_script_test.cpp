@@ -145,6 +145,40 @@ TEST_F(PaperTrainScriptTest, FinishedRunInstallsModelAndCardAndResumesFromCommit
   EXPECT_EQ(fs::last_write_time(model), written);
 }
 
+TEST_F(PaperTrainScriptTest, RetiredRunKeepsItsEvidenceAndTrainsAgainFromScratch) {
+  const std::string name = "quicksrnet-f32-m1-x2";
+  auto result = run_script(name, 4);  // two validations: a curve
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const fs::path models = work() / "models";
+  const test_support::RunResult retired =
+      run_program("env", "ROOT=" + quoted(work()) + " " +
+                             quoted(fs::path(QUICKSR_SOURCE_DIR) / "scripts/retire_table_run.sh") +
+                             " " + name + " lr1e-3 'The recipe changed.'");
+  ASSERT_EQ(retired.exit_code, 0) << retired.output;
+  const fs::path kept = models / "checkpoints" / (name + "-lr1e-3");
+  for (const char* file : {"card.md", "config.json", "log.csv", "segments.tsv", "val-psnr.svg"}) {
+    EXPECT_TRUE(fs::exists(kept / file)) << file;
+  }
+  const std::string card = read_text(kept / "card.md");
+  EXPECT_EQ(card.find("# " + name + ", lr1e-3 (replaced)\n\nThe recipe changed."), 0u) << card;
+  EXPECT_NE(card.find("(val-psnr.svg)"), std::string::npos) << card;
+  EXPECT_EQ(card.find("models/checkpoints/" + name + "/"), std::string::npos) << card;
+  EXPECT_FALSE(fs::exists(models / (name + ".safetensors")));
+  EXPECT_FALSE(fs::exists(models / "checkpoints" / name));
+  EXPECT_FALSE(fs::exists(work() / "runs" / name));
+
+  const test_support::RunResult again =
+      run_program("env", "ROOT=" + quoted(work()) + " " +
+                             quoted(fs::path(QUICKSR_SOURCE_DIR) / "scripts/retire_table_run.sh") +
+                             " " + name + " lr1e-3 'Twice.'");
+  EXPECT_NE(again.exit_code, 0) << "nothing left to retire";
+
+  result = run_script(name, 2);
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find(name + ": new"), std::string::npos) << result.output;
+  EXPECT_EQ(iterations_of(models / (name + ".safetensors")), "2");
+}
+
 TEST_F(PaperTrainScriptTest, LargeStartsAtItsOwnLearningRate) {
   const std::string large_x4 = "quicksrnet-f64-m11-x4";
   auto result =
