@@ -1,7 +1,8 @@
 // scripts/paper_train.sh, the training queue of the paper's tables, on tiny runs: a finished run
 // installs its model and card, a run resumes from its committed checkpoint alone, a done run is
-// skipped, and SIGTERM leaves a resumable checkpoint. The data is a stand-in shared folder of
-// 32x32 images; TRAIN_ARGS shrinks the recipe.
+// skipped, SIGTERM leaves a resumable checkpoint, and a retired run (scripts/retire_table_run.sh)
+// keeps its evidence and trains again. The data is a stand-in shared folder of 32x32 images;
+// TRAIN_ARGS shrinks the recipe.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -150,10 +151,13 @@ TEST_F(PaperTrainScriptTest, RetiredRunKeepsItsEvidenceAndTrainsAgainFromScratch
   auto result = run_script(name, 4);  // two validations: a curve
   ASSERT_EQ(result.exit_code, 0) << result.output;
   const fs::path models = work() / "models";
-  const test_support::RunResult retired =
-      run_program("env", "ROOT=" + quoted(work()) + " " +
-                             quoted(fs::path(QUICKSR_SOURCE_DIR) / "scripts/retire_table_run.sh") +
-                             " " + name + " lr1e-3 'The recipe changed.'");
+  const auto retire = [&](const std::string& why) {
+    return run_program(
+        "env", "ROOT=" + quoted(work()) + " " +
+                   quoted(fs::path(QUICKSR_SOURCE_DIR) / "scripts/retire_table_run.sh") + " " +
+                   name + " lr1e-3 '" + why + "'");
+  };
+  const test_support::RunResult retired = retire("The recipe changed.");
   ASSERT_EQ(retired.exit_code, 0) << retired.output;
   const fs::path kept = models / "checkpoints" / (name + "-lr1e-3");
   for (const char* file : {"card.md", "config.json", "log.csv", "segments.tsv", "val-psnr.svg"}) {
@@ -167,11 +171,7 @@ TEST_F(PaperTrainScriptTest, RetiredRunKeepsItsEvidenceAndTrainsAgainFromScratch
   EXPECT_FALSE(fs::exists(models / "checkpoints" / name));
   EXPECT_FALSE(fs::exists(work() / "runs" / name));
 
-  const test_support::RunResult again =
-      run_program("env", "ROOT=" + quoted(work()) + " " +
-                             quoted(fs::path(QUICKSR_SOURCE_DIR) / "scripts/retire_table_run.sh") +
-                             " " + name + " lr1e-3 'Twice.'");
-  EXPECT_NE(again.exit_code, 0) << "nothing left to retire";
+  EXPECT_NE(retire("Twice.").exit_code, 0) << "nothing left to retire";
 
   result = run_script(name, 2);
   ASSERT_EQ(result.exit_code, 0) << result.output;
