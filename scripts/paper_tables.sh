@@ -426,11 +426,12 @@ depth_reason() {
 # large_lr_reason: why Large trains from another learning rate (the 1e-3 runs' curves), and which
 # Large models are still 1e-3 runs (their cards say so).
 large_lr_reason() {
-  local scale curves=() old=()
+  local scale label curves=() old=()
   for scale in 2 3 4 1_5; do
+    label=x${scale/_/.}
     [ -f "models/checkpoints/quicksrnet-f64-m11-x$scale-lr1e-3/log.csv" ] &&
-      curves+=("x${scale/_/.} $(val_curve "quicksrnet-f64-m11-x$scale-lr1e-3") dB")
-    grep -qs "learning rate from 1e-3" "models/quicksrnet-f64-m11-x$scale.md" && old+=("x${scale/_/.}")
+      curves+=("$label $(val_curve "quicksrnet-f64-m11-x$scale-lr1e-3") dB")
+    grep -qs "learning rate from 1e-3" "models/quicksrnet-f64-m11-x$scale.md" && old+=("$label")
   done
   [ ${#curves[@]} -gt 0 ] || return 0
   echo

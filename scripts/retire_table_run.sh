@@ -16,11 +16,11 @@ if [ $# -ne 3 ]; then
 fi
 name=$1 suffix=$2 why=$3
 root=${ROOT:+$ROOT/}
-models="${root}models" saved="${root}models/checkpoints/$name"
-kept="$saved-$suffix"
 saved_rel="models/checkpoints/$name"  # as the card names it
-for file in "$models/$name.safetensors" "$models/$name.md" "$saved/"{config.json,log.csv,segments.tsv}; do
-  [ -f "$file" ] || { echo "retire_table_run.sh: $file: no such file (not a finished run)" >&2 && exit 1; }
+models="${root}models" saved="$root$saved_rel" kept="$root$saved_rel-$suffix"
+for file in "$models/$name".{safetensors,md} "$saved/"{config.json,log.csv,segments.tsv}; do
+  [ -f "$file" ] ||
+    { echo "retire_table_run.sh: $file: no such file (not a finished run)" >&2 && exit 1; }
 done
 [ ! -e "$kept" ] || { echo "retire_table_run.sh: $kept: exists already" >&2 && exit 1; }
 
