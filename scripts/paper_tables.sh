@@ -440,7 +440,9 @@ large_lr_reason() {
   echo "Large x4 ended below f32-m11 x4. The paper tuned the rate per architecture"
   echo "(docs/training.md, \"Large at 1e-3\")."
   [ ${#old[@]} -gt 0 ] || return 0
-  echo "Large $(printf '%s, ' "${old[@]}" | sed 's/, $//'): still the runs from 1e-3 (retraining queued)."
+  local runs=run
+  [ ${#old[@]} -eq 1 ] || runs=runs
+  echo "Large $(printf '%s, ' "${old[@]}" | sed 's/, $//'): still the $runs from 1e-3 (retraining queued)."
 }
 
 # ---------------------------------------------------------------------------------------------
