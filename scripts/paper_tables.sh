@@ -420,7 +420,7 @@ depth_reason() {
   echo "untrained grid point from m3 on scores 12.6-13.9 dB on Set5), and the deeper net takes much"
   echo "longer to clean that up, at the recipe's lr 1e-3 as at 3e-4 (docs/training.md, \"Depth on"
   echo "the table schedule\"): the $table_schedule iterations do not suffice; the paper's 1M did."
-  large_lr_reason
+  echo
 }
 
 # large_lr_reason: why Large trains from another learning rate (the 1e-3 runs' curves), and which
@@ -434,13 +434,16 @@ large_lr_reason() {
     grep -qs "learning rate from 1e-3" "models/quicksrnet-f64-m11-x$scale.md" && old+=("$label")
   done
   [ ${#curves[@]} -gt 0 ] || return 0
-  echo
   echo "Large trains from lr 5e-4: at the recipe's 1e-3 it sat on a plateau early on (Kodak24 at"
   echo "2000, 4000, 6000, 8000: $(printf '%s; ' "${curves[@]}" | sed 's/; $//'))."
   echo "Large x4 ended below f32-m11 x4. The paper tuned the rate per architecture"
   echo "(docs/training.md, \"Large at 1e-3\")."
-  [ ${#old[@]} -gt 0 ] || return 0
-  echo "Large $(printf '%s, ' "${old[@]}" | sed 's/, $//'): still the runs from 1e-3 (retraining queued)."
+  if [ ${#old[@]} -gt 0 ]; then
+    local runs=run
+    [ ${#old[@]} -eq 1 ] || runs=runs
+    echo "Large $(printf '%s, ' "${old[@]}" | sed 's/, $//'): still the $runs from 1e-3 (retraining queued)."
+  fi
+  echo
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -534,7 +537,7 @@ table2() {
   local scale
   for scale in 2 3 4; do grid_section "$scale" grid_rows; done
   depth_reason
-  echo
+  large_lr_reason
   bench_conditions
   echo
 }
