@@ -18,6 +18,7 @@
 #include "quicksr/model_io.hpp"
 #include "quicksr/quicksr.h"
 #include "quicksr/reference.hpp"
+#include "support/temp_dir.hpp"
 
 namespace quicksr {
 namespace {
@@ -256,11 +257,11 @@ TEST(CApi, ErrorsAreStatusesWithMessages) {
   EXPECT_NE(std::string(quicksr_last_error()).find("/nonexistent/m.safetensors"),
             std::string::npos);
 
-  const std::filesystem::path bad = std::filesystem::temp_directory_path() / "capi_bad.safetensors";
+  const test_support::TempDir temp;
+  const std::filesystem::path bad = temp / "bad.safetensors";
   std::ofstream(bad) << "not a model";
   EXPECT_EQ(quicksr_model_load(bad.c_str(), 0, &model), QUICKSR_ERROR_MODEL);
   EXPECT_NE(std::string(quicksr_last_error()).find(bad.string()), std::string::npos);
-  std::filesystem::remove(bad);
 
   EXPECT_EQ(quicksr_model_load_builtin(5.0, 0, &model), QUICKSR_ERROR_MODEL);
   EXPECT_NE(std::string(quicksr_last_error()).find("built in"), std::string::npos);

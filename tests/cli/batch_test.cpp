@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -17,6 +16,7 @@
 #include "quicksr/error.hpp"
 #include "quicksr/image.hpp"
 #include "support/run_quicksr.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 
@@ -28,14 +28,6 @@ using test_support::run_quicksr;
 
 class BatchTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("quicksr-batch-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   fs::path path(const std::string& name) const { return dir_ / name; }
 
   // A w x h RGB ramp whose content depends on `seed`, written to `name` (folders created).
@@ -53,7 +45,8 @@ class BatchTest : public ::testing::Test {
     return path(name);
   }
 
-  fs::path dir_;
+  test_support::TempDir temp_;
+  const fs::path dir_ = temp_.path();
 };
 
 TEST(BatchShardTest, ParsesKOverNAndRejectsTheRest) {

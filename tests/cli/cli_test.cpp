@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -23,6 +22,7 @@
 #include "quicksr/reference.hpp"
 #include "support/random_tensor.hpp"
 #include "support/run_quicksr.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 
@@ -33,14 +33,6 @@ using quicksr::test_support::RunResult;
 
 class CliTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("quicksr-cli-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
   // A small image with a horizontal ramp in R and a vertical ramp in G.
@@ -64,7 +56,8 @@ class CliTest : public ::testing::Test {
     return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir_), {}));
   }
 
-  fs::path dir_;
+  quicksr::test_support::TempDir temp_;
+  const fs::path dir_ = temp_.path();
 };
 
 TEST_F(CliTest, VersionAndHelpOfEveryCommand) {

@@ -2,7 +2,6 @@
 // issue 11 found, each through the command a user would run. Every case must exit with 1, print
 // exactly one line that names the bad file, and leave nothing behind (no output, no temp file).
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -14,6 +13,7 @@
 #include "quicksr/model_io.hpp"
 #include "support/graph_builders.hpp"
 #include "support/run_quicksr.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 
@@ -53,10 +53,6 @@ void patch(const fs::path& path, const std::string& from, const std::string& to)
 class MalformedInputs : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("quicksr-malformed-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
     Image image;
     image.width = 6;
     image.height = 4;
@@ -64,7 +60,6 @@ class MalformedInputs : public ::testing::Test {
     image.alpha.assign(6 * 4, 1.0f);  // RGBA: the alpha path of issue 11's crash
     write_image(image, dir_ / "good.png");
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   fs::path path(const std::string& name) const { return dir_ / name; }
 
@@ -92,7 +87,8 @@ class MalformedInputs : public ::testing::Test {
     expect_refused("info " + quoted(bad), bad);
   }
 
-  fs::path dir_;
+  test_support::TempDir temp_;
+  const fs::path dir_ = temp_.path();
 };
 
 TEST_F(MalformedInputs, Images) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "quicksr/image.hpp"
+#include "support/temp_dir.hpp"
 
 extern char** environ;
 
@@ -43,9 +44,8 @@ ChildRun run_child(std::vector<std::string> arguments) {
 }
 
 TEST(UpscaleMemory, FourThousandByThreeThousandAtX4StaysUnderOneGigabyte) {
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / ("upscale-memory-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  const test_support::TempDir temp;
+  const std::filesystem::path& dir = temp.path();
   Image photo;
   photo.width = 4000;
   photo.height = 3000;
@@ -68,7 +68,6 @@ TEST(UpscaleMemory, FourThousandByThreeThousandAtX4StaysUnderOneGigabyte) {
     EXPECT_LT(run.peak_rss_mb, 1024.0);
     EXPECT_GT(std::filesystem::file_size(dir / output), 1u << 20);
   }
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "quicksr/error.hpp"
+#include "support/temp_dir.hpp"
 
 namespace quicksr {
 namespace {
@@ -23,9 +24,8 @@ std::string error_of(const std::filesystem::path& path) {
 }
 
 TEST(InputFileTest, NamesTheFileAndItsType) {
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / ("quicksr-input-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  const test_support::TempDir temp;
+  const std::filesystem::path& dir = temp.path();
   ASSERT_EQ(::mkfifo((dir / "pipe").c_str(), 0600), 0);
   std::ofstream(dir / "plain") << "x";
   EXPECT_EQ(error_of(dir / "pipe"),
@@ -35,7 +35,6 @@ TEST(InputFileTest, NamesTheFileAndItsType) {
   EXPECT_EQ(error_of(dir / "absent"),
             (dir / "absent").string() + ": cannot open: No such file or directory");
   EXPECT_EQ(error_of(dir / "plain"), "");
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 // `quicksr eval` end to end: the table, the JSON file, the scale check and bad input.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -18,6 +17,7 @@
 #include "quicksr/model_io.hpp"
 #include "quicksr/resize.hpp"
 #include "support/run_quicksr.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using quicksr::Scale;
@@ -31,9 +31,6 @@ using quicksr::test_support::RunResult;
 class EvalCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("quicksr-eval-cli-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_ / "hr");
     // Two smooth, textured images (odd sizes so that cropping matters).
     for (int n = 0; n < 2; ++n) {
@@ -50,13 +47,13 @@ class EvalCli : public ::testing::Test {
       quicksr::write_image(image, dir_ / "hr" / ("img" + std::to_string(n) + ".png"));
     }
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
   nlohmann::json read_json(const std::string& name) const {
     return nlohmann::json::parse(std::ifstream(dir_ / name));
   }
-  fs::path dir_;
+  quicksr::test_support::TempDir temp_;
+  const fs::path dir_ = temp_.path();
 };
 
 TEST_F(EvalCli, BicubicWritesTableAndJson) {

@@ -3,7 +3,6 @@
 #include "quicksr/eval.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -16,6 +15,7 @@
 #include "quicksr/error.hpp"
 #include "quicksr/image.hpp"
 #include "quicksr/resize.hpp"
+#include "support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using quicksr::EvalProtocol;
@@ -227,14 +227,6 @@ TEST(BasicsrProtocol, BorderIsTheScale) {
 
 class EvaluateFolder : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("quicksr-eval-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   void write_constant(const std::string& name, int w, int h, float value) {
     quicksr::Image image;
     image.width = w;
@@ -242,7 +234,8 @@ class EvaluateFolder : public ::testing::Test {
     image.rgb.assign(static_cast<std::size_t>(w) * h * 3, value);
     quicksr::write_image(image, dir_ / name);
   }
-  fs::path dir_;
+  quicksr::test_support::TempDir temp_;
+  const fs::path dir_ = temp_.path();
 };
 
 TEST_F(EvaluateFolder, ScoresEveryImageSortedByName) {

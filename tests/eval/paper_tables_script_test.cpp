@@ -2,13 +2,13 @@
 // copied beside a models/ folder of hand-written cards and logs, Table 2 written from an empty
 // cache (CACHED_ONLY=1, so nothing is scored or timed).
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "support/run_quicksr.hpp"
+#include "support/temp_dir.hpp"
 
 namespace quicksr {
 namespace {
@@ -20,15 +20,12 @@ using test_support::run_program;
 class PaperTablesScriptTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("quicksr-paper-tables-test-" + std::to_string(::getpid()));
-    fs::remove_all(root_);
     fs::create_directories(root_ / "scripts");
     fs::create_directories(root_ / "models/checkpoints");
     for (const char* script : {"paper_tables.sh", "paper_lib.sh"}) {
       fs::copy_file(fs::path(QUICKSR_SOURCE_DIR) / "scripts" / script, root_ / "scripts" / script);
     }
   }
-  void TearDown() override { fs::remove_all(root_); }
 
   void write(const fs::path& relative, const std::string& text) const {
     fs::create_directories((root_ / relative).parent_path());
@@ -54,7 +51,8 @@ class PaperTablesScriptTest : public ::testing::Test {
     return text.str();
   }
 
-  fs::path root_;
+  test_support::TempDir temp_;
+  const fs::path root_ = temp_.path();
 };
 
 // The retired 1e-3 run's Kodak24 curve at the four validations, rounded by hand.

@@ -1,15 +1,12 @@
 #include "image/reference_codecs.hpp"
 
 #include <png.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <csetjmp>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <memory>
-#include <random>
 #include <stdexcept>
 // clang-format off
 #include <jpeglib.h>
@@ -166,27 +163,6 @@ bool run_jpeg_pixels(jpeg_decompress_struct& info, JpegErrors& errors, RawJpeg& 
 }
 
 }  // namespace
-
-TempDir::TempDir() {
-  static std::mt19937_64 random{std::random_device{}()};
-  path_ = std::filesystem::temp_directory_path() /
-          ("quicksr-image-test-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
-  std::filesystem::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
-std::vector<std::string> TempDir::entries() const {
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(path_)) {
-    names.push_back(entry.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 std::string read_bytes(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

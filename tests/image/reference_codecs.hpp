@@ -7,23 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "support/temp_dir.hpp"
+
 namespace quicksr::test {
 
-// A scratch folder removed with everything in it when the object goes away.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-  // Names of the entries in the folder, sorted.
-  std::vector<std::string> entries() const;
-
- private:
-  std::filesystem::path path_;
-};
+using test_support::TempDir;
 
 // Whole files as byte strings (std::string: GCC 12 misreports bounds on small byte vectors).
 std::string read_bytes(const std::filesystem::path& path);

@@ -4,7 +4,6 @@
 #include "quicksr/baselines.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 
@@ -15,6 +14,7 @@
 #include "quicksr/reference.hpp"
 #include "support/error_of.hpp"
 #include "support/random_tensor.hpp"
+#include "support/temp_dir.hpp"
 
 namespace quicksr {
 namespace {
@@ -33,8 +33,8 @@ using test_support::error_of;
 class BaselineBuilder : public testing::TestWithParam<std::string> {};
 
 TEST_P(BaselineBuilder, ChecksAndRoundTripsThroughTheModelFile) {
-  const std::filesystem::path path = std::filesystem::temp_directory_path() /
-                                     ("baselines_test_" + std::to_string(::getpid()) + ".quicksr");
+  const test_support::TempDir dir;
+  const std::filesystem::path path = dir / "baseline.quicksr";
   for (int s : {2, 3, 4}) {
     SCOPED_TRACE(s);
     const Graph graph = build_baseline(GetParam(), {.scale = {s, 1}, .seed = 3});

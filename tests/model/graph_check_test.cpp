@@ -3,7 +3,6 @@
 #include "model/graph_check.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -14,6 +13,7 @@
 #include "quicksr/model_io.hpp"
 #include "support/error_of.hpp"
 #include "support/graph_builders.hpp"
+#include "support/temp_dir.hpp"
 
 namespace quicksr {
 namespace {
@@ -22,18 +22,7 @@ using test_support::graph_node;
 using test_support::upscaling_graph;
 
 using test_support::error_of;
-
-class TempFile {
- public:
-  TempFile()
-      : path_(std::filesystem::temp_directory_path() /
-              ("graph_check_test_" + std::to_string(::getpid()) + ".safetensors")) {}
-  ~TempFile() { std::filesystem::remove(path_); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using test_support::TempDir;
 
 TEST(GraphCheck, InfersIntegerAndFractionalScales) {
   for (int s : {2, 3, 4}) {
@@ -167,49 +156,50 @@ TEST(GraphCheck, RejectsVersion2Errors) {
 // Every load and save runs the checker: a saved graph must check, and a file whose metadata
 // declares another scale than its graph computes does not load.
 TEST(GraphCheck, SaveAndLoadRejectAMismatchedScale) {
-  TempFile file;
+  const TempDir dir;
+  const std::filesystem::path file = dir / "model.safetensors";
   const Graph x4_declared_x2 = upscaling_graph(4, {2, 1});
   const std::string save =
-      error_of([&] { save_model({.net = x4_declared_x2, .provenance = {}}, file.path()); });
-  EXPECT_NE(save.find(file.path().string()), std::string::npos) << save;
-  EXPECT_FALSE(std::filesystem::exists(file.path()));
+      error_of([&] { save_model({.net = x4_declared_x2, .provenance = {}}, file); });
+  EXPECT_NE(save.find(file.string()), std::string::npos) << save;
+  EXPECT_FALSE(std::filesystem::exists(file));
 
   Graph x4 = upscaling_graph(4, {4, 1});
-  save_model({.net = x4, .provenance = {}}, file.path());
-  EXPECT_EQ(load_model(file.path()).scale(), (Scale{4, 1}));
+  save_model({.net = x4, .provenance = {}}, file);
+  EXPECT_EQ(load_model(file).scale(), (Scale{4, 1}));
   // Rewrite the scale metadata in place ("4" -> "2", same length, so offsets stay valid).
   std::string bytes;
   {
-    std::ifstream in(file.path(), std::ios::binary);
+    std::ifstream in(file, std::ios::binary);
     bytes.assign(std::istreambuf_iterator<char>(in), {});
   }
   const std::size_t at = bytes.find("\"scale\":\"4\"");
   ASSERT_NE(at, std::string::npos);
   bytes[at + 9] = '2';
   {
-    std::ofstream out(file.path(), std::ios::binary | std::ios::trunc);
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
     out << bytes;
   }
-  const std::string load = error_of([&] { load_model(file.path()); });
-  EXPECT_EQ(load.rfind(file.path().string() + ": ", 0), 0u) << load;
+  const std::string load = error_of([&] { load_model(file); });
+  EXPECT_EQ(load.rfind(file.string() + ": ", 0), 0u) << load;
   EXPECT_NE(load.find("declared x2 but computes x4"), std::string::npos) << load;
 }
 
 // Found by fuzz_onnx_import: an ONNX node name that is not UTF-8 made the save throw nlohmann's
 // type_error (`quicksr convert` ended in "internal error"). It is a clear error now.
 TEST(GraphCheck, SaveRefusesNamesThatAreNotUtf8) {
-  TempFile file;
+  const TempDir dir;
+  const std::filesystem::path file = dir / "model.safetensors";
   Graph graph = upscaling_graph(2, {2, 1});
   graph.nodes[0].name = "conv\x8F";
-  const std::string message =
-      error_of([&] { save_model({.net = graph, .provenance = {}}, file.path()); });
+  const std::string message = error_of([&] { save_model({.net = graph, .provenance = {}}, file); });
   EXPECT_NE(message.find("not valid UTF-8"), std::string::npos) << message;
   graph.nodes[0].name = "conv";
   const std::string provenance = error_of([&] {
-    save_model({.net = graph, .provenance = {{"source", "\xC3("}}}, file.path());
+    save_model({.net = graph, .provenance = {{"source", "\xC3("}}}, file);
   });
-  EXPECT_NE(provenance.find(file.path().string()), std::string::npos) << provenance;
-  EXPECT_FALSE(std::filesystem::exists(file.path()));
+  EXPECT_NE(provenance.find(file.string()), std::string::npos) << provenance;
+  EXPECT_FALSE(std::filesystem::exists(file));
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <bit>
 #include <cstring>
@@ -17,6 +16,7 @@
 #include "quicksr/error.hpp"
 #include "quicksr/model_io.hpp"
 #include "support/sanitizer.hpp"
+#include "support/temp_dir.hpp"
 
 namespace quicksr {
 namespace {
@@ -24,19 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-class TempDir {
- public:
-  TempDir()
-      : path_(fs::temp_directory_path() / ("quicksr-model-test-" + std::to_string(::getpid()))) {
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using test_support::TempDir;
 
 std::string read_bytes(const fs::path& path) {
   std::ifstream stream(path, std::ios::binary);

@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <ostream>
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <string>
 
 #include "onnx/onnx_test_support.hpp"
@@ -52,7 +52,7 @@ TEST_P(OfficialScores, ConvertThenEvalReachesThePublishedScore) {
       shared_path(std::string("data/benchmarks/") + published.dataset + "/HR");
   if (!std::filesystem::exists(onnx_file)) GTEST_SKIP() << onnx_file << " is absent";
   if (!std::filesystem::is_directory(hr)) GTEST_SKIP() << hr << " is absent";
-  ScratchDir dir;
+  TempDir dir;
   const std::filesystem::path model = dir / "model.safetensors";
   const std::filesystem::path scores = dir / "scores.json";
 

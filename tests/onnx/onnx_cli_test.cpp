@@ -24,7 +24,7 @@ using quicksr::test_support::RunResult;
 TEST(OnnxCli, ConvertThenExportDcr) {
   const std::filesystem::path official = reference_model("quicksrnetsmall-2x-360p.onnx");
   if (!std::filesystem::exists(official)) GTEST_SKIP() << official << " is absent";
-  ScratchDir dir;
+  TempDir dir;
   const std::filesystem::path converted = dir / "small.safetensors";
   const RunResult convert = run_quicksr("convert " + quoted(official) + " " + quoted(converted));
   ASSERT_EQ(convert.exit_code, 0) << convert.output;
@@ -51,7 +51,7 @@ TEST(OnnxCli, ConvertThenExportDcr) {
 TEST(OnnxCli, OnnxModelFileUpscalesDirectly) {
   const std::filesystem::path official = reference_model("quicksrnetsmall-2x-360p.onnx");
   if (!std::filesystem::exists(official)) GTEST_SKIP() << official << " is absent";
-  ScratchDir dir;
+  TempDir dir;
   ASSERT_EQ(run_quicksr("convert " + quoted(official) + " " + quoted(dir / "small.safetensors"))
                 .exit_code,
             0);
@@ -71,7 +71,7 @@ TEST(OnnxCli, OnnxModelFileUpscalesDirectly) {
 }
 
 TEST(OnnxCli, ExportOpsetAndOpenCvOptions) {
-  ScratchDir dir;
+  TempDir dir;
   const RunResult opencv =
       run_quicksr("export --opencv quicksrnet-small-x1_5 " + quoted(dir / "opencv.onnx"));
   ASSERT_EQ(opencv.exit_code, 0) << opencv.output;
@@ -96,7 +96,7 @@ TEST(OnnxCli, ExportOpsetAndOpenCvOptions) {
 // integer reference (within 1 LSB), and `convert` reads back; --opencv (opset 10) cannot express
 // it and says so.
 TEST(OnnxCli, ExportsAnInt8ModelAsQdq) {
-  ScratchDir dir;
+  TempDir dir;
   const QuickSRNet net = QuickSRNet::initialized(QuickSRNetConfig::small({2, 1}), 5);
   ActivationEncodings encodings;
   for (int i = 0; i <= net.config.blocks; ++i) {
@@ -146,7 +146,7 @@ TEST(OnnxCli, ExportsAnInt8ModelAsQdq) {
 }
 
 TEST(OnnxCli, UnsupportedOperatorFailsWithTheNodeName) {
-  ScratchDir dir;
+  TempDir dir;
   onnx::ModelProto model = empty_model(13);
   add_node(model, "Softmax", "squash", {"image"}, "result");
   write_model(model, dir / "softmax.onnx");

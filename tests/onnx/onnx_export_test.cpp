@@ -33,7 +33,7 @@ TEST_P(OnnxRoundTrip, ExportImportGivesIdenticalWeights) {
   Model original;
   original.net = QuickSRNet::initialized(config, 7);
   original.provenance["data"] = "unit test";
-  ScratchDir dir;
+  TempDir dir;
   const std::filesystem::path file = dir / "model.onnx";
   export_onnx(original, file, {.dcr = dcr});
 
@@ -78,7 +78,7 @@ INSTANTIATE_TEST_SUITE_P(Configs, OnnxRoundTrip, testing::ValuesIn(export_cases(
 TEST(OnnxExport, FixedInputSize) {
   Model model;
   model.net = QuickSRNet::initialized(QuickSRNetConfig::small(Scale{3, 2}), 1);
-  ScratchDir dir;
+  TempDir dir;
   export_onnx(model, dir / "fixed.onnx", {.height = 64, .width = 96});
   const onnx::ModelProto proto = read_model(dir / "fixed.onnx");
   const auto& in = proto.graph().input(0).type().tensor_type().shape().dim();
@@ -99,7 +99,7 @@ TEST(OnnxExport, GraphRoundTrip) {
     const std::filesystem::path official = reference_model(name);
     if (!std::filesystem::exists(official)) GTEST_SKIP() << official << " is absent";
     const Model original = import_onnx(official);
-    ScratchDir dir;
+    TempDir dir;
     export_onnx(original, dir / "graph.onnx");
     EXPECT_NO_THROW(onnx::checker::check_model((dir / "graph.onnx").string()));
     const Model imported = import_onnx(dir / "graph.onnx");
@@ -124,7 +124,7 @@ TEST(OnnxExport, GraphRoundTrip) {
 TEST(OnnxExport, EveryOpsetImportsBack) {
   Model model;
   model.net = QuickSRNet::initialized(QuickSRNetConfig::small(Scale{3, 2}), 3);
-  ScratchDir dir;
+  TempDir dir;
   for (int opset = kMinOnnxOpset; opset <= kMaxOnnxOpset; ++opset) {
     SCOPED_TRACE(opset);
     const std::filesystem::path file = dir / ("opset" + std::to_string(opset) + ".onnx");
@@ -154,7 +154,7 @@ TEST(OnnxExport, EveryOpsetImportsBack) {
 TEST(OnnxExport, BatchIsDynamicUnlessFixed) {
   Model model;
   model.net = QuickSRNet::initialized(QuickSRNetConfig::small(Scale{2, 1}), 1);
-  ScratchDir dir;
+  TempDir dir;
   export_onnx(model, dir / "dynamic.onnx");
   export_onnx(model, dir / "fixed.onnx", {.batch = 4});
   for (const char* file : {"dynamic.onnx", "fixed.onnx"}) {
@@ -175,7 +175,7 @@ TEST(OnnxExport, BatchIsDynamicUnlessFixed) {
 TEST(OnnxExport, OpenCvModeReplacesShufflesWithConvs) {
   Model model;
   model.net = QuickSRNet::initialized(QuickSRNetConfig::small(Scale{3, 2}), 1);
-  ScratchDir dir;
+  TempDir dir;
   export_onnx(model, dir / "opencv.onnx", opencv_export_options());
   EXPECT_NO_THROW(onnx::checker::check_model((dir / "opencv.onnx").string()));
   const onnx::ModelProto proto = read_model(dir / "opencv.onnx");
@@ -188,7 +188,7 @@ TEST(OnnxExport, OpenCvModeReplacesShufflesWithConvs) {
 TEST(OnnxExport, UnwritableDestinationIsAnError) {
   Model model;
   model.net = QuickSRNet::zeros(QuickSRNetConfig::small(Scale{2, 1}));
-  ScratchDir dir;
+  TempDir dir;
   EXPECT_THROW(export_onnx(model, dir / "missing-folder" / "model.onnx"), Error);
 }
 

@@ -38,7 +38,7 @@ class OnnxGraphOp : public testing::TestWithParam<OpCase> {};
 TEST_P(OnnxGraphOp, OnnxRuntimeAndImportMatchTheReferenceRuntime) {
   Model model{.net = op_graph(GetParam()), .provenance = {}};
   ASSERT_NO_THROW(check_graph(std::get<Graph>(model.net)));
-  ScratchDir dir;
+  TempDir dir;
   const std::vector<Tensor> inputs = {signed_input(40, 36, 1), signed_input(31, 45, 2)};
   std::vector<OnnxRuntimeRun> runs;        // run in one batch after the import checks
   for (int opset : {11, kMaxOnnxOpset}) {  // empty roi/scales tensors, and empty names
@@ -69,7 +69,7 @@ INSTANTIATE_TEST_SUITE_P(Ops, OnnxGraphOp, testing::ValuesIn(op_cases()),
 TEST(OnnxGraphOps, ResizeNeedsOpset11) {
   OpCase resize = op_cases()[14];
   ASSERT_EQ(resize.name, "resize_nearest");
-  ScratchDir dir;
+  TempDir dir;
   try {
     export_onnx({.net = op_graph(resize), .provenance = {}}, dir / "op.onnx", {.opset = 10});
     ADD_FAILURE() << "no error";
@@ -107,7 +107,7 @@ TEST_P(OnnxBaseline, OnnxRuntimeMatchesTheReferenceRuntime) {
   const auto& [name, scale] = GetParam();
   const Model model{.net = build_baseline(name, {.scale = {scale, 1}, .seed = 5}),
                     .provenance = {}};
-  ScratchDir dir;
+  TempDir dir;
   export_onnx(model, dir / "baseline.onnx");
   const std::vector<OnnxRuntimeRun> runs = {
       {dir / "baseline.onnx", test_support::random_tensor(3, 32, 28, 3)},
@@ -166,7 +166,7 @@ void expect_same_structure(const Graph& built, const Graph& official) {
 // A graph quicksr exported comes back as the architecture it was (the graph name, "sesr-m5-x3"),
 // whatever the file is called; other files are named by their file name ("xlsr-2x-360p" -> xlsr).
 TEST(OnnxBaselineStructure, ImportTakesTheArchitectureFromTheGraphName) {
-  ScratchDir dir;
+  TempDir dir;
   export_onnx(Model{build_baseline("sesr-m5", {.scale = {3, 1}}), {}}, dir / "model.onnx");
   EXPECT_EQ(std::get<Graph>(import_onnx(dir / "model.onnx").net).architecture, "sesr-m5");
   onnx::ModelProto proto = read_model(dir / "model.onnx");

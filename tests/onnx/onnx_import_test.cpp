@@ -93,7 +93,7 @@ TEST(OnnxImport, BaselinesBecomeGraphsWithTheirScale) {
 }
 
 TEST(OnnxImport, UnsupportedOperatorNamesTheNode) {
-  ScratchDir dir;
+  TempDir dir;
   onnx::ModelProto model = empty_model(13);
   add_node(model, "Softmax", "squash", {"image"}, "result");
   write_model(model, dir / "softmax.onnx");
@@ -104,7 +104,7 @@ TEST(OnnxImport, UnsupportedOperatorNamesTheNode) {
 }
 
 TEST(OnnxImport, DilatedConvNamesTheNode) {
-  ScratchDir dir;
+  TempDir dir;
   onnx::ModelProto model = empty_model(13);
   add_initializer(model, "w", {3, 3, 3, 3}, std::vector<float>(81, 0.1f));
   add_ints_attribute(add_node(model, "Conv", "wide", {"image", "w"}, "result"), "dilations",
@@ -118,7 +118,7 @@ TEST(OnnxImport, DilatedConvNamesTheNode) {
 TEST(OnnxImport, TruncatedGarbageEmptyAndMissingFilesAreClearErrors) {
   const std::filesystem::path official = reference_model("quicksrnetsmall-2x-360p.onnx");
   SKIP_IF_ABSENT(official);
-  ScratchDir dir;
+  TempDir dir;
   std::ifstream in(official, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::ofstream(dir / "truncated.onnx", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
@@ -133,7 +133,7 @@ TEST(OnnxImport, TruncatedGarbageEmptyAndMissingFilesAreClearErrors) {
 // SpaceToDepth has no mode attribute: it is the inverse of DCR DepthToSpace, so the pair must
 // give back the image (a CRD reading of SpaceToDepth would scramble the channels).
 TEST(OnnxImport, SpaceToDepthIsDcrOrdered) {
-  ScratchDir dir;
+  TempDir dir;
   onnx::ModelProto model = empty_model(13);
   add_int_attribute(add_node(model, "SpaceToDepth", "pack", {"image"}, "packed"), "blocksize", 2);
   onnx::NodeProto& unpack = add_node(model, "DepthToSpace", "unpack", {"packed"}, "result");
@@ -148,7 +148,7 @@ TEST(OnnxImport, SpaceToDepthIsDcrOrdered) {
 
 // Weights from a Constant node through Identity nodes; the conv swaps red and blue.
 TEST(OnnxImport, ConstantAndIdentityNodes) {
-  ScratchDir dir;
+  TempDir dir;
   onnx::ModelProto model = empty_model(13);
   onnx::NodeProto& constant = add_node(model, "Constant", "weights", {}, "w");
   onnx::AttributeProto& value = *constant.add_attribute();
@@ -184,7 +184,7 @@ GraphNode only_clip(const Model& model) {
 }
 
 TEST(OnnxImport, ClipBoundsAsAttributesBeforeOpset11) {
-  ScratchDir dir;
+  TempDir dir;
   onnx::ModelProto model = empty_model(6);
   onnx::NodeProto& clip = add_node(model, "Clip", "clamp", {"image"}, "result");
   onnx::AttributeProto& min = *clip.add_attribute();
@@ -198,7 +198,7 @@ TEST(OnnxImport, ClipBoundsAsAttributesBeforeOpset11) {
 }
 
 TEST(OnnxImport, ClipBoundsAsOptionalInputsFromOpset11) {
-  ScratchDir dir;
+  TempDir dir;
   onnx::ModelProto model = empty_model(13);
   add_initializer(model, "high", {}, {0.75f});
   add_node(model, "Clip", "clamp", {"image", "", "high"}, "result");
@@ -211,7 +211,7 @@ TEST(OnnxImport, ClipBoundsAsOptionalInputsFromOpset11) {
 
 // A stride-2 conv then depth-to-space(3): the scale is deduced as 3/2.
 TEST(OnnxImport, ScaleFromStridesAndBlocks) {
-  ScratchDir dir;
+  TempDir dir;
   onnx::ModelProto model = empty_model(13);
   add_initializer(model, "w", {27, 3, 3, 3}, std::vector<float>(27 * 27, 0.01f));
   onnx::NodeProto& conv = add_node(model, "Conv", "down", {"image", "w"}, "features");
@@ -224,7 +224,7 @@ TEST(OnnxImport, ScaleFromStridesAndBlocks) {
 }
 
 TEST(OnnxImport, ChannelMismatchNamesTheNode) {
-  ScratchDir dir;
+  TempDir dir;
   onnx::ModelProto model = empty_model(13);
   add_initializer(model, "w", {3, 4, 1, 1}, std::vector<float>(12, 0.5f));
   add_node(model, "Conv", "mix", {"image", "w"}, "result");
@@ -237,7 +237,7 @@ TEST(OnnxImport, ChannelMismatchNamesTheNode) {
 // Issue 11: concatenated channels past int overflowed the old ONNX checker, and `quicksr convert`
 // wrote a model that crashed the runtime. The shared checker refuses it, naming the node.
 TEST(OnnxImport, ConcatChannelOverflowNamesTheNode) {
-  ScratchDir dir;
+  TempDir dir;
   onnx::ModelProto model = empty_model(13);
   constexpr int kWide = 1 << 16;
   add_initializer(model, "w", {kWide, 3, 1, 1}, std::vector<float>(kWide * 3, 0.0f));
@@ -254,7 +254,7 @@ TEST(OnnxImport, ConcatChannelOverflowNamesTheNode) {
 // 2^32 + 1 read as an int would be a stride of 1 and a wrong model; every int attribute is range
 // checked. The blocksize is checked the same way.
 TEST(OnnxImport, AttributesThatOverflowIntAreErrors) {
-  ScratchDir dir;
+  TempDir dir;
   onnx::ModelProto model = empty_model(13);
   add_initializer(model, "w", {3, 3, 3, 3}, std::vector<float>(81, 0.1f));
   add_ints_attribute(add_node(model, "Conv", "far", {"image", "w"}, "result"), "strides",
@@ -273,7 +273,7 @@ TEST(OnnxImport, AttributesThatOverflowIntAreErrors) {
 }
 
 TEST(OnnxImport, FifoIsRejectedByItsTypeWithoutBlocking) {
-  ScratchDir dir;
+  TempDir dir;
   ASSERT_EQ(::mkfifo((dir / "pipe.onnx").c_str(), 0600), 0);
   const std::string message = import_error(dir / "pipe.onnx");
   EXPECT_NE(message.find("pipe.onnx: is a FIFO"), std::string::npos) << message;

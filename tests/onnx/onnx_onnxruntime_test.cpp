@@ -42,7 +42,7 @@ TEST_P(OnnxRuntimeExport, MatchesReferenceRuntimeAtTwoSizes) {
   const auto& [export_case, mode] = GetParam();
   Model model;
   model.net = QuickSRNet::initialized(export_case.config, 11);
-  ScratchDir dir;
+  TempDir dir;
   OnnxExportOptions options = mode.options;
   options.dcr = export_case.dcr;
   export_onnx(model, dir / "model.onnx", options);
@@ -67,7 +67,7 @@ TEST(OnnxRuntimeExportOptions, OpsetsAndGraphs) {
   if (const std::string missing = onnxruntime_missing(); !missing.empty()) GTEST_SKIP() << missing;
   const std::optional<Tensor> image = butterfly_crop(96, 80, 24, 32);
   if (!image) GTEST_SKIP() << "Set5 butterfly.png is absent";
-  ScratchDir dir;
+  TempDir dir;
   Model small;
   small.net = QuickSRNet::initialized(QuickSRNetConfig::small(Scale{3, 1}), 5);
   // Every file, what the reference runtime gives on the image, and what the file is: one batch.

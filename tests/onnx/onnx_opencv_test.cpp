@@ -19,7 +19,7 @@ TEST_P(OnnxOpenCv, ExportedModelMatchesReferenceRuntime) {
   const auto& [config, dcr] = GetParam();
   Model model;
   model.net = QuickSRNet::initialized(config, 11);
-  ScratchDir dir;
+  TempDir dir;
   export_onnx(model, dir / "model.onnx", {.dcr = dcr});
   const Tensor expected = reference::forward(model, *image);
   const Tensor actual = run_opencv(dir / "model.onnx", *image);
@@ -35,7 +35,7 @@ TEST_P(OnnxOpenCv, OpenCvExportRunsUnmodifiedAtAnySizeAndBatch) {
   const auto& [config, dcr] = GetParam();
   Model model;
   model.net = QuickSRNet::initialized(config, 11);
-  ScratchDir dir;
+  TempDir dir;
   OnnxExportOptions options = opencv_export_options();
   options.dcr = dcr;
   export_onnx(model, dir / "model.onnx", options);
@@ -59,7 +59,7 @@ TEST(OnnxOpenCvGraph, ExportedGraphMatchesReferenceRuntime) {
     const std::filesystem::path official = reference_model(name);
     if (!std::filesystem::exists(official)) GTEST_SKIP() << official << " is absent";
     const Model model = import_onnx(official);
-    ScratchDir dir;
+    TempDir dir;
     export_onnx(model, dir / "graph.onnx");
     const Tensor expected = reference::forward(model, *image);
     EXPECT_LE(max_abs_difference(run_opencv(dir / "graph.onnx", *image), expected),

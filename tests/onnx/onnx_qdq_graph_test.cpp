@@ -100,7 +100,7 @@ class QdqGraphExport : public testing::TestWithParam<GraphCase> {};
 // bias, and the graph output read from the last pair.
 TEST_P(QdqGraphExport, HasAQuantizerPairPerU8Tensor) {
   const QuantizedGraph& net = int8_baseline(GetParam());
-  ScratchDir dir;
+  TempDir dir;
   export_onnx(Model{net, {{"data", "unit test"}}}, dir / "int8.onnx");
   const onnx::ModelProto proto = read_model(dir / "int8.onnx");
   const Int8GraphLayout layout = int8_layout(net.graph);
@@ -132,7 +132,7 @@ TEST_P(QdqGraphExport, HasAQuantizerPairPerU8Tensor) {
 TEST_P(QdqGraphExport, OnnxRuntimeMatchesTheIntegerReference) {
   if (const std::string missing = onnxruntime_missing(); !missing.empty()) GTEST_SKIP() << missing;
   const QuantizedGraph& net = int8_baseline(GetParam());
-  ScratchDir dir;
+  TempDir dir;
   const std::filesystem::path file = dir / "int8.onnx";
   export_onnx(Model{net, {}}, file);
 
@@ -165,7 +165,7 @@ TEST_P(QdqGraphExport, OnnxRuntimeMatchesTheIntegerReference) {
 // and encoding, and so the same output on the integer runtime.
 TEST_P(QdqGraphExport, ImportsBackToTheSameInt8Graph) {
   const QuantizedGraph& net = int8_baseline(GetParam());
-  ScratchDir dir;
+  TempDir dir;
   export_onnx(Model{net, {{"data", "unit test"}}}, dir / "int8.onnx");
   const Model model = import_onnx(dir / "int8.onnx");
   ASSERT_TRUE(std::holds_alternative<QuantizedGraph>(model.net));
@@ -223,7 +223,7 @@ void bypass_first_pair_after(onnx::ModelProto& proto, const std::string& op, boo
 
 // QDQ graphs outside the INT8 placement: one error naming the file and the problem.
 TEST(QdqGraphImport, RefusesPairsOutsideTheInt8Placement) {
-  ScratchDir dir;
+  TempDir dir;
   const auto error_of = [&](const GraphCase& test_case,
                             const std::function<void(onnx::ModelProto&)>& change) {
     export_onnx(Model{int8_baseline(test_case), {}}, dir / "int8.onnx");

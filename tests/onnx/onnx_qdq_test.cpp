@@ -69,7 +69,7 @@ class QdqExport : public testing::TestWithParam<QdqCase> {};
 
 TEST_P(QdqExport, HasAQuantizerPairPerEncodingAndIntegerWeights) {
   const QuantizedQuickSRNet net = test_net(GetParam());
-  ScratchDir dir;
+  TempDir dir;
   const std::filesystem::path file = dir / "int8.onnx";
   export_qdq_onnx(net, {{"data", "unit test"}}, file, {.dcr = GetParam().net.dcr});
   EXPECT_NO_THROW(onnx::checker::check_model(file.string()));
@@ -94,7 +94,7 @@ TEST_P(QdqExport, OnnxRuntimeMatchesTheIntegerReferenceWithinOneLsb) {
   const std::optional<Tensor> crop = butterfly_crop(100, 60, 40, 46);
   if (!crop) GTEST_SKIP() << "Set5 butterfly.png is absent";
   const QuantizedQuickSRNet net = test_net(GetParam());
-  ScratchDir dir;
+  TempDir dir;
   const std::filesystem::path file = dir / "int8.onnx";
   export_qdq_onnx(net, {}, file, {.dcr = GetParam().net.dcr});
 
@@ -121,7 +121,7 @@ TEST_P(QdqExport, OnnxRuntimeMatchesTheIntegerReferenceWithinOneLsb) {
 // import_onnx of the QDQ file gives the INT8 net back: every integer, scale and encoding.
 TEST_P(QdqExport, ImportsBackToTheSameInt8Net) {
   const QuantizedQuickSRNet net = test_net(GetParam());
-  ScratchDir dir;
+  TempDir dir;
   const std::filesystem::path file = dir / "int8.onnx";
   export_qdq_onnx(net, {{"data", "unit test"}}, file, {.dcr = GetParam().net.dcr});
   const Model model = import_onnx(file);
@@ -152,7 +152,7 @@ INSTANTIATE_TEST_SUITE_P(Configs, QdqExport, testing::ValuesIn(qdq_cases()), cas
 // what is wrong.
 TEST(QdqImport, RefusesFilesOutsideTheInt8QuickSrNetForm) {
   const QdqCase small{export_cases().front(), WeightGranularity::kPerChannel};
-  ScratchDir dir;
+  TempDir dir;
   const std::filesystem::path file = dir / "int8.onnx";
   export_qdq_onnx(test_net(small), {}, file);
   const onnx::ModelProto exported = read_model(file);
@@ -238,7 +238,7 @@ TEST(QdqImport, RefusesFilesOutsideTheInt8QuickSrNetForm) {
 TEST(QdqImport, ReadsTypedInt8FieldsAndRefusesValuesOutsideInt8) {
   const QdqCase small{export_cases().front(), WeightGranularity::kPerChannel};
   const QuantizedQuickSRNet net = test_net(small);
-  ScratchDir dir;
+  TempDir dir;
   export_qdq_onnx(net, {}, dir / "int8.onnx");
   for (const int outside : {0, 300}) {
     onnx::ModelProto proto = read_model(dir / "int8.onnx");
@@ -270,7 +270,7 @@ TEST(QdqImport, ReadsTypedInt8FieldsAndRefusesValuesOutsideInt8) {
 TEST(QdqImport, ReadsNegativeAxesOfPerChannelWeights) {
   const QdqCase small{export_cases().front(), WeightGranularity::kPerChannel};
   const QuantizedQuickSRNet net = test_net(small);
-  ScratchDir dir;
+  TempDir dir;
   export_qdq_onnx(net, {}, dir / "int8.onnx");
   for (const int axis : {-4, 1}) {
     onnx::ModelProto proto = read_model(dir / "int8.onnx");

@@ -1,9 +1,6 @@
 #include "onnx/onnx_test_support.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -48,18 +45,6 @@ std::string export_case_name(const ExportCase& export_case) {
 
 std::string export_case_test_name(const testing::TestParamInfo<ExportCase>& info) {
   return export_case_name(info.param);
-}
-
-ScratchDir::ScratchDir() {
-  static std::atomic<int> counter{0};
-  path_ = std::filesystem::temp_directory_path() /
-          ("quicksr-onnx-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  std::filesystem::create_directories(path_);
-}
-
-ScratchDir::~ScratchDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
 }
 
 std::optional<Tensor> butterfly_crop(int top, int left, int height, int width) {
@@ -182,7 +167,7 @@ Tensor run_onnxruntime(const std::filesystem::path& onnx_file, const Tensor& inp
 }
 
 std::vector<Tensor> run_onnxruntime(const std::vector<OnnxRuntimeRun>& runs) {
-  ScratchDir dir;
+  TempDir dir;
   const std::filesystem::path list = dir / "runs.tsv", dims = dir / "dims.jsonl",
                               log = dir / "log.txt";
   const auto input_file = [&](std::size_t i) { return dir / ("input" + std::to_string(i)); };

@@ -11,6 +11,7 @@
 
 #include "quicksr/model.hpp"
 #include "quicksr/tensor.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_name.hpp"
 
 namespace quicksr::onnx_test {
@@ -35,18 +36,7 @@ std::string export_case_test_name(const testing::TestParamInfo<ExportCase>& info
 // from quicksr's reference runtime: the same sums in another order.
 inline constexpr float kRuntimeTolerance = 1e-5f;
 
-// A fresh folder, removed with its contents at scope exit.
-class ScratchDir {
- public:
-  ScratchDir();
-  ~ScratchDir();
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
+using test_support::TempDir;
 
 // A height x width crop of Set5 butterfly at (top, left); nullopt when the file is absent.
 std::optional<Tensor> butterfly_crop(int top, int left, int height, int width);

@@ -4,7 +4,6 @@
 // against the integer runtime, the model file round trip and the refusal of ops the INT8 path
 // does not run (docs/quantization.md "General graphs").
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <array>
 #include <cmath>
@@ -24,6 +23,7 @@
 #include "support/error_of.hpp"
 #include "support/graph_builders.hpp"
 #include "support/random_tensor.hpp"
+#include "support/temp_dir.hpp"
 
 namespace quicksr {
 namespace {
@@ -349,12 +349,8 @@ TEST(GraphInt8Test, PtqRefusesTheQuickSrnetOnlyOptions) {
 
 class GraphInt8FileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("quicksr-graph-int8-" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
+  test_support::TempDir temp_;
+  const fs::path dir_ = temp_.path();
 };
 
 TEST_F(GraphInt8FileTest, RoundTripKeepsEveryValue) {

@@ -2,7 +2,6 @@
 // (header JSON with nlohmann::json, tensor bytes by offset), and malformed files rejected with
 // one message naming the file.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
@@ -13,6 +12,7 @@
 #include "quicksr/error.hpp"
 #include "quicksr/model_io.hpp"
 #include "quicksr/quant.hpp"
+#include "support/temp_dir.hpp"
 
 namespace quicksr {
 namespace {
@@ -22,12 +22,8 @@ using Json = nlohmann::json;
 
 class Int8FileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("quicksr-int8-test-" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
+  test_support::TempDir temp_;
+  const fs::path dir_ = temp_.path();
 };
 
 QuantizedQuickSRNet quantized(const char* preset, Scale scale, WeightGranularity granularity) {

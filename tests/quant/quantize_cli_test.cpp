@@ -1,7 +1,6 @@
 // `quicksr quantize`, and INT8 models in `info`, `eval --compare-fp32` and `upscale`, end to end
 // through the binary.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -19,6 +18,7 @@
 #include "quicksr/reference.hpp"
 #include "support/data_paths.hpp"
 #include "support/run_quicksr.hpp"
+#include "support/temp_dir.hpp"
 
 namespace quicksr {
 namespace {
@@ -51,16 +51,12 @@ void write_calibration_image(const fs::path& path, int width, int height, int n)
 class QuantizeCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("quicksr-quantize-cli-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_ / "calib");
     for (int n = 0; n < 3; ++n) {
       write_calibration_image(dir_ / "calib" / ("img" + std::to_string(n) + ".png"), 30 + 4 * n, 26,
                               n);
     }
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   // quicksr quantize of the shipped Small x2 with `options`.
   test_support::RunResult quantize(const std::string& out, const std::string& options = "") {
@@ -75,7 +71,8 @@ class QuantizeCli : public ::testing::Test {
     std::sort(files.begin(), files.end());
     for (int i = 0; i < count; ++i) fs::copy_file(files[i], dir_ / "train" / files[i].filename());
   }
-  fs::path dir_;
+  test_support::TempDir temp_;
+  const fs::path dir_ = temp_.path();
 };
 
 TEST_F(QuantizeCli, WritesALoadableInt8ModelAndAimetEncodings) {

@@ -16,6 +16,7 @@
 #include "quicksr/quant.hpp"
 #include "quicksr/upscaler.hpp"
 #include "support/sanitizer.hpp"
+#include "support/temp_dir.hpp"
 
 namespace quicksr {
 namespace {
@@ -94,9 +95,8 @@ TEST(UpscaleBands, BicubicBandsMatchTheWholeImage) {
 }
 
 TEST(UpscaleBands, BandedFileEqualsTheWholeImageFile) {
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / ("upscale-bands-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  const test_support::TempDir temp;
+  const std::filesystem::path& dir = temp.path();
   const Upscaler upscaler = Upscaler::builtin({4, 1}, {.threads = 2});
   // One band (bands are ~512k input pixels, at least 32 rows): the file plumbing, alpha included.
   // Several bands: BandedFilesOfQuickSRNetFp32AndInt8EqualTheWholeImage.
@@ -111,7 +111,6 @@ TEST(UpscaleBands, BandedFileEqualsTheWholeImageFile) {
   expect_near_all(banded.alpha, whole.alpha, 1.0f / 255.0f);
   upscaler.upscale_to_file(input, dir / "banded.jpg");
   EXPECT_EQ(read_image(dir / "banded.jpg").height, 800);
-  std::filesystem::remove_all(dir);
 }
 
 // Random weights for `preset` at `scale`, as the fp32 model or quantized per channel (features
@@ -166,9 +165,8 @@ TEST(UpscaleBands, ErfdnRunsWholeAndEveryBandLayoutGivesTheWholeImage) {
 // upscale_to_file over several bands (~512k input pixels each: two here, the second short) writes
 // the whole image's pixels, fp32 x1.5 and INT8 x2. TIFF: uncompressed, quick to write.
 TEST(UpscaleBands, BandedFilesOfQuickSRNetFp32AndInt8EqualTheWholeImage) {
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / ("upscale-qsr-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  const test_support::TempDir temp;
+  const std::filesystem::path& dir = temp.path();
   const Image input = random_image(512, 1100, false, false);
   for (const auto& [preset, scale, int8] :
        {std::tuple{"medium", Scale{3, 2}, false}, std::tuple{"small", Scale{2, 1}, true}}) {
@@ -179,7 +177,6 @@ TEST(UpscaleBands, BandedFilesOfQuickSRNetFp32AndInt8EqualTheWholeImage) {
     write_image(upscaler.upscale(input), dir / "whole.tif");
     EXPECT_EQ(read_image(dir / "banded.tif").rgb, read_image(dir / "whole.tif").rgb);
   }
-  std::filesystem::remove_all(dir);
 }
 
 // Methods whose sample positions depend on the output size (FSR 1) or are rounded to float as
@@ -188,9 +185,8 @@ TEST(UpscaleBands, BandedFilesOfQuickSRNetFp32AndInt8EqualTheWholeImage) {
 // the harder case; BicubicBandsMatchTheWholeImage covers x2 and x3 bands in memory. (x2 as well
 // took 3 times as long: its files hold 5.6 Mpx of noise.)
 TEST(UpscaleBands, BandedFileOfEveryClassicMethodEqualsTheWholeImage) {
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / ("upscale-classic-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  const test_support::TempDir temp;
+  const std::filesystem::path& dir = temp.path();
   // Several bands (~512k input pixels each) and an odd height, where x1.5 rounds. The sanitizers
   // check the code on two bands (24 s in CI), Release three.
 #ifdef QUICKSR_TEST_ASAN
@@ -209,7 +205,6 @@ TEST(UpscaleBands, BandedFileOfEveryClassicMethodEqualsTheWholeImage) {
     std::filesystem::remove(dir / "banded.png");
     std::filesystem::remove(dir / "whole.png");
   }
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

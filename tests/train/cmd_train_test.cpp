@@ -2,7 +2,6 @@
 // saved config.json of a resumed run, and errors for bad options. Runs happen in child processes.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <iostream>
@@ -10,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/image.hpp"
+#include "support/temp_dir.hpp"
 #include "train/run_log.hpp"
 #include "train/trainer.hpp"
 
@@ -21,15 +21,12 @@ namespace fs = std::filesystem;
 class CmdTrainTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("quicksr-cmd-train-test-" + std::to_string(::getpid()));
-    fs::remove_all(root_);
     fs::create_directories(root_ / "data");
     Image image;
     image.width = image.height = 32;
     for (int i = 0; i < 32 * 32 * 3; ++i) image.rgb.push_back(static_cast<float>(i % 97) / 96.0f);
     write_image(image, root_ / "data" / "a.png");
   }
-  void TearDown() override { fs::remove_all(root_); }
 
   // Runs `quicksr train ARGS` in a child process; returns its exit code.
   int run(std::vector<std::string> args) const {
@@ -55,7 +52,8 @@ class CmdTrainTest : public ::testing::Test {
     return nlohmann::json::parse(in);
   }
 
-  fs::path root_;
+  test_support::TempDir temp_;
+  const fs::path root_ = temp_.path();
 };
 
 TEST_F(CmdTrainTest, CommandLineOverridesTheConfigFileAndResumeKeepsTheSavedRun) {

@@ -7,6 +7,7 @@
 
 #include "quicksr/error.hpp"
 #include "support/error_of.hpp"
+#include "support/temp_dir.hpp"
 #include "train/trainer.hpp"
 
 namespace quicksr::train {
@@ -81,8 +82,8 @@ TEST(TrainConfig, JsonErrorsNameTheSourceAndKey) {
 // Config files: the object they hold; one error naming the file for anything else.
 TEST(TrainConfig, ConfigFilesAreReadOrRefusedNamingTheFile) {
   using test_support::error_of;
-  const std::filesystem::path dir = testing::TempDir() + "train_config_file";
-  std::filesystem::create_directories(dir);
+  const test_support::TempDir temp;
+  const std::filesystem::path& dir = temp.path();
   const auto write = [&](const std::string& name, const std::string& text) {
     std::ofstream(dir / name, std::ios::binary) << text;
     return dir / name;
@@ -99,7 +100,6 @@ TEST(TrainConfig, ConfigFilesAreReadOrRefusedNamingTheFile) {
   EXPECT_NE(error_of([&] { read_config_file(dir); }).find(dir.string()), std::string::npos);
   EXPECT_NE(error_of([&] { read_config_file(dir / "missing.json"); }).find("missing.json"),
             std::string::npos);
-  std::filesystem::remove_all(dir);
 }
 
 TEST(TrainConfig, InitAndActivationChooseTheNetwork) {

@@ -13,28 +13,12 @@
 
 #include "quicksr/error.hpp"
 #include "quicksr/image.hpp"
+#include "support/temp_dir.hpp"
 
 namespace quicksr::train {
 namespace {
 
-namespace fs = std::filesystem;
-
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("quicksr-dataset-test-" +
-             std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using test_support::TempDir;
 
 // value = (x + 2y) / (width + 2 height): linear, so a bicubic downscale keeps it linear inside.
 Image ramp(int width, int height) {

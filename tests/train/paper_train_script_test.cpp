@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -17,6 +16,7 @@
 
 #include "quicksr/image.hpp"
 #include "support/run_quicksr.hpp"
+#include "support/temp_dir.hpp"
 
 namespace quicksr {
 namespace {
@@ -44,8 +44,6 @@ int count_lines(const fs::path& path) {
 class PaperTrainScriptTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("quicksr-paper-train-test-" + std::to_string(::getpid()));
-    fs::remove_all(root_);
     int seed = 0;
     for (const char* set :
          {"data/train/T91", "data/train/BSDS200", "data/extra/Kodak24", "data/benchmarks/Set5/HR",
@@ -60,7 +58,6 @@ class PaperTrainScriptTest : public ::testing::Test {
       write_image(image, shared() / set / "a.png");
     }
   }
-  void TearDown() override { fs::remove_all(root_); }
 
   fs::path shared() const { return root_ / "shared"; }
   fs::path work() const { return root_ / "work"; }
@@ -87,7 +84,8 @@ class PaperTrainScriptTest : public ::testing::Test {
     return info.output.substr(at + 13, info.output.find('\n', at + 1) - at - 13);
   }
 
-  fs::path root_;
+  test_support::TempDir temp_;
+  const fs::path root_ = temp_.path();
 };
 
 TEST_F(PaperTrainScriptTest, DryRunListsTheQueueInOrderAndTrainsNothing) {

@@ -8,20 +8,18 @@
 #include <sstream>
 
 #include "quicksr/error.hpp"
+#include "support/temp_dir.hpp"
 
 namespace quicksr::train {
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path temp_file(const std::string& name) {
-  return fs::temp_directory_path() / ("quicksr-run-log-test-" + name);
-}
-
 TEST(RunLog, RoundTripAndTruncationAtTheCheckpoint) {
   const std::vector<LogRow> rows = {
       {10, 0.25, 1e-3, {}, {}}, {20, 0.125, 5e-4, 30.5, 0.875}, {30, 0.0625, 2.5e-4, {}, {}}};
-  const fs::path path = temp_file("log.csv");
+  const test_support::TempDir dir;
+  const fs::path path = dir / "log.csv";
   write_log(rows, path);
   const std::vector<LogRow> all = read_log(path, 1000);
   ASSERT_EQ(all.size(), 3u);
@@ -32,10 +30,9 @@ TEST(RunLog, RoundTripAndTruncationAtTheCheckpoint) {
   EXPECT_DOUBLE_EQ(*all[1].val_ssim, 0.875);
   EXPECT_FALSE(all[2].val_psnr.has_value());
   EXPECT_EQ(read_log(path, 25).size(), 2u);
-  EXPECT_TRUE(read_log(temp_file("missing.csv"), 10).empty());
+  EXPECT_TRUE(read_log(dir / "missing.csv", 10).empty());
   std::ofstream(path) << "not,a,log\n";
   EXPECT_THROW(read_log(path, 10), Error);
-  fs::remove(path);
 }
 
 TEST(RunLog, PlotMapsIterationsAndPsnrToTheChartArea) {
@@ -43,7 +40,8 @@ TEST(RunLog, PlotMapsIterationsAndPsnrToTheChartArea) {
   // PSNR 30.0 at iteration 0 and 31.0 at iteration 100: axis 30.0..31.0 dB.
   const std::vector<LogRow> rows = {
       {0, 0.1, 1e-3, 30.0, 0.9}, {50, 0.1, 1e-3, {}, {}}, {100, 0.1, 1e-3, 31.0, 0.9}};
-  const fs::path path = temp_file("plot.svg");
+  const test_support::TempDir dir;
+  const fs::path path = dir / "plot.svg";
   write_psnr_plot(rows, "test", path);
   std::ifstream in(path);
   std::stringstream svg;

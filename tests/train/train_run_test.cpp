@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -21,6 +20,7 @@
 #include "quicksr/model_io.hpp"
 #include "quicksr/quant.hpp"
 #include "quicksr/reference.hpp"
+#include "support/temp_dir.hpp"
 #include "train/run_log.hpp"
 #include "train/trainer.hpp"
 
@@ -59,14 +59,9 @@ void write_images(const fs::path& dir, int count, int size, std::uint64_t seed) 
 class TrainRunTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("quicksr-train-run-test-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
     write_images(root_ / "train", 4, 40, 1);
     write_images(root_ / "val", 2, 24, 2);
   }
-  void TearDown() override { fs::remove_all(root_); }
 
   TrainConfig config(const std::string& run) const {
     TrainConfig c;
@@ -218,7 +213,8 @@ class TrainRunTest : public ::testing::Test {
     return std::string(std::istreambuf_iterator<char>(messages), {});
   }
 
-  fs::path root_;
+  test_support::TempDir temp_;
+  const fs::path root_ = temp_.path();
 };
 
 TEST_F(TrainRunTest, KilledRunResumesOnTheUninterruptedLossCurve) {

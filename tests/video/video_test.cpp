@@ -1,7 +1,6 @@
 // quicksr video on clips made at test time by the ffmpeg command (testsrc + a sine tone +
 // subtitles), checked by reading the result back with FFmpeg's libraries.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -22,6 +21,7 @@ extern "C" {
 #include "quicksr/image.hpp"
 #include "quicksr/upscaler.hpp"
 #include "support/run_quicksr.hpp"
+#include "support/temp_dir.hpp"
 #include "video/video.hpp"
 
 namespace fs = std::filesystem;
@@ -185,13 +185,6 @@ class VideoTest : public ::testing::Test {
     if (std::system("ffmpeg -version > /dev/null 2>&1") != 0) {
       GTEST_SKIP() << "the ffmpeg command is not installed (scripts/setup.sh installs it)";
     }
-    dir_ = fs::temp_directory_path() /
-           ("quicksr-video-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    if (!dir_.empty()) fs::remove_all(dir_);
   }
 
   fs::path path(const std::string& name) const { return dir_ / name; }
@@ -213,7 +206,8 @@ class VideoTest : public ::testing::Test {
     return path("clip.mp4");
   }
 
-  fs::path dir_;
+  test_support::TempDir temp_;
+  const fs::path dir_ = temp_.path();
 };
 
 TEST_F(VideoTest, FramesTimingRotationAudioAndSubtitlesSurvive) {
