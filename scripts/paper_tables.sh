@@ -150,12 +150,17 @@ import json, sys
 runs = [json.load(open(f)) for f in sys.argv[2:]]
 loads = sorted(float(r["loadavg"][0]) for r in runs)
 cpus = sorted({r["cpu"] for r in runs})
-isas = sorted({r["isa"] + " (" + r.get("runtime", "engine") + ", kernels " + r["kernel"] + ")"
-               for r in runs})
+kernels = {}  # ISA -> engine path -> kernels
+for r in runs:
+    paths = kernels.setdefault(r["isa"], {})
+    paths.setdefault(r.get("runtime", "engine"), set()).update(r["kernel"].split(", "))
+isas = [isa + " (" + "; ".join(path + ": " + ", ".join(sorted(names))
+                               for path, names in sorted(paths.items())) + ")"
+        for isa, paths in sorted(kernels.items())]
 print("Latency: `quicksr bench` (engine only, interleaved 8-bit RGB in and out, one warm-up, "
       "then {} timed runs; min / median ms) on {}, ISA {}. 1-minute load average while measuring: "
-      "{:.1f}-{:.1f} on 2 vCPUs{}.".format(sys.argv[1], ", ".join(cpus), "; ".join(isas), loads[0],
-      loads[-1], " (a quiet machine)" if loads[-1] < 2.5 else
+      "{:.1f}-{:.1f} on 2 vCPUs{}.".format(sys.argv[1], ", ".join(cpus), "; ISA ".join(isas),
+      loads[0], loads[-1], " (a quiet machine)" if loads[-1] < 2.5 else
       ", so these are times under load; the min is the closer to an idle machine"))
 ' "$bench_runs"
   : > "$work/bench/used"
@@ -383,8 +388,32 @@ grid_section() {  # grid_section SCALE ROWS_FUNCTION
   echo "#### x$1 (BSD100)"
   echo
   grid_header
-  "$2" "$1"
+  "$2" "$1" | footnote_reasons
   echo
+}
+
+# footnote_reasons: table rows in, the same rows out, with a "> 0.1 dB" reason that several rows
+# share replaced by a letter and stated once in a list under the table (a reason is the rest of
+# the row's last cell).
+footnote_reasons() {
+  awk 'function reason_of(row) {
+      return match(row, /> 0\.1 dB: .* \|$/) ? substr(row, RSTART + 10, RLENGTH - 12) : "" }
+    { rows[n++] = $0; count[reason_of($0)]++ }
+    END {
+      for (i = 0; i < n; i++) {
+        reason = reason_of(rows[i])
+        if (reason != "" && count[reason] > 1) {
+          if (!(reason in letter)) { letter[reason] = sprintf("%c", 97 + k); shared[k++] = reason }
+          sub(/> 0\.1 dB: .* \|$/, "> 0.1 dB: see (" letter[reason] ") |", rows[i])
+        }
+        print rows[i]
+      }
+      if (k > 0) print ""
+      for (j = 0; j < k; j++) {
+        reason = shared[j]
+        printf "- (%s) %s%s.\n", letter[reason], toupper(substr(reason, 1, 1)), substr(reason, 2)
+      }
+    }'
 }
 
 # val_curve NAME: the Kodak24 validation PSNR of a table run at iterations 2000, 4000, 6000 and
@@ -591,7 +620,7 @@ table3() {
   write_fig1
   echo "![Fig. 1: BSD100 x2 PSNR against latency, the paper's and ours]($(basename "$fig"))"
   echo
-  echo "Fig. 1 (\`$fig\`): left, the paper's Tabs. 2 and 3 (INT8 PSNR against phone-NPU latency);"
+  echo "Fig. 1 (\`$(basename "$fig")\`, beside this file): left, the paper's Tabs. 2 and 3 (INT8 PSNR against phone-NPU latency);"
   echo "right, ours (fp32 and INT8 PSNR against the engine's min latency on this CPU, $latency_size"
   echo "input, 2 threads). Only models with both a score and a latency are drawn."
   echo
