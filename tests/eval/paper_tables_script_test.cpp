@@ -1,6 +1,7 @@
-// scripts/paper_tables.sh's stated reasons, on a stand-in repository: the script and its library
-// copied beside a models/ folder of hand-written cards and logs, Table 2 written from an empty
-// cache (CACHED_ONLY=1, so nothing is scored or timed).
+// scripts/paper_tables.sh's stated reasons and notes, on a stand-in repository: the script and its
+// library copied beside a models/ folder of hand-written cards, logs and stand-in models, Table 2
+// written from the cache alone (CACHED_ONLY=1, so nothing is scored or timed; tests put the
+// scores and benches they need into it).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -44,9 +45,22 @@ class PaperTablesScriptTest : public ::testing::Test {
     const fs::path model = root_ / "models" / (name + ".safetensors");
     ASSERT_EQ(
         run_quicksr("init xlsr " + quoted(model) + " --seed " + std::to_string(seed)).exit_code, 0);
-    const auto key =
-        run_program("sh", "-c \"cksum < " + quoted(model) + " | tr ' ' - | tr -d '\\n'\"");
-    write("work/scores/" + key.output + "-BSD100", scores + "\n");
+    write("work/scores/" + key_of(name) + "-BSD100", scores + "\n");
+  }
+  // A stand-in x2 model with its 2-thread bench on the 640x360 latency input in the script's cache.
+  void write_benched_model(const std::string& name, int seed, const std::string& runtime,
+                           const std::string& kernels) const {
+    write_scored_model(name, seed, "31.00 0.88");
+    write("work/bench/" + key_of(name) + "-640x360-t2-r10.json",
+          R"({"isa": "avx2", "runtime": ")" + runtime + R"(", "kernel": ")" + kernels +
+              R"(", "engine_ms_min": 9.5, "engine_ms_median": 9.9, "cpu": "Test CPU", )"
+              R"("loadavg": ["0.50", "0.40", "0.30"]})");
+  }
+  // The script's cache key of a stand-in model (`cksum` of the file).
+  std::string key_of(const std::string& name) const {
+    return run_program("sh", "-c \"cksum < " + quoted(root_ / "models" / (name + ".safetensors")) +
+                                 " | tr ' ' - | tr -d '\\n'\"")
+        .output;
   }
   // The Table 2 section the script writes.
   std::string table2() const {
@@ -133,6 +147,18 @@ TEST_F(PaperTablesScriptTest, AReasonSharedByRowsIsStatedOnceUnderTheTable) {
       cells_of(table_x4, "QuickSRNet-f32-m1").ends_with(note + "; > 0.1 dB: t" + reason + " |"))
       << table_x4;
   EXPECT_EQ(table_x4.find("- (a)"), std::string::npos) << table_x4;
+}
+
+// The latency sentence names each ISA once, with the kernels of each engine path once.
+TEST_F(PaperTablesScriptTest, BenchConditionsGroupKernelsByIsaAndEnginePath) {
+  write_benched_model("quicksrnet-f32-m1-x2", 1, "engine (band pipeline)", "k2/4-avx2, k1/8-avx2");
+  write_benched_model("quicksrnet-f32-m3-x2", 2, "engine (band pipeline)", "k1/8-avx2, k3/1-avx2");
+  write_benched_model("quicksrnet-f32-m7-x2", 3, "engine (general-graph path)", "k1/8-avx2");
+  EXPECT_NE(table2().find(
+                " on Test CPU, ISA avx2 (engine (band pipeline): k1/8-avx2, k2/4-avx2, k3/1-avx2; "
+                "engine (general-graph path): k1/8-avx2). 1-minute load average while measuring: "
+                "0.5-0.5 on 2 vCPUs (a quiet machine)."),
+            std::string::npos);
 }
 
 }  // namespace
