@@ -903,10 +903,11 @@ in \`$paper_source\`. Table 4 and Fig. 7 (quantization) are in docs/quantization
 (\`scripts/paper_quant_tables.sh\`).
 
 Scores are mean Y-PSNR (dB) / SSIM under the reference protocol (docs/evaluation.md), the mean
-line of \`quicksr eval\`. Where ours differ from the paper's by more than 0.1 dB the row or the
-table's text says why; the usual reasons are the training data (T91 + BSDS200, 291 small images,
-against DIV2K's 800 2K images, DIV2K is not available here) and the training length (tens of
-thousands of iterations on 2 shared cores against 1M). Latencies can never match: the paper
+line of \`quicksr eval\`. Where ours differ from the paper's by more than 0.1 dB the row, a
+note under its table (a reason several rows share) or the table's text says why; the usual
+reasons are the training data (T91 + BSDS200, 291 small images, against DIV2K's 800 2K images,
+DIV2K is not available here) and the training length (tens of thousands of iterations on 2 shared
+cores against 1M). Latencies can never match: the paper
 measured INT8 on a Snapdragon 8 Gen 1 Hexagon NPU, we measure the quicksr engine on a shared CPU.
 EOF
 fi
