@@ -625,78 +625,12 @@ table3() {
   echo
 }
 
-# write_fig1: the SVG of Fig. 1 from $work/fig1.tsv and the paper's numbers, atomically.
+# write_fig1: the SVG of Fig. 1 (scripts/paper_fig1.py) from $work/fig1.tsv and the paper's
+# numbers, atomically.
 write_fig1() {
   local tmp
   tmp=$(mktemp "$fig.XXXXXX")
-  if ! python3 - "$work/fig1.tsv" > "$tmp" 3<<< "$paper_grid" <<'PYTHON'; then
-import math, os, re, sys
-
-def number(text):
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-paper = []
-for line in os.fdopen(3).read().splitlines():
-    fields = line.split("\t")
-    paper.append((fields[0], number(fields[2]), number(fields[7].split()[0])))
-ours = []
-for line in open(sys.argv[1]).read().splitlines():
-    label, fp32, int8, fp32_ms, int8_ms = (line.split("\t") + [""] * 5)[:5]
-    label = re.sub(r"QuickSRNet-\S+ \((\w+)\)", r"QuickSRNet-\1", label)
-    if number(fp32) and number(fp32_ms):
-        ours.append((label + " fp32", number(fp32), number(fp32_ms), "circle"))
-    if number(int8) and number(int8_ms):
-        ours.append((label + " INT8", number(int8), number(int8_ms), "square"))
-
-width, height, panel_w, top, bottom, left = 1000, 460, 420, 40, 60, 70
-
-def panel(x0, title, points, xlabel):
-    out = []
-    xs = [p[2] for p in points] or [1.0]
-    ys = [p[1] for p in points] or [31.5]
-    lx0, lx1 = math.log10(min(xs)) - 0.1, math.log10(max(xs)) + 0.1
-    y0, y1 = min(ys) - 0.1, max(ys) + 0.1
-    plot_h = height - top - bottom
-    def px(v):
-        return x0 + (math.log10(v) - lx0) / (lx1 - lx0) * panel_w
-    def py(v):
-        return top + (y1 - v) / (y1 - y0) * plot_h
-    out.append(f'<rect x="{x0}" y="{top}" width="{panel_w}" height="{plot_h}" fill="none" stroke="#444"/>')
-    out.append(f'<text x="{x0 + panel_w / 2}" y="{top - 12}" text-anchor="middle" font-weight="bold">{title}</text>')
-    out.append(f'<text x="{x0 + panel_w / 2}" y="{height - 15}" text-anchor="middle">{xlabel}</text>')
-    out.append(f'<text x="{x0 - 50}" y="{top + plot_h / 2}" text-anchor="middle" transform="rotate(-90 {x0 - 50} {top + plot_h / 2})">BSD100 x2 PSNR (dB)</text>')
-    for k in range(5):
-        v = y0 + (y1 - y0) * k / 4
-        out.append(f'<text x="{x0 - 6}" y="{py(v) + 4:.1f}" text-anchor="end" font-size="11">{v:.2f}</text>')
-        lv = lx0 + (lx1 - lx0) * k / 4
-        out.append(f'<text x="{px(10 ** lv):.1f}" y="{top + plot_h + 16}" text-anchor="middle" font-size="11">{10 ** lv:.3g}</text>')
-    for label, psnr, ms, *shape in points:
-        x, y = px(ms), py(psnr)
-        colour = "#c03020" if label.lower().startswith("quicksrnet") else "#2060b0"
-        if shape and shape[0] == "square":
-            out.append(f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" fill="{colour}"/>')
-        else:
-            out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.5" fill="{colour}"/>')
-        right = x > x0 + 0.6 * panel_w  # label on the left of the point, inside the panel
-        out.append(f'<text x="{x - 7 if right else x + 7:.1f}" y="{y - 5:.1f}" font-size="10"'
-                   f' text-anchor="{"end" if right else "start"}">{label}</text>')
-    return out
-
-paper_points = [(("QuickSRNet-" if re.match(r"f\d+-m", n) else "") + n, p, ms)
-                for n, p, ms in paper if p and ms]
-svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
-       '<rect width="100%" height="100%" fill="white"/>']
-svg += panel(left, "Paper (Tabs. 2, 3): INT8, phone NPU", paper_points, "latency (ms, log scale)")
-svg += panel(left + panel_w + 80, "Ours: fp32 (circles), INT8 (squares), CPU", ours,
-             "engine latency, min (ms, log scale)")
-if not ours:
-    svg.append(f'<text x="{left + panel_w + 80 + panel_w / 2}" y="{height / 2}" text-anchor="middle">not measured yet</text>')
-svg.append("</svg>")
-print("\n".join(svg))
-PYTHON
+  if ! python3 scripts/paper_fig1.py <(echo "$paper_grid") "$work/fig1.tsv" > "$tmp"; then
     rm -f "$tmp"
     echo "paper_tables.sh: the Fig. 1 SVG could not be written" >&2
     return 1

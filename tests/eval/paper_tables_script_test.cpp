@@ -4,8 +4,11 @@
 // scores and benches they need into it).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <regex>
 #include <sstream>
 
 #include "support/run_quicksr.hpp"
@@ -24,7 +27,7 @@ class PaperTablesScriptTest : public ::testing::Test {
   void SetUp() override {
     fs::create_directories(root_ / "scripts");
     fs::create_directories(root_ / "models/checkpoints");
-    for (const char* script : {"paper_tables.sh", "paper_lib.sh"}) {
+    for (const char* script : {"paper_tables.sh", "paper_lib.sh", "paper_fig1.py"}) {
       fs::copy_file(fs::path(QUICKSR_SOURCE_DIR) / "scripts" / script, root_ / "scripts" / script);
     }
   }
@@ -159,6 +162,51 @@ TEST_F(PaperTablesScriptTest, BenchConditionsGroupKernelsByIsaAndEnginePath) {
                 "engine (general-graph path): k1/8-avx2). 1-minute load average while measuring: "
                 "0.5-0.5 on 2 vCPUs (a quiet machine)."),
             std::string::npos);
+}
+
+// Fig. 1 (scripts/paper_fig1.py): one number per model, shared by both panels and named once in
+// the key; our label names a model the paper lists under another (EDSR, edsr-baseline); a model's
+// fp32 and INT8 points are joined; the numbers of two coincident points do not overlap.
+TEST_F(PaperTablesScriptTest, Fig1NumbersEachModelOnceAndKeepsNumbersApart) {
+  write("paper.tsv",
+        "f32-m2\t31.61\t31.58\t28.57\t28.55\t27.07\t27.06\t1.14 (35%)\n"
+        "xlsr\t31.62\t31.32\t28.59\t28.31\t27.09\t26.82\t1.59\n"
+        "edsr-baseline\t32.21\t32.08\t29.04\t28.89\t27.61\t27.53\t37.95\n");
+  write("ours.tsv",
+        "QuickSRNet-f32-m2 (Small)\t31.52\t31.49\t17.6\t6.7\n"
+        "EDSR\t32.00\t31.90\t2000\t430\n"
+        "XLSR, official weights\t31.64\t31.44\t27.2\t7.3\n"
+        "SESR-M5\t31.50\tnot\t22.0\t—\n"
+        "SESR-M7\t31.50\t—\t22.0\t—\n");
+  const auto result =
+      run_program("python3", quoted(root_ / "scripts/paper_fig1.py") + " " +
+                                 quoted(root_ / "paper.tsv") + " " + quoted(root_ / "ours.tsv"));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const std::string& svg = result.output;
+  const auto count = [&svg](const std::string& pattern) {
+    const std::regex re(pattern);
+    return std::distance(std::sregex_iterator(svg.begin(), svg.end(), re), std::sregex_iterator());
+  };
+  const char* keys[] = {
+      "1</tspan> QuickSRNet-f32-m2 (Small)<", "2</tspan> XLSR<",    "3</tspan> EDSR<",
+      "4</tspan> XLSR, official weights<",    "5</tspan> SESR-M5<", "6</tspan> SESR-M7<"};
+  for (const char* key : keys) EXPECT_NE(svg.find(key), std::string::npos) << key << "\n" << svg;
+  EXPECT_EQ(count("</tspan>"), 6) << svg;
+  EXPECT_EQ(count("<line "), 3) << svg;    // Small, EDSR, XLSR official: both points
+  EXPECT_EQ(count("<circle "), 5) << svg;  // our fp32 points
+  EXPECT_EQ(count("width=\"8\" height=\"8\""), 6) << svg;  // 3 paper, 3 of our INT8 points
+  // The numbers of models 5 and 6 (the same point) are at least a digit or a line apart.
+  const auto position_of = [&svg](const std::string& label) {
+    std::smatch match;
+    const std::regex re(R"re(<text x="([0-9.]+)" y="([0-9.]+)" font-size="10">)re" + label + "<");
+    EXPECT_TRUE(std::regex_search(svg, match, re)) << label << "\n" << svg;
+    return match.empty() ? std::pair(0.0, 0.0)
+                         : std::pair(std::stod(match[1]), std::stod(match[2]));
+  };
+  const auto [x5, y5] = position_of("5");
+  const auto [x6, y6] = position_of("6");
+  const double dx = x5 - x6, dy = y5 - y6;
+  EXPECT_TRUE(std::abs(dx) >= 6.5 || std::abs(dy) >= 10) << dx << " " << dy << "\n" << svg;
 }
 
 }  // namespace
