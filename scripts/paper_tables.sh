@@ -621,7 +621,8 @@ table3() {
   echo
   echo "Fig. 1 (\`$(basename "$fig")\`, beside this file): left, the paper's Tabs. 2 and 3 (INT8 PSNR against phone-NPU latency);"
   echo "right, ours (fp32 and INT8 PSNR against the engine's min latency on this CPU, $latency_size"
-  echo "input, 2 threads). Only models with both a score and a latency are drawn."
+  echo "input, 2 threads). Only models with both a score and a latency are drawn. A number names a"
+  echo "model in both panels (the key under them); a line joins a model's fp32 and INT8 points."
   echo
 }
 
