@@ -13,7 +13,8 @@ import math
 import re
 import sys
 
-WIDTH, PANEL_W, PLOT_H, TOP, LEFT, GAP = 1000, 420, 360, 40, 70, 80
+PANEL_W, PLOT_H, TOP, LEFT, GAP = 420, 360, 40, 70, 80
+WIDTH = LEFT + 2 * PANEL_W + GAP + 30  # room for the last tick label
 KEY_COLUMNS, KEY_LINE = 3, 16
 DIGIT_W, TEXT_H = 6.5, 10  # of the 10 px numbers: width per digit, height
 QUICKSRNET, BASELINE = "#c03020", "#2060b0"
@@ -81,8 +82,13 @@ class Panel:
                        f'font-size="11">{v:.2f}</text>')
             lv = self.lx0 + (self.lx1 - self.lx0) * k / 4
             out.append(f'<text x="{self.x(10 ** lv):.1f}" y="{TOP + PLOT_H + 16}" '
-                       f'text-anchor="middle" font-size="11">{10 ** lv:.3g}</text>')
+                       f'text-anchor="middle" font-size="11">{tick(10 ** lv)}</text>')
         return out
+
+
+def tick(ms):
+    """A latency tick label: three significant digits, without an exponent."""
+    return f"{ms:.3g}" if ms < 1000 else f"{ms:.0f}"
 
 
 def overlap(a, b):
