@@ -150,12 +150,17 @@ import json, sys
 runs = [json.load(open(f)) for f in sys.argv[2:]]
 loads = sorted(float(r["loadavg"][0]) for r in runs)
 cpus = sorted({r["cpu"] for r in runs})
-isas = sorted({r["isa"] + " (" + r.get("runtime", "engine") + ", kernels " + r["kernel"] + ")"
-               for r in runs})
+kernels = {}  # ISA -> engine path -> kernels
+for r in runs:
+    paths = kernels.setdefault(r["isa"], {})
+    paths.setdefault(r.get("runtime", "engine"), set()).update(r["kernel"].split(", "))
+isas = [isa + " (" + "; ".join(path + ": " + ", ".join(sorted(names))
+                               for path, names in sorted(paths.items())) + ")"
+        for isa, paths in sorted(kernels.items())]
 print("Latency: `quicksr bench` (engine only, interleaved 8-bit RGB in and out, one warm-up, "
       "then {} timed runs; min / median ms) on {}, ISA {}. 1-minute load average while measuring: "
-      "{:.1f}-{:.1f} on 2 vCPUs{}.".format(sys.argv[1], ", ".join(cpus), "; ".join(isas), loads[0],
-      loads[-1], " (a quiet machine)" if loads[-1] < 2.5 else
+      "{:.1f}-{:.1f} on 2 vCPUs{}.".format(sys.argv[1], ", ".join(cpus), "; ISA ".join(isas),
+      loads[0], loads[-1], " (a quiet machine)" if loads[-1] < 2.5 else
       ", so these are times under load; the min is the closer to an idle machine"))
 ' "$bench_runs"
   : > "$work/bench/used"
@@ -383,8 +388,32 @@ grid_section() {  # grid_section SCALE ROWS_FUNCTION
   echo "#### x$1 (BSD100)"
   echo
   grid_header
-  "$2" "$1"
+  "$2" "$1" | footnote_reasons
   echo
+}
+
+# footnote_reasons: table rows in, the same rows out, with a "> 0.1 dB" reason that several rows
+# share replaced by a letter and stated once in a list under the table (a reason is the rest of
+# the row's last cell).
+footnote_reasons() {
+  awk 'function reason_of(row) {
+      return match(row, /> 0\.1 dB: .* \|$/) ? substr(row, RSTART + 10, RLENGTH - 12) : "" }
+    { rows[n++] = $0; count[reason_of($0)]++ }
+    END {
+      for (i = 0; i < n; i++) {
+        reason = reason_of(rows[i])
+        if (reason != "" && count[reason] > 1) {
+          if (!(reason in letter)) { letter[reason] = sprintf("%c", 97 + k); shared[k++] = reason }
+          sub(/> 0\.1 dB: .* \|$/, "> 0.1 dB: see (" letter[reason] ") |", rows[i])
+        }
+        print rows[i]
+      }
+      if (k > 0) print ""
+      for (j = 0; j < k; j++) {
+        reason = shared[j]
+        printf "- (%s) %s%s.\n", letter[reason], toupper(substr(reason, 1, 1)), substr(reason, 2)
+      }
+    }'
 }
 
 # val_curve NAME: the Kodak24 validation PSNR of a table run at iterations 2000, 4000, 6000 and
@@ -574,9 +603,8 @@ table3() {
   echo "round to nearest (no optimised rounding for graphs yet), drop from fp32 in parentheses; a"
   echo "graph with an op the INT8 path lacks says so with the CLI's message. INT8 latency: the INT8"
   echo "engine runs ABPN-like conv chains on its band pipeline and XLSR, ESPCN, SESR, FSRCNN, EDSR"
-  echo "and ERFDN (since session 20; fp32 since session 19) on its general-graph path (docs/engine.md"
-  echo "\"INT8 graphs\"); a graph the engine cannot run is not timed (the cell says why). A baseline"
-  echo "not trained yet is timed at x2 with"
+  echo "and ERFDN on its general-graph path (docs/engine.md \"INT8 graphs\"); a graph the engine"
+  echo "cannot run is not timed (the cell says why). A baseline not trained yet is timed at x2 with"
   echo "random weights (\`quicksr init\`, quantized the same way for INT8): latency does not depend"
   echo "on the weights."
   echo "QuickSRNet rows are in Table 2."
@@ -591,84 +619,19 @@ table3() {
   write_fig1
   echo "![Fig. 1: BSD100 x2 PSNR against latency, the paper's and ours]($(basename "$fig"))"
   echo
-  echo "Fig. 1 (\`$fig\`): left, the paper's Tabs. 2 and 3 (INT8 PSNR against phone-NPU latency);"
+  echo "Fig. 1 (\`$(basename "$fig")\`, beside this file): left, the paper's Tabs. 2 and 3 (INT8 PSNR against phone-NPU latency);"
   echo "right, ours (fp32 and INT8 PSNR against the engine's min latency on this CPU, $latency_size"
-  echo "input, 2 threads). Only models with both a score and a latency are drawn."
+  echo "input, 2 threads). Only models with both a score and a latency are drawn. A number names a"
+  echo "model in both panels (the key under them); a line joins a model's fp32 and INT8 points."
   echo
 }
 
-# write_fig1: the SVG of Fig. 1 from $work/fig1.tsv and the paper's numbers, atomically.
+# write_fig1: the SVG of Fig. 1 (scripts/paper_fig1.py) from $work/fig1.tsv and the paper's
+# numbers, atomically.
 write_fig1() {
   local tmp
   tmp=$(mktemp "$fig.XXXXXX")
-  if ! python3 - "$work/fig1.tsv" > "$tmp" 3<<< "$paper_grid" <<'PYTHON'; then
-import math, os, re, sys
-
-def number(text):
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-paper = []
-for line in os.fdopen(3).read().splitlines():
-    fields = line.split("\t")
-    paper.append((fields[0], number(fields[2]), number(fields[7].split()[0])))
-ours = []
-for line in open(sys.argv[1]).read().splitlines():
-    label, fp32, int8, fp32_ms, int8_ms = (line.split("\t") + [""] * 5)[:5]
-    label = re.sub(r"QuickSRNet-\S+ \((\w+)\)", r"QuickSRNet-\1", label)
-    if number(fp32) and number(fp32_ms):
-        ours.append((label + " fp32", number(fp32), number(fp32_ms), "circle"))
-    if number(int8) and number(int8_ms):
-        ours.append((label + " INT8", number(int8), number(int8_ms), "square"))
-
-width, height, panel_w, top, bottom, left = 1000, 460, 420, 40, 60, 70
-
-def panel(x0, title, points, xlabel):
-    out = []
-    xs = [p[2] for p in points] or [1.0]
-    ys = [p[1] for p in points] or [31.5]
-    lx0, lx1 = math.log10(min(xs)) - 0.1, math.log10(max(xs)) + 0.1
-    y0, y1 = min(ys) - 0.1, max(ys) + 0.1
-    plot_h = height - top - bottom
-    def px(v):
-        return x0 + (math.log10(v) - lx0) / (lx1 - lx0) * panel_w
-    def py(v):
-        return top + (y1 - v) / (y1 - y0) * plot_h
-    out.append(f'<rect x="{x0}" y="{top}" width="{panel_w}" height="{plot_h}" fill="none" stroke="#444"/>')
-    out.append(f'<text x="{x0 + panel_w / 2}" y="{top - 12}" text-anchor="middle" font-weight="bold">{title}</text>')
-    out.append(f'<text x="{x0 + panel_w / 2}" y="{height - 15}" text-anchor="middle">{xlabel}</text>')
-    out.append(f'<text x="{x0 - 50}" y="{top + plot_h / 2}" text-anchor="middle" transform="rotate(-90 {x0 - 50} {top + plot_h / 2})">BSD100 x2 PSNR (dB)</text>')
-    for k in range(5):
-        v = y0 + (y1 - y0) * k / 4
-        out.append(f'<text x="{x0 - 6}" y="{py(v) + 4:.1f}" text-anchor="end" font-size="11">{v:.2f}</text>')
-        lv = lx0 + (lx1 - lx0) * k / 4
-        out.append(f'<text x="{px(10 ** lv):.1f}" y="{top + plot_h + 16}" text-anchor="middle" font-size="11">{10 ** lv:.3g}</text>')
-    for label, psnr, ms, *shape in points:
-        x, y = px(ms), py(psnr)
-        colour = "#c03020" if label.lower().startswith("quicksrnet") else "#2060b0"
-        if shape and shape[0] == "square":
-            out.append(f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" fill="{colour}"/>')
-        else:
-            out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.5" fill="{colour}"/>')
-        right = x > x0 + 0.6 * panel_w  # label on the left of the point, inside the panel
-        out.append(f'<text x="{x - 7 if right else x + 7:.1f}" y="{y - 5:.1f}" font-size="10"'
-                   f' text-anchor="{"end" if right else "start"}">{label}</text>')
-    return out
-
-paper_points = [(("QuickSRNet-" if re.match(r"f\d+-m", n) else "") + n, p, ms)
-                for n, p, ms in paper if p and ms]
-svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
-       '<rect width="100%" height="100%" fill="white"/>']
-svg += panel(left, "Paper (Tabs. 2, 3): INT8, phone NPU", paper_points, "latency (ms, log scale)")
-svg += panel(left + panel_w + 80, "Ours: fp32 (circles), INT8 (squares), CPU", ours,
-             "engine latency, min (ms, log scale)")
-if not ours:
-    svg.append(f'<text x="{left + panel_w + 80 + panel_w / 2}" y="{height / 2}" text-anchor="middle">not measured yet</text>')
-svg.append("</svg>")
-print("\n".join(svg))
-PYTHON
+  if ! python3 scripts/paper_fig1.py <(echo "$paper_grid") "$work/fig1.tsv" > "$tmp"; then
     rm -f "$tmp"
     echo "paper_tables.sh: the Fig. 1 SVG could not be written" >&2
     return 1
@@ -875,10 +838,11 @@ in \`$paper_source\`. Table 4 and Fig. 7 (quantization) are in docs/quantization
 (\`scripts/paper_quant_tables.sh\`).
 
 Scores are mean Y-PSNR (dB) / SSIM under the reference protocol (docs/evaluation.md), the mean
-line of \`quicksr eval\`. Where ours differ from the paper's by more than 0.1 dB the row or the
-table's text says why; the usual reasons are the training data (T91 + BSDS200, 291 small images,
-against DIV2K's 800 2K images, DIV2K is not available here) and the training length (tens of
-thousands of iterations on 2 shared cores against 1M). Latencies can never match: the paper
+line of \`quicksr eval\`. Where ours differ from the paper's by more than 0.1 dB the row, a
+note under its table (a reason several rows share) or the table's text says why; the usual
+reasons are the training data (T91 + BSDS200, 291 small images, against DIV2K's 800 2K images,
+DIV2K is not available here) and the training length (tens of thousands of iterations on 2 shared
+cores against 1M). Latencies can never match: the paper
 measured INT8 on a Snapdragon 8 Gen 1 Hexagon NPU, we measure the quicksr engine on a shared CPU.
 EOF
 fi
