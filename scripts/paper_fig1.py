@@ -119,13 +119,13 @@ def place(x, y, text, taken, bounds):
 def draw_points(panel, models, index):
     """Markers, fp32-INT8 lines and numbers of the models that have points in this panel."""
     out, labels = [], []
-    mine = [(n, key, display, [p for p in points if p[3] == index])
-            for n, (key, display, points) in enumerate(models, 1)]
-    mine = [m for m in mine if m[3]]
+    mine = [(n, key, [p for p in points if p[3] == index])
+            for n, (key, _, points) in enumerate(models, 1)]
+    mine = [m for m in mine if m[2]]
     taken = [(panel.x(p[1]) - 5, panel.y(p[0]) - 5, panel.x(p[1]) + 5, panel.y(p[0]) + 5)
-             for m in mine for p in m[3]]
+             for m in mine for p in m[2]]
     bounds = (panel.x0, TOP, panel.x0 + PANEL_W, TOP + PLOT_H)
-    for n, key, display, points in mine:
+    for n, key, points in mine:
         colour = QUICKSRNET if key.startswith("quicksrnet") else BASELINE
         xy = [(panel.x(ms), panel.y(psnr)) for psnr, ms, _, _ in points]
         if len(xy) == 2:

@@ -619,10 +619,11 @@ table3() {
   write_fig1
   echo "![Fig. 1: BSD100 x2 PSNR against latency, the paper's and ours]($(basename "$fig"))"
   echo
-  echo "Fig. 1 (\`$(basename "$fig")\`, beside this file): left, the paper's Tabs. 2 and 3 (INT8 PSNR against phone-NPU latency);"
-  echo "right, ours (fp32 and INT8 PSNR against the engine's min latency on this CPU, $latency_size"
-  echo "input, 2 threads). Only models with both a score and a latency are drawn. A number names a"
-  echo "model in both panels (the key under them); a line joins a model's fp32 and INT8 points."
+  echo "Fig. 1 (\`$(basename "$fig")\`, beside this file): left, the paper's Tabs. 2 and 3 (INT8"
+  echo "PSNR against phone-NPU latency); right, ours (fp32 and INT8 PSNR against the engine's min"
+  echo "latency on this CPU, $latency_size input, 2 threads). Only models with both a score and a"
+  echo "latency are drawn. A number names a model in both panels (the key under them); a line joins"
+  echo "a model's fp32 and INT8 points."
   echo
 }
 
