@@ -41,7 +41,7 @@ def read_models(paper_path, ours_path):
         fields = line.split("\t")
         name = fields[0] if not re.match(r"f\d+-m", fields[0]) else "QuickSRNet-" + fields[0]
         psnr, ms = number(fields[2]), number(fields[7].split()[0])
-        display = name if name.startswith("QuickSRNet") else re.sub(r"-baseline$", "", name).upper()
+        display = name if name.startswith("QuickSRNet") else key_of(name).upper()
         models[key_of(name)] = [display, [(psnr, ms, "square", 0)] if psnr and ms else []]
     for line in open(ours_path).read().splitlines():
         label, fp32, int8, fp32_ms, int8_ms = (line.split("\t") + [""] * 5)[:5]
