@@ -921,7 +921,11 @@ generated_line() {
   fi
   previous=$(awk -v begin="<!-- paper_tables.sh: table $1 begin -->" '
     $0 == begin { in_table = 1 } in_table && /^_Generated / { sub(/\._$/, ""); print; exit }' "$doc")
-  echo "${previous:-_Generated before}; the rows matching ROWS='$ROWS' on ${now}._"
+  if [ -z "$previous" ]; then
+    echo "_Generated ${now} (ROWS='$ROWS': the other rows from WORK alone, as CACHED_ONLY=1)._"
+  else
+    echo "${previous}; the rows matching ROWS='$ROWS' on ${now}._"
+  fi
 }
 
 if [ ! -f "$doc" ]; then
