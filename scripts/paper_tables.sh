@@ -13,12 +13,15 @@
 #   row); nothing is filled in.
 #
 #   [TABLES="1 2 3 5 6 7"] [WORK=DIR] [RUNS=N] [DOC=FILE] [FIG=FILE] [CACHED_ONLY=1]
-#   [REBENCH=1] [EVAL_NICE=N] scripts/paper_tables.sh [QUICKSR_BINARY] [SHARED_DIR]
+#   [ROWS=REGEX] [REBENCH=1] [EVAL_NICE=N] scripts/paper_tables.sh [QUICKSR_BINARY] [SHARED_DIR]
 #
 # Defaults: build/quicksr, ../shared, WORK=build/paper-tables (kept between runs), RUNS=10,
 # DOC=docs/paper-tables.md, FIG=docs/paper-fig1.svg. TABLES narrows the run: only those sections
 # of DOC are replaced (Fig. 1 comes with Table 3). CACHED_ONLY=1 writes the sections from WORK
-# alone (missing cells say so). Progress goes to stderr.
+# alone (missing cells say so). ROWS (an extended regex, Tables 2 and 3 only, as
+# scripts/paper_quant_tables.sh's) narrows a run to the rows whose "Table T xS: LABEL" matches
+# (e.g. ROWS='Table 3 x3: EDSR$'); every other row is copied from DOC's current section, and
+# where DOC has no such row it is written as CACHED_ONLY=1 writes it. Progress goes to stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quicksr=${1:-build/quicksr}
@@ -36,7 +39,12 @@ for table in "${tables[@]}"; do
     4) echo "paper_tables.sh: Table 4 is scripts/paper_quant_tables.sh's" >&2 && exit 1 ;;
     *) echo "paper_tables.sh: TABLES: unknown table '$table' (1, 2, 3, 5, 6, 7)" >&2 && exit 1 ;;
   esac
+  if [ -n "${ROWS:-}" ] && [ "$table" != 2 ] && [ "$table" != 3 ]; then
+    echo "paper_tables.sh: ROWS narrows Tables 2 and 3 only; set TABLES to 2, 3 or \"2 3\"" >&2
+    exit 1
+  fi
 done
+current_table=""  # the table whose rows are being written (ROWS matches "Table T xS: LABEL")
 mkdir -p "$work/bench"
 : > "$work/bench/used"
 started="$work/.started"  # REBENCH=1 measures again the cells older than this run
@@ -139,11 +147,23 @@ else: print("not measured: " + r.get("runtime", "no engine run"))' "$cache")
 }
 
 # bench_conditions: one sentence on the CPU, ISA, kernels and load averages of the bench cells
-# used since the last call.
+# used since the last call. With ROWS, DOC's sentences for the table come first (its copied rows'
+# conditions), and the cells this run measured get a sentence of their own.
 bench_conditions() {
+  local kept=""
+  if [ -n "${ROWS:-}" ]; then
+    kept=$(awk -v begin="<!-- paper_tables.sh: table $current_table begin -->" \
+      -v end="<!-- paper_tables.sh: table $current_table end -->" '
+      $0 == begin { in_table = 1 } $0 == end { in_table = 0 }
+      in_table && (/^Latency: / || /^No latency was measured/ || /^Rows of a run with ROWS=/)' "$doc")
+  fi
   if [ ! -s "$work/bench/used" ]; then
-    echo "No latency was measured for this table yet."
+    echo "${kept:-No latency was measured for this table yet.}"
     return
+  fi
+  if [ -n "$kept" ]; then
+    echo "$kept"
+    echo -n "Rows of a run with ROWS='$ROWS' ($(date -u +%Y-%m-%d)): "
   fi
   sort -u "$work/bench/used" | xargs python3 -c '
 import json, sys
@@ -256,6 +276,14 @@ grid_header() {
 # "" a QuickSRNet without an INT8 file. Fig. 1 points go to $work/fig1.tsv (x2 rows with latency).
 grid_row() {
   local label=$1 name=$2 scale=$3 fp32=$4 int8=$5 source=$6
+  local row
+  if ! selected "$label" "$scale"; then
+    if row=$(kept_row "$label" "$scale"); then
+      fig1_point "$scale" "$row"
+      return
+    fi
+    local CACHED_ONLY=1  # DOC has no such row: what WORK holds, nothing computed
+  fi
   local paper_fp paper_int8 paper_latency fp32_cell="not trained yet (\`$4\`)" int8_cell="—"
   local fp32_latency="—" int8_latency="—" note="—" d_fp32="" d_int8=""
   paper_fp=$(paper_psnr "$name" "$scale" 0)
@@ -289,10 +317,6 @@ grid_row() {
       int8_cell="not quantized yet (\`$int8\`)"
     fi
     if flagged "$d_fp32" "$d_int8"; then note+="; > 0.1 dB: $(difference_reason "$fp32")"; fi
-    if [ "$scale" = 2 ]; then
-      printf '%s\t%s\t%s\t%s\t%s\n' "$label" "${fp32_cell%% *}" "${int8_cell%% *}" \
-        "${fp32_latency%% *}" "${int8_latency%% *}" >> "$work/fig1.tsv"
-    fi
   elif [ "$scale" = 2 ] && [ "$int8" = graph ]; then
     # Latency does not depend on the weights: an untrained baseline is timed with random ones.
     local untrained
@@ -308,8 +332,52 @@ grid_row() {
       fi
     fi
   fi
-  echo "| $label | $fp32_cell | $int8_cell | ${paper_fp:-—} | ${paper_int8:-—} |" \
+  fig1_point "$scale" "| $label | $fp32_cell | $int8_cell | ${paper_fp:-—} | ${paper_int8:-—} |" \
     "${d_fp32:-—} / ${d_int8:-—} | $fp32_latency | $int8_latency | ${paper_latency:-—} | $note |"
+}
+
+# fig1_point SCALE ROW...: prints the table row (ROW's words joined by spaces); an x2 row with an
+# fp32 score adds its Fig. 1 point (label, fp32 and INT8 PSNR, fp32 and INT8 ms) to
+# $work/fig1.tsv.
+fig1_point() {
+  local scale=$1
+  shift
+  echo "$*"
+  [ "$scale" = 2 ] || return 0
+  awk -F' [|] ' -v OFS='\t' '{ split($2, a, " "); split($3, b, " "); split($7, c, " ")
+      split($8, d, " "); if (a[1] ~ /^[0-9]/) print substr($1, 3), a[1], b[1], c[1], d[1] }' \
+    <<< "$*" >> "$work/fig1.tsv"
+}
+
+# selected LABEL SCALE: whether this run computes the row LABEL of the current table at SCALE (no
+# ROWS, or ROWS matches "Table T xS: LABEL").
+selected() { [ -z "${ROWS:-}" ] || [[ "Table $current_table x$2: $1" =~ $ROWS ]]; }
+
+# kept_row LABEL SCALE: the row LABEL of the current table at SCALE as DOC has it, its reason
+# written out again where DOC states it once under the table ("see (a)": the list item, its
+# capital and full stop undone, so footnote_reasons letters it afresh; every reason this script
+# writes starts in lower case); fails when DOC has no such row.
+kept_row() {
+  awk -v begin="<!-- paper_tables.sh: table $current_table begin -->" \
+    -v end="<!-- paper_tables.sh: table $current_table end -->" \
+    -v heading="#### x$2 (BSD100)" -v key="| $1 |" '
+    $0 == begin { in_table = 1; next }
+    $0 == end { in_table = 0 }
+    !in_table { next }
+    /^#/ { in_scale = ($0 == heading); next }
+    !in_scale { next }
+    index($0, key) == 1 { row = $0 }
+    /^- \([a-z]\) / { reason[substr($0, 4, 1)] = substr($0, 7) }
+    END {
+      if (row == "") exit 1
+      if (match(row, /> 0\.1 dB: see \([a-z]\) \|$/)) {
+        r = reason[substr(row, RSTART + 15, 1)]
+        if (r == "") exit 1
+        sub(/\.$/, "", r)
+        row = substr(row, 1, RSTART + 9) tolower(substr(r, 1, 1)) substr(r, 2) " |"
+      }
+      print row
+    }' "$doc"
 }
 
 # untrained_model ARCH: a random-weight x2 model of baseline ARCH (`quicksr init`, seed 0), made once.
@@ -564,6 +632,7 @@ table2() {
   echo "schedule costs."
   echo
   local scale
+  current_table=2
   for scale in 2 3 4; do grid_section "$scale" grid_rows; done
   depth_reason
   large_lr_reason
@@ -585,7 +654,17 @@ baseline_rows() {  # Tab. 3 rows at one scale
       grid_row "$label, official weights" "$name" "$1" "$official" graph "$source"
     fi
   done
-  echo "| bicubic (MATLAB) | $(method_cell bicubic "$1" --data "$(data_of BSD100)") | — | — | — | — | — | — | — | no network |"
+  bicubic_row "$1"
+}
+
+# bicubic_row SCALE: Table 3's bicubic row, or DOC's where ROWS leaves it out.
+bicubic_row() {
+  local label="bicubic (MATLAB)"
+  if ! selected "$label" "$1"; then
+    kept_row "$label" "$1" && return
+    local CACHED_ONLY=1
+  fi
+  echo "| $label | $(method_cell bicubic "$1" --data "$(data_of BSD100)") | — | — | — | — | — | — | — | no network |"
 }
 
 table3() {
@@ -611,9 +690,12 @@ table3() {
   echo
   : > "$work/fig1.tsv"
   local scale
+  current_table=3
   for scale in 2 3 4; do grid_section "$scale" baseline_rows; done
   # Fig. 1's points of ours are the x2 rows of Tables 2 and 3; Table 2's are added here.
+  current_table=2
   grid_rows 2 > /dev/null
+  current_table=3
   bench_conditions
   echo
   write_fig1
@@ -828,15 +910,33 @@ table7() {
 
 # ---------------------------------------------------------------------------------------------
 
+# generated_line TABLE: when the section was written; with ROWS, DOC's line for it with this run's
+# rows added, since the other rows are DOC's.
+generated_line() {
+  local now previous
+  now="$(date -u +%Y-%m-%d\ %H:%M) UTC"
+  if [ -z "${ROWS:-}" ]; then
+    echo "_Generated ${now}._"
+    return
+  fi
+  previous=$(awk -v begin="<!-- paper_tables.sh: table $1 begin -->" '
+    $0 == begin { in_table = 1 } in_table && /^_Generated / { sub(/\._$/, ""); print; exit }' "$doc")
+  if [ -z "$previous" ]; then
+    echo "_Generated ${now} (ROWS='$ROWS': the other rows from WORK alone, as CACHED_ONLY=1)._"
+  else
+    echo "${previous}; the rows matching ROWS='$ROWS' on ${now}._"
+  fi
+}
+
 if [ ! -f "$doc" ]; then
   cat > "$doc" << EOF
 # The paper's tables, reproduced
 
 Generated by \`scripts/paper_tables.sh\` (each table's section separately; \`TABLES="5 6"\`
-regenerates only those). Our numbers beside those of Berger et al., "QuickSRNet: Plain Single-Image
-Super-Resolution Architecture for Faster Inference on Mobile Platforms" (CVPR-W 2023), as printed
-in \`$paper_source\`. Table 4 and Fig. 7 (quantization) are in docs/quantization.md
-(\`scripts/paper_quant_tables.sh\`).
+regenerates only those, \`ROWS\` single rows of Tables 2 and 3). Our numbers beside those of
+Berger et al., "QuickSRNet: Plain Single-Image Super-Resolution Architecture for Faster Inference
+on Mobile Platforms" (CVPR-W 2023), as printed in \`$paper_source\`. Table 4 and Fig. 7
+(quantization) are in docs/quantization.md (\`scripts/paper_quant_tables.sh\`).
 
 Scores are mean Y-PSNR (dB) / SSIM under the reference protocol (docs/evaluation.md), the mean
 line of \`quicksr eval\`. Where ours differ from the paper's by more than 0.1 dB the row, a
@@ -851,8 +951,7 @@ for table in "${tables[@]}"; do
   log "table $table"
   begin="<!-- paper_tables.sh: table $table begin -->"
   end="<!-- paper_tables.sh: table $table end -->"
-  section=$(echo "$begin"; echo; "table$table"; echo "_Generated $(date -u +%Y-%m-%d\ %H:%M) UTC._"
-    echo; echo "$end")
+  section=$(echo "$begin"; echo; "table$table"; generated_line "$table"; echo; echo "$end")
   replace_section "$doc" "$begin" "$end" "$section"
 done
 log "wrote $doc"

@@ -58,6 +58,8 @@ class ScratchFile {
 };
 
 void copy_stream(std::istream& from, std::ostream& to, const std::string& what) {
+  // An empty stream would fail the copy below with no reason a user could act on.
+  if (from.peek() == std::istream::traits_type::eof()) throw Error(what + ": empty, no image data");
   to << from.rdbuf();
   if (!to) throw Error(what + ": cannot copy the image");
   to.flush();

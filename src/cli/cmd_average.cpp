@@ -7,6 +7,7 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/model_argument.hpp"
 #include "cli/output_path.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/model_io.hpp"
@@ -31,7 +32,7 @@ const CommandSpec kSpec{
 };
 
 QuickSRNet load_float_quicksrnet(const std::string& path) {
-  Model model = load_model(path);
+  Model model = load_model_argument(path);
   if (!model.is_quicksrnet()) {
     throw Error(path + ": expected a float QuickSRNet, the file holds " + model.name());
   }
@@ -91,7 +92,7 @@ int average_command(CommandArgs raw) {
   for (const std::string& input : inputs) sources += (sources.empty() ? "" : " ") + input;
   result.provenance["averaged"] = sources;
   if (const std::optional<std::string> grid_file = args->get("--grid")) {
-    const Model grid = load_model(*grid_file);
+    const Model grid = load_model_argument(*grid_file);
     if (!grid.is_quantized()) {
       throw Error(*grid_file + ": --grid needs an INT8 QuickSRNet, the file holds " + grid.name());
     }

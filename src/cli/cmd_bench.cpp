@@ -603,6 +603,7 @@ void print_net_json(const NetBench& b) {
   out.update(b.checks);
   if (b.peak) {
     out["peak_kind"] = b.peak->kind;
+    out["peak_threads"] = engine::peak_threads(b.engine().threads());
     out["peak_" + unit + "s"] = b.peak->gops;
     out["engine_pct_peak_executed"] = 100.0 * gops(executed, lead.time) / b.peak->gops;
   }
@@ -626,7 +627,7 @@ void print_net_text(const NetBench& b) {
   }
   std::cout << "\n";
   if (b.peak) {
-    std::cout << "peak (" << b.peak->kind << ", " << engine.threads()
+    std::cout << "peak (" << b.peak->kind << ", " << engine::peak_threads(engine.threads())
               << " threads): " << std::setprecision(1) << b.peak->gops << " " << rate_unit
               << "; direct-conv rate = direct-conv work / time "
               << "(can exceed the peak for Winograd), executed = what really runs\n";

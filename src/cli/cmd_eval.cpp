@@ -1,5 +1,4 @@
 // quicksr eval: PSNR/SSIM of a model (or bicubic, or FSR 1) on a folder of HR images.
-#include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -10,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "cli/model_argument.hpp"
 #include "cli/output_path.hpp"
+#include "cli/text_table.hpp"
 #include "cli/upscaler_args.hpp"
 #include "common/atomic_file.hpp"
 #include "quicksr/error.hpp"
@@ -80,24 +80,28 @@ std::string describe(const EvalProtocol& protocol) {
 }
 
 void print_table(const EvalResult& result) {
-  std::printf("%-24s %10s %8s\n", "image", "PSNR (dB)", "SSIM");
+  TextTable table(
+      {{"image"}, {"PSNR (dB)", TextTable::Align::kRight}, {"SSIM", TextTable::Align::kRight}});
   for (const ImageScore& image : result.images) {
-    std::printf("%-24s %10.4f %8.5f\n", image.name.c_str(), image.psnr, image.ssim);
+    table.add_row({image.name, fixed(image.psnr, 4), fixed(image.ssim, 5)});
   }
-  std::printf("%-24s %10.4f %8.5f\n", "mean", result.mean_psnr, result.mean_ssim);
+  table.add_row({"mean", fixed(result.mean_psnr, 4), fixed(result.mean_ssim, 5)});
+  table.print();
 }
 
 void print_comparison(const EvalResult& fp32, const EvalResult& result) {
-  std::printf("%-24s %12s %12s %9s\n", "image", "fp32 PSNR", "PSNR", "drop");
+  constexpr auto kRight = TextTable::Align::kRight;
+  TextTable table({{"image"}, {"fp32 PSNR", kRight}, {"PSNR", kRight}, {"drop", kRight}});
   for (std::size_t i = 0; i < result.images.size(); ++i) {
     const ImageScore& a = fp32.images[i];
     const ImageScore& b = result.images[i];
-    std::printf("%-24s %12.4f %12.4f %9.4f\n", b.name.c_str(), a.psnr, b.psnr, a.psnr - b.psnr);
+    table.add_row({b.name, fixed(a.psnr, 4), fixed(b.psnr, 4), fixed(a.psnr - b.psnr, 4)});
   }
-  std::printf("%-24s %12.4f %12.4f %9.4f\n", "mean PSNR (dB)", fp32.mean_psnr, result.mean_psnr,
-              fp32.mean_psnr - result.mean_psnr);
-  std::printf("%-24s %12.5f %12.5f %9.5f\n", "mean SSIM", fp32.mean_ssim, result.mean_ssim,
-              fp32.mean_ssim - result.mean_ssim);
+  table.add_row({"mean PSNR (dB)", fixed(fp32.mean_psnr, 4), fixed(result.mean_psnr, 4),
+                 fixed(fp32.mean_psnr - result.mean_psnr, 4)});
+  table.add_row({"mean SSIM", fixed(fp32.mean_ssim, 5), fixed(result.mean_ssim, 5),
+                 fixed(fp32.mean_ssim - result.mean_ssim, 5)});
+  table.print();
 }
 
 nlohmann::json to_json(const EvalResult& result, const std::string& model,

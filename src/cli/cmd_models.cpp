@@ -1,5 +1,5 @@
 // quicksr models: the built-in models and the model files of a folder, with their scores.
-#include <cstdio>
+#include <cstdint>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -9,6 +9,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/model_argument.hpp"
+#include "cli/text_table.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/model_io.hpp"
 
@@ -103,14 +104,21 @@ int models_command(CommandArgs raw) {
   if (!parsed) return 0;
   const fs::path dir = parsed->get_or("--dir", QUICKSR_MODELS_DIR);
   if (parsed->has("--dir") && !fs::is_directory(dir)) throw Error(dir.string() + ": not a folder");
-  std::printf("%-24s %-5s %-8s %10s %10s  %-20s %-26s %s\n", "name", "scale", "built-in",
-              "parameters", "bytes", "validation PSNR", "Set5 / Set14 / BSD100 PSNR", "file");
+  constexpr auto kRight = TextTable::Align::kRight;
+  TextTable table({{"name"},
+                   {"scale"},
+                   {"built-in"},
+                   {"parameters", kRight},
+                   {"bytes", kRight},
+                   {"validation PSNR"},
+                   {"Set5 / Set14 / BSD100 PSNR"},
+                   {"file"}});
   for (const Row& row : collect(dir)) {
-    std::printf("%-24s %-5s %-8s %10zu %10ju  %-20s %-26s %s\n", row.name.c_str(),
-                ("x" + row.model.scale().to_string()).c_str(), row.builtin ? "yes" : "no",
-                parameter_count(row.model), row.bytes, validation(row.model).c_str(),
-                row.card.c_str(), row.file.c_str());
+    table.add_row({row.name, "x" + row.model.scale().to_string(), row.builtin ? "yes" : "no",
+                   std::to_string(parameter_count(row.model)), std::to_string(row.bytes),
+                   validation(row.model), row.card, row.file});
   }
+  table.print();
   return 0;
 }
 

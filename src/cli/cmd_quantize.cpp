@@ -5,6 +5,7 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/model_argument.hpp"
 #include "cli/output_path.hpp"
 #include "cli/quantize.hpp"
 #include "cli/run_command.hpp"
@@ -26,10 +27,11 @@ const CommandSpec kSpec{
         "MODEL (--data CALIB_DIR | --import-encodings FILE) --out MODEL_INT8.safetensors "
         "[options]",
     .summary =
-        "Quantize the fp32 QuickSRNet or graph MODEL to INT8 (s8 weights, u8 activations, s32\n"
-        "bias; docs/quantization.md). Activation encodings are calibrated on the LR images\n"
-        "(MATLAB bicubic as in eval, or --degradation) of the HR images in CALIB_DIR: use\n"
-        "training images, never the benchmark sets. Graphs (baselines): round to nearest only\n"
+        "Quantize the fp32 QuickSRNet or graph MODEL (a .safetensors or .onnx file, or a built-in\n"
+        "model name) to INT8 (s8 weights, u8 activations, s32 bias; docs/quantization.md).\n"
+        "Activation encodings are calibrated on the LR images (MATLAB bicubic as in eval, or\n"
+        "--degradation) of the HR images in CALIB_DIR: use training images, never the benchmark\n"
+        "sets. Graphs (baselines): round to nearest only\n"
         "(no --cle, --bias-correction, --optimize-rounding, --adaround, --encodings).",
     .options = {{"--data", "CALIB_DIR", "folder of HR calibration images (required)"},
                 {"--out", "FILE", "the INT8 model file to write (required)"},
@@ -211,7 +213,7 @@ QuantizedQuickSRNet starting_model(const ParsedArgs& args, const QuickSRNet& net
   for (const char* option : {"--cle", "--optimize-rounding", "--adaround", "--per-tensor"}) {
     if (args.has(option)) throw Error(std::string(option) + " cannot refine --from " + from);
   }
-  const Model model = load_model(from);
+  const Model model = load_model_argument(from);
   if (!model.is_quantized()) throw Error(from + ": --from needs an INT8 QuickSRNet model");
   const QuantizedQuickSRNet& start = std::get<QuantizedQuickSRNet>(model.net);
   if (!(start.config == net.config)) {
@@ -317,7 +319,7 @@ int import_encodings(const ParsedArgs& args) {
   if (!out) throw Error("--out MODEL_INT8.safetensors is required");
   const std::string input = args.positional()[0];
   check_output_path(input, *out, args.has("--overwrite"));
-  const Model model = load_model(input);
+  const Model model = load_model_argument(input);
   if (!model.is_quicksrnet()) {
     throw Error(input + ": --import-encodings needs an fp32 QuickSRNet model");
   }
@@ -396,7 +398,7 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
   const CalibrationSettings settings = calibration_settings(args);
   if (args.has("--adaround") && !adaround) return exec_trainer(raw);
 
-  const Model model = load_model(input);
+  const Model model = load_model_argument(input.string());
   if (std::holds_alternative<Graph>(model.net)) {
     return quantize_graph(args, model, settings.ptq, settings.images);
   }

@@ -59,18 +59,19 @@ void ProgressBar::draw(bool final) {
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const double rate = elapsed > 0 ? (done_ - std::max<std::int64_t>(start_done_, 0)) / elapsed : 0;
-  const double fraction = total_ > 0 ? static_cast<double>(done_) / total_ : 0;
-  constexpr int kWidth = 24;
-  const int filled = static_cast<int>(fraction * kWidth);
-  std::string bar(filled, '#');
-  bar.resize(kWidth, '.');
-  const double eta = rate > 0 ? (total_ - done_) / rate : -1;
+  // An unknown total (a video without a frame count) gets no bar and no ETA.
+  std::string count = std::to_string(done_) + " done";
+  std::string timing = final ? "in " + format_duration(elapsed) : "";
+  if (total_ > 0) {
+    constexpr int kWidth = 24;
+    std::string bar(static_cast<std::size_t>(static_cast<double>(done_) / total_ * kWidth), '#');
+    bar.resize(kWidth, '.');
+    count = "[" + bar + "] " + std::to_string(done_) + "/" + std::to_string(total_);
+    if (!final) timing = "ETA " + format_duration(rate > 0 ? (total_ - done_) / rate : -1);
+  }
   char line[512];
-  std::snprintf(
-      line, sizeof line, "%s [%s] %lld/%lld %.2f %s/s %s %s", label_.c_str(), bar.c_str(),
-      static_cast<long long>(done_), static_cast<long long>(total_), rate, unit_.c_str(),
-      final ? ("in " + format_duration(elapsed)).c_str() : ("ETA " + format_duration(eta)).c_str(),
-      status_.c_str());
+  std::snprintf(line, sizeof line, "%s %s %.2f %s/s %s %s", label_.c_str(), count.c_str(), rate,
+                unit_.c_str(), timing.c_str(), status_.c_str());
   if (tty_) {
     std::cerr << '\r' << line << "\033[K" << (final ? "\n" : "") << std::flush;
   } else {

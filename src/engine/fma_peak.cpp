@@ -175,7 +175,8 @@ double maddubs_ymm_chains(long iterations) {
 // (`ops_per_iteration` per thread and loop iteration): on a shared or virtual machine a long
 // single run would measure the neighbours as much as the execution units.
 template <typename Chains>
-double best_rate(int threads, double ops_per_iteration, Chains chains) {
+double best_rate(int requested_threads, double ops_per_iteration, Chains chains) {
+  const int threads = peak_threads(requested_threads);
   chains(kIterations);  // let the clock ramp up
   double best = 0.0;
   for (int trial = 0; trial < kTrials; ++trial) {
@@ -207,6 +208,11 @@ double best_rate(int threads, double ops_per_iteration, Chains chains) {
 }
 
 }  // namespace
+
+int peak_threads(int requested) {
+  const int hardware = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::clamp(requested, 1, hardware);
+}
 
 Peak measure_f32_peak(Isa isa, int threads) {
   // Operations per chain step: 2 per lane (a multiply and an add).

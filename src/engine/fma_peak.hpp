@@ -4,12 +4,17 @@
 
 namespace quicksr::engine {
 
-// A measured peak of `threads` cores: independent chains of one instruction on every thread at
-// once, best of many short trials.
+// A measured peak of `threads` cores (peak_threads): independent chains of one instruction on every
+// thread at once, best of many short trials.
 struct Peak {
   double gops = 0.0;      // G operations per second: 2 per multiply-add (GFLOP/s for fp32)
   const char* kind = "";  // the instruction measured, e.g. "avx512-fma" or "vpdpbusd zmm"
 };
+
+// The threads a peak of `requested` threads is measured on: at most the machine's hardware
+// threads, since more add no execution units (and their spinning start would take turns with the
+// chains: 16 threads on 2 cores took 30 s).
+int peak_threads(int requested);
 
 // The fp32 peak for the vector width the engine's kernels use at level `isa`: zmm FMA chains
 // ("avx512-fma") for the AVX-512 levels, ymm ones ("avx2-fma") otherwise (the portable kernels

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iterator>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -410,9 +411,20 @@ std::vector<ImagePair> match_image_pairs(const fs::path& lr_dir, const fs::path&
 EvalResult evaluate_pairs(const UpscaleFn& upscale, const std::vector<ImagePair>& pairs,
                           Scale scale, const EvalProtocol& protocol, const ReadOptions& read) {
   return score_each(upscale, "eval pairs", pairs.size(), scale, protocol, [&](std::size_t i) {
-    return ScoredImage{pairs[i].name, pairs[i].lr.string(),
+    ScoredImage scored{pairs[i].name, pairs[i].lr.string(),
                        to_tensor(read_image(pairs[i].lr, read)),
                        to_tensor(read_image(pairs[i].hr, read))};
+    // Upscalers output floor(scale * size), as the engine does.
+    const int width = scored.lr.width * scale.numerator / scale.denominator;
+    const int height = scored.lr.height * scale.numerator / scale.denominator;
+    if (scored.hr.width != width || scored.hr.height != height) {
+      std::ostringstream factor;  // "2", "1.5"
+      factor << scale.value();
+      throw Error(scored.file + ": x" + factor.str() + " of this " + size_text(scored.lr) +
+                  " LR is " + std::to_string(width) + "x" + std::to_string(height) +
+                  ", but its HR " + pairs[i].hr.string() + " is " + size_text(scored.hr));
+    }
+    return scored;
   });
 }
 

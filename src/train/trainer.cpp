@@ -529,10 +529,16 @@ void run_training(const TrainConfig& config, const std::string& command) {
                              ? config.threads
                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   std::error_code ec;
-  fs::create_directories(config.out, ec);
+  const bool created = fs::create_directories(config.out, ec);
   if (ec) throw Error(config.out + ": cannot create the run folder: " + ec.message());
   const StopSignals signals;
-  Run(config, command).train();
+  try {
+    Run(config, command).train();
+  } catch (...) {
+    // A run refused before it wrote anything (no usable image, a bad --from) leaves no folder.
+    if (created && fs::is_empty(config.out, ec)) fs::remove(config.out, ec);
+    throw;
+  }
 }
 
 }  // namespace quicksr::train

@@ -8,7 +8,9 @@ extern "C" {
 #include <libswscale/swscale.h>
 }
 
+#include <cstdarg>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -59,15 +61,41 @@ PacketPtr new_packet() {
   return packet;
 }
 
+// FFmpeg's last message at error level or worse. Printed as they come, FFmpeg's messages would
+// turn a bad input's one line into several ("moov atom not found" above ours); kept instead, the
+// last one becomes part of the error we report. FFmpeg may log from its decoder threads.
+std::mutex ffmpeg_error_mutex;
+std::string ffmpeg_error;
+
+void keep_ffmpeg_error(void* context, int level, const char* format, va_list args) {
+  if (level > AV_LOG_ERROR) return;
+  char line[1024] = {};
+  int print_prefix = 0;  // the message alone, without "[mov,mp4,... @ 0x...]"
+  av_log_format_line2(context, level, format, args, line, sizeof line, &print_prefix);
+  std::string message(line);
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  if (message.empty()) return;
+  const std::lock_guard lock(ffmpeg_error_mutex);
+  ffmpeg_error = std::move(message);
+}
+
+// The reason of FFmpeg error `code`, with FFmpeg's last message when it adds to it.
 std::string describe(int code) {
   char text[AV_ERROR_MAX_STRING_SIZE] = {};
   av_strerror(code, text, sizeof text);
-  return text;
+  const std::lock_guard lock(ffmpeg_error_mutex);
+  std::string reason = text;
+  if (!ffmpeg_error.empty() && ffmpeg_error != reason) reason += " (" + ffmpeg_error + ")";
+  ffmpeg_error.clear();
+  return reason;
 }
 
-// `code` unless negative (an FFmpeg error), which is thrown as "<name>: <what>: <reason>".
+// `code` unless negative (an FFmpeg error), which is thrown as "<name>: <what>: <reason>". A call
+// that succeeds drops FFmpeg's kept message, so that a failure names only its own.
 int check(int code, const std::string& name, const char* what) {
   if (code < 0) throw Error(name + ": " + what + ": " + describe(code));
+  const std::lock_guard lock(ffmpeg_error_mutex);
+  ffmpeg_error.clear();
   return code;
 }
 
@@ -354,7 +382,7 @@ void upscale_video(const fs::path& input, const fs::path& output, const FrameUps
                    const VideoOptions& options, const VideoProgress& progress) {
   check_regular_file(input);
   check_output_file(input, output, options.existing);
-  av_log_set_level(AV_LOG_ERROR);
+  av_log_set_callback(keep_ffmpeg_error);
   Transcoder transcoder(input, output, options);
   write_atomically(
       output, [&](const fs::path& temp) { transcoder.run(temp, upscaler, progress); },

@@ -209,7 +209,14 @@ TEST_F(BatchTest, StdinToStdoutInTheRequestedFormat) {
   EXPECT_EQ(out.height, 16);
   const auto garbage = run_quicksr("upscale - " + quoted(path("x.png")) + " < /dev/null");
   EXPECT_EQ(garbage.exit_code, 1);
-  EXPECT_NE(garbage.output.find("standard input"), std::string::npos) << garbage.output;
+  EXPECT_NE(garbage.output.find("standard input: empty, no image data"), std::string::npos)
+      << garbage.output;
+  std::ofstream(path("junk.bin")) << "not an image";
+  const auto junk =
+      run_quicksr("upscale - " + quoted(path("x.png")) + " < " + quoted(path("junk.bin")));
+  EXPECT_EQ(junk.exit_code, 1);
+  EXPECT_NE(junk.output.find("standard input: not a PNG"), std::string::npos) << junk.output;
+  EXPECT_FALSE(fs::exists(path("x.png")));
 }
 
 }  // namespace

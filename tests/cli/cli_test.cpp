@@ -446,6 +446,27 @@ TEST_F(CliTest, ModelsListsBuiltinsAndCardScores) {
   EXPECT_EQ(run_quicksr("models --dir " + path("missing")).exit_code, 1);
 }
 
+// A name longer than the others keeps every column in line: each row's scale starts under the
+// header's "scale".
+TEST_F(CliTest, ModelsKeepsColumnsInLineForLongNames) {
+  quicksr::Model model{
+      quicksr::QuickSRNet::initialized(quicksr::QuickSRNetConfig::small({2, 1}), 7), {}};
+  quicksr::save_model(model, path("a-model-name-longer-than-any-shipped-one-x2.safetensors"));
+  const RunResult run = run_quicksr("models --dir " + dir_.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::istringstream lines(run.output);
+  std::string header;
+  std::getline(lines, header);
+  const std::size_t scale_column = header.find("scale");
+  ASSERT_NE(scale_column, std::string::npos) << header;
+  int rows = 0;
+  for (std::string line; std::getline(lines, line); ++rows) {
+    const std::size_t name_end = line.find(' ');
+    EXPECT_EQ(line.find_first_not_of(' ', name_end), scale_column) << run.output;
+  }
+  EXPECT_GE(rows, 2) << run.output;
+}
+
 // Built-in models by name: info, upscale --model (same pixels as --scale) and a clear error.
 TEST_F(CliTest, BuiltinModelsByName) {
   const RunResult info = run_quicksr("info quicksrnet-small-x3");

@@ -124,6 +124,23 @@ TEST_F(MalformedInputs, Images) {
   expect_image_refused(path("rle_bomb.bmp"));
 }
 
+// A video FFmpeg cannot open: its own message ("moov atom not found") is part of the one line.
+TEST_F(MalformedInputs, Videos) {
+  // An MP4 that is only its 'ftyp' box: big-endian size 28, brands isom, isom iso2 mp41.
+  write_bytes(path("ftyp_only.mp4"), std::string("\0\0\0\x1C"
+                                                 "ftypisom\0\0\x02\0"
+                                                 "isomiso2mp41",
+                                                 28));
+  expect_refused("video " + quoted(path("ftyp_only.mp4")) + " " + quoted(path("out.mp4")),
+                 path("ftyp_only.mp4"));
+  const auto run =
+      run_quicksr("video " + quoted(path("ftyp_only.mp4")) + " " + quoted(path("out.mp4")));
+  EXPECT_NE(run.output.find("(moov atom not found)"), std::string::npos) << run.output;
+  write_bytes(path("random.mp4"), std::string(4000, '\x5A'));
+  expect_refused("video " + quoted(path("random.mp4")) + " " + quoted(path("out.mp4")),
+                 path("random.mp4"));
+}
+
 TEST_F(MalformedInputs, GraphModels) {
   // Declared x2, computes x4 (issue 11: SIGSEGV in the alpha path with an RGBA input).
   save_model({.net = test_support::upscaling_graph(4, {4, 1}), .provenance = {}},

@@ -184,6 +184,9 @@ TEST_F(EvalCli, ClassicMethodsScoreTheirLibraryFunctions) {
 }
 
 TEST_F(EvalCli, BadInputFailsWithAMessage) {
+  // An LR that is the HR itself: the pair's sizes do not fit the scale.
+  fs::create_directories(dir_ / "lr");
+  fs::copy_file(dir_ / "hr" / "img0.png", dir_ / "lr" / "img0_LR.png");
   const struct {
     std::string arguments;
     std::string message;
@@ -198,6 +201,9 @@ TEST_F(EvalCli, BadInputFailsWithAMessage) {
       {"eval --method bicubic --scale 2 --data " + path("missing"), "missing"},
       {"eval --model " + path("missing.safetensors") + " --data " + path("hr"),
        "missing.safetensors"},
+      {"eval --method bicubic --scale 2 --lr " + path("lr") + " --hr " + path("hr"),
+       "img0_LR.png: x2 of this 41x37 LR is 82x74, but its HR " + path("hr/img0.png") +
+           " is 41x37"},
   };
   for (const auto& c : cases) {
     const RunResult run = run_quicksr(c.arguments);

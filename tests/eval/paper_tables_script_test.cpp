@@ -48,6 +48,10 @@ class PaperTablesScriptTest : public ::testing::Test {
     const fs::path model = root_ / "models" / (name + ".safetensors");
     ASSERT_EQ(
         run_quicksr("init xlsr " + quoted(model) + " --seed " + std::to_string(seed)).exit_code, 0);
+    set_score(name, scores);
+  }
+  // The BSD100 score of stand-in model NAME in the script's cache.
+  void set_score(const std::string& name, const std::string& scores) const {
     write("work/scores/" + key_of(name) + "-BSD100", scores + "\n");
   }
   // A stand-in x2 model with its 2-thread bench on the 640x360 latency input in the script's cache.
@@ -65,13 +69,16 @@ class PaperTablesScriptTest : public ::testing::Test {
                                  " | tr ' ' - | tr -d '\\n'\"")
         .output;
   }
-  // The Table 2 section the script writes.
-  std::string table2() const {
-    const auto result = run_program(
-        "env", "TABLES=2 CACHED_ONLY=1 WORK=" + quoted(root_ / "work") +
-                   " DOC=" + quoted(root_ / "doc.md") + " FIG=" + quoted(root_ / "fig.svg") + " " +
-                   quoted(root_ / "scripts/paper_tables.sh") + " " + quoted(QUICKSR_BINARY) + " " +
-                   quoted(root_ / "shared"));
+  // The script run on the stand-in repository with ENV (variables) before it.
+  test_support::RunResult run_script(const std::string& env) const {
+    return run_program("env", env + " CACHED_ONLY=1 WORK=" + quoted(root_ / "work") + " DOC=" +
+                                  quoted(root_ / "doc.md") + " FIG=" + quoted(root_ / "fig.svg") +
+                                  " " + quoted(root_ / "scripts/paper_tables.sh") + " " +
+                                  quoted(QUICKSR_BINARY) + " " + quoted(root_ / "shared"));
+  }
+  // The document after the script wrote its Table 2 section (with ENV, e.g. ROWS=...).
+  std::string table2(const std::string& env = "") const {
+    const auto result = run_script("TABLES=2 " + env);
     EXPECT_EQ(result.exit_code, 0) << result.output;
     std::ifstream in(root_ / "doc.md");
     std::stringstream text;
@@ -150,6 +157,46 @@ TEST_F(PaperTablesScriptTest, AReasonSharedByRowsIsStatedOnceUnderTheTable) {
       cells_of(table_x4, "QuickSRNet-f32-m1").ends_with(note + "; > 0.1 dB: t" + reason + " |"))
       << table_x4;
   EXPECT_EQ(table_x4.find("- (a)"), std::string::npos) << table_x4;
+}
+
+// ROWS recomputes the rows it matches and copies the others from the document, a copied row's
+// shared reason included (it is lettered afresh with the recomputed rows'); the generated line
+// says which rows the run made. Both x3 rows start 0.1 dB or more under the paper (28.41, 28.67).
+TEST_F(PaperTablesScriptTest, RowsRecomputesMatchingRowsAndCopiesTheOthers) {
+  write_scored_model("quicksrnet-f32-m1-x3", 1, "28.00 0.78");
+  write_scored_model("quicksrnet-f32-m3-x3", 2, "28.20 0.78");
+  const auto x3_of = [](const std::string& doc) {
+    const auto x3 = doc.find("#### x3");
+    return doc.substr(x3, doc.find("#### x4") - x3);
+  };
+  const std::string before = x3_of(table2());
+  const std::string m1_before = cells_of(before, "QuickSRNet-f32-m1");
+  ASSERT_NE(m1_before.find("28.00 / 0.78"), std::string::npos) << before;
+  ASSERT_NE(m1_before.find("see (a)"), std::string::npos) << before;
+
+  set_score("quicksrnet-f32-m1-x3", "27.90 0.77");  // not recomputed: stays 28.00
+  set_score("quicksrnet-f32-m3-x3", "28.30 0.79");
+  const std::string doc = table2("ROWS='Table 2 x3: QuickSRNet-f32-m3$'");
+  const std::string after = x3_of(doc);
+  EXPECT_EQ(cells_of(after, "QuickSRNet-f32-m1"), m1_before) << after;
+  const std::string m3 = cells_of(after, "QuickSRNet-f32-m3");
+  EXPECT_NE(m3.find("28.30 / 0.79"), std::string::npos) << after;
+  EXPECT_TRUE(m3.ends_with("see (a) |")) << after;
+  const auto list_item = after.find("\n- (a) Trained here on T91");
+  EXPECT_NE(list_item, std::string::npos) << after;
+  EXPECT_EQ(after.find("\n- (a) Trained here on T91", list_item + 1), std::string::npos) << after;
+  EXPECT_EQ(after.find("(b)"), std::string::npos) << after;
+  EXPECT_TRUE(std::regex_search(
+      doc, std::regex("\n_Generated [0-9-]+ [0-9:]+ UTC; the rows matching ROWS='Table 2 x3: "
+                      "QuickSRNet-f32-m3\\$' on [0-9-]+ [0-9:]+ UTC\\._\n")))
+      << doc;
+  // A copied row survives a second narrowed run unchanged.
+  EXPECT_EQ(cells_of(x3_of(table2("ROWS='Table 2 x4: none'")), "QuickSRNet-f32-m1"), m1_before);
+
+  const auto refused = run_script("TABLES=1 ROWS=EDSR");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.output.find("ROWS narrows Tables 2 and 3 only"), std::string::npos)
+      << refused.output;
 }
 
 // The latency sentence names each ISA once, with the kernels of each engine path once.

@@ -272,6 +272,30 @@ TEST_F(QuantizeCli, AverageIsTheMeanOfTheWeightsAndRoundsOnTheGrid) {
   EXPECT_FALSE(fs::exists(dir_ / "x.safetensors"));
 }
 
+// MODEL may name a built-in model, as for upscale and info: quantizing the built-in Small x2
+// gives what quantizing its shipped file gives, and averaging it with itself gives it back.
+TEST_F(QuantizeCli, BuiltinModelNamesAreModelArguments) {
+  ASSERT_EQ(quantize("file-int8.safetensors").exit_code, 0);
+  const auto builtin = run_quicksr("quantize quicksrnet-small-x2 --data " + quoted(dir_ / "calib") +
+                                   " --out " + quoted(dir_ / "builtin-int8.safetensors"));
+  ASSERT_EQ(builtin.exit_code, 0) << builtin.output;
+  const auto from_file =
+      std::get<QuantizedQuickSRNet>(load_model(dir_ / "file-int8.safetensors").net);
+  const auto from_name =
+      std::get<QuantizedQuickSRNet>(load_model(dir_ / "builtin-int8.safetensors").net);
+  EXPECT_EQ(quant::encodings_of(from_name), quant::encodings_of(from_file));
+  EXPECT_EQ(from_name.body[1].weight, from_file.body[1].weight);
+  EXPECT_EQ(from_name.last.bias, from_file.last.bias);
+
+  const auto average = run_quicksr("average quicksrnet-small-x2 quicksrnet-small-x2 --out " +
+                                   quoted(dir_ / "mean.safetensors"));
+  ASSERT_EQ(average.exit_code, 0) << average.output;
+  const auto shipped = std::get<QuickSRNet>(load_model(kSmallX2).net);
+  const auto mean = std::get<QuickSRNet>(load_model(dir_ / "mean.safetensors").net);
+  EXPECT_EQ(mean.body[1].weight, shipped.body[1].weight);
+  EXPECT_EQ(mean.last.bias, shipped.last.bias);
+}
+
 // `quantize --adaround` (run by quicksr-train): a valid INT8 model whose weights are each rounded
 // down or up, with the round-to-nearest model's scales and encodings, that reconstructs the fp32
 // model on its calibration images better than round-to-nearest does.

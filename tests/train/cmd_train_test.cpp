@@ -137,6 +137,10 @@ TEST_F(CmdTrainTest, EmptyDataFolderFailsWithExitCodeOne) {
   std::ifstream in(root_ / "child.stderr");
   const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(log.find("no usable training image"), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(root_ / "run"));  // the refused run leaves no empty folder
+  fs::create_directories(root_ / "mine");   // an existing folder is the user's: it stays
+  EXPECT_EQ(run({"--data", (root_ / "empty").string(), "--out", (root_ / "mine").string()}), 1);
+  EXPECT_TRUE(fs::is_directory(root_ / "mine"));
 }
 
 }  // namespace
