@@ -152,10 +152,8 @@ else: print("not measured: " + r.get("runtime", "no engine run"))' "$cache")
 bench_conditions() {
   local kept=""
   if [ -n "${ROWS:-}" ]; then
-    kept=$(awk -v begin="<!-- paper_tables.sh: table $current_table begin -->" \
-      -v end="<!-- paper_tables.sh: table $current_table end -->" '
-      $0 == begin { in_table = 1 } $0 == end { in_table = 0 }
-      in_table && (/^Latency: / || /^No latency was measured/ || /^Rows of a run with ROWS=/)' "$doc")
+    kept=$(doc_section "$current_table" |
+      grep -E '^(Latency: |No latency was measured|Rows of a run with ROWS=)' || true)
   fi
   if [ ! -s "$work/bench/used" ]; then
     echo "${kept:-No latency was measured for this table yet.}"
@@ -358,12 +356,7 @@ selected() { [ -z "${ROWS:-}" ] || [[ "Table $current_table x$2: $1" =~ $ROWS ]]
 # capital and full stop undone, so footnote_reasons letters it afresh; every reason this script
 # writes starts in lower case); fails when DOC has no such row.
 kept_row() {
-  awk -v begin="<!-- paper_tables.sh: table $current_table begin -->" \
-    -v end="<!-- paper_tables.sh: table $current_table end -->" \
-    -v heading="#### x$2 (BSD100)" -v key="| $1 |" '
-    $0 == begin { in_table = 1; next }
-    $0 == end { in_table = 0 }
-    !in_table { next }
+  doc_section "$current_table" | awk -v heading="#### x$2 (BSD100)" -v key="| $1 |" '
     /^#/ { in_scale = ($0 == heading); next }
     !in_scale { next }
     index($0, key) == 1 { row = $0 }
@@ -377,7 +370,14 @@ kept_row() {
         row = substr(row, 1, RSTART + 9) tolower(substr(r, 1, 1)) substr(r, 2) " |"
       }
       print row
-    }' "$doc"
+    }'
+}
+
+# doc_section TABLE: the lines of DOC's current section of TABLE, between its markers.
+doc_section() {
+  awk -v begin="<!-- paper_tables.sh: table $1 begin -->" \
+    -v end="<!-- paper_tables.sh: table $1 end -->" \
+    '$0 == begin { inside = 1; next } $0 == end { inside = 0 } inside' "$doc"
 }
 
 # untrained_model ARCH: a random-weight x2 model of baseline ARCH (`quicksr init`, seed 0), made once.
@@ -919,8 +919,7 @@ generated_line() {
     echo "_Generated ${now}._"
     return
   fi
-  previous=$(awk -v begin="<!-- paper_tables.sh: table $1 begin -->" '
-    $0 == begin { in_table = 1 } in_table && /^_Generated / { sub(/\._$/, ""); print; exit }' "$doc")
+  previous=$(doc_section "$1" | awk '/^_Generated / && !found { sub(/\._$/, ""); print; found = 1 }')
   if [ -z "$previous" ]; then
     echo "_Generated ${now} (ROWS='$ROWS': the other rows from WORK alone, as CACHED_ONLY=1)._"
   else
