@@ -62,7 +62,7 @@ void expect_matches_reference(const QuickSRNetConfig& config,
   for (const auto& [width, height] : sizes) {
     const Tensor input = random_image(width, height, width * 1000 + height);
     const Tensor expected = reference::forward(net, input);
-    for (Isa isa : isas_to_test()) {
+    for (Isa isa : fp32_isas_to_test()) {
       for (int threads : {1, 3}) {
         const Engine engine = make_engine(net, isa, threads);
         SCOPED_TRACE(net.config.name() + " " + std::to_string(width) + "x" +
@@ -98,7 +98,7 @@ TEST(Engine, ReluNetsMatchReference) {
       const Tensor expected = reference::forward(net, input);
       relu1_difference = std::max(relu1_difference,
                                   max_abs_difference(reference::forward(relu1, input), expected));
-      for (Isa isa : isas_to_test()) {
+      for (Isa isa : fp32_isas_to_test()) {
         const Engine engine = make_engine(net, isa, 2);
         SCOPED_TRACE(net.config.name() + " " + std::to_string(width) + "x" +
                      std::to_string(height) + " " + engine.kernel_names());
@@ -194,7 +194,7 @@ TEST(Engine, EightBitViewsGiveTheFloatRunRounded) {
                                                  custom(8, 1, "1.5", false)};
   for (const QuickSRNetConfig& config : configs) {
     const QuickSRNet net = QuickSRNet::initialized(config, 12);
-    for (Isa isa : isas_to_test()) {
+    for (Isa isa : fp32_isas_to_test()) {
       const Engine engine = make_engine(net, isa, 2);
       SCOPED_TRACE(config.name());
       expect_eight_bit_views_give_the_float_run_rounded(engine, 29, 13, 1);
@@ -210,7 +210,7 @@ TEST(Engine, OutputIsBitIdenticalWhateverTheBandsAndStrips) {
     const Tensor input = random_image(203, 37, 11);
     const Tensor untiled = make_engine(net, Isa::kScalar, 1, 4096).run(input);
     EXPECT_LE(max_abs_difference(untiled, reference::forward(net, input)), kTolerance);
-    for (Isa isa : isas_to_test()) {
+    for (Isa isa : fp32_isas_to_test()) {
       const Tensor whole = make_engine(net, isa, 1, 4096).run(input);
       for (int threads : {2, 5}) {
         for (int strip : {8, 48, 1024}) {
@@ -231,7 +231,7 @@ TEST(Engine, KeptWorkspacesServeFramesOfAnySize) {
   for (const char* scale : {"2", "1.5"}) {
     const QuickSRNet net =
         QuickSRNet::initialized(QuickSRNetConfig::small(Scale::parse(scale)), 12);
-    for (Isa isa : isas_to_test()) {
+    for (Isa isa : fp32_isas_to_test()) {
       const Engine engine = make_engine(net, isa, 2, 48);
       for (const auto& [width, height] : {std::pair{131, 29}, {13, 9}, {70, 3}, {131, 29}}) {
         SCOPED_TRACE(std::string("x") + scale + " " + std::string(isa_name(isa)) + " " +
@@ -259,7 +259,7 @@ TEST(Engine, ConcurrentRunsAgree) {
 // Winograd 32*12*9/2 = 1728 (11808 of the model's 22752); x1.5 tail 1x1 on a quarter of the pixels
 // 128*27/4 = 864.
 TEST(Engine, CountsTheMultiplyAddsItExecutes) {
-  for (Isa isa : isas_to_test()) {
+  for (Isa isa : fp32_isas_to_test()) {
     const QuickSRNet x2 = QuickSRNet::initialized(QuickSRNetConfig::small(Scale::parse("2")), 1);
     const QuickSRNet x15 = QuickSRNet::initialized(QuickSRNetConfig::small(Scale::parse("1.5")), 1);
     EXPECT_DOUBLE_EQ(x2.macs_per_pixel(), 22752.0);
@@ -338,7 +338,7 @@ TEST(Engine, RealImageMatchesReference) {
   const Tensor crop = butterfly_crop();
   for (const char* scale : {"2", "1.5"}) {
     const QuickSRNet net = QuickSRNet::initialized(QuickSRNetConfig::small(Scale::parse(scale)), 1);
-    for (Isa isa : isas_to_test()) {
+    for (Isa isa : fp32_isas_to_test()) {
       EXPECT_LE(
           max_abs_difference(make_engine(net, isa, 2).run(crop), reference::forward(net, crop)),
           kTolerance);

@@ -2,13 +2,16 @@
 // What the engine suites share: the ISA levels to run and engines forced onto one of them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <iostream>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "engine/kernels/kernels.hpp"
 #include "quicksr/engine.hpp"
 #include "quicksr/image.hpp"
 #include "quicksr/model.hpp"
@@ -22,6 +25,31 @@ inline std::vector<Isa> isas_to_test() {
   std::vector<Isa> isas;
   for (Isa isa : kAllIsas) {
     if (cpu_supports(isa)) isas.push_back(isa);
+  }
+  return isas;
+}
+
+// Says which levels `what` is not run on, one "[ SKIPPED  ]" line each.
+inline void report_lacking_isas(const std::string& what) {
+  for (Isa isa : kAllIsas) {
+    if (!cpu_supports(isa)) {
+      std::cout << "[ SKIPPED  ] " << what << ": this CPU lacks " << isa_name(isa) << "\n";
+    }
+  }
+}
+
+// The levels of isas_to_test() with fp32 kernels of their own. An fp32 engine is its kernels
+// (engine::f32_kernels); VNNI adds integer instructions only, so avx512vnni runs avx512's fp32
+// code and avxvnni avx2's, and testing those levels again would run the same code twice (on an
+// AVX-512 VNNI CPU, 5 runs for 3 kernel sets). An fp32 kernel for a VNNI level would make it one.
+inline std::vector<Isa> fp32_isas_to_test() {
+  std::vector<Isa> isas;
+  std::vector<engine::F32Kernels> tested;
+  for (Isa isa : isas_to_test()) {
+    const engine::F32Kernels kernels = engine::f32_kernels(isa);
+    if (std::find(tested.begin(), tested.end(), kernels) != tested.end()) continue;
+    tested.push_back(kernels);
+    isas.push_back(isa);
   }
   return isas;
 }

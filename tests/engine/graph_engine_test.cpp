@@ -48,11 +48,8 @@ float max_abs_diff(const Tensor& a, const Tensor& b) {
 void expect_engine_matches_reference(const Graph& graph, const Tensor& input,
                                      const std::string& what) {
   const Tensor expected = reference::forward(graph, input);
-  for (const Isa isa : kAllIsas) {
-    if (!cpu_supports(isa)) {
-      std::cout << "[ SKIPPED  ] " << what << ": this CPU lacks " << isa_name(isa) << "\n";
-      continue;
-    }
+  report_lacking_isas(what);
+  for (const Isa isa : fp32_isas_to_test()) {
     for (const int threads : {1, 2}) {
       const Engine engine = Engine::create(graph, {.threads = threads, .isa = isa});
       const Tensor actual = engine.run(input);
@@ -133,8 +130,7 @@ TEST(GraphEngineTest, AbpnRunsOnTheBandPipeline) {
       EXPECT_EQ(engine.workspace_bytes(64, 64), engine.workspace_bytes(2048, 1536)) << name;
       const Tensor input = test_support::random_tensor(3, 13, 150, scale);
       const Tensor expected = reference::forward(graph, input);
-      for (const Isa isa : kAllIsas) {
-        if (!cpu_supports(isa)) continue;
+      for (const Isa isa : fp32_isas_to_test()) {
         for (const int threads : {1, 2}) {
           const Engine strips =
               Engine::create(graph, {.threads = threads, .max_strip_width = 64, .isa = isa});
@@ -156,8 +152,7 @@ TEST(GraphEngineTest, EightBitViewsGiveTheFloatRunRounded) {
   for (const char* name : {"abpn", "espcn", "xlsr", "erfdn"}) {
     for (const int scale : {2, 3}) {
       const Graph graph = build_baseline(name, {.scale = {scale, 1}, .seed = 6});
-      for (const Isa isa : kAllIsas) {
-        if (!cpu_supports(isa)) continue;
+      for (const Isa isa : fp32_isas_to_test()) {
         SCOPED_TRACE(std::string(name) + " x" + std::to_string(scale));
         const Engine engine = Engine::create(graph, {.threads = 2, .isa = isa});
         expect_eight_bit_views_give_the_float_run_rounded(engine, 23, 31, 3);  // ERFDN: 15+ rows
@@ -322,23 +317,28 @@ TEST(GraphBandsTest, RowMapsOfStridedWindowsAndResize) {
   expect_rows(bands.needed_rows(358, 360, 360), {{342, 360}, {171, 179}, {57, 58}, {358, 360}});
 }
 
-// Runs `graph` on `input` with bands of each of `band_rows` rows: the same output bit for bit,
-// within the tolerance of the reference.
+// Runs `graph` on `input` on each of `isas` with each of `threads`, in bands of each of
+// `band_rows` rows: within the tolerance of the reference (computed once: under the sanitizers it
+// cost as much as the engine runs), and the same output bit for bit whatever the band height.
 void expect_band_heights_agree(const Graph& graph, const Tensor& input,
-                               const std::vector<int>& band_rows, Isa isa, int threads,
-                               const std::string& what) {
+                               const std::vector<int>& band_rows, const std::vector<Isa>& isas,
+                               const std::vector<int>& threads, const std::string& what) {
   const Tensor expected = reference::forward(graph, input);
-  Tensor first;
-  for (const int rows : band_rows) {
-    const Engine engine =
-        Engine::create(graph, {.threads = threads, .graph_band_rows = rows, .isa = isa});
-    SCOPED_TRACE(what + " " + engine.kernel_names() + " threads " + std::to_string(threads) +
-                 " band rows " + std::to_string(rows));
-    ASSERT_EQ(engine.path_name(), "general-graph path");
-    const Tensor actual = engine.run(input);
-    EXPECT_LE(max_abs_diff(actual, expected), kTolerance);
-    if (first.data.empty()) first = actual;
-    EXPECT_EQ(actual.data, first.data);
+  for (const Isa isa : isas) {
+    for (const int thread_count : threads) {
+      Tensor first;
+      for (const int rows : band_rows) {
+        const Engine engine =
+            Engine::create(graph, {.threads = thread_count, .graph_band_rows = rows, .isa = isa});
+        SCOPED_TRACE(what + " " + engine.kernel_names() + " threads " +
+                     std::to_string(thread_count) + " band rows " + std::to_string(rows));
+        ASSERT_EQ(engine.path_name(), "general-graph path");
+        const Tensor actual = engine.run(input);
+        EXPECT_LE(max_abs_diff(actual, expected), kTolerance);
+        if (first.data.empty()) first = actual;
+        EXPECT_EQ(actual.data, first.data);
+      }
+    }
   }
 }
 
@@ -352,20 +352,13 @@ TEST(GraphEngineTest, AnyBandHeightGivesTheSameOutput) {
   for (const auto& [name, scale] :
        {std::pair{"xlsr", 2}, {"sesr-m5", 3}, {"espcn", 2}, {"fsrcnn", 3}}) {
     const Graph graph = build_baseline(name, {.scale = {scale, 1}, .seed = 4});
-    for (const Isa isa : kAllIsas) {
-      if (!cpu_supports(isa)) {
-        std::cout << "[ SKIPPED  ] " << name << ": this CPU lacks " << isa_name(isa) << "\n";
-        continue;
-      }
-      for (const int threads : {1, 2}) {
-        expect_band_heights_agree(graph, input, {1, 2, 5, 40}, isa, threads,
-                                  name + std::string(" x") + std::to_string(scale));
-      }
-    }
+    report_lacking_isas(name);
+    expect_band_heights_agree(graph, input, {1, 2, 5, 40}, fp32_isas_to_test(), {1, 2},
+                              name + std::string(" x") + std::to_string(scale));
   }
   const Graph edsr = build_baseline("edsr-baseline", {.scale = {4, 1}, .seed = 4});
-  expect_band_heights_agree(edsr, test_support::random_tensor(3, 9, 7, 6), {1, 3, 40}, best_isa(),
-                            2, "edsr-baseline x4");
+  expect_band_heights_agree(edsr, test_support::random_tensor(3, 9, 7, 6), {1, 3, 40}, {best_isa()},
+                            {2}, "edsr-baseline x4");
 }
 
 // 3 threads on images of 1, 2 and 4 rows (fewer jobs than threads, shares that do not divide).
@@ -373,7 +366,7 @@ TEST(GraphEngineTest, ThreeThreadsOnImagesOfFewRows) {
   const Graph graph = build_baseline("xlsr", {.scale = {2, 1}, .seed = 4});
   for (const int height : {1, 2, 4}) {
     expect_band_heights_agree(graph, test_support::random_tensor(3, height, 13, height), {1, 40},
-                              best_isa(), 3, "xlsr x2 13x" + std::to_string(height));
+                              {best_isa()}, {3}, "xlsr x2 13x" + std::to_string(height));
   }
 }
 
@@ -408,26 +401,19 @@ TEST(GraphEngineTest, ErfdnMatchesReference) {
   for (const auto& [height, width] : sizes) {
     const Tensor input = test_support::random_tensor(3, height, width, height);
     const std::string what = "erfdn x2 " + std::to_string(width) + "x" + std::to_string(height);
-    for (const Isa isa : kAllIsas) {
-      if (!cpu_supports(isa)) {
-        std::cout << "[ SKIPPED  ] " << what << ": this CPU lacks " << isa_name(isa) << "\n";
-        continue;
-      }
-      for (const int threads : {1, 2}) {
-        // 0: the default bands, 16 rows for 2 threads (they walk the bands together).
-        expect_band_heights_agree(graph, input, {0, 1, 2, 5, 40}, isa, threads, what);
-      }
-    }
+    report_lacking_isas(what);
+    // 0: the default bands, 16 rows for 2 threads (they walk the bands together).
+    expect_band_heights_agree(graph, input, {0, 1, 2, 5, 40}, fp32_isas_to_test(), {1, 2}, what);
   }
   for (const int scale : {3, 4}) {
     const Graph other = erfdn_with_strong_attention(scale, 8);
     expect_band_heights_agree(other, test_support::random_tensor(3, 29, 18, scale), {2, 7},
-                              best_isa(), 2, "erfdn x" + std::to_string(scale));
+                              {best_isa()}, {2}, "erfdn x" + std::to_string(scale));
   }
   // 3 threads walk the bands together (GraphBands::walk_together) in shares that do not divide
   // the rows: 17 rows, bands of 16 (the default), 1, 2, 5 and 40.
   expect_band_heights_agree(graph, test_support::random_tensor(3, 17, 21, 17), {0, 1, 2, 5, 40},
-                            best_isa(), 3, "erfdn x2 21x17 3 threads");
+                            {best_isa()}, {3}, "erfdn x2 21x17 3 threads");
 }
 
 // The workspace is each thread's rings (a band of rows plus the halo per tensor): it depends on

@@ -210,10 +210,7 @@ QuantizedGraph quantized_erfdn(int scale, WeightGranularity granularity) {
 // per tensor; bands of 1, 2, 5 and 40 rows, on 29 rows also 3 threads (which walk the bands
 // together, GraphBands::walk_together: shares of 1-2 new rows per step that do not divide).
 TEST(Int8GraphEngine, ErfdnMatchesIntegerReference) {
-  for (const Isa isa : kAllIsas) {
-    if (!cpu_supports(isa))
-      std::cout << "[ SKIPPED  ] erfdn: this CPU lacks " << isa_name(isa) << "\n";
-  }
+  report_lacking_isas("erfdn");
   const QuantizedGraph net = quantized_erfdn(2, WeightGranularity::kPerChannel);
   ASSERT_FALSE(int8_graph_unsupported_reason(net).has_value())
       << *int8_graph_unsupported_reason(net);

@@ -239,6 +239,7 @@ struct F32Kernels {
   const F32TailConfig* tail;
   const F32ConvConfig* conv;  // general graphs: convs other than "same" 3x3
   const F32VUnaryConfig* tanh;
+  bool operator==(const F32Kernels&) const = default;
 };
 F32Kernels f32_kernels(Isa isa);
 
