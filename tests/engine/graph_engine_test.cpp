@@ -318,8 +318,9 @@ TEST(GraphBandsTest, RowMapsOfStridedWindowsAndResize) {
 }
 
 // Runs `graph` on `input` on each of `isas` with each of `threads`, in bands of each of
-// `band_rows` rows: within the tolerance of the reference (computed once: under the sanitizers it
-// cost as much as the engine runs), and the same output bit for bit whatever the band height.
+// `band_rows` rows: within the tolerance of the reference (computed once: per ISA and thread
+// count it was a fifth of the sanitized ERFDN test), and the same output bit for bit whatever the
+// band height.
 void expect_band_heights_agree(const Graph& graph, const Tensor& input,
                                const std::vector<int>& band_rows, const std::vector<Isa>& isas,
                                const std::vector<int>& threads, const std::string& what) {
