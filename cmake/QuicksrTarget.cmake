@@ -45,16 +45,20 @@ endfunction()
 # 39 s). GoogleTest's summary still names each failed case. SANITIZER_COST is the executable's
 # seconds under the sanitizers (CI, quiet machine): CTest starts the costliest first, so a long one
 # does not end the run alone (a clean clone has no CTest timing data).
+# CLI: the test runs the quicksr command (built first; its path in QUICKSR_BINARY).
 # A test that links a module this configuration lacks (QUICKSR_RUNTIME_ONLY) is left out, with a
-# configure message.
+# configure message; so are "heavy" tests under the sanitizers, whose run leaves them out.
 function(quicksr_test name)
-  cmake_parse_arguments(T "ONE_PROCESS" "SANITIZER_COST" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "ONE_PROCESS;CLI" "SANITIZER_COST" "SOURCES;LIBS;LABELS" ${ARGN})
   foreach(lib ${T_LIBS})
     if(lib MATCHES "^quicksr_" AND NOT TARGET ${lib})
       message(STATUS "${name} not built: this configuration has no ${lib}")
       return()
     endif()
   endforeach()
+  if(QUICKSR_SANITIZE AND "heavy" IN_LIST T_LABELS)
+    return()
+  endif()
   add_executable(${name} ${T_SOURCES})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest_main)
@@ -65,6 +69,10 @@ function(quicksr_test name)
     target_compile_definitions(${name} PRIVATE QUICKSR_TEST_EMULATED)
   endif()
   quicksr_warnings(${name})
+  if(T_CLI)
+    add_dependencies(${name} quicksr)
+    target_compile_definitions(${name} PRIVATE QUICKSR_BINARY="$<TARGET_FILE:quicksr>")
+  endif()
   # One translation unit per test executable: its sources share the parse and the instantiation of
   # GoogleTest, the standard library and JSON (five executables: 105.6 -> 54.5 s of CPU). So the
   # helpers of an executable's sources need distinct names, or one shared header.

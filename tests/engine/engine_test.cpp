@@ -1,6 +1,7 @@
 // The engine against the reference runtime (quicksr::reference::forward): every QuickSRNet
 // variant, many image sizes (odd ones included), every ISA level this CPU has, and several thread
-// counts; ISA selection (EngineOptions, QUICKSR_ISA) and its errors.
+// counts; ISA selection (EngineOptions, QUICKSR_ISA) and its errors. Thread counts and strips
+// run in full on the most capable level and once on each other (engine_runs).
 #include "quicksr/engine.hpp"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <random>
 #include <string>
@@ -62,14 +64,11 @@ void expect_matches_reference(const QuickSRNetConfig& config,
   for (const auto& [width, height] : sizes) {
     const Tensor input = random_image(width, height, width * 1000 + height);
     const Tensor expected = reference::forward(net, input);
-    for (Isa isa : fp32_isas_to_test()) {
-      for (int threads : {1, 3}) {
-        const Engine engine = make_engine(net, isa, threads);
-        SCOPED_TRACE(net.config.name() + " " + std::to_string(width) + "x" +
-                     std::to_string(height) + " " + engine.kernel_names() + " threads " +
-                     std::to_string(threads));
-        EXPECT_LE(max_abs_difference(engine.run(input), expected), kTolerance);
-      }
+    for (const EngineRun& run : engine_runs(fp32_isas_to_test(), {1, 3})) {
+      const Engine engine = make_engine(net, run.isa, run.threads);
+      SCOPED_TRACE(net.config.name() + " " + std::to_string(width) + "x" + std::to_string(height) +
+                   " " + engine.kernel_names() + " threads " + std::to_string(run.threads));
+      EXPECT_LE(max_abs_difference(engine.run(input), expected), kTolerance);
     }
   }
 }
@@ -210,16 +209,13 @@ TEST(Engine, OutputIsBitIdenticalWhateverTheBandsAndStrips) {
     const Tensor input = random_image(203, 37, 11);
     const Tensor untiled = make_engine(net, Isa::kScalar, 1, 4096).run(input);
     EXPECT_LE(max_abs_difference(untiled, reference::forward(net, input)), kTolerance);
-    for (Isa isa : fp32_isas_to_test()) {
-      const Tensor whole = make_engine(net, isa, 1, 4096).run(input);
-      for (int threads : {2, 5}) {
-        for (int strip : {8, 48, 1024}) {
-          SCOPED_TRACE(std::string("x") + scale + " threads " + std::to_string(threads) +
-                       " strip " + std::to_string(strip));
-          const Tensor tiled = make_engine(net, isa, threads, strip).run(input);
-          EXPECT_EQ(tiled.data, whole.data);
-        }
-      }
+    std::map<Isa, Tensor> whole;
+    for (const EngineRun& run : engine_runs(fp32_isas_to_test(), {2, 5}, {8, 48, 1024})) {
+      if (!whole.contains(run.isa)) whole[run.isa] = make_engine(net, run.isa, 1, 4096).run(input);
+      SCOPED_TRACE(std::string("x") + scale + " " + std::string(isa_name(run.isa)) + " threads " +
+                   std::to_string(run.threads) + " strip " + std::to_string(run.size));
+      const Tensor tiled = make_engine(net, run.isa, run.threads, run.size).run(input);
+      EXPECT_EQ(tiled.data, whole[run.isa].data);
     }
   }
 }

@@ -54,6 +54,37 @@ inline std::vector<Isa> fp32_isas_to_test() {
   return isas;
 }
 
+// One engine configuration a test runs: a level, a thread count and a schedule size (band rows
+// or strip width, as the test says; 0 where it has none).
+struct EngineRun {
+  Isa isa;
+  int threads;
+  int size;
+};
+
+// The runs of a test's matrix of `threads` x `sizes` over `isas` (most capable first, as
+// isas_to_test() lists them). Bands, strips and thread shares are engine code above the kernels,
+// the same on every level, and the kernel tests check each level at every edge size: so the whole
+// matrix runs on the first level, and each other level runs once, on the most threads and the
+// first size (tests list the smallest, the most band and strip edges, first). On an AVX-512 VNNI
+// CPU the full matrix on every level was most of the sanitized engine tests, the portable
+// kernels' share the largest.
+inline std::vector<EngineRun> engine_runs(const std::vector<Isa>& isas,
+                                          const std::vector<int>& threads,
+                                          const std::vector<int>& sizes = {0}) {
+  std::vector<EngineRun> runs;
+  for (Isa isa : isas) {
+    if (isa != isas.front()) {
+      runs.push_back({isa, threads.back(), sizes.front()});
+      continue;
+    }
+    for (int thread_count : threads) {
+      for (int size : sizes) runs.push_back({isa, thread_count, size});
+    }
+  }
+  return runs;
+}
+
 // An engine (fp32 or INT8, by the network's type) on `isa` with `threads` and strips of at most
 // `strip_width` columns.
 template <typename Net>

@@ -2,11 +2,14 @@
 // (random weights) and the official XLSR / SESR-M5 files, on random odd-sized inputs, for every
 // ISA level this CPU has (the others skipped with a message) and 1 and 2 threads; graphs the
 // engine cannot run are refused with a reason and fall back to the reference in Upscaler.
+// Thread counts, bands and strips run in full on the most capable level, once on each other
+// (engine_runs).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,19 +47,17 @@ float max_abs_diff(const Tensor& a, const Tensor& b) {
   return diff;
 }
 
-// Engine output against the reference for every ISA level and 1 and 2 threads.
+// Engine output against the reference on every ISA level and 1 and 2 threads (engine_runs).
 void expect_engine_matches_reference(const Graph& graph, const Tensor& input,
                                      const std::string& what) {
   const Tensor expected = reference::forward(graph, input);
   report_lacking_isas(what);
-  for (const Isa isa : fp32_isas_to_test()) {
-    for (const int threads : {1, 2}) {
-      const Engine engine = Engine::create(graph, {.threads = threads, .isa = isa});
-      const Tensor actual = engine.run(input);
-      EXPECT_LE(max_abs_diff(actual, expected), kTolerance)
-          << what << " " << isa_name(isa) << " threads " << threads << " (" << engine.kernel_names()
-          << ")";
-    }
+  for (const EngineRun& run : engine_runs(fp32_isas_to_test(), {1, 2})) {
+    const Engine engine = Engine::create(graph, {.threads = run.threads, .isa = run.isa});
+    const Tensor actual = engine.run(input);
+    EXPECT_LE(max_abs_diff(actual, expected), kTolerance)
+        << what << " " << isa_name(run.isa) << " threads " << run.threads << " ("
+        << engine.kernel_names() << ")";
   }
 }
 
@@ -130,15 +131,13 @@ TEST(GraphEngineTest, AbpnRunsOnTheBandPipeline) {
       EXPECT_EQ(engine.workspace_bytes(64, 64), engine.workspace_bytes(2048, 1536)) << name;
       const Tensor input = test_support::random_tensor(3, 13, 150, scale);
       const Tensor expected = reference::forward(graph, input);
-      for (const Isa isa : fp32_isas_to_test()) {
-        for (const int threads : {1, 2}) {
-          const Engine strips =
-              Engine::create(graph, {.threads = threads, .max_strip_width = 64, .isa = isa});
-          const float diff = max_abs_diff(strips.run(input), expected);
-          EXPECT_LE(diff, kTolerance)
-              << name << " x" << scale << " " << isa_name(isa) << " threads " << threads;
-          worst = std::max(worst, diff);
-        }
+      for (const EngineRun& run : engine_runs(fp32_isas_to_test(), {1, 2})) {
+        const Engine strips =
+            Engine::create(graph, {.threads = run.threads, .max_strip_width = 64, .isa = run.isa});
+        const float diff = max_abs_diff(strips.run(input), expected);
+        EXPECT_LE(diff, kTolerance)
+            << name << " x" << scale << " " << isa_name(run.isa) << " threads " << run.threads;
+        worst = std::max(worst, diff);
       }
     }
   }
@@ -317,29 +316,25 @@ TEST(GraphBandsTest, RowMapsOfStridedWindowsAndResize) {
   expect_rows(bands.needed_rows(358, 360, 360), {{342, 360}, {171, 179}, {57, 58}, {358, 360}});
 }
 
-// Runs `graph` on `input` on each of `isas` with each of `threads`, in bands of each of
-// `band_rows` rows: within the tolerance of the reference (computed once: per ISA and thread
-// count it was a fifth of the sanitized ERFDN test), and the same output bit for bit whatever the
-// band height.
+// Runs `graph` on `input` on `isas` with `threads`, in bands of `band_rows` rows (engine_runs):
+// within the tolerance of the reference (computed once: per ISA and thread count it was a fifth
+// of the sanitized ERFDN test), and on each ISA the same output bit for bit whatever the band
+// height and thread count.
 void expect_band_heights_agree(const Graph& graph, const Tensor& input,
                                const std::vector<int>& band_rows, const std::vector<Isa>& isas,
                                const std::vector<int>& threads, const std::string& what) {
   const Tensor expected = reference::forward(graph, input);
-  for (const Isa isa : isas) {
-    for (const int thread_count : threads) {
-      Tensor first;
-      for (const int rows : band_rows) {
-        const Engine engine =
-            Engine::create(graph, {.threads = thread_count, .graph_band_rows = rows, .isa = isa});
-        SCOPED_TRACE(what + " " + engine.kernel_names() + " threads " +
-                     std::to_string(thread_count) + " band rows " + std::to_string(rows));
-        ASSERT_EQ(engine.path_name(), "general-graph path");
-        const Tensor actual = engine.run(input);
-        EXPECT_LE(max_abs_diff(actual, expected), kTolerance);
-        if (first.data.empty()) first = actual;
-        EXPECT_EQ(actual.data, first.data);
-      }
-    }
+  std::map<Isa, Tensor> first;
+  for (const EngineRun& run : engine_runs(isas, threads, band_rows)) {
+    const Engine engine = Engine::create(
+        graph, {.threads = run.threads, .graph_band_rows = run.size, .isa = run.isa});
+    SCOPED_TRACE(what + " " + engine.kernel_names() + " threads " + std::to_string(run.threads) +
+                 " band rows " + std::to_string(run.size));
+    ASSERT_EQ(engine.path_name(), "general-graph path");
+    const Tensor actual = engine.run(input);
+    EXPECT_LE(max_abs_diff(actual, expected), kTolerance);
+    if (!first.contains(run.isa)) first[run.isa] = actual;
+    EXPECT_EQ(actual.data, first[run.isa].data);
   }
 }
 
@@ -404,7 +399,7 @@ TEST(GraphEngineTest, ErfdnMatchesReference) {
     const std::string what = "erfdn x2 " + std::to_string(width) + "x" + std::to_string(height);
     report_lacking_isas(what);
     // 0: the default bands, 16 rows for 2 threads (they walk the bands together).
-    expect_band_heights_agree(graph, input, {0, 1, 2, 5, 40}, fp32_isas_to_test(), {1, 2}, what);
+    expect_band_heights_agree(graph, input, {1, 2, 5, 40, 0}, fp32_isas_to_test(), {1, 2}, what);
   }
   for (const int scale : {3, 4}) {
     const Graph other = erfdn_with_strong_attention(scale, 8);

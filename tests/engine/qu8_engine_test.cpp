@@ -1,7 +1,8 @@
 // The INT8 engine against the integer reference runtime (quicksr::quant::forward): bit-identical
 // u8 output for every preset and scale (x1.5 and the Large anchor included), sizes from 1x1 up,
 // nonzero zero points (the padding rule), per-tensor and per-channel weights, the shipped Small x2
-// weights, a real image crop, every ISA this CPU has, 1 and 3 threads and several strip widths.
+// weights, a real image crop, every ISA this CPU has, 1 and 3 threads and several strip widths
+// (in full on the most capable level, once on each other: engine_runs).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -54,15 +55,13 @@ void expect_matches_reference(const QuantizedQuickSRNet& net,
     inputs.push_back(random_u8_image(width, height, width * 1000 + height));
     expected.push_back(quant::forward(net, inputs.back()));
   }
-  for (Isa isa : isas_to_test()) {
-    for (int threads : {1, 3}) {
-      const Engine engine = make_engine(net, isa, threads);
-      for (std::size_t i = 0; i < inputs.size(); ++i) {
-        SCOPED_TRACE(net.config.name() + " " + std::to_string(inputs[i].width) + "x" +
-                     std::to_string(inputs[i].height) + " " + engine.kernel_names() + " threads " +
-                     std::to_string(threads));
-        expect_identical(run_u8(engine, inputs[i]), expected[i]);
-      }
+  for (const EngineRun& run : engine_runs(isas_to_test(), {1, 3})) {
+    const Engine engine = make_engine(net, run.isa, run.threads);
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      SCOPED_TRACE(net.config.name() + " " + std::to_string(inputs[i].width) + "x" +
+                   std::to_string(inputs[i].height) + " " + engine.kernel_names() + " threads " +
+                   std::to_string(run.threads));
+      expect_identical(run_u8(engine, inputs[i]), expected[i]);
     }
   }
 }
@@ -204,14 +203,10 @@ TEST(Int8Engine, OutputIsBitIdenticalWhateverTheBandsAndStrips) {
     const QuantizedQuickSRNet net = int8_net(QuickSRNetConfig::small(Scale::parse(scale)), 9);
     const U8Tensor input = random_u8_image(203, 37, 11);
     const U8Tensor expected = quant::forward(net, input);
-    for (Isa isa : isas_to_test()) {
-      for (int threads : {1, 2, 5}) {
-        for (int strip : {8, 48, 1024}) {
-          SCOPED_TRACE(std::string("x") + scale + " " + std::string(isa_name(isa)) + " threads " +
-                       std::to_string(threads) + " strip " + std::to_string(strip));
-          expect_identical(run_u8(make_engine(net, isa, threads, strip), input), expected);
-        }
-      }
+    for (const EngineRun& run : engine_runs(isas_to_test(), {1, 2, 5}, {8, 48, 1024})) {
+      SCOPED_TRACE(std::string("x") + scale + " " + std::string(isa_name(run.isa)) + " threads " +
+                   std::to_string(run.threads) + " strip " + std::to_string(run.size));
+      expect_identical(run_u8(make_engine(net, run.isa, run.threads, run.size), input), expected);
     }
   }
 }

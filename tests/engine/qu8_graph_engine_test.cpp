@@ -5,6 +5,7 @@
 // ISA this CPU has, 1 and 2 threads, strips; FSRCNN too (its transposed conv as phase convs);
 // EDSR-baseline (depth-to-space inside the graph); ERFDN (ESA's strided conv, max pool, bilinear
 // resize and mul, concats inside channel words); other graphs are refused naming the node.
+// Thread counts and bands run in full on the most capable level, once on each other (engine_runs).
 #include <gtest/gtest.h>
 
 #include <iostream>
@@ -39,15 +40,13 @@ QuantizedGraph quantized_baseline(const std::string& name, int scale,
 void expect_matches_reference(const QuantizedGraph& net, int width, int height, int strip_width) {
   const U8Tensor input = random_u8_image(width, height, width * 100 + height);
   const U8Tensor expected = quant::forward(net, input);
-  for (Isa isa : isas_to_test()) {
-    for (int threads : {1, 2}) {
-      const Engine engine = make_engine(net, isa, threads, strip_width);
-      SCOPED_TRACE(net.graph.architecture + " x" + net.graph.scale.to_string() + " " +
-                   std::to_string(width) + "x" + std::to_string(height) + " " +
-                   engine.kernel_names() + " threads " + std::to_string(threads) + " strip " +
-                   std::to_string(strip_width));
-      expect_identical(run_u8(engine, input), expected);
-    }
+  for (const EngineRun& run : engine_runs(isas_to_test(), {1, 2})) {
+    const Engine engine = make_engine(net, run.isa, run.threads, strip_width);
+    SCOPED_TRACE(net.graph.architecture + " x" + net.graph.scale.to_string() + " " +
+                 std::to_string(width) + "x" + std::to_string(height) + " " +
+                 engine.kernel_names() + " threads " + std::to_string(run.threads) + " strip " +
+                 std::to_string(strip_width));
+    expect_identical(run_u8(engine, input), expected);
   }
 }
 
@@ -147,18 +146,14 @@ TEST(Int8GraphEngine, GeneralGraphsInAnyBandHeightMatchIntegerReference) {
                                     {"edsr-baseline", 4}}) {
     const QuantizedGraph net = quantized_baseline(name, scale, WeightGranularity::kPerChannel);
     const U8Tensor expected = quant::forward(net, input);
-    for (Isa isa : isas_to_test()) {
-      for (int threads : {1, 2}) {
-        for (int band_rows : {1, 2, 5, 40}) {
-          const Engine engine =
-              Engine::create(net, {.threads = threads, .graph_band_rows = band_rows, .isa = isa});
-          SCOPED_TRACE(std::string(name) + " x" + std::to_string(scale) + " " +
-                       engine.kernel_names() + " threads " + std::to_string(threads) +
-                       " band rows " + std::to_string(band_rows));
-          ASSERT_EQ(engine.path_name(), "general-graph path");
-          expect_identical(run_u8(engine, input), expected);
-        }
-      }
+    for (const EngineRun& run : engine_runs(isas_to_test(), {1, 2}, {1, 2, 5, 40})) {
+      const Engine engine = Engine::create(
+          net, {.threads = run.threads, .graph_band_rows = run.size, .isa = run.isa});
+      SCOPED_TRACE(std::string(name) + " x" + std::to_string(scale) + " " + engine.kernel_names() +
+                   " threads " + std::to_string(run.threads) + " band rows " +
+                   std::to_string(run.size));
+      ASSERT_EQ(engine.path_name(), "general-graph path");
+      expect_identical(run_u8(engine, input), expected);
     }
   }
 }

@@ -50,7 +50,9 @@ TEST_P(BaselineBuilder, ChecksAndRoundTripsThroughTheModelFile) {
       EXPECT_EQ(back.convs[i].weight, graph.convs[i].weight);
       EXPECT_EQ(back.convs[i].bias, graph.convs[i].bias);
     }
-    const Tensor input = test_support::random_tensor(3, 20, 18, 1);
+    // The smallest input ERFDN's attention takes (a 7x7 pool after a stride 2): the reference
+    // runtime's two runs were most of this test under the sanitizers.
+    const Tensor input = test_support::random_tensor(3, 16, 15, 1);
     EXPECT_EQ(max_abs_difference(reference::forward(back, input), reference::forward(graph, input)),
               0.0f);
   }
