@@ -35,7 +35,7 @@ function(quicksr_fuzz_coverage_sources)
   endif()
 endfunction()
 
-# quicksr_test(name SOURCES... LIBS libs... [LABELS labels...] [ONE_PROCESS]
+# quicksr_test(name SOURCES... LIBS libs... [LABELS labels...] [ONE_PROCESS] [CLI]
 #              [SANITIZER_COST seconds]): a GoogleTest executable registered with CTest, one CTest
 # test (and process) per case; with ONE_PROCESS the executable is one CTest test, for many short
 # cases behind a slow start: LibTorch loads in 0.7 s, so train_unit_test's 103 cases took 91 s as
