@@ -5,6 +5,7 @@ extern "C" {
 #include <libavformat/avformat.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 }
 
@@ -12,6 +13,7 @@ extern "C" {
 #include <memory>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -97,6 +99,37 @@ int check(int code, const std::string& name, const char* what) {
   const std::lock_guard lock(ffmpeg_error_mutex);
   ffmpeg_error.clear();
   return code;
+}
+
+bool is_yuv(AVPixelFormat format) {
+  const AVPixFmtDescriptor* descriptor = av_pix_fmt_desc_get(format);
+  return descriptor && descriptor->nb_components >= 3 && !(descriptor->flags & AV_PIX_FMT_FLAG_RGB);
+}
+
+// The deprecated "J" formats are full range whatever the frame says.
+bool is_full_range(AVPixelFormat format, AVColorRange range) {
+  return range == AVCOL_RANGE_JPEG || format == AV_PIX_FMT_YUVJ420P ||
+         format == AV_PIX_FMT_YUVJ422P || format == AV_PIX_FMT_YUVJ444P ||
+         format == AV_PIX_FMT_YUVJ440P || format == AV_PIX_FMT_YUVJ411P;
+}
+
+// Y'CbCr <-> RGB with the matrix and range the stream declares. Left to itself swscale assumes
+// BT.601 and limited range: a full-range video would lose its blacks and whites and come out
+// with its contrast squeezed, and saturated BT.709 colours would clip in RGB and shift.
+void set_colour_details(SwsContext* context, AVPixelFormat yuv, AVColorSpace space,
+                        AVColorRange range, bool yuv_is_source, const std::string& name) {
+  if (!is_yuv(yuv)) return;
+  const int* matrix = sws_getCoefficients(space);  // BT.601 when unspecified
+  const int* rgb = sws_getCoefficients(SWS_CS_DEFAULT);
+  const int full = is_full_range(yuv, range) ? 1 : 0;
+  constexpr int kBrightness = 0, kContrast = 1 << 16, kSaturation = 1 << 16;
+  const int set = yuv_is_source ? sws_setColorspaceDetails(context, matrix, full, rgb, 1,
+                                                           kBrightness, kContrast, kSaturation)
+                                : sws_setColorspaceDetails(context, rgb, 1, matrix, full,
+                                                           kBrightness, kContrast, kSaturation);
+  if (set < 0) {
+    throw Error(name + ": cannot convert the colours of pixel format " + av_get_pix_fmt_name(yuv));
+  }
 }
 
 // Decode -> RGB -> upscale -> encode for the video stream; packet copy for every other stream.
@@ -200,7 +233,7 @@ class Transcoder {
     return out->index;
   }
 
-  void open_encoder(int width, int height) {
+  void open_encoder(int width, int height, AVPixelFormat source) {
     const AVCodec* codec = avcodec_find_encoder_by_name(options_.codec.c_str());
     if (!codec || codec->type != AVMEDIA_TYPE_VIDEO) {
       throw Error(out_name_ + ": unknown video encoder '" + options_.codec + "'");
@@ -210,18 +243,17 @@ class Transcoder {
     // 4:2:0 and most encoders need even sizes: an odd last row/column is dropped.
     encoder->width = width & ~1;
     encoder->height = height & ~1;
-    encoder->pix_fmt = pick_pixel_format(codec);
+    encoder->pix_fmt = pick_pixel_format(codec, source);
     encoder->time_base = video_stream()->time_base;
     encoder->framerate = av_guess_frame_rate(input_.get(), video_stream(), nullptr);
     encoder->sample_aspect_ratio = decoder_->sample_aspect_ratio;
-    encoder->color_range = decoder_->color_range;
-    encoder->colorspace = decoder_->colorspace;
-    encoder->color_primaries = decoder_->color_primaries;
-    encoder->color_trc = decoder_->color_trc;
+    tag_colours(encoder, source);
     encoder->thread_count = options_.threads;
     if (output_->oformat->flags & AVFMT_GLOBALHEADER) {
       encoder->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
     }
+    // x265 prints its settings to stderr itself (not through FFmpeg's log): errors only.
+    av_opt_set(encoder->priv_data, "x265-params", "log-level=error", 0);
     const int crf = options_.crf.value_or(18);
     const int set = av_opt_set_int(encoder->priv_data, "crf", crf, 0);
     if (set < 0 && options_.crf) {
@@ -236,18 +268,50 @@ class Transcoder {
     for (PacketPtr& packet : pending_) write(packet.get());
     pending_.clear();
 
-    from_rgb_.reset(sws_getContext(encoder->width, encoder->height, AV_PIX_FMT_RGB24,
-                                   encoder->width, encoder->height, encoder->pix_fmt, SWS_BICUBIC,
-                                   nullptr, nullptr, nullptr));
+    from_rgb_.reset(sws_getContext(encoder->width, encoder->height, rgb_format_, encoder->width,
+                                   encoder->height, encoder->pix_fmt, SWS_BICUBIC, nullptr, nullptr,
+                                   nullptr));
     if (!from_rgb_) throw Error(out_name_ + ": cannot convert RGB to the encoder's format");
+    set_colour_details(from_rgb_.get(), encoder->pix_fmt, encoder->colorspace, encoder->color_range,
+                       false, out_name_);
   }
 
-  AVPixelFormat pick_pixel_format(const AVCodec* codec) const {
-    if (!codec->pix_fmts) return AV_PIX_FMT_YUV420P;
-    for (const AVPixelFormat* f = codec->pix_fmts; *f != AV_PIX_FMT_NONE; ++f) {
-      if (*f == AV_PIX_FMT_YUV420P) return *f;
+  // --pix-fmt, else the encoder's format closest to the source's (the ffmpeg command's rule): the
+  // source's chroma subsampling and bit depth where the encoder takes them.
+  AVPixelFormat pick_pixel_format(const AVCodec* codec, AVPixelFormat source) const {
+    if (options_.pixel_format.empty()) {
+      if (!codec->pix_fmts) return AV_PIX_FMT_YUV420P;
+      return avcodec_find_best_pix_fmt_of_list(codec->pix_fmts, source, 0, nullptr);
     }
-    return codec->pix_fmts[0];
+    const AVPixelFormat wanted = av_get_pix_fmt(options_.pixel_format.c_str());
+    if (wanted == AV_PIX_FMT_NONE) {
+      throw Error(out_name_ + ": unknown pixel format '" + options_.pixel_format + "'");
+    }
+    if (!codec->pix_fmts) return wanted;
+    std::string taken;
+    for (const AVPixelFormat* f = codec->pix_fmts; *f != AV_PIX_FMT_NONE; ++f) {
+      if (*f == wanted) return wanted;
+      taken += std::string(taken.empty() ? "" : ", ") + av_get_pix_fmt_name(*f);
+    }
+    throw Error(out_name_ + ": encoder '" + options_.codec + "' cannot take pixel format '" +
+                options_.pixel_format + "' (it takes " + taken + ")");
+  }
+
+  // The output declares the matrix and range its pixels were converted with: the source's when
+  // both are Y'CbCr, BT.709 (limited range unless a "J" format) for an RGB or gray source.
+  void tag_colours(AVCodecContext* encoder, AVPixelFormat source) const {
+    encoder->color_primaries = decoder_->color_primaries;
+    encoder->color_trc = decoder_->color_trc;
+    encoder->colorspace = decoder_->colorspace;
+    encoder->color_range = decoder_->color_range;
+    if (!is_yuv(encoder->pix_fmt)) return;
+    if (!is_yuv(source)) {
+      encoder->colorspace = AVCOL_SPC_BT709;
+      encoder->color_range = AVCOL_RANGE_MPEG;
+    }
+    if (is_full_range(encoder->pix_fmt, AVCOL_RANGE_UNSPECIFIED)) {
+      encoder->color_range = AVCOL_RANGE_JPEG;
+    }
   }
 
   // Rotation is stored as a display matrix on the stream; decoders do not apply it, so the
@@ -275,35 +339,54 @@ class Transcoder {
     }
   }
 
-  // The decoded frame as RGB8 in rgb_.
+  // RGB of 16 bits per channel for sources of more than 8, so that a 10-bit video stays 10-bit.
+  int rgb_pixel_bytes() const { return rgb_format_ == AV_PIX_FMT_RGB48 ? 6 : 3; }
+  PixelFormat rgb_pixel_format() const {
+    return rgb_format_ == AV_PIX_FMT_RGB48 ? PixelFormat::kRgb16 : PixelFormat::kRgb8;
+  }
+
+  // The decoded frame as RGB in rgb_.
   PixelBuffer<const void> to_rgb(const AVFrame* frame) {
-    to_rgb_.reset(sws_getCachedContext(
-        to_rgb_.release(), frame->width, frame->height, static_cast<AVPixelFormat>(frame->format),
-        frame->width, frame->height, AV_PIX_FMT_RGB24, SWS_BICUBIC, nullptr, nullptr, nullptr));
-    if (!to_rgb_) throw Error(in_name_ + ": cannot convert the frames to RGB");
-    rgb_.resize(static_cast<std::size_t>(frame->width) * frame->height * 3);
+    const auto format = static_cast<AVPixelFormat>(frame->format);
+    const auto key =
+        std::tuple(format, frame->width, frame->height, frame->colorspace, frame->color_range);
+    if (!to_rgb_ || key != to_rgb_key_) {
+      to_rgb_.reset(sws_getContext(frame->width, frame->height, format, frame->width, frame->height,
+                                   rgb_format_, SWS_BICUBIC, nullptr, nullptr, nullptr));
+      if (!to_rgb_) throw Error(in_name_ + ": cannot convert the frames to RGB");
+      set_colour_details(to_rgb_.get(), format, frame->colorspace, frame->color_range, true,
+                         in_name_);
+      to_rgb_key_ = key;
+    }
+    const std::size_t row_bytes = static_cast<std::size_t>(frame->width) * rgb_pixel_bytes();
+    rgb_.resize(row_bytes * frame->height);
     std::uint8_t* planes[1] = {rgb_.data()};
-    const int strides[1] = {frame->width * 3};
+    const int strides[1] = {static_cast<int>(row_bytes)};
     sws_scale(to_rgb_.get(), frame->data, frame->linesize, 0, frame->height, planes, strides);
-    return {rgb_.data(), frame->width, frame->height, std::size_t(frame->width) * 3,
-            PixelFormat::kRgb8};
+    return {rgb_.data(), frame->width, frame->height, row_bytes, rgb_pixel_format()};
   }
 
   void upscale_frame(const AVFrame* decoded) {
+    const auto source = static_cast<AVPixelFormat>(decoded->format);
+    if (!encoder_) {
+      const AVPixFmtDescriptor* descriptor = av_pix_fmt_desc_get(source);
+      rgb_format_ =
+          descriptor && descriptor->comp[0].depth > 8 ? AV_PIX_FMT_RGB48 : AV_PIX_FMT_RGB24;
+    }
     const PixelBuffer<const void> rgb = to_rgb(decoded);
     const int width = upscaler_->output_length(rgb.width);
     const int height = upscaler_->output_length(rgb.height);
-    upscaled_rgb_.resize(static_cast<std::size_t>(width) * height * 3);
-    upscaler_->upscale(
-        rgb, {upscaled_rgb_.data(), width, height, std::size_t(width) * 3, PixelFormat::kRgb8});
-    if (!encoder_) open_encoder(width, height);
+    const std::size_t row_bytes = static_cast<std::size_t>(width) * rgb_pixel_bytes();
+    upscaled_rgb_.resize(row_bytes * height);
+    upscaler_->upscale(rgb, {upscaled_rgb_.data(), width, height, row_bytes, rgb_pixel_format()});
+    if (!encoder_) open_encoder(width, height, source);
     FramePtr frame = new_frame();
     frame->format = encoder_->pix_fmt;
     frame->width = encoder_->width;
     frame->height = encoder_->height;
     check(av_frame_get_buffer(frame.get(), 0), out_name_, "out of memory");
     const std::uint8_t* planes[1] = {upscaled_rgb_.data()};
-    const int strides[1] = {width * 3};  // rows wider than the (even) frame are cropped
+    const int strides[1] = {static_cast<int>(row_bytes)};  // wider than the (even) frame: cropped
     sws_scale(from_rgb_.get(), planes, strides, 0, encoder_->height, frame->data, frame->linesize);
     frame->pts = decoded->best_effort_timestamp;
     frame->pict_type = AV_PICTURE_TYPE_NONE;
@@ -364,6 +447,8 @@ class Transcoder {
   CodecPtr decoder_;
   CodecPtr encoder_;
   std::unique_ptr<SwsContext, SwsFree> to_rgb_;
+  std::tuple<AVPixelFormat, int, int, AVColorSpace, AVColorRange> to_rgb_key_;  // what it converts
+  AVPixelFormat rgb_format_ = AV_PIX_FMT_RGB24;  // set by the first frame
   std::unique_ptr<SwsContext, SwsFree> from_rgb_;
   int video_in_ = -1;
   int video_out_ = -1;
@@ -371,7 +456,7 @@ class Transcoder {
   std::vector<PacketPtr> pending_;
   std::int64_t frames_done_ = 0;
   const FrameUpscaler* upscaler_ = nullptr;
-  std::vector<std::uint8_t> rgb_;           // the decoded frame as RGB8, reused
+  std::vector<std::uint8_t> rgb_;           // the decoded frame as RGB, reused
   std::vector<std::uint8_t> upscaled_rgb_;  // its upscaled frame, reused
   const VideoProgress* progress_ = nullptr;
 };
