@@ -4,12 +4,15 @@ extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/imgutils.h>
+#include <libavutil/mastering_display_metadata.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 }
 
+#include <cmath>
 #include <cstdarg>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -233,7 +236,9 @@ class Transcoder {
     return out->index;
   }
 
-  void open_encoder(int width, int height, AVPixelFormat source) {
+  void open_encoder(int width, int height, const AVFrame* first) {
+    const auto source = static_cast<AVPixelFormat>(first->format);
+    const HdrMetadata hdr = hdr_metadata(first);
     const AVCodec* codec = avcodec_find_encoder_by_name(options_.codec.c_str());
     if (!codec || codec->type != AVMEDIA_TYPE_VIDEO) {
       throw Error(out_name_ + ": unknown video encoder '" + options_.codec + "'");
@@ -252,8 +257,9 @@ class Transcoder {
     if (output_->oformat->flags & AVFMT_GLOBALHEADER) {
       encoder->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
     }
-    // x265 prints its settings to stderr itself (not through FFmpeg's log): errors only.
-    av_opt_set(encoder->priv_data, "x265-params", "log-level=error", 0);
+    // x265 prints its settings to stderr itself (not through FFmpeg's log): errors only. HDR10
+    // metadata reaches its bitstream (SEI) only through its parameters.
+    av_opt_set(encoder->priv_data, "x265-params", ("log-level=error" + x265_hdr10(hdr)).c_str(), 0);
     const int crf = options_.crf.value_or(18);
     const int set = av_opt_set_int(encoder->priv_data, "crf", crf, 0);
     if (set < 0 && options_.crf) {
@@ -264,6 +270,7 @@ class Transcoder {
     check(avcodec_parameters_from_context(out->codecpar, encoder), out_name_, "bad encoder");
     out->avg_frame_rate = encoder->framerate;
     copy_display_matrix(out);
+    add_hdr_side_data(out, hdr);
     check(avformat_write_header(output_.get(), nullptr), out_name_, "cannot write the header");
     for (PacketPtr& packet : pending_) write(packet.get());
     pending_.clear();
@@ -326,6 +333,69 @@ class Transcoder {
     std::copy(matrix, matrix + size, copy);
   }
 
+  // HDR10's mastering display and content light level, from the stream or else its first frame
+  // (where decoders put the bitstream's SEI); null where absent.
+  struct HdrMetadata {
+    const AVMasteringDisplayMetadata* mastering = nullptr;
+    const AVContentLightMetadata* light = nullptr;
+  };
+
+  HdrMetadata hdr_metadata(const AVFrame* first) const {
+    const auto stream_data = [&](AVPacketSideDataType type) {
+      return av_stream_get_side_data(video_stream(), type, nullptr);
+    };
+    const auto frame_data = [&](AVFrameSideDataType type) -> const std::uint8_t* {
+      const AVFrameSideData* data = av_frame_get_side_data(first, type);
+      return data ? data->data : nullptr;
+    };
+    const std::uint8_t* mastering = stream_data(AV_PKT_DATA_MASTERING_DISPLAY_METADATA);
+    if (!mastering) mastering = frame_data(AV_FRAME_DATA_MASTERING_DISPLAY_METADATA);
+    const std::uint8_t* light = stream_data(AV_PKT_DATA_CONTENT_LIGHT_LEVEL);
+    if (!light) light = frame_data(AV_FRAME_DATA_CONTENT_LIGHT_LEVEL);
+    HdrMetadata hdr;
+    hdr.mastering = reinterpret_cast<const AVMasteringDisplayMetadata*>(mastering);
+    if (hdr.mastering && !(hdr.mastering->has_primaries && hdr.mastering->has_luminance)) {
+      hdr.mastering = nullptr;
+    }
+    hdr.light = reinterpret_cast<const AVContentLightMetadata*>(light);
+    return hdr;
+  }
+
+  // ":master-display=G(x,y)B(x,y)R(x,y)WP(x,y)L(max,min):max-cll=CLL,FALL" (x265's units:
+  // chromaticity in 0.00002, luminance in 0.0001 cd/m^2).
+  static std::string x265_hdr10(const HdrMetadata& hdr) {
+    std::string params;
+    const auto units = [](AVRational value, double per_unit) {
+      return std::to_string(std::lround(av_q2d(value) / per_unit));
+    };
+    if (const AVMasteringDisplayMetadata* m = hdr.mastering) {
+      const auto point = [&](const AVRational* xy) {
+        return "(" + units(xy[0], 0.00002) + "," + units(xy[1], 0.00002) + ")";
+      };
+      params += ":master-display=G" + point(m->display_primaries[1]) + "B" +
+                point(m->display_primaries[2]) + "R" + point(m->display_primaries[0]) + "WP" +
+                point(m->white_point) + "L(" + units(m->max_luminance, 0.0001) + "," +
+                units(m->min_luminance, 0.0001) + ")";
+    }
+    if (hdr.light) {
+      params += ":max-cll=" + std::to_string(hdr.light->MaxCLL) + "," +
+                std::to_string(hdr.light->MaxFALL);
+    }
+    return params;
+  }
+
+  // The same metadata on the output stream, for containers that carry it (Matroska, MP4).
+  void add_hdr_side_data(AVStream* out, const HdrMetadata& hdr) const {
+    const auto add = [&](AVPacketSideDataType type, const void* data, std::size_t size) {
+      if (!data) return;
+      auto* copy = av_stream_new_side_data(out, type, size);
+      if (!copy) throw Error(out_name_ + ": out of memory copying the HDR metadata");
+      std::memcpy(copy, data, size);
+    };
+    add(AV_PKT_DATA_MASTERING_DISPLAY_METADATA, hdr.mastering, sizeof(AVMasteringDisplayMetadata));
+    add(AV_PKT_DATA_CONTENT_LIGHT_LEVEL, hdr.light, sizeof(AVContentLightMetadata));
+  }
+
   void decode(const AVPacket* packet) {
     const int sent = avcodec_send_packet(decoder_.get(), packet);
     if (sent < 0 && sent != AVERROR_EOF) check(sent, in_name_, "cannot decode");
@@ -379,7 +449,7 @@ class Transcoder {
     const std::size_t row_bytes = static_cast<std::size_t>(width) * rgb_pixel_bytes();
     upscaled_rgb_.resize(row_bytes * height);
     upscaler_->upscale(rgb, {upscaled_rgb_.data(), width, height, row_bytes, rgb_pixel_format()});
-    if (!encoder_) open_encoder(width, height, source);
+    if (!encoder_) open_encoder(width, height, decoded);
     FramePtr frame = new_frame();
     frame->format = encoder_->pix_fmt;
     frame->width = encoder_->width;

@@ -36,10 +36,10 @@ struct FrameUpscaler {
 };
 
 // Frame rate, timestamps, rotation (display matrix), stream metadata, the colour matrix, range,
-// primaries and transfer, and (as far as the encoder takes them) the chroma subsampling and bit
-// depth are kept; conversions to and from RGB follow the declared matrix and range. The output is
-// written to a temporary file beside `output` and moved into place only when complete
-// (write_atomically: an existing file is replaced only with ExistingFile::kReplace).
+// primaries, transfer and HDR10 metadata, and (as far as the encoder takes them) the chroma
+// subsampling and bit depth are kept; conversions to and from RGB follow the declared matrix and
+// range. The output is written to a temporary file beside `output` and moved into place only when
+// complete (write_atomically: an existing file is replaced only with ExistingFile::kReplace).
 // Throws quicksr::Error naming the file on any failure, and when cancelled.
 void upscale_video(const std::filesystem::path& input, const std::filesystem::path& output,
                    const FrameUpscaler& upscaler, const VideoOptions& options,

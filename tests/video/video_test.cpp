@@ -6,6 +6,7 @@ extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/display.h>
+#include <libavutil/mastering_display_metadata.h>
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 }
@@ -412,6 +413,56 @@ TEST_F(VideoTest, QuietIsQuietWithX265) {
                                " --quiet --method bicubic --codec libx265");
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_EQ(run.output, "");
+}
+
+// HDR10 (10-bit BT.2020 PQ) with its mastering display and content light level, as x265 wrote them
+// (SEI): the output carries both, in its bitstream and, for the container, on its stream.
+TEST_F(VideoTest, Hdr10MetadataSurvives) {
+  if (!avcodec_find_encoder_by_name("libx265")) GTEST_SKIP() << "this FFmpeg has no libx265";
+  const std::string command =
+      "ffmpeg -v error -y -f lavfi -i testsrc=size=64x48:rate=10 -frames:v 3 -pix_fmt yuv420p10le "
+      "-c:v libx265 -x265-params 'log-level=error:master-display=G(13250,34500)B(7500,3000)"
+      "R(34000,16000)WP(15635,16450)L(10000000,1):max-cll=1000,400' -color_primaries bt2020 "
+      "-color_trc smpte2084 -colorspace bt2020nc " +
+      quoted(path("hdr.mkv"));
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  for (const std::string name : {"out.mkv", "out.mp4"}) {
+    const auto run = run_quicksr("video " + quoted(path("hdr.mkv")) + " " + quoted(path(name)) +
+                                 " --quiet --method bicubic --codec libx265");
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+    Probe out(path(name));
+    const AVStream* stream = out.context->streams[out.stream_of(AVMEDIA_TYPE_VIDEO)];
+    const auto check = [&](const std::uint8_t* mastering_data, const std::uint8_t* light_data,
+                           const std::string& where) {
+      ASSERT_NE(mastering_data, nullptr) << name << " " << where;
+      ASSERT_NE(light_data, nullptr) << name << " " << where;
+      const auto& mastering = *reinterpret_cast<const AVMasteringDisplayMetadata*>(mastering_data);
+      const auto& light = *reinterpret_cast<const AVContentLightMetadata*>(light_data);
+      const double want[4][2] = {{0.68, 0.32}, {0.265, 0.69}, {0.15, 0.06}, {0.3127, 0.329}};
+      for (int i = 0; i < 3; ++i) {
+        for (int j = 0; j < 2; ++j) {
+          EXPECT_NEAR(av_q2d(mastering.display_primaries[i][j]), want[i][j], 1e-5) << name << where;
+        }
+      }
+      EXPECT_NEAR(av_q2d(mastering.white_point[0]), want[3][0], 1e-5) << name << where;
+      EXPECT_NEAR(av_q2d(mastering.white_point[1]), want[3][1], 1e-5) << name << where;
+      EXPECT_NEAR(av_q2d(mastering.max_luminance), 1000.0, 1e-6) << name << where;
+      EXPECT_NEAR(av_q2d(mastering.min_luminance), 0.0001, 1e-9) << name << where;
+      EXPECT_EQ(light.MaxCLL, 1000u) << name << where;
+      EXPECT_EQ(light.MaxFALL, 400u) << name << where;
+    };
+    check(av_stream_get_side_data(stream, AV_PKT_DATA_MASTERING_DISPLAY_METADATA, nullptr),
+          av_stream_get_side_data(stream, AV_PKT_DATA_CONTENT_LIGHT_LEVEL, nullptr), "stream");
+    out.with_first_frame([&](const AVFrame* frame) {
+      const AVFrameSideData* mastering =
+          av_frame_get_side_data(frame, AV_FRAME_DATA_MASTERING_DISPLAY_METADATA);
+      const AVFrameSideData* light =
+          av_frame_get_side_data(frame, AV_FRAME_DATA_CONTENT_LIGHT_LEVEL);
+      check(mastering ? mastering->data : nullptr, light ? light->data : nullptr, "bitstream");
+      EXPECT_EQ(frame->color_trc, AVCOL_TRC_SMPTE2084) << name;
+      EXPECT_EQ(frame->format, AV_PIX_FMT_YUV420P10LE) << name;
+    });
+  }
 }
 
 // The output's pixel format: the encoder's closest to the source's (4:4:4 stays 4:4:4), or
