@@ -24,7 +24,9 @@ const CommandSpec kSpec{
         "timestamps, rotation, colour range and matrix are kept, and 10-bit video stays 10-bit\n"
         "where the codec takes it. OUT appears only when complete (Ctrl-C leaves none).",
     .options = upscaler_options(
-        {{"--codec", "NAME", "FFmpeg video encoder (default libx264; e.g. libx265)"},
+        {{"--codec", "NAME",
+          "FFmpeg video encoder (default libx264, or the container's own: .gif, .apng;\n"
+          "e.g. libx265)"},
          {"--crf", "N", "constant rate factor, lower is better (default 18)"},
          {"--pix-fmt", "NAME",
           "FFmpeg pixel format of OUT, e.g. yuv420p for old players (default: the one of the\n"

@@ -255,10 +255,7 @@ class Transcoder {
   void open_encoder(int width, int height, const AVFrame* first) {
     const auto source = static_cast<AVPixelFormat>(first->format);
     const HdrMetadata hdr = hdr_metadata(first);
-    const AVCodec* codec = avcodec_find_encoder_by_name(options_.codec.c_str());
-    if (!codec || codec->type != AVMEDIA_TYPE_VIDEO) {
-      throw Error(out_name_ + ": unknown video encoder '" + options_.codec + "'");
-    }
+    const AVCodec* codec = find_encoder();
     encoder_.reset(avcodec_alloc_context3(codec));
     AVCodecContext* encoder = encoder_.get();
     // 4:2:0 and most encoders need even sizes: an odd last row/column is dropped.
@@ -279,7 +276,7 @@ class Transcoder {
     const int crf = options_.crf.value_or(18);
     const int set = av_opt_set_int(encoder->priv_data, "crf", crf, 0);
     if (set < 0 && options_.crf) {
-      throw Error(out_name_ + ": encoder '" + options_.codec + "' has no --crf setting");
+      throw Error(out_name_ + ": encoder '" + codec->name + "' has no --crf setting");
     }
     check(avcodec_open2(encoder, codec, nullptr), out_name_, "cannot open the encoder");
     AVStream* out = output_->streams[video_out_];
@@ -291,7 +288,7 @@ class Transcoder {
     for (PacketPtr& packet : pending_) write(packet.get());
     pending_.clear();
 
-    from_rgb_.reset(sws_getContext(encoder->width, encoder->height, rgb_format_, encoder->width,
+    from_rgb_.reset(sws_getContext(encoder->width, encoder->height, rgb_format(), encoder->width,
                                    encoder->height, encoder->pix_fmt, SWS_BICUBIC, nullptr, nullptr,
                                    nullptr));
     if (!from_rgb_) throw Error(out_name_ + ": cannot convert RGB to the encoder's format");
@@ -299,12 +296,31 @@ class Transcoder {
                        false, out_name_);
   }
 
+  // --codec, else libx264 where the container takes H.264, else the container's own video encoder
+  // (.gif: gif, .apng: apng), as the ffmpeg command chooses.
+  const AVCodec* find_encoder() const {
+    const AVOutputFormat* format = output_->oformat;
+    const std::string name =
+        !options_.codec.empty()                                                     ? options_.codec
+        : avformat_query_codec(format, AV_CODEC_ID_H264, FF_COMPLIANCE_NORMAL) == 1 ? "libx264"
+                                                                                    : "";
+    const AVCodec* codec = name.empty() ? avcodec_find_encoder(format->video_codec)
+                                        : avcodec_find_encoder_by_name(name.c_str());
+    if (!codec || codec->type != AVMEDIA_TYPE_VIDEO) {
+      throw Error(out_name_ + (name.empty() ? ": the container has no video encoder"
+                                            : ": unknown video encoder '" + name + "'"));
+    }
+    return codec;
+  }
+
   // --pix-fmt, else the encoder's format closest to the source's (the ffmpeg command's rule): the
   // source's chroma subsampling and bit depth where the encoder takes them.
   AVPixelFormat pick_pixel_format(const AVCodec* codec, AVPixelFormat source) const {
     if (options_.pixel_format.empty()) {
       if (!codec->pix_fmts) return AV_PIX_FMT_YUV420P;
-      return avcodec_find_best_pix_fmt_of_list(codec->pix_fmts, source, 0, nullptr);
+      const AVPixFmtDescriptor* descriptor = av_pix_fmt_desc_get(source);
+      const int alpha = descriptor && (descriptor->flags & AV_PIX_FMT_FLAG_ALPHA) ? 1 : 0;
+      return avcodec_find_best_pix_fmt_of_list(codec->pix_fmts, source, alpha, nullptr);
     }
     const AVPixelFormat wanted = av_get_pix_fmt(options_.pixel_format.c_str());
     if (wanted == AV_PIX_FMT_NONE) {
@@ -316,7 +332,7 @@ class Transcoder {
       if (*f == wanted) return wanted;
       taken += std::string(taken.empty() ? "" : ", ") + av_get_pix_fmt_name(*f);
     }
-    throw Error(out_name_ + ": encoder '" + options_.codec + "' cannot take pixel format '" +
+    throw Error(out_name_ + ": encoder '" + codec->name + "' cannot take pixel format '" +
                 options_.pixel_format + "' (it takes " + taken + ")");
   }
 
@@ -425,20 +441,38 @@ class Transcoder {
     }
   }
 
-  // RGB of 16 bits per channel for sources of more than 8, so that a 10-bit video stays 10-bit.
-  int rgb_pixel_bytes() const { return rgb_format_ == AV_PIX_FMT_RGB48 ? 6 : 3; }
-  PixelFormat rgb_pixel_format() const {
-    return rgb_format_ == AV_PIX_FMT_RGB48 ? PixelFormat::kRgb16 : PixelFormat::kRgb8;
+  // The frames the upscaler sees: 16 bits per channel for sources of more than 8 (a 10-bit video
+  // stays 10-bit), with alpha for sources that have it (an APNG's transparency stays).
+  static PixelFormat buffer_format(AVPixelFormat source) {
+    const AVPixFmtDescriptor* descriptor = av_pix_fmt_desc_get(source);
+    const bool deep = descriptor && descriptor->comp[0].depth > 8;
+    if (descriptor && (descriptor->flags & AV_PIX_FMT_FLAG_ALPHA)) {
+      return deep ? PixelFormat::kRgba16 : PixelFormat::kRgba8;
+    }
+    return deep ? PixelFormat::kRgb16 : PixelFormat::kRgb8;
   }
+  AVPixelFormat rgb_format() const {
+    switch (buffer_format_) {
+      case PixelFormat::kRgb16:
+        return AV_PIX_FMT_RGB48;
+      case PixelFormat::kRgba8:
+        return AV_PIX_FMT_RGBA;
+      case PixelFormat::kRgba16:
+        return AV_PIX_FMT_RGBA64;
+      default:
+        return AV_PIX_FMT_RGB24;
+    }
+  }
+  std::size_t rgb_pixel_bytes() const { return pixel_layout(buffer_format_).pixel_bytes(); }
 
-  // The decoded frame as RGB in rgb_.
+  // The decoded frame as RGB (RGBA where it has alpha) in rgb_.
   PixelBuffer<const void> to_rgb(const AVFrame* frame) {
     const auto format = static_cast<AVPixelFormat>(frame->format);
     const auto key =
         std::tuple(format, frame->width, frame->height, frame->colorspace, frame->color_range);
     if (!to_rgb_ || key != to_rgb_key_) {
       to_rgb_.reset(sws_getContext(frame->width, frame->height, format, frame->width, frame->height,
-                                   rgb_format_, SWS_BICUBIC, nullptr, nullptr, nullptr));
+                                   rgb_format(), SWS_BICUBIC, nullptr, nullptr, nullptr));
       if (!to_rgb_) throw Error(in_name_ + ": cannot convert the frames to RGB");
       set_colour_details(to_rgb_.get(), format, frame->colorspace, frame->color_range, true,
                          in_name_);
@@ -449,22 +483,20 @@ class Transcoder {
     std::uint8_t* planes[1] = {rgb_.data()};
     const int strides[1] = {static_cast<int>(row_bytes)};
     sws_scale(to_rgb_.get(), frame->data, frame->linesize, 0, frame->height, planes, strides);
-    return {rgb_.data(), frame->width, frame->height, row_bytes, rgb_pixel_format()};
+    return {rgb_.data(), frame->width, frame->height, row_bytes, buffer_format_};
   }
 
   void upscale_frame(const AVFrame* decoded) {
     const auto source = static_cast<AVPixelFormat>(decoded->format);
     if (!encoder_) {
-      const AVPixFmtDescriptor* descriptor = av_pix_fmt_desc_get(source);
-      rgb_format_ =
-          descriptor && descriptor->comp[0].depth > 8 ? AV_PIX_FMT_RGB48 : AV_PIX_FMT_RGB24;
+      buffer_format_ = buffer_format(source);
     }
     const PixelBuffer<const void> rgb = to_rgb(decoded);
     const int width = upscaler_->output_length(rgb.width);
     const int height = upscaler_->output_length(rgb.height);
     const std::size_t row_bytes = static_cast<std::size_t>(width) * rgb_pixel_bytes();
     upscaled_rgb_.resize(row_bytes * height);
-    upscaler_->upscale(rgb, {upscaled_rgb_.data(), width, height, row_bytes, rgb_pixel_format()});
+    upscaler_->upscale(rgb, {upscaled_rgb_.data(), width, height, row_bytes, buffer_format_});
     if (!encoder_) open_encoder(width, height, decoded);
     FramePtr frame = new_frame();
     frame->format = encoder_->pix_fmt;
@@ -534,7 +566,7 @@ class Transcoder {
   CodecPtr encoder_;
   std::unique_ptr<SwsContext, SwsFree> to_rgb_;
   std::tuple<AVPixelFormat, int, int, AVColorSpace, AVColorRange> to_rgb_key_;  // what it converts
-  AVPixelFormat rgb_format_ = AV_PIX_FMT_RGB24;  // set by the first frame
+  PixelFormat buffer_format_ = PixelFormat::kRgb8;  // set by the first frame
   std::unique_ptr<SwsContext, SwsFree> from_rgb_;
   int video_in_ = -1;
   int video_out_ = -1;

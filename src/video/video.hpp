@@ -13,8 +13,10 @@
 namespace quicksr::video {
 
 struct VideoOptions {
-  std::string codec = "libx264";  // an FFmpeg encoder name
-  std::optional<int> crf;         // constant rate factor; default: the encoder's (x264/x265: 18)
+  // An FFmpeg encoder name; empty: libx264 where the container takes H.264, else the container's
+  // own (gif for .gif, apng for .apng).
+  std::string codec;
+  std::optional<int> crf;  // constant rate factor; default: the encoder's (x264/x265: 18)
   // An FFmpeg pixel format name (e.g. yuv420p); empty: the encoder's format closest to the
   // source's, as the ffmpeg command chooses (same chroma subsampling and bit depth where taken).
   std::string pixel_format;

@@ -465,6 +465,53 @@ TEST_F(VideoTest, Hdr10MetadataSurvives) {
   }
 }
 
+// Animated GIF and APNG, which `quicksr upscale` refuses, go through `quicksr video`: the
+// container's own encoder is the default where it cannot hold H.264, and every frame is upscaled.
+TEST_F(VideoTest, AnimatedGifAndApngKeepEveryFrame) {
+  for (const std::string extension : {"gif", "apng"}) {
+    const std::string input = "anim." + extension, output = "anim_x2." + extension;
+    const std::string command = "ffmpeg -v error -y -f lavfi -i testsrc=size=40x30:rate=5 " +
+                                std::string("-frames:v 4 -f ") + extension + " " +
+                                quoted(path(input));
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    const auto run = run_quicksr("video " + quoted(path(input)) + " " + quoted(path(output)) +
+                                 " --quiet --method bicubic");
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+    Probe out(path(output));
+    ASSERT_NE(out.context, nullptr) << output;
+    EXPECT_EQ(out.packets(AVMEDIA_TYPE_VIDEO).size(), 4u) << output;
+    const StreamInfo video = out.video();
+    EXPECT_EQ(video.width, 80) << output;
+    EXPECT_EQ(video.height, 60) << output;
+    EXPECT_EQ(avcodec_get_name(
+                  out.context->streams[out.stream_of(AVMEDIA_TYPE_VIDEO)]->codecpar->codec_id),
+              extension)
+        << output;
+  }
+}
+
+// Transparency: an RGBA APNG comes out RGBA, its alpha upscaled with the colours (a flat 50 %
+// alpha stays 50 %).
+TEST_F(VideoTest, AlphaSurvives) {
+  const std::string command =
+      "ffmpeg -v error -y -f lavfi -i color=c=red@0.5:size=40x30:rate=5,format=rgba -frames:v 2 "
+      "-f apng " +
+      quoted(path("alpha.apng"));
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  const auto run = run_quicksr("video " + quoted(path("alpha.apng")) + " " +
+                               quoted(path("out.apng")) + " --quiet --method bicubic");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  Probe(path("out.apng")).with_first_frame([&](const AVFrame* frame) {
+    ASSERT_EQ(frame->format, AV_PIX_FMT_RGBA);
+    ASSERT_EQ(frame->width, 80);
+    for (int y = 0; y < frame->height; y += 7) {
+      for (int x = 0; x < frame->width; x += 5) {
+        EXPECT_NEAR(frame->data[0][y * frame->linesize[0] + 4 * x + 3], 128, 1) << x << "," << y;
+      }
+    }
+  });
+}
+
 // The output's pixel format: the encoder's closest to the source's (4:4:4 stays 4:4:4), or
 // --pix-fmt, which must be one the encoder takes.
 TEST_F(VideoTest, PixelFormatFollowsTheSourceOrTheOption) {
