@@ -29,8 +29,8 @@ struct VideoOptions {
 using VideoProgress = std::function<bool(std::int64_t done, std::int64_t expected)>;
 
 // How frames are upscaled: the length of an upscaled side, and one RGB frame buffer into another
-// of the upscaled size (Upscaler::output_length and Upscaler::upscale). Frames are RGB8, or RGB16
-// for sources of more than 8 bits.
+// of the upscaled size (Upscaler::output_length and Upscaler::upscale). Frames are RGB8, RGB16 for
+// sources of more than 8 bits, RGBA8 or RGBA16 for sources with alpha.
 struct FrameUpscaler {
   std::function<int(int length)> output_length;
   std::function<void(const PixelBuffer<const void>& frame, const PixelBuffer<void>& upscaled)>
@@ -39,9 +39,9 @@ struct FrameUpscaler {
 
 // Frame rate, timestamps, rotation (display matrix), stream metadata, the colour matrix, range,
 // primaries, transfer and HDR10 metadata, and (as far as the encoder takes them) the chroma
-// subsampling and bit depth are kept; conversions to and from RGB follow the declared matrix and
-// range. The output is written to a temporary file beside `output` and moved into place only when
-// complete (write_atomically: an existing file is replaced only with ExistingFile::kReplace).
+// subsampling, bit depth and alpha are kept; conversions to and from RGB follow the declared matrix
+// and range. The output is written to a temporary file beside `output` and moved into place only
+// when complete (write_atomically: an existing file is replaced only with ExistingFile::kReplace).
 // Throws quicksr::Error naming the file on any failure, and when cancelled.
 void upscale_video(const std::filesystem::path& input, const std::filesystem::path& output,
                    const FrameUpscaler& upscaler, const VideoOptions& options,
