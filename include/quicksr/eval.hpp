@@ -48,6 +48,9 @@ struct EvalResult {
 };
 
 using UpscaleFn = std::function<Tensor(const Tensor& lr_rgb)>;
+// Receives each image's name (as in ImageScore) and the output as it was scored, in order; for
+// callers that keep the outputs (`quicksr eval --save`).
+using OutputFn = std::function<void(const std::string& name, const Tensor& sr)>;
 
 // HR centre-cropped so that LR and SR sizes are exact for `scale`.
 Tensor crop_to_multiple(const Tensor& hr, Scale scale);
@@ -65,7 +68,8 @@ std::vector<std::filesystem::path> image_files(const std::filesystem::path& dir)
 // Every image in `hr_dir` (png/jpg/bmp); gray images are evaluated as RGB with equal channels.
 // Images beyond read.max_pixels are refused before decoding.
 EvalResult evaluate(const UpscaleFn& upscale, const std::filesystem::path& hr_dir, Scale scale,
-                    const EvalProtocol& protocol = {}, const ReadOptions& read = {});
+                    const EvalProtocol& protocol = {}, const ReadOptions& read = {},
+                    const OutputFn& on_output = {});
 
 // A given LR image and its HR counterpart.
 struct ImagePair {
@@ -86,6 +90,6 @@ std::vector<ImagePair> match_image_pairs(const std::filesystem::path& lr_dir,
 // output must have the HR's size); protocol.round_lr has no effect.
 EvalResult evaluate_pairs(const UpscaleFn& upscale, const std::vector<ImagePair>& pairs,
                           Scale scale, const EvalProtocol& protocol = {},
-                          const ReadOptions& read = {});
+                          const ReadOptions& read = {}, const OutputFn& on_output = {});
 
 }  // namespace quicksr

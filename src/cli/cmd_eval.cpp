@@ -1,5 +1,7 @@
 // quicksr eval: PSNR/SSIM of a model (or bicubic, or FSR 1) on a folder of HR images.
+#include <filesystem>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -14,10 +16,13 @@
 #include "common/atomic_file.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/eval.hpp"
+#include "quicksr/image.hpp"
 #include "quicksr/upscaler.hpp"
 
 namespace quicksr::cli {
 namespace {
+
+namespace fs = std::filesystem;
 
 const CommandSpec kSpec{
     .name = "eval",
@@ -46,9 +51,12 @@ const CommandSpec kSpec{
                 {"--round-lr", "", "round the LR to 8 bits instead of truncating"},
                 {"--rgb", "", "score on RGB instead of Y"},
                 {"--json", "FILE", "also write the scores as JSON"},
+                {"--save", "DIR",
+                 "also write each output, as scored, to DIR/NAME.png (8-bit: the protocol\n"
+                 "'quicksr' scores the float output, 'basicsr' these pixels)"},
                 {"--compare-fp32", "FILE",
                  "also score this fp32 model and print both side by side (for INT8 models)"},
-                {"--overwrite", "", "replace the --json FILE if it exists"},
+                {"--overwrite", "", "replace the --json FILE and --save files if they exist"},
                 {"--max-pixels", "N", "refuse images larger than N pixels (default 67108864)"},
                 {"--threads", "N", "worker threads (default: all cores)"}},
     .min_positional = 0,
@@ -122,19 +130,23 @@ nlohmann::json to_json(const EvalResult& result, const std::string& model,
           {"images", images}};
 }
 
+void refuse_data_folder(const fs::path& output, const fs::path& folder,
+                        const std::vector<std::string>& data) {
+  for (const std::string& images : data) {
+    std::error_code ec;
+    if (fs::equivalent(folder, images, ec)) {
+      throw Error(output.string() + ": refusing to write into the data folder " + images);
+    }
+  }
+}
+
 // Before the evaluation, not after it: the folder exists, no file is replaced without
 // --overwrite, and neither a model nor the data folder is written to.
-void check_json_path(const std::filesystem::path& json, const std::vector<std::string>& data,
+void check_json_path(const fs::path& json, const std::vector<std::string>& data,
                      const ParsedArgs& args) {
   check_output_path(args.get_or("--model", ""), json, args.has("--overwrite"));
   check_output_path(args.get_or("--compare-fp32", ""), json, args.has("--overwrite"));
-  const std::filesystem::path folder = json.parent_path().empty() ? "." : json.parent_path();
-  for (const std::string& images : data) {
-    std::error_code ec;
-    if (std::filesystem::equivalent(folder, images, ec)) {
-      throw Error(json.string() + ": refusing to write into the data folder " + images);
-    }
-  }
+  refuse_data_folder(json, json.parent_path().empty() ? "." : json.parent_path(), data);
 }
 
 // What is scored: the HR images of --data (their LR made by the protocol), or --lr / --hr pairs.
@@ -168,6 +180,33 @@ EvalData eval_data(const ParsedArgs& args) {
           lr_dir ? match_image_pairs(*lr_dir, *hr_dir) : std::vector<ImagePair>{}};
 }
 
+// Where --save DIR writes each image's output, checked before the evaluation: DIR is a folder
+// (made if missing) and not a data folder, no two images share a file, and no file is replaced
+// without --overwrite.
+std::map<std::string, fs::path> save_paths(const fs::path& dir, const EvalData& data,
+                                           const ParsedArgs& args) {
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
+    throw Error(dir.string() + ": --save needs a folder, this is a file");
+  }
+  refuse_data_folder(dir, dir, data.folders());
+  std::vector<std::string> names;
+  if (data.hr_folder) {
+    for (const fs::path& file : image_files(*data.hr_folder)) names.push_back(file.stem().string());
+  }
+  for (const ImagePair& pair : data.pairs) names.push_back(pair.name);
+  std::map<std::string, fs::path> paths;
+  for (const std::string& name : names) {
+    const fs::path path = dir / (name + ".png");
+    if (!paths.emplace(name, path).second) {
+      throw Error(path.string() + ": two images of " + data.description() + " are named '" + name +
+                  "'; --save writes one file per name");
+    }
+    check_output_file("", path, existing_file(args));
+  }
+  return paths;
+}
+
 }  // namespace
 
 int eval_command(CommandArgs raw) {
@@ -177,6 +216,9 @@ int eval_command(CommandArgs raw) {
   const EvalData data = eval_data(args);
   const auto json_path = args.get("--json");
   if (json_path) check_json_path(*json_path, data.folders(), args);
+  const auto save_dir = args.get("--save");
+  const std::map<std::string, fs::path> saved =
+      save_dir ? save_paths(*save_dir, data, args) : std::map<std::string, fs::path>{};
   const Upscaler upscaler = upscaler_from_args(args, std::nullopt);
   const Scale scale = upscaler.scale();
   const EvalProtocol protocol = make_protocol(args, scale);
@@ -185,12 +227,16 @@ int eval_command(CommandArgs raw) {
   std::cout << "evaluating " << upscaler.name() << " x" << scale.to_string() << " on "
             << data.description() << " (" << describe(protocol) << ")\n"
             << std::flush;
-  const auto score = [&](const Upscaler& model) {
+  const auto score = [&](const Upscaler& model, const OutputFn& on_output) {
     const auto upscale = [&](const Tensor& lr) { return model.upscale(lr); };
-    return data.hr_folder ? evaluate(upscale, *data.hr_folder, scale, protocol, read)
-                          : evaluate_pairs(upscale, data.pairs, scale, protocol, read);
+    return data.hr_folder ? evaluate(upscale, *data.hr_folder, scale, protocol, read, on_output)
+                          : evaluate_pairs(upscale, data.pairs, scale, protocol, read, on_output);
   };
-  const EvalResult result = score(upscaler);
+  const auto save = [&](const std::string& name, const Tensor& sr) {
+    fs::create_directories(*save_dir);
+    write_image(from_tensor(sr), saved.at(name), {.bit_depth = 8, .existing = existing_file(args)});
+  };
+  const EvalResult result = score(upscaler, save_dir ? OutputFn(save) : OutputFn());
   nlohmann::json json = to_json(result, upscaler.name(), protocol);
   if (const auto fp32_model = args.get("--compare-fp32")) {
     const Upscaler reference = Upscaler::from_model(load_model_argument(*fp32_model));
@@ -199,7 +245,7 @@ int eval_command(CommandArgs raw) {
                   scale.to_string());
     }
     std::cout << "and " << reference.name() << " for comparison\n" << std::flush;
-    const EvalResult fp32 = score(reference);
+    const EvalResult fp32 = score(reference, {});
     print_comparison(fp32, result);
     json["fp32"] = to_json(fp32, reference.name(), protocol);
   } else {

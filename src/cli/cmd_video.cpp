@@ -21,10 +21,16 @@ const CommandSpec kSpec{
     .summary =
         "Upscale every frame of the video IN and write OUT (container from its extension, e.g.\n"
         ".mp4, .mkv). Audio, subtitle and data streams are copied untouched; frame rate,\n"
-        "timestamps and rotation are kept. OUT appears only when complete (Ctrl-C leaves none).",
+        "timestamps, rotation, colour range and matrix are kept, and 10-bit video stays 10-bit\n"
+        "where the codec takes it. OUT appears only when complete (Ctrl-C leaves none).",
     .options = upscaler_options(
-        {{"--codec", "NAME", "FFmpeg video encoder (default libx264; e.g. libx265)"},
+        {{"--codec", "NAME",
+          "FFmpeg video encoder (default libx264, or the container's own: .gif, .apng;\n"
+          "e.g. libx265)"},
          {"--crf", "N", "constant rate factor, lower is better (default 18)"},
+         {"--pix-fmt", "NAME",
+          "FFmpeg pixel format of OUT, e.g. yuv420p for old players (default: the one of the\n"
+          "codec closest to IN's: same chroma subsampling and bit depth where it takes them)"},
          {"--overwrite", "", "replace OUT if it exists"},
          {"--quiet", "", "no progress bar"}}),
     .min_positional = 2,
@@ -63,6 +69,7 @@ int video_command(CommandArgs raw) {
   video::VideoOptions options;
   options.codec = args.get_or("--codec", options.codec);
   if (args.has("--crf")) options.crf = args.get_int("--crf", 18, 0, 63);
+  options.pixel_format = args.get_or("--pix-fmt", "");
   options.existing = existing_file(args);
   const Upscaler upscaler = upscaler_from_args(args, Scale{2, 1});
 

@@ -226,31 +226,35 @@ Tensor quantize_sr(Tensor sr) {
   return sr;
 }
 
-ImageScore score_one(const UpscaleFn& upscale, const ScoredImage& scored,
-                     const EvalProtocol& protocol) {
+// The output of `scored`, checked and as the protocol scores it.
+Tensor upscale_one(const UpscaleFn& upscale, const ScoredImage& scored,
+                   const EvalProtocol& protocol) {
   Tensor sr = upscale(scored.lr);
   if (sr.channels != 3 || sr.height != scored.hr.height || sr.width != scored.hr.width) {
     throw Error("the upscaler returned " + size_text(sr) + " for an HR of " + size_text(scored.hr));
   }
-  if (protocol.quantize_sr) sr = quantize_sr(std::move(sr));
-  return {scored.name, psnr(sr, scored.hr, protocol), ssim(sr, scored.hr, protocol)};
+  return protocol.quantize_sr ? quantize_sr(std::move(sr)) : sr;
 }
 
 // Upscales and scores image(0..count-1), with a progress bar.
 template <typename LoadImage>
-EvalResult score_each(const UpscaleFn& upscale, const std::string& title, std::size_t count,
-                      Scale scale, const EvalProtocol& protocol, LoadImage image) {
+EvalResult score_each(const UpscaleFn& upscale, const OutputFn& on_output, const std::string& title,
+                      std::size_t count, Scale scale, const EvalProtocol& protocol,
+                      LoadImage image) {
   EvalResult result;
   result.scale = scale;
   ProgressBar progress(title, static_cast<std::int64_t>(count), "img");
   for (std::size_t i = 0; i < count; ++i) {
     const ScoredImage scored = image(i);
+    Tensor sr;
     ImageScore score;
     try {
-      score = score_one(upscale, scored, protocol);
+      sr = upscale_one(upscale, scored, protocol);
+      score = {scored.name, psnr(sr, scored.hr, protocol), ssim(sr, scored.hr, protocol)};
     } catch (const Error& e) {
       throw Error(about_file(scored.file, e.what()));
     }
+    if (on_output) on_output(scored.name, sr);  // its errors name the output, not the input
     result.mean_psnr += score.psnr;
     result.mean_ssim += score.ssim;
     result.images.push_back(std::move(score));
@@ -366,9 +370,10 @@ std::vector<fs::path> image_files(const fs::path& dir) {
 }
 
 EvalResult evaluate(const UpscaleFn& upscale, const fs::path& hr_dir, Scale scale,
-                    const EvalProtocol& protocol, const ReadOptions& read) {
+                    const EvalProtocol& protocol, const ReadOptions& read,
+                    const OutputFn& on_output) {
   const std::vector<fs::path> files = image_files(hr_dir);
-  return score_each(upscale, "eval " + hr_dir.string(), files.size(), scale, protocol,
+  return score_each(upscale, on_output, "eval " + hr_dir.string(), files.size(), scale, protocol,
                     [&](std::size_t i) {
                       try {
                         Tensor hr = crop_to_multiple(to_tensor(read_image(files[i], read)), scale);
@@ -409,23 +414,25 @@ std::vector<ImagePair> match_image_pairs(const fs::path& lr_dir, const fs::path&
 }
 
 EvalResult evaluate_pairs(const UpscaleFn& upscale, const std::vector<ImagePair>& pairs,
-                          Scale scale, const EvalProtocol& protocol, const ReadOptions& read) {
-  return score_each(upscale, "eval pairs", pairs.size(), scale, protocol, [&](std::size_t i) {
-    ScoredImage scored{pairs[i].name, pairs[i].lr.string(),
-                       to_tensor(read_image(pairs[i].lr, read)),
-                       to_tensor(read_image(pairs[i].hr, read))};
-    // Upscalers output floor(scale * size), as the engine does.
-    const int width = scored.lr.width * scale.numerator / scale.denominator;
-    const int height = scored.lr.height * scale.numerator / scale.denominator;
-    if (scored.hr.width != width || scored.hr.height != height) {
-      std::ostringstream factor;  // "2", "1.5"
-      factor << scale.value();
-      throw Error(scored.file + ": x" + factor.str() + " of this " + size_text(scored.lr) +
-                  " LR is " + std::to_string(width) + "x" + std::to_string(height) +
-                  ", but its HR " + pairs[i].hr.string() + " is " + size_text(scored.hr));
-    }
-    return scored;
-  });
+                          Scale scale, const EvalProtocol& protocol, const ReadOptions& read,
+                          const OutputFn& on_output) {
+  return score_each(
+      upscale, on_output, "eval pairs", pairs.size(), scale, protocol, [&](std::size_t i) {
+        ScoredImage scored{pairs[i].name, pairs[i].lr.string(),
+                           to_tensor(read_image(pairs[i].lr, read)),
+                           to_tensor(read_image(pairs[i].hr, read))};
+        // Upscalers output floor(scale * size), as the engine does.
+        const int width = scored.lr.width * scale.numerator / scale.denominator;
+        const int height = scored.lr.height * scale.numerator / scale.denominator;
+        if (scored.hr.width != width || scored.hr.height != height) {
+          std::ostringstream factor;  // "2", "1.5"
+          factor << scale.value();
+          throw Error(scored.file + ": x" + factor.str() + " of this " + size_text(scored.lr) +
+                      " LR is " + std::to_string(width) + "x" + std::to_string(height) +
+                      ", but its HR " + pairs[i].hr.string() + " is " + size_text(scored.hr));
+        }
+        return scored;
+      });
 }
 
 }  // namespace quicksr

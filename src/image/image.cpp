@@ -27,7 +27,7 @@ struct FileCloser {
 };
 using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
 
-enum class Format { kPng, kJpeg, kBmp, kWebp, kTiff, kUnknown };
+enum class Format { kPng, kJpeg, kBmp, kWebp, kTiff, kGif, kUnknown };
 
 Format detect_format(const unsigned char* head, std::size_t size) {
   static constexpr std::array<unsigned char, 8> kPngSignature = {0x89, 'P',  'N',  'G',
@@ -47,6 +47,9 @@ Format detect_format(const unsigned char* head, std::size_t size) {
   }
   if (size >= 4 && (std::memcmp(head, "II*\0", 4) == 0 || std::memcmp(head, "MM\0*", 4) == 0)) {
     return Format::kTiff;
+  }
+  if (size >= 6 && (std::memcmp(head, "GIF87a", 6) == 0 || std::memcmp(head, "GIF89a", 6) == 0)) {
+    return Format::kGif;
   }
   return Format::kUnknown;
 }
@@ -70,6 +73,10 @@ Image decode(std::FILE* file, Format format, const std::string& name, const Read
       return codecs::read_webp(file, name, options);
     case Format::kTiff:
       return codecs::read_tiff(file, name, options);
+    case Format::kGif:  // mostly animations: 8-bit palettes are no input for a photo upscaler
+      throw Error(name +
+                  ": GIF images are not supported (convert a still to PNG; `quicksr video` " +
+                  "upscales an animated GIF)");
     case Format::kUnknown:
       break;
   }

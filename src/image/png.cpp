@@ -6,6 +6,7 @@
 
 #include <csetjmp>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -193,8 +194,19 @@ Image read_png(std::FILE* file, const std::string& name, const ReadOptions& opti
   png_infop info = context.info();
   context.run([&] {
     png_set_read_fn(png, file, read_from_file);
+    // APNG's acTL chunk (before the first IDAT): libpng would return the first frame alone.
+    static constexpr png_byte kAnimationControl[5] = "acTL";
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_ALWAYS, kAnimationControl, 1);
     png_read_info(png, info);
   });
+  png_unknown_chunkp chunks = nullptr;
+  const int chunk_count = png_get_unknown_chunks(png, info, &chunks);
+  for (int i = 0; i < chunk_count; ++i) {
+    if (std::memcmp(chunks[i].name, "acTL", 4) == 0) {
+      throw Error(name + ": animated PNG (APNG) images are not supported (`quicksr video` " +
+                  "upscales every frame: quicksr video IN OUT.apng)");
+    }
+  }
   const png_uint_32 width = png_get_image_width(png, info);
   const png_uint_32 height = png_get_image_height(png, info);
   check_pixel_limit(width, height, name, options);

@@ -4,20 +4,41 @@ extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/imgutils.h>
+#include <libavutil/mastering_display_metadata.h>
 #include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 }
 
+#include <cmath>
 #include <cstdarg>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "common/atomic_file.hpp"
 #include "common/input_file.hpp"
 #include "quicksr/error.hpp"
+
+// libx265 3.5 leaks one allocation in each x265_encoder_open (its own, which no call frees). In
+// sanitizer builds LeakSanitizer would fail every run with libx265 on it, so leaks allocated inside
+// libx265 are suppressed (ours, e.g. an unfreed codec context, still show: FFmpeg allocates them).
+#if defined(__SANITIZE_ADDRESS__)
+#define QUICKSR_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define QUICKSR_ASAN 1
+#endif
+#endif
+#ifdef QUICKSR_ASAN
+extern "C" const char* __lsan_default_suppressions() { return "leak:libx265.so\n"; }
+// ...silently: the suppression count would join the command's output.
+extern "C" const char* __lsan_default_options() { return "print_suppressions=0"; }
+#endif
 
 namespace quicksr::video {
 namespace {
@@ -97,6 +118,37 @@ int check(int code, const std::string& name, const char* what) {
   const std::lock_guard lock(ffmpeg_error_mutex);
   ffmpeg_error.clear();
   return code;
+}
+
+bool is_yuv(AVPixelFormat format) {
+  const AVPixFmtDescriptor* descriptor = av_pix_fmt_desc_get(format);
+  return descriptor && descriptor->nb_components >= 3 && !(descriptor->flags & AV_PIX_FMT_FLAG_RGB);
+}
+
+// The deprecated "J" formats are full range whatever the frame says.
+bool is_full_range(AVPixelFormat format, AVColorRange range) {
+  return range == AVCOL_RANGE_JPEG || format == AV_PIX_FMT_YUVJ420P ||
+         format == AV_PIX_FMT_YUVJ422P || format == AV_PIX_FMT_YUVJ444P ||
+         format == AV_PIX_FMT_YUVJ440P || format == AV_PIX_FMT_YUVJ411P;
+}
+
+// Y'CbCr <-> RGB with the matrix and range the stream declares. Left to itself swscale assumes
+// BT.601 and limited range: a full-range video would lose its blacks and whites and come out
+// with its contrast squeezed, and saturated BT.709 colours would clip in RGB and shift.
+void set_colour_details(SwsContext* context, AVPixelFormat yuv, AVColorSpace space,
+                        AVColorRange range, bool yuv_is_source, const std::string& name) {
+  if (!is_yuv(yuv)) return;
+  const int* matrix = sws_getCoefficients(space);  // BT.601 when unspecified
+  const int* rgb = sws_getCoefficients(SWS_CS_DEFAULT);
+  const int full = is_full_range(yuv, range) ? 1 : 0;
+  constexpr int kBrightness = 0, kContrast = 1 << 16, kSaturation = 1 << 16;
+  const int set = yuv_is_source ? sws_setColorspaceDetails(context, matrix, full, rgb, 1,
+                                                           kBrightness, kContrast, kSaturation)
+                                : sws_setColorspaceDetails(context, rgb, 1, matrix, full,
+                                                           kBrightness, kContrast, kSaturation);
+  if (set < 0) {
+    throw Error(name + ": cannot convert the colours of pixel format " + av_get_pix_fmt_name(yuv));
+  }
 }
 
 // Decode -> RGB -> upscale -> encode for the video stream; packet copy for every other stream.
@@ -200,54 +252,105 @@ class Transcoder {
     return out->index;
   }
 
-  void open_encoder(int width, int height) {
-    const AVCodec* codec = avcodec_find_encoder_by_name(options_.codec.c_str());
-    if (!codec || codec->type != AVMEDIA_TYPE_VIDEO) {
-      throw Error(out_name_ + ": unknown video encoder '" + options_.codec + "'");
-    }
+  void open_encoder(int width, int height, const AVFrame* first) {
+    const auto source = static_cast<AVPixelFormat>(first->format);
+    const HdrMetadata hdr = hdr_metadata(first);
+    const AVCodec* codec = find_encoder();
     encoder_.reset(avcodec_alloc_context3(codec));
     AVCodecContext* encoder = encoder_.get();
     // 4:2:0 and most encoders need even sizes: an odd last row/column is dropped.
     encoder->width = width & ~1;
     encoder->height = height & ~1;
-    encoder->pix_fmt = pick_pixel_format(codec);
+    encoder->pix_fmt = pick_pixel_format(codec, source);
     encoder->time_base = video_stream()->time_base;
     encoder->framerate = av_guess_frame_rate(input_.get(), video_stream(), nullptr);
     encoder->sample_aspect_ratio = decoder_->sample_aspect_ratio;
-    encoder->color_range = decoder_->color_range;
-    encoder->colorspace = decoder_->colorspace;
-    encoder->color_primaries = decoder_->color_primaries;
-    encoder->color_trc = decoder_->color_trc;
+    tag_colours(encoder, source);
     encoder->thread_count = options_.threads;
     if (output_->oformat->flags & AVFMT_GLOBALHEADER) {
       encoder->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
     }
+    // x265 prints its settings to stderr itself (not through FFmpeg's log): errors only. HDR10
+    // metadata reaches its bitstream (SEI) only through its parameters.
+    av_opt_set(encoder->priv_data, "x265-params", ("log-level=error" + x265_hdr10(hdr)).c_str(), 0);
     const int crf = options_.crf.value_or(18);
     const int set = av_opt_set_int(encoder->priv_data, "crf", crf, 0);
     if (set < 0 && options_.crf) {
-      throw Error(out_name_ + ": encoder '" + options_.codec + "' has no --crf setting");
+      throw Error(out_name_ + ": encoder '" + codec->name + "' has no --crf setting");
     }
     check(avcodec_open2(encoder, codec, nullptr), out_name_, "cannot open the encoder");
     AVStream* out = output_->streams[video_out_];
     check(avcodec_parameters_from_context(out->codecpar, encoder), out_name_, "bad encoder");
     out->avg_frame_rate = encoder->framerate;
     copy_display_matrix(out);
+    add_hdr_side_data(out, hdr);
     check(avformat_write_header(output_.get(), nullptr), out_name_, "cannot write the header");
     for (PacketPtr& packet : pending_) write(packet.get());
     pending_.clear();
 
-    from_rgb_.reset(sws_getContext(encoder->width, encoder->height, AV_PIX_FMT_RGB24,
-                                   encoder->width, encoder->height, encoder->pix_fmt, SWS_BICUBIC,
-                                   nullptr, nullptr, nullptr));
+    from_rgb_.reset(sws_getContext(encoder->width, encoder->height, rgb_format(), encoder->width,
+                                   encoder->height, encoder->pix_fmt, SWS_BICUBIC, nullptr, nullptr,
+                                   nullptr));
     if (!from_rgb_) throw Error(out_name_ + ": cannot convert RGB to the encoder's format");
+    set_colour_details(from_rgb_.get(), encoder->pix_fmt, encoder->colorspace, encoder->color_range,
+                       false, out_name_);
   }
 
-  AVPixelFormat pick_pixel_format(const AVCodec* codec) const {
-    if (!codec->pix_fmts) return AV_PIX_FMT_YUV420P;
-    for (const AVPixelFormat* f = codec->pix_fmts; *f != AV_PIX_FMT_NONE; ++f) {
-      if (*f == AV_PIX_FMT_YUV420P) return *f;
+  // --codec, else libx264 where the container takes H.264, else the container's own video encoder
+  // (.gif: gif, .apng: apng), as the ffmpeg command chooses.
+  const AVCodec* find_encoder() const {
+    const AVOutputFormat* format = output_->oformat;
+    const std::string name =
+        !options_.codec.empty()                                                     ? options_.codec
+        : avformat_query_codec(format, AV_CODEC_ID_H264, FF_COMPLIANCE_NORMAL) == 1 ? "libx264"
+                                                                                    : "";
+    const AVCodec* codec = name.empty() ? avcodec_find_encoder(format->video_codec)
+                                        : avcodec_find_encoder_by_name(name.c_str());
+    if (!codec || codec->type != AVMEDIA_TYPE_VIDEO) {
+      throw Error(out_name_ + (name.empty() ? ": the container has no video encoder"
+                                            : ": unknown video encoder '" + name + "'"));
     }
-    return codec->pix_fmts[0];
+    return codec;
+  }
+
+  // --pix-fmt, else the encoder's format closest to the source's (the ffmpeg command's rule): the
+  // source's chroma subsampling and bit depth where the encoder takes them.
+  AVPixelFormat pick_pixel_format(const AVCodec* codec, AVPixelFormat source) const {
+    if (options_.pixel_format.empty()) {
+      if (!codec->pix_fmts) return AV_PIX_FMT_YUV420P;
+      const AVPixFmtDescriptor* descriptor = av_pix_fmt_desc_get(source);
+      const int alpha = descriptor && (descriptor->flags & AV_PIX_FMT_FLAG_ALPHA) ? 1 : 0;
+      return avcodec_find_best_pix_fmt_of_list(codec->pix_fmts, source, alpha, nullptr);
+    }
+    const AVPixelFormat wanted = av_get_pix_fmt(options_.pixel_format.c_str());
+    if (wanted == AV_PIX_FMT_NONE) {
+      throw Error(out_name_ + ": unknown pixel format '" + options_.pixel_format + "'");
+    }
+    if (!codec->pix_fmts) return wanted;
+    std::string taken;
+    for (const AVPixelFormat* f = codec->pix_fmts; *f != AV_PIX_FMT_NONE; ++f) {
+      if (*f == wanted) return wanted;
+      taken += std::string(taken.empty() ? "" : ", ") + av_get_pix_fmt_name(*f);
+    }
+    throw Error(out_name_ + ": encoder '" + codec->name + "' cannot take pixel format '" +
+                options_.pixel_format + "' (it takes " + taken + ")");
+  }
+
+  // The output declares the matrix and range its pixels were converted with: the source's when
+  // both are Y'CbCr, BT.709 (limited range unless a "J" format) for an RGB or gray source.
+  void tag_colours(AVCodecContext* encoder, AVPixelFormat source) const {
+    encoder->color_primaries = decoder_->color_primaries;
+    encoder->color_trc = decoder_->color_trc;
+    encoder->colorspace = decoder_->colorspace;
+    encoder->color_range = decoder_->color_range;
+    if (!is_yuv(encoder->pix_fmt)) return;
+    if (!is_yuv(source)) {
+      encoder->colorspace = AVCOL_SPC_BT709;
+      encoder->color_range = AVCOL_RANGE_MPEG;
+    }
+    if (is_full_range(encoder->pix_fmt, AVCOL_RANGE_UNSPECIFIED)) {
+      encoder->color_range = AVCOL_RANGE_JPEG;
+    }
   }
 
   // Rotation is stored as a display matrix on the stream; decoders do not apply it, so the
@@ -260,6 +363,69 @@ class Transcoder {
     std::uint8_t* copy = av_stream_new_side_data(out, AV_PKT_DATA_DISPLAYMATRIX, size);
     if (!copy) throw Error(out_name_ + ": out of memory copying the rotation");
     std::copy(matrix, matrix + size, copy);
+  }
+
+  // HDR10's mastering display and content light level, from the stream or else its first frame
+  // (where decoders put the bitstream's SEI); null where absent.
+  struct HdrMetadata {
+    const AVMasteringDisplayMetadata* mastering = nullptr;
+    const AVContentLightMetadata* light = nullptr;
+  };
+
+  HdrMetadata hdr_metadata(const AVFrame* first) const {
+    const auto stream_data = [&](AVPacketSideDataType type) {
+      return av_stream_get_side_data(video_stream(), type, nullptr);
+    };
+    const auto frame_data = [&](AVFrameSideDataType type) -> const std::uint8_t* {
+      const AVFrameSideData* data = av_frame_get_side_data(first, type);
+      return data ? data->data : nullptr;
+    };
+    const std::uint8_t* mastering = stream_data(AV_PKT_DATA_MASTERING_DISPLAY_METADATA);
+    if (!mastering) mastering = frame_data(AV_FRAME_DATA_MASTERING_DISPLAY_METADATA);
+    const std::uint8_t* light = stream_data(AV_PKT_DATA_CONTENT_LIGHT_LEVEL);
+    if (!light) light = frame_data(AV_FRAME_DATA_CONTENT_LIGHT_LEVEL);
+    HdrMetadata hdr;
+    hdr.mastering = reinterpret_cast<const AVMasteringDisplayMetadata*>(mastering);
+    if (hdr.mastering && !(hdr.mastering->has_primaries && hdr.mastering->has_luminance)) {
+      hdr.mastering = nullptr;
+    }
+    hdr.light = reinterpret_cast<const AVContentLightMetadata*>(light);
+    return hdr;
+  }
+
+  // ":master-display=G(x,y)B(x,y)R(x,y)WP(x,y)L(max,min):max-cll=CLL,FALL" (x265's units:
+  // chromaticity in 0.00002, luminance in 0.0001 cd/m^2).
+  static std::string x265_hdr10(const HdrMetadata& hdr) {
+    std::string params;
+    const auto units = [](AVRational value, double per_unit) {
+      return std::to_string(std::lround(av_q2d(value) / per_unit));
+    };
+    if (const AVMasteringDisplayMetadata* m = hdr.mastering) {
+      const auto point = [&](const AVRational* xy) {
+        return "(" + units(xy[0], 0.00002) + "," + units(xy[1], 0.00002) + ")";
+      };
+      params += ":master-display=G" + point(m->display_primaries[1]) + "B" +
+                point(m->display_primaries[2]) + "R" + point(m->display_primaries[0]) + "WP" +
+                point(m->white_point) + "L(" + units(m->max_luminance, 0.0001) + "," +
+                units(m->min_luminance, 0.0001) + ")";
+    }
+    if (hdr.light) {
+      params += ":max-cll=" + std::to_string(hdr.light->MaxCLL) + "," +
+                std::to_string(hdr.light->MaxFALL);
+    }
+    return params;
+  }
+
+  // The same metadata on the output stream, for containers that carry it (Matroska, MP4).
+  void add_hdr_side_data(AVStream* out, const HdrMetadata& hdr) const {
+    const auto add = [&](AVPacketSideDataType type, const void* data, std::size_t size) {
+      if (!data) return;
+      auto* copy = av_stream_new_side_data(out, type, size);
+      if (!copy) throw Error(out_name_ + ": out of memory copying the HDR metadata");
+      std::memcpy(copy, data, size);
+    };
+    add(AV_PKT_DATA_MASTERING_DISPLAY_METADATA, hdr.mastering, sizeof(AVMasteringDisplayMetadata));
+    add(AV_PKT_DATA_CONTENT_LIGHT_LEVEL, hdr.light, sizeof(AVContentLightMetadata));
   }
 
   void decode(const AVPacket* packet) {
@@ -275,35 +441,70 @@ class Transcoder {
     }
   }
 
-  // The decoded frame as RGB8 in rgb_.
+  // The frames the upscaler sees: 16 bits per channel for sources of more than 8 (a 10-bit video
+  // stays 10-bit), with alpha for sources that have it (an APNG's transparency stays).
+  static PixelFormat buffer_format(AVPixelFormat source) {
+    const AVPixFmtDescriptor* descriptor = av_pix_fmt_desc_get(source);
+    const bool deep = descriptor && descriptor->comp[0].depth > 8;
+    if (descriptor && (descriptor->flags & AV_PIX_FMT_FLAG_ALPHA)) {
+      return deep ? PixelFormat::kRgba16 : PixelFormat::kRgba8;
+    }
+    return deep ? PixelFormat::kRgb16 : PixelFormat::kRgb8;
+  }
+  AVPixelFormat rgb_format() const {
+    switch (buffer_format_) {
+      case PixelFormat::kRgb16:
+        return AV_PIX_FMT_RGB48;
+      case PixelFormat::kRgba8:
+        return AV_PIX_FMT_RGBA;
+      case PixelFormat::kRgba16:
+        return AV_PIX_FMT_RGBA64;
+      default:
+        return AV_PIX_FMT_RGB24;
+    }
+  }
+  std::size_t rgb_pixel_bytes() const { return pixel_layout(buffer_format_).pixel_bytes(); }
+
+  // The decoded frame as RGB (RGBA where it has alpha) in rgb_.
   PixelBuffer<const void> to_rgb(const AVFrame* frame) {
-    to_rgb_.reset(sws_getCachedContext(
-        to_rgb_.release(), frame->width, frame->height, static_cast<AVPixelFormat>(frame->format),
-        frame->width, frame->height, AV_PIX_FMT_RGB24, SWS_BICUBIC, nullptr, nullptr, nullptr));
-    if (!to_rgb_) throw Error(in_name_ + ": cannot convert the frames to RGB");
-    rgb_.resize(static_cast<std::size_t>(frame->width) * frame->height * 3);
+    const auto format = static_cast<AVPixelFormat>(frame->format);
+    const auto key =
+        std::tuple(format, frame->width, frame->height, frame->colorspace, frame->color_range);
+    if (!to_rgb_ || key != to_rgb_key_) {
+      to_rgb_.reset(sws_getContext(frame->width, frame->height, format, frame->width, frame->height,
+                                   rgb_format(), SWS_BICUBIC, nullptr, nullptr, nullptr));
+      if (!to_rgb_) throw Error(in_name_ + ": cannot convert the frames to RGB");
+      set_colour_details(to_rgb_.get(), format, frame->colorspace, frame->color_range, true,
+                         in_name_);
+      to_rgb_key_ = key;
+    }
+    const std::size_t row_bytes = static_cast<std::size_t>(frame->width) * rgb_pixel_bytes();
+    rgb_.resize(row_bytes * frame->height);
     std::uint8_t* planes[1] = {rgb_.data()};
-    const int strides[1] = {frame->width * 3};
+    const int strides[1] = {static_cast<int>(row_bytes)};
     sws_scale(to_rgb_.get(), frame->data, frame->linesize, 0, frame->height, planes, strides);
-    return {rgb_.data(), frame->width, frame->height, std::size_t(frame->width) * 3,
-            PixelFormat::kRgb8};
+    return {rgb_.data(), frame->width, frame->height, row_bytes, buffer_format_};
   }
 
   void upscale_frame(const AVFrame* decoded) {
+    const auto source = static_cast<AVPixelFormat>(decoded->format);
+    if (!encoder_) {
+      buffer_format_ = buffer_format(source);
+    }
     const PixelBuffer<const void> rgb = to_rgb(decoded);
     const int width = upscaler_->output_length(rgb.width);
     const int height = upscaler_->output_length(rgb.height);
-    upscaled_rgb_.resize(static_cast<std::size_t>(width) * height * 3);
-    upscaler_->upscale(
-        rgb, {upscaled_rgb_.data(), width, height, std::size_t(width) * 3, PixelFormat::kRgb8});
-    if (!encoder_) open_encoder(width, height);
+    const std::size_t row_bytes = static_cast<std::size_t>(width) * rgb_pixel_bytes();
+    upscaled_rgb_.resize(row_bytes * height);
+    upscaler_->upscale(rgb, {upscaled_rgb_.data(), width, height, row_bytes, buffer_format_});
+    if (!encoder_) open_encoder(width, height, decoded);
     FramePtr frame = new_frame();
     frame->format = encoder_->pix_fmt;
     frame->width = encoder_->width;
     frame->height = encoder_->height;
     check(av_frame_get_buffer(frame.get(), 0), out_name_, "out of memory");
     const std::uint8_t* planes[1] = {upscaled_rgb_.data()};
-    const int strides[1] = {width * 3};  // rows wider than the (even) frame are cropped
+    const int strides[1] = {static_cast<int>(row_bytes)};  // wider than the (even) frame: cropped
     sws_scale(from_rgb_.get(), planes, strides, 0, encoder_->height, frame->data, frame->linesize);
     frame->pts = decoded->best_effort_timestamp;
     frame->pict_type = AV_PICTURE_TYPE_NONE;
@@ -364,6 +565,8 @@ class Transcoder {
   CodecPtr decoder_;
   CodecPtr encoder_;
   std::unique_ptr<SwsContext, SwsFree> to_rgb_;
+  std::tuple<AVPixelFormat, int, int, AVColorSpace, AVColorRange> to_rgb_key_;  // what it converts
+  PixelFormat buffer_format_ = PixelFormat::kRgb8;  // set by the first frame
   std::unique_ptr<SwsContext, SwsFree> from_rgb_;
   int video_in_ = -1;
   int video_out_ = -1;
@@ -371,7 +574,7 @@ class Transcoder {
   std::vector<PacketPtr> pending_;
   std::int64_t frames_done_ = 0;
   const FrameUpscaler* upscaler_ = nullptr;
-  std::vector<std::uint8_t> rgb_;           // the decoded frame as RGB8, reused
+  std::vector<std::uint8_t> rgb_;           // the decoded frame as RGB, reused
   std::vector<std::uint8_t> upscaled_rgb_;  // its upscaled frame, reused
   const VideoProgress* progress_ = nullptr;
 };

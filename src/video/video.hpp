@@ -13,9 +13,14 @@
 namespace quicksr::video {
 
 struct VideoOptions {
-  std::string codec = "libx264";  // an FFmpeg encoder name
-  std::optional<int> crf;         // constant rate factor; default: the encoder's (x264/x265: 18)
-  int threads = 0;                // decoder/encoder threads; 0: FFmpeg's choice
+  // An FFmpeg encoder name; empty: libx264 where the container takes H.264, else the container's
+  // own (gif for .gif, apng for .apng).
+  std::string codec;
+  std::optional<int> crf;  // constant rate factor; default: the encoder's (x264/x265: 18)
+  // An FFmpeg pixel format name (e.g. yuv420p); empty: the encoder's format closest to the
+  // source's, as the ffmpeg command chooses (same chroma subsampling and bit depth where taken).
+  std::string pixel_format;
+  int threads = 0;                              // decoder/encoder threads; 0: FFmpeg's choice
   ExistingFile existing = ExistingFile::kKeep;  // kReplace: replace an existing output
 };
 
@@ -23,17 +28,20 @@ struct VideoOptions {
 // Returning false cancels the job: the output is not created.
 using VideoProgress = std::function<bool(std::int64_t done, std::int64_t expected)>;
 
-// How frames are upscaled: the length of an upscaled side, and one RGB8 frame buffer into
-// another of the upscaled size (Upscaler::output_length and Upscaler::upscale).
+// How frames are upscaled: the length of an upscaled side, and one RGB frame buffer into another
+// of the upscaled size (Upscaler::output_length and Upscaler::upscale). Frames are RGB8, RGB16 for
+// sources of more than 8 bits, RGBA8 or RGBA16 for sources with alpha.
 struct FrameUpscaler {
   std::function<int(int length)> output_length;
   std::function<void(const PixelBuffer<const void>& frame, const PixelBuffer<void>& upscaled)>
       upscale;
 };
 
-// Frame rate, timestamps, rotation (display matrix) and stream metadata are kept. The output is
-// written to a temporary file beside `output` and moved into place only when complete
-// (write_atomically: an existing file is replaced only with ExistingFile::kReplace).
+// Frame rate, timestamps, rotation (display matrix), stream metadata, the colour matrix, range,
+// primaries, transfer and HDR10 metadata, and (as far as the encoder takes them) the chroma
+// subsampling, bit depth and alpha are kept; conversions to and from RGB follow the declared matrix
+// and range. The output is written to a temporary file beside `output` and moved into place only
+// when complete (write_atomically: an existing file is replaced only with ExistingFile::kReplace).
 // Throws quicksr::Error naming the file on any failure, and when cancelled.
 void upscale_video(const std::filesystem::path& input, const std::filesystem::path& output,
                    const FrameUpscaler& upscaler, const VideoOptions& options,

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -49,6 +50,16 @@ class EvalCli : public ::testing::Test {
   }
 
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  // An identity-initialised QuickSRNet x2 at `name`: it upscales by pixel replication (paper
+  // Eq. 1-3), so its outputs are those of a nearest-neighbour upscaler written out here.
+  void save_identity_model(const std::string& name) const {
+    quicksr::QuickSRNet net =
+        quicksr::QuickSRNet::zeros(quicksr::QuickSRNetConfig::small(Scale{2, 1}));
+    quicksr::add_identity_init(net);
+    quicksr::Model model;
+    model.net = net;
+    quicksr::save_model(model, dir_ / name);
+  }
   nlohmann::json read_json(const std::string& name) const {
     return nlohmann::json::parse(std::ifstream(dir_ / name));
   }
@@ -99,36 +110,76 @@ TEST_F(EvalCli, ProtocolOptionsReachTheScores) {
   EXPECT_NE(rgb["mean"]["psnr"], json["mean"]["psnr"]);
 }
 
-// An identity-initialised QuickSRNet upscales by pixel replication (paper Eq. 1-3), so its scores
-// are those of a nearest-neighbour upscaler written out here.
-TEST_F(EvalCli, ModelScoresAndScaleCheck) {
-  const quicksr::QuickSRNetConfig config = quicksr::QuickSRNetConfig::small(Scale{2, 1});
-  quicksr::QuickSRNet net = quicksr::QuickSRNet::zeros(config);
-  quicksr::add_identity_init(net);
-  quicksr::Model model;
-  model.net = net;
-  quicksr::save_model(model, dir_ / "identity.safetensors");
+Tensor nearest_x2(const Tensor& lr) {
+  Tensor sr(3, lr.height * 2, lr.width * 2);
+  for (int c = 0; c < 3; ++c) {
+    for (int y = 0; y < sr.height; ++y) {
+      for (int x = 0; x < sr.width; ++x) sr.at(c, y, x) = lr.at(c, y / 2, x / 2);
+    }
+  }
+  return sr;
+}
 
+TEST_F(EvalCli, ModelScoresAndScaleCheck) {
+  save_identity_model("identity.safetensors");
   const RunResult run = run_quicksr("eval --model " + path("identity.safetensors") + " --data " +
                                     path("hr") + " --json " + path("model.json"));
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  const quicksr::EvalResult nearest = quicksr::evaluate(
-      [](const Tensor& lr) {
-        Tensor sr(3, lr.height * 2, lr.width * 2);
-        for (int c = 0; c < 3; ++c) {
-          for (int y = 0; y < sr.height; ++y) {
-            for (int x = 0; x < sr.width; ++x) sr.at(c, y, x) = lr.at(c, y / 2, x / 2);
-          }
-        }
-        return sr;
-      },
-      dir_ / "hr", Scale{2, 1});
+  const quicksr::EvalResult nearest = quicksr::evaluate(nearest_x2, dir_ / "hr", Scale{2, 1});
   EXPECT_NEAR(read_json("model.json")["mean"]["psnr"].get<double>(), nearest.mean_psnr, 1e-3);
 
   const RunResult wrong = run_quicksr("eval --model " + path("identity.safetensors") +
                                       " --scale 3 --data " + path("hr"));
   EXPECT_EQ(wrong.exit_code, 1) << wrong.output;
   EXPECT_NE(wrong.output.find("not 3"), std::string::npos) << wrong.output;
+}
+
+// --save writes each output as it was scored: under 'basicsr' (outputs rounded to 8 bits) the
+// saved files are the nearest-neighbour upscales of the protocol's LR, and score what the JSON
+// says.
+TEST_F(EvalCli, SaveWritesEachOutputAsScored) {
+  save_identity_model("identity.safetensors");
+  const std::string command = "eval --model " + path("identity.safetensors") +
+                              " --protocol basicsr --data " + path("hr") + " --save " +
+                              path("out/sr") + " --json " + path("scores.json") + " --overwrite";
+  const RunResult run = run_quicksr(command);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json json = read_json("scores.json");
+  const quicksr::EvalProtocol protocol = quicksr::basicsr_protocol(Scale{2, 1});
+  for (int n = 0; n < 2; ++n) {
+    const std::string name = "img" + std::to_string(n);
+    const Tensor hr = quicksr::crop_to_multiple(
+        quicksr::to_tensor(quicksr::read_image(dir_ / "hr" / (name + ".png"))), Scale{2, 1});
+    const Tensor want = nearest_x2(quicksr::make_lr(hr, Scale{2, 1}, protocol));
+    const Tensor saved = quicksr::to_tensor(quicksr::read_image(dir_ / "out/sr" / (name + ".png")));
+    ASSERT_EQ(saved.width, want.width);
+    ASSERT_EQ(saved.height, want.height);
+    for (std::size_t i = 0; i < want.data.size(); ++i) {
+      ASSERT_NEAR(saved.data[i], want.data[i], 1e-6) << name << " value " << i;
+    }
+    EXPECT_NEAR(json["images"][n]["psnr"].get<double>(), quicksr::psnr(saved, hr, protocol), 1e-9);
+  }
+  // Bicubic's outputs are not 8-bit values: the saved files are the rounded outputs 'basicsr'
+  // scored.
+  ASSERT_EQ(run_quicksr("eval --method bicubic --scale 2 --protocol basicsr --data " + path("hr") +
+                        " --save " + path("bicubic") + " --json " + path("bicubic.json"))
+                .exit_code,
+            0);
+  const Tensor hr = quicksr::crop_to_multiple(
+      quicksr::to_tensor(quicksr::read_image(dir_ / "hr/img1.png")), Scale{2, 1});
+  const Tensor saved = quicksr::to_tensor(quicksr::read_image(dir_ / "bicubic/img1.png"));
+  EXPECT_NEAR(read_json("bicubic.json")["images"][1]["psnr"].get<double>(),
+              quicksr::psnr(saved, hr, protocol), 1e-9);
+  // The saved files are outputs like any other: kept unless --overwrite, checked before any work.
+  const auto written = fs::last_write_time(dir_ / "out/sr/img1.png");
+  fs::remove(dir_ / "out/sr/img0.png");
+  const RunResult again = run_quicksr("eval --model " + path("identity.safetensors") + " --data " +
+                                      path("hr") + " --save " + path("out/sr"));
+  EXPECT_EQ(again.exit_code, 1) << again.output;
+  EXPECT_NE(again.output.find(path("out/sr/img1.png")), std::string::npos) << again.output;
+  EXPECT_FALSE(fs::exists(dir_ / "out/sr/img0.png"));
+  EXPECT_EQ(fs::last_write_time(dir_ / "out/sr/img1.png"), written);
+  EXPECT_EQ(run_quicksr(command).exit_code, 0);
 }
 
 // SRGD's native render pair (one folder, LR_270p.png and HR_1080p.png) against the score of the
@@ -211,6 +262,32 @@ TEST_F(EvalCli, BadInputFailsWithAMessage) {
     EXPECT_NE(run.output.find(c.message), std::string::npos) << c.arguments << "\n" << run.output;
   }
   EXPECT_FALSE(fs::exists(dir_ / "scores.json"));
+}
+
+TEST_F(EvalCli, SaveRefusesFoldersItMustNotWriteAndSharedNames) {
+  fs::create_directories(dir_ / "twins");
+  fs::copy_file(dir_ / "hr" / "img0.png", dir_ / "twins" / "img0.png");
+  quicksr::write_image(quicksr::read_image(dir_ / "hr" / "img1.png"), dir_ / "twins" / "img0.jpg");
+  std::ofstream(dir_ / "file.txt") << "not a folder";
+  const std::string bicubic = "eval --method bicubic --scale 2 ";
+  const struct {
+    std::string arguments;
+    std::string message;
+  } cases[] = {
+      {"--data " + path("hr") + " --save " + path("hr"),
+       path("hr") + ": refusing to write into the data folder"},
+      {"--data " + path("hr") + " --save " + path("file.txt"),
+       path("file.txt") + ": --save needs a folder"},
+      {"--data " + path("twins") + " --save " + path("out"),
+       path("out/img0.png") + ": two images of " + path("twins") + " are named 'img0'"},
+  };
+  for (const auto& c : cases) {
+    const RunResult run = run_quicksr(bicubic + c.arguments);
+    EXPECT_EQ(run.exit_code, 1) << c.arguments << "\n" << run.output;
+    EXPECT_NE(run.output.find(c.message), std::string::npos) << c.arguments << "\n" << run.output;
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "out"));
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_ / "hr"), fs::directory_iterator()), 2);
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 #include <png.h>
 
 #include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <tuple>
@@ -238,6 +241,59 @@ TEST(ImagePngTest, FormatComesFromSignatureNotExtension) {
   const Image image = read_image(dir / "looks.jpg");
   EXPECT_EQ(image.width, 4);
   EXPECT_EQ(image.height, 3);
+}
+
+// CRC-32 of PNG chunks (ISO 3309, as zlib's crc32), bit by bit.
+std::uint32_t chunk_crc(const std::string& bytes) {
+  std::uint32_t crc = 0xFFFFFFFFu;
+  for (unsigned char byte : bytes) {
+    crc ^= byte;
+    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+  }
+  return ~crc;
+}
+
+std::string big_endian(std::uint32_t value) {
+  return {static_cast<char>(value >> 24), static_cast<char>(value >> 16),
+          static_cast<char>(value >> 8), static_cast<char>(value)};
+}
+
+// An APNG is a PNG with an acTL chunk before its image data; libpng alone would return its first
+// frame, so the reader refuses it and names `quicksr video`. The same file without acTL reads.
+TEST(ImagePngTest, AnimatedPngIsRefusedNamingTheVideoCommand) {
+  TempDir dir;
+  test::write_reference_png(dir / "still.png", pattern_png(4, 3, PNG_COLOR_TYPE_RGB, 8, false));
+  std::ifstream in(dir / "still.png", std::ios::binary);
+  const std::string png((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string type_and_data = "acTL" + big_endian(2) + big_endian(0);  // 2 frames, loop
+  const std::string chunk = big_endian(8) + type_and_data + big_endian(chunk_crc(type_and_data));
+  const std::size_t after_ihdr = 8 + 4 + 4 + 13 + 4;  // signature, length, type, data, CRC
+  std::ofstream(dir / "animated.png", std::ios::binary)
+      << png.substr(0, after_ihdr) + chunk + png.substr(after_ihdr);
+  EXPECT_EQ(read_image(dir / "still.png").width, 4);
+  try {
+    read_image(dir / "animated.png");
+    ADD_FAILURE() << "an APNG was read as a still image";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("animated.png: animated PNG (APNG) images are not "
+                                         "supported (`quicksr video`"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(ImagePngTest, GifIsRefusedNamingTheVideoCommand) {
+  TempDir dir;
+  std::ofstream(dir / "clip.gif", std::ios::binary) << "GIF89a" << std::string(20, '\0');
+  try {
+    read_image(dir / "clip.gif");
+    ADD_FAILURE() << "a GIF was read";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("clip.gif: GIF images are not supported"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("`quicksr video`"), std::string::npos) << e.what();
+  }
 }
 
 TEST(ImagePngTest, PixelLimitIsInclusive) {

@@ -6,12 +6,15 @@ extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/display.h>
+#include <libavutil/mastering_display_metadata.h>
+#include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 }
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -44,6 +47,23 @@ struct StreamInfo {
   AVRational frame_rate{0, 1};
   double rotation = 0;  // degrees, from the display matrix
   double duration = 0;  // seconds, of the whole file
+};
+
+// A decoded frame's planes as they are stored (no conversion), with what its stream declares.
+struct YuvFrame {
+  AVPixelFormat format = AV_PIX_FMT_NONE;
+  AVColorRange range = AVCOL_RANGE_UNSPECIFIED;
+  AVColorSpace space = AVCOL_SPC_UNSPECIFIED;
+  int width = 0;
+  int height = 0;
+  int chroma_shift_x = 0;
+  int chroma_shift_y = 0;
+  std::vector<std::vector<int>> planes;  // Y, U, V; rows of plane_width(p) samples
+
+  int plane_width(int p) const { return p == 0 ? width : -(-width >> chroma_shift_x); }
+  int at(int p, int x, int y) const {
+    return planes[p][static_cast<std::size_t>(y) * plane_width(p) + x];
+  }
 };
 
 struct Probe {
@@ -94,8 +114,9 @@ struct Probe {
     return info;
   }
 
-  // The first frame of the video stream as 8-bit RGB, or an empty image.
-  Image first_frame() {
+  // Calls use(frame) with the first decoded frame of the video stream, if there is one.
+  template <typename Use>
+  void with_first_frame(const Use& use) {
     const int index = stream_of(AVMEDIA_TYPE_VIDEO);
     const AVCodecParameters* parameters = context->streams[index]->codecpar;
     const AVCodec* codec = avcodec_find_decoder(parameters->codec_id);
@@ -104,7 +125,6 @@ struct Probe {
     avcodec_open2(decoder, codec, nullptr);
     AVPacket* packet = av_packet_alloc();
     AVFrame* frame = av_frame_alloc();
-    Image image;
     bool done = false;
     while (!done && av_read_frame(context, packet) >= 0) {
       if (packet->stream_index == index) {
@@ -117,7 +137,16 @@ struct Probe {
       avcodec_send_packet(decoder, nullptr);
       done = avcodec_receive_frame(decoder, frame) == 0;
     }
-    if (done) {
+    if (done) use(frame);
+    av_frame_free(&frame);
+    av_packet_free(&packet);
+    avcodec_free_context(&decoder);
+  }
+
+  // The first frame of the video stream as 8-bit RGB, or an empty image.
+  Image first_frame() {
+    Image image;
+    with_first_frame([&](const AVFrame* frame) {
       SwsContext* sws = sws_getContext(
           frame->width, frame->height, static_cast<AVPixelFormat>(frame->format), frame->width,
           frame->height, AV_PIX_FMT_RGB24, SWS_BICUBIC, nullptr, nullptr, nullptr);
@@ -129,11 +158,38 @@ struct Probe {
       image.width = frame->width;
       image.height = frame->height;
       for (std::uint8_t v : rgb) image.rgb.push_back(v / 255.0f);
-    }
-    av_frame_free(&frame);
-    av_packet_free(&packet);
-    avcodec_free_context(&decoder);
+    });
     return image;
+  }
+
+  // The first frame's Y'CbCr planes as stored (8 or 16-bit samples of a planar format).
+  YuvFrame first_yuv_frame() {
+    YuvFrame yuv;
+    with_first_frame([&](const AVFrame* frame) {
+      yuv.format = static_cast<AVPixelFormat>(frame->format);
+      yuv.range = frame->color_range;
+      yuv.space = frame->colorspace;
+      yuv.width = frame->width;
+      yuv.height = frame->height;
+      const AVPixFmtDescriptor* descriptor = av_pix_fmt_desc_get(yuv.format);
+      yuv.chroma_shift_x = descriptor->log2_chroma_w;
+      yuv.chroma_shift_y = descriptor->log2_chroma_h;
+      const bool wide = descriptor->comp[0].depth > 8;
+      for (int p = 0; p < 3; ++p) {
+        const int rows = p == 0 ? frame->height : -(-frame->height >> yuv.chroma_shift_y);
+        std::vector<int>& plane = yuv.planes.emplace_back();
+        for (int y = 0; y < rows; ++y) {
+          const std::uint8_t* row =
+              frame->data[p] + static_cast<std::ptrdiff_t>(y) * frame->linesize[p];
+          for (int x = 0; x < yuv.plane_width(p); ++x) {
+            std::uint16_t sample = row[x];
+            if (wide) std::memcpy(&sample, row + 2 * x, 2);
+            plane.push_back(sample);
+          }
+        }
+      }
+    });
+    return yuv;
   }
 };
 
@@ -179,6 +235,29 @@ double psnr(const Image& a, const Image& b) {
   return 10 * std::log10(255.0 * 255.0 / (sum / a.rgb.size()));
 }
 
+// Nearest-neighbour x2 of the frame buffers (8 or 16 bits per sample): with it a video's pixels
+// pass through the pipeline's conversions alone.
+video::FrameUpscaler nearest_x2() {
+  return {[](int length) { return 2 * length; },
+          [](const PixelBuffer<const void>& frame, const PixelBuffer<void>& upscaled) {
+            ASSERT_EQ(frame.format, upscaled.format);
+            const std::size_t pixel = pixel_layout(frame.format).pixel_bytes();
+            const auto* in = static_cast<const std::uint8_t*>(frame.data);
+            auto* out = static_cast<std::uint8_t*>(upscaled.data);
+            for (int y = 0; y < upscaled.height; ++y) {
+              for (int x = 0; x < upscaled.width; ++x) {
+                std::memcpy(out + y * upscaled.stride + x * pixel,
+                            in + (y / 2) * frame.stride + (x / 2) * pixel, pixel);
+              }
+            }
+          }};
+}
+
+// One Y'CbCr colour per vertical band of a frame, 8-bit values.
+struct Band {
+  int y, u, v;
+};
+
 class VideoTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -206,9 +285,261 @@ class VideoTest : public ::testing::Test {
     return path("clip.mp4");
   }
 
+  // A lossless clip `name` of 3 copies of one raw frame in `pix_fmt` (`frame`: its planes, 1 or 2
+  // bytes per sample), encoded by the ffmpeg command with `codec_options` (codec, colour tags).
+  fs::path make_raw_clip(const std::string& name, const std::string& pix_fmt,
+                         const std::string& size, const std::string& frame,
+                         const std::string& codec_options) {
+    std::ofstream raw(path("frame.raw"), std::ios::binary);
+    for (int i = 0; i < 3; ++i) raw << frame;
+    raw.close();
+    const std::string command = "ffmpeg -v error -y -f rawvideo -pix_fmt " + pix_fmt + " -s " +
+                                size + " -r 10 -i " + quoted(path("frame.raw")) + " " +
+                                codec_options + " " + quoted(path(name));
+    EXPECT_EQ(std::system(command.c_str()), 0) << command;
+    return path(name);
+  }
+
+  // An 8-bit 4:2:0 frame of 8-pixel-wide bands, 16 rows.
+  static std::string banded_frame(const std::vector<Band>& bands) {
+    const int width = 8 * static_cast<int>(bands.size()), height = 16;
+    std::string frame;
+    for (int plane = 0; plane < 3; ++plane) {
+      const int step = plane == 0 ? 1 : 2;
+      for (int y = 0; y < height / step; ++y) {
+        for (int x = 0; x < width / step; ++x) {
+          const Band& band = bands[static_cast<std::size_t>(x * step / 8)];
+          frame += static_cast<char>(plane == 0 ? band.y : plane == 1 ? band.u : band.v);
+        }
+      }
+    }
+    return frame;
+  }
+
+  // Every band of `out` (the x2 of a banded_frame) holds its colour of `bands` within `tolerance`
+  // in Y, U and V, away from the band edges (where chroma is interpolated).
+  static void expect_bands(const YuvFrame& out, const std::vector<Band>& bands, int tolerance,
+                           const std::string& what) {
+    ASSERT_EQ(out.width, 16 * static_cast<int>(bands.size())) << what;
+    for (std::size_t b = 0; b < bands.size(); ++b) {
+      const int want[3] = {bands[b].y, bands[b].u, bands[b].v};
+      for (int p = 0; p < 3; ++p) {
+        const int shift = p == 0 ? 0 : out.chroma_shift_x;
+        const int first = static_cast<int>(16 * b + 4) >> shift;
+        const int last = static_cast<int>(16 * b + 11) >> shift;
+        for (int x = first; x <= last; ++x) {
+          EXPECT_NEAR(out.at(p, x, 4 >> (p == 0 ? 0 : out.chroma_shift_y)), want[p], tolerance)
+              << what << ": band " << b << ", plane " << p << ", x " << x;
+        }
+      }
+    }
+  }
+
   test_support::TempDir temp_;
   const fs::path dir_ = temp_.path();
 };
+
+const video::VideoProgress kNoProgress = [](std::int64_t, std::int64_t) { return true; };
+
+// Full-range and limited-range BT.709 video, as phones and cameras record it: blacks, whites and
+// saturated colours come out as they went in. swscale left to its defaults (BT.601, limited range)
+// squeezed full-range black and white to 16 and 235 and shifted pure red by about 13 in Y.
+TEST_F(VideoTest, ColourRangeAndMatrixSurvive) {
+  // Black, white, pure red and pure green (RGB 255,0,0 and 0,255,0) in BT.709, Y'CbCr of both
+  // ranges.
+  const std::vector<Band> full{{0, 128, 128}, {255, 128, 128}, {54, 99, 255}, {182, 30, 12}};
+  const std::vector<Band> limited{{16, 128, 128}, {235, 128, 128}, {63, 102, 240}, {173, 42, 26}};
+  const struct {
+    std::string range;
+    const std::vector<Band>* bands;
+  } cases[] = {{"pc", &full}, {"tv", &limited}};
+  for (const auto& c : cases) {
+    const fs::path clip = make_raw_clip(
+        "in-" + c.range + ".mp4", "yuv420p", std::to_string(8 * c.bands->size()) + "x16",
+        banded_frame(*c.bands),
+        "-c:v libx264 -qp 0 -colorspace bt709 -color_primaries bt709 -color_trc bt709 "
+        "-color_range " +
+            c.range);
+    const fs::path out = path("out-" + c.range + ".mp4");
+    video::VideoOptions options;
+    options.crf = 0;  // lossless
+    video::upscale_video(clip, out, nearest_x2(), options, kNoProgress);
+    const YuvFrame decoded = Probe(out).first_yuv_frame();
+    EXPECT_EQ(decoded.range, c.range == "pc" ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG) << c.range;
+    EXPECT_EQ(decoded.space, AVCOL_SPC_BT709) << c.range;
+    expect_bands(decoded, *c.bands, 2, c.range);
+  }
+}
+
+// A 10-bit gray ramp of 877 levels keeps them: the frames go through 16-bit RGB, and the
+// encoder gets the 10-bit format. Through 8-bit RGB at most 256 levels could come out.
+TEST_F(VideoTest, TenBitVideoStaysTenBit) {
+  const int width = 64, height = 16;
+  std::string frame;
+  const auto put = [&](int value) {
+    const std::uint16_t sample = static_cast<std::uint16_t>(value);
+    frame.append(reinterpret_cast<const char*>(&sample), 2);
+  };
+  const auto level = [&](int x, int y) { return 64 + (y * width + x) % 877; };
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) put(level(x, y));
+  }
+  for (int i = 0; i < width * height / 2; ++i) put(512);  // U and V: gray
+  const fs::path clip = make_raw_clip("ten.mkv", "yuv420p10le", "64x16", frame, "-c:v ffv1");
+  video::VideoOptions options;
+  options.codec = "ffv1";
+  video::upscale_video(clip, path("out.mkv"), nearest_x2(), options, kNoProgress);
+  const YuvFrame out = Probe(path("out.mkv")).first_yuv_frame();
+  EXPECT_EQ(out.format, AV_PIX_FMT_YUV420P10LE);
+  ASSERT_EQ(out.width, 2 * width);
+  ASSERT_EQ(out.height, 2 * height);
+  std::vector<bool> seen(1024);
+  int worst = 0;
+  for (int y = 0; y < out.height; ++y) {
+    for (int x = 0; x < out.width; ++x) {
+      worst = std::max(worst, std::abs(out.at(0, x, y) - level(x / 2, y / 2)));
+      seen[static_cast<std::size_t>(out.at(0, x, y))] = true;
+    }
+  }
+  EXPECT_LE(worst, 1);
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), true), 877);
+}
+
+// x265 writes its settings to stderr on its own, past FFmpeg's log: --quiet must silence it too.
+TEST_F(VideoTest, QuietIsQuietWithX265) {
+  if (!avcodec_find_encoder_by_name("libx265")) GTEST_SKIP() << "this FFmpeg has no libx265";
+  const fs::path clip = make_clip("64x48", 3, 10);
+  const auto run = run_quicksr("video " + quoted(clip) + " " + quoted(path("out.mp4")) +
+                               " --quiet --method bicubic --codec libx265");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.output, "");
+}
+
+// HDR10 (10-bit BT.2020 PQ) with its mastering display and content light level, as x265 wrote them
+// (SEI): the output carries both, in its bitstream and, for the container, on its stream.
+TEST_F(VideoTest, Hdr10MetadataSurvives) {
+  if (!avcodec_find_encoder_by_name("libx265")) GTEST_SKIP() << "this FFmpeg has no libx265";
+  const std::string command =
+      "ffmpeg -v error -y -f lavfi -i testsrc=size=64x48:rate=10 -frames:v 3 -pix_fmt yuv420p10le "
+      "-c:v libx265 -x265-params 'log-level=error:master-display=G(13250,34500)B(7500,3000)"
+      "R(34000,16000)WP(15635,16450)L(10000000,1):max-cll=1000,400' -color_primaries bt2020 "
+      "-color_trc smpte2084 -colorspace bt2020nc " +
+      quoted(path("hdr.mkv"));
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  for (const std::string name : {"out.mkv", "out.mp4"}) {
+    const auto run = run_quicksr("video " + quoted(path("hdr.mkv")) + " " + quoted(path(name)) +
+                                 " --quiet --method bicubic --codec libx265");
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+    Probe out(path(name));
+    const AVStream* stream = out.context->streams[out.stream_of(AVMEDIA_TYPE_VIDEO)];
+    const auto check = [&](const std::uint8_t* mastering_data, const std::uint8_t* light_data,
+                           const std::string& where) {
+      ASSERT_NE(mastering_data, nullptr) << name << " " << where;
+      ASSERT_NE(light_data, nullptr) << name << " " << where;
+      const auto& mastering = *reinterpret_cast<const AVMasteringDisplayMetadata*>(mastering_data);
+      const auto& light = *reinterpret_cast<const AVContentLightMetadata*>(light_data);
+      const double want[4][2] = {{0.68, 0.32}, {0.265, 0.69}, {0.15, 0.06}, {0.3127, 0.329}};
+      for (int i = 0; i < 3; ++i) {
+        for (int j = 0; j < 2; ++j) {
+          EXPECT_NEAR(av_q2d(mastering.display_primaries[i][j]), want[i][j], 1e-5) << name << where;
+        }
+      }
+      EXPECT_NEAR(av_q2d(mastering.white_point[0]), want[3][0], 1e-5) << name << where;
+      EXPECT_NEAR(av_q2d(mastering.white_point[1]), want[3][1], 1e-5) << name << where;
+      EXPECT_NEAR(av_q2d(mastering.max_luminance), 1000.0, 1e-6) << name << where;
+      EXPECT_NEAR(av_q2d(mastering.min_luminance), 0.0001, 1e-9) << name << where;
+      EXPECT_EQ(light.MaxCLL, 1000u) << name << where;
+      EXPECT_EQ(light.MaxFALL, 400u) << name << where;
+    };
+    check(av_stream_get_side_data(stream, AV_PKT_DATA_MASTERING_DISPLAY_METADATA, nullptr),
+          av_stream_get_side_data(stream, AV_PKT_DATA_CONTENT_LIGHT_LEVEL, nullptr), "stream");
+    out.with_first_frame([&](const AVFrame* frame) {
+      const AVFrameSideData* mastering =
+          av_frame_get_side_data(frame, AV_FRAME_DATA_MASTERING_DISPLAY_METADATA);
+      const AVFrameSideData* light =
+          av_frame_get_side_data(frame, AV_FRAME_DATA_CONTENT_LIGHT_LEVEL);
+      check(mastering ? mastering->data : nullptr, light ? light->data : nullptr, "bitstream");
+      EXPECT_EQ(frame->color_trc, AVCOL_TRC_SMPTE2084) << name;
+      EXPECT_EQ(frame->format, AV_PIX_FMT_YUV420P10LE) << name;
+    });
+  }
+}
+
+// Animated GIF and APNG, which `quicksr upscale` refuses, go through `quicksr video`: the
+// container's own encoder is the default where it cannot hold H.264, and every frame is upscaled.
+TEST_F(VideoTest, AnimatedGifAndApngKeepEveryFrame) {
+  for (const std::string extension : {"gif", "apng"}) {
+    const std::string input = "anim." + extension, output = "anim_x2." + extension;
+    const std::string command = "ffmpeg -v error -y -f lavfi -i testsrc=size=40x30:rate=5 " +
+                                std::string("-frames:v 4 -f ") + extension + " " +
+                                quoted(path(input));
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    const auto run = run_quicksr("video " + quoted(path(input)) + " " + quoted(path(output)) +
+                                 " --quiet --method bicubic");
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+    Probe out(path(output));
+    ASSERT_NE(out.context, nullptr) << output;
+    EXPECT_EQ(out.packets(AVMEDIA_TYPE_VIDEO).size(), 4u) << output;
+    const StreamInfo video = out.video();
+    EXPECT_EQ(video.width, 80) << output;
+    EXPECT_EQ(video.height, 60) << output;
+    EXPECT_EQ(avcodec_get_name(
+                  out.context->streams[out.stream_of(AVMEDIA_TYPE_VIDEO)]->codecpar->codec_id),
+              extension)
+        << output;
+  }
+}
+
+// Transparency: an RGBA APNG comes out RGBA, its alpha upscaled with the colours (a flat 50 %
+// alpha stays 50 %).
+TEST_F(VideoTest, AlphaSurvives) {
+  const std::string command =
+      "ffmpeg -v error -y -f lavfi -i color=c=red@0.5:size=40x30:rate=5,format=rgba -frames:v 2 "
+      "-f apng " +
+      quoted(path("alpha.apng"));
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  const auto run = run_quicksr("video " + quoted(path("alpha.apng")) + " " +
+                               quoted(path("out.apng")) + " --quiet --method bicubic");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  Probe(path("out.apng")).with_first_frame([&](const AVFrame* frame) {
+    ASSERT_EQ(frame->format, AV_PIX_FMT_RGBA);
+    ASSERT_EQ(frame->width, 80);
+    for (int y = 0; y < frame->height; y += 7) {
+      for (int x = 0; x < frame->width; x += 5) {
+        EXPECT_NEAR(frame->data[0][y * frame->linesize[0] + 4 * x + 3], 128, 1) << x << "," << y;
+      }
+    }
+  });
+}
+
+// The output's pixel format: the encoder's closest to the source's (4:4:4 stays 4:4:4), or
+// --pix-fmt, which must be one the encoder takes.
+TEST_F(VideoTest, PixelFormatFollowsTheSourceOrTheOption) {
+  const std::vector<Band> gray{{128, 128, 128}, {64, 100, 160}};
+  std::string frame = banded_frame(gray);
+  const fs::path clip =
+      make_raw_clip("in.mp4", "yuv420p", "16x16", frame, "-c:v libx264 -qp 0 -pix_fmt yuv444p");
+  video::upscale_video(clip, path("same.mp4"), nearest_x2(), {}, kNoProgress);
+  EXPECT_EQ(Probe(path("same.mp4")).first_yuv_frame().format, AV_PIX_FMT_YUV444P);
+
+  const auto run = run_quicksr("video " + quoted(clip) + " " + quoted(path("420.mp4")) +
+                               " --quiet --pix-fmt yuv420p --method bicubic");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(Probe(path("420.mp4")).first_yuv_frame().format, AV_PIX_FMT_YUV420P);
+
+  const struct {
+    std::string pixel_format;
+    std::string message;
+  } refused[] = {{"rgb24", "encoder 'libx264' cannot take pixel format 'rgb24' (it takes yuv420p"},
+                 {"yuv999", "unknown pixel format 'yuv999'"}};
+  for (const auto& c : refused) {
+    const auto bad = run_quicksr("video " + quoted(clip) + " " + quoted(path("bad.mp4")) +
+                                 " --quiet --method bicubic --pix-fmt " + c.pixel_format);
+    EXPECT_EQ(bad.exit_code, 1);
+    EXPECT_NE(bad.output.find("bad.mp4: " + c.message), std::string::npos) << bad.output;
+    EXPECT_FALSE(fs::exists(path("bad.mp4")));
+  }
+}
 
 TEST_F(VideoTest, FramesTimingRotationAudioAndSubtitlesSurvive) {
   const fs::path clip = make_clip("64x48", 24, 12);
