@@ -52,8 +52,7 @@ const CommandSpec kSpec{
                 {"--rgb", "", "score on RGB instead of Y"},
                 {"--json", "FILE", "also write the scores as JSON"},
                 {"--save", "DIR",
-                 "also write each output, as scored, to DIR/NAME.png (8-bit: the protocol\n"
-                 "'quicksr' scores the float output, 'basicsr' these pixels)"},
+                 "also write each output to DIR/NAME.png (8-bit; docs/evaluation.md)"},
                 {"--compare-fp32", "FILE",
                  "also score this fp32 model and print both side by side (for INT8 models)"},
                 {"--overwrite", "", "replace the --json FILE and --save files if they exist"},

@@ -25,12 +25,12 @@ const CommandSpec kSpec{
         "where the codec takes it. OUT appears only when complete (Ctrl-C leaves none).",
     .options = upscaler_options(
         {{"--codec", "NAME",
-          "FFmpeg video encoder (default libx264, or the container's own: .gif, .apng;\n"
-          "e.g. libx265)"},
+          "FFmpeg video encoder, e.g. libx265 (default libx264, or the container's own: .gif, "
+          ".apng)"},
          {"--crf", "N", "constant rate factor, lower is better (default 18)"},
          {"--pix-fmt", "NAME",
-          "FFmpeg pixel format of OUT, e.g. yuv420p for old players (default: the one of the\n"
-          "codec closest to IN's: same chroma subsampling and bit depth where it takes them)"},
+          "FFmpeg pixel format of OUT, e.g. yuv420p for old players (default: the codec's "
+          "closest to IN's)"},
          {"--overwrite", "", "replace OUT if it exists"},
          {"--quiet", "", "no progress bar"}}),
     .min_positional = 2,
