@@ -182,6 +182,23 @@ TEST_F(EvalCli, SaveWritesEachOutputAsScored) {
   EXPECT_EQ(run_quicksr(command).exit_code, 0);
 }
 
+// With --lr/--hr the files are named by the pair's name (the LR/HR words dropped).
+TEST_F(EvalCli, SaveNamesPairsByTheirSharedName) {
+  fs::create_directories(dir_ / "pairs");
+  const Tensor hr = quicksr::crop_to_multiple(
+      quicksr::to_tensor(quicksr::read_image(dir_ / "hr/img0.png")), Scale{2, 1});
+  quicksr::write_image(quicksr::from_tensor(hr), dir_ / "pairs/img0_HR.png");
+  quicksr::write_image(quicksr::from_tensor(quicksr::make_lr(hr, Scale{2, 1})),
+                       dir_ / "pairs/img0_LR.png");
+  const RunResult run = run_quicksr("eval --method bicubic --scale 2 --lr " + path("pairs") +
+                                    " --hr " + path("pairs") + " --save " + path("out"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const quicksr::Image saved = quicksr::read_image(dir_ / "out/img0.png");
+  EXPECT_EQ(saved.width, hr.width);
+  EXPECT_EQ(saved.height, hr.height);
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_ / "out"), fs::directory_iterator()), 1);
+}
+
 // SRGD's native render pair (one folder, LR_270p.png and HR_1080p.png) against the score of the
 // library's bicubic computed here.
 TEST_F(EvalCli, GivenLrHrPairs) {
