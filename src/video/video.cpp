@@ -125,6 +125,11 @@ bool is_yuv(AVPixelFormat format) {
   return descriptor && descriptor->nb_components >= 3 && !(descriptor->flags & AV_PIX_FMT_FLAG_RGB);
 }
 
+bool has_alpha(AVPixelFormat format) {
+  const AVPixFmtDescriptor* descriptor = av_pix_fmt_desc_get(format);
+  return descriptor && (descriptor->flags & AV_PIX_FMT_FLAG_ALPHA);
+}
+
 // The deprecated "J" formats are full range whatever the frame says.
 bool is_full_range(AVPixelFormat format, AVColorRange range) {
   return range == AVCOL_RANGE_JPEG || format == AV_PIX_FMT_YUVJ420P ||
@@ -318,9 +323,8 @@ class Transcoder {
   AVPixelFormat pick_pixel_format(const AVCodec* codec, AVPixelFormat source) const {
     if (options_.pixel_format.empty()) {
       if (!codec->pix_fmts) return AV_PIX_FMT_YUV420P;
-      const AVPixFmtDescriptor* descriptor = av_pix_fmt_desc_get(source);
-      const int alpha = descriptor && (descriptor->flags & AV_PIX_FMT_FLAG_ALPHA) ? 1 : 0;
-      return avcodec_find_best_pix_fmt_of_list(codec->pix_fmts, source, alpha, nullptr);
+      return avcodec_find_best_pix_fmt_of_list(codec->pix_fmts, source, has_alpha(source) ? 1 : 0,
+                                               nullptr);
     }
     const AVPixelFormat wanted = av_get_pix_fmt(options_.pixel_format.c_str());
     if (wanted == AV_PIX_FMT_NONE) {
@@ -446,7 +450,7 @@ class Transcoder {
   static PixelFormat buffer_format(AVPixelFormat source) {
     const AVPixFmtDescriptor* descriptor = av_pix_fmt_desc_get(source);
     const bool deep = descriptor && descriptor->comp[0].depth > 8;
-    if (descriptor && (descriptor->flags & AV_PIX_FMT_FLAG_ALPHA)) {
+    if (has_alpha(source)) {
       return deep ? PixelFormat::kRgba16 : PixelFormat::kRgba8;
     }
     return deep ? PixelFormat::kRgb16 : PixelFormat::kRgb8;
