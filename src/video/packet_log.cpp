@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <array>
-#include <climits>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <string>
 
@@ -33,7 +33,8 @@ std::array<std::uint8_t, sizeof(T)> little_endian(T value) {
 template <typename T>
 T from_little_endian(const std::array<std::uint8_t, sizeof(T)>& bytes) {
   std::make_unsigned_t<T> bits = 0;
-  for (std::size_t i = sizeof(T); i-- > 0;) bits = static_cast<decltype(bits)>(bits << 8 | bytes[i]);
+  for (std::size_t i = sizeof(T); i-- > 0;)
+    bits = static_cast<decltype(bits)>(bits << 8 | bytes[i]);
   return static_cast<T>(bits);
 }
 

@@ -115,9 +115,7 @@ void PartStore::scan_parts() {
 
 fs::path PartStore::part_path(int part) const { return folder_ / part_name(part); }
 
-fs::path PartStore::temp_path(int part) const {
-  return folder_ / (part_name(part) + ".tmp");
-}
+fs::path PartStore::temp_path(int part) const { return folder_ / (part_name(part) + ".tmp"); }
 
 void PartStore::finish_part(int part) {
   std::error_code error;

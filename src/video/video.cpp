@@ -180,7 +180,8 @@ class Transcoder {
     return "quicksr video parts 1\ninput: " + file_identity(input) +
            "\nframes per part: " + std::to_string(frames_per_part_) + "\nencoder: " + codec_->name +
            "\ncrf: " + (options_.crf ? std::to_string(*options_.crf) : "default") +
-           "\npixel format: " + (options_.pixel_format.empty() ? "default" : options_.pixel_format) +
+           "\npixel format: " +
+           (options_.pixel_format.empty() ? "default" : options_.pixel_format) +
            "\nupscaler: " + options_.upscaler_key + "\n";
   }
 
@@ -312,8 +313,8 @@ class Transcoder {
     from_rgb_.reset(sws_getContext(width_, height_, rgb_format(), width_, height_, pixel_format_,
                                    SWS_BICUBIC, nullptr, nullptr, nullptr));
     if (!from_rgb_) throw Error(out_name_ + ": cannot convert RGB to the encoder's format");
-    set_colour_details(from_rgb_.get(), pixel_format_, encoder_->colorspace,
-                       encoder_->color_range, false, out_name_);
+    set_colour_details(from_rgb_.get(), pixel_format_, encoder_->colorspace, encoder_->color_range,
+                       false, out_name_);
   }
 
   // An encoder of its own for each part, with the same settings: parts decode on their own, and
@@ -678,7 +679,7 @@ class Transcoder {
     for (const LoggedSideData& side : logged.side_data) {
       std::uint8_t* data = av_packet_new_side_data(
           packet.get(), static_cast<AVPacketSideDataType>(side.type), side.bytes.size());
-      if (!data) throw Error(parts_->folder().string() + ": damaged: unknown packet side data");
+      if (!data) throw Error(out_name_ + ": out of memory");
       std::copy(side.bytes.begin(), side.bytes.end(), data);
     }
     return packet;
@@ -688,8 +689,7 @@ class Transcoder {
   // increasing across parts (joined_dts).
   void write_video(AVPacket* packet) {
     packet->stream_index = video_out_;
-    av_packet_rescale_ts(packet, video_stream()->time_base,
-                         output_->streams[video_out_]->time_base);
+    av_packet_rescale_ts(packet, encoder_->time_base, output_->streams[video_out_]->time_base);
     if (packet->dts != AV_NOPTS_VALUE) {
       packet->dts = joined_dts(packet->dts, packet->pts, last_dts_);
       last_dts_ = packet->dts;
@@ -725,9 +725,9 @@ class Transcoder {
   const AVOutputFormat* format_ = nullptr;  // OUT's container
   const AVCodec* codec_ = nullptr;          // the video encoder
   CodecPtr decoder_;
-  CodecPtr encoder_;  // the current part's
-  bool encoder_fresh_ = true;               // no frame sent to encoder_ yet
-  int width_ = 0;                           // of the encoded frames
+  CodecPtr encoder_;           // the current part's
+  bool encoder_fresh_ = true;  // no frame sent to encoder_ yet
+  int width_ = 0;              // of the encoded frames
   int height_ = 0;
   AVPixelFormat pixel_format_ = AV_PIX_FMT_NONE;   // of the encoded frames
   AVPixelFormat source_format_ = AV_PIX_FMT_NONE;  // of the first decoded frame
@@ -744,8 +744,8 @@ class Transcoder {
   int frames_per_part_ = 1;
   int part_ = -1;  // the part frames_taken_ belongs to
   PartStore* parts_ = nullptr;
-  std::optional<PacketLogReader> reader_;  // the finished part being copied
-  std::optional<PacketLogWriter> writer_;  // the part being encoded
+  std::optional<PacketLogReader> reader_;   // the finished part being copied
+  std::optional<PacketLogWriter> writer_;   // the part being encoded
   std::int64_t last_dts_ = AV_NOPTS_VALUE;  // of the last video packet written
   const FrameUpscaler* upscaler_ = nullptr;
   std::vector<std::uint8_t> rgb_;           // the decoded frame as RGB, reused
@@ -769,9 +769,16 @@ void upscale_video(const fs::path& input, const fs::path& output, const FrameUps
                parts.folder().string() + ")";
     options.on_resume(kept, message);
   }
-  write_atomically(
-      output, [&](const fs::path& temp) { transcoder.run(temp, upscaler, progress, parts); },
-      options.existing);
+  try {
+    write_atomically(
+        output, [&](const fs::path& temp) { transcoder.run(temp, upscaler, progress, parts); },
+        options.existing);
+  } catch (const Error& error) {
+    const std::string message = error.what();
+    if (parts.finished() == 0 || message.find(parts.folder().string()) != std::string::npos) throw;
+    throw Error(message + " (the finished parts stay in " + parts.folder().string() +
+                " for the next run)");
+  }
   parts.remove();
 }
 

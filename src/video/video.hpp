@@ -20,7 +20,7 @@ struct VideoOptions {
   // An FFmpeg pixel format name (e.g. yuv420p); empty: the encoder's format closest to the
   // source's, as the ffmpeg command chooses (same chroma subsampling and bit depth where taken).
   std::string pixel_format;
-  int threads = 0;                              // decoder/encoder threads; 0: FFmpeg's choice
+  int threads = 0;  // decoder/encoder threads; 0: FFmpeg's choice
   // What decides the upscaled pixels (model file, method, scale...). Parts an interrupted run left
   // are reused only by a run with the same key, input file and encoder options.
   std::string upscaler_key;
