@@ -575,7 +575,7 @@ class Transcoder {
 
   Error interrupted() const {
     if (parts_->finished() == 0) return Error(out_name_ + ": interrupted; nothing was written");
-    const std::int64_t kept = std::min(frames_taken_, frames_in_parts(parts_->finished()));
+    const std::int64_t kept = frames_in_parts(parts_->finished());
     return Error(out_name_ + ": interrupted; the first " + std::to_string(kept) +
                  " frames are kept in " + parts_->folder().string() +
                  " and the same command resumes from there");

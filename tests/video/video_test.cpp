@@ -713,16 +713,16 @@ video::VideoProgress stop_after(std::int64_t frames) {
   return [frames](std::int64_t done, std::int64_t) { return done < frames; };
 }
 
-// 250 frames at 10 frames/s: parts of 100, 100 and 50 frames.
+// 25 frames at 1 frame/s: parts of 10, 10 and 5 frames.
 class VideoResumeTest : public VideoTest {
  protected:
   void SetUp() override {
     VideoTest::SetUp();
     if (IsSkipped()) return;
-    clip_ = make_clip("64x48", 250, 10);
+    clip_ = make_clip("64x48", 25, 1);
     upscaled_ = 0;
     video::upscale_video(clip_, path("whole.mp4"), upscaler_, {}, kNoProgress);
-    ASSERT_EQ(upscaled_, 250);
+    ASSERT_EQ(upscaled_, 25);
     upscaled_ = 0;
   }
 
@@ -763,13 +763,13 @@ class VideoResumeTest : public VideoTest {
 // The parts' fresh encoders see the same frames in both runs, so a resumed run must give the
 // uninterrupted run's packets, byte for byte, in every stream.
 TEST_F(VideoResumeTest, ResumedRunWritesTheUninterruptedRunsPackets) {
-  interrupt_after(150, 100);
+  interrupt_after(15, 10);
   EXPECT_TRUE(fs::exists(parts_ / "part-000000.packets"));
   EXPECT_FALSE(fs::exists(parts_ / "part-000001.packets.tmp")) << "the unfinished part is kept";
 
-  EXPECT_EQ(resume(), 100);
-  EXPECT_EQ(upscaled_, 150) << "frames of the kept part were upscaled again";
-  EXPECT_NE(message_.find("resuming: 100 frames"), std::string::npos) << message_;
+  EXPECT_EQ(resume(), 10);
+  EXPECT_EQ(upscaled_, 15) << "frames of the kept part were upscaled again";
+  EXPECT_NE(message_.find("resuming: 10 frames"), std::string::npos) << message_;
   const std::vector<std::string> whole = all_packets(path("whole.mp4"));
   EXPECT_EQ(whole.size(), all_packets(clip_).size());
   EXPECT_TRUE(all_packets(path("out.mp4")) == whole);
@@ -779,13 +779,13 @@ TEST_F(VideoResumeTest, ResumedRunWritesTheUninterruptedRunsPackets) {
 // A part damaged after it was finished (a disk fault) is upscaled again, with the parts after it;
 // a part a killed run left unfinished (its temporary file) is ignored.
 TEST_F(VideoResumeTest, DamagedPartIsUpscaledAgain) {
-  interrupt_after(220, 200);
+  interrupt_after(22, 20);
   const fs::path second = parts_ / "part-000001.packets";
   fs::resize_file(second, fs::file_size(second) - 3);
   std::ofstream(parts_ / "part-000002.packets.tmp") << "left by a kill";
 
-  EXPECT_EQ(resume(), 100);
-  EXPECT_EQ(upscaled_, 150);
+  EXPECT_EQ(resume(), 10);
+  EXPECT_EQ(upscaled_, 15);
   EXPECT_NE(message_.find(second.string() + ": damaged: ends early"), std::string::npos)
       << message_;
   EXPECT_TRUE(all_packets(path("out.mp4")) == all_packets(path("whole.mp4")));
@@ -795,7 +795,7 @@ TEST_F(VideoResumeTest, DamagedPartIsUpscaledAgain) {
 TEST_F(VideoResumeTest, PartsOfAnotherRunAreRefusedAndKept) {
   video::VideoOptions options;
   options.upscaler_key = "nearest x2";
-  interrupt_after(150, 100, options);
+  interrupt_after(15, 10, options);
   video::VideoOptions other_crf = options;
   other_crf.crf = 20;
   video::VideoOptions other_upscaler = options;
@@ -816,14 +816,14 @@ TEST_F(VideoResumeTest, PartsOfAnotherRunAreRefusedAndKept) {
     EXPECT_TRUE(fs::exists(parts_ / "part-000000.packets"));
   }
   EXPECT_EQ(upscaled_, 0);
-  EXPECT_EQ(resume(options), 100);
+  EXPECT_EQ(resume(options), 10);
   EXPECT_TRUE(all_packets(path("out.mp4")) == all_packets(path("whole.mp4")));
 }
 
 TEST_F(VideoResumeTest, SecondRunOnTheSameOutputIsRefused) {
   bool refused = false;
   const video::VideoProgress progress = [&](std::int64_t done, std::int64_t) {
-    if (done == 120) {
+    if (done == 12) {
       try {
         video::upscale_video(clip_, path("out.mp4"), nearest_x2(), {}, kNoProgress);
       } catch (const Error& e) {
@@ -843,13 +843,13 @@ TEST_F(VideoResumeTest, SecondRunOnTheSameOutputIsRefused) {
 // part: 2 frames); MP4's muxer refuses timestamps that do not increase.
 TEST_F(VideoTest, X265PartShorterThanItsDelayJoins) {
   if (!avcodec_find_encoder_by_name("libx265")) GTEST_SKIP() << "this FFmpeg has no libx265";
-  const fs::path clip = make_clip("64x48", 102, 10);
+  const fs::path clip = make_clip("64x48", 12, 1);
   video::VideoOptions options;
   options.codec = "libx265";
   video::upscale_video(clip, path("out.mp4"), nearest_x2(), options, kNoProgress);
   Probe out(path("out.mp4"));
   ASSERT_TRUE(out.context);
-  EXPECT_EQ(out.packets(AVMEDIA_TYPE_VIDEO).size(), 102u);
+  EXPECT_EQ(out.packets(AVMEDIA_TYPE_VIDEO).size(), 12u);
 }
 
 // The CLI: Ctrl-C once the first part is finished, then the same command again. At 1 frame/s a
