@@ -80,6 +80,10 @@ class AdaRound {
   AdaRound(const QuickSRNet& net, const QuantizedQuickSRNet& rounded,
            const std::vector<Tensor>& calibration, const AdaRoundOptions& options)
       : net_(net), result_(rounded), options_(options) {
+    if (options.resume_at < 0 || options.resume_at > net.config.blocks + 1) {
+      throw Error("AdaRound: resume_at " + std::to_string(options.resume_at) + " is past the " +
+                  std::to_string(net.config.blocks + 1) + " convs before the last");
+    }
     if (net.config.order != ChannelOrder::kCRD) {
       throw Error("AdaRound supports CRD depth-to-space models only");
     }
@@ -96,7 +100,7 @@ class AdaRound {
     input_ = fake_quantize(calibration_patches(calibration, options), result_.input);
   }
 
-  QuantizedQuickSRNet run() {
+  QuantizedQuickSRNet run(const AdaRoundCheckpoint& checkpoint) {
     const int blocks = net_.config.blocks;
     ProgressBar bar("adaround " + net_.config.name(),
                     static_cast<std::int64_t>(blocks + 2) * options_.iterations);
@@ -108,6 +112,15 @@ class AdaRound {
       RoundedConv layer(*chain[k].first, *chain[k].second, in.scale, options_);
       const torch::Tensor target = relu1(
           conv(fp32, conv_weight(*chain[k].first), conv_bias(*chain[k].first), *chain[k].first));
+      if (static_cast<int>(k) < options_.resume_at) {  // optimised before: its stored levels
+        torch::NoGradGuard no_grad;
+        layer.mode = RoundedConv::Mode::kStart;
+        quantized = fake_quantize(relu1(conv(quantized, layer.weight(), layer.bias, *layer.shape)),
+                                  result_.features[k]);
+        fp32 = target;
+        step_offset_ += options_.iterations;
+        continue;
+      }
       const auto fit_bias = [&](bool report) {
         fit_bias_of(layer, conv_without_bias(quantized, layer), target, bar, report);
       };
@@ -124,6 +137,7 @@ class AdaRound {
       quantized = fake_quantize(relu1(conv(quantized, layer.weight(), layer.bias, *layer.shape)),
                                 result_.features[k]);
       fp32 = target;
+      if (checkpoint) checkpoint(static_cast<int>(k) + 1, result_);
     }
     optimise_last(fp32, quantized, bar);
     bar.finish("");
@@ -228,9 +242,9 @@ class AdaRound {
 }  // namespace
 
 QuantizedQuickSRNet adaround(const QuickSRNet& net, const QuantizedQuickSRNet& rounded,
-                             const std::vector<Tensor>& calibration,
-                             const AdaRoundOptions& options) {
-  return AdaRound(net, rounded, calibration, options).run();
+                             const std::vector<Tensor>& calibration, const AdaRoundOptions& options,
+                             const AdaRoundCheckpoint& checkpoint) {
+  return AdaRound(net, rounded, calibration, options).run(checkpoint);
 }
 
 }  // namespace quicksr::train

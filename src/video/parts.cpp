@@ -36,6 +36,28 @@ std::string read_manifest(const fs::path& path) {
   return text;
 }
 
+// The files a PartStore writes in its folder: the lock, the manifest (and its temporary file) and
+// the parts (and the one being written). Anything else was put there by someone else.
+bool is_ours(const fs::path& entry) {
+  const std::string name = entry.filename().string();
+  return name == "lock" || name == "manifest" ||
+         (name.starts_with(".quicksr-") && name.ends_with(".tmp")) ||
+         (name.starts_with("part-") &&
+          (name.ends_with(".packets") || name.ends_with(".packets.tmp")));
+}
+
+// Removes the files of ours in `folder`, then the folder if it is empty.
+void remove_ours(const fs::path& folder) {
+  std::error_code ignored;
+  std::vector<fs::path> ours;
+  for (fs::directory_iterator it(folder, ignored), end; !ignored && it != end;
+       it.increment(ignored)) {
+    if (is_ours(it->path())) ours.push_back(it->path());
+  }
+  for (const fs::path& path : ours) fs::remove(path, ignored);
+  fs::remove(folder, ignored);
+}
+
 // The first line of `found` that differs from `wanted`'s, or its last if one ends first.
 std::string first_difference(const std::string& wanted, const std::string& found) {
   std::istringstream a(wanted), b(found);
@@ -53,6 +75,12 @@ PartStore::PartStore(fs::path folder, const std::string& manifest) : folder_(std
   std::error_code error;
   fs::create_directory(folder_, error);
   if (error) throw Error(folder_.string() + ": cannot create: " + error.message());
+  for (const auto& entry : fs::directory_iterator(folder_)) {
+    if (!is_ours(entry.path())) {
+      throw Error(folder_.string() + ": holds " + entry.path().filename().string() +
+                  ", which quicksr did not write there; move the folder away");
+    }
+  }
   lock_fd_ = ::open((folder_ / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock_fd_ < 0) throw Error(folder_.string() + ": cannot write: " + std::strerror(errno));
   if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
@@ -69,10 +97,10 @@ PartStore::PartStore(fs::path folder, const std::string& manifest) : folder_(std
 
 PartStore::~PartStore() {
   if (lock_fd_ < 0) return;
-  std::error_code ignored;
   if (finished_ == 0) {
-    fs::remove_all(folder_, ignored);
+    remove_ours(folder_);
   } else {
+    std::error_code ignored;
     fs::remove(temp_path(finished_), ignored);  // the part a stopped run was writing
   }
   ::close(lock_fd_);
@@ -90,7 +118,7 @@ void PartStore::check_manifest(const std::string& manifest) {
                 "' differs): finish that run with its command, or delete the folder");
   }
   for (const auto& entry : fs::directory_iterator(folder_)) {
-    if (entry.path().filename() != "lock") fs::remove_all(entry.path());
+    if (entry.path().filename() != "lock") fs::remove(entry.path());
   }
   write_bytes_atomically(path, manifest, ExistingFile::kKeep);
 }
@@ -125,8 +153,7 @@ void PartStore::finish_part(int part) {
 }
 
 void PartStore::remove() {
-  std::error_code ignored;
-  fs::remove_all(folder_, ignored);
+  remove_ours(folder_);
   ::close(lock_fd_);
   lock_fd_ = -1;
 }

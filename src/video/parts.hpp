@@ -14,8 +14,9 @@ class PartStore {
   // Opens `folder` (creating it) for the run `manifest` describes, under a lock. Parts a run with
   // the same manifest finished are kept, from the first up to the first missing or damaged one;
   // later ones and unfinished temporary files are removed. Throws quicksr::Error when another
-  // process holds the lock, or when the folder holds finished parts of a run with another manifest
-  // (nothing is removed then: the message names the first line that differs).
+  // process holds the lock, when the folder holds finished parts of a run with another manifest
+  // (the message names the first line that differs), or a file quicksr does not write there;
+  // nothing is removed then. Only files of its own are ever removed.
   PartStore(std::filesystem::path folder, const std::string& manifest);
   // Removes the folder when it holds no finished part (a failed run leaves nothing behind), else
   // the unfinished part.

@@ -839,6 +839,29 @@ TEST_F(VideoResumeTest, SecondRunOnTheSameOutputIsRefused) {
   EXPECT_TRUE(all_packets(path("out.mp4")) == all_packets(path("whole.mp4")));
 }
 
+// A folder at OUT.quicksr-parts that holds files of someone else's is refused and left as it was.
+TEST_F(VideoTest, PartsFolderWithOtherFilesIsLeftAlone) {
+  const fs::path clip = make_clip("64x48", 2, 10);
+  const fs::path folder = path("out.mp4.quicksr-parts");
+  fs::create_directory(folder);
+  std::ofstream(folder / "notes.txt") << "mine";
+  try {
+    video::upscale_video(clip, path("out.mp4"), nearest_x2(), {}, kNoProgress);
+    ADD_FAILURE() << "the folder was used";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(folder.string() +
+                                         ": holds notes.txt, which quicksr did not write there"),
+              std::string::npos)
+        << e.what();
+  }
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    names.push_back(entry.path().filename().string());
+  }
+  EXPECT_EQ(names, std::vector<std::string>{"notes.txt"});
+  EXPECT_FALSE(fs::exists(path("out.mp4")));
+}
+
 // x265 gives wrong decoding timestamps for a part shorter than its B-frame delay (here the last
 // part: 2 frames); MP4's muxer refuses timestamps that do not increase.
 TEST_F(VideoTest, X265PartShorterThanItsDelayJoins) {
