@@ -17,6 +17,7 @@ namespace quicksr::video {
 struct LoggedSideData {
   std::uint32_t type = 0;  // AVPacketSideDataType
   std::vector<std::uint8_t> bytes;
+  friend bool operator==(const LoggedSideData&, const LoggedSideData&) = default;
 };
 
 struct LoggedPacket {
@@ -26,6 +27,7 @@ struct LoggedPacket {
   std::uint32_t flags = 0;  // AV_PKT_FLAG_*
   std::vector<std::uint8_t> bytes;
   std::vector<LoggedSideData> side_data;
+  friend bool operator==(const LoggedPacket&, const LoggedPacket&) = default;
 };
 
 struct FileCloser {

@@ -356,7 +356,7 @@ TEST_F(QuantizeCli, AdaRoundResumesAfterAKill) {
                               " --per-tensor --adaround --out " + quoted(dir_ / "ada.safetensors");
   const fs::path checkpoint = dir_ / "ada.safetensors.quicksr-adaround";
   std::ofstream(dir_ / "kill.sh") << QUICKSR_BINARY << " " << command
-                                  << " --adaround-iterations 100 > /dev/null 2>&1 &\n"
+                                  << " --adaround-iterations 40 > /dev/null 2>&1 &\n"
                                   << "pid=$!; for i in $(seq 6000); do [ -e " << quoted(checkpoint)
                                   << " ] && break; sleep 0.01; done\n"
                                   << "kill -KILL $pid; wait $pid\n";
@@ -364,7 +364,7 @@ TEST_F(QuantizeCli, AdaRoundResumesAfterAKill) {
   ASSERT_TRUE(fs::exists(checkpoint));
   EXPECT_FALSE(fs::exists(dir_ / "ada.safetensors"));
 
-  const auto other = run_quicksr(command + " --adaround-iterations 101");
+  const auto other = run_quicksr(command + " --adaround-iterations 41");
   EXPECT_EQ(other.exit_code, 1);
   EXPECT_NE(other.output.find(checkpoint.string() + ": holds an unfinished AdaRound of another "
                                                     "command or model"),
@@ -372,7 +372,7 @@ TEST_F(QuantizeCli, AdaRoundResumesAfterAKill) {
       << other.output;
   ASSERT_TRUE(fs::exists(checkpoint));
 
-  const auto resumed = run_quicksr(command + " --adaround-iterations 100");
+  const auto resumed = run_quicksr(command + " --adaround-iterations 40");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("adaround: resuming after "), std::string::npos) << resumed.output;
   EXPECT_FALSE(fs::exists(checkpoint));

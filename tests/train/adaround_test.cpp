@@ -195,7 +195,7 @@ TEST(AdaRound, ResumedFromACheckpointGivesTheUninterruptedResult) {
   const QuickSRNet net = std::get<QuickSRNet>(load_model(kShippedSmallX2).net);
   const std::vector<Tensor> calibration = lr_images(kTrain, 2);
   AdaRoundOptions options = quick_options();
-  options.iterations = 100;
+  options.iterations = 40;
   options.fit_bias = true;
   std::vector<std::pair<int, QuantizedQuickSRNet>> checkpoints;
   const QuantizedQuickSRNet whole =

@@ -926,16 +926,7 @@ TEST(PacketLog, RoundTripsEveryField) {
   for (const video::LoggedPacket& expected : packets) {
     video::LoggedPacket packet;
     ASSERT_TRUE(reader.next(packet));
-    EXPECT_EQ(packet.pts, expected.pts);
-    EXPECT_EQ(packet.dts, expected.dts);
-    EXPECT_EQ(packet.duration, expected.duration);
-    EXPECT_EQ(packet.flags, expected.flags);
-    EXPECT_EQ(packet.bytes, expected.bytes);
-    ASSERT_EQ(packet.side_data.size(), expected.side_data.size());
-    for (std::size_t i = 0; i < packet.side_data.size(); ++i) {
-      EXPECT_EQ(packet.side_data[i].type, expected.side_data[i].type);
-      EXPECT_EQ(packet.side_data[i].bytes, expected.side_data[i].bytes);
-    }
+    EXPECT_TRUE(packet == expected) << "pts " << expected.pts;
   }
   video::LoggedPacket packet;
   EXPECT_FALSE(reader.next(packet));
