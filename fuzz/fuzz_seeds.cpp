@@ -15,6 +15,7 @@
 #include "quicksr/quant.hpp"
 #include "support/graph_builders.hpp"
 #include "train/trainer.hpp"
+#include "video/packet_log.hpp"
 
 namespace fs = std::filesystem;
 using namespace quicksr;
@@ -173,8 +174,8 @@ void encodings_seeds(const fs::path& dir) {
   }
 }
 
-// A training config (every setting, as the trainer writes it) and a training log.
-void train_file_seeds(const fs::path& dir) {
+// A training config (every setting, as the trainer writes it), a training log and a video part.
+void resume_file_seeds(const fs::path& dir) {
   train::TrainConfig config;
   config.data = {"/data/T91", "/data/BSDS200"};
   config.out = "/runs/x2";
@@ -182,6 +183,10 @@ void train_file_seeds(const fs::path& dir) {
   write_bytes(dir / "log.csv",
               "iteration,loss,lr,val_psnr,val_ssim\n100,0.031,0.0005,,\n200,0.029,0.0005,"
               "36.123456,0.954321\n");
+  video::PacketLogWriter part(dir / "part.packets");
+  part.append({-1024, -2048, 1024, 1, {0, 0, 0, 1, 0x65, 0x88}, {{8, {1, 2, 3, 4}}}});
+  part.append({2048, -1024, 1024, 0, {0, 0, 0, 1, 0x41}, {}});
+  part.finish();
 }
 
 void cli_seeds(const fs::path& dir) {
@@ -203,7 +208,7 @@ int main(int argc, char** argv) {
   }
   const fs::path root = argv[1];
   for (const char* target : {"fuzz_image_read", "fuzz_model_load", "fuzz_onnx_import",
-                             "fuzz_cli_args", "fuzz_encodings", "fuzz_train_files"}) {
+                             "fuzz_cli_args", "fuzz_encodings", "fuzz_resume_files"}) {
     fs::create_directories(root / target);
   }
   image_seeds(root / "fuzz_image_read");
@@ -223,6 +228,6 @@ int main(int argc, char** argv) {
       root / "fuzz_onnx_import" / "quicksrnet-int8-x2.onnx");
   cli_seeds(root / "fuzz_cli_args");
   encodings_seeds(root / "fuzz_encodings");
-  train_file_seeds(root / "fuzz_train_files");
+  resume_file_seeds(root / "fuzz_resume_files");
   return 0;
 }

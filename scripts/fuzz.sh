@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
 fuzz=build-asan/fuzz
-targets=(fuzz_image_read fuzz_model_load fuzz_onnx_import fuzz_cli_args fuzz_encodings fuzz_train_files)
+targets=(fuzz_image_read fuzz_model_load fuzz_onnx_import fuzz_cli_args fuzz_encodings fuzz_resume_files)
 
 scripts/sanitizer_build.sh --target fuzz_seeds "${targets[@]}"
 

@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/adaround_resume.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/model_argument.hpp"
@@ -10,6 +11,7 @@
 #include "cli/quantize.hpp"
 #include "cli/run_command.hpp"
 #include "common/atomic_file.hpp"
+#include "common/input_file.hpp"
 #include "common/progress.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/eval.hpp"
@@ -46,7 +48,8 @@ const CommandSpec kSpec{
                 {"--adaround", "",
                  "AdaRound: floor or ceil per weight by gradient descent on each conv's output "
                  "error (LibTorch: runs quicksr-train); with --optimize-rounding it starts from "
-                 "that rounding"},
+                 "that rounding; kept after each conv in OUT.quicksr-adaround, so that the same "
+                 "command resumes"},
                 {"--adaround-iterations", "N", "AdaRound steps per conv (default 2000)"},
                 {"--adaround-lr", "LR",
                  "Adam's learning rate on the rounding variables (default 10 / N: the paper's "
@@ -278,11 +281,29 @@ int quantize_graph(const ParsedArgs& args, const Model& model, const quant::PtqO
   return 0;
 }
 
+// AdaRound on `quantized` (PTQ's), checkpointed after each conv in `resume` and resumed from it.
+QuantizedQuickSRNet adaround_resumable(const QuickSRNet& reference, QuantizedQuickSRNet quantized,
+                                       const std::vector<Tensor>& images,
+                                       const AdaRoundStep& adaround, train::AdaRoundOptions options,
+                                       const AdaRoundResume& resume) {
+  if (auto resumed = resume.load(quantized)) {
+    std::cerr << "adaround: resuming after " << resumed->first << " of "
+              << quantized.config.blocks + 2 << " convs (kept in " << resume.path().string()
+              << ")\n";
+    options.resume_at = resumed->first;
+    quantized = std::move(resumed->second);
+  }
+  return adaround(
+      reference, quantized, images, options,
+      [&](int convs_done, const QuantizedQuickSRNet& net) { resume.save(convs_done, net); });
+}
+
 // PTQ, then AdaRound when `adaround` is given. options.bias_correction with AdaRound means its
 // in-loop bias fit (updated here for the description).
 QuantizedQuickSRNet quantize_with_ptq(const QuickSRNet& net, const std::vector<Tensor>& images,
                                       quant::PtqOptions& options, const AdaRoundStep& adaround,
-                                      train::AdaRoundOptions adaround_options) {
+                                      train::AdaRoundOptions adaround_options,
+                                      const AdaRoundResume& resume) {
   // With AdaRound, bias correction is its in-loop bias fit (each conv's bias fitted on its
   // quantized input, before, while and after its rounding is chosen), not PTQ's.
   adaround_options.fit_bias = adaround && options.bias_correction;
@@ -302,7 +323,8 @@ QuantizedQuickSRNet quantize_with_ptq(const QuickSRNet& net, const std::vector<T
   const QuickSRNet reference =
       options.cross_layer_equalization ? quant::equalize_cross_layer(net) : net;
   options.bias_correction = adaround_options.fit_bias;  // for the description
-  return adaround(reference, quantized, images, adaround_options);
+  return adaround_resumable(reference, std::move(quantized), images, adaround, adaround_options,
+                            resume);
 }
 
 // --import-encodings: MODEL quantized on the grid of an AIMET encodings file, no calibration.
@@ -352,7 +374,8 @@ CalibrationSettings calibration_settings(const ParsedArgs& args) {
 std::pair<QuantizedQuickSRNet, std::string> quantize_net(const ParsedArgs& args, const Model& model,
                                                          const std::vector<Tensor>& images,
                                                          const CalibrationSettings& settings,
-                                                         const AdaRoundStep& adaround) {
+                                                         const AdaRoundStep& adaround,
+                                                         const AdaRoundResume& resume) {
   const QuickSRNet& net = std::get<QuickSRNet>(model.net);
   quant::PtqOptions options = settings.ptq;  // AdaRound takes over bias correction
   QuantizedQuickSRNet quantized;
@@ -368,7 +391,7 @@ std::pair<QuantizedQuickSRNet, std::string> quantize_net(const ParsedArgs& args,
     const bool use_adaround = args.has("--adaround");
     if (use_adaround) check_adaround_images(images, settings.adaround.patch, *args.get("--data"));
     quantized = quantize_with_ptq(net, images, options, use_adaround ? adaround : AdaRoundStep{},
-                                  settings.adaround);
+                                  settings.adaround, resume);
     description = describe(options, use_adaround);
   }
   if (args.has("--search-encodings")) {
@@ -376,6 +399,18 @@ std::pair<QuantizedQuickSRNet, std::string> quantize_net(const ParsedArgs& args,
     description += " +searched-encodings (against " + args.get_or("--search-against", "fp32") + ")";
   }
   return {std::move(quantized), description};
+}
+
+// What must equal between an interrupted AdaRound and the run that resumes it: quicksr's version,
+// the arguments (but --overwrite) and the model file.
+std::string adaround_resume_key(CommandArgs raw, const std::filesystem::path& model) {
+  std::string key = std::string("quicksr ") + QUICKSR_VERSION + "\n";
+  for (const char* arg : raw) {
+    if (std::string_view(arg) != "--overwrite") key += std::string(arg) + "\n";
+  }
+  std::error_code error;
+  if (std::filesystem::is_regular_file(model, error)) key += file_identity(model) + "\n";
+  return key;
 }
 
 }  // namespace
@@ -406,7 +441,9 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
     throw Error(input.string() + ": quantize needs an fp32 QuickSRNet or graph model");
   }
   const std::vector<Tensor> images = calibration_images(args, settings.images, model.scale());
-  const auto [quantized, description] = quantize_net(args, model, images, settings, adaround);
+  const AdaRoundResume resume(*out, adaround_resume_key(raw, input));
+  const auto [quantized, description] =
+      quantize_net(args, model, images, settings, adaround, resume);
   // The AIMET JSON first: the model file is the result the command announces.
   if (encodings_file) {
     write_bytes_atomically(*encodings_file, quant::to_aimet_json(quantized), existing_file(args));
@@ -415,6 +452,7 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
   result.net = quantized;
   save_quantized(std::move(result), model, args, description,
                  calibration_source(args, images.size()));
+  if (args.has("--adaround")) resume.remove();
   return 0;
 }
 

@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "cli/output_path.hpp"
 #include "cli/upscaler_args.hpp"
+#include "common/input_file.hpp"
 #include "common/progress.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/upscaler.hpp"
@@ -22,7 +23,9 @@ const CommandSpec kSpec{
         "Upscale every frame of the video IN and write OUT (container from its extension, e.g.\n"
         ".mp4, .mkv). Audio, subtitle and data streams are copied untouched; frame rate,\n"
         "timestamps, rotation, colour range and matrix are kept, and 10-bit video stays 10-bit\n"
-        "where the codec takes it. OUT appears only when complete (Ctrl-C leaves none).",
+        "where the codec takes it. OUT appears only when complete. Finished parts of about ten\n"
+        "seconds are kept in OUT.quicksr-parts/ until then: after Ctrl-C, a kill or a crash,\n"
+        "the same command resumes where it stopped.",
     .options = upscaler_options(
         {{"--codec", "NAME",
           "FFmpeg video encoder, e.g. libx265 (default libx264, or the container's own: .gif, "
@@ -59,6 +62,21 @@ class InterruptGuard {
   void (*old_term_)(int);
 };
 
+// What decides the upscaled pixels, so that parts of an interrupted run are reused only by the
+// same upscaler: quicksr's version (built-in models), the model, scale, method and sharpness, and
+// the model file's identity.
+std::string upscaler_key(const ParsedArgs& args, const Upscaler& upscaler) {
+  std::string key = std::string("quicksr ") + QUICKSR_VERSION + ", " + upscaler.name() + " x" +
+                    upscaler.scale().to_string();
+  for (const char* option : {"--method", "--sharpness"}) {
+    key += std::string(", ") + option + " " + args.get_or(option, "default");
+  }
+  const auto model = args.get("--model");
+  std::error_code error;
+  if (model && std::filesystem::is_regular_file(*model, error)) key += ", " + file_identity(*model);
+  return key;
+}
+
 }  // namespace
 
 int video_command(CommandArgs raw) {
@@ -72,10 +90,16 @@ int video_command(CommandArgs raw) {
   options.pixel_format = args.get_or("--pix-fmt", "");
   options.existing = existing_file(args);
   const Upscaler upscaler = upscaler_from_args(args, Scale{2, 1});
+  options.upscaler_key = upscaler_key(args, upscaler);
+  std::int64_t kept = 0;  // frames copied from an interrupted run: not in the bar's rate
+  options.on_resume = [&](std::int64_t frames, const std::string& message) {
+    kept = frames;
+    if (!args.has("--quiet")) std::cerr << message << '\n';
+  };
 
   std::optional<ProgressBar> bar;
   const video::VideoProgress progress = [&](std::int64_t done, std::int64_t expected) {
-    if (!args.has("--quiet")) {
+    if (!args.has("--quiet") && done > kept) {
       if (!bar) bar.emplace("video", expected, "frame");
       bar->update(done);
     }

@@ -19,7 +19,8 @@ inline constexpr char kQuantizeInTrainer[] = "quantize";
 // reconstruct `net` on the LR `calibration` images.
 using AdaRoundStep = std::function<QuantizedQuickSRNet(
     const QuickSRNet& net, const QuantizedQuickSRNet& rounded,
-    const std::vector<Tensor>& calibration, const train::AdaRoundOptions& options)>;
+    const std::vector<Tensor>& calibration, const train::AdaRoundOptions& options,
+    const train::AdaRoundCheckpoint& checkpoint)>;
 
 // `adaround` empty: --adaround execs quicksr-train.
 int quantize(CommandArgs args, const AdaRoundStep& adaround);

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -24,6 +25,17 @@ void check_regular_file(const std::filesystem::path& path) {
                      : S_ISSOCK(mode) ? "a socket"
                                       : "not a regular file";
   throw Error(path.string() + ": is " + type + ", not a regular file");
+}
+
+std::string file_identity(const std::filesystem::path& path) {
+  struct stat status {};
+  if (::stat(path.c_str(), &status) != 0) {
+    throw Error(path.string() + ": cannot open: " + std::strerror(errno));
+  }
+  const std::int64_t modified =
+      static_cast<std::int64_t>(status.st_mtim.tv_sec) * 1000000000 + status.st_mtim.tv_nsec;
+  return std::filesystem::absolute(path).string() + ", " + std::to_string(status.st_size) +
+         " bytes, modified " + std::to_string(modified);
 }
 
 }  // namespace quicksr

@@ -80,6 +80,10 @@ class AdaRound {
   AdaRound(const QuickSRNet& net, const QuantizedQuickSRNet& rounded,
            const std::vector<Tensor>& calibration, const AdaRoundOptions& options)
       : net_(net), result_(rounded), options_(options) {
+    if (options.resume_at < 0 || options.resume_at > net.config.blocks + 1) {
+      throw Error("AdaRound: resume_at " + std::to_string(options.resume_at) + " is past the " +
+                  std::to_string(net.config.blocks + 1) + " convs before the last");
+    }
     if (net.config.order != ChannelOrder::kCRD) {
       throw Error("AdaRound supports CRD depth-to-space models only");
     }
@@ -96,7 +100,7 @@ class AdaRound {
     input_ = fake_quantize(calibration_patches(calibration, options), result_.input);
   }
 
-  QuantizedQuickSRNet run() {
+  QuantizedQuickSRNet run(const AdaRoundCheckpoint& checkpoint) {
     const int blocks = net_.config.blocks;
     ProgressBar bar("adaround " + net_.config.name(),
                     static_cast<std::int64_t>(blocks + 2) * options_.iterations);
@@ -108,22 +112,19 @@ class AdaRound {
       RoundedConv layer(*chain[k].first, *chain[k].second, in.scale, options_);
       const torch::Tensor target = relu1(
           conv(fp32, conv_weight(*chain[k].first), conv_bias(*chain[k].first), *chain[k].first));
-      const auto fit_bias = [&](bool report) {
-        fit_bias_of(layer, conv_without_bias(quantized, layer), target, bar, report);
-      };
-      if (options_.fit_bias) fit_bias(true);
-      optimise(k == 0 ? "first" : "body." + std::to_string(k - 1), {&layer}, bar,
-               options_.fit_bias ? fit_bias : BiasFit{}, [&](const torch::Tensor& index) {
-                 return std::pair{relu1(conv(quantized.index_select(0, index), layer.weight(),
-                                             layer.bias, *layer.shape)),
-                                  target.index_select(0, index)};
-               });
+      const bool done_before = static_cast<int>(k) < options_.resume_at;
+      if (done_before) {  // optimised by an interrupted run: its stored levels and bias
+        layer.mode = RoundedConv::Mode::kStart;
+        step_offset_ += options_.iterations;
+      } else {
+        optimise_conv(k == 0 ? "first" : "body." + std::to_string(k - 1), layer, quantized, target,
+                      bar);
+      }
       torch::NoGradGuard no_grad;
-      layer.mode = RoundedConv::Mode::kHard;
-      if (options_.fit_bias) fit_bias(true);
       quantized = fake_quantize(relu1(conv(quantized, layer.weight(), layer.bias, *layer.shape)),
                                 result_.features[k]);
       fp32 = target;
+      if (checkpoint && !done_before) checkpoint(static_cast<int>(k) + 1, result_);
     }
     optimise_last(fp32, quantized, bar);
     bar.finish("");
@@ -131,6 +132,24 @@ class AdaRound {
   }
 
  private:
+  // One conv of the chain on its quantized input, fitted to `target`; ends on the hard rounding.
+  void optimise_conv(const std::string& name, RoundedConv& layer, const torch::Tensor& quantized,
+                     const torch::Tensor& target, ProgressBar& bar) {
+    const auto fit_bias = [&](bool report) {
+      fit_bias_of(layer, conv_without_bias(quantized, layer), target, bar, report);
+    };
+    if (options_.fit_bias) fit_bias(true);
+    optimise(name, {&layer}, bar, options_.fit_bias ? fit_bias : BiasFit{},
+             [&](const torch::Tensor& index) {
+               return std::pair{relu1(conv(quantized.index_select(0, index), layer.weight(),
+                                           layer.bias, *layer.shape)),
+                                target.index_select(0, index)};
+             });
+    torch::NoGradGuard no_grad;
+    layer.mode = RoundedConv::Mode::kHard;
+    if (options_.fit_bias) fit_bias(true);
+  }
+
   // The last conv (after space-to-depth for x1.5) and the anchor of the input, clipped.
   void optimise_last(torch::Tensor fp32, torch::Tensor quantized, ProgressBar& bar) {
     if (!net_.config.scale.is_integer()) {
@@ -228,9 +247,9 @@ class AdaRound {
 }  // namespace
 
 QuantizedQuickSRNet adaround(const QuickSRNet& net, const QuantizedQuickSRNet& rounded,
-                             const std::vector<Tensor>& calibration,
-                             const AdaRoundOptions& options) {
-  return AdaRound(net, rounded, calibration, options).run();
+                             const std::vector<Tensor>& calibration, const AdaRoundOptions& options,
+                             const AdaRoundCheckpoint& checkpoint) {
+  return AdaRound(net, rounded, calibration, options).run(checkpoint);
 }
 
 }  // namespace quicksr::train

@@ -4,6 +4,7 @@
 // clip) instead of being rounded to nearest. LibTorch stays behind this header: `quicksr
 // quantize --adaround` calls it in builds with training (QUICKSR_WITH_TRAINING).
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "quicksr/model.hpp"
@@ -35,7 +36,15 @@ struct AdaRoundOptions {
   // given rounding, e.g. the optimised rounding of quant::post_training_quantize.
   bool start_from_rounded = false;
   double start_margin = 0.1;
+  // Resuming: the convs before this one, in network order (0 the first, then the body), are
+  // taken from `rounded` as they are, optimised by an interrupted run (see AdaRoundCheckpoint).
+  int resume_at = 0;
 };
+
+// Called after each conv of the chain but the last (convs_done of them optimised, in `net`): an
+// interrupted run resumes from the latest `net` with resume_at = convs_done and gives the same
+// result as an uninterrupted one (each conv's steps draw from a seed of their own).
+using AdaRoundCheckpoint = std::function<void(int convs_done, const QuantizedQuickSRNet& net)>;
 
 // `rounded` is quantize_weights(net, encodings, granularity) (round to nearest; with
 // start_from_rounded any floor-or-ceil rounding on those scales, e.g. PTQ's optimised one); its
@@ -47,6 +56,7 @@ struct AdaRoundOptions {
 // unusable input.
 QuantizedQuickSRNet adaround(const QuickSRNet& net, const QuantizedQuickSRNet& rounded,
                              const std::vector<Tensor>& calibration,
-                             const AdaRoundOptions& options = {});
+                             const AdaRoundOptions& options = {},
+                             const AdaRoundCheckpoint& checkpoint = {});
 
 }  // namespace quicksr::train

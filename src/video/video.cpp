@@ -10,11 +10,14 @@ extern "C" {
 #include <libswscale/swscale.h>
 }
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdarg>
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -23,6 +26,8 @@ extern "C" {
 #include "common/atomic_file.hpp"
 #include "common/input_file.hpp"
 #include "quicksr/error.hpp"
+#include "video/packet_log.hpp"
+#include "video/parts.hpp"
 
 // libx265 3.5 leaks one allocation in each x265_encoder_open (its own, which no call frees). In
 // sanitizer builds LeakSanitizer would fail every run with libx265 on it, so leaks allocated inside
@@ -163,12 +168,36 @@ class Transcoder {
       : in_name_(input.string()), out_name_(output.string()), options_(options) {
     open_input(input);
     open_decoder();
+    format_ = av_guess_format(nullptr, out_name_.c_str(), nullptr);
+    if (!format_) throw Error(out_name_ + ": unknown video container (use e.g. .mp4 or .mkv)");
+    codec_ = find_encoder();
+    frames_per_part_ = choose_frames_per_part();
   }
 
-  void run(const fs::path& temp, const FrameUpscaler& upscaler, const VideoProgress& progress) {
+  // What a resumed run must share with the run that left its parts: the input file, the frames
+  // per part, the encoder settings and the upscaler.
+  std::string manifest(const fs::path& input) const {
+    return "quicksr video parts 1\ninput: " + file_identity(input) +
+           "\nframes per part: " + std::to_string(frames_per_part_) + "\nencoder: " + codec_->name +
+           "\ncrf: " + (options_.crf ? std::to_string(*options_.crf) : "default") +
+           "\npixel format: " +
+           (options_.pixel_format.empty() ? "default" : options_.pixel_format) +
+           "\nupscaler: " + options_.upscaler_key + "\n";
+  }
+
+  // Frames in the first `parts` parts (the last part of a video may hold fewer).
+  std::int64_t frames_in_parts(int parts) const {
+    const std::int64_t frames = std::int64_t{parts} * frames_per_part_;
+    const std::int64_t expected = expected_frames();
+    return expected > 0 ? std::min(frames, expected) : frames;
+  }
+
+  void run(const fs::path& temp, const FrameUpscaler& upscaler, const VideoProgress& progress,
+           PartStore& parts) {
     open_output(temp);
     upscaler_ = &upscaler;
     progress_ = &progress;
+    parts_ = &parts;
     PacketPtr packet = new_packet();
     while (true) {
       const int status = av_read_frame(input_.get(), packet.get());
@@ -183,7 +212,7 @@ class Transcoder {
     }
     decode(nullptr);  // drains the decoder
     if (!encoder_) throw Error(in_name_ + ": the video stream has no decodable frame");
-    encode(nullptr);
+    end_part();
     check(av_write_trailer(output_.get()), out_name_, "cannot finish the file");
     check(avio_closep(&output_->pb), out_name_, "cannot write");
   }
@@ -215,8 +244,7 @@ class Transcoder {
   // The container (chosen by OUT's extension) with every stream but the video copied; the
   // video stream is added once the first frame tells the upscaled size.
   void open_output(const fs::path& temp) {
-    const AVOutputFormat* format = av_guess_format(nullptr, out_name_.c_str(), nullptr);
-    if (!format) throw Error(out_name_ + ": unknown video container (use e.g. .mp4 or .mkv)");
+    const AVOutputFormat* format = format_;
     AVFormatContext* context = nullptr;
     check(avformat_alloc_output_context2(&context, format, nullptr, temp.c_str()), out_name_,
           "cannot create");
@@ -257,54 +285,91 @@ class Transcoder {
     return out->index;
   }
 
-  void open_encoder(int width, int height, const AVFrame* first) {
+  // The output's video stream, from the first frame: its size, pixel format, colours, rotation and
+  // HDR10 metadata, and the first part's encoder; then the header (with the copied streams'
+  // packets that waited for it).
+  void start_video_stream(const AVFrame* first) {
     const auto source = static_cast<AVPixelFormat>(first->format);
-    const HdrMetadata hdr = hdr_metadata(first);
-    const AVCodec* codec = find_encoder();
-    encoder_.reset(avcodec_alloc_context3(codec));
-    AVCodecContext* encoder = encoder_.get();
+    buffer_format_ = buffer_format(source);
     // 4:2:0 and most encoders need even sizes: an odd last row/column is dropped.
-    encoder->width = width & ~1;
-    encoder->height = height & ~1;
-    encoder->pix_fmt = pick_pixel_format(codec, source);
-    encoder->time_base = video_stream()->time_base;
-    encoder->framerate = av_guess_frame_rate(input_.get(), video_stream(), nullptr);
-    encoder->sample_aspect_ratio = decoder_->sample_aspect_ratio;
-    tag_colours(encoder, source);
-    encoder->thread_count = options_.threads;
-    if (output_->oformat->flags & AVFMT_GLOBALHEADER) {
-      encoder->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-    }
+    width_ = upscaler_->output_length(first->width) & ~1;
+    height_ = upscaler_->output_length(first->height) & ~1;
+    pixel_format_ = pick_pixel_format(codec_, source);
+    source_format_ = source;
+    const HdrMetadata hdr = hdr_metadata(first);
     // x265 prints its settings to stderr itself (not through FFmpeg's log): errors only. HDR10
     // metadata reaches its bitstream (SEI) only through its parameters.
-    av_opt_set(encoder->priv_data, "x265-params", ("log-level=error" + x265_hdr10(hdr)).c_str(), 0);
-    const int crf = options_.crf.value_or(18);
-    const int set = av_opt_set_int(encoder->priv_data, "crf", crf, 0);
-    if (set < 0 && options_.crf) {
-      throw Error(out_name_ + ": encoder '" + codec->name + "' has no --crf setting");
-    }
-    check(avcodec_open2(encoder, codec, nullptr), out_name_, "cannot open the encoder");
+    x265_params_ = "log-level=error" + x265_hdr10(hdr);
+    encoder_ = new_encoder();
     AVStream* out = output_->streams[video_out_];
-    check(avcodec_parameters_from_context(out->codecpar, encoder), out_name_, "bad encoder");
-    out->avg_frame_rate = encoder->framerate;
+    check(avcodec_parameters_from_context(out->codecpar, encoder_.get()), out_name_, "bad encoder");
+    out->avg_frame_rate = encoder_->framerate;
     copy_display_matrix(out);
     add_hdr_side_data(out, hdr);
     check(avformat_write_header(output_.get(), nullptr), out_name_, "cannot write the header");
     for (PacketPtr& packet : pending_) write(packet.get());
     pending_.clear();
 
-    from_rgb_.reset(sws_getContext(encoder->width, encoder->height, rgb_format(), encoder->width,
-                                   encoder->height, encoder->pix_fmt, SWS_BICUBIC, nullptr, nullptr,
-                                   nullptr));
+    from_rgb_.reset(sws_getContext(width_, height_, rgb_format(), width_, height_, pixel_format_,
+                                   SWS_BICUBIC, nullptr, nullptr, nullptr));
     if (!from_rgb_) throw Error(out_name_ + ": cannot convert RGB to the encoder's format");
-    set_colour_details(from_rgb_.get(), encoder->pix_fmt, encoder->colorspace, encoder->color_range,
+    set_colour_details(from_rgb_.get(), pixel_format_, encoder_->colorspace, encoder_->color_range,
                        false, out_name_);
+  }
+
+  // An encoder of its own for each part, with the same settings: parts decode on their own, and
+  // a resumed run writes the packets an uninterrupted one would.
+  CodecPtr new_encoder() const {
+    CodecPtr encoder(avcodec_alloc_context3(codec_));
+    if (!encoder) throw Error(out_name_ + ": out of memory opening the encoder");
+    encoder->width = width_;
+    encoder->height = height_;
+    encoder->pix_fmt = pixel_format_;
+    encoder->time_base = video_stream()->time_base;
+    encoder->framerate = av_guess_frame_rate(input_.get(), video_stream(), nullptr);
+    encoder->sample_aspect_ratio = decoder_->sample_aspect_ratio;
+    tag_colours(encoder.get(), source_format_);
+    encoder->thread_count = options_.threads;
+    if (format_->flags & AVFMT_GLOBALHEADER) encoder->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    av_opt_set(encoder->priv_data, "x265-params", x265_params_.c_str(), 0);
+    const int crf = options_.crf.value_or(18);
+    const int set = av_opt_set_int(encoder->priv_data, "crf", crf, 0);
+    if (set < 0 && options_.crf) {
+      throw Error(out_name_ + ": encoder '" + codec_->name + "' has no --crf setting");
+    }
+    check(avcodec_open2(encoder.get(), codec_, nullptr), out_name_, "cannot open the encoder");
+    return encoder;
+  }
+
+  // A fresh encoder for the next part; its stream headers must be the first part's, which the
+  // output's header holds.
+  void renew_encoder() {
+    encoder_ = new_encoder();
+    const AVCodecParameters* stream = output_->streams[video_out_]->codecpar;
+    if (encoder_->extradata_size != stream->extradata_size ||
+        !std::equal(encoder_->extradata, encoder_->extradata + encoder_->extradata_size,
+                    stream->extradata)) {
+      throw Error(out_name_ + ": encoder '" + codec_->name +
+                  "' gave a new part other stream headers than the first");
+    }
+    encoder_fresh_ = true;
+  }
+
+  // About ten seconds of video (x264's default keyframe interval at 25 fps): a resumed run loses
+  // at most that much work, and each part's fresh encoder adds one keyframe. GIF and APNG
+  // encoders start their output with a file header, so their parts cannot be joined: one part.
+  int choose_frames_per_part() const {
+    if (codec_->id == AV_CODEC_ID_GIF || codec_->id == AV_CODEC_ID_APNG) return INT_MAX;
+    const AVRational rate = av_guess_frame_rate(input_.get(), video_stream(), nullptr);
+    const double fps = rate.num > 0 && rate.den > 0 ? av_q2d(rate) : 25.0;
+    constexpr double kSecondsPerPart = 10;
+    return static_cast<int>(std::clamp(std::lround(fps * kSecondsPerPart), 1L, 100000L));
   }
 
   // --codec, else libx264 where the container takes H.264, else the container's own video encoder
   // (.gif: gif, .apng: apng), as the ffmpeg command chooses.
   const AVCodec* find_encoder() const {
-    const AVOutputFormat* format = output_->oformat;
+    const AVOutputFormat* format = format_;
     const std::string name =
         !options_.codec.empty()                                                     ? options_.codec
         : avformat_query_codec(format, AV_CODEC_ID_H264, FF_COMPLIANCE_NORMAL) == 1 ? "libx264"
@@ -440,7 +505,7 @@ class Transcoder {
       const int status = avcodec_receive_frame(decoder_.get(), frame.get());
       if (status == AVERROR(EAGAIN) || status == AVERROR_EOF) return;
       check(status, in_name_, "cannot decode");
-      upscale_frame(frame.get());
+      take_frame(frame.get());
       av_frame_unref(frame.get());
     }
   }
@@ -490,33 +555,74 @@ class Transcoder {
     return {rgb_.data(), frame->width, frame->height, row_bytes, buffer_format_};
   }
 
-  void upscale_frame(const AVFrame* decoded) {
-    const auto source = static_cast<AVPixelFormat>(decoded->format);
-    if (!encoder_) {
-      buffer_format_ = buffer_format(source);
+  // Frame number frames_taken_ of the video: copied from its finished part's packets, or upscaled
+  // and encoded into the part being written.
+  void take_frame(const AVFrame* decoded) {
+    if (!encoder_) start_video_stream(decoded);
+    const int part = static_cast<int>(frames_taken_ / frames_per_part_);
+    if (part != part_) {
+      end_part();
+      begin_part(part);
     }
+    if (reader_) {
+      replay_packet();  // one per frame, as the encoder gave them (the rest at the part's end)
+    } else {
+      upscale_and_encode(decoded);
+    }
+    ++frames_taken_;
+    if (*progress_ && !(*progress_)(frames_taken_, expected_frames())) throw interrupted();
+  }
+
+  Error interrupted() const {
+    if (parts_->finished() == 0) return Error(out_name_ + ": interrupted; nothing was written");
+    const std::int64_t kept = frames_in_parts(parts_->finished());
+    return Error(out_name_ + ": interrupted; the first " + std::to_string(kept) +
+                 " frames are kept in " + parts_->folder().string() +
+                 " and the same command resumes from there");
+  }
+
+  void begin_part(int part) {
+    part_ = part;
+    if (part < parts_->finished()) {
+      reader_.emplace(parts_->part_path(part));
+      return;
+    }
+    if (!encoder_fresh_) renew_encoder();
+    writer_.emplace(parts_->temp_path(part));
+  }
+
+  // Writes what is left of the part being copied, or flushes the part being encoded and keeps it.
+  void end_part() {
+    if (reader_) {
+      while (replay_packet()) {
+      }
+      reader_.reset();
+    } else if (writer_) {
+      encode(nullptr);
+      writer_->finish();
+      writer_.reset();
+      parts_->finish_part(part_);
+    }
+  }
+
+  void upscale_and_encode(const AVFrame* decoded) {
     const PixelBuffer<const void> rgb = to_rgb(decoded);
     const int width = upscaler_->output_length(rgb.width);
     const int height = upscaler_->output_length(rgb.height);
     const std::size_t row_bytes = static_cast<std::size_t>(width) * rgb_pixel_bytes();
     upscaled_rgb_.resize(row_bytes * height);
     upscaler_->upscale(rgb, {upscaled_rgb_.data(), width, height, row_bytes, buffer_format_});
-    if (!encoder_) open_encoder(width, height, decoded);
     FramePtr frame = new_frame();
-    frame->format = encoder_->pix_fmt;
-    frame->width = encoder_->width;
-    frame->height = encoder_->height;
+    frame->format = pixel_format_;
+    frame->width = width_;
+    frame->height = height_;
     check(av_frame_get_buffer(frame.get(), 0), out_name_, "out of memory");
     const std::uint8_t* planes[1] = {upscaled_rgb_.data()};
     const int strides[1] = {static_cast<int>(row_bytes)};  // wider than the (even) frame: cropped
-    sws_scale(from_rgb_.get(), planes, strides, 0, encoder_->height, frame->data, frame->linesize);
+    sws_scale(from_rgb_.get(), planes, strides, 0, height_, frame->data, frame->linesize);
     frame->pts = decoded->best_effort_timestamp;
     frame->pict_type = AV_PICTURE_TYPE_NONE;
     encode(frame.get());
-    ++frames_done_;
-    if (*progress_ && !(*progress_)(frames_done_, expected_frames())) {
-      throw Error(out_name_ + ": interrupted; nothing was written");
-    }
   }
 
   std::int64_t expected_frames() const {
@@ -528,17 +634,67 @@ class Transcoder {
   }
 
   void encode(const AVFrame* frame) {
+    encoder_fresh_ = false;
     check(avcodec_send_frame(encoder_.get(), frame), out_name_, "cannot encode");
     while (true) {
       PacketPtr packet = new_packet();
       const int status = avcodec_receive_packet(encoder_.get(), packet.get());
       if (status == AVERROR(EAGAIN) || status == AVERROR_EOF) return;
       check(status, out_name_, "cannot encode");
-      packet->stream_index = video_out_;
-      av_packet_rescale_ts(packet.get(), encoder_->time_base,
-                           output_->streams[video_out_]->time_base);
-      write(packet.get());
+      writer_->append(to_logged(*packet));
+      write_video(packet.get());
     }
+  }
+
+  // The next packet of the finished part being copied into the output; false after its last.
+  bool replay_packet() {
+    LoggedPacket logged;
+    if (!reader_->next(logged)) return false;
+    PacketPtr packet = to_packet(logged);
+    write_video(packet.get());
+    return true;
+  }
+
+  static LoggedPacket to_logged(const AVPacket& packet) {
+    LoggedPacket logged{packet.pts, packet.dts, packet.duration,
+                        static_cast<std::uint32_t>(packet.flags)};
+    logged.bytes.assign(packet.data, packet.data + packet.size);
+    for (int i = 0; i < packet.side_data_elems; ++i) {
+      const AVPacketSideData& side = packet.side_data[i];
+      logged.side_data.push_back(
+          {static_cast<std::uint32_t>(side.type), {side.data, side.data + side.size}});
+    }
+    return logged;
+  }
+
+  PacketPtr to_packet(const LoggedPacket& logged) const {
+    PacketPtr packet = new_packet();
+    check(av_new_packet(packet.get(), static_cast<int>(logged.bytes.size())), out_name_,
+          "out of memory");
+    std::copy(logged.bytes.begin(), logged.bytes.end(), packet->data);
+    packet->pts = logged.pts;
+    packet->dts = logged.dts;
+    packet->duration = logged.duration;
+    packet->flags = static_cast<int>(logged.flags);
+    for (const LoggedSideData& side : logged.side_data) {
+      std::uint8_t* data = av_packet_new_side_data(
+          packet.get(), static_cast<AVPacketSideDataType>(side.type), side.bytes.size());
+      if (!data) throw Error(out_name_ + ": out of memory");
+      std::copy(side.bytes.begin(), side.bytes.end(), data);
+    }
+    return packet;
+  }
+
+  // A video packet in the encoder's time base into the output, its decoding timestamp kept
+  // increasing across parts (joined_dts).
+  void write_video(AVPacket* packet) {
+    packet->stream_index = video_out_;
+    av_packet_rescale_ts(packet, encoder_->time_base, output_->streams[video_out_]->time_base);
+    if (packet->dts != AV_NOPTS_VALUE) {
+      packet->dts = joined_dts(packet->dts, packet->pts, last_dts_);
+      last_dts_ = packet->dts;
+    }
+    write(packet);
   }
 
   void copy(AVPacket* packet) {
@@ -566,8 +722,16 @@ class Transcoder {
   VideoOptions options_;
   std::unique_ptr<AVFormatContext, InputCloser> input_;
   std::unique_ptr<AVFormatContext, OutputCloser> output_;
+  const AVOutputFormat* format_ = nullptr;  // OUT's container
+  const AVCodec* codec_ = nullptr;          // the video encoder
   CodecPtr decoder_;
-  CodecPtr encoder_;
+  CodecPtr encoder_;           // the current part's
+  bool encoder_fresh_ = true;  // no frame sent to encoder_ yet
+  int width_ = 0;              // of the encoded frames
+  int height_ = 0;
+  AVPixelFormat pixel_format_ = AV_PIX_FMT_NONE;   // of the encoded frames
+  AVPixelFormat source_format_ = AV_PIX_FMT_NONE;  // of the first decoded frame
+  std::string x265_params_;
   std::unique_ptr<SwsContext, SwsFree> to_rgb_;
   std::tuple<AVPixelFormat, int, int, AVColorSpace, AVColorRange> to_rgb_key_;  // what it converts
   PixelFormat buffer_format_ = PixelFormat::kRgb8;  // set by the first frame
@@ -576,7 +740,13 @@ class Transcoder {
   int video_out_ = -1;
   std::vector<int> stream_map_;
   std::vector<PacketPtr> pending_;
-  std::int64_t frames_done_ = 0;
+  std::int64_t frames_taken_ = 0;  // decoded frames copied or upscaled
+  int frames_per_part_ = 1;
+  int part_ = -1;  // the part frames_taken_ belongs to
+  PartStore* parts_ = nullptr;
+  std::optional<PacketLogReader> reader_;   // the finished part being copied
+  std::optional<PacketLogWriter> writer_;   // the part being encoded
+  std::int64_t last_dts_ = AV_NOPTS_VALUE;  // of the last video packet written
   const FrameUpscaler* upscaler_ = nullptr;
   std::vector<std::uint8_t> rgb_;           // the decoded frame as RGB, reused
   std::vector<std::uint8_t> upscaled_rgb_;  // its upscaled frame, reused
@@ -591,9 +761,25 @@ void upscale_video(const fs::path& input, const fs::path& output, const FrameUps
   check_output_file(input, output, options.existing);
   av_log_set_callback(keep_ffmpeg_error);
   Transcoder transcoder(input, output, options);
-  write_atomically(
-      output, [&](const fs::path& temp) { transcoder.run(temp, upscaler, progress); },
-      options.existing);
+  PartStore parts(output.string() + ".quicksr-parts", transcoder.manifest(input));
+  if (options.on_resume && (parts.finished() > 0 || !parts.dropped().empty())) {
+    const std::int64_t kept = transcoder.frames_in_parts(parts.finished());
+    std::string message = parts.dropped().empty() ? "" : parts.dropped() + "; ";
+    message += "resuming: " + std::to_string(kept) + " frames were upscaled before (kept in " +
+               parts.folder().string() + ")";
+    options.on_resume(kept, message);
+  }
+  try {
+    write_atomically(
+        output, [&](const fs::path& temp) { transcoder.run(temp, upscaler, progress, parts); },
+        options.existing);
+  } catch (const Error& error) {
+    const std::string message = error.what();
+    if (parts.finished() == 0 || message.find(parts.folder().string()) != std::string::npos) throw;
+    throw Error(message + " (the finished parts stay in " + parts.folder().string() +
+                " for the next run)");
+  }
+  parts.remove();
 }
 
 }  // namespace quicksr::video

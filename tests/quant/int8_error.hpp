@@ -35,4 +35,13 @@ inline std::vector<std::int8_t> s8_weights(const QuantizedQuickSRNet& q) {
   return weights;
 }
 
+// Every s32 bias of the first, body and last convs, in that order.
+inline std::vector<std::int32_t> s32_biases(const QuantizedQuickSRNet& q) {
+  std::vector<std::int32_t> biases = q.first.bias;
+  for (const QConv2d& conv : q.body)
+    biases.insert(biases.end(), conv.bias.begin(), conv.bias.end());
+  biases.insert(biases.end(), q.last.bias.begin(), q.last.bias.end());
+  return biases;
+}
+
 }  // namespace quicksr::test_support

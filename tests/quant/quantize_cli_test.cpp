@@ -344,6 +344,41 @@ TEST_F(QuantizeCli, AdaRoundReconstructsItsCalibrationImagesBetterThanNearest) {
             << ", AdaRound " << ada_error << " (" << moved << " body weights re-rounded)\n";
 }
 
+// `quantize --adaround` killed once its first conv is checkpointed resumes from
+// OUT.quicksr-adaround when the same command runs again, and removes it once OUT is written;
+// another command on the same OUT is refused and leaves it. (That a resumed AdaRound equals an
+// uninterrupted one: AdaRound.ResumedFromACheckpointGivesTheUninterruptedResult.)
+TEST_F(QuantizeCli, AdaRoundResumesAfterAKill) {
+  if (!has_trainer()) GTEST_SKIP() << "built without training: no quicksr-train";
+  if (!fs::exists(kTrain)) GTEST_SKIP() << kTrain << " is absent";
+  copy_training_images(2);
+  const std::string command = "quantize " + quoted(kSmallX2) + " --data " + quoted(dir_ / "train") +
+                              " --per-tensor --adaround --out " + quoted(dir_ / "ada.safetensors");
+  const fs::path checkpoint = dir_ / "ada.safetensors.quicksr-adaround";
+  std::ofstream(dir_ / "kill.sh") << QUICKSR_BINARY << " " << command
+                                  << " --adaround-iterations 40 > /dev/null 2>&1 &\n"
+                                  << "pid=$!; for i in $(seq 6000); do [ -e " << quoted(checkpoint)
+                                  << " ] && break; sleep 0.01; done\n"
+                                  << "kill -KILL $pid; wait $pid\n";
+  EXPECT_NE(std::system(("bash " + quoted(dir_ / "kill.sh")).c_str()), 0);
+  ASSERT_TRUE(fs::exists(checkpoint));
+  EXPECT_FALSE(fs::exists(dir_ / "ada.safetensors"));
+
+  const auto other = run_quicksr(command + " --adaround-iterations 41");
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_NE(other.output.find(checkpoint.string() + ": holds an unfinished AdaRound of another "
+                                                    "command or model"),
+            std::string::npos)
+      << other.output;
+  ASSERT_TRUE(fs::exists(checkpoint));
+
+  const auto resumed = run_quicksr(command + " --adaround-iterations 40");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("adaround: resuming after "), std::string::npos) << resumed.output;
+  EXPECT_FALSE(fs::exists(checkpoint));
+  std::get<QuantizedQuickSRNet>(load_model(dir_ / "ada.safetensors").net).check();
+}
+
 // `--optimize-rounding --adaround`: AdaRound starts from the optimised rounding (one step at lr
 // 1e-3 moves no weight across a level, so the weights are those of `--optimize-rounding` alone),
 // not from the unrounded weights (one step from there gives about round to nearest, which

@@ -188,6 +188,32 @@ QuantizedQuickSRNet rounded_at_random(const QuickSRNet& net) {
 // Nothing learnt (learning rate 1e-12; 0 would mean the default): warm-started, AdaRound returns
 // the given (random) rounding; from the unrounded weights it returns about round to nearest, which
 // differs from the random rounding in about half of the weights: the option is what decides.
+// Each conv's steps draw from a seed of their own, so a run resumed from the checkpoint after the
+// first conv, or after the last of the chain, gives the uninterrupted run's result exactly.
+TEST(AdaRound, ResumedFromACheckpointGivesTheUninterruptedResult) {
+  if (!fs::exists(kTrain)) GTEST_SKIP() << "shared data sets are absent";
+  const QuickSRNet net = std::get<QuickSRNet>(load_model(kShippedSmallX2).net);
+  const std::vector<Tensor> calibration = lr_images(kTrain, 2);
+  AdaRoundOptions options = quick_options();
+  options.iterations = 40;
+  options.fit_bias = true;
+  std::vector<std::pair<int, QuantizedQuickSRNet>> checkpoints;
+  const QuantizedQuickSRNet whole =
+      adaround(net, rounded_per_tensor(net), calibration, options,
+               [&](int done, const QuantizedQuickSRNet& q) { checkpoints.emplace_back(done, q); });
+  ASSERT_EQ(checkpoints.size(), static_cast<std::size_t>(net.config.blocks + 1));
+  EXPECT_EQ(checkpoints.front().first, 1);
+  EXPECT_EQ(checkpoints.back().first, net.config.blocks + 1);
+  for (const auto& [done, partial] : {checkpoints.front(), checkpoints.back()}) {
+    options.resume_at = done;
+    const QuantizedQuickSRNet resumed = adaround(net, partial, calibration, options);
+    EXPECT_EQ(test_support::s8_weights(resumed), test_support::s8_weights(whole)) << done;
+    EXPECT_EQ(test_support::s32_biases(resumed), test_support::s32_biases(whole)) << done;
+  }
+  EXPECT_NE(test_support::s8_weights(checkpoints.front().second), test_support::s8_weights(whole))
+      << "the first checkpoint should still hold round-to-nearest convs";
+}
+
 TEST(AdaRound, WarmStartBeginsAtTheGivenRounding) {
   if (!fs::exists(kTrain)) GTEST_SKIP() << "shared data sets are absent";
   const QuickSRNet net = std::get<QuickSRNet>(load_model(kShippedSmallX2).net);

@@ -17,6 +17,7 @@ extern "C" {
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@ extern "C" {
 #include "quicksr/upscaler.hpp"
 #include "support/run_quicksr.hpp"
 #include "support/temp_dir.hpp"
+#include "video/packet_log.hpp"
 #include "video/video.hpp"
 
 namespace fs = std::filesystem;
@@ -641,7 +643,7 @@ TEST_F(VideoTest, ExistingOutputIsKeptAndInterruptLeavesNoFile) {
 
 // The final rename never replaces without kReplace (--overwrite): a file that appears at OUT while
 // the video is upscaled (here: made by the first frame's upscale) is kept, and so is a dangling
-// symbolic link.
+// symbolic link. The finished parts stay for a run with --overwrite.
 TEST_F(VideoTest, OutputThatAppearsMeanwhileIsKept) {
   const fs::path clip = make_clip("64x48", 4, 10);
   const Upscaler bicubic = Upscaler::bicubic(Scale{2, 1});
@@ -656,7 +658,12 @@ TEST_F(VideoTest, OutputThatAppearsMeanwhileIsKept) {
     video::upscale_video(clip, path("out.mp4"), upscale, {}, progress);
     ADD_FAILURE() << "the file that appeared was replaced";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("out.mp4: already exists"), std::string::npos) << e.what();
+    EXPECT_NE(
+        std::string(e.what()).find("out.mp4: already exists (use --overwrite to replace it) "
+                                   "(the finished parts stay in " +
+                                   path("out.mp4.quicksr-parts").string() + " for the next run)"),
+        std::string::npos)
+        << e.what();
   }
   EXPECT_EQ(fs::file_size(path("out.mp4")), 8u);
 
@@ -664,10 +671,296 @@ TEST_F(VideoTest, OutputThatAppearsMeanwhileIsKept) {
   EXPECT_THROW(video::upscale_video(clip, path("link.mp4"), upscale, {}, progress), Error);
   EXPECT_TRUE(fs::is_symlink(path("link.mp4")));
   EXPECT_FALSE(fs::exists(path("nowhere.mp4")));
+  // The upscaled frames are kept for a run with --overwrite; no temporary file is left.
+  EXPECT_TRUE(fs::exists(path("out.mp4.quicksr-parts/part-000000.packets")));
   for (const auto& entry : fs::directory_iterator(dir_)) {
-    EXPECT_EQ(entry.path().filename().string().find(".quicksr-"), std::string::npos)
+    const std::string name = entry.path().filename().string();
+    EXPECT_TRUE(name.find(".quicksr-") == std::string::npos || name.ends_with(".quicksr-parts"))
         << "temporary file left: " << entry.path();
   }
+}
+
+// Every packet of every stream in file order: stream, timestamps, flags, size and bytes.
+std::vector<std::string> all_packets(const fs::path& file) {
+  Probe probe(file);
+  std::vector<std::string> packets;
+  if (!probe.context) return packets;
+  AVPacket* packet = av_packet_alloc();
+  while (av_read_frame(probe.context, packet) >= 0) {
+    std::ostringstream line;
+    line << packet->stream_index << " pts " << packet->pts << " dts " << packet->dts << " flags "
+         << packet->flags << " size " << packet->size << " ";
+    packets.push_back(line.str() +
+                      std::string(reinterpret_cast<char*>(packet->data), packet->size));
+    av_packet_unref(packet);
+  }
+  av_packet_free(&packet);
+  return packets;
+}
+
+// nearest_x2() counting the frames it upscales.
+video::FrameUpscaler counting_nearest_x2(int& frames) {
+  video::FrameUpscaler upscaler = nearest_x2();
+  upscaler.upscale = [&frames, upscale = upscaler.upscale](const PixelBuffer<const void>& frame,
+                                                           const PixelBuffer<void>& upscaled) {
+    ++frames;
+    upscale(frame, upscaled);
+  };
+  return upscaler;
+}
+
+video::VideoProgress stop_after(std::int64_t frames) {
+  return [frames](std::int64_t done, std::int64_t) { return done < frames; };
+}
+
+// 25 frames at 1 frame/s: parts of 10, 10 and 5 frames.
+class VideoResumeTest : public VideoTest {
+ protected:
+  void SetUp() override {
+    VideoTest::SetUp();
+    if (IsSkipped()) return;
+    clip_ = make_clip("64x48", 25, 1);
+    upscaled_ = 0;
+    video::upscale_video(clip_, path("whole.mp4"), upscaler_, {}, kNoProgress);
+    ASSERT_EQ(upscaled_, 25);
+    upscaled_ = 0;
+  }
+
+  // Upscales clip_ to out.mp4, stopped after `frames`; the error must say how many are kept.
+  void interrupt_after(std::int64_t frames, std::int64_t kept,
+                       const video::VideoOptions& options = {}) {
+    try {
+      video::upscale_video(clip_, path("out.mp4"), upscaler_, options, stop_after(frames));
+      ADD_FAILURE() << "not interrupted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("interrupted; the first " + std::to_string(kept) +
+                                           " frames are kept in " + parts_.string()),
+                std::string::npos)
+          << e.what();
+    }
+    EXPECT_FALSE(fs::exists(path("out.mp4")));
+    upscaled_ = 0;
+  }
+
+  // Resumes out.mp4; returns the frames the resumed run said were kept.
+  std::int64_t resume(video::VideoOptions options = {}) {
+    std::int64_t kept = 0;
+    options.on_resume = [&](std::int64_t frames, const std::string& message) {
+      kept = frames;
+      message_ = message;
+    };
+    video::upscale_video(clip_, path("out.mp4"), upscaler_, options, kNoProgress);
+    return kept;
+  }
+
+  fs::path clip_;
+  int upscaled_ = 0;
+  video::FrameUpscaler upscaler_ = counting_nearest_x2(upscaled_);
+  fs::path parts_ = path("out.mp4.quicksr-parts");
+  std::string message_;
+};
+
+// The parts' fresh encoders see the same frames in both runs, so a resumed run must give the
+// uninterrupted run's packets, byte for byte, in every stream.
+TEST_F(VideoResumeTest, ResumedRunWritesTheUninterruptedRunsPackets) {
+  interrupt_after(15, 10);
+  EXPECT_TRUE(fs::exists(parts_ / "part-000000.packets"));
+  EXPECT_FALSE(fs::exists(parts_ / "part-000001.packets.tmp")) << "the unfinished part is kept";
+
+  EXPECT_EQ(resume(), 10);
+  EXPECT_EQ(upscaled_, 15) << "frames of the kept part were upscaled again";
+  EXPECT_NE(message_.find("resuming: 10 frames"), std::string::npos) << message_;
+  const std::vector<std::string> whole = all_packets(path("whole.mp4"));
+  EXPECT_EQ(whole.size(), all_packets(clip_).size());
+  EXPECT_TRUE(all_packets(path("out.mp4")) == whole);
+  EXPECT_FALSE(fs::exists(parts_)) << "parts are removed with the output complete";
+}
+
+// A part damaged after it was finished (a disk fault) is upscaled again, with the parts after it;
+// a part a killed run left unfinished (its temporary file) is ignored.
+TEST_F(VideoResumeTest, DamagedPartIsUpscaledAgain) {
+  interrupt_after(22, 20);
+  const fs::path second = parts_ / "part-000001.packets";
+  fs::resize_file(second, fs::file_size(second) - 3);
+  std::ofstream(parts_ / "part-000002.packets.tmp") << "left by a kill";
+
+  EXPECT_EQ(resume(), 10);
+  EXPECT_EQ(upscaled_, 15);
+  EXPECT_NE(message_.find(second.string() + ": damaged: ends early"), std::string::npos)
+      << message_;
+  EXPECT_TRUE(all_packets(path("out.mp4")) == all_packets(path("whole.mp4")));
+}
+
+// Parts of a run with other options or another upscaler are neither used nor removed.
+TEST_F(VideoResumeTest, PartsOfAnotherRunAreRefusedAndKept) {
+  video::VideoOptions options;
+  options.upscaler_key = "nearest x2";
+  interrupt_after(15, 10, options);
+  video::VideoOptions other_crf = options;
+  other_crf.crf = 20;
+  video::VideoOptions other_upscaler = options;
+  other_upscaler.upscaler_key = "bicubic x2";
+  for (const auto& [other, line] :
+       {std::pair{other_crf, "crf: default"}, std::pair{other_upscaler, "upscaler: nearest x2"}}) {
+    try {
+      resume(other);
+      ADD_FAILURE() << "parts of another run were used";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(parts_.string() +
+                                           ": holds parts of another unfinished "
+                                           "run (its '" +
+                                           line + "' differs)"),
+                std::string::npos)
+          << e.what();
+    }
+    EXPECT_TRUE(fs::exists(parts_ / "part-000000.packets"));
+  }
+  EXPECT_EQ(upscaled_, 0);
+  EXPECT_EQ(resume(options), 10);
+  EXPECT_TRUE(all_packets(path("out.mp4")) == all_packets(path("whole.mp4")));
+}
+
+TEST_F(VideoResumeTest, SecondRunOnTheSameOutputIsRefused) {
+  bool refused = false;
+  const video::VideoProgress progress = [&](std::int64_t done, std::int64_t) {
+    if (done == 12) {
+      try {
+        video::upscale_video(clip_, path("out.mp4"), nearest_x2(), {}, kNoProgress);
+      } catch (const Error& e) {
+        refused = std::string(e.what()).find(parts_.string() + ": another quicksr is writing") !=
+                  std::string::npos;
+        EXPECT_TRUE(refused) << e.what();
+      }
+    }
+    return true;
+  };
+  video::upscale_video(clip_, path("out.mp4"), upscaler_, {}, progress);
+  EXPECT_TRUE(refused);
+  EXPECT_TRUE(all_packets(path("out.mp4")) == all_packets(path("whole.mp4")));
+}
+
+// A folder at OUT.quicksr-parts that holds files of someone else's is refused and left as it was.
+TEST_F(VideoTest, PartsFolderWithOtherFilesIsLeftAlone) {
+  const fs::path clip = make_clip("64x48", 2, 10);
+  const fs::path folder = path("out.mp4.quicksr-parts");
+  fs::create_directory(folder);
+  std::ofstream(folder / "notes.txt") << "mine";
+  try {
+    video::upscale_video(clip, path("out.mp4"), nearest_x2(), {}, kNoProgress);
+    ADD_FAILURE() << "the folder was used";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(folder.string() +
+                                         ": holds notes.txt, which quicksr did not write there"),
+              std::string::npos)
+        << e.what();
+  }
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    names.push_back(entry.path().filename().string());
+  }
+  EXPECT_EQ(names, std::vector<std::string>{"notes.txt"});
+  EXPECT_FALSE(fs::exists(path("out.mp4")));
+}
+
+// x265 gives wrong decoding timestamps for a part shorter than its B-frame delay (here the last
+// part: 2 frames); MP4's muxer refuses timestamps that do not increase.
+TEST_F(VideoTest, X265PartShorterThanItsDelayJoins) {
+  if (!avcodec_find_encoder_by_name("libx265")) GTEST_SKIP() << "this FFmpeg has no libx265";
+  const fs::path clip = make_clip("64x48", 12, 1);
+  video::VideoOptions options;
+  options.codec = "libx265";
+  video::upscale_video(clip, path("out.mp4"), nearest_x2(), options, kNoProgress);
+  Probe out(path("out.mp4"));
+  ASSERT_TRUE(out.context);
+  EXPECT_EQ(out.packets(AVMEDIA_TYPE_VIDEO).size(), 12u);
+}
+
+// The CLI: Ctrl-C once the first part is finished, then the same command again. At 1 frame/s a
+// part is 10 frames: 20 frames of 320x240 remain to be upscaled when the signal is sent.
+TEST_F(VideoTest, SameCommandResumesAfterCtrlC) {
+  const fs::path clip = make_clip("320x240", 30, 1);
+  const std::string video = std::string(QUICKSR_BINARY) + " video " + quoted(clip) + " " +
+                            quoted(path("out.mp4")) + " --method bicubic";
+  const fs::path first_part = path("out.mp4.quicksr-parts/part-000000.packets");
+  std::ofstream(path("interrupt.sh"))
+      << video << " --quiet 2> " << quoted(path("err.txt")) << " & pid=$!\n"
+      << "for i in $(seq 3000); do [ -e " << quoted(first_part) << " ] && break; sleep 0.01; done\n"
+      << "kill -INT $pid; wait $pid\n";
+  EXPECT_NE(std::system(("bash " + quoted(path("interrupt.sh"))).c_str()), 0);
+  std::stringstream error;
+  error << std::ifstream(path("err.txt")).rdbuf();
+  EXPECT_NE(error.str().find("out.mp4: interrupted; the first 10 frames are kept in"),
+            std::string::npos)
+      << error.str();
+
+  const auto resumed = run_quicksr(video.substr(std::string(QUICKSR_BINARY).size() + 1));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming: 10 frames were upscaled before"), std::string::npos)
+      << resumed.output;
+  EXPECT_EQ(Probe(path("out.mp4")).packets(AVMEDIA_TYPE_VIDEO).size(), 30u);
+  EXPECT_FALSE(fs::exists(path("out.mp4.quicksr-parts")));
+}
+
+TEST(PacketLog, JoinedDtsLiesBetweenTheLastOneAndThePresentationTime) {
+  using video::joined_dts, video::kNoTimestamp;
+  EXPECT_EQ(joined_dts(-2048, 0, kNoTimestamp), -2048);  // a B-frame delay at the start: kept
+  EXPECT_EQ(joined_dts(3072, 4096, 2048), 3072);         // within bounds: kept
+  EXPECT_EQ(joined_dts(2048, 4096, 2048), 2049);         // repeats the last one
+  EXPECT_EQ(joined_dts(-4575098687746505226, 4096, 2048), 2049);  // x265's uninitialised ones
+  EXPECT_EQ(joined_dts(INT64_MAX - 5, 4096, 2048), 4096);
+  EXPECT_EQ(joined_dts(INT64_MAX - 5, 4096, kNoTimestamp), 4096);
+  EXPECT_EQ(joined_dts(100, kNoTimestamp, 2048), 2049);
+}
+
+TEST(PacketLog, RoundTripsEveryField) {
+  const test_support::TempDir dir;
+  const fs::path file = dir.path() / "log";
+  const std::vector<video::LoggedPacket> packets = {
+      {-2048, -4096, 1024, 1, {0, 1, 2, 255}, {{7, {9, 8}}, {12, {}}}},
+      {INT64_MAX, INT64_MIN, 0, 0x80000000u, {}, {}},
+  };
+  video::PacketLogWriter writer(file);
+  for (const video::LoggedPacket& packet : packets) writer.append(packet);
+  writer.finish();
+  video::PacketLogReader reader(file);
+  for (const video::LoggedPacket& expected : packets) {
+    video::LoggedPacket packet;
+    ASSERT_TRUE(reader.next(packet));
+    EXPECT_TRUE(packet == expected) << "pts " << expected.pts;
+  }
+  video::LoggedPacket packet;
+  EXPECT_FALSE(reader.next(packet));
+  EXPECT_EQ(video::count_logged_packets(file), 2u);
+}
+
+// Every truncation, a byte appended, and a size field pointing past the end are each refused
+// with "damaged", naming the file.
+TEST(PacketLog, DamageIsRefusedNamingTheFile) {
+  const test_support::TempDir dir;
+  const fs::path file = dir.path() / "log";
+  video::PacketLogWriter writer(file);
+  writer.append({0, 0, 1, 1, {1, 2, 3}, {{3, {4}}}});
+  writer.finish();
+  std::stringstream whole;
+  whole << std::ifstream(file, std::ios::binary).rdbuf();
+  const std::string bytes = whole.str();
+  const auto expect_damaged = [&](const std::string& damaged, const std::string& why) {
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << damaged;
+    try {
+      video::count_logged_packets(file);
+      ADD_FAILURE() << why << " was read";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(file.string() + ": damaged: "), std::string::npos)
+          << why << ": " << e.what();
+    }
+  };
+  for (std::size_t length = 0; length < bytes.size(); ++length) {
+    expect_damaged(bytes.substr(0, length), "truncated to " + std::to_string(length));
+  }
+  expect_damaged(bytes + "x", "a byte after the end");
+  std::string huge_packet = bytes;
+  huge_packet[8 + 1 + 3 * 8 + 4 + 3] = '\x7f';  // the packet size's high byte
+  expect_damaged(huge_packet, "a packet size past the end");
 }
 
 }  // namespace
