@@ -24,6 +24,7 @@ PACKAGES=(
   # build-asan (scripts/sanitizer_build.sh): clang, libFuzzer and the sanitizer runtimes, and
   # clang's OpenMP, without which the oneDNN comparison (quicksr_engine_bench) is not built there.
   clang libclang-rt-dev libomp-dev
+  lld  # links several times faster than GNU ld (CMakeLists.txt uses it where installed)
 )
 # Node.js for the ONNX Runtime tests (npm onnxruntime-node, scripts/install_ort.sh). A machine
 # may already have it from elsewhere: NodeSource's nodejs bundles npm and conflicts with Debian's.

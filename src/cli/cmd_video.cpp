@@ -91,15 +91,21 @@ int video_command(CommandArgs raw) {
   options.existing = existing_file(args);
   const Upscaler upscaler = upscaler_from_args(args, Scale{2, 1});
   options.upscaler_key = upscaler_key(args, upscaler);
-  std::int64_t kept = 0;  // frames copied from an interrupted run: not in the bar's rate
+  std::int64_t kept = 0;  // frames copied from an interrupted run: a bar of their own
   options.on_resume = [&](std::int64_t frames, const std::string& message) {
     kept = frames;
     if (!args.has("--quiet")) std::cerr << message << '\n';
   };
 
+  std::optional<ProgressBar> copying;
   std::optional<ProgressBar> bar;
   const video::VideoProgress progress = [&](std::int64_t done, std::int64_t expected) {
-    if (!args.has("--quiet") && done > kept) {
+    if (args.has("--quiet")) return !interrupted;
+    if (done <= kept) {
+      if (!copying) copying.emplace("copying", kept, "frame");
+      copying->update(done);
+      if (done == kept) copying->finish();
+    } else {
       if (!bar) bar.emplace("video", expected, "frame");
       bar->update(done);
     }
