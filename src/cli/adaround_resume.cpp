@@ -45,8 +45,8 @@ std::optional<std::pair<int, QuantizedQuickSRNet>> AdaRoundResume::load(
   const auto done = model.provenance.find(kConvsDone);
   if (key == model.provenance.end() || key->second != key_) {
     throw Error(path_.string() +
-                ": holds an unfinished AdaRound of another command or model: run that command "
-                "to finish it, or delete the file");
+                ": holds an unfinished AdaRound of another command, model or calibration "
+                "images: run that command to finish it, or delete the file");
   }
   int convs = -1;
   const std::string& text = done == model.provenance.end() ? "" : done->second;

@@ -1,4 +1,5 @@
 // quicksr quantize MODEL --data CALIB_DIR --out OUT: post-training INT8 (W8A8) quantisation.
+#include <algorithm>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -402,14 +403,23 @@ std::pair<QuantizedQuickSRNet, std::string> quantize_net(const ParsedArgs& args,
 }
 
 // What must equal between an interrupted AdaRound and the run that resumes it: quicksr's version,
-// the arguments (but --overwrite) and the model file.
-std::string adaround_resume_key(CommandArgs raw, const std::filesystem::path& model) {
+// the arguments (but --overwrite), the model file and the files of the calibration folder.
+std::string adaround_resume_key(CommandArgs raw, const std::filesystem::path& model,
+                                const std::filesystem::path& data) {
   std::string key = std::string("quicksr ") + QUICKSR_VERSION + "\n";
   for (const char* arg : raw) {
     if (std::string_view(arg) != "--overwrite") key += std::string(arg) + "\n";
   }
+  std::vector<std::filesystem::path> files;
   std::error_code error;
-  if (std::filesystem::is_regular_file(model, error)) key += file_identity(model) + "\n";
+  if (std::filesystem::is_regular_file(model, error)) files.push_back(model);
+  std::vector<std::filesystem::path> images;
+  for (const auto& entry : std::filesystem::directory_iterator(data, error)) {
+    if (entry.is_regular_file(error)) images.push_back(entry.path());
+  }
+  std::sort(images.begin(), images.end());
+  files.insert(files.end(), images.begin(), images.end());
+  for (const std::filesystem::path& file : files) key += file_identity(file) + "\n";
   return key;
 }
 
@@ -441,7 +451,7 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
     throw Error(input.string() + ": quantize needs an fp32 QuickSRNet or graph model");
   }
   const std::vector<Tensor> images = calibration_images(args, settings.images, model.scale());
-  const AdaRoundResume resume(*out, adaround_resume_key(raw, input));
+  const AdaRoundResume resume(*out, adaround_resume_key(raw, input, *args.get("--data")));
   const auto [quantized, description] =
       quantize_net(args, model, images, settings, adaround, resume);
   // The AIMET JSON first: the model file is the result the command announces.

@@ -2,6 +2,7 @@
 // through the binary.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -367,10 +368,20 @@ TEST_F(QuantizeCli, AdaRoundResumesAfterAKill) {
   const auto other = run_quicksr(command + " --adaround-iterations 41");
   EXPECT_EQ(other.exit_code, 1);
   EXPECT_NE(other.output.find(checkpoint.string() + ": holds an unfinished AdaRound of another "
-                                                    "command or model"),
+                                                    "command, model or calibration images"),
             std::string::npos)
       << other.output;
   ASSERT_TRUE(fs::exists(checkpoint));
+  // The same command once a calibration image changed (here only its time) is refused too.
+  const fs::path image = fs::directory_iterator(dir_ / "train")->path();
+  const fs::file_time_type written = fs::last_write_time(image);
+  fs::last_write_time(image, written + std::chrono::seconds(1));
+  const auto other_images = run_quicksr(command + " --adaround-iterations 40");
+  EXPECT_EQ(other_images.exit_code, 1);
+  EXPECT_NE(other_images.output.find("another command, model or calibration images"),
+            std::string::npos)
+      << other_images.output;
+  fs::last_write_time(image, written);
 
   const auto resumed = run_quicksr(command + " --adaround-iterations 40");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;

@@ -862,6 +862,20 @@ TEST_F(VideoTest, PartsFolderWithOtherFilesIsLeftAlone) {
   EXPECT_FALSE(fs::exists(path("out.mp4")));
 }
 
+// What a run killed before its first part was finished leaves (another manifest even: the command
+// changed meanwhile) holds no work, so the next run starts afresh and removes it at the end.
+TEST_F(VideoTest, FolderWithoutAFinishedPartDoesNotBlockTheNextRun) {
+  const fs::path clip = make_clip("64x48", 2, 10);
+  const fs::path folder = path("out.mp4.quicksr-parts");
+  fs::create_directory(folder);
+  std::ofstream(folder / "manifest") << "quicksr video parts 1\nupscaler: another\n";
+  std::ofstream(folder / "lock");
+  std::ofstream(folder / "part-000000.packets.tmp") << "half a part";
+  video::upscale_video(clip, path("out.mp4"), nearest_x2(), {}, kNoProgress);
+  EXPECT_EQ(Probe(path("out.mp4")).packets(AVMEDIA_TYPE_VIDEO).size(), 2u);
+  EXPECT_FALSE(fs::exists(folder));
+}
+
 // x265 gives wrong decoding timestamps for a part shorter than its B-frame delay (here the last
 // part: 2 frames); MP4's muxer refuses timestamps that do not increase.
 TEST_F(VideoTest, X265PartShorterThanItsDelayJoins) {
