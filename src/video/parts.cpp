@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "common/atomic_file.hpp"
 #include "quicksr/error.hpp"
