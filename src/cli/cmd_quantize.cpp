@@ -410,16 +410,14 @@ std::string adaround_resume_key(CommandArgs raw, const std::filesystem::path& mo
   for (const char* arg : raw) {
     if (std::string_view(arg) != "--overwrite") key += std::string(arg) + "\n";
   }
-  std::vector<std::filesystem::path> files;
   std::error_code error;
-  if (std::filesystem::is_regular_file(model, error)) files.push_back(model);
+  if (std::filesystem::is_regular_file(model, error)) key += file_identity(model) + "\n";
   std::vector<std::filesystem::path> images;
   for (const auto& entry : std::filesystem::directory_iterator(data, error)) {
     if (entry.is_regular_file(error)) images.push_back(entry.path());
   }
   std::sort(images.begin(), images.end());
-  files.insert(files.end(), images.begin(), images.end());
-  for (const std::filesystem::path& file : files) key += file_identity(file) + "\n";
+  for (const std::filesystem::path& image : images) key += file_identity(image) + "\n";
   return key;
 }
 
