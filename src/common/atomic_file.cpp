@@ -116,6 +116,9 @@ void write_atomically(const std::filesystem::path& path,
 void check_output_file(const std::filesystem::path& input, const std::filesystem::path& output,
                        ExistingFile existing) {
   std::error_code ec;
+  if (std::filesystem::is_directory(output, ec)) {
+    throw Error(output.string() + ": is a folder; name the file to write");
+  }
   if (std::filesystem::equivalent(input, output, ec)) {
     throw Error(output.string() + ": refusing to overwrite the input file");
   }

@@ -19,9 +19,9 @@ void write_atomically(const std::filesystem::path& path,
                       const std::function<void(const std::filesystem::path& temp)>& write,
                       ExistingFile existing);
 
-// Throws quicksr::Error naming `output` when writing it would destroy something: it is the file
-// `input` itself (links followed), or it exists (a dangling symbolic link too) and `existing` is
-// kKeep. Commands call it before the work; write_atomically's no-replace rename closes the gap
+// Throws quicksr::Error naming `output` when writing it would destroy something or cannot work:
+// it is a folder, the file `input` itself (links followed), or it exists (a dangling symbolic link
+// too) and `existing` is kKeep. Commands call it before the work; write_atomically's no-replace rename closes the gap
 // between this check and the end of the work.
 void check_output_file(const std::filesystem::path& input, const std::filesystem::path& output,
                        ExistingFile existing);
