@@ -423,8 +423,8 @@ std::string escaped(const std::string& text) {
 // read. Other files in the calibration folder (OUT's checkpoint may be one) do not count.
 std::string adaround_resume_key(CommandArgs raw, const std::filesystem::path& model,
                                 const std::filesystem::path& data, int images) {
-  std::string key = std::string("quicksr ") + QUICKSR_VERSION + "\n" +
-                    file_identity("/proc/self/exe") + "\n";
+  std::string key =
+      std::string("quicksr ") + QUICKSR_VERSION + "\n" + file_identity("/proc/self/exe") + "\n";
   for (const char* arg : raw) {
     if (std::string_view(arg) != "--overwrite") key += std::string(arg) + "\n";
   }
@@ -438,8 +438,8 @@ std::string adaround_resume_key(CommandArgs raw, const std::filesystem::path& mo
 AdaRoundResume adaround_resume(CommandArgs raw, const ParsedArgs& args, int images) {
   const std::filesystem::path out = *args.get("--out");
   if (!args.has("--adaround")) return AdaRoundResume(out, "");
-  AdaRoundResume resume(out, adaround_resume_key(raw, args.positional()[0], *args.get("--data"),
-                                                 images));
+  AdaRoundResume resume(
+      out, adaround_resume_key(raw, args.positional()[0], *args.get("--data"), images));
   const auto encodings = args.get("--encodings");
   const auto same = [](const std::filesystem::path& a, const std::filesystem::path& b) {
     return std::filesystem::absolute(a).lexically_normal() ==
@@ -490,7 +490,10 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
   result.net = quantized;
   save_quantized(std::move(result), model, args, description,
                  calibration_source(args, images.size()));
-  if (args.has("--adaround")) resume.remove();
+  if (args.has("--adaround")) {
+    sync_to_disk(*out);  // before the checkpoint that could make it again goes
+    resume.remove();
+  }
   return 0;
 }
 

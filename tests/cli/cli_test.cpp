@@ -147,7 +147,8 @@ TEST_F(CliTest, FolderAtTheOutputPathIsRefusedBeforeTheWork) {
   const std::string input = write_sample("in.png", 6, 4);
   fs::create_directory(path("out.png"));
   std::ofstream(path("out.png/kept")) << "kept";
-  const RunResult refused = run_quicksr("upscale " + input + " " + path("out.png") + " --overwrite");
+  const RunResult refused =
+      run_quicksr("upscale " + input + " " + path("out.png") + " --overwrite");
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_NE(refused.output.find(path("out.png") + ": is a folder; name the file to write"),
             std::string::npos)

@@ -376,8 +376,8 @@ TEST_F(QuantizeCli, AdaRoundResumesAfterAKill) {
                                                     "command, model or calibration images"),
             std::string::npos)
       << other.output;
-  const auto encodings_there =
-      run_quicksr(command + " --adaround-iterations 40 --overwrite --encodings " + quoted(checkpoint));
+  const auto encodings_there = run_quicksr(
+      command + " --adaround-iterations 40 --overwrite --encodings " + quoted(checkpoint));
   EXPECT_EQ(encodings_there.exit_code, 1);
   EXPECT_NE(encodings_there.output.find(checkpoint.string() + ": is where --adaround keeps"),
             std::string::npos)
