@@ -584,10 +584,11 @@ class Transcoder {
       end_part();
       begin_part(part);
     }
+    const std::int64_t pts = increasing_pts(decoded->best_effort_timestamp);
     if (reader_) {
       replay_packet();  // one per frame, as the encoder gave them (the rest at the part's end)
     } else {
-      upscale_and_encode(decoded);
+      upscale_and_encode(decoded, pts);
     }
     ++frames_taken_;
     if (*progress_ && !(*progress_)(frames_taken_, expected_frames())) throw interrupted();
@@ -625,7 +626,18 @@ class Transcoder {
     }
   }
 
-  void upscale_and_encode(const AVFrame* decoded) {
+  // The encoder and the muxer need increasing timestamps: a frame at or before the previous one
+  // (overlapping concatenated clips) follows it by one tick instead of failing the video.
+  std::int64_t increasing_pts(std::int64_t pts) {
+    if (pts == AV_NOPTS_VALUE) return pts;
+    if (last_pts_ != AV_NOPTS_VALUE && pts <= last_pts_ && last_pts_ < INT64_MAX) {
+      pts = last_pts_ + 1;
+    }
+    last_pts_ = pts;
+    return pts;
+  }
+
+  void upscale_and_encode(const AVFrame* decoded, std::int64_t pts) {
     const PixelBuffer<const void> rgb = to_rgb(decoded);
     const int width = upscaler_->output_length(rgb.width);
     const int height = upscaler_->output_length(rgb.height);
@@ -640,7 +652,7 @@ class Transcoder {
     const std::uint8_t* planes[1] = {upscaled_rgb_.data()};
     const int strides[1] = {static_cast<int>(row_bytes)};  // wider than the (even) frame: cropped
     sws_scale(from_rgb_.get(), planes, strides, 0, height_, frame->data, frame->linesize);
-    frame->pts = decoded->best_effort_timestamp;
+    frame->pts = pts;
     frame->pict_type = AV_PICTURE_TYPE_NONE;
     encode(frame.get());
   }
@@ -769,6 +781,7 @@ class Transcoder {
   std::optional<PacketLogReader> reader_;   // the finished part being copied
   std::optional<PacketLogWriter> writer_;   // the part being encoded
   std::int64_t last_dts_ = AV_NOPTS_VALUE;  // of the last video packet written
+  std::int64_t last_pts_ = AV_NOPTS_VALUE;  // of the last frame taken
   const FrameUpscaler* upscaler_ = nullptr;
   std::vector<std::uint8_t> rgb_;           // the decoded frame as RGB, reused
   std::vector<std::uint8_t> upscaled_rgb_;  // its upscaled frame, reused
