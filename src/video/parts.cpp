@@ -71,8 +71,8 @@ int lock(const fs::path& folder) {
       ::close(fd);
       throw Error(folder.string() + ": another quicksr is writing this video");
     }
-    struct stat locked {
-    }, named{};
+    struct stat locked {};
+    struct stat named {};
     if (::fstat(fd, &locked) == 0 && ::stat(path.c_str(), &named) == 0 &&
         locked.st_ino == named.st_ino && locked.st_dev == named.st_dev) {
       return fd;
@@ -133,8 +133,7 @@ void PartStore::check_manifest(const std::string& manifest) {
     if (finished_ > 0) return;
   } else if (fs::exists(folder_ / part_name(0))) {
     if (found.empty()) {
-      throw Error(folder_.string() +
-                  ": holds parts but no manifest that names their run: " + "delete the folder");
+      throw Error(folder_.string() + ": holds parts but no manifest naming their run: delete it");
     }
     throw Error(folder_.string() + ": holds parts of another unfinished run (its '" +
                 first_difference(manifest, found) +

@@ -187,8 +187,9 @@ class Transcoder {
   std::string manifest(const fs::path& input) const {
     // The encoder's output depends on its build and thread count (x264's does): a part is only
     // reused by the same ones.
-    const std::string threads = options_.threads > 0 ? std::to_string(options_.threads)
-                                                     : "auto of " + std::to_string(av_cpu_count());
+    const std::string threads = options_.threads > 0
+                                    ? std::to_string(options_.threads)
+                                    : "auto, " + std::to_string(av_cpu_count()) + " cpus";
     return "quicksr video parts 2\ninput: " + file_identity(input) +
            "\nframes per part: " + std::to_string(frames_per_part_) + "\nencoder: " + codec_->name +
            "\nFFmpeg: libavcodec " + version_text(avcodec_version()) + ", libavformat " +
@@ -551,9 +552,9 @@ class Transcoder {
   }
   std::size_t rgb_pixel_bytes() const { return pixel_layout(buffer_format_).pixel_bytes(); }
 
-  // The decoded frame as RGB (RGBA where it has alpha) in rgb_.
-  // The decoded frame as RGB of the first frame's size: the frames of a stream whose size changes
-  // (concatenated clips, a broadcast capture) are scaled to it, as the ffmpeg command does.
+  // The decoded frame as RGB (RGBA where it has alpha) in rgb_, of the first frame's size: frames
+  // of a stream whose size changes (concatenated clips, a broadcast capture) are scaled to it, as
+  // the ffmpeg command does.
   PixelBuffer<const void> to_rgb(const AVFrame* frame) {
     const auto format = static_cast<AVPixelFormat>(frame->format);
     const auto key =

@@ -1035,7 +1035,8 @@ TEST(PartStore, PartsWithoutAManifestAreRefusedAndKept) {
     video::PartStore store(folder, "a run\n");
     ADD_FAILURE() << "parts without a manifest were taken";
   } catch (const Error& error) {
-    EXPECT_NE(std::string(error.what()).find(folder.string() + ": holds parts but no manifest"),
+    EXPECT_NE(std::string(error.what())
+                  .find(folder.string() + ": holds parts but no manifest naming their run"),
               std::string::npos)
         << error.what();
   }
