@@ -53,8 +53,9 @@ std::optional<std::pair<int, QuantizedQuickSRNet>> AdaRoundResume::load(
   std::from_chars(text.data(), text.data() + text.size(), convs);
   const auto* net = std::get_if<QuantizedQuickSRNet>(&model.net);
   if (!net || convs < 1 || convs > ptq.config.blocks + 1 || !same_grid(*net, ptq)) {
-    throw Error(path_.string() +
-                ": does not fit this calibration (the images changed?); delete it to start again");
+    throw Error(
+        path_.string() +
+        ": does not fit this command's calibration (edited or damaged?); delete it to start again");
   }
   return std::pair{convs, *net};
 }

@@ -402,23 +402,53 @@ std::pair<QuantizedQuickSRNet, std::string> quantize_net(const ParsedArgs& args,
   return {std::move(quantized), description};
 }
 
-// What must equal between an interrupted AdaRound and the run that resumes it: quicksr's version,
-// the arguments (but --overwrite), the model file and the files of the calibration folder.
+// `text` with every byte outside printable ASCII (and the backslash) as \xHH: the key is kept as
+// UTF-8 metadata, and file names need not be UTF-8.
+std::string escaped(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if ((byte >= 0x20 && byte < 0x7f && c != '\\') || c == '\n') {
+      out += c;
+    } else {
+      constexpr char kHex[] = "0123456789abcdef";
+      out += {'\\', 'x', kHex[byte >> 4], kHex[byte & 15]};
+    }
+  }
+  return out;
+}
+
+// What must equal between an interrupted AdaRound and the run that resumes it: the running binary
+// (its AdaRound code), the arguments (but --overwrite), the model file and the calibration images
+// read. Other files in the calibration folder (OUT's checkpoint may be one) do not count.
 std::string adaround_resume_key(CommandArgs raw, const std::filesystem::path& model,
-                                const std::filesystem::path& data) {
-  std::string key = std::string("quicksr ") + QUICKSR_VERSION + "\n";
+                                const std::filesystem::path& data, int images) {
+  std::string key =
+      std::string("quicksr ") + QUICKSR_VERSION + "\n" + file_identity("/proc/self/exe") + "\n";
   for (const char* arg : raw) {
     if (std::string_view(arg) != "--overwrite") key += std::string(arg) + "\n";
   }
   std::error_code error;
   if (std::filesystem::is_regular_file(model, error)) key += file_identity(model) + "\n";
-  std::vector<std::filesystem::path> images;
-  for (const auto& entry : std::filesystem::directory_iterator(data, error)) {
-    if (entry.is_regular_file(error)) images.push_back(entry.path());
+  for (const auto& image : calibration_files(data, images)) key += file_identity(image) + "\n";
+  return escaped(key);
+}
+
+// The checkpoint of --adaround beside OUT; it must not be the --encodings file.
+AdaRoundResume adaround_resume(CommandArgs raw, const ParsedArgs& args, int images) {
+  const std::filesystem::path out = *args.get("--out");
+  if (!args.has("--adaround")) return AdaRoundResume(out, "");
+  AdaRoundResume resume(
+      out, adaround_resume_key(raw, args.positional()[0], *args.get("--data"), images));
+  const auto encodings = args.get("--encodings");
+  const auto same = [](const std::filesystem::path& a, const std::filesystem::path& b) {
+    return std::filesystem::absolute(a).lexically_normal() ==
+           std::filesystem::absolute(b).lexically_normal();
+  };
+  if (encodings && same(*encodings, resume.path())) {
+    throw Error(*encodings + ": is where --adaround keeps its progress; name another --encodings");
   }
-  std::sort(images.begin(), images.end());
-  for (const std::filesystem::path& image : images) key += file_identity(image) + "\n";
-  return key;
+  return resume;
 }
 
 }  // namespace
@@ -449,7 +479,7 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
     throw Error(input.string() + ": quantize needs an fp32 QuickSRNet or graph model");
   }
   const std::vector<Tensor> images = calibration_images(args, settings.images, model.scale());
-  const AdaRoundResume resume(*out, adaround_resume_key(raw, input, *args.get("--data")));
+  const AdaRoundResume resume = adaround_resume(raw, args, settings.images);
   const auto [quantized, description] =
       quantize_net(args, model, images, settings, adaround, resume);
   // The AIMET JSON first: the model file is the result the command announces.
@@ -460,7 +490,10 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
   result.net = quantized;
   save_quantized(std::move(result), model, args, description,
                  calibration_source(args, images.size()));
-  if (args.has("--adaround")) resume.remove();
+  if (args.has("--adaround")) {
+    sync_to_disk(*out);  // before the checkpoint that could make it again goes
+    resume.remove();
+  }
   return 0;
 }
 

@@ -84,6 +84,19 @@ void rename_no_replace(const std::filesystem::path& temp, const std::filesystem:
   ::unlink(temp.c_str());
 }
 
+// fsync of the file or folder `path`; failures are reported as writing `named`.
+void sync_or_throw(const std::filesystem::path& path, int flags,
+                   const std::filesystem::path& named) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) fail(named, errno);
+  if (::fsync(fd) != 0) {
+    const int error = errno;
+    ::close(fd);
+    fail(named, error);
+  }
+  ::close(fd);
+}
+
 void rename_replacing(const std::filesystem::path& temp, const std::filesystem::path& path) {
   struct stat old_file {};
   if (::stat(path.c_str(), &old_file) == 0) ::chmod(temp.c_str(), old_file.st_mode & 07777);
@@ -116,6 +129,9 @@ void write_atomically(const std::filesystem::path& path,
 void check_output_file(const std::filesystem::path& input, const std::filesystem::path& output,
                        ExistingFile existing) {
   std::error_code ec;
+  if (std::filesystem::is_directory(output, ec)) {
+    throw Error(output.string() + ": is a folder; name the file to write");
+  }
   if (std::filesystem::equivalent(input, output, ec)) {
     throw Error(output.string() + ": refusing to overwrite the input file");
   }
@@ -123,6 +139,12 @@ void check_output_file(const std::filesystem::path& input, const std::filesystem
       std::filesystem::exists(std::filesystem::symlink_status(output, ec))) {
     throw_exists(output);
   }
+}
+
+void sync_to_disk(const std::filesystem::path& path) {
+  sync_or_throw(path, O_RDONLY, path);
+  const std::filesystem::path folder = path.parent_path();
+  sync_or_throw(folder.empty() ? "." : folder, O_RDONLY | O_DIRECTORY, path);
 }
 
 void write_bytes_atomically(const std::filesystem::path& path, const std::string& bytes,

@@ -19,12 +19,17 @@ void write_atomically(const std::filesystem::path& path,
                       const std::function<void(const std::filesystem::path& temp)>& write,
                       ExistingFile existing);
 
-// Throws quicksr::Error naming `output` when writing it would destroy something: it is the file
-// `input` itself (links followed), or it exists (a dangling symbolic link too) and `existing` is
-// kKeep. Commands call it before the work; write_atomically's no-replace rename closes the gap
-// between this check and the end of the work.
+// Throws quicksr::Error naming `output` when writing it would destroy something or cannot work:
+// it is a folder, the file `input` itself (links followed), or it exists (a dangling symbolic link
+// too) and `existing` is kKeep. Commands call it before the work; write_atomically's no-replace
+// rename closes the gap between this check and the end of the work.
 void check_output_file(const std::filesystem::path& input, const std::filesystem::path& output,
                        ExistingFile existing);
+
+// Puts the written file `path` and its name in its folder on disk (fsync of both), so that they
+// survive a power cut: before removing what could make the file again (a video's parts, an
+// AdaRound checkpoint). Throws quicksr::Error naming `path` when the system cannot.
+void sync_to_disk(const std::filesystem::path& path);
 
 // write_atomically for a file holding `bytes` (text or binary).
 void write_bytes_atomically(const std::filesystem::path& path, const std::string& bytes,

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -59,6 +60,28 @@ void remove_ours(const fs::path& folder) {
   fs::remove(folder, ignored);
 }
 
+// The open, locked lock file of `folder`. A run that finishes removes the lock file while it
+// holds it: a lock taken on that removed file (opened just before) is no lock, so take it again.
+int lock(const fs::path& folder) {
+  const fs::path path = folder / "lock";
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw Error(folder.string() + ": cannot write: " + std::strerror(errno));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      throw Error(folder.string() + ": another quicksr is writing this video");
+    }
+    struct stat locked {};
+    struct stat named {};
+    if (::fstat(fd, &locked) == 0 && ::stat(path.c_str(), &named) == 0 &&
+        locked.st_ino == named.st_ino && locked.st_dev == named.st_dev) {
+      return fd;
+    }
+    ::close(fd);
+  }
+  throw Error(folder.string() + ": another quicksr is writing this video");
+}
+
 // The first line of `found` that differs from `wanted`'s, or its last if one ends first.
 std::string first_difference(const std::string& wanted, const std::string& found) {
   std::istringstream a(wanted), b(found);
@@ -82,12 +105,7 @@ PartStore::PartStore(fs::path folder, const std::string& manifest) : folder_(std
                   ", which quicksr did not write there; move the folder away");
     }
   }
-  lock_fd_ = ::open((folder_ / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock_fd_ < 0) throw Error(folder_.string() + ": cannot write: " + std::strerror(errno));
-  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    ::close(lock_fd_);
-    throw Error(folder_.string() + ": another quicksr is writing this video");
-  }
+  lock_fd_ = lock(folder_);
   try {
     check_manifest(manifest);
   } catch (...) {
@@ -114,6 +132,9 @@ void PartStore::check_manifest(const std::string& manifest) {
     scan_parts();
     if (finished_ > 0) return;
   } else if (fs::exists(folder_ / part_name(0))) {
+    if (found.empty()) {
+      throw Error(folder_.string() + ": holds parts but no manifest naming their run: delete it");
+    }
     throw Error(folder_.string() + ": holds parts of another unfinished run (its '" +
                 first_difference(manifest, found) +
                 "' differs): finish that run with its command, or delete the folder");
@@ -122,6 +143,7 @@ void PartStore::check_manifest(const std::string& manifest) {
     if (entry.path().filename() != "lock") fs::remove(entry.path());
   }
   write_bytes_atomically(path, manifest, ExistingFile::kKeep);
+  sync_to_disk(path);
 }
 
 void PartStore::scan_parts() {
@@ -132,14 +154,24 @@ void PartStore::scan_parts() {
   for (const fs::path& path : stale) fs::remove(path);  // parts a killed run left unfinished
   while (fs::exists(part_path(finished_))) {
     try {
-      count_logged_packets(part_path(finished_));
+      kept_packets_ += count_logged_packets(part_path(finished_));
     } catch (const Error& damaged) {
       dropped_ = damaged.what();
       break;
     }
     ++finished_;
   }
-  for (int later = finished_; fs::exists(part_path(later)); ++later) fs::remove(part_path(later));
+  // The damaged part and every later one, after a gap too (a part removed by hand).
+  std::vector<fs::path> later;
+  for (const auto& entry : fs::directory_iterator(folder_)) {
+    int part = -1;
+    const std::string name = entry.path().filename().string();
+    if (name.size() == part_name(0).size() && name.ends_with(".packets") &&
+        std::sscanf(name.c_str(), "part-%d.packets", &part) == 1 && part >= finished_) {
+      later.push_back(entry.path());
+    }
+  }
+  for (const fs::path& path : later) fs::remove(path);
 }
 
 fs::path PartStore::part_path(int part) const { return folder_ / part_name(part); }
@@ -150,6 +182,7 @@ void PartStore::finish_part(int part) {
   std::error_code error;
   fs::rename(temp_path(part), part_path(part), error);
   if (error) throw Error(part_path(part).string() + ": cannot write: " + error.message());
+  sync_to_disk(part_path(part));  // the new name too: the log itself is synced already
   finished_ = part + 1;
 }
 

@@ -26,6 +26,8 @@ class PartStore {
 
   const std::filesystem::path& folder() const { return folder_; }
   int finished() const { return finished_; }  // parts [0, finished) are complete
+  // Packets in the finished parts found on opening (encoders give one per frame).
+  std::uint64_t kept_packets() const { return kept_packets_; }
   // Why parts found were dropped (a damaged part), or empty.
   const std::string& dropped() const { return dropped_; }
 
@@ -44,6 +46,7 @@ class PartStore {
   std::filesystem::path folder_;
   int lock_fd_ = -1;
   int finished_ = 0;
+  std::uint64_t kept_packets_ = 0;
   std::string dropped_;
 };
 

@@ -3,6 +3,7 @@
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libavutil/cpu.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/mastering_display_metadata.h>
 #include <libavutil/opt.h>
@@ -47,6 +48,13 @@ extern "C" const char* __lsan_default_options() { return "print_suppressions=0";
 
 namespace quicksr::video {
 namespace {
+
+// An FFmpeg library version (AV_VERSION_INT) as major.minor.micro.
+std::string version_text(unsigned version) {
+  return std::to_string(AV_VERSION_MAJOR(version)) + "." +
+         std::to_string(AV_VERSION_MINOR(version)) + "." +
+         std::to_string(AV_VERSION_MICRO(version));
+}
 
 namespace fs = std::filesystem;
 
@@ -177,8 +185,16 @@ class Transcoder {
   // What a resumed run must share with the run that left its parts: the input file, the frames
   // per part, the encoder settings and the upscaler.
   std::string manifest(const fs::path& input) const {
-    return "quicksr video parts 1\ninput: " + file_identity(input) +
+    // The encoder's output depends on its build and thread count (x264's does): a part is only
+    // reused by the same ones.
+    const std::string threads = options_.threads > 0
+                                    ? std::to_string(options_.threads)
+                                    : "auto, " + std::to_string(av_cpu_count()) + " cpus";
+    return "quicksr video parts 2\ninput: " + file_identity(input) +
            "\nframes per part: " + std::to_string(frames_per_part_) + "\nencoder: " + codec_->name +
+           "\nFFmpeg: libavcodec " + version_text(avcodec_version()) + ", libavformat " +
+           version_text(avformat_version()) + ", libswscale " + version_text(swscale_version()) +
+           "\nthreads: " + threads +
            "\ncrf: " + (options_.crf ? std::to_string(*options_.crf) : "default") +
            "\npixel format: " +
            (options_.pixel_format.empty() ? "default" : options_.pixel_format) +
@@ -291,6 +307,8 @@ class Transcoder {
   void start_video_stream(const AVFrame* first) {
     const auto source = static_cast<AVPixelFormat>(first->format);
     buffer_format_ = buffer_format(source);
+    source_width_ = first->width;
+    source_height_ = first->height;
     // 4:2:0 and most encoders need even sizes: an odd last row/column is dropped.
     width_ = upscaler_->output_length(first->width) & ~1;
     height_ = upscaler_->output_length(first->height) & ~1;
@@ -534,25 +552,28 @@ class Transcoder {
   }
   std::size_t rgb_pixel_bytes() const { return pixel_layout(buffer_format_).pixel_bytes(); }
 
-  // The decoded frame as RGB (RGBA where it has alpha) in rgb_.
+  // The decoded frame as RGB (RGBA where it has alpha) in rgb_, of the first frame's size: frames
+  // of a stream whose size changes (concatenated clips, a broadcast capture) are scaled to it, as
+  // the ffmpeg command does.
   PixelBuffer<const void> to_rgb(const AVFrame* frame) {
     const auto format = static_cast<AVPixelFormat>(frame->format);
     const auto key =
         std::tuple(format, frame->width, frame->height, frame->colorspace, frame->color_range);
     if (!to_rgb_ || key != to_rgb_key_) {
-      to_rgb_.reset(sws_getContext(frame->width, frame->height, format, frame->width, frame->height,
-                                   rgb_format(), SWS_BICUBIC, nullptr, nullptr, nullptr));
+      to_rgb_.reset(sws_getContext(frame->width, frame->height, format, source_width_,
+                                   source_height_, rgb_format(), SWS_BICUBIC, nullptr, nullptr,
+                                   nullptr));
       if (!to_rgb_) throw Error(in_name_ + ": cannot convert the frames to RGB");
       set_colour_details(to_rgb_.get(), format, frame->colorspace, frame->color_range, true,
                          in_name_);
       to_rgb_key_ = key;
     }
-    const std::size_t row_bytes = static_cast<std::size_t>(frame->width) * rgb_pixel_bytes();
-    rgb_.resize(row_bytes * frame->height);
+    const std::size_t row_bytes = static_cast<std::size_t>(source_width_) * rgb_pixel_bytes();
+    rgb_.resize(row_bytes * source_height_);
     std::uint8_t* planes[1] = {rgb_.data()};
     const int strides[1] = {static_cast<int>(row_bytes)};
     sws_scale(to_rgb_.get(), frame->data, frame->linesize, 0, frame->height, planes, strides);
-    return {rgb_.data(), frame->width, frame->height, row_bytes, buffer_format_};
+    return {rgb_.data(), source_width_, source_height_, row_bytes, buffer_format_};
   }
 
   // Frame number frames_taken_ of the video: copied from its finished part's packets, or upscaled
@@ -564,10 +585,11 @@ class Transcoder {
       end_part();
       begin_part(part);
     }
+    const std::int64_t pts = increasing_pts(decoded->best_effort_timestamp);
     if (reader_) {
       replay_packet();  // one per frame, as the encoder gave them (the rest at the part's end)
     } else {
-      upscale_and_encode(decoded);
+      upscale_and_encode(decoded, pts);
     }
     ++frames_taken_;
     if (*progress_ && !(*progress_)(frames_taken_, expected_frames())) throw interrupted();
@@ -605,7 +627,18 @@ class Transcoder {
     }
   }
 
-  void upscale_and_encode(const AVFrame* decoded) {
+  // The encoder and the muxer need increasing timestamps: a frame at or before the previous one
+  // (overlapping concatenated clips) follows it by one tick instead of failing the video.
+  std::int64_t increasing_pts(std::int64_t pts) {
+    if (pts == AV_NOPTS_VALUE) return pts;
+    if (last_pts_ != AV_NOPTS_VALUE && pts <= last_pts_ && last_pts_ < INT64_MAX) {
+      pts = last_pts_ + 1;
+    }
+    last_pts_ = pts;
+    return pts;
+  }
+
+  void upscale_and_encode(const AVFrame* decoded, std::int64_t pts) {
     const PixelBuffer<const void> rgb = to_rgb(decoded);
     const int width = upscaler_->output_length(rgb.width);
     const int height = upscaler_->output_length(rgb.height);
@@ -620,7 +653,7 @@ class Transcoder {
     const std::uint8_t* planes[1] = {upscaled_rgb_.data()};
     const int strides[1] = {static_cast<int>(row_bytes)};  // wider than the (even) frame: cropped
     sws_scale(from_rgb_.get(), planes, strides, 0, height_, frame->data, frame->linesize);
-    frame->pts = decoded->best_effort_timestamp;
+    frame->pts = pts;
     frame->pict_type = AV_PICTURE_TYPE_NONE;
     encode(frame.get());
   }
@@ -727,7 +760,9 @@ class Transcoder {
   CodecPtr decoder_;
   CodecPtr encoder_;           // the current part's
   bool encoder_fresh_ = true;  // no frame sent to encoder_ yet
-  int width_ = 0;              // of the encoded frames
+  int source_width_ = 0;       // of the first decoded frame, which every frame is converted to
+  int source_height_ = 0;
+  int width_ = 0;  // of the encoded frames
   int height_ = 0;
   AVPixelFormat pixel_format_ = AV_PIX_FMT_NONE;   // of the encoded frames
   AVPixelFormat source_format_ = AV_PIX_FMT_NONE;  // of the first decoded frame
@@ -747,6 +782,7 @@ class Transcoder {
   std::optional<PacketLogReader> reader_;   // the finished part being copied
   std::optional<PacketLogWriter> writer_;   // the part being encoded
   std::int64_t last_dts_ = AV_NOPTS_VALUE;  // of the last video packet written
+  std::int64_t last_pts_ = AV_NOPTS_VALUE;  // of the last frame taken
   const FrameUpscaler* upscaler_ = nullptr;
   std::vector<std::uint8_t> rgb_;           // the decoded frame as RGB, reused
   std::vector<std::uint8_t> upscaled_rgb_;  // its upscaled frame, reused
@@ -763,7 +799,8 @@ void upscale_video(const fs::path& input, const fs::path& output, const FrameUps
   Transcoder transcoder(input, output, options);
   PartStore parts(output.string() + ".quicksr-parts", transcoder.manifest(input));
   if (options.on_resume && (parts.finished() > 0 || !parts.dropped().empty())) {
-    const std::int64_t kept = transcoder.frames_in_parts(parts.finished());
+    const std::int64_t kept = std::min(transcoder.frames_in_parts(parts.finished()),
+                                       static_cast<std::int64_t>(parts.kept_packets()));
     std::string message = parts.dropped().empty() ? "" : parts.dropped() + "; ";
     message += "resuming: " + std::to_string(kept) + " frames were upscaled before (kept in " +
                parts.folder().string() + ")";
@@ -779,6 +816,7 @@ void upscale_video(const fs::path& input, const fs::path& output, const FrameUps
     throw Error(message + " (the finished parts stay in " + parts.folder().string() +
                 " for the next run)");
   }
+  sync_to_disk(output);  // before the parts that could make it again go
   parts.remove();
 }
 

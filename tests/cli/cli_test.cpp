@@ -141,6 +141,21 @@ TEST_F(CliTest, NeverOverwritesInputAndAsksBeforeReplacingOutput) {
   EXPECT_EQ(quicksr::read_image(output).width, 12);
 }
 
+// A folder at the output path is refused before any work, even with --overwrite (the final rename
+// could not replace it), and left as it was.
+TEST_F(CliTest, FolderAtTheOutputPathIsRefusedBeforeTheWork) {
+  const std::string input = write_sample("in.png", 6, 4);
+  fs::create_directory(path("out.png"));
+  std::ofstream(path("out.png/kept")) << "kept";
+  const RunResult refused =
+      run_quicksr("upscale " + input + " " + path("out.png") + " --overwrite");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.output.find(path("out.png") + ": is a folder; name the file to write"),
+            std::string::npos)
+      << refused.output;
+  EXPECT_TRUE(fs::exists(path("out.png/kept")));
+}
+
 TEST_F(CliTest, BicubicScalesAndKeepsGrayAlphaAndDepth) {
   const std::string rgba16 = write_sample("rgba16.png", 5, 3, /*alpha=*/true, /*bit_depth=*/16);
   ASSERT_EQ(run_quicksr("upscale " + rgba16 + " " + path("x3.png") + " --method bicubic --scale 3")

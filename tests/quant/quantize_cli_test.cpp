@@ -347,15 +347,20 @@ TEST_F(QuantizeCli, AdaRoundReconstructsItsCalibrationImagesBetterThanNearest) {
 
 // `quantize --adaround` killed once its first conv is checkpointed resumes from
 // OUT.quicksr-adaround when the same command runs again, and removes it once OUT is written;
-// another command on the same OUT is refused and leaves it. (That a resumed AdaRound equals an
-// uninterrupted one: AdaRound.ResumedFromACheckpointGivesTheUninterruptedResult.)
+// another command on the same OUT is refused and leaves it. OUT (so the checkpoint) lies in the
+// calibration folder, and a calibration image's name is not UTF-8: neither may stop the resume.
+// (That a resumed AdaRound equals an uninterrupted one:
+// AdaRound.ResumedFromACheckpointGivesTheUninterruptedResult.)
 TEST_F(QuantizeCli, AdaRoundResumesAfterAKill) {
   if (!has_trainer()) GTEST_SKIP() << "built without training: no quicksr-train";
   if (!fs::exists(kTrain)) GTEST_SKIP() << kTrain << " is absent";
   copy_training_images(2);
+  const fs::path image = dir_ / "train" / "caf\xe9.jpg";  // Latin-1, not UTF-8
+  fs::rename(image_files(dir_ / "train").front(), image);
+  const fs::path out = dir_ / "train" / "ada.safetensors";
   const std::string command = "quantize " + quoted(kSmallX2) + " --data " + quoted(dir_ / "train") +
-                              " --per-tensor --adaround --out " + quoted(dir_ / "ada.safetensors");
-  const fs::path checkpoint = dir_ / "ada.safetensors.quicksr-adaround";
+                              " --per-tensor --adaround --out " + quoted(out);
+  const fs::path checkpoint = out.string() + ".quicksr-adaround";
   std::ofstream(dir_ / "kill.sh") << QUICKSR_BINARY << " " << command
                                   << " --adaround-iterations 40 > /dev/null 2>&1 &\n"
                                   << "pid=$!; for i in $(seq 6000); do [ -e " << quoted(checkpoint)
@@ -363,7 +368,7 @@ TEST_F(QuantizeCli, AdaRoundResumesAfterAKill) {
                                   << "kill -KILL $pid; wait $pid\n";
   EXPECT_NE(std::system(("bash " + quoted(dir_ / "kill.sh")).c_str()), 0);
   ASSERT_TRUE(fs::exists(checkpoint));
-  EXPECT_FALSE(fs::exists(dir_ / "ada.safetensors"));
+  EXPECT_FALSE(fs::exists(out));
 
   const auto other = run_quicksr(command + " --adaround-iterations 41");
   EXPECT_EQ(other.exit_code, 1);
@@ -371,9 +376,14 @@ TEST_F(QuantizeCli, AdaRoundResumesAfterAKill) {
                                                     "command, model or calibration images"),
             std::string::npos)
       << other.output;
+  const auto encodings_there = run_quicksr(
+      command + " --adaround-iterations 40 --overwrite --encodings " + quoted(checkpoint));
+  EXPECT_EQ(encodings_there.exit_code, 1);
+  EXPECT_NE(encodings_there.output.find(checkpoint.string() + ": is where --adaround keeps"),
+            std::string::npos)
+      << encodings_there.output;
   ASSERT_TRUE(fs::exists(checkpoint));
   // The same command once a calibration image changed (here only its time) is refused too.
-  const fs::path image = fs::directory_iterator(dir_ / "train")->path();
   const fs::file_time_type written = fs::last_write_time(image);
   fs::last_write_time(image, written + std::chrono::seconds(1));
   const auto other_images = run_quicksr(command + " --adaround-iterations 40");
@@ -387,7 +397,7 @@ TEST_F(QuantizeCli, AdaRoundResumesAfterAKill) {
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("adaround: resuming after "), std::string::npos) << resumed.output;
   EXPECT_FALSE(fs::exists(checkpoint));
-  std::get<QuantizedQuickSRNet>(load_model(dir_ / "ada.safetensors").net).check();
+  std::get<QuantizedQuickSRNet>(load_model(out).net).check();
 }
 
 // `--optimize-rounding --adaround`: AdaRound starts from the optimised rounding (one step at lr

@@ -17,8 +17,10 @@ extern "C" {
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "quicksr/error.hpp"
@@ -27,6 +29,7 @@ extern "C" {
 #include "support/run_quicksr.hpp"
 #include "support/temp_dir.hpp"
 #include "video/packet_log.hpp"
+#include "video/parts.hpp"
 #include "video/video.hpp"
 
 namespace fs = std::filesystem;
@@ -615,6 +618,44 @@ TEST_F(VideoTest, FirstFrameMatchesUpscaleOfThatFrame) {
   EXPECT_GT(psnr(Probe(path("out.mp4")).first_frame(), expected), 27.0);
 }
 
+// Two MPEG-TS clips concatenated, 32x24 then 40x16, the second starting 0.5 s later, before the
+// first one's last two frames: every frame reaches the upscaler at the first frame's size, none is
+// lost, and the output keeps one size and increasing timestamps. (Before, the later frames were
+// read as if of the first size, past their buffer, and the overlap failed the muxer.)
+TEST_F(VideoTest, ConcatenatedClipsOfAnotherSizeAndOverlappingTimesKeepEveryFrame) {
+  const std::pair<const char*, const char*> clips[] = {{"32x24", "0"}, {"40x16", "0.5"}};
+  std::string concatenated;
+  for (const auto& [size, offset] : clips) {
+    const fs::path clip = path(std::string(size) + ".ts");
+    const std::string command = "ffmpeg -v error -y -f lavfi -i testsrc=size=" + std::string(size) +
+                                ":rate=10 -frames:v 5 -c:v libx264 -pix_fmt yuv420p " +
+                                "-output_ts_offset " + offset + " " + quoted(clip);
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    std::ifstream in(clip, std::ios::binary);
+    concatenated += std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  std::ofstream(path("changing.ts"), std::ios::binary) << concatenated;
+
+  std::vector<std::pair<int, int>> sizes;
+  video::FrameUpscaler upscaler = nearest_x2();
+  upscaler.upscale = [&sizes, upscale = upscaler.upscale](const PixelBuffer<const void>& frame,
+                                                          const PixelBuffer<void>& upscaled) {
+    sizes.emplace_back(frame.width, frame.height);
+    upscale(frame, upscaled);
+  };
+  video::upscale_video(path("changing.ts"), path("out.mp4"), upscaler, {}, kNoProgress);
+  const std::vector<std::pair<int, int>> first_size(10, {32, 24});
+  EXPECT_EQ(sizes, first_size);
+  Probe out(path("out.mp4"));
+  std::vector<std::int64_t> times;
+  for (const Packet& packet : out.packets(AVMEDIA_TYPE_VIDEO)) times.push_back(packet.pts);
+  ASSERT_EQ(times.size(), 10u);
+  std::sort(times.begin(), times.end());
+  EXPECT_EQ(std::adjacent_find(times.begin(), times.end()), times.end()) << "repeated timestamps";
+  EXPECT_EQ(out.video().width, 64);
+  EXPECT_EQ(out.video().height, 48);
+}
+
 TEST_F(VideoTest, StreamTheContainerCannotHoldIsNamed) {
   const fs::path clip = make_clip("64x48", 2, 10);
   const auto run = run_quicksr("video " + quoted(clip) + " " + quoted(path("out.mkv")));
@@ -950,6 +991,56 @@ TEST(PacketLog, RoundTripsEveryField) {
   video::LoggedPacket packet;
   EXPECT_FALSE(reader.next(packet));
   EXPECT_EQ(video::count_logged_packets(file), 2u);
+}
+
+// A packet log of `packets` one-byte packets at `path`.
+void write_log(const fs::path& path, int packets) {
+  video::PacketLogWriter writer(path);
+  for (int i = 0; i < packets; ++i) writer.append({i, i, 1, 0, {1}, {}});
+  writer.finish();
+}
+
+// PartStore keeps the finished parts up to the first missing one and counts their packets; every
+// later part goes, also after a gap (a part removed by hand), since its run may have differed.
+TEST(PartStore, KeepsThePartsBeforeAGapAndRemovesEveryLaterOne) {
+  const test_support::TempDir dir;
+  const fs::path folder = dir.path() / "out.mp4.quicksr-parts";
+  const std::string manifest = "a run\n";
+  { video::PartStore store(folder, manifest); }  // no finished part: the folder goes again
+  EXPECT_FALSE(fs::exists(folder));
+  {
+    video::PartStore store(folder, manifest);
+    for (int part : {0, 1, 3}) {
+      write_log(store.temp_path(part), 4 + part);
+      store.finish_part(part);
+    }
+  }
+  video::PartStore store(folder, manifest);
+  EXPECT_EQ(store.finished(), 2);
+  EXPECT_EQ(store.kept_packets(), 4u + 5u);
+  EXPECT_FALSE(fs::exists(store.part_path(3)));
+}
+
+// Parts without a manifest are refused with a message saying so, and kept.
+TEST(PartStore, PartsWithoutAManifestAreRefusedAndKept) {
+  const test_support::TempDir dir;
+  const fs::path folder = dir.path() / "out.mp4.quicksr-parts";
+  {
+    video::PartStore store(folder, "a run\n");
+    write_log(store.temp_path(0), 3);
+    store.finish_part(0);
+  }
+  fs::remove(folder / "manifest");
+  try {
+    video::PartStore store(folder, "a run\n");
+    ADD_FAILURE() << "parts without a manifest were taken";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what())
+                  .find(folder.string() + ": holds parts but no manifest naming their run"),
+              std::string::npos)
+        << error.what();
+  }
+  EXPECT_TRUE(fs::exists(folder / "part-000000.packets"));
 }
 
 // Every truncation, a byte appended, and a size field pointing past the end are each refused
