@@ -41,7 +41,9 @@ const std::string& host_tag() {
 }
 
 // A new, empty temporary file in `folder`, created here (O_EXCL) so that no other writer has it.
-std::filesystem::path create_temp_file_in(const std::filesystem::path& folder) {
+// Throws quicksr::Error naming `output` (what it is for) when the folder cannot take it.
+std::filesystem::path create_temp_file(const std::filesystem::path& folder,
+                                       const std::filesystem::path& output) {
   static std::atomic<unsigned> counter{0};
   while (true) {
     const std::filesystem::path path = folder / temp_file_name(::getpid(), counter++);
@@ -50,10 +52,7 @@ std::filesystem::path create_temp_file_in(const std::filesystem::path& folder) {
       ::close(fd);
       return path;
     }
-    if (errno != EEXIST) {
-      throw Error((folder.empty() ? "." : folder.string()) +
-                  ": cannot write: " + std::strerror(errno));
-    }
+    if (errno != EEXIST) throw Error(output.string() + ": cannot write: " + std::strerror(errno));
   }
 }
 
@@ -145,7 +144,7 @@ void write_atomically(const std::filesystem::path& path,
   const std::filesystem::path target =
       existing == ExistingFile::kReplace ? replacement_target(path) : path;
   remove_stale_temp_files(target.parent_path());
-  const std::filesystem::path temp = create_temp_file_in(target.parent_path());
+  const std::filesystem::path temp = create_temp_file(target.parent_path(), path);
   try {
     write(temp);
     if (existing == ExistingFile::kKeep) {
