@@ -144,16 +144,22 @@ iterations_done() {
 
 load_average() { cut -d' ' -f1 /proc/loadavg; }
 
-# save_checkpoint NAME: the run's resumable state into models/checkpoints/NAME (atomic per file).
-save_checkpoint() {
-  local dir="${root}runs/$1" saved="${root}models/checkpoints/$1" file
-  [ -f "$dir/checkpoint.pt" ] || return 0
-  mkdir -p "$saved"
-  for file in checkpoint.pt last.safetensors config.json log.csv segments.tsv; do
-    if [ -f "$dir/$file" ]; then
-      cp "$dir/$file" "$saved/.$file.tmp" && mv "$saved/.$file.tmp" "$saved/$file"
+# copy_state FROM TO: a run's resumable state (atomic per file). The checkpoint goes last: a kill
+# midway leaves the old checkpoint with a newer log, whose rows past it a resume drops.
+copy_state() {
+  local file
+  mkdir -p "$2"
+  for file in config.json log.csv segments.tsv last.safetensors checkpoint.pt; do
+    if [ -f "$1/$file" ]; then
+      cp "$1/$file" "$2/.$file.tmp" && mv "$2/.$file.tmp" "$2/$file"
     fi
   done
+}
+
+# save_checkpoint NAME: the run's resumable state into models/checkpoints/NAME.
+save_checkpoint() {
+  [ -f "${root}runs/$1/checkpoint.pt" ] || return 0
+  copy_state "${root}runs/$1" "${root}models/checkpoints/$1"
 }
 
 # train NAME ARGS...: one training segment of the run; returns quicksr train's exit status.
@@ -206,7 +212,10 @@ start_lr() {
 write_card() {
   local name=$1 dir="${root}runs/$1" card="${root}models/$1.md"
   shift
-  local seconds stepped rate
+  local seconds stepped rate scores
+  # The run's last model is the one install puts into models/ after the card.
+  scores=$(nice -n 19 scripts/model_scores.sh "$dir/last.safetensors" "$quicksr" "$shared") ||
+    return 1
   seconds=$(awk -F'\t' '{ s += $3 } END { print s + 0 }' "$dir/segments.tsv")
   stepped=$(awk -F'\t' '{ n += $5 - $4 } END { print n + 0 }' "$dir/segments.tsv")
   rate=$(awk -v n="$stepped" -v s="$seconds" 'BEGIN { printf "%.2f", (s > 0 ? n / s : 0) }')
@@ -220,7 +229,7 @@ write_card() {
     echo
     echo "## Scores (default protocol: Y-PSNR / SSIM, LR by MATLAB-style bicubic, 8 bits)"
     echo
-    nice -n 19 scripts/model_scores.sh "${root}models/$name.safetensors" "$quicksr" "$shared"
+    echo "$scores"
     echo
     echo "Measured with \`scripts/model_scores.sh models/$name.safetensors\`; Kodak24 is the"
     echo "validation set, the others were never seen in training."
@@ -276,10 +285,14 @@ install() {
     log "$name: ended at iteration $done_iterations, not $final; no model installed"
     return 1
   fi
+  # The model goes last: it marks the run done, so its curve and card must be there before.
+  if [ -f "$dir/val_psnr.svg" ]; then
+    cp "$dir/val_psnr.svg" "${root}models/.$name-val-psnr.svg.tmp"
+    mv "${root}models/.$name-val-psnr.svg.tmp" "${root}models/$name-val-psnr.svg"
+  fi
+  write_card "$@" || { log "$name: scoring failed; no model installed"; return 1; }
   cp "$dir/last.safetensors" "${root}models/.$name.tmp"
   mv "${root}models/.$name.tmp" "${root}models/$name.safetensors"
-  if [ -f "$dir/val_psnr.svg" ]; then cp "$dir/val_psnr.svg" "${root}models/$name-val-psnr.svg"; fi
-  write_card "$@"
   log "$name: finished; models/$name.safetensors and its card written"
 }
 
@@ -314,14 +327,16 @@ for entry in "${queue[@]}"; do
     log "$name: $source_state: quicksr train --out $dir ${recipe[*]} ${args[*]} ${extra_args[*]}"
     continue
   fi
-  if [[ $source_state == "resumes models/"* ]]; then
-    mkdir -p "$dir"
-    cp "$saved"/* "$dir"/
-  fi
+  if [[ $source_state == "resumes models/"* ]]; then copy_state "$saved" "$dir"; fi
   log "$name: $source_state (load $(load_average))"
+  from=$(iterations_done "$dir")
   train "$name" "${args[@]}"
   status=$?
-  save_checkpoint "$name"
+  # Only a segment that finished or moved on is kept: a run that could not even load its
+  # checkpoint (damaged by a power cut, say) must not replace the committed one.
+  if [ "$status" -eq 0 ] || [ "$(iterations_done "$dir")" -gt "$from" ]; then
+    save_checkpoint "$name"
+  fi
   if [ -n "$stopping" ]; then
     log "$name: stopped at iteration $(iterations_done "$dir"), checkpoint in models/checkpoints"
     exit 143

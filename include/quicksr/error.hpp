@@ -1,5 +1,6 @@
 #pragma once
-// The one exception type quicksr throws for bad input: its message names the file and the problem.
+// The exception types quicksr throws for bad input: the message names the file or argument and
+// the problem.
 #include <stdexcept>
 #include <string>
 
@@ -8,6 +9,13 @@ namespace quicksr {
 class Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// A caller's argument that does not fit (a null buffer, a size, a stride, overlapping buffers),
+// as opposed to a bad file or model: the C API reports it as QUICKSR_ERROR_ARGUMENT.
+class ArgumentError : public Error {
+ public:
+  using Error::Error;
 };
 
 // `message` as one line about `file`: prefixed with "FILE: " unless it already starts so.

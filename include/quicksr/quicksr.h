@@ -3,13 +3,18 @@
 /* The quicksr C API: QuickSRNet super-resolution on 8- or 16-bit RGB/RGBA pixel buffers.
  *
  *   quicksr_model* model = NULL;
- *   if (quicksr_model_load_builtin(2.0, 0, &model) != QUICKSR_OK) {
- *     fprintf(stderr, "%s\n", quicksr_last_error());
- *   }
  *   int out_width, out_height;
- *   quicksr_output_size(model, width, height, &out_width, &out_height);
- *   quicksr_upscale(model, QUICKSR_RGBA8, pixels, width, height, stride,
- *                   out_pixels, out_stride);  // out_stride >= out_width * 4
+ *   if (quicksr_model_load_builtin(2.0, 0, &model) != QUICKSR_OK) {
+ *     fprintf(stderr, "quicksr: %s\n", quicksr_last_error());
+ *     return 1;
+ *   }
+ *   if (quicksr_output_size(model, width, height, &out_width, &out_height) != QUICKSR_OK ||
+ *       quicksr_upscale(model, QUICKSR_RGBA8, pixels, width, height, stride, out_pixels,
+ *                       out_stride) != QUICKSR_OK) {  // out_stride >= out_width * 4
+ *     fprintf(stderr, "quicksr: %s\n", quicksr_last_error());
+ *     quicksr_model_free(model);
+ *     return 1;
+ *   }
  *   quicksr_model_free(model);
  *
  * Colour goes through the network, alpha is interpolated (bicubic). No function throws: every
@@ -27,8 +32,9 @@ extern "C" {
 
 typedef enum quicksr_status {
   QUICKSR_OK = 0,
-  QUICKSR_ERROR_ARGUMENT = 1, /* a null pointer, a bad size, stride, format or scale */
-  QUICKSR_ERROR_FILE = 2,     /* the model file cannot be opened */
+  QUICKSR_ERROR_ARGUMENT = 1, /* a null pointer, a bad size, stride, format, scale or thread
+                                 count, or overlapping buffers */
+  QUICKSR_ERROR_FILE = 2,     /* the model file cannot be opened or is not a regular file */
   QUICKSR_ERROR_MODEL = 3,    /* a malformed or unsupported model, or no built-in of that scale */
   QUICKSR_ERROR_MEMORY = 4,   /* out of memory */
   QUICKSR_ERROR_INTERNAL = 5  /* a bug: please report it with the message */
@@ -58,10 +64,13 @@ const char* quicksr_last_error(void);
 /* A short constant description of a status ("ok", "bad argument", ...). */
 const char* quicksr_status_string(quicksr_status status);
 
-/* Loads a quicksr model file (.safetensors). threads: worker threads, 0 for all cores. */
+/* Loads a quicksr model file (.safetensors). threads: worker threads, 0 for all cores, at most
+ * 1024 (more is QUICKSR_ERROR_ARGUMENT). A folder or another non-regular file is
+ * QUICKSR_ERROR_FILE. */
 quicksr_status quicksr_model_load(const char* path, int threads, quicksr_model** model);
 
-/* The QuickSRNet-Small built into the library for scale 2, 3, 4 or 1.5. */
+/* The QuickSRNet-Small built into the library for scale 2, 3, 4 or 1.5. threads: as for
+ * quicksr_model_load. */
 quicksr_status quicksr_model_load_builtin(double scale, int threads, quicksr_model** model);
 
 /* Frees a model; NULL is allowed. */
@@ -78,11 +87,15 @@ quicksr_status quicksr_output_size(const quicksr_model* model, int width, int he
 
 /* Upscales `input` (width x height pixels of `format`, rows `input_stride` bytes apart) into
  * `output` (quicksr_output_size pixels, rows `output_stride` bytes apart, same format). Strides
- * are at least the row size; bytes between a row's end and the next row are not touched. The
- * buffers must not overlap. Models on 8-bit formats run on the buffers themselves (INT8 ones
- * compute on the bytes, fp32 ones convert rows as they read and write them); 16-bit formats and
- * models the engine cannot run go through float frames (12 bytes per input and output pixel)
- * that the model keeps for the next call. */
+ * are positive byte counts, at least the row size; negative strides (bottom-up bitmaps) are not
+ * supported, and a buffer spanning more than PTRDIFF_MAX bytes, as one with a negative stride
+ * cast to size_t does, is QUICKSR_ERROR_ARGUMENT. Bytes between a row's end and the next row are
+ * not touched. The buffers' address ranges, each from the first byte of its first row to the last
+ * byte of its last row, must not overlap (QUICKSR_ERROR_ARGUMENT): rows interleaved in each
+ * other's padding count as overlapping. Models on 8-bit formats run on the buffers themselves
+ * (INT8 ones compute on the bytes, fp32 ones convert rows as they read and write them); 16-bit
+ * formats and models the engine cannot run go through float frames (12 bytes per input and output
+ * pixel) that the model keeps for the next call. */
 quicksr_status quicksr_upscale(const quicksr_model* model, quicksr_format format, const void* input,
                                int width, int height, size_t input_stride, void* output,
                                size_t output_stride);

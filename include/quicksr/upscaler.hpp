@@ -44,8 +44,8 @@ class Upscaler {
   // rows untouched; no overlap): the real-time call. The same pixels as upscale(Image), without
   // its copies: models on the engine run on 8-bit buffers in place, other cases (16-bit, bicubic,
   // FSR 1, graphs on the reference runtime) through float frames the upscaler keeps for the next
-  // call. A constant alpha is copied, any other interpolated. Throws quicksr::Error on sizes,
-  // strides or formats that do not fit.
+  // call. A constant alpha is copied, any other interpolated. Throws quicksr::ArgumentError (a
+  // quicksr::Error) on sizes, strides or formats that do not fit and on overlapping buffers.
   void upscale(const PixelBuffer<const void>& input, const PixelBuffer<void>& output) const;
   // Rows [first_row, first_row + rows) of upscale(input), computed from the input rows they
   // depend on (plus a halo); first_row must be a multiple of the scale's numerator. The colour

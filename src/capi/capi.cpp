@@ -6,10 +6,13 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <initializer_list>
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
+#include "common/input_file.hpp"
 #include "image/codecs.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/quicksr.h"
@@ -22,40 +25,54 @@ struct quicksr_model {
 
 namespace {
 
-thread_local std::string last_error;
+// This thread's last error: the message, or a constant when there was no memory for one.
+thread_local std::string last_error_text;
+thread_local const char* last_error = "";
 
-// Thrown for bad arguments, so that they get QUICKSR_ERROR_ARGUMENT rather than _MODEL.
-class ArgumentError : public quicksr::Error {
+// Thrown for a model file that cannot be opened, so that it gets QUICKSR_ERROR_FILE.
+class FileError : public quicksr::Error {
  public:
   using Error::Error;
 };
 
-quicksr_status fail(quicksr_status status, const std::string& message) {
-  last_error = message;
+// Records the concatenated `parts` as this thread's last error. Never throws: no exception may
+// leave the C API, so a constant message stands in when building this one fails.
+quicksr_status fail(quicksr_status status, std::initializer_list<const char*> parts) noexcept {
+  try {
+    std::string message;
+    for (const char* part : parts) message += part;
+    last_error_text = std::move(message);
+    last_error = last_error_text.c_str();
+  } catch (...) {
+    last_error = "quicksr: out of memory (the error message was lost)";
+  }
   return status;
 }
 
-// Runs `body`, turning every exception into a status and a message.
+// Runs `body`, turning every exception into a status and a message prefixed with `function`.
+// Each entry point does all its work (messages included) in here.
 template <typename Body>
-quicksr_status guarded(const char* function, quicksr_status model_status, Body&& body) {
+quicksr_status guarded(const char* function, quicksr_status model_status, Body&& body) noexcept {
   try {
     body();
     return QUICKSR_OK;
-  } catch (const ArgumentError& e) {
-    return fail(QUICKSR_ERROR_ARGUMENT, std::string(function) + ": " + e.what());
+  } catch (const quicksr::ArgumentError& e) {
+    return fail(QUICKSR_ERROR_ARGUMENT, {function, ": ", e.what()});
+  } catch (const FileError& e) {
+    return fail(QUICKSR_ERROR_FILE, {function, ": ", e.what()});
   } catch (const quicksr::Error& e) {
-    return fail(model_status, std::string(function) + ": " + e.what());
+    return fail(model_status, {function, ": ", e.what()});
   } catch (const std::bad_alloc&) {
-    return fail(QUICKSR_ERROR_MEMORY, std::string(function) + ": out of memory");
+    return fail(QUICKSR_ERROR_MEMORY, {function, ": out of memory"});
   } catch (const std::exception& e) {
-    return fail(QUICKSR_ERROR_INTERNAL, std::string(function) + ": internal error: " + e.what());
+    return fail(QUICKSR_ERROR_INTERNAL, {function, ": internal error: ", e.what()});
   } catch (...) {
-    return fail(QUICKSR_ERROR_INTERNAL, std::string(function) + ": internal error");
+    return fail(QUICKSR_ERROR_INTERNAL, {function, ": internal error"});
   }
 }
 
 void require(bool condition, const char* problem) {
-  if (!condition) throw ArgumentError(problem);
+  if (!condition) throw quicksr::ArgumentError(problem);
 }
 
 // Images larger than this on a side are refused (the engine's plans use int sizes).
@@ -86,7 +103,41 @@ quicksr::PixelFormat pixel_format(int format) {
     case QUICKSR_BGRA8:
       return quicksr::PixelFormat::kBgra8;
   }
-  throw ArgumentError("unknown pixel format " + std::to_string(format));
+  throw quicksr::ArgumentError("unknown pixel format " + std::to_string(format));
+}
+
+// More threads than this are a mistake, and starting them could exhaust the process's limit.
+constexpr int kMaxThreads = 1024;
+
+quicksr::UpscalerOptions upscaler_options(int threads) {
+  require(threads >= 0 && threads <= kMaxThreads, "threads must be in 0..1024");
+  return {.threads = threads};
+}
+
+// Throws FileError unless `path` is a regular file that opens: a folder (which fopen opens on
+// Linux) would fail later as a bad model, and a FIFO is checked by type because opening it blocks.
+void check_model_file(const char* path) {
+  try {
+    quicksr::check_regular_file(path);
+  } catch (const quicksr::Error& e) {
+    throw FileError(e.what());
+  }
+  std::FILE* file = std::fopen(path, "rb");
+  if (!file) {
+    const int error = errno;
+    throw FileError(std::string(path) + ": cannot open: " + quicksr::error_text(error));
+  }
+  std::fclose(file);
+}
+
+// The exact scale of a built-in model: scales are n/1 or n/2 (1.5), so twice the scale is whole.
+quicksr::Scale builtin_scale(double scale) {
+  const double doubled = 2.0 * scale;
+  if (!(doubled >= 1.0 && doubled <= 64.0) || doubled != std::floor(doubled)) {
+    throw quicksr::ArgumentError("scale " + std::to_string(scale) + " is not 2, 3, 4 or 1.5");
+  }
+  const int twice = static_cast<int>(doubled);
+  return twice % 2 == 0 ? quicksr::Scale{twice / 2, 1} : quicksr::Scale{twice, 2};
 }
 
 void store_model(quicksr::Upscaler upscaler, quicksr_model** model) {
@@ -113,7 +164,7 @@ extern "C" {
 
 const char* quicksr_version(void) { return QUICKSR_VERSION; }
 
-const char* quicksr_last_error(void) { return last_error.c_str(); }
+const char* quicksr_last_error(void) { return last_error; }
 
 const char* quicksr_status_string(quicksr_status status) {
   switch (raw_value(status)) {
@@ -134,34 +185,22 @@ const char* quicksr_status_string(quicksr_status status) {
 }
 
 quicksr_status quicksr_model_load(const char* path, int threads, quicksr_model** model) {
-  if (!model) return fail(QUICKSR_ERROR_ARGUMENT, "quicksr_model_load: model is NULL");
-  *model = nullptr;
-  if (!path) return fail(QUICKSR_ERROR_ARGUMENT, "quicksr_model_load: path is NULL");
-  if (threads < 0) return fail(QUICKSR_ERROR_ARGUMENT, "quicksr_model_load: threads < 0");
-  if (std::FILE* file = std::fopen(path, "rb")) {
-    std::fclose(file);
-  } else {
-    return fail(QUICKSR_ERROR_FILE, std::string(path) + ": " + std::strerror(errno));
-  }
-  return guarded("quicksr_model_load", QUICKSR_ERROR_MODEL,
-                 [&] { store_model(quicksr::Upscaler::load(path, {.threads = threads}), model); });
+  return guarded("quicksr_model_load", QUICKSR_ERROR_MODEL, [&] {
+    require(model, "model is NULL");
+    *model = nullptr;
+    require(path, "path is NULL");
+    const quicksr::UpscalerOptions options = upscaler_options(threads);
+    check_model_file(path);
+    store_model(quicksr::Upscaler::load(path, options), model);
+  });
 }
 
 quicksr_status quicksr_model_load_builtin(double scale, int threads, quicksr_model** model) {
-  if (!model) return fail(QUICKSR_ERROR_ARGUMENT, "quicksr_model_load_builtin: model is NULL");
-  *model = nullptr;
-  if (threads < 0) return fail(QUICKSR_ERROR_ARGUMENT, "quicksr_model_load_builtin: threads < 0");
-  // Scales are n/1 or n/2 (1.5), so twice the scale is a whole number.
-  const double doubled = 2.0 * scale;
-  if (!(doubled >= 1.0 && doubled <= 64.0) || doubled != std::floor(doubled)) {
-    return fail(QUICKSR_ERROR_ARGUMENT, "quicksr_model_load_builtin: scale " +
-                                            std::to_string(scale) + " is not 2, 3, 4 or 1.5");
-  }
-  const int twice = static_cast<int>(doubled);
-  const quicksr::Scale exact =
-      twice % 2 == 0 ? quicksr::Scale{twice / 2, 1} : quicksr::Scale{twice, 2};
   return guarded("quicksr_model_load_builtin", QUICKSR_ERROR_MODEL, [&] {
-    store_model(quicksr::Upscaler::builtin(exact, {.threads = threads}), model);
+    require(model, "model is NULL");
+    *model = nullptr;
+    const quicksr::UpscalerOptions options = upscaler_options(threads);
+    store_model(quicksr::Upscaler::builtin(builtin_scale(scale), options), model);
   });
 }
 

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <fstream>
 #include <iostream>
@@ -61,23 +63,35 @@ void copy_stream(std::istream& from, std::ostream& to, const std::string& what) 
   // An empty stream would fail the copy below with no reason a user could act on.
   if (from.peek() == std::istream::traits_type::eof()) throw Error(what + ": empty, no image data");
   to << from.rdbuf();
-  if (!to) throw Error(what + ": cannot copy the image");
-  to.flush();
+  // The insertion stops quietly where the output fails (a full disk, a closed pipe): all of the
+  // input must have gone, and the flush must succeed.
+  if (!to.flush() || from.peek() != std::istream::traits_type::eof()) {
+    throw Error(what + ": cannot write the image: " + std::strerror(errno));
+  }
 }
 
-// (input, path relative to the output folder without extension) for every image under `root`.
-void collect_folder(const fs::path& root, bool recursive,
+// (input, path relative to the output folder without extension) for every image under `root`,
+// but hidden files and folders (names starting with '.') and the folder `out_dir` (a run that
+// writes inside the folder it reads must not read its outputs again). Names are the links' own.
+// An image entry that cannot be read (a dangling link) is taken: reading it fails for that file.
+void collect_folder(const fs::path& root, const fs::path& out_dir, bool recursive,
                     std::vector<std::pair<fs::path, fs::path>>& found) {
-  const auto add = [&](const fs::directory_entry& entry) {
-    if (entry.is_regular_file() && is_image_file(entry.path())) {
-      found.emplace_back(entry.path(), fs::relative(entry.path(), root).replace_extension());
+  std::error_code error;
+  fs::path last = root;  // where a failed step of the listing was
+  fs::recursive_directory_iterator it(root, error), end;
+  for (; !error && it != end; it.increment(error)) {
+    last = it->path();
+    const bool hidden = last.filename().string().starts_with(".");
+    std::error_code ignored;
+    if (it->is_directory(ignored)) {
+      if (!recursive || hidden || fs::equivalent(last, out_dir, ignored)) {
+        it.disable_recursion_pending();
+      }
+    } else if (!hidden && is_image_file(last)) {
+      found.emplace_back(last, last.lexically_relative(root).replace_extension());
     }
-  };
-  if (recursive) {
-    for (const auto& entry : fs::recursive_directory_iterator(root)) add(entry);
-  } else {
-    for (const auto& entry : fs::directory_iterator(root)) add(entry);
   }
+  if (error) throw Error(last.string() + ": cannot read: " + error.message());
 }
 
 // One file on its way through the pipeline.
@@ -186,7 +200,7 @@ std::vector<BatchJob> plan_batch(const std::vector<fs::path>& inputs, const fs::
   for (const fs::path& input : inputs) {
     std::error_code ec;
     if (fs::is_directory(input, ec)) {
-      collect_folder(input, options.recursive, found);
+      collect_folder(input, out_dir, options.recursive, found);
     } else if (fs::exists(input, ec)) {
       found.emplace_back(input, input.filename().replace_extension());
     } else {
@@ -194,6 +208,13 @@ std::vector<BatchJob> plan_batch(const std::vector<fs::path>& inputs, const fs::
     }
   }
   std::sort(found.begin(), found.end());
+  const auto resolved = [](const fs::path& path) {
+    std::error_code error;
+    const fs::path file = fs::weakly_canonical(path, error);
+    return error ? path : file;
+  };
+  std::map<fs::path, fs::path> input_files;  // the file, links resolved -> as given
+  for (const auto& [input, stem] : found) input_files.emplace(resolved(input), input);
   std::vector<BatchJob> jobs;
   std::map<fs::path, fs::path> claimed;  // output -> input
   for (std::size_t i = 0; i < found.size(); ++i) {
@@ -202,7 +223,12 @@ std::vector<BatchJob> plan_batch(const std::vector<fs::path>& inputs, const fs::
     output += options.suffix + output_extension(input, options.format);
     if (const auto [it, fresh] = claimed.emplace(output, input); !fresh) {
       throw Error(it->second.string() + " and " + input.string() + " would both be written to " +
-                  output.string() + " (use --format or separate runs)");
+                  output.string() + " (rename one, or upscale them into separate folders)");
+    }
+    if (const auto it = input_files.find(resolved(output));
+        it != input_files.end() && it->second != input) {
+      throw Error(input.string() + " would be written over the input " + it->second.string() +
+                  " (choose another --suffix or output folder)");
     }
     if (static_cast<int>(i % options.shard.count) == options.shard.index) {
       jobs.push_back({input, std::move(output)});
@@ -231,8 +257,14 @@ BatchResult run_batch(const std::vector<BatchJob>& jobs, const ImageTransform& t
   });
 
   BatchResult result;
+  // Files --skip-existing passes over take no time: they count in neither the bar nor its rate.
+  auto to_do = static_cast<std::int64_t>(jobs.size());
+  std::error_code ignored;
+  for (const BatchJob& job : jobs) {
+    to_do -= options.skip_existing && fs::exists(fs::symlink_status(job.output, ignored));
+  }
   std::optional<ProgressBar> bar;
-  if (options.progress) bar.emplace("upscale", static_cast<std::int64_t>(jobs.size()), "img");
+  if (options.progress) bar.emplace("upscale", to_do, "img");
   if (bar) bar->update(0);
   std::int64_t done = 0;
   while (std::optional<Item> item = upscaled.pop()) {
@@ -250,7 +282,7 @@ BatchResult run_batch(const std::vector<BatchJob>& jobs, const ImageTransform& t
     } else {
       ++result.written;
     }
-    if (bar) bar->update(++done);
+    if (bar && !item->skipped) bar->update(std::min(++done, to_do));
   }
   if (bar) {
     bar->finish(std::to_string(result.written) + " written, " + std::to_string(result.skipped) +

@@ -9,6 +9,8 @@
 #include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -22,23 +24,47 @@ namespace {
 constexpr std::string_view kTempPrefix = ".quicksr-";
 constexpr std::string_view kTempSuffix = ".tmp";
 
-std::filesystem::path temp_path_in(const std::filesystem::path& folder) {
-  static std::atomic<unsigned> counter{0};
-  std::string name(kTempPrefix);
-  name += std::to_string(::getpid());
-  name += "-";
-  name += std::to_string(counter++);
-  name += kTempSuffix;
-  return folder / name;
+// 8 hex digits naming this host: writers on several hosts (a cluster's shared folder) or in
+// containers (where process ids repeat) never share a temporary name, and the stale-file cleanup
+// below only judges this host's processes.
+const std::string& host_tag() {
+  static const std::string tag = [] {
+    char name[256] = {};
+    ::gethostname(name, sizeof name - 1);
+    std::uint32_t hash = 2166136261u;  // FNV-1a
+    for (const char* c = name; *c; ++c) hash = (hash ^ static_cast<unsigned char>(*c)) * 16777619u;
+    char hex[9];
+    std::snprintf(hex, sizeof hex, "%08x", hash);
+    return std::string(hex);
+  }();
+  return tag;
 }
 
-// The writer's process id if `name` is one of our temporary files, else 0.
+// A new, empty temporary file in `folder`, created here (O_EXCL) so that no other writer has it.
+// Throws quicksr::Error naming `output` (what it is for) when the folder cannot take it.
+std::filesystem::path create_temp_file(const std::filesystem::path& folder,
+                                       const std::filesystem::path& output) {
+  static std::atomic<unsigned> counter{0};
+  while (true) {
+    const std::filesystem::path path = folder / temp_file_name(::getpid(), counter++);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0) {
+      ::close(fd);
+      return path;
+    }
+    if (errno != EEXIST) throw Error(output.string() + ": cannot write: " + std::strerror(errno));
+  }
+}
+
+// The writer's process id if `name` is one of this host's temporary files, else 0.
 pid_t temp_file_owner(const std::string& name) {
   if (!name.starts_with(kTempPrefix) || !name.ends_with(kTempSuffix)) return 0;
   const char* first = name.data() + kTempPrefix.size();
   pid_t pid = 0;
   const auto [end, ec] = std::from_chars(first, name.data() + name.size(), pid);
-  return ec == std::errc() && end != first && *end == '-' ? pid : 0;
+  if (ec != std::errc() || end == first || *end != '-') return 0;
+  const std::string_view rest(end + 1, name.data() + name.size() - (end + 1));
+  return rest.starts_with(host_tag() + "-") ? pid : 0;
 }
 
 void remove_stale_temp_files(const std::filesystem::path& folder) {
@@ -105,13 +131,20 @@ void rename_replacing(const std::filesystem::path& temp, const std::filesystem::
 
 }  // namespace
 
+std::string temp_file_name(pid_t pid, unsigned n) {
+  std::string name(kTempPrefix);
+  name += std::to_string(pid) + "-" + host_tag() + "-" + std::to_string(n);
+  name += kTempSuffix;
+  return name;
+}
+
 void write_atomically(const std::filesystem::path& path,
                       const std::function<void(const std::filesystem::path& temp)>& write,
                       ExistingFile existing) {
   const std::filesystem::path target =
       existing == ExistingFile::kReplace ? replacement_target(path) : path;
   remove_stale_temp_files(target.parent_path());
-  const std::filesystem::path temp = temp_path_in(target.parent_path());
+  const std::filesystem::path temp = create_temp_file(target.parent_path(), path);
   try {
     write(temp);
     if (existing == ExistingFile::kKeep) {

@@ -1,6 +1,8 @@
 #pragma once
 // Writing outputs so that a crash or a kill never leaves a partial file behind, and an existing
 // file is replaced only when asked.
+#include <sys/types.h>
+
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -9,15 +11,19 @@
 
 namespace quicksr {
 
-// Calls `write(temp)` with a temporary path in the folder of `path` (a short name,
-// ".quicksr-PID-N.tmp", whatever the length of `path`), then moves it to `path`: with kKeep by a
+// Calls `write(temp)` with a new empty temporary file in the folder of `path` (a short name,
+// temp_file_name, whatever the length of `path`), then moves it to `path`: with kKeep by a
 // rename that never replaces (so a file that appeared meanwhile, or a dangling symbolic link, is
 // kept), with kReplace by rename(2) keeping the old file's permission bits. If anything throws, the
 // temporary file is removed and the exception propagates. Temporary files of this pattern left in
-// that folder by processes that no longer run (killed writers) are removed first.
+// that folder by processes of this host that no longer run (killed writers) are removed first.
 void write_atomically(const std::filesystem::path& path,
                       const std::function<void(const std::filesystem::path& temp)>& write,
                       ExistingFile existing);
+
+// ".quicksr-PID-HOST-N.tmp": the name of the n-th temporary file of process `pid` on this host
+// (HOST: 8 hex digits from its host name, so that hosts sharing a folder never collide).
+std::string temp_file_name(pid_t pid, unsigned n);
 
 // Throws quicksr::Error naming `output` when writing it would destroy something or cannot work:
 // it is a folder, the file `input` itself (links followed), or it exists (a dangling symbolic link

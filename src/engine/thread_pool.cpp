@@ -33,10 +33,19 @@ bool poll_briefly(const Ready& ready, std::chrono::microseconds time = kPollTime
 }  // namespace
 
 ThreadPool::ThreadPool(int threads) {
-  for (int i = 1; i < threads; ++i) threads_.emplace_back([this] { worker_loop(); });
+  try {
+    for (int i = 1; i < threads; ++i) threads_.emplace_back([this] { worker_loop(); });
+  } catch (...) {
+    // A thread that cannot start (std::system_error): the started ones are joinable, and
+    // destroying them unjoined would terminate the process instead of reporting the error.
+    stop();
+    throw;
+  }
 }
 
-ThreadPool::~ThreadPool() {
+ThreadPool::~ThreadPool() { stop(); }
+
+void ThreadPool::stop() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;

@@ -29,6 +29,8 @@ class ThreadPool {
  private:
   void worker_loop();
   void take_jobs();
+  // Wakes the workers to return and joins them.
+  void stop();
 
   std::vector<std::thread> threads_;
   std::mutex run_mutex_;  // one run() at a time

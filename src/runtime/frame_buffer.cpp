@@ -1,6 +1,7 @@
 // Upscaler::upscale on frame buffers: the caller's interleaved 8- or 16-bit pixels in and out,
 // with the pixels of the Image path (read as v / max, network, alpha by bicubic, rounded back)
 // and without its whole-image copies.
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -49,39 +50,63 @@ void store(unsigned char* p, unsigned value) {
   std::memcpy(p, &sample, sizeof sample);
 }
 
-// The bytes a buffer spans: rows `stride` apart, the last one only as long as its pixels.
-std::size_t span_bytes(const PixelBuffer<const void>& buffer, const PixelLayout& layout) {
-  return (static_cast<std::size_t>(buffer.height) - 1) * buffer.stride +
-         static_cast<std::size_t>(buffer.width) * layout.pixel_bytes();
+// The bytes a buffer spans: rows `stride` apart, the last one only as long as its pixels. Throws
+// when that passes PTRDIFF_MAX (a negative stride cast to size_t, say), where row offsets wrap.
+std::size_t span_bytes(const PixelBuffer<const void>& buffer, const PixelLayout& layout,
+                       const char* which) {
+  constexpr auto kMaxSpan = static_cast<std::size_t>(PTRDIFF_MAX);
+  const std::size_t row = static_cast<std::size_t>(buffer.width) * layout.pixel_bytes();
+  const std::size_t rows_before_last = static_cast<std::size_t>(buffer.height) - 1;
+  if (row > kMaxSpan ||
+      (rows_before_last > 0 && buffer.stride > (kMaxSpan - row) / rows_before_last)) {
+    throw ArgumentError(std::string("upscale: the ") + which +
+                        " stride is too large (negative strides are not supported)");
+  }
+  return rows_before_last * buffer.stride + row;
 }
 
-void check_buffers(const PixelBuffer<const void>& in, const PixelBuffer<void>& out,
-                   const PixelLayout& layout, int out_width, int out_height) {
-  if (!in.data || !out.data) throw Error("upscale: a pixel buffer is null");
-  if (in.width < 1 || in.height < 1) {
-    throw Error("upscale: the input is " + std::to_string(in.width) + "x" +
-                std::to_string(in.height) + " pixels");
+// Strides of at least a row, spans that fit in memory, and buffers that do not overlap. Sizes
+// are checked before.
+void check_memory(const PixelBuffer<const void>& in, const PixelBuffer<void>& out,
+                  const PixelLayout& layout) {
+  if (in.stride < in.width * layout.pixel_bytes()) {
+    throw ArgumentError("upscale: input stride < a row");
   }
-  if (out.format != in.format) throw Error("upscale: the output's format is not the input's");
-  if (out_width < 1 || out_height < 1) {
-    throw Error("upscale: the input is too small for this model");
+  if (out.stride < out.width * layout.pixel_bytes()) {
+    throw ArgumentError("upscale: output stride < a row");
   }
-  if (out.width != out_width || out.height != out_height) {
-    throw Error("upscale: the output of " + std::to_string(in.width) + "x" +
-                std::to_string(in.height) + " pixels is " + std::to_string(out_width) + "x" +
-                std::to_string(out_height) + ", not " + std::to_string(out.width) + "x" +
-                std::to_string(out.height));
-  }
-  if (in.stride < in.width * layout.pixel_bytes()) throw Error("upscale: input stride < a row");
-  if (out.stride < out.width * layout.pixel_bytes()) throw Error("upscale: output stride < a row");
-  // As addresses: `<` between pointers into different objects is unspecified.
   const PixelBuffer<const void> out_read{out.data, out.width, out.height, out.stride, out.format};
+  const std::size_t in_span = span_bytes(in, layout, "input");
+  const std::size_t out_span = span_bytes(out_read, layout, "output");
+  // As addresses: `<` between pointers into different objects is unspecified.
   const auto in_begin = reinterpret_cast<std::uintptr_t>(in.data);
   const auto out_begin = reinterpret_cast<std::uintptr_t>(out.data);
-  if (in_begin < out_begin + span_bytes(out_read, layout) &&
-      out_begin < in_begin + span_bytes(in, layout)) {
-    throw Error("upscale: the input and output buffers overlap");
+  if (in_begin < out_begin + out_span && out_begin < in_begin + in_span) {
+    throw ArgumentError("upscale: the input and output buffers overlap");
   }
+}
+
+// All of these are the caller's arguments: ArgumentError, which the C API reports as such.
+void check_buffers(const PixelBuffer<const void>& in, const PixelBuffer<void>& out,
+                   const PixelLayout& layout, int out_width, int out_height) {
+  if (!in.data || !out.data) throw ArgumentError("upscale: a pixel buffer is null");
+  if (in.width < 1 || in.height < 1) {
+    throw ArgumentError("upscale: the input is " + std::to_string(in.width) + "x" +
+                        std::to_string(in.height) + " pixels");
+  }
+  if (out.format != in.format) {
+    throw ArgumentError("upscale: the output's format is not the input's");
+  }
+  if (out_width < 1 || out_height < 1) {
+    throw ArgumentError("upscale: the input is too small for this model");
+  }
+  if (out.width != out_width || out.height != out_height) {
+    throw ArgumentError("upscale: the output of " + std::to_string(in.width) + "x" +
+                        std::to_string(in.height) + " pixels is " + std::to_string(out_width) +
+                        "x" + std::to_string(out_height) + ", not " + std::to_string(out.width) +
+                        "x" + std::to_string(out.height));
+  }
+  check_memory(in, out, layout);
 }
 
 // An 8-bit buffer's colour samples as a view (red first, whatever the byte order).

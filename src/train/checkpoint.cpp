@@ -18,8 +18,18 @@ void save_checkpoint(const std::filesystem::path& path, torch::nn::Module& net,
   archive.write("best_psnr", c10::IValue(progress.best_psnr));
   archive.write("best_iteration", c10::IValue(progress.best_iteration));
   write_atomically(
-      path, [&](const std::filesystem::path& temp) { archive.save_to(temp.string()); },
+      path,
+      [&](const std::filesystem::path& temp) {
+        try {
+          archive.save_to(temp.string());
+        } catch (const c10::Error& e) {  // a full disk, say
+          throw Error(path.string() +
+                      ": cannot write the checkpoint: " + e.what_without_backtrace());
+        }
+        sync_to_disk(temp);  // on disk before it replaces the last good checkpoint
+      },
       ExistingFile::kReplace);
+  sync_to_disk(path);  // and its name
 }
 
 Progress load_checkpoint(const std::filesystem::path& path, torch::nn::Module& net,

@@ -7,9 +7,11 @@
 #include <csignal>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "common/atomic_file.hpp"
+#include "common/file_lock.hpp"
 #include "common/progress.hpp"
 #include "quicksr/baselines.hpp"
 #include "quicksr/error.hpp"
@@ -532,11 +534,19 @@ void run_training(const TrainConfig& config, const std::string& command) {
   const bool created = fs::create_directories(config.out, ec);
   if (ec) throw Error(config.out + ": cannot create the run folder: " + ec.message());
   const StopSignals signals;
+  const fs::path lock = fs::path(config.out) / ".lock";
   try {
+    // One run at a time writes a folder (ranks > 0 share the lead's and write nothing).
+    std::optional<FileLock> held;
+    if (config.rank == 0)
+      held.emplace(lock, config.out + ": another quicksr train uses this run folder");
     Run(config, command).train();
   } catch (...) {
     // A run refused before it wrote anything (no usable image, a bad --from) leaves no folder.
-    if (created && fs::is_empty(config.out, ec)) fs::remove(config.out, ec);
+    if (created) {
+      fs::remove(lock, ec);
+      if (fs::is_empty(config.out, ec)) fs::remove(config.out, ec);
+    }
     throw;
   }
 }

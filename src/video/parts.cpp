@@ -1,13 +1,6 @@
 #include "video/parts.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -60,28 +53,6 @@ void remove_ours(const fs::path& folder) {
   fs::remove(folder, ignored);
 }
 
-// The open, locked lock file of `folder`. A run that finishes removes the lock file while it
-// holds it: a lock taken on that removed file (opened just before) is no lock, so take it again.
-int lock(const fs::path& folder) {
-  const fs::path path = folder / "lock";
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) throw Error(folder.string() + ": cannot write: " + std::strerror(errno));
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      ::close(fd);
-      throw Error(folder.string() + ": another quicksr is writing this video");
-    }
-    struct stat locked {};
-    struct stat named {};
-    if (::fstat(fd, &locked) == 0 && ::stat(path.c_str(), &named) == 0 &&
-        locked.st_ino == named.st_ino && locked.st_dev == named.st_dev) {
-      return fd;
-    }
-    ::close(fd);
-  }
-  throw Error(folder.string() + ": another quicksr is writing this video");
-}
-
 // The first line of `found` that differs from `wanted`'s, or its last if one ends first.
 std::string first_difference(const std::string& wanted, const std::string& found) {
   std::istringstream a(wanted), b(found);
@@ -105,24 +76,18 @@ PartStore::PartStore(fs::path folder, const std::string& manifest) : folder_(std
                   ", which quicksr did not write there; move the folder away");
     }
   }
-  lock_fd_ = lock(folder_);
-  try {
-    check_manifest(manifest);
-  } catch (...) {
-    ::close(lock_fd_);
-    throw;
-  }
+  lock_.emplace(folder_ / "lock", folder_.string() + ": another quicksr is writing this video");
+  check_manifest(manifest);  // on a throw, lock_ goes with the other members
 }
 
 PartStore::~PartStore() {
-  if (lock_fd_ < 0) return;
+  if (!lock_) return;  // removed already
   if (finished_ == 0) {
     remove_ours(folder_);
   } else {
     std::error_code ignored;
     fs::remove(temp_path(finished_), ignored);  // the part a stopped run was writing
   }
-  ::close(lock_fd_);
 }
 
 void PartStore::check_manifest(const std::string& manifest) {
@@ -188,8 +153,7 @@ void PartStore::finish_part(int part) {
 
 void PartStore::remove() {
   remove_ours(folder_);
-  ::close(lock_fd_);
-  lock_fd_ = -1;
+  lock_.reset();
 }
 
 }  // namespace quicksr::video

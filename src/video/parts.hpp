@@ -5,7 +5,10 @@
 // the run (input, options, upscaler); a lock keeps two runs from writing one folder.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
+
+#include "common/file_lock.hpp"
 
 namespace quicksr::video {
 
@@ -44,7 +47,7 @@ class PartStore {
   void scan_parts();
 
   std::filesystem::path folder_;
-  int lock_fd_ = -1;
+  std::optional<FileLock> lock_;  // held from opening until remove()
   int finished_ = 0;
   std::uint64_t kept_packets_ = 0;
   std::string dropped_;

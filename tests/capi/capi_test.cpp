@@ -1,7 +1,8 @@
 // The C API against the reference runtime (a separate, simple implementation of the network):
 // 8- and 16-bit buffers with padded strides, alpha, output sizes, errors, and one model shared by
-// several threads.
+// several threads; statuses of bad arguments and files.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cmath>
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -290,6 +292,73 @@ TEST(CApi, ErrorsAreStatusesWithMessages) {
   EXPECT_STREQ(quicksr_status_string(static_cast<quicksr_status>(-1)), "unknown status");
   EXPECT_EQ(quicksr_model_scale(nullptr), 0.0);
   quicksr_model_free(nullptr);
+}
+
+bool begins_with(const char* text, const std::string& prefix) {
+  return std::string(text).starts_with(prefix);
+}
+
+bool mentions(const char* text, const std::string& part) {
+  return std::string(text).find(part) != std::string::npos;
+}
+
+// Overlapping buffers are the caller's mistake, not a bad model; whole address ranges are
+// compared, so rows interleaved in each other's padding overlap too.
+TEST(CApi, OverlappingBuffersAreArgumentErrors) {
+  const ModelPtr x2 = builtin(2.0);
+  ASSERT_TRUE(x2);
+  std::vector<unsigned char> frame(8 * 48);
+  EXPECT_EQ(quicksr_upscale(x2.get(), QUICKSR_RGB8, frame.data(), 4, 4, 12, frame.data(), 24),
+            QUICKSR_ERROR_ARGUMENT);
+  EXPECT_TRUE(mentions(quicksr_last_error(), "overlap")) << quicksr_last_error();
+  // Input rows of 12 bytes in the last 24 bytes of each 48-byte output row.
+  EXPECT_EQ(quicksr_upscale(x2.get(), QUICKSR_RGB8, frame.data() + 24, 4, 4, 48, frame.data(), 48),
+            QUICKSR_ERROR_ARGUMENT);
+  EXPECT_TRUE(mentions(quicksr_last_error(), "overlap")) << quicksr_last_error();
+}
+
+// A negative stride cast to size_t (a bottom-up bitmap's) would wrap the rows' offsets.
+TEST(CApi, NegativeStridesAreArgumentErrors) {
+  const ModelPtr x2 = builtin(2.0);
+  ASSERT_TRUE(x2);
+  unsigned char in[4 * 4 * 3] = {};
+  unsigned char out[8 * 8 * 3] = {};
+  const auto negative = static_cast<std::size_t>(-4096);
+  EXPECT_EQ(quicksr_upscale(x2.get(), QUICKSR_RGB8, in, 4, 4, negative, out, 24),
+            QUICKSR_ERROR_ARGUMENT);
+  EXPECT_TRUE(mentions(quicksr_last_error(), "input stride")) << quicksr_last_error();
+  EXPECT_EQ(quicksr_upscale(x2.get(), QUICKSR_RGB8, in, 4, 4, 12, out, negative),
+            QUICKSR_ERROR_ARGUMENT);
+  EXPECT_TRUE(mentions(quicksr_last_error(), "output stride")) << quicksr_last_error();
+}
+
+// Not an abort when the threads cannot all start: counts past the limit are refused up front.
+TEST(CApi, ThreadCountsPastTheLimitAreArgumentErrors) {
+  quicksr_model* model = nullptr;
+  EXPECT_EQ(quicksr_model_load_builtin(2.0, 1000000, &model), QUICKSR_ERROR_ARGUMENT);
+  EXPECT_EQ(model, nullptr);
+  EXPECT_TRUE(mentions(quicksr_last_error(), "threads")) << quicksr_last_error();
+  const std::string path = (kSource / "models/quicksrnet-small-x2.safetensors").string();
+  EXPECT_EQ(quicksr_model_load(path.c_str(), 1000000, &model), QUICKSR_ERROR_ARGUMENT);
+  EXPECT_EQ(model, nullptr);
+}
+
+// fopen opens a folder on Linux (and blocks on a FIFO): neither may become a bad-model error.
+TEST(CApi, ModelPathsThatAreNotRegularFilesAreFileErrors) {
+  const test_support::TempDir temp;
+  quicksr_model* model = nullptr;
+  EXPECT_EQ(quicksr_model_load(temp.path().c_str(), 0, &model), QUICKSR_ERROR_FILE);
+  EXPECT_EQ(model, nullptr);
+  EXPECT_TRUE(begins_with(quicksr_last_error(), "quicksr_model_load: " + temp.path().string()))
+      << quicksr_last_error();
+  EXPECT_TRUE(mentions(quicksr_last_error(), "not a regular file")) << quicksr_last_error();
+  const std::filesystem::path fifo = temp / "model.safetensors";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(quicksr_model_load(fifo.c_str(), 0, &model), QUICKSR_ERROR_FILE);
+  EXPECT_TRUE(mentions(quicksr_last_error(), "not a regular file")) << quicksr_last_error();
+  EXPECT_EQ(quicksr_model_load("/nonexistent/m.safetensors", 0, &model), QUICKSR_ERROR_FILE);
+  EXPECT_TRUE(begins_with(quicksr_last_error(), "quicksr_model_load: /nonexistent/m.safetensors"))
+      << quicksr_last_error();
 }
 
 TEST(CApi, ErrorMessagesArePerThread) {

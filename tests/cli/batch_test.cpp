@@ -100,6 +100,58 @@ TEST_F(BatchTest, CollidingOutputsAndMissingInputsAreRefusedUpFront) {
   EXPECT_THROW(plan_batch({path("absent.png")}, path("out"), {}), Error);
 }
 
+// A linked image is named by its link, never by its target: the output stays in the output
+// folder (before, the target's path relative to the input folder, "../orig/x", was used).
+TEST_F(BatchTest, LinkedImagesAreNamedByTheirLink) {
+  write_sample("orig/x.jpg");
+  fs::create_directories(path("in"));
+  fs::create_symlink("../orig/x.jpg", path("in/a.png"));
+  const std::vector<BatchJob> jobs = plan_batch({path("in")}, path("out"), {});
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].output, path("out/a.png"));
+}
+
+// An output folder inside the input folder is not read again with --recursive, and neither are
+// hidden files and folders (".thumbnails", macOS "._x.jpg"): a second run finds the same files.
+TEST_F(BatchTest, OutputFolderInsideTheInputAndHiddenEntriesAreNotRead) {
+  write_sample("photos/a.png");
+  write_sample("photos/sub/b.png");
+  write_sample("photos/._a.png");
+  write_sample("photos/.thumbnails/t.png");
+  write_sample("photos/x2/old.png");  // outputs of an earlier run
+  const BatchPlanOptions options{.recursive = true};
+  const std::vector<BatchJob> jobs = plan_batch({path("photos")}, path("photos/x2"), options);
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(jobs[0].input, path("photos/a.png"));
+  EXPECT_EQ(jobs[1].input, path("photos/sub/b.png"));
+}
+
+// With --overwrite too, an output may never be another job's input (a.png -> a_x2.png, which is
+// an input itself): refused before any work.
+TEST_F(BatchTest, AnOutputThatIsAnotherInputIsRefusedUpFront) {
+  write_sample("dir/a.png");
+  write_sample("dir/a_x2.png");
+  try {
+    plan_batch({path("dir")}, path("dir"), {.suffix = "_x2"});
+    ADD_FAILURE() << "an input would have been replaced";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("would be written over the input"), std::string::npos)
+        << error.what();
+  }
+}
+
+// A write to standard output that fails (here: a full device) is an error, not a silent
+// truncation with exit code 0.
+TEST_F(BatchTest, FailedWriteToStandardOutputIsAnError) {
+  write_sample("a.png");
+  std::ofstream(path("full.sh")) << QUICKSR_BINARY << " upscale " << quoted(path("a.png"))
+                                 << " - 2>&1 > /dev/full\n";
+  const auto run = test_support::run_program("bash", quoted(path("full.sh")));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_NE(run.output.find("standard output: cannot write the image"), std::string::npos)
+      << run.output;
+}
+
 TEST_F(BatchTest, AFailedFileIsReportedOnceAndTheRestGoOn) {
   std::vector<fs::path> inputs;
   for (int i = 0; i < 5; ++i) inputs.push_back(write_sample(std::to_string(i) + ".png", 12, 8, i));

@@ -8,9 +8,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 #include "quicksr/error.hpp"
 #include "support/temp_dir.hpp"
@@ -114,14 +116,38 @@ TEST_F(AtomicFileTest, TemporaryFilesOfProcessesThatNoLongerRunAreRemoved) {
   if (child == 0) ::_exit(0);
   ASSERT_GT(child, 0);
   ::waitpid(child, nullptr, 0);  // `child` is now the id of a process that no longer runs
-  const fs::path stale = dir_ / (".quicksr-" + std::to_string(child) + "-3.tmp");
-  const fs::path live = dir_ / (".quicksr-" + std::to_string(::getpid()) + "-999.tmp");
+  const fs::path stale = dir_ / temp_file_name(child, 3);
+  const fs::path live = dir_ / temp_file_name(::getpid(), 999);
+  // The same process id on another host sharing the folder: its process is not ours to judge.
+  const std::string other_host = ".quicksr-" + std::to_string(child) + "-zzzzzzzz-3.tmp";
   const fs::path users = dir_ / ".quicksr-notes.tmp";
-  for (const fs::path& path : {stale, live, users}) write(path, "x");
+  for (const fs::path& path : {stale, live, users, dir_ / other_host}) write(path, "x");
   EXPECT_EQ(keep_error(dir_ / "out.txt"), "");
   EXPECT_FALSE(fs::exists(stale));
   EXPECT_TRUE(fs::exists(live));
   EXPECT_TRUE(fs::exists(users));
+  EXPECT_TRUE(fs::exists(dir_ / other_host));
+}
+
+// A temporary name another writer holds (here: made first) is never reused: a writer with the
+// same process id elsewhere (a container) cannot truncate it.
+TEST_F(AtomicFileTest, TemporaryFileIsNewEvenWhenItsNameIsTaken) {
+  fs::path first;
+  EXPECT_EQ(keep_error(dir_ / "a.txt", [&](const fs::path& temp) { first = temp; }), "");
+  std::vector<fs::path> taken;  // the next names this process would use
+  for (unsigned n = 1; n <= 8; ++n) {
+    std::string name = first.filename().string();
+    const std::size_t counter = name.rfind('-') + 1;
+    name.replace(counter, name.size() - counter,
+                 std::to_string(std::stoul(name.substr(counter)) + n) + ".tmp");
+    taken.push_back(dir_ / name);
+    write(taken.back(), "theirs");
+  }
+  fs::path used;
+  EXPECT_EQ(keep_error(dir_ / "b.txt", [&](const fs::path& temp) { used = temp; }), "");
+  EXPECT_EQ(std::find(taken.begin(), taken.end(), used), taken.end()) << used;
+  for (const fs::path& path : taken) EXPECT_EQ(read(path), "theirs") << path;
+  EXPECT_EQ(read(dir_ / "b.txt"), "new");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "common/file_lock.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/image.hpp"
 #include "support/temp_dir.hpp"
@@ -141,6 +142,19 @@ TEST_F(CmdTrainTest, EmptyDataFolderFailsWithExitCodeOne) {
   fs::create_directories(root_ / "mine");   // an existing folder is the user's: it stays
   EXPECT_EQ(run({"--data", (root_ / "empty").string(), "--out", (root_ / "mine").string()}), 1);
   EXPECT_TRUE(fs::is_directory(root_ / "mine"));
+}
+
+// A run folder another run uses (here: its lock held by this process) is refused, untouched.
+TEST_F(CmdTrainTest, FolderOfARunningRunIsRefused) {
+  fs::create_directories(root_ / "run");
+  const FileLock running(root_ / "run" / ".lock", "held by the test");
+  EXPECT_EQ(run({"--data", (root_ / "data").string(), "--out", (root_ / "run").string(),
+                 "--iterations", "1"}),
+            1);
+  std::ifstream in(root_ / "child.stderr");
+  const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(log.find("another quicksr train uses this run folder"), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(root_ / "run" / "config.json"));
 }
 
 }  // namespace
