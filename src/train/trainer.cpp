@@ -538,8 +538,9 @@ void run_training(const TrainConfig& config, const std::string& command) {
   try {
     // One run at a time writes a folder (ranks > 0 share the lead's and write nothing).
     std::optional<FileLock> held;
-    if (config.rank == 0)
+    if (config.rank == 0) {
       held.emplace(lock, config.out + ": another quicksr train uses this run folder");
+    }
     Run(config, command).train();
   } catch (...) {
     // A run refused before it wrote anything (no usable image, a bad --from) leaves no folder.
