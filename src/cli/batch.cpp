@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
-#include <cstring>
 #include <exception>
 #include <fstream>
 #include <iostream>
@@ -19,6 +18,7 @@
 
 #include "common/atomic_file.hpp"
 #include "common/bounded_queue.hpp"
+#include "common/input_file.hpp"
 #include "common/progress.hpp"
 #include "quicksr/error.hpp"
 
@@ -66,7 +66,7 @@ void copy_stream(std::istream& from, std::ostream& to, const std::string& what) 
   // The insertion stops quietly where the output fails (a full disk, a closed pipe): all of the
   // input must have gone, and the flush must succeed.
   if (!to.flush() || from.peek() != std::istream::traits_type::eof()) {
-    throw Error(what + ": cannot write the image: " + std::strerror(errno));
+    throw Error(what + ": cannot write the image: " + error_text(errno));
   }
 }
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <system_error>
 
+#include "common/input_file.hpp"
 #include "quicksr/error.hpp"
 
 namespace quicksr {
@@ -52,7 +53,7 @@ std::filesystem::path create_temp_file(const std::filesystem::path& folder,
       ::close(fd);
       return path;
     }
-    if (errno != EEXIST) throw Error(output.string() + ": cannot write: " + std::strerror(errno));
+    if (errno != EEXIST) throw Error(output.string() + ": cannot write: " + error_text(errno));
   }
 }
 
@@ -98,7 +99,7 @@ std::filesystem::path replacement_target(const std::filesystem::path& path) {
 
 [[noreturn]] void fail(const std::filesystem::path& path, int error) {
   if (error == EEXIST) throw_exists(path);
-  throw Error(path.string() + ": cannot write: " + std::strerror(error));
+  throw Error(path.string() + ": cannot write: " + error_text(error));
 }
 
 // rename(2) that fails with EEXIST instead of replacing; link + unlink where the file system has

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/input_file.hpp"
 #include "quicksr/error.hpp"
 
 namespace quicksr {
@@ -15,7 +16,7 @@ namespace quicksr {
 FileLock::FileLock(const std::filesystem::path& path, const std::string& busy) {
   for (int attempt = 0; attempt < 100; ++attempt) {
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) throw Error(path.string() + ": cannot write: " + std::strerror(errno));
+    if (fd < 0) throw Error(path.string() + ": cannot write: " + error_text(errno));
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       ::close(fd);
       throw Error(busy);
