@@ -1,12 +1,9 @@
 #include "cli/batch.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
-#include <cstdint>
 #include <exception>
 #include <fstream>
 #include <iostream>
@@ -41,24 +38,6 @@ bool is_image_file(const fs::path& path) {
 }
 
 // A file in the temporary folder, removed when this goes out of scope.
-class ScratchFile {
- public:
-  explicit ScratchFile(const std::string& extension)
-      : path_(fs::temp_directory_path() /
-              ("quicksr-" + std::to_string(::getpid()) + "-" +
-               std::to_string(reinterpret_cast<std::uintptr_t>(this)) + extension)) {}
-  ScratchFile(const ScratchFile&) = delete;
-  ScratchFile& operator=(const ScratchFile&) = delete;
-  ~ScratchFile() {
-    std::error_code ignored;
-    fs::remove(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 void copy_stream(std::istream& from, std::ostream& to, const std::string& what) {
   // An empty stream would fail the copy below with no reason a user could act on.
   if (from.peek() == std::istream::traits_type::eof()) throw Error(what + ": empty, no image data");
@@ -159,13 +138,14 @@ std::string output_extension(const fs::path& input, const std::string& format) {
 Image read_image_or_stdin(const fs::path& path, const ReadOptions& options) {
   if (path != "-") return read_image(path, options);
   // The decoders take files: stdin is spooled to a scratch file first.
-  const ScratchFile scratch("");
+  const ScratchFolder scratch;
+  const fs::path spool = scratch.path() / "stdin";
   {
-    std::ofstream file(scratch.path(), std::ios::binary);
+    std::ofstream file(spool, std::ios::binary);
     copy_stream(std::cin, file, "standard input");
   }
   try {
-    return read_image(scratch.path(), options);
+    return read_image(spool, options);
   } catch (const Error& e) {
     const std::string message = e.what();
     throw Error("standard input" + message.substr(message.find(':')));
@@ -175,9 +155,10 @@ Image read_image_or_stdin(const fs::path& path, const ReadOptions& options) {
 void write_image_or_stdout(const Image& image, const fs::path& path, const std::string& extension,
                            const WriteOptions& options) {
   if (path != "-") return write_image(image, path, options);
-  const ScratchFile scratch(extension);
-  write_image(image, scratch.path(), options);
-  std::ifstream file(scratch.path(), std::ios::binary);
+  const ScratchFolder scratch;
+  const fs::path spool = scratch.path() / ("stdout" + extension);
+  write_image(image, spool, options);
+  std::ifstream file(spool, std::ios::binary);
   copy_stream(file, std::cout, "standard output");
 }
 
