@@ -154,7 +154,8 @@ std::shared_ptr<TrainableNet> initial_net(const TrainConfig& config) {
                : initial_quicksrnet(config, model ? &*model : nullptr);
 }
 
-// Set by SIGINT / SIGTERM: the loop stops after the current step and writes a checkpoint.
+// Set by SIGINT / SIGTERM: the loop stops after the current step and writes a checkpoint (in a
+// data-parallel run, every process after the step where any of them saw the signal).
 volatile std::sig_atomic_t stop_requested = 0;
 
 extern "C" void request_stop(int) { stop_requested = 1; }
@@ -260,7 +261,7 @@ class Run {
                              ExistingFile::kReplace);
     }
     loop();
-    if (stop_requested) {
+    if (stopping_) {
       if (lead_) save_checkpoint(checkpoint_path(dir_), *net_, adam_, progress_, identity(config_));
       if (lead_) export_model(dir_ / "last.safetensors");
       throw Error("stopped by a signal at iteration " + std::to_string(progress_.iteration) +
@@ -340,7 +341,7 @@ class Run {
     ProgressBar bar("train " + name_, config_.iterations);
     const auto start = std::chrono::steady_clock::now();
     const std::int64_t first = progress_.iteration;
-    while (progress_.iteration < config_.iterations && !stop_requested) {
+    while (progress_.iteration < config_.iterations && !stopping_) {
       const double lr = learning_rate(config_, progress_.iteration);
       step(batches.next(), lr);
       after_step(lr);
@@ -365,7 +366,7 @@ class Run {
     adam_.zero_grad();
     torch::Tensor loss = loss_of(net_->forward(batch.lr), target(batch), batch.images);
     loss.backward();
-    averager_.average(net_->parameters(), loss);
+    stopping_ = averager_.average(net_->parameters(), loss, stop_requested != 0);
     adam_.step();
     if (config_.learn_ranges) quicksrnet().clamp_activation_ranges();
     if (config_.freeze_oscillations > 0) quicksrnet().freeze_oscillating_weights();
@@ -521,6 +522,7 @@ class Run {
   std::optional<EvalResult> last_val_;
   double loss_sum_ = 0;
   std::int64_t loss_count_ = 0;
+  bool stopping_ = false;  // a signal reached this process (or, data-parallel, any process)
 };
 
 }  // namespace
