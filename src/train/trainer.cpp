@@ -401,19 +401,22 @@ class Run {
     LogRow row{k, loss_sum_ / static_cast<double>(loss_count_), lr, {}, {}};
     loss_sum_ = 0;
     loss_count_ = 0;
-    if (lead_ && !config_.val.empty() && (k % config_.val_every == 0 || last)) {
-      run_validation(row);
-    }
+    const bool new_best = lead_ && !config_.val.empty() && (k % config_.val_every == 0 || last) &&
+                          run_validation(row);
     rows_.push_back(row);
     if (!lead_) return;
     write_log(rows_, log_path());
-    if (k % config_.checkpoint_every == 0 || last) {
+    // A new best is checkpointed before it is written, so best.safetensors never holds a state
+    // past the checkpoint: one that a run resumed after a kill would not retrace.
+    if (k % config_.checkpoint_every == 0 || last || new_best) {
       save_checkpoint(checkpoint_path(dir_), *net_, adam_, progress_, identity(config_));
       export_model(dir_ / "last.safetensors");
     }
+    if (new_best) export_model(dir_ / "best.safetensors");
   }
 
-  void run_validation(LogRow& row) {
+  // Scores the net on --val into `row`; true when it is the best score so far.
+  bool run_validation(LogRow& row) {
     const EvalResult result =
         validate_model(*net_, config_.val, scale_, parse_degradation(config_.degradation));
     row.val_psnr = result.mean_psnr;
@@ -422,11 +425,10 @@ class Run {
     write_psnr_plot(rows_with(row),
                     name_ + ": validation PSNR (" + fs::path(config_.val).filename().string() + ")",
                     dir_ / "val_psnr.svg");
-    if (result.mean_psnr > progress_.best_psnr) {
-      progress_.best_psnr = result.mean_psnr;
-      progress_.best_iteration = row.iteration;
-      export_model(dir_ / "best.safetensors");
-    }
+    if (result.mean_psnr <= progress_.best_psnr) return false;
+    progress_.best_psnr = result.mean_psnr;
+    progress_.best_iteration = row.iteration;
+    return true;
   }
 
   std::vector<LogRow> rows_with(const LogRow& row) const {

@@ -702,6 +702,33 @@ TEST_F(TrainRunTest, TwoProcessesTrainLikeOneOnTheCombinedBatch) {
                       fs::path(parallel.out) / "last.safetensors", 1e-5f);
 }
 
+// A new best validation score is checkpointed before best.safetensors is written: a run killed
+// between periodic checkpoints resumes at or past the best model's iteration, never before it
+// (where it could retrace the lost steps differently and keep a best model off its own log).
+TEST_F(TrainRunTest, BestModelIsNeverAheadOfTheCheckpoint) {
+  TrainConfig c = config("best-kill");
+  c.val = (root_ / "val").string();
+  c.iterations = 1'000'000;
+  c.checkpoint_every = 1'000'000;
+  c.val_every = 3;
+  const pid_t pid = start(c);
+  const fs::path best = fs::path(c.out) / "best.safetensors";
+  while (!fs::exists(best)) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ::kill(pid, SIGKILL);
+  wait_for(pid);
+  ASSERT_TRUE(fs::exists(checkpoint_path(c.out))) << "killed after best.safetensors appeared";
+  const long best_at = std::stol(load_model(best).provenance.at("iterations"));
+
+  c.iterations = best_at + 30;
+  ASSERT_EQ(wait_for(start(c)), 0) << "see " << c.out << ".stderr";
+  std::ifstream messages(c.out + ".stderr");
+  const std::string text(std::istreambuf_iterator<char>(messages), {});
+  const std::string resuming = "resuming " + c.out + " at iteration ";
+  const std::size_t at = text.find(resuming);
+  ASSERT_NE(at, std::string::npos) << text;
+  EXPECT_GE(std::stol(text.substr(at + resuming.size())), best_at) << text;
+}
+
 // SIGTERM reaching one process of a data-parallel run (here rank 1, which writes nothing) stops
 // every process after the same step, with a checkpoint from which the same launch resumes.
 TEST_F(TrainRunTest, SigtermToOneProcessStopsEveryProcessOfAParallelRun) {
