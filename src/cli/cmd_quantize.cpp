@@ -466,6 +466,7 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
   if (!out) throw Error("--out MODEL_INT8.safetensors is required");
   const bool overwrite = args.has("--overwrite");
   check_output_path(input, *out, overwrite);
+  check_model_file_name(*out);
   const auto encodings_file = args.get("--encodings");
   if (encodings_file) check_output_path(input, *encodings_file, overwrite);
   const CalibrationSettings settings = calibration_settings(args);
