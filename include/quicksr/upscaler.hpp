@@ -16,7 +16,7 @@
 namespace quicksr {
 
 struct UpscalerOptions {
-  int threads = 0;  // 0: all cores
+  int threads = 0;  // 0: all cores, else 1..kMaxThreads (engine.hpp)
 };
 
 class Upscaler {

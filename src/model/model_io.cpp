@@ -440,6 +440,12 @@ Model load_model(const std::filesystem::path& path) {
   std::ifstream stream(path, std::ios::binary);
   if (!stream) fail(name, "cannot open the model file");
   try {
+    // Another kind of file (a video given as the model) is refused before it is read whole.
+    unsigned char start[8];
+    if (size >= 8 && stream.read(reinterpret_cast<char*>(start), 8)) {
+      safetensors_header_size(start, size, name);
+    }
+    stream.seekg(0);
     std::vector<unsigned char> bytes(size);
     stream.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size));
     if (static_cast<std::uintmax_t>(stream.gcount()) != size) {
