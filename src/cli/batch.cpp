@@ -1,7 +1,6 @@
 #include "cli/batch.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <exception>
@@ -23,19 +22,6 @@ namespace quicksr::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string lowercase(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
-bool is_image_file(const fs::path& path) {
-  static constexpr std::string_view kExtensions[] = {".png", ".jpg",  ".jpeg", ".webp",
-                                                     ".tif", ".tiff", ".bmp"};
-  const std::string ext = lowercase(path.extension().string());
-  return std::find(std::begin(kExtensions), std::end(kExtensions), ext) != std::end(kExtensions);
-}
 
 // A file in the temporary folder, removed when this goes out of scope.
 void copy_stream(std::istream& from, std::ostream& to, const std::string& what) {
@@ -66,7 +52,7 @@ void collect_folder(const fs::path& root, const fs::path& out_dir, bool recursiv
       if (!recursive || hidden || fs::equivalent(last, out_dir, ignored)) {
         it.disable_recursion_pending();
       }
-    } else if (!hidden && is_image_file(last)) {
+    } else if (!hidden && is_readable_image_path(last)) {
       found.emplace_back(last, last.lexically_relative(root).replace_extension());
     }
   }

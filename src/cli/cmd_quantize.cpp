@@ -111,6 +111,7 @@ std::vector<std::filesystem::path> calibration_files(const std::filesystem::path
 std::vector<Tensor> calibration_hr(const std::filesystem::path& dir, int count, Scale scale) {
   const std::vector<std::filesystem::path> files = calibration_files(dir, count);
   ProgressBar bar("reading", static_cast<std::int64_t>(files.size()), "img");
+  bar.update(0);  // the rate counts from here
   std::vector<Tensor> images;
   for (const std::filesystem::path& file : files) {
     try {
