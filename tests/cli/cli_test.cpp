@@ -92,6 +92,21 @@ TEST_F(CliTest, HelperCommandsRunTheExecutableBesideQuicksr) {
   }
 }
 
+// An option given where its value belongs ("--json --overwrite" would write a file named
+// --overwrite) and an unknown short option are errors naming them, not a value or a positional.
+TEST_F(CliTest, AnOptionInPlaceOfAValueAndUnknownShortOptionsAreNamed) {
+  const std::string eval = "eval --method bicubic --scale 2 --data " + dir_.string();
+  const RunResult swallowed = run_quicksr(eval + " --json --overwrite");
+  EXPECT_EQ(swallowed.exit_code, 1);
+  EXPECT_EQ(swallowed.output,
+            "quicksr eval: error: option --json needs a value, not the option --overwrite\n");
+  EXPECT_FALSE(fs::exists("--overwrite"));
+  const RunResult short_option = run_quicksr("upscale in.png out.png -x");
+  EXPECT_EQ(short_option.exit_code, 1);
+  EXPECT_EQ(short_option.output,
+            "quicksr upscale: error: unknown option -x (see quicksr upscale --help)\n");
+}
+
 TEST_F(CliTest, MissingHelperIsOneClearLine) {
   const fs::path alone = dir_ / "quicksr";
   fs::copy_file(QUICKSR_BINARY, alone);
