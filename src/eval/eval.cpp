@@ -86,7 +86,8 @@ void check_comparable(const Tensor& sr, const Tensor& hr, const EvalProtocol& pr
   }
   if (protocol.border < 0 || std::min(hr.height, hr.width) - 2 * protocol.border < min_size) {
     throw Error("image of " + size_text(hr) + " is too small to score with a border of " +
-                std::to_string(protocol.border));
+                std::to_string(protocol.border) + " (at least " + std::to_string(min_size) +
+                " pixels a side must remain)");
   }
 }
 

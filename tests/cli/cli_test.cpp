@@ -462,8 +462,12 @@ TEST_F(CliTest, ModelsListsBuiltinsAndCardScores) {
   quicksr::save_model(model, path("mine.safetensors"));
   std::ofstream(path("mine.md")) << "# mine\n\n| set | PSNR (dB) | SSIM |\n|---|---|---|\n"
                                     "| Set5 | 31.250 | 0.9 |\n| BSD100 | 27.125 | 0.8 |\n";
+  std::ofstream(path("broken.safetensors")) << "junk";  // warned about; the others still listed
   const RunResult run = run_quicksr("models --dir " + dir_.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("warning: " + path("broken.safetensors") + ": too short"),
+            std::string::npos)
+      << run.output;
   std::istringstream lines(run.output);
   std::map<std::string, std::string> rows;  // first word -> line
   for (std::string line; std::getline(lines, line);) rows[line.substr(0, line.find(' '))] = line;
