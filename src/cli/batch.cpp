@@ -23,7 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A file in the temporary folder, removed when this goes out of scope.
 void copy_stream(std::istream& from, std::ostream& to, const std::string& what) {
   // An empty stream would fail the copy below with no reason a user could act on.
   if (from.peek() == std::istream::traits_type::eof()) throw Error(what + ": empty, no image data");

@@ -100,7 +100,7 @@ std::vector<Row> collect(const fs::path& dir) {
       }
       Row& row = rows[name];
       row.file = path.string();
-      const fs::path card = fs::path(entry.path()).replace_extension(".md");
+      const fs::path card = fs::path(path).replace_extension(".md");
       if (fs::exists(card, error)) row.card = card_scores(card);
     }
   }
