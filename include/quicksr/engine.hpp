@@ -61,8 +61,12 @@ struct RgbView {
   }
 };
 
+// More threads than this are refused (ArgumentError): starting them could exhaust the process's
+// thread limit, and no CPU has that many cores to use.
+inline constexpr int kMaxThreads = 1024;
+
 struct EngineOptions {
-  int threads = 0;  // 0: all cores
+  int threads = 0;  // 0: all cores, else 1..kMaxThreads
   // Images wider than this run in strips of at most this many columns (with a column halo), which
   // bounds the workspace; narrower ones run in one strip. The output does not depend on it.
   int max_strip_width = 1024;

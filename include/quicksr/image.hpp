@@ -111,5 +111,8 @@ Image from_tensor(const Tensor& rgb);
 
 // True when write_image knows the extension of `path` (any case).
 bool is_writable_image_path(const std::filesystem::path& path);
+// True for the extensions of the images read_image reads (any case): the writable ones and BMP.
+// What folder runs (upscale, eval, quantize) take as their images.
+bool is_readable_image_path(const std::filesystem::path& path);
 
 }  // namespace quicksr

@@ -24,6 +24,19 @@ Tensor resize_nearest(const Tensor& x, int scale);
 // Bilinear with half-pixel centres (PyTorch align_corners=False, ONNX half_pixel), edges clamped.
 Tensor resize_bilinear(const Tensor& x, int height, int width);
 
+// While alive, the ops that this thread runs here use at most `threads` threads (0: all cores):
+// UpscalerOptions::threads for the graphs that run on the reference runtime.
+class ThreadLimit {
+ public:
+  explicit ThreadLimit(int threads);
+  ~ThreadLimit();
+  ThreadLimit(const ThreadLimit&) = delete;
+  ThreadLimit& operator=(const ThreadLimit&) = delete;
+
+ private:
+  int previous_;
+};
+
 // 3xHxW RGB in [0,1] to 3x(sH)x(sW). For s = 1.5 odd sizes are edge-padded to even and the output
 // cropped to floor(1.5 * size).
 Tensor forward(const QuickSRNet& net, const Tensor& input);

@@ -16,7 +16,7 @@
 namespace quicksr {
 
 struct UpscalerOptions {
-  int threads = 0;  // 0: all cores
+  int threads = 0;  // 0: all cores, else 1..kMaxThreads (engine.hpp)
 };
 
 class Upscaler {
@@ -24,7 +24,8 @@ class Upscaler {
   static Upscaler load(const std::filesystem::path& model_file,
                        const UpscalerOptions& options = {});
   static Upscaler from_model(Model model, const UpscalerOptions& options = {});
-  // Bicubic interpolation (no network), MATLAB's (the default) or OpenCV's INTER_CUBIC.
+  // Bicubic interpolation (no network), MATLAB's (the default) or OpenCV's INTER_CUBIC. Bicubic
+  // and FSR 1 take scales in (1, 16]; others throw quicksr::ArgumentError.
   static Upscaler bicubic(Scale scale, BicubicFlavour flavour = BicubicFlavour::matlab);
   // AMD FSR 1 (EASU + RCAS; no network).
   static Upscaler fsr1(Scale scale, const Fsr1Options& options = {});
@@ -34,11 +35,13 @@ class Upscaler {
 
   Scale scale() const;
   std::string name() const;
-  // The width or height upscale() returns for an input `length` pixels long.
+  // The width or height upscale() returns for an input `length` pixels long (1 to 2^24; other
+  // lengths throw quicksr::ArgumentError, as do images with such sides).
   int output_length(int length) const;
-  // Colour through the network, alpha by bicubic; gray, alpha and bit depth carried over.
+  // Colour through the network, alpha by bicubic; gray, alpha and bit depth carried over. Throws
+  // quicksr::ArgumentError when `rgb` (or a non-empty `alpha`) does not hold width x height pixels.
   Image upscale(const Image& input) const;
-  // Planar 3xHxW RGB in [0,1].
+  // Planar 3xHxW RGB in [0,1] (ArgumentError unless `data` holds 3 x H x W values).
   Tensor upscale(const Tensor& rgb) const;
   // A frame buffer into another (output_length() of each side, the same format; bytes between
   // rows untouched; no overlap): the real-time call. The same pixels as upscale(Image), without

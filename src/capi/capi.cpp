@@ -14,6 +14,7 @@
 
 #include "common/input_file.hpp"
 #include "image/codecs.hpp"
+#include "quicksr/engine.hpp"
 #include "quicksr/error.hpp"
 #include "quicksr/quicksr.h"
 #include "quicksr/upscaler.hpp"
@@ -106,11 +107,9 @@ quicksr::PixelFormat pixel_format(int format) {
   throw quicksr::ArgumentError("unknown pixel format " + std::to_string(format));
 }
 
-// More threads than this are a mistake, and starting them could exhaust the process's limit.
-constexpr int kMaxThreads = 1024;
-
+// Checked here, before the model file is read (the upscaler checks it too, after).
 quicksr::UpscalerOptions upscaler_options(int threads) {
-  require(threads >= 0 && threads <= kMaxThreads, "threads must be in 0..1024");
+  require(threads >= 0 && threads <= quicksr::kMaxThreads, "threads must be in 0..1024");
   return {.threads = threads};
 }
 

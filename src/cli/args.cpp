@@ -23,6 +23,12 @@ const OptionSpec* find_short_option(const CommandSpec& spec, const std::string& 
   return it == spec.options.end() ? nullptr : &*it;
 }
 
+// True for an option `spec` knows, long or short, with or without "=VALUE".
+bool is_option_of(const CommandSpec& spec, const std::string& arg) {
+  return find_short_option(spec, arg) || find_option(spec, arg.substr(0, arg.find('='))) ||
+         arg == "--help" || arg == "-h";
+}
+
 template <typename T>
 T parse_number(const std::string& option, const std::string& text, T lo, T hi) {
   T value{};
@@ -97,8 +103,15 @@ ParsedArgs parse_args(const CommandSpec& spec, std::span<char* const> args) {
       } else if (!inline_value) {
         if (i + 1 >= args.size()) throw Error("option " + arg + " needs a value");
         value = args[++i];
+        // "--json --overwrite" forgot the file name; a value that is an option is a mistake
+        // (--json=--overwrite names such a file on purpose).
+        if (is_option_of(spec, value)) {
+          throw Error("option " + arg + " needs a value, not the option " + value);
+        }
       }
       parsed.values_.emplace_back(arg, value);
+    } else if (arg.size() > 1 && arg.starts_with("-")) {  // "-" alone is standard input or output
+      throw Error("unknown option " + arg + " (see quicksr " + spec.name + " --help)");
     } else {
       parsed.positional_.push_back(arg);
     }

@@ -1,12 +1,8 @@
 #include "cli/batch.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <charconv>
-#include <cstdint>
 #include <exception>
 #include <fstream>
 #include <iostream>
@@ -26,38 +22,6 @@ namespace quicksr::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string lowercase(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
-bool is_image_file(const fs::path& path) {
-  static constexpr std::string_view kExtensions[] = {".png", ".jpg",  ".jpeg", ".webp",
-                                                     ".tif", ".tiff", ".bmp"};
-  const std::string ext = lowercase(path.extension().string());
-  return std::find(std::begin(kExtensions), std::end(kExtensions), ext) != std::end(kExtensions);
-}
-
-// A file in the temporary folder, removed when this goes out of scope.
-class ScratchFile {
- public:
-  explicit ScratchFile(const std::string& extension)
-      : path_(fs::temp_directory_path() /
-              ("quicksr-" + std::to_string(::getpid()) + "-" +
-               std::to_string(reinterpret_cast<std::uintptr_t>(this)) + extension)) {}
-  ScratchFile(const ScratchFile&) = delete;
-  ScratchFile& operator=(const ScratchFile&) = delete;
-  ~ScratchFile() {
-    std::error_code ignored;
-    fs::remove(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 void copy_stream(std::istream& from, std::ostream& to, const std::string& what) {
   // An empty stream would fail the copy below with no reason a user could act on.
@@ -87,7 +51,7 @@ void collect_folder(const fs::path& root, const fs::path& out_dir, bool recursiv
       if (!recursive || hidden || fs::equivalent(last, out_dir, ignored)) {
         it.disable_recursion_pending();
       }
-    } else if (!hidden && is_image_file(last)) {
+    } else if (!hidden && is_readable_image_path(last)) {
       found.emplace_back(last, last.lexically_relative(root).replace_extension());
     }
   }
@@ -159,13 +123,14 @@ std::string output_extension(const fs::path& input, const std::string& format) {
 Image read_image_or_stdin(const fs::path& path, const ReadOptions& options) {
   if (path != "-") return read_image(path, options);
   // The decoders take files: stdin is spooled to a scratch file first.
-  const ScratchFile scratch("");
+  const ScratchFolder scratch;
+  const fs::path spool = scratch.path() / "stdin";
   {
-    std::ofstream file(scratch.path(), std::ios::binary);
+    std::ofstream file(spool, std::ios::binary);
     copy_stream(std::cin, file, "standard input");
   }
   try {
-    return read_image(scratch.path(), options);
+    return read_image(spool, options);
   } catch (const Error& e) {
     const std::string message = e.what();
     throw Error("standard input" + message.substr(message.find(':')));
@@ -175,9 +140,10 @@ Image read_image_or_stdin(const fs::path& path, const ReadOptions& options) {
 void write_image_or_stdout(const Image& image, const fs::path& path, const std::string& extension,
                            const WriteOptions& options) {
   if (path != "-") return write_image(image, path, options);
-  const ScratchFile scratch(extension);
-  write_image(image, scratch.path(), options);
-  std::ifstream file(scratch.path(), std::ios::binary);
+  const ScratchFolder scratch;
+  const fs::path spool = scratch.path() / ("stdout" + extension);
+  write_image(image, spool, options);
+  std::ifstream file(spool, std::ios::binary);
   copy_stream(file, std::cout, "standard output");
 }
 

@@ -86,7 +86,9 @@ int average_command(CommandArgs raw) {
   const std::optional<std::string> out = args->get("--out");
   if (!out) throw Error("average: give --out FILE");
   const std::vector<std::string>& inputs = args->positional();
-  for (const std::string& input : inputs) check_output_path(input, *out, args->has("--overwrite"));
+  std::vector<std::string> read = inputs;  // every file the command reads, the grid too
+  if (const std::optional<std::string> grid_file = args->get("--grid")) read.push_back(*grid_file);
+  for (const std::string& input : read) check_output_path(input, *out, args->has("--overwrite"));
   Model result{average(inputs), {}};
   std::string sources;
   for (const std::string& input : inputs) sources += (sources.empty() ? "" : " ") + input;

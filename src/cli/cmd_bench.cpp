@@ -22,6 +22,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/model_argument.hpp"
+#include "cli/upscaler_args.hpp"
 #include "engine/fma_peak.hpp"
 #include "engine/onednn_network.hpp"
 #include "model/graph_check.hpp"
@@ -165,7 +166,7 @@ BenchModels load_models(const ParsedArgs& args, std::optional<Model> model) {
 }
 
 EngineOptions engine_options(const ParsedArgs& args) {
-  EngineOptions options{.threads = args.get_int("--threads", 0, 0, 1024)};
+  EngineOptions options{.threads = threads_from_args(args)};
   if (args.has("--isa")) options.isa = parse_isa(*args.get("--isa"));
   return options;
 }

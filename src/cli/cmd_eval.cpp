@@ -172,16 +172,19 @@ EvalData eval_data(const ParsedArgs& args) {
   if (data.has_value() == lr_dir.has_value()) {
     throw Error("give either --data HR_DIR or --lr LR_DIR --hr HR_DIR");
   }
-  if (lr_dir && args.has("--degradation")) {
-    throw Error("--degradation makes the LR of --data; --lr gives the LR images");
+  for (const char* option : {"--degradation", "--round-lr"}) {
+    if (lr_dir && args.has(option)) {
+      throw Error(std::string(option) +
+                  " is how the LR of --data is made; --lr gives the LR images");
+    }
   }
   return {data, lr_dir, hr_dir,
           lr_dir ? match_image_pairs(*lr_dir, *hr_dir) : std::vector<ImagePair>{}};
 }
 
 // Where --save DIR writes each image's output, checked before the evaluation: DIR is a folder
-// (made if missing) and not a data folder, no two images share a file, and no file is replaced
-// without --overwrite.
+// (made here if missing, once the rest is checked) and not a data folder, no two images share a
+// file, and no file is replaced without --overwrite.
 std::map<std::string, fs::path> save_paths(const fs::path& dir, const EvalData& data,
                                            const ParsedArgs& args) {
   std::error_code ec;
@@ -203,7 +206,24 @@ std::map<std::string, fs::path> save_paths(const fs::path& dir, const EvalData& 
     }
     check_output_file("", path, existing_file(args));
   }
+  if (fs::create_directories(dir, ec); ec) {
+    throw Error(dir.string() + ": cannot make the --save folder: " + ec.message());
+  }
   return paths;
+}
+
+// The --compare-fp32 model, loaded before the evaluation (a wrong one fails before the work), with
+// the --threads of the evaluated one.
+std::optional<Upscaler> compared_upscaler(const ParsedArgs& args, Scale scale) {
+  const auto file = args.get("--compare-fp32");
+  if (!file) return std::nullopt;
+  Upscaler upscaler =
+      Upscaler::from_model(load_model_argument(*file), {.threads = threads_from_args(args)});
+  if (!(upscaler.scale() == scale)) {
+    throw Error(*file + ": upscales by " + upscaler.scale().to_string() + ", not " +
+                scale.to_string());
+  }
+  return upscaler;
 }
 
 }  // namespace
@@ -220,6 +240,7 @@ int eval_command(CommandArgs raw) {
       save_dir ? save_paths(*save_dir, data, args) : std::map<std::string, fs::path>{};
   const Upscaler upscaler = upscaler_from_args(args, std::nullopt);
   const Scale scale = upscaler.scale();
+  const std::optional<Upscaler> fp32 = compared_upscaler(args, scale);
   const EvalProtocol protocol = make_protocol(args, scale);
   const ReadOptions read = read_options_from_args(args);
 
@@ -232,25 +253,23 @@ int eval_command(CommandArgs raw) {
                           : evaluate_pairs(upscale, data.pairs, scale, protocol, read, on_output);
   };
   const auto save = [&](const std::string& name, const Tensor& sr) {
-    fs::create_directories(*save_dir);
     write_image(from_tensor(sr), saved.at(name), {.bit_depth = 8, .existing = existing_file(args)});
   };
   const EvalResult result = score(upscaler, save_dir ? OutputFn(save) : OutputFn());
   nlohmann::json json = to_json(result, upscaler.name(), protocol);
-  if (const auto fp32_model = args.get("--compare-fp32")) {
-    const Upscaler reference = Upscaler::from_model(load_model_argument(*fp32_model));
-    if (!(reference.scale() == scale)) {
-      throw Error(*fp32_model + ": upscales by " + reference.scale().to_string() + ", not " +
-                  scale.to_string());
-    }
-    std::cout << "and " << reference.name() << " for comparison\n" << std::flush;
-    const EvalResult fp32 = score(reference, {});
-    print_comparison(fp32, result);
-    json["fp32"] = to_json(fp32, reference.name(), protocol);
+  if (fp32) {
+    std::cout << "and " << fp32->name() << " for comparison\n" << std::flush;
+    const EvalResult compared = score(*fp32, {});
+    print_comparison(compared, result);
+    json["fp32"] = to_json(compared, fp32->name(), protocol);
   } else {
     print_table(result);
   }
-  if (json_path) write_bytes_atomically(*json_path, json.dump(2) + "\n", existing_file(args));
+  if (json_path) {
+    // Image names that are not UTF-8 keep their place, with U+FFFD for the bytes JSON cannot hold.
+    const std::string text = json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+    write_bytes_atomically(*json_path, text + "\n", existing_file(args));
+  }
   return 0;
 }
 

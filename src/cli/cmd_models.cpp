@@ -1,6 +1,7 @@
 // quicksr models: the built-in models and the model files of a folder, with their scores.
 #include <cstdint>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -74,6 +75,8 @@ std::string validation(const Model& model) {
                              : " (" + fs::path(set->second).filename().string() + ")");
 }
 
+// The built-in models and the model files in `dir`; a file that does not load (or a link that
+// leads nowhere) is left out with a warning line, so the others are still listed.
 std::vector<Row> collect(const fs::path& dir) {
   std::map<std::string, Row> rows;
   for (BuiltinModel& builtin : builtin_models()) {
@@ -82,13 +85,22 @@ std::vector<Row> collect(const fs::path& dir) {
   }
   std::error_code error;
   if (fs::is_directory(dir, error)) {
-    for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
-      if (!entry.is_regular_file() || entry.path().extension() != ".safetensors") continue;
-      const std::string name = entry.path().stem().string();
+    for (fs::directory_iterator it(dir, error), end; !error && it != end; it.increment(error)) {
+      const fs::path& path = it->path();
+      std::error_code type_error;
+      if (path.extension() != ".safetensors" || !it->is_regular_file(type_error)) continue;
+      const std::string name = path.stem().string();
+      if (!rows.contains(name)) {
+        try {
+          rows[name] = {name, load_model(path), it->file_size(), false};
+        } catch (const Error& e) {
+          std::cerr << "quicksr models: warning: " << about_file(path.string(), e.what()) << "\n";
+          continue;
+        }
+      }
       Row& row = rows[name];
-      if (!row.builtin) row = {name, load_model(entry.path()), entry.file_size(), false};
-      row.file = entry.path().string();
-      const fs::path card = fs::path(entry.path()).replace_extension(".md");
+      row.file = path.string();
+      const fs::path card = fs::path(path).replace_extension(".md");
       if (fs::exists(card, error)) row.card = card_scores(card);
     }
   }

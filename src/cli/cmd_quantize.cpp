@@ -111,6 +111,7 @@ std::vector<std::filesystem::path> calibration_files(const std::filesystem::path
 std::vector<Tensor> calibration_hr(const std::filesystem::path& dir, int count, Scale scale) {
   const std::vector<std::filesystem::path> files = calibration_files(dir, count);
   ProgressBar bar("reading", static_cast<std::int64_t>(files.size()), "img");
+  bar.update(0);  // the rate counts from here
   std::vector<Tensor> images;
   for (const std::filesystem::path& file : files) {
     try {
@@ -466,6 +467,7 @@ int quantize(CommandArgs raw, const AdaRoundStep& adaround) {
   if (!out) throw Error("--out MODEL_INT8.safetensors is required");
   const bool overwrite = args.has("--overwrite");
   check_output_path(input, *out, overwrite);
+  check_model_file_name(*out);
   const auto encodings_file = args.get("--encodings");
   if (encodings_file) check_output_path(input, *encodings_file, overwrite);
   const CalibrationSettings settings = calibration_settings(args);

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "cli/model_argument.hpp"
+#include "quicksr/engine.hpp"
 #include "quicksr/error.hpp"
 
 namespace quicksr::cli {
@@ -23,6 +24,10 @@ std::vector<OptionSpec> upscaler_options(std::vector<OptionSpec> more) {
   return options;
 }
 
+int threads_from_args(const ParsedArgs& args) {
+  return args.get_int("--threads", 0, 0, kMaxThreads);
+}
+
 namespace {
 
 // The upscalers without a network: bicubic (both flavours) and FSR 1.
@@ -30,7 +35,7 @@ Upscaler classic_upscaler(const std::string& method, Scale scale, const ParsedAr
   if (method == "fsr1") {
     Fsr1Options options;
     options.sharpness = args.get_double("--sharpness", options.sharpness, 0.0, 64.0);
-    options.threads = args.get_int("--threads", 0, 0, 1024);
+    options.threads = threads_from_args(args);
     return Upscaler::fsr1(scale, options);
   }
   if (args.has("--sharpness")) throw Error("--sharpness goes with --method fsr1");
@@ -54,7 +59,7 @@ Upscaler upscaler_from_args(const ParsedArgs& args, std::optional<Scale> classic
                 method + "'");
   }
   if (args.has("--sharpness")) throw Error("--sharpness goes with --method fsr1");
-  const UpscalerOptions options{.threads = args.get_int("--threads", 0, 0, 1024)};
+  const UpscalerOptions options{.threads = threads_from_args(args)};
   const auto model = args.get("--model");
   if (!model) return Upscaler::builtin(scale ? Scale::parse(*scale) : Scale{2, 1}, options);
   Upscaler upscaler = Upscaler::from_model(load_model_argument(*model), options);

@@ -22,6 +22,9 @@ std::vector<OptionSpec> upscaler_options(std::vector<OptionSpec> more);
 // nullopt). Throws quicksr::Error for contradictory or malformed options.
 Upscaler upscaler_from_args(const ParsedArgs& args, std::optional<Scale> classic_default_scale);
 
+// --threads N (0, the default: all cores).
+int threads_from_args(const ParsedArgs& args);
+
 // --max-pixels N (default: ReadOptions' own limit) and --lenient, for the commands that offer them.
 ReadOptions read_options_from_args(const ParsedArgs& args);
 

@@ -41,20 +41,27 @@ const std::string& host_tag() {
   return tag;
 }
 
-// A new, empty temporary file in `folder`, created here (O_EXCL) so that no other writer has it.
-// Throws quicksr::Error naming `output` (what it is for) when the folder cannot take it.
-std::filesystem::path create_temp_file(const std::filesystem::path& folder,
-                                       const std::filesystem::path& output) {
+// A new temporary name in `folder` that `create` (an exclusive create returning false with errno
+// EEXIST when the name is taken) made here, so that no other writer has it. Throws quicksr::Error
+// naming `output` (what it is for) when the folder cannot take it.
+std::filesystem::path create_temp_entry(
+    const std::filesystem::path& folder, const std::filesystem::path& output,
+    const std::function<bool(const std::filesystem::path&)>& create) {
   static std::atomic<unsigned> counter{0};
   while (true) {
     const std::filesystem::path path = folder / temp_file_name(::getpid(), counter++);
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd >= 0) {
-      ::close(fd);
-      return path;
-    }
+    if (create(path)) return path;
     if (errno != EEXIST) throw Error(output.string() + ": cannot write: " + error_text(errno));
   }
+}
+
+std::filesystem::path create_temp_file(const std::filesystem::path& folder,
+                                       const std::filesystem::path& output) {
+  return create_temp_entry(folder, output, [](const std::filesystem::path& path) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0) ::close(fd);
+    return fd >= 0;
+  });
 }
 
 // The writer's process id if `name` is one of this host's temporary files, else 0.
@@ -73,9 +80,11 @@ void remove_stale_temp_files(const std::filesystem::path& folder) {
   for (std::filesystem::directory_iterator it(folder.empty() ? "." : folder, ec), end;
        !ec && it != end; it.increment(ec)) {
     const pid_t owner = temp_file_owner(it->path().filename().string());
-    if (owner > 0 && ::kill(owner, 0) != 0 && errno == ESRCH && it->is_regular_file(ec)) {
-      std::filesystem::remove(it->path(), ec);
-    }
+    if (owner <= 0 || ::kill(owner, 0) == 0 || errno != ESRCH) continue;
+    // Links are not followed: a scratch folder's content goes with it, nothing outside.
+    const std::filesystem::file_type type = it->symlink_status(ec).type();
+    if (type == std::filesystem::file_type::regular) std::filesystem::remove(it->path(), ec);
+    if (type == std::filesystem::file_type::directory) std::filesystem::remove_all(it->path(), ec);
   }
 }
 
@@ -179,6 +188,20 @@ void sync_to_disk(const std::filesystem::path& path) {
   sync_or_throw(path, O_RDONLY, path);
   const std::filesystem::path folder = path.parent_path();
   sync_or_throw(folder.empty() ? "." : folder, O_RDONLY | O_DIRECTORY, path);
+}
+
+ScratchFolder::ScratchFolder() : ScratchFolder(std::filesystem::temp_directory_path()) {}
+
+ScratchFolder::ScratchFolder(const std::filesystem::path& parent) {
+  remove_stale_temp_files(parent);
+  path_ = create_temp_entry(parent, parent / "", [](const std::filesystem::path& path) {
+    return ::mkdir(path.c_str(), 0700) == 0;
+  });
+}
+
+ScratchFolder::~ScratchFolder() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
 }
 
 void write_bytes_atomically(const std::filesystem::path& path, const std::string& bytes,

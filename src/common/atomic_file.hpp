@@ -37,6 +37,23 @@ void check_output_file(const std::filesystem::path& input, const std::filesystem
 // AdaRound checkpoint). Throws quicksr::Error naming `path` when the system cannot.
 void sync_to_disk(const std::filesystem::path& path);
 
+// A new, empty, private folder in `parent` (by default the system's temporary folder), named like
+// write_atomically's temporary files and removed with its content when this object goes: scratch
+// space for data that only passes through a file (standard input and output). One that a killed
+// process left behind is removed by the next quicksr that makes a scratch folder or writes there.
+class ScratchFolder {
+ public:
+  ScratchFolder();
+  explicit ScratchFolder(const std::filesystem::path& parent);
+  ScratchFolder(const ScratchFolder&) = delete;
+  ScratchFolder& operator=(const ScratchFolder&) = delete;
+  ~ScratchFolder();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
 // write_atomically for a file holding `bytes` (text or binary).
 void write_bytes_atomically(const std::filesystem::path& path, const std::string& bytes,
                             ExistingFile existing);

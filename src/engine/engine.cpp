@@ -51,7 +51,10 @@ Isa choose_isa(const EngineOptions& options) {
 }
 
 int thread_count(const EngineOptions& options) {
-  if (options.threads < 0) throw Error("engine: thread count must be >= 0");
+  if (options.threads < 0 || options.threads > kMaxThreads) {
+    throw ArgumentError("engine: threads must be in 0.." + std::to_string(kMaxThreads) +
+                        " (0: all cores)");
+  }
   if (options.max_strip_width < engine::kStripAlignment) {
     throw Error("engine: max_strip_width must be at least " +
                 std::to_string(engine::kStripAlignment));

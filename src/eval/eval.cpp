@@ -86,7 +86,8 @@ void check_comparable(const Tensor& sr, const Tensor& hr, const EvalProtocol& pr
   }
   if (protocol.border < 0 || std::min(hr.height, hr.width) - 2 * protocol.border < min_size) {
     throw Error("image of " + size_text(hr) + " is too small to score with a border of " +
-                std::to_string(protocol.border));
+                std::to_string(protocol.border) + " (at least " + std::to_string(min_size) +
+                " pixels a side must remain)");
   }
 }
 
@@ -156,13 +157,6 @@ double ssim_plane(const Plane& a, const Plane& b) {
            ((ma * ma + mb * mb + kC1) * (var_a + var_b + kC2));
   }
   return sum / static_cast<double>(mu_a.values.size());
-}
-
-bool is_image_file(const fs::path& path) {
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
 }
 
 // What a pair-matching name says: the key left once LR/HR words are dropped, and which side.
@@ -244,6 +238,7 @@ EvalResult score_each(const UpscaleFn& upscale, const OutputFn& on_output, const
   EvalResult result;
   result.scale = scale;
   ProgressBar progress(title, static_cast<std::int64_t>(count), "img");
+  progress.update(0);  // the rate counts from here
   for (std::size_t i = 0; i < count; ++i) {
     const ScoredImage scored = image(i);
     Tensor sr;
@@ -360,10 +355,16 @@ std::vector<fs::path> image_files(const fs::path& dir) {
   std::error_code error;
   if (!fs::is_directory(dir, error)) throw Error(dir.string() + ": not a folder");
   std::vector<fs::path> files;
-  for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
-    if (entry.is_regular_file() && is_image_file(entry.path())) files.push_back(entry.path());
+  for (fs::directory_iterator it(dir, error), end; !error && it != end; it.increment(error)) {
+    const fs::path& path = it->path();
+    // Hidden files (macOS "._x.png" next to each image) are no images of the set.
+    if (path.filename().string().starts_with(".") || !is_readable_image_path(path)) continue;
+    std::error_code type_error;
+    if (it->is_regular_file(type_error)) files.push_back(path);
+    if (type_error) throw Error(path.string() + ": " + type_error.message());
   }
-  if (files.empty()) throw Error(dir.string() + ": no png/jpg/bmp images in this folder");
+  if (error) throw Error(dir.string() + ": cannot list the folder: " + error.message());
+  if (files.empty()) throw Error(dir.string() + ": no images (png, jpg, webp, tif, bmp) here");
   std::sort(files.begin(), files.end(),
             [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
   return files;

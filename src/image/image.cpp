@@ -271,6 +271,10 @@ bool is_writable_image_path(const std::filesystem::path& path) {
   return std::find(kExtensions.begin(), kExtensions.end(), ext) != kExtensions.end();
 }
 
+bool is_readable_image_path(const std::filesystem::path& path) {
+  return is_writable_image_path(path) || lowercase_extension(path) == ".bmp";
+}
+
 PixelLayout pixel_layout(PixelFormat format) {
   switch (format) {
     case PixelFormat::kRgb8:

@@ -1,6 +1,7 @@
 #include "quicksr/model_io.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -439,6 +440,12 @@ Model load_model(const std::filesystem::path& path) {
   std::ifstream stream(path, std::ios::binary);
   if (!stream) fail(name, "cannot open the model file");
   try {
+    // Another kind of file (a video given as the model) is refused before it is read whole.
+    unsigned char start[8];
+    if (size >= 8 && stream.read(reinterpret_cast<char*>(start), 8)) {
+      safetensors_header_size(start, size, name);
+    }
+    stream.seekg(0);
     std::vector<unsigned char> bytes(size);
     stream.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size));
     if (static_cast<std::uintmax_t>(stream.gcount()) != size) {
@@ -450,7 +457,23 @@ Model load_model(const std::filesystem::path& path) {
   }
 }
 
+bool has_onnx_extension(const std::filesystem::path& path) {
+  std::string extension = path.extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return extension == ".onnx";
+}
+
+void check_model_file_name(const std::filesystem::path& path) {
+  if (has_onnx_extension(path)) {
+    fail(path.string(),
+         "a quicksr model file (safetensors) cannot be named .onnx: quicksr would read it as ONNX "
+         "(quicksr export writes ONNX)");
+  }
+}
+
 void save_model(const Model& model, const std::filesystem::path& path, ExistingFile existing) {
+  check_model_file_name(path);
   SafetensorsFile file;
   try {
     file = std::visit(

@@ -147,20 +147,25 @@ void check_tiling(std::vector<Entry>& entries, std::uint64_t data_size, const st
 
 }  // namespace
 
+std::uint64_t safetensors_header_size(const unsigned char* start, std::uint64_t file_size,
+                                      const std::string& name) {
+  std::uint64_t header_size = 0;
+  std::memcpy(&header_size, start, 8);
+  if (header_size > kMaxHeaderBytes || header_size > file_size - 8) {
+    fail(name, "not a safetensors model: header length " + std::to_string(header_size) +
+                   " exceeds " +
+                   (header_size > kMaxHeaderBytes ? "the 100 MB limit"
+                                                  : "the file size " + std::to_string(file_size)));
+  }
+  return header_size;
+}
+
 SafetensorsFile parse_safetensors(const unsigned char* data, std::size_t size,
                                   const std::string& name) {
   if (size < 8) {
     fail(name, "too short for a safetensors file (" + std::to_string(size) + " bytes)");
   }
-  std::uint64_t header_size = 0;
-  std::memcpy(&header_size, data, 8);
-  if (header_size > kMaxHeaderBytes || header_size > size - 8) {
-    // Also what any other kind of file (an image passed as a model...) runs into first.
-    fail(name, "not a safetensors model: header length " + std::to_string(header_size) +
-                   " exceeds " +
-                   (header_size > kMaxHeaderBytes ? "the 100 MB limit"
-                                                  : "the file size " + std::to_string(size)));
-  }
+  const std::uint64_t header_size = safetensors_header_size(data, size, name);
   const auto* header_begin = reinterpret_cast<const char*>(data + 8);
   Json header;
   try {

@@ -33,6 +33,13 @@ struct SafetensorsFile {
 
 inline constexpr std::size_t kMaxHeaderBytes = 100u << 20;
 
+// The header length that the first 8 bytes (`start`) of a safetensors file of `file_size` bytes
+// give, checked against the file size and kMaxHeaderBytes: what any other kind of file (an image,
+// a video passed as a model) fails first. Lets a reader refuse such a file before reading it all.
+// Throws quicksr::Error "<name>: <problem>".
+std::uint64_t safetensors_header_size(const unsigned char* start, std::uint64_t file_size,
+                                      const std::string& name);
+
 // Checks everything before trusting it (header length, JSON, dtypes, shapes, offsets inside the
 // data, no overlaps, no gaps); throws quicksr::Error "<name>: <problem>".
 SafetensorsFile parse_safetensors(const unsigned char* data, std::size_t size,

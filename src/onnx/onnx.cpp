@@ -1,8 +1,5 @@
 #include "quicksr/onnx.hpp"
 
-#include <algorithm>
-#include <cctype>
-
 #include "onnx/onnx_reader.hpp"
 #include "onnx/onnx_writer.hpp"
 #include "onnx/qdq_graph.hpp"
@@ -84,10 +81,7 @@ Model import_onnx(const std::filesystem::path& path) {
 }
 
 Model load_model_or_onnx(const std::filesystem::path& path) {
-  std::string extension = path.extension().string();
-  std::transform(extension.begin(), extension.end(), extension.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return extension == ".onnx" ? import_onnx(path) : load_model(path);
+  return has_onnx_extension(path) ? import_onnx(path) : load_model(path);
 }
 
 OnnxExportOptions opencv_export_options() { return {.opset = 10, .shuffles_as_convs = true}; }
@@ -95,6 +89,11 @@ OnnxExportOptions opencv_export_options() { return {.opset = 10, .shuffles_as_co
 void export_onnx(const Model& model, const std::filesystem::path& path,
                  const OnnxExportOptions& options) {
   const std::string file = path.string();
+  if (!has_onnx_extension(path)) {
+    throw Error(file +
+                ": an ONNX file must be named .onnx: quicksr reads any other name as a "
+                "quicksr model file (safetensors)");
+  }
   const onnx_io::QdqGraph graph = graph_to_write(model, file, options.dcr);
   const onnx_io::OnnxGraphInfo info = graph_info(model.name(), model.provenance, options, file);
   const bool int8 = model.is_quantized() || std::holds_alternative<QuantizedGraph>(model.net);

@@ -1,5 +1,6 @@
 #include "onnx/onnx_reader.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -68,6 +69,19 @@ class GraphReader {
   [[noreturn]] void fail(const std::string& problem) const { throw Error(file_ + ": " + problem); }
   [[noreturn]] void fail(const onnx::NodeProto& node, const std::string& problem) const {
     fail(node_name(node) + ": " + problem);
+  }
+
+  // The values of `constant`, input `input` of `node`, checked: a NaN or infinite weight makes
+  // every output pixel it reaches NaN (model files refuse them too).
+  const std::vector<float>& weights_of(const onnx::NodeProto& node, int input,
+                                       const Constant& constant) const {
+    const auto bad = std::find_if(constant.values.begin(), constant.values.end(),
+                                  [](float value) { return !std::isfinite(value); });
+    if (bad != constant.values.end()) {
+      fail(node, "\"" + node.input(input) + "\" holds " + std::to_string(*bad) + " at index " +
+                     std::to_string(bad - constant.values.begin()) + " (weights must be finite)");
+    }
+    return constant.values;
   }
 
   Constant to_constant(const onnx::TensorProto& tensor, const std::string& what) const {
@@ -275,7 +289,7 @@ class GraphReader {
     conv.in_channels = transposed ? first : second;
     conv.kernel_h = static_cast<int>(weight->dims[2]);
     conv.kernel_w = static_cast<int>(weight->dims[3]);
-    conv.weight = weight->values;
+    conv.weight = weights_of(node, 1, *weight);
     read_bias(node, conv);
     read_conv_geometry(node, conv);
     if (transposed) {
@@ -297,7 +311,7 @@ class GraphReader {
       if (bias->values.size() != static_cast<std::size_t>(conv.out_channels)) {
         fail(node, "the bias does not have one value per output channel");
       }
-      conv.bias = bias->values;
+      conv.bias = weights_of(node, 2, *bias);
     }
   }
 
@@ -314,7 +328,7 @@ class GraphReader {
     const bool per_channel = dims.size() == 3 && dims[1] == 1 && dims[2] == 1;
     if (!shared && !per_channel) fail(node, "slope must have shape [1] or [C, 1, 1]");
     result.prelu = static_cast<int>(graph_.prelus.size());
-    graph_.prelus.push_back({static_cast<int>(slope->values.size()), slope->values});
+    graph_.prelus.push_back({static_cast<int>(slope->values.size()), weights_of(node, 1, *slope)});
     return result;
   }
 

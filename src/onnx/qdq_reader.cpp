@@ -304,7 +304,7 @@ class QdqReader {
   // The s32 biases of `conv` (0 where the file has none), in units of input scale x weight scale.
   void add_biases(QConv2d& conv, const Conv2d& carrier, float input_scale) const {
     for (int o = 0; o < carrier.out_channels; ++o) {
-      if (carrier.bias[o] == 0.0f) {  // no bias in the file
+      if (carrier.bias.empty() || carrier.bias[o] == 0.0f) {  // no bias in the file
         conv.bias.push_back(0);
         continue;
       }

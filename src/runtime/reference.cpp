@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -58,13 +59,19 @@ void check_conv(const Tensor& input, const Conv2d& conv) {
   }
 }
 
-// Runs body(0) ... body(count - 1) on all cores: worker t takes t, t + workers, ... (interleaved,
-// so the work stays balanced when it grows with the index). The calling thread is worker 0: one
-// thread fewer to start per op (thread starts are costly under ASan, and on small images).
+// This thread's ThreadLimit (0: none).
+thread_local int thread_limit = 0;
+
+// Runs body(0) ... body(count - 1) on all cores (or ThreadLimit's): worker t takes t, t + workers,
+// ... (interleaved, so the work stays balanced when it grows with the index). The calling thread
+// is worker 0: one thread fewer to start per op (thread starts are costly under ASan, and on small
+// images). Workers that cannot start (a process's thread limit) are run by the calling thread.
 template <typename Body>
 void parallel_for(int count, const Body& body) {
-  const int workers =
-      std::min(count, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  const int cores = thread_limit > 0
+                        ? thread_limit
+                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int workers = std::min(count, cores);
   std::exception_ptr failure;
   std::mutex failure_mutex;
   const auto work = [&](int t) {
@@ -76,7 +83,13 @@ void parallel_for(int count, const Body& body) {
     }
   };
   std::vector<std::thread> threads;
-  for (int t = 1; t < workers; ++t) threads.emplace_back(work, t);
+  int started = 1;
+  try {
+    for (; started < workers; ++started) threads.emplace_back(work, started);
+  } catch (const std::system_error&) {
+    // Fewer threads: the calling thread does the rest (below).
+  }
+  for (int t = started; t < workers; ++t) work(t);
   work(0);
   for (std::thread& thread : threads) thread.join();
   if (failure) std::rethrow_exception(failure);
@@ -118,6 +131,13 @@ void conv_output_plane(const Tensor& input, const Conv2d& conv, int o, Tensor& o
 }
 
 }  // namespace
+
+ThreadLimit::ThreadLimit(int threads) : previous_(thread_limit) {
+  if (threads < 0) throw ArgumentError("thread count must be >= 0");
+  thread_limit = threads;
+}
+
+ThreadLimit::~ThreadLimit() { thread_limit = previous_; }
 
 Tensor conv2d(const Tensor& input, const Conv2d& conv) {
   check_conv(input, conv);

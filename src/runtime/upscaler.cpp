@@ -152,18 +152,22 @@ class EngineBackend final : public Upscaler::Backend {
 // run on the reference runtime (INT8 graphs on the integer one).
 class ReferenceBackend final : public Upscaler::Backend {
  public:
-  explicit ReferenceBackend(Model model) : model_(std::move(model)) {}
+  ReferenceBackend(Model model, int threads) : model_(std::move(model)), threads_(threads) {}
   Scale scale() const override { return model_.scale(); }
   std::string name() const override { return model_.name(); }
   int output_length(int length) const override {
     const Scale scale = model_.scale();
     return static_cast<int>(static_cast<long long>(length) * scale.numerator / scale.denominator);
   }
-  Tensor run(const Tensor& rgb) const override { return reference::forward(model_, rgb); }
+  Tensor run(const Tensor& rgb) const override {
+    const reference::ThreadLimit limit(threads_);
+    return reference::forward(model_, rgb);
+  }
   int halo_rows() const override { return 0; }  // the reference runtime runs whole images
 
  private:
   Model model_;
+  int threads_;
 };
 
 // True for QuickSRNet models and the general graphs the engine supports; a broken graph throws,
@@ -188,6 +192,56 @@ void make_gray(Image& image) {
     const float mean = (image.rgb[i] + image.rgb[i + 1] + image.rgb[i + 2]) / 3.0f;
     image.rgb[i] = image.rgb[i + 1] = image.rgb[i + 2] = mean;
   }
+}
+
+// Longer sides are refused: every backend's output size (x4 at most) then fits an int, and no real
+// image comes near (a frame 16.7 million pixels wide).
+constexpr int kMaxSide = 1 << 24;
+
+void check_side(int length) {
+  if (length < 1 || length > kMaxSide) {
+    throw ArgumentError("upscale: a side of " + std::to_string(length) + " pixels is outside 1.." +
+                        std::to_string(kMaxSide));
+  }
+}
+
+// The buffers must hold what the size says: the backends read them as such.
+void check_buffers(const Image& image) {
+  check_side(image.width);
+  check_side(image.height);
+  const std::size_t pixels = static_cast<std::size_t>(image.width) * image.height;
+  const std::string size = std::to_string(image.width) + "x" + std::to_string(image.height);
+  if (image.rgb.size() != 3 * pixels) {
+    throw ArgumentError("upscale: a " + size + " image needs " + std::to_string(3 * pixels) +
+                        " colour samples, this one holds " + std::to_string(image.rgb.size()));
+  }
+  if (!image.alpha.empty() && image.alpha.size() != pixels) {
+    throw ArgumentError("upscale: a " + size + " image needs " + std::to_string(pixels) +
+                        " alpha samples or none, this one holds " +
+                        std::to_string(image.alpha.size()));
+  }
+}
+
+void check_buffers(const Tensor& rgb) {
+  if (rgb.channels != 3) throw ArgumentError("upscale: expected 3 colour channels");
+  check_side(rgb.width);
+  check_side(rgb.height);
+  const std::size_t values = static_cast<std::size_t>(rgb.width) * rgb.height * 3;
+  if (rgb.data.size() != values) {
+    throw ArgumentError("upscale: a 3x" + std::to_string(rgb.height) + "x" +
+                        std::to_string(rgb.width) + " tensor needs " + std::to_string(values) +
+                        " values, this one holds " + std::to_string(rgb.data.size()));
+  }
+}
+
+// Bicubic and FSR 1 take any scale above 1 that names a ratio of positive integers.
+Scale checked_scale(Scale scale) {
+  if (scale.numerator < 1 || scale.denominator < 1 || scale.numerator <= scale.denominator ||
+      scale.value() > 16) {
+    throw ArgumentError("upscale: scale " + std::to_string(scale.numerator) + "/" +
+                        std::to_string(scale.denominator) + " is not in (1, 16]");
+  }
+  return scale;
 }
 
 // Rows [begin, begin + count) of `image` (not a copy of `image`: that would hold the whole image
@@ -232,16 +286,19 @@ Upscaler Upscaler::load(const std::filesystem::path& model_file, const UpscalerO
 }
 
 Upscaler Upscaler::from_model(Model model, const UpscalerOptions& options) {
+  if (options.threads < 0 || options.threads > kMaxThreads) {
+    throw ArgumentError("threads must be in 0.." + std::to_string(kMaxThreads) + " (0: all cores)");
+  }
   if (runs_on_engine(model)) return Upscaler(std::make_shared<EngineBackend>(model, options));
-  return Upscaler(std::make_shared<ReferenceBackend>(std::move(model)));
+  return Upscaler(std::make_shared<ReferenceBackend>(std::move(model), options.threads));
 }
 
 Upscaler Upscaler::bicubic(Scale scale, BicubicFlavour flavour) {
-  return Upscaler(std::make_shared<BicubicBackend>(scale, flavour));
+  return Upscaler(std::make_shared<BicubicBackend>(checked_scale(scale), flavour));
 }
 
 Upscaler Upscaler::fsr1(Scale scale, const Fsr1Options& options) {
-  return Upscaler(std::make_shared<Fsr1Backend>(scale, options));
+  return Upscaler(std::make_shared<Fsr1Backend>(checked_scale(scale), options));
 }
 
 Upscaler Upscaler::builtin(Scale scale, const UpscalerOptions& options) {
@@ -259,16 +316,18 @@ Scale Upscaler::scale() const { return backend_->scale(); }
 
 std::string Upscaler::name() const { return backend_->name(); }
 
-int Upscaler::output_length(int length) const { return backend_->output_length(length); }
+int Upscaler::output_length(int length) const {
+  check_side(length);
+  return backend_->output_length(length);
+}
 
 Tensor Upscaler::upscale(const Tensor& rgb) const {
-  if (rgb.channels != 3) throw Error("upscale: expected 3 colour channels");
-  if (rgb.width < 1 || rgb.height < 1) throw Error("upscale: empty image");
+  check_buffers(rgb);
   return backend_->run(rgb);
 }
 
 Image Upscaler::upscale(const Image& input) const {
-  if (input.width < 1 || input.height < 1) throw Error("upscale: empty image");
+  check_buffers(input);
   // Interleaved in, interleaved out: the engine reads and writes the images themselves.
   Image output;
   output.width = output_length(input.width);
@@ -290,9 +349,10 @@ Image Upscaler::upscale(const Image& input) const {
 }
 
 Image Upscaler::upscale_rows(const Image& input, int first_row, int rows) const {
+  check_buffers(input);
   const Scale s = scale();
   const int out_height = output_length(input.height);
-  if (first_row % s.numerator != 0 || rows < 1 || first_row < 0 || first_row + rows > out_height) {
+  if (first_row % s.numerator != 0 || rows < 1 || first_row < 0 || rows > out_height - first_row) {
     throw Error("upscale_rows: rows " + std::to_string(first_row) + ".." +
                 std::to_string(first_row + rows) + " of " + std::to_string(out_height));
   }
@@ -314,6 +374,7 @@ Image Upscaler::upscale_rows(const Image& input, int first_row, int rows) const 
 
 void Upscaler::upscale_to_file(const Image& input, const std::filesystem::path& path,
                                const WriteOptions& options) const {
+  check_buffers(input);
   ImageLayout layout = layout_of(input);
   layout.width = output_length(input.width);
   layout.height = output_length(input.height);

@@ -52,21 +52,26 @@ GradientAverager::GradientAverager(int world_size, int rank, const std::string& 
 
 GradientAverager::~GradientAverager() = default;
 
-void GradientAverager::average(const std::vector<torch::Tensor>& parameters, torch::Tensor& loss) {
-  if (world_size_ == 1) return;
-  // One all-reduce of everything flattened: far fewer round trips than one per tensor.
-  std::vector<torch::Tensor> pieces{loss.detach().reshape({1})};
+bool GradientAverager::average(const std::vector<torch::Tensor>& parameters, torch::Tensor& loss,
+                               bool stop) {
+  if (world_size_ == 1) return stop;
+  // One all-reduce of everything flattened (the stop flag too): far fewer round trips than one
+  // per tensor.
+  std::vector<torch::Tensor> pieces{loss.detach().reshape({1}),
+                                    torch::full({1}, stop ? 1.0f : 0.0f, loss.options())};
   for (const auto& p : parameters) pieces.push_back(p.grad().reshape({-1}));
   std::vector<torch::Tensor> buffer{torch::cat(pieces)};
   group_->allreduce(buffer)->wait();
   buffer[0].div_(world_size_);
   loss = buffer[0][0];
-  std::int64_t offset = 1;
+  const bool any_stop = buffer[0][1].item<float>() > 0;
+  std::int64_t offset = 2;
   for (const auto& p : parameters) {
     const std::int64_t count = p.grad().numel();
     p.grad().copy_(buffer[0].slice(0, offset, offset + count).view(p.grad().sizes()));
     offset += count;
   }
+  return any_stop;
 }
 
 }  // namespace quicksr::train

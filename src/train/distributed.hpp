@@ -23,7 +23,9 @@ class GradientAverager {
 
   int world_size() const { return world_size_; }
   // Replaces every gradient of `parameters` and `loss` (a scalar) by its mean over processes.
-  void average(const std::vector<torch::Tensor>& parameters, torch::Tensor& loss);
+  // `stop`: this process was asked to stop. Returns whether any process was, so that all of them
+  // stop after the same step (one that stopped alone would leave the others in the all-reduce).
+  bool average(const std::vector<torch::Tensor>& parameters, torch::Tensor& loss, bool stop);
 
  private:
   int world_size_;

@@ -154,7 +154,8 @@ std::shared_ptr<TrainableNet> initial_net(const TrainConfig& config) {
                : initial_quicksrnet(config, model ? &*model : nullptr);
 }
 
-// Set by SIGINT / SIGTERM: the loop stops after the current step and writes a checkpoint.
+// Set by SIGINT / SIGTERM: the loop stops after the current step and writes a checkpoint (in a
+// data-parallel run, every process after the step where any of them saw the signal).
 volatile std::sig_atomic_t stop_requested = 0;
 
 extern "C" void request_stop(int) { stop_requested = 1; }
@@ -260,7 +261,7 @@ class Run {
                              ExistingFile::kReplace);
     }
     loop();
-    if (stop_requested) {
+    if (stopping_) {
       if (lead_) save_checkpoint(checkpoint_path(dir_), *net_, adam_, progress_, identity(config_));
       if (lead_) export_model(dir_ / "last.safetensors");
       throw Error("stopped by a signal at iteration " + std::to_string(progress_.iteration) +
@@ -340,7 +341,7 @@ class Run {
     ProgressBar bar("train " + name_, config_.iterations);
     const auto start = std::chrono::steady_clock::now();
     const std::int64_t first = progress_.iteration;
-    while (progress_.iteration < config_.iterations && !stop_requested) {
+    while (progress_.iteration < config_.iterations && !stopping_) {
       const double lr = learning_rate(config_, progress_.iteration);
       step(batches.next(), lr);
       after_step(lr);
@@ -365,7 +366,7 @@ class Run {
     adam_.zero_grad();
     torch::Tensor loss = loss_of(net_->forward(batch.lr), target(batch), batch.images);
     loss.backward();
-    averager_.average(net_->parameters(), loss);
+    stopping_ = averager_.average(net_->parameters(), loss, stop_requested != 0);
     adam_.step();
     if (config_.learn_ranges) quicksrnet().clamp_activation_ranges();
     if (config_.freeze_oscillations > 0) quicksrnet().freeze_oscillating_weights();
@@ -400,19 +401,22 @@ class Run {
     LogRow row{k, loss_sum_ / static_cast<double>(loss_count_), lr, {}, {}};
     loss_sum_ = 0;
     loss_count_ = 0;
-    if (lead_ && !config_.val.empty() && (k % config_.val_every == 0 || last)) {
-      run_validation(row);
-    }
+    const bool new_best = lead_ && !config_.val.empty() && (k % config_.val_every == 0 || last) &&
+                          run_validation(row);
     rows_.push_back(row);
     if (!lead_) return;
     write_log(rows_, log_path());
-    if (k % config_.checkpoint_every == 0 || last) {
+    // A new best is checkpointed before it is written, so best.safetensors never holds a state
+    // past the checkpoint: one that a run resumed after a kill would not retrace.
+    if (k % config_.checkpoint_every == 0 || last || new_best) {
       save_checkpoint(checkpoint_path(dir_), *net_, adam_, progress_, identity(config_));
       export_model(dir_ / "last.safetensors");
     }
+    if (new_best) export_model(dir_ / "best.safetensors");
   }
 
-  void run_validation(LogRow& row) {
+  // Scores the net on --val into `row`; true when it is the best score so far.
+  bool run_validation(LogRow& row) {
     const EvalResult result =
         validate_model(*net_, config_.val, scale_, parse_degradation(config_.degradation));
     row.val_psnr = result.mean_psnr;
@@ -421,11 +425,10 @@ class Run {
     write_psnr_plot(rows_with(row),
                     name_ + ": validation PSNR (" + fs::path(config_.val).filename().string() + ")",
                     dir_ / "val_psnr.svg");
-    if (result.mean_psnr > progress_.best_psnr) {
-      progress_.best_psnr = result.mean_psnr;
-      progress_.best_iteration = row.iteration;
-      export_model(dir_ / "best.safetensors");
-    }
+    if (result.mean_psnr <= progress_.best_psnr) return false;
+    progress_.best_psnr = result.mean_psnr;
+    progress_.best_iteration = row.iteration;
+    return true;
   }
 
   std::vector<LogRow> rows_with(const LogRow& row) const {
@@ -521,6 +524,7 @@ class Run {
   std::optional<EvalResult> last_val_;
   double loss_sum_ = 0;
   std::int64_t loss_count_ = 0;
+  bool stopping_ = false;  // a signal reached this process (or, data-parallel, any process)
 };
 
 }  // namespace

@@ -3,15 +3,20 @@
 #include "cli/batch.hpp"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "quicksr/error.hpp"
 #include "quicksr/image.hpp"
@@ -269,6 +274,42 @@ TEST_F(BatchTest, StdinToStdoutInTheRequestedFormat) {
   EXPECT_EQ(junk.exit_code, 1);
   EXPECT_NE(junk.output.find("standard input: not a PNG"), std::string::npos) << junk.output;
   EXPECT_FALSE(fs::exists(path("x.png")));
+}
+
+// Standard input goes through a scratch folder in TMPDIR. A run killed while reading it leaves
+// that folder; the next run removes it and leaves nothing of its own.
+TEST_F(BatchTest, ScratchFolderOfAKilledStdinRunIsRemovedByTheNextRun) {
+  const fs::path input = write_sample("in.png");
+  const fs::path tmp = path("tmp");
+  fs::create_directories(tmp);
+  int feed[2];
+  ASSERT_EQ(::pipe(feed), 0);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::dup2(feed[0], STDIN_FILENO);
+    ::close(feed[1]);
+    ::setenv("TMPDIR", tmp.c_str(), 1);
+    ::execl(QUICKSR_BINARY, "quicksr", "upscale", "-", "-", "--method", "bicubic", nullptr);
+    ::_exit(127);
+  }
+  ASSERT_GT(child, 0);
+  ::close(feed[0]);
+  ASSERT_EQ(::write(feed[1], "\x89PNG", 4), 4);  // an image's start; the rest never comes
+  for (int i = 0; i < 1000 && fs::is_empty(tmp); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  ::close(feed[1]);
+  ASSERT_EQ(std::distance(fs::directory_iterator(tmp), fs::directory_iterator()), 1)
+      << "the killed run's scratch folder";
+
+  const auto next = test_support::run_program(
+      "TMPDIR=" + quoted(tmp) + " " + QUICKSR_BINARY,
+      "upscale - - --method bicubic < " + quoted(input) + " > " + quoted(path("out.png")));
+  ASSERT_EQ(next.exit_code, 0) << next.output;
+  EXPECT_EQ(read_image(path("out.png")).width, 24);
+  EXPECT_TRUE(fs::is_empty(tmp)) << fs::directory_iterator(tmp)->path();
 }
 
 }  // namespace

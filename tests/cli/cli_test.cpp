@@ -92,6 +92,21 @@ TEST_F(CliTest, HelperCommandsRunTheExecutableBesideQuicksr) {
   }
 }
 
+// An option given where its value belongs ("--json --overwrite" would write a file named
+// --overwrite) and an unknown short option are errors naming them, not a value or a positional.
+TEST_F(CliTest, AnOptionInPlaceOfAValueAndUnknownShortOptionsAreNamed) {
+  const std::string eval = "eval --method bicubic --scale 2 --data " + dir_.string();
+  const RunResult swallowed = run_quicksr(eval + " --json --overwrite");
+  EXPECT_EQ(swallowed.exit_code, 1);
+  EXPECT_EQ(swallowed.output,
+            "quicksr eval: error: option --json needs a value, not the option --overwrite\n");
+  EXPECT_FALSE(fs::exists("--overwrite"));
+  const RunResult short_option = run_quicksr("upscale in.png out.png -x");
+  EXPECT_EQ(short_option.exit_code, 1);
+  EXPECT_EQ(short_option.output,
+            "quicksr upscale: error: unknown option -x (see quicksr upscale --help)\n");
+}
+
 TEST_F(CliTest, MissingHelperIsOneClearLine) {
   const fs::path alone = dir_ / "quicksr";
   fs::copy_file(QUICKSR_BINARY, alone);
@@ -447,8 +462,12 @@ TEST_F(CliTest, ModelsListsBuiltinsAndCardScores) {
   quicksr::save_model(model, path("mine.safetensors"));
   std::ofstream(path("mine.md")) << "# mine\n\n| set | PSNR (dB) | SSIM |\n|---|---|---|\n"
                                     "| Set5 | 31.250 | 0.9 |\n| BSD100 | 27.125 | 0.8 |\n";
+  std::ofstream(path("broken.safetensors")) << "junk";  // warned about; the others still listed
   const RunResult run = run_quicksr("models --dir " + dir_.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("warning: " + path("broken.safetensors") + ": too short"),
+            std::string::npos)
+      << run.output;
   std::istringstream lines(run.output);
   std::map<std::string, std::string> rows;  // first word -> line
   for (std::string line; std::getline(lines, line);) rows[line.substr(0, line.find(' '))] = line;

@@ -281,6 +281,58 @@ TEST_F(EvalCli, BadInputFailsWithAMessage) {
   EXPECT_FALSE(fs::exists(dir_ / "scores.json"));
 }
 
+// Inputs that used to fail after the work, or as "internal error": each is one line naming the
+// path or option; the model to compare with and the --save folder are checked before any image is
+// scored.
+TEST_F(EvalCli, ProblemsWithPathsAndOptionsFailBeforeTheWork) {
+  std::ofstream(dir_ / "file.txt") << "not a folder";
+  fs::create_directories(dir_ / "loop");
+  fs::copy_file(dir_ / "hr" / "img0.png", dir_ / "loop" / "img0.png");
+  fs::create_symlink("x.png", dir_ / "loop" / "x.png");  // a link to itself
+  fs::copy(dir_ / "hr", dir_ / "lr");
+  const std::string bicubic = "eval --method bicubic --scale 2 ";
+  const struct {
+    std::string arguments;
+    std::string message;
+    bool before_the_work = true;
+  } cases[] = {
+      {"--data " + path("hr") + " --compare-fp32 " + path("missing.safetensors") + " --json " +
+           path("compared.json"),
+       "missing.safetensors"},
+      {"--data " + path("hr") + " --compare-fp32 quicksrnet-small-x3",
+       "quicksrnet-small-x3: upscales by 3, not 2"},
+      {"--data " + path("hr") + " --save " + path("file.txt/sub"),
+       path("file.txt/sub") + ": cannot make the --save folder"},
+      {"--data " + path("loop"), path("loop/x.png") + ": ", false},
+      {"--lr " + path("lr") + " --hr " + path("hr") + " --round-lr",
+       "--round-lr is how the LR of --data is made"},
+  };
+  for (const auto& c : cases) {
+    const RunResult run = run_quicksr(bicubic + c.arguments);
+    EXPECT_EQ(run.exit_code, 1) << c.arguments << "\n" << run.output;
+    EXPECT_NE(run.output.find(c.message), std::string::npos) << c.arguments << "\n" << run.output;
+    if (c.before_the_work) {
+      EXPECT_EQ(run.output.find("evaluating"), std::string::npos) << c.arguments << "\n"
+                                                                  << run.output;
+    }
+    EXPECT_EQ(run.output.find("internal error"), std::string::npos) << run.output;
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "compared.json"));
+}
+
+// Hidden files (macOS "._img0.png") are not images of the set; a name that is not UTF-8 is kept
+// in the JSON with U+FFFD for the bytes JSON cannot hold.
+TEST_F(EvalCli, HiddenFilesAreSkippedAndNamesThatAreNotUtf8ReachTheJson) {
+  std::ofstream(dir_ / "hr" / "._img0.png") << "macOS resource fork";
+  fs::copy_file(dir_ / "hr" / "img1.png", dir_ / "hr" / "caf\xe9.png");
+  const RunResult run = run_quicksr("eval --method bicubic --scale 2 --data " + path("hr") +
+                                    " --json " + path("scores.json"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json json = read_json("scores.json");
+  ASSERT_EQ(json["images"].size(), 3u);
+  EXPECT_EQ(json["images"][0]["name"], "caf\xef\xbf\xbd");
+}
+
 TEST_F(EvalCli, SaveRefusesFoldersItMustNotWriteAndSharedNames) {
   fs::create_directories(dir_ / "twins");
   fs::copy_file(dir_ / "hr" / "img0.png", dir_ / "twins" / "img0.png");

@@ -299,6 +299,30 @@ TEST(ModelFile, SavedLayoutReadByHand) {
   EXPECT_EQ(header.size(), 1u + 8u) << "metadata + 4 convs x (weight, bias)";
 }
 
+// A video or image given as the model (here a 2 GiB sparse file that starts as an MP4 does) is
+// refused by its first 8 bytes, before the rest is read: no 2 GiB buffer, no out-of-memory message.
+TEST(ModelFile, AnotherKindOfFileIsRefusedBeforeItIsReadWhole) {
+  TempDir dir;
+  const std::filesystem::path movie = dir / "movie.mp4";
+  std::ofstream(movie, std::ios::binary) << std::string(
+      "\0\0\0\x20"
+      "ftypisom",
+      12);
+  std::filesystem::resize_file(movie, std::uintmax_t{2} << 30);
+  rusage before{};
+  getrusage(RUSAGE_SELF, &before);
+  try {
+    load_model(movie);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("movie.mp4: not a safetensors model"), std::string::npos)
+        << e.what();
+  }
+  rusage after{};
+  getrusage(RUSAGE_SELF, &after);
+  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 256 << 10) << "KiB more at the peak";
+}
+
 TEST(ModelFile, HandWrittenFileLoads) {
   // Offsets written out by hand; data deliberately not in header order.
   const std::string header =

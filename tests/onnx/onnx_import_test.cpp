@@ -115,6 +115,36 @@ TEST(OnnxImport, DilatedConvNamesTheNode) {
   EXPECT_NE(message.find("dilat"), std::string::npos) << message;
 }
 
+// A NaN or infinite weight, bias or PReLU slope would make every output pixel it reaches NaN (and
+// eval scores "nan"): refused, naming the file, the node and the initializer.
+TEST(OnnxImport, NonFiniteWeightsNameTheInitializer) {
+  TempDir dir;
+  const auto conv_model = [](std::vector<float> weight, std::vector<float> bias) {
+    onnx::ModelProto model = empty_model(13);
+    add_initializer(model, "w", {3, 3, 3, 3}, std::move(weight));
+    add_initializer(model, "b", {3}, std::move(bias));
+    add_node(model, "Conv", "first", {"image", "w", "b"}, "result");
+    return model;
+  };
+  std::vector<float> weight(81, 0.1f);
+  weight[17] = std::nanf("");
+  write_model(conv_model(weight, {0, 0, 0}), dir / "nan-weight.onnx");
+  const std::string nan_weight = import_error(dir / "nan-weight.onnx");
+  EXPECT_NE(nan_weight.find("nan-weight.onnx"), std::string::npos) << nan_weight;
+  EXPECT_NE(nan_weight.find("'first' (Conv): \"w\" holds nan at index 17"), std::string::npos)
+      << nan_weight;
+  write_model(conv_model(std::vector<float>(81, 0.1f), {0, INFINITY, 0}), dir / "inf-bias.onnx");
+  const std::string inf_bias = import_error(dir / "inf-bias.onnx");
+  EXPECT_NE(inf_bias.find("\"b\" holds inf at index 1"), std::string::npos) << inf_bias;
+
+  onnx::ModelProto prelu = empty_model(13);
+  add_initializer(prelu, "slope", {1}, {-INFINITY});
+  add_node(prelu, "PRelu", "leaky", {"image", "slope"}, "result");
+  write_model(prelu, dir / "prelu.onnx");
+  const std::string slope = import_error(dir / "prelu.onnx");
+  EXPECT_NE(slope.find("'leaky' (PRelu): \"slope\" holds -inf"), std::string::npos) << slope;
+}
+
 TEST(OnnxImport, TruncatedGarbageEmptyAndMissingFilesAreClearErrors) {
   const std::filesystem::path official = reference_model("quicksrnetsmall-2x-360p.onnx");
   SKIP_IF_ABSENT(official);

@@ -265,5 +265,35 @@ TEST(QdqGraphImport, RefusesPairsOutsideTheInt8Placement) {
   EXPECT_NE(message.find("scales"), std::string::npos) << message;
 }
 
+// A conv without a bias input (ONNX allows it; other tools write them) imports with zero biases.
+TEST(QdqGraphImport, ConvsWithoutABiasHaveZeroBiases) {
+  TempDir dir;
+  const QuantizedGraph& net = int8_baseline({"espcn", 2, WeightGranularity::kPerChannel});
+  export_onnx(Model{net, {}}, dir / "int8.onnx");
+  onnx::ModelProto proto = read_model(dir / "int8.onnx");
+  std::set<std::string> biases;
+  for (auto& node : *proto.mutable_graph()->mutable_node()) {
+    if (node.op_type() != "Conv" || node.input_size() != 3) continue;
+    biases.insert(node.input(2));
+    node.mutable_input()->RemoveLast();
+  }
+  ASSERT_EQ(biases.size(), net.convs.size());
+  auto& nodes = *proto.mutable_graph()->mutable_node();
+  nodes.erase(std::remove_if(nodes.begin(), nodes.end(),
+                             [&](const onnx::NodeProto& node) {
+                               return node.output_size() == 1 && biases.count(node.output(0));
+                             }),
+              nodes.end());
+  write_model(proto, dir / "no-bias.onnx");
+  const QuantizedGraph imported = std::get<QuantizedGraph>(import_onnx(dir / "no-bias.onnx").net);
+  ASSERT_EQ(imported.convs.size(), net.convs.size());
+  for (std::size_t c = 0; c < net.convs.size(); ++c) {
+    EXPECT_EQ(imported.convs[c].weight, net.convs[c].weight) << "conv " << c;
+    EXPECT_EQ(imported.convs[c].bias,
+              std::vector<std::int32_t>(static_cast<std::size_t>(net.convs[c].out_channels), 0))
+        << "conv " << c;
+  }
+}
+
 }  // namespace
 }  // namespace quicksr

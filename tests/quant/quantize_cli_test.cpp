@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <regex>
 #include <sstream>
 
@@ -271,6 +272,43 @@ TEST_F(QuantizeCli, AverageIsTheMeanOfTheWeightsAndRoundsOnTheGrid) {
             std::string::npos)
       << other.output;
   EXPECT_FALSE(fs::exists(dir_ / "x.safetensors"));
+}
+
+// Outputs that would destroy an input or not load back are refused before any work: `average`
+// writing over its --grid file (even with --overwrite), a model file named .onnx (read back as
+// ONNX), and an ONNX export not named .onnx (read back as safetensors).
+TEST_F(QuantizeCli, OutputsThatWouldReplaceTheGridOrNotLoadBackAreRefused) {
+  const fs::path grid = dir_ / "grid.safetensors";
+  fs::copy_file(test_support::kSmallX2Int8, grid);
+  const auto bytes_of = [](const fs::path& path) {
+    std::ifstream file(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(file), {});
+  };
+  const std::string grid_bytes = bytes_of(grid);
+  const QuickSRNet net = quant::dequantize_weights(
+      std::get<QuantizedQuickSRNet>(load_model(test_support::kSmallX2Int8).net));
+  save_model(Model{net, {}}, dir_ / "a.safetensors");
+  const std::string inputs = quoted(dir_ / "a.safetensors") + " " + quoted(dir_ / "a.safetensors");
+  const auto over_grid = run_quicksr("average " + inputs + " --grid " + quoted(grid) + " --out " +
+                                     quoted(grid) + " --overwrite");
+  EXPECT_EQ(over_grid.exit_code, 1);
+  EXPECT_NE(over_grid.output.find(grid.string()), std::string::npos) << over_grid.output;
+  EXPECT_TRUE(bytes_of(grid) == grid_bytes) << "the grid file changed";
+
+  const auto named_onnx = run_quicksr("average " + inputs + " --out " + quoted(dir_ / "mean.onnx"));
+  EXPECT_EQ(named_onnx.exit_code, 1);
+  EXPECT_NE(named_onnx.output.find("mean.onnx: a quicksr model file (safetensors) cannot be named"),
+            std::string::npos)
+      << named_onnx.output;
+  EXPECT_FALSE(fs::exists(dir_ / "mean.onnx"));
+
+  const auto export_named =
+      run_quicksr("export quicksrnet-small-x2 " + quoted(dir_ / "export.safetensors"));
+  EXPECT_EQ(export_named.exit_code, 1);
+  EXPECT_NE(export_named.output.find("export.safetensors: an ONNX file must be named .onnx"),
+            std::string::npos)
+      << export_named.output;
+  EXPECT_FALSE(fs::exists(dir_ / "export.safetensors"));
 }
 
 // MODEL may name a built-in model, as for upscale and info: quantizing the built-in Small x2

@@ -101,6 +101,20 @@ class TrainRunTest : public ::testing::Test {
     return status;
   }
 
+  // wait_for, but a process still running after `limit` is killed (its status then says so).
+  static int wait_within(pid_t pid, std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    int status = 0;
+    while (::waitpid(pid, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ::kill(pid, SIGKILL);
+        return wait_for(pid);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return status;
+  }
+
   // Every conv of a QuickSRNet or a graph, in order.
   static std::vector<Conv2d> convs_of(const Model& model) {
     if (const auto* graph = std::get_if<Graph>(&model.net)) return graph->convs;
@@ -686,6 +700,72 @@ TEST_F(TrainRunTest, TwoProcessesTrainLikeOneOnTheCombinedBatch) {
   }
   expect_same_weights(fs::path(single.out) / "last.safetensors",
                       fs::path(parallel.out) / "last.safetensors", 1e-5f);
+}
+
+// A new best validation score is checkpointed before best.safetensors is written: a run killed
+// between periodic checkpoints resumes at or past the best model's iteration, never before it
+// (where it could retrace the lost steps differently and keep a best model off its own log).
+TEST_F(TrainRunTest, BestModelIsNeverAheadOfTheCheckpoint) {
+  TrainConfig c = config("best-kill");
+  c.val = (root_ / "val").string();
+  c.iterations = 1'000'000;
+  c.checkpoint_every = 1'000'000;
+  c.val_every = 3;
+  const pid_t pid = start(c);
+  const fs::path best = fs::path(c.out) / "best.safetensors";
+  while (!fs::exists(best)) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ::kill(pid, SIGKILL);
+  wait_for(pid);
+  ASSERT_TRUE(fs::exists(checkpoint_path(c.out))) << "killed after best.safetensors appeared";
+  const long best_at = std::stol(load_model(best).provenance.at("iterations"));
+
+  c.iterations = best_at + 30;
+  ASSERT_EQ(wait_for(start(c)), 0) << "see " << c.out << ".stderr";
+  std::ifstream messages(c.out + ".stderr");
+  const std::string text(std::istreambuf_iterator<char>(messages), {});
+  const std::string resuming = "resuming " + c.out + " at iteration ";
+  const std::size_t at = text.find(resuming);
+  ASSERT_NE(at, std::string::npos) << text;
+  EXPECT_GE(std::stol(text.substr(at + resuming.size())), best_at) << text;
+}
+
+// SIGTERM reaching one process of a data-parallel run (here rank 1, which writes nothing) stops
+// every process after the same step, with a checkpoint from which the same launch resumes.
+TEST_F(TrainRunTest, SigtermToOneProcessStopsEveryProcessOfAParallelRun) {
+  TrainConfig parallel = config("parallel-stop");
+  parallel.iterations = 1'000'000;
+  parallel.checkpoint_every = 1'000'000;  // no periodic checkpoint: only the one the signal writes
+  parallel.val_every = 1'000'000;
+  parallel.world_size = 2;
+  const auto launch = [&](const std::string& rendezvous) {
+    parallel.rendezvous = "file:" + (root_ / rendezvous).string();
+    std::vector<pid_t> ranks;
+    for (int rank = 0; rank < 2; ++rank) {
+      parallel.rank = rank;
+      ranks.push_back(start(parallel));
+    }
+    return ranks;
+  };
+  const std::vector<pid_t> ranks = launch("rendezvous-1");
+  const fs::path log = fs::path(parallel.out) / "log.csv";
+  while (read_log(log, 1 << 30).size() < 3) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ::kill(ranks[1], SIGTERM);
+  for (const pid_t pid : ranks) {
+    const int status = wait_within(pid, std::chrono::seconds(120));
+    ASSERT_TRUE(WIFEXITED(status)) << "a process did not stop; see " << parallel.out << ".stderr";
+    EXPECT_EQ(WEXITSTATUS(status), 1) << "an interrupted run reports it";
+  }
+  ASSERT_TRUE(fs::exists(checkpoint_path(parallel.out))) << "see " << parallel.out << ".stderr";
+  const std::size_t stopped_at = read_log(log, 1 << 30).size();
+
+  parallel.iterations = static_cast<std::int64_t>(stopped_at) + 2;
+  for (const pid_t pid : launch("rendezvous-2")) {
+    ASSERT_EQ(wait_within(pid, std::chrono::seconds(120)), 0)
+        << "see " << parallel.out << ".stderr";
+  }
+  EXPECT_EQ(read_log(log, 1 << 30).size(), stopped_at + 2);
 }
 
 }  // namespace
