@@ -354,7 +354,8 @@ Image Upscaler::upscale_rows(const Image& input, int first_row, int rows) const 
   const int out_height = output_length(input.height);
   if (first_row % s.numerator != 0 || rows < 1 || first_row < 0 || rows > out_height - first_row) {
     throw Error("upscale_rows: rows " + std::to_string(first_row) + ".." +
-                std::to_string(first_row + rows) + " of " + std::to_string(out_height));
+                std::to_string(static_cast<long long>(first_row) + rows) + " of " +
+                std::to_string(out_height));
   }
   const int halo = backend_->halo_rows();
   if (halo == 0) return crop_rows(upscale(input), first_row, rows);
