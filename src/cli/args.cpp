@@ -4,6 +4,7 @@
 #include <charconv>
 #include <iostream>
 #include <sstream>
+#include <type_traits>
 
 #include "quicksr/error.hpp"
 
@@ -35,7 +36,8 @@ T parse_number(const std::string& option, const std::string& text, T lo, T hi) {
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, value);
   if (ec != std::errc() || ptr != end) {
-    throw Error("option " + option + ": '" + text + "' is not a number");
+    throw Error("option " + option + ": '" + text + "' is not " +
+                (std::is_integral_v<T> ? "a whole number" : "a number"));
   }
   if (!(value >= lo && value <= hi)) {  // also rejects NaN
     std::ostringstream range;

@@ -326,7 +326,8 @@ class OnnxWriter {
         }
         if (node.order == ChannelOrder::kCRD) {
           fail(node, "opset " + std::to_string(info_.opset) +
-                         " has DCR depth-to-space only (export with DCR, or shuffles as convs)");
+                         " has DCR depth-to-space only: export with shuffles as convs (quicksr "
+                         "export --opencv), or a QuickSRNet with DCR (--dcr)");
         }
         return;
       case OpType::kSpaceToDepth:

@@ -93,7 +93,8 @@ TEST_F(CliTest, HelperCommandsRunTheExecutableBesideQuicksr) {
 }
 
 // An option given where its value belongs ("--json --overwrite" would write a file named
-// --overwrite) and an unknown short option are errors naming them, not a value or a positional.
+// --overwrite) and an unknown short option are errors naming them, not a value or a positional;
+// a fraction where a whole number belongs says so.
 TEST_F(CliTest, AnOptionInPlaceOfAValueAndUnknownShortOptionsAreNamed) {
   const std::string eval = "eval --method bicubic --scale 2 --data " + dir_.string();
   const RunResult swallowed = run_quicksr(eval + " --json --overwrite");
@@ -101,6 +102,10 @@ TEST_F(CliTest, AnOptionInPlaceOfAValueAndUnknownShortOptionsAreNamed) {
   EXPECT_EQ(swallowed.output,
             "quicksr eval: error: option --json needs a value, not the option --overwrite\n");
   EXPECT_FALSE(fs::exists("--overwrite"));
+  const RunResult fraction = run_quicksr("init fsrcnn " + path("x.safetensors") + " --scale 1.5");
+  EXPECT_EQ(fraction.exit_code, 1);
+  EXPECT_NE(fraction.output.find("option --scale: '1.5' is not a whole number"), std::string::npos)
+      << fraction.output;
   const RunResult short_option = run_quicksr("upscale in.png out.png -x");
   EXPECT_EQ(short_option.exit_code, 1);
   EXPECT_EQ(short_option.output,
