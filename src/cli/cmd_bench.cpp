@@ -6,9 +6,9 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <functional>
 #include <iomanip>
 #include <iostream>
@@ -16,6 +16,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -97,14 +98,21 @@ Timing time_runs(int runs, const std::function<void()>& run_once) {
   return time_alternately(runs, {run_once}).front();
 }
 
+// WxH, each side 1..16384 (an 8K frame is 7680 wide; more would only exhaust the memory).
 std::pair<int, int> parse_size(const std::string& text) {
-  int width = 0;
-  int height = 0;
-  char x = 0;
-  char extra = 0;
-  if (std::sscanf(text.c_str(), "%d%c%d%c", &width, &x, &height, &extra) != 3 || x != 'x' ||
-      width < 1 || height < 1) {
-    throw Error("--size: expected WxH with positive integers, got '" + text + "'");
+  constexpr int kMaxSide = 16384;
+  const auto side = [&](std::string_view digits) {
+    int value = 0;
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    const bool whole = error == std::errc() && end == digits.data() + digits.size();
+    return whole && value >= 1 && value <= kMaxSide ? value : 0;
+  };
+  const std::size_t x = text.find('x');
+  const int width = x == std::string::npos ? 0 : side(std::string_view(text).substr(0, x));
+  const int height = x == std::string::npos ? 0 : side(std::string_view(text).substr(x + 1));
+  if (width == 0 || height == 0) {
+    throw Error("--size: expected WxH with sides 1.." + std::to_string(kMaxSide) + ", got '" +
+                text + "'");
   }
   return {width, height};
 }

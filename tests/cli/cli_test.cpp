@@ -263,6 +263,12 @@ TEST_F(CliTest, BenchReportsIsaPeakKindAndAVerifiedOneDnnBaseline) {
   const RunResult bad = run_quicksr("bench --size 24x8 --runs 1 --isa avx3");
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.output.find("unknown instruction set 'avx3'"), std::string::npos) << bad.output;
+  for (const char* size : {"99999x8", "24x8x", "24x-8", "x8"}) {  // past the limit, or not WxH
+    const RunResult wrong = run_quicksr(std::string("bench --runs 1 --size ") + size);
+    EXPECT_EQ(wrong.exit_code, 1) << size;
+    EXPECT_NE(wrong.output.find("--size: expected WxH with sides 1..16384"), std::string::npos)
+        << wrong.output;
+  }
   if (quicksr::cpu_supports(quicksr::Isa::kAvx512)) {
     const RunResult avx512 = run_quicksr(
         "bench --size 24x8 --threads 1 --runs 1 --reference-runs 0 --no-onednn --json --isa "
