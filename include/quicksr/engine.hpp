@@ -64,6 +64,8 @@ struct RgbView {
 // More threads than this are refused (ArgumentError): starting them could exhaust the process's
 // thread limit, and no CPU has that many cores to use.
 inline constexpr int kMaxThreads = 1024;
+// Throws quicksr::ArgumentError unless 0 <= threads <= kMaxThreads (0: all cores).
+void check_thread_count(int threads);
 
 struct EngineOptions {
   int threads = 0;  // 0: all cores, else 1..kMaxThreads

@@ -109,7 +109,7 @@ quicksr::PixelFormat pixel_format(int format) {
 
 // Checked here, before the model file is read (the upscaler checks it too, after).
 quicksr::UpscalerOptions upscaler_options(int threads) {
-  require(threads >= 0 && threads <= quicksr::kMaxThreads, "threads must be in 0..1024");
+  quicksr::check_thread_count(threads);
   return {.threads = threads};
 }
 

@@ -50,11 +50,18 @@ Isa choose_isa(const EngineOptions& options) {
   return isa;
 }
 
-int thread_count(const EngineOptions& options) {
-  if (options.threads < 0 || options.threads > kMaxThreads) {
-    throw ArgumentError("engine: threads must be in 0.." + std::to_string(kMaxThreads) +
-                        " (0: all cores)");
+}  // namespace
+
+void check_thread_count(int threads) {
+  if (threads < 0 || threads > kMaxThreads) {
+    throw ArgumentError("threads must be in 0.." + std::to_string(kMaxThreads) + " (0: all cores)");
   }
+}
+
+namespace {
+
+int thread_count(const EngineOptions& options) {
+  check_thread_count(options.threads);
   if (options.max_strip_width < engine::kStripAlignment) {
     throw Error("engine: max_strip_width must be at least " +
                 std::to_string(engine::kStripAlignment));

@@ -286,9 +286,7 @@ Upscaler Upscaler::load(const std::filesystem::path& model_file, const UpscalerO
 }
 
 Upscaler Upscaler::from_model(Model model, const UpscalerOptions& options) {
-  if (options.threads < 0 || options.threads > kMaxThreads) {
-    throw ArgumentError("threads must be in 0.." + std::to_string(kMaxThreads) + " (0: all cores)");
-  }
+  check_thread_count(options.threads);
   if (runs_on_engine(model)) return Upscaler(std::make_shared<EngineBackend>(model, options));
   return Upscaler(std::make_shared<ReferenceBackend>(std::move(model), options.threads));
 }
