@@ -27,7 +27,7 @@ struct OrtCase {
 std::vector<OrtCase> ort_cases() {
   std::vector<OrtCase> cases;
   for (const Mode& mode : kModes) {
-    for (const ExportCase& model : export_cases()) cases.push_back({model, mode});
+    for (const ExportCase& model : comparison_cases()) cases.push_back({model, mode});
   }
   return cases;
 }

@@ -47,7 +47,7 @@ TEST_P(OnnxOpenCv, OpenCvExportRunsUnmodifiedAtAnySizeAndBatch) {
   EXPECT_LE(max_abs_difference(single.at(0), reference::forward(model, *other)), kRuntimeTolerance);
 }
 
-INSTANTIATE_TEST_SUITE_P(Configs, OnnxOpenCv, testing::ValuesIn(export_cases()),
+INSTANTIATE_TEST_SUITE_P(Configs, OnnxOpenCv, testing::ValuesIn(comparison_cases()),
                          export_case_test_name);
 
 // General graphs export too: XLSR (grouped convs, concat) and SESR (adds, convs without bias).
